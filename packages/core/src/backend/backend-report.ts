@@ -1,0 +1,22 @@
+import type { BackendName } from '../pipeline/pipeline-definition.js';
+
+/** What backend a run got, and why. Reported in `run-start`, the progress line and `summary.json`. */
+export interface BackendReport {
+  /** What the pipeline (or `--backend`) asked for. */
+  readonly requested: BackendName;
+  /** The tfjs backend in use (`tf.getBackend()`): `tensorflow`, `wasm` or `cpu`. */
+  readonly name: string;
+  /** Human-readable description, e.g. `wasm+openblas(openmp, 2 threads)` or `wasm (no BLAS: …)`. */
+  readonly description: string;
+  /** Backends tried before this one, each with the reason it was not used. */
+  readonly skipped: ReadonlyArray<{ readonly name: string; readonly reason: string }>;
+}
+
+/**
+ * Optional native acceleration for the wasm backend (package `@engram/native`). `load()` registers its
+ * kernels and says what it loaded; when it cannot (no suitable BLAS, build missing), it explains why and
+ * the pure-wasm kernels stay in place.
+ */
+export interface NativeAccelerator {
+  load(): { readonly loaded: boolean; readonly description: string };
+}

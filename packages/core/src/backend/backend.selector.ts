@@ -1,0 +1,99 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BackendName } from '../pipeline/pipeline-definition.js';
+import type { BackendReport, NativeAccelerator } from './backend-report.js';
+import { registerWasmGradients } from './wasm-gradients.js';
+
+type Attempt = { ok: true; description: string } | { ok: false; reason: string };
+
+async function activate(name: string): Promise<Attempt | undefined> {
+  const ok = await tf.setBackend(name).catch(() => false);
+  // A failed init can leave tfjs on another backend silently: check what is really active.
+  if (!ok || tf.getBackend() !== name) return { ok: false, reason: `tf.setBackend('${name}') failed` };
+  await tf.ready();
+  return undefined;
+}
+
+async function tryTensorflow(): Promise<Attempt> {
+  const reasons: string[] = [];
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      await import(pkg);
+    } catch (e) {
+      reasons.push(`${pkg} not importable (${((e as Error).message.split('\n')[0] ?? '').slice(0, 120)})`);
+      continue;
+    }
+    const failed = await activate('tensorflow');
+    if (!failed) return { ok: true, description: `tensorflow (${pkg})` };
+    reasons.push(`${pkg}: ${failed.ok ? '' : failed.reason}`);
+  }
+  return { ok: false, reason: reasons.join('; ') };
+}
+
+async function tryWasm(): Promise<Attempt> {
+  try {
+    await import('@tensorflow/tfjs-backend-wasm');
+  } catch (e) {
+    return { ok: false, reason: `@tensorflow/tfjs-backend-wasm not importable: ${(e as Error).message}` };
+  }
+  const failed = await activate('wasm');
+  if (failed) return failed;
+  registerWasmGradients();
+  let description = 'wasm';
+  if (process.env['ENGRAM_NATIVE'] === '0') {
+    description = 'wasm (native kernels disabled: ENGRAM_NATIVE=0)';
+  } else {
+    const native = await loadNative();
+    description = native.loaded ? `wasm+${native.description}` : `wasm (${native.description})`;
+  }
+  return { ok: true, description };
+}
+
+async function loadNative(): Promise<{ loaded: boolean; description: string }> {
+  const pkg = '@engram/native';
+  let mod: { default?: NativeAccelerator } & Partial<NativeAccelerator>;
+  try {
+    mod = (await import(pkg)) as typeof mod;
+  } catch {
+    return { loaded: false, description: 'no native kernels: @engram/native not installed' };
+  }
+  const accel = mod.default ?? (mod as NativeAccelerator);
+  try {
+    return accel.load();
+  } catch (e) {
+    return { loaded: false, description: `no native kernels: ${(e as Error).message}` };
+  }
+}
+
+async function tryCpu(): Promise<Attempt> {
+  const failed = await activate('cpu');
+  return failed ?? { ok: true, description: 'cpu' };
+}
+
+const ORDER: Record<BackendName, Array<[string, () => Promise<Attempt>]>> = {
+  auto: [
+    ['tensorflow', tryTensorflow],
+    ['wasm', tryWasm],
+    ['cpu', tryCpu],
+  ],
+  tensorflow: [['tensorflow', tryTensorflow]],
+  wasm: [['wasm', tryWasm]],
+  cpu: [['cpu', tryCpu]],
+};
+
+/** Error raised when an explicitly requested backend cannot be used. */
+export class BackendUnavailableError extends Error {}
+
+/**
+ * Activates a tfjs backend. `auto` tries tfjs-node-gpu / tfjs-node (when importable and working), then
+ * wasm (with Engram's gradient rewrites and, when available, native kernels), then cpu, and reports
+ * what it picked and why the others were skipped. An explicit name that cannot be used is an error.
+ */
+export async function selectBackend(requested: BackendName): Promise<BackendReport> {
+  const skipped: Array<{ name: string; reason: string }> = [];
+  for (const [name, attempt] of ORDER[requested]) {
+    const result = await attempt();
+    if (result.ok) return { requested, name: tf.getBackend(), description: result.description, skipped };
+    skipped.push({ name, reason: result.reason });
+  }
+  throw new BackendUnavailableError(`backend "${requested}" is not available: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}

@@ -1,0 +1,44 @@
+/**
+ * Events of a run, emitted on one `Observable<EngramEvent>`. Field names are stable: they are the
+ * lines of `metrics.jsonl`. Every event has `type`, `seq` (0-based order) and `time` (ms since run start).
+ */
+export type EngramEvent = EventBase &
+  (
+    | { type: 'run-start'; name: string; seed: number; backend: string; mode: 'experiences' | 'stream'; experiences: number | 'endless'; scenario: string; strategies: string[]; inputShape: number[]; numClasses: number; parameters: number }
+    | { type: 'experience-start'; experience: number; classes: number[]; task?: number; trainSize?: number }
+    | { type: 'epoch-start'; experience: number; epoch: number; epochs: number }
+    | { type: 'batch-end'; experience: number; epoch: number; batch: number; batches?: number; step: number; size: number; loss: number; penalty: number; accuracy: number; samplesPerSecond: number }
+    | { type: 'epoch-end'; experience: number; epoch: number; loss: number; accuracy: number }
+    | { type: 'experience-end'; experience: number; samples: number; wallSeconds: number; rssBytes: number }
+    | { type: 'evaluation'; afterExperience: number; results: EvaluationResult[] }
+    | { type: 'prequential'; step: number; samples: number; accuracy: number; windowAccuracy: number; fadingAccuracy: number; loss: number }
+    | { type: 'boundary'; step: number; reason: string }
+    | { type: 'checkpoint'; path: string; step: number; bytes: number; seconds: number }
+    | { type: 'dropped'; source: string; count: number; total: number }
+    | { type: 'warning'; message: string }
+    | { type: 'run-end'; wallSeconds: number; samplesPerSecond: number; steps: number; stopped?: string }
+  );
+
+/** Fields every event carries. */
+export interface EventBase {
+  seq: number;
+  time: number;
+}
+
+/** Accuracy and loss of the model on one experience's test set. */
+export interface EvaluationResult {
+  experience: number;
+  accuracy: number;
+  loss: number;
+  count: number;
+  /** Correct predictions per class, index = class (only classes present in the test set count). */
+  perClassCorrect?: number[];
+  /** Test samples per class. */
+  perClassCount?: number[];
+}
+
+/** The distributive `Omit` of the base fields: what an emitter passes in. */
+export type EngramEventInput = EngramEvent extends infer E ? (E extends EngramEvent ? Omit<E, 'seq' | 'time'> : never) : never;
+
+/** The event with a given `type`. */
+export type EventOf<T extends EngramEvent['type']> = Extract<EngramEvent, { type: T }>;

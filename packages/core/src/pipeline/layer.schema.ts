@@ -1,0 +1,84 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { StringEnum } from './string-enum.js';
+
+const Activation = StringEnum(['linear', 'relu', 'relu6', 'elu', 'selu', 'sigmoid', 'tanh', 'softplus', 'softsign', 'swish', 'mish', 'gelu'] as const, {
+  description: 'Activation function.',
+});
+const Padding = StringEnum(['valid', 'same'] as const);
+const Size2 = Type.Union([Type.Integer({ minimum: 1 }), Type.Tuple([Type.Integer({ minimum: 1 }), Type.Integer({ minimum: 1 })])]);
+const strict = { additionalProperties: false } as const;
+const name = Type.Optional(Type.String({ description: 'Layer name (used by `freeze` and checkpoints).', pattern: '^[A-Za-z][A-Za-z0-9_]*$' }));
+
+const layerBranches = [
+    Type.Object({ type: Type.Literal('dense'), units: Type.Integer({ minimum: 1 }), activation: Type.Optional(Activation), useBias: Type.Optional(Type.Boolean()), name }, strict),
+    Type.Object(
+      {
+        type: Type.Literal('conv2d'),
+        filters: Type.Integer({ minimum: 1 }),
+        kernelSize: Size2,
+        strides: Type.Optional(Size2),
+        padding: Type.Optional(Padding),
+        activation: Type.Optional(Activation),
+        useBias: Type.Optional(Type.Boolean()),
+        name,
+      },
+      strict,
+    ),
+    Type.Object({ type: Type.Literal('maxPooling2d'), poolSize: Type.Optional(Size2), strides: Type.Optional(Size2), padding: Type.Optional(Padding), name }, strict),
+    Type.Object({ type: Type.Literal('flatten'), name }, strict),
+    Type.Object({ type: Type.Literal('dropout'), rate: Type.Number({ minimum: 0, exclusiveMaximum: 1 }), name }, strict),
+    Type.Object(
+      { type: Type.Literal('batchNormalization'), momentum: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })), epsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0 })), name },
+      strict,
+    ),
+    Type.Object({ type: Type.Literal('activation'), activation: Activation, name }, strict),
+    Type.Object({ type: Type.Literal('reshape'), targetShape: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1 }), name }, strict),
+];
+
+/** The layers a pipeline can declare, after tfjs-layers' names (TypeBox union, for the TS type). */
+const LayerSpecUnion = Type.Union(layerBranches);
+
+/** One declared layer. */
+export type LayerSpec = Static<typeof LayerSpecUnion>;
+
+/** JSON schema of one layer: a union discriminated by `type`, so errors name only the chosen layer. */
+export const LayerSpecSchema = Type.Unsafe<LayerSpec>({
+  type: 'object',
+  required: ['type'],
+  discriminator: { propertyName: 'type' },
+  oneOf: layerBranches,
+  description: 'One layer; `type` selects it.',
+});
+
+const BuildModelSchema = Type.Object(
+    {
+      layers: Type.Array(LayerSpecSchema, { description: 'Hidden layers, input first. A dense head named "head" with `head.units` outputs is appended.' }),
+      head: Type.Optional(
+        Type.Object(
+          { units: Type.Optional(Type.Integer({ minimum: 1, description: 'Output units; default: the number of classes of the stream.' })) },
+          strict,
+        ),
+      ),
+    },
+    { ...strict, description: 'Build a model from layers.' },
+);
+const LoadModelSchema = Type.Object(
+    {
+      load: Type.String({ minLength: 1, description: 'Path of a tfjs Layers `model.json` (relative to the pipeline file). Its last layer is the classifier head (logits).' }),
+    },
+    { ...strict, description: 'Start from a trained model.' },
+);
+
+/** The model section. */
+export type ModelSpec = Static<typeof BuildModelSchema> | Static<typeof LoadModelSchema>;
+
+/**
+ * The model section: layers to build (a classifier head is appended) or a tfjs Layers model to load.
+ * An if/then/else rather than a union, so that errors speak of the form the user chose.
+ */
+export const ModelSchema = Type.Unsafe<ModelSpec>({
+  type: 'object',
+  if: { required: ['load'] },
+  then: LoadModelSchema,
+  else: BuildModelSchema,
+});

@@ -1,0 +1,29 @@
+import type { ComponentRef } from '../plugin/component-factory.js';
+import type { ModelSpec } from './layer.schema.js';
+import type { OptimizerSpec } from './optimizer.schema.js';
+import type { CheckpointSettings, EvaluationSettings, OutputSettings, TrainingSettings } from './pipeline.schema.js';
+
+/** The tfjs backends a pipeline can ask for. */
+export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+
+/** A validated pipeline document with every default filled in. */
+export interface PipelineDefinition {
+  readonly $schema?: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly seed: number;
+  readonly backend: BackendName;
+  readonly plugins: readonly string[];
+  readonly data: ComponentRef;
+  readonly preprocess: readonly ComponentRef[];
+  readonly model: ModelSpec;
+  readonly adjust: readonly ComponentRef[];
+  readonly optimizer: OptimizerSpec;
+  readonly strategy: ComponentRef | readonly ComponentRef[];
+  readonly boundary?: ComponentRef;
+  readonly loggers: readonly ComponentRef[];
+  readonly training: TrainingSettings;
+  readonly evaluation: EvaluationSettings;
+  readonly checkpoint: CheckpointSettings;
+  readonly output: OutputSettings;
+}

@@ -1,0 +1,123 @@
+import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
+import type { ComponentRegistry } from '../plugin/component-registry.js';
+import type { ComponentRole } from '../plugin/component-descriptor.js';
+import { ModelSchema } from './layer.schema.js';
+import { StringEnum } from './string-enum.js';
+import { OptimizerSchema } from './optimizer.schema.js';
+
+const strict = { additionalProperties: false } as const;
+
+/** Training loop settings. */
+export const TrainingSchema = Type.Object(
+  {
+    epochs: Type.Integer({ minimum: 1, default: 1, description: 'Passes over each experience (finite streams).' }),
+    batchSize: Type.Integer({ minimum: 1, default: 32, description: 'Samples per optimizer step.' }),
+    shuffle: Type.Boolean({ default: true, description: 'Shuffle each epoch (seeded).' }),
+    maxSamples: Type.Optional(Type.Integer({ minimum: 1, description: 'Stream mode: stop after this many training samples.' })),
+    logEvery: Type.Integer({ minimum: 1, default: 10, description: 'Emit a batch-end event every N batches (always on the last one).' }),
+  },
+  strict,
+);
+
+/** Evaluation settings. */
+export const EvaluationSchema = Type.Object(
+  {
+    every: StringEnum(['experience', 'never'] as const, { default: 'experience', description: 'When to evaluate on the test sets.' }),
+    on: StringEnum(['all', 'seen'] as const, { default: 'all', description: 'Test sets of all experiences (needed for FWT), or only those seen so far.' }),
+    initial: Type.Boolean({ default: true, description: 'Evaluate the untrained model first (for forward transfer).' }),
+    batchSize: Type.Integer({ minimum: 1, default: 1000 }),
+    window: Type.Integer({ minimum: 1, default: 1000, description: 'Stream mode: sliding window of prequential accuracy (samples).' }),
+    fading: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.999, description: 'Stream mode: fading factor of prequential accuracy.' }),
+  },
+  strict,
+);
+
+/** Checkpoint schedule. */
+export const CheckpointSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true }),
+    dir: Type.Optional(Type.String({ minLength: 1, description: 'Default: <output dir>/checkpoints.' })),
+    everyExperience: Type.Boolean({ default: true }),
+    everyBatches: Type.Optional(Type.Integer({ minimum: 1 })),
+    everySeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    keep: Type.Integer({ minimum: 1, default: 2, description: 'How many checkpoints to keep.' }),
+  },
+  strict,
+);
+
+/** Output settings. */
+export const OutputSchema = Type.Object(
+  {
+    dir: Type.Optional(Type.String({ minLength: 1, description: 'Default: runs/<name> (the CLI --out wins).' })),
+  },
+  strict,
+);
+
+/** Settings that have defaults and so are always present after validation. */
+export type TrainingSettings = Static<typeof TrainingSchema>;
+export type EvaluationSettings = Static<typeof EvaluationSchema>;
+export type CheckpointSettings = Static<typeof CheckpointSchema>;
+export type OutputSettings = Static<typeof OutputSchema>;
+
+const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+
+/**
+ * The whole pipeline schema, given the JSON schema of each role's component union. With no registry
+ * (phase 1) components are open objects with a string `kind`.
+ */
+function pipelineSchema(component: (role: ComponentRole) => TSchema): TObject {
+  return Type.Object(
+    {
+      $schema: Type.Optional(Type.String()),
+      name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'Run name (also the default output folder).' }),
+      description: Type.Optional(Type.String()),
+      seed: Type.Integer({ minimum: 0, maximum: 4294967295, default: 0, description: 'Every source of randomness derives from it.' }),
+      backend: StringEnum(BACKENDS, { default: 'auto', description: 'tfjs backend; auto = tensorflow, then wasm, then cpu.' }),
+      plugins: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Plugin modules: package names or paths relative to this file.' }),
+      data: component('dataset'),
+      preprocess: Type.Array(component('transform'), { default: [] }),
+      model: ModelSchema,
+      adjust: Type.Array(component('adjust'), { default: [], description: 'Model adjustments applied at each experience start.' }),
+      optimizer: Type.Unsafe({ ...discriminated('type', OptimizerSchema.anyOf), default: { type: 'adam' } }),
+      strategy: Type.Union([component('strategy'), Type.Array(component('strategy'), { minItems: 1 })], {
+        description: 'One strategy or a list applied in order.',
+      }),
+      boundary: Type.Optional(component('detector')),
+      loggers: Type.Array(component('logger'), { default: [] }),
+      training: Type.Object(TrainingSchema.properties, { ...strict, default: {} }),
+      evaluation: Type.Object(EvaluationSchema.properties, { ...strict, default: {} }),
+      checkpoint: Type.Object(CheckpointSchema.properties, { ...strict, default: {} }),
+      output: Type.Object(OutputSchema.properties, { ...strict, default: {} }),
+    },
+    { ...strict, $id: 'https://engram.dev/schemas/pipeline.schema.json', title: 'Engram pipeline' },
+  );
+}
+
+/** A `oneOf` whose branch is chosen by `propertyName` (ajv's `discriminator` keyword). */
+export function discriminated(propertyName: string, branches: readonly TSchema[]): Record<string, unknown> {
+  return { type: 'object', required: [propertyName], discriminator: { propertyName }, oneOf: branches };
+}
+
+/** Phase 1: the envelope, read before any plugin is loaded — only `plugins` must already be right. */
+export const EnvelopeSchema = Type.Object(
+  { plugins: Type.Optional(Type.Array(Type.String({ minLength: 1 }))) },
+  { additionalProperties: true },
+);
+
+/** Phase 2: the full schema, with every role's components as a discriminated union of their option schemas. */
+export function composePipelineSchema(registry: ComponentRegistry): TObject {
+  return pipelineSchema((role) => {
+    const branches = registry.kinds(role).map((kind) => {
+      const d = registry.get(role, kind);
+      const options = d?.options.properties ?? {};
+      return Type.Object(
+        { kind: Type.Literal(kind), ...options },
+        { additionalProperties: false, title: `${role}:${kind}`, ...(d ? { description: d.description } : {}) },
+      );
+    });
+    if (branches.length === 0) {
+      return Type.Unsafe({ not: {}, description: `No ${role} is registered; add a plugin that provides one.` });
+    }
+    return Type.Unsafe(discriminated('kind', branches));
+  });
+}

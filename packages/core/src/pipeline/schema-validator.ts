@@ -1,0 +1,71 @@
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import type { TSchema } from '@sinclair/typebox';
+import type { PipelineProblem } from './pipeline-error.js';
+
+const addFormats = addFormatsModule as unknown as { default: (ajv: Ajv2020) => Ajv2020 };
+
+/**
+ * Compiles a JSON Schema (2020-12) into a validator that fills defaults in place and returns every
+ * problem as `<JSON pointer>: <what was expected>`.
+ */
+export function compileSchema(schema: TSchema): (value: unknown) => PipelineProblem[] {
+  const ajv = new Ajv2020({ allErrors: true, strict: false, useDefaults: true, discriminator: true, verbose: true });
+  addFormats.default(ajv);
+  const validate: ValidateFunction = ajv.compile(schema);
+  return (value) => (validate(value) ? [] : toProblems(validate.errors ?? []));
+}
+
+/** Turns ajv errors into deduplicated, readable problems. */
+export function toProblems(errors: readonly ErrorObject[]): PipelineProblem[] {
+  const out: PipelineProblem[] = [];
+  const seen = new Set<string>();
+  // A failed `if` only says which branch failed; the branch's own errors say why.
+  for (const e of errors) {
+    if (e.keyword === 'if' || e.keyword === 'oneOf' || e.keyword === 'anyOf') {
+      if (errors.some((o) => o !== e && o.instancePath.startsWith(e.instancePath) && o.keyword !== e.keyword)) continue;
+    }
+    const p = describe(e);
+    const key = `${p.path}\u0000${p.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(p);
+    }
+  }
+  return out;
+}
+
+function describe(e: ErrorObject): PipelineProblem {
+  const path = e.instancePath;
+  const params = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      return { path: `${path}/${String(params['missingProperty'])}`, message: 'is required' };
+    case 'additionalProperties': {
+      const props = Object.keys((e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {});
+      const allowed = props.length > 0 ? `; expected one of: ${props.join(', ')}` : '';
+      return { path: `${path}/${String(params['additionalProperty'])}`, message: `unknown property${allowed}` };
+    }
+    case 'discriminator': {
+      const tag = String(params['tag']);
+      const parent = e.parentSchema as { oneOf?: Array<{ properties?: Record<string, { const?: unknown }> }> } | undefined;
+      const known = (parent?.oneOf ?? []).map((b) => b.properties?.[tag]?.const).filter((k) => k !== undefined);
+      if (params['error'] === 'tag') return { path: `${path}/${tag}`, message: `is required (a string, one of: ${known.join(', ')})` };
+      return { path: `${path}/${tag}`, message: `unknown ${tag} ${JSON.stringify(params['tagValue'])}; known: ${known.join(', ')}` };
+    }
+    case 'enum':
+      return { path, message: `must be one of: ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'const':
+      return { path, message: `must be ${JSON.stringify(params['allowedValue'])}` };
+    case 'type':
+      return { path, message: `must be ${String(params['type'])}${e.data === undefined ? '' : `, got ${JSON.stringify(e.data)}`}` };
+    case 'not':
+      return { path, message: (e.schema as { description?: string } | undefined)?.description ?? 'is not allowed here' };
+    case 'anyOf': {
+      const branches = (e.schema as Array<{ type?: string }>).map((s) => s.type ?? 'object').join(' or ');
+      return { path, message: `must be ${branches}` };
+    }
+    default:
+      return { path, message: e.message ?? e.keyword };
+  }
+}

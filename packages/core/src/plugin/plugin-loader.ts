@@ -1,0 +1,99 @@
+import { createRequire } from 'node:module';
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Container } from 'inversify';
+import { PipelineError } from '../pipeline/pipeline-error.js';
+import { ComponentRegistry } from './component-registry.js';
+import type { ComponentDescriptor } from './component-descriptor.js';
+import { checkManifest, type PluginManifest } from './plugin-manifest.js';
+import { TOKENS } from './tokens.js';
+
+/** A plugin to load: its specifier and where it was named (for error paths). */
+export interface PluginRequest {
+  /** A package name (`@engram/strategies`) or a path to a module file (relative to `baseDir`). */
+  readonly specifier: string;
+  /** JSON pointer of the name in the pipeline (`/plugins/1`) or `--plugin` for the CLI. */
+  readonly path: string;
+}
+
+/** Where package names are looked up, in order, before falling back to core's own resolution. */
+export interface PluginResolution {
+  readonly baseDir: string;
+  readonly extraDirs?: readonly string[];
+}
+
+/** The outcome of loading: the root container and the registry of every component. */
+export interface LoadedPlugins {
+  readonly container: Container;
+  readonly registry: ComponentRegistry;
+  readonly manifests: readonly PluginManifest[];
+}
+
+/**
+ * Imports the named plugins (and only those: nothing scans `node_modules`), loads each manifest's
+ * ContainerModule into its own child container, and registers the descriptors it binds. `builtins`
+ * are manifests core contributes itself. Throws {@link PipelineError} naming the offending entry.
+ */
+export async function loadPlugins(
+  requests: readonly PluginRequest[],
+  resolution: PluginResolution,
+  builtins: readonly PluginManifest[] = [],
+): Promise<LoadedPlugins> {
+  const container = new Container();
+  const registry = new ComponentRegistry();
+  container.bind(TOKENS.Registry).toConstantValue(registry);
+  const manifests: PluginManifest[] = [];
+  const seen = new Set<string>();
+  const add = async (manifest: PluginManifest, path: string): Promise<void> => {
+    if (seen.has(manifest.name)) return;
+    seen.add(manifest.name);
+    const child = new Container({ parent: container });
+    await child.load(manifest.module);
+    const descriptors = child.isBound(TOKENS.Component) ? child.getAll<ComponentDescriptor>(TOKENS.Component) : [];
+    try {
+      for (const d of descriptors) registry.add(d, manifest.name, child);
+    } catch (e) {
+      throw PipelineError.at(path, (e as Error).message);
+    }
+    manifests.push(manifest);
+  };
+  for (const b of builtins) await add(b, '');
+  for (const req of requests) {
+    const exported = await importPlugin(req, resolution);
+    const manifest = checkManifest(exported);
+    if (typeof manifest === 'string') throw PipelineError.at(req.path, `plugin "${req.specifier}": ${manifest}`);
+    await add(manifest, req.path);
+  }
+  return { container, registry, manifests };
+}
+
+async function importPlugin(req: PluginRequest, resolution: PluginResolution): Promise<unknown> {
+  const spec = req.specifier;
+  const isPath = spec.startsWith('.') || isAbsolute(spec) || spec.startsWith('file:');
+  let url: string | undefined;
+  if (isPath) {
+    url = spec.startsWith('file:') ? spec : pathToFileURL(resolve(resolution.baseDir, spec)).href;
+  } else {
+    for (const dir of [resolution.baseDir, process.cwd(), ...(resolution.extraDirs ?? [])]) {
+      try {
+        url = pathToFileURL(createRequire(join(dir, '__engram_resolve__.js')).resolve(spec)).href;
+        break;
+      } catch {
+        // try the next directory
+      }
+    }
+  }
+  try {
+    const mod = (await import(url ?? spec)) as { default?: unknown };
+    return mod.default;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const reason =
+      err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND'
+        ? isPath
+          ? `no module at ${url ? new URL(url).pathname : spec}`
+          : `package not found (looked from ${resolution.baseDir}); is it installed?`
+        : `failed to load: ${err.message.split('\n')[0] ?? ''}`;
+    throw PipelineError.at(req.path, `cannot load plugin "${spec}": ${reason}`);
+  }
+}

@@ -1,0 +1,71 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { Batch } from '../data/batch.js';
+import type { BatchSource } from '../data/batch-source.js';
+import type { EngramModel } from '../model/engram-model.js';
+import type { AfterBatchContext, ExperienceContext, LossContext, StepContext } from './contexts.js';
+import type { SerializedState } from './serialized-state.js';
+
+/**
+ * A continual-learning strategy (role `strategy`). Every hook is optional; the engine awaits them in
+ * the order the pipeline lists its strategies, like tfjs-layers' `CallbackList`.
+ *
+ * Per experience: `beforeExperience` → `adaptModel` → `trainData` → for each batch
+ * (`transformBatch` → forward → `loss` / `penalty` → backward → `afterBackward` → optimizer step →
+ * `afterBatch`) → `afterExperience`. In stream mode an experience ends at each detected boundary.
+ *
+ * Hooks communicate with the trainer only through their return values: a penalty is returned, never
+ * added to shared state; gradients are returned, never mutated in place.
+ */
+export interface Strategy {
+  /** Kind name as registered (`ewc`, `replay`, …). */
+  readonly name: string;
+
+  /** Called when an experience starts, before the model is adjusted. May read the experience's data. */
+  beforeExperience?(ctx: ExperienceContext): Promise<void> | void;
+
+  /**
+   * Called after the pipeline's `adjust` steps at experience start. Return a replacement model (the
+   * engine disposes nothing: a strategy that replaces the model disposes what it no longer needs).
+   */
+  adaptModel?(ctx: ExperienceContext): Promise<EngramModel | void> | EngramModel | void;
+
+  /**
+   * Replaces the experience's training data (joint training, cumulative, GDumb's memory). The first
+   * strategy in the list that returns a source wins.
+   */
+  trainData?(ctx: ExperienceContext): Promise<BatchSource | void> | BatchSource | void;
+
+  /** Mixes or filters a batch before the forward pass (replay). Returns the batch to train on. */
+  transformBatch?(batch: Batch, ctx: StepContext): Promise<Batch> | Batch;
+
+  /**
+   * Replaces the default cross-entropy (e.g. Hedge's weighted per-head losses). Runs inside the
+   * gradient tape; the first strategy returning a scalar wins.
+   */
+  loss?(ctx: LossContext): tf.Scalar | void;
+
+  /** A regularisation term added to the loss (EWC, SI, MAS, LwF, DER++). Runs inside the gradient tape. */
+  penalty?(ctx: LossContext): tf.Scalar | void;
+
+  /**
+   * Receives the gradients keyed by variable name and returns the gradients to apply (A-GEM projection).
+   * Returned tensors that are not in the input are disposed by the trainer after the step; the hook
+   * must not dispose the input tensors itself.
+   */
+  afterBackward?(grads: tf.NamedTensorMap, ctx: StepContext): Promise<tf.NamedTensorMap> | tf.NamedTensorMap;
+
+  /** Called after the optimizer step (SI path integral, replay buffer insertion, Hedge weights). */
+  afterBatch?(ctx: AfterBatchContext): Promise<void> | void;
+
+  /** Called when an experience ends (Fisher / importance estimates, teacher snapshots). */
+  afterExperience?(ctx: ExperienceContext): Promise<void> | void;
+
+  /** Everything needed to continue exactly after a restart (anchors, importances, buffers). */
+  state?(): Promise<SerializedState> | SerializedState;
+
+  /** Restores `state()` output; called after the model is built and before training resumes. */
+  restore?(state: SerializedState): Promise<void> | void;
+
+  /** Frees tensors held by the strategy. Called once at the end of the run. */
+  dispose?(): void;
+}
