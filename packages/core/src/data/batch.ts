@@ -12,6 +12,11 @@ export interface Batch {
   readonly sampleShape: readonly number[];
   /** Class index of every sample (`size` values). */
   readonly y: Int32Array;
+  /**
+   * Soft targets (`size * numClasses` values, rows summing to 1), e.g. from a one-hot / label-smoothing
+   * step. When present the default loss uses them instead of `y`; `y` stays the argmax for accuracy.
+   */
+  readonly targets?: Float32Array;
   /** Task label of every sample, present in task-incremental scenarios. */
   readonly task?: Int32Array;
   /**

@@ -5,7 +5,8 @@ const Activation = StringEnum(['linear', 'relu', 'relu6', 'elu', 'selu', 'sigmoi
   description: 'Activation function.',
 });
 const Padding = StringEnum(['valid', 'same'] as const);
-const Size2 = Type.Union([Type.Integer({ minimum: 1 }), Type.Tuple([Type.Integer({ minimum: 1 }), Type.Integer({ minimum: 1 })])]);
+const Pair = Type.Unsafe<[number, number]>({ type: 'array', prefixItems: [{ type: 'integer', minimum: 1 }, { type: 'integer', minimum: 1 }], items: false, minItems: 2 });
+const Size2 = Type.Union([Type.Integer({ minimum: 1 }), Pair], { description: 'A size, or [height, width].' });
 const strict = { additionalProperties: false } as const;
 const name = Type.Optional(Type.String({ description: 'Layer name (used by `freeze` and checkpoints).', pattern: '^[A-Za-z][A-Za-z0-9_]*$' }));
 

@@ -1,0 +1,49 @@
+import { runPipeline, type BackendName } from '@engram/core';
+import { loadPipelineFile, VERSION } from '../cli-context.js';
+import { formatMatrix } from '../output/matrix-table.js';
+import { progressMode, renderProgress } from '../output/progress.renderer.js';
+
+/** Flags of `engram run`. */
+export interface RunFlags {
+  out?: string;
+  backend?: string;
+  quiet?: boolean;
+  json?: boolean;
+  plugin?: string[];
+}
+
+/**
+ * `engram run <pipeline.json>`: validates, trains, prints progress and the accuracy matrix, writes
+ * `summary.json` and `metrics.jsonl`. SIGINT/SIGTERM stop after the current batch with a checkpoint
+ * (exit 130/143).
+ */
+export async function runCommand(file: string, flags: RunFlags): Promise<number> {
+  const loaded = await loadPipelineFile(file, flags.plugin ?? []);
+  const controller = new AbortController();
+  let exitCode = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    exitCode = signal === 'SIGINT' ? 130 : 143;
+    controller.abort(signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const mode = progressMode(flags, process.stdout.isTTY === true);
+  try {
+    const outcome = await runPipeline(loaded, {
+      ...(flags.out ? { outDir: flags.out } : {}),
+      ...(flags.backend ? { backend: flags.backend as BackendName } : {}),
+      signal: controller.signal,
+      observe: (events$) => renderProgress(events$, mode),
+      version: VERSION,
+    });
+    if (mode === 'bar' || mode === 'lines') {
+      process.stdout.write(`\n${formatMatrix(outcome.summary)}\n`);
+      process.stdout.write(`outputs in ${outcome.outDir}\n`);
+      if (outcome.stopped) process.stdout.write(`stopped by ${outcome.stopped}; resume with --resume\n`);
+    }
+    return outcome.stopped ? exitCode || 130 : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

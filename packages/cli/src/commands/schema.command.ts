@@ -1,0 +1,24 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { composePipelineSchema, type TObject } from '@engram/core';
+import { loadDefaultPlugins } from '../cli-context.js';
+
+/** The pipeline JSON Schema composed from core, the first-party plugins and `extra`, as text. */
+export async function schemaText(extra: readonly string[] = []): Promise<string> {
+  const { registry } = await loadDefaultPlugins(extra);
+  const schema: TObject = composePipelineSchema(registry);
+  return `${JSON.stringify({ $schema: 'https://json-schema.org/draft/2020-12/schema', ...schema }, null, 2)}\n`;
+}
+
+/** `engram schema [--out FILE]`: prints or writes the composed pipeline schema. */
+export async function schemaCommand(flags: { out?: string; plugin?: string[] }): Promise<number> {
+  const text = await schemaText(flags.plugin ?? []);
+  if (!flags.out) {
+    process.stdout.write(text);
+    return 0;
+  }
+  await mkdir(dirname(flags.out), { recursive: true });
+  await writeFile(flags.out, text);
+  process.stdout.write(`wrote ${flags.out}\n`);
+  return 0;
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { VERSION } from './cli-context.js';
+import { reportError } from './errors.js';
+import { pluginsCommand } from './commands/plugins.command.js';
+import { runCommand } from './commands/run.command.js';
+import { schemaCommand } from './commands/schema.command.js';
+import { validateCommand } from './commands/validate.command.js';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+const program = new Command('engram').version(VERSION).description('Continual learning pipelines from one JSON file.').option('--verbose', 'print stack traces of runtime errors');
+const pluginOption = (): Option => new Option('--plugin <module>', 'load an extra plugin (repeatable)').argParser(collect);
+
+function action<A extends unknown[]>(fn: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      process.exitCode = await fn(...args);
+    } catch (e) {
+      process.exitCode = reportError(e, program.opts<{ verbose?: boolean }>().verbose === true);
+    }
+  };
+}
+
+program
+  .command('run <pipeline>')
+  .description('train a pipeline; writes summary.json and metrics.jsonl to the output folder')
+  .option('--out <dir>', 'output folder (default: the pipeline output.dir, else runs/<name>)')
+  .addOption(new Option('--backend <name>', 'override the pipeline backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+  .option('--quiet', 'print nothing but errors')
+  .option('--json', 'print every event as one JSON line')
+  .addOption(pluginOption())
+  .action(action((file: string, flags: Parameters<typeof runCommand>[1]) => runCommand(file, flags)));
+
+program
+  .command('validate <pipeline>')
+  .description('check a pipeline against the schema composed from its plugins')
+  .addOption(pluginOption())
+  .action(action((file: string, flags: { plugin?: string[] }) => validateCommand(file, flags)));
+
+program
+  .command('schema')
+  .description('print or write the pipeline JSON Schema')
+  .option('--out <file>', 'write it to a file')
+  .addOption(pluginOption())
+  .action(action((flags: { out?: string; plugin?: string[] }) => schemaCommand(flags)));
+
+program
+  .command('plugins')
+  .description('list every component kind per role with its options')
+  .option('--json', 'as JSON, with each option schema')
+  .addOption(pluginOption())
+  .action(action((flags: { json?: boolean; plugin?: string[] }) => pluginsCommand(flags)));
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,3 @@
+export { renderReport, renderCharts, REPORT_FILE } from './render-report.js';
+export { renderComparison, formatTable, comparisonRows } from './render-comparison.js';
+export { loadRun, type RunData, type AccuracyPoint } from './run-data.js';

@@ -1,0 +1,88 @@
+import { createReadStream, existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { RUN_FILES, SeriesDownsampler, type EngramEvent, type RunSummary, type SeriesPoint } from '@engram/core';
+
+/** One point of "accuracy on experience j after training experience i" (i = −1: untrained model). */
+export interface AccuracyPoint {
+  afterExperience: number;
+  experience: number;
+  accuracy: number;
+}
+
+/** What the report needs from a run directory: the summary and the series read from metrics.jsonl. */
+export interface RunData {
+  dir: string;
+  summary: RunSummary;
+  /** Every evaluation result, in order. */
+  accuracy: AccuracyPoint[];
+  /** Training loss per step (downsampled means). */
+  loss: SeriesPoint[];
+  /** First step of each experience (for markers on the loss curve). */
+  experienceStarts: { experience: number; step: number }[];
+  /** Prequential figures per step (downsampled), empty for experience runs. */
+  prequential: { accuracy: SeriesPoint[]; windowAccuracy: SeriesPoint[]; fadingAccuracy: SeriesPoint[] };
+  drift: { step: number; reason: string }[];
+}
+
+const MAX_POINTS = 400;
+
+/** Reads `dir/summary.json` and streams `dir/metrics.jsonl` (any size; series are downsampled). */
+export async function loadRun(dir: string): Promise<RunData> {
+  const summaryPath = join(dir, RUN_FILES.summary);
+  const metricsPath = join(dir, RUN_FILES.metrics);
+  for (const path of [summaryPath, metricsPath]) {
+    if (!existsSync(path)) throw new Error(`${path} not found: is ${dir} the --out directory of an engram run?`);
+  }
+  let summary: RunSummary;
+  try {
+    summary = JSON.parse(await readFile(summaryPath, 'utf8')) as RunSummary;
+  } catch (err) {
+    throw new Error(`${summaryPath} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (typeof summary !== 'object' || summary === null || !Array.isArray(summary.accuracyMatrix)) {
+    throw new Error(`${summaryPath} is not an engram run summary (no accuracyMatrix)`);
+  }
+  const data: RunData = { dir, summary, accuracy: [], loss: [], experienceStarts: [], prequential: { accuracy: [], windowAccuracy: [], fadingAccuracy: [] }, drift: [] };
+  const loss = new SeriesDownsampler(MAX_POINTS);
+  const pre = { accuracy: new SeriesDownsampler(MAX_POINTS), windowAccuracy: new SeriesDownsampler(MAX_POINTS), fadingAccuracy: new SeriesDownsampler(MAX_POINTS) };
+  const started = new Set<number>();
+  const lines = createInterface({ input: createReadStream(metricsPath, 'utf8'), crlfDelay: Infinity });
+  let lineNo = 0;
+  for await (const line of lines) {
+    lineNo++;
+    if (line.trim() === '') continue;
+    let event: EngramEvent;
+    try {
+      event = JSON.parse(line) as EngramEvent;
+    } catch {
+      throw new Error(`${metricsPath} line ${lineNo} is not valid JSON`);
+    }
+    switch (event.type) {
+      case 'evaluation':
+        for (const r of event.results) data.accuracy.push({ afterExperience: event.afterExperience, experience: r.experience, accuracy: r.accuracy });
+        break;
+      case 'batch-end':
+        loss.add(event.step, event.loss);
+        if (!started.has(event.experience)) {
+          started.add(event.experience);
+          data.experienceStarts.push({ experience: event.experience, step: event.step });
+        }
+        break;
+      case 'prequential':
+        pre.accuracy.add(event.step, event.accuracy);
+        pre.windowAccuracy.add(event.step, event.windowAccuracy);
+        pre.fadingAccuracy.add(event.step, event.fadingAccuracy);
+        break;
+      case 'boundary':
+        data.drift.push({ step: event.step, reason: event.reason });
+        break;
+      default:
+        break;
+    }
+  }
+  data.loss = loss.series();
+  data.prequential = { accuracy: pre.accuracy.series(), windowAccuracy: pre.windowAccuracy.series(), fadingAccuracy: pre.fadingAccuracy.series() };
+  return data;
+}

@@ -1,0 +1,28 @@
+import type { Observable } from 'rxjs';
+import type { BackendReport } from '../backend/backend-report.js';
+import type { EngramEvent } from '../events/engram-event.js';
+import type { RunSummary } from '../metrics/run-summary.js';
+import type { BackendName } from '../pipeline/pipeline-definition.js';
+
+/** How to run a loaded pipeline. */
+export interface RunOptions {
+  /** Output folder (metrics.jsonl, summary.json, checkpoints/). Default: the pipeline's `output.dir`, else `runs/<name>`. */
+  readonly outDir?: string;
+  /** Overrides the pipeline's `backend`. */
+  readonly backend?: BackendName;
+  /** Aborting it stops the run after the current batch, with a checkpoint. */
+  readonly signal?: AbortSignal;
+  /** Called with the event stream before the first event (progress bars, NDJSON output). */
+  readonly observe?: (events$: Observable<EngramEvent>) => void;
+  /** Engram version recorded in checkpoints. */
+  readonly version?: string;
+}
+
+/** What a run produced. */
+export interface RunOutcome {
+  readonly summary: RunSummary;
+  readonly backend: BackendReport;
+  readonly outDir: string;
+  /** Set when the run was stopped by a signal before the end. */
+  readonly stopped?: string;
+}

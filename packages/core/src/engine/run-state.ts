@@ -1,0 +1,40 @@
+import type { Experience, StreamInfo } from '../data/experience.js';
+import type { EngramModel } from '../model/engram-model.js';
+import type { Rng } from '../random/rng.js';
+
+/** Where a run is: enough to resume a pass at the next batch. */
+export interface RunCursor {
+  /** Index of the experience being trained (stream mode: boundary count). */
+  experience: number;
+  /** Epoch within it. */
+  epoch: number;
+  /** Batches of this epoch already trained. */
+  batch: number;
+  /** Optimizer steps since the run started. */
+  step: number;
+  /** Training samples consumed since the run started. */
+  samples: number;
+  /** True once the experience's `afterExperience` and evaluation are done. */
+  experienceDone: boolean;
+}
+
+/**
+ * The mutable state of a run shared by the stages: the model, the cursor, the stream's description and
+ * the experiences seen. Checkpoints serialise it (with the optimizer and every component's state).
+ */
+export class RunState {
+  model!: EngramModel;
+  info!: StreamInfo;
+  /** Every experience the run has started, in order (their test sets stay evaluable). */
+  readonly experiences: Experience[] = [];
+  /** Classes trained on so far. */
+  readonly seenClasses = new Set<number>();
+  readonly cursor: RunCursor = { experience: 0, epoch: 0, batch: 0, step: 0, samples: 0, experienceDone: false };
+  /** Wall-clock seconds spent training (excludes evaluation). */
+  trainSeconds = 0;
+
+  constructor(
+    /** The run's root generator (pipeline seed). */
+    readonly rng: Rng,
+  ) {}
+}

@@ -1,0 +1,65 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Batch } from '../data/batch.js';
+import type { Experience } from '../data/experience.js';
+import type { EvaluationResult } from '../events/engram-event.js';
+import type { EngramModel } from '../model/engram-model.js';
+import { batchTensors } from '../training/batch-tensors.js';
+import { perSampleCrossEntropy } from '../training/loss.js';
+
+/** Per-sample outcome of a forward pass without training. */
+export interface Predictions {
+  readonly losses: Float32Array;
+  readonly predicted: Int32Array;
+}
+
+/** Forward pass in inference mode: per-sample loss and predicted class. */
+export function predict(model: EngramModel, batch: Batch): Predictions {
+  const [losses, predicted] = tf.tidy(() => {
+    const t = batchTensors(batch);
+    const logits = model.forward(t.x, { training: false, ...(batch.task ? { task: batch.task } : {}) }) as tf.Tensor2D;
+    return [perSampleCrossEntropy(logits, t.y, t.targets), tf.argMax(logits, -1)];
+  });
+  const out = { losses: losses.dataSync() as Float32Array, predicted: Int32Array.from(predicted.dataSync()) };
+  losses.dispose();
+  predicted.dispose();
+  return out;
+}
+
+/**
+ * Evaluates the model on the test sets of `experiences`: accuracy, mean loss, per-class counts.
+ * `prepare` applies the pipeline's preprocessing (test phase) to each batch.
+ */
+export async function evaluate(
+  model: EngramModel,
+  experiences: readonly Experience[],
+  numClasses: number,
+  batchSize: number,
+  prepare: (batch: Batch) => Batch,
+): Promise<EvaluationResult[]> {
+  const results: EvaluationResult[] = [];
+  for (const exp of experiences) {
+    if (!exp.test) continue;
+    const perClassCorrect = new Array<number>(numClasses).fill(0);
+    const perClassCount = new Array<number>(numClasses).fill(0);
+    let correct = 0;
+    let count = 0;
+    let lossSum = 0;
+    for await (const raw of exp.test.batches({ batchSize, shuffle: false, epoch: 0, seed: 0 })) {
+      const batch = prepare(raw);
+      const p = predict(model, batch);
+      for (let i = 0; i < batch.y.length; i++) {
+        const label = batch.y[i] as number;
+        const ok = p.predicted[i] === label;
+        if (ok) correct++;
+        if (label >= 0 && label < numClasses) {
+          perClassCount[label] = (perClassCount[label] ?? 0) + 1;
+          if (ok) perClassCorrect[label] = (perClassCorrect[label] ?? 0) + 1;
+        }
+        lossSum += p.losses[i] as number;
+      }
+      count += batch.y.length;
+    }
+    results.push({ experience: exp.index, accuracy: count ? correct / count : 0, loss: count ? lossSum / count : 0, count, perClassCorrect, perClassCount });
+  }
+  return results;
+}

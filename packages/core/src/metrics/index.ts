@@ -1,0 +1,6 @@
+export * from './continual-metrics.js';
+export * from './prequential.js';
+export * from './series-downsampler.js';
+export * from './run-summary.js';
+export * from './accuracy-matrix-csv.js';
+export * from './run-recorder.js';

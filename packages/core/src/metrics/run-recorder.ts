@@ -1,0 +1,103 @@
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { writeFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Observable, Subscription } from 'rxjs';
+import type { EngramEvent } from '../events/engram-event.js';
+import { accuracyMatrixCsv } from './accuracy-matrix-csv.js';
+import { RunSummaryBuilder, type RunMeta, type RunSummary } from './run-summary.js';
+
+/** File names written into the run's output directory. */
+export const RUN_FILES = {
+  metrics: 'metrics.jsonl',
+  summary: 'summary.json',
+  accuracyMatrix: 'accuracy-matrix.csv',
+} as const;
+
+/** One event as a JSON line: `type`, `seq`, `time` first, then the event's own fields. */
+export function eventToJsonLine(event: EngramEvent): string {
+  const { type, seq, time, ...rest } = event;
+  return `${JSON.stringify({ type, seq, time, ...rest })}\n`;
+}
+
+/**
+ * Records a run into its output directory — an observer: it never influences training.
+ *
+ * `attach(events$)` (once, before the first event) creates `outDir` and `outDir/metrics.jsonl` and
+ * appends every event as one JSON line, in `seq` order. `finish()` (after the run, whether it ended
+ * or failed; idempotent) stops listening, flushes and closes the JSONL file, then writes
+ * `summary.json` (a {@link RunSummary}) and `accuracy-matrix.csv`, each via a temp file + rename.
+ * Peak RSS is sampled with `process.memoryUsage().rss` at every `experience-end` and `run-end`,
+ * combined with the events' own `rssBytes`, and once more at `finish`.
+ */
+export class RunRecorder {
+  private readonly builder = new RunSummaryBuilder();
+  private stream: WriteStream | null = null;
+  private subscription: Subscription | null = null;
+  private writeError: Error | null = null;
+  private finishing: Promise<RunSummary> | null = null;
+
+  constructor(
+    private readonly outDir: string,
+    private readonly meta: RunMeta,
+  ) {}
+
+  /** Subscribes to the run's events; call once, before the first event is emitted. */
+  attach(events$: Observable<EngramEvent>): void {
+    if (this.subscription !== null || this.finishing !== null) throw new Error('RunRecorder.attach: already attached or finished');
+    mkdirSync(this.outDir, { recursive: true });
+    const stream = createWriteStream(join(this.outDir, RUN_FILES.metrics), { flags: 'w', encoding: 'utf8' });
+    stream.on('error', (err) => { this.writeError ??= err; });
+    this.stream = stream;
+    this.subscription = events$.subscribe({
+      next: (event) => this.record(event),
+      error: () => { /* the engine reports run failures itself; finish() still writes what was seen */ },
+    });
+  }
+
+  private record(event: EngramEvent): void {
+    this.builder.add(event);
+    if (event.type === 'experience-end' || event.type === 'run-end') this.builder.noteRss(process.memoryUsage().rss);
+    if (this.writeError === null) this.stream?.write(eventToJsonLine(event));
+  }
+
+  /** The summary of the events seen so far (no I/O). */
+  summary(): RunSummary {
+    return this.builder.build(this.meta);
+  }
+
+  /** Stops listening, flushes metrics.jsonl and writes summary.json and accuracy-matrix.csv. */
+  finish(): Promise<RunSummary> {
+    this.finishing ??= this.finishNow();
+    return this.finishing;
+  }
+
+  private async finishNow(): Promise<RunSummary> {
+    this.subscription?.unsubscribe();
+    this.subscription = null;
+    const stream = this.stream;
+    if (stream !== null) {
+      await new Promise<void>((resolve) => {
+        if (stream.destroyed) resolve();
+        else stream.end(() => resolve());
+        stream.once('error', () => resolve());
+      });
+    }
+    if (this.writeError !== null) throw new Error(`could not write ${join(this.outDir, RUN_FILES.metrics)}: ${this.writeError.message}`);
+    this.builder.noteRss(process.memoryUsage().rss);
+    const summary = this.builder.build(this.meta);
+    mkdirSync(this.outDir, { recursive: true });
+    await writeAtomic(join(this.outDir, RUN_FILES.summary), `${JSON.stringify(summary, null, 2)}\n`);
+    await writeAtomic(join(this.outDir, RUN_FILES.accuracyMatrix), accuracyMatrixCsv(summary.accuracyMatrix, summary.initialAccuracy));
+    return summary;
+  }
+}
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, text, 'utf8');
+    await rename(tmp, path);
+  } catch (err) {
+    throw new Error(`could not write ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}

@@ -1,0 +1,238 @@
+import type { EngramEvent, EvaluationResult, EventOf } from '../events/engram-event.js';
+import { continualMetrics, forgettingPerExperience } from './continual-metrics.js';
+import { SeriesDownsampler, type SeriesPoint } from './series-downsampler.js';
+
+/** What the caller knows about a run before it starts (from the pipeline). */
+export interface RunMeta {
+  name: string;
+  seed: number;
+  strategies: string[];
+  scenario: string;
+  backend: string;
+  /** The pipeline definition as run (stored in summary.json for reference). */
+  pipeline: unknown;
+}
+
+/** Wall time, throughput and memory of one trained experience (from its `experience-end` event). */
+export interface ExperienceSummary {
+  experience: number;
+  wallSeconds: number;
+  samples: number;
+  samplesPerSecond: number;
+  rssBytes: number;
+  /** Mean training loss of the experience's last epoch (or of its batches); null when none. */
+  loss: number | null;
+}
+
+/**
+ * An optional per-result confusion matrix (rows = true class, columns = predicted class). Proposed
+ * addition to {@link EvaluationResult}; summed over results when present.
+ */
+export type EvaluationResultWithConfusion = EvaluationResult & { confusion?: number[][] };
+
+/** `DIR/summary.json`: the run's key figures. Field names are stable (see docs/metrics.md). */
+export interface RunSummary {
+  formatVersion: 1;
+  name: string;
+  seed: number;
+  /** Strategy kinds joined with '+' ('none' when the run used plain fine-tuning). */
+  strategy: string;
+  strategies: string[];
+  scenario: string;
+  /** The backend actually used (from `run-start`, else the requested one). */
+  backend: string;
+  mode: 'experiences' | 'stream';
+  /** Rows of the accuracy matrix (experiences trained and evaluated). */
+  experiences: number;
+  numClasses: number | null;
+  parameters: number | null;
+  averageAccuracy: number | null;
+  bwt: number | null;
+  fwt: number | null;
+  forgetting: number | null;
+  learningAccuracy: number | null;
+  /** R[i][j]: accuracy on experience j after training experience i; null = not evaluated. */
+  accuracyMatrix: (number | null)[][];
+  /** b[j]: accuracy of the untrained model on experience j; null when not evaluated. */
+  initialAccuracy: (number | null)[] | null;
+  forgettingPerExperience: (number | null)[];
+  /** Accuracy per class at the last evaluation (over all test sets); null for absent classes. */
+  perClassAccuracy: (number | null)[] | null;
+  /** Summed confusion matrix of the last evaluation, when the evaluator reports one. */
+  confusionMatrix: number[][] | null;
+  trainSamples: number;
+  steps: number;
+  samplesPerSecond: number;
+  wallSeconds: number;
+  peakRssBytes: number;
+  perExperience: ExperienceSummary[];
+  /** Training loss per batch: statistics and a downsampled curve (x = step). */
+  loss: { count: number; first: number; last: number; min: number; max: number; mean: number; curve: SeriesPoint[] } | null;
+  /** Final prequential figures of a stream run; null for experience runs. */
+  prequential: { samples: number; accuracy: number; windowAccuracy: number; fadingAccuracy: number } | null;
+  /** Steps at which a `boundary` (drift) was detected. */
+  driftPoints: { step: number; reason: string }[];
+  warnings: number;
+  droppedSamples: number;
+  checkpoints: number;
+  stopped: string | null;
+  pipeline: unknown;
+}
+
+/**
+ * Folds a run's events into a {@link RunSummary} incrementally (bounded memory: the loss curve is
+ * downsampled). Fed by {@link RunRecorder} in `seq` order; also usable on a parsed metrics.jsonl.
+ */
+export class RunSummaryBuilder {
+  private runStart: EventOf<'run-start'> | null = null;
+  private runEnd: EventOf<'run-end'> | null = null;
+  private readonly rows = new Map<number, Map<number, number>>();
+  private readonly initial = new Map<number, number>();
+  private lastEvaluation: EventOf<'evaluation'> | null = null;
+  private readonly experienceEnds: EventOf<'experience-end'>[] = [];
+  private readonly epochLoss = new Map<number, number>();
+  private readonly batchLoss = new Map<number, { sum: number; n: number }>();
+  private readonly lossCurve = new SeriesDownsampler(500);
+  private lastPrequential: EventOf<'prequential'> | null = null;
+  private readonly driftPoints: { step: number; reason: string }[] = [];
+  private batchSamples = 0;
+  private lastStep = 0;
+  private lastTime = 0;
+  private warnings = 0;
+  private dropped = 0;
+  private checkpoints = 0;
+  private peakRss = 0;
+
+  /** Takes one event (called for every event, in order). */
+  add(event: EngramEvent): void {
+    this.lastTime = Math.max(this.lastTime, event.time);
+    switch (event.type) {
+      case 'run-start': this.runStart = event; break;
+      case 'run-end': this.runEnd = event; break;
+      case 'evaluation': {
+        const target = event.afterExperience < 0 ? this.initial : this.row(event.afterExperience);
+        for (const r of event.results) target.set(r.experience, r.accuracy);
+        this.lastEvaluation = event;
+        break;
+      }
+      case 'experience-end':
+        this.experienceEnds.push(event);
+        this.noteRss(event.rssBytes);
+        break;
+      case 'epoch-end': this.epochLoss.set(event.experience, event.loss); break;
+      case 'batch-end': {
+        const acc = this.batchLoss.get(event.experience) ?? { sum: 0, n: 0 };
+        if (Number.isFinite(event.loss)) { acc.sum += event.loss; acc.n++; }
+        this.batchLoss.set(event.experience, acc);
+        this.lossCurve.add(event.step, event.loss);
+        this.batchSamples += event.size;
+        this.lastStep = Math.max(this.lastStep, event.step + 1);
+        break;
+      }
+      case 'prequential': this.lastPrequential = event; break;
+      case 'boundary': this.driftPoints.push({ step: event.step, reason: event.reason }); break;
+      case 'warning': this.warnings++; break;
+      case 'dropped': this.dropped += event.count; break;
+      case 'checkpoint': this.checkpoints++; break;
+      default: break;
+    }
+  }
+
+  /** Records a resident-set-size sample (bytes); the summary reports the maximum. */
+  noteRss(bytes: number): void {
+    if (Number.isFinite(bytes) && bytes > this.peakRss) this.peakRss = bytes;
+  }
+
+  private row(i: number): Map<number, number> {
+    let r = this.rows.get(i);
+    if (r === undefined) {
+      r = new Map();
+      this.rows.set(i, r);
+    }
+    return r;
+  }
+
+  /** The accuracy matrix so far: rows 0..max(afterExperience), columns 0..max(experience evaluated). */
+  accuracyMatrix(): (number | null)[][] {
+    const T = this.rows.size === 0 ? 0 : Math.max(...this.rows.keys()) + 1;
+    let m = 0;
+    for (const r of [...this.rows.values(), this.initial]) for (const j of r.keys()) m = Math.max(m, j + 1);
+    return Array.from({ length: T }, (_, i) => Array.from({ length: m }, (_, j) => this.rows.get(i)?.get(j) ?? null));
+  }
+
+  private perClass(): { accuracy: (number | null)[] | null; confusion: number[][] | null } {
+    const results: readonly EvaluationResultWithConfusion[] = this.lastEvaluation?.results ?? [];
+    const correct: number[] = [];
+    const count: number[] = [];
+    let confusion: number[][] | null = null;
+    for (const r of results) {
+      r.perClassCorrect?.forEach((v, c) => { correct[c] = (correct[c] ?? 0) + v; });
+      r.perClassCount?.forEach((v, c) => { count[c] = (count[c] ?? 0) + v; });
+      if (r.confusion !== undefined) {
+        const cm: number[][] = confusion ?? [];
+        r.confusion.forEach((row, t) => row.forEach((v, p) => {
+          const target = (cm[t] ??= []);
+          target[p] = (target[p] ?? 0) + v;
+        }));
+        confusion = cm;
+      }
+    }
+    const accuracy = count.length === 0 ? null : Array.from(count, (n, c) => (n === undefined || n === 0 ? null : (correct[c] ?? 0) / n));
+    const k = confusion === null ? 0 : Math.max(confusion.length, ...confusion.map((r) => r.length));
+    const dense = confusion === null ? null : Array.from({ length: k }, (_, t) => Array.from({ length: k }, (_, p) => confusion?.[t]?.[p] ?? 0));
+    return { accuracy, confusion: dense };
+  }
+
+  /** The summary of everything added so far, with `meta` supplying names the events do not carry. */
+  build(meta: RunMeta): RunSummary {
+    const R = this.accuracyMatrix();
+    const width = R[0]?.length ?? (this.initial.size === 0 ? 0 : Math.max(...this.initial.keys()) + 1);
+    const initial = this.initial.size === 0 ? null : Array.from({ length: width }, (_, j) => this.initial.get(j) ?? null);
+    const metrics = continualMetrics(R, initial);
+    const perExperience: ExperienceSummary[] = this.experienceEnds.map((e) => {
+      const batches = this.batchLoss.get(e.experience);
+      const loss = this.epochLoss.get(e.experience) ?? (batches !== undefined && batches.n > 0 ? batches.sum / batches.n : null);
+      return { experience: e.experience, wallSeconds: e.wallSeconds, samples: e.samples, samplesPerSecond: e.wallSeconds > 0 ? e.samples / e.wallSeconds : 0, rssBytes: e.rssBytes, loss };
+    });
+    const expSamples = perExperience.reduce((s, e) => s + e.samples, 0);
+    const expSeconds = perExperience.reduce((s, e) => s + e.wallSeconds, 0);
+    const trainSamples = expSamples > 0 ? expSamples : this.batchSamples;
+    const lossStats = this.lossCurve.stats();
+    const { accuracy: perClassAccuracy, confusion } = this.perClass();
+    const strategies = meta.strategies.length > 0 ? meta.strategies : (this.runStart?.strategies ?? []);
+    const p = this.lastPrequential;
+    return {
+      formatVersion: 1,
+      name: meta.name,
+      seed: meta.seed,
+      strategy: strategies.length > 0 ? strategies.join('+') : 'none',
+      strategies,
+      scenario: meta.scenario,
+      backend: this.runStart?.backend ?? meta.backend,
+      mode: this.runStart?.mode ?? (p === null ? 'experiences' : 'stream'),
+      experiences: R.length,
+      numClasses: this.runStart?.numClasses ?? null,
+      parameters: this.runStart?.parameters ?? null,
+      ...metrics,
+      accuracyMatrix: R,
+      initialAccuracy: initial,
+      forgettingPerExperience: forgettingPerExperience(R),
+      perClassAccuracy,
+      confusionMatrix: confusion,
+      trainSamples,
+      steps: this.runEnd?.steps ?? this.lastStep,
+      samplesPerSecond: this.runEnd?.samplesPerSecond ?? (expSeconds > 0 ? expSamples / expSeconds : 0),
+      wallSeconds: this.runEnd?.wallSeconds ?? this.lastTime / 1000,
+      peakRssBytes: this.peakRss,
+      perExperience,
+      loss: lossStats === null ? null : { ...lossStats, curve: this.lossCurve.series() },
+      prequential: p === null ? null : { samples: p.samples, accuracy: p.accuracy, windowAccuracy: p.windowAccuracy, fadingAccuracy: p.fadingAccuracy },
+      driftPoints: this.driftPoints.slice(),
+      warnings: this.warnings,
+      droppedSamples: this.dropped,
+      checkpoints: this.checkpoints,
+      stopped: this.runEnd?.stopped ?? null,
+      pipeline: meta.pipeline,
+    };
+  }
+}

@@ -1,0 +1,23 @@
+import type { Experience, StreamInfo } from '../data/experience.js';
+import type { EngramModel } from './engram-model.js';
+import type { Rng } from '../random/rng.js';
+
+/** What an {@link Adjustment} may read. */
+export interface AdjustContext {
+  readonly experience: Experience;
+  readonly info: StreamInfo;
+  /** Every class seen in training so far, including this experience's. */
+  readonly seenClasses: readonly number[];
+  /** Generator reserved for this adjustment. */
+  readonly rng: Rng;
+}
+
+/**
+ * A model adjustment (role `adjust`, pipeline `adjust[]`): applied at every experience start, before
+ * the strategies' `adaptModel`, in the order listed — grow the classifier head, freeze layers, mask
+ * logits per task. Returns a replacement model, or nothing when it changed the model in place (e.g.
+ * `trainable = false`). A replaced model's old variables are disposed by the engine.
+ */
+export interface Adjustment {
+  apply(model: EngramModel, ctx: AdjustContext): Promise<EngramModel | void> | EngramModel | void;
+}

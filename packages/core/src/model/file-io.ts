@@ -1,0 +1,65 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * A tfjs `IOHandler` that reads a Layers-format `model.json` and its weight shards from the local
+ * file system (the pure-JS tfjs has no `file://` handler without tfjs-node).
+ */
+export function fileModelLoader(modelJsonPath: string): tf.io.IOHandler {
+  const file = resolve(modelJsonPath);
+  return {
+    async load(): Promise<tf.io.ModelArtifacts> {
+      const json = JSON.parse(await readFile(file, 'utf8')) as tf.io.ModelJSON;
+      const manifest = json.weightsManifest ?? [];
+      const specs: tf.io.WeightsManifestEntry[] = [];
+      const buffers: Uint8Array[] = [];
+      for (const group of manifest) {
+        specs.push(...group.weights);
+        for (const p of group.paths) {
+          if (p.includes('..') || p.startsWith('/')) throw new Error(`weight path "${p}" escapes the model folder`);
+          buffers.push(await readFile(join(dirname(file), p)));
+        }
+      }
+      const total = buffers.reduce((s, b) => s + b.byteLength, 0);
+      const weightData = new Uint8Array(total);
+      let o = 0;
+      for (const b of buffers) {
+        weightData.set(b, o);
+        o += b.byteLength;
+      }
+      return {
+        modelTopology: json.modelTopology,
+        weightSpecs: specs,
+        weightData: weightData.buffer,
+        ...(json.format !== undefined ? { format: json.format } : {}),
+        ...(json.generatedBy !== undefined ? { generatedBy: json.generatedBy } : {}),
+        ...(json.convertedBy !== undefined && json.convertedBy !== null ? { convertedBy: json.convertedBy } : {}),
+      };
+    },
+  };
+}
+
+/**
+ * A tfjs `IOHandler` that writes `model.json` and one `weights.bin` into `dir` — the layout
+ * `tf.loadLayersModel` reads.
+ */
+export function fileModelSaver(dir: string): tf.io.IOHandler {
+  return {
+    async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+      await mkdir(dir, { recursive: true });
+      const data = artifacts.weightData;
+      const bytes = data === undefined ? new Uint8Array(0) : new Uint8Array(tf.io.concatenateArrayBuffers(Array.isArray(data) ? data : [data]));
+      const modelJson: tf.io.ModelJSON = {
+        modelTopology: artifacts.modelTopology ?? {},
+        format: artifacts.format ?? 'layers-model',
+        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+        convertedBy: 'Engram',
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+      };
+      await writeFile(join(dir, 'weights.bin'), bytes);
+      await writeFile(join(dir, 'model.json'), JSON.stringify(modelJson));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes.byteLength } };
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** A tensor with the name of the variable or slot it belongs to (tfjs' `NamedTensor`). */
+type NamedTensor = { name: string; tensor: tf.Tensor };
+import type { OptimizerSpec } from '../pipeline/optimizer.schema.js';
+import { createOptimizer, initialSlotValue } from './optimizer.factory.js';
+
+/**
+ * Owns the tfjs optimizer of a run and keeps its slots right when the set of trainable variables
+ * changes (a grown head, a frozen layer, a replaced model).
+ *
+ * tfjs optimizers keep slots by position in the gradient list, so a changed variable list would pair
+ * moments with the wrong weights. When the list changes, the handle builds a new optimizer and moves
+ * every slot whose variable kept its name and shape; new variables start from fresh slots.
+ */
+export class OptimizerHandle {
+  private optimizer: tf.Optimizer;
+  private signature = '';
+  private order: string[] = [];
+
+  constructor(private readonly spec: OptimizerSpec) {
+    this.optimizer = createOptimizer(spec);
+  }
+
+  /** The current tfjs optimizer (for checkpoints: `getWeights()` / `setWeights()`). */
+  get current(): tf.Optimizer {
+    return this.optimizer;
+  }
+
+  /** Names of the variables, in the order the optimizer's slots follow. */
+  get variableOrder(): readonly string[] {
+    return this.order;
+  }
+
+  /**
+   * Makes the optimizer's slots follow `variables`. Called at each experience start, after model
+   * adjustments; cheap when nothing changed.
+   */
+  async track(variables: readonly tf.Variable[]): Promise<void> {
+    const signature = variables.map((v) => `${v.name}:${v.shape.join('x')}`).join('|');
+    if (signature === this.signature) return;
+    const hadState = this.signature !== '' && this.optimizer.iterations > 0;
+    this.signature = signature;
+    const previousOrder = this.order;
+    this.order = variables.map((v) => v.name);
+    if (!hadState) return;
+    const old = await this.optimizer.getWeights();
+    const fresh = createOptimizer(this.spec);
+    const [iterations, ...slots] = old;
+    const perVariable = previousOrder.length === 0 ? 0 : slots.length / previousOrder.length;
+    const byName = new Map(slots.map((s) => [s.name, s.tensor]));
+    const next: NamedTensor[] = [];
+    for (let k = 0; k < perVariable; k++) {
+      const suffix = slots[k * previousOrder.length]?.name.split('/').pop() ?? '';
+      for (const v of variables) {
+        const prev = byName.get(`${v.name}/${suffix}`);
+        const tensor = prev && prev.shape.join('x') === v.shape.join('x') ? prev.clone() : tf.fill(v.shape, initialSlotValue(this.spec));
+        next.push({ name: `${v.name}/${suffix}`, tensor });
+      }
+    }
+    if (iterations) await fresh.setWeights([iterations, ...next]);
+    // getWeights() returns the live slot variables after a fresh `iter` scalar; the old optimizer frees the rest.
+    iterations?.tensor.dispose();
+    for (const t of next) t.tensor.dispose();
+    this.optimizer.dispose();
+    this.optimizer = fresh;
+  }
+
+  /**
+   * Applies gradients keyed by variable name, in the tracked order. A tracked variable without a
+   * gradient gets zeros, so slot positions never shift.
+   */
+  apply(grads: tf.NamedTensorMap, variables: readonly tf.Variable[]): void {
+    const list: NamedTensor[] = [];
+    const zeros: tf.Tensor[] = [];
+    variables.forEach((v, i) => {
+      const name = this.order[i] ?? v.name;
+      let g = grads[name];
+      if (!g) {
+        g = tf.zerosLike(v);
+        zeros.push(g);
+      }
+      list.push({ name, tensor: g });
+    });
+    this.optimizer.applyGradients(list);
+    for (const z of zeros) z.dispose();
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}

@@ -1,0 +1,102 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Batch } from '../data/batch.js';
+import type { BatchSource } from '../data/batch-source.js';
+import type { EngramModel } from '../model/engram-model.js';
+import type { AfterBatchContext, ExperienceContext, LossContext, StepContext } from './contexts.js';
+import type { Strategy } from './strategy.js';
+
+/**
+ * The pipeline's strategies as one: each hook awaits every strategy's implementation in the declared
+ * order and threads return values through (like tfjs-layers' `CallbackList`).
+ */
+export class StrategyChain {
+  constructor(readonly strategies: readonly Strategy[]) {}
+
+  /** Names, in order (`replay+ewc`). */
+  get names(): string[] {
+    return this.strategies.map((s) => s.name);
+  }
+
+  async beforeExperience(ctx: ExperienceContext): Promise<void> {
+    for (const s of this.strategies) await s.beforeExperience?.(ctx);
+  }
+
+  /** Threads the model through every `adaptModel`; returns the final model. */
+  async adaptModel(ctx: ExperienceContext): Promise<EngramModel> {
+    let model = ctx.model;
+    for (const s of this.strategies) {
+      const next = await s.adaptModel?.({ ...ctx, model });
+      if (next) model = next;
+    }
+    return model;
+  }
+
+  /** The first replacement training source, if any strategy provides one. */
+  async trainData(ctx: ExperienceContext): Promise<BatchSource | undefined> {
+    for (const s of this.strategies) {
+      const src = await s.trainData?.(ctx);
+      if (src) return src;
+    }
+    return undefined;
+  }
+
+  async transformBatch(batch: Batch, ctx: StepContext): Promise<Batch> {
+    let b = batch;
+    for (const s of this.strategies) if (s.transformBatch) b = await s.transformBatch(b, { ...ctx, batch: b });
+    return b;
+  }
+
+  /** True when some strategy replaces the default loss. */
+  get overridesLoss(): boolean {
+    return this.strategies.some((s) => s.loss !== undefined);
+  }
+
+  /** The first strategy loss, or undefined for the default cross-entropy. Inside the tape. */
+  loss(ctx: LossContext): tf.Scalar | undefined {
+    for (const s of this.strategies) {
+      const l = s.loss?.(ctx);
+      if (l) return l;
+    }
+    return undefined;
+  }
+
+  /** Sum of all penalties (undefined when none). Inside the tape. */
+  penalty(ctx: LossContext): tf.Scalar | undefined {
+    let total: tf.Scalar | undefined;
+    for (const s of this.strategies) {
+      const p = s.penalty?.(ctx);
+      if (p) total = total ? (tf.add(total, p) as tf.Scalar) : p;
+    }
+    return total;
+  }
+
+  /** Threads gradients through every `afterBackward`; intermediate replacements are disposed. */
+  async afterBackward(grads: tf.NamedTensorMap, ctx: StepContext): Promise<tf.NamedTensorMap> {
+    let current = grads;
+    for (const s of this.strategies) {
+      if (!s.afterBackward) continue;
+      const next = await s.afterBackward(current, ctx);
+      if (current !== grads) disposeReplaced(current, next);
+      current = next;
+    }
+    return current;
+  }
+
+  async afterBatch(ctx: AfterBatchContext): Promise<void> {
+    for (const s of this.strategies) await s.afterBatch?.(ctx);
+  }
+
+  async afterExperience(ctx: ExperienceContext): Promise<void> {
+    for (const s of this.strategies) await s.afterExperience?.(ctx);
+  }
+
+  dispose(): void {
+    for (const s of this.strategies) s.dispose?.();
+  }
+}
+
+/** Disposes tensors of `old` that `next` no longer holds. */
+export function disposeReplaced(old: tf.NamedTensorMap, next: tf.NamedTensorMap): void {
+  const kept = new Set(Object.values(next));
+  for (const t of Object.values(old)) if (!kept.has(t)) t.dispose();
+}

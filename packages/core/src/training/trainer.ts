@@ -1,0 +1,83 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Batch } from '../data/batch.js';
+import type { EngramModel } from '../model/engram-model.js';
+import { batchTensors } from './batch-tensors.js';
+import type { ExperienceContext, StepContext } from './contexts.js';
+import { correctCount, crossEntropy } from './loss.js';
+import type { OptimizerHandle } from './optimizer-handle.js';
+import type { StrategyChain } from './strategy-chain.js';
+
+/** Values of one training step. */
+export interface StepResult {
+  readonly loss: number;
+  readonly penalty: number;
+  readonly correct: number;
+  readonly size: number;
+}
+
+/** Error raised when a step produces a NaN or infinite loss. */
+export class NumericalError extends Error {}
+
+/**
+ * One regularised training step: strategies' `transformBatch`, forward, loss (cross-entropy or a
+ * strategy's), summed penalties, backward, `afterBackward`, optimizer step, `afterBatch`.
+ * Every tensor created here is released before the step returns.
+ */
+export class Trainer {
+  constructor(
+    private readonly strategies: StrategyChain,
+    private readonly optimizer: OptimizerHandle,
+  ) {}
+
+  /** Gradients of the plain cross-entropy on `batch` (for `ExperienceContext.gradientsOf`). */
+  static gradientsOf(model: EngramModel, batch: Batch): tf.NamedTensorMap {
+    return tf.tidy(() => {
+      const vars = model.trainableVariables();
+      const { grads } = tf.variableGrads(() => {
+        const t = batchTensors(batch);
+        const logits = model.forward(t.x, { training: true, ...(batch.task ? { task: batch.task } : {}) }) as tf.Tensor2D;
+        return crossEntropy(logits, t.y, t.targets);
+      }, vars);
+      return grads;
+    });
+  }
+
+  /** Trains on one (already preprocessed) batch. */
+  async step(input: Batch, base: ExperienceContext, epoch: number): Promise<StepResult> {
+    const model = base.model;
+    const stepCtx0: StepContext = { ...base, batch: input, epoch };
+    const batch = await this.strategies.transformBatch(input, stepCtx0);
+    const ctx: StepContext = { ...base, batch, epoch };
+    const vars = model.trainableVariables();
+    let penaltyT: tf.Scalar | undefined;
+    let correctT: tf.Scalar | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const t = batchTensors(batch);
+      const logits = model.forward(t.x, { training: true, ...(batch.task ? { task: batch.task } : {}) }) as tf.Tensor2D;
+      const ce = crossEntropy(logits, t.y, t.targets);
+      const lossCtx = { ...ctx, x: t.x, y: t.y, logits, crossEntropy: ce };
+      const main = this.strategies.loss(lossCtx) ?? ce;
+      const penalty = this.strategies.penalty(lossCtx);
+      correctT = tf.keep(correctCount(logits, t.y));
+      if (!penalty) return main;
+      penaltyT = tf.keep(penalty);
+      return tf.add(main, penalty) as tf.Scalar;
+    }, vars);
+    const loss = (await value.data())[0] ?? NaN;
+    const penalty = penaltyT ? ((await penaltyT.data())[0] ?? 0) : 0;
+    const correct = correctT ? ((await correctT.data())[0] ?? 0) : 0;
+    value.dispose();
+    penaltyT?.dispose();
+    correctT?.dispose();
+    if (!Number.isFinite(loss)) {
+      for (const g of Object.values(grads)) g.dispose();
+      throw new NumericalError(`loss is ${loss} at experience ${base.experience.index}, epoch ${epoch}, step ${base.step}`);
+    }
+    const finalGrads = await this.strategies.afterBackward(grads, ctx);
+    this.optimizer.apply(finalGrads, vars);
+    for (const g of Object.values(grads)) g.dispose();
+    if (finalGrads !== grads) for (const g of Object.values(finalGrads)) if (!g.isDisposed) g.dispose();
+    await this.strategies.afterBatch({ ...ctx, loss, penalty });
+    return { loss, penalty, correct, size: batch.y.length };
+  }
+}
