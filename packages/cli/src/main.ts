@@ -6,6 +6,7 @@ import { pluginsCommand } from './commands/plugins.command.js';
 import { runCommand } from './commands/run.command.js';
 import { schemaCommand } from './commands/schema.command.js';
 import { validateCommand } from './commands/validate.command.js';
+import { compareCommand, reportCommand } from './commands/report.command.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 const program = new Command('engram').version(VERSION).description('Continual learning pipelines from one JSON file.').option('--verbose', 'print stack traces of runtime errors');
@@ -28,6 +29,7 @@ program
   .addOption(new Option('--backend <name>', 'override the pipeline backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
   .option('--quiet', 'print nothing but errors')
   .option('--json', 'print every event as one JSON line')
+  .option('--resume', 'continue from the newest valid checkpoint in the output folder')
   .addOption(pluginOption())
   .action(action((file: string, flags: Parameters<typeof runCommand>[1]) => runCommand(file, flags)));
 
@@ -50,5 +52,16 @@ program
   .option('--json', 'as JSON, with each option schema')
   .addOption(pluginOption())
   .action(action((flags: { json?: boolean; plugin?: string[] }) => pluginsCommand(flags)));
+
+program
+  .command('report <dir>')
+  .description('regenerate DIR/report.html from a run folder')
+  .action(action((dir: string) => reportCommand(dir)));
+
+program
+  .command('compare <dirs...>')
+  .description('compare runs: strategy, scenario, ACC, BWT, FWT, forgetting, time')
+  .option('--html <file>', 'also write a comparison report')
+  .action(action((dirs: string[], flags: { html?: string }) => compareCommand(dirs, flags)));
 
 await program.parseAsync(process.argv);

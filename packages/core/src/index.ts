@@ -56,6 +56,8 @@ export * from './engine/run-options.js';
 export * from './engine/run-stopped.js';
 export * from './engine/pull-through.js';
 export * from './engine/engine.js';
+export * from './engine/resume.js';
+export * from './checkpoint/event-history.js';
 export * from './stages/stage-tokens.js';
 export * from './stages/checkpoint-writer.js';
 export * from './stages/preprocess.stage.js';

@@ -1,1 +1,77 @@
-export const placeholder = true;
+import * as tf from '@tensorflow/tfjs';
+import { loadAddon, type BlasStatus } from './addon/native-addon.js';
+import { replaceKernel, restoreKernels, replacedKernels } from './kernels/kernel-registry.js';
+import { batchMatMulKernel, fusedMatMulKernel } from './kernels/matmul-kernels.js';
+import { identityKernel, sumKernel } from './kernels/reduce-kernels.js';
+import { nativeAdam } from './optimizers/native-adam.js';
+import { nativeMomentum, nativeSgd } from './optimizers/native-sgd.js';
+import { patchApplyGradients, restoreApplyGradients } from './optimizers/optimizer-patch.js';
+import { findWasmBackend } from './wasm/wasm-backend.js';
+
+export type { BlasStatus } from './addon/native-addon.js';
+
+/** The result of {@link load}: whether native kernels are active, and a one-line description. */
+export interface NativeLoadResult {
+  readonly loaded: boolean;
+  /** `openblas(openmp, 2 threads)` when loaded, `no BLAS: <reason>` when not. */
+  readonly description: string;
+}
+
+let blas: BlasStatus | undefined;
+
+function refuse(reason: string): NativeLoadResult {
+  return { loaded: false, description: `no BLAS: ${reason}` };
+}
+
+/**
+ * Registers Engram's native kernels on the tfjs wasm backend: BatchMatMul and _FusedMatMul over the
+ * system's OpenBLAS `cblas_sgemm` (zero-copy on the wasm heap), leading-axes Sum, no-copy Identity,
+ * and native in-place updates for tfjs's Adam, SGD and Momentum optimizers (prototype patches; state
+ * stays in the optimizers' own variables). Call after `tf.setBackend('wasm')` succeeded. When the
+ * addon or an OpenBLAS is missing, nothing is changed and the reason is returned.
+ */
+export function load(): NativeLoadResult {
+  const loaded = loadAddon();
+  if ('error' in loaded) return refuse(loaded.error);
+  const backend = findWasmBackend();
+  if (!backend) return refuse('the tfjs wasm backend is not initialised');
+  if (!(backend.wasm.HEAPU8.buffer instanceof ArrayBuffer)) return refuse('the wasm heap is shared (threaded wasm)');
+  blas ??= loaded.addon.init();
+  if (!blas.ok) return refuse(blas.reason);
+  const addon = loaded.addon;
+  if (replacedKernels().length === 0) {
+    replaceKernel('BatchMatMul', batchMatMulKernel(addon));
+    replaceKernel('_FusedMatMul', fusedMatMulKernel(addon));
+    replaceKernel('Sum', sumKernel(addon));
+    replaceKernel('Identity', identityKernel());
+    patchApplyGradients(tf.AdamOptimizer, addon, nativeAdam);
+    patchApplyGradients(tf.SGDOptimizer, addon, nativeSgd);
+    patchApplyGradients(tf.MomentumOptimizer, addon, nativeMomentum);
+  }
+  return { loaded: true, description: describe(blas) };
+}
+
+/** `openblas(openmp, 2 threads)`. */
+function describe(status: BlasStatus): string {
+  return `openblas(${status.parallel}, ${status.threads} thread${status.threads === 1 ? '' : 's'})`;
+}
+
+/** Removes the native kernels and optimizer patches again (stock wasm kernels from then on). */
+export function unload(): void {
+  restoreKernels();
+  restoreApplyGradients();
+}
+
+/** What the addon found when it opened the BLAS, or undefined before a successful {@link load}. */
+export function blasStatus(): BlasStatus | undefined {
+  return blas;
+}
+
+/** Kernel names currently replaced by native ones on the wasm backend. */
+export function nativeKernels(): string[] {
+  return replacedKernels();
+}
+
+/** The accelerator object core's backend selector expects (`(mod.default ?? mod).load()`). */
+const accelerator = { load };
+export default accelerator;

@@ -1,7 +1,8 @@
-import { runPipeline, type BackendName } from '@engram/core';
+import { ResumeError, runPipeline, type BackendName } from '@engram/core';
 import { loadPipelineFile, VERSION } from '../cli-context.js';
 import { formatMatrix } from '../output/matrix-table.js';
 import { progressMode, renderProgress } from '../output/progress.renderer.js';
+import { renderReport } from '../report/index.js';
 
 /** Flags of `engram run`. */
 export interface RunFlags {
@@ -10,6 +11,8 @@ export interface RunFlags {
   quiet?: boolean;
   json?: boolean;
   plugin?: string[];
+  /** Continue from the newest valid checkpoint in the output folder. */
+  resume?: boolean;
 }
 
 /**
@@ -33,15 +36,21 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       ...(flags.out ? { outDir: flags.out } : {}),
       ...(flags.backend ? { backend: flags.backend as BackendName } : {}),
       signal: controller.signal,
+      ...(flags.resume ? { resume: true } : {}),
       observe: (events$) => renderProgress(events$, mode),
       version: VERSION,
     });
+    await renderReport(outcome.outDir);
     if (mode === 'bar' || mode === 'lines') {
       process.stdout.write(`\n${formatMatrix(outcome.summary)}\n`);
       process.stdout.write(`outputs in ${outcome.outDir}\n`);
       if (outcome.stopped) process.stdout.write(`stopped by ${outcome.stopped}; resume with --resume\n`);
     }
     return outcome.stopped ? exitCode || 130 : 0;
+  } catch (e) {
+    if (!(e instanceof ResumeError)) throw e;
+    process.stderr.write(`error: ${e.message}\n`);
+    return 2;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

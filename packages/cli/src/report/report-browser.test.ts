@@ -55,8 +55,10 @@ for (const mode of ['experiences', 'stream'] as const) {
         const n = colouredPixels(img, top, top + LAYOUT.SECTION_HEIGHT - LAYOUT.TITLE_HEIGHT);
         assert.ok(n > 500, `chart ${id} (section ${k}) shows coloured marks: ${n} coloured pixels`);
       });
-      // The header (text only) has no coloured pixels: the test tells charts from blank regions.
+      // Text-only regions (header, tables below the charts) have none: the measure tells charts from blanks.
       assert.equal(colouredPixels(img, 0, LAYOUT.HEADER_HEIGHT), 0);
+      const end = LAYOUT.HEADER_HEIGHT + ids.length * LAYOUT.SECTION_HEIGHT;
+      assert.equal(colouredPixels(img, end, end + 300), 0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -109,10 +109,10 @@ test('repeated gradient computations on wasm do not leak tensors or wasm memory'
   const ids = tf.tensor1d([1, 3, 1, 6], 'int32');
   const step = (): void => {
     tf.tidy(() => {
-      tf.grads((p: tf.Tensor, q: tf.Tensor) => project(tf.maxPool(tf.conv2d(p, q, 2, 'same'), 2, 1, 'same')))([x, f]);
+      tf.grads((p: tf.Tensor, q: tf.Tensor) => project(tf.maxPool(tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 2, 'same'), 2, 1, 'same')))([x, f]);
       tf.grads((p: tf.Tensor, q: tf.Tensor) => project(tf.matMul(p, q, false, false)))([a, b]);
-      tf.grads((p: tf.Tensor, q: tf.Tensor) => project(tf.matMul(p, q, true, true)))([tf.transpose(b), tf.transpose(a, [0, 2, 1])]);
-      tf.grads((p: tf.Tensor, q: tf.Tensor) => project(tf.depthwiseConv2d(p, q, 1, 'valid')))([x, rnd([3, 3, 3, 2], 15)]);
+      tf.grads((p: tf.Tensor, q: tf.Tensor) => project(tf.matMul(p, q, true, true)))([tf.transpose(a, [0, 2, 1]), tf.transpose(b)]);
+      tf.grads((p: tf.Tensor, q: tf.Tensor) => project(tf.depthwiseConv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, 'valid')))([x, rnd([3, 3, 3, 2], 15)]);
       tf.grad((t: tf.Tensor) => project(tf.gather(t, ids)))(table);
       tf.einsum('bij,jk->bik', a, b);
     });

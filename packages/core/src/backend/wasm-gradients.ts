@@ -11,9 +11,10 @@ import { wasmSegmentKernels } from './wasm-segment.kernel.js';
  * Design §4: wasm training needs (1) flag-free matMuls for XNNPACK speed, (2) the conv
  * gradient kernels wasm lacks, (3) fallbacks for other missing kernels, and here also
  * (4) a correct MaxPoolGrad. tfjs' gradient registry is global (shared by every
- * backend), so everything is done as *wasm kernel* registrations: cpu and tensorflow
- * keep their stock kernels and gradients, and every path (tf.grad, optimizers,
- * layers' fused ops, direct op calls) benefits.
+ * backend), so all of this is done as *wasm kernel* registrations: cpu and tensorflow
+ * keep their stock kernels, and every path (tf.grad, optimizers, layers' fused ops,
+ * direct op calls) benefits. The one global change is the BatchMatMul gradient's
+ * broadcast fix (wasm-matmul.gradient.ts), a no-op for non-broadcast shapes.
  */
 
 /** Marks kernel functions registered by Engram so a second call is a no-op. */

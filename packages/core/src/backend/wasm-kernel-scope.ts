@@ -128,7 +128,8 @@ export class WasmKernelScope {
 
   /**
    * Pads (positive amounts) or crops (negative amounts) the two spatial axes of an
-   * NHWC tensor: `spatial = [[top, bottom], [left, right]]`.
+   * NHWC tensor: `spatial = [[top, bottom], [left, right]]`. Returns `x` itself when
+   * all amounts are 0, so use the result only as an intermediate.
    */
   padOrCrop(x: TensorInfo, spatial: [[number, number], [number, number]]): TensorInfo {
     const [[t, b], [l, r]] = spatial;
@@ -141,10 +142,13 @@ export class WasmKernelScope {
     if (t > 0 || b > 0 || l > 0 || r > 0) {
       y = this.pad(y, [[0, 0], [Math.max(0, t), Math.max(0, b)], [Math.max(0, l), Math.max(0, r)], [0, 0]]);
     }
-    return y === x ? this.run('Identity', { x }) : y;
+    return y;
   }
 
-  /** Inserts `stride - 1` zeros after every row/column of an NHWC tensor. */
+  /**
+   * Inserts `stride - 1` zeros after every row/column of an NHWC tensor. Returns `x`
+   * itself for stride 1, so use the result only as an intermediate.
+   */
   dilateSpatial(x: TensorInfo, strides: [number, number]): TensorInfo {
     const [sh, sw] = strides;
     if (sh === 1 && sw === 1) return x;

@@ -9,6 +9,7 @@ import type { PrequentialAccuracy } from '../metrics/prequential.js';
 import type { OptimizerHandle } from '../training/optimizer-handle.js';
 import type { SerializedState } from '../training/serialized-state.js';
 import type { StrategyChain } from '../training/strategy-chain.js';
+import type { EngramEvent } from '../events/engram-event.js';
 import type { CheckpointFile } from './checkpoint.store.js';
 import { encodeStates } from './state-codec.js';
 
@@ -22,6 +23,40 @@ export interface SnapshotParts {
   readonly source: DataSource;
   readonly detector?: BoundaryDetector;
   readonly prequential: PrequentialAccuracy;
+  /** Why the checkpoint is written (`batches`, `seconds`, `signal`, `experience`, `end`): tells resume where to continue. */
+  readonly reason?: string;
+  /** Every event emitted so far (metric history), stored as `events.jsonl`. */
+  readonly events?: readonly EngramEvent[];
+}
+
+/** Content of `run.json`. */
+export interface RunJson {
+  readonly cursor: RunState['cursor'];
+  readonly progress?: RunState['progress'];
+  readonly seenClasses: number[];
+  readonly rng: { run: number[]; dropout: number[] };
+  readonly source: unknown;
+  readonly trainSeconds: number;
+  readonly reason?: string;
+  readonly pipeline: PipelineDefinition;
+}
+
+/**
+ * Scalars some tfjs optimizers keep outside `getWeights()` (Adam/Adamax `accBeta1`, `accBeta2`: the
+ * running products beta^t). `setWeights()` recomputes them with `pow()`, which differs from the
+ * running product in the last bits, so checkpoints store and restore them directly.
+ */
+export const OPTIMIZER_EXTRA_SCALARS = ['accBeta1', 'accBeta2'] as const;
+
+/** The optimizer's extra scalars that exist (see {@link OPTIMIZER_EXTRA_SCALARS}). */
+export function optimizerExtras(optimizer: tf.Optimizer): Array<{ name: string; variable: tf.Variable }> {
+  const fields = optimizer as unknown as Record<string, unknown>;
+  const out: Array<{ name: string; variable: tf.Variable }> = [];
+  for (const name of OPTIMIZER_EXTRA_SCALARS) {
+    const v = fields[name];
+    if (v instanceof tf.Variable) out.push({ name, variable: v });
+  }
+  return out;
 }
 
 function tensorState(tensors: ReadonlyArray<{ name: string; tensor: tf.Tensor }>): SerializedState {
@@ -58,6 +93,7 @@ export async function captureSnapshot(parts: SnapshotParts): Promise<CheckpointF
   const states: Record<string, SerializedState> = {
     optimizer: { ...tensorState(optimizerWeights), meta: { names: optimizerWeights.map((w) => w.name), order: [...parts.optimizer.variableOrder] } },
     prequential: parts.prequential.state(),
+    'optimizer:extra': tensorState(optimizerExtras(parts.optimizer.current).map(({ name, variable }) => ({ name, tensor: variable }))),
   };
   // getWeights() returns the live slot variables after a fresh `iter` scalar: dispose only that scalar.
   optimizerWeights[0]?.tensor.dispose();
@@ -68,16 +104,17 @@ export async function captureSnapshot(parts: SnapshotParts): Promise<CheckpointF
   const cursor = parts.state.cursor;
   files.push({ path: 'state.bin', data: encoded.bin });
   files.push({ path: 'state.json', data: encoded.json });
-  files.push({
-    path: 'run.json',
-    data: JSON.stringify({
-      cursor,
-      seenClasses: [...parts.state.seenClasses],
-      rng: { run: parts.state.rng.state(), dropout: dropoutRandom().state() },
-      source: (parts.source.state?.() ?? null) as unknown,
-      trainSeconds: parts.state.trainSeconds,
-      pipeline: parts.pipeline,
-    }),
-  });
+  const run: RunJson = {
+    cursor,
+    progress: parts.state.progress,
+    seenClasses: [...parts.state.seenClasses],
+    rng: { run: parts.state.rng.state(), dropout: dropoutRandom().state() },
+    source: (parts.source.state?.() ?? null) as unknown,
+    trainSeconds: parts.state.trainSeconds,
+    ...(parts.reason !== undefined ? { reason: parts.reason } : {}),
+    pipeline: parts.pipeline,
+  };
+  files.push({ path: 'run.json', data: JSON.stringify(run) });
+  if (parts.events) files.push({ path: 'events.jsonl', data: parts.events.map((e) => JSON.stringify(e)).join('\n') });
   return files;
 }

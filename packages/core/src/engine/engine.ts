@@ -3,6 +3,7 @@ import { Container } from 'inversify';
 import { concatMap, defaultIfEmpty, defer, from, lastValueFrom, toArray, firstValueFrom } from 'rxjs';
 import { selectBackend } from '../backend/backend.selector.js';
 import { CheckpointStore } from '../checkpoint/checkpoint.store.js';
+import { EventHistory } from '../checkpoint/event-history.js';
 import { captureSnapshot } from '../checkpoint/run-snapshot.js';
 import type { DataSource } from '../data/data-source.js';
 import type { Experience } from '../data/experience.js';
@@ -32,6 +33,7 @@ import { StrategyChain } from '../training/strategy-chain.js';
 import type { RunOptions, RunOutcome } from './run-options.js';
 import { RunState } from './run-state.js';
 import { RunStopped } from './run-stopped.js';
+import { loadResumePoint, ResumeError, restoreAfterExperienceStart, restoreRun, type ResumePoint, type RestoreTargets } from './resume.js';
 
 /**
  * Runs a loaded pipeline end to end: backend, components, model, then experience after experience
@@ -75,9 +77,10 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     container.bind(EvaluateStage).toSelf();
     container.bind(CheckpointStage).toSelf();
     container.bind(TrainStage).toSelf();
+    let history = new EventHistory(); // [resume] metric history stored in checkpoints
     const writer: CheckpointWriter = {
-      save: async () => {
-        const files = await captureSnapshot({ pipeline: def, state, optimizer, strategies, transforms, source, prequential: evaluation.prequential, ...(detector ? { detector } : {}) });
+      save: async (reason) => {
+        const files = await captureSnapshot({ pipeline: def, state, optimizer, strategies, transforms, source, prequential: evaluation.prequential, ...(detector ? { detector } : {}), reason, events: history.events });
         const { dir, bytes } = await store.write(state.cursor.step, files);
         return { path: dir, bytes };
       },
@@ -89,8 +92,17 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     const train = container.get(TrainStage);
 
     state.model = await buildModel(def.model, { inputShape: preprocess.outputShape(state.info), outputs: state.info.numClasses, rng: rootRng.derive('model'), baseDir: loaded.baseDir });
+    // [resume] restore from the newest valid checkpoint (engine/resume.ts)
+    const targets: RestoreTargets = { state, optimizer, strategies, transforms, source, prequential: evaluation.prequential, ...(detector ? { detector } : {}) };
+    let resume: ResumePoint | undefined;
+    if (options.resume) {
+      if (state.info.experiences === 'endless') throw new ResumeError('--resume is not supported for live-stream pipelines yet');
+      resume = await loadResumePoint(store, def, options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`)));
+      await restoreRun(resume, targets);
+      history = new EventHistory(resume.events);
+    }
     const recorder = new RunRecorder(outDir, { name: def.name, seed: def.seed, strategies: strategies.names, scenario: state.info.scenario, backend: backend.description, pipeline: def });
-    recorder.attach(bus.events$);
+    recorder.attach(history.attach(bus.events$)); // [resume] past events + live ones
     options.observe?.(bus.events$);
     for (const l of loggers) l.attach(bus.events$, outDir);
     const stream = state.info.experiences === 'endless';
@@ -112,13 +124,16 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
       } else {
         const all = await lastValueFrom(source.experiences().pipe(toArray()));
         state.experiences.push(...all);
-        if (def.evaluation.initial && def.evaluation.on === 'all') await evaluation.afterExperience(-1, all);
+        if (!resume && def.evaluation.initial && def.evaluation.on === 'all') await evaluation.afterExperience(-1, all);
         await lastValueFrom(
           from(all).pipe(
             concatMap((exp: Experience) =>
               defer(async () => {
+                if (resume && exp.index < resume.experience) return; // [resume] finished before the checkpoint
+                const resumed = resume?.midExperience === true && exp.index === resume.experience;
                 state.cursor.experience = exp.index;
-                const data = await train.beginExperience(exp);
+                const data = await train.beginExperience(exp, resumed);
+                if (resume && resumed) await restoreAfterExperienceStart(resume, targets); // [resume]
                 await train.trainExperience(exp, data, options.signal);
                 await train.endExperience(exp);
                 await evaluation.afterExperience(exp.index, all);

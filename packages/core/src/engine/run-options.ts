@@ -14,6 +14,10 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Called with the event stream before the first event (progress bars, NDJSON output). */
   readonly observe?: (events$: Observable<EngramEvent>) => void;
+  /** [resume] Continue from the newest valid checkpoint of the run's checkpoint folder (see engine/resume.ts). */
+  readonly resume?: boolean;
+  /** [resume] Receives warnings of the resume (a skipped corrupt checkpoint). Default: stderr. */
+  readonly warn?: (message: string) => void;
   /** Engram version recorded in checkpoints. */
   readonly version?: string;
 }

@@ -18,6 +18,18 @@ export interface RunCursor {
   experienceDone: boolean;
 }
 
+/** Running totals of the current experience and epoch (checkpointed so a resumed epoch reports the same epoch-end). */
+export interface RunProgress {
+  /** Training samples of the current experience. */
+  experienceSamples: number;
+  /** Sum of loss × batch size over the current epoch's batches. */
+  epochLossSum: number;
+  /** Correct predictions over the current epoch's batches. */
+  epochCorrect: number;
+  /** Samples of the current epoch. */
+  epochSeen: number;
+}
+
 /**
  * The mutable state of a run shared by the stages: the model, the cursor, the stream's description and
  * the experiences seen. Checkpoints serialise it (with the optimizer and every component's state).
@@ -30,6 +42,8 @@ export class RunState {
   /** Classes trained on so far. */
   readonly seenClasses = new Set<number>();
   readonly cursor: RunCursor = { experience: 0, epoch: 0, batch: 0, step: 0, samples: 0, experienceDone: false };
+  /** [resume] Running totals of the current experience/epoch (see {@link RunProgress}). */
+  readonly progress: RunProgress = { experienceSamples: 0, epochLossSum: 0, epochCorrect: 0, epochSeen: 0 };
   /** Wall-clock seconds spent training (excludes evaluation). */
   trainSeconds = 0;
 

@@ -41,6 +41,7 @@ export async function evaluate(
     if (!exp.test) continue;
     const perClassCorrect = new Array<number>(numClasses).fill(0);
     const perClassCount = new Array<number>(numClasses).fill(0);
+    const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
     let correct = 0;
     let count = 0;
     let lossSum = 0;
@@ -51,6 +52,9 @@ export async function evaluate(
         const label = batch.y[i] as number;
         const ok = p.predicted[i] === label;
         if (ok) correct++;
+        const guess = p.predicted[i] as number;
+        const row = confusion[label];
+        if (row && guess >= 0 && guess < numClasses) row[guess] = (row[guess] ?? 0) + 1;
         if (label >= 0 && label < numClasses) {
           perClassCount[label] = (perClassCount[label] ?? 0) + 1;
           if (ok) perClassCorrect[label] = (perClassCorrect[label] ?? 0) + 1;
@@ -59,7 +63,7 @@ export async function evaluate(
       }
       count += batch.y.length;
     }
-    results.push({ experience: exp.index, accuracy: count ? correct / count : 0, loss: count ? lossSum / count : 0, count, perClassCorrect, perClassCount });
+    results.push({ experience: exp.index, accuracy: count ? correct / count : 0, loss: count ? lossSum / count : 0, count, perClassCorrect, perClassCount, confusion });
   }
   return results;
 }

@@ -35,6 +35,8 @@ export interface EvaluationResult {
   perClassCorrect?: number[];
   /** Test samples per class. */
   perClassCount?: number[];
+  /** Confusion counts: row = true class, column = predicted class. */
+  confusion?: number[][];
 }
 
 /** The distributive `Omit` of the base fields: what an emitter passes in. */

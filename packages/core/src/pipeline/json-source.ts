@@ -14,14 +14,30 @@ export function lineColumn(text: string, offset: number): { line: number; column
   return { line, column: offset - lineStart + 1 };
 }
 
+/**
+ * Offset of a `JSON.parse` error. V8 gives `at position N` for most errors; for an unexpected token it
+ * may only quote the text around it (`Unexpected token ',', ..."seed": ,\n}" is not valid JSON`), so
+ * the quoted excerpt is located in the text.
+ */
+function errorOffset(message: string, text: string): number {
+  const position = /position (\d+)/.exec(message);
+  if (position) return Number(position[1]);
+  const token = /Unexpected token '(.+?)', (?:\.\.\.)?"([\s\S]*?)"(?:\.\.\.)? is not valid JSON/.exec(message);
+  if (token) {
+    const [, tok = '', excerpt = ''] = token;
+    const at = text.indexOf(excerpt);
+    if (at >= 0) return at + Math.max(0, excerpt.indexOf(tok));
+  }
+  return text.length;
+}
+
 /** Parses JSON text; a syntax error becomes a {@link PipelineError} with line and column. */
 export function parseJson(text: string, file: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
     const message = (e as Error).message;
-    const m = /position (\d+)/.exec(message);
-    const offset = m ? Number(m[1]) : text.length;
+    const offset = errorOffset(message, text);
     const { line, column } = lineColumn(text, offset);
     const what = message.replace(/\s*in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '');
     throw PipelineError.at('', `invalid JSON at line ${line}, column ${column}: ${what}`, file);

@@ -48,7 +48,7 @@ export async function loadPlugins(
     if (seen.has(manifest.name)) return;
     seen.add(manifest.name);
     const child = new Container({ parent: container });
-    await child.load(manifest.module);
+    await child.loadAsync(manifest.module);
     const descriptors = child.isBound(TOKENS.Component) ? child.getAll<ComponentDescriptor>(TOKENS.Component) : [];
     try {
       for (const d of descriptors) registry.add(d, manifest.name, child);

@@ -29,7 +29,6 @@ import { STAGE_TOKENS } from './stage-tokens.js';
 export class TrainStage {
   private readonly trainer: Trainer;
   private experienceStart = 0;
-  private experienceSamples = 0;
 
   constructor(
     @inject(TOKENS.Settings) private readonly pipeline: PipelineDefinition,
@@ -63,10 +62,11 @@ export class TrainStage {
   }
 
   /** Experience start: preprocess fitting, adjustments, strategies' set-up; returns the data to train on. */
-  async beginExperience(experience: Experience): Promise<BatchSource> {
+  async beginExperience(experience: Experience, resumed = false): Promise<BatchSource> {
     const state = this.state;
     for (const c of experience.classes) state.seenClasses.add(c);
-    this.events.emit({ type: 'experience-start', experience: experience.index, classes: [...experience.classes], ...(experience.task !== undefined ? { task: experience.task } : {}), ...(experience.train.size !== undefined ? { trainSize: experience.train.size } : {}) });
+    // [resume] a resumed experience already emitted its start before the checkpoint.
+    if (!resumed) this.events.emit({ type: 'experience-start', experience: experience.index, classes: [...experience.classes], ...(experience.task !== undefined ? { task: experience.task } : {}), ...(experience.train.size !== undefined ? { trainSize: experience.train.size } : {}) });
     await this.preprocess.beforeExperience(experience);
     state.model = await this.adjust.apply(state.model, { experience, info: state.info, seenClasses: [...state.seenClasses].sort((a, b) => a - b), rng: state.rng.derive(`adjust:${experience.index}`) });
     await this.strategies.beforeExperience(this.context(experience));
@@ -74,14 +74,14 @@ export class TrainStage {
     const data = (await this.strategies.trainData(this.context(experience))) ?? experience.train;
     await this.optimizer.track(state.model.trainableVariables());
     this.experienceStart = performance.now();
-    this.experienceSamples = 0;
+    state.progress.experienceSamples = 0;
     return data;
   }
 
   /** Experience end: strategies consolidate; emits `experience-end`. */
   async endExperience(experience: Experience): Promise<void> {
     await this.strategies.afterExperience(this.context(experience));
-    this.events.emit({ type: 'experience-end', experience: experience.index, samples: this.experienceSamples, wallSeconds: (performance.now() - this.experienceStart) / 1000, rssBytes: process.memoryUsage().rss });
+    this.events.emit({ type: 'experience-end', experience: experience.index, samples: this.state.progress.experienceSamples, wallSeconds: (performance.now() - this.experienceStart) / 1000, rssBytes: process.memoryUsage().rss });
   }
 
   /** Trains one finite experience for the configured epochs, resuming at the cursor. */
@@ -91,23 +91,27 @@ export class TrainStage {
     const batches = data.size !== undefined ? Math.ceil(data.size / batchSize) : undefined;
     for (let epoch = cursor.epoch; epoch < epochs; epoch++) {
       cursor.epoch = epoch;
-      this.events.emit({ type: 'epoch-start', experience: experience.index, epoch, epochs });
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0;
+      // [resume] totals live in RunState.progress; a pass resumed mid-epoch (cursor.batch > 0) keeps them and its epoch-start.
+      const totals = this.state.progress;
+      if (cursor.batch === 0) {
+        this.events.emit({ type: 'epoch-start', experience: experience.index, epoch, epochs });
+        totals.epochLossSum = 0;
+        totals.epochCorrect = 0;
+        totals.epochSeen = 0;
+      }
       const seed = this.state.rng.derive(`data:${experience.index}`).nextUint32();
       const pass = data.batches({ batchSize, shuffle, epoch, seed, startBatch: cursor.batch, ...(signal ? { signal } : {}) });
       await lastValueFrom(
         pullThrough(pass, async (raw) => {
           const r = await this.trainOne(raw, experience, epoch, batches);
-          lossSum += r.loss * r.size;
-          correct += r.correct;
-          seen += r.size;
+          totals.epochLossSum += r.loss * r.size;
+          totals.epochCorrect += r.correct;
+          totals.epochSeen += r.size;
           await this.afterStep(signal);
         }).pipe(defaultIfEmpty(undefined)),
       );
       cursor.batch = 0;
-      this.events.emit({ type: 'epoch-end', experience: experience.index, epoch, loss: seen ? lossSum / seen : 0, accuracy: seen ? correct / seen : 0 });
+      this.events.emit({ type: 'epoch-end', experience: experience.index, epoch, loss: totals.epochSeen ? totals.epochLossSum / totals.epochSeen : 0, accuracy: totals.epochSeen ? totals.epochCorrect / totals.epochSeen : 0 });
     }
     cursor.epoch = 0;
   }
@@ -156,7 +160,7 @@ export class TrainStage {
     const r = await this.trainer.step(batch, this.context(experience), epoch);
     const dt = (performance.now() - t0) / 1000;
     this.state.trainSeconds += dt;
-    this.experienceSamples += r.size;
+    this.state.progress.experienceSamples += r.size;
     cursor.step++;
     cursor.batch++;
     cursor.samples += r.size;
@@ -173,7 +177,7 @@ export class TrainStage {
         loss: r.loss,
         penalty: r.penalty,
         accuracy: r.correct / r.size,
-        samplesPerSecond: this.experienceSamples / Math.max(1e-9, (performance.now() - this.experienceStart) / 1000),
+        samplesPerSecond: this.state.progress.experienceSamples / Math.max(1e-9, (performance.now() - this.experienceStart) / 1000),
       });
     }
     return r;

@@ -1,0 +1,129 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { schemaText } from './commands/schema.command.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', '..', '..');
+const main = join(here, 'main.js');
+
+function engram(args: string[], cwd = root): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [main, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ENGRAM_NATIVE: '0' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'engram-cli-'));
+}
+
+test('validate lists every mistake with its path and exits 2 without a stack trace', () => {
+  const dir = tmp();
+  const file = join(dir, 'bad.pipeline.json');
+  writeFileSync(file, JSON.stringify({
+    name: 'bad name!',
+    plugins: ['@engram/datasets', '@engram/strategies'],
+    data: { kind: 'mnist', scenario: { type: 'class-incremental', experiences: 5 }, testFraction: 2 },
+    model: { layers: [{ type: 'dense', units: 0 }] },
+    optimizer: { type: 'adamw' },
+    strategy: { kind: 'naive' },
+    training: { epochs: 1, batchsize: 32 },
+  }));
+  const r = engram(['validate', file]);
+  assert.equal(r.status, 2, r.stderr);
+  for (const path of ['/name', '/data/testFraction', '/model/layers/0/units', '/optimizer/type', '/training/batchsize']) {
+    assert.match(r.stderr, new RegExp(`^  ${path}: `, 'm'), r.stderr);
+  }
+  assert.match(r.stderr, /\/optimizer\/type: unknown type "adamw"; known: sgd, momentum, adam, rmsprop, adagrad, adamax/);
+  assert.doesNotMatch(r.stderr, /\bat .*\.js:\d+/);
+});
+
+test('a missing file and bad JSON syntax exit 2 with a one-line reason', () => {
+  const dir = tmp();
+  const missing = engram(['run', join(dir, 'nope.json')]);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /cannot read .*nope\.json: no such file/);
+  const file = join(dir, 'syntax.json');
+  writeFileSync(file, '{\n  "name": "x"\n  "seed": 1\n}');
+  const bad = engram(['validate', file]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /invalid JSON at line 3, column 3/);
+});
+
+test('a plugin outside the workspace adds a strategy that a pipeline uses', () => {
+  const dir = tmp();
+  mkdirSync(join(dir, 'node_modules', '@engram'), { recursive: true });
+  symlinkSync(join(root, 'packages', 'core'), join(dir, 'node_modules', '@engram', 'core'), 'dir');
+  mkdirSync(join(dir, 'my-plugin'));
+  writeFileSync(join(dir, 'my-plugin', 'index.js'), `
+import { ContainerModule, TOKENS, Type } from '@engram/core';
+import * as tf from '@tensorflow/tfjs';
+class WeightDecay {
+  name = 'weight-decay';
+  constructor(options) { this.lambda = options.lambda; }
+  penalty(ctx) {
+    return tf.mul(this.lambda, tf.addN(ctx.model.trainableVariables().map((v) => tf.sum(tf.square(v)))));
+  }
+}
+export default {
+  name: 'my-plugin', apiVersion: 1,
+  module: new ContainerModule(({ bind }) => bind(TOKENS.Component).toConstantValue({
+    role: 'strategy', kind: 'weight-decay', description: 'L2 penalty.',
+    options: Type.Object({ lambda: Type.Number({ default: 0.001 }) }, { additionalProperties: false }),
+    create: (options) => new WeightDecay(options),
+  })),
+};
+`);
+  writeFileSync(join(dir, 'my-plugin', 'package.json'), '{ "type": "module" }');
+  symlinkSync(join(root, 'node_modules', '@tensorflow'), join(dir, 'node_modules', '@tensorflow'), 'dir');
+  writeFileSync(join(dir, 'p.json'), JSON.stringify({
+    name: 'oot', seed: 1, backend: 'cpu',
+    plugins: ['@engram/datasets', './my-plugin/index.js'],
+    data: { kind: 'mnist', scenario: { type: 'class-incremental', experiences: 2 }, limitPerClass: 10, flatten: true },
+    model: { layers: [{ type: 'dense', units: 8, activation: 'relu' }] },
+    strategy: { kind: 'weight-decay', lambda: 0.01 },
+    training: { epochs: 1, batchSize: 16 },
+    checkpoint: { enabled: false },
+  }));
+  const out = join(dir, 'out');
+  const r = engram(['run', 'p.json', '--out', out, '--json'], dir);
+  assert.equal(r.status, 0, r.stderr);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { strategy: string; accuracyMatrix: number[][] };
+  assert.equal(summary.strategy, 'weight-decay');
+  assert.equal(summary.accuracyMatrix.length, 2);
+  const batchEnds = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; penalty?: number }).filter((e) => e.type === 'batch-end');
+  assert.ok(batchEnds.length > 0 && batchEnds.every((e) => (e.penalty ?? 0) > 0), 'the plugin penalty reaches the loss');
+});
+
+test('the committed pipeline schema is the one engram schema generates', async () => {
+  const committed = readFileSync(join(root, 'schemas', 'pipeline.schema.json'), 'utf8');
+  assert.equal(committed, await schemaText());
+});
+
+test('every example pipeline validates and points at the committed schema', () => {
+  const examples = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.pipeline.json'));
+  assert.ok(examples.includes('quickstart.pipeline.json'));
+  for (const f of examples) {
+    const doc = JSON.parse(readFileSync(join(root, 'examples', f), 'utf8')) as { $schema?: string };
+    assert.equal(doc.$schema, '../schemas/pipeline.schema.json', f);
+    const r = engram(['validate', join('examples', f)]);
+    assert.equal(r.status, 0, `${f}: ${r.stderr}`);
+  }
+});
+
+test('the quickstart runs to completion and prints the accuracy matrix', () => {
+  const out = tmp();
+  const r = engram(['run', 'examples/quickstart.pipeline.json', '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /accuracy matrix/);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Record<string, unknown>;
+  for (const key of ['averageAccuracy', 'accuracyMatrix', 'backend', 'samplesPerSecond', 'wallSeconds']) assert.ok(key in summary, key);
+  const matrix = summary['accuracyMatrix'] as number[][];
+  assert.equal(matrix.length, 5);
+  // Naive class-incremental fine-tuning forgets: the first experience is mostly lost at the end.
+  assert.ok((matrix[4]?.[0] ?? 1) < 0.5, `accuracy on exp 0 at the end: ${matrix[4]?.[0]}`);
+  assert.ok((matrix[0]?.[0] ?? 0) > 0.9, `accuracy on exp 0 after training it: ${matrix[0]?.[0]}`);
+});

@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PipelineError } from './pipeline-error.js';
+import { parseJson } from './json-source.js';
+import { fixtureDocument, loadFixture } from '../testing/fixture-pipeline.js';
+
+async function problems(doc: Record<string, unknown>): Promise<string[]> {
+  try {
+    await loadFixture(doc);
+  } catch (e) {
+    if (e instanceof PipelineError) return e.problems.map((p) => `${p.path}: ${p.message}`);
+    throw e;
+  }
+  return [];
+}
+
+test('a valid pipeline gets its defaults filled in', async () => {
+  const loaded = await loadFixture(fixtureDocument({ training: { batchSize: 8 } }));
+  assert.equal(loaded.definition.training.epochs, 1);
+  assert.equal(loaded.definition.training.shuffle, true);
+  assert.equal(loaded.definition.evaluation.on, 'all');
+  assert.deepEqual(loaded.definition.adjust, []);
+});
+
+test('every mistake in a document is reported with its JSON pointer', async () => {
+  const found = await problems(fixtureDocument({
+    seed: -1,
+    training: { epochs: 0, batchSize: 16, epoch: 3 },
+    optimizer: { type: 'adam', learningRate: 'fast' },
+    model: { layers: [{ type: 'dense' }, { type: 'conv3d', filters: 2 }] },
+    strategy: { kind: 'nope' },
+    extra: true,
+  }));
+  const paths = found.map((p) => p.split(':')[0]);
+  for (const expected of ['/seed', '/training/epochs', '/training/epoch', '/optimizer/learningRate', '/model/layers/0/units', '/model/layers/1/type', '/strategy/kind', '/extra']) {
+    assert.ok(paths.includes(expected), `missing ${expected} in:\n${found.join('\n')}`);
+  }
+  assert.ok(found.some((p) => p.startsWith('/strategy/kind: unknown kind "nope"; known:') && p.includes('plain') && p.includes('recorder')), found.join('\n'));
+  assert.ok(found.some((p) => p.startsWith('/training/epoch: unknown property; expected one of: epochs, batchSize')), found.join('\n'));
+});
+
+test('options of plugin components are validated with the schema the plugin registered', async () => {
+  const found = await problems(fixtureDocument({ data: { kind: 'blobs', classes: 1, colour: 'red' } }));
+  assert.deepEqual(found.sort(), ['/data/classes: must be >= 2', '/data/colour: unknown property; expected one of: kind, classes, experiences, perClass, features, endless'].sort());
+});
+
+test('an unknown plugin is reported at its place in the plugins list', async () => {
+  const found = await problems(fixtureDocument({ plugins: ['./does-not-exist.js'] }));
+  assert.equal(found.length, 1);
+  assert.match(found[0] ?? '', /^\/plugins\/0: cannot load plugin "\.\/does-not-exist\.js": no module at /);
+});
+
+test('a model file that does not exist is reported at /model/load', async () => {
+  const found = await problems(fixtureDocument({ model: { load: 'missing/model.json' } }));
+  assert.deepEqual(found, ['/model/load: no model file at /tmp/engram-fixture/missing/model.json']);
+});
+
+test('bad JSON syntax is reported with line and column', () => {
+  assert.throws(() => parseJson('{\n  "name": "x",\n  "seed": ,\n}', 'p.json'), (e: unknown) => {
+    assert.ok(e instanceof PipelineError);
+    assert.match(e.problems[0]?.message ?? '', /^invalid JSON at line 3, column 11/);
+    return true;
+  });
+});

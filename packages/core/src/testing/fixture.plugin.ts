@@ -1,0 +1,136 @@
+import { Observable, of } from 'rxjs';
+import { ContainerModule } from 'inversify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { Batch } from '../data/batch.js';
+import { ArrayBatchSource, type BatchRequest, type BatchSource } from '../data/batch-source.js';
+import type { DataSource } from '../data/data-source.js';
+import type { Experience, StreamInfo } from '../data/experience.js';
+import type { ComponentDescriptor, ComponentServices } from '../plugin/component-descriptor.js';
+import { PLUGIN_API_VERSION, type PluginManifest } from '../plugin/plugin-manifest.js';
+import { TOKENS } from '../plugin/tokens.js';
+import type { Rng } from '../random/rng.js';
+import type { Strategy } from '../training/strategy.js';
+
+/**
+ * Test fixtures as a plugin (used by core's own tests, never by the library): `blobs`, a seeded
+ * Gaussian-blob dataset that is finite (class-incremental) or endless, and `recorder`, a strategy that
+ * logs every hook call to {@link hookLog}.
+ */
+export const BlobOptions = Type.Object(
+  {
+    classes: Type.Integer({ minimum: 2, default: 4 }),
+    experiences: Type.Integer({ minimum: 1, default: 2 }),
+    perClass: Type.Integer({ minimum: 1, default: 40 }),
+    features: Type.Integer({ minimum: 1, default: 8 }),
+    endless: Type.Boolean({ default: false }),
+  },
+  { additionalProperties: false },
+);
+type BlobOpts = Static<typeof BlobOptions>;
+
+function blobs(rng: Rng, classes: readonly number[], perClass: number, features: number, centers: Float32Array): Batch {
+  const n = classes.length * perClass;
+  const x = new Float32Array(n * features);
+  const y = new Int32Array(n);
+  let r = 0;
+  for (const c of classes) {
+    for (let i = 0; i < perClass; i++, r++) {
+      y[r] = c;
+      for (let f = 0; f < features; f++) x[r * features + f] = (centers[c * features + f] as number) + 0.3 * rng.normal();
+    }
+  }
+  return { x, y, sampleShape: [features] };
+}
+
+/** An endless source that produces batches on demand and counts how many it made. */
+export class EndlessBlobSource implements BatchSource {
+  readonly endless = true;
+  produced = 0;
+  constructor(private readonly rng: Rng, private readonly opts: BlobOpts, private readonly centers: Float32Array) {}
+  async *batches(request: BatchRequest): AsyncIterable<Batch> {
+    const all = Array.from({ length: this.opts.classes }, (_, i) => i);
+    while (!request.signal?.aborted) {
+      this.produced++;
+      const b = blobs(this.rng, all, 1, this.opts.features, this.centers);
+      yield { ...b, x: b.x.slice(0, Math.min(request.batchSize, b.y.length) * this.opts.features), y: b.y.slice(0, request.batchSize) };
+    }
+  }
+}
+
+class BlobDataSource implements DataSource {
+  private readonly centers: Float32Array;
+  /** The endless source of the last `experiences()` call (tests read `produced`). */
+  static lastEndless: EndlessBlobSource | undefined;
+  constructor(private readonly opts: BlobOpts, private readonly services: ComponentServices) {
+    const rng = services.rng.derive('centers');
+    this.centers = Float32Array.from({ length: opts.classes * opts.features }, () => 2 * rng.normal());
+  }
+  async describe(): Promise<StreamInfo> {
+    return { inputShape: [this.opts.features], numClasses: this.opts.classes, experiences: this.opts.endless ? 'endless' : this.opts.experiences, scenario: this.opts.endless ? 'online' : 'class-incremental' };
+  }
+  experiences(): Observable<Experience> {
+    const rng = this.services.rng.derive('data');
+    if (this.opts.endless) {
+      const train = new EndlessBlobSource(rng, this.opts, this.centers);
+      BlobDataSource.lastEndless = train;
+      return of({ index: 0, classes: Array.from({ length: this.opts.classes }, (_, i) => i), train });
+    }
+    const per = Math.ceil(this.opts.classes / this.opts.experiences);
+    const exps: Experience[] = [];
+    for (let e = 0; e < this.opts.experiences; e++) {
+      const classes = Array.from({ length: this.opts.classes }, (_, i) => i).slice(e * per, (e + 1) * per);
+      exps.push({
+        index: e,
+        classes,
+        train: new ArrayBatchSource(blobs(rng, classes, this.opts.perClass, this.opts.features, this.centers)),
+        test: new ArrayBatchSource(blobs(rng, classes, Math.ceil(this.opts.perClass / 2), this.opts.features, this.centers)),
+      });
+    }
+    return of(...exps);
+  }
+}
+
+/** Every hook call of every `recorder` strategy, as `<label>:<hook>`. */
+export const hookLog: string[] = [];
+
+class RecorderStrategy implements Strategy {
+  readonly name = 'recorder';
+  constructor(private readonly label: string) {}
+  beforeExperience(): void { hookLog.push(`${this.label}:beforeExperience`); }
+  adaptModel(): void { hookLog.push(`${this.label}:adaptModel`); }
+  trainData(): void { hookLog.push(`${this.label}:trainData`); }
+  transformBatch(b: Batch): Batch { hookLog.push(`${this.label}:transformBatch`); return b; }
+  penalty(): void { hookLog.push(`${this.label}:penalty`); }
+  afterBackward(g: import('@tensorflow/tfjs').NamedTensorMap): import('@tensorflow/tfjs').NamedTensorMap { hookLog.push(`${this.label}:afterBackward`); return g; }
+  afterBatch(): void { hookLog.push(`${this.label}:afterBatch`); }
+  afterExperience(): void { hookLog.push(`${this.label}:afterExperience`); }
+}
+
+const descriptors: ComponentDescriptor[] = [
+  { role: 'dataset', kind: 'blobs', description: 'Seeded Gaussian blobs (test fixture).', options: BlobOptions, create: (o, s) => new BlobDataSource(o as BlobOpts, s) },
+  {
+    role: 'strategy',
+    kind: 'recorder',
+    description: 'Records hook calls (test fixture).',
+    options: Type.Object({ label: Type.String({ default: 'r' }) }, { additionalProperties: false }),
+    create: (o) => new RecorderStrategy(String(o['label'])),
+  },
+  {
+    role: 'strategy',
+    kind: 'plain',
+    description: 'Plain fine-tuning (test fixture).',
+    options: Type.Object({}, { additionalProperties: false }),
+    create: () => ({ name: 'plain' }),
+  },
+];
+
+/** The fixture plugin's manifest. */
+const fixturePlugin: PluginManifest = {
+  name: 'engram-test-fixtures',
+  apiVersion: PLUGIN_API_VERSION,
+  module: new ContainerModule(({ bind }) => {
+    for (const d of descriptors) bind(TOKENS.Component).toConstantValue(d);
+  }),
+};
+export default fixturePlugin;
+export { BlobDataSource };

@@ -1,0 +1,67 @@
+/**
+ * A finite labelled data set held in memory: the common currency of every finite source (mnist,
+ * fashion-mnist, idx, csv, jsonl, synthetic) and the input of every scenario builder.
+ */
+export interface LabelledSet {
+  /** Features, row-major: `y.length * prod(sampleShape)` values. */
+  readonly x: Float32Array;
+  /** Class index of every sample. */
+  readonly y: Int32Array;
+  /** Shape of one sample, e.g. `[28, 28, 1]`. */
+  readonly sampleShape: readonly number[];
+}
+
+/** What a finite source hands to a scenario builder. */
+export interface LabelledData {
+  /** Training pool (also the pool test sets are split from when `test` is absent). */
+  readonly train: LabelledSet;
+  /** Official test set, when the source has one (e.g. Fashion-MNIST's t10k files). */
+  readonly test?: LabelledSet;
+  /** Size of a full classifier head: every label is below it. */
+  readonly numClasses: number;
+  /** Optional class names, index = class. */
+  readonly classNames?: readonly string[];
+}
+
+/** Number of values per sample of `set`. */
+export function rowLength(set: LabelledSet): number {
+  return set.sampleShape.reduce((a, b) => a * b, 1);
+}
+
+/** Indices of the samples of each class: `result[c]` lists the rows with label `c`, in order. */
+export function indicesByClass(y: Int32Array, numClasses: number): Int32Array[] {
+  const counts = new Int32Array(numClasses);
+  for (const label of y) counts[label] = (counts[label] ?? 0) + 1;
+  const out = Array.from(counts, (n) => new Int32Array(n));
+  const fill = new Int32Array(numClasses);
+  for (let i = 0; i < y.length; i++) {
+    const c = y[i] as number;
+    const slot = fill[c] as number;
+    (out[c] as Int32Array)[slot] = i;
+    fill[c] = slot + 1;
+  }
+  return out;
+}
+
+/** Classes that occur at least once in `y`, ascending. */
+export function presentClasses(y: Int32Array, numClasses: number): number[] {
+  const seen = new Uint8Array(numClasses);
+  for (const label of y) seen[label] = 1;
+  const out: number[] = [];
+  seen.forEach((s, c) => {
+    if (s) out.push(c);
+  });
+  return out;
+}
+
+/** Checks shapes and label range; throws a message naming `what` on the first problem. */
+export function checkLabelledSet(set: LabelledSet, numClasses: number, what: string): void {
+  const len = rowLength(set);
+  if (set.x.length !== set.y.length * len) {
+    throw new Error(`${what}: ${set.x.length} feature values do not fit ${set.y.length} samples of shape [${set.sampleShape.join(', ')}]`);
+  }
+  for (let i = 0; i < set.y.length; i++) {
+    const c = set.y[i] as number;
+    if (!(c >= 0 && c < numClasses)) throw new Error(`${what}: sample ${i} has label ${c}, outside 0..${numClasses - 1}`);
+  }
+}

@@ -1,0 +1,67 @@
+import { ContainerModule, TOKENS, type ComponentDescriptor, type PluginManifest } from '@engram/core';
+import { fashionMnistDescriptor, idxDescriptor } from './sources/idx.source.js';
+import { csvDescriptor, jsonlDescriptor } from './sources/file.sources.js';
+import { mnistDescriptor } from './sources/mnist.source.js';
+import { syntheticDescriptor } from './sources/synthetic.source.js';
+import { jsonlFollowDescriptor } from './live/follow.source.js';
+import { httpDescriptor } from './live/http.source.js';
+import { jsonlStdinDescriptor } from './live/stdin.source.js';
+import { augmentDescriptor } from './transforms/augment.transform.js';
+import { normalizeDescriptor } from './transforms/normalize.transform.js';
+import { shapeDescriptors } from './transforms/shape.transforms.js';
+
+export * from './data/labelled-set.js';
+export * from './data/indexed-batch-source.js';
+export * from './data/idx-reader.js';
+export * from './data/line-stream.js';
+export * from './data/bad-rows.js';
+export * from './data/row-parsers.js';
+export * from './scenarios/scenario.schema.js';
+export * from './scenarios/build-scenario.js';
+export * from './scenarios/split.js';
+export * from './scenarios/class-groups.js';
+export * from './scenarios/domain-maps.js';
+export * from './scenarios/online.builder.js';
+export * from './sources/finite-data-source.js';
+export * from './sources/mnist.source.js';
+export * from './sources/synthetic.source.js';
+export * from './sources/idx.source.js';
+export * from './sources/row-format.js';
+export * from './sources/row-file.js';
+export * from './sources/row-file-stream.js';
+export * from './sources/file.sources.js';
+export * from './live/live-batch-source.js';
+export * from './live/live-data-source.js';
+export * from './live/live-options.js';
+export * from './live/stdin.source.js';
+export * from './live/follow.source.js';
+export * from './live/http.source.js';
+export * from './transforms/normalize.transform.js';
+export * from './transforms/shape.transforms.js';
+export * from './transforms/augment.transform.js';
+
+/** Every component this plugin registers: data sources (role `dataset`) and preprocessing steps (role `transform`). */
+export const descriptors: readonly ComponentDescriptor[] = [
+  mnistDescriptor,
+  fashionMnistDescriptor,
+  idxDescriptor,
+  csvDescriptor,
+  jsonlDescriptor,
+  syntheticDescriptor,
+  jsonlStdinDescriptor,
+  jsonlFollowDescriptor,
+  httpDescriptor,
+  normalizeDescriptor,
+  ...shapeDescriptors,
+  augmentDescriptor,
+];
+
+/** The `@engram/datasets` plugin manifest: data sources, scenarios and preprocessing steps. */
+const manifest: PluginManifest = {
+  name: '@engram/datasets',
+  apiVersion: 1,
+  module: new ContainerModule(({ bind }) => {
+    for (const d of descriptors) bind(TOKENS.Component).toConstantValue(d);
+  }),
+};
+export default manifest;

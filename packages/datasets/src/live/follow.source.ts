@@ -1,0 +1,109 @@
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { Type, type ComponentDescriptor, type ComponentServices, type Static } from '@engram/core';
+import { LiveBatchSource } from './live-batch-source.js';
+import { LiveDataSource } from './live-data-source.js';
+import { LiveBadLines, liveOptions, liveRecordSpec, parseLiveLine, policyOption } from './live-options.js';
+
+/** Options of the `jsonl-follow` source. */
+export const JsonlFollowOptions = Type.Object(
+  {
+    ...liveOptions,
+    path: Type.String({ minLength: 1, description: 'The JSON-lines file to follow (relative to the pipeline file); it may not exist yet.' }),
+    fromStart: Type.Boolean({ default: true, description: 'Read the lines already in the file first (false: only lines appended after the start).' }),
+    pollMs: Type.Integer({ minimum: 10, default: 200, description: 'How often to look for new data at the end of the file.' }),
+    policy: policyOption('block'),
+  },
+  { additionalProperties: false },
+);
+export type JsonlFollowOptions = Static<typeof JsonlFollowOptions>;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Follows a JSON-lines file like `tail -f`: reads what is there, then polls for appended data; only
+ * complete lines (ending in a newline) are parsed. A file that shrinks (truncated or rotated) is re-read
+ * from the start. The checkpoint cursor is the byte offset after the last line delivered to the trainer.
+ */
+export function createJsonlFollow(o: JsonlFollowOptions, services: ComponentServices): LiveDataSource {
+  const r = liveRecordSpec(o, 'jsonl-follow');
+  const file = resolve(services.baseDir, o.path);
+  const train = new LiveBatchSource({ capacity: o.buffer, policy: o.policy, sampleShape: o.inputShape, name: 'jsonl-follow', events: services.events, rng: services.rng.derive('buffer') });
+  const bad = new LiveBadLines(`jsonl-follow ${file}`, services.events);
+  let stopped = false;
+  let startAt: number | undefined;
+  let handle: FileHandle | undefined;
+
+  const follow = async (): Promise<void> => {
+    let position = startAt ?? (o.fromStart ? 0 : await stat(file).then((s) => s.size, () => 0));
+    let carry = '';
+    let carryStart = position;
+    let decoder = new StringDecoder('utf8');
+    let lineNo = 0;
+    const buf = Buffer.alloc(64 * 1024);
+    while (!stopped) {
+      if (!handle) {
+        handle = await open(file, 'r').catch(() => undefined);
+        if (!handle) {
+          await sleep(o.pollMs);
+          continue;
+        }
+      }
+      const size = (await handle.stat()).size;
+      if (size < position) {
+        position = 0;
+        carry = '';
+        carryStart = 0;
+        decoder = new StringDecoder('utf8');
+      }
+      const { bytesRead } = await handle.read(buf, 0, buf.length, position);
+      if (bytesRead === 0) {
+        await sleep(o.pollMs);
+        continue;
+      }
+      position += bytesRead;
+      carry += decoder.write(buf.subarray(0, bytesRead));
+      let nl = carry.indexOf('\n');
+      while (nl >= 0 && !stopped) {
+        const text = carry.slice(0, nl);
+        carryStart += Buffer.byteLength(text, 'utf8') + 1;
+        carry = carry.slice(nl + 1);
+        lineNo++;
+        if (text.trim() !== '') {
+          const row = parseLiveLine(text.endsWith('\r') ? text.slice(0, -1) : text, r);
+          if ('error' in row) bad.add(lineNo, row.error);
+          else await train.push({ ...row, cursor: carryStart });
+        }
+        nl = carry.indexOf('\n');
+      }
+    }
+  };
+
+  const feed = {
+    start: () => {
+      follow().catch((err: unknown) => {
+        if (!stopped) train.end(new Error(`jsonl-follow ${file}: ${(err as Error).message}`));
+      });
+    },
+    stop: async () => {
+      stopped = true;
+      await handle?.close().catch(() => undefined);
+      handle = undefined;
+    },
+    state: () => train.cursor ?? startAt ?? null,
+    restore: (s: unknown) => {
+      if (typeof s === 'number') startAt = s;
+    },
+  };
+  return new LiveDataSource({ inputShape: o.inputShape, numClasses: r.numClasses, scenario: 'stream', ...(o.labels ? { classNames: o.labels } : {}) }, train, feed);
+}
+
+/** The `jsonl-follow` dataset component. */
+export const jsonlFollowDescriptor: ComponentDescriptor = {
+  role: 'dataset',
+  kind: 'jsonl-follow',
+  description: 'Follows a growing JSON-lines file (like tail -f) as a live stream; stream mode.',
+  options: JsonlFollowOptions,
+  create: (options, services) => createJsonlFollow(options as JsonlFollowOptions, services),
+};

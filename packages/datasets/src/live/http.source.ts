@@ -1,0 +1,171 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Type, type ComponentDescriptor, type ComponentServices, type Static } from '@engram/core';
+import { LiveBatchSource, type Sample } from './live-batch-source.js';
+import { LiveDataSource } from './live-data-source.js';
+import { liveOptions, liveRecordSpec, parseLiveLine, parseLiveRecord, policyOption } from './live-options.js';
+
+/** Options of the `http` source. */
+export const HttpOptions = Type.Object(
+  {
+    ...liveOptions,
+    host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Interface to bind (default loopback only).' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8765, description: 'TCP port (0 = any free port, reported in a warning event).' }),
+    maxBodyBytes: Type.Integer({ minimum: 1, default: 1048576, description: 'Larger request bodies get 413.' }),
+    policy: policyOption('drop-oldest'),
+  },
+  { additionalProperties: false },
+);
+export type HttpOptions = Static<typeof HttpOptions>;
+
+/** Outcome of parsing a request body: the samples, or the reasons it was rejected. */
+type BodyResult = { samples: Sample[] } | { errors: string[] };
+
+/**
+ * Parses a body holding one JSON record, a JSON array of records, or JSON lines. All-or-nothing: one bad
+ * record rejects the body, so a client never has to guess which records were taken.
+ */
+export function parseBody(body: string, r: ReturnType<typeof liveRecordSpec>): BodyResult {
+  const errors: string[] = [];
+  const samples: Sample[] = [];
+  let whole: unknown;
+  let isWhole = true;
+  try {
+    whole = JSON.parse(body);
+  } catch {
+    isWhole = false;
+  }
+  if (isWhole) {
+    const records = Array.isArray(whole) ? whole : [whole];
+    records.forEach((rec, i) => {
+      const row = parseLiveRecord(rec, r);
+      if ('error' in row) errors.push(`record ${i}: ${row.error}`);
+      else samples.push(row);
+    });
+  } else {
+    body.split('\n').forEach((text, i) => {
+      if (text.trim() === '') return;
+      const row = parseLiveLine(text, r);
+      if ('error' in row) errors.push(`line ${i + 1}: ${row.error}`);
+      else samples.push(row);
+    });
+  }
+  if (errors.length === 0 && samples.length === 0) errors.push('empty body: no records');
+  return errors.length > 0 ? { errors: errors.slice(0, 20) } : { samples };
+}
+
+/**
+ * An HTTP endpoint receiving samples: `POST` a JSON record, a JSON array of records or JSON lines; the
+ * answer is 202 `{accepted, buffered, dropped}`, 400 `{error, errors}` for bad records, 413 for a body
+ * over `maxBodyBytes`, 405 for other methods (`GET` returns the counters). Every failure is answered,
+ * never thrown: a bad client cannot crash the run.
+ */
+export class HttpFeed {
+  private server: Server | undefined;
+  accepted = 0;
+  rejected = 0;
+
+  constructor(
+    private readonly o: HttpOptions,
+    private readonly train: LiveBatchSource,
+    private readonly r: ReturnType<typeof liveRecordSpec>,
+    private readonly services: ComponentServices,
+  ) {}
+
+  /** Starts listening; resolves with the bound address. */
+  listen(): Promise<AddressInfo> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => this.reply(res, 500, { error: (err as Error).message }));
+    });
+    server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', (err) => reject(new Error(`http source cannot listen on ${this.o.host}:${this.o.port}: ${err.message}`)));
+      server.listen(this.o.port, this.o.host, () => {
+        const address = server.address() as AddressInfo;
+        this.services.events.emit({ type: 'warning', message: `http source listening on http://${address.address}:${address.port}/ (POST JSON or JSON lines)` });
+        resolve(address);
+      });
+    });
+  }
+
+  /** Stops accepting connections and closes idle ones. */
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    req.on('error', () => undefined);
+    if (req.method === 'GET') return this.reply(res, 200, this.counters());
+    if (req.method !== 'POST') return this.reply(res, 405, { error: 'use POST with JSON or JSON lines' });
+    const declared = Number(req.headers['content-length'] ?? Number.NaN);
+    if (declared > this.o.maxBodyBytes) return this.tooLarge(req, res);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > this.o.maxBodyBytes) return this.tooLarge(req, res);
+      chunks.push(chunk);
+    }
+    const parsed = parseBody(Buffer.concat(chunks).toString('utf8'), this.r);
+    if ('errors' in parsed) {
+      this.rejected++;
+      return this.reply(res, 400, { error: parsed.errors[0], errors: parsed.errors });
+    }
+    for (const s of parsed.samples) await this.train.push(s);
+    this.accepted += parsed.samples.length;
+    this.reply(res, 202, { accepted: parsed.samples.length, ...this.counters() });
+  }
+
+  private tooLarge(req: IncomingMessage, res: ServerResponse): void {
+    this.rejected++;
+    this.reply(res, 413, { error: `body larger than maxBodyBytes (${this.o.maxBodyBytes})` }, true);
+    req.resume();
+  }
+
+  private counters(): Record<string, number> {
+    return { received: this.accepted, buffered: this.train.queue.length, dropped: this.train.queue.dropped, rejectedRequests: this.rejected };
+  }
+
+  private reply(res: ServerResponse, status: number, body: unknown, close = false): void {
+    if (res.headersSent) return;
+    res.writeHead(status, { 'content-type': 'application/json', ...(close ? { connection: 'close' } : {}) });
+    res.end(`${JSON.stringify(body)}\n`);
+  }
+}
+
+/** Builds the `http` live source; the server starts when the experience is subscribed. */
+export function createHttpSource(o: HttpOptions, services: ComponentServices): LiveDataSource & { feedServer: HttpFeed; ready: () => Promise<AddressInfo> } {
+  const r = liveRecordSpec(o, 'http');
+  const train = new LiveBatchSource({ capacity: o.buffer, policy: o.policy, sampleShape: o.inputShape, name: 'http', events: services.events, rng: services.rng.derive('buffer') });
+  const server = new HttpFeed(o, train, r, services);
+  let listening: Promise<AddressInfo> | undefined;
+  const feed = {
+    start: () => {
+      listening = server.listen();
+      listening.catch((err: unknown) => train.end(err as Error));
+    },
+    stop: () => server.close(),
+  };
+  const source = new LiveDataSource({ inputShape: o.inputShape, numClasses: r.numClasses, scenario: 'stream', ...(o.labels ? { classNames: o.labels } : {}) }, train, feed);
+  return Object.assign(source, {
+    feedServer: server,
+    ready: (): Promise<AddressInfo> => listening ?? Promise.reject(new Error('http source not started: subscribe to experiences() first')),
+  });
+}
+
+/** The `http` dataset component. */
+export const httpDescriptor: ComponentDescriptor = {
+  role: 'dataset',
+  kind: 'http',
+  description: 'A live stream of samples POSTed as JSON or JSON lines to a local HTTP endpoint (127.0.0.1 by default); stream mode.',
+  options: HttpOptions,
+  create: (options, services) => createHttpSource(options as HttpOptions, services),
+};

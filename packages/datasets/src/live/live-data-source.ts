@@ -1,0 +1,57 @@
+import { from, type Observable } from 'rxjs';
+import type { DataSource, Experience, StreamInfo } from '@engram/core';
+import type { LiveBatchSource } from './live-batch-source.js';
+
+/** Hooks of a live feed: start producing into the source, and stop. */
+export interface LiveFeed {
+  /** Starts the producer; called once, when the experience is first subscribed. */
+  start(): void;
+  /** Stops the producer and releases files, sockets, timers. */
+  stop(): Promise<void>;
+  /** Position in the feed for checkpoints (e.g. a byte offset). */
+  state?(): unknown;
+  restore?(state: unknown): void;
+}
+
+/**
+ * A {@link DataSource} emitting one endless experience (StreamInfo.experiences = 'endless', the engine's
+ * stream mode) whose training source is fed by a live producer. No test set: stream mode evaluates
+ * prequentially.
+ */
+export class LiveDataSource implements DataSource {
+  private started = false;
+
+  constructor(
+    private readonly info: Omit<StreamInfo, 'experiences'>,
+    readonly train: LiveBatchSource,
+    private readonly feed: LiveFeed,
+  ) {}
+
+  async describe(): Promise<StreamInfo> {
+    return { ...this.info, experiences: 'endless' };
+  }
+
+  experiences(): Observable<Experience> {
+    if (!this.started) {
+      this.started = true;
+      this.feed.start();
+    }
+    const classes = Array.from({ length: this.info.numClasses }, (_, i) => i);
+    return from([{ index: 0, name: this.info.scenario, classes, train: this.train }]);
+  }
+
+  state(): unknown {
+    return { delivered: this.train.delivered, feed: this.feed.state?.() ?? null };
+  }
+
+  restore(state: unknown): void {
+    const s = state as { delivered?: number; feed?: unknown } | null;
+    if (s && typeof s.delivered === 'number') this.train.delivered = s.delivered;
+    if (s && s.feed !== null && s.feed !== undefined) this.feed.restore?.(s.feed);
+  }
+
+  async close(): Promise<void> {
+    await this.feed.stop();
+    this.train.end();
+  }
+}

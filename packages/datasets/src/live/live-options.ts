@@ -1,0 +1,64 @@
+import { StringEnum, Type, type EventSink, type Static } from '@engram/core';
+import { parseJsonLine, parseJsonRecord, type JsonFields, type LabelSpec, type ParsedRow } from '../data/row-parsers.js';
+
+/** Options every live JSON source shares: the record layout, the declared stream shape and the buffer. */
+export const liveOptions = {
+  inputShape: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, description: 'Shape of one sample (a live stream cannot be inspected ahead); records carry prod(inputShape) features.' }),
+  numClasses: Type.Optional(Type.Integer({ minimum: 1, description: 'Labels are integers below this. Give this or labels.' })),
+  labels: Type.Optional(Type.Array(Type.String(), { minItems: 1, uniqueItems: true, description: 'Label names; class = position.' })),
+  featuresField: Type.String({ minLength: 1, default: 'x', description: 'Field holding the feature array.' }),
+  labelField: Type.String({ minLength: 1, default: 'y', description: 'Field holding the label.' }),
+  taskField: Type.Optional(Type.String({ minLength: 1, description: 'Field holding a task index.' })),
+  buffer: Type.Integer({ minimum: 1, default: 1024, description: 'Bounded buffer between the feed and the trainer, in samples.' }),
+};
+
+/** The overflow policy option with its per-source default. */
+export function policyOption(defaultPolicy: 'block' | 'drop-oldest') {
+  return StringEnum(['block', 'drop-oldest', 'sample'] as const, {
+    default: defaultPolicy,
+    description: 'Full buffer: block (pause the feed), drop-oldest, or sample (keep a uniform sample); drops are reported as `dropped` events.',
+  });
+}
+
+const LiveBase = Type.Object(liveOptions);
+/** The shared live options after validation. */
+export type LiveOptions = Static<typeof LiveBase>;
+
+/** Checks the class spec and returns it with the record fields and feature count. */
+export function liveRecordSpec(o: LiveOptions, kind: string): { fields: JsonFields; length: number; spec: LabelSpec; numClasses: number } {
+  const numClasses = o.labels?.length ?? o.numClasses;
+  if (numClasses === undefined) throw new Error(`${kind}: give "numClasses" or "labels" (a live stream cannot be scanned ahead)`);
+  if (o.labels && o.numClasses !== undefined && o.numClasses !== o.labels.length) throw new Error(`${kind}: numClasses ${o.numClasses} disagrees with ${o.labels.length} labels`);
+  return {
+    fields: { features: o.featuresField, label: o.labelField, task: o.taskField },
+    length: o.inputShape.reduce((a, b) => a * b, 1),
+    spec: { labels: o.labels, numClasses },
+    numClasses,
+  };
+}
+
+/** Parses one JSONL line of a live feed. */
+export function parseLiveLine(text: string, r: ReturnType<typeof liveRecordSpec>): ParsedRow {
+  return parseJsonLine(text, r.fields, r.length, r.spec);
+}
+
+/** Parses one JSON record of a live feed. */
+export function parseLiveRecord(value: unknown, r: ReturnType<typeof liveRecordSpec>): ParsedRow {
+  return parseJsonRecord(value, r.fields, r.length, r.spec);
+}
+
+/**
+ * Reports bad lines of a live feed as `warning` events: every one of the first 10, then one per 1,000,
+ * so a broken producer cannot flood the event log.
+ */
+export class LiveBadLines {
+  count = 0;
+  constructor(private readonly name: string, private readonly events: EventSink) {}
+
+  add(line: number, reason: string): void {
+    this.count++;
+    if (this.count <= 10 || this.count % 1000 === 0) {
+      this.events.emit({ type: 'warning', message: `${this.name}: skipped bad line ${line}: ${reason} (${this.count} skipped so far)` });
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import type { Experience, Rng, StreamInfo } from '@engram/core';
+import { IndexedBatchSource, type SampleMap } from '../data/indexed-batch-source.js';
+import { checkLabelledSet, presentClasses, type LabelledData, type LabelledSet } from '../data/labelled-set.js';
+import { classGroups } from './class-groups.js';
+import { permutationMap, rotationMap } from './domain-maps.js';
+import { buildOnline } from './online.builder.js';
+import type { ScenarioOptions } from './scenario.schema.js';
+import { filterByClasses, iidChunks, range, stratifiedSplit } from './split.js';
+
+/** A built scenario: what `DataSource.describe()` reports and the experiences, in order. */
+export interface Scenario {
+  readonly info: StreamInfo;
+  readonly experiences: readonly Experience[];
+}
+
+/** Settings shared by every scenario. */
+export interface ScenarioSettings {
+  /** Fraction of each class held out for testing when the data has no test set of its own. */
+  readonly testFraction: number;
+  /** The source's generator; the builder derives its own labelled streams from it. */
+  readonly rng: Rng;
+  /** User-supplied per-experience input maps for domain-incremental scenarios built in code. */
+  readonly domainMaps?: readonly SampleMap[];
+}
+
+/** Train and test pools of a data set: the official test set, or a seeded stratified split. */
+export interface Pools {
+  readonly train: { set: LabelledSet; rows: Int32Array };
+  readonly test: { set: LabelledSet; rows: Int32Array };
+}
+
+/** The train/test pools the scenario cuts into experiences. */
+export function pools(data: LabelledData, settings: ScenarioSettings): Pools {
+  checkLabelledSet(data.train, data.numClasses, 'training data');
+  if (data.test) {
+    checkLabelledSet(data.test, data.numClasses, 'test data');
+    if (data.test.sampleShape.join() !== data.train.sampleShape.join()) throw new Error('train and test samples have different shapes');
+    return { train: { set: data.train, rows: range(data.train.y.length) }, test: { set: data.test, rows: range(data.test.y.length) } };
+  }
+  const split = stratifiedSplit(data.train, data.numClasses, settings.testFraction, settings.rng.derive('split'));
+  return { train: { set: data.train, rows: split.train }, test: { set: data.train, rows: split.test } };
+}
+
+/**
+ * Cuts a finite labelled data set into the experiences of `scenario`. Pure function of the data, the
+ * options and `settings.rng`: the same seed gives the same classes, splits, permutations and angles.
+ */
+export function buildScenario(data: LabelledData, scenario: ScenarioOptions, settings: ScenarioSettings): Scenario {
+  const p = pools(data, settings);
+  const base = {
+    inputShape: [...data.train.sampleShape],
+    numClasses: data.numClasses,
+    ...(data.classNames ? { classNames: [...data.classNames] } : {}),
+  };
+  const { rng } = settings;
+  switch (scenario.type) {
+    case 'class-incremental':
+    case 'task-incremental': {
+      const withTask = scenario.type === 'task-incremental';
+      const groups = classGroups(presentClasses(data.train.y, data.numClasses), data.numClasses, scenario, rng);
+      const experiences = groups.map((classes, index): Experience => {
+        const opts = withTask ? { task: index } : {};
+        return {
+          index,
+          name: `classes ${classes.join(', ')}`,
+          classes,
+          ...(withTask ? { task: index } : {}),
+          train: new IndexedBatchSource(p.train.set, filterByClasses(p.train.set.y, p.train.rows, classes), opts),
+          test: new IndexedBatchSource(p.test.set, filterByClasses(p.test.set.y, p.test.rows, classes), opts),
+        };
+      });
+      return {
+        info: { ...base, experiences: experiences.length, scenario: scenario.type, ...(withTask ? { tasks: experiences.length } : {}) },
+        experiences,
+      };
+    }
+    case 'domain-incremental': {
+      const classes = presentClasses(data.train.y, data.numClasses);
+      const len = base.inputShape.reduce((a, b) => a * b, 1);
+      const angles = scenario.angles;
+      if (angles && angles.length !== scenario.experiences) {
+        throw new Error(`scenario.angles has ${angles.length} entries for ${scenario.experiences} experiences`);
+      }
+      const experiences = Array.from({ length: scenario.experiences }, (_, index): Experience => {
+        const identity = index === 0 && (scenario.firstIdentity ?? true) && !(angles && scenario.transform === 'rotation');
+        let map: SampleMap | undefined = settings.domainMaps?.[index];
+        let name = `domain ${index}`;
+        if (!map && !identity) {
+          if (scenario.transform === 'permutation') {
+            map = permutationMap(len, rng.derive(`permutation:${index}`)).map;
+            name = `permutation ${index}`;
+          } else {
+            const maxAngle = scenario.maxAngle ?? 180;
+            const angle = angles ? (angles[index] as number) : (rng.derive(`rotation:${index}`).next() * 2 - 1) * maxAngle;
+            map = rotationMap(base.inputShape, angle);
+            name = `rotation ${angle.toFixed(1)}°`;
+          }
+        }
+        const opts = map ? { map } : {};
+        return {
+          index,
+          name,
+          classes,
+          train: new IndexedBatchSource(p.train.set, p.train.rows, opts),
+          test: new IndexedBatchSource(p.test.set, p.test.rows, opts),
+        };
+      });
+      return { info: { ...base, experiences: experiences.length, scenario: 'domain-incremental' }, experiences };
+    }
+    case 'data-incremental': {
+      if (scenario.experiences > p.train.rows.length) throw new Error(`scenario asks for ${scenario.experiences} chunks of ${p.train.rows.length} samples`);
+      const trainChunks = iidChunks(p.train.rows, scenario.experiences, rng.derive('chunks:train'));
+      const testChunks = iidChunks(p.test.rows, scenario.experiences, rng.derive('chunks:test'));
+      const experiences = trainChunks.map((rows, index): Experience => ({
+        index,
+        name: `chunk ${index}`,
+        classes: presentClasses(Int32Array.from(rows, (r) => p.train.set.y[r] as number), data.numClasses),
+        train: new IndexedBatchSource(p.train.set, rows),
+        test: new IndexedBatchSource(p.test.set, testChunks[index] as Int32Array),
+      }));
+      return { info: { ...base, experiences: experiences.length, scenario: 'data-incremental' }, experiences };
+    }
+    case 'online':
+      return buildOnline(data, p, scenario, rng, base);
+  }
+}

@@ -1,0 +1,81 @@
+import { resolve } from 'node:path';
+import { StringEnum, Type, type ComponentDescriptor, type ComponentServices, type DataSource, type Static } from '@engram/core';
+import { fileScenarioOption, type ScenarioOptions, type SequentialOptions } from '../scenarios/scenario.schema.js';
+import { FiniteDataSource } from './finite-data-source.js';
+import { CsvFormat, JsonlFormat, type RowFormat } from './row-format.js';
+import { loadRows, type RowFileSettings } from './row-file.js';
+import { RowFileStreamSource } from './row-file-stream.js';
+
+const common = {
+  path: Type.String({ minLength: 1, description: 'The file (relative to the pipeline file); `.gz` is decompressed on the fly.' }),
+  labels: Type.Optional(Type.Array(Type.String(), { minItems: 1, uniqueItems: true, description: 'Label names; a row\'s label must be one of them (class = position).' })),
+  numClasses: Type.Optional(Type.Integer({ minimum: 1, description: 'Labels are integers below this (default: largest label + 1; required for "sequential" unless labels are given).' })),
+  badRows: StringEnum(['skip', 'fail'] as const, { default: 'skip', description: 'Skip bad rows (counted, reported with line numbers, written to the dead-letter file) or stop the run.' }),
+  deadLetter: Type.Optional(Type.String({ minLength: 1, description: 'Where skipped rows go (JSONL). Default: <path>.rejected.jsonl, created only if a row is rejected.' })),
+  scenario: fileScenarioOption(),
+  testFraction: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.2, description: 'In-memory scenarios: share of each class held out for testing.' }),
+};
+
+/** Options of the `csv` source. */
+export const CsvOptions = Type.Object(
+  {
+    ...common,
+    header: Type.Boolean({ default: true, description: 'The first line names the columns.' }),
+    delimiter: Type.String({ minLength: 1, default: ',', description: 'Field separator.' }),
+    labelColumn: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 0 })], { description: 'Label column: header name or 0-based position (default: the last column).' })),
+    featureColumns: Type.Optional(Type.Array(Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 0 })]), { minItems: 1, description: 'Feature columns (default: every column but the label).' })),
+  },
+  { additionalProperties: false },
+);
+export type CsvOptions = Static<typeof CsvOptions>;
+
+/** Options of the `jsonl` source. */
+export const JsonlOptions = Type.Object(
+  {
+    ...common,
+    featuresField: Type.String({ minLength: 1, default: 'x', description: 'Field holding the feature array.' }),
+    labelField: Type.String({ minLength: 1, default: 'y', description: 'Field holding the label.' }),
+    taskField: Type.Optional(Type.String({ minLength: 1, description: 'Field holding a task index (batches then carry task labels).' })),
+    features: Type.Optional(Type.Integer({ minimum: 1, description: 'Expected feature count (default: that of the first valid record).' })),
+  },
+  { additionalProperties: false },
+);
+export type JsonlOptions = Static<typeof JsonlOptions>;
+
+type FileOptions = Static<ReturnType<typeof Type.Object<typeof common>>> & { scenario: ScenarioOptions | SequentialOptions };
+
+function createFileSource(o: FileOptions, services: ComponentServices, makeFormat: () => RowFormat): DataSource {
+  const file = resolve(services.baseDir, o.path);
+  const settings: RowFileSettings = {
+    file,
+    policy: o.badRows,
+    deadLetter: o.deadLetter !== undefined ? resolve(services.baseDir, o.deadLetter) : `${file}.rejected.jsonl`,
+    events: services.events,
+  };
+  if (o.scenario.type === 'sequential') return new RowFileStreamSource(settings, makeFormat);
+  return new FiniteDataSource(() => loadRows(settings, makeFormat()), o.scenario, o.testFraction, services.rng);
+}
+
+/** The `csv` dataset component. */
+export const csvDescriptor: ComponentDescriptor = {
+  role: 'dataset',
+  kind: 'csv',
+  description: 'A CSV file: streamed in file order ("sequential", never loaded whole) or loaded and cut by a scenario.',
+  options: CsvOptions,
+  create: (options, services) => {
+    const o = options as CsvOptions;
+    return createFileSource(o, services, () => new CsvFormat(o));
+  },
+};
+
+/** The `jsonl` dataset component. */
+export const jsonlDescriptor: ComponentDescriptor = {
+  role: 'dataset',
+  kind: 'jsonl',
+  description: 'A JSON-lines file of {x: number[], y: label} records: streamed in order or loaded and cut by a scenario.',
+  options: JsonlOptions,
+  create: (options, services) => {
+    const o = options as JsonlOptions;
+    return createFileSource(o, services, () => new JsonlFormat(o));
+  },
+};

@@ -1,0 +1,59 @@
+import { createRequire } from 'node:module';
+
+/** What the addon found when it opened the BLAS library. */
+export interface BlasStatus {
+  /** True when an OpenBLAS with `cblas_sgemm` was opened. */
+  readonly ok: boolean;
+  /** Why no BLAS was opened (empty when `ok`). */
+  readonly reason: string;
+  /** The library name or path that was opened, e.g. `libopenblas.so.0`. */
+  readonly library: string;
+  /** `openblas_get_config()`, e.g. `OpenBLAS 0.3.21 DYNAMIC_ARCH USE_OPENMP …`. */
+  readonly config: string;
+  /** OpenBLAS's threading model: `sequential`, `pthreads`, `openmp` or `unknown`. */
+  readonly parallel: string;
+  /** `openblas_get_num_threads()`. */
+  readonly threads: number;
+}
+
+/**
+ * The N-API addon built from `csrc/`. Every kernel works in place on the wasm heap (`heap` is the
+ * wasm memory's current ArrayBuffer); offsets are in bytes, sizes and strides in floats.
+ */
+export interface NativeAddon {
+  init(): BlasStatus;
+  matmul(
+    heap: ArrayBuffer, aOff: number, bOff: number, cOff: number, batch: number, aStride: number, bStride: number,
+    m: number, n: number, k: number, transA: boolean, transB: boolean, biasOff: number, biasLen: number,
+    activation: number, alpha: number,
+  ): void;
+  colSum(heap: ArrayBuffer, xOff: number, outOff: number, rows: number, cols: number): void;
+  adam(
+    heap: ArrayBuffer, pOff: number, mOff: number, vOff: number, gOff: number, n: number, beta1: number,
+    oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, oneMinusAccBeta1: number,
+    oneMinusAccBeta2: number, epsilon: number, negLearningRate: number,
+  ): void;
+  sgd(heap: ArrayBuffer, pOff: number, gOff: number, n: number, negLearningRate: number): void;
+  momentum(
+    heap: ArrayBuffer, pOff: number, accOff: number, gOff: number, n: number, negLearningRate: number,
+    momentum: number, nesterov: boolean,
+  ): void;
+}
+
+/** The addon, or the reason it could not be loaded. */
+export type AddonResult = { readonly addon: NativeAddon } | { readonly error: string };
+
+let cached: AddonResult | undefined;
+
+/** Loads `build/Release/engram_native.node` once (it is built by node-gyp at install time). */
+export function loadAddon(): AddonResult {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  try {
+    cached = { addon: require('../../build/Release/engram_native.node') as NativeAddon };
+  } catch (e) {
+    const first = ((e as Error).message.split('\n')[0] ?? '').slice(0, 160);
+    cached = { error: `native addon not built (${first})` };
+  }
+  return cached;
+}

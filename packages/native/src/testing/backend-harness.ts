@@ -1,0 +1,43 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { load, type NativeLoadResult } from '../index.js';
+
+/** Activates the wasm backend and the native kernels (test and bench helper). */
+export async function useWasmNative(): Promise<NativeLoadResult> {
+  if (!(await tf.setBackend('wasm')) || tf.getBackend() !== 'wasm') throw new Error('wasm backend unavailable');
+  await tf.ready();
+  return load();
+}
+
+/** Runs `fn` on backend `name` and returns every output's values (tensors are disposed). */
+export async function valuesOn(name: string, fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+  const previous = tf.getBackend();
+  await tf.setBackend(name);
+  const outs = tf.tidy(fn);
+  const list = Array.isArray(outs) ? outs : [outs];
+  const values = list.map((t) => Float32Array.from(t.dataSync()));
+  tf.dispose(list);
+  await tf.setBackend(previous);
+  return values;
+}
+
+/** Largest absolute difference between two equally long arrays (Infinity when lengths differ). */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Number.POSITIVE_INFINITY;
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs((a[i] ?? 0) - (b[i] ?? 0)));
+  return max;
+}
+
+/** Deterministic pseudo-random values in [-1, 1) (no tfjs RNG, so every backend sees the same data). */
+export function seededValues(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = ((s >>> 0) / 4294967296) * 2 - 1;
+  }
+  return out;
+}

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { load, unload } from './index.js';
+import { useWasmNative } from './testing/backend-harness.js';
+import { createMlp, syntheticBatch, trainStep, trainSteps } from './testing/mlp-model.js';
+
+function train(steps: number, seed: number): { loss: number; weights: Float32Array[] } {
+  const model = createMlp([64, 32, 32, 10], seed);
+  const opt = tf.train.adam(1e-3);
+  const { x, y } = syntheticBatch(32, 64, 10, seed + 100);
+  const loss = trainSteps(model, opt, x, y, steps);
+  const weights = model.variables.map((v) => Float32Array.from(v.dataSync()));
+  model.dispose();
+  opt.dispose();
+  tf.dispose([x, y]);
+  return { loss, weights };
+}
+
+describe('training an MLP with native kernels', () => {
+  before(async () => {
+    const result = await useWasmNative();
+    assert.ok(result.loaded, result.description);
+    assert.match(result.description, /^openblas\((openmp|pthreads|sequential|unknown), \d+ threads?\)$/);
+  });
+
+  it('reaches the same loss as the pure-wasm kernels within float tolerance', () => {
+    const native = train(40, 3);
+    unload();
+    const stock = train(40, 3);
+    load();
+    assert.ok(Math.abs(native.loss - stock.loss) < 1e-4 * Math.max(1, stock.loss), `${native.loss} vs ${stock.loss}`);
+    assert.ok(native.loss < 2.0);
+  });
+
+  it('is deterministic: the same seed gives bit-identical weights', () => {
+    const first = train(25, 5);
+    const second = train(25, 5);
+    assert.deepEqual(first.weights, second.weights);
+  });
+
+  it('keeps the number of tensors flat over many steps', () => {
+    const model = createMlp([64, 32, 32, 10], 9);
+    const opt = tf.train.adam(1e-3);
+    const { x, y } = syntheticBatch(32, 64, 10, 9);
+    trainSteps(model, opt, x, y, 5);
+    const before = tf.memory().numTensors;
+    for (let s = 0; s < 500; s++) trainStep(model, opt, x, y);
+    assert.equal(tf.memory().numTensors, before);
+    model.dispose();
+    opt.dispose();
+    tf.dispose([x, y]);
+  });
+});

@@ -1,0 +1,54 @@
+import { Type, type AdjustContext, type Adjustment, type ComponentDescriptor, type EngramModel, type Static } from '@engram/core';
+import { MultiHeadModel } from './multi-head.model.js';
+
+/** Options of the `multi-head` adjustment. */
+export const MultiHeadOptions = Type.Object({
+  classesPerTask: Type.Optional(Type.Integer({ minimum: 1, description: 'Tasks own contiguous blocks of this many classes (default: numClasses / tasks for tasks not seen in training yet).' })),
+}, { additionalProperties: false });
+
+/**
+ * The `multi-head` adjustment for task-incremental scenarios (van de Ven et al. 2019's "Task-IL"):
+ * wraps the model in a {@link MultiHeadModel} at the first experience and, at every experience start,
+ * records the experience's classes for its task. Tasks not seen yet (e.g. at test time) fall back to
+ * contiguous equal splits of `StreamInfo.numClasses` over `StreamInfo.tasks` (or `classesPerTask`).
+ */
+export class MultiHeadAdjustment implements Adjustment {
+  constructor(private readonly options: Static<typeof MultiHeadOptions>) {}
+
+  apply(model: EngramModel, ctx: AdjustContext): EngramModel | void {
+    const wrapper = model instanceof MultiHeadModel ? model : new MultiHeadModel(model.network);
+    const { numClasses, tasks } = ctx.info;
+    const per = this.options.classesPerTask ?? (tasks && tasks > 0 ? Math.floor(numClasses / tasks) : undefined);
+    if (per !== undefined) {
+      const count = Math.ceil(numClasses / per);
+      for (let t = 0; t < count; t++) {
+        if (!wrapper.taskClasses(t)) wrapper.setTaskClasses(t, range(t * per, Math.min(numClasses, (t + 1) * per)));
+      }
+    }
+    const task = ctx.experience.task;
+    if (task !== undefined) {
+      const seen = this.seenClasses.get(task) ?? new Set<number>();
+      for (const c of ctx.experience.classes) seen.add(c);
+      this.seenClasses.set(task, seen);
+      wrapper.setTaskClasses(task, [...seen]);
+    }
+    return wrapper === model ? undefined : wrapper;
+  }
+
+  private readonly seenClasses = new Map<number, Set<number>>();
+}
+
+function range(a: number, b: number): number[] {
+  return Array.from({ length: Math.max(0, b - a) }, (_, i) => a + i);
+}
+
+/** Registration of `multi-head`. */
+export const multiHeadDescriptors: ComponentDescriptor[] = [
+  {
+    role: 'adjust',
+    kind: 'multi-head',
+    description: 'Task-incremental multi-head: each sample is scored only over the classes of its task.',
+    options: MultiHeadOptions,
+    create: (o) => new MultiHeadAdjustment(o as Static<typeof MultiHeadOptions>),
+  },
+];

@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs';
+import type { EngramModel, ForwardOptions, Rng } from '@engram/core';
+
+/**
+ * The Online Deep Learning network of Hedge Backpropagation (Sahoo et al. 2018): the base network's
+ * layers with an extra linear classifier head on every hidden Dense layer's output, plus the base
+ * output layer as the deepest head. `network` is a functional model whose outputs are the head logits
+ * (shallowest first), so checkpoints save the heads with the body.
+ *
+ * `forward` returns the logits of the α-weighted mixture: log Σₗ αₗ softmax(zₗ) (a log-probability
+ * vector, so softmax/argmax/cross-entropy of it are those of the mixture).
+ */
+export class HedgeModel implements EngramModel {
+  readonly network: tf.LayersModel;
+  private cache: { x: tf.Tensor; heads: tf.Tensor[] } | undefined;
+
+  /** @param weights current mixture weights α (one per head), read at every forward pass */
+  constructor(base: tf.LayersModel, private readonly weights: () => Float32Array, rng: Rng) {
+    if (base.getClassName() !== 'Sequential') throw new Error('hedge needs a sequential model (an "mlp" or a layer list)');
+    const dense = base.layers.filter((l) => l.getClassName() === 'Dense');
+    const last = base.layers[base.layers.length - 1];
+    if (!last || last.getClassName() !== 'Dense' || dense.length < 2) {
+      throw new Error('hedge needs at least one hidden Dense layer and a Dense output layer (the logits) at the end');
+    }
+    const classes = (last.getConfig() as { units: number }).units;
+    const inShape = (base.inputs[0]?.shape ?? []).slice(1) as number[];
+    const input = tf.input({ shape: inShape });
+    let h: tf.SymbolicTensor = input;
+    const outputs: tf.SymbolicTensor[] = [];
+    base.layers.forEach((layer, i) => {
+      h = layer.apply(h) as tf.SymbolicTensor;
+      if (layer.getClassName() === 'Dense' && i < base.layers.length - 1) {
+        const head = tf.layers.dense({ units: classes, name: `hedge_head_${outputs.length}`, kernelInitializer: tf.initializers.glorotUniform({ seed: rng.tfSeed() }) });
+        outputs.push(head.apply(h) as tf.SymbolicTensor);
+      }
+    });
+    outputs.push(h);
+    this.network = tf.model({ inputs: input, outputs });
+  }
+
+  /** Number of heads (hidden Dense layers + the output layer). */
+  get heads(): number {
+    return this.network.outputs.length;
+  }
+
+  /** Logits of every head on `x` (reuses the tensors of the last `forward` on the same `x`). */
+  headLogits(x: tf.Tensor, options: ForwardOptions): tf.Tensor[] {
+    if (this.cache && this.cache.x === x && this.cache.heads.every((t) => !t.isDisposed)) return this.cache.heads;
+    const out = this.network.apply(x, { training: options.training });
+    return (Array.isArray(out) ? out : [out]) as tf.Tensor[];
+  }
+
+  forward(x: tf.Tensor, options: ForwardOptions): tf.Tensor {
+    const heads = this.headLogits(x, options);
+    this.cache = { x, heads };
+    const a = this.weights();
+    return tf.tidy(() => {
+      const parts = heads.map((z, l) => tf.add(tf.logSoftmax(z as tf.Tensor2D), Math.log(Math.max(a[l] ?? 0, 1e-30))));
+      return tf.logSumExp(tf.stack(parts), 0);
+    });
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.network.trainableWeights.map((w) => w.read() as tf.Variable);
+  }
+
+  outputs(): number {
+    const shape = this.network.outputs[0]?.shape;
+    const last = shape?.[shape.length - 1];
+    return typeof last === 'number' ? last : 0;
+  }
+
+  dispose(): void {
+    this.cache = undefined;
+    this.network.dispose();
+  }
+}

@@ -1,0 +1,59 @@
+import { ContainerModule, TOKENS, type ComponentDescriptor, type PluginManifest } from '@engram/core';
+import { naiveDescriptors } from './baselines/naive.strategy.js';
+import { unionDescriptors } from './baselines/union.strategy.js';
+import { ewcDescriptors } from './regularization/ewc.strategy.js';
+import { siDescriptors } from './regularization/si.strategy.js';
+import { masDescriptors } from './regularization/mas.strategy.js';
+import { lwfDescriptors } from './regularization/lwf.strategy.js';
+import { replayDescriptors } from './replay/replay.strategy.js';
+import { agemDescriptors } from './replay/agem.strategy.js';
+import { derppDescriptors } from './replay/derpp.strategy.js';
+import { gdumbDescriptors } from './replay/gdumb.strategy.js';
+import { hedgeDescriptors } from './hedge/hedge.strategy.js';
+import { pageHinkleyDescriptors } from './detectors/page-hinkley.detector.js';
+import { adwinDescriptors } from './detectors/adwin.detector.js';
+import { everyNDescriptors } from './detectors/every-n.detector.js';
+import { multiHeadDescriptors } from './adjust/multi-head.adjustment.js';
+
+export * from './baselines/naive.strategy.js';
+export * from './baselines/union.strategy.js';
+export * from './regularization/fisher.js';
+export * from './regularization/ewc.strategy.js';
+export * from './regularization/si.strategy.js';
+export * from './regularization/mas.strategy.js';
+export * from './regularization/lwf.strategy.js';
+export * from './replay/replay-buffer.js';
+export * from './replay/replay.strategy.js';
+export * from './replay/agem.strategy.js';
+export * from './replay/derpp.strategy.js';
+export * from './replay/gdumb.strategy.js';
+export * from './hedge/hedge.model.js';
+export * from './hedge/hedge.strategy.js';
+export * from './detectors/page-hinkley.detector.js';
+export * from './detectors/adwin.detector.js';
+export * from './detectors/every-n.detector.js';
+export * from './adjust/multi-head.model.js';
+export * from './adjust/multi-head.adjustment.js';
+export { reinitializeModel } from './common/model-reset.js';
+
+/** Every component this plugin registers, in the order `engram plugins` lists them. */
+export const descriptors: readonly ComponentDescriptor[] = [
+  ...naiveDescriptors, ...unionDescriptors, ...ewcDescriptors, ...siDescriptors, ...masDescriptors, ...lwfDescriptors,
+  ...replayDescriptors, ...agemDescriptors, ...derppDescriptors, ...gdumbDescriptors, ...hedgeDescriptors,
+  ...pageHinkleyDescriptors, ...adwinDescriptors, ...everyNDescriptors, ...multiHeadDescriptors,
+];
+
+/**
+ * The plugin manifest of `@engram/strategies`: name it in a pipeline's `"plugins"` to register the
+ * first-party strategies, boundary detectors (`page-hinkley`, `adwin`, `every-n`) and the `multi-head`
+ * model adjustment.
+ */
+const manifest: PluginManifest = {
+  name: '@engram/strategies',
+  apiVersion: 1,
+  module: new ContainerModule(({ bind }) => {
+    for (const d of descriptors) bind(TOKENS.Component).toConstantValue(d);
+  }),
+};
+
+export default manifest;

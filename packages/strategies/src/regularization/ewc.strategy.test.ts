@@ -1,0 +1,111 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { LayersEngramModel, type LossContext } from '@engram/core';
+import { EwcStrategy } from './ewc.strategy.js';
+import { batchedFisherApplies, diagonalFisher, fisherPerSample } from './fisher.js';
+import { MultiHeadModel } from '../adjust/multi-head.model.js';
+import { snapshotVariables } from '../common/tensor-state.js';
+import { batchOf, experienceContext, experienceOf, infoOf, randomBatch, services, tinyMlp } from '../testing/fixtures.js';
+import { trainWithHooks } from '../testing/mini-trainer.js';
+
+await tf.setBackend('cpu');
+
+/** A 2→2 linear model with known weights. */
+function linear(kernel: number[], bias: number[]): LayersEngramModel {
+  const net = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [2] })] });
+  net.setWeights([tf.tensor2d(kernel, [2, 2]), tf.tensor1d(bias)]);
+  return new LayersEngramModel(net);
+}
+
+function penaltyOf(s: EwcStrategy, model: LayersEngramModel): number {
+  return tf.tidy(() => {
+    const p = s.penalty({ model } as unknown as LossContext);
+    return p ? (p.dataSync()[0] as number) : 0;
+  });
+}
+
+test('the EWC penalty is 0 at the anchor and its gradient equals lambda * F * (theta - theta*)', () => {
+  const model = linear([1, 2, 3, 4], [0.5, -0.5]);
+  const s = new EwcStrategy('ewc', { lambda: 2, fisherSamples: 10, labels: 'true' }, services());
+  const [k, b] = model.trainableVariables() as [tf.Variable, tf.Variable];
+  const fisher = new Map<string, tf.Tensor>([[k.name, tf.tensor2d([1, 2, 3, 4], [2, 2])], [b.name, tf.tensor1d([0.5, 1])]]);
+  s.consolidate(fisher, snapshotVariables([k, b]));
+  assert.equal(penaltyOf(s, model), 0);
+  k.assign(tf.tensor2d([1.5, 2.5, 3.5, 4.5], [2, 2]));
+  b.assign(tf.tensor1d([0.5, 0.5]));
+  // λ/2 Σ F d² = 1 · (0.25·(1+2+3+4) + 1·1) = 3.5
+  assert.ok(Math.abs(penaltyOf(s, model) - 3.5) < 1e-6);
+  const { grads, value } = tf.variableGrads(() => s.penalty({ model } as unknown as LossContext) as tf.Scalar, [k, b]);
+  assert.deepEqual(Array.from(grads[k.name]!.dataSync()), [1, 2, 3, 4]); // 2 · F · 0.5
+  assert.deepEqual(Array.from(grads[b.name]!.dataSync()), [0, 2]); // 2 · [0.5, 1] · [0, 1]
+  tf.dispose([value, ...Object.values(grads)]);
+  s.dispose();
+  model.dispose();
+});
+
+test('the Fisher of a linear softmax on one sample is the squared outer product of x and (p - onehot)', () => {
+  const model = linear([0, 0, 0, 0], [0, 0]);
+  const f = diagonalFisher(model, batchOf([[1, 2]], [0]));
+  const [k, b] = model.trainableVariables() as [tf.Variable, tf.Variable];
+  assert.deepEqual(Array.from(f.get(k.name)!.dataSync()), [0.25, 0.25, 1, 1]);
+  assert.deepEqual(Array.from(f.get(b.name)!.dataSync()), [0.25, 0.25]);
+  for (const t of f.values()) t.dispose();
+  model.dispose();
+});
+
+test('the batched Fisher equals the per-sample loop to 1e-6 (plain and multi-head, true and predicted labels)', () => {
+  const base = tinyMlp(4, [5, 3], 4, 3);
+  const data = randomBatch(37, 4, [0, 1, 2, 3], 5, 1);
+  const multi = new MultiHeadModel(base.network);
+  multi.setTaskClasses(1, [1, 3]);
+  for (const model of [base, multi]) {
+    assert.ok(batchedFisherApplies(model));
+    for (const labels of ['true', 'predicted'] as const) {
+      const fast = diagonalFisher(model, data, labels, 16);
+      const slow = fisherPerSample(model, data, labels);
+      assert.equal(fast.size, 6);
+      for (const [name, t] of slow) {
+        const a = fast.get(name)!.dataSync();
+        const b2 = t.dataSync();
+        let max = 0;
+        for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs((a[i] as number) - (b2[i] as number)));
+        assert.ok(max < 1e-6, `${name} (${labels}) differs by ${max}`);
+        assert.ok(b2.some((v) => v > 0), `${name} is all zero`);
+      }
+      for (const t of [...fast.values(), ...slow.values()]) t.dispose();
+    }
+  }
+  base.dispose();
+});
+
+test('online EWC decays the running Fisher by gamma and anchors at the latest weights', () => {
+  const model = linear([1, 2, 3, 4], [0, 0]);
+  const [k, b] = model.trainableVariables() as [tf.Variable, tf.Variable];
+  const s = new EwcStrategy('online-ewc', { lambda: 1, fisherSamples: 10, labels: 'true', gamma: 0.5 }, services());
+  s.consolidate(new Map<string, tf.Tensor>([[k.name, tf.tensor2d([2, 2, 2, 2], [2, 2])], [b.name, tf.tensor1d([4, 4])]]), snapshotVariables([k, b]));
+  k.assign(tf.tensor2d([0, 0, 0, 0], [2, 2]));
+  s.consolidate(new Map<string, tf.Tensor>([[k.name, tf.tensor2d([1, 0, 1, 0], [2, 2])], [b.name, tf.tensor1d([0, 1])]]), snapshotVariables([k, b]));
+  assert.equal(s.penalties.length, 1);
+  assert.deepEqual(Array.from(s.penalties[0]!.importance.get(k.name)!.dataSync()), [2, 1, 2, 1]);
+  assert.deepEqual(Array.from(s.penalties[0]!.importance.get(b.name)!.dataSync()), [2, 3]);
+  assert.deepEqual(Array.from(s.penalties[0]!.anchor.get(k.name)!.dataSync()), [0, 0, 0, 0]);
+  assert.equal(penaltyOf(s, model), 0);
+  s.dispose();
+  model.dispose();
+});
+
+test('EWC keeps one penalty per past experience, estimated from the trained batches, without leaking tensors', async () => {
+  const before = tf.memory().numTensors;
+  const model = tinyMlp(4, [6], 4, 2);
+  const s = new EwcStrategy('ewc', { lambda: 100, fisherSamples: 50, labels: 'true' }, services());
+  const e0 = experienceOf(0, randomBatch(64, 4, [0, 1], 11));
+  const e1 = experienceOf(1, randomBatch(64, 4, [2, 3], 12));
+  await trainWithHooks([s], model, [e0, e1], infoOf(4, 4));
+  assert.equal(s.penalties.length, 2);
+  const ctx = experienceContext(model, e1, infoOf(4, 4));
+  assert.ok(penaltyOf(s, ctx.model as LayersEngramModel) > 0);
+  s.dispose();
+  model.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});

@@ -1,0 +1,139 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  Type, type AfterBatchContext, type ComponentDescriptor, type ExperienceContext, type LossContext,
+  type SerializedState, type StateArray, type Static, type StepContext, type Strategy,
+} from '@engram/core';
+import { arraysToStore, disposeStore, metaObject, snapshotVariables, storeToArrays, type TensorStore } from '../common/tensor-state.js';
+import { weightedDistance } from './quadratic-penalty.js';
+
+/** Options of `si`. */
+export const SiOptions = Type.Object({
+  c: Type.Number({ minimum: 0, default: 1, description: 'Penalty strength c; the loss adds c · Σ Ω (θ − θ*)².' }),
+  xi: Type.Number({ exclusiveMinimum: 0, default: 0.1, description: 'Damping ξ in Ω += ω / (Δθ² + ξ).' }),
+}, { additionalProperties: false });
+
+/**
+ * Synaptic Intelligence (Zenke, Poole & Ganguli 2017, "Continual learning through synaptic
+ * intelligence", ICML).
+ *
+ * - `afterBackward` keeps the gradient g applied at this step and the weights before the step.
+ * - `afterBatch` accumulates the path integral ω += −g · (θ_after − θ_before).
+ * - `afterExperience` turns it into importance Ω += ω / ((θ_end − θ_start)² + ξ), resets ω and anchors
+ *   θ* = θ_end.
+ * - `penalty` returns c · Σ Ω (θ − θ*)².
+ */
+export class SiStrategy implements Strategy {
+  readonly name = 'si';
+  private omega: TensorStore = new Map();
+  private importance: TensorStore = new Map();
+  private anchor: TensorStore = new Map();
+  private start: TensorStore = new Map();
+  private pendingGrads: TensorStore = new Map();
+  private before: TensorStore = new Map();
+
+  constructor(private readonly options: Static<typeof SiOptions>) {}
+
+  /** Accumulated path integral ω of the current experience (read-only view). */
+  get pathIntegral(): ReadonlyMap<string, tf.Tensor> {
+    return this.omega;
+  }
+
+  /** Importance Ω consolidated so far (read-only view). */
+  get importances(): ReadonlyMap<string, tf.Tensor> {
+    return this.importance;
+  }
+
+  beforeExperience(): void {
+    disposeStore(this.start);
+  }
+
+  afterBackward(grads: tf.NamedTensorMap, ctx: StepContext): tf.NamedTensorMap {
+    const vars = ctx.model.trainableVariables();
+    if (this.start.size === 0) this.start = snapshotVariables(vars);
+    disposeStore(this.pendingGrads);
+    disposeStore(this.before);
+    for (const v of vars) {
+      const g = grads[v.name];
+      if (!g) continue;
+      this.pendingGrads.set(v.name, tf.clone(g));
+      this.before.set(v.name, tf.clone(v));
+    }
+    return grads;
+  }
+
+  afterBatch(ctx: AfterBatchContext): void {
+    for (const v of ctx.model.trainableVariables()) {
+      const g = this.pendingGrads.get(v.name);
+      const b = this.before.get(v.name);
+      if (!g || !b) continue;
+      const old = this.omega.get(v.name);
+      const next = tf.tidy(() => {
+        const step = tf.neg(tf.mul(g, tf.sub(v, b)));
+        return old && old.shape.join() === v.shape.join() ? tf.add(old, step) : step;
+      });
+      old?.dispose();
+      this.omega.set(v.name, next);
+    }
+    disposeStore(this.pendingGrads);
+    disposeStore(this.before);
+  }
+
+  afterExperience(ctx: ExperienceContext): void {
+    const vars = ctx.model.trainableVariables();
+    for (const v of vars) {
+      const w = this.omega.get(v.name);
+      const s = this.start.get(v.name);
+      if (!w || !s || s.shape.join() !== v.shape.join()) continue;
+      const old = this.importance.get(v.name);
+      const next = tf.tidy(() => {
+        const add = tf.div(w, tf.add(tf.square(tf.sub(v, s)), this.options.xi));
+        return old && old.shape.join() === v.shape.join() ? tf.add(old, add) : add;
+      });
+      old?.dispose();
+      this.importance.set(v.name, next);
+    }
+    disposeStore(this.omega);
+    disposeStore(this.anchor);
+    this.anchor = snapshotVariables(vars);
+    disposeStore(this.start);
+    this.start = snapshotVariables(vars);
+  }
+
+  penalty(ctx: LossContext): tf.Scalar | void {
+    const d = weightedDistance(ctx.model.trainableVariables(), this.importance, this.anchor);
+    return d ? (tf.mul(d, this.options.c) as tf.Scalar) : undefined;
+  }
+
+  state(): SerializedState {
+    const arrays: Record<string, StateArray> = {};
+    storeToArrays('omega', this.omega, arrays);
+    storeToArrays('importance', this.importance, arrays);
+    storeToArrays('anchor', this.anchor, arrays);
+    storeToArrays('start', this.start, arrays);
+    return { meta: { kind: 'si' }, arrays };
+  }
+
+  restore(state: SerializedState): void {
+    metaObject(state.meta, 'si');
+    this.dispose();
+    this.omega = arraysToStore('omega', state.arrays);
+    this.importance = arraysToStore('importance', state.arrays);
+    this.anchor = arraysToStore('anchor', state.arrays);
+    this.start = arraysToStore('start', state.arrays);
+  }
+
+  dispose(): void {
+    for (const s of [this.omega, this.importance, this.anchor, this.start, this.pendingGrads, this.before]) disposeStore(s);
+  }
+}
+
+/** Registration of `si`. */
+export const siDescriptors: ComponentDescriptor[] = [
+  {
+    role: 'strategy',
+    kind: 'si',
+    description: 'Synaptic Intelligence (Zenke et al. 2017): importance from the path integral of gradient × update.',
+    options: SiOptions,
+    create: (o) => new SiStrategy(o as Static<typeof SiOptions>),
+  },
+];

@@ -1,0 +1,114 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  Type, type AfterBatchContext, type Batch, type ComponentDescriptor, type ComponentServices, type JsonValue,
+  type LossContext, type Rng, type SerializedState, type Static, type Strategy,
+} from '@engram/core';
+import { metaObject } from '../common/tensor-state.js';
+import { ReplayBuffer } from './replay-buffer.js';
+
+/** Options of `derpp`. */
+export const DerppOptions = Type.Object({
+  bufferSize: Type.Integer({ minimum: 1, default: 1000, description: 'Samples the reservoir memory holds (with their logits).' }),
+  alpha: Type.Number({ minimum: 0, default: 0.3, description: 'Weight of the logit-replay term (MSE to the stored logits).' }),
+  beta: Type.Number({ minimum: 0, default: 0.5, description: 'Weight of the label-replay term (cross-entropy on memory labels); 0 gives plain DER.' }),
+  replayBatchSize: Type.Optional(Type.Integer({ minimum: 1, description: 'Memory samples per term and step (default: the training batch size).' })),
+}, { additionalProperties: false });
+
+/** Key of the stored logits in `Batch.extras`. */
+export const DERPP_LOGITS = 'derpp.logits';
+
+/**
+ * Dark Experience Replay++ (Buzzega, Boschini, Porrello, Abati & Calderara 2020, "Dark Experience for
+ * General Continual Learning: a Strong, Simple Baseline", NeurIPS).
+ *
+ * - `transformBatch` keeps the incoming batch and draws two independent memory batches.
+ * - `penalty` returns α · MSE(f(x′), z′) + β · CE(f(x″), y″) on them, and keeps the current batch's
+ *   logits z.
+ * - `afterBatch` offers the incoming samples with their logits (`extras['derpp.logits']`) to a
+ *   reservoir memory.
+ */
+export class DerppStrategy implements Strategy {
+  readonly name = 'derpp';
+  readonly buffer: ReplayBuffer;
+  private readonly draw: Rng;
+  private incoming: Batch | undefined;
+  private logitsDraw: Batch | undefined;
+  private labelsDraw: Batch | undefined;
+  private currentLogits: tf.Tensor | undefined;
+
+  constructor(private readonly options: Static<typeof DerppOptions>, services: ComponentServices) {
+    this.buffer = new ReplayBuffer(options.bufferSize, 'reservoir', services.rng.derive('buffer'));
+    this.draw = services.rng.derive('draw');
+  }
+
+  transformBatch(batch: Batch): Batch {
+    this.incoming = batch;
+    const k = this.options.replayBatchSize ?? batch.y.length;
+    this.logitsDraw = this.options.alpha > 0 ? this.buffer.sample(k, this.draw) : undefined;
+    this.labelsDraw = this.options.beta > 0 ? this.buffer.sample(k, this.draw) : undefined;
+    return batch;
+  }
+
+  penalty(ctx: LossContext): tf.Scalar | void {
+    this.currentLogits?.dispose();
+    this.currentLogits = tf.keep(tf.clone(ctx.logits));
+    let total: tf.Scalar | undefined;
+    const forward = (b: Batch): tf.Tensor =>
+      ctx.model.forward(tf.tensor(b.x, [b.y.length, ...b.sampleShape], 'float32'), { training: true, ...(b.task ? { task: b.task } : {}) });
+    const stored = this.logitsDraw?.extras?.[DERPP_LOGITS];
+    if (this.logitsDraw && stored) {
+      const z = tf.tensor2d(stored.values, [this.logitsDraw.y.length, stored.width]);
+      const out = forward(this.logitsDraw);
+      if (out.shape[1] === stored.width) total = tf.mul(tf.mean(tf.square(tf.sub(out, z))), this.options.alpha) as tf.Scalar;
+    }
+    if (this.labelsDraw) {
+      const out = forward(this.labelsDraw) as tf.Tensor2D;
+      const oneHot = tf.oneHot(tf.tensor1d(this.labelsDraw.y, 'int32'), out.shape[1]);
+      const ce = tf.mul(tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(out)), 1))), this.options.beta) as tf.Scalar;
+      total = total ? (tf.add(total, ce) as tf.Scalar) : ce;
+    }
+    return total;
+  }
+
+  afterBatch(ctx: AfterBatchContext): void {
+    const batch = this.incoming ?? ctx.batch;
+    const logits = this.currentLogits;
+    this.currentLogits = undefined;
+    this.incoming = undefined;
+    if (!logits || logits.shape[0] !== batch.y.length) {
+      logits?.dispose();
+      return;
+    }
+    const width = logits.shape[1] as number;
+    const values = Float32Array.from(logits.dataSync() as Float32Array);
+    logits.dispose();
+    this.buffer.add({ ...batch, extras: { ...(batch.extras ?? {}), [DERPP_LOGITS]: { width, values } } }, ctx.experience.index);
+  }
+
+  state(): SerializedState {
+    const b = this.buffer.state();
+    return { meta: { buffer: b.meta ?? null, draw: this.draw.state() }, arrays: b.arrays ?? {} };
+  }
+
+  restore(state: SerializedState): void {
+    const meta = metaObject(state.meta, 'derpp');
+    this.buffer.restore({ meta: (meta['buffer'] ?? null) as JsonValue, arrays: state.arrays ?? {} });
+    this.draw.restore(meta['draw'] as number[]);
+  }
+
+  dispose(): void {
+    this.currentLogits?.dispose();
+    this.currentLogits = undefined;
+  }
+}
+
+/** Registration of `derpp`. */
+export const derppDescriptors: ComponentDescriptor[] = [
+  {
+    role: 'strategy',
+    kind: 'derpp',
+    description: 'DER++ (Buzzega et al. 2020): replays stored logits (MSE, alpha) and labels (cross-entropy, beta) from a reservoir.',
+    options: DerppOptions,
+    create: (o, services) => new DerppStrategy(o as Static<typeof DerppOptions>, services),
+  },
+];
