@@ -8,6 +8,12 @@ import { schemaCommand } from './commands/schema.command.js';
 import { validateCommand } from './commands/validate.command.js';
 import { compareCommand, reportCommand } from './commands/report.command.js';
 
+// A closed pipe (`engram plugins | head`) is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 const program = new Command('engram').version(VERSION).description('Continual learning pipelines from one JSON file.').option('--verbose', 'print stack traces of runtime errors');
 const pluginOption = (): Option => new Option('--plugin <module>', 'load an extra plugin (repeatable)').argParser(collect);

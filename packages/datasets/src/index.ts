@@ -1,5 +1,6 @@
 import { ContainerModule, TOKENS, type ComponentDescriptor, type PluginManifest } from '@engram/core';
-import { fashionMnistDescriptor, idxDescriptor } from './sources/idx.source.js';
+import { fashionMnistDescriptor } from './sources/fashion-mnist.source.js';
+import { idxDescriptor } from './sources/idx.source.js';
 import { csvDescriptor, jsonlDescriptor } from './sources/file.sources.js';
 import { mnistDescriptor } from './sources/mnist.source.js';
 import { syntheticDescriptor } from './sources/synthetic.source.js';
@@ -26,6 +27,7 @@ export * from './sources/finite-data-source.js';
 export * from './sources/mnist.source.js';
 export * from './sources/synthetic.source.js';
 export * from './sources/idx.source.js';
+export * from './sources/fashion-mnist.source.js';
 export * from './sources/row-format.js';
 export * from './sources/row-file.js';
 export * from './sources/row-file-stream.js';

@@ -1,5 +1,5 @@
-// dlopen()s an OpenBLAS at run time. Order: $ENGRAM_BLAS_LIB (if set), libopenblas.so.0,
-// then libblas.so.3 but only when it is OpenBLAS (Debian's reference BLAS is slower than wasm).
+// dlopen()s an OpenBLAS at run time: $ENGRAM_BLAS_LIB alone when set, else libopenblas.so.0, then
+// libblas.so.3 but only when it is OpenBLAS (Debian's reference BLAS is slower than wasm: refused).
 #include "blas-loader.h"
 
 #include <dlfcn.h>
@@ -52,9 +52,12 @@ const BlasInfo& LoadBlas() {
   g_tried = true;
   std::vector<std::string> candidates;
   const char* custom = std::getenv("ENGRAM_BLAS_LIB");
-  if (custom != nullptr && custom[0] != '\0') candidates.emplace_back(custom);
-  candidates.emplace_back("libopenblas.so.0");
-  candidates.emplace_back("libblas.so.3");
+  if (custom != nullptr && custom[0] != '\0') {
+    candidates.emplace_back(custom);
+  } else {
+    candidates.emplace_back("libopenblas.so.0");
+    candidates.emplace_back("libblas.so.3");
+  }
   std::string reasons;
   for (const auto& name : candidates) {
     std::string why = TryOpen(name.c_str());

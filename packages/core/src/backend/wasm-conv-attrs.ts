@@ -39,13 +39,19 @@ function isNumberArray(a: Attribute | undefined): a is number[] {
   return Array.isArray(a) && a.every((v) => typeof v === 'number');
 }
 
-/** Reads a 4-element shape attribute (e.g. filterShape, inputShape) or a TensorInfo shape. */
+/**
+ * Reads a 4-element shape attribute (filterShape, inputShape) or a TensorInfo shape.
+ * Called by the conv and pool gradient kernels while decoding their attributes.
+ */
 export function shape4(a: Attribute | number[] | undefined, what: string): Shape4 {
   if (isNumberArray(a) && a.length === 4) return [a[0] ?? 0, a[1] ?? 0, a[2] ?? 0, a[3] ?? 0];
   throw new Error(`Engram wasm kernel: ${what} must be a rank-4 shape`);
 }
 
-/** Reads a `number | [number, number]` attribute such as strides or dilations. */
+/**
+ * Reads a `number | [number, number]` attribute such as strides, dilations or a pool's
+ * filterSize. Called by the conv and pool gradient kernels.
+ */
 export function pair(a: Attribute | undefined, fallback: number): [number, number] {
   if (typeof a === 'number') return [a, a];
   if (isNumberArray(a) && a.length === 2) return [a[0] ?? fallback, a[1] ?? fallback];
@@ -53,7 +59,10 @@ export function pair(a: Attribute | undefined, fallback: number): [number, numbe
   return [fallback, fallback];
 }
 
-/** Reads the `pad` attribute: 'same' | 'valid' | number | explicit [[t,b],[l,r]]-style padding. */
+/**
+ * Reads the `pad` attribute ('same' | 'valid' | number | explicit 4x2 padding).
+ * Called by the conv and pool gradient kernels.
+ */
 export function padAttr(a: Attribute | undefined): PadAttr {
   if (a === 'same') return 'same';
   if (a === 'valid') return 'valid';
@@ -66,7 +75,7 @@ export function padAttr(a: Attribute | undefined): PadAttr {
   throw new Error(`Engram wasm kernel: unsupported pad attribute ${JSON.stringify(a)}`);
 }
 
-/** Reads `dimRoundingMode` (undefined when absent). */
+/** Reads `dimRoundingMode` (undefined when absent). Called by the conv and pool gradient kernels. */
 export function roundingAttr(a: Attribute | undefined): Rounding | undefined {
   if (a === 'floor') return 'floor';
   if (a === 'round') return 'round';

@@ -38,12 +38,25 @@ function installMatMulGradient(): void {
   tf.registerGradient(config);
 }
 
+/**
+ * Process-wide record of the kernels already installed (shared by every copy of this
+ * module), so a second call never re-wraps a kernel that another package (e.g. the
+ * native matMul kernels) has since wrapped around ours.
+ */
+function installedNames(): Set<string> {
+  const holder = globalThis as { [MARK]?: Set<string> };
+  holder[MARK] ??= new Set<string>();
+  return holder[MARK];
+}
+
 function install(config: KernelConfig): void {
+  const done = installedNames();
   const existing = tf.getKernel(config.kernelName, 'wasm');
-  if (isEngramKernel(existing)) return;
+  if (done.has(config.kernelName) || isEngramKernel(existing)) return;
   (config.kernelFunc as Marked)[MARK] = true;
   if (existing !== undefined) tf.unregisterKernel(config.kernelName, 'wasm');
   tf.registerKernel(config);
+  done.add(config.kernelName);
 }
 
 /** Names of the kernels {@link registerWasmGradients} installs or replaces on wasm. */
@@ -67,14 +80,18 @@ export const WASM_REWRITTEN_KERNELS: readonly string[] = [
  * `UnsortedSegmentSum` and `Einsum`. Also wraps the (global) BatchMatMul gradient so
  * batch-broadcast matMuls can be differentiated at all.
  *
- * Called by the backend selector right after `tf.setBackend('wasm')` succeeded (it may
- * be called earlier too, once '@tensorflow/tfjs-backend-wasm' is imported).
- * Idempotent: later calls, including from a second copy of this module, do nothing.
+ * Called by the backend selector right after `tf.setBackend('wasm')` succeeded (any
+ * time after '@tensorflow/tfjs-backend-wasm' is imported works; before that it does
+ * nothing). Idempotent: later calls, including from a second copy of this module, do
+ * nothing, and kernels other packages wrapped around ours afterwards are left alone.
  */
 export function registerWasmGradients(): void {
+  // Before '@tensorflow/tfjs-backend-wasm' is imported its kernels are not registered;
+  // installing now would be overwritten by that import, so wait for the next call.
+  if (tf.getKernel(tf.Conv2D, 'wasm') === undefined) return;
   const originals = [tf.BatchMatMul, tf._FusedMatMul]
     .map((name) => tf.getKernel(name, 'wasm'))
-    .filter((c): c is KernelConfig => c !== undefined && !isEngramKernel(c));
+    .filter((c): c is KernelConfig => c !== undefined && !isEngramKernel(c) && !installedNames().has(c.kernelName));
   const configs = [
     ...wasmMatMulKernels(originals),
     ...wasmConvKernels(),

@@ -99,29 +99,34 @@ export class WasmKernelScope {
     for (const t of this.temps.splice(0)) this.backend.disposeData(t.dataId);
   }
 
+  /** wasm Transpose; used to materialise transposes and swap conv axes. */
   transpose(x: TensorInfo, perm: number[]): TensorInfo {
     return this.run('Transpose', { x }, { perm });
   }
 
-  /** Swaps the two innermost axes. */
+  /** Swaps the two innermost axes; used by the matMul wrappers instead of transpose flags. */
   transposeInner(x: TensorInfo): TensorInfo {
     const r = x.shape.length;
     const perm = x.shape.map((_, i) => (i === r - 1 ? r - 2 : i === r - 2 ? r - 1 : i));
     return this.transpose(x, perm);
   }
 
+  /** wasm Reshape (shares the data, adds a reference that the scope releases). */
   reshape(x: TensorInfo, shape: number[]): TensorInfo {
     return this.run('Reshape', { x }, { shape });
   }
 
+  /** wasm PadV2 with zeros; used to pad conv inputs / gradients explicitly. */
   pad(x: TensorInfo, paddings: Array<[number, number]>): TensorInfo {
     return this.run('PadV2', { x }, { paddings, constantValue: 0 });
   }
 
+  /** wasm Slice; used to crop where a negative padding would be needed. */
   slice(x: TensorInfo, begin: number[], size: number[]): TensorInfo {
     return this.run('Slice', { x }, { begin, size });
   }
 
+  /** wasm Sum over `axis` (dims dropped); used for reductions inside fallbacks. */
   sum(x: TensorInfo, axis: number[]): TensorInfo {
     return this.run('Sum', { x }, { axis, keepDims: false });
   }

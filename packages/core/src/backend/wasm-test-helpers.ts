@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmGradients } from './wasm-gradients.js';
 
-/** Result of running one computation on two backends. */
+/** Result of running one computation on two backends; produced by {@link compareWithCpu}. */
 export interface BackendDiff {
   /** Largest |wasm - reference| over every output element. */
   maxAbs: number;
@@ -25,7 +25,7 @@ export function setUpWasm(): Promise<void> {
   return ready;
 }
 
-/** Standard-normal tensor from a fixed seed (identical values on every backend). */
+/** Standard-normal tensor from a fixed seed (identical values on every backend); used to build test inputs. */
 export function rnd(shape: number[], seed: number): tf.Tensor {
   return tf.randomNormal(shape, 0, 1, 'float32', seed);
 }

@@ -79,8 +79,11 @@ function pipelineSchema(component: (role: ComponentRole) => TSchema): TObject {
       model: ModelSchema,
       adjust: Type.Array(component('adjust'), { default: [], description: 'Model adjustments applied at each experience start.' }),
       optimizer: Type.Unsafe({ ...discriminated('type', OptimizerSchema.anyOf), default: { type: 'adam' } }),
-      strategy: Type.Union([component('strategy'), Type.Array(component('strategy'), { minItems: 1 })], {
+      strategy: Type.Unsafe({
         description: 'One strategy or a list applied in order.',
+        if: { type: 'array' },
+        then: Type.Array(component('strategy'), { minItems: 1 }),
+        else: component('strategy'),
       }),
       boundary: Type.Optional(component('detector')),
       loggers: Type.Array(component('logger'), { default: [] }),

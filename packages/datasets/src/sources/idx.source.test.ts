@@ -6,7 +6,8 @@ import { gzipSync } from 'node:zlib';
 import type { DataSource } from '@engram/core';
 import { encodeIdx, parseIdx } from '../data/idx-reader.js';
 import { build, experiencesOf, pass, tempDir, testServices } from '../test-support.js';
-import { fashionMnistDescriptor, idxDescriptor } from './idx.source.js';
+import { fashionMnistDescriptor } from './fashion-mnist.source.js';
+import { idxDescriptor } from './idx.source.js';
 
 const classIL = { type: 'class-incremental', classesPerExperience: 2, shuffleClasses: false };
 

@@ -1,13 +1,34 @@
 import * as tf from '@tensorflow/tfjs';
 import type { StateArray } from '@engram/core';
 
-/** Named tensors a strategy owns (anchors, importances), keyed by variable name. */
+/**
+ * Tensors a strategy owns (anchors, importances), keyed by {@link variableKey}: the variable's position
+ * in `model.trainableVariables()`. Positions (checked together with shapes) stay valid across a
+ * checkpoint reload, where tfjs may give the rebuilt variables different unique names.
+ */
 export type TensorStore = Map<string, tf.Tensor>;
 
-/** Copies of the current values of `variables`, keyed by variable name. The caller owns them. */
+/** The store key of the `index`-th trainable variable. */
+export function variableKey(index: number): string {
+  return `#${index}`;
+}
+
+/** Copies of the current values of `variables`, keyed by position. The caller owns them. */
 export function snapshotVariables(variables: readonly tf.Variable[]): TensorStore {
   const out: TensorStore = new Map();
-  for (const v of variables) out.set(v.name, tf.clone(v));
+  variables.forEach((v, i) => out.set(variableKey(i), tf.clone(v)));
+  return out;
+}
+
+/** Re-keys a store keyed by variable name to position keys (entries of unknown names are disposed). */
+export function keyByPosition(byName: TensorStore, variables: readonly tf.Variable[]): TensorStore {
+  const out: TensorStore = new Map();
+  const index = new Map(variables.map((v, i) => [v.name, i]));
+  for (const [name, t] of byName) {
+    const i = index.get(name);
+    if (i === undefined) t.dispose();
+    else out.set(variableKey(i), t);
+  }
   return out;
 }
 

@@ -15,7 +15,7 @@ export class HedgeModel implements EngramModel {
   private cache: { x: tf.Tensor; heads: tf.Tensor[] } | undefined;
 
   /** @param weights current mixture weights α (one per head), read at every forward pass */
-  constructor(base: tf.LayersModel, private readonly weights: () => Float32Array, rng: Rng) {
+  constructor(private readonly base: tf.LayersModel, private readonly weights: () => Float32Array, rng: Rng) {
     if (base.getClassName() !== 'Sequential') throw new Error('hedge needs a sequential model (an "mlp" or a layer list)');
     const dense = base.layers.filter((l) => l.getClassName() === 'Dense');
     const last = base.layers[base.layers.length - 1];
@@ -70,8 +70,14 @@ export class HedgeModel implements EngramModel {
     return typeof last === 'number' ? last : 0;
   }
 
+  /** Frees the heads and the wrapped base network (layers are reference-counted per container). */
   dispose(): void {
     this.cache = undefined;
     this.network.dispose();
+    try {
+      this.base.dispose();
+    } catch {
+      // the base network was already disposed by its previous owner
+    }
   }
 }

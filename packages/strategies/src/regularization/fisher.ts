@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch, EngramModel } from '@engram/core';
 import { logitMapperOf, type LogitMapper } from '../common/head-logits.js';
-import type { TensorStore } from '../common/tensor-state.js';
+import { keyByPosition, type TensorStore } from '../common/tensor-state.js';
 
 /** Which labels the Fisher's log-likelihood uses: the data's (empirical Fisher) or the model's argmax. */
 export type FisherLabels = 'true' | 'predicted';
@@ -31,7 +31,7 @@ function labelsFor(model: EngramModel, batch: Batch, x: tf.Tensor, labels: Fishe
 
 /**
  * Diagonal Fisher by the per-sample loop: for each sample, the squared gradient of its
- * log-likelihood; averaged. Exact for any model, slow. Returns tensors keyed by variable name.
+ * log-likelihood; averaged. Exact for any model, slow. Returns tensors keyed by variable position.
  */
 export function fisherPerSample(model: EngramModel, batch: Batch, labels: FisherLabels = 'true'): TensorStore {
   return perSampleLoop(model, batch, labels, summedCrossEntropy, 'square');
@@ -68,7 +68,7 @@ export function perSampleLoop(model: EngramModel, batch: Batch, labels: FisherLa
     sums.set(k, tf.tidy(() => tf.div(t, Math.max(n, 1))));
     t.dispose();
   }
-  return sums;
+  return keyByPosition(sums, vars);
 }
 
 interface DensePlan {
@@ -178,5 +178,5 @@ export function perSampleDiagonal(
     sums.set(k, tf.tidy(() => tf.div(t, Math.max(n, 1))));
     t.dispose();
   }
-  return sums;
+  return keyByPosition(sums, vars);
 }

@@ -4,7 +4,7 @@ import {
   type StateArray, type Static, type StepContext, type Strategy,
 } from '@engram/core';
 import { unmaskedLogits } from '../common/head-logits.js';
-import { arraysToStore, disposeStore, metaObject, snapshotVariables, storeToArrays, type TensorStore } from '../common/tensor-state.js';
+import { arraysToStore, disposeStore, metaObject, snapshotVariables, storeToArrays, variableKey, type TensorStore } from '../common/tensor-state.js';
 
 /** Options of `lwf`. */
 export const LwfOptions = Type.Object({
@@ -41,8 +41,8 @@ export class LwfStrategy implements Strategy {
     const vars = ctx.model.trainableVariables();
     const saved: tf.Tensor[] = [];
     const swapped: tf.Variable[] = [];
-    for (const v of vars) {
-      const t = this.teacher.get(v.name);
+    for (const [i, v] of vars.entries()) {
+      const t = this.teacher.get(variableKey(i));
       if (!t || t.shape.join() !== v.shape.join()) continue;
       saved.push(tf.clone(v));
       swapped.push(v);

@@ -19,7 +19,7 @@ test('MAS importance is the mean absolute gradient of the squared output norm (h
   const data = batchOf([[1, 2], [-1, 0]], [0, 0]);
   const fast = perSampleDiagonal(model, data, 'true', squaredNorm, 'abs');
   const slow = perSampleLoop(model, data, 'true', squaredNorm, 'abs');
-  const name = model.trainableVariables()[0]!.name;
+  const name = '#0';
   assert.deepEqual(Array.from(fast.get(name)!.dataSync()), [2, 2, 2, 4]);
   assert.deepEqual(Array.from(slow.get(name)!.dataSync()), [2, 2, 2, 4]);
   tf.dispose([...fast.values(), ...slow.values()]);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { TensorStore } from '../common/tensor-state.js';
+import { variableKey, type TensorStore } from '../common/tensor-state.js';
 
 /**
  * `Σᵢ Fᵢ (θᵢ − θ*ᵢ)²` over the variables present in both stores with matching shapes, or undefined
@@ -12,9 +12,9 @@ export function weightedDistance(
   anchor: TensorStore,
 ): tf.Scalar | undefined {
   let total: tf.Scalar | undefined;
-  for (const v of variables) {
-    const f = importance.get(v.name);
-    const a = anchor.get(v.name);
+  for (const [i, v] of variables.entries()) {
+    const f = importance.get(variableKey(i));
+    const a = anchor.get(variableKey(i));
     if (!f || !a || !sameShape(f.shape, v.shape) || !sameShape(a.shape, v.shape)) continue;
     const term = tf.sum(tf.mul(f, tf.square(tf.sub(v, a)))) as tf.Scalar;
     total = total ? (tf.add(total, term) as tf.Scalar) : term;

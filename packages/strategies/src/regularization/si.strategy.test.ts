@@ -27,9 +27,9 @@ test("SI's importance on a quadratic toy problem is the curvature-weighted path 
     g.dispose();
     s.afterBatch({ model } as AfterBatchContext);
   }
-  const omega = Array.from(s.pathIntegral.get('theta')!.dataSync());
+  const omega = Array.from(s.pathIntegral.get('#0')!.dataSync());
   s.afterExperience({ model } as ExperienceContext);
-  const importance = Array.from(s.importances.get('theta')!.dataSync());
+  const importance = Array.from(s.importances.get('#0')!.dataSync());
   const expected = [1, 4, 0.25].map((ai) => ai / (2 - eta * ai));
   // a = 0.25 converges slowest: after 400 steps (1 − 0.025)^400 ≈ 4e-5 of the distance remains
   importance.forEach((v, i) => assert.ok(Math.abs(v - (expected[i] as number)) < 1e-3, `Ω[${i}] = ${v}, expected ${expected[i]}`));

@@ -3,7 +3,7 @@ import {
   Type, type AfterBatchContext, type ComponentDescriptor, type ExperienceContext, type LossContext,
   type SerializedState, type StateArray, type Static, type StepContext, type Strategy,
 } from '@engram/core';
-import { arraysToStore, disposeStore, metaObject, snapshotVariables, storeToArrays, type TensorStore } from '../common/tensor-state.js';
+import { arraysToStore, disposeStore, metaObject, snapshotVariables, storeToArrays, variableKey, type TensorStore } from '../common/tensor-state.js';
 import { weightedDistance } from './quadratic-penalty.js';
 
 /** Options of `si`. */
@@ -52,27 +52,28 @@ export class SiStrategy implements Strategy {
     if (this.start.size === 0) this.start = snapshotVariables(vars);
     disposeStore(this.pendingGrads);
     disposeStore(this.before);
-    for (const v of vars) {
+    for (const [i, v] of vars.entries()) {
       const g = grads[v.name];
       if (!g) continue;
-      this.pendingGrads.set(v.name, tf.clone(g));
-      this.before.set(v.name, tf.clone(v));
+      this.pendingGrads.set(variableKey(i), tf.clone(g));
+      this.before.set(variableKey(i), tf.clone(v));
     }
     return grads;
   }
 
   afterBatch(ctx: AfterBatchContext): void {
-    for (const v of ctx.model.trainableVariables()) {
-      const g = this.pendingGrads.get(v.name);
-      const b = this.before.get(v.name);
-      if (!g || !b) continue;
-      const old = this.omega.get(v.name);
+    for (const [i, v] of ctx.model.trainableVariables().entries()) {
+      const key = variableKey(i);
+      const g = this.pendingGrads.get(key);
+      const b = this.before.get(key);
+      if (!g || !b || b.shape.join() !== v.shape.join()) continue;
+      const old = this.omega.get(key);
       const next = tf.tidy(() => {
         const step = tf.neg(tf.mul(g, tf.sub(v, b)));
         return old && old.shape.join() === v.shape.join() ? tf.add(old, step) : step;
       });
       old?.dispose();
-      this.omega.set(v.name, next);
+      this.omega.set(key, next);
     }
     disposeStore(this.pendingGrads);
     disposeStore(this.before);
@@ -80,17 +81,18 @@ export class SiStrategy implements Strategy {
 
   afterExperience(ctx: ExperienceContext): void {
     const vars = ctx.model.trainableVariables();
-    for (const v of vars) {
-      const w = this.omega.get(v.name);
-      const s = this.start.get(v.name);
+    for (const [i, v] of vars.entries()) {
+      const key = variableKey(i);
+      const w = this.omega.get(key);
+      const s = this.start.get(key);
       if (!w || !s || s.shape.join() !== v.shape.join()) continue;
-      const old = this.importance.get(v.name);
+      const old = this.importance.get(key);
       const next = tf.tidy(() => {
         const add = tf.div(w, tf.add(tf.square(tf.sub(v, s)), this.options.xi));
         return old && old.shape.join() === v.shape.join() ? tf.add(old, add) : add;
       });
       old?.dispose();
-      this.importance.set(v.name, next);
+      this.importance.set(key, next);
     }
     disposeStore(this.omega);
     disposeStore(this.anchor);

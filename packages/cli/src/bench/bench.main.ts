@@ -1,0 +1,69 @@
+import { selectBackend } from '@engram/core';
+import { bareLoopSamplesPerSecond } from './bare-loop.bench.js';
+import { engineSamplesPerSecond } from './engine-run.bench.js';
+import { pytorchSamplesPerSecond } from './pytorch.bench.js';
+
+/**
+ * `npm run bench [-- --pytorch SCRIPT] [--cnn] [--ewc] [--repeats N] [--json]`: training samples/s of
+ * the benchmark models through the engine and through a bare tfjs loop on the same backend (and
+ * PyTorch's reference script when given), interleaved in one run, with ratios. Reports medians.
+ */
+const argv = process.argv.slice(2);
+const flag = (name: string): boolean => argv.includes(name);
+const value = (name: string): string | undefined => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const repeats = Number(value('--repeats') ?? 3);
+const pytorch = value('--pytorch');
+const batch = 128;
+const models: Array<'mlp' | 'cnn'> = flag('--cnn') ? ['mlp', 'cnn'] : ['mlp'];
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+};
+
+const backend = await selectBackend('auto');
+const rows: Array<{ name: string; value: number }> = [];
+const json: Record<string, number | string> = { backend: backend.description, batch, repeats };
+for (const model of models) {
+  const samples = model === 'mlp' ? 128 * 100 : 128 * 20;
+  const steps = samples / batch;
+  const bare: number[] = [];
+  const engine: number[] = [];
+  const engineEwc: number[] = [];
+  const torch: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    bare.push(await bareLoopSamplesPerSecond(model, batch, steps));
+    engine.push((await engineSamplesPerSecond(model, batch, samples, false)).samplesPerSecond);
+    if (flag('--ewc')) engineEwc.push((await engineSamplesPerSecond(model, batch, samples, true)).samplesPerSecond);
+    if (pytorch) {
+      const t = pytorchSamplesPerSecond(pytorch, model, batch, false);
+      if (typeof t === 'number') torch.push(t);
+      else if (r === 0) process.stderr.write(`pytorch: ${t.error}\n`);
+    }
+  }
+  const m = { bare: median(bare), engine: median(engine) };
+  rows.push({ name: `${model} bare tfjs loop`, value: m.bare }, { name: `${model} engram run`, value: m.engine });
+  json[`${model}Bare`] = m.bare;
+  json[`${model}Engine`] = m.engine;
+  json[`${model}EngineOverBare`] = m.engine / m.bare;
+  if (engineEwc.length > 0) {
+    rows.push({ name: `${model} engram run + ewc`, value: median(engineEwc) });
+    json[`${model}EngineEwc`] = median(engineEwc);
+    json[`${model === 'mlp' ? '' : `${model}:`}ewcOnOverOff`.replace(/^:/, '')] = median(engineEwc) / m.engine;
+  }
+  if (torch.length > 0) {
+    rows.push({ name: `${model} pytorch`, value: median(torch) });
+    json[`${model}Pytorch`] = median(torch);
+    json[`${model}VsPytorch`] = m.engine / median(torch);
+  }
+}
+if (flag('--json')) {
+  process.stdout.write(`${JSON.stringify(json)}\n`);
+} else {
+  process.stdout.write(`backend: ${backend.description}, batch ${batch}, Adam, median of ${repeats} interleaved repeats\n`);
+  for (const r of rows) process.stdout.write(`  ${r.name.padEnd(26)} ${r.value.toFixed(0).padStart(8)} samples/s\n`);
+  for (const [k, v] of Object.entries(json)) if (/Over|Vs/.test(k) && typeof v === 'number') process.stdout.write(`  ${k.padEnd(26)} ${v.toFixed(3)}\n`);
+}

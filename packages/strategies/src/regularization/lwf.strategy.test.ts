@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import type { LossContext } from '@engram/core';
+import { LWF_LOGITS, LwfStrategy } from './lwf.strategy.js';
+import { experienceContext, experienceOf, infoOf, randomBatch, tinyMlp } from '../testing/fixtures.js';
+
+await tf.setBackend('cpu');
+
+test('LwF attaches the frozen teacher logits, its penalty is 0 while the student equals the teacher and grows as it drifts', () => {
+  const model = tinyMlp(4, [5], 4, 1);
+  const e0 = experienceOf(0, randomBatch(20, 4, [0, 1], 1));
+  const e1 = experienceOf(1, randomBatch(20, 4, [2, 3], 2));
+  const s = new LwfStrategy({ alpha: 2, temperature: 2 });
+  s.beforeExperience(experienceContext(model, e0, infoOf(4, 4)));
+  s.afterExperience(experienceContext(model, e0, infoOf(4, 4)));
+  s.beforeExperience(experienceContext(model, e1, infoOf(4, 4)));
+  const batch = randomBatch(8, 4, [2, 3], 3);
+  const ctx = { ...experienceContext(model, e1, infoOf(4, 4)), batch, epoch: 0 };
+  const withTeacher = s.transformBatch(batch, ctx);
+  assert.equal(withTeacher.extras?.[LWF_LOGITS]?.width, 4);
+  const penalty = (): number => tf.tidy(() => {
+    const x = tf.tensor(batch.x, [8, 4]);
+    const logits = model.forward(x, { training: false }) as tf.Tensor2D;
+    const p = s.penalty({ ...ctx, batch: withTeacher, x, logits, y: tf.tensor1d(batch.y, 'int32'), crossEntropy: tf.scalar(0) } as LossContext);
+    return (p as tf.Scalar).dataSync()[0] as number;
+  });
+  assert.ok(Math.abs(penalty()) < 1e-6);
+  const w = model.trainableVariables()[2]!;
+  w.assign(tf.tidy(() => tf.add(w, tf.randomNormal(w.shape, 0, 0.5, 'float32', 1))));
+  assert.ok(penalty() > 1e-3);
+  s.dispose();
+  model.dispose();
+});
