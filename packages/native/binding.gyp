@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "engram_native",
-      "sources": ["csrc/engram-native.cc", "csrc/blas-loader.cc"],
+      "sources": ["csrc/engram-native.cc", "csrc/blas-loader.cc", "csrc/conv-kernels.cc", "csrc/optimizer-kernels.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags_cc": ["-O3", "-fno-math-errno", "-ffp-contract=off", "-fno-exceptions", "-std=c++17"],

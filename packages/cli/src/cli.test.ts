@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFi
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { continualMetrics, parseAccuracyMatrixCsv } from '@engram/core';
 import { schemaText } from './commands/schema.command.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -126,4 +127,21 @@ test('the quickstart runs to completion and prints the accuracy matrix', () => {
   // Naive class-incremental fine-tuning forgets: the first experience is mostly lost at the end.
   assert.ok((matrix[4]?.[0] ?? 1) < 0.5, `accuracy on exp 0 at the end: ${matrix[4]?.[0]}`);
   assert.ok((matrix[0]?.[0] ?? 0) > 0.9, `accuracy on exp 0 after training it: ${matrix[0]?.[0]}`);
+
+  // Every output file agrees with the others.
+  const events = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seq: number; time: number; type: string });
+  events.forEach((e, i) => assert.equal(e.seq, i));
+  assert.ok(events.every((e, i) => i === 0 || e.time >= (events[i - 1]?.time ?? 0)), 'event times never go back');
+  assert.equal(events.filter((e) => e.type === 'evaluation').length, 6, 'initial + one per experience');
+  const csv = parseAccuracyMatrixCsv(readFileSync(join(out, 'accuracy-matrix.csv'), 'utf8'));
+  assert.deepEqual(csv.matrix, matrix);
+  const initial = summary['initialAccuracy'] as number[];
+  assert.deepEqual(csv.initial, initial);
+  const m = continualMetrics(matrix, initial);
+  for (const key of ['averageAccuracy', 'bwt', 'fwt', 'forgetting', 'learningAccuracy'] as const) assert.equal(summary[key], m[key], key);
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  for (const chart of ['accuracy-matrix', 'accuracy-over-time', 'forgetting', 'loss']) {
+    assert.match(html, new RegExp(`data-chart="${chart}"[\\s\\S]*?<svg`), chart);
+  }
+  assert.doesNotMatch(html, /<script[^>]+src=|https?:\/\/(?!www\.w3\.org)/, 'the report loads nothing from the network');
 });

@@ -2,6 +2,8 @@
 import { Command, Option } from 'commander';
 import { VERSION } from './cli-context.js';
 import { reportError } from './errors.js';
+import { evalCommand } from './commands/eval.command.js';
+import { exportCommand } from './commands/export.command.js';
 import { pluginsCommand } from './commands/plugins.command.js';
 import { runCommand } from './commands/run.command.js';
 import { schemaCommand } from './commands/schema.command.js';
@@ -38,6 +40,20 @@ program
   .option('--resume', 'continue from the newest valid checkpoint in the output folder')
   .addOption(pluginOption())
   .action(action((file: string, flags: Parameters<typeof runCommand>[1]) => runCommand(file, flags)));
+
+program
+  .command('export <dir>')
+  .description('write the newest valid checkpoint\'s model (tfjs Layers format) to a folder or model.json path')
+  .requiredOption('--to <path>', 'output folder, or a .json file path')
+  .action(action((dir: string, flags: { to: string }) => exportCommand(dir, flags)));
+
+program
+  .command('eval <pipeline>')
+  .description('evaluate the newest valid checkpoint on the pipeline\'s test sets, without training')
+  .requiredOption('--checkpoint <dir>', 'a run output folder, checkpoints folder or one checkpoint')
+  .option('--json', 'print the results as JSON')
+  .addOption(pluginOption())
+  .action(action((file: string, flags: { checkpoint: string; json?: boolean; plugin?: string[] }) => evalCommand(file, flags)));
 
 program
   .command('validate <pipeline>')

@@ -57,6 +57,8 @@ export * from './engine/run-stopped.js';
 export * from './engine/pull-through.js';
 export * from './engine/engine.js';
 export * from './engine/resume.js';
+export * from './engine/evaluate-checkpoint.js';
+export * from './checkpoint/checkpoint-model.js';
 export * from './checkpoint/event-history.js';
 export * from './stages/stage-tokens.js';
 export * from './stages/checkpoint-writer.js';

@@ -50,6 +50,12 @@ std::string TryOpen(const char* name) {
 const BlasInfo& LoadBlas() {
   if (g_tried) return g_info;
   g_tried = true;
+  // libgomp reads its settings when OpenBLAS pulls it in. Its default (spin ~300k iterations before
+  // sleeping) collapses throughput ~10x when the cores are shared with other processes; sleeping
+  // waiters keep it fast there. Only applied when the user set neither variable.
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr && std::getenv("GOMP_SPINCOUNT") == nullptr) {
+    setenv("OMP_WAIT_POLICY", "passive", 0);
+  }
   std::vector<std::string> candidates;
   const char* custom = std::getenv("ENGRAM_BLAS_LIB");
   if (custom != nullptr && custom[0] != '\0') {

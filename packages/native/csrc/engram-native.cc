@@ -7,39 +7,22 @@
 #include <cstring>
 
 #include "blas-loader.h"
+#include "conv-kernels.h"
+#include "napi-helpers.h"
 
 namespace {
 
+using engram::At;
+using engram::Fail;
+using engram::GetHeap;
+using engram::Heap;
+using engram::Int;
 using engram::kNoTrans;
+using engram::Num;
 using engram::kRowMajor;
 using engram::kTrans;
 
 enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kLeakyRelu = 3, kSigmoid = 4, kElu = 5 };
-
-double Num(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().DoubleValue(); }
-int64_t Int(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int64Value(); }
-
-// The wasm heap's bytes, read once per call (the heap's ArrayBuffer is replaced when it grows).
-struct Heap {
-  uint8_t* data;
-  int64_t length;
-};
-
-Heap GetHeap(const Napi::CallbackInfo& info) {
-  Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
-  return Heap{static_cast<uint8_t*>(buffer.Data()), static_cast<int64_t>(buffer.ByteLength())};
-}
-
-// Resolves a float pointer at byte offset `off` holding `count` floats, or nullptr if out of bounds.
-float* At(const Heap& heap, int64_t off, int64_t count) {
-  if (heap.data == nullptr || off < 0 || count < 0 || off % 4 != 0 || off + count * 4 > heap.length) return nullptr;
-  return reinterpret_cast<float*>(heap.data + off);
-}
-
-Napi::Value Fail(const Napi::CallbackInfo& info, const char* message) {
-  Napi::Error::New(info.Env(), message).ThrowAsJavaScriptException();
-  return info.Env().Undefined();
-}
 
 Napi::Value Init(const Napi::CallbackInfo& info) {
   const engram::BlasInfo& blas = engram::LoadBlas();
@@ -140,62 +123,72 @@ Napi::Value ColSum(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// adam(heap, pOff, mOff, vOff, gOff, n, beta1, 1-beta1, beta2, 1-beta2, 1-accBeta1, 1-accBeta2, eps, -lr)
-// Same float32 operation order as tfjs's AdamOptimizer, so results match it bit for bit.
-Napi::Value Adam(const Napi::CallbackInfo& info) {
+// Reads the conv geometry (an Int32Array of engram::kGeometryLength) at argument i.
+const int32_t* GeometryArg(const Napi::CallbackInfo& info, size_t i) {
+  Napi::Int32Array g = info[i].As<Napi::Int32Array>();
+  return g.ElementLength() == engram::kGeometryLength ? g.Data() : nullptr;
+}
+
+// conv2d(heap, geometry, xOff, filterOff, outOff, biasOff, biasLen, activation, alpha)
+Napi::Value Conv2D(const Napi::CallbackInfo& info) {
+  if (engram::Sgemm() == nullptr) return Fail(info, "BLAS not loaded");
   const Heap heap = GetHeap(info);
-  const int64_t n = Int(info, 5);
-  float* __restrict p = At(heap, Int(info, 1), n);
-  float* __restrict m = At(heap, Int(info, 2), n);
-  float* __restrict v = At(heap, Int(info, 3), n);
-  const float* __restrict g = At(heap, Int(info, 4), n);
-  if (p == nullptr || m == nullptr || v == nullptr || g == nullptr) return Fail(info, "adam: operand outside the heap");
-  const float b1 = static_cast<float>(Num(info, 6)), omb1 = static_cast<float>(Num(info, 7));
-  const float b2 = static_cast<float>(Num(info, 8)), omb2 = static_cast<float>(Num(info, 9));
-  const float omAcc1 = static_cast<float>(Num(info, 10)), omAcc2 = static_cast<float>(Num(info, 11));
-  const float eps = static_cast<float>(Num(info, 12)), negLr = static_cast<float>(Num(info, 13));
-#pragma GCC ivdep
-  for (int64_t i = 0; i < n; ++i) {
-    const float gi = g[i];
-    const float mi = m[i] * b1 + gi * omb1;
-    const float vi = v[i] * b2 + (gi * gi) * omb2;
-    m[i] = mi;
-    v[i] = vi;
-    const float mHat = mi / omAcc1, vHat = vi / omAcc2;
-    p[i] = (mHat / (std::sqrt(vHat) + eps)) * negLr + p[i];
+  const int32_t* g = GeometryArg(info, 1);
+  if (g == nullptr) return Fail(info, "conv2d: bad geometry");
+  const float* x = At(heap, Int(info, 2), engram::InputSize(g));
+  const float* f = At(heap, Int(info, 3), engram::FilterSize(g));
+  float* out = At(heap, Int(info, 4), engram::OutputSize(g));
+  const int64_t biasOff = Int(info, 5), biasLen = Int(info, 6);
+  const float* bias = biasOff >= 0 ? At(heap, biasOff, biasLen) : nullptr;
+  if (x == nullptr || f == nullptr || out == nullptr || (biasOff >= 0 && bias == nullptr)) {
+    return Fail(info, "conv2d: operand outside the wasm heap");
+  }
+  engram::Conv2D(g, x, f, out);
+  const int act = static_cast<int>(Int(info, 7));
+  if (bias != nullptr || act != kLinear) {
+    Epilogue(out, static_cast<int64_t>(g[0]) * g[4] * g[5], g[6], bias, biasLen, act, static_cast<float>(Num(info, 8)));
   }
   return info.Env().Undefined();
 }
 
-// sgd(heap, pOff, gOff, n, -lr): p = (-lr * g) + p, as tfjs's SGDOptimizer.
-Napi::Value Sgd(const Napi::CallbackInfo& info) {
+// conv2dBackpropInput(heap, geometry, dyOff, filterOff, dxOff)
+Napi::Value Conv2DBackpropInput(const Napi::CallbackInfo& info) {
+  if (engram::Sgemm() == nullptr) return Fail(info, "BLAS not loaded");
   const Heap heap = GetHeap(info);
-  const int64_t n = Int(info, 3);
-  float* __restrict p = At(heap, Int(info, 1), n);
-  const float* __restrict g = At(heap, Int(info, 2), n);
-  if (p == nullptr || g == nullptr) return Fail(info, "sgd: operand outside the heap");
-  const float c = static_cast<float>(Num(info, 4));
-#pragma GCC ivdep
-  for (int64_t i = 0; i < n; ++i) p[i] = c * g[i] + p[i];
+  const int32_t* g = GeometryArg(info, 1);
+  if (g == nullptr) return Fail(info, "conv2dBackpropInput: bad geometry");
+  const float* dy = At(heap, Int(info, 2), engram::OutputSize(g));
+  const float* f = At(heap, Int(info, 3), engram::FilterSize(g));
+  float* dx = At(heap, Int(info, 4), engram::InputSize(g));
+  if (dy == nullptr || f == nullptr || dx == nullptr) return Fail(info, "conv2dBackpropInput: operand outside the heap");
+  engram::Conv2DBackpropInput(g, dy, f, dx);
   return info.Env().Undefined();
 }
 
-// momentum(heap, pOff, accOff, gOff, n, -lr, momentum, nesterov), as tfjs's MomentumOptimizer.
-Napi::Value Momentum(const Napi::CallbackInfo& info) {
+// conv2dBackpropFilter(heap, geometry, xOff, dyOff, dwOff)
+Napi::Value Conv2DBackpropFilter(const Napi::CallbackInfo& info) {
+  if (engram::Sgemm() == nullptr) return Fail(info, "BLAS not loaded");
   const Heap heap = GetHeap(info);
-  const int64_t n = Int(info, 4);
-  float* __restrict p = At(heap, Int(info, 1), n);
-  float* __restrict acc = At(heap, Int(info, 2), n);
-  const float* __restrict g = At(heap, Int(info, 3), n);
-  if (p == nullptr || acc == nullptr || g == nullptr) return Fail(info, "momentum: operand outside the heap");
-  const float c = static_cast<float>(Num(info, 5)), mom = static_cast<float>(Num(info, 6));
-  const bool nesterov = info[7].As<Napi::Boolean>().Value();
-#pragma GCC ivdep
-  for (int64_t i = 0; i < n; ++i) {
-    const float a = mom * acc[i] + g[i];
-    acc[i] = a;
-    p[i] = nesterov ? c * (g[i] + a * mom) + p[i] : c * a + p[i];
-  }
+  const int32_t* g = GeometryArg(info, 1);
+  if (g == nullptr) return Fail(info, "conv2dBackpropFilter: bad geometry");
+  const float* x = At(heap, Int(info, 2), engram::InputSize(g));
+  const float* dy = At(heap, Int(info, 3), engram::OutputSize(g));
+  float* dw = At(heap, Int(info, 4), engram::FilterSize(g));
+  if (x == nullptr || dy == nullptr || dw == nullptr) return Fail(info, "conv2dBackpropFilter: operand outside the heap");
+  engram::Conv2DBackpropFilter(g, x, dy, dw);
+  return info.Env().Undefined();
+}
+
+// maxPoolGrad(heap, geometry, xOff, dyOff, dxOff)
+Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
+  const Heap heap = GetHeap(info);
+  const int32_t* g = GeometryArg(info, 1);
+  if (g == nullptr || g[3] != g[6]) return Fail(info, "maxPoolGrad: bad geometry");
+  const float* x = At(heap, Int(info, 2), engram::InputSize(g));
+  const float* dy = At(heap, Int(info, 3), engram::OutputSize(g));
+  float* dx = At(heap, Int(info, 4), engram::InputSize(g));
+  if (x == nullptr || dy == nullptr || dx == nullptr) return Fail(info, "maxPoolGrad: operand outside the heap");
+  engram::MaxPoolGrad(g, x, dy, dx);
   return info.Env().Undefined();
 }
 
@@ -203,9 +196,11 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, Init));
   exports.Set("matmul", Napi::Function::New(env, MatMul));
   exports.Set("colSum", Napi::Function::New(env, ColSum));
-  exports.Set("adam", Napi::Function::New(env, Adam));
-  exports.Set("sgd", Napi::Function::New(env, Sgd));
-  exports.Set("momentum", Napi::Function::New(env, Momentum));
+  engram::RegisterOptimizers(env, exports);
+  exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
+  exports.Set("conv2d", Napi::Function::New(env, Conv2D));
+  exports.Set("conv2dBackpropInput", Napi::Function::New(env, Conv2DBackpropInput));
+  exports.Set("conv2dBackpropFilter", Napi::Function::New(env, Conv2DBackpropFilter));
   return exports;
 }
 

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { loadAddon, type BlasStatus } from './addon/native-addon.js';
 import { replaceKernel, restoreKernels, replacedKernels } from './kernels/kernel-registry.js';
+import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel, conv2dKernel, maxPoolGradKernel } from './kernels/conv-kernels.js';
 import { batchMatMulKernel, fusedMatMulKernel } from './kernels/matmul-kernels.js';
 import { identityKernel, sumKernel } from './kernels/reduce-kernels.js';
 import { nativeAdam } from './optimizers/native-adam.js';
+import { nativeRmsProp } from './optimizers/native-rmsprop.js';
 import { nativeMomentum, nativeSgd } from './optimizers/native-sgd.js';
 import { patchApplyGradients, restoreApplyGradients } from './optimizers/optimizer-patch.js';
 import { findWasmBackend } from './wasm/wasm-backend.js';
@@ -25,8 +27,9 @@ function refuse(reason: string): NativeLoadResult {
 
 /**
  * Registers Engram's native kernels on the tfjs wasm backend: BatchMatMul and _FusedMatMul over the
- * system's OpenBLAS `cblas_sgemm` (zero-copy on the wasm heap), leading-axes Sum, no-copy Identity,
- * and native in-place updates for tfjs's Adam, SGD and Momentum optimizers (prototype patches; state
+ * system's OpenBLAS `cblas_sgemm` (zero-copy on the wasm heap), Conv2D / FusedConv2D and their input
+ * and filter gradients (im2col + sgemm), MaxPoolGrad, leading-axes Sum, no-copy Identity,
+ * and native in-place updates for tfjs's Adam, SGD, Momentum and RMSProp optimizers (prototype patches; state
  * stays in the optimizers' own variables). Call after `tf.setBackend('wasm')` succeeded. When the
  * addon or an OpenBLAS is missing, nothing is changed and the reason is returned.
  */
@@ -44,9 +47,15 @@ export function load(): NativeLoadResult {
     replaceKernel('_FusedMatMul', fusedMatMulKernel(addon));
     replaceKernel('Sum', sumKernel(addon));
     replaceKernel('Identity', identityKernel());
+    replaceKernel('Conv2D', conv2dKernel(addon));
+    replaceKernel('FusedConv2D', conv2dKernel(addon));
+    replaceKernel('Conv2DBackpropInput', conv2dBackpropInputKernel(addon));
+    replaceKernel('Conv2DBackpropFilter', conv2dBackpropFilterKernel(addon));
+    replaceKernel('MaxPoolGrad', maxPoolGradKernel(addon));
     patchApplyGradients(tf.AdamOptimizer, addon, nativeAdam);
     patchApplyGradients(tf.SGDOptimizer, addon, nativeSgd);
     patchApplyGradients(tf.MomentumOptimizer, addon, nativeMomentum);
+    patchApplyGradients(tf.RMSPropOptimizer, addon, nativeRmsProp);
   }
   return { loaded: true, description: describe(blas) };
 }

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { load, unload } from './index.js';
-import { useWasmNative } from './testing/backend-harness.js';
-import { createMlp, syntheticBatch, trainStep, trainSteps } from './testing/mlp-model.js';
+import { useWasmNative, skipNative } from './testing/backend-harness.js';
+import { createMlp, syntheticBatch, trainStep, trainSteps } from './testing/bench-models.js';
 
 function train(steps: number, seed: number): { loss: number; weights: Float32Array[] } {
   const model = createMlp([64, 32, 32, 10], seed);
@@ -17,7 +17,7 @@ function train(steps: number, seed: number): { loss: number; weights: Float32Arr
   return { loss, weights };
 }
 
-describe('training an MLP with native kernels', () => {
+describe('training an MLP with native kernels', { skip: skipNative }, () => {
   before(async () => {
     const result = await useWasmNative();
     assert.ok(result.loaded, result.description);

@@ -14,6 +14,7 @@ import { pageHinkleyDescriptors } from './detectors/page-hinkley.detector.js';
 import { adwinDescriptors } from './detectors/adwin.detector.js';
 import { everyNDescriptors } from './detectors/every-n.detector.js';
 import { multiHeadDescriptors } from './adjust/multi-head.adjustment.js';
+import { labelModuloDescriptors } from './transforms/label-modulo.transform.js';
 
 export * from './baselines/naive.strategy.js';
 export * from './baselines/union.strategy.js';
@@ -34,19 +35,20 @@ export * from './detectors/adwin.detector.js';
 export * from './detectors/every-n.detector.js';
 export * from './adjust/multi-head.model.js';
 export * from './adjust/multi-head.adjustment.js';
+export * from './transforms/label-modulo.transform.js';
 export { reinitializeModel } from './common/model-reset.js';
 
 /** Every component this plugin registers, in the order `engram plugins` lists them. */
 export const descriptors: readonly ComponentDescriptor[] = [
   ...naiveDescriptors, ...unionDescriptors, ...ewcDescriptors, ...siDescriptors, ...masDescriptors, ...lwfDescriptors,
   ...replayDescriptors, ...agemDescriptors, ...derppDescriptors, ...gdumbDescriptors, ...hedgeDescriptors,
-  ...pageHinkleyDescriptors, ...adwinDescriptors, ...everyNDescriptors, ...multiHeadDescriptors,
+  ...pageHinkleyDescriptors, ...adwinDescriptors, ...everyNDescriptors, ...multiHeadDescriptors, ...labelModuloDescriptors,
 ];
 
 /**
  * The plugin manifest of `@engram/strategies`: name it in a pipeline's `"plugins"` to register the
- * first-party strategies, boundary detectors (`page-hinkley`, `adwin`, `every-n`) and the `multi-head`
- * model adjustment.
+ * first-party strategies, boundary detectors (`page-hinkley`, `adwin`, `every-n`), the `multi-head`
+ * model adjustment and the `label-modulo` transform (domain-incremental split scenarios).
  */
 const manifest: PluginManifest = {
   name: '@engram/strategies',

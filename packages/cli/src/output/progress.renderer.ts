@@ -61,14 +61,13 @@ export function renderProgress(events$: Observable<EngramEvent>, mode: ProgressM
         }
         break;
       }
-      case 'evaluation':
-        if (mode === 'lines' || bar) {
-          bar?.stop();
-          bar = undefined;
-          const accs = e.results.map((r) => `${(r.accuracy * 100).toFixed(1)}`).join(' ');
-          line(`  ${e.afterExperience < 0 ? 'initial' : `after exp ${e.afterExperience + 1}`} accuracy per experience (%): ${accs}`);
-        }
+      case 'evaluation': {
+        bar?.stop();
+        bar = undefined;
+        const accs = e.results.map((r) => `${(r.accuracy * 100).toFixed(1)}`).join(' ');
+        line(`  ${e.afterExperience < 0 ? 'initial' : `after exp ${e.afterExperience + 1}`} accuracy per experience (%): ${accs}`);
         break;
+      }
       case 'prequential':
         if (e.time - lastLine > 2000) {
           lastLine = e.time;

@@ -115,8 +115,11 @@ export class CheckpointStore {
     return { manifest, files };
   }
 
+  /** Removes checkpoints beyond the newest `keep`, and temporary directories of crashed writers. */
   private async prune(): Promise<void> {
     const all = await this.list();
     for (const old of all.slice(this.keep)) await rm(old, { recursive: true, force: true });
+    const names = await readdir(this.root).catch(() => [] as string[]);
+    for (const n of names) if (n.startsWith('.tmp-step-') && !n.endsWith(`-${process.pid}`)) await rm(join(this.root, n), { recursive: true, force: true });
   }
 }

@@ -9,6 +9,7 @@ import type { PrequentialAccuracy } from '../metrics/prequential.js';
 import type { OptimizerHandle } from '../training/optimizer-handle.js';
 import type { SerializedState } from '../training/serialized-state.js';
 import type { StrategyChain } from '../training/strategy-chain.js';
+import { NumericalError } from '../training/trainer.js';
 import type { EngramEvent } from '../events/engram-event.js';
 import type { CheckpointFile } from './checkpoint.store.js';
 import { encodeStates } from './state-codec.js';
@@ -71,6 +72,25 @@ function tensorState(tensors: ReadonlyArray<{ name: string; tensor: tf.Tensor }>
 }
 
 /**
+ * Refuses to checkpoint non-finite float32 weights: throws {@link NumericalError} naming the weight
+ * and the cursor, so the last good checkpoint stays the newest.
+ */
+function assertFiniteWeights(bytes: Uint8Array, specs: readonly tf.io.WeightsManifestEntry[], state: RunState): void {
+  let offset = 0;
+  for (const spec of specs) {
+    const n = spec.shape.reduce((a, b) => a * b, 1);
+    if (spec.dtype === 'float32') {
+      const values = new Float32Array(bytes.slice(offset, offset + n * 4).buffer);
+      if (!values.every((v) => Number.isFinite(v))) {
+        const c = state.cursor;
+        throw new NumericalError(`weight ${spec.name} is not finite at experience ${c.experience}, epoch ${c.epoch}, batch ${c.batch} (step ${c.step}); no checkpoint written, the last good one is kept`);
+      }
+    }
+    offset += n * 4;
+  }
+}
+
+/**
  * Captures a run as checkpoint files (design §6): `model/` in tfjs Layers format, `state.json` +
  * `state.bin` with the optimizer slots, every component's `state()`, RNG states, prequential counters,
  * the cursor and the pipeline definition it belongs to. JSON and raw float32 only.
@@ -81,6 +101,7 @@ export async function captureSnapshot(parts: SnapshotParts): Promise<CheckpointF
     tf.io.withSaveHandler(async (artifacts) => {
       const data = artifacts.weightData;
       const bytes = data === undefined ? new Uint8Array(0) : new Uint8Array(tf.io.concatenateArrayBuffers(Array.isArray(data) ? data : [data]));
+      assertFiniteWeights(bytes, artifacts.weightSpecs ?? [], parts.state);
       files.push({ path: 'model/weights.bin', data: bytes });
       files.push({
         path: 'model/model.json',

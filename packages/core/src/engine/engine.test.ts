@@ -44,6 +44,20 @@ test('a whole run leaves no tensor behind and writes its summary', async () => {
   assert.equal(lines.at(-1)?.type, 'run-end');
 });
 
+test('a head grown at each experience keeps the trained rows and leaks nothing', async () => {
+  const doc = fixtureDocument({
+    model: { layers: [{ type: 'dense', units: 16, activation: 'relu' }], head: { units: 2 } },
+    adjust: [{ kind: 'grow-head' }],
+  });
+  await runPipeline(await loadFixture(doc), { outDir: out() });
+  const before = tf.memory().numTensors;
+  const outcome = await runPipeline(await loadFixture(doc), { outDir: out() });
+  assert.equal(tf.memory().numTensors, before);
+  const [first, second] = outcome.summary.accuracyMatrix;
+  assert.ok((first?.[0] ?? 0) > 0.8, `experience 0 learned with a 2-unit head: ${first?.[0]}`);
+  assert.ok((second?.[1] ?? 0) > 0.8, `experience 1 learned after the head grew to 4 units: ${second?.[1]}`);
+});
+
 test('the same seed gives the same accuracy matrix and losses', async () => {
   const a = await runPipeline(await loadFixture(fixtureDocument()), { outDir: out() });
   const b = await runPipeline(await loadFixture(fixtureDocument()), { outDir: out() });

@@ -50,3 +50,17 @@ export class LayersEngramModel implements EngramModel {
     this.network.dispose();
   }
 }
+
+/**
+ * Frees what a replaced model no longer shares with its replacement. A grown head or a wrapper
+ * usually reuses the body's layers (tfjs counts a layer's references per symbolic call, not per
+ * model, so disposing the old model would free shared layers too): only layers absent from the new
+ * network are disposed.
+ */
+export function disposeReplacedModel(old: EngramModel, next: EngramModel): void {
+  if (old.network === next.network) return;
+  const kept = new Set(next.network.layers);
+  for (const layer of old.network.layers) {
+    if (!kept.has(layer) && layer.getClassName() !== 'InputLayer') layer.dispose();
+  }
+}

@@ -45,7 +45,6 @@ export class GrowHeadAdjustment implements Adjustment {
     });
     grown.setWeights(newWeights);
     for (const t of newWeights) t.dispose();
-    head.dispose();
     return new LayersEngramModel(network);
   }
 }

@@ -1,11 +1,11 @@
 import { inject, injectable } from 'inversify';
 import type { Adjustment, AdjustContext } from '../model/adjustment.js';
-import type { EngramModel } from '../model/engram-model.js';
+import { disposeReplacedModel, type EngramModel } from '../model/engram-model.js';
 import { STAGE_TOKENS } from './stage-tokens.js';
 
 /**
  * Stage 2: model adjustments at each experience start (grow the head, freeze layers, multi-head).
- * A model replaced by an adjustment is disposed unless the new one still uses its network.
+ * Layers of a replaced model that the new one no longer uses are disposed.
  */
 @injectable()
 export class AdjustStage {
@@ -16,7 +16,7 @@ export class AdjustStage {
     for (const a of this.adjustments) {
       const next = await a.apply(current, ctx);
       if (next && next !== current) {
-        if (next.network !== current.network) current.dispose();
+        disposeReplacedModel(current, next);
         current = next;
       }
     }

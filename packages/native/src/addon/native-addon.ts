@@ -38,6 +38,18 @@ export interface NativeAddon {
     heap: ArrayBuffer, pOff: number, accOff: number, gOff: number, n: number, negLearningRate: number,
     momentum: number, nesterov: boolean,
   ): void;
+  rmsprop(
+    heap: ArrayBuffer, pOff: number, msOff: number, momOff: number, mgOff: number, gOff: number, n: number,
+    decay: number, oneMinusDecay: number, momentum: number, learningRate: number, epsilon: number,
+  ): void;
+  /** NHWC conv via im2col + sgemm; `geometry` is {@link convGeometry}'s layout. */
+  conv2d(
+    heap: ArrayBuffer, geometry: Int32Array, xOff: number, filterOff: number, outOff: number, biasOff: number,
+    biasLen: number, activation: number, alpha: number,
+  ): void;
+  conv2dBackpropInput(heap: ArrayBuffer, geometry: Int32Array, dyOff: number, filterOff: number, dxOff: number): void;
+  conv2dBackpropFilter(heap: ArrayBuffer, geometry: Int32Array, xOff: number, dyOff: number, dwOff: number): void;
+  maxPoolGrad(heap: ArrayBuffer, geometry: Int32Array, xOff: number, dyOff: number, dxOff: number): void;
 }
 
 /** The addon, or the reason it could not be loaded. */

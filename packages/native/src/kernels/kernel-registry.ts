@@ -1,31 +1,41 @@
 import * as tf from '@tensorflow/tfjs';
 
-const replaced = new Map<string, tf.KernelConfig>();
+/** The config each replaced kernel had before (null when the wasm backend had none). */
+const replaced = new Map<string, tf.KernelConfig | null>();
 
 /** Builds a replacement kernel from the stock one, which it receives to fall back to. */
 export type KernelFactory = (stock: tf.KernelFunc) => tf.KernelFunc;
 
-/**
- * Replaces the wasm backend's kernel `name` (unregister, then register) with `factory(stock)`,
- * keeping the stock config (and its setupFunc) so `restoreKernels()` can put it back.
- */
-export function replaceKernel(name: string, factory: KernelFactory): boolean {
-  const stock = replaced.get(name) ?? tf.getKernel(name, 'wasm');
-  if (stock == null) return false;
-  tf.unregisterKernel(name, 'wasm');
-  replaced.set(name, stock);
-  const config: tf.KernelConfig = { kernelName: name, backendName: 'wasm', kernelFunc: factory(stock.kernelFunc) };
-  if (stock.setupFunc) config.setupFunc = stock.setupFunc;
-  if (stock.disposeFunc) config.disposeFunc = stock.disposeFunc;
-  tf.registerKernel(config);
-  return true;
+function missing(name: string): tf.KernelFunc {
+  return () => {
+    throw new Error(`Kernel '${name}' not registered for backend 'wasm' (case not handled natively)`);
+  };
 }
 
-/** Puts every replaced wasm kernel back to its stock implementation. */
+/**
+ * Replaces the wasm backend's kernel `name` (unregister, then register) with `factory(stock)`,
+ * keeping the previous config (and its setupFunc) so `restoreKernels()` can put it back. A kernel
+ * the wasm backend lacks (e.g. Conv2DBackpropFilter) is added; its unhandled cases throw as before.
+ */
+export function replaceKernel(name: string, factory: KernelFactory): void {
+  const stock = replaced.has(name) ? (replaced.get(name) ?? null) : (tf.getKernel(name, 'wasm') ?? null);
+  if (tf.getKernel(name, 'wasm') != null) tf.unregisterKernel(name, 'wasm');
+  replaced.set(name, stock);
+  const config: tf.KernelConfig = {
+    kernelName: name,
+    backendName: 'wasm',
+    kernelFunc: factory(stock?.kernelFunc ?? missing(name)),
+  };
+  if (stock?.setupFunc) config.setupFunc = stock.setupFunc;
+  if (stock?.disposeFunc) config.disposeFunc = stock.disposeFunc;
+  tf.registerKernel(config);
+}
+
+/** Puts every replaced wasm kernel back to what it was (removing kernels that were added). */
 export function restoreKernels(): void {
   for (const [name, stock] of replaced) {
     tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel(stock);
+    if (stock) tf.registerKernel(stock);
   }
   replaced.clear();
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { maxAbsDiff, seededValues, useWasmNative, valuesOn } from '../testing/backend-harness.js';
+import { maxAbsDiff, seededValues, useWasmNative, valuesOn, skipNative } from '../testing/backend-harness.js';
 import { nativeKernels } from '../index.js';
 
 const TOL = 2e-5;
@@ -24,7 +24,7 @@ function operandShape(batch: number[], rows: number, cols: number, transpose: bo
   return transpose ? [...batch, cols, rows] : [...batch, rows, cols];
 }
 
-describe('native BatchMatMul and _FusedMatMul on the wasm backend', () => {
+describe('native BatchMatMul and _FusedMatMul on the wasm backend', { skip: skipNative }, () => {
   before(async () => {
     const result = await useWasmNative();
     assert.ok(result.loaded, result.description);

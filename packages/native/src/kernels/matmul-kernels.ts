@@ -3,7 +3,7 @@ import type { NativeAddon } from '../addon/native-addon.js';
 import { asWasmBackend, heapOf, offsetOf } from '../wasm/wasm-backend.js';
 
 /** Fused activations the native epilogue computes (codes shared with csrc/engram-native.cc). */
-const ACTIVATIONS: Readonly<Record<string, number>> = { linear: 0, relu: 1, relu6: 2, leakyrelu: 3, sigmoid: 4, elu: 5 };
+export const ACTIVATIONS: Readonly<Record<string, number>> = { linear: 0, relu: 1, relu6: 2, leakyrelu: 3, sigmoid: 4, elu: 5 };
 
 interface MatMulPlan {
   readonly outShape: number[];

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { maxAbsDiff, seededValues, useWasmNative, valuesOn } from '../testing/backend-harness.js';
+import { maxAbsDiff, seededValues, useWasmNative, valuesOn, skipNative } from '../testing/backend-harness.js';
 
 function t(shape: number[], seed: number): tf.Tensor {
   return tf.tensor(seededValues(tf.util.sizeFromShape(shape), seed), shape);
 }
 
-describe('native Sum and no-copy Identity on the wasm backend', () => {
+describe('native Sum and no-copy Identity on the wasm backend', { skip: skipNative }, () => {
   before(async () => {
     const result = await useWasmNative();
     assert.ok(result.loaded, result.description);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { load, unload } from '../index.js';
-import { seededValues, useWasmNative } from '../testing/backend-harness.js';
+import { seededValues, useWasmNative, skipNative } from '../testing/backend-harness.js';
 
 let run = 0;
 
@@ -30,7 +30,7 @@ async function runOptimizer(make: () => tf.Optimizer, steps: number): Promise<nu
   return out;
 }
 
-describe('native optimizer updates', () => {
+describe('native optimizer updates', { skip: skipNative }, () => {
   before(async () => {
     const result = await useWasmNative();
     assert.ok(result.loaded, result.description);
@@ -41,6 +41,8 @@ describe('native optimizer updates', () => {
     ['SGD', () => tf.train.sgd(0.1)],
     ['Momentum', () => tf.train.momentum(0.1, 0.9)],
     ['Nesterov momentum', () => tf.train.momentum(0.1, 0.9, true)],
+    ['RMSProp', () => tf.train.rmsprop(0.01, 0.9, 0.5, 1e-6)],
+    ['centered RMSProp', () => tf.train.rmsprop(0.01, 0.9, 0.5, 1e-6, true)],
   ];
   for (const [name, make] of makers) {
     it(`${name} leaves weights and getWeights() state bit-identical to stock tfjs`, async () => {

@@ -41,3 +41,6 @@ export function seededValues(n: number, seed: number): Float32Array {
   }
   return out;
 }
+
+/** Set when ENGRAM_NATIVE=0: the addon is not built then, so the native suites are skipped. */
+export const skipNative: string | false = process.env['ENGRAM_NATIVE'] === '0' ? 'ENGRAM_NATIVE=0' : false;

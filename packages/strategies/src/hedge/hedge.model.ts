@@ -17,8 +17,9 @@ export class HedgeModel implements EngramModel {
   /** @param weights current mixture weights α (one per head), read at every forward pass */
   constructor(private readonly base: tf.LayersModel, private readonly weights: () => Float32Array, rng: Rng) {
     if (base.getClassName() !== 'Sequential') throw new Error('hedge needs a sequential model (an "mlp" or a layer list)');
-    const dense = base.layers.filter((l) => l.getClassName() === 'Dense');
-    const last = base.layers[base.layers.length - 1];
+    const layers = base.layers.filter((l) => l.getClassName() !== 'InputLayer');
+    const dense = layers.filter((l) => l.getClassName() === 'Dense');
+    const last = layers[layers.length - 1];
     if (!last || last.getClassName() !== 'Dense' || dense.length < 2) {
       throw new Error('hedge needs at least one hidden Dense layer and a Dense output layer (the logits) at the end');
     }
@@ -27,9 +28,9 @@ export class HedgeModel implements EngramModel {
     const input = tf.input({ shape: inShape });
     let h: tf.SymbolicTensor = input;
     const outputs: tf.SymbolicTensor[] = [];
-    base.layers.forEach((layer, i) => {
+    layers.forEach((layer, i) => {
       h = layer.apply(h) as tf.SymbolicTensor;
-      if (layer.getClassName() === 'Dense' && i < base.layers.length - 1) {
+      if (layer.getClassName() === 'Dense' && i < layers.length - 1) {
         const head = tf.layers.dense({ units: classes, name: `hedge_head_${outputs.length}`, kernelInitializer: tf.initializers.glorotUniform({ seed: rng.tfSeed() }) });
         outputs.push(head.apply(h) as tf.SymbolicTensor);
       }

@@ -14,7 +14,7 @@ await tf.setBackend('cpu');
 /** A 2→2 linear model with known weights. */
 function linear(kernel: number[], bias: number[]): LayersEngramModel {
   const net = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [2] })] });
-  net.setWeights([tf.tensor2d(kernel, [2, 2]), tf.tensor1d(bias)]);
+  tf.tidy(() => net.setWeights([tf.tensor2d(kernel, [2, 2]), tf.tensor1d(bias)]));
   return new LayersEngramModel(net);
 }
 
@@ -47,7 +47,6 @@ test('the EWC penalty is 0 at the anchor and its gradient equals lambda * F * (t
 test('the Fisher of a linear softmax on one sample is the squared outer product of x and (p - onehot)', () => {
   const model = linear([0, 0, 0, 0], [0, 0]);
   const f = diagonalFisher(model, batchOf([[1, 2]], [0]));
-  const [k, b] = model.trainableVariables() as [tf.Variable, tf.Variable];
   assert.deepEqual(Array.from(f.get('#0')!.dataSync()), [0.25, 0.25, 1, 1]);
   assert.deepEqual(Array.from(f.get('#1')!.dataSync()), [0.25, 0.25]);
   for (const t of f.values()) t.dispose();
@@ -108,4 +107,22 @@ test('EWC keeps one penalty per past experience, estimated from the trained batc
   s.dispose();
   model.dispose();
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('the batched Fisher handles a sequential model that starts with an explicit input layer (as the engine builds it)', () => {
+  const net = tf.sequential();
+  net.add(tf.layers.inputLayer({ inputShape: [4] }));
+  net.add(tf.layers.dense({ units: 5, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+  net.add(tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
+  const model = new LayersEngramModel(net);
+  assert.ok(batchedFisherApplies(model));
+  const data = randomBatch(12, 4, [0, 1, 2], 3);
+  const fast = diagonalFisher(model, data);
+  const slow = fisherPerSample(model, data);
+  for (const [k, t] of slow) {
+    const a = fast.get(k)!.dataSync();
+    t.dataSync().forEach((v, i) => assert.ok(Math.abs(v - (a[i] as number)) < 1e-6));
+  }
+  tf.dispose([...fast.values(), ...slow.values()]);
+  model.dispose();
 });

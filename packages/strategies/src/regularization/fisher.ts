@@ -88,7 +88,7 @@ function densePlan(model: EngramModel): DensePlan | undefined {
     if (inShape !== 2) return undefined;
     if (!layer.weights.every((w) => trainable.has((w.read() as tf.Variable).name))) return undefined;
   }
-  return { layers: model.network.layers, mapper };
+  return { layers: model.network.layers.filter((l) => l.getClassName() !== 'InputLayer'), mapper };
 }
 
 /** True when {@link perSampleDiagonal} can use the batched outer-product pass for `model`. */

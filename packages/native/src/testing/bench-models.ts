@@ -11,7 +11,7 @@ export interface Mlp {
   readonly layers: readonly DenseParams[];
   readonly variables: tf.Variable[];
   /** Logits for a batch `[n, inputs]`. */
-  predict(x: tf.Tensor2D): tf.Tensor2D;
+  predict(x: tf.Tensor): tf.Tensor2D;
   dispose(): void;
 }
 
@@ -29,9 +29,9 @@ export function createMlp(sizes: readonly number[], seed: number): Mlp {
     const bias = tf.tidy(() => tf.variable(tf.zeros([fanOut]), true, `mlp${id}/dense${i}/bias`));
     layers.push({ kernel, bias });
   }
-  const predict = (x: tf.Tensor2D): tf.Tensor2D =>
+  const predict = (x: tf.Tensor): tf.Tensor2D =>
     tf.tidy(() => {
-      let h: tf.Tensor2D = x;
+      let h = x as tf.Tensor2D;
       layers.forEach(({ kernel, bias }, i) => {
         const activation = i === layers.length - 1 ? 'linear' : 'relu';
         h = tf.fused.matMul({ a: h, b: kernel as tf.Tensor2D, bias, activation }) as tf.Tensor2D;
@@ -51,8 +51,14 @@ export function syntheticBatch(n: number, inputs: number, classes: number, seed:
   });
 }
 
+/** What the training helpers need from a model. */
+export interface TrainableModel {
+  readonly variables: tf.Variable[];
+  predict(x: tf.Tensor): tf.Tensor;
+}
+
 /** One training step (forward, backward, optimizer update); returns the loss. */
-export function trainStep(model: Mlp, optimizer: tf.Optimizer, x: tf.Tensor2D, y: tf.Tensor2D): number {
+export function trainStep(model: TrainableModel, optimizer: tf.Optimizer, x: tf.Tensor, y: tf.Tensor2D): number {
   const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.predict(x)) as tf.Scalar, true, model.variables);
   const value = loss?.dataSync()[0] ?? Number.NaN;
   loss?.dispose();
@@ -60,8 +66,42 @@ export function trainStep(model: Mlp, optimizer: tf.Optimizer, x: tf.Tensor2D, y
 }
 
 /** Runs `steps` training steps on one fixed batch; returns the last loss. */
-export function trainSteps(model: Mlp, optimizer: tf.Optimizer, x: tf.Tensor2D, y: tf.Tensor2D, steps: number): number {
+export function trainSteps(model: TrainableModel, optimizer: tf.Optimizer, x: tf.Tensor, y: tf.Tensor2D, steps: number): number {
   let loss = Number.NaN;
   for (let s = 0; s < steps; s++) loss = trainStep(model, optimizer, x, y);
   return loss;
+}
+
+/** The benchmark CNN (as torch_speed.py's): conv3x3x32-maxpool-conv3x3x64-maxpool-dense128-dense10 on 28x28x1. */
+export interface Cnn extends TrainableModel {
+  dispose(): void;
+}
+
+let cnnCounter = 0;
+
+function glorot(shape: number[], fanIn: number, fanOut: number, seed: number, name: string): tf.Variable {
+  const limit = Math.sqrt(6 / (fanIn + fanOut));
+  return tf.tidy(() => tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', seed), true, name));
+}
+
+/** Builds the CNN with fused conv2d / matMul (bias + relu), as tfjs-layers' Conv2D and Dense do. */
+export function createCnn(seed: number): Cnn {
+  const p = `cnn${cnnCounter++}`;
+  const zeros = (n: number, name: string) => tf.tidy(() => tf.variable(tf.zeros([n]), true, `${p}/${name}`));
+  const c1 = glorot([3, 3, 1, 32], 9, 288, seed, `${p}/c1`), c1b = zeros(32, 'c1b');
+  const c2 = glorot([3, 3, 32, 64], 288, 576, seed + 1, `${p}/c2`), c2b = zeros(64, 'c2b');
+  const d1 = glorot([1600, 128], 1600, 128, seed + 2, `${p}/d1`), d1b = zeros(128, 'd1b');
+  const d2 = glorot([128, 10], 128, 10, seed + 3, `${p}/d2`), d2b = zeros(10, 'd2b');
+  const variables = [c1, c1b, c2, c2b, d1, d1b, d2, d2b];
+  const predict = (x: tf.Tensor): tf.Tensor2D =>
+    tf.tidy(() => {
+      let h = tf.fused.conv2d({ x: x as tf.Tensor4D, filter: c1 as tf.Tensor4D, strides: 1, pad: 'valid', bias: c1b, activation: 'relu' });
+      h = tf.maxPool(h, 2, 2, 'valid');
+      h = tf.fused.conv2d({ x: h, filter: c2 as tf.Tensor4D, strides: 1, pad: 'valid', bias: c2b, activation: 'relu' });
+      h = tf.maxPool(h, 2, 2, 'valid');
+      const flat = h.reshape([h.shape[0], -1]) as tf.Tensor2D;
+      const hidden = tf.fused.matMul({ a: flat, b: d1 as tf.Tensor2D, bias: d1b, activation: 'relu' });
+      return tf.fused.matMul({ a: hidden, b: d2 as tf.Tensor2D, bias: d2b }) as tf.Tensor2D;
+    });
+  return { variables, predict, dispose: () => variables.forEach((v) => v.dispose()) };
 }

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { CheckpointStore } from '../checkpoint/checkpoint.store.js';
+import { fixtureDocument, loadFixture } from '../testing/fixture-pipeline.js';
+import { runPipeline } from './engine.js';
+import { ResumeError, pipelineDifferences } from './resume.js';
+import type { RunOutcome } from './run-options.js';
+
+const out = (): string => mkdtempSync(join(tmpdir(), 'engram-resume-'));
+
+const doc = (overrides: Record<string, unknown> = {}): Record<string, unknown> =>
+  fixtureDocument({
+    model: { layers: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'dropout', rate: 0.2 }] },
+    training: { epochs: 2, batchSize: 16, logEvery: 1 },
+    checkpoint: { enabled: true, everyBatches: 3, keep: 3 },
+    ...overrides,
+  });
+
+/** Runs, aborting (as SIGTERM does) once `stopAtStep` optimizer steps are done. */
+async function runUntil(dir: string, stopAtStep: number | undefined, resume = false, warn?: (m: string) => void): Promise<RunOutcome> {
+  const controller = new AbortController();
+  return runPipeline(await loadFixture(doc()), {
+    outDir: dir,
+    signal: controller.signal,
+    ...(resume ? { resume: true } : {}),
+    ...(warn ? { warn } : {}),
+    observe: (events$) => events$.subscribe((e) => { if (stopAtStep !== undefined && e.type === 'batch-end' && e.step >= stopAtStep) controller.abort('SIGTERM'); }),
+  });
+}
+
+function newest(dir: string): string {
+  const root = join(dir, 'checkpoints');
+  return join(root, readdirSync(root).filter((n) => n.startsWith('step-')).sort().pop() ?? '');
+}
+
+const digest = (dir: string, file: string): string => createHash('sha256').update(readFileSync(join(newest(dir), file))).digest('hex');
+
+const deterministic = (o: RunOutcome): unknown => ({ m: o.summary.accuracyMatrix, l: o.summary.loss, s: o.summary.steps, n: o.summary.trainSamples, p: o.summary.perExperience.map((e) => [e.samples, e.loss]), c: o.summary.checkpoints });
+
+test('a run stopped by a signal mid-epoch writes a checkpoint there and resumes to the uninterrupted result, bit for bit', async () => {
+  await tf.setBackend('cpu');
+  const refDir = out();
+  const reference = await runUntil(refDir, undefined);
+  const dir = out();
+  const stopped = await runUntil(dir, 5);
+  assert.equal(stopped.stopped, 'SIGTERM');
+  assert.match(newest(dir), /step-000000000005$/);
+  const before = tf.memory().numTensors;
+  const resumed = await runUntil(dir, undefined, true);
+  assert.equal(tf.memory().numTensors, before);
+  assert.deepEqual(deterministic(resumed), deterministic(reference));
+  assert.equal(digest(dir, 'model/weights.bin'), digest(refDir, 'model/weights.bin'));
+  assert.equal(digest(dir, 'state.bin'), digest(refDir, 'state.bin'));
+  const seqs = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq);
+  assert.deepEqual(seqs, seqs.map((_, i) => i));
+});
+
+test('a corrupt newest checkpoint is reported and the previous one is used', async () => {
+  const refDir = out();
+  const reference = await runUntil(refDir, undefined);
+  const dir = out();
+  await runUntil(dir, 7);
+  const bad = newest(dir);
+  writeFileSync(join(bad, 'state.bin'), 'garbage');
+  const warnings: string[] = [];
+  const resumed = await runUntil(dir, undefined, true, (m) => warnings.push(m));
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0] ?? '', /state\.bin fails its checksum/);
+  assert.deepEqual(resumed.summary.accuracyMatrix, reference.summary.accuracyMatrix);
+  assert.equal(digest(dir, 'model/weights.bin'), digest(refDir, 'model/weights.bin'));
+});
+
+test('resuming without any checkpoint fails with a clear ResumeError', async () => {
+  await assert.rejects(runUntil(out(), undefined, true), (e: unknown) => e instanceof ResumeError && /no checkpoint in .*checkpoints/.test(e.message));
+});
+
+test('a changed training section makes the checkpoint incompatible; output, checkpoint and loggers may change', async () => {
+  const dir = out();
+  await runUntil(dir, 4);
+  const changed = await loadFixture(doc({ training: { epochs: 3, batchSize: 16, logEvery: 1 } }));
+  await assert.rejects(runPipeline(changed, { outDir: dir, resume: true }), (e: unknown) => e instanceof ResumeError && /"training" differs/.test(e.message));
+  const a = (await loadFixture(doc())).definition;
+  const b = (await loadFixture(doc({ checkpoint: { enabled: true, everyBatches: 5, keep: 9 }, output: { dir: '/elsewhere' } }))).definition;
+  assert.deepEqual(pipelineDifferences(a, b), []);
+});
+
+test('a NaN loss stops the run naming the experience, writes nothing over the last good checkpoint', async () => {
+  const dir = out();
+  const loaded = await loadFixture(doc({ optimizer: { type: 'sgd', learningRate: 1e30 }, checkpoint: { enabled: true, everyBatches: 1, keep: 2 } }));
+  await assert.rejects(runPipeline(loaded, { outDir: dir }), (e: unknown) => e instanceof Error && /loss is (NaN|Infinity|-Infinity) at experience \d+, epoch \d+, step \d+|weight \S+ is not finite at experience \d+, epoch \d+, batch \d+/.test(e.message));
+  const last = newest(dir);
+  const { manifest } = await CheckpointStore.read(last);
+  const state = JSON.parse(new TextDecoder().decode((await CheckpointStore.read(last)).files.get('run.json'))) as { cursor: { step: number } };
+  assert.equal(manifest.step, state.cursor.step);
+  const weights = new Float32Array((await CheckpointStore.read(last)).files.get('model/weights.bin')?.slice().buffer ?? new ArrayBuffer(0));
+  assert.ok(weights.length > 0 && weights.every((w) => Number.isFinite(w)), 'the last checkpoint holds finite weights');
+});

@@ -1,0 +1,48 @@
+/**
+ * Per-kernel profile of one training step (wasm + native kernels): where a step's time goes, to pick
+ * the next kernel to write. Usage: node dist/bench/native.profile.js [--models mlp,cnn] [--steps 5]
+ */
+import * as tf from '@tensorflow/tfjs';
+import { useWasmNative } from '../testing/backend-harness.js';
+import { createCnn, createMlp, syntheticBatch, trainStep, type TrainableModel } from '../testing/bench-models.js';
+
+function arg(flag: string, fallback: string): string {
+  const i = process.argv.indexOf(flag);
+  return (i >= 0 ? process.argv[i + 1] : undefined) ?? fallback;
+}
+
+async function profileModel(name: string, steps: number): Promise<void> {
+  const model: TrainableModel & { dispose(): void } = name === 'mlp' ? createMlp([784, 400, 400, 10], 1) : createCnn(1);
+  const opt = tf.train.adam(1e-3);
+  const batch = syntheticBatch(128, 784, 10, 2);
+  const x = name === 'mlp' ? batch.x : batch.x.reshape([128, 28, 28, 1]);
+  for (let i = 0; i < 3; i++) trainStep(model, opt, x, batch.y);
+  const perKernel = new Map<string, { ms: number; calls: number }>();
+  let wall = 0;
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    const info = await tf.profile(() => {
+      trainStep(model, opt, x, batch.y);
+    });
+    wall += performance.now() - t0;
+    for (const k of info.kernels) {
+      const entry = perKernel.get(k.name) ?? { ms: 0, calls: 0 };
+      entry.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+      entry.calls += 1;
+      perKernel.set(k.name, entry);
+    }
+  }
+  const rows = [...perKernel].sort((p, q) => q[1].ms - p[1].ms).slice(0, 15);
+  const kernelMs = [...perKernel.values()].reduce((sum, e) => sum + e.ms, 0) / steps;
+  console.log(`${name}: ${(wall / steps).toFixed(1)} ms/step profiled, ${kernelMs.toFixed(1)} ms in kernels`);
+  for (const [kernel, e] of rows) {
+    console.log(`  ${kernel.padEnd(28)} ${(e.ms / steps).toFixed(2).padStart(8)} ms  ×${(e.calls / steps).toFixed(0)}`);
+  }
+  model.dispose();
+  opt.dispose();
+  tf.dispose([x, batch.x, batch.y]);
+}
+
+const loaded = await useWasmNative();
+console.log(loaded.loaded ? `wasm+${loaded.description}` : `wasm (${loaded.description})`);
+for (const name of arg('--models', 'mlp,cnn').split(',')) await profileModel(name, Number(arg('--steps', '5')));

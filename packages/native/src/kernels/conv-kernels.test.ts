@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { maxAbsDiff, seededValues, useWasmNative, valuesOn, skipNative } from '../testing/backend-harness.js';
+
+function t(shape: number[], seed: number): tf.Tensor {
+  return tf.tensor(seededValues(tf.util.sizeFromShape(shape), seed), shape);
+}
+
+async function expectSameOnCpu(label: string, fn: () => tf.Tensor[]): Promise<void> {
+  const cpu = await valuesOn('cpu', fn);
+  const wasm = await valuesOn('wasm', fn);
+  assert.equal(wasm.length, cpu.length, label);
+  cpu.forEach((c, i) => {
+    const scale = Math.max(1, ...Array.from(c, Math.abs));
+    assert.ok(maxAbsDiff(c, wasm[i] ?? new Float32Array()) <= 2e-5 * scale, `${label} output ${i}`);
+  });
+}
+
+describe('native conv2d and its gradients on the wasm backend', { skip: skipNative }, () => {
+  before(async () => {
+    const result = await useWasmNative();
+    assert.ok(result.loaded, result.description);
+  });
+
+  const cases: Array<[string, number[], number[], number | [number, number], 'valid' | 'same']> = [
+    ['3x3 valid stride 1', [2, 9, 8, 3], [3, 3, 3, 4], 1, 'valid'],
+    ['3x3 same stride 2', [2, 9, 8, 3], [3, 3, 3, 4], 2, 'same'],
+    ['5x3 same, strides [1, 2]', [1, 7, 9, 2], [5, 3, 2, 3], [1, 2], 'same'],
+    ['1x1 pointwise', [2, 4, 5, 6], [1, 1, 6, 3], 1, 'valid'],
+  ];
+  for (const [label, xShape, fShape, strides, pad] of cases) {
+    it(`matches the cpu backend's conv2d values, input and filter gradients (${label})`, async () => {
+      await expectSameOnCpu(label, () => {
+        const x = t(xShape, 1), f = t(fShape, 2);
+        const conv = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, strides, pad);
+        const y = conv(x, f);
+        return [y, ...tf.grads(conv)([x, f], t(y.shape, 3))];
+      });
+    });
+  }
+
+  for (const activation of ['linear', 'relu'] as const) {
+    it(`matches the cpu backend's fused conv2d with bias and ${activation}, values and gradients`, async () => {
+      await expectSameOnCpu(activation, () => {
+        const x = t([2, 8, 8, 3], 4), f = t([3, 3, 3, 5], 5), bias = t([5], 6);
+        const conv = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+          tf.fused.conv2d({ x: a as tf.Tensor4D, filter: b as tf.Tensor4D, strides: 1, pad: 'same', bias: c, activation });
+        const y = conv(x, f, bias);
+        return [y, ...tf.grads(conv)([x, f, bias], t(y.shape, 7))];
+      });
+    });
+  }
+
+  const pools: Array<[string, number[], number | [number, number], number | [number, number], 'valid' | 'same']> = [
+    ['2x2 stride 2 valid', [2, 8, 8, 3], 2, 2, 'valid'],
+    ['3x3 stride 2 same (overlapping windows)', [2, 7, 9, 4], 3, 2, 'same'],
+    ['2x3 strides [1, 2] valid', [1, 6, 7, 2], [2, 3], [1, 2], 'valid'],
+  ];
+  for (const [label, shape, size, strides, pad] of pools) {
+    it(`matches the cpu backend's maxPool gradient (${label})`, async () => {
+      await expectSameOnCpu(label, () => {
+        // Rounded values create ties, so the first-maximum rule is exercised too.
+        const x = tf.round(t(shape, 11).mul(3));
+        const pool = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, size, strides, pad);
+        const y = pool(x);
+        return [y, tf.grad(pool)(x, t(y.shape, 12))];
+      });
+    });
+  }
+
+  it('leaves no tensors behind over repeated forward and backward passes', () => {
+    const x = t([2, 6, 6, 2], 8), f = t([3, 3, 2, 4], 9);
+    const step = () => tf.tidy(() => {
+      tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'valid').sum())([x, f]);
+    });
+    step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 20; i++) step();
+    assert.equal(tf.memory().numTensors, before);
+    tf.dispose([x, f]);
+  });
+});
