@@ -51,7 +51,7 @@ export function renderProgress(events$: Observable<EngramEvent>, mode: ProgressM
         }
         break;
       case 'batch-end': {
-        const fields = { exp: e.experience + 1, epoch: e.epoch + 1, loss: e.loss.toFixed(4), acc: `${(e.accuracy * 100).toFixed(1)}%`, sps: e.samplesPerSecond.toFixed(0) };
+        const fields = { exp: e.experience + 1, epoch: e.epoch + 1, loss: e.epochLoss.toFixed(4), acc: `${(e.epochAccuracy * 100).toFixed(1)}%`, sps: e.samplesPerSecond.toFixed(0) };
         if (bar) {
           bar.setTotal(e.batches ?? e.batch);
           bar.update(e.batch, fields);

@@ -19,7 +19,7 @@ export async function writeSyntheticRun(outDir: string, mode: 'experiences' | 's
       const phase = step < 100 ? 0 : step < 200 ? 1 : 2;
       const acc = 0.4 + 0.5 * (1 - Math.exp(-((step % 100) + 1) / 20)) - 0.05 * phase;
       correct += acc * 16;
-      bus.emit({ type: 'batch-end', experience: phase, epoch: 0, batch: step, step, size: 16, loss: 1.5 - acc, penalty: 0, accuracy: acc, samplesPerSecond: 500 });
+      bus.emit({ type: 'batch-end', experience: phase, epoch: 0, batch: step, step, size: 16, loss: 1.5 - acc, penalty: 0, accuracy: acc, epochLoss: 1.5 - acc, epochAccuracy: acc, samplesPerSecond: 500 });
       bus.emit({ type: 'prequential', step, samples: 16 * (step + 1), accuracy: correct / (16 * (step + 1)), windowAccuracy: acc, fadingAccuracy: (acc + correct / (16 * (step + 1))) / 2, loss: 1.5 - acc });
       if (step === 99 || step === 199) bus.emit({ type: 'boundary', step, reason: 'page-hinkley drift' });
     }
@@ -33,7 +33,7 @@ export async function writeSyntheticRun(outDir: string, mode: 'experiences' | 's
       for (let epoch = 0; epoch < 2; epoch++) {
         bus.emit({ type: 'epoch-start', experience: e, epoch, epochs: 2 });
         for (let b = 0; b < 10; b++) {
-          bus.emit({ type: 'batch-end', experience: e, epoch, batch: b, batches: 10, step, size: 32, loss: 1.2 * Math.exp(-(epoch * 10 + b) / 8) + 0.1, penalty: 0.01 * e, accuracy: 0.5, samplesPerSecond: 800 });
+          bus.emit({ type: 'batch-end', experience: e, epoch, batch: b, batches: 10, step, size: 32, loss: 1.2 * Math.exp(-(epoch * 10 + b) / 8) + 0.1, penalty: 0.01 * e, accuracy: 0.5, epochLoss: 0.5, epochAccuracy: 0.5, samplesPerSecond: 800 });
           step++;
         }
         bus.emit({ type: 'epoch-end', experience: e, epoch, loss: 0.5 / (epoch + 1), accuracy: 0.8 });

@@ -7,7 +7,7 @@ export type EngramEvent = EventBase &
     | { type: 'run-start'; name: string; seed: number; backend: string; mode: 'experiences' | 'stream'; experiences: number | 'endless'; scenario: string; strategies: string[]; inputShape: number[]; numClasses: number; parameters: number }
     | { type: 'experience-start'; experience: number; classes: number[]; task?: number; trainSize?: number }
     | { type: 'epoch-start'; experience: number; epoch: number; epochs: number }
-    | { type: 'batch-end'; experience: number; epoch: number; batch: number; batches?: number; step: number; size: number; loss: number; penalty: number; accuracy: number; samplesPerSecond: number }
+    | { type: 'batch-end'; experience: number; epoch: number; batch: number; batches?: number; step: number; size: number; loss: number; penalty: number; accuracy: number; epochLoss: number; epochAccuracy: number; samplesPerSecond: number }
     | { type: 'epoch-end'; experience: number; epoch: number; loss: number; accuracy: number }
     | { type: 'experience-end'; experience: number; samples: number; wallSeconds: number; rssBytes: number }
     | { type: 'evaluation'; afterExperience: number; results: EvaluationResult[] }

@@ -18,7 +18,7 @@ function emitExperienceRun(bus: EventBus): void {
   for (let e = 0; e < 2; e++) {
     bus.emit({ type: 'experience-start', experience: e, classes: [2 * e, 2 * e + 1], trainSize: 16 });
     bus.emit({ type: 'epoch-start', experience: e, epoch: 0, epochs: 1 });
-    losses[e]?.forEach((loss, b) => bus.emit({ type: 'batch-end', experience: e, epoch: 0, batch: b, batches: 2, step: 2 * e + b, size: 8, loss, penalty: 0, accuracy: 0.5, samplesPerSecond: 100 }));
+    losses[e]?.forEach((loss, b) => bus.emit({ type: 'batch-end', experience: e, epoch: 0, batch: b, batches: 2, step: 2 * e + b, size: 8, loss, penalty: 0, accuracy: 0.5, epochLoss: loss, epochAccuracy: 0.5, samplesPerSecond: 100 }));
     bus.emit({ type: 'epoch-end', experience: e, epoch: 0, loss: e === 0 ? 1.0 : 0.8, accuracy: 0.6 });
     bus.emit({ type: 'experience-end', experience: e, samples: 16, wallSeconds: e === 0 ? 0.5 : 0.25, rssBytes: 123 });
     bus.emit({ type: 'evaluation', afterExperience: e, results: e === 0

@@ -103,10 +103,7 @@ export class TrainStage {
       const pass = data.batches({ batchSize, shuffle, epoch, seed, startBatch: cursor.batch, ...(signal ? { signal } : {}) });
       await lastValueFrom(
         pullThrough(pass, async (raw) => {
-          const r = await this.trainOne(raw, experience, epoch, batches);
-          totals.epochLossSum += r.loss * r.size;
-          totals.epochCorrect += r.correct;
-          totals.epochSeen += r.size;
+          await this.trainOne(raw, experience, epoch, batches);
           await this.afterStep(signal);
         }).pipe(defaultIfEmpty(undefined)),
       );
@@ -160,7 +157,11 @@ export class TrainStage {
     const r = await this.trainer.step(batch, this.context(experience), epoch);
     const dt = (performance.now() - t0) / 1000;
     this.state.trainSeconds += dt;
-    this.state.progress.experienceSamples += r.size;
+    const totals = this.state.progress;
+    totals.experienceSamples += r.size;
+    totals.epochLossSum += r.loss * r.size;
+    totals.epochCorrect += r.correct;
+    totals.epochSeen += r.size;
     cursor.step++;
     cursor.batch++;
     cursor.samples += r.size;
@@ -177,7 +178,9 @@ export class TrainStage {
         loss: r.loss,
         penalty: r.penalty,
         accuracy: r.correct / r.size,
-        samplesPerSecond: this.state.progress.experienceSamples / Math.max(1e-9, (performance.now() - this.experienceStart) / 1000),
+        epochLoss: totals.epochLossSum / totals.epochSeen,
+        epochAccuracy: totals.epochCorrect / totals.epochSeen,
+        samplesPerSecond: totals.experienceSamples / Math.max(1e-9, (performance.now() - this.experienceStart) / 1000),
       });
     }
     return r;
