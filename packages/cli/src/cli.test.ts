@@ -12,8 +12,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..', '..');
 const main = join(here, 'main.js');
 
-function engram(args: string[], cwd = root): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [main, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ENGRAM_NATIVE: '0' } });
+function engram(args: string[], cwd = root, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [main, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -144,4 +144,22 @@ test('the quickstart runs to completion and prints the accuracy matrix', () => {
     assert.match(html, new RegExp(`data-chart="${chart}"[\\s\\S]*?<svg`), chart);
   }
   assert.doesNotMatch(html, /<script[^>]+src=|https?:\/\/(?!www\.w3\.org)/, 'the report loads nothing from the network');
+});
+
+test('with ENGRAM_NATIVE=0 a pipeline trains on the pure wasm kernels and says so', () => {
+  const out = tmp();
+  const dir = tmp();
+  writeFileSync(join(dir, 'p.json'), JSON.stringify({
+    name: 'no-native', seed: 3, backend: 'wasm', plugins: ['@engram/datasets', '@engram/strategies'],
+    data: { kind: 'mnist', scenario: { type: 'class-incremental', experiences: 2 }, limitPerClass: 60 },
+    model: { layers: [{ type: 'flatten' }, { type: 'dense', units: 32, activation: 'relu' }] },
+    optimizer: { type: 'adam', learningRate: 0.005 },
+    strategy: { kind: 'naive' }, training: { epochs: 3, batchSize: 16 }, checkpoint: { enabled: false },
+  }));
+  const r = engram(['run', join(dir, 'p.json'), '--out', out, '--quiet'], root, { ENGRAM_NATIVE: '0' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '', '--quiet prints nothing');
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { backend: string; accuracyMatrix: number[][] };
+  assert.equal(summary.backend, 'wasm (native kernels disabled: ENGRAM_NATIVE=0)');
+  assert.ok((summary.accuracyMatrix[0]?.[0] ?? 0) > 0.8, `learned experience 0: ${summary.accuracyMatrix[0]?.[0]}`);
 });

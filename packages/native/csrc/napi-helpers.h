@@ -27,11 +27,12 @@ inline float* At(const Heap& heap, int64_t off, int64_t count) {
 }
 
 inline Napi::Value Fail(const Napi::CallbackInfo& info, const char* message) {
-  Napi::Error::New(info.Env(), message).ThrowAsJavaScriptException();
+  // A wrongly typed argument may already have left an exception pending; throwing again would abort.
+  if (!info.Env().IsExceptionPending()) Napi::Error::New(info.Env(), message).ThrowAsJavaScriptException();
   return info.Env().Undefined();
 }
 
-// Registers adam, sgd, momentum and rmsprop (optimizer-kernels.cc).
+// Registers adam, sgd, momentum, rmsprop and the EWC penalty kernels (optimizer-kernels.cc).
 void RegisterOptimizers(Napi::Env env, Napi::Object exports);
 
 }  // namespace engram

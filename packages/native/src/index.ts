@@ -11,6 +11,7 @@ import { patchApplyGradients, restoreApplyGradients } from './optimizers/optimiz
 import { findWasmBackend } from './wasm/wasm-backend.js';
 
 export type { BlasStatus } from './addon/native-addon.js';
+export { quadraticPenalty, type QuadraticTerm } from './penalties/ewc-penalty.js';
 
 /** The result of {@link load}: whether native kernels are active, and a one-line description. */
 export interface NativeLoadResult {

@@ -42,6 +42,10 @@ export interface NativeAddon {
     heap: ArrayBuffer, pOff: number, msOff: number, momOff: number, mgOff: number, gOff: number, n: number,
     decay: number, oneMinusDecay: number, momentum: number, learningRate: number, epsilon: number,
   ): void;
+  /** Σ F·(θ−θ*)² over n floats, accumulated in double. */
+  ewcPenalty(heap: ArrayBuffer, thetaOff: number, anchorOff: number, fisherOff: number, n: number): number;
+  /** out = scale·F·(θ−θ*). */
+  ewcGrad(heap: ArrayBuffer, thetaOff: number, anchorOff: number, fisherOff: number, outOff: number, n: number, scale: number): void;
   /** NHWC conv via im2col + sgemm; `geometry` is {@link convGeometry}'s layout. */
   conv2d(
     heap: ArrayBuffer, geometry: Int32Array, xOff: number, filterOff: number, outOff: number, biasOff: number,

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { load, unload } from '../index.js';
+import { load, quadraticPenalty, unload, type QuadraticTerm } from '../index.js';
 import { useWasmNative } from '../testing/backend-harness.js';
 import { createCnn, createMlp, syntheticBatch, trainStep, type TrainableModel } from '../testing/bench-models.js';
 
@@ -21,7 +21,7 @@ interface Options {
   readonly rounds: number;
   readonly pytorch: string | undefined;
   readonly json: boolean;
-  readonly models: Array<'mlp' | 'cnn'>;
+  readonly models: ModelName[];
   /** Path to core's compiled wasm-gradients.js: its rewrites become the pure-wasm baseline. */
   readonly coreRewrites: string | undefined;
 }
@@ -37,7 +37,7 @@ function parseArgs(argv: readonly string[]): Options {
     pytorch: value('--pytorch'),
     json: argv.includes('--json'),
     coreRewrites: value('--core-rewrites'),
-    models: (value('--models') ?? 'mlp,cnn').split(',').filter((m): m is 'mlp' | 'cnn' => m === 'mlp' || m === 'cnn'),
+    models: (value('--models') ?? 'mlp,mlp-ewc,cnn').split(',').filter((m): m is ModelName => ['mlp', 'mlp-ewc', 'cnn'].includes(m)),
   };
 }
 
@@ -46,18 +46,23 @@ function median(xs: readonly number[]): number {
   return s[Math.floor(s.length / 2)] ?? Number.NaN;
 }
 
-type ModelName = 'mlp' | 'cnn';
+type ModelName = 'mlp' | 'mlp-ewc' | 'cnn';
 
 /** samples/s of `steps` training steps (batch 128, Adam 1e-3) after a short warm-up; NaN if it fails. */
 function samplesPerSecond(name: ModelName, steps: number): number {
-  const model: TrainableModel & { dispose(): void } = name === 'mlp' ? createMlp([784, 400, 400, 10], 1) : createCnn(1);
+  const model: TrainableModel & { dispose(): void } = name === 'cnn' ? createCnn(1) : createMlp([784, 400, 400, 10], 1);
   const opt = tf.train.adam(1e-3);
   const batch = syntheticBatch(128, 784, 10, 2);
-  const x = name === 'mlp' ? batch.x : batch.x.reshape([128, 28, 28, 1]);
+  const x = name === 'cnn' ? batch.x.reshape([128, 28, 28, 1]) : batch.x;
+  // EWC as torch_speed.py --ewc: loss + 50 · Σ F·(θ−θ*)², anchors = the initial weights.
+  const terms: QuadraticTerm[] = name === 'mlp-ewc'
+    ? model.variables.map((v, i) => ({ param: v, anchor: tf.clone(v), importance: tf.randomUniform(v.shape, 0, 1, 'float32', 100 + i) }))
+    : [];
+  const penalty = terms.length > 0 ? () => quadraticPenalty(terms, 50) : undefined;
   try {
-    for (let i = 0; i < 3; i++) trainStep(model, opt, x, batch.y);
+    for (let i = 0; i < 3; i++) trainStep(model, opt, x, batch.y, penalty);
     const t0 = performance.now();
-    for (let i = 0; i < steps; i++) trainStep(model, opt, x, batch.y);
+    for (let i = 0; i < steps; i++) trainStep(model, opt, x, batch.y, penalty);
     return (steps * 128) / ((performance.now() - t0) / 1000);
   } catch (e) {
     console.error(`${name} on ${tf.getBackend()}: ${(e as Error).message.split('\n')[0] ?? ''}`);
@@ -65,12 +70,15 @@ function samplesPerSecond(name: ModelName, steps: number): number {
   } finally {
     model.dispose();
     opt.dispose();
-    tf.dispose([x, batch.x, batch.y]);
+    tf.dispose([x, batch.x, batch.y, ...terms.flatMap((t) => [t.anchor, t.importance])]);
   }
 }
 
 function pytorchSamplesPerSecond(script: string, model: ModelName): number | undefined {
-  const run = spawnSync('/usr/bin/python3', [script, '--model', model, '--threads', '2', ...(model === 'cnn' ? ['--steps', '30'] : [])], { encoding: 'utf8' });
+  const args = [script, '--model', model === 'cnn' ? 'cnn' : 'mlp', '--threads', '2'];
+  if (model === 'cnn') args.push('--steps', '30');
+  if (model === 'mlp-ewc') args.push('--ewc');
+  const run = spawnSync('/usr/bin/python3', args, { encoding: 'utf8' });
   if (run.status !== 0) {
     console.error(`pytorch reference failed: ${(run.stderr || run.error?.message || '').split('\n').slice(-2).join(' ')}`);
     return undefined;
@@ -104,11 +112,13 @@ async function main(): Promise<void> {
   const models: ModelName[] = options.models;
   const series: Record<ModelName, Series> = {
     mlp: { stock: [], wasm: [], native: [], pytorch: [] },
+    'mlp-ewc': { stock: [], wasm: [], native: [], pytorch: [] },
     cnn: { stock: [], wasm: [], native: [], pytorch: [] },
   };
-  const baselineSteps = (model: ModelName) => Math.max(3, Math.round(options.steps / (model === 'mlp' ? 10 : 50)));
+  const baselineSteps = (model: ModelName) => Math.max(3, Math.round(options.steps / (model === 'cnn' ? 50 : 10)));
   if (options.coreRewrites) {
     unload();
+    // Stock wasm, before Engram's rewrites exist (they cannot be removed again).
     for (const model of models) series[model].stock.push(samplesPerSecond(model, baselineSteps(model)));
     const core = (await import(pathToFileURL(resolve(options.coreRewrites)).href)) as { registerWasmGradients(): void };
     core.registerWasmGradients();
@@ -116,7 +126,7 @@ async function main(): Promise<void> {
   }
   for (let r = 0; r < options.rounds; r++) {
     for (const model of models) {
-      const steps = model === 'mlp' ? options.steps : Math.max(5, Math.round(options.steps / 5));
+      const steps = model === 'cnn' ? Math.max(5, Math.round(options.steps / 5)) : options.steps;
       const s = series[model];
       unload();
       // Stock wasm gets fewer steps: it is ~20x slower (and cannot train the CNN: no Conv2DBackpropFilter).
@@ -128,7 +138,12 @@ async function main(): Promise<void> {
     }
   }
   const backend = loaded.loaded ? `wasm+${loaded.description}` : `wasm (${loaded.description})`;
-  const result = { backend, ...Object.fromEntries(models.map((m) => [m, summarise(series[m])])) };
+  const ewcOnOverOff = Number((median(series['mlp-ewc'].native) / median(series.mlp.native)).toFixed(2));
+  const result = {
+    backend,
+    ...Object.fromEntries(models.map((m) => [m, summarise(series[m])])),
+    ...(Number.isFinite(ewcOnOverOff) ? { ewcOnOverOff } : {}),
+  };
   if (options.json) {
     console.log(JSON.stringify(result));
     return;
@@ -140,6 +155,7 @@ async function main(): Promise<void> {
     console.log(`${m.toUpperCase()}: ${stock}${x.wasm ?? 'fails'} | wasm+native ${x.native} (best ${x.nativeBest}) | ` +
       `native/wasm ${x.nativeOverWasm ?? 'n/a'}` + (x.pytorch !== null ? ` | PyTorch ${x.pytorch} | native/PyTorch ${x.nativeVsPytorch}` : ''));
   }
+  if ('ewcOnOverOff' in result) console.log(`EWC on / off (wasm+native MLP): ${result.ewcOnOverOff}`);
 }
 
 await main();

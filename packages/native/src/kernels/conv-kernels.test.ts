@@ -28,6 +28,7 @@ describe('native conv2d and its gradients on the wasm backend', { skip: skipNati
     ['3x3 same stride 2', [2, 9, 8, 3], [3, 3, 3, 4], 2, 'same'],
     ['5x3 same, strides [1, 2]', [1, 7, 9, 2], [5, 3, 2, 3], [1, 2], 'same'],
     ['1x1 pointwise', [2, 4, 5, 6], [1, 1, 6, 3], 1, 'valid'],
+    ['3x3 on one input channel (direct loop, no sgemm)', [3, 10, 9, 1], [3, 3, 1, 8], 1, 'valid'],
   ];
   for (const [label, xShape, fShape, strides, pad] of cases) {
     it(`matches the cpu backend's conv2d values, input and filter gradients (${label})`, async () => {

@@ -57,9 +57,15 @@ export interface TrainableModel {
   predict(x: tf.Tensor): tf.Tensor;
 }
 
-/** One training step (forward, backward, optimizer update); returns the loss. */
-export function trainStep(model: TrainableModel, optimizer: tf.Optimizer, x: tf.Tensor, y: tf.Tensor2D): number {
-  const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.predict(x)) as tf.Scalar, true, model.variables);
+/** One training step (forward, backward, optimizer update), with an optional penalty; returns the loss. */
+export function trainStep(
+  model: TrainableModel, optimizer: tf.Optimizer, x: tf.Tensor, y: tf.Tensor2D, penalty?: () => tf.Scalar,
+): number {
+  const lossFn = (): tf.Scalar => {
+    const ce = tf.losses.softmaxCrossEntropy(y, model.predict(x)) as tf.Scalar;
+    return penalty ? tf.add(ce, penalty()) : ce;
+  };
+  const loss = optimizer.minimize(lossFn, true, model.variables);
   const value = loss?.dataSync()[0] ?? Number.NaN;
   loss?.dispose();
   return value;
