@@ -1,5 +1,6 @@
 import { selectBackend } from '@engram/core';
 import { bareLoopSamplesPerSecond } from './bare-loop.bench.js';
+import { checkpointBench } from './checkpoint.bench.js';
 import { engineSamplesPerSecond } from './engine-run.bench.js';
 import { pytorchSamplesPerSecond } from './pytorch.bench.js';
 
@@ -60,10 +61,19 @@ for (const model of models) {
     json[`${model}VsPytorch`] = m.engine / median(torch);
   }
 }
+const ckpt = await checkpointBench();
+json['checkpointParameters'] = ckpt.parameters;
+json['checkpointBytes'] = ckpt.bytes;
+json['checkpointWriteSeconds'] = ckpt.writeSeconds;
+json['checkpointReadSeconds'] = ckpt.readSeconds;
 if (flag('--json')) {
   process.stdout.write(`${JSON.stringify(json)}\n`);
 } else {
   process.stdout.write(`backend: ${backend.description}, batch ${batch}, Adam, median of ${repeats} interleaved repeats\n`);
   for (const r of rows) process.stdout.write(`  ${r.name.padEnd(26)} ${r.value.toFixed(0).padStart(8)} samples/s\n`);
   for (const [k, v] of Object.entries(json)) if (/Over|Vs/.test(k) && typeof v === 'number') process.stdout.write(`  ${k.padEnd(26)} ${v.toFixed(3)}\n`);
+  process.stdout.write(
+    `checkpoint of ${ckpt.parameters.toLocaleString('en')} parameters + Adam state + 1,000-sample replay buffer: ` +
+      `${(ckpt.bytes / 1e6).toFixed(1)} MB, write ${ckpt.writeSeconds.toFixed(3)} s, verified read ${ckpt.readSeconds.toFixed(3)} s\n`,
+  );
 }
