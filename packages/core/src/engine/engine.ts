@@ -33,7 +33,15 @@ import { StrategyChain } from '../training/strategy-chain.js';
 import type { RunOptions, RunOutcome } from './run-options.js';
 import { RunState } from './run-state.js';
 import { RunStopped } from './run-stopped.js';
-import { loadResumePoint, ResumeError, restoreAfterExperienceStart, restoreRun, type ResumePoint, type RestoreTargets } from './resume.js';
+import { loadResumePoint, restoreAfterExperienceStart, restoreRun, type ResumePoint, type RestoreTargets } from './resume.js';
+
+/**
+ * [resume] The experiences a stream run had started before its checkpoint: the source's endless
+ * experience 0, then one per boundary crossed (as `TrainStage.trainStream` creates them).
+ */
+function resumedStream(first: Experience, current: number, seenClasses: ReadonlySet<number>): Experience[] {
+  return Array.from({ length: current + 1 }, (_, i) => (i === 0 ? first : { ...first, index: i, classes: [...seenClasses] }));
+}
 
 /**
  * Runs a loaded pipeline end to end: backend, components, model, then experience after experience
@@ -96,7 +104,6 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     const targets: RestoreTargets = { state, optimizer, strategies, transforms, source, prequential: evaluation.prequential, ...(detector ? { detector } : {}) };
     let resume: ResumePoint | undefined;
     if (options.resume) {
-      if (state.info.experiences === 'endless') throw new ResumeError('--resume is not supported for live-stream pipelines yet');
       resume = await loadResumePoint(store, def, options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`)));
       await restoreRun(resume, targets);
       history = new EventHistory(resume.events);
@@ -115,12 +122,18 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     let stopped: string | undefined;
     try {
       if (stream) {
+        // [resume] the source was restored to its position (restoreRun) before this subscription starts its feed.
         const first = await firstValueFrom(source.experiences());
-        state.experiences.push(first);
-        const data = await train.beginExperience(first);
-        await train.trainStream(first, data, options.signal);
-        await evaluation.afterExperience(state.cursor.experience, state.experiences);
-        await checkpoints.save('end');
+        const streamed = resume ? resumedStream(first, state.cursor.experience, state.seenClasses) : [first];
+        state.experiences.push(...streamed);
+        const current = streamed[streamed.length - 1] ?? first;
+        if (resume?.experience !== Infinity) {
+          const data = await train.beginExperience(current, resume !== undefined);
+          if (resume) await restoreAfterExperienceStart(resume, targets); // [resume] boundaries crossed stay crossed
+          await train.trainStream(current, data, options.signal);
+          await evaluation.afterExperience(state.cursor.experience, state.experiences);
+          await checkpoints.save('end');
+        }
       } else {
         const all = await lastValueFrom(source.experiences().pipe(toArray()));
         state.experiences.push(...all);

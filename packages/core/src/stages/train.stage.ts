@@ -117,11 +117,19 @@ export class TrainStage {
    * Stream mode: pulls batches until the source ends, `maxSamples` is reached or the run is stopped.
    * Each batch is evaluated before it is trained on (prequential); a detected boundary ends the
    * current experience (strategies consolidate) and starts the next.
+   *
+   * [resume] `first` is the experience the cursor is in (a resumed run passes the one it had reached;
+   * the source was restored to the first sample not yet trained on). A run whose checkpoint was written
+   * once `maxSamples` had been reached pulls nothing more and only ends its experience.
    */
   async trainStream(first: Experience, data: BatchSource, signal?: AbortSignal): Promise<void> {
     const { batchSize, maxSamples, logEvery } = this.pipeline.training;
     const cursor = this.state.cursor;
     let experience = first;
+    if (maxSamples !== undefined && cursor.samples >= maxSamples) {
+      await this.endExperience(experience);
+      return;
+    }
     const stop = new AbortController();
     const seed = this.state.rng.derive('data:stream').nextUint32();
     const pass = data.batches({ batchSize, shuffle: false, epoch: 0, seed, startBatch: cursor.batch, signal: signal ? AbortSignal.any([signal, stop.signal]) : stop.signal });

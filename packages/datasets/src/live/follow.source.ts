@@ -24,7 +24,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /**
  * Follows a JSON-lines file like `tail -f`: reads what is there, then polls for appended data; only
  * complete lines (ending in a newline) are parsed. A file that shrinks (truncated or rotated) is re-read
- * from the start. The checkpoint cursor is the byte offset after the last line delivered to the trainer.
+ * from the start. While it reads a backlog, batches wait to be full (reproducible); at the end of the
+ * file a batch takes what has arrived.
+ *
+ * Checkpoints: every queued record carries the byte offset of the line after it, and `state()` is that
+ * offset for the last record the trainer pulled, i.e. the start of the first line NOT yet trained on
+ * (records still in the buffer are not lost). `restore()` seeks there before the feed starts.
  */
 export function createJsonlFollow(o: JsonlFollowOptions, services: ComponentServices): LiveDataSource {
   const r = liveRecordSpec(o, 'jsonl-follow');
@@ -46,6 +51,7 @@ export function createJsonlFollow(o: JsonlFollowOptions, services: ComponentServ
       if (!handle) {
         handle = await open(file, 'r').catch(() => undefined);
         if (!handle) {
+          train.caughtUp = true;
           await sleep(o.pollMs);
           continue;
         }
@@ -59,9 +65,11 @@ export function createJsonlFollow(o: JsonlFollowOptions, services: ComponentServ
       }
       const { bytesRead } = await handle.read(buf, 0, buf.length, position);
       if (bytesRead === 0) {
+        train.caughtUp = true;
         await sleep(o.pollMs);
         continue;
       }
+      train.caughtUp = false;
       position += bytesRead;
       carry += decoder.write(buf.subarray(0, bytesRead));
       let nl = carry.indexOf('\n');
@@ -80,6 +88,7 @@ export function createJsonlFollow(o: JsonlFollowOptions, services: ComponentServ
     }
   };
 
+  train.caughtUp = false;
   const feed = {
     start: () => {
       follow().catch((err: unknown) => {
@@ -93,7 +102,8 @@ export function createJsonlFollow(o: JsonlFollowOptions, services: ComponentServ
     },
     state: () => train.cursor ?? startAt ?? null,
     restore: (s: unknown) => {
-      if (typeof s === 'number') startAt = s;
+      if (typeof s !== 'number' || !Number.isInteger(s) || s < 0) throw new Error(`jsonl-follow ${file}: a checkpoint position must be a byte offset, got ${JSON.stringify(s)}`);
+      startAt = s;
     },
   };
   return new LiveDataSource({ inputShape: o.inputShape, numClasses: r.numClasses, scenario: 'stream', ...(o.labels ? { classNames: o.labels } : {}) }, train, feed);

@@ -141,7 +141,11 @@ export class HttpFeed {
   }
 }
 
-/** Builds the `http` live source; the server starts when the experience is subscribed. */
+/**
+ * Builds the `http` live source; the server starts when the experience is subscribed. Resume: posted
+ * samples cannot be replayed; a checkpoint keeps only the count trained on (`state().delivered`), and
+ * samples buffered but not yet trained when the process died are lost (clients may re-post them).
+ */
 export function createHttpSource(o: HttpOptions, services: ComponentServices): LiveDataSource & { feedServer: HttpFeed; ready: () => Promise<AddressInfo> } {
   const r = liveRecordSpec(o, 'http');
   const train = new LiveBatchSource({ capacity: o.buffer, policy: o.policy, sampleShape: o.inputShape, name: 'http', events: services.events, rng: services.rng.derive('buffer') });

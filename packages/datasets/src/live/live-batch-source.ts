@@ -5,8 +5,11 @@ export interface Sample {
   readonly x: Float32Array;
   readonly y: number;
   readonly task?: number;
-  /** Position in the feed after this sample (e.g. byte offset of the next line), for checkpoints. */
-  readonly cursor?: number;
+  /**
+   * Position in the feed right after this sample (e.g. byte offset of the next line, a generator's
+   * state): where a resumed feed restarts once this sample has been trained on. JSON-serialisable.
+   */
+  readonly cursor?: unknown;
 }
 
 /** Options of a {@link LiveBatchSource}. */
@@ -26,9 +29,14 @@ export interface LiveBatchOptions {
 
 /**
  * The endless {@link BatchSource} of a live feed: producers `push` samples into a {@link BoundedQueue}
- * (so memory stays bounded however fast they are), the trainer pulls batches. A batch holds what has
- * arrived, up to `batchSize`: the first sample is awaited, later ones are taken only if already queued.
+ * (so memory stays bounded however fast they are), the trainer pulls batches. The first sample of a
+ * batch is awaited; later ones are awaited too while the feed is behind (`caughtUp` false: a seeded
+ * generator, a file backlog), so replayable feeds give full, reproducible batches; once the feed is
+ * caught up (a socket, stdin, the end of a followed file) a batch holds only what has already arrived.
  * Samples discarded by the overflow policy are reported as `dropped` events (at most one per batch).
+ *
+ * Checkpoints: `cursor` is the position after the last sample handed to the trainer, never beyond, so
+ * samples still buffered when a checkpoint is written are read again by a resumed feed.
  */
 export class LiveBatchSource implements BatchSource {
   readonly endless = true;
@@ -37,21 +45,42 @@ export class LiveBatchSource implements BatchSource {
   /** Samples handed to the trainer so far. */
   delivered = 0;
   /** `cursor` of the last sample handed to the trainer (where a resumed feed restarts). */
-  cursor: number | undefined;
+  cursor: unknown;
+  private behind = false;
+  private ended = false;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(private readonly options: LiveBatchOptions) {
     this.queue = new BoundedQueue<Sample>(options.capacity, options.policy, () => options.rng.next());
   }
 
+  /**
+   * Whether the feed has delivered everything available right now. True by default (live feeds: a
+   * batch never waits beyond its first sample); a replayable feed sets it false while it still has
+   * data to read, so batches wait to be full and are the same in every run.
+   */
+  get caughtUp(): boolean {
+    return !this.behind;
+  }
+
+  set caughtUp(value: boolean) {
+    this.behind = !value;
+    if (value) this.wake();
+  }
+
   /** Queues one sample; with policy `block` resolves only when there is room. */
   push(sample: Sample): Promise<void> {
-    return this.queue.push(sample);
+    const pushed = this.queue.push(sample);
+    this.wake();
+    return pushed;
   }
 
   /** No more samples: the current pass ends once the buffer is drained (an error is rethrown to the trainer). */
   end(error?: Error): void {
+    this.ended = true;
     this.queue.close(error);
     this.reportDrops();
+    this.wake();
   }
 
   async *batches(request: BatchRequest): AsyncIterable<Batch> {
@@ -61,7 +90,13 @@ export class LiveBatchSource implements BatchSource {
       const first = await this.pullOrAbort(request.signal);
       if (first === undefined) return;
       const samples: Sample[] = [first];
-      while (samples.length < request.batchSize && this.queue.length > 0) {
+      while (samples.length < request.batchSize) {
+        if (this.queue.length === 0) {
+          if (this.caughtUp || this.ended) break;
+          await this.nextArrival(request.signal);
+          if (request.signal?.aborted) return;
+          continue;
+        }
         const s = await this.queue.pull();
         if (s === undefined) break;
         samples.push(s);
@@ -90,6 +125,22 @@ export class LiveBatchSource implements BatchSource {
       this.options.events.emit({ type: 'dropped', source: this.options.name, count: total - this.reported, total });
       this.reported = total;
     }
+  }
+
+  /** Resolves when a sample is pushed, the feed catches up or ends, or `signal` aborts. */
+  private nextArrival(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      signal?.addEventListener('abort', done, { once: true });
+      this.waiting.push(done);
+    });
+  }
+
+  private wake(): void {
+    for (const w of this.waiting.splice(0)) w();
   }
 
   private pullOrAbort(signal: AbortSignal | undefined): Promise<Sample | undefined> {

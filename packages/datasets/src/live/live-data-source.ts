@@ -8,8 +8,12 @@ export interface LiveFeed {
   start(): void;
   /** Stops the producer and releases files, sockets, timers. */
   stop(): Promise<void>;
-  /** Position in the feed for checkpoints (e.g. a byte offset). */
+  /**
+   * Position in the feed for checkpoints: after the last sample the trainer pulled (e.g. a byte
+   * offset, a generator state), JSON-serialisable. Feeds that cannot replay (sockets, stdin) omit it.
+   */
   state?(): unknown;
+  /** Restores what `state()` returned; called before `start()`. Throws on a malformed position. */
   restore?(state: unknown): void;
 }
 
@@ -17,6 +21,12 @@ export interface LiveFeed {
  * A {@link DataSource} emitting one endless experience (StreamInfo.experiences = 'endless', the engine's
  * stream mode) whose training source is fed by a live producer. No test set: stream mode evaluates
  * prequentially.
+ *
+ * Checkpoints: `state()` is `{ delivered, feed }` — samples handed to the trainer so far and the
+ * feed's position after the last of them. The engine calls `restore()` before subscribing to
+ * `experiences()`; a replayable feed (`synthetic`, `jsonl-follow`) then continues exactly at the first
+ * sample not yet trained on. Feeds that cannot replay (`http`, `jsonl-stdin`) only restore the count:
+ * what they had received but not trained on is gone, and a resumed run trains on whatever arrives next.
  */
 export class LiveDataSource implements DataSource {
   private started = false;

@@ -19,6 +19,8 @@ export type JsonlStdinOptions = Static<typeof JsonlStdinOptions>;
 /**
  * A JSON-lines live stream read from `input` (standard input by default): an endless experience that
  * ends when the input does. With policy `block` the input is paused while the buffer is full.
+ * Resume: stdin cannot be replayed; a checkpoint keeps only the count of samples trained on
+ * (`state().delivered`), and a resumed run continues with whatever arrives on its own stdin.
  */
 export function createJsonlStdin(o: JsonlStdinOptions, services: ComponentServices, input: Readable = process.stdin): LiveDataSource {
   const r = liveRecordSpec(o, 'jsonl-stdin');

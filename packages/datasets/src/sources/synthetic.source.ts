@@ -23,7 +23,7 @@ export const SyntheticOptions = Type.Object(
     driftEvery: Type.Integer({ minimum: 1, default: 1000, description: 'Samples per drift period.' }),
     driftMagnitude: Type.Number({ minimum: 0, default: 1, description: 'Gradual drift: distance a centre moves per period.' }),
     buffer: Type.Integer({ minimum: 1, default: 1024, description: 'Endless mode: bounded buffer size (samples).' }),
-    policy: StringEnum(['block', 'drop-oldest', 'sample'] as const, { default: 'block', description: 'Endless mode: what a full buffer does.' }),
+    policy: StringEnum(['block', 'drop-oldest', 'sample'] as const, { default: 'block', description: 'Endless mode: what a full buffer does. Only block gives a reproducible stream (and an exact resume); the others drop samples depending on timing.' }),
   },
   { additionalProperties: false },
 );
@@ -54,7 +54,19 @@ export function syntheticData(o: SyntheticOptions, rng: Rng): LabelledData {
   return { train: { x, y, sampleShape: [o.features] }, numClasses: o.numClasses };
 }
 
-/** An endless seeded generator of `[x, y]` pairs with drift; `t` counts samples. */
+/** A {@link BlobStream}'s exact position: samples drawn, generator states, current centres (abrupt drift only). */
+export interface BlobPosition {
+  readonly t: number;
+  readonly sampler: readonly number[];
+  readonly centres: readonly number[];
+  /** The current class centres; only abrupt drift redraws them (otherwise they follow from the seed). */
+  readonly mu?: ArrayLike<number>;
+}
+
+/**
+ * An endless seeded generator of `[x, y]` pairs with drift; `t` counts samples. `position()` /
+ * `seek()` capture and restore the exact point in the sequence (for checkpoints).
+ */
 export class BlobStream {
   private mu: Float32Array;
   private readonly direction: Float32Array;
@@ -88,20 +100,50 @@ export class BlobStream {
     this.t++;
     return { x, y: c };
   }
+
+  /**
+   * Where the stream is now: the next `next()` after `seek(position())` draws the same sample. Cheap
+   * (two 4-word RNG states; `mu` is the live centres array, replaced, never mutated, by a redraw);
+   * pass it through {@link blobPositionJson} before serialising.
+   */
+  position(): BlobPosition {
+    return { t: this.t, sampler: this.sampler.state(), centres: this.centreRng.state(), ...(this.o.drift === 'abrupt' ? { mu: this.mu } : {}) };
+  }
+
+  /** Moves the stream to a `position()` of a stream with the same options and seed. */
+  seek(p: BlobPosition): void {
+    const ok = typeof p === 'object' && p !== null && Number.isInteger(p.t) && p.t >= 0 && Array.isArray(p.sampler) && p.sampler.length === 4 && Array.isArray(p.centres) && p.centres.length === 4 && (p.mu === undefined || p.mu.length === this.mu.length) && (p.mu !== undefined || this.o.drift !== 'abrupt');
+    if (!ok) throw new Error(`synthetic: a checkpoint position must come from the same stream (got ${JSON.stringify(p).slice(0, 120)})`);
+    this.t = p.t;
+    this.sampler.restore(p.sampler);
+    this.centreRng.restore(p.centres);
+    if (p.mu) this.mu = Float32Array.from(p.mu);
+  }
+}
+
+/** A {@link BlobPosition} as plain JSON (float32 centres survive JSON exactly). */
+export function blobPositionJson(p: BlobPosition): BlobPosition {
+  return { t: p.t, sampler: [...p.sampler], centres: [...p.centres], ...(p.mu ? { mu: Array.from(p.mu) } : {}) };
 }
 
 function createSynthetic(o: SyntheticOptions, services: ComponentServices): DataSource {
   if (!o.endless) return new FiniteDataSource(async () => syntheticData(o, services.rng.derive('data')), o.scenario, o.testFraction, services.rng.derive('scenario'));
   const train = new LiveBatchSource({ capacity: o.buffer, policy: o.policy, sampleShape: [o.features], name: 'synthetic', events: services.events, rng: services.rng.derive('buffer') });
   const stream = new BlobStream(o, services.rng.derive('data'));
+  // A generator is never caught up: every batch is full, so the run is reproducible (with policy block).
+  train.caughtUp = false;
   let running = false;
+  let restored: BlobPosition = stream.position();
   const feed = {
     start: () => {
       running = true;
       void (async () => {
         // A fast producer: yields to the event loop every 256 samples so `drop-oldest`/`sample` cannot starve the trainer.
         while (running) {
-          for (let i = 0; i < 256 && running; i++) await train.push(stream.next());
+          for (let i = 0; i < 256 && running; i++) {
+            const sample = stream.next();
+            await train.push({ ...sample, cursor: stream.position() });
+          }
           await new Promise<void>((r) => setImmediate(r));
         }
       })().catch(() => undefined);
@@ -109,7 +151,12 @@ function createSynthetic(o: SyntheticOptions, services: ComponentServices): Data
     stop: async () => {
       running = false;
     },
-    state: () => ({ t: stream.t }),
+    // The generator state after the last sample the trainer pulled: buffered samples are drawn again on resume.
+    state: () => blobPositionJson((train.cursor as BlobPosition | undefined) ?? restored),
+    restore: (s: unknown) => {
+      restored = s as BlobPosition;
+      stream.seek(restored);
+    },
   };
   return new LiveDataSource({ inputShape: [o.features], numClasses: o.numClasses, scenario: `synthetic-${o.drift}` }, train, feed);
 }

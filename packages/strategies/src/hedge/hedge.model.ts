@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EngramModel, ForwardOptions, Rng } from '@engram/core';
 
+/** Layer-name prefix of the extra heads. */
+const HEAD_PREFIX = 'hedge_head_';
+
 /**
  * The Online Deep Learning network of Hedge Backpropagation (Sahoo et al. 2018): the base network's
  * layers with an extra linear classifier head on every hidden Dense layer's output, plus the base
@@ -13,9 +16,19 @@ import type { EngramModel, ForwardOptions, Rng } from '@engram/core';
 export class HedgeModel implements EngramModel {
   readonly network: tf.LayersModel;
   private cache: { x: tf.Tensor; heads: tf.Tensor[] } | undefined;
+  private base: tf.LayersModel | undefined;
 
-  /** @param weights current mixture weights α (one per head), read at every forward pass */
-  constructor(private readonly base: tf.LayersModel, private readonly weights: () => Float32Array, rng: Rng) {
+  /**
+   * @param base a sequential network to grow heads on, or a network this class built before and a
+   *   checkpoint restored (outputs = the head logits), which is adopted as is
+   * @param weights current mixture weights α (one per head), read at every forward pass
+   */
+  constructor(base: tf.LayersModel, private readonly weights: () => Float32Array, rng: Rng) {
+    if (HedgeModel.isHedgeNetwork(base)) {
+      this.network = base;
+      return;
+    }
+    this.base = base;
     if (base.getClassName() !== 'Sequential') throw new Error('hedge needs a sequential model (an "mlp" or a layer list)');
     const layers = base.layers.filter((l) => l.getClassName() !== 'InputLayer');
     const dense = layers.filter((l) => l.getClassName() === 'Dense');
@@ -31,12 +44,17 @@ export class HedgeModel implements EngramModel {
     layers.forEach((layer, i) => {
       h = layer.apply(h) as tf.SymbolicTensor;
       if (layer.getClassName() === 'Dense' && i < layers.length - 1) {
-        const head = tf.layers.dense({ units: classes, name: `hedge_head_${outputs.length}`, kernelInitializer: tf.initializers.glorotUniform({ seed: rng.tfSeed() }) });
+        const head = tf.layers.dense({ units: classes, name: `${HEAD_PREFIX}${outputs.length}`, kernelInitializer: tf.initializers.glorotUniform({ seed: rng.tfSeed() }) });
         outputs.push(head.apply(h) as tf.SymbolicTensor);
       }
     });
     outputs.push(h);
     this.network = tf.model({ inputs: input, outputs });
+  }
+
+  /** True for a network built by this class (e.g. rebuilt from a checkpoint's topology). */
+  static isHedgeNetwork(network: tf.LayersModel): boolean {
+    return network.outputs.length > 1 && network.layers.some((l) => l.name.startsWith(HEAD_PREFIX));
   }
 
   /** Number of heads (hidden Dense layers + the output layer). */
@@ -76,7 +94,7 @@ export class HedgeModel implements EngramModel {
     this.cache = undefined;
     this.network.dispose();
     try {
-      this.base.dispose();
+      this.base?.dispose();
     } catch {
       // the base network was already disposed by its previous owner
     }

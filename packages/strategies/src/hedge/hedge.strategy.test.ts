@@ -57,3 +57,23 @@ test('hedge learns online one sample at a time (stream mode, batch size 1) witho
   model.dispose();
   assert.equal(tf.memory().numTensors, before);
 });
+
+test('a hedge network rebuilt from a checkpoint topology is adopted as is, with the same predictions', async () => {
+  const base = tinyMlp(4, [5, 5], 3, 6);
+  const alpha = Float32Array.from([0.5, 0.25, 0.25]);
+  const model = new HedgeModel(base.network, () => alpha, services().rng);
+  const artifacts = await new Promise<tf.io.ModelArtifacts>((resolve) => {
+    void model.network.save(tf.io.withSaveHandler(async (a) => { resolve(a); return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+  });
+  const rebuilt = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  assert.ok(HedgeModel.isHedgeNetwork(rebuilt));
+  const adopted = new HedgeModel(rebuilt, () => alpha, services().rng);
+  assert.equal(adopted.network, rebuilt);
+  tf.tidy(() => {
+    const x = tf.randomNormal([4, 4], 0, 1, 'float32', 9);
+    const d = tf.max(tf.abs(tf.sub(model.forward(x, { training: false }), adopted.forward(x, { training: false })))).dataSync()[0]!;
+    assert.ok(d < 1e-6);
+  });
+  model.dispose();
+  adopted.dispose();
+});

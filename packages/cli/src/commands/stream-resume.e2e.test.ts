@@ -1,0 +1,146 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
+
+/** A small stream pipeline: replay + online EWC, a checkpoint every 20 batches, ended by maxSamples. */
+function pipeline(data: unknown, boundary: unknown, maxSamples: number): unknown {
+  return {
+    name: 'stream-tiny', seed: 3, backend: 'cpu', plugins: ['@engram/datasets', '@engram/strategies'],
+    data,
+    model: { layers: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'dropout', rate: 0.2 }] },
+    optimizer: { type: 'adam', learningRate: 0.01 },
+    strategy: [{ kind: 'replay', bufferSize: 50 }, { kind: 'online-ewc', lambda: 100, gamma: 0.9, fisherSamples: 100 }],
+    boundary,
+    training: { batchSize: 8, maxSamples, logEvery: 10 },
+    checkpoint: { everyBatches: 20, keep: 3 },
+  };
+}
+
+interface Exit { code: number | null; signal: NodeJS.Signals | null; stderr: string; firstCheckpointStep: number | undefined }
+type Event = { type: string; step?: number };
+
+/** Runs `engram run --json`; SIGKILLs it as soon as `killWhen` matches an emitted event. */
+function run(file: string, out: string, extra: string[], killWhen?: (e: Event) => boolean): Promise<Exit> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MAIN, 'run', file, '--out', out, '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let buffer = '';
+    let stderr = '';
+    let sent = false;
+    let firstCheckpointStep: number | undefined;
+    child.stdout.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line.startsWith('{')) continue;
+        const e = JSON.parse(line) as Event;
+        if (firstCheckpointStep === undefined && e.type === 'checkpoint') firstCheckpointStep = e.step;
+        if (!sent && killWhen?.(e)) { sent = true; child.kill('SIGKILL'); }
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('exit', (code, sig) => resolve({ code, signal: sig, stderr, firstCheckpointStep }));
+  });
+}
+
+/** summary.json without wall-clock, throughput and memory figures. */
+function deterministicSummary(dir: string): Record<string, unknown> {
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(strip);
+    if (v !== null && typeof v === 'object') {
+      return Object.fromEntries(Object.entries(v).filter(([k]) => !/wallSeconds|samplesPerSecond|rss|Rss|^backend$/.test(k)).map(([k, x]) => [k, strip(x)]));
+    }
+    return v;
+  };
+  return strip(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'))) as Record<string, unknown>;
+}
+
+function checkpoints(dir: string): string[] {
+  const root = join(dir, 'checkpoints');
+  return readdirSync(root).filter((n) => n.startsWith('step-')).sort().map((n) => join(root, n));
+}
+
+/** sha256 of the newest checkpoint's model weights and state blob (optimizer slots, strategy state). */
+function finalDigest(dir: string): { step: string; weights: string; state: string } {
+  const newest = checkpoints(dir).pop() ?? '';
+  const h = (p: string): string => createHash('sha256').update(readFileSync(join(newest, p))).digest('hex');
+  return { step: newest.slice(-17), weights: h('model/weights.bin'), state: h('state.bin') };
+}
+
+/** The data source position stored in a checkpoint's run.json. */
+function sourceState(checkpoint: string): { delivered: number; feed: unknown } {
+  return (JSON.parse(readFileSync(join(checkpoint, 'run.json'), 'utf8')) as { source: { delivered: number; feed: unknown } }).source;
+}
+
+const at = (type: string, minStep: number) => (e: Event): boolean => e.type === type && (e.step ?? -1) >= minStep;
+
+/** Reference run, then killed/resumed runs; asserts the resumed outcome equals the reference. */
+async function killAndResume(file: string, work: string, kills: Array<(e: Event) => boolean>, inspect?: (checkpoint: string) => void): Promise<Record<string, unknown>> {
+  const reference = await run(file, join(work, 'ref'), []);
+  assert.equal(reference.code, 0, reference.stderr);
+  const out = join(work, 'killed');
+  let first = true;
+  for (const when of kills) {
+    const r = await run(file, out, first ? [] : ['--resume'], when);
+    assert.equal(r.signal, 'SIGKILL', `run was not killed: ${r.stderr}`);
+    if (!first) assert.ok((r.firstCheckpointStep ?? Infinity) > 20, `resumed run started over (first checkpoint at step ${r.firstCheckpointStep})`);
+    first = false;
+    for (const c of checkpoints(out)) inspect?.(c);
+  }
+  const last = await run(file, out, ['--resume']);
+  assert.equal(last.code, 0, last.stderr);
+  assert.ok((last.firstCheckpointStep ?? Infinity) > 20);
+  const summary = deterministicSummary(out);
+  assert.deepEqual(summary, deterministicSummary(join(work, 'ref')));
+  assert.deepEqual(finalDigest(out), finalDigest(join(work, 'ref')));
+  return summary;
+}
+
+describe('stream-mode resume after SIGKILL', { timeout: 120_000 }, () => {
+  it('a drifting synthetic stream (page-hinkley, replay + online-ewc) ends with the same prequential figures, drift points and bit-identical weights', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'engram-stream-resume-'));
+    const file = join(work, 'p.pipeline.json');
+    const data = { kind: 'synthetic', endless: true, numClasses: 4, features: 8, separation: 2, spread: 1, drift: 'abrupt', driftEvery: 600, buffer: 64, policy: 'block' };
+    writeFileSync(file, JSON.stringify(pipeline(data, { kind: 'page-hinkley', threshold: 10, minInstances: 30 }, 4800)));
+    // right after a checkpoint (experience 0); at a detected boundary (strategies consolidating); between two checkpoints
+    const kills = [at('checkpoint', 60), at('boundary', 100), at('prequential', 230)];
+    const summary = await killAndResume(file, work, kills, (c) => {
+      // the generator position saved is that of the last sample trained on, not of what the producer buffered ahead
+      const s = sourceState(c);
+      assert.equal((s.feed as { t: number }).t, s.delivered, `${c}: generator at ${(s.feed as { t: number }).t}, trainer pulled ${s.delivered}`);
+    });
+    assert.ok((summary['driftPoints'] as unknown[]).length >= 2, 'the stream crossed boundaries');
+    assert.ok(((summary['prequential'] as { samples: number }).samples) > 2000);
+  });
+
+  it('a jsonl-follow file killed mid-way resumes at the first line not yet trained on and ends like an uninterrupted run', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'engram-follow-resume-'));
+    // 3,000 records in 4 classes whose centres jump every 1,000 records, written in full before the run.
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const y = (i * 7 + Math.floor(i / 3)) % 4;
+      const shift = Math.floor(i / 1000) * 1.5;
+      const x = Array.from({ length: 8 }, (_, f) => (((y * 3 + f * 5 + i * 11) % 17) / 17 + (f % 4 === y ? 2 : 0) - shift * (f % 2)).toFixed(4));
+      lines.push(`{"x":[${x.join(',')}],"y":${y}}`);
+    }
+    const text = `${lines.join('\n')}\n`;
+    writeFileSync(join(work, 'feed.jsonl'), text);
+    const starts = [0];
+    for (const l of lines) starts.push((starts[starts.length - 1] ?? 0) + Buffer.byteLength(l) + 1);
+    const file = join(work, 'p.pipeline.json');
+    const data = { kind: 'jsonl-follow', path: 'feed.jsonl', inputShape: [8], numClasses: 4, buffer: 32, pollMs: 20 };
+    writeFileSync(file, JSON.stringify(pipeline(data, { kind: 'every-n', samples: 400 }, 4000)));
+    await killAndResume(file, work, [at('checkpoint', 40), at('boundary', 90), at('prequential', 170)], (c) => {
+      // the offset saved is the start of the line after the last one the trainer pulled (buffered lines are read again)
+      const s = sourceState(c);
+      assert.equal(s.feed, starts[s.delivered], `${c}: offset ${String(s.feed)} for ${s.delivered} lines trained`);
+    });
+  });
+});
