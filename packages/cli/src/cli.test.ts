@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -162,4 +162,23 @@ test('with ENGRAM_NATIVE=0 a pipeline trains on the pure wasm kernels and says s
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { backend: string; accuracyMatrix: number[][] };
   assert.equal(summary.backend, 'wasm (native kernels disabled: ENGRAM_NATIVE=0)');
   assert.ok((summary.accuracyMatrix[0]?.[0] ?? 0) > 0.8, `learned experience 0: ${summary.accuracyMatrix[0]?.[0]}`);
+});
+
+test('the strategy package of docs/writing-a-strategy.md passes its own tests and trains out of tree', () => {
+  const dir = join(tmp(), 'my-strategy');
+  cpSync(join(root, 'docs', 'examples', 'my-strategy'), dir, { recursive: true });
+  mkdirSync(join(dir, 'node_modules', '@engram'), { recursive: true });
+  for (const pkg of ['core', 'datasets']) symlinkSync(join(root, 'packages', pkg), join(dir, 'node_modules', '@engram', pkg), 'dir');
+  symlinkSync(join(root, 'node_modules', '@tensorflow'), join(dir, 'node_modules', '@tensorflow'), 'dir');
+  // A nested test runner must not report to ours (NODE_TEST_CONTEXT), so it prints its own TAP.
+  const { NODE_TEST_CONTEXT: _ctx, ...env } = process.env;
+  const tests = spawnSync(process.execPath, ['--test', 'test/'], { cwd: dir, encoding: 'utf8', env });
+  assert.equal(tests.status, 0, tests.stdout + tests.stderr);
+  assert.match(tests.stdout, /^# fail 0$/m);
+  const out = join(dir, 'out');
+  const r = engram(['run', 'pipeline.json', '--out', out, '--quiet'], dir);
+  assert.equal(r.status, 0, r.stderr);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { strategy: string; accuracyMatrix: number[][] };
+  assert.equal(summary.strategy, 'l2-anchor');
+  assert.equal(summary.accuracyMatrix.length, 5);
 });

@@ -58,6 +58,7 @@ export class TrainStage {
       events: this.events,
       step: state.cursor.step,
       gradientsOf: (batch: Batch) => Trainer.gradientsOf(state.model, batch),
+      resetOptimizer: () => this.optimizer.reset(),
     };
   }
 

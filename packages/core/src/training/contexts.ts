@@ -28,6 +28,11 @@ export interface ExperienceContext {
    * keyed by variable name. The caller owns and must dispose the tensors.
    */
   gradientsOf(batch: Batch): tf.NamedTensorMap;
+  /**
+   * Replaces the optimizer by a fresh one (moments and step count cleared). For strategies that
+   * retrain from scratch (joint, GDumb); call it from `beforeExperience` or `adaptModel`.
+   */
+  resetOptimizer(): void;
 }
 
 /** Context of one training step, given to `transformBatch`, `afterBackward` and `afterBatch`. */

@@ -67,6 +67,17 @@ export class OptimizerHandle {
   }
 
   /**
+   * Starts over with a fresh optimizer (no moments, iteration 0), e.g. when a strategy retrains from
+   * scratch. The next `track()` re-binds the slots.
+   */
+  reset(): void {
+    this.optimizer.dispose();
+    this.optimizer = createOptimizer(this.spec);
+    this.signature = '';
+    this.order = [];
+  }
+
+  /**
    * Applies gradients keyed by variable name, in the tracked order. A tracked variable without a
    * gradient gets zeros, so slot positions never shift.
    */

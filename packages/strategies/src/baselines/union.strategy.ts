@@ -33,9 +33,14 @@ export class UnionStrategy implements Strategy {
     if (data) this.seen = this.seen ? concatBatches([this.seen, data]) : data;
   }
 
-  /** `joint` only: re-runs every layer's initializer (seeded by this component's generator). */
+  /**
+   * `joint` only: re-runs every layer's initializer (seeded by this component's generator) and starts
+   * a fresh optimizer, so each experience trains from scratch.
+   */
   adaptModel(ctx: ExperienceContext): void {
-    if (this.name === 'joint') reinitializeModel(ctx.model, this.services.rng.derive(`reset:${ctx.experience.index}`));
+    if (this.name !== 'joint') return;
+    reinitializeModel(ctx.model, this.services.rng.derive(`reset:${ctx.experience.index}`));
+    ctx.resetOptimizer();
   }
 
   /** The union of all training data seen so far. */

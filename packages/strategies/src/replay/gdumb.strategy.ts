@@ -33,8 +33,10 @@ export class GdumbStrategy implements Strategy {
     if (data) this.buffer.add(data, ctx.experience.index);
   }
 
+  /** Retrains from scratch on the memory: fresh weights (seeded) and a fresh optimizer. */
   adaptModel(ctx: ExperienceContext): void {
     reinitializeModel(ctx.model, this.services.rng.derive(`reset:${ctx.experience.index}`));
+    ctx.resetOptimizer();
   }
 
   trainData(): BatchSource | void {

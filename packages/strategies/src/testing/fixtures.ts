@@ -80,9 +80,10 @@ export function gradientsOf(model: EngramModel, batch: Batch): tf.NamedTensorMap
 }
 
 /** An experience context around `model`. */
-export function experienceContext(model: EngramModel, experience: Experience, info: StreamInfo, step = 0): ExperienceContext {
+export function experienceContext(model: EngramModel, experience: Experience, info: StreamInfo, step = 0, onResetOptimizer: () => void = () => undefined): ExperienceContext {
   return {
     model, experience, info, mode: 'experiences', batchSize: 16, rng: new Rng(7), events: new RecordingSink(), step,
     gradientsOf: (b) => gradientsOf(model, b),
+    resetOptimizer: onResetOptimizer,
   };
 }
