@@ -11,6 +11,7 @@ import { patchApplyGradients, restoreApplyGradients } from './optimizers/optimiz
 import { findWasmBackend } from './wasm/wasm-backend.js';
 
 export type { BlasStatus } from './addon/native-addon.js';
+import { quadraticPenalty } from './penalties/ewc-penalty.js';
 export { quadraticPenalty, type QuadraticTerm } from './penalties/ewc-penalty.js';
 
 /** The result of {@link load}: whether native kernels are active, and a one-line description. */
@@ -83,5 +84,5 @@ export function nativeKernels(): string[] {
 }
 
 /** The accelerator object core's backend selector expects (`(mod.default ?? mod).load()`). */
-const accelerator = { load };
+const accelerator = { load, quadraticPenalty };
 export default accelerator;

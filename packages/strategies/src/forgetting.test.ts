@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { concatBatches, type Strategy } from '@engram/core';
+import { concatBatches, type Experience, type Strategy } from '@engram/core';
 import { NaiveStrategy } from './baselines/naive.strategy.js';
 import { UnionStrategy } from './baselines/union.strategy.js';
 import { ReplayStrategy } from './replay/replay.strategy.js';
 import { DerppStrategy } from './replay/derpp.strategy.js';
 import { GdumbStrategy } from './replay/gdumb.strategy.js';
 import { EwcStrategy } from './regularization/ewc.strategy.js';
-import { experienceOf, infoOf, randomBatch, services, tinyMlp } from './testing/fixtures.js';
+import { experienceContext, experienceOf, infoOf, randomBatch, services, tinyMlp } from './testing/fixtures.js';
 import { accuracy, trainWithHooks } from './testing/mini-trainer.js';
 
 await tf.setBackend('cpu');
@@ -53,14 +53,14 @@ test('joint re-initialises the model reproducibly and trains on the union of the
   const m1 = tinyMlp(4, [5], 2, 1);
   const m2 = tinyMlp(4, [5], 2, 2);
   for (const [s, m] of [[s1, m1], [s2, m2]] as const) {
-    for (const exp of e) await s.beforeExperience({ experience: exp } as never);
-    s.adaptModel({ model: m, experience: e[1] } as never);
+    for (const exp of e) await s.beforeExperience(experienceContext(m, exp, infoOf(4, 2)));
+    s.adaptModel(experienceContext(m, e[1] as Experience, infoOf(4, 2)));
   }
   assert.deepEqual(m1.trainableVariables().map((v) => Array.from(v.dataSync())), m2.trainableVariables().map((v) => Array.from(v.dataSync())));
   assert.equal(s1.trainData()?.size, 60);
   const cumulative = new UnionStrategy('cumulative', services(3));
   const before = Array.from(m1.trainableVariables()[0]!.dataSync());
-  cumulative.adaptModel({ model: m1, experience: e[1] } as never);
+  cumulative.adaptModel(experienceContext(m1, e[1] as Experience, infoOf(4, 2)));
   assert.deepEqual(Array.from(m1.trainableVariables()[0]!.dataSync()), before, 'cumulative keeps the weights');
   m1.dispose();
   m2.dispose();

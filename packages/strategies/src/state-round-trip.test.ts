@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { EngramModel, SerializedState, StateArray, Strategy, TObject } from '@engram/core';
+import type { EngramModel, Experience, SerializedState, StateArray, Strategy, TObject } from '@engram/core';
 import { descriptors } from './index.js';
-import { experienceOf, infoOf, randomBatch, services, tinyMlp } from './testing/fixtures.js';
+import { experienceContext, experienceOf, infoOf, randomBatch, services, tinyMlp } from './testing/fixtures.js';
 import { trainWithHooks } from './testing/mini-trainer.js';
 
 await tf.setBackend('cpu');
@@ -63,7 +63,7 @@ for (const kind of kinds) {
     let m2: EngramModel = tinyMlp(4, [6, 6], 6, 8);
     if (m1.network !== m2.network && m1.trainableVariables().length !== m2.trainableVariables().length) {
       // hedge: the restored strategy wraps the twin on its first adaptModel; copy after wrapping
-      m2 = (await b.adaptModel?.({ model: m2 } as never)) ?? m2;
+      m2 = (await b.adaptModel?.(experienceContext(m2, e[2] as Experience, info))) ?? m2;
     }
     m2.trainableVariables().forEach((v, i) => v.assign(m1.trainableVariables()[i]!));
     m1 = await trainWithHooks([a], m1, e.slice(2), info, { batchSize: 8 });

@@ -1,4 +1,5 @@
 import type { BackendName } from '../pipeline/pipeline-definition.js';
+import type { QuadraticPenaltyImpl } from '../training/quadratic-penalty.js';
 
 /** What backend a run got, and why. Reported in `run-start`, the progress line and `summary.json`. */
 export interface BackendReport {
@@ -19,4 +20,6 @@ export interface BackendReport {
  */
 export interface NativeAccelerator {
   load(): { readonly loaded: boolean; readonly description: string };
+  /** Fused `scale · Σ F·(θ−θ*)²` with its gradient; used by `quadraticPenalty` once `load()` succeeded. */
+  quadraticPenalty?: QuadraticPenaltyImpl;
 }

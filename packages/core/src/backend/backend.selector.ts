@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../pipeline/pipeline-definition.js';
 import type { BackendReport, NativeAccelerator } from './backend-report.js';
 import { registerWasmGradients } from './wasm-gradients.js';
+import { useAcceleratedQuadraticPenalty } from '../training/quadratic-penalty.js';
 
 type Attempt = { ok: true; description: string } | { ok: false; reason: string };
 
@@ -58,7 +59,9 @@ async function loadNative(): Promise<{ loaded: boolean; description: string }> {
   }
   const accel = mod.default ?? (mod as NativeAccelerator);
   try {
-    return accel.load();
+    const result = accel.load();
+    if (result.loaded && typeof accel.quadraticPenalty === 'function') useAcceleratedQuadraticPenalty(accel.quadraticPenalty);
+    return result;
   } catch (e) {
     return { loaded: false, description: `no native kernels: ${(e as Error).message}` };
   }
@@ -89,6 +92,7 @@ export class BackendUnavailableError extends Error {}
  * what it picked and why the others were skipped. An explicit name that cannot be used is an error.
  */
 export async function selectBackend(requested: BackendName): Promise<BackendReport> {
+  useAcceleratedQuadraticPenalty(undefined);
   const skipped: Array<{ name: string; reason: string }> = [];
   for (const [name, attempt] of ORDER[requested]) {
     const result = await attempt();

@@ -42,7 +42,7 @@ export interface RunSummary {
   /** The backend actually used (from `run-start`, else the requested one). */
   backend: string;
   mode: 'experiences' | 'stream';
-  /** Rows of the accuracy matrix (experiences trained and evaluated). */
+  /** Experiences trained: rows of the accuracy matrix, or in stream mode the segments between boundaries. */
   experiences: number;
   numClasses: number | null;
   parameters: number | null;
@@ -210,7 +210,7 @@ export class RunSummaryBuilder {
       scenario: meta.scenario,
       backend: this.runStart?.backend ?? meta.backend,
       mode: this.runStart?.mode ?? (p === null ? 'experiences' : 'stream'),
-      experiences: R.length,
+      experiences: Math.max(R.length, perExperience.length),
       numClasses: this.runStart?.numClasses ?? null,
       parameters: this.runStart?.parameters ?? null,
       ...metrics,

@@ -157,10 +157,9 @@ export class TrainStage {
   private async trainOne(raw: Batch, experience: Experience, epoch: number, batches: number | undefined): Promise<{ loss: number; correct: number; size: number }> {
     const cursor = this.state.cursor;
     const batch = this.preprocess.prepare(raw, 'train');
+    const outputs = this.state.model.outputs();
     for (const label of batch.y) {
-      if (label >= this.state.model.outputs()) {
-        throw new Error(`label ${label} does not fit the model's ${this.state.model.outputs()} outputs; add { "kind": "grow-head" } to "adjust" or widen the head`);
-      }
+      if (label >= outputs) throw new Error(`label ${label} does not fit the model's ${outputs} outputs; add { "kind": "grow-head" } to "adjust" or widen the head`);
     }
     const t0 = performance.now();
     const r = await this.trainer.step(batch, this.context(experience), epoch);

@@ -63,12 +63,10 @@ export class Trainer {
       penaltyT = tf.keep(penalty);
       return tf.add(main, penalty) as tf.Scalar;
     }, vars);
-    const loss = (await value.data())[0] ?? NaN;
-    const penalty = penaltyT ? ((await penaltyT.data())[0] ?? 0) : 0;
-    const correct = correctT ? ((await correctT.data())[0] ?? 0) : 0;
-    value.dispose();
-    penaltyT?.dispose();
-    correctT?.dispose();
+    // One read-back for the three scalars: each read is a synchronisation point.
+    const scalars = tf.tidy(() => tf.stack([value, penaltyT ?? tf.scalar(0), tf.cast(correctT ?? tf.scalar(0), 'float32')]));
+    const [loss = NaN, penalty = 0, correct = 0] = await scalars.data();
+    tf.dispose([scalars, value, ...(penaltyT ? [penaltyT] : []), ...(correctT ? [correctT] : [])]);
     if (!Number.isFinite(loss)) {
       for (const g of Object.values(grads)) g.dispose();
       throw new NumericalError(`loss is ${loss} at experience ${base.experience.index}, epoch ${epoch}, step ${base.step}`);

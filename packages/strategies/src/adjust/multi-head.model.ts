@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { EngramModel, ForwardOptions } from '@engram/core';
+import { LayersEngramModel, type ForwardOptions } from '@engram/core';
 import type { LogitMapper } from '../common/head-logits.js';
 
 /** Value written into the logits of classes outside a sample's task. */
@@ -11,10 +11,8 @@ export const MASKED_LOGIT = -1e9;
  * softmax, the loss and the argmax are over the task's classes. Samples without a task label, or with a
  * task it does not know, are scored over all classes. Shares the network's variables.
  */
-export class MultiHeadModel implements EngramModel, LogitMapper {
+export class MultiHeadModel extends LayersEngramModel implements LogitMapper {
   private readonly classesOf = new Map<number, readonly number[]>();
-
-  constructor(readonly network: tf.LayersModel) {}
 
   /** Sets the classes scored for `task`. */
   setTaskClasses(task: number, classes: readonly number[]): void {
@@ -45,21 +43,7 @@ export class MultiHeadModel implements EngramModel, LogitMapper {
     return tf.tidy(() => tf.where(tf.tensor2d(keep, [n, c], 'bool'), logits, tf.fill([n, c], MASKED_LOGIT)));
   }
 
-  forward(x: tf.Tensor, options: ForwardOptions): tf.Tensor {
-    return this.mapLogits(this.network.apply(x, { training: options.training }) as tf.Tensor, options);
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.network.trainableWeights.map((w) => w.read() as tf.Variable);
-  }
-
-  outputs(): number {
-    const shape = this.network.outputs[0]?.shape;
-    const last = shape?.[shape.length - 1];
-    return typeof last === 'number' ? last : 0;
-  }
-
-  dispose(): void {
-    this.network.dispose();
+  override forward(x: tf.Tensor, options: ForwardOptions): tf.Tensor {
+    return this.mapLogits(super.forward(x, options), options);
   }
 }

@@ -1,4 +1,4 @@
-import { Type, type BoundaryDetector, type ComponentDescriptor, type JsonValue, type SerializedState, type Static } from '@engram/core';
+import { Type, type BoundaryDetector, type ComponentDescriptor, type JsonValue, type SerializedState, type Static, StringEnum } from '@engram/core';
 import { metaNumber, metaObject } from '../common/tensor-state.js';
 
 /** Options of the `adwin` detector (River's defaults). */
@@ -8,7 +8,7 @@ export const AdwinOptions = Type.Object({
   maxBuckets: Type.Integer({ minimum: 2, default: 5, description: 'Buckets kept per size before two are merged.' }),
   minWindowLength: Type.Integer({ minimum: 1, default: 5, description: 'Minimum length of each sub-window of a cut.' }),
   gracePeriod: Type.Integer({ minimum: 1, default: 10, description: 'Samples observed before a change can be detected.' }),
-  direction: Type.Union([Type.Literal('increase'), Type.Literal('any')], { default: 'increase', description: 'Signal a boundary only when the loss mean rose ("increase"), or on any change.' }),
+  direction: StringEnum(['increase', 'any'] as const, { default: 'increase', description: 'Signal a boundary only when the loss mean rose ("increase"), or on any change.' }),
 }, { additionalProperties: false });
 
 /** One row of the exponential histogram: buckets of 2^row samples, oldest first. */

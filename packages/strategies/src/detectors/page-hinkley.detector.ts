@@ -1,4 +1,4 @@
-import { Type, type BoundaryDetector, type ComponentDescriptor, type SerializedState, type Static } from '@engram/core';
+import { Type, type BoundaryDetector, type ComponentDescriptor, type SerializedState, type Static, StringEnum } from '@engram/core';
 import { metaNumber, metaObject } from '../common/tensor-state.js';
 
 /** Options of the `page-hinkley` detector (River's defaults). */
@@ -7,7 +7,7 @@ export const PageHinkleyOptions = Type.Object({
   delta: Type.Number({ minimum: 0, default: 0.005, description: 'Magnitude of changes that are tolerated.' }),
   threshold: Type.Number({ exclusiveMinimum: 0, default: 50, description: 'Change detection threshold λ on the cumulative deviation.' }),
   alpha: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.9999, description: 'Forgetting factor of the cumulative sums.' }),
-  mode: Type.Union([Type.Literal('up'), Type.Literal('down'), Type.Literal('both')], { default: 'up', description: 'Detect increases of the loss ("up", the forgetting signal), decreases, or both.' }),
+  mode: StringEnum(['up', 'down', 'both'] as const, { default: 'up', description: 'Detect increases of the loss ("up", the forgetting signal), decreases, or both.' }),
 }, { additionalProperties: false });
 
 /**

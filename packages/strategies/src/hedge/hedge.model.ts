@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { EngramModel, ForwardOptions, Rng } from '@engram/core';
+import { LayersEngramModel, type ForwardOptions, type Rng } from '@engram/core';
 
 /** Layer-name prefix of the extra heads. */
 const HEAD_PREFIX = 'hedge_head_';
@@ -13,10 +13,9 @@ const HEAD_PREFIX = 'hedge_head_';
  * `forward` returns the logits of the α-weighted mixture: log Σₗ αₗ softmax(zₗ) (a log-probability
  * vector, so softmax/argmax/cross-entropy of it are those of the mixture).
  */
-export class HedgeModel implements EngramModel {
-  readonly network: tf.LayersModel;
+export class HedgeModel extends LayersEngramModel {
   private cache: { x: tf.Tensor; heads: tf.Tensor[] } | undefined;
-  private base: tf.LayersModel | undefined;
+  private readonly base: tf.LayersModel | undefined;
 
   /**
    * @param base a sequential network to grow heads on, or a network this class built before and a
@@ -24,11 +23,13 @@ export class HedgeModel implements EngramModel {
    * @param weights current mixture weights α (one per head), read at every forward pass
    */
   constructor(base: tf.LayersModel, private readonly weights: () => Float32Array, rng: Rng) {
-    if (HedgeModel.isHedgeNetwork(base)) {
-      this.network = base;
-      return;
-    }
-    this.base = base;
+    const adopted = HedgeModel.isHedgeNetwork(base);
+    super(adopted ? base : HedgeModel.withHeads(base, rng));
+    this.base = adopted ? undefined : base;
+  }
+
+  /** A functional network with a linear head on every hidden Dense output, the base output last. */
+  private static withHeads(base: tf.LayersModel, rng: Rng): tf.LayersModel {
     if (base.getClassName() !== 'Sequential') throw new Error('hedge needs a sequential model (an "mlp" or a layer list)');
     const layers = base.layers.filter((l) => l.getClassName() !== 'InputLayer');
     const dense = layers.filter((l) => l.getClassName() === 'Dense');
@@ -49,7 +50,7 @@ export class HedgeModel implements EngramModel {
       }
     });
     outputs.push(h);
-    this.network = tf.model({ inputs: input, outputs });
+    return tf.model({ inputs: input, outputs });
   }
 
   /** True for a network built by this class (e.g. rebuilt from a checkpoint's topology). */
@@ -69,7 +70,7 @@ export class HedgeModel implements EngramModel {
     return (Array.isArray(out) ? out : [out]) as tf.Tensor[];
   }
 
-  forward(x: tf.Tensor, options: ForwardOptions): tf.Tensor {
+  override forward(x: tf.Tensor, options: ForwardOptions): tf.Tensor {
     const heads = this.headLogits(x, options);
     this.cache = { x, heads };
     const a = this.weights();
@@ -79,18 +80,8 @@ export class HedgeModel implements EngramModel {
     });
   }
 
-  trainableVariables(): tf.Variable[] {
-    return this.network.trainableWeights.map((w) => w.read() as tf.Variable);
-  }
-
-  outputs(): number {
-    const shape = this.network.outputs[0]?.shape;
-    const last = shape?.[shape.length - 1];
-    return typeof last === 'number' ? last : 0;
-  }
-
   /** Frees the heads and the wrapped base network (layers are reference-counted per container). */
-  dispose(): void {
+  override dispose(): void {
     this.cache = undefined;
     this.network.dispose();
     try {

@@ -1,17 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   Type, type AfterBatchContext, type ComponentDescriptor, type ComponentServices, type ExperienceContext, type JsonValue,
-  type LossContext, type SerializedState, type StateArray, type Static, type Strategy,
-} from '@engram/core';
+  type LossContext, type SerializedState, type StateArray, type Static, type Strategy, StringEnum, quadraticPenalty } from '@engram/core';
 import { arraysToStore, disposeStore, metaNumber, metaObject, snapshotVariables, storeToArrays, type TensorStore } from '../common/tensor-state.js';
 import { ReplayBuffer } from '../replay/replay-buffer.js';
 import { diagonalFisher } from './fisher.js';
-import { weightedDistance } from './quadratic-penalty.js';
+import { quadraticTerms } from './quadratic-penalty.js';
 
 const common = {
   lambda: Type.Number({ minimum: 0, default: 10000, description: 'Penalty strength λ; the loss adds λ/2 · Σ F (θ − θ*)². Values around 1e3–1e5 work on MNIST-sized MLPs.' }),
   fisherSamples: Type.Integer({ minimum: 1, default: 1000, description: 'Samples (a uniform reservoir of the experience\'s preprocessed training batches) the Fisher is estimated from.' }),
-  labels: Type.Union([Type.Literal('true'), Type.Literal('predicted')], { default: 'true', description: '"true": empirical Fisher with the data labels; "predicted": labels = the model\'s argmax.' }),
+  labels: StringEnum(['true', 'predicted'] as const, { default: 'true', description: '"true": empirical Fisher with the data labels; "predicted": labels = the model\'s argmax.' }),
 };
 
 /** Options of `ewc`. */
@@ -59,12 +58,8 @@ export class EwcStrategy implements Strategy {
 
   penalty(ctx: LossContext): tf.Scalar | void {
     const vars = ctx.model.trainableVariables();
-    let total: tf.Scalar | undefined;
-    for (const a of this.anchors) {
-      const d = weightedDistance(vars, a.importance, a.anchor);
-      if (d) total = total ? (tf.add(total, d) as tf.Scalar) : d;
-    }
-    return total ? (tf.mul(total, this.options.lambda / 2) as tf.Scalar) : undefined;
+    const terms = this.anchors.flatMap((a) => quadraticTerms(vars, a.importance, a.anchor));
+    return terms.length > 0 ? quadraticPenalty(terms, this.options.lambda / 2) : undefined;
   }
 
   afterExperience(ctx: ExperienceContext): void {

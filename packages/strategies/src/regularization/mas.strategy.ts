@@ -1,12 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   Type, type AfterBatchContext, type ComponentDescriptor, type ComponentServices, type ExperienceContext,
-  type JsonValue, type LossContext, type SerializedState, type StateArray, type Static, type Strategy,
-} from '@engram/core';
+  type JsonValue, type LossContext, type SerializedState, type StateArray, type Static, type Strategy, quadraticPenalty } from '@engram/core';
 import { arraysToStore, disposeStore, metaObject, snapshotVariables, storeToArrays, type TensorStore } from '../common/tensor-state.js';
 import { ReplayBuffer } from '../replay/replay-buffer.js';
 import { perSampleDiagonal } from './fisher.js';
-import { weightedDistance } from './quadratic-penalty.js';
+import { quadraticTerms } from './quadratic-penalty.js';
 
 /** Options of `mas`. */
 export const MasOptions = Type.Object({
@@ -71,8 +70,8 @@ export class MasStrategy implements Strategy {
   }
 
   penalty(ctx: LossContext): tf.Scalar | void {
-    const d = weightedDistance(ctx.model.trainableVariables(), this.importance, this.anchor);
-    return d ? (tf.mul(d, this.options.lambda) as tf.Scalar) : undefined;
+    const terms = quadraticTerms(ctx.model.trainableVariables(), this.importance, this.anchor);
+    return terms.length > 0 ? quadraticPenalty(terms, this.options.lambda) : undefined;
   }
 
   state(): SerializedState {

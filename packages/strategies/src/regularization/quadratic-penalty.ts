@@ -1,25 +1,21 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
+import type { QuadraticTerm } from '@engram/core';
 import { variableKey, type TensorStore } from '../common/tensor-state.js';
 
 /**
- * `Σᵢ Fᵢ (θᵢ − θ*ᵢ)²` over the variables present in both stores with matching shapes, or undefined
- * when none match. Runs inside the trainer's gradient tape (tensors are tracked by its tidy).
- * Variables that changed shape (a grown head) or appeared later are skipped.
+ * The terms `Fᵢ (θᵢ − θ*ᵢ)²` for the variables present in both stores with matching shapes.
+ * Variables that changed shape (a grown head) or appeared later are skipped. Feed them to core's
+ * `quadraticPenalty`, which fuses them when native kernels are loaded.
  */
-export function weightedDistance(
-  variables: readonly tf.Variable[],
-  importance: TensorStore,
-  anchor: TensorStore,
-): tf.Scalar | undefined {
-  let total: tf.Scalar | undefined;
+export function quadraticTerms(variables: readonly tf.Variable[], importance: TensorStore, anchor: TensorStore): QuadraticTerm[] {
+  const terms: QuadraticTerm[] = [];
   for (const [i, v] of variables.entries()) {
     const f = importance.get(variableKey(i));
     const a = anchor.get(variableKey(i));
     if (!f || !a || !sameShape(f.shape, v.shape) || !sameShape(a.shape, v.shape)) continue;
-    const term = tf.sum(tf.mul(f, tf.square(tf.sub(v, a)))) as tf.Scalar;
-    total = total ? (tf.add(total, term) as tf.Scalar) : term;
+    terms.push({ param: v, anchor: a, importance: f });
   }
-  return total;
+  return terms;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

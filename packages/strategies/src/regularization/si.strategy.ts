@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   Type, type AfterBatchContext, type ComponentDescriptor, type ExperienceContext, type LossContext,
-  type SerializedState, type StateArray, type Static, type StepContext, type Strategy,
-} from '@engram/core';
+  type SerializedState, type StateArray, type Static, type StepContext, type Strategy, quadraticPenalty } from '@engram/core';
 import { arraysToStore, disposeStore, metaObject, snapshotVariables, storeToArrays, variableKey, type TensorStore } from '../common/tensor-state.js';
-import { weightedDistance } from './quadratic-penalty.js';
+import { quadraticTerms } from './quadratic-penalty.js';
 
 /** Options of `si`. */
 export const SiOptions = Type.Object({
@@ -102,8 +101,8 @@ export class SiStrategy implements Strategy {
   }
 
   penalty(ctx: LossContext): tf.Scalar | void {
-    const d = weightedDistance(ctx.model.trainableVariables(), this.importance, this.anchor);
-    return d ? (tf.mul(d, this.options.c) as tf.Scalar) : undefined;
+    const terms = quadraticTerms(ctx.model.trainableVariables(), this.importance, this.anchor);
+    return terms.length > 0 ? quadraticPenalty(terms, this.options.c) : undefined;
   }
 
   state(): SerializedState {

@@ -1,14 +1,13 @@
 import {
   concatBatches, Type, type AfterBatchContext, type Batch, type ComponentDescriptor, type ComponentServices,
-  type JsonValue, type Rng, type SerializedState, type Static, type Strategy,
-} from '@engram/core';
+  type JsonValue, type Rng, type SerializedState, type Static, type Strategy, StringEnum } from '@engram/core';
 import { metaObject } from '../common/tensor-state.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
 /** Options of `replay`. */
 export const ReplayOptions = Type.Object({
   bufferSize: Type.Integer({ minimum: 1, default: 1000, description: 'Samples the memory holds.' }),
-  policy: Type.Union([Type.Literal('reservoir'), Type.Literal('class-balanced')], { default: 'reservoir', description: 'What a full memory keeps: a uniform reservoir or a class-balanced reservoir (CBRS).' }),
+  policy: StringEnum(['reservoir', 'class-balanced'] as const, { default: 'reservoir', description: 'What a full memory keeps: a uniform reservoir or a class-balanced reservoir (CBRS).' }),
   ratio: Type.Number({ minimum: 0, default: 1, description: 'Replayed samples per new sample in each batch (ignored when replayBatchSize is set).' }),
   replayBatchSize: Type.Optional(Type.Integer({ minimum: 0, description: 'Exact number of replayed samples added to each batch.' })),
 }, { additionalProperties: false });
