@@ -68,3 +68,4 @@ export * from './stages/adjust.stage.js';
 export * from './stages/evaluate.stage.js';
 export * from './stages/checkpoint.stage.js';
 export * from './stages/train.stage.js';
+export * from './engine/component-maker.js';

@@ -14,9 +14,8 @@ import type { EngramEvent } from '../events/engram-event.js';
 import type { CheckpointFile } from './checkpoint.store.js';
 import { encodeStates } from './state-codec.js';
 
-/** Everything of a run that a checkpoint captures. */
-export interface SnapshotParts {
-  readonly pipeline: PipelineDefinition;
+/** The live parts of a run that a checkpoint captures and a resume restores into. */
+export interface RunParts {
   readonly state: RunState;
   readonly optimizer: OptimizerHandle;
   readonly strategies: StrategyChain;
@@ -24,6 +23,11 @@ export interface SnapshotParts {
   readonly source: DataSource;
   readonly detector?: BoundaryDetector;
   readonly prequential: PrequentialAccuracy;
+}
+
+/** Everything of a run that a checkpoint captures: its parts, the pipeline, and why and what came before. */
+export interface SnapshotParts extends RunParts {
+  readonly pipeline: PipelineDefinition;
   /** Why the checkpoint is written (`batches`, `seconds`, `signal`, `experience`, `end`): tells resume where to continue. */
   readonly reason?: string;
   /** Every event emitted so far (metric history), stored as `events.jsonl`. */

@@ -14,8 +14,8 @@ import type { Adjustment } from '../model/adjustment.js';
 import { buildModel } from '../model/model.builder.js';
 import { seedDropout } from '../model/seeded-dropout.layer.js';
 import type { LoadedPipeline } from '../pipeline/pipeline.loader.js';
-import type { ComponentRole, ComponentServices } from '../plugin/component-descriptor.js';
-import { createComponent, type ComponentRef } from '../plugin/component-factory.js';
+import type { ComponentRef } from '../plugin/component-factory.js';
+import { componentMaker } from './component-maker.js';
 import { TOKENS } from '../plugin/tokens.js';
 import type { Transform } from '../preprocess/transform.js';
 import { Rng } from '../random/rng.js';
@@ -55,10 +55,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
   const rootRng = new Rng(def.seed);
   seedDropout(rootRng.derive('dropout'));
   const bus = new EventBus();
-  const make = <T>(role: ComponentRole, ref: ComponentRef, path: string): T => {
-    const services: ComponentServices = { rng: rootRng.derive(path), seed: def.seed, baseDir: loaded.baseDir, events: bus, path };
-    return createComponent<T>(loaded.registry, role, ref, services);
-  };
+  const make = componentMaker(loaded, rootRng, bus);
   const source = make<DataSource>('dataset', def.data, '/data');
   const transforms = def.preprocess.map((r, i) => make<Transform>('transform', r, `/preprocess/${i}`));
   const adjustments = def.adjust.map((r, i) => make<Adjustment>('adjust', r, `/adjust/${i}`));

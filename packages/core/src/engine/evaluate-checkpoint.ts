@@ -9,8 +9,7 @@ import { EventBus } from '../events/event-bus.js';
 import { evaluate } from '../evaluation/evaluator.js';
 import { LayersEngramModel } from '../model/engram-model.js';
 import type { LoadedPipeline } from '../pipeline/pipeline.loader.js';
-import type { ComponentRole, ComponentServices } from '../plugin/component-descriptor.js';
-import { createComponent, type ComponentRef } from '../plugin/component-factory.js';
+import { componentMaker } from './component-maker.js';
 import type { Transform } from '../preprocess/transform.js';
 import { Rng } from '../random/rng.js';
 import { PreprocessStage } from '../stages/preprocess.stage.js';
@@ -33,10 +32,7 @@ export async function evaluateCheckpoint(loaded: LoadedPipeline, checkpointPath:
   const checkpoint = await latestValidCheckpoint(checkpointPath, warn);
   const rootRng = new Rng(def.seed);
   const bus = new EventBus();
-  const make = <T>(role: ComponentRole, ref: ComponentRef, path: string): T => {
-    const services: ComponentServices = { rng: rootRng.derive(path), seed: def.seed, baseDir: loaded.baseDir, events: bus, path };
-    return createComponent<T>(loaded.registry, role, ref, services);
-  };
+  const make = componentMaker(loaded, rootRng, bus);
   const source = make<DataSource>('dataset', def.data, '/data');
   const transforms = def.preprocess.map((r, i) => make<Transform>('transform', r, `/preprocess/${i}`));
   const network = await tf.loadLayersModel(tf.io.fromMemory(checkpointModelArtifacts(checkpoint)));

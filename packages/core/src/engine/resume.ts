@@ -1,19 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointStore, CorruptCheckpointError } from '../checkpoint/checkpoint.store.js';
 import { parseEvents } from '../checkpoint/event-history.js';
-import { optimizerExtras, type RunJson } from '../checkpoint/run-snapshot.js';
+import { optimizerExtras, type RunJson, type RunParts } from '../checkpoint/run-snapshot.js';
 import { decodeStates } from '../checkpoint/state-codec.js';
-import type { DataSource } from '../data/data-source.js';
 import type { EngramEvent } from '../events/engram-event.js';
-import type { PrequentialAccuracy } from '../metrics/prequential.js';
 import { LayersEngramModel } from '../model/engram-model.js';
 import { dropoutRandom } from '../model/seeded-dropout.layer.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
-import type { Transform } from '../preprocess/transform.js';
-import type { BoundaryDetector } from '../stream/boundary-detector.js';
 import type { OptimizerHandle } from '../training/optimizer-handle.js';
 import type { SerializedState } from '../training/serialized-state.js';
-import type { StrategyChain } from '../training/strategy-chain.js';
 import type { RunState } from './run-state.js';
 
 /** A resume that cannot proceed (no valid checkpoint, incompatible pipeline). The CLI exits 2. */
@@ -44,16 +39,8 @@ export interface ResumePoint {
   readonly midExperience: boolean;
 }
 
-/** The parts of a run a checkpoint restores into. */
-export interface RestoreTargets {
-  readonly state: RunState;
-  readonly optimizer: OptimizerHandle;
-  readonly strategies: StrategyChain;
-  readonly transforms: readonly Transform[];
-  readonly source: DataSource;
-  readonly detector?: BoundaryDetector;
-  readonly prequential: PrequentialAccuracy;
-}
+/** The parts of a run a checkpoint restores into (the same a checkpoint captures). */
+export type RestoreTargets = RunParts;
 
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;

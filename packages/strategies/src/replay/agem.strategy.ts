@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  Type, type AfterBatchContext, type ComponentDescriptor, type ComponentServices, type JsonValue, type Rng,
+  Type, type AfterBatchContext, type ComponentDescriptor, type ComponentServices, type Rng,
   type SerializedState, type Static, type StepContext, type Strategy,
 } from '@engram/core';
-import { metaObject } from '../common/tensor-state.js';
+import { memoryState, restoreMemory } from './memory-state.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
 /** Options of `agem`. */
@@ -76,15 +76,11 @@ export class AgemStrategy implements Strategy {
   }
 
   state(): SerializedState {
-    const b = this.buffer.state();
-    return { meta: { buffer: b.meta ?? null, draw: this.draw.state(), experiences: this.experiences }, arrays: b.arrays ?? {} };
+    return memoryState(this.buffer, this.draw, this.experiences);
   }
 
   restore(state: SerializedState): void {
-    const meta = metaObject(state.meta, 'agem');
-    this.buffer.restore({ meta: (meta['buffer'] ?? null) as JsonValue, arrays: state.arrays ?? {} });
-    this.draw.restore(meta['draw'] as number[]);
-    this.experiences = (meta['experiences'] as number | undefined) ?? 0;
+    this.experiences = restoreMemory(state, 'agem', this.buffer, this.draw);
   }
 }
 

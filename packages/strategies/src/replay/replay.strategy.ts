@@ -1,7 +1,7 @@
 import {
   concatBatches, Type, type AfterBatchContext, type Batch, type ComponentDescriptor, type ComponentServices,
-  type JsonValue, type Rng, type SerializedState, type Static, type Strategy, StringEnum } from '@engram/core';
-import { metaObject } from '../common/tensor-state.js';
+  type Rng, type SerializedState, type Static, type Strategy, StringEnum } from '@engram/core';
+import { memoryState, restoreMemory } from './memory-state.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
 /** Options of `replay`. */
@@ -50,15 +50,11 @@ export class ReplayStrategy implements Strategy {
   }
 
   state(): SerializedState {
-    const b = this.buffer.state();
-    return { meta: { buffer: b.meta ?? null, draw: this.draw.state(), experiences: this.experiences }, arrays: b.arrays ?? {} };
+    return memoryState(this.buffer, this.draw, this.experiences);
   }
 
   restore(state: SerializedState): void {
-    const meta = metaObject(state.meta, 'replay');
-    this.buffer.restore({ meta: (meta['buffer'] ?? null) as JsonValue, arrays: state.arrays ?? {} });
-    this.draw.restore(meta['draw'] as number[]);
-    this.experiences = (meta['experiences'] as number | undefined) ?? 0;
+    this.experiences = restoreMemory(state, 'replay', this.buffer, this.draw);
   }
 }
 
