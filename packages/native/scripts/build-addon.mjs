@@ -14,7 +14,9 @@ const prefix = dirname(dirname(process.execPath));
 if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node_api.h'))) {
   args.push(`--nodedir=${prefix}`);
 }
-const gypJs = process.env.npm_config_node_gyp;
+// npm passes its bundled node-gyp; outside npm, use the one shipped with npm beside this Node.
+const bundled = join(prefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+const gypJs = process.env.npm_config_node_gyp ?? (existsSync(bundled) ? bundled : undefined);
 const result = gypJs
   ? spawnSync(process.execPath, [gypJs, ...args], { stdio: 'inherit' })
   : spawnSync('node-gyp', args, { stdio: 'inherit', shell: process.platform === 'win32' });

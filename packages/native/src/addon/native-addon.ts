@@ -46,6 +46,8 @@ export interface NativeAddon {
   ewcPenalty(heap: ArrayBuffer, thetaOff: number, anchorOff: number, fisherOff: number, n: number): number;
   /** out = scale·F·(θ−θ*). */
   ewcGrad(heap: ArrayBuffer, thetaOff: number, anchorOff: number, fisherOff: number, outOff: number, n: number, scale: number): void;
+  /** One pass: returns Σ F·(θ−θ*)² and writes `gradScale · F · (θ − θ*)` to `outOff`. */
+  ewcPenaltyGrad(heap: ArrayBuffer, thetaOff: number, anchorOff: number, fisherOff: number, outOff: number, n: number, gradScale: number): number;
   /** NHWC conv via im2col + sgemm; `geometry` is {@link convGeometry}'s layout. */
   conv2d(
     heap: ArrayBuffer, geometry: Int32Array, xOff: number, filterOff: number, outOff: number, biasOff: number,

@@ -39,22 +39,18 @@ export function quadraticPenalty(terms: readonly QuadraticTerm[], scale: number)
   const native = addon.addon;
   const penalty = tf.customGrad((...args: Array<tf.Tensor | ((tensors: tf.Tensor[]) => void)>) => {
     const params = args.slice(0, terms.length) as tf.Tensor[];
+    const save = args[terms.length] as (tensors: tf.Tensor[]) => void;
+    // One native pass per term computes the value and the gradient; the backward pass only scales.
     let total = 0;
-    terms.forEach((t, i) => {
+    const grads = terms.map((t, i) => {
       const p = params[i] ?? t.param;
-      total += native.ewcPenalty(heapOf(backend), offsetOf(backend, p), offsetOf(backend, t.anchor),
-        offsetOf(backend, t.importance), p.size);
+      const out = backend.makeOutput(p.shape.slice(), 'float32');
+      total += native.ewcPenaltyGrad(heapOf(backend), offsetOf(backend, p), offsetOf(backend, t.anchor),
+        offsetOf(backend, t.importance), offsetOf(backend, out), p.size, 2 * scale);
+      return tf.engine().makeTensorFromTensorInfo(out);
     });
-    const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
-      const dyScale = 2 * scale * (dy.dataSync()[0] ?? 0);
-      return terms.map((t, i) => {
-        const p = params[i] ?? t.param;
-        const out = backend.makeOutput(p.shape.slice(), 'float32');
-        native.ewcGrad(heapOf(backend), offsetOf(backend, p), offsetOf(backend, t.anchor), offsetOf(backend, t.importance),
-          offsetOf(backend, out), p.size, dyScale);
-        return tf.engine().makeTensorFromTensorInfo(out);
-      });
-    };
+    save(grads);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => saved.map((g) => tf.mul(g, dy));
     return { value: tf.scalar(Math.fround(scale * total)), gradFunc };
   });
   return penalty(...terms.map((t) => t.param)) as tf.Scalar;
