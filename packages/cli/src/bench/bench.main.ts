@@ -29,20 +29,27 @@ const backend = await selectBackend('auto');
 const rows: Array<{ name: string; value: number }> = [];
 const json: Record<string, number | string> = { backend: backend.description, batch, repeats };
 for (const model of models) {
-  const samples = model === 'mlp' ? 128 * 100 : 128 * 20;
+  const samples = model === 'mlp' ? 128 * 300 : 128 * 30;
   const steps = samples / batch;
   const bare: number[] = [];
   const engine: number[] = [];
   const engineEwc: number[] = [];
   const torch: number[] = [];
+  const torchEwc: number[] = [];
   for (let r = 0; r < repeats; r++) {
-    bare.push(await bareLoopSamplesPerSecond(model, batch, steps));
+    // Alternate the order so that neither side always runs first (warm caches, clock boost).
+    if (r % 2 === 0) bare.push(await bareLoopSamplesPerSecond(model, batch, steps));
     engine.push((await engineSamplesPerSecond(model, batch, samples, false)).samplesPerSecond);
+    if (r % 2 === 1) bare.push(await bareLoopSamplesPerSecond(model, batch, steps));
     if (flag('--ewc')) engineEwc.push((await engineSamplesPerSecond(model, batch, samples, true)).samplesPerSecond);
     if (pytorch) {
       const t = pytorchSamplesPerSecond(pytorch, model, batch, false);
       if (typeof t === 'number') torch.push(t);
       else if (r === 0) process.stderr.write(`pytorch: ${t.error}\n`);
+      if (flag('--ewc')) {
+        const te = pytorchSamplesPerSecond(pytorch, model, batch, true);
+        if (typeof te === 'number') torchEwc.push(te);
+      }
     }
   }
   const m = { bare: median(bare), engine: median(engine) };
@@ -59,6 +66,10 @@ for (const model of models) {
     rows.push({ name: `${model} pytorch`, value: median(torch) });
     json[`${model}Pytorch`] = median(torch);
     json[`${model}VsPytorch`] = m.engine / median(torch);
+  }
+  if (torchEwc.length > 0 && torch.length > 0) {
+    rows.push({ name: `${model} pytorch + ewc`, value: median(torchEwc) });
+    json[`${model}PytorchEwcOnOverOff`] = median(torchEwc) / median(torch);
   }
 }
 const ckpt = await checkpointBench();

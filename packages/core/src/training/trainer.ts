@@ -3,7 +3,7 @@ import type { Batch } from '../data/batch.js';
 import type { EngramModel } from '../model/engram-model.js';
 import { batchTensors } from './batch-tensors.js';
 import type { ExperienceContext, StepContext } from './contexts.js';
-import { correctCount, crossEntropy } from './loss.js';
+import { crossEntropy } from './loss.js';
 import type { OptimizerHandle } from './optimizer-handle.js';
 import type { StrategyChain } from './strategy-chain.js';
 
@@ -50,7 +50,7 @@ export class Trainer {
     const ctx: StepContext = { ...base, batch, epoch };
     const vars = model.trainableVariables();
     let penaltyT: tf.Scalar | undefined;
-    let correctT: tf.Scalar | undefined;
+    let logitsT: tf.Tensor2D | undefined;
     const { value, grads } = tf.variableGrads(() => {
       const t = batchTensors(batch);
       const logits = model.forward(t.x, { training: true, ...(batch.task ? { task: batch.task } : {}) }) as tf.Tensor2D;
@@ -58,15 +58,17 @@ export class Trainer {
       const lossCtx = { ...ctx, x: t.x, y: t.y, logits, crossEntropy: ce };
       const main = this.strategies.loss(lossCtx) ?? ce;
       const penalty = this.strategies.penalty(lossCtx);
-      correctT = tf.keep(correctCount(logits, t.y));
+      logitsT = tf.keep(logits);
       if (!penalty) return main;
       penaltyT = tf.keep(penalty);
       return tf.add(main, penalty) as tf.Scalar;
     }, vars);
-    // One read-back for the three scalars: each read is a synchronisation point.
-    const scalars = tf.tidy(() => tf.stack([value, penaltyT ?? tf.scalar(0), tf.cast(correctT ?? tf.scalar(0), 'float32')]));
-    const [loss = NaN, penalty = 0, correct = 0] = await scalars.data();
-    tf.dispose([scalars, value, ...(penaltyT ? [penaltyT] : []), ...(correctT ? [correctT] : [])]);
+    // Training accuracy is counted on the host from the logits: a [n, k] read-back is cheaper than
+    // four more kernels (argMax, equal, cast, sum) in every step.
+    const loss = value.dataSync()[0] ?? NaN;
+    const penalty = penaltyT ? (penaltyT.dataSync()[0] ?? 0) : 0;
+    const correct = logitsT ? countCorrect(logitsT.dataSync(), batch.y) : 0;
+    tf.dispose([value, ...(penaltyT ? [penaltyT] : []), ...(logitsT ? [logitsT] : [])]);
     if (!Number.isFinite(loss)) {
       for (const g of Object.values(grads)) g.dispose();
       throw new NumericalError(`loss is ${loss} at experience ${base.experience.index}, epoch ${epoch}, step ${base.step}`);
@@ -78,4 +80,24 @@ export class Trainer {
     await this.strategies.afterBatch({ ...ctx, loss, penalty });
     return { loss, penalty, correct, size: batch.y.length };
   }
+}
+
+/** Rows of `logits` (row-major, `labels.length` rows) whose arg-max equals the label. */
+export function countCorrect(logits: ArrayLike<number>, labels: Int32Array): number {
+  const n = labels.length;
+  const k = n > 0 ? logits.length / n : 0;
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    let bestValue = -Infinity;
+    for (let j = 0; j < k; j++) {
+      const v = logits[i * k + j] as number;
+      if (v > bestValue) {
+        bestValue = v;
+        best = j;
+      }
+    }
+    if (best === labels[i]) correct++;
+  }
+  return correct;
 }

@@ -50,7 +50,10 @@ export function quadraticPenalty(terms: readonly QuadraticTerm[], scale: number)
       return tf.engine().makeTensorFromTensorInfo(out);
     });
     save(grads);
-    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => saved.map((g) => tf.mul(g, dy));
+    // dy is exactly 1 when the penalty is added to the loss: then the saved gradients are the answer
+    // (a clone shares the buffer, no copy); otherwise they are scaled by dy.
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
+      dy.dataSync()[0] === 1 ? saved.map((g) => tf.clone(g)) : saved.map((g) => tf.mul(g, dy));
     return { value: tf.scalar(Math.fround(scale * total)), gradFunc };
   });
   return penalty(...terms.map((t) => t.param)) as tf.Scalar;

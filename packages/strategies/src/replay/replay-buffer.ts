@@ -48,7 +48,7 @@ export class ReplayBuffer {
   /** Offers every row of `batch` (tagged with `experience`) to the buffer. */
   add(batch: Batch, experience: number): void {
     const n = batch.y.length;
-    for (let i = 0; i < n; i++) this.offer(rowOf(batch, i), experience);
+    for (let i = 0; i < n; i++) this.offer(batch, i, experience);
   }
 
   /** Forgets all samples and counters. */
@@ -85,19 +85,20 @@ export class ReplayBuffer {
     return this.rows.length > 0 ? joinRows(this.rows) : undefined;
   }
 
-  private offer(row: Batch, experience: number): void {
-    const c = row.y[0] as number;
+  /** Offers row `i` of `batch`; the row is copied only when it is kept. */
+  private offer(batch: Batch, i: number, experience: number): void {
+    const c = batch.y[i] as number;
     this.seenTotal++;
     const seenC = (this.seenByClass.get(c) ?? 0) + 1;
     this.seenByClass.set(c, seenC);
     if (this.rows.length < this.capacity) {
-      this.rows.push(row);
+      this.rows.push(rowOf(batch, i));
       this.expOf.push(experience);
       return;
     }
     if (this.policy === 'reservoir') {
       const j = this.rng.int(this.seenTotal);
-      if (j < this.capacity) this.put(j, row, experience);
+      if (j < this.capacity) this.put(j, rowOf(batch, i), experience);
       return;
     }
     const counts = this.classCounts();
@@ -106,9 +107,9 @@ export class ReplayBuffer {
     if (mine < largest) {
       const big = [...counts.entries()].filter(([, k]) => k === largest).map(([cls]) => cls);
       const victimClass = big[this.rng.int(big.length)] as number;
-      this.put(this.randomRowOf(victimClass), row, experience);
+      this.put(this.randomRowOf(victimClass), rowOf(batch, i), experience);
     } else if (this.policy === 'class-balanced') {
-      if (this.rng.next() * seenC < mine) this.put(this.randomRowOf(c), row, experience);
+      if (this.rng.next() * seenC < mine) this.put(this.randomRowOf(c), rowOf(batch, i), experience);
     }
   }
 
