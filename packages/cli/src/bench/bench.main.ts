@@ -60,7 +60,7 @@ for (const model of models) {
   if (engineEwc.length > 0) {
     rows.push({ name: `${model} engram run + ewc`, value: median(engineEwc) });
     json[`${model}EngineEwc`] = median(engineEwc);
-    json[`${model === 'mlp' ? '' : `${model}:`}ewcOnOverOff`.replace(/^:/, '')] = median(engineEwc) / m.engine;
+    json[model === 'mlp' ? 'ewcOnOverOff' : `${model}EwcOnOverOff`] = median(engineEwc) / m.engine;
   }
   if (torch.length > 0) {
     rows.push({ name: `${model} pytorch`, value: median(torch) });
