@@ -56,10 +56,10 @@ program
   .action(action((file: string, flags: { checkpoint: string; json?: boolean; plugin?: string[] }) => evalCommand(file, flags)));
 
 program
-  .command('validate <pipeline>')
-  .description('check a pipeline against the schema composed from its plugins')
+  .command('validate <pipelines...>')
+  .description('check pipelines against the schema composed from their plugins')
   .addOption(pluginOption())
-  .action(action((file: string, flags: { plugin?: string[] }) => validateCommand(file, flags)));
+  .action(action((files: string[], flags: { plugin?: string[] }) => validateCommand(files, flags)));
 
 program
   .command('schema')

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,9 +27,13 @@ function pipeline(strategy: unknown, headUnits?: number): unknown {
 interface Exit { code: number | null; signal: NodeJS.Signals | null; stderr: string; firstCheckpointStep: number | undefined }
 
 /** Runs `engram run`; when `killWhen` matches an emitted event line, sends `signal`. */
-function run(file: string, out: string, extra: string[], killWhen?: (line: string) => boolean, signal: NodeJS.Signals = 'SIGKILL'): Promise<Exit> {
+function run(
+  file: string, out: string, extra: string[], killWhen?: (line: string) => boolean, signal: NodeJS.Signals = 'SIGKILL',
+  env: NodeJS.ProcessEnv = process.env, onSpawn?: (child: ChildProcess) => void,
+): Promise<Exit> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, 'run', file, '--out', out, '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, 'run', file, '--out', out, '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    onSpawn?.(child);
     let buffer = '';
     let stderr = '';
     let sent = false;
@@ -103,6 +107,34 @@ for (const [label, strategy, headUnits] of [
     });
   });
 }
+
+describe('resume after SIGKILL during a checkpoint write', { timeout: 300_000 }, () => {
+  it('keeps the previous checkpoint intact, leaves no partial one, and still ends bit-identical', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'engram-resume-write-'));
+    const file = join(work, 'p.pipeline.json');
+    writeFileSync(file, JSON.stringify(pipeline({ kind: 'replay', bufferSize: 40 })));
+    const reference = await run(file, join(work, 'ref'), []);
+    assert.equal(reference.code, 0, reference.stderr);
+    const out = join(work, 'killed');
+    const root = join(out, 'checkpoints');
+    // The write of step 6 pauses between its data files and its manifest; kill it there.
+    let child: ChildProcess | undefined;
+    const partial = run(file, out, [], undefined, 'SIGKILL', { ...process.env, ENGRAM_FAULT_CHECKPOINT_PAUSE: '6:5000' }, (c) => { child = c; });
+    const tmpOf6 = (): string | undefined => (existsSync(root) ? readdirSync(root).find((n) => n.startsWith('.tmp-step-000000000006')) : undefined);
+    const deadline = Date.now() + 60_000;
+    while (!tmpOf6() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(tmpOf6(), 'the checkpoint write of step 6 started');
+    child?.kill('SIGKILL');
+    const killed = await partial;
+    assert.equal(killed.signal, 'SIGKILL');
+    const complete = readdirSync(root).filter((n) => /^step-\d{12}$/.test(n)).sort();
+    assert.deepEqual(complete, ['step-000000000002', 'step-000000000004'], 'no partial checkpoint became visible');
+    const resumed = await run(file, out, ['--resume']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.deepEqual(deterministicSummary(out), deterministicSummary(join(work, 'ref')));
+    assert.deepEqual(finalDigest(out), finalDigest(join(work, 'ref')));
+  });
+});
 
 describe('engram run --resume (CLI behaviour)', { timeout: 300_000 }, () => {
   const setup = (): { work: string; file: string } => {

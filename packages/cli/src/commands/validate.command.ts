@@ -1,8 +1,21 @@
+import { PipelineError } from '@engram/core';
 import { loadPipelineFile } from '../cli-context.js';
+import { EXIT_INVALID, reportError } from '../errors.js';
 
-/** `engram validate <pipeline.json>`: checks the document (and its plugins) without running it. */
-export async function validateCommand(file: string, flags: { plugin?: string[] }): Promise<number> {
-  const loaded = await loadPipelineFile(file, flags.plugin ?? []);
-  process.stdout.write(`${file}: valid (${loaded.manifests.map((m) => m.name).join(', ')})\n`);
-  return 0;
+/**
+ * `engram validate <pipeline.json…>`: checks each document (and its plugins) without running it.
+ * Every problem of every file is printed; exit 2 when any file is invalid.
+ */
+export async function validateCommand(files: readonly string[], flags: { plugin?: string[]; verbose?: boolean }): Promise<number> {
+  let code = 0;
+  for (const file of files) {
+    try {
+      const loaded = await loadPipelineFile(file, flags.plugin ?? []);
+      process.stdout.write(`${file}: valid (${loaded.manifests.map((m) => m.name).join(', ')})\n`);
+    } catch (e) {
+      if (!(e instanceof PipelineError)) throw e;
+      code = reportError(e, flags.verbose === true);
+    }
+  }
+  return code === 0 ? 0 : EXIT_INVALID;
 }

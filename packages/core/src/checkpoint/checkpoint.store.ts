@@ -38,6 +38,18 @@ export function safeJoin(dir: string, path: string): string {
   return full;
 }
 
+/**
+ * Fault injection for crash tests: with `ENGRAM_FAULT_CHECKPOINT_PAUSE=<step>:<ms>`, the write of the
+ * checkpoint of `<step>` pauses for `<ms>` after its data files and before its manifest and rename, so
+ * a test can kill the process in the middle of a write. Unset, it costs one environment lookup.
+ */
+async function faultPause(step: number): Promise<void> {
+  const fault = process.env['ENGRAM_FAULT_CHECKPOINT_PAUSE'];
+  if (!fault) return;
+  const [at, ms] = fault.split(':').map(Number);
+  if (at === step && ms !== undefined && ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 async function fsyncPath(path: string): Promise<void> {
   const h = await open(path, 'r');
   try {
@@ -78,6 +90,7 @@ export class CheckpointStore {
       bytes += data.byteLength;
     }
     const manifest: CheckpointManifest = { format: CHECKPOINT_FORMAT, engram: this.version, step, createdAt: new Date().toISOString(), files: entries };
+    await faultPause(step);
     await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1));
     await fsyncPath(join(tmp, 'manifest.json'));
     await fsyncPath(tmp);
