@@ -108,39 +108,6 @@ Napi::Value RmsProp(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// ewcPenalty(heap, thetaOff, anchorOff, fisherOff, n) -> sum F * (theta - anchor)^2 (double accumulator).
-Napi::Value EwcPenalty(const Napi::CallbackInfo& info) {
-  const Heap heap = GetHeap(info);
-  const int64_t n = Int(info, 4);
-  const float* theta = At(heap, Int(info, 1), n);
-  const float* anchor = At(heap, Int(info, 2), n);
-  const float* fisher = At(heap, Int(info, 3), n);
-  if (theta == nullptr || anchor == nullptr || fisher == nullptr) return Fail(info, "ewcPenalty: operand outside the heap");
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
-    const float d = theta[i] - anchor[i];
-    sum += static_cast<double>(fisher[i] * (d * d));
-  }
-  return Napi::Number::New(info.Env(), sum);
-}
-
-// ewcGrad(heap, thetaOff, anchorOff, fisherOff, outOff, n, scale): out = scale * F * (theta - anchor).
-Napi::Value EwcGrad(const Napi::CallbackInfo& info) {
-  const Heap heap = GetHeap(info);
-  const int64_t n = Int(info, 5);
-  const float* __restrict theta = At(heap, Int(info, 1), n);
-  const float* __restrict anchor = At(heap, Int(info, 2), n);
-  const float* __restrict fisher = At(heap, Int(info, 3), n);
-  float* __restrict out = At(heap, Int(info, 4), n);
-  if (theta == nullptr || anchor == nullptr || fisher == nullptr || out == nullptr) {
-    return Fail(info, "ewcGrad: operand outside the heap");
-  }
-  const float scale = static_cast<float>(Num(info, 6));
-#pragma GCC ivdep
-  for (int64_t i = 0; i < n; ++i) out[i] = scale * (fisher[i] * (theta[i] - anchor[i]));
-  return info.Env().Undefined();
-}
-
 // ewcPenaltyGrad(heap, thetaOff, anchorOff, fisherOff, outOff, n, gradScale) -> sum F * (theta - anchor)^2,
 // and out = gradScale * F * (theta - anchor), in one pass over the operands. The sum uses 8 double lanes
 // (a fixed order, so the result is deterministic) which lets the compiler vectorise the loop.
@@ -183,8 +150,6 @@ void RegisterOptimizers(Napi::Env env, Napi::Object exports) {
   exports.Set("sgd", Napi::Function::New(env, Sgd));
   exports.Set("momentum", Napi::Function::New(env, Momentum));
   exports.Set("rmsprop", Napi::Function::New(env, RmsProp));
-  exports.Set("ewcPenalty", Napi::Function::New(env, EwcPenalty));
-  exports.Set("ewcGrad", Napi::Function::New(env, EwcGrad));
   exports.Set("ewcPenaltyGrad", Napi::Function::New(env, EwcPenaltyGrad));
 }
 

@@ -1,13 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
+import { deterministicSummary, finalDigest, runEngram, type Exit } from './e2e-harness.js';
 
 /** A tiny split-MNIST pipeline with a checkpoint every 2 batches (optionally a 2-unit head that grows). */
 function pipeline(strategy: unknown, headUnits?: number): unknown {
@@ -24,52 +21,12 @@ function pipeline(strategy: unknown, headUnits?: number): unknown {
   };
 }
 
-interface Exit { code: number | null; signal: NodeJS.Signals | null; stderr: string; firstCheckpointStep: number | undefined }
-
-/** Runs `engram run`; when `killWhen` matches an emitted event line, sends `signal`. */
+/** `runEngram` with the kill condition and signal as positional arguments. */
 function run(
   file: string, out: string, extra: string[], killWhen?: (line: string) => boolean, signal: NodeJS.Signals = 'SIGKILL',
   env: NodeJS.ProcessEnv = process.env, onSpawn?: (child: ChildProcess) => void,
 ): Promise<Exit> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, 'run', file, '--out', out, '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    onSpawn?.(child);
-    let buffer = '';
-    let stderr = '';
-    let sent = false;
-    let firstCheckpointStep: number | undefined;
-    child.stdout.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop() ?? '';
-      for (const line of lines) {
-        if (firstCheckpointStep === undefined && line.startsWith('{"type":"checkpoint"')) firstCheckpointStep = (JSON.parse(line) as { step: number }).step;
-        if (!sent && killWhen?.(line)) { sent = true; child.kill(signal); }
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('exit', (code, sig) => resolve({ code, signal: sig, stderr, firstCheckpointStep }));
-  });
-}
-
-/** summary.json without wall-clock, throughput and memory figures. */
-function deterministicSummary(dir: string): unknown {
-  const strip = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(strip);
-    if (v !== null && typeof v === 'object') {
-      return Object.fromEntries(Object.entries(v).filter(([k]) => !/wallSeconds|samplesPerSecond|rss|Rss|^backend$/.test(k)).map(([k, x]) => [k, strip(x)]));
-    }
-    return v;
-  };
-  return strip(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')));
-}
-
-/** sha256 of the newest checkpoint's model weights and state blob (optimizer slots, strategy state). */
-function finalDigest(dir: string): { step: string; weights: string; state: string } {
-  const root = join(dir, 'checkpoints');
-  const newest = readdirSync(root).filter((n) => n.startsWith('step-')).sort().pop() ?? '';
-  const h = (p: string): string => createHash('sha256').update(readFileSync(join(root, newest, p))).digest('hex');
-  return { step: newest, weights: h('model/weights.bin'), state: h('state.bin') };
+  return runEngram(file, out, extra, { ...(killWhen ? { killWhen } : {}), signal, env, ...(onSpawn ? { onSpawn } : {}) });
 }
 
 const checkpointAt = (step: number) => (line: string): boolean => line.startsWith('{"type":"checkpoint"') && line.includes(`"step":${step},`);

@@ -1,13 +1,9 @@
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
+import { checkpointDirs, deterministicSummary, finalDigest, runEngram, type Exit } from './e2e-harness.js';
 
 /** A small stream pipeline: replay + online EWC, a checkpoint every 20 batches, ended by maxSamples. */
 function pipeline(data: unknown, boundary: unknown, maxSamples: number): unknown {
@@ -23,55 +19,11 @@ function pipeline(data: unknown, boundary: unknown, maxSamples: number): unknown
   };
 }
 
-interface Exit { code: number | null; signal: NodeJS.Signals | null; stderr: string; firstCheckpointStep: number | undefined }
 type Event = { type: string; step?: number };
 
 /** Runs `engram run --json`; SIGKILLs it as soon as `killWhen` matches an emitted event. */
 function run(file: string, out: string, extra: string[], killWhen?: (e: Event) => boolean): Promise<Exit> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, 'run', file, '--out', out, '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let buffer = '';
-    let stderr = '';
-    let sent = false;
-    let firstCheckpointStep: number | undefined;
-    child.stdout.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop() ?? '';
-      for (const line of lines) {
-        if (!line.startsWith('{')) continue;
-        const e = JSON.parse(line) as Event;
-        if (firstCheckpointStep === undefined && e.type === 'checkpoint') firstCheckpointStep = e.step;
-        if (!sent && killWhen?.(e)) { sent = true; child.kill('SIGKILL'); }
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('exit', (code, sig) => resolve({ code, signal: sig, stderr, firstCheckpointStep }));
-  });
-}
-
-/** summary.json without wall-clock, throughput and memory figures. */
-function deterministicSummary(dir: string): Record<string, unknown> {
-  const strip = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(strip);
-    if (v !== null && typeof v === 'object') {
-      return Object.fromEntries(Object.entries(v).filter(([k]) => !/wallSeconds|samplesPerSecond|rss|Rss|^backend$/.test(k)).map(([k, x]) => [k, strip(x)]));
-    }
-    return v;
-  };
-  return strip(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'))) as Record<string, unknown>;
-}
-
-function checkpoints(dir: string): string[] {
-  const root = join(dir, 'checkpoints');
-  return readdirSync(root).filter((n) => n.startsWith('step-')).sort().map((n) => join(root, n));
-}
-
-/** sha256 of the newest checkpoint's model weights and state blob (optimizer slots, strategy state). */
-function finalDigest(dir: string): { step: string; weights: string; state: string } {
-  const newest = checkpoints(dir).pop() ?? '';
-  const h = (p: string): string => createHash('sha256').update(readFileSync(join(newest, p))).digest('hex');
-  return { step: newest.slice(-17), weights: h('model/weights.bin'), state: h('state.bin') };
+  return runEngram(file, out, extra, killWhen ? { killWhen: (line) => line.startsWith('{') && killWhen(JSON.parse(line) as Event) } : {});
 }
 
 /** The data source position stored in a checkpoint's run.json. */
@@ -92,7 +44,7 @@ async function killAndResume(file: string, work: string, kills: Array<(e: Event)
     assert.equal(r.signal, 'SIGKILL', `run was not killed: ${r.stderr}`);
     if (!first) assert.ok((r.firstCheckpointStep ?? Infinity) > 20, `resumed run started over (first checkpoint at step ${r.firstCheckpointStep})`);
     first = false;
-    for (const c of checkpoints(out)) inspect?.(c);
+    for (const c of checkpointDirs(out)) inspect?.(c);
   }
   const last = await run(file, out, ['--resume']);
   assert.equal(last.code, 0, last.stderr);

@@ -42,10 +42,6 @@ export interface NativeAddon {
     heap: ArrayBuffer, pOff: number, msOff: number, momOff: number, mgOff: number, gOff: number, n: number,
     decay: number, oneMinusDecay: number, momentum: number, learningRate: number, epsilon: number,
   ): void;
-  /** Σ F·(θ−θ*)² over n floats, accumulated in double. */
-  ewcPenalty(heap: ArrayBuffer, thetaOff: number, anchorOff: number, fisherOff: number, n: number): number;
-  /** out = scale·F·(θ−θ*). */
-  ewcGrad(heap: ArrayBuffer, thetaOff: number, anchorOff: number, fisherOff: number, outOff: number, n: number, scale: number): void;
   /** One pass: returns Σ F·(θ−θ*)² and writes `gradScale · F · (θ − θ*)` to `outOff`. */
   ewcPenaltyGrad(heap: ArrayBuffer, thetaOff: number, anchorOff: number, fisherOff: number, outOff: number, n: number, gradScale: number): number;
   /** NHWC conv via im2col + sgemm; `geometry` is {@link convGeometry}'s layout. */
