@@ -2,30 +2,25 @@ import { concat, from, Subject, type Observable } from 'rxjs';
 import type { EngramEvent } from '../events/engram-event.js';
 
 /**
- * The run's metric history: every event emitted so far, in `seq` order, as checkpoints store it
- * (`events.jsonl`) and as the run recorder sees it.
+ * The run's metric history as the run recorder sees it: the events before a resume (read back from
+ * `metrics.jsonl` up to the checkpoint), then the live ones.
  *
- * A fresh run starts empty. A resumed run starts with the events of the checkpoint it resumes from;
- * live events are renumbered to continue their `seq` and `time`, and the resumed run's own
- * `run-start` is left out (the history already has one), so `metrics.jsonl` and `summary.json` come
- * out as one uninterrupted run's would.
+ * A fresh run has no past. In a resumed run live events are renumbered to continue the past `seq` and
+ * `time`, and the resumed run's own `run-start` is left out (the history already has one), so
+ * `metrics.jsonl` and `summary.json` come out as one uninterrupted run's would. Nothing is kept after
+ * the past events are replayed: memory does not grow with the length of the run.
  */
 export class EventHistory {
-  private readonly all: EngramEvent[];
+  private past: EngramEvent[];
   private readonly seqOffset: number;
   private readonly timeOffset: number;
 
   constructor(past: readonly EngramEvent[] = []) {
-    this.all = [...past];
+    this.past = [...past];
     const last = past[past.length - 1];
     // live seq 0 is the dropped run-start, so live seq 1 follows the last past event
     this.seqOffset = last ? last.seq : 0;
     this.timeOffset = last ? last.time : 0;
-  }
-
-  /** Events recorded so far (the checkpoint writer stores them). */
-  get events(): readonly EngramEvent[] {
-    return this.all;
   }
 
   /**
@@ -33,15 +28,14 @@ export class EventHistory {
    * stream: the past events, then the live ones renumbered. Subscribe to the result synchronously.
    */
   attach(live$: Observable<EngramEvent>): Observable<EngramEvent> {
-    const resumed = this.all.length > 0;
-    const past = [...this.all];
+    const past = this.past;
+    this.past = [];
+    const resumed = past.length > 0;
     const out = new Subject<EngramEvent>();
     live$.subscribe({
       next: (event) => {
         if (resumed && event.type === 'run-start') return;
-        const renumbered = { ...event, seq: event.seq + this.seqOffset, time: event.time + this.timeOffset } as EngramEvent;
-        this.all.push(renumbered);
-        out.next(renumbered);
+        out.next({ ...event, seq: event.seq + this.seqOffset, time: event.time + this.timeOffset } as EngramEvent);
       },
       error: (e: unknown) => out.error(e),
       complete: () => out.complete(),
@@ -50,7 +44,7 @@ export class EventHistory {
   }
 }
 
-/** Parses `events.jsonl` of a checkpoint. */
+/** Parses JSON lines of events (`metrics.jsonl`). */
 export function parseEvents(text: string): EngramEvent[] {
   return text
     .split('\n')

@@ -10,7 +10,6 @@ import type { OptimizerHandle } from '../training/optimizer-handle.js';
 import type { SerializedState } from '../training/serialized-state.js';
 import type { StrategyChain } from '../training/strategy-chain.js';
 import { NumericalError } from '../training/trainer.js';
-import type { EngramEvent } from '../events/engram-event.js';
 import type { CheckpointFile } from './checkpoint.store.js';
 import { encodeStates } from './state-codec.js';
 
@@ -30,8 +29,14 @@ export interface SnapshotParts extends RunParts {
   readonly pipeline: PipelineDefinition;
   /** Why the checkpoint is written (`batches`, `seconds`, `signal`, `experience`, `end`): tells resume where to continue. */
   readonly reason?: string;
-  /** Every event emitted so far (metric history), stored as `events.jsonl`. */
-  readonly events?: readonly EngramEvent[];
+  /** How much of `metrics.jsonl` (the metric history) was on disk when the checkpoint was taken. */
+  readonly metrics?: MetricsMark;
+}
+
+/** A position in the run's `metrics.jsonl`: its length in bytes and the `seq` of its last event. */
+export interface MetricsMark {
+  readonly bytes: number;
+  readonly seq: number;
 }
 
 /** Content of `run.json`. */
@@ -43,6 +48,8 @@ export interface RunJson {
   readonly source: unknown;
   readonly trainSeconds: number;
   readonly reason?: string;
+  /** The metric history this checkpoint belongs to: the first `bytes` of `metrics.jsonl`. */
+  readonly metrics?: MetricsMark;
   readonly pipeline: PipelineDefinition;
 }
 
@@ -137,9 +144,9 @@ export async function captureSnapshot(parts: SnapshotParts): Promise<CheckpointF
     source: (parts.source.state?.() ?? null) as unknown,
     trainSeconds: parts.state.trainSeconds,
     ...(parts.reason !== undefined ? { reason: parts.reason } : {}),
+    ...(parts.metrics !== undefined ? { metrics: parts.metrics } : {}),
     pipeline: parts.pipeline,
   };
   files.push({ path: 'run.json', data: JSON.stringify(run) });
-  if (parts.events) files.push({ path: 'events.jsonl', data: parts.events.map((e) => JSON.stringify(e)).join('\n') });
   return files;
 }

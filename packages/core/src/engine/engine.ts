@@ -9,7 +9,7 @@ import type { DataSource } from '../data/data-source.js';
 import type { Experience } from '../data/experience.js';
 import { EventBus } from '../events/event-bus.js';
 import type { RunLogger } from '../logging/run-logger.js';
-import { RunRecorder } from '../metrics/run-recorder.js';
+import { RUN_FILES, RunRecorder } from '../metrics/run-recorder.js';
 import type { Adjustment } from '../model/adjustment.js';
 import { buildModel } from '../model/model.builder.js';
 import { seedDropout } from '../model/seeded-dropout.layer.js';
@@ -82,10 +82,13 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     container.bind(EvaluateStage).toSelf();
     container.bind(CheckpointStage).toSelf();
     container.bind(TrainStage).toSelf();
-    let history = new EventHistory(); // [resume] metric history stored in checkpoints
+    let history = new EventHistory(); // [resume] numbering of the events after a resume
+    const recorder = new RunRecorder(outDir, { name: def.name, seed: def.seed, strategies: strategies.names, scenario: state.info.scenario, backend: backend.description, pipeline: def });
     const writer: CheckpointWriter = {
       save: async (reason) => {
-        const files = await captureSnapshot({ pipeline: def, state, optimizer, strategies, transforms, source, prequential: evaluation.prequential, ...(detector ? { detector } : {}), reason, events: history.events });
+        // The metric history stays in metrics.jsonl; the checkpoint records how much of it is on disk.
+        const metrics = await recorder.flush();
+        const files = await captureSnapshot({ pipeline: def, state, optimizer, strategies, transforms, source, prequential: evaluation.prequential, ...(detector ? { detector } : {}), reason, metrics });
         const { dir, bytes } = await store.write(state.cursor.step, files);
         return { path: dir, bytes };
       },
@@ -101,11 +104,10 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     const targets: RestoreTargets = { state, optimizer, strategies, transforms, source, prequential: evaluation.prequential, ...(detector ? { detector } : {}) };
     let resume: ResumePoint | undefined;
     if (options.resume) {
-      resume = await loadResumePoint(store, def, options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`)));
+      resume = await loadResumePoint(store, def, resolve(outDir, RUN_FILES.metrics), options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`)));
       await restoreRun(resume, targets);
       history = new EventHistory(resume.events);
     }
-    const recorder = new RunRecorder(outDir, { name: def.name, seed: def.seed, strategies: strategies.names, scenario: state.info.scenario, backend: backend.description, pipeline: def });
     recorder.attach(history.attach(bus.events$)); // [resume] past events + live ones
     options.observe?.(bus.events$);
     for (const l of loggers) l.attach(bus.events$, outDir);

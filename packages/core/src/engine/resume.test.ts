@@ -100,3 +100,24 @@ test('a NaN loss stops the run naming the experience, writes nothing over the la
   const weights = new Float32Array((await CheckpointStore.read(last)).files.get('model/weights.bin')?.slice().buffer ?? new ArrayBuffer(0));
   assert.ok(weights.length > 0 && weights.every((w) => Number.isFinite(w)), 'the last checkpoint holds finite weights');
 });
+
+test('checkpoints point into metrics.jsonl instead of carrying the history, and resume refuses without it', async () => {
+  await tf.setBackend('cpu');
+  const dir = out();
+  await runUntil(dir, 8);
+  const root = join(dir, 'checkpoints');
+  const all = readdirSync(root).filter((n) => n.startsWith('step-')).sort();
+  for (const name of all) {
+    const files = readdirSync(join(root, name));
+    assert.ok(!files.includes('events.jsonl'), `${name} carries no event history`);
+    const run = JSON.parse(readFileSync(join(root, name, 'run.json'), 'utf8')) as { metrics: { bytes: number; seq: number } };
+    const prefix = readFileSync(join(dir, 'metrics.jsonl')).subarray(0, run.metrics.bytes).toString('utf8').trim().split('\n');
+    assert.equal((JSON.parse(prefix.at(-1) ?? '{}') as { seq: number }).seq, run.metrics.seq, `${name} marks the end of a recorded event`);
+  }
+  // The checkpoint files do not grow with the history: the later checkpoint is the same size.
+  const size = (name: string): number => Object.values((JSON.parse(readFileSync(join(root, name, 'manifest.json'), 'utf8')) as { files: Record<string, { bytes: number }> }).files).reduce((s, f) => s + f.bytes, 0);
+  const [first, last] = [all[0] ?? '', all.at(-1) ?? ''];
+  assert.ok(Math.abs(size(last) - size(first)) < 512, `${first}: ${size(first)} bytes, ${last}: ${size(last)} bytes`);
+  writeFileSync(join(dir, 'metrics.jsonl'), '');
+  await assert.rejects(runUntil(dir, undefined, true), (e: unknown) => e instanceof ResumeError && /metrics\.jsonl is shorter than the metric history/.test(e.message));
+});

@@ -1,7 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointStore, CorruptCheckpointError } from '../checkpoint/checkpoint.store.js';
 import { parseEvents } from '../checkpoint/event-history.js';
-import { optimizerExtras, type RunJson, type RunParts } from '../checkpoint/run-snapshot.js';
+import { optimizerExtras, type MetricsMark, type RunJson, type RunParts } from '../checkpoint/run-snapshot.js';
 import { decodeStates } from '../checkpoint/state-codec.js';
 import type { EngramEvent } from '../events/engram-event.js';
 import { LayersEngramModel } from '../model/engram-model.js';
@@ -66,16 +67,31 @@ function text(files: Map<string, Uint8Array>, path: string, dir: string): string
   return new TextDecoder().decode(data);
 }
 
-async function decodePoint(dir: string, pipeline: PipelineDefinition): Promise<ResumePoint> {
+/**
+ * The metric history a checkpoint belongs to: the events in the first `mark.bytes` of `metrics.jsonl`,
+ * whose last `seq` must be `mark.seq`.
+ */
+async function historyOf(metricsPath: string, mark: MetricsMark | undefined, dir: string): Promise<EngramEvent[]> {
+  if (!mark) return [];
+  const data = await readFile(metricsPath).catch(() => undefined);
+  if (!data || data.byteLength < mark.bytes) {
+    throw new ResumeError(`cannot resume from ${dir}: ${metricsPath} is ${data ? 'shorter than' : 'missing, not'} the metric history the checkpoint was written with (${mark.bytes} bytes)`);
+  }
+  const events = parseEvents(new TextDecoder().decode(data.subarray(0, mark.bytes)));
+  if ((events[events.length - 1]?.seq ?? -1) !== mark.seq) {
+    throw new ResumeError(`cannot resume from ${dir}: ${metricsPath} does not hold the metric history the checkpoint was written with (last seq ${mark.seq})`);
+  }
+  return events;
+}
+
+async function decodePoint(dir: string, pipeline: PipelineDefinition, metricsPath: string): Promise<ResumePoint> {
   const { manifest, files } = await CheckpointStore.read(dir);
   let run: RunJson;
   let states: Record<string, SerializedState>;
-  let events: EngramEvent[];
   let modelJson: tf.io.ModelJSON;
   try {
     run = JSON.parse(text(files, 'run.json', dir)) as RunJson;
     states = decodeStates(text(files, 'state.json', dir), files.get('state.bin') ?? new Uint8Array(0));
-    events = files.has('events.jsonl') ? parseEvents(text(files, 'events.jsonl', dir)) : [];
     modelJson = JSON.parse(text(files, 'model/model.json', dir)) as tf.io.ModelJSON;
   } catch (e) {
     if (e instanceof CorruptCheckpointError) throw e;
@@ -85,6 +101,7 @@ async function decodePoint(dir: string, pipeline: PipelineDefinition): Promise<R
   if (changed.length > 0) {
     throw new ResumeError(`cannot resume from ${dir}: the pipeline changed since it was written (${changed.map((k) => `"${k}"`).join(', ')} differ${changed.length === 1 ? 's' : ''}); restore the original pipeline or start a new run without --resume`);
   }
+  const events = await historyOf(metricsPath, run.metrics, dir);
   const weights = files.get('model/weights.bin') ?? new Uint8Array(0);
   const model: tf.io.ModelArtifacts = {
     modelTopology: modelJson.modelTopology,
@@ -110,12 +127,12 @@ async function decodePoint(dir: string, pipeline: PipelineDefinition): Promise<R
  * {@link ResumeError} when none is usable or the pipeline changed incompatibly. Nothing loaded is
  * executed: checkpoints are JSON and raw arrays only.
  */
-export async function loadResumePoint(store: CheckpointStore, pipeline: PipelineDefinition, warn: (message: string) => void): Promise<ResumePoint> {
+export async function loadResumePoint(store: CheckpointStore, pipeline: PipelineDefinition, metricsPath: string, warn: (message: string) => void): Promise<ResumePoint> {
   const dirs = await store.list();
   if (dirs.length === 0) throw new ResumeError(`nothing to resume: no checkpoint in ${store.root}; run without --resume to start`);
   for (const dir of dirs) {
     try {
-      return await decodePoint(dir, pipeline);
+      return await decodePoint(dir, pipeline, metricsPath);
     } catch (e) {
       if (!(e instanceof CorruptCheckpointError)) throw e;
       warn(`skipping corrupt checkpoint: ${e.message}`);

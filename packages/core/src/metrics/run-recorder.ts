@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, fsync, mkdirSync, openSync, type WriteStream } from 'node:fs';
 import { writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Observable, Subscription } from 'rxjs';
@@ -35,6 +35,9 @@ export class RunRecorder {
   private subscription: Subscription | null = null;
   private writeError: Error | null = null;
   private finishing: Promise<RunSummary> | null = null;
+  private bytesWritten = 0;
+  private fd: number | null = null;
+  private lastSeq = -1;
 
   constructor(
     private readonly outDir: string,
@@ -45,7 +48,8 @@ export class RunRecorder {
   attach(events$: Observable<EngramEvent>): void {
     if (this.subscription !== null || this.finishing !== null) throw new Error('RunRecorder.attach: already attached or finished');
     mkdirSync(this.outDir, { recursive: true });
-    const stream = createWriteStream(join(this.outDir, RUN_FILES.metrics), { flags: 'w', encoding: 'utf8' });
+    this.fd = openSync(join(this.outDir, RUN_FILES.metrics), 'w');
+    const stream = createWriteStream('', { fd: this.fd, encoding: 'utf8' });
     stream.on('error', (err) => { this.writeError ??= err; });
     this.stream = stream;
     this.subscription = events$.subscribe({
@@ -57,7 +61,27 @@ export class RunRecorder {
   private record(event: EngramEvent): void {
     this.builder.add(event);
     if (event.type === 'experience-end' || event.type === 'run-end') this.builder.noteRss(process.memoryUsage().rss);
-    if (this.writeError === null) this.stream?.write(eventToJsonLine(event));
+    if (this.writeError === null && this.stream) {
+      const line = eventToJsonLine(event);
+      this.stream.write(line);
+      this.bytesWritten += Buffer.byteLength(line);
+      this.lastSeq = event.seq;
+    }
+  }
+
+  /**
+   * Waits until every event recorded so far is in `metrics.jsonl` and on disk (fsync); returns the
+   * file's length and the last event's `seq` at that point. Checkpoints store these, so a resume
+   * reads the metric history back from `metrics.jsonl` instead of every checkpoint carrying it.
+   */
+  async flush(): Promise<{ bytes: number; seq: number }> {
+    const stream = this.stream;
+    const mark = { bytes: this.bytesWritten, seq: this.lastSeq };
+    if (stream === null || stream.destroyed) return mark;
+    await new Promise<void>((resolve, reject) => stream.write('', (err) => (err ? reject(err) : resolve())));
+    const fd = this.fd;
+    if (fd !== null) await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+    return mark;
   }
 
   /** The summary of the events seen so far (no I/O). */
@@ -74,6 +98,7 @@ export class RunRecorder {
   private async finishNow(): Promise<RunSummary> {
     this.subscription?.unsubscribe();
     this.subscription = null;
+    this.fd = null; // the stream closes it when it ends
     const stream = this.stream;
     if (stream !== null) {
       await new Promise<void>((resolve) => {
