@@ -4,6 +4,7 @@ import type { RunState } from '../engine/run-state.js';
 import { dropoutRandom } from '../model/seeded-dropout.layer.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import type { Transform } from '../preprocess/transform.js';
+import type { Adjustment } from '../model/adjustment.js';
 import type { BoundaryDetector } from '../stream/boundary-detector.js';
 import type { PrequentialAccuracy } from '../metrics/prequential.js';
 import type { OptimizerHandle } from '../training/optimizer-handle.js';
@@ -19,6 +20,7 @@ export interface RunParts {
   readonly optimizer: OptimizerHandle;
   readonly strategies: StrategyChain;
   readonly transforms: readonly Transform[];
+  readonly adjustments: readonly Adjustment[];
   readonly source: DataSource;
   readonly detector?: BoundaryDetector;
   readonly prequential: PrequentialAccuracy;
@@ -131,6 +133,7 @@ export async function captureSnapshot(parts: SnapshotParts): Promise<CheckpointF
   optimizerWeights[0]?.tensor.dispose();
   for (const [i, s] of parts.strategies.strategies.entries()) if (s.state) states[`strategy:${i}:${s.name}`] = await s.state();
   for (const [i, t] of parts.transforms.entries()) if (t.state) states[`transform:${i}`] = t.state();
+  for (const [i, a] of parts.adjustments.entries()) if (a.state) states[`adjust:${i}`] = a.state();
   if (parts.detector?.state) states['detector'] = parts.detector.state();
   const encoded = encodeStates(states);
   const cursor = parts.state.cursor;

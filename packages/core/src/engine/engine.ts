@@ -88,7 +88,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
       save: async (reason) => {
         // The metric history stays in metrics.jsonl; the checkpoint records how much of it is on disk.
         const metrics = await recorder.flush();
-        const files = await captureSnapshot({ pipeline: def, state, optimizer, strategies, transforms, source, prequential: evaluation.prequential, ...(detector ? { detector } : {}), reason, metrics });
+        const files = await captureSnapshot({ pipeline: def, state, optimizer, strategies, transforms, adjustments, source, prequential: evaluation.prequential, ...(detector ? { detector } : {}), reason, metrics });
         const { dir, bytes } = await store.write(state.cursor.step, files);
         return { path: dir, bytes };
       },
@@ -101,7 +101,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
 
     state.model = await buildModel(def.model, { inputShape: preprocess.outputShape(state.info), outputs: state.info.numClasses, rng: rootRng.derive('model'), baseDir: loaded.baseDir });
     // [resume] restore from the newest valid checkpoint (engine/resume.ts)
-    const targets: RestoreTargets = { state, optimizer, strategies, transforms, source, prequential: evaluation.prequential, ...(detector ? { detector } : {}) };
+    const targets: RestoreTargets = { state, optimizer, strategies, transforms, adjustments, source, prequential: evaluation.prequential, ...(detector ? { detector } : {}) };
     let resume: ResumePoint | undefined;
     if (options.resume) {
       resume = await loadResumePoint(store, def, resolve(outDir, RUN_FILES.metrics), options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`)));

@@ -206,7 +206,7 @@ async function restoreOptimizer(point: ResumePoint, state: RunState, optimizer: 
   }
 }
 
-/** Restores what the components own: strategies, transforms, detector, prequential, RNGs, cursor and totals. */
+/** Restores what the components own: strategies, transforms, adjustments, detector, prequential, RNGs, cursor and totals. */
 async function restoreComponents(point: ResumePoint, t: RestoreTargets): Promise<void> {
   const missing = (key: string): never => {
     throw new ResumeError(`cannot resume from ${point.dir}: it has no state for ${key}`);
@@ -218,6 +218,9 @@ async function restoreComponents(point: ResumePoint, t: RestoreTargets): Promise
   }
   for (const [i, tr] of t.transforms.entries()) {
     if (tr.restore) tr.restore(point.states[`transform:${i}`] ?? missing(`transform:${i}`));
+  }
+  for (const [i, a] of t.adjustments.entries()) {
+    if (a.restore) a.restore(point.states[`adjust:${i}`] ?? missing(`adjust:${i}`));
   }
   if (t.detector?.restore) t.detector.restore(point.states['detector'] ?? missing('detector'));
   if (point.states['prequential']) t.prequential.restore(point.states['prequential']);

@@ -1,6 +1,7 @@
 import type { Experience, StreamInfo } from '../data/experience.js';
 import type { EngramModel } from './engram-model.js';
 import type { Rng } from '../random/rng.js';
+import type { SerializedState } from '../training/serialized-state.js';
 
 /** What an {@link Adjustment} may read. */
 export interface AdjustContext {
@@ -20,4 +21,8 @@ export interface AdjustContext {
  */
 export interface Adjustment {
   apply(model: EngramModel, ctx: AdjustContext): Promise<EngramModel | void> | EngramModel | void;
+  /** What the adjustment learned across experiences (e.g. task → classes), for checkpoints. */
+  state?(): SerializedState;
+  /** Restores `state()`; called before the resumed experience's `apply`. */
+  restore?(state: SerializedState): void;
 }

@@ -33,3 +33,20 @@ test('multi-head scores each sample only over the classes of its task', () => {
   });
   base.dispose();
 });
+
+test('multi-head state round-trips the task classes, so a resumed wrapper scores irregular tasks as before', () => {
+  const info = infoOf(4, 6, 2);
+  const adjust = new MultiHeadAdjustment({});
+  // Irregular tasks (not the contiguous 3+3 split the fallback would assume): task 0 = {0, 5}, task 1 = {1, 2, 3, 4}.
+  const base = tinyMlp(4, [5], 6);
+  adjust.apply(base, { experience: experienceOf(0, randomBatch(8, 4, [0, 5], 1, 0), 0), info, seenClasses: [0, 5], rng: new Rng(1) });
+  const restored = new MultiHeadAdjustment({});
+  restored.restore(JSON.parse(JSON.stringify(adjust.state())) as ReturnType<typeof adjust.state>);
+  assert.deepEqual(restored.state(), adjust.state());
+  const resumed = restored.apply(tinyMlp(4, [5], 6), { experience: experienceOf(1, randomBatch(8, 4, [1, 2, 3, 4], 2, 1), 1), info, seenClasses: [0, 1, 2, 3, 4, 5], rng: new Rng(1) });
+  assert.ok(resumed instanceof MultiHeadModel);
+  assert.deepEqual(resumed.taskClasses(0), [0, 5]);
+  assert.deepEqual(resumed.taskClasses(1), [1, 2, 3, 4]);
+  resumed.dispose();
+  base.dispose();
+});

@@ -1,4 +1,5 @@
-import { Type, type AdjustContext, type Adjustment, type ComponentDescriptor, type EngramModel, type Static } from '@engram/core';
+import { Type, type AdjustContext, type Adjustment, type ComponentDescriptor, type EngramModel, type SerializedState, type Static } from '@engram/core';
+import { metaObject } from '../common/tensor-state.js';
 import { MultiHeadModel } from './multi-head.model.js';
 
 /** Options of the `multi-head` adjustment. */
@@ -30,9 +31,21 @@ export class MultiHeadAdjustment implements Adjustment {
       const seen = this.seenClasses.get(task) ?? new Set<number>();
       for (const c of ctx.experience.classes) seen.add(c);
       this.seenClasses.set(task, seen);
-      wrapper.setTaskClasses(task, [...seen]);
     }
+    // Every task trained so far (also after a resume, where the wrapper is new).
+    for (const [t, classes] of this.seenClasses) wrapper.setTaskClasses(t, [...classes]);
     return wrapper === model ? undefined : wrapper;
+  }
+
+  /** The classes each task was trained on, for checkpoints. */
+  state(): SerializedState {
+    return { meta: { tasks: [...this.seenClasses].map(([t, classes]) => [t, [...classes].sort((a, b) => a - b)]) } };
+  }
+
+  restore(state: SerializedState): void {
+    const tasks = (metaObject(state.meta, 'multi-head')['tasks'] ?? []) as Array<[number, number[]]>;
+    this.seenClasses.clear();
+    for (const [t, classes] of tasks) this.seenClasses.set(t, new Set(classes));
   }
 
   private readonly seenClasses = new Map<number, Set<number>>();
