@@ -44,6 +44,27 @@ test('the EWC penalty is 0 at the anchor and its gradient equals lambda * F * (t
   model.dispose();
 });
 
+test('after the head grew, EWC still anchors the old classes\' weights and leaves the new ones free', () => {
+  const s = new EwcStrategy('ewc', { lambda: 2, fisherSamples: 10, labels: 'true' }, services());
+  const old = linear([1, 2, 3, 4], [0.5, -0.5]);
+  const [k0, b0] = old.trainableVariables() as [tf.Variable, tf.Variable];
+  s.consolidate(new Map<string, tf.Tensor>([['#0', tf.ones([2, 2])], ['#1', tf.ones([2])]]), snapshotVariables([k0, b0]));
+  // The grown head: 3 outputs, the first two columns as before (+1 on column 0), column 2 new.
+  const net = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [2] })] });
+  tf.tidy(() => net.setWeights([tf.tensor2d([2, 2, 9, 4, 4, 9], [2, 3]), tf.tensor1d([0.5, -0.5, 9])]));
+  const grown = new LayersEngramModel(net);
+  const [k, b] = grown.trainableVariables() as [tf.Variable, tf.Variable];
+  // λ/2 Σ F d² over the old 2×2 block and bias[0..1] = 1 · (1 + 1) = 2: the new column (9s) is not penalised.
+  assert.ok(Math.abs(penaltyOf(s, grown) - 2) < 1e-6, `penalty ${penaltyOf(s, grown)}`);
+  const { grads, value } = tf.variableGrads(() => s.penalty({ model: grown } as unknown as LossContext) as tf.Scalar, [k, b]);
+  assert.deepEqual(Array.from(grads[k.name]!.dataSync()), [2, 0, 0, 2, 0, 0]); // 2 · F · d on the old block, 0 on the new column
+  assert.deepEqual(Array.from(grads[b.name]!.dataSync()), [0, 0, 0]);
+  tf.dispose([value, ...Object.values(grads)]);
+  s.dispose();
+  old.dispose();
+  grown.dispose();
+});
+
 test('the Fisher of a linear softmax on one sample is the squared outer product of x and (p - onehot)', () => {
   const model = linear([0, 0, 0, 0], [0, 0]);
   const f = diagonalFisher(model, batchOf([[1, 2]], [0]));

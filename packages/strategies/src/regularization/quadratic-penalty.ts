@@ -1,21 +1,29 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import type { QuadraticTerm } from '@engram/core';
 import { variableKey, type TensorStore } from '../common/tensor-state.js';
 
 /**
- * The terms `Fᵢ (θᵢ − θ*ᵢ)²` for the variables present in both stores with matching shapes.
- * Variables that changed shape (a grown head) or appeared later are skipped. Feed them to core's
- * `quadraticPenalty`, which fuses them when native kernels are loaded.
+ * The terms `Fᵢ (θᵢ − θ*ᵢ)²` for the variables present in both stores. A variable that grew since its
+ * anchor was taken (a head widened by `grow-head`: kernel `[in, k]` → `[in, k']`, bias `[k]` → `[k']`)
+ * is penalised on the part that existed then — the old classes' weights stay protected, the new ones
+ * are free. Variables that appeared later, or changed in another way, are skipped. Feed the terms to
+ * core's `quadraticPenalty`, which fuses them when native kernels are loaded. Call inside the tape.
  */
 export function quadraticTerms(variables: readonly tf.Variable[], importance: TensorStore, anchor: TensorStore): QuadraticTerm[] {
   const terms: QuadraticTerm[] = [];
   for (const [i, v] of variables.entries()) {
     const f = importance.get(variableKey(i));
     const a = anchor.get(variableKey(i));
-    if (!f || !a || !sameShape(f.shape, v.shape) || !sameShape(a.shape, v.shape)) continue;
-    terms.push({ param: v, anchor: a, importance: f });
+    if (!f || !a || !sameShape(f.shape, a.shape)) continue;
+    if (sameShape(a.shape, v.shape)) terms.push({ param: v, anchor: a, importance: f });
+    else if (grewFrom(a.shape, v.shape)) terms.push({ param: tf.slice(v, a.shape.map(() => 0), [...a.shape]), anchor: a, importance: f });
   }
   return terms;
+}
+
+/** True when `now` has the rank of `before` and is at least as large along every axis. */
+function grewFrom(before: readonly number[], now: readonly number[]): boolean {
+  return before.length === now.length && before.every((d, i) => d <= (now[i] ?? 0));
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
