@@ -108,16 +108,19 @@ void DirectFilterGrad(const Geometry& g, const float* cols, const float* dy, flo
   }
 }
 
+// The im2col matrix of x (rows = output pixels, cols = fh*fw*ic); x itself for a 1x1 stride-1 conv.
+const float* Columns(const Geometry& g, const float* x) {
+  if (g.Pointwise()) return x;
+  float* buf = Scratch(static_cast<size_t>(g.Rows() * g.Cols())).data();
+  Im2Col(g, x, buf);
+  return buf;
+}
+
 }  // namespace
 
 void Conv2D(const int32_t* geometry, const float* x, const float* filter, float* out) {
   const Geometry g = ReadGeometry(geometry);
-  const float* cols = x;
-  if (!g.Pointwise()) {
-    float* buf = Scratch(static_cast<size_t>(g.Rows() * g.Cols())).data();
-    Im2Col(g, x, buf);
-    cols = buf;
-  }
+  const float* cols = Columns(g, x);
   if (g.Cols() <= kDirectMaxCols) {
     DirectForward(g, cols, filter, out);
     return;
@@ -136,12 +139,7 @@ void Conv2DBackpropInput(const int32_t* geometry, const float* dy, const float* 
 
 void Conv2DBackpropFilter(const int32_t* geometry, const float* x, const float* dy, float* dw) {
   const Geometry g = ReadGeometry(geometry);
-  const float* cols = x;
-  if (!g.Pointwise()) {
-    float* buf = Scratch(static_cast<size_t>(g.Rows() * g.Cols())).data();
-    Im2Col(g, x, buf);
-    cols = buf;
-  }
+  const float* cols = Columns(g, x);
   if (g.Cols() <= kDirectMaxCols) {
     DirectFilterGrad(g, cols, dy, dw);
     return;
