@@ -43,6 +43,7 @@ export * from './model/freeze.adjustment.js';
 export * from './plugin/core.plugin.js';
 export * from './training/loss.js';
 export * from './training/quadratic-penalty.js';
+export * from './training/penalty-step.js';
 export * from './training/batch-tensors.js';
 export * from './training/optimizer.factory.js';
 export * from './training/optimizer-handle.js';

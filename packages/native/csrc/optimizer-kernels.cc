@@ -1,111 +1,147 @@
 // Fused optimizer updates, in place on the wasm heap, in tfjs's float32 operation order
 // (compiled with -ffp-contract=off), so results are bit-identical to the stock tfjs optimizers.
 #include <cmath>
+#include <vector>
 
 #include "napi-helpers.h"
+#include "penalty-blocks.h"
 
 namespace engram {
 namespace {
 
-// adam(heap, pOff, mOff, vOff, gOff, n, beta1, 1-beta1, beta2, 1-beta2, 1-accBeta1, 1-accBeta2, eps, -lr)
+// Every update below takes an optional last argument: quadratic penalty terms (penalty-blocks.h) whose
+// gradient is added to g on the fly; the call then returns the penalties' value (0 without terms).
+
+// adam(heap, pOff, mOff, vOff, gOff, n, beta1, 1-beta1, beta2, 1-beta2, 1-accBeta1, 1-accBeta2, eps, -lr[, terms])
 // Same float32 operation order as tfjs's AdamOptimizer, so results match it bit for bit.
 Napi::Value Adam(const Napi::CallbackInfo& info) {
   const Heap heap = GetHeap(info);
   const int64_t n = Int(info, 5);
-  float* __restrict p = At(heap, Int(info, 1), n);
-  float* __restrict m = At(heap, Int(info, 2), n);
-  float* __restrict v = At(heap, Int(info, 3), n);
-  const float* __restrict g = At(heap, Int(info, 4), n);
-  if (p == nullptr || m == nullptr || v == nullptr || g == nullptr) return Fail(info, "adam: operand outside the heap");
+  float* p = At(heap, Int(info, 1), n);
+  float* m = At(heap, Int(info, 2), n);
+  float* v = At(heap, Int(info, 3), n);
+  const float* g = At(heap, Int(info, 4), n);
+  std::vector<PenaltyTerm> terms;
+  if (p == nullptr || m == nullptr || v == nullptr || g == nullptr || !ReadPenaltyTerms(info, 14, heap, n, &terms)) {
+    return Fail(info, "adam: operand outside the heap");
+  }
   const float b1 = static_cast<float>(Num(info, 6)), omb1 = static_cast<float>(Num(info, 7));
   const float b2 = static_cast<float>(Num(info, 8)), omb2 = static_cast<float>(Num(info, 9));
   const float omAcc1 = static_cast<float>(Num(info, 10)), omAcc2 = static_cast<float>(Num(info, 11));
   const float eps = static_cast<float>(Num(info, 12)), negLr = static_cast<float>(Num(info, 13));
+  const double value = ForEachPenalizedBlock(g, p, terms, n, [=](int64_t s, int64_t len, const float* gs) {
+    float* __restrict pb = p + s;
+    float* __restrict mb = m + s;
+    float* __restrict vb = v + s;
+    const float* __restrict gb = gs;
 #pragma GCC ivdep
-  for (int64_t i = 0; i < n; ++i) {
-    const float gi = g[i];
-    const float mi = m[i] * b1 + gi * omb1;
-    const float vi = v[i] * b2 + (gi * gi) * omb2;
-    m[i] = mi;
-    v[i] = vi;
-    const float mHat = mi / omAcc1, vHat = vi / omAcc2;
-    p[i] = (mHat / (std::sqrt(vHat) + eps)) * negLr + p[i];
-  }
-  return info.Env().Undefined();
+    for (int64_t i = 0; i < len; ++i) {
+      const float gi = gb[i];
+      const float mi = mb[i] * b1 + gi * omb1;
+      const float vi = vb[i] * b2 + (gi * gi) * omb2;
+      mb[i] = mi;
+      vb[i] = vi;
+      const float mHat = mi / omAcc1, vHat = vi / omAcc2;
+      pb[i] = (mHat / (std::sqrt(vHat) + eps)) * negLr + pb[i];
+    }
+  });
+  return Napi::Number::New(info.Env(), value);
 }
 
-// sgd(heap, pOff, gOff, n, -lr): p = (-lr * g) + p, as tfjs's SGDOptimizer.
+// sgd(heap, pOff, gOff, n, -lr[, terms]): p = (-lr * g) + p, as tfjs's SGDOptimizer.
 Napi::Value Sgd(const Napi::CallbackInfo& info) {
   const Heap heap = GetHeap(info);
   const int64_t n = Int(info, 3);
-  float* __restrict p = At(heap, Int(info, 1), n);
-  const float* __restrict g = At(heap, Int(info, 2), n);
-  if (p == nullptr || g == nullptr) return Fail(info, "sgd: operand outside the heap");
+  float* p = At(heap, Int(info, 1), n);
+  const float* g = At(heap, Int(info, 2), n);
+  std::vector<PenaltyTerm> terms;
+  if (p == nullptr || g == nullptr || !ReadPenaltyTerms(info, 5, heap, n, &terms)) return Fail(info, "sgd: operand outside the heap");
   const float c = static_cast<float>(Num(info, 4));
+  const double value = ForEachPenalizedBlock(g, p, terms, n, [=](int64_t s, int64_t len, const float* gs) {
+    float* __restrict pb = p + s;
+    const float* __restrict gb = gs;
 #pragma GCC ivdep
-  for (int64_t i = 0; i < n; ++i) p[i] = c * g[i] + p[i];
-  return info.Env().Undefined();
+    for (int64_t i = 0; i < len; ++i) pb[i] = c * gb[i] + pb[i];
+  });
+  return Napi::Number::New(info.Env(), value);
 }
 
-// momentum(heap, pOff, accOff, gOff, n, -lr, momentum, nesterov), as tfjs's MomentumOptimizer.
+// momentum(heap, pOff, accOff, gOff, n, -lr, momentum, nesterov[, terms]), as tfjs's MomentumOptimizer.
 Napi::Value Momentum(const Napi::CallbackInfo& info) {
   const Heap heap = GetHeap(info);
   const int64_t n = Int(info, 4);
-  float* __restrict p = At(heap, Int(info, 1), n);
-  float* __restrict acc = At(heap, Int(info, 2), n);
-  const float* __restrict g = At(heap, Int(info, 3), n);
-  if (p == nullptr || acc == nullptr || g == nullptr) return Fail(info, "momentum: operand outside the heap");
+  float* p = At(heap, Int(info, 1), n);
+  float* acc = At(heap, Int(info, 2), n);
+  const float* g = At(heap, Int(info, 3), n);
+  std::vector<PenaltyTerm> terms;
+  if (p == nullptr || acc == nullptr || g == nullptr || !ReadPenaltyTerms(info, 8, heap, n, &terms)) {
+    return Fail(info, "momentum: operand outside the heap");
+  }
   const float c = static_cast<float>(Num(info, 5)), mom = static_cast<float>(Num(info, 6));
   const bool nesterov = info[7].As<Napi::Boolean>().Value();
+  const double value = ForEachPenalizedBlock(g, p, terms, n, [=](int64_t s, int64_t len, const float* gs) {
+    float* __restrict pb = p + s;
+    float* __restrict ab = acc + s;
+    const float* __restrict gb = gs;
 #pragma GCC ivdep
-  for (int64_t i = 0; i < n; ++i) {
-    const float a = mom * acc[i] + g[i];
-    acc[i] = a;
-    p[i] = nesterov ? c * (g[i] + a * mom) + p[i] : c * a + p[i];
-  }
-  return info.Env().Undefined();
+    for (int64_t i = 0; i < len; ++i) {
+      const float a = mom * ab[i] + gb[i];
+      ab[i] = a;
+      pb[i] = nesterov ? c * (gb[i] + a * mom) + pb[i] : c * a + pb[i];
+    }
+  });
+  return Napi::Number::New(info.Env(), value);
 }
 
-// rmsprop(heap, pOff, msOff, momOff, mgOff (-1: not centered), gOff, n, decay, 1-decay, momentum, lr, eps)
+// rmsprop(heap, pOff, msOff, momOff, mgOff (-1: not centered), gOff, n, decay, 1-decay, momentum, lr, eps[, terms])
 Napi::Value RmsProp(const Napi::CallbackInfo& info) {
   const Heap heap = GetHeap(info);
   const int64_t n = Int(info, 6);
-  float* __restrict p = At(heap, Int(info, 1), n);
-  float* __restrict ms = At(heap, Int(info, 2), n);
-  float* __restrict mom = At(heap, Int(info, 3), n);
+  float* p = At(heap, Int(info, 1), n);
+  float* ms = At(heap, Int(info, 2), n);
+  float* mom = At(heap, Int(info, 3), n);
   const bool centered = Int(info, 4) >= 0;
-  float* __restrict mg = centered ? At(heap, Int(info, 4), n) : nullptr;
-  const float* __restrict g = At(heap, Int(info, 5), n);
-  if (p == nullptr || ms == nullptr || mom == nullptr || g == nullptr || (centered && mg == nullptr)) {
+  float* mg = centered ? At(heap, Int(info, 4), n) : nullptr;
+  const float* g = At(heap, Int(info, 5), n);
+  std::vector<PenaltyTerm> terms;
+  if (p == nullptr || ms == nullptr || mom == nullptr || g == nullptr || (centered && mg == nullptr) ||
+      !ReadPenaltyTerms(info, 12, heap, n, &terms)) {
     return Fail(info, "rmsprop: operand outside the heap");
   }
   const float decay = static_cast<float>(Num(info, 7)), omd = static_cast<float>(Num(info, 8));
   const float momentum = static_cast<float>(Num(info, 9)), lr = static_cast<float>(Num(info, 10));
   const float eps = static_cast<float>(Num(info, 11));
-  if (centered) {
+  const double value = ForEachPenalizedBlock(g, p, terms, n, [=](int64_t s, int64_t len, const float* gs) {
+    float* __restrict pb = p + s;
+    float* __restrict msb = ms + s;
+    float* __restrict mob = mom + s;
+    const float* __restrict gb = gs;
+    if (centered) {
+      float* __restrict mgb = mg + s;
 #pragma GCC ivdep
-    for (int64_t i = 0; i < n; ++i) {
-      const float gi = g[i];
-      const float msi = ms[i] * decay + (gi * gi) * omd;
-      const float mgi = mg[i] * decay + gi * omd;
-      const float mi = mom[i] * momentum + (gi * lr) / std::sqrt(msi - (mgi * mgi + eps));
-      ms[i] = msi;
-      mg[i] = mgi;
-      mom[i] = mi;
-      p[i] = p[i] - mi;
-    }
-  } else {
+      for (int64_t i = 0; i < len; ++i) {
+        const float gi = gb[i];
+        const float msi = msb[i] * decay + (gi * gi) * omd;
+        const float mgi = mgb[i] * decay + gi * omd;
+        const float mi = mob[i] * momentum + (gi * lr) / std::sqrt(msi - (mgi * mgi + eps));
+        msb[i] = msi;
+        mgb[i] = mgi;
+        mob[i] = mi;
+        pb[i] = pb[i] - mi;
+      }
+    } else {
 #pragma GCC ivdep
-    for (int64_t i = 0; i < n; ++i) {
-      const float gi = g[i];
-      const float msi = ms[i] * decay + (gi * gi) * omd;
-      const float mi = mom[i] * momentum + (gi * lr) / std::sqrt(msi + eps);
-      ms[i] = msi;
-      mom[i] = mi;
-      p[i] = p[i] - mi;
+      for (int64_t i = 0; i < len; ++i) {
+        const float gi = gb[i];
+        const float msi = msb[i] * decay + (gi * gi) * omd;
+        const float mi = mob[i] * momentum + (gi * lr) / std::sqrt(msi + eps);
+        msb[i] = msi;
+        mob[i] = mi;
+        pb[i] = pb[i] - mi;
+      }
     }
-  }
-  return info.Env().Undefined();
+  });
+  return Napi::Number::New(info.Env(), value);
 }
 
 // ewcPenaltyGrad(heap, thetaOff, anchorOff, fisherOff, outOff, n, gradScale) -> sum F * (theta - anchor)^2,

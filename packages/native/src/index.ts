@@ -5,6 +5,7 @@ import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel, conv2dKernel, ma
 import { batchMatMulKernel, fusedMatMulKernel } from './kernels/matmul-kernels.js';
 import { identityKernel, sumKernel } from './kernels/reduce-kernels.js';
 import { nativeAdam } from './optimizers/native-adam.js';
+import { applyWithPenalties } from './optimizers/penalized-apply.js';
 import { nativeRmsProp } from './optimizers/native-rmsprop.js';
 import { nativeMomentum, nativeSgd } from './optimizers/native-sgd.js';
 import { patchApplyGradients, restoreApplyGradients } from './optimizers/optimizer-patch.js';
@@ -13,6 +14,8 @@ import { findWasmBackend } from './wasm/wasm-backend.js';
 export type { BlasStatus } from './addon/native-addon.js';
 import { quadraticPenalty } from './penalties/ewc-penalty.js';
 export { quadraticPenalty, type QuadraticTerm } from './penalties/ewc-penalty.js';
+export { applyWithPenalties } from './optimizers/penalized-apply.js';
+export type { EntryPenalties, PenaltyTerm } from './optimizers/optimizer-patch.js';
 
 /** The result of {@link load}: whether native kernels are active, and a one-line description. */
 export interface NativeLoadResult {
@@ -84,5 +87,5 @@ export function nativeKernels(): string[] {
 }
 
 /** The accelerator object core's backend selector expects (`(mod.default ?? mod).load()`). */
-const accelerator = { load, quadraticPenalty };
+const accelerator = { load, quadraticPenalty, applyWithPenalties };
 export default accelerator;

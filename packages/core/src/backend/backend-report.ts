@@ -1,4 +1,5 @@
 import type { BackendName } from '../pipeline/pipeline-definition.js';
+import type { PenalizedApplyImpl } from '../training/penalty-step.js';
 import type { QuadraticPenaltyImpl } from '../training/quadratic-penalty.js';
 
 /** What backend a run got, and why. Reported in `run-start`, the progress line and `summary.json`. */
@@ -22,4 +23,6 @@ export interface NativeAccelerator {
   load(): { readonly loaded: boolean; readonly description: string };
   /** Fused `scale · Σ F·(θ−θ*)²` with its gradient; used by `quadraticPenalty` once `load()` succeeded. */
   quadraticPenalty?: QuadraticPenaltyImpl;
+  /** Optimizer step with quadratic penalties fused in; used by `OptimizerHandle.apply` once `load()` succeeded. */
+  applyWithPenalties?: PenalizedApplyImpl;
 }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../pipeline/pipeline-definition.js';
 import type { BackendReport, NativeAccelerator } from './backend-report.js';
 import { registerWasmGradients } from './wasm-gradients.js';
+import { useAcceleratedPenalizedApply } from '../training/penalty-step.js';
 import { useAcceleratedQuadraticPenalty } from '../training/quadratic-penalty.js';
 
 type Attempt = { ok: true; description: string } | { ok: false; reason: string };
@@ -61,6 +62,7 @@ async function loadNative(): Promise<{ loaded: boolean; description: string }> {
   try {
     const result = accel.load();
     if (result.loaded && typeof accel.quadraticPenalty === 'function') useAcceleratedQuadraticPenalty(accel.quadraticPenalty);
+    if (result.loaded && typeof accel.applyWithPenalties === 'function') useAcceleratedPenalizedApply(accel.applyWithPenalties);
     return result;
   } catch (e) {
     return { loaded: false, description: `no native kernels: ${(e as Error).message}` };
@@ -93,6 +95,7 @@ export class BackendUnavailableError extends Error {}
  */
 export async function selectBackend(requested: BackendName): Promise<BackendReport> {
   useAcceleratedQuadraticPenalty(undefined);
+  useAcceleratedPenalizedApply(undefined);
   const skipped: Array<{ name: string; reason: string }> = [];
   for (const [name, attempt] of ORDER[requested]) {
     const result = await attempt();

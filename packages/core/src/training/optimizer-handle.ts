@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 type NamedTensor = { name: string; tensor: tf.Tensor };
 import type { OptimizerSpec } from '../pipeline/optimizer.schema.js';
 import { createOptimizer, initialSlotValue } from './optimizer.factory.js';
+import { acceleratedPenalizedApply, addPenaltyGradients, type VariablePenalties } from './penalty-step.js';
 
 /**
  * Owns the tfjs optimizer of a run and keeps its slots right when the set of trainable variables
@@ -79,22 +80,42 @@ export class OptimizerHandle {
 
   /**
    * Applies gradients keyed by variable name, in the tracked order. A tracked variable without a
-   * gradient gets zeros, so slot positions never shift.
+   * gradient gets zeros, so slot positions never shift. `penalties` (aligned with `variables`) add
+   * their gradients to this step — fused into the optimizer's pass when native kernels are active —
+   * and the call returns their value at the weights before the update (0 without penalties).
    */
-  apply(grads: tf.NamedTensorMap, variables: readonly tf.Variable[]): void {
+  apply(grads: tf.NamedTensorMap, variables: readonly tf.Variable[], penalties?: VariablePenalties): number {
     const list: NamedTensor[] = [];
-    const zeros: tf.Tensor[] = [];
+    const owned: tf.Tensor[] = [];
     variables.forEach((v, i) => {
       const name = this.order[i] ?? v.name;
       let g = grads[name];
       if (!g) {
         g = tf.zerosLike(v);
-        zeros.push(g);
+        owned.push(g);
       }
       list.push({ name, tensor: g });
     });
+    let value = 0;
+    if (penalties?.some((p) => p !== undefined && p.length > 0)) {
+      const fusedValue = acceleratedPenalizedApply()?.(this.optimizer, list, penalties);
+      if (fusedValue !== undefined) {
+        tf.dispose(owned);
+        return fusedValue;
+      }
+      const added = addPenaltyGradients(list.map((e) => e.tensor), variables, penalties);
+      added.grads.forEach((g, i) => {
+        const entry = list[i];
+        if (entry && g && g !== entry.tensor) {
+          owned.push(g);
+          entry.tensor = g;
+        }
+      });
+      value = added.value;
+    }
     this.optimizer.applyGradients(list);
-    for (const z of zeros) z.dispose();
+    tf.dispose(owned);
+    return value;
   }
 
   dispose(): void {

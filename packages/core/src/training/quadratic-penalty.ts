@@ -37,3 +37,36 @@ export function quadraticPenalty(terms: readonly QuadraticTerm[], scale: number)
     return tf.mul(sums.length === 1 ? (sums[0] as tf.Scalar) : tf.addN(sums), scale) as tf.Scalar;
   });
 }
+
+/**
+ * A quadratic penalty `scale · Σ F·(θ−θ*)²` described rather than computed: what EWC, online EWC, SI
+ * and MAS return from their `penalty` hook. The trainer adds it to the loss with coefficient 1. Terms
+ * whose `param` is a trainable variable are not put on the gradient tape: their gradient
+ * `2·scale·F·(θ−θ*)` is added at the optimizer step — with native kernels inside the optimizer's own
+ * pass over the weights, so a penalty costs two more reads per weight instead of about ten. Other
+ * terms (e.g. a slice of a grown head) go through {@link quadraticPenalty} on the tape.
+ *
+ * A strategy that needs the penalty as a tensor (to scale it, or to combine it non-linearly) calls
+ * {@link QuadraticPenalty.toScalar} — or {@link quadraticPenalty} — inside the tape instead.
+ */
+export class QuadraticPenalty {
+  /** Discriminates it from a `tf.Scalar` across package copies. */
+  readonly kind = 'quadratic-penalty' as const;
+
+  constructor(
+    /** The terms; their tensors must stay alive until the training step that received them ends. */
+    readonly terms: readonly QuadraticTerm[],
+    /** The factor in front of the sum (EWC: λ/2; SI: c; MAS: λ). */
+    readonly scale: number,
+  ) {}
+
+  /** The penalty as a differentiable scalar (call inside a tape to get its gradient). */
+  toScalar(): tf.Scalar {
+    return quadraticPenalty(this.terms, this.scale);
+  }
+}
+
+/** True for a {@link QuadraticPenalty} (also one created by another copy of this package). */
+export function isQuadraticPenalty(value: unknown): value is QuadraticPenalty {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'quadratic-penalty';
+}

@@ -3,6 +3,7 @@ import type { Batch } from '../data/batch.js';
 import type { BatchSource } from '../data/batch-source.js';
 import type { EngramModel } from '../model/engram-model.js';
 import type { AfterBatchContext, ExperienceContext, LossContext, StepContext } from './contexts.js';
+import { isQuadraticPenalty, type QuadraticPenalty } from './quadratic-penalty.js';
 import type { Strategy } from './strategy.js';
 
 /**
@@ -60,14 +61,25 @@ export class StrategyChain {
     return undefined;
   }
 
-  /** Sum of all penalties (undefined when none). Inside the tape. */
-  penalty(ctx: LossContext): tf.Scalar | undefined {
-    let total: tf.Scalar | undefined;
+  /**
+   * Every strategy's penalty: the scalar ones summed (undefined when none) and the quadratic ones
+   * listed, for the trainer to defer to the optimizer step. Inside the tape.
+   */
+  penalty(ctx: LossContext): { scalar: tf.Scalar | undefined; quadratic: QuadraticPenalty[] } {
+    let scalar: tf.Scalar | undefined;
+    const quadratic: QuadraticPenalty[] = [];
     for (const s of this.strategies) {
       const p = s.penalty?.(ctx);
-      if (p) total = total ? (tf.add(total, p) as tf.Scalar) : p;
+      if (!p) continue;
+      if (isQuadraticPenalty(p)) quadratic.push(p);
+      else scalar = scalar ? (tf.add(scalar, p) as tf.Scalar) : p;
     }
-    return total;
+    return { scalar, quadratic };
+  }
+
+  /** True when some strategy rewrites or reads gradients in `afterBackward` (A-GEM, SI). */
+  get handlesGradients(): boolean {
+    return this.strategies.some((s) => s.afterBackward !== undefined);
   }
 
   /** Threads gradients through every `afterBackward`; intermediate replacements are disposed. */

@@ -3,6 +3,7 @@ import type { Batch } from '../data/batch.js';
 import type { BatchSource } from '../data/batch-source.js';
 import type { EngramModel } from '../model/engram-model.js';
 import type { AfterBatchContext, ExperienceContext, LossContext, StepContext } from './contexts.js';
+import type { QuadraticPenalty } from './quadratic-penalty.js';
 import type { SerializedState } from './serialized-state.js';
 
 /**
@@ -44,8 +45,12 @@ export interface Strategy {
    */
   loss?(ctx: LossContext): tf.Scalar | void;
 
-  /** A regularisation term added to the loss (EWC, SI, MAS, LwF, DER++). Runs inside the gradient tape. */
-  penalty?(ctx: LossContext): tf.Scalar | void;
+  /**
+   * A regularisation term added to the loss (EWC, SI, MAS, LwF, DER++). Runs inside the gradient tape.
+   * Return a scalar, or a {@link QuadraticPenalty} for `scale · Σ F·(θ−θ*)²` penalties: the trainer
+   * then adds its gradient at the optimizer step (fused with the update when native kernels are active).
+   */
+  penalty?(ctx: LossContext): tf.Scalar | QuadraticPenalty | void;
 
   /**
    * Receives the gradients keyed by variable name and returns the gradients to apply (A-GEM projection).

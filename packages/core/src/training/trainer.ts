@@ -5,6 +5,7 @@ import { batchTensors } from './batch-tensors.js';
 import type { ExperienceContext, StepContext } from './contexts.js';
 import { crossEntropy } from './loss.js';
 import type { OptimizerHandle } from './optimizer-handle.js';
+import { addPenaltyGradients, planPenalties, type VariablePenalties } from './penalty-step.js';
 import type { StrategyChain } from './strategy-chain.js';
 
 /** Values of one training step. */
@@ -20,7 +21,8 @@ export class NumericalError extends Error {}
 
 /**
  * One regularised training step: strategies' `transformBatch`, forward, loss (cross-entropy or a
- * strategy's), summed penalties, backward, `afterBackward`, optimizer step, `afterBatch`.
+ * strategy's), summed penalties, backward, `afterBackward`, optimizer step, `afterBatch`. Quadratic
+ * penalties on trainable variables are not taped: their gradient joins at the optimizer step.
  * Every tensor created here is released before the step returns.
  */
 export class Trainer {
@@ -51,13 +53,17 @@ export class Trainer {
     const vars = model.trainableVariables();
     let penaltyT: tf.Scalar | undefined;
     let logitsT: tf.Tensor2D | undefined;
+    let deferred: VariablePenalties | undefined;
     const { value, grads } = tf.variableGrads(() => {
       const t = batchTensors(batch);
       const logits = model.forward(t.x, { training: true, ...(batch.task ? { task: batch.task } : {}) }) as tf.Tensor2D;
       const ce = crossEntropy(logits, t.y, t.targets);
       const lossCtx = { ...ctx, x: t.x, y: t.y, logits, crossEntropy: ce };
       const main = this.strategies.loss(lossCtx) ?? ce;
-      const penalty = this.strategies.penalty(lossCtx);
+      const { scalar, quadratic } = this.strategies.penalty(lossCtx);
+      const plan = planPenalties(quadratic, vars);
+      deferred = plan.deferred;
+      const penalty = scalar && plan.onTape ? (tf.add(scalar, plan.onTape) as tf.Scalar) : (scalar ?? plan.onTape);
       logitsT = tf.keep(logits);
       if (!penalty) return main;
       penaltyT = tf.keep(penalty);
@@ -65,21 +71,46 @@ export class Trainer {
     }, vars);
     // Training accuracy is counted on the host from the logits: a [n, k] read-back is cheaper than
     // four more kernels (argMax, equal, cast, sum) in every step.
-    const loss = value.dataSync()[0] ?? NaN;
-    const penalty = penaltyT ? (penaltyT.dataSync()[0] ?? 0) : 0;
+    const tapeLoss = value.dataSync()[0] ?? NaN;
+    const tapePenalty = penaltyT ? (penaltyT.dataSync()[0] ?? 0) : 0;
     const correct = logitsT ? countCorrect(logitsT.dataSync(), batch.y) : 0;
     tf.dispose([value, ...(penaltyT ? [penaltyT] : []), ...(logitsT ? [logitsT] : [])]);
-    if (!Number.isFinite(loss)) {
+    const fail = (loss: number): NumericalError =>
+      new NumericalError(`loss is ${loss} at experience ${base.experience.index}, epoch ${epoch}, step ${base.step}`);
+    if (!Number.isFinite(tapeLoss)) {
       for (const g of Object.values(grads)) g.dispose();
-      throw new NumericalError(`loss is ${loss} at experience ${base.experience.index}, epoch ${epoch}, step ${base.step}`);
+      throw fail(tapeLoss);
+    }
+    // Deferred quadratic penalties join the gradient at the optimizer step, unless a strategy must see
+    // (or rewrite) the full gradient first.
+    let deferredValue = 0;
+    if (deferred && this.strategies.handlesGradients) {
+      deferredValue = addNamedPenaltyGradients(grads, vars, deferred);
+      deferred = undefined;
     }
     const finalGrads = await this.strategies.afterBackward(grads, ctx);
-    this.optimizer.apply(finalGrads, vars);
+    deferredValue += this.optimizer.apply(finalGrads, vars, deferred);
     for (const g of Object.values(grads)) g.dispose();
     if (finalGrads !== grads) for (const g of Object.values(finalGrads)) if (!g.isDisposed) g.dispose();
+    const loss = tapeLoss + deferredValue;
+    // A non-finite deferred penalty is found after the update; the run stops before anything is saved.
+    if (!Number.isFinite(loss)) throw fail(loss);
+    const penalty = tapePenalty + deferredValue;
     await this.strategies.afterBatch({ ...ctx, loss, penalty });
     return { loss, penalty, correct, size: batch.y.length };
   }
+}
+
+/** Adds deferred penalty gradients into a name-keyed gradient map in place; returns their value. */
+function addNamedPenaltyGradients(grads: tf.NamedTensorMap, vars: readonly tf.Variable[], penalties: VariablePenalties): number {
+  const added = addPenaltyGradients(vars.map((v) => grads[v.name]), vars, penalties);
+  added.grads.forEach((g, i) => {
+    const name = vars[i]?.name;
+    if (!name || !g || g === grads[name]) return;
+    grads[name]?.dispose();
+    grads[name] = g;
+  });
+  return added.value;
 }
 
 /** Rows of `logits` (row-major, `labels.length` rows) whose arg-max equals the label. */

@@ -28,20 +28,24 @@ export interface NativeAddon {
     activation: number, alpha: number,
   ): void;
   colSum(heap: ArrayBuffer, xOff: number, outOff: number, rows: number, cols: number): void;
+  // The optimizer updates take optional quadratic penalty `terms` ([anchorOff, fisherOff, gradScale]
+  // triples): their gradient gradScale·F·(θ−θ*) is added to g in the same pass, and the call returns
+  // Σ (gradScale/2)·F·(θ−θ*)² over the terms, computed from θ before the update (0 without terms).
   adam(
     heap: ArrayBuffer, pOff: number, mOff: number, vOff: number, gOff: number, n: number, beta1: number,
     oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, oneMinusAccBeta1: number,
-    oneMinusAccBeta2: number, epsilon: number, negLearningRate: number,
-  ): void;
-  sgd(heap: ArrayBuffer, pOff: number, gOff: number, n: number, negLearningRate: number): void;
+    oneMinusAccBeta2: number, epsilon: number, negLearningRate: number, terms?: Float64Array,
+  ): number;
+  sgd(heap: ArrayBuffer, pOff: number, gOff: number, n: number, negLearningRate: number, terms?: Float64Array): number;
   momentum(
     heap: ArrayBuffer, pOff: number, accOff: number, gOff: number, n: number, negLearningRate: number,
-    momentum: number, nesterov: boolean,
-  ): void;
+    momentum: number, nesterov: boolean, terms?: Float64Array,
+  ): number;
   rmsprop(
     heap: ArrayBuffer, pOff: number, msOff: number, momOff: number, mgOff: number, gOff: number, n: number,
     decay: number, oneMinusDecay: number, momentum: number, learningRate: number, epsilon: number,
-  ): void;
+    terms?: Float64Array,
+  ): number;
   /** One pass: returns Σ F·(θ−θ*)² and writes `gradScale · F · (θ − θ*)` to `outOff`. */
   ewcPenaltyGrad(heap: ArrayBuffer, thetaOff: number, anchorOff: number, fisherOff: number, outOff: number, n: number, gradScale: number): number;
   /** NHWC conv via im2col + sgemm; `geometry` is {@link convGeometry}'s layout. */

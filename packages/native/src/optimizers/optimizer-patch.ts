@@ -17,14 +17,32 @@ export interface NativeContext {
   readonly backend: WasmBackend;
 }
 
-/** A native `applyGradients`: returns false (having changed nothing) to fall back to the stock one. */
-export type NativeApply = (optimizer: unknown, grads: VariableGradients, ctx: NativeContext) => boolean;
+/**
+ * Quadratic penalty terms on one variable, fused into its update: value `scale · Σ F·(θ−θ*)²`,
+ * gradient `2 · scale · F · (θ − θ*)` (core's `VariablePenalty`).
+ */
+export interface PenaltyTerm {
+  readonly anchor: tf.Tensor;
+  readonly importance: tf.Tensor;
+  readonly scale: number;
+}
+
+/** Penalty terms per gradient entry (same order as the gradients), or undefined for none. */
+export type EntryPenalties = ReadonlyArray<readonly PenaltyTerm[] | undefined>;
+
+/**
+ * A native `applyGradients`. With `penalties`, each entry's terms are added to its gradient inside
+ * the update. Returns the penalties' value (0 without), or false — having changed nothing — to fall
+ * back to the stock method.
+ */
+export type NativeApply = (optimizer: unknown, grads: VariableGradients, ctx: NativeContext, penalties?: EntryPenalties) => number | false;
 
 interface Patchable {
   prototype: { applyGradients(grads: VariableGradients): void };
 }
 
 const originals = new Map<Patchable, (grads: VariableGradients) => void>();
+const appliers = new Map<Patchable, NativeApply>();
 
 /**
  * Replaces `cls.prototype.applyGradients` so every instance (also those made by `tf.train.*` and
@@ -35,9 +53,10 @@ export function patchApplyGradients(cls: Patchable, addon: NativeAddon, apply: N
   if (originals.has(cls)) return;
   const original = cls.prototype.applyGradients;
   originals.set(cls, original);
+  appliers.set(cls, apply);
   cls.prototype.applyGradients = function patched(this: unknown, grads: VariableGradients): void {
     const backend = tf.getBackend() === 'wasm' ? findWasmBackend() : undefined;
-    if (backend && apply(this, grads, { addon, backend })) return;
+    if (backend && apply(this, grads, { addon, backend }) !== false) return;
     original.call(this, grads);
   };
 }
@@ -46,6 +65,30 @@ export function patchApplyGradients(cls: Patchable, addon: NativeAddon, apply: N
 export function restoreApplyGradients(): void {
   for (const [cls, original] of originals) cls.prototype.applyGradients = original;
   originals.clear();
+  appliers.clear();
+}
+
+/** The native update patched onto `optimizer`'s class (the nearest patched class up its prototype chain). */
+export function nativeApplyOf(optimizer: object): NativeApply | undefined {
+  for (let proto: unknown = Object.getPrototypeOf(optimizer); proto != null; proto = Object.getPrototypeOf(proto)) {
+    for (const [cls, apply] of appliers) if (cls.prototype === proto) return apply;
+  }
+  return undefined;
+}
+
+/**
+ * The addon's `terms` argument for one variable of `size` elements: [anchorOff, fisherOff, gradScale]
+ * triples. Undefined without terms; false when a term is not float32 wasm data of that size.
+ */
+export function penaltyTerms(backend: WasmBackend, terms: readonly PenaltyTerm[] | undefined, size: number): Float64Array | undefined | false {
+  if (!terms || terms.length === 0) return undefined;
+  const spec = new Float64Array(terms.length * 3);
+  for (const [k, t] of terms.entries()) {
+    const a = offsetOf(backend, t.anchor), f = offsetOf(backend, t.importance);
+    if (a < 0 || f < 0 || t.anchor.size !== size || t.importance.size !== size) return false;
+    spec.set([a, f, 2 * t.scale], k * 3);
+  }
+  return spec;
 }
 
 /** The (name, gradient) pairs of an `applyGradients` call, in the order tfjs indexes its state. */

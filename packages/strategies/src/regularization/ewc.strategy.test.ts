@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { LayersEngramModel, type LossContext } from '@engram/core';
+import { LayersEngramModel, type LossContext, type QuadraticPenalty } from '@engram/core';
 import { EwcStrategy } from './ewc.strategy.js';
 import { batchedFisherApplies, diagonalFisher, fisherPerSample } from './fisher.js';
 import { MultiHeadModel } from '../adjust/multi-head.model.js';
@@ -21,7 +21,7 @@ function linear(kernel: number[], bias: number[]): LayersEngramModel {
 function penaltyOf(s: EwcStrategy, model: LayersEngramModel): number {
   return tf.tidy(() => {
     const p = s.penalty({ model } as unknown as LossContext);
-    return p ? (p.dataSync()[0] as number) : 0;
+    return p ? (p.toScalar().dataSync()[0] as number) : 0;
   });
 }
 
@@ -36,7 +36,7 @@ test('the EWC penalty is 0 at the anchor and its gradient equals lambda * F * (t
   b.assign(tf.tensor1d([0.5, 0.5]));
   // λ/2 Σ F d² = 1 · (0.25·(1+2+3+4) + 1·1) = 3.5
   assert.ok(Math.abs(penaltyOf(s, model) - 3.5) < 1e-6);
-  const { grads, value } = tf.variableGrads(() => s.penalty({ model } as unknown as LossContext) as tf.Scalar, [k, b]);
+  const { grads, value } = tf.variableGrads(() => (s.penalty({ model } as unknown as LossContext) as QuadraticPenalty).toScalar(), [k, b]);
   assert.deepEqual(Array.from(grads[k.name]!.dataSync()), [1, 2, 3, 4]); // 2 · F · 0.5
   assert.deepEqual(Array.from(grads[b.name]!.dataSync()), [0, 2]); // 2 · [0.5, 1] · [0, 1]
   tf.dispose([value, ...Object.values(grads)]);
@@ -56,7 +56,7 @@ test('after the head grew, EWC still anchors the old classes\' weights and leave
   const [k, b] = grown.trainableVariables() as [tf.Variable, tf.Variable];
   // λ/2 Σ F d² over the old 2×2 block and bias[0..1] = 1 · (1 + 1) = 2: the new column (9s) is not penalised.
   assert.ok(Math.abs(penaltyOf(s, grown) - 2) < 1e-6, `penalty ${penaltyOf(s, grown)}`);
-  const { grads, value } = tf.variableGrads(() => s.penalty({ model: grown } as unknown as LossContext) as tf.Scalar, [k, b]);
+  const { grads, value } = tf.variableGrads(() => (s.penalty({ model: grown } as unknown as LossContext) as QuadraticPenalty).toScalar(), [k, b]);
   assert.deepEqual(Array.from(grads[k.name]!.dataSync()), [2, 0, 0, 2, 0, 0]); // 2 · F · d on the old block, 0 on the new column
   assert.deepEqual(Array.from(grads[b.name]!.dataSync()), [0, 0, 0]);
   tf.dispose([value, ...Object.values(grads)]);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   Type, type AfterBatchContext, type ComponentDescriptor, type ComponentServices, type ExperienceContext, type JsonValue,
-  type LossContext, type SerializedState, type StateArray, type Static, type Strategy, StringEnum, quadraticPenalty } from '@engram/core';
+  type LossContext, type SerializedState, type StateArray, type Static, type Strategy, StringEnum, QuadraticPenalty } from '@engram/core';
 import { arraysToStore, disposeStore, metaNumber, metaObject, snapshotVariables, storeToArrays, type TensorStore } from '../common/tensor-state.js';
 import { ReplayBuffer } from '../replay/replay-buffer.js';
 import { diagonalFisher } from './fisher.js';
@@ -56,10 +56,10 @@ export class EwcStrategy implements Strategy {
     this.sampler.add(ctx.batch, ctx.experience.index);
   }
 
-  penalty(ctx: LossContext): tf.Scalar | void {
+  penalty(ctx: LossContext): QuadraticPenalty | void {
     const vars = ctx.model.trainableVariables();
     const terms = this.anchors.flatMap((a) => quadraticTerms(vars, a.importance, a.anchor));
-    return terms.length > 0 ? quadraticPenalty(terms, this.options.lambda / 2) : undefined;
+    return terms.length > 0 ? new QuadraticPenalty(terms, this.options.lambda / 2) : undefined;
   }
 
   afterExperience(ctx: ExperienceContext): void {

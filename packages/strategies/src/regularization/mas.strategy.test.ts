@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { LayersEngramModel, type LossContext } from '@engram/core';
+import { LayersEngramModel, type LossContext, type QuadraticPenalty } from '@engram/core';
 import { MasStrategy } from './mas.strategy.js';
 import { perSampleDiagonal, perSampleLoop } from './fisher.js';
 import { batchOf, experienceOf, infoOf, randomBatch, services, tinyMlp } from '../testing/fixtures.js';
@@ -39,7 +39,7 @@ test('MAS merges importances with alpha and penalises drift from the anchor', as
     const now = s.importances.get(k)!.dataSync();
     v.forEach((x, i) => assert.ok((now[i] as number) >= x / 2 - 1e-7));
   }
-  const p = tf.tidy(() => (s.penalty({ model } as unknown as LossContext) as tf.Scalar).dataSync()[0]);
+  const p = tf.tidy(() => ((s.penalty({ model } as unknown as LossContext) as QuadraticPenalty).toScalar()).dataSync()[0]);
   assert.ok(Math.abs(p as number) < 1e-9, 'zero right after consolidation');
   s.dispose();
   model.dispose();

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   Type, type AfterBatchContext, type ComponentDescriptor, type ComponentServices, type ExperienceContext,
-  type JsonValue, type LossContext, type SerializedState, type StateArray, type Static, type Strategy, quadraticPenalty } from '@engram/core';
+  type JsonValue, type LossContext, type SerializedState, type StateArray, type Static, type Strategy, QuadraticPenalty } from '@engram/core';
 import { arraysToStore, disposeStore, metaObject, snapshotVariables, storeToArrays, type TensorStore } from '../common/tensor-state.js';
 import { ReplayBuffer } from '../replay/replay-buffer.js';
 import { perSampleDiagonal } from './fisher.js';
@@ -69,9 +69,9 @@ export class MasStrategy implements Strategy {
     this.sampler.clear();
   }
 
-  penalty(ctx: LossContext): tf.Scalar | void {
+  penalty(ctx: LossContext): QuadraticPenalty | void {
     const terms = quadraticTerms(ctx.model.trainableVariables(), this.importance, this.anchor);
-    return terms.length > 0 ? quadraticPenalty(terms, this.options.lambda) : undefined;
+    return terms.length > 0 ? new QuadraticPenalty(terms, this.options.lambda) : undefined;
   }
 
   state(): SerializedState {

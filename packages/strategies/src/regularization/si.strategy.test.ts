@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { AfterBatchContext, EngramModel, ExperienceContext, LossContext, StepContext } from '@engram/core';
+import type { AfterBatchContext, EngramModel, ExperienceContext, LossContext, QuadraticPenalty, StepContext } from '@engram/core';
 import { SiStrategy } from './si.strategy.js';
 
 await tf.setBackend('cpu');
@@ -36,7 +36,7 @@ test("SI's importance on a quadratic toy problem is the curvature-weighted path 
   omega.forEach((v, i) => assert.ok(Math.abs(v - (expected[i] as number)) < 1e-3));
   assert.equal(s.pathIntegral.size, 0);
   // the penalty is c Σ Ω (θ − θ*)²: zero at the anchor, c·ΣΩ·0.01 after a 0.1 shift
-  const penalty = (): number => tf.tidy(() => (s.penalty({ model } as LossContext) as tf.Scalar).dataSync()[0] as number);
+  const penalty = (): number => tf.tidy(() => (s.penalty({ model } as LossContext) as QuadraticPenalty).toScalar().dataSync()[0] as number);
   assert.ok(Math.abs(penalty()) < 1e-12);
   theta.assign(tf.tidy(() => tf.add(theta, 0.1)));
   const sum = importance.reduce((p, q) => p + q, 0);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   Type, type AfterBatchContext, type ComponentDescriptor, type ExperienceContext, type LossContext,
-  type SerializedState, type StateArray, type Static, type StepContext, type Strategy, quadraticPenalty } from '@engram/core';
+  type SerializedState, type StateArray, type Static, type StepContext, type Strategy, QuadraticPenalty } from '@engram/core';
 import { arraysToStore, disposeStore, metaObject, snapshotVariables, storeToArrays, variableKey, type TensorStore } from '../common/tensor-state.js';
 import { quadraticTerms } from './quadratic-penalty.js';
 
@@ -100,9 +100,9 @@ export class SiStrategy implements Strategy {
     this.start = snapshotVariables(vars);
   }
 
-  penalty(ctx: LossContext): tf.Scalar | void {
+  penalty(ctx: LossContext): QuadraticPenalty | void {
     const terms = quadraticTerms(ctx.model.trainableVariables(), this.importance, this.anchor);
-    return terms.length > 0 ? quadraticPenalty(terms, this.options.c) : undefined;
+    return terms.length > 0 ? new QuadraticPenalty(terms, this.options.c) : undefined;
   }
 
   state(): SerializedState {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Batch, EngramModel, Experience, StreamInfo, Strategy } from '@engram/core';
+import { isQuadraticPenalty, type Batch, type EngramModel, type Experience, type StreamInfo, type Strategy } from '@engram/core';
 import { experienceContext } from './fixtures.js';
 
 /** Options of {@link trainWithHooks}. */
@@ -59,7 +59,8 @@ export async function trainWithHooks(
             }
           }
           for (const s of strategies) {
-            const p = s.penalty?.(lctx);
+            const returned = s.penalty?.(lctx);
+            const p = returned && isQuadraticPenalty(returned) ? returned.toScalar() : returned;
             if (p) {
               penaltyValue += p.dataSync()[0] as number;
               loss = tf.add(loss, p) as tf.Scalar;

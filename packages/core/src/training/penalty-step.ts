@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs';
+import { quadraticPenalty, type QuadraticPenalty, type QuadraticTerm } from './quadratic-penalty.js';
+
+/** One quadratic term on a trainable variable, applied at the optimizer step: `scale · Σ F·(θ−θ*)²`. */
+export interface VariablePenalty {
+  /** θ*, the variable's shape. */
+  readonly anchor: tf.Tensor;
+  /** F, the variable's shape. */
+  readonly importance: tf.Tensor;
+  /** The factor in front of the sum; the gradient is `2 · scale · F · (θ − θ*)`. */
+  readonly scale: number;
+}
+
+/** Penalty terms per trainable variable, in the order of the variable list (undefined: none). */
+export type VariablePenalties = ReadonlyArray<readonly VariablePenalty[] | undefined>;
+
+/**
+ * Applies `grads` (aligned with the optimizer's variables) and the gradients of `penalties` in one
+ * fused optimizer pass; returns the penalties' value at the weights before the update, or undefined —
+ * having changed nothing — when it cannot (then the caller adds the gradients with tfjs ops).
+ */
+export type PenalizedApplyImpl = (
+  optimizer: tf.Optimizer, grads: ReadonlyArray<{ name: string; tensor: tf.Tensor }>, penalties: VariablePenalties,
+) => number | undefined;
+
+let fused: PenalizedApplyImpl | undefined;
+
+/**
+ * Installs (or, with `undefined`, removes) a fused optimizer step for penalties. The backend selector
+ * calls it when a native accelerator that provides one has loaded.
+ */
+export function useAcceleratedPenalizedApply(impl: PenalizedApplyImpl | undefined): void {
+  fused = impl;
+}
+
+/** The installed fused optimizer step, if any (used by `OptimizerHandle.apply`). */
+export function acceleratedPenalizedApply(): PenalizedApplyImpl | undefined {
+  return fused;
+}
+
+/**
+ * Splits the quadratic penalties of a step: terms on a variable of `variables` (same shape as its
+ * anchor) are deferred to the optimizer step; the rest are returned as one differentiable scalar for
+ * the tape. Call inside the tape.
+ */
+export function planPenalties(
+  penalties: readonly QuadraticPenalty[], variables: readonly tf.Variable[],
+): { deferred: VariablePenalties | undefined; onTape: tf.Scalar | undefined } {
+  const index = new Map<tf.Tensor, number>(variables.map((v, i) => [v, i]));
+  const deferred: VariablePenalty[][] = variables.map(() => []);
+  let any = false;
+  let onTape: tf.Scalar | undefined;
+  for (const p of penalties) {
+    const rest: QuadraticTerm[] = [];
+    for (const t of p.terms) {
+      const i = index.get(t.param);
+      if (i === undefined || t.anchor.size !== t.param.size || t.importance.size !== t.param.size) rest.push(t);
+      else {
+        deferred[i]?.push({ anchor: t.anchor, importance: t.importance, scale: p.scale });
+        any = true;
+      }
+    }
+    if (rest.length > 0) {
+      const s = quadraticPenalty(rest, p.scale);
+      onTape = onTape ? (tf.add(onTape, s) as tf.Scalar) : s;
+    }
+  }
+  return { deferred: any ? deferred : undefined, onTape };
+}
+
+/**
+ * The penalties' gradients added to `grads` (aligned with `variables`) with tfjs ops, and their value:
+ * the path without a fused optimizer step, and the one used before `afterBackward` hooks (A-GEM, SI)
+ * that must see the full gradient. Returns new tensors where a penalty applies (the caller disposes
+ * them), the input tensor elsewhere.
+ */
+export function addPenaltyGradients(
+  grads: ReadonlyArray<tf.Tensor | undefined>, variables: readonly tf.Variable[], penalties: VariablePenalties,
+): { grads: Array<tf.Tensor | undefined>; value: number } {
+  const sums: tf.Scalar[] = [];
+  const out = grads.map((g, i) => {
+    const terms = penalties[i];
+    const v = variables[i];
+    if (!terms || terms.length === 0 || !v) return g;
+    return tf.tidy(() => {
+      let total = g ?? tf.zerosLike(v);
+      for (const t of terms) {
+        const fd = tf.mul(t.importance, tf.sub(v, t.anchor));
+        total = tf.add(total, tf.mul(fd, 2 * t.scale));
+        sums.push(tf.keep(tf.mul(tf.sum(tf.mul(fd, tf.sub(v, t.anchor))), t.scale) as tf.Scalar));
+      }
+      return total;
+    });
+  });
+  const value = sums.length === 0 ? 0 : tf.tidy(() => tf.addN(sums).dataSync()[0] ?? NaN);
+  tf.dispose(sums);
+  return { grads: out, value };
+}
