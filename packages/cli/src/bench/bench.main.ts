@@ -7,7 +7,8 @@ import { pytorchSamplesPerSecond } from './pytorch.bench.js';
 /**
  * `npm run bench [-- --pytorch SCRIPT] [--cnn] [--ewc] [--repeats N] [--json]`: training samples/s of
  * the benchmark models through the engine and through a bare tfjs loop on the same backend (and
- * PyTorch's reference script when given), interleaved in one run, with ratios. Reports medians.
+ * PyTorch's reference script when given), interleaved in one run (the order reverses every round),
+ * with ratios. Reports medians of samples/s, and each ratio as the median of its per-round ratios.
  */
 const argv = process.argv.slice(2);
 const flag = (name: string): boolean => argv.includes(name);
@@ -37,40 +38,46 @@ for (const model of models) {
   const torch: number[] = [];
   const torchEwc: number[] = [];
   for (let r = 0; r < repeats; r++) {
-    // Alternate the order so that neither side always runs first (warm caches, clock boost).
-    if (r % 2 === 0) bare.push(await bareLoopSamplesPerSecond(model, batch, steps));
-    engine.push((await engineSamplesPerSecond(model, batch, samples, false)).samplesPerSecond);
-    if (r % 2 === 1) bare.push(await bareLoopSamplesPerSecond(model, batch, steps));
-    if (flag('--ewc')) engineEwc.push((await engineSamplesPerSecond(model, batch, samples, true)).samplesPerSecond);
+    const runs: Array<() => Promise<void>> = [
+      async () => void bare.push(await bareLoopSamplesPerSecond(model, batch, steps)),
+      async () => void engine.push((await engineSamplesPerSecond(model, batch, samples, false)).samplesPerSecond),
+    ];
+    if (flag('--ewc')) runs.push(async () => void engineEwc.push((await engineSamplesPerSecond(model, batch, samples, true)).samplesPerSecond));
     if (pytorch) {
-      const t = pytorchSamplesPerSecond(pytorch, model, batch, false);
-      if (typeof t === 'number') torch.push(t);
-      else if (r === 0) process.stderr.write(`pytorch: ${t.error}\n`);
+      runs.push(async () => {
+        const t = pytorchSamplesPerSecond(pytorch, model, batch, false);
+        if (typeof t !== 'number' && r === 0) process.stderr.write(`pytorch: ${t.error}\n`);
+        torch.push(typeof t === 'number' ? t : NaN);
+      });
       if (flag('--ewc')) {
-        const te = pytorchSamplesPerSecond(pytorch, model, batch, true);
-        if (typeof te === 'number') torchEwc.push(te);
+        runs.push(async () => {
+          const t = pytorchSamplesPerSecond(pytorch, model, batch, true);
+          torchEwc.push(typeof t === 'number' ? t : NaN);
+        });
       }
     }
+    // Reverse the order every other round, so that no measurement always runs first or last.
+    for (const run of r % 2 === 0 ? runs : runs.reverse()) await run();
   }
-  const m = { bare: median(bare), engine: median(engine) };
-  rows.push({ name: `${model} bare tfjs loop`, value: m.bare }, { name: `${model} engram run`, value: m.engine });
-  json[`${model}Bare`] = m.bare;
-  json[`${model}Engine`] = m.engine;
-  json[`${model}EngineOverBare`] = m.engine / m.bare;
-  if (engineEwc.length > 0) {
-    rows.push({ name: `${model} engram run + ewc`, value: median(engineEwc) });
-    json[`${model}EngineEwc`] = median(engineEwc);
-    json[model === 'mlp' ? 'ewcOnOverOff' : `${model}EwcOnOverOff`] = median(engineEwc) / m.engine;
-  }
-  if (torch.length > 0) {
-    rows.push({ name: `${model} pytorch`, value: median(torch) });
-    json[`${model}Pytorch`] = median(torch);
-    json[`${model}VsPytorch`] = m.engine / median(torch);
-  }
-  if (torchEwc.length > 0 && torch.length > 0) {
-    rows.push({ name: `${model} pytorch + ewc`, value: median(torchEwc) });
-    json[`${model}PytorchEwcOnOverOff`] = median(torchEwc) / median(torch);
-  }
+  const put = (name: string, key: string, xs: number[]): void => {
+    if (xs.length === 0 || xs.every(Number.isNaN)) return;
+    rows.push({ name: `${model} ${name}`, value: median(xs) });
+    json[key] = median(xs);
+  };
+  // A ratio is the median of the per-round ratios: both sides of a pair ran back to back.
+  const ratio = (key: string, a: number[], b: number[]): void => {
+    const pairs = a.map((x, i) => x / (b[i] ?? NaN)).filter((x) => !Number.isNaN(x));
+    if (pairs.length > 0) json[key] = median(pairs);
+  };
+  put('bare tfjs loop', `${model}Bare`, bare);
+  put('engram run', `${model}Engine`, engine);
+  ratio(`${model}EngineOverBare`, engine, bare);
+  put('engram run + ewc', `${model}EngineEwc`, engineEwc);
+  ratio(model === 'mlp' ? 'ewcOnOverOff' : `${model}EwcOnOverOff`, engineEwc, engine);
+  put('pytorch', `${model}Pytorch`, torch);
+  ratio(`${model}VsPytorch`, engine, torch);
+  put('pytorch + ewc', `${model}PytorchEwc`, torchEwc);
+  ratio(`${model}PytorchEwcOnOverOff`, torchEwc, torch);
 }
 const ckpt = await checkpointBench();
 json['checkpointParameters'] = ckpt.parameters;
