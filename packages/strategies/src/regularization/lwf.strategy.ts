@@ -3,6 +3,7 @@ import {
   Type, type Batch, type ComponentDescriptor, type ExperienceContext, type LossContext, type SerializedState,
   type StateArray, type Static, type StepContext, type Strategy,
 } from '@engram/core';
+import { embedLeading, grewFrom, sameShape } from '../common/grown-shapes.js';
 import { unmaskedLogits } from '../common/head-logits.js';
 import { arraysToStore, disposeStore, metaObject, snapshotVariables, storeToArrays, variableKey, type TensorStore } from '../common/tensor-state.js';
 
@@ -20,7 +21,8 @@ export const LWF_LOGITS = 'lwf.logits';
  *
  * - `afterExperience` freezes a teacher: a copy of the weights, and the classes seen so far.
  * - `transformBatch` computes the teacher's logits on the batch (weights swapped in, inference mode,
- *   outside the gradient tape) and attaches them as `extras['lwf.logits']`.
+ *   outside the gradient tape) and attaches them as `extras['lwf.logits']`. A head that grew since
+ *   (`grow-head`) gets the teacher's columns for the old classes; only those are distilled.
  * - `penalty` returns α · KL(softmax(teacher/T) ‖ softmax(student/T)) over the previously seen classes,
  *   averaged over the batch (Avalanche's form). Multi-head wrappers are distilled on unmasked logits.
  */
@@ -43,10 +45,13 @@ export class LwfStrategy implements Strategy {
     const swapped: tf.Variable[] = [];
     for (const [i, v] of vars.entries()) {
       const t = this.teacher.get(variableKey(i));
-      if (!t || t.shape.join() !== v.shape.join()) continue;
+      if (!t || !(sameShape(t.shape, v.shape) || grewFrom(t.shape, v.shape))) continue;
       saved.push(tf.clone(v));
       swapped.push(v);
-      v.assign(t);
+      // A head that grew since the teacher was frozen gets the teacher's old block back.
+      const value = sameShape(t.shape, v.shape) ? t : embedLeading(t, v);
+      v.assign(value);
+      if (value !== t) value.dispose();
     }
     let values: Float32Array;
     let width: number;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { QuadraticTerm } from '@engram/core';
+import { grewFrom, sameShape } from '../common/grown-shapes.js';
 import { variableKey, type TensorStore } from '../common/tensor-state.js';
 
 /**
@@ -20,13 +21,4 @@ export function quadraticTerms(variables: readonly tf.Variable[], importance: Te
     else if (grewFrom(a.shape, v.shape)) terms.push({ param: tf.slice(v, a.shape.map(() => 0), [...a.shape]), anchor: a, importance: f });
   }
   return terms;
-}
-
-/** True when `now` has the rank of `before` and is at least as large along every axis. */
-function grewFrom(before: readonly number[], now: readonly number[]): boolean {
-  return before.length === now.length && before.every((d, i) => d <= (now[i] ?? 0));
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
