@@ -9,6 +9,7 @@
 #include "activation.h"
 #include "blas-loader.h"
 #include "conv-kernels.h"
+#include "elementwise-kernels.h"
 #include "napi-helpers.h"
 #include "pool-kernels.h"
 
@@ -179,12 +180,38 @@ Napi::Value MaxPool(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// biasAdd(heap, aOff, bOff, outOff, rows, cols): out[r, j] = a[r, j] + b[j] (rows == 1: same shape).
+Napi::Value BiasAdd(const Napi::CallbackInfo& info) {
+  const Heap heap = GetHeap(info);
+  const int64_t rows = Int(info, 4), cols = Int(info, 5);
+  const float* a = At(heap, Int(info, 1), rows * cols);
+  const float* b = At(heap, Int(info, 2), cols);
+  float* out = At(heap, Int(info, 3), rows * cols);
+  if (a == nullptr || b == nullptr || out == nullptr) return Fail(info, "biasAdd: operand outside the heap");
+  engram::BiasAdd(a, b, out, rows, cols);
+  return info.Env().Undefined();
+}
+
+// reluGrad(heap, dyOff, xOff, outOff, n): out = dy · step(x).
+Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
+  const Heap heap = GetHeap(info);
+  const int64_t n = Int(info, 4);
+  const float* dy = At(heap, Int(info, 1), n);
+  const float* x = At(heap, Int(info, 2), n);
+  float* out = At(heap, Int(info, 3), n);
+  if (dy == nullptr || x == nullptr || out == nullptr) return Fail(info, "reluGrad: operand outside the heap");
+  engram::ReluGrad(dy, x, out, n);
+  return info.Env().Undefined();
+}
+
 Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, Init));
   exports.Set("matmul", Napi::Function::New(env, MatMul));
   exports.Set("colSum", Napi::Function::New(env, ColSum));
   engram::RegisterOptimizers(env, exports);
   exports.Set("maxPool", Napi::Function::New(env, MaxPool));
+  exports.Set("biasAdd", Napi::Function::New(env, BiasAdd));
+  exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
   exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
   exports.Set("conv2d", Napi::Function::New(env, Conv2D));
   exports.Set("conv2dBackpropInput", Napi::Function::New(env, Conv2DBackpropInput));

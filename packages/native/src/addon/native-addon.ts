@@ -54,6 +54,10 @@ export interface NativeAddon {
   /** NHWC max pool (`geometry` with inC == outC; no dilation). */
   maxPool(heap: ArrayBuffer, geometry: Int32Array, xOff: number, outOff: number): void;
   maxPoolGrad(heap: ArrayBuffer, geometry: Int32Array, xOff: number, dyOff: number, dxOff: number): void;
+  /** `out[r, j] = a[r, j] + b[j]` over `rows` x `cols` (`rows` 1: a same-shape add of `cols` values). */
+  biasAdd(heap: ArrayBuffer, aOff: number, bOff: number, outOff: number, rows: number, cols: number): void;
+  /** `out = dy · step(x)` over `n` values (tfjs's relu gradient, NaN where x is NaN). */
+  reluGrad(heap: ArrayBuffer, dyOff: number, xOff: number, outOff: number, n: number): void;
 }
 
 /** The addon, or the reason it could not be loaded. */
