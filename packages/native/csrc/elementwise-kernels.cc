@@ -21,6 +21,13 @@ void ReluGradRange(const float* __restrict dy, const float* __restrict x, float*
   }
 }
 
+void ReluRange(const float* __restrict x, float* __restrict out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    out[i] = v > 0.0f ? v : (v != v ? v : 0.0f);
+  }
+}
+
 }  // namespace
 
 void BiasAdd(const float* a, const float* b, float* out, int64_t rows, int64_t cols) {
@@ -49,6 +56,15 @@ void ReluGrad(const float* dy, const float* x, float* out, int64_t n) {
   for (int64_t i = 0; i < blocks; ++i) {
     const int64_t i0 = i * kBlock, len = i0 + kBlock < n ? kBlock : n - i0;
     ReluGradRange(dy + i0, x + i0, out + i0, len);
+  }
+}
+
+void Relu(const float* x, float* out, int64_t n) {
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(static) num_threads(Threads()) if (n >= kParallelMinFloats)
+  for (int64_t i = 0; i < blocks; ++i) {
+    const int64_t i0 = i * kBlock, len = i0 + kBlock < n ? kBlock : n - i0;
+    ReluRange(x + i0, out + i0, len);
   }
 }
 

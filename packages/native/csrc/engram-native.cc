@@ -204,6 +204,17 @@ Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// relu(heap, xOff, outOff, n): out = max(0, x) (NaN stays NaN).
+Napi::Value Relu(const Napi::CallbackInfo& info) {
+  const Heap heap = GetHeap(info);
+  const int64_t n = Int(info, 3);
+  const float* x = At(heap, Int(info, 1), n);
+  float* out = At(heap, Int(info, 2), n);
+  if (x == nullptr || out == nullptr) return Fail(info, "relu: operand outside the heap");
+  engram::Relu(x, out, n);
+  return info.Env().Undefined();
+}
+
 Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, Init));
   exports.Set("matmul", Napi::Function::New(env, MatMul));
@@ -212,6 +223,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("maxPool", Napi::Function::New(env, MaxPool));
   exports.Set("biasAdd", Napi::Function::New(env, BiasAdd));
   exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
+  exports.Set("relu", Napi::Function::New(env, Relu));
   exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
   exports.Set("conv2d", Napi::Function::New(env, Conv2D));
   exports.Set("conv2dBackpropInput", Napi::Function::New(env, Conv2DBackpropInput));

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadAddon, type BlasStatus } from './addon/native-addon.js';
 import { replaceKernel, restoreKernels, replacedKernels } from './kernels/kernel-registry.js';
 import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel, conv2dKernel } from './kernels/conv-kernels.js';
-import { addKernel, reluGradKernel, RELU_GRAD_KERNEL } from './kernels/elementwise-kernels.js';
+import { addKernel, reluGradKernel, reluKernel, RELU_GRAD_KERNEL } from './kernels/elementwise-kernels.js';
 import { maxPoolGradKernel, maxPoolKernel } from './kernels/pool-kernels.js';
 import { installReluGradient, restoreReluGradient } from './kernels/relu-gradient.js';
 import { batchMatMulKernel, fusedMatMulKernel } from './kernels/matmul-kernels.js';
@@ -33,7 +33,7 @@ function refuse(reason: string): NativeLoadResult {
 /**
  * Registers Engram's native kernels on the tfjs wasm backend: BatchMatMul and _FusedMatMul over the
  * system's OpenBLAS `cblas_sgemm` (zero-copy on the wasm heap), Conv2D / FusedConv2D and their input
- * and filter gradients (direct loops or chunked im2col + sgemm, OpenMP), MaxPool and MaxPoolGrad, large bias/same-shape Add, a one-pass relu gradient (a Relu gradient
+ * and filter gradients (direct loops or chunked im2col + sgemm, OpenMP), MaxPool and MaxPoolGrad, large bias/same-shape Add and Relu, a one-pass relu gradient (a Relu gradient
  * override that uses it on wasm only), leading-axes Sum, no-copy Identity,
  * and native in-place updates for tfjs's Adam, SGD, Momentum and RMSProp optimizers (prototype patches; state
  * stays in the optimizers' own variables). Call after `tf.setBackend('wasm')` succeeded. When the
@@ -60,6 +60,7 @@ export function load(): NativeLoadResult {
     replaceKernel('MaxPool', maxPoolKernel(addon));
     replaceKernel('MaxPoolGrad', maxPoolGradKernel(addon));
     replaceKernel('Add', addKernel(addon));
+    replaceKernel('Relu', reluKernel(addon));
     replaceKernel(RELU_GRAD_KERNEL, reluGradKernel(addon));
     installReluGradient();
     patchApplyGradients(tf.AdamOptimizer, addon, nativeAdam);

@@ -56,6 +56,8 @@ export interface NativeAddon {
   maxPoolGrad(heap: ArrayBuffer, geometry: Int32Array, xOff: number, dyOff: number, dxOff: number): void;
   /** `out[r, j] = a[r, j] + b[j]` over `rows` x `cols` (`rows` 1: a same-shape add of `cols` values). */
   biasAdd(heap: ArrayBuffer, aOff: number, bOff: number, outOff: number, rows: number, cols: number): void;
+  /** `out = max(0, x)` over `n` values, as `Math.max(0, x)` (NaN stays NaN). */
+  relu(heap: ArrayBuffer, xOff: number, outOff: number, n: number): void;
   /** `out = dy · step(x)` over `n` values (tfjs's relu gradient, NaN where x is NaN). */
   reluGrad(heap: ArrayBuffer, dyOff: number, xOff: number, outOff: number, n: number): void;
 }

@@ -19,7 +19,7 @@ async function expectExactlyCpu(label: string, fn: () => tf.Tensor[]): Promise<v
   });
 }
 
-describe('native bias add and one-pass relu gradient on the wasm backend', { skip: skipNative }, () => {
+describe('native bias add, relu and one-pass relu gradient on the wasm backend', { skip: skipNative }, () => {
   before(async () => {
     const result = await useWasmNative();
     assert.ok(result.loaded, result.description);
@@ -40,6 +40,14 @@ describe('native bias add and one-pass relu gradient on the wasm backend', { ski
 
   it('leaves other broadcasts to the stock kernel, with the same values', async () => {
     await expectExactlyCpu('column broadcast', () => [tf.add(t([64, 128], 3), t([64, 1], 4))]);
+  });
+
+  it('computes relu exactly like the cpu backend, incl. -0, NaN and infinities', async () => {
+    await expectExactlyCpu('relu', () => {
+      const xs = seededValues(6000, 13);
+      xs.set([0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1e-30]);
+      return [tf.relu(tf.tensor(xs, [6, 1000]))];
+    });
   });
 
   it('computes the relu gradient exactly like the cpu backend, incl. zeros, negatives, infinities and NaN', async () => {

@@ -73,3 +73,20 @@ export function reluGradKernel(addon: NativeAddon) {
     return out;
   };
 }
+
+/**
+ * Relu natively for large float32 tensors (OpenMP over blocks; wasm's is single-threaded), with the
+ * tfjs cpu backend's values (`Math.max(0, x)`: NaN stays NaN); small or integer tensors go to stock.
+ */
+export function reluKernel(addon: NativeAddon) {
+  return (stock: tf.KernelFunc): tf.KernelFunc => (args) => {
+    const { x } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    if (!x || x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) < MIN_NATIVE_SIZE) return stock(args);
+    const backend = asWasmBackend(args.backend);
+    const xOff = offsetOf(backend, x);
+    if (xOff < 0) return stock(args);
+    const out = backend.makeOutput(x.shape.slice(), 'float32');
+    addon.relu(heapOf(backend), xOff, offsetOf(backend, out), tf.util.sizeFromShape(x.shape));
+    return out;
+  };
+}
