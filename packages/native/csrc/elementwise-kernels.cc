@@ -7,6 +7,9 @@ namespace {
 
 // Floats per OpenMP task.
 constexpr int64_t kBlock = 1 << 14;
+// A pass over fewer floats (e.g. a dense layer's 128x400 activations) takes tens of microseconds,
+// about what waking the sleeping OpenMP worker costs: only larger passes are split.
+constexpr int64_t kMinParallel = 1 << 18;
 
 void AddRange(const float* __restrict a, const float* __restrict b, float* __restrict out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
@@ -34,7 +37,7 @@ void BiasAdd(const float* a, const float* b, float* out, int64_t rows, int64_t c
   if (rows == 1) {
     // Same-shape add: blocks of the flat arrays.
     const int64_t blocks = (cols + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) num_threads(Threads()) if (cols >= kParallelMinFloats)
+#pragma omp parallel for schedule(static) num_threads(Threads()) if (cols >= kMinParallel)
     for (int64_t i = 0; i < blocks; ++i) {
       const int64_t i0 = i * kBlock, n = i0 + kBlock < cols ? kBlock : cols - i0;
       AddRange(a + i0, b + i0, out + i0, n);
@@ -43,7 +46,7 @@ void BiasAdd(const float* a, const float* b, float* out, int64_t rows, int64_t c
   }
   const int64_t rowsPerBlock = cols >= kBlock ? 1 : kBlock / cols;
   const int64_t blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
-#pragma omp parallel for schedule(static) num_threads(Threads()) if (rows * cols >= kParallelMinFloats)
+#pragma omp parallel for schedule(static) num_threads(Threads()) if (rows * cols >= kMinParallel)
   for (int64_t i = 0; i < blocks; ++i) {
     const int64_t r0 = i * rowsPerBlock, r1 = r0 + rowsPerBlock < rows ? r0 + rowsPerBlock : rows;
     for (int64_t r = r0; r < r1; ++r) AddRange(a + r * cols, b, out + r * cols, cols);
@@ -52,7 +55,7 @@ void BiasAdd(const float* a, const float* b, float* out, int64_t rows, int64_t c
 
 void ReluGrad(const float* dy, const float* x, float* out, int64_t n) {
   const int64_t blocks = (n + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) num_threads(Threads()) if (n >= kParallelMinFloats)
+#pragma omp parallel for schedule(static) num_threads(Threads()) if (n >= kMinParallel)
   for (int64_t i = 0; i < blocks; ++i) {
     const int64_t i0 = i * kBlock, len = i0 + kBlock < n ? kBlock : n - i0;
     ReluGradRange(dy + i0, x + i0, out + i0, len);
@@ -61,7 +64,7 @@ void ReluGrad(const float* dy, const float* x, float* out, int64_t n) {
 
 void Relu(const float* x, float* out, int64_t n) {
   const int64_t blocks = (n + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) num_threads(Threads()) if (n >= kParallelMinFloats)
+#pragma omp parallel for schedule(static) num_threads(Threads()) if (n >= kMinParallel)
   for (int64_t i = 0; i < blocks; ++i) {
     const int64_t i0 = i * kBlock, len = i0 + kBlock < n ? kBlock : n - i0;
     ReluRange(x + i0, out + i0, len);
