@@ -2,11 +2,14 @@
   "targets": [
     {
       "target_name": "engram_native",
-      "sources": ["csrc/engram-native.cc", "csrc/blas-loader.cc", "csrc/conv-kernels.cc", "csrc/optimizer-kernels.cc"],
+      "sources": ["csrc/engram-native.cc", "csrc/blas-loader.cc", "csrc/conv-kernels.cc",
+                  "csrc/conv-direct.cc", "csrc/pool-kernels.cc", "csrc/activation.cc",
+                  "csrc/elementwise-kernels.cc", "csrc/optimizer-kernels.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
-      "cflags_cc": ["-O3", "-fno-math-errno", "-ffp-contract=off", "-fno-exceptions", "-std=c++17"],
-      "cflags": ["-O3", "-fno-math-errno", "-ffp-contract=off"],
+      "cflags_cc": ["-O3", "-fno-math-errno", "-ffp-contract=off", "-fno-exceptions", "-std=c++17", "-fopenmp"],
+      "cflags": ["-O3", "-fno-math-errno", "-ffp-contract=off", "-fopenmp"],
+      "ldflags": ["-fopenmp"],
       "libraries": []
     }
   ]

@@ -6,9 +6,12 @@
 #include <cstdint>
 #include <cstring>
 
+#include "activation.h"
 #include "blas-loader.h"
 #include "conv-kernels.h"
+#include "elementwise-kernels.h"
 #include "napi-helpers.h"
+#include "pool-kernels.h"
 
 namespace {
 
@@ -21,8 +24,7 @@ using engram::kNoTrans;
 using engram::Num;
 using engram::kRowMajor;
 using engram::kTrans;
-
-enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kLeakyRelu = 3, kSigmoid = 4, kElu = 5 };
+using engram::kLinear;
 
 Napi::Value Init(const Napi::CallbackInfo& info) {
   const engram::BlasInfo& blas = engram::LoadBlas();
@@ -34,40 +36,6 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   out.Set("parallel", blas.parallel);
   out.Set("threads", blas.threads);
   return out;
-}
-
-void Epilogue(float* c, int64_t rows, int64_t n, const float* bias, int64_t biasLen, int act, float alpha) {
-  for (int64_t r = 0; r < rows; ++r) {
-    float* row = c + r * n;
-    if (bias != nullptr) {
-      if (biasLen == 1) {
-        const float b0 = bias[0];
-        for (int64_t j = 0; j < n; ++j) row[j] = row[j] + b0;
-      } else {
-#pragma GCC ivdep
-        for (int64_t j = 0; j < n; ++j) row[j] = row[j] + bias[j];
-      }
-    }
-    switch (act) {
-      case kRelu:
-        for (int64_t j = 0; j < n; ++j) row[j] = row[j] < 0.0f ? 0.0f : row[j];
-        break;
-      case kRelu6:
-        for (int64_t j = 0; j < n; ++j) row[j] = row[j] < 0.0f ? 0.0f : (row[j] > 6.0f ? 6.0f : row[j]);
-        break;
-      case kLeakyRelu:
-        for (int64_t j = 0; j < n; ++j) row[j] = row[j] < 0.0f ? alpha * row[j] : row[j];
-        break;
-      case kSigmoid:
-        for (int64_t j = 0; j < n; ++j) row[j] = 1.0f / (1.0f + std::exp(-row[j]));
-        break;
-      case kElu:
-        for (int64_t j = 0; j < n; ++j) row[j] = row[j] < 0.0f ? std::expm1(row[j]) : row[j];
-        break;
-      default:
-        break;
-    }
-  }
 }
 
 // matmul(heap, aOff, bOff, cOff, batch, aBatchStride, bBatchStride, m, n, k, transA, transB,
@@ -103,7 +71,14 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
             lda, b + i * bStride, ldb, 0.0f, c + i * m * n, static_cast<int>(n));
     }
   }
-  if (bias != nullptr || act != kLinear) Epilogue(c, batch * m, n, bias, biasLen, act, alpha);
+  if (bias != nullptr || act != kLinear) {
+    engram::EpilogueArgs e;
+    e.bias = bias;
+    e.biasLen = biasLen;
+    e.act = act;
+    e.alpha = alpha;
+    engram::Epilogue(c, batch * m, n, e);
+  }
   return info.Env().Undefined();
 }
 
@@ -143,11 +118,12 @@ Napi::Value Conv2D(const Napi::CallbackInfo& info) {
   if (x == nullptr || f == nullptr || out == nullptr || (biasOff >= 0 && bias == nullptr)) {
     return Fail(info, "conv2d: operand outside the wasm heap");
   }
-  engram::Conv2D(g, x, f, out);
-  const int act = static_cast<int>(Int(info, 7));
-  if (bias != nullptr || act != kLinear) {
-    Epilogue(out, static_cast<int64_t>(g[0]) * g[4] * g[5], g[6], bias, biasLen, act, static_cast<float>(Num(info, 8)));
-  }
+  engram::EpilogueArgs e;
+  e.bias = bias;
+  e.biasLen = biasLen;
+  e.act = static_cast<int>(Int(info, 7));
+  e.alpha = static_cast<float>(Num(info, 8));
+  engram::Conv2D(g, x, f, out, e);
   return info.Env().Undefined();
 }
 
@@ -192,11 +168,62 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// maxPool(heap, geometry, xOff, outOff)
+Napi::Value MaxPool(const Napi::CallbackInfo& info) {
+  const Heap heap = GetHeap(info);
+  const int32_t* g = GeometryArg(info, 1);
+  if (g == nullptr || g[3] != g[6]) return Fail(info, "maxPool: bad geometry");
+  const float* x = At(heap, Int(info, 2), engram::InputSize(g));
+  float* out = At(heap, Int(info, 3), engram::OutputSize(g));
+  if (x == nullptr || out == nullptr) return Fail(info, "maxPool: operand outside the heap");
+  engram::MaxPool(g, x, out);
+  return info.Env().Undefined();
+}
+
+// biasAdd(heap, aOff, bOff, outOff, rows, cols): out[r, j] = a[r, j] + b[j] (rows == 1: same shape).
+Napi::Value BiasAdd(const Napi::CallbackInfo& info) {
+  const Heap heap = GetHeap(info);
+  const int64_t rows = Int(info, 4), cols = Int(info, 5);
+  const float* a = At(heap, Int(info, 1), rows * cols);
+  const float* b = At(heap, Int(info, 2), cols);
+  float* out = At(heap, Int(info, 3), rows * cols);
+  if (a == nullptr || b == nullptr || out == nullptr) return Fail(info, "biasAdd: operand outside the heap");
+  engram::BiasAdd(a, b, out, rows, cols);
+  return info.Env().Undefined();
+}
+
+// reluGrad(heap, dyOff, xOff, outOff, n): out = dy · step(x).
+Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
+  const Heap heap = GetHeap(info);
+  const int64_t n = Int(info, 4);
+  const float* dy = At(heap, Int(info, 1), n);
+  const float* x = At(heap, Int(info, 2), n);
+  float* out = At(heap, Int(info, 3), n);
+  if (dy == nullptr || x == nullptr || out == nullptr) return Fail(info, "reluGrad: operand outside the heap");
+  engram::ReluGrad(dy, x, out, n);
+  return info.Env().Undefined();
+}
+
+// relu(heap, xOff, outOff, n): out = max(0, x) (NaN stays NaN).
+Napi::Value Relu(const Napi::CallbackInfo& info) {
+  const Heap heap = GetHeap(info);
+  const int64_t n = Int(info, 3);
+  const float* x = At(heap, Int(info, 1), n);
+  float* out = At(heap, Int(info, 2), n);
+  if (x == nullptr || out == nullptr) return Fail(info, "relu: operand outside the heap");
+  engram::Relu(x, out, n);
+  return info.Env().Undefined();
+}
+
 Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, Init));
   exports.Set("matmul", Napi::Function::New(env, MatMul));
   exports.Set("colSum", Napi::Function::New(env, ColSum));
   engram::RegisterOptimizers(env, exports);
+  exports.Set("maxPool", Napi::Function::New(env, MaxPool));
+  exports.Set("biasAdd", Napi::Function::New(env, BiasAdd));
+  exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
+  exports.Set("relu", Napi::Function::New(env, Relu));
   exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
   exports.Set("conv2d", Napi::Function::New(env, Conv2D));
   exports.Set("conv2dBackpropInput", Napi::Function::New(env, Conv2DBackpropInput));

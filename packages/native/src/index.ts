@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { loadAddon, type BlasStatus } from './addon/native-addon.js';
 import { replaceKernel, restoreKernels, replacedKernels } from './kernels/kernel-registry.js';
-import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel, conv2dKernel, maxPoolGradKernel } from './kernels/conv-kernels.js';
+import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel, conv2dKernel } from './kernels/conv-kernels.js';
+import { addKernel, reluGradKernel, reluKernel, RELU_GRAD_KERNEL } from './kernels/elementwise-kernels.js';
+import { maxPoolGradKernel, maxPoolKernel } from './kernels/pool-kernels.js';
+import { installReluGradient, restoreReluGradient } from './kernels/relu-gradient.js';
 import { batchMatMulKernel, fusedMatMulKernel } from './kernels/matmul-kernels.js';
 import { identityKernel, sumKernel } from './kernels/reduce-kernels.js';
 import { nativeAdam } from './optimizers/native-adam.js';
@@ -33,7 +36,8 @@ function refuse(reason: string): NativeLoadResult {
 /**
  * Registers Engram's native kernels on the tfjs wasm backend: BatchMatMul and _FusedMatMul over the
  * system's OpenBLAS `cblas_sgemm` (zero-copy on the wasm heap), Conv2D / FusedConv2D and their input
- * and filter gradients (im2col + sgemm), MaxPoolGrad, leading-axes Sum, no-copy Identity,
+ * and filter gradients (direct loops or chunked im2col + sgemm, OpenMP), MaxPool and MaxPoolGrad, large bias/same-shape Add and Relu, a one-pass relu gradient (a Relu gradient
+ * override that uses it on wasm only), leading-axes Sum, no-copy Identity,
  * and native in-place updates for tfjs's Adam, SGD, Momentum and RMSProp optimizers (prototype patches; state
  * stays in the optimizers' own variables). Call after `tf.setBackend('wasm')` succeeded. When the
  * addon or an OpenBLAS is missing, nothing is changed and the reason is returned.
@@ -56,7 +60,12 @@ export function load(): NativeLoadResult {
     replaceKernel('FusedConv2D', conv2dKernel(addon));
     replaceKernel('Conv2DBackpropInput', conv2dBackpropInputKernel(addon));
     replaceKernel('Conv2DBackpropFilter', conv2dBackpropFilterKernel(addon));
+    replaceKernel('MaxPool', maxPoolKernel(addon));
     replaceKernel('MaxPoolGrad', maxPoolGradKernel(addon));
+    replaceKernel('Add', addKernel(addon));
+    replaceKernel('Relu', reluKernel(addon));
+    replaceKernel(RELU_GRAD_KERNEL, reluGradKernel(addon));
+    installReluGradient();
     patchApplyGradients(tf.AdamOptimizer, addon, nativeAdam);
     patchApplyGradients(tf.SGDOptimizer, addon, nativeSgd);
     patchApplyGradients(tf.MomentumOptimizer, addon, nativeMomentum);
@@ -73,6 +82,7 @@ function describe(status: BlasStatus): string {
 /** Removes the native kernels and optimizer patches again (stock wasm kernels from then on). */
 export function unload(): void {
   restoreKernels();
+  restoreReluGradient();
   restoreApplyGradients();
 }
 

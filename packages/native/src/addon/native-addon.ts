@@ -55,7 +55,15 @@ export interface NativeAddon {
   ): void;
   conv2dBackpropInput(heap: ArrayBuffer, geometry: Int32Array, dyOff: number, filterOff: number, dxOff: number): void;
   conv2dBackpropFilter(heap: ArrayBuffer, geometry: Int32Array, xOff: number, dyOff: number, dwOff: number): void;
+  /** NHWC max pool (`geometry` with inC == outC; no dilation). */
+  maxPool(heap: ArrayBuffer, geometry: Int32Array, xOff: number, outOff: number): void;
   maxPoolGrad(heap: ArrayBuffer, geometry: Int32Array, xOff: number, dyOff: number, dxOff: number): void;
+  /** `out[r, j] = a[r, j] + b[j]` over `rows` x `cols` (`rows` 1: a same-shape add of `cols` values). */
+  biasAdd(heap: ArrayBuffer, aOff: number, bOff: number, outOff: number, rows: number, cols: number): void;
+  /** `out = max(0, x)` over `n` values, as `Math.max(0, x)` (NaN stays NaN). */
+  relu(heap: ArrayBuffer, xOff: number, outOff: number, n: number): void;
+  /** `out = dy · step(x)` over `n` values (tfjs's relu gradient, NaN where x is NaN). */
+  reluGrad(heap: ArrayBuffer, dyOff: number, xOff: number, outOff: number, n: number): void;
 }
 
 /** The addon, or the reason it could not be loaded. */
@@ -67,6 +75,12 @@ let cached: AddonResult | undefined;
 export function loadAddon(): AddonResult {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
+  // The addon links libgomp (its OpenMP loops share OpenBLAS's pool), which reads its settings when
+  // it is loaded, i.e. now. Its default (spinning ~300k iterations before sleeping) collapses
+  // throughput when the cores are shared: sleeping waiters, unless the user chose otherwise.
+  if (process.env['OMP_WAIT_POLICY'] === undefined && process.env['GOMP_SPINCOUNT'] === undefined) {
+    process.env['OMP_WAIT_POLICY'] = 'passive';
+  }
   try {
     cached = { addon: require('../../build/Release/engram_native.node') as NativeAddon };
   } catch (e) {

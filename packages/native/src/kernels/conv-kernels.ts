@@ -92,30 +92,3 @@ export function conv2dBackpropFilterKernel(addon: NativeAddon) {
     return out;
   };
 }
-
-/**
- * MaxPoolGrad natively (NHWC): each window's gradient goes to its first maximum in `input`, exactly
- * as the tfjs cpu backend decides ties. Dilated or non-float cases go to the stock kernel.
- */
-export function maxPoolGradKernel(addon: NativeAddon) {
-  return (stock: tf.KernelFunc): tf.KernelFunc => (args) => {
-    const { dy, input } = args.inputs as Record<string, tf.TensorInfo | undefined>;
-    if (!dy || !input || dy.dtype !== 'float32' || input.dtype !== 'float32' || input.shape.length !== 4) return stock(args);
-    const attrs = args.attrs ?? {};
-    let info: ReturnType<typeof tf.backend_util.computePool2DInfo>;
-    try {
-      info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number],
-        attrs['filterSize'] as number | [number, number], attrs['strides'] as number | [number, number], 1,
-        attrs['pad'] as 'valid' | 'same' | number, attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined);
-    } catch {
-      return stock(args);
-    }
-    if (info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2] || info.inChannels !== info.outChannels) return stock(args);
-    const backend = asWasmBackend(args.backend);
-    const xOff = offsetOf(backend, input), dyOff = offsetOf(backend, dy);
-    if (xOff < 0 || dyOff < 0) return stock(args);
-    const out = backend.makeOutput(input.shape.slice(), 'float32');
-    addon.maxPoolGrad(heapOf(backend), convGeometry(info), xOff, dyOff, offsetOf(backend, out));
-    return out;
-  };
-}
