@@ -1,6 +1,7 @@
-// Quadratic penalties (EWC / SI / MAS) fused into the optimizer updates: the penalty gradient
-// gradScale · F · (θ − θ*) is added to the loss gradient block by block, right before the update
-// reads it, and Σ F·(θ − θ*)² is accumulated on the way, so one pass over memory does everything.
+// The optimizer updates' loop, split into blocks (and, for large variables, OpenMP tasks), with
+// quadratic penalties (EWC / SI / MAS) fused in: the penalty gradient gradScale · F · (θ − θ*) is
+// added to the loss gradient block by block, right before the update reads it, and Σ F·(θ − θ*)² is
+// accumulated on the way, so one pass over memory does everything.
 #pragma once
 #include <napi.h>
 
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "napi-helpers.h"
+#include "parallel.h"
 
 namespace engram {
 
@@ -38,51 +40,62 @@ inline bool ReadPenaltyTerms(const Napi::CallbackInfo& info, size_t index, const
   return true;
 }
 
-// Calls update(start, length, gradient) over [0, n) in blocks. Without terms `gradient` points into g;
-// with terms it points to a block buffer holding g + Σₖ gradScaleₖ·Fₖ·(θ − θ*ₖ), computed from θ before
-// `update` changes it. Returns Σₖ valueScaleₖ · Σᵢ Fₖᵢ (θᵢ − θ*ₖᵢ)², summed in 8 double lanes per term in
-// a fixed order, so the value is deterministic.
+// Calls update(start, length, gradient) over [0, n) in blocks, in parallel over chunks of blocks when
+// n is large. Without terms `gradient` points into g; with terms it points to a block buffer holding
+// g + Σₖ gradScaleₖ·Fₖ·(θ − θ*ₖ), computed from θ before `update` changes it. Returns
+// Σₖ valueScaleₖ · Σᵢ Fₖᵢ (θᵢ − θ*ₖᵢ)²: 8 double lanes per term and chunk, added in chunk order, with
+// chunk and block sizes that do not depend on the thread count — the same bits for any thread count.
 template <typename Update>
 double ForEachPenalizedBlock(const float* g, const float* theta, const std::vector<PenaltyTerm>& terms, int64_t n,
                              Update update) {
-  if (terms.empty()) {
-    update(0, n, g);
-    return 0.0;
-  }
-  constexpr int64_t kBlock = 2048;  // a multiple of 8: only the last block has a remainder
-  alignas(64) float buffer[kBlock];
-  std::vector<double> lanes(terms.size() * 8, 0.0);
-  for (int64_t start = 0; start < n; start += kBlock) {
-    const int64_t length = std::min(kBlock, n - start);
-    std::copy(g + start, g + start + length, buffer);
-    const float* __restrict th = theta + start;
-    for (size_t k = 0; k < terms.size(); ++k) {
-      const float* __restrict a = terms[k].anchor + start;
-      const float* __restrict f = terms[k].fisher + start;
-      const float scale = terms[k].gradScale;
-      double* lane = lanes.data() + k * 8;
-      int64_t i = 0;
-      for (; i + 8 <= length; i += 8) {
-        for (int l = 0; l < 8; ++l) {
-          const float d = th[i + l] - a[i + l];
-          const float fd = f[i + l] * d;
-          buffer[i + l] = buffer[i + l] + scale * fd;
-          lane[l] += static_cast<double>(fd * d);
+  constexpr int64_t kBlock = 2048;         // floats per buffer; a multiple of 8
+  constexpr int64_t kChunk = 8 * kBlock;   // floats per OpenMP task
+  constexpr int64_t kMinParallel = 1 << 17;  // below this, waking the second thread costs more than it saves
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  const size_t count = terms.size();
+  std::vector<double> lanes(static_cast<size_t>(chunks) * count * 8, 0.0);
+#pragma omp parallel for schedule(static) num_threads(Threads()) if (n >= kMinParallel)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const int64_t end = std::min(n, (c + 1) * kChunk);
+    if (count == 0) {
+      update(c * kChunk, end - c * kChunk, g + c * kChunk);
+      continue;
+    }
+    alignas(64) float buffer[kBlock];
+    for (int64_t start = c * kChunk; start < end; start += kBlock) {
+      const int64_t length = std::min(kBlock, end - start);
+      std::copy(g + start, g + start + length, buffer);
+      const float* __restrict th = theta + start;
+      for (size_t k = 0; k < count; ++k) {
+        const float* __restrict a = terms[k].anchor + start;
+        const float* __restrict f = terms[k].fisher + start;
+        const float scale = terms[k].gradScale;
+        double* lane = lanes.data() + (static_cast<size_t>(c) * count + k) * 8;
+        int64_t i = 0;
+        for (; i + 8 <= length; i += 8) {
+          for (int l = 0; l < 8; ++l) {
+            const float d = th[i + l] - a[i + l];
+            const float fd = f[i + l] * d;
+            buffer[i + l] = buffer[i + l] + scale * fd;
+            lane[l] += static_cast<double>(fd * d);
+          }
+        }
+        for (; i < length; ++i) {
+          const float d = th[i] - a[i];
+          const float fd = f[i] * d;
+          buffer[i] = buffer[i] + scale * fd;
+          lane[0] += static_cast<double>(fd * d);
         }
       }
-      for (; i < length; ++i) {
-        const float d = th[i] - a[i];
-        const float fd = f[i] * d;
-        buffer[i] = buffer[i] + scale * fd;
-        lane[0] += static_cast<double>(fd * d);
-      }
+      update(start, length, buffer);
     }
-    update(start, length, buffer);
   }
   double value = 0.0;
-  for (size_t k = 0; k < terms.size(); ++k) {
+  for (size_t k = 0; k < count; ++k) {
     double sum = 0.0;
-    for (int l = 0; l < 8; ++l) sum += lanes[k * 8 + l];
+    for (int64_t c = 0; c < chunks; ++c) {
+      for (int l = 0; l < 8; ++l) sum += lanes[(static_cast<size_t>(c) * count + k) * 8 + l];
+    }
     value += terms[k].valueScale * sum;
   }
   return value;
