@@ -30,7 +30,12 @@ __attribute__((always_inline)) inline void Store(float* p, Lanes v) { *reinterpr
 
 // Compiled for AVX-512, AVX2 and baseline x86-64, picked at load time. No FMA contraction
 // (-ffp-contract=off) and per-lane arithmetic only, so every variant gives the same bits.
+// Other architectures (aarch64) build one generic variant.
+#if defined(__x86_64__) && defined(__GNUC__)
 #define ENGRAM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define ENGRAM_CLONES
+#endif
 
 // Reads pixel windows as kk values (zeros for padding): by precomputed tap offsets when the window
 // lies inside x (no per-tap bounds checks), tap by tap otherwise.

@@ -4,6 +4,23 @@ import * as tf from '@tensorflow/tfjs';
 import { load, unload } from './index.js';
 import { useWasmNative, skipNative } from './testing/backend-harness.js';
 import { createMlp, syntheticBatch, trainStep, trainSteps } from './testing/bench-models.js';
+import { buildLayersModel, LAYERS_CNN, layersTrainStep } from './testing/layers-models.js';
+
+/** A few Adam steps of the engine's layers CNN on 32 random images; the last loss and the weights. */
+async function trainCnn(steps: number, seed: number): Promise<{ loss: number; weights: Float32Array[] }> {
+  const model = await buildLayersModel(LAYERS_CNN, seed);
+  const opt = tf.train.adam(1e-3);
+  const { x: flat, y } = syntheticBatch(32, 784, 10, seed + 100);
+  const x = tf.reshape(flat, [32, 28, 28, 1]);
+  const labels = tf.tidy(() => tf.cast(tf.argMax(y, 1), 'int32') as tf.Tensor1D);
+  let loss = Number.NaN;
+  for (let s = 0; s < steps; s++) loss = layersTrainStep(model, opt, x, labels);
+  const weights = model.trainableVariables().map((v) => Float32Array.from(v.dataSync()));
+  model.dispose();
+  opt.dispose();
+  tf.dispose([flat, x, y, labels]);
+  return { loss, weights };
+}
 
 function train(steps: number, seed: number): { loss: number; weights: Float32Array[] } {
   const model = createMlp([64, 32, 32, 10], seed);
@@ -37,6 +54,16 @@ describe('training an MLP with native kernels', { skip: skipNative }, () => {
     const first = train(25, 5);
     const second = train(25, 5);
     assert.deepEqual(first.weights, second.weights);
+  });
+
+  it('trains the CNN (parallel conv, pooling and relu kernels) bit-identically twice, and like the cpu backend', async () => {
+    const first = await trainCnn(4, 11);
+    const second = await trainCnn(4, 11);
+    assert.deepEqual(first.weights, second.weights);
+    await tf.setBackend('cpu');
+    const stock = await trainCnn(4, 11);
+    await tf.setBackend('wasm');
+    assert.ok(Math.abs(first.loss - stock.loss) < 1e-4 * Math.max(1, stock.loss), `${first.loss} vs ${stock.loss}`);
   });
 
   it('keeps the number of tensors flat over many steps', () => {
