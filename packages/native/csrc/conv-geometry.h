@@ -28,6 +28,21 @@ struct Pixel {
   }
 };
 
+// Calls f(tap, offset) for every window tap of output pixel (b, oy, ox) that lies inside x, where tap is
+// ky·fw + kx and offset the float offset of that input pixel's first channel. Padding taps are skipped.
+template <typename F>
+inline void ForEachTapInside(const Geometry& g, int64_t b, int64_t oy, int64_t ox, F f) {
+  for (int64_t ky = 0; ky < g.fh; ++ky) {
+    const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+    if (iy < 0 || iy >= g.h) continue;
+    for (int64_t kx = 0; kx < g.fw; ++kx) {
+      const int64_t ix = ox * g.sw - g.pl + kx * g.dw;
+      if (ix < 0 || ix >= g.w) continue;
+      f(ky * g.fw + kx, ((b * g.h + iy) * g.w + ix) * g.c);
+    }
+  }
+}
+
 inline Geometry ReadGeometry(const int32_t* g) {
   return Geometry{g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13], g[14]};
 }

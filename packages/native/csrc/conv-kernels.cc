@@ -24,19 +24,12 @@ void Col2ImRows(const Geometry& g, const float* dcols, int64_t r0, int64_t r1, f
   const int64_t kk = g.Cols();
   Pixel p(g, r0);
   for (int64_t r = r0; r < r1; ++r, p.Next(g)) {
-    const int64_t ox = p.ox, oy = p.oy, b = p.b;
     const float* row = dcols + (r - r0) * kk;
-    for (int64_t ky = 0; ky < g.fh; ++ky) {
-      const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
-      if (iy < 0 || iy >= g.h) continue;
-      for (int64_t kx = 0; kx < g.fw; ++kx) {
-        const int64_t ix = ox * g.sw - g.pl + kx * g.dw;
-        if (ix < 0 || ix >= g.w) continue;
-        float* __restrict dst = dx + ((b * g.h + iy) * g.w + ix) * g.c;
-        const float* __restrict src = row + (ky * g.fw + kx) * g.c;
-        for (int64_t c = 0; c < g.c; ++c) dst[c] = dst[c] + src[c];
-      }
-    }
+    ForEachTapInside(g, p.b, p.oy, p.ox, [&](int64_t tap, int64_t offset) {
+      float* __restrict dst = dx + offset;
+      const float* __restrict src = row + tap * g.c;
+      for (int64_t c = 0; c < g.c; ++c) dst[c] = dst[c] + src[c];
+    });
   }
 }
 

@@ -79,25 +79,19 @@ void GradImage(const Geometry& g, const float* x, const float* dy, float* dx, in
         bestP[c] = -INFINITY;
         tapP[c] = -1;
       }
-      for (int64_t ky = 0; ky < g.fh; ++ky) {
-        const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
-        if (iy < 0 || iy >= g.h) continue;
-        for (int64_t kx = 0; kx < g.fw; ++kx) {
-          const int64_t ix = ox * g.sw - g.pl + kx * g.dw;
-          if (ix < 0 || ix >= g.w) continue;
-          const int32_t tap = static_cast<int32_t>(ky * g.fw + kx);
-          tapBase[static_cast<size_t>(tap)] = ((b * g.h + iy) * g.w + ix) * g.c;
-          const float* __restrict xp = x + tapBase[static_cast<size_t>(tap)];
-          // Branch-free (random data would mispredict every compare) and vectorisable.
+      ForEachTapInside(g, b, oy, ox, [&](int64_t t, int64_t offset) {
+        const int32_t tap = static_cast<int32_t>(t);
+        tapBase[static_cast<size_t>(tap)] = offset;
+        const float* __restrict xp = x + offset;
+        // Branch-free (random data would mispredict every compare) and vectorisable.
 #pragma GCC ivdep
-          for (int64_t c = 0; c < g.c; ++c) {
-            const float v = xp[c], current = bestP[c];
-            const int32_t take = -static_cast<int32_t>(v > current);
-            bestP[c] = v > current ? v : current;
-            tapP[c] = (tapP[c] & ~take) | (tap & take);
-          }
+        for (int64_t c = 0; c < g.c; ++c) {
+          const float v = xp[c], current = bestP[c];
+          const int32_t take = -static_cast<int32_t>(v > current);
+          bestP[c] = v > current ? v : current;
+          tapP[c] = (tapP[c] & ~take) | (tap & take);
         }
-      }
+      });
       const float* grad = dy + ((b * g.oh + oy) * g.ow + ox) * g.c;
       for (int64_t c = 0; c < g.c; ++c) {
         const int32_t tap = tapP[c];
@@ -120,16 +114,10 @@ void MaxPool(const int32_t* geometry, const float* x, float* out) {
     for (int64_t ox = 0; ox < g.ow; ++ox) {
       float* __restrict o = out + (row * g.ow + ox) * g.c;
       for (int64_t c = 0; c < g.c; ++c) o[c] = -INFINITY;
-      for (int64_t ky = 0; ky < g.fh; ++ky) {
-        const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
-        if (iy < 0 || iy >= g.h) continue;
-        for (int64_t kx = 0; kx < g.fw; ++kx) {
-          const int64_t ix = ox * g.sw - g.pl + kx * g.dw;
-          if (ix < 0 || ix >= g.w) continue;
-          const float* __restrict xp = x + ((b * g.h + iy) * g.w + ix) * g.c;
-          for (int64_t c = 0; c < g.c; ++c) o[c] = xp[c] > o[c] ? xp[c] : o[c];
-        }
-      }
+      ForEachTapInside(g, b, oy, ox, [&](int64_t, int64_t offset) {
+        const float* __restrict xp = x + offset;
+        for (int64_t c = 0; c < g.c; ++c) o[c] = xp[c] > o[c] ? xp[c] : o[c];
+      });
     }
   }
 }

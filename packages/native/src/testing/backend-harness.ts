@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { load, type NativeLoadResult } from '../index.js';
@@ -44,3 +45,30 @@ export function seededValues(n: number, seed: number): Float32Array {
 
 /** Set when ENGRAM_NATIVE=0: the addon is not built then, so the native suites are skipped. */
 export const skipNative: string | false = process.env['ENGRAM_NATIVE'] === '0' ? 'ENGRAM_NATIVE=0' : false;
+
+/** A tensor of {@link seededValues} (the same values on every backend). */
+export function seededTensor(shape: number[], seed: number): tf.Tensor {
+  return tf.tensor(seededValues(tf.util.sizeFromShape(shape), seed), shape);
+}
+
+/**
+ * Runs `fn` on the cpu backend and on wasm (with whatever kernels are loaded) and asserts that output
+ * `i` agrees within `relativeTolerance(i) · max(1, max |cpu value|)`; a tolerance of 0 demands the same
+ * values exactly (NaN where the cpu backend gives NaN).
+ */
+export async function expectSameOnCpu(label: string, fn: () => tf.Tensor[], relativeTolerance: (output: number) => number): Promise<void> {
+  const cpu = await valuesOn('cpu', fn);
+  const wasm = await valuesOn('wasm', fn);
+  assert.equal(wasm.length, cpu.length, label);
+  cpu.forEach((c, i) => {
+    const w = wasm[i] ?? new Float32Array();
+    const tolerance = relativeTolerance(i);
+    if (tolerance === 0) {
+      assert.equal(w.length, c.length, `${label} output ${i} length`);
+      c.forEach((v, j) => assert.ok(Object.is(v, w[j]) || v === w[j], `${label} output ${i}[${j}]: cpu ${v}, wasm ${w[j]}`));
+      return;
+    }
+    const scale = Math.max(1, ...Array.from(c, Math.abs));
+    assert.ok(maxAbsDiff(c, w) <= tolerance * scale, `${label} output ${i}`);
+  });
+}
