@@ -48,7 +48,7 @@ export function planPenalties(
 ): { deferred: VariablePenalties | undefined; onTape: tf.Scalar | undefined } {
   const index = new Map<tf.Tensor, number>(variables.map((v, i) => [v, i]));
   const deferred: VariablePenalty[][] = variables.map(() => []);
-  let any = false;
+  let hasDeferred = false;
   let onTape: tf.Scalar | undefined;
   for (const p of penalties) {
     const rest: QuadraticTerm[] = [];
@@ -57,7 +57,7 @@ export function planPenalties(
       if (i === undefined || t.anchor.size !== t.param.size || t.importance.size !== t.param.size) rest.push(t);
       else {
         deferred[i]?.push({ anchor: t.anchor, importance: t.importance, scale: p.scale });
-        any = true;
+        hasDeferred = true;
       }
     }
     if (rest.length > 0) {
@@ -65,7 +65,7 @@ export function planPenalties(
       onTape = onTape ? (tf.add(onTape, s) as tf.Scalar) : s;
     }
   }
-  return { deferred: any ? deferred : undefined, onTape };
+  return { deferred: hasDeferred ? deferred : undefined, onTape };
 }
 
 /**
