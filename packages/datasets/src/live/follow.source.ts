@@ -19,6 +19,12 @@ export const JsonlFollowOptions = Type.Object(
 );
 export type JsonlFollowOptions = Static<typeof JsonlFollowOptions>;
 
+/** Where a follower resumes: the byte offset of the first line not trained on, and the lines before it. */
+interface FollowPosition {
+  readonly offset: number;
+  readonly line: number;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -27,9 +33,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * from the start. While it reads a backlog, batches wait to be full (reproducible); at the end of the
  * file a batch takes what has arrived.
  *
- * Checkpoints: every queued record carries the byte offset of the line after it, and `state()` is that
- * offset for the last record the trainer pulled, i.e. the start of the first line NOT yet trained on
- * (records still in the buffer are not lost). `restore()` seeks there before the feed starts.
+ * Checkpoints: every queued record carries the byte offset and number of the line after it, and
+ * `state()` is `{ offset, line }` for the last record the trainer pulled, i.e. the start of the first
+ * line NOT yet trained on (records still in the buffer are not lost). `restore()` seeks there before
+ * the feed starts, and bad lines keep being reported by their number in the whole file.
  */
 export function createJsonlFollow(o: JsonlFollowOptions, services: ComponentServices): LiveDataSource {
   const r = liveRecordSpec(o, 'jsonl-follow');
@@ -37,15 +44,16 @@ export function createJsonlFollow(o: JsonlFollowOptions, services: ComponentServ
   const train = new LiveBatchSource({ capacity: o.buffer, policy: o.policy, sampleShape: o.inputShape, name: 'jsonl-follow', events: services.events, rng: services.rng.derive('buffer') });
   const bad = new LiveBadLines(`jsonl-follow ${file}`, services.events);
   let stopped = false;
-  let startAt: number | undefined;
+  let startAt: FollowPosition | undefined;
   let handle: FileHandle | undefined;
 
   const follow = async (): Promise<void> => {
-    let position = startAt ?? (o.fromStart ? 0 : await stat(file).then((s) => s.size, () => 0));
+    let position = startAt?.offset ?? (o.fromStart ? 0 : await stat(file).then((s) => s.size, () => 0));
     let carry = '';
     let carryStart = position;
     let decoder = new StringDecoder('utf8');
-    let lineNo = 0;
+    // Numbers of lines before the start are unknown when following only what is appended.
+    let lineNo = startAt?.line ?? 0;
     const buf = Buffer.alloc(64 * 1024);
     while (!stopped) {
       if (!handle) {
@@ -59,6 +67,7 @@ export function createJsonlFollow(o: JsonlFollowOptions, services: ComponentServ
       const size = (await handle.stat()).size;
       if (size < position) {
         position = 0;
+        lineNo = 0;
         carry = '';
         carryStart = 0;
         decoder = new StringDecoder('utf8');
@@ -81,7 +90,7 @@ export function createJsonlFollow(o: JsonlFollowOptions, services: ComponentServ
         if (text.trim() !== '') {
           const row = parseLiveLine(text.endsWith('\r') ? text.slice(0, -1) : text, r);
           if ('error' in row) bad.add(lineNo, row.error);
-          else await train.push({ ...row, cursor: carryStart });
+          else await train.push({ ...row, cursor: { offset: carryStart, line: lineNo } satisfies FollowPosition });
         }
         nl = carry.indexOf('\n');
       }
@@ -102,8 +111,12 @@ export function createJsonlFollow(o: JsonlFollowOptions, services: ComponentServ
     },
     state: () => train.cursor ?? startAt ?? null,
     restore: (s: unknown) => {
-      if (typeof s !== 'number' || !Number.isInteger(s) || s < 0) throw new Error(`jsonl-follow ${file}: a checkpoint position must be a byte offset, got ${JSON.stringify(s)}`);
-      startAt = s;
+      const p = s as Partial<FollowPosition> | null;
+      const whole = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+      if (!p || typeof p !== 'object' || !whole(p.offset) || !whole(p.line)) {
+        throw new Error(`jsonl-follow ${file}: a checkpoint position must be { offset, line } (byte offset, line number), got ${JSON.stringify(s)}`);
+      }
+      startAt = { offset: p.offset, line: p.line };
     },
   };
   return new LiveDataSource({ inputShape: o.inputShape, numClasses: r.numClasses, scenario: 'stream', ...(o.labels ? { classNames: o.labels } : {}) }, train, feed);

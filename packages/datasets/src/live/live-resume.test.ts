@@ -55,17 +55,40 @@ test('jsonl-follow saves the byte offset of the first line the trainer has not p
     const first = await batchesOf(a, 3, 5); // 15 lines pulled while up to 16 more sit in the buffer
     await sleep(40);
     assert.ok(a.train.queue.length > 0, 'lines are buffered beyond the pulled ones');
-    const saved = a.state() as { delivered: number; feed: number };
+    const saved = a.state() as { delivered: number; feed: { offset: number; line: number } };
     await a.close();
     const offset15 = lines.slice(0, 15).reduce((s, l) => s + Buffer.byteLength(l) + 1, 0);
-    assert.deepEqual(saved, { delivered: 15, feed: offset15 });
+    assert.deepEqual(saved, { delivered: 15, feed: { offset: offset15, line: 15 } });
     assert.deepEqual(first.flatMap((b) => [...b.y]), lines.slice(0, 15).map((_, i) => i % 3));
     const b = createJsonlFollow(options, testServices(1, dir));
     b.restore(saved);
     const next = await batchesOf(b, 1, 5);
     await b.close();
     assert.deepEqual([...(next[0]?.x ?? [])].filter((_, i) => i % 2 === 0), [15, 16, 17, 18, 19]);
-    assert.throws(() => createJsonlFollow(options, testServices(1, dir)).restore({ delivered: 1, feed: 'x' }), /must be a byte offset/);
+    assert.throws(() => createJsonlFollow(options, testServices(1, dir)).restore({ delivered: 1, feed: 'x' }), /must be \{ offset, line \}/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a restored jsonl-follow reports a bad line by its number in the whole file', async () => {
+  const { dir, cleanup } = tempDir();
+  const lines = Array.from({ length: 30 }, (_, i) => (i === 22 ? 'not json' : `{"x":[${i}],"y":${i % 2}}`));
+  writeFileSync(join(dir, 'feed.jsonl'), `${lines.join('\n')}\n`);
+  const options = { inputShape: [1], numClasses: 2, featuresField: 'x', labelField: 'y', buffer: 4, path: 'feed.jsonl', fromStart: true, pollMs: 20, policy: 'block' as const };
+  try {
+    const a = createJsonlFollow(options, testServices(1, dir));
+    await batchesOf(a, 2, 5);
+    const saved = a.state();
+    await a.close();
+    const services = testServices(1, dir);
+    const b = createJsonlFollow(options, services);
+    b.restore(saved);
+    await batchesOf(b, 2, 5); // lines 11–20 and 21–25 minus the bad one
+    await b.close();
+    const warnings = services.emitted.flatMap((e) => (e.type === 'warning' ? [e.message] : []));
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0] ?? '', /skipped bad line 23:/);
   } finally {
     cleanup();
   }
