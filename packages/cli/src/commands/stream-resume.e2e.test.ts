@@ -90,9 +90,10 @@ describe('stream-mode resume after SIGKILL', { timeout: 120_000 }, () => {
     const data = { kind: 'jsonl-follow', path: 'feed.jsonl', inputShape: [8], numClasses: 4, buffer: 32, pollMs: 20 };
     writeFileSync(file, JSON.stringify(pipeline(data, { kind: 'every-n', samples: 400 }, 4000)));
     await killAndResume(file, work, [at('checkpoint', 40), at('boundary', 90), at('prequential', 170)], (c) => {
-      // the offset saved is the start of the line after the last one the trainer pulled (buffered lines are read again)
+      // the offset saved is the start of the line after the last one the trainer pulled (buffered lines are
+      // read again), with the number of lines before it
       const s = sourceState(c);
-      assert.equal(s.feed, starts[s.delivered], `${c}: offset ${String(s.feed)} for ${s.delivered} lines trained`);
+      assert.deepEqual(s.feed, { offset: starts[s.delivered], line: s.delivered }, `${c}: ${JSON.stringify(s.feed)} for ${s.delivered} lines trained`);
     });
   });
 });
