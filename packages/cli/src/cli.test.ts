@@ -185,3 +185,19 @@ test('the strategy package of docs/writing-a-strategy.md passes its own tests an
   assert.equal(summary.strategy, 'l2-anchor');
   assert.equal(summary.accuracyMatrix.length, 5);
 });
+
+test('a component option rule that relates two fields is enforced: a finite synthetic set with drift is refused', () => {
+  const dir = tmp();
+  const doc = JSON.parse(readFileSync(join(root, 'examples', 'quickstart.pipeline.json'), 'utf8')) as Record<string, unknown>;
+  delete doc['$schema'];
+  const write = (data: Record<string, unknown>): string => {
+    const file = join(dir, `${Object.keys(data).join('-')}.pipeline.json`);
+    writeFileSync(file, JSON.stringify({ ...doc, data }));
+    return file;
+  };
+  const refused = engram(['validate', write({ kind: 'synthetic', drift: 'abrupt' })]);
+  assert.equal(refused.status, 2);
+  assert.match(refused.stdout + refused.stderr, /\/data: has "drift" but not "endless": true/);
+  assert.equal(engram(['validate', write({ kind: 'synthetic', drift: 'abrupt', endless: true })]).status, 0);
+  assert.equal(engram(['validate', write({ kind: 'synthetic', endless: false })]).status, 0);
+});

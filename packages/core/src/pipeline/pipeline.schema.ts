@@ -107,6 +107,15 @@ export const EnvelopeSchema = Type.Object(
   { additionalProperties: true },
 );
 
+/** Keywords of a component's option schema that relate its fields to each other (kept when composing). */
+const CROSS_FIELD_KEYWORDS = ['if', 'then', 'else', 'allOf', 'anyOf', 'oneOf', 'not', 'dependentRequired', 'dependentSchemas'] as const;
+
+/** The cross-field rules of an option schema (e.g. "drift needs endless"), to carry into its branch. */
+function crossFieldRules(options: TObject | undefined): Record<string, unknown> {
+  const source = (options ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(CROSS_FIELD_KEYWORDS.filter((k) => source[k] !== undefined).map((k) => [k, source[k]]));
+}
+
 /** Phase 2: the full schema, with every role's components as a discriminated union of their option schemas. */
 export function composePipelineSchema(registry: ComponentRegistry): TObject {
   return pipelineSchema((role) => {
@@ -115,7 +124,7 @@ export function composePipelineSchema(registry: ComponentRegistry): TObject {
       const options = d?.options.properties ?? {};
       return Type.Object(
         { kind: Type.Literal(kind), ...options },
-        { additionalProperties: false, title: `${role}:${kind}`, ...(d ? { description: d.description } : {}) },
+        { additionalProperties: false, title: `${role}:${kind}`, ...(d ? { description: d.description } : {}), ...crossFieldRules(d?.options) },
       );
     });
     if (branches.length === 0) {

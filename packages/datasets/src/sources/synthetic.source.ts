@@ -18,14 +18,25 @@ export const SyntheticOptions = Type.Object(
     endless: Type.Boolean({ default: false, description: 'Generate an endless live stream (stream mode) instead of a finite set.' }),
     drift: StringEnum(['none', 'abrupt', 'gradual'] as const, {
       default: 'none',
-      description: 'Endless mode: abrupt = new class centres every `driftEvery` samples; gradual = centres move by `driftMagnitude` per `driftEvery` samples.',
+      description: 'Endless mode only (refused otherwise): abrupt = new class centres every `driftEvery` samples; gradual = centres move by `driftMagnitude` per `driftEvery` samples.',
     }),
     driftEvery: Type.Integer({ minimum: 1, default: 1000, description: 'Samples per drift period.' }),
     driftMagnitude: Type.Number({ minimum: 0, default: 1, description: 'Gradual drift: distance a centre moves per period.' }),
     buffer: Type.Integer({ minimum: 1, default: 1024, description: 'Endless mode: bounded buffer size (samples).' }),
     policy: StringEnum(['block', 'drop-oldest', 'sample'] as const, { default: 'block', description: 'Endless mode: what a full buffer does. Only block gives a reproducible stream (and an exact resume); the others drop samples depending on timing.' }),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    // A finite set is drawn once: drift would be silently ignored, so it is refused.
+    if: { not: { properties: { endless: { const: true } }, required: ['endless'] } },
+    then: {
+      not: {
+        description: 'has "drift" but not "endless": true; a finite synthetic set does not drift (use "endless": true, or a domain-incremental scenario)',
+        properties: { drift: { enum: ['abrupt', 'gradual'] } },
+        required: ['drift'],
+      },
+    },
+  },
 );
 export type SyntheticOptions = Static<typeof SyntheticOptions>;
 
