@@ -41,7 +41,7 @@ export function acceleratedPenalizedApply(): PenalizedApplyImpl | undefined {
 /**
  * Splits the quadratic penalties of a step: terms on a variable of `variables` (same shape as its
  * anchor) are deferred to the optimizer step; the rest are returned as one differentiable scalar for
- * the tape. Call inside the tape.
+ * the tape (pass no variables to keep everything on the tape). Call inside the tape.
  */
 export function planPenalties(
   penalties: readonly QuadraticPenalty[], variables: readonly tf.Variable[],
@@ -70,9 +70,8 @@ export function planPenalties(
 
 /**
  * The penalties' gradients added to `grads` (aligned with `variables`) with tfjs ops, and their value:
- * the path without a fused optimizer step, and the one used before `afterBackward` hooks (A-GEM, SI)
- * that must see the full gradient. Returns new tensors where a penalty applies (the caller disposes
- * them), the input tensor elsewhere.
+ * the optimizer step's path when no fused step takes it. Returns new tensors where a penalty applies
+ * (the caller disposes them), the input tensor elsewhere.
  */
 export function addPenaltyGradients(
   grads: ReadonlyArray<tf.Tensor | undefined>, variables: readonly tf.Variable[], penalties: VariablePenalties,

@@ -44,7 +44,8 @@ export function quadraticPenalty(terms: readonly QuadraticTerm[], scale: number)
  * whose `param` is a trainable variable are not put on the gradient tape: their gradient
  * `2·scale·F·(θ−θ*)` is added at the optimizer step — with native kernels inside the optimizer's own
  * pass over the weights, so a penalty costs two more reads per weight instead of about ten. Other
- * terms (e.g. a slice of a grown head) go through {@link quadraticPenalty} on the tape.
+ * terms (e.g. a slice of a grown head), and all terms when a strategy has an `afterBackward` hook that
+ * must see the full gradient (A-GEM, SI), go through {@link quadraticPenalty} on the tape.
  *
  * A strategy that needs the penalty as a tensor (to scale it, or to combine it non-linearly) calls
  * {@link QuadraticPenalty.toScalar} — or {@link quadraticPenalty} — inside the tape instead.

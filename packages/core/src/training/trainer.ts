@@ -5,7 +5,7 @@ import { batchTensors } from './batch-tensors.js';
 import type { ExperienceContext, StepContext } from './contexts.js';
 import { crossEntropy } from './loss.js';
 import type { OptimizerHandle } from './optimizer-handle.js';
-import { addPenaltyGradients, planPenalties, type VariablePenalties } from './penalty-step.js';
+import { planPenalties, type VariablePenalties } from './penalty-step.js';
 import type { StrategyChain } from './strategy-chain.js';
 
 /** Values of one training step. */
@@ -61,7 +61,8 @@ export class Trainer {
       const lossCtx = { ...ctx, x: t.x, y: t.y, logits, crossEntropy: ce };
       const main = this.strategies.loss(lossCtx) ?? ce;
       const { scalar, quadratic } = this.strategies.penalty(lossCtx);
-      const plan = planPenalties(quadratic, vars);
+      // A strategy that reads or rewrites gradients (A-GEM, SI) must see the penalty's: keep it taped.
+      const plan = planPenalties(quadratic, this.strategies.handlesGradients ? [] : vars);
       deferred = plan.deferred;
       const penalty = scalar && plan.onTape ? (tf.add(scalar, plan.onTape) as tf.Scalar) : (scalar ?? plan.onTape);
       logitsT = tf.keep(logits);
@@ -81,15 +82,9 @@ export class Trainer {
       for (const g of Object.values(grads)) g.dispose();
       throw fail(tapeLoss);
     }
-    // Deferred quadratic penalties join the gradient at the optimizer step, unless a strategy must see
-    // (or rewrite) the full gradient first.
-    let deferredValue = 0;
-    if (deferred && this.strategies.handlesGradients) {
-      deferredValue = addNamedPenaltyGradients(grads, vars, deferred);
-      deferred = undefined;
-    }
+    // Deferred quadratic penalties join the gradient at the optimizer step.
     const finalGrads = await this.strategies.afterBackward(grads, ctx);
-    deferredValue += this.optimizer.apply(finalGrads, vars, deferred);
+    const deferredValue = this.optimizer.apply(finalGrads, vars, deferred);
     for (const g of Object.values(grads)) g.dispose();
     if (finalGrads !== grads) for (const g of Object.values(finalGrads)) if (!g.isDisposed) g.dispose();
     const loss = tapeLoss + deferredValue;
@@ -99,18 +94,6 @@ export class Trainer {
     await this.strategies.afterBatch({ ...ctx, loss, penalty });
     return { loss, penalty, correct, size: batch.y.length };
   }
-}
-
-/** Adds deferred penalty gradients into a name-keyed gradient map in place; returns their value. */
-function addNamedPenaltyGradients(grads: tf.NamedTensorMap, vars: readonly tf.Variable[], penalties: VariablePenalties): number {
-  const added = addPenaltyGradients(vars.map((v) => grads[v.name]), vars, penalties);
-  added.grads.forEach((g, i) => {
-    const name = vars[i]?.name;
-    if (!name || !g || g === grads[name]) return;
-    grads[name]?.dispose();
-    grads[name] = g;
-  });
-  return added.value;
 }
 
 /** Rows of `logits` (row-major, `labels.length` rows) whose arg-max equals the label. */
