@@ -7,8 +7,9 @@ import { pytorchSamplesPerSecond } from './pytorch.bench.js';
 /**
  * `npm run bench [-- --pytorch SCRIPT] [--cnn] [--ewc] [--repeats N] [--json]`: training samples/s of
  * the benchmark models through the engine and through a bare tfjs loop on the same backend (and
- * PyTorch's reference script when given), interleaved in one run (the order reverses every round),
- * with ratios. Reports medians of samples/s, and each ratio as the median of its per-round ratios.
+ * PyTorch's reference script when given, which implies `--cnn --ewc`), interleaved in one run (the
+ * order reverses every round), with ratios. Reports medians of samples/s, and each ratio as the
+ * median of its per-round ratios.
  */
 const argv = process.argv.slice(2);
 const flag = (name: string): boolean => argv.includes(name);
@@ -19,7 +20,10 @@ const value = (name: string): string | undefined => {
 const repeats = Number(value('--repeats') ?? 3);
 const pytorch = value('--pytorch');
 const batch = 128;
-const models: Array<'mlp' | 'cnn'> = flag('--cnn') ? ['mlp', 'cnn'] : ['mlp'];
+// Against PyTorch the full comparison runs: both models, EWC on and off. Alone, `--cnn` and `--ewc` add them.
+const full = pytorch !== undefined;
+const models: Array<'mlp' | 'cnn'> = flag('--cnn') || full ? ['mlp', 'cnn'] : ['mlp'];
+const ewc = flag('--ewc') || full;
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -42,14 +46,14 @@ for (const model of models) {
       async () => void bare.push(await bareLoopSamplesPerSecond(model, batch, steps)),
       async () => void engine.push((await engineSamplesPerSecond(model, batch, samples, false)).samplesPerSecond),
     ];
-    if (flag('--ewc')) runs.push(async () => void engineEwc.push((await engineSamplesPerSecond(model, batch, samples, true)).samplesPerSecond));
+    if (ewc) runs.push(async () => void engineEwc.push((await engineSamplesPerSecond(model, batch, samples, true)).samplesPerSecond));
     if (pytorch) {
       runs.push(async () => {
         const t = pytorchSamplesPerSecond(pytorch, model, batch, false);
         if (typeof t !== 'number' && r === 0) process.stderr.write(`pytorch: ${t.error}\n`);
         torch.push(typeof t === 'number' ? t : NaN);
       });
-      if (flag('--ewc')) {
+      if (ewc) {
         runs.push(async () => {
           const t = pytorchSamplesPerSecond(pytorch, model, batch, true);
           torchEwc.push(typeof t === 'number' ? t : NaN);
