@@ -35,6 +35,7 @@ export * from './sources/file.sources.js';
 export * from './live/live-batch-source.js';
 export * from './live/live-data-source.js';
 export * from './live/live-options.js';
+export * from './live/live-journal.js';
 export * from './live/stdin.source.js';
 export * from './live/follow.source.js';
 export * from './live/http.source.js';

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Type, type ComponentDescriptor, type ComponentServices, type Static } from '@engram/core';
 import { LiveBatchSource, type Sample } from './live-batch-source.js';
 import { LiveDataSource } from './live-data-source.js';
+import { journalOption, LiveJournal, type JournalPosition } from './live-journal.js';
 import { liveOptions, liveRecordSpec, parseLiveLine, parseLiveRecord, policyOption } from './live-options.js';
 
 /** Options of the `http` source. */
@@ -13,6 +14,7 @@ export const HttpOptions = Type.Object(
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8765, description: 'TCP port (0 = any free port, reported in a warning event).' }),
     maxBodyBytes: Type.Integer({ minimum: 1, default: 1048576, description: 'Larger request bodies get 413.' }),
     policy: policyOption('drop-oldest'),
+    journal: journalOption,
   },
   { additionalProperties: false },
 );
@@ -58,7 +60,8 @@ export function parseBody(body: string, r: ReturnType<typeof liveRecordSpec>): B
  * An HTTP endpoint receiving samples: `POST` a JSON record, a JSON array of records or JSON lines; the
  * answer is 202 `{accepted, buffered, dropped}`, 400 `{error, errors}` for bad records, 413 for a body
  * over `maxBodyBytes`, 405 for other methods (`GET` returns the counters). Every failure is answered,
- * never thrown: a bad client cannot crash the run.
+ * never thrown: a bad client cannot crash the run. With a {@link LiveJournal}, the records of a request
+ * are appended and fsynced (one group commit per request) before they are queued and the 202 is sent.
  */
 export class HttpFeed {
   private server: Server | undefined;
@@ -70,6 +73,7 @@ export class HttpFeed {
     private readonly train: LiveBatchSource,
     private readonly r: ReturnType<typeof liveRecordSpec>,
     private readonly services: ComponentServices,
+    private readonly journal?: LiveJournal,
   ) {}
 
   /** Starts listening; resolves with the bound address. */
@@ -119,7 +123,8 @@ export class HttpFeed {
       this.rejected++;
       return this.reply(res, 400, { error: parsed.errors[0], errors: parsed.errors });
     }
-    for (const s of parsed.samples) await this.train.push(s);
+    if (this.journal) await this.journal.commit(parsed.samples);
+    else for (const s of parsed.samples) await this.train.push(s);
     this.accepted += parsed.samples.length;
     this.reply(res, 202, { accepted: parsed.samples.length, ...this.counters() });
   }
@@ -142,21 +147,32 @@ export class HttpFeed {
 }
 
 /**
- * Builds the `http` live source; the server starts when the experience is subscribed. Resume: posted
- * samples cannot be replayed; a checkpoint keeps only the count trained on (`state().delivered`), and
- * samples buffered but not yet trained when the process died are lost (clients may re-post them).
+ * Builds the `http` live source; the server starts when the experience is subscribed. Resume without
+ * `journal`: posted samples cannot be replayed; a checkpoint keeps only the count trained on
+ * (`state().delivered`), and samples buffered but not yet trained when the process died are lost
+ * (clients may re-post them). With `journal`, every acknowledged record is in the journal, a
+ * checkpoint saves the journal position `{ offset, line }` after the last record trained on, and a
+ * resumed source replays the rest of the journal before the requests that arrive meanwhile (they
+ * wait for the replay). A request whose answer never came may have been journalled: re-posting it
+ * can train on it twice.
  */
 export function createHttpSource(o: HttpOptions, services: ComponentServices): LiveDataSource & { feedServer: HttpFeed; ready: () => Promise<AddressInfo> } {
   const r = liveRecordSpec(o, 'http');
   const train = new LiveBatchSource({ capacity: o.buffer, policy: o.policy, sampleShape: o.inputShape, name: 'http', events: services.events, rng: services.rng.derive('buffer') });
-  const server = new HttpFeed(o, train, r, services);
+  const journal = o.journal !== undefined ? new LiveJournal(o.journal, 'http', train, { length: r.length, numClasses: r.numClasses, task: o.taskField !== undefined }, services) : undefined;
+  const server = new HttpFeed(o, train, r, services, journal);
   let listening: Promise<AddressInfo> | undefined;
   const feed = {
     start: () => {
+      journal?.open().catch((err: unknown) => train.end(err as Error));
       listening = server.listen();
       listening.catch((err: unknown) => train.end(err as Error));
     },
-    stop: () => server.close(),
+    stop: async () => {
+      await server.close();
+      await journal?.close();
+    },
+    ...(journal ? { state: (): JournalPosition => journal.state(), restore: (s: unknown): void => journal.restore(s) } : {}),
   };
   const source = new LiveDataSource({ inputShape: o.inputShape, numClasses: r.numClasses, scenario: 'stream', ...(o.labels ? { classNames: o.labels } : {}) }, train, feed);
   return Object.assign(source, {
@@ -169,7 +185,7 @@ export function createHttpSource(o: HttpOptions, services: ComponentServices): L
 export const httpDescriptor: ComponentDescriptor = {
   role: 'dataset',
   kind: 'http',
-  description: 'A live stream of samples POSTed as JSON or JSON lines to a local HTTP endpoint (127.0.0.1 by default); stream mode.',
+  description: 'A live stream of samples POSTed as JSON or JSON lines to a local HTTP endpoint (127.0.0.1 by default); stream mode. With `journal`, records are fsynced to a journal before the 202 and a resumed run replays those not trained on.',
   options: HttpOptions,
   create: (options, services) => createHttpSource(options as HttpOptions, services),
 };
