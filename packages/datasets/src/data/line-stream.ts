@@ -15,21 +15,27 @@ export interface NumberedLine {
  * `\r` is dropped (CRLF files).
  */
 export async function* streamLines(stream: AsyncIterable<Buffer | string>, firstLine = 1): AsyncGenerator<NumberedLine> {
+  for await (const lines of streamLineChunks(stream, firstLine)) yield* lines;
+}
+
+/**
+ * {@link streamLines} grouped by the chunk they completed in (one array per chunk read; possibly empty),
+ * for consumers that handle a chunk's lines together (e.g. one fsync per chunk). The last line may lack
+ * its line break.
+ */
+export async function* streamLineChunks(stream: AsyncIterable<Buffer | string>, firstLine = 1): AsyncGenerator<NumberedLine[]> {
   const decoder = new StringDecoder('utf8');
   let carry = '';
   let line = firstLine;
+  const numbered = (raw: string): NumberedLine => ({ text: raw.endsWith('\r') ? raw.slice(0, -1) : raw, line: line++ });
   for await (const chunk of stream) {
     carry += typeof chunk === 'string' ? chunk : decoder.write(chunk);
-    let nl = carry.indexOf('\n');
-    while (nl >= 0) {
-      const raw = carry.slice(0, nl);
-      carry = carry.slice(nl + 1);
-      yield { text: raw.endsWith('\r') ? raw.slice(0, -1) : raw, line: line++ };
-      nl = carry.indexOf('\n');
-    }
+    const parts = carry.split('\n');
+    carry = parts.pop() ?? '';
+    yield parts.map(numbered);
   }
   carry += decoder.end();
-  if (carry.length > 0) yield { text: carry.endsWith('\r') ? carry.slice(0, -1) : carry, line };
+  if (carry.length > 0) yield [numbered(carry)];
 }
 
 /** Opens a text file (gunzipped on the fly when its name ends in `.gz`). */

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { StringEnum, Type, type ComponentDescriptor, type ComponentServices, type Static } from '@engram/core';
+import { streamLineChunks } from '../data/line-stream.js';
 import { LiveBatchSource, type Sample } from './live-batch-source.js';
 import { LiveDataSource } from './live-data-source.js';
 import { journalOption, LiveJournal, type JournalPosition } from './live-journal.js';
@@ -17,25 +17,6 @@ export const JsonlStdinOptions = Type.Object(
   { additionalProperties: false },
 );
 export type JsonlStdinOptions = Static<typeof JsonlStdinOptions>;
-
-/** Lines of `input` one chunk at a time (a trailing `\r` dropped), numbered from 1; the last line may lack its newline. */
-async function* chunksOfLines(input: AsyncIterable<Buffer | string>): AsyncGenerator<Array<{ text: string; line: number }>> {
-  const decoder = new StringDecoder('utf8');
-  let carry = '';
-  let line = 1;
-  const split = (final: boolean): Array<{ text: string; line: number }> => {
-    const parts = carry.split('\n');
-    carry = final ? '' : (parts.pop() ?? '');
-    if (final && parts[parts.length - 1] === '') parts.pop();
-    return parts.map((raw) => ({ text: raw.endsWith('\r') ? raw.slice(0, -1) : raw, line: line++ }));
-  };
-  for await (const chunk of input) {
-    carry += typeof chunk === 'string' ? chunk : decoder.write(chunk);
-    yield split(false);
-  }
-  carry += decoder.end();
-  if (carry.length > 0) yield split(true);
-}
 
 /**
  * A JSON-lines live stream read from `input` (standard input by default): an endless experience that
@@ -63,7 +44,7 @@ export function createJsonlStdin(o: JsonlStdinOptions, services: ComponentServic
     start: () => {
       void (async () => {
         await journal?.open();
-        for await (const lines of chunksOfLines(input)) {
+        for await (const lines of streamLineChunks(input)) {
           if (stopped) break;
           const samples: Sample[] = [];
           for (const { text, line } of lines) {
