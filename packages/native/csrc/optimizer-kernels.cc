@@ -145,37 +145,23 @@ Napi::Value RmsProp(const Napi::CallbackInfo& info) {
 }
 
 // ewcPenaltyGrad(heap, thetaOff, anchorOff, fisherOff, outOff, n, gradScale) -> sum F * (theta - anchor)^2,
-// and out = gradScale * F * (theta - anchor), in one pass over the operands. The sum uses 8 double lanes
-// (a fixed order, so the result is deterministic) which lets the compiler vectorise the loop.
+// and out = gradScale * F * (theta - anchor), in one pass over the operands: the penalty loop of the
+// fused optimizer updates (penalty-blocks.h), deterministic for any thread count.
 Napi::Value EwcPenaltyGrad(const Napi::CallbackInfo& info) {
   const Heap heap = GetHeap(info);
   const int64_t n = Int(info, 5);
-  const float* __restrict theta = At(heap, Int(info, 1), n);
-  const float* __restrict anchor = At(heap, Int(info, 2), n);
-  const float* __restrict fisher = At(heap, Int(info, 3), n);
-  float* __restrict out = At(heap, Int(info, 4), n);
+  const float* theta = At(heap, Int(info, 1), n);
+  const float* anchor = At(heap, Int(info, 2), n);
+  const float* fisher = At(heap, Int(info, 3), n);
+  float* out = At(heap, Int(info, 4), n);
   if (theta == nullptr || anchor == nullptr || fisher == nullptr || out == nullptr) {
     return Fail(info, "ewcPenaltyGrad: operand outside the heap");
   }
-  const float scale = static_cast<float>(Num(info, 6));
-  double lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int k = 0; k < 8; ++k) {
-      const float d = theta[i + k] - anchor[i + k];
-      const float fd = fisher[i + k] * d;
-      out[i + k] = scale * fd;
-      lanes[k] += static_cast<double>(fd * d);
-    }
-  }
-  for (; i < n; ++i) {
-    const float d = theta[i] - anchor[i];
-    const float fd = fisher[i] * d;
-    out[i] = scale * fd;
-    lanes[0] += static_cast<double>(fd * d);
-  }
-  double sum = 0.0;
-  for (int k = 0; k < 8; ++k) sum += lanes[k];
+  // The optimizers' penalty loop on a zero loss gradient, its block copied out; value scale 1: Σ F·d².
+  const std::vector<PenaltyTerm> terms{PenaltyTerm{anchor, fisher, static_cast<float>(Num(info, 6)), 1.0}};
+  const double sum = ForEachPenalizedBlock(nullptr, theta, terms, n, [=](int64_t s, int64_t len, const float* gs) {
+    std::copy(gs, gs + len, out + s);
+  });
   return Napi::Number::New(info.Env(), sum);
 }
 

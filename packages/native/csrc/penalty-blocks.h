@@ -41,7 +41,7 @@ inline bool ReadPenaltyTerms(const Napi::CallbackInfo& info, size_t index, const
 }
 
 // Calls update(start, length, gradient) over [0, n) in blocks, in parallel over chunks of blocks when
-// n is large. Without terms `gradient` points into g; with terms it points to a block buffer holding
+// n is large (g may be null when there are terms: a zero loss gradient). Without terms `gradient` points into g; with terms it points to a block buffer holding
 // g + Σₖ gradScaleₖ·Fₖ·(θ − θ*ₖ), computed from θ before `update` changes it. Returns
 // Σₖ valueScaleₖ · Σᵢ Fₖᵢ (θᵢ − θ*ₖᵢ)²: 8 double lanes per term and chunk, added in chunk order, with
 // chunk and block sizes that do not depend on the thread count — the same bits for any thread count.
@@ -64,7 +64,8 @@ double ForEachPenalizedBlock(const float* g, const float* theta, const std::vect
     alignas(64) float buffer[kBlock];
     for (int64_t start = c * kChunk; start < end; start += kBlock) {
       const int64_t length = std::min(kBlock, end - start);
-      std::copy(g + start, g + start + length, buffer);
+      if (g != nullptr) std::copy(g + start, g + start + length, buffer);
+      else std::fill(buffer, buffer + length, 0.0f);
       const float* __restrict th = theta + start;
       for (size_t k = 0; k < count; ++k) {
         const float* __restrict a = terms[k].anchor + start;

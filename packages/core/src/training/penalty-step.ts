@@ -84,9 +84,10 @@ export function addPenaltyGradients(
     return tf.tidy(() => {
       let total = g ?? tf.zerosLike(v);
       for (const t of terms) {
-        const fd = tf.mul(t.importance, tf.sub(v, t.anchor));
+        const d = tf.sub(v, t.anchor);
+        const fd = tf.mul(t.importance, d);
         total = tf.add(total, tf.mul(fd, 2 * t.scale));
-        sums.push(tf.keep(tf.mul(tf.sum(tf.mul(fd, tf.sub(v, t.anchor))), t.scale) as tf.Scalar));
+        sums.push(tf.keep(tf.mul(tf.sum(tf.mul(fd, d)), t.scale) as tf.Scalar));
       }
       return total;
     });
