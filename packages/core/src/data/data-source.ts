@@ -17,6 +17,14 @@ export interface DataSource {
   state?(): unknown;
   /** Restores what `state()` returned, before `experiences()` is subscribed. */
   restore?(state: unknown): void;
+  /**
+   * Called once a checkpoint holding `state` (the value `state()` returned for it) is durable on disk
+   * (written, fsynced and renamed into place). Sources that acknowledge records upstream (a Redis
+   * consumer group's `XACK`) do it here, so nothing is acknowledged that a crash could still lose.
+   * May do I/O; must not touch the model or tensors. A rejection is reported as a warning, never
+   * undoes the checkpoint.
+   */
+  checkpointed?(state: unknown): Promise<void> | void;
   /** Releases files, sockets, timers. Called once when the run ends. */
   close?(): Promise<void>;
 }

@@ -88,8 +88,16 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
       save: async (reason) => {
         // The metric history stays in metrics.jsonl; the checkpoint records how much of it is on disk.
         const metrics = await recorder.flush();
+        const sourceState = source.state?.();
         const files = await captureSnapshot({ pipeline: def, state, optimizer, strategies, transforms, adjustments, source, prequential: evaluation.prequential, ...(detector ? { detector } : {}), reason, metrics });
         const { dir, bytes } = await store.write(state.cursor.step, files);
+        if (source.checkpointed) {
+          try {
+            await source.checkpointed(sourceState);
+          } catch (e) {
+            bus.emit({ type: 'warning', message: `data source could not acknowledge checkpoint ${dir}: ${(e as Error).message}` });
+          }
+        }
         return { path: dir, bytes };
       },
     };
