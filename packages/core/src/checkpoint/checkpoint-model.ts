@@ -1,14 +1,40 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { CheckpointStore, CorruptCheckpointError } from './checkpoint.store.js';
+import { layersModelFiles, modelArtifactsOf } from './run-snapshot.js';
 
-/** A verified checkpoint: its directory and file contents. */
+/** A verified checkpoint: its directory, format and file contents. */
 export interface VerifiedCheckpoint {
   readonly dir: string;
   readonly step: number;
+  /** Checkpoint format of its manifest (1 or 2). */
+  readonly format: number;
   readonly files: Map<string, Uint8Array>;
+}
+
+/** Reads and verifies one checkpoint directory (sha256 of every file). */
+export async function readCheckpoint(dir: string): Promise<VerifiedCheckpoint> {
+  const { manifest, files } = await CheckpointStore.read(dir);
+  return { dir, step: manifest.step, format: manifest.format, files };
+}
+
+/**
+ * The one "newest valid checkpoint" loop (used by `--resume`, `engram eval` and `engram export`):
+ * opens `dirs` newest first with `open`; one that throws {@link CorruptCheckpointError} is reported
+ * through `warn` and the previous one is tried. Other errors propagate. Undefined when none opens.
+ */
+export async function newestValid<T>(dirs: readonly string[], open: (dir: string) => Promise<T>, warn: (message: string) => void): Promise<T | undefined> {
+  for (const dir of dirs) {
+    try {
+      return await open(dir);
+    } catch (e) {
+      if (!(e instanceof CorruptCheckpointError)) throw e;
+      warn(`skipping corrupt checkpoint: ${e.message}`);
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -17,48 +43,30 @@ export interface VerifiedCheckpoint {
  * are reported through `warn` and skipped; throws when none is usable.
  */
 export async function latestValidCheckpoint(path: string, warn: (message: string) => void): Promise<VerifiedCheckpoint> {
-  if (existsSync(join(path, 'manifest.json'))) {
-    const { manifest, files } = await CheckpointStore.read(path);
-    return { dir: path, step: manifest.step, files };
-  }
+  if (existsSync(join(path, 'manifest.json'))) return readCheckpoint(path);
   const root = existsSync(join(path, 'checkpoints')) ? join(path, 'checkpoints') : path;
   const dirs = await new CheckpointStore(root, Number.MAX_SAFE_INTEGER, '').list();
   if (dirs.length === 0) throw new CorruptCheckpointError(`no checkpoint in ${root}`);
-  for (const dir of dirs) {
-    try {
-      const { manifest, files } = await CheckpointStore.read(dir);
-      return { dir, step: manifest.step, files };
-    } catch (e) {
-      if (!(e instanceof CorruptCheckpointError)) throw e;
-      warn(`skipping corrupt checkpoint: ${e.message}`);
-    }
-  }
-  throw new CorruptCheckpointError(`all ${dirs.length} checkpoint(s) in ${root} are corrupt`);
+  const found = await newestValid(dirs, readCheckpoint, warn);
+  if (!found) throw new CorruptCheckpointError(`all ${dirs.length} checkpoint(s) in ${root} are corrupt`);
+  return found;
 }
 
 /** The checkpoint's model as tfjs model artifacts (topology + weights). */
 export function checkpointModelArtifacts(checkpoint: VerifiedCheckpoint): tf.io.ModelArtifacts {
-  const json = checkpoint.files.get('model/model.json');
-  const weights = checkpoint.files.get('model/weights.bin');
-  if (!json || !weights) throw new CorruptCheckpointError(`${checkpoint.dir}: has no model`);
-  const modelJson = JSON.parse(new TextDecoder().decode(json)) as tf.io.ModelJSON;
-  return { modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest.flatMap((g) => g.weights), weightData: weights.slice().buffer };
+  return modelArtifactsOf(checkpoint.files, checkpoint.dir);
 }
 
 /**
  * Writes the checkpoint's model in tfjs Layers format: `to` is a folder (gets `model.json` and
- * `weights.bin`) or a `.json` file path (its `weights.bin` goes beside it). Returns the model.json path.
+ * `weights.bin`) or a `.json` file path (its `<name>.weights.bin` goes beside it). Returns the model.json path.
  */
 export async function exportCheckpointModel(checkpoint: VerifiedCheckpoint, to: string): Promise<string> {
-  const json = checkpoint.files.get('model/model.json');
-  const weights = checkpoint.files.get('model/weights.bin');
-  if (!json || !weights) throw new CorruptCheckpointError(`${checkpoint.dir}: has no model`);
   const file = to.endsWith('.json') ? to : join(to, 'model.json');
-  await mkdir(dirname(file), { recursive: true });
-  const modelJson = JSON.parse(new TextDecoder().decode(json)) as tf.io.ModelJSON;
   const binName = to.endsWith('.json') ? `${basename(file, '.json')}.weights.bin` : 'weights.bin';
-  modelJson.weightsManifest = [{ paths: [binName], weights: modelJson.weightsManifest.flatMap((g) => g.weights) }];
+  const { json, weights } = layersModelFiles(checkpointModelArtifacts(checkpoint), binName);
+  await mkdir(dirname(file), { recursive: true });
   await writeFile(join(dirname(file), binName), weights);
-  await writeFile(file, JSON.stringify(modelJson));
+  await writeFile(file, json);
   return file;
 }

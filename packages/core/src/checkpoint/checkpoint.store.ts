@@ -2,8 +2,15 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, normalize, relative, resolve, sep } from 'node:path';
 
-/** Format version of checkpoint directories written by this core. */
-export const CHECKPOINT_FORMAT = 1;
+/**
+ * Format version of checkpoint directories written by this core. 2: every part's state in
+ * `state.json` under its JSON pointer (the checkpoint registry). 1 (read, upgraded on load): state
+ * keys such as `strategy:0:ewc`, cursor and RNGs in `run.json`.
+ */
+export const CHECKPOINT_FORMAT = 2;
+
+/** Formats this core reads. */
+export const READABLE_CHECKPOINT_FORMATS: readonly number[] = [1, 2];
 
 /** `manifest.json` of a checkpoint directory. */
 export interface CheckpointManifest {
@@ -116,7 +123,7 @@ export class CheckpointStore {
     } catch (e) {
       throw new CorruptCheckpointError(`${dir}: unreadable manifest (${(e as Error).message})`);
     }
-    if (manifest.format !== CHECKPOINT_FORMAT) throw new CorruptCheckpointError(`${dir}: format ${manifest.format}, expected ${CHECKPOINT_FORMAT}`);
+    if (!READABLE_CHECKPOINT_FORMATS.includes(manifest.format)) throw new CorruptCheckpointError(`${dir}: format ${manifest.format}, expected one of ${READABLE_CHECKPOINT_FORMATS.join(', ')}`);
     const files = new Map<string, Uint8Array>();
     for (const [path, meta] of Object.entries(manifest.files)) {
       const full = safeJoin(dir, path);

@@ -1,39 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import type { DataSource } from '../data/data-source.js';
-import type { RunState } from '../engine/run-state.js';
-import { dropoutRandom } from '../model/seeded-dropout.layer.js';
+import type { EngramModel } from '../model/engram-model.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
-import type { Transform } from '../preprocess/transform.js';
-import type { Adjustment } from '../model/adjustment.js';
-import type { BoundaryDetector } from '../stream/boundary-detector.js';
-import type { PrequentialAccuracy } from '../metrics/prequential.js';
-import type { OptimizerHandle } from '../training/optimizer-handle.js';
 import type { SerializedState } from '../training/serialized-state.js';
-import type { StrategyChain } from '../training/strategy-chain.js';
 import { NumericalError } from '../training/trainer.js';
 import type { CheckpointFile } from './checkpoint.store.js';
-import { encodeStates } from './state-codec.js';
-
-/** The live parts of a run that a checkpoint captures and a resume restores into. */
-export interface RunParts {
-  readonly state: RunState;
-  readonly optimizer: OptimizerHandle;
-  readonly strategies: StrategyChain;
-  readonly transforms: readonly Transform[];
-  readonly adjustments: readonly Adjustment[];
-  readonly source: DataSource;
-  readonly detector?: BoundaryDetector;
-  readonly prequential: PrequentialAccuracy;
-}
-
-/** Everything of a run that a checkpoint captures: its parts, the pipeline, and why and what came before. */
-export interface SnapshotParts extends RunParts {
-  readonly pipeline: PipelineDefinition;
-  /** Why the checkpoint is written (`batches`, `seconds`, `signal`, `experience`, `end`): tells resume where to continue. */
-  readonly reason?: string;
-  /** How much of `metrics.jsonl` (the metric history) was on disk when the checkpoint was taken. */
-  readonly metrics?: MetricsMark;
-}
+import { CorruptCheckpointError } from './checkpoint.store.js';
+import type { CheckpointReason } from './checkpointable.js';
+import { decodeStates, encodeStates } from './state-codec.js';
+import { upgradeV1, type RunJsonV1 } from './checkpoint-v1.js';
 
 /** A position in the run's `metrics.jsonl`: its length in bytes and the `seq` of its last event. */
 export interface MetricsMark {
@@ -41,62 +15,69 @@ export interface MetricsMark {
   readonly seq: number;
 }
 
-/** Content of `run.json`. */
+/** The run's metric history on disk (the run recorder): checkpoints point into it instead of copying it. */
+export interface MetricsLog {
+  /** Makes every event recorded so far durable in `metrics.jsonl`; returns how much of it that is. */
+  flush(): Promise<MetricsMark>;
+}
+
+/** Content of `run.json` (format 2): why and where in the history a checkpoint was written, and for which pipeline. */
 export interface RunJson {
-  readonly cursor: RunState['cursor'];
-  readonly progress?: RunState['progress'];
-  readonly seenClasses: number[];
-  readonly rng: { run: number[]; dropout: number[] };
-  readonly source: unknown;
-  readonly trainSeconds: number;
-  readonly reason?: string;
+  readonly reason: CheckpointReason;
   /** The metric history this checkpoint belongs to: the first `bytes` of `metrics.jsonl`. */
   readonly metrics?: MetricsMark;
+  /** Wall-clock seconds of the run up to the checkpoint, over every segment. */
+  readonly wallSeconds?: number;
   readonly pipeline: PipelineDefinition;
 }
 
-/**
- * Scalars some tfjs optimizers keep outside `getWeights()` (Adam/Adamax `accBeta1`, `accBeta2`: the
- * running products beta^t). `setWeights()` recomputes them with `pow()`, which differs from the
- * running product in the last bits, so checkpoints store and restore them directly.
- */
-export const OPTIMIZER_EXTRA_SCALARS = ['accBeta1', 'accBeta2'] as const;
-
-/** The optimizer's extra scalars that exist (see {@link OPTIMIZER_EXTRA_SCALARS}). */
-export function optimizerExtras(optimizer: tf.Optimizer): Array<{ name: string; variable: tf.Variable }> {
-  const fields = optimizer as unknown as Record<string, unknown>;
-  const out: Array<{ name: string; variable: tf.Variable }> = [];
-  for (const name of OPTIMIZER_EXTRA_SCALARS) {
-    const v = fields[name];
-    if (v instanceof tf.Variable) out.push({ name, variable: v });
-  }
-  return out;
+/** A decoded checkpoint: its `run.json`, every registered part's state by JSON pointer, and the model. */
+export interface DecodedCheckpoint {
+  readonly run: RunJson;
+  readonly states: Map<string, SerializedState>;
+  readonly model: tf.io.ModelArtifacts;
 }
 
-function tensorState(tensors: ReadonlyArray<{ name: string; tensor: tf.Tensor }>): SerializedState {
-  const arrays: Record<string, { dtype: 'float32' | 'int32'; shape: number[]; data: Float32Array | Int32Array }> = {};
-  const names: string[] = [];
-  tensors.forEach(({ name, tensor }, i) => {
-    names.push(name);
-    const data = tensor.dataSync();
-    arrays[String(i)] = tensor.dtype === 'int32' ? { dtype: 'int32', shape: tensor.shape, data: Int32Array.from(data) } : { dtype: 'float32', shape: tensor.shape, data: Float32Array.from(data) };
+/** The model of a checkpoint as tfjs Layers files: `model.json` naming `weightsPath`, and the weights. */
+export function layersModelFiles(artifacts: tf.io.ModelArtifacts, weightsPath = 'weights.bin'): { json: string; weights: Uint8Array } {
+  const data = artifacts.weightData;
+  const weights = data === undefined ? new Uint8Array(0) : new Uint8Array(tf.io.concatenateArrayBuffers(Array.isArray(data) ? data : [data]));
+  const json = JSON.stringify({
+    modelTopology: artifacts.modelTopology,
+    format: 'layers-model',
+    generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+    convertedBy: 'Engram',
+    weightsManifest: [{ paths: [weightsPath], weights: artifacts.weightSpecs ?? [] }],
   });
-  return { meta: names, arrays };
+  return { json, weights };
+}
+
+/** The model artifacts of a checkpoint's `model/` files (nothing in them is executed). */
+export function modelArtifactsOf(files: ReadonlyMap<string, Uint8Array>, dir: string): tf.io.ModelArtifacts {
+  const json = files.get('model/model.json');
+  const weights = files.get('model/weights.bin');
+  if (!json || !weights) throw new CorruptCheckpointError(`${dir}: has no model`);
+  let modelJson: tf.io.ModelJSON;
+  try {
+    modelJson = JSON.parse(new TextDecoder().decode(json)) as tf.io.ModelJSON;
+  } catch (e) {
+    throw new CorruptCheckpointError(`${dir}: model/model.json: ${(e as Error).message}`);
+  }
+  return { modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest.flatMap((g) => g.weights), weightData: weights.slice().buffer };
 }
 
 /**
  * Refuses to checkpoint non-finite float32 weights: throws {@link NumericalError} naming the weight
- * and the cursor, so the last good checkpoint stays the newest.
+ * and `where`, so the last good checkpoint stays the newest.
  */
-function assertFiniteWeights(bytes: Uint8Array, specs: readonly tf.io.WeightsManifestEntry[], state: RunState): void {
+function assertFiniteWeights(bytes: Uint8Array, specs: readonly tf.io.WeightsManifestEntry[], where: string): void {
   let offset = 0;
   for (const spec of specs) {
     const n = spec.shape.reduce((a, b) => a * b, 1);
     if (spec.dtype === 'float32') {
       const values = new Float32Array(bytes.slice(offset, offset + n * 4).buffer);
       if (!values.every((v) => Number.isFinite(v))) {
-        const c = state.cursor;
-        throw new NumericalError(`weight ${spec.name} is not finite at experience ${c.experience}, epoch ${c.epoch}, batch ${c.batch} (step ${c.step}); no checkpoint written, the last good one is kept`);
+        throw new NumericalError(`weight ${spec.name} is not finite at ${where}; no checkpoint written, the last good one is kept`);
       }
     }
     offset += n * 4;
@@ -104,52 +85,49 @@ function assertFiniteWeights(bytes: Uint8Array, specs: readonly tf.io.WeightsMan
 }
 
 /**
- * Captures a run as checkpoint files (design §6): `model/` in tfjs Layers format, `state.json` +
- * `state.bin` with the optimizer slots, every component's `state()`, RNG states, prequential counters,
- * the cursor and the pipeline definition it belongs to. JSON and raw float32 only.
+ * Captures a run as checkpoint files: `model/` in tfjs Layers format, `state.json` + `state.bin`
+ * with every registered part's state under its JSON pointer (the run's `CheckpointRegistry`), and
+ * `run.json`. JSON and raw little-endian arrays only. `where` names the cursor in error messages.
  */
-export async function captureSnapshot(parts: SnapshotParts): Promise<CheckpointFile[]> {
+export async function captureCheckpoint(model: EngramModel, states: ReadonlyMap<string, SerializedState>, run: RunJson, where: string): Promise<CheckpointFile[]> {
   const files: CheckpointFile[] = [];
-  await parts.state.model.network.save(
+  await model.network.save(
     tf.io.withSaveHandler(async (artifacts) => {
-      const data = artifacts.weightData;
-      const bytes = data === undefined ? new Uint8Array(0) : new Uint8Array(tf.io.concatenateArrayBuffers(Array.isArray(data) ? data : [data]));
-      assertFiniteWeights(bytes, artifacts.weightSpecs ?? [], parts.state);
-      files.push({ path: 'model/weights.bin', data: bytes });
-      files.push({
-        path: 'model/model.json',
-        data: JSON.stringify({ modelTopology: artifacts.modelTopology, format: 'layers-model', generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`, convertedBy: 'Engram', weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }] }),
-      });
+      const { json, weights } = layersModelFiles(artifacts);
+      assertFiniteWeights(weights, artifacts.weightSpecs ?? [], where);
+      files.push({ path: 'model/weights.bin', data: weights }, { path: 'model/model.json', data: json });
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
-  const optimizerWeights = await parts.optimizer.current.getWeights();
-  const states: Record<string, SerializedState> = {
-    optimizer: { ...tensorState(optimizerWeights), meta: { names: optimizerWeights.map((w) => w.name), order: [...parts.optimizer.variableOrder] } },
-    prequential: parts.prequential.state(),
-    'optimizer:extra': tensorState(optimizerExtras(parts.optimizer.current).map(({ name, variable }) => ({ name, tensor: variable }))),
-  };
-  // getWeights() returns the live slot variables after a fresh `iter` scalar: dispose only that scalar.
-  optimizerWeights[0]?.tensor.dispose();
-  for (const [i, s] of parts.strategies.strategies.entries()) if (s.state) states[`strategy:${i}:${s.name}`] = await s.state();
-  for (const [i, t] of parts.transforms.entries()) if (t.state) states[`transform:${i}`] = t.state();
-  for (const [i, a] of parts.adjustments.entries()) if (a.state) states[`adjust:${i}`] = a.state();
-  if (parts.detector?.state) states['detector'] = parts.detector.state();
-  const encoded = encodeStates(states);
-  const cursor = parts.state.cursor;
-  files.push({ path: 'state.bin', data: encoded.bin });
-  files.push({ path: 'state.json', data: encoded.json });
-  const run: RunJson = {
-    cursor,
-    progress: parts.state.progress,
-    seenClasses: [...parts.state.seenClasses],
-    rng: { run: parts.state.rng.state(), dropout: dropoutRandom().state() },
-    source: (parts.source.state?.() ?? null) as unknown,
-    trainSeconds: parts.state.trainSeconds,
-    ...(parts.reason !== undefined ? { reason: parts.reason } : {}),
-    ...(parts.metrics !== undefined ? { metrics: parts.metrics } : {}),
-    pipeline: parts.pipeline,
-  };
-  files.push({ path: 'run.json', data: JSON.stringify(run) });
+  const encoded = encodeStates(Object.fromEntries(states));
+  files.push({ path: 'state.bin', data: encoded.bin }, { path: 'state.json', data: encoded.json }, { path: 'run.json', data: JSON.stringify(run) });
   return files;
 }
+
+function text(files: ReadonlyMap<string, Uint8Array>, path: string, dir: string): string {
+  const data = files.get(path);
+  if (!data) throw new CorruptCheckpointError(`${dir}: has no ${path}`);
+  return new TextDecoder().decode(data);
+}
+
+/**
+ * Decodes a verified checkpoint's files. Format 1 (state keys such as `strategy:0:ewc`, cursor and
+ * RNGs in run.json) is upgraded to format 2's pointers for `pipeline` (the run's definition).
+ * Throws {@link CorruptCheckpointError} for unreadable content.
+ */
+export function decodeCheckpoint(files: ReadonlyMap<string, Uint8Array>, format: number, dir: string, pipeline: PipelineDefinition): DecodedCheckpoint {
+  try {
+    const runText = text(files, 'run.json', dir);
+    const states = decodeStates(text(files, 'state.json', dir), files.get('state.bin') ?? new Uint8Array(0));
+    const model = modelArtifactsOf(files, dir);
+    if (format === 1) {
+      const upgraded = upgradeV1(JSON.parse(runText) as RunJsonV1, states, pipeline);
+      return { ...upgraded, model };
+    }
+    return { run: JSON.parse(runText) as RunJson, states: new Map(Object.entries(states)), model };
+  } catch (e) {
+    if (e instanceof CorruptCheckpointError) throw e;
+    throw new CorruptCheckpointError(`${dir}: ${(e as Error).message}`);
+  }
+}
+

@@ -1,184 +1,232 @@
 import { resolve } from 'node:path';
 import { Container } from 'inversify';
-import { concatMap, defaultIfEmpty, defer, from, lastValueFrom, toArray, firstValueFrom } from 'rxjs';
+import { firstValueFrom, lastValueFrom, toArray, type OperatorFunction } from 'rxjs';
 import { selectBackend } from '../backend/backend.selector.js';
 import { CheckpointStore } from '../checkpoint/checkpoint.store.js';
+import { CheckpointRegistry } from '../checkpoint/checkpoint-registry.js';
 import { EventHistory } from '../checkpoint/event-history.js';
-import { captureSnapshot } from '../checkpoint/run-snapshot.js';
-import type { DataSource } from '../data/data-source.js';
 import type { Experience } from '../data/experience.js';
 import { EventBus } from '../events/event-bus.js';
-import type { RunLogger } from '../logging/run-logger.js';
+import type { RunStatus } from '../events/engram-event.js';
 import { RUN_FILES, RunRecorder } from '../metrics/run-recorder.js';
-import type { Adjustment } from '../model/adjustment.js';
+import { PrequentialAccuracy } from '../metrics/prequential.js';
 import { buildModel } from '../model/model.builder.js';
 import { seedDropout } from '../model/seeded-dropout.layer.js';
 import type { LoadedPipeline } from '../pipeline/pipeline.loader.js';
-import type { ComponentRef } from '../plugin/component-factory.js';
-import { componentMaker } from './component-maker.js';
+import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { TOKENS } from '../plugin/tokens.js';
-import type { Transform } from '../preprocess/transform.js';
 import { Rng } from '../random/rng.js';
 import { AdjustStage } from '../stages/adjust.stage.js';
 import { CheckpointStage } from '../stages/checkpoint.stage.js';
-import type { CheckpointWriter } from '../stages/checkpoint-writer.js';
 import { EvaluateStage } from '../stages/evaluate.stage.js';
 import { PreprocessStage } from '../stages/preprocess.stage.js';
+import type { RunItem } from '../stages/run-item.js';
+import type { Stage, StageRun } from '../stages/stage.js';
+import { orderStages } from '../stages/stage-order.js';
 import { STAGE_TOKENS } from '../stages/stage-tokens.js';
 import { TrainStage } from '../stages/train.stage.js';
-import type { BoundaryDetector } from '../stream/boundary-detector.js';
 import { OptimizerHandle } from '../training/optimizer-handle.js';
-import type { Strategy } from '../training/strategy.js';
-import { StrategyChain } from '../training/strategy-chain.js';
+import { Trainer } from '../training/trainer.js';
+import { componentMaker } from './component-maker.js';
+import { guardObservers } from './observer-guard.js';
+import { PulledFeed } from './pulled-feed.js';
+import { loadResumePoint, restoreAfterExperienceStart, restoreRun, type ResumePoint } from './resume.js';
+import { buildComponents, registerCheckpointables, type RunComponents } from './run-components.js';
+import { RunControl } from './run-control.js';
+import { RunFeed, type FeedResume } from './run-feed.js';
 import type { RunOptions, RunOutcome } from './run-options.js';
 import { RunState } from './run-state.js';
-import { RunStopped } from './run-stopped.js';
-import { loadResumePoint, restoreAfterExperienceStart, restoreRun, type ResumePoint, type RestoreTargets } from './resume.js';
+
+/** The built-in stages, in their order. */
+const BUILTIN_STAGE_CLASSES = [PreprocessStage, AdjustStage, TrainStage, EvaluateStage, CheckpointStage] as const;
+
+/**
+ * Binds a run's services and its stages into a new container: the built-ins and the pipeline's plugin
+ * stages under the multi-injection token `STAGE_TOKENS.Stage`, in the pipeline's order.
+ */
+function runContainer(def: PipelineDefinition, services: ReadonlyArray<readonly [symbol, unknown]>, c: RunComponents): Container {
+  const container = new Container({ defaultScope: 'Singleton' });
+  container.bind(TOKENS.Settings).toConstantValue(def);
+  for (const [token, value] of services) container.bind(token).toConstantValue(value);
+  for (const cls of BUILTIN_STAGE_CLASSES) container.bind<Stage>(cls).toSelf();
+  const named = BUILTIN_STAGE_CLASSES.map((cls) => container.get<Stage>(cls));
+  for (const stage of orderStages(named, c.stages)) container.bind<Stage>(STAGE_TOKENS.Stage).toConstantValue(stage);
+  return container;
+}
 
 /**
  * [resume] The experiences a stream run had started before its checkpoint: the source's endless
- * experience 0, then one per boundary crossed (as `TrainStage.trainStream` creates them).
+ * experience 0, then one per boundary crossed (as the feed creates them).
  */
 function resumedStream(first: Experience, current: number, seenClasses: ReadonlySet<number>): Experience[] {
   return Array.from({ length: current + 1 }, (_, i) => (i === 0 ? first : { ...first, index: i, classes: [...seenClasses] }));
 }
 
+function oneLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
+}
+
 /**
- * Runs a loaded pipeline end to end: backend, components, model, then experience after experience
- * (or the endless stream) through the DI-resolved stages preprocess → adjust → train → evaluate →
- * checkpoint, recording every event to `metrics.jsonl` and the summary to `summary.json`.
+ * Runs a loaded pipeline end to end: backend, components, model, then the run's items through the
+ * stages resolved from the run's container (preprocess → adjust → train → evaluate → checkpoint, plus
+ * plugin stages where the pipeline places them), recording every event to `metrics.jsonl` and the
+ * summary to `summary.json`.
+ *
+ * Whatever happens once the recorder is attached, the run ends the same way: a `run-end` event with
+ * its status (`completed`, `stopped` by the signal, or `failed` with the one-line cause), the
+ * loggers closed, the event stream completed, summary.json written — then a failure is rethrown.
  */
 export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = {}): Promise<RunOutcome> {
   const def = loaded.definition;
   const outDir = resolve(options.outDir ?? (def.output.dir ? resolve(loaded.baseDir, def.output.dir) : `runs/${def.name}`));
+  const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   const backend = await selectBackend(options.backend ?? def.backend);
   const rootRng = new Rng(def.seed);
   seedDropout(rootRng.derive('dropout'));
   const bus = new EventBus();
-  const make = componentMaker(loaded, rootRng, bus);
-  const source = make<DataSource>('dataset', def.data, '/data');
-  const transforms = def.preprocess.map((r, i) => make<Transform>('transform', r, `/preprocess/${i}`));
-  const adjustments = def.adjust.map((r, i) => make<Adjustment>('adjust', r, `/adjust/${i}`));
-  const strategyRefs = Array.isArray(def.strategy) ? (def.strategy as readonly ComponentRef[]) : [def.strategy as ComponentRef];
-  const strategies = new StrategyChain(strategyRefs.map((r, i) => make<Strategy>('strategy', r, Array.isArray(def.strategy) ? `/strategy/${i}` : '/strategy')));
-  const detector = def.boundary ? make<BoundaryDetector>('detector', def.boundary, '/boundary') : undefined;
-  const loggers = def.loggers.map((r, i) => make<RunLogger>('logger', r, `/loggers/${i}`));
-  const optimizer = new OptimizerHandle(def.optimizer);
   const state = new RunState(rootRng);
-  const container = new Container({ defaultScope: 'Singleton' });
+  const optimizer = new OptimizerHandle(def.optimizer);
+  const control = new RunControl(options.signal);
+  const registry = new CheckpointRegistry();
+  const prequential = new PrequentialAccuracy({ window: def.evaluation.window, fading: def.evaluation.fading });
+  const guard = guardObservers(bus);
+  let parts: RunComponents | undefined;
+  let container: Container | undefined;
   try {
-    state.info = await source.describe();
+    parts = buildComponents(def, componentMaker(loaded, rootRng, bus));
+    const c = parts;
+    state.info = await c.source.describe();
     const store = new CheckpointStore(def.checkpoint.dir ? resolve(loaded.baseDir, def.checkpoint.dir) : resolve(outDir, 'checkpoints'), def.checkpoint.keep, options.version ?? '0.0.0');
-    container.bind(TOKENS.Settings).toConstantValue(def);
-    container.bind(TOKENS.EventBus).toConstantValue(bus);
-    container.bind(STAGE_TOKENS.RunState).toConstantValue(state);
-    container.bind(STAGE_TOKENS.Transforms).toConstantValue(transforms);
-    container.bind(STAGE_TOKENS.Adjustments).toConstantValue(adjustments);
-    container.bind(STAGE_TOKENS.Strategies).toConstantValue(strategies);
-    container.bind(STAGE_TOKENS.Optimizer).toConstantValue(optimizer);
-    if (detector) container.bind(STAGE_TOKENS.Detector).toConstantValue(detector);
-    container.bind(PreprocessStage).toSelf();
-    container.bind(AdjustStage).toSelf();
-    container.bind(EvaluateStage).toSelf();
-    container.bind(CheckpointStage).toSelf();
-    container.bind(TrainStage).toSelf();
-    let history = new EventHistory(); // [resume] numbering of the events after a resume
-    const recorder = new RunRecorder(outDir, { name: def.name, seed: def.seed, strategies: strategies.names, scenario: state.info.scenario, backend: backend.description, pipeline: def });
-    const writer: CheckpointWriter = {
-      save: async (reason) => {
-        // The metric history stays in metrics.jsonl; the checkpoint records how much of it is on disk.
-        const metrics = await recorder.flush();
-        const sourceState = source.state?.();
-        const files = await captureSnapshot({ pipeline: def, state, optimizer, strategies, transforms, adjustments, source, prequential: evaluation.prequential, ...(detector ? { detector } : {}), reason, metrics });
-        const { dir, bytes } = await store.write(state.cursor.step, files);
-        if (source.checkpointed) {
-          try {
-            await source.checkpointed(sourceState);
-          } catch (e) {
-            bus.emit({ type: 'warning', message: `data source could not acknowledge checkpoint ${dir}: ${(e as Error).message}` });
-          }
-        }
-        return { path: dir, bytes };
-      },
-    };
-    container.bind(STAGE_TOKENS.CheckpointWriter).toConstantValue(writer);
-    const preprocess = container.get(PreprocessStage);
-    const evaluation = container.get(EvaluateStage);
-    const checkpoints = container.get(CheckpointStage);
-    const train = container.get(TrainStage);
-
-    state.model = await buildModel(def.model, { inputShape: preprocess.outputShape(state.info), outputs: state.info.numClasses, rng: rootRng.derive('model'), baseDir: loaded.baseDir });
-    // [resume] restore from the newest valid checkpoint (engine/resume.ts)
-    const targets: RestoreTargets = { state, optimizer, strategies, transforms, adjustments, source, prequential: evaluation.prequential, ...(detector ? { detector } : {}) };
+    // [resume] the newest valid checkpoint (engine/resume.ts); none: a fresh run, said in one line.
     let resume: ResumePoint | undefined;
     if (options.resume) {
-      resume = await loadResumePoint(store, def, resolve(outDir, RUN_FILES.metrics), options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`)));
-      await restoreRun(resume, targets);
-      history = new EventHistory(resume.events);
+      resume = await loadResumePoint(store, def, resolve(outDir, RUN_FILES.metrics), warn);
+      if (!resume) warn(`nothing to resume: no checkpoint in ${store.root}; starting a new run`);
     }
-    recorder.attach(history.attach(bus.events$)); // [resume] past events + live ones
-    options.observe?.(bus.events$);
-    for (const l of loggers) l.attach(bus.events$, outDir);
-    const stream = state.info.experiences === 'endless';
-    bus.emit({
-      type: 'run-start', name: def.name, seed: def.seed, backend: backend.description, mode: stream ? 'stream' : 'experiences', experiences: state.info.experiences,
-      scenario: state.info.scenario, strategies: strategies.names, inputShape: preprocess.outputShape(state.info), numClasses: state.info.numClasses,
-      parameters: state.model.network.countParams(),
-    });
-    const t0 = performance.now();
+    const recorder = new RunRecorder(outDir, { name: def.name, seed: def.seed, strategies: c.strategies.names, scenario: state.info.scenario, backend: backend.description, pipeline: def });
+    recorder.attach(new EventHistory(resume?.events ?? []).attach(bus.events$)); // [resume] past events + live ones
+    try {
+      options.observe?.(bus.events$);
+    } catch (e) {
+      guard.report('the run observer', e);
+    }
+    for (const { logger, path } of c.loggers) {
+      try {
+        logger.attach(bus.events$, outDir);
+      } catch (e) {
+        guard.report(`logger ${path}`, e);
+      }
+    }
+    let status: RunStatus = 'failed';
+    let failure: unknown;
     let stopped: string | undefined;
     try {
-      if (stream) {
-        // [resume] the source was restored to its position (restoreRun) before this subscription starts its feed.
-        const first = await firstValueFrom(source.experiences());
-        const streamed = resume ? resumedStream(first, state.cursor.experience, state.seenClasses) : [first];
-        state.experiences.push(...streamed);
-        const current = streamed[streamed.length - 1] ?? first;
-        if (resume?.experience !== Infinity) {
-          const data = await train.beginExperience(current, resume !== undefined);
-          if (resume) await restoreAfterExperienceStart(resume, targets); // [resume] boundaries crossed stay crossed
-          await train.trainStream(current, data, options.signal);
-          await evaluation.afterExperience(state.cursor.experience, state.experiences);
-          await checkpoints.save('end');
-        }
-      } else {
-        const all = await lastValueFrom(source.experiences().pipe(toArray()));
-        state.experiences.push(...all);
-        if (!resume && def.evaluation.initial && def.evaluation.on === 'all') await evaluation.afterExperience(-1, all);
-        await lastValueFrom(
-          from(all).pipe(
-            concatMap((exp: Experience) =>
-              defer(async () => {
-                if (resume && exp.index < resume.experience) return; // [resume] finished before the checkpoint
-                const resumed = resume?.midExperience === true && exp.index === resume.experience;
-                state.cursor.experience = exp.index;
-                const data = await train.beginExperience(exp, resumed);
-                if (resume && resumed) await restoreAfterExperienceStart(resume, targets); // [resume]
-                await train.trainExperience(exp, data, options.signal);
-                await train.endExperience(exp);
-                await evaluation.afterExperience(exp.index, all);
-                await checkpoints.afterExperience();
-              }),
-            ),
-            defaultIfEmpty(undefined),
-          ),
-        );
-      }
+      stopped = await train(def, loaded.baseDir, backend.description, c, { state, optimizer, control, registry, prequential, bus, store, recorder, resume, outDir }, (made) => (container = made));
+      status = stopped !== undefined ? 'stopped' : 'completed';
     } catch (e) {
-      if (!(e instanceof RunStopped)) throw e;
-      stopped = e.reason;
+      failure = e;
     }
-    const wallSeconds = (performance.now() - t0) / 1000;
-    bus.emit({ type: 'run-end', wallSeconds, samplesPerSecond: state.cursor.samples / Math.max(1e-9, state.trainSeconds), steps: state.cursor.step, ...(stopped ? { stopped } : {}) });
+    const wallSeconds = state.priorWallSeconds + (performance.now() - state.startedAt) / 1000;
+    bus.emit({
+      type: 'run-end', wallSeconds, samplesPerSecond: state.cursor.samples / Math.max(1e-9, state.trainSeconds), steps: state.cursor.step, status,
+      ...(stopped !== undefined ? { stopped } : {}), ...(failure !== undefined ? { error: oneLine(failure) } : {}),
+    });
+    for (const { logger, path } of c.loggers) {
+      try {
+        await logger.close?.();
+      } catch (e) {
+        guard.report(`closing logger ${path}`, e);
+      }
+    }
     bus.complete();
-    const summary = await recorder.finish();
-    for (const l of loggers) await l.close?.();
-    return { summary, backend, outDir, ...(stopped ? { stopped } : {}) };
+    let summary;
+    try {
+      summary = await recorder.finish();
+    } catch (e) {
+      failure ??= e;
+    }
+    if (failure !== undefined || summary === undefined) throw failure;
+    return { summary, backend, outDir, ...(stopped !== undefined ? { stopped } : {}) };
   } finally {
-    await source.close?.();
-    strategies.dispose();
+    bus.complete();
+    await guard.release();
+    await parts?.source.close?.();
+    parts?.strategies.dispose();
     optimizer.dispose();
     (state.model as typeof state.model | undefined)?.dispose();
-    container.unbindAll();
+    (container as Container | undefined)?.unbindAll();
   }
+}
+
+/** What {@link train} drives. */
+interface RunServices {
+  readonly state: RunState;
+  readonly optimizer: OptimizerHandle;
+  readonly control: RunControl;
+  readonly registry: CheckpointRegistry;
+  readonly prequential: PrequentialAccuracy;
+  readonly bus: EventBus;
+  readonly store: CheckpointStore;
+  readonly recorder: RunRecorder;
+  readonly resume: ResumePoint | undefined;
+  readonly outDir: string;
+}
+
+/**
+ * Builds the model, restores a checkpoint, resolves the stages and runs `feed$.pipe(...stages)` to
+ * its end. Returns the stop reason when a signal stopped the run.
+ */
+async function train(def: PipelineDefinition, baseDir: string, backend: string, c: RunComponents, s: RunServices, onContainer: (c: Container) => void): Promise<string | undefined> {
+  const { state, bus, resume } = s;
+  state.model = await buildModel(def.model, { inputShape: c.transforms.outputShape(state.info), outputs: state.info.numClasses, rng: state.rng.derive('model'), baseDir });
+  registerCheckpointables(s.registry, def, c, state, s.optimizer, s.prequential);
+  if (resume) await restoreRun(resume, state, s.registry);
+  const container = runContainer(def, [
+    [TOKENS.EventBus, bus],
+    [STAGE_TOKENS.RunState, state],
+    [STAGE_TOKENS.Transforms, c.transforms],
+    [STAGE_TOKENS.Adjustments, c.adjustments],
+    [STAGE_TOKENS.Strategies, c.strategies],
+    [STAGE_TOKENS.Optimizer, s.optimizer],
+    [STAGE_TOKENS.Control, s.control],
+    [STAGE_TOKENS.Checkpoints, s.registry],
+    [STAGE_TOKENS.CheckpointStore, s.store],
+    [STAGE_TOKENS.MetricsLog, s.recorder],
+    [STAGE_TOKENS.Prequential, s.prequential],
+    [STAGE_TOKENS.Trainer, new Trainer(c.strategies, s.optimizer)],
+    ...(c.detector ? [[STAGE_TOKENS.Detector, c.detector] as const] : []),
+  ], c);
+  onContainer(container);
+  const stream = state.info.experiences === 'endless';
+  state.startedAt = performance.now();
+  bus.emit({
+    type: 'run-start', name: def.name, seed: def.seed, backend, mode: stream ? 'stream' : 'experiences', experiences: state.info.experiences,
+    scenario: state.info.scenario, strategies: c.strategies.names, inputShape: c.transforms.outputShape(state.info), numClasses: state.info.numClasses,
+    parameters: state.model.network.countParams(),
+  });
+  const feedResume: FeedResume | undefined = resume && {
+    experience: resume.experience,
+    midExperience: resume.midExperience,
+    restoreAfterStart: () => restoreAfterExperienceStart(resume, state, s.registry),
+  };
+  const feed = new RunFeed({ state, control: s.control, events: bus, training: def.training, resume: feedResume });
+  let items: AsyncIterable<RunItem>;
+  if (stream) {
+    // [resume] the source was restored to its position (restoreRun) before this subscription starts its feed.
+    const first = await firstValueFrom(c.source.experiences());
+    const streamed = resume ? resumedStream(first, state.cursor.experience, state.seenClasses) : [first];
+    state.experiences.push(...streamed);
+    items = feed.stream(first, streamed[streamed.length - 1] ?? first);
+  } else {
+    const all = await lastValueFrom(c.source.experiences().pipe(toArray()));
+    state.experiences.push(...all);
+    items = feed.experiences(all);
+  }
+  const run: StageRun = { events: bus, outputs: { dir: s.outDir, set: (name, value) => s.recorder.setOutput(name, value) }, info: state.info, cursor: state.cursor };
+  const operators: OperatorFunction<RunItem, RunItem>[] = container.getAll<Stage>(STAGE_TOKENS.Stage).map((stage) => stage.operator(run));
+  // The run: feed$.pipe(...stages), closed by the demand that pulls the next item.
+  const pulled = new PulledFeed(items);
+  const staged = operators.reduce((items$, op) => items$.pipe(op), pulled.items$);
+  await lastValueFrom(staged.pipe(pulled.demand()), { defaultValue: undefined });
+  return feed.stopped;
 }

@@ -75,8 +75,13 @@ test('a corrupt newest checkpoint is reported and the previous one is used', asy
   assert.equal(digest(dir, 'model/weights.bin'), digest(refDir, 'model/weights.bin'));
 });
 
-test('resuming without any checkpoint fails with a clear ResumeError', async () => {
-  await assert.rejects(runUntil(out(), undefined, true), (e: unknown) => e instanceof ResumeError && /no checkpoint in .*checkpoints/.test(e.message));
+test('resuming without any checkpoint starts a new run and says so in one line', async () => {
+  const warnings: string[] = [];
+  const fresh = await runUntil(out(), undefined, true, (m) => warnings.push(m));
+  const reference = await runUntil(out(), undefined);
+  assert.deepEqual(warnings.length, 1);
+  assert.match(warnings[0] ?? '', /^nothing to resume: no checkpoint in .*checkpoints; starting a new run$/);
+  assert.deepEqual(fresh.summary.accuracyMatrix, reference.summary.accuracyMatrix);
 });
 
 test('a changed training section makes the checkpoint incompatible; output, checkpoint and loggers may change', async () => {
@@ -95,8 +100,8 @@ test('a NaN loss stops the run naming the experience, writes nothing over the la
   await assert.rejects(runPipeline(loaded, { outDir: dir }), (e: unknown) => e instanceof Error && /loss is (NaN|Infinity|-Infinity) at experience \d+, epoch \d+, step \d+|weight \S+ is not finite at experience \d+, epoch \d+, batch \d+/.test(e.message));
   const last = newest(dir);
   const { manifest } = await CheckpointStore.read(last);
-  const state = JSON.parse(new TextDecoder().decode((await CheckpointStore.read(last)).files.get('run.json'))) as { cursor: { step: number } };
-  assert.equal(manifest.step, state.cursor.step);
+  const states = JSON.parse(new TextDecoder().decode((await CheckpointStore.read(last)).files.get('state.json'))) as Record<string, { meta: { cursor: { step: number } } }>;
+  assert.equal(manifest.step, states['/run/cursor']?.meta.cursor.step);
   const weights = new Float32Array((await CheckpointStore.read(last)).files.get('model/weights.bin')?.slice().buffer ?? new ArrayBuffer(0));
   assert.ok(weights.length > 0 && weights.every((w) => Number.isFinite(w)), 'the last checkpoint holds finite weights');
 });

@@ -14,7 +14,11 @@ export interface RunCursor {
   step: number;
   /** Training samples consumed since the run started. */
   samples: number;
-  /** True once the experience's `afterExperience` and evaluation are done. */
+  /**
+   * True once experience `experience` has ended (its `afterExperience`, evaluation and checkpoint
+   * are done): a resume from here starts the next experience. False inside it (a resume continues at
+   * `epoch`/`batch`). A fresh finite run starts at experience -1, done: nothing has started.
+   */
   experienceDone: boolean;
 }
 
@@ -44,8 +48,12 @@ export class RunState {
   readonly cursor: RunCursor = { experience: 0, epoch: 0, batch: 0, step: 0, samples: 0, experienceDone: false };
   /** [resume] Running totals of the current experience/epoch (see {@link RunProgress}). */
   readonly progress: RunProgress = { experienceSamples: 0, epochLossSum: 0, epochCorrect: 0, epochSeen: 0 };
-  /** Wall-clock seconds spent training (excludes evaluation). */
+  /** Wall-clock seconds spent training (excludes evaluation), over every segment of a resumed run. */
   trainSeconds = 0;
+  /** [resume] Wall-clock seconds of the run's segments before this process (from the checkpoint). */
+  priorWallSeconds = 0;
+  /** `performance.now()` when this process started the run. */
+  startedAt = performance.now();
 
   constructor(
     /** The run's root generator (pipeline seed). */

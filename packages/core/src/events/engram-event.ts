@@ -16,8 +16,15 @@ export type EngramEvent = EventBase &
     | { type: 'checkpoint'; path: string; step: number; bytes: number; seconds: number }
     | { type: 'dropped'; source: string; count: number; total: number }
     | { type: 'warning'; message: string }
-    | { type: 'run-end'; wallSeconds: number; samplesPerSecond: number; steps: number; stopped?: string }
+    | { type: 'run-end'; wallSeconds: number; samplesPerSecond: number; steps: number; status?: RunStatus; stopped?: string; error?: string }
   );
+
+/**
+ * How a run ended: `completed` (the data ran out or `maxSamples` was reached), `stopped` (a signal
+ * stopped it at a batch boundary, with a checkpoint to resume from), `failed` (an error; `error`
+ * holds its one-line cause). Always set by the engine; absent in metrics recorded before it existed.
+ */
+export type RunStatus = 'completed' | 'stopped' | 'failed';
 
 /** Fields every event carries. */
 export interface EventBase {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Observable, Subscription } from 'rxjs';
 import type { EngramEvent } from '../events/engram-event.js';
 import { accuracyMatrixCsv } from './accuracy-matrix-csv.js';
+import type { JsonValue } from '../training/serialized-state.js';
 import { RunSummaryBuilder, type RunMeta, type RunSummary } from './run-summary.js';
 
 /** File names written into the run's output directory. */
@@ -38,6 +39,7 @@ export class RunRecorder {
   private bytesWritten = 0;
   private fd: number | null = null;
   private lastSeq = -1;
+  private readonly outputs: Record<string, JsonValue> = {};
 
   constructor(
     private readonly outDir: string,
@@ -86,7 +88,12 @@ export class RunRecorder {
 
   /** The summary of the events seen so far (no I/O). */
   summary(): RunSummary {
-    return this.builder.build(this.meta);
+    return { ...this.builder.build(this.meta), outputs: { ...this.outputs } };
+  }
+
+  /** Records a named value for summary.json's `outputs` (a stage's result; see `RunOutputs`). */
+  setOutput(name: string, value: JsonValue): void {
+    this.outputs[name] = value;
   }
 
   /** Stops listening, flushes metrics.jsonl and writes summary.json and accuracy-matrix.csv. */
@@ -109,7 +116,7 @@ export class RunRecorder {
     }
     if (this.writeError !== null) throw new Error(`could not write ${join(this.outDir, RUN_FILES.metrics)}: ${this.writeError.message}`);
     this.builder.noteRss(process.memoryUsage().rss);
-    const summary = this.builder.build(this.meta);
+    const summary = this.summary();
     mkdirSync(this.outDir, { recursive: true });
     await writeAtomic(join(this.outDir, RUN_FILES.summary), `${JSON.stringify(summary, null, 2)}\n`);
     await writeAtomic(join(this.outDir, RUN_FILES.accuracyMatrix), accuracyMatrixCsv(summary.accuracyMatrix, summary.initialAccuracy));

@@ -1,4 +1,5 @@
-import type { EngramEvent, EvaluationResult, EventOf } from '../events/engram-event.js';
+import type { EngramEvent, EvaluationResult, EventOf, RunStatus } from '../events/engram-event.js';
+import type { JsonValue } from '../training/serialized-state.js';
 import { continualMetrics, forgettingPerExperience } from './continual-metrics.js';
 import { SeriesDownsampler, type SeriesPoint } from './series-downsampler.js';
 
@@ -75,7 +76,13 @@ export interface RunSummary {
   warnings: number;
   droppedSamples: number;
   checkpoints: number;
+  /** How the run ended. A stopped run's headline figures (averageAccuracy, bwt, fwt, forgetting, learningAccuracy) are null: its matrix holds only the experiences finished so far. */
+  status: RunStatus;
   stopped: string | null;
+  /** One-line cause of a failed run, else null. */
+  error: string | null;
+  /** Named values the run's stages recorded (`RunOutputs.set`). */
+  outputs: Record<string, JsonValue>;
   pipeline: unknown;
 }
 
@@ -213,7 +220,7 @@ export class RunSummaryBuilder {
       experiences: Math.max(R.length, perExperience.length),
       numClasses: this.runStart?.numClasses ?? null,
       parameters: this.runStart?.parameters ?? null,
-      ...metrics,
+      ...(this.runEnd?.status === 'stopped' ? { averageAccuracy: null, bwt: null, fwt: null, forgetting: null, learningAccuracy: null } : metrics),
       accuracyMatrix: R,
       initialAccuracy: initial,
       forgettingPerExperience: forgettingPerExperience(R),
@@ -231,7 +238,10 @@ export class RunSummaryBuilder {
       warnings: this.warnings,
       droppedSamples: this.dropped,
       checkpoints: this.checkpoints,
+      status: this.runEnd ? (this.runEnd.status ?? (this.runEnd.stopped ? 'stopped' : 'completed')) : 'failed',
       stopped: this.runEnd?.stopped ?? null,
+      error: this.runEnd?.error ?? null,
+      outputs: {},
       pipeline: meta.pipeline,
     };
   }

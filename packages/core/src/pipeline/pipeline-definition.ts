@@ -22,6 +22,8 @@ export interface PipelineDefinition {
   readonly strategy: ComponentRef | readonly ComponentRef[];
   readonly boundary?: ComponentRef;
   readonly loggers: readonly ComponentRef[];
+  /** Extra stages contributed by plugins, with their `after` / `before` positions. */
+  readonly stages: readonly ComponentRef[];
   readonly training: TrainingSettings;
   readonly evaluation: EvaluationSettings;
   readonly checkpoint: CheckpointSettings;

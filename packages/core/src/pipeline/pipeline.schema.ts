@@ -87,6 +87,7 @@ function pipelineSchema(component: (role: ComponentRole) => TSchema): TObject {
       }),
       boundary: Type.Optional(component('detector')),
       loggers: Type.Array(component('logger'), { default: [] }),
+      stages: Type.Array(component('stage'), { default: [], description: 'Extra stages of the run, from plugins; each placed after (or before) a named stage.' }),
       training: Type.Object(TrainingSchema.properties, { ...strict, default: {} }),
       evaluation: Type.Object(EvaluationSchema.properties, { ...strict, default: {} }),
       checkpoint: Type.Object(CheckpointSchema.properties, { ...strict, default: {} }),
@@ -116,6 +117,12 @@ function crossFieldRules(options: TObject | undefined): Record<string, unknown> 
   return Object.fromEntries(CROSS_FIELD_KEYWORDS.filter((k) => source[k] !== undefined).map((k) => [k, source[k]]));
 }
 
+/** Where a plugin stage sits in the run (`stages[]`): options every stage has besides its own. */
+export const STAGE_POSITION = {
+  after: Type.Optional(Type.String({ minLength: 1, description: 'Run right after this stage: preprocess, adjust, train, evaluate, checkpoint, or an earlier plugin stage\'s kind. Default: before checkpoint.' })),
+  before: Type.Optional(Type.String({ minLength: 1, description: 'Run right before this stage (instead of after).' })),
+};
+
 /** Phase 2: the full schema, with every role's components as a discriminated union of their option schemas. */
 export function composePipelineSchema(registry: ComponentRegistry): TObject {
   return pipelineSchema((role) => {
@@ -123,7 +130,7 @@ export function composePipelineSchema(registry: ComponentRegistry): TObject {
       const d = registry.get(role, kind);
       const options = d?.options.properties ?? {};
       return Type.Object(
-        { kind: Type.Literal(kind), ...options },
+        { kind: Type.Literal(kind), ...(role === 'stage' ? STAGE_POSITION : {}), ...options },
         { additionalProperties: false, title: `${role}:${kind}`, ...(d ? { description: d.description } : {}), ...crossFieldRules(d?.options) },
       );
     });

@@ -5,12 +5,13 @@ import type { EventSink } from '../events/event-sink.js';
 /**
  * Roles a component can play, each named by a key of the pipeline document:
  * `dataset` ← `data`, `transform` ← `preprocess[]`, `adjust` ← `adjust[]`, `strategy` ← `strategy`,
- * `detector` ← `boundary` (stream-mode experience boundaries), `logger` ← `loggers[]`.
+ * `detector` ← `boundary` (stream-mode experience boundaries), `logger` ← `loggers[]`, `stage` ←
+ * `stages[]` (extra steps of the run's stream, see `stages/stage.ts`).
  */
-export type ComponentRole = 'dataset' | 'transform' | 'adjust' | 'strategy' | 'detector' | 'logger';
+export type ComponentRole = 'dataset' | 'transform' | 'adjust' | 'strategy' | 'detector' | 'logger' | 'stage';
 
 /** All roles, in the order `engram plugins` lists them. */
-export const COMPONENT_ROLES: readonly ComponentRole[] = ['dataset', 'transform', 'adjust', 'strategy', 'detector', 'logger'];
+export const COMPONENT_ROLES: readonly ComponentRole[] = ['dataset', 'transform', 'adjust', 'strategy', 'detector', 'logger', 'stage'];
 
 /** What a component receives besides its options. */
 export interface ComponentServices {

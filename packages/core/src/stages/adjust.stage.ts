@@ -1,18 +1,36 @@
 import { inject, injectable } from 'inversify';
-import type { Adjustment, AdjustContext } from '../model/adjustment.js';
-import { disposeReplacedModel, type EngramModel } from '../model/engram-model.js';
+import type { OperatorFunction } from 'rxjs';
+import type { Experience } from '../data/experience.js';
+import { RunState } from '../engine/run-state.js';
+import type { Adjustment } from '../model/adjustment.js';
+import { disposeReplacedModel } from '../model/engram-model.js';
+import { eachItem } from './each-item.js';
+import type { RunItem } from './run-item.js';
+import type { Stage } from './stage.js';
 import { STAGE_TOKENS } from './stage-tokens.js';
 
 /**
- * Stage 2: model adjustments at each experience start (grow the head, freeze layers, multi-head).
- * Layers of a replaced model that the new one no longer uses are disposed.
+ * Stage `adjust`: the pipeline's model adjustments at each `experience-start` (grow the head, freeze
+ * layers, multi-head masks), in order. Layers of a replaced model that the new one no longer uses are
+ * disposed. Every other item passes untouched.
  */
 @injectable()
-export class AdjustStage {
-  constructor(@inject(STAGE_TOKENS.Adjustments) readonly adjustments: readonly Adjustment[]) {}
+export class AdjustStage implements Stage {
+  readonly name = 'adjust';
 
-  async apply(model: EngramModel, ctx: AdjustContext): Promise<EngramModel> {
-    let current = model;
+  constructor(
+    @inject(STAGE_TOKENS.Adjustments) readonly adjustments: readonly Adjustment[],
+    @inject(STAGE_TOKENS.RunState) private readonly state: RunState,
+  ) {}
+
+  operator(): OperatorFunction<RunItem, RunItem> {
+    return eachItem((item) => (item.kind === 'experience-start' && this.adjustments.length > 0 ? this.apply(item.experience) : undefined));
+  }
+
+  private async apply(experience: Experience): Promise<void> {
+    const state = this.state;
+    const ctx = { experience, info: state.info, seenClasses: [...state.seenClasses].sort((a, b) => a - b), rng: state.rng.derive(`adjust:${experience.index}`) };
+    let current = state.model;
     for (const a of this.adjustments) {
       const next = await a.apply(current, ctx);
       if (next && next !== current) {
@@ -20,6 +38,6 @@ export class AdjustStage {
         current = next;
       }
     }
-    return current;
+    state.model = current;
   }
 }

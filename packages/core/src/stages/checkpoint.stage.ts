@@ -1,17 +1,29 @@
-import { inject, injectable, optional } from 'inversify';
+import { inject, injectable } from 'inversify';
+import type { OperatorFunction } from 'rxjs';
+import type { CheckpointStore } from '../checkpoint/checkpoint.store.js';
+import type { CheckpointRegistry } from '../checkpoint/checkpoint-registry.js';
+import type { CheckpointReason } from '../checkpoint/checkpointable.js';
+import { captureCheckpoint, type MetricsLog } from '../checkpoint/run-snapshot.js';
 import { EventBus } from '../events/event-bus.js';
+import { RunState } from '../engine/run-state.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { TOKENS } from '../plugin/tokens.js';
-import { RunState } from '../engine/run-state.js';
-import type { CheckpointWriter } from './checkpoint-writer.js';
+import { eachItem } from './each-item.js';
+import type { RunItem } from './run-item.js';
+import type { Stage } from './stage.js';
 import { STAGE_TOKENS } from './stage-tokens.js';
 
 /**
- * Stage 5: checkpointing on the pipeline's schedule — every N batches, every T seconds, at every
- * experience end, and when the run is stopped by a signal.
+ * Stage `checkpoint`: writes a checkpoint of every part in the run's {@link CheckpointRegistry} —
+ * after a `batch` when `everyBatches` / `everySeconds` is due, at an `experience-end` when
+ * `everyExperience` is on (reason `experience`), when a stream ends (`end`), and at a `run-end` that
+ * a signal caused (`signal`). Each checkpoint first makes `metrics.jsonl` durable and records how
+ * much of it belongs to the checkpoint; once the store's write is durable, the parts' `checkpointed`
+ * hooks run (a failure becomes a `warning` event).
  */
 @injectable()
-export class CheckpointStage {
+export class CheckpointStage implements Stage {
+  readonly name = 'checkpoint';
   private lastSave = performance.now();
   private batchesSinceSave = 0;
 
@@ -19,35 +31,54 @@ export class CheckpointStage {
     @inject(TOKENS.Settings) private readonly pipeline: PipelineDefinition,
     @inject(TOKENS.EventBus) private readonly events: EventBus,
     @inject(STAGE_TOKENS.RunState) private readonly state: RunState,
-    @inject(STAGE_TOKENS.CheckpointWriter) @optional() private readonly writer?: CheckpointWriter,
+    @inject(STAGE_TOKENS.Checkpoints) private readonly registry: CheckpointRegistry,
+    @inject(STAGE_TOKENS.CheckpointStore) private readonly store: CheckpointStore,
+    @inject(STAGE_TOKENS.MetricsLog) private readonly metrics: MetricsLog,
   ) {}
 
-  private get enabled(): boolean {
-    return this.writer !== undefined && this.pipeline.checkpoint.enabled;
+  operator(): OperatorFunction<RunItem, RunItem> {
+    const settings = this.pipeline.checkpoint;
+    if (!settings.enabled) return (items$) => items$;
+    return eachItem((item) => {
+      switch (item.kind) {
+        case 'batch':
+          return this.afterBatch();
+        case 'experience-end':
+          if (item.stream) return item.boundary ? undefined : this.save('end');
+          return settings.everyExperience ? this.save('experience') : undefined;
+        case 'run-end':
+          return item.stopped !== undefined ? this.save('signal') : undefined;
+        default:
+          return undefined;
+      }
+    });
   }
 
-  /** After each optimizer step: saves when `everyBatches` or `everySeconds` is due. */
-  async afterBatch(): Promise<void> {
-    if (!this.enabled) return;
+  private afterBatch(): Promise<void> | undefined {
     this.batchesSinceSave++;
     const c = this.pipeline.checkpoint;
     const byBatches = c.everyBatches !== undefined && this.batchesSinceSave >= c.everyBatches;
     const bySeconds = c.everySeconds !== undefined && (performance.now() - this.lastSave) / 1000 >= c.everySeconds;
-    if (byBatches || bySeconds) await this.save(byBatches ? 'batches' : 'seconds');
+    return byBatches || bySeconds ? this.save(byBatches ? 'batches' : 'seconds') : undefined;
   }
 
-  /** After an experience's evaluation: saves when `everyExperience` is on. */
-  async afterExperience(): Promise<void> {
-    if (this.enabled && this.pipeline.checkpoint.everyExperience) await this.save('experience');
-  }
-
-  /** Saves now (signal, end of run). */
-  async save(reason: string): Promise<void> {
-    if (!this.enabled || !this.writer) return;
+  /** Writes a checkpoint now and emits its `checkpoint` event. */
+  async save(reason: CheckpointReason): Promise<void> {
     const t0 = performance.now();
-    const { path, bytes } = await this.writer.save(reason);
+    const state = this.state;
+    const c = state.cursor;
+    // The metric history stays in metrics.jsonl; the checkpoint records how much of it is on disk.
+    const metrics = await this.metrics.flush();
+    const states = await this.registry.capture();
+    const wallSeconds = state.priorWallSeconds + (performance.now() - state.startedAt) / 1000;
+    const where = `experience ${c.experience}, epoch ${c.epoch}, batch ${c.batch} (step ${c.step})`;
+    const files = await captureCheckpoint(state.model, states, { reason, metrics, wallSeconds, pipeline: this.pipeline }, where);
+    const { dir, bytes } = await this.store.write(c.step, files);
+    for (const failure of await this.registry.checkpointed(states)) {
+      this.events.emit({ type: 'warning', message: `could not acknowledge checkpoint ${dir}: ${failure}` });
+    }
     this.lastSave = performance.now();
     this.batchesSinceSave = 0;
-    this.events.emit({ type: 'checkpoint', path, step: this.state.cursor.step, bytes, seconds: (this.lastSave - t0) / 1000 });
+    this.events.emit({ type: 'checkpoint', path: dir, step: c.step, bytes, seconds: (this.lastSave - t0) / 1000 });
   }
 }

@@ -1,38 +1,66 @@
-import { inject, injectable } from 'inversify';
+import { inject, injectable, optional } from 'inversify';
+import type { OperatorFunction } from 'rxjs';
 import type { Batch } from '../data/batch.js';
-import type { Experience } from '../data/experience.js';
 import { EventBus } from '../events/event-bus.js';
 import type { EvaluationResult } from '../events/engram-event.js';
 import { evaluate, predict } from '../evaluation/evaluator.js';
+import { RunControl } from '../engine/run-control.js';
+import { RunState } from '../engine/run-state.js';
 import { PrequentialAccuracy } from '../metrics/prequential.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { TOKENS } from '../plugin/tokens.js';
-import { RunState } from '../engine/run-state.js';
-import { PreprocessStage } from './preprocess.stage.js';
+import type { BoundaryDetector } from '../stream/boundary-detector.js';
+import { eachItem } from './each-item.js';
+import type { RunItem } from './run-item.js';
+import type { Stage } from './stage.js';
 import { STAGE_TOKENS } from './stage-tokens.js';
+import type { TransformChain } from './transform-chain.js';
 
 /**
- * Stage 4: evaluation. After each experience, accuracy on the test sets of every experience (or of
- * those seen so far); in stream mode, prequential test-then-train accuracy on each incoming batch.
+ * Stage `evaluate`. `run-start` of a fresh finite run: the untrained model on every test set (for
+ * FWT, `evaluation.initial`). `experience-end` (not a stream boundary): accuracy on the test sets of
+ * every experience (or those seen so far). Stream `test` items: prequential test-then-train accuracy
+ * on the batch before it is trained on, and the `boundary` detector fed with its per-sample losses; a
+ * detected boundary emits a `boundary` event and asks the feed to end the experience first.
  */
 @injectable()
-export class EvaluateStage {
-  /** Prequential accumulator of stream mode (checkpointed). */
-  readonly prequential: PrequentialAccuracy;
+export class EvaluateStage implements Stage {
+  readonly name = 'evaluate';
 
   constructor(
     @inject(TOKENS.Settings) private readonly pipeline: PipelineDefinition,
     @inject(TOKENS.EventBus) private readonly events: EventBus,
     @inject(STAGE_TOKENS.RunState) private readonly state: RunState,
-    @inject(PreprocessStage) private readonly preprocess: PreprocessStage,
-  ) {
-    this.prequential = new PrequentialAccuracy({ window: pipeline.evaluation.window, fading: pipeline.evaluation.fading });
+    @inject(STAGE_TOKENS.Control) private readonly control: RunControl,
+    @inject(STAGE_TOKENS.Prequential) private readonly prequential: PrequentialAccuracy,
+    @inject(STAGE_TOKENS.Transforms) private readonly preprocess: TransformChain,
+    @inject(STAGE_TOKENS.Detector) @optional() private readonly detector?: BoundaryDetector,
+  ) {}
+
+  operator(): OperatorFunction<RunItem, RunItem> {
+    return eachItem((item) => {
+      switch (item.kind) {
+        case 'run-start': {
+          const s = this.pipeline.evaluation;
+          const finite = this.state.info.experiences !== 'endless';
+          return !item.resumed && finite && s.initial && s.on === 'all' ? this.afterExperience(-1).then(() => undefined) : undefined;
+        }
+        case 'test':
+          this.testThenTrain(item.batch);
+          return undefined;
+        case 'experience-end':
+          return item.boundary ? undefined : this.afterExperience(item.experience.index).then(() => undefined);
+        default:
+          return undefined;
+      }
+    });
   }
 
   /** Evaluates after experience `after` (-1 = the untrained model) and emits an `evaluation` event. */
-  async afterExperience(after: number, all: readonly Experience[]): Promise<EvaluationResult[]> {
+  async afterExperience(after: number): Promise<EvaluationResult[]> {
     const settings = this.pipeline.evaluation;
     if (settings.every === 'never') return [];
+    const all = this.state.experiences;
     const targets = settings.on === 'all' ? all : all.filter((e) => e.index <= after);
     const results = await evaluate(this.state.model, targets, this.state.info.numClasses, settings.batchSize, (b) => this.preprocess.prepare(b, 'test'));
     if (results.length > 0) this.events.emit({ type: 'evaluation', afterExperience: after, results });
@@ -40,18 +68,19 @@ export class EvaluateStage {
   }
 
   /**
-   * Prequential step on a (preprocessed, test-phase) batch before it is trained on. Returns the
-   * per-sample losses (for boundary detection); emits a `prequential` event every `logEvery` calls.
+   * Prequential step on a (preprocessed, test-phase) batch before it is trained on; emits a
+   * `prequential` event every `training.logEvery` steps and feeds the boundary detector.
    */
-  testThenTrain(batch: Batch, emit: boolean): Float32Array {
+  private testThenTrain(batch: Batch): void {
+    const cursor = this.state.cursor;
     const p = predict(this.state.model, batch);
     const correct = new Uint8Array(batch.y.length);
     for (let i = 0; i < correct.length; i++) correct[i] = p.predicted[i] === batch.y[i] ? 1 : 0;
     const snap = this.prequential.addBatch(correct, p.losses);
-    if (emit) {
+    if (cursor.step % this.pipeline.training.logEvery === 0) {
       this.events.emit({
         type: 'prequential',
-        step: this.state.cursor.step,
+        step: cursor.step,
         samples: snap.samples,
         accuracy: snap.accuracy,
         windowAccuracy: snap.windowAccuracy,
@@ -59,6 +88,10 @@ export class EvaluateStage {
         loss: snap.windowLoss,
       });
     }
-    return p.losses;
+    if (this.detector?.update(p.losses)) {
+      const reason = this.detector.reason ?? 'detector';
+      this.events.emit({ type: 'boundary', step: cursor.step, reason });
+      this.control.requestBoundary(reason);
+    }
   }
 }

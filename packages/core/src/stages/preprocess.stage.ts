@@ -1,30 +1,38 @@
 import { inject, injectable } from 'inversify';
-import type { Batch } from '../data/batch.js';
-import type { Experience, StreamInfo } from '../data/experience.js';
-import type { Transform, TransformPhase } from '../preprocess/transform.js';
+import type { OperatorFunction } from 'rxjs';
+import { eachItem } from './each-item.js';
+import type { RunItem } from './run-item.js';
+import type { Stage } from './stage.js';
 import { STAGE_TOKENS } from './stage-tokens.js';
+import type { TransformChain } from './transform-chain.js';
 
 /**
- * Stage 1: the pipeline's `preprocess` steps, in order, on every batch (training, test, prequential).
+ * Stage `preprocess`: the pipeline's `preprocess` transforms, in order. At `experience-start` they
+ * may fit statistics (`beforeExperience`); each `batch` is replaced by its `train`-phase output and
+ * each stream `test` batch by its `test`-phase output. (Evaluation applies the same
+ * {@link TransformChain} to test sets.)
  */
 @injectable()
-export class PreprocessStage {
-  constructor(@inject(STAGE_TOKENS.Transforms) readonly transforms: readonly Transform[]) {}
+export class PreprocessStage implements Stage {
+  readonly name = 'preprocess';
 
-  /** Sample shape the model sees, given the source's. Called once before the model is built. */
-  outputShape(info: StreamInfo): number[] {
-    return this.transforms.reduce<number[]>((shape, t) => (t.outputShape ? t.outputShape(shape, info) : shape), [...info.inputShape]);
-  }
+  constructor(@inject(STAGE_TOKENS.Transforms) private readonly chain: TransformChain) {}
 
-  /** Lets transforms fit statistics at an experience start. */
-  async beforeExperience(experience: Experience): Promise<void> {
-    for (const t of this.transforms) await t.beforeExperience?.(experience);
-  }
-
-  /** Applies every step to a batch. */
-  prepare(batch: Batch, phase: TransformPhase): Batch {
-    let b = batch;
-    for (const t of this.transforms) b = t.apply(b, phase);
-    return b;
+  operator(): OperatorFunction<RunItem, RunItem> {
+    const chain = this.chain;
+    return eachItem((item) => {
+      switch (item.kind) {
+        case 'experience-start':
+          return chain.transforms.length > 0 ? chain.beforeExperience(item.experience) : undefined;
+        case 'batch':
+          item.batch = chain.prepare(item.batch, 'train');
+          return undefined;
+        case 'test':
+          item.batch = chain.prepare(item.batch, 'test');
+          return undefined;
+        default:
+          return undefined;
+      }
+    });
   }
 }

@@ -1,0 +1,175 @@
+import type { Experience } from '../data/experience.js';
+import type { EventSink } from '../events/event-sink.js';
+import type { TrainingSettings } from '../pipeline/pipeline.schema.js';
+import type { BatchItem, ExperienceEndItem, ExperienceStartItem, RunEndItem, RunItem, TestItem } from '../stages/run-item.js';
+import type { RunControl } from './run-control.js';
+import type { RunState } from './run-state.js';
+
+/** [resume] Where a resumed run's feed continues, and the restore to run after the resumed experience's start. */
+export interface FeedResume {
+  /** Experience to continue or start; `Infinity` when the run had ended. */
+  readonly experience: number;
+  /** The checkpoint was written inside `experience`. */
+  readonly midExperience: boolean;
+  /** Puts back what the resumed experience's start hooks changed (called once its start item is through). */
+  restoreAfterStart(): Promise<void>;
+}
+
+/** What the feed reads and drives. */
+export interface FeedContext {
+  readonly state: RunState;
+  readonly control: RunControl;
+  readonly events: EventSink;
+  readonly training: TrainingSettings;
+  readonly resume: FeedResume | undefined;
+}
+
+/**
+ * The items of a run, pulled one at a time (see {@link PulledFeed}). The feed owns the run's position:
+ * it sets the cursor's experience and epoch (the train stage counts batches, steps and samples),
+ * emits `experience-start`, and takes a stop only at a batch boundary — between two batches, between
+ * epochs or between experiences, never between a stream batch's test and its training — so the
+ * checkpoint the stop writes is a position a resume continues from exactly.
+ */
+export class RunFeed {
+  private seq = 0;
+  /** Why the run stopped early, once it has. */
+  stopped: string | undefined;
+
+  constructor(private readonly f: FeedContext) {}
+
+  private stop(reason: string): RunEndItem {
+    this.stopped = reason;
+    return { kind: 'run-end', seq: this.seq++, stopped: reason };
+  }
+
+  private startExperience(experience: Experience, resumed: boolean): ExperienceStartItem {
+    const { state, events } = this.f;
+    for (const c of experience.classes) state.seenClasses.add(c);
+    state.cursor.experience = experience.index;
+    state.cursor.experienceDone = false;
+    // [resume] a resumed experience already emitted its start before the checkpoint.
+    if (!resumed) events.emit({ type: 'experience-start', experience: experience.index, classes: [...experience.classes], ...(experience.task !== undefined ? { task: experience.task } : {}), ...(experience.train.size !== undefined ? { trainSize: experience.train.size } : {}) });
+    return { kind: 'experience-start', seq: this.seq++, experience, resumed, data: experience.train };
+  }
+
+  private end(experience: Experience, stream: boolean, boundary: boolean): ExperienceEndItem {
+    return { kind: 'experience-end', seq: this.seq++, experience, stream, boundary };
+  }
+
+  /** A finite run: every experience (from the resume point on), its epochs and their batches. */
+  async *experiences(all: readonly Experience[]): AsyncGenerator<RunItem> {
+    const { state, control, training, resume } = this.f;
+    const cursor = state.cursor;
+    const { epochs, batchSize, shuffle } = training;
+    if (!resume) {
+      // Nothing has started: a stop now resumes at experience 0.
+      cursor.experience = -1;
+      cursor.experienceDone = true;
+    }
+    yield { kind: 'run-start', seq: this.seq++, resumed: resume !== undefined };
+    for (const exp of all) {
+      if (resume && exp.index < resume.experience) continue; // [resume] finished before the checkpoint
+      if (control.stopReason) return yield this.stop(control.stopReason);
+      const resumed = resume?.midExperience === true && exp.index === resume.experience;
+      if (!resumed) {
+        cursor.epoch = 0;
+        cursor.batch = 0;
+      }
+      const start = this.startExperience(exp, resumed);
+      yield start;
+      if (resumed) await resume.restoreAfterStart();
+      const data = start.data;
+      const batches = data.size !== undefined ? Math.ceil(data.size / batchSize) : undefined;
+      const signal = control.abortSignal;
+      for (let epoch = cursor.epoch; epoch < epochs; epoch++) {
+        cursor.epoch = epoch;
+        // [resume] a pass resumed mid-epoch (cursor.batch > 0) keeps its totals and its epoch-start.
+        if (cursor.batch === 0) {
+          if (control.stopReason) return yield this.stop(control.stopReason);
+          yield { kind: 'epoch-start', seq: this.seq++, experience: exp, epoch, epochs };
+        }
+        const seed = state.rng.derive(`data:${exp.index}`).nextUint32();
+        const pass = data.batches({ batchSize, shuffle, epoch, seed, startBatch: cursor.batch, ...(signal ? { signal } : {}) })[Symbol.asyncIterator]();
+        try {
+          for (;;) {
+            const next = await pass.next();
+            if (next.done) break;
+            const item: BatchItem = { kind: 'batch', seq: this.seq++, experience: exp, epoch, batches, batch: next.value };
+            yield item;
+            if (control.stopReason) return yield this.stop(control.stopReason);
+          }
+        } finally {
+          await pass.return?.();
+        }
+        // A pass a stop cut short is not an epoch's end.
+        if (control.stopReason) return yield this.stop(control.stopReason);
+        yield { kind: 'epoch-end', seq: this.seq++, experience: exp, epoch };
+        cursor.batch = 0;
+        cursor.epoch = epoch + 1;
+      }
+      if (control.stopReason) return yield this.stop(control.stopReason);
+      cursor.epoch = 0;
+      cursor.batch = 0;
+      cursor.experienceDone = true;
+      yield this.end(exp, false, false);
+    }
+    yield { kind: 'run-end', seq: this.seq++ };
+  }
+
+  /**
+   * A stream run (test-then-train): the current experience, then for each pulled batch a `test` item
+   * and a `batch` item; a boundary the evaluate stage asked for in between ends the experience and
+   * starts the next before the batch is trained on. Ends with the source, at `training.maxSamples`,
+   * or at a stop.
+   *
+   * [resume] `current` is the experience the cursor is in (the source was restored to the first
+   * sample not yet trained on). A run whose checkpoint was written once `maxSamples` had been reached
+   * pulls nothing more and only ends its experience.
+   */
+  async *stream(first: Experience, current: Experience): AsyncGenerator<RunItem> {
+    const { state, control, training, resume } = this.f;
+    const cursor = state.cursor;
+    const { batchSize, maxSamples } = training;
+    yield { kind: 'run-start', seq: this.seq++, resumed: resume !== undefined };
+    if (resume?.experience === Infinity) return yield { kind: 'run-end', seq: this.seq++ };
+    const resumed = resume !== undefined;
+    const start = this.startExperience(current, resumed);
+    yield start;
+    if (resumed) await resume.restoreAfterStart();
+    let experience = current;
+    if (maxSamples === undefined || cursor.samples < maxSamples) {
+      const own = new AbortController();
+      const signal = control.abortSignal ? AbortSignal.any([control.abortSignal, own.signal]) : own.signal;
+      const seed = state.rng.derive('data:stream').nextUint32();
+      const pass = start.data.batches({ batchSize, shuffle: false, epoch: 0, seed, startBatch: cursor.batch, signal })[Symbol.asyncIterator]();
+      try {
+        for (;;) {
+          if (control.stopReason) return yield this.stop(control.stopReason);
+          const next = await pass.next();
+          if (next.done) break;
+          const test: TestItem = { kind: 'test', seq: this.seq++, experience, batch: next.value };
+          yield test;
+          if (control.takeBoundary() !== undefined) {
+            yield this.end(experience, true, true);
+            experience = { ...first, index: experience.index + 1, classes: [...state.seenClasses] };
+            state.experiences.push(experience);
+            yield this.startExperience(experience, false);
+          }
+          const item: BatchItem = { kind: 'batch', seq: this.seq++, experience, epoch: 0, batches: undefined, batch: next.value };
+          yield item;
+          if (maxSamples !== undefined && cursor.samples >= maxSamples) {
+            own.abort();
+            break;
+          }
+        }
+      } finally {
+        await pass.return?.();
+      }
+      // A pass a stop cut short is not the end of the stream.
+      if (control.stopReason) return yield this.stop(control.stopReason);
+    }
+    yield this.end(experience, true, false);
+    yield { kind: 'run-end', seq: this.seq++ };
+  }
+}
