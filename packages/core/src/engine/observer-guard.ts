@@ -1,12 +1,13 @@
 import { config } from 'rxjs';
 import type { EventSink } from '../events/event-sink.js';
 
-/** Warnings one run reports about failing observers before it only counts them. */
-const MAX_WARNINGS = 5;
+/** Distinct observer failures one run reports; later ones are dropped. */
+const MAX_WARNINGS = 10;
 
 interface Guarded {
   readonly sink: EventSink;
-  reported: number;
+  /** Messages already reported (each distinct failure once, so an observer that throws on every event is one warning). */
+  readonly reported: Set<string>;
 }
 
 const active = new Set<Guarded>();
@@ -26,17 +27,18 @@ function onUnhandled(err: unknown): void {
 }
 
 function warn(g: Guarded, message: string): void {
-  g.reported++;
-  if (g.reported <= MAX_WARNINGS) g.sink.emit({ type: 'warning', message: g.reported === MAX_WARNINGS ? `${message} (further observer failures are not reported)` : message });
+  if (g.reported.has(message) || g.reported.size >= MAX_WARNINGS) return;
+  g.reported.add(message);
+  g.sink.emit({ type: 'warning', message: g.reported.size === MAX_WARNINGS ? `${message} (further observer failures are not reported)` : message });
 }
 
 /**
  * Keeps a failing observer (a logger, a progress bar, an `observe` callback) from killing the run:
  * RxJS reports an error thrown in a subscriber's callback asynchronously through
  * `config.onUnhandledError` — by default a throw in a timer, which ends the process. While a run is
- * guarded, such an error becomes a `warning` event on every guarded run (the first few; the rest
- * are dropped so a logger that throws on each event cannot flood the stream). `report` is for
- * failures the engine catches itself (a logger's `attach` or `close`). Call `release` when the run
+ * guarded, such an error becomes a `warning` event on every guarded run (each distinct failure
+ * once, so a logger that throws on every event cannot flood the stream). `report` is for failures
+ * the engine catches itself (a logger's `attach` or `close`). Call `release` when the run
  * ends: it waits one timer turn (errors RxJS has scheduled by then are still caught), then puts the
  * previous handler back when no run is guarded.
  */
@@ -45,7 +47,7 @@ export function guardObservers(sink: EventSink): { report(what: string, err: unk
     previous = config.onUnhandledError;
     config.onUnhandledError = onUnhandled;
   }
-  const g: Guarded = { sink, reported: 0 };
+  const g: Guarded = { sink, reported: new Set() };
   active.add(g);
   return {
     report: (what, err) => warn(g, `${what} failed: ${describe(err)}`),

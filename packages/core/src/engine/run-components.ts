@@ -70,7 +70,7 @@ function stateful(value: unknown): value is Checkpointable {
  */
 export function registerCheckpointables(registry: CheckpointRegistry, def: PipelineDefinition, c: RunComponents, state: RunState, optimizer: OptimizerHandle, prequential: PrequentialAccuracy): void {
   registry.register('/optimizer', optimizerCheckpointable(optimizer, state, (m) => new ResumeError(`cannot resume: ${m}`)), { afterExperienceStart: false });
-  if (c.source.state) registry.register('/data', sourceCheckpointable(c.source), { afterExperienceStart: false });
+  if (c.source.state) registry.register('/data', sourceCheckpointable(c.source), { afterExperienceStart: false, optional: true });
   c.strategies.strategies.forEach((s, i) => stateful(s) && registry.register(strategyPointer(def, i), s));
   c.transforms.transforms.forEach((t, i) => stateful(t) && registry.register(`/preprocess/${i}`, t));
   c.adjustments.forEach((a, i) => stateful(a) && registry.register(`/adjust/${i}`, a));

@@ -1,4 +1,4 @@
-import { Observable, of } from 'rxjs';
+import { Observable, of, type OperatorFunction } from 'rxjs';
 import { ContainerModule } from 'inversify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Batch } from '../data/batch.js';
@@ -10,6 +10,12 @@ import { PLUGIN_API_VERSION, type PluginManifest } from '../plugin/plugin-manife
 import { TOKENS } from '../plugin/tokens.js';
 import type { Rng } from '../random/rng.js';
 import type { Strategy } from '../training/strategy.js';
+import type { EngramEvent } from '../events/engram-event.js';
+import type { RunLogger } from '../logging/run-logger.js';
+import { eachItem } from '../stages/each-item.js';
+import type { RunItem } from '../stages/run-item.js';
+import type { Stage, StageRun } from '../stages/stage.js';
+import type { SerializedState } from '../training/serialized-state.js';
 
 /**
  * Test fixtures as a plugin (used by core's own tests, never by the library): `blobs`, a seeded
@@ -68,9 +74,20 @@ class BlobDataSource implements DataSource {
   async describe(): Promise<StreamInfo> {
     return { inputShape: [this.opts.features], numClasses: this.opts.classes, experiences: this.opts.endless ? 'endless' : this.opts.experiences, scenario: this.opts.endless ? 'online' : 'class-incremental' };
   }
+  private endlessRng: Rng | undefined;
+  private restored: number[] | undefined;
+  /** Endless mode: the generator's state is the stream's position (pull-based: every batch made was trained on). */
+  state(): unknown {
+    return this.endlessRng?.state() ?? null;
+  }
+  restore(state: unknown): void {
+    this.restored = state as number[];
+  }
   experiences(): Observable<Experience> {
     const rng = this.services.rng.derive('data');
     if (this.opts.endless) {
+      if (this.restored) rng.restore(this.restored);
+      this.endlessRng = rng;
       const train = new EndlessBlobSource(rng, this.opts, this.centers);
       BlobDataSource.lastEndless = train;
       return of({ index: 0, classes: Array.from({ length: this.opts.classes }, (_, i) => i), train });
@@ -106,7 +123,73 @@ class RecorderStrategy implements Strategy {
   afterExperience(): void { hookLog.push(`${this.label}:afterExperience`); }
 }
 
+/** What every `probe` logger saw: attach, the number of events, completion and close, by label. */
+export const probeLog: string[] = [];
+
+/** A logger that records its life (and throws where told). */
+class ProbeLogger implements RunLogger {
+  constructor(private readonly label: string, private readonly throwOn: string) {}
+  attach(events$: Observable<EngramEvent>): void {
+    probeLog.push(`${this.label}:attach`);
+    if (this.throwOn === 'attach') throw new Error('probe attach failed');
+    events$.subscribe({
+      next: (e) => {
+        if (this.throwOn === 'event' && e.type === 'batch-end') throw new Error('probe event failed');
+      },
+      complete: () => probeLog.push(`${this.label}:complete`),
+    });
+  }
+  async close(): Promise<void> {
+    probeLog.push(`${this.label}:close`);
+    if (this.throwOn === 'close') throw new Error('probe close failed');
+  }
+}
+
+/** A stage that counts the batches it sees, checkpoints its count and writes it into the run's outputs. */
+class CountStage implements Stage {
+  readonly name = 'count';
+  private batches = 0;
+  operator(run: StageRun): OperatorFunction<RunItem, RunItem> {
+    return eachItem((item) => {
+      if (item.kind === 'batch') this.batches++;
+      if (item.kind === 'run-end') run.outputs.set('count', { batches: this.batches });
+    });
+  }
+  state(): SerializedState {
+    return { meta: this.batches };
+  }
+  restore(s: SerializedState): void {
+    this.batches = Number(s.meta);
+  }
+}
+
+/** A stage that fails at a given step (failure-hygiene tests). */
+class FailStage implements Stage {
+  readonly name = 'fail';
+  constructor(private readonly atStep: number) {}
+  operator(run: StageRun): OperatorFunction<RunItem, RunItem> {
+    return eachItem((item) => {
+      if (item.kind === 'batch' && run.cursor.step >= this.atStep) throw new Error(`stage failed at step ${run.cursor.step}\nsecond line`);
+    });
+  }
+}
+
 const descriptors: ComponentDescriptor[] = [
+  {
+    role: 'logger',
+    kind: 'probe',
+    description: 'Records its life in probeLog (test fixture).',
+    options: Type.Object({ label: Type.String({ default: 'p' }), throwOn: Type.String({ default: 'never' }) }, { additionalProperties: false }),
+    create: (o) => new ProbeLogger(String(o['label']), String(o['throwOn'])),
+  },
+  { role: 'stage', kind: 'count', description: 'Counts batches (test fixture).', options: Type.Object({}, { additionalProperties: false }), create: () => new CountStage() },
+  {
+    role: 'stage',
+    kind: 'fail',
+    description: 'Throws at a step (test fixture).',
+    options: Type.Object({ atStep: Type.Integer({ default: 3 }) }, { additionalProperties: false }),
+    create: (o) => new FailStage(Number(o['atStep'])),
+  },
   { role: 'dataset', kind: 'blobs', description: 'Seeded Gaussian blobs (test fixture).', options: BlobOptions, create: (o, s) => new BlobDataSource(o as BlobOpts, s) },
   {
     role: 'strategy',
