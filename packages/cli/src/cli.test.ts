@@ -99,6 +99,57 @@ export default {
   assert.ok(batchEnds.length > 0 && batchEnds.every((e) => (e.penalty ?? 0) > 0), 'the plugin penalty reaches the loss');
 });
 
+test('a plugin outside the workspace adds a stage that counts batches into the run\'s outputs', () => {
+  const dir = tmp();
+  mkdirSync(join(dir, 'node_modules', '@engram'), { recursive: true });
+  symlinkSync(join(root, 'packages', 'core'), join(dir, 'node_modules', '@engram', 'core'), 'dir');
+  mkdirSync(join(dir, 'counter'));
+  writeFileSync(join(dir, 'counter', 'index.js'), `
+import { ContainerModule, TOKENS, Type, eachItem } from '@engram/core';
+class BatchCounter {
+  name = 'batch-counter';
+  batches = 0;
+  samples = 0;
+  constructor(options) { this.key = options.key; }
+  operator(run) {
+    return eachItem((item) => {
+      if (item.kind === 'batch') { this.batches++; this.samples += item.batch.y.length; }
+      if (item.kind === 'run-end') run.outputs.set(this.key, { batches: this.batches, samples: this.samples });
+    });
+  }
+  state() { return { meta: { batches: this.batches, samples: this.samples } }; }
+  restore(s) { this.batches = s.meta.batches; this.samples = s.meta.samples; }
+}
+export default {
+  name: 'counter', apiVersion: 1,
+  module: new ContainerModule(({ bind }) => bind(TOKENS.Component).toConstantValue({
+    role: 'stage', kind: 'batch-counter', description: 'Counts the batches trained on.',
+    options: Type.Object({ key: Type.String({ default: 'batches' }) }, { additionalProperties: false }),
+    create: (options) => new BatchCounter(options),
+  })),
+};
+`);
+  writeFileSync(join(dir, 'counter', 'package.json'), '{ "type": "module" }');
+  writeFileSync(join(dir, 'p.json'), JSON.stringify({
+    name: 'counted', seed: 1, backend: 'cpu',
+    plugins: ['@engram/datasets', '@engram/strategies', './counter/index.js'],
+    data: { kind: 'mnist', scenario: { type: 'class-incremental', experiences: 2 }, limitPerClass: 10, flatten: true },
+    model: { layers: [{ type: 'dense', units: 8, activation: 'relu' }] },
+    strategy: { kind: 'naive' },
+    stages: [{ kind: 'batch-counter', after: 'train', key: 'counted' }],
+    training: { epochs: 2, batchSize: 16 },
+    checkpoint: { enabled: false },
+  }));
+  const out = join(dir, 'out');
+  const r = engram(['run', 'p.json', '--out', out, '--json'], dir);
+  assert.equal(r.status, 0, r.stderr);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { trainSamples: number; steps: number; outputs: Record<string, { batches: number; samples: number }> };
+  assert.deepEqual(summary.outputs['counted'], { batches: summary.steps, samples: summary.trainSamples });
+  assert.ok(summary.steps > 0);
+  const listed = engram(['plugins', '--plugin', './counter/index.js'], dir);
+  assert.match(listed.stdout, /batch-counter/);
+});
+
 test('the committed pipeline schema is the one engram schema generates', async () => {
   const committed = readFileSync(join(root, 'schemas', 'pipeline.schema.json'), 'utf8');
   assert.equal(committed, await schemaText());

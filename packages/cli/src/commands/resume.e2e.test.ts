@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -110,11 +110,26 @@ describe('engram run --resume (CLI behaviour)', { timeout: 300_000 }, () => {
     assert.ok(Math.max(...steps) >= 5, `a checkpoint after the signal (steps ${steps.join(',')})`);
   });
 
-  it('exits 2 with a clear message when there is no checkpoint to resume', async () => {
+  it('starts a new run, saying so in one line, when there is no checkpoint to resume (a supervisor may restart with --resume)', async () => {
     const { work, file } = setup();
     const r = await run(file, join(work, 'empty'), ['--resume']);
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /nothing to resume: no checkpoint in /);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^warning: nothing to resume: no checkpoint in .*; starting a new run$/m);
+    const summary = JSON.parse(readFileSync(join(work, 'empty', 'summary.json'), 'utf8')) as { status: string; accuracyMatrix: unknown[] };
+    assert.equal(summary.status, 'completed');
+    assert.equal(summary.accuracyMatrix.length, 3);
+  });
+
+  it('resuming a finished run keeps its wall time', async () => {
+    const { work, file } = setup();
+    const out = join(work, 'done');
+    assert.equal((await run(file, out, [])).code, 0);
+    const before = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { wallSeconds: number; accuracyMatrix: unknown };
+    const again = await run(file, out, ['--resume']);
+    assert.equal(again.code, 0, again.stderr);
+    const after = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { wallSeconds: number; accuracyMatrix: unknown };
+    assert.deepEqual(after.accuracyMatrix, before.accuracyMatrix);
+    assert.ok(after.wallSeconds >= before.wallSeconds * 0.5 && after.wallSeconds > 0.1, `wall time ${before.wallSeconds} s became ${after.wallSeconds} s`);
   });
 
   it('exits 2 naming the changed section when the pipeline changed incompatibly', async () => {
@@ -127,5 +142,42 @@ describe('engram run --resume (CLI behaviour)', { timeout: 300_000 }, () => {
     const r = await run(file, out, ['--resume']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /the pipeline changed since it was written \("model" differs\)/);
+  });
+});
+
+describe('SIGTERM and SIGINT stop a run honestly', { timeout: 600_000 }, () => {
+  it('exit 143/130 with a checkpoint marked as a stop and summary.json "status": "stopped"; --resume ends bit-identical to an uninterrupted run', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'engram-signal-'));
+    const file = join(work, 'p.pipeline.json');
+    writeFileSync(file, JSON.stringify(pipeline({ kind: 'replay', bufferSize: 40 })));
+    const reference = await run(file, join(work, 'ref'), []);
+    assert.equal(reference.code, 0, reference.stderr);
+    const out = join(work, 'stopped');
+    // as the run starts (before the first batch); mid-epoch of experience 0; as experience 1 ends (SIGINT)
+    const stops: Array<[(line: string) => boolean, NodeJS.Signals, number]> = [
+      [(line) => line.startsWith('{"type":"run-start"'), 'SIGTERM', 143],
+      [eventIs('batch-end', '"step":5,'), 'SIGTERM', 143],
+      [eventIs('experience-end', '"experience":1,'), 'SIGINT', 130],
+    ];
+    let first = true;
+    for (const [when, signal, code] of stops) {
+      const r = await run(file, out, first ? [] : ['--resume'], when, signal);
+      first = false;
+      assert.equal(r.code, code, `${signal}: ${r.stderr}`);
+      const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { status: string; stopped: string; averageAccuracy: number | null };
+      assert.equal(summary.status, 'stopped');
+      assert.equal(summary.stopped, signal);
+      assert.equal(summary.averageAccuracy, null, 'a stopped run reports no final accuracy');
+      const newest = readdirSync(join(out, 'checkpoints')).filter((n) => n.startsWith('step-')).sort().pop() ?? '';
+      assert.equal((JSON.parse(readFileSync(join(out, 'checkpoints', newest, 'run.json'), 'utf8')) as { reason: string }).reason, 'signal');
+    }
+    const last = await run(file, out, ['--resume']);
+    assert.equal(last.code, 0, last.stderr);
+    const strip = (s: Record<string, unknown>): Record<string, unknown> => {
+      const { checkpoints: _c, ...rest } = s;
+      return rest;
+    };
+    assert.deepEqual(strip(deterministicSummary(out)), strip(deterministicSummary(join(work, 'ref'))));
+    assert.deepEqual(finalDigest(out), finalDigest(join(work, 'ref')));
   });
 });

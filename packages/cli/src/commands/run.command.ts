@@ -17,8 +17,9 @@ export interface RunFlags {
 
 /**
  * `engram run <pipeline.json>`: validates, trains, prints progress and the accuracy matrix, writes
- * `summary.json` and `metrics.jsonl`. SIGINT/SIGTERM stop after the current batch with a checkpoint
- * (exit 130/143).
+ * `summary.json` and `metrics.jsonl`. SIGINT/SIGTERM stop at the next batch boundary with a checkpoint
+ * marked as a stop (exit 130/143; summary.json `"status": "stopped"`); `--resume` continues it. `--resume`
+ * with no checkpoint starts a new run and says so.
  */
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
   const loaded = await loadPipelineFile(file, flags.plugin ?? []);
@@ -42,11 +43,13 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     });
     await renderReport(outcome.outDir);
     if (mode === 'bar' || mode === 'lines') {
-      process.stdout.write(`\n${formatMatrix(outcome.summary)}\n`);
+      const s = outcome.summary;
+      // A stopped run has no final matrix: say where it stopped instead of printing one that reads like a result.
+      if (outcome.stopped) process.stdout.write(`\nstopped by ${outcome.stopped} at step ${s.steps} with ${s.perExperience.length} experience(s) finished; resumable with --resume\n`);
+      else process.stdout.write(`\n${formatMatrix(s)}\n`);
       process.stdout.write(`outputs in ${outcome.outDir}\n`);
-      if (outcome.stopped) process.stdout.write(`stopped by ${outcome.stopped}; resume with --resume\n`);
     }
-    return outcome.stopped ? exitCode || 130 : 0;
+    return outcome.stopped ? exitCode || (outcome.stopped === 'SIGINT' ? 130 : 143) : 0;
   } catch (e) {
     if (!(e instanceof ResumeError)) throw e;
     process.stderr.write(`error: ${e.message}\n`);
