@@ -24,24 +24,24 @@ export class PulledFeed<T extends { readonly seq: number }> {
     let closed = false;
     let finished: Promise<unknown> | undefined;
     const close = (): Promise<unknown> => (finished ??= Promise.resolve(iterator.return?.()).catch(() => undefined));
+    // One pair of callbacks per run, not per item.
+    const onNext = (next: IteratorResult<T>): void => {
+      if (closed) return;
+      if (next.done) {
+        closed = true;
+        subscriber.complete();
+        return;
+      }
+      this.waiting = next.value.seq;
+      subscriber.next(next.value);
+    };
+    const onError = (e: unknown): void => {
+      if (closed) return;
+      closed = true;
+      subscriber.error(e);
+    };
     this.pull = () => {
-      iterator.next().then(
-        (next) => {
-          if (closed) return;
-          if (next.done) {
-            closed = true;
-            subscriber.complete();
-            return;
-          }
-          this.waiting = next.value.seq;
-          subscriber.next(next.value);
-        },
-        (e: unknown) => {
-          if (closed) return;
-          closed = true;
-          subscriber.error(e);
-        },
-      );
+      iterator.next().then(onNext, onError);
     };
     this.pull();
     return () => {
