@@ -5,6 +5,9 @@ import type { BatchItem, ExperienceEndItem, ExperienceStartItem, RunEndItem, Run
 import type { RunControl } from './run-control.js';
 import type { RunState } from './run-state.js';
 
+/** How often (ms) the feed lets the event loop run signal handlers between batches. */
+const BREATH_MS = 25;
+
 /** [resume] Where a resumed run's feed continues, and the restore to run after the resumed experience's start. */
 export interface FeedResume {
   /** Experience to continue or start; `Infinity` when the run had ended. */
@@ -33,10 +36,25 @@ export interface FeedContext {
  */
 export class RunFeed {
   private seq = 0;
+  private lastBreath = performance.now();
   /** Why the run stopped early, once it has. */
   stopped: string | undefined;
 
   constructor(private readonly f: FeedContext) {}
+
+  /**
+   * Training on a synchronous backend never leaves the microtask queue, so a signal handler (a
+   * macrotask) would wait for the next checkpoint's I/O. At most every {@link BREATH_MS} ms the feed
+   * yields one event-loop turn before a stop check, so SIGINT/SIGTERM are seen at the next batch.
+   */
+  private due(): boolean {
+    return performance.now() - this.lastBreath >= BREATH_MS;
+  }
+
+  private async breathe(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.lastBreath = performance.now();
+  }
 
   private stop(reason: string): RunEndItem {
     this.stopped = reason;
@@ -70,6 +88,7 @@ export class RunFeed {
     yield { kind: 'run-start', seq: this.seq++, resumed: resume !== undefined };
     for (const exp of all) {
       if (resume && exp.index < resume.experience) continue; // [resume] finished before the checkpoint
+      await this.breathe();
       if (control.stopReason) return yield this.stop(control.stopReason);
       const resumed = resume?.midExperience === true && exp.index === resume.experience;
       if (!resumed) {
@@ -97,6 +116,7 @@ export class RunFeed {
             if (next.done) break;
             const item: BatchItem = { kind: 'batch', seq: this.seq++, experience: exp, epoch, batches, batch: next.value };
             yield item;
+            if (this.due()) await this.breathe();
             if (control.stopReason) return yield this.stop(control.stopReason);
           }
         } finally {
@@ -145,6 +165,7 @@ export class RunFeed {
       const pass = start.data.batches({ batchSize, shuffle: false, epoch: 0, seed, startBatch: cursor.batch, signal })[Symbol.asyncIterator]();
       try {
         for (;;) {
+          if (this.due()) await this.breathe();
           if (control.stopReason) return yield this.stop(control.stopReason);
           const next = await pass.next();
           if (next.done) break;
