@@ -61,9 +61,9 @@ async function feedAndRun(file: string, out: string, extra: string[], from: numb
 /** Complete lines of the journal (a torn last line, cut off on resume, does not count). */
 const journalLines = (work: string): number => readFileSync(join(work, 'feed.journal'), 'utf8').split('\n').length - 1;
 
-/** The data source position stored in a checkpoint's run.json. */
+/** The data source position stored in a checkpoint (its `/data` entry in state.json, checkpoint format 2). */
 function sourceState(checkpoint: string): { delivered: number; feed: { offset: number; line: number } } {
-  return (JSON.parse(readFileSync(join(checkpoint, 'run.json'), 'utf8')) as { source: { delivered: number; feed: { offset: number; line: number } } }).source;
+  return (JSON.parse(readFileSync(join(checkpoint, 'state.json'), 'utf8')) as Record<string, { meta: { delivered: number; feed: { offset: number; line: number } } }>)['/data']?.meta as { delivered: number; feed: { offset: number; line: number } };
 }
 
 describe('http source with a journal, resumed after SIGKILL', { timeout: 120_000 }, () => {

@@ -26,9 +26,9 @@ function run(file: string, out: string, extra: string[], killWhen?: (e: Event) =
   return runEngram(file, out, extra, killWhen ? { killWhen: (line) => line.startsWith('{') && killWhen(JSON.parse(line) as Event) } : {});
 }
 
-/** The data source position stored in a checkpoint's run.json. */
+/** The data source position stored in a checkpoint (its `/data` entry in state.json, checkpoint format 2). */
 function sourceState(checkpoint: string): { delivered: number; feed: unknown } {
-  return (JSON.parse(readFileSync(join(checkpoint, 'run.json'), 'utf8')) as { source: { delivered: number; feed: unknown } }).source;
+  return (JSON.parse(readFileSync(join(checkpoint, 'state.json'), 'utf8')) as Record<string, { meta: { delivered: number; feed: unknown } }>)['/data']?.meta as { delivered: number; feed: unknown };
 }
 
 const at = (type: string, minStep: number) => (e: Event): boolean => e.type === type && (e.step ?? -1) >= minStep;

@@ -155,3 +155,17 @@ test('a checkpoint of format 1 (written before the checkpoint registry) resumes 
   assert.deepEqual(deterministic(resumed), deterministic(reference));
   assert.equal(resumed.summary.steps, 20);
 });
+
+test('a stop writes its checkpoint even when the pipeline turned checkpoints off, so it stays resumable', async () => {
+  await tf.setBackend('cpu');
+  const off = doc({ checkpoint: { enabled: false } });
+  const reference = await runStopping(off, out());
+  const dir = out();
+  await runStopping(off, dir, (e) => e.type === 'batch-end' && e.step === 12);
+  const root = join(dir, 'checkpoints');
+  const written = readdirSync(root).filter((n) => n.startsWith('step-'));
+  assert.equal(written.length, 1, 'only the stop wrote a checkpoint');
+  assert.equal((JSON.parse(readFileSync(join(root, written[0] ?? '', 'run.json'), 'utf8')) as { reason: string }).reason, 'signal');
+  const resumed = await runStopping(off, dir, undefined, true);
+  assert.deepEqual(deterministic(resumed), deterministic(reference));
+});

@@ -10,13 +10,13 @@ export interface RunOptions {
   readonly outDir?: string;
   /** Overrides the pipeline's `backend`. */
   readonly backend?: BackendName;
-  /** Aborting it stops the run after the current batch, with a checkpoint. */
+  /** Aborting it stops the run at the next batch boundary with a checkpoint marked as a stop (reason `signal`); the outcome has `stopped` = the abort reason. */
   readonly signal?: AbortSignal;
-  /** Called with the event stream before the first event (progress bars, NDJSON output). */
+  /** Called with the event stream before the first event (progress bars, NDJSON output). An observer that throws becomes a `warning` event. */
   readonly observe?: (events$: Observable<EngramEvent>) => void;
-  /** [resume] Continue from the newest valid checkpoint of the run's checkpoint folder (see engine/resume.ts). */
+  /** [resume] Continue from the newest valid checkpoint of the run's checkpoint folder (see engine/resume.ts); with none, start a new run and say so through `warn`. */
   readonly resume?: boolean;
-  /** [resume] Receives warnings of the resume (a skipped corrupt checkpoint). Default: stderr. */
+  /** [resume] Receives the resume's messages (a skipped corrupt checkpoint, nothing to resume). Default: stderr. */
   readonly warn?: (message: string) => void;
   /** Engram version recorded in checkpoints. */
   readonly version?: string;
@@ -27,6 +27,6 @@ export interface RunOutcome {
   readonly summary: RunSummary;
   readonly backend: BackendReport;
   readonly outDir: string;
-  /** Set when the run was stopped by a signal before the end. */
+  /** Set when the run was stopped by a signal before the end (summary `status: "stopped"`). */
   readonly stopped?: string;
 }

@@ -17,7 +17,8 @@ import { STAGE_TOKENS } from './stage-tokens.js';
  * Stage `checkpoint`: writes a checkpoint of every part in the run's {@link CheckpointRegistry} —
  * after a `batch` when `everyBatches` / `everySeconds` is due, at an `experience-end` when
  * `everyExperience` is on (reason `experience`), when a stream ends (`end`), and at a `run-end` that
- * a signal caused (`signal`). Each checkpoint first makes `metrics.jsonl` durable and records how
+ * a signal caused (`signal` — also when `checkpoint.enabled` is false: a stopped run is always
+ * resumable). Each checkpoint first makes `metrics.jsonl` durable and records how
  * much of it belongs to the checkpoint; once the store's write is durable, the parts' `checkpointed`
  * hooks run (a failure becomes a `warning` event).
  */
@@ -38,7 +39,8 @@ export class CheckpointStage implements Stage {
 
   operator(): OperatorFunction<RunItem, RunItem> {
     const settings = this.pipeline.checkpoint;
-    if (!settings.enabled) return (items$) => items$;
+    // With the schedule off, a stop still writes its checkpoint: a stopped run is always resumable.
+    if (!settings.enabled) return eachItem((item) => (item.kind === 'run-end' && item.stopped !== undefined ? this.save('signal') : undefined));
     return eachItem((item) => {
       switch (item.kind) {
         case 'batch':
