@@ -70,3 +70,7 @@ export * from './stages/evaluate.stage.js';
 export * from './stages/checkpoint.stage.js';
 export * from './stages/train.stage.js';
 export * from './engine/component-maker.js';
+export * from './engine/start-run.js';
+export * from './engine/run-context.js';
+export * from './backend/run-accelerator.js';
+export * from './backend/backend-lease.js';

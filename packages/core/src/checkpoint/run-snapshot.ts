@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DataSource } from '../data/data-source.js';
 import type { RunState } from '../engine/run-state.js';
-import { dropoutRandom } from '../model/seeded-dropout.layer.js';
+import type { RunContext } from '../engine/run-context.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import type { Transform } from '../preprocess/transform.js';
 import type { Adjustment } from '../model/adjustment.js';
@@ -16,6 +16,8 @@ import { encodeStates } from './state-codec.js';
 
 /** The live parts of a run that a checkpoint captures and a resume restores into. */
 export interface RunParts {
+  /** The run's context: its dropout generator is checkpointed, and a restored model gets it attached. */
+  readonly context: RunContext;
   readonly state: RunState;
   readonly optimizer: OptimizerHandle;
   readonly strategies: StrategyChain;
@@ -143,7 +145,7 @@ export async function captureSnapshot(parts: SnapshotParts): Promise<CheckpointF
     cursor,
     progress: parts.state.progress,
     seenClasses: [...parts.state.seenClasses],
-    rng: { run: parts.state.rng.state(), dropout: dropoutRandom().state() },
+    rng: { run: parts.state.rng.state(), dropout: parts.context.dropout.state() },
     source: (parts.source.state?.() ?? null) as unknown,
     trainSeconds: parts.state.trainSeconds,
     ...(parts.reason !== undefined ? { reason: parts.reason } : {}),

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { Container } from 'inversify';
 import { concatMap, defaultIfEmpty, defer, from, lastValueFrom, toArray, firstValueFrom } from 'rxjs';
-import { selectBackend } from '../backend/backend.selector.js';
 import { CheckpointStore } from '../checkpoint/checkpoint.store.js';
 import { EventHistory } from '../checkpoint/event-history.js';
 import { captureSnapshot } from '../checkpoint/run-snapshot.js';
@@ -12,7 +11,6 @@ import type { RunLogger } from '../logging/run-logger.js';
 import { RUN_FILES, RunRecorder } from '../metrics/run-recorder.js';
 import type { Adjustment } from '../model/adjustment.js';
 import { buildModel } from '../model/model.builder.js';
-import { seedDropout } from '../model/seeded-dropout.layer.js';
 import type { LoadedPipeline } from '../pipeline/pipeline.loader.js';
 import type { ComponentRef } from '../plugin/component-factory.js';
 import { componentMaker } from './component-maker.js';
@@ -31,6 +29,7 @@ import { OptimizerHandle } from '../training/optimizer-handle.js';
 import type { Strategy } from '../training/strategy.js';
 import { StrategyChain } from '../training/strategy-chain.js';
 import type { RunOptions, RunOutcome } from './run-options.js';
+import { RunContext } from './run-context.js';
 import { RunState } from './run-state.js';
 import { RunStopped } from './run-stopped.js';
 import { loadResumePoint, restoreAfterExperienceStart, restoreRun, type ResumePoint, type RestoreTargets } from './resume.js';
@@ -51,19 +50,25 @@ function resumedStream(first: Experience, current: number, seenClasses: Readonly
 export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = {}): Promise<RunOutcome> {
   const def = loaded.definition;
   const outDir = resolve(options.outDir ?? (def.output.dir ? resolve(loaded.baseDir, def.output.dir) : `runs/${def.name}`));
-  const backend = await selectBackend(options.backend ?? def.backend);
   const rootRng = new Rng(def.seed);
-  seedDropout(rootRng.derive('dropout'));
+  const context = await RunContext.open(options.backend ?? def.backend, rootRng.derive('dropout')); // [run context] per-run backend lease, accelerator, dropout RNG
+  const backend = context.backend;
   const bus = new EventBus();
   const make = componentMaker(loaded, rootRng, bus);
-  const source = make<DataSource>('dataset', def.data, '/data');
-  const transforms = def.preprocess.map((r, i) => make<Transform>('transform', r, `/preprocess/${i}`));
-  const adjustments = def.adjust.map((r, i) => make<Adjustment>('adjust', r, `/adjust/${i}`));
-  const strategyRefs = Array.isArray(def.strategy) ? (def.strategy as readonly ComponentRef[]) : [def.strategy as ComponentRef];
-  const strategies = new StrategyChain(strategyRefs.map((r, i) => make<Strategy>('strategy', r, Array.isArray(def.strategy) ? `/strategy/${i}` : '/strategy')));
-  const detector = def.boundary ? make<BoundaryDetector>('detector', def.boundary, '/boundary') : undefined;
-  const loggers = def.loggers.map((r, i) => make<RunLogger>('logger', r, `/loggers/${i}`));
-  const optimizer = new OptimizerHandle(def.optimizer);
+  let source: DataSource, transforms: Transform[], adjustments: Adjustment[], strategies: StrategyChain, detector: BoundaryDetector | undefined, loggers: RunLogger[];
+  try { // [run context] a component that fails to construct must not keep the backend leased
+    source = make<DataSource>('dataset', def.data, '/data');
+    transforms = def.preprocess.map((r, i) => make<Transform>('transform', r, `/preprocess/${i}`));
+    adjustments = def.adjust.map((r, i) => make<Adjustment>('adjust', r, `/adjust/${i}`));
+    const strategyRefs = Array.isArray(def.strategy) ? (def.strategy as readonly ComponentRef[]) : [def.strategy as ComponentRef];
+    strategies = new StrategyChain(strategyRefs.map((r, i) => make<Strategy>('strategy', r, Array.isArray(def.strategy) ? `/strategy/${i}` : '/strategy')));
+    detector = def.boundary ? make<BoundaryDetector>('detector', def.boundary, '/boundary') : undefined;
+    loggers = def.loggers.map((r, i) => make<RunLogger>('logger', r, `/loggers/${i}`));
+  } catch (e) {
+    context.close();
+    throw e;
+  }
+  const optimizer = new OptimizerHandle(def.optimizer, context.accelerator); // [run context]
   const state = new RunState(rootRng);
   const container = new Container({ defaultScope: 'Singleton' });
   try {
@@ -89,7 +94,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
         // The metric history stays in metrics.jsonl; the checkpoint records how much of it is on disk.
         const metrics = await recorder.flush();
         const sourceState = source.state?.();
-        const files = await captureSnapshot({ pipeline: def, state, optimizer, strategies, transforms, adjustments, source, prequential: evaluation.prequential, ...(detector ? { detector } : {}), reason, metrics });
+        const files = await captureSnapshot({ pipeline: def, context, state, optimizer, strategies, transforms, adjustments, source, prequential: evaluation.prequential, ...(detector ? { detector } : {}), reason, metrics });
         const { dir, bytes } = await store.write(state.cursor.step, files);
         if (source.checkpointed) {
           try {
@@ -107,9 +112,9 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     const checkpoints = container.get(CheckpointStage);
     const train = container.get(TrainStage);
 
-    state.model = await buildModel(def.model, { inputShape: preprocess.outputShape(state.info), outputs: state.info.numClasses, rng: rootRng.derive('model'), baseDir: loaded.baseDir });
+    state.model = await buildModel(def.model, { inputShape: preprocess.outputShape(state.info), outputs: state.info.numClasses, rng: rootRng.derive('model'), dropout: context.dropout, baseDir: loaded.baseDir });
     // [resume] restore from the newest valid checkpoint (engine/resume.ts)
-    const targets: RestoreTargets = { state, optimizer, strategies, transforms, adjustments, source, prequential: evaluation.prequential, ...(detector ? { detector } : {}) };
+    const targets: RestoreTargets = { context, state, optimizer, strategies, transforms, adjustments, source, prequential: evaluation.prequential, ...(detector ? { detector } : {}) };
     let resume: ResumePoint | undefined;
     if (options.resume) {
       resume = await loadResumePoint(store, def, resolve(outDir, RUN_FILES.metrics), options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`)));
@@ -180,5 +185,6 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     optimizer.dispose();
     (state.model as typeof state.model | undefined)?.dispose();
     container.unbindAll();
+    context.close(); // [run context]
   }
 }

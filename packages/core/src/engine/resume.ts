@@ -3,10 +3,10 @@ import * as tf from '@tensorflow/tfjs';
 import { CheckpointStore, CorruptCheckpointError } from '../checkpoint/checkpoint.store.js';
 import { parseEvents } from '../checkpoint/event-history.js';
 import { optimizerExtras, type MetricsMark, type RunJson, type RunParts } from '../checkpoint/run-snapshot.js';
+import type { RunContext } from './run-context.js';
 import { decodeStates } from '../checkpoint/state-codec.js';
 import type { EngramEvent } from '../events/engram-event.js';
 import { LayersEngramModel } from '../model/engram-model.js';
-import { dropoutRandom } from '../model/seeded-dropout.layer.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import type { OptimizerHandle } from '../training/optimizer-handle.js';
 import type { SerializedState } from '../training/serialized-state.js';
@@ -154,7 +154,7 @@ function setNetworkWeights(network: tf.LayersModel, model: tf.io.ModelArtifacts)
   for (const t of Object.values(map)) t.dispose();
 }
 
-async function restoreModel(point: ResumePoint, state: RunState): Promise<void> {
+async function restoreModel(point: ResumePoint, state: RunState, context: RunContext): Promise<void> {
   const specs = point.model.weightSpecs ?? [];
   if (weightsFit(state.model.network, specs)) {
     setNetworkWeights(state.model.network, point.model);
@@ -165,6 +165,7 @@ async function restoreModel(point: ResumePoint, state: RunState): Promise<void> 
   }
   // The head grew (or layers changed) before the checkpoint: rebuild the network from its stored topology.
   const network = await tf.loadLayersModel(tf.io.fromMemory(point.model));
+  context.attachModel(network);
   state.model.dispose();
   state.model = new LayersEngramModel(network);
 }
@@ -226,7 +227,7 @@ async function restoreComponents(point: ResumePoint, t: RestoreTargets): Promise
   if (point.states['prequential']) t.prequential.restore(point.states['prequential']);
   const run = point.run;
   t.state.rng.restore(run.rng.run);
-  dropoutRandom().restore(run.rng.dropout);
+  t.context.dropout.restore(run.rng.dropout);
   Object.assign(t.state.cursor, run.cursor);
   if (run.progress) Object.assign(t.state.progress, run.progress);
   t.state.trainSeconds = run.trainSeconds;
@@ -240,7 +241,7 @@ async function restoreComponents(point: ResumePoint, t: RestoreTargets): Promise
  * state, RNGs, cursor and seen classes.
  */
 export async function restoreRun(point: ResumePoint, t: RestoreTargets): Promise<void> {
-  await restoreModel(point, t.state);
+  await restoreModel(point, t.state, t.context);
   await restoreOptimizer(point, t.state, t.optimizer);
   if (point.run.source !== null && point.run.source !== undefined) t.source.restore?.(point.run.source);
   await restoreComponents(point, t);
