@@ -55,6 +55,20 @@ describe('native optimizer updates', { skip: skipNative }, () => {
     });
   }
 
+  it('accelerates only the instances it is given: no prototype changes, other optimizers keep the stock update', () => {
+    const stock = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(tf.train.adam(0.01)), 'applyGradients')?.value as unknown;
+    load();
+    assert.equal(tf.AdamOptimizer.prototype.applyGradients, stock);
+    const plain = tf.train.adam(0.01);
+    const fast = accelerateOptimizer(tf.train.adam(0.01));
+    assert.equal(plain.applyGradients, stock, "another run's (or the application's) optimizer is untouched");
+    assert.notEqual(fast.applyGradients, stock);
+    assert.ok(Object.hasOwn(fast, 'applyGradients'));
+    assert.equal(accelerateOptimizer(fast), fast);
+    plain.dispose();
+    fast.dispose();
+  });
+
   it('Adam resumed from getWeights()/setWeights() continues exactly like an uninterrupted run', async () => {
     const straight = await runOptimizer(() => tf.train.adam(0.01), 6);
     const id = run++;
