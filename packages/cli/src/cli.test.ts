@@ -5,7 +5,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { continualMetrics, parseAccuracyMatrixCsv } from '@engram/core';
+import { continualMetrics, parseAccuracyMatrixCsv } from '@engram/core/internal';
 import { schemaText } from './commands/schema.command.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -1,81 +1,69 @@
-export * from './data/batch.js';
-export * from './data/batch-source.js';
-export * from './data/experience.js';
-export * from './data/data-source.js';
-export * from './data/bounded-queue.js';
-export * from './random/rng.js';
-export * from './model/engram-model.js';
-export * from './training/serialized-state.js';
-export * from './training/contexts.js';
-export * from './training/strategy.js';
-export * from './events/engram-event.js';
-export * from './events/event-sink.js';
-export * from './events/event-bus.js';
-export * from './plugin/tokens.js';
-export * from './plugin/component-descriptor.js';
-export * from './plugin/plugin-manifest.js';
-export * from './plugin/component-registry.js';
-export * from './plugin/plugin-loader.js';
-export * from './plugin/component-factory.js';
-export * from './pipeline/pipeline-error.js';
-export * from './pipeline/layer.schema.js';
-export * from './pipeline/optimizer.schema.js';
-export * from './pipeline/pipeline.schema.js';
-export * from './pipeline/pipeline-definition.js';
-export * from './pipeline/json-source.js';
-export * from './pipeline/schema-validator.js';
-export * from './pipeline/string-enum.js';
-export * from './pipeline/pipeline.loader.js';
-export * from './preprocess/transform.js';
-export * from './model/adjustment.js';
-export * from './stream/boundary-detector.js';
-export * from './logging/run-logger.js';
-export * from './backend/backend-report.js';
-export * from './backend/backend.selector.js';
+/**
+ * The public API of @engram/core: what an application embedding Engram and a third-party plugin
+ * (strategy, data source, transform, adjustment, detector, logger, native accelerator) use. Engram's
+ * own packages and tests reach internals through `@engram/core/internal`.
+ */
+
+// Running pipelines
+export { startRun, startRunFromFile, type RunHandle, type StartRunOptions, type StartRunFromFileOptions } from './engine/start-run.js';
+export { runPipeline } from './engine/engine.js';
+export type { RunOptions, RunOutcome } from './engine/run-options.js';
+export { evaluateCheckpoint, type CheckpointEvaluation } from './engine/evaluate-checkpoint.js';
+export { loadPipeline, preparePipeline, type LoadedPipeline, type LoadPipelineOptions } from './pipeline/pipeline.loader.js';
+export type { PipelineDefinition, BackendName } from './pipeline/pipeline-definition.js';
+export { PipelineError, formatProblem, type PipelineProblem } from './pipeline/pipeline-error.js';
+export { composePipelineSchema } from './pipeline/pipeline.schema.js';
+export type { LayerSpec, ModelSpec } from './pipeline/layer.schema.js';
+export type { OptimizerSpec } from './pipeline/optimizer.schema.js';
+export { selectBackend, BackendUnavailableError } from './backend/backend.selector.js';
+export type { BackendReport, NativeAccelerator } from './backend/backend-report.js';
+
+// Events, outputs, checkpoints
+export type { EngramEvent, EngramEventInput, EventBase, EventOf, EvaluationResult } from './events/engram-event.js';
+export type { EventSink } from './events/event-sink.js';
+export type { RunSummary } from './metrics/run-summary.js';
+export { continualMetrics, type ContinualMetrics } from './metrics/continual-metrics.js';
+export { RUN_FILES } from './metrics/run-recorder.js';
+export { latestValidCheckpoint, exportCheckpointModel, type VerifiedCheckpoint } from './checkpoint/checkpoint-model.js';
+export { CorruptCheckpointError } from './checkpoint/checkpoint.store.js';
+export { ResumeError } from './engine/resume.js';
+
+// Plugins
+export { TOKENS } from './plugin/tokens.js';
+export { COMPONENT_ROLES, type ComponentRole, type ComponentServices, type ComponentClass, type ComponentDescriptor } from './plugin/component-descriptor.js';
+export { PLUGIN_API_VERSION, checkManifest, type PluginManifest } from './plugin/plugin-manifest.js';
+export { loadPlugins, type LoadedPlugins, type PluginRequest, type PluginResolution } from './plugin/plugin-loader.js';
+export { corePlugin } from './plugin/core.plugin.js';
+export { StringEnum } from './pipeline/string-enum.js';
+export { discriminated } from './pipeline/pipeline.schema.js';
 export { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 export { ContainerModule, injectable, inject } from 'inversify';
-export * from './metrics/index.js';
-export * from './model/model.builder.js';
-export * from './model/file-io.js';
-export * from './model/seeded-dropout.layer.js';
-export * from './model/grow-head.adjustment.js';
-export * from './model/freeze.adjustment.js';
-export * from './plugin/core.plugin.js';
-export * from './training/loss.js';
-export * from './training/quadratic-penalty.js';
-export * from './training/penalty-step.js';
-export * from './training/batch-tensors.js';
-export * from './training/optimizer.factory.js';
-export * from './training/optimizer-handle.js';
-export * from './training/strategy-chain.js';
-export * from './training/trainer.js';
-export * from './evaluation/evaluator.js';
-export * from './checkpoint/checkpoint.store.js';
-export * from './checkpoint/state-codec.js';
-export * from './checkpoint/run-snapshot.js';
-export * from './engine/run-state.js';
-export * from './engine/run-options.js';
-export * from './engine/run-control.js';
-export * from './engine/pulled-feed.js';
-export * from './engine/run-feed.js';
-export * from './engine/run-checkpointables.js';
-export * from './engine/engine.js';
-export * from './engine/resume.js';
-export * from './engine/evaluate-checkpoint.js';
-export * from './checkpoint/checkpoint-model.js';
-export * from './checkpoint/event-history.js';
-export * from './stages/stage-tokens.js';
-export * from './stages/stage.js';
-export * from './stages/run-item.js';
-export * from './stages/each-item.js';
-export * from './stages/stage-order.js';
-export * from './stages/transform-chain.js';
-export * from './checkpoint/checkpointable.js';
-export * from './checkpoint/checkpoint-registry.js';
-export * from './checkpoint/checkpoint-v1.js';
-export * from './stages/preprocess.stage.js';
-export * from './stages/adjust.stage.js';
-export * from './stages/evaluate.stage.js';
-export * from './stages/checkpoint.stage.js';
-export * from './stages/train.stage.js';
-export * from './engine/component-maker.js';
+
+// Data
+export { type Batch, batchSize, sampleLength, selectRows, concatBatches } from './data/batch.js';
+export { ArrayBatchSource, type BatchRequest, type BatchSource } from './data/batch-source.js';
+export type { Experience, StreamInfo } from './data/experience.js';
+export type { DataSource } from './data/data-source.js';
+export { BoundedQueue, type OverflowPolicy } from './data/bounded-queue.js';
+export type { Transform, TransformPhase } from './preprocess/transform.js';
+export type { BoundaryDetector } from './stream/boundary-detector.js';
+export { Rng } from './random/rng.js';
+
+// Models and training
+export { LayersEngramModel, disposeReplacedModel, type EngramModel, type ForwardOptions } from './model/engram-model.js';
+export type { Adjustment, AdjustContext } from './model/adjustment.js';
+export { buildModel, HEAD_LAYER_NAME, type ModelTarget } from './model/model.builder.js';
+export type { Strategy } from './training/strategy.js';
+export type { RunMode, ExperienceContext, StepContext, LossContext, AfterBatchContext } from './training/contexts.js';
+export type { JsonValue, StateArray, SerializedState } from './training/serialized-state.js';
+export { crossEntropy, perSampleCrossEntropy } from './training/loss.js';
+export { QuadraticPenalty, isQuadraticPenalty, quadraticPenalty, type QuadraticTerm, type QuadraticPenaltyImpl } from './training/quadratic-penalty.js';
+export type { PenalizedApplyImpl, VariablePenalty, VariablePenalties } from './training/penalty-step.js';
+export type { RunLogger } from './logging/run-logger.js';
+
+// Stages (plugin role `stage`) and checkpointable components
+export { BUILTIN_STAGES, type Stage, type StageRun, type RunOutputs } from './stages/stage.js';
+export type { RunItem } from './stages/run-item.js';
+export { eachItem } from './stages/each-item.js';
+export type { Checkpointable, CheckpointReason } from './checkpoint/checkpointable.js';
+export type { RunStatus } from './events/engram-event.js';

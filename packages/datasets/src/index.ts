@@ -11,31 +11,18 @@ import { augmentDescriptor } from './transforms/augment.transform.js';
 import { normalizeDescriptor } from './transforms/normalize.transform.js';
 import { shapeDescriptors } from './transforms/shape.transforms.js';
 
-export * from './data/labelled-set.js';
-export * from './data/indexed-batch-source.js';
-export * from './data/idx-reader.js';
-export * from './data/line-stream.js';
-export * from './data/bad-rows.js';
-export * from './data/row-parsers.js';
+// The public API: the plugin manifest, its components (classes, descriptors, option schemas) and the
+// base classes a third-party data source may extend. Readers, parsers, scenario builders and the
+// journal are internal.
 export * from './scenarios/scenario.schema.js';
-export * from './scenarios/build-scenario.js';
-export * from './scenarios/split.js';
-export * from './scenarios/class-groups.js';
-export * from './scenarios/domain-maps.js';
-export * from './scenarios/online.builder.js';
 export * from './sources/finite-data-source.js';
 export * from './sources/mnist.source.js';
 export * from './sources/synthetic.source.js';
 export * from './sources/idx.source.js';
 export * from './sources/fashion-mnist.source.js';
-export * from './sources/row-format.js';
-export * from './sources/row-file.js';
-export * from './sources/row-file-stream.js';
 export * from './sources/file.sources.js';
-export * from './live/live-batch-source.js';
 export * from './live/live-data-source.js';
 export * from './live/live-options.js';
-export * from './live/live-journal.js';
 export * from './live/stdin.source.js';
 export * from './live/follow.source.js';
 export * from './live/http.source.js';

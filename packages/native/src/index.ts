@@ -11,13 +11,14 @@ import { nativeAdam } from './optimizers/native-adam.js';
 import { applyWithPenalties } from './optimizers/penalized-apply.js';
 import { nativeRmsProp } from './optimizers/native-rmsprop.js';
 import { nativeMomentum, nativeSgd } from './optimizers/native-sgd.js';
-import { patchApplyGradients, restoreApplyGradients } from './optimizers/optimizer-patch.js';
+import { accelerateOptimizer, clearNativeApply, registerNativeApply } from './optimizers/optimizer-patch.js';
 import { findWasmBackend } from './wasm/wasm-backend.js';
 
 export type { BlasStatus } from './addon/native-addon.js';
 import { quadraticPenalty } from './penalties/ewc-penalty.js';
 export { quadraticPenalty, type QuadraticTerm } from './penalties/ewc-penalty.js';
 export { applyWithPenalties } from './optimizers/penalized-apply.js';
+export { accelerateOptimizer } from './optimizers/optimizer-patch.js';
 export type { EntryPenalties, PenaltyTerm } from './optimizers/optimizer-patch.js';
 
 /** The result of {@link load}: whether native kernels are active, and a one-line description. */
@@ -38,8 +39,9 @@ function refuse(reason: string): NativeLoadResult {
  * system's OpenBLAS `cblas_sgemm` (zero-copy on the wasm heap), Conv2D / FusedConv2D and their input
  * and filter gradients (direct loops or chunked im2col + sgemm, OpenMP), MaxPool and MaxPoolGrad, large bias/same-shape Add and Relu, a one-pass relu gradient (a Relu gradient
  * override that uses it on wasm only), leading-axes Sum, no-copy Identity,
- * and native in-place updates for tfjs's Adam, SGD, Momentum and RMSProp optimizers (prototype patches; state
- * stays in the optimizers' own variables). Call after `tf.setBackend('wasm')` succeeded. When the
+ * and native in-place updates for tfjs's Adam, SGD, Momentum and RMSProp optimizers — for the instances
+ * given to {@link accelerateOptimizer} only (no prototype is patched; state stays in the optimizers'
+ * own variables). Call after `tf.setBackend('wasm')` succeeded. When the
  * addon or an OpenBLAS is missing, nothing is changed and the reason is returned.
  */
 export function load(): NativeLoadResult {
@@ -66,11 +68,11 @@ export function load(): NativeLoadResult {
     replaceKernel('Relu', reluKernel(addon));
     replaceKernel(RELU_GRAD_KERNEL, reluGradKernel(addon));
     installReluGradient();
-    patchApplyGradients(tf.AdamOptimizer, addon, nativeAdam);
-    patchApplyGradients(tf.SGDOptimizer, addon, nativeSgd);
-    patchApplyGradients(tf.MomentumOptimizer, addon, nativeMomentum);
-    patchApplyGradients(tf.RMSPropOptimizer, addon, nativeRmsProp);
   }
+  registerNativeApply(tf.AdamOptimizer, addon, nativeAdam);
+  registerNativeApply(tf.SGDOptimizer, addon, nativeSgd);
+  registerNativeApply(tf.MomentumOptimizer, addon, nativeMomentum);
+  registerNativeApply(tf.RMSPropOptimizer, addon, nativeRmsProp);
   return { loaded: true, description: describe(blas) };
 }
 
@@ -79,11 +81,11 @@ function describe(status: BlasStatus): string {
   return `openblas(${status.parallel}, ${status.threads} thread${status.threads === 1 ? '' : 's'})`;
 }
 
-/** Removes the native kernels and optimizer patches again (stock wasm kernels from then on). */
+/** Removes the native kernels and optimizer updates again (stock wasm kernels and updates from then on). */
 export function unload(): void {
   restoreKernels();
   restoreReluGradient();
-  restoreApplyGradients();
+  clearNativeApply();
 }
 
 /** What the addon found when it opened the BLAS, or undefined before a successful {@link load}. */
@@ -97,5 +99,5 @@ export function nativeKernels(): string[] {
 }
 
 /** The accelerator object core's backend selector expects (`(mod.default ?? mod).load()`). */
-const accelerator = { load, quadraticPenalty, applyWithPenalties };
+const accelerator = { load, quadraticPenalty, applyWithPenalties, accelerateOptimizer };
 export default accelerator;

@@ -4,6 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as tf from '@tensorflow/tfjs';
 import { applyWithPenalties } from './optimizers/penalized-apply.js';
+import { accelerateOptimizer } from './optimizers/optimizer-patch.js';
 import { seededValues, skipNative, useWasmNative } from './testing/backend-harness.js';
 
 // A full collection before each reading, so RSS shows retained memory rather than garbage not yet collected.
@@ -14,7 +15,7 @@ test('5,000 native training steps keep the tensor count flat and the memory boun
   const loaded = await useWasmNative();
   assert.ok(loaded.loaded, loaded.description);
   const model = tf.sequential({ layers: [tf.layers.dense({ units: 64, activation: 'relu', inputShape: [784] }), tf.layers.dense({ units: 10 })] });
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = accelerateOptimizer(tf.train.adam(1e-3));
   const x = tf.tensor2d(seededValues(32 * 784, 3), [32, 784]);
   const y = tf.oneHot(tf.tensor1d(Array.from({ length: 32 }, (_, i) => i % 10), 'int32'), 10);
   const step = (): void => {
@@ -50,7 +51,7 @@ test('2,000 CNN steps with a fused EWC penalty keep the tensor count flat and th
       tf.layers.dense({ units: 10 }),
     ],
   });
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = accelerateOptimizer(tf.train.adam(1e-3));
   const x = tf.tensor4d(seededValues(16 * 784, 5), [16, 28, 28, 1]);
   const y = tf.oneHot(tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 10), 'int32'), 10);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);

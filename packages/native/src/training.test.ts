@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { load, unload } from './index.js';
+import { accelerateOptimizer, load, unload } from './index.js';
 import { useWasmNative, skipNative } from './testing/backend-harness.js';
 import { createMlp, syntheticBatch, trainStep, trainSteps } from './testing/bench-models.js';
 import { buildLayersModel, LAYERS_CNN, layersTrainStep } from './testing/layers-models.js';
@@ -9,7 +9,7 @@ import { buildLayersModel, LAYERS_CNN, layersTrainStep } from './testing/layers-
 /** A few Adam steps of the engine's layers CNN on 32 random images; the last loss and the weights. */
 async function trainCnn(steps: number, seed: number): Promise<{ loss: number; weights: Float32Array[] }> {
   const model = await buildLayersModel(LAYERS_CNN, seed);
-  const opt = tf.train.adam(1e-3);
+  const opt = accelerateOptimizer(tf.train.adam(1e-3));
   const { x: flat, y } = syntheticBatch(32, 784, 10, seed + 100);
   const x = tf.reshape(flat, [32, 28, 28, 1]);
   const labels = tf.tidy(() => tf.cast(tf.argMax(y, 1), 'int32') as tf.Tensor1D);
@@ -24,7 +24,7 @@ async function trainCnn(steps: number, seed: number): Promise<{ loss: number; we
 
 function train(steps: number, seed: number): { loss: number; weights: Float32Array[] } {
   const model = createMlp([64, 32, 32, 10], seed);
-  const opt = tf.train.adam(1e-3);
+  const opt = accelerateOptimizer(tf.train.adam(1e-3));
   const { x, y } = syntheticBatch(32, 64, 10, seed + 100);
   const loss = trainSteps(model, opt, x, y, steps);
   const weights = model.variables.map((v) => Float32Array.from(v.dataSync()));
@@ -68,7 +68,7 @@ describe('training an MLP with native kernels', { skip: skipNative }, () => {
 
   it('keeps the number of tensors flat over many steps', () => {
     const model = createMlp([64, 32, 32, 10], 9);
-    const opt = tf.train.adam(1e-3);
+    const opt = accelerateOptimizer(tf.train.adam(1e-3));
     const { x, y } = syntheticBatch(32, 64, 10, 9);
     trainSteps(model, opt, x, y, 5);
     const before = tf.memory().numTensors;

@@ -16,9 +16,10 @@ import { everyNDescriptors } from './detectors/every-n.detector.js';
 import { multiHeadDescriptors } from './adjust/multi-head.adjustment.js';
 import { labelModuloDescriptors } from './transforms/label-modulo.transform.js';
 
+// The public API: the plugin manifest, its components (classes, descriptors, option schemas) and the
+// building blocks a third-party strategy may reuse (replay buffer, Hedge and multi-head models).
 export * from './baselines/naive.strategy.js';
 export * from './baselines/union.strategy.js';
-export * from './regularization/fisher.js';
 export * from './regularization/ewc.strategy.js';
 export * from './regularization/si.strategy.js';
 export * from './regularization/mas.strategy.js';
@@ -36,7 +37,6 @@ export * from './detectors/every-n.detector.js';
 export * from './adjust/multi-head.model.js';
 export * from './adjust/multi-head.adjustment.js';
 export * from './transforms/label-modulo.transform.js';
-export { reinitializeModel } from './common/model-reset.js';
 
 /** Every component this plugin registers, in the order `engram plugins` lists them. */
 export const descriptors: readonly ComponentDescriptor[] = [

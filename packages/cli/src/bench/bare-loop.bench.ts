@@ -2,6 +2,17 @@ import * as tf from '@tensorflow/tfjs';
 import { buildModel, crossEntropy, Rng } from '@engram/core';
 import { BENCH_MODELS } from './bench-models.js';
 
+/** The optimizer with `@engram/native`'s per-instance update when that package is installed (as the engine's). */
+async function accelerated(optimizer: tf.Optimizer): Promise<tf.Optimizer> {
+  const pkg = '@engram/native';
+  try {
+    const mod = (await import(pkg)) as { accelerateOptimizer?: (o: tf.Optimizer) => tf.Optimizer };
+    return mod.accelerateOptimizer?.(optimizer) ?? optimizer;
+  } catch {
+    return optimizer;
+  }
+}
+
 /**
  * Samples/s of the plainest tfjs training loop for a benchmark model: host batches of random images
  * uploaded with `tf.tensor` at every step (as any loop over data must), `tf.variableGrads` + Adam
@@ -9,7 +20,7 @@ import { BENCH_MODELS } from './bench-models.js';
  */
 export async function bareLoopSamplesPerSecond(model: 'mlp' | 'cnn', batch: number, steps: number): Promise<number> {
   const net = await buildModel({ layers: BENCH_MODELS[model] }, { inputShape: [28, 28, 1], outputs: 10, rng: new Rng(0), baseDir: '.' });
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = await accelerated(tf.train.adam(1e-3));
   const rng = new Rng(1);
   const hostBatches = Array.from({ length: 8 }, () => ({
     x: Float32Array.from({ length: batch * 784 }, () => rng.next()),

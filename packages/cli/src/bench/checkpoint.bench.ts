@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { checkpointModelArtifacts, corePlugin, decodeStates, latestValidCheckpoint, preparePipeline, runPipeline } from '@engram/core';
+import { checkpointModelArtifacts, corePlugin, decodeStates, latestValidCheckpoint, preparePipeline, runPipeline } from '@engram/core/internal';
 import { benchPlugin } from './bench.plugin.js';
 
 /** Size and timing of one checkpoint of a ~1M-parameter model with Adam state and a replay buffer. */

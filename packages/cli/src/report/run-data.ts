@@ -2,7 +2,8 @@ import { createReadStream, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { RUN_FILES, SeriesDownsampler, type EngramEvent, type RunSummary, type SeriesPoint } from '@engram/core';
+import { RUN_FILES, type EngramEvent, type RunSummary } from '@engram/core';
+import { SeriesDownsampler, type SeriesPoint } from '@engram/core/internal';
 
 /** One point of "accuracy on experience j after training experience i" (i = −1: untrained model). */
 export interface AccuracyPoint {

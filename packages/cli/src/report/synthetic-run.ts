@@ -1,4 +1,4 @@
-import { EventBus, RunRecorder, type RunSummary } from '@engram/core';
+import { EventBus, RunRecorder, type RunSummary } from '@engram/core/internal';
 
 /**
  * Writes a complete run directory (metrics.jsonl, summary.json, accuracy-matrix.csv) from synthetic

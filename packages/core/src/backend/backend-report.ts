@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../pipeline/pipeline-definition.js';
 import type { PenalizedApplyImpl } from '../training/penalty-step.js';
 import type { QuadraticPenaltyImpl } from '../training/quadratic-penalty.js';
@@ -21,8 +22,10 @@ export interface BackendReport {
  */
 export interface NativeAccelerator {
   load(): { readonly loaded: boolean; readonly description: string };
-  /** Fused `scale · Σ F·(θ−θ*)²` with its gradient; used by `quadraticPenalty` once `load()` succeeded. */
+  /** Fused `scale · Σ F·(θ−θ*)²` with its gradient; a run's trainer uses it once `load()` succeeded. */
   quadraticPenalty?: QuadraticPenaltyImpl;
-  /** Optimizer step with quadratic penalties fused in; used by `OptimizerHandle.apply` once `load()` succeeded. */
+  /** Optimizer step with quadratic penalties fused in; a run's `OptimizerHandle.apply` uses it once `load()` succeeded. */
   applyWithPenalties?: PenalizedApplyImpl;
+  /** Native update for one optimizer instance; a run's `OptimizerHandle` applies it to each optimizer it creates. */
+  accelerateOptimizer?: <T extends tf.Optimizer>(optimizer: T) => T;
 }

@@ -2,10 +2,15 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../pipeline/pipeline-definition.js';
 import type { BackendReport, NativeAccelerator } from './backend-report.js';
 import { registerWasmGradients } from './wasm-gradients.js';
-import { useAcceleratedPenalizedApply } from '../training/penalty-step.js';
-import { useAcceleratedQuadraticPenalty } from '../training/quadratic-penalty.js';
+import { NO_ACCELERATION, type RunAccelerator } from './run-accelerator.js';
 
-type Attempt = { ok: true; description: string } | { ok: false; reason: string };
+type Attempt = { ok: true; description: string; accelerator?: RunAccelerator } | { ok: false; reason: string };
+
+/** An activated backend: the report, and the accelerated operations a run on it may use. */
+export interface BackendSelection {
+  readonly report: BackendReport;
+  readonly accelerator: RunAccelerator;
+}
 
 async function activate(name: string): Promise<Attempt | undefined> {
   const ok = await tf.setBackend(name).catch(() => false);
@@ -40,17 +45,12 @@ async function tryWasm(): Promise<Attempt> {
   const failed = await activate('wasm');
   if (failed) return failed;
   registerWasmGradients();
-  let description = 'wasm';
-  if (process.env['ENGRAM_NATIVE'] === '0') {
-    description = 'wasm (native kernels disabled: ENGRAM_NATIVE=0)';
-  } else {
-    const native = await loadNative();
-    description = native.loaded ? `wasm+${native.description}` : `wasm (${native.description})`;
-  }
-  return { ok: true, description };
+  if (process.env['ENGRAM_NATIVE'] === '0') return { ok: true, description: 'wasm (native kernels disabled: ENGRAM_NATIVE=0)' };
+  const native = await loadNative();
+  return native.loaded ? { ok: true, description: `wasm+${native.description}`, accelerator: native.accelerator ?? NO_ACCELERATION } : { ok: true, description: `wasm (${native.description})` };
 }
 
-async function loadNative(): Promise<{ loaded: boolean; description: string }> {
+async function loadNative(): Promise<{ loaded: boolean; description: string; accelerator?: RunAccelerator }> {
   const pkg = '@engram/native';
   let mod: { default?: NativeAccelerator } & Partial<NativeAccelerator>;
   try {
@@ -61,9 +61,13 @@ async function loadNative(): Promise<{ loaded: boolean; description: string }> {
   const accel = mod.default ?? (mod as NativeAccelerator);
   try {
     const result = accel.load();
-    if (result.loaded && typeof accel.quadraticPenalty === 'function') useAcceleratedQuadraticPenalty(accel.quadraticPenalty);
-    if (result.loaded && typeof accel.applyWithPenalties === 'function') useAcceleratedPenalizedApply(accel.applyWithPenalties);
-    return result;
+    if (!result.loaded) return result;
+    const accelerator: RunAccelerator = {
+      ...(typeof accel.quadraticPenalty === 'function' ? { quadraticPenalty: accel.quadraticPenalty } : {}),
+      ...(typeof accel.applyWithPenalties === 'function' ? { applyWithPenalties: accel.applyWithPenalties } : {}),
+      ...(typeof accel.accelerateOptimizer === 'function' ? { accelerateOptimizer: accel.accelerateOptimizer } : {}),
+    };
+    return { ...result, accelerator };
   } catch (e) {
     return { loaded: false, description: `no native kernels: ${(e as Error).message}` };
   }
@@ -94,12 +98,19 @@ export class BackendUnavailableError extends Error {}
  * what it picked and why the others were skipped. An explicit name that cannot be used is an error.
  */
 export async function selectBackend(requested: BackendName): Promise<BackendReport> {
-  useAcceleratedQuadraticPenalty(undefined);
-  useAcceleratedPenalizedApply(undefined);
+  return (await activateBackend(requested)).report;
+}
+
+/**
+ * {@link selectBackend}, also returning the accelerated operations (native penalty and optimizer
+ * updates) a run on this backend may use. Nothing is installed globally: the caller hands the
+ * accelerator to the run that asked (see `RunContext`).
+ */
+export async function activateBackend(requested: BackendName): Promise<BackendSelection> {
   const skipped: Array<{ name: string; reason: string }> = [];
   for (const [name, attempt] of ORDER[requested]) {
     const result = await attempt();
-    if (result.ok) return { requested, name: tf.getBackend(), description: result.description, skipped };
+    if (result.ok) return { report: { requested, name: tf.getBackend(), description: result.description, skipped }, accelerator: result.accelerator ?? NO_ACCELERATION };
     skipped.push({ name, reason: result.reason });
   }
   throw new BackendUnavailableError(`backend "${requested}" is not available: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);

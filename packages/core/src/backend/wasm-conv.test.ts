@@ -1,6 +1,6 @@
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { assertClose, compareWithCpu, project, rnd, setUpWasm } from './wasm-test-helpers.js';
+import { assertClose, compareWithCpu, project, rnd, setUpWasm } from '../testing/wasm-helpers.js';
 
 before(setUpWasm);
 

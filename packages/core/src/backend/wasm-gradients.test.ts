@@ -2,7 +2,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { WASM_REWRITTEN_KERNELS, registerWasmGradients } from './wasm-gradients.js';
-import { assertClose, compareWithCpu, project, rnd, setUpWasm } from './wasm-test-helpers.js';
+import { assertClose, compareWithCpu, project, rnd, setUpWasm } from '../testing/wasm-helpers.js';
 
 before(setUpWasm);
 

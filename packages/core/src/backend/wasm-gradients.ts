@@ -73,7 +73,7 @@ export const WASM_REWRITTEN_KERNELS: readonly string[] = [
 ];
 
 /**
- * Makes training on the tfjs wasm backend fast and complete (design §4): wraps wasm's
+ * Makes training on the tfjs wasm backend fast and complete: wraps wasm's
  * `BatchMatMul` / `_FusedMatMul` so transposes are materialised and XNNPACK runs
  * (~4x faster MLP training), and registers wasm kernels for `Conv2DBackpropFilter`,
  * `Conv2DBackpropInput`, the depthwise backprops, `MaxPoolGrad` (stock one is wrong),

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { Container } from 'inversify';
 import { firstValueFrom, lastValueFrom, toArray, type OperatorFunction } from 'rxjs';
-import { selectBackend } from '../backend/backend.selector.js';
 import { CheckpointStore } from '../checkpoint/checkpoint.store.js';
 import { CheckpointRegistry } from '../checkpoint/checkpoint-registry.js';
 import { EventHistory } from '../checkpoint/event-history.js';
@@ -11,7 +10,6 @@ import type { RunStatus } from '../events/engram-event.js';
 import { RUN_FILES, RunRecorder } from '../metrics/run-recorder.js';
 import { PrequentialAccuracy } from '../metrics/prequential.js';
 import { buildModel } from '../model/model.builder.js';
-import { seedDropout } from '../model/seeded-dropout.layer.js';
 import type { LoadedPipeline } from '../pipeline/pipeline.loader.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { TOKENS } from '../plugin/tokens.js';
@@ -34,6 +32,7 @@ import { loadResumePoint, restoreAfterExperienceStart, restoreRun, type ResumePo
 import { buildComponents, registerCheckpointables, type RunComponents } from './run-components.js';
 import { RunControl } from './run-control.js';
 import { RunFeed, type FeedResume } from './run-feed.js';
+import { RunContext } from './run-context.js';
 import type { RunOptions, RunOutcome } from './run-options.js';
 import { RunState } from './run-state.js';
 
@@ -80,12 +79,13 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
   const def = loaded.definition;
   const outDir = resolve(options.outDir ?? (def.output.dir ? resolve(loaded.baseDir, def.output.dir) : `runs/${def.name}`));
   const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
-  const backend = await selectBackend(options.backend ?? def.backend);
   const rootRng = new Rng(def.seed);
-  seedDropout(rootRng.derive('dropout'));
+  // The run's own backend lease, accelerated operations and dropout generator (no process-wide state).
+  const context = await RunContext.open(options.backend ?? def.backend, rootRng.derive('dropout'));
+  const backend = context.backend;
   const bus = new EventBus();
   const state = new RunState(rootRng);
-  const optimizer = new OptimizerHandle(def.optimizer);
+  const optimizer = new OptimizerHandle(def.optimizer, context.accelerator);
   const control = new RunControl(options.signal);
   const registry = new CheckpointRegistry();
   const prequential = new PrequentialAccuracy({ window: def.evaluation.window, fading: def.evaluation.fading });
@@ -121,7 +121,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     let failure: unknown;
     let stopped: string | undefined;
     try {
-      stopped = await train(def, loaded.baseDir, backend.description, c, { state, optimizer, control, registry, prequential, bus, store, recorder, resume, outDir }, (made) => (container = made));
+      stopped = await train(def, loaded.baseDir, backend.description, c, { context, state, optimizer, control, registry, prequential, bus, store, recorder, resume, outDir }, (made) => (container = made));
       status = stopped !== undefined ? 'stopped' : 'completed';
     } catch (e) {
       failure = e;
@@ -155,11 +155,13 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     optimizer.dispose();
     (state.model as typeof state.model | undefined)?.dispose();
     (container as Container | undefined)?.unbindAll();
+    context.close();
   }
 }
 
 /** What {@link train} drives. */
 interface RunServices {
+  readonly context: RunContext;
   readonly state: RunState;
   readonly optimizer: OptimizerHandle;
   readonly control: RunControl;
@@ -178,9 +180,9 @@ interface RunServices {
  */
 async function train(def: PipelineDefinition, baseDir: string, backend: string, c: RunComponents, s: RunServices, onContainer: (c: Container) => void): Promise<string | undefined> {
   const { state, bus, resume } = s;
-  state.model = await buildModel(def.model, { inputShape: c.transforms.outputShape(state.info), outputs: state.info.numClasses, rng: state.rng.derive('model'), baseDir });
-  registerCheckpointables(s.registry, def, c, state, s.optimizer, s.prequential);
-  if (resume) await restoreRun(resume, state, s.registry);
+  state.model = await buildModel(def.model, { inputShape: c.transforms.outputShape(state.info), outputs: state.info.numClasses, rng: state.rng.derive('model'), dropout: s.context.dropout, baseDir });
+  registerCheckpointables(s.registry, def, c, state, s.optimizer, s.prequential, s.context.dropout);
+  if (resume) await restoreRun(resume, state, s.registry, s.context);
   const container = runContainer(def, [
     [TOKENS.EventBus, bus],
     [STAGE_TOKENS.RunState, state],

@@ -10,6 +10,7 @@ import type { EngramEvent } from '../events/engram-event.js';
 import { LayersEngramModel } from '../model/engram-model.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import type { SerializedState } from '../training/serialized-state.js';
+import type { RunContext } from './run-context.js';
 import type { RunCursor, RunState } from './run-state.js';
 
 /** A resume that cannot proceed (every checkpoint corrupt, incompatible pipeline). The CLI exits 2. */
@@ -127,7 +128,7 @@ function setNetworkWeights(network: tf.LayersModel, model: tf.io.ModelArtifacts)
   for (const t of Object.values(map)) t.dispose();
 }
 
-async function restoreModel(point: ResumePoint, state: RunState): Promise<void> {
+async function restoreModel(point: ResumePoint, state: RunState, context: RunContext): Promise<void> {
   const specs = point.model.weightSpecs ?? [];
   if (weightsFit(state.model.network, specs)) {
     setNetworkWeights(state.model.network, point.model);
@@ -138,6 +139,7 @@ async function restoreModel(point: ResumePoint, state: RunState): Promise<void> 
   }
   // The head grew (or layers changed) before the checkpoint: rebuild the network from its stored topology.
   const network = await tf.loadLayersModel(tf.io.fromMemory(point.model));
+  context.attachModel(network);
   state.model.dispose();
   state.model = new LayersEngramModel(network);
 }
@@ -156,8 +158,8 @@ async function restoreRegistry(point: ResumePoint, registry: CheckpointRegistry,
  * the stored topology when the head grew), then every entry of the run's checkpoint registry in
  * registration order (optimizer slots, source position, components, RNGs, cursor).
  */
-export async function restoreRun(point: ResumePoint, state: RunState, registry: CheckpointRegistry): Promise<void> {
-  await restoreModel(point, state);
+export async function restoreRun(point: ResumePoint, state: RunState, registry: CheckpointRegistry, context: RunContext): Promise<void> {
+  await restoreModel(point, state, context);
   await restoreRegistry(point, registry, 'start');
   state.priorWallSeconds = point.run.wallSeconds ?? (point.events[point.events.length - 1]?.time ?? 0) / 1000;
 }

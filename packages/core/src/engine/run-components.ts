@@ -5,8 +5,8 @@ import type { DataSource } from '../data/data-source.js';
 import type { RunLogger } from '../logging/run-logger.js';
 import type { PrequentialAccuracy } from '../metrics/prequential.js';
 import type { Adjustment } from '../model/adjustment.js';
-import { dropoutRandom } from '../model/seeded-dropout.layer.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
+import type { Rng } from '../random/rng.js';
 import type { ComponentRef } from '../plugin/component-factory.js';
 import type { Transform } from '../preprocess/transform.js';
 import type { Stage } from '../stages/stage.js';
@@ -68,7 +68,7 @@ function stateful(value: unknown): value is Checkpointable {
  * transforms, adjustments, the detector, plugin stages), the prequential counters (`/evaluation`),
  * the run's random generators and its cursor.
  */
-export function registerCheckpointables(registry: CheckpointRegistry, def: PipelineDefinition, c: RunComponents, state: RunState, optimizer: OptimizerHandle, prequential: PrequentialAccuracy): void {
+export function registerCheckpointables(registry: CheckpointRegistry, def: PipelineDefinition, c: RunComponents, state: RunState, optimizer: OptimizerHandle, prequential: PrequentialAccuracy, dropout: Rng): void {
   registry.register('/optimizer', optimizerCheckpointable(optimizer, state, (m) => new ResumeError(`cannot resume: ${m}`)), { afterExperienceStart: false });
   if (c.source.state) registry.register('/data', sourceCheckpointable(c.source), { afterExperienceStart: false, optional: true });
   c.strategies.strategies.forEach((s, i) => stateful(s) && registry.register(strategyPointer(def, i), s));
@@ -78,7 +78,7 @@ export function registerCheckpointables(registry: CheckpointRegistry, def: Pipel
   for (const p of c.stages) if (stateful(p.stage)) registry.register(p.path, p.stage);
   registry.register('/evaluation', prequential, { optional: true });
   registry.register('/run/rng', rngCheckpointable(() => state.rng));
-  // The dropout generator is process-wide today (model/seeded-dropout.layer.ts).
-  registry.register('/run/dropout', rngCheckpointable(dropoutRandom));
+  // The run context's dropout generator (every SeededDropout of this run's model draws from it).
+  registry.register('/run/dropout', rngCheckpointable(() => dropout));
   registry.register('/run/cursor', cursorCheckpointable(state));
 }

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 
@@ -40,26 +40,3 @@ export function fileModelLoader(modelJsonPath: string): tf.io.IOHandler {
   };
 }
 
-/**
- * A tfjs `IOHandler` that writes `model.json` and one `weights.bin` into `dir` — the layout
- * `tf.loadLayersModel` reads.
- */
-export function fileModelSaver(dir: string): tf.io.IOHandler {
-  return {
-    async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
-      await mkdir(dir, { recursive: true });
-      const data = artifacts.weightData;
-      const bytes = data === undefined ? new Uint8Array(0) : new Uint8Array(tf.io.concatenateArrayBuffers(Array.isArray(data) ? data : [data]));
-      const modelJson: tf.io.ModelJSON = {
-        modelTopology: artifacts.modelTopology ?? {},
-        format: artifacts.format ?? 'layers-model',
-        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
-        convertedBy: 'Engram',
-        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
-      };
-      await writeFile(join(dir, 'weights.bin'), bytes);
-      await writeFile(join(dir, 'model.json'), JSON.stringify(modelJson));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes.byteLength } };
-    },
-  };
-}

@@ -5,7 +5,7 @@ import { PipelineError } from '../pipeline/pipeline-error.js';
 import type { Rng } from '../random/rng.js';
 import { LayersEngramModel, type EngramModel } from './engram-model.js';
 import { fileModelLoader } from './file-io.js';
-import { SeededDropout } from './seeded-dropout.layer.js';
+import { attachDropoutRandom, SeededDropout } from './seeded-dropout.layer.js';
 
 /** Name of the classifier head layer Engram appends. */
 export const HEAD_LAYER_NAME = 'head';
@@ -18,11 +18,13 @@ export interface ModelTarget {
   readonly outputs: number;
   /** Weight initialisers draw their seeds from it. */
   readonly rng: Rng;
+  /** Dropout layers draw their masks from it (the run's `RunContext.dropout`); default `rng.derive('dropout')`. */
+  readonly dropout?: Rng;
   /** Folder `load` paths are relative to. */
   readonly baseDir: string;
 }
 
-function layerFor(spec: LayerSpec, index: number, rng: Rng): tf.layers.Layer {
+function layerFor(spec: LayerSpec, index: number, rng: Rng, dropout: Rng): tf.layers.Layer {
   const name = spec.name ?? `l${index}_${spec.type}`;
   const kernelInitializer = tf.initializers.glorotUniform({ seed: rng.tfSeed() });
   switch (spec.type) {
@@ -44,7 +46,7 @@ function layerFor(spec: LayerSpec, index: number, rng: Rng): tf.layers.Layer {
     case 'flatten':
       return tf.layers.flatten({ name });
     case 'dropout':
-      return new SeededDropout({ name, rate: spec.rate });
+      return new SeededDropout({ name, rate: spec.rate, random: dropout });
     case 'batchNormalization':
       return tf.layers.batchNormalization({ name, momentum: spec.momentum ?? 0.99, epsilon: spec.epsilon ?? 1e-3 });
     case 'activation':
@@ -66,11 +68,12 @@ function shapeText(shape: ReadonlyArray<number | null>): string {
 export async function buildModel(spec: ModelSpec, target: ModelTarget): Promise<EngramModel> {
   if ('load' in spec) return loadModel(resolve(target.baseDir, spec.load), target);
   const model = tf.sequential();
+  const dropout = target.dropout ?? target.rng.derive('dropout');
   model.add(tf.layers.inputLayer({ inputShape: [...target.inputShape] }));
   let shape: Array<number | null> = [null, ...target.inputShape];
   spec.layers.forEach((layerSpec, i) => {
     try {
-      model.add(layerFor(layerSpec, i, target.rng));
+      model.add(layerFor(layerSpec, i, target.rng, dropout));
       const out = (model.outputs[0]?.shape ?? []) as Array<number | null>;
       if (out.some((d) => d !== null && !(d > 0))) throw new Error(`its output shape ${shapeText(out)} is empty`);
       shape = out;
@@ -100,5 +103,6 @@ async function loadModel(file: string, target: ModelTarget): Promise<EngramModel
     network.dispose();
     throw PipelineError.at('/model/load', `the model takes inputs of shape [${inShape.join(', ')}] but the data has [${target.inputShape.join(', ')}]`);
   }
+  attachDropoutRandom(network, target.dropout ?? target.rng.derive('dropout'));
   return new LayersEngramModel(network);
 }

@@ -31,7 +31,7 @@ export interface LoadPipelineOptions {
 }
 
 /**
- * Reads, validates and prepares a pipeline in two phases (design §3): the envelope gives the plugin
+ * Reads, validates and prepares a pipeline in two phases: the envelope gives the plugin
  * list; the plugins are loaded; the whole document is then validated in one pass against the schema
  * composed from every registered component. Throws {@link PipelineError} listing every problem.
  */

@@ -9,6 +9,9 @@ import type { ComponentDescriptor, ComponentServices } from '../plugin/component
 import { PLUGIN_API_VERSION, type PluginManifest } from '../plugin/plugin-manifest.js';
 import { TOKENS } from '../plugin/tokens.js';
 import type { Rng } from '../random/rng.js';
+import * as tf from '@tensorflow/tfjs';
+import type { ExperienceContext } from '../training/contexts.js';
+import { QuadraticPenalty } from '../training/quadratic-penalty.js';
 import type { Strategy } from '../training/strategy.js';
 import type { EngramEvent } from '../events/engram-event.js';
 import type { RunLogger } from '../logging/run-logger.js';
@@ -174,6 +177,29 @@ class FailStage implements Stage {
   }
 }
 
+/** A quadratic pull (importance 1) towards the weights each experience started from: exercises the penalty path. */
+class AnchoredStrategy implements Strategy {
+  readonly name = 'anchored';
+  private anchors: Array<{ param: tf.Variable; anchor: tf.Tensor; importance: tf.Tensor }> = [];
+
+  constructor(private readonly lambda: number) {}
+
+  beforeExperience(ctx: ExperienceContext): void {
+    this.dispose();
+    if (ctx.experience.index === 0) return;
+    this.anchors = ctx.model.trainableVariables().map((param) => ({ param, anchor: tf.clone(param), importance: tf.onesLike(param) }));
+  }
+
+  penalty(): QuadraticPenalty | void {
+    return this.anchors.length > 0 ? new QuadraticPenalty(this.anchors, this.lambda) : undefined;
+  }
+
+  dispose(): void {
+    for (const a of this.anchors) tf.dispose([a.anchor, a.importance]);
+    this.anchors = [];
+  }
+}
+
 const descriptors: ComponentDescriptor[] = [
   {
     role: 'logger',
@@ -204,6 +230,13 @@ const descriptors: ComponentDescriptor[] = [
     description: 'Plain fine-tuning (test fixture).',
     options: Type.Object({}, { additionalProperties: false }),
     create: () => ({ name: 'plain' }),
+  },
+  {
+    role: 'strategy',
+    kind: 'anchored',
+    description: 'Quadratic pull towards the weights at experience start (test fixture).',
+    options: Type.Object({ lambda: Type.Number({ default: 0.5 }) }, { additionalProperties: false }),
+    create: (o) => new AnchoredStrategy(Number(o['lambda'])),
   },
 ];
 

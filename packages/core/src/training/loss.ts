@@ -17,7 +17,3 @@ export function crossEntropy(logits: tf.Tensor2D, y: tf.Tensor1D, targets?: tf.T
   return tf.tidy(() => tf.mean(perSampleCrossEntropy(logits, y, targets)) as tf.Scalar);
 }
 
-/** Number of rows whose arg-max equals the label. */
-export function correctCount(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
-  return tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'int32')) as tf.Scalar);
-}

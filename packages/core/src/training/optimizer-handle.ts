@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 type NamedTensor = { name: string; tensor: tf.Tensor };
 import type { OptimizerSpec } from '../pipeline/optimizer.schema.js';
 import { createOptimizer, initialSlotValue } from './optimizer.factory.js';
-import { acceleratedPenalizedApply, addPenaltyGradients, type VariablePenalties } from './penalty-step.js';
+import { addPenaltyGradients, type VariablePenalties } from './penalty-step.js';
+import { NO_ACCELERATION, type RunAccelerator } from '../backend/run-accelerator.js';
 
 /**
  * Owns the tfjs optimizer of a run and keeps its slots right when the set of trainable variables
@@ -19,8 +20,17 @@ export class OptimizerHandle {
   private signature = '';
   private order: string[] = [];
 
-  constructor(private readonly spec: OptimizerSpec) {
-    this.optimizer = createOptimizer(spec);
+  /**
+   * @param accelerator the run's accelerated operations (`RunContext.accelerator`): every optimizer
+   *   the handle creates gets its native update, and penalised steps use its fused form. Default: none.
+   */
+  constructor(private readonly spec: OptimizerSpec, readonly accelerator: RunAccelerator = NO_ACCELERATION) {
+    this.optimizer = this.create();
+  }
+
+  private create(): tf.Optimizer {
+    const optimizer = createOptimizer(this.spec);
+    return this.accelerator.accelerateOptimizer?.(optimizer) ?? optimizer;
   }
 
   /** The current tfjs optimizer (for checkpoints: `getWeights()` / `setWeights()`). */
@@ -46,7 +56,7 @@ export class OptimizerHandle {
     this.order = variables.map((v) => v.name);
     if (!hadState) return;
     const old = await this.optimizer.getWeights();
-    const fresh = createOptimizer(this.spec);
+    const fresh = this.create();
     const [iterations, ...slots] = old;
     const perVariable = previousOrder.length === 0 ? 0 : slots.length / previousOrder.length;
     const byName = new Map(slots.map((s) => [s.name, s.tensor]));
@@ -73,7 +83,7 @@ export class OptimizerHandle {
    */
   reset(): void {
     this.optimizer.dispose();
-    this.optimizer = createOptimizer(this.spec);
+    this.optimizer = this.create();
     this.signature = '';
     this.order = [];
   }
@@ -98,7 +108,7 @@ export class OptimizerHandle {
     });
     let value = 0;
     if (penalties?.some((p) => p !== undefined && p.length > 0)) {
-      const fusedValue = acceleratedPenalizedApply()?.(this.optimizer, list, penalties);
+      const fusedValue = this.accelerator.applyWithPenalties?.(this.optimizer, list, penalties);
       if (fusedValue !== undefined) {
         tf.dispose(owned);
         return fusedValue;

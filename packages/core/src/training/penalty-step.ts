@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { quadraticPenalty, type QuadraticPenalty, type QuadraticTerm } from './quadratic-penalty.js';
+import { quadraticPenalty, type QuadraticPenalty, type QuadraticPenaltyImpl, type QuadraticTerm } from './quadratic-penalty.js';
 
 /** One quadratic term on a trainable variable, applied at the optimizer step: `scale · Σ F·(θ−θ*)²`. */
 export interface VariablePenalty {
@@ -23,28 +23,14 @@ export type PenalizedApplyImpl = (
   optimizer: tf.Optimizer, grads: ReadonlyArray<{ name: string; tensor: tf.Tensor }>, penalties: VariablePenalties,
 ) => number | undefined;
 
-let fused: PenalizedApplyImpl | undefined;
-
-/**
- * Installs (or, with `undefined`, removes) a fused optimizer step for penalties. The backend selector
- * calls it when a native accelerator that provides one has loaded.
- */
-export function useAcceleratedPenalizedApply(impl: PenalizedApplyImpl | undefined): void {
-  fused = impl;
-}
-
-/** The installed fused optimizer step, if any (used by `OptimizerHandle.apply`). */
-export function acceleratedPenalizedApply(): PenalizedApplyImpl | undefined {
-  return fused;
-}
-
 /**
  * Splits the quadratic penalties of a step: terms on a variable of `variables` (same shape as its
  * anchor) are deferred to the optimizer step; the rest are returned as one differentiable scalar for
- * the tape (pass no variables to keep everything on the tape). Call inside the tape.
+ * the tape (pass no variables to keep everything on the tape). Call inside the tape. `accelerated` is
+ * the run's fused penalty (`RunContext.accelerator.quadraticPenalty`), if any.
  */
 export function planPenalties(
-  penalties: readonly QuadraticPenalty[], variables: readonly tf.Variable[],
+  penalties: readonly QuadraticPenalty[], variables: readonly tf.Variable[], accelerated?: QuadraticPenaltyImpl,
 ): { deferred: VariablePenalties | undefined; onTape: tf.Scalar | undefined } {
   const index = new Map<tf.Tensor, number>(variables.map((v, i) => [v, i]));
   const deferred: VariablePenalty[][] = variables.map(() => []);
@@ -61,7 +47,7 @@ export function planPenalties(
       }
     }
     if (rest.length > 0) {
-      const s = quadraticPenalty(rest, p.scale);
+      const s = quadraticPenalty(rest, p.scale, accelerated);
       onTape = onTape ? (tf.add(onTape, s) as tf.Scalar) : s;
     }
   }

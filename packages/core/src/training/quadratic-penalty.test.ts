@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { quadraticPenalty, useAcceleratedQuadraticPenalty } from './quadratic-penalty.js';
+import { quadraticPenalty } from './quadratic-penalty.js';
 
 await tf.setBackend('cpu');
 
@@ -21,16 +21,18 @@ test('the quadratic penalty is scale times the importance-weighted squared dista
   tf.dispose([theta, anchor, importance]);
 });
 
-test('an installed accelerated implementation is used instead of the tfjs ops', () => {
+test('a given accelerated implementation is used instead of the tfjs ops, and only where given', () => {
   let calls = 0;
-  useAcceleratedQuadraticPenalty((terms, scale) => {
+  const accelerated = (terms: readonly unknown[], scale: number) => {
     calls++;
     return tf.scalar(terms.length * scale);
-  });
+  };
   const t = tf.tensor1d([1]);
-  const p = quadraticPenalty([{ param: t, anchor: t, importance: t }], 3);
+  const p = quadraticPenalty([{ param: t, anchor: t, importance: t }], 3, accelerated);
   assert.equal(p.dataSync()[0], 3);
   assert.equal(calls, 1);
-  useAcceleratedQuadraticPenalty(undefined);
-  tf.dispose([p, t]);
+  const stock = quadraticPenalty([{ param: t, anchor: t, importance: t }], 3);
+  assert.equal(stock.dataSync()[0], 0, 'F·(θ−θ*)² with θ = θ*');
+  assert.equal(calls, 1);
+  tf.dispose([p, stock, t]);
 });

@@ -13,23 +13,14 @@ export interface QuadraticTerm {
 /** A faster implementation of {@link quadraticPenalty} (e.g. native kernels); same value and gradient. */
 export type QuadraticPenaltyImpl = (terms: readonly QuadraticTerm[], scale: number) => tf.Scalar;
 
-let accelerated: QuadraticPenaltyImpl | undefined;
-
-/**
- * Installs (or, with `undefined`, removes) an accelerated implementation of {@link quadraticPenalty}.
- * The backend selector calls it when a native accelerator that provides one has loaded.
- */
-export function useAcceleratedQuadraticPenalty(impl: QuadraticPenaltyImpl | undefined): void {
-  accelerated = impl;
-}
-
 /**
  * `scale · Σₜ Σᵢ Fₜᵢ (θₜᵢ − θ*ₜᵢ)²`, differentiable with respect to every θ (gradient
  * `2 · scale · F · (θ − θ*)`): the penalty of EWC, online EWC, SI and MAS. Call it from a strategy's
  * `penalty` hook (inside the trainer's tape). With native kernels the value and the gradient of each
- * term are one fused pass each instead of about eight tfjs kernels.
+ * term are one fused pass each instead of about eight tfjs kernels: pass the run's
+ * `accelerated` implementation (`RunContext.accelerator.quadraticPenalty`) to use them.
  */
-export function quadraticPenalty(terms: readonly QuadraticTerm[], scale: number): tf.Scalar {
+export function quadraticPenalty(terms: readonly QuadraticTerm[], scale: number, accelerated?: QuadraticPenaltyImpl): tf.Scalar {
   if (accelerated && terms.length > 0) return accelerated(terms, scale);
   return tf.tidy(() => {
     if (terms.length === 0) return tf.scalar(0);
@@ -61,9 +52,9 @@ export class QuadraticPenalty {
     readonly scale: number,
   ) {}
 
-  /** The penalty as a differentiable scalar (call inside a tape to get its gradient). */
-  toScalar(): tf.Scalar {
-    return quadraticPenalty(this.terms, this.scale);
+  /** The penalty as a differentiable scalar (call inside a tape to get its gradient); `accelerated` as in {@link quadraticPenalty}. */
+  toScalar(accelerated?: QuadraticPenaltyImpl): tf.Scalar {
+    return quadraticPenalty(this.terms, this.scale, accelerated);
   }
 }
 

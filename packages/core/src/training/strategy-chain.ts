@@ -47,11 +47,6 @@ export class StrategyChain {
     return b;
   }
 
-  /** True when some strategy replaces the default loss. */
-  get overridesLoss(): boolean {
-    return this.strategies.some((s) => s.loss !== undefined);
-  }
-
   /** The first strategy loss, or undefined for the default cross-entropy. Inside the tape. */
   loss(ctx: LossContext): tf.Scalar | undefined {
     for (const s of this.strategies) {

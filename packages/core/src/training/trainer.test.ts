@@ -6,7 +6,7 @@ import { LayersEngramModel } from '../model/engram-model.js';
 import { Rng } from '../random/rng.js';
 import type { ExperienceContext, LossContext, StepContext } from './contexts.js';
 import { OptimizerHandle } from './optimizer-handle.js';
-import { useAcceleratedPenalizedApply } from './penalty-step.js';
+import type { RunAccelerator } from '../backend/run-accelerator.js';
 import { QuadraticPenalty } from './quadratic-penalty.js';
 import type { Strategy } from './strategy.js';
 import { StrategyChain } from './strategy-chain.js';
@@ -40,9 +40,9 @@ function setup() {
 }
 
 /** Trains 3 steps with `strategy(terms)`; returns final weights and the step results. */
-async function trainWith(make: (terms: ReturnType<typeof setup>['terms']) => Strategy) {
+async function trainWith(make: (terms: ReturnType<typeof setup>['terms']) => Strategy, accelerator: RunAccelerator = {}) {
   const s = setup();
-  const optimizer = new OptimizerHandle({ type: 'adam', learningRate: 0.05 } as never);
+  const optimizer = new OptimizerHandle({ type: 'adam', learningRate: 0.05 } as never, accelerator);
   await optimizer.track(s.model.trainableVariables());
   const trainer = new Trainer(new StrategyChain([make(s.terms)]), optimizer);
   const results = [];
@@ -60,12 +60,13 @@ function close(a: readonly number[][], b: readonly number[][], tolerance: number
 test('a quadratic penalty applied at the optimizer step trains like the same penalty on the tape', async () => {
   // A fused step that declines records what the optimizer step was offered: both variables' terms.
   const offered: number[] = [];
-  useAcceleratedPenalizedApply((_opt, _grads, penalties) => {
-    offered.push(penalties.filter((p) => p?.length === 1 && p[0]?.scale === 0.7).length);
-    return undefined;
-  });
-  const deferred = await trainWith((terms) => ({ name: 'deferred', penalty: () => new QuadraticPenalty(terms(), 0.7) }));
-  useAcceleratedPenalizedApply(undefined);
+  const declining: RunAccelerator = {
+    applyWithPenalties: (_opt, _grads, penalties) => {
+      offered.push(penalties.filter((p) => p?.length === 1 && p[0]?.scale === 0.7).length);
+      return undefined;
+    },
+  };
+  const deferred = await trainWith((terms) => ({ name: 'deferred', penalty: () => new QuadraticPenalty(terms(), 0.7) }), declining);
   assert.deepEqual(offered, [2, 2, 2]);
   const taped = await trainWith((terms) => ({ name: 'taped', penalty: () => new QuadraticPenalty(terms(), 0.7).toScalar() }));
   const none = await trainWith(() => ({ name: 'none' }));
@@ -89,12 +90,13 @@ test('a strategy reading gradients in afterBackward sees the quadratic penalty\'
     },
   });
   let offered = 0;
-  useAcceleratedPenalizedApply(() => {
-    offered++;
-    return undefined;
-  });
-  const deferred = await trainWith((t) => reader('deferred', () => new QuadraticPenalty(t(), 0.7)));
-  useAcceleratedPenalizedApply(undefined);
+  const counting: RunAccelerator = {
+    applyWithPenalties: () => {
+      offered++;
+      return undefined;
+    },
+  };
+  const deferred = await trainWith((t) => reader('deferred', () => new QuadraticPenalty(t(), 0.7)), counting);
   const taped = await trainWith((t) => reader('taped', () => new QuadraticPenalty(t(), 0.7).toScalar()));
   assert.equal(offered, 0, 'nothing was deferred to the optimizer step');
   assert.equal(seen.length, 6);

@@ -62,7 +62,7 @@ export class Trainer {
       const main = this.strategies.loss(lossCtx) ?? ce;
       const { scalar, quadratic } = this.strategies.penalty(lossCtx);
       // A strategy that reads or rewrites gradients (A-GEM, SI) must see the penalty's: keep it taped.
-      const plan = planPenalties(quadratic, this.strategies.handlesGradients ? [] : vars);
+      const plan = planPenalties(quadratic, this.strategies.handlesGradients ? [] : vars, this.optimizer.accelerator.quadraticPenalty);
       deferred = plan.deferred;
       const penalty = scalar && plan.onTape ? (tf.add(scalar, plan.onTape) as tf.Scalar) : (scalar ?? plan.onTape);
       logitsT = tf.keep(logits);

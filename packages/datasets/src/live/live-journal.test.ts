@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Batch, BatchSource } from '@engram/core';
-import { experiencesOf, tempDir, testServices } from '../test-support.js';
+import { experiencesOf, tempDir, testServices } from '../testing/support.js';
 import { createHttpSource } from './http.source.js';
 import type { LiveDataSource } from './live-data-source.js';
 import { createJsonlStdin } from './stdin.source.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Batch, DataSource } from '@engram/core';
-import { build, experiencesOf, tempDir, testServices } from '../test-support.js';
+import { build, experiencesOf, tempDir, testServices } from '../testing/support.js';
 import { syntheticDescriptor } from '../sources/synthetic.source.js';
 import { createJsonlFollow } from './follow.source.js';
 import { LiveBatchSource } from './live-batch-source.js';

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { gc } from '../test-gc.js';
+import { gc } from '../testing/gc.js';
 import type { DataSource } from '@engram/core';
-import { build, experiencesOf, pass, tempDir, testServices } from '../test-support.js';
+import { build, experiencesOf, pass, tempDir, testServices } from '../testing/support.js';
 import { csvDescriptor, jsonlDescriptor } from './file.sources.js';
 
 const csvDefaults = { badRows: 'skip', testFraction: 0.25, header: true, delimiter: ',', scenario: { type: 'sequential' } };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { DataSource } from '@engram/core';
 import { encodeIdx, parseIdx } from '../data/idx-reader.js';
-import { build, experiencesOf, pass, tempDir, testServices } from '../test-support.js';
+import { build, experiencesOf, pass, tempDir, testServices } from '../testing/support.js';
 import { fashionMnistDescriptor } from './fashion-mnist.source.js';
 import { idxDescriptor } from './idx.source.js';
 

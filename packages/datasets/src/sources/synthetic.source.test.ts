@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng, type DataSource } from '@engram/core';
-import { build, experiencesOf, pass, testServices } from '../test-support.js';
+import { build, experiencesOf, pass, testServices } from '../testing/support.js';
 import { BlobStream, syntheticDescriptor, syntheticData, type SyntheticOptions } from './synthetic.source.js';
 
 const base: SyntheticOptions = {

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { load, quadraticPenalty, unload, type QuadraticTerm } from '../index.js';
+import { accelerateOptimizer, load, quadraticPenalty, unload, type QuadraticTerm } from '../index.js';
 import { useWasmNative } from '../testing/backend-harness.js';
 import { createCnn, createMlp, syntheticBatch, trainStep, type TrainableModel } from '../testing/bench-models.js';
 
@@ -51,7 +51,7 @@ type ModelName = 'mlp' | 'mlp-ewc' | 'cnn';
 /** samples/s of `steps` training steps (batch 128, Adam 1e-3) after a short warm-up; NaN if it fails. */
 function samplesPerSecond(name: ModelName, steps: number): number {
   const model: TrainableModel & { dispose(): void } = name === 'cnn' ? createCnn(1) : createMlp([784, 400, 400, 10], 1);
-  const opt = tf.train.adam(1e-3);
+  const opt = accelerateOptimizer(tf.train.adam(1e-3));
   const batch = syntheticBatch(128, 784, 10, 2);
   const x = name === 'cnn' ? batch.x.reshape([128, 28, 28, 1]) : batch.x;
   // EWC as torch_speed.py --ewc: loss + 50 · Σ F·(θ−θ*)², anchors = the initial weights.

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '@engram/core';
 import { useWasmNative } from '../testing/backend-harness.js';
+import { accelerateOptimizer } from '../optimizers/optimizer-patch.js';
 import { createCnn, createMlp, syntheticBatch, trainStep, type TrainableModel } from '../testing/bench-models.js';
 import { buildLayersModel, layersTrainStep, LAYERS_CNN, LAYERS_MLP } from '../testing/layers-models.js';
 
@@ -24,7 +25,7 @@ interface Profiled {
 }
 
 async function prepare(name: string): Promise<Profiled> {
-  const opt = tf.train.adam(1e-3);
+  const opt = accelerateOptimizer(tf.train.adam(1e-3));
   const batch = syntheticBatch(128, 784, 10, 2);
   const x = name === 'mlp' ? batch.x : batch.x.reshape([128, 28, 28, 1]);
   if (layersMode) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { load, unload } from '../index.js';
+import { accelerateOptimizer, load, unload } from '../index.js';
 import { seededValues, useWasmNative, skipNative } from '../testing/backend-harness.js';
 
 let run = 0;
@@ -13,7 +13,7 @@ async function runOptimizer(make: () => tf.Optimizer, steps: number): Promise<nu
     tf.variable(tf.tensor(seededValues(40, 1), [8, 5]), true, `opt${id}/w`),
     tf.variable(tf.tensor(seededValues(5, 2)), true, `opt${id}/b`),
   ]);
-  const opt = make();
+  const opt = accelerateOptimizer(make());
   for (let s = 0; s < steps; s++) {
     const grads = tf.tidy(() => ({
       [`opt${id}/w`]: tf.tensor(seededValues(40, 10 + s), [8, 5]),
@@ -55,6 +55,20 @@ describe('native optimizer updates', { skip: skipNative }, () => {
     });
   }
 
+  it('accelerates only the instances it is given: no prototype changes, other optimizers keep the stock update', () => {
+    const stock = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(tf.train.adam(0.01)), 'applyGradients')?.value as unknown;
+    load();
+    assert.equal(tf.AdamOptimizer.prototype.applyGradients, stock);
+    const plain = tf.train.adam(0.01);
+    const fast = accelerateOptimizer(tf.train.adam(0.01));
+    assert.equal(plain.applyGradients, stock, "another run's (or the application's) optimizer is untouched");
+    assert.notEqual(fast.applyGradients, stock);
+    assert.ok(Object.hasOwn(fast, 'applyGradients'));
+    assert.equal(accelerateOptimizer(fast), fast);
+    plain.dispose();
+    fast.dispose();
+  });
+
   it('Adam resumed from getWeights()/setWeights() continues exactly like an uninterrupted run', async () => {
     const straight = await runOptimizer(() => tf.train.adam(0.01), 6);
     const id = run++;
@@ -65,11 +79,11 @@ describe('native optimizer updates', { skip: skipNative }, () => {
       opt.applyGradients(grads);
       tf.dispose(Object.values(grads));
     };
-    const first = tf.train.adam(0.01);
+    const first = accelerateOptimizer(tf.train.adam(0.01));
     for (let s = 0; s < 3; s++) step(first, s);
     const saved = (await first.getWeights()).map((x) => ({ name: x.name, tensor: tf.clone(x.tensor) }));
     first.dispose();
-    const second = tf.train.adam(0.01);
+    const second = accelerateOptimizer(tf.train.adam(0.01));
     await second.setWeights(saved);
     for (let s = 3; s < 6; s++) step(second, s);
     assert.deepEqual(Array.from(w.dataSync()), straight[0]);

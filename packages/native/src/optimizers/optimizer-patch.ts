@@ -37,38 +37,55 @@ export type EntryPenalties = ReadonlyArray<readonly PenaltyTerm[] | undefined>;
  */
 export type NativeApply = (optimizer: unknown, grads: VariableGradients, ctx: NativeContext, penalties?: EntryPenalties) => number | false;
 
-interface Patchable {
+/** An optimizer class whose instances can take a native update (tfjs' `AdamOptimizer`, …). */
+interface OptimizerClass {
   prototype: { applyGradients(grads: VariableGradients): void };
 }
 
-const originals = new Map<Patchable, (grads: VariableGradients) => void>();
-const appliers = new Map<Patchable, NativeApply>();
+type ApplyGradients = (grads: VariableGradients) => void;
+
+const appliers = new Map<OptimizerClass, NativeApply>();
+let activeAddon: NativeAddon | undefined;
+const accelerated = new WeakSet<object>();
 
 /**
- * Replaces `cls.prototype.applyGradients` so every instance (also those made by `tf.train.*` and
- * tfjs-layers) updates natively while the wasm backend is active; otherwise, or when `apply`
- * declines, the stock method runs. Optimizer state stays in the optimizer's own variables.
+ * Registers the native update for instances of `cls`. Nothing is patched: only optimizers passed to
+ * {@link accelerateOptimizer} (and {@link applyWithPenalties}' explicit calls) use it, so another
+ * tfjs optimizer in the same process — another run's, or the embedding application's — is untouched.
  */
-export function patchApplyGradients(cls: Patchable, addon: NativeAddon, apply: NativeApply): void {
-  if (originals.has(cls)) return;
-  const original = cls.prototype.applyGradients;
-  originals.set(cls, original);
+export function registerNativeApply(cls: OptimizerClass, addon: NativeAddon, apply: NativeApply): void {
   appliers.set(cls, apply);
-  cls.prototype.applyGradients = function patched(this: unknown, grads: VariableGradients): void {
-    const backend = tf.getBackend() === 'wasm' ? findWasmBackend() : undefined;
-    if (backend && apply(this, grads, { addon, backend }) !== false) return;
-    original.call(this, grads);
-  };
+  activeAddon = addon;
 }
 
-/** Restores every patched `applyGradients`. */
-export function restoreApplyGradients(): void {
-  for (const [cls, original] of originals) cls.prototype.applyGradients = original;
-  originals.clear();
+/** Forgets every registered native update; accelerated optimizers fall back to their stock method. */
+export function clearNativeApply(): void {
   appliers.clear();
+  activeAddon = undefined;
 }
 
-/** The native update patched onto `optimizer`'s class (the nearest patched class up its prototype chain). */
+/**
+ * Gives this one optimizer instance the native update (an own `applyGradients` that shadows the
+ * prototype's): while native kernels are loaded and the wasm backend is active, its updates run in
+ * place on the wasm heap; otherwise, or when the native update declines, the stock method runs.
+ * Optimizer state stays in the optimizer's own variables. Returns the same instance. Classes without a
+ * native update (or before `load()`) are returned unchanged.
+ */
+export function accelerateOptimizer<T extends object>(optimizer: T): T {
+  if (accelerated.has(optimizer) || !nativeApplyOf(optimizer)) return optimizer;
+  const stock = (optimizer as unknown as { applyGradients: ApplyGradients }).applyGradients;
+  const patched = function applyGradients(this: unknown, grads: VariableGradients): void {
+    const apply = nativeApplyOf(optimizer);
+    const backend = activeAddon && apply && tf.getBackend() === 'wasm' ? findWasmBackend() : undefined;
+    if (backend && activeAddon && apply && apply(this, grads, { addon: activeAddon, backend }) !== false) return;
+    stock.call(this, grads);
+  };
+  Object.defineProperty(optimizer, 'applyGradients', { value: patched, configurable: true, writable: true, enumerable: false });
+  accelerated.add(optimizer);
+  return optimizer;
+}
+
+/** The native update registered for `optimizer`'s class (the nearest registered class up its prototype chain). */
 export function nativeApplyOf(optimizer: object): NativeApply | undefined {
   for (let proto: unknown = Object.getPrototypeOf(optimizer); proto != null; proto = Object.getPrototypeOf(proto)) {
     for (const [cls, apply] of appliers) if (cls.prototype === proto) return apply;

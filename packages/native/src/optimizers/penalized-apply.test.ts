@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { addPenaltyGradients, type VariablePenalties } from '@engram/core';
+import { addPenaltyGradients, type VariablePenalties } from '@engram/core/internal';
 import { load } from '../index.js';
 import { seededValues, skipNative, useWasmNative } from '../testing/backend-harness.js';
 import { applyWithPenalties } from './penalized-apply.js';

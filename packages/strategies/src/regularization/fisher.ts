@@ -97,7 +97,7 @@ export function batchedFisherApplies(model: EngramModel): boolean {
 }
 
 /**
- * Exact diagonal Fisher in one batched pass for networks of Dense layers (design §4): with
+ * Exact diagonal Fisher in one batched pass for networks of Dense layers: with
  * `z = a·W + b` per sample, the per-sample gradient of `W` is the outer product `aᵀ·δ`, so the sum of
  * its squares over samples is `(a²)ᵀ·(δ²)`, where `δ` = ∂(summed loss)/∂z, obtained through zero
  * probes added to each `z`. Falls back to {@link fisherPerSample} for other models.

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmGradients } from './wasm-gradients.js';
+import { registerWasmGradients } from '../backend/wasm-gradients.js';
 
 /** Result of running one computation on two backends; produced by {@link compareWithCpu}. */
 export interface BackendDiff {
