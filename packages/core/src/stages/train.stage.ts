@@ -1,5 +1,5 @@
 import { inject, injectable, optional } from 'inversify';
-import { lastValueFrom, defaultIfEmpty } from 'rxjs';
+import { lastValueFrom, defaultIfEmpty, take } from 'rxjs';
 import type { Batch } from '../data/batch.js';
 import type { BatchSource } from '../data/batch-source.js';
 import type { Experience } from '../data/experience.js';
@@ -85,13 +85,22 @@ export class TrainStage {
     this.events.emit({ type: 'experience-end', experience: experience.index, samples: this.state.progress.experienceSamples, wallSeconds: (performance.now() - this.experienceStart) / 1000, rssBytes: process.memoryUsage().rss });
   }
 
-  /** Trains one finite experience for the configured epochs, resuming at the cursor. */
+  /**
+   * Trains one finite experience for the configured epochs, or for `training.iterations` optimizer
+   * steps (epochs over the data until the budget is spent, the last one cut short), resuming at the
+   * cursor. The steps done so far follow from the cursor (`epoch × batches per epoch + batch`), so a
+   * run resumed mid-experience stops after exactly the same step as an uninterrupted one.
+   */
   async trainExperience(experience: Experience, data: BatchSource, signal?: AbortSignal): Promise<void> {
-    const { epochs, batchSize, shuffle } = this.pipeline.training;
+    const { batchSize, shuffle, iterations } = this.pipeline.training;
     const cursor = this.state.cursor;
     const batches = data.size !== undefined ? Math.ceil(data.size / batchSize) : undefined;
+    if (iterations !== undefined && batches === undefined) throw new Error('training.iterations needs training data of known size; use training.epochs');
+    const epochs = iterations !== undefined && batches !== undefined ? Math.ceil(iterations / Math.max(1, batches)) : (this.pipeline.training.epochs ?? 1);
     for (let epoch = cursor.epoch; epoch < epochs; epoch++) {
       cursor.epoch = epoch;
+      // Batches of this pass: all of them, or what is left of the step budget.
+      const limit = iterations !== undefined && batches !== undefined ? Math.min(batches, iterations - epoch * batches) : batches;
       // [resume] totals live in RunState.progress; a pass resumed mid-epoch (cursor.batch > 0) keeps them and its epoch-start.
       const totals = this.state.progress;
       if (cursor.batch === 0) {
@@ -101,13 +110,14 @@ export class TrainStage {
         totals.epochSeen = 0;
       }
       const seed = this.state.rng.derive(`data:${experience.index}`).nextUint32();
+      const remaining = limit !== undefined ? Math.max(0, limit - cursor.batch) : undefined;
       const pass = data.batches({ batchSize, shuffle, epoch, seed, startBatch: cursor.batch, ...(signal ? { signal } : {}) });
-      await lastValueFrom(
-        pullThrough(pass, async (raw) => {
-          await this.trainOne(raw, experience, epoch, batches);
-          await this.afterStep(signal);
-        }).pipe(defaultIfEmpty(undefined)),
-      );
+      const steps = pullThrough(pass, async (raw) => {
+        await this.trainOne(raw, experience, epoch, limit);
+        await this.afterStep(signal);
+      });
+      // [resume] a pass cut by the step budget stops pulling after its last step (take unsubscribes).
+      await lastValueFrom((iterations !== undefined && remaining !== undefined ? steps.pipe(take(remaining)) : steps).pipe(defaultIfEmpty(undefined)));
       cursor.batch = 0;
       this.events.emit({ type: 'epoch-end', experience: experience.index, epoch, loss: totals.epochSeen ? totals.epochLossSum / totals.epochSeen : 0, accuracy: totals.epochSeen ? totals.epochCorrect / totals.epochSeen : 0 });
     }
