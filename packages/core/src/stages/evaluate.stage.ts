@@ -8,6 +8,7 @@ import { PrequentialAccuracy } from '../metrics/prequential.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { TOKENS } from '../plugin/tokens.js';
 import { RunState } from '../engine/run-state.js';
+import type { StrategyChain } from '../training/strategy-chain.js';
 import { PreprocessStage } from './preprocess.stage.js';
 import { STAGE_TOKENS } from './stage-tokens.js';
 
@@ -25,6 +26,7 @@ export class EvaluateStage {
     @inject(TOKENS.EventBus) private readonly events: EventBus,
     @inject(STAGE_TOKENS.RunState) private readonly state: RunState,
     @inject(PreprocessStage) private readonly preprocess: PreprocessStage,
+    @inject(STAGE_TOKENS.Strategies) private readonly strategies: StrategyChain,
   ) {
     this.prequential = new PrequentialAccuracy({ window: pipeline.evaluation.window, fading: pipeline.evaluation.fading });
   }
@@ -34,7 +36,8 @@ export class EvaluateStage {
     const settings = this.pipeline.evaluation;
     if (settings.every === 'never') return [];
     const targets = settings.on === 'all' ? all : all.filter((e) => e.index <= after);
-    const results = await evaluate(this.state.model, targets, this.state.info.numClasses, settings.batchSize, (b) => this.preprocess.prepare(b, 'test'));
+    const predictor = this.strategies.predictor({ model: this.state.model, info: this.state.info });
+    const results = await evaluate(this.state.model, targets, this.state.info.numClasses, settings.batchSize, (b) => this.preprocess.prepare(b, 'test'), predictor);
     if (results.length > 0) this.events.emit({ type: 'evaluation', afterExperience: after, results });
     return results;
   }
@@ -44,7 +47,7 @@ export class EvaluateStage {
    * per-sample losses (for boundary detection); emits a `prequential` event every `logEvery` calls.
    */
   testThenTrain(batch: Batch, emit: boolean): Float32Array {
-    const p = predict(this.state.model, batch);
+    const p = predict(this.state.model, batch, this.strategies.predictor({ model: this.state.model, info: this.state.info }));
     const correct = new Uint8Array(batch.y.length);
     for (let i = 0; i < correct.length; i++) correct[i] = p.predicted[i] === batch.y[i] ? 1 : 0;
     const snap = this.prequential.addBatch(correct, p.losses);

@@ -3,9 +3,9 @@ import {
   Type, type Batch, type ComponentDescriptor, type ExperienceContext, type LossContext, type SerializedState,
   type StateArray, type Static, type StepContext, type Strategy,
 } from '@engram/core';
-import { embedLeading, grewFrom, sameShape } from '../common/grown-shapes.js';
+import { FrozenTeacher } from '../common/frozen-teacher.js';
 import { unmaskedLogits } from '../common/head-logits.js';
-import { arraysToStore, disposeStore, metaObject, snapshotVariables, storeToArrays, variableKey, type TensorStore } from '../common/tensor-state.js';
+import { metaObject } from '../common/tensor-state.js';
 
 /** Options of `lwf`. */
 export const LwfOptions = Type.Object({
@@ -52,77 +52,44 @@ export function distillationLoss(teacher: tf.Tensor2D, student: tf.Tensor2D, tem
  */
 export class LwfStrategy implements Strategy {
   readonly name = 'lwf';
-  private teacher: TensorStore = new Map();
-  /** Outputs of the network when the teacher was frozen (0: no teacher yet). */
-  private teacherWidth = 0;
+  private readonly teacher = new FrozenTeacher();
 
   constructor(private readonly options: Static<typeof LwfOptions>) {}
 
   transformBatch(batch: Batch, ctx: StepContext): Batch {
-    if (this.teacher.size === 0 || this.teacherWidth === 0) return batch;
-    const vars = ctx.model.trainableVariables();
-    const saved: tf.Tensor[] = [];
-    const swapped: tf.Variable[] = [];
-    for (const [i, v] of vars.entries()) {
-      const t = this.teacher.get(variableKey(i));
-      if (!t || !(sameShape(t.shape, v.shape) || grewFrom(t.shape, v.shape))) continue;
-      saved.push(tf.clone(v));
-      swapped.push(v);
-      // A head that grew since the teacher was frozen gets the teacher's old block back.
-      const value = sameShape(t.shape, v.shape) ? t : embedLeading(t, v);
-      v.assign(value);
-      if (value !== t) value.dispose();
-    }
-    let values: Float32Array;
-    let width: number;
-    try {
-      const logits = tf.tidy(() => {
-        const x = tf.tensor(batch.x, [batch.y.length, ...batch.sampleShape], 'float32');
-        return unmaskedLogits(ctx.model, x, { training: false, ...(batch.task ? { task: batch.task } : {}) });
-      });
-      width = logits.shape[1] as number;
-      values = logits.dataSync() as Float32Array;
-      logits.dispose();
-    } finally {
-      swapped.forEach((v, i) => v.assign(saved[i] as tf.Tensor));
-      for (const s of saved) s.dispose();
-    }
-    return { ...batch, extras: { ...(batch.extras ?? {}), [LWF_LOGITS]: { width, values: Float32Array.from(values) } } };
+    if (!this.teacher.frozen) return batch;
+    return { ...batch, extras: { ...(batch.extras ?? {}), [LWF_LOGITS]: this.teacher.logits(ctx.model, batch) } };
   }
 
   penalty(ctx: LossContext): tf.Scalar | void {
     const stored = ctx.batch.extras?.[LWF_LOGITS];
-    if (!stored || this.teacherWidth === 0) return undefined;
+    if (!stored || !this.teacher.frozen) return undefined;
     const n = ctx.batch.y.length;
     const task = ctx.batch.task ? { task: ctx.batch.task } : {};
     const student = ('mapLogits' in ctx.model ? unmaskedLogits(ctx.model, ctx.x, { training: true, ...task }) : ctx.logits) as tf.Tensor2D;
-    const k = Math.min(this.teacherWidth, stored.width, student.shape[1]);
+    const k = Math.min(this.teacher.width, stored.width, student.shape[1]);
     const teacher = tf.slice(tf.tensor2d(stored.values, [n, stored.width]), [0, 0], [n, k]);
     const own = k === student.shape[1] ? student : tf.slice(student, [0, 0], [n, k]);
     return tf.mul(distillationLoss(teacher, own, this.options.temperature), this.options.alpha) as tf.Scalar;
   }
 
   afterExperience(ctx: ExperienceContext): void {
-    disposeStore(this.teacher);
-    this.teacher = snapshotVariables(ctx.model.trainableVariables());
-    this.teacherWidth = ctx.model.outputs();
+    this.teacher.freeze(ctx.model);
   }
 
   state(): SerializedState {
     const arrays: Record<string, StateArray> = {};
-    storeToArrays('teacher', this.teacher, arrays);
-    return { meta: { teacherWidth: this.teacherWidth }, arrays };
+    this.teacher.toArrays('teacher', arrays);
+    return { meta: { teacherWidth: this.teacher.width }, arrays };
   }
 
   restore(state: SerializedState): void {
     const meta = metaObject(state.meta, 'lwf');
-    disposeStore(this.teacher);
-    this.teacher = arraysToStore('teacher', state.arrays);
-    this.teacherWidth = (meta['teacherWidth'] as number | undefined) ?? 0;
+    this.teacher.fromArrays('teacher', state.arrays, (meta['teacherWidth'] as number | undefined) ?? 0);
   }
 
   dispose(): void {
-    disposeStore(this.teacher);
+    this.teacher.dispose();
   }
 }
 

@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { classMeans, herding } from './herding.js';
+import { IcarlStrategy, nmeScores } from './icarl.strategy.js';
+import { experienceOf, infoOf, randomBatch, services, tinyMlp } from '../testing/fixtures.js';
+import { trainWithHooks } from '../testing/mini-trainer.js';
+
+await tf.setBackend('cpu');
+
+test('herding picks, step by step, the exemplar that brings the picked mean closest to the class mean', () => {
+  const values = [0.1, 5, -5, 0.9, -1.1];
+  const order = herding(Float32Array.from(values), 5, 1, 3);
+  assert.deepEqual(order, [0, 4, 3]);
+  // The 3 herded rows have the mean closest to the class mean of all 3-row subsets.
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const distance = (rows: number[]): number => Math.abs(rows.reduce((a, r) => a + (values[r] as number), 0) / rows.length - mean);
+  let best = Infinity;
+  for (let a = 0; a < 5; a++) for (let b = a + 1; b < 5; b++) for (let c = b + 1; c < 5; c++) best = Math.min(best, distance([a, b, c]));
+  assert.ok(Math.abs(distance(order) - best) < 1e-9);
+  // In two dimensions: the first pick is the row nearest the mean.
+  const points = Float32Array.from([3, 0, 0, 3, 1, 1, -1, 0, 0, -1]);
+  assert.equal(herding(points, 5, 2, 1)[0], 2);
+  assert.deepEqual(new Set(herding(points, 5, 2, 5)), new Set([0, 1, 2, 3, 4]), 'no row is picked twice');
+});
+
+test('the nearest-mean-of-exemplars classifier assigns each sample to the class with the nearest mean feature', () => {
+  const before = tf.memory().numTensors;
+  // Exemplar features (unit vectors) of classes 0 and 2; class 1 has none.
+  const s = Math.SQRT1_2;
+  const features = Float32Array.from([1, 0, s, s, 0, 1, -s, s]);
+  const means = classMeans(features, Int32Array.from([0, 0, 2, 2]), 2);
+  const mu0 = means.get(0) as Float32Array;
+  assert.ok(Math.abs((mu0[0] as number) - Math.cos(Math.PI / 8)) < 1e-6 && Math.abs((mu0[1] as number) - Math.sin(Math.PI / 8)) < 1e-6, 'the mean is re-normalised');
+  const queries = [[1, 0], [0.2, 0.98], [-0.6, 0.8], [0.75, 0.66]];
+  const scores = tf.tidy(() => nmeScores(tf.tensor2d(queries), means, 3).arraySync() as number[][]);
+  const predicted = scores.map((r) => r.indexOf(Math.max(...r)));
+  assert.deepEqual(predicted, [0, 2, 2, 0]);
+  assert.ok(scores.every((r) => (r[1] as number) < -1e8), 'a class without exemplars is never predicted');
+  const [q, mu2] = [queries[1] as number[], means.get(2) as Float32Array];
+  const d2 = (q[0]! - mu2[0]!) ** 2 + (q[1]! - mu2[1]!) ** 2;
+  assert.ok(Math.abs((scores[1]?.[2] ?? 0) + d2) < 1e-5, 'the score is minus the squared distance');
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test('iCaRL keeps bufferSize exemplars split evenly over the classes and predicts with their means', async () => {
+  const info = infoOf(4, 4);
+  const data = [experienceOf(0, randomBatch(60, 4, [0, 1], 21)), experienceOf(1, randomBatch(60, 4, [2, 3], 22))];
+  const s = new IcarlStrategy({ bufferSize: 20 }, services(4));
+  let model = tinyMlp(4, [8], 4, 2, 'relu');
+  model = await trainWithHooks([s], model, data.slice(0, 1), info, { epochs: 3, batchSize: 10, learningRate: 0.1 });
+  assert.deepEqual([...s.exemplarCounts()], [[0, 10], [1, 10]]);
+  model = await trainWithHooks([s], model, data.slice(1), info, { epochs: 3, batchSize: 10, learningRate: 0.1 });
+  assert.deepEqual([...s.exemplarCounts()].sort(), [[0, 5], [1, 5], [2, 5], [3, 5]]);
+  const before = tf.memory().numTensors;
+  const predict = s.predictor({ model, info });
+  assert.ok(predict);
+  const probe = randomBatch(40, 4, [0, 1, 2, 3], 23);
+  const predicted = tf.tidy(() => Array.from(tf.argMax(predict(tf.tensor2d(probe.x, [40, 4])), 1).dataSync()));
+  const correct = predicted.filter((p, i) => p === probe.y[i]).length;
+  assert.ok(correct / 40 > 0.5, `NME accuracy ${correct / 40}`);
+  assert.equal(tf.memory().numTensors, before);
+  s.dispose();
+  model.dispose();
+});
