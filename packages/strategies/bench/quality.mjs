@@ -4,7 +4,8 @@
 //
 // Usage (from the repository root, after a build):
 //   node packages/strategies/bench/quality.mjs [filter] [--seeds 1,2,3] [--jobs 2]
-// `filter` keeps the pipelines whose path contains it (e.g. `class-il-derpp`); with a filter, only the rows it
+// `filter` keeps the pipelines whose path contains it, or one of its comma-separated parts (e.g.
+// `class-il-derpp,task-il-lwf`); with a filter, only the rows it
 // matches are replaced in docs/results.md and the others are kept. Seeds run as parallel processes (`--jobs`).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ if (seeds.some((s) => !Number.isInteger(s) || s < 0)) {
   process.exit(2);
 }
 const filter = args[0] ?? '';
+const filters = filter.split(',').filter(Boolean);
 const groups = [
   { dir: 'examples/split-mnist', prefix: 'class-il', scenario: 'split-MNIST class-IL', col: 2 },
   { dir: 'examples/split-mnist', prefix: 'task-il', scenario: 'split-MNIST task-IL', col: 0 },
@@ -48,7 +50,7 @@ for (const g of groups) {
   const files = readdirSync(join(root, g.dir)).filter((f) => f.startsWith(`${g.prefix}-`) && f.endsWith('.pipeline.json')).sort();
   for (const f of files) {
     const file = join(g.dir, f);
-    if (!file.includes(filter)) continue;
+    if (filters.length > 0 && !filters.some((f) => file.includes(f))) continue;
     const strategy = f.slice(g.prefix.length + 1, -'.pipeline.json'.length);
     for (const seed of seeds) work.push({ g, file, strategy, seed });
   }
