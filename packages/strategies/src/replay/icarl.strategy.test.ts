@@ -33,13 +33,17 @@ test('the nearest-mean-of-exemplars classifier assigns each sample to the class 
   const mu0 = means.get(0) as Float32Array;
   assert.ok(Math.abs((mu0[0] as number) - Math.cos(Math.PI / 8)) < 1e-6 && Math.abs((mu0[1] as number) - Math.sin(Math.PI / 8)) < 1e-6, 'the mean is re-normalised');
   const queries = [[1, 0], [0.2, 0.98], [-0.6, 0.8], [0.75, 0.66]];
-  const scores = tf.tidy(() => nmeScores(tf.tensor2d(queries), means, 3).arraySync() as number[][]);
+  const list = [...means].map(([cls, mean]) => ({ cls, mean }));
+  const scores = tf.tidy(() => nmeScores(tf.tensor2d(queries), list, 3).arraySync() as number[][]);
   const predicted = scores.map((r) => r.indexOf(Math.max(...r)));
   assert.deepEqual(predicted, [0, 2, 2, 0]);
   assert.ok(scores.every((r) => (r[1] as number) < -1e8), 'a class without exemplars is never predicted');
   const [q, mu2] = [queries[1] as number[], means.get(2) as Float32Array];
   const d2 = (q[0]! - mu2[0]!) ** 2 + (q[1]! - mu2[1]!) ** 2;
   assert.ok(Math.abs((scores[1]?.[2] ?? 0) + d2) < 1e-5, 'the score is minus the squared distance');
+  // A class with two means (two exemplar sets) scores by the nearer one.
+  const two = tf.tidy(() => nmeScores(tf.tensor2d([[-1, 0]]), [...list, { cls: 0, mean: Float32Array.from([-1, 0]) }], 3).arraySync() as number[][]);
+  assert.ok(Math.abs(two[0]?.[0] ?? 1) < 1e-6, 'distance 0 to the second mean of class 0');
   assert.equal(tf.memory().numTensors, before);
 });
 

@@ -29,25 +29,34 @@ interface ExemplarSet {
   rows: Batch;
 }
 
+/** A mean feature of exemplars and the class it stands for. */
+export interface ClassMean {
+  readonly cls: number;
+  readonly mean: Float32Array;
+}
+
 /**
- * NME class scores: −‖φ(x) − μ_c‖² for every output class c with a mean, {@link NO_MEAN} for the others.
- * `features` are `[n, d]` L2-normalised; `means` `[d]` vectors. A new tensor `[n, k]`; call inside `tf.tidy`.
+ * NME class scores: −‖φ(x) − μ‖² to the nearest mean of each output class (a class may have several
+ * means: one per exemplar set), {@link NO_MEAN} for classes without one. `features` are `[n, d]`
+ * L2-normalised. A new tensor `[n, k]`; call inside `tf.tidy`.
  */
-export function nmeScores(features: tf.Tensor2D, means: ReadonlyMap<number, Float32Array>, k: number): tf.Tensor2D {
-  const d = features.shape[1];
-  const matrix = new Float32Array(d * k);
-  const bias = new Float32Array(k).fill(NO_MEAN);
-  for (const [c, mu] of means) {
-    if (c >= k) continue;
-    let sq = 0;
-    for (let j = 0; j < d; j++) {
-      matrix[j * k + c] = 2 * (mu[j] as number);
-      sq += (mu[j] as number) ** 2;
-    }
-    bias[c] = -sq;
-  }
+export function nmeScores(features: tf.Tensor2D, means: readonly ClassMean[], k: number): tf.Tensor2D {
+  const [n, d] = features.shape;
+  const used = means.filter((m) => m.cls < k);
+  if (used.length === 0) return tf.fill([n, k], NO_MEAN) as tf.Tensor2D;
+  const matrix = new Float32Array(d * used.length);
+  const bias = new Float32Array(used.length);
+  used.forEach(({ mean }, c) => {
+    for (let j = 0; j < d; j++) matrix[j * used.length + c] = 2 * (mean[j] as number);
+    bias[c] = -mean.reduce((a, v) => a + v * v, 0);
+  });
   const fsq = tf.sum(tf.square(features), 1, true);
-  return tf.sub(tf.add(tf.matMul(features, tf.tensor2d(matrix, [d, k])), tf.tensor2d(bias, [1, k])), fsq) as tf.Tensor2D;
+  const perMean = tf.sub(tf.add(tf.matMul(features, tf.tensor2d(matrix, [d, used.length])), tf.tensor2d(bias, [1, used.length])), fsq);
+  const columns = Array.from({ length: k }, (_, c) => {
+    const idx = used.flatMap((m, i) => (m.cls === c ? [i] : []));
+    return idx.length === 0 ? tf.fill([n], NO_MEAN) : tf.max(tf.gather(perMean, tf.tensor1d(idx, 'int32'), 1), 1);
+  });
+  return tf.stack(columns, 1) as tf.Tensor2D;
 }
 
 /**
@@ -58,16 +67,18 @@ export function nmeScores(features: tf.Tensor2D, means: ReadonlyMap<number, Floa
  *   exemplar (the paper trains on new data ∪ exemplars).
  * - `transformBatch` attaches the logits of the model frozen at the end of the previous experience.
  * - `loss` is the paper's: sigmoid binary cross-entropy over the outputs of the classes seen so far, the
- *   targets one-hot for the label except on the previously seen classes, whose targets are the frozen
- *   model's sigmoid outputs (distillation). Mean over rows and those outputs.
+ *   targets one-hot for the label except on the old classes (seen before, absent from this experience),
+ *   whose targets are the frozen model's sigmoid outputs (distillation). Mean over rows and those
+ *   outputs. In a domain-incremental stream every class comes back, so nothing is distilled there.
  * - `afterExperience` herds an exemplar set for every class of the experience from its training data
  *   (features: the penultimate layer, L2-normalised) and shrinks the older sets, so the memory holds
  *   `bufferSize` samples split evenly over the sets. A set belongs to a class *and* an experience, so a
- *   class that comes back (domain-incremental streams) gets a second set; the classifier pools them.
+ *   class that comes back (domain-incremental streams) gets a second set, with its own mean.
  *   Then the teacher is frozen.
- * - `predictor` is the nearest-mean-of-exemplars classifier: each class's mean feature over its
- *   exemplars (recomputed with the current weights, cached until the next step), a sample goes to the
- *   nearest mean. The evaluation stage uses it instead of the softmax head.
+ * - `predictor` is the nearest-mean-of-exemplars classifier: the mean feature of each exemplar set
+ *   (recomputed with the current weights, cached until the next step); a sample goes to the class of
+ *   the nearest mean (with one set per class, as in class-IL, exactly the paper's rule). The evaluation
+ *   stage uses it instead of the softmax head.
  *
  * State = the exemplar sets (in herding order), the classes seen and distilled, and the teacher.
  */
@@ -79,7 +90,7 @@ export class IcarlStrategy implements Strategy {
   /** Classes seen before the current experience (distilled from the teacher). */
   private distilled: number[] = [];
   private current: Batch | undefined;
-  private means: Map<number, Float32Array> | undefined;
+  private means: ClassMean[] | undefined;
 
   constructor(private readonly options: Static<typeof IcarlOptions>, private readonly services: ComponentServices) {}
 
@@ -108,7 +119,8 @@ export class IcarlStrategy implements Strategy {
     ctx.batch.y.forEach((c, i) => { oneHot[i * k + (column.get(c) as number)] = 1; });
     const old = new Float32Array(k);
     const stored = ctx.batch.extras?.[ICARL_LOGITS];
-    if (stored) for (const c of this.distilled) if (column.has(c) && c < stored.width && c < this.teacher.width) old[column.get(c) as number] = 1;
+    const now = new Set(ctx.experience.classes);
+    if (stored) for (const c of this.distilled) if (!now.has(c) && column.has(c) && c < stored.width && c < this.teacher.width) old[column.get(c) as number] = 1;
     const idx = tf.tensor1d(Int32Array.from(classes), 'int32');
     const logits = tf.gather(ctx.logits, idx, 1);
     let targets: tf.Tensor = tf.tensor2d(oneHot, [n, k]);
@@ -149,9 +161,10 @@ export class IcarlStrategy implements Strategy {
   predictor(ctx: PredictorContext): ((x: tf.Tensor) => tf.Tensor) | undefined {
     if (this.sets.length === 0) return undefined;
     if (!this.means) {
-      const all = concatBatches(this.sets.map((s) => s.rows));
-      const { values, dim } = hostFeatures(ctx.model, all.x, all.y.length, all.sampleShape);
-      this.means = classMeans(values, all.y, dim);
+      this.means = this.sets.map((s) => {
+        const { values, dim } = hostFeatures(ctx.model, s.rows.x, s.rows.y.length, s.rows.sampleShape);
+        return { cls: s.cls, mean: classMeans(values, s.rows.y, dim).get(s.cls) as Float32Array };
+      });
     }
     const means = this.means;
     const k = ctx.model.outputs();
