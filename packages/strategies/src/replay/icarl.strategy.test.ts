@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import type { LossContext } from '@engram/core';
 import { classMeans, herding } from './herding.js';
 import { IcarlStrategy, nmeScores } from './icarl.strategy.js';
-import { experienceOf, infoOf, randomBatch, services, tinyMlp } from '../testing/fixtures.js';
+import { experienceContext, experienceOf, infoOf, randomBatch, services, tinyMlp } from '../testing/fixtures.js';
 import { trainWithHooks } from '../testing/mini-trainer.js';
 
 await tf.setBackend('cpu');
@@ -66,4 +67,39 @@ test('iCaRL keeps bufferSize exemplars split evenly over the classes and predict
   assert.equal(tf.memory().numTensors, before);
   s.dispose();
   model.dispose();
+});
+
+test('the iCaRL loss distils the old classes (targets: the frozen model\'s sigmoids) and classifies the current ones, by hand', async () => {
+  const info = infoOf(4, 4);
+  const bce = (z: number, t: number): number => Math.max(z, 0) - z * t + Math.log1p(Math.exp(-Math.abs(z)));
+  const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+  for (const [label, next] of [['class-incremental', [2, 3]], ['domain-incremental', [0, 1]]] as const) {
+    const model = tinyMlp(4, [8], 4, 2, 'relu');
+    const s = new IcarlStrategy({ bufferSize: 8 }, services(4));
+    const e0 = experienceOf(0, randomBatch(20, 4, [0, 1], 31));
+    await s.beforeExperience(experienceContext(model, e0, info));
+    s.afterExperience(experienceContext(model, e0, info));
+    const e1 = experienceOf(1, randomBatch(20, 4, [...next], 32));
+    await s.beforeExperience(experienceContext(model, e1, info));
+    const batch = randomBatch(6, 4, [...next], 33);
+    const ctx = { ...experienceContext(model, e1, info), batch, epoch: 0 };
+    const withTeacher = s.transformBatch(batch, ctx);
+    const [got, z] = tf.tidy(() => {
+      const x = tf.tensor2d(batch.x, [6, 4]);
+      const logits = model.forward(x, { training: false }) as tf.Tensor2D;
+      const loss = s.loss({ ...ctx, batch: withTeacher, x, logits, y: tf.tensor1d(batch.y, 'int32'), crossEntropy: tf.scalar(0) } as LossContext);
+      return [loss.dataSync()[0] as number, logits.arraySync() as number[][]];
+    });
+    // The teacher is the unchanged model, so its logits are z. Columns: the classes seen so far.
+    const columns = label === 'class-incremental' ? [0, 1, 2, 3] : [0, 1];
+    let sum = 0;
+    z.forEach((row, i) => columns.forEach((c) => {
+      const old = label === 'class-incremental' && c < 2;
+      sum += bce(row[c] as number, old ? sigmoid(row[c] as number) : batch.y[i] === c ? 1 : 0);
+    }));
+    const expected = sum / (6 * columns.length);
+    assert.ok(Math.abs(got - expected) < 1e-5, `${label}: ${got} vs ${expected}`);
+    s.dispose();
+    model.dispose();
+  }
 });
