@@ -129,6 +129,7 @@ const header = [
   'MNIST, 2,000 iterations per task, mean of 20 runs), iCaRL from van de Ven, Tuytelaars & Tolias 2022 (2,000',
   'exemplars), for orientation only: a different data size and budget. The figures were transcribed from the papers,',
   'not re-derived here. No published figure is listed for permuted-MNIST or for strategies the papers did not run.',
+  '`wall s` is the mean wall-clock time of one run on the machine that produced the row (a busy machine inflates it).',
   '',
   '| scenario | strategy | options | memory | budget | seeds | ACC % | BWT % | forgetting % | wall s | published ACC % |',
   '|---|---|---|---|---|---|---|---|---|---|---|',
