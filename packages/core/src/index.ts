@@ -54,7 +54,7 @@ export { LayersEngramModel, disposeReplacedModel, type EngramModel, type Forward
 export type { Adjustment, AdjustContext } from './model/adjustment.js';
 export { buildModel, HEAD_LAYER_NAME, type ModelTarget } from './model/model.builder.js';
 export type { Strategy } from './training/strategy.js';
-export type { RunMode, ExperienceContext, StepContext, LossContext, AfterBatchContext } from './training/contexts.js';
+export type { RunMode, ExperienceContext, StepContext, LossContext, AfterBatchContext, PredictorContext } from './training/contexts.js';
 export type { JsonValue, StateArray, SerializedState } from './training/serialized-state.js';
 export { crossEntropy, perSampleCrossEntropy } from './training/loss.js';
 export { QuadraticPenalty, isQuadraticPenalty, quadraticPenalty, type QuadraticTerm, type QuadraticPenaltyImpl } from './training/quadratic-penalty.js';

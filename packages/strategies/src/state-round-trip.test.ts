@@ -41,8 +41,8 @@ function weightsOf(model: EngramModel): number[][] {
 
 const kinds = descriptors.filter((d) => d.role === 'strategy').map((d) => d.kind);
 
-test('the catalogue registers every strategy of issue 3', () => {
-  for (const k of ['naive', 'joint', 'cumulative', 'ewc', 'online-ewc', 'si', 'mas', 'lwf', 'replay', 'agem', 'derpp', 'gdumb', 'hedge']) {
+test('the catalogue registers every strategy of issues 3 and 15', () => {
+  for (const k of ['naive', 'joint', 'cumulative', 'ewc', 'online-ewc', 'si', 'mas', 'lwf', 'replay', 'agem', 'derpp', 'gdumb', 'hedge', 'er-ace', 'icarl']) {
     assert.ok(kinds.includes(k), k);
   }
 });

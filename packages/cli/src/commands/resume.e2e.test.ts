@@ -37,6 +37,7 @@ for (const [label, strategy, headUnits] of [
   ['naive, head grown by grow-head', { kind: 'naive' }, 2],
   ['replay', { kind: 'replay', bufferSize: 40 }, undefined],
   ['ewc', { kind: 'ewc', lambda: 100 }, undefined],
+  ['icarl: exemplar sets, teacher, nearest-mean evaluation', { kind: 'icarl', bufferSize: 20 }, undefined],
 ] as const) {
   describe(`resume after SIGKILL (${label})`, { timeout: 300_000 }, () => {
     it('ends with the same summary metrics and bit-identical weights and optimizer state as an uninterrupted run', async () => {

@@ -79,7 +79,7 @@ export class RunFeed {
   async *experiences(all: readonly Experience[]): AsyncGenerator<RunItem> {
     const { state, control, training, resume } = this.f;
     const cursor = state.cursor;
-    const { epochs, batchSize, shuffle } = training;
+    const { batchSize, shuffle, iterations } = training;
     if (!resume) {
       // Nothing has started: a stop now resumes at experience 0.
       cursor.experience = -1;
@@ -99,10 +99,16 @@ export class RunFeed {
       yield start;
       if (resumed) await resume.restoreAfterStart();
       const data = start.data;
-      const batches = data.size !== undefined ? Math.ceil(data.size / batchSize) : undefined;
+      const perEpoch = data.size !== undefined ? Math.ceil(data.size / batchSize) : undefined;
+      if (iterations !== undefined && perEpoch === undefined) throw new Error('training.iterations needs training data of known size; use training.epochs');
+      // A step budget (training.iterations) is whole epochs and a last one cut short; the steps done
+      // follow from the cursor (epoch × batches per epoch + batch), so a resumed run stops at the same step.
+      const epochs = iterations !== undefined && perEpoch !== undefined ? Math.ceil(iterations / Math.max(1, perEpoch)) : (training.epochs ?? 1);
       const signal = control.abortSignal;
       for (let epoch = cursor.epoch; epoch < epochs; epoch++) {
         cursor.epoch = epoch;
+        // Batches of this pass: all of them, or what is left of the step budget.
+        const batches = iterations !== undefined && perEpoch !== undefined ? Math.min(perEpoch, iterations - epoch * perEpoch) : perEpoch;
         // [resume] a pass resumed mid-epoch (cursor.batch > 0) keeps its totals and its epoch-start.
         if (cursor.batch === 0) {
           if (control.stopReason) return yield this.stop(control.stopReason);
@@ -112,6 +118,7 @@ export class RunFeed {
         const pass = data.batches({ batchSize, shuffle, epoch, seed, startBatch: cursor.batch, ...(signal ? { signal } : {}) })[Symbol.asyncIterator]();
         try {
           for (;;) {
+            if (iterations !== undefined && batches !== undefined && cursor.batch >= batches) break;
             const next = await pass.next();
             if (next.done) break;
             const item: BatchItem = { kind: 'batch', seq: this.seq++, experience: exp, epoch, batches, batch: next.value };

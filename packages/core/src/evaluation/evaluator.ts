@@ -12,12 +12,19 @@ export interface Predictions {
   readonly predicted: Int32Array;
 }
 
-/** Forward pass in inference mode: per-sample loss and predicted class. */
-export function predict(model: EngramModel, batch: Batch): Predictions {
+/** Class scores `[n, classes]` from inputs, replacing the model's logits for predictions (iCaRL's NME). */
+export type Predictor = (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * Forward pass in inference mode: per-sample loss and predicted class. With a `predictor` (a
+ * strategy's, see `Strategy.predictor`) the prediction is the arg-max of its scores; the loss stays
+ * the model's cross-entropy.
+ */
+export function predict(model: EngramModel, batch: Batch, predictor?: Predictor): Predictions {
   const [losses, predicted] = tf.tidy(() => {
     const t = batchTensors(batch);
     const logits = model.forward(t.x, { training: false, ...(batch.task ? { task: batch.task } : {}) }) as tf.Tensor2D;
-    return [perSampleCrossEntropy(logits, t.y, t.targets), tf.argMax(logits, -1)];
+    return [perSampleCrossEntropy(logits, t.y, t.targets), tf.argMax(predictor ? predictor(t.x) : logits, -1)];
   });
   const out = { losses: losses.dataSync() as Float32Array, predicted: Int32Array.from(predicted.dataSync()) };
   losses.dispose();
@@ -27,7 +34,8 @@ export function predict(model: EngramModel, batch: Batch): Predictions {
 
 /**
  * Evaluates the model on the test sets of `experiences`: accuracy, mean loss, per-class counts.
- * `prepare` applies the pipeline's preprocessing (test phase) to each batch.
+ * `prepare` applies the pipeline's preprocessing (test phase) to each batch; `predictor` replaces the
+ * model's arg-max (see {@link predict}).
  */
 export async function evaluate(
   model: EngramModel,
@@ -35,6 +43,7 @@ export async function evaluate(
   numClasses: number,
   batchSize: number,
   prepare: (batch: Batch) => Batch,
+  predictor?: Predictor,
 ): Promise<EvaluationResult[]> {
   const results: EvaluationResult[] = [];
   for (const exp of experiences) {
@@ -47,7 +56,7 @@ export async function evaluate(
     let lossSum = 0;
     for await (const raw of exp.test.batches({ batchSize, shuffle: false, epoch: 0, seed: 0 })) {
       const batch = prepare(raw);
-      const p = predict(model, batch);
+      const p = predict(model, batch, predictor);
       for (let i = 0; i < batch.y.length; i++) {
         const label = batch.y[i] as number;
         const ok = p.predicted[i] === label;

@@ -16,7 +16,7 @@ async function problems(doc: Record<string, unknown>): Promise<string[]> {
 
 test('a valid pipeline gets its defaults filled in', async () => {
   const loaded = await loadFixture(fixtureDocument({ training: { batchSize: 8 } }));
-  assert.equal(loaded.definition.training.epochs, 1);
+  assert.equal(loaded.definition.training.epochs, undefined, 'no budget given: the train stage runs 1 epoch');
   assert.equal(loaded.definition.training.shuffle, true);
   assert.equal(loaded.definition.evaluation.on, 'all');
   assert.deepEqual(loaded.definition.adjust, []);
@@ -37,6 +37,12 @@ test('every mistake in a document is reported with its JSON pointer', async () =
   }
   assert.ok(found.some((p) => p.startsWith('/strategy/kind: unknown kind "nope"; known:') && p.includes('plain') && p.includes('recorder')), found.join('\n'));
   assert.ok(found.some((p) => p.startsWith('/training/epoch: unknown property; expected one of: epochs, batchSize')), found.join('\n'));
+});
+
+test('training takes a budget in epochs or in iterations, and refuses both with a one-line reason', async () => {
+  assert.equal((await loadFixture(fixtureDocument({ training: { iterations: 30, batchSize: 8 } }))).definition.training.iterations, 30);
+  assert.deepEqual(await problems(fixtureDocument({ training: { epochs: 2, iterations: 30 } })), ['/training: set either epochs or iterations, not both']);
+  assert.deepEqual(await problems(fixtureDocument({ training: { iterations: 0 } })), ['/training/iterations: must be >= 1']);
 });
 
 test('options of plugin components are validated with the schema the plugin registered', async () => {

@@ -7,16 +7,20 @@ import { OptimizerSchema } from './optimizer.schema.js';
 
 const strict = { additionalProperties: false } as const;
 
+/** `training` may state a budget in epochs or in iterations, not both. */
+const BOTH_BUDGETS = { required: ['epochs', 'iterations'], description: 'set either epochs or iterations, not both' };
+
 /** Training loop settings. */
 export const TrainingSchema = Type.Object(
   {
-    epochs: Type.Integer({ minimum: 1, default: 1, description: 'Passes over each experience (finite streams).' }),
+    epochs: Type.Optional(Type.Integer({ minimum: 1, description: 'Passes over each experience (finite streams); default 1. Exclusive with iterations.' })),
     batchSize: Type.Integer({ minimum: 1, default: 32, description: 'Samples per optimizer step.' }),
     shuffle: Type.Boolean({ default: true, description: 'Shuffle each epoch (seeded).' }),
     maxSamples: Type.Optional(Type.Integer({ minimum: 1, description: 'Stream mode: stop after this many training samples.' })),
     logEvery: Type.Integer({ minimum: 1, default: 10, description: 'Emit a batch-end event every N batches (always on the last one).' }),
+    iterations: Type.Optional(Type.Integer({ minimum: 1, description: 'Optimizer steps per experience (finite streams): epochs over the experience\'s training data (or a strategy\'s, e.g. joint\'s union or GDumb\'s memory) until this many steps are done. Exclusive with epochs.' })),
   },
-  strict,
+  { ...strict, not: BOTH_BUDGETS },
 );
 
 /** Evaluation settings. */
@@ -88,7 +92,7 @@ function pipelineSchema(component: (role: ComponentRole) => TSchema): TObject {
       boundary: Type.Optional(component('detector')),
       loggers: Type.Array(component('logger'), { default: [] }),
       stages: Type.Array(component('stage'), { default: [], description: 'Extra stages of the run, from plugins; each placed after (or before) a named stage.' }),
-      training: Type.Object(TrainingSchema.properties, { ...strict, default: {} }),
+      training: Type.Object(TrainingSchema.properties, { ...strict, not: BOTH_BUDGETS, default: {} }),
       evaluation: Type.Object(EvaluationSchema.properties, { ...strict, default: {} }),
       checkpoint: Type.Object(CheckpointSchema.properties, { ...strict, default: {} }),
       output: Type.Object(OutputSchema.properties, { ...strict, default: {} }),

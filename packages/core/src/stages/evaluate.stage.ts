@@ -10,6 +10,7 @@ import { PrequentialAccuracy } from '../metrics/prequential.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { TOKENS } from '../plugin/tokens.js';
 import type { BoundaryDetector } from '../stream/boundary-detector.js';
+import type { StrategyChain } from '../training/strategy-chain.js';
 import { eachItem } from './each-item.js';
 import type { RunItem } from './run-item.js';
 import type { Stage } from './stage.js';
@@ -34,6 +35,7 @@ export class EvaluateStage implements Stage {
     @inject(STAGE_TOKENS.Control) private readonly control: RunControl,
     @inject(STAGE_TOKENS.Prequential) private readonly prequential: PrequentialAccuracy,
     @inject(STAGE_TOKENS.Transforms) private readonly preprocess: TransformChain,
+    @inject(STAGE_TOKENS.Strategies) private readonly strategies: StrategyChain,
     @inject(STAGE_TOKENS.Detector) @optional() private readonly detector?: BoundaryDetector,
   ) {}
 
@@ -62,7 +64,9 @@ export class EvaluateStage implements Stage {
     if (settings.every === 'never') return [];
     const all = this.state.experiences;
     const targets = settings.on === 'all' ? all : all.filter((e) => e.index <= after);
-    const results = await evaluate(this.state.model, targets, this.state.info.numClasses, settings.batchSize, (b) => this.preprocess.prepare(b, 'test'));
+    // A strategy may replace the softmax head's arg-max (iCaRL's nearest-mean-of-exemplars).
+    const predictor = this.strategies.predictor({ model: this.state.model, info: this.state.info });
+    const results = await evaluate(this.state.model, targets, this.state.info.numClasses, settings.batchSize, (b) => this.preprocess.prepare(b, 'test'), predictor);
     if (results.length > 0) this.events.emit({ type: 'evaluation', afterExperience: after, results });
     return results;
   }
@@ -73,7 +77,7 @@ export class EvaluateStage implements Stage {
    */
   private testThenTrain(batch: Batch): void {
     const cursor = this.state.cursor;
-    const p = predict(this.state.model, batch);
+    const p = predict(this.state.model, batch, this.strategies.predictor({ model: this.state.model, info: this.state.info }));
     const correct = new Uint8Array(batch.y.length);
     for (let i = 0; i < correct.length; i++) correct[i] = p.predicted[i] === batch.y[i] ? 1 : 0;
     const snap = this.prequential.addBatch(correct, p.losses);

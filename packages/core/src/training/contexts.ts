@@ -65,3 +65,9 @@ export interface AfterBatchContext extends StepContext {
   /** Value of the summed penalties of the step. */
   readonly penalty: number;
 }
+
+/** What {@link Strategy.predictor} may read: the model as it is at evaluation time. */
+export interface PredictorContext {
+  readonly model: EngramModel;
+  readonly info: StreamInfo;
+}

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/batch.js';
 import type { BatchSource } from '../data/batch-source.js';
 import type { EngramModel } from '../model/engram-model.js';
-import type { AfterBatchContext, ExperienceContext, LossContext, StepContext } from './contexts.js';
+import type { AfterBatchContext, ExperienceContext, LossContext, PredictorContext, StepContext } from './contexts.js';
 import { isQuadraticPenalty, type QuadraticPenalty } from './quadratic-penalty.js';
 import type { Strategy } from './strategy.js';
 
@@ -95,6 +95,15 @@ export class StrategyChain {
 
   async afterExperience(ctx: ExperienceContext): Promise<void> {
     for (const s of this.strategies) await s.afterExperience?.(ctx);
+  }
+
+  /** The first strategy's evaluation predictor (class scores from inputs), if any provides one. */
+  predictor(ctx: PredictorContext): ((x: tf.Tensor) => tf.Tensor) | undefined {
+    for (const s of this.strategies) {
+      const p = s.predictor?.(ctx);
+      if (p) return p;
+    }
+    return undefined;
   }
 
   dispose(): void {

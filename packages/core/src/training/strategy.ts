@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/batch.js';
 import type { BatchSource } from '../data/batch-source.js';
 import type { EngramModel } from '../model/engram-model.js';
-import type { AfterBatchContext, ExperienceContext, LossContext, StepContext } from './contexts.js';
+import type { AfterBatchContext, ExperienceContext, LossContext, PredictorContext, StepContext } from './contexts.js';
 import type { QuadraticPenalty } from './quadratic-penalty.js';
 import type { SerializedState } from './serialized-state.js';
 
@@ -64,6 +64,17 @@ export interface Strategy {
 
   /** Called when an experience ends (Fisher / importance estimates, teacher snapshots). */
   afterExperience?(ctx: ExperienceContext): Promise<void> | void;
+
+  /**
+   * Replaces the softmax head at evaluation (iCaRL's nearest-mean-of-exemplars classifier). Called by
+   * the evaluation stage each time it evaluates — after every experience (once the strategies'
+   * `afterExperience` ran, and for the untrained model when `evaluation.initial` is set) and, in stream
+   * mode, before each prequential test step. Returns a function from inputs `[n, ...sampleShape]` to
+   * class scores `[n, classes]` (the prediction is their arg-max; the reported loss stays the model's
+   * cross-entropy), or nothing to keep the model's logits. The function is called inside `tf.tidy`
+   * and must not keep tensors; the first strategy in the list that returns one wins.
+   */
+  predictor?(ctx: PredictorContext): ((x: tf.Tensor) => tf.Tensor) | undefined;
 
   /** Everything needed to continue exactly after a restart (anchors, importances, buffers). */
   state?(): Promise<SerializedState> | SerializedState;

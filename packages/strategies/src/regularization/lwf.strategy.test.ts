@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import type { LossContext } from '@engram/core';
-import { LWF_LOGITS, LwfStrategy } from './lwf.strategy.js';
+import { distillationLoss, LWF_LOGITS, LwfStrategy } from './lwf.strategy.js';
 import { experienceContext, experienceOf, infoOf, randomBatch, tinyMlp } from '../testing/fixtures.js';
 
 await tf.setBackend('cpu');
@@ -12,9 +12,7 @@ test('LwF attaches the frozen teacher logits, its penalty is 0 while the student
   const e0 = experienceOf(0, randomBatch(20, 4, [0, 1], 1));
   const e1 = experienceOf(1, randomBatch(20, 4, [2, 3], 2));
   const s = new LwfStrategy({ alpha: 2, temperature: 2 });
-  s.beforeExperience(experienceContext(model, e0, infoOf(4, 4)));
   s.afterExperience(experienceContext(model, e0, infoOf(4, 4)));
-  s.beforeExperience(experienceContext(model, e1, infoOf(4, 4)));
   const batch = randomBatch(8, 4, [2, 3], 3);
   const ctx = { ...experienceContext(model, e1, infoOf(4, 4)), batch, epoch: 0 };
   const withTeacher = s.transformBatch(batch, ctx);
@@ -38,7 +36,6 @@ test('after the head grew, the LwF teacher gives the old model\'s logits for the
   const e0 = experienceOf(0, randomBatch(20, 4, [0, 1], 1));
   const e1 = experienceOf(1, randomBatch(20, 4, [2, 3], 2));
   const s = new LwfStrategy({ alpha: 1, temperature: 2 });
-  s.beforeExperience(experienceContext(old, e0, infoOf(4, 4)));
   s.afterExperience(experienceContext(old, e0, infoOf(4, 4)));
   // The grown model: 4 outputs; every weight moved since the teacher was frozen, the new columns are new.
   const grown = tinyMlp(4, [5], 4, 7);
@@ -52,7 +49,6 @@ test('after the head grew, the LwF teacher gives the old model\'s logits for the
     const size = v.shape.map((d, a) => (a === last ? d - (o.shape[a] ?? 0) : d));
     v.assign(tf.concat([moved, tf.slice(v, begin, size)], last));
   }));
-  s.beforeExperience(experienceContext(grown, e1, infoOf(4, 4)));
   const batch = randomBatch(6, 4, [2, 3], 3);
   const before = grown.trainableVariables().map((v) => Array.from(v.dataSync()));
   const withTeacher = s.transformBatch(batch, { ...experienceContext(grown, e1, infoOf(4, 4)), batch, epoch: 0 });
@@ -69,4 +65,51 @@ test('after the head grew, the LwF teacher gives the old model\'s logits for the
   s.dispose();
   old.dispose();
   grown.dispose();
+});
+
+test('the distillation loss is T² times the batch mean of KL(softmax(teacher/T) ‖ softmax(student/T)), as computed by hand', () => {
+  const before = tf.memory().numTensors;
+  const teacher = [[1, 2, 0], [3, -1, 0.5]];
+  const student = [[0, 1, 1], [1, 1, 1]];
+  const T = 2;
+  const softmax = (v: number[]): number[] => {
+    const e = v.map((x) => Math.exp(x / T));
+    const z = e.reduce((a, b) => a + b, 0);
+    return e.map((x) => x / z);
+  };
+  let kl = 0;
+  teacher.forEach((t, r) => {
+    const p = softmax(t);
+    const q = softmax(student[r] as number[]);
+    p.forEach((pi, j) => { kl += pi * Math.log(pi / (q[j] as number)); });
+  });
+  const expected = (T * T * kl) / 2;
+  assert.ok(Math.abs(expected - 0.7916844) < 1e-6, `hand value ${expected}`);
+  const got = tf.tidy(() => distillationLoss(tf.tensor2d(teacher), tf.tensor2d(student), T).dataSync()[0] as number);
+  assert.ok(Math.abs(got - expected) < 1e-5, `${got} vs ${expected}`);
+  assert.ok(tf.tidy(() => Math.abs(distillationLoss(tf.tensor2d(teacher), tf.tensor2d(teacher), T).dataSync()[0] as number)) < 1e-6, 'zero when the student equals the teacher');
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test('class-IL LwF distils every teacher output: raising a new class\'s logit on old data is penalised', () => {
+  const model = tinyMlp(4, [5], 4, 1);
+  const e0 = experienceOf(0, randomBatch(20, 4, [0, 1], 1));
+  const e1 = experienceOf(1, randomBatch(20, 4, [2, 3], 2));
+  const s = new LwfStrategy({ alpha: 1, temperature: 2 });
+  s.afterExperience(experienceContext(model, e0, infoOf(4, 4)));
+  const batch = randomBatch(8, 4, [2, 3], 3);
+  const ctx = { ...experienceContext(model, e1, infoOf(4, 4)), batch, epoch: 0 };
+  const withTeacher = s.transformBatch(batch, ctx);
+  const stored = withTeacher.extras?.[LWF_LOGITS];
+  assert.ok(stored);
+  // Student = teacher with only the column of class 3 (never trained) raised by 2: the old columns match.
+  const penalty = tf.tidy(() => {
+    const teacher = tf.tensor2d(stored.values, [8, 4]);
+    const raised = tf.add(teacher, tf.tensor2d([[0, 0, 0, 2]]));
+    const p = s.penalty({ ...ctx, batch: withTeacher, x: tf.tensor(batch.x, [8, 4]), logits: raised as tf.Tensor2D, y: tf.tensor1d(batch.y, 'int32'), crossEntropy: tf.scalar(0) } as LossContext);
+    return (p as tf.Scalar).dataSync()[0] as number;
+  });
+  assert.ok(penalty > 0.05, `penalty ${penalty}`);
+  s.dispose();
+  model.dispose();
 });

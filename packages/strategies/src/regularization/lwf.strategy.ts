@@ -3,9 +3,9 @@ import {
   Type, type Batch, type ComponentDescriptor, type ExperienceContext, type LossContext, type SerializedState,
   type StateArray, type Static, type StepContext, type Strategy,
 } from '@engram/core';
-import { embedLeading, grewFrom, sameShape } from '../common/grown-shapes.js';
+import { FrozenTeacher } from '../common/frozen-teacher.js';
 import { unmaskedLogits } from '../common/head-logits.js';
-import { arraysToStore, disposeStore, metaObject, snapshotVariables, storeToArrays, variableKey, type TensorStore } from '../common/tensor-state.js';
+import { metaObject } from '../common/tensor-state.js';
 
 /** Options of `lwf`. */
 export const LwfOptions = Type.Object({
@@ -17,95 +17,79 @@ export const LwfOptions = Type.Object({
 export const LWF_LOGITS = 'lwf.logits';
 
 /**
- * Learning without Forgetting (Li & Hoiem 2016, "Learning without Forgetting", ECCV / TPAMI 2018).
+ * Distillation loss of LwF: `T² · mean over rows of KL(softmax(teacher/T) ‖ softmax(student/T))`.
+ * The T² factor (Hinton, Vinyals & Dean 2015) keeps the gradient's scale independent of T, as in
+ * Li & Hoiem's and van de Ven et al.'s implementations. Both tensors are `[n, k]` logits over the same
+ * columns; the result is a scalar (a new tensor; run it inside a tape or tidy).
+ */
+export function distillationLoss(teacher: tf.Tensor2D, student: tf.Tensor2D, temperature: number): tf.Scalar {
+  return tf.tidy(() => {
+    const t = tf.div(teacher, temperature);
+    const s = tf.div(student, temperature);
+    const kl = tf.sum(tf.mul(tf.softmax(t), tf.sub(tf.logSoftmax(t), tf.logSoftmax(s))), 1);
+    return tf.mul(tf.mean(kl), temperature * temperature) as tf.Scalar;
+  });
+}
+
+/**
+ * Learning without Forgetting (Li & Hoiem 2016, "Learning without Forgetting", ECCV / TPAMI 2018), in
+ * the form van de Ven, Tuytelaars & Tolias (2022, "Three types of incremental learning", Nature Machine
+ * Intelligence; and 2019, arXiv:1904.07734) use for all three scenarios.
  *
- * - `afterExperience` freezes a teacher: a copy of the weights, and the classes seen so far.
+ * - `afterExperience` freezes a teacher: a copy of the weights and the width of its output layer.
  * - `transformBatch` computes the teacher's logits on the batch (weights swapped in, inference mode,
  *   outside the gradient tape) and attaches them as `extras['lwf.logits']`. A head that grew since
- *   (`grow-head`) gets the teacher's columns for the old classes; only those are distilled.
- * - `penalty` returns α · KL(softmax(teacher/T) ‖ softmax(student/T)) over the previously seen classes,
- *   averaged over the batch (Avalanche's form). Multi-head wrappers are distilled on unmasked logits.
+ *   (`grow-head`) gets the teacher's own columns back; only those (the teacher's outputs) are distilled.
+ * - `penalty` returns α · T² · KL(softmax(teacher/T) ‖ softmax(student/T)) over **all** of the
+ *   previous model's outputs, averaged over the batch ({@link distillationLoss}). Multi-head wrappers
+ *   are distilled on unmasked logits.
+ *
+ * Why all outputs and not only the old classes' columns: with one shared head (class-IL), distilling
+ * only the old columns leaves the new classes' logits free to grow on old inputs, so the softmax over
+ * all classes forgets exactly as naive fine-tuning does. Matching the teacher's whole distribution
+ * (where the old model gives the new classes low scores) is what holds them down — the variant of the
+ * original paper (every output of the old network) and of van de Ven et al.'s reference code.
  */
 export class LwfStrategy implements Strategy {
   readonly name = 'lwf';
-  private teacher: TensorStore = new Map();
-  private oldClasses: number[] = [];
-  private seenClasses = new Set<number>();
+  private readonly teacher = new FrozenTeacher();
 
   constructor(private readonly options: Static<typeof LwfOptions>) {}
 
-  beforeExperience(ctx: ExperienceContext): void {
-    for (const c of ctx.experience.classes) this.seenClasses.add(c);
-  }
-
   transformBatch(batch: Batch, ctx: StepContext): Batch {
-    if (this.teacher.size === 0 || this.oldClasses.length === 0) return batch;
-    const vars = ctx.model.trainableVariables();
-    const saved: tf.Tensor[] = [];
-    const swapped: tf.Variable[] = [];
-    for (const [i, v] of vars.entries()) {
-      const t = this.teacher.get(variableKey(i));
-      if (!t || !(sameShape(t.shape, v.shape) || grewFrom(t.shape, v.shape))) continue;
-      saved.push(tf.clone(v));
-      swapped.push(v);
-      // A head that grew since the teacher was frozen gets the teacher's old block back.
-      const value = sameShape(t.shape, v.shape) ? t : embedLeading(t, v);
-      v.assign(value);
-      if (value !== t) value.dispose();
-    }
-    let values: Float32Array;
-    let width: number;
-    try {
-      const logits = tf.tidy(() => {
-        const x = tf.tensor(batch.x, [batch.y.length, ...batch.sampleShape], 'float32');
-        return unmaskedLogits(ctx.model, x, { training: false, ...(batch.task ? { task: batch.task } : {}) });
-      });
-      width = logits.shape[1] as number;
-      values = logits.dataSync() as Float32Array;
-      logits.dispose();
-    } finally {
-      swapped.forEach((v, i) => v.assign(saved[i] as tf.Tensor));
-      for (const s of saved) s.dispose();
-    }
-    return { ...batch, extras: { ...(batch.extras ?? {}), [LWF_LOGITS]: { width, values: Float32Array.from(values) } } };
+    if (!this.teacher.frozen) return batch;
+    return { ...batch, extras: { ...(batch.extras ?? {}), [LWF_LOGITS]: this.teacher.logits(ctx.model, batch) } };
   }
 
   penalty(ctx: LossContext): tf.Scalar | void {
     const stored = ctx.batch.extras?.[LWF_LOGITS];
-    if (!stored || this.oldClasses.length === 0) return undefined;
+    if (!stored || !this.teacher.frozen) return undefined;
     const n = ctx.batch.y.length;
     const task = ctx.batch.task ? { task: ctx.batch.task } : {};
-    const student = 'mapLogits' in ctx.model ? unmaskedLogits(ctx.model, ctx.x, { training: true, ...task }) : ctx.logits;
-    const idx = tf.tensor1d(this.oldClasses, 'int32');
-    const t = tf.div(tf.gather(tf.tensor2d(stored.values, [n, stored.width]), idx, 1), this.options.temperature);
-    const s = tf.div(tf.gather(student, idx, 1), this.options.temperature);
-    const q = tf.softmax(t);
-    const kl = tf.div(tf.sum(tf.mul(q, tf.sub(tf.logSoftmax(t), tf.logSoftmax(s)))), n);
-    return tf.mul(kl, this.options.alpha) as tf.Scalar;
+    const student = ('mapLogits' in ctx.model ? unmaskedLogits(ctx.model, ctx.x, { training: true, ...task }) : ctx.logits) as tf.Tensor2D;
+    const k = Math.min(this.teacher.width, stored.width, student.shape[1]);
+    const teacher = tf.slice(tf.tensor2d(stored.values, [n, stored.width]), [0, 0], [n, k]);
+    const own = k === student.shape[1] ? student : tf.slice(student, [0, 0], [n, k]);
+    return tf.mul(distillationLoss(teacher, own, this.options.temperature), this.options.alpha) as tf.Scalar;
   }
 
   afterExperience(ctx: ExperienceContext): void {
-    disposeStore(this.teacher);
-    this.teacher = snapshotVariables(ctx.model.trainableVariables());
-    this.oldClasses = [...this.seenClasses].sort((a, b) => a - b);
+    this.teacher.freeze(ctx.model);
   }
 
   state(): SerializedState {
     const arrays: Record<string, StateArray> = {};
-    storeToArrays('teacher', this.teacher, arrays);
-    return { meta: { oldClasses: this.oldClasses, seenClasses: [...this.seenClasses] }, arrays };
+    this.teacher.toArrays('teacher', arrays);
+    return { meta: { teacherWidth: this.teacher.width }, arrays };
   }
 
   restore(state: SerializedState): void {
     const meta = metaObject(state.meta, 'lwf');
-    disposeStore(this.teacher);
-    this.teacher = arraysToStore('teacher', state.arrays);
-    this.oldClasses = [...((meta['oldClasses'] as number[] | undefined) ?? [])];
-    this.seenClasses = new Set((meta['seenClasses'] as number[] | undefined) ?? []);
+    this.teacher.fromArrays('teacher', state.arrays, (meta['teacherWidth'] as number | undefined) ?? 0);
   }
 
   dispose(): void {
-    disposeStore(this.teacher);
+    this.teacher.dispose();
   }
 }
 
@@ -114,7 +98,7 @@ export const lwfDescriptors: ComponentDescriptor[] = [
   {
     role: 'strategy',
     kind: 'lwf',
-    description: 'Learning without Forgetting (Li & Hoiem 2016): distils a frozen copy of the previous model at temperature T.',
+    description: 'Learning without Forgetting (Li & Hoiem 2016): distils all outputs of a frozen copy of the previous model, T²·KL at temperature T.',
     options: LwfOptions,
     create: (o) => new LwfStrategy(o as Static<typeof LwfOptions>),
   },
