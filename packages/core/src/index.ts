@@ -16,6 +16,7 @@ export * from './plugin/component-descriptor.js';
 export * from './plugin/plugin-manifest.js';
 export * from './plugin/component-registry.js';
 export * from './plugin/plugin-loader.js';
+export * from './plugin/plugin-trust.js';
 export * from './plugin/component-factory.js';
 export * from './pipeline/pipeline-error.js';
 export * from './pipeline/layer.schema.js';

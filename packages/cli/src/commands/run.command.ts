@@ -13,6 +13,10 @@ export interface RunFlags {
   plugin?: string[];
   /** Continue from the newest valid checkpoint in the output folder. */
   resume?: boolean;
+  /** Start afresh even when the output folder holds checkpoints of an earlier run. */
+  overwrite?: boolean;
+  /** Let the pipeline load plugin files from its own folder. */
+  allowLocalPlugins?: boolean;
 }
 
 /**
@@ -21,7 +25,7 @@ export interface RunFlags {
  * (exit 130/143).
  */
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
-  const loaded = await loadPipelineFile(file, flags.plugin ?? []);
+  const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true);
   const controller = new AbortController();
   let exitCode = 0;
   const onSignal = (signal: NodeJS.Signals): void => {

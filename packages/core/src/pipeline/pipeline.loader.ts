@@ -28,6 +28,11 @@ export interface LoadPipelineOptions {
   readonly resolveFrom?: readonly string[];
   /** Core's built-in components. */
   readonly builtins?: readonly PluginManifest[];
+  /**
+   * Lets the document name plugin files under its own folder (`true`, `--allow-local-plugins`), or
+   * anywhere (`'any'`: a document the caller wrote itself, e.g. in tests); off by default.
+   */
+  readonly allowLocalPlugins?: boolean | 'any';
 }
 
 /**
@@ -50,10 +55,10 @@ export async function preparePipeline(doc: unknown, file: string, options: LoadP
   }
   if (envelopeProblems.length > 0) throw new PipelineError(envelopeProblems, file);
   const names = ((doc as { plugins?: string[] }).plugins ?? []).map((specifier, i) => ({ specifier, path: `/plugins/${i}` }));
-  const extra = (options.extraPlugins ?? []).map((specifier) => ({ specifier, path: '--plugin' }));
+  const extra = (options.extraPlugins ?? []).map((specifier) => ({ specifier, path: '--plugin', origin: 'cli' as const }));
   let plugins: LoadedPlugins;
   try {
-    plugins = await loadPlugins([...names, ...extra], { baseDir, extraDirs: options.resolveFrom ?? [] }, options.builtins ?? []);
+    plugins = await loadPlugins([...names, ...extra], { baseDir, extraDirs: options.resolveFrom ?? [], allowLocal: options.allowLocalPlugins ?? false }, options.builtins ?? []);
   } catch (e) {
     if (e instanceof PipelineError) throw new PipelineError(e.problems, file);
     throw e;
