@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { VERSION } from './cli-context.js';
 import { reportError } from './errors.js';
+import { guardStdout } from './output/stdout-guard.js';
 import { evalCommand } from './commands/eval.command.js';
 import { exportCommand } from './commands/export.command.js';
 import { pluginsCommand } from './commands/plugins.command.js';
@@ -10,11 +11,8 @@ import { schemaCommand } from './commands/schema.command.js';
 import { validateCommand } from './commands/validate.command.js';
 import { compareCommand, reportCommand } from './commands/report.command.js';
 
-// A closed pipe (`engram plugins | head`) is not an error.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
-});
+// A closed pipe (`engram plugins | head`) is not an error; a run still finishes its files (output/stdout-guard.ts).
+guardStdout();
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 const program = new Command('engram').version(VERSION).description('Continual learning pipelines from one JSON file.').option('--verbose', 'print stack traces of runtime errors');

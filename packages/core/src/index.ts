@@ -52,6 +52,8 @@ export * from './training/strategy-chain.js';
 export * from './training/trainer.js';
 export * from './evaluation/evaluator.js';
 export * from './checkpoint/checkpoint.store.js';
+export * from './output/safe-dir.js';
+export * from './output/output-probe.js';
 export * from './checkpoint/state-codec.js';
 export * from './checkpoint/run-snapshot.js';
 export * from './engine/run-state.js';

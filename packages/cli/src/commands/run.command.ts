@@ -1,5 +1,8 @@
-import { ResumeError, runPipeline, type BackendName } from '@engram/core';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { OutputDirError, probeWritable, ResumeError, runPaths, runPipeline, type BackendName } from '@engram/core';
 import { loadPipelineFile, VERSION } from '../cli-context.js';
+import { keepRunningOnClosedStdout } from '../output/stdout-guard.js';
 import { formatMatrix } from '../output/matrix-table.js';
 import { progressMode, renderProgress } from '../output/progress.renderer.js';
 import { renderReport } from '../report/index.js';
@@ -26,6 +29,28 @@ export interface RunFlags {
  */
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
   const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true);
+  const paths = runPaths(loaded, flags.out);
+  const earlier = paths.checkpointDir !== undefined && existsSync(paths.checkpointDir) ? readdirSync(paths.checkpointDir).filter((n) => /^step-\d{12}$/.test(n)) : [];
+  if (earlier.length > 0 && !flags.resume) {
+    if (!flags.overwrite) {
+      process.stderr.write(`error: ${paths.checkpointDir} holds ${earlier.length} checkpoint(s) of an earlier run; continue it with --resume, or start afresh with --overwrite (deletes them)\n`);
+      return 2;
+    }
+    for (const n of earlier) rmSync(join(paths.checkpointDir as string, n), { recursive: true, force: true });
+  }
+  try {
+    probeWritable([paths.outDir, ...(paths.checkpointDir !== undefined ? [paths.checkpointDir] : [])]);
+  } catch (e) {
+    if (!(e instanceof OutputDirError)) throw e;
+    process.stderr.write(`error: ${e.message}\n`);
+    return 1;
+  }
+  const mode = progressMode(flags, process.stdout.isTTY === true);
+  if (mode !== 'quiet') {
+    const where = `outputs in ${paths.outDir}${paths.checkpointDir !== undefined && paths.checkpointDir !== join(paths.outDir, 'checkpoints') ? `, checkpoints in ${paths.checkpointDir}` : ''}\n`;
+    (mode === 'json' ? process.stderr : process.stdout).write(where);
+  }
+  keepRunningOnClosedStdout(true);
   const controller = new AbortController();
   let exitCode = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -34,7 +59,6 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const mode = progressMode(flags, process.stdout.isTTY === true);
   try {
     const outcome = await runPipeline(loaded, {
       ...(flags.out ? { outDir: flags.out } : {}),
@@ -56,6 +80,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     process.stderr.write(`error: ${e.message}\n`);
     return 2;
   } finally {
+    keepRunningOnClosedStdout(false);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointStore, CorruptCheckpointError } from './checkpoint.store.js';
+import { ensureDir } from '../output/safe-dir.js';
 
 /** A verified checkpoint: its directory and file contents. */
 export interface VerifiedCheckpoint {
@@ -54,7 +55,7 @@ export async function exportCheckpointModel(checkpoint: VerifiedCheckpoint, to: 
   const weights = checkpoint.files.get('model/weights.bin');
   if (!json || !weights) throw new CorruptCheckpointError(`${checkpoint.dir}: has no model`);
   const file = to.endsWith('.json') ? to : join(to, 'model.json');
-  await mkdir(dirname(file), { recursive: true });
+  await ensureDir(dirname(file));
   const modelJson = JSON.parse(new TextDecoder().decode(json)) as tf.io.ModelJSON;
   const binName = to.endsWith('.json') ? `${basename(file, '.json')}.weights.bin` : 'weights.bin';
   modelJson.weightsManifest = [{ paths: [binName], weights: modelJson.weightsManifest.flatMap((g) => g.weights) }];

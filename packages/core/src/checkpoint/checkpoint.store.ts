@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, normalize, relative, resolve, sep } from 'node:path';
+import { ensureDir } from '../output/safe-dir.js';
 
 /** Format version of checkpoint directories written by this core. */
 export const CHECKPOINT_FORMAT = 1;
@@ -73,11 +74,11 @@ export class CheckpointStore {
 
   /** Writes a checkpoint for `step`; returns its directory and size. */
   async write(step: number, files: readonly CheckpointFile[]): Promise<{ dir: string; bytes: number }> {
-    await mkdir(this.root, { recursive: true });
+    await ensureDir(this.root);
     const name = `step-${String(step).padStart(12, '0')}`;
     const tmp = join(this.root, `.tmp-${name}-${process.pid}`);
     await rm(tmp, { recursive: true, force: true });
-    await mkdir(tmp, { recursive: true });
+    await mkdir(tmp);
     const entries: Record<string, { sha256: string; bytes: number }> = {};
     let bytes = 0;
     for (const f of files) {

@@ -1,8 +1,9 @@
-import { createWriteStream, fsync, mkdirSync, openSync, type WriteStream } from 'node:fs';
+import { createWriteStream, fsync, openSync, type WriteStream } from 'node:fs';
 import { writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Observable, Subscription } from 'rxjs';
 import type { EngramEvent } from '../events/engram-event.js';
+import { ensureDirSync } from '../output/safe-dir.js';
 import { accuracyMatrixCsv } from './accuracy-matrix-csv.js';
 import { RunSummaryBuilder, type RunMeta, type RunSummary } from './run-summary.js';
 
@@ -47,7 +48,7 @@ export class RunRecorder {
   /** Subscribes to the run's events; call once, before the first event is emitted. */
   attach(events$: Observable<EngramEvent>): void {
     if (this.subscription !== null || this.finishing !== null) throw new Error('RunRecorder.attach: already attached or finished');
-    mkdirSync(this.outDir, { recursive: true });
+    ensureDirSync(this.outDir);
     this.fd = openSync(join(this.outDir, RUN_FILES.metrics), 'w');
     const stream = createWriteStream('', { fd: this.fd, encoding: 'utf8' });
     stream.on('error', (err) => { this.writeError ??= err; });
@@ -110,7 +111,7 @@ export class RunRecorder {
     if (this.writeError !== null) throw new Error(`could not write ${join(this.outDir, RUN_FILES.metrics)}: ${this.writeError.message}`);
     this.builder.noteRss(process.memoryUsage().rss);
     const summary = this.builder.build(this.meta);
-    mkdirSync(this.outDir, { recursive: true });
+    ensureDirSync(this.outDir);
     await writeAtomic(join(this.outDir, RUN_FILES.summary), `${JSON.stringify(summary, null, 2)}\n`);
     await writeAtomic(join(this.outDir, RUN_FILES.accuracyMatrix), accuracyMatrixCsv(summary.accuracyMatrix, summary.initialAccuracy));
     return summary;

@@ -1,6 +1,7 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { ensureDir } from '../output/safe-dir.js';
 
 /**
  * A tfjs `IOHandler` that reads a Layers-format `model.json` and its weight shards from the local
@@ -47,7 +48,7 @@ export function fileModelLoader(modelJsonPath: string): tf.io.IOHandler {
 export function fileModelSaver(dir: string): tf.io.IOHandler {
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
-      await mkdir(dir, { recursive: true });
+      await ensureDir(dir);
       const data = artifacts.weightData;
       const bytes = data === undefined ? new Uint8Array(0) : new Uint8Array(tf.io.concatenateArrayBuffers(Array.isArray(data) ? data : [data]));
       const modelJson: tf.io.ModelJSON = {
