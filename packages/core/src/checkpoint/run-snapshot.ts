@@ -11,6 +11,7 @@ import type { OptimizerHandle } from '../training/optimizer-handle.js';
 import type { SerializedState } from '../training/serialized-state.js';
 import type { StrategyChain } from '../training/strategy-chain.js';
 import { NumericalError } from '../training/trainer.js';
+import { checkSnapshotSlots } from './snapshot-guard.js';
 import type { CheckpointFile } from './checkpoint.store.js';
 import { encodeStates } from './state-codec.js';
 
@@ -124,6 +125,7 @@ export async function captureSnapshot(parts: SnapshotParts): Promise<CheckpointF
     }),
   );
   const optimizerWeights = await parts.optimizer.current.getWeights();
+  checkSnapshotSlots(optimizerWeights, parts.state.cursor); // [hardening] no checkpoint of non-finite optimizer state
   const states: Record<string, SerializedState> = {
     optimizer: { ...tensorState(optimizerWeights), meta: { names: optimizerWeights.map((w) => w.name), order: [...parts.optimizer.variableOrder] } },
     prequential: parts.prequential.state(),

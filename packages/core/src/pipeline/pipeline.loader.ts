@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { TObject } from '@sinclair/typebox';
 import { loadPlugins, type LoadedPlugins } from '../plugin/plugin-loader.js';
 import type { PluginManifest } from '../plugin/plugin-manifest.js';
+import { scanJsonValue } from './json-scan.js';
 import { readJsonFile } from './json-source.js';
 import type { PipelineDefinition } from './pipeline-definition.js';
 import { PipelineError, type PipelineProblem } from './pipeline-error.js';
@@ -49,6 +50,8 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions = 
 /** {@link loadPipeline} for a document already parsed (tests, `engram validate -`). */
 export async function preparePipeline(doc: unknown, file: string, options: LoadPipelineOptions = {}): Promise<LoadedPipeline> {
   const baseDir = dirname(file);
+  const shapeProblems = scanJsonValue(doc);
+  if (shapeProblems.length > 0) throw new PipelineError(shapeProblems, file);
   const envelopeProblems = compileSchema(EnvelopeSchema)(doc);
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw PipelineError.at('', 'must be a JSON object', file);

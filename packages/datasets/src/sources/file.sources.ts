@@ -13,7 +13,7 @@ const common = {
   badRows: StringEnum(['skip', 'fail'] as const, { default: 'skip', description: 'Skip bad rows (counted, reported with line numbers, written to the dead-letter file) or stop the run.' }),
   deadLetter: Type.Optional(Type.String({ minLength: 1, description: 'Where skipped rows go (JSONL). Default: <path>.rejected.jsonl, created only if a row is rejected.' })),
   scenario: fileScenarioOption(),
-  testFraction: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.2, description: 'In-memory scenarios: share of each class held out for testing.' }),
+  testFraction: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.2, description: 'In-memory scenarios: share of each class held out for testing.' }),
 };
 
 /** Options of the `csv` source. */
