@@ -65,6 +65,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       ...(flags.backend ? { backend: flags.backend as BackendName } : {}),
       signal: controller.signal,
       ...(flags.resume ? { resume: true } : {}),
+      onResume: (p) => process.stderr.write(`resuming from ${p.dir} (step ${p.step}, written at ${p.reason})\n`),
       observe: (events$) => renderProgress(events$, mode),
       version: VERSION,
     });

@@ -113,6 +113,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     let resume: ResumePoint | undefined;
     if (options.resume) {
       resume = await loadResumePoint(store, def, resolve(outDir, RUN_FILES.metrics), options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`)));
+      options.onResume?.({ dir: resume.dir, step: resume.step, reason: resume.reason }); // [hardening] say where the run restarts
       await restoreRun(resume, targets);
       history = new EventHistory(resume.events);
     }

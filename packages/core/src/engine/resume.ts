@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointStore, CorruptCheckpointError } from '../checkpoint/checkpoint.store.js';
-import { parseEvents } from '../checkpoint/event-history.js';
+import { readHistory } from '../checkpoint/history-check.js';
+import { parseRunJson } from '../checkpoint/run-json.schema.js';
 import { optimizerExtras, type MetricsMark, type RunJson, type RunParts } from '../checkpoint/run-snapshot.js';
 import { decodeStates } from '../checkpoint/state-codec.js';
 import type { EngramEvent } from '../events/engram-event.js';
@@ -69,19 +69,11 @@ function text(files: Map<string, Uint8Array>, path: string, dir: string): string
 
 /**
  * The metric history a checkpoint belongs to: the events in the first `mark.bytes` of `metrics.jsonl`,
- * whose last `seq` must be `mark.seq`.
+ * whose last `seq` must be `mark.seq` (and whose sha256 must match the mark's). [hardening] checks in
+ * checkpoint/history-check.ts; a damaged history is a CorruptCheckpointError (the previous checkpoint is tried).
  */
 async function historyOf(metricsPath: string, mark: MetricsMark | undefined, dir: string): Promise<EngramEvent[]> {
-  if (!mark) return [];
-  const data = await readFile(metricsPath).catch(() => undefined);
-  if (!data || data.byteLength < mark.bytes) {
-    throw new ResumeError(`cannot resume from ${dir}: ${metricsPath} is ${data ? 'shorter than' : 'missing, not'} the metric history the checkpoint was written with (${mark.bytes} bytes)`);
-  }
-  const events = parseEvents(new TextDecoder().decode(data.subarray(0, mark.bytes)));
-  if ((events[events.length - 1]?.seq ?? -1) !== mark.seq) {
-    throw new ResumeError(`cannot resume from ${dir}: ${metricsPath} does not hold the metric history the checkpoint was written with (last seq ${mark.seq})`);
-  }
-  return events;
+  return readHistory(metricsPath, mark, dir);
 }
 
 async function decodePoint(dir: string, pipeline: PipelineDefinition, metricsPath: string): Promise<ResumePoint> {
@@ -90,7 +82,7 @@ async function decodePoint(dir: string, pipeline: PipelineDefinition, metricsPat
   let states: Record<string, SerializedState>;
   let modelJson: tf.io.ModelJSON;
   try {
-    run = JSON.parse(text(files, 'run.json', dir)) as RunJson;
+    run = parseRunJson(text(files, 'run.json', dir), dir); // [hardening] schema-checked (checkpoint/run-json.schema.ts)
     states = decodeStates(text(files, 'state.json', dir), files.get('state.bin') ?? new Uint8Array(0));
     modelJson = JSON.parse(text(files, 'model/model.json', dir)) as tf.io.ModelJSON;
   } catch (e) {

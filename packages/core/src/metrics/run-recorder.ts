@@ -1,3 +1,4 @@
+import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream, fsync, openSync, type WriteStream } from 'node:fs';
 import { writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -39,6 +40,8 @@ export class RunRecorder {
   private bytesWritten = 0;
   private fd: number | null = null;
   private lastSeq = -1;
+  /** Running sha256 of everything written to metrics.jsonl (checkpoints store it with their mark). */
+  private readonly hash: Hash = createHash('sha256');
 
   constructor(
     private readonly outDir: string,
@@ -65,6 +68,7 @@ export class RunRecorder {
     if (this.writeError === null && this.stream) {
       const line = eventToJsonLine(event);
       this.stream.write(line);
+      this.hash.update(line, 'utf8');
       this.bytesWritten += Buffer.byteLength(line);
       this.lastSeq = event.seq;
     }
@@ -72,12 +76,13 @@ export class RunRecorder {
 
   /**
    * Waits until every event recorded so far is in `metrics.jsonl` and on disk (fsync); returns the
-   * file's length and the last event's `seq` at that point. Checkpoints store these, so a resume
-   * reads the metric history back from `metrics.jsonl` instead of every checkpoint carrying it.
+   * file's length, the last event's `seq` and the sha256 of the file's content at that point.
+   * Checkpoints store these, so a resume reads the metric history back from `metrics.jsonl` instead of
+   * every checkpoint carrying it, and can tell when it was changed since.
    */
-  async flush(): Promise<{ bytes: number; seq: number }> {
+  async flush(): Promise<{ bytes: number; seq: number; sha256: string }> {
     const stream = this.stream;
-    const mark = { bytes: this.bytesWritten, seq: this.lastSeq };
+    const mark = { bytes: this.bytesWritten, seq: this.lastSeq, sha256: this.hash.copy().digest('hex') };
     if (stream === null || stream.destroyed) return mark;
     await new Promise<void>((resolve, reject) => stream.write('', (err) => (err ? reject(err) : resolve())));
     const fd = this.fd;
