@@ -37,6 +37,7 @@ export { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox
 export { ContainerModule, injectable, inject } from 'inversify';
 export * from './metrics/index.js';
 export * from './model/model.builder.js';
+export * from './model/model-limits.js';
 export * from './model/file-io.js';
 export * from './model/seeded-dropout.layer.js';
 export * from './model/grow-head.adjustment.js';
