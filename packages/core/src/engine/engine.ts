@@ -9,6 +9,7 @@ import type { DataSource } from '../data/data-source.js';
 import type { Experience } from '../data/experience.js';
 import { EventBus } from '../events/event-bus.js';
 import type { RunLogger } from '../logging/run-logger.js';
+import { emitFinalPrequential } from '../metrics/final-prequential.js';
 import { RUN_FILES, RunRecorder } from '../metrics/run-recorder.js';
 import type { Adjustment } from '../model/adjustment.js';
 import { buildModel } from '../model/model.builder.js';
@@ -169,6 +170,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
       if (!(e instanceof RunStopped)) throw e;
       stopped = e.reason;
     }
+    if (stream) emitFinalPrequential(bus, evaluation.prequential, state.cursor.step); // [hardening] summary.prequential covers every sample
     const wallSeconds = (performance.now() - t0) / 1000;
     bus.emit({ type: 'run-end', wallSeconds, samplesPerSecond: state.cursor.samples / Math.max(1e-9, state.trainSeconds), steps: state.cursor.step, ...(stopped ? { stopped } : {}) });
     bus.complete();

@@ -53,7 +53,8 @@ export function parseLiveRecord(value: unknown, r: ReturnType<typeof liveRecordS
 
 /**
  * Reports bad lines of a live feed as `warning` events: every one of the first 10, then one per 1,000,
- * so a broken producer cannot flood the event log.
+ * so a broken producer cannot flood the event log; each carries the running total (`badRecords`), and
+ * {@link LiveBadLines.final} the total when the feed ends.
  */
 export class LiveBadLines {
   count = 0;
@@ -62,7 +63,12 @@ export class LiveBadLines {
   add(line: number, reason: string): void {
     this.count++;
     if (this.count <= 10 || this.count % 1000 === 0) {
-      this.events.emit({ type: 'warning', message: `${this.name}: skipped bad line ${line}: ${reason} (${this.count} skipped so far)` });
+      this.events.emit({ type: 'warning', message: `${this.name}: skipped bad line ${line}: ${reason} (${this.count} skipped so far)`, badRecords: { source: this.name, total: this.count } });
     }
+  }
+
+  /** Reports the total once the feed ended (summary.json's `badRecords` takes it); nothing if none were skipped. */
+  final(): void {
+    if (this.count > 0) this.events.emit({ type: 'warning', message: `${this.name}: skipped ${this.count} bad line(s) in all`, badRecords: { source: this.name, total: this.count } });
   }
 }

@@ -63,7 +63,10 @@ export function createJsonlStdin(o: JsonlStdinOptions, services: ComponentServic
           await flush(samples);
         }
       })().then(
-        () => train.end(),
+        () => {
+          bad.final();
+          train.end();
+        },
         (err: unknown) => {
           if (!stopped) train.end(err instanceof Error ? err : new Error(String(err)));
         },
