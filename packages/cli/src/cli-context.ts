@@ -12,12 +12,12 @@ export const FIRST_PARTY_PLUGINS = ['@engram/datasets', '@engram/strategies'] as
 export const VERSION = (JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Loads a pipeline file with the CLI's resolution rules (its own dependencies are found too). */
-export function loadPipelineFile(file: string, extraPlugins: readonly string[] = []): Promise<LoadedPipeline> {
-  return loadPipeline(file, { extraPlugins, resolveFrom: [here], builtins: [corePlugin] });
+export function loadPipelineFile(file: string, extraPlugins: readonly string[] = [], allowLocalPlugins = false): Promise<LoadedPipeline> {
+  return loadPipeline(file, { extraPlugins, resolveFrom: [here], builtins: [corePlugin], allowLocalPlugins });
 }
 
 /** Loads core's built-ins, the first-party plugins and `extra` (for `schema` and `plugins`). */
 export function loadDefaultPlugins(extra: readonly string[] = []): Promise<LoadedPlugins> {
-  const requests = [...FIRST_PARTY_PLUGINS, ...extra].map((specifier) => ({ specifier, path: '--plugin' }));
+  const requests = [...FIRST_PARTY_PLUGINS, ...extra].map((specifier) => ({ specifier, path: '--plugin', origin: 'cli' as const }));
   return loadPlugins(requests, { baseDir: process.cwd(), extraDirs: [here] }, [corePlugin]);
 }

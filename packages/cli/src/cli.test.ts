@@ -90,7 +90,7 @@ export default {
     checkpoint: { enabled: false },
   }));
   const out = join(dir, 'out');
-  const r = engram(['run', 'p.json', '--out', out, '--json'], dir);
+  const r = engram(['run', 'p.json', '--out', out, '--json', '--allow-local-plugins'], dir);
   assert.equal(r.status, 0, r.stderr);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { strategy: string; accuracyMatrix: number[][] };
   assert.equal(summary.strategy, 'weight-decay');
@@ -230,7 +230,7 @@ test('the strategy package of docs/writing-a-strategy.md passes its own tests an
   assert.equal(tests.status, 0, tests.stdout + tests.stderr);
   assert.match(tests.stdout, /^# fail 0$/m);
   const out = join(dir, 'out');
-  const r = engram(['run', 'pipeline.json', '--out', out, '--quiet'], dir);
+  const r = engram(['run', 'pipeline.json', '--out', out, '--quiet', '--allow-local-plugins'], dir);
   assert.equal(r.status, 0, r.stderr);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { strategy: string; accuracyMatrix: number[][] };
   assert.equal(summary.strategy, 'l2-anchor');

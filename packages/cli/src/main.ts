@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { VERSION } from './cli-context.js';
 import { reportError } from './errors.js';
+import { guardStdout } from './output/stdout-guard.js';
 import { evalCommand } from './commands/eval.command.js';
 import { exportCommand } from './commands/export.command.js';
 import { pluginsCommand } from './commands/plugins.command.js';
@@ -10,15 +11,13 @@ import { schemaCommand } from './commands/schema.command.js';
 import { validateCommand } from './commands/validate.command.js';
 import { compareCommand, reportCommand } from './commands/report.command.js';
 
-// A closed pipe (`engram plugins | head`) is not an error.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
-});
+// A closed pipe (`engram plugins | head`) is not an error; a run still finishes its files (output/stdout-guard.ts).
+guardStdout();
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 const program = new Command('engram').version(VERSION).description('Continual learning pipelines from one JSON file.').option('--verbose', 'print stack traces of runtime errors');
 const pluginOption = (): Option => new Option('--plugin <module>', 'load an extra plugin (repeatable)').argParser(collect);
+const localPluginsOption = (): Option => new Option('--allow-local-plugins', 'let the pipeline load plugin files from its own folder (runs their code; see README "Plugins and trust")');
 
 function action<A extends unknown[]>(fn: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
   return async (...args: A) => {
@@ -38,7 +37,9 @@ program
   .option('--quiet', 'print nothing but errors')
   .option('--json', 'print every event as one JSON line')
   .option('--resume', 'continue from the newest valid checkpoint in the output folder')
+  .option('--overwrite', 'start afresh in an output folder that holds checkpoints of an earlier run (deletes them)')
   .addOption(pluginOption())
+  .addOption(localPluginsOption())
   .action(action((file: string, flags: Parameters<typeof runCommand>[1]) => runCommand(file, flags)));
 
 program
@@ -53,13 +54,15 @@ program
   .requiredOption('--checkpoint <dir>', 'a run output folder, checkpoints folder or one checkpoint')
   .option('--json', 'print the results as JSON')
   .addOption(pluginOption())
-  .action(action((file: string, flags: { checkpoint: string; json?: boolean; plugin?: string[] }) => evalCommand(file, flags)));
+  .addOption(localPluginsOption())
+  .action(action((file: string, flags: { checkpoint: string; json?: boolean; plugin?: string[]; allowLocalPlugins?: boolean }) => evalCommand(file, flags)));
 
 program
   .command('validate <pipelines...>')
   .description('check pipelines against the schema composed from their plugins')
   .addOption(pluginOption())
-  .action(action((files: string[], flags: { plugin?: string[] }) => validateCommand(files, flags)));
+  .addOption(localPluginsOption())
+  .action(action((files: string[], flags: { plugin?: string[]; allowLocalPlugins?: boolean }) => validateCommand(files, flags)));
 
 program
   .command('schema')

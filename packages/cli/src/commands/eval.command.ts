@@ -6,8 +6,8 @@ import { loadPipelineFile } from '../cli-context.js';
  * `dir` on the pipeline's test sets without training; prints one accuracy per experience and the
  * average (or, with `--json`, the results as JSON). Exit 2 when there is no valid checkpoint.
  */
-export async function evalCommand(file: string, flags: { checkpoint: string; json?: boolean; plugin?: string[] }): Promise<number> {
-  const loaded = await loadPipelineFile(file, flags.plugin ?? []);
+export async function evalCommand(file: string, flags: { checkpoint: string; json?: boolean; plugin?: string[]; allowLocalPlugins?: boolean }): Promise<number> {
+  const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true);
   try {
     const r = await evaluateCheckpoint(loaded, flags.checkpoint, (m) => process.stderr.write(`warning: ${m}\n`));
     const mean = r.results.length ? r.results.reduce((s, x) => s + x.accuracy, 0) / r.results.length : 0;

@@ -1,5 +1,9 @@
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { ResumeError, runPipeline, type BackendName } from '@engram/core';
+import { OutputDirError, probeWritable, runPaths } from '@engram/core/internal';
 import { loadPipelineFile, VERSION } from '../cli-context.js';
+import { keepRunningOnClosedStdout } from '../output/stdout-guard.js';
 import { formatMatrix } from '../output/matrix-table.js';
 import { progressMode, renderProgress } from '../output/progress.renderer.js';
 import { renderReport } from '../report/index.js';
@@ -13,6 +17,10 @@ export interface RunFlags {
   plugin?: string[];
   /** Continue from the newest valid checkpoint in the output folder. */
   resume?: boolean;
+  /** Start afresh even when the output folder holds checkpoints of an earlier run. */
+  overwrite?: boolean;
+  /** Let the pipeline load plugin files from its own folder. */
+  allowLocalPlugins?: boolean;
 }
 
 /**
@@ -22,7 +30,29 @@ export interface RunFlags {
  * with no checkpoint starts a new run and says so.
  */
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
-  const loaded = await loadPipelineFile(file, flags.plugin ?? []);
+  const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true);
+  const paths = runPaths(loaded, flags.out);
+  const earlier = paths.checkpointDir !== undefined && existsSync(paths.checkpointDir) ? readdirSync(paths.checkpointDir).filter((n) => /^step-\d{12}$/.test(n)) : [];
+  if (earlier.length > 0 && !flags.resume) {
+    if (!flags.overwrite) {
+      process.stderr.write(`error: ${paths.checkpointDir} holds ${earlier.length} checkpoint(s) of an earlier run; continue it with --resume, or start afresh with --overwrite (deletes them)\n`);
+      return 2;
+    }
+    for (const n of earlier) rmSync(join(paths.checkpointDir as string, n), { recursive: true, force: true });
+  }
+  try {
+    probeWritable([paths.outDir, ...(paths.checkpointDir !== undefined ? [paths.checkpointDir] : [])]);
+  } catch (e) {
+    if (!(e instanceof OutputDirError)) throw e;
+    process.stderr.write(`error: ${e.message}\n`);
+    return 1;
+  }
+  const mode = progressMode(flags, process.stdout.isTTY === true);
+  if (mode !== 'quiet') {
+    const where = `outputs in ${paths.outDir}${paths.checkpointDir !== undefined && paths.checkpointDir !== join(paths.outDir, 'checkpoints') ? `, checkpoints in ${paths.checkpointDir}` : ''}\n`;
+    (mode === 'json' ? process.stderr : process.stdout).write(where);
+  }
+  keepRunningOnClosedStdout(true);
   const controller = new AbortController();
   let exitCode = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -31,13 +61,13 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const mode = progressMode(flags, process.stdout.isTTY === true);
   try {
     const outcome = await runPipeline(loaded, {
       ...(flags.out ? { outDir: flags.out } : {}),
       ...(flags.backend ? { backend: flags.backend as BackendName } : {}),
       signal: controller.signal,
       ...(flags.resume ? { resume: true } : {}),
+      onResume: (p) => process.stderr.write(`resuming from ${p.dir} (step ${p.step}, written at ${p.reason})\n`),
       observe: (events$) => renderProgress(events$, mode),
       version: VERSION,
     });
@@ -55,6 +85,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     process.stderr.write(`error: ${e.message}\n`);
     return 2;
   } finally {
+    keepRunningOnClosedStdout(false);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -1,6 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { composePipelineSchema, type TObject } from '@engram/core';
+import { ensureDir } from '@engram/core/internal';
 import { loadDefaultPlugins } from '../cli-context.js';
 
 /** The pipeline JSON Schema composed from core, the first-party plugins and `extra`, as text. */
@@ -17,7 +18,7 @@ export async function schemaCommand(flags: { out?: string; plugin?: string[] }):
     process.stdout.write(text);
     return 0;
   }
-  await mkdir(dirname(flags.out), { recursive: true });
+  await ensureDir(dirname(flags.out));
   await writeFile(flags.out, text);
   process.stdout.write(`wrote ${flags.out}\n`);
   return 0;

@@ -6,11 +6,11 @@ import { EXIT_INVALID, reportError } from '../errors.js';
  * `engram validate <pipeline.json…>`: checks each document (and its plugins) without running it.
  * Every problem of every file is printed; exit 2 when any file is invalid.
  */
-export async function validateCommand(files: readonly string[], flags: { plugin?: string[]; verbose?: boolean }): Promise<number> {
+export async function validateCommand(files: readonly string[], flags: { plugin?: string[]; verbose?: boolean; allowLocalPlugins?: boolean }): Promise<number> {
   let code = 0;
   for (const file of files) {
     try {
-      const loaded = await loadPipelineFile(file, flags.plugin ?? []);
+      const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true);
       process.stdout.write(`${file}: valid (${loaded.manifests.map((m) => m.name).join(', ')})\n`);
     } catch (e) {
       if (!(e instanceof PipelineError)) throw e;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { ensureDir } from '../output/safe-dir.js';
 import { basename, dirname, join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { CheckpointStore, CorruptCheckpointError } from './checkpoint.store.js';
@@ -65,7 +66,7 @@ export async function exportCheckpointModel(checkpoint: VerifiedCheckpoint, to: 
   const file = to.endsWith('.json') ? to : join(to, 'model.json');
   const binName = to.endsWith('.json') ? `${basename(file, '.json')}.weights.bin` : 'weights.bin';
   const { json, weights } = layersModelFiles(checkpointModelArtifacts(checkpoint), binName);
-  await mkdir(dirname(file), { recursive: true });
+  await ensureDir(dirname(file));
   await writeFile(join(dirname(file), binName), weights);
   await writeFile(file, json);
   return file;

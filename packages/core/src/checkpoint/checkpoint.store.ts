@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join, normalize, relative, resolve, sep } from 'node:path';
+import { constants } from 'node:fs';
+import { mkdir, open, readdir, realpath, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { dirname, join, normalize, relative, resolve, sep } from 'node:path';
+import { ensureDir } from '../output/safe-dir.js';
 
 /**
  * Format version of checkpoint directories written by this core. 2: every part's state in
@@ -30,6 +32,66 @@ export interface CheckpointFile {
 
 /** Error raised for a checkpoint that fails verification. */
 export class CorruptCheckpointError extends Error {}
+
+/** Largest `manifest.json` read, in bytes. */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/** Checks the parsed manifest's shape: format, step, and `files` as path → { sha256, bytes }. Throws a one-line `Error`. */
+export function checkManifestShape(value: unknown): CheckpointManifest {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('manifest is not a JSON object');
+  const m = value as Record<string, unknown>;
+  if (typeof m['format'] !== 'number') throw new Error('manifest has no "format"');
+  if (typeof m['step'] !== 'number' || !Number.isSafeInteger(m['step']) || m['step'] < 0) throw new Error('manifest "step" is not a non-negative integer');
+  const files = m['files'];
+  if (typeof files !== 'object' || files === null || Array.isArray(files)) throw new Error('manifest "files" is missing or not an object');
+  const checked: Record<string, { sha256: string; bytes: number }> = Object.create(null) as Record<string, { sha256: string; bytes: number }>;
+  for (const [path, meta] of Object.entries(files as Record<string, unknown>)) {
+    const f = meta as { sha256?: unknown; bytes?: unknown } | null;
+    if (typeof f !== 'object' || f === null || typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256) || typeof f.bytes !== 'number' || !Number.isSafeInteger(f.bytes) || f.bytes < 0) {
+      throw new Error(`manifest entry "${path}" is not { sha256, bytes }`);
+    }
+    checked[path] = { sha256: f.sha256, bytes: f.bytes };
+  }
+  return { format: m['format'], engram: String(m['engram'] ?? ''), step: m['step'], createdAt: String(m['createdAt'] ?? ''), files: checked };
+}
+
+/**
+ * Reads `path` of checkpoint `dir` only if it is a regular file inside `dir` (no symlink at any level,
+ * no FIFO or device: opened with O_NOFOLLOW | O_NONBLOCK and checked with fstat) of exactly `bytes`
+ * bytes (or at most `max` when the size is not known), checked before reading.
+ */
+async function readCheckedFile(dir: string, path: string, bytes: number | undefined, max = Number.MAX_SAFE_INTEGER): Promise<Uint8Array> {
+  const full = safeJoin(dir, path);
+  const root = await realpath(dir);
+  const parent = await realpath(dirname(full)).catch(() => undefined);
+  if (parent === undefined) throw new CorruptCheckpointError(`${dir}: missing ${path}`);
+  if (parent !== root && !parent.startsWith(`${root}${sep}`)) throw new CorruptCheckpointError(`${dir}: ${path} lies outside the checkpoint directory (a symlinked folder)`);
+  let handle: FileHandle;
+  try {
+    handle = await open(full, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CorruptCheckpointError(`${dir}: missing ${path}`);
+    if (code === 'ELOOP') throw new CorruptCheckpointError(`${dir}: ${path} is a symlink; only regular files are read`);
+    throw new CorruptCheckpointError(`${dir}: cannot open ${path} (${code ?? (e as Error).message})`);
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new CorruptCheckpointError(`${dir}: ${path} is not a regular file`);
+    if (bytes !== undefined && st.size !== bytes) throw new CorruptCheckpointError(`${dir}: ${path} fails its checksum (${st.size} bytes, the manifest says ${bytes})`);
+    if (st.size > max) throw new CorruptCheckpointError(`${dir}: ${path} is ${st.size} bytes, over the ${max}-byte limit`);
+    const data = new Uint8Array(st.size);
+    let off = 0;
+    while (off < data.byteLength) {
+      const { bytesRead } = await handle.read(data, off, data.byteLength - off, off);
+      if (bytesRead === 0) throw new CorruptCheckpointError(`${dir}: ${path} shrank while it was read`);
+      off += bytesRead;
+    }
+    return data;
+  } finally {
+    await handle.close();
+  }
+}
 
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
@@ -80,11 +142,11 @@ export class CheckpointStore {
 
   /** Writes a checkpoint for `step`; returns its directory and size. */
   async write(step: number, files: readonly CheckpointFile[]): Promise<{ dir: string; bytes: number }> {
-    await mkdir(this.root, { recursive: true });
+    await ensureDir(this.root);
     const name = `step-${String(step).padStart(12, '0')}`;
     const tmp = join(this.root, `.tmp-${name}-${process.pid}`);
     await rm(tmp, { recursive: true, force: true });
-    await mkdir(tmp, { recursive: true });
+    await mkdir(tmp);
     const entries: Record<string, { sha256: string; bytes: number }> = {};
     let bytes = 0;
     for (const f of files) {
@@ -115,22 +177,31 @@ export class CheckpointStore {
     return names.filter((n) => /^step-\d{12}$/.test(n)).sort().reverse().map((n) => join(this.root, n));
   }
 
-  /** Reads and verifies a checkpoint: every manifest file present with the right sha256. */
+  /**
+   * Reads and verifies a checkpoint: a well-formed manifest, then every file it lists — a regular file
+   * (no symlink, FIFO or device) inside the directory, whose size matches the manifest before a byte is
+   * read, and whose sha256 matches after. Anything else is a {@link CorruptCheckpointError}.
+   */
   static async read(dir: string): Promise<{ manifest: CheckpointManifest; files: Map<string, Uint8Array> }> {
     let manifest: CheckpointManifest;
     try {
-      manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as CheckpointManifest;
+      const raw = await readCheckedFile(dir, 'manifest.json', undefined, MAX_MANIFEST_BYTES);
+      manifest = checkManifestShape(JSON.parse(new TextDecoder().decode(raw)) as unknown);
     } catch (e) {
       throw new CorruptCheckpointError(`${dir}: unreadable manifest (${(e as Error).message})`);
     }
     if (!READABLE_CHECKPOINT_FORMATS.includes(manifest.format)) throw new CorruptCheckpointError(`${dir}: format ${manifest.format}, expected one of ${READABLE_CHECKPOINT_FORMATS.join(', ')}`);
     const files = new Map<string, Uint8Array>();
     for (const [path, meta] of Object.entries(manifest.files)) {
-      const full = safeJoin(dir, path);
-      const data = await readFile(full).catch(() => undefined);
-      if (!data) throw new CorruptCheckpointError(`${dir}: missing ${path}`);
-      if (data.byteLength !== meta.bytes || sha256(data) !== meta.sha256) throw new CorruptCheckpointError(`${dir}: ${path} fails its checksum`);
-      files.set(path, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      let data: Uint8Array;
+      try {
+        data = await readCheckedFile(dir, path, meta.bytes);
+      } catch (e) {
+        if (e instanceof CorruptCheckpointError) throw e;
+        throw new CorruptCheckpointError(`${dir}: ${path}: ${(e as Error).message}`);
+      }
+      if (sha256(data) !== meta.sha256) throw new CorruptCheckpointError(`${dir}: ${path} fails its checksum`);
+      files.set(path, data);
     }
     return { manifest, files };
   }

@@ -7,12 +7,15 @@ import type { CheckpointFile } from './checkpoint.store.js';
 import { CorruptCheckpointError } from './checkpoint.store.js';
 import type { CheckpointReason } from './checkpointable.js';
 import { decodeStates, encodeStates } from './state-codec.js';
-import { upgradeV1, type RunJsonV1 } from './checkpoint-v1.js';
+import { upgradeV1 } from './checkpoint-v1.js';
+import { checkCursorState, parseRunJson, parseRunJsonV1 } from './run-json.schema.js';
 
 /** A position in the run's `metrics.jsonl`: its length in bytes and the `seq` of its last event. */
 export interface MetricsMark {
   readonly bytes: number;
   readonly seq: number;
+  /** sha256 (hex) of those bytes: a history edited since is detected (absent in older checkpoints). */
+  readonly sha256?: string;
 }
 
 /** The run's metric history on disk (the run recorder): checkpoints point into it instead of copying it. */
@@ -121,10 +124,14 @@ export function decodeCheckpoint(files: ReadonlyMap<string, Uint8Array>, format:
     const states = decodeStates(text(files, 'state.json', dir), files.get('state.bin') ?? new Uint8Array(0));
     const model = modelArtifactsOf(files, dir);
     if (format === 1) {
-      const upgraded = upgradeV1(JSON.parse(runText) as RunJsonV1, states, pipeline);
+      const upgraded = upgradeV1(parseRunJsonV1(runText, dir), states, pipeline);
+      checkCursorState(upgraded.states.get('/run/cursor')?.meta, dir);
       return { ...upgraded, model };
     }
-    return { run: JSON.parse(runText) as RunJson, states: new Map(Object.entries(states)), model };
+    const run = parseRunJson(runText, dir);
+    const map = new Map(Object.entries(states));
+    checkCursorState(map.get('/run/cursor')?.meta, dir);
+    return { run, states: map, model };
   } catch (e) {
     if (e instanceof CorruptCheckpointError) throw e;
     throw new CorruptCheckpointError(`${dir}: ${(e as Error).message}`);

@@ -21,9 +21,10 @@ export interface EncodedStates {
 export function encodeStates(states: Readonly<Record<string, SerializedState>>): EncodedStates {
   const parts: Uint8Array[] = [];
   let offset = 0;
-  const doc: Record<string, { meta: JsonValue; arrays: Record<string, ArrayRef> }> = {};
+  // null-prototype maps: a state or array named `__proto__` is an ordinary key, never the prototype
+  const doc = nullMap<{ meta: JsonValue; arrays: Record<string, ArrayRef> }>();
   for (const [name, s] of Object.entries(states)) {
-    const arrays: Record<string, ArrayRef> = {};
+    const arrays = nullMap<ArrayRef>();
     for (const [key, a] of Object.entries(s.arrays ?? {})) {
       const bytes = new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength).slice();
       parts.push(bytes);
@@ -41,22 +42,47 @@ export function encodeStates(states: Readonly<Record<string, SerializedState>>):
   return { json: JSON.stringify(doc), bin };
 }
 
-/** Decodes {@link encodeStates} output; validates every reference against the blob. */
+/** An object without a prototype, so that any key (even `__proto__`) is an own entry. */
+function nullMap<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** Checks one array reference of `state.json` against the blob; returns why it is bad, or undefined. */
+function refProblem(ref: unknown, binBytes: number): string | undefined {
+  if (!isObject(ref)) return 'is not an array reference';
+  const { dtype, shape, offset, length } = ref;
+  if (dtype !== 'float32' && dtype !== 'int32') return `has dtype ${JSON.stringify(dtype)}`;
+  if (!isCount(offset) || !isCount(length) || offset % 4 !== 0) return 'has a bad offset or length';
+  if (!Array.isArray(shape) || !shape.every(isCount) || shape.reduce((a: number, b: number) => a * b, 1) !== length) return 'has a shape that does not match its length';
+  if (offset + length * 4 > binBytes) return 'points outside the data file';
+  return undefined;
+}
+
+/**
+ * Decodes {@link encodeStates} output; validates the document's shape and every reference against
+ * the blob (throws a one-line `Error`). States and arrays come back in null-prototype maps, so no
+ * entry name (`__proto__`, `constructor`) can hide another.
+ */
 export function decodeStates(json: string, bin: Uint8Array): Record<string, SerializedState> {
-  const doc = JSON.parse(json) as Record<string, { meta: JsonValue; arrays: Record<string, ArrayRef> }>;
-  const out: Record<string, SerializedState> = {};
+  const doc = JSON.parse(json) as unknown;
+  if (!isObject(doc)) throw new Error('state.json is not a JSON object');
+  const out = nullMap<SerializedState>();
   for (const [name, entry] of Object.entries(doc)) {
-    const arrays: Record<string, StateArray> = {};
-    for (const [key, ref] of Object.entries(entry.arrays)) {
-      const byteLength = ref.length * 4;
-      if (!(ref.offset >= 0) || ref.offset + byteLength > bin.byteLength || (ref.dtype !== 'float32' && ref.dtype !== 'int32')) {
-        throw new Error(`state ${name}.${key} points outside the data file`);
-      }
-      const copy = bin.slice(ref.offset, ref.offset + byteLength);
-      const data = ref.dtype === 'float32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer);
-      arrays[key] = { dtype: ref.dtype, shape: ref.shape, data };
+    if (!isObject(entry) || !isObject(entry['arrays'])) throw new Error(`state ${name} has no "arrays" object`);
+    const arrays = nullMap<StateArray>();
+    for (const [key, ref] of Object.entries(entry['arrays'])) {
+      const problem = refProblem(ref, bin.byteLength);
+      if (problem) throw new Error(`state ${name}.${key} ${problem}`);
+      const r = ref as unknown as ArrayRef;
+      const copy = bin.slice(r.offset, r.offset + r.length * 4);
+      const data = r.dtype === 'float32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer);
+      arrays[key] = { dtype: r.dtype, shape: [...r.shape], data };
     }
-    out[name] = entry.meta === null && Object.keys(arrays).length === 0 ? {} : { ...(entry.meta !== null ? { meta: entry.meta } : {}), arrays };
+    const meta = (entry['meta'] ?? null) as JsonValue;
+    out[name] = meta === null && Object.keys(arrays).length === 0 ? {} : { ...(meta !== null ? { meta } : {}), arrays };
   }
   return out;
 }

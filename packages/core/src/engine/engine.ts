@@ -7,6 +7,7 @@ import { EventHistory } from '../checkpoint/event-history.js';
 import type { Experience } from '../data/experience.js';
 import { EventBus } from '../events/event-bus.js';
 import type { RunStatus } from '../events/engram-event.js';
+import { emitFinalPrequential } from '../metrics/final-prequential.js';
 import { RUN_FILES, RunRecorder } from '../metrics/run-recorder.js';
 import { PrequentialAccuracy } from '../metrics/prequential.js';
 import { buildModel } from '../model/model.builder.js';
@@ -101,6 +102,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     let resume: ResumePoint | undefined;
     if (options.resume) {
       resume = await loadResumePoint(store, def, resolve(outDir, RUN_FILES.metrics), warn);
+      if (resume) options.onResume?.({ dir: resume.dir, step: resume.step, reason: resume.reason }); // say where the run restarts
       if (!resume) warn(`nothing to resume: no checkpoint in ${store.root}; starting a new run`);
     }
     const recorder = new RunRecorder(outDir, { name: def.name, seed: def.seed, strategies: c.strategies.names, scenario: state.info.scenario, backend: backend.description, pipeline: def });
@@ -126,6 +128,8 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     } catch (e) {
       failure = e;
     }
+    // summary.prequential covers every sample of a stream, not only up to the last logged step.
+    if (state.info.experiences === 'endless') emitFinalPrequential(bus, prequential, state.cursor.step);
     const wallSeconds = state.priorWallSeconds + (performance.now() - state.startedAt) / 1000;
     bus.emit({
       type: 'run-end', wallSeconds, samplesPerSecond: state.cursor.samples / Math.max(1e-9, state.trainSeconds), steps: state.cursor.step, status,

@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import type { CheckpointStore } from '../checkpoint/checkpoint.store.js';
 import { newestValid, readCheckpoint } from '../checkpoint/checkpoint-model.js';
 import { MissingStateError, type CheckpointRegistry } from '../checkpoint/checkpoint-registry.js';
 import type { CheckpointReason } from '../checkpoint/checkpointable.js';
-import { parseEvents } from '../checkpoint/event-history.js';
+import { readHistory } from '../checkpoint/history-check.js';
 import { decodeCheckpoint, type MetricsMark, type RunJson } from '../checkpoint/run-snapshot.js';
 import type { EngramEvent } from '../events/engram-event.js';
 import { LayersEngramModel } from '../model/engram-model.js';
@@ -69,16 +68,7 @@ export function pipelineDifferences(stored: PipelineDefinition, current: Pipelin
  * whose last `seq` must be `mark.seq`.
  */
 async function historyOf(metricsPath: string, mark: MetricsMark | undefined, dir: string): Promise<EngramEvent[]> {
-  if (!mark) return [];
-  const data = await readFile(metricsPath).catch(() => undefined);
-  if (!data || data.byteLength < mark.bytes) {
-    throw new ResumeError(`cannot resume from ${dir}: ${metricsPath} is ${data ? 'shorter than' : 'missing, not'} the metric history the checkpoint was written with (${mark.bytes} bytes)`);
-  }
-  const events = parseEvents(new TextDecoder().decode(data.subarray(0, mark.bytes)));
-  if ((events[events.length - 1]?.seq ?? -1) !== mark.seq) {
-    throw new ResumeError(`cannot resume from ${dir}: ${metricsPath} does not hold the metric history the checkpoint was written with (last seq ${mark.seq})`);
-  }
-  return events;
+  return readHistory(metricsPath, mark, dir);
 }
 
 async function openPoint(dir: string, pipeline: PipelineDefinition, metricsPath: string): Promise<ResumePoint> {

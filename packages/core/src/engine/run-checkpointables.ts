@@ -1,3 +1,4 @@
+import { checkSnapshotSlots } from '../checkpoint/snapshot-guard.js';
 import * as tf from '@tensorflow/tfjs';
 import type { Checkpointable } from '../checkpoint/checkpointable.js';
 import type { DataSource } from '../data/data-source.js';
@@ -49,6 +50,7 @@ export function optimizerCheckpointable(optimizer: OptimizerHandle, state: RunSt
   return {
     async state(): Promise<SerializedState> {
       const weights = await optimizer.current.getWeights();
+      checkSnapshotSlots(weights, state.cursor); // no checkpoint of non-finite optimizer state (the last good one stays newest)
       const arrays: Record<string, StateArray> = {};
       weights.forEach((w, i) => (arrays[String(i)] = hostArray(w.tensor)));
       // getWeights() returns the live slot variables after a fresh `iter` scalar: dispose only that scalar.

@@ -18,6 +18,8 @@ export interface RunOptions {
   readonly resume?: boolean;
   /** [resume] Receives the resume's messages (a skipped corrupt checkpoint, nothing to resume). Default: stderr. */
   readonly warn?: (message: string) => void;
+  /** [resume] Told which checkpoint the run continues from, once it is verified and before it is restored. */
+  readonly onResume?: (point: { readonly dir: string; readonly step: number; readonly reason: string }) => void;
   /** Engram version recorded in checkpoints. */
   readonly version?: string;
 }

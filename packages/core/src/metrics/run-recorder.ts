@@ -1,8 +1,10 @@
-import { createWriteStream, fsync, mkdirSync, openSync, type WriteStream } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { createWriteStream, fsync, openSync, type WriteStream } from 'node:fs';
 import { writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Observable, Subscription } from 'rxjs';
 import type { EngramEvent } from '../events/engram-event.js';
+import { ensureDirSync } from '../output/safe-dir.js';
 import { accuracyMatrixCsv } from './accuracy-matrix-csv.js';
 import type { JsonValue } from '../training/serialized-state.js';
 import { RunSummaryBuilder, type RunMeta, type RunSummary } from './run-summary.js';
@@ -40,6 +42,8 @@ export class RunRecorder {
   private fd: number | null = null;
   private lastSeq = -1;
   private readonly outputs: Record<string, JsonValue> = {};
+  /** Running sha256 of everything written to metrics.jsonl (checkpoints store it with their mark). */
+  private readonly hash: Hash = createHash('sha256');
 
   constructor(
     private readonly outDir: string,
@@ -49,7 +53,7 @@ export class RunRecorder {
   /** Subscribes to the run's events; call once, before the first event is emitted. */
   attach(events$: Observable<EngramEvent>): void {
     if (this.subscription !== null || this.finishing !== null) throw new Error('RunRecorder.attach: already attached or finished');
-    mkdirSync(this.outDir, { recursive: true });
+    ensureDirSync(this.outDir);
     this.fd = openSync(join(this.outDir, RUN_FILES.metrics), 'w');
     const stream = createWriteStream('', { fd: this.fd, encoding: 'utf8' });
     stream.on('error', (err) => { this.writeError ??= err; });
@@ -66,6 +70,7 @@ export class RunRecorder {
     if (this.writeError === null && this.stream) {
       const line = eventToJsonLine(event);
       this.stream.write(line);
+      this.hash.update(line, 'utf8');
       this.bytesWritten += Buffer.byteLength(line);
       this.lastSeq = event.seq;
     }
@@ -73,12 +78,13 @@ export class RunRecorder {
 
   /**
    * Waits until every event recorded so far is in `metrics.jsonl` and on disk (fsync); returns the
-   * file's length and the last event's `seq` at that point. Checkpoints store these, so a resume
-   * reads the metric history back from `metrics.jsonl` instead of every checkpoint carrying it.
+   * file's length, the last event's `seq` and the sha256 of the file's content at that point.
+   * Checkpoints store these, so a resume reads the metric history back from `metrics.jsonl` instead of
+   * every checkpoint carrying it, and can tell when it was changed since.
    */
-  async flush(): Promise<{ bytes: number; seq: number }> {
+  async flush(): Promise<{ bytes: number; seq: number; sha256: string }> {
     const stream = this.stream;
-    const mark = { bytes: this.bytesWritten, seq: this.lastSeq };
+    const mark = { bytes: this.bytesWritten, seq: this.lastSeq, sha256: this.hash.copy().digest('hex') };
     if (stream === null || stream.destroyed) return mark;
     await new Promise<void>((resolve, reject) => stream.write('', (err) => (err ? reject(err) : resolve())));
     const fd = this.fd;
@@ -117,7 +123,7 @@ export class RunRecorder {
     if (this.writeError !== null) throw new Error(`could not write ${join(this.outDir, RUN_FILES.metrics)}: ${this.writeError.message}`);
     this.builder.noteRss(process.memoryUsage().rss);
     const summary = this.summary();
-    mkdirSync(this.outDir, { recursive: true });
+    ensureDirSync(this.outDir);
     await writeAtomic(join(this.outDir, RUN_FILES.summary), `${JSON.stringify(summary, null, 2)}\n`);
     await writeAtomic(join(this.outDir, RUN_FILES.accuracyMatrix), accuracyMatrixCsv(summary.accuracyMatrix, summary.initialAccuracy));
     return summary;

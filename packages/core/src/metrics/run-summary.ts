@@ -74,6 +74,8 @@ export interface RunSummary {
   /** Steps at which a `boundary` (drift) was detected. */
   driftPoints: { step: number; reason: string }[];
   warnings: number;
+  /** Bad records a source skipped (unparsable or refused lines of a live feed), by source; `{}` when none. */
+  badRecords: Record<string, number>;
   droppedSamples: number;
   checkpoints: number;
   /** How the run ended. A stopped run's headline figures (averageAccuracy, bwt, fwt, forgetting, learningAccuracy) are null: its matrix holds only the experiences finished so far. */
@@ -106,6 +108,7 @@ export class RunSummaryBuilder {
   private lastStep = 0;
   private lastTime = 0;
   private warnings = 0;
+  private readonly badRecords = new Map<string, number>();
   private dropped = 0;
   private checkpoints = 0;
   private peakRss = 0;
@@ -138,7 +141,10 @@ export class RunSummaryBuilder {
       }
       case 'prequential': this.lastPrequential = event; break;
       case 'boundary': this.driftPoints.push({ step: event.step, reason: event.reason }); break;
-      case 'warning': this.warnings++; break;
+      case 'warning':
+        this.warnings++;
+        if (event.badRecords) this.badRecords.set(event.badRecords.source, Math.max(this.badRecords.get(event.badRecords.source) ?? 0, event.badRecords.total));
+        break;
       case 'dropped': this.dropped += event.count; break;
       case 'checkpoint': this.checkpoints++; break;
       default: break;
@@ -236,6 +242,7 @@ export class RunSummaryBuilder {
       prequential: p === null ? null : { samples: p.samples, accuracy: p.accuracy, windowAccuracy: p.windowAccuracy, fadingAccuracy: p.fadingAccuracy },
       driftPoints: this.driftPoints.slice(),
       warnings: this.warnings,
+      badRecords: Object.fromEntries(this.badRecords),
       droppedSamples: this.dropped,
       checkpoints: this.checkpoints,
       status: this.runEnd ? (this.runEnd.status ?? (this.runEnd.stopped ? 'stopped' : 'completed')) : 'failed',

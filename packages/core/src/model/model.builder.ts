@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { inputValues, layerParameters, MAX_INPUT_VALUES, MAX_MODEL_PARAMETERS } from './model-limits.js';
 import type { LayerSpec, ModelSpec } from '../pipeline/layer.schema.js';
 import { PipelineError } from '../pipeline/pipeline-error.js';
 import type { Rng } from '../random/rng.js';
@@ -67,11 +68,23 @@ function shapeText(shape: ReadonlyArray<number | null>): string {
  */
 export async function buildModel(spec: ModelSpec, target: ModelTarget): Promise<EngramModel> {
   if ('load' in spec) return loadModel(resolve(target.baseDir, spec.load), target);
+  if (inputValues(target.inputShape) > MAX_INPUT_VALUES) {
+    throw PipelineError.at('/data', `the data's samples have shape [${target.inputShape.join(', ')}] (${inputValues(target.inputShape).toLocaleString('en')} values), over the limit of ${MAX_INPUT_VALUES.toLocaleString('en')} per sample`);
+  }
   const model = tf.sequential();
   const dropout = target.dropout ?? target.rng.derive('dropout');
   model.add(tf.layers.inputLayer({ inputShape: [...target.inputShape] }));
   let shape: Array<number | null> = [null, ...target.inputShape];
+  let parameters = 0;
+  const budget = (more: number, path: string): void => {
+    parameters += more;
+    if (parameters > MAX_MODEL_PARAMETERS) {
+      model.dispose();
+      throw PipelineError.at(path, `the model would have ${parameters.toLocaleString('en')} parameters or more, over the limit of ${MAX_MODEL_PARAMETERS.toLocaleString('en')}`);
+    }
+  };
   spec.layers.forEach((layerSpec, i) => {
+    budget(layerParameters(layerSpec, shape), `/model/layers/${i}`); // counted before tfjs allocates the weights
     try {
       model.add(layerFor(layerSpec, i, target.rng, dropout));
       const out = (model.outputs[0]?.shape ?? []) as Array<number | null>;
@@ -86,6 +99,7 @@ export async function buildModel(spec: ModelSpec, target: ModelTarget): Promise<
     model.dispose();
     throw PipelineError.at('/model/layers', `the layers end in shape ${shapeText(shape)}; the dense head needs a flat vector — add { "type": "flatten" }`);
   }
+  budget(layerParameters({ type: 'dense', units: spec.head?.units ?? target.outputs }, shape), '/model/head');
   model.add(tf.layers.dense({ name: HEAD_LAYER_NAME, units: spec.head?.units ?? target.outputs, kernelInitializer: tf.initializers.glorotUniform({ seed: target.rng.tfSeed() }) }));
   return new LayersEngramModel(model);
 }

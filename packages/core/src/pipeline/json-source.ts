@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { scanJsonText } from './json-scan.js';
 import { PipelineError } from './pipeline-error.js';
 
 /** Line and column (1-based) of a character offset in `text`. */
@@ -31,10 +32,15 @@ function errorOffset(message: string, text: string): number {
   return text.length;
 }
 
-/** Parses JSON text; a syntax error becomes a {@link PipelineError} with line and column. */
+/**
+ * Parses JSON text; a syntax error becomes a {@link PipelineError} with line and column, and so do
+ * what JSON.parse accepts silently (duplicate keys, over-deep nesting, numbers beyond a double's range;
+ * see {@link scanJsonText}), each with its JSON pointer.
+ */
 export function parseJson(text: string, file: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (e) {
     const message = (e as Error).message;
     const offset = errorOffset(message, text);
@@ -42,12 +48,22 @@ export function parseJson(text: string, file: string): unknown {
     const what = message.replace(/\s*in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '');
     throw PipelineError.at('', `invalid JSON at line ${line}, column ${column}: ${what}`, file);
   }
+  const problems = scanJsonText(text);
+  if (problems.length > 0) throw new PipelineError(problems, file);
+  return value;
 }
 
-/** Reads and parses a JSON file; a missing or unreadable file is a {@link PipelineError}. */
+/** Largest pipeline file read, in bytes. */
+export const MAX_PIPELINE_BYTES = 16 * 1024 * 1024;
+
+/** Reads and parses a JSON file (a regular file, at most {@link MAX_PIPELINE_BYTES}); a missing or unreadable file is a {@link PipelineError}. */
 export async function readJsonFile(file: string): Promise<unknown> {
   let text: string;
   try {
+    const s = await stat(file);
+    if (s.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (!s.isFile()) throw new Error('not a regular file');
+    if (s.size > MAX_PIPELINE_BYTES) throw new Error(`${s.size} bytes, over the ${MAX_PIPELINE_BYTES}-byte limit for a pipeline`);
     text = await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

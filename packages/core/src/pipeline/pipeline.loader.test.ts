@@ -51,9 +51,9 @@ test('options of plugin components are validated with the schema the plugin regi
 });
 
 test('an unknown plugin is reported at its place in the plugins list', async () => {
-  const found = await problems(fixtureDocument({ plugins: ['./does-not-exist.js'] }));
+  const found = await problems(fixtureDocument({ plugins: ['engram-plugin-does-not-exist'] }));
   assert.equal(found.length, 1);
-  assert.match(found[0] ?? '', /^\/plugins\/0: cannot load plugin "\.\/does-not-exist\.js": no module at /);
+  assert.match(found[0] ?? '', /^\/plugins\/0: cannot load plugin "engram-plugin-does-not-exist": package not found /);
 });
 
 test('a model file that does not exist is reported at /model/load', async () => {

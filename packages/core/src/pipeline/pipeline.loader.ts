@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { TObject } from '@sinclair/typebox';
 import { loadPlugins, type LoadedPlugins } from '../plugin/plugin-loader.js';
 import type { PluginManifest } from '../plugin/plugin-manifest.js';
+import { scanJsonValue } from './json-scan.js';
 import { readJsonFile } from './json-source.js';
 import type { PipelineDefinition } from './pipeline-definition.js';
 import { PipelineError, type PipelineProblem } from './pipeline-error.js';
@@ -28,6 +29,11 @@ export interface LoadPipelineOptions {
   readonly resolveFrom?: readonly string[];
   /** Core's built-in components. */
   readonly builtins?: readonly PluginManifest[];
+  /**
+   * Lets the document name plugin files under its own folder (`true`, `--allow-local-plugins`), or
+   * anywhere (`'any'`: a document the caller wrote itself, e.g. in tests); off by default.
+   */
+  readonly allowLocalPlugins?: boolean | 'any';
 }
 
 /**
@@ -44,16 +50,18 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions = 
 /** {@link loadPipeline} for a document already parsed (tests, `engram validate -`). */
 export async function preparePipeline(doc: unknown, file: string, options: LoadPipelineOptions = {}): Promise<LoadedPipeline> {
   const baseDir = dirname(file);
+  const shapeProblems = scanJsonValue(doc);
+  if (shapeProblems.length > 0) throw new PipelineError(shapeProblems, file);
   const envelopeProblems = compileSchema(EnvelopeSchema)(doc);
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw PipelineError.at('', 'must be a JSON object', file);
   }
   if (envelopeProblems.length > 0) throw new PipelineError(envelopeProblems, file);
   const names = ((doc as { plugins?: string[] }).plugins ?? []).map((specifier, i) => ({ specifier, path: `/plugins/${i}` }));
-  const extra = (options.extraPlugins ?? []).map((specifier) => ({ specifier, path: '--plugin' }));
+  const extra = (options.extraPlugins ?? []).map((specifier) => ({ specifier, path: '--plugin', origin: 'cli' as const }));
   let plugins: LoadedPlugins;
   try {
-    plugins = await loadPlugins([...names, ...extra], { baseDir, extraDirs: options.resolveFrom ?? [] }, options.builtins ?? []);
+    plugins = await loadPlugins([...names, ...extra], { baseDir, extraDirs: options.resolveFrom ?? [], allowLocal: options.allowLocalPlugins ?? false }, options.builtins ?? []);
   } catch (e) {
     if (e instanceof PipelineError) throw new PipelineError(e.problems, file);
     throw e;

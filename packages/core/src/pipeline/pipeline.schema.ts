@@ -77,7 +77,7 @@ function pipelineSchema(component: (role: ComponentRole) => TSchema): TObject {
       description: Type.Optional(Type.String()),
       seed: Type.Integer({ minimum: 0, maximum: 4294967295, default: 0, description: 'Every source of randomness derives from it.' }),
       backend: StringEnum(BACKENDS, { default: 'auto', description: 'tfjs backend; auto = tensorflow, then wasm, then cpu.' }),
-      plugins: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Plugin modules: package names or paths relative to this file.' }),
+      plugins: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Plugin modules: installed npm package names; files under this folder only with --allow-local-plugins (README, "Plugins and trust").' }),
       data: component('dataset'),
       preprocess: Type.Array(component('transform'), { default: [] }),
       model: ModelSchema,

@@ -1,11 +1,12 @@
 import { createRequire } from 'node:module';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Container } from 'inversify';
 import { PipelineError } from '../pipeline/pipeline-error.js';
 import { ComponentRegistry } from './component-registry.js';
 import type { ComponentDescriptor } from './component-descriptor.js';
 import { checkManifest, type PluginManifest } from './plugin-manifest.js';
+import { checkPluginSpecifier, type PluginOrigin } from './plugin-trust.js';
 import { TOKENS } from './tokens.js';
 
 /** A plugin to load: its specifier and where it was named (for error paths). */
@@ -14,12 +15,24 @@ export interface PluginRequest {
   readonly specifier: string;
   /** JSON pointer of the name in the pipeline (`/plugins/1`) or `--plugin` for the CLI. */
   readonly path: string;
+  /** Who named it (default `pipeline`, held to the trust rules of {@link checkPluginSpecifier}). */
+  readonly origin?: PluginOrigin;
 }
 
-/** Where package names are looked up, in order, before falling back to core's own resolution. */
+/**
+ * Where plugins are looked up. Package names are resolved from `extraDirs` (the CLI's own install)
+ * first, then the working directory, then core's own resolution — never from `baseDir`, so a
+ * `node_modules` planted beside a pipeline cannot shadow an installed plugin.
+ */
 export interface PluginResolution {
+  /** The pipeline's folder: plugin files named by the pipeline must lie under it. */
   readonly baseDir: string;
   readonly extraDirs?: readonly string[];
+  /**
+   * Lets the pipeline name plugin files under `baseDir` (`true`, `--allow-local-plugins`), or anywhere
+   * (`'any'`, for documents the caller wrote itself); off by default.
+   */
+  readonly allowLocal?: boolean | 'any';
 }
 
 /** The outcome of loading: the root container and the registry of every component. */
@@ -69,12 +82,17 @@ export async function loadPlugins(
 
 async function importPlugin(req: PluginRequest, resolution: PluginResolution): Promise<unknown> {
   const spec = req.specifier;
-  const isPath = spec.startsWith('.') || isAbsolute(spec) || spec.startsWith('file:');
+  let target: ReturnType<typeof checkPluginSpecifier>;
+  try {
+    target = checkPluginSpecifier(spec, req.origin ?? 'pipeline', resolution.baseDir, resolution.allowLocal ?? false);
+  } catch (e) {
+    throw PipelineError.at(req.path, `cannot load plugin "${spec}": ${(e as Error).message}`);
+  }
   let url: string | undefined;
-  if (isPath) {
-    url = spec.startsWith('file:') ? spec : pathToFileURL(resolve(resolution.baseDir, spec)).href;
+  if (target.kind === 'file') {
+    url = pathToFileURL(target.file).href;
   } else {
-    for (const dir of [resolution.baseDir, process.cwd(), ...(resolution.extraDirs ?? [])]) {
+    for (const dir of [...(resolution.extraDirs ?? []), process.cwd()]) {
       try {
         url = pathToFileURL(createRequire(join(dir, '__engram_resolve__.js')).resolve(spec)).href;
         break;
@@ -90,9 +108,9 @@ async function importPlugin(req: PluginRequest, resolution: PluginResolution): P
     const err = e as NodeJS.ErrnoException;
     const reason =
       err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND'
-        ? isPath
-          ? `no module at ${url ? new URL(url).pathname : spec}`
-          : `package not found (looked from ${resolution.baseDir}); is it installed?`
+        ? target.kind === 'file'
+          ? `no module at ${target.file}`
+          : `package not found (looked from ${[...(resolution.extraDirs ?? []), process.cwd()].join(', ')}); is it installed?`
         : `failed to load: ${err.message.split('\n')[0] ?? ''}`;
     throw PipelineError.at(req.path, `cannot load plugin "${spec}": ${reason}`);
   }

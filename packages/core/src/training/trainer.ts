@@ -7,6 +7,7 @@ import { crossEntropy } from './loss.js';
 import type { OptimizerHandle } from './optimizer-handle.js';
 import { planPenalties, type VariablePenalties } from './penalty-step.js';
 import type { StrategyChain } from './strategy-chain.js';
+import { guardStep } from './numeric-guard.js';
 
 /** Values of one training step. */
 export interface StepResult {
@@ -88,8 +89,8 @@ export class Trainer {
     for (const g of Object.values(grads)) g.dispose();
     if (finalGrads !== grads) for (const g of Object.values(finalGrads)) if (!g.isDisposed) g.dispose();
     const loss = tapeLoss + deferredValue;
-    // A non-finite deferred penalty is found after the update; the run stops before anything is saved.
-    if (!Number.isFinite(loss)) throw fail(loss);
+    // A non-finite or overflowing loss, or optimizer state gone non-finite, stops the run before anything is saved.
+    await guardStep(loss, this.optimizer.current, { experience: base.experience.index, epoch, step: base.step });
     const penalty = tapePenalty + deferredValue;
     await this.strategies.afterBatch({ ...ctx, loss, penalty });
     return { loss, penalty, correct, size: batch.y.length };

@@ -4,6 +4,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { Type, type ComponentDescriptor, type ComponentServices, type Static } from '@engram/core';
 import { LiveBatchSource } from './live-batch-source.js';
 import { LiveDataSource } from './live-data-source.js';
+import { MAX_LIVE_LINE } from './record-check.js';
 import { LiveBadLines, liveOptions, liveRecordSpec, parseLiveLine, policyOption } from './live-options.js';
 
 /** Options of the `jsonl-follow` source. */
@@ -51,6 +52,8 @@ export function createJsonlFollow(o: JsonlFollowOptions, services: ComponentServ
     let position = startAt?.offset ?? (o.fromStart ? 0 : await stat(file).then((s) => s.size, () => 0));
     let carry = '';
     let carryStart = position;
+    // bytes of a line over the length limit already dropped (its record is bad; the line is skipped when it ends)
+    let droppedBytes = 0;
     let decoder = new StringDecoder('utf8');
     // Numbers of lines before the start are unknown when following only what is appended.
     let lineNo = startAt?.line ?? 0;
@@ -70,6 +73,7 @@ export function createJsonlFollow(o: JsonlFollowOptions, services: ComponentServ
         lineNo = 0;
         carry = '';
         carryStart = 0;
+        droppedBytes = 0;
         decoder = new StringDecoder('utf8');
       }
       const { bytesRead } = await handle.read(buf, 0, buf.length, position);
@@ -84,15 +88,22 @@ export function createJsonlFollow(o: JsonlFollowOptions, services: ComponentServ
       let nl = carry.indexOf('\n');
       while (nl >= 0 && !stopped) {
         const text = carry.slice(0, nl);
-        carryStart += Buffer.byteLength(text, 'utf8') + 1;
+        carryStart += droppedBytes + Buffer.byteLength(text, 'utf8') + 1;
         carry = carry.slice(nl + 1);
         lineNo++;
-        if (text.trim() !== '') {
+        if (droppedBytes > 0 || text.length > MAX_LIVE_LINE) {
+          bad.add(lineNo, `line is longer than ${MAX_LIVE_LINE} characters`);
+          droppedBytes = 0;
+        } else if (text.trim() !== '') {
           const row = parseLiveLine(text.endsWith('\r') ? text.slice(0, -1) : text, r);
           if ('error' in row) bad.add(lineNo, row.error);
           else await train.push({ ...row, cursor: { offset: carryStart, line: lineNo } satisfies FollowPosition });
         }
         nl = carry.indexOf('\n');
+      }
+      if (carry.length > MAX_LIVE_LINE) {
+        droppedBytes += Buffer.byteLength(carry, 'utf8');
+        carry = '';
       }
     }
   };

@@ -3,8 +3,9 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { Type, type ComponentServices } from '@engram/core';
-import { parseJsonLine, type JsonFields } from '../data/row-parsers.js';
 import type { LiveBatchSource, Sample } from './live-batch-source.js';
+import { LiveBadLines } from './live-options.js';
+import { checkRecordLine, type RecordContract } from './record-check.js';
 
 /** The `journal` option of the live sources that cannot replay their input (`http`, `jsonl-stdin`). */
 export const journalOption = Type.Optional(
@@ -21,8 +22,6 @@ export interface JournalPosition {
   readonly line: number;
 }
 
-/** Fields of a journal line: the normalized record `{"x":[...],"y":k}` (and `"task"` when the feed has tasks). */
-const JOURNAL_FIELDS: JsonFields = { features: 'x', label: 'y', task: undefined };
 
 /** The journal line of a sample: features as float32 values (they round-trip exactly), class index, task. */
 function journalLine(s: Sample): string {
@@ -54,6 +53,8 @@ export class LiveJournal {
   private end: JournalPosition = { offset: 0, line: 0 };
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Journal lines that could not be replayed (skipped with a warning) in this run. */
+  readonly skipped: LiveBadLines;
 
   constructor(
     path: string,
@@ -63,6 +64,7 @@ export class LiveJournal {
     private readonly services: ComponentServices,
   ) {
     this.file = resolve(services.baseDir, path);
+    this.skipped = new LiveBadLines(`${kind} journal ${this.file}`, services.events);
   }
 
   /** Position for checkpoints: after the last record trained on (the journal's start before any). */
@@ -145,6 +147,11 @@ export class LiveJournal {
     this.handle = undefined;
   }
 
+  /** The record layout of journal lines: `{"x":[...],"y":k}` (and `"task"` when the feed has tasks). */
+  private contract(): RecordContract {
+    return { inputShape: [this.r.length], numClasses: this.r.numClasses, features: 'x', label: 'y', task: this.r.task ? 'task' : undefined };
+  }
+
   /** Reads the journal from `from` to its end into the buffer; truncates a torn last line. */
   private async replay(from: JournalPosition): Promise<void> {
     const handle = this.handle as FileHandle;
@@ -160,18 +167,20 @@ export class LiveJournal {
       if (bytesRead === 0) break;
       position += bytesRead;
       carry += decoder.write(buf.subarray(0, bytesRead));
-      let nl = carry.indexOf('\n');
-      while (nl >= 0 && !this.closed) {
+      for (let nl = carry.indexOf('\n'); nl >= 0 && !this.closed; nl = carry.indexOf('\n')) {
         const text = carry.slice(0, nl);
         carry = carry.slice(nl + 1);
         lineStart += Buffer.byteLength(text, 'utf8') + 1;
         line++;
-        const row = parseJsonLine(text, { ...JOURNAL_FIELDS, ...(this.r.task ? { task: 'task' } : {}) }, this.r.length, { labels: undefined, numClasses: this.r.numClasses });
-        if ('error' in row) throw new Error(`${this.kind} journal ${this.file} line ${line}: ${row.error}; the journal is corrupt or belongs to another pipeline`);
+        // A line that cannot be replayed (damaged, or journalled by an older version without the door checks) is skipped, counted.
+        const row = checkRecordLine(text, this.contract());
+        if (typeof row === 'string') {
+          this.skipped.add(line, row);
+          continue;
+        }
         // Replayed records were acknowledged: wait for room instead of letting the overflow policy drop them.
         while (this.train.queue.policy !== 'block' && this.train.queue.length >= this.train.queue.capacity && !this.closed) await sleep(5);
         await this.train.push({ ...row, cursor: { offset: lineStart, line } satisfies JournalPosition });
-        nl = carry.indexOf('\n');
       }
       if (this.closed) return;
     }

@@ -1,5 +1,6 @@
 import { StringEnum, Type, type EventSink, type Static } from '@engram/core';
-import { parseJsonLine, parseJsonRecord, type JsonFields, type LabelSpec, type ParsedRow } from '../data/row-parsers.js';
+import type { JsonFields, LabelSpec, ParsedRow } from '../data/row-parsers.js';
+import { checkRecord, checkRecordLine, type CheckedRecord, type RecordContract } from './record-check.js';
 
 /** Options every live JSON source shares: the record layout, the declared stream shape and the buffer. */
 export const liveOptions = {
@@ -25,7 +26,7 @@ const LiveBase = Type.Object(liveOptions);
 export type LiveOptions = Static<typeof LiveBase>;
 
 /** Checks the class spec and returns it with the record fields and feature count. */
-export function liveRecordSpec(o: LiveOptions, kind: string): { fields: JsonFields; length: number; spec: LabelSpec; numClasses: number } {
+export function liveRecordSpec(o: LiveOptions, kind: string): { fields: JsonFields; length: number; spec: LabelSpec; numClasses: number; contract: RecordContract } {
   const numClasses = o.labels?.length ?? o.numClasses;
   if (numClasses === undefined) throw new Error(`${kind}: give "numClasses" or "labels" (a live stream cannot be scanned ahead)`);
   if (o.labels && o.numClasses !== undefined && o.numClasses !== o.labels.length) throw new Error(`${kind}: numClasses ${o.numClasses} disagrees with ${o.labels.length} labels`);
@@ -34,22 +35,26 @@ export function liveRecordSpec(o: LiveOptions, kind: string): { fields: JsonFiel
     length: o.inputShape.reduce((a, b) => a * b, 1),
     spec: { labels: o.labels, numClasses },
     numClasses,
+    contract: { inputShape: o.inputShape, numClasses, labels: o.labels, features: o.featuresField, label: o.labelField, task: o.taskField },
   };
 }
 
-/** Parses one JSONL line of a live feed. */
+const asRow = (r: CheckedRecord | string): ParsedRow => (typeof r === 'string' ? { error: r } : r);
+
+/** Parses one JSONL line of a live feed and checks it at the door ({@link checkRecord}). */
 export function parseLiveLine(text: string, r: ReturnType<typeof liveRecordSpec>): ParsedRow {
-  return parseJsonLine(text, r.fields, r.length, r.spec);
+  return asRow(checkRecordLine(text, r.contract));
 }
 
-/** Parses one JSON record of a live feed. */
+/** Checks one parsed JSON record of a live feed at the door ({@link checkRecord}). */
 export function parseLiveRecord(value: unknown, r: ReturnType<typeof liveRecordSpec>): ParsedRow {
-  return parseJsonRecord(value, r.fields, r.length, r.spec);
+  return asRow(checkRecord(value, r.contract));
 }
 
 /**
  * Reports bad lines of a live feed as `warning` events: every one of the first 10, then one per 1,000,
- * so a broken producer cannot flood the event log.
+ * so a broken producer cannot flood the event log; each carries the running total (`badRecords`), and
+ * {@link LiveBadLines.final} the total when the feed ends.
  */
 export class LiveBadLines {
   count = 0;
@@ -58,7 +63,12 @@ export class LiveBadLines {
   add(line: number, reason: string): void {
     this.count++;
     if (this.count <= 10 || this.count % 1000 === 0) {
-      this.events.emit({ type: 'warning', message: `${this.name}: skipped bad line ${line}: ${reason} (${this.count} skipped so far)` });
+      this.events.emit({ type: 'warning', message: `${this.name}: skipped bad line ${line}: ${reason} (${this.count} skipped so far)`, badRecords: { source: this.name, total: this.count } });
     }
+  }
+
+  /** Reports the total once the feed ended (summary.json's `badRecords` takes it); nothing if none were skipped. */
+  final(): void {
+    if (this.count > 0) this.events.emit({ type: 'warning', message: `${this.name}: skipped ${this.count} bad line(s) in all`, badRecords: { source: this.name, total: this.count } });
   }
 }

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { StringEnum, Type, type ComponentDescriptor, type ComponentServices, type Static } from '@engram/core';
-import { streamLineChunks } from '../data/line-stream.js';
+import { streamLineChunks, tooLongReason } from '../data/line-stream.js';
 import { LiveBatchSource, type Sample } from './live-batch-source.js';
 import { LiveDataSource } from './live-data-source.js';
 import { journalOption, LiveJournal, type JournalPosition } from './live-journal.js';
@@ -47,9 +47,9 @@ export function createJsonlStdin(o: JsonlStdinOptions, services: ComponentServic
         for await (const lines of streamLineChunks(input)) {
           if (stopped) break;
           const samples: Sample[] = [];
-          for (const { text, line } of lines) {
-            if (text.trim() === '') continue;
-            const row = parseLiveLine(text, r);
+          for (const { text, line, tooLong } of lines) {
+            if (tooLong === undefined && text.trim() === '') continue;
+            const row = tooLong !== undefined ? { error: tooLongReason(tooLong) } : parseLiveLine(text, r);
             if ('error' in row) {
               if (o.badRows === 'fail') {
                 await flush(samples);
@@ -63,7 +63,10 @@ export function createJsonlStdin(o: JsonlStdinOptions, services: ComponentServic
           await flush(samples);
         }
       })().then(
-        () => train.end(),
+        () => {
+          bad.final();
+          train.end();
+        },
         (err: unknown) => {
           if (!stopped) train.end(err instanceof Error ? err : new Error(String(err)));
         },

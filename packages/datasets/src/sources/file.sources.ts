@@ -5,6 +5,7 @@ import { FiniteDataSource } from './finite-data-source.js';
 import { CsvFormat, JsonlFormat, type RowFormat } from './row-format.js';
 import { loadRows, type RowFileSettings } from './row-file.js';
 import { RowFileStreamSource } from './row-file-stream.js';
+import { isInside, RedactedFormat } from './redacted-format.js';
 
 const common = {
   path: Type.String({ minLength: 1, description: 'The file (relative to the pipeline file); `.gz` is decompressed on the fly.' }),
@@ -13,7 +14,7 @@ const common = {
   badRows: StringEnum(['skip', 'fail'] as const, { default: 'skip', description: 'Skip bad rows (counted, reported with line numbers, written to the dead-letter file) or stop the run.' }),
   deadLetter: Type.Optional(Type.String({ minLength: 1, description: 'Where skipped rows go (JSONL). Default: <path>.rejected.jsonl, created only if a row is rejected.' })),
   scenario: fileScenarioOption(),
-  testFraction: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.2, description: 'In-memory scenarios: share of each class held out for testing.' }),
+  testFraction: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.2, description: 'In-memory scenarios: share of each class held out for testing.' }),
 };
 
 /** Options of the `csv` source. */
@@ -44,12 +45,16 @@ export type JsonlOptions = Static<typeof JsonlOptions>;
 
 type FileOptions = Static<ReturnType<typeof Type.Object<typeof common>>> & { scenario: ScenarioOptions | SequentialOptions };
 
-function createFileSource(o: FileOptions, services: ComponentServices, makeFormat: () => RowFormat): DataSource {
+function createFileSource(o: FileOptions, services: ComponentServices, parseWith: () => RowFormat): DataSource {
   const file = resolve(services.baseDir, o.path);
+  // A file outside the pipeline's folder: its content is never quoted in errors, and no dead-letter
+  // file is written beside it unless one is named.
+  const outside = !isInside(resolve(services.baseDir), file);
+  const makeFormat = outside ? (): RowFormat => new RedactedFormat(parseWith()) : parseWith;
   const settings: RowFileSettings = {
     file,
     policy: o.badRows,
-    deadLetter: o.deadLetter !== undefined ? resolve(services.baseDir, o.deadLetter) : `${file}.rejected.jsonl`,
+    deadLetter: o.deadLetter !== undefined ? resolve(services.baseDir, o.deadLetter) : outside ? undefined : `${file}.rejected.jsonl`,
     events: services.events,
   };
   if (o.scenario.type === 'sequential') return new RowFileStreamSource(settings, makeFormat);

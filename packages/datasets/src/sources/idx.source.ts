@@ -19,7 +19,7 @@ export const IdxOptions = Type.Object(
     scale: scaleOption,
     limit: Type.Optional(Type.Integer({ minimum: 1, description: 'Use only the first N training (and N test) samples.' })),
     scenario: scenarioOption({ type: 'class-incremental', classesPerExperience: 2, shuffleClasses: false }),
-    testFraction: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.2 }),
+    testFraction: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.2 }),
   },
   { additionalProperties: false },
 );

@@ -10,7 +10,7 @@ import { FiniteDataSource } from './finite-data-source.js';
 export const MnistOptions = Type.Object(
   {
     scenario: scenarioOption({ type: 'class-incremental', experiences: 5, shuffleClasses: false }),
-    testFraction: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.2, description: 'Share of every digit held out for testing (seeded, stratified).' }),
+    testFraction: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.2, description: 'Share of every digit held out for testing (seeded, stratified).' }),
     limitPerClass: Type.Optional(Type.Integer({ minimum: 1, description: 'Use only the first N images of each digit (quick runs).' })),
     flatten: Type.Boolean({ default: false, description: 'Samples of shape [784] instead of [28, 28, 1].' }),
   },

@@ -1,7 +1,7 @@
 import type { EventSink } from '@engram/core';
 import { BadRowLog, type BadRowPolicy } from '../data/bad-rows.js';
 import type { LabelledData } from '../data/labelled-set.js';
-import { fileLines } from '../data/line-stream.js';
+import { fileLines, tooLongReason } from '../data/line-stream.js';
 import type { Sample } from '../live/live-batch-source.js';
 import type { RowFormat } from './row-format.js';
 
@@ -21,7 +21,11 @@ export async function* readRows(settings: RowFileSettings, format: RowFormat): A
   const log = new BadRowLog(settings.file, settings.policy, settings.deadLetter, settings.events);
   let first = true;
   try {
-    for await (const { text, line } of fileLines(settings.file)) {
+    for await (const { text, line, tooLong } of fileLines(settings.file)) {
+      if (tooLong !== undefined) {
+        log.add(line, tooLongReason(tooLong), '');
+        continue;
+      }
       if (first) {
         first = false;
         if (format.begin(text)) continue;

@@ -8,13 +8,13 @@ import { FiniteDataSource } from './finite-data-source.js';
 /** Options of the `synthetic` source. */
 export const SyntheticOptions = Type.Object(
   {
-    numClasses: Type.Integer({ minimum: 2, default: 4, description: 'Number of Gaussian blobs (classes).' }),
-    features: Type.Integer({ minimum: 1, default: 2, description: 'Dimension of a sample.' }),
-    samplesPerClass: Type.Integer({ minimum: 2, default: 200, description: 'Finite mode: samples drawn per class.' }),
+    numClasses: Type.Integer({ minimum: 2, maximum: 100_000, default: 4, description: 'Number of Gaussian blobs (classes).' }),
+    features: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 2, description: 'Dimension of a sample.' }),
+    samplesPerClass: Type.Integer({ minimum: 2, maximum: 10_000_000, default: 200, description: 'Finite mode: samples drawn per class.' }),
     separation: Type.Number({ minimum: 0, default: 4, description: 'Standard deviation of the class centres around 0.' }),
     spread: Type.Number({ exclusiveMinimum: 0, default: 1, description: 'Standard deviation of a sample around its class centre.' }),
     scenario: scenarioOption({ type: 'class-incremental', classesPerExperience: 2, shuffleClasses: false }),
-    testFraction: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.2 }),
+    testFraction: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.2 }),
     endless: Type.Boolean({ default: false, description: 'Generate an endless live stream (stream mode) instead of a finite set.' }),
     drift: StringEnum(['none', 'abrupt', 'gradual'] as const, {
       default: 'none',
@@ -40,6 +40,9 @@ export const SyntheticOptions = Type.Object(
 );
 export type SyntheticOptions = Static<typeof SyntheticOptions>;
 
+/** Most values a finite synthetic set may hold (512 MB of float32). */
+export const MAX_SYNTHETIC_VALUES = 128 * 1024 * 1024;
+
 /** Draws class centres: `numClasses * features` values, normal with standard deviation `separation`. */
 function centres(o: SyntheticOptions, rng: Rng): Float32Array {
   return Float32Array.from({ length: o.numClasses * o.features }, () => rng.normal() * o.separation);
@@ -52,6 +55,10 @@ function draw(mu: Float32Array, c: number, o: SyntheticOptions, rng: Rng, out: F
 
 /** The finite data set: `samplesPerClass` samples of every class, class-major. Pure function of `rng`. */
 export function syntheticData(o: SyntheticOptions, rng: Rng): LabelledData {
+  const values = o.numClasses * o.samplesPerClass * o.features;
+  if (values > MAX_SYNTHETIC_VALUES) {
+    throw new Error(`synthetic: numClasses × samplesPerClass × features is ${values.toLocaleString('en')} values, over the limit of ${MAX_SYNTHETIC_VALUES.toLocaleString('en')} (512 MB); lower one of them`);
+  }
   const mu = centres(o, rng.derive('centres'));
   const sampler = rng.derive('samples');
   const n = o.numClasses * o.samplesPerClass;

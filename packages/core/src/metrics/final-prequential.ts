@@ -1,0 +1,14 @@
+import type { EventSink } from '../events/event-sink.js';
+import type { PrequentialAccuracy } from './prequential.js';
+
+/**
+ * Emits one last `prequential` event with the accumulator's figures over every sample of the stream.
+ * The evaluate stage emits one every `logEvery` batches, so without this the summary's
+ * `prequential` (the last event) would miss the samples after the last of them. Called by the engine
+ * at the end of a stream run, before `run-end`; emits nothing before the first sample.
+ */
+export function emitFinalPrequential(events: EventSink, prequential: PrequentialAccuracy, step: number): void {
+  const snap = prequential.snapshot();
+  if (snap.samples === 0) return;
+  events.emit({ type: 'prequential', step, samples: snap.samples, accuracy: snap.accuracy, windowAccuracy: snap.windowAccuracy, fadingAccuracy: snap.fadingAccuracy, loss: snap.windowLoss });
+}

@@ -1,0 +1,50 @@
+import { isAbsolute, relative } from 'node:path';
+import type { ParsedRow } from '../data/row-parsers.js';
+import type { RowFormat } from './row-format.js';
+
+/** True when `file` lies inside `dir` (or is `dir`). */
+export function isInside(dir: string, file: string): boolean {
+  const rel = relative(dir, file);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * Removes what an error message may quote from a file: double- and single-quoted excerpts and
+ * parenthesised lists (a CSV header, a JSON parse error's context). Structure words stay.
+ */
+export function redact(message: string): string {
+  return message
+    .replace(/"(?:[^"\\]|\\.)*"(?:\.\.\.)?/g, '"…"')
+    .replace(/'(?:[^'\\]|\\.)*'/g, "'…'")
+    .replace(/\([^()]*\)/g, '(…)');
+}
+
+/**
+ * A {@link RowFormat} whose errors never quote the file's content: used for data files outside the
+ * pipeline's folder (`../../etc/shadow`), whose content the pipeline's author may not be entitled to
+ * read through Engram's messages. Bad rows are still counted and skipped (or fail the run) the same way.
+ */
+export class RedactedFormat implements RowFormat {
+  constructor(private readonly inner: RowFormat) {}
+
+  get spec(): RowFormat['spec'] {
+    return this.inner.spec;
+  }
+
+  begin(first: string): boolean {
+    try {
+      return this.inner.begin(first);
+    } catch (e) {
+      throw new Error(redact((e as Error).message));
+    }
+  }
+
+  parse(text: string): ParsedRow {
+    const row = this.inner.parse(text);
+    return 'error' in row ? { error: redact(row.error) } : row;
+  }
+
+  features(): number | undefined {
+    return this.inner.features();
+  }
+}
