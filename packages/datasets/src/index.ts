@@ -7,6 +7,7 @@ import { syntheticDescriptor } from './sources/synthetic.source.js';
 import { jsonlFollowDescriptor } from './live/follow.source.js';
 import { httpDescriptor } from './live/http.source.js';
 import { jsonlStdinDescriptor } from './live/stdin.source.js';
+import { redisStreamDescriptor } from './redis/redis-stream.source.js';
 import { augmentDescriptor } from './transforms/augment.transform.js';
 import { normalizeDescriptor } from './transforms/normalize.transform.js';
 import { shapeDescriptors } from './transforms/shape.transforms.js';
@@ -39,6 +40,11 @@ export * from './live/live-journal.js';
 export * from './live/stdin.source.js';
 export * from './live/follow.source.js';
 export * from './live/http.source.js';
+export * from './redis/redis-connection.js';
+export * from './redis/stream-entries.js';
+export * from './redis/redis-stream.options.js';
+export * from './redis/redis-stream.feed.js';
+export * from './redis/redis-stream.source.js';
 export * from './transforms/normalize.transform.js';
 export * from './transforms/shape.transforms.js';
 export * from './transforms/augment.transform.js';
@@ -54,6 +60,7 @@ export const descriptors: readonly ComponentDescriptor[] = [
   jsonlStdinDescriptor,
   jsonlFollowDescriptor,
   httpDescriptor,
+  redisStreamDescriptor,
   normalizeDescriptor,
   ...shapeDescriptors,
   augmentDescriptor,
