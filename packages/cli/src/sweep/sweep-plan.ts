@@ -60,8 +60,8 @@ function randomPoints(random: NonNullable<SweepDocument['random']>): Record<stri
   return Array.from({ length: random.samples }, () => {
     const point: Record<string, unknown> = {};
     for (const [pointer, dim] of Object.entries(random.space)) {
-      if ('values' in dim) point[pointer] = dim.values[rng.int(dim.values.length)];
-      else {
+      if (dim.values) point[pointer] = dim.values[rng.int(dim.values.length)];
+      else if (dim.min !== undefined && dim.max !== undefined) {
         const u = rng.next();
         const v = dim.log ? Math.exp(Math.log(dim.min) + u * (Math.log(dim.max) - Math.log(dim.min))) : dim.min + u * (dim.max - dim.min);
         point[pointer] = dim.integer ? Math.round(v) : Number(v.toPrecision(6));
@@ -100,8 +100,12 @@ export async function loadSweep(file: string): Promise<SweepPlan> {
     }
   }
   for (const [key, dim] of Object.entries(sweep.random?.space ?? {})) {
-    if ('min' in dim && !(dim.min < dim.max)) problems.push(problemAt(`/random/space/${escapeToken(key)}`, `min ${dim.min} must be below max ${dim.max}`));
-    if ('min' in dim && dim.log && dim.min <= 0) problems.push(problemAt(`/random/space/${escapeToken(key)}/min`, 'must be > 0 for a log-uniform draw'));
+    const at = `/random/space/${escapeToken(key)}`;
+    if (dim.values !== undefined) {
+      if (dim.min !== undefined || dim.max !== undefined || dim.log !== undefined) problems.push(problemAt(at, 'give either "values" or "min" and "max", not both'));
+    } else if (dim.min === undefined || dim.max === undefined) problems.push(problemAt(at, 'give "values", or "min" and "max"'));
+    else if (!(dim.min < dim.max)) problems.push(problemAt(at, `min ${dim.min} must be below max ${dim.max}`));
+    else if (dim.log === true && dim.min <= 0) problems.push(problemAt(`${at}/min`, 'must be > 0 for a log-uniform draw'));
   }
   if (keys.length === 0) problems.push(problemAt('', 'give "grid" and/or "random" with at least one pointer'));
   if (problems.length > 0) throw new PipelineError(problems, abs);

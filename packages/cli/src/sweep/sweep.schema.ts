@@ -1,18 +1,16 @@
 import { StringEnum, Type, type Static } from '@engram/core';
 
-/** How one random-search dimension is drawn. */
-const RandomDimension = Type.Union([
-  Type.Object({ values: Type.Array(Type.Unknown(), { minItems: 1, description: 'Pick one of these uniformly.' }) }, { additionalProperties: false }),
-  Type.Object(
-    {
-      min: Type.Number(),
-      max: Type.Number(),
-      log: Type.Boolean({ default: false, description: 'Uniform in log space (min > 0).' }),
-      integer: Type.Boolean({ default: false, description: 'Round to an integer.' }),
-    },
-    { additionalProperties: false },
-  ),
-]);
+/** How one random-search dimension is drawn: one of `values`, or a number between `min` and `max`. */
+const RandomDimension = Type.Object(
+  {
+    values: Type.Optional(Type.Array(Type.Unknown(), { minItems: 1, description: 'Pick one of these uniformly.' })),
+    min: Type.Optional(Type.Number()),
+    max: Type.Optional(Type.Number()),
+    log: Type.Optional(Type.Boolean({ description: 'Uniform in log space (min > 0).' })),
+    integer: Type.Optional(Type.Boolean({ description: 'Round to an integer.' })),
+  },
+  { additionalProperties: false },
+);
 
 /** The metrics a sweep can rank by (summary.json figures). */
 export const SWEEP_METRICS = ['ACC', 'BWT', 'FWT', 'forgetting', 'learningAccuracy', 'prequentialAccuracy'] as const;
