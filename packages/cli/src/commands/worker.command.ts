@@ -14,7 +14,7 @@ export interface WorkerFlags {
 
 /**
  * `engram worker --redis URL`: runs sweep jobs from the BullMQ queue, one at a time, until SIGINT or
- * SIGTERM (then finishes nothing: the current job's checkpoint stays and another worker resumes it).
+ * SIGTERM (the current job then stops at a checkpoint and is queued again for another worker).
  * A worker that dies loses its job lock after `--lock-seconds`; BullMQ's stalled-job check in the
  * other workers then moves the job back to the queue, and whoever takes it resumes from its checkpoint.
  */
@@ -24,11 +24,17 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
   if (!Number.isFinite(lockMs) || lockMs < 1000) throw new Error(`--lock-seconds must be at least 1, got ${flags.lockSeconds}`);
   const queue = flags.queue ?? SWEEP_QUEUE;
   const log = (line: string): void => void process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+  let running: AbortController | undefined;
   const worker = new Worker(
     queue,
     async (job: Job<SweepJob>) => {
       log(`job ${job.id} ${job.data.name}: ${hasCheckpoint(job.data.outDir) ? 'resuming from its checkpoint' : 'starting'}`);
-      return metricsOf(await runSweepJob(job.data));
+      running = new AbortController();
+      try {
+        return metricsOf(await runSweepJob(job.data, running.signal));
+      } finally {
+        running = undefined;
+      }
     },
     { connection: { url, maxRetriesPerRequest: null }, concurrency: 1, lockDuration: lockMs, stalledInterval: lockMs, maxStalledCount: 10 },
   );
@@ -41,8 +47,11 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  log(`${signal}: closing`);
-  await worker.close(true);
+  // The current job stops after its batch with a checkpoint and fails this attempt; BullMQ queues it
+  // again and the next worker resumes it.
+  log(`${signal}: stopping${running ? ' the current job at a checkpoint' : ''}`);
+  running?.abort(signal);
+  await worker.close();
   return 0;
 }
 

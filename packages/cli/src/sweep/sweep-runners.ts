@@ -41,7 +41,8 @@ export async function runLocal(jobs: readonly SweepJob[], parallel: number, log:
 /**
  * Enqueues one BullMQ job per combination on `url` and waits until every one is completed or failed,
  * logging progress as it changes; `engram worker` processes (any number, on any machine sharing the
- * output folder) run them. Job ids are `<sweep digest>-<time>-<index>`.
+ * output folder) run them. Job ids are `<sweep digest>-<time>-<index>`; a job gets 3 attempts (a
+ * worker stopped by SIGTERM fails its attempt after a checkpoint, and the next attempt resumes).
  */
 export async function runDistributed(jobs: readonly SweepJob[], url: string, digest: string, log: ProgressLog, queueName = SWEEP_QUEUE, pollMs = 500): Promise<Map<string, string>> {
   const queue = new Queue(queueName, { connection: { url, maxRetriesPerRequest: null } });
@@ -50,7 +51,7 @@ export async function runDistributed(jobs: readonly SweepJob[], url: string, dig
     for (const job of jobs) writeJobFiles(job);
     const stamp = `${digest}-${Date.now().toString(36)}`;
     const week = 7 * 24 * 3600;
-    const added = await queue.addBulk(jobs.map((job) => ({ name: job.name, data: job, opts: { jobId: `${stamp}-${job.index}`, attempts: 1, removeOnComplete: { age: week }, removeOnFail: { age: week } } })));
+    const added = await queue.addBulk(jobs.map((job) => ({ name: job.name, data: job, opts: { jobId: `${stamp}-${job.index}`, attempts: 3, removeOnComplete: { age: week }, removeOnFail: { age: week } } })));
     log(`enqueued ${added.length} jobs on queue ${queueName}; start workers with: engram worker --redis ${url}`);
     const ids = added.map((j) => j.id as string);
     let last = '';
