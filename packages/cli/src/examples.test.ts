@@ -5,12 +5,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { corePlugin, preparePipeline, runPipeline } from '@engram/core';
+import { startRedis, type TestRedis } from '@engram/datasets/testing';
+import { Redis } from 'ioredis';
+import { loadSweep, sweepJobs } from './sweep/sweep-plan.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..', '..');
 
 type Doc = {
-  data: { kind: string; limitPerClass?: number; limit?: number; dir?: string; scenario?: { type: string; experiences?: number } };
+  data: { kind: string; stream?: string; field?: string; inputShape?: number[]; numClasses?: number; limitPerClass?: number; limit?: number; dir?: string; scenario?: { type: string; experiences?: number } };
   training: { epochs?: number; maxSamples?: number };
 };
 
@@ -44,15 +47,61 @@ for (const file of examples) {
       return;
     }
     const out = mkdtempSync(join(tmpdir(), 'engram-example-'));
+    // A Redis example reads from a server this test starts (REDIS_URL) and fills with maxSamples records.
+    const redis = doc.data.kind === 'redis-stream' ? await redisFor(doc) : undefined;
     try {
       const loaded = await preparePipeline(doc, path, { resolveFrom: [here], builtins: [corePlugin] });
       const { summary } = await runPipeline(loaded, { outDir: out });
       assert.ok(summary.trainSamples > 0 && summary.steps > 0, `${summary.trainSamples} samples, ${summary.steps} steps`);
       const expected = doc.data.scenario?.experiences;
       if (summary.mode === 'experiences' && expected !== undefined) assert.equal(summary.experiences, expected);
-      const acc = summary.averageAccuracy;
+      // a live source has no test set: its figure is the prequential (test-then-train) accuracy
+      const acc = summary.averageAccuracy ?? (doc.data.kind === 'redis-stream' ? summary.prequential?.accuracy ?? null : null);
       assert.ok(acc !== null && acc >= 0 && acc <= 1, `average accuracy ${acc}`);
       assert.ok(summary.accuracyMatrix.flat().every((a) => a === null || (a >= 0 && a <= 1)));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+      if (redis) {
+        delete process.env['REDIS_URL'];
+        await redis.dispose();
+      }
+    }
+  });
+}
+
+/** Starts a redis-server for a redis-stream example, points REDIS_URL at it and writes maxSamples records. */
+async function redisFor(doc: Doc): Promise<TestRedis> {
+  const server = await startRedis();
+  process.env['REDIS_URL'] = server.url;
+  const client = new Redis(server.url);
+  const features = (doc.data.inputShape ?? [1]).reduce((a, b) => a * b, 1);
+  const p = client.pipeline();
+  for (let i = 0; i < (doc.training.maxSamples ?? 1500); i++) {
+    const y = i % (doc.data.numClasses ?? 2);
+    p.xadd(doc.data.stream ?? 'stream', '*', doc.data.field ?? 'data', JSON.stringify({ x: Array.from({ length: features }, (_, f) => (f === y ? 2 : 0) + ((i * 7 + f * 3) % 11) / 11), y }));
+  }
+  await p.exec();
+  client.disconnect();
+  return server;
+}
+
+const sweeps = readdirSync(join(root, 'examples'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.sweep.json')).sort();
+
+test('the smoke test covers the shipped sweeps', () => {
+  assert.ok(sweeps.length >= 1, `found ${sweeps.length} sweeps`);
+});
+
+for (const file of sweeps) {
+  test(`the sweep ${file} validates every combination, and its first one trains on a slice of its data`, async () => {
+    const plan = await loadSweep(join(root, 'examples', file));
+    assert.ok(plan.combinations.length >= 2);
+    const out = mkdtempSync(join(tmpdir(), 'engram-sweep-example-'));
+    try {
+      const job = sweepJobs(plan, out)[0];
+      assert.ok(job);
+      const loaded = await preparePipeline(shrink(job.doc as Doc), job.baseFile, { resolveFrom: [here], builtins: [corePlugin] });
+      const { summary } = await runPipeline(loaded, { outDir: job.outDir });
+      assert.ok(summary.trainSamples > 0 && summary.averageAccuracy !== null);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

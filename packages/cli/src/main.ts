@@ -10,6 +10,8 @@ import { runCommand } from './commands/run.command.js';
 import { schemaCommand } from './commands/schema.command.js';
 import { validateCommand } from './commands/validate.command.js';
 import { compareCommand, reportCommand } from './commands/report.command.js';
+import { sweepCommand, type SweepFlags } from './commands/sweep.command.js';
+import { sweepJobCommand, workerCommand, type WorkerFlags } from './commands/worker.command.js';
 
 // A closed pipe (`engram plugins | head`) is not an error; a run still finishes its files (output/stdout-guard.ts).
 guardStdout();
@@ -88,5 +90,28 @@ program
   .description('compare runs: strategy, scenario, ACC, BWT, FWT, forgetting, time')
   .option('--html <file>', 'also write a comparison report')
   .action(action((dirs: string[], flags: { html?: string }) => compareCommand(dirs, flags)));
+
+program
+  .command('sweep <sweep>')
+  .description('run every combination of a sweep.json (grid / random over JSON pointers) and rank them; DIR/sweep.json and DIR/report.html')
+  .requiredOption('--out <dir>', 'output folder: one sub-folder per combination')
+  .option('--redis <url>', 'enqueue the combinations as BullMQ jobs for `engram worker`s (default: run them here)')
+  .option('--parallel <n>', 'without --redis: combinations run at once', '1')
+  .option('--queue <name>', 'BullMQ queue name', 'engram-sweep')
+  .option('--quiet', 'print nothing but errors')
+  .action(action((file: string, flags: SweepFlags) => sweepCommand(file, flags)));
+
+program
+  .command('worker')
+  .description('run sweep jobs from a Redis (BullMQ) queue until SIGINT/SIGTERM; a killed worker\'s job resumes elsewhere from its checkpoint')
+  .requiredOption('--redis <url>', 'Redis URL (${NAME} expands from the environment)')
+  .option('--queue <name>', 'BullMQ queue name', 'engram-sweep')
+  .option('--lock-seconds <s>', 'job lock; a dead worker\'s job is taken over after about twice this', '30')
+  .action(action((flags: WorkerFlags) => workerCommand(flags)));
+
+program
+  .command('sweep-job <job>', { hidden: true })
+  .description('internal: run one sweep combination from its job.json')
+  .action(action((file: string) => sweepJobCommand(file)));
 
 await program.parseAsync(process.argv);

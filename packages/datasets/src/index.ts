@@ -7,6 +7,8 @@ import { syntheticDescriptor } from './sources/synthetic.source.js';
 import { jsonlFollowDescriptor } from './live/follow.source.js';
 import { httpDescriptor } from './live/http.source.js';
 import { jsonlStdinDescriptor } from './live/stdin.source.js';
+import { redisStreamDescriptor } from './redis/redis-stream.source.js';
+import { redisEventsDescriptor } from './redis/redis-events.logger.js';
 import { augmentDescriptor } from './transforms/augment.transform.js';
 import { normalizeDescriptor } from './transforms/normalize.transform.js';
 import { shapeDescriptors } from './transforms/shape.transforms.js';
@@ -26,11 +28,17 @@ export * from './live/live-options.js';
 export * from './live/stdin.source.js';
 export * from './live/follow.source.js';
 export * from './live/http.source.js';
+export * from './redis/redis-connection.js';
+export * from './redis/stream-entries.js';
+export * from './redis/redis-stream.options.js';
+export * from './redis/redis-stream.feed.js';
+export * from './redis/redis-stream.source.js';
+export * from './redis/redis-events.logger.js';
 export * from './transforms/normalize.transform.js';
 export * from './transforms/shape.transforms.js';
 export * from './transforms/augment.transform.js';
 
-/** Every component this plugin registers: data sources (role `dataset`) and preprocessing steps (role `transform`). */
+/** Every component this plugin registers: data sources (role `dataset`), preprocessing steps (role `transform`) and the Redis events logger (role `logger`). */
 export const descriptors: readonly ComponentDescriptor[] = [
   mnistDescriptor,
   fashionMnistDescriptor,
@@ -41,9 +49,11 @@ export const descriptors: readonly ComponentDescriptor[] = [
   jsonlStdinDescriptor,
   jsonlFollowDescriptor,
   httpDescriptor,
+  redisStreamDescriptor,
   normalizeDescriptor,
   ...shapeDescriptors,
   augmentDescriptor,
+  redisEventsDescriptor,
 ];
 
 /** The `@engram/datasets` plugin manifest: data sources, scenarios and preprocessing steps. */

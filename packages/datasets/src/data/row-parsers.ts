@@ -105,6 +105,7 @@ export function parseJsonRecord(value: unknown, fields: JsonFields, length: numb
     const v = raw[i];
     if (typeof v !== 'number' || !Number.isFinite(v)) return { error: `field "${fields.features}"[${i}] is not a finite number` };
     x[i] = v;
+    if (!Number.isFinite(x[i])) return { error: `field "${fields.features}"[${i}] (${v}) overflows float32` };
   }
   if (!(fields.label in rec)) return { error: `field "${fields.label}" is missing` };
   const y = classOf(rec[fields.label], spec);

@@ -1,0 +1,62 @@
+import { Worker, type Job } from 'bullmq';
+import { expandEnv } from '@engram/datasets';
+import { hasCheckpoint, readJobFile, runSweepJob } from '../sweep/sweep-job.js';
+import type { SweepJob } from '../sweep/sweep-plan.js';
+import { metricsOf } from '../sweep/sweep-results.js';
+import { SWEEP_QUEUE } from '../sweep/sweep-runners.js';
+
+/** Flags of `engram worker`. */
+export interface WorkerFlags {
+  redis: string;
+  queue?: string;
+  lockSeconds?: string;
+}
+
+/**
+ * `engram worker --redis URL`: runs sweep jobs from the BullMQ queue, one at a time, until SIGINT or
+ * SIGTERM (the current job then stops at a checkpoint and is queued again for another worker).
+ * A worker that dies loses its job lock after `--lock-seconds`; BullMQ's stalled-job check in the
+ * other workers then moves the job back to the queue, and whoever takes it resumes from its checkpoint.
+ */
+export async function workerCommand(flags: WorkerFlags): Promise<number> {
+  const url = expandEnv(flags.redis, process.env, '--redis');
+  const lockMs = Math.round(1000 * Number(flags.lockSeconds ?? '30'));
+  if (!Number.isFinite(lockMs) || lockMs < 1000) throw new Error(`--lock-seconds must be at least 1, got ${flags.lockSeconds}`);
+  const queue = flags.queue ?? SWEEP_QUEUE;
+  const log = (line: string): void => void process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+  let running: AbortController | undefined;
+  const worker = new Worker(
+    queue,
+    async (job: Job<SweepJob>) => {
+      log(`job ${job.id} ${job.data.name}: ${hasCheckpoint(job.data.outDir) ? 'resuming from its checkpoint' : 'starting'}`);
+      running = new AbortController();
+      try {
+        return metricsOf(await runSweepJob(job.data, running.signal));
+      } finally {
+        running = undefined;
+      }
+    },
+    { connection: { url, maxRetriesPerRequest: null }, concurrency: 1, lockDuration: lockMs, stalledInterval: lockMs, maxStalledCount: 10 },
+  );
+  worker.on('completed', (job) => log(`job ${job.id} ${job.data.name}: done`));
+  worker.on('failed', (job, err) => log(`job ${job?.id ?? '?'} ${job?.data.name ?? ''}: failed: ${err.message}`));
+  worker.on('error', (err) => log(`worker error: ${err.message}`));
+  await worker.waitUntilReady();
+  log(`worker ready on queue ${queue} at ${url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')}`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  // The current job stops after its batch with a checkpoint and fails this attempt; BullMQ queues it
+  // again and the next worker resumes it.
+  log(`${signal}: stopping${running ? ' the current job at a checkpoint' : ''}`);
+  running?.abort(signal);
+  await worker.close();
+  return 0;
+}
+
+/** `engram sweep-job <job.json>` (internal, used by local sweeps): runs one combination in this process. */
+export async function sweepJobCommand(file: string): Promise<number> {
+  await runSweepJob(readJobFile(file));
+  return 0;
+}

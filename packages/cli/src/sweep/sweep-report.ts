@@ -1,0 +1,52 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import { CHART_HEIGHT, CHART_WIDTH } from '../report/chart-specs.js';
+import { escapeHtml } from '../report/report-html.js';
+import { renderSvg } from '../report/svg-render.js';
+import type { SweepResults } from './sweep-results.js';
+
+/** The sweep's report file in its output folder. */
+export const SWEEP_REPORT = 'report.html';
+
+/**
+ * The metric over one swept value: a point per combination and a line through the mean per value.
+ * Numeric values get a quantitative axis (logarithmic when they are positive and span over 100×);
+ * others an ordinal one.
+ */
+export function sweepChartSpec(results: SweepResults, pointer: string): TopLevelSpec {
+  const values = results.combinations.filter((c) => c.value !== null).map((c) => ({ value: c.overrides[pointer] as unknown, metric: c.value, combination: c.name }));
+  const numbers = values.map((v) => v.value).filter((v): v is number => typeof v === 'number');
+  const numeric = numbers.length === values.length && values.length > 0;
+  const log = numeric && Math.min(...numbers) > 0 && Math.max(...numbers) / Math.min(...numbers) > 100;
+  const x = numeric
+    ? { field: 'value', type: 'quantitative' as const, title: pointer, scale: log ? { type: 'log' as const } : { zero: false } }
+    : { field: 'label', type: 'ordinal' as const, title: pointer, axis: { labelAngle: 0 } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    description: `${results.metric} over ${pointer}`,
+    data: { values: values.map((v) => ({ ...v, label: JSON.stringify(v.value) })) },
+    width: CHART_WIDTH,
+    height: CHART_HEIGHT,
+    layer: [
+      { mark: { type: 'line', color: '#4c78a8' }, encoding: { x, y: { aggregate: 'mean', field: 'metric', type: 'quantitative', title: results.metric } } },
+      { mark: { type: 'point', filled: true, size: 60, color: '#e45756' }, encoding: { x, y: { field: 'metric', type: 'quantitative', title: results.metric }, tooltip: [{ field: 'combination' }, { field: 'metric', format: '.4f' }] } },
+    ],
+  };
+}
+
+/** Writes `DIR/report.html`: the ranked table and one chart of the metric per swept pointer. */
+export async function renderSweepReport(outDir: string, results: SweepResults): Promise<string> {
+  const charts: string[] = [];
+  for (const pointer of results.pointers) {
+    const svg = await renderSvg(sweepChartSpec(results, pointer));
+    charts.push(`<section class="chart" data-pointer="${escapeHtml(pointer)}"><h2>${escapeHtml(results.metric)} over ${escapeHtml(pointer)}</h2>${svg}</section>`);
+  }
+  const html = `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(results.name)} — engram sweep</title><style>` +
+    'body{margin:20px;font:14px/1.4 Helvetica,Arial,sans-serif;color:#222}pre{background:#f6f6f6;padding:8px;overflow:auto}section.chart svg{max-width:100%;height:auto}</style></head>' +
+    `<body><h1>Sweep ${escapeHtml(results.name)}</h1><p>ranked by <b>${escapeHtml(results.metric)}</b> (${results.goal === 'max' ? 'highest' : 'lowest'} first) · base pipeline ${escapeHtml(results.pipeline)}</p>` +
+    `<pre class="ranking">${escapeHtml(results.table)}</pre>${charts.join('\n')}</body></html>\n`;
+  const file = join(outDir, SWEEP_REPORT);
+  await writeFile(file, html, 'utf8');
+  return file;
+}

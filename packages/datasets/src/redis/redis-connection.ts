@@ -1,0 +1,85 @@
+import { Redis } from 'ioredis';
+import { Type } from '@engram/core';
+
+/** The `url` option every Redis component shares. */
+export const redisUrlOption = Type.String({
+  minLength: 1,
+  default: 'redis://127.0.0.1:6379',
+  description: 'Redis server URL (redis://[user:password@]host:port[/db]); ${NAME} is replaced by the environment variable NAME.',
+});
+
+/**
+ * Replaces every `${NAME}` in `text` by the environment variable NAME (`${NAME:-fallback}` when it is
+ * unset or empty). An unset variable without a fallback is an error naming it, so a typo never turns
+ * into a connection to the wrong server.
+ */
+export function expandEnv(text: string, env: NodeJS.ProcessEnv = process.env, what = 'url'): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback: string | undefined) => {
+    const value = env[name];
+    if (value !== undefined && value !== '') return value;
+    if (fallback !== undefined) return fallback;
+    throw new Error(`${what}: environment variable ${name} is not set`);
+  });
+}
+
+/** `url` without its password, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
+/** Options of {@link openRedis}. */
+export interface RedisConnectionOptions {
+  /** Called once per outage, when a working connection is lost or the first connection fails. */
+  readonly onLost?: (message: string) => void;
+  /** Called when the connection is ready again after an outage. */
+  readonly onBack?: () => void;
+  /** Longest pause between reconnection attempts (the backoff doubles from 50 ms up to this). */
+  readonly maxBackoffMs?: number;
+  /** Name shown by `CLIENT LIST`. */
+  readonly name?: string;
+}
+
+/**
+ * Opens an ioredis connection that never gives up: reconnects with exponential backoff (50 ms doubling
+ * up to `maxBackoffMs`), queues commands while disconnected (`maxRetriesPerRequest: null`), and does not
+ * resend a command that was in flight when the connection dropped (its caller sees an error and decides:
+ * a blocking read must re-read its pending entries rather than get a second answer).
+ */
+export function openRedis(url: string, options: RedisConnectionOptions = {}): Redis {
+  const maxBackoff = options.maxBackoffMs ?? 2000;
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: null,
+    autoResendUnfulfilledCommands: false,
+    enableReadyCheck: true,
+    connectTimeout: 5000,
+    retryStrategy: (times: number) => Math.min(maxBackoff, 50 * 2 ** Math.min(times, 10)),
+    ...(options.name ? { connectionName: options.name } : {}),
+  });
+  let down = false;
+  const lost = (why: string): void => {
+    if (down) return;
+    down = true;
+    options.onLost?.(why);
+  };
+  redis.on('error', (e: Error) => lost(e.message));
+  redis.on('close', () => lost('connection closed'));
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    options.onBack?.();
+  });
+  return redis;
+}
+
+/** Connects (for a connection opened lazily); resolves when ready, waiting through reconnection attempts. */
+export async function connectRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'wait') await redis.connect().catch(() => undefined);
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve) => redis.once('ready', () => resolve()));
+}
+
+/** Closes a connection without waiting for pending replies (blocked reads are cut). */
+export function closeRedis(redis: Redis): void {
+  redis.disconnect(false);
+}

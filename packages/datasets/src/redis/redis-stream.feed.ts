@@ -1,0 +1,297 @@
+import type { Redis } from 'ioredis';
+import type { EventSink } from '@engram/core';
+import type { LiveBatchSource } from '../live/live-batch-source.js';
+import type { LiveFeed } from '../live/live-data-source.js';
+import { parseLiveRecord, type liveRecordSpec } from '../live/live-options.js';
+import type { ParsedRow } from '../data/row-parsers.js';
+import { closeRedis, connectRedis, openRedis, redactUrl } from './redis-connection.js';
+import { parsePosition, type RedisStreamOptions, type RedisStreamPosition } from './redis-stream.options.js';
+import { autoClaimReply, readGroupEntries, type StreamEntry } from './stream-entries.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const ACK_CHUNK = 1000;
+
+/** Whether `e` is an error reply of the server (as opposed to a lost connection). */
+const isReplyError = (e: unknown): boolean => e instanceof Error && e.name === 'ReplyError';
+
+/**
+ * Reads a Redis stream through a consumer group into a {@link LiveBatchSource}, exactly once across
+ * crashes when checkpoints are durable:
+ *
+ * - Reading: `XREADGROUP … >` for `count` entries at a time, and only after the previous entries were
+ *   queued: the queue's `block` policy pauses the loop while the buffer is full, so a consumer holds at
+ *   most `buffer + count` entries however fast producers are (the rest stays in Redis).
+ * - Acknowledging: an entry is `XACK`ed only in {@link acknowledge}, which the engine calls once a
+ *   checkpoint covering it is durable. Each queued entry gets an ordinal; `state()` lists the ids of the
+ *   entries the trainer has pulled and that are not acknowledged yet (`unacked`).
+ * - Resuming: a restored run acknowledges the checkpoint's `unacked` (trained, only the ack was lost),
+ *   then re-reads its consumer's pending entries (`XREADGROUP … 0`): what is left there was delivered
+ *   but not trained, and is trained now, in id order, before new entries.
+ * - Dead consumers: entries pending longer than `claimIdleMs` with another consumer of the group are
+ *   claimed (`XAUTOCLAIM`); a timer refreshes this consumer's own unacknowledged entries (`XCLAIM …
+ *   JUSTID`) so live consumers waiting for a checkpoint are never robbed.
+ * - Bad records go to the dead-letter stream with the reason and original id, atomically with their
+ *   `XACK` (`MULTI`); they never reach the trainer.
+ * - A lost connection is reported once as a warning; both connections reconnect with backoff and the
+ *   consumer re-reads its pending entries, so entries whose reply was lost in flight are not lost.
+ */
+export class RedisStreamFeed implements LiveFeed {
+  private readonly reader: Redis;
+  private readonly cmd: Redis;
+  private readonly deadLetterKey: string;
+  /** Ids queued for the trainer and not acknowledged, in order; `ledger[i]` has ordinal `ledgerBase + i`. */
+  private readonly ledger: string[] = [];
+  private ledgerBase = 0;
+  private readonly known = new Set<string>();
+  private consumer: string;
+  private restored: RedisStreamPosition | undefined;
+  private lastId: string | null = null;
+  private deadLettered = 0;
+  private reportedDeadLettered = 0;
+  private stopped = false;
+  private down = false;
+  private rescan = true;
+  private lastClaim = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly o: RedisStreamOptions & { readonly consumer: string },
+    private readonly url: string,
+    private readonly train: LiveBatchSource,
+    private readonly record: ReturnType<typeof liveRecordSpec>,
+    private readonly events: EventSink,
+    private readonly consumerGiven: boolean,
+  ) {
+    this.consumer = o.consumer;
+    this.deadLetterKey = o.deadLetter ?? `${o.stream}:dead-letter`;
+    const connection = { onLost: (why: string) => this.lost(why), onBack: () => this.back(), maxBackoffMs: 2000 };
+    this.reader = openRedis(url, { ...connection, name: 'engram-redis-stream-reader' });
+    this.cmd = openRedis(url, { ...connection, name: 'engram-redis-stream' });
+  }
+
+  /** The consumer name in use (the checkpoint's after a resume, unless one is configured). */
+  get consumerName(): string {
+    return this.consumer;
+  }
+
+  start(): void {
+    this.train.caughtUp = false;
+    this.run().catch((err: unknown) => {
+      if (!this.stopped) this.train.end(new Error(`redis-stream ${this.o.stream}: ${(err as Error).message}`));
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    closeRedis(this.reader);
+    closeRedis(this.cmd);
+  }
+
+  state(): RedisStreamPosition {
+    const pulled = typeof this.train.cursor === 'number' ? this.train.cursor : this.ledgerBase - 1;
+    const trained = this.ledger.slice(0, Math.max(0, pulled - this.ledgerBase + 1));
+    const carried = this.restored?.unacked ?? [];
+    return { consumer: this.consumer, lastId: trained[trained.length - 1] ?? this.lastId, unacked: [...carried, ...trained], deadLettered: this.deadLettered };
+  }
+
+  restore(s: unknown): void {
+    const p = parsePosition(s, `redis-stream ${this.o.stream}`);
+    this.restored = p;
+    this.lastId = p.lastId;
+    this.deadLettered = p.deadLettered;
+    this.reportedDeadLettered = p.deadLettered;
+    if (!this.consumerGiven) this.consumer = p.consumer;
+  }
+
+  /**
+   * Acknowledges the entries a durable checkpoint covers (`position.unacked`). While Redis is
+   * unreachable the acknowledgement is deferred: the ids stay unacknowledged and are listed again by
+   * the next checkpoint. Also reports the dead-letter total when it grew since the last checkpoint.
+   */
+  async acknowledge(position: unknown): Promise<void> {
+    const p = parsePosition(position, `redis-stream ${this.o.stream}`);
+    if (this.deadLettered > this.reportedDeadLettered) {
+      this.reportedDeadLettered = this.deadLettered;
+      this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: ${this.deadLettered} bad record(s) sent to dead-letter stream ${this.deadLetterKey} in total` });
+    }
+    if (p.unacked.length === 0 || this.cmd.status !== 'ready') return;
+    try {
+      await this.ack(p.unacked);
+    } catch (e) {
+      if (isReplyError(e)) throw e;
+      return; // connection lost meanwhile: the next checkpoint lists these ids again
+    }
+    const done = new Set(p.unacked);
+    if (this.restored?.unacked.every((id) => done.has(id))) this.restored = undefined;
+    while (this.ledger.length > 0 && done.has(this.ledger[0] as string)) {
+      const id = this.ledger.shift() as string;
+      this.known.delete(id);
+      this.lastId = id;
+      this.ledgerBase++;
+    }
+  }
+
+  private async run(): Promise<void> {
+    await Promise.all([connectRedis(this.reader), connectRedis(this.cmd)]);
+    await this.retrying(() => this.ensureGroup());
+    const restored = this.restored;
+    if (restored) {
+      await this.retrying(() => this.ack(restored.unacked));
+      this.restored = undefined;
+    }
+    const every = this.o.claimIdleMs > 0 ? Math.max(100, Math.floor(this.o.claimIdleMs / 3)) : 20_000;
+    this.heartbeat = setInterval(() => void this.touchOwn(), every);
+    this.heartbeat.unref();
+    while (!this.stopped) {
+      try {
+        if (this.rescan) {
+          await this.readPending();
+          this.rescan = false;
+        }
+        if (this.o.claimIdleMs > 0 && Date.now() - this.lastClaim >= this.o.claimIdleMs / 2) await this.claimIdle();
+        const reply = await this.reader.call('XREADGROUP', 'GROUP', this.o.group, this.consumer, 'COUNT', this.o.count, 'BLOCK', this.o.blockMs, 'STREAMS', this.o.stream, '>');
+        const entries = readGroupEntries(reply);
+        if (entries.length === 0) {
+          this.train.caughtUp = true;
+          continue;
+        }
+        this.train.caughtUp = false;
+        for (const e of entries) await this.deliver(e);
+        if (entries.length < this.o.count) this.train.caughtUp = true;
+      } catch (e) {
+        if (this.stopped) return;
+        if (isReplyError(e) && !/NOGROUP/.test((e as Error).message)) throw e;
+        // Lost connection (or a server restarted without its data): re-create the group if needed and
+        // re-read the pending entries, which may hold replies lost in flight.
+        this.rescan = true;
+        await sleep(50);
+        await this.retrying(() => this.ensureGroup());
+      }
+    }
+  }
+
+  /** Runs `op` until it succeeds, waiting out connection losses (server errors are rethrown). */
+  private async retrying(op: () => Promise<unknown>): Promise<void> {
+    for (let wait = 50; !this.stopped; wait = Math.min(2000, wait * 2)) {
+      try {
+        await op();
+        return;
+      } catch (e) {
+        if (this.stopped) return;
+        if (isReplyError(e)) throw e;
+        await sleep(wait);
+      }
+    }
+  }
+
+  private async ensureGroup(): Promise<void> {
+    try {
+      await this.cmd.call('XGROUP', 'CREATE', this.o.stream, this.o.group, this.o.start, 'MKSTREAM');
+    } catch (e) {
+      if (!(isReplyError(e) && /BUSYGROUP/.test((e as Error).message))) throw e;
+    }
+  }
+
+  private async ack(ids: readonly string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += ACK_CHUNK) await this.cmd.xack(this.o.stream, this.o.group, ...ids.slice(i, i + ACK_CHUNK));
+  }
+
+  /** Re-reads this consumer's pending entries from the start; those already queued are skipped. */
+  private async readPending(): Promise<void> {
+    let from = '0';
+    while (!this.stopped) {
+      const reply = await this.reader.call('XREADGROUP', 'GROUP', this.o.group, this.consumer, 'COUNT', this.o.count, 'STREAMS', this.o.stream, from);
+      const entries = readGroupEntries(reply);
+      if (entries.length === 0) return;
+      this.train.caughtUp = false;
+      for (const e of entries) await this.deliver(e);
+      from = (entries[entries.length - 1] as StreamEntry).id;
+    }
+  }
+
+  /** Claims entries idle for `claimIdleMs` with other (dead) consumers of the group. */
+  private async claimIdle(): Promise<void> {
+    this.lastClaim = Date.now();
+    let cursor = '0-0';
+    let claimed = 0;
+    do {
+      const { next, entries } = autoClaimReply(await this.cmd.call('XAUTOCLAIM', this.o.stream, this.o.group, this.consumer, this.o.claimIdleMs, cursor, 'COUNT', this.o.count));
+      const fresh = entries.filter((e) => !this.known.has(e.id));
+      if (fresh.length > 0) this.train.caughtUp = false;
+      for (const e of fresh) await this.deliver(e);
+      claimed += fresh.length;
+      cursor = next;
+    } while (cursor !== '0-0' && !this.stopped);
+    if (claimed > 0) {
+      this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: claimed ${claimed} entr${claimed === 1 ? 'y' : 'ies'} pending over ${this.o.claimIdleMs} ms with another consumer of group ${this.o.group}` });
+    }
+  }
+
+  /** Resets the idle time of this consumer's unacknowledged entries so other consumers do not claim them. */
+  private async touchOwn(): Promise<void> {
+    if (this.stopped || this.cmd.status !== 'ready' || this.ledger.length === 0) return;
+    const ids = [...this.ledger];
+    try {
+      for (let i = 0; i < ids.length; i += ACK_CHUNK) await this.cmd.call('XCLAIM', this.o.stream, this.o.group, this.consumer, 0, ...ids.slice(i, i + ACK_CHUNK), 'JUSTID');
+    } catch {
+      // a lost connection is reported by the reader; the next beat tries again
+    }
+  }
+
+  /** Queues one entry for the trainer, or sends it to the dead-letter stream. */
+  private async deliver(e: StreamEntry): Promise<void> {
+    if (this.known.has(e.id) || this.stopped) return;
+    if (e.fields === null) {
+      await this.cmd.xack(this.o.stream, this.o.group, e.id);
+      this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: entry ${e.id} was deleted from the stream before it was trained on` });
+      return;
+    }
+    const raw = e.fields[this.o.field];
+    const row = this.parse(raw);
+    if ('error' in row) return this.sendToDeadLetter(e, row.error, raw);
+    this.known.add(e.id);
+    const ordinal = this.ledgerBase + this.ledger.length;
+    this.ledger.push(e.id);
+    await this.train.push({ ...row, cursor: ordinal });
+  }
+
+  private parse(raw: string | undefined): ParsedRow {
+    if (raw === undefined) return { error: `field "${this.o.field}" is missing` };
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (err) {
+      return { error: `bad JSON: ${(err as Error).message}` };
+    }
+    if (this.record.spec.labels === undefined && typeof value === 'object' && value !== null) {
+      const label = (value as Record<string, unknown>)[this.o.labelField];
+      if (typeof label === 'string') return { error: `label ${JSON.stringify(label).slice(0, 40)} is a string, expected a class index` };
+    }
+    return parseLiveRecord(value, this.record);
+  }
+
+  private async sendToDeadLetter(e: StreamEntry, reason: string, raw: string | undefined): Promise<void> {
+    const data = raw ?? JSON.stringify(e.fields);
+    await this.cmd
+      .multi()
+      .xadd(this.deadLetterKey, '*', 'reason', reason, 'id', e.id, 'stream', this.o.stream, 'group', this.o.group, 'consumer', this.consumer, 'data', data.slice(0, 100_000))
+      .xack(this.o.stream, this.o.group, e.id)
+      .exec();
+    this.deadLettered++;
+    if (this.deadLettered <= 10 || this.deadLettered % 1000 === 0) {
+      this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: bad record ${e.id} sent to ${this.deadLetterKey}: ${reason} (${this.deadLettered} so far)` });
+    }
+  }
+
+  /** Both connections are ready again: the next loss is a new outage. */
+  private back(): void {
+    if (this.reader.status === 'ready' && this.cmd.status === 'ready') this.down = false;
+  }
+
+  private lost(why: string): void {
+    if (this.down || this.stopped) return;
+    this.down = true;
+    this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: connection to ${redactUrl(this.url)} lost (${why}); reconnecting with backoff, no entry is lost` });
+  }
+}
