@@ -111,6 +111,27 @@ describe('engram run --resume (CLI behaviour)', { timeout: 300_000 }, () => {
     assert.ok(Math.max(...steps) >= 5, `a checkpoint after the signal (steps ${steps.join(',')})`);
   });
 
+  it('exits 2 naming the changed section when the pipeline changed incompatibly', async () => {
+    const { work, file } = setup();
+    const out = join(work, 'out');
+    await run(file, out, [], checkpointAt(4));
+    const changed = pipeline({ kind: 'naive' }) as { model: { layers: unknown[] } };
+    changed.model.layers = [{ type: 'flatten' }, { type: 'dense', units: 32, activation: 'relu' }];
+    writeFileSync(file, JSON.stringify(changed));
+    const r = await run(file, out, ['--resume']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /the pipeline changed since it was written \("model" differs\)/);
+  });
+});
+
+describe('engram run --resume where there is nothing (left) to resume', { timeout: 300_000 }, () => {
+  const setup = (): { work: string; file: string } => {
+    const work = mkdtempSync(join(tmpdir(), 'engram-resume-none-'));
+    const file = join(work, 'p.pipeline.json');
+    writeFileSync(file, JSON.stringify(pipeline({ kind: 'naive' })));
+    return { work, file };
+  };
+
   it('starts a new run, saying so in one line, when there is no checkpoint to resume (a supervisor may restart with --resume)', async () => {
     const { work, file } = setup();
     const r = await run(file, join(work, 'empty'), ['--resume']);
@@ -131,18 +152,6 @@ describe('engram run --resume (CLI behaviour)', { timeout: 300_000 }, () => {
     const after = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { wallSeconds: number; accuracyMatrix: unknown };
     assert.deepEqual(after.accuracyMatrix, before.accuracyMatrix);
     assert.ok(after.wallSeconds >= before.wallSeconds * 0.5 && after.wallSeconds > 0.1, `wall time ${before.wallSeconds} s became ${after.wallSeconds} s`);
-  });
-
-  it('exits 2 naming the changed section when the pipeline changed incompatibly', async () => {
-    const { work, file } = setup();
-    const out = join(work, 'out');
-    await run(file, out, [], checkpointAt(4));
-    const changed = pipeline({ kind: 'naive' }) as { model: { layers: unknown[] } };
-    changed.model.layers = [{ type: 'flatten' }, { type: 'dense', units: 32, activation: 'relu' }];
-    writeFileSync(file, JSON.stringify(changed));
-    const r = await run(file, out, ['--resume']);
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /the pipeline changed since it was written \("model" differs\)/);
   });
 });
 
