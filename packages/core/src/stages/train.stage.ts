@@ -96,7 +96,7 @@ export class TrainStage {
     const cursor = this.state.cursor;
     const batches = data.size !== undefined ? Math.ceil(data.size / batchSize) : undefined;
     if (iterations !== undefined && batches === undefined) throw new Error('training.iterations needs training data of known size; use training.epochs');
-    const epochs = iterations !== undefined && batches !== undefined ? Math.ceil(iterations / Math.max(1, batches)) : (this.pipeline.training.epochs ?? 1);
+    const epochs = iterations !== undefined && batches !== undefined ? (batches > 0 ? Math.ceil(iterations / batches) : 1) : (this.pipeline.training.epochs ?? 1);
     for (let epoch = cursor.epoch; epoch < epochs; epoch++) {
       cursor.epoch = epoch;
       // Batches of this pass: all of them, or what is left of the step budget.
