@@ -13,19 +13,26 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..', '..');
 
 type Doc = {
+<<<<<<< HEAD
   data: { kind: string; stream?: string; field?: string; inputShape?: number[]; numClasses?: number; limitPerClass?: number; limit?: number; dir?: string; scenario?: { type: string; experiences?: number } };
   training: { epochs?: number; maxSamples?: number };
+=======
+  data: { kind: string; limitPerClass?: number; limit?: number; dir?: string; scenario?: { type: string; experiences?: number } };
+  training: { epochs?: number; iterations?: number; maxSamples?: number };
+>>>>>>> quality
 };
 
 /**
  * The example, shrunk to a smoke-test budget: 30 images per digit (MNIST), 600 images (Fashion-MNIST),
- * one epoch, at most 1,500 stream samples. Strategy, model, optimizer and scenario stay as shipped.
+ * one epoch (or at most 5 optimizer steps per experience when the example states `iterations`), at most
+ * 1,500 stream samples. Strategy, model, optimizer and scenario stay as shipped.
  */
 function shrink(doc: Doc): Doc {
   const data = { ...doc.data };
   if (data.kind === 'mnist') data.limitPerClass = 30;
   if (data.kind === 'fashion-mnist') data.limit = 600;
-  const training = { ...doc.training, epochs: 1, ...(doc.training.maxSamples ? { maxSamples: Math.min(doc.training.maxSamples, 1500) } : {}) };
+  const budget = doc.training.iterations !== undefined ? { iterations: Math.min(doc.training.iterations, 5) } : { epochs: 1 };
+  const training = { ...doc.training, ...budget, ...(doc.training.maxSamples ? { maxSamples: Math.min(doc.training.maxSamples, 1500) } : {}) };
   return { ...doc, data, training };
 }
 

@@ -103,7 +103,7 @@ export class RunFeed {
       if (iterations !== undefined && perEpoch === undefined) throw new Error('training.iterations needs training data of known size; use training.epochs');
       // A step budget (training.iterations) is whole epochs and a last one cut short; the steps done
       // follow from the cursor (epoch × batches per epoch + batch), so a resumed run stops at the same step.
-      const epochs = iterations !== undefined && perEpoch !== undefined ? Math.ceil(iterations / Math.max(1, perEpoch)) : (training.epochs ?? 1);
+      const epochs = iterations !== undefined && perEpoch !== undefined ? (perEpoch > 0 ? Math.ceil(iterations / perEpoch) : 1) : (training.epochs ?? 1);
       const signal = control.abortSignal;
       for (let epoch = cursor.epoch; epoch < epochs; epoch++) {
         cursor.epoch = epoch;

@@ -20,19 +20,17 @@ const doc = (training: Record<string, unknown>): Record<string, unknown> =>
     checkpoint: { enabled: true, everyBatches: 2, keep: 2 },
   });
 
-async function runUntil(dir: string, training: Record<string, unknown>, stopAtStep?: number, resume = false): Promise<{ outcome: RunOutcome; perExperience: number[] }> {
+async function runUntil(dir: string, training: Record<string, unknown>, stopAtStep?: number, resume = false): Promise<{ outcome: RunOutcome }> {
   const controller = new AbortController();
-  const perExperience: number[] = [];
   const outcome = await runPipeline(await loadFixture(doc(training)), {
     outDir: dir,
     signal: controller.signal,
     ...(resume ? { resume: true } : {}),
     observe: (events$) => events$.subscribe((e) => {
-      if (e.type === 'experience-end') perExperience.push(e.samples);
       if (stopAtStep !== undefined && e.type === 'batch-end' && e.step >= stopAtStep) controller.abort('SIGTERM');
     }),
   });
-  return { outcome, perExperience };
+  return { outcome };
 }
 
 function weights(dir: string): string {
