@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { basePipeline } from './corpus.js';
-import { assertClean, engram } from './malformed-pipelines.reliability.js';
+import { assertClean, engram } from './cli-runner.js';
 
 type Damage = (out: string, newest: string, older: string) => void;
 
