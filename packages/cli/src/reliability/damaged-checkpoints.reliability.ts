@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { basePipeline } from './corpus.js';
-import { assertClean, engram } from './malformed-pipelines.reliability.js';
+import { engram } from './cli-runner.js';
 
 type Damage = (out: string, newest: string, older: string) => void;
 
@@ -58,6 +58,9 @@ const damages: Record<string, Damage> = {
   },
 };
 
+/** Changes that are not damage: the newest checkpoint must still be used. */
+const KEPT = new Set(['state.json with a __proto__ entry (re-signed)']);
+
 /** Rewrites one file of a checkpoint and its manifest entry, as an attacker who knows the format could. */
 function resign(ck: string, path: string, change: (text: string) => string): void {
   const text = change(readFileSync(join(ck, path), 'utf8'));
@@ -95,13 +98,19 @@ test(`every damaged newest checkpoint (${Object.keys(damages).length} kinds) is 
     );
     for (const { name, r } of results) {
       assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+      if (KEPT.has(name)) {
+        // not damage: an entry named __proto__ is an ordinary key; the newest checkpoint is used, optimizer state intact
+        assert.match(r.stderr, new RegExp(`^resuming from .*${newestName} `, 'm'), name);
+        assert.doesNotMatch(r.stderr, /warning: skipping/, name);
+        continue;
+      }
       assert.match(r.stderr, /^warning: skipping corrupt checkpoint: .*step-/m, name);
       assert.match(r.stderr, new RegExp(`^resuming from .*${olderName} \\(step ${olderStep},`, 'm'), name);
-      assertClean(r.stderr.split('\n').filter((l) => !l.startsWith('warning: ') && !l.startsWith('resuming from')).join('\n') || 'ok', name);
+      assert.doesNotMatch(r.stderr, /^\s+at .*[:(]\d+|TypeError|RangeError|SyntaxError/m, `${name}: no stack trace`);
       fellBack++;
     }
   }
-  console.log(`# damaged checkpoints: ${fellBack}/${entries.length} fell back to the previous checkpoint (step ${olderStep})`);
+  console.log(`# damaged checkpoints: ${fellBack}/${entries.length - KEPT.size} fell back to the previous checkpoint (step ${olderStep})`);
   // every checkpoint damaged: a clear refusal, exit 2
   const out = join(work, 'all-damaged');
   cpSync(pristine, out, { recursive: true });
