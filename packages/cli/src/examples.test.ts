@@ -13,13 +13,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..', '..');
 
 type Doc = {
-<<<<<<< HEAD
   data: { kind: string; stream?: string; field?: string; inputShape?: number[]; numClasses?: number; limitPerClass?: number; limit?: number; dir?: string; scenario?: { type: string; experiences?: number } };
-  training: { epochs?: number; maxSamples?: number };
-=======
-  data: { kind: string; limitPerClass?: number; limit?: number; dir?: string; scenario?: { type: string; experiences?: number } };
   training: { epochs?: number; iterations?: number; maxSamples?: number };
->>>>>>> quality
 };
 
 /**
