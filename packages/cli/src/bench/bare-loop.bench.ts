@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildModel, crossEntropy, Rng } from '@engram/core';
-import { BENCH_MODELS } from './bench-models.js';
+import { BENCH_MODELS, type BenchModel } from './bench-models.js';
 
 /**
  * Samples/s of the plainest tfjs training loop for a benchmark model: host batches of random images
  * uploaded with `tf.tensor` at every step (as any loop over data must), `tf.variableGrads` + Adam
  * `applyGradients`, no data pipeline, no hooks, no events. The engine's overhead is measured against it.
  */
-export async function bareLoopSamplesPerSecond(model: 'mlp' | 'cnn', batch: number, steps: number): Promise<number> {
+export async function bareLoopSamplesPerSecond(model: BenchModel, batch: number, steps: number): Promise<number> {
   const net = await buildModel({ layers: BENCH_MODELS[model] }, { inputShape: [28, 28, 1], outputs: 10, rng: new Rng(0), baseDir: '.' });
   const optimizer = tf.train.adam(1e-3);
   const rng = new Rng(1);
