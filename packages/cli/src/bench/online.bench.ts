@@ -12,6 +12,14 @@ export interface StepTimes {
   readonly stepMs: number[];
 }
 
+/** Step times of an engine run, with what the run reported about itself. */
+export interface EngineStepTimes extends StepTimes {
+  /** The engine's mode from `run-start` (`stream` for this benchmark's endless source). */
+  readonly mode: string;
+  /** Optimizer steps the run made (`run-end.steps`): warm-up + measured. */
+  readonly trainedSteps: number;
+}
+
 /**
  * Step times of prequential learning through the engine's real stream path: `runPipeline` on a
  * pipeline whose source is endless (stream mode), so each batch goes through the train stage's
@@ -21,7 +29,7 @@ export interface StepTimes {
  * checkpoint schedule check, and the pull of the next batch. A step is the time between two pulls of
  * the source. MLP 784-400-400-10, Adam 1e-3, plain fine-tuning, no drift detector, checkpoints off.
  */
-export async function engineOnlineSteps(batch: number, steps: number, warmup: number): Promise<StepTimes> {
+export async function engineOnlineSteps(batch: number, steps: number, warmup: number): Promise<EngineStepTimes> {
   const clock = new PullClock();
   const doc = {
     name: `bench-online-${batch}`,
@@ -37,13 +45,22 @@ export async function engineOnlineSteps(batch: number, steps: number, warmup: nu
     checkpoint: { enabled: false },
   };
   const out = mkdtempSync(join(tmpdir(), 'engram-online-bench-'));
+  let mode = '';
+  let trainedSteps = 0;
   try {
     const loaded = await preparePipeline(doc, join(process.cwd(), 'bench.pipeline.json'), { builtins: [corePlugin, benchPlugin, onlineBenchPlugin(clock)] });
-    await runPipeline(loaded, { outDir: out });
+    await runPipeline(loaded, {
+      outDir: out,
+      observe: (events$) =>
+        events$.subscribe((e) => {
+          if (e.type === 'run-start') mode = e.mode;
+          if (e.type === 'run-end') trainedSteps = e.steps;
+        }),
+    });
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
-  return { stepMs: clock.steps(warmup) };
+  return { stepMs: clock.steps(warmup), mode, trainedSteps };
 }
 
 /**
