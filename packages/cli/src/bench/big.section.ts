@@ -98,7 +98,7 @@ export async function bigSection(o: BenchOptions, anchors: readonly PytorchAncho
     const best = fastest(anchors, (a) => log.value(a.key));
     if (best) {
       put(entry, 'vsPytorch', log.ratio('engine', best.key));
-      entry['pytorchAnchor'] = best.torch;
+      entry['pytorchAnchor'] = best.key;
     }
     big[model] = entry;
     if (!Number.isNaN(log.value('engine'))) rows.push({ name: `${model} engram run`, value: log.value('engine'), unit: 'samples/s' });

@@ -15,10 +15,11 @@ test('PullClock turns pull times into step durations after the skipped warm-up s
 
 test('the engine online benchmark runs in stream mode and times every measured step', async () => {
   await selectBackend('cpu');
-  const r = await engineOnlineSteps(2, 6, 3);
+  const r = await engineOnlineSteps(2, 12, 3);
   assert.equal(r.mode, 'stream');
-  assert.equal(r.trainedSteps, 9);
-  assert.equal(r.stepMs.length, 6);
+  assert.equal(r.trainedSteps, 15);
+  assert.equal(r.prequentialEvents, 2); // test-then-train ran: events at steps 0 and 10 (logEvery 10)
+  assert.equal(r.stepMs.length, 12);
   assert.ok(r.stepMs.every((ms) => ms > 0 && Number.isFinite(ms)));
 });
 

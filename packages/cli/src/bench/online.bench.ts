@@ -18,6 +18,8 @@ export interface EngineStepTimes extends StepTimes {
   readonly mode: string;
   /** Optimizer steps the run made (`run-end.steps`): warm-up + measured. */
   readonly trainedSteps: number;
+  /** `prequential` events seen (one per `logEvery` test-then-train steps). */
+  readonly prequentialEvents: number;
 }
 
 /**
@@ -27,7 +29,8 @@ export interface EngineStepTimes extends StepTimes {
  * accuracy), the trainer's step (strategy hooks, forward/backward, optimizer), `batch-end` and
  * `prequential` events every `logEvery` (default 10) steps with `metrics.jsonl` recording, the
  * checkpoint schedule check, and the pull of the next batch. A step is the time between two pulls of
- * the source. MLP 784-400-400-10, Adam 1e-3, plain fine-tuning, no drift detector, checkpoints off.
+ * the source. MLP 784-400-400-10, Adam 1e-3, plain fine-tuning, no drift detector, checkpoints off,
+ * every other setting at its default.
  */
 export async function engineOnlineSteps(batch: number, steps: number, warmup: number): Promise<EngineStepTimes> {
   const clock = new PullClock();
@@ -41,12 +44,12 @@ export async function engineOnlineSteps(batch: number, steps: number, warmup: nu
     optimizer: { type: 'adam', learningRate: 0.001 },
     strategy: { kind: 'bench-naive' },
     training: { batchSize: batch },
-    evaluation: { every: 'never', initial: false },
     checkpoint: { enabled: false },
   };
   const out = mkdtempSync(join(tmpdir(), 'engram-online-bench-'));
   let mode = '';
   let trainedSteps = 0;
+  let prequentialEvents = 0;
   try {
     const loaded = await preparePipeline(doc, join(process.cwd(), 'bench.pipeline.json'), { builtins: [corePlugin, benchPlugin, onlineBenchPlugin(clock)] });
     await runPipeline(loaded, {
@@ -55,12 +58,13 @@ export async function engineOnlineSteps(batch: number, steps: number, warmup: nu
         events$.subscribe((e) => {
           if (e.type === 'run-start') mode = e.mode;
           if (e.type === 'run-end') trainedSteps = e.steps;
+          if (e.type === 'prequential') prequentialEvents++;
         }),
     });
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
-  return { stepMs: clock.steps(warmup), mode, trainedSteps };
+  return { stepMs: clock.steps(warmup), mode, trainedSteps, prequentialEvents };
 }
 
 /**

@@ -57,7 +57,7 @@ export async function onlineSection(o: BenchOptions, anchors: readonly PytorchAn
     if (best) {
       put(entry, 'vsPytorch', log.ratio('engineP50', `${best.key}P50`));
       put(entry, 'vsPytorchP99', log.ratio('engineP99', `${best.key}P99`));
-      entry['pytorchAnchor'] = best.torch;
+      entry['pytorchAnchor'] = best.key;
     }
     put(entry, 'overheadFraction', log.derived((get) => (get('engineP50') - get('bareP50')) / get('engineP50')));
     put(entry, 'bareP50Ms', log.value('bareP50'));

@@ -19,12 +19,19 @@ export class RoundLog {
   private readonly rounds: Array<{ quiet: boolean; values: Map<string, number> }> = [];
   readonly quietness: RoundQuietness[] = [];
 
-  constructor(readonly section: string) {}
+  /**
+   * @param section name reported with each round's quietness
+   * @param measure runs a round's body and says how quiet the machine was meanwhile (default: from `/proc`)
+   */
+  constructor(
+    readonly section: string,
+    private readonly measure: <T>(fn: () => Promise<T>) => Promise<{ result: T; quietness: Quietness | undefined }> = withQuietness,
+  ) {}
 
   /** Runs one round; `record(key, value)` stores what it measured. Without `/proc` a round counts as not quiet. */
   async round(body: (record: (key: string, value: number) => void) => Promise<void>): Promise<Quietness | undefined> {
     const values = new Map<string, number>();
-    const { quietness } = await withQuietness(() => body((key, value) => void values.set(key, value)));
+    const { quietness } = await this.measure(() => body((key, value) => void values.set(key, value)));
     const quiet = quietness?.quiet ?? false;
     this.rounds.push({ quiet, values });
     this.quietness.push({ section: this.section, round: this.rounds.length - 1, othersCores: quietness ? round3(quietness.othersCores) : null, load1: quietness ? quietness.load1End : null, quiet });

@@ -83,7 +83,7 @@ export async function throughputSection(o: BenchOptions, anchors: readonly Pytor
     }
     const best = fastest(anchors, (a) => log.value(a.key));
     if (best) {
-      json[`${model}PytorchAnchor`] = best.torch;
+      json[`${model}PytorchAnchor`] = best.key;
       put(json, `${model}Pytorch`, log.value(best.key));
       put(json, `${model}VsPytorch`, log.ratio('engine', best.key));
       put(json, `${model}PytorchEwc`, log.value(`${best.key}Ewc`));
