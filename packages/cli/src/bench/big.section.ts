@@ -32,12 +32,14 @@ export async function bigSection(o: BenchOptions, anchors: readonly PytorchAncho
   json['big'] = big;
   for (const model of ['mlp-big', 'cnn-big'] as const) {
     const steps = o.quick ? 2 : model === 'mlp-big' ? 30 : 20;
+    const fisherSamples = o.quick ? 64 : 1000;
     const log = new RoundLog(model);
     logs.push(log);
     for (let r = 0; r < o.repeats; r++) {
       // The 10M-parameter MLP is checkpointed and its Fisher timed every round; the CNN's Fisher (the
       // per-sample loop, slow) once.
-      const extra = model === 'mlp-big' ? ['--checkpoint', '--fisher'] : r === 0 ? ['--fisher'] : [];
+      const fisher = ['--fisher', String(fisherSamples)];
+      const extra = model === 'mlp-big' ? ['--checkpoint', ...fisher] : r === 0 ? fisher : [];
       await log.round(async (record) => {
         const runs: Array<() => Promise<void>> = [
           async () => {
@@ -83,7 +85,7 @@ export async function bigSection(o: BenchOptions, anchors: readonly PytorchAncho
       entry['checkpoint'] = { parameters: log.value('ckptParameters'), bytes: log.value('ckptBytes'), writeSeconds: log.value('ckptWrite'), readSeconds: log.value('ckptRead'), withAdamState: true };
     }
     if (!Number.isNaN(log.value('fisherSeconds'))) {
-      entry['fisher'] = { samples: 1000, seconds: log.value('fisherSeconds'), method: Number.isNaN(log.value('fisherMethod:batched')) ? 'per-sample' : 'batched' };
+      entry['fisher'] = { samples: fisherSamples, seconds: log.value('fisherSeconds'), method: Number.isNaN(log.value('fisherMethod:batched')) ? 'per-sample' : 'batched' };
     }
     const perAnchor: JsonObject = {};
     for (const a of anchors) {
