@@ -26,6 +26,7 @@ export * from './regularization/ewc.strategy.js';
 export * from './regularization/si.strategy.js';
 export * from './regularization/mas.strategy.js';
 export * from './regularization/lwf.strategy.js';
+export { diagonalFisher, batchedFisherApplies } from './regularization/fisher.js';
 export * from './replay/replay-buffer.js';
 export * from './replay/replay.strategy.js';
 export * from './replay/agem.strategy.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildModel, crossEntropy, Rng } from '@engram/core';
-import { BENCH_MODELS } from './bench-models.js';
+import { BENCH_MODELS, type BenchModel } from './bench-models.js';
 
 /** The optimizer with `@engram/native`'s per-instance update when that package is installed (as the engine's). */
 async function accelerated(optimizer: tf.Optimizer): Promise<tf.Optimizer> {
@@ -18,7 +18,7 @@ async function accelerated(optimizer: tf.Optimizer): Promise<tf.Optimizer> {
  * uploaded with `tf.tensor` at every step (as any loop over data must), `tf.variableGrads` + Adam
  * `applyGradients`, no data pipeline, no hooks, no events. The engine's overhead is measured against it.
  */
-export async function bareLoopSamplesPerSecond(model: 'mlp' | 'cnn', batch: number, steps: number): Promise<number> {
+export async function bareLoopSamplesPerSecond(model: BenchModel, batch: number, steps: number): Promise<number> {
   const net = await buildModel({ layers: BENCH_MODELS[model] }, { inputShape: [28, 28, 1], outputs: 10, rng: new Rng(0), baseDir: '.' });
   const optimizer = await accelerated(tf.train.adam(1e-3));
   const rng = new Rng(1);

@@ -1,101 +1,95 @@
 import { selectBackend } from '@engram/core';
-import { bareLoopSamplesPerSecond } from './bare-loop.bench.js';
+import { BENCH_USAGE, parseBenchOptions, type BenchOptions } from './bench-options.js';
+import { bigSection } from './big.section.js';
 import { checkpointBench } from './checkpoint.bench.js';
-import { engineSamplesPerSecond } from './engine-run.bench.js';
-import { pytorchSamplesPerSecond } from './pytorch.bench.js';
+import { onlineSection } from './online.section.js';
+import { probeAnchors, type PytorchAnchor } from './pytorch.bench.js';
+import { QUIET_OTHERS_CORES, quietnessBetween, readCpuSnapshot } from './quietness.js';
+import type { RoundLog } from './round-log.js';
+import { throughputSection, type BenchRow, type JsonObject } from './throughput.section.js';
 
 /**
- * `npm run bench [-- --pytorch SCRIPT] [--cnn] [--ewc] [--repeats N] [--json]`: training samples/s of
- * the benchmark models through the engine and through a bare tfjs loop on the same backend (and
- * PyTorch's reference script when given, which implies `--cnn --ewc`), interleaved in one run (the
- * order reverses every round), with ratios. Reports medians of samples/s, and each ratio as the
- * median of its per-round ratios.
+ * `npm run bench -- [--json] [--pytorch SCRIPT] [--python PATH]... [--cnn] [--ewc] [--online] [--big]
+ * [--repeats N] [--threads N] [--quick]`: training samples/s of the benchmark models through the
+ * engine, a bare tfjs loop and PyTorch anchors; online step latency; bigger models; a checkpoint.
+ * Every section runs in interleaved rounds (the order reverses every round) and each round records how
+ * much CPU other processes took meanwhile; summaries are medians over the quiet rounds when there are
+ * any, and the JSON says `"quiet": false` when, over the whole run, others took more than 10 % of a core.
  */
-const argv = process.argv.slice(2);
-const flag = (name: string): boolean => argv.includes(name);
-const value = (name: string): string | undefined => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-};
-const repeats = Number(value('--repeats') ?? 3);
-const pytorch = value('--pytorch');
-const batch = 128;
-// Against PyTorch the full comparison runs: both models, EWC on and off. Alone, `--cnn` and `--ewc` add them.
-const full = pytorch !== undefined;
-const models: Array<'mlp' | 'cnn'> = flag('--cnn') || full ? ['mlp', 'cnn'] : ['mlp'];
-const ewc = flag('--ewc') || full;
+async function main(o: BenchOptions): Promise<void> {
+  const anchors: PytorchAnchor[] = o.pythons.length > 0 ? probeAnchors(o.pythons) : [];
+  const backend = await selectBackend('auto');
+  const start = readCpuSnapshot();
+  const json: JsonObject = { quiet: false, backend: backend.description, batch: 128, repeats: o.repeats, pytorchThreads: o.threads };
+  if (o.quick) json['quick'] = true;
+  json['pytorch'] = Object.fromEntries(anchors.map((a) => [a.key, { python: a.python, torch: a.torch }]));
+  const rows: BenchRow[] = [];
+  const logs: RoundLog[] = [];
+  await throughputSection(o, anchors, json, rows, logs);
+  if (o.online) await onlineSection(o, anchors, json, rows, logs);
+  if (o.big) await bigSection(o, anchors, json, rows, logs);
+  const ckpt = await checkpointBench(o.quick ? { samples: 128 } : {});
+  json['checkpointParameters'] = ckpt.parameters;
+  json['checkpointBytes'] = ckpt.bytes;
+  json['checkpointWriteSeconds'] = ckpt.writeSeconds;
+  json['checkpointReadSeconds'] = ckpt.readSeconds;
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-};
-
-const backend = await selectBackend('auto');
-const rows: Array<{ name: string; value: number }> = [];
-const json: Record<string, number | string> = { backend: backend.description, batch, repeats };
-for (const model of models) {
-  const samples = model === 'mlp' ? 128 * 300 : 128 * 30;
-  const steps = samples / batch;
-  const bare: number[] = [];
-  const engine: number[] = [];
-  const engineEwc: number[] = [];
-  const torch: number[] = [];
-  const torchEwc: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    const runs: Array<() => Promise<void>> = [
-      async () => void bare.push(await bareLoopSamplesPerSecond(model, batch, steps)),
-      async () => void engine.push((await engineSamplesPerSecond(model, batch, samples, false)).samplesPerSecond),
-    ];
-    if (ewc) runs.push(async () => void engineEwc.push((await engineSamplesPerSecond(model, batch, samples, true)).samplesPerSecond));
-    if (pytorch) {
-      runs.push(async () => {
-        const t = pytorchSamplesPerSecond(pytorch, model, batch, false);
-        if (typeof t !== 'number' && r === 0) process.stderr.write(`pytorch: ${t.error}\n`);
-        torch.push(typeof t === 'number' ? t : NaN);
-      });
-      if (ewc) {
-        runs.push(async () => {
-          const t = pytorchSamplesPerSecond(pytorch, model, batch, true);
-          torchEwc.push(typeof t === 'number' ? t : NaN);
-        });
-      }
-    }
-    // Reverse the order every other round, so that no measurement always runs first or last.
-    for (const run of r % 2 === 0 ? runs : runs.reverse()) await run();
+  const end = readCpuSnapshot();
+  const whole = start && end ? quietnessBetween(start, end) : undefined;
+  const rounds = logs.flatMap((l) => l.quietness);
+  json['quiet'] = whole?.quiet ?? false;
+  json['othersCores'] = whole ? Math.round(whole.othersCores * 1000) / 1000 : null;
+  json['load1Start'] = whole?.load1Start ?? null;
+  json['load1End'] = whole?.load1End ?? null;
+  json['quietRounds'] = rounds.filter((r) => r.quiet).length;
+  json['rounds'] = rounds.length;
+  json['quietness'] = rounds.map((r) => ({ ...r }));
+  if (!whole) process.stderr.write('warning: no /proc on this system; cannot tell how quiet the machine was ("quiet": false)\n');
+  else if (!whole.quiet) {
+    process.stderr.write(
+      `warning: other processes used ${whole.othersCores.toFixed(2)} cores on average during the bench (limit ${QUIET_OTHERS_CORES}); ` +
+        `${json['quietRounds']} of ${rounds.length} rounds were quiet; load average ${whole.load1Start} → ${whole.load1End}. ` +
+        'Figures from a busy machine are not comparable ("quiet": false).\n',
+    );
   }
-  const put = (name: string, key: string, xs: number[]): void => {
-    if (xs.length === 0 || xs.every(Number.isNaN)) return;
-    rows.push({ name: `${model} ${name}`, value: median(xs) });
-    json[key] = median(xs);
-  };
-  // A ratio is the median of the per-round ratios: both sides of a pair ran back to back.
-  const ratio = (key: string, a: number[], b: number[]): void => {
-    const pairs = a.map((x, i) => x / (b[i] ?? NaN)).filter((x) => !Number.isNaN(x));
-    if (pairs.length > 0) json[key] = median(pairs);
-  };
-  put('bare tfjs loop', `${model}Bare`, bare);
-  put('engram run', `${model}Engine`, engine);
-  ratio(`${model}EngineOverBare`, engine, bare);
-  put('engram run + ewc', `${model}EngineEwc`, engineEwc);
-  ratio(model === 'mlp' ? 'ewcOnOverOff' : `${model}EwcOnOverOff`, engineEwc, engine);
-  put('pytorch', `${model}Pytorch`, torch);
-  ratio(`${model}VsPytorch`, engine, torch);
-  put('pytorch + ewc', `${model}PytorchEwc`, torchEwc);
-  ratio(`${model}PytorchEwcOnOverOff`, torchEwc, torch);
-}
-const ckpt = await checkpointBench();
-json['checkpointParameters'] = ckpt.parameters;
-json['checkpointBytes'] = ckpt.bytes;
-json['checkpointWriteSeconds'] = ckpt.writeSeconds;
-json['checkpointReadSeconds'] = ckpt.readSeconds;
-if (flag('--json')) {
-  process.stdout.write(`${JSON.stringify(json)}\n`);
-} else {
-  process.stdout.write(`backend: ${backend.description}, batch ${batch}, Adam, median of ${repeats} interleaved repeats\n`);
-  for (const r of rows) process.stdout.write(`  ${r.name.padEnd(26)} ${r.value.toFixed(0).padStart(8)} samples/s\n`);
-  for (const [k, v] of Object.entries(json)) if (/Over|Vs/.test(k) && typeof v === 'number') process.stdout.write(`  ${k.padEnd(26)} ${v.toFixed(3)}\n`);
+
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(json)}\n`);
+    return;
+  }
+  const quietNote = whole ? `others used ${whole.othersCores.toFixed(2)} cores, load ${whole.load1Start} → ${whole.load1End}, ${json['quietRounds']}/${rounds.length} rounds quiet` : 'quietness unknown';
+  process.stdout.write(`backend: ${backend.description}, batch 128, Adam, medians of ${o.repeats} interleaved rounds (quiet rounds only when any); ${quietNote}\n`);
+  for (const a of anchors) process.stdout.write(`  pytorch anchor ${a.key}: torch ${a.torch} (${a.python})\n`);
+  for (const r of rows) process.stdout.write(`  ${r.name.padEnd(34)} ${r.value.toFixed(r.unit === 'ms' ? 3 : 0).padStart(10)} ${r.unit}\n`);
+  for (const [k, v] of Object.entries(json)) if (/Over|Vs/.test(k) && typeof v === 'number') process.stdout.write(`  ${k.padEnd(34)} ${v.toFixed(3).padStart(10)}\n`);
+  const online = json['online'] as Record<string, Record<string, number>> | undefined;
+  for (const [k, v] of Object.entries(online ?? {})) {
+    process.stdout.write(`  online ${k}: p50 ${v['p50Ms']?.toFixed(3)} ms, p99 ${v['p99Ms']?.toFixed(3)} ms, vs PyTorch ${v['vsPytorch']?.toFixed(3) ?? '-'}, engine overhead ${v['overheadFraction']?.toFixed(3)}\n`);
+  }
+  if (json['big']) process.stdout.write(`  big: ${JSON.stringify(json['big'])}\n`);
   process.stdout.write(
     `checkpoint of ${ckpt.parameters.toLocaleString('en')} parameters + Adam state + 1,000-sample replay buffer: ` +
       `${(ckpt.bytes / 1e6).toFixed(1)} MB, write ${ckpt.writeSeconds.toFixed(3)} s, verified read ${ckpt.readSeconds.toFixed(3)} s\n`,
   );
+}
+
+const argv = process.argv.slice(2);
+if (argv.includes('--help')) {
+  process.stdout.write(`${BENCH_USAGE}\n`);
+} else {
+  let options: BenchOptions | undefined;
+  try {
+    options = parseBenchOptions(argv);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${BENCH_USAGE}\n`);
+    process.exitCode = 2;
+  }
+  if (options) {
+    try {
+      await main(options);
+    } catch (e) {
+      process.stderr.write(`bench failed: ${(e as Error).message}\n`);
+      process.exitCode = 1;
+    }
+  }
 }

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { checkpointModelArtifacts, corePlugin, decodeStates, latestValidCheckpoint, preparePipeline, runPipeline } from '@engram/core/internal';
+import { checkpointModelArtifacts, corePlugin, decodeStates, latestValidCheckpoint, preparePipeline, runPipeline, type LayerSpec } from '@engram/core/internal';
 import { benchPlugin } from './bench.plugin.js';
 
-/** Size and timing of one checkpoint of a ~1M-parameter model with Adam state and a replay buffer. */
+/** Size and timing of one checkpoint. */
 export interface CheckpointBenchResult {
   readonly parameters: number;
   readonly bytes: number;
@@ -13,22 +13,38 @@ export interface CheckpointBenchResult {
   readonly readSeconds: number;
 }
 
+/** What to checkpoint. */
+export interface CheckpointBenchOptions {
+  /** Hidden layers (the dense-10 head is appended). Default: 784-1000-200 (987,210 parameters with the head). */
+  readonly layers?: LayerSpec[];
+  /** Keep a 1,000-sample replay buffer in the checkpoint (default true). */
+  readonly replay?: boolean;
+  /** Training samples of each of the two experiences (default 1,024). */
+  readonly samples?: number;
+}
+
+const DEFAULT_LAYERS: LayerSpec[] = [{ type: 'flatten' }, { type: 'dense', units: 1000, activation: 'relu' }, { type: 'dense', units: 200, activation: 'relu' }];
+
 /**
- * Trains an MLP 784-1000-200-10 (987,210 parameters) with Adam and a 1,000-sample replay buffer for
- * two experiences, checkpointing at each experience end, then reads the newest checkpoint back:
- * checksum verification of every file, state decoding and model reconstruction.
+ * Trains a model with Adam (and by default a 1,000-sample replay buffer) for two experiences,
+ * checkpointing at each experience end through the engine's writer (state capture +
+ * `CheckpointStore.write`: temp directory, fsync, rename; `seconds` of the last `checkpoint` event),
+ * then reads the newest checkpoint back: sha256 verification of every file (`CheckpointStore.read`
+ * via `latestValidCheckpoint`), state decoding and model reconstruction.
  */
-export async function checkpointBench(): Promise<CheckpointBenchResult> {
+export async function checkpointBench(options: CheckpointBenchOptions = {}): Promise<CheckpointBenchResult> {
+  const replay = options.replay ?? true;
+  const samples = options.samples ?? 1024;
   const out = mkdtempSync(join(tmpdir(), 'engram-ckpt-bench-'));
   const doc = {
     name: 'bench-checkpoint',
     seed: 0,
     backend: 'auto',
-    plugins: ['@engram/strategies'],
-    data: { kind: 'bench-random', warmupSamples: 1024, samples: 1024 },
-    model: { layers: [{ type: 'flatten' }, { type: 'dense', units: 1000, activation: 'relu' }, { type: 'dense', units: 200, activation: 'relu' }] },
+    plugins: replay ? ['@engram/strategies'] : [],
+    data: { kind: 'bench-random', warmupSamples: samples, samples },
+    model: { layers: options.layers ?? DEFAULT_LAYERS },
     optimizer: { type: 'adam' },
-    strategy: { kind: 'replay', bufferSize: 1000 },
+    strategy: replay ? { kind: 'replay', bufferSize: 1000 } : { kind: 'bench-naive' },
     training: { epochs: 1, batchSize: 128 },
     evaluation: { every: 'never', initial: false },
     checkpoint: { everyExperience: true, keep: 2 },

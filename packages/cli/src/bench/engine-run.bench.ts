@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { corePlugin, preparePipeline, runPipeline } from '@engram/core';
-import { BENCH_MODELS } from './bench-models.js';
+import { BENCH_MODELS, type BenchModel } from './bench-models.js';
 import { benchPlugin } from './bench.plugin.js';
 
 /** What one engine benchmark run measured. */
@@ -16,7 +16,7 @@ export interface EngineBenchResult {
  * preprocessing, strategy hooks, events, on random images. Measured from the measured experience's
  * `epoch-start` to `epoch-end` events, so data pulls, batch copies and hook calls all count.
  */
-export async function engineSamplesPerSecond(model: 'mlp' | 'cnn', batch: number, samples: number, ewc: boolean): Promise<EngineBenchResult> {
+export async function engineSamplesPerSecond(model: BenchModel, batch: number, samples: number, ewc: boolean): Promise<EngineBenchResult> {
   const doc = {
     name: `bench-${model}${ewc ? '-ewc' : ''}`,
     seed: 0,

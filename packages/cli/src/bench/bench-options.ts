@@ -1,0 +1,72 @@
+import { availableParallelism } from 'node:os';
+import { PROJECT_TORCH_SCRIPT } from './pytorch.bench.js';
+
+/** What `npm run bench -- …` asked for. */
+export interface BenchOptions {
+  readonly json: boolean;
+  readonly repeats: number;
+  /** Reference script for the MLP/CNN throughput (torch_speed.py's command line); set when PyTorch runs. */
+  readonly pytorch: string | undefined;
+  /** Python interpreters with torch, one anchor each (empty: no PyTorch). */
+  readonly pythons: readonly string[];
+  readonly models: ReadonlyArray<'mlp' | 'cnn'>;
+  readonly ewc: boolean;
+  readonly online: boolean;
+  readonly big: boolean;
+  /** Threads PyTorch may use (default: the CPUs Node sees). */
+  readonly threads: number;
+  /** Smoke run: tiny sizes, so the figures mean nothing; proves every path works. */
+  readonly quick: boolean;
+}
+
+/** Usage text for `--help` and argument errors. */
+export const BENCH_USAGE = `usage: npm run bench -- [--json] [--repeats N] [--pytorch SCRIPT] [--python PATH]... [--cnn] [--ewc] [--online] [--big] [--threads N] [--quick]
+  --pytorch SCRIPT  PyTorch throughput script (torch_speed.py's command line); implies --cnn --ewc --online
+  --python PATH     a Python with torch; repeat it to measure several anchors in one run (default /usr/bin/python3).
+                    Alone, it uses the project's script ${PROJECT_TORCH_SCRIPT}
+  --online          p50/p99 of one prequential step at batch 1, 8, 32 (engine, bare tfjs, PyTorch)
+  --big             MLP 784-2048x3-10 (10M parameters) and CNN 64/128/256: samples/s, peak RSS, checkpoint, Fisher
+  --quick           tiny sizes (a smoke run; its figures mean nothing)`;
+
+/** Parses the bench's arguments; throws a one-line error for a bad one. */
+export function parseBenchOptions(argv: readonly string[]): BenchOptions {
+  const known = new Set(['--json', '--cnn', '--ewc', '--online', '--big', '--quick']);
+  const valued = new Set(['--repeats', '--pytorch', '--python', '--threads']);
+  const pythons: string[] = [];
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (known.has(a)) flags.add(a);
+    else if (valued.has(a)) {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
+      if (a === '--python') pythons.push(v);
+      else values.set(a, v);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  const int = (name: string, fallback: number): number => {
+    const raw = values.get(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
+    return n;
+  };
+  let pytorch = values.get('--pytorch');
+  if (pytorch === undefined && pythons.length > 0) pytorch = PROJECT_TORCH_SCRIPT;
+  if (pytorch !== undefined && pythons.length === 0) pythons.push('/usr/bin/python3');
+  // Against PyTorch the full comparison runs: both models, EWC on and off, online latency.
+  const full = pytorch !== undefined;
+  return {
+    json: flags.has('--json'),
+    repeats: int('--repeats', 3),
+    pytorch,
+    pythons,
+    models: flags.has('--cnn') || full ? ['mlp', 'cnn'] : ['mlp'],
+    ewc: flags.has('--ewc') || full,
+    online: flags.has('--online') || full,
+    big: flags.has('--big'),
+    threads: int('--threads', availableParallelism()),
+    quick: flags.has('--quick'),
+  };
+}

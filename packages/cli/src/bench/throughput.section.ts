@@ -1,0 +1,93 @@
+import { bareLoopSamplesPerSecond } from './bare-loop.bench.js';
+import type { BenchOptions } from './bench-options.js';
+import { engineSamplesPerSecond } from './engine-run.bench.js';
+import { isPytorchError, pytorchSamplesPerSecond, type PytorchAnchor } from './pytorch.bench.js';
+import { RoundLog } from './round-log.js';
+
+/** JSON values the bench prints. */
+export type JsonValue = number | string | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** A printable row: `name  value unit`. */
+export interface BenchRow {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+}
+
+/** Writes `value` under `key` unless it is NaN (a measurement that did not run). */
+export function put(target: JsonObject, key: string, value: number): void {
+  if (!Number.isNaN(value)) target[key] = value;
+}
+
+/** Of the anchors, the one with the highest `score` (NaN scores lose); undefined when none has one. */
+export function fastest(anchors: readonly PytorchAnchor[], score: (a: PytorchAnchor) => number): PytorchAnchor | undefined {
+  let best: PytorchAnchor | undefined;
+  for (const a of anchors) if (!Number.isNaN(score(a)) && (best === undefined || score(a) > score(best))) best = a;
+  return best;
+}
+
+/**
+ * Training samples/s of the MLP and the CNN (batch 128, Adam) through the engine, a bare tfjs loop
+ * and every PyTorch anchor, EWC on and off, interleaved round by round (the order reverses every
+ * round). Top-level keys keep their names (`mlpEngine`, `mlpVsPytorch`, `ewcOnOverOff`, …); the
+ * PyTorch keys (`mlpPytorch`, `mlpVsPytorch`, …) are against the faster anchor, and
+ * `pytorch.<anchor>` holds every anchor's own.
+ */
+export async function throughputSection(o: BenchOptions, anchors: readonly PytorchAnchor[], json: JsonObject, rows: BenchRow[], logs: RoundLog[]): Promise<void> {
+  const batch = 128;
+  const perAnchor = json['pytorch'] as JsonObject;
+  for (const model of o.models) {
+    const steps = o.quick ? 4 : model === 'mlp' ? 300 : 30;
+    const samples = steps * batch;
+    const torchSteps = o.quick ? 2 : model === 'mlp' ? 100 : 20;
+    const log = new RoundLog(model);
+    logs.push(log);
+    for (let r = 0; r < o.repeats; r++) {
+      await log.round(async (record) => {
+        const runs: Array<() => Promise<void>> = [
+          async () => record('bare', await bareLoopSamplesPerSecond(model, batch, steps)),
+          async () => record('engine', (await engineSamplesPerSecond(model, batch, samples, false)).samplesPerSecond),
+        ];
+        if (o.ewc) runs.push(async () => record('engineEwc', (await engineSamplesPerSecond(model, batch, samples, true)).samplesPerSecond));
+        for (const anchor of o.pytorch ? anchors : []) {
+          const script = o.pytorch as string;
+          for (const ewc of o.ewc ? [false, true] : [false]) {
+            runs.push(async () => {
+              const t = pytorchSamplesPerSecond(anchor, script, model, batch, ewc, o.threads, torchSteps);
+              if (isPytorchError(t)) process.stderr.write(`pytorch (${anchor.python}, ${model}${ewc ? ' ewc' : ''}): ${t.error}\n`);
+              else record(`${anchor.key}${ewc ? 'Ewc' : ''}`, t.samplesPerSecond);
+            });
+          }
+        }
+        // Reverse the order every other round, so that no measurement always runs first or last.
+        for (const run of r % 2 === 0 ? runs : runs.reverse()) await run();
+      });
+    }
+    const add = (name: string, key: string, value: number): void => {
+      put(json, key, value);
+      if (!Number.isNaN(value)) rows.push({ name: `${model} ${name}`, value, unit: 'samples/s' });
+    };
+    add('bare tfjs loop', `${model}Bare`, log.value('bare'));
+    add('engram run', `${model}Engine`, log.value('engine'));
+    put(json, `${model}EngineOverBare`, log.ratio('engine', 'bare'));
+    add('engram run + ewc', `${model}EngineEwc`, log.value('engineEwc'));
+    put(json, model === 'mlp' ? 'ewcOnOverOff' : `${model}EwcOnOverOff`, log.ratio('engineEwc', 'engine'));
+    for (const a of anchors) {
+      const entry = (perAnchor[a.key] ??= { python: a.python, torch: a.torch }) as JsonObject;
+      put(entry, model, log.value(a.key));
+      put(entry, `${model}Ewc`, log.value(`${a.key}Ewc`));
+      put(entry, `${model}VsPytorch`, log.ratio('engine', a.key));
+      put(entry, `${model}EwcOnOverOff`, log.ratio(`${a.key}Ewc`, a.key));
+      if (!Number.isNaN(log.value(a.key))) rows.push({ name: `${model} pytorch ${a.torch}`, value: log.value(a.key), unit: 'samples/s' });
+    }
+    const best = fastest(anchors, (a) => log.value(a.key));
+    if (best) {
+      json[`${model}PytorchAnchor`] = best.key;
+      put(json, `${model}Pytorch`, log.value(best.key));
+      put(json, `${model}VsPytorch`, log.ratio('engine', best.key));
+      put(json, `${model}PytorchEwc`, log.value(`${best.key}Ewc`));
+      put(json, `${model}PytorchEwcOnOverOff`, log.ratio(`${best.key}Ewc`, best.key));
+    }
+  }
+}
