@@ -3,7 +3,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { AdjustContext } from './adjustment.js';
 import type { EngramModel } from './engram-model.js';
 import type { EventSink } from '../events/event-sink.js';
-import { buildPlan, chainOf, cloneLayer, findLayer, planOf, activationOf } from './layer-surgery.js';
+import { activationOf, buildPlan, chainOf, cloneLayer, findLayer, hostWeights, planOf } from './layer-surgery.js';
 import { FromExperienceOption, SurgeryAdjustment } from './surgery.adjustment.js';
 
 /** Options of the `reinit-layers` adjustment. */
@@ -56,8 +56,14 @@ export class ReinitLayersAdjustment extends SurgeryAdjustment {
       const source = chain[i]?.layer;
       if (!source) continue;
       if (source.weights.length === 0) throw new Error(`reinit-layers: layer "${name}" has no weights`);
-      const overrides = seededInitializers(source.getConfig(), ctx);
-      plan[i] = { make: () => cloneLayer(source, overrides), name, className: source.getClassName(), activation: activationOf(source) };
+      // Draw the new values with a seeded copy, but keep the layer's own configuration (initialiser
+      // seeds included) so the checkpointed topology does not depend on where a run was resumed.
+      const draw = cloneLayer(source, seededInitializers(source.getConfig(), ctx));
+      const input = i > 0 ? chain[i - 1]?.output : model.network.inputs[0];
+      draw.build(input?.shape ?? []);
+      const weights = hostWeights(draw);
+      for (const w of draw.weights) w.dispose();
+      plan[i] = { make: () => cloneLayer(source, {}), weights, name, className: source.getClassName(), activation: activationOf(source) };
     }
     this.events?.emit({ type: 'warning', message: `reinit-layers: ${this.options.layers.map((n) => `"${n}"`).join(', ')} re-initialised at experience ${ctx.experience.index}; the model's function changes` });
     return buildPlan(model, plan);

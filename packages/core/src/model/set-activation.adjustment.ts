@@ -33,6 +33,19 @@ export class SetActivationAdjustment extends SurgeryAdjustment {
   }
 
   protected operate(model: EngramModel, ctx: AdjustContext): void {
+    const changed = this.swap(model);
+    if (changed.length > 0) {
+      this.events?.emit({ type: 'warning', message: `set-activation: ${changed.join(', ')} at experience ${ctx.experience.index}; the model's function changes` });
+    }
+  }
+
+  /** A resumed model rebuilt from the pipeline with the checkpoint's weights still has the old activations. */
+  protected override ensure(model: EngramModel): void {
+    this.swap(model);
+  }
+
+  /** Sets the activation of every named layer; returns what changed (`"name" old → new`). */
+  private swap(model: EngramModel): string[] {
     const chain = chainOf(model, 'set-activation');
     const target = ACTIVATIONS[this.options.activation];
     // The activation object a fresh layer builds for the identifier (no weights are created).
@@ -46,8 +59,6 @@ export class SetActivationAdjustment extends SurgeryAdjustment {
       Reflect.set(layer, 'activation', fresh);
       changed.push(`"${name}" ${before} → ${target}`);
     }
-    if (changed.length > 0) {
-      this.events?.emit({ type: 'warning', message: `set-activation: ${changed.join(', ')} at experience ${ctx.experience.index}; the model's function changes` });
-    }
+    return changed;
   }
 }

@@ -24,10 +24,21 @@ export abstract class SurgeryAdjustment implements Adjustment {
   protected constructor(private readonly fromExperience: number) {}
 
   apply(model: EngramModel, ctx: AdjustContext): EngramModel | void {
-    if (this.applied || ctx.experience.index < this.fromExperience) return;
+    if (ctx.experience.index < this.fromExperience) return;
+    if (this.applied) return this.ensure(model);
     const next = this.operate(model, ctx);
     this.applied = true;
     return next;
+  }
+
+  /**
+   * Called at every later experience start (and at the resumed one) once the surgery has operated:
+   * puts back a change the model's weights alone do not carry. A resumed run rebuilds the model from
+   * the checkpoint's topology only when the weights no longer fit the pipeline's model; a surgery that
+   * keeps every shape (`set-activation`) re-applies itself here, silently. Default: nothing.
+   */
+  protected ensure(_model: EngramModel): EngramModel | void {
+    return undefined;
   }
 
   /**
