@@ -41,6 +41,7 @@ export * from './model/seeded-dropout.layer.js';
 export * from './model/grow-head.adjustment.js';
 export * from './model/freeze.adjustment.js';
 export * from './model/surgery.adjustment.js';
+export * from './model/surgery-lineage.js';
 export * from './model/insert-layer.adjustment.js';
 export * from './model/widen-layer.adjustment.js';
 export * from './model/set-activation.adjustment.js';

@@ -93,6 +93,6 @@ export class InsertLayerAdjustment extends SurgeryAdjustment {
       this.events?.emit({ type: 'warning', message: `insert-layer: "${name}" starts from random weights; the model's function changes at experience ${ctx.experience.index}` });
     }
     plan.splice(at + 1, 0, entry);
-    return buildPlan(model, plan);
+    return buildPlan(model, plan, ctx.experience.index);
   }
 }

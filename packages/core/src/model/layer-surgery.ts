@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { LayersEngramModel, type EngramModel } from './engram-model.js';
+import { recordLineage, type VariableOrigin } from './surgery-lineage.js';
 
 /** A tfjs Layers layer. */
 export type Layer = tf.layers.Layer;
@@ -23,6 +24,16 @@ export interface ChainLink {
  */
 export type PlannedLayer = { readonly keep: Layer } | NewLayer;
 
+/**
+ * How a rebuilt layer's weight relates to its origin's (see {@link VariableOrigin}): `weights` maps a
+ * stored copy of the old weight to the new one as the surgery did (without noise), `importance` maps
+ * a stored importance (new parts 0).
+ */
+export interface WeightMap {
+  readonly weights: (old: HostWeight) => HostWeight;
+  readonly importance: (old: HostWeight) => HostWeight;
+}
+
 /** A planned layer built anew (see {@link PlannedLayer}). */
 export interface NewLayer {
   readonly make: () => Layer;
@@ -30,6 +41,23 @@ export interface NewLayer {
   readonly name: string;
   readonly className: string;
   readonly activation: string | undefined;
+  /** The layer it replaces, weight for weight (a widened or re-initialised layer); absent for an inserted one. */
+  readonly origin?: Layer;
+  /** Per weight (in `getWeights()` order), how stored per-variable tensors follow it; absent = unchanged. */
+  maps?: Array<WeightMap | undefined>;
+}
+
+/** `second` after `first`. */
+function thenMap(first: WeightMap | undefined, second: WeightMap): WeightMap {
+  if (!first) return second;
+  return { weights: (h) => second.weights(first.weights(h)), importance: (h) => second.importance(first.importance(h)) };
+}
+
+/** Adds `map` after whatever maps weight `k` of `entry` already has. */
+export function addMap(entry: NewLayer, k: number, map: WeightMap): void {
+  const maps = entry.maps ?? [];
+  maps[k] = thenMap(maps[k], map);
+  entry.maps = maps;
 }
 
 /** A planned copy of an existing layer with configuration `overrides` and edited `weights`. */
@@ -101,7 +129,7 @@ export function editLayer(plan: PlannedLayer[], i: number): EditedLayer {
   const overrides: tf.serialization.ConfigDict = {};
   const entry: EditedLayer = {
     source, overrides, weights: hostWeights(source), name: source.name, className: source.getClassName(), activation: activationOf(source),
-    make: () => cloneLayer(source, overrides),
+    origin: source, make: () => cloneLayer(source, overrides),
   };
   plan[i] = entry;
   return entry;
@@ -131,25 +159,49 @@ export function cloneLayer(layer: Layer, overrides: tf.serialization.ConfigDict)
  * dispose what it alone used with {@link disposeReplacedModel} (as the adjust stage does), never the
  * whole of it.
  */
-export function buildPlan(model: EngramModel, plan: readonly PlannedLayer[]): LayersEngramModel {
+export function buildPlan(model: EngramModel, plan: readonly PlannedLayer[], experience: number): LayersEngramModel {
   const net = model.network;
   const input = net.inputs[0];
   if (!input) throw new Error('layer surgery: the model has no input');
+  const previous = new Map(model.trainableVariables().map((v, i) => [v.name, i]));
   let t: tf.SymbolicTensor = input;
-  const made: Array<{ layer: Layer; weights: HostWeight[] }> = [];
+  const made: Array<{ layer: Layer; entry: NewLayer }> = [];
   for (const p of plan) {
     const layer = 'keep' in p ? p.keep : p.make();
     t = layer.apply(t) as tf.SymbolicTensor;
     if ('keep' in p) layer.dispose(); // releases the replaced model's reference; the new one holds it now
-    if ('make' in p && p.weights) made.push({ layer, weights: p.weights });
+    else made.push({ layer, entry: p });
   }
   const network = tf.model({ inputs: net.inputs, outputs: t });
-  for (const { layer, weights } of made) {
-    const tensors = weights.map((w) => tf.tensor(w.data, w.shape, 'float32'));
-    layer.setWeights(tensors);
-    tf.dispose(tensors);
+  const derived = new Map<string, VariableOrigin>();
+  for (const { layer, entry } of made) {
+    if (entry.weights) {
+      const tensors = entry.weights.map((w) => tf.tensor(w.data, w.shape, 'float32'));
+      layer.setWeights(tensors);
+      tf.dispose(tensors);
+    }
+    layer.trainableWeights.forEach((w, k) => derived.set((w.read() as tf.Variable).name, originOf(entry, k, previous)));
   }
-  return new LayersEngramModel(network);
+  const result = new LayersEngramModel(network);
+  const origins = result.trainableVariables().map((v): VariableOrigin => derived.get(v.name) ?? { from: previous.get(v.name) });
+  recordLineage(result, model, experience, origins);
+  return result;
+}
+
+const toHost = (t: tf.Tensor): HostWeight => ({ shape: [...t.shape], data: Float32Array.from(t.dataSync() as Float32Array) });
+const toTensor = (h: HostWeight): tf.Tensor => tf.tensor(h.data, h.shape, 'float32');
+
+/** The {@link VariableOrigin} of weight `k` of a rebuilt or inserted layer. */
+function originOf(entry: NewLayer, k: number, previous: ReadonlyMap<string, number>): VariableOrigin {
+  const source = entry.origin?.trainableWeights[k];
+  const from = source ? previous.get((source.read() as tf.Variable).name) : undefined;
+  if (from === undefined) {
+    const initial = entry.weights?.[k];
+    return { from: undefined, ...(initial ? { initial: () => toTensor(initial) } : {}) };
+  }
+  const map = entry.maps?.[k];
+  if (!map) return { from };
+  return { from, weights: (old) => toTensor(map.weights(toHost(old))), importance: (old) => toTensor(map.importance(toHost(old))) };
 }
 
 /** Activation name of a layer's configuration, or undefined for layers without one. */

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { AdjustContext } from './adjustment.js';
 import type { EngramModel } from './engram-model.js';
-import { buildPlan, chainOf, editLayer, plannedClass, planOf, type HostWeight, type PlannedLayer } from './layer-surgery.js';
+import { addMap, buildPlan, chainOf, editLayer, plannedClass, planOf, type HostWeight, type PlannedLayer, type WeightMap } from './layer-surgery.js';
 import { FromExperienceOption, SurgeryAdjustment } from './surgery.adjustment.js';
 import type { Rng } from '../random/rng.js';
 
@@ -50,12 +50,19 @@ function replicateLast(w: HostWeight, m: UnitMap): HostWeight {
   return { shape: [...w.shape.slice(0, -1), after], data };
 }
 
+/** `replicateLast` with the copies' entries zeroed (an importance: the copies were not there before). */
+function replicateImportance(w: HostWeight, m: UnitMap): HostWeight {
+  const r = replicateLast(w, m);
+  const after = m.map.length;
+  for (let i = 0; i < r.data.length; i++) if (i % after >= m.before) r.data[i] = 0;
+  return r;
+}
+
 /**
  * A consumer kernel seen as `[S, before, out]` (dense: S = 1, or the positions of a flatten; conv2d:
- * kh·kw) → `[S, after, out]`: every copy of unit j gets j's outgoing weights divided by j's copy count
- * (Net2WiderNet), plus noise ε on copies and −Σε on j itself, so the layer's output is unchanged.
+ * kh·kw) → `shape` = `[S, after, out]`: row u takes old row `map[u]` times `scale(u, map[u])`.
  */
-function splitRows(w: HostWeight, m: UnitMap, shape: number[], noise: number, rng: Rng): HostWeight {
+function spreadRows(w: HostWeight, m: UnitMap, shape: number[], scale: (u: number, j: number) => number): HostWeight {
   const after = m.map.length;
   const out = w.shape[w.shape.length - 1] ?? 1;
   const outer = w.data.length / (m.before * out);
@@ -63,21 +70,39 @@ function splitRows(w: HostWeight, m: UnitMap, shape: number[], noise: number, rn
   for (let s = 0; s < outer; s++) {
     for (let u = 0; u < after; u++) {
       const j = m.map[u] ?? 0;
-      const scale = 1 / (m.counts[j] ?? 1);
-      for (let c = 0; c < out; c++) data[(s * after + u) * out + c] = (w.data[(s * m.before + j) * out + c] ?? 0) * scale;
-    }
-    if (noise > 0) {
-      for (let u = m.before; u < after; u++) {
-        const j = m.map[u] ?? 0;
-        for (let c = 0; c < out; c++) {
-          const e = noise * rng.normal();
-          data[(s * after + u) * out + c] = (data[(s * after + u) * out + c] ?? 0) + e;
-          data[(s * after + j) * out + c] = (data[(s * after + j) * out + c] ?? 0) - e;
-        }
-      }
+      const f = scale(u, j);
+      for (let c = 0; c < out; c++) data[(s * after + u) * out + c] = (w.data[(s * m.before + j) * out + c] ?? 0) * f;
     }
   }
   return { shape, data };
+}
+
+/**
+ * Net2WiderNet's split: every copy of unit j gets j's outgoing weights divided by j's copy count, plus
+ * noise ε on copies and −Σε on j itself, so the consumer's output is unchanged.
+ */
+function splitRows(w: HostWeight, m: UnitMap, shape: number[], noise: number, rng: Rng): HostWeight {
+  const r = spreadRows(w, m, shape, (_u, j) => 1 / (m.counts[j] ?? 1));
+  if (noise === 0) return r;
+  const after = m.map.length;
+  const out = w.shape[w.shape.length - 1] ?? 1;
+  const outer = w.data.length / (m.before * out);
+  for (let s = 0; s < outer; s++) {
+    for (let u = m.before; u < after; u++) {
+      const j = m.map[u] ?? 0;
+      for (let c = 0; c < out; c++) {
+        const e = noise * rng.normal();
+        r.data[(s * after + u) * out + c] = (r.data[(s * after + u) * out + c] ?? 0) + e;
+        r.data[(s * after + j) * out + c] = (r.data[(s * after + j) * out + c] ?? 0) - e;
+      }
+    }
+  }
+  return r;
+}
+
+/** Importance of split rows: an original row's weight was divided by c, so its importance is multiplied by c²; copies get 0. */
+function splitImportance(w: HostWeight, m: UnitMap, shape: number[]): HostWeight {
+  return spreadRows(w, m, shape, (u, j) => (u < m.before ? (m.counts[j] ?? 1) ** 2 : 0));
 }
 
 /**
@@ -107,7 +132,7 @@ export class WidenLayerAdjustment extends SurgeryAdjustment {
       if (i < 0) throw new Error(`widen-layer: no layer named "${name}" (layers: ${chain.map((l) => l.layer.name).join(', ')})`);
       changed = this.widen(plan, i, ctx.rng) || changed;
     }
-    return changed ? buildPlan(model, plan) : undefined;
+    return changed ? buildPlan(model, plan, ctx.experience.index) : undefined;
   }
 
   private widen(plan: PlannedLayer[], i: number, rng: Rng): boolean {
@@ -123,21 +148,28 @@ export class WidenLayerAdjustment extends SurgeryAdjustment {
     const consumer = this.consumerOf(plan, i);
     const m = unitMap(before, units, rng);
     edited.weights = [replicateLast(kernel, m), ...rest.map((b) => replicateLast(b, m))];
+    const incoming: WeightMap = { weights: (h) => replicateLast(h, m), importance: (h) => replicateImportance(h, m) };
+    edited.weights.forEach((_, k) => addMap(edited, k, incoming));
     edited.overrides[cls === 'Dense' ? 'units' : 'filters'] = units;
     for (let j = i + 1; j < consumer; j++) {
       const p = plan[j];
       if (p && plannedClass(p) === 'BatchNormalization') {
         const bn = editLayer(plan, j);
         bn.weights = bn.weights.map((w) => replicateLast(w, m));
+        bn.weights.forEach((_, k) => addMap(bn, k, incoming));
       }
     }
     const next = editLayer(plan, consumer);
     const [k, ...others] = next.weights;
     if (!k) throw new Error(`widen-layer: "${next.name}" has no kernel`);
-    const out = k.shape[k.shape.length - 1] ?? 1;
-    const shape = plannedClass(next) === 'Conv2D' ? [...k.shape.slice(0, -2), units, out] : [(k.data.length / (before * out)) * units, out];
-    if (k.data.length % (before * out) !== 0) throw new Error(`widen-layer: "${next.name}"'s kernel ${JSON.stringify(k.shape)} does not follow "${edited.name}"'s ${before} units`);
-    next.weights = [splitRows(k, m, shape, this.options.noise, rng), ...others];
+    const conv = plannedClass(next) === 'Conv2D';
+    const widened = (h: HostWeight): number[] => {
+      const out = h.shape[h.shape.length - 1] ?? 1;
+      return conv ? [...h.shape.slice(0, -2), units, out] : [(h.data.length / (before * out)) * units, out];
+    };
+    if (k.data.length % (before * (k.shape[k.shape.length - 1] ?? 1)) !== 0) throw new Error(`widen-layer: "${next.name}"'s kernel ${JSON.stringify(k.shape)} does not follow "${edited.name}"'s ${before} units`);
+    next.weights = [splitRows(k, m, widened(k), this.options.noise, rng), ...others];
+    addMap(next, 0, { weights: (h) => splitRows(h, m, widened(h), 0, rng), importance: (h) => splitImportance(h, m, widened(h)) });
     return true;
   }
 

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   Type, type Batch, type ComponentDescriptor, type ExperienceContext, type LossContext, type SerializedState,
-  type StateArray, type Static, type StepContext, type Strategy,
+  type StateArray, type Static, type StepContext, type Strategy, type SurgeryLineage,
 } from '@engram/core';
 import { embedLeading, grewFrom, sameShape } from '../common/grown-shapes.js';
 import { unmaskedLogits } from '../common/head-logits.js';
+import { followSurgery, pendingSurgery } from '../common/surgery-follow.js';
 import { arraysToStore, disposeStore, metaObject, snapshotVariables, storeToArrays, variableKey, type TensorStore } from '../common/tensor-state.js';
 
 /** Options of `lwf`. */
@@ -31,11 +32,21 @@ export class LwfStrategy implements Strategy {
   private teacher: TensorStore = new Map();
   private oldClasses: number[] = [];
   private seenClasses = new Set<number>();
+  private readonly followed = new WeakSet<SurgeryLineage>();
 
   constructor(private readonly options: Static<typeof LwfOptions>) {}
 
   beforeExperience(ctx: ExperienceContext): void {
     for (const c of ctx.experience.classes) this.seenClasses.add(c);
+  }
+
+  /**
+   * After a model surgery, turns the teacher's weights as the surgery turned the model's (copied units,
+   * split outgoing weights, an inserted layer at its identity start), so it still computes the old function.
+   */
+  adaptModel(ctx: ExperienceContext): void {
+    const lineage = pendingSurgery(ctx.model, ctx.experience.index, this.followed);
+    if (lineage && this.teacher.size > 0) this.teacher = followSurgery(this.teacher, lineage, 'weights', true);
   }
 
   transformBatch(batch: Batch, ctx: StepContext): Batch {
