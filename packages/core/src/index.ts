@@ -67,3 +67,4 @@ export type { RunItem } from './stages/run-item.js';
 export { eachItem } from './stages/each-item.js';
 export type { Checkpointable, CheckpointReason } from './checkpoint/checkpointable.js';
 export type { RunStatus } from './events/engram-event.js';
+export { surgeryLineage, type SurgeryLineage, type VariableOrigin } from './model/surgery-lineage.js';

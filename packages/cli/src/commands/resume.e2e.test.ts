@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deterministicSummary, finalDigest, runEngram, type Exit } from './e2e-harness.js';
 
-/** A tiny split-MNIST pipeline with a checkpoint every 2 batches (optionally a 2-unit head that grows). */
-function pipeline(strategy: unknown, headUnits?: number): unknown {
+/** A tiny split-MNIST pipeline with a checkpoint every 2 batches (optionally a 2-unit head that grows, and model surgery). */
+function pipeline(strategy: unknown, headUnits?: number, surgery: unknown[] = []): unknown {
   return {
     name: 'tiny', seed: 7, backend: 'cpu', plugins: ['@engram/datasets', '@engram/strategies'],
     data: { kind: 'mnist', scenario: { type: 'class-incremental', experiences: 3 }, testFraction: 0.2, limitPerClass: 30 },
     model: { layers: [{ type: 'flatten' }, { type: 'dense', units: 16, activation: 'relu' }, { type: 'dropout', rate: 0.2 }], ...(headUnits ? { head: { units: headUnits } } : {}) },
-    adjust: [{ kind: 'grow-head' }],
+    adjust: [{ kind: 'grow-head' }, ...surgery],
     optimizer: { type: 'adam', learningRate: 0.01 },
     strategy,
     training: { epochs: 2, batchSize: 8 },
@@ -32,18 +32,24 @@ function run(
 const checkpointAt = (step: number) => (line: string): boolean => line.startsWith('{"type":"checkpoint"') && line.includes(`"step":${step},`);
 const eventIs = (type: string, field: string) => (line: string): boolean => line.startsWith(`{"type":"${type}"`) && line.includes(field);
 
-for (const [label, strategy, headUnits] of [
-  ['naive', { kind: 'naive' }, undefined],
-  ['naive, head grown by grow-head', { kind: 'naive' }, 2],
-  ['replay', { kind: 'replay', bufferSize: 40 }, undefined],
-  ['ewc', { kind: 'ewc', lambda: 100 }, undefined],
-  ['icarl: exemplar sets, teacher, nearest-mean evaluation', { kind: 'icarl', bufferSize: 20 }, undefined],
+const surgery = [
+  { kind: 'widen-layer', layers: ['l1_dense'], units: 24, noise: 0.01, fromExperience: 1 },
+  { kind: 'insert-layer', after: 'l1_dense', fromExperience: 1 },
+];
+
+for (const [label, strategy, headUnits, adjust] of [
+  ['naive', { kind: 'naive' }, undefined, []],
+  ['naive, head grown by grow-head', { kind: 'naive' }, 2, []],
+  ['replay', { kind: 'replay', bufferSize: 40 }, undefined, []],
+  ['ewc', { kind: 'ewc', lambda: 100 }, undefined, []],
+  ['ewc + lwf, hidden layer widened and deepened at experience 1', [{ kind: 'ewc', lambda: 100 }, { kind: 'lwf' }], undefined, surgery],
+  ['icarl: exemplar sets, teacher, nearest-mean evaluation', { kind: 'icarl', bufferSize: 20 }, undefined, []],
 ] as const) {
   describe(`resume after SIGKILL (${label})`, { timeout: 300_000 }, () => {
     it('ends with the same summary metrics and bit-identical weights and optimizer state as an uninterrupted run', async () => {
       const work = mkdtempSync(join(tmpdir(), 'engram-resume-'));
       const file = join(work, 'p.pipeline.json');
-      writeFileSync(file, JSON.stringify(pipeline(strategy, headUnits)));
+      writeFileSync(file, JSON.stringify(pipeline(strategy, headUnits, [...adjust])));
       const reference = await run(file, join(work, 'ref'), []);
       assert.equal(reference.code, 0, reference.stderr);
       const out = join(work, 'killed');

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Batch, EngramModel, StateArray } from '@engram/core';
+import type { Batch, EngramModel, StateArray, SurgeryLineage } from '@engram/core';
 import { embedLeading, grewFrom, sameShape } from './grown-shapes.js';
 import { unmaskedLogits } from './head-logits.js';
+import { followSurgery } from './surgery-follow.js';
 import { arraysToStore, disposeStore, snapshotVariables, storeToArrays, variableKey, type TensorStore } from './tensor-state.js';
 
 /** Teacher logits of a batch, row-major `[n, width]` (width = the student's outputs). */
@@ -62,6 +63,11 @@ export class FrozenTeacher {
       swapped.forEach((v, i) => v.assign(saved[i] as tf.Tensor));
       for (const s of saved) s.dispose();
     }
+  }
+
+  /** Re-keys the frozen weights to the model a surgery produced (see `followSurgery`); no-op before a freeze. */
+  follow(lineage: SurgeryLineage): void {
+    if (this.store.size > 0) this.store = followSurgery(this.store, lineage, 'weights', true);
   }
 
   /** Writes the weights under `prefix` into checkpoint arrays. */

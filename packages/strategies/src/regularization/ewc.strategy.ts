@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   Type, type AfterBatchContext, type ComponentDescriptor, type ComponentServices, type ExperienceContext, type JsonValue,
-  type LossContext, type SerializedState, type StateArray, type Static, type Strategy, StringEnum, QuadraticPenalty } from '@engram/core';
+  type LossContext, type SerializedState, type StateArray, type Static, type Strategy, StringEnum, QuadraticPenalty, type SurgeryLineage } from '@engram/core';
 import { arraysToStore, disposeStore, metaNumber, metaObject, snapshotVariables, storeToArrays, type TensorStore } from '../common/tensor-state.js';
 import { ReplayBuffer } from '../replay/replay-buffer.js';
 import { diagonalFisher } from './fisher.js';
 import { quadraticTerms } from './quadratic-penalty.js';
+import { followSurgery, pendingSurgery } from '../common/surgery-follow.js';
 
 const common = {
   lambda: Type.Number({ minimum: 0, default: 10000, description: 'Penalty strength λ; the loss adds λ/2 · Σ F (θ − θ*)². Values around 1e3–1e5 work on MNIST-sized MLPs.' }),
@@ -38,6 +39,7 @@ interface Anchor { importance: TensorStore; anchor: TensorStore }
 export class EwcStrategy implements Strategy {
   private anchors: Anchor[] = [];
   private readonly sampler: ReplayBuffer;
+  private readonly followed = new WeakSet<SurgeryLineage>();
 
   constructor(readonly name: 'ewc' | 'online-ewc', private readonly options: EwcSettings, services: ComponentServices) {
     this.sampler = new ReplayBuffer(options.fisherSamples, 'reservoir', services.rng.derive('fisher-samples'));
@@ -50,6 +52,16 @@ export class EwcStrategy implements Strategy {
 
   beforeExperience(): void {
     this.sampler.clear();
+  }
+
+  /** After a model surgery, moves every Fisher and anchor to its variable's new position and shape. */
+  adaptModel(ctx: ExperienceContext): void {
+    const lineage = pendingSurgery(ctx.model, ctx.experience.index, this.followed);
+    if (!lineage) return;
+    for (const a of this.anchors) {
+      a.importance = followSurgery(a.importance, lineage, 'importance');
+      a.anchor = followSurgery(a.anchor, lineage, 'weights');
+    }
   }
 
   afterBatch(ctx: AfterBatchContext): void {

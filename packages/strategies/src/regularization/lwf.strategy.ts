@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   Type, type Batch, type ComponentDescriptor, type ExperienceContext, type LossContext, type SerializedState,
-  type StateArray, type Static, type StepContext, type Strategy,
+  type StateArray, type Static, type StepContext, type Strategy, type SurgeryLineage,
 } from '@engram/core';
 import { FrozenTeacher } from '../common/frozen-teacher.js';
 import { unmaskedLogits } from '../common/head-logits.js';
+import { pendingSurgery } from '../common/surgery-follow.js';
 import { metaObject } from '../common/tensor-state.js';
 
 /** Options of `lwf`. */
@@ -54,7 +55,18 @@ export class LwfStrategy implements Strategy {
   readonly name = 'lwf';
   private readonly teacher = new FrozenTeacher();
 
+  private readonly followed = new WeakSet<SurgeryLineage>();
+
   constructor(private readonly options: Static<typeof LwfOptions>) {}
+
+  /**
+   * After a model surgery, turns the teacher's weights as the surgery turned the model's (copied units,
+   * split outgoing weights, an inserted layer at its identity start), so it still computes the old function.
+   */
+  adaptModel(ctx: ExperienceContext): void {
+    const lineage = pendingSurgery(ctx.model, ctx.experience.index, this.followed);
+    if (lineage) this.teacher.follow(lineage);
+  }
 
   transformBatch(batch: Batch, ctx: StepContext): Batch {
     if (!this.teacher.frozen) return batch;

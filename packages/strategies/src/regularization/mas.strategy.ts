@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   Type, type AfterBatchContext, type ComponentDescriptor, type ComponentServices, type ExperienceContext,
-  type JsonValue, type LossContext, type SerializedState, type StateArray, type Static, type Strategy, QuadraticPenalty } from '@engram/core';
+  type JsonValue, type LossContext, type SerializedState, type StateArray, type Static, type Strategy, type SurgeryLineage, QuadraticPenalty } from '@engram/core';
 import { arraysToStore, disposeStore, metaObject, snapshotVariables, storeToArrays, type TensorStore } from '../common/tensor-state.js';
 import { ReplayBuffer } from '../replay/replay-buffer.js';
 import { perSampleDiagonal } from './fisher.js';
 import { quadraticTerms } from './quadratic-penalty.js';
+import { followSurgery, pendingSurgery } from '../common/surgery-follow.js';
 
 /** Options of `mas`. */
 export const MasOptions = Type.Object({
@@ -31,6 +32,7 @@ export class MasStrategy implements Strategy {
   private importance: TensorStore = new Map();
   private anchor: TensorStore = new Map();
   private readonly sampler: ReplayBuffer;
+  private readonly followed = new WeakSet<SurgeryLineage>();
 
   constructor(private readonly options: Static<typeof MasOptions>, services: ComponentServices) {
     this.sampler = new ReplayBuffer(options.samples, 'reservoir', services.rng.derive('mas-samples'));
@@ -43,6 +45,14 @@ export class MasStrategy implements Strategy {
 
   beforeExperience(): void {
     this.sampler.clear();
+  }
+
+  /** After a model surgery, moves the importance and the anchor to each variable's new position and shape. */
+  adaptModel(ctx: ExperienceContext): void {
+    const lineage = pendingSurgery(ctx.model, ctx.experience.index, this.followed);
+    if (!lineage) return;
+    this.importance = followSurgery(this.importance, lineage, 'importance');
+    this.anchor = followSurgery(this.anchor, lineage, 'weights');
   }
 
   afterBatch(ctx: AfterBatchContext): void {

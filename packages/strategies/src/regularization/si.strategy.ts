@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   Type, type AfterBatchContext, type ComponentDescriptor, type ExperienceContext, type LossContext,
-  type SerializedState, type StateArray, type Static, type StepContext, type Strategy, QuadraticPenalty } from '@engram/core';
+  type SerializedState, type StateArray, type Static, type StepContext, type Strategy, type SurgeryLineage, QuadraticPenalty } from '@engram/core';
 import { arraysToStore, disposeStore, metaObject, snapshotVariables, storeToArrays, variableKey, type TensorStore } from '../common/tensor-state.js';
 import { quadraticTerms } from './quadratic-penalty.js';
+import { followSurgery, pendingSurgery } from '../common/surgery-follow.js';
 
 /** Options of `si`. */
 export const SiOptions = Type.Object({
@@ -29,6 +30,7 @@ export class SiStrategy implements Strategy {
   private start: TensorStore = new Map();
   private pendingGrads: TensorStore = new Map();
   private before: TensorStore = new Map();
+  private readonly followed = new WeakSet<SurgeryLineage>();
 
   constructor(private readonly options: Static<typeof SiOptions>) {}
 
@@ -44,6 +46,15 @@ export class SiStrategy implements Strategy {
 
   beforeExperience(): void {
     disposeStore(this.start);
+  }
+
+  /** After a model surgery, moves the importance Ω and the anchor to each variable's new position and shape. */
+  adaptModel(ctx: ExperienceContext): void {
+    const lineage = pendingSurgery(ctx.model, ctx.experience.index, this.followed);
+    if (!lineage) return;
+    this.importance = followSurgery(this.importance, lineage, 'importance');
+    this.anchor = followSurgery(this.anchor, lineage, 'weights');
+    disposeStore(this.omega);
   }
 
   afterBackward(grads: tf.NamedTensorMap, ctx: StepContext): tf.NamedTensorMap {
