@@ -73,6 +73,8 @@ export interface RunSummary {
   /** Steps at which a `boundary` (drift) was detected. */
   driftPoints: { step: number; reason: string }[];
   warnings: number;
+  /** Rows of data files rejected under `badRows: "skip"` (from `warning` events' `skippedRows`). */
+  skippedRows: number;
   droppedSamples: number;
   checkpoints: number;
   stopped: string | null;
@@ -99,6 +101,7 @@ export class RunSummaryBuilder {
   private lastStep = 0;
   private lastTime = 0;
   private warnings = 0;
+  private skipped = 0;
   private dropped = 0;
   private checkpoints = 0;
   private peakRss = 0;
@@ -131,7 +134,10 @@ export class RunSummaryBuilder {
       }
       case 'prequential': this.lastPrequential = event; break;
       case 'boundary': this.driftPoints.push({ step: event.step, reason: event.reason }); break;
-      case 'warning': this.warnings++; break;
+      case 'warning':
+        this.warnings++;
+        this.skipped += event.skippedRows ?? 0;
+        break;
       case 'dropped': this.dropped += event.count; break;
       case 'checkpoint': this.checkpoints++; break;
       default: break;
@@ -229,6 +235,7 @@ export class RunSummaryBuilder {
       prequential: p === null ? null : { samples: p.samples, accuracy: p.accuracy, windowAccuracy: p.windowAccuracy, fadingAccuracy: p.fadingAccuracy },
       driftPoints: this.driftPoints.slice(),
       warnings: this.warnings,
+      skippedRows: this.skipped,
       droppedSamples: this.dropped,
       checkpoints: this.checkpoints,
       stopped: this.runEnd?.stopped ?? null,
