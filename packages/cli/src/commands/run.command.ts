@@ -1,6 +1,6 @@
 import { ResumeError, runPipeline, type BackendName } from '@engram/core';
 import { loadPipelineFile, VERSION } from '../cli-context.js';
-import { formatMatrix } from '../output/matrix-table.js';
+import { formatOutcome } from '../output/matrix-table.js';
 import { progressMode, renderProgress } from '../output/progress.renderer.js';
 import { renderReport } from '../report/index.js';
 
@@ -16,7 +16,8 @@ export interface RunFlags {
 }
 
 /**
- * `engram run <pipeline.json>`: validates, trains, prints progress and the accuracy matrix, writes
+ * `engram run <pipeline.json>`: validates, trains, prints progress and the accuracy matrix (prequential
+ * figures for a stream; where it stopped for an interrupted run), writes
  * `summary.json` and `metrics.jsonl`. SIGINT/SIGTERM stop after the current batch with a checkpoint
  * (exit 130/143).
  */
@@ -37,14 +38,13 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       ...(flags.backend ? { backend: flags.backend as BackendName } : {}),
       signal: controller.signal,
       ...(flags.resume ? { resume: true } : {}),
-      observe: (events$) => renderProgress(events$, mode),
+      observe: (events$) => renderProgress(events$, mode, process.stdout, { epochs: loaded.definition.training.epochs }),
       version: VERSION,
     });
     await renderReport(outcome.outDir);
     if (mode === 'bar' || mode === 'lines') {
-      process.stdout.write(`\n${formatMatrix(outcome.summary)}\n`);
+      process.stdout.write(`\n${formatOutcome(outcome.summary, outcome.stopped)}\n`);
       process.stdout.write(`outputs in ${outcome.outDir}\n`);
-      if (outcome.stopped) process.stdout.write(`stopped by ${outcome.stopped}; resume with --resume\n`);
     }
     return outcome.stopped ? exitCode || 130 : 0;
   } catch (e) {
