@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,10 +22,19 @@ function userEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') && k !== 'NODE_TEST_CONTEXT' && k !== 'INIT_CWD'));
 }
 
-function sh(command: string, cwd: string): { status: number | null; output: string } {
+function sh(command: string, cwd: string): { status: number | null; output: string; stdout: string } {
   const r = spawnSync('bash', ['-o', 'pipefail', '-c', command], { cwd, encoding: 'utf8', env: userEnv(), timeout: 600_000 });
-  return { status: r.status, output: `${r.stdout}\n${r.stderr}`.slice(-4000) };
+  return { status: r.status, output: `${r.stdout}\n${r.stderr}`.slice(-4000), stdout: r.stdout };
 }
+
+/** The README's plain-tfjs script (the `js` block that starts with `// predict.mjs`). */
+export function readmeScript(markdown: string): string {
+  const m = /^```js\n(\/\/ predict\.mjs[\s\S]*?)^```/m.exec(markdown);
+  if (!m?.[1]) throw new Error('README has no predict.mjs block');
+  return m[1];
+}
+
+const average = (text: string): number => Number(/average accuracy ([\d.]+)%/.exec(text)?.[1] ?? Number.NaN);
 
 test('the README command extractor finds the quick start, every engram command and the stream one-liner', () => {
   const lines = readmeCommands(readFileSync(join(root, 'README.md'), 'utf8'));
@@ -56,6 +65,9 @@ test('every README command works as written, in order, in a copy of the reposito
   const dir = mkdtempSync(join(tmpdir(), 'engram-readme-'));
   try {
     for (const f of ['package.json', 'README.md']) cpSync(join(root, f), join(dir, f));
+    // The README says to save its plain-tfjs script as predict.mjs.
+    writeFileSync(join(dir, 'predict.mjs'), readmeScript(readFileSync(join(root, 'README.md'), 'utf8')));
+    const outputs = new Map<string, string>();
     for (const d of ['examples', 'schemas']) cpSync(join(root, d), join(dir, d), { recursive: true });
     for (const d of ['node_modules', 'packages']) symlinkSync(join(root, d), join(dir, d), 'dir');
     const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
@@ -75,8 +87,13 @@ test('every README command works as written, in order, in a copy of the reposito
       }
       const r = sh(line, dir);
       assert.equal(r.status, 0, `${line}\n${r.output}`);
+      outputs.set(line, r.stdout);
     }
-    for (const f of ['runs/quickstart/summary.json', 'runs/q/summary.json', 'runs/q/report.html', 'model/model.json', 'runs/compare.html', 'runs/stream-stdin/summary.json']) {
+    // The plain-tfjs script scores the export as engram eval scores the checkpoint.
+    const evaluated = average([...outputs].find(([l]) => l.startsWith('npx engram eval '))?.[1] ?? '');
+    const predicted = average([...outputs].find(([l]) => l.startsWith('node predict.mjs'))?.[1] ?? '');
+    assert.ok(Number.isFinite(evaluated) && Math.abs(evaluated - predicted) <= 0.3, `engram eval ${evaluated}%, predict.mjs ${predicted}%`);
+    for (const f of ['runs/quickstart/summary.json', 'runs/q/summary.json', 'runs/q/report.html', 'model/model.json', 'model/engram.json', 'model/test.jsonl', 'runs/compare.html', 'runs/stream-stdin/summary.json']) {
       assert.ok(existsSync(join(dir, f)), f);
     }
     assert.equal(readFileSync(join(dir, 'schemas', 'pipeline.schema.json'), 'utf8'), readFileSync(join(root, 'schemas', 'pipeline.schema.json'), 'utf8'));
