@@ -38,7 +38,7 @@ test('validate lists every mistake with its path and exits 2 without a stack tra
   for (const path of ['/name', '/data/testFraction', '/model/layers/0/units', '/optimizer/type', '/training/batchsize']) {
     assert.match(r.stderr, new RegExp(`^  ${path}: `, 'm'), r.stderr);
   }
-  assert.match(r.stderr, /\/optimizer\/type: unknown type "adamw"; known: sgd, momentum, adam, rmsprop, adagrad, adamax/);
+  assert.match(r.stderr, /\/optimizer\/type: unknown type "adamw" \(did you mean "adam"\?\); known: sgd, momentum, adam, rmsprop, adagrad, adamax/);
   assert.doesNotMatch(r.stderr, /\bat .*\.js:\d+/);
 });
 

@@ -46,9 +46,12 @@ program
 
 program
   .command('export <dir>')
-  .description('write the newest valid checkpoint\'s model (tfjs Layers format) to a folder or model.json path')
-  .requiredOption('--to <path>', 'output folder, or a .json file path')
-  .action(action((dir: string, flags: { to: string }) => exportCommand(dir, flags)));
+  .description('write the newest valid checkpoint\'s model (tfjs Layers format) and engram.json to a folder')
+  .requiredOption('--to <path>', 'output folder (a model.json path uses its folder)')
+  .option('--softmax', 'append a softmax: the model outputs probabilities instead of logits')
+  .option('--test-data <pipeline>', 'also write this pipeline\'s test sets to test.jsonl (raw inputs, as engram eval scores them)')
+  .addOption(pluginOption())
+  .action(action((dir: string, flags: Parameters<typeof exportCommand>[1]) => exportCommand(dir, flags)));
 
 program
   .command('eval <pipeline>')

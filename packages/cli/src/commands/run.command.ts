@@ -4,7 +4,7 @@ import { ResumeError, runPipeline, type BackendName } from '@engram/core';
 import { OutputDirError, probeWritable, runPaths } from '@engram/core/internal';
 import { loadPipelineFile, VERSION } from '../cli-context.js';
 import { keepRunningOnClosedStdout } from '../output/stdout-guard.js';
-import { formatMatrix } from '../output/matrix-table.js';
+import { formatOutcome } from '../output/matrix-table.js';
 import { progressMode, renderProgress } from '../output/progress.renderer.js';
 import { renderReport } from '../report/index.js';
 
@@ -24,10 +24,11 @@ export interface RunFlags {
 }
 
 /**
- * `engram run <pipeline.json>`: validates, trains, prints progress and the accuracy matrix, writes
- * `summary.json` and `metrics.jsonl`. SIGINT/SIGTERM stop at the next batch boundary with a checkpoint
- * marked as a stop (exit 130/143; summary.json `"status": "stopped"`); `--resume` continues it. `--resume`
- * with no checkpoint starts a new run and says so.
+ * `engram run <pipeline.json>`: validates, trains, prints progress and the accuracy matrix (prequential
+ * figures for a stream; where it stopped for an interrupted run), writes `summary.json` and
+ * `metrics.jsonl`. SIGINT/SIGTERM stop at the next batch boundary with a checkpoint marked as a stop
+ * (exit 130/143; summary.json `"status": "stopped"`); `--resume` continues it. `--resume` with no
+ * checkpoint starts a new run and says so.
  */
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
   const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true);
@@ -68,15 +69,12 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       signal: controller.signal,
       ...(flags.resume ? { resume: true } : {}),
       onResume: (p) => process.stderr.write(`resuming from ${p.dir} (step ${p.step}, written at ${p.reason})\n`),
-      observe: (events$) => renderProgress(events$, mode),
+      observe: (events$) => renderProgress(events$, mode, process.stdout, loaded.definition.training.epochs !== undefined ? { epochs: loaded.definition.training.epochs } : {}),
       version: VERSION,
     });
     await renderReport(outcome.outDir);
     if (mode === 'bar' || mode === 'lines') {
-      const s = outcome.summary;
-      // A stopped run has no final matrix: say where it stopped instead of printing one that reads like a result.
-      if (outcome.stopped) process.stdout.write(`\nstopped by ${outcome.stopped} at step ${s.steps} with ${s.perExperience.length} experience(s) finished; resumable with --resume\n`);
-      else process.stdout.write(`\n${formatMatrix(s)}\n`);
+      process.stdout.write(`\n${formatOutcome(outcome.summary, outcome.stopped)}\n`);
       process.stdout.write(`outputs in ${outcome.outDir}\n`);
     }
     return outcome.stopped ? exitCode || (outcome.stopped === 'SIGINT' ? 130 : 143) : 0;

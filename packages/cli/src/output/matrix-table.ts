@@ -10,7 +10,7 @@ function signed(v: number | null | undefined): string {
 
 /**
  * The accuracy matrix as a text table (row i = after training experience i, column j = accuracy on
- * experience j), followed by ACC / BWT / FWT / forgetting.
+ * experience j, both from 0), followed by ACC / BWT / FWT / forgetting.
  */
 export function formatMatrix(summary: RunSummary): string {
   const m = summary.accuracyMatrix;
@@ -22,6 +22,42 @@ export function formatMatrix(summary: RunSummary): string {
   m.forEach((row, i) => lines.push(`  exp ${String(i).padEnd(3)}${row.map((v) => `  ${pct(v)}`).join('')}`));
   lines.push('');
   lines.push(`ACC ${pct(summary.averageAccuracy).trim()}   BWT ${signed(summary.bwt)}   FWT ${signed(summary.fwt)}   forgetting ${signed(summary.forgetting)}`);
-  lines.push(`${summary.samplesPerSecond.toFixed(0)} samples/s   ${summary.wallSeconds.toFixed(1)} s   backend ${summary.backend}`);
+  lines.push(footer(summary));
   return lines.join('\n');
+}
+
+/** Throughput, time and backend: the last line of every final summary. */
+function footer(summary: RunSummary): string {
+  return `${summary.samplesPerSecond.toFixed(0)} samples/s   ${summary.wallSeconds.toFixed(1)} s   backend ${summary.backend}`;
+}
+
+/**
+ * A stream run's result: prequential accuracy (overall, sliding window, fading), samples, and the
+ * drift boundaries — a stream has no per-experience test sets, so no accuracy matrix.
+ */
+export function formatStream(summary: RunSummary): string {
+  const p = summary.prequential;
+  const lines: string[] = [];
+  if (p) {
+    lines.push(`stream: ${p.samples.toLocaleString('en')} samples   prequential accuracy ${pct(p.accuracy).trim()}   window ${pct(p.windowAccuracy).trim()}   fading ${pct(p.fadingAccuracy).trim()}`);
+  } else {
+    lines.push(`stream: ${summary.trainSamples.toLocaleString('en')} samples, no prequential evaluation`);
+  }
+  const b = summary.driftPoints;
+  lines.push(b.length === 0 ? 'boundaries: none detected' : `boundaries: ${b.length} (at step${b.length === 1 ? '' : 's'} ${b.map((d) => d.step).join(', ')}) — ${summary.experiences} experiences`);
+  lines.push(footer(summary));
+  return lines.join('\n');
+}
+
+/**
+ * What a run prints when it ends: the accuracy matrix (experience runs) or the prequential figures
+ * (stream runs); a run stopped by a signal says where it stopped and how to continue instead of
+ * showing partial figures that read like a result.
+ */
+export function formatOutcome(summary: RunSummary, stopped: string | undefined): string {
+  if (stopped) {
+    const where = summary.mode === 'stream' ? `stream experience ${Math.max(0, summary.experiences - 1)} after ${summary.trainSamples.toLocaleString('en')} samples` : `experience ${summary.accuracyMatrix.length}`;
+    return `stopped by ${stopped} at ${where}; resumable with --resume (a checkpoint was written)`;
+  }
+  return summary.mode === 'stream' ? formatStream(summary) : formatMatrix(summary);
 }

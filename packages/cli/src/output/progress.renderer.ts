@@ -1,6 +1,6 @@
-import cliProgress from 'cli-progress';
 import type { Observable } from 'rxjs';
 import type { EngramEvent } from '@engram/core';
+import { clock, progressLine, type ProgressFields } from './progress-line.js';
 
 /** How the run talks to the terminal. */
 export type ProgressMode = 'bar' | 'lines' | 'json' | 'quiet';
@@ -12,24 +12,70 @@ export function progressMode(flags: { quiet?: boolean; json?: boolean }, isTTY: 
   return isTTY ? 'bar' : 'lines';
 }
 
+/** Where progress goes: a stream with an optional width (a terminal's `columns`). */
+export interface ProgressOutput {
+  write(text: string): unknown;
+  readonly columns?: number | undefined;
+}
+
+const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
+
 /**
- * Shows a run's progress: a cli-progress bar per experience on a terminal (experience x/n, epoch,
- * batch, loss, running accuracy, samples/s, ETA), plain periodic lines otherwise, NDJSON events with
- * `json`, nothing with `quiet`. Only observes the events.
+ * Shows a run's progress. On a terminal (`bar`): one line per experience that redraws itself — a bar
+ * over all its epochs with the epoch inside, loss, running accuracy, samples/s, the experience's ETA and
+ * the run's elapsed time and ETA — fitted to the terminal width; it stays on screen when the experience
+ * ends. Otherwise (`lines`) the same figures as plain lines every 2 s. `json` prints every event as one
+ * line; `quiet` nothing. Experiences are numbered from 0, as in the accuracy matrix, report and eval.
+ * Rates and ETAs are measured from what this process saw, so they stay right after `--resume`;
+ * `known.epochs` (the pipeline's) sizes the bar when a resumed run continues mid-epoch. Only observes
+ * the events.
  */
-export function renderProgress(events$: Observable<EngramEvent>, mode: ProgressMode, out: NodeJS.WriteStream = process.stdout): void {
+export function renderProgress(events$: Observable<EngramEvent>, mode: ProgressMode, out: ProgressOutput = process.stdout, known: { epochs?: number } = {}): void {
   if (mode === 'quiet') return;
   if (mode === 'json') {
     events$.subscribe((e) => out.write(`${JSON.stringify(e)}\n`));
     return;
   }
   let total: number | 'endless' = 0;
-  let epochs = 1;
-  let bar: cliProgress.SingleBar | undefined;
-  let lastLine = 0;
+  // From the pipeline: a resumed run continues mid-epoch without an epoch-start event.
+  let epochs: number | undefined = known.epochs;
+  let barOpen = false;
+  let lastDraw = Number.NEGATIVE_INFINITY;
+  let lastLine = Number.NEGATIVE_INFINITY;
+  let expStart: number | undefined;
+  let expStartFraction = 0;
+  /** First batch this process saw: time (ms) and run fraction, for rates and ETAs that survive a resume. */
+  let origin: { time: number; samples: number; runFraction: number } | undefined;
+  let samples = 0;
+  const width = (): number => Math.max(40, out.columns ?? 80);
+  const closeBar = (): void => {
+    if (barOpen) out.write('\n');
+    barOpen = false;
+  };
   const line = (s: string): void => {
+    closeBar();
     out.write(`${s}\n`);
   };
+  const label = (experience: number): string => (total === 'endless' ? `stream exp ${experience}` : `exp ${experience} of ${total}`);
+  const runTimes = (time: number, runFraction: number | undefined): string => {
+    const elapsed = `run ${clock(time / 1000)}`;
+    if (runFraction === undefined || !origin || runFraction <= origin.runFraction) return elapsed;
+    const rate = (runFraction - origin.runFraction) / Math.max(1e-9, time - origin.time);
+    return `${elapsed}, ETA ${clock((1 - runFraction) / rate / 1000)}`;
+  };
+  const draw = (fields: ProgressFields, time: number, force: boolean): void => {
+    if (mode === 'bar') {
+      if (!force && time - lastDraw < 100) return;
+      lastDraw = time;
+      out.write(`\r${progressLine(fields, width())}\u001b[K`);
+      barOpen = true;
+    } else if (force || time - lastLine > 2000) {
+      lastLine = time;
+      const { fraction: _bar, ...plain } = fields;
+      line(`  ${progressLine(plain, 1000)}`);
+    }
+  };
+
   events$.subscribe((e) => {
     switch (e.type) {
       case 'run-start':
@@ -37,43 +83,64 @@ export function renderProgress(events$: Observable<EngramEvent>, mode: ProgressM
         line(`engram: ${e.name} — ${e.scenario}, ${e.strategies.join('+')}, ${e.parameters.toLocaleString('en')} parameters, backend ${e.backend}, seed ${e.seed}`);
         break;
       case 'experience-start':
-        if (mode === 'lines') line(`experience ${e.experience + 1}/${total} — classes ${e.classes.join(',')}${e.trainSize !== undefined ? `, ${e.trainSize} samples` : ''}`);
+        expStart = undefined;
+        line(`${total === 'endless' ? 'stream experience' : 'experience'} ${e.experience}${total === 'endless' ? '' : ` of ${total} (0-${total - 1})`} — classes ${e.classes.join(',')}${e.trainSize !== undefined ? `, ${e.trainSize.toLocaleString('en')} samples` : ''}`);
         break;
       case 'epoch-start':
         epochs = e.epochs;
-        if (mode === 'bar') {
-          bar?.stop();
-          bar = new cliProgress.SingleBar(
-            { format: `exp {exp}/${total} epoch {epoch}/${epochs} [{bar}] {value}/{total} | loss {loss} | acc {acc} | {sps} samples/s | ETA {eta_formatted}`, hideCursor: true, clearOnComplete: false, stream: out },
-            cliProgress.Presets.shades_classic,
-          );
-          bar.start(1, 0, { exp: e.experience + 1, epoch: e.epoch + 1, loss: '-', acc: '-', sps: '-' });
-        }
         break;
       case 'batch-end': {
-        const fields = { exp: e.experience + 1, epoch: e.epoch + 1, loss: e.epochLoss.toFixed(4), acc: `${(e.epochAccuracy * 100).toFixed(1)}%`, sps: e.samplesPerSecond.toFixed(0) };
-        if (bar) {
-          bar.setTotal(e.batches ?? e.batch);
-          bar.update(e.batch, fields);
-        } else if (mode === 'lines' && (e.time - lastLine > 2000 || e.batch === e.batches)) {
-          lastLine = e.time;
-          line(`  exp ${fields.exp}/${total} epoch ${fields.epoch}/${epochs} batch ${e.batch}${e.batches ? `/${e.batches}` : ''} loss ${fields.loss} acc ${fields.acc} ${fields.sps} samples/s`);
+        samples += e.size;
+        const perEpoch = e.batches;
+        const epochFraction = perEpoch ? Math.min(1, e.batch / perEpoch) : undefined;
+        const fraction = epochFraction === undefined || epochs === undefined ? undefined : Math.min(1, (e.epoch + epochFraction) / epochs);
+        const runFraction = fraction === undefined || typeof total !== 'number' || total === 0 ? undefined : (e.experience + fraction) / total;
+        if (!origin) origin = { time: e.time, samples, runFraction: runFraction ?? 0 };
+        if (expStart === undefined) {
+          expStart = e.time;
+          expStartFraction = fraction ?? 0;
         }
+        const seconds = (e.time - origin.time) / 1000;
+        const rate = seconds > 0 ? (samples - origin.samples) / seconds : undefined;
+        const expRate = fraction !== undefined && fraction > expStartFraction ? (fraction - expStartFraction) / Math.max(1e-9, e.time - expStart) : undefined;
+        draw(
+          {
+            label: label(e.experience),
+            epoch: `epoch ${e.epoch + 1}${epochs !== undefined ? `/${epochs}` : ''}`,
+            ...(fraction !== undefined ? { fraction } : {}),
+            loss: e.epochLoss.toFixed(4),
+            accuracy: pct(e.epochAccuracy),
+            ...(rate !== undefined ? { samplesPerSecond: rate.toFixed(0) } : {}),
+            ...(expRate !== undefined && fraction !== undefined ? { eta: clock((1 - fraction) / expRate / 1000) } : {}),
+            run: runTimes(e.time, runFraction),
+          },
+          e.time,
+          fraction === 1,
+        );
         break;
       }
       case 'evaluation': {
-        bar?.stop();
-        bar = undefined;
-        const accs = e.results.map((r) => `${(r.accuracy * 100).toFixed(1)}`).join(' ');
-        line(`  ${e.afterExperience < 0 ? 'initial' : `after exp ${e.afterExperience + 1}`} accuracy per experience (%): ${accs}`);
+        closeBar();
+        const accs = e.results.map((r) => (r.accuracy * 100).toFixed(1)).join(' ');
+        line(`  ${e.afterExperience < 0 ? 'initial' : `after exp ${e.afterExperience}`} — test accuracy per experience (%): ${accs}`);
         break;
       }
-      case 'prequential':
-        if (e.time - lastLine > 2000) {
+      case 'prequential': {
+        const seconds = origin ? (e.time - origin.time) / 1000 : 0;
+        const rate = origin && seconds > 0 ? (samples - origin.samples) / seconds : undefined;
+        const fields: ProgressFields = {
+          label: `${e.samples.toLocaleString('en')} samples`,
+          accuracy: `${pct(e.accuracy)} (window ${pct(e.windowAccuracy)}, fading ${pct(e.fadingAccuracy)})`,
+          ...(rate !== undefined ? { samplesPerSecond: rate.toFixed(0) } : {}),
+          run: runTimes(e.time, undefined),
+        };
+        if (mode === 'bar') draw(fields, e.time, false);
+        else if (e.time - lastLine > 2000) {
           lastLine = e.time;
-          line(`  stream: ${e.samples} samples, prequential accuracy ${(e.accuracy * 100).toFixed(1)}% (window ${(e.windowAccuracy * 100).toFixed(1)}%)`);
+          line(`  stream: ${e.samples.toLocaleString('en')} samples, prequential accuracy ${pct(e.accuracy)} (window ${pct(e.windowAccuracy)}, fading ${pct(e.fadingAccuracy)})${rate !== undefined ? `, ${rate.toFixed(0)} samples/s` : ''}`);
         }
         break;
+      }
       case 'boundary':
         line(`  boundary at step ${e.step}: ${e.reason}`);
         break;
@@ -84,8 +151,7 @@ export function renderProgress(events$: Observable<EngramEvent>, mode: ProgressM
         line(`  warning: ${e.message}`);
         break;
       case 'run-end':
-        bar?.stop();
-        bar = undefined;
+        closeBar();
         break;
       default:
         break;

@@ -97,8 +97,9 @@ export function lossSpec(run: Pick<RunData, 'loss' | 'experienceStarts'>): TopLe
 
 /** Prequential accuracy (cumulative, window, fading) over steps, with red rules at drift points. */
 export function prequentialSpec(run: Pick<RunData, 'prequential' | 'drift'>): TopLevelSpec {
+  const label = { accuracy: 'prequential (cumulative)', windowAccuracy: 'sliding window', fadingAccuracy: 'fading' } as const;
   const series = (['accuracy', 'windowAccuracy', 'fadingAccuracy'] as const).flatMap((name) =>
-    run.prequential[name].map((p) => ({ step: p.x, accuracy: p.y, series: name })),
+    run.prequential[name].map((p) => ({ step: p.x, accuracy: p.y, series: label[name] })),
   );
   return {
     $schema: SCHEMA,

@@ -44,3 +44,17 @@ test('compare without directories or with a non-run directory fails with a clear
 test('numeric columns and their headers are right-aligned, text columns left-aligned', () => {
   assert.equal(formatTable(['name', 'ACC'], [['a', '0.5'], ['long', '0.25']]), 'name   ACC\n----  ----\na      0.5\nlong  0.25');
 });
+
+test('compare --html shows a stream run by its prequential accuracy, not "no evaluations"', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'engram-compare-'));
+  await writeSyntheticRun(join(root, 'batch'), 'experiences', 'ewc');
+  await writeSyntheticRun(join(root, 'live'), 'stream');
+  const file = join(root, 'compare.html');
+  await renderComparison([join(root, 'batch'), join(root, 'live')], file);
+  const html = readFileSync(file, 'utf8');
+  assert.doesNotMatch(html, /no evaluations/);
+  const live = /<div class="run" data-run="live[^"]*">([\s\S]*?)<\/div>/.exec(html)?.[1] ?? '';
+  assert.match(live, /prequential accuracy/);
+  assert.equal([...live.matchAll(/aria-roledescription="line mark"/g)].length, 3, 'cumulative, window and fading');
+  rmSync(root, { recursive: true });
+});

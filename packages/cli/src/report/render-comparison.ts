@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { accuracyOverTimeSpec, comparisonSpec } from './chart-specs.js';
+import { accuracyOverTimeSpec, comparisonSpec, prequentialSpec } from './chart-specs.js';
 import { escapeHtml, fmt, fmtSeconds } from './report-html.js';
 import { loadRun, type RunData } from './run-data.js';
 import { renderSvg } from './svg-render.js';
@@ -41,13 +41,16 @@ export async function renderComparison(dirs: readonly string[], htmlFile?: strin
     const overall = await renderSvg(comparisonSpec(runs.map((r, i) => ({ label: labels[i] ?? String(i), matrix: r.summary.accuracyMatrix }))));
     const perRun: string[] = [];
     for (const [i, r] of runs.entries()) {
-      const svg = r.accuracy.length > 0 ? await renderSvg(accuracyOverTimeSpec(r.accuracy, labels[i] ?? '')) : '<p>no evaluations</p>';
-      perRun.push(`<div class="run" data-run="${escapeHtml(labels[i] ?? '')}">${svg}</div>`);
+      // A stream run has no per-experience evaluations: its chart is the prequential accuracy.
+      const stream = r.accuracy.length === 0 && r.summary.mode === 'stream';
+      const svg = r.accuracy.length > 0 ? await renderSvg(accuracyOverTimeSpec(r.accuracy, labels[i] ?? '')) : stream ? await renderSvg(prequentialSpec(r)) : '<p>no evaluations</p>';
+      const heading = stream ? `<h3>${escapeHtml(labels[i] ?? '')}: prequential accuracy</h3>` : '';
+      perRun.push(`<div class="run" data-run="${escapeHtml(labels[i] ?? '')}">${heading}${svg}</div>`);
     }
     const htmlRows = rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('');
     const html = `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>engram comparison</title><style>` +
       `body{margin:20px;font:14px/1.4 Helvetica,Arial,sans-serif;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px}` +
-      `.runs{display:flex;flex-wrap:wrap;gap:16px}.run svg{max-width:560px;height:auto}</style></head><body><h1>Run comparison</h1>` +
+      `.runs{display:flex;flex-wrap:wrap;gap:16px}.run{flex:1 1 640px;max-width:900px}.run svg{width:100%;height:auto}.run h3{margin:0;font-size:15px}</style></head><body><h1>Run comparison</h1>` +
       `<table><tr>${COLUMNS.map((c) => `<th>${c}</th>`).join('')}</tr>${htmlRows}</table>` +
       `<section class="chart" data-chart="comparison"><h2>Mean accuracy on experiences seen so far</h2>${overall}</section>` +
       `<section class="chart" data-chart="runs"><h2>Accuracy on each experience over time</h2><div class="runs">${perRun.join('')}</div></section></body></html>\n`;

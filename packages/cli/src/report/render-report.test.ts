@@ -58,8 +58,14 @@ test('the header shows ACC, BWT, FWT and forgetting from summary.json', async ()
 test('a stream run report shows prequential accuracy with one marker per drift point', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'engram-report-'));
   await writeSyntheticRun(dir, 'stream');
-  const s = sections(readFileSync(await renderReport(dir), 'utf8'));
+  const html = readFileSync(await renderReport(dir), 'utf8');
+  const s = sections(html);
   assert.deepEqual([...s.keys()], ['loss', 'prequential']);
+  // Stream figures, not empty experience-run cards; readable legend names.
+  assert.doesNotMatch(html, /<span>(ACC|BWT|FWT)<\/span>/);
+  assert.match(html, /<span>fading acc\.<\/span><b>0\.\d{3}<\/b>/);
+  assert.match(html, /sliding window/);
+  assert.doesNotMatch(html, />fadingAccuracy</);
   const pre = s.get('prequential') ?? '';
   assert.equal(count(pre, /aria-roledescription="line mark"/g), 3, 'cumulative, window and fading');
   assert.equal(count(pre, /aria-roledescription="rule mark"/g), 2, 'two drift markers');

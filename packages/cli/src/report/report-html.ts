@@ -61,22 +61,28 @@ function figure(label: string, value: string, hint: string): string {
 
 /** The header: pipeline name, strategy, scenario, backend, seed and the key figures. */
 function header(s: RunSummary): string {
-  const figures = [
+  // A stream has no per-experience test sets: its figures are prequential, not ACC/BWT/FWT.
+  const figures = s.mode === 'stream' ? [] : [
     figure('ACC', fmt(s.averageAccuracy), 'average accuracy on all experiences after the last one'),
     figure('BWT', fmt(s.bwt, 3, true), 'backward transfer; negative = forgetting'),
     figure('FWT', fmt(s.fwt, 3, true), 'forward transfer vs the untrained model'),
     figure('forgetting', fmt(s.forgetting), 'mean drop from best to final accuracy'),
     figure('learning acc.', fmt(s.learningAccuracy), 'accuracy right after learning each experience'),
+  ];
+  if (s.prequential !== null) {
+    figures.push(figure('prequential acc.', fmt(s.prequential.accuracy), 'test-then-train accuracy over the whole stream'));
+    figures.push(figure('window acc.', fmt(s.prequential.windowAccuracy), 'prequential accuracy over the last window of samples'));
+    figures.push(figure('fading acc.', fmt(s.prequential.fadingAccuracy), 'prequential accuracy with exponential fading'));
+    figures.push(figure('samples', s.prequential.samples.toLocaleString('en'), 'samples seen'));
+    figures.push(figure('drift points', String(s.driftPoints.length), 'boundaries detected'));
+  }
+  figures.push(
     figure('wall time', fmtSeconds(s.wallSeconds), 'whole run'),
     figure('samples/s', fmt(s.samplesPerSecond, 0), 'training throughput'),
     figure('peak RSS', `${(s.peakRssBytes / 2 ** 20).toFixed(0)} MiB`, 'resident memory'),
     figure('experiences', String(s.experiences), 'trained experiences'),
     figure('steps', String(s.steps), 'optimizer steps'),
-  ];
-  if (s.prequential !== null) {
-    figures.push(figure('prequential acc.', fmt(s.prequential.accuracy), 'test-then-train accuracy'));
-    figures.push(figure('drift points', String(s.driftPoints.length), 'boundaries detected'));
-  }
+  );
   const meta = [`strategy <b>${escapeHtml(s.strategy)}</b>`, `scenario <b>${escapeHtml(s.scenario)}</b>`, `backend <b>${escapeHtml(s.backend)}</b>`, `seed <b>${s.seed}</b>`, `mode <b>${escapeHtml(s.mode)}</b>`];
   if (s.stopped !== null) meta.push(`stopped: <b>${escapeHtml(s.stopped)}</b>`);
   return `<header><h1>${escapeHtml(s.name)}</h1><p class="run-meta">${meta.join(' · ')}</p><div class="figures">${figures.join('')}</div></header>`;

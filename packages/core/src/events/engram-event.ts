@@ -15,7 +15,7 @@ export type EngramEvent = EventBase &
     | { type: 'boundary'; step: number; reason: string }
     | { type: 'checkpoint'; path: string; step: number; bytes: number; seconds: number }
     | { type: 'dropped'; source: string; count: number; total: number }
-    | { type: 'warning'; message: string; /** Set by sources that skip bad records: who, and how many so far. */ badRecords?: { source: string; total: number } }
+    | { type: 'warning'; message: string; /** Set by sources that skip bad records: who, and how many so far. */ badRecords?: { source: string; total: number }; /** Bad rows a data source skipped (badRows "skip"), when that is what it warns about. */ skippedRows?: number }
     | { type: 'run-end'; wallSeconds: number; samplesPerSecond: number; steps: number; status?: RunStatus; stopped?: string; error?: string }
   );
 

@@ -76,6 +76,8 @@ export interface RunSummary {
   warnings: number;
   /** Bad records a source skipped (unparsable or refused lines of a live feed), by source; `{}` when none. */
   badRecords: Record<string, number>;
+  /** Rows of data files rejected under `badRows: "skip"` (from `warning` events' `skippedRows`). */
+  skippedRows: number;
   droppedSamples: number;
   checkpoints: number;
   /** How the run ended. A stopped run's headline figures (averageAccuracy, bwt, fwt, forgetting, learningAccuracy) are null: its matrix holds only the experiences finished so far. */
@@ -109,6 +111,7 @@ export class RunSummaryBuilder {
   private lastTime = 0;
   private warnings = 0;
   private readonly badRecords = new Map<string, number>();
+  private skipped = 0;
   private dropped = 0;
   private checkpoints = 0;
   private peakRss = 0;
@@ -144,6 +147,7 @@ export class RunSummaryBuilder {
       case 'warning':
         this.warnings++;
         if (event.badRecords) this.badRecords.set(event.badRecords.source, Math.max(this.badRecords.get(event.badRecords.source) ?? 0, event.badRecords.total));
+        this.skipped += event.skippedRows ?? 0;
         break;
       case 'dropped': this.dropped += event.count; break;
       case 'checkpoint': this.checkpoints++; break;
@@ -243,6 +247,7 @@ export class RunSummaryBuilder {
       driftPoints: this.driftPoints.slice(),
       warnings: this.warnings,
       badRecords: Object.fromEntries(this.badRecords),
+      skippedRows: this.skipped,
       droppedSamples: this.dropped,
       checkpoints: this.checkpoints,
       status: this.runEnd ? (this.runEnd.status ?? (this.runEnd.stopped ? 'stopped' : 'completed')) : 'failed',

@@ -1,44 +1,47 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 const strict = { additionalProperties: false } as const;
+const b1 = () => Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.9, description: 'Decay rate of the first-moment (mean) estimate.' }));
+const b2 = () => Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.999, description: 'Decay rate of the second-moment (squared gradient) estimate.' }));
+const eps = () => Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 1e-7, description: 'Small constant added to the denominator for numerical stability.' }));
 const lr = (d: number) => Type.Optional(Type.Number({ exclusiveMinimum: 0, default: d, description: 'Learning rate.' }));
 
 /** Optimizers, after tfjs' `tf.train.*` with the same option names. */
 export const OptimizerSchema = Type.Union([
-  Type.Object({ type: Type.Literal('sgd'), learningRate: lr(0.01) }, strict),
-  Type.Object({ type: Type.Literal('momentum'), learningRate: lr(0.01), momentum: Type.Optional(Type.Number({ minimum: 0, default: 0.9 })), useNesterov: Type.Optional(Type.Boolean({ default: false })) }, strict),
+  Type.Object({ type: Type.Literal('sgd'), learningRate: lr(0.01) }, { ...strict, description: 'Plain stochastic gradient descent (tf.train.sgd).' }),
+  Type.Object({ type: Type.Literal('momentum'), learningRate: lr(0.01), momentum: Type.Optional(Type.Number({ minimum: 0, default: 0.9, description: 'Momentum factor: share of the previous update kept.' })), useNesterov: Type.Optional(Type.Boolean({ default: false, description: 'Use Nesterov momentum.' })) }, { ...strict, description: 'SGD with momentum (tf.train.momentum).' }),
   Type.Object(
     {
       type: Type.Literal('adam'),
       learningRate: lr(0.001),
-      beta1: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.9 })),
-      beta2: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.999 })),
-      epsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 1e-7 })),
+      beta1: b1(),
+      beta2: b2(),
+      epsilon: eps(),
     },
-    strict,
+    { ...strict, description: 'Adam: adaptive moments (tf.train.adam).' },
   ),
   Type.Object(
     {
       type: Type.Literal('rmsprop'),
       learningRate: lr(0.001),
-      decay: Type.Optional(Type.Number({ minimum: 0, default: 0.9 })),
-      momentum: Type.Optional(Type.Number({ minimum: 0, default: 0 })),
-      epsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 1e-7 })),
-      centered: Type.Optional(Type.Boolean({ default: false })),
+      decay: Type.Optional(Type.Number({ minimum: 0, default: 0.9, description: 'Discounting factor of the running average of squared gradients.' })),
+      momentum: Type.Optional(Type.Number({ minimum: 0, default: 0, description: 'Momentum factor (0: none).' })),
+      epsilon: eps(),
+      centered: Type.Optional(Type.Boolean({ default: false, description: 'Normalise by the estimated variance of the gradient instead of its second moment.' })),
     },
-    strict,
+    { ...strict, description: 'RMSProp: rates scaled by a running average of squared gradients (tf.train.rmsprop).' },
   ),
-  Type.Object({ type: Type.Literal('adagrad'), learningRate: lr(0.01), initialAccumulatorValue: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 0.1 })) }, strict),
+  Type.Object({ type: Type.Literal('adagrad'), learningRate: lr(0.01), initialAccumulatorValue: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 0.1, description: 'Starting value of the squared-gradient accumulators.' })) }, { ...strict, description: 'Adagrad: per-parameter rates from accumulated squared gradients (tf.train.adagrad).' }),
   Type.Object(
     {
       type: Type.Literal('adamax'),
       learningRate: lr(0.002),
-      beta1: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.9 })),
-      beta2: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.999 })),
-      epsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 1e-7 })),
-      decay: Type.Optional(Type.Number({ minimum: 0, default: 0 })),
+      beta1: b1(),
+      beta2: b2(),
+      epsilon: eps(),
+      decay: Type.Optional(Type.Number({ minimum: 0, default: 0, description: 'Learning-rate decay per step (0: none).' })),
     },
-    strict,
+    { ...strict, description: 'Adamax: Adam with the infinity norm (tf.train.adamax).' },
   ),
 ]);
 

@@ -36,7 +36,16 @@ test('every mistake in a document is reported with its JSON pointer', async () =
     assert.ok(paths.includes(expected), `missing ${expected} in:\n${found.join('\n')}`);
   }
   assert.ok(found.some((p) => p.startsWith('/strategy/kind: unknown kind "nope"; known:') && p.includes('plain') && p.includes('recorder')), found.join('\n'));
-  assert.ok(found.some((p) => p.startsWith('/training/epoch: unknown property; expected one of: epochs, batchSize')), found.join('\n'));
+  assert.ok(found.some((p) => p.startsWith('/training/epoch: unknown property (did you mean "epochs"?); expected one of: epochs, batchSize')), found.join('\n'));
+});
+
+test('an unknown kind or key names the closest known one, and a missing kind is reported once', async () => {
+  const found = await problems(fixtureDocument({ strategy: { kind: 'plian' }, training: { batchsize: 8 }, data: {} }));
+  assert.ok(found.some((p) => p.startsWith('/strategy/kind: unknown kind "plian" (did you mean "plain"?); known:')), found.join('\n'));
+  assert.ok(found.includes('/training/batchsize: unknown property (did you mean "batchSize"?); expected one of: epochs, batchSize, shuffle, maxSamples, logEvery'), found.join('\n'));
+  assert.equal(found.filter((p) => p.startsWith('/data/kind:')).length, 1, found.join('\n'));
+  const far = await problems(fixtureDocument({ strategy: { kind: 'zzzzzz' } }));
+  assert.ok(far.some((p) => p.startsWith('/strategy/kind: unknown kind "zzzzzz"; known:')), far.join('\n'));
 });
 
 test('training takes a budget in epochs or in iterations, and refuses both with a one-line reason', async () => {

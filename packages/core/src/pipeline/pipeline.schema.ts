@@ -4,6 +4,7 @@ import type { ComponentRole } from '../plugin/component-descriptor.js';
 import { ModelSchema } from './layer.schema.js';
 import { StringEnum } from './string-enum.js';
 import { OptimizerSchema } from './optimizer.schema.js';
+import { editorFriendly } from './editor-friendly.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -29,7 +30,7 @@ export const EvaluationSchema = Type.Object(
     every: StringEnum(['experience', 'never'] as const, { default: 'experience', description: 'When to evaluate on the test sets.' }),
     on: StringEnum(['all', 'seen'] as const, { default: 'all', description: 'Test sets of all experiences (needed for FWT), or only those seen so far.' }),
     initial: Type.Boolean({ default: true, description: 'Evaluate the untrained model first (for forward transfer).' }),
-    batchSize: Type.Integer({ minimum: 1, default: 1000 }),
+    batchSize: Type.Integer({ minimum: 1, default: 1000, description: 'Samples per evaluation batch (memory only; results do not depend on it).' }),
     window: Type.Integer({ minimum: 1, default: 1000, description: 'Stream mode: sliding window of prequential accuracy (samples).' }),
     fading: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.999, description: 'Stream mode: fading factor of prequential accuracy.' }),
   },
@@ -39,11 +40,11 @@ export const EvaluationSchema = Type.Object(
 /** Checkpoint schedule. */
 export const CheckpointSchema = Type.Object(
   {
-    enabled: Type.Boolean({ default: true }),
+    enabled: Type.Boolean({ default: true, description: 'Write checkpoints (needed for --resume and export).' }),
     dir: Type.Optional(Type.String({ minLength: 1, description: 'Default: <output dir>/checkpoints.' })),
-    everyExperience: Type.Boolean({ default: true }),
-    everyBatches: Type.Optional(Type.Integer({ minimum: 1 })),
-    everySeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    everyExperience: Type.Boolean({ default: true, description: 'Checkpoint at the end of every experience.' }),
+    everyBatches: Type.Optional(Type.Integer({ minimum: 1, description: 'Also checkpoint every N training batches.' })),
+    everySeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Also checkpoint when this many seconds passed since the last one (checked after each batch).' })),
     keep: Type.Integer({ minimum: 1, default: 2, description: 'How many checkpoints to keep.' }),
   },
   strict,
@@ -72,33 +73,38 @@ const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 function pipelineSchema(component: (role: ComponentRole) => TSchema): TObject {
   return Type.Object(
     {
-      $schema: Type.Optional(Type.String()),
+      $schema: Type.Optional(Type.String({ description: 'Path or URL of this JSON Schema, for editors.' })),
       name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'Run name (also the default output folder).' }),
-      description: Type.Optional(Type.String()),
+      description: Type.Optional(Type.String({ description: 'Free text about the run (shown in the report).' })),
       seed: Type.Integer({ minimum: 0, maximum: 4294967295, default: 0, description: 'Every source of randomness derives from it.' }),
       backend: StringEnum(BACKENDS, { default: 'auto', description: 'tfjs backend; auto = tensorflow, then wasm, then cpu.' }),
       plugins: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Plugin modules: installed npm package names; files under this folder only with --allow-local-plugins (README, "Plugins and trust").' }),
-      data: component('dataset'),
-      preprocess: Type.Array(component('transform'), { default: [] }),
-      model: ModelSchema,
+      data: describe(component('dataset'), 'Where the samples come from and how they are cut into experiences; `kind` selects the source.'),
+      preprocess: Type.Array(component('transform'), { default: [], description: 'Transforms applied to every batch, in order (normalize, augment, reshape …).' }),
+      model: describe(ModelSchema, 'The network: `layers` to build (a classifier head is appended) or a tfjs Layers model to `load`.'),
       adjust: Type.Array(component('adjust'), { default: [], description: 'Model adjustments applied at each experience start.' }),
-      optimizer: Type.Unsafe({ ...discriminated('type', OptimizerSchema.anyOf), default: { type: 'adam' } }),
+      optimizer: Type.Unsafe({ ...discriminated('type', OptimizerSchema.anyOf), default: { type: 'adam' }, description: 'The optimizer, after tf.train.*; `type` selects it (default adam).' }),
       strategy: Type.Unsafe({
         description: 'One strategy or a list applied in order.',
         if: { type: 'array' },
         then: Type.Array(component('strategy'), { minItems: 1 }),
         else: component('strategy'),
       }),
-      boundary: Type.Optional(component('detector')),
-      loggers: Type.Array(component('logger'), { default: [] }),
+      boundary: Type.Optional(describe(component('detector'), 'Stream mode: the drift detector that marks experience boundaries.')),
+      loggers: Type.Array(component('logger'), { default: [], description: 'Extra event sinks (files, services) besides metrics.jsonl.' }),
       stages: Type.Array(component('stage'), { default: [], description: 'Extra stages of the run, from plugins; each placed after (or before) a named stage.' }),
-      training: Type.Object(TrainingSchema.properties, { ...strict, not: BOTH_BUDGETS, default: {} }),
-      evaluation: Type.Object(EvaluationSchema.properties, { ...strict, default: {} }),
-      checkpoint: Type.Object(CheckpointSchema.properties, { ...strict, default: {} }),
-      output: Type.Object(OutputSchema.properties, { ...strict, default: {} }),
+      training: Type.Object(TrainingSchema.properties, { ...strict, not: BOTH_BUDGETS, default: {}, description: 'Training loop: epochs or iterations, batch size, shuffling, sample budget.' }),
+      evaluation: Type.Object(EvaluationSchema.properties, { ...strict, default: {}, description: 'When and on what the model is tested (accuracy matrix, prequential accuracy).' }),
+      checkpoint: Type.Object(CheckpointSchema.properties, { ...strict, default: {}, description: 'Checkpoint schedule (for --resume, export and eval).' }),
+      output: Type.Object(OutputSchema.properties, { ...strict, default: {}, description: 'Where outputs go.' }),
     },
     { ...strict, $id: 'https://engram.dev/schemas/pipeline.schema.json', title: 'Engram pipeline' },
   );
+}
+
+/** `schema` with a description (for editors' hover and completion). */
+function describe(schema: TSchema, description: string): TSchema {
+  return Type.Unsafe({ ...schema, description });
 }
 
 /** A `oneOf` whose branch is chosen by `propertyName` (ajv's `discriminator` keyword). */
@@ -127,20 +133,34 @@ export const STAGE_POSITION = {
   before: Type.Optional(Type.String({ minLength: 1, description: 'Run right before this stage (instead of after).' })),
 };
 
+/**
+ * One role's components as a union discriminated by `kind`; {@link editorFriendly} adds the list of
+ * every kind (with descriptions) that editors complete from.
+ */
+function componentUnion(role: ComponentRole, branches: readonly TSchema[]): TSchema {
+  return Type.Unsafe({
+    ...discriminated('kind', branches),
+    properties: { kind: { type: 'string', description: `Which ${role} component; the other keys are its options.` } },
+  });
+}
+
 /** Phase 2: the full schema, with every role's components as a discriminated union of their option schemas. */
 export function composePipelineSchema(registry: ComponentRegistry): TObject {
-  return pipelineSchema((role) => {
-    const branches = registry.kinds(role).map((kind) => {
+  return editorFriendly(pipelineSchema((role) => {
+    const kinds = registry.kinds(role);
+    const descriptions = kinds.map((kind) => registry.get(role, kind)?.description ?? `${role} "${kind}"`);
+    const branches = kinds.map((kind, i) => {
       const d = registry.get(role, kind);
       const options = d?.options.properties ?? {};
+      const description = descriptions[i] ?? kind;
       return Type.Object(
-        { kind: Type.Literal(kind), ...(role === 'stage' ? STAGE_POSITION : {}), ...options },
-        { additionalProperties: false, title: `${role}:${kind}`, ...(d ? { description: d.description } : {}), ...crossFieldRules(d?.options) },
+        { kind: Type.Literal(kind, { description }), ...(role === 'stage' ? STAGE_POSITION : {}), ...options },
+        { additionalProperties: false, title: `${role}:${kind}`, description, ...crossFieldRules(d?.options) },
       );
     });
     if (branches.length === 0) {
       return Type.Unsafe({ not: {}, description: `No ${role} is registered; add a plugin that provides one.` });
     }
-    return Type.Unsafe(discriminated('kind', branches));
-  });
+    return componentUnion(role, branches);
+  }));
 }

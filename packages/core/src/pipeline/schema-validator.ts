@@ -2,6 +2,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormatsModule from 'ajv-formats';
 import type { TSchema } from '@sinclair/typebox';
 import type { PipelineProblem } from './pipeline-error.js';
+import { didYouMean } from './closest-name.js';
 
 const addFormats = addFormatsModule as unknown as { default: (ajv: Ajv2020) => Ajv2020 };
 
@@ -25,6 +26,10 @@ export function toProblems(errors: readonly ErrorObject[]): PipelineProblem[] {
     if (e.keyword === 'if' || e.keyword === 'oneOf' || e.keyword === 'anyOf') {
       if (errors.some((o) => o !== e && o.instancePath.startsWith(e.instancePath) && o.keyword !== e.keyword)) continue;
     }
+    // A missing tag is reported by the discriminator (with the known values); `required` would repeat it.
+    if (e.keyword === 'required' && errors.some((o) => o.keyword === 'discriminator' && o.instancePath === e.instancePath && (o.params as { tag?: unknown }).tag === (e.params as { missingProperty?: unknown }).missingProperty)) continue;
+    // The union's `kind` enum (there for editors) repeats what the discriminator error says.
+    if (e.keyword === 'enum' && errors.some((o) => o.keyword === 'discriminator' && `${o.instancePath}/${String((o.params as { tag?: unknown }).tag)}` === e.instancePath)) continue;
     const p = describe(e);
     const key = `${p.path}\u0000${p.message}`;
     if (!seen.has(key)) {
@@ -43,15 +48,18 @@ function describe(e: ErrorObject): PipelineProblem {
       return { path: `${path}/${String(params['missingProperty'])}`, message: 'is required' };
     case 'additionalProperties': {
       const props = Object.keys((e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {});
-      const allowed = props.length > 0 ? `; expected one of: ${props.join(', ')}` : '';
-      return { path: `${path}/${String(params['additionalProperty'])}`, message: `unknown property${allowed}` };
+      const key = String(params['additionalProperty']);
+      const allowed = props.length > 0 ? `${didYouMean(key, props)}; expected one of: ${props.join(', ')}` : '';
+      return { path: `${path}/${key}`, message: `unknown property${allowed}` };
     }
     case 'discriminator': {
       const tag = String(params['tag']);
       const parent = e.parentSchema as { oneOf?: Array<{ properties?: Record<string, { const?: unknown }> }> } | undefined;
-      const known = (parent?.oneOf ?? []).map((b) => b.properties?.[tag]?.const).filter((k) => k !== undefined);
+      const known = (parent?.oneOf ?? []).map((b) => b.properties?.[tag]?.const).filter((k) => k !== undefined).map(String);
       if (params['error'] === 'tag') return { path: `${path}/${tag}`, message: `is required (a string, one of: ${known.join(', ')})` };
-      return { path: `${path}/${tag}`, message: `unknown ${tag} ${JSON.stringify(params['tagValue'])}; known: ${known.join(', ')}` };
+      const value = params['tagValue'];
+      const hint = typeof value === 'string' ? didYouMean(value, known) : '';
+      return { path: `${path}/${tag}`, message: `unknown ${tag} ${JSON.stringify(value)}${hint}; known: ${known.join(', ')}` };
     }
     case 'enum':
       return { path, message: `must be one of: ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };

@@ -19,31 +19,6 @@ export function classOf(value: unknown, spec: LabelSpec): number | string {
   return n;
 }
 
-/** Splits one CSV line on `delimiter`, honouring double-quoted fields (`""` is a quote). */
-export function splitCsv(line: string, delimiter: string): string[] {
-  if (!line.includes('"')) return line.split(delimiter);
-  const out: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i] as string;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (line.startsWith(delimiter, i)) {
-      out.push(field);
-      field = '';
-      i += delimiter.length - 1;
-    } else field += ch;
-  }
-  out.push(field);
-  return out;
-}
-
 /** Column layout of a CSV file, resolved from the header (or positions). */
 export interface CsvLayout {
   readonly columns: number;
@@ -70,9 +45,8 @@ export function csvLayout(header: readonly string[] | undefined, columns: number
   return { columns, label, features };
 }
 
-/** Parses one CSV data line. */
-export function parseCsvRow(text: string, delimiter: string, layout: CsvLayout, spec: LabelSpec): ParsedRow {
-  const cells = splitCsv(text, delimiter);
+/** Turns the fields of one CSV record (as parsed by csv-parse) into a sample, or says why it cannot. */
+export function parseCsvCells(cells: readonly string[], layout: CsvLayout, spec: LabelSpec): ParsedRow {
   if (cells.length !== layout.columns) return { error: `expected ${layout.columns} columns, got ${cells.length}` };
   const x = new Float32Array(layout.features.length);
   for (let k = 0; k < layout.features.length; k++) {

@@ -79,6 +79,45 @@ test('csv without header, with a delimiter, chosen columns and gzip, loads into 
   }
 });
 
+test('csv fields may be quoted, holding delimiters, quotes and line breaks; bad rows keep their first line number', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    // Lines: 1 header, 2-3 a record whose note spans two lines, 4 a record with "" quotes, 5 wrong arity,
+    // 6 malformed quoting (a quote inside an unquoted field), 7 a plain record.
+    const text = ['a,b,note,label', '1,2,"first line', 'second, with a comma",cat', '3,4,"say ""hi""",dog', '5,cat', '7,8,bad"quote,cat', '9,10,plain,dog', ''].join('\n');
+    writeFileSync(join(dir, 'd.csv'), text);
+    const services = testServices(1, dir);
+    const source = build<DataSource>(csvDescriptor, { ...csvDefaults, path: 'd.csv', labels: ['cat', 'dog'], featureColumns: ['a', 'b'] }, services);
+    const [exp] = await experiencesOf(source);
+    const batches = await pass(exp?.train, 10);
+    assert.deepEqual([...(batches[0]?.x ?? [])], [1, 2, 3, 4, 9, 10]);
+    assert.deepEqual([...(batches[0]?.y ?? [])], [0, 1, 1]);
+    const dead = readFileSync(join(dir, 'd.csv.rejected.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; reason: string });
+    assert.deepEqual(dead.map((d) => d.line), [5, 6]);
+    assert.match(dead[0]?.reason ?? '', /expected 4 columns, got 2/);
+    assert.match(dead[1]?.reason ?? '', /malformed CSV/);
+    const warning = services.emitted.find((e) => e.type === 'warning');
+    assert.ok(warning?.type === 'warning' && warning.skippedRows === 2, JSON.stringify(warning));
+  } finally {
+    cleanup();
+  }
+});
+
+test('a loaded csv holds its skipped-rows warning until the run asks for the experiences', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    writeFileSync(join(dir, 'd.csv'), CSV);
+    const services = testServices(1, dir);
+    const source = build<DataSource>(csvDescriptor, { ...csvDefaults, path: 'd.csv', labels: ['cat', 'dog'], scenario: { type: 'class-incremental', experiences: 2, shuffleClasses: false } }, services);
+    await source.describe();
+    assert.equal(services.emitted.length, 0, 'nobody listens to the run while it is described');
+    await experiencesOf(source);
+    assert.deepEqual(services.emitted.map((e) => (e.type === 'warning' ? e.skippedRows : e.type)), [3]);
+  } finally {
+    cleanup();
+  }
+});
+
 test('csv "sequential" without numClasses or labels is refused with a clear message', async () => {
   const { dir, cleanup } = tempDir();
   try {

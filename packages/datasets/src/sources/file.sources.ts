@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { StringEnum, Type, type ComponentDescriptor, type ComponentServices, type DataSource, type Static } from '@engram/core';
 import { fileScenarioOption, type ScenarioOptions, type SequentialOptions } from '../scenarios/scenario.schema.js';
+import { HeldEvents } from '../data/held-events.js';
 import { FiniteDataSource } from './finite-data-source.js';
 import { CsvFormat, JsonlFormat, type RowFormat } from './row-format.js';
 import { loadRows, type RowFileSettings } from './row-file.js';
@@ -51,14 +52,12 @@ function createFileSource(o: FileOptions, services: ComponentServices, parseWith
   // file is written beside it unless one is named.
   const outside = !isInside(resolve(services.baseDir), file);
   const makeFormat = outside ? (): RowFormat => new RedactedFormat(parseWith()) : parseWith;
-  const settings: RowFileSettings = {
-    file,
-    policy: o.badRows,
-    deadLetter: o.deadLetter !== undefined ? resolve(services.baseDir, o.deadLetter) : outside ? undefined : `${file}.rejected.jsonl`,
-    events: services.events,
-  };
-  if (o.scenario.type === 'sequential') return new RowFileStreamSource(settings, makeFormat);
-  return new FiniteDataSource(() => loadRows(settings, makeFormat()), o.scenario, o.testFraction, services.rng);
+  const deadLetter = o.deadLetter !== undefined ? resolve(services.baseDir, o.deadLetter) : outside ? undefined : `${file}.rejected.jsonl`;
+  if (o.scenario.type === 'sequential') return new RowFileStreamSource({ file, policy: o.badRows, deadLetter, events: services.events }, makeFormat);
+  // Loaded while the run is described, before its events are observed: the skipped-rows warning waits.
+  const events = new HeldEvents(services.events);
+  const settings: RowFileSettings = { file, policy: o.badRows, deadLetter, events };
+  return new FiniteDataSource(() => loadRows(settings, makeFormat()), o.scenario, o.testFraction, services.rng, () => events.release());
 }
 
 /** The `csv` dataset component. */

@@ -16,6 +16,8 @@ export class FiniteDataSource implements DataSource {
     private readonly scenario: ScenarioOptions,
     private readonly testFraction: number,
     private readonly rng: Rng,
+    /** Called when the run first asks for the experiences (after its start), e.g. to release held events. */
+    private readonly onExperiences?: () => void,
   ) {}
 
   /** Loads the data (once) and builds the scenario. */
@@ -29,6 +31,9 @@ export class FiniteDataSource implements DataSource {
   }
 
   experiences(): Observable<Experience> {
-    return defer(() => from(this.scenarioReady())).pipe(concatMap((s) => from(s.experiences)));
+    return defer(() => {
+      this.onExperiences?.();
+      return from(this.scenarioReady());
+    }).pipe(concatMap((s) => from(s.experiences)));
   }
 }

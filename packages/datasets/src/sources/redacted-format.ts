@@ -1,6 +1,5 @@
 import { isAbsolute, relative } from 'node:path';
-import type { ParsedRow } from '../data/row-parsers.js';
-import type { RowFormat } from './row-format.js';
+import type { FileRow, RowFormat } from './row-format.js';
 
 /** True when `file` lies inside `dir` (or is `dir`). */
 export function isInside(dir: string, file: string): boolean {
@@ -31,17 +30,12 @@ export class RedactedFormat implements RowFormat {
     return this.inner.spec;
   }
 
-  begin(first: string): boolean {
+  async *rows(file: string): AsyncGenerator<FileRow> {
     try {
-      return this.inner.begin(first);
+      for await (const r of this.inner.rows(file)) yield 'error' in r.row ? { ...r, row: { error: redact(r.row.error) } } : r;
     } catch (e) {
       throw new Error(redact((e as Error).message));
     }
-  }
-
-  parse(text: string): ParsedRow {
-    const row = this.inner.parse(text);
-    return 'error' in row ? { error: redact(row.error) } : row;
   }
 
   features(): number | undefined {

@@ -1,7 +1,6 @@
 import type { EventSink } from '@engram/core';
 import { BadRowLog, type BadRowPolicy } from '../data/bad-rows.js';
 import type { LabelledData } from '../data/labelled-set.js';
-import { fileLines, tooLongReason } from '../data/line-stream.js';
 import type { Sample } from '../live/live-batch-source.js';
 import type { RowFormat } from './row-format.js';
 
@@ -19,19 +18,8 @@ export interface RowFileSettings {
  */
 export async function* readRows(settings: RowFileSettings, format: RowFormat): AsyncGenerator<Sample & { line: number }> {
   const log = new BadRowLog(settings.file, settings.policy, settings.deadLetter, settings.events);
-  let first = true;
   try {
-    for await (const { text, line, tooLong } of fileLines(settings.file)) {
-      if (tooLong !== undefined) {
-        log.add(line, tooLongReason(tooLong), '');
-        continue;
-      }
-      if (first) {
-        first = false;
-        if (format.begin(text)) continue;
-      }
-      if (text.trim() === '') continue;
-      const row = format.parse(text);
+    for await (const { row, line, text } of format.rows(settings.file)) {
       if ('error' in row) log.add(line, row.error, text);
       else yield { ...row, line };
     }
@@ -40,7 +28,7 @@ export async function* readRows(settings: RowFileSettings, format: RowFormat): A
   }
 }
 
-/** Reads the first line (and, for formats that need it, the first valid row) to learn the feature count. */
+/** Reads the header (and, for formats that need it, the first valid row) to learn the feature count. */
 export async function peekFeatures(settings: RowFileSettings, format: RowFormat): Promise<number> {
   for await (const _row of readRows({ ...settings, policy: 'skip', deadLetter: undefined, events: undefined }, format)) {
     break;

@@ -1,12 +1,22 @@
-import { csvLayout, parseCsvRow, parseJsonLine, splitCsv, type CsvLayout, type JsonFields, type LabelSpec, type ParsedRow } from '../data/row-parsers.js';
+import { parse, type CsvError, type Info } from 'csv-parse';
+import { fileLines, MAX_LINE_CHARS, openText, tooLongReason } from '../data/line-stream.js';
+import { csvLayout, parseCsvCells, parseJsonLine, type CsvLayout, type JsonFields, type LabelSpec, type ParsedRow } from '../data/row-parsers.js';
 
-/** How the lines of a row-per-line file (CSV, JSONL) become samples. */
+/** One data row of a file: the sample or why it was rejected, where it starts (1-based line) and its text. */
+export interface FileRow {
+  readonly row: ParsedRow;
+  readonly line: number;
+  readonly text: string;
+}
+
+/** How a row file (CSV, JSONL) becomes samples. */
 export interface RowFormat {
-  /** Sees the file's first line before any data; returns true if that line is a header (not data). */
-  begin(first: string): boolean;
-  /** Parses one data line. */
-  parse(text: string): ParsedRow;
-  /** Features per sample once known (after `begin` for CSV, after the first valid record for JSONL). */
+  /**
+   * The file's data rows in order, read incrementally (one chunk at a time, never the whole file);
+   * headers and blank lines are not rows. Throws only for an unreadable file or unusable header.
+   */
+  rows(file: string): AsyncIterable<FileRow>;
+  /** Features per sample once known (after the header for CSV, after the first valid record for JSONL). */
   features(): number | undefined;
   /** Labels spec (for numClasses). */
   readonly spec: LabelSpec;
@@ -22,7 +32,24 @@ export interface CsvFormatOptions {
   readonly numClasses?: number | undefined;
 }
 
-/** A CSV {@link RowFormat}: header, label column, feature columns, delimiter. */
+/** What csv-parse yields per record with `info` and `raw` on. */
+interface CsvRecord {
+  readonly record: string[];
+  readonly info: Info;
+  readonly raw: string;
+}
+
+/** Line breaks inside `raw` (a record's text, possibly with its own line break at the end). */
+function innerBreaks(raw: string): number {
+  const body = raw.replace(/\r?\n$/, '');
+  return body.length - body.replace(/\n/g, '').length;
+}
+
+/**
+ * A CSV {@link RowFormat} on csv-parse (RFC 4180: quoted fields may hold delimiters, quotes as `""` and
+ * line breaks): header, label column, feature columns, delimiter, BOM. A record with malformed quoting
+ * is a bad row like any other; so is one with the wrong number of fields.
+ */
 export class CsvFormat implements RowFormat {
   private layout: CsvLayout | undefined;
   readonly spec: LabelSpec;
@@ -31,15 +58,45 @@ export class CsvFormat implements RowFormat {
     this.spec = { labels: o.labels, numClasses: o.numClasses };
   }
 
-  begin(first: string): boolean {
-    const cells = splitCsv(first, this.o.delimiter);
-    this.layout = csvLayout(this.o.header ? cells.map((c) => c.trim()) : undefined, cells.length, this.o.labelColumn, this.o.featureColumns);
-    return this.o.header;
-  }
-
-  parse(text: string): ParsedRow {
-    if (!this.layout) throw new Error('CsvFormat.begin was not called');
-    return parseCsvRow(text, this.o.delimiter, this.layout, this.spec);
+  async *rows(file: string): AsyncGenerator<FileRow> {
+    const skipped: FileRow[] = [];
+    const parser = parse({
+      delimiter: this.o.delimiter,
+      bom: true,
+      info: true,
+      raw: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      max_record_size: MAX_LINE_CHARS,
+      on_skip: (err: CsvError | undefined, raw: string | undefined) => {
+        const text = raw ?? '';
+        skipped.push({ row: { error: `malformed CSV: ${err?.message ?? 'unreadable record'}` }, line: Math.max(1, Number((err as { lines?: unknown } | undefined)?.lines ?? 1) - innerBreaks(text)), text });
+        return undefined;
+      },
+    });
+    const source = openText(file);
+    source.on('error', (e) => parser.destroy(e));
+    source.pipe(parser);
+    try {
+      for await (const chunk of parser as AsyncIterable<CsvRecord>) {
+        const line = chunk.info.lines - innerBreaks(chunk.raw);
+        // csv-parse reports a skipped record as soon as it parses it, maybe before earlier records are read.
+        while (skipped.length > 0 && (skipped[0]?.line ?? 0) < line) yield skipped.shift() as FileRow;
+        if (!this.layout) {
+          this.layout = csvLayout(this.o.header ? chunk.record.map((c) => c.trim()) : undefined, chunk.record.length, this.o.labelColumn, this.o.featureColumns);
+          if (this.o.header) continue;
+        }
+        yield { row: parseCsvCells(chunk.record, this.layout, this.spec), line, text: chunk.raw.replace(/\r?\n$/, '') };
+      }
+      yield* skipped.splice(0);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new Error(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    } finally {
+      source.destroy();
+      parser.destroy();
+    }
   }
 
   features(): number | undefined {
@@ -69,10 +126,19 @@ export class JsonlFormat implements RowFormat {
     this.spec = { labels: o.labels, numClasses: o.numClasses };
   }
 
-  begin(): boolean {
-    return false;
+  async *rows(file: string): AsyncGenerator<FileRow> {
+    for await (const { text, line, tooLong } of fileLines(file)) {
+      // A line over MAX_LINE_CHARS was dropped as it was read: a bad row, never parsed.
+      if (tooLong !== undefined) {
+        yield { row: { error: tooLongReason(tooLong) }, line, text: '' };
+        continue;
+      }
+      if (text.trim() === '') continue;
+      yield { row: this.parse(text), line, text };
+    }
   }
 
+  /** Parses one line (fixing the feature count on the first valid record). */
   parse(text: string): ParsedRow {
     const row = parseJsonLine(text, this.fields, this.length, this.spec);
     if (!('error' in row) && this.length === undefined) this.length = row.x.length;

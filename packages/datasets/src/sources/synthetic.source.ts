@@ -14,7 +14,7 @@ export const SyntheticOptions = Type.Object(
     separation: Type.Number({ minimum: 0, default: 4, description: 'Standard deviation of the class centres around 0.' }),
     spread: Type.Number({ exclusiveMinimum: 0, default: 1, description: 'Standard deviation of a sample around its class centre.' }),
     scenario: scenarioOption({ type: 'class-incremental', classesPerExperience: 2, shuffleClasses: false }),
-    testFraction: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.2 }),
+    testFraction: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.2, description: 'Finite set: share of each class held out for testing.' }),
     endless: Type.Boolean({ default: false, description: 'Generate an endless live stream (stream mode) instead of a finite set.' }),
     drift: StringEnum(['none', 'abrupt', 'gradual'] as const, {
       default: 'none',
