@@ -141,7 +141,7 @@ export default {
     checkpoint: { enabled: false },
   }));
   const out = join(dir, 'out');
-  const r = engram(['run', 'p.json', '--out', out, '--json'], dir);
+  const r = engram(['run', 'p.json', '--out', out, '--json', '--allow-local-plugins'], dir);
   assert.equal(r.status, 0, r.stderr);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { trainSamples: number; steps: number; outputs: Record<string, { batches: number; samples: number }> };
   assert.deepEqual(summary.outputs['counted'], { batches: summary.steps, samples: summary.trainSamples });

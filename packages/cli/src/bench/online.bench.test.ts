@@ -18,7 +18,7 @@ test('the engine online benchmark runs in stream mode and times every measured s
   const r = await engineOnlineSteps(2, 12, 3);
   assert.equal(r.mode, 'stream');
   assert.equal(r.trainedSteps, 15);
-  assert.equal(r.prequentialEvents, 2); // test-then-train ran: events at steps 0 and 10 (logEvery 10)
+  assert.equal(r.prequentialEvents, 3); // test-then-train ran: events at steps 0 and 10 (logEvery 10), and the final one over every sample
   assert.equal(r.stepMs.length, 12);
   assert.ok(r.stepMs.every((ms) => ms > 0 && Number.isFinite(ms)));
 });

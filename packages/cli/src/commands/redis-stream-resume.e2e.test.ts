@@ -52,7 +52,8 @@ const at = (type: string, minStep: number) => (line: string): boolean => {
 
 /** The redis-stream position each checkpoint recorded, oldest first. */
 function positions(out: string): Array<{ delivered: number; feed: { consumer: string; unacked: string[]; lastId: string } }> {
-  return checkpointDirs(out).map((c) => (JSON.parse(readFileSync(join(c, 'run.json'), 'utf8')) as { source: { delivered: number; feed: { consumer: string; unacked: string[]; lastId: string } } }).source);
+  // The source position is the checkpoint's `/data` state (state.json, checkpoint format 2).
+  return checkpointDirs(out).map((c) => (JSON.parse(readFileSync(join(c, 'state.json'), 'utf8')) as Record<string, { meta: { delivered: number; feed: { consumer: string; unacked: string[]; lastId: string } } }>)['/data']?.meta as { delivered: number; feed: { consumer: string; unacked: string[]; lastId: string } });
 }
 
 /** The prequential events of a run (its test-then-train series), without wall-clock fields. */

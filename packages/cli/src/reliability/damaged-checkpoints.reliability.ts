@@ -38,7 +38,7 @@ const damages: Record<string, Damage> = {
     b[0] = (b[0] ?? 0) ^ 0xff;
     writeFileSync(join(n, 'state.bin'), b);
   },
-  'run.json cursor.step 1e18 (manifest re-signed)': (_o, n) => resign(n, 'run.json', (t) => t.replace(/"step":\d+/, '"step":1e18')),
+  'cursor.step 1e18 in state /run/cursor (manifest re-signed)': (_o, n) => resign(n, 'state.json', (t) => t.replace(/("cursor":\{[^}]*"step":)\d+/, '$11e18')),
   'state.json with a __proto__ entry (re-signed)': (_o, n) => resign(n, 'state.json', (t) => t.replace('{', '{"__proto__":{"meta":null,"arrays":{}},')),
   'state.json not an object (re-signed)': (_o, n) => resign(n, 'state.json', () => '[1,2]'),
   'metrics.jsonl truncated between the two marks': (o, n, old) => {
