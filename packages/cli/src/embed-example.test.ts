@@ -12,13 +12,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..', '..');
 const cli = join(root, 'packages', 'cli', 'dist', 'main.js');
 
-/** The example's two pipelines on a slice of MNIST (30 images per digit, one epoch), written to `dir`. */
+/** The example's two pipelines on a slice of MNIST (30 images per digit, one epoch or 5 steps per experience), written to `dir`. */
 function slices(dir: string): string[] {
   return ['quickstart.pipeline.json', 'split-mnist/class-il-ewc.pipeline.json'].map((rel, i) => {
     const doc = JSON.parse(readFileSync(join(root, 'examples', rel), 'utf8')) as Record<string, Record<string, unknown>>;
     delete doc['$schema'];
     const file = join(dir, `${i}.pipeline.json`);
-    writeFileSync(file, JSON.stringify({ ...doc, data: { ...doc['data'], limitPerClass: 30 }, training: { ...doc['training'], epochs: 1 } }));
+    writeFileSync(file, JSON.stringify({ ...doc, data: { ...doc['data'], limitPerClass: 30 }, training: { ...doc['training'], ...((doc['training'] as { iterations?: number } | undefined)?.iterations !== undefined ? { iterations: 5 } : { epochs: 1 }) } }));
     return file;
   });
 }

@@ -11,7 +11,7 @@ import { ACTIVATIONS, activationSchema } from './activations.js';
 export const InsertLayerOptions = Type.Object(
   {
     after: Type.String({ description: 'Name of the layer the new one is inserted after.' }),
-    type: Type.Optional(Type.Unsafe<'dense' | 'conv2d'>({ type: 'string', enum: ['dense', 'conv2d'], description: 'Layer type; default: dense after a flat output, conv2d after an image-shaped one.' })),
+    type: Type.Optional(Type.Unsafe<'dense' | 'conv2d'>({ type: 'string', enum: ['dense', 'conv2d'], enumDescriptions: ['A dense (fully connected) layer as wide as its input.', 'A conv2d layer with as many filters as its input has channels, same padding.'], description: 'Layer type; default: dense after a flat output, conv2d after an image-shaped one.' })),
     name: Type.Optional(Type.String({ description: 'Name of the new layer (default: "<after>_deeper").' })),
     activation: activationSchema('Activation of the new layer. The identity start keeps the function for linear always and for relu/relu6 when its input is non-negative (after relu, sigmoid, softmax…).', 'relu'),
     kernelSize: Type.Integer({ minimum: 1, default: 3, description: 'conv2d only: odd kernel size; the layer uses stride 1 and "same" padding so its output has its input\'s shape.' }),

@@ -42,7 +42,7 @@ test('every mistake in a document is reported with its JSON pointer', async () =
 test('an unknown kind or key names the closest known one, and a missing kind is reported once', async () => {
   const found = await problems(fixtureDocument({ strategy: { kind: 'plian' }, training: { batchsize: 8 }, data: {} }));
   assert.ok(found.some((p) => p.startsWith('/strategy/kind: unknown kind "plian" (did you mean "plain"?); known:')), found.join('\n'));
-  assert.ok(found.includes('/training/batchsize: unknown property (did you mean "batchSize"?); expected one of: epochs, batchSize, shuffle, maxSamples, logEvery'), found.join('\n'));
+  assert.ok(found.some((p) => p.startsWith('/training/batchsize: unknown property (did you mean "batchSize"?); expected one of: epochs, batchSize, shuffle, maxSamples, logEvery')), found.join('\n'));
   assert.equal(found.filter((p) => p.startsWith('/data/kind:')).length, 1, found.join('\n'));
   const far = await problems(fixtureDocument({ strategy: { kind: 'zzzzzz' } }));
   assert.ok(far.some((p) => p.startsWith('/strategy/kind: unknown kind "zzzzzz"; known:')), far.join('\n'));
