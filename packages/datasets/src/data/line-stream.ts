@@ -62,17 +62,11 @@ export async function* streamLineChunks(stream: AsyncIterable<Buffer | string>, 
   if (carry.length > 0 || dropped > 0) yield [numbered(carry)];
 }
 
-/** Opens a text file (gunzipped on the fly when its name ends in `.gz`). */
-export function openText(file: string): Readable {
-  const raw = createReadStream(file, { highWaterMark: 64 * 1024 });
-  return file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-}
-
 /**
- * Lines of a file, read incrementally. Errors name the file. Only regular files are read: a device
- * (`/dev/zero`), FIFO or socket would never end, so it is refused.
+ * Opens a text file (gunzipped on the fly when its name ends in `.gz`). Only regular files are
+ * opened: a device (`/dev/zero`), FIFO or socket would never end, so it is refused with one line.
  */
-export async function* fileLines(file: string): AsyncGenerator<NumberedLine> {
+export function openText(file: string): Readable {
   let regular: boolean;
   try {
     regular = statSync(file).isFile();
@@ -81,6 +75,12 @@ export async function* fileLines(file: string): AsyncGenerator<NumberedLine> {
     throw new Error(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? (err as Error).message)}`);
   }
   if (!regular) throw new Error(`cannot read ${file}: not a regular file (devices, FIFOs and folders are refused)`);
+  const raw = createReadStream(file, { highWaterMark: 64 * 1024 });
+  return file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+}
+
+/** Lines of a file, read incrementally. Errors name the file; only regular files are read (see {@link openText}). */
+export async function* fileLines(file: string): AsyncGenerator<NumberedLine> {
   const stream = openText(file);
   try {
     yield* streamLines(stream);
