@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,8 +79,13 @@ test('every README command works as written, in order, in a copy of the reposito
         // the rest of its script in the copy.
         const [build, ...rest] = (scripts['start'] ?? '').split(' && ');
         assert.equal(build, 'npm run build');
+        // Other suites run beside this one and import from dist/: the build must leave current outputs
+        // alone (nx's cache restore rewrote every file, and a concurrent import failed in CI).
+        const probe = join(root, 'packages', 'datasets', 'dist', 'index.js');
+        const before = statSync(probe).ino;
         const built = sh(build, root);
         assert.equal(built.status, 0, built.output);
+        assert.equal(statSync(probe).ino, before, 'npm run build rewrote an up-to-date dist/ file');
         const started = sh(rest.join(' && '), dir);
         assert.equal(started.status, 0, `npm start: ${started.output}`);
         continue;
