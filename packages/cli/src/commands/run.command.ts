@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ResumeError, runPipeline, type BackendName } from '@engram/core';
 import { OutputDirError, probeWritable, runPaths } from '@engram/core/internal';
 import { loadPipelineFile, VERSION } from '../cli-context.js';
@@ -17,6 +17,8 @@ export interface RunFlags {
   plugin?: string[];
   /** Continue from the newest valid checkpoint in the output folder. */
   resume?: boolean;
+  /** Start this new run from an earlier run's newest valid checkpoint (wins over the pipeline's `continueFrom`). */
+  from?: string;
   /** Start afresh even when the output folder holds checkpoints of an earlier run. */
   overwrite?: boolean;
   /** Let the pipeline load plugin files from its own folder. */
@@ -28,7 +30,8 @@ export interface RunFlags {
  * figures for a stream; where it stopped for an interrupted run), writes `summary.json` and
  * `metrics.jsonl`. SIGINT/SIGTERM stop at the next batch boundary with a checkpoint marked as a stop
  * (exit 130/143; summary.json `"status": "stopped"`); `--resume` continues it. `--resume` with no
- * checkpoint starts a new run and says so.
+ * checkpoint starts a new run and says so. `--from <run>` starts a new run from an earlier run's
+ * newest valid checkpoint (see core's engine/continue-from.ts).
  */
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
   const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true);
@@ -69,6 +72,8 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       signal: controller.signal,
       ...(flags.resume ? { resume: true } : {}),
       onResume: (p) => process.stderr.write(`resuming from ${p.dir} (step ${p.step}, written at ${p.reason})\n`),
+      ...(flags.from !== undefined ? { from: resolve(flags.from) } : {}),
+      onContinue: (p) => process.stderr.write(`continuing run "${p.name}" from ${p.dir} (step ${p.step})\n`),
       observe: (events$) => renderProgress(events$, mode, process.stdout, loaded.definition.training.epochs !== undefined ? { epochs: loaded.definition.training.epochs } : {}),
       version: VERSION,
     });

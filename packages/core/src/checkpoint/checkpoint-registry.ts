@@ -57,6 +57,22 @@ export class CheckpointRegistry {
   }
 
   /**
+   * Restores only the entries `states` has (by pointer), in registration order, and returns their
+   * pointers; nothing is required. Used by `--from`, which maps an earlier run's states onto this
+   * run's pointers and leaves the rest fresh.
+   */
+  async restorePresent(states: ReadonlyMap<string, SerializedState>): Promise<string[]> {
+    const restored: string[] = [];
+    for (const e of this.entries.values()) {
+      const s = states.get(e.pointer);
+      if (s === undefined) continue;
+      await e.target.restore?.(s);
+      restored.push(e.pointer);
+    }
+    return restored;
+  }
+
+  /**
    * Tells every entry with a `checkpointed` hook that the checkpoint holding `states` is durable.
    * Returns the failures (pointer and message); they never undo the checkpoint.
    */

@@ -15,11 +15,15 @@ export class EventHistory {
   private readonly seqOffset: number;
   private readonly timeOffset: number;
 
-  constructor(past: readonly EngramEvent[] = []) {
+  /**
+   * `continued`: the past is an earlier run's (`--from`), not this run's own — this run's `run-start`
+   * is kept, so the history shows where the new run begins.
+   */
+  constructor(past: readonly EngramEvent[] = [], private readonly continued = false) {
     this.past = [...past];
     const last = past[past.length - 1];
-    // live seq 0 is the dropped run-start, so live seq 1 follows the last past event
-    this.seqOffset = last ? last.seq : 0;
+    // live seq 0 is the dropped run-start, so live seq 1 follows the last past event (a kept one follows it too)
+    this.seqOffset = last ? last.seq + (continued ? 1 : 0) : 0;
     this.timeOffset = last ? last.time : 0;
   }
 
@@ -34,7 +38,7 @@ export class EventHistory {
     const out = new Subject<EngramEvent>();
     live$.subscribe({
       next: (event) => {
-        if (resumed && event.type === 'run-start') return;
+        if (resumed && !this.continued && event.type === 'run-start') return;
         out.next({ ...event, seq: event.seq + this.seqOffset, time: event.time + this.timeOffset } as EngramEvent);
       },
       error: (e: unknown) => out.error(e),

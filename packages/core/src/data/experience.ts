@@ -17,6 +17,12 @@ export interface Experience {
   readonly train: BatchSource;
   /** Held-out data of this experience; evaluation keeps it for all later experiences. */
   readonly test?: BatchSource;
+  /**
+   * Only its test set is used: the run does not train on it, but evaluates on it like on any other
+   * experience (a scenario's `only` range leaves the others this way, and `--from` adds an earlier
+   * run's experiences this way). The engine never starts it.
+   */
+  readonly evaluateOnly?: boolean;
 }
 
 /** What a data source knows about its stream before the first batch. */

@@ -29,11 +29,15 @@ import { Trainer } from '../training/trainer.js';
 import { componentMaker } from './component-maker.js';
 import { guardObservers } from './observer-guard.js';
 import { PulledFeed } from './pulled-feed.js';
+import { loadContinuePoint, type ContinuePoint } from './continue-from.js';
+import { restoreContinued } from './continue-restore.js';
+import { earlierExperiences } from './earlier-experiences.js';
 import { loadResumePoint, restoreAfterExperienceStart, restoreRun, type ResumePoint } from './resume.js';
 import { buildComponents, registerCheckpointables, type RunComponents } from './run-components.js';
 import { RunControl } from './run-control.js';
 import { RunFeed, type FeedResume } from './run-feed.js';
 import { RunContext } from './run-context.js';
+import { continuationOffset, mergeEvaluationTargets, RunLineage, shiftExperiences } from './run-lineage.js';
 import type { RunOptions, RunOutcome } from './run-options.js';
 import { RunState } from './run-state.js';
 
@@ -59,7 +63,7 @@ function runContainer(def: PipelineDefinition, services: ReadonlyArray<readonly 
  * experience 0, then one per boundary crossed (as the feed creates them).
  */
 function resumedStream(first: Experience, current: number, seenClasses: ReadonlySet<number>): Experience[] {
-  return Array.from({ length: current + 1 }, (_, i) => (i === 0 ? first : { ...first, index: i, classes: [...seenClasses] }));
+  return Array.from({ length: Math.max(1, current - first.index + 1) }, (_, i) => (i === 0 ? first : { ...first, index: first.index + i, classes: [...seenClasses] }));
 }
 
 function oneLine(e: unknown): string {
@@ -93,6 +97,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
   const guard = guardObservers(bus);
   let parts: RunComponents | undefined;
   let container: Container | undefined;
+  const closing: Array<() => Promise<void>> = [];
   try {
     parts = buildComponents(def, componentMaker(loaded, rootRng, bus));
     const c = parts;
@@ -105,8 +110,16 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
       if (resume) options.onResume?.({ dir: resume.dir, step: resume.step, reason: resume.reason }); // say where the run restarts
       if (!resume) warn(`nothing to resume: no checkpoint in ${store.root}; starting a new run`);
     }
+    // [continue] a new run from an earlier run's newest valid checkpoint (engine/continue-from.ts).
+    const from = options.from ?? (def.continueFrom !== undefined ? resolve(loaded.baseDir, def.continueFrom) : undefined);
+    let continued: ContinuePoint | undefined;
+    if (!resume && from !== undefined) {
+      continued = await loadContinuePoint(from, warn);
+      options.onContinue?.({ dir: continued.dir, step: continued.step, name: continued.run.pipeline.name });
+    }
     const recorder = new RunRecorder(outDir, { name: def.name, seed: def.seed, strategies: c.strategies.names, scenario: state.info.scenario, backend: backend.description, pipeline: def });
-    recorder.attach(new EventHistory(resume?.events ?? []).attach(bus.events$)); // [resume] past events + live ones
+    // [resume] this run's past events, [continue] the earlier run's; then the live ones.
+    recorder.attach(new EventHistory(resume?.events ?? continued?.events ?? [], continued !== undefined).attach(bus.events$));
     try {
       options.observe?.(bus.events$);
     } catch (e) {
@@ -123,7 +136,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     let failure: unknown;
     let stopped: string | undefined;
     try {
-      stopped = await train(def, loaded.baseDir, backend.description, c, { context, state, optimizer, control, registry, prequential, bus, store, recorder, resume, outDir }, (made) => (container = made));
+      stopped = await train(loaded, backend.description, c, { context, state, optimizer, control, registry, prequential, bus, store, recorder, resume, continued, outDir, closing }, (made) => (container = made));
       status = stopped !== undefined ? 'stopped' : 'completed';
     } catch (e) {
       failure = e;
@@ -155,6 +168,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     bus.complete();
     await guard.release();
     await parts?.source.close?.();
+    for (const close of closing) await close().catch(() => undefined);
     parts?.strategies.dispose();
     optimizer.dispose();
     (state.model as typeof state.model | undefined)?.dispose();
@@ -175,18 +189,34 @@ interface RunServices {
   readonly store: CheckpointStore;
   readonly recorder: RunRecorder;
   readonly resume: ResumePoint | undefined;
+  /** [continue] The earlier run this new run starts from (`--from`), when it does and is not resumed. */
+  readonly continued: ContinuePoint | undefined;
   readonly outDir: string;
+  /** Clean-ups for the end of the run (earlier runs' data sources). */
+  readonly closing: Array<() => Promise<void>>;
 }
 
 /**
  * Builds the model, restores a checkpoint, resolves the stages and runs `feed$.pipe(...stages)` to
  * its end. Returns the stop reason when a signal stopped the run.
  */
-async function train(def: PipelineDefinition, baseDir: string, backend: string, c: RunComponents, s: RunServices, onContainer: (c: Container) => void): Promise<string | undefined> {
-  const { state, bus, resume } = s;
-  state.model = await buildModel(def.model, { inputShape: c.transforms.outputShape(state.info), outputs: state.info.numClasses, rng: state.rng.derive('model'), dropout: s.context.dropout, baseDir });
+async function train(loaded: LoadedPipeline, backend: string, c: RunComponents, s: RunServices, onContainer: (c: Container) => void): Promise<string | undefined> {
+  const { state, bus, resume, continued } = s;
+  const def = loaded.definition;
+  // [continue] what does not carry over is said in the run's history (summary.json `warnings`), after its run-start.
+  const notes: string[] = [];
+  const note = (message: string): void => void notes.push(message);
+  const inputShape = c.transforms.outputShape(state.info);
+  state.model = await buildModel(def.model, { inputShape, outputs: state.info.numClasses, rng: state.rng.derive('model'), dropout: s.context.dropout, baseDir: loaded.baseDir });
   registerCheckpointables(s.registry, def, c, state, s.optimizer, s.prequential, s.context.dropout);
+  // [continue] the chain of runs this one belongs to (restored by a resume, set by --from).
+  const lineage = new RunLineage(() => ({ name: def.name, pipeline: def, baseDir: loaded.baseDir }));
+  s.registry.register('/run/lineage', lineage, { optional: true, afterExperienceStart: false });
   if (resume) await restoreRun(resume, state, s.registry, s.context);
+  else if (continued) {
+    await restoreContinued(continued, def, state, s.registry, s.context, inputShape, note);
+    lineage.earlier = [...continued.lineage];
+  }
   const container = runContainer(def, [
     [TOKENS.EventBus, bus],
     [STAGE_TOKENS.RunState, state],
@@ -207,26 +237,35 @@ async function train(def: PipelineDefinition, baseDir: string, backend: string, 
   state.startedAt = performance.now();
   bus.emit({
     type: 'run-start', name: def.name, seed: def.seed, backend, mode: stream ? 'stream' : 'experiences', experiences: state.info.experiences,
-    scenario: state.info.scenario, strategies: c.strategies.names, inputShape: c.transforms.outputShape(state.info), numClasses: state.info.numClasses,
-    parameters: state.model.network.countParams(),
+    scenario: state.info.scenario, strategies: c.strategies.names, inputShape, numClasses: state.info.numClasses,
+    parameters: state.model.network.countParams(), ...(continued ? { continuedFrom: { dir: continued.dir, step: continued.step } } : {}),
   });
+  for (const message of notes.splice(0)) bus.emit({ type: 'warning', message });
   const feedResume: FeedResume | undefined = resume && {
     experience: resume.experience,
     midExperience: resume.midExperience,
     restoreAfterStart: () => restoreAfterExperienceStart(resume, state, s.registry),
   };
-  const feed = new RunFeed({ state, control: s.control, events: bus, training: def.training, resume: feedResume });
+  const feed = new RunFeed({ state, control: s.control, events: bus, training: def.training, resume: feedResume, continued: continued !== undefined });
+  // [continue] the earlier runs' experiences are evaluated too (evaluate-only); this run's own continue their numbering.
+  const earlier = lineage.earlier.length > 0 ? await earlierExperiences(lineage.earlier, loaded, bus, note) : { lists: [], sources: [] };
+  for (const source of earlier.sources) s.closing.push(async () => source.close?.());
+  for (const message of notes.splice(0)) bus.emit({ type: 'warning', message });
   let items: AsyncIterable<RunItem>;
   if (stream) {
     // [resume] the source was restored to its position (restoreRun) before this subscription starts its feed.
-    const first = await firstValueFrom(c.source.experiences());
+    const source = await firstValueFrom(c.source.experiences());
+    if (continued) lineage.offset = continuationOffset([source], continued.nextExperience);
+    const first = shiftExperiences([source], lineage.offset)[0] ?? source;
     const streamed = resume ? resumedStream(first, state.cursor.experience, state.seenClasses) : [first];
-    state.experiences.push(...streamed);
+    state.experiences.push(...mergeEvaluationTargets(streamed, earlier.lists));
     items = feed.stream(first, streamed[streamed.length - 1] ?? first);
   } else {
     const all = await lastValueFrom(c.source.experiences().pipe(toArray()));
-    state.experiences.push(...all);
-    items = feed.experiences(all);
+    if (continued) lineage.offset = continuationOffset(all, continued.nextExperience);
+    const own = shiftExperiences(all, lineage.offset);
+    state.experiences.push(...mergeEvaluationTargets(own, earlier.lists));
+    items = feed.experiences(own);
   }
   const run: StageRun = { events: bus, outputs: { dir: s.outDir, set: (name, value) => s.recorder.setOutput(name, value) }, info: state.info, cursor: state.cursor };
   const operators: OperatorFunction<RunItem, RunItem>[] = container.getAll<Stage>(STAGE_TOKENS.Stage).map((stage) => stage.operator(run));

@@ -21,7 +21,7 @@ export class ResumeError extends Error {
 }
 
 /** Pipeline sections that may change between a checkpoint and its resume. */
-export const RESUME_IGNORED_SECTIONS = ['output', 'checkpoint', 'loggers', '$schema', 'description'] as const;
+export const RESUME_IGNORED_SECTIONS = ['output', 'checkpoint', 'loggers', '$schema', 'description', 'continueFrom'] as const;
 
 /** A verified checkpoint, decoded, and where the run continues from it. */
 export interface ResumePoint {

@@ -20,6 +20,15 @@ export interface RunOptions {
   readonly warn?: (message: string) => void;
   /** [resume] Told which checkpoint the run continues from, once it is verified and before it is restored. */
   readonly onResume?: (point: { readonly dir: string; readonly step: number; readonly reason: string }) => void;
+  /**
+   * [continue] Start this new run from the newest valid checkpoint of an earlier run (a run folder, its
+   * `checkpoints` folder or one checkpoint folder; see engine/continue-from.ts): model, optimizer,
+   * strategy and transform state matched by kind, RNGs, metric history; its experiences continue the
+   * earlier numbering. Wins over the pipeline's `continueFrom`; ignored when `resume` finds a checkpoint.
+   */
+  readonly from?: string;
+  /** [continue] Told which earlier checkpoint the run starts from, once it is verified and before it is restored. */
+  readonly onContinue?: (point: { readonly dir: string; readonly step: number; readonly name: string }) => void;
   /** Engram version recorded in checkpoints. */
   readonly version?: string;
 }

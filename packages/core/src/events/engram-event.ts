@@ -4,7 +4,7 @@
  */
 export type EngramEvent = EventBase &
   (
-    | { type: 'run-start'; name: string; seed: number; backend: string; mode: 'experiences' | 'stream'; experiences: number | 'endless'; scenario: string; strategies: string[]; inputShape: number[]; numClasses: number; parameters: number }
+    | { type: 'run-start'; name: string; seed: number; backend: string; mode: 'experiences' | 'stream'; experiences: number | 'endless'; scenario: string; strategies: string[]; inputShape: number[]; numClasses: number; parameters: number; /** Set when the run started from an earlier run's checkpoint (`--from`): that checkpoint and its step. */ continuedFrom?: { dir: string; step: number } }
     | { type: 'experience-start'; experience: number; classes: number[]; task?: number; trainSize?: number }
     | { type: 'epoch-start'; experience: number; epoch: number; epochs: number }
     | { type: 'batch-end'; experience: number; epoch: number; batch: number; batches?: number; step: number; size: number; loss: number; penalty: number; accuracy: number; epochLoss: number; epochAccuracy: number; samplesPerSecond: number }

@@ -11,6 +11,8 @@ export interface PipelineDefinition {
   readonly $schema?: string;
   readonly name: string;
   readonly description?: string;
+  /** An earlier run (folder or checkpoint) this new run starts from, relative to the pipeline file (`--from` wins). */
+  readonly continueFrom?: string;
   readonly seed: number;
   readonly backend: BackendName;
   readonly plugins: readonly string[];

@@ -76,6 +76,7 @@ function pipelineSchema(component: (role: ComponentRole) => TSchema): TObject {
       $schema: Type.Optional(Type.String({ description: 'Path or URL of this JSON Schema, for editors.' })),
       name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'Run name (also the default output folder).' }),
       description: Type.Optional(Type.String({ description: 'Free text about the run (shown in the report).' })),
+      continueFrom: Type.Optional(Type.String({ minLength: 1, description: 'Start this new run from an earlier run\'s newest valid checkpoint (its run folder or a checkpoint folder, relative to this file): model, optimizer, strategy and transform state, RNGs and metric history; experiences continue its numbering. `engram run --from` wins.' })),
       seed: Type.Integer({ minimum: 0, maximum: 4294967295, default: 0, description: 'Every source of randomness derives from it.' }),
       backend: StringEnum(BACKENDS, { default: 'auto', description: 'tfjs backend; auto = tensorflow, then wasm, then cpu.' }),
       plugins: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Plugin modules: installed npm package names; files under this folder only with --allow-local-plugins (README, "Plugins and trust").' }),

@@ -45,7 +45,7 @@ export class EvaluateStage implements Stage {
         case 'run-start': {
           const s = this.pipeline.evaluation;
           const finite = this.state.info.experiences !== 'endless';
-          return !item.resumed && finite && s.initial && s.on === 'all' ? this.afterExperience(-1).then(() => undefined) : undefined;
+          return !item.resumed && !item.continued && finite && s.initial && s.on === 'all' ? this.afterExperience(-1).then(() => undefined) : undefined;
         }
         case 'test':
           this.testThenTrain(item.batch);

@@ -28,6 +28,8 @@ export interface RunStartItem extends ItemBase {
   readonly kind: 'run-start';
   /** True when the run continues from a checkpoint. */
   readonly resumed: boolean;
+  /** True when this new run started from an earlier run's checkpoint (`--from`): it has a past, so no initial evaluation. */
+  readonly continued: boolean;
 }
 
 /** An experience starts. Stages fit, adjust and prepare here; `data` is what its batches are pulled from. */

@@ -137,3 +137,23 @@ test('a shuffled pass is a permutation of the unshuffled one and depends on the 
   assert.notDeepEqual(await pass(0), await pass(1));
   assert.deepEqual(await pass(1), await pass(1));
 });
+
+test('only: experiences outside first..last become evaluate-only, cut exactly as in the whole scenario (indices, classes, rows)', async () => {
+  const whole = buildScenario(tiny(), { type: 'class-incremental', experiences: 3, shuffleClasses: true }, settings(4));
+  const part = buildScenario(tiny(), { type: 'class-incremental', experiences: 3, shuffleClasses: true, only: { first: 1, last: 1 } }, settings(4));
+  assert.deepEqual(part.info, whole.info, 'the scenario is still described whole');
+  assert.deepEqual(part.experiences.map((e) => [e.index, e.evaluateOnly === true]), [[0, true], [1, false], [2, true]]);
+  for (const [i, e] of part.experiences.entries()) {
+    const w = whole.experiences[i] as Experience;
+    assert.deepEqual(e.classes, w.classes);
+    assert.deepEqual(await ids(e.train, true), await ids(w.train, true));
+    assert.deepEqual(await ids(e.test), await ids(w.test));
+  }
+  const open = buildScenario(tiny(), { type: 'domain-incremental', transform: 'permutation', experiences: 3, firstIdentity: true, maxAngle: 180, only: { first: 2 } }, settings(4));
+  assert.deepEqual(open.experiences.map((e) => e.evaluateOnly === true), [true, true, false], 'last defaults to the final experience');
+});
+
+test('only with a range outside the scenario is refused with the numbers', () => {
+  assert.throws(() => buildScenario(tiny(), { type: 'data-incremental', experiences: 3, only: { first: 3 } }, settings(1)), /scenario\.only\.first is 3, but the scenario has 3 experiences \(0\.\.2\)/);
+  assert.throws(() => buildScenario(tiny(), { type: 'class-incremental', experiences: 3, shuffleClasses: false, only: { first: 2, last: 1 } }, settings(1)), /scenario\.only\.last is 1; it must be between only\.first \(2\) and 2/);
+});

@@ -44,8 +44,24 @@ export function pools(data: LabelledData, settings: ScenarioSettings): Pools {
 /**
  * Cuts a finite labelled data set into the experiences of `scenario`. Pure function of the data, the
  * options and `settings.rng`: the same seed gives the same classes, splits, permutations and angles.
+ * With `only`, the experiences outside `first..last` are evaluate-only: cut exactly as in the whole
+ * scenario (same indices, classes and splits), so runs over consecutive ranges chained with `--from`
+ * train on what one run over all of them would.
  */
 export function buildScenario(data: LabelledData, scenario: ScenarioOptions, settings: ScenarioSettings): Scenario {
+  const built = cutScenario(data, scenario, settings);
+  const only = 'only' in scenario ? scenario.only : undefined;
+  if (only === undefined) return built;
+  const count = built.experiences.length;
+  const first = only.first ?? 0;
+  const last = only.last ?? count - 1;
+  if (first >= count) throw new Error(`scenario.only.first is ${first}, but the scenario has ${count} experiences (0..${count - 1})`);
+  if (last < first || last >= count) throw new Error(`scenario.only.last is ${last}; it must be between only.first (${first}) and ${count - 1}`);
+  const experiences = built.experiences.map((e) => (e.index < first || e.index > last ? { ...e, evaluateOnly: true } : e));
+  return { info: built.info, experiences };
+}
+
+function cutScenario(data: LabelledData, scenario: ScenarioOptions, settings: ScenarioSettings): Scenario {
   const p = pools(data, settings);
   const base = {
     inputShape: [...data.train.sampleShape],

@@ -2,7 +2,21 @@ import { StringEnum, Type, discriminated, type Static, type TSchema } from '@eng
 
 const strict = { additionalProperties: false } as const;
 
+/** `only`: the range of experiences a run trains on (every scenario cut into experiences has it). */
+const onlyProperty = {
+  only: Type.Optional(
+    Type.Object(
+      {
+        first: Type.Integer({ minimum: 0, default: 0, description: 'First experience trained (0-based).' }),
+        last: Type.Optional(Type.Integer({ minimum: 0, description: 'Last experience trained (inclusive); default: the last one.' })),
+      },
+      { ...strict, description: 'Train only on experiences first..last of the scenario (numbered as in the whole scenario); the others keep their test sets, evaluated with evaluation.on "all". A later run continues with the next range (`engram run --from`).' },
+    ),
+  ),
+};
+
 const classSplitProperties = {
+  ...onlyProperty,
   experiences: Type.Optional(Type.Integer({ minimum: 1, description: 'Number of experiences; classes are spread as evenly as possible (earlier experiences get the extra ones).' })),
   classesPerExperience: Type.Optional(Type.Integer({ minimum: 1, description: 'Classes per experience (the last one may get fewer). Give this or `experiences`.' })),
   classOrder: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, uniqueItems: true, description: 'Explicit class order; classes not listed are left out.' })),
@@ -27,6 +41,7 @@ export const DomainIncrementalSchema = Type.Object(
     type: Type.Literal('domain-incremental'),
     transform: StringEnum(['permutation', 'rotation'] as const, { description: 'Seeded pixel permutation or rotation per experience.' }),
     experiences: Type.Integer({ minimum: 1, description: 'Number of domains.' }),
+    ...onlyProperty,
     firstIdentity: Type.Boolean({ default: true, description: 'The first experience sees the original inputs.' }),
     angles: Type.Optional(Type.Array(Type.Number(), { minItems: 1, description: 'Rotation angles in degrees, one per experience (default: seeded uniform in ±maxAngle).' })),
     maxAngle: Type.Number({ minimum: 0, maximum: 180, default: 180, description: 'Bound of the seeded rotation angles, degrees.' }),
@@ -39,6 +54,7 @@ export const DataIncrementalSchema = Type.Object(
   {
     type: Type.Literal('data-incremental'),
     experiences: Type.Integer({ minimum: 1, description: 'Number of IID chunks (seeded).' }),
+    ...onlyProperty,
   },
   { ...strict, title: 'data-incremental', description: 'The data cut into seeded IID chunks of (nearly) equal size.' },
 );

@@ -1,0 +1,108 @@
+import * as tf from '@tensorflow/tfjs';
+import type { CheckpointRegistry } from '../checkpoint/checkpoint-registry.js';
+import { strategyPointer } from '../checkpoint/checkpoint-v1.js';
+import { LayersEngramModel } from '../model/engram-model.js';
+import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
+import { PipelineError } from '../pipeline/pipeline-error.js';
+import type { ComponentRef } from '../plugin/component-factory.js';
+import type { SerializedState } from '../training/serialized-state.js';
+import type { ContinuePoint } from './continue-from.js';
+import { ResumeError } from './resume.js';
+import type { RunContext } from './run-context.js';
+import type { RunState } from './run-state.js';
+
+/** A component of a pipeline that may keep state: its pointer, its role's word for messages, its kind. */
+interface Part {
+  readonly pointer: string;
+  readonly role: string;
+  readonly kind: string;
+}
+
+function parts(def: PipelineDefinition): Part[] {
+  const strategies = Array.isArray(def.strategy) ? (def.strategy as readonly ComponentRef[]) : [def.strategy as ComponentRef];
+  return [
+    ...strategies.map((r, i) => ({ pointer: strategyPointer(def, i), role: 'strategy', kind: r.kind })),
+    ...def.preprocess.map((r, i) => ({ pointer: `/preprocess/${i}`, role: 'transform', kind: r.kind })),
+    ...def.adjust.map((r, i) => ({ pointer: `/adjust/${i}`, role: 'adjustment', kind: r.kind })),
+    ...(def.stages ?? []).map((r, i) => ({ pointer: `/stages/${i}`, role: 'stage', kind: r.kind })),
+    ...(def.boundary ? [{ pointer: '/boundary', role: 'detector', kind: def.boundary.kind }] : []),
+  ];
+}
+
+/**
+ * Maps the earlier run's states onto this run's pointers: components by role and kind, the n-th of a
+ * kind to the n-th (so a strategy that moved in the list keeps its state); the optimizer when its type
+ * is the same; the prequential counters, RNG streams and cursor as they are. The data source's
+ * position is never carried over (new data). Everything that does not match is said through `warn`.
+ */
+export function continuedStates(point: ContinuePoint, def: PipelineDefinition, registered: readonly string[], warn: (message: string) => void): Map<string, SerializedState> {
+  const earlier = point.run.pipeline;
+  const out = new Map<string, SerializedState>();
+  const take = (to: string, from: string): void => {
+    const s = point.states.get(from);
+    if (s !== undefined && registered.includes(to)) out.set(to, s);
+  };
+  if (earlier.optimizer.type === def.optimizer.type) take('/optimizer', '/optimizer');
+  else warn(`the optimizer changed from ${earlier.optimizer.type} to ${def.optimizer.type}: its state starts fresh`);
+  const used = new Set<string>();
+  const before = parts(earlier).filter((p) => point.states.has(p.pointer));
+  for (const part of parts(def)) {
+    const match = before.find((p) => !used.has(p.pointer) && p.role === part.role && p.kind === part.kind);
+    if (match) {
+      used.add(match.pointer);
+      take(part.pointer, match.pointer);
+    } else if (registered.includes(part.pointer)) {
+      warn(`${part.role} ${part.kind} (${part.pointer}) is new in this run: it starts fresh`);
+    }
+  }
+  for (const p of before) if (!used.has(p.pointer)) warn(`the earlier run's ${p.role} ${p.kind} (${p.pointer}) is not in this pipeline: its state is dropped`);
+  for (const pointer of ['/evaluation', '/run/rng', '/run/dropout', '/run/cursor']) take(pointer, pointer);
+  return out;
+}
+
+/** Input shape (without the batch axis) and number of outputs of a tfjs Layers network. */
+function signature(network: tf.LayersModel): { input: string; outputs: number } {
+  const input = (network.inputs[0]?.shape ?? []).slice(1).join('x');
+  const out = network.outputs[0]?.shape ?? [];
+  return { input, outputs: Number(out[out.length - 1] ?? 0) };
+}
+
+/**
+ * Puts the earlier run's model in place of the one the pipeline built: its architecture and weights
+ * (a plain layers model), or its weights when the pipeline's model is of another kind and the shapes
+ * fit. A different input shape is a pipeline error at `/data`; more classes than the head has, at
+ * `/adjust`, unless the pipeline grows the head. Both exit 2 through the CLI.
+ */
+export async function continueModel(point: ContinuePoint, def: PipelineDefinition, state: RunState, context: RunContext, inputShape: readonly number[]): Promise<void> {
+  const network = await tf.loadLayersModel(tf.io.fromMemory(point.model));
+  const sig = signature(network);
+  if (sig.input !== inputShape.join('x')) {
+    network.dispose();
+    throw PipelineError.at('/data', `the earlier run's model (${point.dir}) takes inputs of shape [${sig.input.replaceAll('x', ', ')}], this pipeline's data (after preprocess) has [${inputShape.join(', ')}]`);
+  }
+  if (state.info.numClasses > sig.outputs && !def.adjust.some((a) => a.kind === 'grow-head')) {
+    network.dispose();
+    throw PipelineError.at('/adjust', `the data has ${state.info.numClasses} classes and the earlier run's head ${sig.outputs} outputs; add { "kind": "grow-head" } to grow it`);
+  }
+  if (state.model instanceof LayersEngramModel) {
+    context.attachModel(network);
+    state.model.dispose();
+    state.model = new LayersEngramModel(network);
+    return;
+  }
+  const current = state.model.network.weights;
+  const weights = network.getWeights();
+  const fits = current.length === weights.length && current.every((w, i) => w.shape.join('x') === weights[i]?.shape.join('x'));
+  if (fits) state.model.network.setWeights(weights);
+  network.dispose();
+  if (!fits) throw new ResumeError(`cannot continue from ${point.dir}: its model has a different structure and this pipeline's model is not a plain layers model`);
+}
+
+/**
+ * Restores a run started `--from` an earlier one: the model ({@link continueModel}), then the states
+ * {@link continuedStates} maps, through the run's registry. Called once, where a resume would restore.
+ */
+export async function restoreContinued(point: ContinuePoint, def: PipelineDefinition, state: RunState, registry: CheckpointRegistry, context: RunContext, inputShape: readonly number[], warn: (message: string) => void): Promise<void> {
+  await continueModel(point, def, state, context, inputShape);
+  await registry.restorePresent(continuedStates(point, def, registry.pointers, warn));
+}
