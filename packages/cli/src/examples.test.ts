@@ -13,7 +13,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..', '..');
 
 type Doc = {
-  data: { kind: string; stream?: string; field?: string; inputShape?: number[]; numClasses?: number; limitPerClass?: number; limit?: number; dir?: string; scenario?: { type: string; experiences?: number } };
+  data: { kind: string; stream?: string; field?: string; inputShape?: number[]; numClasses?: number; limitPerClass?: number; limit?: number; dir?: string; scenario?: { type: string; experiences?: number; only?: { first?: number; last?: number } } };
   training: { epochs?: number; iterations?: number; maxSamples?: number };
 };
 
@@ -55,7 +55,9 @@ for (const file of examples) {
       const loaded = await preparePipeline(doc, path, { resolveFrom: [here], builtins: [corePlugin] });
       const { summary } = await runPipeline(loaded, { outDir: out });
       assert.ok(summary.trainSamples > 0 && summary.steps > 0, `${summary.trainSamples} samples, ${summary.steps} steps`);
-      const expected = doc.data.scenario?.experiences;
+      // A scenario's `only` range trains up to its last experience (the rows after it never ran).
+      const only = doc.data.scenario?.only;
+      const expected = only?.last !== undefined ? only.last + 1 : doc.data.scenario?.experiences;
       if (summary.mode === 'experiences' && expected !== undefined) assert.equal(summary.experiences, expected);
       // a live source has no test set: its figure is the prequential (test-then-train) accuracy
       const acc = summary.averageAccuracy ?? (doc.data.kind === 'redis-stream' ? summary.prequential?.accuracy ?? null : null);
