@@ -130,3 +130,23 @@ test('a chain of three runs (continueFrom in the pipeline) evaluates on every ea
   assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i), 'one history, numbered without gaps');
   assert.deepEqual(events.filter((e) => e.type === 'run-start').map((e) => e.continuedFrom?.dir.includes(`${dir}/b/`) ?? null), [null, false, true]);
 });
+
+test('an earlier run whose data file is gone is said once, and its columns stay null while this run\'s are filled', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-continue-'));
+  const csv = join(dir, 'blobs.csv');
+  writeFileSync(csv, readFileSync(join(root, 'examples', 'data', 'blobs.csv')));
+  const csvData = { kind: 'csv', path: 'blobs.csv', header: true, labelColumn: 'colour', featureColumns: ['length', 'width', 'height', 'weight'], labels: ['red', 'green', 'blue'], scenario: { type: 'class-incremental', experiences: 3, only: { first: 0, last: 1 } }, testFraction: 0.2 };
+  const a = engram([write(dir, 'a', synthetic('a', {}, { data: csvData })), '--out', join(dir, 'a')]);
+  assert.equal(a.status, 0, a.stderr);
+  writeFileSync(csv, ''); // emptied: the earlier data cannot be rebuilt
+  const b = engram([write(dir, 'b', synthetic('b', { numClasses: 3, features: 4, scenario: { type: 'class-incremental', classesPerExperience: 1 } })), '--from', join(dir, 'a'), '--out', join(dir, 'b')]);
+  assert.equal(b.status, 0, b.stderr);
+  const said = warnings(join(dir, 'b')).filter((w) => w.includes('cannot be read any more'));
+  assert.equal(said.length, 1, said.join('\n'));
+  assert.match(said[0] ?? '', /the data of the earlier run "a" cannot be read any more/);
+  const m = summary(join(dir, 'b')).accuracyMatrix;
+  // a trained 0-1; b's three experiences are 2-4; a's test sets (0, 1, and its evaluate-only 2) are gone
+  assert.equal(m.length, 5);
+  assert.deepEqual(m[4]?.slice(0, 2), [null, null]);
+  assert.ok(m[4]?.slice(2).every((v) => typeof v === 'number'), JSON.stringify(m));
+});
