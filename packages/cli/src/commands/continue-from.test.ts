@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { finalDigest, MAIN } from './e2e-harness.js';
+import { deterministicSummary, finalDigest, MAIN, runEngram } from './e2e-harness.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
@@ -149,4 +149,25 @@ test('an earlier run whose data file is gone is said once, and its columns stay 
   assert.equal(m.length, 5);
   assert.deepEqual(m[4]?.slice(0, 2), [null, null]);
   assert.ok(m[4]?.slice(2).every((v) => typeof v === 'number'), JSON.stringify(m));
+});
+
+test('a run started --from another, killed and resumed, ends bit-identical to the same continuation uninterrupted', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-continue-'));
+  assert.equal(engram([write(dir, 'a', synthetic('a')), '--out', join(dir, 'a')]).status, 0);
+  const b = write(dir, 'b', synthetic('b', {}, { continueFrom: 'a', checkpoint: { everyBatches: 3, keep: 2 } }));
+  assert.equal(engram([b, '--out', join(dir, 'ref')]).status, 0);
+  // a trained 32 steps; kill b at its first checkpoint past step 40 (inside its first experience)
+  const past40 = (line: string): boolean => line.startsWith('{"type":"checkpoint"') && (JSON.parse(line) as { step: number }).step > 40;
+  const killed = await runEngram(b, join(dir, 'b'), [], { killWhen: past40 });
+  assert.equal(killed.signal, 'SIGKILL', killed.stderr);
+  const resumed = await runEngram(b, join(dir, 'b'), ['--resume']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.ok((resumed.firstCheckpointStep ?? 0) > 41, `resumed at ${resumed.firstCheckpointStep}`);
+  const strip = (d: string): Record<string, unknown> => {
+    const { checkpoints: _c, ...rest } = deterministicSummary(d);
+    return rest;
+  };
+  assert.deepEqual(strip(join(dir, 'b')), strip(join(dir, 'ref')));
+  assert.deepEqual(finalDigest(join(dir, 'b')).weights, finalDigest(join(dir, 'ref')).weights);
+  assert.equal(summary(join(dir, 'b')).accuracyMatrix.length, 4, 'a\'s rows, then b\'s');
 });
