@@ -13,6 +13,10 @@ import type { LoadedPipeline } from '../pipeline/pipeline.loader.js';
 import type { Transform } from '../preprocess/transform.js';
 import { Rng } from '../random/rng.js';
 import { TransformChain } from '../stages/transform-chain.js';
+import { strategyPointer } from '../checkpoint/checkpoint-v1.js';
+import type { ComponentRef } from '../plugin/component-factory.js';
+import type { Strategy } from '../training/strategy.js';
+import { StrategyChain } from '../training/strategy-chain.js';
 import { componentMaker } from './component-maker.js';
 
 /** Result of {@link evaluateCheckpoint}. */
@@ -24,9 +28,10 @@ export interface CheckpointEvaluation {
 
 /**
  * Evaluates the newest valid checkpoint under `checkpointPath` on the test sets of every experience
- * of `loaded`'s data, without training: the checkpoint's model (plain tfjs Layers model) and the
- * state of the preprocessing (fitted transforms), restored through a checkpoint registry that holds
- * only the transforms. Nothing in the checkpoint is executed.
+ * of `loaded`'s data, without training: the checkpoint's model (plain tfjs Layers model), the state
+ * of the preprocessing (fitted transforms), and the state of a strategy that predicts on its own
+ * (iCaRL's nearest-mean-of-exemplars `predictor`), restored through a checkpoint registry that holds
+ * only those. The run scores its test sets the same way. Nothing in the checkpoint is executed.
  */
 export async function evaluateCheckpoint(loaded: LoadedPipeline, checkpointPath: string, warn: (message: string) => void): Promise<CheckpointEvaluation> {
   const def = loaded.definition;
@@ -38,18 +43,25 @@ export async function evaluateCheckpoint(loaded: LoadedPipeline, checkpointPath:
   const chain = new TransformChain(def.preprocess.map((r, i) => make<Transform>('transform', r, `/preprocess/${i}`)));
   const { states, model: artifacts } = decodeCheckpoint(checkpoint.files, checkpoint.format, checkpoint.dir, def);
   const model = new LayersEngramModel(await tf.loadLayersModel(tf.io.fromMemory(artifacts)));
+  const refs = Array.isArray(def.strategy) ? (def.strategy as readonly ComponentRef[]) : [def.strategy as ComponentRef];
+  const strategies = new StrategyChain(refs.map((r, i) => make<Strategy>('strategy', r, strategyPointer(def, i))));
   try {
     const registry = new CheckpointRegistry();
     chain.transforms.forEach((t, i) => {
       if (t.state) registry.register(`/preprocess/${i}`, { state: () => t.state?.() ?? {}, ...(t.restore ? { restore: (s) => t.restore?.(s) } : {}) }, { optional: true });
     });
+    strategies.strategies.forEach((st, i) => {
+      if (st.predictor && st.state && st.restore) registry.register(strategyPointer(def, i), st as Strategy & Required<Pick<Strategy, 'state'>>, { optional: true });
+    });
     await registry.restore(states);
     const info = await source.describe();
     if (info.experiences === 'endless') throw new Error('eval needs a pipeline with finite experiences (test sets); this one is a live stream');
     const experiences = await lastValueFrom(source.experiences().pipe(toArray()));
-    const results = await evaluate(model, experiences, info.numClasses, def.evaluation.batchSize, (b) => chain.prepare(b, 'test'));
+    const predictor = strategies.predictor({ model, info });
+    const results = await evaluate(model, experiences, info.numClasses, def.evaluation.batchSize, (b) => chain.prepare(b, 'test'), predictor);
     return { dir: checkpoint.dir, step: checkpoint.step, results };
   } finally {
+    strategies.dispose();
     model.dispose();
     await source.close?.();
     bus.complete();
