@@ -16,6 +16,8 @@ import { TransformChain } from '../stages/transform-chain.js';
 import { strategyPointer } from '../checkpoint/checkpoint-v1.js';
 import type { ComponentRef } from '../plugin/component-factory.js';
 import type { Strategy } from '../training/strategy.js';
+import type { Adjustment } from '../model/adjustment.js';
+import type { EngramModel } from '../model/engram-model.js';
 import { StrategyChain } from '../training/strategy-chain.js';
 import { componentMaker } from './component-maker.js';
 
@@ -42,7 +44,8 @@ export async function evaluateCheckpoint(loaded: LoadedPipeline, checkpointPath:
   const source = make<DataSource>('dataset', def.data, '/data');
   const chain = new TransformChain(def.preprocess.map((r, i) => make<Transform>('transform', r, `/preprocess/${i}`)));
   const { states, model: artifacts } = decodeCheckpoint(checkpoint.files, checkpoint.format, checkpoint.dir, def);
-  const model = new LayersEngramModel(await tf.loadLayersModel(tf.io.fromMemory(artifacts)));
+  const network = new LayersEngramModel(await tf.loadLayersModel(tf.io.fromMemory(artifacts)));
+  const adjustments = def.adjust.map((r, i) => make<Adjustment>('adjust', r, `/adjust/${i}`));
   const refs = Array.isArray(def.strategy) ? (def.strategy as readonly ComponentRef[]) : [def.strategy as ComponentRef];
   const strategies = new StrategyChain(refs.map((r, i) => make<Strategy>('strategy', r, strategyPointer(def, i))));
   try {
@@ -50,11 +53,16 @@ export async function evaluateCheckpoint(loaded: LoadedPipeline, checkpointPath:
     chain.transforms.forEach((t, i) => {
       if (t.state) registry.register(`/preprocess/${i}`, { state: () => t.state?.() ?? {}, ...(t.restore ? { restore: (s) => t.restore?.(s) } : {}) }, { optional: true });
     });
+    adjustments.forEach((a, i) => {
+      if (a.forEvaluation && a.state) registry.register(`/adjust/${i}`, { state: () => a.state?.() ?? {}, ...(a.restore ? { restore: (s) => a.restore?.(s) } : {}) }, { optional: true });
+    });
     strategies.strategies.forEach((st, i) => {
       if (st.predictor && st.state && st.restore) registry.register(strategyPointer(def, i), st as Strategy & Required<Pick<Strategy, 'state'>>, { optional: true });
     });
     await registry.restore(states);
     const info = await source.describe();
+    // The view the run evaluated with (multi-head masks), over the checkpoint's network.
+    const model = adjustments.reduce<EngramModel>((m, a) => a.forEvaluation?.(m, info) ?? m, network);
     if (info.experiences === 'endless') throw new Error('eval needs a pipeline with finite experiences (test sets); this one is a live stream');
     const experiences = await lastValueFrom(source.experiences().pipe(toArray()));
     const predictor = strategies.predictor({ model, info });
@@ -62,7 +70,7 @@ export async function evaluateCheckpoint(loaded: LoadedPipeline, checkpointPath:
     return { dir: checkpoint.dir, step: checkpoint.step, results };
   } finally {
     strategies.dispose();
-    model.dispose();
+    network.dispose();
     await source.close?.();
     bus.complete();
   }

@@ -25,4 +25,11 @@ export interface Adjustment {
   state?(): SerializedState;
   /** Restores `state()`; called before the resumed experience's `apply`. */
   restore?(state: SerializedState): void;
+  /**
+   * The view of a checkpoint's plain network that the run evaluated with, for `engram eval` (which
+   * trains nothing and so never calls `apply`): e.g. `multi-head`'s per-task masks. Called once, after
+   * `restore`, with the checkpoint's network wrapped as a plain model. Adjustments that change the
+   * network itself (grow-head, surgery) need none: the checkpoint holds the changed topology.
+   */
+  forEvaluation?(model: EngramModel, info: StreamInfo): EngramModel;
 }

@@ -1,4 +1,4 @@
-import { Type, type AdjustContext, type Adjustment, type ComponentDescriptor, type EngramModel, type SerializedState, type Static } from '@engram/core';
+import { Type, type AdjustContext, type Adjustment, type ComponentDescriptor, type EngramModel, type SerializedState, type Static, type StreamInfo } from '@engram/core';
 import { metaObject } from '../common/tensor-state.js';
 import { MultiHeadModel } from './multi-head.model.js';
 
@@ -17,15 +17,7 @@ export class MultiHeadAdjustment implements Adjustment {
   constructor(private readonly options: Static<typeof MultiHeadOptions>) {}
 
   apply(model: EngramModel, ctx: AdjustContext): EngramModel | void {
-    const wrapper = model instanceof MultiHeadModel ? model : new MultiHeadModel(model.network);
-    const { numClasses, tasks } = ctx.info;
-    const per = this.options.classesPerTask ?? (tasks && tasks > 0 ? Math.floor(numClasses / tasks) : undefined);
-    if (per !== undefined) {
-      const count = Math.ceil(numClasses / per);
-      for (let t = 0; t < count; t++) {
-        if (!wrapper.taskClasses(t)) wrapper.setTaskClasses(t, range(t * per, Math.min(numClasses, (t + 1) * per)));
-      }
-    }
+    const wrapper = this.masks(model, ctx.info);
     const task = ctx.experience.task;
     if (task !== undefined) {
       const seen = this.seenClasses.get(task) ?? new Set<number>();
@@ -35,6 +27,27 @@ export class MultiHeadAdjustment implements Adjustment {
     // Every task trained so far (also after a resume, where the wrapper is new).
     for (const [t, classes] of this.seenClasses) wrapper.setTaskClasses(t, [...classes]);
     return wrapper === model ? undefined : wrapper;
+  }
+
+  /** `engram eval`: the checkpoint's network with every task's classes, as the run evaluated it. */
+  forEvaluation(model: EngramModel, info: StreamInfo): EngramModel {
+    const wrapper = this.masks(model, info);
+    for (const [t, classes] of this.seenClasses) wrapper.setTaskClasses(t, [...classes]);
+    return wrapper;
+  }
+
+  /** `model` wrapped (once), with the default classes of every task not trained yet. */
+  private masks(model: EngramModel, info: StreamInfo): MultiHeadModel {
+    const wrapper = model instanceof MultiHeadModel ? model : new MultiHeadModel(model.network);
+    const { numClasses, tasks } = info;
+    const per = this.options.classesPerTask ?? (tasks && tasks > 0 ? Math.floor(numClasses / tasks) : undefined);
+    if (per !== undefined) {
+      const count = Math.ceil(numClasses / per);
+      for (let t = 0; t < count; t++) {
+        if (!wrapper.taskClasses(t)) wrapper.setTaskClasses(t, range(t * per, Math.min(numClasses, (t + 1) * per)));
+      }
+    }
+    return wrapper;
   }
 
   /** The classes each task was trained on, for checkpoints. */
