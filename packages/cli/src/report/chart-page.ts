@@ -60,7 +60,7 @@ figure.chart.wide{grid-column:1/-1}
 figure.chart .note{margin:2px 0 8px;color:#57606a;font-size:13px}
 .vega{width:100%;min-width:0}
 .vega svg{max-width:100%}
-.table-wrap{overflow-x:auto;max-width:100%}
+.table-wrap{overflow-x:auto;max-width:100%;margin-bottom:18px}
 table{border-collapse:collapse;margin:4px 0 8px;font-variant-numeric:tabular-nums}
 td,th{border:1px solid #d0d7de;padding:4px 10px;text-align:right}
 th{background:#f6f8fa}

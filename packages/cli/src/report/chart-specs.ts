@@ -11,9 +11,9 @@ const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 /** Readable names of the prequential series (legend, tooltips). */
 export const PREQUENTIAL_LABELS = { accuracy: 'cumulative', windowAccuracy: 'sliding window', fadingAccuracy: 'fading' } as const;
 
-/** Cell size of the heatmap: about 600 px across, between 28 and 64 px a cell. */
-function cellSize(columns: number): number {
-  return Math.max(28, Math.min(64, Math.floor(600 / Math.max(1, columns))));
+/** Cell size of the heatmap: at most about 600 px across and 400 px down, between 24 and 90 px a cell. */
+function cellSize(rows: number, columns: number): number {
+  return Math.max(24, Math.min(90, Math.floor(Math.min(600 / Math.max(1, columns), 400 / Math.max(1, rows)))));
 }
 
 /**
@@ -23,7 +23,7 @@ function cellSize(columns: number): number {
 export function heatmapSpec(matrix: readonly (readonly (number | null)[])[]): TopLevelSpec {
   const rows = ranRows(matrix);
   const values = rows.flatMap((row, i) => row.flatMap((v, j) => (v === null ? [] : [{ after: i, experience: j, accuracy: v }])));
-  const step = cellSize(rows[0]?.length ?? 1);
+  const step = cellSize(rows.length, rows[0]?.length ?? 1);
   return {
     $schema: SCHEMA,
     description: 'accuracy matrix',
@@ -126,7 +126,7 @@ export function lossSpec(run: Pick<RunData, 'loss' | 'experienceStarts' | 'drift
     layer: [
       {
         data: { values: run.loss.map((p) => ({ x: p.x, loss: p.y })) },
-        encoding: { x: { field: 'x', type: 'quantitative', title: xTitle }, y: { field: 'loss', type: 'quantitative', title: 'training loss (incl. penalty)' } },
+        encoding: { x: { field: 'x', type: 'quantitative', title: xTitle, scale: { nice: false } }, y: { field: 'loss', type: 'quantitative', title: 'training loss (incl. penalty)' } },
         layer: [
           { mark: { type: 'line', color: '#4c78a8', strokeWidth: 1.5 } },
           {
@@ -153,7 +153,7 @@ export function prequentialSpec(run: Pick<RunData, 'prequential' | 'drift'>, tit
   const series = (['accuracy', 'windowAccuracy', 'fadingAccuracy'] as const).flatMap((name) =>
     run.prequential[name].map((p) => ({ samples: p.x, accuracy: p.y, series: PREQUENTIAL_LABELS[name] })),
   );
-  const x = { field: 'samples', type: 'quantitative' as const, title: 'samples seen' };
+  const x = { field: 'samples', type: 'quantitative' as const, title: 'samples seen', scale: { nice: false } };
   return {
     $schema: SCHEMA,
     description: 'prequential accuracy',
@@ -237,9 +237,9 @@ export function streamComparisonSpec(runs: readonly { label: string; run: Pick<R
     width: 'container',
     height: CHART_HEIGHT,
     encoding: {
-      x: { field: 'samples', type: 'quantitative', title: 'samples seen' },
+      x: { field: 'samples', type: 'quantitative', title: 'samples seen', scale: { nice: false } },
       y: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, title: 'prequential accuracy (cumulative)' },
-      color: { field: 'run', type: 'nominal', title: 'run', legend: { orient: 'bottom', columns: 2, labelLimit: 400 } },
+      color: { field: 'run', type: 'nominal', title: 'run', legend: { orient: 'bottom', columns: 2, labelLimit: 400, symbolType: 'stroke' } },
     },
     layer: [
       { mark: { type: 'line', strokeWidth: 2 } },

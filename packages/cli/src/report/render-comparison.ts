@@ -44,11 +44,12 @@ export function comparisonCharts(runs: readonly RunData[], labels: readonly stri
   const finite = runs.map((r, i) => ({ r, label: label(i) })).filter(({ r }) => r.summary.mode !== 'stream');
   const streams = runs.map((r, i) => ({ r, label: label(i) })).filter(({ r }) => r.summary.mode === 'stream');
   const charts: ChartSection[] = [];
+  const both = finite.length > 0 && streams.length > 0; // then the two overall charts share a row
   if (finite.some(({ r }) => r.summary.accuracyMatrix.length > 0)) {
-    charts.push({ id: 'comparison', title: 'Mean accuracy on experiences seen so far', note: 'row mean of R[i][0..i], one line per run', spec: comparisonSpec(finite.map(({ r, label: l }) => ({ label: l, matrix: r.summary.accuracyMatrix }))), wide: true });
+    charts.push({ id: 'comparison', title: 'Mean accuracy on experiences seen so far', note: 'row mean of R[i][0..i], one line per run', spec: comparisonSpec(finite.map(({ r, label: l }) => ({ label: l, matrix: r.summary.accuracyMatrix }))), wide: !both });
   }
   if (streams.length > 0) {
-    charts.push({ id: 'stream-comparison', title: 'Prequential accuracy of the stream runs', note: 'cumulative test-then-train accuracy over samples seen, one line per run', spec: streamComparisonSpec(streams.map(({ r, label: l }) => ({ label: l, run: r }))), wide: true });
+    charts.push({ id: 'stream-comparison', title: 'Prequential accuracy of the stream runs', note: 'cumulative test-then-train accuracy over samples seen, one line per run', spec: streamComparisonSpec(streams.map(({ r, label: l }) => ({ label: l, run: r }))), wide: !both });
   }
   runs.forEach((r, i) => {
     const id = `run-${i}`;

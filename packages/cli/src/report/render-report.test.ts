@@ -86,12 +86,12 @@ test('a stream run report shows prequential accuracy over samples with the drift
   assert.equal(Math.max(...rows(pre).map((r) => (typeof r['samples'] === 'number' && r['series'] !== undefined ? r['samples'] : 0))), 4800);
   assert.deepEqual(rows(pre).filter((r) => r['reason'] !== undefined).map((r) => r['samples']), [1600, 3200]);
   assert.equal(svgMarks(pre, 'line mark'), 3, 'cumulative, window and fading');
-  assert.equal(svgMarks(pre, 'rule mark'), 2, 'two drift markers');
+  assert.equal((pre.svg.match(/stroke="#d62728"/g) ?? []).length, 2, 'two drift markers (red dashed rules)');
   assert.match(JSON.stringify(pre.spec), /samples seen/);
   // The loss is drawn over samples too, with the boundaries; the boundaries are listed below.
   const loss = figure(html, 'loss');
   assert.equal(Math.max(...rows(loss).map((r) => (typeof r['x'] === 'number' ? r['x'] : 0))), 4800);
-  assert.match(html, /<h3>Drift boundaries<\/h3>[\s\S]*<td>1<\/td><td>1,600<\/td><td>99<\/td><td>page-hinkley drift<\/td>/);
+  assert.match(html, /<h3>Drift boundaries<\/h3>[\s\S]*<td>1<\/td><td>1,600<\/td><td>99<\/td><td class="text">page-hinkley drift<\/td>/);
 });
 
 test('a stopped run\'s heatmap has only the rows that ran, and the page says the run stopped and how to continue', async () => {

@@ -37,28 +37,29 @@ async function open(browser: Browser, file: string, errors: string[]): Promise<P
     void r.abort();
   });
   await page.goto(pathToFileURL(file).href, { waitUntil: 'load', timeout: 30_000 });
-  await page.evaluate(() => Promise.all(Object.values((window as unknown as { engramViews: Record<string, { runAsync(): Promise<unknown> }> }).engramViews).map((v) => v.runAsync())));
+  // Browser-side code is passed as text: this package compiles without the DOM library.
+  await page.evaluate('Promise.all(Object.values(window.engramViews).map((v) => v.runAsync())).then(() => true)');
   return page;
 }
 
 /** Sizes of every chart as drawn, the page's width and the smallest chart text. */
 function layout(page: Page): Promise<Layout> {
-  return page.evaluate(() => {
+  return page.evaluate(`(() => {
     const charts = [...document.querySelectorAll('figure.chart')].map((f) => {
       const svg = f.querySelector('.vega svg');
-      const box = svg?.getBoundingClientRect();
+      const box = svg ? svg.getBoundingClientRect() : { width: 0, height: 0 };
       const fig = f.getBoundingClientRect();
       return {
-        id: f.getAttribute('data-chart') ?? '', wide: f.classList.contains('wide'), figureWidth: fig.width, right: fig.right,
-        svgWidth: box?.width ?? 0, svgHeight: box?.height ?? 0, marks: svg?.querySelectorAll('.role-mark path, .role-mark line').length ?? 0,
+        id: f.getAttribute('data-chart'), wide: f.classList.contains('wide'), figureWidth: fig.width, right: fig.right,
+        svgWidth: box.width, svgHeight: box.height, marks: svg ? svg.querySelectorAll('.role-mark path, .role-mark line').length : 0,
       };
     });
     const fonts = [...document.querySelectorAll('.vega svg text')].map((t) => parseFloat(getComputedStyle(t).fontSize)).filter((v) => v > 0);
     return {
-      views: Object.keys((window as unknown as { engramViews: object }).engramViews).length,
+      views: Object.keys(window.engramViews).length,
       pageWidth: document.documentElement.scrollWidth, viewport: window.innerWidth, charts, smallestFont: Math.min(...fonts),
     };
-  });
+  })()`) as Promise<Layout>;
 }
 
 /** Moves the pointer over the `index`-th element matching `selector` and returns the tooltip vega set (the `title` of the chart's container). */
@@ -67,8 +68,10 @@ async function tooltipAt(page: Page, chart: string, selector: string, index = 0)
   const box = await items[index]?.boundingBox();
   assert.ok(box, `${chart}: ${selector} #${index} is drawn`);
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-  await page.waitForFunction((id: string) => (document.querySelector(`#chart-${id} [title]`) ?? document.getElementById(`chart-${id}`))?.getAttribute('title'), { timeout: 5_000 }, chart);
-  return page.evaluate((id: string) => ((document.querySelector(`#chart-${id} [title]`) ?? document.getElementById(`chart-${id}`))?.getAttribute('title') ?? ''), chart);
+  // vega's default tooltip handler puts the values in the title of the chart's container.
+  const title = `(document.querySelector('#chart-${chart} [title]') || document.getElementById('chart-${chart}')).getAttribute('title') || ''`;
+  await page.waitForFunction(title, { timeout: 5_000 });
+  return page.evaluate(title) as Promise<string>;
 }
 
 /** Checks every chart is drawn at a readable size and the page fits the viewport; saves a screenshot. */

@@ -65,7 +65,7 @@ export function kpis(s: RunSummary, ctx: RunContext): string[] {
   }
   out.push(
     kpi('wall time', fmtSeconds(totalWallSeconds(s)), 'whole run, added up over resumes'),
-    kpi('samples/s', fmt(s.samplesPerSecond, 0), 'training throughput'),
+    kpi('samples/s', Number.isFinite(s.samplesPerSecond) ? Math.round(s.samplesPerSecond).toLocaleString('en') : '—', 'training throughput'),
     kpi('steps', s.steps.toLocaleString('en'), 'optimizer steps'),
     kpi('peak RSS', `${(s.peakRssBytes / 2 ** 20).toFixed(0)} MiB`, 'peak resident memory'),
   );
@@ -97,22 +97,25 @@ function header(s: RunSummary, ctx: RunContext): string {
   return `<header><h1>${escapeHtml(s.name)}</h1><p class="run-meta">${meta.join(' · ')}</p>${statusBanner(s, ctx)}<div class="kpis">${kpis(s, ctx).join('')}</div></header>`;
 }
 
-const table = (head: readonly string[], rows: readonly (readonly string[])[], textColumns = 0): string =>
-  `<div class="table-wrap"><table><tr>${head.map((h, c) => `<th${c < textColumns ? ' class="text"' : ''}>${escapeHtml(h)}</th>`).join('')}</tr>` +
-  rows.map((r) => `<tr>${r.map((v, c) => `<td${c < textColumns ? ' class="text"' : ''}>${escapeHtml(v)}</td>`).join('')}</tr>`).join('') + '</table></div>';
+/** An HTML table; the columns in `text` are left-aligned, the others (numbers) right-aligned. */
+const table = (head: readonly string[], rows: readonly (readonly string[])[], text: readonly number[] = []): string => {
+  const cls = (c: number): string => (text.includes(c) ? ' class="text"' : '');
+  return `<div class="table-wrap"><table><tr>${head.map((h, c) => `<th${cls(c)}>${escapeHtml(h)}</th>`).join('')}</tr>` +
+    rows.map((r) => `<tr>${r.map((v, c) => `<td${cls(c)}>${escapeHtml(v)}</td>`).join('')}</tr>`).join('') + '</table></div>';
+};
 
 /** Tables and the pipeline below the charts. */
 function details(s: RunSummary, drift: readonly { step: number; samples: number; reason: string }[]): string {
   const parts: string[] = [];
   if (drift.length > 0) {
-    parts.push('<h3>Drift boundaries</h3>', table(['#', 'at sample', 'step', 'reason'], drift.map((d, k) => [String(k + 1), d.samples.toLocaleString('en'), String(d.step), d.reason])));
+    parts.push('<h3>Drift boundaries</h3>', table(['#', 'at sample', 'step', 'reason'], drift.map((d, k) => [String(k + 1), d.samples.toLocaleString('en'), String(d.step), d.reason]), [3]));
   }
   if (s.perExperience.length > 0) {
     parts.push('<h3>Experiences</h3>', table(['experience', 'wall time', 'samples', 'samples/s', 'loss', 'RSS MiB'],
       s.perExperience.map((e) => [String(e.experience), fmtSeconds(e.wallSeconds), e.samples.toLocaleString('en'), fmt(e.samplesPerSecond, 0), fmt(e.loss), (e.rssBytes / 2 ** 20).toFixed(0)])));
   }
   if (s.perClassAccuracy !== null) {
-    parts.push('<h3>Per-class accuracy (last evaluation)</h3>', table(['class', ...s.perClassAccuracy.map((_, c) => String(c))], [['accuracy', ...s.perClassAccuracy.map((a) => fmt(a))]], 1));
+    parts.push('<h3>Per-class accuracy (last evaluation)</h3>', table(['class', ...s.perClassAccuracy.map((_, c) => String(c))], [['accuracy', ...s.perClassAccuracy.map((a) => fmt(a))]], [0]));
   }
   parts.push(`<details><summary>Pipeline</summary><pre>${escapeHtml(JSON.stringify(s.pipeline, null, 2) ?? 'null')}</pre></details>`);
   return `<section class="details">${parts.join('\n')}</section>`;
