@@ -49,9 +49,14 @@ function pipeline(group: string, strategy: unknown, samples: number): unknown {
   };
 }
 
-/** The ids each checkpoint of a run acknowledged, in order (the entries it trained on). */
+/**
+ * The entries a run trained on, in order: the ids its checkpoints listed for acknowledgement. An id
+ * listed while Redis was down is listed again by the next checkpoint (its XACK was deferred), so each
+ * counts once; that no entry was trained twice shows in the sample count.
+ */
 function trainedIds(out: string): string[] {
-  return checkpointDirs(out).flatMap((c) => (JSON.parse(readFileSync(join(c, 'state.json'), 'utf8')) as Record<string, { meta: { feed: { unacked: string[] } } }>)['/data']?.meta.feed.unacked ?? []);
+  const ids = checkpointDirs(out).flatMap((c) => (JSON.parse(readFileSync(join(c, 'state.json'), 'utf8')) as Record<string, { meta: { feed: { unacked: string[] } } }>)['/data']?.meta.feed.unacked ?? []);
+  return [...new Set(ids)];
 }
 
 /** What a consumer group says: entries read, pending. */
@@ -105,7 +110,7 @@ describe('engram run on a Redis stream: two consumer groups side by side, then e
     for (const [k, exit] of exits.entries()) assert.equal(exit.code, 0, `${runs[k]?.[0]}: ${exit.stderr}`);
     for (const [group] of runs) {
       const out = join(work, group);
-      assert.deepEqual(trainedIds(out), ids, `group ${group} trained on every good record once, in stream order`);
+      assert.deepEqual(trainedIds(out), ids, `group ${group} trained on every good record, in stream order`);
       const s = summaryOf(out);
       assert.equal(s.status, 'completed');
       assert.equal(s.prequential?.samples, TOTAL);
@@ -167,7 +172,7 @@ describe('engram run on a Redis stream while redis-server is stopped and restart
     const s = summaryOf(out);
     assert.equal(s.warnings, 1);
     assert.equal(s.prequential?.samples, 2 * HALF, 'trained samples = produced records');
-    assert.deepEqual(trainedIds(out), ids, 'every record trained on once, in stream order');
+    assert.deepEqual(trainedIds(out), ids, 'every record trained on, in stream order (with the count above: each once)');
     assert.deepEqual(await groupInfo(server.url, 'trainer'), { read: 2 * HALF, pending: 0 });
   });
 });
