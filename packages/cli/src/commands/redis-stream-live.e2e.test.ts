@@ -148,11 +148,22 @@ describe('engram run on a Redis stream while redis-server is stopped and restart
     const file = join(work, 'p.pipeline.json');
     writeFileSync(file, JSON.stringify(pipeline('trainer', { kind: 'naive' }, 2 * HALF)));
     let outage: Promise<void> | undefined;
+    let stuck = false;
     const exit = await runEngram(file, join(work, 'out'), [], {
       env: { ...process.env, ENGRAM_TEST_REDIS: server.url },
+      // A run that lost a record (or hangs on a dead command) never reaches maxSamples: bound it.
+      onSpawn: (child) => {
+        const timer = setTimeout(() => {
+          stuck = true;
+          child.kill('SIGKILL');
+        }, 120_000);
+        child.once('exit', () => clearTimeout(timer));
+      },
       onLine: (line) => {
-        if (outage === undefined && line.startsWith('{"type":"prequential"') && (JSON.parse(line) as { samples: number }).samples >= 500) {
-          // Mid-run: the server goes away for a second, comes back (its append-only file keeps the stream), and more records arrive.
+        // Once 1,300 are trained the consumer has read all 1,500 records and waits in a blocking
+        // XREADGROUP: the server goes away under it for a second, comes back (its append-only file
+        // keeps the stream and the group), and 1,500 more records arrive.
+        if (outage === undefined && line.startsWith('{"type":"prequential"') && (JSON.parse(line) as { samples: number }).samples >= HALF - 200) {
           outage = (async () => {
             await server.stop();
             await new Promise((r) => setTimeout(r, 1000));
@@ -164,6 +175,7 @@ describe('engram run on a Redis stream while redis-server is stopped and restart
     });
     assert.ok(outage, 'the server was stopped mid-run');
     await outage;
+    assert.equal(stuck, false, `the run did not finish in 120 s after the restart: ${exit.stderr}`);
     assert.equal(exit.code, 0, exit.stderr);
     const out = join(work, 'out');
     const warnings = readFileSync(join(out, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"warning"')).map((l) => (JSON.parse(l) as { message: string }).message);
