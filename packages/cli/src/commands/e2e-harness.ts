@@ -24,6 +24,8 @@ export interface RunControl {
   readonly env?: NodeJS.ProcessEnv;
   /** Receives the child process (to kill it on an outside condition). */
   readonly onSpawn?: (child: ChildProcess) => void;
+  /** Sees every event line (NDJSON) as it is printed. */
+  readonly onLine?: (line: string) => void;
 }
 
 /**
@@ -43,6 +45,7 @@ export function runEngram(file: string, out: string, extra: readonly string[], c
       const lines = buffer.split('\n');
       buffer = lines.pop() ?? '';
       for (const line of lines) {
+        control.onLine?.(line);
         if (firstCheckpointStep === undefined && line.startsWith('{"type":"checkpoint"')) firstCheckpointStep = (JSON.parse(line) as { step: number }).step;
         if (!sent && control.killWhen?.(line)) {
           sent = true;

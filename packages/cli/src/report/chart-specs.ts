@@ -1,54 +1,93 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { AccuracyPoint, RunData } from './run-data.js';
 
-/** Plot-area size of every chart (pixels); the report layout reserves room for axes and legends. */
+/** Height of a line or bar chart's plot area (pixels); widths follow the page (`"container"`). */
+export const CHART_HEIGHT = 260;
+/** Width used when a chart is drawn without a page around it (the static SVG fallback, sweeps). */
 export const CHART_WIDTH = 640;
-export const CHART_HEIGHT = 240;
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
-/** Heatmap of R: rows = after training experience i, columns = evaluated experience j, with values. */
+/** Readable names of the prequential series (legend, tooltips). */
+export const PREQUENTIAL_LABELS = { accuracy: 'cumulative', windowAccuracy: 'sliding window', fadingAccuracy: 'fading' } as const;
+
+/** Cell size of the heatmap: at most about 600 px across and 400 px down, between 24 and 90 px a cell. */
+function cellSize(rows: number, columns: number): number {
+  return Math.max(24, Math.min(90, Math.floor(Math.min(600 / Math.max(1, columns), 400 / Math.max(1, rows)))));
+}
+
+/**
+ * Heatmap of R: rows = after training experience i, columns = evaluated experience j, with values.
+ * Only rows that ran are drawn (a stopped run's trailing empty rows are dropped); cells are square.
+ */
 export function heatmapSpec(matrix: readonly (readonly (number | null)[])[]): TopLevelSpec {
-  const values = matrix.flatMap((row, i) => row.flatMap((v, j) => (v === null ? [] : [{ after: i, experience: j, accuracy: v }])));
-  const side = Math.min(CHART_HEIGHT, Math.max(160, 60 * (matrix[0]?.length ?? 1)));
+  const rows = ranRows(matrix);
+  const values = rows.flatMap((row, i) => row.flatMap((v, j) => (v === null ? [] : [{ after: i, experience: j, accuracy: v }])));
+  const step = cellSize(rows.length, rows[0]?.length ?? 1);
   return {
     $schema: SCHEMA,
     description: 'accuracy matrix',
     data: { values },
-    width: Math.max(side, Math.min(CHART_WIDTH, side * ((matrix[0]?.length ?? 1) / Math.max(1, matrix.length)))),
-    height: side,
+    width: { step },
+    height: { step },
     encoding: {
-      x: { field: 'experience', type: 'ordinal', title: 'evaluated on experience', axis: { labelAngle: 0 } },
+      x: { field: 'experience', type: 'ordinal', title: 'evaluated on experience', axis: { labelAngle: 0, orient: 'top' } },
       y: { field: 'after', type: 'ordinal', title: 'after training experience' },
+      tooltip: [
+        { field: 'after', type: 'ordinal', title: 'after training experience' },
+        { field: 'experience', type: 'ordinal', title: 'evaluated on experience' },
+        { field: 'accuracy', type: 'quantitative', format: '.3f', title: 'accuracy' },
+      ],
     },
     layer: [
-      { mark: 'rect', encoding: { color: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1], scheme: 'viridis' }, title: 'accuracy' } } },
-      {
-        mark: { type: 'text', fontSize: 11 },
+      { mark: 'rect', encoding: { color: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1], scheme: 'viridis' }, title: 'accuracy', legend: { gradientLength: Math.max(120, step * rows.length) } } } },
+      ...(step >= 36 ? [{
+        mark: { type: 'text' as const, fontSize: 12 },
         encoding: {
-          text: { field: 'accuracy', type: 'quantitative', format: '.2f' },
+          text: { field: 'accuracy', type: 'quantitative' as const, format: '.2f' },
           color: { condition: { test: 'datum.accuracy > 0.6', value: 'black' }, value: 'white' },
         },
-      },
+      }] : []),
     ],
   };
 }
 
+/** The rows of R up to the last one holding a value: rows of experiences that never ran are dropped. */
+export function ranRows(matrix: readonly (readonly (number | null)[])[]): (readonly (number | null)[])[] {
+  let n = matrix.length;
+  while (n > 0 && (matrix[n - 1] ?? []).every((v) => v === null)) n--;
+  return matrix.slice(0, n);
+}
+
+/** A nearest-point hover selection: the tooltip follows the pointer to the closest point. */
+const hover = [{ name: 'hover', select: { type: 'point' as const, on: 'pointerover', nearest: true, clear: 'pointerout' } }];
+
 /** One line per evaluated experience: its accuracy after each training experience (−1 = untrained). */
 export function accuracyOverTimeSpec(points: readonly AccuracyPoint[], title?: string): TopLevelSpec {
+  const x = { field: 'afterExperience', type: 'quantitative' as const, title: 'after training experience (−1 = untrained model)', axis: { tickMinStep: 1, format: 'd' } };
+  const y = { field: 'accuracy', type: 'quantitative' as const, scale: { domain: [0, 1] }, title: 'test accuracy' };
   return {
     $schema: SCHEMA,
     description: 'accuracy on each experience over time',
     ...(title === undefined ? {} : { title }),
     data: { values: points.map((p) => ({ ...p, experience: `experience ${p.experience}` })) },
-    width: CHART_WIDTH,
+    width: 'container',
     height: CHART_HEIGHT,
-    mark: { type: 'line', point: true, strokeWidth: 2 },
-    encoding: {
-      x: { field: 'afterExperience', type: 'quantitative', title: 'after training experience (−1 = untrained model)', axis: { tickMinStep: 1, format: 'd' } },
-      y: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, title: 'test accuracy' },
-      color: { field: 'experience', type: 'nominal', title: 'evaluated on' },
-    },
+    encoding: { x, y, color: { field: 'experience', type: 'nominal', title: 'evaluated on' } },
+    layer: [
+      { mark: { type: 'line', strokeWidth: 2 } },
+      {
+        mark: { type: 'point', filled: true, size: 45 },
+        params: hover,
+        encoding: {
+          tooltip: [
+            { field: 'experience', type: 'nominal', title: 'evaluated on' },
+            { field: 'afterExperience', type: 'quantitative', title: 'after training experience' },
+            { field: 'accuracy', type: 'quantitative', format: '.3f', title: 'accuracy' },
+          ],
+        },
+      },
+    ],
   };
 }
 
@@ -59,67 +98,100 @@ export function forgettingSpec(perExperience: readonly (number | null)[]): TopLe
     $schema: SCHEMA,
     description: 'forgetting per experience',
     data: { values },
-    width: Math.min(CHART_WIDTH, Math.max(160, 60 * values.length)),
+    width: 'container',
     height: CHART_HEIGHT,
     mark: { type: 'bar', color: '#e45756' },
     encoding: {
       x: { field: 'experience', type: 'ordinal', title: 'experience', axis: { labelAngle: 0 } },
-      y: { field: 'forgetting', type: 'quantitative', title: 'forgetting (max earlier − final accuracy)' },
-      tooltip: [{ field: 'forgetting', type: 'quantitative', format: '.3f' }],
+      y: { field: 'forgetting', type: 'quantitative', title: 'forgetting (best earlier − final accuracy)' },
+      tooltip: [{ field: 'experience', type: 'ordinal' }, { field: 'forgetting', type: 'quantitative', format: '.3f' }],
     },
   };
 }
 
-/** Training loss per step with a dashed rule where each experience starts. */
-export function lossSpec(run: Pick<RunData, 'loss' | 'experienceStarts'>): TopLevelSpec {
+/**
+ * Training loss with a dashed rule where each experience (or, in a stream, each detected drift)
+ * starts. `x` is the step for experience runs and the samples seen for streams.
+ */
+export function lossSpec(run: Pick<RunData, 'loss' | 'experienceStarts' | 'drift' | 'axis'>): TopLevelSpec {
+  const xTitle = run.axis === 'samples' ? 'samples seen' : 'step (batch)';
+  const marks = run.axis === 'samples'
+    ? run.drift.map((d) => ({ x: d.samples, label: `drift: ${d.reason}` }))
+    : run.experienceStarts.filter((s) => s.experience > 0).map((s) => ({ x: s.step, label: `experience ${s.experience} starts` }));
   return {
     $schema: SCHEMA,
     description: 'training loss',
-    width: CHART_WIDTH,
+    width: 'container',
     height: CHART_HEIGHT,
     layer: [
       {
-        data: { values: run.loss.map((p) => ({ step: p.x, loss: p.y })) },
-        mark: { type: 'line', color: '#4c78a8', strokeWidth: 1.5 },
-        encoding: {
-          x: { field: 'step', type: 'quantitative', title: 'step (batch)' },
-          y: { field: 'loss', type: 'quantitative', title: 'training loss (incl. penalty)' },
-        },
+        data: { values: run.loss.map((p) => ({ x: p.x, loss: p.y })) },
+        encoding: { x: { field: 'x', type: 'quantitative', title: xTitle, scale: { nice: false } }, y: { field: 'loss', type: 'quantitative', title: 'training loss (incl. penalty)' } },
+        layer: [
+          { mark: { type: 'line', color: '#4c78a8', strokeWidth: 1.5 } },
+          {
+            mark: { type: 'point', color: '#4c78a8', size: 30 },
+            params: hover,
+            encoding: {
+              opacity: { condition: { param: 'hover', empty: false, value: 1 }, value: 0 },
+              tooltip: [{ field: 'x', type: 'quantitative', title: xTitle, format: ',d' }, { field: 'loss', type: 'quantitative', format: '.4f' }],
+            },
+          },
+        ],
       },
       {
-        data: { values: run.experienceStarts.filter((s) => s.experience > 0) },
-        mark: { type: 'rule', color: '#999', strokeDash: [4, 4] },
-        encoding: { x: { field: 'step', type: 'quantitative' } },
+        data: { values: marks },
+        mark: { type: 'rule', color: run.axis === 'samples' ? '#d62728' : '#999', strokeDash: [4, 4], strokeWidth: 1.5 },
+        encoding: { x: { field: 'x', type: 'quantitative' }, tooltip: [{ field: 'label', type: 'nominal', title: 'marker' }, { field: 'x', type: 'quantitative', title: xTitle, format: ',d' }] },
       },
     ],
   };
 }
 
-/** Prequential accuracy (cumulative, window, fading) over steps, with red rules at drift points. */
-export function prequentialSpec(run: Pick<RunData, 'prequential' | 'drift'>): TopLevelSpec {
-  const label = { accuracy: 'prequential (cumulative)', windowAccuracy: 'sliding window', fadingAccuracy: 'fading' } as const;
+/** Prequential accuracy (cumulative, sliding window, fading) over samples seen, with red rules at drift points. */
+export function prequentialSpec(run: Pick<RunData, 'prequential' | 'drift'>, title?: string): TopLevelSpec {
   const series = (['accuracy', 'windowAccuracy', 'fadingAccuracy'] as const).flatMap((name) =>
-    run.prequential[name].map((p) => ({ step: p.x, accuracy: p.y, series: label[name] })),
+    run.prequential[name].map((p) => ({ samples: p.x, accuracy: p.y, series: PREQUENTIAL_LABELS[name] })),
   );
+  const x = { field: 'samples', type: 'quantitative' as const, title: 'samples seen', scale: { nice: false } };
   return {
     $schema: SCHEMA,
     description: 'prequential accuracy',
-    width: CHART_WIDTH,
+    ...(title === undefined ? {} : { title }),
+    width: 'container',
     height: CHART_HEIGHT,
     layer: [
       {
         data: { values: series },
         mark: { type: 'line', strokeWidth: 1.5 },
         encoding: {
-          x: { field: 'step', type: 'quantitative', title: 'step' },
+          x,
           y: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, title: 'prequential accuracy' },
-          color: { field: 'series', type: 'nominal', title: null },
+          color: { field: 'series', type: 'nominal', title: null, sort: Object.values(PREQUENTIAL_LABELS), legend: { orient: 'bottom' } },
         },
       },
       {
-        data: { values: run.drift },
+        // One invisible rule per x holding all three series: the tooltip shows them side by side.
+        data: { values: series },
+        transform: [{ pivot: 'series', value: 'accuracy', groupby: ['samples'] }],
+        mark: { type: 'rule', color: '#888' },
+        params: hover,
+        encoding: {
+          x,
+          opacity: { condition: { param: 'hover', empty: false, value: 0.5 }, value: 0 },
+          tooltip: [
+            { field: 'samples', type: 'quantitative', title: 'samples seen', format: ',d' },
+            ...Object.values(PREQUENTIAL_LABELS).map((name) => ({ field: name, type: 'quantitative' as const, format: '.3f' })),
+          ],
+        },
+      },
+      {
+        data: { values: run.drift.map((d, k) => ({ ...d, drift: k + 1 })) },
         mark: { type: 'rule', color: '#d62728', strokeWidth: 2, strokeDash: [6, 3] },
-        encoding: { x: { field: 'step', type: 'quantitative' }, tooltip: [{ field: 'reason', type: 'nominal' }] },
+        encoding: {
+          x: { field: 'samples', type: 'quantitative' },
+          tooltip: [{ field: 'drift', type: 'ordinal', title: 'drift boundary' }, { field: 'samples', type: 'quantitative', title: 'at sample', format: ',d' }, { field: 'reason', type: 'nominal' }],
+        },
       },
     ],
   };
@@ -128,7 +200,7 @@ export function prequentialSpec(run: Pick<RunData, 'prequential' | 'drift'>): To
 /** Average accuracy over the experiences seen so far (row mean of R[i][0..i]), one line per run. */
 export function comparisonSpec(runs: readonly { label: string; matrix: readonly (readonly (number | null)[])[] }[]): TopLevelSpec {
   const values = runs.flatMap((run) =>
-    run.matrix.flatMap((row, i) => {
+    ranRows(run.matrix).flatMap((row, i) => {
       const seen = row.slice(0, i + 1).filter((v): v is number => v !== null);
       return seen.length === 0 ? [] : [{ run: run.label, after: i, accuracy: seen.reduce((s, v) => s + v, 0) / seen.length }];
     }),
@@ -137,13 +209,48 @@ export function comparisonSpec(runs: readonly { label: string; matrix: readonly 
     $schema: SCHEMA,
     description: 'average accuracy on seen experiences',
     data: { values },
-    width: CHART_WIDTH,
+    width: 'container',
     height: CHART_HEIGHT,
-    mark: { type: 'line', point: true, strokeWidth: 2 },
     encoding: {
       x: { field: 'after', type: 'quantitative', title: 'after training experience', axis: { tickMinStep: 1, format: 'd' } },
       y: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, title: 'mean accuracy on experiences seen so far' },
-      color: { field: 'run', type: 'nominal', title: 'run' },
+      color: { field: 'run', type: 'nominal', title: 'run', legend: { orient: 'bottom', columns: 2, labelLimit: 400 } },
     },
+    layer: [
+      { mark: { type: 'line', strokeWidth: 2 } },
+      {
+        mark: { type: 'point', filled: true, size: 45 },
+        params: hover,
+        encoding: { tooltip: [{ field: 'run', type: 'nominal' }, { field: 'after', type: 'quantitative', title: 'after training experience' }, { field: 'accuracy', type: 'quantitative', format: '.3f', title: 'mean accuracy (seen)' }] },
+      },
+    ],
+  };
+}
+
+/** Cumulative prequential accuracy over samples seen, one line per stream run. */
+export function streamComparisonSpec(runs: readonly { label: string; run: Pick<RunData, 'prequential'> }[]): TopLevelSpec {
+  const values = runs.flatMap(({ label, run }) => run.prequential.accuracy.map((p) => ({ run: label, samples: p.x, accuracy: p.y })));
+  return {
+    $schema: SCHEMA,
+    description: 'prequential accuracy of stream runs',
+    data: { values },
+    width: 'container',
+    height: CHART_HEIGHT,
+    encoding: {
+      x: { field: 'samples', type: 'quantitative', title: 'samples seen', scale: { nice: false } },
+      y: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, title: 'prequential accuracy (cumulative)' },
+      color: { field: 'run', type: 'nominal', title: 'run', legend: { orient: 'bottom', columns: 2, labelLimit: 400, symbolType: 'stroke' } },
+    },
+    layer: [
+      { mark: { type: 'line', strokeWidth: 2 } },
+      {
+        mark: { type: 'point', size: 30 },
+        params: hover,
+        encoding: {
+          opacity: { condition: { param: 'hover', empty: false, value: 1 }, value: 0 },
+          tooltip: [{ field: 'run', type: 'nominal' }, { field: 'samples', type: 'quantitative', title: 'samples seen', format: ',d' }, { field: 'accuracy', type: 'quantitative', format: '.3f', title: 'prequential accuracy' }],
+        },
+      },
+    ],
   };
 }

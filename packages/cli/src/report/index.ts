@@ -1,3 +1,3 @@
-export { renderReport, renderCharts, REPORT_FILE } from './render-report.js';
-export { renderComparison, formatTable, comparisonRows } from './render-comparison.js';
+export { renderReport, reportCharts, REPORT_FILE } from './render-report.js';
+export { renderComparison, formatTable, comparisonRows, comparisonColumns } from './render-comparison.js';
 export { loadRun, type RunData, type AccuracyPoint } from './run-data.js';

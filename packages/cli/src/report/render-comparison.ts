@@ -1,17 +1,31 @@
 import { writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { accuracyOverTimeSpec, comparisonSpec, prequentialSpec } from './chart-specs.js';
-import { escapeHtml, fmt, fmtSeconds } from './report-html.js';
+import { chartGrid, escapeHtml, page, type ChartSection } from './chart-page.js';
+import { accuracyOverTimeSpec, comparisonSpec, prequentialSpec, streamComparisonSpec } from './chart-specs.js';
+import { fmt, fmtSeconds, totalWallSeconds } from './report-html.js';
 import { loadRun, type RunData } from './run-data.js';
-import { renderSvg } from './svg-render.js';
 
-const COLUMNS = ['run', 'strategy', 'scenario', 'ACC', 'BWT', 'FWT', 'forgetting', 'time'] as const;
+const BASE_COLUMNS = ['run', 'strategy', 'scenario', 'ACC', 'BWT', 'FWT', 'forgetting'] as const;
 
-/** The comparison rows (as printed), one per run directory. */
+/** The columns of a comparison: prequential figures only when a stream run is among the runs, status only when one did not complete. */
+export function comparisonColumns(runs: readonly RunData[]): string[] {
+  const stream = runs.some((r) => r.summary.mode === 'stream');
+  const incomplete = runs.some((r) => r.summary.status !== 'completed');
+  return [...BASE_COLUMNS, ...(stream ? ['preq. acc', 'samples'] : []), 'time', ...(incomplete ? ['status'] : [])];
+}
+
+/** The comparison rows (as printed), one per run directory, in {@link comparisonColumns} order. */
 export function comparisonRows(runs: readonly RunData[]): string[][] {
+  const columns = comparisonColumns(runs);
   return runs.map((r) => {
     const s = r.summary;
-    return [basename(resolve(r.dir)), s.strategy, s.scenario, fmt(s.averageAccuracy, 4), fmt(s.bwt, 4, true), fmt(s.fwt, 4, true), fmt(s.forgetting, 4), fmtSeconds(s.wallSeconds)];
+    const cells: Record<string, string> = {
+      run: basename(resolve(r.dir)), strategy: s.strategy, scenario: s.scenario,
+      ACC: fmt(s.averageAccuracy, 4), BWT: fmt(s.bwt, 4, true), FWT: fmt(s.fwt, 4, true), forgetting: fmt(s.forgetting, 4),
+      'preq. acc': fmt(s.prequential?.accuracy, 4), samples: s.prequential === null ? '—' : String(s.prequential.samples),
+      time: fmtSeconds(totalWallSeconds(s)), status: s.status + (s.stopped === null ? '' : ` (${s.stopped})`),
+    };
+    return columns.map((c) => cells[c] ?? '');
   });
 }
 
@@ -24,37 +38,51 @@ export function formatTable(header: readonly string[], rows: readonly string[][]
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+/** The comparison page's charts: one chart over all runs per mode, then one chart per run. */
+export function comparisonCharts(runs: readonly RunData[], labels: readonly string[]): ChartSection[] {
+  const label = (i: number): string => labels[i] ?? String(i);
+  const finite = runs.map((r, i) => ({ r, label: label(i) })).filter(({ r }) => r.summary.mode !== 'stream');
+  const streams = runs.map((r, i) => ({ r, label: label(i) })).filter(({ r }) => r.summary.mode === 'stream');
+  const charts: ChartSection[] = [];
+  const both = finite.length > 0 && streams.length > 0; // then the two overall charts share a row
+  if (finite.some(({ r }) => r.summary.accuracyMatrix.length > 0)) {
+    charts.push({ id: 'comparison', title: 'Mean accuracy on experiences seen so far', note: 'row mean of R[i][0..i], one line per run', spec: comparisonSpec(finite.map(({ r, label: l }) => ({ label: l, matrix: r.summary.accuracyMatrix }))), wide: !both });
+  }
+  if (streams.length > 0) {
+    charts.push({ id: 'stream-comparison', title: 'Prequential accuracy of the stream runs', note: 'cumulative test-then-train accuracy over samples seen, one line per run', spec: streamComparisonSpec(streams.map(({ r, label: l }) => ({ label: l, run: r }))), wide: !both });
+  }
+  runs.forEach((r, i) => {
+    const id = `run-${i}`;
+    if (r.summary.mode === 'stream' || r.accuracy.length === 0) {
+      if (r.prequential.accuracy.length > 0) charts.push({ id, title: label(i), note: 'prequential accuracy (cumulative, sliding window, fading); red dashed: drift', spec: prequentialSpec(r) });
+    } else {
+      charts.push({ id, title: label(i), note: 'accuracy on each experience after each training experience', spec: accuracyOverTimeSpec(r.accuracy) });
+    }
+  });
+  return charts;
+}
+
 /**
- * Compares finished runs (their `--out` directories): returns a text table with strategy, scenario,
- * ACC, BWT, FWT, forgetting and wall time per run. With `htmlFile`, also writes a self-contained
- * HTML page with the table, the runs' mean accuracy on seen experiences in one chart, and each
- * run's accuracy-over-time chart side by side.
+ * Compares runs (their `--out` directories): returns a text table with strategy, scenario, ACC, BWT,
+ * FWT, forgetting (and, when a stream run is among them, prequential accuracy and samples) and total
+ * wall time per run. With `htmlFile`, also writes a self-contained page with the table, the runs
+ * together in one chart per mode and each run's own chart, two to a row.
  */
 export async function renderComparison(dirs: readonly string[], htmlFile?: string): Promise<string> {
   if (dirs.length === 0) throw new Error('compare needs at least one run directory');
   const runs: RunData[] = [];
   for (const dir of dirs) runs.push(await loadRun(dir));
+  const columns = comparisonColumns(runs);
   const rows = comparisonRows(runs);
-  const table = formatTable(COLUMNS, rows);
+  const table = formatTable(columns, rows);
   if (htmlFile !== undefined) {
     const labels = rows.map((r, i) => `${r[0] ?? i} (${r[1] ?? ''})`);
-    const overall = await renderSvg(comparisonSpec(runs.map((r, i) => ({ label: labels[i] ?? String(i), matrix: r.summary.accuracyMatrix }))));
-    const perRun: string[] = [];
-    for (const [i, r] of runs.entries()) {
-      // A stream run has no per-experience evaluations: its chart is the prequential accuracy.
-      const stream = r.accuracy.length === 0 && r.summary.mode === 'stream';
-      const svg = r.accuracy.length > 0 ? await renderSvg(accuracyOverTimeSpec(r.accuracy, labels[i] ?? '')) : stream ? await renderSvg(prequentialSpec(r)) : '<p>no evaluations</p>';
-      const heading = stream ? `<h3>${escapeHtml(labels[i] ?? '')}: prequential accuracy</h3>` : '';
-      perRun.push(`<div class="run" data-run="${escapeHtml(labels[i] ?? '')}">${heading}${svg}</div>`);
-    }
-    const htmlRows = rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('');
-    const html = `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>engram comparison</title><style>` +
-      `body{margin:20px;font:14px/1.4 Helvetica,Arial,sans-serif;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px}` +
-      `.runs{display:flex;flex-wrap:wrap;gap:16px}.run{flex:1 1 640px;max-width:900px}.run svg{width:100%;height:auto}.run h3{margin:0;font-size:15px}</style></head><body><h1>Run comparison</h1>` +
-      `<table><tr>${COLUMNS.map((c) => `<th>${c}</th>`).join('')}</tr>${htmlRows}</table>` +
-      `<section class="chart" data-chart="comparison"><h2>Mean accuracy on experiences seen so far</h2>${overall}</section>` +
-      `<section class="chart" data-chart="runs"><h2>Accuracy on each experience over time</h2><div class="runs">${perRun.join('')}</div></section></body></html>\n`;
-    await writeFile(htmlFile, html, 'utf8');
+    const htmlRows = rows.map((r, i) => `<tr data-run="${escapeHtml(labels[i] ?? '')}">${r.map((c, k) => `<td${k < 3 ? ' class="text"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`).join('');
+    const body = '<header><h1>Run comparison</h1>' +
+      `<p class="run-meta">${runs.length} runs · ${runs.map((r) => escapeHtml(resolve(r.dir))).join(' · ')}</p></header>` +
+      `<div class="table-wrap"><table class="comparison"><tr>${columns.map((c, k) => `<th${k < 3 ? ' class="text"' : ''}>${escapeHtml(c)}</th>`).join('')}</tr>${htmlRows}</table></div>\n` +
+      await chartGrid(comparisonCharts(runs, labels));
+    await writeFile(htmlFile, page('engram comparison', body), 'utf8');
   }
   return table;
 }

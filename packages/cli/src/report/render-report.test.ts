@@ -4,72 +4,109 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderReport } from './render-report.js';
-import { writeSyntheticRun } from './synthetic-run.js';
+import { figure, figures, kpiCards, rows, svgMarks } from './testing/report-page.js';
+import { writeSyntheticRun, type SyntheticRunOptions } from './testing/synthetic-run.js';
 
-/** The `<section class="chart" data-chart=ID>` blocks of a report, by id. */
-function sections(html: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const m of html.matchAll(/<section class="chart" data-chart="([^"]+)">([\s\S]*?)<\/section>/g)) out.set(m[1] ?? '', m[2] ?? '');
-  return out;
+/** Renders the report of a synthetic run and returns its HTML. */
+async function report(mode: 'experiences' | 'stream', options: SyntheticRunOptions = {}): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-report-'));
+  try {
+    await writeSyntheticRun(dir, mode, 'ewc', options);
+    const path = await renderReport(dir);
+    assert.equal(path, join(dir, 'report.html'));
+    return readFileSync(path, 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-const count = (text: string, re: RegExp): number => [...text.matchAll(re)].length;
+/** Tooltip encodings of a compiled vega spec (any mark, any depth). */
+const tooltips = (spec: unknown): number => (JSON.stringify(spec).match(/"tooltip":\{/g) ?? []).length;
 
-test('an experience run report has the four charts, each an inline SVG with data marks', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'engram-report-'));
-  await writeSyntheticRun(dir, 'experiences');
-  const path = await renderReport(dir);
-  assert.equal(path, join(dir, 'report.html'));
-  const html = readFileSync(path, 'utf8');
-  const s = sections(html);
-  assert.deepEqual([...s.keys()], ['accuracy-matrix', 'accuracy-over-time', 'forgetting', 'loss']);
-  for (const [id, body] of s) assert.match(body, /<svg[^>]*class="marks"/, `${id} has an svg`);
-  // 3×3 matrix = 9 coloured cells, each with a value label.
-  const heat = s.get('accuracy-matrix') ?? '';
-  assert.equal(count(heat, /aria-roledescription="rect mark"/g), 9, 'heatmap cells');
-  assert.ok(heat.includes('>0.95<'), 'heatmap labels R[0][0] = 0.95');
-  // one line per evaluated experience
-  assert.equal(count(s.get('accuracy-over-time') ?? '', /aria-roledescription="line mark"/g), 3);
-  // forgetting bars for experiences 0 and 1 (the last has none)
-  assert.equal(count(s.get('forgetting') ?? '', /aria-roledescription="bar"/g), 2);
-  assert.equal(count(s.get('loss') ?? '', /aria-roledescription="line mark"/g), 1);
-  assert.ok(!html.includes('<script'), 'no scripts');
-  assert.ok(!/(src|href)="https?:/.test(html), 'no external resources');
+test('an experience run report draws the matrix, accuracy over time, forgetting and loss with vega, each with tooltips and a static SVG', async () => {
+  const html = await report('experiences');
+  assert.deepEqual(figures(html).map((f) => f.id), ['accuracy-matrix', 'accuracy-over-time', 'forgetting', 'loss']);
+  for (const f of figures(html)) {
+    assert.ok(tooltips(f.spec) > 0, `${f.id} has tooltips`);
+    assert.match(f.svg, /<svg[^>]*class="marks"/, `${f.id} has a static svg`);
+  }
+  // The heatmap's cells are R: 3×3, R[0][0] = 0.95, R[2][0] = 0.55, R[2][2] = 0.89.
+  const heat = figure(html, 'accuracy-matrix');
+  const cells = rows(heat).filter((r) => typeof r['accuracy'] === 'number');
+  assert.equal(cells.length, 9);
+  const at = (i: number, j: number): unknown => cells.find((c) => c['after'] === i && c['experience'] === j)?.['accuracy'];
+  assert.equal(at(0, 0), 0.95);
+  assert.ok(Math.abs((at(2, 0) as number) - 0.55) < 1e-9);
+  assert.ok(Math.abs((at(2, 2) as number) - 0.89) < 1e-9);
+  assert.equal(svgMarks(heat, 'rect mark'), 9);
+  assert.ok(heat.svg.includes('>0.95<'), 'cells are labelled');
+  // Lines and bars follow the page width; 3 lines (one per evaluated experience, named plainly), 2 forgetting bars.
+  const over = figure(html, 'accuracy-over-time');
+  assert.match(JSON.stringify(over.spec), /containerSize\(\)/, 'width follows the page');
+  assert.deepEqual([...new Set(rows(over).map((r) => r['experience']))].filter((v) => v !== undefined).sort(), ['experience 0', 'experience 1', 'experience 2']);
+  assert.equal(svgMarks(over, 'line mark'), 3);
+  assert.equal(svgMarks(figure(html, 'forgetting'), 'bar'), 2);
+  assert.deepEqual(rows(figure(html, 'forgetting')).map((r) => [r['experience'], Number((r['forgetting'] as number).toFixed(3))]), [[0, 0.4], [1, 0.2]]);
+  // Self-contained: vega's runtime inline, no external resource.
+  assert.match(html, /<script>[^<]*\bvega\b/);
+  assert.ok(html.includes('window.engramViews'), 'the page draws its charts with vega');
+  assert.doesNotMatch(html, /<script[^>]+src=|<link|(src|href)="https?:/);
   assert.match(html, /<h1>synthetic-experiences<\/h1>/);
   assert.match(html, /strategy <b>ewc<\/b> · scenario <b>split-mnist<\/b> · backend <b>cpu<\/b> · seed <b>3<\/b>/);
-  rmSync(dir, { recursive: true });
 });
 
-test('the header shows ACC, BWT, FWT and forgetting from summary.json', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'engram-report-'));
-  const summary = await writeSyntheticRun(dir, 'experiences');
-  const html = readFileSync(await renderReport(dir), 'utf8');
+test('the header shows ACC, BWT, FWT, forgetting and the experiences trained from summary.json', async () => {
   // R = [[.95,.12,.14],[.75,.92,.14],[.55,.72,.89]]: ACC .72, BWT -.30, FWT (.12-.16 + .14-.17)/2 = -.035
-  assert.ok(Math.abs((summary.averageAccuracy ?? NaN) - 0.72) < 1e-9);
-  assert.ok(Math.abs((summary.bwt ?? NaN) + 0.3) < 1e-9);
-  assert.ok(Math.abs((summary.fwt ?? NaN) + 0.035) < 1e-9);
-  assert.match(html, /<span>ACC<\/span><b>0\.720<\/b>/);
-  assert.match(html, /<span>BWT<\/span><b>-0\.300<\/b>/);
-  assert.match(html, /<span>FWT<\/span><b>-0\.035<\/b>/);
-  assert.match(html, /<span>forgetting<\/span><b>0\.300<\/b>/);
-  rmSync(dir, { recursive: true });
+  const cards = kpiCards(await report('experiences'));
+  assert.equal(cards.get('ACC'), '0.720');
+  assert.equal(cards.get('BWT'), '-0.300');
+  assert.equal(cards.get('FWT'), '-0.035');
+  assert.equal(cards.get('forgetting'), '0.300');
+  assert.equal(cards.get('experiences'), '3 of 3');
+  assert.equal(cards.get('wall time'), '2.6 s');
+  assert.equal(cards.get('steps'), '60');
 });
 
-test('a stream run report shows prequential accuracy with one marker per drift point', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'engram-report-'));
-  await writeSyntheticRun(dir, 'stream');
-  const html = readFileSync(await renderReport(dir), 'utf8');
-  const s = sections(html);
-  assert.deepEqual([...s.keys()], ['loss', 'prequential']);
-  // Stream figures, not empty experience-run cards; readable legend names.
-  assert.doesNotMatch(html, /<span>(ACC|BWT|FWT)<\/span>/);
-  assert.match(html, /<span>fading acc\.<\/span><b>0\.\d{3}<\/b>/);
-  assert.match(html, /sliding window/);
-  assert.doesNotMatch(html, />fadingAccuracy</);
-  const pre = s.get('prequential') ?? '';
-  assert.equal(count(pre, /aria-roledescription="line mark"/g), 3, 'cumulative, window and fading');
-  assert.equal(count(pre, /aria-roledescription="rule mark"/g), 2, 'two drift markers');
-  rmSync(dir, { recursive: true });
+test('a stream run report shows prequential accuracy over samples with the drift boundaries, and stream figures in its cards', async () => {
+  const html = await report('stream', { badRecords: 7 });
+  assert.deepEqual(figures(html).map((f) => f.id), ['prequential', 'loss']);
+  const cards = kpiCards(html);
+  for (const name of ['ACC', 'BWT', 'FWT', 'forgetting', 'learning acc.']) assert.equal(cards.has(name), false, `no ${name} card`);
+  for (const [name, value] of cards) assert.notEqual(value, '—', `${name} has a value`);
+  assert.equal(cards.get('samples'), '4,800');
+  assert.equal(cards.get('drift boundaries'), '2');
+  assert.equal(cards.get('bad records'), '7');
+  assert.match(cards.get('prequential acc.') ?? '', /^0\.\d{3}$/);
+  assert.match(cards.get('fading acc.') ?? '', /^0\.\d{3}$/);
+  const pre = figure(html, 'prequential');
+  // Plain legend names, x = samples seen (16 per step), drift rules at 1,600 and 3,200 samples.
+  const series = new Set(rows(pre).map((r) => r['series']).filter((v) => v !== undefined));
+  assert.deepEqual([...series].sort(), ['cumulative', 'fading', 'sliding window']);
+  assert.doesNotMatch(html, /fadingAccuracy|windowAccuracy/);
+  assert.equal(Math.max(...rows(pre).map((r) => (typeof r['samples'] === 'number' && r['series'] !== undefined ? r['samples'] : 0))), 4800);
+  assert.deepEqual(rows(pre).filter((r) => r['reason'] !== undefined).map((r) => r['samples']), [1600, 3200]);
+  assert.equal(svgMarks(pre, 'line mark'), 3, 'cumulative, window and fading');
+  assert.equal((pre.svg.match(/stroke="#d62728"/g) ?? []).length, 2, 'two drift markers (red dashed rules)');
+  assert.match(JSON.stringify(pre.spec), /samples seen/);
+  // The loss is drawn over samples too, with the boundaries; the boundaries are listed below.
+  const loss = figure(html, 'loss');
+  assert.equal(Math.max(...rows(loss).map((r) => (typeof r['x'] === 'number' ? r['x'] : 0))), 4800);
+  assert.match(html, /<h3>Drift boundaries<\/h3>[\s\S]*<td>1<\/td><td>1,600<\/td><td>99<\/td><td class="text">page-hinkley drift<\/td>/);
+});
+
+test('a stopped run\'s heatmap has only the rows that ran, and the page says the run stopped and how to continue', async () => {
+  const html = await report('experiences', { stopAfter: 2 });
+  const heat = figure(html, 'accuracy-matrix');
+  assert.deepEqual([...new Set(rows(heat).map((r) => r['after']))].sort(), [0, 1]);
+  assert.equal(svgMarks(heat, 'rect mark'), 6, '2 rows × 3 evaluated experiences');
+  assert.match(html, /<p class="status stopped"><b>This run was stopped by SIGINT<\/b> after 2 of 3 experiences; it is resumable with <code>--resume<\/code>/);
+  const cards = kpiCards(html);
+  assert.equal(cards.has('ACC'), false, 'no headline figure for a stopped run');
+  assert.equal(cards.get('experiences'), '2 of 3');
+  // Square cells: the heatmap's width and height both step by the same cell size.
+  const sizes = JSON.stringify(heat.spec).match(/"name":"(x|y)_step","value":(\d+)/g) ?? [];
+  assert.equal(sizes.length, 2, JSON.stringify(sizes));
+  assert.equal(sizes[0]?.split(':').pop(), sizes[1]?.split(':').pop());
 });
 
 test('a missing or corrupt run directory gives a clear error', async () => {

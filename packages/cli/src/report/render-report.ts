@@ -1,44 +1,47 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { accuracyOverTimeSpec, forgettingSpec, heatmapSpec, lossSpec, prequentialSpec } from './chart-specs.js';
-import { reportHtml, type ChartSection } from './report-html.js';
+import { chartGrid, type ChartSection } from './chart-page.js';
+import { accuracyOverTimeSpec, forgettingSpec, heatmapSpec, lossSpec, prequentialSpec, ranRows } from './chart-specs.js';
+import { reportHtml } from './report-html.js';
 import { loadRun, type RunData } from './run-data.js';
-import { renderSvg } from './svg-render.js';
 
 /** File name of the report inside the run directory. */
 export const REPORT_FILE = 'report.html';
 
-/** Renders the charts a run has data for, in page order. */
-export async function renderCharts(run: RunData): Promise<ChartSection[]> {
+/** The charts a run has data for, in page order: stream charts for a stream, experience charts otherwise. */
+export function reportCharts(run: RunData): ChartSection[] {
   const s = run.summary;
   const charts: ChartSection[] = [];
-  const hasMatrix = s.accuracyMatrix.some((row) => row.some((v) => v !== null));
-  if (hasMatrix) {
-    charts.push({ id: 'accuracy-matrix', title: 'Accuracy matrix', note: 'row i: after training experience i; column j: test accuracy on experience j', svg: await renderSvg(heatmapSpec(s.accuracyMatrix)) });
+  if (run.prequential.accuracy.length > 0) {
+    charts.push({ id: 'prequential', title: 'Prequential accuracy', note: 'test-then-train: each batch is scored before it is trained on; red dashed: detected drift', spec: prequentialSpec(run), wide: true });
+  }
+  const rows = ranRows(s.accuracyMatrix);
+  if (rows.some((row) => row.some((v) => v !== null))) {
+    const stopped = s.status === 'stopped' ? '; the run stopped: only the experiences that ran are shown' : '';
+    charts.push({ id: 'accuracy-matrix', title: 'Accuracy matrix', note: `row i: after training experience i; column j: test accuracy on experience j${stopped}`, spec: heatmapSpec(rows) });
   }
   if (run.accuracy.length > 0) {
-    charts.push({ id: 'accuracy-over-time', title: 'Accuracy on each experience over time', note: 'a falling line is forgetting', svg: await renderSvg(accuracyOverTimeSpec(run.accuracy)) });
+    charts.push({ id: 'accuracy-over-time', title: 'Accuracy on each experience over time', note: 'a falling line is forgetting', spec: accuracyOverTimeSpec(run.accuracy) });
   }
   if (s.forgettingPerExperience.some((f) => f !== null)) {
-    charts.push({ id: 'forgetting', title: 'Forgetting per experience', note: 'best accuracy before the last experience minus final accuracy (Chaudhry et al. 2018)', svg: await renderSvg(forgettingSpec(s.forgettingPerExperience)) });
+    charts.push({ id: 'forgetting', title: 'Forgetting per experience', note: 'best earlier accuracy minus final accuracy (Chaudhry et al. 2018)', spec: forgettingSpec(s.forgettingPerExperience) });
   }
   if (run.loss.length > 0) {
-    charts.push({ id: 'loss', title: 'Training loss', note: 'per batch (bucket means); dashed: start of an experience', svg: await renderSvg(lossSpec(run)) });
-  }
-  if (run.prequential.accuracy.length > 0) {
-    charts.push({ id: 'prequential', title: 'Prequential accuracy', note: 'test-then-train; red dashed: detected drift', svg: await renderSvg(prequentialSpec(run)) });
+    const note = run.axis === 'samples' ? 'per batch (bucket means) over samples seen; red dashed: detected drift' : 'per batch (bucket means); dashed: start of an experience';
+    charts.push({ id: 'loss', title: 'Training loss', note, spec: lossSpec(run), wide: run.axis === 'samples' });
   }
   return charts;
 }
 
 /**
  * Reads `outDir/summary.json` and `outDir/metrics.jsonl` and writes `outDir/report.html`: one
- * self-contained page (inline SVG charts rendered in Node, no scripts, no network). Returns the
- * report's path. Errors name the missing or malformed file.
+ * self-contained page (vega's runtime and the data inline, no network) whose charts vega draws at
+ * the page's width, with tooltips; each chart is also in the page as static SVG for readers without
+ * scripts. Returns the report's path. Errors name the missing or malformed file.
  */
 export async function renderReport(outDir: string): Promise<string> {
   const run = await loadRun(outDir);
-  const html = reportHtml(run.summary, await renderCharts(run));
+  const html = reportHtml(run.summary, await chartGrid(reportCharts(run)), { plannedExperiences: run.plannedExperiences, drift: run.drift });
   const path = join(outDir, REPORT_FILE);
   await writeFile(path, html, 'utf8');
   return path;

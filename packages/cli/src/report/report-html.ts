@@ -1,24 +1,8 @@
 import type { RunSummary } from '@engram/core';
+import { ranRows } from './chart-specs.js';
+import { escapeHtml, page } from './chart-page.js';
 
-/**
- * Fixed page geometry (CSS pixels). Charts sit at known positions so a screenshot can be checked
- * region by region: section k (0-based) spans `HEADER_HEIGHT + k·SECTION_HEIGHT` … `+ SECTION_HEIGHT`,
- * its chart starts `TITLE_HEIGHT` below the section top. The page is `PAGE_WIDTH` wide.
- */
-export const LAYOUT = { PAGE_WIDTH: 1160, HEADER_HEIGHT: 230, SECTION_HEIGHT: 420, TITLE_HEIGHT: 40 } as const;
-
-/** A rendered chart: its `data-chart` id, heading, one-line explanation and SVG markup. */
-export interface ChartSection {
-  id: string;
-  title: string;
-  note: string;
-  svg: string;
-}
-
-/** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
-}
+export { escapeHtml } from './chart-page.js';
 
 /** A number with `digits` decimals, `—` for null/undefined; `signed` prefixes + for positives. */
 export function fmt(v: number | null | undefined, digits = 3, signed = false): string {
@@ -26,83 +10,118 @@ export function fmt(v: number | null | undefined, digits = 3, signed = false): s
   return `${signed && v > 0 ? '+' : ''}${v.toFixed(digits)}`;
 }
 
-/** Seconds as `12.3 s` or `4 min 05 s`. */
+/** Seconds as `12.3 s`, `4 min 05 s` or `2 h 03 min`. */
 export function fmtSeconds(s: number): string {
   if (!Number.isFinite(s)) return '—';
   if (s < 120) return `${s.toFixed(1)} s`;
-  return `${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, '0')} s`;
+  if (s < 7200) return `${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, '0')} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.round((s % 3600) / 60)).padStart(2, '0')} min`;
 }
 
-const STYLE = `
-*{box-sizing:border-box}
-body{margin:0;background:#fff;color:#222;font:14px/1.4 Helvetica,Arial,sans-serif}
-main{width:${LAYOUT.PAGE_WIDTH}px;margin:0 20px}
-header{height:${LAYOUT.HEADER_HEIGHT}px;overflow:hidden;padding-top:12px;border-bottom:1px solid #ddd}
-h1{margin:0 0 4px;font-size:24px;line-height:32px}
-.run-meta{margin:0 0 12px;color:#555}
-.figures{display:grid;grid-template-columns:repeat(6,1fr);gap:8px}
-.figure{border:1px solid #e3e3e3;border-radius:4px;padding:6px 8px}
-.figure b{display:block;font-size:18px}
-.figure span{color:#666;font-size:12px}
-section.chart{height:${LAYOUT.SECTION_HEIGHT}px;overflow:hidden;border-bottom:1px solid #eee}
-section.chart h2{height:${LAYOUT.TITLE_HEIGHT}px;margin:0;font-size:17px;line-height:${LAYOUT.TITLE_HEIGHT}px}
-section.chart h2 small{font-weight:normal;color:#666;font-size:12px;margin-left:8px}
-section.chart svg{display:block;max-width:100%;height:auto;max-height:${LAYOUT.SECTION_HEIGHT - LAYOUT.TITLE_HEIGHT - 8}px}
-.details{padding:16px 0 40px}
-table{border-collapse:collapse;margin:8px 0}
-td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}
-pre{background:#f6f6f6;padding:8px;overflow:auto;max-height:400px}
-`;
-
-/** One key figure for the header grid. */
-function figure(label: string, value: string, hint: string): string {
-  return `<div class="figure" title="${escapeHtml(hint)}"><span>${escapeHtml(label)}</span><b>${escapeHtml(value)}</b></div>`;
+/**
+ * The run's whole wall time. `wallSeconds` already adds up the time of every process of a resumed
+ * run; summaries written before that counted only the last one, so it is at least the time the
+ * finished experiences took.
+ */
+export function totalWallSeconds(s: RunSummary): number {
+  return Math.max(s.wallSeconds, s.perExperience.reduce((t, e) => t + e.wallSeconds, 0));
 }
 
-/** The header: pipeline name, strategy, scenario, backend, seed and the key figures. */
-function header(s: RunSummary): string {
-  // A stream has no per-experience test sets: its figures are prequential, not ACC/BWT/FWT.
-  const figures = s.mode === 'stream' ? [] : [
-    figure('ACC', fmt(s.averageAccuracy), 'average accuracy on all experiences after the last one'),
-    figure('BWT', fmt(s.bwt, 3, true), 'backward transfer; negative = forgetting'),
-    figure('FWT', fmt(s.fwt, 3, true), 'forward transfer vs the untrained model'),
-    figure('forgetting', fmt(s.forgetting), 'mean drop from best to final accuracy'),
-    figure('learning acc.', fmt(s.learningAccuracy), 'accuracy right after learning each experience'),
-  ];
-  if (s.prequential !== null) {
-    figures.push(figure('prequential acc.', fmt(s.prequential.accuracy), 'test-then-train accuracy over the whole stream'));
-    figures.push(figure('window acc.', fmt(s.prequential.windowAccuracy), 'prequential accuracy over the last window of samples'));
-    figures.push(figure('fading acc.', fmt(s.prequential.fadingAccuracy), 'prequential accuracy with exponential fading'));
-    figures.push(figure('samples', s.prequential.samples.toLocaleString('en'), 'samples seen'));
-    figures.push(figure('drift points', String(s.driftPoints.length), 'boundaries detected'));
+/** What the report says about the run's inputs besides the summary: the experiences it was set up for. */
+export interface RunContext {
+  plannedExperiences: number | 'endless' | null;
+}
+
+/** One key figure for the KPI grid; the hint is its tooltip. */
+function kpi(label: string, value: string, hint: string): string {
+  return `<div class="kpi" title="${escapeHtml(hint)}"><span>${escapeHtml(label)}</span><b>${escapeHtml(value)}</b></div>`;
+}
+
+/** Key figures: prequential ones for a stream, ACC/BWT/FWT for experiences (those that exist), then cost. */
+export function kpis(s: RunSummary, ctx: RunContext): string[] {
+  const out: string[] = [];
+  if (s.mode === 'stream') {
+    const p = s.prequential;
+    if (p !== null) {
+      out.push(
+        kpi('prequential acc.', fmt(p.accuracy), 'test-then-train accuracy over the whole stream (each batch scored before it is trained on)'),
+        kpi('window acc.', fmt(p.windowAccuracy), 'prequential accuracy over the last window of samples'),
+        kpi('fading acc.', fmt(p.fadingAccuracy), 'prequential accuracy with exponential fading of old samples'),
+        kpi('samples', p.samples.toLocaleString('en'), 'stream samples seen'),
+      );
+    }
+    out.push(kpi('drift boundaries', String(s.driftPoints.length), 'drift points detected (each starts a new segment)'));
+  } else {
+    const figures: Array<[string, number | null, number, boolean, string]> = [
+      ['ACC', s.averageAccuracy, 3, false, 'average accuracy on all experiences after the last one'],
+      ['BWT', s.bwt, 3, true, 'backward transfer; negative = forgetting'],
+      ['FWT', s.fwt, 3, true, 'forward transfer vs the untrained model'],
+      ['forgetting', s.forgetting, 3, false, 'mean drop from best to final accuracy'],
+      ['learning acc.', s.learningAccuracy, 3, false, 'accuracy on each experience right after learning it'],
+    ];
+    for (const [label, v, digits, signed, hint] of figures) if (v !== null) out.push(kpi(label, fmt(v, digits, signed), hint));
+    const planned = typeof ctx.plannedExperiences === 'number' ? ` of ${ctx.plannedExperiences}` : '';
+    out.push(kpi('experiences', `${ranRows(s.accuracyMatrix).length || s.experiences}${planned}`, 'experiences trained (of those planned)'));
   }
-  figures.push(
-    figure('wall time', fmtSeconds(s.wallSeconds), 'whole run'),
-    figure('samples/s', fmt(s.samplesPerSecond, 0), 'training throughput'),
-    figure('peak RSS', `${(s.peakRssBytes / 2 ** 20).toFixed(0)} MiB`, 'resident memory'),
-    figure('experiences', String(s.experiences), 'trained experiences'),
-    figure('steps', String(s.steps), 'optimizer steps'),
+  out.push(
+    kpi('wall time', fmtSeconds(totalWallSeconds(s)), 'whole run, added up over resumes'),
+    kpi('samples/s', Number.isFinite(s.samplesPerSecond) ? Math.round(s.samplesPerSecond).toLocaleString('en') : '—', 'training throughput'),
+    kpi('steps', s.steps.toLocaleString('en'), 'optimizer steps'),
+    kpi('peak RSS', `${(s.peakRssBytes / 2 ** 20).toFixed(0)} MiB`, 'peak resident memory'),
   );
+  const bad = Object.values(s.badRecords).reduce((a, b) => a + b, 0);
+  if (bad > 0) out.push(kpi('bad records', bad.toLocaleString('en'), `records refused at the door: ${Object.entries(s.badRecords).map(([k, v]) => `${k}: ${v}`).join(', ')}`));
+  if (s.skippedRows > 0) out.push(kpi('skipped rows', s.skippedRows.toLocaleString('en'), 'data-file rows skipped (badRows "skip")'));
+  if (s.warnings > 0) out.push(kpi('warnings', String(s.warnings), 'warning events (see metrics.jsonl)'));
+  return out;
+}
+
+/** A banner for a run that did not complete: where it stopped, and how to continue. */
+export function statusBanner(s: RunSummary, ctx: RunContext): string {
+  if (s.status === 'failed') return `<p class="status failed"><b>This run failed</b>${s.error === null ? '' : `: ${escapeHtml(s.error)}`}. The figures cover what ran before the failure.</p>`;
+  if (s.status !== 'stopped') return '';
+  const why = s.stopped === null ? '' : ` by ${escapeHtml(s.stopped)}`;
+  if (s.mode === 'stream') {
+    return `<p class="status stopped"><b>This run was stopped${why}</b> after ${(s.prequential?.samples ?? 0).toLocaleString('en')} samples; it is resumable with <code>--resume</code>.</p>`;
+  }
+  const ran = ranRows(s.accuracyMatrix).length;
+  const planned = typeof ctx.plannedExperiences === 'number' ? ` of ${ctx.plannedExperiences}` : '';
+  return `<p class="status stopped"><b>This run was stopped${why}</b> after ${ran}${planned} experience${ran === 1 ? '' : 's'}; it is resumable with <code>--resume</code>. ` +
+    'ACC, BWT, FWT and forgetting are not computed for a stopped run; the charts show the experiences that ran.</p>';
+}
+
+/** The header: pipeline name, strategy, scenario, backend, seed, status and the key figures. */
+function header(s: RunSummary, ctx: RunContext): string {
   const meta = [`strategy <b>${escapeHtml(s.strategy)}</b>`, `scenario <b>${escapeHtml(s.scenario)}</b>`, `backend <b>${escapeHtml(s.backend)}</b>`, `seed <b>${s.seed}</b>`, `mode <b>${escapeHtml(s.mode)}</b>`];
-  if (s.stopped !== null) meta.push(`stopped: <b>${escapeHtml(s.stopped)}</b>`);
-  return `<header><h1>${escapeHtml(s.name)}</h1><p class="run-meta">${meta.join(' · ')}</p><div class="figures">${figures.join('')}</div></header>`;
+  if (s.parameters !== null) meta.push(`<b>${s.parameters.toLocaleString('en')}</b> parameters`);
+  return `<header><h1>${escapeHtml(s.name)}</h1><p class="run-meta">${meta.join(' · ')}</p>${statusBanner(s, ctx)}<div class="kpis">${kpis(s, ctx).join('')}</div></header>`;
 }
 
-/** Tables and the pipeline below the charts (not part of the fixed layout). */
-function details(s: RunSummary): string {
-  const exp = s.perExperience
-    .map((e) => `<tr><td>${e.experience}</td><td>${fmtSeconds(e.wallSeconds)}</td><td>${e.samples}</td><td>${fmt(e.samplesPerSecond, 0)}</td><td>${fmt(e.loss)}</td><td>${(e.rssBytes / 2 ** 20).toFixed(0)}</td></tr>`)
-    .join('');
-  const perClass = s.perClassAccuracy === null ? '' : `<h3>Per-class accuracy (last evaluation)</h3><table><tr><th>class</th>${s.perClassAccuracy.map((_, c) => `<th>${c}</th>`).join('')}</tr><tr><th>accuracy</th>${s.perClassAccuracy.map((a) => `<td>${fmt(a)}</td>`).join('')}</tr></table>`;
-  return `<div class="details"><h3>Experiences</h3><table><tr><th>experience</th><th>wall time</th><th>samples</th><th>samples/s</th><th>loss</th><th>RSS MiB</th></tr>${exp}</table>${perClass}` +
-    `<details><summary>Pipeline</summary><pre>${escapeHtml(JSON.stringify(s.pipeline, null, 2) ?? 'null')}</pre></details></div>`;
+/** An HTML table; the columns in `text` are left-aligned, the others (numbers) right-aligned. */
+const table = (head: readonly string[], rows: readonly (readonly string[])[], text: readonly number[] = []): string => {
+  const cls = (c: number): string => (text.includes(c) ? ' class="text"' : '');
+  return `<div class="table-wrap"><table><tr>${head.map((h, c) => `<th${cls(c)}>${escapeHtml(h)}</th>`).join('')}</tr>` +
+    rows.map((r) => `<tr>${r.map((v, c) => `<td${cls(c)}>${escapeHtml(v)}</td>`).join('')}</tr>`).join('') + '</table></div>';
+};
+
+/** Tables and the pipeline below the charts. */
+function details(s: RunSummary, drift: readonly { step: number; samples: number; reason: string }[]): string {
+  const parts: string[] = [];
+  if (drift.length > 0) {
+    parts.push('<h3>Drift boundaries</h3>', table(['#', 'at sample', 'step', 'reason'], drift.map((d, k) => [String(k + 1), d.samples.toLocaleString('en'), String(d.step), d.reason]), [3]));
+  }
+  if (s.perExperience.length > 0) {
+    parts.push('<h3>Experiences</h3>', table(['experience', 'wall time', 'samples', 'samples/s', 'loss', 'RSS MiB'],
+      s.perExperience.map((e) => [String(e.experience), fmtSeconds(e.wallSeconds), e.samples.toLocaleString('en'), fmt(e.samplesPerSecond, 0), fmt(e.loss), (e.rssBytes / 2 ** 20).toFixed(0)])));
+  }
+  if (s.perClassAccuracy !== null) {
+    parts.push('<h3>Per-class accuracy (last evaluation)</h3>', table(['class', ...s.perClassAccuracy.map((_, c) => String(c))], [['accuracy', ...s.perClassAccuracy.map((a) => fmt(a))]], [0]));
+  }
+  parts.push(`<details><summary>Pipeline</summary><pre>${escapeHtml(JSON.stringify(s.pipeline, null, 2) ?? 'null')}</pre></details>`);
+  return `<section class="details">${parts.join('\n')}</section>`;
 }
 
-/** The complete self-contained page: inline CSS and SVG, no scripts, no external resources. */
-export function reportHtml(summary: RunSummary, charts: readonly ChartSection[]): string {
-  const sections = charts
-    .map((c) => `<section class="chart" data-chart="${escapeHtml(c.id)}"><h2>${escapeHtml(c.title)}<small>${escapeHtml(c.note)}</small></h2>${c.svg}</section>`)
-    .join('\n');
-  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(summary.name)} — engram report</title><style>${STYLE}</style></head>` +
-    `<body><main>${header(summary)}\n${sections}\n${details(summary)}</main></body></html>\n`;
+/** The complete self-contained report page of one run. */
+export function reportHtml(summary: RunSummary, charts: string, ctx: RunContext & { drift: readonly { step: number; samples: number; reason: string }[] }): string {
+  return page(`${summary.name} — engram report`, `${header(summary, ctx)}\n${charts}\n${details(summary, ctx.drift)}`);
 }

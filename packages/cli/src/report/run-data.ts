@@ -22,9 +22,14 @@ export interface RunData {
   loss: SeriesPoint[];
   /** First step of each experience (for markers on the loss curve). */
   experienceStarts: { experience: number; step: number }[];
-  /** Prequential figures per step (downsampled), empty for experience runs. */
+  /** Prequential figures over samples seen (x = samples, downsampled), empty for experience runs. */
   prequential: { accuracy: SeriesPoint[]; windowAccuracy: SeriesPoint[]; fadingAccuracy: SeriesPoint[] };
-  drift: { step: number; reason: string }[];
+  /** Detected drift boundaries, at the step and the number of samples seen when they were detected. */
+  drift: { step: number; samples: number; reason: string }[];
+  /** x of the loss curve: optimizer steps (experience runs) or samples seen (streams). */
+  axis: 'steps' | 'samples';
+  /** Experiences the run was set up for (`run-start`), `'endless'` for a stream, null if unknown. */
+  plannedExperiences: number | 'endless' | null;
 }
 
 const MAX_POINTS = 400;
@@ -45,7 +50,13 @@ export async function loadRun(dir: string): Promise<RunData> {
   if (typeof summary !== 'object' || summary === null || !Array.isArray(summary.accuracyMatrix)) {
     throw new Error(`${summaryPath} is not an engram run summary (no accuracyMatrix)`);
   }
-  const data: RunData = { dir, summary, accuracy: [], loss: [], experienceStarts: [], prequential: { accuracy: [], windowAccuracy: [], fadingAccuracy: [] }, drift: [] };
+  const axis = summary.mode === 'stream' ? 'samples' : 'steps';
+  const data: RunData = { dir, summary, accuracy: [], loss: [], experienceStarts: [], prequential: { accuracy: [], windowAccuracy: [], fadingAccuracy: [] }, drift: [], axis, plannedExperiences: null };
+  // Streams log a prequential event every `logEvery` steps; samples at other steps are interpolated
+  // from the latest one (batches of one size).
+  let seen = { step: -1, samples: 0 };
+  const samplesAt = (step: number): number =>
+    seen.step < 0 ? 0 : Math.round(seen.samples + (step - seen.step) * (seen.samples / (seen.step + 1)));
   const loss = new SeriesDownsampler(MAX_POINTS);
   const pre = { accuracy: new SeriesDownsampler(MAX_POINTS), windowAccuracy: new SeriesDownsampler(MAX_POINTS), fadingAccuracy: new SeriesDownsampler(MAX_POINTS) };
   const started = new Set<number>();
@@ -64,20 +75,24 @@ export async function loadRun(dir: string): Promise<RunData> {
       case 'evaluation':
         for (const r of event.results) data.accuracy.push({ afterExperience: event.afterExperience, experience: r.experience, accuracy: r.accuracy });
         break;
+      case 'run-start':
+        data.plannedExperiences = event.experiences;
+        break;
       case 'batch-end':
-        loss.add(event.step, event.loss);
+        loss.add(axis === 'samples' ? samplesAt(event.step) : event.step, event.loss);
         if (!started.has(event.experience)) {
           started.add(event.experience);
           data.experienceStarts.push({ experience: event.experience, step: event.step });
         }
         break;
       case 'prequential':
-        pre.accuracy.add(event.step, event.accuracy);
-        pre.windowAccuracy.add(event.step, event.windowAccuracy);
-        pre.fadingAccuracy.add(event.step, event.fadingAccuracy);
+        seen = { step: event.step, samples: event.samples };
+        pre.accuracy.add(event.samples, event.accuracy);
+        pre.windowAccuracy.add(event.samples, event.windowAccuracy);
+        pre.fadingAccuracy.add(event.samples, event.fadingAccuracy);
         break;
       case 'boundary':
-        data.drift.push({ step: event.step, reason: event.reason });
+        data.drift.push({ step: event.step, samples: samplesAt(event.step), reason: event.reason });
         break;
       default:
         break;

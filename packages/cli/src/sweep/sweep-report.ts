@@ -1,9 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import { CHART_HEIGHT, CHART_WIDTH } from '../report/chart-specs.js';
-import { escapeHtml } from '../report/report-html.js';
-import { renderSvg } from '../report/svg-render.js';
+import { chartGrid, escapeHtml, page } from '../report/chart-page.js';
+import { CHART_HEIGHT } from '../report/chart-specs.js';
 import type { SweepResults } from './sweep-results.js';
 
 /** The sweep's report file in its output folder. */
@@ -26,7 +25,7 @@ export function sweepChartSpec(results: SweepResults, pointer: string): TopLevel
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     description: `${results.metric} over ${pointer}`,
     data: { values: values.map((v) => ({ ...v, label: JSON.stringify(v.value) })) },
-    width: CHART_WIDTH,
+    width: 'container',
     height: CHART_HEIGHT,
     layer: [
       { mark: { type: 'line', color: '#4c78a8' }, encoding: { x, y: { aggregate: 'mean', field: 'metric', type: 'quantitative', title: results.metric } } },
@@ -35,18 +34,12 @@ export function sweepChartSpec(results: SweepResults, pointer: string): TopLevel
   };
 }
 
-/** Writes `DIR/report.html`: the ranked table and one chart of the metric per swept pointer. */
+/** Writes `DIR/report.html`: the ranked table and one chart of the metric per swept pointer (drawn by vega, with tooltips). */
 export async function renderSweepReport(outDir: string, results: SweepResults): Promise<string> {
-  const charts: string[] = [];
-  for (const pointer of results.pointers) {
-    const svg = await renderSvg(sweepChartSpec(results, pointer));
-    charts.push(`<section class="chart" data-pointer="${escapeHtml(pointer)}"><h2>${escapeHtml(results.metric)} over ${escapeHtml(pointer)}</h2>${svg}</section>`);
-  }
-  const html = `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(results.name)} — engram sweep</title><style>` +
-    'body{margin:20px;font:14px/1.4 Helvetica,Arial,sans-serif;color:#222}pre{background:#f6f6f6;padding:8px;overflow:auto}section.chart svg{max-width:100%;height:auto}</style></head>' +
-    `<body><h1>Sweep ${escapeHtml(results.name)}</h1><p>ranked by <b>${escapeHtml(results.metric)}</b> (${results.goal === 'max' ? 'highest' : 'lowest'} first) · base pipeline ${escapeHtml(results.pipeline)}</p>` +
-    `<pre class="ranking">${escapeHtml(results.table)}</pre>${charts.join('\n')}</body></html>\n`;
+  const charts = results.pointers.map((pointer, k) => ({ id: `sweep-${k}`, title: `${results.metric} over ${pointer}`, note: 'a point per combination, the line through the mean per value', spec: sweepChartSpec(results, pointer), data: { pointer } }));
+  const body = `<header><h1>Sweep ${escapeHtml(results.name)}</h1><p class="run-meta">ranked by <b>${escapeHtml(results.metric)}</b> (${results.goal === 'max' ? 'highest' : 'lowest'} first) · base pipeline ${escapeHtml(results.pipeline)}</p></header>` +
+    `<pre class="ranking">${escapeHtml(results.table)}</pre>\n${await chartGrid(charts)}`;
   const file = join(outDir, SWEEP_REPORT);
-  await writeFile(file, html, 'utf8');
+  await writeFile(file, page(`${results.name} — engram sweep`, body), 'utf8');
   return file;
 }

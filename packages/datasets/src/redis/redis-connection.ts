@@ -39,11 +39,32 @@ export interface RedisConnectionOptions {
   readonly name?: string;
 }
 
+/** ioredis' internal queue of the commands that were in flight when a ready connection closed. */
+interface InFlightQueue {
+  shift(): { command: { reject(error: Error): void } } | undefined;
+}
+
+/**
+ * Rejects the commands that were in flight when the connection closed. ioredis 5 keeps them aside
+ * (`prevCommandQueue`) and, with `autoResendUnfulfilledCommands: false`, drops them on reconnection
+ * without settling their promises — a blocking read or an `XACK` cut by a server restart would never
+ * return, and the run would wait forever. Called on `reconnecting`, before the reconnection.
+ */
+function rejectInFlight(redis: Redis): void {
+  const internal = redis as unknown as { prevCommandQueue?: InFlightQueue | null };
+  const queue = internal.prevCommandQueue;
+  if (queue === null || queue === undefined) return;
+  internal.prevCommandQueue = null;
+  for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+    item.command.reject(new Error('connection lost while the command was in flight'));
+  }
+}
+
 /**
  * Opens an ioredis connection that never gives up: reconnects with exponential backoff (50 ms doubling
  * up to `maxBackoffMs`), queues commands while disconnected (`maxRetriesPerRequest: null`), and does not
- * resend a command that was in flight when the connection dropped (its caller sees an error and decides:
- * a blocking read must re-read its pending entries rather than get a second answer).
+ * resend a command that was in flight when the connection dropped: its caller gets an error and decides
+ * (a blocking read must re-read its pending entries rather than get a second answer).
  */
 export function openRedis(url: string, options: RedisConnectionOptions = {}): Redis {
   const maxBackoff = options.maxBackoffMs ?? 2000;
@@ -64,6 +85,7 @@ export function openRedis(url: string, options: RedisConnectionOptions = {}): Re
   };
   redis.on('error', (e: Error) => lost(e.message));
   redis.on('close', () => lost('connection closed'));
+  redis.on('reconnecting', () => rejectInFlight(redis));
   redis.on('ready', () => {
     if (!down) return;
     down = false;

@@ -113,7 +113,7 @@ export class RedisStreamFeed implements LiveFeed {
     const p = parsePosition(position, `redis-stream ${this.o.stream}`);
     if (this.deadLettered > this.reportedDeadLettered) {
       this.reportedDeadLettered = this.deadLettered;
-      this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: ${this.deadLettered} bad record(s) sent to dead-letter stream ${this.deadLetterKey} in total` });
+      this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: ${this.deadLettered} bad record(s) sent to dead-letter stream ${this.deadLetterKey} in total`, badRecords: this.badRecords() });
     }
     if (p.unacked.length === 0 || this.cmd.status !== 'ready') return;
     try {
@@ -280,8 +280,16 @@ export class RedisStreamFeed implements LiveFeed {
       .exec();
     this.deadLettered++;
     if (this.deadLettered <= 10 || this.deadLettered % 1000 === 0) {
-      this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: bad record ${e.id} sent to ${this.deadLetterKey}: ${reason} (${this.deadLettered} so far)` });
+      this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: bad record ${e.id} sent to ${this.deadLetterKey}: ${reason} (${this.deadLettered} so far)`, badRecords: this.badRecords() });
     }
+  }
+
+  /**
+   * The running total of dead-lettered records, as every live source reports refused records
+   * (summary.json `badRecords["redis-stream <stream>"]`; a resumed run continues its checkpoint's count).
+   */
+  private badRecords(): { source: string; total: number } {
+    return { source: `redis-stream ${this.o.stream}`, total: this.deadLettered };
   }
 
   /** Both connections are ready again: the next loss is a new outage. */

@@ -112,6 +112,10 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
       const warnings = services.emitted.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message);
       assert.equal(warnings.filter((m) => /bad record \d+-\d+ sent/.test(m)).length, 10, 'one warning for each of the first 10, then only totals');
       assert.ok(warnings.some((m) => m.includes('31 bad record(s) sent to dead-letter stream s2:dead-letter in total')), warnings.join('\n'));
+      // Like every live source, the warnings carry the running total that summary.json's badRecords keeps.
+      const totals = services.emitted.flatMap((e) => (e.type === 'warning' && e.badRecords ? [e.badRecords] : []));
+      assert.deepEqual(totals.map((b) => b.total), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 31]);
+      assert.ok(totals.every((b) => b.source === 'redis-stream s2'));
       assert.equal(await pendingCount(redis, 's2'), 0);
     } finally {
       await s.close(); // a failed assertion must not leave the consumer (and the test process) running
