@@ -7,6 +7,7 @@ import { evalCommand } from './commands/eval.command.js';
 import { exportCommand } from './commands/export.command.js';
 import { pluginsCommand } from './commands/plugins.command.js';
 import { runCommand } from './commands/run.command.js';
+import { serveCommand, type ServeFlags } from './commands/serve.command.js';
 import { schemaCommand } from './commands/schema.command.js';
 import { validateCommand } from './commands/validate.command.js';
 import { compareCommand, reportCommand } from './commands/report.command.js';
@@ -40,9 +41,19 @@ program
   .option('--json', 'print every event as one JSON line')
   .option('--resume', 'continue from the newest valid checkpoint in the output folder')
   .option('--overwrite', 'start afresh in an output folder that holds checkpoints of an earlier run (deletes them)')
+  .option('--serve <[host:]port>', 'serve the live model over HTTP while it trains: /predict, /feedback, /metrics, /events, dashboard at / (default host 127.0.0.1)')
   .addOption(pluginOption())
   .addOption(localPluginsOption())
   .action(action((file: string, flags: Parameters<typeof runCommand>[1]) => runCommand(file, flags)));
+
+program
+  .command('serve <dir>')
+  .description('serve the newest valid checkpoint of a run (or an exported model) read-only: /predict, /metrics, /healthz, /readyz')
+  .requiredOption('--port <port>', 'TCP port (0 = any free port)')
+  .option('--host <host>', 'interface to bind', '127.0.0.1')
+  .option('--follow', 'reload when a newer checkpoint appears in the run folder')
+  .option('--poll-seconds <s>', 'with --follow: seconds between looks for a newer checkpoint', '2')
+  .action(action((dir: string, flags: ServeFlags) => serveCommand(dir, flags)));
 
 program
   .command('export <dir>')

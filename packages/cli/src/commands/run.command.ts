@@ -7,6 +7,7 @@ import { keepRunningOnClosedStdout } from '../output/stdout-guard.js';
 import { formatOutcome } from '../output/matrix-table.js';
 import { progressMode, renderProgress } from '../output/progress.renderer.js';
 import { renderReport } from '../report/index.js';
+import { serveSettings, startRunServer, type RunServer } from '../serve/run-server.js';
 
 /** Flags of `engram run`. */
 export interface RunFlags {
@@ -21,6 +22,8 @@ export interface RunFlags {
   overwrite?: boolean;
   /** Let the pipeline load plugin files from its own folder. */
   allowLocalPlugins?: boolean;
+  /** `[HOST:]PORT`: serve the live model over HTTP while it trains (wins over the pipeline's `serve`). */
+  serve?: string;
 }
 
 /**
@@ -53,6 +56,17 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     const where = `outputs in ${paths.outDir}${paths.checkpointDir !== undefined && paths.checkpointDir !== join(paths.outDir, 'checkpoints') ? `, checkpoints in ${paths.checkpointDir}` : ''}\n`;
     (mode === 'json' ? process.stderr : process.stdout).write(where);
   }
+  let served: RunServer | undefined;
+  const serve = serveSettings(loaded.definition, flags.serve);
+  if (serve) {
+    try {
+      served = await startRunServer(loaded.definition, serve);
+    } catch (e) {
+      process.stderr.write(`error: ${(e as Error).message}\n`);
+      return 1;
+    }
+    process.stderr.write(`serving on http://${served.address.family === 'IPv6' ? `[${served.address.address}]` : served.address.address}:${served.address.port}/ (POST /predict, /feedback; GET /metrics, /events, /healthz, /readyz; dashboard at /)\n`);
+  }
   keepRunningOnClosedStdout(true);
   const controller = new AbortController();
   let exitCode = 0;
@@ -69,7 +83,11 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       signal: controller.signal,
       ...(flags.resume ? { resume: true } : {}),
       onResume: (p) => process.stderr.write(`resuming from ${p.dir} (step ${p.step}, written at ${p.reason})\n`),
-      observe: (events$) => renderProgress(events$, mode, process.stdout, loaded.definition.training.epochs !== undefined ? { epochs: loaded.definition.training.epochs } : {}),
+      observe: (events$) => {
+        served?.observe(events$);
+        renderProgress(events$, mode, process.stdout, loaded.definition.training.epochs !== undefined ? { epochs: loaded.definition.training.epochs } : {});
+      },
+      ...(served ? { stages: [served.stage] } : {}),
       version: VERSION,
     });
     await renderReport(outcome.outDir);
@@ -77,6 +95,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       process.stdout.write(`\n${formatOutcome(outcome.summary, outcome.stopped)}\n`);
       process.stdout.write(`outputs in ${outcome.outDir}\n`);
     }
+    if (served && !outcome.stopped && served.settings.linger) await lingerUntilSignal(served, controller.signal);
     return outcome.stopped ? exitCode || (outcome.stopped === 'SIGINT' ? 130 : 143) : 0;
   } catch (e) {
     if (!(e instanceof ResumeError)) throw e;
@@ -86,5 +105,15 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     keepRunningOnClosedStdout(false);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await served?.server.close();
   }
+}
+
+/** After a completed run, `serve.linger`: keeps answering with the last version until SIGINT/SIGTERM. */
+async function lingerUntilSignal(served: RunServer, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return;
+  await served.server.board.settled();
+  const v = served.server.board.current?.info;
+  process.stderr.write(`training ended; still serving model version ${v?.version ?? '?'} (step ${v?.step ?? '?'}) until SIGINT/SIGTERM\n`);
+  await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
