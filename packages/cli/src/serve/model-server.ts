@@ -27,8 +27,9 @@ export interface ModelServerOptions {
 function errorAnswer(err: FastifyError): { status: number; body: Record<string, unknown> } {
   const first = err.validation?.[0];
   if (first) {
-    const missing = (first.params as { missingProperty?: string } | undefined)?.missingProperty;
-    const path = `${first.instancePath}${missing !== undefined ? `/${missing}` : ''}` || '/';
+    const params = first.params as { missingProperty?: string; additionalProperty?: string } | undefined;
+    const extra = params?.missingProperty ?? params?.additionalProperty;
+    const path = `${first.instancePath}${extra !== undefined ? `/${extra}` : ''}` || '/';
     return { status: 400, body: { error: `${path}: ${first.message ?? 'invalid'}`, path } };
   }
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: { error: `body larger than ${err.message.match(/\d+/)?.[0] ?? 'the limit'} bytes (serve.bodyLimit)` } };
@@ -62,7 +63,8 @@ export class ModelServer {
       this.metrics.version.set(v.info.version);
       this.metrics.versionStep.set(v.info.step);
     });
-    this.app = fastify({ logger: false, bodyLimit: options.bodyLimit, forceCloseConnections: true });
+    // Bodies are validated as sent: no type coercion, no silently removed properties.
+    this.app = fastify({ logger: false, bodyLimit: options.bodyLimit, forceCloseConnections: true, ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } } });
     this.app.setErrorHandler((err: FastifyError, _req, reply) => {
       const { status, body } = errorAnswer(err);
       void reply.code(status).send(body);

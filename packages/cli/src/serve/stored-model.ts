@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
-  CheckpointRegistry, componentMaker, corePlugin, decodeCheckpoint, EventBus, fileModelLoader, latestValidCheckpoint, preparePipeline, Rng, TransformChain,
+  CheckpointRegistry, componentMaker, corePlugin, decodeCheckpoint, EventBus, fileModelLoader, latestValidCheckpoint, preparePipeline, Rng, selectBackend, TransformChain,
   type DataSource, type PipelineDefinition, type Transform, type VerifiedCheckpoint,
 } from '@engram/core/internal';
 import type { EngramExport } from '../export/export-manifest.js';
@@ -38,6 +38,8 @@ export async function loadCheckpointModel(path: string, version: number, resolve
   const cp = await latestValidCheckpoint(path, warn);
   const loaded = await checkpointPipeline(cp, resolveFrom);
   const def = loaded.definition;
+  // The backend the run trained on (the first load picks it for the process; later ones keep it).
+  if (version === 1) await selectBackend(def.backend);
   const bus = new EventBus();
   const make = componentMaker(loaded, new Rng(def.seed), bus);
   const chain = new TransformChain(def.preprocess.map((r, i) => make<Transform>('transform', r, `/preprocess/${i}`)));
@@ -48,13 +50,10 @@ export async function loadCheckpointModel(path: string, version: number, resolve
   });
   await registry.restore(decoded.states);
   const source = make<DataSource>('dataset', def.data, '/data');
-  let info;
-  try {
-    info = await source.describe();
-  } finally {
+  const info = await source.describe().finally(async () => {
     await source.close?.();
     bus.complete();
-  }
+  });
   const cursor = decoded.states.get('/run/cursor')?.meta as { cursor?: { experience?: number } } | undefined;
   const network = await tf.loadLayersModel(tf.io.fromMemory(decoded.model));
   const model = new ModelVersion({ version, step: cp.step, experience: Math.max(0, cursor?.cursor?.experience ?? 0) }, network);
