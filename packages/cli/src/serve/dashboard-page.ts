@@ -86,7 +86,7 @@ export function dashboardPage(): string {
   const { js, css } = uplotAssets();
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Engram live</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <style>${inline(css)}
 body { font: 14px system-ui, sans-serif; margin: 16px; color: #222; }
 header { display: flex; gap: 24px; align-items: baseline; flex-wrap: wrap; }
