@@ -42,14 +42,12 @@ export async function serveCommand(dir: string, flags: ServeFlags): Promise<numb
   let data: ServedData = first.data;
   const server = new ModelServer({ host, port, bodyLimit: 1048576, maxInstances: 1024, data: () => data });
   server.board.replace(first.model);
-  let address;
-  try {
-    address = await server.listen();
-  } catch (e) {
+  const address = await server.listen().catch(async (e: unknown) => {
     await server.close();
     process.stderr.write(`error: ${(e as Error).message}\n`);
-    return 1;
-  }
+    return undefined;
+  });
+  if (!address) return 1;
   process.stderr.write(`serving ${first.from} (model version ${first.model.info.version}, step ${first.model.info.step}) on http://${address.address}:${address.port}/\n`);
   let follower: CheckpointFollower | undefined;
   if (flags.follow && !exported) {

@@ -54,7 +54,7 @@ export async function loadCheckpointModel(path: string, version: number, resolve
     await source.close?.();
     bus.complete();
   });
-  const cursor = decoded.states.get('/run/cursor')?.meta as { cursor?: { experience?: number } } | undefined;
+  const cursor = decoded.states.get('/run/cursor')?.meta as unknown as { cursor?: { experience?: number } } | undefined;
   const network = await tf.loadLayersModel(tf.io.fromMemory(decoded.model));
   const model = new ModelVersion({ version, step: cp.step, experience: Math.max(0, cursor?.cursor?.experience ?? 0) }, network);
   return {
