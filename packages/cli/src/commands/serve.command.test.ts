@@ -33,7 +33,7 @@ test('engram serve answers from a run\'s newest valid checkpoint, read-only, and
       assert.equal(await readyStep(whole.base), 36);
       const p = await postJson(`${whole.base}/predict`, { instances: INSTANCES });
       assert.equal(p.status, 200);
-      assert.deepEqual(p.body.model, { version: 1, step: 36, experience: 0 });
+      assert.deepEqual(p.body.model, { version: 1, step: 36, experience: 1 });
       final = p.body.predictions;
       const fb = await postJson(`${whole.base}/feedback`, { id: 'x', y: 0 });
       assert.equal(fb.status, 404);
@@ -57,7 +57,7 @@ test('engram serve answers from a run\'s newest valid checkpoint, read-only, and
       const deadline = Date.now() + 30_000;
       while ((await readyStep(served.base)) !== 36 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       const p = await postJson(`${served.base}/predict`, { instances: INSTANCES });
-      assert.deepEqual(p.body.model, { version: 2, step: 36, experience: 0 });
+      assert.deepEqual(p.body.model, { version: 2, step: 36, experience: 1 });
       const strip = (x: unknown): unknown => (x as Array<{ probabilities: number[]; label: number }>).map(({ probabilities, label }) => ({ probabilities, label }));
       assert.deepEqual(strip(p.body.predictions), strip(final), 'the followed checkpoint answers as the run folder did (same weights, same fitted normalisation)');
     } finally {

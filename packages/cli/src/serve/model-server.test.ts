@@ -21,7 +21,7 @@ test('a served finite run answers predict, healthz, readyz and metrics, and bad 
 
     const ready = (await (await fetch(`${run.base}/readyz`)).json()) as { ready: boolean; model: { version: number; step: number } };
     assert.equal(ready.ready, true);
-    // 288 training samples (3 classes × 120 × 0.8), batch 16 → 18 steps per epoch, 2 epochs = 36 steps: the final version.
+    // Two experiences (classes 0-1, then 2): 192 and 96 training samples, batch 16, 2 epochs → 24 + 12 = 36 steps.
     assert.equal(ready.model.step, 36);
 
     const p = await postJson(`${run.base}/predict`, { instances: [[0, 0, 0, 0], [1, 2, 3, 4]] });
@@ -34,7 +34,7 @@ test('a served finite run answers predict, healthz, readyz and metrics, and bad 
       assert.equal(x.label, x.probabilities.indexOf(Math.max(...x.probabilities)));
       assert.match(x.id, /^[0-9a-f-]{36}$/);
     }
-    assert.deepEqual(p.body.model, { version: ready.model.version, step: 36, experience: 0 });
+    assert.deepEqual(p.body.model, { version: ready.model.version, step: 36, experience: 1 });
 
     const short = await postJson(`${run.base}/predict`, { instances: [[0, 0, 0, 0], [1, 2]] });
     assert.equal(short.status, 400);
