@@ -33,7 +33,7 @@ const CLIENT = String.raw`
   }] } };
   const width = () => Math.max(320, Math.min(1100, window.innerWidth - 40));
   const chart = (el, title, series, range) => new uPlot({ title, width: width(), height: 220, plugins: [boundaryPlugin],
-    scales: { x: { time: false }, ...(range ? { y: { range } } : {}) }, axes: [{ label: 'step' }, {}],
+    scales: { x: { time: false }, ...(range ? { y: { range } } : {}) }, axes: [{ label: 'step' }, { size: 64 }],
     series: [{ label: 'step' }, ...series.map(([label, stroke]) => ({ label, stroke, width: 2, spanGaps: true, points: { show: false } }))] },
     [[], ...series.map(() => [])], $(el));
   const acc = chart('accuracy', 'Accuracy', [['running (epoch)', '#1f77b4'], ['prequential (window)', '#2ca02c'], ['prequential (cumulative)', '#ff7f0e']], [0, 1]);
@@ -47,7 +47,7 @@ const CLIENT = String.raw`
     loss.setData([steps, col(3), col(4)]);
     speed.setData([steps, col(5)]);
     renderMatrix();
-    $('boundaries').textContent = boundaries.length ? boundaries.join(', ') : 'none';
+    $('boundaries').textContent = boundaries.length ? boundaries.length + (boundaries.length > 8 ? ' (last at ' + boundaries.slice(-8).join(', ') + ')' : ' (at ' + boundaries.join(', ') + ')') : 'none';
     if (steps.length > 0) window.__engramChartUpdates++;
   }
   function renderMatrix() {
@@ -97,7 +97,7 @@ section { margin: 12px 0; }
 <body>
 <header><h1>Engram — <span id="name">waiting for the run</span></h1>
 <div>status: <b id="status">connecting</b></div><div>served model: <b id="version">none yet</b></div>
-<div>drift boundaries at steps: <b id="boundaries">none</b></div></header>
+<div>drift boundaries (steps): <b id="boundaries">none</b></div></header>
 <section id="accuracy"></section>
 <section id="loss"></section>
 <section id="throughput"></section>
