@@ -53,6 +53,8 @@ program
   .option('--host <host>', 'interface to bind', '127.0.0.1')
   .option('--follow', 'reload when a newer checkpoint appears in the run folder')
   .option('--poll-seconds <s>', 'with --follow: seconds between looks for a newer checkpoint', '2')
+  .option('--redis <url>', 'with --follow: also reload when a checkpoint is announced on Redis (the redis-stream logger)')
+  .option('--models-channel <channel>', 'with --redis: the announcement channel, "<logger stream>:models"')
   .action(action((dir: string, flags: ServeFlags) => serveCommand(dir, flags)));
 
 program

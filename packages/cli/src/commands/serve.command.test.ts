@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { runPipeline } from '@engram/core';
+import { REDIS_SERVER, startRedis } from '@engram/datasets/testing';
+import { Redis } from 'ioredis';
 import { loadPipelineFile } from '../cli-context.js';
 import { checkpointDirs } from './e2e-harness.js';
 import { spawnServed } from '../serve/testing/spawn-served.js';
@@ -74,6 +76,40 @@ test('engram serve of a folder without checkpoints exits 2 with one line', async
   try {
     await assert.rejects(spawnServed(['serve', dir, '--port', '0']), /exited \(2\) before serving: error: no checkpoint in/);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('engram serve --follow --redis reloads as soon as the trainer\'s redis-stream logger announces a checkpoint, without polling the folder', { skip: existsSync(REDIS_SERVER) ? false : `${REDIS_SERVER} not found`, timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-serve-redis-'));
+  const redis = await startRedis();
+  const client = new Redis(redis.url);
+  try {
+    const file = join(dir, 'pipeline.json');
+    writeFileSync(file, JSON.stringify(testPipeline('serve-redis', { checkpoint: { everyBatches: 6, keep: 100 } })));
+    const out = join(dir, 'run');
+    await runPipeline(await loadPipelineFile(file), { outDir: out });
+    const all = checkpointDirs(out);
+    const follow = join(dir, 'replica', 'checkpoints');
+    mkdirSync(follow, { recursive: true });
+    cpSync(all[0] as string, join(follow, basename(all[0] as string)), { recursive: true });
+    // Polling once an hour: only the announcement can bring the newer version in time.
+    const served = await spawnServed(['serve', join(dir, 'replica'), '--port', '0', '--follow', '--poll-seconds', '3600', '--redis', redis.url, '--models-channel', 'engram:test:models']);
+    try {
+      assert.equal(await readyStep(served.base), 6);
+      await client.publish('engram:test:models', 'not json');
+      await client.publish('engram:test:models', JSON.stringify({ run: 'serve-redis', outDir: out, step: 36, checkpoint: all[all.length - 1], metrics: {} }));
+      const deadline = Date.now() + 30_000;
+      while ((await readyStep(served.base)) !== 36 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await readyStep(served.base), 36);
+      assert.match(served.stderr(), /now serving .*step-000000000036 \(model version 2, step 36\)/);
+    } finally {
+      served.child.kill('SIGTERM');
+      assert.equal(await served.exited, 0);
+    }
+  } finally {
+    client.disconnect();
+    await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });

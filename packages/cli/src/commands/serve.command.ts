@@ -2,6 +2,7 @@ import { CorruptCheckpointError } from '@engram/core';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CheckpointFollower } from '../serve/checkpoint-follower.js';
+import { ModelAnnouncements } from '../serve/model-announcements.js';
 import { ModelServer } from '../serve/model-server.js';
 import { parseServeAddress } from '../serve/serve-address.js';
 import type { ServedData } from '../serve/served-data.js';
@@ -16,6 +17,10 @@ export interface ServeFlags {
   follow?: boolean;
   /** Seconds between looks for a newer checkpoint with --follow. */
   pollSeconds?: string;
+  /** With --follow: also reload when the trainer's `redis-stream` logger announces a checkpoint (Redis URL). */
+  redis?: string;
+  /** The announcement channel (`<logger stream>:models`). */
+  modelsChannel?: string;
 }
 
 /**
@@ -28,6 +33,10 @@ export interface ServeFlags {
 export async function serveCommand(dir: string, flags: ServeFlags): Promise<number> {
   const { host, port } = parseServeAddress(flags.host !== undefined ? `${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${flags.port}` : flags.port);
   const warn = (m: string): void => void process.stderr.write(`warning: ${m}\n`);
+  if (flags.redis !== undefined && (flags.modelsChannel === undefined || !flags.follow)) {
+    process.stderr.write('error: --redis follows announcements: give it with --follow and --models-channel <stream>:models (the redis-stream logger\'s stream + ":models")\n');
+    return 2;
+  }
   const exported = isExportDir(dir);
   let version = 0;
   const load = (): Promise<StoredModel> => (exported ? loadExportModel(dir, ++version) : loadCheckpointModel(dir, ++version, here, warn));
@@ -48,13 +57,13 @@ export async function serveCommand(dir: string, flags: ServeFlags): Promise<numb
     return undefined;
   });
   if (!address) return 1;
-  process.stderr.write(`serving ${first.from} (model version ${first.model.info.version}, step ${first.model.info.step}) on http://${address.address}:${address.port}/\n`);
-  let follower: CheckpointFollower | undefined;
-  if (flags.follow && !exported) {
-    follower = new CheckpointFollower(dir, Math.max(0.1, Number(flags.pollSeconds ?? '2')) * 1000, async () => {
+  // Reloads run one after another; a checkpoint older than the served one is ignored.
+  let chain = Promise.resolve();
+  const reload = (path: string): void => {
+    chain = chain.then(async () => {
       try {
-        const next = await load();
-        if (next.model.info.step < (server.board.current?.info.step ?? -1)) {
+        const next = await (path === dir ? load() : loadCheckpointModel(path, ++version, here, warn));
+        if (next.model.info.step <= (server.board.current?.info.step ?? -1)) {
           next.model.dispose();
           return;
         }
@@ -65,13 +74,31 @@ export async function serveCommand(dir: string, flags: ServeFlags): Promise<numb
         warn(`cannot load the newer checkpoint: ${(e as Error).message}; still serving version ${server.board.current?.info.version ?? '?'}`);
       }
     });
+  };
+  let follower: CheckpointFollower | undefined;
+  let announcements: ModelAnnouncements | undefined;
+  if (flags.follow && !exported) {
+    follower = new CheckpointFollower(dir, Math.max(0.1, Number(flags.pollSeconds ?? '2')) * 1000, async () => {
+      reload(dir);
+      await chain;
+    });
     await follower.start(first.from);
+    if (flags.redis !== undefined) {
+      announcements = new ModelAnnouncements(flags.redis, flags.modelsChannel ?? '', (a) => {
+        if (a.step > (server.board.current?.info.step ?? -1)) reload(a.checkpoint);
+      }, warn);
+      await announcements.start();
+    }
   }
+  // Said once everything listens and follows (tests and scripts wait for this line).
+  process.stderr.write(`serving ${first.from} (model version ${first.model.info.version}, step ${first.model.info.step}) on http://${address.address}:${address.port}/\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
   follower?.stop();
+  announcements?.stop();
+  await chain;
   await server.close();
   return 0;
 }
