@@ -7,7 +7,7 @@ import { evalCommand } from './commands/eval.command.js';
 import { exportCommand } from './commands/export.command.js';
 import { pluginsCommand } from './commands/plugins.command.js';
 import { runCommand } from './commands/run.command.js';
-import { serveCommand, type ServeFlags } from './commands/serve.command.js';
+import type { ServeFlags } from './commands/serve.command.js';
 import { schemaCommand } from './commands/schema.command.js';
 import { validateCommand } from './commands/validate.command.js';
 import { compareCommand, reportCommand } from './commands/report.command.js';
@@ -55,7 +55,7 @@ program
   .option('--poll-seconds <s>', 'with --follow: seconds between looks for a newer checkpoint', '2')
   .option('--redis <url>', 'with --follow: also reload when a checkpoint is announced on Redis (the redis-stream logger)')
   .option('--models-channel <channel>', 'with --redis: the announcement channel, "<logger stream>:models"')
-  .action(action((dir: string, flags: ServeFlags) => serveCommand(dir, flags)));
+  .action(action(async (dir: string, flags: ServeFlags) => (await import('./commands/serve.command.js')).serveCommand(dir, flags)));
 
 program
   .command('export <dir>')

@@ -7,7 +7,8 @@ import { keepRunningOnClosedStdout } from '../output/stdout-guard.js';
 import { formatOutcome } from '../output/matrix-table.js';
 import { progressMode, renderProgress } from '../output/progress.renderer.js';
 import { renderReport } from '../report/index.js';
-import { serveSettings, startRunServer, type RunServer } from '../serve/run-server.js';
+import type { RunServer } from '../serve/run-server.js';
+import { serveSettings } from '../serve/serve-settings.js';
 
 /** Flags of `engram run`. */
 export interface RunFlags {
@@ -35,6 +36,13 @@ export interface RunFlags {
  */
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
   const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true);
+  let serve;
+  try {
+    serve = serveSettings(loaded.definition, flags.serve);
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n`);
+    return 2;
+  }
   const paths = runPaths(loaded, flags.out);
   const earlier = paths.checkpointDir !== undefined && existsSync(paths.checkpointDir) ? readdirSync(paths.checkpointDir).filter((n) => /^step-\d{12}$/.test(n)) : [];
   if (earlier.length > 0 && !flags.resume) {
@@ -57,9 +65,10 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     (mode === 'json' ? process.stderr : process.stdout).write(where);
   }
   let served: RunServer | undefined;
-  const serve = serveSettings(loaded.definition, flags.serve);
   if (serve) {
     try {
+      // fastify, prom-client and the dashboard are loaded only when serving.
+      const { startRunServer } = await import('../serve/run-server.js');
       served = await startRunServer(loaded.definition, serve);
     } catch (e) {
       process.stderr.write(`error: ${(e as Error).message}\n`);

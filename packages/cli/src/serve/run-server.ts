@@ -1,32 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import type { EngramEvent, PipelineDefinition, PlacedStage, ServeSettings, StageRun } from '@engram/core';
+import { FALLBACK_EVERY } from './serve-settings.js';
 import type { Observable } from 'rxjs';
 import { ModelServer } from './model-server.js';
 import { PublishStage } from './publish.stage.js';
-import { parseServeAddress } from './serve-address.js';
 import type { ServedData } from './served-data.js';
-
-/** Defaults of `serve` when only `--serve` is given (the pipeline schema's defaults). */
-const DEFAULTS: ServeSettings = {
-  host: '127.0.0.1',
-  port: 8080,
-  bodyLimit: 1048576,
-  maxInstances: 1024,
-  linger: true,
-  feedback: { channel: 'default', ttlSeconds: 600, maxBytes: 67108864 },
-};
-
-/** Steps between versions when the default policy would publish only at experience ends (no batch/time checkpoints). */
-const FALLBACK_EVERY = 100;
-
-/** The pipeline's `serve` settings with `--serve [HOST:]PORT` applied (the flag wins); undefined: no server. */
-export function serveSettings(def: PipelineDefinition, flag: string | undefined): ServeSettings | undefined {
-  if (flag === undefined && def.serve === undefined) return undefined;
-  const base = def.serve ?? DEFAULTS;
-  if (flag === undefined) return base;
-  const { host, port } = parseServeAddress(flag, base.host);
-  return { ...base, host, port };
-}
 
 /** A model server attached to one run of `engram run`. */
 export interface RunServer {
