@@ -7,6 +7,7 @@ import { evalCommand } from './commands/eval.command.js';
 import { exportCommand } from './commands/export.command.js';
 import { pluginsCommand } from './commands/plugins.command.js';
 import { runCommand } from './commands/run.command.js';
+import type { ServeFlags } from './commands/serve.command.js';
 import { schemaCommand } from './commands/schema.command.js';
 import { validateCommand } from './commands/validate.command.js';
 import { compareCommand, reportCommand } from './commands/report.command.js';
@@ -41,9 +42,21 @@ program
   .option('--resume', 'continue from the newest valid checkpoint in the output folder')
   .option('--from <run>', 'start this new run from an earlier run\'s newest valid checkpoint (run folder or checkpoint folder): model, optimizer, strategy state, metric history')
   .option('--overwrite', 'start afresh in an output folder that holds checkpoints of an earlier run (deletes them)')
+  .option('--serve <[host:]port>', 'serve the live model over HTTP while it trains: /predict, /feedback, /metrics, /events, dashboard at / (default host 127.0.0.1)')
   .addOption(pluginOption())
   .addOption(localPluginsOption())
   .action(action((file: string, flags: Parameters<typeof runCommand>[1]) => runCommand(file, flags)));
+
+program
+  .command('serve <dir>')
+  .description('serve the newest valid checkpoint of a run (or an exported model) read-only: /predict, /metrics, /healthz, /readyz')
+  .requiredOption('--port <port>', 'TCP port (0 = any free port)')
+  .option('--host <host>', 'interface to bind', '127.0.0.1')
+  .option('--follow', 'reload when a newer checkpoint appears in the run folder')
+  .option('--poll-seconds <s>', 'with --follow: seconds between looks for a newer checkpoint', '2')
+  .option('--redis <url>', 'with --follow: also reload when a checkpoint is announced on Redis (the redis-stream logger)')
+  .option('--models-channel <channel>', 'with --redis: the announcement channel, "<logger stream>:models"')
+  .action(action(async (dir: string, flags: ServeFlags) => (await import('./commands/serve.command.js')).serveCommand(dir, flags)));
 
 program
   .command('export <dir>')

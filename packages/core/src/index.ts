@@ -13,6 +13,7 @@ export { loadPipeline, preparePipeline, type LoadedPipeline, type LoadPipelineOp
 export type { PipelineDefinition, BackendName } from './pipeline/pipeline-definition.js';
 export { PipelineError, formatProblem, type PipelineProblem } from './pipeline/pipeline-error.js';
 export { composePipelineSchema } from './pipeline/pipeline.schema.js';
+export { ServeSchema, type ServeSettings } from './pipeline/serve.schema.js';
 export type { LayerSpec, ModelSpec } from './pipeline/layer.schema.js';
 export type { OptimizerSpec } from './pipeline/optimizer.schema.js';
 export { selectBackend, BackendUnavailableError } from './backend/backend.selector.js';
@@ -63,6 +64,7 @@ export type { RunLogger } from './logging/run-logger.js';
 
 // Stages (plugin role `stage`) and checkpointable components
 export { BUILTIN_STAGES, type Stage, type StageRun, type RunOutputs } from './stages/stage.js';
+export type { PlacedStage } from './stages/stage-order.js';
 export type { RunItem } from './stages/run-item.js';
 export { eachItem } from './stages/each-item.js';
 export type { Checkpointable, CheckpointReason } from './checkpoint/checkpointable.js';

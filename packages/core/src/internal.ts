@@ -26,6 +26,7 @@ export * from './pipeline/pipeline-error.js';
 export * from './pipeline/layer.schema.js';
 export * from './pipeline/optimizer.schema.js';
 export * from './pipeline/pipeline.schema.js';
+export * from './pipeline/serve.schema.js';
 export * from './pipeline/pipeline-definition.js';
 export * from './pipeline/json-source.js';
 export * from './pipeline/schema-validator.js';

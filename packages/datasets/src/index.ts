@@ -6,6 +6,7 @@ import { mnistDescriptor } from './sources/mnist.source.js';
 import { syntheticDescriptor } from './sources/synthetic.source.js';
 import { jsonlFollowDescriptor } from './live/follow.source.js';
 import { httpDescriptor } from './live/http.source.js';
+import { feedbackDescriptor } from './live/feedback.source.js';
 import { jsonlStdinDescriptor } from './live/stdin.source.js';
 import { redisStreamDescriptor } from './redis/redis-stream.source.js';
 import { redisEventsDescriptor } from './redis/redis-events.logger.js';
@@ -28,6 +29,8 @@ export * from './live/live-options.js';
 export * from './live/stdin.source.js';
 export * from './live/follow.source.js';
 export * from './live/http.source.js';
+export * from './live/feedback-channel.js';
+export * from './live/feedback.source.js';
 export * from './redis/redis-connection.js';
 export * from './redis/stream-entries.js';
 export * from './redis/redis-stream.options.js';
@@ -49,6 +52,7 @@ export const descriptors: readonly ComponentDescriptor[] = [
   jsonlStdinDescriptor,
   jsonlFollowDescriptor,
   httpDescriptor,
+  feedbackDescriptor,
   redisStreamDescriptor,
   normalizeDescriptor,
   ...shapeDescriptors,

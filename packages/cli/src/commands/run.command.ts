@@ -7,6 +7,8 @@ import { keepRunningOnClosedStdout } from '../output/stdout-guard.js';
 import { formatOutcome } from '../output/matrix-table.js';
 import { progressMode, renderProgress } from '../output/progress.renderer.js';
 import { renderReport } from '../report/index.js';
+import type { RunServer } from '../serve/run-server.js';
+import { serveSettings } from '../serve/serve-settings.js';
 
 /** Flags of `engram run`. */
 export interface RunFlags {
@@ -23,6 +25,8 @@ export interface RunFlags {
   overwrite?: boolean;
   /** Let the pipeline load plugin files from its own folder. */
   allowLocalPlugins?: boolean;
+  /** `[HOST:]PORT`: serve the live model over HTTP while it trains (wins over the pipeline's `serve`). */
+  serve?: string;
 }
 
 /**
@@ -35,6 +39,13 @@ export interface RunFlags {
  */
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
   const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true);
+  let serve;
+  try {
+    serve = serveSettings(loaded.definition, flags.serve);
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n`);
+    return 2;
+  }
   const paths = runPaths(loaded, flags.out);
   const earlier = paths.checkpointDir !== undefined && existsSync(paths.checkpointDir) ? readdirSync(paths.checkpointDir).filter((n) => /^step-\d{12}$/.test(n)) : [];
   if (earlier.length > 0 && !flags.resume) {
@@ -56,6 +67,18 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     const where = `outputs in ${paths.outDir}${paths.checkpointDir !== undefined && paths.checkpointDir !== join(paths.outDir, 'checkpoints') ? `, checkpoints in ${paths.checkpointDir}` : ''}\n`;
     (mode === 'json' ? process.stderr : process.stdout).write(where);
   }
+  let served: RunServer | undefined;
+  if (serve) {
+    try {
+      // fastify, prom-client and the dashboard are loaded only when serving.
+      const { startRunServer } = await import('../serve/run-server.js');
+      served = await startRunServer(loaded.definition, serve);
+    } catch (e) {
+      process.stderr.write(`error: ${(e as Error).message}\n`);
+      return 1;
+    }
+    process.stderr.write(`serving on http://${served.address.family === 'IPv6' ? `[${served.address.address}]` : served.address.address}:${served.address.port}/ (POST /predict, /feedback; GET /metrics, /events, /healthz, /readyz; dashboard at /)\n`);
+  }
   keepRunningOnClosedStdout(true);
   const controller = new AbortController();
   let exitCode = 0;
@@ -74,7 +97,11 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       onResume: (p) => process.stderr.write(`resuming from ${p.dir} (step ${p.step}, written at ${p.reason})\n`),
       ...(flags.from !== undefined ? { from: resolve(flags.from) } : {}),
       onContinue: (p) => process.stderr.write(`continuing run "${p.name}" from ${p.dir} (step ${p.step})\n`),
-      observe: (events$) => renderProgress(events$, mode, process.stdout, loaded.definition.training.epochs !== undefined ? { epochs: loaded.definition.training.epochs } : {}),
+      observe: (events$) => {
+        served?.observe(events$);
+        renderProgress(events$, mode, process.stdout, loaded.definition.training.epochs !== undefined ? { epochs: loaded.definition.training.epochs } : {});
+      },
+      ...(served ? { stages: [served.stage] } : {}),
       version: VERSION,
     });
     await renderReport(outcome.outDir);
@@ -82,6 +109,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       process.stdout.write(`\n${formatOutcome(outcome.summary, outcome.stopped)}\n`);
       process.stdout.write(`outputs in ${outcome.outDir}\n`);
     }
+    if (served && !outcome.stopped && served.settings.linger) await lingerUntilSignal(served, controller.signal);
     return outcome.stopped ? exitCode || (outcome.stopped === 'SIGINT' ? 130 : 143) : 0;
   } catch (e) {
     if (!(e instanceof ResumeError)) throw e;
@@ -91,5 +119,15 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     keepRunningOnClosedStdout(false);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await served?.server.close();
   }
+}
+
+/** After a completed run, `serve.linger`: keeps answering with the last version until SIGINT/SIGTERM. */
+async function lingerUntilSignal(served: RunServer, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return;
+  await served.server.board.settled();
+  const v = served.server.board.current?.info;
+  process.stderr.write(`training ended; still serving model version ${v?.version ?? '?'} (step ${v?.step ?? '?'}) until SIGINT/SIGTERM\n`);
+  await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }

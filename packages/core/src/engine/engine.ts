@@ -100,7 +100,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
   const closing: Array<() => Promise<void>> = [];
   try {
     parts = buildComponents(def, componentMaker(loaded, rootRng, bus));
-    const c = parts;
+    const c: RunComponents = options.stages ? { ...parts, stages: [...parts.stages, ...options.stages] } : parts;
     state.info = await c.source.describe();
     const store = new CheckpointStore(def.checkpoint.dir ? resolve(loaded.baseDir, def.checkpoint.dir) : resolve(outDir, 'checkpoints'), def.checkpoint.keep, options.version ?? '0.0.0');
     // [resume] the newest valid checkpoint (engine/resume.ts); none: a fresh run, said in one line.
@@ -267,7 +267,10 @@ async function train(loaded: LoadedPipeline, backend: string, c: RunComponents, 
     state.experiences.push(...mergeEvaluationTargets(own, earlier.lists));
     items = feed.experiences(own);
   }
-  const run: StageRun = { events: bus, outputs: { dir: s.outDir, set: (name, value) => s.recorder.setOutput(name, value) }, info: state.info, cursor: state.cursor };
+  const run: StageRun = {
+    events: bus, outputs: { dir: s.outDir, set: (name, value) => s.recorder.setOutput(name, value) }, info: state.info, cursor: state.cursor,
+    model: () => state.model, preprocess: (b) => c.transforms.prepare(b, 'test'),
+  };
   const operators: OperatorFunction<RunItem, RunItem>[] = container.getAll<Stage>(STAGE_TOKENS.Stage).map((stage) => stage.operator(run));
   // The run: feed$.pipe(...stages), closed by the demand that pulls the next item.
   const pulled = new PulledFeed(items);

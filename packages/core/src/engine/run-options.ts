@@ -3,6 +3,7 @@ import type { BackendReport } from '../backend/backend-report.js';
 import type { EngramEvent } from '../events/engram-event.js';
 import type { RunSummary } from '../metrics/run-summary.js';
 import type { BackendName } from '../pipeline/pipeline-definition.js';
+import type { PlacedStage } from '../stages/stage-order.js';
 
 /** How to run a loaded pipeline. */
 export interface RunOptions {
@@ -31,6 +32,12 @@ export interface RunOptions {
   readonly onContinue?: (point: { readonly dir: string; readonly step: number; readonly name: string }) => void;
   /** Engram version recorded in checkpoints. */
   readonly version?: string;
+  /**
+   * Stages the embedder adds to the run (e.g. the CLI's model server), placed after the pipeline's
+   * plugin stages by the same rules (`after` / `before` a named stage, default before `checkpoint`).
+   * Their `path` names them in errors; a stateful one is checkpointed under it.
+   */
+  readonly stages?: readonly PlacedStage[];
 }
 
 /** What a run produced. */

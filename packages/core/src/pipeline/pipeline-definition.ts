@@ -1,6 +1,7 @@
 import type { ComponentRef } from '../plugin/component-factory.js';
 import type { ModelSpec } from './layer.schema.js';
 import type { OptimizerSpec } from './optimizer.schema.js';
+import type { ServeSettings } from './serve.schema.js';
 import type { CheckpointSettings, EvaluationSettings, OutputSettings, TrainingSettings } from './pipeline.schema.js';
 
 /** The tfjs backends a pipeline can ask for. */
@@ -30,4 +31,6 @@ export interface PipelineDefinition {
   readonly evaluation: EvaluationSettings;
   readonly checkpoint: CheckpointSettings;
   readonly output: OutputSettings;
+  /** HTTP serving of the live model (`engram run`); absent: no server unless `--serve` is given. */
+  readonly serve?: ServeSettings;
 }

@@ -5,6 +5,7 @@ import { ModelSchema } from './layer.schema.js';
 import { StringEnum } from './string-enum.js';
 import { OptimizerSchema } from './optimizer.schema.js';
 import { editorFriendly } from './editor-friendly.js';
+import { ServeSchema } from './serve.schema.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -98,6 +99,7 @@ function pipelineSchema(component: (role: ComponentRole) => TSchema): TObject {
       evaluation: Type.Object(EvaluationSchema.properties, { ...strict, default: {}, description: 'When and on what the model is tested (accuracy matrix, prequential accuracy).' }),
       checkpoint: Type.Object(CheckpointSchema.properties, { ...strict, default: {}, description: 'Checkpoint schedule (for --resume, export and eval).' }),
       output: Type.Object(OutputSchema.properties, { ...strict, default: {}, description: 'Where outputs go.' }),
+      serve: Type.Optional(Type.Object(ServeSchema.properties, { ...strict, description: 'Serve the live model over HTTP while it trains (engram run; --serve wins over host and port).' })),
     },
     { ...strict, $id: 'https://engram.dev/schemas/pipeline.schema.json', title: 'Engram pipeline' },
   );

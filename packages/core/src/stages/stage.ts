@@ -2,6 +2,8 @@ import type { OperatorFunction } from 'rxjs';
 import type { StreamInfo } from '../data/experience.js';
 import type { EventSink } from '../events/event-sink.js';
 import type { RunCursor } from '../engine/run-state.js';
+import type { Batch } from '../data/batch.js';
+import type { EngramModel } from '../model/engram-model.js';
 import type { JsonValue } from '../training/serialized-state.js';
 import type { RunItem } from './run-item.js';
 
@@ -42,6 +44,15 @@ export interface StageRun {
   readonly info: StreamInfo;
   /** Where the run is (read only). */
   readonly cursor: Readonly<RunCursor>;
+  /**
+   * The model being trained, as it is now (a strategy or adjustment may replace it at an experience
+   * start: call this per item, do not keep the result). Read only: a stage that is not about training
+   * must not change its weights; read them between items (inside a handler), never across an `await`,
+   * so it never sees a half-applied optimizer step. Serving copies its weights from here.
+   */
+  model(): EngramModel;
+  /** Applies the pipeline's `preprocess` transforms (test phase, current fitted statistics) to raw inputs. */
+  preprocess(batch: Batch): Batch;
 }
 
 /** Named results of a run, beside its metrics. */

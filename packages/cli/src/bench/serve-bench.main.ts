@@ -1,0 +1,119 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadPredict, type LoadResult } from './serve-load.js';
+
+/**
+ * `npm run bench:serve [-- --smoke] [--seconds S] [--pipeline FILE]`: `/predict` latency (p50/p99) and
+ * requests/s for one instance, idle (the lingering server after training) and while training; and
+ * training samples/s without and with 200 predictions/s. Default pipeline: the quickstart MLP
+ * (784-400-400-10); `--smoke` uses a tiny synthetic one and 1-second phases (checks the bench works,
+ * gives no meaningful figures). Loopback only; every phase is bounded in time.
+ */
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const smoke = args.includes('--smoke');
+const seconds = Number(flag('--seconds') ?? (smoke ? '1' : '10'));
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+
+interface Served {
+  readonly child: ChildProcess;
+  readonly base: string;
+  readonly exited: Promise<number | null>;
+}
+
+function serveRun(file: string, out: string): Promise<Served> {
+  const child = spawn(process.execPath, [MAIN, 'run', file, '--out', out, '--overwrite', '--quiet', '--serve', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  let err = '';
+  return new Promise((res, rej) => {
+    child.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /serving on (http:\/\/[^\s/]+)\//.exec(err);
+      if (m?.[1]) res({ child, base: m[1], exited });
+    });
+    void exited.then((c) => rej(new Error(`engram run exited (${c}): ${err}`)));
+  });
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function readyBody(base: string): Promise<string> {
+  let shape: number[] = [];
+  await until(async () => {
+    const r = (await (await fetch(`${base}/readyz`)).json()) as { ready: boolean; inputShape?: number[] };
+    shape = r.inputShape ?? [];
+    return r.ready;
+  }, 120_000);
+  const len = shape.reduce((a, b) => a * b, 1);
+  return JSON.stringify({ instances: [Array.from({ length: len }, (_, i) => (i % 7) / 7)] });
+}
+
+const trainingSpeed = (out: string): number => (JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { samplesPerSecond?: number; throughput?: number }).samplesPerSecond ?? Number.NaN;
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-bench-serve-'));
+  let file = flag('--pipeline') ?? join(root, 'examples', 'quickstart.pipeline.json');
+  if (smoke) {
+    file = join(dir, 'smoke.pipeline.json');
+    writeFileSync(file, JSON.stringify({
+      name: 'serve-smoke', seed: 1, backend: 'cpu', plugins: ['@engram/datasets', '@engram/strategies'],
+      data: { kind: 'synthetic', numClasses: 3, features: 8, samplesPerClass: 2000 }, model: { layers: [{ type: 'dense', units: 32, activation: 'relu' }] },
+      strategy: { kind: 'naive' }, training: { epochs: 3, batchSize: 32 }, serve: { linger: true },
+    }));
+  }
+  const rows: Array<[string, LoadResult]> = [];
+  const speeds: Record<string, number> = {};
+  const finished = (out: string) => async (): Promise<boolean> => {
+    try {
+      readFileSync(join(out, 'summary.json'));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  try {
+    for (const phase of ['quiet', 'rate', 'closed'] as const) {
+      const out = join(dir, `run-${phase}`);
+      const s = await serveRun(file, out);
+      const body = await readyBody(s.base);
+      const done = finished(out);
+      if (phase === 'rate') {
+        // 200 predictions/s for the whole training; the first period's latencies are reported.
+        rows.push(['while training (200 req/s)', await loadPredict({ base: s.base, body, seconds, rate: 200 })]);
+        while (!(await done())) await loadPredict({ base: s.base, body, seconds: 1, rate: 200 });
+      }
+      if (phase === 'closed') rows.push(['while training (closed loop, 4 clients)', await loadPredict({ base: s.base, body, seconds, concurrency: 4 })]);
+      await until(done, 3_600_000);
+      speeds[phase] = trainingSpeed(out);
+      if (phase === 'quiet') rows.push(['idle (after training, 4 clients)', await loadPredict({ base: s.base, body, seconds, concurrency: 4 })]);
+      s.child.kill('SIGTERM');
+      await s.exited;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.stdout.write(`/predict, one instance, ${smoke ? 'SMOKE (figures meaningless)' : file}\n`);
+  process.stdout.write('phase                                     req/s     p50 ms   p99 ms  errors\n');
+  for (const [name, r] of rows) process.stdout.write(`${name.padEnd(40)} ${r.perSecond.toFixed(0).padStart(7)} ${r.p50Ms.toFixed(2).padStart(9)} ${r.p99Ms.toFixed(2).padStart(8)} ${String(r.errors).padStart(7)}\n`);
+  const quiet = speeds.quiet ?? Number.NaN;
+  const loaded = speeds.rate ?? Number.NaN;
+  process.stdout.write(`training samples/s: ${quiet.toFixed(0)} without predictions, ${loaded.toFixed(0)} with 200 req/s (${(((quiet - loaded) / quiet) * 100).toFixed(1)} % slower)\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench:serve failed: ${(e as Error).message}\n`);
+  process.exitCode = 1;
+});

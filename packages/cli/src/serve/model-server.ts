@@ -1,0 +1,137 @@
+import type { AddressInfo } from 'node:net';
+import type { EngramEvent } from '@engram/core';
+import { fastify, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Observable, Subscription } from 'rxjs';
+import { dashboardPage } from './dashboard-page.js';
+import { EventFeed } from './event-feed.js';
+import { PredictionStore } from './prediction-store.js';
+import { registerPredictionRoutes } from './prediction-routes.js';
+import type { ServedData } from './served-data.js';
+import { ServeMetrics } from './serve-metrics.js';
+import { VersionBoard } from './version-board.js';
+import { feedbackChannel } from '@engram/datasets';
+
+/** Options of a {@link ModelServer}. */
+export interface ModelServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly bodyLimit: number;
+  readonly maxInstances: number;
+  /** Prediction store for /feedback; absent: read-only serving. */
+  readonly feedback?: { readonly channel: string; readonly ttlSeconds: number; readonly maxBytes: number };
+  /** The data's description (known once the run starts, or from a checkpoint). */
+  readonly data: () => ServedData | undefined;
+}
+
+/** How a fastify error maps to an answer: 400 with the JSON path, 413, 415, or the error's own 4xx; 500 for the rest. */
+function errorAnswer(err: FastifyError): { status: number; body: Record<string, unknown> } {
+  const first = err.validation?.[0];
+  if (first) {
+    const params = first.params as { missingProperty?: string; additionalProperty?: string } | undefined;
+    const extra = params?.missingProperty ?? params?.additionalProperty;
+    const path = `${first.instancePath}${extra !== undefined ? `/${extra}` : ''}` || '/';
+    return { status: 400, body: { error: `${path}: ${first.message ?? 'invalid'}`, path } };
+  }
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: { error: `body larger than ${err.message.match(/\d+/)?.[0] ?? 'the limit'} bytes (serve.bodyLimit)` } };
+  const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+  return { status, body: { error: err.message.split('\n')[0] ?? 'error' } };
+}
+
+/**
+ * The HTTP server of a live or read-only model: `POST /predict`, `POST /feedback`, `GET /metrics`
+ * (Prometheus), `GET /healthz`, `GET /readyz`, `GET /events` (Server-Sent Events) and `GET /` (the
+ * live dashboard). Every failure is answered (400 with the JSON path of a bad body, 413 over
+ * `bodyLimit`, 404/409 with a reason), never thrown into the process.
+ */
+export class ModelServer {
+  readonly board = new VersionBoard();
+  readonly events = new EventFeed();
+  readonly store: PredictionStore | undefined;
+  readonly metrics: ServeMetrics;
+  private readonly app: FastifyInstance;
+  private subscription: Subscription | undefined;
+  private readonly eventListeners: Array<(e: EngramEvent) => void> = [];
+
+  constructor(private readonly options: ModelServerOptions) {
+    const fb = options.feedback;
+    this.store = fb ? new PredictionStore({ ttlMs: fb.ttlSeconds * 1000, maxBytes: fb.maxBytes }) : undefined;
+    this.metrics = new ServeMetrics({
+      queueDepth: () => (fb ? (feedbackChannel(fb.channel)?.depth() ?? 0) : 0),
+      store: () => ({ bytes: this.store?.bytes ?? 0, entries: this.store?.size ?? 0 }),
+    });
+    this.board.onPublish((v) => {
+      this.metrics.version.set(v.info.version);
+      this.metrics.versionStep.set(v.info.step);
+    });
+    // Bodies are validated as sent: no type coercion, no silently removed properties.
+    this.app = fastify({ logger: false, bodyLimit: options.bodyLimit, forceCloseConnections: true, ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } } });
+    this.app.setErrorHandler((err: FastifyError, _req, reply) => {
+      const { status, body } = errorAnswer(err);
+      void reply.code(status).send(body);
+    });
+    this.app.setNotFoundHandler((req, reply) => {
+      void reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0] ?? ''}; see GET / for the dashboard, POST /predict, POST /feedback, GET /metrics, /healthz, /readyz, /events` });
+    });
+    this.routes();
+  }
+
+  private routes(): void {
+    const app = this.app;
+    app.get('/healthz', async () => ({ status: 'ok' }));
+    app.get('/readyz', async (_req, reply) => {
+      const v = this.board.current;
+      const data = this.options.data();
+      if (!v || !data) return reply.code(503).send({ ready: false, reason: 'no model version published yet' });
+      return { ready: true, model: v.info, inputShape: data.inputShape, numClasses: data.numClasses };
+    });
+    app.get('/metrics', async (_req, reply) => reply.header('content-type', this.metrics.registry.contentType).send(await this.metrics.render()));
+    app.get('/events', (_req, reply) => {
+      reply.hijack();
+      this.events.attach(reply.raw);
+    });
+    let page: string | undefined;
+    app.get('/', async (_req, reply) => reply.header('content-type', 'text/html; charset=utf-8').send((page ??= dashboardPage())));
+    registerPredictionRoutes(app, {
+      board: this.board,
+      metrics: this.metrics,
+      data: this.options.data,
+      ...(this.store ? { store: this.store } : {}),
+      channel: this.options.feedback?.channel ?? 'default',
+      maxInstances: this.options.maxInstances,
+    });
+  }
+
+  /** Starts listening; resolves with the bound address (port 0: a free one). */
+  async listen(): Promise<AddressInfo> {
+    try {
+      await this.app.listen({ host: this.options.host, port: this.options.port });
+    } catch (e) {
+      throw new Error(`cannot serve on ${this.options.host}:${this.options.port}: ${(e as Error).message}`);
+    }
+    return this.app.server.address() as AddressInfo;
+  }
+
+  /** Calls `listener` with every run event the server observes. */
+  onEvent(listener: (e: EngramEvent) => void): void {
+    this.eventListeners.push(listener);
+  }
+
+  /** Follows a run's events: metrics, the SSE feed, listeners. An observer's failure never reaches the run. */
+  observe(events$: Observable<EngramEvent>): void {
+    this.subscription = events$.subscribe({
+      next: (e) => {
+        this.metrics.observe(e);
+        this.events.publish(e);
+        for (const l of this.eventListeners) l(e);
+      },
+    });
+  }
+
+  /** Stops listening, ends event streams and frees the served model. */
+  async close(): Promise<void> {
+    this.subscription?.unsubscribe();
+    this.events.close();
+    await this.app.close();
+    await this.board.close();
+  }
+}

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { feedbackChannel } from '@engram/datasets';
+import { FEEDBACK_BODY_SCHEMA, predictBodySchema, type FeedbackBody, type PredictBody } from './request-schemas.js';
+import { instanceLength, type ServedData } from './served-data.js';
+import type { PredictionStore } from './prediction-store.js';
+import type { ServeMetrics } from './serve-metrics.js';
+import type { VersionBoard } from './version-board.js';
+
+/** What the prediction routes use. */
+export interface PredictionContext {
+  readonly board: VersionBoard;
+  readonly metrics: ServeMetrics;
+  /** The data's description and preprocessing; undefined until the run has started. */
+  readonly data: () => ServedData | undefined;
+  /** Where predictions wait for feedback; undefined: read-only serving (no /feedback). */
+  readonly store?: PredictionStore;
+  /** The `feedback` source channel fed by /feedback. */
+  readonly channel: string;
+  readonly maxInstances: number;
+}
+
+function fail(reply: FastifyReply, status: number, error: string, extra: Record<string, unknown> = {}): FastifyReply {
+  return reply.code(status).send({ error, ...extra });
+}
+
+/**
+ * `POST /predict` and `POST /feedback`. A prediction is computed synchronously by the version served
+ * when the request is handled (so by one version only) and answered with that version's number, step
+ * and experience; its inputs are kept in the {@link PredictionStore} for feedback. Feedback takes the
+ * stored inputs out of the store and pushes them with the label into the run's `feedback` source.
+ */
+export function registerPredictionRoutes(app: FastifyInstance, ctx: PredictionContext): void {
+  app.post<{ Body: PredictBody }>('/predict', { schema: { body: predictBodySchema(ctx.maxInstances) } }, async (req, reply) => {
+    const started = performance.now();
+    const data = ctx.data();
+    const version = ctx.board.current;
+    if (!data || !version) return fail(reply, 503, 'no model version yet: the run has not published one (see GET /readyz)');
+    const len = instanceLength(data);
+    const { instances } = req.body;
+    const x = new Float32Array(instances.length * len);
+    for (let i = 0; i < instances.length; i++) {
+      const row = instances[i] as number[];
+      if (row.length !== len) return fail(reply, 400, `/instances/${i}: expected ${len} numbers (input shape [${data.inputShape.join(', ')}]), got ${row.length}`, { path: `/instances/${i}` });
+      x.set(row, i * len);
+    }
+    const n = instances.length;
+    const batch = data.preprocess({ x, y: new Int32Array(n), sampleShape: data.inputShape });
+    const probs = version.predict(batch.x, n);
+    const k = probs.length / n;
+    const predictions = [];
+    for (let i = 0; i < n; i++) {
+      const p = Array.from(probs.subarray(i * k, (i + 1) * k));
+      let label = 0;
+      for (let c = 1; c < k; c++) if ((p[c] ?? 0) > (p[label] ?? 0)) label = c;
+      const id = randomUUID();
+      ctx.store?.put({ id, x: x.slice(i * len, (i + 1) * len), label, version: version.info.version });
+      const name = data.classNames?.[label];
+      predictions.push({ id, label, ...(name !== undefined ? { name } : {}), probabilities: p });
+    }
+    ctx.metrics.predictions.inc(n);
+    ctx.metrics.latency.observe((performance.now() - started) / 1000);
+    return reply.send({ predictions, model: version.info });
+  });
+
+  app.post<{ Body: FeedbackBody }>('/feedback', { schema: { body: FEEDBACK_BODY_SCHEMA } }, async (req, reply) => {
+    const store = ctx.store;
+    if (!store) {
+      ctx.metrics.feedback.inc({ result: 'no-store' });
+      return fail(reply, 404, 'this server is read-only (engram serve): feedback needs engram run --serve with a feedback source', { reason: 'read-only' });
+    }
+    const channel = feedbackChannel(ctx.channel);
+    if (!channel) {
+      ctx.metrics.feedback.inc({ result: 'no-source' });
+      return fail(reply, 409, `no feedback source is open on channel "${ctx.channel}": give the pipeline data { "kind": "feedback", "channel": "${ctx.channel}", … } to learn from feedback`, { reason: 'no-feedback-source' });
+    }
+    const { id, y } = req.body;
+    const label = typeof y === 'number' ? y : (channel.labels?.indexOf(y) ?? -1);
+    if (!Number.isInteger(label) || label < 0 || label >= channel.numClasses) {
+      ctx.metrics.feedback.inc({ result: 'bad-label' });
+      const known = channel.labels ? `one of ${channel.labels.join(', ')}` : `an integer below ${channel.numClasses}`;
+      return fail(reply, 400, `/y: expected ${known}, got ${JSON.stringify(y)}`, { path: '/y' });
+    }
+    const found = store.take(id);
+    if ('missing' in found) {
+      ctx.metrics.feedback.inc({ result: found.missing });
+      const why = { unknown: 'no prediction has this id', expired: 'the prediction is older than serve.feedback.ttlSeconds', evicted: 'the prediction store was full (serve.feedback.maxBytes) and dropped it', 'already-labelled': 'feedback for this prediction was already received' }[found.missing];
+      return fail(reply, 404, `prediction ${id}: ${why}`, { reason: found.missing });
+    }
+    if (found.x.length !== channel.length) {
+      ctx.metrics.feedback.inc({ result: 'shape' });
+      return fail(reply, 409, `the feedback source takes ${channel.length} features per record, the prediction had ${found.x.length}`, { reason: 'shape' });
+    }
+    await channel.push({ x: found.x, y: label });
+    ctx.metrics.feedback.inc({ result: 'accepted' });
+    return reply.code(202).send({ accepted: true, id, y: label, predicted: found.label, version: found.version, queued: channel.depth() });
+  });
+}

@@ -1,0 +1,98 @@
+/** One stored prediction, kept so that its label can arrive later. */
+export interface StoredPrediction {
+  readonly id: string;
+  /** The raw inputs of the instance (before preprocessing), as the training record will hold them. */
+  readonly x: Float32Array;
+  readonly label: number;
+  readonly version: number;
+  /** `Date.now()` when stored. */
+  readonly at: number;
+}
+
+/** Why {@link PredictionStore.take} found nothing. */
+export type MissingReason = 'unknown' | 'expired' | 'evicted' | 'already-labelled';
+
+/** Options of a {@link PredictionStore}. */
+export interface PredictionStoreOptions {
+  /** Feedback accepted for this long after the prediction. */
+  readonly ttlMs: number;
+  /** Bytes of inputs kept; the oldest entries are evicted first beyond it. */
+  readonly maxBytes: number;
+  /** Clock (tests). */
+  readonly now?: () => number;
+}
+
+// Ids of entries gone (expired, evicted, labelled) are remembered up to this many, to say why in a 404.
+const GONE_MEMORY = 100_000;
+// Per-entry overhead counted besides the inputs (id, numbers, map slots): an estimate that keeps the bound honest.
+const ENTRY_OVERHEAD = 96;
+
+/**
+ * The predictions awaiting feedback: a bounded, time-limited map from prediction id to the inputs
+ * and the answer. Insertion order is age order, so expiry and eviction drop from the front. Bytes
+ * (inputs + a fixed per-entry overhead) never exceed `maxBytes`; counts of what left and why are kept
+ * for /metrics.
+ */
+export class PredictionStore {
+  private readonly entries = new Map<string, StoredPrediction>();
+  private readonly gone = new Map<string, MissingReason>();
+  private readonly now: () => number;
+  /** Bytes held now. */
+  bytes = 0;
+  readonly counts = { stored: 0, labelled: 0, expired: 0, evicted: 0 };
+
+  constructor(private readonly options: PredictionStoreOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Entries held now. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Stores a prediction (evicting the oldest to stay under `maxBytes`); one larger than the whole store is not kept. */
+  put(p: Omit<StoredPrediction, 'at'>): void {
+    this.expire();
+    const cost = p.x.byteLength + ENTRY_OVERHEAD;
+    if (cost > this.options.maxBytes) return;
+    while (this.bytes + cost > this.options.maxBytes) {
+      const oldest = this.entries.values().next().value;
+      if (!oldest) break;
+      this.drop(oldest, 'evicted');
+    }
+    this.entries.set(p.id, { ...p, at: this.now() });
+    this.bytes += cost;
+    this.counts.stored++;
+  }
+
+  /** Removes and returns the prediction `id`, or says why there is none. */
+  take(id: string): StoredPrediction | { readonly missing: MissingReason } {
+    this.expire();
+    const p = this.entries.get(id);
+    if (!p) return { missing: this.gone.get(id) ?? 'unknown' };
+    this.drop(p, 'already-labelled');
+    this.counts.labelled++;
+    return p;
+  }
+
+  /** Drops entries older than the TTL. */
+  expire(): void {
+    const limit = this.now() - this.options.ttlMs;
+    for (const p of this.entries.values()) {
+      if (p.at > limit) break;
+      this.drop(p, 'expired');
+    }
+  }
+
+  private drop(p: StoredPrediction, why: MissingReason): void {
+    this.entries.delete(p.id);
+    this.bytes -= p.x.byteLength + ENTRY_OVERHEAD;
+    if (why === 'expired') this.counts.expired++;
+    if (why === 'evicted') this.counts.evicted++;
+    this.gone.set(p.id, why);
+    if (this.gone.size > GONE_MEMORY) {
+      const first = this.gone.keys().next().value;
+      if (first !== undefined) this.gone.delete(first);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+/** JSON Schema of a POST /predict body (`maxInstances` per request). */
+export function predictBodySchema(maxInstances: number): Record<string, unknown> {
+  return {
+    type: 'object',
+    required: ['instances'],
+    additionalProperties: false,
+    properties: {
+      instances: {
+        type: 'array',
+        minItems: 1,
+        maxItems: maxInstances,
+        items: { type: 'array', minItems: 1, items: { type: 'number' } },
+      },
+    },
+  };
+}
+
+/** JSON Schema of a POST /feedback body: the prediction's id and its true label (index or class name). */
+export const FEEDBACK_BODY_SCHEMA: Record<string, unknown> = {
+  type: 'object',
+  required: ['id', 'y'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', minLength: 1, maxLength: 100 },
+    y: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', minLength: 1 }] },
+  },
+};
+
+/** A body of POST /predict after validation. */
+export interface PredictBody {
+  readonly instances: number[][];
+}
+
+/** A body of POST /feedback after validation. */
+export interface FeedbackBody {
+  readonly id: string;
+  readonly y: number | string;
+}

@@ -1,0 +1,17 @@
+import type { Batch } from '@engram/core';
+
+/** What the server needs to know about the data a model was trained on. */
+export interface ServedData {
+  /** Shape of one raw instance (before preprocessing): a /predict instance holds prod(inputShape) numbers. */
+  readonly inputShape: readonly number[];
+  readonly numClasses: number;
+  /** Class names by index, when the data names them. */
+  readonly classNames?: readonly string[];
+  /** The pipeline's preprocessing (test phase) applied to raw instances. */
+  preprocess(batch: Batch): Batch;
+}
+
+/** Values per raw instance. */
+export function instanceLength(data: ServedData): number {
+  return data.inputShape.reduce((a, b) => a * b, 1);
+}

@@ -1,0 +1,64 @@
+import type { LiveBatchSource } from './live-batch-source.js';
+
+/** What a {@link FeedbackChannel} accepts: one labelled record, features as the source declared them. */
+export interface FeedbackRecord {
+  readonly x: Float32Array;
+  readonly y: number;
+}
+
+/**
+ * The in-process door of a `feedback` data source: a model server (`engram run --serve`, POST
+ * /feedback) pushes labelled records through it into the source's bounded buffer, which the trainer
+ * pulls like any live stream. Opened when the source's stream starts, closed when the source closes.
+ */
+export interface FeedbackChannel {
+  readonly name: string;
+  /** Features per record (`prod(inputShape)`). */
+  readonly length: number;
+  readonly numClasses: number;
+  /** Class names, when the source declares `labels` (then `y` may be given as a name). */
+  readonly labels?: readonly string[];
+  /** Queues one record; with policy `block` resolves only when there is room. */
+  push(record: FeedbackRecord): Promise<void>;
+  /** Records waiting in the buffer (not yet trained on). */
+  depth(): number;
+  /** Records the buffer's policy discarded so far. */
+  dropped(): number;
+}
+
+// Process-wide, under a Symbol.for key, so two installed copies of this package share one registry.
+const KEY = Symbol.for('engram:feedback-channels');
+type Registry = Map<string, FeedbackChannel>;
+function registry(): Registry {
+  const g = globalThis as { [KEY]?: Registry };
+  g[KEY] ??= new Map();
+  return g[KEY];
+}
+
+/** The open feedback channel called `name`, if a `feedback` source of a run in this process opened it. */
+export function feedbackChannel(name: string): FeedbackChannel | undefined {
+  return registry().get(name);
+}
+
+/** Opens channel `name` over `train`; a second open of the same name is an error (two runs cannot share one). */
+export function openFeedbackChannel(name: string, train: LiveBatchSource, spec: { length: number; numClasses: number; labels?: readonly string[] }): FeedbackChannel {
+  const reg = registry();
+  if (reg.has(name)) throw new Error(`feedback channel "${name}" is already open in this process (another run's feedback source); give this one another "channel"`);
+  const channel: FeedbackChannel = {
+    name,
+    length: spec.length,
+    numClasses: spec.numClasses,
+    ...(spec.labels ? { labels: spec.labels } : {}),
+    push: (r) => train.push({ x: r.x, y: r.y }),
+    depth: () => train.queue.length,
+    dropped: () => train.queue.dropped,
+  };
+  reg.set(name, channel);
+  return channel;
+}
+
+/** Closes channel `name` if `channel` is the one open under it. */
+export function closeFeedbackChannel(channel: FeedbackChannel): void {
+  const reg = registry();
+  if (reg.get(channel.name) === channel) reg.delete(channel.name);
+}

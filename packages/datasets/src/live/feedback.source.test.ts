@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Batch } from '@engram/core';
+import { experiencesOf, testServices } from '../testing/support.js';
+import { feedbackChannel } from './feedback-channel.js';
+import { createFeedbackSource } from './feedback.source.js';
+
+const options = { inputShape: [2], numClasses: 3, buffer: 4, policy: 'drop-oldest' as const, channel: 'unit' };
+
+test('a feedback source opens its channel when its stream starts, trains on what is pushed through it, and closes it', async () => {
+  const source = createFeedbackSource(options, testServices());
+  assert.equal(feedbackChannel('unit'), undefined, 'not open before the stream starts');
+  const [experience] = await experiencesOf(source);
+  const channel = feedbackChannel('unit');
+  assert.ok(channel);
+  assert.equal(channel.length, 2);
+  assert.equal(channel.numClasses, 3);
+  await channel.push({ x: new Float32Array([1, 2]), y: 2 });
+  await channel.push({ x: new Float32Array([3, 4]), y: 0 });
+  assert.equal(channel.depth(), 2);
+  const ac = new AbortController();
+  let batch: Batch | undefined;
+  for await (const b of (experience?.train as NonNullable<typeof experience>['train']).batches({ batchSize: 8, shuffle: false, epoch: 0, seed: 0, signal: ac.signal })) {
+    batch = b;
+    break;
+  }
+  assert.deepEqual(Array.from(batch?.x ?? []), [1, 2, 3, 4]);
+  assert.deepEqual(Array.from(batch?.y ?? []), [2, 0]);
+  assert.equal(channel.depth(), 0);
+  await source.close();
+  assert.equal(feedbackChannel('unit'), undefined, 'closed with the source');
+});
+
+test('two open feedback sources cannot share a channel name: the second one\'s stream fails with a one-line reason', async () => {
+  const a = createFeedbackSource(options, testServices());
+  const b = createFeedbackSource(options, testServices());
+  await experiencesOf(a);
+  const [exp] = await experiencesOf(b);
+  const ac = new AbortController();
+  await assert.rejects(async () => {
+    for await (const _ of (exp as NonNullable<typeof exp>).train.batches({ batchSize: 1, shuffle: false, epoch: 0, seed: 0, signal: ac.signal })) break;
+  }, /feedback channel "unit" is already open/);
+  await b.close();
+  assert.ok(feedbackChannel('unit'), 'the first source keeps its channel');
+  await a.close();
+  assert.equal(feedbackChannel('unit'), undefined);
+});
