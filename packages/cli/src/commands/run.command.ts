@@ -101,7 +101,8 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
         served?.observe(events$);
         renderProgress(events$, mode, process.stdout, loaded.definition.training.epochs !== undefined ? { epochs: loaded.definition.training.epochs } : {});
       },
-      ...(served ? { stages: [served.stage] } : {}),
+      // Requests are answered between batches: turn the event loop after every one.
+      ...(served ? { stages: [served.stage], yieldEveryMs: 0 } : {}),
       version: VERSION,
     });
     await renderReport(outcome.outDir);

@@ -136,7 +136,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     let failure: unknown;
     let stopped: string | undefined;
     try {
-      stopped = await train(loaded, backend.description, c, { context, state, optimizer, control, registry, prequential, bus, store, recorder, resume, continued, outDir, closing }, (made) => (container = made));
+      stopped = await train(loaded, backend.description, c, { context, state, optimizer, control, registry, prequential, bus, store, recorder, resume, continued, outDir, closing, yieldEveryMs: options.yieldEveryMs }, (made) => (container = made));
       status = stopped !== undefined ? 'stopped' : 'completed';
     } catch (e) {
       failure = e;
@@ -192,6 +192,8 @@ interface RunServices {
   /** [continue] The earlier run this new run starts from (`--from`), when it does and is not resumed. */
   readonly continued: ContinuePoint | undefined;
   readonly outDir: string;
+  /** `RunOptions.yieldEveryMs`. */
+  readonly yieldEveryMs: number | undefined;
   /** Clean-ups for the end of the run (earlier runs' data sources). */
   readonly closing: Array<() => Promise<void>>;
 }
@@ -246,7 +248,7 @@ async function train(loaded: LoadedPipeline, backend: string, c: RunComponents, 
     midExperience: resume.midExperience,
     restoreAfterStart: () => restoreAfterExperienceStart(resume, state, s.registry),
   };
-  const feed = new RunFeed({ state, control: s.control, events: bus, training: def.training, resume: feedResume, continued: continued !== undefined });
+  const feed = new RunFeed({ state, control: s.control, events: bus, training: def.training, resume: feedResume, continued: continued !== undefined, ...(s.yieldEveryMs !== undefined ? { yieldEveryMs: s.yieldEveryMs } : {}) });
   // [continue] the earlier runs' experiences are evaluated too (evaluate-only); this run's own continue their numbering.
   const earlier = lineage.earlier.length > 0 ? await earlierExperiences(lineage.earlier, loaded, bus, note) : { lists: [], sources: [] };
   for (const source of earlier.sources) s.closing.push(async () => source.close?.());

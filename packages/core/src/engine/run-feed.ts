@@ -6,10 +6,11 @@ import type { RunControl } from './run-control.js';
 import type { RunState } from './run-state.js';
 
 /**
- * How often (ms) the feed lets the event loop run signal handlers between batches. Each turn of the
- * event loop costs the wasm/OpenBLAS training loop more than the turn itself takes (measured: a turn
- * every 25 ms cut MLP throughput by ~10 %, also in a bare tfjs loop); four a second keep that under
- * 2 % and still see a signal within a quarter second and a batch.
+ * How often (ms), by default, the feed lets the event loop run (signal handlers, I/O) between batches.
+ * Each turn of the event loop costs the wasm/OpenBLAS training loop more than the turn itself takes
+ * (measured: a turn every 25 ms cut MLP throughput by up to ~10 %, also in a bare tfjs loop); four a
+ * second still see a signal within a quarter second and a batch. `RunOptions.yieldEveryMs` changes it
+ * (a serving process turns the loop after every batch).
  */
 const BREATH_MS = 250;
 
@@ -32,6 +33,8 @@ export interface FeedContext {
   readonly resume: FeedResume | undefined;
   /** The run started from an earlier run's checkpoint (`--from`). */
   readonly continued?: boolean;
+  /** Longest time (ms) between two event-loop turns; default {@link BREATH_MS}. */
+  readonly yieldEveryMs?: number;
 }
 
 /**
@@ -55,7 +58,7 @@ export class RunFeed {
    * yields one event-loop turn before a stop check, so SIGINT/SIGTERM are seen at the next batch.
    */
   private due(): boolean {
-    return performance.now() - this.lastBreath >= BREATH_MS;
+    return performance.now() - this.lastBreath >= (this.f.yieldEveryMs ?? BREATH_MS);
   }
 
   private async breathe(): Promise<void> {

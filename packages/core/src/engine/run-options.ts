@@ -38,6 +38,13 @@ export interface RunOptions {
    * Their `path` names them in errors; a stateful one is checkpointed under it.
    */
   readonly stages?: readonly PlacedStage[];
+  /**
+   * At most this many milliseconds between two turns of the event loop during training (default 250).
+   * Training on a synchronous backend holds the loop: a signal, an HTTP request or a timer waits for the
+   * next turn. A process that answers requests while it trains (`--serve`) passes 0 — a turn after
+   * every batch — and pays a few percent of throughput for it.
+   */
+  readonly yieldEveryMs?: number;
 }
 
 /** What a run produced. */
