@@ -119,6 +119,17 @@ async function faultPause(step: number): Promise<void> {
   if (at === step && ms !== undefined && ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Writes `data` to a new file at `path` and fsyncs it before resolving. */
+async function writeDurably(path: string, data: Uint8Array): Promise<void> {
+  const h = await open(path, 'w');
+  try {
+    await h.writeFile(data);
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
+
 async function fsyncPath(path: string): Promise<void> {
   const h = await open(path, 'r');
   try {
@@ -149,15 +160,18 @@ export class CheckpointStore {
     await mkdir(tmp);
     const entries: Record<string, { sha256: string; bytes: number }> = {};
     let bytes = 0;
+    // Every file is written and fsynced in libuv's pool while this thread hashes the next one.
+    const writes: Array<Promise<void>> = [];
     for (const f of files) {
       const data = typeof f.data === 'string' ? new TextEncoder().encode(f.data) : f.data;
       const target = safeJoin(tmp, f.path);
       await mkdir(resolve(target, '..'), { recursive: true });
-      await writeFile(target, data);
-      await fsyncPath(target);
+      writes.push(writeDurably(target, data));
       entries[f.path] = { sha256: sha256(data), bytes: data.byteLength };
       bytes += data.byteLength;
     }
+    const failed = (await Promise.allSettled(writes)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     const manifest: CheckpointManifest = { format: CHECKPOINT_FORMAT, engram: this.version, step, createdAt: new Date().toISOString(), files: entries };
     await faultPause(step);
     await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1));
@@ -191,8 +205,8 @@ export class CheckpointStore {
       throw new CorruptCheckpointError(`${dir}: unreadable manifest (${(e as Error).message})`);
     }
     if (!READABLE_CHECKPOINT_FORMATS.includes(manifest.format)) throw new CorruptCheckpointError(`${dir}: format ${manifest.format}, expected one of ${READABLE_CHECKPOINT_FORMATS.join(', ')}`);
-    const files = new Map<string, Uint8Array>();
-    for (const [path, meta] of Object.entries(manifest.files)) {
+    // Files are read concurrently; each is hashed as soon as it is in, while the others still load.
+    const verify = async ([path, meta]: [string, { sha256: string; bytes: number }]): Promise<[string, Uint8Array]> => {
       let data: Uint8Array;
       try {
         data = await readCheckedFile(dir, path, meta.bytes);
@@ -201,8 +215,13 @@ export class CheckpointStore {
         throw new CorruptCheckpointError(`${dir}: ${path}: ${(e as Error).message}`);
       }
       if (sha256(data) !== meta.sha256) throw new CorruptCheckpointError(`${dir}: ${path} fails its checksum`);
-      files.set(path, data);
-    }
+      return [path, data];
+    };
+    const settled = await Promise.allSettled(Object.entries(manifest.files).map(verify));
+    // The first failure in manifest order, so the error does not depend on which read finished first.
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const files = new Map(settled.map((r) => (r as PromiseFulfilledResult<[string, Uint8Array]>).value));
     return { manifest, files };
   }
 

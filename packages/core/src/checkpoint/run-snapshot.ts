@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { EngramModel } from '../model/engram-model.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import type { SerializedState } from '../training/serialized-state.js';
+import { firstNonFinite } from '../training/numeric-guard.js';
 import { NumericalError } from '../training/trainer.js';
 import type { CheckpointFile } from './checkpoint.store.js';
 import { CorruptCheckpointError } from './checkpoint.store.js';
@@ -44,7 +45,8 @@ export interface DecodedCheckpoint {
 /** The model of a checkpoint as tfjs Layers files: `model.json` naming `weightsPath`, and the weights. */
 export function layersModelFiles(artifacts: tf.io.ModelArtifacts, weightsPath = 'weights.bin'): { json: string; weights: Uint8Array } {
   const data = artifacts.weightData;
-  const weights = data === undefined ? new Uint8Array(0) : new Uint8Array(tf.io.concatenateArrayBuffers(Array.isArray(data) ? data : [data]));
+  // tfjs hands one buffer for a whole model (no copy then); only a list of buffers is joined.
+  const weights = data === undefined ? new Uint8Array(0) : new Uint8Array(Array.isArray(data) ? tf.io.concatenateArrayBuffers(data) : data);
   const json = JSON.stringify({
     modelTopology: artifacts.modelTopology,
     format: 'layers-model',
@@ -66,7 +68,9 @@ export function modelArtifactsOf(files: ReadonlyMap<string, Uint8Array>, dir: st
   } catch (e) {
     throw new CorruptCheckpointError(`${dir}: model/model.json: ${(e as Error).message}`);
   }
-  return { modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest.flatMap((g) => g.weights), weightData: weights.slice().buffer };
+  // The file's own buffer when the bytes fill it (a whole-file read), else a copy of just these bytes.
+  const whole = weights.byteOffset === 0 && weights.byteLength === weights.buffer.byteLength && weights.buffer instanceof ArrayBuffer;
+  return { modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest.flatMap((g) => g.weights), weightData: whole ? (weights.buffer as ArrayBuffer) : weights.slice().buffer };
 }
 
 /**
@@ -78,8 +82,9 @@ function assertFiniteWeights(bytes: Uint8Array, specs: readonly tf.io.WeightsMan
   for (const spec of specs) {
     const n = spec.shape.reduce((a, b) => a * b, 1);
     if (spec.dtype === 'float32') {
-      const values = new Float32Array(bytes.slice(offset, offset + n * 4).buffer);
-      if (!values.every((v) => Number.isFinite(v))) {
+      const start = bytes.byteOffset + offset;
+      const values = start % 4 === 0 ? new Float32Array(bytes.buffer, start, n) : new Float32Array(bytes.slice(offset, offset + n * 4).buffer);
+      if (firstNonFinite(values) >= 0) {
         throw new NumericalError(`weight ${spec.name} is not finite at ${where}; no checkpoint written, the last good one is kept`);
       }
     }

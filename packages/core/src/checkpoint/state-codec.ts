@@ -19,26 +19,23 @@ export interface EncodedStates {
  * executable.
  */
 export function encodeStates(states: Readonly<Record<string, SerializedState>>): EncodedStates {
-  const parts: Uint8Array[] = [];
   let offset = 0;
+  const parts: Array<{ bytes: Uint8Array; offset: number }> = [];
   // null-prototype maps: a state or array named `__proto__` is an ordinary key, never the prototype
   const doc = nullMap<{ meta: JsonValue; arrays: Record<string, ArrayRef> }>();
   for (const [name, s] of Object.entries(states)) {
     const arrays = nullMap<ArrayRef>();
     for (const [key, a] of Object.entries(s.arrays ?? {})) {
-      const bytes = new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength).slice();
-      parts.push(bytes);
+      const bytes = new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength);
+      parts.push({ bytes, offset });
       arrays[key] = { dtype: a.dtype, shape: [...a.shape], offset, length: a.data.length };
       offset += bytes.byteLength;
     }
     doc[name] = { meta: s.meta ?? null, arrays };
   }
+  // One copy of each array, straight into the blob.
   const bin = new Uint8Array(offset);
-  let o = 0;
-  for (const p of parts) {
-    bin.set(p, o);
-    o += p.byteLength;
-  }
+  for (const p of parts) bin.set(p.bytes, p.offset);
   return { json: JSON.stringify(doc), bin };
 }
 
@@ -64,7 +61,8 @@ function refProblem(ref: unknown, binBytes: number): string | undefined {
 /**
  * Decodes {@link encodeStates} output; validates the document's shape and every reference against
  * the blob (throws a one-line `Error`). States and arrays come back in null-prototype maps, so no
- * entry name (`__proto__`, `constructor`) can hide another.
+ * entry name (`__proto__`, `constructor`) can hide another. Arrays are views into `bin` when it is
+ * 4-byte aligned (no copy of a 100 MB state): the caller must not reuse `bin` for anything else.
  */
 export function decodeStates(json: string, bin: Uint8Array): Record<string, SerializedState> {
   const doc = JSON.parse(json) as unknown;
@@ -77,8 +75,11 @@ export function decodeStates(json: string, bin: Uint8Array): Record<string, Seri
       const problem = refProblem(ref, bin.byteLength);
       if (problem) throw new Error(`state ${name}.${key} ${problem}`);
       const r = ref as unknown as ArrayRef;
-      const copy = bin.slice(r.offset, r.offset + r.length * 4);
-      const data = r.dtype === 'float32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer);
+      // A view into the blob when it is 4-byte aligned (the usual case: a whole file read), else a copy.
+      const start = bin.byteOffset + r.offset;
+      const buffer = start % 4 === 0 ? bin.buffer : bin.slice(r.offset, r.offset + r.length * 4).buffer;
+      const at = start % 4 === 0 ? start : 0;
+      const data = r.dtype === 'float32' ? new Float32Array(buffer, at, r.length) : new Int32Array(buffer, at, r.length);
       arrays[key] = { dtype: r.dtype, shape: [...r.shape], data };
     }
     const meta = (entry['meta'] ?? null) as JsonValue;

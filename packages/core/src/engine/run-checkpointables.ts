@@ -25,9 +25,10 @@ export function optimizerExtras(optimizer: tf.Optimizer): Array<{ name: string; 
   return out;
 }
 
+/** A host copy of `tensor` (one memcpy: the cpu backend's `dataSync` returns its live array). */
 function hostArray(tensor: tf.Tensor): StateArray {
   const data = tensor.dataSync();
-  return tensor.dtype === 'int32' ? { dtype: 'int32', shape: tensor.shape, data: Int32Array.from(data) } : { dtype: 'float32', shape: tensor.shape, data: Float32Array.from(data) };
+  return tensor.dtype === 'int32' ? { dtype: 'int32', shape: tensor.shape, data: new Int32Array(data) } : { dtype: 'float32', shape: tensor.shape, data: new Float32Array(data) };
 }
 
 /** Maps a slot name of a stored variable order onto the current one (a head renamed when it grew). */
@@ -50,11 +51,12 @@ export function optimizerCheckpointable(optimizer: OptimizerHandle, state: RunSt
   return {
     async state(): Promise<SerializedState> {
       const weights = await optimizer.current.getWeights();
-      checkSnapshotSlots(weights, state.cursor); // no checkpoint of non-finite optimizer state (the last good one stays newest)
-      const arrays: Record<string, StateArray> = {};
-      weights.forEach((w, i) => (arrays[String(i)] = hostArray(w.tensor)));
+      const slots = weights.map((w) => ({ name: w.name, array: hostArray(w.tensor) }));
       // getWeights() returns the live slot variables after a fresh `iter` scalar: dispose only that scalar.
       weights[0]?.tensor.dispose();
+      checkSnapshotSlots(slots, state.cursor); // no checkpoint of non-finite optimizer state (the last good one stays newest)
+      const arrays: Record<string, StateArray> = {};
+      slots.forEach((s, i) => (arrays[String(i)] = s.array));
       const extras = optimizerExtras(optimizer.current);
       extras.forEach(({ variable }, i) => (arrays[`extra:${i}`] = hostArray(variable)));
       return { meta: { names: weights.map((w) => w.name), order: [...optimizer.variableOrder], extras: extras.map((e) => e.name) }, arrays };

@@ -7,7 +7,7 @@ import { crossEntropy } from './loss.js';
 import type { OptimizerHandle } from './optimizer-handle.js';
 import { planPenalties, type VariablePenalties } from './penalty-step.js';
 import type { StrategyChain } from './strategy-chain.js';
-import { guardStep } from './numeric-guard.js';
+import { StepGuard } from './numeric-guard.js';
 
 /** Values of one training step. */
 export interface StepResult {
@@ -27,6 +27,8 @@ export class NumericalError extends Error {}
  * Every tensor created here is released before the step returns.
  */
 export class Trainer {
+  private readonly guard = new StepGuard();
+
   constructor(
     private readonly strategies: StrategyChain,
     private readonly optimizer: OptimizerHandle,
@@ -90,7 +92,7 @@ export class Trainer {
     if (finalGrads !== grads) for (const g of Object.values(finalGrads)) if (!g.isDisposed) g.dispose();
     const loss = tapeLoss + deferredValue;
     // A non-finite or overflowing loss, or optimizer state gone non-finite, stops the run before anything is saved.
-    await guardStep(loss, this.optimizer.current, { experience: base.experience.index, epoch, step: base.step });
+    await this.guard.afterStep(loss, this.optimizer.current, { experience: base.experience.index, epoch, step: base.step });
     const penalty = tapePenalty + deferredValue;
     await this.strategies.afterBatch({ ...ctx, loss, penalty });
     return { loss, penalty, correct, size: batch.y.length };
