@@ -84,12 +84,23 @@ function runOne(w) {
   });
 }
 
+// Longest runs first (permuted-MNIST, then the memory-based strategies) so the two job slots end together.
+const cost = (w) => (w.g.dir.includes('permuted') ? 4 : 1) * (/icarl|derpp|er-ace|agem|joint|cumulative/.test(w.strategy) ? 3 : 1);
+work.sort((a, b) => cost(b) - cost(a));
+/** CPU seconds of this process and the children it waited for (utime, stime, cutime, cstime). */
+const cpuSeconds = () => {
+  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return [11, 12, 13, 14].reduce((a, i) => a + Number(f[i] ?? 0), 0) / 100;
+};
+const load1 = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+const started = { wall: performance.now(), cpu: cpuSeconds(), load: load1() };
 const results = [];
 let next = 0;
 await Promise.all(Array.from({ length: Math.min(jobs, work.length) }, async () => {
   while (next < work.length) results.push(await runOne(work[next++]));
 }));
 
+const took = { minutes: (performance.now() - started.wall) / 60000, cpuMinutes: (cpuSeconds() - started.cpu) / 60, load: [started.load, load1()] };
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const std = (xs) => (xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1)) : 0);
 const stat = (xs) => (xs.length === 0 || xs.some((v) => typeof v !== 'number') ? '—' : `${(100 * mean(xs)).toFixed(1)} ± ${(100 * std(xs)).toFixed(1)}`);
@@ -130,6 +141,7 @@ const header = [
   'exemplars), for orientation only: a different data size and budget. The figures were transcribed from the papers,',
   'not re-derived here. No published figure is listed for permuted-MNIST or for strategies the papers did not run.',
   '`wall s` is the mean wall-clock time of one run on the machine that produced the row (a busy machine inflates it).',
+  ...(filter ? [] : ['', `Last full table: ${work.length} runs (${seeds.length} seeds, ${jobs} parallel jobs) in ${took.minutes.toFixed(1)} min wall, ${took.cpuMinutes.toFixed(1)} CPU-min of the runs (${(took.cpuMinutes / Math.max(1, jobs)).toFixed(1)} min if ${jobs} cores had nothing else to do); 1-minute load ${took.load[0].toFixed(2)} at the start, ${took.load[1].toFixed(2)} at the end (other processes were ${took.load[0] > 0.5 ? 'running' : 'idle'} when it started).`]),
   '',
   '| scenario | strategy | options | memory | budget | seeds | ACC % | BWT % | forgetting % | wall s | published ACC % |',
   '|---|---|---|---|---|---|---|---|---|---|---|',
@@ -172,4 +184,4 @@ const sorted = [...all.keys()].sort((a, b) => {
 });
 for (const k of sorted) lines.push(all.get(k));
 writeFileSync(target, lines.join('\n') + '\n');
-console.log(`wrote docs/results.md (${order.length} rows rerun, ${results.length} runs, seeds ${seeds.join(',')})`);
+console.log(`wrote docs/results.md (${order.length} rows rerun, ${results.length} runs, seeds ${seeds.join(',')}; ${took.minutes.toFixed(1)} min wall, ${took.cpuMinutes.toFixed(1)} CPU-min)`);

@@ -3,7 +3,7 @@ import { buildModel, crossEntropy, Rng } from '@engram/core';
 import { BENCH_MODELS, type BenchModel } from './bench-models.js';
 
 /** The optimizer with `@engram/native`'s per-instance update when that package is installed (as the engine's). */
-async function accelerated(optimizer: tf.Optimizer): Promise<tf.Optimizer> {
+export async function accelerated(optimizer: tf.Optimizer): Promise<tf.Optimizer> {
   const pkg = '@engram/native';
   try {
     const mod = (await import(pkg)) as { accelerateOptimizer?: (o: tf.Optimizer) => tf.Optimizer };

@@ -6,6 +6,7 @@ import { buildModel, corePlugin, crossEntropy, perSampleCrossEntropy, preparePip
 import { BENCH_MODELS } from './bench-models.js';
 import { benchPlugin } from './bench.plugin.js';
 import { hostBatches, onlineBenchPlugin, PullClock } from './online-source.js';
+import { accelerated } from './bare-loop.bench.js';
 
 /** Step times (ms) of one online run, warm-up steps excluded. */
 export interface StepTimes {
@@ -70,12 +71,14 @@ export async function engineOnlineSteps(batch: number, steps: number, warmup: nu
 /**
  * Step times of the same prequential step as bare tfjs, with nothing around it: upload the host
  * batch, forward in inference mode, read the per-sample losses and predicted classes back, then
- * `tf.variableGrads` + Adam `applyGradients` and read the loss back. The engine's overhead per step
+ * `tf.variableGrads` + Adam `applyGradients` (natively, as in the engine, when `@engram/native` is
+ * installed) and read the loss back. The engine's overhead per step
  * (stages, events, metrics, the pull) is measured against it.
  */
 export async function bareOnlineSteps(batch: number, steps: number, warmup: number): Promise<StepTimes> {
   const net = await buildModel({ layers: BENCH_MODELS.mlp }, { inputShape: [28, 28, 1], outputs: 10, rng: new Rng(0), baseDir: '.' });
-  const optimizer = tf.train.adam(1e-3);
+  // The engine's Adam runs natively when @engram/native is installed: the bare step must too.
+  const optimizer = await accelerated(tf.train.adam(1e-3));
   const data = hostBatches(batch, 0);
   const vars = net.trainableVariables();
   const step = (k: number): void => {

@@ -27,7 +27,8 @@ export interface CheckpointManifest {
 /** One file of a checkpoint. */
 export interface CheckpointFile {
   readonly path: string;
-  readonly data: Uint8Array | string;
+  /** The content: text (UTF-8), bytes, or bytes in pieces written one after another. */
+  readonly data: Uint8Array | string | readonly Uint8Array[];
 }
 
 /** Error raised for a checkpoint that fails verification. */
@@ -119,11 +120,14 @@ async function faultPause(step: number): Promise<void> {
   if (at === step && ms !== undefined && ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Writes `data` to a new file at `path` and fsyncs it before resolving. */
-async function writeDurably(path: string, data: Uint8Array): Promise<void> {
+/** Writes `parts` one after another to a new file at `path` and fsyncs it before resolving. */
+async function writeDurably(path: string, parts: readonly Uint8Array[]): Promise<void> {
   const h = await open(path, 'w');
   try {
-    await h.writeFile(data);
+    for (const p of parts) {
+      let done = 0;
+      while (done < p.byteLength) done += (await h.write(p, done, p.byteLength - done)).bytesWritten;
+    }
     await h.sync();
   } finally {
     await h.close();
@@ -163,12 +167,18 @@ export class CheckpointStore {
     // Every file is written and fsynced in libuv's pool while this thread hashes the next one.
     const writes: Array<Promise<void>> = [];
     for (const f of files) {
-      const data = typeof f.data === 'string' ? new TextEncoder().encode(f.data) : f.data;
+      const parts = typeof f.data === 'string' ? [new TextEncoder().encode(f.data)] : f.data instanceof Uint8Array ? [f.data] : f.data;
       const target = safeJoin(tmp, f.path);
       await mkdir(resolve(target, '..'), { recursive: true });
-      writes.push(writeDurably(target, data));
-      entries[f.path] = { sha256: sha256(data), bytes: data.byteLength };
-      bytes += data.byteLength;
+      writes.push(writeDurably(target, parts));
+      const hash = createHash('sha256');
+      let size = 0;
+      for (const p of parts) {
+        hash.update(p);
+        size += p.byteLength;
+      }
+      entries[f.path] = { sha256: hash.digest('hex'), bytes: size };
+      bytes += size;
     }
     const failed = (await Promise.allSettled(writes)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;

@@ -7,7 +7,7 @@ import { NumericalError } from '../training/trainer.js';
 import type { CheckpointFile } from './checkpoint.store.js';
 import { CorruptCheckpointError } from './checkpoint.store.js';
 import type { CheckpointReason } from './checkpointable.js';
-import { decodeStates, encodeStates } from './state-codec.js';
+import { decodeStates, encodeStateParts } from './state-codec.js';
 import { upgradeV1 } from './checkpoint-v1.js';
 import { checkCursorState, parseRunJson, parseRunJsonV1 } from './run-json.schema.js';
 
@@ -107,8 +107,8 @@ export async function captureCheckpoint(model: EngramModel, states: ReadonlyMap<
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
-  const encoded = encodeStates(Object.fromEntries(states));
-  files.push({ path: 'state.bin', data: encoded.bin }, { path: 'state.json', data: encoded.json }, { path: 'run.json', data: JSON.stringify(run) });
+  const encoded = encodeStateParts(Object.fromEntries(states));
+  files.push({ path: 'state.bin', data: encoded.parts }, { path: 'state.json', data: encoded.json }, { path: 'run.json', data: JSON.stringify(run) });
   return files;
 }
 

@@ -14,29 +14,47 @@ export interface EncodedStates {
   readonly bin: Uint8Array;
 }
 
+/** Encoded states whose blob is left as its pieces, in order (written one after another, never joined). */
+export interface EncodedStateParts {
+  readonly json: string;
+  readonly parts: readonly Uint8Array[];
+}
+
 /**
  * Encodes named states as JSON + raw bytes. Floats are stored bit-exactly; nothing in the output is
  * executable.
  */
 export function encodeStates(states: Readonly<Record<string, SerializedState>>): EncodedStates {
+  const { json, parts } = encodeStateParts(states);
+  const bin = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let o = 0;
+  for (const p of parts) {
+    bin.set(p, o);
+    o += p.byteLength;
+  }
+  return { json, bin };
+}
+
+/**
+ * {@link encodeStates} without the copy into one blob: `parts` are views of the states' own arrays,
+ * which the caller must not change until they are written (the checkpoint writer streams them).
+ */
+export function encodeStateParts(states: Readonly<Record<string, SerializedState>>): EncodedStateParts {
   let offset = 0;
-  const parts: Array<{ bytes: Uint8Array; offset: number }> = [];
+  const parts: Uint8Array[] = [];
   // null-prototype maps: a state or array named `__proto__` is an ordinary key, never the prototype
   const doc = nullMap<{ meta: JsonValue; arrays: Record<string, ArrayRef> }>();
   for (const [name, s] of Object.entries(states)) {
     const arrays = nullMap<ArrayRef>();
     for (const [key, a] of Object.entries(s.arrays ?? {})) {
       const bytes = new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength);
-      parts.push({ bytes, offset });
+      parts.push(bytes);
       arrays[key] = { dtype: a.dtype, shape: [...a.shape], offset, length: a.data.length };
       offset += bytes.byteLength;
     }
     doc[name] = { meta: s.meta ?? null, arrays };
   }
-  // One copy of each array, straight into the blob.
-  const bin = new Uint8Array(offset);
-  for (const p of parts) bin.set(p.bytes, p.offset);
-  return { json: JSON.stringify(doc), bin };
+  return { json: JSON.stringify(doc), parts };
 }
 
 /** An object without a prototype, so that any key (even `__proto__`) is an own entry. */

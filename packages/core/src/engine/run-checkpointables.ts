@@ -25,10 +25,15 @@ export function optimizerExtras(optimizer: tf.Optimizer): Array<{ name: string; 
   return out;
 }
 
-/** A host copy of `tensor` (one memcpy: the cpu backend's `dataSync` returns its live array). */
+/**
+ * A host copy of `tensor`: the wasm backend's `dataSync` already returns a fresh copy; any other
+ * backend's result (the cpu backend's is its live array) is copied once more.
+ */
 function hostArray(tensor: tf.Tensor): StateArray {
   const data = tensor.dataSync();
-  return tensor.dtype === 'int32' ? { dtype: 'int32', shape: tensor.shape, data: new Int32Array(data) } : { dtype: 'float32', shape: tensor.shape, data: new Float32Array(data) };
+  const fresh = tf.getBackend() === 'wasm';
+  if (tensor.dtype === 'int32') return { dtype: 'int32', shape: tensor.shape, data: fresh && data instanceof Int32Array ? data : new Int32Array(data) };
+  return { dtype: 'float32', shape: tensor.shape, data: fresh && data instanceof Float32Array ? data : new Float32Array(data) };
 }
 
 /** Maps a slot name of a stored variable order onto the current one (a head renamed when it grew). */
