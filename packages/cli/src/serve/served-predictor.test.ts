@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lastValueFrom, toArray } from 'rxjs';
 import * as tf from '@tensorflow/tfjs';
-import { checkpointModelArtifacts, componentMaker, EventBus, latestValidCheckpoint, readCheckpoint, Rng, type DataSource, type EvaluationResult } from '@engram/core/internal';
+import { checkpointModelArtifacts, componentMaker, EventBus, latestValidCheckpoint, Rng, type DataSource, type EvaluationResult } from '@engram/core/internal';
 import { loadPipelineFile } from '../cli-context.js';
 import { ModelVersion, plainView } from './model-version.js';
 import { loadCheckpointModel } from './stored-model.js';
@@ -102,7 +102,7 @@ async function servedAsEvaluated(doc: Record<string, unknown>, body: (set: TestS
     const evaluated = lastEvaluation(run.outDir);
     assert.equal(evaluated.length, sets.length);
     const stored = await loadCheckpointModel(run.outDir, 1, here, () => undefined);
-    const cp = await readCheckpoint((await latestValidCheckpoint(run.outDir, () => undefined)).dir);
+    const cp = await latestValidCheckpoint(run.outDir, () => undefined);
     const plain = new ModelVersion({ version: 0, step: 0, experience: 0 }, plainView(await tf.loadLayersModel(tf.io.fromMemory(checkpointModelArtifacts(cp)))));
     let plainDiffers = false;
     try {

@@ -50,13 +50,10 @@ export async function loadCheckpointModel(path: string, version: number, resolve
   const decoded = decodeCheckpoint(cp.files, cp.format, cp.dir, def);
   const cursor = decoded.states.get('/run/cursor')?.meta as unknown as { cursor?: { experience?: number } } | undefined;
   const network = await tf.loadLayersModel(tf.io.fromMemory(decoded.model));
-  let view;
-  try {
-    view = await buildPredictionView(loaded, network, decoded.states, info);
-  } catch (e) {
+  const view = await buildPredictionView(loaded, network, decoded.states, info).catch((e: unknown) => {
     network.dispose();
     throw e;
-  }
+  });
   const model = new ModelVersion({ version, step: cp.step, experience: Math.max(0, cursor?.cursor?.experience ?? 0) }, view);
   return {
     model,
