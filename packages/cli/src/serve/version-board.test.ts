@@ -19,7 +19,12 @@ test('a version of an unchanged topology is built into a retired version\'s netw
   const nets = [network(1), network(2), network(3), network(4)];
   const board = new VersionBoard();
   try {
-    const snaps = nets.map((n, i) => snapshotWeights(n, { version: board.nextNumber(), step: i, experience: 0 }));
+    // One trained network (its topology and layer names stay) at four moments: its weights are set to each net's.
+    const live = nets[0] as tf.LayersModel;
+    const snaps = nets.map((n, i) => {
+      live.setWeights(n.getWeights());
+      return snapshotWeights(live, { version: board.nextNumber(), step: i, experience: 0 });
+    });
     const fresh = await Promise.all(snaps.map((s) => ModelVersion.fromSnapshot(s)));
     const expected = fresh.map((v) => Array.from(v.predict(X, 2)));
     for (const v of fresh) v.dispose();
