@@ -55,7 +55,7 @@ export function topologyKey(topology: tf.io.ModelJSON['modelTopology']): string 
 
 /**
  * Writes a snapshot's weights into `network` (built from the same topology), in place: a few host
- * copies instead of building a model (whose initializers alone draw every weight at random).
+ * copies instead of building a model (layers, variables, weight loading).
  * Returns false, changing nothing, when the weights' count or shapes differ.
  */
 function writeWeights(network: tf.LayersModel, s: WeightSnapshot): boolean {

@@ -12,8 +12,8 @@ export type VersionBuild = (snapshot: WeightSnapshot, spare: Spare | undefined) 
  * training path; when several arrive while one is being built, only the newest is built (a server
  * wants the latest weights, not every one). A replaced version ends at once (predictions are
  * synchronous, so none is using it) and its network is kept to receive the next version's weights
- * when the topology is the same: building a tfjs model (its initializers draw every weight) would
- * hold the event loop far longer than writing the weights.
+ * when the topology is the same: building a tfjs model (layers, variables, weight loading) holds
+ * the event loop far longer than writing the weights into existing variables.
  */
 export class VersionBoard {
   private served: ModelVersion | undefined;
