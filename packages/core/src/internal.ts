@@ -68,6 +68,8 @@ export * from './engine/run-checkpointables.js';
 export * from './engine/engine.js';
 export * from './engine/resume.js';
 export * from './engine/evaluate-checkpoint.js';
+export * from './engine/prediction-view.js';
+export * from './engine/loop-turns.js';
 export * from './checkpoint/checkpoint-model.js';
 export * from './checkpoint/event-history.js';
 export * from './stages/stage-tokens.js';

@@ -72,7 +72,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     try {
       // fastify, prom-client and the dashboard are loaded only when serving.
       const { startRunServer } = await import('../serve/run-server.js');
-      served = await startRunServer(loaded.definition, serve);
+      served = await startRunServer(loaded, serve);
     } catch (e) {
       process.stderr.write(`error: ${(e as Error).message}\n`);
       return 1;

@@ -20,14 +20,32 @@ export interface PredictionContext {
   readonly maxInstances: number;
 }
 
+/**
+ * The task label of every instance from a body's `task` (one for all, or one per instance), or a
+ * one-line error. A model that takes task labels (multi-head, task-incremental) needs one; a model
+ * that does not ignores it, as the run's evaluation does.
+ */
+function taskLabels(task: number | number[] | undefined, n: number, required: boolean, data: ServedData): Int32Array | string | undefined {
+  if (task === undefined) {
+    return required ? `/task: this model is task-incremental (multi-head): give the task of the instances, "task": t (one for all) or "task": [t, …] (one per instance)${data.tasks !== undefined ? `, t below ${data.tasks}` : ''}` : undefined;
+  }
+  const labels = typeof task === 'number' ? new Int32Array(n).fill(task) : Int32Array.from(task);
+  if (labels.length !== n) return `/task: expected one task per instance (${n}), got ${labels.length}`;
+  if (data.tasks !== undefined) {
+    const bad = labels.findIndex((t) => t >= (data.tasks as number));
+    if (bad >= 0) return `/task${typeof task === 'number' ? '' : `/${bad}`}: the data has ${data.tasks} tasks (0 to ${data.tasks - 1}), got ${labels[bad]}`;
+  }
+  return required ? labels : undefined;
+}
+
 function fail(reply: FastifyReply, status: number, error: string, extra: Record<string, unknown> = {}): FastifyReply {
   return reply.code(status).send({ error, ...extra });
 }
 
 /**
  * `POST /predict` and `POST /feedback`. A prediction is computed synchronously by the version served
- * when the request is handled (so by one version only) and answered with that version's number, step
- * and experience; its inputs are kept in the {@link PredictionStore} for feedback. Feedback takes the
+ * when the request is handled (so by one version only, with that version's preprocessing and the
+ * run's evaluation predictor) and answered with that version's number, step and experience; its inputs are kept in the {@link PredictionStore} for feedback. Feedback takes the
  * stored inputs out of the store and pushes them with the label into the run's `feedback` source.
  */
 export function registerPredictionRoutes(app: FastifyInstance, ctx: PredictionContext): void {
@@ -45,14 +63,15 @@ export function registerPredictionRoutes(app: FastifyInstance, ctx: PredictionCo
       x.set(row, i * len);
     }
     const n = instances.length;
-    const batch = data.preprocess({ x, y: new Int32Array(n), sampleShape: data.inputShape });
-    const probs = version.predict(batch.x, n);
+    const task = taskLabels(req.body.task, n, version.takesTask, data);
+    if (typeof task === 'string') return fail(reply, 400, task, { path: '/task' });
+    const batch = version.prepare({ x, y: new Int32Array(n), sampleShape: data.inputShape, ...(task ? { task } : {}) });
+    const { probabilities: probs, labels } = version.classify(batch.x, n, batch.task);
     const k = probs.length / n;
     const predictions = [];
     for (let i = 0; i < n; i++) {
       const p = Array.from(probs.subarray(i * k, (i + 1) * k));
-      let label = 0;
-      for (let c = 1; c < k; c++) if ((p[c] ?? 0) > (p[label] ?? 0)) label = c;
+      const label = labels[i] as number;
       const id = randomUUID();
       ctx.store?.put({ id, x: x.slice(i * len, (i + 1) * len), label, version: version.info.version });
       const name = data.classNames?.[label];

@@ -13,9 +13,11 @@ export interface PublishPolicy {
 
 /**
  * Stage `serve-publish` (placed after `checkpoint`, added by `engram run --serve`): copies the model's
- * weights between two items — so a copy never holds a half-applied optimizer step — and hands the
- * copy to the {@link VersionBoard}, which builds the served model off the training path. Training
- * waits only for the copy (one `dataSync` of the weights), never for a build or a request.
+ * weights between two items — so a copy never holds a half-applied optimizer step — together with
+ * the states its predictions depend on (`StageRun.predictionState`: fitted preprocessing, iCaRL's
+ * exemplars, Hedge's α, multi-head task classes), and hands the copy to the {@link VersionBoard},
+ * which builds the served model off the training path. Training waits only for the copy (one
+ * `dataSync` of the weights and a copy of those states), never for a build or a request.
  *
  * Publishes at `run-start` (the initial or restored model), then every `every` steps, or by default
  * after each batch a checkpoint was written at (`checkpointed(step)` is called by the server's event
@@ -46,11 +48,9 @@ export class PublishStage implements Stage {
         case 'run-start':
         case 'experience-end':
         case 'run-end':
-          this.publish(true);
-          return undefined;
+          return this.publish(true);
         case 'batch':
-          if (this.due(run.cursor.step)) this.publish(false);
-          return undefined;
+          return this.due(run.cursor.step) ? this.publish(false) : undefined;
         default:
           return undefined;
       }
@@ -63,15 +63,20 @@ export class PublishStage implements Stage {
     return this.policy.every === undefined && this.checkpointStep === step;
   }
 
-  /** Copies the weights now and submits them; `force` publishes even when the step has not moved. */
-  private publish(force: boolean): void {
+  /**
+   * Copies the weights and the prediction states (the item is held meanwhile, so both are of the same
+   * step) and submits them; `force` publishes even when the step has not moved.
+   */
+  private publish(force: boolean): Promise<void> | undefined {
     const run = this.run;
-    if (!run) return;
+    if (!run) return undefined;
     const step = run.cursor.step;
-    if (!force && step === this.lastStep) return;
-    if (step === this.lastStep && this.board.current !== undefined) return;
+    if (!force && step === this.lastStep) return undefined;
+    if (step === this.lastStep && this.board.current !== undefined) return undefined;
     this.lastStep = step;
-    const snapshot = snapshotWeights(run.model().network, { version: this.board.nextNumber(), step, experience: Math.max(0, run.cursor.experience) });
-    void this.board.submit(snapshot);
+    return run.predictionState().then((states) => {
+      const snapshot = snapshotWeights(run.model().network, { version: this.board.nextNumber(), step, experience: Math.max(0, run.cursor.experience) }, states);
+      void this.board.submit(snapshot);
+    });
   }
 }

@@ -1,4 +1,4 @@
-/** JSON Schema of a POST /predict body (`maxInstances` per request). */
+/** JSON Schema of a POST /predict body (`maxInstances` per request; `task`: one label for all instances or one each). */
 export function predictBodySchema(maxInstances: number): Record<string, unknown> {
   return {
     type: 'object',
@@ -10,6 +10,12 @@ export function predictBodySchema(maxInstances: number): Record<string, unknown>
         minItems: 1,
         maxItems: maxInstances,
         items: { type: 'array', minItems: 1, items: { type: 'number' } },
+      },
+      task: {
+        anyOf: [
+          { type: 'integer', minimum: 0 },
+          { type: 'array', minItems: 1, maxItems: maxInstances, items: { type: 'integer', minimum: 0 } },
+        ],
       },
     },
   };
@@ -29,6 +35,8 @@ export const FEEDBACK_BODY_SCHEMA: Record<string, unknown> = {
 /** A body of POST /predict after validation. */
 export interface PredictBody {
   readonly instances: number[][];
+  /** Task label of the instances (one for all, or one each); needed by task-incremental multi-head models. */
+  readonly task?: number | number[];
 }
 
 /** A body of POST /feedback after validation. */

@@ -1,8 +1,10 @@
 import type { AddressInfo } from 'node:net';
-import type { EngramEvent, PipelineDefinition, PlacedStage, ServeSettings, StageRun } from '@engram/core';
+import type { EngramEvent, LoadedPipeline, PlacedStage, ServeSettings, StageRun } from '@engram/core';
+import { buildPredictionView } from '@engram/core/internal';
 import { FALLBACK_EVERY } from './serve-settings.js';
 import type { Observable } from 'rxjs';
 import { ModelServer } from './model-server.js';
+import { ModelVersion } from './model-version.js';
 import { PublishStage } from './publish.stage.js';
 import type { ServedData } from './served-data.js';
 
@@ -22,11 +24,18 @@ export interface RunServer {
  * the publishing stage to place after `checkpoint`. The server answers `/healthz` at once and
  * `/readyz` once the run has published its first model version (at run start).
  */
-export async function startRunServer(def: PipelineDefinition, settings: ServeSettings): Promise<RunServer> {
+export async function startRunServer(loaded: LoadedPipeline, settings: ServeSettings): Promise<RunServer> {
+  const def = loaded.definition;
   let run: StageRun | undefined;
   const data = (): ServedData | undefined =>
-    run && { inputShape: run.info.inputShape, numClasses: run.info.numClasses, ...(run.info.classNames ? { classNames: run.info.classNames } : {}), preprocess: (b) => run?.preprocess(b) ?? b };
+    run && { inputShape: run.info.inputShape, numClasses: run.info.numClasses, ...(run.info.classNames ? { classNames: run.info.classNames } : {}), ...(run.info.tasks !== undefined ? { tasks: run.info.tasks } : {}) };
   const server = new ModelServer({ host: settings.host, port: settings.port, bodyLimit: settings.bodyLimit, maxInstances: settings.maxInstances, feedback: settings.feedback, data });
+  // A version predicts as the run's evaluation: its network seen through fresh components of the
+  // pipeline restored from the states published with the weights.
+  server.board.buildWith((s, spare) => ModelVersion.fromSnapshot(s, async (network, snap) => {
+    if (!run) throw new Error('no run to build a model version for');
+    return buildPredictionView(loaded, network, snap.states, run.info);
+  }, spare));
   const scheduled = def.checkpoint.enabled && (def.checkpoint.everyBatches !== undefined || def.checkpoint.everySeconds !== undefined);
   const publish = new PublishStage(server.board, { ...(settings.publishEvery !== undefined ? { every: settings.publishEvery } : {}), ...(scheduled ? {} : { fallbackEvery: FALLBACK_EVERY }) }, (r) => (run = r));
   server.onEvent((e) => {

@@ -1,5 +1,3 @@
-import type { Batch } from '@engram/core';
-
 /** What the server needs to know about the data a model was trained on. */
 export interface ServedData {
   /** Shape of one raw instance (before preprocessing): a /predict instance holds prod(inputShape) numbers. */
@@ -7,8 +5,8 @@ export interface ServedData {
   readonly numClasses: number;
   /** Class names by index, when the data names them. */
   readonly classNames?: readonly string[];
-  /** The pipeline's preprocessing (test phase) applied to raw instances. */
-  preprocess(batch: Batch): Batch;
+  /** Number of tasks when the data has task labels (a multi-head model takes one per instance). */
+  readonly tasks?: number;
 }
 
 /** Values per raw instance. */

@@ -1,10 +1,19 @@
+import type * as tf from '@tensorflow/tfjs';
 import { ModelVersion, type WeightSnapshot } from './model-version.js';
+
+/** A retired version's network and its topology key. */
+export type Spare = { readonly key: string; readonly network: tf.LayersModel };
+
+/** How a snapshot becomes a version; `spare` may be reused (see `ModelVersion.fromSnapshot`) and is owned by the build. */
+export type VersionBuild = (snapshot: WeightSnapshot, spare: Spare | undefined) => Promise<ModelVersion>;
 
 /**
  * The currently served {@link ModelVersion}. Snapshots are turned into versions one at a time, off the
  * training path; when several arrive while one is being built, only the newest is built (a server
- * wants the latest weights, not every one). A replaced version is disposed at once: predictions are
- * synchronous, so none is using it.
+ * wants the latest weights, not every one). A replaced version ends at once (predictions are
+ * synchronous, so none is using it) and its network is kept to receive the next version's weights
+ * when the topology is the same: building a tfjs model (layers, variables, weight loading) holds
+ * the event loop far longer than writing the weights into existing variables.
  */
 export class VersionBoard {
   private served: ModelVersion | undefined;
@@ -16,6 +25,16 @@ export class VersionBoard {
   published = 0;
   /** The last build failure, if any (reported by the owner; serving goes on with the previous version). */
   lastError: Error | undefined;
+  /** Versions built by writing the weights into a retired version's network (no model build). */
+  reused = 0;
+  private build: VersionBuild = (s, spare) => ModelVersion.fromSnapshot(s, undefined, spare);
+  /** The network of the version replaced last, kept for the next build of the same topology. */
+  private spare: Spare | undefined;
+
+  /** Sets how a snapshot becomes a version (default: its plain network; a run's server: the run's evaluation view). */
+  buildWith(build: VersionBuild): void {
+    this.build = build;
+  }
 
   /** The version answering predictions now, if any. */
   get current(): ModelVersion | undefined {
@@ -47,7 +66,13 @@ export class VersionBoard {
     }
     const old = this.served;
     this.served = version;
-    old?.dispose();
+    // Predictions are synchronous: nothing uses the replaced version any more; its network is kept
+    // for the next build (a newer spare replaces an older one).
+    const retired = old?.retire();
+    if (retired) {
+      this.spare?.network.dispose();
+      this.spare = retired;
+    }
     for (const l of this.listeners) l(version);
   }
 
@@ -63,6 +88,8 @@ export class VersionBoard {
     await this.building;
     this.served?.dispose();
     this.served = undefined;
+    this.spare?.network.dispose();
+    this.spare = undefined;
   }
 
   private async drain(): Promise<void> {
@@ -70,8 +97,12 @@ export class VersionBoard {
       while (this.pending && !this.closed) {
         const s = this.pending;
         this.pending = undefined;
+        const spare = this.spare;
+        this.spare = undefined;
         try {
-          this.replace(await ModelVersion.fromSnapshot(s));
+          const version = await this.build(s, spare);
+          if (spare && version.network === spare.network) this.reused++;
+          this.replace(version);
         } catch (e) {
           this.lastError = e instanceof Error ? e : new Error(String(e));
         }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { checkpointModelArtifacts, readCheckpoint } from '@engram/core/internal';
-import { ModelVersion } from './model-version.js';
+import { ModelVersion, plainView } from './model-version.js';
 import { postJson, startServedRun, testPipeline } from './testing/served-run.js';
 
 const INSTANCES = [[0.5, -1, 2, 0], [-3, 1, 0.25, 4], [0, 0, 0, 0]];
@@ -41,7 +41,7 @@ test('predictions made while the model trains carry a version whose checkpoint, 
       const cp = join(run.outDir, 'checkpoints', `step-${String(step).padStart(12, '0')}`);
       assert.ok(existsSync(cp), `checkpoint of step ${step} exists`);
       const network = await tf.loadLayersModel(tf.io.fromMemory(checkpointModelArtifacts(await readCheckpoint(cp))));
-      const v = new ModelVersion({ version: 0, step, experience: 0 }, network);
+      const v = new ModelVersion({ version: 0, step, experience: 0 }, plainView(network));
       const reloaded = v.predict(new Float32Array(INSTANCES.flat()), INSTANCES.length);
       v.dispose();
       const expected = INSTANCES.map((_, i) => Array.from(reloaded.subarray(i * 3, (i + 1) * 3)));

@@ -34,6 +34,8 @@ import { restoreContinued } from './continue-restore.js';
 import { earlierExperiences } from './earlier-experiences.js';
 import { loadResumePoint, restoreAfterExperienceStart, restoreRun, type ResumePoint } from './resume.js';
 import { buildComponents, registerCheckpointables, type RunComponents } from './run-components.js';
+import { LoopTurns } from './loop-turns.js';
+import { capturePredictionState } from './prediction-view.js';
 import { RunControl } from './run-control.js';
 import { RunFeed, type FeedResume } from './run-feed.js';
 import { RunContext } from './run-context.js';
@@ -91,7 +93,8 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
   const bus = new EventBus();
   const state = new RunState(rootRng);
   const optimizer = new OptimizerHandle(def.optimizer, context.accelerator);
-  const control = new RunControl(options.signal);
+  // A serving run (yieldEveryMs given) also turns the loop inside evaluation and checkpoints.
+  const control = new RunControl(options.signal, options.yieldEveryMs !== undefined ? new LoopTurns(options.yieldEveryMs, def.training.batchSize) : undefined);
   const registry = new CheckpointRegistry();
   const prequential = new PrequentialAccuracy({ window: def.evaluation.window, fading: def.evaluation.fading });
   const guard = guardObservers(bus);
@@ -272,6 +275,7 @@ async function train(loaded: LoadedPipeline, backend: string, c: RunComponents, 
   const run: StageRun = {
     events: bus, outputs: { dir: s.outDir, set: (name, value) => s.recorder.setOutput(name, value) }, info: state.info, cursor: state.cursor,
     model: () => state.model, preprocess: (b) => c.transforms.prepare(b, 'test'),
+    predictionState: () => capturePredictionState(def, { transforms: c.transforms.transforms, adjustments: c.adjustments, strategies: c.strategies.strategies }),
   };
   const operators: OperatorFunction<RunItem, RunItem>[] = container.getAll<Stage>(STAGE_TOKENS.Stage).map((stage) => stage.operator(run));
   // The run: feed$.pipe(...stages), closed by the demand that pulls the next item.

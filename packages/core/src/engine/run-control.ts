@@ -1,3 +1,5 @@
+import type { LoopTurns } from './loop-turns.js';
+
 /**
  * Requests that change the course of a run between two items of its feed: a boundary detected in a
  * stream (the evaluate stage asks, the feed ends the experience and starts the next before training
@@ -7,7 +9,12 @@
 export class RunControl {
   private boundary: string | undefined;
 
-  constructor(private readonly signal?: AbortSignal) {}
+  /**
+   * @param signal the run's stop signal
+   * @param turns event-loop turns inside long synchronous work (evaluation, checkpoints), when the
+   *   run was given `RunOptions.yieldEveryMs`; undefined: that work runs in one piece
+   */
+  constructor(private readonly signal?: AbortSignal, readonly turns?: LoopTurns) {}
 
   /** Asks the feed to end the current stream experience before the batch being tested is trained on. */
   requestBoundary(reason: string): void {

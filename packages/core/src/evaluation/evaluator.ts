@@ -35,7 +35,8 @@ export function predict(model: EngramModel, batch: Batch, predictor?: Predictor)
 /**
  * Evaluates the model on the test sets of `experiences`: accuracy, mean loss, per-class counts.
  * `prepare` applies the pipeline's preprocessing (test phase) to each batch; `predictor` replaces the
- * model's arg-max (see {@link predict}).
+ * model's arg-max (see {@link predict}). `between` is awaited after every batch (a serving run turns
+ * the event loop there, see `LoopTurns`); it must not touch the model.
  */
 export async function evaluate(
   model: EngramModel,
@@ -44,6 +45,7 @@ export async function evaluate(
   batchSize: number,
   prepare: (batch: Batch) => Batch,
   predictor?: Predictor,
+  between?: () => Promise<void>,
 ): Promise<EvaluationResult[]> {
   const results: EvaluationResult[] = [];
   for (const exp of experiences) {
@@ -71,6 +73,7 @@ export async function evaluate(
         lossSum += p.losses[i] as number;
       }
       count += batch.y.length;
+      await between?.();
     }
     results.push({ experience: exp.index, accuracy: count ? correct / count : 0, loss: count ? lossSum / count : 0, count, perClassCorrect, perClassCount, confusion });
   }

@@ -18,6 +18,11 @@ export interface ForwardOptions {
 export interface EngramModel {
   /** The underlying tfjs Layers model; its first output is the logits `[batch, outputs]`. */
   readonly network: import('@tensorflow/tfjs').LayersModel;
+  /**
+   * True when `forward` reads `ForwardOptions.task` (a task-incremental multi-head model masks the
+   * logits of other tasks' classes): a served model then needs each request's task label.
+   */
+  readonly takesTask?: boolean;
   /** Forward pass returning logits. Call inside a gradient tape or `tf.tidy`. */
   forward(x: tf.Tensor, options: ForwardOptions): tf.Tensor;
   /** Variables the optimizer updates (frozen layers excluded). */

@@ -5,6 +5,7 @@ import type { CheckpointRegistry } from '../checkpoint/checkpoint-registry.js';
 import type { CheckpointReason } from '../checkpoint/checkpointable.js';
 import { captureCheckpoint, type MetricsLog } from '../checkpoint/run-snapshot.js';
 import { EventBus } from '../events/event-bus.js';
+import { RunControl } from '../engine/run-control.js';
 import { RunState } from '../engine/run-state.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { TOKENS } from '../plugin/tokens.js';
@@ -35,6 +36,7 @@ export class CheckpointStage implements Stage {
     @inject(STAGE_TOKENS.Checkpoints) private readonly registry: CheckpointRegistry,
     @inject(STAGE_TOKENS.CheckpointStore) private readonly store: CheckpointStore,
     @inject(STAGE_TOKENS.MetricsLog) private readonly metrics: MetricsLog,
+    @inject(STAGE_TOKENS.Control) private readonly control: RunControl,
   ) {}
 
   operator(): OperatorFunction<RunItem, RunItem> {
@@ -74,7 +76,11 @@ export class CheckpointStage implements Stage {
     const states = await this.registry.capture();
     const wallSeconds = state.priorWallSeconds + (performance.now() - state.startedAt) / 1000;
     const where = `experience ${c.experience}, epoch ${c.epoch}, batch ${c.batch} (step ${c.step})`;
+    // A serving run turns the event loop between the synchronous parts (nothing trains meanwhile:
+    // this item holds the run, and the states are already captured).
+    await this.control.turns?.breathe();
     const files = await captureCheckpoint(state.model, states, { reason, metrics, wallSeconds, pipeline: this.pipeline }, where);
+    await this.control.turns?.breathe();
     const { dir, bytes } = await this.store.write(c.step, files);
     for (const failure of await this.registry.checkpointed(states)) {
       this.events.emit({ type: 'warning', message: `could not acknowledge checkpoint ${dir}: ${failure}` });

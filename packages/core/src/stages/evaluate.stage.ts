@@ -66,7 +66,12 @@ export class EvaluateStage implements Stage {
     const targets = settings.on === 'all' ? all : all.filter((e) => e.index <= after);
     // A strategy may replace the softmax head's arg-max (iCaRL's nearest-mean-of-exemplars).
     const predictor = this.strategies.predictor({ model: this.state.model, info: this.state.info });
-    const results = await evaluate(this.state.model, targets, this.state.info.numClasses, settings.batchSize, (b) => this.preprocess.prepare(b, 'test'), predictor);
+    // A serving run evaluates in pieces no larger than a training batch and turns the event loop
+    // between them (results do not depend on the evaluation batch size: every row is scored alone).
+    const turns = this.control.turns;
+    const batchSize = turns ? Math.min(settings.batchSize, turns.maxRows) : settings.batchSize;
+    const between = turns ? () => turns.breathe() : undefined;
+    const results = await evaluate(this.state.model, targets, this.state.info.numClasses, batchSize, (b) => this.preprocess.prepare(b, 'test'), predictor, between);
     if (results.length > 0) this.events.emit({ type: 'evaluation', afterExperience: after, results });
     return results;
   }

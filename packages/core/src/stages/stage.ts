@@ -4,7 +4,7 @@ import type { EventSink } from '../events/event-sink.js';
 import type { RunCursor } from '../engine/run-state.js';
 import type { Batch } from '../data/batch.js';
 import type { EngramModel } from '../model/engram-model.js';
-import type { JsonValue } from '../training/serialized-state.js';
+import type { JsonValue, SerializedState } from '../training/serialized-state.js';
 import type { RunItem } from './run-item.js';
 
 /**
@@ -53,6 +53,12 @@ export interface StageRun {
   model(): EngramModel;
   /** Applies the pipeline's `preprocess` transforms (test phase, current fitted statistics) to raw inputs. */
   preprocess(batch: Batch): Batch;
+  /**
+   * Copies of the states predictions depend on besides the weights — fitted preprocessing, adjustments
+   * with `forEvaluation`, strategies with `predictor` / `forEvaluation` — by checkpoint pointer (see
+   * `buildPredictionView`). Read them in the same handler as the weights (serving publishes both).
+   */
+  predictionState(): Promise<ReadonlyMap<string, SerializedState>>;
 }
 
 /** Named results of a run, beside its metrics. */

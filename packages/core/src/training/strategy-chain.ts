@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/batch.js';
 import type { BatchSource } from '../data/batch-source.js';
+import type { StreamInfo } from '../data/experience.js';
 import type { EngramModel } from '../model/engram-model.js';
 import type { AfterBatchContext, ExperienceContext, LossContext, PredictorContext, StepContext } from './contexts.js';
 import { isQuadraticPenalty, type QuadraticPenalty } from './quadratic-penalty.js';
@@ -104,6 +105,11 @@ export class StrategyChain {
       if (p) return p;
     }
     return undefined;
+  }
+
+  /** The evaluation view of a plain network: every strategy's `forEvaluation` in order (see {@link Strategy.forEvaluation}). */
+  forEvaluation(model: EngramModel, info: StreamInfo): EngramModel {
+    return this.strategies.reduce<EngramModel>((m, s) => s.forEvaluation?.(m, info) ?? m, model);
   }
 
   dispose(): void {

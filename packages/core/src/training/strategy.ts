@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/batch.js';
 import type { BatchSource } from '../data/batch-source.js';
+import type { StreamInfo } from '../data/experience.js';
 import type { EngramModel } from '../model/engram-model.js';
 import type { AfterBatchContext, ExperienceContext, LossContext, PredictorContext, StepContext } from './contexts.js';
 import type { QuadraticPenalty } from './quadratic-penalty.js';
@@ -75,6 +76,15 @@ export interface Strategy {
    * and must not keep tensors; the first strategy in the list that returns one wins.
    */
   predictor?(ctx: PredictorContext): ((x: tf.Tensor) => tf.Tensor) | undefined;
+
+  /**
+   * The view of a plain network (a checkpoint's, or a served copy of the weights) that the run
+   * evaluates with, when the strategy wrapped the model in `adaptModel` (Hedge's α-weighted mixture of
+   * its heads): called after `restore`, by `engram serve` and `engram run --serve`, which never train
+   * and so never call `adaptModel`. Returns the wrapped model (sharing `model.network`), or nothing
+   * to keep `model`. Must not change the network.
+   */
+  forEvaluation?(model: EngramModel, info: StreamInfo): EngramModel | undefined;
 
   /** Everything needed to continue exactly after a restart (anchors, importances, buffers). */
   state?(): Promise<SerializedState> | SerializedState;

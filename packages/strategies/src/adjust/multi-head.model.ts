@@ -13,6 +13,8 @@ export const MASKED_LOGIT = -1e9;
  */
 export class MultiHeadModel extends LayersEngramModel implements LogitMapper {
   private readonly classesOf = new Map<number, readonly number[]>();
+  /** Scores depend on each sample's task label. */
+  readonly takesTask = true;
 
   /** Sets the classes scored for `task`. */
   setTaskClasses(task: number, classes: readonly number[]): void {

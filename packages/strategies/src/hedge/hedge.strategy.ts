@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   Type, type AfterBatchContext, type ComponentDescriptor, type ComponentServices, type EngramModel,
-  type ExperienceContext, type LossContext, type SerializedState, type Static, type Strategy,
+  type ExperienceContext, type LossContext, type SerializedState, type Static, type Strategy, type StreamInfo,
 } from '@engram/core';
 import { metaObject } from '../common/tensor-state.js';
 import { HedgeModel } from './hedge.model.js';
@@ -40,6 +40,13 @@ export class HedgeStrategy implements Strategy {
     this.model = new HedgeModel(ctx.model.network, () => this.alpha, this.services.rng.derive('heads'));
     if (this.alpha.length !== this.model.heads) this.alpha = new Float32Array(this.model.heads).fill(1 / this.model.heads);
     return this.model;
+  }
+
+  /** A network this strategy grew heads on, seen as the α-weighted mixture the run evaluates (α as restored). */
+  forEvaluation(model: EngramModel, _info: StreamInfo): EngramModel | undefined {
+    if (model instanceof HedgeModel || !HedgeModel.isHedgeNetwork(model.network)) return undefined;
+    const alpha = Float32Array.from(this.alpha);
+    return new HedgeModel(model.network, () => alpha, this.services.rng.derive('heads'));
   }
 
   loss(ctx: LossContext): tf.Scalar | void {

@@ -40,10 +40,11 @@ export async function startServedRun(doc: Record<string, unknown>, dir: string, 
     host: '127.0.0.1', port: 0, bodyLimit: 4096, maxInstances: 64, linger: true,
     feedback: { channel: `test-${Math.random().toString(36).slice(2)}`, ttlSeconds: 60, maxBytes: 1 << 20 }, ...serve,
   };
-  const served = await startRunServer(loaded.definition, settings);
+  const served = await startRunServer(loaded, settings);
   const abort = new AbortController();
   const outDir = join(dir, 'run');
-  const outcome = runPipeline(loaded, { outDir, signal: abort.signal, observe: (e$) => served.observe(e$), stages: [served.stage] });
+  // As engram run --serve: the event loop turns after every batch and inside evaluation and checkpoints.
+  const outcome = runPipeline(loaded, { outDir, signal: abort.signal, observe: (e$) => served.observe(e$), stages: [served.stage], yieldEveryMs: 0 });
   outcome.catch(() => undefined);
   return {
     base: `http://127.0.0.1:${served.address.port}`,
