@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { CheckpointStore } from '../checkpoint/checkpoint.store.js';
-import { newestValid, readCheckpoint } from '../checkpoint/checkpoint-model.js';
+import { openNewestValid, readCheckpoint } from '../checkpoint/checkpoint-model.js';
 import { MissingStateError, type CheckpointRegistry } from '../checkpoint/checkpoint-registry.js';
 import type { CheckpointReason } from '../checkpoint/checkpointable.js';
 import { readHistory } from '../checkpoint/history-check.js';
@@ -101,9 +101,7 @@ async function openPoint(dir: string, pipeline: PipelineDefinition, metricsPath:
 export async function loadResumePoint(store: CheckpointStore, pipeline: PipelineDefinition, metricsPath: string, warn: (message: string) => void): Promise<ResumePoint | undefined> {
   const dirs = await store.list();
   if (dirs.length === 0) return undefined;
-  const point = await newestValid(dirs, (dir) => openPoint(dir, pipeline, metricsPath), warn);
-  if (!point) throw new ResumeError(`nothing to resume: all ${dirs.length} checkpoint(s) in ${store.root} are corrupt`);
-  return point;
+  return openNewestValid(dirs, (dir) => openPoint(dir, pipeline, metricsPath), warn, (n) => new ResumeError(`nothing to resume: all ${n} checkpoint(s) in ${store.root} are corrupt`));
 }
 
 function weightsFit(network: tf.LayersModel, specs: readonly tf.io.WeightsManifestEntry[]): boolean {
