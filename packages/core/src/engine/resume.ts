@@ -8,6 +8,7 @@ import { decodeCheckpoint, type MetricsMark, type RunJson } from '../checkpoint/
 import type { EngramEvent } from '../events/engram-event.js';
 import { LayersEngramModel } from '../model/engram-model.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
+import { setNetworkWeights, weightsFit } from './network-weights.js';
 import type { SerializedState } from '../training/serialized-state.js';
 import type { RunContext } from './run-context.js';
 import type { RunCursor, RunState } from './run-state.js';
@@ -102,18 +103,6 @@ export async function loadResumePoint(store: CheckpointStore, pipeline: Pipeline
   const dirs = await store.list();
   if (dirs.length === 0) return undefined;
   return openNewestValid(dirs, (dir) => openPoint(dir, pipeline, metricsPath), warn, (n) => new ResumeError(`nothing to resume: all ${n} checkpoint(s) in ${store.root} are corrupt`));
-}
-
-function weightsFit(network: tf.LayersModel, specs: readonly tf.io.WeightsManifestEntry[]): boolean {
-  const weights = network.weights;
-  return weights.length === specs.length && weights.every((w, i) => w.shape.join('x') === (specs[i]?.shape ?? []).join('x'));
-}
-
-function setNetworkWeights(network: tf.LayersModel, model: tf.io.ModelArtifacts): void {
-  const specs = model.weightSpecs ?? [];
-  const map = tf.io.decodeWeights(model.weightData ?? new ArrayBuffer(0), specs);
-  network.setWeights(specs.map((s) => map[s.name] as tf.Tensor));
-  for (const t of Object.values(map)) t.dispose();
 }
 
 async function restoreModel(point: ResumePoint, state: RunState, context: RunContext): Promise<void> {
