@@ -18,7 +18,7 @@ function print(r: RedisBenchResult): void {
     `redis-stream vs jsonl-follow, ${r.records} records, batch ${r.batchSize}, backend ${r.backend}; ${quiet}`,
     `  warm-up (discarded)       jsonl ${f(r.warmup.jsonl)}   redis ${f(r.warmup.redis)}   jsonl+logger ${f(r.warmup.logged)} records/s`,
     ...r.rounds.map((x) =>
-      `  round ${String(x.round).padEnd(3)} ${x.order.join(',').padEnd(17)} jsonl ${f(x.rates.jsonl)}   redis ${f(x.rates.redis)}   jsonl+logger ${f(x.rates.logged)}   ` +
+      `  round ${String(x.round).padEnd(3)} ${x.order.join(',').padEnd(19)} jsonl ${f(x.rates.jsonl)}   redis ${f(x.rates.redis)}   jsonl+logger ${f(x.rates.logged)}   ` +
         `ratio ${x.ratio.toFixed(3)}   overhead ${p(x.loggerOverheadPercent)}   others ${x.othersCores?.toFixed(2) ?? '?'} cores${x.quiet ? '' : ' (busy)'}`),
     `  ${over}:`,
     `  jsonl-follow              ${f(r.jsonlRecordsPerSecond)} records/s`,
