@@ -11,9 +11,10 @@ import type { ServeFlags } from './commands/serve.command.js';
 import { schemaCommand } from './commands/schema.command.js';
 import { validateCommand } from './commands/validate.command.js';
 import { compareCommand, reportCommand } from './commands/report.command.js';
-import { sweepCommand, type SweepFlags } from './commands/sweep.command.js';
-import { sweepJobCommand, workerCommand, type WorkerFlags } from './commands/worker.command.js';
+import type { SweepFlags } from './commands/sweep.command.js';
+import type { WorkerFlags } from './commands/worker.command.js';
 
+// sweep, worker and serve are imported when used: BullMQ and Fastify would add to every other command's start-up.
 // A closed pipe (`engram plugins | head`) is not an error; a run still finishes its files (output/stdout-guard.ts).
 guardStdout();
 
@@ -116,7 +117,7 @@ program
   .option('--parallel <n>', 'without --redis: combinations run at once', '1')
   .option('--queue <name>', 'BullMQ queue name', 'engram-sweep')
   .option('--quiet', 'print nothing but errors')
-  .action(action((file: string, flags: SweepFlags) => sweepCommand(file, flags)));
+  .action(action(async (file: string, flags: SweepFlags) => (await import('./commands/sweep.command.js')).sweepCommand(file, flags)));
 
 program
   .command('worker')
@@ -124,11 +125,11 @@ program
   .requiredOption('--redis <url>', 'Redis URL (${NAME} expands from the environment)')
   .option('--queue <name>', 'BullMQ queue name', 'engram-sweep')
   .option('--lock-seconds <s>', 'job lock; a dead worker\'s job is taken over after about twice this', '30')
-  .action(action((flags: WorkerFlags) => workerCommand(flags)));
+  .action(action(async (flags: WorkerFlags) => (await import('./commands/worker.command.js')).workerCommand(flags)));
 
 program
   .command('sweep-job <job>', { hidden: true })
   .description('internal: run one sweep combination from its job.json')
-  .action(action((file: string) => sweepJobCommand(file)));
+  .action(action(async (file: string) => (await import('./commands/worker.command.js')).sweepJobCommand(file)));
 
 await program.parseAsync(process.argv);

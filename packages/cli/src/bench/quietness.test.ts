@@ -67,3 +67,16 @@ test('readCpuSnapshot reads this machine\'s counters where /proc exists', { skip
   assert.ok(s);
   assert.ok(s.total > s.busy && s.busy > 0 && s.cpus >= 1 && s.own >= 0 && s.load1 >= 0);
 });
+
+test('a helper process the bench started (its redis-server) counts as the bench\'s own CPU, not others\'', () => {
+  const a = snapshotOf(procStat(1000, 200, 5000), selfStat(0, 0, 0, 0), '0 0 0 1/1 1', [selfStat(10, 0, 0, 0)]);
+  // The bench used 600 ticks, its server 250 more: without the server, 0.25 core looks like others'.
+  const b = snapshotOf(procStat(1700, 350, 6150), selfStat(500, 100, 0, 0), '0 0 0 1/1 1', [selfStat(200, 60, 0, 0)]);
+  assert.equal(quietnessBetween(a, b).othersCores, 0);
+  assert.equal(quietnessBetween(a, b).quiet, true);
+  assert.equal(quietnessBetween(a, b).ownCores, 0.85);
+});
+
+test('readCpuSnapshot ignores a helper pid that is gone', { skip: process.platform !== 'linux' }, () => {
+  assert.ok(readCpuSnapshot([2 ** 30]));
+});

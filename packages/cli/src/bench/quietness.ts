@@ -61,15 +61,30 @@ export function parseSelfStat(text: string): number {
   return (ticks as number[]).reduce((a, b) => a + b, 0);
 }
 
-/** Builds a snapshot from the texts of `/proc/stat`, `/proc/self/stat` and `/proc/loadavg`. */
-export function snapshotOf(procStat: string, selfStat: string, loadavg: string): CpuSnapshot {
-  return { ...parseProcStat(procStat), own: parseSelfStat(selfStat), load1: Number(loadavg.split(/\s+/)[0]) };
+/**
+ * Builds a snapshot from the texts of `/proc/stat`, `/proc/self/stat` and `/proc/loadavg`; the
+ * `/proc/<pid>/stat` texts of `helpers` (processes the bench started but does not reap, such as its
+ * redis-server) count as the bench's own.
+ */
+export function snapshotOf(procStat: string, selfStat: string, loadavg: string, helpers: readonly string[] = []): CpuSnapshot {
+  const own = helpers.reduce((sum, h) => sum + parseSelfStat(h), parseSelfStat(selfStat));
+  return { ...parseProcStat(procStat), own, load1: Number(loadavg.split(/\s+/)[0]) };
 }
 
-/** Reads a snapshot now, or undefined where there is no `/proc` (not Linux). */
-export function readCpuSnapshot(): CpuSnapshot | undefined {
+/**
+ * Reads a snapshot now, or undefined where there is no `/proc` (not Linux). `helperPids`' CPU counts
+ * as the bench's own (a pid that is gone counts nothing).
+ */
+export function readCpuSnapshot(helperPids: readonly number[] = []): CpuSnapshot | undefined {
   try {
-    return snapshotOf(readFileSync('/proc/stat', 'utf8'), readFileSync('/proc/self/stat', 'utf8'), readFileSync('/proc/loadavg', 'utf8'));
+    const helpers = helperPids.flatMap((pid) => {
+      try {
+        return [readFileSync(`/proc/${pid}/stat`, 'utf8')];
+      } catch {
+        return [];
+      }
+    });
+    return snapshotOf(readFileSync('/proc/stat', 'utf8'), readFileSync('/proc/self/stat', 'utf8'), readFileSync('/proc/loadavg', 'utf8'), helpers);
   } catch {
     return undefined;
   }
@@ -85,10 +100,13 @@ export function quietnessBetween(a: CpuSnapshot, b: CpuSnapshot, limitCores = QU
   return { othersCores, ownCores: ticks > 0 ? own / ticks : 0, ticks, load1Start: a.load1, load1End: b.load1, quiet: othersCores <= limitCores };
 }
 
-/** Runs `fn` and reports how quiet the machine was meanwhile (undefined quietness without `/proc`). */
-export async function withQuietness<T>(fn: () => Promise<T>, limitCores = QUIET_OTHERS_CORES): Promise<{ result: T; quietness: Quietness | undefined }> {
-  const a = readCpuSnapshot();
+/**
+ * Runs `fn` and reports how quiet the machine was meanwhile (undefined quietness without `/proc`);
+ * `helperPids`' CPU counts as the bench's own.
+ */
+export async function withQuietness<T>(fn: () => Promise<T>, limitCores = QUIET_OTHERS_CORES, helperPids: readonly number[] = []): Promise<{ result: T; quietness: Quietness | undefined }> {
+  const a = readCpuSnapshot(helperPids);
   const result = await fn();
-  const b = readCpuSnapshot();
+  const b = readCpuSnapshot(helperPids);
   return { result, quietness: a && b ? quietnessBetween(a, b, limitCores) : undefined };
 }

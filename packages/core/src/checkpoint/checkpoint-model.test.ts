@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -8,7 +8,8 @@ import { runPipeline } from '../engine/engine.js';
 import { fileModelLoader } from '../model/file-io.js';
 import { fixtureDocument, loadFixture } from '../testing/fixture-pipeline.js';
 import { evaluateCheckpoint } from '../engine/evaluate-checkpoint.js';
-import { exportCheckpointModel, latestValidCheckpoint } from './checkpoint-model.js';
+import { exportCheckpointModel, latestValidCheckpoint, locateCheckpoints, openNewestValid } from './checkpoint-model.js';
+import { CorruptCheckpointError } from './checkpoint.store.js';
 
 const out = (): string => mkdtempSync(join(tmpdir(), 'engram-export-'));
 const doc = fixtureDocument({ checkpoint: { enabled: true, everyBatches: 2, keep: 2 } });
@@ -42,4 +43,31 @@ test('eval of the final checkpoint reproduces the run\'s last accuracy row; a co
   const older = await evaluateCheckpoint(loaded, dir, (m) => warnings.push(m));
   assert.ok(older.step < r.step);
   assert.match(warnings[0] ?? '', /weights\.bin fails its checksum/);
+});
+
+test('a run folder, its checkpoints folder and one checkpoint folder all locate the same checkpoints folder and run folder', () => {
+  const run = out();
+  const root = join(run, 'checkpoints');
+  const one = join(root, 'step-000000005');
+  mkdirSync(one, { recursive: true });
+  writeFileSync(join(one, 'manifest.json'), '{}');
+  assert.deepEqual(locateCheckpoints(run), { root, runDir: run, checkpoint: undefined });
+  assert.deepEqual(locateCheckpoints(root), { root, runDir: run, checkpoint: undefined });
+  assert.deepEqual(locateCheckpoints(one), { root, runDir: run, checkpoint: one });
+  // A folder of checkpoints under another name is its own run folder.
+  const other = out();
+  assert.deepEqual(locateCheckpoints(other), { root: other, runDir: other, checkpoint: undefined });
+});
+
+test('openNewestValid skips corrupt checkpoints with a warning, passes other errors on, and throws the caller\'s error when all are corrupt', async () => {
+  const warnings: string[] = [];
+  const open = async (dir: string): Promise<string> => {
+    if (dir.startsWith('bad')) throw new CorruptCheckpointError(`${dir}: sha256 mismatch`);
+    if (dir === 'broken') throw new TypeError('not a checkpoint problem');
+    return dir;
+  };
+  assert.equal(await openNewestValid(['bad-3', 'good-2', 'good-1'], open, (m) => warnings.push(m), () => new Error('unused')), 'good-2');
+  assert.deepEqual(warnings, ['skipping corrupt checkpoint: bad-3: sha256 mismatch']);
+  await assert.rejects(openNewestValid(['bad-2', 'bad-1'], open, () => undefined, (n) => new Error(`all ${n} corrupt`)), /^Error: all 2 corrupt$/);
+  await assert.rejects(openNewestValid(['broken', 'good-1'], open, () => undefined, () => new Error('unused')), TypeError);
 });

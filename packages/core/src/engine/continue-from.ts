@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { newestValid, readCheckpoint } from '../checkpoint/checkpoint-model.js';
-import { CheckpointStore, CorruptCheckpointError } from '../checkpoint/checkpoint.store.js';
+import { checkpointDirs, locateCheckpoints, openNewestValid, readCheckpoint } from '../checkpoint/checkpoint-model.js';
+import { CorruptCheckpointError } from '../checkpoint/checkpoint.store.js';
 import { readHistory } from '../checkpoint/history-check.js';
 import { decodeCheckpoint, type RunJson } from '../checkpoint/run-snapshot.js';
 import type { EngramEvent } from '../events/engram-event.js';
@@ -29,19 +29,6 @@ export interface ContinuePoint {
   readonly nextExperience: number;
 }
 
-/** Where the checkpoints and the metric history of `path` are: a run folder, its checkpoints folder, or one checkpoint. */
-function locate(path: string): { dirs: Promise<string[]>; metrics: string; runDir: string } {
-  const abs = resolve(path);
-  if (existsSync(join(abs, 'manifest.json'))) {
-    const parent = dirname(abs);
-    const runDir = basename(parent) === 'checkpoints' ? dirname(parent) : parent;
-    return { dirs: Promise.resolve([abs]), metrics: join(runDir, 'metrics.jsonl'), runDir };
-  }
-  const root = existsSync(join(abs, 'checkpoints')) ? join(abs, 'checkpoints') : abs;
-  const runDir = root === abs && basename(abs) === 'checkpoints' ? dirname(abs) : abs;
-  return { dirs: new CheckpointStore(root, Number.MAX_SAFE_INTEGER, '').list(), metrics: join(runDir, 'metrics.jsonl'), runDir };
-}
-
 function storedPipeline(files: ReadonlyMap<string, Uint8Array>, dir: string): PipelineDefinition {
   const text = files.get('run.json');
   try {
@@ -61,15 +48,16 @@ function storedPipeline(files: ReadonlyMap<string, Uint8Array>, dir: string): Pi
  * the new run's accuracy matrix then starts with its own experiences.
  */
 export async function loadContinuePoint(path: string, warn: (message: string) => void): Promise<ContinuePoint> {
-  const where = locate(path);
-  const dirs = await where.dirs;
+  const where = locateCheckpoints(resolve(path));
+  const metrics = join(where.runDir, 'metrics.jsonl');
+  const dirs = await checkpointDirs(where);
   if (dirs.length === 0) throw new ResumeError(`cannot continue from ${path}: it holds no checkpoint (the earlier run needs "checkpoint": { "enabled": true })`);
-  const haveHistory = existsSync(where.metrics);
-  if (!haveHistory) warn(`continuing from ${path} without its metric history (${where.metrics} is missing): the accuracy matrix starts with this run's experiences`);
+  const haveHistory = existsSync(metrics);
+  if (!haveHistory) warn(`continuing from ${path} without its metric history (${metrics} is missing): the accuracy matrix starts with this run's experiences`);
   const open = async (dir: string): Promise<ContinuePoint> => {
     const checkpoint = await readCheckpoint(dir);
     const decoded = decodeCheckpoint(checkpoint.files, checkpoint.format, dir, storedPipeline(checkpoint.files, dir));
-    const events = haveHistory ? await readHistory(where.metrics, decoded.run.metrics, dir) : [];
+    const events = haveHistory ? await readHistory(metrics, decoded.run.metrics, dir) : [];
     const cursor = (decoded.states.get('/run/cursor')?.meta as { cursor?: RunCursor } | undefined)?.cursor;
     if (!cursor) throw new CorruptCheckpointError(`${dir}: it has no state for /run/cursor`);
     const pipeline = decoded.run.pipeline;
@@ -81,7 +69,5 @@ export async function loadContinuePoint(path: string, warn: (message: string) =>
     }
     return { dir, step: checkpoint.step, run: decoded.run, states: decoded.states, model: decoded.model, events, lineage, nextExperience: cursor.experience + 1 };
   };
-  const point = await newestValid(dirs, open, warn);
-  if (!point) throw new ResumeError(`cannot continue from ${path}: all ${dirs.length} checkpoint(s) are corrupt`);
-  return point;
+  return openNewestValid(dirs, open, warn, (n) => new ResumeError(`cannot continue from ${path}: all ${n} checkpoint(s) are corrupt`));
 }

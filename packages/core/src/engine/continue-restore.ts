@@ -7,6 +7,7 @@ import { PipelineError } from '../pipeline/pipeline-error.js';
 import type { ComponentRef } from '../plugin/component-factory.js';
 import type { SerializedState } from '../training/serialized-state.js';
 import type { ContinuePoint } from './continue-from.js';
+import { setNetworkWeights, weightsFit } from './network-weights.js';
 import { ResumeError } from './resume.js';
 import type { RunContext } from './run-context.js';
 import type { RunState } from './run-state.js';
@@ -90,12 +91,9 @@ export async function continueModel(point: ContinuePoint, def: PipelineDefinitio
     state.model = new LayersEngramModel(network);
     return;
   }
-  const current = state.model.network.weights;
-  const weights = network.getWeights();
-  const fits = current.length === weights.length && current.every((w, i) => w.shape.join('x') === weights[i]?.shape.join('x'));
-  if (fits) state.model.network.setWeights(weights);
   network.dispose();
-  if (!fits) throw new ResumeError(`cannot continue from ${point.dir}: its model has a different structure and this pipeline's model is not a plain layers model`);
+  if (!weightsFit(state.model.network, point.model.weightSpecs ?? [])) throw new ResumeError(`cannot continue from ${point.dir}: its model has a different structure and this pipeline's model is not a plain layers model`);
+  setNetworkWeights(state.model.network, point.model);
 }
 
 /**

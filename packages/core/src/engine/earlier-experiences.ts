@@ -1,4 +1,4 @@
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lastValueFrom, toArray } from 'rxjs';
 import type { DataSource } from '../data/data-source.js';
@@ -7,9 +7,13 @@ import type { EventSink } from '../events/event-sink.js';
 import { preparePipeline, type LoadedPipeline } from '../pipeline/pipeline.loader.js';
 import { Rng } from '../random/rng.js';
 import { componentMaker } from './component-maker.js';
+import { pipelineDifferences } from './resume.js';
 import { shiftExperiences, type LineageEntry } from './run-lineage.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+
+/** Pipeline sections that decide what a data source yields (with the folder its relative paths resolve from). */
+const DATA_SECTIONS = new Set(['data', 'seed', 'plugins']);
 
 /** The experiences of earlier runs, for evaluation, with the sources to close when the run ends. */
 export interface EarlierExperiences {
@@ -19,16 +23,39 @@ export interface EarlierExperiences {
 }
 
 /**
+ * Whether an earlier run's data is exactly this run's: the same `data` section, `seed` and `plugins`,
+ * and the same folder for relative paths. The data source then yields the same experiences (its
+ * random generator derives from the seed and `/data` alone), so they need not be built again.
+ */
+export function sameData(entry: LineageEntry, current: LoadedPipeline): boolean {
+  return resolve(entry.baseDir) === resolve(current.baseDir) && pipelineDifferences(entry.pipeline, current.definition).every((k) => !DATA_SECTIONS.has(k));
+}
+
+/**
  * Rebuilds the data of every earlier run of a chain from its stored pipeline (same plugins, seed and
  * options, relative paths from its own folder), so the new run evaluates on their test sets too.
  * Plugin packages are resolved like the current pipeline's; plugin files named by a stored pipeline
  * are never loaded (a checkpoint cannot run code). A run whose data cannot be rebuilt any more is said
  * once through `warn`, and its experiences' columns stay `null`.
+ *
+ * An earlier run whose data is this run's ({@link sameData}) is not rebuilt: it gets `own()`, this
+ * run's own experiences (numbered from the source; a finite source's list, loaded once and shared
+ * with the run), or nothing when this run is a live stream (a stream has no test sets to keep).
  */
-export async function earlierExperiences(lineage: readonly LineageEntry[], current: LoadedPipeline, events: EventSink, warn: (message: string) => void): Promise<EarlierExperiences> {
+export async function earlierExperiences(
+  lineage: readonly LineageEntry[],
+  current: LoadedPipeline,
+  events: EventSink,
+  warn: (message: string) => void,
+  own: (() => Promise<readonly Experience[]>) | undefined,
+): Promise<EarlierExperiences> {
   const lists: Experience[][] = [];
   const sources: DataSource[] = [];
   for (const entry of lineage) {
+    if (sameData(entry, current)) {
+      if (own) lists.push(shiftExperiences(await own(), entry.offset));
+      continue;
+    }
     let source: DataSource | undefined;
     try {
       const doc = { ...entry.pipeline, checkpoint: { enabled: false }, loggers: [], stages: [] };

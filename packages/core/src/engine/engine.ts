@@ -253,7 +253,10 @@ async function train(loaded: LoadedPipeline, backend: string, c: RunComponents, 
   };
   const feed = new RunFeed({ state, control: s.control, events: bus, training: def.training, resume: feedResume, continued: continued !== undefined, ...(s.yieldEveryMs !== undefined ? { yieldEveryMs: s.yieldEveryMs } : {}) });
   // [continue] the earlier runs' experiences are evaluated too (evaluate-only); this run's own continue their numbering.
-  const earlier = lineage.earlier.length > 0 ? await earlierExperiences(lineage.earlier, loaded, bus, note) : { lists: [], sources: [] };
+  // A finite source's experiences, loaded once: an earlier run with the same data evaluates on them too.
+  let ownExperiences: Promise<Experience[]> | undefined;
+  const loadOwn = (): Promise<Experience[]> => (ownExperiences ??= lastValueFrom(c.source.experiences().pipe(toArray())));
+  const earlier = lineage.earlier.length > 0 ? await earlierExperiences(lineage.earlier, loaded, bus, note, stream ? undefined : loadOwn) : { lists: [], sources: [] };
   for (const source of earlier.sources) s.closing.push(async () => source.close?.());
   for (const message of notes.splice(0)) bus.emit({ type: 'warning', message });
   let items: AsyncIterable<RunItem>;
@@ -266,7 +269,7 @@ async function train(loaded: LoadedPipeline, backend: string, c: RunComponents, 
     state.experiences.push(...mergeEvaluationTargets(streamed, earlier.lists));
     items = feed.stream(first, streamed[streamed.length - 1] ?? first);
   } else {
-    const all = await lastValueFrom(c.source.experiences().pipe(toArray()));
+    const all = await loadOwn();
     if (continued) lineage.offset = continuationOffset(all, continued.nextExperience);
     const own = shiftExperiences(all, lineage.offset);
     state.experiences.push(...mergeEvaluationTargets(own, earlier.lists));

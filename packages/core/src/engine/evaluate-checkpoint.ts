@@ -18,6 +18,7 @@ import type { ComponentRef } from '../plugin/component-factory.js';
 import type { Strategy } from '../training/strategy.js';
 import type { Adjustment } from '../model/adjustment.js';
 import type { EngramModel } from '../model/engram-model.js';
+import type { SerializedState } from '../training/serialized-state.js';
 import { StrategyChain } from '../training/strategy-chain.js';
 import { componentMaker } from './component-maker.js';
 
@@ -26,6 +27,21 @@ export interface CheckpointEvaluation {
   readonly dir: string;
   readonly step: number;
   readonly results: EvaluationResult[];
+}
+
+/** A component whose state is optional: a transform or an adjustment. */
+interface StatefulPart {
+  state?(): SerializedState;
+  restore?(state: SerializedState): void;
+}
+
+/**
+ * Registers `part` at `pointer` as an optional entry when it keeps state (its state is restored when
+ * the checkpoint has it); a part without `state()` is left out.
+ */
+function registerPart(registry: CheckpointRegistry, pointer: string, part: StatefulPart): void {
+  if (!part.state) return;
+  registry.register(pointer, { state: () => part.state?.() ?? {}, ...(part.restore ? { restore: (s: SerializedState) => part.restore?.(s) } : {}) }, { optional: true });
 }
 
 /**
@@ -50,12 +66,8 @@ export async function evaluateCheckpoint(loaded: LoadedPipeline, checkpointPath:
   const strategies = new StrategyChain(refs.map((r, i) => make<Strategy>('strategy', r, strategyPointer(def, i))));
   try {
     const registry = new CheckpointRegistry();
-    chain.transforms.forEach((t, i) => {
-      if (t.state) registry.register(`/preprocess/${i}`, { state: () => t.state?.() ?? {}, ...(t.restore ? { restore: (s) => t.restore?.(s) } : {}) }, { optional: true });
-    });
-    adjustments.forEach((a, i) => {
-      if (a.forEvaluation && a.state) registry.register(`/adjust/${i}`, { state: () => a.state?.() ?? {}, ...(a.restore ? { restore: (s) => a.restore?.(s) } : {}) }, { optional: true });
-    });
+    chain.transforms.forEach((t, i) => registerPart(registry, `/preprocess/${i}`, t));
+    adjustments.forEach((a, i) => a.forEvaluation && registerPart(registry, `/adjust/${i}`, a));
     strategies.strategies.forEach((st, i) => {
       if (st.predictor && st.state && st.restore) registry.register(strategyPointer(def, i), st as Strategy & Required<Pick<Strategy, 'state'>>, { optional: true });
     });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { CheckpointStore } from '../checkpoint/checkpoint.store.js';
-import { newestValid, readCheckpoint } from '../checkpoint/checkpoint-model.js';
+import { openNewestValid, readCheckpoint } from '../checkpoint/checkpoint-model.js';
 import { MissingStateError, type CheckpointRegistry } from '../checkpoint/checkpoint-registry.js';
 import type { CheckpointReason } from '../checkpoint/checkpointable.js';
 import { readHistory } from '../checkpoint/history-check.js';
@@ -8,6 +8,7 @@ import { decodeCheckpoint, type MetricsMark, type RunJson } from '../checkpoint/
 import type { EngramEvent } from '../events/engram-event.js';
 import { LayersEngramModel } from '../model/engram-model.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
+import { setNetworkWeights, weightsFit } from './network-weights.js';
 import type { SerializedState } from '../training/serialized-state.js';
 import type { RunContext } from './run-context.js';
 import type { RunCursor, RunState } from './run-state.js';
@@ -101,21 +102,7 @@ async function openPoint(dir: string, pipeline: PipelineDefinition, metricsPath:
 export async function loadResumePoint(store: CheckpointStore, pipeline: PipelineDefinition, metricsPath: string, warn: (message: string) => void): Promise<ResumePoint | undefined> {
   const dirs = await store.list();
   if (dirs.length === 0) return undefined;
-  const point = await newestValid(dirs, (dir) => openPoint(dir, pipeline, metricsPath), warn);
-  if (!point) throw new ResumeError(`nothing to resume: all ${dirs.length} checkpoint(s) in ${store.root} are corrupt`);
-  return point;
-}
-
-function weightsFit(network: tf.LayersModel, specs: readonly tf.io.WeightsManifestEntry[]): boolean {
-  const weights = network.weights;
-  return weights.length === specs.length && weights.every((w, i) => w.shape.join('x') === (specs[i]?.shape ?? []).join('x'));
-}
-
-function setNetworkWeights(network: tf.LayersModel, model: tf.io.ModelArtifacts): void {
-  const specs = model.weightSpecs ?? [];
-  const map = tf.io.decodeWeights(model.weightData ?? new ArrayBuffer(0), specs);
-  network.setWeights(specs.map((s) => map[s.name] as tf.Tensor));
-  for (const t of Object.values(map)) t.dispose();
+  return openNewestValid(dirs, (dir) => openPoint(dir, pipeline, metricsPath), warn, (n) => new ResumeError(`nothing to resume: all ${n} checkpoint(s) in ${store.root} are corrupt`));
 }
 
 async function restoreModel(point: ResumePoint, state: RunState, context: RunContext): Promise<void> {

@@ -6,15 +6,27 @@ import { didYouMean } from './closest-name.js';
 
 const addFormats = addFormatsModule as unknown as { default: (ajv: Ajv2020) => Ajv2020 };
 
+/** Compiled validators by schema text (a pipeline's composed schema is rebuilt, equal, for every document). */
+const compiled = new Map<string, (value: unknown) => PipelineProblem[]>();
+/** Most validators kept: one per distinct plugin set a process validates against. */
+const MAX_COMPILED = 16;
+
 /**
  * Compiles a JSON Schema (2020-12) into a validator that fills defaults in place and returns every
- * problem as `<JSON pointer>: <what was expected>`.
+ * problem as `<JSON pointer>: <what was expected>`. A schema equal (as JSON) to one compiled before
+ * reuses its validator: compiling a pipeline's composed schema costs far more than validating with it.
  */
 export function compileSchema(schema: TSchema): (value: unknown) => PipelineProblem[] {
+  const key = JSON.stringify(schema);
+  const known = compiled.get(key);
+  if (known) return known;
   const ajv = new Ajv2020({ allErrors: true, strict: false, useDefaults: true, discriminator: true, verbose: true });
   addFormats.default(ajv);
   const validate: ValidateFunction = ajv.compile(schema);
-  return (value) => (validate(value) ? [] : toProblems(validate.errors ?? []));
+  const check = (value: unknown): PipelineProblem[] => (validate(value) ? [] : toProblems(validate.errors ?? []));
+  if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value as string);
+  compiled.set(key, check);
+  return check;
 }
 
 /** Turns ajv errors into deduplicated, readable problems. */

@@ -70,7 +70,10 @@ class BlobDataSource implements DataSource {
   private readonly centers: Float32Array;
   /** The endless source of the last `experiences()` call (tests read `produced`). */
   static lastEndless: EndlessBlobSource | undefined;
+  /** How many blob sources were built (tests of what a run builds read it). */
+  static builds = 0;
   constructor(private readonly opts: BlobOpts, private readonly services: ComponentServices) {
+    BlobDataSource.builds++;
     const rng = services.rng.derive('centers');
     this.centers = Float32Array.from({ length: opts.classes * opts.features }, () => 2 * rng.normal());
   }
