@@ -21,7 +21,12 @@ function pipeline(dir: string, strategy: unknown): string {
 
 const engram = (args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000 });
 
-for (const [label, strategy] of [['naive', { kind: 'naive' }], ['iCaRL, nearest-mean-of-exemplars', { kind: 'icarl', bufferSize: 30 }]] as const) {
+const strategies = [
+  ['naive', { kind: 'naive' }],
+  ['iCaRL, nearest-mean-of-exemplars', { kind: 'icarl', bufferSize: 30 }],
+  ['Hedge, the α-weighted mixture of its heads', { kind: 'hedge', beta: 0.9, s: 0.2 }],
+] as const;
+for (const [label, strategy] of strategies) {
   test(`engram eval scores the final checkpoint as the run scored its last row (${label})`, () => {
     const dir = mkdtempSync(join(tmpdir(), 'engram-eval-'));
     const file = pipeline(dir, strategy);

@@ -48,7 +48,8 @@ function registerPart(registry: CheckpointRegistry, pointer: string, part: State
  * Evaluates the newest valid checkpoint under `checkpointPath` on the test sets of every experience
  * of `loaded`'s data, without training: the checkpoint's model (plain tfjs Layers model), the state
  * of the preprocessing (fitted transforms), and the state of a strategy that predicts on its own
- * (iCaRL's nearest-mean-of-exemplars `predictor`), restored through a checkpoint registry that holds
+ * (iCaRL's nearest-mean-of-exemplars `predictor`) or evaluates through its own view of the network
+ * (Hedge's mixture of heads, `forEvaluation`), restored through a checkpoint registry that holds
  * only those. The run scores its test sets the same way. Nothing in the checkpoint is executed.
  */
 export async function evaluateCheckpoint(loaded: LoadedPipeline, checkpointPath: string, warn: (message: string) => void): Promise<CheckpointEvaluation> {
@@ -69,12 +70,13 @@ export async function evaluateCheckpoint(loaded: LoadedPipeline, checkpointPath:
     chain.transforms.forEach((t, i) => registerPart(registry, `/preprocess/${i}`, t));
     adjustments.forEach((a, i) => a.forEvaluation && registerPart(registry, `/adjust/${i}`, a));
     strategies.strategies.forEach((st, i) => {
-      if (st.predictor && st.state && st.restore) registry.register(strategyPointer(def, i), st as Strategy & Required<Pick<Strategy, 'state'>>, { optional: true });
+      if ((st.predictor || st.forEvaluation) && st.state && st.restore) registry.register(strategyPointer(def, i), st as Strategy & Required<Pick<Strategy, 'state'>>, { optional: true });
     });
     await registry.restore(states);
     const info = await source.describe();
     // The view the run evaluated with (multi-head masks), over the checkpoint's network.
-    const model = adjustments.reduce<EngramModel>((m, a) => a.forEvaluation?.(m, info) ?? m, network);
+    // …and the strategies' (Hedge's α-weighted mixture of its heads, α as checkpointed).
+    const model = strategies.forEvaluation(adjustments.reduce<EngramModel>((m, a) => a.forEvaluation?.(m, info) ?? m, network), info);
     if (info.experiences === 'endless') throw new Error('eval needs a pipeline with finite experiences (test sets); this one is a live stream');
     const experiences = await lastValueFrom(source.experiences().pipe(toArray()));
     const predictor = strategies.predictor({ model, info });
