@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseRedisBenchOptions } from './redis-bench-options.js';
 
-test('bench:redis defaults to 20,000 records, batch 64, 32 features, 3 rounds and its own server', () => {
-  assert.deepEqual(parseRedisBenchOptions([]), { records: 20000, batchSize: 64, features: 32, rounds: 3, backend: 'auto', json: false });
+test('bench:redis defaults to 100,000 records, batch 64, 32 features, 3 rounds and its own server', () => {
+  assert.deepEqual(parseRedisBenchOptions([]), { records: 100000, batchSize: 64, features: 32, rounds: 3, backend: 'auto', json: false });
 });
 
 test('bench:redis reads every option, --redis included', () => {

@@ -15,7 +15,7 @@ export interface RedisBenchOptions {
 
 /** Usage text for `--help` and argument errors. */
 export const REDIS_BENCH_USAGE = `usage: npm run bench:redis -- [--records N] [--batch B] [--features F] [--rounds R] [--redis URL] [--backend NAME] [--json]
-  --records N   records per run (default 20000)
+  --records N   records per run (default 100000: shorter runs keep speeding up from round to round)
   --batch B     training batch size (default 64)
   --features F  features per record (default 32)
   --rounds R    measured rounds after one discarded warm-up round (default 3); the cases' order rotates every round
@@ -46,7 +46,7 @@ export function parseRedisBenchOptions(argv: readonly string[]): RedisBenchOptio
   };
   const url = values.get('--redis');
   return {
-    records: int('--records', 20000),
+    records: int('--records', 100000),
     batchSize: int('--batch', 64),
     features: int('--features', 32),
     rounds: int('--rounds', 3),

@@ -18,6 +18,21 @@ const flag = (name: string): string | undefined => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
+const USAGE = 'usage: npm run bench:serve -- [--smoke] [--seconds S] [--pipeline FILE]\n';
+if (args.includes('--help') || args.includes('-h')) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+for (let i = 0; i < args.length; i++) {
+  const a = args[i] as string;
+  if (a === '--smoke') continue;
+  if ((a === '--seconds' || a === '--pipeline') && args[i + 1] !== undefined && !(args[i + 1] as string).startsWith('--')) {
+    i++;
+    continue;
+  }
+  process.stderr.write(`error: ${a === '--seconds' || a === '--pipeline' ? `${a} needs a value` : `unknown argument ${a}`}\n${USAGE}`);
+  process.exit(2);
+}
 const smoke = args.includes('--smoke');
 const seconds = Number(flag('--seconds') ?? (smoke ? '1' : '10'));
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
