@@ -11,8 +11,11 @@ export const FIRST_PARTY_PLUGINS = ['@engram/datasets', '@engram/strategies'] as
 /** Engram's version (the CLI package's). */
 export const VERSION = (JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')) as { version: string }).version;
 
-/** Loads a pipeline file with the CLI's resolution rules (its own dependencies are found too). */
-export function loadPipelineFile(file: string, extraPlugins: readonly string[] = [], allowLocalPlugins = false): Promise<LoadedPipeline> {
+/**
+ * Loads a pipeline file with the CLI's resolution rules (its own dependencies are found too).
+ * `allowLocalPlugins`: `--allow-local-plugins`, or `'any'` for a document this process already loaded.
+ */
+export function loadPipelineFile(file: string, extraPlugins: readonly string[] = [], allowLocalPlugins: boolean | 'any' = false): Promise<LoadedPipeline> {
   return loadPipeline(file, { extraPlugins, resolveFrom: [here], builtins: [corePlugin], allowLocalPlugins });
 }
 

@@ -72,7 +72,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     try {
       // fastify, prom-client and the dashboard are loaded only when serving.
       const { startRunServer } = await import('../serve/run-server.js');
-      served = await startRunServer(loaded, serve);
+      served = await startRunServer(loaded, serve, flags.plugin ?? []);
     } catch (e) {
       process.stderr.write(`error: ${(e as Error).message}\n`);
       return 1;
@@ -101,8 +101,8 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
         served?.observe(events$);
         renderProgress(events$, mode, process.stdout, loaded.definition.training.epochs !== undefined ? { epochs: loaded.definition.training.epochs } : {});
       },
-      // Requests are answered between batches: turn the event loop after every one.
-      ...(served ? { stages: [served.stage], yieldEveryMs: 0 } : {}),
+      // Requests are answered on the server's own thread: the run keeps its usual event-loop turns.
+      ...(served ? { stages: [served.stage] } : {}),
       version: VERSION,
     });
     await renderReport(outcome.outDir);
@@ -120,15 +120,14 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     keepRunningOnClosedStdout(false);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await served?.server.close();
+    await served?.close();
   }
 }
 
 /** After a completed run, `serve.linger`: keeps answering with the last version until SIGINT/SIGTERM. */
 async function lingerUntilSignal(served: RunServer, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return;
-  await served.server.board.settled();
-  const v = served.server.board.current?.info;
+  const v = await served.settled();
   process.stderr.write(`training ended; still serving model version ${v?.version ?? '?'} (step ${v?.step ?? '?'}) until SIGINT/SIGTERM\n`);
   await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }

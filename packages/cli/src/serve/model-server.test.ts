@@ -17,7 +17,7 @@ test('a served finite run answers predict, healthz, readyz and metrics, and bad 
     assert.equal(health.status, 200);
     assert.deepEqual(await health.json(), { status: 'ok' });
     await run.outcome;
-    await run.served.server.board.settled();
+    await run.served.settled();
 
     const ready = (await (await fetch(`${run.base}/readyz`)).json()) as { ready: boolean; model: { version: number; step: number } };
     assert.equal(ready.ready, true);

@@ -9,7 +9,7 @@ import { registerPredictionRoutes } from './prediction-routes.js';
 import type { ServedData } from './served-data.js';
 import { ServeMetrics } from './serve-metrics.js';
 import { VersionBoard } from './version-board.js';
-import { feedbackChannel } from '@engram/datasets';
+import { feedbackChannel, type FeedbackChannel } from '@engram/datasets';
 
 /** Options of a {@link ModelServer}. */
 export interface ModelServerOptions {
@@ -21,6 +21,11 @@ export interface ModelServerOptions {
   readonly feedback?: { readonly channel: string; readonly ttlSeconds: number; readonly maxBytes: number };
   /** The data's description (known once the run starts, or from a checkpoint). */
   readonly data: () => ServedData | undefined;
+  /**
+   * Finds the run's open feedback channel by name (default: the channels of this thread's runs; a
+   * server in its own thread passes the training thread's, relayed by message).
+   */
+  readonly channels?: (name: string) => FeedbackChannel | undefined;
 }
 
 /** How a fastify error maps to an answer: 400 with the JSON path, 413, 415, or the error's own 4xx; 500 for the rest. */
@@ -54,9 +59,10 @@ export class ModelServer {
 
   constructor(private readonly options: ModelServerOptions) {
     const fb = options.feedback;
+    const channels = options.channels ?? feedbackChannel;
     this.store = fb ? new PredictionStore({ ttlMs: fb.ttlSeconds * 1000, maxBytes: fb.maxBytes }) : undefined;
     this.metrics = new ServeMetrics({
-      queueDepth: () => (fb ? (feedbackChannel(fb.channel)?.depth() ?? 0) : 0),
+      queueDepth: () => (fb ? (channels(fb.channel)?.depth() ?? 0) : 0),
       store: () => ({ bytes: this.store?.bytes ?? 0, entries: this.store?.size ?? 0 }),
     });
     this.board.onPublish((v) => {
@@ -97,6 +103,7 @@ export class ModelServer {
       data: this.options.data,
       ...(this.store ? { store: this.store } : {}),
       channel: this.options.feedback?.channel ?? 'default',
+      channels: this.options.channels ?? feedbackChannel,
       maxInstances: this.options.maxInstances,
     });
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { feedbackChannel } from '@engram/datasets';
+import type { FeedbackChannel } from '@engram/datasets';
 import { FEEDBACK_BODY_SCHEMA, predictBodySchema, type FeedbackBody, type PredictBody } from './request-schemas.js';
 import { instanceLength, type ServedData } from './served-data.js';
 import type { PredictionStore } from './prediction-store.js';
@@ -17,6 +17,8 @@ export interface PredictionContext {
   readonly store?: PredictionStore;
   /** The `feedback` source channel fed by /feedback. */
   readonly channel: string;
+  /** Finds an open feedback channel by name (this thread's, or the training thread's by message). */
+  readonly channels: (name: string) => FeedbackChannel | undefined;
   readonly maxInstances: number;
 }
 
@@ -88,7 +90,7 @@ export function registerPredictionRoutes(app: FastifyInstance, ctx: PredictionCo
       ctx.metrics.feedback.inc({ result: 'no-store' });
       return fail(reply, 404, 'this server is read-only (engram serve): feedback needs engram run --serve with a feedback source', { reason: 'read-only' });
     }
-    const channel = feedbackChannel(ctx.channel);
+    const channel = ctx.channels(ctx.channel);
     if (!channel) {
       ctx.metrics.feedback.inc({ result: 'no-source' });
       return fail(reply, 409, `no feedback source is open on channel "${ctx.channel}": give the pipeline data { "kind": "feedback", "channel": "${ctx.channel}", … } to learn from feedback`, { reason: 'no-feedback-source' });
@@ -110,7 +112,12 @@ export function registerPredictionRoutes(app: FastifyInstance, ctx: PredictionCo
       ctx.metrics.feedback.inc({ result: 'shape' });
       return fail(reply, 409, `the feedback source takes ${channel.length} features per record, the prediction had ${found.x.length}`, { reason: 'shape' });
     }
-    await channel.push({ x: found.x, y: label });
+    try {
+      await channel.push({ x: found.x, y: label });
+    } catch (e) {
+      ctx.metrics.feedback.inc({ result: 'no-source' });
+      return fail(reply, 409, `feedback for ${id} was not queued: ${e instanceof Error ? e.message : String(e)}`, { reason: 'no-feedback-source' });
+    }
     ctx.metrics.feedback.inc({ result: 'accepted' });
     return reply.code(202).send({ accepted: true, id, y: label, predicted: found.label, version: found.version, queued: channel.depth() });
   });

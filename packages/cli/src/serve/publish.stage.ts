@@ -1,7 +1,19 @@
 import { eachItem, type RunItem, type Stage, type StageRun } from '@engram/core';
 import type { OperatorFunction } from 'rxjs';
-import { snapshotWeights } from './model-version.js';
-import type { VersionBoard } from './version-board.js';
+import { snapshotWeights, type WeightSnapshot } from './model-version.js';
+
+/**
+ * Where {@link PublishStage} hands its snapshots: a {@link VersionBoard} in this thread, or the
+ * serving thread's board by message (`ServeThread`).
+ */
+export interface SnapshotSink {
+  /** The next version number (called once per snapshot). */
+  nextNumber(): number;
+  /** Takes `snapshot` (it may transfer the snapshot's buffer away). */
+  submit(snapshot: WeightSnapshot): unknown;
+  /** Whether a version has been submitted or is being served. */
+  readonly current: unknown;
+}
 
 /** When {@link PublishStage} publishes a new model version. */
 export interface PublishPolicy {
@@ -30,7 +42,7 @@ export class PublishStage implements Stage {
   private run: StageRun | undefined;
 
   constructor(
-    private readonly board: VersionBoard,
+    private readonly board: SnapshotSink,
     private readonly policy: PublishPolicy,
     private readonly onRun: (run: StageRun) => void = () => undefined,
   ) {}

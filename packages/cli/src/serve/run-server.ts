@@ -1,47 +1,61 @@
 import type { AddressInfo } from 'node:net';
 import type { EngramEvent, LoadedPipeline, PlacedStage, ServeSettings, StageRun } from '@engram/core';
-import { buildPredictionView } from '@engram/core/internal';
-import { FALLBACK_EVERY } from './serve-settings.js';
-import type { Observable } from 'rxjs';
-import { ModelServer } from './model-server.js';
-import { ModelVersion } from './model-version.js';
+import * as tf from '@tensorflow/tfjs';
+import type { Observable, Subscription } from 'rxjs';
+import type { VersionInfo } from './model-version.js';
 import { PublishStage } from './publish.stage.js';
-import type { ServedData } from './served-data.js';
+import { FALLBACK_EVERY } from './serve-settings.js';
+import { ServeThread } from './serve-thread.js';
 
 /** A model server attached to one run of `engram run`. */
 export interface RunServer {
-  readonly server: ModelServer;
   readonly address: AddressInfo;
   /** The stage to add to the run (RunOptions.stages). */
   readonly stage: PlacedStage;
   /** Passes the run's events to the server (call from RunOptions.observe). */
   observe(events$: Observable<EngramEvent>): void;
   readonly settings: ServeSettings;
+  /** Resolves with the served version once every version published so far is built. */
+  settled(): Promise<VersionInfo | undefined>;
+  /** Stops serving. */
+  close(): Promise<void>;
 }
 
 /**
- * Starts the server of `engram run --serve` before the run (so a busy port fails fast) and returns
- * the publishing stage to place after `checkpoint`. The server answers `/healthz` at once and
- * `/readyz` once the run has published its first model version (at run start).
+ * Starts the server of `engram run --serve` in its own thread before the run (so a busy port fails
+ * fast) and returns the publishing stage to place after `checkpoint`. Requests are answered on that
+ * thread while training holds this one; the stage copies the weights between two items and sends
+ * them over. The server answers `/healthz` at once and `/readyz` once the run has published its
+ * first model version (at run start). `extraPlugins`: the run's `--plugin`s (the serving thread
+ * loads the pipeline with the same plugins).
  */
-export async function startRunServer(loaded: LoadedPipeline, settings: ServeSettings): Promise<RunServer> {
+export async function startRunServer(loaded: LoadedPipeline, settings: ServeSettings, extraPlugins: readonly string[] = []): Promise<RunServer> {
   const def = loaded.definition;
+  const thread = await ServeThread.start(loaded, settings, extraPlugins);
   let run: StageRun | undefined;
-  const data = (): ServedData | undefined =>
-    run && { inputShape: run.info.inputShape, numClasses: run.info.numClasses, ...(run.info.classNames ? { classNames: run.info.classNames } : {}), ...(run.info.tasks !== undefined ? { tasks: run.info.tasks } : {}) };
-  const server = new ModelServer({ host: settings.host, port: settings.port, bodyLimit: settings.bodyLimit, maxInstances: settings.maxInstances, feedback: settings.feedback, data });
-  // A version predicts as the run's evaluation: its network seen through fresh components of the
-  // pipeline restored from the states published with the weights.
-  server.board.buildWith((s, spare) => ModelVersion.fromSnapshot(s, async (network, snap) => {
-    if (!run) throw new Error('no run to build a model version for');
-    return buildPredictionView(loaded, network, snap.states, run.info);
-  }, spare));
   const scheduled = def.checkpoint.enabled && (def.checkpoint.everyBatches !== undefined || def.checkpoint.everySeconds !== undefined);
-  const publish = new PublishStage(server.board, { ...(settings.publishEvery !== undefined ? { every: settings.publishEvery } : {}), ...(scheduled ? {} : { fallbackEvery: FALLBACK_EVERY }) }, (r) => (run = r));
-  server.onEvent((e) => {
-    if (e.type === 'checkpoint') publish.checkpointed(e.step);
-    if (e.type === 'batch-end' || e.type === 'run-end') server.metrics.setTrained(run?.cursor.samples ?? 0, run?.cursor.step ?? 0);
+  const publish = new PublishStage(thread, { ...(settings.publishEvery !== undefined ? { every: settings.publishEvery } : {}), ...(scheduled ? {} : { fallbackEvery: FALLBACK_EVERY }) }, (r) => {
+    run = r;
+    thread.info(r.info, tf.getBackend());
   });
-  const address = await server.listen();
-  return { server, address, settings, stage: { stage: publish, path: '/serve', after: 'checkpoint' }, observe: (e$) => server.observe(e$) };
+  let subscription: Subscription | undefined;
+  return {
+    address: thread.address,
+    settings,
+    stage: { stage: publish, path: '/serve', after: 'checkpoint' },
+    observe: (events$) => {
+      subscription = events$.subscribe({
+        next: (e) => {
+          if (e.type === 'checkpoint') publish.checkpointed(e.step);
+          const trained = e.type === 'batch-end' || e.type === 'run-end' ? { samples: run?.cursor.samples ?? 0, step: run?.cursor.step ?? 0 } : undefined;
+          thread.event(e, trained);
+        },
+      });
+    },
+    settled: () => thread.settled(),
+    close: async () => {
+      subscription?.unsubscribe();
+      await thread.close();
+    },
+  };
 }

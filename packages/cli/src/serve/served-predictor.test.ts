@@ -97,7 +97,7 @@ async function servedAsEvaluated(doc: Record<string, unknown>, body: (set: TestS
   const run = await startServedRun(doc, dir, { maxInstances: 1000, bodyLimit: 1 << 20 });
   try {
     await run.outcome;
-    await run.served.server.board.settled();
+    await run.served.settled();
     const sets = await testSets(join(dir, 'pipeline.json'));
     const evaluated = lastEvaluation(run.outDir);
     assert.equal(evaluated.length, sets.length);
@@ -145,7 +145,7 @@ test('/predict of a task-incremental multi-head run needs each request\'s task a
   const run = await startServedRun(doc, dir);
   try {
     await run.outcome;
-    await run.served.server.board.settled();
+    await run.served.settled();
     const missing = await postJson(`${run.base}/predict`, { instances: [new Array(FEATURES).fill(0)] });
     assert.equal(missing.status, 400);
     assert.equal(missing.body.path, '/task');

@@ -1,7 +1,7 @@
 /**
  * Turns of the event loop inside a run's long synchronous work (evaluation over many test batches, a
  * checkpoint's capture and encoding), for a process that answers requests while it trains
- * (`RunOptions.yieldEveryMs`, `engram run --serve`). Training on a synchronous backend never leaves
+ * (`RunOptions.yieldEveryMs`, e.g. a service answering requests on the training thread). Training on a synchronous backend never leaves
  * the microtask queue; a request, a timer or a signal waits for the next macrotask turn. A turn is
  * one `setImmediate`: it changes when work happens, never what it computes.
  */

@@ -10,7 +10,7 @@ import type { RunState } from './run-state.js';
  * Each turn of the event loop costs the wasm/OpenBLAS training loop more than the turn itself takes
  * (measured: a turn every 25 ms cut MLP throughput by up to ~10 %, also in a bare tfjs loop); four a
  * second still see a signal within a quarter second and a batch. `RunOptions.yieldEveryMs` changes it
- * (a serving process turns the loop after every batch).
+ * (a process answering requests on the training thread passes 0: a turn after every batch).
  */
 const BREATH_MS = 250;
 

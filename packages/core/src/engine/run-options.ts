@@ -41,8 +41,9 @@ export interface RunOptions {
   /**
    * At most this many milliseconds between two turns of the event loop during training (default 250).
    * Training on a synchronous backend holds the loop: a signal, an HTTP request or a timer waits for the
-   * next turn. A process that answers requests while it trains (`--serve`) passes 0 — a turn after
-   * every batch — and pays a few percent of throughput for it. Given at all, it also makes the run turn
+   * next turn. A process that answers requests on the training thread passes 0 — a turn after every
+   * batch — and pays a few percent of throughput for it (`engram run --serve` does not: its server has
+   * its own thread). Given at all, it also makes the run turn
    * the loop inside its other long synchronous work: evaluation scores at most a training batch of rows
    * per piece with a turn between pieces, and a checkpoint turns between capture, encoding and writing
    * (see `LoopTurns`). Results are the same either way.

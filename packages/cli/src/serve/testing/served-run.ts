@@ -43,8 +43,8 @@ export async function startServedRun(doc: Record<string, unknown>, dir: string, 
   const served = await startRunServer(loaded, settings);
   const abort = new AbortController();
   const outDir = join(dir, 'run');
-  // As engram run --serve: the event loop turns after every batch and inside evaluation and checkpoints.
-  const outcome = runPipeline(loaded, { outDir, signal: abort.signal, observe: (e$) => served.observe(e$), stages: [served.stage], yieldEveryMs: 0 });
+  // As engram run --serve: the server answers on its own thread, the run turns the event loop as usual.
+  const outcome = runPipeline(loaded, { outDir, signal: abort.signal, observe: (e$) => served.observe(e$), stages: [served.stage] });
   outcome.catch(() => undefined);
   return {
     base: `http://127.0.0.1:${served.address.port}`,
@@ -55,7 +55,7 @@ export async function startServedRun(doc: Record<string, unknown>, dir: string, 
     close: async () => {
       abort.abort('test');
       await outcome.catch(() => undefined);
-      await served.server.close();
+      await served.close();
     },
   };
 }

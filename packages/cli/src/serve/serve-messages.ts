@@ -1,0 +1,41 @@
+import type { AddressInfo } from 'node:net';
+import type { EngramEvent, ServeSettings, StreamInfo } from '@engram/core';
+import type { ChannelStatus, PushAnswer, PushRequest } from './channel-relay.js';
+import type { VersionInfo, WeightSnapshot } from './model-version.js';
+
+/** What the serving thread is started with (`workerData`). */
+export interface ServeWorkerData {
+  /** The pipeline file, absolute: the serving thread loads it with the same plugins. */
+  readonly file: string;
+  /** The definition the training thread loaded (JSON): the serving thread refuses a file changed since. */
+  readonly definition: string;
+  readonly extraPlugins: readonly string[];
+  readonly settings: ServeSettings;
+}
+
+/** Training thread → serving thread. */
+export type ToServeThread =
+  /** The run's data description and tfjs backend name (at run start, before the first snapshot). */
+  | { readonly type: 'info'; readonly info: StreamInfo; readonly backend: string }
+  /** One run event; `trained` with batch ends and the run end (samples and steps so far). */
+  | { readonly type: 'event'; readonly event: EngramEvent; readonly trained?: { readonly samples: number; readonly step: number } }
+  /** The feedback channel's shape and queue (undefined: none open). */
+  | { readonly type: 'channel'; readonly status: ChannelStatus | undefined }
+  /** A model version's weights and prediction states (its buffer transferred). */
+  | { readonly type: 'snapshot'; readonly snapshot: WeightSnapshot }
+  /** Asks for an answer once every snapshot sent so far is built. */
+  | { readonly type: 'settle'; readonly rid: number }
+  | { readonly type: 'close' }
+  | PushAnswer;
+
+/** Serving thread → training thread. */
+export type FromServeThread =
+  | { readonly type: 'listening'; readonly address: AddressInfo }
+  /** Start-up failed (bad address, busy port, pipeline not loadable): the message says why. */
+  | { readonly type: 'failed'; readonly message: string }
+  /** A version became the served one. */
+  | { readonly type: 'published'; readonly info: VersionInfo }
+  /** A snapshot could not be built (serving goes on with the previous version). */
+  | { readonly type: 'build-failed'; readonly message: string }
+  | { readonly type: 'settled'; readonly rid: number; readonly info: VersionInfo | undefined }
+  | PushRequest;
