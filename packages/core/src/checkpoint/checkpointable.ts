@@ -17,9 +17,14 @@ export const CHECKPOINT_REASONS: readonly CheckpointReason[] = ['batches', 'seco
  * Registered in the run's {@link CheckpointRegistry} under a JSON pointer.
  *
  * - `state()` is called while a checkpoint is captured, between two batches; it must not change the
- *   run (no random draws, no training). It may read tensors (`dataSync`) but must return host data.
+ *   run (no random draws, no training). It may read tensors (`dataSync`) but must return host data,
+ *   and arrays it will not change afterwards: they are encoded and written as they are, without a
+ *   copy, after `state()` has returned (the run waits for the write before the next batch, but a
+ *   component changing an array it returned from a timer or another thread would corrupt the
+ *   checkpoint). Return a copy (`slice()`) of any array the component keeps mutating.
  * - `restore(state)` is called by `--resume` (and by `engram eval` for the preprocessing) with what
- *   `state()` returned, after the model is built and before the first batch; see
+ *   `state()` returned — its arrays may be views into the checkpoint file read from disk, so keeping
+ *   one keeps that buffer alive: copy what you keep long — after the model is built and before the first batch; see
  *   {@link CheckpointEntryOptions.afterExperienceStart} for the second call.
  * - `checkpointed(state)` is called once the checkpoint that holds `state` is durable on disk
  *   (written, fsynced, renamed into place): the place to acknowledge upstream (a Redis `XACK`).

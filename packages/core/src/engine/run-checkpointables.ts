@@ -1,4 +1,5 @@
 import { checkSnapshotSlots } from '../checkpoint/snapshot-guard.js';
+import { hostArray } from '../backend/host-copy.js';
 import * as tf from '@tensorflow/tfjs';
 import type { Checkpointable } from '../checkpoint/checkpointable.js';
 import type { DataSource } from '../data/data-source.js';
@@ -23,17 +24,6 @@ export function optimizerExtras(optimizer: tf.Optimizer): Array<{ name: string; 
     if (v instanceof tf.Variable) out.push({ name, variable: v });
   }
   return out;
-}
-
-/**
- * A host copy of `tensor`: the wasm backend's `dataSync` already returns a fresh copy; any other
- * backend's result (the cpu backend's is its live array) is copied once more.
- */
-function hostArray(tensor: tf.Tensor): StateArray {
-  const data = tensor.dataSync();
-  const fresh = tf.getBackend() === 'wasm';
-  if (tensor.dtype === 'int32') return { dtype: 'int32', shape: tensor.shape, data: fresh && data instanceof Int32Array ? data : new Int32Array(data) };
-  return { dtype: 'float32', shape: tensor.shape, data: fresh && data instanceof Float32Array ? data : new Float32Array(data) };
 }
 
 /** Maps a slot name of a stored variable order onto the current one (a head renamed when it grew). */

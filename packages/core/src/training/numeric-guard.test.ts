@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { checkLoss, firstNonFinite, guardStep, LOSS_LIMIT, StepGuard } from './numeric-guard.js';
+import { checkLoss, firstNonFinite, LOSS_LIMIT, StepGuard } from './numeric-guard.js';
 import { NumericalError } from './trainer.js';
 
 const where = { experience: 1, epoch: 0, step: 50 };
@@ -23,9 +23,11 @@ test("Adam's second moment filled with Infinity is caught even when the loss sti
   g.dispose();
   assert.ok(w.dataSync().every((v) => Number.isFinite(v)), 'the weights still look finite');
   const before = tf.memory().numTensors;
-  await assert.rejects(guardStep(0.5, adam, where), (e: unknown) => e instanceof NumericalError && /optimizer state w\/.* holds Infinity at experience 1, epoch 0, step 50: training diverged/.test(e.message));
+  // an interval of 0: every due step scans
+  const guard = new StepGuard(0);
+  await assert.rejects(guard.afterStep(0.5, adam, where), (e: unknown) => e instanceof NumericalError && /optimizer state w\/.* holds Infinity at experience 1, epoch 0, step 50: training diverged/.test(e.message));
   // between scans only the loss is checked
-  await guardStep(0.5, adam, { ...where, step: 51 });
+  await guard.afterStep(0.5, adam, { ...where, step: 51 });
   assert.equal(tf.memory().numTensors, before, 'the guard releases what it reads');
   adam.dispose();
   w.dispose();

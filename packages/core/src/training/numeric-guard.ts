@@ -66,19 +66,10 @@ export function firstNonFinite(values: Float32Array): number {
 
 /**
  * The trainer's per-step guard, called once the optimizer has applied the step: the loss (every step)
- * and the optimizer's slots (every {@link OPTIMIZER_CHECK_EVERY} steps and on the first). Throws
+ * and the optimizer's slots (every {@link OPTIMIZER_CHECK_EVERY} steps, at most once per
+ * `intervalMs`, default {@link OPTIMIZER_CHECK_INTERVAL_MS}; the first due scan always runs). Throws
  * {@link NumericalError}; the run then ends with that one-line error and the last good checkpoint stays
- * the newest.
- */
-export async function guardStep(loss: number, optimizer: tf.Optimizer, where: StepWhere): Promise<void> {
-  checkLoss(loss, where);
-  if (where.step % OPTIMIZER_CHECK_EVERY !== 0) return;
-  await scanSlots(optimizer, where);
-}
-
-/**
- * The trainer's guard: {@link guardStep}, with the slot scans also spaced by at least
- * {@link OPTIMIZER_CHECK_INTERVAL_MS} (the first one always runs). One per trainer.
+ * the newest. One per trainer.
  */
 export class StepGuard {
   private lastScan = Number.NEGATIVE_INFINITY;

@@ -1,0 +1,26 @@
+import * as tf from '@tensorflow/tfjs';
+import type { StateArray } from '../training/serialized-state.js';
+
+/**
+ * Backends whose `dataSync()` returns a fresh array the caller owns: the wasm backend copies out of
+ * its heap on every read. The cpu backend returns its live storage, and a GPU backend may return a
+ * cached download, so their results are copied once more before anyone keeps them.
+ */
+const FRESH_READBACK: ReadonlySet<string> = new Set(['wasm']);
+
+/** Whether the active backend's `dataSync()` results are fresh copies (see {@link FRESH_READBACK}). */
+export function readbackIsFresh(): boolean {
+  return FRESH_READBACK.has(tf.getBackend());
+}
+
+/**
+ * A host copy of `tensor` that nothing else shares — one copy on any backend: the read itself where
+ * the backend's reads are fresh ({@link readbackIsFresh}), else a copy of it. For checkpoint capture
+ * and snapshots, whose arrays are written or kept after the tensor has changed.
+ */
+export function hostArray(tensor: tf.Tensor): StateArray {
+  const data = tensor.dataSync();
+  const fresh = readbackIsFresh();
+  if (tensor.dtype === 'int32') return { dtype: 'int32', shape: tensor.shape, data: fresh && data instanceof Int32Array ? data : new Int32Array(data) };
+  return { dtype: 'float32', shape: tensor.shape, data: fresh && data instanceof Float32Array ? data : new Float32Array(data) };
+}
