@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import puppeteer from 'puppeteer-core';
 import { spawnServed } from './testing/spawn-served.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -24,13 +24,16 @@ test('the dashboard in headless Chromium charts a running stream live (≥ 3 upd
   };
   writeFileSync(join(dir, 'stream.pipeline.json'), JSON.stringify(pipeline));
   const server = await spawnServed(['run', join(dir, 'stream.pipeline.json'), '--out', join(dir, 'run'), '--quiet', '--serve', '127.0.0.1:0']);
-  const browser = await chromium.launch({
+  const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    userDataDir: join(dir, 'profile'),
+    timeout: 60_000,
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   try {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 1200 } });
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1200, height: 1200 });
     const errors: string[] = [];
     const elsewhere: string[] = [];
     page.on('console', (m) => {
@@ -41,9 +44,9 @@ test('the dashboard in headless Chromium charts a running stream live (≥ 3 upd
       if (!r.url().startsWith(server.base)) elsewhere.push(r.url());
     });
     await page.goto(`${server.base}/`, { waitUntil: 'load' });
-    await page.waitForFunction('window.__engramChartUpdates >= 3', undefined, { timeout: 120_000, polling: 200 });
+    await page.waitForFunction('window.__engramChartUpdates >= 3', { timeout: 120_000, polling: 200 });
     const shot = join(dir, 'dashboard.png');
-    await page.screenshot({ path: shot });
+    await page.screenshot({ path: shot as `${string}.png` });
     assert.ok(statSync(shot).size > 10_000, 'a screenshot with content');
     const name = await page.$eval('#name', (el) => el.textContent ?? '');
     assert.match(name, /^dashboard-stream \(stream, /);
