@@ -18,6 +18,7 @@ export type { LayerSpec, ModelSpec } from './pipeline/layer.schema.js';
 export type { OptimizerSpec } from './pipeline/optimizer.schema.js';
 export { selectBackend, BackendUnavailableError } from './backend/backend.selector.js';
 export type { BackendReport, NativeAccelerator } from './backend/backend-report.js';
+export { hostArray, readbackIsFresh, writesAreCopied } from './backend/host-copy.js';
 
 // Events, outputs, checkpoints
 export type { EngramEvent, EngramEventInput, EventBase, EventOf, EvaluationResult } from './events/engram-event.js';

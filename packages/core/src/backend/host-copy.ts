@@ -8,6 +8,19 @@ import type { StateArray } from '../training/serialized-state.js';
  */
 const FRESH_READBACK: ReadonlySet<string> = new Set(['wasm']);
 
+/** Backends that copy a tensor's values when it is created, so the caller may reuse the array at once. */
+const COPYING_WRITES: ReadonlySet<string> = new Set(['wasm']);
+
+/**
+ * Whether the active backend copies the values a tensor is created from (`tf.tensor(values)`): then a
+ * large scratch array can be refilled for the next tensor instead of allocated afresh — on a virtual
+ * machine the first touch of fresh pages can cost more than the copy itself. The cpu backend keeps the
+ * array as the tensor's storage.
+ */
+export function writesAreCopied(): boolean {
+  return COPYING_WRITES.has(tf.getBackend());
+}
+
 /** Whether the active backend's `dataSync()` results are fresh copies (see {@link FRESH_READBACK}). */
 export function readbackIsFresh(): boolean {
   return FRESH_READBACK.has(tf.getBackend());

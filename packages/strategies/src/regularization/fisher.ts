@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch, EngramModel } from '@engram/core';
-import { logitMapperOf, type LogitMapper } from '../common/head-logits.js';
 import { keyByPosition, type TensorStore } from '../common/tensor-state.js';
+import { batchedPlan, chunkSums, passSize, type PerSampleReduce } from './batched-per-sample.js';
+
+export type { PerSampleReduce } from './batched-per-sample.js';
 
 /** Which labels the Fisher's log-likelihood uses: the data's (empirical Fisher) or the model's argmax. */
 export type FisherLabels = 'true' | 'predicted';
@@ -9,8 +11,6 @@ export type FisherLabels = 'true' | 'predicted';
 /** A per-sample objective summed over the batch: `Σₙ ℓ(logitsₙ, labelsₙ)`. */
 export type SummedObjective = (logits: tf.Tensor, labels: tf.Tensor1D) => tf.Scalar;
 
-/** How per-sample gradients are reduced: squared (Fisher) or absolute (MAS). */
-export type PerSampleReduce = 'square' | 'abs';
 
 /** Sum over samples of the softmax cross-entropy of `logits` against integer `labels`. */
 export function summedCrossEntropy(logits: tf.Tensor, labels: tf.Tensor1D): tf.Scalar {
@@ -71,63 +71,37 @@ export function perSampleLoop(model: EngramModel, batch: Batch, labels: FisherLa
   return keyByPosition(sums, vars);
 }
 
-interface DensePlan {
-  readonly layers: readonly tf.layers.Layer[];
-  readonly mapper: LogitMapper;
-}
-
-/** The layer chain when every layer with weights is a Dense layer on rank-2 input; otherwise undefined. */
-function densePlan(model: EngramModel): DensePlan | undefined {
-  const mapper = logitMapperOf(model);
-  if (!mapper || model.network.getClassName() !== 'Sequential') return undefined;
-  const trainable = new Set(model.trainableVariables().map((v) => v.name));
-  for (const layer of model.network.layers) {
-    if (layer.weights.length === 0) continue;
-    if (layer.getClassName() !== 'Dense') return undefined;
-    const inShape = layer.inputSpec?.[0]?.ndim ?? (layer.input as tf.SymbolicTensor).shape.length;
-    if (inShape !== 2) return undefined;
-    if (!layer.weights.every((w) => trainable.has((w.read() as tf.Variable).name))) return undefined;
-  }
-  return { layers: model.network.layers.filter((l) => l.getClassName() !== 'InputLayer'), mapper };
-}
-
-/** True when {@link perSampleDiagonal} can use the batched outer-product pass for `model`. */
+/** True when {@link perSampleDiagonal} can use the batched pass for `model` (Dense and Conv2D networks). */
 export function batchedFisherApplies(model: EngramModel): boolean {
-  return densePlan(model) !== undefined;
+  return batchedPlan(model) !== undefined;
 }
 
 /**
- * Exact diagonal Fisher in one batched pass for networks of Dense layers: with
- * `z = a·W + b` per sample, the per-sample gradient of `W` is the outer product `aᵀ·δ`, so the sum of
- * its squares over samples is `(a²)ᵀ·(δ²)`, where `δ` = ∂(summed loss)/∂z, obtained through zero
- * probes added to each `z`. Falls back to {@link fisherPerSample} for other models.
+ * Exact diagonal Fisher — the mean over samples of the squared per-sample gradient of the
+ * log-likelihood — in batched passes for Sequential networks of Dense and Conv2D layers (see
+ * `chunkSums`), the per-sample loop ({@link fisherPerSample}) for any other model.
  */
 export function diagonalFisher(model: EngramModel, batch: Batch, labels: FisherLabels = 'true', chunk = 256): TensorStore {
   return perSampleDiagonal(model, batch, labels, summedCrossEntropy, 'square', chunk);
 }
 
 /**
- * Mean over samples of `reduce(∂ℓₙ/∂θ)` for a summed objective: batched outer products for Dense
- * networks (`Σₙ |aₙδₙ| = |A|ᵀ|Δ|` works like the squares), the per-sample loop otherwise.
+ * Mean over samples of `reduce(∂ℓₙ/∂θ)` for a summed objective: batched passes of at most `chunk`
+ * samples for Dense/Conv2D networks (a convolution's per-sample pieces in smaller slices), the
+ * per-sample loop otherwise. Returns tensors keyed by variable position.
  */
 export function perSampleDiagonal(
   model: EngramModel, batch: Batch, labels: FisherLabels, objective: SummedObjective, reduce: PerSampleReduce, chunk = 256,
 ): TensorStore {
-  const plan = densePlan(model);
+  const plan = batchedPlan(model);
   if (!plan) return perSampleLoop(model, batch, labels, objective, reduce);
   const vars = model.trainableVariables();
   const sums = new Map<string, tf.Tensor>(vars.map((v) => [v.name, tf.zerosLike(v)]));
   const n = batch.y.length;
   const len = batch.x.length / Math.max(n, 1);
-  const activations = new Map<tf.layers.Layer, tf.layers.Layer>();
-  for (const layer of plan.layers) {
-    if (layer.getClassName() === 'Dense') {
-      const act = (layer.getConfig() as { activation?: string }).activation ?? 'linear';
-      activations.set(layer, tf.layers.activation({ activation: act as 'linear' }));
-    }
-  }
-  for (let start = 0; start < n; start += chunk) {
-    const end = Math.min(n, start + chunk);
+  const step = passSize(plan, chunk);
+  for (let start = 0; start < n; start += step) {
+    const end = Math.min(n, start + step);
     const part: Batch = {
       x: batch.x.subarray(start * len, end * len),
       y: batch.y.subarray(start, end),
@@ -135,43 +109,16 @@ export function perSampleDiagonal(
       ...(batch.task ? { task: batch.task.subarray(start, end) } : {}),
     };
     tf.tidy(() => {
-      const { x, n: m } = inputs(part);
+      const { x } = inputs(part);
       const y = labelsFor(model, part, x, labels);
       const task = part.task ? { task: part.task } : {};
-      const dense = plan.layers.filter((l) => l.getClassName() === 'Dense');
-      const probes = dense.map((l) => tf.zeros([m, (l.getConfig() as { units: number }).units]));
-      const acts: tf.Tensor[] = [];
-      const f = (...ps: tf.Tensor[]): tf.Scalar => {
-        let h: tf.Tensor = x;
-        let k = 0;
-        for (const layer of plan.layers) {
-          if (layer.getClassName() !== 'Dense') {
-            h = layer.apply(h, { training: false }) as tf.Tensor;
-            continue;
-          }
-          acts.push(tf.keep(h));
-          const kernel = layer.weights.find((w) => w.shape.length === 2)?.read() as tf.Tensor;
-          const bias = layer.weights.find((w) => w.shape.length === 1)?.read();
-          let z = tf.add(tf.matMul(h, kernel), ps[k++] as tf.Tensor);
-          if (bias) z = tf.add(z, bias);
-          h = (activations.get(layer) as tf.layers.Layer).apply(z) as tf.Tensor;
-        }
-        return objective(plan.mapper.mapLogits(h, { training: false, ...task }), y);
-      };
-      const deltas = tf.grads(f)(probes);
-      dense.forEach((layer, i) => {
-        const op = reduce === 'square' ? tf.square : tf.abs;
-        const a2 = op(acts[i] as tf.Tensor);
-        const d2 = op(deltas[i] as tf.Tensor);
-        for (const w of layer.weights) {
-          const name = (w.read() as tf.Variable).name;
-          const old = sums.get(name) as tf.Tensor;
-          const add = w.shape.length === 2 ? tf.matMul(tf.transpose(a2), d2) : tf.sum(d2, 0);
-          sums.set(name, tf.keep(tf.add(old, add)));
-          old.dispose();
-        }
-      });
-      for (const a of acts) a.dispose();
+      const add = chunkSums(plan, x, (logits) => objective(plan.mapper.mapLogits(logits, { training: false, ...task }), y), reduce);
+      for (const [name, t] of add) {
+        const old = sums.get(name);
+        if (!old) continue;
+        sums.set(name, tf.keep(tf.add(old, t)));
+        old.dispose();
+      }
     });
   }
   for (const [k, t] of sums) {
