@@ -9,7 +9,7 @@
 // matches are replaced in docs/results.md and the others are kept. Seeds run as parallel processes (`--jobs`).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(new URL('../../..', import.meta.url).pathname);
@@ -23,6 +23,9 @@ const flag = (name, fallback) => {
 };
 const seeds = String(flag('--seeds', '1,2,3')).split(',').map((s) => Number(s.trim()));
 const jobs = Math.max(1, Number(flag('--jobs', '2')));
+// Each run's OpenBLAS gets its share of the cores: two runs of two OpenMP threads each on two cores
+// make the threads wait for one another (a busy machine can slow OpenMP code several times over).
+const threads = String(Math.max(1, Math.floor(availableParallelism() / jobs)));
 if (seeds.some((s) => !Number.isInteger(s) || s < 0)) {
   console.error('--seeds takes a comma-separated list of non-negative integers, e.g. --seeds 1,2,3');
   process.exit(2);
@@ -67,7 +70,7 @@ function runOne(w) {
   writeFileSync(copy, JSON.stringify({ ...p, seed: w.seed }, null, 2));
   const dir = join(out, `${w.g.dir.split('/').pop()}-${w.g.prefix}-${w.strategy}-seed${w.seed}`);
   return new Promise((done) => {
-    const child = spawn(process.execPath, [join(root, 'packages/cli/dist/main.js'), 'run', copy, '--out', dir, '--quiet'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(root, 'packages/cli/dist/main.js'), 'run', copy, '--out', dir, '--quiet'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? threads } });
     let text = '';
     child.stdout.on('data', (d) => { text += d; });
     child.stderr.on('data', (d) => { text += d; });
@@ -141,7 +144,7 @@ const header = [
   'exemplars), for orientation only: a different data size and budget. The figures were transcribed from the papers,',
   'not re-derived here. No published figure is listed for permuted-MNIST or for strategies the papers did not run.',
   '`wall s` is the mean wall-clock time of one run on the machine that produced the row (a busy machine inflates it).',
-  ...(filter ? [] : ['', `Last full table: ${work.length} runs (${seeds.length} seeds, ${jobs} parallel jobs) in ${took.minutes.toFixed(1)} min wall, ${took.cpuMinutes.toFixed(1)} CPU-min of the runs (${(took.cpuMinutes / Math.max(1, jobs)).toFixed(1)} min if ${jobs} cores had nothing else to do); 1-minute load ${took.load[0].toFixed(2)} at the start, ${took.load[1].toFixed(2)} at the end (other processes were ${took.load[0] > 0.5 ? 'running' : 'idle'} when it started).`]),
+  ...(filter ? [] : ['', `Last full table: ${work.length} runs (${seeds.length} seeds, ${jobs} parallel jobs of ${process.env.OMP_NUM_THREADS ?? threads} OpenBLAS thread${(process.env.OMP_NUM_THREADS ?? threads) === '1' ? '' : 's'}) in ${took.minutes.toFixed(1)} min wall, ${took.cpuMinutes.toFixed(1)} CPU-min of the runs (${(took.cpuMinutes / Math.max(1, jobs)).toFixed(1)} min if ${jobs} cores had nothing else to do); 1-minute load ${took.load[0].toFixed(2)} at the start, ${took.load[1].toFixed(2)} at the end (other processes were ${took.load[0] > 0.5 ? 'running' : 'idle'} when it started).`]),
   '',
   '| scenario | strategy | options | memory | budget | seeds | ACC % | BWT % | forgetting % | wall s | published ACC % |',
   '|---|---|---|---|---|---|---|---|---|---|---|',
