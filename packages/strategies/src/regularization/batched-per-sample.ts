@@ -79,7 +79,12 @@ let scratch = new Float32Array(0);
  * `gather`, cost several times more on the wasm backend, and so do fresh pages for a new array.
  */
 export function convPatches(input: tf.Tensor4D, g: ConvGeometry): tf.Tensor3D {
-  const [n, h, w, c] = input.shape;
+  return patchesOf(input.dataSync() as Float32Array, input.shape, 0, input.shape[0], g);
+}
+
+/** {@link convPatches} of samples `[from, from + count)` of a host copy `src` of a `[n, h, w, c]` input. */
+function patchesOf(src: Float32Array, shape: readonly [number, number, number, number], from: number, count: number, g: ConvGeometry): tf.Tensor3D {
+  const [, h, w, c] = shape;
   const [kh, kw] = g.kernel;
   const [sh, sw] = g.strides;
   let outH = Math.floor((h - kh) / sh) + 1;
@@ -93,13 +98,12 @@ export function convPatches(input: tf.Tensor4D, g: ConvGeometry): tf.Tensor3D {
     left = Math.floor(Math.max((outW - 1) * sw + kw - w, 0) / 2);
   }
   const k = kh * kw * c;
-  const size = n * outH * outW * k;
+  const size = count * outH * outW * k;
   const reuse = writesAreCopied();
   if (reuse && scratch.length < size) scratch = new Float32Array(size);
   const out = reuse ? scratch.subarray(0, size) : new Float32Array(size);
-  const src = input.dataSync() as Float32Array;
   let o = 0;
-  for (let b = 0; b < n; b++) {
+  for (let b = from; b < from + count; b++) {
     for (let oy = 0; oy < outH; oy++) {
       for (let ox = 0; ox < outW; ox++) {
         for (let i = 0; i < kh; i++) {
@@ -110,14 +114,14 @@ export function convPatches(input: tf.Tensor4D, g: ConvGeometry): tf.Tensor3D {
               if (reuse) out.fill(0, o, o + c);
               continue;
             }
-            const from = ((b * h + iy) * w + ix) * c;
-            for (let q = 0; q < c; q++) out[o + q] = src[from + q] as number;
+            const at = ((b * h + iy) * w + ix) * c;
+            for (let q = 0; q < c; q++) out[o + q] = src[at + q] as number;
           }
         }
       }
     }
   }
-  return tf.tensor3d(out, [n, outH * outW, k]);
+  return tf.tensor3d(out, [count, outH * outW, k]);
 }
 
 /** Floats the per-sample pieces of one convolution (its patches, its per-sample kernel gradients) may hold at once (measured best of 2–16 M). */
@@ -134,12 +138,15 @@ function convKernelSum(a: tf.Tensor4D, d: tf.Tensor4D, g: ConvGeometry, shape: n
   const cout = d.shape[3];
   const k = g.kernel[0] * g.kernel[1] * a.shape[3];
   const piece = Math.max(1, Math.floor(PIECE_FLOATS / Math.max(positions * k, k * cout)));
+  // Pieces are cut on the host: one read of each tensor (the wasm backend's slice reads the whole input every time).
+  const input = a.dataSync() as Float32Array;
+  const delta = d.dataSync() as Float32Array;
   let sum: tf.Tensor = tf.zeros([k, cout]);
   for (let s0 = 0; s0 < m; s0 += piece) {
     const size = Math.min(piece, m - s0);
     const next = tf.tidy(() => {
-      const patches = convPatches(tf.slice(a, [s0, 0, 0, 0], [size, -1, -1, -1]), g);
-      const deltas = tf.reshape(tf.slice(d, [s0, 0, 0, 0], [size, -1, -1, -1]), [size, positions, cout]) as tf.Tensor3D;
+      const patches = patchesOf(input, a.shape, s0, size, g);
+      const deltas = tf.tensor3d(delta.subarray(s0 * positions * cout, (s0 + size) * positions * cout), [size, positions, cout]);
       return tf.add(sum, tf.sum(op(tf.matMul(patches, deltas, true, false)), 0));
     });
     sum.dispose();
