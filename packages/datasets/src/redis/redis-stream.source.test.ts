@@ -122,7 +122,7 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
     }
   });
 
-  it('holds at most buffer + count entries when producers are far ahead of training (bounded memory)', async () => {
+  it('holds at most buffer + (1 + readAhead) × count entries when producers are far ahead of training (bounded memory)', async () => {
     await produce(redis, 's3', 0, 30_000);
     const rss0 = process.memoryUsage().rss;
     const s = source(server.url, 's3', { consumer: 'slow', buffer: 64, count: 50 });
@@ -130,12 +130,43 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
     await pull(it, 100);
     await new Promise((r) => setTimeout(r, 300));
     const pending = await pendingCount(redis, 's3');
-    assert.ok(pending <= 100 + 64 + 50, `${pending} entries delivered to a consumer that trained on 100`);
+    assert.ok(pending <= 100 + 64 + (1 + 1) * 50, `${pending} entries delivered to a consumer that trained on 100`);
     assert.ok(s.train.queue.length <= 64);
     const grown = process.memoryUsage().rss - rss0;
     assert.ok(grown < 64 * 2 ** 20, `RSS grew by ${(grown / 2 ** 20).toFixed(1)} MiB`);
     console.log(`# 30,000 entries waiting, ${pending} delivered to the consumer, RSS +${(grown / 2 ** 20).toFixed(1)} MiB`);
     await s.close();
+  });
+
+  it('reads ahead while training, never holding more than buffer + (1 + readAhead) × count entries however fast producers are', async () => {
+    await produce(redis, 's6', 0, 2000);
+    const readAhead = 2;
+    const s = source(server.url, 's6', { consumer: 'ahead', buffer: 40, count: 30, readAhead });
+    const bound = 40 + (1 + readAhead) * 30;
+    const it = batches(s, 10);
+    const trained: number[] = [];
+    let producing = true;
+    // A producer far faster than training keeps adding entries meanwhile.
+    const producer = (async () => {
+      for (let i = 2000; producing && i < 20_000; i += 500) await produce(redis, 's6', i, i + 500);
+    })();
+    let most = 0;
+    try {
+      for (let step = 0; step < 40; step++) {
+        trained.push(...(await pull(it, 10)));
+        await new Promise((r) => setTimeout(r, 15)); // training is slow: the feed has time to run ahead
+        const held = (await pendingCount(redis, 's6')) - trained.length;
+        most = Math.max(most, held);
+        assert.ok(held <= bound, `step ${step}: ${held} entries held by a consumer bounded at ${bound}`);
+        assert.ok(s.train.queue.length <= 40);
+      }
+    } finally {
+      producing = false;
+      await producer;
+      await s.close();
+    }
+    assert.deepEqual(trained, range(0, 400), 'read ahead, still in stream order, each once');
+    assert.ok(most > 40 + 30, `the feed read ahead beyond the buffer and the reply in hand (held at most ${most})`);
   });
 
   it('two groups each read the whole stream; two consumers of one group split it', async () => {
