@@ -12,6 +12,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const ACK_CHUNK = 1000;
 /** Acknowledged ids are dropped from the front of the ledger in place once this many have piled up. */
 const LEDGER_COMPACT = 4096;
+const ignore = (): void => undefined;
 
 /** The outcome of one `XREADGROUP`, settled either way so a read asked for ahead never rejects unobserved. */
 type ReadResult = { readonly entries: StreamEntry[] } | { readonly error: unknown };
@@ -135,10 +136,16 @@ export class RedisStreamFeed implements LiveFeed {
       if (isReplyError(e)) throw e;
       return; // connection lost meanwhile: the next checkpoint lists these ids again
     }
-    const done = new Set(p.unacked);
-    if (this.restored?.unacked.every((id) => done.has(id))) this.restored = undefined;
-    while (this.head < this.ledger.length && done.has(this.ledger[this.head] as string)) {
-      const id = this.ledger[this.head++] as string;
+    if (this.restored) {
+      const done = new Set(p.unacked);
+      if (this.restored.unacked.every((id) => done.has(id))) this.restored = undefined;
+    }
+    // The ledger's part of `unacked` is a slice of the ledger, in its order (see state()): one merge
+    // pass drops the front it covers, skipping ids the ledger no longer (or never) held.
+    for (const id of p.unacked) {
+      if (this.head >= this.ledger.length) break;
+      if (id !== this.ledger[this.head]) continue;
+      this.head++;
       this.known.delete(id);
       this.lastId = id;
       this.ledgerBase++;
@@ -309,7 +316,7 @@ export class RedisStreamFeed implements LiveFeed {
       this.ledger.push(e.id);
       const sample = row.task === undefined ? { x: row.x, y: row.y, cursor } : { x: row.x, y: row.y, task: row.task, cursor };
       // With room in the buffer the push completes now (a closed buffer means the run is over).
-      if (queue.length < queue.capacity) this.train.push(sample).catch(() => undefined);
+      if (queue.length < queue.capacity) this.train.push(sample).catch(ignore);
       else await this.train.push(sample);
     }
   }
