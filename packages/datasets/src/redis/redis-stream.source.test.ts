@@ -84,6 +84,27 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
     await b.close();
   });
 
+  it('acknowledges checkpoint after checkpoint over more entries than the ledger keeps before cutting its front', async () => {
+    await produce(redis, 's7', 0, 12_000);
+    const s = source(server.url, 's7', { consumer: 'long', count: 500, buffer: 1000 });
+    const it = batches(s, 100);
+    try {
+      let trained = 0;
+      for (const upTo of [3000, 6000, 9000, 12_000]) {
+        assert.deepEqual(await pull(it, upTo - trained), range(trained, upTo));
+        trained = upTo;
+        const state = s.state() as { feed: RedisStreamPosition };
+        assert.equal(state.feed.unacked.length, 3000, 'each checkpoint lists exactly what was trained since the last acknowledgement');
+        await s.checkpointed(state);
+        const pending = await pendingCount(redis, 's7');
+        assert.ok(pending <= 1000 + 2 * 500, `${pending} pending after acknowledging everything trained`);
+        assert.equal((s.state() as { feed: RedisStreamPosition }).feed.unacked.length, 0);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
   it('sends bad records to the dead-letter stream with reason and id, warns a bounded number of times and keeps training', async () => {
     const bad = ['not json', JSON.stringify({ x: [1, 2, 3], y: 0 }), JSON.stringify({ x: [1, 2, 3, 1e39], y: 0 }), JSON.stringify({ x: [1, 2, 3, 4], y: '1' }), JSON.stringify({ x: [1, 2, 3, 4], y: 7 }), JSON.stringify({ x: [1, 'a', 3, 4], y: 1 })];
     const ids: string[] = [];
