@@ -56,7 +56,14 @@ export class RedisStreamFeed implements LiveFeed {
   private readonly ledger: string[] = [];
   private head = 0;
   private ledgerBase = 0;
-  private readonly known = new Set<string>();
+  /**
+   * The unacknowledged ids queued (the ledger from `head`), as a set, only while entries may come
+   * twice: during a re-read of the pending list or a claim, and for good after a lost connection (a
+   * group re-created from the start delivers again). Normal `>` reads cannot repeat an entry and skip
+   * this per-entry bookkeeping.
+   */
+  private known: Set<string> | undefined;
+  private dedupeAlways = false;
   private consumer: string;
   private restored: RedisStreamPosition | undefined;
   private lastId: string | null = null;
@@ -146,7 +153,7 @@ export class RedisStreamFeed implements LiveFeed {
       if (this.head >= this.ledger.length) break;
       if (id !== this.ledger[this.head]) continue;
       this.head++;
-      this.known.delete(id);
+      this.known?.delete(id);
       this.lastId = id;
       this.ledgerBase++;
     }
@@ -194,6 +201,7 @@ export class RedisStreamFeed implements LiveFeed {
         // Reads still in flight are dropped unseen: their entries are in this consumer's pending list,
         // which the rescan below re-reads (on the same connection, so after them).
         ahead.length = 0;
+        this.dedupeAlways = true;
         if (this.stopped) return;
         if (isReplyError(e) && !/NOGROUP/.test((e as Error).message)) throw e;
         // Lost connection (or a server restarted without its data): re-create the group if needed and
@@ -247,8 +255,27 @@ export class RedisStreamFeed implements LiveFeed {
     for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
   }
 
+  /** Builds {@link known} from the ledger when it is not kept. */
+  private startDedupe(): void {
+    this.known ??= new Set(this.ledger.slice(this.head));
+  }
+
+  /** Drops {@link known} after a re-read or a claim, unless a lost connection made it permanent. */
+  private endDedupe(): void {
+    if (!this.dedupeAlways) this.known = undefined;
+  }
+
   /** Re-reads this consumer's pending entries from the start; those already queued are skipped. */
   private async readPending(): Promise<void> {
+    this.startDedupe();
+    try {
+      await this.readPendingPages();
+    } finally {
+      this.endDedupe();
+    }
+  }
+
+  private async readPendingPages(): Promise<void> {
     let from = '0';
     while (!this.stopped) {
       const reply = await this.reader.call('XREADGROUP', 'GROUP', this.o.group, this.consumer, 'COUNT', this.o.count, 'STREAMS', this.o.stream, from);
@@ -265,14 +292,20 @@ export class RedisStreamFeed implements LiveFeed {
     this.lastClaim = Date.now();
     let cursor = '0-0';
     let claimed = 0;
-    do {
-      const { next, entries } = autoClaimReply(await this.cmd.call('XAUTOCLAIM', this.o.stream, this.o.group, this.consumer, this.o.claimIdleMs, cursor, 'COUNT', this.o.count));
-      const fresh = entries.filter((e) => !this.known.has(e.id));
-      if (fresh.length > 0) this.train.caughtUp = false;
-      await this.deliverAll(fresh);
-      claimed += fresh.length;
-      cursor = next;
-    } while (cursor !== '0-0' && !this.stopped);
+    this.startDedupe();
+    try {
+      do {
+        const { next, entries } = autoClaimReply(await this.cmd.call('XAUTOCLAIM', this.o.stream, this.o.group, this.consumer, this.o.claimIdleMs, cursor, 'COUNT', this.o.count));
+        const known = this.known;
+        const fresh = known ? entries.filter((e) => !known.has(e.id)) : entries;
+        if (fresh.length > 0) this.train.caughtUp = false;
+        await this.deliverAll(fresh);
+        claimed += fresh.length;
+        cursor = next;
+      } while (cursor !== '0-0' && !this.stopped);
+    } finally {
+      this.endDedupe();
+    }
     if (claimed > 0) {
       this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: claimed ${claimed} entr${claimed === 1 ? 'y' : 'ies'} pending over ${this.o.claimIdleMs} ms with another consumer of group ${this.o.group}` });
     }
@@ -299,7 +332,7 @@ export class RedisStreamFeed implements LiveFeed {
     const queue = this.train.queue;
     for (const e of entries) {
       if (this.stopped) return;
-      if (this.known.has(e.id)) continue;
+      if (this.known?.has(e.id) === true) continue;
       if (e.fields === null) {
         await this.cmd.xack(this.o.stream, this.o.group, e.id);
         this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: entry ${e.id} was deleted from the stream before it was trained on` });
@@ -311,7 +344,7 @@ export class RedisStreamFeed implements LiveFeed {
         await this.sendToDeadLetter(e, row.error, raw);
         continue;
       }
-      this.known.add(e.id);
+      this.known?.add(e.id);
       const cursor = this.ledgerBase + this.ledger.length - this.head;
       this.ledger.push(e.id);
       const sample = row.task === undefined ? { x: row.x, y: row.y, cursor } : { x: row.x, y: row.y, task: row.task, cursor };
