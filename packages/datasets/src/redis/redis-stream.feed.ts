@@ -6,12 +6,11 @@ import { parseLiveRecord, type liveRecordSpec } from '../live/live-options.js';
 import type { ParsedRow } from '../data/row-parsers.js';
 import { closeRedis, connectRedis, openRedis, redactUrl } from './redis-connection.js';
 import { parsePosition, type RedisStreamOptions, type RedisStreamPosition } from './redis-stream.options.js';
+import { StreamLedger } from './stream-ledger.js';
 import { autoClaimReply, fieldsObject, fieldValue, readGroupEntries, type StreamEntry } from './stream-entries.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const ACK_CHUNK = 1000;
-/** Acknowledged ids are dropped from the front of the ledger in place once this many have piled up. */
-const LEDGER_COMPACT = 4096;
 const ignore = (): void => undefined;
 
 /** The outcome of one `XREADGROUP`, settled either way so a read asked for ahead never rejects unobserved. */
@@ -49,21 +48,8 @@ export class RedisStreamFeed implements LiveFeed {
   private readonly reader: Redis;
   private readonly cmd: Redis;
   private readonly deadLetterKey: string;
-  /**
-   * Ids queued for the trainer, in order; those from `head` on are not acknowledged yet, and
-   * `ledger[head + i]` has ordinal `ledgerBase + i` (the acknowledged front is cut off in batches).
-   */
-  private readonly ledger: string[] = [];
-  private head = 0;
-  private ledgerBase = 0;
-  /**
-   * The unacknowledged ids queued (the ledger from `head`), as a set, only while entries may come
-   * twice: during a re-read of the pending list or a claim, and for good after a lost connection (a
-   * group re-created from the start delivers again). Normal `>` reads cannot repeat an entry and skip
-   * this per-entry bookkeeping.
-   */
-  private known: Set<string> | undefined;
-  private dedupeAlways = false;
+  /** Ids queued for the trainer and not acknowledged; each sample's cursor is its id's ordinal. */
+  private readonly ledger = new StreamLedger();
   private consumer: string;
   private restored: RedisStreamPosition | undefined;
   private lastId: string | null = null;
@@ -110,8 +96,8 @@ export class RedisStreamFeed implements LiveFeed {
   }
 
   state(): RedisStreamPosition {
-    const pulled = typeof this.train.cursor === 'number' ? this.train.cursor : this.ledgerBase - 1;
-    const trained = this.ledger.slice(this.head, this.head + Math.max(0, pulled - this.ledgerBase + 1));
+    const pulled = typeof this.train.cursor === 'number' ? this.train.cursor : this.ledger.firstOrdinal - 1;
+    const trained = this.ledger.through(pulled);
     const carried = this.restored?.unacked ?? [];
     return { consumer: this.consumer, lastId: trained[trained.length - 1] ?? this.lastId, unacked: [...carried, ...trained], deadLettered: this.deadLettered };
   }
@@ -147,21 +133,8 @@ export class RedisStreamFeed implements LiveFeed {
       const done = new Set(p.unacked);
       if (this.restored.unacked.every((id) => done.has(id))) this.restored = undefined;
     }
-    // The ledger's part of `unacked` is a slice of the ledger, in its order (see state()): one merge
-    // pass drops the front it covers, skipping ids the ledger no longer (or never) held.
-    for (const id of p.unacked) {
-      if (this.head >= this.ledger.length) break;
-      if (id !== this.ledger[this.head]) continue;
-      this.head++;
-      this.known?.delete(id);
-      this.lastId = id;
-      this.ledgerBase++;
-    }
-    // Array.shift() per id is linear in the ledger's length: cut the acknowledged front at once.
-    if (this.head >= LEDGER_COMPACT && this.head * 2 >= this.ledger.length) {
-      this.ledger.splice(0, this.head);
-      this.head = 0;
-    }
+    const last = this.ledger.acknowledge(p.unacked);
+    if (last !== undefined) this.lastId = last;
   }
 
   private async run(): Promise<void> {
@@ -201,7 +174,7 @@ export class RedisStreamFeed implements LiveFeed {
         // Reads still in flight are dropped unseen: their entries are in this consumer's pending list,
         // which the rescan below re-reads (on the same connection, so after them).
         ahead.length = 0;
-        this.dedupeAlways = true;
+        this.ledger.dedupeForGood();
         if (this.stopped) return;
         if (isReplyError(e) && !/NOGROUP/.test((e as Error).message)) throw e;
         // Lost connection (or a server restarted without its data): re-create the group if needed and
@@ -255,23 +228,13 @@ export class RedisStreamFeed implements LiveFeed {
     for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
   }
 
-  /** Builds {@link known} from the ledger when it is not kept. */
-  private startDedupe(): void {
-    this.known ??= new Set(this.ledger.slice(this.head));
-  }
-
-  /** Drops {@link known} after a re-read or a claim, unless a lost connection made it permanent. */
-  private endDedupe(): void {
-    if (!this.dedupeAlways) this.known = undefined;
-  }
-
   /** Re-reads this consumer's pending entries from the start; those already queued are skipped. */
   private async readPending(): Promise<void> {
-    this.startDedupe();
+    this.ledger.startDedupe();
     try {
       await this.readPendingPages();
     } finally {
-      this.endDedupe();
+      this.ledger.endDedupe();
     }
   }
 
@@ -292,19 +255,18 @@ export class RedisStreamFeed implements LiveFeed {
     this.lastClaim = Date.now();
     let cursor = '0-0';
     let claimed = 0;
-    this.startDedupe();
+    this.ledger.startDedupe();
     try {
       do {
         const { next, entries } = autoClaimReply(await this.cmd.call('XAUTOCLAIM', this.o.stream, this.o.group, this.consumer, this.o.claimIdleMs, cursor, 'COUNT', this.o.count));
-        const known = this.known;
-        const fresh = known ? entries.filter((e) => !known.has(e.id)) : entries;
+        const fresh = entries.filter((e) => !this.ledger.has(e.id));
         if (fresh.length > 0) this.train.caughtUp = false;
         await this.deliverAll(fresh);
         claimed += fresh.length;
         cursor = next;
       } while (cursor !== '0-0' && !this.stopped);
     } finally {
-      this.endDedupe();
+      this.ledger.endDedupe();
     }
     if (claimed > 0) {
       this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: claimed ${claimed} entr${claimed === 1 ? 'y' : 'ies'} pending over ${this.o.claimIdleMs} ms with another consumer of group ${this.o.group}` });
@@ -313,8 +275,8 @@ export class RedisStreamFeed implements LiveFeed {
 
   /** Resets the idle time of this consumer's unacknowledged entries so other consumers do not claim them. */
   private async touchOwn(): Promise<void> {
-    if (this.stopped || this.cmd.status !== 'ready' || this.head === this.ledger.length) return;
-    const ids = this.ledger.slice(this.head);
+    if (this.stopped || this.cmd.status !== 'ready' || this.ledger.empty) return;
+    const ids = this.ledger.unacked();
     try {
       for (let i = 0; i < ids.length; i += ACK_CHUNK) await this.cmd.call('XCLAIM', this.o.stream, this.o.group, this.consumer, 0, ...ids.slice(i, i + ACK_CHUNK), 'JUSTID');
     } catch {
@@ -332,7 +294,7 @@ export class RedisStreamFeed implements LiveFeed {
     const queue = this.train.queue;
     for (const e of entries) {
       if (this.stopped) return;
-      if (this.known?.has(e.id) === true) continue;
+      if (this.ledger.has(e.id)) continue;
       if (e.fields === null) {
         await this.cmd.xack(this.o.stream, this.o.group, e.id);
         this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: entry ${e.id} was deleted from the stream before it was trained on` });
@@ -344,9 +306,7 @@ export class RedisStreamFeed implements LiveFeed {
         await this.sendToDeadLetter(e, row.error, raw);
         continue;
       }
-      this.known?.add(e.id);
-      const cursor = this.ledgerBase + this.ledger.length - this.head;
-      this.ledger.push(e.id);
+      const cursor = this.ledger.append(e.id);
       const sample = row.task === undefined ? { x: row.x, y: row.y, cursor } : { x: row.x, y: row.y, task: row.task, cursor };
       // With room in the buffer the push completes now (a closed buffer means the run is over).
       if (queue.length < queue.capacity) this.train.push(sample).catch(ignore);
