@@ -6,10 +6,15 @@ import { parseLiveRecord, type liveRecordSpec } from '../live/live-options.js';
 import type { ParsedRow } from '../data/row-parsers.js';
 import { closeRedis, connectRedis, openRedis, redactUrl } from './redis-connection.js';
 import { parsePosition, type RedisStreamOptions, type RedisStreamPosition } from './redis-stream.options.js';
-import { autoClaimReply, readGroupEntries, type StreamEntry } from './stream-entries.js';
+import { StreamLedger } from './stream-ledger.js';
+import { autoClaimReply, fieldsObject, fieldValue, readGroupEntries, type StreamEntry } from './stream-entries.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const ACK_CHUNK = 1000;
+const ignore = (): void => undefined;
+
+/** The outcome of one `XREADGROUP`, settled either way so a read asked for ahead never rejects unobserved. */
+type ReadResult = { readonly entries: StreamEntry[] } | { readonly error: unknown };
 
 /** Whether `e` is an error reply of the server (as opposed to a lost connection). */
 const isReplyError = (e: unknown): boolean => e instanceof Error && e.name === 'ReplyError';
@@ -18,9 +23,13 @@ const isReplyError = (e: unknown): boolean => e instanceof Error && e.name === '
  * Reads a Redis stream through a consumer group into a {@link LiveBatchSource}, exactly once across
  * crashes when checkpoints are durable:
  *
- * - Reading: `XREADGROUP … >` for `count` entries at a time, and only after the previous entries were
- *   queued: the queue's `block` policy pauses the loop while the buffer is full, so a consumer holds at
- *   most `buffer + count` entries however fast producers are (the rest stays in Redis).
+ * - Reading: `XREADGROUP … >` for `count` entries at a time. While a backlog is read (the last reply
+ *   was full), up to `readAhead` further reads are sent before the entries in hand are queued, so their
+ *   replies travel and are decoded while training runs instead of after the buffer ran dry. The
+ *   queue's `block` policy pauses the loop while the buffer is full and no read is sent meanwhile, so
+ *   a consumer holds at most `buffer + (1 + readAhead) × count` entries however fast producers are
+ *   (the rest stays in Redis). A reply's entries are queued in one synchronous pass (awaiting only a
+ *   full buffer), so the trainer wakes once per reply rather than once per entry.
  * - Acknowledging: an entry is `XACK`ed only in {@link acknowledge}, which the engine calls once a
  *   checkpoint covering it is durable. Each queued entry gets an ordinal; `state()` lists the ids of the
  *   entries the trainer has pulled and that are not acknowledged yet (`unacked`).
@@ -39,10 +48,8 @@ export class RedisStreamFeed implements LiveFeed {
   private readonly reader: Redis;
   private readonly cmd: Redis;
   private readonly deadLetterKey: string;
-  /** Ids queued for the trainer and not acknowledged, in order; `ledger[i]` has ordinal `ledgerBase + i`. */
-  private readonly ledger: string[] = [];
-  private ledgerBase = 0;
-  private readonly known = new Set<string>();
+  /** Ids queued for the trainer and not acknowledged; each sample's cursor is its id's ordinal. */
+  private readonly ledger = new StreamLedger();
   private consumer: string;
   private restored: RedisStreamPosition | undefined;
   private lastId: string | null = null;
@@ -89,8 +96,8 @@ export class RedisStreamFeed implements LiveFeed {
   }
 
   state(): RedisStreamPosition {
-    const pulled = typeof this.train.cursor === 'number' ? this.train.cursor : this.ledgerBase - 1;
-    const trained = this.ledger.slice(0, Math.max(0, pulled - this.ledgerBase + 1));
+    const pulled = typeof this.train.cursor === 'number' ? this.train.cursor : this.ledger.firstOrdinal - 1;
+    const trained = this.ledger.through(pulled);
     const carried = this.restored?.unacked ?? [];
     return { consumer: this.consumer, lastId: trained[trained.length - 1] ?? this.lastId, unacked: [...carried, ...trained], deadLettered: this.deadLettered };
   }
@@ -122,14 +129,12 @@ export class RedisStreamFeed implements LiveFeed {
       if (isReplyError(e)) throw e;
       return; // connection lost meanwhile: the next checkpoint lists these ids again
     }
-    const done = new Set(p.unacked);
-    if (this.restored?.unacked.every((id) => done.has(id))) this.restored = undefined;
-    while (this.ledger.length > 0 && done.has(this.ledger[0] as string)) {
-      const id = this.ledger.shift() as string;
-      this.known.delete(id);
-      this.lastId = id;
-      this.ledgerBase++;
+    if (this.restored) {
+      const done = new Set(p.unacked);
+      if (this.restored.unacked.every((id) => done.has(id))) this.restored = undefined;
     }
+    const last = this.ledger.acknowledge(p.unacked);
+    if (last !== undefined) this.lastId = last;
   }
 
   private async run(): Promise<void> {
@@ -143,23 +148,33 @@ export class RedisStreamFeed implements LiveFeed {
     const every = this.o.claimIdleMs > 0 ? Math.max(100, Math.floor(this.o.claimIdleMs / 3)) : 20_000;
     this.heartbeat = setInterval(() => void this.touchOwn(), every);
     this.heartbeat.unref();
+    // Reads sent ahead, oldest first; every one is awaited and its entries queued, in order.
+    const ahead: Array<Promise<ReadResult>> = [];
     while (!this.stopped) {
       try {
         if (this.rescan) {
           await this.readPending();
           this.rescan = false;
         }
-        if (this.o.claimIdleMs > 0 && Date.now() - this.lastClaim >= this.o.claimIdleMs / 2) await this.claimIdle();
-        const reply = await this.reader.call('XREADGROUP', 'GROUP', this.o.group, this.consumer, 'COUNT', this.o.count, 'BLOCK', this.o.blockMs, 'STREAMS', this.o.stream, '>');
-        const entries = readGroupEntries(reply);
+        if (ahead.length === 0 && this.claimDue()) await this.claimIdle();
+        const reply = await (ahead.shift() ?? this.readNew());
+        if ('error' in reply) throw reply.error;
+        const entries = reply.entries;
         if (entries.length === 0) {
           this.train.caughtUp = true;
           continue;
         }
         this.train.caughtUp = false;
-        for (const e of entries) await this.deliver(e);
-        if (entries.length < this.o.count) this.train.caughtUp = true;
+        const full = entries.length >= this.o.count;
+        // A backlog: ask for the next entries now, so they arrive while these are trained on.
+        if (full && !this.claimDue()) while (ahead.length < this.o.readAhead) ahead.push(this.readNew());
+        await this.deliverAll(entries);
+        if (!full) this.train.caughtUp = true;
       } catch (e) {
+        // Reads still in flight are dropped unseen: their entries are in this consumer's pending list,
+        // which the rescan below re-reads (on the same connection, so after them).
+        ahead.length = 0;
+        this.ledger.dedupeForGood();
         if (this.stopped) return;
         if (isReplyError(e) && !/NOGROUP/.test((e as Error).message)) throw e;
         // Lost connection (or a server restarted without its data): re-create the group if needed and
@@ -169,6 +184,18 @@ export class RedisStreamFeed implements LiveFeed {
         await this.retrying(() => this.ensureGroup());
       }
     }
+  }
+
+  /** Whether dead consumers' entries are due to be looked for (`claimIdleMs / 2` since the last look). */
+  private claimDue(): boolean {
+    return this.o.claimIdleMs > 0 && Date.now() - this.lastClaim >= this.o.claimIdleMs / 2;
+  }
+
+  /** One `XREADGROUP … >` for new entries; its outcome, never a rejection. */
+  private readNew(): Promise<ReadResult> {
+    return this.reader
+      .call('XREADGROUP', 'GROUP', this.o.group, this.consumer, 'COUNT', this.o.count, 'BLOCK', this.o.blockMs, 'STREAMS', this.o.stream, '>')
+      .then((reply) => ({ entries: readGroupEntries(reply) }), (error: unknown) => ({ error }));
   }
 
   /** Runs `op` until it succeeds, waiting out connection losses (server errors are rethrown). */
@@ -193,19 +220,32 @@ export class RedisStreamFeed implements LiveFeed {
     }
   }
 
+  /** `XACK`s `ids`, in chunks sent as one pipeline (one round trip); throws the first chunk's error. */
   private async ack(ids: readonly string[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += ACK_CHUNK) await this.cmd.xack(this.o.stream, this.o.group, ...ids.slice(i, i + ACK_CHUNK));
+    if (ids.length === 0) return;
+    const pipeline = this.cmd.pipeline();
+    for (let i = 0; i < ids.length; i += ACK_CHUNK) pipeline.xack(this.o.stream, this.o.group, ...ids.slice(i, i + ACK_CHUNK));
+    for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
   }
 
   /** Re-reads this consumer's pending entries from the start; those already queued are skipped. */
   private async readPending(): Promise<void> {
+    this.ledger.startDedupe();
+    try {
+      await this.readPendingPages();
+    } finally {
+      this.ledger.endDedupe();
+    }
+  }
+
+  private async readPendingPages(): Promise<void> {
     let from = '0';
     while (!this.stopped) {
       const reply = await this.reader.call('XREADGROUP', 'GROUP', this.o.group, this.consumer, 'COUNT', this.o.count, 'STREAMS', this.o.stream, from);
       const entries = readGroupEntries(reply);
       if (entries.length === 0) return;
       this.train.caughtUp = false;
-      for (const e of entries) await this.deliver(e);
+      await this.deliverAll(entries);
       from = (entries[entries.length - 1] as StreamEntry).id;
     }
   }
@@ -215,14 +255,19 @@ export class RedisStreamFeed implements LiveFeed {
     this.lastClaim = Date.now();
     let cursor = '0-0';
     let claimed = 0;
-    do {
-      const { next, entries } = autoClaimReply(await this.cmd.call('XAUTOCLAIM', this.o.stream, this.o.group, this.consumer, this.o.claimIdleMs, cursor, 'COUNT', this.o.count));
-      const fresh = entries.filter((e) => !this.known.has(e.id));
-      if (fresh.length > 0) this.train.caughtUp = false;
-      for (const e of fresh) await this.deliver(e);
-      claimed += fresh.length;
-      cursor = next;
-    } while (cursor !== '0-0' && !this.stopped);
+    this.ledger.startDedupe();
+    try {
+      do {
+        const { next, entries } = autoClaimReply(await this.cmd.call('XAUTOCLAIM', this.o.stream, this.o.group, this.consumer, this.o.claimIdleMs, cursor, 'COUNT', this.o.count));
+        const fresh = entries.filter((e) => !this.ledger.has(e.id));
+        if (fresh.length > 0) this.train.caughtUp = false;
+        await this.deliverAll(fresh);
+        claimed += fresh.length;
+        cursor = next;
+      } while (cursor !== '0-0' && !this.stopped);
+    } finally {
+      this.ledger.endDedupe();
+    }
     if (claimed > 0) {
       this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: claimed ${claimed} entr${claimed === 1 ? 'y' : 'ies'} pending over ${this.o.claimIdleMs} ms with another consumer of group ${this.o.group}` });
     }
@@ -230,8 +275,8 @@ export class RedisStreamFeed implements LiveFeed {
 
   /** Resets the idle time of this consumer's unacknowledged entries so other consumers do not claim them. */
   private async touchOwn(): Promise<void> {
-    if (this.stopped || this.cmd.status !== 'ready' || this.ledger.length === 0) return;
-    const ids = [...this.ledger];
+    if (this.stopped || this.cmd.status !== 'ready' || this.ledger.empty) return;
+    const ids = this.ledger.unacked();
     try {
       for (let i = 0; i < ids.length; i += ACK_CHUNK) await this.cmd.call('XCLAIM', this.o.stream, this.o.group, this.consumer, 0, ...ids.slice(i, i + ACK_CHUNK), 'JUSTID');
     } catch {
@@ -239,21 +284,34 @@ export class RedisStreamFeed implements LiveFeed {
     }
   }
 
-  /** Queues one entry for the trainer, or sends it to the dead-letter stream. */
-  private async deliver(e: StreamEntry): Promise<void> {
-    if (this.known.has(e.id) || this.stopped) return;
-    if (e.fields === null) {
-      await this.cmd.xack(this.o.stream, this.o.group, e.id);
-      this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: entry ${e.id} was deleted from the stream before it was trained on` });
-      return;
+  /**
+   * Queues the entries of one reply for the trainer, in order, skipping those already queued; bad ones
+   * go to the dead-letter stream. Runs synchronously while the buffer has room (no await per entry, so
+   * the trainer is not woken and put back to sleep for each one) and waits only for a full buffer or a
+   * dead-letter write.
+   */
+  private async deliverAll(entries: readonly StreamEntry[]): Promise<void> {
+    const queue = this.train.queue;
+    for (const e of entries) {
+      if (this.stopped) return;
+      if (this.ledger.has(e.id)) continue;
+      if (e.fields === null) {
+        await this.cmd.xack(this.o.stream, this.o.group, e.id);
+        this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: entry ${e.id} was deleted from the stream before it was trained on` });
+        continue;
+      }
+      const raw = fieldValue(e, this.o.field);
+      const row = this.parse(raw);
+      if ('error' in row) {
+        await this.sendToDeadLetter(e, row.error, raw);
+        continue;
+      }
+      const cursor = this.ledger.append(e.id);
+      const sample = row.task === undefined ? { x: row.x, y: row.y, cursor } : { x: row.x, y: row.y, task: row.task, cursor };
+      // With room in the buffer the push completes now (a closed buffer means the run is over).
+      if (queue.length < queue.capacity) this.train.push(sample).catch(ignore);
+      else await this.train.push(sample);
     }
-    const raw = e.fields[this.o.field];
-    const row = this.parse(raw);
-    if ('error' in row) return this.sendToDeadLetter(e, row.error, raw);
-    this.known.add(e.id);
-    const ordinal = this.ledgerBase + this.ledger.length;
-    this.ledger.push(e.id);
-    await this.train.push({ ...row, cursor: ordinal });
   }
 
   private parse(raw: string | undefined): ParsedRow {
@@ -272,7 +330,7 @@ export class RedisStreamFeed implements LiveFeed {
   }
 
   private async sendToDeadLetter(e: StreamEntry, reason: string, raw: string | undefined): Promise<void> {
-    const data = raw ?? JSON.stringify(e.fields);
+    const data = raw ?? JSON.stringify(fieldsObject(e));
     await this.cmd
       .multi()
       .xadd(this.deadLetterKey, '*', 'reason', reason, 'id', e.id, 'stream', this.o.stream, 'group', this.o.group, 'consumer', this.consumer, 'data', data.slice(0, 100_000))

@@ -14,6 +14,7 @@ export const RedisStreamOptions = Type.Object(
     field: Type.String({ minLength: 1, default: 'data', description: 'Entry field holding the JSON record, e.g. {"x": [...], "y": 3}.' }),
     start: StringEnum(['$', '0'] as const, { default: '$', description: 'Where a newly created group starts: "$" only entries added from now on, "0" the whole stream.' }),
     count: Type.Integer({ minimum: 1, maximum: 10000, default: 100, description: 'Entries asked for per XREADGROUP.' }),
+    readAhead: Type.Integer({ minimum: 0, maximum: 16, default: 1, description: 'XREADGROUP replies asked for ahead while a backlog is read, so the next entries are already here when training wants them; the consumer holds at most buffer + (1 + readAhead) × count entries. 0 asks only once the previous entries are queued.' }),
     blockMs: Type.Integer({ minimum: 1, maximum: 60000, default: 1000, description: 'How long one XREADGROUP waits for new entries.' }),
     claimIdleMs: Type.Integer({ minimum: 0, default: 60000, description: 'Entries pending this long with another consumer of the group (a dead one) are claimed (XAUTOCLAIM); 0 never claims. Keep it longer than a crashed run takes to be resumed.' }),
     deadLetter: Type.Optional(Type.String({ minLength: 1, description: 'Stream receiving bad records with the reason and original id (default: "<stream>:dead-letter").' })),

@@ -84,6 +84,27 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
     await b.close();
   });
 
+  it('acknowledges checkpoint after checkpoint over more entries than the ledger keeps before cutting its front', async () => {
+    await produce(redis, 's7', 0, 12_000);
+    const s = source(server.url, 's7', { consumer: 'long', count: 500, buffer: 1000 });
+    const it = batches(s, 100);
+    try {
+      let trained = 0;
+      for (const upTo of [3000, 6000, 9000, 12_000]) {
+        assert.deepEqual(await pull(it, upTo - trained), range(trained, upTo));
+        trained = upTo;
+        const state = s.state() as { feed: RedisStreamPosition };
+        assert.equal(state.feed.unacked.length, 3000, 'each checkpoint lists exactly what was trained since the last acknowledgement');
+        await s.checkpointed(state);
+        const pending = await pendingCount(redis, 's7');
+        assert.ok(pending <= 1000 + 2 * 500, `${pending} pending after acknowledging everything trained`);
+        assert.equal((s.state() as { feed: RedisStreamPosition }).feed.unacked.length, 0);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
   it('sends bad records to the dead-letter stream with reason and id, warns a bounded number of times and keeps training', async () => {
     const bad = ['not json', JSON.stringify({ x: [1, 2, 3], y: 0 }), JSON.stringify({ x: [1, 2, 3, 1e39], y: 0 }), JSON.stringify({ x: [1, 2, 3, 4], y: '1' }), JSON.stringify({ x: [1, 2, 3, 4], y: 7 }), JSON.stringify({ x: [1, 'a', 3, 4], y: 1 })];
     const ids: string[] = [];
@@ -122,7 +143,7 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
     }
   });
 
-  it('holds at most buffer + count entries when producers are far ahead of training (bounded memory)', async () => {
+  it('holds at most buffer + (1 + readAhead) × count entries when producers are far ahead of training (bounded memory)', async () => {
     await produce(redis, 's3', 0, 30_000);
     const rss0 = process.memoryUsage().rss;
     const s = source(server.url, 's3', { consumer: 'slow', buffer: 64, count: 50 });
@@ -130,12 +151,43 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
     await pull(it, 100);
     await new Promise((r) => setTimeout(r, 300));
     const pending = await pendingCount(redis, 's3');
-    assert.ok(pending <= 100 + 64 + 50, `${pending} entries delivered to a consumer that trained on 100`);
+    assert.ok(pending <= 100 + 64 + (1 + 1) * 50, `${pending} entries delivered to a consumer that trained on 100`);
     assert.ok(s.train.queue.length <= 64);
     const grown = process.memoryUsage().rss - rss0;
     assert.ok(grown < 64 * 2 ** 20, `RSS grew by ${(grown / 2 ** 20).toFixed(1)} MiB`);
     console.log(`# 30,000 entries waiting, ${pending} delivered to the consumer, RSS +${(grown / 2 ** 20).toFixed(1)} MiB`);
     await s.close();
+  });
+
+  it('reads ahead while training, never holding more than buffer + (1 + readAhead) × count entries however fast producers are', async () => {
+    await produce(redis, 's6', 0, 2000);
+    const readAhead = 2;
+    const s = source(server.url, 's6', { consumer: 'ahead', buffer: 40, count: 30, readAhead });
+    const bound = 40 + (1 + readAhead) * 30;
+    const it = batches(s, 10);
+    const trained: number[] = [];
+    let producing = true;
+    // A producer far faster than training keeps adding entries meanwhile.
+    const producer = (async () => {
+      for (let i = 2000; producing && i < 20_000; i += 500) await produce(redis, 's6', i, i + 500);
+    })();
+    let most = 0;
+    try {
+      for (let step = 0; step < 40; step++) {
+        trained.push(...(await pull(it, 10)));
+        await new Promise((r) => setTimeout(r, 15)); // training is slow: the feed has time to run ahead
+        const held = (await pendingCount(redis, 's6')) - trained.length;
+        most = Math.max(most, held);
+        assert.ok(held <= bound, `step ${step}: ${held} entries held by a consumer bounded at ${bound}`);
+        assert.ok(s.train.queue.length <= 40);
+      }
+    } finally {
+      producing = false;
+      await producer;
+      await s.close();
+    }
+    assert.deepEqual(trained, range(0, 400), 'read ahead, still in stream order, each once');
+    assert.ok(most > 40 + 30, `the feed read ahead beyond the buffer and the reply in hand (held at most ${most})`);
   });
 
   it('two groups each read the whole stream; two consumers of one group split it', async () => {

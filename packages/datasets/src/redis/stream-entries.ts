@@ -1,24 +1,38 @@
-/** One stream entry as Redis returns it: its id and fields (null when the entry was deleted or trimmed). */
+/**
+ * One stream entry as Redis returns it: its id and its fields and values, alternating
+ * (`[field, value, …]`, the reply's own array, not copied); null when the entry was deleted or trimmed.
+ */
 export interface StreamEntry {
   readonly id: string;
-  readonly fields: Readonly<Record<string, string>> | null;
+  readonly fields: readonly unknown[] | null;
 }
 
-/** Entries of `[id, [field, value, …] | null]` pairs. */
+/** Entries of `[id, [field, value, …] | null]` pairs (the field arrays are kept as they are: no copy per entry). */
 export function parseEntries(raw: unknown): StreamEntry[] {
   if (!Array.isArray(raw)) return [];
   const out: StreamEntry[] = [];
   for (const item of raw) {
     if (!Array.isArray(item) || typeof item[0] !== 'string') continue;
     const flat: unknown = item[1];
-    if (!Array.isArray(flat)) {
-      out.push({ id: item[0], fields: null });
-      continue;
-    }
-    const fields: Record<string, string> = {};
-    for (let i = 0; i + 1 < flat.length; i += 2) fields[String(flat[i])] = String(flat[i + 1]);
-    out.push({ id: item[0], fields });
+    out.push({ id: item[0], fields: Array.isArray(flat) ? flat : null });
   }
+  return out;
+}
+
+/** The value of field `name` of an entry (the last one when repeated, as {@link fieldsObject} keeps), or undefined. */
+export function fieldValue(e: StreamEntry, name: string): string | undefined {
+  const f = e.fields;
+  if (f === null) return undefined;
+  let value: string | undefined;
+  for (let i = 0; i + 1 < f.length; i += 2) if (String(f[i]) === name) value = String(f[i + 1]);
+  return value;
+}
+
+/** An entry's fields as an object (for messages and the dead-letter stream). */
+export function fieldsObject(e: StreamEntry): Record<string, string> {
+  const out: Record<string, string> = {};
+  const f = e.fields ?? [];
+  for (let i = 0; i + 1 < f.length; i += 2) out[String(f[i])] = String(f[i + 1]);
   return out;
 }
 
