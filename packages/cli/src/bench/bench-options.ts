@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { parseBenchArgs } from './bench-args.js';
 import { PROJECT_TORCH_SCRIPT } from './pytorch.bench.js';
 
 /** What `npm run bench -- …` asked for. */
@@ -30,43 +31,24 @@ export const BENCH_USAGE = `usage: npm run bench -- [--json] [--repeats N] [--py
 
 /** Parses the bench's arguments; throws a one-line error for a bad one. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
-  const known = new Set(['--json', '--cnn', '--ewc', '--online', '--big', '--quick']);
-  const valued = new Set(['--repeats', '--pytorch', '--python', '--threads']);
-  const pythons: string[] = [];
-  const values = new Map<string, string>();
-  const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (known.has(a)) flags.add(a);
-    else if (valued.has(a)) {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
-      if (a === '--python') pythons.push(v);
-      else values.set(a, v);
-    } else throw new Error(`unknown argument ${a}`);
-  }
-  const int = (name: string, fallback: number): number => {
-    const raw = values.get(name);
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-    return n;
-  };
-  let pytorch = values.get('--pytorch');
+  const args = parseBenchArgs(argv, { flags: ['--json', '--cnn', '--ewc', '--online', '--big', '--quick'], valued: ['--repeats', '--pytorch', '--python', '--threads'] });
+  const flags = args.flags;
+  const pythons = [...(args.values.get('--python') ?? [])];
+  let pytorch = args.value('--pytorch');
   if (pytorch === undefined && pythons.length > 0) pytorch = PROJECT_TORCH_SCRIPT;
   if (pytorch !== undefined && pythons.length === 0) pythons.push('/usr/bin/python3');
   // Against PyTorch the full comparison runs: both models, EWC on and off, online latency.
   const full = pytorch !== undefined;
   return {
     json: flags.has('--json'),
-    repeats: int('--repeats', 3),
+    repeats: args.positiveInt('--repeats', 3),
     pytorch,
     pythons,
     models: flags.has('--cnn') || full ? ['mlp', 'cnn'] : ['mlp'],
     ewc: flags.has('--ewc') || full,
     online: flags.has('--online') || full,
     big: flags.has('--big'),
-    threads: int('--threads', availableParallelism()),
+    threads: args.positiveInt('--threads', availableParallelism()),
     quick: flags.has('--quick'),
   };
 }

@@ -1,3 +1,5 @@
+import { parseBenchArgs } from './bench-args.js';
+
 /** What `npm run bench:redis -- …` asked for. */
 export interface RedisBenchOptions {
   /** Records per run. */
@@ -25,33 +27,15 @@ export const REDIS_BENCH_USAGE = `usage: npm run bench:redis -- [--records N] [-
 
 /** Parses the Redis bench's arguments; throws a one-line error for a bad one. */
 export function parseRedisBenchOptions(argv: readonly string[]): RedisBenchOptions {
-  const valued = new Set(['--records', '--batch', '--features', '--rounds', '--redis', '--backend']);
-  const values = new Map<string, string>();
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--json') json = true;
-    else if (valued.has(a)) {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
-      values.set(a, v);
-    } else throw new Error(`unknown argument ${a}`);
-  }
-  const int = (name: string, fallback: number): number => {
-    const raw = values.get(name);
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-    return n;
-  };
-  const url = values.get('--redis');
+  const args = parseBenchArgs(argv, { flags: ['--json'], valued: ['--records', '--batch', '--features', '--rounds', '--redis', '--backend'] });
+  const url = args.value('--redis');
   return {
-    records: int('--records', 100000),
-    batchSize: int('--batch', 64),
-    features: int('--features', 32),
-    rounds: int('--rounds', 3),
-    backend: values.get('--backend') ?? 'auto',
-    json,
+    records: args.positiveInt('--records', 100000),
+    batchSize: args.positiveInt('--batch', 64),
+    features: args.positiveInt('--features', 32),
+    rounds: args.positiveInt('--rounds', 3),
+    backend: args.value('--backend') ?? 'auto',
+    json: args.flags.has('--json'),
     ...(url !== undefined ? { url } : {}),
   };
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseBenchArgs, type BenchArgs } from './bench-args.js';
 import { loadPredict, type LoadResult } from './serve-load.js';
 
 /**
@@ -15,35 +16,25 @@ import { loadPredict, type LoadResult } from './serve-load.js';
  * meaningful figures). Loopback only; every phase is bounded in time.
  */
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const USAGE = 'usage: npm run bench:serve -- [--smoke] [--seconds S] [--epochs E] [--pipeline FILE]\n';
-if (args.includes('--help') || args.includes('-h')) {
+const argv = process.argv.slice(2);
+if (argv.includes('--help') || argv.includes('-h')) {
   process.stdout.write(USAGE);
   process.exit(0);
 }
-for (let i = 0; i < args.length; i++) {
-  const a = args[i] as string;
-  if (a === '--smoke') continue;
-  if ((a === '--seconds' || a === '--pipeline' || a === '--epochs') && args[i + 1] !== undefined && !(args[i + 1] as string).startsWith('--')) {
-    i++;
-    continue;
-  }
-  process.stderr.write(`error: ${a === '--seconds' || a === '--pipeline' || a === '--epochs' ? `${a} needs a value` : `unknown argument ${a}`}\n${USAGE}`);
+let args: BenchArgs;
+let seconds: number;
+let epochs: number;
+try {
+  args = parseBenchArgs(argv, { flags: ['--smoke'], valued: ['--seconds', '--epochs', '--pipeline'] });
+  seconds = args.positiveNumber('--seconds', args.flags.has('--smoke') ? 1 : 5);
+  epochs = args.positiveInt('--epochs', 20);
+} catch (e) {
+  process.stderr.write(`error: ${(e as Error).message}\n${USAGE}`);
   process.exit(2);
 }
-const smoke = args.includes('--smoke');
-const seconds = Number(flag('--seconds') ?? (smoke ? '1' : '5'));
-const epochs = Number(flag('--epochs') ?? '20');
-for (const [name, v] of [['--seconds', seconds], ['--epochs', epochs]] as const) {
-  if (!(v > 0) || (name === '--epochs' && !Number.isInteger(v))) {
-    process.stderr.write(`error: ${name} must be a positive ${name === '--epochs' ? 'integer' : 'number'}\n${USAGE}`);
-    process.exit(2);
-  }
-}
+const smoke = args.flags.has('--smoke');
+const flag = (name: string): string | undefined => args.value(name);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
 interface Served {
