@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { getPriority, setPriority } from 'node:os';
+import { availableParallelism, getPriority, setPriority } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { EngramEvent, LoadedPipeline, ServeSettings, StreamInfo } from '@engram/core';
 import { answerPush, channelStatus, type ChannelStatus } from './channel-relay.js';
@@ -165,17 +165,26 @@ export class ServeThread implements SnapshotSink {
 }
 
 /**
- * Lowers this thread's CPU priority by {@link TRAINING_NICE} once the serving thread runs (Linux nice
- * values are per thread; the serving thread keeps its own, and the threads this one starts later —
- * OpenBLAS's — inherit the lower one). On two cores, training's threads would otherwise hold both
- * cores and a request would wait for the scheduler to preempt one: the p99 latency of predictions
- * went from ≈ 30 ms to the figure in docs/performance.md. Training loses only the CPU requests
- * actually use. Lowering one's own priority needs no privilege; a failure changes nothing.
+ * Makes room for the serving thread, called once it runs and before the run starts:
+ *
+ * - Lowers this thread's CPU priority by {@link TRAINING_NICE} (Linux nice values are per thread; the
+ *   serving thread keeps its own, and the threads this one starts later — OpenBLAS's — inherit the
+ *   lower one), so a request does not wait for the scheduler to preempt training.
+ * - Leaves one core to the serving thread: OpenBLAS (and Engram's native kernels) get
+ *   `cores − 1` threads (at least 1) through `OMP_NUM_THREADS`, read when the native kernels load at
+ *   the run's start, unless the user set `OMP_NUM_THREADS` or `OPENBLAS_NUM_THREADS` already. On 2
+ *   cores two training threads otherwise stall each other at every barrier a request preempts.
+ *
+ * Training loses only the CPU requests use (docs/performance.md, Serving). Lowering one's own
+ * priority needs no privilege; a failure changes nothing.
  */
 function yieldToServing(): void {
   try {
     setPriority(0, Math.min(19, getPriority(0) + TRAINING_NICE));
   } catch {
     // not supported here: training keeps its priority
+  }
+  if (process.env['OMP_NUM_THREADS'] === undefined && process.env['OPENBLAS_NUM_THREADS'] === undefined) {
+    process.env['OMP_NUM_THREADS'] = String(Math.max(1, availableParallelism() - 1));
   }
 }
