@@ -22,7 +22,6 @@ const CHANNEL_EVERY_MS = 250;
  */
 export class ServeThread implements SnapshotSink {
   private numbered = 0;
-  private submitted = false;
   private dead: string | undefined;
   private next = 0;
   private readonly settling = new Map<number, (info: VersionInfo | undefined) => void>();
@@ -132,13 +131,12 @@ export class ServeThread implements SnapshotSink {
 
   /** {@link SnapshotSink}: sends `snapshot` to be built and served; its weight buffer moves to the serving thread. */
   submit(snapshot: WeightSnapshot): void {
-    this.submitted = true;
     this.send({ type: 'snapshot', snapshot }, [snapshot.data]);
   }
 
-  /** {@link SnapshotSink}: whether a version was submitted. */
+  /** {@link SnapshotSink}: whether a version was numbered (each is submitted right after). */
   get current(): true | undefined {
-    return this.submitted ? true : undefined;
+    return this.numbered > 0 ? true : undefined;
   }
 
   /** Resolves with the served version once every snapshot submitted so far is built. */

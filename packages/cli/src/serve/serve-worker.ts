@@ -18,19 +18,12 @@ import { RelayedChannels } from './channel-relay.js';
 import { ModelServer } from './model-server.js';
 import { ModelVersion } from './model-version.js';
 import type { FromServeThread, ServeWorkerData, ToServeThread } from './serve-messages.js';
-import type { ServedData } from './served-data.js';
+import { servedData, type ServedData } from './served-data.js';
 
 if (!parentPort) throw new Error('serve-worker runs as a worker thread of engram run --serve');
 const port = parentPort;
 const init = workerData as ServeWorkerData;
 const post = (m: FromServeThread): void => port.postMessage(m);
-
-const served = (info: StreamInfo): ServedData => ({
-  inputShape: info.inputShape,
-  numClasses: info.numClasses,
-  ...(info.classNames ? { classNames: info.classNames } : {}),
-  ...(info.tasks !== undefined ? { tasks: info.tasks } : {}),
-});
 
 /**
  * The backend of this thread's versions: `cpu` when the run trains on `cpu` (the same kernels, so
@@ -60,10 +53,11 @@ async function start(): Promise<void> {
   pipeline.catch(() => undefined); // reported by the first build that needs it
   const { settings } = init;
   let info: StreamInfo | undefined;
+  let data: ServedData | undefined;
   const relay = new RelayedChannels((r) => post(r));
   const server = new ModelServer({
     host: settings.host, port: settings.port, bodyLimit: settings.bodyLimit, maxInstances: settings.maxInstances, feedback: settings.feedback,
-    data: () => info && served(info),
+    data: () => data,
     channels: (name) => relay.channel(name),
   });
   // A version predicts as the run's evaluation: its network seen through fresh components of the
@@ -84,6 +78,7 @@ async function start(): Promise<void> {
     switch (m.type) {
       case 'info':
         info = m.info;
+        data = servedData(m.info);
         backend ??= useBackend(m.backend);
         break;
       case 'event':

@@ -1,3 +1,5 @@
+import type { StreamInfo } from '@engram/core';
+
 /** What the server needs to know about the data a model was trained on. */
 export interface ServedData {
   /** Shape of one raw instance (before preprocessing): a /predict instance holds prod(inputShape) numbers. */
@@ -12,4 +14,14 @@ export interface ServedData {
 /** Values per raw instance. */
 export function instanceLength(data: ServedData): number {
   return data.inputShape.reduce((a, b) => a * b, 1);
+}
+
+/** What a server needs of a run's data description (`run-start`'s stream info). */
+export function servedData(info: StreamInfo): ServedData {
+  return {
+    inputShape: info.inputShape,
+    numClasses: info.numClasses,
+    ...(info.classNames ? { classNames: info.classNames } : {}),
+    ...(info.tasks !== undefined ? { tasks: info.tasks } : {}),
+  };
 }

@@ -7,7 +7,7 @@ import {
 } from '@engram/core/internal';
 import type { EngramExport } from '../export/export-manifest.js';
 import { ModelVersion, plainView } from './model-version.js';
-import type { ServedData } from './served-data.js';
+import { servedData, type ServedData } from './served-data.js';
 
 /** A model read from disk for `engram serve`, with what its requests need. */
 export interface StoredModel {
@@ -58,7 +58,7 @@ export async function loadCheckpointModel(path: string, version: number, resolve
   return {
     model,
     from: cp.dir,
-    data: { inputShape: info.inputShape, numClasses: info.numClasses, ...(info.classNames ? { classNames: info.classNames } : {}), ...(info.tasks !== undefined ? { tasks: info.tasks } : {}) },
+    data: servedData(info),
   };
 }
 
