@@ -3,6 +3,7 @@
 #include "blas-loader.h"
 
 #include <dlfcn.h>
+#include <omp.h>
 #include <cstdlib>
 #include <vector>
 
@@ -11,9 +12,11 @@ namespace {
 
 using GetConfigFn = char* (*)();
 using GetIntFn = int (*)();
+using SetIntFn = void (*)(int);
 
 BlasInfo g_info;
 SgemmFn g_sgemm = nullptr;
+SetIntFn g_setThreads = nullptr;
 bool g_tried = false;
 
 std::string TryOpen(const char* name) {
@@ -35,6 +38,7 @@ std::string TryOpen(const char* name) {
   auto getThreads = reinterpret_cast<GetIntFn>(dlsym(handle, "openblas_get_num_threads"));
   auto getParallel = reinterpret_cast<GetIntFn>(dlsym(handle, "openblas_get_parallel"));
   g_sgemm = sgemm;
+  g_setThreads = reinterpret_cast<SetIntFn>(dlsym(handle, "openblas_set_num_threads"));
   g_info.ok = true;
   g_info.library = name;
   const char* config = getConfig();
@@ -76,5 +80,22 @@ const BlasInfo& LoadBlas() {
 }
 
 SgemmFn Sgemm() { return g_sgemm; }
+
+SerialBlas::SerialBlas(bool serial) {
+  if (!serial || !g_info.ok || g_info.threads <= 1) return;
+  if (g_info.parallel == "openmp") {
+    restore_ = omp_get_max_threads();
+    omp_set_num_threads(1);
+  } else if (g_info.parallel == "pthreads" && g_setThreads != nullptr) {
+    restore_ = g_info.threads;
+    g_setThreads(1);
+  }
+}
+
+SerialBlas::~SerialBlas() {
+  if (restore_ == 0) return;
+  if (g_info.parallel == "openmp") omp_set_num_threads(restore_);
+  else g_setThreads(restore_);
+}
 
 }  // namespace engram

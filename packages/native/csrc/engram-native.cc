@@ -11,6 +11,7 @@
 #include "conv-kernels.h"
 #include "elementwise-kernels.h"
 #include "napi-helpers.h"
+#include "parallel.h"
 #include "pool-kernels.h"
 
 namespace {
@@ -59,13 +60,27 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
   }
   const int lda = static_cast<int>(transA ? m : k), ldb = static_cast<int>(transB ? k : n);
   const int ta = transA ? kTrans : kNoTrans, tb = transB ? kTrans : kNoTrans;
+  const double macs = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  const bool shared = batch > 1 && bStride == 0 && !transA && aStride == m * k;
+  const double perGemm = shared ? macs * static_cast<double>(batch) : macs;
   if (k == 0) {
     std::memset(c, 0, static_cast<size_t>(batch * m * n) * sizeof(float));
-  } else if (batch > 1 && bStride == 0 && !transA && aStride == m * k) {
-    // One shared right-hand matrix: fold the batch into the rows of a single GEMM.
+  } else if (shared) {
+    // One shared right-hand matrix: fold the batch into the rows of a single GEMM. Small ones
+    // (online steps, small batches) stay on this thread: faster, and no barrier to wait at.
+    const engram::SerialBlas serial(perGemm < engram::kSerialGemmMacs);
     sgemm(kRowMajor, ta, tb, static_cast<int>(batch * m), static_cast<int>(n), static_cast<int>(k), 1.0f, a, lda,
           b, ldb, 0.0f, c, static_cast<int>(n));
+  } else if (batch > 1 && perGemm < engram::kSerialGemmMacs && perGemm * static_cast<double>(batch) >= engram::kSerialGemmMacs) {
+    // Many small GEMMs (per-sample products): one per task, each on one thread (OpenBLAS runs
+    // single-threaded inside a parallel region); each writes its own output.
+#pragma omp parallel for schedule(dynamic, 1) num_threads(engram::Threads())
+    for (int64_t i = 0; i < batch; ++i) {
+      sgemm(kRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, a + i * aStride,
+            lda, b + i * bStride, ldb, 0.0f, c + i * m * n, static_cast<int>(n));
+    }
   } else {
+    const engram::SerialBlas serial(perGemm < engram::kSerialGemmMacs);
     for (int64_t i = 0; i < batch; ++i) {
       sgemm(kRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, a + i * aStride,
             lda, b + i * bStride, ldb, 0.0f, c + i * m * n, static_cast<int>(n));

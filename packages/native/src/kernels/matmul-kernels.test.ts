@@ -76,6 +76,14 @@ describe('native BatchMatMul and _FusedMatMul on the wasm backend', { skip: skip
     }
   }
 
+  // 24 products of 48×64×256 (786k multiply-adds each, 18.9M in all): too small to split one
+  // GEMM over threads, enough to run the products side by side (the per-sample Fisher's shape).
+  for (const [label, shapeA, shapeB] of [['both batched', [24, 64, 256], [24, 256, 48]], ['a broadcast', [1, 64, 256], [24, 256, 48]]] as const) {
+    it(`matches the cpu backend for many small products run side by side (${label})`, async () => {
+      await expectSameOnCpu(`side by side, ${label}`, () => tf.matMul(t([...shapeA], 14), t([...shapeB], 15)));
+    });
+  }
+
   it('matches the cpu backend for fused matMul with transposed operands and a relu', async () => {
     await expectSameOnCpu('fused transposed', () =>
       tf.fused.matMul({ a: t([7, 9], 8) as tf.Tensor2D, b: t([6, 7], 9) as tf.Tensor2D, transposeA: true, transposeB: true, bias: t([6], 10), activation: 'relu' }));
