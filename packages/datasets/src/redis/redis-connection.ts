@@ -105,3 +105,25 @@ export async function connectRedis(redis: Redis): Promise<void> {
 export function closeRedis(redis: Redis): void {
   redis.disconnect(false);
 }
+
+/** Whether `e` is an error reply of the server (as opposed to a lost connection). */
+export function isReplyError(e: unknown): boolean {
+  return e instanceof Error && e.name === 'ReplyError';
+}
+
+/**
+ * Runs `op` until it succeeds or `stopped()` holds, waiting out connection losses with backoff
+ * (50 ms doubling to 2 s). Error replies of the server are rethrown: retrying cannot mend them.
+ */
+export async function retryWhileDisconnected(op: () => Promise<unknown>, stopped: () => boolean): Promise<void> {
+  for (let wait = 50; !stopped(); wait = Math.min(2000, wait * 2)) {
+    try {
+      await op();
+      return;
+    } catch (e) {
+      if (stopped()) return;
+      if (isReplyError(e)) throw e;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}

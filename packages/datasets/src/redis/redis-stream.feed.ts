@@ -2,22 +2,19 @@ import type { Redis } from 'ioredis';
 import type { EventSink } from '@engram/core';
 import type { LiveBatchSource } from '../live/live-batch-source.js';
 import type { LiveFeed } from '../live/live-data-source.js';
-import { parseLiveRecord, type liveRecordSpec } from '../live/live-options.js';
-import type { ParsedRow } from '../data/row-parsers.js';
-import { closeRedis, connectRedis, openRedis, redactUrl } from './redis-connection.js';
+import type { liveRecordSpec } from '../live/live-options.js';
+import { closeRedis, connectRedis, isReplyError, openRedis, redactUrl, retryWhileDisconnected } from './redis-connection.js';
 import { parsePosition, type RedisStreamOptions, type RedisStreamPosition } from './redis-stream.options.js';
 import { StreamLedger } from './stream-ledger.js';
-import { autoClaimReply, fieldsObject, fieldValue, readGroupEntries, type StreamEntry } from './stream-entries.js';
+import { autoClaimReply, readGroupEntries, type StreamEntry } from './stream-entries.js';
+import { StreamRecords } from './stream-records.js';
+import { acknowledgeAll, ensureGroup, touchPending, type GroupAddress } from './consumer-group.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const ACK_CHUNK = 1000;
 const ignore = (): void => undefined;
 
 /** The outcome of one `XREADGROUP`, settled either way so a read asked for ahead never rejects unobserved. */
 type ReadResult = { readonly entries: StreamEntry[] } | { readonly error: unknown };
-
-/** Whether `e` is an error reply of the server (as opposed to a lost connection). */
-const isReplyError = (e: unknown): boolean => e instanceof Error && e.name === 'ReplyError';
 
 /**
  * Reads a Redis stream through a consumer group into a {@link LiveBatchSource}, exactly once across
@@ -47,14 +44,15 @@ const isReplyError = (e: unknown): boolean => e instanceof Error && e.name === '
 export class RedisStreamFeed implements LiveFeed {
   private readonly reader: Redis;
   private readonly cmd: Redis;
-  private readonly deadLetterKey: string;
+  /** The group's commands go on `cmd`, never on the reader blocked in `XREADGROUP`. */
+  private readonly group: GroupAddress;
+  /** Parses entries and dead-letters the bad ones. */
+  private readonly records: StreamRecords;
   /** Ids queued for the trainer and not acknowledged; each sample's cursor is its id's ordinal. */
   private readonly ledger = new StreamLedger();
   private consumer: string;
   private restored: RedisStreamPosition | undefined;
   private lastId: string | null = null;
-  private deadLettered = 0;
-  private reportedDeadLettered = 0;
   private stopped = false;
   private down = false;
   private rescan = true;
@@ -65,15 +63,16 @@ export class RedisStreamFeed implements LiveFeed {
     private readonly o: RedisStreamOptions & { readonly consumer: string },
     private readonly url: string,
     private readonly train: LiveBatchSource,
-    private readonly record: ReturnType<typeof liveRecordSpec>,
+    record: ReturnType<typeof liveRecordSpec>,
     private readonly events: EventSink,
     private readonly consumerGiven: boolean,
   ) {
     this.consumer = o.consumer;
-    this.deadLetterKey = o.deadLetter ?? `${o.stream}:dead-letter`;
     const connection = { onLost: (why: string) => this.lost(why), onBack: () => this.back(), maxBackoffMs: 2000 };
     this.reader = openRedis(url, { ...connection, name: 'engram-redis-stream-reader' });
     this.cmd = openRedis(url, { ...connection, name: 'engram-redis-stream' });
+    this.group = { redis: this.cmd, stream: o.stream, group: o.group };
+    this.records = new StreamRecords(this.cmd, o, record, events, () => this.consumer);
   }
 
   /** The consumer name in use (the checkpoint's after a resume, unless one is configured). */
@@ -99,15 +98,14 @@ export class RedisStreamFeed implements LiveFeed {
     const pulled = typeof this.train.cursor === 'number' ? this.train.cursor : this.ledger.firstOrdinal - 1;
     const trained = this.ledger.through(pulled);
     const carried = this.restored?.unacked ?? [];
-    return { consumer: this.consumer, lastId: trained[trained.length - 1] ?? this.lastId, unacked: [...carried, ...trained], deadLettered: this.deadLettered };
+    return { consumer: this.consumer, lastId: trained[trained.length - 1] ?? this.lastId, unacked: [...carried, ...trained], deadLettered: this.records.deadLettered };
   }
 
   restore(s: unknown): void {
     const p = parsePosition(s, `redis-stream ${this.o.stream}`);
     this.restored = p;
     this.lastId = p.lastId;
-    this.deadLettered = p.deadLettered;
-    this.reportedDeadLettered = p.deadLettered;
+    this.records.restoreCount(p.deadLettered);
     if (!this.consumerGiven) this.consumer = p.consumer;
   }
 
@@ -118,13 +116,10 @@ export class RedisStreamFeed implements LiveFeed {
    */
   async acknowledge(position: unknown): Promise<void> {
     const p = parsePosition(position, `redis-stream ${this.o.stream}`);
-    if (this.deadLettered > this.reportedDeadLettered) {
-      this.reportedDeadLettered = this.deadLettered;
-      this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: ${this.deadLettered} bad record(s) sent to dead-letter stream ${this.deadLetterKey} in total`, badRecords: this.badRecords() });
-    }
+    this.records.reportGrowth();
     if (p.unacked.length === 0 || this.cmd.status !== 'ready') return;
     try {
-      await this.ack(p.unacked);
+      await acknowledgeAll(this.group, p.unacked);
     } catch (e) {
       if (isReplyError(e)) throw e;
       return; // connection lost meanwhile: the next checkpoint lists these ids again
@@ -139,10 +134,10 @@ export class RedisStreamFeed implements LiveFeed {
 
   private async run(): Promise<void> {
     await Promise.all([connectRedis(this.reader), connectRedis(this.cmd)]);
-    await this.retrying(() => this.ensureGroup());
+    await this.retrying(() => ensureGroup(this.group, this.o.start));
     const restored = this.restored;
     if (restored) {
-      await this.retrying(() => this.ack(restored.unacked));
+      await this.retrying(() => acknowledgeAll(this.group, restored.unacked));
       this.restored = undefined;
     }
     const every = this.o.claimIdleMs > 0 ? Math.max(100, Math.floor(this.o.claimIdleMs / 3)) : 20_000;
@@ -181,7 +176,7 @@ export class RedisStreamFeed implements LiveFeed {
         // re-read the pending entries, which may hold replies lost in flight.
         this.rescan = true;
         await sleep(50);
-        await this.retrying(() => this.ensureGroup());
+        await this.retrying(() => ensureGroup(this.group, this.o.start));
       }
     }
   }
@@ -199,33 +194,8 @@ export class RedisStreamFeed implements LiveFeed {
   }
 
   /** Runs `op` until it succeeds, waiting out connection losses (server errors are rethrown). */
-  private async retrying(op: () => Promise<unknown>): Promise<void> {
-    for (let wait = 50; !this.stopped; wait = Math.min(2000, wait * 2)) {
-      try {
-        await op();
-        return;
-      } catch (e) {
-        if (this.stopped) return;
-        if (isReplyError(e)) throw e;
-        await sleep(wait);
-      }
-    }
-  }
-
-  private async ensureGroup(): Promise<void> {
-    try {
-      await this.cmd.call('XGROUP', 'CREATE', this.o.stream, this.o.group, this.o.start, 'MKSTREAM');
-    } catch (e) {
-      if (!(isReplyError(e) && /BUSYGROUP/.test((e as Error).message))) throw e;
-    }
-  }
-
-  /** `XACK`s `ids`, in chunks sent as one pipeline (one round trip); throws the first chunk's error. */
-  private async ack(ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
-    const pipeline = this.cmd.pipeline();
-    for (let i = 0; i < ids.length; i += ACK_CHUNK) pipeline.xack(this.o.stream, this.o.group, ...ids.slice(i, i + ACK_CHUNK));
-    for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
+  private retrying(op: () => Promise<unknown>): Promise<void> {
+    return retryWhileDisconnected(op, () => this.stopped);
   }
 
   /** Re-reads this consumer's pending entries from the start; those already queued are skipped. */
@@ -278,7 +248,7 @@ export class RedisStreamFeed implements LiveFeed {
     if (this.stopped || this.cmd.status !== 'ready' || this.ledger.empty) return;
     const ids = this.ledger.unacked();
     try {
-      for (let i = 0; i < ids.length; i += ACK_CHUNK) await this.cmd.call('XCLAIM', this.o.stream, this.o.group, this.consumer, 0, ...ids.slice(i, i + ACK_CHUNK), 'JUSTID');
+      await touchPending(this.group, this.consumer, ids);
     } catch {
       // a lost connection is reported by the reader; the next beat tries again
     }
@@ -300,10 +270,9 @@ export class RedisStreamFeed implements LiveFeed {
         this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: entry ${e.id} was deleted from the stream before it was trained on` });
         continue;
       }
-      const raw = fieldValue(e, this.o.field);
-      const row = this.parse(raw);
+      const row = this.records.parse(e);
       if ('error' in row) {
-        await this.sendToDeadLetter(e, row.error, raw);
+        await this.records.deadLetter(e, row.error);
         continue;
       }
       const cursor = this.ledger.append(e.id);
@@ -312,42 +281,6 @@ export class RedisStreamFeed implements LiveFeed {
       if (queue.length < queue.capacity) this.train.push(sample).catch(ignore);
       else await this.train.push(sample);
     }
-  }
-
-  private parse(raw: string | undefined): ParsedRow {
-    if (raw === undefined) return { error: `field "${this.o.field}" is missing` };
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (err) {
-      return { error: `bad JSON: ${(err as Error).message}` };
-    }
-    if (this.record.spec.labels === undefined && typeof value === 'object' && value !== null) {
-      const label = (value as Record<string, unknown>)[this.o.labelField];
-      if (typeof label === 'string') return { error: `label ${JSON.stringify(label).slice(0, 40)} is a string, expected a class index` };
-    }
-    return parseLiveRecord(value, this.record);
-  }
-
-  private async sendToDeadLetter(e: StreamEntry, reason: string, raw: string | undefined): Promise<void> {
-    const data = raw ?? JSON.stringify(fieldsObject(e));
-    await this.cmd
-      .multi()
-      .xadd(this.deadLetterKey, '*', 'reason', reason, 'id', e.id, 'stream', this.o.stream, 'group', this.o.group, 'consumer', this.consumer, 'data', data.slice(0, 100_000))
-      .xack(this.o.stream, this.o.group, e.id)
-      .exec();
-    this.deadLettered++;
-    if (this.deadLettered <= 10 || this.deadLettered % 1000 === 0) {
-      this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: bad record ${e.id} sent to ${this.deadLetterKey}: ${reason} (${this.deadLettered} so far)`, badRecords: this.badRecords() });
-    }
-  }
-
-  /**
-   * The running total of dead-lettered records, as every live source reports refused records
-   * (summary.json `badRecords["redis-stream <stream>"]`; a resumed run continues its checkpoint's count).
-   */
-  private badRecords(): { source: string; total: number } {
-    return { source: `redis-stream ${this.o.stream}`, total: this.deadLettered };
   }
 
   /** Both connections are ready again: the next loss is a new outage. */
