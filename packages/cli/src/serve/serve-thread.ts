@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism, getPriority, setPriority } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { EngramEvent, LoadedPipeline, ServeSettings, StreamInfo } from '@engram/core';
+import { feedbackChannelChanges } from '@engram/datasets';
 import { answerPush, channelStatus, type ChannelStatus } from './channel-relay.js';
 import type { VersionInfo, WeightSnapshot } from './model-version.js';
 import type { SnapshotSink } from './publish.stage.js';
@@ -26,6 +27,8 @@ export class ServeThread implements SnapshotSink {
   private next = 0;
   private readonly settling = new Map<number, (info: VersionInfo | undefined) => void>();
   private lastChannel = '';
+  /** {@link feedbackChannelChanges} when the channel's status was last sent from an event. */
+  private channelChanges = -1;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly exited: Promise<void>;
   /** The version served last, as the serving thread reported it. */
@@ -120,7 +123,13 @@ export class ServeThread implements SnapshotSink {
 
   /** Passes one run event (and, with batch and run ends, the samples and steps trained so far). */
   event(event: EngramEvent, trained?: { samples: number; step: number }): void {
-    this.sendChannel();
+    // A channel that has just opened (or closed) is made known before the event that may follow it;
+    // its queue depth is refreshed by the timer, not on every batch.
+    const changes = feedbackChannelChanges();
+    if (changes !== this.channelChanges) {
+      this.channelChanges = changes;
+      this.sendChannel();
+    }
     this.send({ type: 'event', event, ...(trained ? { trained } : {}) });
   }
 

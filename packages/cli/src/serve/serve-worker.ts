@@ -69,7 +69,9 @@ async function start(): Promise<void> {
   server.board.onPublish((v) => post({ type: 'published', info: v.info }));
   const events = new Subject<EngramEvent>();
   server.observe(events);
-  let failures = 0;
+  // Whether the failing state of version builds was reported: each run of failures is reported once,
+  // when it starts (a build that fails every time does not flood the run's output).
+  let reportedFailing = false;
   // Versions are built once this thread's backend is chosen (from the run's, sent with `info`);
   // snapshots and settle requests are handled in the order they came.
   let backend: Promise<void> | undefined;
@@ -92,7 +94,8 @@ async function start(): Promise<void> {
         queue = queue.then(() => (backend ??= useBackend('cpu'))).then(() => {
           void server.board.submit(m.snapshot).then(() => {
             const e = server.board.lastError;
-            if (e && failures++ === 0) post({ type: 'build-failed', message: e.message });
+            if (e && !reportedFailing) post({ type: 'build-failed', message: e.message });
+            reportedFailing = e !== undefined;
           });
         });
         break;

@@ -43,3 +43,36 @@ test('a version of an unchanged topology is built into a retired version\'s netw
   }
   assert.equal(tf.memory().numTensors, before);
 });
+
+test('a failed build keeps the previous version served and is reported until a build succeeds again', async () => {
+  await tf.setBackend('cpu');
+  const before = tf.memory().numTensors;
+  const live = network(5);
+  const board = new VersionBoard();
+  let fail = false;
+  board.buildWith(async (s, spare) => {
+    if (fail) throw new Error(`no version ${s.version}`);
+    return ModelVersion.fromSnapshot(s, undefined, spare);
+  });
+  try {
+    const snapshot = (): ReturnType<typeof snapshotWeights> => snapshotWeights(live, { version: board.nextNumber(), step: 0, experience: 0 });
+    await board.submit(snapshot());
+    const served = Array.from(board.current?.predict(X, 2) ?? []);
+    fail = true;
+    await board.submit(snapshot());
+    await board.submit(snapshot());
+    assert.equal(board.lastError?.message, 'no version 3');
+    assert.equal(board.failedBuilds, 2);
+    assert.equal(board.current?.info.version, 1, 'version 1 is still served');
+    assert.deepEqual(Array.from(board.current?.predict(X, 2) ?? []), served);
+    fail = false;
+    await board.submit(snapshot());
+    assert.equal(board.lastError, undefined, 'cleared by a successful build');
+    assert.equal(board.current?.info.version, 4);
+    assert.equal(board.failedBuilds, 2);
+  } finally {
+    await board.close();
+    live.dispose();
+  }
+  assert.equal(tf.memory().numTensors, before);
+});

@@ -23,8 +23,13 @@ export class VersionBoard {
   private readonly listeners: Array<(v: ModelVersion) => void> = [];
   /** Versions published so far (also the next snapshot's number minus one). */
   published = 0;
-  /** The last build failure, if any (reported by the owner; serving goes on with the previous version). */
+  /**
+   * Why the last build failed; undefined once a build succeeds (the owner reports it; serving goes on
+   * with the previous version meanwhile).
+   */
   lastError: Error | undefined;
+  /** Builds that failed so far. */
+  failedBuilds = 0;
   /** Versions built by writing the weights into a retired version's network (no model build). */
   reused = 0;
   private build: VersionBuild = (s, spare) => ModelVersion.fromSnapshot(s, undefined, spare);
@@ -103,8 +108,10 @@ export class VersionBoard {
           const version = await this.build(s, spare);
           if (spare && version.network === spare.network) this.reused++;
           this.replace(version);
+          this.lastError = undefined;
         } catch (e) {
           this.lastError = e instanceof Error ? e : new Error(String(e));
+          this.failedBuilds++;
         }
       }
     } finally {

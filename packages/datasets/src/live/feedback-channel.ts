@@ -35,6 +35,21 @@ function registry(): Registry {
   return g[KEY];
 }
 
+// Opens and closes so far, process-wide like the registry.
+const CHANGES = Symbol.for('engram:feedback-channel-changes');
+function changed(): void {
+  const g = globalThis as { [CHANGES]?: number };
+  g[CHANGES] = (g[CHANGES] ?? 0) + 1;
+}
+
+/**
+ * How many times a feedback channel was opened or closed in this process: a cheap check, for hot
+ * paths, of whether {@link feedbackChannel} may answer differently than when last asked.
+ */
+export function feedbackChannelChanges(): number {
+  return (globalThis as { [CHANGES]?: number })[CHANGES] ?? 0;
+}
+
 /** The open feedback channel called `name`, if a `feedback` source of a run in this process opened it. */
 export function feedbackChannel(name: string): FeedbackChannel | undefined {
   return registry().get(name);
@@ -54,11 +69,14 @@ export function openFeedbackChannel(name: string, train: LiveBatchSource, spec: 
     dropped: () => train.queue.dropped,
   };
   reg.set(name, channel);
+  changed();
   return channel;
 }
 
 /** Closes channel `name` if `channel` is the one open under it. */
 export function closeFeedbackChannel(channel: FeedbackChannel): void {
   const reg = registry();
-  if (reg.get(channel.name) === channel) reg.delete(channel.name);
+  if (reg.get(channel.name) !== channel) return;
+  reg.delete(channel.name);
+  changed();
 }

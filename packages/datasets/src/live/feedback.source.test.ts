@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Batch } from '@engram/core';
 import { experiencesOf, testServices } from '../testing/support.js';
-import { feedbackChannel } from './feedback-channel.js';
+import { feedbackChannel, feedbackChannelChanges } from './feedback-channel.js';
 import { createFeedbackSource } from './feedback.source.js';
 
 const options = { inputShape: [2], numClasses: 3, buffer: 4, policy: 'drop-oldest' as const, channel: 'unit' };
@@ -10,9 +10,11 @@ const options = { inputShape: [2], numClasses: 3, buffer: 4, policy: 'drop-oldes
 test('a feedback source opens its channel when its stream starts, trains on what is pushed through it, and closes it', async () => {
   const source = createFeedbackSource(options, testServices());
   assert.equal(feedbackChannel('unit'), undefined, 'not open before the stream starts');
+  const before = feedbackChannelChanges();
   const [experience] = await experiencesOf(source);
   const channel = feedbackChannel('unit');
   assert.ok(channel);
+  assert.equal(feedbackChannelChanges(), before + 1, 'opening counts as a change');
   assert.equal(channel.length, 2);
   assert.equal(channel.numClasses, 3);
   await channel.push({ x: new Float32Array([1, 2]), y: 2 });
@@ -27,8 +29,11 @@ test('a feedback source opens its channel when its stream starts, trains on what
   assert.deepEqual(Array.from(batch?.x ?? []), [1, 2, 3, 4]);
   assert.deepEqual(Array.from(batch?.y ?? []), [2, 0]);
   assert.equal(channel.depth(), 0);
+  const queued = feedbackChannelChanges();
   await source.close();
   assert.equal(feedbackChannel('unit'), undefined, 'closed with the source');
+  assert.equal(queued, before + 1, 'pushes and pulls are not changes');
+  assert.equal(feedbackChannelChanges(), before + 2, 'closing counts as a change');
 });
 
 test('two open feedback sources cannot share a channel name: the second one\'s stream fails with a one-line reason', async () => {
