@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { median, percentile, quietMedian } from './bench-stats.js';
+import { meanRate, median, percentile, quietMedian } from './bench-stats.js';
 
 test('percentile is nearest-rank: p50 and p99 of 1..100 are 50 and 99, p100 is the maximum', () => {
   const xs = Array.from({ length: 100 }, (_, i) => 100 - i); // unsorted on purpose
@@ -43,4 +43,9 @@ test('quietMedian uses only quiet rounds when there are any, else all rounds', (
     { value: 3, quiet: false },
   ]);
   assert.deepEqual(none, { value: 2, rounds: 2, quietOnly: false });
+});
+
+test('meanRate of two equal-length runs is total work over total time: 100 and 300 samples/s give 150', () => {
+  assert.equal(meanRate(100, 300), 150);
+  assert.equal(meanRate(250, 250), 250);
 });

@@ -33,3 +33,11 @@ export function quietMedian(rounds: readonly RoundValue[]): { value: number; rou
   const used = quiet.length > 0 ? quiet : rounds.filter((r) => !Number.isNaN(r.value));
   return { value: median(used.map((r) => r.value)), rounds: used.length, quietOnly: quiet.length > 0 };
 }
+
+/**
+ * The rate of two runs over the same amount of work taken together: total work ÷ total time, i.e.
+ * the harmonic mean of their rates (the arithmetic mean would overweight the faster run).
+ */
+export function meanRate(a: number, b: number): number {
+  return 2 / (1 / a + 1 / b);
+}
