@@ -32,8 +32,9 @@ export function fastest(anchors: readonly PytorchAnchor[], score: (a: PytorchAnc
  * Training samples/s of the MLP and the CNN (batch 128, Adam) through the engine, a bare tfjs loop
  * and every PyTorch anchor, EWC on and off, interleaved round by round (the order reverses every
  * round; with `--ewc` the engine runs off, on, on, off and each side is the mean of its two runs).
- * Top-level keys keep their names (`mlpEngine`, `mlpVsPytorch`, `ewcOnOverOff`, …); the PyTorch keys (`mlpPytorch`, `mlpVsPytorch`, …) are against the faster anchor, and
- * `pytorch.<anchor>` holds every anchor's own.
+ * Top-level keys keep their names (`mlpEngine`, `mlpVsPytorch`, `ewcOnOverOff`, …); the PyTorch
+ * keys (`mlpPytorch`, `mlpVsPytorch`, …) are against the faster anchor, and `pytorch.<anchor>` holds
+ * every anchor's own.
  */
 export async function throughputSection(o: BenchOptions, anchors: readonly PytorchAnchor[], json: JsonObject, rows: BenchRow[], logs: RoundLog[]): Promise<void> {
   const batch = 128;
