@@ -60,31 +60,31 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
   }
   const int lda = static_cast<int>(transA ? m : k), ldb = static_cast<int>(transB ? k : n);
   const int ta = transA ? kTrans : kNoTrans, tb = transB ? kTrans : kNoTrans;
+  // Product i of a batch (each with its own operands and output).
+  const auto gemmAt = [&](int64_t i) {
+    sgemm(kRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, a + i * aStride,
+          lda, b + i * bStride, ldb, 0.0f, c + i * m * n, static_cast<int>(n));
+  };
   const double macs = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   const bool shared = batch > 1 && bStride == 0 && !transA && aStride == m * k;
   const double perGemm = shared ? macs * static_cast<double>(batch) : macs;
+  const bool small = perGemm < engram::kSerialGemmMacs;
   if (k == 0) {
     std::memset(c, 0, static_cast<size_t>(batch * m * n) * sizeof(float));
   } else if (shared) {
     // One shared right-hand matrix: fold the batch into the rows of a single GEMM. Small ones
     // (online steps, small batches) stay on this thread: faster, and no barrier to wait at.
-    const engram::SerialBlas serial(perGemm < engram::kSerialGemmMacs);
+    const engram::SerialBlas serial(small);
     sgemm(kRowMajor, ta, tb, static_cast<int>(batch * m), static_cast<int>(n), static_cast<int>(k), 1.0f, a, lda,
           b, ldb, 0.0f, c, static_cast<int>(n));
-  } else if (batch > 1 && perGemm < engram::kSerialGemmMacs && perGemm * static_cast<double>(batch) >= engram::kSerialGemmMacs) {
+  } else if (batch > 1 && small && perGemm * static_cast<double>(batch) >= engram::kSerialGemmMacs) {
     // Many small GEMMs (per-sample products): one per task, each on one thread (OpenBLAS runs
     // single-threaded inside a parallel region); each writes its own output.
 #pragma omp parallel for schedule(dynamic, 1) num_threads(engram::Threads())
-    for (int64_t i = 0; i < batch; ++i) {
-      sgemm(kRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, a + i * aStride,
-            lda, b + i * bStride, ldb, 0.0f, c + i * m * n, static_cast<int>(n));
-    }
+    for (int64_t i = 0; i < batch; ++i) gemmAt(i);
   } else {
-    const engram::SerialBlas serial(perGemm < engram::kSerialGemmMacs);
-    for (int64_t i = 0; i < batch; ++i) {
-      sgemm(kRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, a + i * aStride,
-            lda, b + i * bStride, ldb, 0.0f, c + i * m * n, static_cast<int>(n));
-    }
+    const engram::SerialBlas serial(small);
+    for (int64_t i = 0; i < batch; ++i) gemmAt(i);
   }
   if (bias != nullptr || act != kLinear) {
     engram::EpilogueArgs e;

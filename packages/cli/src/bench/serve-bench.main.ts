@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseBenchArgs, type BenchArgs } from './bench-args.js';
-import { percentile } from './bench-stats.js';
+import { median } from './bench-stats.js';
 import { loadPredict, type LoadResult } from './serve-load.js';
 
 /**
@@ -147,7 +147,6 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const median = (xs: readonly number[]): number => percentile([...xs], 50);
   process.stdout.write(`/predict, one instance, ${smoke ? 'SMOKE (figures meaningless)' : shown}; medians of ${rounds} round(s) (closed loop: one run)\n`);
   process.stdout.write('phase                                     req/s     p50 ms   p99 ms  errors   p99 of each round\n');
   for (const name of ['idle (after training, 4 clients)', 'while training (200 req/s)', 'while training (closed loop, 4 clients)']) {
