@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { corePlugin, preparePipeline, runPipeline } from '@engram/core';
+import { corePlugin, preparePipeline, runPipeline, type EngramEvent, type PluginManifest } from '@engram/core';
 import { BENCH_MODELS, type BenchModel } from './bench-models.js';
 import { benchPlugin } from './bench.plugin.js';
+import { alternatingEwcPlugin, BlockAlternation } from './ewc-alternation.js';
 
 /** What one engine benchmark run measured. */
 export interface EngineBenchResult {
@@ -17,6 +18,32 @@ export interface EngineBenchResult {
  * `epoch-start` to `epoch-end` events, so data pulls, batch copies and hook calls all count.
  */
 export async function engineSamplesPerSecond(model: BenchModel, batch: number, samples: number, ewc: boolean): Promise<EngineBenchResult> {
+  let start = 0;
+  let end = 0;
+  const backend = await runBench(model, batch, samples, ewc ? { kind: 'ewc', lambda: 50 } : { kind: 'bench-naive' }, [], (e) => {
+    if (e.type === 'epoch-start' && e.experience === 1) start = e.time;
+    if (e.type === 'epoch-end' && e.experience === 1) end = e.time;
+  });
+  return { samplesPerSecond: samples / ((end - start) / 1000), backend };
+}
+
+/**
+ * EWC on ÷ off as a paired measurement in one `engram run`: the measured experience alternates blocks
+ * of `blockSteps` steps with EWC's per-step work (penalty at the optimizer step, Fisher reservoir) and
+ * without it (`AlternatingEwc`); the result is the mean off-step time ÷ the mean on-step
+ * time, each step timed from the end of the previous one (data pull, preprocessing, hooks, events).
+ */
+export async function engineEwcOnOverOff(model: BenchModel, batch: number, samples: number, blockSteps: number): Promise<number> {
+  const alternation = new BlockAlternation(blockSteps);
+  await runBench(model, batch, samples, { kind: 'bench-ewc-alternating', lambda: 50 }, [alternatingEwcPlugin(alternation)], () => undefined);
+  return alternation.onOverOff();
+}
+
+/** Runs the two-experience benchmark pipeline with `strategy`, passing every event to `onEvent`; returns the backend's description. */
+async function runBench(
+  model: BenchModel, batch: number, samples: number, strategy: { kind: string; lambda?: number }, plugins: PluginManifest[], onEvent: (e: EngramEvent) => void,
+): Promise<string> {
+  const ewc = strategy.kind === 'ewc';
   const doc = {
     name: `bench-${model}${ewc ? '-ewc' : ''}`,
     seed: 0,
@@ -25,23 +52,17 @@ export async function engineSamplesPerSecond(model: BenchModel, batch: number, s
     data: { kind: 'bench-random', warmupSamples: 4 * batch, samples },
     model: { layers: BENCH_MODELS[model] },
     optimizer: { type: 'adam', learningRate: 0.001 },
-    strategy: ewc ? { kind: 'ewc', lambda: 50 } : { kind: 'bench-naive' },
+    strategy,
     training: { epochs: 1, batchSize: batch, shuffle: true, logEvery: 1000000 },
     evaluation: { every: 'never', initial: false },
     checkpoint: { enabled: false },
   };
   const out = mkdtempSync(join(tmpdir(), 'engram-bench-'));
-  const loaded = await preparePipeline(doc, join(process.cwd(), 'bench.pipeline.json'), { builtins: [corePlugin, benchPlugin] });
-  let start = 0;
-  let end = 0;
-  const outcome = await runPipeline(loaded, {
-    outDir: out,
-    observe: (events$) =>
-      events$.subscribe((e) => {
-        if (e.type === 'epoch-start' && e.experience === 1) start = e.time;
-        if (e.type === 'epoch-end' && e.experience === 1) end = e.time;
-      }),
-  });
-  rmSync(out, { recursive: true, force: true });
-  return { samplesPerSecond: samples / ((end - start) / 1000), backend: outcome.backend.description };
+  try {
+    const loaded = await preparePipeline(doc, join(process.cwd(), 'bench.pipeline.json'), { builtins: [corePlugin, benchPlugin, ...plugins] });
+    const outcome = await runPipeline(loaded, { outDir: out, observe: (events$) => events$.subscribe(onEvent) });
+    return outcome.backend.description;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 }
