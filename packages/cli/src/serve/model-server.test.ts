@@ -73,6 +73,7 @@ test('a served finite run answers predict, healthz, readyz and metrics, and bad 
     assert.match(metrics, /^engram_checkpoint_duration_seconds_count [1-9]/m);
     assert.match(metrics, /^engram_loss \d/m);
     assert.match(metrics, /^engram_prediction_store_entries 2$/m);
+    assert.match(metrics, /^engram_model_build_failures_total 0$/m);
   } finally {
     await run.close();
     rmSync(dir, { recursive: true, force: true });

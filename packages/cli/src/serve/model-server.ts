@@ -64,6 +64,7 @@ export class ModelServer {
     this.metrics = new ServeMetrics({
       queueDepth: () => (fb ? (channels(fb.channel)?.depth() ?? 0) : 0),
       store: () => ({ bytes: this.store?.bytes ?? 0, entries: this.store?.size ?? 0 }),
+      failedBuilds: () => this.board.failedBuilds,
     });
     this.board.onPublish((v) => {
       this.metrics.version.set(v.info.version);

@@ -7,6 +7,8 @@ export interface MetricsSources {
   queueDepth(): number;
   /** Bytes and entries of the prediction store. */
   store(): { bytes: number; entries: number };
+  /** Model versions whose build failed so far (the previous version stayed served). */
+  failedBuilds(): number;
 }
 
 /**
@@ -34,6 +36,7 @@ export class ServeMetrics {
   constructor(sources: MetricsSources) {
     new Gauge({ name: 'engram_queue_depth', help: 'Feedback records waiting to be trained on.', registers: [this.registry], collect() { this.set(sources.queueDepth()); } });
     new Gauge({ name: 'engram_prediction_store_bytes', help: 'Bytes held by the prediction store (bounded by serve.feedback.maxBytes).', registers: [this.registry], collect() { this.set(sources.store().bytes); } });
+    new Gauge({ name: 'engram_model_build_failures_total', help: 'Model versions whose build failed; the previous version stayed served.', registers: [this.registry], collect() { this.set(sources.failedBuilds()); } });
     new Gauge({ name: 'engram_prediction_store_entries', help: 'Predictions awaiting feedback.', registers: [this.registry], collect() { this.set(sources.store().entries); } });
   }
 
