@@ -6,6 +6,7 @@
 
 #include "conv-geometry.h"
 #include "parallel.h"
+#include "simd-clones.h"
 
 namespace engram {
 namespace {
@@ -28,14 +29,7 @@ typedef float Lanes __attribute__((vector_size(kLanes * sizeof(float)), aligned(
 __attribute__((always_inline)) inline Lanes Load(const float* p) { return *reinterpret_cast<const Lanes*>(p); }
 __attribute__((always_inline)) inline void Store(float* p, Lanes v) { *reinterpret_cast<Lanes*>(p) = v; }
 
-// Compiled for AVX-512, AVX2 and baseline x86-64, picked at load time. No FMA contraction
-// (-ffp-contract=off) and per-lane arithmetic only, so every variant gives the same bits.
-// Other architectures (aarch64) build one generic variant.
-#if defined(__x86_64__) && defined(__GNUC__)
-#define ENGRAM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define ENGRAM_CLONES
-#endif
+// ENGRAM_CLONES (simd-clones.h): compiled for AVX-512, AVX2 and baseline x86-64, picked at load time.
 
 // Reads pixel windows as kk values (zeros for padding): by precomputed tap offsets when the window
 // lies inside x (no per-tap bounds checks), tap by tap otherwise.

@@ -25,25 +25,11 @@ Napi::Value Adam(const Napi::CallbackInfo& info) {
   if (p == nullptr || m == nullptr || v == nullptr || g == nullptr || !ReadPenaltyTerms(info, 14, heap, n, &terms)) {
     return Fail(info, "adam: operand outside the heap");
   }
-  const float b1 = static_cast<float>(Num(info, 6)), omb1 = static_cast<float>(Num(info, 7));
-  const float b2 = static_cast<float>(Num(info, 8)), omb2 = static_cast<float>(Num(info, 9));
-  const float omAcc1 = static_cast<float>(Num(info, 10)), omAcc2 = static_cast<float>(Num(info, 11));
-  const float eps = static_cast<float>(Num(info, 12)), negLr = static_cast<float>(Num(info, 13));
-  const double value = ForEachPenalizedBlock(g, p, terms, n, [=](int64_t s, int64_t len, const float* gs) {
-    float* __restrict pb = p + s;
-    float* __restrict mb = m + s;
-    float* __restrict vb = v + s;
-    const float* __restrict gb = gs;
-#pragma GCC ivdep
-    for (int64_t i = 0; i < len; ++i) {
-      const float gi = gb[i];
-      const float mi = mb[i] * b1 + gi * omb1;
-      const float vi = vb[i] * b2 + (gi * gi) * omb2;
-      mb[i] = mi;
-      vb[i] = vi;
-      const float mHat = mi / omAcc1, vHat = vi / omAcc2;
-      pb[i] = (mHat / (std::sqrt(vHat) + eps)) * negLr + pb[i];
-    }
+  const AdamConstants c{static_cast<float>(Num(info, 6)),  static_cast<float>(Num(info, 7)),  static_cast<float>(Num(info, 8)),
+                        static_cast<float>(Num(info, 9)),  static_cast<float>(Num(info, 10)), static_cast<float>(Num(info, 11)),
+                        static_cast<float>(Num(info, 12)), static_cast<float>(Num(info, 13))};
+  const double value = ForEachPenalizedBlock(g, p, terms, n, [=, &c](int64_t s, int64_t len, const float* gs) {
+    AdamRange(p + s, m + s, v + s, gs, len, c);
   });
   return Napi::Number::New(info.Env(), value);
 }

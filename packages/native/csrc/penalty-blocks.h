@@ -11,6 +11,7 @@
 
 #include "napi-helpers.h"
 #include "parallel.h"
+#include "update-loops.h"
 
 namespace engram {
 
@@ -50,15 +51,18 @@ double ForEachPenalizedBlock(const float* g, const float* theta, const std::vect
                              Update update) {
   constexpr int64_t kBlock = 2048;         // floats per buffer; a multiple of 8
   constexpr int64_t kChunk = 8 * kBlock;   // floats per OpenMP task
-  // Floats of work (the update, plus one pass per penalty term) below which the loop stays on the
-  // calling thread. A parallel loop waits at its end for the second thread, which another runnable
-  // thread (V8's compiler or GC helpers) can hold off for a scheduler slice: Adam over a 784×400
-  // layer took 188 µs on two threads and 258 µs on one, but one-sample online steps had a p99 of
-  // 4.6–5.3 ms with it parallel and 3.3–3.9 ms without (2 cores).
+  // Floats of work below which the loop stays on the calling thread: the update counts once, each
+  // penalty term three times. A parallel loop waits at its end for the second thread, which another
+  // runnable thread (V8's compiler or GC helpers) can hold off for a scheduler slice: one-sample
+  // online steps of a 784×400 layer had a p99 of 4.6–5.3 ms with its Adam parallel and 3.3–3.9 ms
+  // without (2 cores), so a plain update stays serial up to 512k floats. A penalty term reads θ* and
+  // F, which the matmuls have pushed out of cache by the time the update runs: with it the update is
+  // bound by memory, and two threads fetch more. In the engine's EWC MLP step (784-400-400-10) Adam
+  // took 695–758 µs with the 400×400 layer serial and 412–601 µs with it parallel (plain: 380–420).
   constexpr int64_t kMinParallel = 1 << 19;
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   const size_t count = terms.size();
-  const bool parallel = n * static_cast<int64_t>(1 + count) >= kMinParallel;
+  const bool parallel = n * static_cast<int64_t>(1 + 3 * count) >= kMinParallel;
   std::vector<double> lanes(static_cast<size_t>(chunks) * count * 8, 0.0);
 #pragma omp parallel for schedule(static) num_threads(Threads()) if (parallel)
   for (int64_t c = 0; c < chunks; ++c) {
@@ -72,27 +76,9 @@ double ForEachPenalizedBlock(const float* g, const float* theta, const std::vect
       const int64_t length = std::min(kBlock, end - start);
       if (g != nullptr) std::copy(g + start, g + start + length, buffer);
       else std::fill(buffer, buffer + length, 0.0f);
-      const float* __restrict th = theta + start;
       for (size_t k = 0; k < count; ++k) {
-        const float* __restrict a = terms[k].anchor + start;
-        const float* __restrict f = terms[k].fisher + start;
-        const float scale = terms[k].gradScale;
         double* lane = lanes.data() + (static_cast<size_t>(c) * count + k) * 8;
-        int64_t i = 0;
-        for (; i + 8 <= length; i += 8) {
-          for (int l = 0; l < 8; ++l) {
-            const float d = th[i + l] - a[i + l];
-            const float fd = f[i + l] * d;
-            buffer[i + l] = buffer[i + l] + scale * fd;
-            lane[l] += static_cast<double>(fd * d);
-          }
-        }
-        for (; i < length; ++i) {
-          const float d = th[i] - a[i];
-          const float fd = f[i] * d;
-          buffer[i] = buffer[i] + scale * fd;
-          lane[0] += static_cast<double>(fd * d);
-        }
+        PenaltyRange(buffer, theta + start, terms[k].anchor + start, terms[k].fisher + start, terms[k].gradScale, lane, length);
       }
       update(start, length, buffer);
     }
