@@ -9,25 +9,34 @@ import { benchPlugin } from './bench.plugin.js';
 import { engineEwcOnOverOff } from './engine-run.bench.js';
 import { alternatingEwcPlugin, BlockAlternation } from './ewc-alternation.js';
 
-test('block alternation times steps into off and on blocks and gives on throughput ÷ off throughput', () => {
-  const a = new BlockAlternation(2);
-  // Step 0 only starts the clock; steps 1 (off), 2-3 (on), 4-5 (off), 6-7 (on) are timed.
-  const ends = [0, 10, 30, 50, 60, 70, 90, 110];
+test('block alternation times the steps inside off and on blocks and gives on throughput ÷ off throughput', () => {
+  const a = new BlockAlternation(3);
+  // Blocks of 3: steps 0-2 off, 3-5 on, 6-8 off, 9-11 on. Step 0 only starts the clock, and the first
+  // step of each block (3, 6, 9) is not timed.
+  const ends = [0, 10, 20, 35, 55, 75, 90, 100, 110, 125, 145, 165];
   const states: boolean[] = [];
   for (const t of ends) {
     states.push(a.isOn);
     a.stepEnded(t);
   }
-  assert.deepEqual(states, [false, false, true, true, false, false, true, true]);
-  assert.deepEqual(a.off, [10, 10, 10]);
+  assert.deepEqual(states, [false, false, false, true, true, true, false, false, false, true, true, true]);
+  assert.deepEqual(a.off, [10, 10, 10, 10]);
   assert.deepEqual(a.on, [20, 20, 20, 20]);
   assert.equal(a.onOverOff(), 0.5);
   a.restart();
   assert.equal(a.isOn, false);
   a.stepEnded(200);
-  assert.equal(a.off.length, 3, 'the first step after a restart is not timed');
+  a.stepEnded(230);
+  assert.deepEqual(a.off, [10, 10, 10, 10, 30], 'after a restart the clock starts again at step 0');
   assert.ok(Number.isNaN(new BlockAlternation(3).onOverOff()));
   assert.throws(() => new BlockAlternation(0), /positive integer/);
+});
+
+test('with blocks of one step every step after the first is timed', () => {
+  const a = new BlockAlternation(1);
+  for (const t of [0, 10, 30, 40, 60]) a.stepEnded(t);
+  assert.deepEqual(a.on, [10, 10]);
+  assert.deepEqual(a.off, [20, 20]);
 });
 
 test('the alternating EWC applies its penalty only in on blocks of the measured experience and releases its tensors', async () => {
@@ -65,8 +74,9 @@ test('the alternating EWC applies its penalty only in on blocks of the measured 
     if (!on(i)) assert.equal(p, 0, `step ${i} is off`);
     else if (i !== 3) assert.ok(p > 0, `step ${i} is on, penalty ${p}`);
   });
-  assert.equal(alternation.off.length, 5);
-  assert.equal(alternation.on.length, 6);
+  // Timed: off steps 1, 2, 7, 8 and on steps 4, 5, 10, 11 (each block's first step is not).
+  assert.equal(alternation.off.length, 4);
+  assert.equal(alternation.on.length, 4);
   assert.ok(alternation.onOverOff() > 0 && Number.isFinite(alternation.onOverOff()));
 });
 

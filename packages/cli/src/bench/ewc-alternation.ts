@@ -8,7 +8,9 @@ import { EwcStrategy } from '@engram/strategies';
  * Step times of one run whose steps alternate, block by block, between two conditions: blocks of
  * `blockSteps` steps go off, on, off, on… A paired measurement: both conditions see the same process,
  * the same memory layout and the same moments of the machine, so a speed drift of the host (on this
- * project's VMs, ±20 % between one-second windows) falls on both sides alike.
+ * project's VMs, ±20 % between one-second windows) falls on both sides alike. The first step of each
+ * block is not timed (with `blockSteps` ≥ 2): it would carry what the other condition left behind —
+ * the cache state its arrays made —, which neither condition pays when it runs alone.
  */
 export class BlockAlternation {
   /** Durations (ms) of the steps taken with the condition on. */
@@ -33,9 +35,10 @@ export class BlockAlternation {
     this.last = undefined;
   }
 
-  /** Marks the end of the current step at `now` (ms): times it (except the first) and moves to the next. */
+  /** Marks the end of the current step at `now` (ms): times it (unless it opens a block) and moves to the next. */
   stepEnded(now: number): void {
-    if (this.last !== undefined) (this.isOn ? this.on : this.off).push(now - this.last);
+    const opensBlock = this.blockSteps > 1 && this.step % this.blockSteps === 0;
+    if (this.last !== undefined && !opensBlock) (this.isOn ? this.on : this.off).push(now - this.last);
     this.last = now;
     this.step++;
   }

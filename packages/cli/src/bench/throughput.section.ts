@@ -62,9 +62,11 @@ export async function throughputSection(o: BenchOptions, anchors: readonly Pytor
             record('engine', meanRate(off, await engine(false)));
             record('engineEwc', meanRate(on[0] as number, on[1] as number));
           });
-          // Blocks of 5 MLP steps (≈ 20 ms) or 2 CNN steps: the host's speed moved by ±30 % between
-          // 100 ms windows here, so longer blocks leave the drift in the ratio.
-          runs.push(async () => record('ewcPaired', await engineEwcOnOverOff(model, batch, 4 * samples, o.quick ? 2 : model === 'mlp' ? 5 : 2)));
+          // Blocks of 5 MLP steps (≈ 15 ms) or 3 CNN steps: the host's speed moved by ±30 % between
+          // 100 ms windows here, so longer blocks leave the drift in the ratio. 4,800 MLP steps: with
+          // 1,200, runs whose blocks did the same work still gave 0.87–1.06.
+          const pairedSamples = o.quick ? 2 * samples : model === 'mlp' ? 16 * samples : 8 * samples;
+          runs.push(async () => record('ewcPaired', await engineEwcOnOverOff(model, batch, pairedSamples, o.quick ? 2 : model === 'mlp' ? 5 : 3)));
         } else {
           runs.push(async () => record('engine', await engine(false)));
         }
