@@ -147,3 +147,31 @@ test('the batched Fisher handles a sequential model that starts with an explicit
   tf.dispose([...fast.values(), ...slow.values()]);
   model.dispose();
 });
+
+test('EWC reuses its penalty while the variables and anchors stay the same, and rebuilds it when either changes', () => {
+  const model = linear([1, 2, 3, 4], [0.5, -0.5]);
+  const s = new EwcStrategy('online-ewc', { lambda: 2, fisherSamples: 10, labels: 'true' }, services());
+  const [k, b] = model.trainableVariables() as [tf.Variable, tf.Variable];
+  const ctx = { model } as unknown as LossContext;
+  assert.equal(s.penalty(ctx), undefined, 'no penalty before the first consolidation');
+  s.consolidate(new Map<string, tf.Tensor>([['#0', tf.ones([2, 2])], ['#1', tf.ones([2])]]), snapshotVariables([k, b]));
+  const first = s.penalty(ctx);
+  assert.ok(first);
+  assert.equal(s.penalty(ctx), first, 'same variables and anchors: the same penalty');
+  k.assign(tf.tensor2d([2, 2, 3, 4], [2, 2]));
+  assert.ok(Math.abs(penaltyOf(s, model) - 1) < 1e-6, 'the reused penalty reads the current weights');
+  // A new consolidation (online: the running Fisher doubles, the anchor moves to the current weights).
+  s.consolidate(new Map<string, tf.Tensor>([['#0', tf.ones([2, 2])], ['#1', tf.ones([2])]]), snapshotVariables([k, b]));
+  const second = s.penalty(ctx);
+  assert.notEqual(second, first);
+  assert.equal(penaltyOf(s, model), 0, 'anchored at the new weights');
+  // Another model (other variables) gets its own terms.
+  const other = linear([0, 0, 0, 0], [0, 0]);
+  assert.notEqual(s.penalty({ model: other } as unknown as LossContext), second);
+  // λ/2 · Σ F d² with F = 2 (the running Fisher) and d = θ* (its weights are 0): 1 · 2 · (4 + 4 + 9 + 16 + 0.25 + 0.25) = 67.
+  assert.ok(Math.abs(penaltyOf(s, other) - 67) < 1e-5, `penalty ${penaltyOf(s, other)}`);
+  s.dispose();
+  assert.equal(s.penalty(ctx), undefined, 'nothing after dispose');
+  model.dispose();
+  other.dispose();
+});

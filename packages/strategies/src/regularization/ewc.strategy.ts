@@ -40,6 +40,12 @@ export class EwcStrategy implements Strategy {
   private anchors: Anchor[] = [];
   private readonly sampler: ReplayBuffer;
   private readonly followed = new WeakSet<SurgeryLineage>();
+  /**
+   * The penalty of the last step and the variables it was built for: reused while the variables and
+   * the anchors stay the same (building the terms took ≈ 34 µs of every MLP step). Cleared whenever
+   * an anchor changes; never holds a penalty with a sliced (grown-head) term, which is a tape tensor.
+   */
+  private cached: { variables: readonly tf.Variable[]; penalty: QuadraticPenalty } | undefined;
 
   constructor(readonly name: 'ewc' | 'online-ewc', private readonly options: EwcSettings, services: ComponentServices) {
     this.sampler = new ReplayBuffer(options.fisherSamples, 'reservoir', services.rng.derive('fisher-samples'));
@@ -58,6 +64,7 @@ export class EwcStrategy implements Strategy {
   adaptModel(ctx: ExperienceContext): void {
     const lineage = pendingSurgery(ctx.model, ctx.experience.index, this.followed);
     if (!lineage) return;
+    this.cached = undefined;
     for (const a of this.anchors) {
       a.importance = followSurgery(a.importance, lineage, 'importance');
       a.anchor = followSurgery(a.anchor, lineage, 'weights');
@@ -70,8 +77,14 @@ export class EwcStrategy implements Strategy {
 
   penalty(ctx: LossContext): QuadraticPenalty | void {
     const vars = ctx.model.trainableVariables();
+    const hit = this.cached;
+    if (hit && hit.variables.length === vars.length && hit.variables.every((v, i) => v === vars[i])) return hit.penalty;
+    this.cached = undefined;
     const terms = this.anchors.flatMap((a) => quadraticTerms(vars, a.importance, a.anchor));
-    return terms.length > 0 ? new QuadraticPenalty(terms, this.options.lambda / 2) : undefined;
+    if (terms.length === 0) return undefined;
+    const penalty = new QuadraticPenalty(terms, this.options.lambda / 2);
+    if (terms.every((t) => (vars as readonly tf.Tensor[]).includes(t.param))) this.cached = { variables: [...vars], penalty };
+    return penalty;
   }
 
   afterExperience(ctx: ExperienceContext): void {
@@ -83,6 +96,7 @@ export class EwcStrategy implements Strategy {
 
   /** Adds a Fisher/anchor pair (online: decays and merges into the single running one). Takes ownership. */
   consolidate(fisher: TensorStore, anchor: TensorStore): void {
+    this.cached = undefined;
     const last = this.anchors[0];
     if (this.name === 'ewc' || !last) {
       this.anchors.push({ importance: fisher, anchor });
@@ -128,6 +142,7 @@ export class EwcStrategy implements Strategy {
   }
 
   dispose(): void {
+    this.cached = undefined;
     for (const a of this.anchors) {
       disposeStore(a.importance);
       disposeStore(a.anchor);
