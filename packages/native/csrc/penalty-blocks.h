@@ -58,7 +58,7 @@ double ForEachPenalizedBlock(const float* g, const float* theta, const std::vect
   // without (2 cores), so a plain update stays serial up to 512k floats. A penalty term reads θ* and
   // F, which the matmuls have pushed out of cache by the time the update runs: with it the update is
   // bound by memory, and two threads fetch more. In the engine's EWC MLP step (784-400-400-10) Adam
-  // took 695–758 µs with the 400×400 layer serial and 412–601 µs with it parallel (plain: 380–420).
+  // took 695–758 µs with the 400×400 layer serial (plain 395–421) and 412–653 µs with it parallel (plain 255–445).
   constexpr int64_t kMinParallel = 1 << 19;
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   const size_t count = terms.size();

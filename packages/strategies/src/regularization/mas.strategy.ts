@@ -5,7 +5,7 @@ import {
 import { arraysToStore, disposeStore, metaObject, snapshotVariables, storeToArrays, type TensorStore } from '../common/tensor-state.js';
 import { ReplayBuffer } from '../replay/replay-buffer.js';
 import { perSampleDiagonal } from './fisher.js';
-import { quadraticTerms } from './quadratic-penalty.js';
+import { PenaltyCache } from './quadratic-penalty.js';
 import { followSurgery, pendingSurgery } from '../common/surgery-follow.js';
 
 /** Options of `mas`. */
@@ -30,6 +30,7 @@ function summedSquaredNorm(logits: tf.Tensor): tf.Scalar {
 export class MasStrategy implements Strategy {
   readonly name = 'mas';
   private importance: TensorStore = new Map();
+  private readonly penaltyCache = new PenaltyCache();
   private anchor: TensorStore = new Map();
   private readonly sampler: ReplayBuffer;
   private readonly followed = new WeakSet<SurgeryLineage>();
@@ -80,8 +81,7 @@ export class MasStrategy implements Strategy {
   }
 
   penalty(ctx: LossContext): QuadraticPenalty | void {
-    const terms = quadraticTerms(ctx.model.trainableVariables(), this.importance, this.anchor);
-    return terms.length > 0 ? new QuadraticPenalty(terms, this.options.lambda) : undefined;
+    return this.penaltyCache.penalty(ctx.model.trainableVariables(), [{ importance: this.importance, anchor: this.anchor }], this.options.lambda);
   }
 
   state(): SerializedState {

@@ -3,7 +3,7 @@ import {
   Type, type AfterBatchContext, type ComponentDescriptor, type ExperienceContext, type LossContext,
   type SerializedState, type StateArray, type Static, type StepContext, type Strategy, type SurgeryLineage, QuadraticPenalty } from '@engram/core';
 import { arraysToStore, disposeStore, metaObject, snapshotVariables, storeToArrays, variableKey, type TensorStore } from '../common/tensor-state.js';
-import { quadraticTerms } from './quadratic-penalty.js';
+import { PenaltyCache } from './quadratic-penalty.js';
 import { followSurgery, pendingSurgery } from '../common/surgery-follow.js';
 
 /** Options of `si`. */
@@ -26,6 +26,7 @@ export class SiStrategy implements Strategy {
   readonly name = 'si';
   private omega: TensorStore = new Map();
   private importance: TensorStore = new Map();
+  private readonly penaltyCache = new PenaltyCache();
   private anchor: TensorStore = new Map();
   private start: TensorStore = new Map();
   private pendingGrads: TensorStore = new Map();
@@ -112,8 +113,7 @@ export class SiStrategy implements Strategy {
   }
 
   penalty(ctx: LossContext): QuadraticPenalty | void {
-    const terms = quadraticTerms(ctx.model.trainableVariables(), this.importance, this.anchor);
-    return terms.length > 0 ? new QuadraticPenalty(terms, this.options.c) : undefined;
+    return this.penaltyCache.penalty(ctx.model.trainableVariables(), [{ importance: this.importance, anchor: this.anchor }], this.options.c);
   }
 
   state(): SerializedState {
