@@ -1,7 +1,7 @@
-// The optimizer updates' loop, split into blocks (and, for large variables, OpenMP tasks), with
-// quadratic penalties (EWC / SI / MAS) fused in: the penalty gradient gradScale · F · (θ − θ*) is
-// added to the loss gradient block by block, right before the update reads it, and Σ F·(θ − θ*)² is
-// accumulated on the way, so one pass over memory does everything.
+// The optimizer updates' loop, split into blocks (and, for large variables, chunks run by the chunk
+// pool), with quadratic penalties (EWC / SI / MAS) fused in: the penalty gradient
+// gradScale · F · (θ − θ*) is added to the loss gradient block by block, right before the update
+// reads it, and Σ F·(θ − θ*)² is accumulated on the way, so one pass over memory does everything.
 #pragma once
 #include <napi.h>
 
@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "chunk-pool.h"
 #include "napi-helpers.h"
 #include "parallel.h"
 #include "update-loops.h"
@@ -41,35 +42,36 @@ inline bool ReadPenaltyTerms(const Napi::CallbackInfo& info, size_t index, const
   return true;
 }
 
-// Calls update(start, length, gradient) over [0, n) in blocks, in parallel over chunks of blocks when
-// n is large (g may be null when there are terms: a zero loss gradient). Without terms `gradient` points into g; with terms it points to a block buffer holding
+// Calls update(start, length, gradient) over [0, n) in blocks, in parallel over chunks of blocks (the
+// chunk pool) when n is large (g may be null when there are terms: a zero loss gradient). Without
+// terms `gradient` points into g; with terms it points to a block buffer holding
 // g + Σₖ gradScaleₖ·Fₖ·(θ − θ*ₖ), computed from θ before `update` changes it. Returns
 // Σₖ valueScaleₖ · Σᵢ Fₖᵢ (θᵢ − θ*ₖᵢ)²: 8 double lanes per term and chunk, added in chunk order, with
-// chunk and block sizes that do not depend on the thread count — the same bits for any thread count.
+// chunk and block sizes that do not depend on the thread count or on which thread ran a chunk.
 template <typename Update>
 double ForEachPenalizedBlock(const float* g, const float* theta, const std::vector<PenaltyTerm>& terms, int64_t n,
                              Update update) {
   constexpr int64_t kBlock = 2048;         // floats per buffer; a multiple of 8
-  constexpr int64_t kChunk = 8 * kBlock;   // floats per OpenMP task
+  constexpr int64_t kChunk = 8 * kBlock;   // floats per chunk of the pool (chunk-pool.h)
   // Floats of work below which the loop stays on the calling thread: the update counts once, each
-  // penalty term three times. A parallel loop waits at its end for the second thread, which another
-  // runnable thread (V8's compiler or GC helpers) can hold off for a scheduler slice: one-sample
-  // online steps of a 784×400 layer had a p99 of 4.6–5.3 ms with its Adam parallel and 3.3–3.9 ms
-  // without (2 cores), so a plain update stays serial up to 512k floats. A penalty term reads θ* and
+  // penalty term three times. A plain update stays serial up to 512k floats: with OpenMP (which the
+  // updates used until the chunk pool) one-sample online steps of a 784×400 layer had a p99 of
+  // 4.6–5.3 ms with its Adam parallel and 3.3–3.9 ms without (2 cores). A penalty term reads θ* and
   // F, which the matmuls have pushed out of cache by the time the update runs: with it the update is
-  // bound by memory, and two threads fetch more. In the engine's EWC MLP step (784-400-400-10) Adam
-  // took 695–758 µs with the 400×400 layer serial (plain 395–421) and 412–653 µs with it parallel (plain 255–445).
+  // bound by memory, and two threads fetch more. The pool's helper joins when it is awake and the
+  // calling thread never waits for it to wake: in the paired EWC bench (MLP 784-400-400-10, blocks of
+  // 5 steps) Adam took +200–340 µs per step with EWC as an OpenMP region of sleeping threads and
+  // +50–60 µs in the pool, and EWC on ÷ off rose from 0.90 to 0.96 (means of 6 and 10 runs).
   constexpr int64_t kMinParallel = 1 << 19;
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   const size_t count = terms.size();
   const bool parallel = n * static_cast<int64_t>(1 + 3 * count) >= kMinParallel;
   std::vector<double> lanes(static_cast<size_t>(chunks) * count * 8, 0.0);
-#pragma omp parallel for schedule(static) num_threads(Threads()) if (parallel)
-  for (int64_t c = 0; c < chunks; ++c) {
+  auto chunk = [&](int64_t c) {
     const int64_t end = std::min(n, (c + 1) * kChunk);
     if (count == 0) {
       update(c * kChunk, end - c * kChunk, g + c * kChunk);
-      continue;
+      return;
     }
     alignas(64) float buffer[kBlock];
     for (int64_t start = c * kChunk; start < end; start += kBlock) {
@@ -82,7 +84,10 @@ double ForEachPenalizedBlock(const float* g, const float* theta, const std::vect
       }
       update(start, length, buffer);
     }
-  }
+  };
+  // Chunks run on the calling thread and the update pool's helpers (chunk-pool.h), which the
+  // calling thread never waits to wake up.
+  RunChunks(chunks, parallel ? Threads() - 1 : 0, [](void* context, int64_t c) { (*static_cast<decltype(chunk)*>(context))(c); }, &chunk);
   double value = 0.0;
   for (size_t k = 0; k < count; ++k) {
     double sum = 0.0;
