@@ -2,7 +2,7 @@ import {
   ContainerModule, TOKENS, Type, type AfterBatchContext, type ComponentDescriptor, type ComponentServices, type ExperienceContext, type LossContext,
   type PluginManifest, type QuadraticPenalty, type Strategy,
 } from '@engram/core';
-import { EwcStrategy } from '@engram/strategies';
+import { EwcOptions, EwcStrategy } from '@engram/strategies';
 
 /**
  * Step times of one run whose steps alternate, block by block, between two conditions: blocks of
@@ -50,6 +50,18 @@ export class BlockAlternation {
   }
 }
 
+/** `ewc`'s schema defaults for its options other than λ, so the paired run trains as the `ewc` runs beside it do. */
+const EWC_DEFAULTS = {
+  fisherSamples: schemaDefault(EwcOptions.properties.fisherSamples, (v): v is number => typeof v === 'number'),
+  labels: schemaDefault(EwcOptions.properties.labels, (v): v is 'true' | 'predicted' => v === 'true' || v === 'predicted'),
+};
+
+/** A schema's `default`, checked by `is` (throws at load time if the schema no longer has one of that type). */
+function schemaDefault<T>(schema: { readonly default?: unknown }, is: (v: unknown) => v is T): T {
+  if (!is(schema.default)) throw new Error(`ewc's schema has no usable default here (${String(schema.default)})`);
+  return schema.default;
+}
+
 /**
  * EWC (`@engram/strategies`' `ewc`) whose per-step work runs only in the on blocks of `alternation`
  * during the measured experience: there `penalty` returns EWC's penalty and `afterBatch` feeds its
@@ -62,7 +74,7 @@ export class AlternatingEwc implements Strategy {
   private measured = false;
 
   constructor(private readonly alternation: BlockAlternation, lambda: number, services: ComponentServices) {
-    this.ewc = new EwcStrategy('ewc', { lambda, fisherSamples: 1000, labels: 'true' }, services);
+    this.ewc = new EwcStrategy('ewc', { ...EWC_DEFAULTS, lambda }, services);
   }
 
   /** Restarts the alternation at the start of the experience that has a penalty. */

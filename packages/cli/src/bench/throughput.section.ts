@@ -29,6 +29,19 @@ export function fastest(anchors: readonly PytorchAnchor[], score: (a: PytorchAnc
 }
 
 /**
+ * Length and block length of the paired EWC run ({@link engineEwcOnOverOff}) per model. Blocks of 5
+ * MLP steps (≈ 15 ms) or 3 CNN steps: the host's speed moved by ±30 % between 100 ms windows here, so
+ * longer blocks leave the drift in the ratio. 4,800 MLP steps: with 1,200, runs whose blocks did the
+ * same work still gave 0.87–1.06. 240 CNN steps take about as long.
+ */
+export const PAIRED_EWC: Readonly<Record<'mlp' | 'cnn', { readonly steps: number; readonly blockSteps: number }>> = {
+  mlp: { steps: 4800, blockSteps: 5 },
+  cnn: { steps: 240, blockSteps: 3 },
+};
+/** The paired EWC run of a `--quick` smoke bench. */
+const QUICK_PAIRED_EWC = { steps: 8, blockSteps: 2 } as const;
+
+/**
  * Training samples/s of the MLP and the CNN (batch 128, Adam) through the engine, a bare tfjs loop
  * and every PyTorch anchor, EWC on and off, interleaved round by round (the order reverses every
  * round; with `--ewc` the engine runs off, on, on, off and each side is the mean of its two runs).
@@ -62,11 +75,8 @@ export async function throughputSection(o: BenchOptions, anchors: readonly Pytor
             record('engine', meanRate(off, await engine(false)));
             record('engineEwc', meanRate(on[0] as number, on[1] as number));
           });
-          // Blocks of 5 MLP steps (≈ 15 ms) or 3 CNN steps: the host's speed moved by ±30 % between
-          // 100 ms windows here, so longer blocks leave the drift in the ratio. 4,800 MLP steps: with
-          // 1,200, runs whose blocks did the same work still gave 0.87–1.06.
-          const pairedSamples = o.quick ? 2 * samples : model === 'mlp' ? 16 * samples : 8 * samples;
-          runs.push(async () => record('ewcPaired', await engineEwcOnOverOff(model, batch, pairedSamples, o.quick ? 2 : model === 'mlp' ? 5 : 3)));
+          const paired = o.quick ? QUICK_PAIRED_EWC : PAIRED_EWC[model];
+          runs.push(async () => record('ewcPaired', await engineEwcOnOverOff(model, batch, paired.steps * batch, paired.blockSteps)));
         } else {
           runs.push(async () => record('engine', await engine(false)));
         }
