@@ -48,18 +48,15 @@ struct Pool {
   uint64_t generation = 0;  // the caller's count (under runMutex)
   int started = 0;          // helper threads running (under runMutex)
 
-  // Claims and runs chunks of the job in `seen` until none is left; returns how many it ran.
-  int64_t Drain(uint64_t seen) {
-    int64_t ran = 0;
+  // Claims and runs chunks of the job in `seen` until none is left.
+  void Drain(uint64_t seen) {
     uint64_t w = word.load(std::memory_order_acquire);
     while (GenerationOf(w) == GenerationOf(seen) && IndexOf(w) < ChunksOf(w)) {
       if (!word.compare_exchange_weak(w, w + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
       fn(context, static_cast<int64_t>(IndexOf(w)));
       done.fetch_add(1, std::memory_order_acq_rel);
-      ++ran;
       w = word.load(std::memory_order_acquire);
     }
-    return ran;
   }
 
   void Helper() {

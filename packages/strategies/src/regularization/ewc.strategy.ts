@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   Type, type AfterBatchContext, type ComponentDescriptor, type ComponentServices, type ExperienceContext, type JsonValue,
-  type LossContext, type SerializedState, type StateArray, type Static, type Strategy, StringEnum, QuadraticPenalty, type SurgeryLineage } from '@engram/core';
+  type LossContext, type SerializedState, type StateArray, type Static, type Strategy, StringEnum, type QuadraticPenalty, type SurgeryLineage } from '@engram/core';
 import { arraysToStore, disposeStore, metaNumber, metaObject, snapshotVariables, storeToArrays, type TensorStore } from '../common/tensor-state.js';
 import { ReplayBuffer } from '../replay/replay-buffer.js';
 import { diagonalFisher } from './fisher.js';

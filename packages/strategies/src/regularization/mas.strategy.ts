@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   Type, type AfterBatchContext, type ComponentDescriptor, type ComponentServices, type ExperienceContext,
-  type JsonValue, type LossContext, type SerializedState, type StateArray, type Static, type Strategy, type SurgeryLineage, QuadraticPenalty } from '@engram/core';
+  type JsonValue, type LossContext, type SerializedState, type StateArray, type Static, type Strategy, type SurgeryLineage, type QuadraticPenalty } from '@engram/core';
 import { arraysToStore, disposeStore, metaObject, snapshotVariables, storeToArrays, type TensorStore } from '../common/tensor-state.js';
 import { ReplayBuffer } from '../replay/replay-buffer.js';
 import { perSampleDiagonal } from './fisher.js';
@@ -30,10 +30,10 @@ function summedSquaredNorm(logits: tf.Tensor): tf.Scalar {
 export class MasStrategy implements Strategy {
   readonly name = 'mas';
   private importance: TensorStore = new Map();
-  private readonly penaltyCache = new PenaltyCache();
   private anchor: TensorStore = new Map();
   private readonly sampler: ReplayBuffer;
   private readonly followed = new WeakSet<SurgeryLineage>();
+  private readonly penaltyCache = new PenaltyCache();
 
   constructor(private readonly options: Static<typeof MasOptions>, services: ComponentServices) {
     this.sampler = new ReplayBuffer(options.samples, 'reservoir', services.rng.derive('mas-samples'));

@@ -34,8 +34,9 @@ export interface PenaltyStores {
  * hook and reused while nothing it was built from changed: the same variables, the same tensor
  * objects in every store (the strategies replace a tensor, never rewrite one, when a consolidation,
  * a surgery or a restore changes it) and the same scale. Building the terms took ≈ 34 µs of every
- * MLP step; comparing ≈ 20 references, without allocating, takes a fraction of that. A penalty with a grown head's term is
- * never reused: that term slices its variable on the tape, so it is built anew every step.
+ * MLP step; comparing ≈ 20 references, without allocating, takes a fraction of that. A penalty with
+ * a grown head's term is never reused: that term slices its variable on the tape, so it is built anew
+ * every step.
  */
 export class PenaltyCache {
   private key: readonly tf.Tensor[] = [];

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   Type, type AfterBatchContext, type ComponentDescriptor, type ExperienceContext, type LossContext,
-  type SerializedState, type StateArray, type Static, type StepContext, type Strategy, type SurgeryLineage, QuadraticPenalty } from '@engram/core';
+  type SerializedState, type StateArray, type Static, type StepContext, type Strategy, type SurgeryLineage, type QuadraticPenalty } from '@engram/core';
 import { arraysToStore, disposeStore, metaObject, snapshotVariables, storeToArrays, variableKey, type TensorStore } from '../common/tensor-state.js';
 import { PenaltyCache } from './quadratic-penalty.js';
 import { followSurgery, pendingSurgery } from '../common/surgery-follow.js';
@@ -26,12 +26,12 @@ export class SiStrategy implements Strategy {
   readonly name = 'si';
   private omega: TensorStore = new Map();
   private importance: TensorStore = new Map();
-  private readonly penaltyCache = new PenaltyCache();
   private anchor: TensorStore = new Map();
   private start: TensorStore = new Map();
   private pendingGrads: TensorStore = new Map();
   private before: TensorStore = new Map();
   private readonly followed = new WeakSet<SurgeryLineage>();
+  private readonly penaltyCache = new PenaltyCache();
 
   constructor(private readonly options: Static<typeof SiOptions>) {}
 
