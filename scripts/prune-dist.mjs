@@ -19,7 +19,11 @@ for (const pkg of readdirSync('packages')) {
   if (!existsSync(join(dir, 'tsconfig.json'))) continue;
   const src = join(dir, 'src');
   const dist = join(dir, 'dist');
-  const sources = new Set(walk(src).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => f.slice(0, -3)));
+  const sources = new Set(
+    walk(src)
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+      .map((f) => f.slice(0, -3)),
+  );
   for (const f of walk(dist)) {
     const m = OUTPUT.exec(f);
     if (m && !sources.has(f.slice(0, -m[1].length))) {
@@ -38,5 +42,5 @@ for (const pkg of readdirSync('packages')) {
     }
   }
 }
-if (removed + reset > 0) console.log(`prune-dist: removed ${removed} stale output file(s), reset ${reset} package build(s)`);
-
+if (removed + reset > 0)
+  console.log(`prune-dist: removed ${removed} stale output file(s), reset ${reset} package build(s)`);

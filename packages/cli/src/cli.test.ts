@@ -12,7 +12,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..', '..');
 const main = join(here, 'main.js');
 
-function engram(args: string[], cwd = root, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+function engram(
+  args: string[],
+  cwd = root,
+  env: Record<string, string> = {},
+): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [main, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -24,21 +28,33 @@ function tmp(): string {
 test('validate lists every mistake with its path and exits 2 without a stack trace', () => {
   const dir = tmp();
   const file = join(dir, 'bad.pipeline.json');
-  writeFileSync(file, JSON.stringify({
-    name: 'bad name!',
-    plugins: ['@engram/datasets', '@engram/strategies'],
-    data: { kind: 'mnist', scenario: { type: 'class-incremental', experiences: 5 }, testFraction: 2 },
-    model: { layers: [{ type: 'dense', units: 0 }] },
-    optimizer: { type: 'adamw' },
-    strategy: { kind: 'naive' },
-    training: { epochs: 1, batchsize: 32 },
-  }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'bad name!',
+      plugins: ['@engram/datasets', '@engram/strategies'],
+      data: { kind: 'mnist', scenario: { type: 'class-incremental', experiences: 5 }, testFraction: 2 },
+      model: { layers: [{ type: 'dense', units: 0 }] },
+      optimizer: { type: 'adamw' },
+      strategy: { kind: 'naive' },
+      training: { epochs: 1, batchsize: 32 },
+    }),
+  );
   const r = engram(['validate', file]);
   assert.equal(r.status, 2, r.stderr);
-  for (const path of ['/name', '/data/testFraction', '/model/layers/0/units', '/optimizer/type', '/training/batchsize']) {
+  for (const path of [
+    '/name',
+    '/data/testFraction',
+    '/model/layers/0/units',
+    '/optimizer/type',
+    '/training/batchsize',
+  ]) {
     assert.match(r.stderr, new RegExp(`^  ${path}: `, 'm'), r.stderr);
   }
-  assert.match(r.stderr, /\/optimizer\/type: unknown type "adamw" \(did you mean "adam"\?\); known: sgd, momentum, adam, rmsprop, adagrad, adamax/);
+  assert.match(
+    r.stderr,
+    /\/optimizer\/type: unknown type "adamw" \(did you mean "adam"\?\); known: sgd, momentum, adam, rmsprop, adagrad, adamax/,
+  );
   assert.doesNotMatch(r.stderr, /\bat .*\.js:\d+/);
 });
 
@@ -59,7 +75,9 @@ test('a plugin outside the workspace adds a strategy that a pipeline uses', () =
   mkdirSync(join(dir, 'node_modules', '@engram'), { recursive: true });
   symlinkSync(join(root, 'packages', 'core'), join(dir, 'node_modules', '@engram', 'core'), 'dir');
   mkdirSync(join(dir, 'my-plugin'));
-  writeFileSync(join(dir, 'my-plugin', 'index.js'), `
+  writeFileSync(
+    join(dir, 'my-plugin', 'index.js'),
+    `
 import { ContainerModule, TOKENS, Type } from '@engram/core';
 import * as tf from '@tensorflow/tfjs';
 class WeightDecay {
@@ -77,34 +95,57 @@ export default {
     create: (options) => new WeightDecay(options),
   })),
 };
-`);
+`,
+  );
   writeFileSync(join(dir, 'my-plugin', 'package.json'), '{ "type": "module" }');
   symlinkSync(join(root, 'node_modules', '@tensorflow'), join(dir, 'node_modules', '@tensorflow'), 'dir');
-  writeFileSync(join(dir, 'p.json'), JSON.stringify({
-    name: 'oot', seed: 1, backend: 'cpu',
-    plugins: ['@engram/datasets', './my-plugin/index.js'],
-    data: { kind: 'mnist', scenario: { type: 'class-incremental', experiences: 2 }, limitPerClass: 10, flatten: true },
-    model: { layers: [{ type: 'dense', units: 8, activation: 'relu' }] },
-    strategy: { kind: 'weight-decay', lambda: 0.01 },
-    training: { epochs: 1, batchSize: 16 },
-    checkpoint: { enabled: false },
-  }));
+  writeFileSync(
+    join(dir, 'p.json'),
+    JSON.stringify({
+      name: 'oot',
+      seed: 1,
+      backend: 'cpu',
+      plugins: ['@engram/datasets', './my-plugin/index.js'],
+      data: {
+        kind: 'mnist',
+        scenario: { type: 'class-incremental', experiences: 2 },
+        limitPerClass: 10,
+        flatten: true,
+      },
+      model: { layers: [{ type: 'dense', units: 8, activation: 'relu' }] },
+      strategy: { kind: 'weight-decay', lambda: 0.01 },
+      training: { epochs: 1, batchSize: 16 },
+      checkpoint: { enabled: false },
+    }),
+  );
   const out = join(dir, 'out');
   const r = engram(['run', 'p.json', '--out', out, '--json', '--allow-local-plugins'], dir);
   assert.equal(r.status, 0, r.stderr);
-  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { strategy: string; accuracyMatrix: number[][] };
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
+    strategy: string;
+    accuracyMatrix: number[][];
+  };
   assert.equal(summary.strategy, 'weight-decay');
   assert.equal(summary.accuracyMatrix.length, 2);
-  const batchEnds = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; penalty?: number }).filter((e) => e.type === 'batch-end');
-  assert.ok(batchEnds.length > 0 && batchEnds.every((e) => (e.penalty ?? 0) > 0), 'the plugin penalty reaches the loss');
+  const batchEnds = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; penalty?: number })
+    .filter((e) => e.type === 'batch-end');
+  assert.ok(
+    batchEnds.length > 0 && batchEnds.every((e) => (e.penalty ?? 0) > 0),
+    'the plugin penalty reaches the loss',
+  );
 });
 
-test('a plugin outside the workspace adds a stage that counts batches into the run\'s outputs', () => {
+test("a plugin outside the workspace adds a stage that counts batches into the run's outputs", () => {
   const dir = tmp();
   mkdirSync(join(dir, 'node_modules', '@engram'), { recursive: true });
   symlinkSync(join(root, 'packages', 'core'), join(dir, 'node_modules', '@engram', 'core'), 'dir');
   mkdirSync(join(dir, 'counter'));
-  writeFileSync(join(dir, 'counter', 'index.js'), `
+  writeFileSync(
+    join(dir, 'counter', 'index.js'),
+    `
 import { ContainerModule, TOKENS, Type, eachItem } from '@engram/core';
 class BatchCounter {
   name = 'batch-counter';
@@ -128,22 +169,37 @@ export default {
     create: (options) => new BatchCounter(options),
   })),
 };
-`);
+`,
+  );
   writeFileSync(join(dir, 'counter', 'package.json'), '{ "type": "module" }');
-  writeFileSync(join(dir, 'p.json'), JSON.stringify({
-    name: 'counted', seed: 1, backend: 'cpu',
-    plugins: ['@engram/datasets', '@engram/strategies', './counter/index.js'],
-    data: { kind: 'mnist', scenario: { type: 'class-incremental', experiences: 2 }, limitPerClass: 10, flatten: true },
-    model: { layers: [{ type: 'dense', units: 8, activation: 'relu' }] },
-    strategy: { kind: 'naive' },
-    stages: [{ kind: 'batch-counter', after: 'train', key: 'counted' }],
-    training: { epochs: 2, batchSize: 16 },
-    checkpoint: { enabled: false },
-  }));
+  writeFileSync(
+    join(dir, 'p.json'),
+    JSON.stringify({
+      name: 'counted',
+      seed: 1,
+      backend: 'cpu',
+      plugins: ['@engram/datasets', '@engram/strategies', './counter/index.js'],
+      data: {
+        kind: 'mnist',
+        scenario: { type: 'class-incremental', experiences: 2 },
+        limitPerClass: 10,
+        flatten: true,
+      },
+      model: { layers: [{ type: 'dense', units: 8, activation: 'relu' }] },
+      strategy: { kind: 'naive' },
+      stages: [{ kind: 'batch-counter', after: 'train', key: 'counted' }],
+      training: { epochs: 2, batchSize: 16 },
+      checkpoint: { enabled: false },
+    }),
+  );
   const out = join(dir, 'out');
   const r = engram(['run', 'p.json', '--out', out, '--json', '--allow-local-plugins'], dir);
   assert.equal(r.status, 0, r.stderr);
-  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { trainSamples: number; steps: number; outputs: Record<string, { batches: number; samples: number }> };
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
+    trainSamples: number;
+    steps: number;
+    outputs: Record<string, { batches: number; samples: number }>;
+  };
   assert.deepEqual(summary.outputs['counted'], { batches: summary.steps, samples: summary.trainSamples });
   assert.ok(summary.steps > 0);
   const listed = engram(['plugins', '--plugin', './counter/index.js'], dir);
@@ -156,7 +212,9 @@ test('the committed pipeline schema is the one engram schema generates', async (
 });
 
 test('every example pipeline validates and points at the committed schema', () => {
-  const examples = readdirSync(join(root, 'examples'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.pipeline.json'));
+  const examples = readdirSync(join(root, 'examples'), { recursive: true, encoding: 'utf8' }).filter((f) =>
+    f.endsWith('.pipeline.json'),
+  );
   assert.ok(examples.includes('quickstart.pipeline.json'));
   assert.ok(examples.length >= 40, `found ${examples.length} examples`);
   for (const f of examples) {
@@ -175,7 +233,8 @@ test('the quickstart runs to completion and prints the accuracy matrix', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /accuracy matrix/);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Record<string, unknown>;
-  for (const key of ['averageAccuracy', 'accuracyMatrix', 'backend', 'samplesPerSecond', 'wallSeconds']) assert.ok(key in summary, key);
+  for (const key of ['averageAccuracy', 'accuracyMatrix', 'backend', 'samplesPerSecond', 'wallSeconds'])
+    assert.ok(key in summary, key);
   const matrix = summary['accuracyMatrix'] as number[][];
   assert.equal(matrix.length, 5);
   // Naive class-incremental fine-tuning forgets: the first experience is mostly lost at the end.
@@ -183,16 +242,23 @@ test('the quickstart runs to completion and prints the accuracy matrix', () => {
   assert.ok((matrix[0]?.[0] ?? 0) > 0.9, `accuracy on exp 0 after training it: ${matrix[0]?.[0]}`);
 
   // Every output file agrees with the others.
-  const events = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seq: number; time: number; type: string });
+  const events = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { seq: number; time: number; type: string });
   events.forEach((e, i) => assert.equal(e.seq, i));
-  assert.ok(events.every((e, i) => i === 0 || e.time >= (events[i - 1]?.time ?? 0)), 'event times never go back');
+  assert.ok(
+    events.every((e, i) => i === 0 || e.time >= (events[i - 1]?.time ?? 0)),
+    'event times never go back',
+  );
   assert.equal(events.filter((e) => e.type === 'evaluation').length, 6, 'initial + one per experience');
   const csv = parseAccuracyMatrixCsv(readFileSync(join(out, 'accuracy-matrix.csv'), 'utf8'));
   assert.deepEqual(csv.matrix, matrix);
   const initial = summary['initialAccuracy'] as number[];
   assert.deepEqual(csv.initial, initial);
   const m = continualMetrics(matrix, initial);
-  for (const key of ['averageAccuracy', 'bwt', 'fwt', 'forgetting', 'learningAccuracy'] as const) assert.equal(summary[key], m[key], key);
+  for (const key of ['averageAccuracy', 'bwt', 'fwt', 'forgetting', 'learningAccuracy'] as const)
+    assert.equal(summary[key], m[key], key);
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   for (const chart of ['accuracy-matrix', 'accuracy-over-time', 'forgetting', 'loss']) {
     assert.match(html, new RegExp(`data-chart="${chart}"[\\s\\S]*?<svg`), chart);
@@ -203,17 +269,28 @@ test('the quickstart runs to completion and prints the accuracy matrix', () => {
 test('with ENGRAM_NATIVE=0 a pipeline trains on the pure wasm kernels and says so', () => {
   const out = tmp();
   const dir = tmp();
-  writeFileSync(join(dir, 'p.json'), JSON.stringify({
-    name: 'no-native', seed: 3, backend: 'wasm', plugins: ['@engram/datasets', '@engram/strategies'],
-    data: { kind: 'mnist', scenario: { type: 'class-incremental', experiences: 2 }, limitPerClass: 60 },
-    model: { layers: [{ type: 'flatten' }, { type: 'dense', units: 32, activation: 'relu' }] },
-    optimizer: { type: 'adam', learningRate: 0.005 },
-    strategy: { kind: 'naive' }, training: { epochs: 3, batchSize: 16 }, checkpoint: { enabled: false },
-  }));
+  writeFileSync(
+    join(dir, 'p.json'),
+    JSON.stringify({
+      name: 'no-native',
+      seed: 3,
+      backend: 'wasm',
+      plugins: ['@engram/datasets', '@engram/strategies'],
+      data: { kind: 'mnist', scenario: { type: 'class-incremental', experiences: 2 }, limitPerClass: 60 },
+      model: { layers: [{ type: 'flatten' }, { type: 'dense', units: 32, activation: 'relu' }] },
+      optimizer: { type: 'adam', learningRate: 0.005 },
+      strategy: { kind: 'naive' },
+      training: { epochs: 3, batchSize: 16 },
+      checkpoint: { enabled: false },
+    }),
+  );
   const r = engram(['run', join(dir, 'p.json'), '--out', out, '--quiet'], root, { ENGRAM_NATIVE: '0' });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, '', '--quiet prints nothing');
-  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { backend: string; accuracyMatrix: number[][] };
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
+    backend: string;
+    accuracyMatrix: number[][];
+  };
   assert.equal(summary.backend, 'wasm (native kernels disabled: ENGRAM_NATIVE=0)');
   assert.ok((summary.accuracyMatrix[0]?.[0] ?? 0) > 0.8, `learned experience 0: ${summary.accuracyMatrix[0]?.[0]}`);
 });
@@ -222,7 +299,8 @@ test('the strategy package of docs/writing-a-strategy.md passes its own tests an
   const dir = join(tmp(), 'my-strategy');
   cpSync(join(root, 'docs', 'examples', 'my-strategy'), dir, { recursive: true });
   mkdirSync(join(dir, 'node_modules', '@engram'), { recursive: true });
-  for (const pkg of ['core', 'datasets']) symlinkSync(join(root, 'packages', pkg), join(dir, 'node_modules', '@engram', pkg), 'dir');
+  for (const pkg of ['core', 'datasets'])
+    symlinkSync(join(root, 'packages', pkg), join(dir, 'node_modules', '@engram', pkg), 'dir');
   symlinkSync(join(root, 'node_modules', '@tensorflow'), join(dir, 'node_modules', '@tensorflow'), 'dir');
   // A nested test runner must not report to ours (NODE_TEST_CONTEXT), so it prints its own TAP.
   const { NODE_TEST_CONTEXT: _ctx, ...env } = process.env;
@@ -232,14 +310,20 @@ test('the strategy package of docs/writing-a-strategy.md passes its own tests an
   const out = join(dir, 'out');
   const r = engram(['run', 'pipeline.json', '--out', out, '--quiet', '--allow-local-plugins'], dir);
   assert.equal(r.status, 0, r.stderr);
-  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { strategy: string; accuracyMatrix: number[][] };
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
+    strategy: string;
+    accuracyMatrix: number[][];
+  };
   assert.equal(summary.strategy, 'l2-anchor');
   assert.equal(summary.accuracyMatrix.length, 5);
 });
 
 test('a component option rule that relates two fields is enforced: a finite synthetic set with drift is refused', () => {
   const dir = tmp();
-  const doc = JSON.parse(readFileSync(join(root, 'examples', 'quickstart.pipeline.json'), 'utf8')) as Record<string, unknown>;
+  const doc = JSON.parse(readFileSync(join(root, 'examples', 'quickstart.pipeline.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   delete doc['$schema'];
   const write = (data: Record<string, unknown>): string => {
     const file = join(dir, `${Object.keys(data).join('-')}.pipeline.json`);

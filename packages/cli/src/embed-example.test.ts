@@ -15,10 +15,25 @@ const cli = join(root, 'packages', 'cli', 'dist', 'main.js');
 /** The example's two pipelines on a slice of MNIST (30 images per digit, one epoch or 5 steps per experience), written to `dir`. */
 function slices(dir: string): string[] {
   return ['quickstart.pipeline.json', 'split-mnist/class-il-ewc.pipeline.json'].map((rel, i) => {
-    const doc = JSON.parse(readFileSync(join(root, 'examples', rel), 'utf8')) as Record<string, Record<string, unknown>>;
+    const doc = JSON.parse(readFileSync(join(root, 'examples', rel), 'utf8')) as Record<
+      string,
+      Record<string, unknown>
+    >;
     delete doc['$schema'];
     const file = join(dir, `${i}.pipeline.json`);
-    writeFileSync(file, JSON.stringify({ ...doc, data: { ...doc['data'], limitPerClass: 30 }, training: { ...doc['training'], ...((doc['training'] as { iterations?: number } | undefined)?.iterations !== undefined ? { iterations: 5 } : { epochs: 1 }) } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...doc,
+        data: { ...doc['data'], limitPerClass: 30 },
+        training: {
+          ...doc['training'],
+          ...((doc['training'] as { iterations?: number } | undefined)?.iterations !== undefined
+            ? { iterations: 5 }
+            : { epochs: 1 }),
+        },
+      }),
+    );
     return file;
   });
 }
@@ -27,9 +42,19 @@ test('examples/embed/two-runs.mjs trains two pipelines concurrently and prints t
   const dir = mkdtempSync(join(tmpdir(), 'engram-embed-'));
   try {
     const files = slices(dir);
-    const { stdout } = await run(process.execPath, [join(root, 'examples', 'embed', 'two-runs.mjs'), join(dir, 'together'), ...files], { cwd: root });
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string; accuracyMatrix: Array<Array<number | null>> });
-    assert.deepEqual(lines.map((l) => l.name), ['quickstart', 'split-mnist-class-il-ewc']);
+    const { stdout } = await run(
+      process.execPath,
+      [join(root, 'examples', 'embed', 'two-runs.mjs'), join(dir, 'together'), ...files],
+      { cwd: root },
+    );
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { name: string; accuracyMatrix: Array<Array<number | null>> });
+    assert.deepEqual(
+      lines.map((l) => l.name),
+      ['quickstart', 'split-mnist-class-il-ewc'],
+    );
     for (const [i, file] of files.entries()) {
       const out = join(dir, `alone-${i}`);
       await run(process.execPath, [cli, 'run', file, '--out', out, '--quiet'], { cwd: root });

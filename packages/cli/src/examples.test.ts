@@ -13,7 +13,17 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..', '..');
 
 type Doc = {
-  data: { kind: string; stream?: string; field?: string; inputShape?: number[]; numClasses?: number; limitPerClass?: number; limit?: number; dir?: string; scenario?: { type: string; experiences?: number; only?: { first?: number; last?: number } } };
+  data: {
+    kind: string;
+    stream?: string;
+    field?: string;
+    inputShape?: number[];
+    numClasses?: number;
+    limitPerClass?: number;
+    limit?: number;
+    dir?: string;
+    scenario?: { type: string; experiences?: number; only?: { first?: number; last?: number } };
+  };
   training: { epochs?: number; iterations?: number; maxSamples?: number };
 };
 
@@ -26,8 +36,13 @@ function shrink(doc: Doc): Doc {
   const data = { ...doc.data };
   if (data.kind === 'mnist') data.limitPerClass = 30;
   if (data.kind === 'fashion-mnist') data.limit = 600;
-  const budget = doc.training.iterations !== undefined ? { iterations: Math.min(doc.training.iterations, 5) } : { epochs: 1 };
-  const training = { ...doc.training, ...budget, ...(doc.training.maxSamples ? { maxSamples: Math.min(doc.training.maxSamples, 1500) } : {}) };
+  const budget =
+    doc.training.iterations !== undefined ? { iterations: Math.min(doc.training.iterations, 5) } : { epochs: 1 };
+  const training = {
+    ...doc.training,
+    ...budget,
+    ...(doc.training.maxSamples ? { maxSamples: Math.min(doc.training.maxSamples, 1500) } : {}),
+  };
   return { ...doc, data, training };
 }
 
@@ -54,13 +69,17 @@ for (const file of examples) {
     try {
       const loaded = await preparePipeline(doc, path, { resolveFrom: [here], builtins: [corePlugin] });
       const { summary } = await runPipeline(loaded, { outDir: out });
-      assert.ok(summary.trainSamples > 0 && summary.steps > 0, `${summary.trainSamples} samples, ${summary.steps} steps`);
+      assert.ok(
+        summary.trainSamples > 0 && summary.steps > 0,
+        `${summary.trainSamples} samples, ${summary.steps} steps`,
+      );
       // A scenario's `only` range trains up to its last experience (the rows after it never ran).
       const only = doc.data.scenario?.only;
       const expected = only?.last !== undefined ? only.last + 1 : doc.data.scenario?.experiences;
       if (summary.mode === 'experiences' && expected !== undefined) assert.equal(summary.experiences, expected);
       // a live source has no test set: its figure is the prequential (test-then-train) accuracy
-      const acc = summary.averageAccuracy ?? (doc.data.kind === 'redis-stream' ? summary.prequential?.accuracy ?? null : null);
+      const acc =
+        summary.averageAccuracy ?? (doc.data.kind === 'redis-stream' ? (summary.prequential?.accuracy ?? null) : null);
       assert.ok(acc !== null && acc >= 0 && acc <= 1, `average accuracy ${acc}`);
       assert.ok(summary.accuracyMatrix.flat().every((a) => a === null || (a >= 0 && a <= 1)));
     } finally {
@@ -82,14 +101,24 @@ async function redisFor(doc: Doc): Promise<TestRedis> {
   const p = client.pipeline();
   for (let i = 0; i < (doc.training.maxSamples ?? 1500); i++) {
     const y = i % (doc.data.numClasses ?? 2);
-    p.xadd(doc.data.stream ?? 'stream', '*', doc.data.field ?? 'data', JSON.stringify({ x: Array.from({ length: features }, (_, f) => (f === y ? 2 : 0) + ((i * 7 + f * 3) % 11) / 11), y }));
+    p.xadd(
+      doc.data.stream ?? 'stream',
+      '*',
+      doc.data.field ?? 'data',
+      JSON.stringify({
+        x: Array.from({ length: features }, (_, f) => (f === y ? 2 : 0) + ((i * 7 + f * 3) % 11) / 11),
+        y,
+      }),
+    );
   }
   await p.exec();
   client.disconnect();
   return server;
 }
 
-const sweeps = readdirSync(join(root, 'examples'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.sweep.json')).sort();
+const sweeps = readdirSync(join(root, 'examples'), { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.sweep.json'))
+  .sort();
 
 test('the smoke test covers the shipped sweeps', () => {
   assert.ok(sweeps.length >= 1, `found ${sweeps.length} sweeps`);
@@ -103,7 +132,10 @@ for (const file of sweeps) {
     try {
       const job = sweepJobs(plan, out)[0];
       assert.ok(job);
-      const loaded = await preparePipeline(shrink(job.doc as Doc), job.baseFile, { resolveFrom: [here], builtins: [corePlugin] });
+      const loaded = await preparePipeline(shrink(job.doc as Doc), job.baseFile, {
+        resolveFrom: [here],
+        builtins: [corePlugin],
+      });
       const { summary } = await runPipeline(loaded, { outDir: job.outDir });
       assert.ok(summary.trainSamples > 0 && summary.averageAccuracy !== null);
     } finally {

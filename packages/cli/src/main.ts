@@ -19,9 +19,17 @@ import type { WorkerFlags } from './commands/worker.command.js';
 guardStdout();
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-const program = new Command('engram').version(VERSION).description('Continual learning pipelines from one JSON file.').option('--verbose', 'print stack traces of runtime errors');
-const pluginOption = (): Option => new Option('--plugin <module>', 'load an extra plugin (repeatable)').argParser(collect);
-const localPluginsOption = (): Option => new Option('--allow-local-plugins', 'let the pipeline load plugin files from its own folder (runs their code; see README "Plugins and trust")');
+const program = new Command('engram')
+  .version(VERSION)
+  .description('Continual learning pipelines from one JSON file.')
+  .option('--verbose', 'print stack traces of runtime errors');
+const pluginOption = (): Option =>
+  new Option('--plugin <module>', 'load an extra plugin (repeatable)').argParser(collect);
+const localPluginsOption = (): Option =>
+  new Option(
+    '--allow-local-plugins',
+    'let the pipeline load plugin files from its own folder (runs their code; see README "Plugins and trust")',
+  );
 
 function action<A extends unknown[]>(fn: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
   return async (...args: A) => {
@@ -37,52 +45,81 @@ program
   .command('run <pipeline>')
   .description('train a pipeline; writes summary.json and metrics.jsonl to the output folder')
   .option('--out <dir>', 'output folder (default: the pipeline output.dir, else runs/<name>)')
-  .addOption(new Option('--backend <name>', 'override the pipeline backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+  .addOption(
+    new Option('--backend <name>', 'override the pipeline backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']),
+  )
   .option('--quiet', 'print nothing but errors')
   .option('--json', 'print every event as one JSON line')
   .option('--resume', 'continue from the newest valid checkpoint in the output folder')
-  .option('--from <run>', 'start this new run from an earlier run\'s newest valid checkpoint (run folder or checkpoint folder): model, optimizer, strategy state, metric history')
+  .option(
+    '--from <run>',
+    "start this new run from an earlier run's newest valid checkpoint (run folder or checkpoint folder): model, optimizer, strategy state, metric history",
+  )
   .option('--overwrite', 'start afresh in an output folder that holds checkpoints of an earlier run (deletes them)')
-  .option('--serve <[host:]port>', 'serve the live model over HTTP while it trains: /predict, /feedback, /metrics, /events, dashboard at / (default host 127.0.0.1)')
+  .option(
+    '--serve <[host:]port>',
+    'serve the live model over HTTP while it trains: /predict, /feedback, /metrics, /events, dashboard at / (default host 127.0.0.1)',
+  )
   .addOption(pluginOption())
   .addOption(localPluginsOption())
   .action(action((file: string, flags: Parameters<typeof runCommand>[1]) => runCommand(file, flags)));
 
 program
   .command('serve <dir>')
-  .description('serve the newest valid checkpoint of a run (or an exported model) read-only: /predict, /metrics, /healthz, /readyz')
+  .description(
+    'serve the newest valid checkpoint of a run (or an exported model) read-only: /predict, /metrics, /healthz, /readyz',
+  )
   .requiredOption('--port <port>', 'TCP port (0 = any free port)')
   .option('--host <host>', 'interface to bind', '127.0.0.1')
   .option('--follow', 'reload when a newer checkpoint appears in the run folder')
   .option('--poll-seconds <s>', 'with --follow: seconds between looks for a newer checkpoint', '2')
-  .option('--redis <url>', 'with --follow: also reload when a checkpoint is announced on Redis (the redis-stream logger)')
+  .option(
+    '--redis <url>',
+    'with --follow: also reload when a checkpoint is announced on Redis (the redis-stream logger)',
+  )
   .option('--models-channel <channel>', 'with --redis: the announcement channel, "<logger stream>:models"')
-  .action(action(async (dir: string, flags: ServeFlags) => (await import('./commands/serve.command.js')).serveCommand(dir, flags)));
+  .action(
+    action(async (dir: string, flags: ServeFlags) =>
+      (await import('./commands/serve.command.js')).serveCommand(dir, flags),
+    ),
+  );
 
 program
   .command('export <dir>')
-  .description('write the newest valid checkpoint\'s model (tfjs Layers format) and engram.json to a folder')
+  .description("write the newest valid checkpoint's model (tfjs Layers format) and engram.json to a folder")
   .requiredOption('--to <path>', 'output folder (a model.json path uses its folder)')
   .option('--softmax', 'append a softmax: the model outputs probabilities instead of logits')
-  .option('--test-data <pipeline>', 'also write this pipeline\'s test sets to test.jsonl (raw inputs, as engram eval scores them)')
+  .option(
+    '--test-data <pipeline>',
+    "also write this pipeline's test sets to test.jsonl (raw inputs, as engram eval scores them)",
+  )
   .addOption(pluginOption())
   .action(action((dir: string, flags: Parameters<typeof exportCommand>[1]) => exportCommand(dir, flags)));
 
 program
   .command('eval <pipeline>')
-  .description('evaluate the newest valid checkpoint on the pipeline\'s test sets, without training')
+  .description("evaluate the newest valid checkpoint on the pipeline's test sets, without training")
   .requiredOption('--checkpoint <dir>', 'a run output folder, checkpoints folder or one checkpoint')
   .option('--json', 'print the results as JSON')
   .addOption(pluginOption())
   .addOption(localPluginsOption())
-  .action(action((file: string, flags: { checkpoint: string; json?: boolean; plugin?: string[]; allowLocalPlugins?: boolean }) => evalCommand(file, flags)));
+  .action(
+    action(
+      (file: string, flags: { checkpoint: string; json?: boolean; plugin?: string[]; allowLocalPlugins?: boolean }) =>
+        evalCommand(file, flags),
+    ),
+  );
 
 program
   .command('validate <pipelines...>')
   .description('check pipelines against the schema composed from their plugins')
   .addOption(pluginOption())
   .addOption(localPluginsOption())
-  .action(action((files: string[], flags: { plugin?: string[]; allowLocalPlugins?: boolean }) => validateCommand(files, flags)));
+  .action(
+    action((files: string[], flags: { plugin?: string[]; allowLocalPlugins?: boolean }) =>
+      validateCommand(files, flags),
+    ),
+  );
 
 program
   .command('schema')
@@ -111,20 +148,28 @@ program
 
 program
   .command('sweep <sweep>')
-  .description('run every combination of a sweep.json (grid / random over JSON pointers) and rank them; DIR/sweep.json and DIR/report.html')
+  .description(
+    'run every combination of a sweep.json (grid / random over JSON pointers) and rank them; DIR/sweep.json and DIR/report.html',
+  )
   .requiredOption('--out <dir>', 'output folder: one sub-folder per combination')
   .option('--redis <url>', 'enqueue the combinations as BullMQ jobs for `engram worker`s (default: run them here)')
   .option('--parallel <n>', 'without --redis: combinations run at once', '1')
   .option('--queue <name>', 'BullMQ queue name', 'engram-sweep')
   .option('--quiet', 'print nothing but errors')
-  .action(action(async (file: string, flags: SweepFlags) => (await import('./commands/sweep.command.js')).sweepCommand(file, flags)));
+  .action(
+    action(async (file: string, flags: SweepFlags) =>
+      (await import('./commands/sweep.command.js')).sweepCommand(file, flags),
+    ),
+  );
 
 program
   .command('worker')
-  .description('run sweep jobs from a Redis (BullMQ) queue until SIGINT/SIGTERM; a killed worker\'s job resumes elsewhere from its checkpoint')
+  .description(
+    "run sweep jobs from a Redis (BullMQ) queue until SIGINT/SIGTERM; a killed worker's job resumes elsewhere from its checkpoint",
+  )
   .requiredOption('--redis <url>', 'Redis URL (${NAME} expands from the environment)')
   .option('--queue <name>', 'BullMQ queue name', 'engram-sweep')
-  .option('--lock-seconds <s>', 'job lock; a dead worker\'s job is taken over after about twice this', '30')
+  .option('--lock-seconds <s>', "job lock; a dead worker's job is taken over after about twice this", '30')
   .action(action(async (flags: WorkerFlags) => (await import('./commands/worker.command.js')).workerCommand(flags)));
 
 program

@@ -1,7 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,11 +29,18 @@ export function readmeCommands(markdown: string): string[] {
 
 /** The environment a user's shell would have: no npm script variables, no enclosing test runner. */
 function userEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') && k !== 'NODE_TEST_CONTEXT' && k !== 'INIT_CWD'));
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') && k !== 'NODE_TEST_CONTEXT' && k !== 'INIT_CWD'),
+  );
 }
 
 function sh(command: string, cwd: string): { status: number | null; output: string; stdout: string } {
-  const r = spawnSync('bash', ['-o', 'pipefail', '-c', command], { cwd, encoding: 'utf8', env: userEnv(), timeout: 600_000 });
+  const r = spawnSync('bash', ['-o', 'pipefail', '-c', command], {
+    cwd,
+    encoding: 'utf8',
+    env: userEnv(),
+    timeout: 600_000,
+  });
   return { status: r.status, output: `${r.stdout}\n${r.stderr}`.slice(-4000), stdout: r.stdout };
 }
 
@@ -41,18 +58,31 @@ test('the README command extractor finds the quick start, every engram command a
   assert.equal(lines[0], 'npm ci && npm start');
   assert.ok(lines.includes('npm test'));
   for (const sub of ['run', 'validate', 'schema', 'plugins', 'export', 'eval', 'report', 'compare']) {
-    assert.ok(lines.some((l) => l.startsWith(`npx engram ${sub} `) || l === `npx engram ${sub}`), `npx engram ${sub}`);
+    assert.ok(
+      lines.some((l) => l.startsWith(`npx engram ${sub} `) || l === `npx engram ${sub}`),
+      `npx engram ${sub}`,
+    );
   }
-  assert.ok(lines.some((l) => l.includes('| npx engram run examples/stream-stdin.pipeline.json')), 'the stdin one-liner');
+  assert.ok(
+    lines.some((l) => l.includes('| npx engram run examples/stream-stdin.pipeline.json')),
+    'the stdin one-liner',
+  );
 });
 
 test('npm ci links the engram command to a committed file, so it exists before anything is built', () => {
-  const pkg = JSON.parse(readFileSync(join(root, 'packages', 'cli', 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(root, 'packages', 'cli', 'package.json'), 'utf8')) as {
+    bin: Record<string, string>;
+  };
   const target = pkg.bin['engram'];
   assert.ok(target !== undefined && !target.startsWith('dist/'), `bin points at ${target}`);
-  const git = spawnSync('git', ['ls-files', '--error-unmatch', join('packages', 'cli', target)], { cwd: root, encoding: 'utf8' });
+  const git = spawnSync('git', ['ls-files', '--error-unmatch', join('packages', 'cli', target)], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   if (git.status !== null && existsSync(join(root, '.git'))) assert.equal(git.status, 0, `${target} is tracked by git`);
-  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { bin?: Record<string, string> }> };
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { bin?: Record<string, string> }>;
+  };
   assert.deepEqual(lock.packages['packages/cli']?.bin, pkg.bin, 'package-lock.json agrees (npm ci links from it)');
   const linked = join(root, 'node_modules', '.bin', 'engram');
   assert.ok(existsSync(linked), 'node_modules/.bin/engram exists');
@@ -70,7 +100,9 @@ test('every README command works as written, in order, in a copy of the reposito
     const outputs = new Map<string, string>();
     for (const d of ['examples', 'schemas']) cpSync(join(root, d), join(dir, d), { recursive: true });
     for (const d of ['node_modules', 'packages']) symlinkSync(join(root, d), join(dir, d), 'dir');
-    const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    const scripts = (
+      JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts;
     for (const line of lines) {
       if (line === 'npm test') continue; // this test runs inside it
       if (line === 'npm ci && npm start') {
@@ -97,11 +129,26 @@ test('every README command works as written, in order, in a copy of the reposito
     // The plain-tfjs script scores the export as engram eval scores the checkpoint.
     const evaluated = average([...outputs].find(([l]) => l.startsWith('npx engram eval '))?.[1] ?? '');
     const predicted = average([...outputs].find(([l]) => l.startsWith('node predict.mjs'))?.[1] ?? '');
-    assert.ok(Number.isFinite(evaluated) && Math.abs(evaluated - predicted) <= 0.3, `engram eval ${evaluated}%, predict.mjs ${predicted}%`);
-    for (const f of ['runs/quickstart/summary.json', 'runs/q/summary.json', 'runs/q/report.html', 'model/model.json', 'model/engram.json', 'model/test.jsonl', 'runs/compare.html', 'runs/stream-stdin/summary.json']) {
+    assert.ok(
+      Number.isFinite(evaluated) && Math.abs(evaluated - predicted) <= 0.3,
+      `engram eval ${evaluated}%, predict.mjs ${predicted}%`,
+    );
+    for (const f of [
+      'runs/quickstart/summary.json',
+      'runs/q/summary.json',
+      'runs/q/report.html',
+      'model/model.json',
+      'model/engram.json',
+      'model/test.jsonl',
+      'runs/compare.html',
+      'runs/stream-stdin/summary.json',
+    ]) {
       assert.ok(existsSync(join(dir, f)), f);
     }
-    assert.equal(readFileSync(join(dir, 'schemas', 'pipeline.schema.json'), 'utf8'), readFileSync(join(root, 'schemas', 'pipeline.schema.json'), 'utf8'));
+    assert.equal(
+      readFileSync(join(dir, 'schemas', 'pipeline.schema.json'), 'utf8'),
+      readFileSync(join(root, 'schemas', 'pipeline.schema.json'), 'utf8'),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

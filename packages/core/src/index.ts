@@ -5,11 +5,22 @@
  */
 
 // Running pipelines
-export { startRun, startRunFromFile, type RunHandle, type StartRunOptions, type StartRunFromFileOptions } from './engine/start-run.js';
+export {
+  startRun,
+  startRunFromFile,
+  type RunHandle,
+  type StartRunOptions,
+  type StartRunFromFileOptions,
+} from './engine/start-run.js';
 export { runPipeline } from './engine/engine.js';
 export type { RunOptions, RunOutcome } from './engine/run-options.js';
 export { evaluateCheckpoint, type CheckpointEvaluation } from './engine/evaluate-checkpoint.js';
-export { loadPipeline, preparePipeline, type LoadedPipeline, type LoadPipelineOptions } from './pipeline/pipeline.loader.js';
+export {
+  loadPipeline,
+  preparePipeline,
+  type LoadedPipeline,
+  type LoadPipelineOptions,
+} from './pipeline/pipeline.loader.js';
 export type { PipelineDefinition, BackendName } from './pipeline/pipeline-definition.js';
 export { PipelineError, formatProblem, type PipelineProblem } from './pipeline/pipeline-error.js';
 export { composePipelineSchema } from './pipeline/pipeline.schema.js';
@@ -26,13 +37,23 @@ export type { EventSink } from './events/event-sink.js';
 export type { RunSummary } from './metrics/run-summary.js';
 export { continualMetrics, type ContinualMetrics } from './metrics/continual-metrics.js';
 export { RUN_FILES } from './metrics/run-recorder.js';
-export { latestValidCheckpoint, exportCheckpointModel, type VerifiedCheckpoint } from './checkpoint/checkpoint-model.js';
+export {
+  latestValidCheckpoint,
+  exportCheckpointModel,
+  type VerifiedCheckpoint,
+} from './checkpoint/checkpoint-model.js';
 export { CorruptCheckpointError } from './checkpoint/checkpoint.store.js';
 export { ResumeError } from './engine/resume.js';
 
 // Plugins
 export { TOKENS } from './plugin/tokens.js';
-export { COMPONENT_ROLES, type ComponentRole, type ComponentServices, type ComponentClass, type ComponentDescriptor } from './plugin/component-descriptor.js';
+export {
+  COMPONENT_ROLES,
+  type ComponentRole,
+  type ComponentServices,
+  type ComponentClass,
+  type ComponentDescriptor,
+} from './plugin/component-descriptor.js';
 export { PLUGIN_API_VERSION, checkManifest, type PluginManifest } from './plugin/plugin-manifest.js';
 export { loadPlugins, type LoadedPlugins, type PluginRequest, type PluginResolution } from './plugin/plugin-loader.js';
 export { corePlugin } from './plugin/core.plugin.js';
@@ -52,14 +73,32 @@ export type { BoundaryDetector } from './stream/boundary-detector.js';
 export { Rng } from './random/rng.js';
 
 // Models and training
-export { LayersEngramModel, disposeReplacedModel, type EngramModel, type ForwardOptions } from './model/engram-model.js';
+export {
+  LayersEngramModel,
+  disposeReplacedModel,
+  type EngramModel,
+  type ForwardOptions,
+} from './model/engram-model.js';
 export type { Adjustment, AdjustContext } from './model/adjustment.js';
 export { buildModel, HEAD_LAYER_NAME, type ModelTarget } from './model/model.builder.js';
 export type { Strategy } from './training/strategy.js';
-export type { RunMode, ExperienceContext, StepContext, LossContext, AfterBatchContext, PredictorContext } from './training/contexts.js';
+export type {
+  RunMode,
+  ExperienceContext,
+  StepContext,
+  LossContext,
+  AfterBatchContext,
+  PredictorContext,
+} from './training/contexts.js';
 export type { JsonValue, StateArray, SerializedState } from './training/serialized-state.js';
 export { crossEntropy, perSampleCrossEntropy } from './training/loss.js';
-export { QuadraticPenalty, isQuadraticPenalty, quadraticPenalty, type QuadraticTerm, type QuadraticPenaltyImpl } from './training/quadratic-penalty.js';
+export {
+  QuadraticPenalty,
+  isQuadraticPenalty,
+  quadraticPenalty,
+  type QuadraticTerm,
+  type QuadraticPenaltyImpl,
+} from './training/quadratic-penalty.js';
 export type { PenalizedApplyImpl, VariablePenalty, VariablePenalties } from './training/penalty-step.js';
 export type { RunLogger } from './logging/run-logger.js';
 

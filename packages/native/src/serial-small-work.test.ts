@@ -64,6 +64,9 @@ describe('small work stays on the calling thread', { skip: skipNative }, () => {
     }
     assert.equal(counts.smallProduct, 784);
     assert.equal(counts.afterSmall, counts.start, 'small GEMMs and the Adam update started no thread');
-    assert.ok(counts.afterLarge > counts.afterSmall, `a 256×784×400 GEMM runs in parallel (${counts.afterSmall} → ${counts.afterLarge} threads)`);
+    assert.ok(
+      counts.afterLarge > counts.afterSmall,
+      `a 256×784×400 GEMM runs in parallel (${counts.afterSmall} → ${counts.afterLarge} threads)`,
+    );
   });
 });

@@ -21,7 +21,9 @@ const flag = (name, fallback) => {
   args.splice(i, 2);
   return v;
 };
-const seeds = String(flag('--seeds', '1,2,3')).split(',').map((s) => Number(s.trim()));
+const seeds = String(flag('--seeds', '1,2,3'))
+  .split(',')
+  .map((s) => Number(s.trim()));
 const jobs = Math.max(1, Number(flag('--jobs', '2')));
 // Each run's OpenBLAS gets its share of the cores: two runs of two OpenMP threads each on two cores
 // make the threads wait for one another (a busy machine can slow OpenMP code several times over).
@@ -42,15 +44,21 @@ const groups = [
 // mean over 20 runs: [Task-IL, Domain-IL, Class-IL]. Full MNIST (60k), 2000 iterations per task.
 // iCaRL: van de Ven, Tuytelaars & Tolias 2022 (Nature Machine Intelligence), 2,000 exemplars, class-IL only.
 const published = {
-  naive: [87.19, 59.21, 19.9], joint: [99.66, 98.42, 97.94], ewc: [98.64, 63.95, 20.01],
-  'online-ewc': [99.12, 64.32, 19.96], si: [99.09, 65.36, 19.99], lwf: [99.57, 71.5, 23.85],
+  naive: [87.19, 59.21, 19.9],
+  joint: [99.66, 98.42, 97.94],
+  ewc: [98.64, 63.95, 20.01],
+  'online-ewc': [99.12, 64.32, 19.96],
+  si: [99.09, 65.36, 19.99],
+  lwf: [99.57, 71.5, 23.85],
   icarl: [undefined, undefined, 94.57],
 };
 
 /** Every (pipeline, seed) run to do. */
 const work = [];
 for (const g of groups) {
-  const files = readdirSync(join(root, g.dir)).filter((f) => f.startsWith(`${g.prefix}-`) && f.endsWith('.pipeline.json')).sort();
+  const files = readdirSync(join(root, g.dir))
+    .filter((f) => f.startsWith(`${g.prefix}-`) && f.endsWith('.pipeline.json'))
+    .sort();
   for (const f of files) {
     const file = join(g.dir, f);
     if (filters.length > 0 && !filters.some((f) => file.includes(f))) continue;
@@ -70,10 +78,22 @@ function runOne(w) {
   writeFileSync(copy, JSON.stringify({ ...p, seed: w.seed }, null, 2));
   const dir = join(out, `${w.g.dir.split('/').pop()}-${w.g.prefix}-${w.strategy}-seed${w.seed}`);
   return new Promise((done) => {
-    const child = spawn(process.execPath, [join(root, 'packages/cli/dist/main.js'), 'run', copy, '--out', dir, '--quiet'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? threads } });
+    const child = spawn(
+      process.execPath,
+      [join(root, 'packages/cli/dist/main.js'), 'run', copy, '--out', dir, '--quiet'],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? threads },
+      },
+    );
     let text = '';
-    child.stdout.on('data', (d) => { text += d; });
-    child.stderr.on('data', (d) => { text += d; });
+    child.stdout.on('data', (d) => {
+      text += d;
+    });
+    child.stderr.on('data', (d) => {
+      text += d;
+    });
     child.on('close', (code) => {
       if (code !== 0 || !existsSync(join(dir, 'summary.json'))) {
         console.log(`${w.g.scenario} ${w.strategy} seed ${w.seed}: failed (${code})`);
@@ -88,7 +108,8 @@ function runOne(w) {
 }
 
 // Longest runs first (permuted-MNIST, then the memory-based strategies) so the two job slots end together.
-const cost = (w) => (w.g.dir.includes('permuted') ? 4 : 1) * (/icarl|derpp|er-ace|agem|joint|cumulative/.test(w.strategy) ? 3 : 1);
+const cost = (w) =>
+  (w.g.dir.includes('permuted') ? 4 : 1) * (/icarl|derpp|er-ace|agem|joint|cumulative/.test(w.strategy) ? 3 : 1);
 work.sort((a, b) => cost(b) - cost(a));
 /** CPU seconds of this process and the children it waited for (utime, stime, cutime, cstime). */
 const cpuSeconds = () => {
@@ -99,22 +120,42 @@ const load1 = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 const started = { wall: performance.now(), cpu: cpuSeconds(), load: load1() };
 const results = [];
 let next = 0;
-await Promise.all(Array.from({ length: Math.min(jobs, work.length) }, async () => {
-  while (next < work.length) results.push(await runOne(work[next++]));
-}));
+await Promise.all(
+  Array.from({ length: Math.min(jobs, work.length) }, async () => {
+    while (next < work.length) results.push(await runOne(work[next++]));
+  }),
+);
 
-const took = { minutes: (performance.now() - started.wall) / 60000, cpuMinutes: (cpuSeconds() - started.cpu) / 60, load: [started.load, load1()] };
+const took = {
+  minutes: (performance.now() - started.wall) / 60000,
+  cpuMinutes: (cpuSeconds() - started.cpu) / 60,
+  load: [started.load, load1()],
+};
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const std = (xs) => (xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1)) : 0);
-const stat = (xs) => (xs.length === 0 || xs.some((v) => typeof v !== 'number') ? '—' : `${(100 * mean(xs)).toFixed(1)} ± ${(100 * std(xs)).toFixed(1)}`);
+const stat = (xs) =>
+  xs.length === 0 || xs.some((v) => typeof v !== 'number')
+    ? '—'
+    : `${(100 * mean(xs)).toFixed(1)} ± ${(100 * std(xs)).toFixed(1)}`;
 
 /** Memory of a pipeline's strategy (or strategies): the sample buffer, or the union of all data. */
 function memoryOf(p) {
   const list = Array.isArray(p.strategy) ? p.strategy : [p.strategy];
-  const parts = list.map((s) => (s.kind === 'joint' || s.kind === 'cumulative' ? 'all data' : s.bufferSize !== undefined ? `${s.bufferSize}` : s.memorySize !== undefined ? `${s.memorySize}` : undefined)).filter(Boolean);
+  const parts = list
+    .map((s) =>
+      s.kind === 'joint' || s.kind === 'cumulative'
+        ? 'all data'
+        : s.bufferSize !== undefined
+          ? `${s.bufferSize}`
+          : s.memorySize !== undefined
+            ? `${s.memorySize}`
+            : undefined,
+    )
+    .filter(Boolean);
   return parts.length ? parts.join(' + ') : '0';
 }
-const budgetOf = (p) => (p.training.iterations !== undefined ? `${p.training.iterations} it/exp` : `${p.training.epochs ?? 1} ep/exp`);
+const budgetOf = (p) =>
+  p.training.iterations !== undefined ? `${p.training.iterations} it/exp` : `${p.training.epochs ?? 1} ep/exp`;
 
 const key = (scenario, strategy) => `${scenario}|${strategy}`;
 const rows = new Map();
@@ -144,7 +185,12 @@ const header = [
   'exemplars), for orientation only: a different data size and budget. The figures were transcribed from the papers,',
   'not re-derived here. No published figure is listed for permuted-MNIST or for strategies the papers did not run.',
   '`wall s` is the mean wall-clock time of one run on the machine that produced the row (a busy machine inflates it).',
-  ...(filter ? [] : ['', `Last full table: ${work.length} runs (${seeds.length} seeds, ${jobs} parallel jobs of ${process.env.OMP_NUM_THREADS ?? threads} OpenBLAS thread${(process.env.OMP_NUM_THREADS ?? threads) === '1' ? '' : 's'}) in ${took.minutes.toFixed(1)} min wall, ${took.cpuMinutes.toFixed(1)} CPU-min of the runs (${(took.cpuMinutes / Math.max(1, jobs)).toFixed(1)} min if ${jobs} cores had nothing else to do); 1-minute load ${took.load[0].toFixed(2)} at the start, ${took.load[1].toFixed(2)} at the end (other processes were ${took.load[0] > 0.5 ? 'running' : 'idle'} when it started).`]),
+  ...(filter
+    ? []
+    : [
+        '',
+        `Last full table: ${work.length} runs (${seeds.length} seeds, ${jobs} parallel jobs of ${process.env.OMP_NUM_THREADS ?? threads} OpenBLAS thread${(process.env.OMP_NUM_THREADS ?? threads) === '1' ? '' : 's'}) in ${took.minutes.toFixed(1)} min wall, ${took.cpuMinutes.toFixed(1)} CPU-min of the runs (${(took.cpuMinutes / Math.max(1, jobs)).toFixed(1)} min if ${jobs} cores had nothing else to do); 1-minute load ${took.load[0].toFixed(2)} at the start, ${took.load[1].toFixed(2)} at the end (other processes were ${took.load[0] > 0.5 ? 'running' : 'idle'} when it started).`,
+      ]),
   '',
   '| scenario | strategy | options | memory | budget | seeds | ACC % | BWT % | forgetting % | wall s | published ACC % |',
   '|---|---|---|---|---|---|---|---|---|---|---|',
@@ -152,11 +198,17 @@ const header = [
 const lineOf = (row) => {
   const { g, strategy, p, runs, errors } = row;
   const { kind: _k, ...opts } = Array.isArray(p.strategy) ? { kind: '' } : p.strategy;
-  const options = Array.isArray(p.strategy) ? p.strategy.map((s) => s.kind).join('+') : JSON.stringify(opts).replace(/"/g, '');
+  const options = Array.isArray(p.strategy)
+    ? p.strategy.map((s) => s.kind).join('+')
+    : JSON.stringify(opts).replace(/"/g, '');
   const base = strategy.split('-it')[0];
   const pub = g.col >= 0 ? published[base]?.[g.col] : undefined;
-  const used = runs.map((r) => r.seed).sort((a, b) => a - b).join(',');
-  if (runs.length === 0) return `| ${g.scenario} | ${strategy} | ${options} | ${memoryOf(p)} | ${budgetOf(p)} | | failed: ${errors[0] ?? ''} | | | | |`;
+  const used = runs
+    .map((r) => r.seed)
+    .sort((a, b) => a - b)
+    .join(',');
+  if (runs.length === 0)
+    return `| ${g.scenario} | ${strategy} | ${options} | ${memoryOf(p)} | ${budgetOf(p)} | | failed: ${errors[0] ?? ''} | | | | |`;
   const wall = mean(runs.map((r) => r.s.wallSeconds)).toFixed(0);
   return `| ${g.scenario} | ${strategy} | ${options} | ${memoryOf(p)} | ${budgetOf(p)} | ${used}${errors.length ? ` (${errors.length} failed)` : ''} | ${stat(runs.map((r) => r.s.averageAccuracy))} | ${stat(runs.map((r) => r.s.bwt))} | ${stat(runs.map((r) => r.s.forgetting))} | ${wall} | ${pub ?? '—'} |`;
 };
@@ -173,7 +225,10 @@ if (filter && existsSync(target)) {
     if (cells.length === 10) {
       const [, sc, st, opts, acc, bwt, f, wall, pub] = cells;
       const memory = /bufferSize:(\d+)/.exec(opts)?.[1] ?? (st === 'joint' || st === 'cumulative' ? 'all data' : '0');
-      kept.set(key(sc, st), `| ${sc} | ${st} | ${opts} | ${memory} | ${sc.startsWith('permuted') ? 2 : 5} ep/exp | 1 | ${acc} | ${bwt} | ${f} | ${wall} | ${pub} |`);
+      kept.set(
+        key(sc, st),
+        `| ${sc} | ${st} | ${opts} | ${memory} | ${sc.startsWith('permuted') ? 2 : 5} ep/exp | 1 | ${acc} | ${bwt} | ${f} | ${wall} | ${pub} |`,
+      );
     }
   }
 }
@@ -187,4 +242,6 @@ const sorted = [...all.keys()].sort((a, b) => {
 });
 for (const k of sorted) lines.push(all.get(k));
 writeFileSync(target, lines.join('\n') + '\n');
-console.log(`wrote docs/results.md (${order.length} rows rerun, ${results.length} runs, seeds ${seeds.join(',')}; ${took.minutes.toFixed(1)} min wall, ${took.cpuMinutes.toFixed(1)} CPU-min)`);
+console.log(
+  `wrote docs/results.md (${order.length} rows rerun, ${results.length} runs, seeds ${seeds.join(',')}; ${took.minutes.toFixed(1)} min wall, ${took.cpuMinutes.toFixed(1)} CPU-min)`,
+);

@@ -18,7 +18,13 @@ async function oldTaskAccuracy(strategies: Strategy[]): Promise<{ old: number; a
   const train = [randomBatch(200, 4, [0, 1], 1), randomBatch(200, 4, [2, 3], 2)];
   const test0 = randomBatch(200, 4, [0, 1], 3);
   const test1 = randomBatch(200, 4, [2, 3], 4);
-  const model = await trainWithHooks(strategies, tinyMlp(4, [16], 4, 5, 'relu'), train.map((b, i) => experienceOf(i, b)), infoOf(4, 4), { epochs: 5, batchSize: 10, learningRate: 0.1 });
+  const model = await trainWithHooks(
+    strategies,
+    tinyMlp(4, [16], 4, 5, 'relu'),
+    train.map((b, i) => experienceOf(i, b)),
+    infoOf(4, 4),
+    { epochs: 5, batchSize: 10, learningRate: 0.1 },
+  );
   const old = accuracy(model, test0);
   const all = accuracy(model, concatBatches([test0, test1]));
   for (const s of strategies) s.dispose?.();
@@ -41,7 +47,10 @@ test('on a class-incremental toy, naive forgets the first experience while repla
     ]),
   };
   for (const [name, r] of Object.entries(results)) {
-    assert.ok(r.old > naive.old + 0.35 && r.all > naive.all + 0.15, `${name}: old ${r.old}, all ${r.all} (naive: old ${naive.old}, all ${naive.all})`);
+    assert.ok(
+      r.old > naive.old + 0.35 && r.all > naive.all + 0.15,
+      `${name}: old ${r.old}, all ${r.all} (naive: old ${naive.old}, all ${naive.all})`,
+    );
   }
   assert.equal(tf.memory().numTensors, before);
 });
@@ -52,11 +61,17 @@ test('joint re-initialises the model reproducibly and trains on the union of the
   const s2 = new UnionStrategy('joint', services(3));
   const m1 = tinyMlp(4, [5], 2, 1);
   const m2 = tinyMlp(4, [5], 2, 2);
-  for (const [s, m] of [[s1, m1], [s2, m2]] as const) {
+  for (const [s, m] of [
+    [s1, m1],
+    [s2, m2],
+  ] as const) {
     for (const exp of e) await s.beforeExperience(experienceContext(m, exp, infoOf(4, 2)));
     s.adaptModel(experienceContext(m, e[1] as Experience, infoOf(4, 2)));
   }
-  assert.deepEqual(m1.trainableVariables().map((v) => Array.from(v.dataSync())), m2.trainableVariables().map((v) => Array.from(v.dataSync())));
+  assert.deepEqual(
+    m1.trainableVariables().map((v) => Array.from(v.dataSync())),
+    m2.trainableVariables().map((v) => Array.from(v.dataSync())),
+  );
   assert.equal(s1.trainData()?.size, 60);
   const cumulative = new UnionStrategy('cumulative', services(3));
   const before = Array.from(m1.trainableVariables()[0]!.dataSync());

@@ -46,9 +46,24 @@ export * from './transforms/label-modulo.transform.js';
 
 /** Every component this plugin registers, in the order `engram plugins` lists them. */
 export const descriptors: readonly ComponentDescriptor[] = [
-  ...naiveDescriptors, ...unionDescriptors, ...ewcDescriptors, ...siDescriptors, ...masDescriptors, ...lwfDescriptors,
-  ...replayDescriptors, ...agemDescriptors, ...derppDescriptors, ...gdumbDescriptors, ...erAceDescriptors, ...icarlDescriptors, ...hedgeDescriptors,
-  ...pageHinkleyDescriptors, ...adwinDescriptors, ...everyNDescriptors, ...multiHeadDescriptors, ...labelModuloDescriptors,
+  ...naiveDescriptors,
+  ...unionDescriptors,
+  ...ewcDescriptors,
+  ...siDescriptors,
+  ...masDescriptors,
+  ...lwfDescriptors,
+  ...replayDescriptors,
+  ...agemDescriptors,
+  ...derppDescriptors,
+  ...gdumbDescriptors,
+  ...erAceDescriptors,
+  ...icarlDescriptors,
+  ...hedgeDescriptors,
+  ...pageHinkleyDescriptors,
+  ...adwinDescriptors,
+  ...everyNDescriptors,
+  ...multiHeadDescriptors,
+  ...labelModuloDescriptors,
 ];
 
 /**

@@ -11,7 +11,8 @@ await tf.setBackend('cpu');
 /** Defaults of a TypeBox object schema, as the pipeline validator would apply them. */
 function defaults(schema: TObject): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, p] of Object.entries(schema.properties)) if ('default' in p) out[k] = (p as { default: unknown }).default;
+  for (const [k, p] of Object.entries(schema.properties))
+    if ('default' in p) out[k] = (p as { default: unknown }).default;
   return out;
 }
 
@@ -30,7 +31,11 @@ function throughCheckpoint(s: SerializedState): SerializedState {
   const arrays: Record<string, StateArray> = {};
   for (const [k, a] of Object.entries(s.arrays ?? {})) {
     const bytes = new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength).slice();
-    arrays[k] = { dtype: a.dtype, shape: [...a.shape], data: a.dtype === 'float32' ? new Float32Array(bytes.buffer) : new Int32Array(bytes.buffer) };
+    arrays[k] = {
+      dtype: a.dtype,
+      shape: [...a.shape],
+      data: a.dtype === 'float32' ? new Float32Array(bytes.buffer) : new Int32Array(bytes.buffer),
+    };
   }
   return { meta: JSON.parse(JSON.stringify(s.meta ?? null)), arrays };
 }
@@ -42,7 +47,23 @@ function weightsOf(model: EngramModel): number[][] {
 const kinds = descriptors.filter((d) => d.role === 'strategy').map((d) => d.kind);
 
 test('the catalogue registers every strategy of issues 3 and 15', () => {
-  for (const k of ['naive', 'joint', 'cumulative', 'ewc', 'online-ewc', 'si', 'mas', 'lwf', 'replay', 'agem', 'derpp', 'gdumb', 'hedge', 'er-ace', 'icarl']) {
+  for (const k of [
+    'naive',
+    'joint',
+    'cumulative',
+    'ewc',
+    'online-ewc',
+    'si',
+    'mas',
+    'lwf',
+    'replay',
+    'agem',
+    'derpp',
+    'gdumb',
+    'hedge',
+    'er-ace',
+    'icarl',
+  ]) {
     assert.ok(kinds.includes(k), k);
   }
 });

@@ -19,7 +19,10 @@ export async function accelerated(optimizer: tf.Optimizer): Promise<tf.Optimizer
  * `applyGradients`, no data pipeline, no hooks, no events. The engine's overhead is measured against it.
  */
 export async function bareLoopSamplesPerSecond(model: BenchModel, batch: number, steps: number): Promise<number> {
-  const net = await buildModel({ layers: BENCH_MODELS[model] }, { inputShape: [28, 28, 1], outputs: 10, rng: new Rng(0), baseDir: '.' });
+  const net = await buildModel(
+    { layers: BENCH_MODELS[model] },
+    { inputShape: [28, 28, 1], outputs: 10, rng: new Rng(0), baseDir: '.' },
+  );
   const optimizer = await accelerated(tf.train.adam(1e-3));
   const rng = new Rng(1);
   const hostBatches = Array.from({ length: 8 }, () => ({
@@ -33,7 +36,10 @@ export async function bareLoopSamplesPerSecond(model: BenchModel, batch: number,
     const x = tf.tensor4d(host.x, [batch, 28, 28, 1]);
     const y = tf.tensor1d(host.y, 'int32');
     const vars = net.trainableVariables();
-    const { value, grads } = tf.variableGrads(() => crossEntropy(net.forward(x, { training: true }) as tf.Tensor2D, y), vars);
+    const { value, grads } = tf.variableGrads(
+      () => crossEntropy(net.forward(x, { training: true }) as tf.Tensor2D, y),
+      vars,
+    );
     optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
     value.dataSync();
     tf.dispose([value, x, y, ...Object.values(grads)]);

@@ -17,8 +17,17 @@ test('an unknown argument, a missing value and a non-positive or fractional coun
   assert.throws(() => parseBenchArgs(['--fast'], SPEC), /^Error: unknown argument --fast$/);
   assert.throws(() => parseBenchArgs(['--rounds'], SPEC), /--rounds needs a value/);
   assert.throws(() => parseBenchArgs(['--rounds', '--json'], SPEC), /--rounds needs a value/);
-  assert.throws(() => parseBenchArgs(['--rounds', '0'], SPEC).positiveInt('--rounds', 3), /--rounds must be a positive integer, got 0/);
-  assert.throws(() => parseBenchArgs(['--rounds', '2.5'], SPEC).positiveInt('--rounds', 3), /positive integer, got 2.5/);
+  assert.throws(
+    () => parseBenchArgs(['--rounds', '0'], SPEC).positiveInt('--rounds', 3),
+    /--rounds must be a positive integer, got 0/,
+  );
+  assert.throws(
+    () => parseBenchArgs(['--rounds', '2.5'], SPEC).positiveInt('--rounds', 3),
+    /positive integer, got 2.5/,
+  );
   assert.equal(parseBenchArgs(['--seconds', '2.5'], SPEC).positiveNumber('--seconds', 5), 2.5);
-  assert.throws(() => parseBenchArgs(['--seconds', 'x'], SPEC).positiveNumber('--seconds', 5), /--seconds must be a positive number, got x/);
+  assert.throws(
+    () => parseBenchArgs(['--seconds', 'x'], SPEC).positiveNumber('--seconds', 5),
+    /--seconds must be a positive number, got x/,
+  );
 });

@@ -17,7 +17,10 @@ export interface BenchArgs {
  * argument is the value; repeatable). Throws a one-line error — the caller prints it with its usage and
  * exits 2 — for an unknown argument or a valued option without a value.
  */
-export function parseBenchArgs(argv: readonly string[], spec: { readonly flags: readonly string[]; readonly valued: readonly string[] }): BenchArgs {
+export function parseBenchArgs(
+  argv: readonly string[],
+  spec: { readonly flags: readonly string[]; readonly valued: readonly string[] },
+): BenchArgs {
   const known = new Set(spec.flags);
   const valued = new Set(spec.valued);
   const flags = new Set<string>();
@@ -36,7 +39,8 @@ export function parseBenchArgs(argv: readonly string[], spec: { readonly flags: 
     const raw = value(name);
     if (raw === undefined) return fallback;
     const n = Number(raw);
-    if (!(n > 0) || !Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new Error(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${raw}`);
+    if (!(n > 0) || !Number.isFinite(n) || (integer && !Number.isInteger(n)))
+      throw new Error(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${raw}`);
     return n;
   };
   return {

@@ -14,7 +14,7 @@ test('--python is repeatable and alone selects the project script and the full c
   assert.equal(o.json, true);
 });
 
-test('--pytorch without --python uses Debian\'s /usr/bin/python3; no PyTorch flag means no anchor', () => {
+test("--pytorch without --python uses Debian's /usr/bin/python3; no PyTorch flag means no anchor", () => {
   const o = parseBenchOptions(['--pytorch', '../shared/bench/torch_speed.py', '--repeats', '5']);
   assert.equal(o.pytorch, '../shared/bench/torch_speed.py');
   assert.deepEqual(o.pythons, ['/usr/bin/python3']);

@@ -31,7 +31,10 @@ export const BENCH_USAGE = `usage: npm run bench -- [--json] [--repeats N] [--py
 
 /** Parses the bench's arguments; throws a one-line error for a bad one. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
-  const args = parseBenchArgs(argv, { flags: ['--json', '--cnn', '--ewc', '--online', '--big', '--quick'], valued: ['--repeats', '--pytorch', '--python', '--threads'] });
+  const args = parseBenchArgs(argv, {
+    flags: ['--json', '--cnn', '--ewc', '--online', '--big', '--quick'],
+    valued: ['--repeats', '--pytorch', '--python', '--threads'],
+  });
   const flags = args.flags;
   const pythons = [...(args.values.get('--python') ?? [])];
   let pytorch = args.value('--pytorch');

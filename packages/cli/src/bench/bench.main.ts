@@ -20,7 +20,13 @@ async function main(o: BenchOptions): Promise<void> {
   const anchors: PytorchAnchor[] = o.pythons.length > 0 ? probeAnchors(o.pythons) : [];
   const backend = await selectBackend('auto');
   const start = readCpuSnapshot();
-  const json: JsonObject = { quiet: false, backend: backend.description, batch: 128, repeats: o.repeats, pytorchThreads: o.threads };
+  const json: JsonObject = {
+    quiet: false,
+    backend: backend.description,
+    batch: 128,
+    repeats: o.repeats,
+    pytorchThreads: o.threads,
+  };
   if (o.quick) json['quick'] = true;
   json['pytorch'] = Object.fromEntries(anchors.map((a) => [a.key, { python: a.python, torch: a.torch }]));
   const rows: BenchRow[] = [];
@@ -44,7 +50,8 @@ async function main(o: BenchOptions): Promise<void> {
   json['quietRounds'] = rounds.filter((r) => r.quiet).length;
   json['rounds'] = rounds.length;
   json['quietness'] = rounds.map((r) => ({ ...r }));
-  if (!whole) process.stderr.write('warning: no /proc on this system; cannot tell how quiet the machine was ("quiet": false)\n');
+  if (!whole)
+    process.stderr.write('warning: no /proc on this system; cannot tell how quiet the machine was ("quiet": false)\n');
   else if (!whole.quiet) {
     process.stderr.write(
       `warning: other processes used ${whole.othersCores.toFixed(2)} cores on average during the bench (limit ${QUIET_OTHERS_CORES}); ` +
@@ -57,14 +64,23 @@ async function main(o: BenchOptions): Promise<void> {
     process.stdout.write(`${JSON.stringify(json)}\n`);
     return;
   }
-  const quietNote = whole ? `others used ${whole.othersCores.toFixed(2)} cores, load ${whole.load1Start} → ${whole.load1End}, ${json['quietRounds']}/${rounds.length} rounds quiet` : 'quietness unknown';
-  process.stdout.write(`backend: ${backend.description}, batch 128, Adam, medians of ${o.repeats} interleaved rounds (quiet rounds only when any); ${quietNote}\n`);
+  const quietNote = whole
+    ? `others used ${whole.othersCores.toFixed(2)} cores, load ${whole.load1Start} → ${whole.load1End}, ${json['quietRounds']}/${rounds.length} rounds quiet`
+    : 'quietness unknown';
+  process.stdout.write(
+    `backend: ${backend.description}, batch 128, Adam, medians of ${o.repeats} interleaved rounds (quiet rounds only when any); ${quietNote}\n`,
+  );
   for (const a of anchors) process.stdout.write(`  pytorch anchor ${a.key}: torch ${a.torch} (${a.python})\n`);
-  for (const r of rows) process.stdout.write(`  ${r.name.padEnd(34)} ${r.value.toFixed(r.unit === 'ms' ? 3 : 0).padStart(10)} ${r.unit}\n`);
-  for (const [k, v] of Object.entries(json)) if (/Over|Vs/.test(k) && typeof v === 'number') process.stdout.write(`  ${k.padEnd(34)} ${v.toFixed(3).padStart(10)}\n`);
+  for (const r of rows)
+    process.stdout.write(`  ${r.name.padEnd(34)} ${r.value.toFixed(r.unit === 'ms' ? 3 : 0).padStart(10)} ${r.unit}\n`);
+  for (const [k, v] of Object.entries(json))
+    if (/Over|Vs/.test(k) && typeof v === 'number')
+      process.stdout.write(`  ${k.padEnd(34)} ${v.toFixed(3).padStart(10)}\n`);
   const online = json['online'] as Record<string, Record<string, number>> | undefined;
   for (const [k, v] of Object.entries(online ?? {})) {
-    process.stdout.write(`  online ${k}: p50 ${v['p50Ms']?.toFixed(3)} ms, p99 ${v['p99Ms']?.toFixed(3)} ms, vs PyTorch ${v['vsPytorch']?.toFixed(3) ?? '-'}, engine overhead ${v['overheadFraction']?.toFixed(3)}\n`);
+    process.stdout.write(
+      `  online ${k}: p50 ${v['p50Ms']?.toFixed(3)} ms, p99 ${v['p99Ms']?.toFixed(3)} ms, vs PyTorch ${v['vsPytorch']?.toFixed(3) ?? '-'}, engine overhead ${v['overheadFraction']?.toFixed(3)}\n`,
+    );
   }
   if (json['big']) process.stdout.write(`  big: ${JSON.stringify(json['big'])}\n`);
   process.stdout.write(

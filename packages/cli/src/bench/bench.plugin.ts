@@ -1,5 +1,17 @@
 import { of, type Observable } from 'rxjs';
-import { ArrayBatchSource, ContainerModule, Rng, TOKENS, Type, type Batch, type ComponentDescriptor, type DataSource, type Experience, type PluginManifest, type StreamInfo } from '@engram/core';
+import {
+  ArrayBatchSource,
+  ContainerModule,
+  Rng,
+  TOKENS,
+  Type,
+  type Batch,
+  type ComponentDescriptor,
+  type DataSource,
+  type Experience,
+  type PluginManifest,
+  type StreamInfo,
+} from '@engram/core';
 
 /** Options of the benchmark's `bench-random` dataset. */
 const RandomOptions = Type.Object(
@@ -22,7 +34,10 @@ function randomBatch(rng: Rng, n: number, classes: readonly number[]): Batch {
  * warm-up experience (so EWC has a Fisher for the measured one) and the measured experience.
  */
 class RandomImages implements DataSource {
-  constructor(private readonly options: { warmupSamples: number; samples: number }, private readonly seed: number) {}
+  constructor(
+    private readonly options: { warmupSamples: number; samples: number },
+    private readonly seed: number,
+  ) {}
   async describe(): Promise<StreamInfo> {
     return { inputShape: [28, 28, 1], numClasses: 10, experiences: 2, scenario: 'benchmark' };
   }

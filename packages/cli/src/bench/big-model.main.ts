@@ -23,7 +23,12 @@ const out: Record<string, unknown> = {
 };
 if (flags.includes('--checkpoint')) {
   const c = await checkpointBench({ layers: BENCH_MODELS[name], replay: false, samples: 256 });
-  out['checkpoint'] = { parameters: c.parameters, bytes: c.bytes, writeSeconds: c.writeSeconds, readSeconds: c.readSeconds };
+  out['checkpoint'] = {
+    parameters: c.parameters,
+    bytes: c.bytes,
+    writeSeconds: c.writeSeconds,
+    readSeconds: c.readSeconds,
+  };
 }
 const fisherAt = flags.indexOf('--fisher');
 if (fisherAt >= 0) out['fisher'] = await fisherBench(name, Number(flags[fisherAt + 1] ?? 1000));

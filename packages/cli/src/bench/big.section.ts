@@ -8,9 +8,18 @@ import { fastest, put, type BenchRow, type JsonObject } from './throughput.secti
 const CHILD = fileURLToPath(new URL('./big-model.main.js', import.meta.url));
 
 /** Runs one big-model child; its JSON line, or the reason it failed. */
-function runChild(model: string, samples: number, extra: readonly string[]): Record<string, unknown> | { error: string } {
-  const r = spawnSync(process.execPath, [CHILD, model, String(samples), ...extra], { encoding: 'utf8', timeout: 1_800_000, maxBuffer: 16 * 1024 * 1024 });
-  if (r.status !== 0) return { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').slice(-1)[0] ?? 'failed' };
+function runChild(
+  model: string,
+  samples: number,
+  extra: readonly string[],
+): Record<string, unknown> | { error: string } {
+  const r = spawnSync(process.execPath, [CHILD, model, String(samples), ...extra], {
+    encoding: 'utf8',
+    timeout: 1_800_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (r.status !== 0)
+    return { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').slice(-1)[0] ?? 'failed' };
   try {
     return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Record<string, unknown>;
   } catch {
@@ -27,7 +36,13 @@ const num = (x: unknown): number => (typeof x === 'number' ? x : NaN);
  * samples (the CNN's Fisher, which takes the per-sample loop, in the first round only); every PyTorch anchor trains the
  * same model (`torch_bench.py --model mlp-big|cnn-big`, samples/s and its peak RSS). Writes `big`.
  */
-export async function bigSection(o: BenchOptions, anchors: readonly PytorchAnchor[], json: JsonObject, rows: BenchRow[], logs: RoundLog[]): Promise<void> {
+export async function bigSection(
+  o: BenchOptions,
+  anchors: readonly PytorchAnchor[],
+  json: JsonObject,
+  rows: BenchRow[],
+  logs: RoundLog[],
+): Promise<void> {
   const big: JsonObject = {};
   json['big'] = big;
   for (const model of ['mlp-big', 'cnn-big'] as const) {
@@ -66,7 +81,15 @@ export async function bigSection(o: BenchOptions, anchors: readonly PytorchAncho
         ];
         for (const anchor of anchors) {
           runs.push(async () => {
-            const t = pytorchSamplesPerSecond(anchor, PROJECT_TORCH_SCRIPT, model, 128, false, o.threads, o.quick ? 2 : 10);
+            const t = pytorchSamplesPerSecond(
+              anchor,
+              PROJECT_TORCH_SCRIPT,
+              model,
+              128,
+              false,
+              o.threads,
+              o.quick ? 2 : 10,
+            );
             if (isPytorchError(t)) {
               process.stderr.write(`pytorch (${anchor.python}, ${model}): ${t.error}\n`);
               return;
@@ -82,10 +105,20 @@ export async function bigSection(o: BenchOptions, anchors: readonly PytorchAncho
     put(entry, 'samplesPerSecond', log.value('engine'));
     put(entry, 'peakRssBytes', log.value('engineRss'));
     if (!Number.isNaN(log.value('ckptWrite'))) {
-      entry['checkpoint'] = { parameters: log.value('ckptParameters'), bytes: log.value('ckptBytes'), writeSeconds: log.value('ckptWrite'), readSeconds: log.value('ckptRead'), withAdamState: true };
+      entry['checkpoint'] = {
+        parameters: log.value('ckptParameters'),
+        bytes: log.value('ckptBytes'),
+        writeSeconds: log.value('ckptWrite'),
+        readSeconds: log.value('ckptRead'),
+        withAdamState: true,
+      };
     }
     if (!Number.isNaN(log.value('fisherSeconds'))) {
-      entry['fisher'] = { samples: fisherSamples, seconds: log.value('fisherSeconds'), method: Number.isNaN(log.value('fisherMethod:batched')) ? 'per-sample' : 'batched' };
+      entry['fisher'] = {
+        samples: fisherSamples,
+        seconds: log.value('fisherSeconds'),
+        method: Number.isNaN(log.value('fisherMethod:batched')) ? 'per-sample' : 'batched',
+      };
     }
     const perAnchor: JsonObject = {};
     for (const a of anchors) {
@@ -94,7 +127,8 @@ export async function bigSection(o: BenchOptions, anchors: readonly PytorchAncho
       put(e, 'peakRssBytes', log.value(`${a.key}Rss`));
       put(e, 'vsPytorch', log.ratio('engine', a.key));
       if (Object.keys(e).length > 1) perAnchor[a.key] = e;
-      if (!Number.isNaN(log.value(a.key))) rows.push({ name: `${model} pytorch ${a.torch}`, value: log.value(a.key), unit: 'samples/s' });
+      if (!Number.isNaN(log.value(a.key)))
+        rows.push({ name: `${model} pytorch ${a.torch}`, value: log.value(a.key), unit: 'samples/s' });
     }
     if (Object.keys(perAnchor).length > 0) entry['pytorch'] = perAnchor;
     const best = fastest(anchors, (a) => log.value(a.key));
@@ -103,6 +137,7 @@ export async function bigSection(o: BenchOptions, anchors: readonly PytorchAncho
       entry['pytorchAnchor'] = best.key;
     }
     big[model] = entry;
-    if (!Number.isNaN(log.value('engine'))) rows.push({ name: `${model} engram run`, value: log.value('engine'), unit: 'samples/s' });
+    if (!Number.isNaN(log.value('engine')))
+      rows.push({ name: `${model} engram run`, value: log.value('engine'), unit: 'samples/s' });
   }
 }

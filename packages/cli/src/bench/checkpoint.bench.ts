@@ -2,7 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { checkpointModelArtifacts, corePlugin, decodeStates, latestValidCheckpoint, preparePipeline, runPipeline, type LayerSpec } from '@engram/core/internal';
+import {
+  checkpointModelArtifacts,
+  corePlugin,
+  decodeStates,
+  latestValidCheckpoint,
+  preparePipeline,
+  runPipeline,
+  type LayerSpec,
+} from '@engram/core/internal';
 import { benchPlugin } from './bench.plugin.js';
 
 /** Size and timing of one checkpoint. */
@@ -23,7 +31,11 @@ export interface CheckpointBenchOptions {
   readonly samples?: number;
 }
 
-const DEFAULT_LAYERS: LayerSpec[] = [{ type: 'flatten' }, { type: 'dense', units: 1000, activation: 'relu' }, { type: 'dense', units: 200, activation: 'relu' }];
+const DEFAULT_LAYERS: LayerSpec[] = [
+  { type: 'flatten' },
+  { type: 'dense', units: 1000, activation: 'relu' },
+  { type: 'dense', units: 200, activation: 'relu' },
+];
 
 /**
  * Trains a model with Adam (and by default a 1,000-sample replay buffer) for two experiences,
@@ -49,7 +61,9 @@ export async function checkpointBench(options: CheckpointBenchOptions = {}): Pro
     evaluation: { every: 'never', initial: false },
     checkpoint: { everyExperience: true, keep: 2 },
   };
-  const loaded = await preparePipeline(doc, join(process.cwd(), 'bench.pipeline.json'), { builtins: [corePlugin, benchPlugin] });
+  const loaded = await preparePipeline(doc, join(process.cwd(), 'bench.pipeline.json'), {
+    builtins: [corePlugin, benchPlugin],
+  });
   let bytes = 0;
   let writeSeconds = 0;
   let parameters = 0;

@@ -17,13 +17,25 @@ export interface EngineBenchResult {
  * preprocessing, strategy hooks, events, on random images. Measured from the measured experience's
  * `epoch-start` to `epoch-end` events, so data pulls, batch copies and hook calls all count.
  */
-export async function engineSamplesPerSecond(model: BenchModel, batch: number, samples: number, ewc: boolean): Promise<EngineBenchResult> {
+export async function engineSamplesPerSecond(
+  model: BenchModel,
+  batch: number,
+  samples: number,
+  ewc: boolean,
+): Promise<EngineBenchResult> {
   let start = 0;
   let end = 0;
-  const backend = await runBench(model, batch, samples, ewc ? { kind: 'ewc', lambda: 50 } : { kind: 'bench-naive' }, [], (e) => {
-    if (e.type === 'epoch-start' && e.experience === 1) start = e.time;
-    if (e.type === 'epoch-end' && e.experience === 1) end = e.time;
-  });
+  const backend = await runBench(
+    model,
+    batch,
+    samples,
+    ewc ? { kind: 'ewc', lambda: 50 } : { kind: 'bench-naive' },
+    [],
+    (e) => {
+      if (e.type === 'epoch-start' && e.experience === 1) start = e.time;
+      if (e.type === 'epoch-end' && e.experience === 1) end = e.time;
+    },
+  );
   return { samplesPerSecond: samples / ((end - start) / 1000), backend };
 }
 
@@ -33,15 +45,32 @@ export async function engineSamplesPerSecond(model: BenchModel, batch: number, s
  * without it (`AlternatingEwc`); the result is the mean off-step time ÷ the mean on-step
  * time, each step timed from the end of the previous one (data pull, preprocessing, hooks, events).
  */
-export async function engineEwcOnOverOff(model: BenchModel, batch: number, samples: number, blockSteps: number): Promise<number> {
+export async function engineEwcOnOverOff(
+  model: BenchModel,
+  batch: number,
+  samples: number,
+  blockSteps: number,
+): Promise<number> {
   const alternation = new BlockAlternation(blockSteps);
-  await runBench(model, batch, samples, { kind: 'bench-ewc-alternating', lambda: 50 }, [alternatingEwcPlugin(alternation)], () => undefined);
+  await runBench(
+    model,
+    batch,
+    samples,
+    { kind: 'bench-ewc-alternating', lambda: 50 },
+    [alternatingEwcPlugin(alternation)],
+    () => undefined,
+  );
   return alternation.onOverOff();
 }
 
 /** Runs the two-experience benchmark pipeline with `strategy`, passing every event to `onEvent`; returns the backend's description. */
 async function runBench(
-  model: BenchModel, batch: number, samples: number, strategy: { kind: string; lambda?: number }, plugins: PluginManifest[], onEvent: (e: EngramEvent) => void,
+  model: BenchModel,
+  batch: number,
+  samples: number,
+  strategy: { kind: string; lambda?: number },
+  plugins: PluginManifest[],
+  onEvent: (e: EngramEvent) => void,
 ): Promise<string> {
   const ewc = strategy.kind === 'ewc';
   const doc = {
@@ -59,7 +88,9 @@ async function runBench(
   };
   const out = mkdtempSync(join(tmpdir(), 'engram-bench-'));
   try {
-    const loaded = await preparePipeline(doc, join(process.cwd(), 'bench.pipeline.json'), { builtins: [corePlugin, benchPlugin, ...plugins] });
+    const loaded = await preparePipeline(doc, join(process.cwd(), 'bench.pipeline.json'), {
+      builtins: [corePlugin, benchPlugin, ...plugins],
+    });
     const outcome = await runPipeline(loaded, { outDir: out, observe: (events$) => events$.subscribe(onEvent) });
     return outcome.backend.description;
   } finally {

@@ -42,7 +42,10 @@ test('with blocks of one step every step after the first is timed', () => {
 test('the alternating EWC applies its penalty only in on blocks of the measured experience and releases its tensors', async () => {
   const alternation = new BlockAlternation(3);
   const doc = {
-    name: 'alternating-ewc', seed: 3, backend: 'cpu', plugins: [],
+    name: 'alternating-ewc',
+    seed: 3,
+    backend: 'cpu',
+    plugins: [],
     data: { kind: 'bench-random', warmupSamples: 32, samples: 8 * 12 },
     model: { layers: [{ type: 'flatten' }, { type: 'dense', units: 8, activation: 'relu' }] },
     optimizer: { type: 'adam', learningRate: 0.01 },
@@ -55,12 +58,15 @@ test('the alternating EWC applies its penalty only in on blocks of the measured 
   const penalties: number[] = [];
   const tensorsBefore = tf.memory().numTensors;
   try {
-    const loaded = await preparePipeline(doc, join(out, 'p.json'), { builtins: [corePlugin, benchPlugin, alternatingEwcPlugin(alternation)] });
+    const loaded = await preparePipeline(doc, join(out, 'p.json'), {
+      builtins: [corePlugin, benchPlugin, alternatingEwcPlugin(alternation)],
+    });
     await runPipeline(loaded, {
       outDir: out,
-      observe: (events$) => events$.subscribe((e) => {
-        if (e.type === 'batch-end' && e.experience === 1) penalties.push(e.penalty);
-      }),
+      observe: (events$) =>
+        events$.subscribe((e) => {
+          if (e.type === 'batch-end' && e.experience === 1) penalties.push(e.penalty);
+        }),
     });
   } finally {
     rmSync(out, { recursive: true, force: true });

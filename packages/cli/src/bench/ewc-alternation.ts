@@ -1,6 +1,15 @@
 import {
-  ContainerModule, TOKENS, Type, type AfterBatchContext, type ComponentDescriptor, type ComponentServices, type ExperienceContext, type LossContext,
-  type PluginManifest, type QuadraticPenalty, type Strategy,
+  ContainerModule,
+  TOKENS,
+  Type,
+  type AfterBatchContext,
+  type ComponentDescriptor,
+  type ComponentServices,
+  type ExperienceContext,
+  type LossContext,
+  type PluginManifest,
+  type QuadraticPenalty,
+  type Strategy,
 } from '@engram/core';
 import { EwcOptions, EwcStrategy } from '@engram/strategies';
 
@@ -21,7 +30,8 @@ export class BlockAlternation {
   private last: number | undefined;
 
   constructor(readonly blockSteps: number) {
-    if (!(Number.isInteger(blockSteps) && blockSteps >= 1)) throw new Error(`blockSteps must be a positive integer, got ${blockSteps}`);
+    if (!(Number.isInteger(blockSteps) && blockSteps >= 1))
+      throw new Error(`blockSteps must be a positive integer, got ${blockSteps}`);
   }
 
   /** Whether the current step (the one between the last and the next {@link stepEnded}) runs with the condition on. */
@@ -53,7 +63,10 @@ export class BlockAlternation {
 /** `ewc`'s schema defaults for its options other than λ, so the paired run trains as the `ewc` runs beside it do. */
 const EWC_DEFAULTS = {
   fisherSamples: schemaDefault(EwcOptions.properties.fisherSamples, (v): v is number => typeof v === 'number'),
-  labels: schemaDefault(EwcOptions.properties.labels, (v): v is 'true' | 'predicted' => v === 'true' || v === 'predicted'),
+  labels: schemaDefault(
+    EwcOptions.properties.labels,
+    (v): v is 'true' | 'predicted' => v === 'true' || v === 'predicted',
+  ),
 };
 
 /** A schema's `default`, checked by `is` (throws at load time if the schema no longer has one of that type). */
@@ -73,7 +86,11 @@ export class AlternatingEwc implements Strategy {
   private readonly ewc: EwcStrategy;
   private measured = false;
 
-  constructor(private readonly alternation: BlockAlternation, lambda: number, services: ComponentServices) {
+  constructor(
+    private readonly alternation: BlockAlternation,
+    lambda: number,
+    services: ComponentServices,
+  ) {
     this.ewc = new EwcStrategy('ewc', { ...EWC_DEFAULTS, lambda }, services);
   }
 

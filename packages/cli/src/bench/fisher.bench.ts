@@ -19,7 +19,10 @@ export interface FisherBenchResult {
  * the weights' values).
  */
 export async function fisherBench(model: BenchModel, samples = 1000): Promise<FisherBenchResult> {
-  const net = await buildModel({ layers: BENCH_MODELS[model] }, { inputShape: [28, 28, 1], outputs: 10, rng: new Rng(0), baseDir: '.' });
+  const net = await buildModel(
+    { layers: BENCH_MODELS[model] },
+    { inputShape: [28, 28, 1], outputs: 10, rng: new Rng(0), baseDir: '.' },
+  );
   const parts = hostBatches(Math.ceil(samples / 8), 3);
   const x = new Float32Array(samples * 784);
   const y = new Int32Array(samples);
@@ -34,7 +37,13 @@ export async function fisherBench(model: BenchModel, samples = 1000): Promise<Fi
     // A warm-up estimate of one chunk (256 samples, as the estimate proceeds), so kernel set-up and the
     // backend's first growth of its memory — paid once per process, by training in a real run — are not counted.
     const warm = Math.min(samples, 256);
-    tf.dispose([...diagonalFisher(net, { x: x.subarray(0, warm * 784), y: y.subarray(0, warm), sampleShape: [28, 28, 1] }).values()]);
+    tf.dispose([
+      ...diagonalFisher(net, {
+        x: x.subarray(0, warm * 784),
+        y: y.subarray(0, warm),
+        sampleShape: [28, 28, 1],
+      }).values(),
+    ]);
     const t0 = performance.now();
     const fisher = diagonalFisher(net, { x, y, sampleShape: [28, 28, 1] });
     for (const t of fisher.values()) t.dataSync();

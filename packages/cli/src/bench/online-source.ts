@@ -1,5 +1,18 @@
 import { of, type Observable } from 'rxjs';
-import { ContainerModule, Rng, TOKENS, Type, type Batch, type BatchRequest, type BatchSource, type ComponentDescriptor, type DataSource, type Experience, type PluginManifest, type StreamInfo } from '@engram/core';
+import {
+  ContainerModule,
+  Rng,
+  TOKENS,
+  Type,
+  type Batch,
+  type BatchRequest,
+  type BatchSource,
+  type ComponentDescriptor,
+  type DataSource,
+  type Experience,
+  type PluginManifest,
+  type StreamInfo,
+} from '@engram/core';
 
 /** Options of the `bench-online` dataset. */
 const OnlineOptions = Type.Object(
@@ -22,7 +35,8 @@ export class PullClock {
   /** Durations (ms) of the steps after the first `skip`. */
   steps(skip: number): number[] {
     const out: number[] = [];
-    for (let k = skip; k + 1 < this.times.length; k++) out.push((this.times[k + 1] as number) - (this.times[k] as number));
+    for (let k = skip; k + 1 < this.times.length; k++)
+      out.push((this.times[k + 1] as number) - (this.times[k] as number));
     return out;
   }
 }
@@ -40,7 +54,11 @@ export function hostBatches(n: number, seed: number): Batch[] {
 /** A live-like endless source: `steps` batches of `batch` random images, then the stream ends. */
 class TimedStream implements DataSource, BatchSource {
   readonly endless = true;
-  constructor(private readonly options: { batch: number; steps: number }, private readonly seed: number, private readonly clock: PullClock) {}
+  constructor(
+    private readonly options: { batch: number; steps: number },
+    private readonly seed: number,
+    private readonly clock: PullClock,
+  ) {}
 
   async describe(): Promise<StreamInfo> {
     return { inputShape: [28, 28, 1], numClasses: 10, experiences: 'endless', scenario: 'stream' };

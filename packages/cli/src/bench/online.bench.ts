@@ -2,7 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, corePlugin, crossEntropy, perSampleCrossEntropy, preparePipeline, Rng, runPipeline } from '@engram/core';
+import {
+  buildModel,
+  corePlugin,
+  crossEntropy,
+  perSampleCrossEntropy,
+  preparePipeline,
+  Rng,
+  runPipeline,
+} from '@engram/core';
 import { BENCH_MODELS } from './bench-models.js';
 import { benchPlugin } from './bench.plugin.js';
 import { hostBatches, onlineBenchPlugin, PullClock } from './online-source.js';
@@ -52,7 +60,9 @@ export async function engineOnlineSteps(batch: number, steps: number, warmup: nu
   let trainedSteps = 0;
   let prequentialEvents = 0;
   try {
-    const loaded = await preparePipeline(doc, join(process.cwd(), 'bench.pipeline.json'), { builtins: [corePlugin, benchPlugin, onlineBenchPlugin(clock)] });
+    const loaded = await preparePipeline(doc, join(process.cwd(), 'bench.pipeline.json'), {
+      builtins: [corePlugin, benchPlugin, onlineBenchPlugin(clock)],
+    });
     await runPipeline(loaded, {
       outDir: out,
       observe: (events$) =>
@@ -76,7 +86,10 @@ export async function engineOnlineSteps(batch: number, steps: number, warmup: nu
  * (stages, events, metrics, the pull) is measured against it.
  */
 export async function bareOnlineSteps(batch: number, steps: number, warmup: number): Promise<StepTimes> {
-  const net = await buildModel({ layers: BENCH_MODELS.mlp }, { inputShape: [28, 28, 1], outputs: 10, rng: new Rng(0), baseDir: '.' });
+  const net = await buildModel(
+    { layers: BENCH_MODELS.mlp },
+    { inputShape: [28, 28, 1], outputs: 10, rng: new Rng(0), baseDir: '.' },
+  );
   // The engine's Adam runs natively when @engram/native is installed: the bare step must too.
   const optimizer = await accelerated(tf.train.adam(1e-3));
   const data = hostBatches(batch, 0);
@@ -94,7 +107,10 @@ export async function bareOnlineSteps(batch: number, steps: number, warmup: numb
     const classes = predicted.dataSync();
     let correct = 0;
     for (let i = 0; i < batch; i++) if (classes[i] === host.y[i]) correct++;
-    const { value, grads } = tf.variableGrads(() => crossEntropy(net.forward(x, { training: true }) as tf.Tensor2D, y), vars);
+    const { value, grads } = tf.variableGrads(
+      () => crossEntropy(net.forward(x, { training: true }) as tf.Tensor2D, y),
+      vars,
+    );
     optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
     value.dataSync();
     tf.dispose([value, x, y, losses, predicted, ...Object.values(grads)]);

@@ -17,7 +17,13 @@ export const ONLINE_BATCHES = [1, 8, 32] as const;
  * around tfjs), the bare step's and every anchor's p50/p99. Each value is the median over quiet rounds
  * of the per-round figure.
  */
-export async function onlineSection(o: BenchOptions, anchors: readonly PytorchAnchor[], json: JsonObject, rows: BenchRow[], logs: RoundLog[]): Promise<void> {
+export async function onlineSection(
+  o: BenchOptions,
+  anchors: readonly PytorchAnchor[],
+  json: JsonObject,
+  rows: BenchRow[],
+  logs: RoundLog[],
+): Promise<void> {
   const online: JsonObject = {};
   json['online'] = online;
   for (const batch of ONLINE_BATCHES) {
@@ -59,7 +65,11 @@ export async function onlineSection(o: BenchOptions, anchors: readonly PytorchAn
       put(entry, 'vsPytorchP99', log.ratio('engineP99', `${best.key}P99`));
       entry['pytorchAnchor'] = best.key;
     }
-    put(entry, 'overheadFraction', log.derived((get) => (get('engineP50') - get('bareP50')) / get('engineP50')));
+    put(
+      entry,
+      'overheadFraction',
+      log.derived((get) => (get('engineP50') - get('bareP50')) / get('engineP50')),
+    );
     put(entry, 'bareP50Ms', log.value('bareP50'));
     put(entry, 'bareP99Ms', log.value('bareP99'));
     const perAnchor: JsonObject = {};

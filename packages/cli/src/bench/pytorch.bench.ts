@@ -28,9 +28,15 @@ export interface PytorchError {
 }
 
 /** Runs `python script args…` and parses the last line of its output as JSON. */
-export function runPythonJson(python: string, script: string, args: readonly string[], timeoutMs = 900_000): Record<string, unknown> | PytorchError {
+export function runPythonJson(
+  python: string,
+  script: string,
+  args: readonly string[],
+  timeoutMs = 900_000,
+): Record<string, unknown> | PytorchError {
   const r = spawnSync(python, [script, ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) return { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').slice(-1)[0] ?? 'failed' };
+  if (r.status !== 0)
+    return { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').slice(-1)[0] ?? 'failed' };
   const line = r.stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line) as Record<string, unknown>;
@@ -61,7 +67,13 @@ export function probeAnchors(pythons: readonly string[]): PytorchAnchor[] {
 
 /** Training samples/s of one model through `script` (torch_speed.py's command line) on one anchor. */
 export function pytorchSamplesPerSecond(
-  anchor: PytorchAnchor, script: string, model: string, batch: number, ewc: boolean, threads: number, steps: number,
+  anchor: PytorchAnchor,
+  script: string,
+  model: string,
+  batch: number,
+  ewc: boolean,
+  threads: number,
+  steps: number,
 ): { samplesPerSecond: number; peakRssBytes?: number } | PytorchError {
   const args = ['--model', model, '--batch', String(batch), '--threads', String(threads), '--steps', String(steps)];
   if (ewc) args.push('--ewc');
@@ -74,8 +86,26 @@ export function pytorchSamplesPerSecond(
 }
 
 /** p50/p99 (ms) of one prequential step (predict + train) at `batch` on one anchor (`torch_bench.py --online`). */
-export function pytorchOnlineLatency(anchor: PytorchAnchor, batch: number, steps: number, warmup: number, threads: number): { p50Ms: number; p99Ms: number } | PytorchError {
-  const args = ['--online', '--model', 'mlp', '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads)];
+export function pytorchOnlineLatency(
+  anchor: PytorchAnchor,
+  batch: number,
+  steps: number,
+  warmup: number,
+  threads: number,
+): { p50Ms: number; p99Ms: number } | PytorchError {
+  const args = [
+    '--online',
+    '--model',
+    'mlp',
+    '--batch',
+    String(batch),
+    '--steps',
+    String(steps),
+    '--warmup',
+    String(warmup),
+    '--threads',
+    String(threads),
+  ];
   const r = runPythonJson(anchor.python, PROJECT_TORCH_SCRIPT, args);
   if (isPytorchError(r)) return r;
   const p50Ms = Number(r['p50_ms']);

@@ -16,12 +16,14 @@ const selfStat = (utime: number, stime: number, cutime: number, cstime: number):
   `4242 (node (be nch)) R 1 4242 4242 0 -1 4194304 99 0 0 0 ${utime} ${stime} ${cutime} ${cstime} 20 0 1 0 39659 3133440 379`;
 
 test('parseProcStat sums busy fields without guest, counts ticks with idle and iowait, and counts cpuN lines', () => {
-  const s = parseProcStat('cpu  100 7 50 1000 20 3 4 6 30 2\ncpu0 1 1 1 1 1 1 1 1 0 0\ncpu1 1 1 1 1 1 1 1 1 0 0\ncpu2 1 1 1 1 1 1 1 1 0 0\n');
+  const s = parseProcStat(
+    'cpu  100 7 50 1000 20 3 4 6 30 2\ncpu0 1 1 1 1 1 1 1 1 0 0\ncpu1 1 1 1 1 1 1 1 1 0 0\ncpu2 1 1 1 1 1 1 1 1 0 0\n',
+  );
   assert.deepEqual(s, { busy: 100 + 7 + 50 + 3 + 4 + 6, total: 100 + 7 + 50 + 3 + 4 + 6 + 1000 + 20, cpus: 3 });
   assert.throws(() => parseProcStat('intr 1\n'), /no aggregate "cpu" line/);
 });
 
-test('parseSelfStat adds utime, stime and the reaped children\'s times past a name with spaces and parentheses', () => {
+test("parseSelfStat adds utime, stime and the reaped children's times past a name with spaces and parentheses", () => {
   assert.equal(parseSelfStat(selfStat(120, 30, 400, 50)), 600);
   assert.throws(() => parseSelfStat('12 (x) R 1 2'), /unexpected \/proc\/self\/stat format/);
 });
@@ -52,7 +54,7 @@ test('another process using a quarter of a core makes the round not quiet; 5 % o
   assert.equal(quietnessBetween(a, calm, 0.01).quiet, false);
 });
 
-test('CPU of a child the bench waited for (cutime) counts as the bench\'s own, steal time as others\'', () => {
+test("CPU of a child the bench waited for (cutime) counts as the bench's own, steal time as others'", () => {
   const a = snapshotOf(procStat(1000, 200, 5000, 0), selfStat(0, 0, 0, 0), '0 0 0 1/1 1');
   // The PyTorch child used 1.5 cores for 1,000 ticks per CPU; the hypervisor stole 200 ticks.
   const b = snapshotOf(procStat(2500, 200, 5300, 200), selfStat(0, 0, 1400, 100), '0 0 0 1/1 1');
@@ -62,13 +64,13 @@ test('CPU of a child the bench waited for (cutime) counts as the bench\'s own, s
   assert.equal(q.quiet, false);
 });
 
-test('readCpuSnapshot reads this machine\'s counters where /proc exists', { skip: process.platform !== 'linux' }, () => {
+test("readCpuSnapshot reads this machine's counters where /proc exists", { skip: process.platform !== 'linux' }, () => {
   const s = readCpuSnapshot();
   assert.ok(s);
   assert.ok(s.total > s.busy && s.busy > 0 && s.cpus >= 1 && s.own >= 0 && s.load1 >= 0);
 });
 
-test('a helper process the bench started (its redis-server) counts as the bench\'s own CPU, not others\'', () => {
+test("a helper process the bench started (its redis-server) counts as the bench's own CPU, not others'", () => {
   const a = snapshotOf(procStat(1000, 200, 5000), selfStat(0, 0, 0, 0), '0 0 0 1/1 1', [selfStat(10, 0, 0, 0)]);
   // The bench used 600 ticks, its server 250 more: without the server, 0.25 core looks like others'.
   const b = snapshotOf(procStat(1700, 350, 6150), selfStat(500, 100, 0, 0), '0 0 0 1/1 1', [selfStat(200, 60, 0, 0)]);

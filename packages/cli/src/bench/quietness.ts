@@ -54,7 +54,11 @@ export function parseProcStat(text: string): { busy: number; total: number; cpus
 
 /** utime + stime + cutime + cstime of a `/proc/<pid>/stat` line (the command name may hold spaces or parentheses). */
 export function parseSelfStat(text: string): number {
-  const rest = text.slice(text.lastIndexOf(')') + 2).trim().split(/\s+/).map(Number);
+  const rest = text
+    .slice(text.lastIndexOf(')') + 2)
+    .trim()
+    .split(/\s+/)
+    .map(Number);
   // rest[0] is field 3 (state); utime..cstime are fields 14..17.
   const ticks = [11, 12, 13, 14].map((i) => rest[i]);
   if (ticks.some((t) => t === undefined || !Number.isFinite(t))) throw new Error('unexpected /proc/self/stat format');
@@ -66,7 +70,12 @@ export function parseSelfStat(text: string): number {
  * `/proc/<pid>/stat` texts of `helpers` (processes the bench started but does not reap, such as its
  * redis-server) count as the bench's own.
  */
-export function snapshotOf(procStat: string, selfStat: string, loadavg: string, helpers: readonly string[] = []): CpuSnapshot {
+export function snapshotOf(
+  procStat: string,
+  selfStat: string,
+  loadavg: string,
+  helpers: readonly string[] = [],
+): CpuSnapshot {
   const own = helpers.reduce((sum, h) => sum + parseSelfStat(h), parseSelfStat(selfStat));
   return { ...parseProcStat(procStat), own, load1: Number(loadavg.split(/\s+/)[0]) };
 }
@@ -84,7 +93,12 @@ export function readCpuSnapshot(helperPids: readonly number[] = []): CpuSnapshot
         return [];
       }
     });
-    return snapshotOf(readFileSync('/proc/stat', 'utf8'), readFileSync('/proc/self/stat', 'utf8'), readFileSync('/proc/loadavg', 'utf8'), helpers);
+    return snapshotOf(
+      readFileSync('/proc/stat', 'utf8'),
+      readFileSync('/proc/self/stat', 'utf8'),
+      readFileSync('/proc/loadavg', 'utf8'),
+      helpers,
+    );
   } catch {
     return undefined;
   }
@@ -97,14 +111,25 @@ export function quietnessBetween(a: CpuSnapshot, b: CpuSnapshot, limitCores = QU
   // Per-process and per-CPU accounting are sampled differently; a small negative difference is noise.
   const others = Math.max(0, b.busy - a.busy - own);
   const othersCores = ticks > 0 ? others / ticks : 0;
-  return { othersCores, ownCores: ticks > 0 ? own / ticks : 0, ticks, load1Start: a.load1, load1End: b.load1, quiet: othersCores <= limitCores };
+  return {
+    othersCores,
+    ownCores: ticks > 0 ? own / ticks : 0,
+    ticks,
+    load1Start: a.load1,
+    load1End: b.load1,
+    quiet: othersCores <= limitCores,
+  };
 }
 
 /**
  * Runs `fn` and reports how quiet the machine was meanwhile (undefined quietness without `/proc`);
  * `helperPids`' CPU counts as the bench's own.
  */
-export async function withQuietness<T>(fn: () => Promise<T>, limitCores = QUIET_OTHERS_CORES, helperPids: readonly number[] = []): Promise<{ result: T; quietness: Quietness | undefined }> {
+export async function withQuietness<T>(
+  fn: () => Promise<T>,
+  limitCores = QUIET_OTHERS_CORES,
+  helperPids: readonly number[] = [],
+): Promise<{ result: T; quietness: Quietness | undefined }> {
   const a = readCpuSnapshot(helperPids);
   const result = await fn();
   const b = readCpuSnapshot(helperPids);

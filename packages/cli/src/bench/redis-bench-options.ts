@@ -27,7 +27,10 @@ export const REDIS_BENCH_USAGE = `usage: npm run bench:redis -- [--records N] [-
 
 /** Parses the Redis bench's arguments; throws a one-line error for a bad one. */
 export function parseRedisBenchOptions(argv: readonly string[]): RedisBenchOptions {
-  const args = parseBenchArgs(argv, { flags: ['--json'], valued: ['--records', '--batch', '--features', '--rounds', '--redis', '--backend'] });
+  const args = parseBenchArgs(argv, {
+    flags: ['--json'],
+    valued: ['--records', '--batch', '--features', '--rounds', '--redis', '--backend'],
+  });
   const url = args.value('--redis');
   return {
     records: args.positiveInt('--records', 100000),

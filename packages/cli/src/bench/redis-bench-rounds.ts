@@ -66,11 +66,20 @@ export interface RedisSummary {
  * A ratio is taken within one round, where both of its cases ran close together under the same load.
  */
 export function summariseRedisRounds(rounds: readonly RedisRound[]): RedisSummary {
-  const rows = rounds.map((r) => ({ ...r, ratio: r.rates.redis / r.rates.jsonl, loggerOverheadPercent: 100 * (1 - r.rates.logged / r.rates.jsonl) }));
-  const over = (f: (r: RedisRoundRow) => number): ReturnType<typeof quietMedian> => quietMedian(rows.map((r) => ({ value: f(r), quiet: r.quiet })));
+  const rows = rounds.map((r) => ({
+    ...r,
+    ratio: r.rates.redis / r.rates.jsonl,
+    loggerOverheadPercent: 100 * (1 - r.rates.logged / r.rates.jsonl),
+  }));
+  const over = (f: (r: RedisRoundRow) => number): ReturnType<typeof quietMedian> =>
+    quietMedian(rows.map((r) => ({ value: f(r), quiet: r.quiet })));
   const ratio = over((r) => r.ratio);
   return {
-    medians: { jsonl: over((r) => r.rates.jsonl).value, redis: over((r) => r.rates.redis).value, logged: over((r) => r.rates.logged).value },
+    medians: {
+      jsonl: over((r) => r.rates.jsonl).value,
+      redis: over((r) => r.rates.redis).value,
+      logged: over((r) => r.rates.logged).value,
+    },
     ratio: ratio.value,
     loggerOverheadPercent: over((r) => r.loggerOverheadPercent).value,
     roundsUsed: ratio.rounds,

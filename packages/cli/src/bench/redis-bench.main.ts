@@ -12,14 +12,19 @@ import { redisBench, type RedisBenchResult } from './redis.bench.js';
 function print(r: RedisBenchResult): void {
   const f = (v: number): string => v.toFixed(0).padStart(8);
   const p = (v: number): string => `${v.toFixed(1).padStart(5)} %`;
-  const quiet = r.othersCores === null ? 'quietness unknown (no /proc)' : `others used ${r.othersCores.toFixed(2)} cores, load ${r.load1Start} → ${r.load1End}, ${r.quietRounds}/${r.rounds.length} rounds quiet`;
+  const quiet =
+    r.othersCores === null
+      ? 'quietness unknown (no /proc)'
+      : `others used ${r.othersCores.toFixed(2)} cores, load ${r.load1Start} → ${r.load1End}, ${r.quietRounds}/${r.rounds.length} rounds quiet`;
   const over = `medians of ${r.roundsUsed} ${r.quietOnly ? 'quiet ' : ''}round(s)`;
   const lines = [
     `redis-stream vs jsonl-follow, ${r.records} records, batch ${r.batchSize}, backend ${r.backend}; ${quiet}`,
     `  warm-up (discarded)       jsonl ${f(r.warmup.jsonl)}   redis ${f(r.warmup.redis)}   jsonl+logger ${f(r.warmup.logged)} records/s`,
-    ...r.rounds.map((x) =>
-      `  round ${String(x.round).padEnd(3)} ${x.order.join(',').padEnd(19)} jsonl ${f(x.rates.jsonl)}   redis ${f(x.rates.redis)}   jsonl+logger ${f(x.rates.logged)}   ` +
-        `ratio ${x.ratio.toFixed(3)}   overhead ${p(x.loggerOverheadPercent)}   others ${x.othersCores?.toFixed(2) ?? '?'} cores${x.quiet ? '' : ' (busy)'}`),
+    ...r.rounds.map(
+      (x) =>
+        `  round ${String(x.round).padEnd(3)} ${x.order.join(',').padEnd(19)} jsonl ${f(x.rates.jsonl)}   redis ${f(x.rates.redis)}   jsonl+logger ${f(x.rates.logged)}   ` +
+        `ratio ${x.ratio.toFixed(3)}   overhead ${p(x.loggerOverheadPercent)}   others ${x.othersCores?.toFixed(2) ?? '?'} cores${x.quiet ? '' : ' (busy)'}`,
+    ),
     `  ${over}:`,
     `  jsonl-follow              ${f(r.jsonlRecordsPerSecond)} records/s`,
     `  redis-stream              ${f(r.redisRecordsPerSecond)} records/s   ratio ${r.ratio.toFixed(3)} (goal >= 0.9)`,
@@ -30,7 +35,8 @@ function print(r: RedisBenchResult): void {
 
 async function main(o: RedisBenchOptions): Promise<void> {
   const result = await redisBench(o);
-  if (result.othersCores === null) process.stderr.write('warning: no /proc on this system; cannot tell how quiet the machine was ("quiet": false)\n');
+  if (result.othersCores === null)
+    process.stderr.write('warning: no /proc on this system; cannot tell how quiet the machine was ("quiet": false)\n');
   else if (!result.quiet) {
     process.stderr.write(
       `warning: other processes used ${result.othersCores.toFixed(2)} cores on average during the bench (limit ${QUIET_OTHERS_CORES}); ` +

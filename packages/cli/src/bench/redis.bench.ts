@@ -7,7 +7,14 @@ import { startRedis } from '@engram/datasets/testing';
 import { CLI_DIR } from '../sweep/sweep-paths.js';
 import { quietnessBetween, readCpuSnapshot, withQuietness } from './quietness.js';
 import type { RedisBenchOptions } from './redis-bench-options.js';
-import { REDIS_CASES, roundOrder, summariseRedisRounds, type RedisCase, type RedisRound, type RedisRoundRow } from './redis-bench-rounds.js';
+import {
+  REDIS_CASES,
+  roundOrder,
+  summariseRedisRounds,
+  type RedisCase,
+  type RedisRound,
+  type RedisRoundRow,
+} from './redis-bench-rounds.js';
 
 export type { RedisBenchOptions } from './redis-bench-options.js';
 
@@ -48,13 +55,27 @@ const CLASSES = 4;
 
 function record(i: number, features: number): string {
   const y = i % CLASSES;
-  return JSON.stringify({ x: Array.from({ length: features }, (_, f) => Number(((f % CLASSES === y ? 2 : 0) + ((i * 7 + f * 3) % 11) / 11).toFixed(4))), y });
+  return JSON.stringify({
+    x: Array.from({ length: features }, (_, f) =>
+      Number(((f % CLASSES === y ? 2 : 0) + ((i * 7 + f * 3) % 11) / 11).toFixed(4)),
+    ),
+    y,
+  });
 }
 
 /** One stream-mode run of `data` on the shared model; records/s from the run's own wall time. */
-async function trainedPerSecond(data: unknown, o: RedisBenchOptions, dir: string, loggers: unknown[] = []): Promise<{ rate: number; backend: string }> {
+async function trainedPerSecond(
+  data: unknown,
+  o: RedisBenchOptions,
+  dir: string,
+  loggers: unknown[] = [],
+): Promise<{ rate: number; backend: string }> {
   const doc = {
-    name: 'bench-redis', seed: 0, backend: o.backend, plugins: ['@engram/datasets', '@engram/strategies'], data,
+    name: 'bench-redis',
+    seed: 0,
+    backend: o.backend,
+    plugins: ['@engram/datasets', '@engram/strategies'],
+    data,
     model: { layers: [{ type: 'dense', units: 64, activation: 'relu' }] },
     optimizer: { type: 'adam', learningRate: 0.001 },
     strategy: { kind: 'naive' },
@@ -64,7 +85,10 @@ async function trainedPerSecond(data: unknown, o: RedisBenchOptions, dir: string
   };
   const out = mkdtempSync(join(dir, 'run-'));
   try {
-    const loaded = await preparePipeline(doc, join(dir, 'bench.pipeline.json'), { resolveFrom: [CLI_DIR], builtins: [corePlugin] });
+    const loaded = await preparePipeline(doc, join(dir, 'bench.pipeline.json'), {
+      resolveFrom: [CLI_DIR],
+      builtins: [corePlugin],
+    });
     const { summary, backend } = await runPipeline(loaded, { outDir: out });
     if (summary.trainSamples < o.records) throw new Error(`trained on ${summary.trainSamples} of ${o.records} records`);
     return { rate: summary.trainSamples / summary.wallSeconds, backend: backend.description };
@@ -116,9 +140,15 @@ export async function redisBench(o: RedisBenchOptions): Promise<RedisBenchResult
     // Every redis run reads the whole stream from its start through a group of its own.
     const runCase = async (c: RedisCase, group: string): Promise<number> => {
       const run =
-        c === 'jsonl' ? await trainedPerSecond(jsonlData, o, dir)
-        : c === 'redis' ? await trainedPerSecond({ kind: 'redis-stream', url, stream, group, start: '0', count: 500, blockMs: 100, ...shape }, o, dir)
-        : await trainedPerSecond(jsonlData, o, dir, [{ kind: 'redis-stream', url, stream: `${stream}:events` }]);
+        c === 'jsonl'
+          ? await trainedPerSecond(jsonlData, o, dir)
+          : c === 'redis'
+            ? await trainedPerSecond(
+                { kind: 'redis-stream', url, stream, group, start: '0', count: 500, blockMs: 100, ...shape },
+                o,
+                dir,
+              )
+            : await trainedPerSecond(jsonlData, o, dir, [{ kind: 'redis-stream', url, stream: `${stream}:events` }]);
       backend = run.backend;
       return run.rate;
     };
@@ -130,10 +160,21 @@ export async function redisBench(o: RedisBenchOptions): Promise<RedisBenchResult
     for (let r = 0; r < o.rounds; r++) {
       const order = roundOrder(REDIS_CASES, r);
       const rates: Record<RedisCase, number> = { jsonl: NaN, redis: NaN, logged: NaN };
-      const { quietness } = await withQuietness(async () => {
-        for (const c of order) rates[c] = await runCase(c, `bench-${r}`);
-      }, undefined, helpers);
-      rounds.push({ round: r, order, rates, othersCores: quietness ? Math.round(quietness.othersCores * 1000) / 1000 : null, load1: quietness?.load1End ?? null, quiet: quietness?.quiet ?? false });
+      const { quietness } = await withQuietness(
+        async () => {
+          for (const c of order) rates[c] = await runCase(c, `bench-${r}`);
+        },
+        undefined,
+        helpers,
+      );
+      rounds.push({
+        round: r,
+        order,
+        rates,
+        othersCores: quietness ? Math.round(quietness.othersCores * 1000) / 1000 : null,
+        load1: quietness?.load1End ?? null,
+        quiet: quietness?.quiet ?? false,
+      });
     }
     const end = readCpuSnapshot(helpers);
     const whole = start && end ? quietnessBetween(start, end) : undefined;

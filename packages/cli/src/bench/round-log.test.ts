@@ -4,12 +4,17 @@ import type { Quietness } from './quietness.js';
 import { RoundLog } from './round-log.js';
 
 /** A measurer that reports the given quietness for successive rounds (others' cores per round). */
-function scripted(others: readonly number[]): <T>(fn: () => Promise<T>) => Promise<{ result: T; quietness: Quietness | undefined }> {
+function scripted(
+  others: readonly number[],
+): <T>(fn: () => Promise<T>) => Promise<{ result: T; quietness: Quietness | undefined }> {
   let i = 0;
   return async (fn) => {
     const othersCores = others[i++] ?? 0;
     const result = await fn();
-    return { result, quietness: { othersCores, ownCores: 1, ticks: 100, load1Start: 1, load1End: 1.5, quiet: othersCores <= 0.1 } };
+    return {
+      result,
+      quietness: { othersCores, ownCores: 1, ticks: 100, load1Start: 1, load1End: 1.5, quiet: othersCores <= 0.1 },
+    };
   };
 }
 
@@ -31,7 +36,15 @@ test('medians and per-round ratios come from the quiet rounds only when some rou
   assert.equal(log.value('engine'), 105);
   assert.ok(Math.abs(log.ratio('engine', 'torch') - 1.05) < 1e-12); // rounds 0 and 2: 1.00 and 1.10
   assert.deepEqual(log.counts, { rounds: 4, quiet: 2 });
-  assert.deepEqual(log.quietness.map((q) => [q.round, q.othersCores, q.quiet]), [[0, 0.02, true], [1, 1.5, false], [2, 0.08, true], [3, 0.9, false]]);
+  assert.deepEqual(
+    log.quietness.map((q) => [q.round, q.othersCores, q.quiet]),
+    [
+      [0, 0.02, true],
+      [1, 1.5, false],
+      [2, 0.08, true],
+      [3, 0.9, false],
+    ],
+  );
   assert.ok(Number.isNaN(log.value('never-recorded')));
 });
 

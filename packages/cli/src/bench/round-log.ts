@@ -25,7 +25,9 @@ export class RoundLog {
    */
   constructor(
     readonly section: string,
-    private readonly measure: <T>(fn: () => Promise<T>) => Promise<{ result: T; quietness: Quietness | undefined }> = withQuietness,
+    private readonly measure: <T>(
+      fn: () => Promise<T>,
+    ) => Promise<{ result: T; quietness: Quietness | undefined }> = withQuietness,
   ) {}
 
   /** Runs one round; `record(key, value)` stores what it measured. Without `/proc` a round counts as not quiet. */
@@ -34,7 +36,13 @@ export class RoundLog {
     const { quietness } = await this.measure(() => body((key, value) => void values.set(key, value)));
     const quiet = quietness?.quiet ?? false;
     this.rounds.push({ quiet, values });
-    this.quietness.push({ section: this.section, round: this.rounds.length - 1, othersCores: quietness ? round3(quietness.othersCores) : null, load1: quietness ? quietness.load1End : null, quiet });
+    this.quietness.push({
+      section: this.section,
+      round: this.rounds.length - 1,
+      othersCores: quietness ? round3(quietness.othersCores) : null,
+      load1: quietness ? quietness.load1End : null,
+      quiet,
+    });
     return quietness;
   }
 

@@ -19,7 +19,8 @@ import { loadPredict, type LoadResult } from './serve-load.js';
  * meaningful figures). Loopback only; every phase is bounded in time.
  */
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
-const USAGE = 'usage: npm run bench:serve -- [--smoke] [--rounds R] [--seconds S] [--warmup W] [--epochs E] [--pipeline FILE]\n';
+const USAGE =
+  'usage: npm run bench:serve -- [--smoke] [--rounds R] [--seconds S] [--warmup W] [--epochs E] [--pipeline FILE]\n';
 const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h')) {
   process.stdout.write(USAGE);
@@ -31,7 +32,10 @@ let epochs: number;
 let warmup: number;
 let rounds: number;
 try {
-  args = parseBenchArgs(argv, { flags: ['--smoke'], valued: ['--seconds', '--epochs', '--warmup', '--rounds', '--pipeline'] });
+  args = parseBenchArgs(argv, {
+    flags: ['--smoke'],
+    valued: ['--seconds', '--epochs', '--warmup', '--rounds', '--pipeline'],
+  });
   seconds = args.positiveNumber('--seconds', args.flags.has('--smoke') ? 1 : 5);
   epochs = args.positiveInt('--epochs', 20);
   warmup = args.positiveNumber('--warmup', args.flags.has('--smoke') ? 0.5 : 2);
@@ -51,7 +55,11 @@ interface Served {
 }
 
 function serveRun(file: string, out: string): Promise<Served> {
-  const child = spawn(process.execPath, [MAIN, 'run', file, '--out', out, '--overwrite', '--quiet', '--serve', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [MAIN, 'run', file, '--out', out, '--overwrite', '--quiet', '--serve', '127.0.0.1:0'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   let err = '';
   return new Promise((res, rej) => {
@@ -83,7 +91,9 @@ async function readyBody(base: string): Promise<string> {
   return JSON.stringify({ instances: [Array.from({ length: len }, (_, i) => (i % 7) / 7)] });
 }
 
-const trainingSpeed = (out: string): number => (JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { samplesPerSecond?: number; throughput?: number }).samplesPerSecond ?? Number.NaN;
+const trainingSpeed = (out: string): number =>
+  (JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { samplesPerSecond?: number; throughput?: number })
+    .samplesPerSecond ?? Number.NaN;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'engram-bench-serve-'));
@@ -99,11 +109,20 @@ async function main(): Promise<void> {
   }
   if (smoke) {
     file = join(dir, 'smoke.pipeline.json');
-    writeFileSync(file, JSON.stringify({
-      name: 'serve-smoke', seed: 1, backend: 'cpu', plugins: ['@engram/datasets', '@engram/strategies'],
-      data: { kind: 'synthetic', numClasses: 3, features: 8, samplesPerClass: 2000 }, model: { layers: [{ type: 'dense', units: 32, activation: 'relu' }] },
-      strategy: { kind: 'naive' }, training: { epochs: 3, batchSize: 32 }, serve: { linger: true },
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'serve-smoke',
+        seed: 1,
+        backend: 'cpu',
+        plugins: ['@engram/datasets', '@engram/strategies'],
+        data: { kind: 'synthetic', numClasses: 3, features: 8, samplesPerClass: 2000 },
+        model: { layers: [{ type: 'dense', units: 32, activation: 'relu' }] },
+        strategy: { kind: 'naive' },
+        training: { epochs: 3, batchSize: 32 },
+        serve: { linger: true },
+      }),
+    );
   }
   const results = new Map<string, LoadResult[]>();
   const record = (name: string, r: LoadResult): void => void results.set(name, [...(results.get(name) ?? []), r]);
@@ -119,7 +138,8 @@ async function main(): Promise<void> {
   // Rounds of one run without and one with 200 req/s (their order alternates, so drift of the machine
   // falls on both), then one closed-loop run; training samples/s vary by ±15 % from run to run on their own.
   const phases: Array<'quiet' | 'rate' | 'closed'> = [];
-  for (let r = 0; r < rounds; r++) phases.push(...(r % 2 === 0 ? (['quiet', 'rate'] as const) : (['rate', 'quiet'] as const)));
+  for (let r = 0; r < rounds; r++)
+    phases.push(...(r % 2 === 0 ? (['quiet', 'rate'] as const) : (['rate', 'quiet'] as const)));
   phases.push('closed');
   try {
     for (const [i, phase] of phases.entries()) {
@@ -136,29 +156,50 @@ async function main(): Promise<void> {
       }
       if (phase === 'closed') {
         await loadPredict({ base: s.base, body, seconds: warmup, concurrency: 4 });
-        record('while training (closed loop, 4 clients)', await loadPredict({ base: s.base, body, seconds, concurrency: 4 }));
+        record(
+          'while training (closed loop, 4 clients)',
+          await loadPredict({ base: s.base, body, seconds, concurrency: 4 }),
+        );
       }
       await until(done, 3_600_000);
       if (phase !== 'closed') speeds[phase].push(trainingSpeed(out));
-      if (phase === 'quiet') record('idle (after training, 4 clients)', await loadPredict({ base: s.base, body, seconds, concurrency: 4 }));
+      if (phase === 'quiet')
+        record('idle (after training, 4 clients)', await loadPredict({ base: s.base, body, seconds, concurrency: 4 }));
       s.child.kill('SIGTERM');
       await s.exited;
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  process.stdout.write(`/predict, one instance, ${smoke ? 'SMOKE (figures meaningless)' : shown}; medians of ${rounds} round(s) (closed loop: one run)\n`);
-  process.stdout.write('phase                                     req/s     p50 ms   p99 ms  errors   p99 of each round\n');
-  for (const name of ['idle (after training, 4 clients)', 'while training (200 req/s)', 'while training (closed loop, 4 clients)']) {
+  process.stdout.write(
+    `/predict, one instance, ${smoke ? 'SMOKE (figures meaningless)' : shown}; medians of ${rounds} round(s) (closed loop: one run)\n`,
+  );
+  process.stdout.write(
+    'phase                                     req/s     p50 ms   p99 ms  errors   p99 of each round\n',
+  );
+  for (const name of [
+    'idle (after training, 4 clients)',
+    'while training (200 req/s)',
+    'while training (closed loop, 4 clients)',
+  ]) {
     const rs = results.get(name) ?? [];
-    const cell = (f: (r: LoadResult) => number, digits: number, width: number): string => median(rs.map(f)).toFixed(digits).padStart(width);
-    process.stdout.write(`${name.padEnd(40)} ${cell((r) => r.perSecond, 0, 7)} ${cell((r) => r.p50Ms, 2, 9)} ${cell((r) => r.p99Ms, 2, 8)} ${String(rs.reduce((n, r) => n + r.errors, 0)).padStart(7)}   ${rs.map((r) => r.p99Ms.toFixed(1)).join(' · ')}\n`);
+    const cell = (f: (r: LoadResult) => number, digits: number, width: number): string =>
+      median(rs.map(f)).toFixed(digits).padStart(width);
+    process.stdout.write(
+      `${name.padEnd(40)} ${cell((r) => r.perSecond, 0, 7)} ${cell((r) => r.p50Ms, 2, 9)} ${cell((r) => r.p99Ms, 2, 8)} ${String(rs.reduce((n, r) => n + r.errors, 0)).padStart(7)}   ${rs.map((r) => r.p99Ms.toFixed(1)).join(' · ')}\n`,
+    );
   }
   const quiet = median(speeds.quiet);
   const loaded = median(speeds.rate);
-  const each = speeds.quiet.map((q, i) => `${(((q - (speeds.rate[i] ?? Number.NaN)) / q) * 100).toFixed(1)} %`).join(' · ');
-  process.stdout.write(`training samples/s: ${quiet.toFixed(0)} without predictions, ${loaded.toFixed(0)} with 200 req/s (${(((quiet - loaded) / quiet) * 100).toFixed(1)} % slower; by round ${each})\n`);
-  process.stdout.write(`  without: ${speeds.quiet.map((v) => v.toFixed(0)).join(' · ')}; with: ${speeds.rate.map((v) => v.toFixed(0)).join(' · ')}\n`);
+  const each = speeds.quiet
+    .map((q, i) => `${(((q - (speeds.rate[i] ?? Number.NaN)) / q) * 100).toFixed(1)} %`)
+    .join(' · ');
+  process.stdout.write(
+    `training samples/s: ${quiet.toFixed(0)} without predictions, ${loaded.toFixed(0)} with 200 req/s (${(((quiet - loaded) / quiet) * 100).toFixed(1)} % slower; by round ${each})\n`,
+  );
+  process.stdout.write(
+    `  without: ${speeds.quiet.map((v) => v.toFixed(0)).join(' · ')}; with: ${speeds.rate.map((v) => v.toFixed(0)).join(' · ')}\n`,
+  );
 }
 
 main().catch((e: unknown) => {

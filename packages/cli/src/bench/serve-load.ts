@@ -86,7 +86,12 @@ export async function loadPredict(o: LoadOptions): Promise<LoadResult> {
   let errors = 0;
   const url = new URL(o.base);
   const body = Buffer.from(o.body);
-  const request = Buffer.concat([Buffer.from(`POST /predict HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`), body]);
+  const request = Buffer.concat([
+    Buffer.from(
+      `POST /predict HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`,
+    ),
+    body,
+  ]);
   const idle: Connection[] = [];
   const all: Connection[] = [];
   const started = performance.now();
@@ -124,5 +129,12 @@ export async function loadPredict(o: LoadOptions): Promise<LoadResult> {
   }
   const seconds = (performance.now() - started) / 1000;
   for (const c of all) c.close();
-  return { requests: latencies.length, errors, seconds, perSecond: latencies.length / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+  return {
+    requests: latencies.length,
+    errors,
+    seconds,
+    perSecond: latencies.length / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  };
 }

@@ -22,7 +22,10 @@ export function put(target: JsonObject, key: string, value: number): void {
 }
 
 /** Of the anchors, the one with the highest `score` (NaN scores lose); undefined when none has one. */
-export function fastest(anchors: readonly PytorchAnchor[], score: (a: PytorchAnchor) => number): PytorchAnchor | undefined {
+export function fastest(
+  anchors: readonly PytorchAnchor[],
+  score: (a: PytorchAnchor) => number,
+): PytorchAnchor | undefined {
   let best: PytorchAnchor | undefined;
   for (const a of anchors) if (!Number.isNaN(score(a)) && (best === undefined || score(a) > score(best))) best = a;
   return best;
@@ -53,7 +56,13 @@ const QUICK_PAIRED_EWC = { steps: 8, blockSteps: 2 } as const;
  * keys (`mlpPytorch`, `mlpVsPytorch`, …) are against the faster anchor, and `pytorch.<anchor>` holds
  * every anchor's own.
  */
-export async function throughputSection(o: BenchOptions, anchors: readonly PytorchAnchor[], json: JsonObject, rows: BenchRow[], logs: RoundLog[]): Promise<void> {
+export async function throughputSection(
+  o: BenchOptions,
+  anchors: readonly PytorchAnchor[],
+  json: JsonObject,
+  rows: BenchRow[],
+  logs: RoundLog[],
+): Promise<void> {
   const batch = 128;
   const perAnchor = json['pytorch'] as JsonObject;
   for (const model of o.models) {
@@ -64,8 +73,11 @@ export async function throughputSection(o: BenchOptions, anchors: readonly Pytor
     logs.push(log);
     for (let r = 0; r < o.repeats; r++) {
       await log.round(async (record) => {
-        const engine = async (ewc: boolean): Promise<number> => (await engineSamplesPerSecond(model, batch, samples, ewc)).samplesPerSecond;
-        const runs: Array<() => Promise<void>> = [async () => record('bare', await bareLoopSamplesPerSecond(model, batch, steps))];
+        const engine = async (ewc: boolean): Promise<number> =>
+          (await engineSamplesPerSecond(model, batch, samples, ewc)).samplesPerSecond;
+        const runs: Array<() => Promise<void>> = [
+          async () => record('bare', await bareLoopSamplesPerSecond(model, batch, steps)),
+        ];
         if (o.ewc) {
           // EWC off and on as one off-on-on-off unit: both sides are centred on the same moment, so a
           // drift of the machine's speed during the unit cancels out of the on ÷ off ratio.
@@ -76,7 +88,9 @@ export async function throughputSection(o: BenchOptions, anchors: readonly Pytor
             record('engineEwc', meanRate(on[0] as number, on[1] as number));
           });
           const paired = o.quick ? QUICK_PAIRED_EWC : PAIRED_EWC[model];
-          runs.push(async () => record('ewcPaired', await engineEwcOnOverOff(model, batch, paired.steps * batch, paired.blockSteps)));
+          runs.push(async () =>
+            record('ewcPaired', await engineEwcOnOverOff(model, batch, paired.steps * batch, paired.blockSteps)),
+          );
         } else {
           runs.push(async () => record('engine', await engine(false)));
         }
@@ -85,7 +99,8 @@ export async function throughputSection(o: BenchOptions, anchors: readonly Pytor
           for (const ewc of o.ewc ? [false, true] : [false]) {
             runs.push(async () => {
               const t = pytorchSamplesPerSecond(anchor, script, model, batch, ewc, o.threads, torchSteps);
-              if (isPytorchError(t)) process.stderr.write(`pytorch (${anchor.python}, ${model}${ewc ? ' ewc' : ''}): ${t.error}\n`);
+              if (isPytorchError(t))
+                process.stderr.write(`pytorch (${anchor.python}, ${model}${ewc ? ' ewc' : ''}): ${t.error}\n`);
               else record(`${anchor.key}${ewc ? 'Ewc' : ''}`, t.samplesPerSecond);
             });
           }
@@ -111,7 +126,8 @@ export async function throughputSection(o: BenchOptions, anchors: readonly Pytor
       put(entry, `${model}Ewc`, log.value(`${a.key}Ewc`));
       put(entry, `${model}VsPytorch`, log.ratio('engine', a.key));
       put(entry, `${model}EwcOnOverOff`, log.ratio(`${a.key}Ewc`, a.key));
-      if (!Number.isNaN(log.value(a.key))) rows.push({ name: `${model} pytorch ${a.torch}`, value: log.value(a.key), unit: 'samples/s' });
+      if (!Number.isNaN(log.value(a.key)))
+        rows.push({ name: `${model} pytorch ${a.torch}`, value: log.value(a.key), unit: 'samples/s' });
     }
     const best = fastest(anchors, (a) => log.value(a.key));
     if (best) {

@@ -21,7 +21,12 @@ const summary = (dir: string): Summary => JSON.parse(readFileSync(join(dir, 'sum
 
 /** The `warning` events of a run's metric history. */
 const warnings = (dir: string): string[] =>
-  readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; message?: string }).filter((e) => e.type === 'warning').map((e) => e.message ?? '');
+  readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; message?: string })
+    .filter((e) => e.type === 'warning')
+    .map((e) => e.message ?? '');
 
 function engram(args: readonly string[]): { status: number | null; stderr: string } {
   const r = spawnSync(process.execPath, [MAIN, 'run', ...args, '--quiet'], { encoding: 'utf8', timeout: 240_000 });
@@ -35,34 +40,66 @@ function write(dir: string, name: string, doc: Record<string, unknown>): string 
 }
 
 /** A small synthetic class-incremental pipeline (2 classes per experience) with checkpoints. */
-function synthetic(name: string, data: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Record<string, unknown> {
+function synthetic(
+  name: string,
+  data: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
-    name, seed: 3, backend: 'cpu', plugins: ['@engram/datasets', '@engram/strategies'],
-    data: { kind: 'synthetic', numClasses: 4, features: 8, samplesPerClass: 40, scenario: { type: 'class-incremental', classesPerExperience: 2 }, testFraction: 0.25, ...data },
+    name,
+    seed: 3,
+    backend: 'cpu',
+    plugins: ['@engram/datasets', '@engram/strategies'],
+    data: {
+      kind: 'synthetic',
+      numClasses: 4,
+      features: 8,
+      samplesPerClass: 40,
+      scenario: { type: 'class-incremental', classesPerExperience: 2 },
+      testFraction: 0.25,
+      ...data,
+    },
     model: { layers: [{ type: 'dense', units: 8, activation: 'relu' }] },
     optimizer: { type: 'adam', learningRate: 0.02 },
-    strategy: [{ kind: 'replay', bufferSize: 20 }, { kind: 'ewc', lambda: 10 }],
-    training: { epochs: 4, batchSize: 16 }, evaluation: { on: 'all', initial: false }, checkpoint: { enabled: true },
+    strategy: [
+      { kind: 'replay', bufferSize: 20 },
+      { kind: 'ewc', lambda: 10 },
+    ],
+    training: { epochs: 4, batchSize: 16 },
+    evaluation: { on: 'all', initial: false },
+    checkpoint: { enabled: true },
     ...extra,
   };
 }
 
-test('split-MNIST class-IL with replay + EWC run as two invocations, the second --from the first, ends with one 5-experience run\'s accuracy matrix and weights, bit for bit', () => {
+test("split-MNIST class-IL with replay + EWC run as two invocations, the second --from the first, ends with one 5-experience run's accuracy matrix and weights, bit for bit", () => {
   const dir = mkdtempSync(join(tmpdir(), 'engram-continue-'));
   const shrink = (file: string, name: string, only: Record<string, number> | undefined): string => {
-    const doc = JSON.parse(readFileSync(join(root, 'examples', 'continue', file), 'utf8')) as Record<string, unknown> & { data: { scenario: Record<string, unknown> } };
+    const doc = JSON.parse(readFileSync(join(root, 'examples', 'continue', file), 'utf8')) as Record<
+      string,
+      unknown
+    > & { data: { scenario: Record<string, unknown> } };
     delete doc['$schema'];
     doc['name'] = name;
     doc['model'] = { layers: [{ type: 'dense', units: 32, activation: 'relu', name: 'hidden1' }] };
     doc['training'] = { iterations: 8, batchSize: 64 };
-    doc['strategy'] = [{ kind: 'replay', bufferSize: 100 }, { kind: 'ewc', lambda: 1000 }];
+    doc['strategy'] = [
+      { kind: 'replay', bufferSize: 100 },
+      { kind: 'ewc', lambda: 1000 },
+    ];
     if (only === undefined) delete doc.data.scenario['only'];
     else doc.data.scenario['only'] = only;
     return write(dir, name, doc);
   };
   const day1 = engram([shrink('day-1.pipeline.json', 'day1', { first: 0, last: 1 }), '--out', join(dir, 'day1')]);
   assert.equal(day1.status, 0, day1.stderr);
-  const day2 = engram([shrink('day-2.pipeline.json', 'day2', { first: 2 }), '--from', join(dir, 'day1'), '--out', join(dir, 'day2')]);
+  const day2 = engram([
+    shrink('day-2.pipeline.json', 'day2', { first: 2 }),
+    '--from',
+    join(dir, 'day1'),
+    '--out',
+    join(dir, 'day2'),
+  ]);
   assert.equal(day2.status, 0, day2.stderr);
   assert.match(day2.stderr, /continuing run "day1" from .*day1\/checkpoints\/step-000000000016 \(step 16\)/);
   const one = engram([shrink('day-1.pipeline.json', 'one', undefined), '--out', join(dir, 'one')]);
@@ -81,31 +118,81 @@ test('split-MNIST class-IL with replay + EWC run as two invocations, the second 
 test('a strategy the earlier run had and this one has not is dropped with a warning, a new one starts fresh, and steps and matrix rows continue', () => {
   const dir = mkdtempSync(join(tmpdir(), 'engram-continue-'));
   assert.equal(engram([write(dir, 'a', synthetic('a')), '--out', join(dir, 'a')]).status, 0);
-  const b = engram([write(dir, 'b', synthetic('b', {}, { strategy: [{ kind: 'lwf', alpha: 1 }, { kind: 'replay', bufferSize: 20 }] })), '--from', join(dir, 'a'), '--out', join(dir, 'b')]);
+  const b = engram([
+    write(
+      dir,
+      'b',
+      synthetic(
+        'b',
+        {},
+        {
+          strategy: [
+            { kind: 'lwf', alpha: 1 },
+            { kind: 'replay', bufferSize: 20 },
+          ],
+        },
+      ),
+    ),
+    '--from',
+    join(dir, 'a'),
+    '--out',
+    join(dir, 'b'),
+  ]);
   assert.equal(b.status, 0, b.stderr);
   const s = summary(join(dir, 'b'));
   const said = warnings(join(dir, 'b'));
-  assert.deepEqual(said, [
-    'strategy lwf (/strategy/0) is new in this run: it starts fresh',
-    'the earlier run\'s strategy ewc (/strategy/1) is not in this pipeline: its state is dropped',
-  ], 'replay moved from /strategy/0 to /strategy/1 and kept its memory: nothing said about it');
+  assert.deepEqual(
+    said,
+    [
+      'strategy lwf (/strategy/0) is new in this run: it starts fresh',
+      "the earlier run's strategy ewc (/strategy/1) is not in this pipeline: its state is dropped",
+    ],
+    'replay moved from /strategy/0 to /strategy/1 and kept its memory: nothing said about it',
+  );
   assert.equal(s.warnings, 2);
   // The same data numbered from 0 again: its experiences become 2 and 3, after a's 0 and 1.
   assert.equal(s.accuracyMatrix.length, 4);
-  assert.deepEqual(s.accuracyMatrix.slice(0, 2).map((row) => row.slice(0, 2)), summary(join(dir, 'a')).accuracyMatrix);
+  assert.deepEqual(
+    s.accuracyMatrix.slice(0, 2).map((row) => row.slice(0, 2)),
+    summary(join(dir, 'a')).accuracyMatrix,
+  );
   assert.equal(s.steps, 2 * summary(join(dir, 'a')).steps);
 });
 
 test('continuing with data of another input shape, or more classes than the head without grow-head, exits 2 naming the pipeline field', () => {
   const dir = mkdtempSync(join(tmpdir(), 'engram-continue-'));
   assert.equal(engram([write(dir, 'a', synthetic('a')), '--out', join(dir, 'a')]).status, 0);
-  const shape = engram([write(dir, 'b', synthetic('b', { features: 6 })), '--from', join(dir, 'a'), '--out', join(dir, 'b')]);
+  const shape = engram([
+    write(dir, 'b', synthetic('b', { features: 6 })),
+    '--from',
+    join(dir, 'a'),
+    '--out',
+    join(dir, 'b'),
+  ]);
   assert.equal(shape.status, 2, shape.stderr);
-  assert.match(shape.stderr, /\/data: the earlier run's model \(.*\) takes inputs of shape \[8\], this pipeline's data \(after preprocess\) has \[6\]/);
-  const classes = engram([write(dir, 'c', synthetic('c', { numClasses: 6 })), '--from', join(dir, 'a'), '--out', join(dir, 'c')]);
+  assert.match(
+    shape.stderr,
+    /\/data: the earlier run's model \(.*\) takes inputs of shape \[8\], this pipeline's data \(after preprocess\) has \[6\]/,
+  );
+  const classes = engram([
+    write(dir, 'c', synthetic('c', { numClasses: 6 })),
+    '--from',
+    join(dir, 'a'),
+    '--out',
+    join(dir, 'c'),
+  ]);
   assert.equal(classes.status, 2, classes.stderr);
-  assert.match(classes.stderr, /\/adjust: the data has 6 classes and the earlier run's head 4 outputs; add \{ "kind": "grow-head" \} to grow it/);
-  const grown = engram([write(dir, 'd', synthetic('d', { numClasses: 6 }, { adjust: [{ kind: 'grow-head' }] })), '--from', join(dir, 'a'), '--out', join(dir, 'd')]);
+  assert.match(
+    classes.stderr,
+    /\/adjust: the data has 6 classes and the earlier run's head 4 outputs; add \{ "kind": "grow-head" \} to grow it/,
+  );
+  const grown = engram([
+    write(dir, 'd', synthetic('d', { numClasses: 6 }, { adjust: [{ kind: 'grow-head' }] })),
+    '--from',
+    join(dir, 'a'),
+    '--out',
+    join(dir, 'd'),
+  ]);
   assert.equal(grown.status, 0, grown.stderr);
   const s = summary(join(dir, 'd'));
   assert.equal(s.accuracyMatrix.length, 5, 'a 0-1, d 2-4');
@@ -115,31 +202,73 @@ test('continuing with data of another input shape, or more classes than the head
   assert.match(none.stderr, /cannot continue from .*nowhere: it holds no checkpoint/);
 });
 
-test('a chain of three runs (continueFrom in the pipeline) evaluates on every earlier run\'s test sets, rebuilt from their own data definitions', () => {
+test("a chain of three runs (continueFrom in the pipeline) evaluates on every earlier run's test sets, rebuilt from their own data definitions", () => {
   const dir = mkdtempSync(join(tmpdir(), 'engram-continue-'));
   assert.equal(engram([write(dir, 'a', synthetic('a')), '--out', join(dir, 'a')]).status, 0);
-  assert.equal(engram([write(dir, 'b', synthetic('b', { numClasses: 2 }, { continueFrom: 'a' })), '--out', join(dir, 'b')]).status, 0);
-  const c = engram([write(dir, 'c', synthetic('c', { numClasses: 2, spread: 0.5 }, { continueFrom: 'b' })), '--out', join(dir, 'c')]);
+  assert.equal(
+    engram([write(dir, 'b', synthetic('b', { numClasses: 2 }, { continueFrom: 'a' })), '--out', join(dir, 'b')]).status,
+    0,
+  );
+  const c = engram([
+    write(dir, 'c', synthetic('c', { numClasses: 2, spread: 0.5 }, { continueFrom: 'b' })),
+    '--out',
+    join(dir, 'c'),
+  ]);
   assert.equal(c.status, 0, c.stderr);
   const s = summary(join(dir, 'c'));
   // a: experiences 0-1, b: 2, c: 3; c's last row evaluates all four test sets.
   assert.equal(s.accuracyMatrix.length, 4);
-  assert.ok(s.accuracyMatrix[3]?.every((v) => typeof v === 'number' && v >= 0 && v <= 1), JSON.stringify(s.accuracyMatrix));
-  assert.deepEqual(s.accuracyMatrix.slice(0, 3).map((row) => row.slice(0, 3)), summary(join(dir, 'b')).accuracyMatrix);
-  const events = readFileSync(join(dir, 'c', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; seq: number; continuedFrom?: { dir: string } });
-  assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i), 'one history, numbered without gaps');
-  assert.deepEqual(events.filter((e) => e.type === 'run-start').map((e) => e.continuedFrom?.dir.includes(`${dir}/b/`) ?? null), [null, false, true]);
+  assert.ok(
+    s.accuracyMatrix[3]?.every((v) => typeof v === 'number' && v >= 0 && v <= 1),
+    JSON.stringify(s.accuracyMatrix),
+  );
+  assert.deepEqual(
+    s.accuracyMatrix.slice(0, 3).map((row) => row.slice(0, 3)),
+    summary(join(dir, 'b')).accuracyMatrix,
+  );
+  const events = readFileSync(join(dir, 'c', 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; seq: number; continuedFrom?: { dir: string } });
+  assert.deepEqual(
+    events.map((e) => e.seq),
+    events.map((_, i) => i),
+    'one history, numbered without gaps',
+  );
+  assert.deepEqual(
+    events.filter((e) => e.type === 'run-start').map((e) => e.continuedFrom?.dir.includes(`${dir}/b/`) ?? null),
+    [null, false, true],
+  );
 });
 
-test('an earlier run whose data file is gone is said once, and its columns stay null while this run\'s are filled', () => {
+test("an earlier run whose data file is gone is said once, and its columns stay null while this run's are filled", () => {
   const dir = mkdtempSync(join(tmpdir(), 'engram-continue-'));
   const csv = join(dir, 'blobs.csv');
   writeFileSync(csv, readFileSync(join(root, 'examples', 'data', 'blobs.csv')));
-  const csvData = { kind: 'csv', path: 'blobs.csv', header: true, labelColumn: 'colour', featureColumns: ['length', 'width', 'height', 'weight'], labels: ['red', 'green', 'blue'], scenario: { type: 'class-incremental', experiences: 3, only: { first: 0, last: 1 } }, testFraction: 0.2 };
+  const csvData = {
+    kind: 'csv',
+    path: 'blobs.csv',
+    header: true,
+    labelColumn: 'colour',
+    featureColumns: ['length', 'width', 'height', 'weight'],
+    labels: ['red', 'green', 'blue'],
+    scenario: { type: 'class-incremental', experiences: 3, only: { first: 0, last: 1 } },
+    testFraction: 0.2,
+  };
   const a = engram([write(dir, 'a', synthetic('a', {}, { data: csvData })), '--out', join(dir, 'a')]);
   assert.equal(a.status, 0, a.stderr);
   writeFileSync(csv, ''); // emptied: the earlier data cannot be rebuilt
-  const b = engram([write(dir, 'b', synthetic('b', { numClasses: 3, features: 4, scenario: { type: 'class-incremental', classesPerExperience: 1 } })), '--from', join(dir, 'a'), '--out', join(dir, 'b')]);
+  const b = engram([
+    write(
+      dir,
+      'b',
+      synthetic('b', { numClasses: 3, features: 4, scenario: { type: 'class-incremental', classesPerExperience: 1 } }),
+    ),
+    '--from',
+    join(dir, 'a'),
+    '--out',
+    join(dir, 'b'),
+  ]);
   assert.equal(b.status, 0, b.stderr);
   const said = warnings(join(dir, 'b')).filter((w) => w.includes('cannot be read any more'));
   assert.equal(said.length, 1, said.join('\n'));
@@ -148,7 +277,10 @@ test('an earlier run whose data file is gone is said once, and its columns stay 
   // a trained 0-1; b's three experiences are 2-4; a's test sets (0, 1, and its evaluate-only 2) are gone
   assert.equal(m.length, 5);
   assert.deepEqual(m[4]?.slice(0, 2), [null, null]);
-  assert.ok(m[4]?.slice(2).every((v) => typeof v === 'number'), JSON.stringify(m));
+  assert.ok(
+    m[4]?.slice(2).every((v) => typeof v === 'number'),
+    JSON.stringify(m),
+  );
 });
 
 test('a run started --from another, killed and resumed, ends bit-identical to the same continuation uninterrupted', async () => {
@@ -157,7 +289,8 @@ test('a run started --from another, killed and resumed, ends bit-identical to th
   const b = write(dir, 'b', synthetic('b', {}, { continueFrom: 'a', checkpoint: { everyBatches: 3, keep: 2 } }));
   assert.equal(engram([b, '--out', join(dir, 'ref')]).status, 0);
   // a trained 32 steps; kill b at its first checkpoint past step 40 (inside its first experience)
-  const past40 = (line: string): boolean => line.startsWith('{"type":"checkpoint"') && (JSON.parse(line) as { step: number }).step > 40;
+  const past40 = (line: string): boolean =>
+    line.startsWith('{"type":"checkpoint"') && (JSON.parse(line) as { step: number }).step > 40;
   const killed = await runEngram(b, join(dir, 'b'), [], { killWhen: past40 });
   assert.equal(killed.signal, 'SIGKILL', killed.stderr);
   const resumed = await runEngram(b, join(dir, 'b'), ['--resume']);
@@ -169,5 +302,5 @@ test('a run started --from another, killed and resumed, ends bit-identical to th
   };
   assert.deepEqual(strip(join(dir, 'b')), strip(join(dir, 'ref')));
   assert.deepEqual(finalDigest(join(dir, 'b')).weights, finalDigest(join(dir, 'ref')).weights);
-  assert.equal(summary(join(dir, 'b')).accuracyMatrix.length, 4, 'a\'s rows, then b\'s');
+  assert.equal(summary(join(dir, 'b')).accuracyMatrix.length, 4, "a's rows, then b's");
 });

@@ -32,9 +32,17 @@ export interface RunControl {
  * Spawns `engram run <file> --out <out> --json …extra` (test helper for the crash/resume tests) and
  * resolves when the process exits.
  */
-export function runEngram(file: string, out: string, extra: readonly string[], control: RunControl = {}): Promise<Exit> {
+export function runEngram(
+  file: string,
+  out: string,
+  extra: readonly string[],
+  control: RunControl = {},
+): Promise<Exit> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, 'run', file, '--out', out, '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: control.env ?? process.env });
+    const child = spawn(process.execPath, [MAIN, 'run', file, '--out', out, '--json', ...extra], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: control.env ?? process.env,
+    });
     control.onSpawn?.(child);
     let buffer = '';
     let stderr = '';
@@ -46,7 +54,8 @@ export function runEngram(file: string, out: string, extra: readonly string[], c
       buffer = lines.pop() ?? '';
       for (const line of lines) {
         control.onLine?.(line);
-        if (firstCheckpointStep === undefined && line.startsWith('{"type":"checkpoint"')) firstCheckpointStep = (JSON.parse(line) as { step: number }).step;
+        if (firstCheckpointStep === undefined && line.startsWith('{"type":"checkpoint"'))
+          firstCheckpointStep = (JSON.parse(line) as { step: number }).step;
         if (!sent && control.killWhen?.(line)) {
           sent = true;
           child.kill(control.signal ?? 'SIGKILL');
@@ -65,7 +74,11 @@ export function deterministicSummary(dir: string): Record<string, unknown> {
   const strip = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(strip);
     if (v !== null && typeof v === 'object') {
-      return Object.fromEntries(Object.entries(v).filter(([k]) => !/wallSeconds|samplesPerSecond|rss|Rss|^backend$/.test(k)).map(([k, x]) => [k, strip(x)]));
+      return Object.fromEntries(
+        Object.entries(v)
+          .filter(([k]) => !/wallSeconds|samplesPerSecond|rss|Rss|^backend$/.test(k))
+          .map(([k, x]) => [k, strip(x)]),
+      );
     }
     return v;
   };
@@ -75,12 +88,18 @@ export function deterministicSummary(dir: string): Record<string, unknown> {
 /** Checkpoint directories of a run folder, oldest first. */
 export function checkpointDirs(dir: string): string[] {
   const root = join(dir, 'checkpoints');
-  return readdirSync(root).filter((n) => /^step-\d{12}$/.test(n)).sort().map((n) => join(root, n));
+  return readdirSync(root)
+    .filter((n) => /^step-\d{12}$/.test(n))
+    .sort()
+    .map((n) => join(root, n));
 }
 
 /** sha256 of the newest checkpoint's model weights and state blob (optimizer slots, strategy state). */
 export function finalDigest(dir: string): { step: string; weights: string; state: string } {
   const newest = checkpointDirs(dir).pop() ?? '';
-  const h = (p: string): string => createHash('sha256').update(readFileSync(join(newest, p))).digest('hex');
+  const h = (p: string): string =>
+    createHash('sha256')
+      .update(readFileSync(join(newest, p)))
+      .digest('hex');
   return { step: newest.slice(-17), weights: h('model/weights.bin'), state: h('state.bin') };
 }

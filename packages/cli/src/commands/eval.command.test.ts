@@ -9,13 +9,28 @@ import { MAIN } from './e2e-harness.js';
 /** A small split-MNIST class-incremental pipeline with `strategy`, checkpointed at its end. */
 function pipeline(dir: string, strategy: unknown): string {
   const file = join(dir, 'p.json');
-  writeFileSync(file, JSON.stringify({
-    name: 'evaluated', seed: 4, backend: 'cpu', plugins: ['@engram/datasets', '@engram/strategies'],
-    data: { kind: 'mnist', flatten: true, scenario: { type: 'class-incremental', experiences: 3 }, testFraction: 0.2, limitPerClass: 40 },
-    model: { layers: [{ type: 'dense', units: 32, activation: 'relu' }] },
-    optimizer: { type: 'adam', learningRate: 0.005 }, strategy,
-    training: { epochs: 2, batchSize: 16 }, evaluation: { on: 'all', initial: false }, checkpoint: { enabled: true },
-  }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'evaluated',
+      seed: 4,
+      backend: 'cpu',
+      plugins: ['@engram/datasets', '@engram/strategies'],
+      data: {
+        kind: 'mnist',
+        flatten: true,
+        scenario: { type: 'class-incremental', experiences: 3 },
+        testFraction: 0.2,
+        limitPerClass: 40,
+      },
+      model: { layers: [{ type: 'dense', units: 32, activation: 'relu' }] },
+      optimizer: { type: 'adam', learningRate: 0.005 },
+      strategy,
+      training: { epochs: 2, batchSize: 16 },
+      evaluation: { on: 'all', initial: false },
+      checkpoint: { enabled: true },
+    }),
+  );
   return file;
 }
 
@@ -32,10 +47,15 @@ for (const [label, strategy] of strategies) {
     const file = pipeline(dir, strategy);
     const run = engram(['run', file, '--out', join(dir, 'out'), '--quiet']);
     assert.equal(run.status, 0, run.stderr);
-    const last = (JSON.parse(readFileSync(join(dir, 'out', 'summary.json'), 'utf8')) as { accuracyMatrix: number[][] }).accuracyMatrix.at(-1);
+    const last = (
+      JSON.parse(readFileSync(join(dir, 'out', 'summary.json'), 'utf8')) as { accuracyMatrix: number[][] }
+    ).accuracyMatrix.at(-1);
     const evaluated = engram(['eval', file, '--checkpoint', join(dir, 'out'), '--json']);
     assert.equal(evaluated.status, 0, evaluated.stderr);
     const r = JSON.parse(evaluated.stdout) as { results: Array<{ experience: number; accuracy: number }> };
-    assert.deepEqual(r.results.map((x) => x.accuracy), last);
+    assert.deepEqual(
+      r.results.map((x) => x.accuracy),
+      last,
+    );
   });
 }

@@ -6,17 +6,25 @@ import { loadPipelineFile } from '../cli-context.js';
  * `dir` on the pipeline's test sets without training; prints one accuracy per experience and the
  * average (or, with `--json`, the results as JSON). Exit 2 when there is no valid checkpoint.
  */
-export async function evalCommand(file: string, flags: { checkpoint: string; json?: boolean; plugin?: string[]; allowLocalPlugins?: boolean }): Promise<number> {
+export async function evalCommand(
+  file: string,
+  flags: { checkpoint: string; json?: boolean; plugin?: string[]; allowLocalPlugins?: boolean },
+): Promise<number> {
   const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true);
   try {
     const r = await evaluateCheckpoint(loaded, flags.checkpoint, (m) => process.stderr.write(`warning: ${m}\n`));
     const mean = r.results.length ? r.results.reduce((s, x) => s + x.accuracy, 0) / r.results.length : 0;
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ checkpoint: r.dir, step: r.step, averageAccuracy: mean, results: r.results.map(({ experience, accuracy, loss, count }) => ({ experience, accuracy, loss, count })) })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ checkpoint: r.dir, step: r.step, averageAccuracy: mean, results: r.results.map(({ experience, accuracy, loss, count }) => ({ experience, accuracy, loss, count })) })}\n`,
+      );
       return 0;
     }
     process.stdout.write(`checkpoint ${r.dir} (step ${r.step})\n`);
-    for (const x of r.results) process.stdout.write(`  experience ${x.experience}: accuracy ${(x.accuracy * 100).toFixed(2)}%  loss ${x.loss.toFixed(4)}  (${x.count} samples)\n`);
+    for (const x of r.results)
+      process.stdout.write(
+        `  experience ${x.experience}: accuracy ${(x.accuracy * 100).toFixed(2)}%  loss ${x.loss.toFixed(4)}  (${x.count} samples)\n`,
+      );
     process.stdout.write(`  average accuracy ${(mean * 100).toFixed(2)}%\n`);
     return 0;
   } catch (e) {

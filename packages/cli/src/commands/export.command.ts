@@ -20,12 +20,16 @@ export interface ExportFlags {
 
 /** Indented JSON with arrays of numbers or strings kept on one line (mean/std vectors stay readable). */
 function compactJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(/\[\n\s+([^[\]{}]*?)\n\s*\]/g, (_m, inner: string) => `[${inner.split(/,\n\s+/).join(', ')}]`);
+  return JSON.stringify(value, null, 2).replace(
+    /\[\n\s+([^[\]{}]*?)\n\s*\]/g,
+    (_m, inner: string) => `[${inner.split(/,\n\s+/).join(', ')}]`,
+  );
 }
 
 /** The run folder a checkpoint path belongs to (for summary.json and metrics.jsonl), if it is one. */
 function runFolder(path: string): string | undefined {
-  for (const dir of [path, dirname(path), dirname(dirname(path))]) if (existsSync(join(dir, 'summary.json')) || existsSync(join(dir, 'metrics.jsonl'))) return dir;
+  for (const dir of [path, dirname(path), dirname(dirname(path))])
+    if (existsSync(join(dir, 'summary.json')) || existsSync(join(dir, 'metrics.jsonl'))) return dir;
   return undefined;
 }
 
@@ -43,9 +47,16 @@ export async function exportCommand(dir: string, flags: ExportFlags): Promise<nu
     const folder = flags.to.endsWith('.json') ? dirname(flags.to) : flags.to;
     const softmax = flags.softmax === true;
     const model = await writeExportModel(checkpoint, folder, softmax);
-    const manifest = exportManifest(checkpoint, runFolder(dir), { softmax, version: VERSION, numOutputs: model.outputs, inputShape: model.inputShape });
+    const manifest = exportManifest(checkpoint, runFolder(dir), {
+      softmax,
+      version: VERSION,
+      numOutputs: model.outputs,
+      inputShape: model.inputShape,
+    });
     await writeFile(join(folder, 'engram.json'), `${compactJson(manifest)}\n`);
-    process.stdout.write(`exported ${checkpoint.dir} (step ${checkpoint.step}) to ${model.modelFile} and ${join(folder, 'engram.json')}\n`);
+    process.stdout.write(
+      `exported ${checkpoint.dir} (step ${checkpoint.step}) to ${model.modelFile} and ${join(folder, 'engram.json')}\n`,
+    );
     if (flags.testData) {
       const loaded = await loadPipelineFile(flags.testData, flags.plugin ?? []);
       const n = await writeTestData(loaded, join(folder, 'test.jsonl'));

@@ -17,8 +17,19 @@ function record(i: number): { x: number[]; y: number } {
 /** An http-fed stream pipeline with a journal, a checkpoint every 20 batches, ended after TOTAL samples (naive: maxSamples counts replayed samples too, so no replay). */
 function pipeline(): unknown {
   return {
-    name: 'http-journal', seed: 3, backend: 'cpu', plugins: ['@engram/datasets', '@engram/strategies'],
-    data: { kind: 'http', port: 0, inputShape: [8], numClasses: 4, buffer: 256, policy: 'block', journal: 'feed.journal' },
+    name: 'http-journal',
+    seed: 3,
+    backend: 'cpu',
+    plugins: ['@engram/datasets', '@engram/strategies'],
+    data: {
+      kind: 'http',
+      port: 0,
+      inputShape: [8],
+      numClasses: 4,
+      buffer: 256,
+      policy: 'block',
+      journal: 'feed.journal',
+    },
     model: { layers: [{ type: 'dense', units: 16, activation: 'relu' }] },
     optimizer: { type: 'adam', learningRate: 0.01 },
     strategy: { kind: 'naive' },
@@ -33,7 +44,13 @@ function pipeline(): unknown {
  * after the other (each waits for its 202); stops feeding when the process dies. Kills the run at the
  * first checkpoint at or after `killAtStep`.
  */
-async function feedAndRun(file: string, out: string, extra: string[], from: number, killAtStep?: number): Promise<{ exit: Exit; acknowledged: number }> {
+async function feedAndRun(
+  file: string,
+  out: string,
+  extra: string[],
+  from: number,
+  killAtStep?: number,
+): Promise<{ exit: Exit; acknowledged: number }> {
   let port: ((p: number) => void) | undefined;
   const listening = new Promise<number>((r) => (port = r));
   const exited = runEngram(file, out, extra, {
@@ -49,7 +66,9 @@ async function feedAndRun(file: string, out: string, extra: string[], from: numb
   const p = await Promise.race([listening, exited.then(() => -1)]);
   let acknowledged = from;
   for (let i = from; i < TOTAL && alive && p > 0; i += PER_REQUEST) {
-    const body = Array.from({ length: Math.min(PER_REQUEST, TOTAL - i) }, (_, k) => JSON.stringify(record(i + k))).join('\n');
+    const body = Array.from({ length: Math.min(PER_REQUEST, TOTAL - i) }, (_, k) => JSON.stringify(record(i + k))).join(
+      '\n',
+    );
     const res = await fetch(`http://127.0.0.1:${p}/`, { method: 'POST', body }).catch(() => undefined);
     if (res?.status !== 202) break;
     await res.arrayBuffer();
@@ -63,7 +82,12 @@ const journalLines = (work: string): number => readFileSync(join(work, 'feed.jou
 
 /** The data source position stored in a checkpoint (its `/data` entry in state.json, checkpoint format 2). */
 function sourceState(checkpoint: string): { delivered: number; feed: { offset: number; line: number } } {
-  return (JSON.parse(readFileSync(join(checkpoint, 'state.json'), 'utf8')) as Record<string, { meta: { delivered: number; feed: { offset: number; line: number } } }>)['/data']?.meta as { delivered: number; feed: { offset: number; line: number } };
+  return (
+    JSON.parse(readFileSync(join(checkpoint, 'state.json'), 'utf8')) as Record<
+      string,
+      { meta: { delivered: number; feed: { offset: number; line: number } } }
+    >
+  )['/data']?.meta as { delivered: number; feed: { offset: number; line: number } };
 }
 
 describe('http source with a journal, resumed after SIGKILL', { timeout: 120_000 }, () => {
@@ -77,9 +101,15 @@ describe('http source with a journal, resumed after SIGKILL', { timeout: 120_000
     assert.equal(killed.exit.signal, 'SIGKILL', `run was not killed: ${killed.exit.stderr}`);
     const journalled = journalLines(work);
     // An answer lost to the kill may belong to records already journalled: a client resumes after the journal's last record.
-    assert.ok(journalled >= killed.acknowledged, `${killed.acknowledged} records acknowledged, only ${journalled} in the journal`);
+    assert.ok(
+      journalled >= killed.acknowledged,
+      `${killed.acknowledged} records acknowledged, only ${journalled} in the journal`,
+    );
     const before = sourceState(checkpointDirs(out).pop() ?? '');
-    assert.ok(before.delivered < killed.acknowledged, `the kill left acknowledged records untrained (${before.delivered} trained of ${killed.acknowledged})`);
+    assert.ok(
+      before.delivered < killed.acknowledged,
+      `the kill left acknowledged records untrained (${before.delivered} trained of ${killed.acknowledged})`,
+    );
 
     const resumed = await feedAndRun(file, out, ['--resume'], journalled);
     assert.equal(resumed.exit.code, 0, resumed.exit.stderr);
@@ -90,7 +120,13 @@ describe('http source with a journal, resumed after SIGKILL', { timeout: 120_000
       const s = sourceState(c);
       assert.equal(s.feed.line, s.delivered, `${c}: journal line ${s.feed.line}, ${s.delivered} samples trained`);
     }
-    assert.equal(sourceState(checkpointDirs(out).pop() ?? '').delivered, TOTAL, 'the final checkpoint has trained on every record once');
-    console.log(`# killed with ${killed.acknowledged} acknowledged, ${journalled} journalled, ${before.delivered} trained: ${journalled - before.delivered} replayed`);
+    assert.equal(
+      sourceState(checkpointDirs(out).pop() ?? '').delivered,
+      TOTAL,
+      'the final checkpoint has trained on every record once',
+    );
+    console.log(
+      `# killed with ${killed.acknowledged} acknowledged, ${journalled} journalled, ${before.delivered} trained: ${journalled - before.delivered} replayed`,
+    );
   });
 });

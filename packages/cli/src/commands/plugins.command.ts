@@ -6,7 +6,13 @@ export async function pluginsCommand(flags: { json?: boolean; plugin?: string[] 
   const { registry } = await loadDefaultPlugins(flags.plugin ?? []);
   const list = registry.list();
   if (flags.json) {
-    const out = list.map(({ descriptor: d, plugin }) => ({ role: d.role, kind: d.kind, plugin, description: d.description, options: d.options }));
+    const out = list.map(({ descriptor: d, plugin }) => ({
+      role: d.role,
+      kind: d.kind,
+      plugin,
+      description: d.description,
+      options: d.options,
+    }));
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return 0;
   }
@@ -16,7 +22,9 @@ export async function pluginsCommand(flags: { json?: boolean; plugin?: string[] 
     process.stdout.write(`${role}\n`);
     for (const { descriptor: d, plugin } of entries) {
       const opts = Object.keys(d.options.properties).join(', ');
-      process.stdout.write(`  ${d.kind.padEnd(18)} ${d.description} [${plugin}]${opts ? `\n  ${''.padEnd(18)} options: ${opts}` : ''}\n`);
+      process.stdout.write(
+        `  ${d.kind.padEnd(18)} ${d.description} [${plugin}]${opts ? `\n  ${''.padEnd(18)} options: ${opts}` : ''}\n`,
+      );
     }
   }
   return 0;

@@ -13,15 +13,32 @@ const TOTAL = 20_000;
 function record(i: number): string {
   const y = (i * 7 + Math.floor(i / 3)) % 4;
   const shift = i >= 10_000 ? 1.5 : 0;
-  const x = Array.from({ length: 4 }, (_, f) => ((y * 3 + f * 5 + i * 11) % 17) / 17 + (f === y ? 2 : 0) - shift * (f % 2));
+  const x = Array.from(
+    { length: 4 },
+    (_, f) => ((y * 3 + f * 5 + i * 11) % 17) / 17 + (f === y ? 2 : 0) - shift * (f % 2),
+  );
   return JSON.stringify({ x: x.map((v) => Number(v.toFixed(4))), y });
 }
 
 /** The pipeline: the server comes from ${ENGRAM_TEST_REDIS}, so the reference and the killed runs share one document. */
 function pipeline(): unknown {
   return {
-    name: 'redis-exactly-once', seed: 5, backend: 'cpu', plugins: ['@engram/datasets', '@engram/strategies'],
-    data: { kind: 'redis-stream', url: '${ENGRAM_TEST_REDIS}', stream: 'feed', group: 'trainer', start: '0', count: 200, blockMs: 200, inputShape: [4], numClasses: 4, buffer: 256 },
+    name: 'redis-exactly-once',
+    seed: 5,
+    backend: 'cpu',
+    plugins: ['@engram/datasets', '@engram/strategies'],
+    data: {
+      kind: 'redis-stream',
+      url: '${ENGRAM_TEST_REDIS}',
+      stream: 'feed',
+      group: 'trainer',
+      start: '0',
+      count: 200,
+      blockMs: 200,
+      inputShape: [4],
+      numClasses: 4,
+      buffer: 256,
+    },
     model: { layers: [{ type: 'dense', units: 16, activation: 'relu' }] },
     optimizer: { type: 'adam', learningRate: 0.01 },
     strategy: { kind: 'naive' },
@@ -44,24 +61,42 @@ async function produce(url: string): Promise<string[]> {
 }
 
 type Event = { type: string; step?: number };
-const at = (type: string, minStep: number) => (line: string): boolean => {
-  if (!line.startsWith('{')) return false;
-  const e = JSON.parse(line) as Event;
-  return e.type === type && (e.step ?? -1) >= minStep;
-};
+const at =
+  (type: string, minStep: number) =>
+  (line: string): boolean => {
+    if (!line.startsWith('{')) return false;
+    const e = JSON.parse(line) as Event;
+    return e.type === type && (e.step ?? -1) >= minStep;
+  };
 
 /** The redis-stream position each checkpoint recorded, oldest first. */
-function positions(out: string): Array<{ delivered: number; feed: { consumer: string; unacked: string[]; lastId: string } }> {
+function positions(
+  out: string,
+): Array<{ delivered: number; feed: { consumer: string; unacked: string[]; lastId: string } }> {
   // The source position is the checkpoint's `/data` state (state.json, checkpoint format 2).
-  return checkpointDirs(out).map((c) => (JSON.parse(readFileSync(join(c, 'state.json'), 'utf8')) as Record<string, { meta: { delivered: number; feed: { consumer: string; unacked: string[]; lastId: string } } }>)['/data']?.meta as { delivered: number; feed: { consumer: string; unacked: string[]; lastId: string } });
+  return checkpointDirs(out).map(
+    (c) =>
+      (
+        JSON.parse(readFileSync(join(c, 'state.json'), 'utf8')) as Record<
+          string,
+          { meta: { delivered: number; feed: { consumer: string; unacked: string[]; lastId: string } } }
+        >
+      )['/data']?.meta as { delivered: number; feed: { consumer: string; unacked: string[]; lastId: string } },
+  );
 }
 
 /** The prequential events of a run (its test-then-train series), without wall-clock fields. */
 function prequentialSeries(out: string): string[] {
-  return readFileSync(join(out, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"prequential"')).map((l) => {
-    const { type, step, samples, accuracy, windowAccuracy, fadingAccuracy, loss } = JSON.parse(l) as Record<string, unknown>;
-    return JSON.stringify({ type, step, samples, accuracy, windowAccuracy, fadingAccuracy, loss });
-  });
+  return readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"type":"prequential"'))
+    .map((l) => {
+      const { type, step, samples, accuracy, windowAccuracy, fadingAccuracy, loss } = JSON.parse(l) as Record<
+        string,
+        unknown
+      >;
+      return JSON.stringify({ type, step, samples, accuracy, windowAccuracy, fadingAccuracy, loss });
+    });
 }
 
 /** What the group says: entries read, lag, pending. */
@@ -91,8 +126,16 @@ describe('redis-stream source: exactly once across SIGKILLs (engram run --resume
     const file = join(work, 'redis.pipeline.json');
     writeFileSync(file, JSON.stringify(pipeline()));
     const [refIds, ids] = await Promise.all([produce(reference.url), produce(killed.url)]);
-    const run = (server: TestRedis, out: string, extra: string[], killWhen?: (line: string) => boolean): Promise<Exit> =>
-      runEngram(file, join(work, out), extra, { env: { ...process.env, ENGRAM_TEST_REDIS: server.url }, ...(killWhen ? { killWhen } : {}) });
+    const run = (
+      server: TestRedis,
+      out: string,
+      extra: string[],
+      killWhen?: (line: string) => boolean,
+    ): Promise<Exit> =>
+      runEngram(file, join(work, out), extra, {
+        env: { ...process.env, ENGRAM_TEST_REDIS: server.url },
+        ...(killWhen ? { killWhen } : {}),
+      });
 
     const ref = await run(reference, 'ref', []);
     assert.equal(ref.code, 0, ref.stderr);
@@ -102,7 +145,11 @@ describe('redis-stream source: exactly once across SIGKILLs (engram run --resume
     for (const when of kills) {
       const r = await run(killed, 'killed', first ? [] : ['--resume'], when);
       assert.equal(r.signal, 'SIGKILL', `run was not killed: ${r.stderr}`);
-      if (!first) assert.ok((r.firstCheckpointStep ?? Infinity) > 75, `resumed run started over (first checkpoint at step ${r.firstCheckpointStep})`);
+      if (!first)
+        assert.ok(
+          (r.firstCheckpointStep ?? Infinity) > 75,
+          `resumed run started over (first checkpoint at step ${r.firstCheckpointStep})`,
+        );
       first = false;
     }
     const last = await run(killed, 'killed', ['--resume']);
@@ -115,7 +162,11 @@ describe('redis-stream source: exactly once across SIGKILLs (engram run --resume
     assert.equal(new Set(trained).size, TOTAL, 'no id trained twice');
     assert.deepEqual(trained, ids, 'every id trained once, in stream order');
     assert.deepEqual(refTrained, refIds);
-    assert.equal(new Set(positions(join(work, 'killed')).map((p) => p.feed.consumer)).size, 1, 'resumed runs keep the consumer name');
+    assert.equal(
+      new Set(positions(join(work, 'killed')).map((p) => p.feed.consumer)).size,
+      1,
+      'resumed runs keep the consumer name',
+    );
     // Redis agrees: everything read and acknowledged, nothing pending.
     assert.deepEqual(await groupInfo(killed.url), { read: TOTAL, lag: 0, pending: 0 });
     assert.deepEqual(await groupInfo(reference.url), { read: TOTAL, lag: 0, pending: 0 });

@@ -10,17 +10,33 @@ const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
 
 function pipeline(dir: string, extra: Record<string, unknown> = {}): string {
   const file = join(dir, 'p.json');
-  writeFileSync(file, JSON.stringify({
-    name: 'outs', seed: 1, backend: 'cpu', plugins: ['@engram/datasets', '@engram/strategies'],
-    data: { kind: 'synthetic', numClasses: 4, features: 8, samplesPerClass: 40, scenario: { type: 'class-incremental', classesPerExperience: 2 }, testFraction: 0.25 },
-    model: { layers: [{ type: 'dense', units: 8, activation: 'relu' }] },
-    strategy: { kind: 'naive' }, training: { epochs: 1, batchSize: 16 }, checkpoint: { everyBatches: 2, keep: 2 },
-    ...extra,
-  }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'outs',
+      seed: 1,
+      backend: 'cpu',
+      plugins: ['@engram/datasets', '@engram/strategies'],
+      data: {
+        kind: 'synthetic',
+        numClasses: 4,
+        features: 8,
+        samplesPerClass: 40,
+        scenario: { type: 'class-incremental', classesPerExperience: 2 },
+        testFraction: 0.25,
+      },
+      model: { layers: [{ type: 'dense', units: 8, activation: 'relu' }] },
+      strategy: { kind: 'naive' },
+      training: { epochs: 1, batchSize: 16 },
+      checkpoint: { everyBatches: 2, keep: 2 },
+      ...extra,
+    }),
+  );
   return file;
 }
 
-const run = (args: string[]) => spawnSync(process.execPath, [main, 'run', ...args], { encoding: 'utf8', timeout: 60_000 });
+const run = (args: string[]) =>
+  spawnSync(process.execPath, [main, 'run', ...args], { encoding: 'utf8', timeout: 60_000 });
 
 test('an output or checkpoint folder that cannot be written (under /proc, or a file) fails at start with exit 1 and one line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'engram-outs-'));
@@ -45,7 +61,10 @@ test('a run without --resume into a folder holding checkpoints refuses, and --ov
   const before = readdirSync(join(out, 'checkpoints'));
   const again = run([file, '--out', out, '--quiet']);
   assert.equal(again.status, 2);
-  assert.match(again.stderr, /holds 2 checkpoint\(s\) of an earlier run; continue it with --resume, or start afresh with --overwrite/);
+  assert.match(
+    again.stderr,
+    /holds 2 checkpoint\(s\) of an earlier run; continue it with --resume, or start afresh with --overwrite/,
+  );
   assert.deepEqual(readdirSync(join(out, 'checkpoints')), before, 'the checkpoints are untouched');
   const overwrite = run([file, '--out', out, '--quiet', '--overwrite']);
   assert.equal(overwrite.status, 0, overwrite.stderr);
@@ -54,7 +73,9 @@ test('a run without --resume into a folder holding checkpoints refuses, and --ov
 test('a run whose stdout reader goes away (| head -2) still finishes and writes summary.json', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'engram-outs-'));
   const out = join(dir, 'out');
-  const child = spawn(process.execPath, [main, 'run', pipeline(dir), '--out', out, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [main, 'run', pipeline(dir), '--out', out, '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let lines = 0;
   child.stdout.on('data', (b: Buffer) => {
     lines += b.toString().split('\n').length - 1;

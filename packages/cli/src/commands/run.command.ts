@@ -47,10 +47,15 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     return 2;
   }
   const paths = runPaths(loaded, flags.out);
-  const earlier = paths.checkpointDir !== undefined && existsSync(paths.checkpointDir) ? readdirSync(paths.checkpointDir).filter((n) => /^step-\d{12}$/.test(n)) : [];
+  const earlier =
+    paths.checkpointDir !== undefined && existsSync(paths.checkpointDir)
+      ? readdirSync(paths.checkpointDir).filter((n) => /^step-\d{12}$/.test(n))
+      : [];
   if (earlier.length > 0 && !flags.resume) {
     if (!flags.overwrite) {
-      process.stderr.write(`error: ${paths.checkpointDir} holds ${earlier.length} checkpoint(s) of an earlier run; continue it with --resume, or start afresh with --overwrite (deletes them)\n`);
+      process.stderr.write(
+        `error: ${paths.checkpointDir} holds ${earlier.length} checkpoint(s) of an earlier run; continue it with --resume, or start afresh with --overwrite (deletes them)\n`,
+      );
       return 2;
     }
     for (const n of earlier) rmSync(join(paths.checkpointDir as string, n), { recursive: true, force: true });
@@ -77,7 +82,9 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       process.stderr.write(`error: ${(e as Error).message}\n`);
       return 1;
     }
-    process.stderr.write(`serving on http://${served.address.family === 'IPv6' ? `[${served.address.address}]` : served.address.address}:${served.address.port}/ (POST /predict, /feedback; GET /metrics, /events, /healthz, /readyz; dashboard at /)\n`);
+    process.stderr.write(
+      `serving on http://${served.address.family === 'IPv6' ? `[${served.address.address}]` : served.address.address}:${served.address.port}/ (POST /predict, /feedback; GET /metrics, /events, /healthz, /readyz; dashboard at /)\n`,
+    );
   }
   keepRunningOnClosedStdout(true);
   const controller = new AbortController();
@@ -99,7 +106,12 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       onContinue: (p) => process.stderr.write(`continuing run "${p.name}" from ${p.dir} (step ${p.step})\n`),
       observe: (events$) => {
         served?.observe(events$);
-        renderProgress(events$, mode, process.stdout, loaded.definition.training.epochs !== undefined ? { epochs: loaded.definition.training.epochs } : {});
+        renderProgress(
+          events$,
+          mode,
+          process.stdout,
+          loaded.definition.training.epochs !== undefined ? { epochs: loaded.definition.training.epochs } : {},
+        );
       },
       // Requests are answered on the server's own thread: the run keeps its usual event-loop turns.
       ...(served ? { stages: [served.stage] } : {}),
@@ -128,6 +140,8 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
 async function lingerUntilSignal(served: RunServer, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return;
   const v = await served.settled();
-  process.stderr.write(`training ended; still serving model version ${v?.version ?? '?'} (step ${v?.step ?? '?'}) until SIGINT/SIGTERM\n`);
+  process.stderr.write(
+    `training ended; still serving model version ${v?.version ?? '?'} (step ${v?.step ?? '?'}) until SIGINT/SIGTERM\n`,
+  );
   await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }

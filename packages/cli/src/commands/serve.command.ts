@@ -31,21 +31,28 @@ export interface ServeFlags {
  * replicas can follow one trainer. Runs until SIGINT/SIGTERM (exit 0).
  */
 export async function serveCommand(dir: string, flags: ServeFlags): Promise<number> {
-  const { host, port } = parseServeAddress(flags.host !== undefined ? `${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${flags.port}` : flags.port);
+  const { host, port } = parseServeAddress(
+    flags.host !== undefined
+      ? `${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${flags.port}`
+      : flags.port,
+  );
   const warn = (m: string): void => void process.stderr.write(`warning: ${m}\n`);
   if (flags.redis !== undefined && (flags.modelsChannel === undefined || !flags.follow)) {
-    process.stderr.write('error: --redis follows announcements: give it with --follow and --models-channel <stream>:models (the redis-stream logger\'s stream + ":models")\n');
+    process.stderr.write(
+      'error: --redis follows announcements: give it with --follow and --models-channel <stream>:models (the redis-stream logger\'s stream + ":models")\n',
+    );
     return 2;
   }
   const exported = isExportDir(dir);
   let version = 0;
-  const load = (): Promise<StoredModel> => (exported ? loadExportModel(dir, ++version) : loadCheckpointModel(dir, ++version, here, warn));
+  const load = (): Promise<StoredModel> =>
+    exported ? loadExportModel(dir, ++version) : loadCheckpointModel(dir, ++version, here, warn);
   let first: StoredModel;
   try {
     first = await load();
   } catch (e) {
     if (!(e instanceof CorruptCheckpointError) && !(e instanceof Error && /export|checkpoint/.test(e.message))) throw e;
-    process.stderr.write(`error: ${(e as Error).message}\n`);
+    process.stderr.write(`error: ${e.message}\n`);
     return 2;
   }
   let data: ServedData = first.data;
@@ -69,9 +76,13 @@ export async function serveCommand(dir: string, flags: ServeFlags): Promise<numb
         }
         data = next.data;
         server.board.replace(next.model);
-        process.stderr.write(`now serving ${next.from} (model version ${next.model.info.version}, step ${next.model.info.step})\n`);
+        process.stderr.write(
+          `now serving ${next.from} (model version ${next.model.info.version}, step ${next.model.info.step})\n`,
+        );
       } catch (e) {
-        warn(`cannot load the newer checkpoint: ${(e as Error).message}; still serving version ${server.board.current?.info.version ?? '?'}`);
+        warn(
+          `cannot load the newer checkpoint: ${(e as Error).message}; still serving version ${server.board.current?.info.version ?? '?'}`,
+        );
       }
     });
   };
@@ -84,14 +95,21 @@ export async function serveCommand(dir: string, flags: ServeFlags): Promise<numb
     });
     await follower.start(first.from);
     if (flags.redis !== undefined) {
-      announcements = new ModelAnnouncements(flags.redis, flags.modelsChannel ?? '', (a) => {
-        if (a.step > (server.board.current?.info.step ?? -1)) reload(a.checkpoint);
-      }, warn);
+      announcements = new ModelAnnouncements(
+        flags.redis,
+        flags.modelsChannel ?? '',
+        (a) => {
+          if (a.step > (server.board.current?.info.step ?? -1)) reload(a.checkpoint);
+        },
+        warn,
+      );
       await announcements.start();
     }
   }
   // Said once everything listens and follows (tests and scripts wait for this line).
-  process.stderr.write(`serving ${first.from} (model version ${first.model.info.version}, step ${first.model.info.step}) on http://${address.address}:${address.port}/\n`);
+  process.stderr.write(
+    `serving ${first.from} (model version ${first.model.info.version}, step ${first.model.info.step}) on http://${address.address}:${address.port}/\n`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());

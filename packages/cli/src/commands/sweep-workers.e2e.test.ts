@@ -10,9 +10,25 @@ import type { SweepResults } from '../sweep/sweep-results.js';
 
 /** A small class-incremental pipeline: EWC on synthetic blobs, a checkpoint every 4 batches. */
 const base = {
-  name: 'sweep-e2e', seed: 1, backend: 'cpu', plugins: ['@engram/datasets', '@engram/strategies'],
-  data: { kind: 'synthetic', numClasses: 4, features: 8, samplesPerClass: 150, separation: 1.5, spread: 1, scenario: { type: 'class-incremental', experiences: 2 } },
-  model: { layers: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'dropout', rate: 0.1 }] },
+  name: 'sweep-e2e',
+  seed: 1,
+  backend: 'cpu',
+  plugins: ['@engram/datasets', '@engram/strategies'],
+  data: {
+    kind: 'synthetic',
+    numClasses: 4,
+    features: 8,
+    samplesPerClass: 150,
+    separation: 1.5,
+    spread: 1,
+    scenario: { type: 'class-incremental', experiences: 2 },
+  },
+  model: {
+    layers: [
+      { type: 'dense', units: 16, activation: 'relu' },
+      { type: 'dropout', rate: 0.1 },
+    ],
+  },
   optimizer: { type: 'adam', learningRate: 0.01 },
   strategy: [{ kind: 'ewc', lambda: 10 }],
   training: { epochs: 3, batchSize: 16 },
@@ -39,7 +55,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** The job a worker is running now (its last "starting"/"resuming" line without a later "done"). */
 function currentJob(out: string): string | undefined {
   const lines = out.split('\n');
-  const started = lines.map((l) => /job \S+ (\S+): (starting|resuming)/.exec(l)?.[1]).filter((n): n is string => n !== undefined);
+  const started = lines
+    .map((l) => /job \S+ (\S+): (starting|resuming)/.exec(l)?.[1])
+    .filter((n): n is string => n !== undefined);
   const last = started[started.length - 1];
   return last !== undefined && !out.includes(`${last}: done`) ? last : undefined;
 }
@@ -58,7 +76,14 @@ describe('engram sweep --redis with two engram workers, one SIGKILLed mid-job', 
 
   it('all 6 combinations finish (the killed job resumed by the other worker from its checkpoint) and each equals the combination run alone', async () => {
     writeFileSync(join(work, 'base.pipeline.json'), JSON.stringify(base));
-    writeFileSync(join(work, 'ewc.sweep.json'), JSON.stringify({ pipeline: 'base.pipeline.json', grid: { '/strategy/0/lambda': [1, 100, 10000], '/seed': [1, 2] }, metric: 'ACC' }));
+    writeFileSync(
+      join(work, 'ewc.sweep.json'),
+      JSON.stringify({
+        pipeline: 'base.pipeline.json',
+        grid: { '/strategy/0/lambda': [1, 100, 10000], '/seed': [1, 2] },
+        metric: 'ACC',
+      }),
+    );
     const out = join(work, 'out');
     const sweep = start(['sweep', join(work, 'ewc.sweep.json'), '--redis', redis.url, '--out', out]);
     const victim = start(['worker', '--redis', redis.url, '--lock-seconds', '2']);
@@ -70,7 +95,11 @@ describe('engram sweep --redis with two engram workers, one SIGKILLed mid-job', 
       const job = currentJob(victim.out);
       if (job === undefined) continue;
       const checkpoints = join(out, job, 'checkpoints');
-      if (existsSync(checkpoints) && readdirSync(checkpoints).some((n) => n.startsWith('step-')) && !existsSync(join(out, job, 'summary.json'))) {
+      if (
+        existsSync(checkpoints) &&
+        readdirSync(checkpoints).some((n) => n.startsWith('step-')) &&
+        !existsSync(join(out, job, 'summary.json'))
+      ) {
         victim.child.kill('SIGKILL');
         killedJob = job;
       }
@@ -85,10 +114,22 @@ describe('engram sweep --redis with two engram workers, one SIGKILLed mid-job', 
 
     const results = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as SweepResults;
     assert.equal(results.combinations.length, 6);
-    assert.ok(results.combinations.every((c) => c.status === 'done' && c.ACC !== null && c.BWT !== null && c.forgetting !== null), JSON.stringify(results.combinations));
-    assert.deepEqual(results.combinations.map((c) => c.rank), [1, 2, 3, 4, 5, 6]);
+    assert.ok(
+      results.combinations.every(
+        (c) => c.status === 'done' && c.ACC !== null && c.BWT !== null && c.forgetting !== null,
+      ),
+      JSON.stringify(results.combinations),
+    );
+    assert.deepEqual(
+      results.combinations.map((c) => c.rank),
+      [1, 2, 3, 4, 5, 6],
+    );
     const values = results.combinations.map((c) => c.value as number);
-    assert.deepEqual(values, [...values].sort((a, b) => b - a), 'ranked best ACC first');
+    assert.deepEqual(
+      values,
+      [...values].sort((a, b) => b - a),
+      'ranked best ACC first',
+    );
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     assert.match(html, /data-pointer="\/strategy\/0\/lambda"[^]*<svg/);
     assert.match(html, /data-pointer="\/seed"[^]*<svg/);
@@ -96,12 +137,18 @@ describe('engram sweep --redis with two engram workers, one SIGKILLed mid-job', 
     // each combination, run alone with `engram run` on its pipeline.json, ends the same
     const names = results.combinations.map((c) => c.name).sort();
     for (let i = 0; i < names.length; i += 2) {
-      await Promise.all(names.slice(i, i + 2).map(async (name) => {
-        const alone = await runEngram(join(out, name, 'pipeline.json'), join(work, 'alone', name), []);
-        assert.equal(alone.code, 0, alone.stderr);
-        assert.deepEqual(deterministicSummary(join(out, name)), deterministicSummary(join(work, 'alone', name)), name);
-        assert.deepEqual(finalDigest(join(out, name)), finalDigest(join(work, 'alone', name)), name);
-      }));
+      await Promise.all(
+        names.slice(i, i + 2).map(async (name) => {
+          const alone = await runEngram(join(out, name, 'pipeline.json'), join(work, 'alone', name), []);
+          assert.equal(alone.code, 0, alone.stderr);
+          assert.deepEqual(
+            deterministicSummary(join(out, name)),
+            deterministicSummary(join(work, 'alone', name)),
+            name,
+          );
+          assert.deepEqual(finalDigest(join(out, name)), finalDigest(join(work, 'alone', name)), name);
+        }),
+      );
     }
   });
 });

@@ -24,16 +24,25 @@ export interface SweepFlags {
 export async function sweepCommand(file: string, flags: SweepFlags): Promise<number> {
   const plan = await loadSweep(file);
   const parallel = Number(flags.parallel ?? '1');
-  if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`--parallel must be a positive integer, got ${flags.parallel}`);
+  if (!Number.isInteger(parallel) || parallel < 1)
+    throw new Error(`--parallel must be a positive integer, got ${flags.parallel}`);
   const outDir = resolve(flags.out);
   mkdirSync(outDir, { recursive: true });
   const jobs = sweepJobs(plan, outDir);
   const log = (line: string): void => {
     if (!flags.quiet) process.stdout.write(`${line}\n`);
   };
-  log(`sweep ${plan.name}: ${jobs.length} combinations of ${plan.pointers.join(', ')}, ranked by ${plan.metric} (${plan.goal})`);
+  log(
+    `sweep ${plan.name}: ${jobs.length} combinations of ${plan.pointers.join(', ')}, ranked by ${plan.metric} (${plan.goal})`,
+  );
   const errors = flags.redis
-    ? await runDistributed(jobs, expandEnv(flags.redis, process.env, '--redis'), plan.digest, log, flags.queue ?? SWEEP_QUEUE)
+    ? await runDistributed(
+        jobs,
+        expandEnv(flags.redis, process.env, '--redis'),
+        plan.digest,
+        log,
+        flags.queue ?? SWEEP_QUEUE,
+      )
     : await runLocal(jobs, parallel, log);
   const results = collectResults(plan, jobs, errors);
   const json = await writeResults(outDir, results);

@@ -6,7 +6,10 @@ import { EXIT_INVALID, reportError } from '../errors.js';
  * `engram validate <pipeline.json…>`: checks each document (and its plugins) without running it.
  * Every problem of every file is printed; exit 2 when any file is invalid.
  */
-export async function validateCommand(files: readonly string[], flags: { plugin?: string[]; verbose?: boolean; allowLocalPlugins?: boolean }): Promise<number> {
+export async function validateCommand(
+  files: readonly string[],
+  flags: { plugin?: string[]; verbose?: boolean; allowLocalPlugins?: boolean },
+): Promise<number> {
   let code = 0;
   for (const file of files) {
     try {

@@ -21,14 +21,17 @@ export interface WorkerFlags {
 export async function workerCommand(flags: WorkerFlags): Promise<number> {
   const url = expandEnv(flags.redis, process.env, '--redis');
   const lockMs = Math.round(1000 * Number(flags.lockSeconds ?? '30'));
-  if (!Number.isFinite(lockMs) || lockMs < 1000) throw new Error(`--lock-seconds must be at least 1, got ${flags.lockSeconds}`);
+  if (!Number.isFinite(lockMs) || lockMs < 1000)
+    throw new Error(`--lock-seconds must be at least 1, got ${flags.lockSeconds}`);
   const queue = flags.queue ?? SWEEP_QUEUE;
   const log = (line: string): void => void process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   let running: AbortController | undefined;
   const worker = new Worker(
     queue,
     async (job: Job<SweepJob>) => {
-      log(`job ${job.id} ${job.data.name}: ${hasCheckpoint(job.data.outDir) ? 'resuming from its checkpoint' : 'starting'}`);
+      log(
+        `job ${job.id} ${job.data.name}: ${hasCheckpoint(job.data.outDir) ? 'resuming from its checkpoint' : 'starting'}`,
+      );
       running = new AbortController();
       try {
         return metricsOf(await runSweepJob(job.data, running.signal));
@@ -36,7 +39,13 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
         running = undefined;
       }
     },
-    { connection: { url, maxRetriesPerRequest: null }, concurrency: 1, lockDuration: lockMs, stalledInterval: lockMs, maxStalledCount: 10 },
+    {
+      connection: { url, maxRetriesPerRequest: null },
+      concurrency: 1,
+      lockDuration: lockMs,
+      stalledInterval: lockMs,
+      maxStalledCount: 10,
+    },
   );
   worker.on('completed', (job) => log(`job ${job.id} ${job.data.name}: done`));
   worker.on('failed', (job, err) => log(`job ${job?.id ?? '?'} ${job?.data.name ?? ''}: failed: ${err.message}`));

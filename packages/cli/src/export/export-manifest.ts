@@ -1,6 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeStates, type PipelineDefinition, type RunSummary, type SerializedState, type VerifiedCheckpoint } from '@engram/core/internal';
+import {
+  decodeStates,
+  type PipelineDefinition,
+  type RunSummary,
+  type SerializedState,
+  type VerifiedCheckpoint,
+} from '@engram/core/internal';
 
 /** One preprocessing step of the pipeline, with what it fitted (e.g. normalize's mean and std). */
 export interface ExportedTransform {
@@ -37,7 +43,10 @@ export interface EngramExport {
   /** The classes of each experience, in order (from the run's events), for per-experience accuracy. */
   readonly experiences: number[][];
   /** The run's figures at export time (from summary.json), when the run folder has them. */
-  readonly metrics: Pick<RunSummary, 'averageAccuracy' | 'bwt' | 'fwt' | 'forgetting' | 'accuracyMatrix' | 'prequential' | 'trainSamples'> | null;
+  readonly metrics: Pick<
+    RunSummary,
+    'averageAccuracy' | 'bwt' | 'fwt' | 'forgetting' | 'accuracyMatrix' | 'prequential' | 'trainSamples'
+  > | null;
 }
 
 interface RunJson {
@@ -66,29 +75,45 @@ function experienceClasses(runDir: string | undefined): number[][] {
  * the checkpoint's state), multi-head task classes, Hedge mixing weights, classes and input shape
  * (from the run's summary and events when `runDir` has them).
  */
-export function exportManifest(checkpoint: VerifiedCheckpoint, runDir: string | undefined, options: { softmax: boolean; version: string; numOutputs: number; inputShape: number[] }): EngramExport {
+export function exportManifest(
+  checkpoint: VerifiedCheckpoint,
+  runDir: string | undefined,
+  options: { softmax: boolean; version: string; numOutputs: number; inputShape: number[] },
+): EngramExport {
   const run = JSON.parse(new TextDecoder().decode(checkpoint.files.get('run.json') ?? new Uint8Array())) as RunJson;
   const statesJson = checkpoint.files.get('state.json');
-  const states = statesJson ? decodeStates(new TextDecoder().decode(statesJson), checkpoint.files.get('state.bin') ?? new Uint8Array(0)) : {};
+  const states = statesJson
+    ? decodeStates(new TextDecoder().decode(statesJson), checkpoint.files.get('state.bin') ?? new Uint8Array(0))
+    : {};
   const def = run.pipeline;
   const summaryFile = runDir === undefined ? undefined : join(runDir, 'summary.json');
-  const summary = summaryFile !== undefined && existsSync(summaryFile) ? (JSON.parse(readFileSync(summaryFile, 'utf8')) as RunSummary) : undefined;
+  const summary =
+    summaryFile !== undefined && existsSync(summaryFile)
+      ? (JSON.parse(readFileSync(summaryFile, 'utf8')) as RunSummary)
+      : undefined;
   const preprocessing = def.preprocess.map((ref, i) => {
     const { kind, ...rest } = ref as { kind: string } & Record<string, unknown>;
     return { kind, options: rest, fitted: numbers(states[`/preprocess/${i}`] ?? states[`transform:${i}`]) };
   });
   let heads: Record<string, number[]> | null = null;
   def.adjust.forEach((ref, i) => {
-    const tasks = ((states[`/adjust/${i}`] ?? states[`adjust:${i}`])?.meta as { tasks?: Array<[number, number[]]> } | undefined)?.tasks;
-    if ((ref as { kind: string }).kind === 'multi-head' && tasks) heads = Object.fromEntries(tasks.map(([t, c]) => [String(t), c]));
+    const tasks = (
+      (states[`/adjust/${i}`] ?? states[`adjust:${i}`])?.meta as { tasks?: Array<[number, number[]]> } | undefined
+    )?.tasks;
+    if ((ref as { kind: string }).kind === 'multi-head' && tasks)
+      heads = Object.fromEntries(tasks.map(([t, c]) => [String(t), c]));
   });
   // Checkpoint format 2 keys states by JSON pointer (`/strategy/1`), format 1 by `strategy:1:hedge`.
   const strategyRefs = (Array.isArray(def.strategy) ? def.strategy : [def.strategy]) as ReadonlyArray<{ kind: string }>;
   const hedgeIndex = strategyRefs.findIndex((r) => r.kind === 'hedge');
   const hedgePointer = Array.isArray(def.strategy) ? `/strategy/${hedgeIndex}` : '/strategy';
-  const hedgeState = (hedgeIndex >= 0 ? states[hedgePointer] : undefined) ?? Object.entries(states).find(([k]) => /^strategy:\d+:hedge$/.test(k))?.[1];
+  const hedgeState =
+    (hedgeIndex >= 0 ? states[hedgePointer] : undefined) ??
+    Object.entries(states).find(([k]) => /^strategy:\d+:hedge$/.test(k))?.[1];
   const alpha = hedgeState?.arrays?.['alpha'];
-  const classNames = (def.data as { labels?: string[]; classNames?: string[] }).labels ?? (def.data as { classNames?: string[] }).classNames;
+  const classNames =
+    (def.data as { labels?: string[]; classNames?: string[] }).labels ??
+    (def.data as { classNames?: string[] }).classNames;
   return {
     format: 'engram-export',
     formatVersion: 1,
@@ -103,7 +128,15 @@ export function exportManifest(checkpoint: VerifiedCheckpoint, runDir: string | 
     hedge: alpha ? { weights: Array.from(alpha.data) } : null,
     experiences: experienceClasses(runDir),
     metrics: summary
-      ? { averageAccuracy: summary.averageAccuracy, bwt: summary.bwt, fwt: summary.fwt, forgetting: summary.forgetting, accuracyMatrix: summary.accuracyMatrix, prequential: summary.prequential, trainSamples: summary.trainSamples }
+      ? {
+          averageAccuracy: summary.averageAccuracy,
+          bwt: summary.bwt,
+          fwt: summary.fwt,
+          forgetting: summary.forgetting,
+          accuracyMatrix: summary.accuracyMatrix,
+          prequential: summary.prequential,
+          trainSamples: summary.trainSamples,
+        }
       : null,
   };
 }

@@ -18,9 +18,11 @@ function readmeScript(): string {
   return m[1];
 }
 
-test('the README\'s plain-tfjs script scores a task-incremental (multi-head) export as engram eval scores its checkpoint', () => {
+test("the README's plain-tfjs script scores a task-incremental (multi-head) export as engram eval scores its checkpoint", () => {
   const dir = mkdtempSync(join(tmpdir(), 'engram-export-heads-'));
-  const doc = JSON.parse(readFileSync(join(root, 'examples', 'split-mnist', 'task-il-naive.pipeline.json'), 'utf8')) as Record<string, unknown> & { data: Record<string, unknown> };
+  const doc = JSON.parse(
+    readFileSync(join(root, 'examples', 'split-mnist', 'task-il-naive.pipeline.json'), 'utf8'),
+  ) as Record<string, unknown> & { data: Record<string, unknown> };
   delete doc['$schema'];
   doc.data['limitPerClass'] = 60;
   doc['training'] = { epochs: 1, batchSize: 32 };
@@ -28,22 +30,36 @@ test('the README\'s plain-tfjs script scores a task-incremental (multi-head) exp
   doc['backend'] = 'cpu';
   const file = join(dir, 'p.json');
   writeFileSync(file, JSON.stringify(doc));
-  const cli = (args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 180_000, cwd: dir });
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 180_000, cwd: dir });
   const run = cli(['run', file, '--out', 'out', '--quiet']);
   assert.equal(run.status, 0, run.stderr);
   const exported = cli(['export', 'out', '--to', 'model', '--softmax', '--test-data', file]);
   assert.equal(exported.status, 0, exported.stderr);
-  const meta = JSON.parse(readFileSync(join(dir, 'model', 'engram.json'), 'utf8')) as { heads?: Record<string, number[]> };
-  assert.deepEqual(meta.heads, { 0: [0, 1], 1: [2, 3], 2: [4, 5], 3: [6, 7], 4: [8, 9] }, 'the task classes of each head');
+  const meta = JSON.parse(readFileSync(join(dir, 'model', 'engram.json'), 'utf8')) as {
+    heads?: Record<string, number[]>;
+  };
+  assert.deepEqual(
+    meta.heads,
+    { 0: [0, 1], 1: [2, 3], 2: [4, 5], 3: [6, 7], 4: [8, 9] },
+    'the task classes of each head',
+  );
   const evaluated = cli(['eval', file, '--checkpoint', 'out']);
   assert.equal(evaluated.status, 0, evaluated.stderr);
   // The script imports @tensorflow/tfjs, as a user's project would have it installed.
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
   writeFileSync(join(dir, 'predict.mjs'), readmeScript());
-  const predicted = spawnSync(process.execPath, ['predict.mjs', 'model/'], { encoding: 'utf8', timeout: 120_000, cwd: dir });
+  const predicted = spawnSync(process.execPath, ['predict.mjs', 'model/'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    cwd: dir,
+  });
   assert.equal(predicted.status, 0, predicted.stderr);
   const a = average(evaluated.stdout);
   const b = average(predicted.stdout);
-  assert.ok(Number.isFinite(a) && a > 80, `engram eval ${a}% (multi-head scoring is well above a plain 10-way model's)`);
+  assert.ok(
+    Number.isFinite(a) && a > 80,
+    `engram eval ${a}% (multi-head scoring is well above a plain 10-way model's)`,
+  );
   assert.ok(Math.abs(a - b) <= 0.3, `engram eval ${a}%, predict.mjs ${b}%`);
 });

@@ -11,20 +11,32 @@ import { createComponent, Rng, type DataSource, type LoadedPipeline } from '@eng
  */
 export async function writeTestData(loaded: LoadedPipeline, file: string): Promise<number> {
   const def = loaded.definition;
-  const services = { rng: new Rng(def.seed).derive('/data'), seed: def.seed, baseDir: loaded.baseDir, events: { emit: () => undefined }, path: '/data' };
+  const services = {
+    rng: new Rng(def.seed).derive('/data'),
+    seed: def.seed,
+    baseDir: loaded.baseDir,
+    events: { emit: () => undefined },
+    path: '/data',
+  };
   const source = createComponent<DataSource>(loaded.registry, 'dataset', def.data, services);
   const out = createWriteStream(file);
   let count = 0;
   try {
     const info = await source.describe();
-    if (info.experiences === 'endless') throw new Error('--test-data needs a pipeline with finite experiences (test sets); this one is a live stream');
+    if (info.experiences === 'endless')
+      throw new Error('--test-data needs a pipeline with finite experiences (test sets); this one is a live stream');
     const experiences = await lastValueFrom(source.experiences().pipe(toArray()));
     for (const exp of experiences) {
       if (!exp.test) continue;
       for await (const batch of exp.test.batches({ batchSize: 256, shuffle: false, epoch: 0, seed: 0 })) {
         const len = batch.x.length / batch.y.length;
         for (let i = 0; i < batch.y.length; i++) {
-          const rec = { experience: exp.index, x: Array.from(batch.x.subarray(i * len, (i + 1) * len)), y: batch.y[i], ...(batch.task ? { task: batch.task[i] } : {}) };
+          const rec = {
+            experience: exp.index,
+            x: Array.from(batch.x.subarray(i * len, (i + 1) * len)),
+            y: batch.y[i],
+            ...(batch.task ? { task: batch.task[i] } : {}),
+          };
           if (!out.write(`${JSON.stringify(rec)}\n`)) await once(out, 'drain');
           count++;
         }

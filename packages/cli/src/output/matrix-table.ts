@@ -21,7 +21,9 @@ export function formatMatrix(summary: RunSummary): string {
   if (summary.initialAccuracy) lines.push(`  init   ${summary.initialAccuracy.map((v) => `  ${pct(v)}`).join('')}`);
   m.forEach((row, i) => lines.push(`  exp ${String(i).padEnd(3)}${row.map((v) => `  ${pct(v)}`).join('')}`));
   lines.push('');
-  lines.push(`ACC ${pct(summary.averageAccuracy).trim()}   BWT ${signed(summary.bwt)}   FWT ${signed(summary.fwt)}   forgetting ${signed(summary.forgetting)}`);
+  lines.push(
+    `ACC ${pct(summary.averageAccuracy).trim()}   BWT ${signed(summary.bwt)}   FWT ${signed(summary.fwt)}   forgetting ${signed(summary.forgetting)}`,
+  );
   lines.push(footer(summary));
   return lines.join('\n');
 }
@@ -39,12 +41,18 @@ export function formatStream(summary: RunSummary): string {
   const p = summary.prequential;
   const lines: string[] = [];
   if (p) {
-    lines.push(`stream: ${p.samples.toLocaleString('en')} samples   prequential accuracy ${pct(p.accuracy).trim()}   window ${pct(p.windowAccuracy).trim()}   fading ${pct(p.fadingAccuracy).trim()}`);
+    lines.push(
+      `stream: ${p.samples.toLocaleString('en')} samples   prequential accuracy ${pct(p.accuracy).trim()}   window ${pct(p.windowAccuracy).trim()}   fading ${pct(p.fadingAccuracy).trim()}`,
+    );
   } else {
     lines.push(`stream: ${summary.trainSamples.toLocaleString('en')} samples, no prequential evaluation`);
   }
   const b = summary.driftPoints;
-  lines.push(b.length === 0 ? 'boundaries: none detected' : `boundaries: ${b.length} (at step${b.length === 1 ? '' : 's'} ${b.map((d) => d.step).join(', ')}) — ${summary.experiences} experiences`);
+  lines.push(
+    b.length === 0
+      ? 'boundaries: none detected'
+      : `boundaries: ${b.length} (at step${b.length === 1 ? '' : 's'} ${b.map((d) => d.step).join(', ')}) — ${summary.experiences} experiences`,
+  );
   lines.push(footer(summary));
   return lines.join('\n');
 }
@@ -56,7 +64,10 @@ export function formatStream(summary: RunSummary): string {
  */
 export function formatOutcome(summary: RunSummary, stopped: string | undefined): string {
   if (stopped) {
-    const where = summary.mode === 'stream' ? `stream experience ${Math.max(0, summary.experiences - 1)} after ${summary.trainSamples.toLocaleString('en')} samples` : `experience ${summary.accuracyMatrix.length}`;
+    const where =
+      summary.mode === 'stream'
+        ? `stream experience ${Math.max(0, summary.experiences - 1)} after ${summary.trainSamples.toLocaleString('en')} samples`
+        : `experience ${summary.accuracyMatrix.length}`;
     return `stopped by ${stopped} at ${where}; resumable with --resume (a checkpoint was written)`;
   }
   return summary.mode === 'stream' ? formatStream(summary) : formatMatrix(summary);

@@ -31,7 +31,8 @@ export interface ProgressFields {
  * stay as long as anything does (at 80 columns they always fit).
  */
 export function progressLine(f: ProgressFields, width: number): string {
-  const pct = f.fraction === undefined ? undefined : `${Math.floor(Math.min(1, Math.max(0, f.fraction)) * 100)}%`.padStart(4);
+  const pct =
+    f.fraction === undefined ? undefined : `${Math.floor(Math.min(1, Math.max(0, f.fraction)) * 100)}%`.padStart(4);
   const parts = (keep: { loss: boolean; epoch: boolean; run: boolean }): string[] =>
     [
       f.label,
@@ -61,5 +62,8 @@ export function progressLine(f: ProgressFields, width: number): string {
     }
     if (text.length <= width - 1) return text;
   }
-  return parts(attempts[3] as { loss: boolean; epoch: boolean; run: boolean }).filter((x) => x !== '\u0000').join(' ').slice(0, Math.max(0, width - 1));
+  return parts(attempts[3] as { loss: boolean; epoch: boolean; run: boolean })
+    .filter((x) => x !== '\u0000')
+    .join(' ')
+    .slice(0, Math.max(0, width - 1));
 }

@@ -7,11 +7,16 @@ import { renderProgress } from './progress.renderer.js';
 import { formatOutcome } from './matrix-table.js';
 
 /** Feeds events (seq/time added: `time` in ms as given) to a renderer writing into a string. */
-function render(mode: 'bar' | 'lines', columns: number, events: Array<EngramEventInput & { time: number }>, epochs?: number): string {
+function render(
+  mode: 'bar' | 'lines',
+  columns: number,
+  events: Array<EngramEventInput & { time: number }>,
+  epochs?: number,
+): string {
   const subject = new Subject<EngramEvent>();
   let text = '';
   renderProgress(subject, mode, { write: (s: string) => (text += s), columns }, epochs !== undefined ? { epochs } : {});
-  events.forEach((e, seq) => subject.next({ ...e, seq } as EngramEvent));
+  events.forEach((e, seq) => subject.next({ ...e, seq }));
   subject.complete();
   return text;
 }
@@ -21,7 +26,20 @@ function screen(text: string): string[] {
   return text.split('\n').map((l) => (l.split('\r').pop() ?? '').replace(/\u001b\[K/g, ''));
 }
 
-const start: EngramEventInput & { time: number } = { type: 'run-start', name: 'q', seed: 1, backend: 'cpu', mode: 'experiences', experiences: 2, scenario: 'class-incremental', strategies: ['naive'], inputShape: [4], numClasses: 4, parameters: 100, time: 0 };
+const start: EngramEventInput & { time: number } = {
+  type: 'run-start',
+  name: 'q',
+  seed: 1,
+  backend: 'cpu',
+  mode: 'experiences',
+  experiences: 2,
+  scenario: 'class-incremental',
+  strategies: ['naive'],
+  inputShape: [4],
+  numClasses: 4,
+  parameters: 100,
+  time: 0,
+};
 
 /** Two experiences × 3 epochs × 4 batches of 32, one batch every 100 ms. */
 function run(): Array<EngramEventInput & { time: number }> {
@@ -34,10 +52,33 @@ function run(): Array<EngramEventInput & { time: number }> {
       events.push({ type: 'epoch-start', experience: x, epoch, epochs: 3, time: t });
       for (let batch = 1; batch <= 4; batch++) {
         t += 100;
-        events.push({ type: 'batch-end', experience: x, epoch, batch, batches: 4, step: step++, size: 32, loss: 0.5, penalty: 0, accuracy: 0.9, epochLoss: 0.4321, epochAccuracy: 0.875, samplesPerSecond: 320, time: t });
+        events.push({
+          type: 'batch-end',
+          experience: x,
+          epoch,
+          batch,
+          batches: 4,
+          step: step++,
+          size: 32,
+          loss: 0.5,
+          penalty: 0,
+          accuracy: 0.9,
+          epochLoss: 0.4321,
+          epochAccuracy: 0.875,
+          samplesPerSecond: 320,
+          time: t,
+        });
       }
     }
-    events.push({ type: 'evaluation', afterExperience: x, results: [{ experience: 0, accuracy: 0.99, loss: 0.1, count: 10 }, { experience: 1, accuracy: x === 0 ? 0 : 0.98, loss: 0.1, count: 10 }], time: t });
+    events.push({
+      type: 'evaluation',
+      afterExperience: x,
+      results: [
+        { experience: 0, accuracy: 0.99, loss: 0.1, count: 10 },
+        { experience: 1, accuracy: x === 0 ? 0 : 0.98, loss: 0.1, count: 10 },
+      ],
+      time: t,
+    });
   }
   events.push({ type: 'run-end', wallSeconds: t / 1000, samplesPerSecond: 320, steps: step, time: t });
   return events;
@@ -62,7 +103,10 @@ test('at 80 columns the progress line keeps accuracy, samples/s and both ETAs, a
 test('a wide terminal also gets the loss, the epoch and the run elapsed time', () => {
   const mid = run().slice(0, 11); // experience 0, epoch 2 (1-based), batch 3 of 4
   const last = screen(render('bar', 160, mid)).pop() ?? '';
-  assert.match(last, /^exp 0 of 2 epoch 2\/3 \[█{18}░{12}\]  58% loss 0\.4321 acc 87\.5% 320\/s ETA 0:00 \| run 0:01, ETA 0:02$/);
+  assert.match(
+    last,
+    /^exp 0 of 2 epoch 2\/3 \[█{18}░{12}\] {2}58% loss 0\.4321 acc 87\.5% 320\/s ETA 0:00 \| run 0:01, ETA 0:02$/,
+  );
 });
 
 test('experiences are numbered from 0 in progress lines, like the matrix, report and eval', () => {
@@ -77,16 +121,43 @@ test('after a resume the epoch has no bogus total and samples/s counts only what
   // Resumed in experience 1, epoch 3 (0-based 2): no epoch-start for that epoch is emitted.
   const events: Array<EngramEventInput & { time: number }> = [{ ...start, time: 50_000 }];
   for (let batch = 1; batch <= 4; batch++) {
-    events.push({ type: 'batch-end', experience: 1, epoch: 2, batch, batches: 4, step: 20 + batch, size: 32, loss: 0.5, penalty: 0, accuracy: 0.9, epochLoss: 0.4, epochAccuracy: 0.9, samplesPerSecond: 56_709, time: 50_000 + batch * 200 });
+    events.push({
+      type: 'batch-end',
+      experience: 1,
+      epoch: 2,
+      batch,
+      batches: 4,
+      step: 20 + batch,
+      size: 32,
+      loss: 0.5,
+      penalty: 0,
+      accuracy: 0.9,
+      epochLoss: 0.4,
+      epochAccuracy: 0.9,
+      samplesPerSecond: 56_709,
+      time: 50_000 + batch * 200,
+    });
   }
-  const last = screen(render('bar', 120, events, 3)).filter((l) => l.startsWith('exp ')).pop() ?? '';
+  const last =
+    screen(render('bar', 120, events, 3))
+      .filter((l) => l.startsWith('exp '))
+      .pop() ?? '';
   assert.match(last, /epoch 3\/3 .*100%/);
   assert.doesNotMatch(last, /epoch 3\/1|56709/);
   assert.match(last, / 160\/s/, last); // 3 batches of 32 after the first, in 600 ms
 });
 
 test('progress lines shrink to the width, giving up the bar first', () => {
-  const f = { label: 'exp 3 of 5', epoch: 'epoch 8/8', fraction: 0.5, loss: '0.1234', accuracy: '97.1%', samplesPerSecond: '2790', eta: '0:12', run: 'run 1:05, ETA 3:20' };
+  const f = {
+    label: 'exp 3 of 5',
+    epoch: 'epoch 8/8',
+    fraction: 0.5,
+    loss: '0.1234',
+    accuracy: '97.1%',
+    samplesPerSecond: '2790',
+    eta: '0:12',
+    run: 'run 1:05, ETA 3:20',
+  };
   for (const w of [60, 80, 100, 140]) assert.ok(progressLine(f, w).length <= w - 1, `${w}: ${progressLine(f, w)}`);
   assert.match(progressLine(f, 140), /\[█+░+\]/);
   assert.match(progressLine(f, 60), /acc 97\.1% 2790\/s ETA 0:12/);
@@ -95,11 +166,47 @@ test('progress lines shrink to the width, giving up the bar first', () => {
 });
 
 const base: RunSummary = {
-  formatVersion: 1, name: 'x', seed: 1, strategy: 'naive', strategies: ['naive'], scenario: 's', backend: 'cpu', mode: 'experiences', experiences: 2, numClasses: 4, parameters: 1,
-  averageAccuracy: 0.389, bwt: null, fwt: null, forgetting: null, learningAccuracy: null, accuracyMatrix: [[0.9, 0.1]], initialAccuracy: null, forgettingPerExperience: [], perClassAccuracy: null,
-  confusionMatrix: null, trainSamples: 1000, steps: 10, samplesPerSecond: 500, wallSeconds: 2, peakRssBytes: 0, perExperience: [], loss: null, prequential: null, driftPoints: [], warnings: 0, badRecords: {}, status: 'completed', error: null, outputs: {},
-  skippedRows: 0, droppedSamples: 0, checkpoints: 1, stopped: null, pipeline: {},
-} as RunSummary;
+  formatVersion: 1,
+  name: 'x',
+  seed: 1,
+  strategy: 'naive',
+  strategies: ['naive'],
+  scenario: 's',
+  backend: 'cpu',
+  mode: 'experiences',
+  experiences: 2,
+  numClasses: 4,
+  parameters: 1,
+  averageAccuracy: 0.389,
+  bwt: null,
+  fwt: null,
+  forgetting: null,
+  learningAccuracy: null,
+  accuracyMatrix: [[0.9, 0.1]],
+  initialAccuracy: null,
+  forgettingPerExperience: [],
+  perClassAccuracy: null,
+  confusionMatrix: null,
+  trainSamples: 1000,
+  steps: 10,
+  samplesPerSecond: 500,
+  wallSeconds: 2,
+  peakRssBytes: 0,
+  perExperience: [],
+  loss: null,
+  prequential: null,
+  driftPoints: [],
+  warnings: 0,
+  badRecords: {},
+  status: 'completed',
+  error: null,
+  outputs: {},
+  skippedRows: 0,
+  droppedSamples: 0,
+  checkpoints: 1,
+  stopped: null,
+  pipeline: {},
+};
 
 test('a stopped run says where it stopped and how to continue, with no partial ACC', () => {
   const text = formatOutcome({ ...base, stopped: 'SIGINT' }, 'SIGINT');
@@ -108,7 +215,21 @@ test('a stopped run says where it stopped and how to continue, with no partial A
 });
 
 test('a stream run ends with prequential and fading accuracy, boundaries and samples, not an empty matrix', () => {
-  const text = formatOutcome({ ...base, mode: 'stream', experiences: 3, accuracyMatrix: [], trainSamples: 20_000, prequential: { samples: 20_000, accuracy: 0.912, windowAccuracy: 0.97, fadingAccuracy: 0.981 }, driftPoints: [{ step: 375, reason: 'drift' }, { step: 500, reason: 'drift' }] }, undefined);
+  const text = formatOutcome(
+    {
+      ...base,
+      mode: 'stream',
+      experiences: 3,
+      accuracyMatrix: [],
+      trainSamples: 20_000,
+      prequential: { samples: 20_000, accuracy: 0.912, windowAccuracy: 0.97, fadingAccuracy: 0.981 },
+      driftPoints: [
+        { step: 375, reason: 'drift' },
+        { step: 500, reason: 'drift' },
+      ],
+    },
+    undefined,
+  );
   assert.match(text, /^stream: 20,000 samples {3}prequential accuracy 91\.2% {3}window 97\.0% {3}fading 98\.1%$/m);
   assert.match(text, /^boundaries: 2 \(at steps 375, 500\) — 3 experiences$/m);
   assert.doesNotMatch(text, /accuracy matrix|ACC/);

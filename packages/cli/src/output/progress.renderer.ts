@@ -30,7 +30,12 @@ const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
  * `known.epochs` (the pipeline's) sizes the bar when a resumed run continues mid-epoch. Only observes
  * the events.
  */
-export function renderProgress(events$: Observable<EngramEvent>, mode: ProgressMode, out: ProgressOutput = process.stdout, known: { epochs?: number } = {}): void {
+export function renderProgress(
+  events$: Observable<EngramEvent>,
+  mode: ProgressMode,
+  out: ProgressOutput = process.stdout,
+  known: { epochs?: number } = {},
+): void {
   if (mode === 'quiet') return;
   if (mode === 'json') {
     events$.subscribe((e) => out.write(`${JSON.stringify(e)}\n`));
@@ -56,7 +61,8 @@ export function renderProgress(events$: Observable<EngramEvent>, mode: ProgressM
     closeBar();
     out.write(`${s}\n`);
   };
-  const label = (experience: number): string => (total === 'endless' ? `stream exp ${experience}` : `exp ${experience} of ${total}`);
+  const label = (experience: number): string =>
+    total === 'endless' ? `stream exp ${experience}` : `exp ${experience} of ${total}`;
   const runTimes = (time: number, runFraction: number | undefined): string => {
     const elapsed = `run ${clock(time / 1000)}`;
     if (runFraction === undefined || !origin || runFraction <= origin.runFraction) return elapsed;
@@ -80,11 +86,15 @@ export function renderProgress(events$: Observable<EngramEvent>, mode: ProgressM
     switch (e.type) {
       case 'run-start':
         total = e.experiences;
-        line(`engram: ${e.name} — ${e.scenario}, ${e.strategies.join('+')}, ${e.parameters.toLocaleString('en')} parameters, backend ${e.backend}, seed ${e.seed}`);
+        line(
+          `engram: ${e.name} — ${e.scenario}, ${e.strategies.join('+')}, ${e.parameters.toLocaleString('en')} parameters, backend ${e.backend}, seed ${e.seed}`,
+        );
         break;
       case 'experience-start':
         expStart = undefined;
-        line(`${total === 'endless' ? 'stream experience' : 'experience'} ${e.experience}${total === 'endless' ? '' : ` of ${total} (0-${total - 1})`} — classes ${e.classes.join(',')}${e.trainSize !== undefined ? `, ${e.trainSize.toLocaleString('en')} samples` : ''}`);
+        line(
+          `${total === 'endless' ? 'stream experience' : 'experience'} ${e.experience}${total === 'endless' ? '' : ` of ${total} (0-${total - 1})`} — classes ${e.classes.join(',')}${e.trainSize !== undefined ? `, ${e.trainSize.toLocaleString('en')} samples` : ''}`,
+        );
         break;
       case 'epoch-start':
         epochs = e.epochs;
@@ -93,8 +103,14 @@ export function renderProgress(events$: Observable<EngramEvent>, mode: ProgressM
         samples += e.size;
         const perEpoch = e.batches;
         const epochFraction = perEpoch ? Math.min(1, e.batch / perEpoch) : undefined;
-        const fraction = epochFraction === undefined || epochs === undefined ? undefined : Math.min(1, (e.epoch + epochFraction) / epochs);
-        const runFraction = fraction === undefined || typeof total !== 'number' || total === 0 ? undefined : (e.experience + fraction) / total;
+        const fraction =
+          epochFraction === undefined || epochs === undefined
+            ? undefined
+            : Math.min(1, (e.epoch + epochFraction) / epochs);
+        const runFraction =
+          fraction === undefined || typeof total !== 'number' || total === 0
+            ? undefined
+            : (e.experience + fraction) / total;
         if (!origin) origin = { time: e.time, samples, runFraction: runFraction ?? 0 };
         if (expStart === undefined) {
           expStart = e.time;
@@ -102,7 +118,10 @@ export function renderProgress(events$: Observable<EngramEvent>, mode: ProgressM
         }
         const seconds = (e.time - origin.time) / 1000;
         const rate = seconds > 0 ? (samples - origin.samples) / seconds : undefined;
-        const expRate = fraction !== undefined && fraction > expStartFraction ? (fraction - expStartFraction) / Math.max(1e-9, e.time - expStart) : undefined;
+        const expRate =
+          fraction !== undefined && fraction > expStartFraction
+            ? (fraction - expStartFraction) / Math.max(1e-9, e.time - expStart)
+            : undefined;
         draw(
           {
             label: label(e.experience),
@@ -122,7 +141,9 @@ export function renderProgress(events$: Observable<EngramEvent>, mode: ProgressM
       case 'evaluation': {
         closeBar();
         const accs = e.results.map((r) => (r.accuracy * 100).toFixed(1)).join(' ');
-        line(`  ${e.afterExperience < 0 ? 'initial' : `after exp ${e.afterExperience}`} — test accuracy per experience (%): ${accs}`);
+        line(
+          `  ${e.afterExperience < 0 ? 'initial' : `after exp ${e.afterExperience}`} — test accuracy per experience (%): ${accs}`,
+        );
         break;
       }
       case 'prequential': {
@@ -137,7 +158,9 @@ export function renderProgress(events$: Observable<EngramEvent>, mode: ProgressM
         if (mode === 'bar') draw(fields, e.time, false);
         else if (e.time - lastLine > 2000) {
           lastLine = e.time;
-          line(`  stream: ${e.samples.toLocaleString('en')} samples, prequential accuracy ${pct(e.accuracy)} (window ${pct(e.windowAccuracy)}, fading ${pct(e.fadingAccuracy)})${rate !== undefined ? `, ${rate.toFixed(0)} samples/s` : ''}`);
+          line(
+            `  stream: ${e.samples.toLocaleString('en')} samples, prequential accuracy ${pct(e.accuracy)} (window ${pct(e.windowAccuracy)}, fading ${pct(e.fadingAccuracy)})${rate !== undefined ? `, ${rate.toFixed(0)} samples/s` : ''}`,
+          );
         }
         break;
       }
@@ -145,7 +168,8 @@ export function renderProgress(events$: Observable<EngramEvent>, mode: ProgressM
         line(`  boundary at step ${e.step}: ${e.reason}`);
         break;
       case 'checkpoint':
-        if (mode === 'lines') line(`  checkpoint ${e.path} (${(e.bytes / 1e6).toFixed(1)} MB, ${e.seconds.toFixed(2)} s)`);
+        if (mode === 'lines')
+          line(`  checkpoint ${e.path} (${(e.bytes / 1e6).toFixed(1)} MB, ${e.seconds.toFixed(2)} s)`);
         break;
       case 'warning':
         line(`  warning: ${e.message}`);

@@ -9,13 +9,16 @@ import { engram } from './cli-runner.js';
 
 type Damage = (out: string, newest: string, older: string) => void;
 
-const manifest = (ck: string): Record<string, unknown> => JSON.parse(readFileSync(join(ck, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+const manifest = (ck: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(join(ck, 'manifest.json'), 'utf8')) as Record<string, unknown>;
 const setManifest = (ck: string, m: unknown): void => writeFileSync(join(ck, 'manifest.json'), JSON.stringify(m));
-const runJson = (ck: string): { metrics: { bytes: number } } => JSON.parse(readFileSync(join(ck, 'run.json'), 'utf8')) as { metrics: { bytes: number } };
+const runJson = (ck: string): { metrics: { bytes: number } } =>
+  JSON.parse(readFileSync(join(ck, 'run.json'), 'utf8')) as { metrics: { bytes: number } };
 
 /** Each damage applies to the newest checkpoint (or the history it points into); resume must fall back to the older one. */
 const damages: Record<string, Damage> = {
-  'manifest files renamed': (_o, n) => setManifest(n, (({ files, ...rest }) => ({ ...rest, filez: files }))(manifest(n))),
+  'manifest files renamed': (_o, n) =>
+    setManifest(n, (({ files, ...rest }) => ({ ...rest, filez: files }))(manifest(n))),
   'manifest files null': (_o, n) => setManifest(n, { ...manifest(n), files: null }),
   'manifest null': (_o, n) => setManifest(n, null),
   'manifest not JSON': (_o, n) => writeFileSync(join(n, 'manifest.json'), '{"format":'),
@@ -32,14 +35,17 @@ const damages: Record<string, Damage> = {
     rmSync(join(n, 'state.bin'));
     symlinkSync(join(o, 'elsewhere.bin'), join(n, 'state.bin'));
   },
-  'weights truncated': (_o, n) => writeFileSync(join(n, 'model', 'weights.bin'), readFileSync(join(n, 'model', 'weights.bin')).subarray(0, 10)),
+  'weights truncated': (_o, n) =>
+    writeFileSync(join(n, 'model', 'weights.bin'), readFileSync(join(n, 'model', 'weights.bin')).subarray(0, 10)),
   'a flipped byte in state.bin': (_o, n) => {
     const b = readFileSync(join(n, 'state.bin'));
     b[0] = (b[0] ?? 0) ^ 0xff;
     writeFileSync(join(n, 'state.bin'), b);
   },
-  'cursor.step 1e18 in state /run/cursor (manifest re-signed)': (_o, n) => resign(n, 'state.json', (t) => t.replace(/("cursor":\{[^}]*"step":)\d+/, '$11e18')),
-  'state.json with a __proto__ entry (re-signed)': (_o, n) => resign(n, 'state.json', (t) => t.replace('{', '{"__proto__":{"meta":null,"arrays":{}},')),
+  'cursor.step 1e18 in state /run/cursor (manifest re-signed)': (_o, n) =>
+    resign(n, 'state.json', (t) => t.replace(/("cursor":\{[^}]*"step":)\d+/, '$11e18')),
+  'state.json with a __proto__ entry (re-signed)': (_o, n) =>
+    resign(n, 'state.json', (t) => t.replace('{', '{"__proto__":{"meta":null,"arrays":{}},')),
   'state.json not an object (re-signed)': (_o, n) => resign(n, 'state.json', () => '[1,2]'),
   'metrics.jsonl truncated between the two marks': (o, n, old) => {
     const cut = Math.floor((runJson(old).metrics.bytes + runJson(n).metrics.bytes) / 2);
@@ -48,7 +54,11 @@ const damages: Record<string, Damage> = {
   'a changed digit in metrics.jsonl after the older mark': (o, n, old) => {
     const b = readFileSync(join(o, 'metrics.jsonl'));
     const from = runJson(old).metrics.bytes;
-    for (let i = from; i < runJson(n).metrics.bytes; i++) if ((b[i] ?? 0) >= 0x30 && (b[i] ?? 0) <= 0x38) { b[i] = (b[i] ?? 0) + 1; break; }
+    for (let i = from; i < runJson(n).metrics.bytes; i++)
+      if ((b[i] ?? 0) >= 0x30 && (b[i] ?? 0) <= 0x38) {
+        b[i] = (b[i] ?? 0) + 1;
+        break;
+      }
     writeFileSync(join(o, 'metrics.jsonl'), b);
   },
   'a garbage byte in metrics.jsonl after the older mark': (o, n, old) => {
@@ -66,7 +76,10 @@ function resign(ck: string, path: string, change: (text: string) => string): voi
   const text = change(readFileSync(join(ck, path), 'utf8'));
   writeFileSync(join(ck, path), text);
   const m = manifest(ck) as { files: Record<string, { sha256: string; bytes: number }> };
-  m.files[path] = { sha256: execFileSync('sha256sum', [join(ck, path)], { encoding: 'utf8' }).split(' ')[0] ?? '', bytes: Buffer.byteLength(text) };
+  m.files[path] = {
+    sha256: execFileSync('sha256sum', [join(ck, path)], { encoding: 'utf8' }).split(' ')[0] ?? '',
+    bytes: Buffer.byteLength(text),
+  };
   setManifest(ck, m);
 }
 
@@ -110,7 +123,9 @@ test(`every damaged newest checkpoint (${Object.keys(damages).length} kinds) is 
       fellBack++;
     }
   }
-  console.log(`# damaged checkpoints: ${fellBack}/${entries.length - KEPT.size} fell back to the previous checkpoint (step ${olderStep})`);
+  console.log(
+    `# damaged checkpoints: ${fellBack}/${entries.length - KEPT.size} fell back to the previous checkpoint (step ${olderStep})`,
+  );
   // every checkpoint damaged: a clear refusal, exit 2
   const out = join(work, 'all-damaged');
   cpSync(pristine, out, { recursive: true });

@@ -11,7 +11,10 @@ import { basePipeline, malformedCorpus } from './corpus.js';
 const corpus = malformedCorpus();
 const dir = mkdtempSync(join(tmpdir(), 'engram-corpus-'));
 mkdirSync(join(dir, 'pipelines'));
-writeFileSync(join(dir, 'pipelines', 'local-plugin.js'), "import { writeFileSync } from 'node:fs'; writeFileSync('/tmp/engram-pwned', 'x'); export default {};\n");
+writeFileSync(
+  join(dir, 'pipelines', 'local-plugin.js'),
+  "import { writeFileSync } from 'node:fs'; writeFileSync('/tmp/engram-pwned', 'x'); export default {};\n",
+);
 const files = corpus.map((c, i) => {
   const file = join(dir, 'pipelines', `case-${String(i).padStart(3, '0')}.json`);
   writeFileSync(file, c.text);
@@ -33,7 +36,11 @@ test(`every one of the ${corpus.length} malformed pipelines is refused in-proces
         assert.ok(p.path === '' || p.path.startsWith('/'), `${c.name}: pointer ${p.path}`);
         assert.doesNotMatch(p.message, /\n/, `${c.name}: one line`);
       }
-      if (c.pointer !== undefined) assert.ok(e.problems.some((p) => p.path === c.pointer || p.path.startsWith(`${c.pointer}/`)), `${c.name}: names ${c.pointer}, got ${e.problems.map((p) => p.path).join(', ')}`);
+      if (c.pointer !== undefined)
+        assert.ok(
+          e.problems.some((p) => p.path === c.pointer || p.path.startsWith(`${c.pointer}/`)),
+          `${c.name}: names ${c.pointer}, got ${e.problems.map((p) => p.path).join(', ')}`,
+        );
       refused++;
     }
   }
@@ -68,17 +75,94 @@ test('runtime failures exit 1 (or 2 for what the data reveals) with one line and
   writeFileSync(join(work, 'a-file'), 'x');
   writeFileSync(join(dirname(work), `engram-secret-${process.pid}`), 'root:$6$secrethash:1:0:::\n');
   const cases: Array<{ name: string; args: string[]; code: number; match?: RegExp; not?: RegExp }> = [
-    { name: 'output under /proc', args: ['run', write('proc.json', () => undefined), '--out', '/proc/engram-x'], code: 1, match: /^error: cannot create folder \/proc\/engram-x/m },
-    { name: 'checkpoint dir through a file', args: ['run', write('ckfile.json', (d) => (d['checkpoint'] = { dir: 'a-file/ck' })), '--out', join(work, 'o1')], code: 1, match: /cannot create folder .*ENOTDIR/ },
-    { name: 'output.dir under /proc', args: ['run', write('outproc.json', (d) => (d['output'] = { dir: '/proc/engram-y' }))], code: 1, match: /cannot create folder/ },
-    { name: 'adam lr 1e6 diverges', args: ['run', write('adam.json', (d) => (d['optimizer'] = { type: 'adam', learningRate: 1e6 })), '--out', join(work, 'o2')], code: 1, match: /^error: (loss is .* training diverged|optimizer state .* holds)/m },
-    { name: 'csv of /dev/zero', args: ['run', write('zero.json', (d) => (d['data'] = { kind: 'csv', path: '/dev/zero', scenario: { type: 'class-incremental', experiences: 2 } })), '--out', join(work, 'o3')], code: 1, match: /not a regular file/ },
-    { name: 'csv outside the folder', args: ['run', write('secret.json', (d) => (d['data'] = { kind: 'csv', path: `../engram-secret-${process.pid}`, header: false, delimiter: ':', labelColumn: 1, numClasses: 2, badRows: 'fail', scenario: { type: 'class-incremental', experiences: 2 } })), '--out', join(work, 'o4')], code: 1, not: /secrethash|root:/ },
-    { name: 'a model over the parameter limit', args: ['run', write('huge.json', (d) => (d['model'] = { layers: [{ type: 'dense', units: 20_000_000 }] })), '--out', join(work, 'o5')], code: 2, match: /\/model\/layers\/0: the model would have/ },
+    {
+      name: 'output under /proc',
+      args: ['run', write('proc.json', () => undefined), '--out', '/proc/engram-x'],
+      code: 1,
+      match: /^error: cannot create folder \/proc\/engram-x/m,
+    },
+    {
+      name: 'checkpoint dir through a file',
+      args: ['run', write('ckfile.json', (d) => (d['checkpoint'] = { dir: 'a-file/ck' })), '--out', join(work, 'o1')],
+      code: 1,
+      match: /cannot create folder .*ENOTDIR/,
+    },
+    {
+      name: 'output.dir under /proc',
+      args: ['run', write('outproc.json', (d) => (d['output'] = { dir: '/proc/engram-y' }))],
+      code: 1,
+      match: /cannot create folder/,
+    },
+    {
+      name: 'adam lr 1e6 diverges',
+      args: [
+        'run',
+        write('adam.json', (d) => (d['optimizer'] = { type: 'adam', learningRate: 1e6 })),
+        '--out',
+        join(work, 'o2'),
+      ],
+      code: 1,
+      match: /^error: (loss is .* training diverged|optimizer state .* holds)/m,
+    },
+    {
+      name: 'csv of /dev/zero',
+      args: [
+        'run',
+        write(
+          'zero.json',
+          (d) =>
+            (d['data'] = { kind: 'csv', path: '/dev/zero', scenario: { type: 'class-incremental', experiences: 2 } }),
+        ),
+        '--out',
+        join(work, 'o3'),
+      ],
+      code: 1,
+      match: /not a regular file/,
+    },
+    {
+      name: 'csv outside the folder',
+      args: [
+        'run',
+        write(
+          'secret.json',
+          (d) =>
+            (d['data'] = {
+              kind: 'csv',
+              path: `../engram-secret-${process.pid}`,
+              header: false,
+              delimiter: ':',
+              labelColumn: 1,
+              numClasses: 2,
+              badRows: 'fail',
+              scenario: { type: 'class-incremental', experiences: 2 },
+            }),
+        ),
+        '--out',
+        join(work, 'o4'),
+      ],
+      code: 1,
+      not: /secrethash|root:/,
+    },
+    {
+      name: 'a model over the parameter limit',
+      args: [
+        'run',
+        write('huge.json', (d) => (d['model'] = { layers: [{ type: 'dense', units: 20_000_000 }] })),
+        '--out',
+        join(work, 'o5'),
+      ],
+      code: 2,
+      match: /\/model\/layers\/0: the model would have/,
+    },
     { name: 'pipeline /dev/zero', args: ['validate', '/dev/zero'], code: 2, match: /not a regular file/ },
     { name: 'pipeline is a folder', args: ['validate', work], code: 2, match: /is a directory/ },
     // Not a failure since --resume without a checkpoint starts a new run (a supervisor may always pass it): one warning line, exit 0.
-    { name: 'resume with nothing', args: ['run', write('nothing.json', () => undefined), '--out', join(work, 'o6'), '--resume'], code: 0, match: /^warning: nothing to resume: no checkpoint in .*; starting a new run$/m },
+    {
+      name: 'resume with nothing',
+      args: ['run', write('nothing.json', () => undefined), '--out', join(work, 'o6'), '--resume'],
+      code: 0,
+      match: /^warning: nothing to resume: no checkpoint in .*; starting a new run$/m,
+    },
   ];
   for (let i = 0; i < cases.length; i += 2) {
     const pair = cases.slice(i, i + 2);
@@ -92,5 +176,7 @@ test('runtime failures exit 1 (or 2 for what the data reveals) with one line and
     });
   }
   rmSync(join(dirname(work), `engram-secret-${process.pid}`), { force: true });
-  console.log(`# runtime failures: ${cases.length} cases, each exit ${[...new Set(cases.map((c) => c.code))].join('/')} with one clean line`);
+  console.log(
+    `# runtime failures: ${cases.length} cases, each exit ${[...new Set(cases.map((c) => c.code))].join('/')} with one clean line`,
+  );
 });

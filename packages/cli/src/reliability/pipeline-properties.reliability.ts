@@ -17,7 +17,8 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 function pointers(value: Json, at: string[] = []): string[][] {
   const out: string[][] = [at];
   if (Array.isArray(value)) value.forEach((v, i) => out.push(...pointers(v, [...at, String(i)])));
-  else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) out.push(...pointers(v, [...at, k]));
+  else if (value !== null && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) out.push(...pointers(v, [...at, k]));
   return out;
 }
 
@@ -29,7 +30,7 @@ function mutate(doc: Json, path: readonly string[], value: Json | typeof REMOVE)
   for (const token of path.slice(0, -1)) {
     const next = (parent as Record<string, Json>)[token];
     if (next === null || typeof next !== 'object') return copy;
-    parent = next as Record<string, Json> | Json[];
+    parent = next;
   }
   const last = path[path.length - 1] as string;
   if (value === REMOVE) {
@@ -55,48 +56,65 @@ const values: fc.Arbitrary<Json | typeof REMOVE> = fc.oneof(
   fc.constant({}),
 );
 
-const mutation = fc.tuple(fc.constantFrom(...paths), fc.oneof(fc.constant<string | undefined>(undefined), fc.constantFrom('extra', 'kind', 'type', '0')), values);
+const mutation = fc.tuple(
+  fc.constantFrom(...paths),
+  fc.oneof(fc.constant<string | undefined>(undefined), fc.constantFrom('extra', 'kind', 'type', '0')),
+  values,
+);
 
-test('schema-derived mutants of a valid pipeline either run (or stop with a one-line error) or are refused with JSON-pointer problems', { timeout: 600_000 }, async (t) => {
-  const out = mkdtempSync(join(tmpdir(), 'engram-props-'));
-  const tally = { refused: 0, ran: 0, failedCleanly: 0 };
-  try {
-    await fc.assert(
-      fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 3 }), async (mutations) => {
-        let doc = base;
-        for (const [path, added, value] of mutations) doc = mutate(doc, added === undefined ? path : [...path, added], value);
-        let loaded;
-        try {
-          loaded = await preparePipeline(doc, join(out, 'p.json'), { resolveFrom: [here], builtins: [corePlugin] });
-        } catch (e) {
-          assert.ok(e instanceof PipelineError, `not a pipeline error: ${String(e)}`);
-          assert.ok(e.problems.length > 0);
-          for (const p of e.problems) {
-            assert.ok(p.path === '' || p.path.startsWith('/'), `pointer ${p.path}`);
-            assert.doesNotMatch(p.message, /\n/);
+test(
+  'schema-derived mutants of a valid pipeline either run (or stop with a one-line error) or are refused with JSON-pointer problems',
+  { timeout: 600_000 },
+  async (t) => {
+    const out = mkdtempSync(join(tmpdir(), 'engram-props-'));
+    const tally = { refused: 0, ran: 0, failedCleanly: 0 };
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 3 }), async (mutations) => {
+          let doc = base;
+          for (const [path, added, value] of mutations)
+            doc = mutate(doc, added === undefined ? path : [...path, added], value);
+          let loaded;
+          try {
+            loaded = await preparePipeline(doc, join(out, 'p.json'), { resolveFrom: [here], builtins: [corePlugin] });
+          } catch (e) {
+            assert.ok(e instanceof PipelineError, `not a pipeline error: ${String(e)}`);
+            assert.ok(e.problems.length > 0);
+            for (const p of e.problems) {
+              assert.ok(p.path === '' || p.path.startsWith('/'), `pointer ${p.path}`);
+              assert.doesNotMatch(p.message, /\n/);
+            }
+            tally.refused++;
+            return;
           }
-          tally.refused++;
-          return;
-        }
-        try {
-          const { summary } = await runPipeline(loaded, { outDir: join(out, `run-${tally.ran + tally.failedCleanly}`), warn: () => undefined });
-          assert.ok(summary.status === 'completed', summary.status);
-          tally.ran++;
-        } catch (e) {
-          // A runtime failure (what only the data reveals) is one line of our own, never a JavaScript fault.
-          assert.ok(e instanceof Error, String(e));
-          assert.ok(!(e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError), `${e.name}: ${e.message}`);
-          assert.doesNotMatch(e.message, /\n/, e.message);
-          tally.failedCleanly++;
-        }
-      }),
-      { seed: 20261202, numRuns: 120 },
+          try {
+            const { summary } = await runPipeline(loaded, {
+              outDir: join(out, `run-${tally.ran + tally.failedCleanly}`),
+              warn: () => undefined,
+            });
+            assert.ok(summary.status === 'completed', summary.status);
+            tally.ran++;
+          } catch (e) {
+            // A runtime failure (what only the data reveals) is one line of our own, never a JavaScript fault.
+            assert.ok(e instanceof Error, String(e));
+            assert.ok(
+              !(e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError),
+              `${e.name}: ${e.message}`,
+            );
+            assert.doesNotMatch(e.message, /\n/, e.message);
+            tally.failedCleanly++;
+          }
+        }),
+        { seed: 20261202, numRuns: 120 },
+      );
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+    t.diagnostic(
+      `mutants: ${tally.refused} refused, ${tally.ran} ran, ${tally.failedCleanly} stopped with a one-line error`,
     );
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
-  t.diagnostic(`mutants: ${tally.refused} refused, ${tally.ran} ran, ${tally.failedCleanly} stopped with a one-line error`);
-  // The generator must exercise both sides, or the property says little.
-  assert.ok(tally.refused >= 20, JSON.stringify(tally));
-  assert.ok(tally.ran >= 10, JSON.stringify(tally));
-});
+    // The generator must exercise both sides, or the property says little.
+    assert.ok(tally.refused >= 20, JSON.stringify(tally));
+    assert.ok(tally.ran >= 10, JSON.stringify(tally));
+  },
+);

@@ -18,12 +18,18 @@ export interface ChartSection {
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 }
 
 /** JSON that is safe inside a `<script>` element (no `</script>`, no HTML comment openers). */
 function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 let runtime: string | undefined;
@@ -76,10 +82,14 @@ pre{background:#f6f8fa;padding:10px;overflow:auto;max-height:420px;max-width:100
 export async function chartFigure(c: ChartSection): Promise<string> {
   const id = `chart-${c.id}`;
   const svg = await renderSvg(c.spec);
-  const data = Object.entries(c.data ?? {}).map(([k, v]) => ` data-${k}="${escapeHtml(v)}"`).join('');
-  return `<figure class="chart${c.wide === true ? ' wide' : ''}" data-chart="${escapeHtml(c.id)}"${data}><h2>${escapeHtml(c.title)}</h2><p class="note">${escapeHtml(c.note)}</p>` +
+  const data = Object.entries(c.data ?? {})
+    .map(([k, v]) => ` data-${k}="${escapeHtml(v)}"`)
+    .join('');
+  return (
+    `<figure class="chart${c.wide === true ? ' wide' : ''}" data-chart="${escapeHtml(c.id)}"${data}><h2>${escapeHtml(c.title)}</h2><p class="note">${escapeHtml(c.note)}</p>` +
     `<div class="vega" id="${escapeHtml(id)}"></div><script type="application/json" class="vega-spec" data-for="${escapeHtml(id)}">${scriptJson({ ...toVegaSpec(c.spec), $schema: undefined })}</script>` +
-    `<noscript>${svg}</noscript></figure>`;
+    `<noscript>${svg}</noscript></figure>`
+  );
 }
 
 /** The charts of a page in a grid. */
@@ -102,6 +112,8 @@ catch(e){box.textContent='chart failed: '+e;console.error(e);}});})();`;
 
 /** A complete self-contained page: inline CSS, vega's runtime and the charts' specs; no external resources. */
 export function page(title: string, body: string): string {
-  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>${PAGE_STYLE}</style></head>` +
-    `<body><main>\n${body}\n</main><script>${vegaRuntime()}</script><script>${BOOT}</script></body></html>\n`;
+  return (
+    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>${PAGE_STYLE}</style></head>` +
+    `<body><main>\n${body}\n</main><script>${vegaRuntime()}</script><script>${BOOT}</script></body></html>\n`
+  );
 }

@@ -9,7 +9,11 @@ export const CHART_WIDTH = 640;
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 /** Readable names of the prequential series (legend, tooltips). */
-export const PREQUENTIAL_LABELS = { accuracy: 'cumulative', windowAccuracy: 'sliding window', fadingAccuracy: 'fading' } as const;
+export const PREQUENTIAL_LABELS = {
+  accuracy: 'cumulative',
+  windowAccuracy: 'sliding window',
+  fadingAccuracy: 'fading',
+} as const;
 
 /** Cell size of the heatmap: at most about 600 px across and 400 px down, between 24 and 90 px a cell. */
 function cellSize(rows: number, columns: number): number {
@@ -22,7 +26,9 @@ function cellSize(rows: number, columns: number): number {
  */
 export function heatmapSpec(matrix: readonly (readonly (number | null)[])[]): TopLevelSpec {
   const rows = ranRows(matrix);
-  const values = rows.flatMap((row, i) => row.flatMap((v, j) => (v === null ? [] : [{ after: i, experience: j, accuracy: v }])));
+  const values = rows.flatMap((row, i) =>
+    row.flatMap((v, j) => (v === null ? [] : [{ after: i, experience: j, accuracy: v }])),
+  );
   const step = cellSize(rows.length, rows[0]?.length ?? 1);
   return {
     $schema: SCHEMA,
@@ -31,7 +37,12 @@ export function heatmapSpec(matrix: readonly (readonly (number | null)[])[]): To
     width: { step },
     height: { step },
     encoding: {
-      x: { field: 'experience', type: 'ordinal', title: 'evaluated on experience', axis: { labelAngle: 0, orient: 'top' } },
+      x: {
+        field: 'experience',
+        type: 'ordinal',
+        title: 'evaluated on experience',
+        axis: { labelAngle: 0, orient: 'top' },
+      },
       y: { field: 'after', type: 'ordinal', title: 'after training experience' },
       tooltip: [
         { field: 'after', type: 'ordinal', title: 'after training experience' },
@@ -40,14 +51,29 @@ export function heatmapSpec(matrix: readonly (readonly (number | null)[])[]): To
       ],
     },
     layer: [
-      { mark: 'rect', encoding: { color: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1], scheme: 'viridis' }, title: 'accuracy', legend: { gradientLength: Math.max(120, step * rows.length) } } } },
-      ...(step >= 36 ? [{
-        mark: { type: 'text' as const, fontSize: 12 },
+      {
+        mark: 'rect',
         encoding: {
-          text: { field: 'accuracy', type: 'quantitative' as const, format: '.2f' },
-          color: { condition: { test: 'datum.accuracy > 0.6', value: 'black' }, value: 'white' },
+          color: {
+            field: 'accuracy',
+            type: 'quantitative',
+            scale: { domain: [0, 1], scheme: 'viridis' },
+            title: 'accuracy',
+            legend: { gradientLength: Math.max(120, step * rows.length) },
+          },
         },
-      }] : []),
+      },
+      ...(step >= 36
+        ? [
+            {
+              mark: { type: 'text' as const, fontSize: 12 },
+              encoding: {
+                text: { field: 'accuracy', type: 'quantitative' as const, format: '.2f' },
+                color: { condition: { test: 'datum.accuracy > 0.6', value: 'black' }, value: 'white' },
+              },
+            },
+          ]
+        : []),
     ],
   };
 }
@@ -60,11 +86,18 @@ export function ranRows(matrix: readonly (readonly (number | null)[])[]): (reado
 }
 
 /** A nearest-point hover selection: the tooltip follows the pointer to the closest point. */
-const hover = [{ name: 'hover', select: { type: 'point' as const, on: 'pointerover', nearest: true, clear: 'pointerout' } }];
+const hover = [
+  { name: 'hover', select: { type: 'point' as const, on: 'pointerover', nearest: true, clear: 'pointerout' } },
+];
 
 /** One line per evaluated experience: its accuracy after each training experience (−1 = untrained). */
 export function accuracyOverTimeSpec(points: readonly AccuracyPoint[], title?: string): TopLevelSpec {
-  const x = { field: 'afterExperience', type: 'quantitative' as const, title: 'after training experience (−1 = untrained model)', axis: { tickMinStep: 1, format: 'd' } };
+  const x = {
+    field: 'afterExperience',
+    type: 'quantitative' as const,
+    title: 'after training experience (−1 = untrained model)',
+    axis: { tickMinStep: 1, format: 'd' },
+  };
   const y = { field: 'accuracy', type: 'quantitative' as const, scale: { domain: [0, 1] }, title: 'test accuracy' };
   return {
     $schema: SCHEMA,
@@ -104,7 +137,10 @@ export function forgettingSpec(perExperience: readonly (number | null)[]): TopLe
     encoding: {
       x: { field: 'experience', type: 'ordinal', title: 'experience', axis: { labelAngle: 0 } },
       y: { field: 'forgetting', type: 'quantitative', title: 'forgetting (best earlier − final accuracy)' },
-      tooltip: [{ field: 'experience', type: 'ordinal' }, { field: 'forgetting', type: 'quantitative', format: '.3f' }],
+      tooltip: [
+        { field: 'experience', type: 'ordinal' },
+        { field: 'forgetting', type: 'quantitative', format: '.3f' },
+      ],
     },
   };
 }
@@ -115,9 +151,12 @@ export function forgettingSpec(perExperience: readonly (number | null)[]): TopLe
  */
 export function lossSpec(run: Pick<RunData, 'loss' | 'experienceStarts' | 'drift' | 'axis'>): TopLevelSpec {
   const xTitle = run.axis === 'samples' ? 'samples seen' : 'step (batch)';
-  const marks = run.axis === 'samples'
-    ? run.drift.map((d) => ({ x: d.samples, label: `drift: ${d.reason}` }))
-    : run.experienceStarts.filter((s) => s.experience > 0).map((s) => ({ x: s.step, label: `experience ${s.experience} starts` }));
+  const marks =
+    run.axis === 'samples'
+      ? run.drift.map((d) => ({ x: d.samples, label: `drift: ${d.reason}` }))
+      : run.experienceStarts
+          .filter((s) => s.experience > 0)
+          .map((s) => ({ x: s.step, label: `experience ${s.experience} starts` }));
   return {
     $schema: SCHEMA,
     description: 'training loss',
@@ -126,7 +165,10 @@ export function lossSpec(run: Pick<RunData, 'loss' | 'experienceStarts' | 'drift
     layer: [
       {
         data: { values: run.loss.map((p) => ({ x: p.x, loss: p.y })) },
-        encoding: { x: { field: 'x', type: 'quantitative', title: xTitle, scale: { nice: false } }, y: { field: 'loss', type: 'quantitative', title: 'training loss (incl. penalty)' } },
+        encoding: {
+          x: { field: 'x', type: 'quantitative', title: xTitle, scale: { nice: false } },
+          y: { field: 'loss', type: 'quantitative', title: 'training loss (incl. penalty)' },
+        },
         layer: [
           { mark: { type: 'line', color: '#4c78a8', strokeWidth: 1.5 } },
           {
@@ -134,15 +176,29 @@ export function lossSpec(run: Pick<RunData, 'loss' | 'experienceStarts' | 'drift
             params: hover,
             encoding: {
               opacity: { condition: { param: 'hover', empty: false, value: 1 }, value: 0 },
-              tooltip: [{ field: 'x', type: 'quantitative', title: xTitle, format: ',d' }, { field: 'loss', type: 'quantitative', format: '.4f' }],
+              tooltip: [
+                { field: 'x', type: 'quantitative', title: xTitle, format: ',d' },
+                { field: 'loss', type: 'quantitative', format: '.4f' },
+              ],
             },
           },
         ],
       },
       {
         data: { values: marks },
-        mark: { type: 'rule', color: run.axis === 'samples' ? '#d62728' : '#999', strokeDash: [4, 4], strokeWidth: 1.5 },
-        encoding: { x: { field: 'x', type: 'quantitative' }, tooltip: [{ field: 'label', type: 'nominal', title: 'marker' }, { field: 'x', type: 'quantitative', title: xTitle, format: ',d' }] },
+        mark: {
+          type: 'rule',
+          color: run.axis === 'samples' ? '#d62728' : '#999',
+          strokeDash: [4, 4],
+          strokeWidth: 1.5,
+        },
+        encoding: {
+          x: { field: 'x', type: 'quantitative' },
+          tooltip: [
+            { field: 'label', type: 'nominal', title: 'marker' },
+            { field: 'x', type: 'quantitative', title: xTitle, format: ',d' },
+          ],
+        },
       },
     ],
   };
@@ -167,7 +223,13 @@ export function prequentialSpec(run: Pick<RunData, 'prequential' | 'drift'>, tit
         encoding: {
           x,
           y: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, title: 'prequential accuracy' },
-          color: { field: 'series', type: 'nominal', title: null, sort: Object.values(PREQUENTIAL_LABELS), legend: { orient: 'bottom' } },
+          color: {
+            field: 'series',
+            type: 'nominal',
+            title: null,
+            sort: Object.values(PREQUENTIAL_LABELS),
+            legend: { orient: 'bottom' },
+          },
         },
       },
       {
@@ -181,7 +243,11 @@ export function prequentialSpec(run: Pick<RunData, 'prequential' | 'drift'>, tit
           opacity: { condition: { param: 'hover', empty: false, value: 0.5 }, value: 0 },
           tooltip: [
             { field: 'samples', type: 'quantitative', title: 'samples seen', format: ',d' },
-            ...Object.values(PREQUENTIAL_LABELS).map((name) => ({ field: name, type: 'quantitative' as const, format: '.3f' })),
+            ...Object.values(PREQUENTIAL_LABELS).map((name) => ({
+              field: name,
+              type: 'quantitative' as const,
+              format: '.3f',
+            })),
           ],
         },
       },
@@ -190,7 +256,11 @@ export function prequentialSpec(run: Pick<RunData, 'prequential' | 'drift'>, tit
         mark: { type: 'rule', color: '#d62728', strokeWidth: 2, strokeDash: [6, 3] },
         encoding: {
           x: { field: 'samples', type: 'quantitative' },
-          tooltip: [{ field: 'drift', type: 'ordinal', title: 'drift boundary' }, { field: 'samples', type: 'quantitative', title: 'at sample', format: ',d' }, { field: 'reason', type: 'nominal' }],
+          tooltip: [
+            { field: 'drift', type: 'ordinal', title: 'drift boundary' },
+            { field: 'samples', type: 'quantitative', title: 'at sample', format: ',d' },
+            { field: 'reason', type: 'nominal' },
+          ],
         },
       },
     ],
@@ -198,11 +268,15 @@ export function prequentialSpec(run: Pick<RunData, 'prequential' | 'drift'>, tit
 }
 
 /** Average accuracy over the experiences seen so far (row mean of R[i][0..i]), one line per run. */
-export function comparisonSpec(runs: readonly { label: string; matrix: readonly (readonly (number | null)[])[] }[]): TopLevelSpec {
+export function comparisonSpec(
+  runs: readonly { label: string; matrix: readonly (readonly (number | null)[])[] }[],
+): TopLevelSpec {
   const values = runs.flatMap((run) =>
     ranRows(run.matrix).flatMap((row, i) => {
       const seen = row.slice(0, i + 1).filter((v): v is number => v !== null);
-      return seen.length === 0 ? [] : [{ run: run.label, after: i, accuracy: seen.reduce((s, v) => s + v, 0) / seen.length }];
+      return seen.length === 0
+        ? []
+        : [{ run: run.label, after: i, accuracy: seen.reduce((s, v) => s + v, 0) / seen.length }];
     }),
   );
   return {
@@ -212,8 +286,18 @@ export function comparisonSpec(runs: readonly { label: string; matrix: readonly 
     width: 'container',
     height: CHART_HEIGHT,
     encoding: {
-      x: { field: 'after', type: 'quantitative', title: 'after training experience', axis: { tickMinStep: 1, format: 'd' } },
-      y: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, title: 'mean accuracy on experiences seen so far' },
+      x: {
+        field: 'after',
+        type: 'quantitative',
+        title: 'after training experience',
+        axis: { tickMinStep: 1, format: 'd' },
+      },
+      y: {
+        field: 'accuracy',
+        type: 'quantitative',
+        scale: { domain: [0, 1] },
+        title: 'mean accuracy on experiences seen so far',
+      },
       color: { field: 'run', type: 'nominal', title: 'run', legend: { orient: 'bottom', columns: 2, labelLimit: 400 } },
     },
     layer: [
@@ -221,15 +305,25 @@ export function comparisonSpec(runs: readonly { label: string; matrix: readonly 
       {
         mark: { type: 'point', filled: true, size: 45 },
         params: hover,
-        encoding: { tooltip: [{ field: 'run', type: 'nominal' }, { field: 'after', type: 'quantitative', title: 'after training experience' }, { field: 'accuracy', type: 'quantitative', format: '.3f', title: 'mean accuracy (seen)' }] },
+        encoding: {
+          tooltip: [
+            { field: 'run', type: 'nominal' },
+            { field: 'after', type: 'quantitative', title: 'after training experience' },
+            { field: 'accuracy', type: 'quantitative', format: '.3f', title: 'mean accuracy (seen)' },
+          ],
+        },
       },
     ],
   };
 }
 
 /** Cumulative prequential accuracy over samples seen, one line per stream run. */
-export function streamComparisonSpec(runs: readonly { label: string; run: Pick<RunData, 'prequential'> }[]): TopLevelSpec {
-  const values = runs.flatMap(({ label, run }) => run.prequential.accuracy.map((p) => ({ run: label, samples: p.x, accuracy: p.y })));
+export function streamComparisonSpec(
+  runs: readonly { label: string; run: Pick<RunData, 'prequential'> }[],
+): TopLevelSpec {
+  const values = runs.flatMap(({ label, run }) =>
+    run.prequential.accuracy.map((p) => ({ run: label, samples: p.x, accuracy: p.y })),
+  );
   return {
     $schema: SCHEMA,
     description: 'prequential accuracy of stream runs',
@@ -238,8 +332,18 @@ export function streamComparisonSpec(runs: readonly { label: string; run: Pick<R
     height: CHART_HEIGHT,
     encoding: {
       x: { field: 'samples', type: 'quantitative', title: 'samples seen', scale: { nice: false } },
-      y: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, title: 'prequential accuracy (cumulative)' },
-      color: { field: 'run', type: 'nominal', title: 'run', legend: { orient: 'bottom', columns: 2, labelLimit: 400, symbolType: 'stroke' } },
+      y: {
+        field: 'accuracy',
+        type: 'quantitative',
+        scale: { domain: [0, 1] },
+        title: 'prequential accuracy (cumulative)',
+      },
+      color: {
+        field: 'run',
+        type: 'nominal',
+        title: 'run',
+        legend: { orient: 'bottom', columns: 2, labelLimit: 400, symbolType: 'stroke' },
+      },
     },
     layer: [
       { mark: { type: 'line', strokeWidth: 2 } },
@@ -248,7 +352,11 @@ export function streamComparisonSpec(runs: readonly { label: string; run: Pick<R
         params: hover,
         encoding: {
           opacity: { condition: { param: 'hover', empty: false, value: 1 }, value: 0 },
-          tooltip: [{ field: 'run', type: 'nominal' }, { field: 'samples', type: 'quantitative', title: 'samples seen', format: ',d' }, { field: 'accuracy', type: 'quantitative', format: '.3f', title: 'prequential accuracy' }],
+          tooltip: [
+            { field: 'run', type: 'nominal' },
+            { field: 'samples', type: 'quantitative', title: 'samples seen', format: ',d' },
+            { field: 'accuracy', type: 'quantitative', format: '.3f', title: 'prequential accuracy' },
+          ],
         },
       },
     ],

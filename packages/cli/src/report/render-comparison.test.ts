@@ -27,15 +27,24 @@ test('compare --html writes a self-contained page: the table, the runs in one ch
   const file = join(root, 'compare.html');
   await renderComparison([join(root, 'a'), join(root, 'b')], file);
   const html = readFileSync(file, 'utf8');
-  assert.deepEqual(figures(html).map((f) => f.id), ['comparison', 'run-0', 'run-1']);
+  assert.deepEqual(
+    figures(html).map((f) => f.id),
+    ['comparison', 'run-0', 'run-1'],
+  );
   const combined = figure(html, 'comparison');
   assert.equal(svgMarks(combined, 'line mark'), 2, 'one line per run');
   // mean accuracy on seen experiences of run a: .95, (.75+.92)/2, .72
-  const a = rows(combined).filter((r) => r['run'] === 'a (ewc)').map((r) => Number((r['accuracy'] as number).toFixed(3)));
+  const a = rows(combined)
+    .filter((r) => r['run'] === 'a (ewc)')
+    .map((r) => Number((r['accuracy'] as number).toFixed(3)));
   assert.deepEqual(a, [0.95, 0.835, 0.72]);
   for (const f of figures(html)) {
     assert.match(JSON.stringify(f.spec), /containerSize\(\)/, `${f.id} is as wide as its column`);
-    assert.match(JSON.stringify(f.spec), /"labelFontSize":12/, `${f.id} keeps 12 px labels (drawn at its size, not scaled down)`);
+    assert.match(
+      JSON.stringify(f.spec),
+      /"labelFontSize":12/,
+      `${f.id} keeps 12 px labels (drawn at its size, not scaled down)`,
+    );
   }
   assert.match(html, /<h2>a \(ewc\)<\/h2>/);
   assert.doesNotMatch(html, /<script[^>]+src=|<link|(src|href)="https?:/);
@@ -48,13 +57,23 @@ test('compare shows a stream run by its prequential accuracy, in the table and i
   await writeSyntheticRun(join(root, 'live'), 'stream');
   const file = join(root, 'compare.html');
   const table = await renderComparison([join(root, 'batch'), join(root, 'live')], file).then((t) => t.split('\n'));
-  assert.match(table[0] ?? '', /^run\s+strategy\s+scenario\s+ACC\s+BWT\s+FWT\s+forgetting\s+preq\. acc\s+samples\s+time$/);
+  assert.match(
+    table[0] ?? '',
+    /^run\s+strategy\s+scenario\s+ACC\s+BWT\s+FWT\s+forgetting\s+preq\. acc\s+samples\s+time$/,
+  );
   assert.match(table[2] ?? '', /^batch\s+ewc\s+split-mnist\s+0\.7200\s+.*\s+—\s+—\s+2\.6 s$/);
   assert.match(table[3] ?? '', /^live\s+ewc\s+drifting-stream\s+—\s+—\s+—\s+—\s+0\.\d{4}\s+4800\s+3\.0 s$/);
   const html = readFileSync(file, 'utf8');
   assert.doesNotMatch(html, /no evaluations/);
-  assert.deepEqual(figures(html).map((f) => f.id), ['comparison', 'stream-comparison', 'run-0', 'run-1']);
-  assert.deepEqual([...new Set(rows(figure(html, 'comparison')).map((r) => r['run']))], ['batch (ewc)'], 'the stream is not in the experience chart');
+  assert.deepEqual(
+    figures(html).map((f) => f.id),
+    ['comparison', 'stream-comparison', 'run-0', 'run-1'],
+  );
+  assert.deepEqual(
+    [...new Set(rows(figure(html, 'comparison')).map((r) => r['run']))],
+    ['batch (ewc)'],
+    'the stream is not in the experience chart',
+  );
   const stream = figure(html, 'stream-comparison');
   assert.deepEqual([...new Set(rows(stream).map((r) => r['run']))], ['live (ewc)']);
   assert.equal(Math.max(...rows(stream).map((r) => r['samples'] as number)), 4800);
@@ -64,7 +83,7 @@ test('compare shows a stream run by its prequential accuracy, in the table and i
   rmSync(root, { recursive: true });
 });
 
-test('compare gives a run the wall time of all its processes, and names a stopped run\'s status', async () => {
+test("compare gives a run the wall time of all its processes, and names a stopped run's status", async () => {
   const root = mkdtempSync(join(tmpdir(), 'engram-compare-'));
   await writeSyntheticRun(join(root, 'done'), 'experiences');
   await writeSyntheticRun(join(root, 'halted'), 'experiences', 'ewc', { stopAfter: 2 });
@@ -86,5 +105,14 @@ test('compare without directories or with a non-run directory fails with a clear
 });
 
 test('numeric columns and their headers are right-aligned, text columns left-aligned', () => {
-  assert.equal(formatTable(['name', 'ACC'], [['a', '0.5'], ['long', '0.25']]), 'name   ACC\n----  ----\na      0.5\nlong  0.25');
+  assert.equal(
+    formatTable(
+      ['name', 'ACC'],
+      [
+        ['a', '0.5'],
+        ['long', '0.25'],
+      ],
+    ),
+    'name   ACC\n----  ----\na      0.5\nlong  0.25',
+  );
 });

@@ -20,10 +20,17 @@ export function comparisonRows(runs: readonly RunData[]): string[][] {
   return runs.map((r) => {
     const s = r.summary;
     const cells: Record<string, string> = {
-      run: basename(resolve(r.dir)), strategy: s.strategy, scenario: s.scenario,
-      ACC: fmt(s.averageAccuracy, 4), BWT: fmt(s.bwt, 4, true), FWT: fmt(s.fwt, 4, true), forgetting: fmt(s.forgetting, 4),
-      'preq. acc': fmt(s.prequential?.accuracy, 4), samples: s.prequential === null ? '—' : String(s.prequential.samples),
-      time: fmtSeconds(totalWallSeconds(s)), status: s.status + (s.stopped === null ? '' : ` (${s.stopped})`),
+      run: basename(resolve(r.dir)),
+      strategy: s.strategy,
+      scenario: s.scenario,
+      ACC: fmt(s.averageAccuracy, 4),
+      BWT: fmt(s.bwt, 4, true),
+      FWT: fmt(s.fwt, 4, true),
+      forgetting: fmt(s.forgetting, 4),
+      'preq. acc': fmt(s.prequential?.accuracy, 4),
+      samples: s.prequential === null ? '—' : String(s.prequential.samples),
+      time: fmtSeconds(totalWallSeconds(s)),
+      status: s.status + (s.stopped === null ? '' : ` (${s.stopped})`),
     };
     return columns.map((c) => cells[c] ?? '');
   });
@@ -34,7 +41,10 @@ export function formatTable(header: readonly string[], rows: readonly string[][]
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const numeric = header.map((_, c) => rows.length > 0 && rows.every((r) => /^[-+]?[\d.]+|^—$/.test(r[c] ?? '')));
   const line = (cells: readonly string[]): string =>
-    cells.map((cell, c) => (numeric[c] === true ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0))).join('  ').trimEnd();
+    cells
+      .map((cell, c) => (numeric[c] === true ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -46,17 +56,40 @@ export function comparisonCharts(runs: readonly RunData[], labels: readonly stri
   const charts: ChartSection[] = [];
   const both = finite.length > 0 && streams.length > 0; // then the two overall charts share a row
   if (finite.some(({ r }) => r.summary.accuracyMatrix.length > 0)) {
-    charts.push({ id: 'comparison', title: 'Mean accuracy on experiences seen so far', note: 'row mean of R[i][0..i], one line per run', spec: comparisonSpec(finite.map(({ r, label: l }) => ({ label: l, matrix: r.summary.accuracyMatrix }))), wide: !both });
+    charts.push({
+      id: 'comparison',
+      title: 'Mean accuracy on experiences seen so far',
+      note: 'row mean of R[i][0..i], one line per run',
+      spec: comparisonSpec(finite.map(({ r, label: l }) => ({ label: l, matrix: r.summary.accuracyMatrix }))),
+      wide: !both,
+    });
   }
   if (streams.length > 0) {
-    charts.push({ id: 'stream-comparison', title: 'Prequential accuracy of the stream runs', note: 'cumulative test-then-train accuracy over samples seen, one line per run', spec: streamComparisonSpec(streams.map(({ r, label: l }) => ({ label: l, run: r }))), wide: !both });
+    charts.push({
+      id: 'stream-comparison',
+      title: 'Prequential accuracy of the stream runs',
+      note: 'cumulative test-then-train accuracy over samples seen, one line per run',
+      spec: streamComparisonSpec(streams.map(({ r, label: l }) => ({ label: l, run: r }))),
+      wide: !both,
+    });
   }
   runs.forEach((r, i) => {
     const id = `run-${i}`;
     if (r.summary.mode === 'stream' || r.accuracy.length === 0) {
-      if (r.prequential.accuracy.length > 0) charts.push({ id, title: label(i), note: 'prequential accuracy (cumulative, sliding window, fading); red dashed: drift', spec: prequentialSpec(r) });
+      if (r.prequential.accuracy.length > 0)
+        charts.push({
+          id,
+          title: label(i),
+          note: 'prequential accuracy (cumulative, sliding window, fading); red dashed: drift',
+          spec: prequentialSpec(r),
+        });
     } else {
-      charts.push({ id, title: label(i), note: 'accuracy on each experience after each training experience', spec: accuracyOverTimeSpec(r.accuracy) });
+      charts.push({
+        id,
+        title: label(i),
+        note: 'accuracy on each experience after each training experience',
+        spec: accuracyOverTimeSpec(r.accuracy),
+      });
     }
   });
   return charts;
@@ -77,11 +110,17 @@ export async function renderComparison(dirs: readonly string[], htmlFile?: strin
   const table = formatTable(columns, rows);
   if (htmlFile !== undefined) {
     const labels = rows.map((r, i) => `${r[0] ?? i} (${r[1] ?? ''})`);
-    const htmlRows = rows.map((r, i) => `<tr data-run="${escapeHtml(labels[i] ?? '')}">${r.map((c, k) => `<td${k < 3 ? ' class="text"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`).join('');
-    const body = '<header><h1>Run comparison</h1>' +
+    const htmlRows = rows
+      .map(
+        (r, i) =>
+          `<tr data-run="${escapeHtml(labels[i] ?? '')}">${r.map((c, k) => `<td${k < 3 ? ' class="text"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`,
+      )
+      .join('');
+    const body =
+      '<header><h1>Run comparison</h1>' +
       `<p class="run-meta">${runs.length} runs · ${runs.map((r) => escapeHtml(resolve(r.dir))).join(' · ')}</p></header>` +
       `<div class="table-wrap"><table class="comparison"><tr>${columns.map((c, k) => `<th${k < 3 ? ' class="text"' : ''}>${escapeHtml(c)}</th>`).join('')}</tr>${htmlRows}</table></div>\n` +
-      await chartGrid(comparisonCharts(runs, labels));
+      (await chartGrid(comparisonCharts(runs, labels)));
     await writeFile(htmlFile, page('engram comparison', body), 'utf8');
   }
   return table;

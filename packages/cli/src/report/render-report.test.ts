@@ -25,7 +25,10 @@ const tooltips = (spec: unknown): number => (JSON.stringify(spec).match(/"toolti
 
 test('an experience run report draws the matrix, accuracy over time, forgetting and loss with vega, each with tooltips and a static SVG', async () => {
   const html = await report('experiences');
-  assert.deepEqual(figures(html).map((f) => f.id), ['accuracy-matrix', 'accuracy-over-time', 'forgetting', 'loss']);
+  assert.deepEqual(
+    figures(html).map((f) => f.id),
+    ['accuracy-matrix', 'accuracy-over-time', 'forgetting', 'loss'],
+  );
   for (const f of figures(html)) {
     assert.ok(tooltips(f.spec) > 0, `${f.id} has tooltips`);
     assert.match(f.svg, /<svg[^>]*class="marks"/, `${f.id} has a static svg`);
@@ -34,7 +37,8 @@ test('an experience run report draws the matrix, accuracy over time, forgetting 
   const heat = figure(html, 'accuracy-matrix');
   const cells = rows(heat).filter((r) => typeof r['accuracy'] === 'number');
   assert.equal(cells.length, 9);
-  const at = (i: number, j: number): unknown => cells.find((c) => c['after'] === i && c['experience'] === j)?.['accuracy'];
+  const at = (i: number, j: number): unknown =>
+    cells.find((c) => c['after'] === i && c['experience'] === j)?.['accuracy'];
   assert.equal(at(0, 0), 0.95);
   assert.ok(Math.abs((at(2, 0) as number) - 0.55) < 1e-9);
   assert.ok(Math.abs((at(2, 2) as number) - 0.89) < 1e-9);
@@ -43,10 +47,20 @@ test('an experience run report draws the matrix, accuracy over time, forgetting 
   // Lines and bars follow the page width; 3 lines (one per evaluated experience, named plainly), 2 forgetting bars.
   const over = figure(html, 'accuracy-over-time');
   assert.match(JSON.stringify(over.spec), /containerSize\(\)/, 'width follows the page');
-  assert.deepEqual([...new Set(rows(over).map((r) => r['experience']))].filter((v) => v !== undefined).sort(), ['experience 0', 'experience 1', 'experience 2']);
+  assert.deepEqual([...new Set(rows(over).map((r) => r['experience']))].filter((v) => v !== undefined).sort(), [
+    'experience 0',
+    'experience 1',
+    'experience 2',
+  ]);
   assert.equal(svgMarks(over, 'line mark'), 3);
   assert.equal(svgMarks(figure(html, 'forgetting'), 'bar'), 2);
-  assert.deepEqual(rows(figure(html, 'forgetting')).map((r) => [r['experience'], Number((r['forgetting'] as number).toFixed(3))]), [[0, 0.4], [1, 0.2]]);
+  assert.deepEqual(
+    rows(figure(html, 'forgetting')).map((r) => [r['experience'], Number((r['forgetting'] as number).toFixed(3))]),
+    [
+      [0, 0.4],
+      [1, 0.2],
+    ],
+  );
   // Self-contained: vega's runtime inline, no external resource.
   assert.match(html, /<script>[^<]*\bvega\b/);
   assert.ok(html.includes('window.engramViews'), 'the page draws its charts with vega');
@@ -69,9 +83,13 @@ test('the header shows ACC, BWT, FWT, forgetting and the experiences trained fro
 
 test('a stream run report shows prequential accuracy over samples with the drift boundaries, and stream figures in its cards', async () => {
   const html = await report('stream', { badRecords: 7 });
-  assert.deepEqual(figures(html).map((f) => f.id), ['prequential', 'loss']);
+  assert.deepEqual(
+    figures(html).map((f) => f.id),
+    ['prequential', 'loss'],
+  );
   const cards = kpiCards(html);
-  for (const name of ['ACC', 'BWT', 'FWT', 'forgetting', 'learning acc.']) assert.equal(cards.has(name), false, `no ${name} card`);
+  for (const name of ['ACC', 'BWT', 'FWT', 'forgetting', 'learning acc.'])
+    assert.equal(cards.has(name), false, `no ${name} card`);
   for (const [name, value] of cards) assert.notEqual(value, '—', `${name} has a value`);
   assert.equal(cards.get('samples'), '4,800');
   assert.equal(cards.get('drift boundaries'), '2');
@@ -80,26 +98,46 @@ test('a stream run report shows prequential accuracy over samples with the drift
   assert.match(cards.get('fading acc.') ?? '', /^0\.\d{3}$/);
   const pre = figure(html, 'prequential');
   // Plain legend names, x = samples seen (16 per step), drift rules at 1,600 and 3,200 samples.
-  const series = new Set(rows(pre).map((r) => r['series']).filter((v) => v !== undefined));
+  const series = new Set(
+    rows(pre)
+      .map((r) => r['series'])
+      .filter((v) => v !== undefined),
+  );
   assert.deepEqual([...series].sort(), ['cumulative', 'fading', 'sliding window']);
   assert.doesNotMatch(html, /fadingAccuracy|windowAccuracy/);
-  assert.equal(Math.max(...rows(pre).map((r) => (typeof r['samples'] === 'number' && r['series'] !== undefined ? r['samples'] : 0))), 4800);
-  assert.deepEqual(rows(pre).filter((r) => r['reason'] !== undefined).map((r) => r['samples']), [1600, 3200]);
+  assert.equal(
+    Math.max(
+      ...rows(pre).map((r) => (typeof r['samples'] === 'number' && r['series'] !== undefined ? r['samples'] : 0)),
+    ),
+    4800,
+  );
+  assert.deepEqual(
+    rows(pre)
+      .filter((r) => r['reason'] !== undefined)
+      .map((r) => r['samples']),
+    [1600, 3200],
+  );
   assert.equal(svgMarks(pre, 'line mark'), 3, 'cumulative, window and fading');
   assert.equal((pre.svg.match(/stroke="#d62728"/g) ?? []).length, 2, 'two drift markers (red dashed rules)');
   assert.match(JSON.stringify(pre.spec), /samples seen/);
   // The loss is drawn over samples too, with the boundaries; the boundaries are listed below.
   const loss = figure(html, 'loss');
   assert.equal(Math.max(...rows(loss).map((r) => (typeof r['x'] === 'number' ? r['x'] : 0))), 4800);
-  assert.match(html, /<h3>Drift boundaries<\/h3>[\s\S]*<td>1<\/td><td>1,600<\/td><td>99<\/td><td class="text">page-hinkley drift<\/td>/);
+  assert.match(
+    html,
+    /<h3>Drift boundaries<\/h3>[\s\S]*<td>1<\/td><td>1,600<\/td><td>99<\/td><td class="text">page-hinkley drift<\/td>/,
+  );
 });
 
-test('a stopped run\'s heatmap has only the rows that ran, and the page says the run stopped and how to continue', async () => {
+test("a stopped run's heatmap has only the rows that ran, and the page says the run stopped and how to continue", async () => {
   const html = await report('experiences', { stopAfter: 2 });
   const heat = figure(html, 'accuracy-matrix');
   assert.deepEqual([...new Set(rows(heat).map((r) => r['after']))].sort(), [0, 1]);
   assert.equal(svgMarks(heat, 'rect mark'), 6, '2 rows × 3 evaluated experiences');
-  assert.match(html, /<p class="status stopped"><b>This run was stopped by SIGINT<\/b> after 2 of 3 experiences; it is resumable with <code>--resume<\/code>/);
+  assert.match(
+    html,
+    /<p class="status stopped"><b>This run was stopped by SIGINT<\/b> after 2 of 3 experiences; it is resumable with <code>--resume<\/code>/,
+  );
   const cards = kpiCards(html);
   assert.equal(cards.has('ACC'), false, 'no headline figure for a stopped run');
   assert.equal(cards.get('experiences'), '2 of 3');

@@ -1,7 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chartGrid, type ChartSection } from './chart-page.js';
-import { accuracyOverTimeSpec, forgettingSpec, heatmapSpec, lossSpec, prequentialSpec, ranRows } from './chart-specs.js';
+import {
+  accuracyOverTimeSpec,
+  forgettingSpec,
+  heatmapSpec,
+  lossSpec,
+  prequentialSpec,
+  ranRows,
+} from './chart-specs.js';
 import { reportHtml } from './report-html.js';
 import { loadRun, type RunData } from './run-data.js';
 
@@ -13,21 +20,45 @@ export function reportCharts(run: RunData): ChartSection[] {
   const s = run.summary;
   const charts: ChartSection[] = [];
   if (run.prequential.accuracy.length > 0) {
-    charts.push({ id: 'prequential', title: 'Prequential accuracy', note: 'test-then-train: each batch is scored before it is trained on; red dashed: detected drift', spec: prequentialSpec(run), wide: true });
+    charts.push({
+      id: 'prequential',
+      title: 'Prequential accuracy',
+      note: 'test-then-train: each batch is scored before it is trained on; red dashed: detected drift',
+      spec: prequentialSpec(run),
+      wide: true,
+    });
   }
   const rows = ranRows(s.accuracyMatrix);
   if (rows.some((row) => row.some((v) => v !== null))) {
     const stopped = s.status === 'stopped' ? '; the run stopped: only the experiences that ran are shown' : '';
-    charts.push({ id: 'accuracy-matrix', title: 'Accuracy matrix', note: `row i: after training experience i; column j: test accuracy on experience j${stopped}`, spec: heatmapSpec(rows) });
+    charts.push({
+      id: 'accuracy-matrix',
+      title: 'Accuracy matrix',
+      note: `row i: after training experience i; column j: test accuracy on experience j${stopped}`,
+      spec: heatmapSpec(rows),
+    });
   }
   if (run.accuracy.length > 0) {
-    charts.push({ id: 'accuracy-over-time', title: 'Accuracy on each experience over time', note: 'a falling line is forgetting', spec: accuracyOverTimeSpec(run.accuracy) });
+    charts.push({
+      id: 'accuracy-over-time',
+      title: 'Accuracy on each experience over time',
+      note: 'a falling line is forgetting',
+      spec: accuracyOverTimeSpec(run.accuracy),
+    });
   }
   if (s.forgettingPerExperience.some((f) => f !== null)) {
-    charts.push({ id: 'forgetting', title: 'Forgetting per experience', note: 'best earlier accuracy minus final accuracy (Chaudhry et al. 2018)', spec: forgettingSpec(s.forgettingPerExperience) });
+    charts.push({
+      id: 'forgetting',
+      title: 'Forgetting per experience',
+      note: 'best earlier accuracy minus final accuracy (Chaudhry et al. 2018)',
+      spec: forgettingSpec(s.forgettingPerExperience),
+    });
   }
   if (run.loss.length > 0) {
-    const note = run.axis === 'samples' ? 'per batch (bucket means) over samples seen; red dashed: detected drift' : 'per batch (bucket means); dashed: start of an experience';
+    const note =
+      run.axis === 'samples'
+        ? 'per batch (bucket means) over samples seen; red dashed: detected drift'
+        : 'per batch (bucket means); dashed: start of an experience';
     charts.push({ id: 'loss', title: 'Training loss', note, spec: lossSpec(run), wide: run.axis === 'samples' });
   }
   return charts;
@@ -41,7 +72,10 @@ export function reportCharts(run: RunData): ChartSection[] {
  */
 export async function renderReport(outDir: string): Promise<string> {
   const run = await loadRun(outDir);
-  const html = reportHtml(run.summary, await chartGrid(reportCharts(run)), { plannedExperiences: run.plannedExperiences, drift: run.drift });
+  const html = reportHtml(run.summary, await chartGrid(reportCharts(run)), {
+    plannedExperiences: run.plannedExperiences,
+    drift: run.drift,
+  });
   const path = join(outDir, REPORT_FILE);
   await writeFile(path, html, 'utf8');
   return path;

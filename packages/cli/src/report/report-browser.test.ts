@@ -18,7 +18,15 @@ interface Layout {
   views: number;
   pageWidth: number;
   viewport: number;
-  charts: Array<{ id: string; wide: boolean; figureWidth: number; right: number; svgWidth: number; svgHeight: number; marks: number }>;
+  charts: Array<{
+    id: string;
+    wide: boolean;
+    figureWidth: number;
+    right: number;
+    svgWidth: number;
+    svgHeight: number;
+    marks: number;
+  }>;
   smallestFont: number;
 }
 
@@ -79,7 +87,10 @@ async function checkPage(t: TestContext, page: Page, shot: string, expected: str
   const l = await layout(page);
   await page.screenshot({ path: shot, fullPage: true });
   t.diagnostic(`screenshot: ${shot}`);
-  assert.deepEqual(l.charts.map((c) => c.id), expected);
+  assert.deepEqual(
+    l.charts.map((c) => c.id),
+    expected,
+  );
   assert.equal(l.views, expected.length, 'one vega view per chart');
   assert.equal(l.viewport, WIDTH);
   assert.ok(l.pageWidth <= l.viewport, `page ${l.pageWidth} px wide fits the ${l.viewport} px viewport`);
@@ -87,66 +98,95 @@ async function checkPage(t: TestContext, page: Page, shot: string, expected: str
     assert.ok(c.marks > 0, `${c.id}: vega drew marks`);
     assert.ok(c.svgHeight >= 150, `${c.id}: ${c.svgHeight} px tall`);
     // Line and bar charts fill their column (a wide one the page); the heatmap keeps square cells.
-    if (c.id !== 'accuracy-matrix') assert.ok(c.svgWidth >= c.figureWidth * 0.85, `${c.id}: chart ${c.svgWidth} px in a ${c.figureWidth} px figure`);
+    if (c.id !== 'accuracy-matrix')
+      assert.ok(c.svgWidth >= c.figureWidth * 0.85, `${c.id}: chart ${c.svgWidth} px in a ${c.figureWidth} px figure`);
     if (c.wide) assert.ok(c.figureWidth >= WIDTH * 0.9, `${c.id}: wide figure spans the page (${c.figureWidth} px)`);
-    else assert.ok(c.figureWidth >= 560 && c.figureWidth <= WIDTH / 2, `${c.id}: half-page figure (${c.figureWidth} px)`);
+    else
+      assert.ok(c.figureWidth >= 560 && c.figureWidth <= WIDTH / 2, `${c.id}: half-page figure (${c.figureWidth} px)`);
   }
-  assert.ok(Math.max(...l.charts.map((c) => c.right)) >= WIDTH * 0.95, 'the charts use the page\'s full width');
+  assert.ok(Math.max(...l.charts.map((c) => c.right)) >= WIDTH * 0.95, "the charts use the page's full width");
   assert.ok(l.smallestFont >= 11, `chart text at least 11 px (smallest ${l.smallestFont} px)`);
   return l;
 }
 
-describe('reports in a real browser (Debian chromium via puppeteer-core, 1400 px wide)', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: apt-get install chromium`, timeout: 180_000 }, () => {
-  let browser: Browser;
-  let work: string;
-  before(async () => {
-    work = mkdtempSync(join(tmpdir(), 'engram-report-browser-'));
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM, headless: true, userDataDir: join(work, 'profile'), timeout: 60_000,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--hide-scrollbars'],
+describe(
+  'reports in a real browser (Debian chromium via puppeteer-core, 1400 px wide)',
+  { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: apt-get install chromium`, timeout: 180_000 },
+  () => {
+    let browser: Browser;
+    let work: string;
+    before(async () => {
+      work = mkdtempSync(join(tmpdir(), 'engram-report-browser-'));
+      browser = await puppeteer.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        userDataDir: join(work, 'profile'),
+        timeout: 60_000,
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-dev-shm-usage',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--hide-scrollbars',
+        ],
+      });
     });
-  });
-  after(async () => {
-    await browser?.close();
-    // Screenshots and pages stay in `work` for a look (the test prints their paths); the profile goes.
-    rmSync(join(work, 'profile'), { recursive: true, force: true });
-  });
+    after(async () => {
+      await browser?.close();
+      // Screenshots and pages stay in `work` for a look (the test prints their paths); the profile goes.
+      rmSync(join(work, 'profile'), { recursive: true, force: true });
+    });
 
-  it('an experience run report: four charts drawn by vega at page width, a tooltip on a heatmap cell, no console error', async (t) => {
-    const dir = join(work, 'finite');
-    mkdirSync(dir);
-    await writeSyntheticRun(dir, 'experiences');
-    const errors: string[] = [];
-    const page = await open(browser, await renderReport(dir), errors);
-    await checkPage(t, page, join(work, 'finite-report.png'), ['accuracy-matrix', 'accuracy-over-time', 'forgetting', 'loss']);
-    assert.match(await tooltipAt(page, 'accuracy-matrix', '.mark-rect.role-mark path'), /after training experience: 0\nevaluated on experience: 0\naccuracy: 0\.950/);
-    assert.match(await tooltipAt(page, 'forgetting', '.mark-rect.role-mark path', 0), /experience: 0\nforgetting: 0\.400/);
-    assert.deepEqual(errors, []);
-    await page.close();
-  });
+    it('an experience run report: four charts drawn by vega at page width, a tooltip on a heatmap cell, no console error', async (t) => {
+      const dir = join(work, 'finite');
+      mkdirSync(dir);
+      await writeSyntheticRun(dir, 'experiences');
+      const errors: string[] = [];
+      const page = await open(browser, await renderReport(dir), errors);
+      await checkPage(t, page, join(work, 'finite-report.png'), [
+        'accuracy-matrix',
+        'accuracy-over-time',
+        'forgetting',
+        'loss',
+      ]);
+      assert.match(
+        await tooltipAt(page, 'accuracy-matrix', '.mark-rect.role-mark path'),
+        /after training experience: 0\nevaluated on experience: 0\naccuracy: 0\.950/,
+      );
+      assert.match(
+        await tooltipAt(page, 'forgetting', '.mark-rect.role-mark path', 0),
+        /experience: 0\nforgetting: 0\.400/,
+      );
+      assert.deepEqual(errors, []);
+      await page.close();
+    });
 
-  it('a stream run report: prequential accuracy and loss over samples at full width, a tooltip with the three series, no console error', async (t) => {
-    const dir = join(work, 'stream');
-    mkdirSync(dir);
-    await writeSyntheticRun(dir, 'stream');
-    const errors: string[] = [];
-    const page = await open(browser, await renderReport(dir), errors);
-    await checkPage(t, page, join(work, 'stream-report.png'), ['prequential', 'loss']);
-    const tip = await tooltipAt(page, 'prequential', '.mark-line.role-mark path', 0);
-    assert.match(tip, /samples seen: [\d,]+\ncumulative: 0\.\d{3}\nsliding window: 0\.\d{3}\nfading: 0\.\d{3}/);
-    assert.deepEqual(errors, []);
-    await page.close();
-  });
+    it('a stream run report: prequential accuracy and loss over samples at full width, a tooltip with the three series, no console error', async (t) => {
+      const dir = join(work, 'stream');
+      mkdirSync(dir);
+      await writeSyntheticRun(dir, 'stream');
+      const errors: string[] = [];
+      const page = await open(browser, await renderReport(dir), errors);
+      await checkPage(t, page, join(work, 'stream-report.png'), ['prequential', 'loss']);
+      const tip = await tooltipAt(page, 'prequential', '.mark-line.role-mark path', 0);
+      assert.match(tip, /samples seen: [\d,]+\ncumulative: 0\.\d{3}\nsliding window: 0\.\d{3}\nfading: 0\.\d{3}/);
+      assert.deepEqual(errors, []);
+      await page.close();
+    });
 
-  it('compare --html of an experience run and a stream run: readable charts, two to a row, no console error', async (t) => {
-    await writeSyntheticRun(join(work, 'cmp-ewc'), 'experiences', 'ewc');
-    await writeSyntheticRun(join(work, 'cmp-live'), 'stream', 'replay');
-    const file = join(work, 'compare.html');
-    await renderComparison([join(work, 'cmp-ewc'), join(work, 'cmp-live')], file);
-    const errors: string[] = [];
-    const page = await open(browser, file, errors);
-    await checkPage(t, page, join(work, 'compare.png'), ['comparison', 'stream-comparison', 'run-0', 'run-1']);
-    assert.deepEqual(errors, []);
-    await page.close();
-  });
-});
+    it('compare --html of an experience run and a stream run: readable charts, two to a row, no console error', async (t) => {
+      await writeSyntheticRun(join(work, 'cmp-ewc'), 'experiences', 'ewc');
+      await writeSyntheticRun(join(work, 'cmp-live'), 'stream', 'replay');
+      const file = join(work, 'compare.html');
+      await renderComparison([join(work, 'cmp-ewc'), join(work, 'cmp-live')], file);
+      const errors: string[] = [];
+      const page = await open(browser, file, errors);
+      await checkPage(t, page, join(work, 'compare.png'), ['comparison', 'stream-comparison', 'run-0', 'run-1']);
+      assert.deepEqual(errors, []);
+      await page.close();
+    });
+  },
+);

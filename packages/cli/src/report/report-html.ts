@@ -24,7 +24,10 @@ export function fmtSeconds(s: number): string {
  * finished experiences took.
  */
 export function totalWallSeconds(s: RunSummary): number {
-  return Math.max(s.wallSeconds, s.perExperience.reduce((t, e) => t + e.wallSeconds, 0));
+  return Math.max(
+    s.wallSeconds,
+    s.perExperience.reduce((t, e) => t + e.wallSeconds, 0),
+  );
 }
 
 /** What the report says about the run's inputs besides the summary: the experiences it was set up for. */
@@ -44,13 +47,19 @@ export function kpis(s: RunSummary, ctx: RunContext): string[] {
     const p = s.prequential;
     if (p !== null) {
       out.push(
-        kpi('prequential acc.', fmt(p.accuracy), 'test-then-train accuracy over the whole stream (each batch scored before it is trained on)'),
+        kpi(
+          'prequential acc.',
+          fmt(p.accuracy),
+          'test-then-train accuracy over the whole stream (each batch scored before it is trained on)',
+        ),
         kpi('window acc.', fmt(p.windowAccuracy), 'prequential accuracy over the last window of samples'),
         kpi('fading acc.', fmt(p.fadingAccuracy), 'prequential accuracy with exponential fading of old samples'),
         kpi('samples', p.samples.toLocaleString('en'), 'stream samples seen'),
       );
     }
-    out.push(kpi('drift boundaries', String(s.driftPoints.length), 'drift points detected (each starts a new segment)'));
+    out.push(
+      kpi('drift boundaries', String(s.driftPoints.length), 'drift points detected (each starts a new segment)'),
+    );
   } else {
     const figures: Array<[string, number | null, number, boolean, string]> = [
       ['ACC', s.averageAccuracy, 3, false, 'average accuracy on all experiences after the last one'],
@@ -59,26 +68,48 @@ export function kpis(s: RunSummary, ctx: RunContext): string[] {
       ['forgetting', s.forgetting, 3, false, 'mean drop from best to final accuracy'],
       ['learning acc.', s.learningAccuracy, 3, false, 'accuracy on each experience right after learning it'],
     ];
-    for (const [label, v, digits, signed, hint] of figures) if (v !== null) out.push(kpi(label, fmt(v, digits, signed), hint));
+    for (const [label, v, digits, signed, hint] of figures)
+      if (v !== null) out.push(kpi(label, fmt(v, digits, signed), hint));
     const planned = typeof ctx.plannedExperiences === 'number' ? ` of ${ctx.plannedExperiences}` : '';
-    out.push(kpi('experiences', `${ranRows(s.accuracyMatrix).length || s.experiences}${planned}`, 'experiences trained (of those planned)'));
+    out.push(
+      kpi(
+        'experiences',
+        `${ranRows(s.accuracyMatrix).length || s.experiences}${planned}`,
+        'experiences trained (of those planned)',
+      ),
+    );
   }
   out.push(
     kpi('wall time', fmtSeconds(totalWallSeconds(s)), 'whole run, added up over resumes'),
-    kpi('samples/s', Number.isFinite(s.samplesPerSecond) ? Math.round(s.samplesPerSecond).toLocaleString('en') : '—', 'training throughput'),
+    kpi(
+      'samples/s',
+      Number.isFinite(s.samplesPerSecond) ? Math.round(s.samplesPerSecond).toLocaleString('en') : '—',
+      'training throughput',
+    ),
     kpi('steps', s.steps.toLocaleString('en'), 'optimizer steps'),
     kpi('peak RSS', `${(s.peakRssBytes / 2 ** 20).toFixed(0)} MiB`, 'peak resident memory'),
   );
   const bad = Object.values(s.badRecords).reduce((a, b) => a + b, 0);
-  if (bad > 0) out.push(kpi('bad records', bad.toLocaleString('en'), `records refused at the door: ${Object.entries(s.badRecords).map(([k, v]) => `${k}: ${v}`).join(', ')}`));
-  if (s.skippedRows > 0) out.push(kpi('skipped rows', s.skippedRows.toLocaleString('en'), 'data-file rows skipped (badRows "skip")'));
+  if (bad > 0)
+    out.push(
+      kpi(
+        'bad records',
+        bad.toLocaleString('en'),
+        `records refused at the door: ${Object.entries(s.badRecords)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', ')}`,
+      ),
+    );
+  if (s.skippedRows > 0)
+    out.push(kpi('skipped rows', s.skippedRows.toLocaleString('en'), 'data-file rows skipped (badRows "skip")'));
   if (s.warnings > 0) out.push(kpi('warnings', String(s.warnings), 'warning events (see metrics.jsonl)'));
   return out;
 }
 
 /** A banner for a run that did not complete: where it stopped, and how to continue. */
 export function statusBanner(s: RunSummary, ctx: RunContext): string {
-  if (s.status === 'failed') return `<p class="status failed"><b>This run failed</b>${s.error === null ? '' : `: ${escapeHtml(s.error)}`}. The figures cover what ran before the failure.</p>`;
+  if (s.status === 'failed')
+    return `<p class="status failed"><b>This run failed</b>${s.error === null ? '' : `: ${escapeHtml(s.error)}`}. The figures cover what ran before the failure.</p>`;
   if (s.status !== 'stopped') return '';
   const why = s.stopped === null ? '' : ` by ${escapeHtml(s.stopped)}`;
   if (s.mode === 'stream') {
@@ -86,13 +117,21 @@ export function statusBanner(s: RunSummary, ctx: RunContext): string {
   }
   const ran = ranRows(s.accuracyMatrix).length;
   const planned = typeof ctx.plannedExperiences === 'number' ? ` of ${ctx.plannedExperiences}` : '';
-  return `<p class="status stopped"><b>This run was stopped${why}</b> after ${ran}${planned} experience${ran === 1 ? '' : 's'}; it is resumable with <code>--resume</code>. ` +
-    'ACC, BWT, FWT and forgetting are not computed for a stopped run; the charts show the experiences that ran.</p>';
+  return (
+    `<p class="status stopped"><b>This run was stopped${why}</b> after ${ran}${planned} experience${ran === 1 ? '' : 's'}; it is resumable with <code>--resume</code>. ` +
+    'ACC, BWT, FWT and forgetting are not computed for a stopped run; the charts show the experiences that ran.</p>'
+  );
 }
 
 /** The header: pipeline name, strategy, scenario, backend, seed, status and the key figures. */
 function header(s: RunSummary, ctx: RunContext): string {
-  const meta = [`strategy <b>${escapeHtml(s.strategy)}</b>`, `scenario <b>${escapeHtml(s.scenario)}</b>`, `backend <b>${escapeHtml(s.backend)}</b>`, `seed <b>${s.seed}</b>`, `mode <b>${escapeHtml(s.mode)}</b>`];
+  const meta = [
+    `strategy <b>${escapeHtml(s.strategy)}</b>`,
+    `scenario <b>${escapeHtml(s.scenario)}</b>`,
+    `backend <b>${escapeHtml(s.backend)}</b>`,
+    `seed <b>${s.seed}</b>`,
+    `mode <b>${escapeHtml(s.mode)}</b>`,
+  ];
   if (s.parameters !== null) meta.push(`<b>${s.parameters.toLocaleString('en')}</b> parameters`);
   return `<header><h1>${escapeHtml(s.name)}</h1><p class="run-meta">${meta.join(' · ')}</p>${statusBanner(s, ctx)}<div class="kpis">${kpis(s, ctx).join('')}</div></header>`;
 }
@@ -100,28 +139,63 @@ function header(s: RunSummary, ctx: RunContext): string {
 /** An HTML table; the columns in `text` are left-aligned, the others (numbers) right-aligned. */
 const table = (head: readonly string[], rows: readonly (readonly string[])[], text: readonly number[] = []): string => {
   const cls = (c: number): string => (text.includes(c) ? ' class="text"' : '');
-  return `<div class="table-wrap"><table><tr>${head.map((h, c) => `<th${cls(c)}>${escapeHtml(h)}</th>`).join('')}</tr>` +
-    rows.map((r) => `<tr>${r.map((v, c) => `<td${cls(c)}>${escapeHtml(v)}</td>`).join('')}</tr>`).join('') + '</table></div>';
+  return (
+    `<div class="table-wrap"><table><tr>${head.map((h, c) => `<th${cls(c)}>${escapeHtml(h)}</th>`).join('')}</tr>` +
+    rows.map((r) => `<tr>${r.map((v, c) => `<td${cls(c)}>${escapeHtml(v)}</td>`).join('')}</tr>`).join('') +
+    '</table></div>'
+  );
 };
 
 /** Tables and the pipeline below the charts. */
 function details(s: RunSummary, drift: readonly { step: number; samples: number; reason: string }[]): string {
   const parts: string[] = [];
   if (drift.length > 0) {
-    parts.push('<h3>Drift boundaries</h3>', table(['#', 'at sample', 'step', 'reason'], drift.map((d, k) => [String(k + 1), d.samples.toLocaleString('en'), String(d.step), d.reason]), [3]));
+    parts.push(
+      '<h3>Drift boundaries</h3>',
+      table(
+        ['#', 'at sample', 'step', 'reason'],
+        drift.map((d, k) => [String(k + 1), d.samples.toLocaleString('en'), String(d.step), d.reason]),
+        [3],
+      ),
+    );
   }
   if (s.perExperience.length > 0) {
-    parts.push('<h3>Experiences</h3>', table(['experience', 'wall time', 'samples', 'samples/s', 'loss', 'RSS MiB'],
-      s.perExperience.map((e) => [String(e.experience), fmtSeconds(e.wallSeconds), e.samples.toLocaleString('en'), fmt(e.samplesPerSecond, 0), fmt(e.loss), (e.rssBytes / 2 ** 20).toFixed(0)])));
+    parts.push(
+      '<h3>Experiences</h3>',
+      table(
+        ['experience', 'wall time', 'samples', 'samples/s', 'loss', 'RSS MiB'],
+        s.perExperience.map((e) => [
+          String(e.experience),
+          fmtSeconds(e.wallSeconds),
+          e.samples.toLocaleString('en'),
+          fmt(e.samplesPerSecond, 0),
+          fmt(e.loss),
+          (e.rssBytes / 2 ** 20).toFixed(0),
+        ]),
+      ),
+    );
   }
   if (s.perClassAccuracy !== null) {
-    parts.push('<h3>Per-class accuracy (last evaluation)</h3>', table(['class', ...s.perClassAccuracy.map((_, c) => String(c))], [['accuracy', ...s.perClassAccuracy.map((a) => fmt(a))]], [0]));
+    parts.push(
+      '<h3>Per-class accuracy (last evaluation)</h3>',
+      table(
+        ['class', ...s.perClassAccuracy.map((_, c) => String(c))],
+        [['accuracy', ...s.perClassAccuracy.map((a) => fmt(a))]],
+        [0],
+      ),
+    );
   }
-  parts.push(`<details><summary>Pipeline</summary><pre>${escapeHtml(JSON.stringify(s.pipeline, null, 2) ?? 'null')}</pre></details>`);
+  parts.push(
+    `<details><summary>Pipeline</summary><pre>${escapeHtml(JSON.stringify(s.pipeline, null, 2) ?? 'null')}</pre></details>`,
+  );
   return `<section class="details">${parts.join('\n')}</section>`;
 }
 
 /** The complete self-contained report page of one run. */
-export function reportHtml(summary: RunSummary, charts: string, ctx: RunContext & { drift: readonly { step: number; samples: number; reason: string }[] }): string {
+export function reportHtml(
+  summary: RunSummary,
+  charts: string,
+  ctx: RunContext & { drift: readonly { step: number; samples: number; reason: string }[] },
+): string {
   return page(`${summary.name} — engram report`, `${header(summary, ctx)}\n${charts}\n${details(summary, ctx.drift)}`);
 }

@@ -51,14 +51,28 @@ export async function loadRun(dir: string): Promise<RunData> {
     throw new Error(`${summaryPath} is not an engram run summary (no accuracyMatrix)`);
   }
   const axis = summary.mode === 'stream' ? 'samples' : 'steps';
-  const data: RunData = { dir, summary, accuracy: [], loss: [], experienceStarts: [], prequential: { accuracy: [], windowAccuracy: [], fadingAccuracy: [] }, drift: [], axis, plannedExperiences: null };
+  const data: RunData = {
+    dir,
+    summary,
+    accuracy: [],
+    loss: [],
+    experienceStarts: [],
+    prequential: { accuracy: [], windowAccuracy: [], fadingAccuracy: [] },
+    drift: [],
+    axis,
+    plannedExperiences: null,
+  };
   // Streams log a prequential event every `logEvery` steps; samples at other steps are interpolated
   // from the latest one (batches of one size).
   let seen = { step: -1, samples: 0 };
   const samplesAt = (step: number): number =>
     seen.step < 0 ? 0 : Math.round(seen.samples + (step - seen.step) * (seen.samples / (seen.step + 1)));
   const loss = new SeriesDownsampler(MAX_POINTS);
-  const pre = { accuracy: new SeriesDownsampler(MAX_POINTS), windowAccuracy: new SeriesDownsampler(MAX_POINTS), fadingAccuracy: new SeriesDownsampler(MAX_POINTS) };
+  const pre = {
+    accuracy: new SeriesDownsampler(MAX_POINTS),
+    windowAccuracy: new SeriesDownsampler(MAX_POINTS),
+    fadingAccuracy: new SeriesDownsampler(MAX_POINTS),
+  };
   const started = new Set<number>();
   const lines = createInterface({ input: createReadStream(metricsPath, 'utf8'), crlfDelay: Infinity });
   let lineNo = 0;
@@ -73,7 +87,12 @@ export async function loadRun(dir: string): Promise<RunData> {
     }
     switch (event.type) {
       case 'evaluation':
-        for (const r of event.results) data.accuracy.push({ afterExperience: event.afterExperience, experience: r.experience, accuracy: r.accuracy });
+        for (const r of event.results)
+          data.accuracy.push({
+            afterExperience: event.afterExperience,
+            experience: r.experience,
+            accuracy: r.accuracy,
+          });
         break;
       case 'run-start':
         data.plannedExperiences = event.experiences;
@@ -99,6 +118,10 @@ export async function loadRun(dir: string): Promise<RunData> {
     }
   }
   data.loss = loss.series();
-  data.prequential = { accuracy: pre.accuracy.series(), windowAccuracy: pre.windowAccuracy.series(), fadingAccuracy: pre.fadingAccuracy.series() };
+  data.prequential = {
+    accuracy: pre.accuracy.series(),
+    windowAccuracy: pre.windowAccuracy.series(),
+    fadingAccuracy: pre.fadingAccuracy.series(),
+  };
   return data;
 }

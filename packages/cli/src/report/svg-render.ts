@@ -5,7 +5,14 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 export const CHART_CONFIG = {
   background: 'white',
   font: 'system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif',
-  axis: { labelFontSize: 12, titleFontSize: 13, titleFontWeight: 'normal', titleColor: '#333', labelColor: '#333', gridColor: '#eaeaea' },
+  axis: {
+    labelFontSize: 12,
+    titleFontSize: 13,
+    titleFontWeight: 'normal',
+    titleColor: '#333',
+    labelColor: '#333',
+    gridColor: '#eaeaea',
+  },
   legend: { labelFontSize: 12, titleFontSize: 13, titleFontWeight: 'normal', labelLimit: 320 },
   title: { fontSize: 14, anchor: 'start' },
   view: { stroke: '#ddd' },
@@ -16,7 +23,7 @@ const STATIC_WIDTH = 900;
 
 /** Compiles a vega-lite spec, with {@link CHART_CONFIG}, to the vega spec the page's View runs. */
 export function toVegaSpec(spec: TopLevelSpec): Spec {
-  return compile({ ...spec, config: { ...CHART_CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec).spec;
+  return compile({ ...spec, config: { ...CHART_CONFIG, ...(spec.config ?? {}) } }).spec;
 }
 
 /**
@@ -26,12 +33,15 @@ export function toVegaSpec(spec: TopLevelSpec): Spec {
  * description when vega fails.
  */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const fixed = (spec as { width?: unknown }).width === 'container' ? ({ ...spec, width: STATIC_WIDTH } as TopLevelSpec) : spec;
+  const fixed =
+    (spec as { width?: unknown }).width === 'container' ? ({ ...spec, width: STATIC_WIDTH } as TopLevelSpec) : spec;
   const view = new View(parse(toVegaSpec(fixed)), { renderer: 'none', logLevel: 0 });
   try {
     return await view.toSVG();
   } catch (err) {
-    throw new Error(`could not render chart "${spec.description ?? 'unnamed'}": ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(
+      `could not render chart "${spec.description ?? 'unnamed'}": ${err instanceof Error ? err.message : String(err)}`,
+    );
   } finally {
     view.finalize();
   }

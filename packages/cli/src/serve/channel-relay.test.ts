@@ -24,7 +24,13 @@ test('a relayed push sends the record and resolves with the status the training 
   assert.ok(channel);
   const first = channel.push({ x: new Float32Array([1, 2, 3]), y: 1 });
   const second = channel.push({ x: new Float32Array([4, 5, 6]), y: 2 });
-  assert.deepEqual(sent.map((r) => [r.rid, r.channel, Array.from(r.x), r.y]), [[0, 'fb', [1, 2, 3], 1], [1, 'fb', [4, 5, 6], 2]]);
+  assert.deepEqual(
+    sent.map((r) => [r.rid, r.channel, Array.from(r.x), r.y]),
+    [
+      [0, 'fb', [1, 2, 3], 1],
+      [1, 'fb', [4, 5, 6], 2],
+    ],
+  );
   relay.settle({ type: 'pushed', rid: 0, status: { ...STATUS, depth: 3 } });
   await first;
   assert.equal(channel.depth(), 3, 'the answer carries the new queue depth');
@@ -36,8 +42,17 @@ test('a relayed push sends the record and resolves with the status the training 
 });
 
 test('the training thread answers a push for a channel no feedback source has open with the reason, never a throw', async () => {
-  const answer = await answerPush({ type: 'push', rid: 7, channel: 'nobody-opened-this', x: new Float32Array(2), y: 0 });
+  const answer = await answerPush({
+    type: 'push',
+    rid: 7,
+    channel: 'nobody-opened-this',
+    x: new Float32Array(2),
+    y: 0,
+  });
   assert.equal(answer.type, 'push-failed');
   assert.equal(answer.rid, 7);
-  assert.match(answer.type === 'push-failed' ? answer.message : '', /feedback source of channel "nobody-opened-this" has closed/);
+  assert.match(
+    answer.type === 'push-failed' ? answer.message : '',
+    /feedback source of channel "nobody-opened-this" has closed/,
+  );
 });

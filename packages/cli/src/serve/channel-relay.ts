@@ -27,7 +27,16 @@ export type PushAnswer =
 /** The status of the feedback channel `name` in this thread (the training thread), if one is open. */
 export function channelStatus(name: string): ChannelStatus | undefined {
   const c = feedbackChannel(name);
-  return c && { name, length: c.length, numClasses: c.numClasses, ...(c.labels ? { labels: c.labels } : {}), depth: c.depth(), dropped: c.dropped() };
+  return (
+    c && {
+      name,
+      length: c.length,
+      numClasses: c.numClasses,
+      ...(c.labels ? { labels: c.labels } : {}),
+      depth: c.depth(),
+      dropped: c.dropped(),
+    }
+  );
 }
 
 /**
@@ -36,7 +45,12 @@ export function channelStatus(name: string): ChannelStatus | undefined {
  */
 export async function answerPush(request: PushRequest): Promise<PushAnswer> {
   const channel = feedbackChannel(request.channel);
-  if (!channel) return { type: 'push-failed', rid: request.rid, message: `the feedback source of channel "${request.channel}" has closed` };
+  if (!channel)
+    return {
+      type: 'push-failed',
+      rid: request.rid,
+      message: `the feedback source of channel "${request.channel}" has closed`,
+    };
   try {
     await channel.push({ x: request.x, y: request.y });
     return { type: 'pushed', rid: request.rid, status: channelStatus(request.channel) };

@@ -5,7 +5,10 @@ import { dirname, join } from 'node:path';
 /** uPlot's browser build and stylesheet, read from the installed package (no network asset). */
 function uplotAssets(): { js: string; css: string } {
   const dist = dirname(createRequire(import.meta.url).resolve('uplot'));
-  return { js: readFileSync(join(dist, 'uPlot.iife.min.js'), 'utf8'), css: readFileSync(join(dist, 'uPlot.min.css'), 'utf8') };
+  return {
+    js: readFileSync(join(dist, 'uPlot.iife.min.js'), 'utf8'),
+    css: readFileSync(join(dist, 'uPlot.min.css'), 'utf8'),
+  };
 }
 
 /** `</script` inside inlined code would end the element early. */

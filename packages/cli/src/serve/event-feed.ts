@@ -36,7 +36,12 @@ export class EventFeed {
     const frame = `id: ${++this.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
     if (e.type === 'run-start') {
       this.start = frame;
-    } else if (e.type === 'evaluation' || e.type === 'boundary' || e.type === 'experience-start' || e.type === 'run-end') {
+    } else if (
+      e.type === 'evaluation' ||
+      e.type === 'boundary' ||
+      e.type === 'experience-start' ||
+      e.type === 'run-end'
+    ) {
       this.pinned.push(frame);
       if (this.pinned.length > this.options.history * 4) this.pinned.shift();
     } else {
@@ -48,12 +53,18 @@ export class EventFeed {
 
   /** Attaches a response as an SSE client (headers, the remembered events, then live ones). */
   attach(res: ServerResponse): void {
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.write(': engram events\n\n');
     this.clients.add(res);
     res.on('close', () => this.clients.delete(res));
     // Pinned frames first (run-start, evaluations), then the recent ones: the order a dashboard needs.
-    for (const frame of [...(this.start !== undefined ? [this.start] : []), ...this.pinned, ...this.recent]) this.write(res, frame);
+    for (const frame of [...(this.start !== undefined ? [this.start] : []), ...this.pinned, ...this.recent])
+      this.write(res, frame);
     if (this.ended) res.end();
   }
 

@@ -12,7 +12,13 @@ export interface Announcement {
 export function parseAnnouncement(message: string): Announcement | undefined {
   try {
     const m = JSON.parse(message) as { step?: unknown; checkpoint?: unknown };
-    if (typeof m.step === 'number' && Number.isInteger(m.step) && typeof m.checkpoint === 'string' && m.checkpoint.length > 0) return { step: m.step, checkpoint: m.checkpoint };
+    if (
+      typeof m.step === 'number' &&
+      Number.isInteger(m.step) &&
+      typeof m.checkpoint === 'string' &&
+      m.checkpoint.length > 0
+    )
+      return { step: m.step, checkpoint: m.checkpoint };
   } catch {
     // not JSON: ignored
   }
@@ -38,7 +44,10 @@ export class ModelAnnouncements {
   /** Connects and subscribes; resolves once subscribed. */
   async start(): Promise<void> {
     const url = expandEnv(this.url);
-    const redis = openRedis(url, { name: 'engram-serve', onLost: (why) => this.warn(`redis ${redactUrl(url)}: ${why}; reconnecting`) });
+    const redis = openRedis(url, {
+      name: 'engram-serve',
+      onLost: (why) => this.warn(`redis ${redactUrl(url)}: ${why}; reconnecting`),
+    });
     this.redis = redis;
     redis.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;

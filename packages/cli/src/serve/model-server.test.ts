@@ -19,12 +19,20 @@ test('a served finite run answers predict, healthz, readyz and metrics, and bad 
     await run.outcome;
     await run.served.settled();
 
-    const ready = (await (await fetch(`${run.base}/readyz`)).json()) as { ready: boolean; model: { version: number; step: number } };
+    const ready = (await (await fetch(`${run.base}/readyz`)).json()) as {
+      ready: boolean;
+      model: { version: number; step: number };
+    };
     assert.equal(ready.ready, true);
     // Two experiences (classes 0-1, then 2): 192 and 96 training samples, batch 16, 2 epochs → 24 + 12 = 36 steps.
     assert.equal(ready.model.step, 36);
 
-    const p = await postJson(`${run.base}/predict`, { instances: [[0, 0, 0, 0], [1, 2, 3, 4]] });
+    const p = await postJson(`${run.base}/predict`, {
+      instances: [
+        [0, 0, 0, 0],
+        [1, 2, 3, 4],
+      ],
+    });
     assert.equal(p.status, 200);
     const preds = p.body.predictions as Array<{ id: string; label: number; probabilities: number[] }>;
     assert.equal(preds.length, 2);
@@ -36,7 +44,12 @@ test('a served finite run answers predict, healthz, readyz and metrics, and bad 
     }
     assert.deepEqual(p.body.model, { version: ready.model.version, step: 36, experience: 1 });
 
-    const short = await postJson(`${run.base}/predict`, { instances: [[0, 0, 0, 0], [1, 2]] });
+    const short = await postJson(`${run.base}/predict`, {
+      instances: [
+        [0, 0, 0, 0],
+        [1, 2],
+      ],
+    });
     assert.equal(short.status, 400);
     assert.equal(short.body.path, '/instances/1');
     assert.match(String(short.body.error), /expected 4 numbers/);
@@ -48,9 +61,13 @@ test('a served finite run answers predict, healthz, readyz and metrics, and bad 
     assert.match(String(missing.body.path), /^\/(instances|rows)?$/);
     const badJson = await postJson(`${run.base}/predict`, '{"instances": [');
     assert.equal(badJson.status, 400);
-    const big = await postJson(`${run.base}/predict`, { instances: Array.from({ length: 100 }, () => [0.123456789, 0.123456789, 0.123456789, 0.123456789]) });
+    const big = await postJson(`${run.base}/predict`, {
+      instances: Array.from({ length: 100 }, () => [0.123456789, 0.123456789, 0.123456789, 0.123456789]),
+    });
     assert.equal(big.status, 413);
-    const tooMany = await postJson(`${run.base}/predict`, { instances: Array.from({ length: 65 }, () => [0, 0, 0, 0]) });
+    const tooMany = await postJson(`${run.base}/predict`, {
+      instances: Array.from({ length: 65 }, () => [0, 0, 0, 0]),
+    });
     assert.equal(tooMany.status, 400);
     assert.equal(tooMany.body.path, '/instances');
     const nowhere = await fetch(`${run.base}/nowhere`);

@@ -37,7 +37,11 @@ function errorAnswer(err: FastifyError): { status: number; body: Record<string, 
     const path = `${first.instancePath}${extra !== undefined ? `/${extra}` : ''}` || '/';
     return { status: 400, body: { error: `${path}: ${first.message ?? 'invalid'}`, path } };
   }
-  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: { error: `body larger than ${err.message.match(/\d+/)?.[0] ?? 'the limit'} bytes (serve.bodyLimit)` } };
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return {
+      status: 413,
+      body: { error: `body larger than ${err.message.match(/\d+/)?.[0] ?? 'the limit'} bytes (serve.bodyLimit)` },
+    };
   const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
   return { status, body: { error: err.message.split('\n')[0] ?? 'error' } };
 }
@@ -71,13 +75,20 @@ export class ModelServer {
       this.metrics.versionStep.set(v.info.step);
     });
     // Bodies are validated as sent: no type coercion, no silently removed properties.
-    this.app = fastify({ logger: false, bodyLimit: options.bodyLimit, forceCloseConnections: true, ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } } });
+    this.app = fastify({
+      logger: false,
+      bodyLimit: options.bodyLimit,
+      forceCloseConnections: true,
+      ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
+    });
     this.app.setErrorHandler((err: FastifyError, _req, reply) => {
       const { status, body } = errorAnswer(err);
       void reply.code(status).send(body);
     });
     this.app.setNotFoundHandler((req, reply) => {
-      void reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0] ?? ''}; see GET / for the dashboard, POST /predict, POST /feedback, GET /metrics, /healthz, /readyz, /events` });
+      void reply.code(404).send({
+        error: `no route ${req.method} ${req.url.split('?')[0] ?? ''}; see GET / for the dashboard, POST /predict, POST /feedback, GET /metrics, /healthz, /readyz, /events`,
+      });
     });
     this.routes();
   }
@@ -91,13 +102,17 @@ export class ModelServer {
       if (!v || !data) return reply.code(503).send({ ready: false, reason: 'no model version published yet' });
       return { ready: true, model: v.info, inputShape: data.inputShape, numClasses: data.numClasses };
     });
-    app.get('/metrics', async (_req, reply) => reply.header('content-type', this.metrics.registry.contentType).send(await this.metrics.render()));
+    app.get('/metrics', async (_req, reply) =>
+      reply.header('content-type', this.metrics.registry.contentType).send(await this.metrics.render()),
+    );
     app.get('/events', (_req, reply) => {
       reply.hijack();
       this.events.attach(reply.raw);
     });
     let page: string | undefined;
-    app.get('/', async (_req, reply) => reply.header('content-type', 'text/html; charset=utf-8').send((page ??= dashboardPage())));
+    app.get('/', async (_req, reply) =>
+      reply.header('content-type', 'text/html; charset=utf-8').send((page ??= dashboardPage())),
+    );
     registerPredictionRoutes(app, {
       board: this.board,
       metrics: this.metrics,

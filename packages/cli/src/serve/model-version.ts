@@ -29,7 +29,11 @@ export interface WeightSnapshot extends VersionInfo {
  * is never half-updated — into host memory, with `states` captured at the same instant. The copy
  * shares nothing with the training variables (some kernels update them in place).
  */
-export function snapshotWeights(network: tf.LayersModel, info: VersionInfo, states: ReadonlyMap<string, SerializedState> = new Map()): WeightSnapshot {
+export function snapshotWeights(
+  network: tf.LayersModel,
+  info: VersionInfo,
+  states: ReadonlyMap<string, SerializedState> = new Map(),
+): WeightSnapshot {
   const weights = network.weights;
   const arrays = weights.map((w) => w.read().dataSync() as Float32Array);
   const total = arrays.reduce((n, a) => n + a.length, 0);
@@ -39,13 +43,30 @@ export function snapshotWeights(network: tf.LayersModel, info: VersionInfo, stat
     data.set(a, at);
     at += a.length;
   }
-  const specs = weights.map((w) => ({ name: w.originalName, shape: [...w.shape] as number[], dtype: 'float32' as const }));
-  return { ...info, topology: network.toJSON(null, false) as tf.io.ModelJSON['modelTopology'], specs, data: data.buffer, states };
+  const specs = weights.map((w) => ({
+    name: w.originalName,
+    shape: [...w.shape] as number[],
+    dtype: 'float32' as const,
+  }));
+  return {
+    ...info,
+    topology: network.toJSON(null, false),
+    specs,
+    data: data.buffer,
+    states,
+  };
 }
 
 /** The view of a plain network: its logits, no predictor, no preprocessing (exports, tests). */
 export function plainView(network: tf.LayersModel): PredictionView {
-  return { model: new LayersEngramModel(network), predictor: undefined, network, prepare: (b: Batch) => b, release: () => undefined, dispose: () => network.dispose() };
+  return {
+    model: new LayersEngramModel(network),
+    predictor: undefined,
+    network,
+    prepare: (b: Batch) => b,
+    release: () => undefined,
+    dispose: () => network.dispose(),
+  };
 }
 
 /** What makes two networks interchangeable: the same topology (layers, names, shapes). */
@@ -60,7 +81,8 @@ export function topologyKey(topology: tf.io.ModelJSON['modelTopology']): string 
  */
 function writeWeights(network: tf.LayersModel, s: WeightSnapshot): boolean {
   const weights = network.weights;
-  if (weights.length !== s.specs.length || weights.some((w, i) => w.shape.join(',') !== s.specs[i]?.shape.join(','))) return false;
+  if (weights.length !== s.specs.length || weights.some((w, i) => w.shape.join(',') !== s.specs[i]?.shape.join(',')))
+    return false;
   const values = new Float32Array(s.data);
   let at = 0;
   tf.tidy(() => {
@@ -116,7 +138,9 @@ export class ModelVersion {
     if (spare && spare.key === topologyKey(s.topology) && writeWeights(spare.network, s)) network = spare.network;
     else {
       spare?.network.dispose();
-      network = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: s.topology, weightSpecs: s.specs, weightData: s.data }));
+      network = await tf.loadLayersModel(
+        tf.io.fromMemory({ modelTopology: s.topology, weightSpecs: s.specs, weightData: s.data }),
+      );
     }
     let view: PredictionView;
     try {
@@ -191,7 +215,7 @@ export class ModelVersion {
     this.disposed = true;
     this.view.release();
     const network = this.view.network;
-    return { key: this.key ?? topologyKey(network.toJSON(null, false) as tf.io.ModelJSON['modelTopology']), network };
+    return { key: this.key ?? topologyKey(network.toJSON(null, false)), network };
   }
 
   /** Frees the version's variables and its view's components. */

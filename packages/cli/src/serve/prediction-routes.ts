@@ -27,15 +27,23 @@ export interface PredictionContext {
  * one-line error. A model that takes task labels (multi-head, task-incremental) needs one; a model
  * that does not ignores it, as the run's evaluation does.
  */
-function taskLabels(task: number | number[] | undefined, n: number, required: boolean, data: ServedData): Int32Array | string | undefined {
+function taskLabels(
+  task: number | number[] | undefined,
+  n: number,
+  required: boolean,
+  data: ServedData,
+): Int32Array | string | undefined {
   if (task === undefined) {
-    return required ? `/task: this model is task-incremental (multi-head): give the task of the instances, "task": t (one for all) or "task": [t, …] (one per instance)${data.tasks !== undefined ? `, t below ${data.tasks}` : ''}` : undefined;
+    return required
+      ? `/task: this model is task-incremental (multi-head): give the task of the instances, "task": t (one for all) or "task": [t, …] (one per instance)${data.tasks !== undefined ? `, t below ${data.tasks}` : ''}`
+      : undefined;
   }
   const labels = typeof task === 'number' ? new Int32Array(n).fill(task) : Int32Array.from(task);
   if (labels.length !== n) return `/task: expected one task per instance (${n}), got ${labels.length}`;
   if (data.tasks !== undefined) {
     const bad = labels.findIndex((t) => t >= (data.tasks as number));
-    if (bad >= 0) return `/task${typeof task === 'number' ? '' : `/${bad}`}: the data has ${data.tasks} tasks (0 to ${data.tasks - 1}), got ${labels[bad]}`;
+    if (bad >= 0)
+      return `/task${typeof task === 'number' ? '' : `/${bad}`}: the data has ${data.tasks} tasks (0 to ${data.tasks - 1}), got ${labels[bad]}`;
   }
   return required ? labels : undefined;
 }
@@ -51,49 +59,75 @@ function fail(reply: FastifyReply, status: number, error: string, extra: Record<
  * stored inputs out of the store and pushes them with the label into the run's `feedback` source.
  */
 export function registerPredictionRoutes(app: FastifyInstance, ctx: PredictionContext): void {
-  app.post<{ Body: PredictBody }>('/predict', { schema: { body: predictBodySchema(ctx.maxInstances) } }, async (req, reply) => {
-    const started = performance.now();
-    const data = ctx.data();
-    const version = ctx.board.current;
-    if (!data || !version) return fail(reply, 503, 'no model version yet: the run has not published one (see GET /readyz)');
-    const len = instanceLength(data);
-    const { instances } = req.body;
-    const x = new Float32Array(instances.length * len);
-    for (let i = 0; i < instances.length; i++) {
-      const row = instances[i] as number[];
-      if (row.length !== len) return fail(reply, 400, `/instances/${i}: expected ${len} numbers (input shape [${data.inputShape.join(', ')}]), got ${row.length}`, { path: `/instances/${i}` });
-      x.set(row, i * len);
-    }
-    const n = instances.length;
-    const task = taskLabels(req.body.task, n, version.takesTask, data);
-    if (typeof task === 'string') return fail(reply, 400, task, { path: '/task' });
-    const batch = version.prepare({ x, y: new Int32Array(n), sampleShape: data.inputShape, ...(task ? { task } : {}) });
-    const { probabilities: probs, labels } = version.classify(batch.x, n, batch.task);
-    const k = probs.length / n;
-    const predictions = [];
-    for (let i = 0; i < n; i++) {
-      const p = Array.from(probs.subarray(i * k, (i + 1) * k));
-      const label = labels[i] as number;
-      const id = randomUUID();
-      ctx.store?.put({ id, x: x.slice(i * len, (i + 1) * len), label, version: version.info.version });
-      const name = data.classNames?.[label];
-      predictions.push({ id, label, ...(name !== undefined ? { name } : {}), probabilities: p });
-    }
-    ctx.metrics.predictions.inc(n);
-    ctx.metrics.latency.observe((performance.now() - started) / 1000);
-    return reply.send({ predictions, model: version.info });
-  });
+  app.post<{ Body: PredictBody }>(
+    '/predict',
+    { schema: { body: predictBodySchema(ctx.maxInstances) } },
+    async (req, reply) => {
+      const started = performance.now();
+      const data = ctx.data();
+      const version = ctx.board.current;
+      if (!data || !version)
+        return fail(reply, 503, 'no model version yet: the run has not published one (see GET /readyz)');
+      const len = instanceLength(data);
+      const { instances } = req.body;
+      const x = new Float32Array(instances.length * len);
+      for (let i = 0; i < instances.length; i++) {
+        const row = instances[i] as number[];
+        if (row.length !== len)
+          return fail(
+            reply,
+            400,
+            `/instances/${i}: expected ${len} numbers (input shape [${data.inputShape.join(', ')}]), got ${row.length}`,
+            { path: `/instances/${i}` },
+          );
+        x.set(row, i * len);
+      }
+      const n = instances.length;
+      const task = taskLabels(req.body.task, n, version.takesTask, data);
+      if (typeof task === 'string') return fail(reply, 400, task, { path: '/task' });
+      const batch = version.prepare({
+        x,
+        y: new Int32Array(n),
+        sampleShape: data.inputShape,
+        ...(task ? { task } : {}),
+      });
+      const { probabilities: probs, labels } = version.classify(batch.x, n, batch.task);
+      const k = probs.length / n;
+      const predictions = [];
+      for (let i = 0; i < n; i++) {
+        const p = Array.from(probs.subarray(i * k, (i + 1) * k));
+        const label = labels[i] as number;
+        const id = randomUUID();
+        ctx.store?.put({ id, x: x.slice(i * len, (i + 1) * len), label, version: version.info.version });
+        const name = data.classNames?.[label];
+        predictions.push({ id, label, ...(name !== undefined ? { name } : {}), probabilities: p });
+      }
+      ctx.metrics.predictions.inc(n);
+      ctx.metrics.latency.observe((performance.now() - started) / 1000);
+      return reply.send({ predictions, model: version.info });
+    },
+  );
 
   app.post<{ Body: FeedbackBody }>('/feedback', { schema: { body: FEEDBACK_BODY_SCHEMA } }, async (req, reply) => {
     const store = ctx.store;
     if (!store) {
       ctx.metrics.feedback.inc({ result: 'no-store' });
-      return fail(reply, 404, 'this server is read-only (engram serve): feedback needs engram run --serve with a feedback source', { reason: 'read-only' });
+      return fail(
+        reply,
+        404,
+        'this server is read-only (engram serve): feedback needs engram run --serve with a feedback source',
+        { reason: 'read-only' },
+      );
     }
     const channel = ctx.channels(ctx.channel);
     if (!channel) {
       ctx.metrics.feedback.inc({ result: 'no-source' });
-      return fail(reply, 409, `no feedback source is open on channel "${ctx.channel}": give the pipeline data { "kind": "feedback", "channel": "${ctx.channel}", … } to learn from feedback`, { reason: 'no-feedback-source' });
+      return fail(
+        reply,
+        409,
+        `no feedback source is open on channel "${ctx.channel}": give the pipeline data { "kind": "feedback", "channel": "${ctx.channel}", … } to learn from feedback`,
+        { reason: 'no-feedback-source' },
+      );
     }
     const { id, y } = req.body;
     const label = typeof y === 'number' ? y : (channel.labels?.indexOf(y) ?? -1);
@@ -105,20 +139,34 @@ export function registerPredictionRoutes(app: FastifyInstance, ctx: PredictionCo
     const found = store.take(id);
     if ('missing' in found) {
       ctx.metrics.feedback.inc({ result: found.missing });
-      const why = { unknown: 'no prediction has this id', expired: 'the prediction is older than serve.feedback.ttlSeconds', evicted: 'the prediction store was full (serve.feedback.maxBytes) and dropped it', 'already-labelled': 'feedback for this prediction was already received' }[found.missing];
+      const why = {
+        unknown: 'no prediction has this id',
+        expired: 'the prediction is older than serve.feedback.ttlSeconds',
+        evicted: 'the prediction store was full (serve.feedback.maxBytes) and dropped it',
+        'already-labelled': 'feedback for this prediction was already received',
+      }[found.missing];
       return fail(reply, 404, `prediction ${id}: ${why}`, { reason: found.missing });
     }
     if (found.x.length !== channel.length) {
       ctx.metrics.feedback.inc({ result: 'shape' });
-      return fail(reply, 409, `the feedback source takes ${channel.length} features per record, the prediction had ${found.x.length}`, { reason: 'shape' });
+      return fail(
+        reply,
+        409,
+        `the feedback source takes ${channel.length} features per record, the prediction had ${found.x.length}`,
+        { reason: 'shape' },
+      );
     }
     try {
       await channel.push({ x: found.x, y: label });
     } catch (e) {
       ctx.metrics.feedback.inc({ result: 'no-source' });
-      return fail(reply, 409, `feedback for ${id} was not queued: ${e instanceof Error ? e.message : String(e)}`, { reason: 'no-feedback-source' });
+      return fail(reply, 409, `feedback for ${id} was not queued: ${e instanceof Error ? e.message : String(e)}`, {
+        reason: 'no-feedback-source',
+      });
     }
     ctx.metrics.feedback.inc({ result: 'accepted' });
-    return reply.code(202).send({ accepted: true, id, y: label, predicted: found.label, version: found.version, queued: channel.depth() });
+    return reply
+      .code(202)
+      .send({ accepted: true, id, y: label, predicted: found.label, version: found.version, queued: channel.depth() });
   });
 }

@@ -87,7 +87,11 @@ export class PublishStage implements Stage {
     if (step === this.lastStep && this.board.current !== undefined) return undefined;
     this.lastStep = step;
     return run.predictionState().then((states) => {
-      const snapshot = snapshotWeights(run.model().network, { version: this.board.nextNumber(), step, experience: Math.max(0, run.cursor.experience) }, states);
+      const snapshot = snapshotWeights(
+        run.model().network,
+        { version: this.board.nextNumber(), step, experience: Math.max(0, run.cursor.experience) },
+        states,
+      );
       void this.board.submit(snapshot);
     });
   }

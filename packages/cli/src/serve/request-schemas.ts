@@ -28,7 +28,12 @@ export const FEEDBACK_BODY_SCHEMA: Record<string, unknown> = {
   additionalProperties: false,
   properties: {
     id: { type: 'string', minLength: 1, maxLength: 100 },
-    y: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', minLength: 1 }] },
+    y: {
+      anyOf: [
+        { type: 'integer', minimum: 0 },
+        { type: 'string', minLength: 1 },
+      ],
+    },
   },
 };
 

@@ -29,15 +29,27 @@ export interface RunServer {
  * first model version (at run start). `extraPlugins`: the run's `--plugin`s (the serving thread
  * loads the pipeline with the same plugins).
  */
-export async function startRunServer(loaded: LoadedPipeline, settings: ServeSettings, extraPlugins: readonly string[] = []): Promise<RunServer> {
+export async function startRunServer(
+  loaded: LoadedPipeline,
+  settings: ServeSettings,
+  extraPlugins: readonly string[] = [],
+): Promise<RunServer> {
   const def = loaded.definition;
   const thread = await ServeThread.start(loaded, settings, extraPlugins);
   let run: StageRun | undefined;
-  const scheduled = def.checkpoint.enabled && (def.checkpoint.everyBatches !== undefined || def.checkpoint.everySeconds !== undefined);
-  const publish = new PublishStage(thread, { ...(settings.publishEvery !== undefined ? { every: settings.publishEvery } : {}), ...(scheduled ? {} : { fallbackEvery: FALLBACK_EVERY }) }, (r) => {
-    run = r;
-    thread.info(r.info, tf.getBackend());
-  });
+  const scheduled =
+    def.checkpoint.enabled && (def.checkpoint.everyBatches !== undefined || def.checkpoint.everySeconds !== undefined);
+  const publish = new PublishStage(
+    thread,
+    {
+      ...(settings.publishEvery !== undefined ? { every: settings.publishEvery } : {}),
+      ...(scheduled ? {} : { fallbackEvery: FALLBACK_EVERY }),
+    },
+    (r) => {
+      run = r;
+      thread.info(r.info, tf.getBackend());
+    },
+  );
   let subscription: Subscription | undefined;
   return {
     address: thread.address,
@@ -47,7 +59,10 @@ export async function startRunServer(loaded: LoadedPipeline, settings: ServeSett
       subscription = events$.subscribe({
         next: (e) => {
           if (e.type === 'checkpoint') publish.checkpointed(e.step);
-          const trained = e.type === 'batch-end' || e.type === 'run-end' ? { samples: run?.cursor.samples ?? 0, step: run?.cursor.step ?? 0 } : undefined;
+          const trained =
+            e.type === 'batch-end' || e.type === 'run-end'
+              ? { samples: run?.cursor.samples ?? 0, step: run?.cursor.step ?? 0 }
+              : undefined;
           thread.event(e, trained);
         },
       });

@@ -11,7 +11,8 @@ export interface ServeAddress {
 export function parseServeAddress(value: string, defaultHost = '127.0.0.1'): ServeAddress {
   const m = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?(\d{1,5})$/.exec(value.trim());
   const port = m ? Number(m[2]) : Number.NaN;
-  if (!m || !Number.isInteger(port) || port > 65535) throw new Error(`--serve expects [HOST:]PORT (e.g. 8080 or 127.0.0.1:8080), got "${value}"`);
+  if (!m || !Number.isInteger(port) || port > 65535)
+    throw new Error(`--serve expects [HOST:]PORT (e.g. 8080 or 127.0.0.1:8080), got "${value}"`);
   const host = m[1] === undefined ? defaultHost : m[1].replace(/^\[(.*)\]$/, '$1');
   return { host, port };
 }

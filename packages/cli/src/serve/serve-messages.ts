@@ -18,7 +18,11 @@ export type ToServeThread =
   /** The run's data description and tfjs backend name (at run start, before the first snapshot). */
   | { readonly type: 'info'; readonly info: StreamInfo; readonly backend: string }
   /** One run event; `trained` with batch ends and the run end (samples and steps so far). */
-  | { readonly type: 'event'; readonly event: EngramEvent; readonly trained?: { readonly samples: number; readonly step: number } }
+  | {
+      readonly type: 'event';
+      readonly event: EngramEvent;
+      readonly trained?: { readonly samples: number; readonly step: number };
+    }
   /** The feedback channel's shape and queue (undefined: none open). */
   | { readonly type: 'channel'; readonly status: ChannelStatus | undefined }
   /** A model version's weights and prediction states (its buffer transferred). */

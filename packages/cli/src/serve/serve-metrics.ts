@@ -18,26 +18,115 @@ export interface MetricsSources {
  */
 export class ServeMetrics {
   readonly registry = new Registry();
-  private readonly samples = new Gauge({ name: 'engram_samples_trained_total', help: 'Training samples consumed so far.', registers: [this.registry] });
-  private readonly batches = new Gauge({ name: 'engram_batches_total', help: 'Optimizer steps so far.', registers: [this.registry] });
-  private readonly loss = new Gauge({ name: 'engram_loss', help: 'Training loss of the last logged batch.', registers: [this.registry] });
-  private readonly running = new Gauge({ name: 'engram_running_accuracy', help: 'Training accuracy of the current epoch so far (last logged batch).', registers: [this.registry] });
-  private readonly throughput = new Gauge({ name: 'engram_samples_per_second', help: 'Training throughput at the last logged batch.', registers: [this.registry] });
-  private readonly prequential = new Gauge({ name: 'engram_prequential_accuracy', help: 'Prequential (test-then-train) accuracy of a stream run.', labelNames: ['kind'], registers: [this.registry] });
-  private readonly boundaries = new Counter({ name: 'engram_drift_boundaries_total', help: 'Drift boundaries detected.', registers: [this.registry] });
-  private readonly dropped = new Gauge({ name: 'engram_dropped_records_total', help: 'Records discarded by full live-source buffers.', labelNames: ['source'], registers: [this.registry] });
-  private readonly checkpoint = new Histogram({ name: 'engram_checkpoint_duration_seconds', help: 'Time to write a checkpoint.', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
-  readonly predictions = new Counter({ name: 'engram_predictions_total', help: 'Instances predicted.', registers: [this.registry] });
-  readonly latency = new Histogram({ name: 'engram_prediction_latency_seconds', help: 'Time to answer one POST /predict (validation, preprocessing, forward pass).', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [this.registry] });
-  readonly feedback = new Counter({ name: 'engram_feedback_total', help: 'POST /feedback by result.', labelNames: ['result'], registers: [this.registry] });
-  readonly version = new Gauge({ name: 'engram_model_version', help: 'Version number of the served model.', registers: [this.registry] });
-  readonly versionStep = new Gauge({ name: 'engram_model_step', help: 'Optimizer steps of the served model.', registers: [this.registry] });
+  private readonly samples = new Gauge({
+    name: 'engram_samples_trained_total',
+    help: 'Training samples consumed so far.',
+    registers: [this.registry],
+  });
+  private readonly batches = new Gauge({
+    name: 'engram_batches_total',
+    help: 'Optimizer steps so far.',
+    registers: [this.registry],
+  });
+  private readonly loss = new Gauge({
+    name: 'engram_loss',
+    help: 'Training loss of the last logged batch.',
+    registers: [this.registry],
+  });
+  private readonly running = new Gauge({
+    name: 'engram_running_accuracy',
+    help: 'Training accuracy of the current epoch so far (last logged batch).',
+    registers: [this.registry],
+  });
+  private readonly throughput = new Gauge({
+    name: 'engram_samples_per_second',
+    help: 'Training throughput at the last logged batch.',
+    registers: [this.registry],
+  });
+  private readonly prequential = new Gauge({
+    name: 'engram_prequential_accuracy',
+    help: 'Prequential (test-then-train) accuracy of a stream run.',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  private readonly boundaries = new Counter({
+    name: 'engram_drift_boundaries_total',
+    help: 'Drift boundaries detected.',
+    registers: [this.registry],
+  });
+  private readonly dropped = new Gauge({
+    name: 'engram_dropped_records_total',
+    help: 'Records discarded by full live-source buffers.',
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
+  private readonly checkpoint = new Histogram({
+    name: 'engram_checkpoint_duration_seconds',
+    help: 'Time to write a checkpoint.',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly predictions = new Counter({
+    name: 'engram_predictions_total',
+    help: 'Instances predicted.',
+    registers: [this.registry],
+  });
+  readonly latency = new Histogram({
+    name: 'engram_prediction_latency_seconds',
+    help: 'Time to answer one POST /predict (validation, preprocessing, forward pass).',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly feedback = new Counter({
+    name: 'engram_feedback_total',
+    help: 'POST /feedback by result.',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  readonly version = new Gauge({
+    name: 'engram_model_version',
+    help: 'Version number of the served model.',
+    registers: [this.registry],
+  });
+  readonly versionStep = new Gauge({
+    name: 'engram_model_step',
+    help: 'Optimizer steps of the served model.',
+    registers: [this.registry],
+  });
 
   constructor(sources: MetricsSources) {
-    new Gauge({ name: 'engram_queue_depth', help: 'Feedback records waiting to be trained on.', registers: [this.registry], collect() { this.set(sources.queueDepth()); } });
-    new Gauge({ name: 'engram_prediction_store_bytes', help: 'Bytes held by the prediction store (bounded by serve.feedback.maxBytes).', registers: [this.registry], collect() { this.set(sources.store().bytes); } });
-    new Gauge({ name: 'engram_model_build_failures_total', help: 'Model versions whose build failed; the previous version stayed served.', registers: [this.registry], collect() { this.set(sources.failedBuilds()); } });
-    new Gauge({ name: 'engram_prediction_store_entries', help: 'Predictions awaiting feedback.', registers: [this.registry], collect() { this.set(sources.store().entries); } });
+    new Gauge({
+      name: 'engram_queue_depth',
+      help: 'Feedback records waiting to be trained on.',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.queueDepth());
+      },
+    });
+    new Gauge({
+      name: 'engram_prediction_store_bytes',
+      help: 'Bytes held by the prediction store (bounded by serve.feedback.maxBytes).',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.store().bytes);
+      },
+    });
+    new Gauge({
+      name: 'engram_model_build_failures_total',
+      help: 'Model versions whose build failed; the previous version stayed served.',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.failedBuilds());
+      },
+    });
+    new Gauge({
+      name: 'engram_prediction_store_entries',
+      help: 'Predictions awaiting feedback.',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.store().entries);
+      },
+    });
   }
 
   /** Updates the run's figures from one event. */

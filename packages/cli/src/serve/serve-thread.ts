@@ -34,7 +34,11 @@ export class ServeThread implements SnapshotSink {
   /** The version served last, as the serving thread reported it. */
   latest: VersionInfo | undefined;
 
-  private constructor(private readonly worker: Worker, readonly address: AddressInfo, private readonly channel: string | undefined) {
+  private constructor(
+    private readonly worker: Worker,
+    readonly address: AddressInfo,
+    private readonly channel: string | undefined,
+  ) {
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     worker.on('message', (m: FromServeThread) => this.receive(m));
     worker.on('error', (e) => this.fail(e.message));
@@ -49,8 +53,17 @@ export class ServeThread implements SnapshotSink {
    * Starts the serving thread for `loaded` and resolves once it listens; rejects with the reason
    * (busy port, bad address, pipeline not loadable) when it cannot.
    */
-  static start(loaded: LoadedPipeline, settings: ServeSettings, extraPlugins: readonly string[] = []): Promise<ServeThread> {
-    const data: ServeWorkerData = { file: loaded.file, definition: JSON.stringify(loaded.definition), extraPlugins: [...extraPlugins], settings };
+  static start(
+    loaded: LoadedPipeline,
+    settings: ServeSettings,
+    extraPlugins: readonly string[] = [],
+  ): Promise<ServeThread> {
+    const data: ServeWorkerData = {
+      file: loaded.file,
+      definition: JSON.stringify(loaded.definition),
+      extraPlugins: [...extraPlugins],
+      settings,
+    };
     const worker = new Worker(new URL('./serve-worker.js', import.meta.url), { workerData: data });
     return new Promise((resolve, reject) => {
       const onMessage = (m: FromServeThread): void => {
@@ -60,8 +73,7 @@ export class ServeThread implements SnapshotSink {
         if (m.type === 'listening') {
           yieldToServing();
           resolve(new ServeThread(worker, m.address, settings.feedback?.channel));
-        }
-        else void worker.terminate().then(() => reject(new Error(m.message)));
+        } else void worker.terminate().then(() => reject(new Error(m.message)));
       };
       const onError = (e: Error): void => {
         worker.off('message', onMessage);
@@ -90,7 +102,9 @@ export class ServeThread implements SnapshotSink {
         this.latest = m.info;
         break;
       case 'build-failed':
-        process.stderr.write(`warning: serving: a model version could not be built (${m.message}); the previous one is still served\n`);
+        process.stderr.write(
+          `warning: serving: a model version could not be built (${m.message}); the previous one is still served\n`,
+        );
         break;
       case 'settled':
         this.settling.get(m.rid)?.(m.info);

@@ -47,7 +47,8 @@ async function start(): Promise<void> {
   tf.env().set('PROD', true);
   // Loaded while the server starts listening (the run waits for `listening`, not for this).
   const pipeline = loadPipelineFile(init.file, init.extraPlugins, 'any').then((loaded) => {
-    if (JSON.stringify(loaded.definition) !== init.definition) throw new Error(`${init.file} changed after the run loaded it; the server cannot predict as the run does`);
+    if (JSON.stringify(loaded.definition) !== init.definition)
+      throw new Error(`${init.file} changed after the run loaded it; the server cannot predict as the run does`);
     return loaded;
   });
   pipeline.catch(() => undefined); // reported by the first build that needs it
@@ -56,16 +57,26 @@ async function start(): Promise<void> {
   let data: ServedData | undefined;
   const relay = new RelayedChannels((r) => post(r));
   const server = new ModelServer({
-    host: settings.host, port: settings.port, bodyLimit: settings.bodyLimit, maxInstances: settings.maxInstances, feedback: settings.feedback,
+    host: settings.host,
+    port: settings.port,
+    bodyLimit: settings.bodyLimit,
+    maxInstances: settings.maxInstances,
+    feedback: settings.feedback,
     data: () => data,
     channels: (name) => relay.channel(name),
   });
   // A version predicts as the run's evaluation: its network seen through fresh components of the
   // pipeline restored from the states published with the weights.
-  server.board.buildWith((s, spare) => ModelVersion.fromSnapshot(s, async (network, snap) => {
-    if (!info) throw new Error('no run to build a model version for');
-    return buildPredictionView(await pipeline, network, snap.states, info);
-  }, spare));
+  server.board.buildWith((s, spare) =>
+    ModelVersion.fromSnapshot(
+      s,
+      async (network, snap) => {
+        if (!info) throw new Error('no run to build a model version for');
+        return buildPredictionView(await pipeline, network, snap.states, info);
+      },
+      spare,
+    ),
+  );
   server.board.onPublish((v) => post({ type: 'published', info: v.info }));
   const events = new Subject<EngramEvent>();
   server.observe(events);
@@ -91,16 +102,20 @@ async function start(): Promise<void> {
         relay.update(m.status);
         break;
       case 'snapshot':
-        queue = queue.then(() => (backend ??= useBackend('cpu'))).then(() => {
-          void server.board.submit(m.snapshot).then(() => {
-            const e = server.board.lastError;
-            if (e && !reportedFailing) post({ type: 'build-failed', message: e.message });
-            reportedFailing = e !== undefined;
+        queue = queue
+          .then(() => (backend ??= useBackend('cpu')))
+          .then(() => {
+            void server.board.submit(m.snapshot).then(() => {
+              const e = server.board.lastError;
+              if (e && !reportedFailing) post({ type: 'build-failed', message: e.message });
+              reportedFailing = e !== undefined;
+            });
           });
-        });
         break;
       case 'settle':
-        queue = queue.then(() => server.board.settled()).then(() => post({ type: 'settled', rid: m.rid, info: server.board.current?.info }));
+        queue = queue
+          .then(() => server.board.settled())
+          .then(() => post({ type: 'settled', rid: m.rid, info: server.board.current?.info }));
         break;
       case 'pushed':
       case 'push-failed':

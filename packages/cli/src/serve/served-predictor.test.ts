@@ -6,7 +6,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lastValueFrom, toArray } from 'rxjs';
 import * as tf from '@tensorflow/tfjs';
-import { checkpointModelArtifacts, componentMaker, EventBus, latestValidCheckpoint, Rng, type DataSource, type EvaluationResult } from '@engram/core/internal';
+import {
+  checkpointModelArtifacts,
+  componentMaker,
+  EventBus,
+  latestValidCheckpoint,
+  Rng,
+  type DataSource,
+  type EvaluationResult,
+} from '@engram/core/internal';
 import { loadPipelineFile } from '../cli-context.js';
 import { ModelVersion, plainView } from './model-version.js';
 import { loadCheckpointModel } from './stored-model.js';
@@ -62,13 +70,21 @@ function confusion(y: readonly number[], labels: ArrayLike<number>, k: number): 
 
 /** The run's last `evaluation` event (after the last experience). */
 function lastEvaluation(outDir: string): EvaluationResult[] {
-  const events = readFileSync(join(outDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; results?: EvaluationResult[] });
+  const events = readFileSync(join(outDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; results?: EvaluationResult[] });
   return events.filter((e) => e.type === 'evaluation').at(-1)?.results ?? [];
 }
 
 /** Labels of a version for one test set (its preprocessing, its predictor). */
 function versionLabels(v: ModelVersion, set: TestSet, inputLength: number): Int32Array {
-  const b = v.prepare({ x: Float32Array.from(set.x.flat()), y: Int32Array.from(set.y), sampleShape: [inputLength], ...(set.task ? { task: Int32Array.from(set.task) } : {}) });
+  const b = v.prepare({
+    x: Float32Array.from(set.x.flat()),
+    y: Int32Array.from(set.y),
+    sampleShape: [inputLength],
+    ...(set.task ? { task: Int32Array.from(set.task) } : {}),
+  });
   return v.classify(b.x, set.y.length, b.task).labels;
 }
 
@@ -79,7 +95,12 @@ const FEATURES = 6;
 function pipeline(name: string, overrides: Record<string, unknown>): Record<string, unknown> {
   return testPipeline(name, {
     data: { kind: 'synthetic', numClasses: K, features: FEATURES, samplesPerClass: 100, separation: 1, spread: 1 },
-    model: { layers: [{ type: 'dense', units: 12, activation: 'relu' }, { type: 'dense', units: 12, activation: 'relu' }] },
+    model: {
+      layers: [
+        { type: 'dense', units: 12, activation: 'relu' },
+        { type: 'dense', units: 12, activation: 'relu' },
+      ],
+    },
     training: { epochs: 2, batchSize: 16, logEvery: 10 },
     evaluation: { on: 'all', initial: false },
     ...overrides,
@@ -91,7 +112,10 @@ function pipeline(name: string, overrides: Record<string, unknown>): Record<stri
  * checkpoint loaded as `engram serve` does both reproduce the run's last evaluation exactly (its
  * confusion matrix per experience), and that the plain network's first output would not.
  */
-async function servedAsEvaluated(doc: Record<string, unknown>, body: (set: TestSet) => Record<string, unknown>): Promise<void> {
+async function servedAsEvaluated(
+  doc: Record<string, unknown>,
+  body: (set: TestSet) => Record<string, unknown>,
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'engram-served-predictor-'));
   const before = tf.memory().numTensors;
   const run = await startServedRun(doc, dir, { maxInstances: 1000, bodyLimit: 1 << 20 });
@@ -103,7 +127,10 @@ async function servedAsEvaluated(doc: Record<string, unknown>, body: (set: TestS
     assert.equal(evaluated.length, sets.length);
     const stored = await loadCheckpointModel(run.outDir, 1, here, () => undefined);
     const cp = await latestValidCheckpoint(run.outDir, () => undefined);
-    const plain = new ModelVersion({ version: 0, step: 0, experience: 0 }, plainView(await tf.loadLayersModel(tf.io.fromMemory(checkpointModelArtifacts(cp)))));
+    const plain = new ModelVersion(
+      { version: 0, step: 0, experience: 0 },
+      plainView(await tf.loadLayersModel(tf.io.fromMemory(checkpointModelArtifacts(cp)))),
+    );
     let plainDiffers = false;
     try {
       for (const set of sets) {
@@ -111,11 +138,23 @@ async function servedAsEvaluated(doc: Record<string, unknown>, body: (set: TestS
         const r = await postJson(`${run.base}/predict`, body(set));
         assert.equal(r.status, 200, JSON.stringify(r.body));
         const labels = (r.body.predictions as Array<{ label: number; probabilities: number[] }>).map((p) => p.label);
-        assert.deepEqual(confusion(set.y, labels, K), expected, `experience ${set.experience}: /predict of the live server = the run's evaluation`);
-        assert.deepEqual(confusion(set.y, versionLabels(stored.model, set, FEATURES), K), expected, `experience ${set.experience}: engram serve of the checkpoint = the run's evaluation`);
-        if (JSON.stringify(confusion(set.y, versionLabels(plain, set, FEATURES), K)) !== JSON.stringify(expected)) plainDiffers = true;
+        assert.deepEqual(
+          confusion(set.y, labels, K),
+          expected,
+          `experience ${set.experience}: /predict of the live server = the run's evaluation`,
+        );
+        assert.deepEqual(
+          confusion(set.y, versionLabels(stored.model, set, FEATURES), K),
+          expected,
+          `experience ${set.experience}: engram serve of the checkpoint = the run's evaluation`,
+        );
+        if (JSON.stringify(confusion(set.y, versionLabels(plain, set, FEATURES), K)) !== JSON.stringify(expected))
+          plainDiffers = true;
       }
-      assert.ok(plainDiffers, 'the plain network\'s first output predicts differently (the test tells the predictors apart)');
+      assert.ok(
+        plainDiffers,
+        "the plain network's first output predicts differently (the test tells the predictors apart)",
+      );
     } finally {
       stored.model.dispose();
       plain.dispose();
@@ -127,43 +166,74 @@ async function servedAsEvaluated(doc: Record<string, unknown>, body: (set: TestS
   assert.equal(tf.memory().numTensors, before);
 }
 
-test('/predict of an iCaRL run answers with the nearest-mean-of-exemplars classifier its evaluation used', { timeout: 120_000 }, async () => {
-  await servedAsEvaluated(pipeline('served-icarl', { strategy: { kind: 'icarl', bufferSize: 24 } }), (set) => ({ instances: set.x }));
-});
+test(
+  '/predict of an iCaRL run answers with the nearest-mean-of-exemplars classifier its evaluation used',
+  { timeout: 120_000 },
+  async () => {
+    await servedAsEvaluated(pipeline('served-icarl', { strategy: { kind: 'icarl', bufferSize: 24 } }), (set) => ({
+      instances: set.x,
+    }));
+  },
+);
 
-test('/predict of a Hedge run answers with the α-weighted mixture of its heads, as its evaluation did', { timeout: 120_000 }, async () => {
-  await servedAsEvaluated(pipeline('served-hedge', { strategy: { kind: 'hedge' } }), (set) => ({ instances: set.x }));
-});
+test(
+  '/predict of a Hedge run answers with the α-weighted mixture of its heads, as its evaluation did',
+  { timeout: 120_000 },
+  async () => {
+    await servedAsEvaluated(pipeline('served-hedge', { strategy: { kind: 'hedge' } }), (set) => ({ instances: set.x }));
+  },
+);
 
-test('/predict of a task-incremental multi-head run needs each request\'s task and then scores as its evaluation did', { timeout: 120_000 }, async () => {
-  const doc = pipeline('served-multi-head', {
-    data: { kind: 'synthetic', numClasses: K, features: FEATURES, samplesPerClass: 100, separation: 1, spread: 1, scenario: { type: 'task-incremental', classesPerExperience: 2 } },
-    adjust: [{ kind: 'multi-head' }],
-  });
-  await servedAsEvaluated(doc, (set) => ({ instances: set.x, task: set.task ?? [] }));
-  const dir = mkdtempSync(join(tmpdir(), 'engram-served-task-'));
-  const run = await startServedRun(doc, dir);
-  try {
-    await run.outcome;
-    await run.served.settled();
-    const missing = await postJson(`${run.base}/predict`, { instances: [new Array(FEATURES).fill(0)] });
-    assert.equal(missing.status, 400);
-    assert.equal(missing.body.path, '/task');
-    assert.match(String(missing.body.error), /task-incremental/);
-    const outOfRange = await postJson(`${run.base}/predict`, { instances: [new Array(FEATURES).fill(0)], task: 7 });
-    assert.equal(outOfRange.status, 400);
-    assert.match(String(outOfRange.body.error), /^\/task: the data has 2 tasks/);
-    const wrongCount = await postJson(`${run.base}/predict`, { instances: [new Array(FEATURES).fill(0), new Array(FEATURES).fill(1)], task: [0] });
-    assert.equal(wrongCount.status, 400);
-    // One task for all instances: only that task's classes (task 1 owns classes 2 and 3) are predicted.
-    const one = await postJson(`${run.base}/predict`, { instances: [new Array(FEATURES).fill(0), new Array(FEATURES).fill(3)], task: 1 });
-    assert.equal(one.status, 200);
-    for (const p of one.body.predictions as Array<{ label: number; probabilities: number[] }>) {
-      assert.ok(p.label === 2 || p.label === 3, `label ${p.label} belongs to task 1`);
-      assert.ok((p.probabilities[0] ?? 1) < 1e-6 && (p.probabilities[1] ?? 1) < 1e-6, 'other tasks\' classes get no probability');
+test(
+  "/predict of a task-incremental multi-head run needs each request's task and then scores as its evaluation did",
+  { timeout: 120_000 },
+  async () => {
+    const doc = pipeline('served-multi-head', {
+      data: {
+        kind: 'synthetic',
+        numClasses: K,
+        features: FEATURES,
+        samplesPerClass: 100,
+        separation: 1,
+        spread: 1,
+        scenario: { type: 'task-incremental', classesPerExperience: 2 },
+      },
+      adjust: [{ kind: 'multi-head' }],
+    });
+    await servedAsEvaluated(doc, (set) => ({ instances: set.x, task: set.task ?? [] }));
+    const dir = mkdtempSync(join(tmpdir(), 'engram-served-task-'));
+    const run = await startServedRun(doc, dir);
+    try {
+      await run.outcome;
+      await run.served.settled();
+      const missing = await postJson(`${run.base}/predict`, { instances: [new Array(FEATURES).fill(0)] });
+      assert.equal(missing.status, 400);
+      assert.equal(missing.body.path, '/task');
+      assert.match(String(missing.body.error), /task-incremental/);
+      const outOfRange = await postJson(`${run.base}/predict`, { instances: [new Array(FEATURES).fill(0)], task: 7 });
+      assert.equal(outOfRange.status, 400);
+      assert.match(String(outOfRange.body.error), /^\/task: the data has 2 tasks/);
+      const wrongCount = await postJson(`${run.base}/predict`, {
+        instances: [new Array(FEATURES).fill(0), new Array(FEATURES).fill(1)],
+        task: [0],
+      });
+      assert.equal(wrongCount.status, 400);
+      // One task for all instances: only that task's classes (task 1 owns classes 2 and 3) are predicted.
+      const one = await postJson(`${run.base}/predict`, {
+        instances: [new Array(FEATURES).fill(0), new Array(FEATURES).fill(3)],
+        task: 1,
+      });
+      assert.equal(one.status, 200);
+      for (const p of one.body.predictions as Array<{ label: number; probabilities: number[] }>) {
+        assert.ok(p.label === 2 || p.label === 3, `label ${p.label} belongs to task 1`);
+        assert.ok(
+          (p.probabilities[0] ?? 1) < 1e-6 && (p.probabilities[1] ?? 1) < 1e-6,
+          "other tasks' classes get no probability",
+        );
+      }
+    } finally {
+      await run.close();
+      rmSync(dir, { recursive: true, force: true });
     }
-  } finally {
-    await run.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  },
+);

@@ -2,8 +2,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
-  buildPredictionView, componentMaker, corePlugin, decodeCheckpoint, EventBus, fileModelLoader, latestValidCheckpoint, preparePipeline, Rng, selectBackend,
-  type DataSource, type PipelineDefinition, type VerifiedCheckpoint,
+  buildPredictionView,
+  componentMaker,
+  corePlugin,
+  decodeCheckpoint,
+  EventBus,
+  fileModelLoader,
+  latestValidCheckpoint,
+  preparePipeline,
+  Rng,
+  selectBackend,
+  type DataSource,
+  type PipelineDefinition,
+  type VerifiedCheckpoint,
 } from '@engram/core/internal';
 import type { EngramExport } from '../export/export-manifest.js';
 import { ModelVersion, plainView } from './model-version.js';
@@ -24,8 +35,13 @@ export function isExportDir(dir: string): boolean {
 
 /** The pipeline a checkpoint was written by, loaded with its plugins (to rebuild its preprocessing). */
 async function checkpointPipeline(cp: VerifiedCheckpoint, resolveFrom: string) {
-  const run = JSON.parse(new TextDecoder().decode(cp.files.get('run.json') ?? new Uint8Array())) as { pipeline: PipelineDefinition };
-  return preparePipeline(run.pipeline, join(cp.dir, 'run.json'), { builtins: [corePlugin], resolveFrom: [resolveFrom] });
+  const run = JSON.parse(new TextDecoder().decode(cp.files.get('run.json') ?? new Uint8Array())) as {
+    pipeline: PipelineDefinition;
+  };
+  return preparePipeline(run.pipeline, join(cp.dir, 'run.json'), {
+    builtins: [corePlugin],
+    resolveFrom: [resolveFrom],
+  });
 }
 
 /**
@@ -35,7 +51,12 @@ async function checkpointPipeline(cp: VerifiedCheckpoint, resolveFrom: string) {
  * (as `engram eval` does). The raw input shape comes from the pipeline's data source description.
  * Nothing in the checkpoint is executed.
  */
-export async function loadCheckpointModel(path: string, version: number, resolveFrom: string, warn: (m: string) => void): Promise<StoredModel> {
+export async function loadCheckpointModel(
+  path: string,
+  version: number,
+  resolveFrom: string,
+  warn: (m: string) => void,
+): Promise<StoredModel> {
   const cp = await latestValidCheckpoint(path, warn);
   const loaded = await checkpointPipeline(cp, resolveFrom);
   const def = loaded.definition;
@@ -54,7 +75,10 @@ export async function loadCheckpointModel(path: string, version: number, resolve
     network.dispose();
     throw e;
   });
-  const model = new ModelVersion({ version, step: cp.step, experience: Math.max(0, cursor?.cursor?.experience ?? 0) }, view);
+  const model = new ModelVersion(
+    { version, step: cp.step, experience: Math.max(0, cursor?.cursor?.experience ?? 0) },
+    view,
+  );
   return {
     model,
     from: cp.dir,
@@ -70,15 +94,34 @@ export async function loadCheckpointModel(path: string, version: number, resolve
  */
 export async function loadExportModel(dir: string, version: number): Promise<StoredModel> {
   const manifest = JSON.parse(readFileSync(join(dir, 'engram.json'), 'utf8')) as EngramExport;
-  if (manifest.format !== 'engram-export') throw new Error(`${join(dir, 'engram.json')} is not an engram export manifest`);
+  if (manifest.format !== 'engram-export')
+    throw new Error(`${join(dir, 'engram.json')} is not an engram export manifest`);
   const step = manifest.preprocessing[0];
-  if (step) throw new Error(`the export applies preprocessing ("${step.kind}") before its model; serve the run's checkpoints instead (engram serve <run-dir>)`);
+  if (step)
+    throw new Error(
+      `the export applies preprocessing ("${step.kind}") before its model; serve the run's checkpoints instead (engram serve <run-dir>)`,
+    );
   // Its first output alone is not what the run predicted: the checkpoints carry the evaluation's view.
-  const special = manifest.hedge ? 'a Hedge model (its heads are mixed by weights)' : manifest.heads ? 'a multi-head model (scored per task)' : undefined;
-  if (special) throw new Error(`the export is ${special}; serve the run's checkpoints instead (engram serve <run-dir>), which predict as the run's evaluation did`);
+  const special = manifest.hedge
+    ? 'a Hedge model (its heads are mixed by weights)'
+    : manifest.heads
+      ? 'a multi-head model (scored per task)'
+      : undefined;
+  if (special)
+    throw new Error(
+      `the export is ${special}; serve the run's checkpoints instead (engram serve <run-dir>), which predict as the run's evaluation did`,
+    );
   const network = await tf.loadLayersModel(fileModelLoader(join(dir, 'model.json')));
   const inputShape = (network.inputs[0]?.shape ?? []).slice(1).map((d) => d ?? 1);
-  const model = new ModelVersion({ version, step: manifest.checkpointStep, experience: Math.max(0, manifest.experiences.length - 1) }, plainView(network), manifest.output === 'probabilities');
+  const model = new ModelVersion(
+    { version, step: manifest.checkpointStep, experience: Math.max(0, manifest.experiences.length - 1) },
+    plainView(network),
+    manifest.output === 'probabilities',
+  );
   const names = manifest.classes.every((c, i) => c === String(i)) ? undefined : manifest.classes;
-  return { model, from: dir, data: { inputShape, numClasses: manifest.classes.length, ...(names ? { classNames: names } : {}) } };
+  return {
+    model,
+    from: dir,
+    data: { inputShape, numClasses: manifest.classes.length, ...(names ? { classNames: names } : {}) },
+  };
 }

@@ -6,14 +6,21 @@ import { VersionBoard } from './version-board.js';
 
 function network(seed: number): tf.LayersModel {
   const m = tf.sequential();
-  m.add(tf.layers.dense({ inputShape: [3], units: 5, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }));
+  m.add(
+    tf.layers.dense({
+      inputShape: [3],
+      units: 5,
+      activation: 'relu',
+      kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    }),
+  );
   m.add(tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }));
   return m;
 }
 
 const X = new Float32Array([0.5, -1, 2, 3, 0.25, -0.75]);
 
-test('a version of an unchanged topology is built into a retired version\'s network and predicts as a freshly built one', async () => {
+test("a version of an unchanged topology is built into a retired version's network and predicts as a freshly built one", async () => {
   await tf.setBackend('cpu');
   const before = tf.memory().numTensors;
   const nets = [network(1), network(2), network(3), network(4)];
@@ -35,7 +42,7 @@ test('a version of an unchanged topology is built into a retired version\'s netw
     }
     assert.deepEqual(served, expected);
     // Double buffering: version 1's network takes version 3's weights, version 2's version 4's.
-    assert.equal(board.reused, 2, 'versions 3 and 4 reuse a retired version\'s network');
+    assert.equal(board.reused, 2, "versions 3 and 4 reuse a retired version's network");
     assert.notDeepEqual(expected[0], expected[1]);
   } finally {
     await board.close();
@@ -55,7 +62,8 @@ test('a failed build keeps the previous version served and is reported until a b
     return ModelVersion.fromSnapshot(s, undefined, spare);
   });
   try {
-    const snapshot = (): ReturnType<typeof snapshotWeights> => snapshotWeights(live, { version: board.nextNumber(), step: 0, experience: 0 });
+    const snapshot = (): ReturnType<typeof snapshotWeights> =>
+      snapshotWeights(live, { version: board.nextNumber(), step: 0, experience: 0 });
     await board.submit(snapshot());
     const served = Array.from(board.current?.predict(X, 2) ?? []);
     fail = true;

@@ -1,7 +1,11 @@
 /** Splits an RFC 6901 JSON pointer (`/a/b~1c` → `['a', 'b/c']`); throws on a malformed one. */
 export function pointerTokens(pointer: string): string[] {
-  if (!/^(\/([^~/]|~[01])*)+$/.test(pointer)) throw new Error(`"${pointer}" is not a JSON pointer (e.g. /strategy/0/lambda)`);
-  return pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (!/^(\/([^~/]|~[01])*)+$/.test(pointer))
+    throw new Error(`"${pointer}" is not a JSON pointer (e.g. /strategy/0/lambda)`);
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /** Escapes one token for use in a pointer. */
@@ -22,13 +26,20 @@ export function setAtPointer(doc: unknown, pointer: string, value: unknown): voi
     const here = `/${tokens.slice(0, i).map(escapeToken).join('/')}`;
     if (Array.isArray(node)) {
       const index = Number(token);
-      if (!/^\d+$/.test(token) || index >= node.length) throw new Error(`${pointer}: ${here} is an array of ${node.length}, no index ${token}`);
+      if (!/^\d+$/.test(token) || index >= node.length)
+        throw new Error(`${pointer}: ${here} is an array of ${node.length}, no index ${token}`);
       if (last) node[index] = value;
       else node = node[index];
     } else if (node !== null && typeof node === 'object') {
       const obj = node as Record<string, unknown>;
       if (last) obj[token] = value;
-      else if (!(token in obj)) throw new Error(`${pointer}: the base pipeline has nothing at /${tokens.slice(0, i + 1).map(escapeToken).join('/')}`);
+      else if (!(token in obj))
+        throw new Error(
+          `${pointer}: the base pipeline has nothing at /${tokens
+            .slice(0, i + 1)
+            .map(escapeToken)
+            .join('/')}`,
+        );
       else node = obj[token];
     } else {
       throw new Error(`${pointer}: ${here === '/' ? 'the document' : here} is not an object or array`);

@@ -32,9 +32,17 @@ export async function runSweepJob(job: SweepJob, signal?: AbortSignal): Promise<
     if (done.stopped === null) return done;
   }
   mkdirSync(job.outDir, { recursive: true });
-  const loaded = await preparePipeline(structuredClone(job.doc), job.baseFile, { resolveFrom: [CLI_DIR], builtins: [corePlugin] });
+  const loaded = await preparePipeline(structuredClone(job.doc), job.baseFile, {
+    resolveFrom: [CLI_DIR],
+    builtins: [corePlugin],
+  });
   const resume = hasCheckpoint(job.outDir);
-  const outcome = await runPipeline(loaded, { outDir: job.outDir, version: VERSION, ...(resume ? { resume: true } : {}), ...(signal ? { signal } : {}) });
+  const outcome = await runPipeline(loaded, {
+    outDir: job.outDir,
+    version: VERSION,
+    ...(resume ? { resume: true } : {}),
+    ...(signal ? { signal } : {}),
+  });
   if (outcome.stopped) throw new Error(`combination ${job.name} stopped by ${outcome.stopped}`);
   return outcome.summary;
 }

@@ -10,8 +10,17 @@ import { loadSweep, sweepJobs } from './sweep-plan.js';
 import { CLI_MAIN } from './sweep-paths.js';
 
 const base = {
-  name: 'tiny', seed: 1, backend: 'cpu', plugins: ['@engram/datasets', '@engram/strategies'],
-  data: { kind: 'synthetic', numClasses: 4, features: 4, samplesPerClass: 20, scenario: { type: 'class-incremental', experiences: 2 } },
+  name: 'tiny',
+  seed: 1,
+  backend: 'cpu',
+  plugins: ['@engram/datasets', '@engram/strategies'],
+  data: {
+    kind: 'synthetic',
+    numClasses: 4,
+    features: 4,
+    samplesPerClass: 20,
+    scenario: { type: 'class-incremental', experiences: 2 },
+  },
   model: { layers: [{ type: 'dense', units: 8, activation: 'relu' }] },
   optimizer: { type: 'adam', learningRate: 0.01 },
   strategy: [{ kind: 'ewc', lambda: 10 }],
@@ -33,14 +42,37 @@ describe('sweep.json', () => {
     const file = sweepFile({
       pipeline: 'base.pipeline.json',
       grid: { '/strategy/0/lambda': [1, 100, 10000], '/seed': [1, 2] },
-      random: { samples: 2, seed: 3, space: { '/optimizer/learningRate': { min: 0.0001, max: 0.1, log: true }, '/training/batchSize': { values: [8, 32] } } },
+      random: {
+        samples: 2,
+        seed: 3,
+        space: {
+          '/optimizer/learningRate': { min: 0.0001, max: 0.1, log: true },
+          '/training/batchSize': { values: [8, 32] },
+        },
+      },
     });
     const plan = await loadSweep(file);
     assert.equal(plan.combinations.length, 12);
     assert.equal(plan.metric, 'ACC');
     assert.equal(plan.goal, 'max');
     assert.deepEqual(plan.pointers, ['/strategy/0/lambda', '/seed', '/optimizer/learningRate', '/training/batchSize']);
-    assert.deepEqual(plan.combinations.map((c) => [c.overrides['/strategy/0/lambda'], c.overrides['/seed']]), [[1, 1], [1, 1], [1, 2], [1, 2], [100, 1], [100, 1], [100, 2], [100, 2], [10000, 1], [10000, 1], [10000, 2], [10000, 2]]);
+    assert.deepEqual(
+      plan.combinations.map((c) => [c.overrides['/strategy/0/lambda'], c.overrides['/seed']]),
+      [
+        [1, 1],
+        [1, 1],
+        [1, 2],
+        [1, 2],
+        [100, 1],
+        [100, 1],
+        [100, 2],
+        [100, 2],
+        [10000, 1],
+        [10000, 1],
+        [10000, 2],
+        [10000, 2],
+      ],
+    );
     const lr = plan.combinations.map((c) => c.overrides['/optimizer/learningRate'] as number);
     assert.ok(lr.every((v) => v >= 0.0001 && v <= 0.1));
     assert.notEqual(lr[0], lr[1], 'two different draws');
@@ -66,18 +98,46 @@ describe('sweep.json', () => {
       }
       return [];
     };
-    assert.match((await problems({ pipeline: 'base.pipeline.json', grid: { '/seed': [] } })).join('\n'), /\/grid\/~1seed: .*fewer than 1 items/);
-    assert.match((await problems({ pipeline: 'base.pipeline.json', grid: { 'seed': [1] } })).join('\n'), /\/grid\/seed: "seed" is not a JSON pointer/);
-    assert.match((await problems({ pipeline: 'base.pipeline.json', grid: { '/strategy/3/lambda': [1] } })).join('\n'), /\/grid\/~1strategy~13~1lambda: .*array of 1, no index 3/);
-    assert.match((await problems({ pipeline: 'base.pipeline.json', grid: { '/seed': [1] }, metric: 'accuracy' })).join('\n'), /\/metric: /);
-    assert.match((await problems({ pipeline: 'base.pipeline.json', grid: { '/training/epochs': [1, 0] } })).join('\n'), /\/training\/epochs: .*\(combination c01-epochs=0\)/);
+    assert.match(
+      (await problems({ pipeline: 'base.pipeline.json', grid: { '/seed': [] } })).join('\n'),
+      /\/grid\/~1seed: .*fewer than 1 items/,
+    );
+    assert.match(
+      (await problems({ pipeline: 'base.pipeline.json', grid: { seed: [1] } })).join('\n'),
+      /\/grid\/seed: "seed" is not a JSON pointer/,
+    );
+    assert.match(
+      (await problems({ pipeline: 'base.pipeline.json', grid: { '/strategy/3/lambda': [1] } })).join('\n'),
+      /\/grid\/~1strategy~13~1lambda: .*array of 1, no index 3/,
+    );
+    assert.match(
+      (await problems({ pipeline: 'base.pipeline.json', grid: { '/seed': [1] }, metric: 'accuracy' })).join('\n'),
+      /\/metric: /,
+    );
+    assert.match(
+      (await problems({ pipeline: 'base.pipeline.json', grid: { '/training/epochs': [1, 0] } })).join('\n'),
+      /\/training\/epochs: .*\(combination c01-epochs=0\)/,
+    );
     assert.match((await problems({ pipeline: 'missing.json', grid: { '/seed': [1] } })).join('\n'), /\/pipeline: /);
-    assert.match((await problems({ pipeline: 'base.pipeline.json', random: { samples: 1, space: { '/optimizer/learningRate': { min: 0, max: 1, log: true } } } })).join('\n'), /\/random\/space\/~1optimizer~1learningRate\/min: must be > 0/);
+    assert.match(
+      (
+        await problems({
+          pipeline: 'base.pipeline.json',
+          random: { samples: 1, space: { '/optimizer/learningRate': { min: 0, max: 1, log: true } } },
+        })
+      ).join('\n'),
+      /\/random\/space\/~1optimizer~1learningRate\/min: must be > 0/,
+    );
   });
 
   it('engram sweep exits 2 with one line per problem for an invalid sweep', () => {
-    const file = sweepFile({ pipeline: 'base.pipeline.json', grid: { '/strategy/0/nope/deeper': [1] }, extra: true }, 'invalid.sweep.json');
-    const r = spawnSync(process.execPath, [CLI_MAIN, 'sweep', file, '--out', join(work, 'never')], { encoding: 'utf8' });
+    const file = sweepFile(
+      { pipeline: 'base.pipeline.json', grid: { '/strategy/0/nope/deeper': [1] }, extra: true },
+      'invalid.sweep.json',
+    );
+    const r = spawnSync(process.execPath, [CLI_MAIN, 'sweep', file, '--out', join(work, 'never')], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /\/extra: unknown property/);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');

@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
-import { compileSchema, corePlugin, PipelineError, preparePipeline, readJsonFile, Rng, type PipelineProblem } from '@engram/core/internal';
+import {
+  compileSchema,
+  corePlugin,
+  PipelineError,
+  preparePipeline,
+  readJsonFile,
+  Rng,
+  type PipelineProblem,
+} from '@engram/core/internal';
 import { escapeToken, pointerTokens, setAtPointer } from './json-pointer.js';
 import { SweepSchema, type SweepDocument, type SweepMetric } from './sweep.schema.js';
 import { CLI_DIR } from './sweep-paths.js';
@@ -50,7 +58,8 @@ const problemAt = (path: string, message: string): PipelineProblem => ({ path, m
 /** The cartesian product of the grid, first key varying slowest. */
 function gridPoints(grid: Record<string, unknown[]>): Record<string, unknown>[] {
   let points: Record<string, unknown>[] = [{}];
-  for (const [pointer, values] of Object.entries(grid)) points = points.flatMap((p) => values.map((v) => ({ ...p, [pointer]: v })));
+  for (const [pointer, values] of Object.entries(grid))
+    points = points.flatMap((p) => values.map((v) => ({ ...p, [pointer]: v })));
   return points;
 }
 
@@ -63,7 +72,9 @@ function randomPoints(random: NonNullable<SweepDocument['random']>): Record<stri
       if (dim.values) point[pointer] = dim.values[rng.int(dim.values.length)];
       else if (dim.min !== undefined && dim.max !== undefined) {
         const u = rng.next();
-        const v = dim.log ? Math.exp(Math.log(dim.min) + u * (Math.log(dim.max) - Math.log(dim.min))) : dim.min + u * (dim.max - dim.min);
+        const v = dim.log
+          ? Math.exp(Math.log(dim.min) + u * (Math.log(dim.max) - Math.log(dim.min)))
+          : dim.min + u * (dim.max - dim.min);
         point[pointer] = dim.integer ? Math.round(v) : Number(v.toPrecision(6));
       }
     }
@@ -74,8 +85,13 @@ function randomPoints(random: NonNullable<SweepDocument['random']>): Record<stri
 /** A folder name: `c<position>`, then `<last named token>=<value>` pairs (e.g. `c03-lambda=100_seed=2`). */
 function combinationName(index: number, overrides: Record<string, unknown>): string {
   const label = (p: string): string => [...pointerTokens(p)].reverse().find((t) => !/^\d+$/.test(t)) ?? p;
-  const parts = Object.entries(overrides).map(([p, v]) => `${label(p)}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
-  const slug = parts.join('_').replace(/[^A-Za-z0-9.=_+-]+/g, '-').slice(0, 80);
+  const parts = Object.entries(overrides).map(
+    ([p, v]) => `${label(p)}=${typeof v === 'string' ? v : JSON.stringify(v)}`,
+  );
+  const slug = parts
+    .join('_')
+    .replace(/[^A-Za-z0-9.=_+-]+/g, '-')
+    .slice(0, 80);
   return `c${String(index).padStart(2, '0')}${slug ? `-${slug}` : ''}`;
 }
 
@@ -91,7 +107,10 @@ export async function loadSweep(file: string): Promise<SweepPlan> {
   const problems = compileSchema(SweepSchema)(doc);
   if (problems.length > 0) throw new PipelineError(problems, abs);
   const sweep = doc as SweepDocument;
-  const keys = [...Object.keys(sweep.grid ?? {}).map((k) => ['grid', k] as const), ...Object.keys(sweep.random?.space ?? {}).map((k) => ['random/space', k] as const)];
+  const keys = [
+    ...Object.keys(sweep.grid ?? {}).map((k) => ['grid', k] as const),
+    ...Object.keys(sweep.random?.space ?? {}).map((k) => ['random/space', k] as const),
+  ];
   for (const [where, key] of keys) {
     try {
       pointerTokens(key);
@@ -102,10 +121,13 @@ export async function loadSweep(file: string): Promise<SweepPlan> {
   for (const [key, dim] of Object.entries(sweep.random?.space ?? {})) {
     const at = `/random/space/${escapeToken(key)}`;
     if (dim.values !== undefined) {
-      if (dim.min !== undefined || dim.max !== undefined || dim.log !== undefined) problems.push(problemAt(at, 'give either "values" or "min" and "max", not both'));
-    } else if (dim.min === undefined || dim.max === undefined) problems.push(problemAt(at, 'give "values", or "min" and "max"'));
+      if (dim.min !== undefined || dim.max !== undefined || dim.log !== undefined)
+        problems.push(problemAt(at, 'give either "values" or "min" and "max", not both'));
+    } else if (dim.min === undefined || dim.max === undefined)
+      problems.push(problemAt(at, 'give "values", or "min" and "max"'));
     else if (!(dim.min < dim.max)) problems.push(problemAt(at, `min ${dim.min} must be below max ${dim.max}`));
-    else if (dim.log === true && dim.min <= 0) problems.push(problemAt(`${at}/min`, 'must be > 0 for a log-uniform draw'));
+    else if (dim.log === true && dim.min <= 0)
+      problems.push(problemAt(`${at}/min`, 'must be > 0 for a log-uniform draw'));
   }
   if (keys.length === 0) problems.push(problemAt('', 'give "grid" and/or "random" with at least one pointer'));
   if (problems.length > 0) throw new PipelineError(problems, abs);
@@ -133,25 +155,52 @@ export async function loadSweep(file: string): Promise<SweepPlan> {
         throw PipelineError.at(`/${where}/${escapeToken(pointer)}`, (e as Error).message, abs);
       }
     }
-    const checkpoint = (typeof combined['checkpoint'] === 'object' && combined['checkpoint'] !== null ? combined['checkpoint'] : {}) as Record<string, unknown>;
+    const checkpoint = (
+      typeof combined['checkpoint'] === 'object' && combined['checkpoint'] !== null ? combined['checkpoint'] : {}
+    ) as Record<string, unknown>;
     delete checkpoint['dir'];
     combined['checkpoint'] = { ...checkpoint, enabled: true };
-    if (typeof combined['output'] === 'object' && combined['output'] !== null) delete (combined['output'] as Record<string, unknown>)['dir'];
+    if (typeof combined['output'] === 'object' && combined['output'] !== null)
+      delete (combined['output'] as Record<string, unknown>)['dir'];
     try {
       await preparePipeline(combined, baseFile, { resolveFrom: [CLI_DIR], builtins: [corePlugin] });
     } catch (e) {
       if (!(e instanceof PipelineError)) throw e;
-      throw new PipelineError(e.problems.map((p) => ({ ...p, message: `${p.message} (combination ${name})` })), baseFile);
+      throw new PipelineError(
+        e.problems.map((p) => ({ ...p, message: `${p.message} (combination ${name})` })),
+        baseFile,
+      );
     }
     combinations.push({ index, name, overrides });
     docs.push(combined);
   }
-  const digest = createHash('sha256').update(JSON.stringify([abs, doc, base])).digest('hex').slice(0, 12);
+  const digest = createHash('sha256')
+    .update(JSON.stringify([abs, doc, base]))
+    .digest('hex')
+    .slice(0, 12);
   const goal = sweep.goal ?? (sweep.metric === 'forgetting' ? 'min' : 'max');
-  return { file: abs, name: sweep.name ?? basename(abs).replace(/(\.sweep)?\.json$/, ''), baseFile, metric: sweep.metric, goal, pointers: keys.map(([, k]) => k), combinations, docs, digest };
+  return {
+    file: abs,
+    name: sweep.name ?? basename(abs).replace(/(\.sweep)?\.json$/, ''),
+    baseFile,
+    metric: sweep.metric,
+    goal,
+    pointers: keys.map(([, k]) => k),
+    combinations,
+    docs,
+    digest,
+  };
 }
 
 /** The job of each combination, writing under `outDir`. */
 export function sweepJobs(plan: SweepPlan, outDir: string): SweepJob[] {
-  return plan.combinations.map((c, i) => ({ sweep: plan.name, index: c.index, name: c.name, overrides: c.overrides, baseFile: plan.baseFile, doc: plan.docs[i], outDir: join(resolve(outDir), c.name) }));
+  return plan.combinations.map((c, i) => ({
+    sweep: plan.name,
+    index: c.index,
+    name: c.name,
+    overrides: c.overrides,
+    baseFile: plan.baseFile,
+    doc: plan.docs[i],
+    outDir: join(resolve(outDir), c.name),
+  }));
 }

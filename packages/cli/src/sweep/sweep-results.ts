@@ -41,31 +41,71 @@ export interface SweepResults {
 
 /** The figures of a summary, by metric name. */
 export function metricsOf(s: RunSummary): Record<SweepMetric, number | null> {
-  return { ACC: s.averageAccuracy, BWT: s.bwt, FWT: s.fwt, forgetting: s.forgetting, learningAccuracy: s.learningAccuracy, prequentialAccuracy: s.prequential?.accuracy ?? null };
+  return {
+    ACC: s.averageAccuracy,
+    BWT: s.bwt,
+    FWT: s.fwt,
+    forgetting: s.forgetting,
+    learningAccuracy: s.learningAccuracy,
+    prequentialAccuracy: s.prequential?.accuracy ?? null,
+  };
 }
 
 /** Reads every combination's summary.json (a missing one, or an `errors` entry, marks it failed) and ranks them. */
-export function collectResults(plan: SweepPlan, jobs: readonly SweepJob[], errors: ReadonlyMap<string, string> = new Map()): SweepResults {
+export function collectResults(
+  plan: SweepPlan,
+  jobs: readonly SweepJob[],
+  errors: ReadonlyMap<string, string> = new Map(),
+): SweepResults {
   const rows = jobs.map((job) => {
     const file = join(job.outDir, 'summary.json');
-    const summary = existsSync(file) && !errors.has(job.name) ? (JSON.parse(readFileSync(file, 'utf8')) as RunSummary) : undefined;
-    const m = summary ? metricsOf(summary) : { ACC: null, BWT: null, FWT: null, forgetting: null, learningAccuracy: null, prequentialAccuracy: null };
+    const summary =
+      existsSync(file) && !errors.has(job.name) ? (JSON.parse(readFileSync(file, 'utf8')) as RunSummary) : undefined;
+    const m = summary
+      ? metricsOf(summary)
+      : { ACC: null, BWT: null, FWT: null, forgetting: null, learningAccuracy: null, prequentialAccuracy: null };
     const failed = summary === undefined;
-    return { name: job.name, dir: job.outDir, overrides: job.overrides, status: failed ? 'failed' as const : 'done' as const, ...(failed ? { error: errors.get(job.name) ?? 'no summary.json' } : {}), ...m, value: m[plan.metric] };
+    return {
+      name: job.name,
+      dir: job.outDir,
+      overrides: job.overrides,
+      status: failed ? ('failed' as const) : ('done' as const),
+      ...(failed ? { error: errors.get(job.name) ?? 'no summary.json' } : {}),
+      ...m,
+      value: m[plan.metric],
+    };
   });
   const sign = plan.goal === 'max' ? -1 : 1;
-  const ranked = [...rows].sort((a, b) => (a.value === null ? 1 : b.value === null ? -1 : sign * (a.value - b.value)) || a.name.localeCompare(b.name));
+  const ranked = [...rows].sort(
+    (a, b) =>
+      (a.value === null ? 1 : b.value === null ? -1 : sign * (a.value - b.value)) || a.name.localeCompare(b.name),
+  );
   let rank = 0;
   const combinations = ranked.map((r) => ({ rank: r.value === null ? null : ++rank, ...r }));
-  return { name: plan.name, sweep: plan.file, pipeline: plan.baseFile, metric: plan.metric, goal: plan.goal, pointers: plan.pointers, combinations, table: resultsTable(plan.pointers, combinations) };
+  return {
+    name: plan.name,
+    sweep: plan.file,
+    pipeline: plan.baseFile,
+    metric: plan.metric,
+    goal: plan.goal,
+    pointers: plan.pointers,
+    combinations,
+    table: resultsTable(plan.pointers, combinations),
+  };
 }
 
 /** The ranked text table: rank, name, swept values, ACC, BWT, forgetting, the metric. */
 export function resultsTable(pointers: readonly string[], results: readonly CombinationResult[]): string {
   const header = ['rank', 'combination', ...pointers, 'ACC', 'BWT', 'forgetting', 'preq. acc', 'status'];
   const rows = results.map((r) => [
-    r.rank === null ? '—' : String(r.rank), r.name, ...pointers.map((p) => JSON.stringify(r.overrides[p])),
-    fmt(r.ACC, 4), fmt(r.BWT, 4, true), fmt(r.forgetting, 4), fmt(r.prequentialAccuracy, 4), r.status,
+    r.rank === null ? '—' : String(r.rank),
+    r.name,
+    ...pointers.map((p) => JSON.stringify(r.overrides[p])),
+    fmt(r.ACC, 4),
+    fmt(r.BWT, 4, true),
+    fmt(r.forgetting, 4),
+    fmt(r.prequentialAccuracy, 4),
+    r.status,
   ]);
   return formatTable(header, rows);
 }

@@ -15,19 +15,27 @@ export type ProgressLog = (line: string) => void;
  * process (tfjs state is per process, so runs cannot disturb each other). Resolves with the error of
  * each failed combination, by name.
  */
-export async function runLocal(jobs: readonly SweepJob[], parallel: number, log: ProgressLog): Promise<Map<string, string>> {
+export async function runLocal(
+  jobs: readonly SweepJob[],
+  parallel: number,
+  log: ProgressLog,
+): Promise<Map<string, string>> {
   const errors = new Map<string, string>();
   const queue = [...jobs];
   let finished = 0;
   const one = (job: SweepJob): Promise<void> =>
     new Promise((resolve) => {
-      const child = spawn(process.execPath, [CLI_MAIN, 'sweep-job', writeJobFiles(job)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [CLI_MAIN, 'sweep-job', writeJobFiles(job)], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
       child.on('exit', (code, signal) => {
         finished++;
         if (code !== 0) errors.set(job.name, stderr.trim().split('\n').pop() ?? `exit ${code ?? signal}`);
-        log(`[${finished}/${jobs.length}] ${job.name} ${code === 0 ? 'done' : `failed: ${errors.get(job.name) ?? ''}`}`);
+        log(
+          `[${finished}/${jobs.length}] ${job.name} ${code === 0 ? 'done' : `failed: ${errors.get(job.name) ?? ''}`}`,
+        );
         resolve();
       });
     });
@@ -44,14 +52,32 @@ export async function runLocal(jobs: readonly SweepJob[], parallel: number, log:
  * output folder) run them. Job ids are `<sweep digest>-<time>-<index>`; a job gets 3 attempts (a
  * worker stopped by SIGTERM fails its attempt after a checkpoint, and the next attempt resumes).
  */
-export async function runDistributed(jobs: readonly SweepJob[], url: string, digest: string, log: ProgressLog, queueName = SWEEP_QUEUE, pollMs = 500): Promise<Map<string, string>> {
+export async function runDistributed(
+  jobs: readonly SweepJob[],
+  url: string,
+  digest: string,
+  log: ProgressLog,
+  queueName = SWEEP_QUEUE,
+  pollMs = 500,
+): Promise<Map<string, string>> {
   const queue = new Queue(queueName, { connection: { url, maxRetriesPerRequest: null } });
   const errors = new Map<string, string>();
   try {
     for (const job of jobs) writeJobFiles(job);
     const stamp = `${digest}-${Date.now().toString(36)}`;
     const week = 7 * 24 * 3600;
-    const added = await queue.addBulk(jobs.map((job) => ({ name: job.name, data: job, opts: { jobId: `${stamp}-${job.index}`, attempts: 3, removeOnComplete: { age: week }, removeOnFail: { age: week } } })));
+    const added = await queue.addBulk(
+      jobs.map((job) => ({
+        name: job.name,
+        data: job,
+        opts: {
+          jobId: `${stamp}-${job.index}`,
+          attempts: 3,
+          removeOnComplete: { age: week },
+          removeOnFail: { age: week },
+        },
+      })),
+    );
     log(`enqueued ${added.length} jobs on queue ${queueName}; start workers with: engram worker --redis ${url}`);
     const ids = added.map((j) => j.id as string);
     let last = '';

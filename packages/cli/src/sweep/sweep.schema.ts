@@ -22,19 +22,33 @@ export const SweepSchema = Type.Object(
     $schema: Type.Optional(Type.String()),
     name: Type.Optional(Type.String({ minLength: 1, description: 'Name of the sweep (default: the file name).' })),
     pipeline: Type.String({ minLength: 1, description: 'The base pipeline file, relative to this file.' }),
-    grid: Type.Optional(Type.Record(Type.String(), Type.Array(Type.Unknown(), { minItems: 1 }), { description: 'Every combination of these values: { "<pointer>": [v1, v2, …] }.' })),
+    grid: Type.Optional(
+      Type.Record(Type.String(), Type.Array(Type.Unknown(), { minItems: 1 }), {
+        description: 'Every combination of these values: { "<pointer>": [v1, v2, …] }.',
+      }),
+    ),
     random: Type.Optional(
       Type.Object(
         {
-          samples: Type.Integer({ minimum: 1, maximum: 10000, description: 'How many random draws (each combined with every grid point).' }),
+          samples: Type.Integer({
+            minimum: 1,
+            maximum: 10000,
+            description: 'How many random draws (each combined with every grid point).',
+          }),
           seed: Type.Integer({ default: 0, description: 'Seed of the draws.' }),
-          space: Type.Record(Type.String(), RandomDimension, { description: '{ "<pointer>": { "values": [...] } | { "min", "max", "log"?, "integer"? } }' }),
+          space: Type.Record(Type.String(), RandomDimension, {
+            description: '{ "<pointer>": { "values": [...] } | { "min", "max", "log"?, "integer"? } }',
+          }),
         },
         { additionalProperties: false },
       ),
     ),
     metric: StringEnum(SWEEP_METRICS, { default: 'ACC', description: 'Figure the combinations are ranked by.' }),
-    goal: Type.Optional(StringEnum(['max', 'min'] as const, { description: 'Rank by the highest or lowest value (default: min for forgetting, else max).' })),
+    goal: Type.Optional(
+      StringEnum(['max', 'min'] as const, {
+        description: 'Rank by the highest or lowest value (default: min for forgetting, else max).',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

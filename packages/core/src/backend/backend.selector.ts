@@ -45,9 +45,12 @@ async function tryWasm(): Promise<Attempt> {
   const failed = await activate('wasm');
   if (failed) return failed;
   registerWasmGradients();
-  if (process.env['ENGRAM_NATIVE'] === '0') return { ok: true, description: 'wasm (native kernels disabled: ENGRAM_NATIVE=0)' };
+  if (process.env['ENGRAM_NATIVE'] === '0')
+    return { ok: true, description: 'wasm (native kernels disabled: ENGRAM_NATIVE=0)' };
   const native = await loadNative();
-  return native.loaded ? { ok: true, description: `wasm+${native.description}`, accelerator: native.accelerator ?? NO_ACCELERATION } : { ok: true, description: `wasm (${native.description})` };
+  return native.loaded
+    ? { ok: true, description: `wasm+${native.description}`, accelerator: native.accelerator ?? NO_ACCELERATION }
+    : { ok: true, description: `wasm (${native.description})` };
 }
 
 async function loadNative(): Promise<{ loaded: boolean; description: string; accelerator?: RunAccelerator }> {
@@ -110,8 +113,14 @@ export async function activateBackend(requested: BackendName): Promise<BackendSe
   const skipped: Array<{ name: string; reason: string }> = [];
   for (const [name, attempt] of ORDER[requested]) {
     const result = await attempt();
-    if (result.ok) return { report: { requested, name: tf.getBackend(), description: result.description, skipped }, accelerator: result.accelerator ?? NO_ACCELERATION };
+    if (result.ok)
+      return {
+        report: { requested, name: tf.getBackend(), description: result.description, skipped },
+        accelerator: result.accelerator ?? NO_ACCELERATION,
+      };
     skipped.push({ name, reason: result.reason });
   }
-  throw new BackendUnavailableError(`backend "${requested}" is not available: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+  throw new BackendUnavailableError(
+    `backend "${requested}" is not available: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`,
+  );
 }

@@ -34,6 +34,15 @@ export function readbackIsFresh(): boolean {
 export function hostArray(tensor: tf.Tensor): StateArray {
   const data = tensor.dataSync();
   const fresh = readbackIsFresh();
-  if (tensor.dtype === 'int32') return { dtype: 'int32', shape: tensor.shape, data: fresh && data instanceof Int32Array ? data : new Int32Array(data) };
-  return { dtype: 'float32', shape: tensor.shape, data: fresh && data instanceof Float32Array ? data : new Float32Array(data) };
+  if (tensor.dtype === 'int32')
+    return {
+      dtype: 'int32',
+      shape: tensor.shape,
+      data: fresh && data instanceof Int32Array ? data : new Int32Array(data),
+    };
+  return {
+    dtype: 'float32',
+    shape: tensor.shape,
+    data: fresh && data instanceof Float32Array ? data : new Float32Array(data),
+  };
 }

@@ -68,7 +68,9 @@ export function padAttr(a: Attribute | undefined): PadAttr {
   if (a === 'valid') return 'valid';
   if (typeof a === 'number') return a;
   if (Array.isArray(a) && a.length === 4) {
-    const pairs = a.map((p) => (isNumberArray(p) && p.length === 2 ? ([p[0] ?? 0, p[1] ?? 0] as [number, number]) : null));
+    const pairs = a.map((p) =>
+      isNumberArray(p) && p.length === 2 ? ([p[0] ?? 0, p[1] ?? 0] as [number, number]) : null,
+    );
     const [p0, p1, p2, p3] = pairs;
     if (p0 && p1 && p2 && p3) return [p0, p1, p2, p3];
   }

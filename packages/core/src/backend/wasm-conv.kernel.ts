@@ -41,23 +41,49 @@ function conv2dBackpropFilter(scope: WasmKernelScope, x: TensorInfo, dy: TensorI
   const xT = scope.transpose(x, [3, 1, 2, 0]);
   const xP = padForFilterGrad(scope, xT, g);
   const dyT = scope.transpose(dy, [1, 2, 0, 3]);
-  const w = scope.run('Conv2D', { x: xP, filter: dyT }, {
-    strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [g.strideH, g.strideW], dimRoundingMode: 'floor',
-  });
+  const w = scope.run(
+    'Conv2D',
+    { x: xP, filter: dyT },
+    {
+      strides: [1, 1],
+      pad: 'valid',
+      dataFormat: 'NHWC',
+      dilations: [g.strideH, g.strideW],
+      dimRoundingMode: 'floor',
+    },
+  );
   return scope.transpose(w, [1, 2, 0, 3]);
 }
 
-function conv2dBackpropInput(scope: WasmKernelScope, dy: TensorInfo, filter: TensorInfo, attrs: NamedAttrMap): TensorInfo {
+function conv2dBackpropInput(
+  scope: WasmKernelScope,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  attrs: NamedAttrMap,
+): TensorInfo {
   const g = convGeometry(attrs['inputShape'], filter.shape, attrs, false);
   const dyP = padForInputGrad(scope, dy, g);
   const flipped = scope.run('Reverse', { x: filter }, { dims: [0, 1] });
   const swapped = scope.transpose(flipped, [0, 1, 3, 2]);
-  return scope.run('Conv2D', { x: dyP, filter: swapped }, {
-    strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [g.dilationH, g.dilationW], dimRoundingMode: 'floor',
-  });
+  return scope.run(
+    'Conv2D',
+    { x: dyP, filter: swapped },
+    {
+      strides: [1, 1],
+      pad: 'valid',
+      dataFormat: 'NHWC',
+      dilations: [g.dilationH, g.dilationW],
+      dimRoundingMode: 'floor',
+    },
+  );
 }
 
-function depthwiseBackpropFilter(scope: WasmKernelScope, x: TensorInfo, dy: TensorInfo, attrs: NamedAttrMap): TensorInfo {
+function depthwiseBackpropFilter(
+  scope: WasmKernelScope,
+  x: TensorInfo,
+  dy: TensorInfo,
+  attrs: NamedAttrMap,
+): TensorInfo {
   const g = convGeometry(x.shape, attrs['filterShape'], attrs, true);
   const [kh, kw, c, m] = g.filterShape;
   const n = x.shape[0] ?? 1;
@@ -68,11 +94,22 @@ function depthwiseBackpropFilter(scope: WasmKernelScope, x: TensorInfo, dy: Tens
   const taps: TensorInfo[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
-      const h0 = i * g.dilationH, w0 = j * g.dilationW;
-      const patch = scope.run('StridedSlice', { x: xP }, {
-        begin: [0, h0, w0, 0], end: [n, h0 + spanH, w0 + spanW, c], strides: [1, g.strideH, g.strideW, 1],
-        beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
-      });
+      const h0 = i * g.dilationH,
+        w0 = j * g.dilationW;
+      const patch = scope.run(
+        'StridedSlice',
+        { x: xP },
+        {
+          begin: [0, h0, w0, 0],
+          end: [n, h0 + spanH, w0 + spanW, c],
+          strides: [1, g.strideH, g.strideW, 1],
+          beginMask: 0,
+          endMask: 0,
+          ellipsisMask: 0,
+          newAxisMask: 0,
+          shrinkAxisMask: 0,
+        },
+      );
       const patch5 = scope.reshape(patch, [n, g.outH, g.outW, c, 1]);
       const prod = scope.run('Multiply', { a: patch5, b: dy5 });
       taps.push(scope.sum(prod, [0, 1, 2]));
@@ -84,15 +121,27 @@ function depthwiseBackpropFilter(scope: WasmKernelScope, x: TensorInfo, dy: Tens
   return out;
 }
 
-function depthwiseBackpropInput(scope: WasmKernelScope, dy: TensorInfo, filter: TensorInfo, attrs: NamedAttrMap): TensorInfo {
+function depthwiseBackpropInput(
+  scope: WasmKernelScope,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  attrs: NamedAttrMap,
+): TensorInfo {
   const g = convGeometry(attrs['inputShape'], filter.shape, attrs, true);
   const [kh, kw, c, m] = g.filterShape;
   const dyP = padForInputGrad(scope, dy, g);
   const flipped = scope.run('Reverse', { x: filter }, { dims: [0, 1] });
   const f = scope.reshape(flipped, [kh, kw, c * m, 1]);
-  const y = scope.run('DepthwiseConv2dNative', { x: dyP, filter: f }, {
-    strides: [1, 1], pad: 'valid', dilations: [g.dilationH, g.dilationW], dimRoundingMode: 'floor',
-  });
+  const y = scope.run(
+    'DepthwiseConv2dNative',
+    { x: dyP, filter: f },
+    {
+      strides: [1, 1],
+      pad: 'valid',
+      dilations: [g.dilationH, g.dilationW],
+      dimRoundingMode: 'floor',
+    },
+  );
   if (m === 1) return y;
   const [n = 1, h = 1, w = 1] = y.shape;
   return scope.sum(scope.reshape(y, [n, h, w, c, m]), [4]);

@@ -35,8 +35,18 @@ test('conv2d layers with bias and relu train on wasm like on the cpu backend (fu
     const f = rnd([3, 3, 2, 5], 4);
     const bias = rnd([5], 5);
     const conv = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor): tf.Tensor =>
-      tf.fused.conv2d({ x: a as tf.Tensor4D, filter: b as tf.Tensor4D, strides: 2, pad: 'same', bias: c, activation: 'relu' });
-    return [conv(x, f, bias), ...tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => project(conv(a, b, c)))([x, f, bias])];
+      tf.fused.conv2d({
+        x: a as tf.Tensor4D,
+        filter: b as tf.Tensor4D,
+        strides: 2,
+        pad: 'same',
+        bias: c,
+        activation: 'relu',
+      });
+    return [
+      conv(x, f, bias),
+      ...tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => project(conv(a, b, c)))([x, f, bias]),
+    ];
   });
   console.log(assertClose(diff, 'fused conv2d relu stride 2'));
 });

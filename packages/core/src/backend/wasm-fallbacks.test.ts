@@ -20,7 +20,14 @@ test('unsortedSegmentSum on wasm matches the cpu backend and drops out-of-range 
 test('gather (embedding lookup) gradient on wasm matches the cpu backend', async () => {
   const diff = await compareWithCpu(() => {
     const table = rnd([10, 6], 3);
-    const ids = tf.tensor2d([[1, 3, 1], [9, 0, 3]], [2, 3], 'int32');
+    const ids = tf.tensor2d(
+      [
+        [1, 3, 1],
+        [9, 0, 3],
+      ],
+      [2, 3],
+      'int32',
+    );
     const grads = [0, 1].map((axis) =>
       tf.grad((t: tf.Tensor) => project(tf.gather(t, axis === 0 ? ids : tf.tensor1d([5, 0, 5], 'int32'), axis)))(table),
     );
@@ -32,14 +39,38 @@ test('gather (embedding lookup) gradient on wasm matches the cpu backend', async
 test('einsum on wasm matches the cpu backend for matmul, batch, transpose, outer, trace-free reductions', async () => {
   const lines: string[] = [];
   const cases: Array<[string, number[][]]> = [
-    ['ij,jk->ik', [[3, 4], [4, 5]]],
-    ['bij,bjk->bik', [[2, 3, 4], [2, 4, 5]]],
+    [
+      'ij,jk->ik',
+      [
+        [3, 4],
+        [4, 5],
+      ],
+    ],
+    [
+      'bij,bjk->bik',
+      [
+        [2, 3, 4],
+        [2, 4, 5],
+      ],
+    ],
     ['ij->ji', [[3, 4]]],
     ['i,i->', [[4], [4]]],
     ['i,j->ij', [[3], [4]]],
     ['ij,j->i', [[3, 4], [4]]],
-    ['bij,jk->bik', [[2, 3, 4], [4, 5]]],
-    ['ij,ij->', [[3, 4], [3, 4]]],
+    [
+      'bij,jk->bik',
+      [
+        [2, 3, 4],
+        [4, 5],
+      ],
+    ],
+    [
+      'ij,ij->',
+      [
+        [3, 4],
+        [3, 4],
+      ],
+    ],
   ];
   for (const [equation, shapes] of cases) {
     const diff = await compareWithCpu(() => [tf.einsum(equation, ...shapes.map((s, i) => rnd(s, 20 + i)))]);

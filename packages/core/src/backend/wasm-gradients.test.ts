@@ -19,7 +19,10 @@ const BATCHES: Array<[number[], number[]]> = [
   [[2], []],
   [[1], [3]],
   [[2, 3], [3]],
-  [[2, 1], [1, 3]],
+  [
+    [2, 1],
+    [1, 3],
+  ],
 ];
 
 function operandShape(batch: number[], rows: number, cols: number, transposed: boolean): number[] {
@@ -82,7 +85,13 @@ test('a dense network trains on wasm with the same loss curve as on the cpu back
     const w1 = tf.variable(tf.mul(rnd([20, 16], 6), 0.2));
     const w2 = tf.variable(tf.mul(rnd([16, 3], 7), 0.2));
     const x = rnd([32, 20], 8);
-    const y = tf.oneHot(tf.tensor1d([...Array(32).keys()].map((i) => i % 3), 'int32'), 3);
+    const y = tf.oneHot(
+      tf.tensor1d(
+        [...Array(32).keys()].map((i) => i % 3),
+        'int32',
+      ),
+      3,
+    );
     const opt = tf.train.adam(0.01);
     const losses: number[] = [];
     for (let step = 0; step < 5; step++) {
@@ -109,10 +118,17 @@ test('repeated gradient computations on wasm do not leak tensors or wasm memory'
   const ids = tf.tensor1d([1, 3, 1, 6], 'int32');
   const step = (): void => {
     tf.tidy(() => {
-      tf.grads((p: tf.Tensor, q: tf.Tensor) => project(tf.maxPool(tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 2, 'same'), 2, 1, 'same')))([x, f]);
+      tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+        project(tf.maxPool(tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 2, 'same'), 2, 1, 'same')),
+      )([x, f]);
       tf.grads((p: tf.Tensor, q: tf.Tensor) => project(tf.matMul(p, q, false, false)))([a, b]);
-      tf.grads((p: tf.Tensor, q: tf.Tensor) => project(tf.matMul(p, q, true, true)))([tf.transpose(a, [0, 2, 1]), tf.transpose(b)]);
-      tf.grads((p: tf.Tensor, q: tf.Tensor) => project(tf.depthwiseConv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, 'valid')))([x, rnd([3, 3, 3, 2], 15)]);
+      tf.grads((p: tf.Tensor, q: tf.Tensor) => project(tf.matMul(p, q, true, true)))([
+        tf.transpose(a, [0, 2, 1]),
+        tf.transpose(b),
+      ]);
+      tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+        project(tf.depthwiseConv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, 'valid')),
+      )([x, rnd([3, 3, 3, 2], 15)]);
       tf.grad((t: tf.Tensor) => project(tf.gather(t, ids)))(table);
       tf.einsum('bij,jk->bik', a, b);
     });

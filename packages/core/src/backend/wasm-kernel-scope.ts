@@ -141,11 +141,19 @@ export class WasmKernelScope {
     const [n = 1, h = 1, w = 1, c = 1] = x.shape;
     let y = x;
     if (t < 0 || b < 0 || l < 0 || r < 0) {
-      const ct = Math.max(0, -t), cb = Math.max(0, -b), cl = Math.max(0, -l), cr = Math.max(0, -r);
+      const ct = Math.max(0, -t),
+        cb = Math.max(0, -b),
+        cl = Math.max(0, -l),
+        cr = Math.max(0, -r);
       y = this.slice(y, [0, ct, cl, 0], [n, h - ct - cb, w - cl - cr, c]);
     }
     if (t > 0 || b > 0 || l > 0 || r > 0) {
-      y = this.pad(y, [[0, 0], [Math.max(0, t), Math.max(0, b)], [Math.max(0, l), Math.max(0, r)], [0, 0]]);
+      y = this.pad(y, [
+        [0, 0],
+        [Math.max(0, t), Math.max(0, b)],
+        [Math.max(0, l), Math.max(0, r)],
+        [0, 0],
+      ]);
     }
     return y;
   }
@@ -159,7 +167,14 @@ export class WasmKernelScope {
     if (sh === 1 && sw === 1) return x;
     const [n = 1, h = 1, w = 1, c = 1] = x.shape;
     const six = this.reshape(x, [n, h, 1, w, 1, c]);
-    const padded = this.pad(six, [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
+    const padded = this.pad(six, [
+      [0, 0],
+      [0, 0],
+      [0, sh - 1],
+      [0, 0],
+      [0, sw - 1],
+      [0, 0],
+    ]);
     return this.reshape(padded, [n, h * sh, w * sw, c]);
   }
 }

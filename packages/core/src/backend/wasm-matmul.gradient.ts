@@ -32,7 +32,10 @@ export function broadcastSafeMatMulGradient(stock: GradConfig): GradConfig {
       const grads = stock.gradFunc(dy, saved, attrs);
       const [a, b] = saved;
       const out: NamedGradientMap = {};
-      for (const [name, input] of [['a', a], ['b', b]] as const) {
+      for (const [name, input] of [
+        ['a', a],
+        ['b', b],
+      ] as const) {
         const g = grads[name];
         if (g === undefined || input === undefined) continue;
         out[name] = () => reduceTo(g(), input.shape);

@@ -26,10 +26,12 @@ function leftPad(dims: number[], rank: number): number[] {
 
 /** True when wasm's kernel handles the batch dims itself (equal, or one side has batch 1). */
 function batchDimsSupported(a: TensorInfo, b: TensorInfo): boolean {
-  const oa = outerDims(a), ob = outerDims(b);
+  const oa = outerDims(a),
+    ob = outerDims(b);
   if (size(oa) === 1 || size(ob) === 1) return true;
   const r = Math.max(oa.length, ob.length);
-  const pa = leftPad(oa, r), pb = leftPad(ob, r);
+  const pa = leftPad(oa, r),
+    pb = leftPad(ob, r);
   return pa.every((d, i) => d === pb[i]);
 }
 

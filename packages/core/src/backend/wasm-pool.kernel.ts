@@ -33,9 +33,11 @@ function maxPoolGrad(dy: TensorInfo, input: TensorInfo, attrs: NamedAttrMap, raw
   const at = new Int32Array(C);
   for (let b = 0; b < batchSize; b++) {
     for (let i = 0; i < Ho; i++) {
-      const r0 = Math.max(0, i * sh - top), r1 = Math.min(H, i * sh - top + kh);
+      const r0 = Math.max(0, i * sh - top),
+        r1 = Math.min(H, i * sh - top + kh);
       for (let j = 0; j < Wo; j++) {
-        const c0 = Math.max(0, j * sw - left), c1 = Math.min(W, j * sw - left + kw);
+        const c0 = Math.max(0, j * sw - left),
+          c1 = Math.min(W, j * sw - left + kw);
         best.fill(Number.NEGATIVE_INFINITY);
         at.fill(-1);
         // Scan the window pixel by pixel, all channels at once (contiguous in NHWC).

@@ -26,7 +26,8 @@ function unsortedSegmentSum(x: TensorInfo, ids: TensorInfo, numSegments: number,
   for (let r = 0; r < iv.length; r++) {
     const seg = iv[r] ?? -1;
     if (seg < 0 || seg >= numSegments) continue; // dropped, as in TensorFlow
-    const src = r * inner, dst = seg * inner;
+    const src = r * inner,
+      dst = seg * inner;
     for (let k = 0; k < inner; k++) acc[dst + k] = (acc[dst + k] ?? 0) + (xv[src + k] ?? 0);
   }
   const out = backend.makeOutput([numSegments, ...x.shape.slice(idShape.length)], x.dtype);

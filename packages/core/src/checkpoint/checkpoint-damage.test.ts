@@ -42,7 +42,10 @@ test('a manifest that is null, lacks files, or has malformed entries is a corrup
       [{ ...good, files: { 'run.json': null } }, /entry "run.json" is not \{ sha256, bytes \}/],
       [{ ...good, files: { 'run.json': { sha256: 'x', bytes: 7 } } }, /not \{ sha256, bytes \}/],
       [{ ...good, step: 1e18 }, /"step" is not a non-negative integer/],
-      [{ ...good, files: { '../../etc/passwd': { sha256: 'a'.repeat(64), bytes: 1 } } }, /escapes the checkpoint directory/],
+      [
+        { ...good, files: { '../../etc/passwd': { sha256: 'a'.repeat(64), bytes: 1 } } },
+        /escapes the checkpoint directory/,
+      ],
     ];
     for (const [manifest, reason] of variants) {
       writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
@@ -83,47 +86,73 @@ test('only regular files inside the checkpoint are read, and their size is check
 });
 
 test('a state entry named __proto__ is kept as an entry and does not hide the optimizer state', () => {
-  const optimizer = { meta: ['w'], arrays: { '0': { dtype: 'float32' as const, shape: [2], data: new Float32Array([1, 2]) } } };
+  const optimizer = {
+    meta: ['w'],
+    arrays: { '0': { dtype: 'float32' as const, shape: [2], data: new Float32Array([1, 2]) } },
+  };
   const states = JSON.parse('{"__proto__": {"meta": 1}}') as Record<string, unknown>;
   Object.assign(states, { optimizer });
   const { json, bin } = encodeStates(states as never);
   const back = decodeStates(json, bin);
   assert.deepEqual(Object.keys(back).sort(), ['__proto__', 'optimizer']);
   assert.deepEqual(Array.from(back['optimizer']?.arrays?.['0']?.data ?? []), [1, 2]);
-  const hostile = '{"__proto__":{"meta":null,"arrays":{}},"optimizer":{"meta":["w"],"arrays":{"__proto__":{"dtype":"float32","shape":[2],"offset":0,"length":2}}}}';
+  const hostile =
+    '{"__proto__":{"meta":null,"arrays":{}},"optimizer":{"meta":["w"],"arrays":{"__proto__":{"dtype":"float32","shape":[2],"offset":0,"length":2}}}}';
   const decoded = decodeStates(hostile, new Uint8Array(new Float32Array([3, 4]).buffer));
   assert.deepEqual(Array.from(decoded['optimizer']?.arrays?.['__proto__']?.data ?? []), [3, 4]);
-  assert.throws(() => decodeStates('{"s":{"arrays":{"a":{"dtype":"float32","shape":[3],"offset":0,"length":2}}}}', new Uint8Array(8)), /shape that does not match/);
+  assert.throws(
+    () =>
+      decodeStates('{"s":{"arrays":{"a":{"dtype":"float32","shape":[3],"offset":0,"length":2}}}}', new Uint8Array(8)),
+    /shape that does not match/,
+  );
   assert.throws(() => decodeStates('null', new Uint8Array(0)), /not a JSON object/);
 });
 
 test('run.json and the cursor state are validated by their schemas: a cursor step of 1e18 is a corrupt checkpoint', () => {
   const good = { reason: 'batches', metrics: { bytes: 10, seq: 2 }, wallSeconds: 1.5, pipeline: {} };
   assert.equal(parseRunJson(JSON.stringify(good), 'ck').reason, 'batches');
-  assert.throws(() => parseRunJson(JSON.stringify({ ...good, reason: 'whenever' }), 'ck'), (e: unknown) => e instanceof CorruptCheckpointError && /run\.json \/reason/.test(e.message));
+  assert.throws(
+    () => parseRunJson(JSON.stringify({ ...good, reason: 'whenever' }), 'ck'),
+    (e: unknown) => e instanceof CorruptCheckpointError && /run\.json \/reason/.test(e.message),
+  );
   assert.throws(() => parseRunJson('{"reason":', 'ck'), /run\.json is not JSON/);
   assert.throws(() => parseRunJson('null', 'ck'), CorruptCheckpointError);
-  const cursor = { cursor: { experience: 0, epoch: 0, batch: 3, step: 3, samples: 48, experienceDone: false }, seenClasses: [0, 1], trainSeconds: 0.5 };
+  const cursor = {
+    cursor: { experience: 0, epoch: 0, batch: 3, step: 3, samples: 48, experienceDone: false },
+    seenClasses: [0, 1],
+    trainSeconds: 0.5,
+  };
   checkCursorState(cursor, 'ck');
-  assert.throws(() => checkCursorState({ ...cursor, cursor: { ...cursor.cursor, step: 1e18 } }, 'ck'), (e: unknown) => e instanceof CorruptCheckpointError && /\/cursor\/step: must be <= 9007199254740991/.test(e.message));
+  assert.throws(
+    () => checkCursorState({ ...cursor, cursor: { ...cursor.cursor, step: 1e18 } }, 'ck'),
+    (e: unknown) =>
+      e instanceof CorruptCheckpointError && /\/cursor\/step: must be <= 9007199254740991/.test(e.message),
+  );
   assert.throws(() => checkCursorState(undefined, 'ck'), /no state for \/run\/cursor/);
   const v1 = { ...cursor, rng: { run: [1, 2, 3, 4], dropout: [5, 6, 7, 8] }, source: null, pipeline: {} };
   assert.equal(parseRunJsonV1(JSON.stringify(v1), 'ck').cursor.step, 3);
-  assert.throws(() => parseRunJsonV1(JSON.stringify({ ...v1, cursor: { ...v1.cursor, step: 1e18 } }), 'ck'), CorruptCheckpointError);
+  assert.throws(
+    () => parseRunJsonV1(JSON.stringify({ ...v1, cursor: { ...v1.cursor, step: 1e18 } }), 'ck'),
+    CorruptCheckpointError,
+  );
 });
 
 test('a metric history with a garbage byte, a changed digit or cut short is a corrupt checkpoint naming the file', async () => {
   const root = mkdtempSync(join(tmpdir(), 'engram-history-'));
   try {
     const file = join(root, 'metrics.jsonl');
-    const text = '{"type":"run-start","seq":0,"time":1}\n{"type":"batch-end","seq":1,"time":2,"loss":0.5}\n{"type":"checkpoint","seq":2,"time":3}\n';
+    const text =
+      '{"type":"run-start","seq":0,"time":1}\n{"type":"batch-end","seq":1,"time":2,"loss":0.5}\n{"type":"checkpoint","seq":2,"time":3}\n';
     const bytes = Buffer.byteLength(text);
     const mark = { bytes, seq: 2, sha256: historyHash(Buffer.from(text)) };
     writeFileSync(file, `${text}{"type":"later","seq":3,"time":4}\n`);
     assert.equal((await readHistory(file, mark, 'ck')).length, 3);
     const refused = async (content: string, reason: RegExp): Promise<void> => {
       writeFileSync(file, content);
-      await assert.rejects(readHistory(file, mark, 'ck'), (e: unknown) => e instanceof CorruptCheckpointError && reason.test(e.message) && e.message.includes(file));
+      await assert.rejects(
+        readHistory(file, mark, 'ck'),
+        (e: unknown) => e instanceof CorruptCheckpointError && reason.test(e.message) && e.message.includes(file),
+      );
     };
     await refused(text.replace('0.5', '0.6'), /was changed since the checkpoint was written/);
     await refused(text.slice(0, 50), /is 50 bytes, shorter than the \d+ the checkpoint was written with/);

@@ -8,7 +8,12 @@ import { runPipeline } from '../engine/engine.js';
 import { fileModelLoader } from '../model/file-io.js';
 import { fixtureDocument, loadFixture } from '../testing/fixture-pipeline.js';
 import { evaluateCheckpoint } from '../engine/evaluate-checkpoint.js';
-import { exportCheckpointModel, latestValidCheckpoint, locateCheckpoints, openNewestValid } from './checkpoint-model.js';
+import {
+  exportCheckpointModel,
+  latestValidCheckpoint,
+  locateCheckpoints,
+  openNewestValid,
+} from './checkpoint-model.js';
 import { CorruptCheckpointError } from './checkpoint.store.js';
 
 const out = (): string => mkdtempSync(join(tmpdir(), 'engram-export-'));
@@ -26,18 +31,24 @@ test('an exported checkpoint model loads with tf.loadLayersModel and holds the s
     const weights = new Float32Array(checkpoint.files.get('model/weights.bin')?.slice().buffer ?? new ArrayBuffer(0));
     const loaded = model.getWeights().flatMap((w) => Array.from(w.dataSync()));
     assert.equal(loaded.length, weights.length);
-    assert.ok(loaded.every((v, i) => Object.is(v, weights[i])), 'bit-identical weights');
+    assert.ok(
+      loaded.every((v, i) => Object.is(v, weights[i])),
+      'bit-identical weights',
+    );
     model.dispose();
     assert.equal(tf.memory().numTensors, before);
   }
 });
 
-test('eval of the final checkpoint reproduces the run\'s last accuracy row; a corrupt newest checkpoint is skipped with a warning', async () => {
+test("eval of the final checkpoint reproduces the run's last accuracy row; a corrupt newest checkpoint is skipped with a warning", async () => {
   const dir = out();
   const loaded = await loadFixture(doc);
   const outcome = await runPipeline(loaded, { outDir: dir });
   const r = await evaluateCheckpoint(loaded, dir, () => assert.fail('no warning expected'));
-  assert.deepEqual(r.results.map((x) => x.accuracy), outcome.summary.accuracyMatrix.at(-1));
+  assert.deepEqual(
+    r.results.map((x) => x.accuracy),
+    outcome.summary.accuracyMatrix.at(-1),
+  );
   writeFileSync(join(r.dir, 'model', 'weights.bin'), 'x');
   const warnings: string[] = [];
   const older = await evaluateCheckpoint(loaded, dir, (m) => warnings.push(m));
@@ -59,15 +70,39 @@ test('a run folder, its checkpoints folder and one checkpoint folder all locate 
   assert.deepEqual(locateCheckpoints(other), { root: other, runDir: other, checkpoint: undefined });
 });
 
-test('openNewestValid skips corrupt checkpoints with a warning, passes other errors on, and throws the caller\'s error when all are corrupt', async () => {
+test("openNewestValid skips corrupt checkpoints with a warning, passes other errors on, and throws the caller's error when all are corrupt", async () => {
   const warnings: string[] = [];
   const open = async (dir: string): Promise<string> => {
     if (dir.startsWith('bad')) throw new CorruptCheckpointError(`${dir}: sha256 mismatch`);
     if (dir === 'broken') throw new TypeError('not a checkpoint problem');
     return dir;
   };
-  assert.equal(await openNewestValid(['bad-3', 'good-2', 'good-1'], open, (m) => warnings.push(m), () => new Error('unused')), 'good-2');
+  assert.equal(
+    await openNewestValid(
+      ['bad-3', 'good-2', 'good-1'],
+      open,
+      (m) => warnings.push(m),
+      () => new Error('unused'),
+    ),
+    'good-2',
+  );
   assert.deepEqual(warnings, ['skipping corrupt checkpoint: bad-3: sha256 mismatch']);
-  await assert.rejects(openNewestValid(['bad-2', 'bad-1'], open, () => undefined, (n) => new Error(`all ${n} corrupt`)), /^Error: all 2 corrupt$/);
-  await assert.rejects(openNewestValid(['broken', 'good-1'], open, () => undefined, () => new Error('unused')), TypeError);
+  await assert.rejects(
+    openNewestValid(
+      ['bad-2', 'bad-1'],
+      open,
+      () => undefined,
+      (n) => new Error(`all ${n} corrupt`),
+    ),
+    /^Error: all 2 corrupt$/,
+  );
+  await assert.rejects(
+    openNewestValid(
+      ['broken', 'good-1'],
+      open,
+      () => undefined,
+      () => new Error('unused'),
+    ),
+    TypeError,
+  );
 });

@@ -26,7 +26,11 @@ export async function readCheckpoint(dir: string): Promise<VerifiedCheckpoint> {
  * export`): opens `dirs` newest first with `open`; one that throws {@link CorruptCheckpointError} is
  * reported through `warn` and the previous one is tried. Other errors propagate. Undefined when none opens.
  */
-export async function newestValid<T>(dirs: readonly string[], open: (dir: string) => Promise<T>, warn: (message: string) => void): Promise<T | undefined> {
+export async function newestValid<T>(
+  dirs: readonly string[],
+  open: (dir: string) => Promise<T>,
+  warn: (message: string) => void,
+): Promise<T | undefined> {
   for (const dir of dirs) {
     try {
       return await open(dir);
@@ -43,7 +47,12 @@ export async function newestValid<T>(dirs: readonly string[], open: (dir: string
  * of `dirs` opens. Each caller says beforehand what an empty `dirs` means (nothing to resume, an
  * error), since that differs between them.
  */
-export async function openNewestValid<T>(dirs: readonly string[], open: (dir: string) => Promise<T>, warn: (message: string) => void, allCorrupt: (count: number) => Error): Promise<T> {
+export async function openNewestValid<T>(
+  dirs: readonly string[],
+  open: (dir: string) => Promise<T>,
+  warn: (message: string) => void,
+  allCorrupt: (count: number) => Error,
+): Promise<T> {
   const found = await newestValid(dirs, open, warn);
   if (found === undefined) throw allCorrupt(dirs.length);
   return found;
@@ -76,7 +85,9 @@ export function locateCheckpoints(path: string): CheckpointLocation {
 
 /** The checkpoint folders of a location, newest first: the one checkpoint, or every one in its checkpoints folder. */
 export function checkpointDirs(where: CheckpointLocation): Promise<string[]> {
-  return where.checkpoint !== undefined ? Promise.resolve([where.checkpoint]) : new CheckpointStore(where.root, Number.MAX_SAFE_INTEGER, '').list();
+  return where.checkpoint !== undefined
+    ? Promise.resolve([where.checkpoint])
+    : new CheckpointStore(where.root, Number.MAX_SAFE_INTEGER, '').list();
 }
 
 /**
@@ -84,12 +95,20 @@ export function checkpointDirs(where: CheckpointLocation): Promise<string[]> {
  * folder (uses `path/checkpoints`), a checkpoints folder, or one checkpoint directory (read as it is:
  * a corrupt one throws). Corrupt ones are reported through `warn` and skipped; throws when none is usable.
  */
-export async function latestValidCheckpoint(path: string, warn: (message: string) => void): Promise<VerifiedCheckpoint> {
+export async function latestValidCheckpoint(
+  path: string,
+  warn: (message: string) => void,
+): Promise<VerifiedCheckpoint> {
   const where = locateCheckpoints(path);
   if (where.checkpoint !== undefined) return readCheckpoint(where.checkpoint);
   const dirs = await checkpointDirs(where);
   if (dirs.length === 0) throw new CorruptCheckpointError(`no checkpoint in ${where.root}`);
-  return openNewestValid(dirs, readCheckpoint, warn, (n) => new CorruptCheckpointError(`all ${n} checkpoint(s) in ${where.root} are corrupt`));
+  return openNewestValid(
+    dirs,
+    readCheckpoint,
+    warn,
+    (n) => new CorruptCheckpointError(`all ${n} checkpoint(s) in ${where.root} are corrupt`),
+  );
 }
 
 /** The checkpoint's model as tfjs model artifacts (topology + weights). */

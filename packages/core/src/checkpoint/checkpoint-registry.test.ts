@@ -42,7 +42,10 @@ test('a required part missing from the checkpoint is an error naming its pointer
   await registry.restore(new Map());
   assert.equal(optional.value, 7);
   registry.register('/preprocess/1', new Counter());
-  await assert.rejects(registry.restore(new Map()), (e: unknown) => e instanceof MissingStateError && /no state for \/preprocess\/1/.test(e.message));
+  await assert.rejects(
+    registry.restore(new Map()),
+    (e: unknown) => e instanceof MissingStateError && /no state for \/preprocess\/1/.test(e.message),
+  );
 });
 
 test('checkpointed hooks get the state they were captured with; a failure is reported, not thrown', async () => {

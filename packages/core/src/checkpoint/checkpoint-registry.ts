@@ -44,7 +44,10 @@ export class CheckpointRegistry {
    * the entries registered with `afterExperienceStart` (the default). Throws {@link MissingStateError}
    * for a required entry the checkpoint lacks.
    */
-  async restore(states: ReadonlyMap<string, SerializedState>, phase: 'start' | 'after-experience-start' = 'start'): Promise<void> {
+  async restore(
+    states: ReadonlyMap<string, SerializedState>,
+    phase: 'start' | 'after-experience-start' = 'start',
+  ): Promise<void> {
     for (const e of this.entries.values()) {
       if (phase === 'after-experience-start' && e.options.afterExperienceStart === false) continue;
       const s = states.get(e.pointer);

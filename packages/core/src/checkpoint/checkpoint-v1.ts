@@ -6,7 +6,14 @@ import type { MetricsMark, RunJson } from './run-snapshot.js';
 
 /** `run.json` of format 1 (Engram before the checkpoint registry): the run's own parts lived here. */
 export interface RunJsonV1 {
-  readonly cursor: { experience: number; epoch: number; batch: number; step: number; samples: number; experienceDone?: boolean };
+  readonly cursor: {
+    experience: number;
+    epoch: number;
+    batch: number;
+    step: number;
+    samples: number;
+    experienceDone?: boolean;
+  };
   readonly progress?: JsonValue;
   readonly seenClasses: number[];
   readonly rng: { run: number[]; dropout: number[] };
@@ -29,9 +36,15 @@ export function strategyPointer(pipeline: PipelineDefinition, index: number): st
  * position becomes `/data`, its RNG states `/run/rng` and `/run/dropout`, its cursor and totals
  * `/run/cursor`. Format 1 never set `experienceDone`: a checkpoint written for `experience` is one.
  */
-export function upgradeV1(v1: RunJsonV1, old: Record<string, SerializedState>, pipeline: PipelineDefinition): { run: RunJson; states: Map<string, SerializedState> } {
+export function upgradeV1(
+  v1: RunJsonV1,
+  old: Record<string, SerializedState>,
+  pipeline: PipelineDefinition,
+): { run: RunJson; states: Map<string, SerializedState> } {
   const states = new Map<string, SerializedState>();
-  const reason = (CHECKPOINT_REASONS as readonly string[]).includes(v1.reason ?? '') ? (v1.reason as CheckpointReason) : 'batches';
+  const reason = (CHECKPOINT_REASONS as readonly string[]).includes(v1.reason ?? '')
+    ? (v1.reason as CheckpointReason)
+    : 'batches';
   for (const [key, state] of Object.entries(old)) {
     const [kind, index] = key.split(':');
     if (kind === 'strategy') states.set(strategyPointer(pipeline, Number(index)), state);
@@ -52,6 +65,13 @@ export function upgradeV1(v1: RunJsonV1, old: Record<string, SerializedState>, p
   states.set('/run/rng', { meta: v1.rng.run });
   states.set('/run/dropout', { meta: v1.rng.dropout });
   const cursor = { ...v1.cursor, experienceDone: reason === 'experience' };
-  states.set('/run/cursor', { meta: { cursor, ...(v1.progress !== undefined ? { progress: v1.progress } : {}), seenClasses: v1.seenClasses, trainSeconds: v1.trainSeconds } });
+  states.set('/run/cursor', {
+    meta: {
+      cursor,
+      ...(v1.progress !== undefined ? { progress: v1.progress } : {}),
+      seenClasses: v1.seenClasses,
+      trainSeconds: v1.trainSeconds,
+    },
+  });
   return { run: { reason, ...(v1.metrics ? { metrics: v1.metrics } : {}), pipeline: v1.pipeline }, states };
 }

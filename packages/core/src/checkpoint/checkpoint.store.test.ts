@@ -28,7 +28,10 @@ describe('CheckpointStore', () => {
   it('keeps only the newest K checkpoints', async () => {
     const store = freshStore(2);
     for (const step of [2, 4, 6, 8]) await store.write(step, files(step));
-    assert.deepEqual((await store.list()).map((d) => d.slice(-4)), ['0008', '0006']);
+    assert.deepEqual(
+      (await store.list()).map((d) => d.slice(-4)),
+      ['0008', '0006'],
+    );
   });
 
   it('ignores a half-written temporary directory left by a crash', async () => {
@@ -37,7 +40,11 @@ describe('CheckpointStore', () => {
     mkdirSync(join(store.root, '.tmp-step-000000000004-999999'), { recursive: true });
     assert.equal((await store.list()).length, 1);
     await store.write(6, files(6));
-    assert.deepEqual(readdirSync(store.root).sort(), ['step-000000000002', 'step-000000000006'], 'the next write removes the stale temporary directory');
+    assert.deepEqual(
+      readdirSync(store.root).sort(),
+      ['step-000000000002', 'step-000000000006'],
+      'the next write removes the stale temporary directory',
+    );
   });
 
   it('rejects a checkpoint with a flipped byte', async () => {
@@ -47,7 +54,10 @@ describe('CheckpointStore', () => {
     const data = readFileSync(path);
     data[0] = 99;
     writeFileSync(path, data);
-    await assert.rejects(CheckpointStore.read(dir), (e: unknown) => e instanceof CorruptCheckpointError && /weights\.bin fails its checksum/.test(e.message));
+    await assert.rejects(
+      CheckpointStore.read(dir),
+      (e: unknown) => e instanceof CorruptCheckpointError && /weights\.bin fails its checksum/.test(e.message),
+    );
   });
 
   it('rejects a truncated file and a missing manifest', async () => {
@@ -63,10 +73,16 @@ describe('CheckpointStore', () => {
     const store = freshStore();
     const { dir } = await store.write(2, files(2));
     for (const evil of ['../../outside.txt', '/etc/passwd', 'model/../../x']) {
-      const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { files: Record<string, unknown> };
+      const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+        files: Record<string, unknown>;
+      };
       manifest.files = { [evil]: { sha256: '0'.repeat(64), bytes: 0 } };
       writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
-      await assert.rejects(CheckpointStore.read(dir), (e: unknown) => e instanceof CorruptCheckpointError && /escapes the checkpoint directory/.test(e.message), evil);
+      await assert.rejects(
+        CheckpointStore.read(dir),
+        (e: unknown) => e instanceof CorruptCheckpointError && /escapes the checkpoint directory/.test(e.message),
+        evil,
+      );
     }
     assert.throws(() => safeJoin(dir, '..'), CorruptCheckpointError);
     assert.equal(safeJoin(dir, 'model/model.json'), join(dir, 'model', 'model.json'));
@@ -76,7 +92,9 @@ describe('CheckpointStore', () => {
     const store = freshStore();
     await store.write(4, files(1));
     const { dir } = await store.write(4, files(2));
-    assert.deepEqual(JSON.parse(new TextDecoder().decode((await CheckpointStore.read(dir)).files.get('run.json'))), { n: 2 });
+    assert.deepEqual(JSON.parse(new TextDecoder().decode((await CheckpointStore.read(dir)).files.get('run.json'))), {
+      n: 2,
+    });
     assert.deepEqual(readdirSync(store.root), ['step-000000000004']);
   });
 });

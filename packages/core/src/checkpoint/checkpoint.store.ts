@@ -39,21 +39,41 @@ const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 /** Checks the parsed manifest's shape: format, step, and `files` as path → { sha256, bytes }. Throws a one-line `Error`. */
 export function checkManifestShape(value: unknown): CheckpointManifest {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('manifest is not a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error('manifest is not a JSON object');
   const m = value as Record<string, unknown>;
   if (typeof m['format'] !== 'number') throw new Error('manifest has no "format"');
-  if (typeof m['step'] !== 'number' || !Number.isSafeInteger(m['step']) || m['step'] < 0) throw new Error('manifest "step" is not a non-negative integer');
+  if (typeof m['step'] !== 'number' || !Number.isSafeInteger(m['step']) || m['step'] < 0)
+    throw new Error('manifest "step" is not a non-negative integer');
   const files = m['files'];
-  if (typeof files !== 'object' || files === null || Array.isArray(files)) throw new Error('manifest "files" is missing or not an object');
-  const checked: Record<string, { sha256: string; bytes: number }> = Object.create(null) as Record<string, { sha256: string; bytes: number }>;
+  if (typeof files !== 'object' || files === null || Array.isArray(files))
+    throw new Error('manifest "files" is missing or not an object');
+  const checked: Record<string, { sha256: string; bytes: number }> = Object.create(null) as Record<
+    string,
+    { sha256: string; bytes: number }
+  >;
   for (const [path, meta] of Object.entries(files as Record<string, unknown>)) {
     const f = meta as { sha256?: unknown; bytes?: unknown } | null;
-    if (typeof f !== 'object' || f === null || typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256) || typeof f.bytes !== 'number' || !Number.isSafeInteger(f.bytes) || f.bytes < 0) {
+    if (
+      typeof f !== 'object' ||
+      f === null ||
+      typeof f.sha256 !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(f.sha256) ||
+      typeof f.bytes !== 'number' ||
+      !Number.isSafeInteger(f.bytes) ||
+      f.bytes < 0
+    ) {
       throw new Error(`manifest entry "${path}" is not { sha256, bytes }`);
     }
     checked[path] = { sha256: f.sha256, bytes: f.bytes };
   }
-  return { format: m['format'], engram: String(m['engram'] ?? ''), step: m['step'], createdAt: String(m['createdAt'] ?? ''), files: checked };
+  return {
+    format: m['format'],
+    engram: String(m['engram'] ?? ''),
+    step: m['step'],
+    createdAt: String(m['createdAt'] ?? ''),
+    files: checked,
+  };
 }
 
 /**
@@ -61,12 +81,18 @@ export function checkManifestShape(value: unknown): CheckpointManifest {
  * no FIFO or device: opened with O_NOFOLLOW | O_NONBLOCK and checked with fstat) of exactly `bytes`
  * bytes (or at most `max` when the size is not known), checked before reading.
  */
-async function readCheckedFile(dir: string, path: string, bytes: number | undefined, max = Number.MAX_SAFE_INTEGER): Promise<Uint8Array> {
+async function readCheckedFile(
+  dir: string,
+  path: string,
+  bytes: number | undefined,
+  max = Number.MAX_SAFE_INTEGER,
+): Promise<Uint8Array> {
   const full = safeJoin(dir, path);
   const root = await realpath(dir);
   const parent = await realpath(dirname(full)).catch(() => undefined);
   if (parent === undefined) throw new CorruptCheckpointError(`${dir}: missing ${path}`);
-  if (parent !== root && !parent.startsWith(`${root}${sep}`)) throw new CorruptCheckpointError(`${dir}: ${path} lies outside the checkpoint directory (a symlinked folder)`);
+  if (parent !== root && !parent.startsWith(`${root}${sep}`))
+    throw new CorruptCheckpointError(`${dir}: ${path} lies outside the checkpoint directory (a symlinked folder)`);
   let handle: FileHandle;
   try {
     handle = await open(full, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -79,8 +105,12 @@ async function readCheckedFile(dir: string, path: string, bytes: number | undefi
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw new CorruptCheckpointError(`${dir}: ${path} is not a regular file`);
-    if (bytes !== undefined && st.size !== bytes) throw new CorruptCheckpointError(`${dir}: ${path} fails its checksum (${st.size} bytes, the manifest says ${bytes})`);
-    if (st.size > max) throw new CorruptCheckpointError(`${dir}: ${path} is ${st.size} bytes, over the ${max}-byte limit`);
+    if (bytes !== undefined && st.size !== bytes)
+      throw new CorruptCheckpointError(
+        `${dir}: ${path} fails its checksum (${st.size} bytes, the manifest says ${bytes})`,
+      );
+    if (st.size > max)
+      throw new CorruptCheckpointError(`${dir}: ${path} is ${st.size} bytes, over the ${max}-byte limit`);
     const data = new Uint8Array(st.size);
     let off = 0;
     while (off < data.byteLength) {
@@ -167,7 +197,12 @@ export class CheckpointStore {
     // Every file is written and fsynced in libuv's pool while this thread hashes the next one.
     const writes: Array<Promise<void>> = [];
     for (const f of files) {
-      const parts = typeof f.data === 'string' ? [new TextEncoder().encode(f.data)] : f.data instanceof Uint8Array ? [f.data] : f.data;
+      const parts =
+        typeof f.data === 'string'
+          ? [new TextEncoder().encode(f.data)]
+          : f.data instanceof Uint8Array
+            ? [f.data]
+            : f.data;
       const target = safeJoin(tmp, f.path);
       await mkdir(resolve(target, '..'), { recursive: true });
       writes.push(writeDurably(target, parts));
@@ -182,7 +217,13 @@ export class CheckpointStore {
     }
     const failed = (await Promise.allSettled(writes)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    const manifest: CheckpointManifest = { format: CHECKPOINT_FORMAT, engram: this.version, step, createdAt: new Date().toISOString(), files: entries };
+    const manifest: CheckpointManifest = {
+      format: CHECKPOINT_FORMAT,
+      engram: this.version,
+      step,
+      createdAt: new Date().toISOString(),
+      files: entries,
+    };
     await faultPause(step);
     await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1));
     await fsyncPath(join(tmp, 'manifest.json'));
@@ -198,7 +239,11 @@ export class CheckpointStore {
   /** Checkpoint directories, newest first. */
   async list(): Promise<string[]> {
     const names = await readdir(this.root).catch(() => [] as string[]);
-    return names.filter((n) => /^step-\d{12}$/.test(n)).sort().reverse().map((n) => join(this.root, n));
+    return names
+      .filter((n) => /^step-\d{12}$/.test(n))
+      .sort()
+      .reverse()
+      .map((n) => join(this.root, n));
   }
 
   /**
@@ -214,7 +259,10 @@ export class CheckpointStore {
     } catch (e) {
       throw new CorruptCheckpointError(`${dir}: unreadable manifest (${(e as Error).message})`);
     }
-    if (!READABLE_CHECKPOINT_FORMATS.includes(manifest.format)) throw new CorruptCheckpointError(`${dir}: format ${manifest.format}, expected one of ${READABLE_CHECKPOINT_FORMATS.join(', ')}`);
+    if (!READABLE_CHECKPOINT_FORMATS.includes(manifest.format))
+      throw new CorruptCheckpointError(
+        `${dir}: format ${manifest.format}, expected one of ${READABLE_CHECKPOINT_FORMATS.join(', ')}`,
+      );
     // Files are read concurrently; each is hashed as soon as it is in, while the others still load.
     const verify = async ([path, meta]: [string, { sha256: string; bytes: number }]): Promise<[string, Uint8Array]> => {
       let data: Uint8Array;
@@ -240,6 +288,8 @@ export class CheckpointStore {
     const all = await this.list();
     for (const old of all.slice(this.keep)) await rm(old, { recursive: true, force: true });
     const names = await readdir(this.root).catch(() => [] as string[]);
-    for (const n of names) if (n.startsWith('.tmp-step-') && !n.endsWith(`-${process.pid}`)) await rm(join(this.root, n), { recursive: true, force: true });
+    for (const n of names)
+      if (n.startsWith('.tmp-step-') && !n.endsWith(`-${process.pid}`))
+        await rm(join(this.root, n), { recursive: true, force: true });
   }
 }

@@ -19,7 +19,10 @@ export class EventHistory {
    * `continued`: the past is an earlier run's (`--from`), not this run's own — this run's `run-start`
    * is kept, so the history shows where the new run begins.
    */
-  constructor(past: readonly EngramEvent[] = [], private readonly continued = false) {
+  constructor(
+    past: readonly EngramEvent[] = [],
+    private readonly continued = false,
+  ) {
     this.past = [...past];
     const last = past[past.length - 1];
     // live seq 0 is the dropped run-start, so live seq 1 follows the last past event (a kept one follows it too)
@@ -39,7 +42,7 @@ export class EventHistory {
     live$.subscribe({
       next: (event) => {
         if (resumed && !this.continued && event.type === 'run-start') return;
-        out.next({ ...event, seq: event.seq + this.seqOffset, time: event.time + this.timeOffset } as EngramEvent);
+        out.next({ ...event, seq: event.seq + this.seqOffset, time: event.time + this.timeOffset });
       },
       error: (e: unknown) => out.error(e),
       complete: () => out.complete(),

@@ -25,16 +25,22 @@ export function historyHash(bytes: Uint8Array): string {
  * naming the file (and line), so resume skips to an older checkpoint, whose shorter history may be
  * intact (metrics.jsonl truncated between two checkpoints' marks).
  */
-export async function readHistory(metricsPath: string, mark: HistoryMark | undefined, dir: string): Promise<EngramEvent[]> {
+export async function readHistory(
+  metricsPath: string,
+  mark: HistoryMark | undefined,
+  dir: string,
+): Promise<EngramEvent[]> {
   if (!mark) return [];
-  const bad = (why: string): CorruptCheckpointError => new CorruptCheckpointError(`${dir}: its metric history ${metricsPath} ${why}`);
+  const bad = (why: string): CorruptCheckpointError =>
+    new CorruptCheckpointError(`${dir}: its metric history ${metricsPath} ${why}`);
   const handle = await open(metricsPath, 'r').catch(() => undefined);
   if (!handle) throw bad(`is missing (the checkpoint needs its first ${mark.bytes} bytes)`);
   let data: Uint8Array;
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw bad('is not a regular file');
-    if (st.size < mark.bytes) throw bad(`is ${st.size} bytes, shorter than the ${mark.bytes} the checkpoint was written with`);
+    if (st.size < mark.bytes)
+      throw bad(`is ${st.size} bytes, shorter than the ${mark.bytes} the checkpoint was written with`);
     data = new Uint8Array(mark.bytes);
     let off = 0;
     while (off < mark.bytes) {
@@ -45,7 +51,8 @@ export async function readHistory(metricsPath: string, mark: HistoryMark | undef
   } finally {
     await handle.close();
   }
-  if (mark.sha256 !== undefined && historyHash(data) !== mark.sha256) throw bad(`was changed since the checkpoint was written (sha256 of its first ${mark.bytes} bytes differs)`);
+  if (mark.sha256 !== undefined && historyHash(data) !== mark.sha256)
+    throw bad(`was changed since the checkpoint was written (sha256 of its first ${mark.bytes} bytes differs)`);
   const lines = new TextDecoder().decode(data).split('\n');
   const events: EngramEvent[] = [];
   for (let i = 0; i < lines.length; i++) {
@@ -58,9 +65,17 @@ export async function readHistory(metricsPath: string, mark: HistoryMark | undef
       throw bad(`has a damaged line ${i + 1} (not JSON)`);
     }
     const e = event as { type?: unknown; seq?: unknown; time?: unknown } | null;
-    if (typeof e !== 'object' || e === null || typeof e.type !== 'string' || typeof e.seq !== 'number' || typeof e.time !== 'number') throw bad(`has a damaged line ${i + 1} (not an event)`);
+    if (
+      typeof e !== 'object' ||
+      e === null ||
+      typeof e.type !== 'string' ||
+      typeof e.seq !== 'number' ||
+      typeof e.time !== 'number'
+    )
+      throw bad(`has a damaged line ${i + 1} (not an event)`);
     events.push(event as EngramEvent);
   }
-  if ((events[events.length - 1]?.seq ?? -1) !== mark.seq) throw bad(`does not end with event ${mark.seq} at byte ${mark.bytes}`);
+  if ((events[events.length - 1]?.seq ?? -1) !== mark.seq)
+    throw bad(`does not end with event ${mark.seq} at byte ${mark.bytes}`);
   return events;
 }

@@ -9,9 +9,20 @@ import type { RunJson } from './run-snapshot.js';
 const Count = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const Finite = Type.Number({ minimum: -Number.MAX_VALUE, maximum: Number.MAX_VALUE });
 const Seconds = Type.Number({ minimum: 0, maximum: Number.MAX_VALUE });
-const Mark = Type.Object({ bytes: Count, seq: Type.Integer({ minimum: -1, maximum: Number.MAX_SAFE_INTEGER }), sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })) });
+const Mark = Type.Object({
+  bytes: Count,
+  seq: Type.Integer({ minimum: -1, maximum: Number.MAX_SAFE_INTEGER }),
+  sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+});
 const RngState = Type.Array(Type.Integer(), { minItems: 1, maxItems: 1024 });
-const Cursor = Type.Object({ experience: Type.Integer({ minimum: -1, maximum: Number.MAX_SAFE_INTEGER }), epoch: Count, batch: Count, step: Count, samples: Count, experienceDone: Type.Optional(Type.Boolean()) });
+const Cursor = Type.Object({
+  experience: Type.Integer({ minimum: -1, maximum: Number.MAX_SAFE_INTEGER }),
+  epoch: Count,
+  batch: Count,
+  step: Count,
+  samples: Count,
+  experienceDone: Type.Optional(Type.Boolean()),
+});
 const Progress = Type.Object({ experienceSamples: Count, epochLossSum: Finite, epochCorrect: Count, epochSeen: Count });
 
 /** A format-2 checkpoint's `run.json`: why it was written, its metric-history mark, wall time and the pipeline. */
@@ -52,7 +63,8 @@ function check(schema: TSchema, value: unknown, what: string, dir: string): void
     validators.set(schema, validate);
   }
   const problems = validate(value);
-  if (problems.length > 0) throw new CorruptCheckpointError(`${dir}: ${what} ${problems.slice(0, 3).map(formatProblem).join('; ')}`);
+  if (problems.length > 0)
+    throw new CorruptCheckpointError(`${dir}: ${what} ${problems.slice(0, 3).map(formatProblem).join('; ')}`);
 }
 
 function parse(text: string, dir: string): unknown {

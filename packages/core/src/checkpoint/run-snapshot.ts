@@ -43,10 +43,16 @@ export interface DecodedCheckpoint {
 }
 
 /** The model of a checkpoint as tfjs Layers files: `model.json` naming `weightsPath`, and the weights. */
-export function layersModelFiles(artifacts: tf.io.ModelArtifacts, weightsPath = 'weights.bin'): { json: string; weights: Uint8Array } {
+export function layersModelFiles(
+  artifacts: tf.io.ModelArtifacts,
+  weightsPath = 'weights.bin',
+): { json: string; weights: Uint8Array } {
   const data = artifacts.weightData;
   // tfjs hands one buffer for a whole model (no copy then); only a list of buffers is joined.
-  const weights = data === undefined ? new Uint8Array(0) : new Uint8Array(Array.isArray(data) ? tf.io.concatenateArrayBuffers(data) : data);
+  const weights =
+    data === undefined
+      ? new Uint8Array(0)
+      : new Uint8Array(Array.isArray(data) ? tf.io.concatenateArrayBuffers(data) : data);
   const json = JSON.stringify({
     modelTopology: artifacts.modelTopology,
     format: 'layers-model',
@@ -69,8 +75,15 @@ export function modelArtifactsOf(files: ReadonlyMap<string, Uint8Array>, dir: st
     throw new CorruptCheckpointError(`${dir}: model/model.json: ${(e as Error).message}`);
   }
   // The file's own buffer when the bytes fill it (a whole-file read), else a copy of just these bytes.
-  const whole = weights.byteOffset === 0 && weights.byteLength === weights.buffer.byteLength && weights.buffer instanceof ArrayBuffer;
-  return { modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest.flatMap((g) => g.weights), weightData: whole ? (weights.buffer as ArrayBuffer) : weights.slice().buffer };
+  const whole =
+    weights.byteOffset === 0 &&
+    weights.byteLength === weights.buffer.byteLength &&
+    weights.buffer instanceof ArrayBuffer;
+  return {
+    modelTopology: modelJson.modelTopology,
+    weightSpecs: modelJson.weightsManifest.flatMap((g) => g.weights),
+    weightData: whole ? weights.buffer : weights.slice().buffer,
+  };
 }
 
 /**
@@ -83,9 +96,14 @@ function assertFiniteWeights(bytes: Uint8Array, specs: readonly tf.io.WeightsMan
     const n = spec.shape.reduce((a, b) => a * b, 1);
     if (spec.dtype === 'float32') {
       const start = bytes.byteOffset + offset;
-      const values = start % 4 === 0 ? new Float32Array(bytes.buffer, start, n) : new Float32Array(bytes.slice(offset, offset + n * 4).buffer);
+      const values =
+        start % 4 === 0
+          ? new Float32Array(bytes.buffer, start, n)
+          : new Float32Array(bytes.slice(offset, offset + n * 4).buffer);
       if (firstNonFinite(values) >= 0) {
-        throw new NumericalError(`weight ${spec.name} is not finite at ${where}; no checkpoint written, the last good one is kept`);
+        throw new NumericalError(
+          `weight ${spec.name} is not finite at ${where}; no checkpoint written, the last good one is kept`,
+        );
       }
     }
     offset += n * 4;
@@ -97,7 +115,12 @@ function assertFiniteWeights(bytes: Uint8Array, specs: readonly tf.io.WeightsMan
  * with every registered part's state under its JSON pointer (the run's `CheckpointRegistry`), and
  * `run.json`. JSON and raw little-endian arrays only. `where` names the cursor in error messages.
  */
-export async function captureCheckpoint(model: EngramModel, states: ReadonlyMap<string, SerializedState>, run: RunJson, where: string): Promise<CheckpointFile[]> {
+export async function captureCheckpoint(
+  model: EngramModel,
+  states: ReadonlyMap<string, SerializedState>,
+  run: RunJson,
+  where: string,
+): Promise<CheckpointFile[]> {
   const files: CheckpointFile[] = [];
   await model.network.save(
     tf.io.withSaveHandler(async (artifacts) => {
@@ -108,7 +131,11 @@ export async function captureCheckpoint(model: EngramModel, states: ReadonlyMap<
     }),
   );
   const encoded = encodeStateParts(Object.fromEntries(states));
-  files.push({ path: 'state.bin', data: encoded.parts }, { path: 'state.json', data: encoded.json }, { path: 'run.json', data: JSON.stringify(run) });
+  files.push(
+    { path: 'state.bin', data: encoded.parts },
+    { path: 'state.json', data: encoded.json },
+    { path: 'run.json', data: JSON.stringify(run) },
+  );
   return files;
 }
 
@@ -123,7 +150,12 @@ function text(files: ReadonlyMap<string, Uint8Array>, path: string, dir: string)
  * RNGs in run.json) is upgraded to format 2's pointers for `pipeline` (the run's definition).
  * Throws {@link CorruptCheckpointError} for unreadable content.
  */
-export function decodeCheckpoint(files: ReadonlyMap<string, Uint8Array>, format: number, dir: string, pipeline: PipelineDefinition): DecodedCheckpoint {
+export function decodeCheckpoint(
+  files: ReadonlyMap<string, Uint8Array>,
+  format: number,
+  dir: string,
+  pipeline: PipelineDefinition,
+): DecodedCheckpoint {
   try {
     const runText = text(files, 'run.json', dir);
     const states = decodeStates(text(files, 'state.json', dir), files.get('state.bin') ?? new Uint8Array(0));
@@ -142,4 +174,3 @@ export function decodeCheckpoint(files: ReadonlyMap<string, Uint8Array>, format:
     throw new CorruptCheckpointError(`${dir}: ${(e as Error).message}`);
   }
 }
-

@@ -71,7 +71,8 @@ function refProblem(ref: unknown, binBytes: number): string | undefined {
   const { dtype, shape, offset, length } = ref;
   if (dtype !== 'float32' && dtype !== 'int32') return `has dtype ${JSON.stringify(dtype)}`;
   if (!isCount(offset) || !isCount(length) || offset % 4 !== 0) return 'has a bad offset or length';
-  if (!Array.isArray(shape) || !shape.every(isCount) || shape.reduce((a: number, b: number) => a * b, 1) !== length) return 'has a shape that does not match its length';
+  if (!Array.isArray(shape) || !shape.every(isCount) || shape.reduce((a: number, b: number) => a * b, 1) !== length)
+    return 'has a shape that does not match its length';
   if (offset + length * 4 > binBytes) return 'points outside the data file';
   return undefined;
 }
@@ -92,12 +93,13 @@ export function decodeStates(json: string, bin: Uint8Array): Record<string, Seri
     for (const [key, ref] of Object.entries(entry['arrays'])) {
       const problem = refProblem(ref, bin.byteLength);
       if (problem) throw new Error(`state ${name}.${key} ${problem}`);
-      const r = ref as unknown as ArrayRef;
+      const r = ref as ArrayRef;
       // A view into the blob when it is 4-byte aligned (the usual case: a whole file read), else a copy.
       const start = bin.byteOffset + r.offset;
       const buffer = start % 4 === 0 ? bin.buffer : bin.slice(r.offset, r.offset + r.length * 4).buffer;
       const at = start % 4 === 0 ? start : 0;
-      const data = r.dtype === 'float32' ? new Float32Array(buffer, at, r.length) : new Int32Array(buffer, at, r.length);
+      const data =
+        r.dtype === 'float32' ? new Float32Array(buffer, at, r.length) : new Int32Array(buffer, at, r.length);
       arrays[key] = { dtype: r.dtype, shape: [...r.shape], data };
     }
     const meta = (entry['meta'] ?? null) as JsonValue;

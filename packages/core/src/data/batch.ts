@@ -92,7 +92,7 @@ export function concatBatches(batches: readonly Batch[]): Batch {
   if (keys.length > 0) {
     extras = {};
     for (const k of keys) {
-      const width = (first.extras?.[k]?.width) ?? 0;
+      const width = first.extras?.[k]?.width ?? 0;
       const values = new Float32Array(n * width);
       let off = 0;
       for (const b of batches) {

@@ -51,9 +51,15 @@ export async function loadContinuePoint(path: string, warn: (message: string) =>
   const where = locateCheckpoints(resolve(path));
   const metrics = join(where.runDir, 'metrics.jsonl');
   const dirs = await checkpointDirs(where);
-  if (dirs.length === 0) throw new ResumeError(`cannot continue from ${path}: it holds no checkpoint (the earlier run needs "checkpoint": { "enabled": true })`);
+  if (dirs.length === 0)
+    throw new ResumeError(
+      `cannot continue from ${path}: it holds no checkpoint (the earlier run needs "checkpoint": { "enabled": true })`,
+    );
   const haveHistory = existsSync(metrics);
-  if (!haveHistory) warn(`continuing from ${path} without its metric history (${metrics} is missing): the accuracy matrix starts with this run's experiences`);
+  if (!haveHistory)
+    warn(
+      `continuing from ${path} without its metric history (${metrics} is missing): the accuracy matrix starts with this run's experiences`,
+    );
   const open = async (dir: string): Promise<ContinuePoint> => {
     const checkpoint = await readCheckpoint(dir);
     const decoded = decodeCheckpoint(checkpoint.files, checkpoint.format, dir, storedPipeline(checkpoint.files, dir));
@@ -63,11 +69,28 @@ export async function loadContinuePoint(path: string, warn: (message: string) =>
     const pipeline = decoded.run.pipeline;
     const stored = (decoded.states.get('/run/lineage')?.meta as { runs?: LineageEntry[] } | null | undefined)?.runs;
     // A checkpoint written before lineages existed: its own run, relative paths resolved from the working directory.
-    const lineage = stored && stored.length > 0 ? stored : [{ name: pipeline.name, pipeline, baseDir: process.cwd(), offset: 0 }];
+    const lineage =
+      stored && stored.length > 0 ? stored : [{ name: pipeline.name, pipeline, baseDir: process.cwd(), offset: 0 }];
     if (!cursor.experienceDone && decoded.run.reason !== 'end') {
-      warn(`the earlier run stopped inside experience ${cursor.experience} (${dir}); this run starts after it — resume the earlier run first to finish that experience`);
+      warn(
+        `the earlier run stopped inside experience ${cursor.experience} (${dir}); this run starts after it — resume the earlier run first to finish that experience`,
+      );
     }
-    return { dir, step: checkpoint.step, run: decoded.run, states: decoded.states, model: decoded.model, events, lineage, nextExperience: cursor.experience + 1 };
+    return {
+      dir,
+      step: checkpoint.step,
+      run: decoded.run,
+      states: decoded.states,
+      model: decoded.model,
+      events,
+      lineage,
+      nextExperience: cursor.experience + 1,
+    };
   };
-  return openNewestValid(dirs, open, warn, (n) => new ResumeError(`cannot continue from ${path}: all ${n} checkpoint(s) are corrupt`));
+  return openNewestValid(
+    dirs,
+    open,
+    warn,
+    (n) => new ResumeError(`cannot continue from ${path}: all ${n} checkpoint(s) are corrupt`),
+  );
 }

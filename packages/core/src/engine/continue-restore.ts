@@ -20,7 +20,9 @@ interface Part {
 }
 
 function parts(def: PipelineDefinition): Part[] {
-  const strategies = Array.isArray(def.strategy) ? (def.strategy as readonly ComponentRef[]) : [def.strategy as ComponentRef];
+  const strategies = Array.isArray(def.strategy)
+    ? (def.strategy as readonly ComponentRef[])
+    : [def.strategy as ComponentRef];
   return [
     ...strategies.map((r, i) => ({ pointer: strategyPointer(def, i), role: 'strategy', kind: r.kind })),
     ...def.preprocess.map((r, i) => ({ pointer: `/preprocess/${i}`, role: 'transform', kind: r.kind })),
@@ -36,7 +38,12 @@ function parts(def: PipelineDefinition): Part[] {
  * is the same; the prequential counters, RNG streams and cursor as they are. The data source's
  * position is never carried over (new data). Everything that does not match is said through `warn`.
  */
-export function continuedStates(point: ContinuePoint, def: PipelineDefinition, registered: readonly string[], warn: (message: string) => void): Map<string, SerializedState> {
+export function continuedStates(
+  point: ContinuePoint,
+  def: PipelineDefinition,
+  registered: readonly string[],
+  warn: (message: string) => void,
+): Map<string, SerializedState> {
   const earlier = point.run.pipeline;
   const out = new Map<string, SerializedState>();
   const take = (to: string, from: string): void => {
@@ -56,7 +63,9 @@ export function continuedStates(point: ContinuePoint, def: PipelineDefinition, r
       warn(`${part.role} ${part.kind} (${part.pointer}) is new in this run: it starts fresh`);
     }
   }
-  for (const p of before) if (!used.has(p.pointer)) warn(`the earlier run's ${p.role} ${p.kind} (${p.pointer}) is not in this pipeline: its state is dropped`);
+  for (const p of before)
+    if (!used.has(p.pointer))
+      warn(`the earlier run's ${p.role} ${p.kind} (${p.pointer}) is not in this pipeline: its state is dropped`);
   for (const pointer of ['/evaluation', '/run/rng', '/run/dropout', '/run/cursor']) take(pointer, pointer);
   return out;
 }
@@ -74,16 +83,28 @@ function signature(network: tf.LayersModel): { input: string; outputs: number } 
  * fit. A different input shape is a pipeline error at `/data`; more classes than the head has, at
  * `/adjust`, unless the pipeline grows the head. Both exit 2 through the CLI.
  */
-export async function continueModel(point: ContinuePoint, def: PipelineDefinition, state: RunState, context: RunContext, inputShape: readonly number[]): Promise<void> {
+export async function continueModel(
+  point: ContinuePoint,
+  def: PipelineDefinition,
+  state: RunState,
+  context: RunContext,
+  inputShape: readonly number[],
+): Promise<void> {
   const network = await tf.loadLayersModel(tf.io.fromMemory(point.model));
   const sig = signature(network);
   if (sig.input !== inputShape.join('x')) {
     network.dispose();
-    throw PipelineError.at('/data', `the earlier run's model (${point.dir}) takes inputs of shape [${sig.input.replaceAll('x', ', ')}], this pipeline's data (after preprocess) has [${inputShape.join(', ')}]`);
+    throw PipelineError.at(
+      '/data',
+      `the earlier run's model (${point.dir}) takes inputs of shape [${sig.input.replaceAll('x', ', ')}], this pipeline's data (after preprocess) has [${inputShape.join(', ')}]`,
+    );
   }
   if (state.info.numClasses > sig.outputs && !def.adjust.some((a) => a.kind === 'grow-head')) {
     network.dispose();
-    throw PipelineError.at('/adjust', `the data has ${state.info.numClasses} classes and the earlier run's head ${sig.outputs} outputs; add { "kind": "grow-head" } to grow it`);
+    throw PipelineError.at(
+      '/adjust',
+      `the data has ${state.info.numClasses} classes and the earlier run's head ${sig.outputs} outputs; add { "kind": "grow-head" } to grow it`,
+    );
   }
   if (state.model instanceof LayersEngramModel) {
     context.attachModel(network);
@@ -92,7 +113,10 @@ export async function continueModel(point: ContinuePoint, def: PipelineDefinitio
     return;
   }
   network.dispose();
-  if (!weightsFit(state.model.network, point.model.weightSpecs ?? [])) throw new ResumeError(`cannot continue from ${point.dir}: its model has a different structure and this pipeline's model is not a plain layers model`);
+  if (!weightsFit(state.model.network, point.model.weightSpecs ?? []))
+    throw new ResumeError(
+      `cannot continue from ${point.dir}: its model has a different structure and this pipeline's model is not a plain layers model`,
+    );
   setNetworkWeights(state.model.network, point.model);
 }
 
@@ -100,7 +124,15 @@ export async function continueModel(point: ContinuePoint, def: PipelineDefinitio
  * Restores a run started `--from` an earlier one: the model ({@link continueModel}), then the states
  * {@link continuedStates} maps, through the run's registry. Called once, where a resume would restore.
  */
-export async function restoreContinued(point: ContinuePoint, def: PipelineDefinition, state: RunState, registry: CheckpointRegistry, context: RunContext, inputShape: readonly number[], warn: (message: string) => void): Promise<void> {
+export async function restoreContinued(
+  point: ContinuePoint,
+  def: PipelineDefinition,
+  state: RunState,
+  registry: CheckpointRegistry,
+  context: RunContext,
+  inputShape: readonly number[],
+  warn: (message: string) => void,
+): Promise<void> {
   await continueModel(point, def, state, context, inputShape);
   await registry.restorePresent(continuedStates(point, def, registry.pointers, warn));
 }

@@ -28,7 +28,10 @@ export interface EarlierExperiences {
  * random generator derives from the seed and `/data` alone), so they need not be built again.
  */
 export function sameData(entry: LineageEntry, current: LoadedPipeline): boolean {
-  return resolve(entry.baseDir) === resolve(current.baseDir) && pipelineDifferences(entry.pipeline, current.definition).every((k) => !DATA_SECTIONS.has(k));
+  return (
+    resolve(entry.baseDir) === resolve(current.baseDir) &&
+    pipelineDifferences(entry.pipeline, current.definition).every((k) => !DATA_SECTIONS.has(k))
+  );
 }
 
 /**
@@ -59,8 +62,15 @@ export async function earlierExperiences(
     let source: DataSource | undefined;
     try {
       const doc = { ...entry.pipeline, checkpoint: { enabled: false }, loggers: [], stages: [] };
-      const loaded = await preparePipeline(doc, join(entry.baseDir, 'pipeline.json'), { builtins: current.manifests, resolveFrom: [current.baseDir, HERE] });
-      source = componentMaker(loaded, new Rng(loaded.definition.seed), events)<DataSource>('dataset', loaded.definition.data, '/data');
+      const loaded = await preparePipeline(doc, join(entry.baseDir, 'pipeline.json'), {
+        builtins: current.manifests,
+        resolveFrom: [current.baseDir, HERE],
+      });
+      source = componentMaker(loaded, new Rng(loaded.definition.seed), events)<DataSource>(
+        'dataset',
+        loaded.definition.data,
+        '/data',
+      );
       const info = await source.describe();
       if (info.experiences === 'endless') {
         await source.close?.();
@@ -72,7 +82,9 @@ export async function earlierExperiences(
     } catch (e) {
       await source?.close?.();
       const why = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
-      warn(`the data of the earlier run "${entry.name}" cannot be read any more (${why}): its experiences' accuracy columns stay null`);
+      warn(
+        `the data of the earlier run "${entry.name}" cannot be read any more (${why}): its experiences' accuracy columns stay null`,
+      );
     }
   }
   return { lists, sources };

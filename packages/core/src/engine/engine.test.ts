@@ -12,16 +12,37 @@ const out = (): string => mkdtempSync(join(tmpdir(), 'engram-engine-'));
 
 test('strategies hooks run in the documented order, strategy by strategy', async () => {
   hookLog.length = 0;
-  const loaded = await loadFixture(fixtureDocument({
-    strategy: [{ kind: 'recorder', label: 'a' }, { kind: 'recorder', label: 'b' }],
-    data: { kind: 'blobs', classes: 4, experiences: 2, perClass: 4 },
-    training: { epochs: 1, batchSize: 8 },
-  }));
+  const loaded = await loadFixture(
+    fixtureDocument({
+      strategy: [
+        { kind: 'recorder', label: 'a' },
+        { kind: 'recorder', label: 'b' },
+      ],
+      data: { kind: 'blobs', classes: 4, experiences: 2, perClass: 4 },
+      training: { epochs: 1, batchSize: 8 },
+    }),
+  );
   await runPipeline(loaded, { outDir: out() });
   const firstExperience = hookLog.slice(0, 6);
-  assert.deepEqual(firstExperience, ['a:beforeExperience', 'b:beforeExperience', 'a:adaptModel', 'b:adaptModel', 'a:trainData', 'b:trainData']);
+  assert.deepEqual(firstExperience, [
+    'a:beforeExperience',
+    'b:beforeExperience',
+    'a:adaptModel',
+    'b:adaptModel',
+    'a:trainData',
+    'b:trainData',
+  ]);
   const step = hookLog.slice(6, 14);
-  assert.deepEqual(step, ['a:transformBatch', 'b:transformBatch', 'a:penalty', 'b:penalty', 'a:afterBackward', 'b:afterBackward', 'a:afterBatch', 'b:afterBatch']);
+  assert.deepEqual(step, [
+    'a:transformBatch',
+    'b:transformBatch',
+    'a:penalty',
+    'b:penalty',
+    'a:afterBackward',
+    'b:afterBackward',
+    'a:afterBatch',
+    'b:afterBatch',
+  ]);
   // 2 experiences x 1 batch of 8 samples each: the experience ends after its only step.
   assert.deepEqual(hookLog.slice(14, 16), ['a:afterExperience', 'b:afterExperience']);
   assert.equal(hookLog.filter((h) => h === 'a:afterExperience').length, 2);
@@ -34,12 +55,21 @@ test('a whole run leaves no tensor behind and writes its summary', async () => {
   const dir = out();
   const outcome = await runPipeline(await loadFixture(fixtureDocument()), { outDir: dir });
   assert.equal(tf.memory().numTensors, before);
-  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { accuracyMatrix: number[][]; averageAccuracy: number };
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as {
+    accuracyMatrix: number[][];
+    averageAccuracy: number;
+  };
   assert.equal(summary.accuracyMatrix.length, 2);
   assert.ok(summary.averageAccuracy > 0.4, `blobs are easy; got ${summary.averageAccuracy}`);
   assert.equal(outcome.summary.averageAccuracy, summary.averageAccuracy);
-  const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seq: number; type: string });
-  assert.deepEqual(lines.map((l) => l.seq), lines.map((_, i) => i));
+  const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { seq: number; type: string });
+  assert.deepEqual(
+    lines.map((l) => l.seq),
+    lines.map((_, i) => i),
+  );
   assert.equal(lines[0]?.type, 'run-start');
   assert.equal(lines.at(-1)?.type, 'run-end');
 });
@@ -75,12 +105,18 @@ test('an endless source faster than training is pulled one batch at a time, so m
   const rss: number[] = [];
   const outcome = await runPipeline(loaded, {
     outDir: out(),
-    observe: (events$) => events$.subscribe((e) => { if (e.type === 'prequential') rss.push(process.memoryUsage().heapUsed); }),
+    observe: (events$) =>
+      events$.subscribe((e) => {
+        if (e.type === 'prequential') rss.push(process.memoryUsage().heapUsed);
+      }),
   });
   const source = BlobDataSource.lastEndless;
   assert.ok(source);
   // Pull semantics: the source produced at most one batch more than training consumed.
-  assert.ok(source.produced <= outcome.summary.steps + 1, `produced ${source.produced}, trained ${outcome.summary.steps}`);
+  assert.ok(
+    source.produced <= outcome.summary.steps + 1,
+    `produced ${source.produced}, trained ${outcome.summary.steps}`,
+  );
   assert.equal(outcome.summary.trainSamples, 8000);
   assert.ok(outcome.summary.prequential && outcome.summary.prequential.accuracy > 0.5);
   const warm = rss.slice(Math.floor(rss.length / 4));

@@ -50,7 +50,11 @@ const BUILTIN_STAGE_CLASSES = [PreprocessStage, AdjustStage, TrainStage, Evaluat
  * Binds a run's services and its stages into a new container: the built-ins and the pipeline's plugin
  * stages under the multi-injection token `STAGE_TOKENS.Stage`, in the pipeline's order.
  */
-function runContainer(def: PipelineDefinition, services: ReadonlyArray<readonly [symbol, unknown]>, c: RunComponents): Container {
+function runContainer(
+  def: PipelineDefinition,
+  services: ReadonlyArray<readonly [symbol, unknown]>,
+  c: RunComponents,
+): Container {
   const container = new Container({ defaultScope: 'Singleton' });
   container.bind(TOKENS.Settings).toConstantValue(def);
   for (const [token, value] of services) container.bind(token).toConstantValue(value);
@@ -65,7 +69,9 @@ function runContainer(def: PipelineDefinition, services: ReadonlyArray<readonly 
  * experience 0, then one per boundary crossed (as the feed creates them).
  */
 function resumedStream(first: Experience, current: number, seenClasses: ReadonlySet<number>): Experience[] {
-  return Array.from({ length: Math.max(1, current - first.index + 1) }, (_, i) => (i === 0 ? first : { ...first, index: first.index + i, classes: [...seenClasses] }));
+  return Array.from({ length: Math.max(1, current - first.index + 1) }, (_, i) =>
+    i === 0 ? first : { ...first, index: first.index + i, classes: [...seenClasses] },
+  );
 }
 
 function oneLine(e: unknown): string {
@@ -84,7 +90,9 @@ function oneLine(e: unknown): string {
  */
 export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = {}): Promise<RunOutcome> {
   const def = loaded.definition;
-  const outDir = resolve(options.outDir ?? (def.output.dir ? resolve(loaded.baseDir, def.output.dir) : `runs/${def.name}`));
+  const outDir = resolve(
+    options.outDir ?? (def.output.dir ? resolve(loaded.baseDir, def.output.dir) : `runs/${def.name}`),
+  );
   const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   const rootRng = new Rng(def.seed);
   // The run's own backend lease, accelerated operations and dropout generator (no process-wide state).
@@ -94,7 +102,10 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
   const state = new RunState(rootRng);
   const optimizer = new OptimizerHandle(def.optimizer, context.accelerator);
   // A serving run (yieldEveryMs given) also turns the loop inside evaluation and checkpoints.
-  const control = new RunControl(options.signal, options.yieldEveryMs !== undefined ? new LoopTurns(options.yieldEveryMs, def.training.batchSize) : undefined);
+  const control = new RunControl(
+    options.signal,
+    options.yieldEveryMs !== undefined ? new LoopTurns(options.yieldEveryMs, def.training.batchSize) : undefined,
+  );
   const registry = new CheckpointRegistry();
   const prequential = new PrequentialAccuracy({ window: def.evaluation.window, fading: def.evaluation.fading });
   const guard = guardObservers(bus);
@@ -105,7 +116,11 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     parts = buildComponents(def, componentMaker(loaded, rootRng, bus));
     const c: RunComponents = options.stages ? { ...parts, stages: [...parts.stages, ...options.stages] } : parts;
     state.info = await c.source.describe();
-    const store = new CheckpointStore(def.checkpoint.dir ? resolve(loaded.baseDir, def.checkpoint.dir) : resolve(outDir, 'checkpoints'), def.checkpoint.keep, options.version ?? '0.0.0');
+    const store = new CheckpointStore(
+      def.checkpoint.dir ? resolve(loaded.baseDir, def.checkpoint.dir) : resolve(outDir, 'checkpoints'),
+      def.checkpoint.keep,
+      options.version ?? '0.0.0',
+    );
     // [resume] the newest valid checkpoint (engine/resume.ts); none: a fresh run, said in one line.
     let resume: ResumePoint | undefined;
     if (options.resume) {
@@ -114,15 +129,25 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
       if (!resume) warn(`nothing to resume: no checkpoint in ${store.root}; starting a new run`);
     }
     // [continue] a new run from an earlier run's newest valid checkpoint (engine/continue-from.ts).
-    const from = options.from ?? (def.continueFrom !== undefined ? resolve(loaded.baseDir, def.continueFrom) : undefined);
+    const from =
+      options.from ?? (def.continueFrom !== undefined ? resolve(loaded.baseDir, def.continueFrom) : undefined);
     let continued: ContinuePoint | undefined;
     if (!resume && from !== undefined) {
       continued = await loadContinuePoint(from, warn);
       options.onContinue?.({ dir: continued.dir, step: continued.step, name: continued.run.pipeline.name });
     }
-    const recorder = new RunRecorder(outDir, { name: def.name, seed: def.seed, strategies: c.strategies.names, scenario: state.info.scenario, backend: backend.description, pipeline: def });
+    const recorder = new RunRecorder(outDir, {
+      name: def.name,
+      seed: def.seed,
+      strategies: c.strategies.names,
+      scenario: state.info.scenario,
+      backend: backend.description,
+      pipeline: def,
+    });
     // [resume] this run's past events, [continue] the earlier run's; then the live ones.
-    recorder.attach(new EventHistory(resume?.events ?? continued?.events ?? [], continued !== undefined).attach(bus.events$));
+    recorder.attach(
+      new EventHistory(resume?.events ?? continued?.events ?? [], continued !== undefined).attach(bus.events$),
+    );
     try {
       options.observe?.(bus.events$);
     } catch (e) {
@@ -139,7 +164,28 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     let failure: unknown;
     let stopped: string | undefined;
     try {
-      stopped = await train(loaded, backend.description, c, { context, state, optimizer, control, registry, prequential, bus, store, recorder, resume, continued, outDir, closing, yieldEveryMs: options.yieldEveryMs }, (made) => (container = made));
+      stopped = await train(
+        loaded,
+        backend.description,
+        c,
+        {
+          context,
+          state,
+          optimizer,
+          control,
+          registry,
+          prequential,
+          bus,
+          store,
+          recorder,
+          resume,
+          continued,
+          outDir,
+          closing,
+          yieldEveryMs: options.yieldEveryMs,
+        },
+        (made) => (container = made),
+      );
       status = stopped !== undefined ? 'stopped' : 'completed';
     } catch (e) {
       failure = e;
@@ -148,8 +194,13 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     if (state.info.experiences === 'endless') emitFinalPrequential(bus, prequential, state.cursor.step);
     const wallSeconds = state.priorWallSeconds + (performance.now() - state.startedAt) / 1000;
     bus.emit({
-      type: 'run-end', wallSeconds, samplesPerSecond: state.cursor.samples / Math.max(1e-9, state.trainSeconds), steps: state.cursor.step, status,
-      ...(stopped !== undefined ? { stopped } : {}), ...(failure !== undefined ? { error: oneLine(failure) } : {}),
+      type: 'run-end',
+      wallSeconds,
+      samplesPerSecond: state.cursor.samples / Math.max(1e-9, state.trainSeconds),
+      steps: state.cursor.step,
+      status,
+      ...(stopped !== undefined ? { stopped } : {}),
+      ...(failure !== undefined ? { error: oneLine(failure) } : {}),
     });
     for (const { logger, path } of c.loggers) {
       try {
@@ -175,7 +226,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     parts?.strategies.dispose();
     optimizer.dispose();
     (state.model as typeof state.model | undefined)?.dispose();
-    (container as Container | undefined)?.unbindAll();
+    container?.unbindAll();
     context.close();
   }
 }
@@ -205,14 +256,26 @@ interface RunServices {
  * Builds the model, restores a checkpoint, resolves the stages and runs `feed$.pipe(...stages)` to
  * its end. Returns the stop reason when a signal stopped the run.
  */
-async function train(loaded: LoadedPipeline, backend: string, c: RunComponents, s: RunServices, onContainer: (c: Container) => void): Promise<string | undefined> {
+async function train(
+  loaded: LoadedPipeline,
+  backend: string,
+  c: RunComponents,
+  s: RunServices,
+  onContainer: (c: Container) => void,
+): Promise<string | undefined> {
   const { state, bus, resume, continued } = s;
   const def = loaded.definition;
   // [continue] what does not carry over is said in the run's history (summary.json `warnings`), after its run-start.
   const notes: string[] = [];
   const note = (message: string): void => void notes.push(message);
   const inputShape = c.transforms.outputShape(state.info);
-  state.model = await buildModel(def.model, { inputShape, outputs: state.info.numClasses, rng: state.rng.derive('model'), dropout: s.context.dropout, baseDir: loaded.baseDir });
+  state.model = await buildModel(def.model, {
+    inputShape,
+    outputs: state.info.numClasses,
+    rng: state.rng.derive('model'),
+    dropout: s.context.dropout,
+    baseDir: loaded.baseDir,
+  });
   registerCheckpointables(s.registry, def, c, state, s.optimizer, s.prequential, s.context.dropout);
   // [continue] the chain of runs this one belongs to (restored by a resume, set by --from).
   const lineage = new RunLineage(() => ({ name: def.name, pipeline: def, baseDir: loaded.baseDir }));
@@ -222,28 +285,41 @@ async function train(loaded: LoadedPipeline, backend: string, c: RunComponents, 
     await restoreContinued(continued, def, state, s.registry, s.context, inputShape, note);
     lineage.earlier = [...continued.lineage];
   }
-  const container = runContainer(def, [
-    [TOKENS.EventBus, bus],
-    [STAGE_TOKENS.RunState, state],
-    [STAGE_TOKENS.Transforms, c.transforms],
-    [STAGE_TOKENS.Adjustments, c.adjustments],
-    [STAGE_TOKENS.Strategies, c.strategies],
-    [STAGE_TOKENS.Optimizer, s.optimizer],
-    [STAGE_TOKENS.Control, s.control],
-    [STAGE_TOKENS.Checkpoints, s.registry],
-    [STAGE_TOKENS.CheckpointStore, s.store],
-    [STAGE_TOKENS.MetricsLog, s.recorder],
-    [STAGE_TOKENS.Prequential, s.prequential],
-    [STAGE_TOKENS.Trainer, new Trainer(c.strategies, s.optimizer)],
-    ...(c.detector ? [[STAGE_TOKENS.Detector, c.detector] as const] : []),
-  ], c);
+  const container = runContainer(
+    def,
+    [
+      [TOKENS.EventBus, bus],
+      [STAGE_TOKENS.RunState, state],
+      [STAGE_TOKENS.Transforms, c.transforms],
+      [STAGE_TOKENS.Adjustments, c.adjustments],
+      [STAGE_TOKENS.Strategies, c.strategies],
+      [STAGE_TOKENS.Optimizer, s.optimizer],
+      [STAGE_TOKENS.Control, s.control],
+      [STAGE_TOKENS.Checkpoints, s.registry],
+      [STAGE_TOKENS.CheckpointStore, s.store],
+      [STAGE_TOKENS.MetricsLog, s.recorder],
+      [STAGE_TOKENS.Prequential, s.prequential],
+      [STAGE_TOKENS.Trainer, new Trainer(c.strategies, s.optimizer)],
+      ...(c.detector ? [[STAGE_TOKENS.Detector, c.detector] as const] : []),
+    ],
+    c,
+  );
   onContainer(container);
   const stream = state.info.experiences === 'endless';
   state.startedAt = performance.now();
   bus.emit({
-    type: 'run-start', name: def.name, seed: def.seed, backend, mode: stream ? 'stream' : 'experiences', experiences: state.info.experiences,
-    scenario: state.info.scenario, strategies: c.strategies.names, inputShape, numClasses: state.info.numClasses,
-    parameters: state.model.network.countParams(), ...(continued ? { continuedFrom: { dir: continued.dir, step: continued.step } } : {}),
+    type: 'run-start',
+    name: def.name,
+    seed: def.seed,
+    backend,
+    mode: stream ? 'stream' : 'experiences',
+    experiences: state.info.experiences,
+    scenario: state.info.scenario,
+    strategies: c.strategies.names,
+    inputShape,
+    numClasses: state.info.numClasses,
+    parameters: state.model.network.countParams(),
+    ...(continued ? { continuedFrom: { dir: continued.dir, step: continued.step } } : {}),
   });
   for (const message of notes.splice(0)) bus.emit({ type: 'warning', message });
   const feedResume: FeedResume | undefined = resume && {
@@ -251,12 +327,24 @@ async function train(loaded: LoadedPipeline, backend: string, c: RunComponents, 
     midExperience: resume.midExperience,
     restoreAfterStart: () => restoreAfterExperienceStart(resume, state, s.registry),
   };
-  const feed = new RunFeed({ state, control: s.control, events: bus, training: def.training, resume: feedResume, continued: continued !== undefined, ...(s.yieldEveryMs !== undefined ? { yieldEveryMs: s.yieldEveryMs } : {}) });
+  const feed = new RunFeed({
+    state,
+    control: s.control,
+    events: bus,
+    training: def.training,
+    resume: feedResume,
+    continued: continued !== undefined,
+    ...(s.yieldEveryMs !== undefined ? { yieldEveryMs: s.yieldEveryMs } : {}),
+  });
   // [continue] the earlier runs' experiences are evaluated too (evaluate-only); this run's own continue their numbering.
   // A finite source's experiences, loaded once: an earlier run with the same data evaluates on them too.
   let ownExperiences: Promise<Experience[]> | undefined;
-  const loadOwn = (): Promise<Experience[]> => (ownExperiences ??= lastValueFrom(c.source.experiences().pipe(toArray())));
-  const earlier = lineage.earlier.length > 0 ? await earlierExperiences(lineage.earlier, loaded, bus, note, stream ? undefined : loadOwn) : { lists: [], sources: [] };
+  const loadOwn = (): Promise<Experience[]> =>
+    (ownExperiences ??= lastValueFrom(c.source.experiences().pipe(toArray())));
+  const earlier =
+    lineage.earlier.length > 0
+      ? await earlierExperiences(lineage.earlier, loaded, bus, note, stream ? undefined : loadOwn)
+      : { lists: [], sources: [] };
   for (const source of earlier.sources) s.closing.push(async () => source.close?.());
   for (const message of notes.splice(0)) bus.emit({ type: 'warning', message });
   let items: AsyncIterable<RunItem>;
@@ -276,11 +364,22 @@ async function train(loaded: LoadedPipeline, backend: string, c: RunComponents, 
     items = feed.experiences(own);
   }
   const run: StageRun = {
-    events: bus, outputs: { dir: s.outDir, set: (name, value) => s.recorder.setOutput(name, value) }, info: state.info, cursor: state.cursor,
-    model: () => state.model, preprocess: (b) => c.transforms.prepare(b, 'test'),
-    predictionState: () => capturePredictionState(def, { transforms: c.transforms.transforms, adjustments: c.adjustments, strategies: c.strategies.strategies }),
+    events: bus,
+    outputs: { dir: s.outDir, set: (name, value) => s.recorder.setOutput(name, value) },
+    info: state.info,
+    cursor: state.cursor,
+    model: () => state.model,
+    preprocess: (b) => c.transforms.prepare(b, 'test'),
+    predictionState: () =>
+      capturePredictionState(def, {
+        transforms: c.transforms.transforms,
+        adjustments: c.adjustments,
+        strategies: c.strategies.strategies,
+      }),
   };
-  const operators: OperatorFunction<RunItem, RunItem>[] = container.getAll<Stage>(STAGE_TOKENS.Stage).map((stage) => stage.operator(run));
+  const operators: OperatorFunction<RunItem, RunItem>[] = container
+    .getAll<Stage>(STAGE_TOKENS.Stage)
+    .map((stage) => stage.operator(run));
   // The run: feed$.pipe(...stages), closed by the demand that pulls the next item.
   const pulled = new PulledFeed(items);
   const staged = operators.reduce((items$, op) => items$.pipe(op), pulled.items$);

@@ -27,7 +27,11 @@ export interface CheckpointEvaluation {
  * iCaRL's nearest mean of exemplars), restored from the checkpoint's states. The run scores its test
  * sets the same way. Nothing in the checkpoint is executed.
  */
-export async function evaluateCheckpoint(loaded: LoadedPipeline, checkpointPath: string, warn: (message: string) => void): Promise<CheckpointEvaluation> {
+export async function evaluateCheckpoint(
+  loaded: LoadedPipeline,
+  checkpointPath: string,
+  warn: (message: string) => void,
+): Promise<CheckpointEvaluation> {
   const def = loaded.definition;
   await selectBackend(def.backend);
   const checkpoint = await latestValidCheckpoint(checkpointPath, warn);
@@ -36,7 +40,8 @@ export async function evaluateCheckpoint(loaded: LoadedPipeline, checkpointPath:
   try {
     const { states, model: artifacts } = decodeCheckpoint(checkpoint.files, checkpoint.format, checkpoint.dir, def);
     const info = await source.describe();
-    if (info.experiences === 'endless') throw new Error('eval needs a pipeline with finite experiences (test sets); this one is a live stream');
+    if (info.experiences === 'endless')
+      throw new Error('eval needs a pipeline with finite experiences (test sets); this one is a live stream');
     const network = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
     const view = await buildPredictionView(loaded, network, states, info).catch((e: unknown) => {
       network.dispose();
@@ -44,7 +49,14 @@ export async function evaluateCheckpoint(loaded: LoadedPipeline, checkpointPath:
     });
     try {
       const experiences = await lastValueFrom(source.experiences().pipe(toArray()));
-      const results = await evaluate(view.model, experiences, info.numClasses, def.evaluation.batchSize, (b) => view.prepare(b), view.predictor);
+      const results = await evaluate(
+        view.model,
+        experiences,
+        info.numClasses,
+        def.evaluation.batchSize,
+        (b) => view.prepare(b),
+        view.predictor,
+      );
       return { dir: checkpoint.dir, step: checkpoint.step, results };
     } finally {
       view.dispose();

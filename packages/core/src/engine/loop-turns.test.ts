@@ -35,10 +35,11 @@ async function observe(doc: Record<string, unknown>, yieldEveryMs: number | unde
     await runPipeline(await loadFixture(doc), {
       outDir: dir,
       ...(yieldEveryMs !== undefined ? { yieldEveryMs } : {}),
-      observe: (events$) => events$.subscribe((e: EngramEvent) => {
-        if (e.type === 'run-start' || e.type === 'experience-end') since = ticks;
-        if (e.type === 'evaluation') observed.push({ results: e.results, turns: ticks - since });
-      }),
+      observe: (events$) =>
+        events$.subscribe((e: EngramEvent) => {
+          if (e.type === 'run-start' || e.type === 'experience-end') since = ticks;
+          if (e.type === 'evaluation') observed.push({ results: e.results, turns: ticks - since });
+        }),
     });
   } finally {
     counting = false;
@@ -48,20 +49,31 @@ async function observe(doc: Record<string, unknown>, yieldEveryMs: number | unde
 }
 
 /** Pieces a serving run evaluates in: at most `rows` samples each, per test set. */
-const pieces = (results: readonly EvaluationResult[], rows: number): number => results.reduce((n, r) => n + Math.ceil(r.count / rows), 0);
+const pieces = (results: readonly EvaluationResult[], rows: number): number =>
+  results.reduce((n, r) => n + Math.ceil(r.count / rows), 0);
 
 test('a serving run turns the event loop between evaluation pieces of at most a training batch, and evaluates exactly as a run in one piece', async () => {
   const batchSize = 8;
-  const doc = fixtureDocument({ training: { epochs: 1, batchSize }, evaluation: { on: 'all', initial: true, batchSize: 1000 } });
+  const doc = fixtureDocument({
+    training: { epochs: 1, batchSize },
+    evaluation: { on: 'all', initial: true, batchSize: 1000 },
+  });
   const whole = await observe(doc, undefined);
   const served = await observe(doc, 0);
   assert.equal(served.length, 3, 'initial evaluation and one per experience');
-  assert.deepEqual(served.map((o) => o.results), whole.map((o) => o.results), 'same accuracy, loss, per-class counts and confusion');
+  assert.deepEqual(
+    served.map((o) => o.results),
+    whole.map((o) => o.results),
+    'same accuracy, loss, per-class counts and confusion',
+  );
   for (const [i, o] of served.entries()) {
     const n = pieces(o.results, batchSize);
     assert.ok(n >= 6, `evaluation ${i} has several pieces (${n})`);
     assert.ok(o.turns >= n, `evaluation ${i}: ${o.turns} turns of the event loop for ${n} pieces`);
-    assert.ok((whole[i]?.turns ?? Infinity) < n, `without yieldEveryMs the evaluation holds the loop (${whole[i]?.turns} turns)`);
+    assert.ok(
+      (whole[i]?.turns ?? Infinity) < n,
+      `without yieldEveryMs the evaluation holds the loop (${whole[i]?.turns} turns)`,
+    );
   }
 });
 

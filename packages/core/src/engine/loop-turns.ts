@@ -15,7 +15,10 @@ export class LoopTurns {
    * @param maxRows at most this many rows per synchronous forward pass of evaluation (the training
    *   batch size: evaluation then holds the loop no longer than a training step does)
    */
-  constructor(readonly everyMs: number, readonly maxRows: number) {}
+  constructor(
+    readonly everyMs: number,
+    readonly maxRows: number,
+  ) {}
 
   /** Whether `everyMs` has passed since the last turn. */
   get due(): boolean {

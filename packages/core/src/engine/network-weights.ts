@@ -7,7 +7,9 @@ import * as tf from '@tensorflow/tfjs';
  */
 export function weightsFit(network: tf.LayersModel, specs: readonly tf.io.WeightsManifestEntry[]): boolean {
   const weights = network.weights;
-  return weights.length === specs.length && weights.every((w, i) => w.shape.join('x') === (specs[i]?.shape ?? []).join('x'));
+  return (
+    weights.length === specs.length && weights.every((w, i) => w.shape.join('x') === (specs[i]?.shape ?? []).join('x'))
+  );
 }
 
 /**

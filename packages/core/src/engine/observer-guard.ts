@@ -29,7 +29,10 @@ function onUnhandled(err: unknown): void {
 function warn(g: Guarded, message: string): void {
   if (g.reported.has(message) || g.reported.size >= MAX_WARNINGS) return;
   g.reported.add(message);
-  g.sink.emit({ type: 'warning', message: g.reported.size === MAX_WARNINGS ? `${message} (further observer failures are not reported)` : message });
+  g.sink.emit({
+    type: 'warning',
+    message: g.reported.size === MAX_WARNINGS ? `${message} (further observer failures are not reported)` : message,
+  });
 }
 
 /**
@@ -42,7 +45,10 @@ function warn(g: Guarded, message: string): void {
  * ends: it waits one timer turn (errors RxJS has scheduled by then are still caught), then puts the
  * previous handler back when no run is guarded.
  */
-export function guardObservers(sink: EventSink): { report(what: string, err: unknown): void; release(): Promise<void> } {
+export function guardObservers(sink: EventSink): {
+  report(what: string, err: unknown): void;
+  release(): Promise<void>;
+} {
   if (active.size === 0) {
     previous = config.onUnhandledError;
     config.onUnhandledError = onUnhandled;

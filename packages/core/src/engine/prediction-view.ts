@@ -56,14 +56,26 @@ interface StatefulPart {
 function predictionEntries(def: PipelineDefinition, parts: PredictionParts): Array<[string, Checkpointable]> {
   const entries: Array<[string, StatefulPart]> = [
     ...parts.transforms.map((t, i): [string, StatefulPart] => [`/preprocess/${i}`, t]),
-    ...parts.adjustments.map((a, i): [string, Adjustment] => [`/adjust/${i}`, a]).filter(([, a]) => a.forEvaluation !== undefined),
-    ...parts.strategies.map((st, i): [string, Strategy] => [strategyPointer(def, i), st]).filter(([, st]) => st.predictor !== undefined || st.forEvaluation !== undefined),
+    ...parts.adjustments
+      .map((a, i): [string, Adjustment] => [`/adjust/${i}`, a])
+      .filter(([, a]) => a.forEvaluation !== undefined),
+    ...parts.strategies
+      .map((st, i): [string, Strategy] => [strategyPointer(def, i), st])
+      .filter(([, st]) => st.predictor !== undefined || st.forEvaluation !== undefined),
   ];
   return entries.flatMap(([pointer, part]): Array<[string, Checkpointable]> => {
     const state = part.state;
     if (!state) return [];
     const restore = part.restore;
-    return [[pointer, { state: () => state.call(part), ...(restore ? { restore: (s: SerializedState) => restore.call(part, s) } : {}) }]];
+    return [
+      [
+        pointer,
+        {
+          state: () => state.call(part),
+          ...(restore ? { restore: (s: SerializedState) => restore.call(part, s) } : {}),
+        },
+      ],
+    ];
   });
 }
 
@@ -72,7 +84,10 @@ function predictionEntries(def: PipelineDefinition, parts: PredictionParts): Arr
  * with `forEvaluation`, strategies with `predictor` or `forEvaluation`), by checkpoint pointer. Call
  * between two items, together with copying the weights: the copies share nothing with the run.
  */
-export async function capturePredictionState(def: PipelineDefinition, parts: PredictionParts): Promise<Map<string, SerializedState>> {
+export async function capturePredictionState(
+  def: PipelineDefinition,
+  parts: PredictionParts,
+): Promise<Map<string, SerializedState>> {
   const out = new Map<string, SerializedState>();
   for (const [pointer, c] of predictionEntries(def, parts)) out.set(pointer, structuredClone(await c.state()));
   return out;
@@ -85,7 +100,12 @@ export async function capturePredictionState(def: PipelineDefinition, parts: Pre
  * `engram eval` and the run's evaluation use. Components are made with their own generators (the
  * pipeline's seed), so building a view never draws from a run's random numbers.
  */
-export async function buildPredictionView(loaded: LoadedPipeline, network: tf.LayersModel, states: ReadonlyMap<string, SerializedState>, info: StreamInfo): Promise<PredictionView> {
+export async function buildPredictionView(
+  loaded: LoadedPipeline,
+  network: tf.LayersModel,
+  states: ReadonlyMap<string, SerializedState>,
+  info: StreamInfo,
+): Promise<PredictionView> {
   const def = loaded.definition;
   const bus = new EventBus();
   const make = componentMaker(loaded, new Rng(def.seed), bus);
@@ -95,7 +115,11 @@ export async function buildPredictionView(loaded: LoadedPipeline, network: tf.La
   const strategies = new StrategyChain(refs.map((r, i) => make<Strategy>('strategy', r, strategyPointer(def, i))));
   try {
     const registry = new CheckpointRegistry();
-    for (const [pointer, c] of predictionEntries(def, { transforms: chain.transforms, adjustments, strategies: strategies.strategies })) {
+    for (const [pointer, c] of predictionEntries(def, {
+      transforms: chain.transforms,
+      adjustments,
+      strategies: strategies.strategies,
+    })) {
       registry.register(pointer, c, { optional: true });
     }
     await registry.restore(states);

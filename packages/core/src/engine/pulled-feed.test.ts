@@ -58,6 +58,14 @@ test('a stage that emits a copy of an item (same seq) keeps the feed moving', as
   const source = counting(10);
   const feed = new PulledFeed(source.items);
   let seen = 0;
-  await lastValueFrom(feed.items$.pipe(map((item) => ({ ...item })), eachItem(() => { seen++; }), feed.demand()));
+  await lastValueFrom(
+    feed.items$.pipe(
+      map((item) => ({ ...item })),
+      eachItem(() => {
+        seen++;
+      }),
+      feed.demand(),
+    ),
+  );
   assert.equal(seen, 10);
 });

@@ -22,7 +22,14 @@ export class ResumeError extends Error {
 }
 
 /** Pipeline sections that may change between a checkpoint and its resume. */
-export const RESUME_IGNORED_SECTIONS = ['output', 'checkpoint', 'loggers', '$schema', 'description', 'continueFrom'] as const;
+export const RESUME_IGNORED_SECTIONS = [
+  'output',
+  'checkpoint',
+  'loggers',
+  '$schema',
+  'description',
+  'continueFrom',
+] as const;
 
 /** A verified checkpoint, decoded, and where the run continues from it. */
 export interface ResumePoint {
@@ -44,7 +51,9 @@ export interface ResumePoint {
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
@@ -77,17 +86,33 @@ async function openPoint(dir: string, pipeline: PipelineDefinition, metricsPath:
   const { run, states, model } = decodeCheckpoint(checkpoint.files, checkpoint.format, dir, pipeline);
   const changed = pipelineDifferences(run.pipeline, pipeline);
   if (changed.length > 0) {
-    throw new ResumeError(`cannot resume from ${dir}: the pipeline changed since it was written (${changed.map((k) => `"${k}"`).join(', ')} differ${changed.length === 1 ? 's' : ''}); restore the original pipeline or start a new run without --resume`);
+    throw new ResumeError(
+      `cannot resume from ${dir}: the pipeline changed since it was written (${changed.map((k) => `"${k}"`).join(', ')} differ${changed.length === 1 ? 's' : ''}); restore the original pipeline or start a new run without --resume`,
+    );
   }
   const events = await historyOf(metricsPath, run.metrics, dir);
   const bytes = [...checkpoint.files.values()].reduce((s, f) => s + f.byteLength, 0);
   const last = events[events.length - 1];
-  const own = { type: 'checkpoint', path: dir, step: checkpoint.step, bytes, seconds: 0, seq: last ? last.seq + 1 : 0, time: last ? last.time : 0 } as EngramEvent;
+  const own = {
+    type: 'checkpoint',
+    path: dir,
+    step: checkpoint.step,
+    bytes,
+    seconds: 0,
+    seq: last ? last.seq + 1 : 0,
+    time: last ? last.time : 0,
+  } as EngramEvent;
   const cursor = (states.get('/run/cursor')?.meta as { cursor?: RunCursor } | undefined)?.cursor;
   if (!cursor) throw new ResumeError(`cannot resume from ${dir}: it has no state for /run/cursor`);
   const finished = run.reason === 'end';
   return {
-    dir, step: checkpoint.step, reason: run.reason, run, states, model, events: [...events, own],
+    dir,
+    step: checkpoint.step,
+    reason: run.reason,
+    run,
+    states,
+    model,
+    events: [...events, own],
     experience: finished ? Infinity : cursor.experienceDone ? cursor.experience + 1 : cursor.experience,
     midExperience: !finished && !cursor.experienceDone,
   };
@@ -99,10 +124,20 @@ async function openPoint(dir: string, pipeline: PipelineDefinition, metricsPath:
  * is tried. Undefined when the store holds no checkpoint; throws {@link ResumeError} when every one
  * is corrupt or the pipeline changed incompatibly. Nothing loaded is executed.
  */
-export async function loadResumePoint(store: CheckpointStore, pipeline: PipelineDefinition, metricsPath: string, warn: (message: string) => void): Promise<ResumePoint | undefined> {
+export async function loadResumePoint(
+  store: CheckpointStore,
+  pipeline: PipelineDefinition,
+  metricsPath: string,
+  warn: (message: string) => void,
+): Promise<ResumePoint | undefined> {
   const dirs = await store.list();
   if (dirs.length === 0) return undefined;
-  return openNewestValid(dirs, (dir) => openPoint(dir, pipeline, metricsPath), warn, (n) => new ResumeError(`nothing to resume: all ${n} checkpoint(s) in ${store.root} are corrupt`));
+  return openNewestValid(
+    dirs,
+    (dir) => openPoint(dir, pipeline, metricsPath),
+    warn,
+    (n) => new ResumeError(`nothing to resume: all ${n} checkpoint(s) in ${store.root} are corrupt`),
+  );
 }
 
 async function restoreModel(point: ResumePoint, state: RunState, context: RunContext): Promise<void> {
@@ -112,7 +147,9 @@ async function restoreModel(point: ResumePoint, state: RunState, context: RunCon
     return;
   }
   if (!(state.model instanceof LayersEngramModel)) {
-    throw new ResumeError(`cannot resume from ${point.dir}: the checkpoint's model has a different structure and the pipeline's model is not a plain layers model`);
+    throw new ResumeError(
+      `cannot resume from ${point.dir}: the checkpoint's model has a different structure and the pipeline's model is not a plain layers model`,
+    );
   }
   // The head grew (or layers changed) before the checkpoint: rebuild the network from its stored topology.
   const network = await tf.loadLayersModel(tf.io.fromMemory(point.model));
@@ -121,7 +158,11 @@ async function restoreModel(point: ResumePoint, state: RunState, context: RunCon
   state.model = new LayersEngramModel(network);
 }
 
-async function restoreRegistry(point: ResumePoint, registry: CheckpointRegistry, phase: 'start' | 'after-experience-start'): Promise<void> {
+async function restoreRegistry(
+  point: ResumePoint,
+  registry: CheckpointRegistry,
+  phase: 'start' | 'after-experience-start',
+): Promise<void> {
   try {
     await registry.restore(point.states, phase);
   } catch (e) {
@@ -135,7 +176,12 @@ async function restoreRegistry(point: ResumePoint, registry: CheckpointRegistry,
  * the stored topology when the head grew), then every entry of the run's checkpoint registry in
  * registration order (optimizer slots, source position, components, RNGs, cursor).
  */
-export async function restoreRun(point: ResumePoint, state: RunState, registry: CheckpointRegistry, context: RunContext): Promise<void> {
+export async function restoreRun(
+  point: ResumePoint,
+  state: RunState,
+  registry: CheckpointRegistry,
+  context: RunContext,
+): Promise<void> {
   await restoreModel(point, state, context);
   await restoreRegistry(point, registry, 'start');
   state.priorWallSeconds = point.run.wallSeconds ?? (point.events[point.events.length - 1]?.time ?? 0) / 1000;
@@ -148,7 +194,12 @@ export async function restoreRun(point: ResumePoint, state: RunState, registry: 
  * Whatever those hooks changed is put back: model weights and every registry entry restored
  * `afterExperienceStart` (all but the optimizer and the source). Their events are not repeated.
  */
-export async function restoreAfterExperienceStart(point: ResumePoint, state: RunState, registry: CheckpointRegistry): Promise<void> {
-  if (weightsFit(state.model.network, point.model.weightSpecs ?? [])) setNetworkWeights(state.model.network, point.model);
+export async function restoreAfterExperienceStart(
+  point: ResumePoint,
+  state: RunState,
+  registry: CheckpointRegistry,
+): Promise<void> {
+  if (weightsFit(state.model.network, point.model.weightSpecs ?? []))
+    setNetworkWeights(state.model.network, point.model);
   await restoreRegistry(point, registry, 'after-experience-start');
 }

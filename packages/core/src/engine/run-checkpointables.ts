@@ -42,7 +42,11 @@ function renameSlot(name: string, storedOrder: readonly string[], currentOrder: 
  * `meta`) and its extra scalars (arrays `extra:<i>`). Restoring re-binds the optimizer to the
  * restored model's variables first. `fail` builds the error for an incompatible checkpoint.
  */
-export function optimizerCheckpointable(optimizer: OptimizerHandle, state: RunState, fail: (message: string) => Error): Checkpointable {
+export function optimizerCheckpointable(
+  optimizer: OptimizerHandle,
+  state: RunState,
+  fail: (message: string) => Error,
+): Checkpointable {
   return {
     async state(): Promise<SerializedState> {
       const weights = await optimizer.current.getWeights();
@@ -54,7 +58,14 @@ export function optimizerCheckpointable(optimizer: OptimizerHandle, state: RunSt
       slots.forEach((s, i) => (arrays[String(i)] = s.array));
       const extras = optimizerExtras(optimizer.current);
       extras.forEach(({ variable }, i) => (arrays[`extra:${i}`] = hostArray(variable)));
-      return { meta: { names: weights.map((w) => w.name), order: [...optimizer.variableOrder], extras: extras.map((e) => e.name) }, arrays };
+      return {
+        meta: {
+          names: weights.map((w) => w.name),
+          order: [...optimizer.variableOrder],
+          extras: extras.map((e) => e.name),
+        },
+        arrays,
+      };
     },
     async restore(s: SerializedState): Promise<void> {
       const meta = (s.meta ?? {}) as { names?: string[]; order?: string[]; extras?: string[] };
@@ -64,12 +75,17 @@ export function optimizerCheckpointable(optimizer: OptimizerHandle, state: RunSt
       const currentOrder = optimizer.variableOrder;
       if (names.length <= 1 && storedOrder.length === 0) return;
       if (storedOrder.length !== currentOrder.length) {
-        throw fail(`the optimizer has state for ${storedOrder.length} variables, the model has ${currentOrder.length} trainable ones`);
+        throw fail(
+          `the optimizer has state for ${storedOrder.length} variables, the model has ${currentOrder.length} trainable ones`,
+        );
       }
       const named = names.map((name, i) => {
         const a = s.arrays?.[String(i)];
         if (!a) throw fail(`optimizer slot ${name} is missing`);
-        return { name: i === 0 ? name : renameSlot(name, storedOrder, currentOrder), tensor: tf.tensor(a.data, [...a.shape], a.dtype) };
+        return {
+          name: i === 0 ? name : renameSlot(name, storedOrder, currentOrder),
+          tensor: tf.tensor(a.data, [...a.shape], a.dtype),
+        };
       });
       await optimizer.current.setWeights(named);
       for (const n of named) n.tensor.dispose();
@@ -94,9 +110,21 @@ export function rngCheckpointable(rng: () => Rng): Checkpointable {
 /** `/run/cursor`: the cursor, the running totals, the classes seen and the training time. */
 export function cursorCheckpointable(state: RunState): Checkpointable {
   return {
-    state: () => ({ meta: { cursor: { ...state.cursor }, progress: { ...state.progress }, seenClasses: [...state.seenClasses], trainSeconds: state.trainSeconds } as unknown as JsonValue }),
+    state: () => ({
+      meta: {
+        cursor: { ...state.cursor },
+        progress: { ...state.progress },
+        seenClasses: [...state.seenClasses],
+        trainSeconds: state.trainSeconds,
+      } as unknown as JsonValue,
+    }),
     restore: (s) => {
-      const m = s.meta as unknown as { cursor: RunCursor; progress?: RunProgress; seenClasses: number[]; trainSeconds: number };
+      const m = s.meta as unknown as {
+        cursor: RunCursor;
+        progress?: RunProgress;
+        seenClasses: number[];
+        trainSeconds: number;
+      };
       Object.assign(state.cursor, m.cursor);
       if (m.progress) Object.assign(state.progress, m.progress);
       state.trainSeconds = m.trainSeconds;

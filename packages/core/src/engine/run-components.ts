@@ -17,7 +17,12 @@ import type { OptimizerHandle } from '../training/optimizer-handle.js';
 import type { Strategy } from '../training/strategy.js';
 import { StrategyChain } from '../training/strategy-chain.js';
 import type { ComponentMaker } from './component-maker.js';
-import { cursorCheckpointable, optimizerCheckpointable, rngCheckpointable, sourceCheckpointable } from './run-checkpointables.js';
+import {
+  cursorCheckpointable,
+  optimizerCheckpointable,
+  rngCheckpointable,
+  sourceCheckpointable,
+} from './run-checkpointables.js';
 import { ResumeError } from './resume.js';
 import type { RunState } from './run-state.js';
 
@@ -34,17 +39,27 @@ export interface RunComponents {
 }
 
 function isStage(value: unknown): value is Stage {
-  return typeof value === 'object' && value !== null && typeof (value as Stage).name === 'string' && typeof (value as Stage).operator === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Stage).name === 'string' &&
+    typeof (value as Stage).operator === 'function'
+  );
 }
 
 /** Builds every component of `def` through `make` (each with its JSON pointer). */
 export function buildComponents(def: PipelineDefinition, make: ComponentMaker): RunComponents {
-  const strategyRefs = Array.isArray(def.strategy) ? (def.strategy as readonly ComponentRef[]) : [def.strategy as ComponentRef];
+  const strategyRefs = Array.isArray(def.strategy)
+    ? (def.strategy as readonly ComponentRef[])
+    : [def.strategy as ComponentRef];
   const stages = (def.stages ?? []).map((ref, i): PlacedStage => {
     const path = `/stages/${i}`;
     const { after, before, ...rest } = ref as ComponentRef & { after?: string; before?: string };
-    const stage = make<unknown>('stage', rest as ComponentRef, path);
-    if (!isStage(stage)) throw new Error(`stage "${ref.kind}" (${path}) does not implement Stage: it needs a string "name" and an "operator(run)" method`);
+    const stage = make<unknown>('stage', rest, path);
+    if (!isStage(stage))
+      throw new Error(
+        `stage "${ref.kind}" (${path}) does not implement Stage: it needs a string "name" and an "operator(run)" method`,
+      );
     return { stage, path, ...(after !== undefined ? { after } : {}), ...(before !== undefined ? { before } : {}) };
   });
   return {
@@ -53,7 +68,10 @@ export function buildComponents(def: PipelineDefinition, make: ComponentMaker): 
     adjustments: def.adjust.map((r, i) => make<Adjustment>('adjust', r, `/adjust/${i}`)),
     strategies: new StrategyChain(strategyRefs.map((r, i) => make<Strategy>('strategy', r, strategyPointer(def, i)))),
     ...(def.boundary ? { detector: make<BoundaryDetector>('detector', def.boundary, '/boundary') } : {}),
-    loggers: def.loggers.map((r, i) => ({ logger: make<RunLogger>('logger', r, `/loggers/${i}`), path: `/loggers/${i}` })),
+    loggers: def.loggers.map((r, i) => ({
+      logger: make<RunLogger>('logger', r, `/loggers/${i}`),
+      path: `/loggers/${i}`,
+    })),
     stages,
   };
 }
@@ -68,17 +86,36 @@ function stateful(value: unknown): value is Checkpointable {
  * transforms, adjustments, the detector, plugin stages), the prequential counters (`/evaluation`),
  * the run's random generators and its cursor.
  */
-export function registerCheckpointables(registry: CheckpointRegistry, def: PipelineDefinition, c: RunComponents, state: RunState, optimizer: OptimizerHandle, prequential: PrequentialAccuracy, dropout: Rng): void {
-  registry.register('/optimizer', optimizerCheckpointable(optimizer, state, (m) => new ResumeError(`cannot resume: ${m}`)), { afterExperienceStart: false });
-  if (c.source.state) registry.register('/data', sourceCheckpointable(c.source), { afterExperienceStart: false, optional: true });
+export function registerCheckpointables(
+  registry: CheckpointRegistry,
+  def: PipelineDefinition,
+  c: RunComponents,
+  state: RunState,
+  optimizer: OptimizerHandle,
+  prequential: PrequentialAccuracy,
+  dropout: Rng,
+): void {
+  registry.register(
+    '/optimizer',
+    optimizerCheckpointable(optimizer, state, (m) => new ResumeError(`cannot resume: ${m}`)),
+    { afterExperienceStart: false },
+  );
+  if (c.source.state)
+    registry.register('/data', sourceCheckpointable(c.source), { afterExperienceStart: false, optional: true });
   c.strategies.strategies.forEach((s, i) => stateful(s) && registry.register(strategyPointer(def, i), s));
   c.transforms.transforms.forEach((t, i) => stateful(t) && registry.register(`/preprocess/${i}`, t));
   c.adjustments.forEach((a, i) => stateful(a) && registry.register(`/adjust/${i}`, a));
   if (stateful(c.detector)) registry.register('/boundary', c.detector);
   for (const p of c.stages) if (stateful(p.stage)) registry.register(p.path, p.stage);
   registry.register('/evaluation', prequential, { optional: true });
-  registry.register('/run/rng', rngCheckpointable(() => state.rng));
+  registry.register(
+    '/run/rng',
+    rngCheckpointable(() => state.rng),
+  );
   // The run context's dropout generator (every SeededDropout of this run's model draws from it).
-  registry.register('/run/dropout', rngCheckpointable(() => dropout));
+  registry.register(
+    '/run/dropout',
+    rngCheckpointable(() => dropout),
+  );
   registry.register('/run/cursor', cursorCheckpointable(state));
 }

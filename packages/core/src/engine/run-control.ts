@@ -14,7 +14,10 @@ export class RunControl {
    * @param turns event-loop turns inside long synchronous work (evaluation, checkpoints), when the
    *   run was given `RunOptions.yieldEveryMs`; undefined: that work runs in one piece
    */
-  constructor(private readonly signal?: AbortSignal, readonly turns?: LoopTurns) {}
+  constructor(
+    private readonly signal?: AbortSignal,
+    readonly turns?: LoopTurns,
+  ) {}
 
   /** Asks the feed to end the current stream experience before the batch being tested is trained on. */
   requestBoundary(reason: string): void {

@@ -1,7 +1,14 @@
 import type { Experience } from '../data/experience.js';
 import type { EventSink } from '../events/event-sink.js';
 import type { TrainingSettings } from '../pipeline/pipeline.schema.js';
-import type { BatchItem, ExperienceEndItem, ExperienceStartItem, RunEndItem, RunItem, TestItem } from '../stages/run-item.js';
+import type {
+  BatchItem,
+  ExperienceEndItem,
+  ExperienceStartItem,
+  RunEndItem,
+  RunItem,
+  TestItem,
+} from '../stages/run-item.js';
 import type { RunControl } from './run-control.js';
 import type { RunState } from './run-state.js';
 
@@ -77,7 +84,14 @@ export class RunFeed {
     state.cursor.experience = experience.index;
     state.cursor.experienceDone = false;
     // [resume] a resumed experience already emitted its start before the checkpoint.
-    if (!resumed) events.emit({ type: 'experience-start', experience: experience.index, classes: [...experience.classes], ...(experience.task !== undefined ? { task: experience.task } : {}), ...(experience.train.size !== undefined ? { trainSize: experience.train.size } : {}) });
+    if (!resumed)
+      events.emit({
+        type: 'experience-start',
+        experience: experience.index,
+        classes: [...experience.classes],
+        ...(experience.task !== undefined ? { task: experience.task } : {}),
+        ...(experience.train.size !== undefined ? { trainSize: experience.train.size } : {}),
+      });
     return { kind: 'experience-start', seq: this.seq++, experience, resumed, data: experience.train };
   }
 
@@ -111,28 +125,46 @@ export class RunFeed {
       if (resumed) await resume.restoreAfterStart();
       const data = start.data;
       const perEpoch = data.size !== undefined ? Math.ceil(data.size / batchSize) : undefined;
-      if (iterations !== undefined && perEpoch === undefined) throw new Error('training.iterations needs training data of known size; use training.epochs');
+      if (iterations !== undefined && perEpoch === undefined)
+        throw new Error('training.iterations needs training data of known size; use training.epochs');
       // A step budget (training.iterations) is whole epochs and a last one cut short; the steps done
       // follow from the cursor (epoch × batches per epoch + batch), so a resumed run stops at the same step.
-      const epochs = iterations !== undefined && perEpoch !== undefined ? (perEpoch > 0 ? Math.ceil(iterations / perEpoch) : 1) : (training.epochs ?? 1);
+      const epochs =
+        iterations !== undefined && perEpoch !== undefined
+          ? perEpoch > 0
+            ? Math.ceil(iterations / perEpoch)
+            : 1
+          : (training.epochs ?? 1);
       const signal = control.abortSignal;
       for (let epoch = cursor.epoch; epoch < epochs; epoch++) {
         cursor.epoch = epoch;
         // Batches of this pass: all of them, or what is left of the step budget.
-        const batches = iterations !== undefined && perEpoch !== undefined ? Math.min(perEpoch, iterations - epoch * perEpoch) : perEpoch;
+        const batches =
+          iterations !== undefined && perEpoch !== undefined
+            ? Math.min(perEpoch, iterations - epoch * perEpoch)
+            : perEpoch;
         // [resume] a pass resumed mid-epoch (cursor.batch > 0) keeps its totals and its epoch-start.
         if (cursor.batch === 0) {
           if (control.stopReason) return yield this.stop(control.stopReason);
           yield { kind: 'epoch-start', seq: this.seq++, experience: exp, epoch, epochs };
         }
         const seed = state.rng.derive(`data:${exp.index}`).nextUint32();
-        const pass = data.batches({ batchSize, shuffle, epoch, seed, startBatch: cursor.batch, ...(signal ? { signal } : {}) })[Symbol.asyncIterator]();
+        const pass = data
+          .batches({ batchSize, shuffle, epoch, seed, startBatch: cursor.batch, ...(signal ? { signal } : {}) })
+          [Symbol.asyncIterator]();
         try {
           for (;;) {
             if (iterations !== undefined && batches !== undefined && cursor.batch >= batches) break;
             const next = await pass.next();
             if (next.done) break;
-            const item: BatchItem = { kind: 'batch', seq: this.seq++, experience: exp, epoch, batches, batch: next.value };
+            const item: BatchItem = {
+              kind: 'batch',
+              seq: this.seq++,
+              experience: exp,
+              epoch,
+              batches,
+              batch: next.value,
+            };
             yield item;
             if (this.due()) await this.breathe();
             if (control.stopReason) return yield this.stop(control.stopReason);
@@ -180,7 +212,9 @@ export class RunFeed {
       const own = new AbortController();
       const signal = control.abortSignal ? AbortSignal.any([control.abortSignal, own.signal]) : own.signal;
       const seed = state.rng.derive('data:stream').nextUint32();
-      const pass = start.data.batches({ batchSize, shuffle: false, epoch: 0, seed, startBatch: cursor.batch, signal })[Symbol.asyncIterator]();
+      const pass = start.data
+        .batches({ batchSize, shuffle: false, epoch: 0, seed, startBatch: cursor.batch, signal })
+        [Symbol.asyncIterator]();
       try {
         for (;;) {
           if (this.due()) await this.breathe();
@@ -195,7 +229,14 @@ export class RunFeed {
             state.experiences.push(experience);
             yield this.startExperience(experience, false);
           }
-          const item: BatchItem = { kind: 'batch', seq: this.seq++, experience, epoch: 0, batches: undefined, batch: next.value };
+          const item: BatchItem = {
+            kind: 'batch',
+            seq: this.seq++,
+            experience,
+            epoch: 0,
+            batches: undefined,
+            batch: next.value,
+          };
           yield item;
           if (maxSamples !== undefined && cursor.samples >= maxSamples) {
             own.abort();

@@ -46,7 +46,15 @@ export class RunLineage implements Checkpointable {
 
 function isEntry(value: unknown): value is LineageEntry {
   const v = value as Partial<LineageEntry> | null;
-  return typeof v === 'object' && v !== null && typeof v.name === 'string' && typeof v.baseDir === 'string' && Number.isInteger(v.offset) && typeof v.pipeline === 'object' && v.pipeline !== null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.name === 'string' &&
+    typeof v.baseDir === 'string' &&
+    Number.isInteger(v.offset) &&
+    typeof v.pipeline === 'object' &&
+    v.pipeline !== null
+  );
 }
 
 /**
@@ -69,9 +77,13 @@ export function shiftExperiences(experiences: readonly Experience[], offset: num
  * earlier run's experience whose index this run does not provide (a later run's definition of an
  * index wins), sorted by index.
  */
-export function mergeEvaluationTargets(own: readonly Experience[], earlier: ReadonlyArray<readonly Experience[]>): Experience[] {
+export function mergeEvaluationTargets(
+  own: readonly Experience[],
+  earlier: ReadonlyArray<readonly Experience[]>,
+): Experience[] {
   const byIndex = new Map<number, Experience>();
-  for (const list of earlier) for (const e of list) if (e.test !== undefined) byIndex.set(e.index, { ...e, evaluateOnly: true });
+  for (const list of earlier)
+    for (const e of list) if (e.test !== undefined) byIndex.set(e.index, { ...e, evaluateOnly: true });
   for (const e of own) byIndex.set(e.index, e);
   return [...byIndex.values()].sort((a, b) => a.index - b.index);
 }

@@ -12,15 +12,30 @@ const out = (): string => mkdtempSync(join(tmpdir(), 'engram-start-run-'));
 
 /** Two different small pipelines, both with dropout masks and a quadratic penalty, on wasm (native kernels when built). */
 const docA = fixtureDocument({
-  name: 'a', seed: 7, backend: 'wasm',
-  model: { layers: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'dropout', rate: 0.25 }] },
+  name: 'a',
+  seed: 7,
+  backend: 'wasm',
+  model: {
+    layers: [
+      { type: 'dense', units: 16, activation: 'relu' },
+      { type: 'dropout', rate: 0.25 },
+    ],
+  },
   strategy: { kind: 'anchored', lambda: 0.5 },
   data: { kind: 'blobs', classes: 4, experiences: 2, perClass: 24 },
   training: { epochs: 2, batchSize: 8, logEvery: 1 },
 });
 const docB = fixtureDocument({
-  name: 'b', seed: 11, backend: 'wasm',
-  model: { layers: [{ type: 'dropout', rate: 0.1 }, { type: 'dense', units: 12, activation: 'relu' }, { type: 'dropout', rate: 0.4 }] },
+  name: 'b',
+  seed: 11,
+  backend: 'wasm',
+  model: {
+    layers: [
+      { type: 'dropout', rate: 0.1 },
+      { type: 'dense', units: 12, activation: 'relu' },
+      { type: 'dropout', rate: 0.4 },
+    ],
+  },
   strategy: { kind: 'anchored', lambda: 2 },
   optimizer: { type: 'sgd', learningRate: 0.05 },
   data: { kind: 'blobs', classes: 6, experiences: 3, perClass: 12 },
@@ -51,7 +66,9 @@ async function start(doc: Record<string, unknown>): Promise<{ handle: RunHandle;
 }
 
 test('two pipelines trained concurrently in one process each end bit-identical to their solo run', async () => {
-  await (await start(docA)).trace; // warm-up: backend and kernels initialise once
+  await (
+    await start(docA)
+  ).trace; // warm-up: backend and kernels initialise once
   const soloA = await (await start(docA)).trace;
   const soloB = await (await start(docB)).trace;
   const before = tf.memory().numTensors;
@@ -62,7 +79,8 @@ test('two pipelines trained concurrently in one process each end bit-identical t
   assert.deepEqual(b, soloB);
   assert.ok(soloA.losses.length > 10 && soloB.losses.length > 10);
   // The two runs really interleaved: some of b's steps happened between a's first and last step.
-  const firstA = order.indexOf('a'), lastA = order.lastIndexOf('a');
+  const firstA = order.indexOf('a'),
+    lastA = order.lastIndexOf('a');
   assert.ok(order.slice(firstA, lastA).includes('b'), `steps ran one run after the other: ${order.join('')}`);
   assert.equal(tf.memory().numTensors, before);
 });
@@ -71,7 +89,10 @@ test('a run asking for another backend while one trains is refused without distu
   const solo = await (await start(docA)).trace;
   const first = await start(docA);
   const other = startRun(await loadFixture({ ...docB, backend: 'cpu' }), { outDir: out() });
-  await assert.rejects(other.outcome, /backend "cpu" cannot be used while another run in this process trains on "wasm"/);
+  await assert.rejects(
+    other.outcome,
+    /backend "cpu" cannot be used while another run in this process trains on "wasm"/,
+  );
   assert.deepEqual(await first.trace, solo);
   assert.equal(tf.getBackend(), 'wasm');
 });

@@ -78,6 +78,10 @@ export function startRun(loaded: LoadedPipeline | Promise<LoadedPipeline>, optio
  */
 export function startRunFromFile(file: string, options: StartRunFromFileOptions = {}): RunHandle {
   const { plugins, resolveFrom, ...runOptions } = options;
-  const loaded = loadPipeline(file, { builtins: [corePlugin], ...(plugins ? { extraPlugins: plugins } : {}), ...(resolveFrom ? { resolveFrom } : {}) });
+  const loaded = loadPipeline(file, {
+    builtins: [corePlugin],
+    ...(plugins ? { extraPlugins: plugins } : {}),
+    ...(resolveFrom ? { resolveFrom } : {}),
+  });
   return startRun(loaded, runOptions);
 }

@@ -75,7 +75,15 @@ export async function evaluate(
       count += batch.y.length;
       await between?.();
     }
-    results.push({ experience: exp.index, accuracy: count ? correct / count : 0, loss: count ? lossSum / count : 0, count, perClassCorrect, perClassCount, confusion });
+    results.push({
+      experience: exp.index,
+      accuracy: count ? correct / count : 0,
+      loss: count ? lossSum / count : 0,
+      count,
+      perClassCorrect,
+      perClassCount,
+      confusion,
+    });
   }
   return results;
 }

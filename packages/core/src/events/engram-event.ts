@@ -4,19 +4,73 @@
  */
 export type EngramEvent = EventBase &
   (
-    | { type: 'run-start'; name: string; seed: number; backend: string; mode: 'experiences' | 'stream'; experiences: number | 'endless'; scenario: string; strategies: string[]; inputShape: number[]; numClasses: number; parameters: number; /** Set when the run started from an earlier run's checkpoint (`--from`): that checkpoint and its step. */ continuedFrom?: { dir: string; step: number } }
+    | {
+        type: 'run-start';
+        name: string;
+        seed: number;
+        backend: string;
+        mode: 'experiences' | 'stream';
+        experiences: number | 'endless';
+        scenario: string;
+        strategies: string[];
+        inputShape: number[];
+        numClasses: number;
+        parameters: number;
+        /** Set when the run started from an earlier run's checkpoint (`--from`): that checkpoint and its step. */ continuedFrom?: {
+          dir: string;
+          step: number;
+        };
+      }
     | { type: 'experience-start'; experience: number; classes: number[]; task?: number; trainSize?: number }
     | { type: 'epoch-start'; experience: number; epoch: number; epochs: number }
-    | { type: 'batch-end'; experience: number; epoch: number; batch: number; batches?: number; step: number; size: number; loss: number; penalty: number; accuracy: number; epochLoss: number; epochAccuracy: number; samplesPerSecond: number }
+    | {
+        type: 'batch-end';
+        experience: number;
+        epoch: number;
+        batch: number;
+        batches?: number;
+        step: number;
+        size: number;
+        loss: number;
+        penalty: number;
+        accuracy: number;
+        epochLoss: number;
+        epochAccuracy: number;
+        samplesPerSecond: number;
+      }
     | { type: 'epoch-end'; experience: number; epoch: number; loss: number; accuracy: number }
     | { type: 'experience-end'; experience: number; samples: number; wallSeconds: number; rssBytes: number }
     | { type: 'evaluation'; afterExperience: number; results: EvaluationResult[] }
-    | { type: 'prequential'; step: number; samples: number; accuracy: number; windowAccuracy: number; fadingAccuracy: number; loss: number }
+    | {
+        type: 'prequential';
+        step: number;
+        samples: number;
+        accuracy: number;
+        windowAccuracy: number;
+        fadingAccuracy: number;
+        loss: number;
+      }
     | { type: 'boundary'; step: number; reason: string }
     | { type: 'checkpoint'; path: string; step: number; bytes: number; seconds: number }
     | { type: 'dropped'; source: string; count: number; total: number }
-    | { type: 'warning'; message: string; /** Set by sources that skip bad records: who, and how many so far. */ badRecords?: { source: string; total: number }; /** Bad rows a data source skipped (badRows "skip"), when that is what it warns about. */ skippedRows?: number }
-    | { type: 'run-end'; wallSeconds: number; samplesPerSecond: number; steps: number; status?: RunStatus; stopped?: string; error?: string }
+    | {
+        type: 'warning';
+        message: string;
+        /** Set by sources that skip bad records: who, and how many so far. */ badRecords?: {
+          source: string;
+          total: number;
+        };
+        /** Bad rows a data source skipped (badRows "skip"), when that is what it warns about. */ skippedRows?: number;
+      }
+    | {
+        type: 'run-end';
+        wallSeconds: number;
+        samplesPerSecond: number;
+        steps: number;
+        status?: RunStatus;
+        stopped?: string;
+        error?: string;
+      }
   );
 
 /**
@@ -47,7 +101,11 @@ export interface EvaluationResult {
 }
 
 /** The distributive `Omit` of the base fields: what an emitter passes in. */
-export type EngramEventInput = EngramEvent extends infer E ? (E extends EngramEvent ? Omit<E, 'seq' | 'time'> : never) : never;
+export type EngramEventInput = EngramEvent extends infer E
+  ? E extends EngramEvent
+    ? Omit<E, 'seq' | 'time'>
+    : never
+  : never;
 
 /** The event with a given `type`. */
 export type EventOf<T extends EngramEvent['type']> = Extract<EngramEvent, { type: T }>;

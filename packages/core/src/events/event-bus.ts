@@ -14,7 +14,11 @@ export class EventBus implements EventSink {
   readonly events$: Observable<EngramEvent> = this.subject.asObservable();
 
   emit(event: EngramEventInput): void {
-    const stamped = { ...event, seq: this.seq++, time: Math.round((performance.now() - this.start) * 1000) / 1000 } as EngramEvent;
+    const stamped = {
+      ...event,
+      seq: this.seq++,
+      time: Math.round((performance.now() - this.start) * 1000) / 1000,
+    };
     this.subject.next(stamped);
   }
 

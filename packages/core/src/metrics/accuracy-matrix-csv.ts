@@ -16,10 +16,14 @@ export function accuracyMatrixCsv(R: AccuracyMatrix, initial: readonly (number |
 }
 
 /** Parses {@link accuracyMatrixCsv} output back into `{ matrix, initial }` (for tests and `compare`). */
-export function parseAccuracyMatrixCsv(text: string): { matrix: (number | null)[][]; initial: (number | null)[] | null } {
+export function parseAccuracyMatrixCsv(text: string): {
+  matrix: (number | null)[][];
+  initial: (number | null)[] | null;
+} {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   const header = lines.shift();
-  if (header?.startsWith('after_experience') !== true) throw new Error('accuracy-matrix.csv: missing header line "after_experience,…"');
+  if (header?.startsWith('after_experience') !== true)
+    throw new Error('accuracy-matrix.csv: missing header line "after_experience,…"');
   const parse = (cells: string[], line: number): (number | null)[] =>
     cells.map((c) => {
       if (c === '') return null;

@@ -33,13 +33,28 @@ test('BWT averages final minus just-trained accuracy over all but the last exper
 });
 
 test('BWT is positive when later training improved earlier experiences', () => {
-  close(backwardTransfer([[0.5, 0], [0.7, 0.9]]), 0.2);
+  close(
+    backwardTransfer([
+      [0.5, 0],
+      [0.7, 0.9],
+    ]),
+    0.2,
+  );
 });
 
 test('FWT averages accuracy before training minus the untrained accuracy, with its sign', () => {
   // ((R[0][1] - b1) + (R[1][2] - b2)) / 2 = ((0.1 - 0.15) + (0.3 - 0.1)) / 2
   close(forwardTransfer(R, b), 0.075);
-  close(forwardTransfer([[0.9, 0.0], [0.9, 0.9]], [0.1, 0.2]), -0.2);
+  close(
+    forwardTransfer(
+      [
+        [0.9, 0.0],
+        [0.9, 0.9],
+      ],
+      [0.1, 0.2],
+    ),
+    -0.2,
+  );
 });
 
 test('FWT is null without the initial evaluation', () => {
@@ -56,7 +71,13 @@ test('forgetting uses the best earlier accuracy, not the just-trained one', () =
 });
 
 test('forgetting is negative when the final accuracy beats every earlier one', () => {
-  close(forgetting([[0.5, 0], [0.7, 0.9]]), -0.2);
+  close(
+    forgetting([
+      [0.5, 0],
+      [0.7, 0.9],
+    ]),
+    -0.2,
+  );
 });
 
 test('learning accuracy is the mean of the diagonal', () => {
@@ -70,7 +91,13 @@ test('a single experience defines ACC and learning accuracy, and leaves BWT, FWT
 });
 
 test('an empty matrix gives null for every metric', () => {
-  assert.deepEqual(continualMetrics([], null), { averageAccuracy: null, bwt: null, fwt: null, forgetting: null, learningAccuracy: null });
+  assert.deepEqual(continualMetrics([], null), {
+    averageAccuracy: null,
+    bwt: null,
+    fwt: null,
+    forgetting: null,
+    learningAccuracy: null,
+  });
 });
 
 test('terms with a null entry are skipped', () => {

@@ -38,9 +38,13 @@ function meanOf(values: readonly (number | null)[]): number | null {
 function checkMatrix(R: AccuracyMatrix): number {
   const m = R[0]?.length ?? 0;
   R.forEach((row, i) => {
-    if (row.length !== m) throw new RangeError(`accuracy matrix row ${i} has ${row.length} entries, row 0 has ${m}: rows must have equal length`);
+    if (row.length !== m)
+      throw new RangeError(
+        `accuracy matrix row ${i} has ${row.length} entries, row 0 has ${m}: rows must have equal length`,
+      );
     row.forEach((v, j) => {
-      if (v !== null && !Number.isFinite(v)) throw new RangeError(`accuracy matrix entry [${i}][${j}] is ${String(v)}, expected a finite number or null`);
+      if (v !== null && !Number.isFinite(v))
+        throw new RangeError(`accuracy matrix entry [${i}][${j}] is ${String(v)}, expected a finite number or null`);
     });
   });
   return m;

@@ -10,5 +10,13 @@ import type { PrequentialAccuracy } from './prequential.js';
 export function emitFinalPrequential(events: EventSink, prequential: PrequentialAccuracy, step: number): void {
   const snap = prequential.snapshot();
   if (snap.samples === 0) return;
-  events.emit({ type: 'prequential', step, samples: snap.samples, accuracy: snap.accuracy, windowAccuracy: snap.windowAccuracy, fadingAccuracy: snap.fadingAccuracy, loss: snap.windowLoss });
+  events.emit({
+    type: 'prequential',
+    step,
+    samples: snap.samples,
+    accuracy: snap.accuracy,
+    windowAccuracy: snap.windowAccuracy,
+    fadingAccuracy: snap.fadingAccuracy,
+    loss: snap.windowLoss,
+  });
 }

@@ -56,7 +56,10 @@ test('state round-trips exactly and the restored accumulator continues identical
   a.addBatch([1, 1, 0, 1, 0, 0, 1], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]);
   const b = new PrequentialAccuracy({ window: 4, fading: 0.7 });
   const saved = a.state();
-  b.restore({ meta: JSON.parse(JSON.stringify(saved.meta)) as JsonValue, ...(saved.arrays ? { arrays: saved.arrays } : {}) });
+  b.restore({
+    meta: JSON.parse(JSON.stringify(saved.meta)) as JsonValue,
+    ...(saved.arrays ? { arrays: saved.arrays } : {}),
+  });
   const next: number[] = [1, 0, 1];
   const sa: PrequentialSnapshot = a.addBatch(next, [0.9, 0.8, 0.7]);
   const sb: PrequentialSnapshot = b.addBatch(next, [0.9, 0.8, 0.7]);
@@ -69,5 +72,8 @@ test('bad options and mismatched states are rejected with clear messages', () =>
   assert.throws(() => new PrequentialAccuracy({ window: 10, fading: 0 }), /fading factor must be in \(0, 1\]/);
   const state = new PrequentialAccuracy({ window: 3, fading: 0.5 }).state();
   assert.throws(() => new PrequentialAccuracy({ window: 4, fading: 0.5 }).restore(state), /taken with window 3/);
-  assert.throws(() => new PrequentialAccuracy({ window: 2, fading: 0.5 }).addBatch([1, 0], [0.1]), /2 predictions but 1 losses/);
+  assert.throws(
+    () => new PrequentialAccuracy({ window: 2, fading: 0.5 }).addBatch([1, 0], [0.1]),
+    /2 predictions but 1 losses/,
+  );
 });

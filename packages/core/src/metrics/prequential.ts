@@ -137,18 +137,22 @@ export class PrequentialAccuracy {
   /** Restores a {@link state} taken with the same window and fading factor. */
   restore(state: SerializedState): void {
     const meta = state.meta;
-    if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) throw new TypeError('prequential state: meta must be an object');
+    if (meta === null || typeof meta !== 'object' || Array.isArray(meta))
+      throw new TypeError('prequential state: meta must be an object');
     const num = (key: string): number => {
       const v = meta[key];
       if (typeof v !== 'number') throw new TypeError(`prequential state: meta.${key} must be a number`);
       return v;
     };
     if (num('window') !== this.window || num('fading') !== this.fading) {
-      throw new RangeError(`prequential state was taken with window ${num('window')} and fading ${num('fading')}, this accumulator has ${this.window} and ${this.fading}`);
+      throw new RangeError(
+        `prequential state was taken with window ${num('window')} and fading ${num('fading')}, this accumulator has ${this.window} and ${this.fading}`,
+      );
     }
     const correct = state.arrays?.['correct']?.data;
     const loss = state.arrays?.['loss']?.data;
-    if (correct?.length !== this.window || loss?.length !== this.window) throw new RangeError(`prequential state: arrays 'correct' and 'loss' must have ${this.window} entries`);
+    if (correct?.length !== this.window || loss?.length !== this.window)
+      throw new RangeError(`prequential state: arrays 'correct' and 'loss' must have ${this.window} entries`);
     for (let i = 0; i < this.window; i++) this.ringCorrect[i] = correct[i] ?? 0;
     this.ringLoss.set(loss);
     this.head = num('head');

@@ -8,29 +8,94 @@ import type { EngramEvent } from '../events/engram-event.js';
 import { parseAccuracyMatrixCsv } from './accuracy-matrix-csv.js';
 import { RunRecorder, type RunSummary } from './index.js';
 
-const meta = { name: 'split-toy', seed: 7, strategies: ['ewc', 'replay'], scenario: 'class-incremental', backend: 'auto', pipeline: { name: 'split-toy' } };
+const meta = {
+  name: 'split-toy',
+  seed: 7,
+  strategies: ['ewc', 'replay'],
+  scenario: 'class-incremental',
+  backend: 'auto',
+  pipeline: { name: 'split-toy' },
+};
 
 /** Two experiences, two classes each; accuracies chosen so every metric has a hand-computed value. */
 function emitExperienceRun(bus: EventBus): void {
-  bus.emit({ type: 'run-start', name: 'split-toy', seed: 7, backend: 'cpu', mode: 'experiences', experiences: 2, scenario: 'class-incremental', strategies: ['ewc', 'replay'], inputShape: [4], numClasses: 4, parameters: 20 });
-  bus.emit({ type: 'evaluation', afterExperience: -1, results: [{ experience: 0, accuracy: 0.25, loss: 1.4, count: 8 }, { experience: 1, accuracy: 0.125, loss: 1.4, count: 8 }] });
-  const losses = [[1.2, 0.8], [1.0, 0.6]];
+  bus.emit({
+    type: 'run-start',
+    name: 'split-toy',
+    seed: 7,
+    backend: 'cpu',
+    mode: 'experiences',
+    experiences: 2,
+    scenario: 'class-incremental',
+    strategies: ['ewc', 'replay'],
+    inputShape: [4],
+    numClasses: 4,
+    parameters: 20,
+  });
+  bus.emit({
+    type: 'evaluation',
+    afterExperience: -1,
+    results: [
+      { experience: 0, accuracy: 0.25, loss: 1.4, count: 8 },
+      { experience: 1, accuracy: 0.125, loss: 1.4, count: 8 },
+    ],
+  });
+  const losses = [
+    [1.2, 0.8],
+    [1.0, 0.6],
+  ];
   for (let e = 0; e < 2; e++) {
     bus.emit({ type: 'experience-start', experience: e, classes: [2 * e, 2 * e + 1], trainSize: 16 });
     bus.emit({ type: 'epoch-start', experience: e, epoch: 0, epochs: 1 });
-    losses[e]?.forEach((loss, b) => bus.emit({ type: 'batch-end', experience: e, epoch: 0, batch: b, batches: 2, step: 2 * e + b, size: 8, loss, penalty: 0, accuracy: 0.5, epochLoss: loss, epochAccuracy: 0.5, samplesPerSecond: 100 }));
+    losses[e]?.forEach((loss, b) =>
+      bus.emit({
+        type: 'batch-end',
+        experience: e,
+        epoch: 0,
+        batch: b,
+        batches: 2,
+        step: 2 * e + b,
+        size: 8,
+        loss,
+        penalty: 0,
+        accuracy: 0.5,
+        epochLoss: loss,
+        epochAccuracy: 0.5,
+        samplesPerSecond: 100,
+      }),
+    );
     bus.emit({ type: 'epoch-end', experience: e, epoch: 0, loss: e === 0 ? 1.0 : 0.8, accuracy: 0.6 });
     bus.emit({ type: 'experience-end', experience: e, samples: 16, wallSeconds: e === 0 ? 0.5 : 0.25, rssBytes: 123 });
-    bus.emit({ type: 'evaluation', afterExperience: e, results: e === 0
-      ? [{ experience: 0, accuracy: 0.875, loss: 0.3, count: 8 }, { experience: 1, accuracy: 0.25, loss: 2, count: 8 }]
-      : [{ experience: 0, accuracy: 0.5, loss: 0.9, count: 8, perClassCorrect: [3, 1], perClassCount: [4, 4] },
-         { experience: 1, accuracy: 1, loss: 0.1, count: 8, perClassCorrect: [0, 0, 4, 4], perClassCount: [0, 0, 4, 4] }] });
+    bus.emit({
+      type: 'evaluation',
+      afterExperience: e,
+      results:
+        e === 0
+          ? [
+              { experience: 0, accuracy: 0.875, loss: 0.3, count: 8 },
+              { experience: 1, accuracy: 0.25, loss: 2, count: 8 },
+            ]
+          : [
+              { experience: 0, accuracy: 0.5, loss: 0.9, count: 8, perClassCorrect: [3, 1], perClassCount: [4, 4] },
+              {
+                experience: 1,
+                accuracy: 1,
+                loss: 0.1,
+                count: 8,
+                perClassCorrect: [0, 0, 4, 4],
+                perClassCount: [0, 0, 4, 4],
+              },
+            ],
+    });
   }
   bus.emit({ type: 'run-end', wallSeconds: 1.5, samplesPerSecond: 42, steps: 4 });
   bus.complete();
 }
 
-async function record(emit: (bus: EventBus) => void, runMeta = meta): Promise<{ dir: string; summary: RunSummary; lines: EngramEvent[] }> {
+async function record(
+  emit: (bus: EventBus) => void,
+  runMeta = meta,
+): Promise<{ dir: string; summary: RunSummary; lines: EngramEvent[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'engram-recorder-'));
   const bus = new EventBus();
   const recorder = new RunRecorder(join(dir, 'out'), runMeta);
@@ -38,7 +103,10 @@ async function record(emit: (bus: EventBus) => void, runMeta = meta): Promise<{ 
   emit(bus);
   const summary = await recorder.finish();
   const text = readFileSync(join(dir, 'out', 'metrics.jsonl'), 'utf8');
-  const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l) as EngramEvent);
+  const lines = text
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as EngramEvent);
   return { dir, summary, lines };
 }
 
@@ -56,7 +124,10 @@ test('every event becomes one ordered JSON line with type, seq and time first', 
 
 test('the summary holds the accuracy matrix and the metrics computed from it', async () => {
   const { dir, summary } = await record(emitExperienceRun);
-  assert.deepEqual(summary.accuracyMatrix, [[0.875, 0.25], [0.5, 1]]);
+  assert.deepEqual(summary.accuracyMatrix, [
+    [0.875, 0.25],
+    [0.5, 1],
+  ]);
   assert.deepEqual(summary.initialAccuracy, [0.25, 0.125]);
   assert.equal(summary.averageAccuracy, 0.75);
   assert.equal(summary.bwt, 0.5 - 0.875);
@@ -72,9 +143,18 @@ test('the summary holds the accuracy matrix and the metrics computed from it', a
   assert.equal(summary.wallSeconds, 1.5);
   assert.equal(summary.samplesPerSecond, 42);
   assert.equal(summary.trainSamples, 32);
-  assert.deepEqual(summary.perExperience.map((e) => [e.experience, e.wallSeconds, e.samplesPerSecond, e.loss]), [[0, 0.5, 32, 1.0], [1, 0.25, 64, 0.8]]);
+  assert.deepEqual(
+    summary.perExperience.map((e) => [e.experience, e.wallSeconds, e.samplesPerSecond, e.loss]),
+    [
+      [0, 0.5, 32, 1.0],
+      [1, 0.25, 64, 0.8],
+    ],
+  );
   assert.ok(summary.peakRssBytes > 1_000_000, `peak RSS comes from process.memoryUsage(), got ${summary.peakRssBytes}`);
-  assert.deepEqual(summary.loss && [summary.loss.count, summary.loss.first, summary.loss.last, summary.loss.min], [4, 1.2, 0.6, 0.6]);
+  assert.deepEqual(
+    summary.loss && [summary.loss.count, summary.loss.first, summary.loss.last, summary.loss.min],
+    [4, 1.2, 0.6, 0.6],
+  );
   assert.equal(summary.prequential, null);
   assert.equal(summary.mode, 'experiences');
   const onDisk = JSON.parse(readFileSync(join(dir, 'out', 'summary.json'), 'utf8')) as RunSummary;
@@ -91,15 +171,38 @@ test('accuracy-matrix.csv parses back to the summary matrix and initial accuraci
 });
 
 test('a stream run reports the final prequential accuracy and the drift points', async () => {
-  const { dir, summary } = await record((bus) => {
-    bus.emit({ type: 'run-start', name: 's', seed: 1, backend: 'cpu', mode: 'stream', experiences: 'endless', scenario: 'stream', strategies: [], inputShape: [2], numClasses: 2, parameters: 6 });
-    for (let step = 0; step < 6; step++) {
-      bus.emit({ type: 'prequential', step, samples: 10 * (step + 1), accuracy: 0.5 + step / 20, windowAccuracy: 0.6, fadingAccuracy: 0.7, loss: 0.5 });
-      if (step === 3) bus.emit({ type: 'boundary', step, reason: 'page-hinkley drift' });
-    }
-    bus.emit({ type: 'run-end', wallSeconds: 2, samplesPerSecond: 30, steps: 6, stopped: 'max-steps' });
-    bus.complete();
-  }, { ...meta, strategies: [] });
+  const { dir, summary } = await record(
+    (bus) => {
+      bus.emit({
+        type: 'run-start',
+        name: 's',
+        seed: 1,
+        backend: 'cpu',
+        mode: 'stream',
+        experiences: 'endless',
+        scenario: 'stream',
+        strategies: [],
+        inputShape: [2],
+        numClasses: 2,
+        parameters: 6,
+      });
+      for (let step = 0; step < 6; step++) {
+        bus.emit({
+          type: 'prequential',
+          step,
+          samples: 10 * (step + 1),
+          accuracy: 0.5 + step / 20,
+          windowAccuracy: 0.6,
+          fadingAccuracy: 0.7,
+          loss: 0.5,
+        });
+        if (step === 3) bus.emit({ type: 'boundary', step, reason: 'page-hinkley drift' });
+      }
+      bus.emit({ type: 'run-end', wallSeconds: 2, samplesPerSecond: 30, steps: 6, stopped: 'max-steps' });
+      bus.complete();
+    },
+    { ...meta, strategies: [] },
+  );
   assert.deepEqual(summary.prequential, { samples: 60, accuracy: 0.75, windowAccuracy: 0.6, fadingAccuracy: 0.7 });
   assert.deepEqual(summary.driftPoints, [{ step: 3, reason: 'page-hinkley drift' }]);
   assert.equal(summary.mode, 'stream');

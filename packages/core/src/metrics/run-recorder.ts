@@ -52,15 +52,20 @@ export class RunRecorder {
 
   /** Subscribes to the run's events; call once, before the first event is emitted. */
   attach(events$: Observable<EngramEvent>): void {
-    if (this.subscription !== null || this.finishing !== null) throw new Error('RunRecorder.attach: already attached or finished');
+    if (this.subscription !== null || this.finishing !== null)
+      throw new Error('RunRecorder.attach: already attached or finished');
     ensureDirSync(this.outDir);
     this.fd = openSync(join(this.outDir, RUN_FILES.metrics), 'w');
     const stream = createWriteStream('', { fd: this.fd, encoding: 'utf8' });
-    stream.on('error', (err) => { this.writeError ??= err; });
+    stream.on('error', (err) => {
+      this.writeError ??= err;
+    });
     this.stream = stream;
     this.subscription = events$.subscribe({
       next: (event) => this.record(event),
-      error: () => { /* the engine reports run failures itself; finish() still writes what was seen */ },
+      error: () => {
+        /* the engine reports run failures itself; finish() still writes what was seen */
+      },
     });
   }
 
@@ -120,12 +125,16 @@ export class RunRecorder {
         stream.once('error', () => resolve());
       });
     }
-    if (this.writeError !== null) throw new Error(`could not write ${join(this.outDir, RUN_FILES.metrics)}: ${this.writeError.message}`);
+    if (this.writeError !== null)
+      throw new Error(`could not write ${join(this.outDir, RUN_FILES.metrics)}: ${this.writeError.message}`);
     this.builder.noteRss(process.memoryUsage().rss);
     const summary = this.summary();
     ensureDirSync(this.outDir);
     await writeAtomic(join(this.outDir, RUN_FILES.summary), `${JSON.stringify(summary, null, 2)}\n`);
-    await writeAtomic(join(this.outDir, RUN_FILES.accuracyMatrix), accuracyMatrixCsv(summary.accuracyMatrix, summary.initialAccuracy));
+    await writeAtomic(
+      join(this.outDir, RUN_FILES.accuracyMatrix),
+      accuracyMatrixCsv(summary.accuracyMatrix, summary.initialAccuracy),
+    );
     return summary;
   }
 }

@@ -68,7 +68,15 @@ export interface RunSummary {
   peakRssBytes: number;
   perExperience: ExperienceSummary[];
   /** Training loss per batch: statistics and a downsampled curve (x = step). */
-  loss: { count: number; first: number; last: number; min: number; max: number; mean: number; curve: SeriesPoint[] } | null;
+  loss: {
+    count: number;
+    first: number;
+    last: number;
+    min: number;
+    max: number;
+    mean: number;
+    curve: SeriesPoint[];
+  } | null;
   /** Final prequential figures of a stream run; null for experience runs. */
   prequential: { samples: number; accuracy: number; windowAccuracy: number; fadingAccuracy: number } | null;
   /** Steps at which a `boundary` (drift) was detected. */
@@ -120,8 +128,12 @@ export class RunSummaryBuilder {
   add(event: EngramEvent): void {
     this.lastTime = Math.max(this.lastTime, event.time);
     switch (event.type) {
-      case 'run-start': this.runStart = event; break;
-      case 'run-end': this.runEnd = event; break;
+      case 'run-start':
+        this.runStart = event;
+        break;
+      case 'run-end':
+        this.runEnd = event;
+        break;
       case 'evaluation': {
         const target = event.afterExperience < 0 ? this.initial : this.row(event.afterExperience);
         for (const r of event.results) target.set(r.experience, r.accuracy);
@@ -132,26 +144,44 @@ export class RunSummaryBuilder {
         this.experienceEnds.push(event);
         this.noteRss(event.rssBytes);
         break;
-      case 'epoch-end': this.epochLoss.set(event.experience, event.loss); break;
+      case 'epoch-end':
+        this.epochLoss.set(event.experience, event.loss);
+        break;
       case 'batch-end': {
         const acc = this.batchLoss.get(event.experience) ?? { sum: 0, n: 0 };
-        if (Number.isFinite(event.loss)) { acc.sum += event.loss; acc.n++; }
+        if (Number.isFinite(event.loss)) {
+          acc.sum += event.loss;
+          acc.n++;
+        }
         this.batchLoss.set(event.experience, acc);
         this.lossCurve.add(event.step, event.loss);
         this.batchSamples += event.size;
         this.lastStep = Math.max(this.lastStep, event.step + 1);
         break;
       }
-      case 'prequential': this.lastPrequential = event; break;
-      case 'boundary': this.driftPoints.push({ step: event.step, reason: event.reason }); break;
+      case 'prequential':
+        this.lastPrequential = event;
+        break;
+      case 'boundary':
+        this.driftPoints.push({ step: event.step, reason: event.reason });
+        break;
       case 'warning':
         this.warnings++;
-        if (event.badRecords) this.badRecords.set(event.badRecords.source, Math.max(this.badRecords.get(event.badRecords.source) ?? 0, event.badRecords.total));
+        if (event.badRecords)
+          this.badRecords.set(
+            event.badRecords.source,
+            Math.max(this.badRecords.get(event.badRecords.source) ?? 0, event.badRecords.total),
+          );
         this.skipped += event.skippedRows ?? 0;
         break;
-      case 'dropped': this.dropped += event.count; break;
-      case 'checkpoint': this.checkpoints++; break;
-      default: break;
+      case 'dropped':
+        this.dropped += event.count;
+        break;
+      case 'checkpoint':
+        this.checkpoints++;
+        break;
+      default:
+        break;
     }
   }
 
@@ -183,20 +213,32 @@ export class RunSummaryBuilder {
     const count: number[] = [];
     let confusion: number[][] | null = null;
     for (const r of results) {
-      r.perClassCorrect?.forEach((v, c) => { correct[c] = (correct[c] ?? 0) + v; });
-      r.perClassCount?.forEach((v, c) => { count[c] = (count[c] ?? 0) + v; });
+      r.perClassCorrect?.forEach((v, c) => {
+        correct[c] = (correct[c] ?? 0) + v;
+      });
+      r.perClassCount?.forEach((v, c) => {
+        count[c] = (count[c] ?? 0) + v;
+      });
       if (r.confusion !== undefined) {
         const cm: number[][] = confusion ?? [];
-        r.confusion.forEach((row, t) => row.forEach((v, p) => {
-          const target = (cm[t] ??= []);
-          target[p] = (target[p] ?? 0) + v;
-        }));
+        r.confusion.forEach((row, t) =>
+          row.forEach((v, p) => {
+            const target = (cm[t] ??= []);
+            target[p] = (target[p] ?? 0) + v;
+          }),
+        );
         confusion = cm;
       }
     }
-    const accuracy = count.length === 0 ? null : Array.from(count, (n, c) => (n === undefined || n === 0 ? null : (correct[c] ?? 0) / n));
+    const accuracy =
+      count.length === 0
+        ? null
+        : Array.from(count, (n, c) => (n === undefined || n === 0 ? null : (correct[c] ?? 0) / n));
     const k = confusion === null ? 0 : Math.max(confusion.length, ...confusion.map((r) => r.length));
-    const dense = confusion === null ? null : Array.from({ length: k }, (_, t) => Array.from({ length: k }, (_, p) => confusion?.[t]?.[p] ?? 0));
+    const dense =
+      confusion === null
+        ? null
+        : Array.from({ length: k }, (_, t) => Array.from({ length: k }, (_, p) => confusion?.[t]?.[p] ?? 0));
     return { accuracy, confusion: dense };
   }
 
@@ -204,12 +246,21 @@ export class RunSummaryBuilder {
   build(meta: RunMeta): RunSummary {
     const R = this.accuracyMatrix();
     const width = R[0]?.length ?? (this.initial.size === 0 ? 0 : Math.max(...this.initial.keys()) + 1);
-    const initial = this.initial.size === 0 ? null : Array.from({ length: width }, (_, j) => this.initial.get(j) ?? null);
+    const initial =
+      this.initial.size === 0 ? null : Array.from({ length: width }, (_, j) => this.initial.get(j) ?? null);
     const metrics = continualMetrics(R, initial);
     const perExperience: ExperienceSummary[] = this.experienceEnds.map((e) => {
       const batches = this.batchLoss.get(e.experience);
-      const loss = this.epochLoss.get(e.experience) ?? (batches !== undefined && batches.n > 0 ? batches.sum / batches.n : null);
-      return { experience: e.experience, wallSeconds: e.wallSeconds, samples: e.samples, samplesPerSecond: e.wallSeconds > 0 ? e.samples / e.wallSeconds : 0, rssBytes: e.rssBytes, loss };
+      const loss =
+        this.epochLoss.get(e.experience) ?? (batches !== undefined && batches.n > 0 ? batches.sum / batches.n : null);
+      return {
+        experience: e.experience,
+        wallSeconds: e.wallSeconds,
+        samples: e.samples,
+        samplesPerSecond: e.wallSeconds > 0 ? e.samples / e.wallSeconds : 0,
+        rssBytes: e.rssBytes,
+        loss,
+      };
     });
     const expSamples = perExperience.reduce((s, e) => s + e.samples, 0);
     const expSeconds = perExperience.reduce((s, e) => s + e.wallSeconds, 0);
@@ -230,7 +281,9 @@ export class RunSummaryBuilder {
       experiences: Math.max(R.length, perExperience.length),
       numClasses: this.runStart?.numClasses ?? null,
       parameters: this.runStart?.parameters ?? null,
-      ...(this.runEnd?.status === 'stopped' ? { averageAccuracy: null, bwt: null, fwt: null, forgetting: null, learningAccuracy: null } : metrics),
+      ...(this.runEnd?.status === 'stopped'
+        ? { averageAccuracy: null, bwt: null, fwt: null, forgetting: null, learningAccuracy: null }
+        : metrics),
       accuracyMatrix: R,
       initialAccuracy: initial,
       forgettingPerExperience: forgettingPerExperience(R),
@@ -243,7 +296,15 @@ export class RunSummaryBuilder {
       peakRssBytes: this.peakRss,
       perExperience,
       loss: lossStats === null ? null : { ...lossStats, curve: this.lossCurve.series() },
-      prequential: p === null ? null : { samples: p.samples, accuracy: p.accuracy, windowAccuracy: p.windowAccuracy, fadingAccuracy: p.fadingAccuracy },
+      prequential:
+        p === null
+          ? null
+          : {
+              samples: p.samples,
+              accuracy: p.accuracy,
+              windowAccuracy: p.windowAccuracy,
+              fadingAccuracy: p.fadingAccuracy,
+            },
       driftPoints: this.driftPoints.slice(),
       warnings: this.warnings,
       badRecords: Object.fromEntries(this.badRecords),

@@ -24,7 +24,8 @@ export class SeriesDownsampler {
   private lastY: number | null = null;
 
   constructor(private readonly maxPoints = 500) {
-    if (!Number.isInteger(maxPoints) || maxPoints < 2) throw new RangeError(`maxPoints must be an integer ≥ 2, got ${maxPoints}`);
+    if (!Number.isInteger(maxPoints) || maxPoints < 2)
+      throw new RangeError(`maxPoints must be an integer ≥ 2, got ${maxPoints}`);
   }
 
   /** Adds one value; non-finite values are ignored (a NaN loss must not poison the curve). */
@@ -68,6 +69,13 @@ export class SeriesDownsampler {
   /** Count, first, last, min, max and mean of every value added (not downsampled); null when empty. */
   stats(): { count: number; first: number; last: number; min: number; max: number; mean: number } | null {
     if (this.firstY === null || this.lastY === null) return null;
-    return { count: this.total, first: this.firstY, last: this.lastY, min: this.minY, max: this.maxY, mean: this.sumY / this.total };
+    return {
+      count: this.total,
+      first: this.firstY,
+      last: this.lastY,
+      min: this.minY,
+      max: this.maxY,
+      mean: this.sumY / this.total,
+    };
   }
 }

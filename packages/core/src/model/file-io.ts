@@ -39,4 +39,3 @@ export function fileModelLoader(modelJsonPath: string): tf.io.IOHandler {
     },
   };
 }
-

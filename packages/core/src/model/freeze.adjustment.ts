@@ -6,8 +6,14 @@ import type { EngramModel } from './engram-model.js';
 export const FreezeOptions = Type.Object(
   {
     layers: Type.Optional(Type.Array(Type.String(), { description: 'Names of the layers to freeze.' })),
-    firstLayers: Type.Optional(Type.Integer({ minimum: 1, description: 'Freeze the first N layers (input layer excluded).' })),
-    fromExperience: Type.Integer({ minimum: 0, default: 1, description: 'Freeze from this experience on (0 = from the start).' }),
+    firstLayers: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Freeze the first N layers (input layer excluded).' }),
+    ),
+    fromExperience: Type.Integer({
+      minimum: 0,
+      default: 1,
+      description: 'Freeze from this experience on (0 = from the start).',
+    }),
   },
   { additionalProperties: false },
 );
@@ -24,9 +30,11 @@ export class FreezeAdjustment implements Adjustment {
     const layers = model.network.layers.filter((l) => l.getClassName() !== 'InputLayer');
     const names = new Set(this.options.layers ?? []);
     const known = new Set(layers.map((l) => l.name));
-    for (const n of names) if (!known.has(n)) throw new Error(`freeze: no layer named "${n}" (layers: ${[...known].join(', ')})`);
+    for (const n of names)
+      if (!known.has(n)) throw new Error(`freeze: no layer named "${n}" (layers: ${[...known].join(', ')})`);
     layers.forEach((layer, i) => {
-      if (names.has(layer.name) || (this.options.firstLayers !== undefined && i < this.options.firstLayers)) layer.trainable = false;
+      if (names.has(layer.name) || (this.options.firstLayers !== undefined && i < this.options.firstLayers))
+        layer.trainable = false;
     });
   }
 }

@@ -6,7 +6,12 @@ import { LayersEngramModel, type EngramModel } from './engram-model.js';
 /** Options of the `grow-head` adjustment. */
 export const GrowHeadOptions = Type.Object(
   {
-    to: Type.Unsafe<'seen' | 'all'>({ type: 'string', enum: ['seen', 'all'], default: 'seen', description: 'Grow to cover the classes seen so far, or all classes of the stream.' }),
+    to: Type.Unsafe<'seen' | 'all'>({
+      type: 'string',
+      enum: ['seen', 'all'],
+      default: 'seen',
+      description: 'Grow to cover the classes seen so far, or all classes of the stream.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -27,19 +32,28 @@ export class GrowHeadAdjustment implements Adjustment {
     const net = model.network;
     const head = net.layers[net.layers.length - 1];
     if (!head || head.getClassName() !== 'Dense' || !(model instanceof LayersEngramModel)) {
-      throw new Error('grow-head needs a model whose last layer is a dense head (apply it before wrapping adjustments)');
+      throw new Error(
+        'grow-head needs a model whose last layer is a dense head (apply it before wrapping adjustments)',
+      );
     }
     const [kernel, bias] = head.getWeights();
     if (!kernel) throw new Error('grow-head: the head has no kernel');
     const inputs = kernel.shape[0] ?? 0;
     const body = net.layers[net.layers.length - 2];
     const features = body ? (body.output as tf.SymbolicTensor) : (net.inputs[0] as tf.SymbolicTensor);
-    const grown = tf.layers.dense({ units: wanted, name: `head_${wanted}`, kernelInitializer: tf.initializers.glorotUniform({ seed: ctx.rng.tfSeed() }) });
+    const grown = tf.layers.dense({
+      units: wanted,
+      name: `head_${wanted}`,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: ctx.rng.tfSeed() }),
+    });
     const output = grown.apply(features) as tf.SymbolicTensor;
     const network = tf.model({ inputs: net.inputs, outputs: output });
     const [freshKernel] = grown.getWeights();
     const newWeights = tf.tidy(() => {
-      const k = tf.concat([kernel, tf.slice(freshKernel as tf.Tensor, [0, model.outputs()], [inputs, wanted - model.outputs()])], 1);
+      const k = tf.concat(
+        [kernel, tf.slice(freshKernel as tf.Tensor, [0, model.outputs()], [inputs, wanted - model.outputs()])],
+        1,
+      );
       const b = tf.concat([bias ?? tf.zeros([model.outputs()]), tf.zeros([wanted - model.outputs()])]);
       return [k, b];
     });

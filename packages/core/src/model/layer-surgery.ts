@@ -50,7 +50,10 @@ export interface NewLayer {
 /** `second` after `first`. */
 function thenMap(first: WeightMap | undefined, second: WeightMap): WeightMap {
   if (!first) return second;
-  return { weights: (h) => second.weights(first.weights(h)), importance: (h) => second.importance(first.importance(h)) };
+  return {
+    weights: (h) => second.weights(first.weights(h)),
+    importance: (h) => second.importance(first.importance(h)),
+  };
 }
 
 /** Adds `map` after whatever maps weight `k` of `entry` already has. */
@@ -75,15 +78,23 @@ export interface EditedLayer extends NewLayer {
  */
 export function chainOf(model: EngramModel, kind: string): ChainLink[] {
   if (!(model instanceof LayersEngramModel)) {
-    throw new Error(`${kind} needs a plain layers model; list it before wrapping adjustments and strategies (multi-head, hedge)`);
+    throw new Error(
+      `${kind} needs a plain layers model; list it before wrapping adjustments and strategies (multi-head, hedge)`,
+    );
   }
   const net = model.network;
-  if (net.inputs.length !== 1 || net.outputs.length !== 1) throw new Error(`${kind} supports models with one input and one output; this one has ${net.inputs.length} and ${net.outputs.length}`);
+  if (net.inputs.length !== 1 || net.outputs.length !== 1)
+    throw new Error(
+      `${kind} supports models with one input and one output; this one has ${net.inputs.length} and ${net.outputs.length}`,
+    );
   const links: ChainLink[] = [];
   let t = net.outputs[0];
   while (t && t.sourceLayer.getClassName() !== 'InputLayer') {
     links.unshift({ layer: t.sourceLayer, output: t });
-    if (t.inputs.length !== 1) throw new Error(`${kind} supports chain models only; layer "${t.sourceLayer.name}" takes ${t.inputs.length} inputs`);
+    if (t.inputs.length !== 1)
+      throw new Error(
+        `${kind} supports chain models only; layer "${t.sourceLayer.name}" takes ${t.inputs.length} inputs`,
+      );
     t = t.inputs[0];
   }
   return links;
@@ -92,7 +103,8 @@ export function chainOf(model: EngramModel, kind: string): ChainLink[] {
 /** Index of the layer named `name` in `chain`, or a one-line error listing the names. */
 export function findLayer(chain: readonly ChainLink[], name: string, kind: string): number {
   const i = chain.findIndex((l) => l.layer.name === name);
-  if (i < 0) throw new Error(`${kind}: no layer named "${name}" (layers: ${chain.map((l) => l.layer.name).join(', ')})`);
+  if (i < 0)
+    throw new Error(`${kind}: no layer named "${name}" (layers: ${chain.map((l) => l.layer.name).join(', ')})`);
   return i;
 }
 
@@ -113,7 +125,9 @@ export function plannedClass(p: PlannedLayer): string {
 
 /** Host copies of a layer's weights (all of them, trainable first as `getWeights()` orders them). */
 export function hostWeights(layer: Layer): HostWeight[] {
-  return layer.getWeights().map((w) => ({ shape: [...w.shape], data: Float32Array.from(w.dataSync() as Float32Array) }));
+  return layer
+    .getWeights()
+    .map((w) => ({ shape: [...w.shape], data: Float32Array.from(w.dataSync() as Float32Array) }));
 }
 
 /**
@@ -128,8 +142,14 @@ export function editLayer(plan: PlannedLayer[], i: number): EditedLayer {
   const source = p.keep;
   const overrides: tf.serialization.ConfigDict = {};
   const entry: EditedLayer = {
-    source, overrides, weights: hostWeights(source), name: source.name, className: source.getClassName(), activation: activationOf(source),
-    origin: source, make: () => cloneLayer(source, overrides),
+    source,
+    overrides,
+    weights: hostWeights(source),
+    name: source.name,
+    className: source.getClassName(),
+    activation: activationOf(source),
+    origin: source,
+    make: () => cloneLayer(source, overrides),
   };
   plan[i] = entry;
   return entry;
@@ -169,7 +189,8 @@ export function buildPlan(model: EngramModel, plan: readonly PlannedLayer[], exp
   for (const p of plan) {
     const layer = 'keep' in p ? p.keep : p.make();
     t = layer.apply(t) as tf.SymbolicTensor;
-    if ('keep' in p) layer.dispose(); // releases the replaced model's reference; the new one holds it now
+    if ('keep' in p)
+      layer.dispose(); // releases the replaced model's reference; the new one holds it now
     else made.push({ layer, entry: p });
   }
   const network = tf.model({ inputs: net.inputs, outputs: t });
@@ -183,12 +204,17 @@ export function buildPlan(model: EngramModel, plan: readonly PlannedLayer[], exp
     layer.trainableWeights.forEach((w, k) => derived.set((w.read() as tf.Variable).name, originOf(entry, k, previous)));
   }
   const result = new LayersEngramModel(network);
-  const origins = result.trainableVariables().map((v): VariableOrigin => derived.get(v.name) ?? { from: previous.get(v.name) });
+  const origins = result
+    .trainableVariables()
+    .map((v): VariableOrigin => derived.get(v.name) ?? { from: previous.get(v.name) });
   recordLineage(result, model, experience, origins);
   return result;
 }
 
-const toHost = (t: tf.Tensor): HostWeight => ({ shape: [...t.shape], data: Float32Array.from(t.dataSync() as Float32Array) });
+const toHost = (t: tf.Tensor): HostWeight => ({
+  shape: [...t.shape],
+  data: Float32Array.from(t.dataSync() as Float32Array),
+});
 const toTensor = (h: HostWeight): tf.Tensor => tf.tensor(h.data, h.shape, 'float32');
 
 /** The {@link VariableOrigin} of weight `k` of a rebuilt or inserted layer. */
@@ -201,7 +227,11 @@ function originOf(entry: NewLayer, k: number, previous: ReadonlyMap<string, numb
   }
   const map = entry.maps?.[k];
   if (!map) return { from };
-  return { from, weights: (old) => toTensor(map.weights(toHost(old))), importance: (old) => toTensor(map.importance(toHost(old))) };
+  return {
+    from,
+    weights: (old) => toTensor(map.weights(toHost(old))),
+    importance: (old) => toTensor(map.importance(toHost(old))),
+  };
 }
 
 /** Activation name of a layer's configuration, or undefined for layers without one. */

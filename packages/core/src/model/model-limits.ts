@@ -11,7 +11,10 @@ export const MAX_INPUT_VALUES = 16 * 1024 * 1024;
  * from the spec alone — before tfjs allocates anything — so an oversized model is refused instead of
  * exhausting memory. Layers without weights count 0.
  */
-export function layerParameters(spec: LayerSpec | { type: 'dense'; units: number; useBias?: boolean }, shape: ReadonlyArray<number | null>): number {
+export function layerParameters(
+  spec: LayerSpec | { type: 'dense'; units: number; useBias?: boolean },
+  shape: ReadonlyArray<number | null>,
+): number {
   const last = shape[shape.length - 1] ?? 0;
   switch (spec.type) {
     case 'dense':

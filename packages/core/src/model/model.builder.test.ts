@@ -9,15 +9,30 @@ await tf.setBackend('cpu');
 
 test('a layer whose shape does not fit the data is reported at its index', async () => {
   await assert.rejects(
-    buildModel({ layers: [{ type: 'dense', units: 4 }, { type: 'conv2d', filters: 2, kernelSize: 3 }] }, { inputShape: [8], outputs: 3, rng: new Rng(1), baseDir: '/tmp' }),
-    (e: unknown) => e instanceof PipelineError && e.problems[0]?.path === '/model/layers/1' && /conv2d does not fit its input \[4\]/.test(e.problems[0].message),
+    buildModel(
+      {
+        layers: [
+          { type: 'dense', units: 4 },
+          { type: 'conv2d', filters: 2, kernelSize: 3 },
+        ],
+      },
+      { inputShape: [8], outputs: 3, rng: new Rng(1), baseDir: '/tmp' },
+    ),
+    (e: unknown) =>
+      e instanceof PipelineError &&
+      e.problems[0]?.path === '/model/layers/1' &&
+      /conv2d does not fit its input \[4\]/.test(e.problems[0].message),
   );
 });
 
 test('a conv stack that does not end flat asks for a flatten layer', async () => {
   await assert.rejects(
-    buildModel({ layers: [{ type: 'conv2d', filters: 2, kernelSize: 3 }] }, { inputShape: [8, 8, 1], outputs: 3, rng: new Rng(1), baseDir: '/tmp' }),
-    (e: unknown) => e instanceof PipelineError && e.problems[0]?.path === '/model/layers' && /flatten/.test(e.problems[0].message),
+    buildModel(
+      { layers: [{ type: 'conv2d', filters: 2, kernelSize: 3 }] },
+      { inputShape: [8, 8, 1], outputs: 3, rng: new Rng(1), baseDir: '/tmp' },
+    ),
+    (e: unknown) =>
+      e instanceof PipelineError && e.problems[0]?.path === '/model/layers' && /flatten/.test(e.problems[0].message),
   );
 });
 

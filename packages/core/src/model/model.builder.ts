@@ -30,7 +30,13 @@ function layerFor(spec: LayerSpec, index: number, rng: Rng, dropout: Rng): tf.la
   const kernelInitializer = tf.initializers.glorotUniform({ seed: rng.tfSeed() });
   switch (spec.type) {
     case 'dense':
-      return tf.layers.dense({ name, units: spec.units, activation: spec.activation ?? 'linear', useBias: spec.useBias ?? true, kernelInitializer });
+      return tf.layers.dense({
+        name,
+        units: spec.units,
+        activation: spec.activation ?? 'linear',
+        useBias: spec.useBias ?? true,
+        kernelInitializer,
+      });
     case 'conv2d':
       return tf.layers.conv2d({
         name,
@@ -43,7 +49,12 @@ function layerFor(spec: LayerSpec, index: number, rng: Rng, dropout: Rng): tf.la
         kernelInitializer,
       });
     case 'maxPooling2d':
-      return tf.layers.maxPooling2d({ name, poolSize: spec.poolSize ?? 2, ...(spec.strides !== undefined ? { strides: spec.strides } : {}), padding: spec.padding ?? 'valid' });
+      return tf.layers.maxPooling2d({
+        name,
+        poolSize: spec.poolSize ?? 2,
+        ...(spec.strides !== undefined ? { strides: spec.strides } : {}),
+        padding: spec.padding ?? 'valid',
+      });
     case 'flatten':
       return tf.layers.flatten({ name });
     case 'dropout':
@@ -69,7 +80,10 @@ function shapeText(shape: ReadonlyArray<number | null>): string {
 export async function buildModel(spec: ModelSpec, target: ModelTarget): Promise<EngramModel> {
   if ('load' in spec) return loadModel(resolve(target.baseDir, spec.load), target);
   if (inputValues(target.inputShape) > MAX_INPUT_VALUES) {
-    throw PipelineError.at('/data', `the data's samples have shape [${target.inputShape.join(', ')}] (${inputValues(target.inputShape).toLocaleString('en')} values), over the limit of ${MAX_INPUT_VALUES.toLocaleString('en')} per sample`);
+    throw PipelineError.at(
+      '/data',
+      `the data's samples have shape [${target.inputShape.join(', ')}] (${inputValues(target.inputShape).toLocaleString('en')} values), over the limit of ${MAX_INPUT_VALUES.toLocaleString('en')} per sample`,
+    );
   }
   const model = tf.sequential();
   const dropout = target.dropout ?? target.rng.derive('dropout');
@@ -80,27 +94,42 @@ export async function buildModel(spec: ModelSpec, target: ModelTarget): Promise<
     parameters += more;
     if (parameters > MAX_MODEL_PARAMETERS) {
       model.dispose();
-      throw PipelineError.at(path, `the model would have ${parameters.toLocaleString('en')} parameters or more, over the limit of ${MAX_MODEL_PARAMETERS.toLocaleString('en')}`);
+      throw PipelineError.at(
+        path,
+        `the model would have ${parameters.toLocaleString('en')} parameters or more, over the limit of ${MAX_MODEL_PARAMETERS.toLocaleString('en')}`,
+      );
     }
   };
   spec.layers.forEach((layerSpec, i) => {
     budget(layerParameters(layerSpec, shape), `/model/layers/${i}`); // counted before tfjs allocates the weights
     try {
       model.add(layerFor(layerSpec, i, target.rng, dropout));
-      const out = (model.outputs[0]?.shape ?? []) as Array<number | null>;
+      const out = model.outputs[0]?.shape ?? [];
       if (out.some((d) => d !== null && !(d > 0))) throw new Error(`its output shape ${shapeText(out)} is empty`);
       shape = out;
     } catch (e) {
       model.dispose();
-      throw PipelineError.at(`/model/layers/${i}`, `${layerSpec.type} does not fit its input ${shapeText(shape)}: ${(e as Error).message.split('\n')[0] ?? ''}`);
+      throw PipelineError.at(
+        `/model/layers/${i}`,
+        `${layerSpec.type} does not fit its input ${shapeText(shape)}: ${(e as Error).message.split('\n')[0] ?? ''}`,
+      );
     }
   });
   if (shape.length !== 2) {
     model.dispose();
-    throw PipelineError.at('/model/layers', `the layers end in shape ${shapeText(shape)}; the dense head needs a flat vector — add { "type": "flatten" }`);
+    throw PipelineError.at(
+      '/model/layers',
+      `the layers end in shape ${shapeText(shape)}; the dense head needs a flat vector — add { "type": "flatten" }`,
+    );
   }
   budget(layerParameters({ type: 'dense', units: spec.head?.units ?? target.outputs }, shape), '/model/head');
-  model.add(tf.layers.dense({ name: HEAD_LAYER_NAME, units: spec.head?.units ?? target.outputs, kernelInitializer: tf.initializers.glorotUniform({ seed: target.rng.tfSeed() }) }));
+  model.add(
+    tf.layers.dense({
+      name: HEAD_LAYER_NAME,
+      units: spec.head?.units ?? target.outputs,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: target.rng.tfSeed() }),
+    }),
+  );
   return new LayersEngramModel(model);
 }
 
@@ -112,10 +141,14 @@ async function loadModel(file: string, target: ModelTarget): Promise<EngramModel
     throw PipelineError.at('/model/load', `cannot load ${file}: ${(e as Error).message.split('\n')[0] ?? ''}`);
   }
   const inShape = network.inputs[0]?.shape.slice(1) ?? [];
-  const fits = inShape.length === target.inputShape.length && inShape.every((d, i) => d === null || d === target.inputShape[i]);
+  const fits =
+    inShape.length === target.inputShape.length && inShape.every((d, i) => d === null || d === target.inputShape[i]);
   if (!fits) {
     network.dispose();
-    throw PipelineError.at('/model/load', `the model takes inputs of shape [${inShape.join(', ')}] but the data has [${target.inputShape.join(', ')}]`);
+    throw PipelineError.at(
+      '/model/load',
+      `the model takes inputs of shape [${inShape.join(', ')}] but the data has [${target.inputShape.join(', ')}]`,
+    );
   }
   attachDropoutRandom(network, target.dropout ?? target.rng.derive('dropout'));
   return new LayersEngramModel(network);

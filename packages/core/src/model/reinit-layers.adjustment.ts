@@ -63,9 +63,19 @@ export class ReinitLayersAdjustment extends SurgeryAdjustment {
       draw.build(input?.shape ?? []);
       const weights = hostWeights(draw);
       for (const w of draw.weights) w.dispose();
-      plan[i] = { make: () => cloneLayer(source, {}), weights, name, className: source.getClassName(), activation: activationOf(source), origin: source };
+      plan[i] = {
+        make: () => cloneLayer(source, {}),
+        weights,
+        name,
+        className: source.getClassName(),
+        activation: activationOf(source),
+        origin: source,
+      };
     }
-    this.events?.emit({ type: 'warning', message: `reinit-layers: ${this.options.layers.map((n) => `"${n}"`).join(', ')} re-initialised at experience ${ctx.experience.index}; the model's function changes` });
+    this.events?.emit({
+      type: 'warning',
+      message: `reinit-layers: ${this.options.layers.map((n) => `"${n}"`).join(', ')} re-initialised at experience ${ctx.experience.index}; the model's function changes`,
+    });
     return buildPlan(model, plan, ctx.experience.index);
   }
 }

@@ -30,13 +30,19 @@ test('each dropout layer draws its masks from the generator it was given, not fr
 test('a loaded model trains only once its run generator is attached, then with that generator', async () => {
   const saved = network(new Rng(5));
   let artifacts: tf.io.ModelArtifacts | undefined;
-  await saved.save(tf.io.withSaveHandler(async (a) => {
-    artifacts = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await saved.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
   const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts as tf.io.ModelArtifacts));
   assert.throws(() => mask(loaded), /dropout layer "drop\d+" has no random generator/);
-  assert.deepEqual(tf.tidy(() => Array.from((loaded.predict(tf.ones([1, 2 * 32])) as tf.Tensor).dataSync())), new Array(64).fill(1), 'inference needs no generator');
+  assert.deepEqual(
+    tf.tidy(() => Array.from((loaded.predict(tf.ones([1, 2 * 32])) as tf.Tensor).dataSync())),
+    new Array(64).fill(1),
+    'inference needs no generator',
+  );
   attachDropoutRandom(loaded, new Rng(5));
   assert.deepEqual(mask(loaded), mask(network(new Rng(5))));
 });

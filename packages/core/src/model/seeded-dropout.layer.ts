@@ -26,7 +26,10 @@ export class SeededDropout extends tf.layers.Layer {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     if (!x) throw new Error('SeededDropout expects one input');
     if (kwargs['training'] !== true || this.rate <= 0) return x;
-    if (!this.random) throw new Error(`dropout layer "${this.name}" has no random generator: attach the run's with attachDropoutRandom(model, rng)`);
+    if (!this.random)
+      throw new Error(
+        `dropout layer "${this.name}" has no random generator: attach the run's with attachDropoutRandom(model, rng)`,
+      );
     const seed = this.random.tfSeed();
     return tf.tidy(() => tf.dropout(x, this.rate, undefined, seed));
   }

@@ -10,7 +10,10 @@ import { ACTIVATIONS, activationSchema } from './activations.js';
 /** Options of the `set-activation` adjustment. */
 export const SetActivationOptions = Type.Object(
   {
-    layers: Type.Array(Type.String(), { minItems: 1, description: 'Names of the dense, conv2d or activation layers whose activation is replaced.' }),
+    layers: Type.Array(Type.String(), {
+      minItems: 1,
+      description: 'Names of the dense, conv2d or activation layers whose activation is replaced.',
+    }),
     activation: activationSchema('The new activation function.'),
     fromExperience: FromExperienceOption,
   },
@@ -35,7 +38,10 @@ export class SetActivationAdjustment extends SurgeryAdjustment {
   protected operate(model: EngramModel, ctx: AdjustContext): void {
     const changed = this.swap(model);
     if (changed.length > 0) {
-      this.events?.emit({ type: 'warning', message: `set-activation: ${changed.join(', ')} at experience ${ctx.experience.index}; the model's function changes` });
+      this.events?.emit({
+        type: 'warning',
+        message: `set-activation: ${changed.join(', ')} at experience ${ctx.experience.index}; the model's function changes`,
+      });
     }
   }
 
@@ -54,7 +60,8 @@ export class SetActivationAdjustment extends SurgeryAdjustment {
     for (const name of this.options.layers) {
       const layer = chain[findLayer(chain, name, 'set-activation')]?.layer;
       const before = layer ? activationOf(layer) : undefined;
-      if (!layer || before === undefined || !Reflect.has(layer, 'activation')) throw new Error(`set-activation: layer "${name}" has no activation to replace`);
+      if (!layer || before === undefined || !Reflect.has(layer, 'activation'))
+        throw new Error(`set-activation: layer "${name}" has no activation to replace`);
       if (before === target) continue;
       Reflect.set(layer, 'activation', fresh);
       changed.push(`"${name}" ${before} → ${target}`);

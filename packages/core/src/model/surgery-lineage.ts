@@ -41,7 +41,12 @@ const lineages = new WeakMap<EngramModel, SurgeryLineage>();
  * `previous` itself came out of a surgery at the same experience start, the two are composed, so the
  * lineage always relates `model` to the model the experience started with.
  */
-export function recordLineage(model: EngramModel, previous: EngramModel, experience: number, origins: readonly VariableOrigin[]): void {
+export function recordLineage(
+  model: EngramModel,
+  previous: EngramModel,
+  experience: number,
+  origins: readonly VariableOrigin[],
+): void {
   const earlier = lineages.get(previous);
   if (!earlier || earlier.experience !== experience) {
     lineages.set(model, { experience, origins });
@@ -51,13 +56,18 @@ export function recordLineage(model: EngramModel, previous: EngramModel, experie
     if (o.from === undefined) return o;
     const before = earlier.origins[o.from];
     if (!before) return { from: undefined };
-    const chain = (a?: (t: tf.Tensor) => tf.Tensor, b?: (t: tf.Tensor) => tf.Tensor): ((t: tf.Tensor) => tf.Tensor) | undefined =>
-      !a ? b : !b ? a : (t) => tf.tidy(() => b(a(t)));
+    const chain = (
+      a?: (t: tf.Tensor) => tf.Tensor,
+      b?: (t: tf.Tensor) => tf.Tensor,
+    ): ((t: tf.Tensor) => tf.Tensor) | undefined => (!a ? b : !b ? a : (t) => tf.tidy(() => b(a(t))));
     const weights = chain(before.weights, o.weights);
     const importance = chain(before.importance, o.importance);
     if (before.from === undefined) {
       const first = before.initial;
-      const initial = first && o.weights ? (): tf.Tensor => tf.tidy(() => (o.weights as (t: tf.Tensor) => tf.Tensor)(first())) : first;
+      const initial =
+        first && o.weights
+          ? (): tf.Tensor => tf.tidy(() => (o.weights as (t: tf.Tensor) => tf.Tensor)(first()))
+          : first;
       return { from: undefined, ...(initial ? { initial } : {}) };
     }
     return { from: before.from, ...(weights ? { weights } : {}), ...(importance ? { importance } : {}) };

@@ -7,7 +7,8 @@ import type { SerializedState } from '../training/serialized-state.js';
 export const FromExperienceOption = Type.Integer({
   minimum: 0,
   default: 1,
-  description: 'Operate once, at the start of this experience (or of the first later one the run reaches); 0 = before the first.',
+  description:
+    'Operate once, at the start of this experience (or of the first later one the run reaches); 0 = before the first.',
 });
 
 /**

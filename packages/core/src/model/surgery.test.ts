@@ -17,8 +17,17 @@ import { OptimizerHandle } from '../training/optimizer-handle.js';
 await tf.setBackend('cpu');
 
 function ctx(index: number, inputShape: number[] = [6]): AdjustContext {
-  const train = new ArrayBatchSource({ x: new Float32Array(inputShape.reduce((a, b) => a * b, 1)), y: new Int32Array([0]), sampleShape: inputShape });
-  return { experience: { index, classes: [0], train }, info: { inputShape, numClasses: 3, experiences: 3, scenario: 'class-incremental' }, seenClasses: [0], rng: new Rng(11) };
+  const train = new ArrayBatchSource({
+    x: new Float32Array(inputShape.reduce((a, b) => a * b, 1)),
+    y: new Int32Array([0]),
+    sampleShape: inputShape,
+  });
+  return {
+    experience: { index, classes: [0], train },
+    info: { inputShape, numClasses: 3, experiences: 3, scenario: 'class-incremental' },
+    seenClasses: [0],
+    rng: new Rng(11),
+  };
 }
 
 /** Applies `a` as the adjust stage does (replaced layers disposed). */
@@ -41,16 +50,23 @@ const cnn: LayerSpec[] = [
   { type: 'flatten', name: 'flat' },
 ];
 
-const build = (layers: LayerSpec[], inputShape: number[]): Promise<EngramModel> => buildModel({ layers }, { inputShape, outputs: 3, rng: new Rng(1), baseDir: '.' });
+const build = (layers: LayerSpec[], inputShape: number[]): Promise<EngramModel> =>
+  buildModel({ layers }, { inputShape, outputs: 3, rng: new Rng(1), baseDir: '.' });
 
 function maxDiff(a: EngramModel, b: EngramModel, x: tf.Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a.forward(x, { training: false }), b.forward(x, { training: false })))).dataSync()[0] ?? Infinity);
+  return tf.tidy(
+    () =>
+      tf.max(tf.abs(tf.sub(a.forward(x, { training: false }), b.forward(x, { training: false })))).dataSync()[0] ??
+      Infinity,
+  );
 }
 
 /** Logits of `model` on `x`, on the host. */
-const logits = (model: EngramModel, x: tf.Tensor): Float32Array => tf.tidy(() => model.forward(x, { training: false }).dataSync() as Float32Array);
+const logits = (model: EngramModel, x: tf.Tensor): Float32Array =>
+  tf.tidy(() => model.forward(x, { training: false }).dataSync() as Float32Array);
 
-const messages = (events: EngramEventInput[]): string => events.map((e) => (e.type === 'warning' ? e.message : e.type)).join('\n');
+const messages = (events: EngramEventInput[]): string =>
+  events.map((e) => (e.type === 'warning' ? e.message : e.type)).join('\n');
 
 function close(a: Float32Array, b: Float32Array, tolerance: number): number {
   let worst = 0;
@@ -65,12 +81,18 @@ test('widen-layer gives dense layers more units and leaves the outputs unchanged
     const model = await build(mlp, [6]);
     const x = tf.randomNormal([16, 6], 0, 2, 'float32', 3);
     const before = logits(model, x);
-    const widened = await adjust(model, new WidenLayerAdjustment({ layers: ['h1', 'h2'], units: 9, noise, fromExperience: 1 }));
+    const widened = await adjust(
+      model,
+      new WidenLayerAdjustment({ layers: ['h1', 'h2'], units: 9, noise, fromExperience: 1 }),
+    );
     assert.notEqual(widened, model);
     const shapes = widened.trainableVariables().map((v) => v.shape.join('x'));
     assert.deepEqual(shapes, ['6x9', '9', '9x9', '9', '9x3', '3']);
     close(before, logits(widened, x), 1e-5);
-    assert.deepEqual(widened.network.layers.slice(1).map((l) => l.name), ['h1', 'h2', 'head']);
+    assert.deepEqual(
+      widened.network.layers.slice(1).map((l) => l.name),
+      ['h1', 'h2', 'head'],
+    );
     x.dispose();
     widened.dispose();
   }
@@ -85,7 +107,12 @@ test('widen-layer carries a conv2d widening through batch norm, pooling and flat
   tf.tidy(() => bn.setWeights(bn.getWeights().map((w, i) => tf.randomUniform(w.shape, 0.5, 1.5, 'float32', i))));
   const x = tf.randomNormal([4, 8, 8, 2], 0, 1, 'float32', 4);
   const before = logits(model, x);
-  const widened = await adjust(model, new WidenLayerAdjustment({ layers: ['c1', 'c2'], units: 5, noise: 0.05, fromExperience: 0 }), 0, [8, 8, 2]);
+  const widened = await adjust(
+    model,
+    new WidenLayerAdjustment({ layers: ['c1', 'c2'], units: 5, noise: 0.05, fromExperience: 0 }),
+    0,
+    [8, 8, 2],
+  );
   close(before, logits(widened, x), 1e-5);
   assert.deepEqual(widened.network.getLayer('c2').getWeights()[0]?.shape, [2, 2, 5, 5]);
   assert.deepEqual(widened.network.getLayer('head').getWeights()[0]?.shape, [2 * 2 * 5, 3]);
@@ -99,11 +126,27 @@ test('widen-layer copies units chosen by the seeded generator, refuses to narrow
   const b = await build(mlp, [6]);
   const wa = await adjust(a, new WidenLayerAdjustment({ layers: ['h1'], units: 8, noise: 0, fromExperience: 1 }));
   const wb = await adjust(b, new WidenLayerAdjustment({ layers: ['h1'], units: 8, noise: 0, fromExperience: 1 }));
-  assert.deepEqual(Array.from(wa.network.getLayer('h2').getWeights()[0]?.dataSync() ?? []), Array.from(wb.network.getLayer('h2').getWeights()[0]?.dataSync() ?? []));
-  assert.throws(() => new WidenLayerAdjustment({ layers: ['h1'], units: 3, noise: 0, fromExperience: 0 }).apply(wa, ctx(0)), /has 8 units; it cannot be narrowed to 3/);
-  assert.throws(() => new WidenLayerAdjustment({ layers: ['head'], units: 9, noise: 0, fromExperience: 0 }).apply(wa, ctx(0)), /output layer.*grow-head/);
-  assert.throws(() => new WidenLayerAdjustment({ layers: ['nope'], units: 9, noise: 0, fromExperience: 0 }).apply(wa, ctx(0)), /no layer named "nope" \(layers: h1, h2, head\)/);
-  assert.equal(new WidenLayerAdjustment({ layers: ['h1'], units: 8, noise: 0, fromExperience: 2 }).apply(wa, ctx(1)), undefined, 'nothing before fromExperience');
+  assert.deepEqual(
+    Array.from(wa.network.getLayer('h2').getWeights()[0]?.dataSync() ?? []),
+    Array.from(wb.network.getLayer('h2').getWeights()[0]?.dataSync() ?? []),
+  );
+  assert.throws(
+    () => new WidenLayerAdjustment({ layers: ['h1'], units: 3, noise: 0, fromExperience: 0 }).apply(wa, ctx(0)),
+    /has 8 units; it cannot be narrowed to 3/,
+  );
+  assert.throws(
+    () => new WidenLayerAdjustment({ layers: ['head'], units: 9, noise: 0, fromExperience: 0 }).apply(wa, ctx(0)),
+    /output layer.*grow-head/,
+  );
+  assert.throws(
+    () => new WidenLayerAdjustment({ layers: ['nope'], units: 9, noise: 0, fromExperience: 0 }).apply(wa, ctx(0)),
+    /no layer named "nope" \(layers: h1, h2, head\)/,
+  );
+  assert.equal(
+    new WidenLayerAdjustment({ layers: ['h1'], units: 8, noise: 0, fromExperience: 2 }).apply(wa, ctx(1)),
+    undefined,
+    'nothing before fromExperience',
+  );
   wa.dispose();
   wb.dispose();
 });
@@ -115,7 +158,10 @@ test('surgery keeps the optimizer slots of every variable that kept its name and
   const step = async (m: EngramModel): Promise<void> => {
     const vars = m.trainableVariables();
     await handle.track(vars);
-    const { grads, value } = tf.variableGrads(() => tf.mean(tf.square(m.forward(x, { training: true }))) as tf.Scalar, vars);
+    const { grads, value } = tf.variableGrads(
+      () => tf.mean(tf.square(m.forward(x, { training: true }))) as tf.Scalar,
+      vars,
+    );
     handle.apply(grads, vars);
     tf.dispose([value, ...Object.values(grads)]);
   };
@@ -128,7 +174,10 @@ test('surgery keeps the optimizer slots of every variable that kept its name and
   const before = await slots();
   const headKernel = model.network.getLayer('head').getWeights()[0] as tf.Variable;
   const h1Kernel = model.network.getLayer('h1').getWeights()[0] as tf.Variable;
-  const widened = await adjust(model, new WidenLayerAdjustment({ layers: ['h2'], units: 6, noise: 0, fromExperience: 1 }));
+  const widened = await adjust(
+    model,
+    new WidenLayerAdjustment({ layers: ['h2'], units: 6, noise: 0, fromExperience: 1 }),
+  );
   await handle.track(widened.trainableVariables());
   const after = await slots();
   for (const v of [h1Kernel.name]) {
@@ -137,7 +186,10 @@ test('surgery keeps the optimizer slots of every variable that kept its name and
   }
   assert.ok(!after.has(`${headKernel.name}/m`), 'the rebuilt head (rows split) has new variables');
   const fresh = widened.network.getLayer('h2').getWeights()[0] as tf.Variable;
-  assert.ok([...(after.get(`${fresh.name}/m`) ?? [1])].every((v) => v === 0), 'the widened layer starts with fresh slots');
+  assert.ok(
+    [...(after.get(`${fresh.name}/m`) ?? [1])].every((v) => v === 0),
+    'the widened layer starts with fresh slots',
+  );
   await step(widened);
   x.dispose();
   handle.dispose();
@@ -151,14 +203,35 @@ test('insert-layer adds a dense identity layer after a relu layer without changi
   const model = await build(mlp, [6]);
   const x = tf.randomNormal([16, 6], 0, 2, 'float32', 3);
   const before = logits(model, x);
-  const deeper = await adjust(model, new InsertLayerAdjustment({ after: 'h1', activation: 'relu', kernelSize: 3, init: 'identity', fromExperience: 1 }, events));
-  assert.deepEqual(deeper.network.layers.slice(1).map((l) => l.name), ['h1', 'h1_deeper', 'h2', 'head']);
+  const deeper = await adjust(
+    model,
+    new InsertLayerAdjustment(
+      { after: 'h1', activation: 'relu', kernelSize: 3, init: 'identity', fromExperience: 1 },
+      events,
+    ),
+  );
+  assert.deepEqual(
+    deeper.network.layers.slice(1).map((l) => l.name),
+    ['h1', 'h1_deeper', 'h2', 'head'],
+  );
   close(before, logits(deeper, x), 1e-5);
   assert.equal(warnings.length, 0);
   // After a tanh layer relu cannot be the identity: the function changes and the log says so.
-  const deeper2 = await adjust(deeper, new InsertLayerAdjustment({ after: 'h2', name: 'after_tanh', activation: 'relu', kernelSize: 3, init: 'identity', fromExperience: 1 }, events));
+  const deeper2 = await adjust(
+    deeper,
+    new InsertLayerAdjustment(
+      { after: 'h2', name: 'after_tanh', activation: 'relu', kernelSize: 3, init: 'identity', fromExperience: 1 },
+      events,
+    ),
+  );
   assert.match(messages(warnings), /"after_tanh" \(relu\) after "h2" cannot start as the identity/);
-  const linear = await adjust(deeper2, new InsertLayerAdjustment({ after: 'h2', name: 'lin', activation: 'linear', kernelSize: 3, init: 'identity', fromExperience: 1 }, events));
+  const linear = await adjust(
+    deeper2,
+    new InsertLayerAdjustment(
+      { after: 'h2', name: 'lin', activation: 'linear', kernelSize: 3, init: 'identity', fromExperience: 1 },
+      events,
+    ),
+  );
   assert.equal(warnings.length, 1, 'linear is the identity anywhere');
   x.dispose();
   linear.dispose();
@@ -169,7 +242,18 @@ test('insert-layer adds an identity conv2d layer to an image model without chang
   const model = await build(cnn, [8, 8, 2]);
   const x = tf.randomNormal([4, 8, 8, 2], 0, 1, 'float32', 4);
   const before = logits(model, x);
-  const deeper = await adjust(model, new InsertLayerAdjustment({ after: 'pool', activation: 'relu', kernelSize: 3, init: 'identity', fromExperience: 0 }), 0, [8, 8, 2]);
+  const deeper = await adjust(
+    model,
+    new InsertLayerAdjustment({
+      after: 'pool',
+      activation: 'relu',
+      kernelSize: 3,
+      init: 'identity',
+      fromExperience: 0,
+    }),
+    0,
+    [8, 8, 2],
+  );
   assert.equal(deeper.network.getLayer('pool_deeper').getClassName(), 'Conv2D');
   close(before, logits(deeper, x), 1e-5);
   x.dispose();
@@ -182,7 +266,10 @@ test('set-activation swaps the activation in place, keeps the variables and warn
   const vars = model.trainableVariables();
   const x = tf.randomNormal([8, 6], 0, 2, 'float32', 3);
   const before = logits(model, x);
-  const result = await new SetActivationAdjustment({ layers: ['h1'], activation: 'gelu', fromExperience: 1 }, { emit: (e) => void warnings.push(e) }).apply(model, ctx(1));
+  const result = await new SetActivationAdjustment(
+    { layers: ['h1'], activation: 'gelu', fromExperience: 1 },
+    { emit: (e) => void warnings.push(e) },
+  ).apply(model, ctx(1));
   assert.equal(result, undefined);
   assert.deepEqual(model.trainableVariables(), vars);
   assert.ok(Math.abs((logits(model, x)[0] ?? 0) - (before[0] ?? 0)) > 1e-6, 'the function changed');
@@ -190,7 +277,11 @@ test('set-activation swaps the activation in place, keeps the variables and warn
   assert.match(messages(warnings), /"h1" relu → gelu at experience 1; the model's function changes/);
   // The saved topology carries the new activation.
   let saved: tf.io.ModelArtifacts | undefined;
-  await model.network.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+  await model.network.save(
+    tf.io.withSaveHandler(
+      async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }),
+    ),
+  );
   const reloaded = new LayersEngramModel(await tf.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts)));
   close(logits(model, x), logits(reloaded, x), 0);
   x.dispose();
@@ -206,24 +297,46 @@ test('reinit-layers re-draws the named layers from the seeded generator and leav
   const rb = await adjust(await build(mlp, [6]), new ReinitLayersAdjustment({ layers: ['h1'], fromExperience: 1 }));
   const h1After = Array.from(ra.network.getLayer('h1').getWeights()[0]?.dataSync() ?? []);
   assert.notDeepEqual(h1After, h1Before);
-  assert.deepEqual(h1After, Array.from(rb.network.getLayer('h1').getWeights()[0]?.dataSync() ?? []), 'same seed, same weights');
+  assert.deepEqual(
+    h1After,
+    Array.from(rb.network.getLayer('h1').getWeights()[0]?.dataSync() ?? []),
+    'same seed, same weights',
+  );
   assert.deepEqual(Array.from(ra.network.getLayer('h2').getWeights()[0]?.dataSync() ?? []), h2Before);
   ra.dispose();
   rb.dispose();
 });
 
 test('a loaded Keras-style sequential model can be widened and trained', async () => {
-  const keras = tf.sequential({ layers: [tf.layers.dense({ inputShape: [6], units: 4, activation: 'relu' }), tf.layers.dense({ units: 3 })] });
+  const keras = tf.sequential({
+    layers: [tf.layers.dense({ inputShape: [6], units: 4, activation: 'relu' }), tf.layers.dense({ units: 3 })],
+  });
   let artifacts: tf.io.ModelArtifacts | undefined;
-  await keras.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+  await keras.save(
+    tf.io.withSaveHandler(
+      async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }),
+    ),
+  );
   const hidden = keras.layers[0]?.name ?? '';
   keras.dispose();
   const start = tf.memory().numTensors;
   const model = new LayersEngramModel(await tf.loadLayersModel(tf.io.fromMemory(artifacts as tf.io.ModelArtifacts)));
   const x = tf.randomNormal([32, 6], 0, 1, 'float32', 5);
-  const y = tf.tidy(() => tf.oneHot(tf.tensor1d([...Array(32).keys()].map((i) => i % 3), 'int32'), 3));
+  const y = tf.tidy(() =>
+    tf.oneHot(
+      tf.tensor1d(
+        [...Array(32).keys()].map((i) => i % 3),
+        'int32',
+      ),
+      3,
+    ),
+  );
   const before = logits(model, x);
-  const widened = await adjust(model, new WidenLayerAdjustment({ layers: [hidden], units: 10, noise: 0.01, fromExperience: 0 }), 0);
+  const widened = await adjust(
+    model,
+    new WidenLayerAdjustment({ layers: [hidden], units: 10, noise: 0.01, fromExperience: 0 }),
+    0,
+  );
   close(before, logits(widened, x), 1e-5);
   const handle = new OptimizerHandle({ type: 'adam', learningRate: 0.05 });
   const loss = (): tf.Scalar => tf.losses.softmaxCrossEntropy(y, widened.forward(x, { training: true })) as tf.Scalar;

@@ -1,19 +1,37 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { AdjustContext } from './adjustment.js';
 import type { EngramModel } from './engram-model.js';
-import { addMap, buildPlan, chainOf, editLayer, plannedClass, planOf, type HostWeight, type PlannedLayer, type WeightMap } from './layer-surgery.js';
+import {
+  addMap,
+  buildPlan,
+  chainOf,
+  editLayer,
+  plannedClass,
+  planOf,
+  type HostWeight,
+  type PlannedLayer,
+  type WeightMap,
+} from './layer-surgery.js';
 import { FromExperienceOption, SurgeryAdjustment } from './surgery.adjustment.js';
 import type { Rng } from '../random/rng.js';
 
 /** Options of the `widen-layer` adjustment. */
 export const WidenLayerOptions = Type.Object(
   {
-    layers: Type.Array(Type.String(), { minItems: 1, description: 'Names of the dense or conv2d layers to widen, widened one after the other.' }),
-    units: Type.Integer({ minimum: 1, description: 'Units (dense) or filters (conv2d) each layer has afterwards; a layer already this wide is left alone.' }),
+    layers: Type.Array(Type.String(), {
+      minItems: 1,
+      description: 'Names of the dense or conv2d layers to widen, widened one after the other.',
+    }),
+    units: Type.Integer({
+      minimum: 1,
+      description:
+        'Units (dense) or filters (conv2d) each layer has afterwards; a layer already this wide is left alone.',
+    }),
     noise: Type.Number({
       minimum: 0,
       default: 0,
-      description: 'Standard deviation of Gaussian noise (from the run\'s generator) added to each copied unit\'s outgoing weights and subtracted from its source unit\'s, breaking the copies\' symmetry while keeping the function.',
+      description:
+        "Standard deviation of Gaussian noise (from the run's generator) added to each copied unit's outgoing weights and subtracted from its source unit's, breaking the copies' symmetry while keeping the function.",
     }),
     fromExperience: FromExperienceOption,
   },
@@ -21,7 +39,16 @@ export const WidenLayerOptions = Type.Object(
 );
 
 /** Layers a widening passes through unchanged (per-unit or shape-only operations). */
-const PASS_THROUGH = new Set(['Activation', 'Dropout', 'SeededDropout', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'Flatten']);
+const PASS_THROUGH = new Set([
+  'Activation',
+  'Dropout',
+  'SeededDropout',
+  'MaxPooling2D',
+  'AveragePooling2D',
+  'GlobalAveragePooling2D',
+  'GlobalMaxPooling2D',
+  'Flatten',
+]);
 
 /** New unit `u` copies old unit `map[u]`; `counts[j]` is how many new units copy old unit `j`. */
 interface UnitMap {
@@ -46,7 +73,8 @@ function replicateLast(w: HostWeight, m: UnitMap): HostWeight {
   const after = m.map.length;
   const outer = w.data.length / m.before;
   const data = new Float32Array(outer * after);
-  for (let s = 0; s < outer; s++) for (let u = 0; u < after; u++) data[s * after + u] = w.data[s * m.before + (m.map[u] ?? 0)] ?? 0;
+  for (let s = 0; s < outer; s++)
+    for (let u = 0; u < after; u++) data[s * after + u] = w.data[s * m.before + (m.map[u] ?? 0)] ?? 0;
   return { shape: [...w.shape.slice(0, -1), after], data };
 }
 
@@ -129,7 +157,8 @@ export class WidenLayerAdjustment extends SurgeryAdjustment {
     let changed = false;
     for (const name of this.options.layers) {
       const i = chain.findIndex((l) => l.layer.name === name);
-      if (i < 0) throw new Error(`widen-layer: no layer named "${name}" (layers: ${chain.map((l) => l.layer.name).join(', ')})`);
+      if (i < 0)
+        throw new Error(`widen-layer: no layer named "${name}" (layers: ${chain.map((l) => l.layer.name).join(', ')})`);
       changed = this.widen(plan, i, ctx.rng) || changed;
     }
     return changed ? buildPlan(model, plan, ctx.experience.index) : undefined;
@@ -138,13 +167,17 @@ export class WidenLayerAdjustment extends SurgeryAdjustment {
   private widen(plan: PlannedLayer[], i: number, rng: Rng): boolean {
     const target = plan[i];
     const cls = target ? plannedClass(target) : '';
-    if (cls !== 'Dense' && cls !== 'Conv2D') throw new Error(`widen-layer: "${this.name(plan, i)}" is a ${cls} layer; only Dense and Conv2D layers can be widened`);
+    if (cls !== 'Dense' && cls !== 'Conv2D')
+      throw new Error(
+        `widen-layer: "${this.name(plan, i)}" is a ${cls} layer; only Dense and Conv2D layers can be widened`,
+      );
     const units = this.options.units;
     const edited = editLayer(plan, i);
     const [kernel, ...rest] = edited.weights;
     const before = kernel?.shape[kernel.shape.length - 1] ?? 0;
     if (!kernel || before === units) return false;
-    if (units < before) throw new Error(`widen-layer: "${edited.name}" has ${before} units; it cannot be narrowed to ${units}`);
+    if (units < before)
+      throw new Error(`widen-layer: "${edited.name}" has ${before} units; it cannot be narrowed to ${units}`);
     const consumer = this.consumerOf(plan, i);
     const m = unitMap(before, units, rng);
     edited.weights = [replicateLast(kernel, m), ...rest.map((b) => replicateLast(b, m))];
@@ -167,9 +200,15 @@ export class WidenLayerAdjustment extends SurgeryAdjustment {
       const out = h.shape[h.shape.length - 1] ?? 1;
       return conv ? [...h.shape.slice(0, -2), units, out] : [(h.data.length / (before * out)) * units, out];
     };
-    if (k.data.length % (before * (k.shape[k.shape.length - 1] ?? 1)) !== 0) throw new Error(`widen-layer: "${next.name}"'s kernel ${JSON.stringify(k.shape)} does not follow "${edited.name}"'s ${before} units`);
+    if (k.data.length % (before * (k.shape[k.shape.length - 1] ?? 1)) !== 0)
+      throw new Error(
+        `widen-layer: "${next.name}"'s kernel ${JSON.stringify(k.shape)} does not follow "${edited.name}"'s ${before} units`,
+      );
     next.weights = [splitRows(k, m, widened(k), this.options.noise, rng), ...others];
-    addMap(next, 0, { weights: (h) => splitRows(h, m, widened(h), 0, rng), importance: (h) => splitImportance(h, m, widened(h)) });
+    addMap(next, 0, {
+      weights: (h) => splitRows(h, m, widened(h), 0, rng),
+      importance: (h) => splitImportance(h, m, widened(h)),
+    });
     return true;
   }
 
@@ -180,10 +219,14 @@ export class WidenLayerAdjustment extends SurgeryAdjustment {
       const cls = p ? plannedClass(p) : '';
       if (cls === 'Dense' || cls === 'Conv2D') return j;
       if (!PASS_THROUGH.has(cls) && cls !== 'BatchNormalization') {
-        throw new Error(`widen-layer: cannot carry the widening of "${this.name(plan, i)}" through layer "${this.name(plan, j)}" (${cls})`);
+        throw new Error(
+          `widen-layer: cannot carry the widening of "${this.name(plan, i)}" through layer "${this.name(plan, j)}" (${cls})`,
+        );
       }
     }
-    throw new Error(`widen-layer: "${this.name(plan, i)}" is the model's output layer; widening it would change the classes — use grow-head`);
+    throw new Error(
+      `widen-layer: "${this.name(plan, i)}" is the model's output layer; widening it would change the classes — use grow-head`,
+    );
   }
 
   private name(plan: readonly PlannedLayer[], i: number): string {

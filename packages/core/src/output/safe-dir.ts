@@ -44,7 +44,8 @@ export function ensureDirSync(dir: string): void {
     try {
       mkdirSync(p);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new OutputDirError(`cannot create folder ${p}: ${why(e)}`);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new OutputDirError(`cannot create folder ${p}: ${why(e)}`);
     }
   }
   let isDir = false;
@@ -62,7 +63,10 @@ export async function ensureDir(dir: string): Promise<void> {
   let p = resolve(dir);
   // probe the ancestors first (async), then reuse the synchronous walk over the answers
   for (;;) {
-    const there = await stat(p).then(() => true, () => false);
+    const there = await stat(p).then(
+      () => true,
+      () => false,
+    );
     known.set(p, there);
     const up = dirname(p);
     if (there || up === p) break;
@@ -72,7 +76,8 @@ export async function ensureDir(dir: string): Promise<void> {
     try {
       await mkdir(q);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new OutputDirError(`cannot create folder ${q}: ${why(e)}`);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new OutputDirError(`cannot create folder ${q}: ${why(e)}`);
     }
   }
   const s = await stat(dir).catch((e: unknown) => {

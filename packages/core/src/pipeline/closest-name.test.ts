@@ -2,7 +2,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closestName, didYouMean, editDistance } from './closest-name.js';
 
-const STRATEGIES = ['agem', 'cumulative', 'derpp', 'ewc', 'gdumb', 'hedge', 'joint', 'lwf', 'mas', 'naive', 'online-ewc', 'replay', 'si'];
+const STRATEGIES = [
+  'agem',
+  'cumulative',
+  'derpp',
+  'ewc',
+  'gdumb',
+  'hedge',
+  'joint',
+  'lwf',
+  'mas',
+  'naive',
+  'online-ewc',
+  'replay',
+  'si',
+];
 
 test('edit distance counts insertions, deletions, substitutions and swaps', () => {
   assert.equal(editDistance('ewc', 'ewc'), 0);

@@ -1,6 +1,8 @@
 /** Edit distance (insertions, deletions, substitutions, adjacent swaps) between two short names. */
 export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   const at = (i: number, j: number): number => d[i]?.[j] ?? 0;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
@@ -25,7 +27,12 @@ export function closestName(name: string, known: readonly string[]): string | un
     if (l === n) return k;
     const distance = editDistance(n, l);
     const limit = Math.max(1, Math.floor(Math.max(n.length, l.length) / 3));
-    const score = distance <= limit ? distance : n.length >= 3 && (l.includes(n) || n.includes(l)) ? limit : Number.POSITIVE_INFINITY;
+    const score =
+      distance <= limit
+        ? distance
+        : n.length >= 3 && (l.includes(n) || n.includes(l))
+          ? limit
+          : Number.POSITIVE_INFINITY;
     if (score < (best?.score ?? Number.POSITIVE_INFINITY)) best = { name: k, score };
   }
   return best?.name;

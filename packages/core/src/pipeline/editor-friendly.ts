@@ -36,13 +36,17 @@ function withTagCompletion(node: Obj): Obj {
     const props = b['properties'];
     const constant = (props[tag] as Obj)['const'];
     if (typeof constant !== 'string') return b;
-    const description = String((props[tag] as Obj)['description'] ?? b['description'] ?? b['title'] ?? `${tag} "${constant}"`);
+    const description = String(
+      (props[tag] as Obj)['description'] ?? b['description'] ?? b['title'] ?? `${tag} "${constant}"`,
+    );
     values.push(constant);
     descriptions.push(description);
     return { ...b, properties: { ...props, [tag]: { ...(props[tag] as Obj), description } } };
   });
   const own = isObj(node['properties']) ? node['properties'] : {};
-  const listed = isObj(own[tag]) ? own[tag] : { type: 'string', description: `Selects one of: ${values.join(', ')}; the other keys are its options.` };
+  const listed = isObj(own[tag])
+    ? own[tag]
+    : { type: 'string', description: `Selects one of: ${values.join(', ')}; the other keys are its options.` };
   return { ...node, oneOf, properties: { ...own, [tag]: { ...listed, enum: values, enumDescriptions: descriptions } } };
 }
 
@@ -50,7 +54,8 @@ function walk(node: Json): Json {
   if (Array.isArray(node)) return node.map(walk);
   if (!isObj(node)) return node;
   const out: Obj = {};
-  for (const [k, v] of Object.entries(node)) out[k] = k === 'default' || k === 'const' || k === 'enum' || k === 'examples' ? v : walk(v);
+  for (const [k, v] of Object.entries(node))
+    out[k] = k === 'default' || k === 'const' || k === 'enum' || k === 'examples' ? v : walk(v);
   return withTagCompletion(withoutDefaulted(out));
 }
 

@@ -41,7 +41,11 @@ export function scanJsonText(text: string): PipelineProblem[] {
       if (expectKey && top?.kind === 'object') {
         const key = JSON.parse(raw) as string;
         top.key = key;
-        if (top.keys.has(key)) problems.push({ path: here(), message: 'duplicate key: this object already has it (JSON keeps only the last)' });
+        if (top.keys.has(key))
+          problems.push({
+            path: here(),
+            message: 'duplicate key: this object already has it (JSON keeps only the last)',
+          });
         top.keys.add(key);
         expectKey = false;
       }
@@ -63,7 +67,11 @@ export function scanJsonText(text: string): PipelineProblem[] {
       while (j < text.length && /[0-9eE.+-]/.test(text[j] as string)) j++;
       const literal = text.slice(i, j);
       i = j - 1;
-      if (!Number.isFinite(Number(literal))) problems.push({ path: here(), message: `must be a finite number, got ${literal} (beyond the range of a double)` });
+      if (!Number.isFinite(Number(literal)))
+        problems.push({
+          path: here(),
+          message: `must be a finite number, got ${literal} (beyond the range of a double)`,
+        });
     }
   }
   return problems;
@@ -79,13 +87,16 @@ export function scanJsonValue(value: unknown): PipelineProblem[] {
   const todo: Array<{ v: unknown; path: string; depth: number }> = [{ v: value, path: '', depth: 0 }];
   while (todo.length > 0) {
     const { v, path, depth } = todo.pop() as { v: unknown; path: string; depth: number };
-    if (typeof v === 'number' && !Number.isFinite(v)) problems.push({ path, message: `must be a finite number, got ${v}` });
+    if (typeof v === 'number' && !Number.isFinite(v))
+      problems.push({ path, message: `must be a finite number, got ${v}` });
     if (typeof v !== 'object' || v === null) continue;
     if (depth >= MAX_JSON_DEPTH) {
       problems.push({ path, message: `nested more than ${MAX_JSON_DEPTH} levels deep` });
       break;
     }
-    const entries: Array<[string, unknown]> = Array.isArray(v) ? v.map((x, i) => [String(i), x]) : Object.entries(v as Record<string, unknown>);
+    const entries: Array<[string, unknown]> = Array.isArray(v)
+      ? v.map((x, i) => [String(i), x])
+      : Object.entries(v as Record<string, unknown>);
     for (const [k, x] of entries) todo.push({ v: x, path: `${path}/${pointerSegment(k)}`, depth: depth + 1 });
   }
   return problems;

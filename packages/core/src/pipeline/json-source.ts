@@ -63,7 +63,8 @@ export async function readJsonFile(file: string): Promise<unknown> {
     const s = await stat(file);
     if (s.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     if (!s.isFile()) throw new Error('not a regular file');
-    if (s.size > MAX_PIPELINE_BYTES) throw new Error(`${s.size} bytes, over the ${MAX_PIPELINE_BYTES}-byte limit for a pipeline`);
+    if (s.size > MAX_PIPELINE_BYTES)
+      throw new Error(`${s.size} bytes, over the ${MAX_PIPELINE_BYTES}-byte limit for a pipeline`);
     text = await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

@@ -1,15 +1,52 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 const strict = { additionalProperties: false } as const;
-const b1 = () => Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.9, description: 'Decay rate of the first-moment (mean) estimate.' }));
-const b2 = () => Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.999, description: 'Decay rate of the second-moment (squared gradient) estimate.' }));
-const eps = () => Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 1e-7, description: 'Small constant added to the denominator for numerical stability.' }));
-const lr = (d: number) => Type.Optional(Type.Number({ exclusiveMinimum: 0, default: d, description: 'Learning rate.' }));
+const b1 = () =>
+  Type.Optional(
+    Type.Number({
+      minimum: 0,
+      exclusiveMaximum: 1,
+      default: 0.9,
+      description: 'Decay rate of the first-moment (mean) estimate.',
+    }),
+  );
+const b2 = () =>
+  Type.Optional(
+    Type.Number({
+      minimum: 0,
+      exclusiveMaximum: 1,
+      default: 0.999,
+      description: 'Decay rate of the second-moment (squared gradient) estimate.',
+    }),
+  );
+const eps = () =>
+  Type.Optional(
+    Type.Number({
+      exclusiveMinimum: 0,
+      default: 1e-7,
+      description: 'Small constant added to the denominator for numerical stability.',
+    }),
+  );
+const lr = (d: number) =>
+  Type.Optional(Type.Number({ exclusiveMinimum: 0, default: d, description: 'Learning rate.' }));
 
 /** Optimizers, after tfjs' `tf.train.*` with the same option names. */
 export const OptimizerSchema = Type.Union([
-  Type.Object({ type: Type.Literal('sgd'), learningRate: lr(0.01) }, { ...strict, description: 'Plain stochastic gradient descent (tf.train.sgd).' }),
-  Type.Object({ type: Type.Literal('momentum'), learningRate: lr(0.01), momentum: Type.Optional(Type.Number({ minimum: 0, default: 0.9, description: 'Momentum factor: share of the previous update kept.' })), useNesterov: Type.Optional(Type.Boolean({ default: false, description: 'Use Nesterov momentum.' })) }, { ...strict, description: 'SGD with momentum (tf.train.momentum).' }),
+  Type.Object(
+    { type: Type.Literal('sgd'), learningRate: lr(0.01) },
+    { ...strict, description: 'Plain stochastic gradient descent (tf.train.sgd).' },
+  ),
+  Type.Object(
+    {
+      type: Type.Literal('momentum'),
+      learningRate: lr(0.01),
+      momentum: Type.Optional(
+        Type.Number({ minimum: 0, default: 0.9, description: 'Momentum factor: share of the previous update kept.' }),
+      ),
+      useNesterov: Type.Optional(Type.Boolean({ default: false, description: 'Use Nesterov momentum.' })),
+    },
+    { ...strict, description: 'SGD with momentum (tf.train.momentum).' },
+  ),
   Type.Object(
     {
       type: Type.Literal('adam'),
@@ -24,14 +61,38 @@ export const OptimizerSchema = Type.Union([
     {
       type: Type.Literal('rmsprop'),
       learningRate: lr(0.001),
-      decay: Type.Optional(Type.Number({ minimum: 0, default: 0.9, description: 'Discounting factor of the running average of squared gradients.' })),
+      decay: Type.Optional(
+        Type.Number({
+          minimum: 0,
+          default: 0.9,
+          description: 'Discounting factor of the running average of squared gradients.',
+        }),
+      ),
       momentum: Type.Optional(Type.Number({ minimum: 0, default: 0, description: 'Momentum factor (0: none).' })),
       epsilon: eps(),
-      centered: Type.Optional(Type.Boolean({ default: false, description: 'Normalise by the estimated variance of the gradient instead of its second moment.' })),
+      centered: Type.Optional(
+        Type.Boolean({
+          default: false,
+          description: 'Normalise by the estimated variance of the gradient instead of its second moment.',
+        }),
+      ),
     },
     { ...strict, description: 'RMSProp: rates scaled by a running average of squared gradients (tf.train.rmsprop).' },
   ),
-  Type.Object({ type: Type.Literal('adagrad'), learningRate: lr(0.01), initialAccumulatorValue: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 0.1, description: 'Starting value of the squared-gradient accumulators.' })) }, { ...strict, description: 'Adagrad: per-parameter rates from accumulated squared gradients (tf.train.adagrad).' }),
+  Type.Object(
+    {
+      type: Type.Literal('adagrad'),
+      learningRate: lr(0.01),
+      initialAccumulatorValue: Type.Optional(
+        Type.Number({
+          exclusiveMinimum: 0,
+          default: 0.1,
+          description: 'Starting value of the squared-gradient accumulators.',
+        }),
+      ),
+    },
+    { ...strict, description: 'Adagrad: per-parameter rates from accumulated squared gradients (tf.train.adagrad).' },
+  ),
   Type.Object(
     {
       type: Type.Literal('adamax'),
@@ -39,7 +100,9 @@ export const OptimizerSchema = Type.Union([
       beta1: b1(),
       beta2: b2(),
       epsilon: eps(),
-      decay: Type.Optional(Type.Number({ minimum: 0, default: 0, description: 'Learning-rate decay per step (0: none).' })),
+      decay: Type.Optional(
+        Type.Number({ minimum: 0, default: 0, description: 'Learning-rate decay per step (0: none).' }),
+      ),
     },
     { ...strict, description: 'Adamax: Adam with the infinity norm (tf.train.adamax).' },
   ),

@@ -30,7 +30,6 @@ export function formatProblem(problem: PipelineProblem): string {
   return `${problem.path === '' ? '(root)' : problem.path}: ${problem.message}`;
 }
 
-
 /** Escapes one JSON-pointer segment. */
 export function pointerSegment(segment: string | number): string {
   return String(segment).replace(/~/g, '~0').replace(/\//g, '~1');

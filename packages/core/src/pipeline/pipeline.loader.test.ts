@@ -23,40 +23,88 @@ test('a valid pipeline gets its defaults filled in', async () => {
 });
 
 test('every mistake in a document is reported with its JSON pointer', async () => {
-  const found = await problems(fixtureDocument({
-    seed: -1,
-    training: { epochs: 0, batchSize: 16, epoch: 3 },
-    optimizer: { type: 'adam', learningRate: 'fast' },
-    model: { layers: [{ type: 'dense' }, { type: 'conv3d', filters: 2 }] },
-    strategy: { kind: 'nope' },
-    extra: true,
-  }));
+  const found = await problems(
+    fixtureDocument({
+      seed: -1,
+      training: { epochs: 0, batchSize: 16, epoch: 3 },
+      optimizer: { type: 'adam', learningRate: 'fast' },
+      model: { layers: [{ type: 'dense' }, { type: 'conv3d', filters: 2 }] },
+      strategy: { kind: 'nope' },
+      extra: true,
+    }),
+  );
   const paths = found.map((p) => p.split(':')[0]);
-  for (const expected of ['/seed', '/training/epochs', '/training/epoch', '/optimizer/learningRate', '/model/layers/0/units', '/model/layers/1/type', '/strategy/kind', '/extra']) {
+  for (const expected of [
+    '/seed',
+    '/training/epochs',
+    '/training/epoch',
+    '/optimizer/learningRate',
+    '/model/layers/0/units',
+    '/model/layers/1/type',
+    '/strategy/kind',
+    '/extra',
+  ]) {
     assert.ok(paths.includes(expected), `missing ${expected} in:\n${found.join('\n')}`);
   }
-  assert.ok(found.some((p) => p.startsWith('/strategy/kind: unknown kind "nope"; known:') && p.includes('plain') && p.includes('recorder')), found.join('\n'));
-  assert.ok(found.some((p) => p.startsWith('/training/epoch: unknown property (did you mean "epochs"?); expected one of: epochs, batchSize')), found.join('\n'));
+  assert.ok(
+    found.some(
+      (p) =>
+        p.startsWith('/strategy/kind: unknown kind "nope"; known:') && p.includes('plain') && p.includes('recorder'),
+    ),
+    found.join('\n'),
+  );
+  assert.ok(
+    found.some((p) =>
+      p.startsWith('/training/epoch: unknown property (did you mean "epochs"?); expected one of: epochs, batchSize'),
+    ),
+    found.join('\n'),
+  );
 });
 
 test('an unknown kind or key names the closest known one, and a missing kind is reported once', async () => {
   const found = await problems(fixtureDocument({ strategy: { kind: 'plian' }, training: { batchsize: 8 }, data: {} }));
-  assert.ok(found.some((p) => p.startsWith('/strategy/kind: unknown kind "plian" (did you mean "plain"?); known:')), found.join('\n'));
-  assert.ok(found.some((p) => p.startsWith('/training/batchsize: unknown property (did you mean "batchSize"?); expected one of: epochs, batchSize, shuffle, maxSamples, logEvery')), found.join('\n'));
+  assert.ok(
+    found.some((p) => p.startsWith('/strategy/kind: unknown kind "plian" (did you mean "plain"?); known:')),
+    found.join('\n'),
+  );
+  assert.ok(
+    found.some((p) =>
+      p.startsWith(
+        '/training/batchsize: unknown property (did you mean "batchSize"?); expected one of: epochs, batchSize, shuffle, maxSamples, logEvery',
+      ),
+    ),
+    found.join('\n'),
+  );
   assert.equal(found.filter((p) => p.startsWith('/data/kind:')).length, 1, found.join('\n'));
   const far = await problems(fixtureDocument({ strategy: { kind: 'zzzzzz' } }));
-  assert.ok(far.some((p) => p.startsWith('/strategy/kind: unknown kind "zzzzzz"; known:')), far.join('\n'));
+  assert.ok(
+    far.some((p) => p.startsWith('/strategy/kind: unknown kind "zzzzzz"; known:')),
+    far.join('\n'),
+  );
 });
 
 test('training takes a budget in epochs or in iterations, and refuses both with a one-line reason', async () => {
-  assert.equal((await loadFixture(fixtureDocument({ training: { iterations: 30, batchSize: 8 } }))).definition.training.iterations, 30);
-  assert.deepEqual(await problems(fixtureDocument({ training: { epochs: 2, iterations: 30 } })), ['/training: set either epochs or iterations, not both']);
-  assert.deepEqual(await problems(fixtureDocument({ training: { iterations: 0 } })), ['/training/iterations: must be >= 1']);
+  assert.equal(
+    (await loadFixture(fixtureDocument({ training: { iterations: 30, batchSize: 8 } }))).definition.training.iterations,
+    30,
+  );
+  assert.deepEqual(await problems(fixtureDocument({ training: { epochs: 2, iterations: 30 } })), [
+    '/training: set either epochs or iterations, not both',
+  ]);
+  assert.deepEqual(await problems(fixtureDocument({ training: { iterations: 0 } })), [
+    '/training/iterations: must be >= 1',
+  ]);
 });
 
 test('options of plugin components are validated with the schema the plugin registered', async () => {
   const found = await problems(fixtureDocument({ data: { kind: 'blobs', classes: 1, colour: 'red' } }));
-  assert.deepEqual(found.sort(), ['/data/classes: must be >= 2', '/data/colour: unknown property; expected one of: kind, classes, experiences, perClass, features, endless'].sort());
+  assert.deepEqual(
+    found.sort(),
+    [
+      '/data/classes: must be >= 2',
+      '/data/colour: unknown property; expected one of: kind, classes, experiences, perClass, features, endless',
+    ].sort(),
+  );
 });
 
 test('an unknown plugin is reported at its place in the plugins list', async () => {
@@ -71,9 +119,12 @@ test('a model file that does not exist is reported at /model/load', async () => 
 });
 
 test('bad JSON syntax is reported with line and column', () => {
-  assert.throws(() => parseJson('{\n  "name": "x",\n  "seed": ,\n}', 'p.json'), (e: unknown) => {
-    assert.ok(e instanceof PipelineError);
-    assert.match(e.problems[0]?.message ?? '', /^invalid JSON at line 3, column 11/);
-    return true;
-  });
+  assert.throws(
+    () => parseJson('{\n  "name": "x",\n  "seed": ,\n}', 'p.json'),
+    (e: unknown) => {
+      assert.ok(e instanceof PipelineError);
+      assert.match(e.problems[0]?.message ?? '', /^invalid JSON at line 3, column 11/);
+      return true;
+    },
+  );
 });

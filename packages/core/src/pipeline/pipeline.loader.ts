@@ -48,7 +48,11 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions = 
 }
 
 /** {@link loadPipeline} for a document already parsed (tests, `engram validate -`). */
-export async function preparePipeline(doc: unknown, file: string, options: LoadPipelineOptions = {}): Promise<LoadedPipeline> {
+export async function preparePipeline(
+  doc: unknown,
+  file: string,
+  options: LoadPipelineOptions = {},
+): Promise<LoadedPipeline> {
   const baseDir = dirname(file);
   const shapeProblems = scanJsonValue(doc);
   if (shapeProblems.length > 0) throw new PipelineError(shapeProblems, file);
@@ -57,11 +61,22 @@ export async function preparePipeline(doc: unknown, file: string, options: LoadP
     throw PipelineError.at('', 'must be a JSON object', file);
   }
   if (envelopeProblems.length > 0) throw new PipelineError(envelopeProblems, file);
-  const names = ((doc as { plugins?: string[] }).plugins ?? []).map((specifier, i) => ({ specifier, path: `/plugins/${i}` }));
-  const extra = (options.extraPlugins ?? []).map((specifier) => ({ specifier, path: '--plugin', origin: 'cli' as const }));
+  const names = ((doc as { plugins?: string[] }).plugins ?? []).map((specifier, i) => ({
+    specifier,
+    path: `/plugins/${i}`,
+  }));
+  const extra = (options.extraPlugins ?? []).map((specifier) => ({
+    specifier,
+    path: '--plugin',
+    origin: 'cli' as const,
+  }));
   let plugins: LoadedPlugins;
   try {
-    plugins = await loadPlugins([...names, ...extra], { baseDir, extraDirs: options.resolveFrom ?? [], allowLocal: options.allowLocalPlugins ?? false }, options.builtins ?? []);
+    plugins = await loadPlugins(
+      [...names, ...extra],
+      { baseDir, extraDirs: options.resolveFrom ?? [], allowLocal: options.allowLocalPlugins ?? false },
+      options.builtins ?? [],
+    );
   } catch (e) {
     if (e instanceof PipelineError) throw new PipelineError(e.problems, file);
     throw e;

@@ -15,12 +15,29 @@ const BOTH_BUDGETS = { required: ['epochs', 'iterations'], description: 'set eit
 /** Training loop settings. */
 export const TrainingSchema = Type.Object(
   {
-    epochs: Type.Optional(Type.Integer({ minimum: 1, description: 'Passes over each experience (finite streams); default 1. Exclusive with iterations.' })),
+    epochs: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: 'Passes over each experience (finite streams); default 1. Exclusive with iterations.',
+      }),
+    ),
     batchSize: Type.Integer({ minimum: 1, default: 32, description: 'Samples per optimizer step.' }),
     shuffle: Type.Boolean({ default: true, description: 'Shuffle each epoch (seeded).' }),
-    maxSamples: Type.Optional(Type.Integer({ minimum: 1, description: 'Stream mode: stop after this many training samples.' })),
-    logEvery: Type.Integer({ minimum: 1, default: 10, description: 'Emit a batch-end event every N batches (always on the last one).' }),
-    iterations: Type.Optional(Type.Integer({ minimum: 1, description: 'Optimizer steps per experience (finite streams): epochs over the experience\'s training data (or a strategy\'s, e.g. joint\'s union or GDumb\'s memory) until this many steps are done. Exclusive with epochs.' })),
+    maxSamples: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Stream mode: stop after this many training samples.' }),
+    ),
+    logEvery: Type.Integer({
+      minimum: 1,
+      default: 10,
+      description: 'Emit a batch-end event every N batches (always on the last one).',
+    }),
+    iterations: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          "Optimizer steps per experience (finite streams): epochs over the experience's training data (or a strategy's, e.g. joint's union or GDumb's memory) until this many steps are done. Exclusive with epochs.",
+      }),
+    ),
   },
   { ...strict, not: BOTH_BUDGETS },
 );
@@ -28,12 +45,31 @@ export const TrainingSchema = Type.Object(
 /** Evaluation settings. */
 export const EvaluationSchema = Type.Object(
   {
-    every: StringEnum(['experience', 'never'] as const, { default: 'experience', description: 'When to evaluate on the test sets.' }),
-    on: StringEnum(['all', 'seen'] as const, { default: 'all', description: 'Test sets of all experiences (needed for FWT), or only those seen so far.' }),
+    every: StringEnum(['experience', 'never'] as const, {
+      default: 'experience',
+      description: 'When to evaluate on the test sets.',
+    }),
+    on: StringEnum(['all', 'seen'] as const, {
+      default: 'all',
+      description: 'Test sets of all experiences (needed for FWT), or only those seen so far.',
+    }),
     initial: Type.Boolean({ default: true, description: 'Evaluate the untrained model first (for forward transfer).' }),
-    batchSize: Type.Integer({ minimum: 1, default: 1000, description: 'Samples per evaluation batch (memory only; results do not depend on it).' }),
-    window: Type.Integer({ minimum: 1, default: 1000, description: 'Stream mode: sliding window of prequential accuracy (samples).' }),
-    fading: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.999, description: 'Stream mode: fading factor of prequential accuracy.' }),
+    batchSize: Type.Integer({
+      minimum: 1,
+      default: 1000,
+      description: 'Samples per evaluation batch (memory only; results do not depend on it).',
+    }),
+    window: Type.Integer({
+      minimum: 1,
+      default: 1000,
+      description: 'Stream mode: sliding window of prequential accuracy (samples).',
+    }),
+    fading: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1,
+      default: 0.999,
+      description: 'Stream mode: fading factor of prequential accuracy.',
+    }),
   },
   strict,
 );
@@ -45,7 +81,12 @@ export const CheckpointSchema = Type.Object(
     dir: Type.Optional(Type.String({ minLength: 1, description: 'Default: <output dir>/checkpoints.' })),
     everyExperience: Type.Boolean({ default: true, description: 'Checkpoint at the end of every experience.' }),
     everyBatches: Type.Optional(Type.Integer({ minimum: 1, description: 'Also checkpoint every N training batches.' })),
-    everySeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Also checkpoint when this many seconds passed since the last one (checked after each batch).' })),
+    everySeconds: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        description: 'Also checkpoint when this many seconds passed since the last one (checked after each batch).',
+      }),
+    ),
     keep: Type.Integer({ minimum: 1, default: 2, description: 'How many checkpoints to keep.' }),
   },
   strict,
@@ -75,31 +116,94 @@ function pipelineSchema(component: (role: ComponentRole) => TSchema): TObject {
   return Type.Object(
     {
       $schema: Type.Optional(Type.String({ description: 'Path or URL of this JSON Schema, for editors.' })),
-      name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'Run name (also the default output folder).' }),
+      name: Type.String({
+        pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+        description: 'Run name (also the default output folder).',
+      }),
       description: Type.Optional(Type.String({ description: 'Free text about the run (shown in the report).' })),
-      continueFrom: Type.Optional(Type.String({ minLength: 1, description: 'Start this new run from an earlier run\'s newest valid checkpoint (its run folder or a checkpoint folder, relative to this file): model, optimizer, strategy and transform state, RNGs and metric history; experiences continue its numbering. `engram run --from` wins.' })),
-      seed: Type.Integer({ minimum: 0, maximum: 4294967295, default: 0, description: 'Every source of randomness derives from it.' }),
-      backend: StringEnum(BACKENDS, { default: 'auto', description: 'tfjs backend; auto = tensorflow, then wasm, then cpu.' }),
-      plugins: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Plugin modules: installed npm package names; files under this folder only with --allow-local-plugins (README, "Plugins and trust").' }),
-      data: describe(component('dataset'), 'Where the samples come from and how they are cut into experiences; `kind` selects the source.'),
-      preprocess: Type.Array(component('transform'), { default: [], description: 'Transforms applied to every batch, in order (normalize, augment, reshape …).' }),
-      model: describe(ModelSchema, 'The network: `layers` to build (a classifier head is appended) or a tfjs Layers model to `load`.'),
-      adjust: Type.Array(component('adjust'), { default: [], description: 'Model adjustments applied at each experience start.' }),
-      optimizer: Type.Unsafe({ ...discriminated('type', OptimizerSchema.anyOf), default: { type: 'adam' }, description: 'The optimizer, after tf.train.*; `type` selects it (default adam).' }),
+      continueFrom: Type.Optional(
+        Type.String({
+          minLength: 1,
+          description:
+            "Start this new run from an earlier run's newest valid checkpoint (its run folder or a checkpoint folder, relative to this file): model, optimizer, strategy and transform state, RNGs and metric history; experiences continue its numbering. `engram run --from` wins.",
+        }),
+      ),
+      seed: Type.Integer({
+        minimum: 0,
+        maximum: 4294967295,
+        default: 0,
+        description: 'Every source of randomness derives from it.',
+      }),
+      backend: StringEnum(BACKENDS, {
+        default: 'auto',
+        description: 'tfjs backend; auto = tensorflow, then wasm, then cpu.',
+      }),
+      plugins: Type.Array(Type.String({ minLength: 1 }), {
+        default: [],
+        description:
+          'Plugin modules: installed npm package names; files under this folder only with --allow-local-plugins (README, "Plugins and trust").',
+      }),
+      data: describe(
+        component('dataset'),
+        'Where the samples come from and how they are cut into experiences; `kind` selects the source.',
+      ),
+      preprocess: Type.Array(component('transform'), {
+        default: [],
+        description: 'Transforms applied to every batch, in order (normalize, augment, reshape …).',
+      }),
+      model: describe(
+        ModelSchema,
+        'The network: `layers` to build (a classifier head is appended) or a tfjs Layers model to `load`.',
+      ),
+      adjust: Type.Array(component('adjust'), {
+        default: [],
+        description: 'Model adjustments applied at each experience start.',
+      }),
+      optimizer: Type.Unsafe({
+        ...discriminated('type', OptimizerSchema.anyOf),
+        default: { type: 'adam' },
+        description: 'The optimizer, after tf.train.*; `type` selects it (default adam).',
+      }),
       strategy: Type.Unsafe({
         description: 'One strategy or a list applied in order.',
         if: { type: 'array' },
         then: Type.Array(component('strategy'), { minItems: 1 }),
         else: component('strategy'),
       }),
-      boundary: Type.Optional(describe(component('detector'), 'Stream mode: the drift detector that marks experience boundaries.')),
-      loggers: Type.Array(component('logger'), { default: [], description: 'Extra event sinks (files, services) besides metrics.jsonl.' }),
-      stages: Type.Array(component('stage'), { default: [], description: 'Extra stages of the run, from plugins; each placed after (or before) a named stage.' }),
-      training: Type.Object(TrainingSchema.properties, { ...strict, not: BOTH_BUDGETS, default: {}, description: 'Training loop: epochs or iterations, batch size, shuffling, sample budget.' }),
-      evaluation: Type.Object(EvaluationSchema.properties, { ...strict, default: {}, description: 'When and on what the model is tested (accuracy matrix, prequential accuracy).' }),
-      checkpoint: Type.Object(CheckpointSchema.properties, { ...strict, default: {}, description: 'Checkpoint schedule (for --resume, export and eval).' }),
+      boundary: Type.Optional(
+        describe(component('detector'), 'Stream mode: the drift detector that marks experience boundaries.'),
+      ),
+      loggers: Type.Array(component('logger'), {
+        default: [],
+        description: 'Extra event sinks (files, services) besides metrics.jsonl.',
+      }),
+      stages: Type.Array(component('stage'), {
+        default: [],
+        description: 'Extra stages of the run, from plugins; each placed after (or before) a named stage.',
+      }),
+      training: Type.Object(TrainingSchema.properties, {
+        ...strict,
+        not: BOTH_BUDGETS,
+        default: {},
+        description: 'Training loop: epochs or iterations, batch size, shuffling, sample budget.',
+      }),
+      evaluation: Type.Object(EvaluationSchema.properties, {
+        ...strict,
+        default: {},
+        description: 'When and on what the model is tested (accuracy matrix, prequential accuracy).',
+      }),
+      checkpoint: Type.Object(CheckpointSchema.properties, {
+        ...strict,
+        default: {},
+        description: 'Checkpoint schedule (for --resume, export and eval).',
+      }),
       output: Type.Object(OutputSchema.properties, { ...strict, default: {}, description: 'Where outputs go.' }),
-      serve: Type.Optional(Type.Object(ServeSchema.properties, { ...strict, description: 'Serve the live model over HTTP while it trains (engram run; --serve wins over host and port).' })),
+      serve: Type.Optional(
+        Type.Object(ServeSchema.properties, {
+          ...strict,
+          description: 'Serve the live model over HTTP while it trains (engram run; --serve wins over host and port).',
+        }),
+      ),
     },
     { ...strict, $id: 'https://engram.dev/schemas/pipeline.schema.json', title: 'Engram pipeline' },
   );
@@ -122,7 +226,17 @@ export const EnvelopeSchema = Type.Object(
 );
 
 /** Keywords of a component's option schema that relate its fields to each other (kept when composing). */
-const CROSS_FIELD_KEYWORDS = ['if', 'then', 'else', 'allOf', 'anyOf', 'oneOf', 'not', 'dependentRequired', 'dependentSchemas'] as const;
+const CROSS_FIELD_KEYWORDS = [
+  'if',
+  'then',
+  'else',
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'not',
+  'dependentRequired',
+  'dependentSchemas',
+] as const;
 
 /** The cross-field rules of an option schema (e.g. "drift needs endless"), to carry into its branch. */
 function crossFieldRules(options: TObject | undefined): Record<string, unknown> {
@@ -132,7 +246,13 @@ function crossFieldRules(options: TObject | undefined): Record<string, unknown> 
 
 /** Where a plugin stage sits in the run (`stages[]`): options every stage has besides its own. */
 export const STAGE_POSITION = {
-  after: Type.Optional(Type.String({ minLength: 1, description: 'Run right after this stage: preprocess, adjust, train, evaluate, checkpoint, or an earlier plugin stage\'s kind. Default: before checkpoint.' })),
+  after: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        "Run right after this stage: preprocess, adjust, train, evaluate, checkpoint, or an earlier plugin stage's kind. Default: before checkpoint.",
+    }),
+  ),
   before: Type.Optional(Type.String({ minLength: 1, description: 'Run right before this stage (instead of after).' })),
 };
 
@@ -149,21 +269,23 @@ function componentUnion(role: ComponentRole, branches: readonly TSchema[]): TSch
 
 /** Phase 2: the full schema, with every role's components as a discriminated union of their option schemas. */
 export function composePipelineSchema(registry: ComponentRegistry): TObject {
-  return editorFriendly(pipelineSchema((role) => {
-    const kinds = registry.kinds(role);
-    const descriptions = kinds.map((kind) => registry.get(role, kind)?.description ?? `${role} "${kind}"`);
-    const branches = kinds.map((kind, i) => {
-      const d = registry.get(role, kind);
-      const options = d?.options.properties ?? {};
-      const description = descriptions[i] ?? kind;
-      return Type.Object(
-        { kind: Type.Literal(kind, { description }), ...(role === 'stage' ? STAGE_POSITION : {}), ...options },
-        { additionalProperties: false, title: `${role}:${kind}`, description, ...crossFieldRules(d?.options) },
-      );
-    });
-    if (branches.length === 0) {
-      return Type.Unsafe({ not: {}, description: `No ${role} is registered; add a plugin that provides one.` });
-    }
-    return componentUnion(role, branches);
-  }));
+  return editorFriendly(
+    pipelineSchema((role) => {
+      const kinds = registry.kinds(role);
+      const descriptions = kinds.map((kind) => registry.get(role, kind)?.description ?? `${role} "${kind}"`);
+      const branches = kinds.map((kind, i) => {
+        const d = registry.get(role, kind);
+        const options = d?.options.properties ?? {};
+        const description = descriptions[i] ?? kind;
+        return Type.Object(
+          { kind: Type.Literal(kind, { description }), ...(role === 'stage' ? STAGE_POSITION : {}), ...options },
+          { additionalProperties: false, title: `${role}:${kind}`, description, ...crossFieldRules(d?.options) },
+        );
+      });
+      if (branches.length === 0) {
+        return Type.Unsafe({ not: {}, description: `No ${role} is registered; add a plugin that provides one.` });
+      }
+      return componentUnion(role, branches);
+    }),
+  );
 }

@@ -39,9 +39,26 @@ export function toProblems(errors: readonly ErrorObject[]): PipelineProblem[] {
       if (errors.some((o) => o !== e && o.instancePath.startsWith(e.instancePath) && o.keyword !== e.keyword)) continue;
     }
     // A missing tag is reported by the discriminator (with the known values); `required` would repeat it.
-    if (e.keyword === 'required' && errors.some((o) => o.keyword === 'discriminator' && o.instancePath === e.instancePath && (o.params as { tag?: unknown }).tag === (e.params as { missingProperty?: unknown }).missingProperty)) continue;
+    if (
+      e.keyword === 'required' &&
+      errors.some(
+        (o) =>
+          o.keyword === 'discriminator' &&
+          o.instancePath === e.instancePath &&
+          (o.params as { tag?: unknown }).tag === (e.params as { missingProperty?: unknown }).missingProperty,
+      )
+    )
+      continue;
     // The union's `kind` enum (there for editors) repeats what the discriminator error says.
-    if (e.keyword === 'enum' && errors.some((o) => o.keyword === 'discriminator' && `${o.instancePath}/${String((o.params as { tag?: unknown }).tag)}` === e.instancePath)) continue;
+    if (
+      e.keyword === 'enum' &&
+      errors.some(
+        (o) =>
+          o.keyword === 'discriminator' &&
+          `${o.instancePath}/${String((o.params as { tag?: unknown }).tag)}` === e.instancePath,
+      )
+    )
+      continue;
     const p = describe(e);
     const key = `${p.path}\u0000${p.message}`;
     if (!seen.has(key)) {
@@ -59,28 +76,47 @@ function describe(e: ErrorObject): PipelineProblem {
     case 'required':
       return { path: `${path}/${String(params['missingProperty'])}`, message: 'is required' };
     case 'additionalProperties': {
-      const props = Object.keys((e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {});
+      const props = Object.keys(
+        (e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {},
+      );
       const key = String(params['additionalProperty']);
       const allowed = props.length > 0 ? `${didYouMean(key, props)}; expected one of: ${props.join(', ')}` : '';
       return { path: `${path}/${key}`, message: `unknown property${allowed}` };
     }
     case 'discriminator': {
       const tag = String(params['tag']);
-      const parent = e.parentSchema as { oneOf?: Array<{ properties?: Record<string, { const?: unknown }> }> } | undefined;
-      const known = (parent?.oneOf ?? []).map((b) => b.properties?.[tag]?.const).filter((k) => k !== undefined).map(String);
-      if (params['error'] === 'tag') return { path: `${path}/${tag}`, message: `is required (a string, one of: ${known.join(', ')})` };
+      const parent = e.parentSchema as
+        { oneOf?: Array<{ properties?: Record<string, { const?: unknown }> }> } | undefined;
+      const known = (parent?.oneOf ?? [])
+        .map((b) => b.properties?.[tag]?.const)
+        .filter((k) => k !== undefined)
+        .map(String);
+      if (params['error'] === 'tag')
+        return { path: `${path}/${tag}`, message: `is required (a string, one of: ${known.join(', ')})` };
       const value = params['tagValue'];
       const hint = typeof value === 'string' ? didYouMean(value, known) : '';
-      return { path: `${path}/${tag}`, message: `unknown ${tag} ${JSON.stringify(value)}${hint}; known: ${known.join(', ')}` };
+      return {
+        path: `${path}/${tag}`,
+        message: `unknown ${tag} ${JSON.stringify(value)}${hint}; known: ${known.join(', ')}`,
+      };
     }
     case 'enum':
-      return { path, message: `must be one of: ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+      return {
+        path,
+        message: `must be one of: ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
     case 'const':
       return { path, message: `must be ${JSON.stringify(params['allowedValue'])}` };
     case 'type':
-      return { path, message: `must be ${String(params['type'])}${e.data === undefined ? '' : `, got ${JSON.stringify(e.data)}`}` };
+      return {
+        path,
+        message: `must be ${String(params['type'])}${e.data === undefined ? '' : `, got ${JSON.stringify(e.data)}`}`,
+      };
     case 'not':
-      return { path, message: (e.schema as { description?: string } | undefined)?.description ?? 'is not allowed here' };
+      return {
+        path,
+        message: (e.schema as { description?: string } | undefined)?.description ?? 'is not allowed here',
+      };
     case 'anyOf': {
       const branches = (e.schema as Array<{ type?: string }>).map((s) => s.type ?? 'object').join(' or ');
       return { path, message: `must be ${branches}` };

@@ -5,9 +5,22 @@ const strict = { additionalProperties: false } as const;
 /** `serve.feedback`: the delayed-label loop's prediction store. */
 export const ServeFeedbackSchema = Type.Object(
   {
-    channel: Type.String({ minLength: 1, default: 'default', description: 'Name of the `feedback` data source that receives labelled predictions (its `channel` option).' }),
-    ttlSeconds: Type.Number({ exclusiveMinimum: 0, default: 600, description: 'A prediction can receive feedback for this long; later its id is unknown (404, reason "expired").' }),
-    maxBytes: Type.Integer({ minimum: 1024, default: 67108864, description: 'Bytes of stored prediction inputs kept for feedback; the oldest are evicted first (404, reason "evicted").' }),
+    channel: Type.String({
+      minLength: 1,
+      default: 'default',
+      description: 'Name of the `feedback` data source that receives labelled predictions (its `channel` option).',
+    }),
+    ttlSeconds: Type.Number({
+      exclusiveMinimum: 0,
+      default: 600,
+      description: 'A prediction can receive feedback for this long; later its id is unknown (404, reason "expired").',
+    }),
+    maxBytes: Type.Integer({
+      minimum: 1024,
+      default: 67108864,
+      description:
+        'Bytes of stored prediction inputs kept for feedback; the oldest are evicted first (404, reason "evicted").',
+    }),
   },
   strict,
 );
@@ -18,13 +31,39 @@ export const ServeFeedbackSchema = Type.Object(
  */
 export const ServeSchema = Type.Object(
   {
-    host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Interface to bind (default loopback only).' }),
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'TCP port (0 = any free port, printed at start).' }),
-    publishEvery: Type.Optional(Type.Integer({ minimum: 1, description: 'Publish a new model version every N optimizer steps; default: at each checkpoint and experience end.' })),
+    host: Type.String({
+      minLength: 1,
+      default: '127.0.0.1',
+      description: 'Interface to bind (default loopback only).',
+    }),
+    port: Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      default: 8080,
+      description: 'TCP port (0 = any free port, printed at start).',
+    }),
+    publishEvery: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          'Publish a new model version every N optimizer steps; default: at each checkpoint and experience end.',
+      }),
+    ),
     bodyLimit: Type.Integer({ minimum: 1024, default: 1048576, description: 'Larger request bodies get 413.' }),
-    maxInstances: Type.Integer({ minimum: 1, default: 1024, description: 'Most instances in one /predict request (400 beyond).' }),
-    linger: Type.Boolean({ default: true, description: 'Keep serving the last model version after training ends, until SIGINT/SIGTERM.' }),
-    feedback: Type.Object(ServeFeedbackSchema.properties, { ...strict, default: {}, description: 'The prediction store POST /feedback draws on.' }),
+    maxInstances: Type.Integer({
+      minimum: 1,
+      default: 1024,
+      description: 'Most instances in one /predict request (400 beyond).',
+    }),
+    linger: Type.Boolean({
+      default: true,
+      description: 'Keep serving the last model version after training ends, until SIGINT/SIGTERM.',
+    }),
+    feedback: Type.Object(ServeFeedbackSchema.properties, {
+      ...strict,
+      default: {},
+      description: 'The prediction store POST /feedback draws on.',
+    }),
   },
   strict,
 );

@@ -11,7 +11,15 @@ import type { EventSink } from '../events/event-sink.js';
 export type ComponentRole = 'dataset' | 'transform' | 'adjust' | 'strategy' | 'detector' | 'logger' | 'stage';
 
 /** All roles, in the order `engram plugins` lists them. */
-export const COMPONENT_ROLES: readonly ComponentRole[] = ['dataset', 'transform', 'adjust', 'strategy', 'detector', 'logger', 'stage'];
+export const COMPONENT_ROLES: readonly ComponentRole[] = [
+  'dataset',
+  'transform',
+  'adjust',
+  'strategy',
+  'detector',
+  'logger',
+  'stage',
+];
 
 /** What a component receives besides its options. */
 export interface ComponentServices {

@@ -22,7 +22,10 @@ export function createComponent<T>(
 ): T {
   const entry = registry.entry(role, ref.kind);
   if (!entry) {
-    throw PipelineError.at(`${services.path}/kind`, `unknown ${role} "${ref.kind}"; known: ${registry.kinds(role).join(', ') || '(none)'}`);
+    throw PipelineError.at(
+      `${services.path}/kind`,
+      `unknown ${role} "${ref.kind}"; known: ${registry.kinds(role).join(', ') || '(none)'}`,
+    );
   }
   const { kind: _kind, ...options } = ref;
   const d = entry.descriptor;

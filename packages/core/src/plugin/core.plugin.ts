@@ -28,14 +28,16 @@ const descriptors: ComponentDescriptor[] = [
   {
     role: 'adjust',
     kind: 'insert-layer',
-    description: 'Insert a dense or conv2d layer after a named one, starting as the identity (Net2DeeperNet) so the function is kept.',
+    description:
+      'Insert a dense or conv2d layer after a named one, starting as the identity (Net2DeeperNet) so the function is kept.',
     options: InsertLayerOptions,
     create: (o, s) => new InsertLayerAdjustment(o as Static<typeof InsertLayerOptions>, s.events),
   },
   {
     role: 'adjust',
     kind: 'widen-layer',
-    description: 'Widen dense or conv2d layers to N units by copying units and splitting their outgoing weights (Net2WiderNet), keeping the function.',
+    description:
+      'Widen dense or conv2d layers to N units by copying units and splitting their outgoing weights (Net2WiderNet), keeping the function.',
     options: WidenLayerOptions,
     create: (o) => new WidenLayerAdjustment(o as Static<typeof WidenLayerOptions>),
   },
@@ -49,7 +51,7 @@ const descriptors: ComponentDescriptor[] = [
   {
     role: 'adjust',
     kind: 'reinit-layers',
-    description: 'Re-initialise named layers from the run\'s seeded generator, with fresh optimizer slots.',
+    description: "Re-initialise named layers from the run's seeded generator, with fresh optimizer slots.",
     options: ReinitLayersOptions,
     create: (o, s) => new ReinitLayersAdjustment(o as Static<typeof ReinitLayersOptions>, s.events),
   },

@@ -16,7 +16,10 @@ function hostileFolder(): { dir: string; marker: string; cleanup: () => void } {
   const body = `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'x'); export default { name: 'evil', apiVersion: 1, module: null };\n`;
   writeFileSync(join(dir, 'evil.mjs'), body);
   mkdirSync(join(dir, 'node_modules', '@engram', 'strategies'), { recursive: true });
-  writeFileSync(join(dir, 'node_modules', '@engram', 'strategies', 'package.json'), '{"name":"@engram/strategies","type":"module","main":"index.js","exports":"./index.js"}');
+  writeFileSync(
+    join(dir, 'node_modules', '@engram', 'strategies', 'package.json'),
+    '{"name":"@engram/strategies","type":"module","main":"index.js","exports":"./index.js"}',
+  );
   writeFileSync(join(dir, 'node_modules', '@engram', 'strategies', 'index.js'), body);
   return { dir, marker, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -43,7 +46,12 @@ test('a pipeline cannot run code through data:, http: or file: plugin URLs', asy
       'node:fs',
       pathToFileURL(join(dir, 'evil.mjs')).href,
     ];
-    for (const s of specs) assert.match(await refusal(s, { baseDir: dir }), /^\/plugins\/0: cannot load plugin .*(plugins are not allowed|--allow-local-plugins)/, s);
+    for (const s of specs)
+      assert.match(
+        await refusal(s, { baseDir: dir }),
+        /^\/plugins\/0: cannot load plugin .*(plugins are not allowed|--allow-local-plugins)/,
+        s,
+      );
     assert.equal(existsSync(marker), false, 'no plugin code ran');
   } finally {
     cleanup();
@@ -54,13 +62,19 @@ test('plugin files beside the pipeline load only with allowLocal, and never from
   const { dir, marker, cleanup } = hostileFolder();
   const outside = mkdtempSync(join(tmpdir(), 'engram-outside-'));
   try {
-    assert.match(await refusal('./evil.mjs', { baseDir: dir }), /is a file path: a pipeline may load plugin files only when you pass --allow-local-plugins/);
+    assert.match(
+      await refusal('./evil.mjs', { baseDir: dir }),
+      /is a file path: a pipeline may load plugin files only when you pass --allow-local-plugins/,
+    );
     assert.equal(existsSync(marker), false);
     writeFileSync(join(outside, 'x.mjs'), 'export default {}');
     const sub = join(dir, 'sub');
     mkdirSync(sub);
     symlinkSync(join(outside, 'x.mjs'), join(sub, 'link.mjs'));
-    assert.match(await refusal(join(outside, 'x.mjs'), { baseDir: dir, allowLocal: true }), /is outside the pipeline's folder/);
+    assert.match(
+      await refusal(join(outside, 'x.mjs'), { baseDir: dir, allowLocal: true }),
+      /is outside the pipeline's folder/,
+    );
     assert.match(await refusal('../x.mjs', { baseDir: sub, allowLocal: true }), /is outside the pipeline's folder/);
     assert.match(await refusal('./link.mjs', { baseDir: sub, allowLocal: true }), /is outside the pipeline's folder/);
     // opted in and inside: it is imported (and its bad manifest reported)
@@ -75,8 +89,14 @@ test('plugin files beside the pipeline load only with allowLocal, and never from
 test('a node_modules planted beside the pipeline does not shadow the installed plugin', async () => {
   const { dir, marker, cleanup } = hostileFolder();
   try {
-    const loaded = await loadPlugins([{ specifier: '@engram/strategies', path: '/plugins/0' }], { baseDir: dir, extraDirs: [here] });
-    assert.deepEqual(loaded.manifests.map((m) => m.name), ['@engram/strategies']);
+    const loaded = await loadPlugins([{ specifier: '@engram/strategies', path: '/plugins/0' }], {
+      baseDir: dir,
+      extraDirs: [here],
+    });
+    assert.deepEqual(
+      loaded.manifests.map((m) => m.name),
+      ['@engram/strategies'],
+    );
     assert.ok(loaded.registry.kinds('strategy').length > 3, 'the installed strategies are registered');
     assert.equal(existsSync(marker), false, 'the planted package was not imported');
   } finally {
@@ -89,7 +109,10 @@ test('plugin names on the command line may be file paths (the user typed them)',
   try {
     const file = join(dir, 'ok.mjs');
     writeFileSync(file, 'export default 42');
-    await assert.rejects(loadPlugins([{ specifier: file, path: '--plugin', origin: 'cli' }], { baseDir: '/nowhere' }), /--plugin: plugin .*: /);
+    await assert.rejects(
+      loadPlugins([{ specifier: file, path: '--plugin', origin: 'cli' }], { baseDir: '/nowhere' }),
+      /--plugin: plugin .*: /,
+    );
     assert.match(await refusal('not a name!', { baseDir: dir }), /neither an npm package name nor a file path/);
   } finally {
     cleanup();

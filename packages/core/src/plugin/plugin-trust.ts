@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 export type PluginOrigin = 'pipeline' | 'cli';
 
 /** How a plugin specifier is to be loaded, once the trust rules allowed it. */
-export type PluginTarget = { readonly kind: 'package'; readonly name: string } | { readonly kind: 'file'; readonly file: string };
+export type PluginTarget =
+  { readonly kind: 'package'; readonly name: string } | { readonly kind: 'file'; readonly file: string };
 
 /** npm package names (optionally scoped) with an optional sub-path: `@engram/strategies`, `my-plugin/extra`. */
 const PACKAGE_NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*(?:\/[A-Za-z0-9._~-]+)*$/;
@@ -32,10 +33,17 @@ const inside = (root: string, path: string): boolean => {
  *   document the caller wrote itself: tests, embedding code) lifts the folder restriction;
  * - any other URL scheme (`data:`, `http:`, `https:`, `node:` …) is refused.
  */
-export function checkPluginSpecifier(spec: string, origin: PluginOrigin, baseDir: string, allowLocal: boolean | 'any'): PluginTarget {
+export function checkPluginSpecifier(
+  spec: string,
+  origin: PluginOrigin,
+  baseDir: string,
+  allowLocal: boolean | 'any',
+): PluginTarget {
   const scheme = SCHEME.exec(spec)?.[1]?.toLowerCase();
   if (scheme !== undefined && scheme !== 'file') {
-    throw new Error(`"${scheme}:" plugins are not allowed: name an installed npm package${origin === 'pipeline' ? ', or a file under the pipeline\'s folder with --allow-local-plugins' : ' or a file path'}`);
+    throw new Error(
+      `"${scheme}:" plugins are not allowed: name an installed npm package${origin === 'pipeline' ? ", or a file under the pipeline's folder with --allow-local-plugins" : ' or a file path'}`,
+    );
   }
   const isPath = scheme === 'file' || spec.startsWith('.') || isAbsolute(spec);
   if (!isPath) {
@@ -50,11 +58,14 @@ export function checkPluginSpecifier(spec: string, origin: PluginOrigin, baseDir
   }
   if (origin === 'cli' || allowLocal === 'any') return { kind: 'file', file };
   if (!allowLocal) {
-    throw new Error('is a file path: a pipeline may load plugin files only when you pass --allow-local-plugins (see README, "Plugins and trust")');
+    throw new Error(
+      'is a file path: a pipeline may load plugin files only when you pass --allow-local-plugins (see README, "Plugins and trust")',
+    );
   }
   const root = realOrSelf(baseDir);
   const real = realOrSelf(file);
-  if (!inside(root, real)) throw new Error(`is outside the pipeline's folder ${root}: only plugin files under it may be loaded`);
+  if (!inside(root, real))
+    throw new Error(`is outside the pipeline's folder ${root}: only plugin files under it may be loaded`);
   return { kind: 'file', file: real };
 }
 

@@ -24,12 +24,19 @@ export class AdjustStage implements Stage {
   ) {}
 
   operator(): OperatorFunction<RunItem, RunItem> {
-    return eachItem((item) => (item.kind === 'experience-start' && this.adjustments.length > 0 ? this.apply(item.experience) : undefined));
+    return eachItem((item) =>
+      item.kind === 'experience-start' && this.adjustments.length > 0 ? this.apply(item.experience) : undefined,
+    );
   }
 
   private async apply(experience: Experience): Promise<void> {
     const state = this.state;
-    const ctx = { experience, info: state.info, seenClasses: [...state.seenClasses].sort((a, b) => a - b), rng: state.rng.derive(`adjust:${experience.index}`) };
+    const ctx = {
+      experience,
+      info: state.info,
+      seenClasses: [...state.seenClasses].sort((a, b) => a - b),
+      rng: state.rng.derive(`adjust:${experience.index}`),
+    };
     let current = state.model;
     for (const a of this.adjustments) {
       const next = await a.apply(current, ctx);

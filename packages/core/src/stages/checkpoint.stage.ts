@@ -42,7 +42,10 @@ export class CheckpointStage implements Stage {
   operator(): OperatorFunction<RunItem, RunItem> {
     const settings = this.pipeline.checkpoint;
     // With the schedule off, a stop still writes its checkpoint: a stopped run is always resumable.
-    if (!settings.enabled) return eachItem((item) => (item.kind === 'run-end' && item.stopped !== undefined ? this.save('signal') : undefined));
+    if (!settings.enabled)
+      return eachItem((item) =>
+        item.kind === 'run-end' && item.stopped !== undefined ? this.save('signal') : undefined,
+      );
     return eachItem((item) => {
       switch (item.kind) {
         case 'batch':
@@ -79,7 +82,12 @@ export class CheckpointStage implements Stage {
     // A serving run turns the event loop between the synchronous parts (nothing trains meanwhile:
     // this item holds the run, and the states are already captured).
     await this.control.turns?.breathe();
-    const files = await captureCheckpoint(state.model, states, { reason, metrics, wallSeconds, pipeline: this.pipeline }, where);
+    const files = await captureCheckpoint(
+      state.model,
+      states,
+      { reason, metrics, wallSeconds, pipeline: this.pipeline },
+      where,
+    );
     await this.control.turns?.breathe();
     const { dir, bytes } = await this.store.write(c.step, files);
     for (const failure of await this.registry.checkpointed(states)) {

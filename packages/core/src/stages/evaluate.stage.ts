@@ -45,7 +45,9 @@ export class EvaluateStage implements Stage {
         case 'run-start': {
           const s = this.pipeline.evaluation;
           const finite = this.state.info.experiences !== 'endless';
-          return !item.resumed && !item.continued && finite && s.initial && s.on === 'all' ? this.afterExperience(-1).then(() => undefined) : undefined;
+          return !item.resumed && !item.continued && finite && s.initial && s.on === 'all'
+            ? this.afterExperience(-1).then(() => undefined)
+            : undefined;
         }
         case 'test':
           this.testThenTrain(item.batch);
@@ -71,7 +73,15 @@ export class EvaluateStage implements Stage {
     const turns = this.control.turns;
     const batchSize = turns ? Math.min(settings.batchSize, turns.maxRows) : settings.batchSize;
     const between = turns ? () => turns.breathe() : undefined;
-    const results = await evaluate(this.state.model, targets, this.state.info.numClasses, batchSize, (b) => this.preprocess.prepare(b, 'test'), predictor, between);
+    const results = await evaluate(
+      this.state.model,
+      targets,
+      this.state.info.numClasses,
+      batchSize,
+      (b) => this.preprocess.prepare(b, 'test'),
+      predictor,
+      between,
+    );
     if (results.length > 0) this.events.emit({ type: 'evaluation', afterExperience: after, results });
     return results;
   }
@@ -82,7 +92,11 @@ export class EvaluateStage implements Stage {
    */
   private testThenTrain(batch: Batch): void {
     const cursor = this.state.cursor;
-    const p = predict(this.state.model, batch, this.strategies.predictor({ model: this.state.model, info: this.state.info }));
+    const p = predict(
+      this.state.model,
+      batch,
+      this.strategies.predictor({ model: this.state.model, info: this.state.info }),
+    );
     const correct = new Uint8Array(batch.y.length);
     for (let i = 0; i < correct.length; i++) correct[i] = p.predicted[i] === batch.y[i] ? 1 : 0;
     const snap = this.prequential.addBatch(correct, p.losses);

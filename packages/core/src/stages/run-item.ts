@@ -15,7 +15,15 @@ import type { Experience } from '../data/experience.js';
  * leave the last stage before it pulls the next item). Stages may replace `batch` / `data` in place
  * (that is how preprocessing and `trainData` reach later stages) and must pass every item on.
  */
-export type RunItem = RunStartItem | ExperienceStartItem | EpochStartItem | BatchItem | TestItem | EpochEndItem | ExperienceEndItem | RunEndItem;
+export type RunItem =
+  | RunStartItem
+  | ExperienceStartItem
+  | EpochStartItem
+  | BatchItem
+  | TestItem
+  | EpochEndItem
+  | ExperienceEndItem
+  | RunEndItem;
 
 /** Fields every item has. */
 interface ItemBase {

@@ -5,10 +5,17 @@ import type { RunItem } from './run-item.js';
 import type { Stage } from './stage.js';
 import { orderStages, type PlacedStage } from './stage-order.js';
 
-const stage = (name: string): Stage => ({ name, operator: (): OperatorFunction<RunItem, RunItem> => (items$) => items$ });
+const stage = (name: string): Stage => ({
+  name,
+  operator: (): OperatorFunction<RunItem, RunItem> => (items$) => items$,
+});
 const builtins = ['preprocess', 'adjust', 'train', 'evaluate', 'checkpoint'].map(stage);
 const names = (list: readonly Stage[]): string[] => list.map((s) => s.name);
-const placed = (name: string, i: number, at: { after?: string; before?: string } = {}): PlacedStage => ({ stage: stage(name), path: `/stages/${i}`, ...at });
+const placed = (name: string, i: number, at: { after?: string; before?: string } = {}): PlacedStage => ({
+  stage: stage(name),
+  path: `/stages/${i}`,
+  ...at,
+});
 
 test('plugin stages go after or before their anchor, in declared order, and before checkpoint by default', () => {
   const order = orderStages(builtins, [
@@ -22,6 +29,12 @@ test('plugin stages go after or before their anchor, in declared order, and befo
 });
 
 test('an unknown anchor or both anchors are pipeline errors naming the entry', () => {
-  assert.throws(() => orderStages(builtins, [placed('x', 0, { after: 'nope' })]), /\/stages\/0\/after: unknown stage "nope"; known: preprocess, adjust, train, evaluate, checkpoint/);
-  assert.throws(() => orderStages(builtins, [placed('x', 1, { after: 'train', before: 'train' })]), /\/stages\/1: give "after" or "before", not both/);
+  assert.throws(
+    () => orderStages(builtins, [placed('x', 0, { after: 'nope' })]),
+    /\/stages\/0\/after: unknown stage "nope"; known: preprocess, adjust, train, evaluate, checkpoint/,
+  );
+  assert.throws(
+    () => orderStages(builtins, [placed('x', 1, { after: 'train', before: 'train' })]),
+    /\/stages\/1: give "after" or "before", not both/,
+  );
 });

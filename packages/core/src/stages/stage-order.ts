@@ -20,10 +20,15 @@ export function orderStages(builtins: readonly Stage[], extra: readonly PlacedSt
   const order = [...builtins];
   const afterCount = new Map<Stage, number>();
   for (const p of extra) {
-    if (p.after !== undefined && p.before !== undefined) throw PipelineError.at(p.path, 'give "after" or "before", not both');
+    if (p.after !== undefined && p.before !== undefined)
+      throw PipelineError.at(p.path, 'give "after" or "before", not both');
     const anchorName = p.after ?? p.before ?? 'checkpoint';
     const anchor = order.find((s) => s.name === anchorName);
-    if (!anchor) throw PipelineError.at(`${p.path}/${p.after !== undefined ? 'after' : 'before'}`, `unknown stage "${anchorName}"; known: ${order.map((s) => s.name).join(', ')}`);
+    if (!anchor)
+      throw PipelineError.at(
+        `${p.path}/${p.after !== undefined ? 'after' : 'before'}`,
+        `unknown stage "${anchorName}"; known: ${order.map((s) => s.name).join(', ')}`,
+      );
     const at = order.indexOf(anchor);
     if (p.after !== undefined) {
       const n = afterCount.get(anchor) ?? 0;

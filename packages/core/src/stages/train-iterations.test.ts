@@ -15,28 +15,45 @@ const out = (): string => mkdtempSync(join(tmpdir(), 'engram-iterations-'));
 // 7 iterations = one full epoch and 2 batches of a second one.
 const doc = (training: Record<string, unknown>): Record<string, unknown> =>
   fixtureDocument({
-    model: { layers: [{ type: 'dense', units: 16, activation: 'relu' }, { type: 'dropout', rate: 0.2 }] },
+    model: {
+      layers: [
+        { type: 'dense', units: 16, activation: 'relu' },
+        { type: 'dropout', rate: 0.2 },
+      ],
+    },
     training: { batchSize: 16, logEvery: 1, ...training },
     checkpoint: { enabled: true, everyBatches: 2, keep: 2 },
   });
 
-async function runUntil(dir: string, training: Record<string, unknown>, stopAtStep?: number, resume = false): Promise<{ outcome: RunOutcome }> {
+async function runUntil(
+  dir: string,
+  training: Record<string, unknown>,
+  stopAtStep?: number,
+  resume = false,
+): Promise<{ outcome: RunOutcome }> {
   const controller = new AbortController();
   const outcome = await runPipeline(await loadFixture(doc(training)), {
     outDir: dir,
     signal: controller.signal,
     ...(resume ? { resume: true } : {}),
-    observe: (events$) => events$.subscribe((e) => {
-      if (stopAtStep !== undefined && e.type === 'batch-end' && e.step >= stopAtStep) controller.abort('SIGTERM');
-    }),
+    observe: (events$) =>
+      events$.subscribe((e) => {
+        if (stopAtStep !== undefined && e.type === 'batch-end' && e.step >= stopAtStep) controller.abort('SIGTERM');
+      }),
   });
   return { outcome };
 }
 
 function weights(dir: string): string {
   const root = join(dir, 'checkpoints');
-  const last = readdirSync(root).filter((n) => n.startsWith('step-')).sort().pop() ?? '';
-  return createHash('sha256').update(readFileSync(join(root, last, 'model/weights.bin'))).digest('hex');
+  const last =
+    readdirSync(root)
+      .filter((n) => n.startsWith('step-'))
+      .sort()
+      .pop() ?? '';
+  return createHash('sha256')
+    .update(readFileSync(join(root, last, 'model/weights.bin')))
+    .digest('hex');
 }
 
 test('training.iterations runs exactly that many optimizer steps per experience, crossing epoch ends', async () => {

@@ -42,7 +42,12 @@ export class TrainStage implements Stage {
         case 'experience-start':
           return this.beginExperience(item);
         case 'epoch-start': {
-          this.events.emit({ type: 'epoch-start', experience: item.experience.index, epoch: item.epoch, epochs: item.epochs });
+          this.events.emit({
+            type: 'epoch-start',
+            experience: item.experience.index,
+            epoch: item.epoch,
+            epochs: item.epochs,
+          });
           const totals = this.state.progress;
           totals.epochLossSum = 0;
           totals.epochCorrect = 0;
@@ -53,7 +58,13 @@ export class TrainStage implements Stage {
           return this.trainOne(item);
         case 'epoch-end': {
           const totals = this.state.progress;
-          this.events.emit({ type: 'epoch-end', experience: item.experience.index, epoch: item.epoch, loss: totals.epochSeen ? totals.epochLossSum / totals.epochSeen : 0, accuracy: totals.epochSeen ? totals.epochCorrect / totals.epochSeen : 0 });
+          this.events.emit({
+            type: 'epoch-end',
+            experience: item.experience.index,
+            epoch: item.epoch,
+            loss: totals.epochSeen ? totals.epochLossSum / totals.epochSeen : 0,
+            accuracy: totals.epochSeen ? totals.epochCorrect / totals.epochSeen : 0,
+          });
           return undefined;
         }
         case 'experience-end':
@@ -94,7 +105,13 @@ export class TrainStage implements Stage {
 
   private async endExperience(experience: Experience): Promise<void> {
     await this.strategies.afterExperience(this.context(experience));
-    this.events.emit({ type: 'experience-end', experience: experience.index, samples: this.state.progress.experienceSamples, wallSeconds: (performance.now() - this.experienceStart) / 1000, rssBytes: process.memoryUsage().rss });
+    this.events.emit({
+      type: 'experience-end',
+      experience: experience.index,
+      samples: this.state.progress.experienceSamples,
+      wallSeconds: (performance.now() - this.experienceStart) / 1000,
+      rssBytes: process.memoryUsage().rss,
+    });
   }
 
   private async trainOne(item: BatchItem): Promise<void> {
@@ -102,7 +119,10 @@ export class TrainStage implements Stage {
     const cursor = this.state.cursor;
     const outputs = this.state.model.outputs();
     for (const label of batch.y) {
-      if (label >= outputs) throw new Error(`label ${label} does not fit the model's ${outputs} outputs; add { "kind": "grow-head" } to "adjust" or widen the head`);
+      if (label >= outputs)
+        throw new Error(
+          `label ${label} does not fit the model's ${outputs} outputs; add { "kind": "grow-head" } to "adjust" or widen the head`,
+        );
     }
     const t0 = performance.now();
     const r = await this.trainer.step(batch, this.context(experience), epoch);

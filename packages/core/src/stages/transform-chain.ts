@@ -11,7 +11,10 @@ export class TransformChain {
 
   /** Sample shape the model sees, given the source's. Called once before the model is built. */
   outputShape(info: StreamInfo): number[] {
-    return this.transforms.reduce<number[]>((shape, t) => (t.outputShape ? t.outputShape(shape, info) : shape), [...info.inputShape]);
+    return this.transforms.reduce<number[]>(
+      (shape, t) => (t.outputShape ? t.outputShape(shape, info) : shape),
+      [...info.inputShape],
+    );
   }
 
   /** Lets transforms fit statistics at an experience start. */

@@ -24,6 +24,9 @@ export function fixtureDocument(overrides: Record<string, unknown> = {}): Record
 }
 
 /** Validates and loads a fixture document (as if read from `<tmp>/pipeline.json`). */
-export function loadFixture(doc: Record<string, unknown>, file = '/tmp/engram-fixture/pipeline.json'): Promise<LoadedPipeline> {
+export function loadFixture(
+  doc: Record<string, unknown>,
+  file = '/tmp/engram-fixture/pipeline.json',
+): Promise<LoadedPipeline> {
   return preparePipeline(structuredClone(doc), file, { builtins: [corePlugin], allowLocalPlugins: 'any' });
 }

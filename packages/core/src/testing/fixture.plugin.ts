@@ -45,7 +45,8 @@ function blobs(rng: Rng, classes: readonly number[], perClass: number, features:
   for (const c of classes) {
     for (let i = 0; i < perClass; i++, r++) {
       y[r] = c;
-      for (let f = 0; f < features; f++) x[r * features + f] = (centers[c * features + f] as number) + 0.3 * rng.normal();
+      for (let f = 0; f < features; f++)
+        x[r * features + f] = (centers[c * features + f] as number) + 0.3 * rng.normal();
     }
   }
   return { x, y, sampleShape: [features] };
@@ -55,13 +56,21 @@ function blobs(rng: Rng, classes: readonly number[], perClass: number, features:
 export class EndlessBlobSource implements BatchSource {
   readonly endless = true;
   produced = 0;
-  constructor(private readonly rng: Rng, private readonly opts: BlobOpts, private readonly centers: Float32Array) {}
+  constructor(
+    private readonly rng: Rng,
+    private readonly opts: BlobOpts,
+    private readonly centers: Float32Array,
+  ) {}
   async *batches(request: BatchRequest): AsyncIterable<Batch> {
     const all = Array.from({ length: this.opts.classes }, (_, i) => i);
     while (!request.signal?.aborted) {
       this.produced++;
       const b = blobs(this.rng, all, 1, this.opts.features, this.centers);
-      yield { ...b, x: b.x.slice(0, Math.min(request.batchSize, b.y.length) * this.opts.features), y: b.y.slice(0, request.batchSize) };
+      yield {
+        ...b,
+        x: b.x.slice(0, Math.min(request.batchSize, b.y.length) * this.opts.features),
+        y: b.y.slice(0, request.batchSize),
+      };
     }
   }
 }
@@ -72,13 +81,21 @@ class BlobDataSource implements DataSource {
   static lastEndless: EndlessBlobSource | undefined;
   /** How many blob sources were built (tests of what a run builds read it). */
   static builds = 0;
-  constructor(private readonly opts: BlobOpts, private readonly services: ComponentServices) {
+  constructor(
+    private readonly opts: BlobOpts,
+    private readonly services: ComponentServices,
+  ) {
     BlobDataSource.builds++;
     const rng = services.rng.derive('centers');
     this.centers = Float32Array.from({ length: opts.classes * opts.features }, () => 2 * rng.normal());
   }
   async describe(): Promise<StreamInfo> {
-    return { inputShape: [this.opts.features], numClasses: this.opts.classes, experiences: this.opts.endless ? 'endless' : this.opts.experiences, scenario: this.opts.endless ? 'online' : 'class-incremental' };
+    return {
+      inputShape: [this.opts.features],
+      numClasses: this.opts.classes,
+      experiences: this.opts.endless ? 'endless' : this.opts.experiences,
+      scenario: this.opts.endless ? 'online' : 'class-incremental',
+    };
   }
   private endlessRng: Rng | undefined;
   private restored: number[] | undefined;
@@ -106,7 +123,9 @@ class BlobDataSource implements DataSource {
         index: e,
         classes,
         train: new ArrayBatchSource(blobs(rng, classes, this.opts.perClass, this.opts.features, this.centers)),
-        test: new ArrayBatchSource(blobs(rng, classes, Math.ceil(this.opts.perClass / 2), this.opts.features, this.centers)),
+        test: new ArrayBatchSource(
+          blobs(rng, classes, Math.ceil(this.opts.perClass / 2), this.opts.features, this.centers),
+        ),
       });
     }
     return of(...exps);
@@ -119,14 +138,32 @@ export const hookLog: string[] = [];
 class RecorderStrategy implements Strategy {
   readonly name = 'recorder';
   constructor(private readonly label: string) {}
-  beforeExperience(): void { hookLog.push(`${this.label}:beforeExperience`); }
-  adaptModel(): void { hookLog.push(`${this.label}:adaptModel`); }
-  trainData(): void { hookLog.push(`${this.label}:trainData`); }
-  transformBatch(b: Batch): Batch { hookLog.push(`${this.label}:transformBatch`); return b; }
-  penalty(): void { hookLog.push(`${this.label}:penalty`); }
-  afterBackward(g: import('@tensorflow/tfjs').NamedTensorMap): import('@tensorflow/tfjs').NamedTensorMap { hookLog.push(`${this.label}:afterBackward`); return g; }
-  afterBatch(): void { hookLog.push(`${this.label}:afterBatch`); }
-  afterExperience(): void { hookLog.push(`${this.label}:afterExperience`); }
+  beforeExperience(): void {
+    hookLog.push(`${this.label}:beforeExperience`);
+  }
+  adaptModel(): void {
+    hookLog.push(`${this.label}:adaptModel`);
+  }
+  trainData(): void {
+    hookLog.push(`${this.label}:trainData`);
+  }
+  transformBatch(b: Batch): Batch {
+    hookLog.push(`${this.label}:transformBatch`);
+    return b;
+  }
+  penalty(): void {
+    hookLog.push(`${this.label}:penalty`);
+  }
+  afterBackward(g: import('@tensorflow/tfjs').NamedTensorMap): import('@tensorflow/tfjs').NamedTensorMap {
+    hookLog.push(`${this.label}:afterBackward`);
+    return g;
+  }
+  afterBatch(): void {
+    hookLog.push(`${this.label}:afterBatch`);
+  }
+  afterExperience(): void {
+    hookLog.push(`${this.label}:afterExperience`);
+  }
 }
 
 /** What every `probe` logger saw: attach, the number of events, completion and close, by label. */
@@ -134,7 +171,10 @@ export const probeLog: string[] = [];
 
 /** A logger that records its life (and throws where told). */
 class ProbeLogger implements RunLogger {
-  constructor(private readonly label: string, private readonly throwOn: string) {}
+  constructor(
+    private readonly label: string,
+    private readonly throwOn: string,
+  ) {}
   attach(events$: Observable<EngramEvent>): void {
     probeLog.push(`${this.label}:attach`);
     if (this.throwOn === 'attach') throw new Error('probe attach failed');
@@ -175,7 +215,8 @@ class FailStage implements Stage {
   constructor(private readonly atStep: number) {}
   operator(run: StageRun): OperatorFunction<RunItem, RunItem> {
     return eachItem((item) => {
-      if (item.kind === 'batch' && run.cursor.step >= this.atStep) throw new Error(`stage failed at step ${run.cursor.step}\nsecond line`);
+      if (item.kind === 'batch' && run.cursor.step >= this.atStep)
+        throw new Error(`stage failed at step ${run.cursor.step}\nsecond line`);
     });
   }
 }
@@ -190,7 +231,9 @@ class AnchoredStrategy implements Strategy {
   beforeExperience(ctx: ExperienceContext): void {
     this.dispose();
     if (ctx.experience.index === 0) return;
-    this.anchors = ctx.model.trainableVariables().map((param) => ({ param, anchor: tf.clone(param), importance: tf.onesLike(param) }));
+    this.anchors = ctx.model
+      .trainableVariables()
+      .map((param) => ({ param, anchor: tf.clone(param), importance: tf.onesLike(param) }));
   }
 
   penalty(): QuadraticPenalty | void {
@@ -208,10 +251,19 @@ const descriptors: ComponentDescriptor[] = [
     role: 'logger',
     kind: 'probe',
     description: 'Records its life in probeLog (test fixture).',
-    options: Type.Object({ label: Type.String({ default: 'p' }), throwOn: Type.String({ default: 'never' }) }, { additionalProperties: false }),
+    options: Type.Object(
+      { label: Type.String({ default: 'p' }), throwOn: Type.String({ default: 'never' }) },
+      { additionalProperties: false },
+    ),
     create: (o) => new ProbeLogger(String(o['label']), String(o['throwOn'])),
   },
-  { role: 'stage', kind: 'count', description: 'Counts batches (test fixture).', options: Type.Object({}, { additionalProperties: false }), create: () => new CountStage() },
+  {
+    role: 'stage',
+    kind: 'count',
+    description: 'Counts batches (test fixture).',
+    options: Type.Object({}, { additionalProperties: false }),
+    create: () => new CountStage(),
+  },
   {
     role: 'stage',
     kind: 'fail',
@@ -219,7 +271,13 @@ const descriptors: ComponentDescriptor[] = [
     options: Type.Object({ atStep: Type.Integer({ default: 3 }) }, { additionalProperties: false }),
     create: (o) => new FailStage(Number(o['atStep'])),
   },
-  { role: 'dataset', kind: 'blobs', description: 'Seeded Gaussian blobs (test fixture).', options: BlobOptions, create: (o, s) => new BlobDataSource(o as BlobOpts, s) },
+  {
+    role: 'dataset',
+    kind: 'blobs',
+    description: 'Seeded Gaussian blobs (test fixture).',
+    options: BlobOptions,
+    create: (o, s) => new BlobDataSource(o as BlobOpts, s),
+  },
   {
     role: 'strategy',
     kind: 'recorder',

@@ -16,4 +16,3 @@ export function perSampleCrossEntropy(logits: tf.Tensor2D, y: tf.Tensor1D, targe
 export function crossEntropy(logits: tf.Tensor2D, y: tf.Tensor1D, targets?: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => tf.mean(perSampleCrossEntropy(logits, y, targets)) as tf.Scalar);
 }
-

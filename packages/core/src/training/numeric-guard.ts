@@ -31,7 +31,9 @@ const at = (w: StepWhere): string => `at experience ${w.experience}, epoch ${w.e
 export function checkLoss(loss: number, where: StepWhere): void {
   if (!Number.isFinite(loss)) throw new NumericalError(`loss is ${loss} ${at(where)}`);
   if (Math.abs(loss) > LOSS_LIMIT) {
-    throw new NumericalError(`loss is ${loss.toExponential(2)} ${at(where)}: training diverged (limit ${LOSS_LIMIT.toExponential(0)}); lower the learning rate`);
+    throw new NumericalError(
+      `loss is ${loss.toExponential(2)} ${at(where)}: training diverged (limit ${LOSS_LIMIT.toExponential(0)}); lower the learning rate`,
+    );
   }
 }
 
@@ -52,7 +54,10 @@ export function checkOptimizerSlots(weights: ReadonlyArray<{ name: string; tenso
  */
 export function checkSlotValues(name: string, values: Float32Array, where: string): void {
   const i = firstNonFinite(values);
-  if (i >= 0) throw new NumericalError(`optimizer state ${name} holds ${values[i]} ${where}: training diverged; lower the learning rate`);
+  if (i >= 0)
+    throw new NumericalError(
+      `optimizer state ${name} holds ${values[i]} ${where}: training diverged; lower the learning rate`,
+    );
 }
 
 /** Index of the first NaN or ±Infinity in `values`, or -1. `x - x` is 0 exactly for finite `x`. */

@@ -24,7 +24,10 @@ export class OptimizerHandle {
    * @param accelerator the run's accelerated operations (`RunContext.accelerator`): every optimizer
    *   the handle creates gets its native update, and penalised steps use its fused form. Default: none.
    */
-  constructor(private readonly spec: OptimizerSpec, readonly accelerator: RunAccelerator = NO_ACCELERATION) {
+  constructor(
+    private readonly spec: OptimizerSpec,
+    readonly accelerator: RunAccelerator = NO_ACCELERATION,
+  ) {
     this.optimizer = this.create();
   }
 
@@ -65,7 +68,10 @@ export class OptimizerHandle {
       const suffix = slots[k * previousOrder.length]?.name.split('/').pop() ?? '';
       for (const v of variables) {
         const prev = byName.get(`${v.name}/${suffix}`);
-        const tensor = prev && prev.shape.join('x') === v.shape.join('x') ? prev.clone() : tf.fill(v.shape, initialSlotValue(this.spec));
+        const tensor =
+          prev && prev.shape.join('x') === v.shape.join('x')
+            ? prev.clone()
+            : tf.fill(v.shape, initialSlotValue(this.spec));
         next.push({ name: `${v.name}/${suffix}`, tensor });
       }
     }
@@ -113,7 +119,11 @@ export class OptimizerHandle {
         tf.dispose(owned);
         return fusedValue;
       }
-      const added = addPenaltyGradients(list.map((e) => e.tensor), variables, penalties);
+      const added = addPenaltyGradients(
+        list.map((e) => e.tensor),
+        variables,
+        penalties,
+      );
       added.grads.forEach((g, i) => {
         const entry = list[i];
         if (entry && g && g !== entry.tensor) {

@@ -11,11 +11,23 @@ export function createOptimizer(spec: OptimizerSpec): tf.Optimizer {
     case 'adam':
       return tf.train.adam(spec.learningRate ?? 0.001, spec.beta1 ?? 0.9, spec.beta2 ?? 0.999, spec.epsilon ?? 1e-7);
     case 'rmsprop':
-      return tf.train.rmsprop(spec.learningRate ?? 0.001, spec.decay ?? 0.9, spec.momentum ?? 0, spec.epsilon ?? 1e-7, spec.centered ?? false);
+      return tf.train.rmsprop(
+        spec.learningRate ?? 0.001,
+        spec.decay ?? 0.9,
+        spec.momentum ?? 0,
+        spec.epsilon ?? 1e-7,
+        spec.centered ?? false,
+      );
     case 'adagrad':
       return tf.train.adagrad(spec.learningRate ?? 0.01, spec.initialAccumulatorValue ?? 0.1);
     case 'adamax':
-      return tf.train.adamax(spec.learningRate ?? 0.002, spec.beta1 ?? 0.9, spec.beta2 ?? 0.999, spec.epsilon ?? 1e-7, spec.decay ?? 0);
+      return tf.train.adamax(
+        spec.learningRate ?? 0.002,
+        spec.beta1 ?? 0.9,
+        spec.beta2 ?? 0.999,
+        spec.epsilon ?? 1e-7,
+        spec.decay ?? 0,
+      );
   }
 }
 

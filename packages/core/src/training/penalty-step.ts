@@ -1,5 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { quadraticPenalty, type QuadraticPenalty, type QuadraticPenaltyImpl, type QuadraticTerm } from './quadratic-penalty.js';
+import {
+  quadraticPenalty,
+  type QuadraticPenalty,
+  type QuadraticPenaltyImpl,
+  type QuadraticTerm,
+} from './quadratic-penalty.js';
 
 /** One quadratic term on a trainable variable, applied at the optimizer step: `scale · Σ F·(θ−θ*)²`. */
 export interface VariablePenalty {
@@ -20,7 +25,9 @@ export type VariablePenalties = ReadonlyArray<readonly VariablePenalty[] | undef
  * having changed nothing — when it cannot (then the caller adds the gradients with tfjs ops).
  */
 export type PenalizedApplyImpl = (
-  optimizer: tf.Optimizer, grads: ReadonlyArray<{ name: string; tensor: tf.Tensor }>, penalties: VariablePenalties,
+  optimizer: tf.Optimizer,
+  grads: ReadonlyArray<{ name: string; tensor: tf.Tensor }>,
+  penalties: VariablePenalties,
 ) => number | undefined;
 
 /**
@@ -30,7 +37,9 @@ export type PenalizedApplyImpl = (
  * the run's fused penalty (`RunContext.accelerator.quadraticPenalty`), if any.
  */
 export function planPenalties(
-  penalties: readonly QuadraticPenalty[], variables: readonly tf.Variable[], accelerated?: QuadraticPenaltyImpl,
+  penalties: readonly QuadraticPenalty[],
+  variables: readonly tf.Variable[],
+  accelerated?: QuadraticPenaltyImpl,
 ): { deferred: VariablePenalties | undefined; onTape: tf.Scalar | undefined } {
   const index = new Map<tf.Tensor, number>(variables.map((v, i) => [v, i]));
   const deferred: VariablePenalty[][] = variables.map(() => []);
@@ -60,7 +69,9 @@ export function planPenalties(
  * (the caller disposes them), the input tensor elsewhere.
  */
 export function addPenaltyGradients(
-  grads: ReadonlyArray<tf.Tensor | undefined>, variables: readonly tf.Variable[], penalties: VariablePenalties,
+  grads: ReadonlyArray<tf.Tensor | undefined>,
+  variables: readonly tf.Variable[],
+  penalties: VariablePenalties,
 ): { grads: Array<tf.Tensor | undefined>; value: number } {
   const sums: tf.Scalar[] = [];
   const out = grads.map((g, i) => {

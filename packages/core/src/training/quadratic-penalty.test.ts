@@ -10,7 +10,10 @@ test('the quadratic penalty is scale times the importance-weighted squared dista
   const anchor = tf.tensor1d([1, 1, 1]);
   const importance = tf.tensor1d([5, 2, 0.5]);
   const before = tf.memory().numTensors;
-  const { value, grads } = tf.variableGrads(() => quadraticPenalty([{ param: theta, anchor, importance }], 0.5), [theta]);
+  const { value, grads } = tf.variableGrads(
+    () => quadraticPenalty([{ param: theta, anchor, importance }], 0.5),
+    [theta],
+  );
   // 0.5 * (5*0 + 2*1 + 0.5*4) = 2
   assert.equal(value.dataSync()[0], 2);
   // 2 * 0.5 * [5*0, 2*1, 0.5*2]

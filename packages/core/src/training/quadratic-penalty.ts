@@ -20,7 +20,11 @@ export type QuadraticPenaltyImpl = (terms: readonly QuadraticTerm[], scale: numb
  * term are one fused pass each instead of about eight tfjs kernels: pass the run's
  * `accelerated` implementation (`RunContext.accelerator.quadraticPenalty`) to use them.
  */
-export function quadraticPenalty(terms: readonly QuadraticTerm[], scale: number, accelerated?: QuadraticPenaltyImpl): tf.Scalar {
+export function quadraticPenalty(
+  terms: readonly QuadraticTerm[],
+  scale: number,
+  accelerated?: QuadraticPenaltyImpl,
+): tf.Scalar {
   if (accelerated && terms.length > 0) return accelerated(terms, scale);
   return tf.tidy(() => {
     if (terms.length === 0) return tf.scalar(0);

@@ -19,19 +19,48 @@ let modelId = 0;
 /** A 4-3 softmax layer with fixed weights, a fixed anchor and importance, and a batch of 8. */
 function setup() {
   const net = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [4], name: `trainer${modelId++}` })] });
-  tf.tidy(() => net.setWeights([tf.tensor2d(Array.from({ length: 12 }, (_, i) => Math.sin(i)), [4, 3]), tf.zeros([3])]));
+  tf.tidy(() =>
+    net.setWeights([
+      tf.tensor2d(
+        Array.from({ length: 12 }, (_, i) => Math.sin(i)),
+        [4, 3],
+      ),
+      tf.zeros([3]),
+    ]),
+  );
   const model = new LayersEngramModel(net);
   const anchors = model.trainableVariables().map((v) => tf.tidy(() => tf.add(v, 0.5)));
   const importances = model.trainableVariables().map((v, k) => tf.fill(v.shape, k + 1.5));
   const batch: Batch = {
-    x: Float32Array.from({ length: 32 }, (_, i) => Math.cos(i)), sampleShape: [4], y: Int32Array.from([0, 1, 2, 0, 1, 2, 0, 1]),
+    x: Float32Array.from({ length: 32 }, (_, i) => Math.cos(i)),
+    sampleShape: [4],
+    y: Int32Array.from([0, 1, 2, 0, 1, 2, 0, 1]),
   };
-  const terms = () => model.trainableVariables().map((param, k) => ({ param, anchor: anchors[k] as tf.Tensor, importance: importances[k] as tf.Tensor }));
-  const context = (): ExperienceContext => ({
-    model, experience: { index: 0, classes: [0, 1, 2], train: { batches: () => { throw new Error('unused'); } } },
-    info: { inputShape: [4], numClasses: 3, experiences: 1, scenario: 'test' }, mode: 'experiences', batchSize: 8,
-    rng: new Rng(1), events: { emit: () => undefined }, step: 0, gradientsOf: () => ({}), resetOptimizer: () => undefined,
-  } as unknown as ExperienceContext);
+  const terms = () =>
+    model
+      .trainableVariables()
+      .map((param, k) => ({ param, anchor: anchors[k] as tf.Tensor, importance: importances[k] as tf.Tensor }));
+  const context = (): ExperienceContext =>
+    ({
+      model,
+      experience: {
+        index: 0,
+        classes: [0, 1, 2],
+        train: {
+          batches: () => {
+            throw new Error('unused');
+          },
+        },
+      },
+      info: { inputShape: [4], numClasses: 3, experiences: 1, scenario: 'test' },
+      mode: 'experiences',
+      batchSize: 8,
+      rng: new Rng(1),
+      events: { emit: () => undefined },
+      step: 0,
+      gradientsOf: () => ({}),
+      resetOptimizer: () => undefined,
+    }) as unknown as ExperienceContext;
   const dispose = () => {
     tf.dispose([...anchors, ...importances]);
     net.dispose();
@@ -40,7 +69,10 @@ function setup() {
 }
 
 /** Trains 3 steps with `strategy(terms)`; returns final weights and the step results. */
-async function trainWith(make: (terms: ReturnType<typeof setup>['terms']) => Strategy, accelerator: RunAccelerator = {}) {
+async function trainWith(
+  make: (terms: ReturnType<typeof setup>['terms']) => Strategy,
+  accelerator: RunAccelerator = {},
+) {
   const s = setup();
   const optimizer = new OptimizerHandle({ type: 'adam', learningRate: 0.05 } as never, accelerator);
   await optimizer.track(s.model.trainableVariables());
@@ -66,9 +98,15 @@ test('a quadratic penalty applied at the optimizer step trains like the same pen
       return undefined;
     },
   };
-  const deferred = await trainWith((terms) => ({ name: 'deferred', penalty: () => new QuadraticPenalty(terms(), 0.7) }), declining);
+  const deferred = await trainWith(
+    (terms) => ({ name: 'deferred', penalty: () => new QuadraticPenalty(terms(), 0.7) }),
+    declining,
+  );
   assert.deepEqual(offered, [2, 2, 2]);
-  const taped = await trainWith((terms) => ({ name: 'taped', penalty: () => new QuadraticPenalty(terms(), 0.7).toScalar() }));
+  const taped = await trainWith((terms) => ({
+    name: 'taped',
+    penalty: () => new QuadraticPenalty(terms(), 0.7).toScalar(),
+  }));
   const none = await trainWith(() => ({ name: 'none' }));
   assert.ok(close(deferred.weights, taped.weights, 1e-6));
   assert.ok(!close(deferred.weights, none.weights, 1e-3), 'the penalty changed training');
@@ -79,7 +117,7 @@ test('a quadratic penalty applied at the optimizer step trains like the same pen
   });
 });
 
-test('a strategy reading gradients in afterBackward sees the quadratic penalty\'s gradient: the penalty stays on the tape', async () => {
+test("a strategy reading gradients in afterBackward sees the quadratic penalty's gradient: the penalty stays on the tape", async () => {
   const seen: number[][] = [];
   const reader = (name: string, penalty: (t: LossContext) => tf.Scalar | QuadraticPenalty): Strategy => ({
     name,
@@ -108,6 +146,10 @@ test('training with a deferred penalty leaves no tensors behind', async () => {
   await trainWith((terms) => ({ name: 'warm-up', penalty: () => new QuadraticPenalty(terms(), 0.7) }));
   const before = tf.memory().numTensors;
   await trainWith((terms) => ({ name: 'deferred', penalty: () => new QuadraticPenalty(terms(), 0.7) }));
-  await trainWith((terms) => ({ name: 'with-reader', penalty: () => new QuadraticPenalty(terms(), 0.7), afterBackward: (g: tf.NamedTensorMap) => g }));
+  await trainWith((terms) => ({
+    name: 'with-reader',
+    penalty: () => new QuadraticPenalty(terms(), 0.7),
+    afterBackward: (g: tf.NamedTensorMap) => g,
+  }));
   assert.equal(tf.memory().numTensors, before);
 });

@@ -40,7 +40,10 @@ export class Trainer {
       const vars = model.trainableVariables();
       const { grads } = tf.variableGrads(() => {
         const t = batchTensors(batch);
-        const logits = model.forward(t.x, { training: true, ...(batch.task ? { task: batch.task } : {}) }) as tf.Tensor2D;
+        const logits = model.forward(t.x, {
+          training: true,
+          ...(batch.task ? { task: batch.task } : {}),
+        }) as tf.Tensor2D;
         return crossEntropy(logits, t.y, t.targets);
       }, vars);
       return grads;
@@ -65,7 +68,11 @@ export class Trainer {
       const main = this.strategies.loss(lossCtx) ?? ce;
       const { scalar, quadratic } = this.strategies.penalty(lossCtx);
       // A strategy that reads or rewrites gradients (A-GEM, SI) must see the penalty's: keep it taped.
-      const plan = planPenalties(quadratic, this.strategies.handlesGradients ? [] : vars, this.optimizer.accelerator.quadraticPenalty);
+      const plan = planPenalties(
+        quadratic,
+        this.strategies.handlesGradients ? [] : vars,
+        this.optimizer.accelerator.quadraticPenalty,
+      );
       deferred = plan.deferred;
       const penalty = scalar && plan.onTape ? (tf.add(scalar, plan.onTape) as tf.Scalar) : (scalar ?? plan.onTape);
       logitsT = tf.keep(logits);
@@ -92,7 +99,11 @@ export class Trainer {
     if (finalGrads !== grads) for (const g of Object.values(finalGrads)) if (!g.isDisposed) g.dispose();
     const loss = tapeLoss + deferredValue;
     // A non-finite or overflowing loss, or optimizer state gone non-finite, stops the run before anything is saved.
-    await this.guard.afterStep(loss, this.optimizer.current, { experience: base.experience.index, epoch, step: base.step });
+    await this.guard.afterStep(loss, this.optimizer.current, {
+      experience: base.experience.index,
+      epoch,
+      step: base.step,
+    });
     const penalty = tapePenalty + deferredValue;
     await this.strategies.afterBatch({ ...ctx, loss, penalty });
     return { loss, penalty, correct, size: batch.y.length };

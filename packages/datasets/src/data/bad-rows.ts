@@ -42,6 +42,10 @@ export class BadRowLog {
     const shown = this.lines.slice(0, 10).join(', ');
     const more = this.count > 10 ? ', …' : '';
     const where = this.deadLetter ? `; rejected rows written to ${this.deadLetter}` : '';
-    this.events.emit({ type: 'warning', message: `${this.file}: skipped ${this.count} bad row(s) at line(s) ${shown}${more}${where}`, skippedRows: this.count });
+    this.events.emit({
+      type: 'warning',
+      message: `${this.file}: skipped ${this.count} bad row(s) at line(s) ${shown}${more}${where}`,
+      skippedRows: this.count,
+    });
   }
 }

@@ -28,7 +28,8 @@ export function parseIdx(input: Uint8Array, what = 'IDX data'): IdxArray {
       throw new Error(`${what}: corrupt gzip data (${(err as Error).message})`);
     }
   }
-  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) throw new Error(`${what} is not an IDX file (bad magic number)`);
+  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0)
+    throw new Error(`${what} is not an IDX file (bad magic number)`);
   const type = TYPES[bytes[2] as number];
   if (!type) throw new Error(`${what}: unknown IDX data type 0x${(bytes[2] as number).toString(16)}`);
   const ndims = bytes[3] as number;
@@ -38,7 +39,9 @@ export function parseIdx(input: Uint8Array, what = 'IDX data'): IdxArray {
   const dims = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i, false));
   const count = dims.reduce((a, b) => a * b, 1);
   if (bytes.length < header + count * type.bytes) {
-    throw new Error(`${what}: truncated: header says ${count} values of ${type.bytes} bytes, file has ${bytes.length - header} data bytes`);
+    throw new Error(
+      `${what}: truncated: header says ${count} values of ${type.bytes} bytes, file has ${bytes.length - header} data bytes`,
+    );
   }
   const data = new Float32Array(count);
   if (type.bytes === 1 && type.name === 'ubyte') {
@@ -61,7 +64,11 @@ export async function readIdx(file: string): Promise<IdxArray> {
 }
 
 /** Encodes an IDX file (ubyte, or float when `type` is 'float'); used to write fixtures and exports. */
-export function encodeIdx(dims: readonly number[], values: ArrayLike<number>, type: 'ubyte' | 'float' = 'ubyte'): Buffer {
+export function encodeIdx(
+  dims: readonly number[],
+  values: ArrayLike<number>,
+  type: 'ubyte' | 'float' = 'ubyte',
+): Buffer {
   const code = type === 'ubyte' ? 0x08 : 0x0d;
   const size = type === 'ubyte' ? 1 : 4;
   const buf = Buffer.alloc(4 + 4 * dims.length + values.length * size);

@@ -67,6 +67,11 @@ export class IndexedBatchSource implements BatchSource {
       y[k] = this.set.y[r] as number;
     }
     const task = this.options.task;
-    return { x, y, sampleShape: this.set.sampleShape, ...(task !== undefined ? { task: new Int32Array(count).fill(task) } : {}) };
+    return {
+      x,
+      y,
+      sampleShape: this.set.sampleShape,
+      ...(task !== undefined ? { task: new Int32Array(count).fill(task) } : {}),
+    };
   }
 }

@@ -58,10 +58,13 @@ export function presentClasses(y: Int32Array, numClasses: number): number[] {
 export function checkLabelledSet(set: LabelledSet, numClasses: number, what: string): void {
   const len = rowLength(set);
   if (set.x.length !== set.y.length * len) {
-    throw new Error(`${what}: ${set.x.length} feature values do not fit ${set.y.length} samples of shape [${set.sampleShape.join(', ')}]`);
+    throw new Error(
+      `${what}: ${set.x.length} feature values do not fit ${set.y.length} samples of shape [${set.sampleShape.join(', ')}]`,
+    );
   }
   for (let i = 0; i < set.y.length; i++) {
     const c = set.y[i] as number;
-    if (!(c >= 0 && c < numClasses)) throw new Error(`${what}: sample ${i} has label ${c}, outside 0..${numClasses - 1}`);
+    if (!(c >= 0 && c < numClasses))
+      throw new Error(`${what}: sample ${i} has label ${c}, outside 0..${numClasses - 1}`);
   }
 }

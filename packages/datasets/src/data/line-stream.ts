@@ -25,7 +25,10 @@ export function tooLongReason(chars: number): string {
  * consumer asks for more lines, so memory is bounded by one chunk plus the longest line. A trailing
  * `\r` is dropped (CRLF files).
  */
-export async function* streamLines(stream: AsyncIterable<Buffer | string>, firstLine = 1): AsyncGenerator<NumberedLine> {
+export async function* streamLines(
+  stream: AsyncIterable<Buffer | string>,
+  firstLine = 1,
+): AsyncGenerator<NumberedLine> {
   for await (const lines of streamLineChunks(stream, firstLine)) yield* lines;
 }
 
@@ -34,7 +37,11 @@ export async function* streamLines(stream: AsyncIterable<Buffer | string>, first
  * for consumers that handle a chunk's lines together (e.g. one fsync per chunk). The last line may lack
  * its line break.
  */
-export async function* streamLineChunks(stream: AsyncIterable<Buffer | string>, firstLine = 1, maxLine = MAX_LINE_CHARS): AsyncGenerator<NumberedLine[]> {
+export async function* streamLineChunks(
+  stream: AsyncIterable<Buffer | string>,
+  firstLine = 1,
+  maxLine = MAX_LINE_CHARS,
+): AsyncGenerator<NumberedLine[]> {
   const decoder = new StringDecoder('utf8');
   let carry = '';
   let line = firstLine;

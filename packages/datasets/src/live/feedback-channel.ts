@@ -56,9 +56,16 @@ export function feedbackChannel(name: string): FeedbackChannel | undefined {
 }
 
 /** Opens channel `name` over `train`; a second open of the same name is an error (two runs cannot share one). */
-export function openFeedbackChannel(name: string, train: LiveBatchSource, spec: { length: number; numClasses: number; labels?: readonly string[] }): FeedbackChannel {
+export function openFeedbackChannel(
+  name: string,
+  train: LiveBatchSource,
+  spec: { length: number; numClasses: number; labels?: readonly string[] },
+): FeedbackChannel {
   const reg = registry();
-  if (reg.has(name)) throw new Error(`feedback channel "${name}" is already open in this process (another run's feedback source); give this one another "channel"`);
+  if (reg.has(name))
+    throw new Error(
+      `feedback channel "${name}" is already open in this process (another run's feedback source); give this one another "channel"`,
+    );
   const channel: FeedbackChannel = {
     name,
     length: spec.length,

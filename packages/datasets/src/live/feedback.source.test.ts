@@ -22,7 +22,13 @@ test('a feedback source opens its channel when its stream starts, trains on what
   assert.equal(channel.depth(), 2);
   const ac = new AbortController();
   let batch: Batch | undefined;
-  for await (const b of (experience?.train as NonNullable<typeof experience>['train']).batches({ batchSize: 8, shuffle: false, epoch: 0, seed: 0, signal: ac.signal })) {
+  for await (const b of (experience?.train as NonNullable<typeof experience>['train']).batches({
+    batchSize: 8,
+    shuffle: false,
+    epoch: 0,
+    seed: 0,
+    signal: ac.signal,
+  })) {
     batch = b;
     break;
   }
@@ -36,14 +42,21 @@ test('a feedback source opens its channel when its stream starts, trains on what
   assert.equal(feedbackChannelChanges(), before + 2, 'closing counts as a change');
 });
 
-test('two open feedback sources cannot share a channel name: the second one\'s stream fails with a one-line reason', async () => {
+test("two open feedback sources cannot share a channel name: the second one's stream fails with a one-line reason", async () => {
   const a = createFeedbackSource(options, testServices());
   const b = createFeedbackSource(options, testServices());
   await experiencesOf(a);
   const [exp] = await experiencesOf(b);
   const ac = new AbortController();
   await assert.rejects(async () => {
-    for await (const _ of (exp as NonNullable<typeof exp>).train.batches({ batchSize: 1, shuffle: false, epoch: 0, seed: 0, signal: ac.signal })) break;
+    for await (const _ of (exp as NonNullable<typeof exp>).train.batches({
+      batchSize: 1,
+      shuffle: false,
+      epoch: 0,
+      seed: 0,
+      signal: ac.signal,
+    }))
+      break;
   }, /feedback channel "unit" is already open/);
   await b.close();
   assert.ok(feedbackChannel('unit'), 'the first source keeps its channel');

@@ -14,7 +14,11 @@ export const FeedbackOptions = Type.Object(
     labels,
     buffer,
     policy: policyOption('drop-oldest'),
-    channel: Type.String({ minLength: 1, default: 'default', description: 'Channel name the model server pushes into (its serve.feedback.channel).' }),
+    channel: Type.String({
+      minLength: 1,
+      default: 'default',
+      description: 'Channel name the model server pushes into (its serve.feedback.channel).',
+    }),
   },
   { additionalProperties: false },
 );
@@ -28,14 +32,28 @@ export type FeedbackOptions = Static<typeof FeedbackOptions>;
  * closes with the source. Records cannot be replayed: a checkpoint keeps only the count trained on,
  * and feedback buffered but not yet trained when the process dies is lost (as for `http` without a journal).
  */
-export function createFeedbackSource(o: FeedbackOptions, services: ComponentServices): LiveDataSource & { channel: () => FeedbackChannel | undefined } {
+export function createFeedbackSource(
+  o: FeedbackOptions,
+  services: ComponentServices,
+): LiveDataSource & { channel: () => FeedbackChannel | undefined } {
   const r = liveRecordSpec({ ...o, featuresField: 'x', labelField: 'y' }, 'feedback');
-  const train = new LiveBatchSource({ capacity: o.buffer, policy: o.policy, sampleShape: o.inputShape, name: 'feedback', events: services.events, rng: services.rng.derive('buffer') });
+  const train = new LiveBatchSource({
+    capacity: o.buffer,
+    policy: o.policy,
+    sampleShape: o.inputShape,
+    name: 'feedback',
+    events: services.events,
+    rng: services.rng.derive('buffer'),
+  });
   let channel: FeedbackChannel | undefined;
   const feed = {
     start: () => {
       try {
-        channel = openFeedbackChannel(o.channel, train, { length: r.length, numClasses: r.numClasses, ...(o.labels ? { labels: o.labels } : {}) });
+        channel = openFeedbackChannel(o.channel, train, {
+          length: r.length,
+          numClasses: r.numClasses,
+          ...(o.labels ? { labels: o.labels } : {}),
+        });
       } catch (e) {
         train.end(e as Error);
       }
@@ -45,7 +63,16 @@ export function createFeedbackSource(o: FeedbackOptions, services: ComponentServ
       channel = undefined;
     },
   };
-  const source = new LiveDataSource({ inputShape: o.inputShape, numClasses: r.numClasses, scenario: 'stream', ...(o.labels ? { classNames: o.labels } : {}) }, train, feed);
+  const source = new LiveDataSource(
+    {
+      inputShape: o.inputShape,
+      numClasses: r.numClasses,
+      scenario: 'stream',
+      ...(o.labels ? { classNames: o.labels } : {}),
+    },
+    train,
+    feed,
+  );
   return Object.assign(source, { channel: () => channel });
 }
 
@@ -53,7 +80,8 @@ export function createFeedbackSource(o: FeedbackOptions, services: ComponentServ
 export const feedbackDescriptor: ComponentDescriptor = {
   role: 'dataset',
   kind: 'feedback',
-  description: 'A live stream of labelled predictions: with `engram run --serve`, POST /feedback {id, y} turns an earlier prediction\'s inputs into a training record (the delayed-label loop); stream mode.',
+  description:
+    "A live stream of labelled predictions: with `engram run --serve`, POST /feedback {id, y} turns an earlier prediction's inputs into a training record (the delayed-label loop); stream mode.",
   options: FeedbackOptions,
   create: (options, services) => createFeedbackSource(options as FeedbackOptions, services),
 };

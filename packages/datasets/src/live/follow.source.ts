@@ -11,9 +11,19 @@ import { LiveBadLines, liveOptions, liveRecordSpec, parseLiveLine, policyOption 
 export const JsonlFollowOptions = Type.Object(
   {
     ...liveOptions,
-    path: Type.String({ minLength: 1, description: 'The JSON-lines file to follow (relative to the pipeline file); it may not exist yet.' }),
-    fromStart: Type.Boolean({ default: true, description: 'Read the lines already in the file first (false: only lines appended after the start).' }),
-    pollMs: Type.Integer({ minimum: 10, default: 200, description: 'How often to look for new data at the end of the file.' }),
+    path: Type.String({
+      minLength: 1,
+      description: 'The JSON-lines file to follow (relative to the pipeline file); it may not exist yet.',
+    }),
+    fromStart: Type.Boolean({
+      default: true,
+      description: 'Read the lines already in the file first (false: only lines appended after the start).',
+    }),
+    pollMs: Type.Integer({
+      minimum: 10,
+      default: 200,
+      description: 'How often to look for new data at the end of the file.',
+    }),
     policy: policyOption('block'),
   },
   { additionalProperties: false },
@@ -42,14 +52,28 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export function createJsonlFollow(o: JsonlFollowOptions, services: ComponentServices): LiveDataSource {
   const r = liveRecordSpec(o, 'jsonl-follow');
   const file = resolve(services.baseDir, o.path);
-  const train = new LiveBatchSource({ capacity: o.buffer, policy: o.policy, sampleShape: o.inputShape, name: 'jsonl-follow', events: services.events, rng: services.rng.derive('buffer') });
+  const train = new LiveBatchSource({
+    capacity: o.buffer,
+    policy: o.policy,
+    sampleShape: o.inputShape,
+    name: 'jsonl-follow',
+    events: services.events,
+    rng: services.rng.derive('buffer'),
+  });
   const bad = new LiveBadLines(`jsonl-follow ${file}`, services.events);
   let stopped = false;
   let startAt: FollowPosition | undefined;
   let handle: FileHandle | undefined;
 
   const follow = async (): Promise<void> => {
-    let position = startAt?.offset ?? (o.fromStart ? 0 : await stat(file).then((s) => s.size, () => 0));
+    let position =
+      startAt?.offset ??
+      (o.fromStart
+        ? 0
+        : await stat(file).then(
+            (s) => s.size,
+            () => 0,
+          ));
     let carry = '';
     let carryStart = position;
     // bytes of a line over the length limit already dropped (its record is bad; the line is skipped when it ends)
@@ -125,12 +149,23 @@ export function createJsonlFollow(o: JsonlFollowOptions, services: ComponentServ
       const p = s as Partial<FollowPosition> | null;
       const whole = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
       if (!p || typeof p !== 'object' || !whole(p.offset) || !whole(p.line)) {
-        throw new Error(`jsonl-follow ${file}: a checkpoint position must be { offset, line } (byte offset, line number), got ${JSON.stringify(s)}`);
+        throw new Error(
+          `jsonl-follow ${file}: a checkpoint position must be { offset, line } (byte offset, line number), got ${JSON.stringify(s)}`,
+        );
       }
       startAt = { offset: p.offset, line: p.line };
     },
   };
-  return new LiveDataSource({ inputShape: o.inputShape, numClasses: r.numClasses, scenario: 'stream', ...(o.labels ? { classNames: o.labels } : {}) }, train, feed);
+  return new LiveDataSource(
+    {
+      inputShape: o.inputShape,
+      numClasses: r.numClasses,
+      scenario: 'stream',
+      ...(o.labels ? { classNames: o.labels } : {}),
+    },
+    train,
+    feed,
+  );
 }
 
 /** The `jsonl-follow` dataset component. */

@@ -10,8 +10,17 @@ import { liveOptions, liveRecordSpec, parseLiveLine, parseLiveRecord, policyOpti
 export const HttpOptions = Type.Object(
   {
     ...liveOptions,
-    host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Interface to bind (default loopback only).' }),
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8765, description: 'TCP port (0 = any free port, reported in a warning event).' }),
+    host: Type.String({
+      minLength: 1,
+      default: '127.0.0.1',
+      description: 'Interface to bind (default loopback only).',
+    }),
+    port: Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      default: 8765,
+      description: 'TCP port (0 = any free port, reported in a warning event).',
+    }),
     maxBodyBytes: Type.Integer({ minimum: 1, default: 1048576, description: 'Larger request bodies get 413.' }),
     policy: policyOption('drop-oldest'),
     journal: journalOption,
@@ -87,10 +96,15 @@ export class HttpFeed {
     });
     this.server = server;
     return new Promise((resolve, reject) => {
-      server.once('error', (err) => reject(new Error(`http source cannot listen on ${this.o.host}:${this.o.port}: ${err.message}`)));
+      server.once('error', (err) =>
+        reject(new Error(`http source cannot listen on ${this.o.host}:${this.o.port}: ${err.message}`)),
+      );
       server.listen(this.o.port, this.o.host, () => {
         const address = server.address() as AddressInfo;
-        this.services.events.emit({ type: 'warning', message: `http source listening on http://${address.address}:${address.port}/ (POST JSON or JSON lines)` });
+        this.services.events.emit({
+          type: 'warning',
+          message: `http source listening on http://${address.address}:${address.port}/ (POST JSON or JSON lines)`,
+        });
         resolve(address);
       });
     });
@@ -136,7 +150,12 @@ export class HttpFeed {
   }
 
   private counters(): Record<string, number> {
-    return { received: this.accepted, buffered: this.train.queue.length, dropped: this.train.queue.dropped, rejectedRequests: this.rejected };
+    return {
+      received: this.accepted,
+      buffered: this.train.queue.length,
+      dropped: this.train.queue.dropped,
+      rejectedRequests: this.rejected,
+    };
   }
 
   private reply(res: ServerResponse, status: number, body: unknown, close = false): void {
@@ -156,10 +175,29 @@ export class HttpFeed {
  * wait for the replay). A request whose answer never came may have been journalled: re-posting it
  * can train on it twice.
  */
-export function createHttpSource(o: HttpOptions, services: ComponentServices): LiveDataSource & { feedServer: HttpFeed; ready: () => Promise<AddressInfo> } {
+export function createHttpSource(
+  o: HttpOptions,
+  services: ComponentServices,
+): LiveDataSource & { feedServer: HttpFeed; ready: () => Promise<AddressInfo> } {
   const r = liveRecordSpec(o, 'http');
-  const train = new LiveBatchSource({ capacity: o.buffer, policy: o.policy, sampleShape: o.inputShape, name: 'http', events: services.events, rng: services.rng.derive('buffer') });
-  const journal = o.journal !== undefined ? new LiveJournal(o.journal, 'http', train, { length: r.length, numClasses: r.numClasses, task: o.taskField !== undefined }, services) : undefined;
+  const train = new LiveBatchSource({
+    capacity: o.buffer,
+    policy: o.policy,
+    sampleShape: o.inputShape,
+    name: 'http',
+    events: services.events,
+    rng: services.rng.derive('buffer'),
+  });
+  const journal =
+    o.journal !== undefined
+      ? new LiveJournal(
+          o.journal,
+          'http',
+          train,
+          { length: r.length, numClasses: r.numClasses, task: o.taskField !== undefined },
+          services,
+        )
+      : undefined;
   const server = new HttpFeed(o, train, r, services, journal);
   let listening: Promise<AddressInfo> | undefined;
   const feed = {
@@ -172,12 +210,24 @@ export function createHttpSource(o: HttpOptions, services: ComponentServices): L
       await server.close();
       await journal?.close();
     },
-    ...(journal ? { state: (): JournalPosition => journal.state(), restore: (s: unknown): void => journal.restore(s) } : {}),
+    ...(journal
+      ? { state: (): JournalPosition => journal.state(), restore: (s: unknown): void => journal.restore(s) }
+      : {}),
   };
-  const source = new LiveDataSource({ inputShape: o.inputShape, numClasses: r.numClasses, scenario: 'stream', ...(o.labels ? { classNames: o.labels } : {}) }, train, feed);
+  const source = new LiveDataSource(
+    {
+      inputShape: o.inputShape,
+      numClasses: r.numClasses,
+      scenario: 'stream',
+      ...(o.labels ? { classNames: o.labels } : {}),
+    },
+    train,
+    feed,
+  );
   return Object.assign(source, {
     feedServer: server,
-    ready: (): Promise<AddressInfo> => listening ?? Promise.reject(new Error('http source not started: subscribe to experiences() first')),
+    ready: (): Promise<AddressInfo> =>
+      listening ?? Promise.reject(new Error('http source not started: subscribe to experiences() first')),
   });
 }
 
@@ -185,7 +235,8 @@ export function createHttpSource(o: HttpOptions, services: ComponentServices): L
 export const httpDescriptor: ComponentDescriptor = {
   role: 'dataset',
   kind: 'http',
-  description: 'A live stream of samples POSTed as JSON or JSON lines to a local HTTP endpoint (127.0.0.1 by default); stream mode. With `journal`, records are fsynced to a journal before the 202 and a resumed run replays those not trained on.',
+  description:
+    'A live stream of samples POSTed as JSON or JSON lines to a local HTTP endpoint (127.0.0.1 by default); stream mode. With `journal`, records are fsynced to a journal before the 202 and a resumed run replays those not trained on.',
   options: HttpOptions,
   create: (options, services) => createHttpSource(options as HttpOptions, services),
 };

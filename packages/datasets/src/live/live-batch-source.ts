@@ -1,4 +1,12 @@
-import { BoundedQueue, type Batch, type BatchRequest, type BatchSource, type EventSink, type OverflowPolicy, type Rng } from '@engram/core';
+import {
+  BoundedQueue,
+  type Batch,
+  type BatchRequest,
+  type BatchSource,
+  type EventSink,
+  type OverflowPolicy,
+  type Rng,
+} from '@engram/core';
 
 /** One labelled sample as it arrives from a live feed. */
 export interface Sample {

@@ -22,7 +22,6 @@ export interface JournalPosition {
   readonly line: number;
 }
 
-
 /** The journal line of a sample: features as float32 values (they round-trip exactly), class index, task. */
 function journalLine(s: Sample): string {
   return `${JSON.stringify({ x: Array.from(s.x), y: s.y, ...(s.task !== undefined ? { task: s.task } : {}) })}\n`;
@@ -78,11 +77,15 @@ export class LiveJournal {
     const whole = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
     const where = `${this.kind} journal ${this.file}`;
     if (!p || typeof p !== 'object' || !whole(p.offset) || !whole(p.line)) {
-      throw new Error(`${where}: a checkpoint position must be { offset, line } (byte offset, line number), got ${JSON.stringify(state)}`);
+      throw new Error(
+        `${where}: a checkpoint position must be { offset, line } (byte offset, line number), got ${JSON.stringify(state)}`,
+      );
     }
     const size = existsSync(this.file) ? statSync(this.file).size : -1;
     if (size < p.offset) {
-      throw new Error(`${where} is ${size < 0 ? 'missing' : `${size} bytes`}, shorter than the checkpoint's position ${p.offset}: it was deleted, truncated or replaced since`);
+      throw new Error(
+        `${where} is ${size < 0 ? 'missing' : `${size} bytes`}, shorter than the checkpoint's position ${p.offset}: it was deleted, truncated or replaced since`,
+      );
     }
     if (p.offset > 0) {
       const fd = openSync(this.file, 'r');
@@ -92,7 +95,10 @@ export class LiveJournal {
       } finally {
         closeSync(fd);
       }
-      if (byte[0] !== 0x0a) throw new Error(`${where}: the checkpoint's position ${p.offset} is not at the start of a line; the journal belongs to another run`);
+      if (byte[0] !== 0x0a)
+        throw new Error(
+          `${where}: the checkpoint's position ${p.offset} is not at the start of a line; the journal belongs to another run`,
+        );
     }
     this.from = { offset: p.offset, line: p.line };
   }
@@ -110,7 +116,10 @@ export class LiveJournal {
   private async opening(): Promise<void> {
     if (!this.from && existsSync(this.file) && statSync(this.file).size > 0) {
       renameSync(this.file, `${this.file}.prev`);
-      this.services.events.emit({ type: 'warning', message: `${this.kind}: journal ${this.file} is from an earlier run (not resumed); moved it to ${this.file}.prev and started a new one` });
+      this.services.events.emit({
+        type: 'warning',
+        message: `${this.kind}: journal ${this.file} is from an earlier run (not resumed); moved it to ${this.file}.prev and started a new one`,
+      });
     }
     this.handle = await open(this.file, this.from ? 'r+' : 'w');
     if (this.from) await this.replay(this.from);
@@ -149,7 +158,13 @@ export class LiveJournal {
 
   /** The record layout of journal lines: `{"x":[...],"y":k}` (and `"task"` when the feed has tasks). */
   private contract(): RecordContract {
-    return { inputShape: [this.r.length], numClasses: this.r.numClasses, features: 'x', label: 'y', task: this.r.task ? 'task' : undefined };
+    return {
+      inputShape: [this.r.length],
+      numClasses: this.r.numClasses,
+      features: 'x',
+      label: 'y',
+      task: this.r.task ? 'task' : undefined,
+    };
   }
 
   /** Reads the journal from `from` to its end into the buffer; truncates a torn last line. */
@@ -179,14 +194,22 @@ export class LiveJournal {
           continue;
         }
         // Replayed records were acknowledged: wait for room instead of letting the overflow policy drop them.
-        while (this.train.queue.policy !== 'block' && this.train.queue.length >= this.train.queue.capacity && !this.closed) await sleep(5);
+        while (
+          this.train.queue.policy !== 'block' &&
+          this.train.queue.length >= this.train.queue.capacity &&
+          !this.closed
+        )
+          await sleep(5);
         await this.train.push({ ...row, cursor: { offset: lineStart, line } satisfies JournalPosition });
       }
       if (this.closed) return;
     }
     if (lineStart < position) {
       await handle.truncate(lineStart);
-      this.services.events.emit({ type: 'warning', message: `${this.kind}: journal ${this.file} ended in a torn line (${position - lineStart} bytes, a crash mid-write); truncated it at byte ${lineStart}` });
+      this.services.events.emit({
+        type: 'warning',
+        message: `${this.kind}: journal ${this.file} ended in a torn line (${position - lineStart} bytes, a crash mid-write); truncated it at byte ${lineStart}`,
+      });
     }
     this.end = { offset: lineStart, line };
     this.train.caughtUp = true;

@@ -4,20 +4,33 @@ import { checkRecord, checkRecordLine, type CheckedRecord, type RecordContract }
 
 /** Options every live JSON source shares: the record layout, the declared stream shape and the buffer. */
 export const liveOptions = {
-  inputShape: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, description: 'Shape of one sample (a live stream cannot be inspected ahead); records carry prod(inputShape) features.' }),
-  numClasses: Type.Optional(Type.Integer({ minimum: 1, description: 'Labels are integers below this. Give this or labels.' })),
-  labels: Type.Optional(Type.Array(Type.String(), { minItems: 1, uniqueItems: true, description: 'Label names; class = position.' })),
+  inputShape: Type.Array(Type.Integer({ minimum: 1 }), {
+    minItems: 1,
+    description:
+      'Shape of one sample (a live stream cannot be inspected ahead); records carry prod(inputShape) features.',
+  }),
+  numClasses: Type.Optional(
+    Type.Integer({ minimum: 1, description: 'Labels are integers below this. Give this or labels.' }),
+  ),
+  labels: Type.Optional(
+    Type.Array(Type.String(), { minItems: 1, uniqueItems: true, description: 'Label names; class = position.' }),
+  ),
   featuresField: Type.String({ minLength: 1, default: 'x', description: 'Field holding the feature array.' }),
   labelField: Type.String({ minLength: 1, default: 'y', description: 'Field holding the label.' }),
   taskField: Type.Optional(Type.String({ minLength: 1, description: 'Field holding a task index.' })),
-  buffer: Type.Integer({ minimum: 1, default: 1024, description: 'Bounded buffer between the feed and the trainer, in samples.' }),
+  buffer: Type.Integer({
+    minimum: 1,
+    default: 1024,
+    description: 'Bounded buffer between the feed and the trainer, in samples.',
+  }),
 };
 
 /** The overflow policy option with its per-source default. */
 export function policyOption(defaultPolicy: 'block' | 'drop-oldest') {
   return StringEnum(['block', 'drop-oldest', 'sample'] as const, {
     default: defaultPolicy,
-    description: 'Full buffer: block (pause the feed), drop-oldest, or sample (keep a uniform sample); drops are reported as `dropped` events.',
+    description:
+      'Full buffer: block (pause the feed), drop-oldest, or sample (keep a uniform sample); drops are reported as `dropped` events.',
   });
 }
 
@@ -26,16 +39,28 @@ const LiveBase = Type.Object(liveOptions);
 export type LiveOptions = Static<typeof LiveBase>;
 
 /** Checks the class spec and returns it with the record fields and feature count. */
-export function liveRecordSpec(o: LiveOptions, kind: string): { fields: JsonFields; length: number; spec: LabelSpec; numClasses: number; contract: RecordContract } {
+export function liveRecordSpec(
+  o: LiveOptions,
+  kind: string,
+): { fields: JsonFields; length: number; spec: LabelSpec; numClasses: number; contract: RecordContract } {
   const numClasses = o.labels?.length ?? o.numClasses;
-  if (numClasses === undefined) throw new Error(`${kind}: give "numClasses" or "labels" (a live stream cannot be scanned ahead)`);
-  if (o.labels && o.numClasses !== undefined && o.numClasses !== o.labels.length) throw new Error(`${kind}: numClasses ${o.numClasses} disagrees with ${o.labels.length} labels`);
+  if (numClasses === undefined)
+    throw new Error(`${kind}: give "numClasses" or "labels" (a live stream cannot be scanned ahead)`);
+  if (o.labels && o.numClasses !== undefined && o.numClasses !== o.labels.length)
+    throw new Error(`${kind}: numClasses ${o.numClasses} disagrees with ${o.labels.length} labels`);
   return {
     fields: { features: o.featuresField, label: o.labelField, task: o.taskField },
     length: o.inputShape.reduce((a, b) => a * b, 1),
     spec: { labels: o.labels, numClasses },
     numClasses,
-    contract: { inputShape: o.inputShape, numClasses, labels: o.labels, features: o.featuresField, label: o.labelField, task: o.taskField },
+    contract: {
+      inputShape: o.inputShape,
+      numClasses,
+      labels: o.labels,
+      features: o.featuresField,
+      label: o.labelField,
+      task: o.taskField,
+    },
   };
 }
 
@@ -58,17 +83,29 @@ export function parseLiveRecord(value: unknown, r: ReturnType<typeof liveRecordS
  */
 export class LiveBadLines {
   count = 0;
-  constructor(private readonly name: string, private readonly events: EventSink) {}
+  constructor(
+    private readonly name: string,
+    private readonly events: EventSink,
+  ) {}
 
   add(line: number, reason: string): void {
     this.count++;
     if (this.count <= 10 || this.count % 1000 === 0) {
-      this.events.emit({ type: 'warning', message: `${this.name}: skipped bad line ${line}: ${reason} (${this.count} skipped so far)`, badRecords: { source: this.name, total: this.count } });
+      this.events.emit({
+        type: 'warning',
+        message: `${this.name}: skipped bad line ${line}: ${reason} (${this.count} skipped so far)`,
+        badRecords: { source: this.name, total: this.count },
+      });
     }
   }
 
   /** Reports the total once the feed ended (summary.json's `badRecords` takes it); nothing if none were skipped. */
   final(): void {
-    if (this.count > 0) this.events.emit({ type: 'warning', message: `${this.name}: skipped ${this.count} bad line(s) in all`, badRecords: { source: this.name, total: this.count } });
+    if (this.count > 0)
+      this.events.emit({
+        type: 'warning',
+        message: `${this.name}: skipped ${this.count} bad line(s) in all`,
+        badRecords: { source: this.name, total: this.count },
+      });
   }
 }

@@ -20,7 +20,15 @@ async function batchesOf(source: Live, n: number, size: number): Promise<Batch[]
   return out;
 }
 
-const synthetic = { numClasses: 3, features: 4, endless: true, drift: 'abrupt', driftEvery: 50, buffer: 40, policy: 'block' };
+const synthetic = {
+  numClasses: 3,
+  features: 4,
+  endless: true,
+  drift: 'abrupt',
+  driftEvery: 50,
+  buffer: 40,
+  policy: 'block',
+};
 
 test('a restored synthetic stream continues at the first sample not yet trained on, across abrupt drift, although the producer had buffered ahead', async () => {
   const a = build<Live>(syntheticDescriptor, synthetic, testServices(9));
@@ -36,20 +44,39 @@ test('a restored synthetic stream continues at the first sample not yet trained 
   c.restore(saved);
   const rest = await batchesOf(c, 7, 8);
   await c.close();
-  assert.deepEqual(rest.map((r) => [...r.x]), all.slice(5).map((r) => [...r.x]));
-  assert.deepEqual(rest.map((r) => [...r.y]), all.slice(5).map((r) => [...r.y]));
+  assert.deepEqual(
+    rest.map((r) => [...r.x]),
+    all.slice(5).map((r) => [...r.x]),
+  );
+  assert.deepEqual(
+    rest.map((r) => [...r.y]),
+    all.slice(5).map((r) => [...r.y]),
+  );
 });
 
 test('a synthetic source refuses a position from another stream with a clear error', () => {
   const s = build<Live>(syntheticDescriptor, synthetic, testServices(9));
-  assert.throws(() => s.restore({ delivered: 3, feed: { t: 3, sampler: [1, 2], centres: [1, 2, 3, 4] } }), /synthetic: a checkpoint position must come from the same stream/);
+  assert.throws(
+    () => s.restore({ delivered: 3, feed: { t: 3, sampler: [1, 2], centres: [1, 2, 3, 4] } }),
+    /synthetic: a checkpoint position must come from the same stream/,
+  );
 });
 
 test('jsonl-follow saves the byte offset of the first line the trainer has not pulled, and a restored follower starts there', async () => {
   const { dir, cleanup } = tempDir();
   const lines = Array.from({ length: 60 }, (_, i) => `{"x":[${i},${i % 7}],"y":${i % 3}}`);
   writeFileSync(join(dir, 'feed.jsonl'), `${lines.join('\n')}\n`);
-  const options = { inputShape: [2], numClasses: 3, featuresField: 'x', labelField: 'y', buffer: 16, path: 'feed.jsonl', fromStart: true, pollMs: 20, policy: 'block' as const };
+  const options = {
+    inputShape: [2],
+    numClasses: 3,
+    featuresField: 'x',
+    labelField: 'y',
+    buffer: 16,
+    path: 'feed.jsonl',
+    fromStart: true,
+    pollMs: 20,
+    policy: 'block' as const,
+  };
   try {
     const a = createJsonlFollow(options, testServices(1, dir));
     const first = await batchesOf(a, 3, 5); // 15 lines pulled while up to 16 more sit in the buffer
@@ -59,13 +86,22 @@ test('jsonl-follow saves the byte offset of the first line the trainer has not p
     await a.close();
     const offset15 = lines.slice(0, 15).reduce((s, l) => s + Buffer.byteLength(l) + 1, 0);
     assert.deepEqual(saved, { delivered: 15, feed: { offset: offset15, line: 15 } });
-    assert.deepEqual(first.flatMap((b) => [...b.y]), lines.slice(0, 15).map((_, i) => i % 3));
+    assert.deepEqual(
+      first.flatMap((b) => [...b.y]),
+      lines.slice(0, 15).map((_, i) => i % 3),
+    );
     const b = createJsonlFollow(options, testServices(1, dir));
     b.restore(saved);
     const next = await batchesOf(b, 1, 5);
     await b.close();
-    assert.deepEqual([...(next[0]?.x ?? [])].filter((_, i) => i % 2 === 0), [15, 16, 17, 18, 19]);
-    assert.throws(() => createJsonlFollow(options, testServices(1, dir)).restore({ delivered: 1, feed: 'x' }), /must be \{ offset, line \}/);
+    assert.deepEqual(
+      [...(next[0]?.x ?? [])].filter((_, i) => i % 2 === 0),
+      [15, 16, 17, 18, 19],
+    );
+    assert.throws(
+      () => createJsonlFollow(options, testServices(1, dir)).restore({ delivered: 1, feed: 'x' }),
+      /must be \{ offset, line \}/,
+    );
   } finally {
     cleanup();
   }
@@ -75,7 +111,17 @@ test('a restored jsonl-follow reports a bad line by its number in the whole file
   const { dir, cleanup } = tempDir();
   const lines = Array.from({ length: 30 }, (_, i) => (i === 22 ? 'not json' : `{"x":[${i}],"y":${i % 2}}`));
   writeFileSync(join(dir, 'feed.jsonl'), `${lines.join('\n')}\n`);
-  const options = { inputShape: [1], numClasses: 2, featuresField: 'x', labelField: 'y', buffer: 4, path: 'feed.jsonl', fromStart: true, pollMs: 20, policy: 'block' as const };
+  const options = {
+    inputShape: [1],
+    numClasses: 2,
+    featuresField: 'x',
+    labelField: 'y',
+    buffer: 4,
+    path: 'feed.jsonl',
+    fromStart: true,
+    pollMs: 20,
+    policy: 'block' as const,
+  };
   try {
     const a = createJsonlFollow(options, testServices(1, dir));
     await batchesOf(a, 2, 5);
@@ -96,7 +142,14 @@ test('a restored jsonl-follow reports a bad line by its number in the whole file
 
 test('a feed that is behind gets full batches; once caught up a batch takes only what has arrived', async () => {
   const services = testServices();
-  const source = new LiveBatchSource({ capacity: 8, policy: 'block', sampleShape: [1], name: 't', events: services.events, rng: services.rng });
+  const source = new LiveBatchSource({
+    capacity: 8,
+    policy: 'block',
+    sampleShape: [1],
+    name: 't',
+    events: services.events,
+    rng: services.rng,
+  });
   source.caughtUp = false;
   const it = source.batches({ batchSize: 4, shuffle: false, epoch: 0, seed: 0 })[Symbol.asyncIterator]();
   const pending = it.next();

@@ -17,7 +17,12 @@ const live = { inputShape: [2], numClasses: 3, featuresField: 'x', labelField: '
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Pulls `count` samples (or until the stream ends) from an endless source; keeps the batches unless `onBatch` consumes them. */
-async function take(source: BatchSource, count: number, batchSize = 8, onBatch?: (b: Batch) => Promise<void>): Promise<Batch[]> {
+async function take(
+  source: BatchSource,
+  count: number,
+  batchSize = 8,
+  onBatch?: (b: Batch) => Promise<void>,
+): Promise<Batch[]> {
   const out: Batch[] = [];
   let n = 0;
   const ac = new AbortController();
@@ -43,7 +48,8 @@ test('jsonl-stdin with policy block delivers every line in order while the buffe
   void (async () => {
     for (let i = 0; i < total; i++) {
       if (i === 5) input.write('garbage\n');
-      if (!input.write(`{"x":[${i},${-i}],"y":${i % 3}}\n`)) await new Promise<void>((r) => input.once('drain', () => r()));
+      if (!input.write(`{"x":[${i},${-i}],"y":${i % 3}}\n`))
+        await new Promise<void>((r) => input.once('drain', () => r()));
     }
     input.end();
   })();
@@ -65,9 +71,19 @@ test('jsonl-stdin with policy block delivers every line in order while the buffe
 test('a synthetic producer outrunning training keeps RSS bounded and reports dropped samples', async () => {
   const services = testServices(3);
   const options = {
-    numClasses: 4, features: 784, samplesPerClass: 10, separation: 4, spread: 1, testFraction: 0.2,
+    numClasses: 4,
+    features: 784,
+    samplesPerClass: 10,
+    separation: 4,
+    spread: 1,
+    testFraction: 0.2,
     scenario: { type: 'class-incremental', classesPerExperience: 2 },
-    endless: true, drift: 'gradual', driftEvery: 1000, driftMagnitude: 1, buffer: 256, policy: 'drop-oldest',
+    endless: true,
+    drift: 'gradual',
+    driftEvery: 1000,
+    driftMagnitude: 1,
+    buffer: 256,
+    policy: 'drop-oldest',
   };
   const source = build<DataSource & { close(): Promise<void> }>(syntheticDescriptor, options, services);
   assert.deepEqual((await source.describe()).inputShape, [784]);
@@ -102,11 +118,16 @@ test('a synthetic producer outrunning training keeps RSS bounded and reports dro
   const growthMb = (peak - before) / 1024 / 1024;
   const liveMb = Math.max(...live) / 1024 / 1024;
   const keptMb = (total * 784 * 4) / 1024 / 1024;
-  console.log(`# dropped ${total} (${keptMb.toFixed(0)} MB if kept); RSS peak growth ${growthMb.toFixed(1)} MB; live memory growth ${liveMb.toFixed(1)} MB`);
+  console.log(
+    `# dropped ${total} (${keptMb.toFixed(0)} MB if kept); RSS peak growth ${growthMb.toFixed(1)} MB; live memory growth ${liveMb.toFixed(1)} MB`,
+  );
   // The buffer holds 256 samples (0.8 MB); garbage of dropped samples may lift RSS for a while, but never to what keeping them would cost.
   assert.ok(live.length >= 4, 'live memory was sampled during the run');
   assert.ok(liveMb < 8, `live memory grew ${liveMb.toFixed(1)} MB`);
-  assert.ok(growthMb < keptMb / 2, `RSS grew ${growthMb.toFixed(1)} MB, keeping the samples would take ${keptMb.toFixed(0)} MB`);
+  assert.ok(
+    growthMb < keptMb / 2,
+    `RSS grew ${growthMb.toFixed(1)} MB, keeping the samples would take ${keptMb.toFixed(0)} MB`,
+  );
 });
 
 test('jsonl-follow picks up appended lines, waits for a partial line to complete, and skips bad lines', async () => {
@@ -114,10 +135,15 @@ test('jsonl-follow picks up appended lines, waits for a partial line to complete
   const file = join(dir, 'feed.jsonl');
   writeFileSync(file, '{"x":[1,1],"y":0}\n{"x":[2,2],"y":1}\n');
   const services = testServices(1, dir);
-  const source = createJsonlFollow({ ...live, path: 'feed.jsonl', fromStart: true, pollMs: 20, policy: 'block' }, services);
+  const source = createJsonlFollow(
+    { ...live, path: 'feed.jsonl', fromStart: true, pollMs: 20, policy: 'block' },
+    services,
+  );
   try {
     const [exp] = await experiencesOf(source);
-    const it = (exp?.train as BatchSource).batches({ batchSize: 8, shuffle: false, epoch: 0, seed: 0 })[Symbol.asyncIterator]();
+    const it = (exp?.train as BatchSource)
+      .batches({ batchSize: 8, shuffle: false, epoch: 0, seed: 0 })
+      [Symbol.asyncIterator]();
     const firsts: number[] = [];
     while (firsts.length < 2) {
       const b = (await it.next()).value as Batch;
@@ -140,13 +166,25 @@ test('jsonl-follow picks up appended lines, waits for a partial line to complete
 });
 
 /** POSTs `body` and returns status and parsed JSON answer. */
-function post(address: AddressInfo, body: string | Buffer, method = 'POST'): Promise<{ status: number; json: Record<string, unknown> }> {
+function post(
+  address: AddressInfo,
+  body: string | Buffer,
+  method = 'POST',
+): Promise<{ status: number; json: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: address.address, port: address.port, method, path: '/', headers: { 'content-type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown> }));
-    });
+    const req = request(
+      { host: address.address, port: address.port, method, path: '/', headers: { 'content-type': 'application/json' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            json: JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown>,
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -154,7 +192,10 @@ function post(address: AddressInfo, body: string | Buffer, method = 'POST'): Pro
 
 test('the http source accepts JSON and JSON lines, answers 400 with the reason, 413 on oversize, and keeps serving', async () => {
   const services = testServices();
-  const source = createHttpSource({ ...live, host: '127.0.0.1', port: 0, maxBodyBytes: 200, policy: 'drop-oldest' }, services);
+  const source = createHttpSource(
+    { ...live, host: '127.0.0.1', port: 0, maxBodyBytes: 200, policy: 'drop-oldest' },
+    services,
+  );
   try {
     const [exp] = await experiencesOf(source);
     const address = await source.ready();
@@ -178,7 +219,10 @@ test('the http source accepts JSON and JSON lines, answers 400 with the reason, 
     const after = await post(address, '{"x":[9,9],"y":2}');
     assert.equal(after.status, 202);
     const got = await take(exp?.train as BatchSource, 5, 16);
-    assert.deepEqual(got.flatMap((b) => [...b.y]), [0, 2, 1, 1, 2]);
+    assert.deepEqual(
+      got.flatMap((b) => [...b.y]),
+      [0, 2, 1, 1, 2],
+    );
     assert.deepEqual([...(got[0]?.x ?? [])].slice(0, 4), [1, 2, 3, 4]);
   } finally {
     await source.close();
@@ -186,10 +230,16 @@ test('the http source accepts JSON and JSON lines, answers 400 with the reason, 
 });
 
 test('an http source whose port is taken ends its stream with a clear error instead of crashing', async () => {
-  const first = createHttpSource({ ...live, host: '127.0.0.1', port: 0, maxBodyBytes: 200, policy: 'drop-oldest' }, testServices());
+  const first = createHttpSource(
+    { ...live, host: '127.0.0.1', port: 0, maxBodyBytes: 200, policy: 'drop-oldest' },
+    testServices(),
+  );
   await experiencesOf(first);
   const address = await first.ready();
-  const second = createHttpSource({ ...live, host: '127.0.0.1', port: address.port, maxBodyBytes: 200, policy: 'drop-oldest' }, testServices());
+  const second = createHttpSource(
+    { ...live, host: '127.0.0.1', port: address.port, maxBodyBytes: 200, policy: 'drop-oldest' },
+    testServices(),
+  );
   try {
     const [exp] = await experiencesOf(second);
     await assert.rejects(take(exp?.train as BatchSource, 1), /cannot listen on 127\.0\.0\.1/);

@@ -27,7 +27,16 @@ test('a record is refused at the door when a value overflows float32, the label 
     [{ x: [1, 2, 3, 4], y: 1.5 }, /label 1.5 is not a class index/],
     [{ x: [1, 2, 3, 4], y: null }, /not a class index/],
     [{ x: [1, 2, 3], y: 0 }, /has 3 values, expected 4 \(inputShape \[2, 2\]\)/],
-    [{ x: [[1, 2], [3, 4]], y: 0 }, /has 2 values, expected 4/],
+    [
+      {
+        x: [
+          [1, 2],
+          [3, 4],
+        ],
+        y: 0,
+      },
+      /has 2 values, expected 4/,
+    ],
     [{ x: [1, 2, '3', 4], y: 0 }, /"x"\[2\] is not a number/],
     [{ x: [1, 2, null, 4], y: 0 }, /"x"\[2\] is not a number/],
     [{ y: 0 }, /field "x" is missing/],
@@ -74,7 +83,10 @@ const live = { inputShape: [4], numClasses: 2, featuresField: 'x', labelField: '
 
 test('the http source answers 400 with the reason for a poisoned record and never journals it', async () => {
   const { dir, cleanup } = tempDir();
-  const source = createHttpSource({ ...live, host: '127.0.0.1', port: 0, maxBodyBytes: 100_000, policy: 'block', journal: 'in.journal' }, testServices(1, dir));
+  const source = createHttpSource(
+    { ...live, host: '127.0.0.1', port: 0, maxBodyBytes: 100_000, policy: 'block', journal: 'in.journal' },
+    testServices(1, dir),
+  );
   try {
     await experiencesOf(source);
     const address = await source.ready();
@@ -99,9 +111,18 @@ test('jsonl-stdin counts poisoned lines as bad, trains on the rest, and a journa
     const services = testServices(1, dir);
     const source = createJsonlStdin({ ...live, policy: 'block', badRows: 'skip', journal: 'j.jsonl' }, services, input);
     const [exp] = await experiencesOf(source);
-    input.end(['{"x":[1,2,3,4],"y":0}', '{"x":[1e39,2,3,4],"y":0}', '{"x":[2,2,3,4],"y":"1"}', '{"x":[3,2,3,4],"y":5}', '{"x":[4,2,3,4],"y":1}'].join('\n'));
+    input.end(
+      [
+        '{"x":[1,2,3,4],"y":0}',
+        '{"x":[1e39,2,3,4],"y":0}',
+        '{"x":[2,2,3,4],"y":"1"}',
+        '{"x":[3,2,3,4],"y":5}',
+        '{"x":[4,2,3,4],"y":1}',
+      ].join('\n'),
+    );
     const seen: number[] = [];
-    for await (const b of (exp?.train as BatchSource).batches({ batchSize: 2, shuffle: false, epoch: 0, seed: 0 })) for (let i = 0; i < b.y.length; i++) seen.push(b.x[i * 4] as number);
+    for await (const b of (exp?.train as BatchSource).batches({ batchSize: 2, shuffle: false, epoch: 0, seed: 0 }))
+      for (let i = 0; i < b.y.length; i++) seen.push(b.x[i * 4] as number);
     await source.close();
     assert.deepEqual(seen, [1, 4]);
     assert.equal(services.emitted.filter((e) => e.type === 'warning' && /skipped bad line/.test(e.message)).length, 3);
@@ -110,13 +131,27 @@ test('jsonl-stdin counts poisoned lines as bad, trains on the rest, and a journa
     // A journal damaged by an older version (a null where 1e39 overflowed) replays the rest, counting the bad line.
     writeFileSync(join(dir, 'j.jsonl'), '{"x":[1,2,3,4],"y":0}\n{"x":[null,2,3,4],"y":0}\n{"x":[4,2,3,4],"y":1}\n');
     const again = testServices(1, dir);
-    const resumed = createJsonlStdin({ ...live, policy: 'block', badRows: 'skip', journal: 'j.jsonl' }, again, new PassThrough());
+    const resumed = createJsonlStdin(
+      { ...live, policy: 'block', badRows: 'skip', journal: 'j.jsonl' },
+      again,
+      new PassThrough(),
+    );
     resumed.restore({ delivered: 0, feed: { offset: 0, line: 0 } });
     const [exp2] = await experiencesOf(resumed);
-    const it = (exp2?.train as BatchSource).batches({ batchSize: 2, shuffle: false, epoch: 0, seed: 0 })[Symbol.asyncIterator]();
+    const it = (exp2?.train as BatchSource)
+      .batches({ batchSize: 2, shuffle: false, epoch: 0, seed: 0 })
+      [Symbol.asyncIterator]();
     const batch = (await it.next()).value as Batch;
     assert.deepEqual([batch.x[0], batch.x[4]], [1, 4]);
-    assert.ok(again.emitted.some((e) => e.type === 'warning' && /journal .* skipped bad line 2: field "x"\[1\]|skipped bad line 2: field "x"\[0\] is not a number/.test(e.message)));
+    assert.ok(
+      again.emitted.some(
+        (e) =>
+          e.type === 'warning' &&
+          /journal .* skipped bad line 2: field "x"\[1\]|skipped bad line 2: field "x"\[0\] is not a number/.test(
+            e.message,
+          ),
+      ),
+    );
     await resumed.close();
   } finally {
     cleanup();

@@ -45,13 +45,15 @@ export function checkRecord(value: unknown, c: RecordContract): CheckedRecord | 
   const raw = own(rec, features) ? rec[features] : undefined;
   if (!Array.isArray(raw)) return `field "${features}" is missing or not an array`;
   const length = c.inputShape.reduce((a, b) => a * b, 1);
-  if (raw.length !== length) return `field "${features}" has ${raw.length} values, expected ${length} (inputShape [${c.inputShape.join(', ')}])`;
+  if (raw.length !== length)
+    return `field "${features}" has ${raw.length} values, expected ${length} (inputShape [${c.inputShape.join(', ')}])`;
   const x = new Float32Array(length);
   for (let i = 0; i < length; i++) {
     const v: unknown = raw[i];
     if (typeof v !== 'number') return `field "${features}"[${i}] is not a number`;
     const f = Math.fround(v);
-    if (!Number.isFinite(f)) return `field "${features}"[${i}] is not a finite float32 number${Number.isFinite(v) ? ` (${v} overflows float32)` : ''}`;
+    if (!Number.isFinite(f))
+      return `field "${features}"[${i}] is not a finite float32 number${Number.isFinite(v) ? ` (${v} overflows float32)` : ''}`;
     x[i] = f;
   }
   if (!own(rec, label)) return `field "${label}" is missing`;
@@ -59,7 +61,8 @@ export function checkRecord(value: unknown, c: RecordContract): CheckedRecord | 
   if (typeof y === 'string') return y;
   if (c.task === undefined) return { x, y };
   const t = own(rec, c.task) ? rec[c.task] : undefined;
-  if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0) return `field "${c.task}" is not a task index (a non-negative integer)`;
+  if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0)
+    return `field "${c.task}" is not a task index (a non-negative integer)`;
   return { x, y, task: t };
 }
 
@@ -69,7 +72,8 @@ function classIndex(value: unknown, c: RecordContract): number | string {
     if (i >= 0) return i;
     return `unknown label ${short(value)} (known: ${c.labels.slice(0, 20).join(', ')}${c.labels.length > 20 ? ', …' : ''})`;
   }
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) return `label ${short(value)} is not a class index (a JSON integer, 0 or more)`;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+    return `label ${short(value)} is not a class index (a JSON integer, 0 or more)`;
   if (value >= c.numClasses) return `unknown label ${value} (numClasses is ${c.numClasses})`;
   return value;
 }

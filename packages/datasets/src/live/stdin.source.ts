@@ -11,7 +11,10 @@ export const JsonlStdinOptions = Type.Object(
   {
     ...liveOptions,
     policy: policyOption('block'),
-    badRows: StringEnum(['skip', 'fail'] as const, { default: 'skip', description: 'Skip bad lines (reported as warnings) or end the stream with an error.' }),
+    badRows: StringEnum(['skip', 'fail'] as const, {
+      default: 'skip',
+      description: 'Skip bad lines (reported as warnings) or end the stream with an error.',
+    }),
     journal: journalOption,
   },
   { additionalProperties: false },
@@ -29,11 +32,31 @@ export type JsonlStdinOptions = Static<typeof JsonlStdinOptions>;
  * fsync per chunk, not per line); checkpoints save the journal position after the last record trained
  * on, and a resumed run first replays the rest of the journal, then reads its own stdin.
  */
-export function createJsonlStdin(o: JsonlStdinOptions, services: ComponentServices, input: Readable = process.stdin): LiveDataSource {
+export function createJsonlStdin(
+  o: JsonlStdinOptions,
+  services: ComponentServices,
+  input: Readable = process.stdin,
+): LiveDataSource {
   const r = liveRecordSpec(o, 'jsonl-stdin');
-  const train = new LiveBatchSource({ capacity: o.buffer, policy: o.policy, sampleShape: o.inputShape, name: 'jsonl-stdin', events: services.events, rng: services.rng.derive('buffer') });
+  const train = new LiveBatchSource({
+    capacity: o.buffer,
+    policy: o.policy,
+    sampleShape: o.inputShape,
+    name: 'jsonl-stdin',
+    events: services.events,
+    rng: services.rng.derive('buffer'),
+  });
   const bad = new LiveBadLines('jsonl-stdin', services.events);
-  const journal = o.journal !== undefined ? new LiveJournal(o.journal, 'jsonl-stdin', train, { length: r.length, numClasses: r.numClasses, task: o.taskField !== undefined }, services) : undefined;
+  const journal =
+    o.journal !== undefined
+      ? new LiveJournal(
+          o.journal,
+          'jsonl-stdin',
+          train,
+          { length: r.length, numClasses: r.numClasses, task: o.taskField !== undefined },
+          services,
+        )
+      : undefined;
   let stopped = false;
   const flush = async (samples: Sample[]): Promise<void> => {
     if (samples.length === 0) return;
@@ -77,16 +100,28 @@ export function createJsonlStdin(o: JsonlStdinOptions, services: ComponentServic
       input.pause();
       await journal?.close();
     },
-    ...(journal ? { state: (): JournalPosition => journal.state(), restore: (s: unknown): void => journal.restore(s) } : {}),
+    ...(journal
+      ? { state: (): JournalPosition => journal.state(), restore: (s: unknown): void => journal.restore(s) }
+      : {}),
   };
-  return new LiveDataSource({ inputShape: o.inputShape, numClasses: r.numClasses, scenario: 'stream', ...(o.labels ? { classNames: o.labels } : {}) }, train, feed);
+  return new LiveDataSource(
+    {
+      inputShape: o.inputShape,
+      numClasses: r.numClasses,
+      scenario: 'stream',
+      ...(o.labels ? { classNames: o.labels } : {}),
+    },
+    train,
+    feed,
+  );
 }
 
 /** The `jsonl-stdin` dataset component. */
 export const jsonlStdinDescriptor: ComponentDescriptor = {
   role: 'dataset',
   kind: 'jsonl-stdin',
-  description: 'A live stream of JSON lines on standard input ({"x": [...], "y": label} per line); stream mode. With `journal`, lines are fsynced to a journal before training and a resumed run replays those not trained on.',
+  description:
+    'A live stream of JSON lines on standard input ({"x": [...], "y": label} per line); stream mode. With `journal`, lines are fsynced to a journal before training and a resumed run replays those not trained on.',
   options: JsonlStdinOptions,
   create: (options, services) => createJsonlStdin(options as JsonlStdinOptions, services),
 };

@@ -27,7 +27,8 @@ export async function ensureGroup(g: GroupAddress, start: string): Promise<void>
 export async function acknowledgeAll(g: GroupAddress, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
   const pipeline = g.redis.pipeline();
-  for (let i = 0; i < ids.length; i += IDS_PER_COMMAND) pipeline.xack(g.stream, g.group, ...ids.slice(i, i + IDS_PER_COMMAND));
+  for (let i = 0; i < ids.length; i += IDS_PER_COMMAND)
+    pipeline.xack(g.stream, g.group, ...ids.slice(i, i + IDS_PER_COMMAND));
   for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
 }
 
@@ -36,5 +37,6 @@ export async function acknowledgeAll(g: GroupAddress, ids: readonly string[]): P
  * other consumers' `XAUTOCLAIM` does not take entries this consumer still holds.
  */
 export async function touchPending(g: GroupAddress, consumer: string, ids: readonly string[]): Promise<void> {
-  for (let i = 0; i < ids.length; i += IDS_PER_COMMAND) await g.redis.call('XCLAIM', g.stream, g.group, consumer, 0, ...ids.slice(i, i + IDS_PER_COMMAND), 'JUSTID');
+  for (let i = 0; i < ids.length; i += IDS_PER_COMMAND)
+    await g.redis.call('XCLAIM', g.stream, g.group, consumer, 0, ...ids.slice(i, i + IDS_PER_COMMAND), 'JUSTID');
 }

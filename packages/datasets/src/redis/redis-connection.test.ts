@@ -12,7 +12,10 @@ describe('Redis connection (against a real redis-server)', { timeout: 60_000 }, 
     try {
       await connectRedis(redis);
       // A blocking read that would wait 30 s for an entry: in flight when the server stops.
-      const read = redis.call('XREAD', 'BLOCK', 30_000, 'STREAMS', 'nothing-here', '$').then(() => 'answered', (e: Error) => e);
+      const read = redis.call('XREAD', 'BLOCK', 30_000, 'STREAMS', 'nothing-here', '$').then(
+        () => 'answered',
+        (e: Error) => e,
+      );
       await new Promise((r) => setTimeout(r, 200));
       await server.stop();
       const outcome = await read;

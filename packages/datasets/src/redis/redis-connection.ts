@@ -5,7 +5,8 @@ import { Type } from '@engram/core';
 export const redisUrlOption = Type.String({
   minLength: 1,
   default: 'redis://127.0.0.1:6379',
-  description: 'Redis server URL (redis://[user:password@]host:port[/db]); ${NAME} is replaced by the environment variable NAME.',
+  description:
+    'Redis server URL (redis://[user:password@]host:port[/db]); ${NAME} is replaced by the environment variable NAME.',
 });
 
 /**
@@ -14,12 +15,15 @@ export const redisUrlOption = Type.String({
  * into a connection to the wrong server.
  */
 export function expandEnv(text: string, env: NodeJS.ProcessEnv = process.env, what = 'url'): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback: string | undefined) => {
-    const value = env[name];
-    if (value !== undefined && value !== '') return value;
-    if (fallback !== undefined) return fallback;
-    throw new Error(`${what}: environment variable ${name} is not set`);
-  });
+  return text.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+    (_m, name: string, fallback: string | undefined) => {
+      const value = env[name];
+      if (value !== undefined && value !== '') return value;
+      if (fallback !== undefined) return fallback;
+      throw new Error(`${what}: environment variable ${name} is not set`);
+    },
+  );
 }
 
 /** `url` without its password, for messages. */

@@ -1,16 +1,36 @@
 import { resolve } from 'node:path';
 import type { Observable, Subscription } from 'rxjs';
 import type { Redis } from 'ioredis';
-import { Type, type ComponentDescriptor, type ComponentServices, type EngramEvent, type RunLogger, type Static } from '@engram/core';
+import {
+  Type,
+  type ComponentDescriptor,
+  type ComponentServices,
+  type EngramEvent,
+  type RunLogger,
+  type Static,
+} from '@engram/core';
 import { closeRedis, connectRedis, expandEnv, openRedis, redactUrl, redisUrlOption } from './redis-connection.js';
 
 /** Options of the `redis-stream` logger. */
 export const RedisEventsOptions = Type.Object(
   {
     url: redisUrlOption,
-    stream: Type.String({ minLength: 1, description: 'Stream key every event is appended to (field "event", the event as JSON); checkpoints are also announced on "<stream>:models".' }),
-    maxLen: Type.Integer({ minimum: 1, default: 100000, description: 'Approximate cap of the stream (XADD MAXLEN ~).' }),
-    queue: Type.Integer({ minimum: 1, default: 10000, description: 'Events held while Redis is slow or unreachable; beyond it the oldest are dropped (training never waits).' }),
+    stream: Type.String({
+      minLength: 1,
+      description:
+        'Stream key every event is appended to (field "event", the event as JSON); checkpoints are also announced on "<stream>:models".',
+    }),
+    maxLen: Type.Integer({
+      minimum: 1,
+      default: 100000,
+      description: 'Approximate cap of the stream (XADD MAXLEN ~).',
+    }),
+    queue: Type.Integer({
+      minimum: 1,
+      default: 10000,
+      description:
+        'Events held while Redis is slow or unreachable; beyond it the oldest are dropped (training never waits).',
+    }),
   },
   { additionalProperties: false },
 );
@@ -54,7 +74,10 @@ export class RedisEventsLogger implements RunLogger {
   private warned = false;
   private closed = false;
 
-  constructor(private readonly o: RedisEventsOptions, private readonly services: ComponentServices) {
+  constructor(
+    private readonly o: RedisEventsOptions,
+    private readonly services: ComponentServices,
+  ) {
     this.url = expandEnv(o.url, process.env, `${services.path}/url`);
     this.redis = openRedis(this.url, { onLost: (why) => this.fail(why), name: 'engram-events' });
   }
@@ -72,22 +95,40 @@ export class RedisEventsLogger implements RunLogger {
     const deadline = new Promise<void>((r) => setTimeout(r, 3000).unref());
     await Promise.race([this.drain(), deadline]);
     const lost = this.dropped + this.pending.length;
-    if (lost > 0) this.services.events.emit({ type: 'warning', message: `redis-stream logger: ${lost} event(s) could not be sent to ${this.o.stream}` });
+    if (lost > 0)
+      this.services.events.emit({
+        type: 'warning',
+        message: `redis-stream logger: ${lost} event(s) could not be sent to ${this.o.stream}`,
+      });
     closeRedis(this.redis);
   }
 
   private onEvent(e: EngramEvent): void {
     if (e.type === 'run-start') this.run = e.name;
     if (e.type === 'batch-end') Object.assign(this.metrics, { step: e.step, loss: e.loss, accuracy: e.accuracy });
-    if (e.type === 'prequential') this.metrics['prequential'] = { samples: e.samples, accuracy: e.accuracy, windowAccuracy: e.windowAccuracy, fadingAccuracy: e.fadingAccuracy, loss: e.loss };
-    if (e.type === 'evaluation') this.metrics['evaluation'] = { afterExperience: e.afterExperience, accuracy: e.results.map((r) => r.accuracy) };
+    if (e.type === 'prequential')
+      this.metrics['prequential'] = {
+        samples: e.samples,
+        accuracy: e.accuracy,
+        windowAccuracy: e.windowAccuracy,
+        fadingAccuracy: e.fadingAccuracy,
+        loss: e.loss,
+      };
+    if (e.type === 'evaluation')
+      this.metrics['evaluation'] = { afterExperience: e.afterExperience, accuracy: e.results.map((r) => r.accuracy) };
     this.pending.push(JSON.stringify(e));
     if (this.pending.length > this.o.queue) {
       this.pending.shift();
       this.dropped++;
     }
     if (e.type === 'checkpoint') {
-      this.models.push({ run: this.run, outDir: this.outDir, step: e.step, checkpoint: resolve(e.path), metrics: structuredClone(this.metrics) });
+      this.models.push({
+        run: this.run,
+        outDir: this.outDir,
+        step: e.step,
+        checkpoint: resolve(e.path),
+        metrics: structuredClone(this.metrics),
+      });
       if (this.models.length > 100) this.models.shift();
     }
     this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
@@ -132,7 +173,10 @@ export class RedisEventsLogger implements RunLogger {
   private fail(why: string): void {
     if (this.warned || this.closed) return;
     this.warned = true;
-    this.services.events.emit({ type: 'warning', message: `redis-stream logger: cannot write events to ${this.o.stream} at ${redactUrl(this.url)} (${why}); training goes on, events are queued (at most ${this.o.queue}) or dropped` });
+    this.services.events.emit({
+      type: 'warning',
+      message: `redis-stream logger: cannot write events to ${this.o.stream} at ${redactUrl(this.url)} (${why}); training goes on, events are queued (at most ${this.o.queue}) or dropped`,
+    });
   }
 }
 
@@ -140,7 +184,8 @@ export class RedisEventsLogger implements RunLogger {
 export const redisEventsDescriptor: ComponentDescriptor = {
   role: 'logger',
   kind: 'redis-stream',
-  description: 'Appends every run event as JSON to a capped Redis stream and announces each checkpoint on "<stream>:models"; never slows training.',
+  description:
+    'Appends every run event as JSON to a capped Redis stream and announces each checkpoint on "<stream>:models"; never slows training.',
   options: RedisEventsOptions,
   create: (options, services: ComponentServices) => new RedisEventsLogger(options as RedisEventsOptions, services),
 };

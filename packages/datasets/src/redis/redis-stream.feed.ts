@@ -3,7 +3,14 @@ import type { EventSink } from '@engram/core';
 import type { LiveBatchSource } from '../live/live-batch-source.js';
 import type { LiveFeed } from '../live/live-data-source.js';
 import type { liveRecordSpec } from '../live/live-options.js';
-import { closeRedis, connectRedis, isReplyError, openRedis, redactUrl, retryWhileDisconnected } from './redis-connection.js';
+import {
+  closeRedis,
+  connectRedis,
+  isReplyError,
+  openRedis,
+  redactUrl,
+  retryWhileDisconnected,
+} from './redis-connection.js';
 import { parsePosition, type RedisStreamOptions, type RedisStreamPosition } from './redis-stream.options.js';
 import { StreamLedger } from './stream-ledger.js';
 import { autoClaimReply, readGroupEntries, type StreamEntry } from './stream-entries.js';
@@ -98,7 +105,12 @@ export class RedisStreamFeed implements LiveFeed {
     const pulled = typeof this.train.cursor === 'number' ? this.train.cursor : this.ledger.firstOrdinal - 1;
     const trained = this.ledger.through(pulled);
     const carried = this.restored?.unacked ?? [];
-    return { consumer: this.consumer, lastId: trained[trained.length - 1] ?? this.lastId, unacked: [...carried, ...trained], deadLettered: this.records.deadLettered };
+    return {
+      consumer: this.consumer,
+      lastId: trained[trained.length - 1] ?? this.lastId,
+      unacked: [...carried, ...trained],
+      deadLettered: this.records.deadLettered,
+    };
   }
 
   restore(s: unknown): void {
@@ -189,8 +201,23 @@ export class RedisStreamFeed implements LiveFeed {
   /** One `XREADGROUP … >` for new entries; its outcome, never a rejection. */
   private readNew(): Promise<ReadResult> {
     return this.reader
-      .call('XREADGROUP', 'GROUP', this.o.group, this.consumer, 'COUNT', this.o.count, 'BLOCK', this.o.blockMs, 'STREAMS', this.o.stream, '>')
-      .then((reply) => ({ entries: readGroupEntries(reply) }), (error: unknown) => ({ error }));
+      .call(
+        'XREADGROUP',
+        'GROUP',
+        this.o.group,
+        this.consumer,
+        'COUNT',
+        this.o.count,
+        'BLOCK',
+        this.o.blockMs,
+        'STREAMS',
+        this.o.stream,
+        '>',
+      )
+      .then(
+        (reply) => ({ entries: readGroupEntries(reply) }),
+        (error: unknown) => ({ error }),
+      );
   }
 
   /** Runs `op` until it succeeds, waiting out connection losses (server errors are rethrown). */
@@ -211,7 +238,17 @@ export class RedisStreamFeed implements LiveFeed {
   private async readPendingPages(): Promise<void> {
     let from = '0';
     while (!this.stopped) {
-      const reply = await this.reader.call('XREADGROUP', 'GROUP', this.o.group, this.consumer, 'COUNT', this.o.count, 'STREAMS', this.o.stream, from);
+      const reply = await this.reader.call(
+        'XREADGROUP',
+        'GROUP',
+        this.o.group,
+        this.consumer,
+        'COUNT',
+        this.o.count,
+        'STREAMS',
+        this.o.stream,
+        from,
+      );
       const entries = readGroupEntries(reply);
       if (entries.length === 0) return;
       this.train.caughtUp = false;
@@ -228,7 +265,18 @@ export class RedisStreamFeed implements LiveFeed {
     this.ledger.startDedupe();
     try {
       do {
-        const { next, entries } = autoClaimReply(await this.cmd.call('XAUTOCLAIM', this.o.stream, this.o.group, this.consumer, this.o.claimIdleMs, cursor, 'COUNT', this.o.count));
+        const { next, entries } = autoClaimReply(
+          await this.cmd.call(
+            'XAUTOCLAIM',
+            this.o.stream,
+            this.o.group,
+            this.consumer,
+            this.o.claimIdleMs,
+            cursor,
+            'COUNT',
+            this.o.count,
+          ),
+        );
         const fresh = entries.filter((e) => !this.ledger.has(e.id));
         if (fresh.length > 0) this.train.caughtUp = false;
         await this.deliverAll(fresh);
@@ -239,7 +287,10 @@ export class RedisStreamFeed implements LiveFeed {
       this.ledger.endDedupe();
     }
     if (claimed > 0) {
-      this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: claimed ${claimed} entr${claimed === 1 ? 'y' : 'ies'} pending over ${this.o.claimIdleMs} ms with another consumer of group ${this.o.group}` });
+      this.events.emit({
+        type: 'warning',
+        message: `redis-stream ${this.o.stream}: claimed ${claimed} entr${claimed === 1 ? 'y' : 'ies'} pending over ${this.o.claimIdleMs} ms with another consumer of group ${this.o.group}`,
+      });
     }
   }
 
@@ -267,7 +318,10 @@ export class RedisStreamFeed implements LiveFeed {
       if (this.ledger.has(e.id)) continue;
       if (e.fields === null) {
         await this.cmd.xack(this.o.stream, this.o.group, e.id);
-        this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: entry ${e.id} was deleted from the stream before it was trained on` });
+        this.events.emit({
+          type: 'warning',
+          message: `redis-stream ${this.o.stream}: entry ${e.id} was deleted from the stream before it was trained on`,
+        });
         continue;
       }
       const row = this.records.parse(e);
@@ -276,7 +330,8 @@ export class RedisStreamFeed implements LiveFeed {
         continue;
       }
       const cursor = this.ledger.append(e.id);
-      const sample = row.task === undefined ? { x: row.x, y: row.y, cursor } : { x: row.x, y: row.y, task: row.task, cursor };
+      const sample =
+        row.task === undefined ? { x: row.x, y: row.y, cursor } : { x: row.x, y: row.y, task: row.task, cursor };
       // With room in the buffer the push completes now (a closed buffer means the run is over).
       if (queue.length < queue.capacity) this.train.push(sample).catch(ignore);
       else await this.train.push(sample);
@@ -291,6 +346,9 @@ export class RedisStreamFeed implements LiveFeed {
   private lost(why: string): void {
     if (this.down || this.stopped) return;
     this.down = true;
-    this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: connection to ${redactUrl(this.url)} lost (${why}); reconnecting with backoff, no entry is lost` });
+    this.events.emit({
+      type: 'warning',
+      message: `redis-stream ${this.o.stream}: connection to ${redactUrl(this.url)} lost (${why}); reconnecting with backoff, no entry is lost`,
+    });
   }
 }

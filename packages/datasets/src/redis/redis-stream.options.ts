@@ -9,15 +9,54 @@ export const RedisStreamOptions = Type.Object(
     ...liveOptions,
     url: redisUrlOption,
     stream: Type.String({ minLength: 1, description: 'Key of the Redis stream to consume.' }),
-    group: Type.String({ minLength: 1, default: 'engram', description: 'Consumer group (created with MKSTREAM if missing). Pipelines with different groups each read the whole stream; consumers of one group split it.' }),
-    consumer: Type.Optional(Type.String({ minLength: 1, description: 'Consumer name in the group (default: hostname-pid; a resumed run keeps the name its checkpoint recorded).' })),
-    field: Type.String({ minLength: 1, default: 'data', description: 'Entry field holding the JSON record, e.g. {"x": [...], "y": 3}.' }),
-    start: StringEnum(['$', '0'] as const, { default: '$', description: 'Where a newly created group starts: "$" only entries added from now on, "0" the whole stream.' }),
+    group: Type.String({
+      minLength: 1,
+      default: 'engram',
+      description:
+        'Consumer group (created with MKSTREAM if missing). Pipelines with different groups each read the whole stream; consumers of one group split it.',
+    }),
+    consumer: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Consumer name in the group (default: hostname-pid; a resumed run keeps the name its checkpoint recorded).',
+      }),
+    ),
+    field: Type.String({
+      minLength: 1,
+      default: 'data',
+      description: 'Entry field holding the JSON record, e.g. {"x": [...], "y": 3}.',
+    }),
+    start: StringEnum(['$', '0'] as const, {
+      default: '$',
+      description: 'Where a newly created group starts: "$" only entries added from now on, "0" the whole stream.',
+    }),
     count: Type.Integer({ minimum: 1, maximum: 10000, default: 100, description: 'Entries asked for per XREADGROUP.' }),
-    readAhead: Type.Integer({ minimum: 0, maximum: 16, default: 1, description: 'XREADGROUP replies asked for ahead while a backlog is read, so the next entries are already here when training wants them; the consumer holds at most buffer + (1 + readAhead) × count entries. 0 asks only once the previous entries are queued.' }),
-    blockMs: Type.Integer({ minimum: 1, maximum: 60000, default: 1000, description: 'How long one XREADGROUP waits for new entries.' }),
-    claimIdleMs: Type.Integer({ minimum: 0, default: 60000, description: 'Entries pending this long with another consumer of the group (a dead one) are claimed (XAUTOCLAIM); 0 never claims. Keep it longer than a crashed run takes to be resumed.' }),
-    deadLetter: Type.Optional(Type.String({ minLength: 1, description: 'Stream receiving bad records with the reason and original id (default: "<stream>:dead-letter").' })),
+    readAhead: Type.Integer({
+      minimum: 0,
+      maximum: 16,
+      default: 1,
+      description:
+        'XREADGROUP replies asked for ahead while a backlog is read, so the next entries are already here when training wants them; the consumer holds at most buffer + (1 + readAhead) × count entries. 0 asks only once the previous entries are queued.',
+    }),
+    blockMs: Type.Integer({
+      minimum: 1,
+      maximum: 60000,
+      default: 1000,
+      description: 'How long one XREADGROUP waits for new entries.',
+    }),
+    claimIdleMs: Type.Integer({
+      minimum: 0,
+      default: 60000,
+      description:
+        'Entries pending this long with another consumer of the group (a dead one) are claimed (XAUTOCLAIM); 0 never claims. Keep it longer than a crashed run takes to be resumed.',
+    }),
+    deadLetter: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Stream receiving bad records with the reason and original id (default: "<stream>:dead-letter").',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -44,9 +83,18 @@ export interface RedisStreamPosition {
 export function parsePosition(s: unknown, where: string): RedisStreamPosition {
   const p = s as Partial<RedisStreamPosition> | null;
   const isId = (v: unknown): v is string => typeof v === 'string' && /^\d+-\d+$/.test(v);
-  if (!p || typeof p !== 'object' || typeof p.consumer !== 'string' || !Array.isArray(p.unacked) || !p.unacked.every(isId)
-    || !(p.lastId === null || isId(p.lastId)) || typeof p.deadLettered !== 'number') {
-    throw new Error(`${where}: a checkpoint position must be { consumer, lastId, unacked: [ids], deadLettered }, got ${JSON.stringify(s)?.slice(0, 200)}`);
+  if (
+    !p ||
+    typeof p !== 'object' ||
+    typeof p.consumer !== 'string' ||
+    !Array.isArray(p.unacked) ||
+    !p.unacked.every(isId) ||
+    !(p.lastId === null || isId(p.lastId)) ||
+    typeof p.deadLettered !== 'number'
+  ) {
+    throw new Error(
+      `${where}: a checkpoint position must be { consumer, lastId, unacked: [ids], deadLettered }, got ${JSON.stringify(s)?.slice(0, 200)}`,
+    );
   }
   return { consumer: p.consumer, lastId: p.lastId, unacked: [...p.unacked], deadLettered: p.deadLettered };
 }

@@ -21,8 +21,28 @@ async function produce(redis: Redis, stream: string, from: number, to: number): 
   }
 }
 
-function source(url: string, stream: string, extra: Record<string, unknown> = {}, services = testServices()): RedisStreamSource {
-  const options = { url, stream, group: 'g', field: 'data', start: '0', count: 50, blockMs: 100, claimIdleMs: 0, inputShape: [FEATURES], numClasses: 3, featuresField: 'x', labelField: 'y', buffer: 64, ...extra };
+function source(
+  url: string,
+  stream: string,
+  extra: Record<string, unknown> = {},
+  services = testServices(),
+): RedisStreamSource {
+  const options = {
+    url,
+    stream,
+    group: 'g',
+    field: 'data',
+    start: '0',
+    count: 50,
+    blockMs: 100,
+    claimIdleMs: 0,
+    inputShape: [FEATURES],
+    numClasses: 3,
+    featuresField: 'x',
+    labelField: 'y',
+    buffer: 64,
+    ...extra,
+  };
   const s = createRedisStream(options as Parameters<typeof createRedisStream>[0], services);
   s.experiences().subscribe();
   return s;
@@ -39,8 +59,10 @@ async function pull(it: AsyncIterator<Batch>, n: number): Promise<number[]> {
   return out;
 }
 
-const batches = (s: RedisStreamSource, batchSize = 10): AsyncIterator<Batch> => s.train.batches({ batchSize, shuffle: false, epoch: 0, seed: 0 })[Symbol.asyncIterator]();
-const pendingCount = async (redis: Redis, stream: string, group = 'g'): Promise<number> => ((await redis.xpending(stream, group)) as [number])[0];
+const batches = (s: RedisStreamSource, batchSize = 10): AsyncIterator<Batch> =>
+  s.train.batches({ batchSize, shuffle: false, epoch: 0, seed: 0 })[Symbol.asyncIterator]();
+const pendingCount = async (redis: Redis, stream: string, group = 'g'): Promise<number> =>
+  ((await redis.xpending(stream, group)) as [number])[0];
 const range = (a: number, b: number): number[] => Array.from({ length: b - a }, (_, i) => a + i);
 
 describe('redis-stream source (against a real redis-server)', { timeout: 60_000 }, () => {
@@ -73,10 +95,14 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
 
     const b = source(server.url, 's1');
     b.restore(checkpoint);
-    assert.equal(b.redis.consumerName, 'c1', 'the resumed consumer keeps the checkpoint\'s name');
+    assert.equal(b.redis.consumerName, 'c1', "the resumed consumer keeps the checkpoint's name");
     const ib = batches(b);
     const rest = await pull(ib, 700);
-    assert.deepEqual(rest, range(300, 1000), 'the trained-but-unacknowledged 300 are skipped, the rest replayed in order');
+    assert.deepEqual(
+      rest,
+      range(300, 1000),
+      'the trained-but-unacknowledged 300 are skipped, the rest replayed in order',
+    );
     const s = b.state() as { feed: RedisStreamPosition };
     await b.checkpointed(b.state());
     assert.equal(s.feed.unacked.length, 700);
@@ -94,7 +120,11 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
         assert.deepEqual(await pull(it, upTo - trained), range(trained, upTo));
         trained = upTo;
         const state = s.state() as { feed: RedisStreamPosition };
-        assert.equal(state.feed.unacked.length, 3000, 'each checkpoint lists exactly what was trained since the last acknowledgement');
+        assert.equal(
+          state.feed.unacked.length,
+          3000,
+          'each checkpoint lists exactly what was trained since the last acknowledgement',
+        );
         await s.checkpointed(state);
         const pending = await pendingCount(redis, 's7');
         assert.ok(pending <= 1000 + 2 * 500, `${pending} pending after acknowledging everything trained`);
@@ -106,7 +136,14 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
   });
 
   it('sends bad records to the dead-letter stream with reason and id, warns a bounded number of times and keeps training', async () => {
-    const bad = ['not json', JSON.stringify({ x: [1, 2, 3], y: 0 }), JSON.stringify({ x: [1, 2, 3, 1e39], y: 0 }), JSON.stringify({ x: [1, 2, 3, 4], y: '1' }), JSON.stringify({ x: [1, 2, 3, 4], y: 7 }), JSON.stringify({ x: [1, 'a', 3, 4], y: 1 })];
+    const bad = [
+      'not json',
+      JSON.stringify({ x: [1, 2, 3], y: 0 }),
+      JSON.stringify({ x: [1, 2, 3, 1e39], y: 0 }),
+      JSON.stringify({ x: [1, 2, 3, 4], y: '1' }),
+      JSON.stringify({ x: [1, 2, 3, 4], y: 7 }),
+      JSON.stringify({ x: [1, 'a', 3, 4], y: 1 }),
+    ];
     const ids: string[] = [];
     for (let i = 0; i < 30; i++) {
       ids.push((await redis.xadd('s2', '*', 'data', record(i))) as string);
@@ -117,11 +154,20 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
     const s = source(server.url, 's2', { consumer: 'c' }, services);
     try {
       assert.deepEqual(await pull(batches(s), 30), range(0, 30));
-      for (let t = 0; t < 100 && (await redis.xlen('s2:dead-letter')) < 31; t++) await new Promise((r) => setTimeout(r, 50));
+      for (let t = 0; t < 100 && (await redis.xlen('s2:dead-letter')) < 31; t++)
+        await new Promise((r) => setTimeout(r, 50));
       await s.checkpointed(s.state());
-      const dead = (await redis.xrange('s2:dead-letter', '-', '+')).map(([, f]) => Object.fromEntries(f.map((v, i, a) => (i % 2 === 0 ? [v, a[i + 1]] : [])).filter((p) => p.length === 2)) as Record<string, string>);
+      const dead = (await redis.xrange('s2:dead-letter', '-', '+')).map(
+        ([, f]) =>
+          Object.fromEntries(
+            f.map((v, i, a) => (i % 2 === 0 ? [v, a[i + 1]] : [])).filter((p) => p.length === 2),
+          ) as Record<string, string>,
+      );
       assert.equal(dead.length, 31);
-      assert.deepEqual(dead.slice(0, 6).map((d) => d['id']), ids.filter((_, i) => i % 2 === 1).slice(0, 6));
+      assert.deepEqual(
+        dead.slice(0, 6).map((d) => d['id']),
+        ids.filter((_, i) => i % 2 === 1).slice(0, 6),
+      );
       const reasons = dead.slice(0, 6).map((d) => d['reason'] ?? '');
       assert.match(reasons[0] ?? '', /bad JSON/);
       assert.match(reasons[1] ?? '', /has 3 values, expected 4/);
@@ -130,12 +176,24 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
       assert.match(reasons[4] ?? '', /unknown label 7/);
       assert.match(reasons[5] ?? '', /not a (finite )?number/);
       assert.match(dead[30]?.['reason'] ?? '', /field "data" is missing/);
-      const warnings = services.emitted.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message);
-      assert.equal(warnings.filter((m) => /bad record \d+-\d+ sent/.test(m)).length, 10, 'one warning for each of the first 10, then only totals');
-      assert.ok(warnings.some((m) => m.includes('31 bad record(s) sent to dead-letter stream s2:dead-letter in total')), warnings.join('\n'));
+      const warnings = services.emitted
+        .filter((e) => e.type === 'warning')
+        .map((e) => (e as { message: string }).message);
+      assert.equal(
+        warnings.filter((m) => /bad record \d+-\d+ sent/.test(m)).length,
+        10,
+        'one warning for each of the first 10, then only totals',
+      );
+      assert.ok(
+        warnings.some((m) => m.includes('31 bad record(s) sent to dead-letter stream s2:dead-letter in total')),
+        warnings.join('\n'),
+      );
       // Like every live source, the warnings carry the running total that summary.json's badRecords keeps.
       const totals = services.emitted.flatMap((e) => (e.type === 'warning' && e.badRecords ? [e.badRecords] : []));
-      assert.deepEqual(totals.map((b) => b.total), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 31]);
+      assert.deepEqual(
+        totals.map((b) => b.total),
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 31],
+      );
       assert.ok(totals.every((b) => b.source === 'redis-stream s2'));
       assert.equal(await pendingCount(redis, 's2'), 0);
     } finally {
@@ -155,7 +213,9 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
     assert.ok(s.train.queue.length <= 64);
     const grown = process.memoryUsage().rss - rss0;
     assert.ok(grown < 64 * 2 ** 20, `RSS grew by ${(grown / 2 ** 20).toFixed(1)} MiB`);
-    console.log(`# 30,000 entries waiting, ${pending} delivered to the consumer, RSS +${(grown / 2 ** 20).toFixed(1)} MiB`);
+    console.log(
+      `# 30,000 entries waiting, ${pending} delivered to the consumer, RSS +${(grown / 2 ** 20).toFixed(1)} MiB`,
+    );
     await s.close();
   });
 
@@ -207,7 +267,11 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
       got[1]!.push(...r2);
     }
     assert.ok(got[0]!.length > 0 && got[1]!.length > 0);
-    assert.deepEqual([...got[0]!, ...got[1]!].sort((a, b) => a - b), range(0, 400), 'every entry went to exactly one consumer');
+    assert.deepEqual(
+      [...got[0]!, ...got[1]!].sort((a, b) => a - b),
+      range(0, 400),
+      'every entry went to exactly one consumer',
+    );
     await Promise.all([c1.close(), c2.close()]);
   });
 
@@ -221,8 +285,14 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
     const services = testServices();
     const heir = source(server.url, 's5', { consumer: 'heir', claimIdleMs: 200, count: 40 }, services);
     const got = await pull(batches(heir), 170);
-    assert.deepEqual([...got].sort((a, b) => a - b), range(30, 200), 'the dead consumer\'s untrained entries are trained once, by the heir');
-    assert.ok(services.emitted.some((e) => e.type === 'warning' && /claimed \d+ entr/.test((e as { message: string }).message)));
+    assert.deepEqual(
+      [...got].sort((a, b) => a - b),
+      range(30, 200),
+      "the dead consumer's untrained entries are trained once, by the heir",
+    );
+    assert.ok(
+      services.emitted.some((e) => e.type === 'warning' && /claimed \d+ entr/.test((e as { message: string }).message)),
+    );
     await heir.checkpointed(heir.state());
     assert.equal(await pendingCount(redis, 's5'), 0);
     await heir.close();
@@ -256,7 +326,9 @@ describe('redis-stream source across a server restart', { timeout: 60_000 }, () 
       assert.deepEqual(got, range(0, 400));
       await s.checkpointed(s.state());
       assert.equal(await pendingCount(redis, 'r'), 0);
-      const lost = services.emitted.filter((e) => e.type === 'warning' && /connection .* lost/.test((e as { message: string }).message));
+      const lost = services.emitted.filter(
+        (e) => e.type === 'warning' && /connection .* lost/.test((e as { message: string }).message),
+      );
       assert.equal(lost.length, 1, JSON.stringify(services.emitted));
       await s.close();
     } finally {

@@ -33,16 +33,40 @@ export class RedisStreamSource extends LiveDataSource {
 export function createRedisStream(o: RedisStreamOptions, services: ComponentServices): RedisStreamSource {
   const r = liveRecordSpec(o, 'redis-stream');
   const url = expandEnv(o.url, process.env, `${services.path}/url`);
-  const train = new LiveBatchSource({ capacity: o.buffer, policy: 'block', sampleShape: o.inputShape, name: 'redis-stream', events: services.events, rng: services.rng.derive('buffer') });
-  const feed = new RedisStreamFeed({ ...o, consumer: o.consumer ?? defaultConsumerName() }, url, train, r, services.events, o.consumer !== undefined);
-  return new RedisStreamSource({ inputShape: o.inputShape, numClasses: r.numClasses, scenario: 'stream', ...(o.labels ? { classNames: o.labels } : {}) }, train, feed);
+  const train = new LiveBatchSource({
+    capacity: o.buffer,
+    policy: 'block',
+    sampleShape: o.inputShape,
+    name: 'redis-stream',
+    events: services.events,
+    rng: services.rng.derive('buffer'),
+  });
+  const feed = new RedisStreamFeed(
+    { ...o, consumer: o.consumer ?? defaultConsumerName() },
+    url,
+    train,
+    r,
+    services.events,
+    o.consumer !== undefined,
+  );
+  return new RedisStreamSource(
+    {
+      inputShape: o.inputShape,
+      numClasses: r.numClasses,
+      scenario: 'stream',
+      ...(o.labels ? { classNames: o.labels } : {}),
+    },
+    train,
+    feed,
+  );
 }
 
 /** The `redis-stream` dataset component. */
 export const redisStreamDescriptor: ComponentDescriptor = {
   role: 'dataset',
   kind: 'redis-stream',
-  description: 'A live stream read from a Redis stream through a consumer group (XREADGROUP); entries are XACKed only once a checkpoint covering them is durable, so a resumed run trains on each exactly once; bad records go to a dead-letter stream. Stream mode.',
+  description:
+    'A live stream read from a Redis stream through a consumer group (XREADGROUP); entries are XACKed only once a checkpoint covering them is durable, so a resumed run trains on each exactly once; bad records go to a dead-letter stream. Stream mode.',
   options: RedisStreamOptions,
   create: (options, services) => createRedisStream(options as RedisStreamOptions, services),
 };

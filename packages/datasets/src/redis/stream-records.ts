@@ -59,7 +59,8 @@ export class StreamRecords {
     }
     if (this.record.spec.labels === undefined && typeof value === 'object' && value !== null) {
       const label = (value as Record<string, unknown>)[this.o.labelField];
-      if (typeof label === 'string') return { error: `label ${JSON.stringify(label).slice(0, 40)} is a string, expected a class index` };
+      if (typeof label === 'string')
+        return { error: `label ${JSON.stringify(label).slice(0, 40)} is a string, expected a class index` };
     }
     return parseLiveRecord(value, this.record);
   }
@@ -72,12 +73,31 @@ export class StreamRecords {
     const data = fieldValue(e, this.o.field) ?? JSON.stringify(fieldsObject(e));
     await this.cmd
       .multi()
-      .xadd(this.deadLetterKey, '*', 'reason', reason, 'id', e.id, 'stream', this.o.stream, 'group', this.o.group, 'consumer', this.consumer(), 'data', data.slice(0, DEAD_LETTER_DATA_CHARS))
+      .xadd(
+        this.deadLetterKey,
+        '*',
+        'reason',
+        reason,
+        'id',
+        e.id,
+        'stream',
+        this.o.stream,
+        'group',
+        this.o.group,
+        'consumer',
+        this.consumer(),
+        'data',
+        data.slice(0, DEAD_LETTER_DATA_CHARS),
+      )
       .xack(this.o.stream, this.o.group, e.id)
       .exec();
     this.total++;
     if (this.total <= 10 || this.total % 1000 === 0) {
-      this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: bad record ${e.id} sent to ${this.deadLetterKey}: ${reason} (${this.total} so far)`, badRecords: this.badRecords() });
+      this.events.emit({
+        type: 'warning',
+        message: `redis-stream ${this.o.stream}: bad record ${e.id} sent to ${this.deadLetterKey}: ${reason} (${this.total} so far)`,
+        badRecords: this.badRecords(),
+      });
     }
   }
 
@@ -85,7 +105,11 @@ export class StreamRecords {
   reportGrowth(): void {
     if (this.total <= this.reported) return;
     this.reported = this.total;
-    this.events.emit({ type: 'warning', message: `redis-stream ${this.o.stream}: ${this.total} bad record(s) sent to dead-letter stream ${this.deadLetterKey} in total`, badRecords: this.badRecords() });
+    this.events.emit({
+      type: 'warning',
+      message: `redis-stream ${this.o.stream}: ${this.total} bad record(s) sent to dead-letter stream ${this.deadLetterKey} in total`,
+      badRecords: this.badRecords(),
+    });
   }
 
   private badRecords(): { source: string; total: number } {

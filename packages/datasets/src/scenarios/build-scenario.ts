@@ -34,8 +34,12 @@ export function pools(data: LabelledData, settings: ScenarioSettings): Pools {
   checkLabelledSet(data.train, data.numClasses, 'training data');
   if (data.test) {
     checkLabelledSet(data.test, data.numClasses, 'test data');
-    if (data.test.sampleShape.join() !== data.train.sampleShape.join()) throw new Error('train and test samples have different shapes');
-    return { train: { set: data.train, rows: range(data.train.y.length) }, test: { set: data.test, rows: range(data.test.y.length) } };
+    if (data.test.sampleShape.join() !== data.train.sampleShape.join())
+      throw new Error('train and test samples have different shapes');
+    return {
+      train: { set: data.train, rows: range(data.train.y.length) },
+      test: { set: data.test, rows: range(data.test.y.length) },
+    };
   }
   const split = stratifiedSplit(data.train, data.numClasses, settings.testFraction, settings.rng.derive('split'));
   return { train: { set: data.train, rows: split.train }, test: { set: data.train, rows: split.test } };
@@ -55,9 +59,13 @@ export function buildScenario(data: LabelledData, scenario: ScenarioOptions, set
   const count = built.experiences.length;
   const first = only.first ?? 0;
   const last = only.last ?? count - 1;
-  if (first >= count) throw new Error(`scenario.only.first is ${first}, but the scenario has ${count} experiences (0..${count - 1})`);
-  if (last < first || last >= count) throw new Error(`scenario.only.last is ${last}; it must be between only.first (${first}) and ${count - 1}`);
-  const experiences = built.experiences.map((e) => (e.index < first || e.index > last ? { ...e, evaluateOnly: true } : e));
+  if (first >= count)
+    throw new Error(`scenario.only.first is ${first}, but the scenario has ${count} experiences (0..${count - 1})`);
+  if (last < first || last >= count)
+    throw new Error(`scenario.only.last is ${last}; it must be between only.first (${first}) and ${count - 1}`);
+  const experiences = built.experiences.map((e) =>
+    e.index < first || e.index > last ? { ...e, evaluateOnly: true } : e,
+  );
   return { info: built.info, experiences };
 }
 
@@ -86,7 +94,12 @@ function cutScenario(data: LabelledData, scenario: ScenarioOptions, settings: Sc
         };
       });
       return {
-        info: { ...base, experiences: experiences.length, scenario: scenario.type, ...(withTask ? { tasks: experiences.length } : {}) },
+        info: {
+          ...base,
+          experiences: experiences.length,
+          scenario: scenario.type,
+          ...(withTask ? { tasks: experiences.length } : {}),
+        },
         experiences,
       };
     }
@@ -98,7 +111,8 @@ function cutScenario(data: LabelledData, scenario: ScenarioOptions, settings: Sc
         throw new Error(`scenario.angles has ${angles.length} entries for ${scenario.experiences} experiences`);
       }
       const experiences = Array.from({ length: scenario.experiences }, (_, index): Experience => {
-        const identity = index === 0 && (scenario.firstIdentity ?? true) && !(angles && scenario.transform === 'rotation');
+        const identity =
+          index === 0 && (scenario.firstIdentity ?? true) && !(angles && scenario.transform === 'rotation');
         let map: SampleMap | undefined = settings.domainMaps?.[index];
         let name = `domain ${index}`;
         if (!map && !identity) {
@@ -107,7 +121,9 @@ function cutScenario(data: LabelledData, scenario: ScenarioOptions, settings: Sc
             name = `permutation ${index}`;
           } else {
             const maxAngle = scenario.maxAngle ?? 180;
-            const angle = angles ? (angles[index] as number) : (rng.derive(`rotation:${index}`).next() * 2 - 1) * maxAngle;
+            const angle = angles
+              ? (angles[index] as number)
+              : (rng.derive(`rotation:${index}`).next() * 2 - 1) * maxAngle;
             map = rotationMap(base.inputShape, angle);
             name = `rotation ${angle.toFixed(1)}°`;
           }
@@ -124,13 +140,17 @@ function cutScenario(data: LabelledData, scenario: ScenarioOptions, settings: Sc
       return { info: { ...base, experiences: experiences.length, scenario: 'domain-incremental' }, experiences };
     }
     case 'data-incremental': {
-      if (scenario.experiences > p.train.rows.length) throw new Error(`scenario asks for ${scenario.experiences} chunks of ${p.train.rows.length} samples`);
+      if (scenario.experiences > p.train.rows.length)
+        throw new Error(`scenario asks for ${scenario.experiences} chunks of ${p.train.rows.length} samples`);
       const trainChunks = iidChunks(p.train.rows, scenario.experiences, rng.derive('chunks:train'));
       const testChunks = iidChunks(p.test.rows, scenario.experiences, rng.derive('chunks:test'));
       const experiences = trainChunks.map((rows, index): Experience => ({
         index,
         name: `chunk ${index}`,
-        classes: presentClasses(Int32Array.from(rows, (r) => p.train.set.y[r] as number), data.numClasses),
+        classes: presentClasses(
+          Int32Array.from(rows, (r) => p.train.set.y[r] as number),
+          data.numClasses,
+        ),
         train: new IndexedBatchSource(p.train.set, rows),
         test: new IndexedBatchSource(p.test.set, testChunks[index] as Int32Array),
       }));

@@ -12,12 +12,20 @@ export interface ClassGroupOptions {
  * The class order (explicit, seeded shuffle, or ascending) cut into groups. Throws a readable error when
  * the order names a class the data does not have or the grouping does not fit.
  */
-export function classGroups(present: readonly number[], numClasses: number, options: ClassGroupOptions, rng: Rng): number[][] {
+export function classGroups(
+  present: readonly number[],
+  numClasses: number,
+  options: ClassGroupOptions,
+  rng: Rng,
+): number[][] {
   let order: number[];
   if (options.classOrder) {
     const have = new Set(present);
     for (const c of options.classOrder) {
-      if (c >= numClasses) throw new Error(`scenario.classOrder names class ${c}, but the data has ${numClasses} classes (0..${numClasses - 1})`);
+      if (c >= numClasses)
+        throw new Error(
+          `scenario.classOrder names class ${c}, but the data has ${numClasses} classes (0..${numClasses - 1})`,
+        );
       if (!have.has(c)) throw new Error(`scenario.classOrder names class ${c}, which has no samples`);
     }
     order = [...options.classOrder];
@@ -31,11 +39,14 @@ export function classGroups(present: readonly number[], numClasses: number, opti
   let sizes: number[];
   if (options.experiences !== undefined && options.classesPerExperience !== undefined) {
     if (Math.ceil(n / options.classesPerExperience) !== options.experiences) {
-      throw new Error(`scenario: ${options.experiences} experiences of ${options.classesPerExperience} classes do not cover ${n} classes; give only one of them`);
+      throw new Error(
+        `scenario: ${options.experiences} experiences of ${options.classesPerExperience} classes do not cover ${n} classes; give only one of them`,
+      );
     }
   }
   if (options.experiences !== undefined) {
-    if (options.experiences > n) throw new Error(`scenario asks for ${options.experiences} experiences but there are only ${n} classes`);
+    if (options.experiences > n)
+      throw new Error(`scenario asks for ${options.experiences} experiences but there are only ${n} classes`);
     const base = Math.floor(n / options.experiences);
     const extra = n % options.experiences;
     sizes = Array.from({ length: options.experiences }, (_, i) => base + (i < extra ? 1 : 0));

@@ -19,7 +19,9 @@ export function imageDims(sampleShape: readonly number[]): [number, number, numb
     const side = Math.round(Math.sqrt(a));
     if (side * side === a) return [side, side, 1];
   }
-  throw new Error(`images are needed here: sample shape [${sampleShape.join(', ')}] is not [H, W, C], [H, W] or a flat square`);
+  throw new Error(
+    `images are needed here: sample shape [${sampleShape.join(', ')}] is not [H, W, C], [H, W] or a flat square`,
+  );
 }
 
 /** Rotation by `degrees` about the image centre, bilinear, zero outside the image. */
@@ -46,7 +48,10 @@ export function rotationMap(sampleShape: readonly number[], degrees: number): Sa
           const at = (yy: number, xx: number): number =>
             yy < 0 || yy >= h || xx < 0 || xx >= w ? 0 : (input[(yy * w + xx) * ch + k] as number);
           const v =
-            at(y0, x0) * (1 - fy) * (1 - fx) + at(y0, x0 + 1) * (1 - fy) * fx + at(y0 + 1, x0) * fy * (1 - fx) + at(y0 + 1, x0 + 1) * fy * fx;
+            at(y0, x0) * (1 - fy) * (1 - fx) +
+            at(y0, x0 + 1) * (1 - fy) * fx +
+            at(y0 + 1, x0) * fy * (1 - fx) +
+            at(y0 + 1, x0 + 1) * fy * fx;
           out[(r * w + c) * ch + k] = v;
         }
       }

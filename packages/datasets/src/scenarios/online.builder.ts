@@ -12,7 +12,14 @@ import { filterByClasses } from './split.js';
  * for gradual ones, `s + u * (1 + blur) - blur / 2`, so neighbouring segments overlap by `blur` and the
  * share of the next segment rises linearly through the overlap. Rows are sorted by key. Seeded.
  */
-export function onlineOrder(y: Int32Array, rows: Int32Array, groups: readonly number[][], gradual: boolean, blur: number, rng: Rng): Int32Array {
+export function onlineOrder(
+  y: Int32Array,
+  rows: Int32Array,
+  groups: readonly number[][],
+  gradual: boolean,
+  blur: number,
+  rng: Rng,
+): Int32Array {
   const segmentOf = new Map<number, number>();
   groups.forEach((g, s) => g.forEach((c) => segmentOf.set(c, s)));
   const width = gradual ? blur : 0;
@@ -38,8 +45,20 @@ export function buildOnline(
   rng: Rng,
   base: Pick<StreamInfo, 'inputShape' | 'numClasses' | 'classNames'>,
 ): Scenario {
-  const groups = classGroups(presentClasses(data.train.y, data.numClasses), data.numClasses, { ...options, experiences: options.segments }, rng);
-  const order = onlineOrder(p.train.set.y, p.train.rows, groups, options.boundary === 'gradual', options.blur ?? 0.5, rng.derive('online-order'));
+  const groups = classGroups(
+    presentClasses(data.train.y, data.numClasses),
+    data.numClasses,
+    { ...options, experiences: options.segments },
+    rng,
+  );
+  const order = onlineOrder(
+    p.train.set.y,
+    p.train.rows,
+    groups,
+    options.boundary === 'gradual',
+    options.blur ?? 0.5,
+    rng.derive('online-order'),
+  );
   const classes = groups.flat();
   const experience: Experience = {
     index: 0,
@@ -48,5 +67,8 @@ export function buildOnline(
     train: new IndexedBatchSource(p.train.set, order, { ordered: true }),
     test: new IndexedBatchSource(p.test.set, filterByClasses(p.test.set.y, p.test.rows, classes)),
   };
-  return { info: { ...base, experiences: 'endless', scenario: `online-${options.boundary ?? 'abrupt'}` }, experiences: [experience] };
+  return {
+    info: { ...base, experiences: 'endless', scenario: `online-${options.boundary ?? 'abrupt'}` },
+    experiences: [experience],
+  };
 }

@@ -8,45 +8,95 @@ const onlyProperty = {
     Type.Object(
       {
         first: Type.Integer({ minimum: 0, default: 0, description: 'First experience trained (0-based).' }),
-        last: Type.Optional(Type.Integer({ minimum: 0, description: 'Last experience trained (inclusive); default: the last one.' })),
+        last: Type.Optional(
+          Type.Integer({ minimum: 0, description: 'Last experience trained (inclusive); default: the last one.' }),
+        ),
       },
-      { ...strict, description: 'Train only on experiences first..last of the scenario (numbered as in the whole scenario); the others keep their test sets, evaluated with evaluation.on "all". A later run continues with the next range (`engram run --from`).' },
+      {
+        ...strict,
+        description:
+          'Train only on experiences first..last of the scenario (numbered as in the whole scenario); the others keep their test sets, evaluated with evaluation.on "all". A later run continues with the next range (`engram run --from`).',
+      },
     ),
   ),
 };
 
 const classSplitProperties = {
   ...onlyProperty,
-  experiences: Type.Optional(Type.Integer({ minimum: 1, description: 'Number of experiences; classes are spread as evenly as possible (earlier experiences get the extra ones).' })),
-  classesPerExperience: Type.Optional(Type.Integer({ minimum: 1, description: 'Classes per experience (the last one may get fewer). Give this or `experiences`.' })),
-  classOrder: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, uniqueItems: true, description: 'Explicit class order; classes not listed are left out.' })),
-  shuffleClasses: Type.Boolean({ default: false, description: 'Shuffle the class order with the pipeline seed (ignored when classOrder is given).' }),
+  experiences: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description:
+        'Number of experiences; classes are spread as evenly as possible (earlier experiences get the extra ones).',
+    }),
+  ),
+  classesPerExperience: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description: 'Classes per experience (the last one may get fewer). Give this or `experiences`.',
+    }),
+  ),
+  classOrder: Type.Optional(
+    Type.Array(Type.Integer({ minimum: 0 }), {
+      minItems: 1,
+      uniqueItems: true,
+      description: 'Explicit class order; classes not listed are left out.',
+    }),
+  ),
+  shuffleClasses: Type.Boolean({
+    default: false,
+    description: 'Shuffle the class order with the pipeline seed (ignored when classOrder is given).',
+  }),
 };
 
 /** Class-incremental split: each experience brings new classes; no task labels. */
 export const ClassIncrementalSchema = Type.Object(
   { type: Type.Literal('class-incremental'), ...classSplitProperties },
-  { ...strict, title: 'class-incremental', description: 'Each experience brings new classes; one shared head, no task labels.' },
+  {
+    ...strict,
+    title: 'class-incremental',
+    description: 'Each experience brings new classes; one shared head, no task labels.',
+  },
 );
 
 /** Task-incremental split: like class-incremental, and every batch carries its task label. */
 export const TaskIncrementalSchema = Type.Object(
   { type: Type.Literal('task-incremental'), ...classSplitProperties },
-  { ...strict, title: 'task-incremental', description: 'Class split with task labels (task = experience index) exposed in every batch.' },
+  {
+    ...strict,
+    title: 'task-incremental',
+    description: 'Class split with task labels (task = experience index) exposed in every batch.',
+  },
 );
 
 /** Domain-incremental: same classes, a new input distribution per experience. */
 export const DomainIncrementalSchema = Type.Object(
   {
     type: Type.Literal('domain-incremental'),
-    transform: StringEnum(['permutation', 'rotation'] as const, { description: 'Seeded pixel permutation or rotation per experience.' }),
+    transform: StringEnum(['permutation', 'rotation'] as const, {
+      description: 'Seeded pixel permutation or rotation per experience.',
+    }),
     experiences: Type.Integer({ minimum: 1, description: 'Number of domains.' }),
     ...onlyProperty,
     firstIdentity: Type.Boolean({ default: true, description: 'The first experience sees the original inputs.' }),
-    angles: Type.Optional(Type.Array(Type.Number(), { minItems: 1, description: 'Rotation angles in degrees, one per experience (default: seeded uniform in ±maxAngle).' })),
-    maxAngle: Type.Number({ minimum: 0, maximum: 180, default: 180, description: 'Bound of the seeded rotation angles, degrees.' }),
+    angles: Type.Optional(
+      Type.Array(Type.Number(), {
+        minItems: 1,
+        description: 'Rotation angles in degrees, one per experience (default: seeded uniform in ±maxAngle).',
+      }),
+    ),
+    maxAngle: Type.Number({
+      minimum: 0,
+      maximum: 180,
+      default: 180,
+      description: 'Bound of the seeded rotation angles, degrees.',
+    }),
   },
-  { ...strict, title: 'domain-incremental', description: 'All classes in every experience; inputs permuted or rotated per experience (seeded).' },
+  {
+    ...strict,
+    title: 'domain-incremental',
+    description: 'All classes in every experience; inputs permuted or rotated per experience (seeded).',
+  },
 );
 
 /** Data-incremental: IID chunks of the same distribution. */
@@ -66,16 +116,33 @@ export const OnlineSchema = Type.Object(
     segments: Type.Integer({ minimum: 1, description: 'Number of class groups the stream moves through.' }),
     classOrder: classSplitProperties.classOrder,
     shuffleClasses: classSplitProperties.shuffleClasses,
-    boundary: StringEnum(['abrupt', 'gradual'] as const, { default: 'abrupt', description: 'Abrupt: segments follow each other; gradual: neighbouring segments blend.' }),
-    blur: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Gradual boundaries: overlap of neighbouring segments, as a fraction of a segment.' }),
+    boundary: StringEnum(['abrupt', 'gradual'] as const, {
+      default: 'abrupt',
+      description: 'Abrupt: segments follow each other; gradual: neighbouring segments blend.',
+    }),
+    blur: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.5,
+      description: 'Gradual boundaries: overlap of neighbouring segments, as a fraction of a segment.',
+    }),
   },
-  { ...strict, title: 'online', description: 'Task-free stream (engine stream mode): one pass in class-segment order, no boundaries given to the learner.' },
+  {
+    ...strict,
+    title: 'online',
+    description:
+      'Task-free stream (engine stream mode): one pass in class-segment order, no boundaries given to the learner.',
+  },
 );
 
 /** Read a file once, in file order, incrementally (never held in memory); csv and jsonl only. */
 export const SequentialSchema = Type.Object(
   { type: Type.Literal('sequential') },
-  { ...strict, title: 'sequential', description: 'Task-free stream in file order, read incrementally (csv/jsonl only).' },
+  {
+    ...strict,
+    title: 'sequential',
+    description: 'Task-free stream in file order, read incrementally (csv/jsonl only).',
+  },
 );
 
 export type ClassIncrementalOptions = Static<typeof ClassIncrementalSchema>;
@@ -86,14 +153,25 @@ export type OnlineOptions = Static<typeof OnlineSchema>;
 export type SequentialOptions = Static<typeof SequentialSchema>;
 
 /** Any scenario that can be built from an in-memory labelled set. */
-export type ScenarioOptions = ClassIncrementalOptions | TaskIncrementalOptions | DomainIncrementalOptions | DataIncrementalOptions | OnlineOptions;
+export type ScenarioOptions =
+  ClassIncrementalOptions | TaskIncrementalOptions | DomainIncrementalOptions | DataIncrementalOptions | OnlineOptions;
 
 /** A discriminated (`type`) union of `branches`, typed as `T`. */
 function union<T>(branches: readonly TSchema[], description: string, defaultValue?: unknown): TSchema & { static: T } {
-  return Type.Unsafe<T>({ ...discriminated('type', branches), description, ...(defaultValue !== undefined ? { default: defaultValue } : {}) });
+  return Type.Unsafe<T>({
+    ...discriminated('type', branches),
+    description,
+    ...(defaultValue !== undefined ? { default: defaultValue } : {}),
+  });
 }
 
-const FINITE = [ClassIncrementalSchema, TaskIncrementalSchema, DomainIncrementalSchema, DataIncrementalSchema, OnlineSchema] as const;
+const FINITE = [
+  ClassIncrementalSchema,
+  TaskIncrementalSchema,
+  DomainIncrementalSchema,
+  DataIncrementalSchema,
+  OnlineSchema,
+] as const;
 
 /** The `scenario` option of in-memory sources (mnist, fashion-mnist, idx, synthetic). */
 export function scenarioOption(defaultValue?: ScenarioOptions): TSchema & { static: ScenarioOptions } {
@@ -102,5 +180,9 @@ export function scenarioOption(defaultValue?: ScenarioOptions): TSchema & { stat
 
 /** The `scenario` option of file sources, which may also stream the file in order. */
 export function fileScenarioOption(): TSchema & { static: ScenarioOptions | SequentialOptions } {
-  return union<ScenarioOptions | SequentialOptions>([...FINITE, SequentialSchema], 'How the data is cut into experiences; `sequential` streams the file without loading it.', { type: 'sequential' });
+  return union<ScenarioOptions | SequentialOptions>(
+    [...FINITE, SequentialSchema],
+    'How the data is cut into experiences; `sequential` streams the file without loading it.',
+    { type: 'sequential' },
+  );
 }

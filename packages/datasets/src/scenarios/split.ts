@@ -12,7 +12,12 @@ export interface TrainTestIndices {
  * part (at least one when the class has two or more rows and the fraction is positive). The two parts
  * never share a row; both are sorted by class, then by the random order.
  */
-export function stratifiedSplit(set: LabelledSet, numClasses: number, testFraction: number, rng: Rng): TrainTestIndices {
+export function stratifiedSplit(
+  set: LabelledSet,
+  numClasses: number,
+  testFraction: number,
+  rng: Rng,
+): TrainTestIndices {
   if (!(testFraction >= 0 && testFraction < 1)) throw new Error(`testFraction must be in [0, 1), got ${testFraction}`);
   const byClass = indicesByClass(set.y, numClasses);
   const train: number[] = [];

@@ -9,7 +9,11 @@ import { loadIdxPairs } from './idx.source.js';
 /** Options of the `fashion-mnist` source. */
 export const FashionMnistOptions = Type.Object(
   {
-    dir: Type.String({ minLength: 1, default: '/usr/share/datasets/fashion-mnist', description: 'Folder of the four *-idx?-ubyte(.gz) files (Debian package dataset-fashion-mnist).' }),
+    dir: Type.String({
+      minLength: 1,
+      default: '/usr/share/datasets/fashion-mnist',
+      description: 'Folder of the four *-idx?-ubyte(.gz) files (Debian package dataset-fashion-mnist).',
+    }),
     limit: Type.Optional(Type.Integer({ minimum: 1, description: 'Use only the first N training and N test images.' })),
     flatten: Type.Boolean({ default: false, description: 'Samples of shape [784] instead of [28, 28, 1].' }),
     scenario: scenarioOption({ type: 'class-incremental', experiences: 5, shuffleClasses: false }),
@@ -19,7 +23,18 @@ export const FashionMnistOptions = Type.Object(
 export type FashionMnistOptions = Static<typeof FashionMnistOptions>;
 
 /** Fashion-MNIST class names, index = label. */
-export const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
+export const FASHION_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+] as const;
 
 /** Finds `<base>` or `<base>.gz` in `dir`, or throws the error that names the apt package. */
 export function findIdx(dir: string, base: string): string {
@@ -48,7 +63,8 @@ export async function loadFashionMnist(dir: string, limit?: number, flatten = fa
 export const fashionMnistDescriptor: ComponentDescriptor = {
   role: 'dataset',
   kind: 'fashion-mnist',
-  description: 'Fashion-MNIST from IDX files (default /usr/share/datasets/fashion-mnist), official 60k/10k split, cut by a scenario.',
+  description:
+    'Fashion-MNIST from IDX files (default /usr/share/datasets/fashion-mnist), official 60k/10k split, cut by a scenario.',
   options: FashionMnistOptions,
   create: (options, services) => {
     const o = options as FashionMnistOptions;

@@ -8,31 +8,73 @@ import type { DataSource } from '@engram/core';
 import { build, experiencesOf, pass, tempDir, testServices } from '../testing/support.js';
 import { csvDescriptor, jsonlDescriptor } from './file.sources.js';
 
-const csvDefaults = { badRows: 'skip', testFraction: 0.25, header: true, delimiter: ',', scenario: { type: 'sequential' } };
-const jsonlDefaults = { badRows: 'skip', testFraction: 0.25, featuresField: 'x', labelField: 'y', scenario: { type: 'sequential' } };
+const csvDefaults = {
+  badRows: 'skip',
+  testFraction: 0.25,
+  header: true,
+  delimiter: ',',
+  scenario: { type: 'sequential' },
+};
+const jsonlDefaults = {
+  badRows: 'skip',
+  testFraction: 0.25,
+  featuresField: 'x',
+  labelField: 'y',
+  scenario: { type: 'sequential' },
+};
 
 // Line 1 header; bad rows at lines 4 (arity), 6 (non-numeric), 8 (unknown label).
-const CSV = ['a,b,label', '1,2,cat', '3,4,dog', '5,cat', '7,8,cat', '9,x,dog', '11,12,dog', '13,14,bird', '15,16,cat', ''].join('\n');
+const CSV = [
+  'a,b,label',
+  '1,2,cat',
+  '3,4,dog',
+  '5,cat',
+  '7,8,cat',
+  '9,x,dog',
+  '11,12,dog',
+  '13,14,bird',
+  '15,16,cat',
+  '',
+].join('\n');
 
 test('csv sequential streams valid rows in file order and reports bad rows with their line numbers', async () => {
   const { dir, cleanup } = tempDir();
   try {
     writeFileSync(join(dir, 'd.csv'), CSV);
     const services = testServices(1, dir);
-    const source = build<DataSource>(csvDescriptor, { ...csvDefaults, path: 'd.csv', labels: ['cat', 'dog'] }, services);
+    const source = build<DataSource>(
+      csvDescriptor,
+      { ...csvDefaults, path: 'd.csv', labels: ['cat', 'dog'] },
+      services,
+    );
     const info = await source.describe();
     assert.deepEqual(info.inputShape, [2]);
     assert.equal(info.numClasses, 2);
     assert.equal(info.experiences, 'endless');
     const [exp] = await experiencesOf(source);
     const batches = await pass(exp?.train, 2);
-    assert.deepEqual(batches.map((b) => b.y.length), [2, 2, 1]);
-    assert.deepEqual(batches.flatMap((b) => [...b.x]), [1, 2, 3, 4, 7, 8, 11, 12, 15, 16]);
-    assert.deepEqual(batches.flatMap((b) => [...b.y]), [0, 1, 0, 1, 0]);
+    assert.deepEqual(
+      batches.map((b) => b.y.length),
+      [2, 2, 1],
+    );
+    assert.deepEqual(
+      batches.flatMap((b) => [...b.x]),
+      [1, 2, 3, 4, 7, 8, 11, 12, 15, 16],
+    );
+    assert.deepEqual(
+      batches.flatMap((b) => [...b.y]),
+      [0, 1, 0, 1, 0],
+    );
     const warning = services.emitted.find((e) => e.type === 'warning');
     assert.match(warning?.type === 'warning' ? warning.message : '', /skipped 3 bad row\(s\) at line\(s\) 4, 6, 8/);
-    const dead = readFileSync(join(dir, 'd.csv.rejected.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; reason: string });
-    assert.deepEqual(dead.map((d) => d.line), [4, 6, 8]);
+    const dead = readFileSync(join(dir, 'd.csv.rejected.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: number; reason: string });
+    assert.deepEqual(
+      dead.map((d) => d.line),
+      [4, 6, 8],
+    );
     assert.match(dead[0]?.reason ?? '', /expected 3 columns, got 2/);
     assert.match(dead[1]?.reason ?? '', /not a number/);
     assert.match(dead[2]?.reason ?? '', /unknown label/);
@@ -45,7 +87,11 @@ test('csv with badRows "fail" stops at the first bad row naming file and line', 
   const { dir, cleanup } = tempDir();
   try {
     writeFileSync(join(dir, 'd.csv'), CSV);
-    const source = build<DataSource>(csvDescriptor, { ...csvDefaults, badRows: 'fail', path: 'd.csv', labels: ['cat', 'dog'] }, testServices(1, dir));
+    const source = build<DataSource>(
+      csvDescriptor,
+      { ...csvDefaults, badRows: 'fail', path: 'd.csv', labels: ['cat', 'dog'] },
+      testServices(1, dir),
+    );
     const [exp] = await experiencesOf(source);
     await assert.rejects(pass(exp?.train, 2), /d\.csv:4: expected 3 columns/);
   } finally {
@@ -60,7 +106,15 @@ test('csv without header, with a delimiter, chosen columns and gzip, loads into 
     writeFileSync(join(dir, 'd.csv.gz'), gzipSync(rows));
     const source = build<DataSource>(
       csvDescriptor,
-      { ...csvDefaults, header: false, delimiter: ';', labelColumn: 0, featureColumns: [2, 1], path: 'd.csv.gz', scenario: { type: 'class-incremental', experiences: 2, shuffleClasses: false } },
+      {
+        ...csvDefaults,
+        header: false,
+        delimiter: ';',
+        labelColumn: 0,
+        featureColumns: [2, 1],
+        path: 'd.csv.gz',
+        scenario: { type: 'class-incremental', experiences: 2, shuffleClasses: false },
+      },
       testServices(1, dir),
     );
     const info = await source.describe();
@@ -68,7 +122,13 @@ test('csv without header, with a delimiter, chosen columns and gzip, loads into 
     assert.equal(info.numClasses, 4);
     const exps = await experiencesOf(source);
     // 10 rows per class, round(10 * 0.25) = 3 held out per class.
-    assert.deepEqual(exps.map((e) => [e.train.size, e.test?.size]), [[14, 6], [14, 6]]);
+    assert.deepEqual(
+      exps.map((e) => [e.train.size, e.test?.size]),
+      [
+        [14, 6],
+        [14, 6],
+      ],
+    );
     const b = (await pass(exps[0]?.train, 100))[0];
     for (let i = 0; i < (b?.y.length ?? 0); i++) {
       assert.equal(b?.x[i * 2], (b?.x[i * 2 + 1] ?? 0) * 2);
@@ -84,16 +144,35 @@ test('csv fields may be quoted, holding delimiters, quotes and line breaks; bad 
   try {
     // Lines: 1 header, 2-3 a record whose note spans two lines, 4 a record with "" quotes, 5 wrong arity,
     // 6 malformed quoting (a quote inside an unquoted field), 7 a plain record.
-    const text = ['a,b,note,label', '1,2,"first line', 'second, with a comma",cat', '3,4,"say ""hi""",dog', '5,cat', '7,8,bad"quote,cat', '9,10,plain,dog', ''].join('\n');
+    const text = [
+      'a,b,note,label',
+      '1,2,"first line',
+      'second, with a comma",cat',
+      '3,4,"say ""hi""",dog',
+      '5,cat',
+      '7,8,bad"quote,cat',
+      '9,10,plain,dog',
+      '',
+    ].join('\n');
     writeFileSync(join(dir, 'd.csv'), text);
     const services = testServices(1, dir);
-    const source = build<DataSource>(csvDescriptor, { ...csvDefaults, path: 'd.csv', labels: ['cat', 'dog'], featureColumns: ['a', 'b'] }, services);
+    const source = build<DataSource>(
+      csvDescriptor,
+      { ...csvDefaults, path: 'd.csv', labels: ['cat', 'dog'], featureColumns: ['a', 'b'] },
+      services,
+    );
     const [exp] = await experiencesOf(source);
     const batches = await pass(exp?.train, 10);
     assert.deepEqual([...(batches[0]?.x ?? [])], [1, 2, 3, 4, 9, 10]);
     assert.deepEqual([...(batches[0]?.y ?? [])], [0, 1, 1]);
-    const dead = readFileSync(join(dir, 'd.csv.rejected.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; reason: string });
-    assert.deepEqual(dead.map((d) => d.line), [5, 6]);
+    const dead = readFileSync(join(dir, 'd.csv.rejected.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: number; reason: string });
+    assert.deepEqual(
+      dead.map((d) => d.line),
+      [5, 6],
+    );
     assert.match(dead[0]?.reason ?? '', /expected 4 columns, got 2/);
     assert.match(dead[1]?.reason ?? '', /malformed CSV/);
     const warning = services.emitted.find((e) => e.type === 'warning');
@@ -108,11 +187,23 @@ test('a loaded csv holds its skipped-rows warning until the run asks for the exp
   try {
     writeFileSync(join(dir, 'd.csv'), CSV);
     const services = testServices(1, dir);
-    const source = build<DataSource>(csvDescriptor, { ...csvDefaults, path: 'd.csv', labels: ['cat', 'dog'], scenario: { type: 'class-incremental', experiences: 2, shuffleClasses: false } }, services);
+    const source = build<DataSource>(
+      csvDescriptor,
+      {
+        ...csvDefaults,
+        path: 'd.csv',
+        labels: ['cat', 'dog'],
+        scenario: { type: 'class-incremental', experiences: 2, shuffleClasses: false },
+      },
+      services,
+    );
     await source.describe();
     assert.equal(services.emitted.length, 0, 'nobody listens to the run while it is described');
     await experiencesOf(source);
-    assert.deepEqual(services.emitted.map((e) => (e.type === 'warning' ? e.skippedRows : e.type)), [3]);
+    assert.deepEqual(
+      services.emitted.map((e) => (e.type === 'warning' ? e.skippedRows : e.type)),
+      [3],
+    );
   } finally {
     cleanup();
   }
@@ -141,13 +232,20 @@ test('jsonl counts invalid JSON, wrong lengths and unknown labels by line and ca
     ];
     writeFileSync(join(dir, 'd.jsonl'), `${lines.join('\n')}\n`);
     const services = testServices(1, dir);
-    const source = build<DataSource>(jsonlDescriptor, { ...jsonlDefaults, path: 'd.jsonl', numClasses: 2, taskField: 't', deadLetter: 'bad.jsonl' }, services);
+    const source = build<DataSource>(
+      jsonlDescriptor,
+      { ...jsonlDefaults, path: 'd.jsonl', numClasses: 2, taskField: 't', deadLetter: 'bad.jsonl' },
+      services,
+    );
     assert.deepEqual((await source.describe()).inputShape, [2]);
     const [exp] = await experiencesOf(source);
     const batches = await pass(exp?.train, 10);
     assert.deepEqual([...(batches[0]?.x ?? [])], [1, 2, 7, 8]);
     assert.deepEqual([...(batches[0]?.task ?? [])], [0, 1]);
-    const dead = readFileSync(join(dir, 'bad.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { line: number }).line);
+    const dead = readFileSync(join(dir, 'bad.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { line: number }).line);
     assert.deepEqual(dead, [2, 3, 4]);
   } finally {
     cleanup();
@@ -158,7 +256,11 @@ test('a clean file creates no dead-letter file', async () => {
   const { dir, cleanup } = tempDir();
   try {
     writeFileSync(join(dir, 'd.jsonl'), '{"x":[1],"y":0}\n{"x":[2],"y":1}\n');
-    const source = build<DataSource>(jsonlDescriptor, { ...jsonlDefaults, path: 'd.jsonl', numClasses: 2 }, testServices(1, dir));
+    const source = build<DataSource>(
+      jsonlDescriptor,
+      { ...jsonlDefaults, path: 'd.jsonl', numClasses: 2 },
+      testServices(1, dir),
+    );
     const [exp] = await experiencesOf(source);
     assert.equal((await pass(exp?.train)).length, 1);
     assert.equal(existsSync(join(dir, 'd.jsonl.rejected.jsonl')), false);
@@ -176,7 +278,11 @@ test('streaming a 40 MB csv keeps memory bounded (the file is never loaded whole
     const rows = Math.ceil((40 * 1024 * 1024) / row.length);
     for (let i = 0; i < rows; i++) if (!out.write(row)) await new Promise<void>((r) => out.once('drain', () => r()));
     await new Promise<void>((r) => out.end(() => r()));
-    const source = build<DataSource>(csvDescriptor, { ...csvDefaults, header: false, path: file, numClasses: 4 }, testServices(1, dir));
+    const source = build<DataSource>(
+      csvDescriptor,
+      { ...csvDefaults, header: false, path: file, numClasses: 4 },
+      testServices(1, dir),
+    );
     const [exp] = await experiencesOf(source);
     gc();
     const before = process.memoryUsage().heapUsed;

@@ -1,5 +1,12 @@
 import { resolve } from 'node:path';
-import { StringEnum, Type, type ComponentDescriptor, type ComponentServices, type DataSource, type Static } from '@engram/core';
+import {
+  StringEnum,
+  Type,
+  type ComponentDescriptor,
+  type ComponentServices,
+  type DataSource,
+  type Static,
+} from '@engram/core';
 import { fileScenarioOption, type ScenarioOptions, type SequentialOptions } from '../scenarios/scenario.schema.js';
 import { HeldEvents } from '../data/held-events.js';
 import { FiniteDataSource } from './finite-data-source.js';
@@ -9,13 +16,42 @@ import { RowFileStreamSource } from './row-file-stream.js';
 import { isInside, RedactedFormat } from './redacted-format.js';
 
 const common = {
-  path: Type.String({ minLength: 1, description: 'The file (relative to the pipeline file); `.gz` is decompressed on the fly.' }),
-  labels: Type.Optional(Type.Array(Type.String(), { minItems: 1, uniqueItems: true, description: 'Label names; a row\'s label must be one of them (class = position).' })),
-  numClasses: Type.Optional(Type.Integer({ minimum: 1, description: 'Labels are integers below this (default: largest label + 1; required for "sequential" unless labels are given).' })),
-  badRows: StringEnum(['skip', 'fail'] as const, { default: 'skip', description: 'Skip bad rows (counted, reported with line numbers, written to the dead-letter file) or stop the run.' }),
-  deadLetter: Type.Optional(Type.String({ minLength: 1, description: 'Where skipped rows go (JSONL). Default: <path>.rejected.jsonl, created only if a row is rejected.' })),
+  path: Type.String({
+    minLength: 1,
+    description: 'The file (relative to the pipeline file); `.gz` is decompressed on the fly.',
+  }),
+  labels: Type.Optional(
+    Type.Array(Type.String(), {
+      minItems: 1,
+      uniqueItems: true,
+      description: "Label names; a row's label must be one of them (class = position).",
+    }),
+  ),
+  numClasses: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description:
+        'Labels are integers below this (default: largest label + 1; required for "sequential" unless labels are given).',
+    }),
+  ),
+  badRows: StringEnum(['skip', 'fail'] as const, {
+    default: 'skip',
+    description:
+      'Skip bad rows (counted, reported with line numbers, written to the dead-letter file) or stop the run.',
+  }),
+  deadLetter: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'Where skipped rows go (JSONL). Default: <path>.rejected.jsonl, created only if a row is rejected.',
+    }),
+  ),
   scenario: fileScenarioOption(),
-  testFraction: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.2, description: 'In-memory scenarios: share of each class held out for testing.' }),
+  testFraction: Type.Number({
+    exclusiveMinimum: 0,
+    exclusiveMaximum: 1,
+    default: 0.2,
+    description: 'In-memory scenarios: share of each class held out for testing.',
+  }),
 };
 
 /** Options of the `csv` source. */
@@ -24,8 +60,17 @@ export const CsvOptions = Type.Object(
     ...common,
     header: Type.Boolean({ default: true, description: 'The first line names the columns.' }),
     delimiter: Type.String({ minLength: 1, default: ',', description: 'Field separator.' }),
-    labelColumn: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 0 })], { description: 'Label column: header name or 0-based position (default: the last column).' })),
-    featureColumns: Type.Optional(Type.Array(Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 0 })]), { minItems: 1, description: 'Feature columns (default: every column but the label).' })),
+    labelColumn: Type.Optional(
+      Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 0 })], {
+        description: 'Label column: header name or 0-based position (default: the last column).',
+      }),
+    ),
+    featureColumns: Type.Optional(
+      Type.Array(Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 0 })]), {
+        minItems: 1,
+        description: 'Feature columns (default: every column but the label).',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -37,14 +82,20 @@ export const JsonlOptions = Type.Object(
     ...common,
     featuresField: Type.String({ minLength: 1, default: 'x', description: 'Field holding the feature array.' }),
     labelField: Type.String({ minLength: 1, default: 'y', description: 'Field holding the label.' }),
-    taskField: Type.Optional(Type.String({ minLength: 1, description: 'Field holding a task index (batches then carry task labels).' })),
-    features: Type.Optional(Type.Integer({ minimum: 1, description: 'Expected feature count (default: that of the first valid record).' })),
+    taskField: Type.Optional(
+      Type.String({ minLength: 1, description: 'Field holding a task index (batches then carry task labels).' }),
+    ),
+    features: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Expected feature count (default: that of the first valid record).' }),
+    ),
   },
   { additionalProperties: false },
 );
 export type JsonlOptions = Static<typeof JsonlOptions>;
 
-type FileOptions = Static<ReturnType<typeof Type.Object<typeof common>>> & { scenario: ScenarioOptions | SequentialOptions };
+type FileOptions = Static<ReturnType<typeof Type.Object<typeof common>>> & {
+  scenario: ScenarioOptions | SequentialOptions;
+};
 
 function createFileSource(o: FileOptions, services: ComponentServices, parseWith: () => RowFormat): DataSource {
   const file = resolve(services.baseDir, o.path);
@@ -52,12 +103,24 @@ function createFileSource(o: FileOptions, services: ComponentServices, parseWith
   // file is written beside it unless one is named.
   const outside = !isInside(resolve(services.baseDir), file);
   const makeFormat = outside ? (): RowFormat => new RedactedFormat(parseWith()) : parseWith;
-  const deadLetter = o.deadLetter !== undefined ? resolve(services.baseDir, o.deadLetter) : outside ? undefined : `${file}.rejected.jsonl`;
-  if (o.scenario.type === 'sequential') return new RowFileStreamSource({ file, policy: o.badRows, deadLetter, events: services.events }, makeFormat);
+  const deadLetter =
+    o.deadLetter !== undefined
+      ? resolve(services.baseDir, o.deadLetter)
+      : outside
+        ? undefined
+        : `${file}.rejected.jsonl`;
+  if (o.scenario.type === 'sequential')
+    return new RowFileStreamSource({ file, policy: o.badRows, deadLetter, events: services.events }, makeFormat);
   // Loaded while the run is described, before its events are observed: the skipped-rows warning waits.
   const events = new HeldEvents(services.events);
   const settings: RowFileSettings = { file, policy: o.badRows, deadLetter, events };
-  return new FiniteDataSource(() => loadRows(settings, makeFormat()), o.scenario, o.testFraction, services.rng, () => events.release());
+  return new FiniteDataSource(
+    () => loadRows(settings, makeFormat()),
+    o.scenario,
+    o.testFraction,
+    services.rng,
+    () => events.release(),
+  );
 }
 
 /** The `csv` dataset component. */
@@ -76,7 +139,8 @@ export const csvDescriptor: ComponentDescriptor = {
 export const jsonlDescriptor: ComponentDescriptor = {
   role: 'dataset',
   kind: 'jsonl',
-  description: 'A JSON-lines file of {x: number[], y: label} records: streamed in order or loaded and cut by a scenario.',
+  description:
+    'A JSON-lines file of {x: number[], y: label} records: streamed in order or loaded and cut by a scenario.',
   options: JsonlOptions,
   create: (options, services) => {
     const o = options as JsonlOptions;

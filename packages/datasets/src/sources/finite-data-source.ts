@@ -22,7 +22,9 @@ export class FiniteDataSource implements DataSource {
 
   /** Loads the data (once) and builds the scenario. */
   scenarioReady(): Promise<Scenario> {
-    this.built ??= this.load().then((data) => buildScenario(data, this.scenario, { testFraction: this.testFraction, rng: this.rng }));
+    this.built ??= this.load().then((data) =>
+      buildScenario(data, this.scenario, { testFraction: this.testFraction, rng: this.rng }),
+    );
     return this.built;
   }
 

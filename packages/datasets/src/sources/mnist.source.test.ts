@@ -5,7 +5,13 @@ import { firstValueFrom, toArray } from 'rxjs';
 import { mnistDescriptor } from './mnist.source.js';
 import type { DataSource } from '@engram/core';
 
-const services = (seed: number) => ({ rng: new Rng(seed), seed, baseDir: '.', events: { emit: () => undefined }, path: '/data' });
+const services = (seed: number) => ({
+  rng: new Rng(seed),
+  seed,
+  baseDir: '.',
+  events: { emit: () => undefined },
+  path: '/data',
+});
 
 async function collect(source: BatchSource): Promise<Batch[]> {
   const out: Batch[] = [];
@@ -28,7 +34,11 @@ async function rowKeys(source: BatchSource): Promise<{ keys: string[]; labels: n
 }
 
 function create(seed: number, options: Record<string, unknown>): DataSource {
-  const defaults = { scenario: { type: 'class-incremental', experiences: 5, shuffleClasses: false }, testFraction: 0.2, flatten: false };
+  const defaults = {
+    scenario: { type: 'class-incremental', experiences: 5, shuffleClasses: false },
+    testFraction: 0.2,
+    flatten: false,
+  };
   return mnistDescriptor.create?.({ ...defaults, ...options }, services(seed)) as DataSource;
 }
 
@@ -39,7 +49,16 @@ test('mnist class-incremental gives 5 experiences of 2 digits with disjoint, exa
   assert.equal(info.numClasses, 10);
   assert.equal(info.experiences, 5);
   const exps: Experience[] = await firstValueFrom(source.experiences().pipe(toArray()));
-  assert.deepEqual(exps.map((e) => e.classes), [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]]);
+  assert.deepEqual(
+    exps.map((e) => e.classes),
+    [
+      [0, 1],
+      [2, 3],
+      [4, 5],
+      [6, 7],
+      [8, 9],
+    ],
+  );
   const perDigit = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978];
   let total = 0;
   for (const e of exps) {
@@ -70,7 +89,11 @@ test('mnist splits are a pure function of the seed', async () => {
 });
 
 test('mnist flatten gives [784] samples and limitPerClass caps each digit', async () => {
-  const source = create(1, { flatten: true, limitPerClass: 10, scenario: { type: 'class-incremental', classesPerExperience: 5 } });
+  const source = create(1, {
+    flatten: true,
+    limitPerClass: 10,
+    scenario: { type: 'class-incremental', classesPerExperience: 5 },
+  });
   const info = await source.describe();
   assert.deepEqual(info.inputShape, [784]);
   assert.equal(info.experiences, 2);

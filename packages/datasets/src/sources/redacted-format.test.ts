@@ -21,7 +21,11 @@ test('errors about a data file outside the pipeline folder never quote its conte
       [jsonlDescriptor, { featuresField: 'x', labelField: 'y', badRows: 'fail' }],
     ];
     for (const [descriptor, extra] of cases) {
-      const source = build<DataSource>(descriptor, { path: '../shadow', scenario: { type: 'class-incremental', experiences: 2 }, testFraction: 0.2, ...extra }, services);
+      const source = build<DataSource>(
+        descriptor,
+        { path: '../shadow', scenario: { type: 'class-incremental', experiences: 2 }, testFraction: 0.2, ...extra },
+        services,
+      );
       await assert.rejects(source.describe(), (e: unknown) => {
         const message = (e as Error).message;
         assert.ok(!message.includes('secrethash') && !message.includes('root:'), message);
@@ -35,6 +39,9 @@ test('errors about a data file outside the pipeline folder never quote its conte
 });
 
 test('redaction keeps the structure of a message and drops quoted excerpts', () => {
-  assert.equal(redact('column 2 is not a number: "root:$6$x" (badRows policy is "fail")'), 'column 2 is not a number: "…" (…)');
+  assert.equal(
+    redact('column 2 is not a number: "root:$6$x" (badRows policy is "fail")'),
+    'column 2 is not a number: "…" (…)',
+  );
   assert.equal(redact(`invalid JSON (Unexpected token 'r', "root:$6$se"... is not valid JSON)`), 'invalid JSON (…)');
 });

@@ -32,7 +32,8 @@ export class RedactedFormat implements RowFormat {
 
   async *rows(file: string): AsyncGenerator<FileRow> {
     try {
-      for await (const r of this.inner.rows(file)) yield 'error' in r.row ? { ...r, row: { error: redact(r.row.error) } } : r;
+      for await (const r of this.inner.rows(file))
+        yield 'error' in r.row ? { ...r, row: { error: redact(r.row.error) } } : r;
     } catch (e) {
       throw new Error(redact((e as Error).message));
     }

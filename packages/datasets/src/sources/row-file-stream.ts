@@ -62,10 +62,21 @@ export class RowFileStreamSource implements DataSource {
       const format = this.makeFormat();
       const numClasses = format.spec.labels?.length ?? format.spec.numClasses;
       if (numClasses === undefined) {
-        throw new Error(`${this.settings.file}: the "sequential" scenario streams the file without reading it ahead, so give "numClasses" or "labels"`);
+        throw new Error(
+          `${this.settings.file}: the "sequential" scenario streams the file without reading it ahead, so give "numClasses" or "labels"`,
+        );
       }
       const features = await peekFeatures(this.settings, format);
-      return { info: { inputShape: [features], numClasses, experiences: 'endless', scenario: 'sequential', ...(format.spec.labels ? { classNames: format.spec.labels } : {}) }, features };
+      return {
+        info: {
+          inputShape: [features],
+          numClasses,
+          experiences: 'endless',
+          scenario: 'sequential',
+          ...(format.spec.labels ? { classNames: format.spec.labels } : {}),
+        },
+        features,
+      };
     })();
     return this.info;
   }

@@ -16,7 +16,10 @@ export interface RowFileSettings {
  * The valid samples of a row file, read incrementally (one chunk at a time, never the whole file). Blank
  * lines are ignored; bad rows go to a {@link BadRowLog} (summarised in a `warning` event at the end of the pass).
  */
-export async function* readRows(settings: RowFileSettings, format: RowFormat): AsyncGenerator<Sample & { line: number }> {
+export async function* readRows(
+  settings: RowFileSettings,
+  format: RowFormat,
+): AsyncGenerator<Sample & { line: number }> {
   const log = new BadRowLog(settings.file, settings.policy, settings.deadLetter, settings.events);
   try {
     for await (const { row, line, text } of format.rows(settings.file)) {
@@ -30,7 +33,10 @@ export async function* readRows(settings: RowFileSettings, format: RowFormat): A
 
 /** Reads the header (and, for formats that need it, the first valid row) to learn the feature count. */
 export async function peekFeatures(settings: RowFileSettings, format: RowFormat): Promise<number> {
-  for await (const _row of readRows({ ...settings, policy: 'skip', deadLetter: undefined, events: undefined }, format)) {
+  for await (const _row of readRows(
+    { ...settings, policy: 'skip', deadLetter: undefined, events: undefined },
+    format,
+  )) {
     break;
   }
   const n = format.features();
@@ -54,5 +60,9 @@ export async function loadRows(settings: RowFileSettings, format: RowFormat): Pr
   const y = Int32Array.from(ys);
   const maxLabel = ys.reduce((a, b) => Math.max(a, b), 0);
   const numClasses = format.spec.labels?.length ?? format.spec.numClasses ?? maxLabel + 1;
-  return { train: { x, y, sampleShape: [len] }, numClasses, ...(format.spec.labels ? { classNames: format.spec.labels } : {}) };
+  return {
+    train: { x, y, sampleShape: [len] },
+    numClasses,
+    ...(format.spec.labels ? { classNames: format.spec.labels } : {}),
+  };
 }

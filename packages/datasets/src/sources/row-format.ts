@@ -1,6 +1,14 @@
 import { parse, type CsvError, type Info } from 'csv-parse';
 import { fileLines, MAX_LINE_CHARS, openText, tooLongReason } from '../data/line-stream.js';
-import { csvLayout, parseCsvCells, parseJsonLine, type CsvLayout, type JsonFields, type LabelSpec, type ParsedRow } from '../data/row-parsers.js';
+import {
+  csvLayout,
+  parseCsvCells,
+  parseJsonLine,
+  type CsvLayout,
+  type JsonFields,
+  type LabelSpec,
+  type ParsedRow,
+} from '../data/row-parsers.js';
 
 /** One data row of a file: the sample or why it was rejected, where it starts (1-based line) and its text. */
 export interface FileRow {
@@ -71,7 +79,11 @@ export class CsvFormat implements RowFormat {
       max_record_size: MAX_LINE_CHARS,
       on_skip: (err: CsvError | undefined, raw: string | undefined) => {
         const text = raw ?? '';
-        skipped.push({ row: { error: `malformed CSV: ${err?.message ?? 'unreadable record'}` }, line: Math.max(1, Number((err as { lines?: unknown } | undefined)?.lines ?? 1) - innerBreaks(text)), text });
+        skipped.push({
+          row: { error: `malformed CSV: ${err?.message ?? 'unreadable record'}` },
+          line: Math.max(1, Number((err as { lines?: unknown } | undefined)?.lines ?? 1) - innerBreaks(text)),
+          text,
+        });
         return undefined;
       },
     });
@@ -84,7 +96,12 @@ export class CsvFormat implements RowFormat {
         // csv-parse reports a skipped record as soon as it parses it, maybe before earlier records are read.
         while (skipped.length > 0 && (skipped[0]?.line ?? 0) < line) yield skipped.shift() as FileRow;
         if (!this.layout) {
-          this.layout = csvLayout(this.o.header ? chunk.record.map((c) => c.trim()) : undefined, chunk.record.length, this.o.labelColumn, this.o.featureColumns);
+          this.layout = csvLayout(
+            this.o.header ? chunk.record.map((c) => c.trim()) : undefined,
+            chunk.record.length,
+            this.o.labelColumn,
+            this.o.featureColumns,
+          );
           if (this.o.header) continue;
         }
         yield { row: parseCsvCells(chunk.record, this.layout, this.spec), line, text: chunk.raw.replace(/\r?\n$/, '') };

@@ -5,9 +5,19 @@ import { build, experiencesOf, pass, testServices } from '../testing/support.js'
 import { BlobStream, syntheticDescriptor, syntheticData, type SyntheticOptions } from './synthetic.source.js';
 
 const base: SyntheticOptions = {
-  numClasses: 4, features: 3, samplesPerClass: 50, separation: 6, spread: 0.5, testFraction: 0.2,
+  numClasses: 4,
+  features: 3,
+  samplesPerClass: 50,
+  separation: 6,
+  spread: 0.5,
+  testFraction: 0.2,
   scenario: { type: 'class-incremental', classesPerExperience: 2, shuffleClasses: false },
-  endless: false, drift: 'none', driftEvery: 100, driftMagnitude: 2, buffer: 64, policy: 'block',
+  endless: false,
+  drift: 'none',
+  driftEvery: 100,
+  driftMagnitude: 2,
+  buffer: 64,
+  policy: 'block',
 };
 
 test('synthetic blobs are a pure function of the seed and sit around their class centres', () => {
@@ -28,7 +38,13 @@ test('the finite synthetic source feeds scenario builders: 2 experiences of 2 cl
   const info = await source.describe();
   assert.deepEqual(info.inputShape, [3]);
   const exps = await experiencesOf(source);
-  assert.deepEqual(exps.map((e) => [e.classes, e.train.size, e.test?.size]), [[[0, 1], 80, 20], [[2, 3], 80, 20]]);
+  assert.deepEqual(
+    exps.map((e) => [e.classes, e.train.size, e.test?.size]),
+    [
+      [[0, 1], 80, 20],
+      [[2, 3], 80, 20],
+    ],
+  );
   const labels = (await pass(exps[1]?.train, 100)).flatMap((b) => [...b.y]);
   assert.deepEqual([...new Set(labels)].sort(), [2, 3]);
 });

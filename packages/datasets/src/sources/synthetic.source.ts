@@ -1,4 +1,12 @@
-import { StringEnum, Type, type ComponentDescriptor, type ComponentServices, type DataSource, type Rng, type Static } from '@engram/core';
+import {
+  StringEnum,
+  Type,
+  type ComponentDescriptor,
+  type ComponentServices,
+  type DataSource,
+  type Rng,
+  type Static,
+} from '@engram/core';
 import type { LabelledData } from '../data/labelled-set.js';
 import { LiveBatchSource } from '../live/live-batch-source.js';
 import { LiveDataSource } from '../live/live-data-source.js';
@@ -8,22 +16,57 @@ import { FiniteDataSource } from './finite-data-source.js';
 /** Options of the `synthetic` source. */
 export const SyntheticOptions = Type.Object(
   {
-    numClasses: Type.Integer({ minimum: 2, maximum: 100_000, default: 4, description: 'Number of Gaussian blobs (classes).' }),
+    numClasses: Type.Integer({
+      minimum: 2,
+      maximum: 100_000,
+      default: 4,
+      description: 'Number of Gaussian blobs (classes).',
+    }),
     features: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 2, description: 'Dimension of a sample.' }),
-    samplesPerClass: Type.Integer({ minimum: 2, maximum: 10_000_000, default: 200, description: 'Finite mode: samples drawn per class.' }),
-    separation: Type.Number({ minimum: 0, default: 4, description: 'Standard deviation of the class centres around 0.' }),
-    spread: Type.Number({ exclusiveMinimum: 0, default: 1, description: 'Standard deviation of a sample around its class centre.' }),
+    samplesPerClass: Type.Integer({
+      minimum: 2,
+      maximum: 10_000_000,
+      default: 200,
+      description: 'Finite mode: samples drawn per class.',
+    }),
+    separation: Type.Number({
+      minimum: 0,
+      default: 4,
+      description: 'Standard deviation of the class centres around 0.',
+    }),
+    spread: Type.Number({
+      exclusiveMinimum: 0,
+      default: 1,
+      description: 'Standard deviation of a sample around its class centre.',
+    }),
     scenario: scenarioOption({ type: 'class-incremental', classesPerExperience: 2, shuffleClasses: false }),
-    testFraction: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.2, description: 'Finite set: share of each class held out for testing.' }),
-    endless: Type.Boolean({ default: false, description: 'Generate an endless live stream (stream mode) instead of a finite set.' }),
+    testFraction: Type.Number({
+      exclusiveMinimum: 0,
+      exclusiveMaximum: 1,
+      default: 0.2,
+      description: 'Finite set: share of each class held out for testing.',
+    }),
+    endless: Type.Boolean({
+      default: false,
+      description: 'Generate an endless live stream (stream mode) instead of a finite set.',
+    }),
     drift: StringEnum(['none', 'abrupt', 'gradual'] as const, {
       default: 'none',
-      description: 'Endless mode only (refused otherwise): abrupt = new class centres every `driftEvery` samples; gradual = centres move by `driftMagnitude` per `driftEvery` samples.',
+      description:
+        'Endless mode only (refused otherwise): abrupt = new class centres every `driftEvery` samples; gradual = centres move by `driftMagnitude` per `driftEvery` samples.',
     }),
     driftEvery: Type.Integer({ minimum: 1, default: 1000, description: 'Samples per drift period.' }),
-    driftMagnitude: Type.Number({ minimum: 0, default: 1, description: 'Gradual drift: distance a centre moves per period.' }),
+    driftMagnitude: Type.Number({
+      minimum: 0,
+      default: 1,
+      description: 'Gradual drift: distance a centre moves per period.',
+    }),
     buffer: Type.Integer({ minimum: 1, default: 1024, description: 'Endless mode: bounded buffer size (samples).' }),
-    policy: StringEnum(['block', 'drop-oldest', 'sample'] as const, { default: 'block', description: 'Endless mode: what a full buffer does. Only block gives a reproducible stream (and an exact resume); the others drop samples depending on timing.' }),
+    policy: StringEnum(['block', 'drop-oldest', 'sample'] as const, {
+      default: 'block',
+      description:
+        'Endless mode: what a full buffer does. Only block gives a reproducible stream (and an exact resume); the others drop samples depending on timing.',
+    }),
   },
   {
     additionalProperties: false,
@@ -31,7 +74,8 @@ export const SyntheticOptions = Type.Object(
     if: { not: { properties: { endless: { const: true } }, required: ['endless'] } },
     then: {
       not: {
-        description: 'has "drift" but not "endless": true; a finite synthetic set does not drift (use "endless": true, or a domain-incremental scenario)',
+        description:
+          'has "drift" but not "endless": true; a finite synthetic set does not drift (use "endless": true, or a domain-incremental scenario)',
         properties: { drift: { enum: ['abrupt', 'gradual'] } },
         required: ['drift'],
       },
@@ -57,7 +101,9 @@ function draw(mu: Float32Array, c: number, o: SyntheticOptions, rng: Rng, out: F
 export function syntheticData(o: SyntheticOptions, rng: Rng): LabelledData {
   const values = o.numClasses * o.samplesPerClass * o.features;
   if (values > MAX_SYNTHETIC_VALUES) {
-    throw new Error(`synthetic: numClasses × samplesPerClass × features is ${values.toLocaleString('en')} values, over the limit of ${MAX_SYNTHETIC_VALUES.toLocaleString('en')} (512 MB); lower one of them`);
+    throw new Error(
+      `synthetic: numClasses × samplesPerClass × features is ${values.toLocaleString('en')} values, over the limit of ${MAX_SYNTHETIC_VALUES.toLocaleString('en')} (512 MB); lower one of them`,
+    );
   }
   const mu = centres(o, rng.derive('centres'));
   const sampler = rng.derive('samples');
@@ -92,7 +138,10 @@ export class BlobStream {
   private readonly centreRng: Rng;
   t = 0;
 
-  constructor(private readonly o: SyntheticOptions, rng: Rng) {
+  constructor(
+    private readonly o: SyntheticOptions,
+    rng: Rng,
+  ) {
     this.centreRng = rng.derive('centres');
     this.mu = centres(o, this.centreRng);
     const dirRng = rng.derive('drift-direction');
@@ -125,13 +174,31 @@ export class BlobStream {
    * pass it through {@link blobPositionJson} before serialising.
    */
   position(): BlobPosition {
-    return { t: this.t, sampler: this.sampler.state(), centres: this.centreRng.state(), ...(this.o.drift === 'abrupt' ? { mu: this.mu } : {}) };
+    return {
+      t: this.t,
+      sampler: this.sampler.state(),
+      centres: this.centreRng.state(),
+      ...(this.o.drift === 'abrupt' ? { mu: this.mu } : {}),
+    };
   }
 
   /** Moves the stream to a `position()` of a stream with the same options and seed. */
   seek(p: BlobPosition): void {
-    const ok = typeof p === 'object' && p !== null && Number.isInteger(p.t) && p.t >= 0 && Array.isArray(p.sampler) && p.sampler.length === 4 && Array.isArray(p.centres) && p.centres.length === 4 && (p.mu === undefined || p.mu.length === this.mu.length) && (p.mu !== undefined || this.o.drift !== 'abrupt');
-    if (!ok) throw new Error(`synthetic: a checkpoint position must come from the same stream (got ${JSON.stringify(p).slice(0, 120)})`);
+    const ok =
+      typeof p === 'object' &&
+      p !== null &&
+      Number.isInteger(p.t) &&
+      p.t >= 0 &&
+      Array.isArray(p.sampler) &&
+      p.sampler.length === 4 &&
+      Array.isArray(p.centres) &&
+      p.centres.length === 4 &&
+      (p.mu === undefined || p.mu.length === this.mu.length) &&
+      (p.mu !== undefined || this.o.drift !== 'abrupt');
+    if (!ok)
+      throw new Error(
+        `synthetic: a checkpoint position must come from the same stream (got ${JSON.stringify(p).slice(0, 120)})`,
+      );
     this.t = p.t;
     this.sampler.restore(p.sampler);
     this.centreRng.restore(p.centres);
@@ -145,8 +212,21 @@ export function blobPositionJson(p: BlobPosition): BlobPosition {
 }
 
 function createSynthetic(o: SyntheticOptions, services: ComponentServices): DataSource {
-  if (!o.endless) return new FiniteDataSource(async () => syntheticData(o, services.rng.derive('data')), o.scenario, o.testFraction, services.rng.derive('scenario'));
-  const train = new LiveBatchSource({ capacity: o.buffer, policy: o.policy, sampleShape: [o.features], name: 'synthetic', events: services.events, rng: services.rng.derive('buffer') });
+  if (!o.endless)
+    return new FiniteDataSource(
+      async () => syntheticData(o, services.rng.derive('data')),
+      o.scenario,
+      o.testFraction,
+      services.rng.derive('scenario'),
+    );
+  const train = new LiveBatchSource({
+    capacity: o.buffer,
+    policy: o.policy,
+    sampleShape: [o.features],
+    name: 'synthetic',
+    events: services.events,
+    rng: services.rng.derive('buffer'),
+  });
   const stream = new BlobStream(o, services.rng.derive('data'));
   // A generator is never caught up: every batch is full, so the run is reproducible (with policy block).
   train.caughtUp = false;
@@ -176,14 +256,19 @@ function createSynthetic(o: SyntheticOptions, services: ComponentServices): Data
       stream.seek(restored);
     },
   };
-  return new LiveDataSource({ inputShape: [o.features], numClasses: o.numClasses, scenario: `synthetic-${o.drift}` }, train, feed);
+  return new LiveDataSource(
+    { inputShape: [o.features], numClasses: o.numClasses, scenario: `synthetic-${o.drift}` },
+    train,
+    feed,
+  );
 }
 
 /** The `synthetic` dataset component. */
 export const syntheticDescriptor: ComponentDescriptor = {
   role: 'dataset',
   kind: 'synthetic',
-  description: 'Seeded Gaussian-blob classification: a finite set cut by a scenario, or an endless stream with abrupt or gradual drift.',
+  description:
+    'Seeded Gaussian-blob classification: a finite set cut by a scenario, or an endless stream with abrupt or gradual drift.',
   options: SyntheticOptions,
   create: (options, services) => createSynthetic(options as SyntheticOptions, services),
 };

@@ -61,10 +61,15 @@ export class TestRedis {
   }
 
   private async launch(): Promise<void> {
-    const persistence = this.options.persistence === true
-      ? ['--appendonly', 'yes', '--appendfsync', 'always', '--save', '']
-      : ['--save', '', '--appendonly', 'no'];
-    const child = spawn(REDIS_SERVER, ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, ...persistence], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const persistence =
+      this.options.persistence === true
+        ? ['--appendonly', 'yes', '--appendfsync', 'always', '--save', '']
+        : ['--save', '', '--appendonly', 'no'];
+    const child = spawn(
+      REDIS_SERVER,
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, ...persistence],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
     child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
     child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
@@ -76,7 +81,8 @@ export class TestRedis {
     failed.catch(() => undefined);
     const deadline = Date.now() + 10_000;
     while (!(await Promise.race([ping(this.port), failed]))) {
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${this.port} did not answer PING in 10 s: ${output}`);
+      if (Date.now() > deadline)
+        throw new Error(`redis-server on port ${this.port} did not answer PING in 10 s: ${output}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -2,7 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, toArray } from 'rxjs';
-import { Rng, type Batch, type BatchSource, type ComponentDescriptor, type ComponentServices, type DataSource, type EngramEventInput, type Experience } from '@engram/core';
+import {
+  Rng,
+  type Batch,
+  type BatchSource,
+  type ComponentDescriptor,
+  type ComponentServices,
+  type DataSource,
+  type EngramEventInput,
+  type Experience,
+} from '@engram/core';
 
 /** Services for a component under test; `events` collects what it emits. */
 export function testServices(seed = 1, baseDir = '.'): ComponentServices & { emitted: EngramEventInput[] } {

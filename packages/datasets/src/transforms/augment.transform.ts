@@ -1,10 +1,23 @@
-import { Type, type Batch, type ComponentDescriptor, type Rng, type SerializedState, type Static, type Transform, type TransformPhase } from '@engram/core';
+import {
+  Type,
+  type Batch,
+  type ComponentDescriptor,
+  type Rng,
+  type SerializedState,
+  type Static,
+  type Transform,
+  type TransformPhase,
+} from '@engram/core';
 import { imageDims } from '../scenarios/domain-maps.js';
 
 /** Options of the `augment` step. */
 export const AugmentOptions = Type.Object(
   {
-    shift: Type.Integer({ minimum: 0, default: 0, description: 'Random translation by up to this many pixels each way, zero-filled (pad-and-crop).' }),
+    shift: Type.Integer({
+      minimum: 0,
+      default: 0,
+      description: 'Random translation by up to this many pixels each way, zero-filled (pad-and-crop).',
+    }),
     flip: Type.Boolean({ default: false, description: 'Mirror half of the images horizontally.' }),
     noise: Type.Number({ minimum: 0, default: 0, description: 'Standard deviation of added Gaussian noise.' }),
   },
@@ -55,7 +68,8 @@ export class AugmentTransform implements Transform {
       } else {
         dst.set(src);
       }
-      if (this.o.noise > 0) for (let i = 0; i < len; i++) dst[i] = (dst[i] as number) + this.rng.normal() * this.o.noise;
+      if (this.o.noise > 0)
+        for (let i = 0; i < len; i++) dst[i] = (dst[i] as number) + this.rng.normal() * this.o.noise;
     }
     return { ...batch, x };
   }

@@ -1,14 +1,34 @@
-import { StringEnum, Type, type Batch, type ComponentDescriptor, type Experience, type SerializedState, type Static, type Transform, type TransformPhase } from '@engram/core';
+import {
+  StringEnum,
+  Type,
+  type Batch,
+  type ComponentDescriptor,
+  type Experience,
+  type SerializedState,
+  type Static,
+  type Transform,
+  type TransformPhase,
+} from '@engram/core';
 
-const numberOrList = (description: string) => Type.Union([Type.Number(), Type.Array(Type.Number(), { minItems: 1 })], { description });
+const numberOrList = (description: string) =>
+  Type.Union([Type.Number(), Type.Array(Type.Number(), { minItems: 1 })], { description });
 
 /** Options of the `normalize` step. */
 export const NormalizeOptions = Type.Object(
   {
-    mean: Type.Optional(numberOrList('Given mean: one number, or one per channel (last axis). Give with std, or neither to fit.')),
+    mean: Type.Optional(
+      numberOrList('Given mean: one number, or one per channel (last axis). Give with std, or neither to fit.'),
+    ),
     std: Type.Optional(numberOrList('Given standard deviation (same layout as mean).')),
-    per: StringEnum(['global', 'channel', 'feature'] as const, { default: 'channel', description: 'Fitted statistics: one pair, one per channel (last axis), or one per feature value.' }),
-    fitSamples: Type.Integer({ minimum: 1, default: 10000, description: 'At most this many training samples of the first experience are used to fit.' }),
+    per: StringEnum(['global', 'channel', 'feature'] as const, {
+      default: 'channel',
+      description: 'Fitted statistics: one pair, one per channel (last axis), or one per feature value.',
+    }),
+    fitSamples: Type.Integer({
+      minimum: 1,
+      default: 10000,
+      description: 'At most this many training samples of the first experience are used to fit.',
+    }),
     epsilon: Type.Number({ minimum: 0, default: 1e-6, description: 'Added to std to avoid dividing by zero.' }),
   },
   { additionalProperties: false },
@@ -25,7 +45,8 @@ export class NormalizeTransform implements Transform {
   private std: Float32Array | undefined;
 
   constructor(private readonly o: NormalizeOptions) {
-    if ((o.mean === undefined) !== (o.std === undefined)) throw new Error('normalize: give both mean and std, or neither (to fit them)');
+    if ((o.mean === undefined) !== (o.std === undefined))
+      throw new Error('normalize: give both mean and std, or neither (to fit them)');
     if (o.mean !== undefined && o.std !== undefined) {
       this.mean = Float32Array.from(Array.isArray(o.mean) ? o.mean : [o.mean]);
       this.std = Float32Array.from(Array.isArray(o.std) ? o.std : [o.std]);
@@ -53,7 +74,8 @@ export class NormalizeTransform implements Transform {
     const k = mean.length;
     const len = batch.sampleShape.reduce((a, b) => a * b, 1);
     const channels = batch.sampleShape[batch.sampleShape.length - 1] ?? 1;
-    if (k !== 1 && k !== channels && k !== len) throw new Error(`normalize: ${k} statistics do not fit samples of shape [${batch.sampleShape.join(', ')}]`);
+    if (k !== 1 && k !== channels && k !== len)
+      throw new Error(`normalize: ${k} statistics do not fit samples of shape [${batch.sampleShape.join(', ')}]`);
     const period = k === len ? len : k;
     const x = new Float32Array(batch.x.length);
     const eps = this.o.epsilon;
@@ -72,7 +94,10 @@ export class NormalizeTransform implements Transform {
   state(): SerializedState {
     if (!this.mean || !this.std) return { meta: { fitted: false } };
     const shape = [this.mean.length];
-    return { meta: { fitted: true }, arrays: { mean: { dtype: 'float32', shape, data: this.mean }, std: { dtype: 'float32', shape, data: this.std } } };
+    return {
+      meta: { fitted: true },
+      arrays: { mean: { dtype: 'float32', shape, data: this.mean }, std: { dtype: 'float32', shape, data: this.std } },
+    };
   }
 
   restore(state: SerializedState): void {

@@ -23,7 +23,10 @@ export class ScaleTransform implements Transform {
 /** Options of the `reshape` step. */
 export const ReshapeOptions = Type.Object(
   {
-    shape: Type.Array(Type.Integer({ minimum: -1 }), { minItems: 1, description: 'New sample shape; one entry may be -1 (inferred). 0 is not allowed.' }),
+    shape: Type.Array(Type.Integer({ minimum: -1 }), {
+      minItems: 1,
+      description: 'New sample shape; one entry may be -1 (inferred). 0 is not allowed.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -32,7 +35,8 @@ export type ReshapeOptions = Static<typeof ReshapeOptions>;
 /** Resolves a target shape against `length` values (one `-1` is inferred). */
 export function resolveShape(shape: readonly number[], length: number): number[] {
   const unknown = shape.filter((d) => d === -1).length;
-  if (unknown > 1 || shape.includes(0)) throw new Error(`reshape: shape [${shape.join(', ')}] may hold one -1 and no 0`);
+  if (unknown > 1 || shape.includes(0))
+    throw new Error(`reshape: shape [${shape.join(', ')}] may hold one -1 and no 0`);
   const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
   const out = shape.map((d) => (d === -1 ? length / known : d));
   if (out.some((d) => !Number.isInteger(d)) || out.reduce((a, b) => a * b, 1) !== length) {
@@ -48,12 +52,20 @@ export class ReshapeTransform implements Transform {
   constructor(private readonly o: ReshapeOptions) {}
 
   outputShape(inputShape: readonly number[]): number[] {
-    this.resolved = resolveShape(this.o.shape, inputShape.reduce((a, b) => a * b, 1));
+    this.resolved = resolveShape(
+      this.o.shape,
+      inputShape.reduce((a, b) => a * b, 1),
+    );
     return this.resolved;
   }
 
   apply(batch: Batch): Batch {
-    const shape = this.resolved ?? resolveShape(this.o.shape, batch.sampleShape.reduce((a, b) => a * b, 1));
+    const shape =
+      this.resolved ??
+      resolveShape(
+        this.o.shape,
+        batch.sampleShape.reduce((a, b) => a * b, 1),
+      );
     return { ...batch, sampleShape: shape };
   }
 }
@@ -61,7 +73,12 @@ export class ReshapeTransform implements Transform {
 /** Options of the `one-hot` step. */
 export const OneHotOptions = Type.Object(
   {
-    smoothing: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0, description: 'Label smoothing: the true class gets 1 - s + s/K, the others s/K.' }),
+    smoothing: Type.Number({
+      minimum: 0,
+      exclusiveMaximum: 1,
+      default: 0,
+      description: 'Label smoothing: the true class gets 1 - s + s/K, the others s/K.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -93,7 +110,25 @@ export class OneHotTransform implements Transform {
 
 /** The shape/scale/label transform components. */
 export const shapeDescriptors: readonly ComponentDescriptor[] = [
-  { role: 'transform', kind: 'scale', description: 'Affine rescaling of every feature: x * factor + offset.', options: ScaleOptions, create: (o) => new ScaleTransform(o as ScaleOptions) },
-  { role: 'transform', kind: 'reshape', description: 'Give samples a new shape (e.g. [784] to [28, 28, 1]).', options: ReshapeOptions, create: (o) => new ReshapeTransform(o as ReshapeOptions) },
-  { role: 'transform', kind: 'one-hot', description: 'Set one-hot (optionally label-smoothed) soft targets from the labels.', options: OneHotOptions, create: (o) => new OneHotTransform(o as OneHotOptions) },
+  {
+    role: 'transform',
+    kind: 'scale',
+    description: 'Affine rescaling of every feature: x * factor + offset.',
+    options: ScaleOptions,
+    create: (o) => new ScaleTransform(o as ScaleOptions),
+  },
+  {
+    role: 'transform',
+    kind: 'reshape',
+    description: 'Give samples a new shape (e.g. [784] to [28, 28, 1]).',
+    options: ReshapeOptions,
+    create: (o) => new ReshapeTransform(o as ReshapeOptions),
+  },
+  {
+    role: 'transform',
+    kind: 'one-hot',
+    description: 'Set one-hot (optionally label-smoothed) soft targets from the labels.',
+    options: OneHotOptions,
+    create: (o) => new OneHotTransform(o as OneHotOptions),
+  },
 ];

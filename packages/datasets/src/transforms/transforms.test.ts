@@ -13,12 +13,26 @@ function experience(index: number, values: number[][]): Experience {
   const set = { x, y: new Int32Array(values.length), sampleShape: [2] };
   return { index, classes: [0], train: new IndexedBatchSource(set, Int32Array.from(values.map((_, i) => i))) };
 }
-const batch = (x: number[], sampleShape: number[] = [2], y?: number[]): Batch => ({ x: Float32Array.from(x), y: Int32Array.from(y ?? new Array(x.length / sampleShape.reduce((a, b) => a * b, 1)).fill(0)), sampleShape });
+const batch = (x: number[], sampleShape: number[] = [2], y?: number[]): Batch => ({
+  x: Float32Array.from(x),
+  y: Int32Array.from(y ?? new Array(x.length / sampleShape.reduce((a, b) => a * b, 1)).fill(0)),
+  sampleShape,
+});
 
 test('normalize fits per-feature mean and std on the first experience only', async () => {
   const t = new NormalizeTransform({ per: 'feature', fitSamples: 10000, epsilon: 0 });
-  await t.beforeExperience(experience(0, [[1, 10], [3, 30]]));
-  await t.beforeExperience(experience(1, [[100, 100], [300, 300]]));
+  await t.beforeExperience(
+    experience(0, [
+      [1, 10],
+      [3, 30],
+    ]),
+  );
+  await t.beforeExperience(
+    experience(1, [
+      [100, 100],
+      [300, 300],
+    ]),
+  );
   const stats = t.statistics();
   assert.deepEqual([...(stats?.mean ?? [])], [2, 20]);
   assert.deepEqual([...(stats?.std ?? [])], [1, 10]);
@@ -30,11 +44,19 @@ test('normalize with given statistics uses them, and its fitted state round-trip
   const given = new NormalizeTransform({ mean: 0.5, std: 0.25, per: 'channel', fitSamples: 10, epsilon: 0 });
   assert.deepEqual([...given.apply(batch([1, 0]), 'train').x], [2, -2]);
   const fitted = new NormalizeTransform({ per: 'global', fitSamples: 10000, epsilon: 0 });
-  await fitted.beforeExperience(experience(0, [[0, 2], [4, 6]]));
+  await fitted.beforeExperience(
+    experience(0, [
+      [0, 2],
+      [4, 6],
+    ]),
+  );
   const copy = new NormalizeTransform({ per: 'global', fitSamples: 10000, epsilon: 0 });
   copy.restore(fitted.state());
   assert.deepEqual([...copy.apply(batch([3, 5]), 'test').x], [...fitted.apply(batch([3, 5]), 'test').x]);
-  assert.throws(() => new NormalizeTransform({ mean: 1, per: 'global', fitSamples: 1, epsilon: 0 }), /both mean and std/);
+  assert.throws(
+    () => new NormalizeTransform({ mean: 1, per: 'global', fitSamples: 1, epsilon: 0 }),
+    /both mean and std/,
+  );
 });
 
 test('normalize on a live stream fits on the first training batch and leaves earlier test batches alone', () => {
@@ -53,7 +75,10 @@ test('scale, reshape and one-hot transform values, shapes and targets', () => {
   const o = new OneHotTransform({ smoothing: 0.3 });
   o.outputShape([2], info);
   const out = o.apply(batch([0, 0, 0, 0], [2], [2, 0]));
-  assert.deepEqual([...(out.targets ?? [])].map((v) => Math.round(v * 1000) / 1000), [0.1, 0.1, 0.8, 0.8, 0.1, 0.1]);
+  assert.deepEqual(
+    [...(out.targets ?? [])].map((v) => Math.round(v * 1000) / 1000),
+    [0.1, 0.1, 0.8, 0.8, 0.1, 0.1],
+  );
   assert.deepEqual([...out.y], [2, 0]);
 });
 
@@ -69,7 +94,9 @@ test('augment touches training batches only, is seeded, and flips or shifts pixe
   for (let dy = -1; dy <= 1; dy++)
     for (let dx = -1; dx <= 1; dx++) {
       const t: number[] = [];
-      for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) t.push(r - dy >= 0 && r - dy < 3 && c - dx >= 0 && c - dx < 3 ? (r - dy) * 3 + (c - dx) + 1 : 0);
+      for (let r = 0; r < 3; r++)
+        for (let c = 0; c < 3; c++)
+          t.push(r - dy >= 0 && r - dy < 3 && c - dx >= 0 && c - dx < 3 ? (r - dy) * 3 + (c - dx) + 1 : 0);
       translations.add(t.join(','));
     }
   const shifted = new Set<string>();
@@ -82,5 +109,8 @@ test('augment touches training batches only, is seeded, and flips or shifts pixe
   const resumed = new AugmentTransform({ shift: 1, flip: true, noise: 0.1 }, new Rng(99));
   resumed.restore(a.state());
   assert.deepEqual([...resumed.apply(img, 'train').x], [...a.apply(img, 'train').x]);
-  assert.throws(() => new AugmentTransform({ shift: 1, flip: false, noise: 0 }, new Rng(1)).outputShape([5]), /images are needed/);
+  assert.throws(
+    () => new AugmentTransform({ shift: 1, flip: false, noise: 0 }, new Rng(1)).outputShape([5]),
+    /images are needed/,
+  );
 });

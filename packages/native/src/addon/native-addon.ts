@@ -23,35 +23,92 @@ export interface BlasStatus {
 export interface NativeAddon {
   init(): BlasStatus;
   matmul(
-    heap: ArrayBuffer, aOff: number, bOff: number, cOff: number, batch: number, aStride: number, bStride: number,
-    m: number, n: number, k: number, transA: boolean, transB: boolean, biasOff: number, biasLen: number,
-    activation: number, alpha: number,
+    heap: ArrayBuffer,
+    aOff: number,
+    bOff: number,
+    cOff: number,
+    batch: number,
+    aStride: number,
+    bStride: number,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    biasOff: number,
+    biasLen: number,
+    activation: number,
+    alpha: number,
   ): void;
   colSum(heap: ArrayBuffer, xOff: number, outOff: number, rows: number, cols: number): void;
   // The optimizer updates take optional quadratic penalty `terms` ([anchorOff, fisherOff, gradScale]
   // triples): their gradient gradScale·F·(θ−θ*) is added to g in the same pass, and the call returns
   // Σ (gradScale/2)·F·(θ−θ*)² over the terms, computed from θ before the update (0 without terms).
   adam(
-    heap: ArrayBuffer, pOff: number, mOff: number, vOff: number, gOff: number, n: number, beta1: number,
-    oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, oneMinusAccBeta1: number,
-    oneMinusAccBeta2: number, epsilon: number, negLearningRate: number, terms?: Float64Array,
+    heap: ArrayBuffer,
+    pOff: number,
+    mOff: number,
+    vOff: number,
+    gOff: number,
+    n: number,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    oneMinusAccBeta1: number,
+    oneMinusAccBeta2: number,
+    epsilon: number,
+    negLearningRate: number,
+    terms?: Float64Array,
   ): number;
   sgd(heap: ArrayBuffer, pOff: number, gOff: number, n: number, negLearningRate: number, terms?: Float64Array): number;
   momentum(
-    heap: ArrayBuffer, pOff: number, accOff: number, gOff: number, n: number, negLearningRate: number,
-    momentum: number, nesterov: boolean, terms?: Float64Array,
+    heap: ArrayBuffer,
+    pOff: number,
+    accOff: number,
+    gOff: number,
+    n: number,
+    negLearningRate: number,
+    momentum: number,
+    nesterov: boolean,
+    terms?: Float64Array,
   ): number;
   rmsprop(
-    heap: ArrayBuffer, pOff: number, msOff: number, momOff: number, mgOff: number, gOff: number, n: number,
-    decay: number, oneMinusDecay: number, momentum: number, learningRate: number, epsilon: number,
+    heap: ArrayBuffer,
+    pOff: number,
+    msOff: number,
+    momOff: number,
+    mgOff: number,
+    gOff: number,
+    n: number,
+    decay: number,
+    oneMinusDecay: number,
+    momentum: number,
+    learningRate: number,
+    epsilon: number,
     terms?: Float64Array,
   ): number;
   /** One pass: returns Σ F·(θ−θ*)² and writes `gradScale · F · (θ − θ*)` to `outOff`. */
-  ewcPenaltyGrad(heap: ArrayBuffer, thetaOff: number, anchorOff: number, fisherOff: number, outOff: number, n: number, gradScale: number): number;
+  ewcPenaltyGrad(
+    heap: ArrayBuffer,
+    thetaOff: number,
+    anchorOff: number,
+    fisherOff: number,
+    outOff: number,
+    n: number,
+    gradScale: number,
+  ): number;
   /** NHWC conv via im2col + sgemm; `geometry` is {@link convGeometry}'s layout. */
   conv2d(
-    heap: ArrayBuffer, geometry: Int32Array, xOff: number, filterOff: number, outOff: number, biasOff: number,
-    biasLen: number, activation: number, alpha: number,
+    heap: ArrayBuffer,
+    geometry: Int32Array,
+    xOff: number,
+    filterOff: number,
+    outOff: number,
+    biasOff: number,
+    biasLen: number,
+    activation: number,
+    alpha: number,
   ): void;
   conv2dBackpropInput(heap: ArrayBuffer, geometry: Int32Array, dyOff: number, filterOff: number, dxOff: number): void;
   conv2dBackpropFilter(heap: ArrayBuffer, geometry: Int32Array, xOff: number, dyOff: number, dwOff: number): void;

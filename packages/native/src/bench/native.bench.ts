@@ -37,7 +37,9 @@ function parseArgs(argv: readonly string[]): Options {
     pytorch: value('--pytorch'),
     json: argv.includes('--json'),
     coreRewrites: value('--core-rewrites'),
-    models: (value('--models') ?? 'mlp,mlp-ewc,cnn').split(',').filter((m): m is ModelName => ['mlp', 'mlp-ewc', 'cnn'].includes(m)),
+    models: (value('--models') ?? 'mlp,mlp-ewc,cnn')
+      .split(',')
+      .filter((m): m is ModelName => ['mlp', 'mlp-ewc', 'cnn'].includes(m)),
   };
 }
 
@@ -55,9 +57,14 @@ function samplesPerSecond(name: ModelName, steps: number): number {
   const batch = syntheticBatch(128, 784, 10, 2);
   const x = name === 'cnn' ? batch.x.reshape([128, 28, 28, 1]) : batch.x;
   // EWC as torch_speed.py --ewc: loss + 50 · Σ F·(θ−θ*)², anchors = the initial weights.
-  const terms: QuadraticTerm[] = name === 'mlp-ewc'
-    ? model.variables.map((v, i) => ({ param: v, anchor: tf.clone(v), importance: tf.randomUniform(v.shape, 0, 1, 'float32', 100 + i) }))
-    : [];
+  const terms: QuadraticTerm[] =
+    name === 'mlp-ewc'
+      ? model.variables.map((v, i) => ({
+          param: v,
+          anchor: tf.clone(v),
+          importance: tf.randomUniform(v.shape, 0, 1, 'float32', 100 + i),
+        }))
+      : [];
   const penalty = terms.length > 0 ? () => quadraticPenalty(terms, 50) : undefined;
   try {
     for (let i = 0; i < 3; i++) trainStep(model, opt, x, batch.y, penalty);
@@ -80,7 +87,9 @@ function pytorchSamplesPerSecond(script: string, model: ModelName): number | und
   if (model === 'mlp-ewc') args.push('--ewc');
   const run = spawnSync('/usr/bin/python3', args, { encoding: 'utf8' });
   if (run.status !== 0) {
-    console.error(`pytorch reference failed: ${(run.stderr || run.error?.message || '').split('\n').slice(-2).join(' ')}`);
+    console.error(
+      `pytorch reference failed: ${(run.stderr || run.error?.message || '').split('\n').slice(-2).join(' ')}`,
+    );
     return undefined;
   }
   const line = run.stdout.trim().split('\n').pop() ?? '';
@@ -96,13 +105,24 @@ interface Series {
 }
 
 function summarise(series: Series) {
-  const wasm = median(series.wasm), native = median(series.native), torch = median(series.pytorch);
+  const wasm = median(series.wasm),
+    native = median(series.native),
+    torch = median(series.pytorch);
   const r = (x: number) => (Number.isFinite(x) ? Math.round(x) : null);
   const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? Number((a / b).toFixed(2)) : null);
   return {
-    stockWasm: r(median(series.stock)), wasm: r(wasm), native: r(native), nativeBest: r(Math.max(...series.native)), pytorch: r(torch),
-    nativeOverWasm: ratio(native, wasm), nativeVsPytorch: ratio(native, torch),
-    rounds: { wasm: series.wasm.map(Math.round), native: series.native.map(Math.round), pytorch: series.pytorch.map(Math.round) },
+    stockWasm: r(median(series.stock)),
+    wasm: r(wasm),
+    native: r(native),
+    nativeBest: r(Math.max(...series.native)),
+    pytorch: r(torch),
+    nativeOverWasm: ratio(native, wasm),
+    nativeVsPytorch: ratio(native, torch),
+    rounds: {
+      wasm: series.wasm.map(Math.round),
+      native: series.native.map(Math.round),
+      pytorch: series.pytorch.map(Math.round),
+    },
   };
 }
 
@@ -152,8 +172,11 @@ async function main(): Promise<void> {
   for (const m of models) {
     const x = summarise(series[m]);
     const stock = options.coreRewrites ? `stock wasm ${x.stockWasm ?? 'fails'} | wasm+rewrites ` : 'wasm ';
-    console.log(`${m.toUpperCase()}: ${stock}${x.wasm ?? 'fails'} | wasm+native ${x.native} (best ${x.nativeBest}) | ` +
-      `native/wasm ${x.nativeOverWasm ?? 'n/a'}` + (x.pytorch !== null ? ` | PyTorch ${x.pytorch} | native/PyTorch ${x.nativeVsPytorch}` : ''));
+    console.log(
+      `${m.toUpperCase()}: ${stock}${x.wasm ?? 'fails'} | wasm+native ${x.native} (best ${x.nativeBest}) | ` +
+        `native/wasm ${x.nativeOverWasm ?? 'n/a'}` +
+        (x.pytorch !== null ? ` | PyTorch ${x.pytorch} | native/PyTorch ${x.nativeVsPytorch}` : ''),
+    );
   }
   if ('ewcOnOverOff' in result) console.log(`EWC on / off (wasm+native MLP): ${result.ewcOnOverOff}`);
 }

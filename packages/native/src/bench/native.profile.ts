@@ -33,13 +33,21 @@ async function prepare(name: string): Promise<Profiled> {
     const labels = tf.argMax(batch.y, 1) as tf.Tensor1D;
     return {
       step: () => void layersTrainStep(model, opt, x, labels),
-      dispose: () => { model.dispose(); opt.dispose(); tf.dispose([x, labels, batch.x, batch.y]); },
+      dispose: () => {
+        model.dispose();
+        opt.dispose();
+        tf.dispose([x, labels, batch.x, batch.y]);
+      },
     };
   }
   const model: TrainableModel & { dispose(): void } = name === 'mlp' ? createMlp([784, 400, 400, 10], 1) : createCnn(1);
   return {
     step: () => void trainStep(model, opt, x, batch.y),
-    dispose: () => { model.dispose(); opt.dispose(); tf.dispose([x, batch.x, batch.y]); },
+    dispose: () => {
+      model.dispose();
+      opt.dispose();
+      tf.dispose([x, batch.x, batch.y]);
+    },
   };
 }
 
@@ -61,7 +69,9 @@ async function profileModel(name: string, steps: number): Promise<void> {
   }
   const rows = [...perKernel].sort((p, q) => q[1].ms - p[1].ms).slice(0, 18);
   const kernelMs = [...perKernel.values()].reduce((sum, e) => sum + e.ms, 0) / steps;
-  console.log(`${name}${layersMode ? ' (layers)' : ''}: ${(wall / steps).toFixed(1)} ms/step profiled, ${kernelMs.toFixed(1)} ms in kernels`);
+  console.log(
+    `${name}${layersMode ? ' (layers)' : ''}: ${(wall / steps).toFixed(1)} ms/step profiled, ${kernelMs.toFixed(1)} ms in kernels`,
+  );
   for (const [kernel, e] of rows) {
     console.log(`  ${kernel.padEnd(28)} ${(e.ms / steps).toFixed(2).padStart(8)} ms  ×${(e.calls / steps).toFixed(0)}`);
   }

@@ -19,13 +19,18 @@ interface AddPlan {
 /** `small` is a bias of `big`: its shape is `[…1, C]` with C = big's last dim and rank ≤ big's. */
 function isBias(small: number[], big: number[]): boolean {
   const c = big[big.length - 1];
-  return small.length >= 1 && small.length <= big.length && small[small.length - 1] === c &&
-    small.slice(0, -1).every((d) => d === 1);
+  return (
+    small.length >= 1 &&
+    small.length <= big.length &&
+    small[small.length - 1] === c &&
+    small.slice(0, -1).every((d) => d === 1)
+  );
 }
 
 function addPlan(a: tf.TensorInfo, b: tf.TensorInfo): AddPlan | undefined {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
-  const sizeA = tf.util.sizeFromShape(a.shape), sizeB = tf.util.sizeFromShape(b.shape);
+  const sizeA = tf.util.sizeFromShape(a.shape),
+    sizeB = tf.util.sizeFromShape(b.shape);
   if (Math.max(sizeA, sizeB) < MIN_NATIVE_SIZE) return undefined;
   if (tf.util.arraysEqual(a.shape, b.shape)) return { big: a, small: b, rows: 1, cols: sizeA };
   const [big, small] = sizeA >= sizeB ? [a, b] : [b, a];
@@ -41,17 +46,19 @@ function addPlan(a: tf.TensorInfo, b: tf.TensorInfo): AddPlan | undefined {
  * (other broadcasts, small or integer tensors) go to the stock kernel.
  */
 export function addKernel(addon: NativeAddon) {
-  return (stock: tf.KernelFunc): tf.KernelFunc => (args) => {
-    const { a, b } = args.inputs as Record<string, tf.TensorInfo | undefined>;
-    const plan = a && b ? addPlan(a, b) : undefined;
-    if (!plan) return stock(args);
-    const backend = asWasmBackend(args.backend);
-    const bigOff = offsetOf(backend, plan.big), smallOff = offsetOf(backend, plan.small);
-    if (bigOff < 0 || smallOff < 0) return stock(args);
-    const out = backend.makeOutput(plan.big.shape.slice(), 'float32');
-    addon.biasAdd(heapOf(backend), bigOff, smallOff, offsetOf(backend, out), plan.rows, plan.cols);
-    return out;
-  };
+  return (stock: tf.KernelFunc): tf.KernelFunc =>
+    (args) => {
+      const { a, b } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+      const plan = a && b ? addPlan(a, b) : undefined;
+      if (!plan) return stock(args);
+      const backend = asWasmBackend(args.backend);
+      const bigOff = offsetOf(backend, plan.big),
+        smallOff = offsetOf(backend, plan.small);
+      if (bigOff < 0 || smallOff < 0) return stock(args);
+      const out = backend.makeOutput(plan.big.shape.slice(), 'float32');
+      addon.biasAdd(heapOf(backend), bigOff, smallOff, offsetOf(backend, out), plan.rows, plan.cols);
+      return out;
+    };
 }
 
 /**
@@ -60,18 +67,20 @@ export function addKernel(addon: NativeAddon) {
  * `stock` (for this added kernel: an error; the relu gradient only calls it for handled inputs).
  */
 export function reluGradKernel(addon: NativeAddon) {
-  return (stock: tf.KernelFunc): tf.KernelFunc => (args) => {
-    const { dy, x } = args.inputs as Record<string, tf.TensorInfo | undefined>;
-    if (!dy || !x || dy.dtype !== 'float32' || x.dtype !== 'float32' || !tf.util.arraysEqual(dy.shape, x.shape)) {
-      return stock(args);
-    }
-    const backend = asWasmBackend(args.backend);
-    const dyOff = offsetOf(backend, dy), xOff = offsetOf(backend, x);
-    if (dyOff < 0 || xOff < 0) return stock(args);
-    const out = backend.makeOutput(x.shape.slice(), 'float32');
-    addon.reluGrad(heapOf(backend), dyOff, xOff, offsetOf(backend, out), tf.util.sizeFromShape(x.shape));
-    return out;
-  };
+  return (stock: tf.KernelFunc): tf.KernelFunc =>
+    (args) => {
+      const { dy, x } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+      if (!dy || !x || dy.dtype !== 'float32' || x.dtype !== 'float32' || !tf.util.arraysEqual(dy.shape, x.shape)) {
+        return stock(args);
+      }
+      const backend = asWasmBackend(args.backend);
+      const dyOff = offsetOf(backend, dy),
+        xOff = offsetOf(backend, x);
+      if (dyOff < 0 || xOff < 0) return stock(args);
+      const out = backend.makeOutput(x.shape.slice(), 'float32');
+      addon.reluGrad(heapOf(backend), dyOff, xOff, offsetOf(backend, out), tf.util.sizeFromShape(x.shape));
+      return out;
+    };
 }
 
 /**
@@ -79,14 +88,15 @@ export function reluGradKernel(addon: NativeAddon) {
  * tfjs cpu backend's values (`Math.max(0, x)`: NaN stays NaN); small or integer tensors go to stock.
  */
 export function reluKernel(addon: NativeAddon) {
-  return (stock: tf.KernelFunc): tf.KernelFunc => (args) => {
-    const { x } = args.inputs as Record<string, tf.TensorInfo | undefined>;
-    if (!x || x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) < MIN_NATIVE_SIZE) return stock(args);
-    const backend = asWasmBackend(args.backend);
-    const xOff = offsetOf(backend, x);
-    if (xOff < 0) return stock(args);
-    const out = backend.makeOutput(x.shape.slice(), 'float32');
-    addon.relu(heapOf(backend), xOff, offsetOf(backend, out), tf.util.sizeFromShape(x.shape));
-    return out;
-  };
+  return (stock: tf.KernelFunc): tf.KernelFunc =>
+    (args) => {
+      const { x } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+      if (!x || x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) < MIN_NATIVE_SIZE) return stock(args);
+      const backend = asWasmBackend(args.backend);
+      const xOff = offsetOf(backend, x);
+      if (xOff < 0) return stock(args);
+      const out = backend.makeOutput(x.shape.slice(), 'float32');
+      addon.relu(heapOf(backend), xOff, offsetOf(backend, out), tf.util.sizeFromShape(x.shape));
+      return out;
+    };
 }

@@ -43,7 +43,8 @@ describe('native BatchMatMul and _FusedMatMul on the wasm backend', { skip: skip
         const label = `${batchLabel}, transposeA=${ta}, transposeB=${tb}`;
         it(`matches the cpu backend's matMul values (and gradients without broadcast) (${label})`, async () => {
           await expectSameOnCpu(label, () => {
-            const a = t(operandShape(batchA, 5, 7, ta), 1), b = t(operandShape(batchB, 7, 6, tb), 2);
+            const a = t(operandShape(batchA, 5, 7, ta), 1),
+              b = t(operandShape(batchB, 7, 6, tb), 2);
             const y = tf.matMul(a, b, ta, tb);
             // tfjs-core's BatchMatMul gradient does not reduce broadcast batch dims: forward only there.
             if (batchA.join() !== batchB.join()) return [y];
@@ -61,10 +62,17 @@ describe('native BatchMatMul and _FusedMatMul on the wasm backend', { skip: skip
       const label = `${activation}, bias ${biasShape ? `[${biasShape.join(',')}]` : 'none'}`;
       it(`matches the cpu backend's fused matMul values and gradients (${label})`, async () => {
         await expectSameOnCpu(label, () => {
-          const a = t([9, 7], 4), b = t([7, 6], 5);
+          const a = t([9, 7], 4),
+            b = t([7, 6], 5);
           const bias = biasShape ? t(biasShape, 6) : undefined;
           const f = (p: tf.Tensor, q: tf.Tensor, r?: tf.Tensor) =>
-            tf.fused.matMul({ a: p as tf.Tensor2D, b: q as tf.Tensor2D, ...(r ? { bias: r } : {}), activation, leakyreluAlpha: 0.1 });
+            tf.fused.matMul({
+              a: p,
+              b: q,
+              ...(r ? { bias: r } : {}),
+              activation,
+              leakyreluAlpha: 0.1,
+            });
           const y = f(a, b, bias);
           const dy = t(y.shape, 7);
           const grads = bias
@@ -78,7 +86,10 @@ describe('native BatchMatMul and _FusedMatMul on the wasm backend', { skip: skip
 
   // 24 products of 48×64×256 (786k multiply-adds each, 18.9M in all): too small to split one
   // GEMM over threads, enough to run the products side by side (the per-sample Fisher's shape).
-  for (const [label, shapeA, shapeB] of [['both batched', [24, 64, 256], [24, 256, 48]], ['a broadcast', [1, 64, 256], [24, 256, 48]]] as const) {
+  for (const [label, shapeA, shapeB] of [
+    ['both batched', [24, 64, 256], [24, 256, 48]],
+    ['a broadcast', [1, 64, 256], [24, 256, 48]],
+  ] as const) {
     it(`matches the cpu backend for many small products run side by side (${label})`, async () => {
       await expectSameOnCpu(`side by side, ${label}`, () => tf.matMul(t([...shapeA], 14), t([...shapeB], 15)));
     });
@@ -86,12 +97,26 @@ describe('native BatchMatMul and _FusedMatMul on the wasm backend', { skip: skip
 
   it('matches the cpu backend for fused matMul with transposed operands and a relu', async () => {
     await expectSameOnCpu('fused transposed', () =>
-      tf.fused.matMul({ a: t([7, 9], 8) as tf.Tensor2D, b: t([6, 7], 9) as tf.Tensor2D, transposeA: true, transposeB: true, bias: t([6], 10), activation: 'relu' }));
+      tf.fused.matMul({
+        a: t([7, 9], 8),
+        b: t([6, 7], 9),
+        transposeA: true,
+        transposeB: true,
+        bias: t([6], 10),
+        activation: 'relu',
+      }),
+    );
   });
 
   it('falls back to the stock kernel for prelu and still matches the cpu backend', async () => {
     await expectSameOnCpu('prelu', () =>
-      tf.fused.matMul({ a: t([4, 3], 11) as tf.Tensor2D, b: t([3, 5], 12) as tf.Tensor2D, activation: 'prelu', preluActivationWeights: t([5], 13) }));
+      tf.fused.matMul({
+        a: t([4, 3], 11),
+        b: t([3, 5], 12),
+        activation: 'prelu',
+        preluActivationWeights: t([5], 13),
+      }),
+    );
   });
 
   it('leaves no tensors behind', () => {

@@ -25,35 +25,48 @@ describe('native maxPool and its gradient on the wasm backend', { skip: skipNati
   ];
   for (const [label, shape, size, strides, pad] of pools) {
     it(`matches the cpu backend's maxPool values and gradient (${label})`, async () => {
-      await expectSameOnCpu(label, () => {
-        // Rounded values create ties, so the first-maximum rule is exercised too.
-        const x = tf.round(seededTensor(shape, 11).mul(3));
-        const pool = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, size, strides, pad);
-        const y = pool(x);
-        return [y, tf.grad(pool)(x, seededTensor(y.shape, 12))];
-      }, POOL_TOLERANCE);
+      await expectSameOnCpu(
+        label,
+        () => {
+          // Rounded values create ties, so the first-maximum rule is exercised too.
+          const x = tf.round(seededTensor(shape, 11).mul(3));
+          const pool = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, size, strides, pad);
+          const y = pool(x);
+          return [y, tf.grad(pool)(x, seededTensor(y.shape, 12))];
+        },
+        POOL_TOLERANCE,
+      );
     });
   }
 
   it('sends the gradient of an all-equal window to its first element', async () => {
-    const [dx] = await valuesOn('wasm', () => [tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'))(
-      tf.ones([1, 2, 2, 1]), tf.tensor4d([5], [1, 1, 1, 1]))]);
+    const [dx] = await valuesOn('wasm', () => [
+      tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'))(
+        tf.ones([1, 2, 2, 1]),
+        tf.tensor4d([5], [1, 1, 1, 1]),
+      ),
+    ]);
     assert.deepEqual(Array.from(dx ?? []), [5, 0, 0, 0]);
   });
 
   it('ignores NaN inputs when pooling, as the cpu backend does', async () => {
-    await expectSameOnCpu('NaN', () => {
-      const x = tf.tensor4d([Number.NaN, 1, 2, Number.NaN, Number.NaN, Number.NaN, 3, -1], [1, 2, 4, 1]);
-      const pool = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid');
-      return [pool(x), tf.grad(pool)(x, tf.ones([1, 1, 2, 1]))];
-    }, POOL_TOLERANCE);
+    await expectSameOnCpu(
+      'NaN',
+      () => {
+        const x = tf.tensor4d([Number.NaN, 1, 2, Number.NaN, Number.NaN, Number.NaN, 3, -1], [1, 2, 4, 1]);
+        const pool = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid');
+        return [pool(x), tf.grad(pool)(x, tf.ones([1, 1, 2, 1]))];
+      },
+      POOL_TOLERANCE,
+    );
   });
 
   it('leaves no tensors behind over repeated pooling forward and backward passes', () => {
     const x = seededTensor([2, 6, 6, 3], 8);
-    const step = () => tf.tidy(() => {
-      tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid').sum())(x);
-    });
+    const step = () =>
+      tf.tidy(() => {
+        tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid').sum())(x);
+      });
     step();
     const before = tf.memory().numTensors;
     for (let i = 0; i < 20; i++) step();

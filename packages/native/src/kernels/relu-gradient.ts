@@ -10,8 +10,13 @@ function reluGrad(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
 
 /** The one-pass kernel applies: wasm is the active backend, it has the kernel, float32 same shapes. */
 function nativeApplies(dy: tf.Tensor, x: tf.Tensor): boolean {
-  return tf.getBackend() === 'wasm' && tf.getKernel(RELU_GRAD_KERNEL, 'wasm') !== undefined &&
-    dy.dtype === 'float32' && x.dtype === 'float32' && tf.util.arraysEqual(dy.shape, x.shape);
+  return (
+    tf.getBackend() === 'wasm' &&
+    tf.getKernel(RELU_GRAD_KERNEL, 'wasm') !== undefined &&
+    dy.dtype === 'float32' &&
+    x.dtype === 'float32' &&
+    tf.util.arraysEqual(dy.shape, x.shape)
+  );
 }
 
 /**

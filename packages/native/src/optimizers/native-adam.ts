@@ -1,8 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { ensureExclusive, heapOf, offsetOf } from '../wasm/wasm-backend.js';
 import {
-  allOnWasm, gradientEntries, penaltyTerms, readScalar, stateSlot, variableNamed, writeScalar,
-  type NativeApply, type StateSlot,
+  allOnWasm,
+  gradientEntries,
+  penaltyTerms,
+  readScalar,
+  stateSlot,
+  variableNamed,
+  writeScalar,
+  type NativeApply,
+  type StateSlot,
 } from './optimizer-patch.js';
 
 /** The AdamOptimizer fields the native update reads and writes (tfjs 4.22 internals). */
@@ -26,7 +33,13 @@ interface AdamState {
 export const nativeAdam: NativeApply = (optimizer, grads, { addon, backend }, penalties) => {
   const opt = optimizer as AdamState;
   const entries = gradientEntries(grads);
-  const work: Array<{ value: tf.Variable; m: tf.Variable; v: tf.Variable; g: tf.Tensor; terms: Float64Array | undefined }> = [];
+  const work: Array<{
+    value: tf.Variable;
+    m: tf.Variable;
+    v: tf.Variable;
+    g: tf.Tensor;
+    terms: Float64Array | undefined;
+  }> = [];
   for (const [i, [name, g]] of entries.entries()) {
     const value = variableNamed(name);
     if (!value) return false;
@@ -38,16 +51,32 @@ export const nativeAdam: NativeApply = (optimizer, grads, { addon, backend }, pe
     work.push({ value, m, v, g, terms });
   }
   if (!allOnWasm(backend, [opt.accBeta1, opt.accBeta2])) return false;
-  const accBeta1 = readScalar(backend, opt.accBeta1), accBeta2 = readScalar(backend, opt.accBeta2);
-  const oneMinusAcc1 = Math.fround(1 - accBeta1), oneMinusAcc2 = Math.fround(1 - accBeta2);
+  const accBeta1 = readScalar(backend, opt.accBeta1),
+    accBeta2 = readScalar(backend, opt.accBeta2);
+  const oneMinusAcc1 = Math.fround(1 - accBeta1),
+    oneMinusAcc2 = Math.fround(1 - accBeta2);
   let penalty = 0;
   for (const { value, m, v, g, terms } of work) {
     ensureExclusive(backend, value);
     ensureExclusive(backend, m);
     ensureExclusive(backend, v);
-    penalty += addon.adam(heapOf(backend), offsetOf(backend, value), offsetOf(backend, m), offsetOf(backend, v),
-      offsetOf(backend, g), value.size, opt.beta1, 1 - opt.beta1, opt.beta2, 1 - opt.beta2, oneMinusAcc1,
-      oneMinusAcc2, opt.epsilon, -opt.learningRate, terms);
+    penalty += addon.adam(
+      heapOf(backend),
+      offsetOf(backend, value),
+      offsetOf(backend, m),
+      offsetOf(backend, v),
+      offsetOf(backend, g),
+      value.size,
+      opt.beta1,
+      1 - opt.beta1,
+      opt.beta2,
+      1 - opt.beta2,
+      oneMinusAcc1,
+      oneMinusAcc2,
+      opt.epsilon,
+      -opt.learningRate,
+      terms,
+    );
   }
   ensureExclusive(backend, opt.accBeta1);
   ensureExclusive(backend, opt.accBeta2);

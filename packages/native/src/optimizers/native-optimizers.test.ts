@@ -56,7 +56,8 @@ describe('native optimizer updates', { skip: skipNative }, () => {
   }
 
   it('accelerates only the instances it is given: no prototype changes, other optimizers keep the stock update', () => {
-    const stock = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(tf.train.adam(0.01)), 'applyGradients')?.value as unknown;
+    const stock = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(tf.train.adam(0.01)), 'applyGradients')
+      ?.value as unknown;
     load();
     assert.equal(tf.AdamOptimizer.prototype.applyGradients, stock);
     const plain = tf.train.adam(0.01);
@@ -75,7 +76,10 @@ describe('native optimizer updates', { skip: skipNative }, () => {
     const w = tf.variable(tf.tensor(seededValues(40, 1), [8, 5]), true, `opt${id}/w`);
     const b = tf.variable(tf.tensor(seededValues(5, 2)), true, `opt${id}/b`);
     const step = (opt: tf.Optimizer, s: number) => {
-      const grads = { [w.name]: tf.tensor(seededValues(40, 10 + s), [8, 5]), [b.name]: tf.tensor(seededValues(5, 100 + s)) };
+      const grads = {
+        [w.name]: tf.tensor(seededValues(40, 10 + s), [8, 5]),
+        [b.name]: tf.tensor(seededValues(5, 100 + s)),
+      };
       opt.applyGradients(grads);
       tf.dispose(Object.values(grads));
     };

@@ -1,6 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { ensureExclusive, heapOf, offsetOf } from '../wasm/wasm-backend.js';
-import { allOnWasm, gradientEntries, penaltyTerms, stateSlot, variableNamed, type NativeApply, type StateSlot } from './optimizer-patch.js';
+import {
+  allOnWasm,
+  gradientEntries,
+  penaltyTerms,
+  stateSlot,
+  variableNamed,
+  type NativeApply,
+  type StateSlot,
+} from './optimizer-patch.js';
 
 /** The RMSPropOptimizer fields the native update reads and writes (tfjs 4.22 internals). */
 interface RmsPropState {
@@ -39,15 +47,32 @@ export const nativeRmsProp: NativeApply = (optimizer, grads, { addon, backend },
     const mg = opt.centered ? stateSlot(opt.accumulatedMeanGrads, i, value, 'mg').variable : undefined;
     if (g == null) continue;
     const terms = penaltyTerms(backend, penalties?.[i], value.size);
-    if (terms === false || !allOnWasm(backend, mg ? [value, ms, mom, mg, g] : [value, ms, mom, g]) || g.size !== value.size) return false;
+    if (
+      terms === false ||
+      !allOnWasm(backend, mg ? [value, ms, mom, mg, g] : [value, ms, mom, g]) ||
+      g.size !== value.size
+    )
+      return false;
     work.push({ value, ms, mom, mg, g, terms });
   }
   let penalty = 0;
   for (const { value, ms, mom, mg, g, terms } of work) {
     for (const v of mg ? [value, ms, mom, mg] : [value, ms, mom]) ensureExclusive(backend, v);
-    penalty += addon.rmsprop(heapOf(backend), offsetOf(backend, value), offsetOf(backend, ms), offsetOf(backend, mom),
-      mg ? offsetOf(backend, mg) : -1, offsetOf(backend, g), value.size, opt.decay, 1 - opt.decay, opt.momentum,
-      opt.learningRate, opt.epsilon, terms);
+    penalty += addon.rmsprop(
+      heapOf(backend),
+      offsetOf(backend, value),
+      offsetOf(backend, ms),
+      offsetOf(backend, mom),
+      mg ? offsetOf(backend, mg) : -1,
+      offsetOf(backend, g),
+      value.size,
+      opt.decay,
+      1 - opt.decay,
+      opt.momentum,
+      opt.learningRate,
+      opt.epsilon,
+      terms,
+    );
   }
   opt.incrementIterations();
   return penalty;

@@ -1,6 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { ensureExclusive, heapOf, offsetOf } from '../wasm/wasm-backend.js';
-import { allOnWasm, gradientEntries, penaltyTerms, stateSlot, variableNamed, type NativeApply, type StateSlot } from './optimizer-patch.js';
+import {
+  allOnWasm,
+  gradientEntries,
+  penaltyTerms,
+  stateSlot,
+  variableNamed,
+  type NativeApply,
+  type StateSlot,
+} from './optimizer-patch.js';
 
 interface SgdState {
   readonly learningRate: number;
@@ -27,7 +35,14 @@ export const nativeSgd: NativeApply = (optimizer, grads, { addon, backend }, pen
   let penalty = 0;
   for (const [value, g, terms] of work) {
     ensureExclusive(backend, value);
-    penalty += addon.sgd(heapOf(backend), offsetOf(backend, value), offsetOf(backend, g), value.size, -opt.learningRate, terms);
+    penalty += addon.sgd(
+      heapOf(backend),
+      offsetOf(backend, value),
+      offsetOf(backend, g),
+      value.size,
+      -opt.learningRate,
+      terms,
+    );
   }
   opt.incrementIterations();
   return penalty;
@@ -50,8 +65,17 @@ export const nativeMomentum: NativeApply = (optimizer, grads, { addon, backend }
   for (const [value, acc, g, terms] of work) {
     ensureExclusive(backend, value);
     ensureExclusive(backend, acc);
-    penalty += addon.momentum(heapOf(backend), offsetOf(backend, value), offsetOf(backend, acc), offsetOf(backend, g),
-      value.size, -opt.learningRate, opt.momentum, opt.useNesterov, terms);
+    penalty += addon.momentum(
+      heapOf(backend),
+      offsetOf(backend, value),
+      offsetOf(backend, acc),
+      offsetOf(backend, g),
+      value.size,
+      -opt.learningRate,
+      opt.momentum,
+      opt.useNesterov,
+      terms,
+    );
   }
   opt.incrementIterations();
   return penalty;

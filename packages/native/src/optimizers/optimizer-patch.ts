@@ -35,7 +35,12 @@ export type EntryPenalties = ReadonlyArray<readonly PenaltyTerm[] | undefined>;
  * the update. Returns the penalties' value (0 without), or false — having changed nothing — to fall
  * back to the stock method.
  */
-export type NativeApply = (optimizer: unknown, grads: VariableGradients, ctx: NativeContext, penalties?: EntryPenalties) => number | false;
+export type NativeApply = (
+  optimizer: unknown,
+  grads: VariableGradients,
+  ctx: NativeContext,
+  penalties?: EntryPenalties,
+) => number | false;
 
 /** An optimizer class whose instances can take a native update (tfjs' `AdamOptimizer`, …). */
 interface OptimizerClass {
@@ -80,7 +85,12 @@ export function accelerateOptimizer<T extends object>(optimizer: T): T {
     if (backend && activeAddon && apply && apply(this, grads, { addon: activeAddon, backend }) !== false) return;
     stock.call(this, grads);
   };
-  Object.defineProperty(optimizer, 'applyGradients', { value: patched, configurable: true, writable: true, enumerable: false });
+  Object.defineProperty(optimizer, 'applyGradients', {
+    value: patched,
+    configurable: true,
+    writable: true,
+    enumerable: false,
+  });
   accelerated.add(optimizer);
   return optimizer;
 }
@@ -97,11 +107,16 @@ export function nativeApplyOf(optimizer: object): NativeApply | undefined {
  * The addon's `terms` argument for one variable of `size` elements: [anchorOff, fisherOff, gradScale]
  * triples. Undefined without terms; false when a term is not float32 wasm data of that size.
  */
-export function penaltyTerms(backend: WasmBackend, terms: readonly PenaltyTerm[] | undefined, size: number): Float64Array | undefined | false {
+export function penaltyTerms(
+  backend: WasmBackend,
+  terms: readonly PenaltyTerm[] | undefined,
+  size: number,
+): Float64Array | undefined | false {
   if (!terms || terms.length === 0) return undefined;
   const spec = new Float64Array(terms.length * 3);
   for (const [k, t] of terms.entries()) {
-    const a = offsetOf(backend, t.anchor), f = offsetOf(backend, t.importance);
+    const a = offsetOf(backend, t.anchor),
+      f = offsetOf(backend, t.importance);
     if (a < 0 || f < 0 || t.anchor.size !== size || t.importance.size !== size) return false;
     spec.set([a, f, 2 * t.scale], k * 3);
   }
@@ -120,7 +135,12 @@ export function variableNamed(name: string): tf.Variable | undefined {
 }
 
 /** Gets or creates a zero-initialised, non-trainable state slot, exactly as the tfjs optimizer does. */
-export function stateSlot(slots: Array<StateSlot | undefined>, i: number, value: tf.Variable, suffix: string): StateSlot {
+export function stateSlot(
+  slots: Array<StateSlot | undefined>,
+  i: number,
+  value: tf.Variable,
+  suffix: string,
+): StateSlot {
   let slot = slots[i];
   if (slot == null) {
     slot = { originalName: `${value.name}/${suffix}`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };

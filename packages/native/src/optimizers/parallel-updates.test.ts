@@ -37,7 +37,9 @@ describe('optimizer updates split over the chunk pool', { skip: skipNative }, ()
     }
     assert.deepEqual(adamStateBytes(whole), adamStateBytes(pieces));
     assert.ok((wholeValues[0] ?? 0) > 1000, `penalty ${wholeValues[0]} is not trivial`);
-    wholeValues.forEach((v, i) => assert.ok(Math.abs(v - (pieceValues[i] ?? 0)) <= 1e-9 * v, `step ${i}: ${v} vs ${pieceValues[i]}`));
+    wholeValues.forEach((v, i) =>
+      assert.ok(Math.abs(v - (pieceValues[i] ?? 0)) <= 1e-9 * v, `step ${i}: ${v} vs ${pieceValues[i]}`),
+    );
     const p0 = seededValues(HEAP_FLOATS, 1);
     let moved = 0;
     for (let i = 0; i < HEAP_FLOATS; i++) if (whole.floats[i] !== p0[i]) moved++;

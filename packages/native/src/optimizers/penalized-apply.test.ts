@@ -34,16 +34,23 @@ async function train(make: () => tf.Optimizer, fused: boolean): Promise<Outcome>
   const opt = make();
   let penalty = 0;
   for (let s = 0; s < 3; s++) {
-    const grads = [w, b].map((v, i) => ({ name: v.name, tensor: tf.tensor(seededValues(v.size, 100 + 10 * s + i), v.shape) }));
+    const grads = [w, b].map((v, i) => ({
+      name: v.name,
+      tensor: tf.tensor(seededValues(v.size, 100 + 10 * s + i), v.shape),
+    }));
     if (fused) {
       const value = applyWithPenalties(opt, grads, penalties);
       assert.ok(value !== undefined, 'the native kernels took the update');
       penalty += value;
     } else {
-      const added = addPenaltyGradients(grads.map((g) => g.tensor), vars, penalties);
+      const added = addPenaltyGradients(
+        grads.map((g) => g.tensor),
+        vars,
+        penalties,
+      );
       penalty += added.value;
       opt.applyGradients(grads.map((g, i) => ({ name: g.name, tensor: added.grads[i] ?? g.tensor })));
-      tf.dispose(added.grads.filter((g) => g && !grads.some((e) => e.tensor === g)) as tf.Tensor[]);
+      tf.dispose(added.grads.filter((g) => g && !grads.some((e) => e.tensor === g)));
     }
     tf.dispose(grads.map((g) => g.tensor));
   }
@@ -77,7 +84,10 @@ describe('optimizer updates with fused quadratic penalties', { skip: skipNative 
       const reference = await train(make, false);
       assert.deepEqual(fused.values, reference.values);
       assert.ok(reference.penalty > 1, `penalty ${reference.penalty} is not trivial`);
-      assert.ok(Math.abs(fused.penalty - reference.penalty) <= 1e-5 * reference.penalty, `${fused.penalty} vs ${reference.penalty}`);
+      assert.ok(
+        Math.abs(fused.penalty - reference.penalty) <= 1e-5 * reference.penalty,
+        `${fused.penalty} vs ${reference.penalty}`,
+      );
       assert.ok(fused.values.flat().every(Number.isFinite));
     });
   }

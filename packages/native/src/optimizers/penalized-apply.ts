@@ -14,7 +14,9 @@ import { nativeApplyOf, type EntryPenalties } from './optimizer-patch.js';
  * penalty-gradient tensor: no extra tape node, no `Add` per variable, no second pass over θ.
  */
 export function applyWithPenalties(
-  optimizer: tf.Optimizer, grads: ReadonlyArray<{ name: string; tensor: tf.Tensor }>, penalties: EntryPenalties,
+  optimizer: tf.Optimizer,
+  grads: ReadonlyArray<{ name: string; tensor: tf.Tensor }>,
+  penalties: EntryPenalties,
 ): number | undefined {
   const loaded = loadAddon();
   const backend = tf.getBackend() === 'wasm' ? findWasmBackend() : undefined;

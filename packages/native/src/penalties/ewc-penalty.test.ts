@@ -7,7 +7,9 @@ import { quadraticPenalty, type QuadraticTerm } from './ewc-penalty.js';
 
 function makeTerms(): { params: tf.Variable[]; terms: QuadraticTerm[] } {
   const shapes = [[30, 20], [20]];
-  const params = shapes.map((s, i) => tf.variable(tf.tensor(seededValues(tf.util.sizeFromShape(s), 1 + i), s), true, `ewc-test/p${i}/${Math.random()}`));
+  const params = shapes.map((s, i) =>
+    tf.variable(tf.tensor(seededValues(tf.util.sizeFromShape(s), 1 + i), s), true, `ewc-test/p${i}/${Math.random()}`),
+  );
   const terms = params.map((p, i) => ({
     param: p,
     anchor: tf.tensor(seededValues(p.size, 10 + i), p.shape),
@@ -18,7 +20,10 @@ function makeTerms(): { params: tf.Variable[]; terms: QuadraticTerm[] } {
 
 function valueAndGrads(terms: QuadraticTerm[], params: tf.Variable[]): { value: number; grads: Float32Array[] } {
   const { value, grads } = tf.variableGrads(() => quadraticPenalty(terms, 25), params);
-  const out = { value: value.dataSync()[0] ?? Number.NaN, grads: params.map((p) => Float32Array.from(grads[p.name]?.dataSync() ?? [])) };
+  const out = {
+    value: value.dataSync()[0] ?? Number.NaN,
+    grads: params.map((p) => Float32Array.from(grads[p.name]?.dataSync() ?? [])),
+  };
   tf.dispose([value, ...Object.values(grads)]);
   return out;
 }

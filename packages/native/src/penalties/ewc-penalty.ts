@@ -21,7 +21,9 @@ function pureTfjs(terms: readonly QuadraticTerm[], scale: number): tf.Scalar {
 }
 
 function onWasm(backend: WasmBackend, terms: readonly QuadraticTerm[]): boolean {
-  return terms.every((t) => [t.param, t.anchor, t.importance].every((x) => offsetOf(backend, x) >= 0 && x.size === t.param.size));
+  return terms.every((t) =>
+    [t.param, t.anchor, t.importance].every((x) => offsetOf(backend, x) >= 0 && x.size === t.param.size),
+  );
 }
 
 /**
@@ -45,8 +47,15 @@ export function quadraticPenalty(terms: readonly QuadraticTerm[], scale: number)
     const grads = terms.map((t, i) => {
       const p = params[i] ?? t.param;
       const out = backend.makeOutput(p.shape.slice(), 'float32');
-      total += native.ewcPenaltyGrad(heapOf(backend), offsetOf(backend, p), offsetOf(backend, t.anchor),
-        offsetOf(backend, t.importance), offsetOf(backend, out), p.size, 2 * scale);
+      total += native.ewcPenaltyGrad(
+        heapOf(backend),
+        offsetOf(backend, p),
+        offsetOf(backend, t.anchor),
+        offsetOf(backend, t.importance),
+        offsetOf(backend, out),
+        p.size,
+        2 * scale,
+      );
       return tf.engine().makeTensorFromTensorInfo(out);
     });
     save(grads);
@@ -56,5 +65,5 @@ export function quadraticPenalty(terms: readonly QuadraticTerm[], scale: number)
       dy.dataSync()[0] === 1 ? saved.map((g) => tf.clone(g)) : saved.map((g) => tf.mul(g, dy));
     return { value: tf.scalar(Math.fround(scale * total)), gradFunc };
   });
-  return penalty(...terms.map((t) => t.param)) as tf.Scalar;
+  return penalty(...terms.map((t) => t.param));
 }

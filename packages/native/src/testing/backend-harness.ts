@@ -56,7 +56,11 @@ export function seededTensor(shape: number[], seed: number): tf.Tensor {
  * `i` agrees within `relativeTolerance(i) · max(1, max |cpu value|)`; a tolerance of 0 demands the same
  * values exactly (NaN where the cpu backend gives NaN).
  */
-export async function expectSameOnCpu(label: string, fn: () => tf.Tensor[], relativeTolerance: (output: number) => number): Promise<void> {
+export async function expectSameOnCpu(
+  label: string,
+  fn: () => tf.Tensor[],
+  relativeTolerance: (output: number) => number,
+): Promise<void> {
   const cpu = await valuesOn('cpu', fn);
   const wasm = await valuesOn('wasm', fn);
   assert.equal(wasm.length, cpu.length, label);
@@ -65,7 +69,9 @@ export async function expectSameOnCpu(label: string, fn: () => tf.Tensor[], rela
     const tolerance = relativeTolerance(i);
     if (tolerance === 0) {
       assert.equal(w.length, c.length, `${label} output ${i} length`);
-      c.forEach((v, j) => assert.ok(Object.is(v, w[j]) || v === w[j], `${label} output ${i}[${j}]: cpu ${v}, wasm ${w[j]}`));
+      c.forEach((v, j) =>
+        assert.ok(Object.is(v, w[j]) || v === w[j], `${label} output ${i}[${j}]: cpu ${v}, wasm ${w[j]}`),
+      );
       return;
     }
     const scale = Math.max(1, ...Array.from(c, Math.abs));

@@ -22,10 +22,16 @@ export function createMlp(sizes: readonly number[], seed: number): Mlp {
   const id = mlpCounter++;
   const layers: DenseParams[] = [];
   for (let i = 0; i + 1 < sizes.length; i++) {
-    const fanIn = sizes[i] ?? 1, fanOut = sizes[i + 1] ?? 1;
+    const fanIn = sizes[i] ?? 1,
+      fanOut = sizes[i + 1] ?? 1;
     const limit = Math.sqrt(6 / (fanIn + fanOut));
     const kernel = tf.tidy(() =>
-      tf.variable(tf.randomUniform([fanIn, fanOut], -limit, limit, 'float32', seed + i), true, `mlp${id}/dense${i}/kernel`));
+      tf.variable(
+        tf.randomUniform([fanIn, fanOut], -limit, limit, 'float32', seed + i),
+        true,
+        `mlp${id}/dense${i}/kernel`,
+      ),
+    );
     const bias = tf.tidy(() => tf.variable(tf.zeros([fanOut]), true, `mlp${id}/dense${i}/bias`));
     layers.push({ kernel, bias });
   }
@@ -34,7 +40,7 @@ export function createMlp(sizes: readonly number[], seed: number): Mlp {
       let h = x as tf.Tensor2D;
       layers.forEach(({ kernel, bias }, i) => {
         const activation = i === layers.length - 1 ? 'linear' : 'relu';
-        h = tf.fused.matMul({ a: h, b: kernel as tf.Tensor2D, bias, activation }) as tf.Tensor2D;
+        h = tf.fused.matMul({ a: h, b: kernel, bias, activation }) as tf.Tensor2D;
       });
       return h;
     });
@@ -43,10 +49,18 @@ export function createMlp(sizes: readonly number[], seed: number): Mlp {
 }
 
 /** A fixed synthetic classification batch: inputs in [0, 1), one-hot labels. */
-export function syntheticBatch(n: number, inputs: number, classes: number, seed: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
+export function syntheticBatch(
+  n: number,
+  inputs: number,
+  classes: number,
+  seed: number,
+): { x: tf.Tensor2D; y: tf.Tensor2D } {
   return tf.tidy(() => {
     const x = tf.randomUniform([n, inputs], 0, 1, 'float32', seed) as tf.Tensor2D;
-    const labels = tf.randomUniform([n], 0, classes, 'float32', seed + 1).floor().toInt();
+    const labels = tf
+      .randomUniform([n], 0, classes, 'float32', seed + 1)
+      .floor()
+      .toInt();
     return { x, y: tf.oneHot(labels as tf.Tensor1D, classes).toFloat() as tf.Tensor2D };
   });
 }
@@ -59,7 +73,11 @@ export interface TrainableModel {
 
 /** One training step (forward, backward, optimizer update), with an optional penalty; returns the loss. */
 export function trainStep(
-  model: TrainableModel, optimizer: tf.Optimizer, x: tf.Tensor, y: tf.Tensor2D, penalty?: () => tf.Scalar,
+  model: TrainableModel,
+  optimizer: tf.Optimizer,
+  x: tf.Tensor,
+  y: tf.Tensor2D,
+  penalty?: () => tf.Scalar,
 ): number {
   const lossFn = (): tf.Scalar => {
     const ce = tf.losses.softmaxCrossEntropy(y, model.predict(x)) as tf.Scalar;
@@ -72,7 +90,13 @@ export function trainStep(
 }
 
 /** Runs `steps` training steps on one fixed batch; returns the last loss. */
-export function trainSteps(model: TrainableModel, optimizer: tf.Optimizer, x: tf.Tensor, y: tf.Tensor2D, steps: number): number {
+export function trainSteps(
+  model: TrainableModel,
+  optimizer: tf.Optimizer,
+  x: tf.Tensor,
+  y: tf.Tensor2D,
+  steps: number,
+): number {
   let loss = Number.NaN;
   for (let s = 0; s < steps; s++) loss = trainStep(model, optimizer, x, y);
   return loss;
@@ -94,20 +118,31 @@ function glorot(shape: number[], fanIn: number, fanOut: number, seed: number, na
 export function createCnn(seed: number): Cnn {
   const p = `cnn${cnnCounter++}`;
   const zeros = (n: number, name: string) => tf.tidy(() => tf.variable(tf.zeros([n]), true, `${p}/${name}`));
-  const c1 = glorot([3, 3, 1, 32], 9, 288, seed, `${p}/c1`), c1b = zeros(32, 'c1b');
-  const c2 = glorot([3, 3, 32, 64], 288, 576, seed + 1, `${p}/c2`), c2b = zeros(64, 'c2b');
-  const d1 = glorot([1600, 128], 1600, 128, seed + 2, `${p}/d1`), d1b = zeros(128, 'd1b');
-  const d2 = glorot([128, 10], 128, 10, seed + 3, `${p}/d2`), d2b = zeros(10, 'd2b');
+  const c1 = glorot([3, 3, 1, 32], 9, 288, seed, `${p}/c1`),
+    c1b = zeros(32, 'c1b');
+  const c2 = glorot([3, 3, 32, 64], 288, 576, seed + 1, `${p}/c2`),
+    c2b = zeros(64, 'c2b');
+  const d1 = glorot([1600, 128], 1600, 128, seed + 2, `${p}/d1`),
+    d1b = zeros(128, 'd1b');
+  const d2 = glorot([128, 10], 128, 10, seed + 3, `${p}/d2`),
+    d2b = zeros(10, 'd2b');
   const variables = [c1, c1b, c2, c2b, d1, d1b, d2, d2b];
   const predict = (x: tf.Tensor): tf.Tensor2D =>
     tf.tidy(() => {
-      let h = tf.fused.conv2d({ x: x as tf.Tensor4D, filter: c1 as tf.Tensor4D, strides: 1, pad: 'valid', bias: c1b, activation: 'relu' });
+      let h = tf.fused.conv2d({
+        x: x as tf.Tensor4D,
+        filter: c1 as tf.Tensor4D,
+        strides: 1,
+        pad: 'valid',
+        bias: c1b,
+        activation: 'relu',
+      });
       h = tf.maxPool(h, 2, 2, 'valid');
       h = tf.fused.conv2d({ x: h, filter: c2 as tf.Tensor4D, strides: 1, pad: 'valid', bias: c2b, activation: 'relu' });
       h = tf.maxPool(h, 2, 2, 'valid');
       const flat = h.reshape([h.shape[0], -1]) as tf.Tensor2D;
-      const hidden = tf.fused.matMul({ a: flat, b: d1 as tf.Tensor2D, bias: d1b, activation: 'relu' });
-      return tf.fused.matMul({ a: hidden, b: d2 as tf.Tensor2D, bias: d2b }) as tf.Tensor2D;
+      const hidden = tf.fused.matMul({ a: flat, b: d1, bias: d1b, activation: 'relu' });
+      return tf.fused.matMul({ a: hidden, b: d2, bias: d2b }) as tf.Tensor2D;
     });
   return { variables, predict, dispose: () => variables.forEach((v) => v.dispose()) };
 }

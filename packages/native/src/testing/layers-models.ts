@@ -27,9 +27,16 @@ export function buildLayersModel(layers: LayerSpec[], seed: number): Promise<Eng
  * One training step the way the engine runs it: `tf.variableGrads` of the mean cross-entropy of the
  * layers model's logits, then `applyGradients`; returns the loss.
  */
-export function layersTrainStep(model: EngramModel, optimizer: tf.Optimizer, x: tf.Tensor, labels: tf.Tensor1D): number {
+export function layersTrainStep(
+  model: EngramModel,
+  optimizer: tf.Optimizer,
+  x: tf.Tensor,
+  labels: tf.Tensor1D,
+): number {
   const { value, grads } = tf.variableGrads(
-    () => crossEntropy(model.forward(x, { training: true }) as tf.Tensor2D, labels), model.trainableVariables());
+    () => crossEntropy(model.forward(x, { training: true }) as tf.Tensor2D, labels),
+    model.trainableVariables(),
+  );
   optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
   const loss = value.dataSync()[0] ?? Number.NaN;
   tf.dispose([value, ...Object.values(grads)]);

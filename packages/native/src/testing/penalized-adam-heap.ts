@@ -30,7 +30,22 @@ export function penalizedAdamSteps(addon: NativeAddon, heap: AdamHeap, start: nu
   const values: number[] = [];
   for (let s = 1; s <= STEPS; s++) {
     const terms = new Float64Array([at(4), at(5), 50]);
-    values.push(addon.adam(heap.buffer, at(0), at(1), at(2), at(3), length, ...ADAM, 1 - ADAM[0] ** s, 1 - ADAM[2] ** s, 1e-7, -1e-3, terms));
+    values.push(
+      addon.adam(
+        heap.buffer,
+        at(0),
+        at(1),
+        at(2),
+        at(3),
+        length,
+        ...ADAM,
+        1 - ADAM[0] ** s,
+        1 - ADAM[2] ** s,
+        1e-7,
+        -1e-3,
+        terms,
+      ),
+    );
   }
   return values;
 }

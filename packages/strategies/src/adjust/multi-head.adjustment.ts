@@ -1,11 +1,29 @@
-import { Type, type AdjustContext, type Adjustment, type ComponentDescriptor, type EngramModel, type SerializedState, type Static, type StreamInfo } from '@engram/core';
+import {
+  Type,
+  type AdjustContext,
+  type Adjustment,
+  type ComponentDescriptor,
+  type EngramModel,
+  type SerializedState,
+  type Static,
+  type StreamInfo,
+} from '@engram/core';
 import { metaObject } from '../common/tensor-state.js';
 import { MultiHeadModel } from './multi-head.model.js';
 
 /** Options of the `multi-head` adjustment. */
-export const MultiHeadOptions = Type.Object({
-  classesPerTask: Type.Optional(Type.Integer({ minimum: 1, description: 'Tasks own contiguous blocks of this many classes (default: numClasses / tasks for tasks not seen in training yet).' })),
-}, { additionalProperties: false });
+export const MultiHeadOptions = Type.Object(
+  {
+    classesPerTask: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          'Tasks own contiguous blocks of this many classes (default: numClasses / tasks for tasks not seen in training yet).',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 /**
  * The `multi-head` adjustment for task-incremental scenarios (van de Ven et al. 2019's "Task-IL"):
@@ -75,6 +93,6 @@ export const multiHeadDescriptors: ComponentDescriptor[] = [
     kind: 'multi-head',
     description: 'Task-incremental multi-head: each sample is scored only over the classes of its task.',
     options: MultiHeadOptions,
-    create: (o) => new MultiHeadAdjustment(o as Static<typeof MultiHeadOptions>),
+    create: (o) => new MultiHeadAdjustment(o),
   },
 ];

@@ -18,7 +18,10 @@ export class MultiHeadModel extends LayersEngramModel implements LogitMapper {
 
   /** Sets the classes scored for `task`. */
   setTaskClasses(task: number, classes: readonly number[]): void {
-    this.classesOf.set(task, [...classes].sort((a, b) => a - b));
+    this.classesOf.set(
+      task,
+      [...classes].sort((a, b) => a - b),
+    );
   }
 
   /** The classes scored for `task`, if known. */
@@ -34,7 +37,7 @@ export class MultiHeadModel extends LayersEngramModel implements LogitMapper {
   mapLogits(logits: tf.Tensor, options: ForwardOptions): tf.Tensor {
     const task = options.task;
     if (!task) return logits;
-    const n = logits.shape[0] as number;
+    const n = logits.shape[0];
     const c = logits.shape[1] as number;
     const keep = new Uint8Array(n * c);
     for (let i = 0; i < n; i++) {

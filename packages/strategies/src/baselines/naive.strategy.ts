@@ -1,7 +1,10 @@
 import { Type, type ComponentDescriptor, type Strategy } from '@engram/core';
 
 /** Options of {@link NaiveStrategy}: none. */
-export const NaiveOptions = Type.Object({}, { additionalProperties: false, description: 'Plain fine-tuning has no options.' });
+export const NaiveOptions = Type.Object(
+  {},
+  { additionalProperties: false, description: 'Plain fine-tuning has no options.' },
+);
 
 /**
  * Naive fine-tuning: trains on each experience in turn with the plain cross-entropy and does nothing

@@ -7,7 +7,8 @@ import { experienceContext, experienceOf, infoOf, randomBatch, services, tinyMlp
 
 await tf.setBackend('cpu');
 
-const weightsOf = (model: ReturnType<typeof tinyMlp>): number[] => model.trainableVariables().flatMap((v) => Array.from(v.dataSync()));
+const weightsOf = (model: ReturnType<typeof tinyMlp>): number[] =>
+  model.trainableVariables().flatMap((v) => Array.from(v.dataSync()));
 
 for (const [label, make, retrains] of [
   ['joint', () => new UnionStrategy('joint', services()), true],
@@ -19,7 +20,13 @@ for (const [label, make, retrains] of [
     const before = weightsOf(model);
     let resets = 0;
     const strategy = make();
-    const ctx = experienceContext(model, experienceOf(1, randomBatch(20, 4, [2, 3], 9)), infoOf(4, 4), 0, () => resets++);
+    const ctx = experienceContext(
+      model,
+      experienceOf(1, randomBatch(20, 4, [2, 3], 9)),
+      infoOf(4, 4),
+      0,
+      () => resets++,
+    );
     await strategy.beforeExperience(ctx);
     strategy.adaptModel(ctx);
     assert.equal(resets, retrains ? 1 : 0);

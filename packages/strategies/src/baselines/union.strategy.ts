@@ -1,6 +1,16 @@
 import {
-  ArrayBatchSource, concatBatches, Type, type Batch, type BatchSource, type ComponentDescriptor,
-  type ComponentServices, type ExperienceContext, type JsonValue, type SerializedState, type StateArray, type Strategy,
+  ArrayBatchSource,
+  concatBatches,
+  Type,
+  type Batch,
+  type BatchSource,
+  type ComponentDescriptor,
+  type ComponentServices,
+  type ExperienceContext,
+  type JsonValue,
+  type SerializedState,
+  type StateArray,
+  type Strategy,
 } from '@engram/core';
 import { materialize } from '../common/materialize.js';
 import { reinitializeModel } from '../common/model-reset.js';
@@ -25,7 +35,10 @@ export const UnionOptions = Type.Object({}, { additionalProperties: false });
 export class UnionStrategy implements Strategy {
   private seen: Batch | undefined;
 
-  constructor(readonly name: 'joint' | 'cumulative', private readonly services: ComponentServices) {}
+  constructor(
+    readonly name: 'joint' | 'cumulative',
+    private readonly services: ComponentServices,
+  ) {}
 
   /** Reads the new experience's training data and appends it to the union. */
   async beforeExperience(ctx: ExperienceContext): Promise<void> {

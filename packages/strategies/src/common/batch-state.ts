@@ -7,7 +7,11 @@ export function batchToArrays(prefix: string, batch: Batch, arrays: Record<strin
   arrays[`${prefix}.y`] = { dtype: 'int32', shape: [n], data: Int32Array.from(batch.y) };
   if (batch.task) arrays[`${prefix}.task`] = { dtype: 'int32', shape: [n], data: Int32Array.from(batch.task) };
   if (batch.targets) {
-    arrays[`${prefix}.targets`] = { dtype: 'float32', shape: [batch.targets.length], data: Float32Array.from(batch.targets) };
+    arrays[`${prefix}.targets`] = {
+      dtype: 'float32',
+      shape: [batch.targets.length],
+      data: Float32Array.from(batch.targets),
+    };
   }
   const extras: string[] = [];
   for (const [key, e] of Object.entries(batch.extras ?? {})) {
@@ -18,11 +22,16 @@ export function batchToArrays(prefix: string, batch: Batch, arrays: Record<strin
 }
 
 /** Reads back a batch written by {@link batchToArrays}. */
-export function arraysToBatch(prefix: string, meta: JsonValue, arrays: Readonly<Record<string, StateArray>> | undefined): Batch {
+export function arraysToBatch(
+  prefix: string,
+  meta: JsonValue,
+  arrays: Readonly<Record<string, StateArray>> | undefined,
+): Batch {
   const m = meta as { sampleShape?: number[]; extras?: string[] } | null;
   const x = arrays?.[`${prefix}.x`];
   const y = arrays?.[`${prefix}.y`];
-  if (!m || !Array.isArray(m.sampleShape) || !x || !y) throw new Error(`checkpointed state lacks the batch "${prefix}"`);
+  if (!m || !Array.isArray(m.sampleShape) || !x || !y)
+    throw new Error(`checkpointed state lacks the batch "${prefix}"`);
   const task = arrays?.[`${prefix}.task`];
   const targets = arrays?.[`${prefix}.targets`];
   const extras: Record<string, { width: number; values: Float32Array }> = {};

@@ -3,7 +3,14 @@ import type { Batch, EngramModel, StateArray, SurgeryLineage } from '@engram/cor
 import { embedLeading, grewFrom, sameShape } from './grown-shapes.js';
 import { unmaskedLogits } from './head-logits.js';
 import { followSurgery } from './surgery-follow.js';
-import { arraysToStore, disposeStore, snapshotVariables, storeToArrays, variableKey, type TensorStore } from './tensor-state.js';
+import {
+  arraysToStore,
+  disposeStore,
+  snapshotVariables,
+  storeToArrays,
+  variableKey,
+  type TensorStore,
+} from './tensor-state.js';
 
 /** Teacher logits of a batch, row-major `[n, width]` (width = the student's outputs). */
 export interface TeacherLogits {

@@ -1,7 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { disposeReplacedModel, InsertLayerAdjustment, Rng, WidenLayerAdjustment, type AdjustContext, type Adjustment, type EngramModel, type LossContext } from '@engram/core/internal';
+import {
+  disposeReplacedModel,
+  InsertLayerAdjustment,
+  Rng,
+  WidenLayerAdjustment,
+  type AdjustContext,
+  type Adjustment,
+  type EngramModel,
+  type LossContext,
+} from '@engram/core/internal';
 import { EwcStrategy } from '../regularization/ewc.strategy.js';
 import { LWF_LOGITS, LwfStrategy } from '../regularization/lwf.strategy.js';
 import { experienceContext, experienceOf, infoOf, randomBatch, services, tinyMlp } from '../testing/fixtures.js';
@@ -19,7 +28,13 @@ async function operate(model: EngramModel, noise: number): Promise<EngramModel> 
   let current = model;
   const steps: Adjustment[] = [
     new WidenLayerAdjustment({ layers: [h1 ?? '', h2 ?? ''], units: 8, noise, fromExperience: 1 }),
-    new InsertLayerAdjustment({ after: h1 ?? '', activation: 'relu', kernelSize: 3, init: 'identity', fromExperience: 1 }),
+    new InsertLayerAdjustment({
+      after: h1 ?? '',
+      activation: 'relu',
+      kernelSize: 3,
+      init: 'identity',
+      fromExperience: 1,
+    }),
   ];
   for (const a of steps) {
     const next = await a.apply(current, ctx);
@@ -49,7 +64,11 @@ test('after widen-layer and insert-layer, EWC anchors exactly the parts that exi
   const after = grown.trainableVariables();
   assert.equal(after.length, 8, 'three hidden layers and the head');
   const [anchors] = s.penalties;
-  assert.deepEqual([...(anchors?.anchor.keys() ?? [])].sort(), ['#0', '#1', '#4', '#5', '#6', '#7'], 'no anchor for the inserted layer (#2, #3)');
+  assert.deepEqual(
+    [...(anchors?.anchor.keys() ?? [])].sort(),
+    ['#0', '#1', '#4', '#5', '#6', '#7'],
+    'no anchor for the inserted layer (#2, #3)',
+  );
   // The weights are where the surgery put the anchors: no penalty before training moves them.
   const p0 = penaltyOf(s, grown);
   assert.ok(p0 < 1e-9, `penalty right after the surgery ${p0}`);
@@ -70,16 +89,19 @@ test('after widen-layer and insert-layer, EWC anchors exactly the parts that exi
   assert.equal(tf.memory().numTensors, start);
 });
 
-test('after widen-layer and insert-layer, the LwF teacher still gives the old model\'s logits', async () => {
+test("after widen-layer and insert-layer, the LwF teacher still gives the old model's logits", async () => {
   const model = tinyMlp(4, [5, 6], 4, 1, 'relu');
   const s = new LwfStrategy({ alpha: 1, temperature: 2 });
   s.afterExperience(experienceContext(model, e0, infoOf(4, 4)));
   const batch = randomBatch(8, 4, [2, 3], 3);
-  const oldLogits = tf.tidy(() => model.forward(tf.tensor(batch.x, [8, 4]), { training: false }).dataSync() as Float32Array);
+  const oldLogits = tf.tidy(
+    () => model.forward(tf.tensor(batch.x, [8, 4]), { training: false }).dataSync() as Float32Array,
+  );
   const grown = await operate(model, 0.05);
   s.adaptModel(experienceContext(grown, e1, infoOf(4, 4)));
   // Train the grown model a little so teacher ≠ student.
-  for (const v of grown.trainableVariables()) tf.tidy(() => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.3, 'float32', 2))));
+  for (const v of grown.trainableVariables())
+    tf.tidy(() => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.3, 'float32', 2))));
   const withTeacher = s.transformBatch(batch, { ...experienceContext(grown, e1, infoOf(4, 4)), batch, epoch: 0 });
   const teacher = withTeacher.extras?.[LWF_LOGITS]?.values ?? new Float32Array(0);
   assert.equal(teacher.length, oldLogits.length);

@@ -10,7 +10,11 @@ export type StoreRole = 'weights' | 'importance';
  * experience's start, once per `seen` set: a strategy calls it from `adaptModel` and re-keys its
  * stores with {@link followSurgery}. Undefined when there was none, or it was already followed.
  */
-export function pendingSurgery(model: EngramModel, experience: number, seen: WeakSet<SurgeryLineage>): SurgeryLineage | undefined {
+export function pendingSurgery(
+  model: EngramModel,
+  experience: number,
+  seen: WeakSet<SurgeryLineage>,
+): SurgeryLineage | undefined {
   const lineage = surgeryLineage(model, experience);
   if (!lineage || seen.has(lineage)) return undefined;
   seen.add(lineage);
@@ -25,7 +29,12 @@ export function pendingSurgery(model: EngramModel, experience: number, seen: Wea
  * teacher must compute the old function through an inserted identity layer), else no entry — no
  * penalty on what did not exist at the anchor. Disposes `store`'s tensors; returns a new store.
  */
-export function followSurgery(store: TensorStore, lineage: SurgeryLineage, role: StoreRole, withNew = false): TensorStore {
+export function followSurgery(
+  store: TensorStore,
+  lineage: SurgeryLineage,
+  role: StoreRole,
+  withNew = false,
+): TensorStore {
   const out: TensorStore = new Map();
   lineage.origins.forEach((o, i) => {
     if (o.from === undefined) {

@@ -1,18 +1,48 @@
-import { Type, type BoundaryDetector, type ComponentDescriptor, type JsonValue, type SerializedState, type Static, StringEnum } from '@engram/core';
+import {
+  Type,
+  type BoundaryDetector,
+  type ComponentDescriptor,
+  type JsonValue,
+  type SerializedState,
+  type Static,
+  StringEnum,
+} from '@engram/core';
 import { metaNumber, metaObject } from '../common/tensor-state.js';
 
 /** Options of the `adwin` detector (River's defaults). */
-export const AdwinOptions = Type.Object({
-  delta: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.002, description: 'Confidence δ of the cut test (smaller = fewer false alarms).' }),
-  clock: Type.Integer({ minimum: 1, default: 32, description: 'The cut test runs every this many samples.' }),
-  maxBuckets: Type.Integer({ minimum: 2, default: 5, description: 'Buckets kept per size before two are merged.' }),
-  minWindowLength: Type.Integer({ minimum: 1, default: 5, description: 'Minimum length of each sub-window of a cut.' }),
-  gracePeriod: Type.Integer({ minimum: 1, default: 10, description: 'Samples observed before a change can be detected.' }),
-  direction: StringEnum(['increase', 'any'] as const, { default: 'increase', description: 'Signal a boundary only when the loss mean rose ("increase"), or on any change.' }),
-}, { additionalProperties: false });
+export const AdwinOptions = Type.Object(
+  {
+    delta: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1,
+      default: 0.002,
+      description: 'Confidence δ of the cut test (smaller = fewer false alarms).',
+    }),
+    clock: Type.Integer({ minimum: 1, default: 32, description: 'The cut test runs every this many samples.' }),
+    maxBuckets: Type.Integer({ minimum: 2, default: 5, description: 'Buckets kept per size before two are merged.' }),
+    minWindowLength: Type.Integer({
+      minimum: 1,
+      default: 5,
+      description: 'Minimum length of each sub-window of a cut.',
+    }),
+    gracePeriod: Type.Integer({
+      minimum: 1,
+      default: 10,
+      description: 'Samples observed before a change can be detected.',
+    }),
+    direction: StringEnum(['increase', 'any'] as const, {
+      default: 'increase',
+      description: 'Signal a boundary only when the loss mean rose ("increase"), or on any change.',
+    }),
+  },
+  { additionalProperties: false },
+);
 
 /** One row of the exponential histogram: buckets of 2^row samples, oldest first. */
-interface Row { totals: number[]; variances: number[] }
+interface Row {
+  totals: number[];
+  variances: number[];
+}
 
 /**
  * ADWIN, adaptive windowing (Bifet & Gavaldà 2007, "Learning from Time-Changing Data with Adaptive
@@ -80,15 +110,19 @@ export class AdwinDetector implements BoundaryDetector {
     let reduce = true;
     while (reduce) {
       reduce = false;
-      let n0 = 0, u0 = 0;
-      let n1 = this.width, u1 = this.total;
+      let n0 = 0,
+        u0 = 0;
+      let n1 = this.width,
+        u1 = this.total;
       scan: for (let i = this.rows.length - 1; i >= 0; i--) {
         const row = this.rows[i] as Row;
         const n2 = 2 ** i;
         for (let k = 0; k < row.totals.length; k++) {
           const u2 = row.totals[k] as number;
-          n0 += n2; u0 += u2;
-          n1 -= n2; u1 -= u2;
+          n0 += n2;
+          u0 += u2;
+          n1 -= n2;
+          u1 -= u2;
           if (n1 < this.options.minWindowLength) break scan;
           if (n0 < this.options.minWindowLength) continue;
           const diff = u0 / n0 - u1 / n1;
@@ -120,14 +154,23 @@ export class AdwinDetector implements BoundaryDetector {
     const v = row.variances.shift() as number;
     this.width -= n;
     this.total -= u;
-    if (this.width > 0) this.variance -= v + (n * this.width * (u / n - this.total / this.width) ** 2) / (n + this.width);
+    if (this.width > 0)
+      this.variance -= v + (n * this.width * (u / n - this.total / this.width) ** 2) / (n + this.width);
     else this.variance = 0;
     if (this.variance < 0) this.variance = 0;
     if (row.totals.length === 0 && this.rows.length > 1) this.rows.pop();
   }
 
   state(): SerializedState {
-    return { meta: { rows: this.rows as unknown as JsonValue, total: this.total, variance: this.variance, width: this.width, tick: this.tick } };
+    return {
+      meta: {
+        rows: this.rows as unknown as JsonValue,
+        total: this.total,
+        variance: this.variance,
+        width: this.width,
+        tick: this.tick,
+      },
+    };
   }
 
   restore(state: SerializedState): void {

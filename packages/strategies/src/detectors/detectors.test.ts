@@ -24,11 +24,22 @@ test('page-hinkley signals a loss increase within a few dozen samples and not be
   assert.ok(hits[0]! >= 1000 && hits[0]! < 1060, `first detection at ${hits[0]}`);
   const down = new PageHinkleyDetector({ minInstances: 30, delta: 0.005, threshold: 50, alpha: 0.9999, mode: 'up' });
   const falling = Float32Array.from(stream(2)).reverse();
-  assert.deepEqual(detections((xs) => down.update(xs), falling), [], 'a loss decrease is not a boundary in mode "up"');
+  assert.deepEqual(
+    detections((xs) => down.update(xs), falling),
+    [],
+    'a loss decrease is not a boundary in mode "up"',
+  );
 });
 
 test('adwin detects the change in mean of the prequential loss and stays quiet on a stationary stream', () => {
-  const opts = { delta: 0.002, clock: 32, maxBuckets: 5, minWindowLength: 5, gracePeriod: 10, direction: 'increase' as const };
+  const opts = {
+    delta: 0.002,
+    clock: 32,
+    maxBuckets: 5,
+    minWindowLength: 5,
+    gracePeriod: 10,
+    direction: 'increase' as const,
+  };
   const adwin = new AdwinDetector(opts);
   const hits = detections((xs) => adwin.update(xs), stream(3));
   assert.ok(hits.length >= 1 && hits[0]! >= 1000 && hits[0]! < 1100, `detections ${hits.slice(0, 5)}`);
@@ -37,7 +48,10 @@ test('adwin detects the change in mean of the prequential loss and stays quiet o
   const quiet = new AdwinDetector(opts);
   const rng = new Rng(4);
   const flat = Float32Array.from({ length: 3000 }, () => 0.5 + (rng.next() - 0.5) * 0.2);
-  assert.deepEqual(detections((xs) => quiet.update(xs), flat, 8), []);
+  assert.deepEqual(
+    detections((xs) => quiet.update(xs), flat, 8),
+    [],
+  );
   assert.ok(quiet.windowLength === 3000);
 });
 
@@ -51,7 +65,15 @@ test('detector states round-trip exactly and restored detectors continue identic
   const xs = stream(5);
   const make = [
     () => new PageHinkleyDetector({ minInstances: 30, delta: 0.005, threshold: 50, alpha: 0.9999, mode: 'both' }),
-    () => new AdwinDetector({ delta: 0.002, clock: 32, maxBuckets: 5, minWindowLength: 5, gracePeriod: 10, direction: 'any' }),
+    () =>
+      new AdwinDetector({
+        delta: 0.002,
+        clock: 32,
+        maxBuckets: 5,
+        minWindowLength: 5,
+        gracePeriod: 10,
+        direction: 'any',
+      }),
     () => new EveryNDetector({ samples: 77 }),
   ];
   for (const f of make) {
@@ -60,6 +82,9 @@ test('detector states round-trip exactly and restored detectors continue identic
     const b = f();
     b.restore(JSON.parse(JSON.stringify(a.state())));
     assert.deepEqual(b.state(), a.state());
-    assert.deepEqual(detections((x) => b.update(x), xs.subarray(1010)), detections((x) => a.update(x), xs.subarray(1010)));
+    assert.deepEqual(
+      detections((x) => b.update(x), xs.subarray(1010)),
+      detections((x) => a.update(x), xs.subarray(1010)),
+    );
   }
 });

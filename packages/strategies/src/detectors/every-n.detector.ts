@@ -2,9 +2,12 @@ import { Type, type BoundaryDetector, type ComponentDescriptor, type SerializedS
 import { metaNumber, metaObject } from '../common/tensor-state.js';
 
 /** Options of the `every-n` detector. */
-export const EveryNOptions = Type.Object({
-  samples: Type.Integer({ minimum: 1, default: 1000, description: 'A boundary after every this many samples.' }),
-}, { additionalProperties: false });
+export const EveryNOptions = Type.Object(
+  {
+    samples: Type.Integer({ minimum: 1, default: 1000, description: 'A boundary after every this many samples.' }),
+  },
+  { additionalProperties: false },
+);
 
 /** A fixed schedule: a boundary each time another `samples` samples have been seen. */
 export class EveryNDetector implements BoundaryDetector {

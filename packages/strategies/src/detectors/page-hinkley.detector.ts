@@ -1,14 +1,40 @@
-import { Type, type BoundaryDetector, type ComponentDescriptor, type SerializedState, type Static, StringEnum } from '@engram/core';
+import {
+  Type,
+  type BoundaryDetector,
+  type ComponentDescriptor,
+  type SerializedState,
+  type Static,
+  StringEnum,
+} from '@engram/core';
 import { metaNumber, metaObject } from '../common/tensor-state.js';
 
 /** Options of the `page-hinkley` detector (River's defaults). */
-export const PageHinkleyOptions = Type.Object({
-  minInstances: Type.Integer({ minimum: 1, default: 30, description: 'Samples observed before a drift can be signalled.' }),
-  delta: Type.Number({ minimum: 0, default: 0.005, description: 'Magnitude of changes that are tolerated.' }),
-  threshold: Type.Number({ exclusiveMinimum: 0, default: 50, description: 'Change detection threshold λ on the cumulative deviation.' }),
-  alpha: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.9999, description: 'Forgetting factor of the cumulative sums.' }),
-  mode: StringEnum(['up', 'down', 'both'] as const, { default: 'up', description: 'Detect increases of the loss ("up", the forgetting signal), decreases, or both.' }),
-}, { additionalProperties: false });
+export const PageHinkleyOptions = Type.Object(
+  {
+    minInstances: Type.Integer({
+      minimum: 1,
+      default: 30,
+      description: 'Samples observed before a drift can be signalled.',
+    }),
+    delta: Type.Number({ minimum: 0, default: 0.005, description: 'Magnitude of changes that are tolerated.' }),
+    threshold: Type.Number({
+      exclusiveMinimum: 0,
+      default: 50,
+      description: 'Change detection threshold λ on the cumulative deviation.',
+    }),
+    alpha: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1,
+      default: 0.9999,
+      description: 'Forgetting factor of the cumulative sums.',
+    }),
+    mode: StringEnum(['up', 'down', 'both'] as const, {
+      default: 'up',
+      description: 'Detect increases of the loss ("up", the forgetting signal), decreases, or both.',
+    }),
+  },
+  { additionalProperties: false },
+);
 
 /**
  * Page-Hinkley test (Page 1954) over the prequential per-sample loss, following River's
@@ -66,7 +92,16 @@ export class PageHinkleyDetector implements BoundaryDetector {
   state(): SerializedState {
     // ±Infinity are not JSON; they are written as null.
     const f = (v: number): number | null => (Number.isFinite(v) ? v : null);
-    return { meta: { n: this.n, mean: this.mean, sumUp: this.sumUp, minUp: f(this.minUp), sumDown: this.sumDown, maxDown: f(this.maxDown) } };
+    return {
+      meta: {
+        n: this.n,
+        mean: this.mean,
+        sumUp: this.sumUp,
+        minUp: f(this.minUp),
+        sumDown: this.sumDown,
+        maxDown: f(this.maxDown),
+      },
+    };
   }
 
   restore(state: SerializedState): void {

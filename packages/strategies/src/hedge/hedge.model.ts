@@ -22,7 +22,11 @@ export class HedgeModel extends LayersEngramModel {
    *   checkpoint restored (outputs = the head logits), which is adopted as is
    * @param weights current mixture weights α (one per head), read at every forward pass
    */
-  constructor(base: tf.LayersModel, private readonly weights: () => Float32Array, rng: Rng) {
+  constructor(
+    base: tf.LayersModel,
+    private readonly weights: () => Float32Array,
+    rng: Rng,
+  ) {
     const adopted = HedgeModel.isHedgeNetwork(base);
     super(adopted ? base : HedgeModel.withHeads(base, rng));
     this.base = adopted ? undefined : base;
@@ -30,7 +34,8 @@ export class HedgeModel extends LayersEngramModel {
 
   /** A functional network with a linear head on every hidden Dense output, the base output last. */
   private static withHeads(base: tf.LayersModel, rng: Rng): tf.LayersModel {
-    if (base.getClassName() !== 'Sequential') throw new Error('hedge needs a sequential model (an "mlp" or a layer list)');
+    if (base.getClassName() !== 'Sequential')
+      throw new Error('hedge needs a sequential model (an "mlp" or a layer list)');
     const layers = base.layers.filter((l) => l.getClassName() !== 'InputLayer');
     const dense = layers.filter((l) => l.getClassName() === 'Dense');
     const last = layers[layers.length - 1];
@@ -45,7 +50,11 @@ export class HedgeModel extends LayersEngramModel {
     layers.forEach((layer, i) => {
       h = layer.apply(h) as tf.SymbolicTensor;
       if (layer.getClassName() === 'Dense' && i < layers.length - 1) {
-        const head = tf.layers.dense({ units: classes, name: `${HEAD_PREFIX}${outputs.length}`, kernelInitializer: tf.initializers.glorotUniform({ seed: rng.tfSeed() }) });
+        const head = tf.layers.dense({
+          units: classes,
+          name: `${HEAD_PREFIX}${outputs.length}`,
+          kernelInitializer: tf.initializers.glorotUniform({ seed: rng.tfSeed() }),
+        });
         outputs.push(head.apply(h) as tf.SymbolicTensor);
       }
     });

@@ -21,7 +21,7 @@ test('hedge weights sum to 1, move toward the head with lower loss, and respect 
   const end = s.weights;
   assert.ok(Math.abs(end.reduce((a, b) => a + b, 0) - 1) < 1e-6);
   assert.ok((end[0] as number) > (end[1] as number) && (end[1] as number) >= (end[2] as number));
-  assert.ok((end[2] as number) >= 0.2 / 3 / (1 + 2 * 0.2 / 3) - 1e-6, 'floor s/L before normalisation');
+  assert.ok((end[2] as number) >= 0.2 / 3 / (1 + (2 * 0.2) / 3) - 1e-6, 'floor s/L before normalisation');
   s.dispose();
   model.dispose();
 });
@@ -47,11 +47,17 @@ test('hedge learns online one sample at a time (stream mode, batch size 1) witho
   const base = tinyMlp(4, [8, 8], 3, 4, 'relu');
   const s = new HedgeStrategy({ beta: 0.99, s: 0.2 }, services());
   const train = randomBatch(300, 4, [0, 1, 2], 5);
-  const model = await trainWithHooks([s], base, [experienceOf(0, train)], infoOf(4, 3), { batchSize: 1, learningRate: 0.05 });
+  const model = await trainWithHooks([s], base, [experienceOf(0, train)], infoOf(4, 3), {
+    batchSize: 1,
+    learningRate: 0.05,
+  });
   assert.ok(model instanceof HedgeModel);
   const w = s.weights;
   assert.ok(Math.abs(w.reduce((a, b) => a + b, 0) - 1) < 1e-6);
-  assert.ok(w.some((v) => Math.abs(v - 1 / 3) > 1e-3), 'weights moved');
+  assert.ok(
+    w.some((v) => Math.abs(v - 1 / 3) > 1e-3),
+    'weights moved',
+  );
   assert.ok(accuracy(model, randomBatch(200, 4, [0, 1, 2], 6)) > 0.8);
   s.dispose();
   model.dispose();
@@ -63,7 +69,12 @@ test('a hedge network rebuilt from a checkpoint topology is adopted as is, with 
   const alpha = Float32Array.from([0.5, 0.25, 0.25]);
   const model = new HedgeModel(base.network, () => alpha, services().rng);
   const artifacts = await new Promise<tf.io.ModelArtifacts>((resolve) => {
-    void model.network.save(tf.io.withSaveHandler(async (a) => { resolve(a); return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+    void model.network.save(
+      tf.io.withSaveHandler(async (a) => {
+        resolve(a);
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
   });
   const rebuilt = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   assert.ok(HedgeModel.isHedgeNetwork(rebuilt));
@@ -71,7 +82,9 @@ test('a hedge network rebuilt from a checkpoint topology is adopted as is, with 
   assert.equal(adopted.network, rebuilt);
   tf.tidy(() => {
     const x = tf.randomNormal([4, 4], 0, 1, 'float32', 9);
-    const d = tf.max(tf.abs(tf.sub(model.forward(x, { training: false }), adopted.forward(x, { training: false })))).dataSync()[0]!;
+    const d = tf
+      .max(tf.abs(tf.sub(model.forward(x, { training: false }), adopted.forward(x, { training: false }))))
+      .dataSync()[0]!;
     assert.ok(d < 1e-6);
   });
   model.dispose();

@@ -1,16 +1,38 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  Type, type AfterBatchContext, type ComponentDescriptor, type ComponentServices, type EngramModel,
-  type ExperienceContext, type LossContext, type SerializedState, type Static, type Strategy, type StreamInfo,
+  Type,
+  type AfterBatchContext,
+  type ComponentDescriptor,
+  type ComponentServices,
+  type EngramModel,
+  type ExperienceContext,
+  type LossContext,
+  type SerializedState,
+  type Static,
+  type Strategy,
+  type StreamInfo,
 } from '@engram/core';
 import { metaObject } from '../common/tensor-state.js';
 import { HedgeModel } from './hedge.model.js';
 
 /** Options of `hedge`. */
-export const HedgeOptions = Type.Object({
-  beta: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.99, description: 'Discount β: αₗ ← αₗ · β^{lossₗ} after every step.' }),
-  s: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.2, description: 'Smoothing s: every αₗ is kept ≥ s / (number of heads) before normalising.' }),
-}, { additionalProperties: false });
+export const HedgeOptions = Type.Object(
+  {
+    beta: Type.Number({
+      exclusiveMinimum: 0,
+      exclusiveMaximum: 1,
+      default: 0.99,
+      description: 'Discount β: αₗ ← αₗ · β^{lossₗ} after every step.',
+    }),
+    s: Type.Number({
+      minimum: 0,
+      exclusiveMaximum: 1,
+      default: 0.2,
+      description: 'Smoothing s: every αₗ is kept ≥ s / (number of heads) before normalising.',
+    }),
+  },
+  { additionalProperties: false },
+);
 
 /**
  * Online Deep Learning with Hedge Backpropagation (Sahoo, Pham, Lu & Hoi 2018, "Online Deep Learning:
@@ -28,7 +50,10 @@ export class HedgeStrategy implements Strategy {
   private pendingLosses: tf.Tensor | undefined;
   private model: HedgeModel | undefined;
 
-  constructor(private readonly options: Static<typeof HedgeOptions>, private readonly services: ComponentServices) {}
+  constructor(
+    private readonly options: Static<typeof HedgeOptions>,
+    private readonly services: ComponentServices,
+  ) {}
 
   /** Current mixture weights α (a copy). */
   get weights(): Float32Array {
@@ -38,7 +63,8 @@ export class HedgeStrategy implements Strategy {
   adaptModel(ctx: ExperienceContext): EngramModel | void {
     if (ctx.model instanceof HedgeModel) return undefined;
     this.model = new HedgeModel(ctx.model.network, () => this.alpha, this.services.rng.derive('heads'));
-    if (this.alpha.length !== this.model.heads) this.alpha = new Float32Array(this.model.heads).fill(1 / this.model.heads);
+    if (this.alpha.length !== this.model.heads)
+      this.alpha = new Float32Array(this.model.heads).fill(1 / this.model.heads);
     return this.model;
   }
 
@@ -74,7 +100,10 @@ export class HedgeStrategy implements Strategy {
     const L = this.alpha.length;
     let sum = 0;
     for (let l = 0; l < L; l++) {
-      const a = Math.max((this.alpha[l] as number) * Math.pow(this.options.beta, losses[l] as number), this.options.s / L);
+      const a = Math.max(
+        (this.alpha[l] as number) * Math.pow(this.options.beta, losses[l] as number),
+        this.options.s / L,
+      );
       this.alpha[l] = a;
       sum += a;
     }
@@ -82,7 +111,10 @@ export class HedgeStrategy implements Strategy {
   }
 
   state(): SerializedState {
-    return { meta: { heads: this.alpha.length }, arrays: { alpha: { dtype: 'float32', shape: [this.alpha.length], data: Float32Array.from(this.alpha) } } };
+    return {
+      meta: { heads: this.alpha.length },
+      arrays: { alpha: { dtype: 'float32', shape: [this.alpha.length], data: Float32Array.from(this.alpha) } },
+    };
   }
 
   restore(state: SerializedState): void {
@@ -103,7 +135,8 @@ export const hedgeDescriptors: ComponentDescriptor[] = [
   {
     role: 'strategy',
     kind: 'hedge',
-    description: 'Hedge Backpropagation (Sahoo et al. 2018): a head per hidden layer, predictions mixed by Hedge weights.',
+    description:
+      'Hedge Backpropagation (Sahoo et al. 2018): a head per hidden layer, predictions mixed by Hedge weights.',
     options: HedgeOptions,
     create: (o, services) => new HedgeStrategy(o as Static<typeof HedgeOptions>, services),
   },

@@ -3,16 +3,39 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { LayersEngramModel, type Batch } from '@engram/core';
 import { batchedPlan, convPatches } from './batched-per-sample.js';
-import { batchedFisherApplies, diagonalFisher, fisherPerSample, perSampleDiagonal, perSampleLoop, summedCrossEntropy } from './fisher.js';
+import {
+  batchedFisherApplies,
+  diagonalFisher,
+  fisherPerSample,
+  perSampleDiagonal,
+  perSampleLoop,
+  summedCrossEntropy,
+} from './fisher.js';
 
 /** A small CNN: conv 'same' stride 1, max pool, conv 'valid' stride 2 without bias, flatten, dense head. */
 function tinyCnn(seed: number): LayersEngramModel {
   const init = (s: number) => tf.initializers.glorotUniform({ seed: seed + s });
   const net = tf.sequential({
     layers: [
-      tf.layers.conv2d({ inputShape: [7, 6, 2], filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1), biasInitializer: tf.initializers.constant({ value: 0.1 }) }),
+      tf.layers.conv2d({
+        inputShape: [7, 6, 2],
+        filters: 3,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: init(1),
+        biasInitializer: tf.initializers.constant({ value: 0.1 }),
+      }),
       tf.layers.maxPooling2d({ poolSize: 2, padding: 'same' }),
-      tf.layers.conv2d({ filters: 4, kernelSize: [2, 3], strides: 2, padding: 'valid', useBias: false, activation: 'tanh', kernelInitializer: init(2) }),
+      tf.layers.conv2d({
+        filters: 4,
+        kernelSize: [2, 3],
+        strides: 2,
+        padding: 'valid',
+        useBias: false,
+        activation: 'tanh',
+        kernelInitializer: init(2),
+      }),
       tf.layers.flatten(),
       tf.layers.dense({ units: 5, activation: 'relu', kernelInitializer: init(3) }),
       tf.layers.dense({ units: 3, kernelInitializer: init(4) }),
@@ -23,8 +46,12 @@ function tinyCnn(seed: number): LayersEngramModel {
 
 function randomImages(n: number, seed: number): Batch {
   let s = seed;
-  const rand = (): number => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
-  return { x: Float32Array.from({ length: n * 7 * 6 * 2 }, () => rand() * 2 - 1), y: Int32Array.from({ length: n }, () => Math.floor(rand() * 3)), sampleShape: [7, 6, 2] };
+  const rand = (): number => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  return {
+    x: Float32Array.from({ length: n * 7 * 6 * 2 }, () => rand() * 2 - 1),
+    y: Int32Array.from({ length: n }, () => Math.floor(rand() * 3)),
+    sampleShape: [7, 6, 2],
+  };
 }
 
 function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
@@ -40,11 +67,18 @@ test('convolution patches times the kernel give the convolution, for same and va
   const before = tf.memory().numTensors;
   tf.tidy(() => {
     const x = tf.randomNormal([2, 5, 7, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
-    for (const g of [{ kernel: [3, 3], strides: [1, 1], padding: 'same' }, { kernel: [2, 3], strides: [2, 2], padding: 'valid' }, { kernel: [3, 2], strides: [2, 1], padding: 'same' }] as const) {
+    for (const g of [
+      { kernel: [3, 3], strides: [1, 1], padding: 'same' },
+      { kernel: [2, 3], strides: [2, 2], padding: 'valid' },
+      { kernel: [3, 2], strides: [2, 1], padding: 'same' },
+    ] as const) {
       const k = tf.randomNormal([g.kernel[0], g.kernel[1], 3, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
       const conv = tf.conv2d(x, k, g.strides as [number, number], g.padding);
       const patches = convPatches(x, g);
-      const viaPatches = tf.reshape(tf.matMul(patches, tf.reshape(k, [-1, 4]).expandDims(0).tile([2, 1, 1]) as tf.Tensor3D), conv.shape);
+      const viaPatches = tf.reshape(
+        tf.matMul(patches, tf.reshape(k, [-1, 4]).expandDims(0).tile([2, 1, 1]) as tf.Tensor3D),
+        conv.shape,
+      );
       assert.ok(maxDiff(conv, viaPatches) < 1e-5, `${JSON.stringify(g)}: ${maxDiff(conv, viaPatches)}`);
     }
   });
@@ -65,7 +99,10 @@ test('the batched Fisher of a CNN equals the per-sample loop to 1e-6, with true 
       const f = fast.get(name) as tf.Tensor;
       assert.deepEqual(f.shape, t.shape);
       assert.ok(maxDiff(f, t) < 1e-6, `${name} (${labels}) differs by ${maxDiff(f, t)}`);
-      assert.ok(t.dataSync().some((v) => v > 0), `${name} is all zero`);
+      assert.ok(
+        t.dataSync().some((v) => v > 0),
+        `${name} is all zero`,
+      );
     }
     tf.dispose([...fast.values(), ...slow.values()]);
   }
@@ -86,8 +123,24 @@ test('the batched absolute per-sample gradients (MAS) of a CNN equal the per-sam
 
 test('a dilated convolution or a batch normalisation leaves the batched pass: the loop takes those models', async () => {
   await tf.setBackend('cpu');
-  const dilated = new LayersEngramModel(tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [6, 6, 1], filters: 2, kernelSize: 2, dilationRate: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 2 })] }));
-  const normed = new LayersEngramModel(tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3 }), tf.layers.batchNormalization(), tf.layers.dense({ units: 2 })] }));
+  const dilated = new LayersEngramModel(
+    tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [6, 6, 1], filters: 2, kernelSize: 2, dilationRate: 2 }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 2 }),
+      ],
+    }),
+  );
+  const normed = new LayersEngramModel(
+    tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [4], units: 3 }),
+        tf.layers.batchNormalization(),
+        tf.layers.dense({ units: 2 }),
+      ],
+    }),
+  );
   assert.equal(batchedPlan(dilated), undefined);
   assert.equal(batchedPlan(normed), undefined);
   dilated.dispose();

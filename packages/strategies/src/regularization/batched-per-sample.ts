@@ -27,10 +27,17 @@ export interface BatchedPlan {
   readonly mapper: LogitMapper;
 }
 
-const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [Number(v[0]), Number(v[1] ?? v[0])] : [Number(v), Number(v)]);
+const pair = (v: unknown): [number, number] =>
+  Array.isArray(v) ? [Number(v[0]), Number(v[1] ?? v[0])] : [Number(v), Number(v)];
 
 function convGeometry(layer: tf.layers.Layer): ConvGeometry | undefined {
-  const c = layer.getConfig() as { kernelSize?: unknown; strides?: unknown; padding?: string; dataFormat?: string; dilationRate?: unknown };
+  const c = layer.getConfig() as {
+    kernelSize?: unknown;
+    strides?: unknown;
+    padding?: string;
+    dataFormat?: string;
+    dilationRate?: unknown;
+  };
   if ((c.dataFormat ?? 'channelsLast') !== 'channelsLast') return undefined;
   if (pair(c.dilationRate ?? 1).some((d) => d !== 1)) return undefined;
   if (c.padding !== 'same' && c.padding !== 'valid') return undefined;
@@ -54,7 +61,9 @@ export function batchedPlan(model: EngramModel): BatchedPlan | undefined {
       continue;
     }
     if (!layer.weights.every((w) => trainable.has((w.read() as tf.Variable).name))) return undefined;
-    const activation = tf.layers.activation({ activation: ((layer.getConfig() as { activation?: string }).activation ?? 'linear') as 'linear' });
+    const activation = tf.layers.activation({
+      activation: ((layer.getConfig() as { activation?: string }).activation ?? 'linear') as 'linear',
+    });
     if (layer.getClassName() === 'Dense') {
       const rank = layer.inputSpec?.[0]?.ndim ?? (layer.input as tf.SymbolicTensor).shape.length;
       if (rank !== 2) return undefined;
@@ -83,7 +92,13 @@ export function convPatches(input: tf.Tensor4D, g: ConvGeometry): tf.Tensor3D {
 }
 
 /** {@link convPatches} of samples `[from, from + count)` of a host copy `src` of a `[n, h, w, c]` input. */
-function patchesOf(src: Float32Array, shape: readonly [number, number, number, number], from: number, count: number, g: ConvGeometry): tf.Tensor3D {
+function patchesOf(
+  src: Float32Array,
+  shape: readonly [number, number, number, number],
+  from: number,
+  count: number,
+  g: ConvGeometry,
+): tf.Tensor3D {
   const [, h, w, c] = shape;
   const [kh, kw] = g.kernel;
   const [sh, sw] = g.strides;
@@ -132,7 +147,13 @@ const PIECE_FLOATS = 8 * 1024 * 1024;
  * patches nor the per-sample gradients exceed {@link PIECE_FLOATS}: large intermediates make the
  * backend grow and touch fresh memory, which costs more than the arithmetic.
  */
-function convKernelSum(a: tf.Tensor4D, d: tf.Tensor4D, g: ConvGeometry, shape: number[], op: (t: tf.Tensor) => tf.Tensor): tf.Tensor {
+function convKernelSum(
+  a: tf.Tensor4D,
+  d: tf.Tensor4D,
+  g: ConvGeometry,
+  shape: number[],
+  op: (t: tf.Tensor) => tf.Tensor,
+): tf.Tensor {
   const m = a.shape[0];
   const positions = d.shape[1] * d.shape[2];
   const cout = d.shape[3];
@@ -146,7 +167,11 @@ function convKernelSum(a: tf.Tensor4D, d: tf.Tensor4D, g: ConvGeometry, shape: n
     const size = Math.min(piece, m - s0);
     const next = tf.tidy(() => {
       const patches = patchesOf(input, a.shape, s0, size, g);
-      const deltas = tf.tensor3d(delta.subarray(s0 * positions * cout, (s0 + size) * positions * cout), [size, positions, cout]);
+      const deltas = tf.tensor3d(delta.subarray(s0 * positions * cout, (s0 + size) * positions * cout), [
+        size,
+        positions,
+        cout,
+      ]);
       return tf.add(sum, tf.sum(op(tf.matMul(patches, deltas, true, false)), 0));
     });
     sum.dispose();
@@ -163,10 +188,17 @@ function convKernelSum(a: tf.Tensor4D, d: tf.Tensor4D, g: ConvGeometry, shape: n
  * batched matmul, reduced per sample), and `δₙ` summed over positions for a bias. `logitsToLoss`
  * maps the network's output to the summed objective. Must run inside `tf.tidy`.
  */
-export function chunkSums(plan: BatchedPlan, x: tf.Tensor, logitsToLoss: (logits: tf.Tensor) => tf.Scalar, reduce: PerSampleReduce): Map<string, tf.Tensor> {
-  const m = x.shape[0] as number;
+export function chunkSums(
+  plan: BatchedPlan,
+  x: tf.Tensor,
+  logitsToLoss: (logits: tf.Tensor) => tf.Scalar,
+  reduce: PerSampleReduce,
+): Map<string, tf.Tensor> {
+  const m = x.shape[0];
   const weighted = plan.layers.filter((p) => p.kind !== 'plain');
-  const probes = weighted.map((p) => tf.zeros([m, ...(p.layer.outputShape as Array<number | null>).slice(1).map((d) => d ?? 1)]));
+  const probes = weighted.map((p) =>
+    tf.zeros([m, ...(p.layer.outputShape as Array<number | null>).slice(1).map((d) => d ?? 1)]),
+  );
   const acts: tf.Tensor[] = [];
   const f = (...ps: tf.Tensor[]): tf.Scalar => {
     let h: tf.Tensor = x;
@@ -179,9 +211,15 @@ export function chunkSums(plan: BatchedPlan, x: tf.Tensor, logitsToLoss: (logits
       acts.push(tf.keep(h));
       const kernel = p.layer.weights.find((w) => w.shape.length >= 2)?.read() as tf.Tensor;
       const bias = p.layer.weights.find((w) => w.shape.length === 1)?.read();
-      let z = p.kind === 'dense'
-        ? tf.matMul(h, kernel as tf.Tensor2D)
-        : tf.conv2d(h as tf.Tensor4D, kernel as tf.Tensor4D, p.conv?.strides as [number, number], p.conv?.padding ?? 'valid');
+      let z =
+        p.kind === 'dense'
+          ? tf.matMul(h, kernel)
+          : tf.conv2d(
+              h as tf.Tensor4D,
+              kernel as tf.Tensor4D,
+              p.conv?.strides as [number, number],
+              p.conv?.padding ?? 'valid',
+            );
       z = tf.add(z, ps[k++] as tf.Tensor);
       if (bias) z = tf.add(z, bias);
       h = (p.activation as tf.layers.Layer).apply(z) as tf.Tensor;

@@ -1,30 +1,75 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  Type, type AfterBatchContext, type ComponentDescriptor, type ComponentServices, type ExperienceContext, type JsonValue,
-  type LossContext, type SerializedState, type StateArray, type Static, type Strategy, StringEnum, type QuadraticPenalty, type SurgeryLineage } from '@engram/core';
-import { arraysToStore, disposeStore, metaNumber, metaObject, snapshotVariables, storeToArrays, type TensorStore } from '../common/tensor-state.js';
+  Type,
+  type AfterBatchContext,
+  type ComponentDescriptor,
+  type ComponentServices,
+  type ExperienceContext,
+  type JsonValue,
+  type LossContext,
+  type SerializedState,
+  type StateArray,
+  type Static,
+  type Strategy,
+  StringEnum,
+  type QuadraticPenalty,
+  type SurgeryLineage,
+} from '@engram/core';
+import {
+  arraysToStore,
+  disposeStore,
+  metaNumber,
+  metaObject,
+  snapshotVariables,
+  storeToArrays,
+  type TensorStore,
+} from '../common/tensor-state.js';
 import { ReplayBuffer } from '../replay/replay-buffer.js';
 import { diagonalFisher } from './fisher.js';
 import { PenaltyCache } from './quadratic-penalty.js';
 import { followSurgery, pendingSurgery } from '../common/surgery-follow.js';
 
 const common = {
-  lambda: Type.Number({ minimum: 0, default: 10000, description: 'Penalty strength λ; the loss adds λ/2 · Σ F (θ − θ*)². Values around 1e3–1e5 work on MNIST-sized MLPs.' }),
-  fisherSamples: Type.Integer({ minimum: 1, default: 1000, description: 'Samples (a uniform reservoir of the experience\'s preprocessed training batches) the Fisher is estimated from.' }),
-  labels: StringEnum(['true', 'predicted'] as const, { default: 'true', description: '"true": empirical Fisher with the data labels; "predicted": labels = the model\'s argmax.' }),
+  lambda: Type.Number({
+    minimum: 0,
+    default: 10000,
+    description:
+      'Penalty strength λ; the loss adds λ/2 · Σ F (θ − θ*)². Values around 1e3–1e5 work on MNIST-sized MLPs.',
+  }),
+  fisherSamples: Type.Integer({
+    minimum: 1,
+    default: 1000,
+    description:
+      "Samples (a uniform reservoir of the experience's preprocessed training batches) the Fisher is estimated from.",
+  }),
+  labels: StringEnum(['true', 'predicted'] as const, {
+    default: 'true',
+    description: '"true": empirical Fisher with the data labels; "predicted": labels = the model\'s argmax.',
+  }),
 };
 
 /** Options of `ewc`. */
 export const EwcOptions = Type.Object(common, { additionalProperties: false });
 /** Options of `online-ewc`. */
-export const OnlineEwcOptions = Type.Object({
-  ...common,
-  gamma: Type.Number({ minimum: 0, maximum: 1, default: 1, description: 'Decay γ of the running Fisher: F ← γ·F + F_new.' }),
-}, { additionalProperties: false });
+export const OnlineEwcOptions = Type.Object(
+  {
+    ...common,
+    gamma: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 1,
+      description: 'Decay γ of the running Fisher: F ← γ·F + F_new.',
+    }),
+  },
+  { additionalProperties: false },
+);
 
 type EwcSettings = Static<typeof EwcOptions> & { gamma?: number };
 
-interface Anchor { importance: TensorStore; anchor: TensorStore }
+interface Anchor {
+  importance: TensorStore;
+  anchor: TensorStore;
+}
 
 /**
  * Elastic Weight Consolidation (Kirkpatrick et al. 2017, "Overcoming catastrophic forgetting in neural
@@ -42,7 +87,11 @@ export class EwcStrategy implements Strategy {
   private readonly followed = new WeakSet<SurgeryLineage>();
   private readonly penaltyCache = new PenaltyCache();
 
-  constructor(readonly name: 'ewc' | 'online-ewc', private readonly options: EwcSettings, services: ComponentServices) {
+  constructor(
+    readonly name: 'ewc' | 'online-ewc',
+    private readonly options: EwcSettings,
+    services: ComponentServices,
+  ) {
     this.sampler = new ReplayBuffer(options.fisherSamples, 'reservoir', services.rng.derive('fisher-samples'));
   }
 
@@ -76,7 +125,10 @@ export class EwcStrategy implements Strategy {
   afterExperience(ctx: ExperienceContext): void {
     const data = this.sampler.all();
     if (!data) return;
-    this.consolidate(diagonalFisher(ctx.model, data, this.options.labels), snapshotVariables(ctx.model.trainableVariables()));
+    this.consolidate(
+      diagonalFisher(ctx.model, data, this.options.labels),
+      snapshotVariables(ctx.model.trainableVariables()),
+    );
     this.sampler.clear();
   }
 
@@ -91,7 +143,10 @@ export class EwcStrategy implements Strategy {
     for (const [k, f] of fisher) {
       const old = last.importance.get(k);
       if (old && old.shape.join() === f.shape.join()) {
-        last.importance.set(k, tf.tidy(() => tf.add(tf.mul(old, gamma), f)));
+        last.importance.set(
+          k,
+          tf.tidy(() => tf.add(tf.mul(old, gamma), f)),
+        );
         old.dispose();
         f.dispose();
       } else {
@@ -119,7 +174,10 @@ export class EwcStrategy implements Strategy {
     this.dispose();
     const count = metaNumber(meta, 'count', this.name);
     for (let i = 0; i < count; i++) {
-      this.anchors.push({ importance: arraysToStore(`F${i}`, state.arrays), anchor: arraysToStore(`theta${i}`, state.arrays) });
+      this.anchors.push({
+        importance: arraysToStore(`F${i}`, state.arrays),
+        anchor: arraysToStore(`theta${i}`, state.arrays),
+      });
     }
     const arrays: Record<string, StateArray> = {};
     for (const [k, v] of Object.entries(state.arrays ?? {})) if (k.startsWith('sampler.')) arrays[k.slice(8)] = v;
@@ -140,14 +198,16 @@ export const ewcDescriptors: ComponentDescriptor[] = [
   {
     role: 'strategy',
     kind: 'ewc',
-    description: 'Elastic Weight Consolidation (Kirkpatrick et al. 2017): one Fisher-weighted quadratic penalty per past experience.',
+    description:
+      'Elastic Weight Consolidation (Kirkpatrick et al. 2017): one Fisher-weighted quadratic penalty per past experience.',
     options: EwcOptions,
     create: (o, services) => new EwcStrategy('ewc', o as Static<typeof EwcOptions>, services),
   },
   {
     role: 'strategy',
     kind: 'online-ewc',
-    description: 'Online EWC (Schwarz et al. 2018): one running Fisher decayed by gamma, anchored at the latest weights.',
+    description:
+      'Online EWC (Schwarz et al. 2018): one running Fisher decayed by gamma, anchored at the latest weights.',
     options: OnlineEwcOptions,
     create: (o, services) => new EwcStrategy('online-ewc', o as Static<typeof OnlineEwcOptions>, services),
   },

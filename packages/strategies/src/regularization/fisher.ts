@@ -11,7 +11,6 @@ export type FisherLabels = 'true' | 'predicted';
 /** A per-sample objective summed over the batch: `Σₙ ℓ(logitsₙ, labelsₙ)`. */
 export type SummedObjective = (logits: tf.Tensor, labels: tf.Tensor1D) => tf.Scalar;
 
-
 /** Sum over samples of the softmax cross-entropy of `logits` against integer `labels`. */
 export function summedCrossEntropy(logits: tf.Tensor, labels: tf.Tensor1D): tf.Scalar {
   const oneHot = tf.oneHot(labels, logits.shape[1] as number);
@@ -38,7 +37,13 @@ export function fisherPerSample(model: EngramModel, batch: Batch, labels: Fisher
 }
 
 /** Mean over samples of `reduce(∂ℓₙ/∂θ)` by a loop over single samples (any model). */
-export function perSampleLoop(model: EngramModel, batch: Batch, labels: FisherLabels, objective: SummedObjective, reduce: PerSampleReduce): TensorStore {
+export function perSampleLoop(
+  model: EngramModel,
+  batch: Batch,
+  labels: FisherLabels,
+  objective: SummedObjective,
+  reduce: PerSampleReduce,
+): TensorStore {
   const vars = model.trainableVariables();
   const sums = new Map<string, tf.Tensor>(vars.map((v) => [v.name, tf.zerosLike(v)]));
   const n = batch.y.length;
@@ -65,7 +70,10 @@ export function perSampleLoop(model: EngramModel, batch: Batch, labels: FisherLa
     });
   }
   for (const [k, t] of sums) {
-    sums.set(k, tf.tidy(() => tf.div(t, Math.max(n, 1))));
+    sums.set(
+      k,
+      tf.tidy(() => tf.div(t, Math.max(n, 1))),
+    );
     t.dispose();
   }
   return keyByPosition(sums, vars);
@@ -81,7 +89,12 @@ export function batchedFisherApplies(model: EngramModel): boolean {
  * log-likelihood — in batched passes for Sequential networks of Dense and Conv2D layers (see
  * `chunkSums`), the per-sample loop ({@link fisherPerSample}) for any other model.
  */
-export function diagonalFisher(model: EngramModel, batch: Batch, labels: FisherLabels = 'true', chunk = 256): TensorStore {
+export function diagonalFisher(
+  model: EngramModel,
+  batch: Batch,
+  labels: FisherLabels = 'true',
+  chunk = 256,
+): TensorStore {
   return perSampleDiagonal(model, batch, labels, summedCrossEntropy, 'square', chunk);
 }
 
@@ -91,7 +104,12 @@ export function diagonalFisher(model: EngramModel, batch: Batch, labels: FisherL
  * per-sample loop otherwise. Returns tensors keyed by variable position.
  */
 export function perSampleDiagonal(
-  model: EngramModel, batch: Batch, labels: FisherLabels, objective: SummedObjective, reduce: PerSampleReduce, chunk = 256,
+  model: EngramModel,
+  batch: Batch,
+  labels: FisherLabels,
+  objective: SummedObjective,
+  reduce: PerSampleReduce,
+  chunk = 256,
 ): TensorStore {
   const plan = batchedPlan(model);
   if (!plan) return perSampleLoop(model, batch, labels, objective, reduce);
@@ -112,7 +130,12 @@ export function perSampleDiagonal(
       const { x } = inputs(part);
       const y = labelsFor(model, part, x, labels);
       const task = part.task ? { task: part.task } : {};
-      const add = chunkSums(plan, x, (logits) => objective(plan.mapper.mapLogits(logits, { training: false, ...task }), y), reduce);
+      const add = chunkSums(
+        plan,
+        x,
+        (logits) => objective(plan.mapper.mapLogits(logits, { training: false, ...task }), y),
+        reduce,
+      );
       for (const [name, t] of add) {
         const old = sums.get(name);
         if (!old) continue;
@@ -122,7 +145,10 @@ export function perSampleDiagonal(
     });
   }
   for (const [k, t] of sums) {
-    sums.set(k, tf.tidy(() => tf.div(t, Math.max(n, 1))));
+    sums.set(
+      k,
+      tf.tidy(() => tf.div(t, Math.max(n, 1))),
+    );
     t.dispose();
   }
   return keyByPosition(sums, vars);

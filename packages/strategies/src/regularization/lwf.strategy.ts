@@ -1,7 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  Type, type Batch, type ComponentDescriptor, type ExperienceContext, type LossContext, type SerializedState,
-  type StateArray, type Static, type StepContext, type Strategy, type SurgeryLineage,
+  Type,
+  type Batch,
+  type ComponentDescriptor,
+  type ExperienceContext,
+  type LossContext,
+  type SerializedState,
+  type StateArray,
+  type Static,
+  type StepContext,
+  type Strategy,
+  type SurgeryLineage,
 } from '@engram/core';
 import { FrozenTeacher } from '../common/frozen-teacher.js';
 import { unmaskedLogits } from '../common/head-logits.js';
@@ -9,10 +18,17 @@ import { pendingSurgery } from '../common/surgery-follow.js';
 import { metaObject } from '../common/tensor-state.js';
 
 /** Options of `lwf`. */
-export const LwfOptions = Type.Object({
-  alpha: Type.Number({ minimum: 0, default: 1, description: 'Weight of the distillation term.' }),
-  temperature: Type.Number({ exclusiveMinimum: 0, default: 2, description: 'Softmax temperature T of teacher and student.' }),
-}, { additionalProperties: false });
+export const LwfOptions = Type.Object(
+  {
+    alpha: Type.Number({ minimum: 0, default: 1, description: 'Weight of the distillation term.' }),
+    temperature: Type.Number({
+      exclusiveMinimum: 0,
+      default: 2,
+      description: 'Softmax temperature T of teacher and student.',
+    }),
+  },
+  { additionalProperties: false },
+);
 
 /** Key of the teacher logits in `Batch.extras`. */
 export const LWF_LOGITS = 'lwf.logits';
@@ -78,7 +94,9 @@ export class LwfStrategy implements Strategy {
     if (!stored || !this.teacher.frozen) return undefined;
     const n = ctx.batch.y.length;
     const task = ctx.batch.task ? { task: ctx.batch.task } : {};
-    const student = ('mapLogits' in ctx.model ? unmaskedLogits(ctx.model, ctx.x, { training: true, ...task }) : ctx.logits) as tf.Tensor2D;
+    const student = (
+      'mapLogits' in ctx.model ? unmaskedLogits(ctx.model, ctx.x, { training: true, ...task }) : ctx.logits
+    ) as tf.Tensor2D;
     const k = Math.min(this.teacher.width, stored.width, student.shape[1]);
     const teacher = tf.slice(tf.tensor2d(stored.values, [n, stored.width]), [0, 0], [n, k]);
     const own = k === student.shape[1] ? student : tf.slice(student, [0, 0], [n, k]);
@@ -110,7 +128,8 @@ export const lwfDescriptors: ComponentDescriptor[] = [
   {
     role: 'strategy',
     kind: 'lwf',
-    description: 'Learning without Forgetting (Li & Hoiem 2016): distils all outputs of a frozen copy of the previous model, T²·KL at temperature T.',
+    description:
+      'Learning without Forgetting (Li & Hoiem 2016): distils all outputs of a frozen copy of the previous model, T²·KL at temperature T.',
     options: LwfOptions,
     create: (o) => new LwfStrategy(o as Static<typeof LwfOptions>),
   },

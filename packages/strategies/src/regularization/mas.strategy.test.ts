@@ -16,7 +16,13 @@ test('MAS importance is the mean absolute gradient of the squared output norm (h
   net.setWeights([tf.tensor2d([1, 0, 0, 1], [2, 2])]);
   const model = new LayersEngramModel(net);
   // z = xW; ∂‖z‖²/∂W = 2 xᵀz. x = [1, 2] → [[2, 4], [4, 8]]; x = [−1, 0] → [[2, 0], [0, 0]]
-  const data = batchOf([[1, 2], [-1, 0]], [0, 0]);
+  const data = batchOf(
+    [
+      [1, 2],
+      [-1, 0],
+    ],
+    [0, 0],
+  );
   const fast = perSampleDiagonal(model, data, 'true', squaredNorm, 'abs');
   const slow = perSampleLoop(model, data, 'true', squaredNorm, 'abs');
   const name = '#0';
@@ -39,7 +45,9 @@ test('MAS merges importances with alpha and penalises drift from the anchor', as
     const now = s.importances.get(k)!.dataSync();
     v.forEach((x, i) => assert.ok((now[i] as number) >= x / 2 - 1e-7));
   }
-  const p = tf.tidy(() => ((s.penalty({ model } as unknown as LossContext) as QuadraticPenalty).toScalar()).dataSync()[0]);
+  const p = tf.tidy(
+    () => (s.penalty({ model } as unknown as LossContext) as QuadraticPenalty).toScalar().dataSync()[0],
+  );
   assert.ok(Math.abs(p as number) < 1e-9, 'zero right after consolidation');
   s.dispose();
   model.dispose();

@@ -1,19 +1,54 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  Type, type AfterBatchContext, type ComponentDescriptor, type ComponentServices, type ExperienceContext,
-  type JsonValue, type LossContext, type SerializedState, type StateArray, type Static, type Strategy, type SurgeryLineage, type QuadraticPenalty } from '@engram/core';
-import { arraysToStore, disposeStore, metaObject, snapshotVariables, storeToArrays, type TensorStore } from '../common/tensor-state.js';
+  Type,
+  type AfterBatchContext,
+  type ComponentDescriptor,
+  type ComponentServices,
+  type ExperienceContext,
+  type JsonValue,
+  type LossContext,
+  type SerializedState,
+  type StateArray,
+  type Static,
+  type Strategy,
+  type SurgeryLineage,
+  type QuadraticPenalty,
+} from '@engram/core';
+import {
+  arraysToStore,
+  disposeStore,
+  metaObject,
+  snapshotVariables,
+  storeToArrays,
+  type TensorStore,
+} from '../common/tensor-state.js';
 import { ReplayBuffer } from '../replay/replay-buffer.js';
 import { perSampleDiagonal } from './fisher.js';
 import { PenaltyCache } from './quadratic-penalty.js';
 import { followSurgery, pendingSurgery } from '../common/surgery-follow.js';
 
 /** Options of `mas`. */
-export const MasOptions = Type.Object({
-  lambda: Type.Number({ minimum: 0, default: 1, description: 'Penalty strength λ; the loss adds λ · Σ Ω (θ − θ*)².' }),
-  alpha: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Ω ← α·Ω + (1 − α)·Ω_new after each experience (after the first).' }),
-  samples: Type.Integer({ minimum: 1, default: 1000, description: 'Samples (reservoir of the experience\'s training batches) the importance is estimated from.' }),
-}, { additionalProperties: false });
+export const MasOptions = Type.Object(
+  {
+    lambda: Type.Number({
+      minimum: 0,
+      default: 1,
+      description: 'Penalty strength λ; the loss adds λ · Σ Ω (θ − θ*)².',
+    }),
+    alpha: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.5,
+      description: 'Ω ← α·Ω + (1 − α)·Ω_new after each experience (after the first).',
+    }),
+    samples: Type.Integer({
+      minimum: 1,
+      default: 1000,
+      description: "Samples (reservoir of the experience's training batches) the importance is estimated from.",
+    }),
+  },
+  { additionalProperties: false },
+);
 
 /** Sum over samples of the squared L2 norm of the logits (labels unused). */
 function summedSquaredNorm(logits: tf.Tensor): tf.Scalar {
@@ -35,7 +70,10 @@ export class MasStrategy implements Strategy {
   private readonly followed = new WeakSet<SurgeryLineage>();
   private readonly penaltyCache = new PenaltyCache();
 
-  constructor(private readonly options: Static<typeof MasOptions>, services: ComponentServices) {
+  constructor(
+    private readonly options: Static<typeof MasOptions>,
+    services: ComponentServices,
+  ) {
     this.sampler = new ReplayBuffer(options.samples, 'reservoir', services.rng.derive('mas-samples'));
   }
 
@@ -68,7 +106,10 @@ export class MasStrategy implements Strategy {
     for (const [k, f] of fresh) {
       const old = this.importance.get(k);
       if (!first && old && old.shape.join() === f.shape.join()) {
-        this.importance.set(k, tf.tidy(() => tf.add(tf.mul(old, this.options.alpha), tf.mul(f, 1 - this.options.alpha))));
+        this.importance.set(
+          k,
+          tf.tidy(() => tf.add(tf.mul(old, this.options.alpha), tf.mul(f, 1 - this.options.alpha))),
+        );
         f.dispose();
       } else {
         this.importance.set(k, f);
@@ -81,7 +122,11 @@ export class MasStrategy implements Strategy {
   }
 
   penalty(ctx: LossContext): QuadraticPenalty | void {
-    return this.penaltyCache.penalty(ctx.model.trainableVariables(), [{ importance: this.importance, anchor: this.anchor }], this.options.lambda);
+    return this.penaltyCache.penalty(
+      ctx.model.trainableVariables(),
+      [{ importance: this.importance, anchor: this.anchor }],
+      this.options.lambda,
+    );
   }
 
   state(): SerializedState {
@@ -114,7 +159,8 @@ export const masDescriptors: ComponentDescriptor[] = [
   {
     role: 'strategy',
     kind: 'mas',
-    description: 'Memory Aware Synapses (Aljundi et al. 2018): importance = mean |gradient of the squared output norm|.',
+    description:
+      'Memory Aware Synapses (Aljundi et al. 2018): importance = mean |gradient of the squared output norm|.',
     options: MasOptions,
     create: (o, services) => new MasStrategy(o as Static<typeof MasOptions>, services),
   },

@@ -12,7 +12,18 @@ test('the penalty cache reuses a penalty until a variable, a stored tensor or th
   const before = tf.memory().numTensors;
   const k = ones([2, 2]);
   const b = ones([2]);
-  const stores = [{ importance: new Map<string, tf.Tensor>([['#0', tf.ones([2, 2])], ['#1', tf.ones([2])]]), anchor: new Map<string, tf.Tensor>([['#0', tf.zeros([2, 2])], ['#1', tf.zeros([2])]]) }];
+  const stores = [
+    {
+      importance: new Map<string, tf.Tensor>([
+        ['#0', tf.ones([2, 2])],
+        ['#1', tf.ones([2])],
+      ]),
+      anchor: new Map<string, tf.Tensor>([
+        ['#0', tf.zeros([2, 2])],
+        ['#1', tf.zeros([2])],
+      ]),
+    },
+  ];
   const cache = new PenaltyCache();
   const first = cache.penalty([k, b], stores, 0.5);
   assert.ok(first);

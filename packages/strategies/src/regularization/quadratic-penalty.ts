@@ -11,14 +11,27 @@ import { variableKey, type TensorStore } from '../common/tensor-state.js';
  * as core's `QuadraticPenalty` (the trainer adds their gradient at the optimizer step, fused with the
  * update when native kernels are loaded). Call inside the tape: a grown head's slice is a tape tensor.
  */
-export function quadraticTerms(variables: readonly tf.Variable[], importance: TensorStore, anchor: TensorStore): QuadraticTerm[] {
+export function quadraticTerms(
+  variables: readonly tf.Variable[],
+  importance: TensorStore,
+  anchor: TensorStore,
+): QuadraticTerm[] {
   const terms: QuadraticTerm[] = [];
   for (const [i, v] of variables.entries()) {
     const f = importance.get(variableKey(i));
     const a = anchor.get(variableKey(i));
     if (!f || !a || !sameShape(f.shape, a.shape)) continue;
     if (sameShape(a.shape, v.shape)) terms.push({ param: v, anchor: a, importance: f });
-    else if (grewFrom(a.shape, v.shape)) terms.push({ param: tf.slice(v, a.shape.map(() => 0), [...a.shape]), anchor: a, importance: f });
+    else if (grewFrom(a.shape, v.shape))
+      terms.push({
+        param: tf.slice(
+          v,
+          a.shape.map(() => 0),
+          [...a.shape],
+        ),
+        anchor: a,
+        importance: f,
+      });
   }
   return terms;
 }
@@ -43,19 +56,29 @@ export class PenaltyCache {
   private last: QuadraticPenalty | undefined;
 
   /** The penalty `scale · Σ F (θ − θ*)²` over every pair of `stores` (undefined when no term applies). */
-  penalty(variables: readonly tf.Variable[], stores: readonly PenaltyStores[], scale: number): QuadraticPenalty | undefined {
+  penalty(
+    variables: readonly tf.Variable[],
+    stores: readonly PenaltyStores[],
+    scale: number,
+  ): QuadraticPenalty | undefined {
     if (this.last && this.last.scale === scale && sameInputs(this.key, variables, stores)) return this.last;
     const terms = stores.flatMap((s) => quadraticTerms(variables, s.importance, s.anchor));
     const penalty = terms.length > 0 ? new QuadraticPenalty(terms, scale) : undefined;
     const reusable = penalty !== undefined && terms.every((t) => (variables as readonly tf.Tensor[]).includes(t.param));
-    this.key = reusable ? [...variables, ...stores.flatMap((s) => [...s.importance.values(), ...s.anchor.values()])] : [];
+    this.key = reusable
+      ? [...variables, ...stores.flatMap((s) => [...s.importance.values(), ...s.anchor.values()])]
+      : [];
     this.last = reusable ? penalty : undefined;
     return penalty;
   }
 }
 
 /** Whether `key` lists exactly `variables`, then each store's importance and anchor tensors, in order (no allocation: it runs every step). */
-function sameInputs(key: readonly tf.Tensor[], variables: readonly tf.Variable[], stores: readonly PenaltyStores[]): boolean {
+function sameInputs(
+  key: readonly tf.Tensor[],
+  variables: readonly tf.Variable[],
+  stores: readonly PenaltyStores[],
+): boolean {
   let i = 0;
   for (const v of variables) if (key[i++] !== v) return false;
   for (const s of stores) {

@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { AfterBatchContext, EngramModel, ExperienceContext, LossContext, QuadraticPenalty, StepContext } from '@engram/core';
+import type {
+  AfterBatchContext,
+  EngramModel,
+  ExperienceContext,
+  LossContext,
+  QuadraticPenalty,
+  StepContext,
+} from '@engram/core';
 import { SiStrategy } from './si.strategy.js';
 
 await tf.setBackend('cpu');
@@ -32,11 +39,14 @@ test("SI's importance on a quadratic toy problem is the curvature-weighted path 
   const importance = Array.from(s.importances.get('#0')!.dataSync());
   const expected = [1, 4, 0.25].map((ai) => ai / (2 - eta * ai));
   // a = 0.25 converges slowest: after 400 steps (1 − 0.025)^400 ≈ 4e-5 of the distance remains
-  importance.forEach((v, i) => assert.ok(Math.abs(v - (expected[i] as number)) < 1e-3, `Ω[${i}] = ${v}, expected ${expected[i]}`));
+  importance.forEach((v, i) =>
+    assert.ok(Math.abs(v - (expected[i] as number)) < 1e-3, `Ω[${i}] = ${v}, expected ${expected[i]}`),
+  );
   omega.forEach((v, i) => assert.ok(Math.abs(v - (expected[i] as number)) < 1e-3));
   assert.equal(s.pathIntegral.size, 0);
   // the penalty is c Σ Ω (θ − θ*)²: zero at the anchor, c·ΣΩ·0.01 after a 0.1 shift
-  const penalty = (): number => tf.tidy(() => (s.penalty({ model } as LossContext) as QuadraticPenalty).toScalar().dataSync()[0] as number);
+  const penalty = (): number =>
+    tf.tidy(() => (s.penalty({ model } as LossContext) as QuadraticPenalty).toScalar().dataSync()[0] as number);
   assert.ok(Math.abs(penalty()) < 1e-12);
   theta.assign(tf.tidy(() => tf.add(theta, 0.1)));
   const sum = importance.reduce((p, q) => p + q, 0);

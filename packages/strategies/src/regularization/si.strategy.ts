@@ -1,16 +1,38 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  Type, type AfterBatchContext, type ComponentDescriptor, type ExperienceContext, type LossContext,
-  type SerializedState, type StateArray, type Static, type StepContext, type Strategy, type SurgeryLineage, type QuadraticPenalty } from '@engram/core';
-import { arraysToStore, disposeStore, metaObject, snapshotVariables, storeToArrays, variableKey, type TensorStore } from '../common/tensor-state.js';
+  Type,
+  type AfterBatchContext,
+  type ComponentDescriptor,
+  type ExperienceContext,
+  type LossContext,
+  type SerializedState,
+  type StateArray,
+  type Static,
+  type StepContext,
+  type Strategy,
+  type SurgeryLineage,
+  type QuadraticPenalty,
+} from '@engram/core';
+import {
+  arraysToStore,
+  disposeStore,
+  metaObject,
+  snapshotVariables,
+  storeToArrays,
+  variableKey,
+  type TensorStore,
+} from '../common/tensor-state.js';
 import { PenaltyCache } from './quadratic-penalty.js';
 import { followSurgery, pendingSurgery } from '../common/surgery-follow.js';
 
 /** Options of `si`. */
-export const SiOptions = Type.Object({
-  c: Type.Number({ minimum: 0, default: 1, description: 'Penalty strength c; the loss adds c · Σ Ω (θ − θ*)².' }),
-  xi: Type.Number({ exclusiveMinimum: 0, default: 0.1, description: 'Damping ξ in Ω += ω / (Δθ² + ξ).' }),
-}, { additionalProperties: false });
+export const SiOptions = Type.Object(
+  {
+    c: Type.Number({ minimum: 0, default: 1, description: 'Penalty strength c; the loss adds c · Σ Ω (θ − θ*)².' }),
+    xi: Type.Number({ exclusiveMinimum: 0, default: 0.1, description: 'Damping ξ in Ω += ω / (Δθ² + ξ).' }),
+  },
+  { additionalProperties: false },
+);
 
 /**
  * Synaptic Intelligence (Zenke, Poole & Ganguli 2017, "Continual learning through synaptic
@@ -113,7 +135,11 @@ export class SiStrategy implements Strategy {
   }
 
   penalty(ctx: LossContext): QuadraticPenalty | void {
-    return this.penaltyCache.penalty(ctx.model.trainableVariables(), [{ importance: this.importance, anchor: this.anchor }], this.options.c);
+    return this.penaltyCache.penalty(
+      ctx.model.trainableVariables(),
+      [{ importance: this.importance, anchor: this.anchor }],
+      this.options.c,
+    );
   }
 
   state(): SerializedState {
@@ -135,7 +161,8 @@ export class SiStrategy implements Strategy {
   }
 
   dispose(): void {
-    for (const s of [this.omega, this.importance, this.anchor, this.start, this.pendingGrads, this.before]) disposeStore(s);
+    for (const s of [this.omega, this.importance, this.anchor, this.start, this.pendingGrads, this.before])
+      disposeStore(s);
   }
 }
 

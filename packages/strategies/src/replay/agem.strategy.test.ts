@@ -26,7 +26,11 @@ test('the A-GEM projected gradient has a non-negative dot product with the refer
   const rng = new Rng(5);
   let projected = 0;
   for (let trial = 0; trial < 200; trial++) {
-    const rand = (shape: number[]): tf.Tensor => tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape);
+    const rand = (shape: number[]): tf.Tensor =>
+      tf.tensor(
+        Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+        shape,
+      );
     const g = { a: rand([3, 2]), b: rand([2]) };
     const ref = { a: rand([3, 2]), b: rand([2]) };
     const before = dot(g, ref);
@@ -61,7 +65,9 @@ test('A-GEM draws its reference only from past experiences and leaks no tensors'
   await trainWithHooks([spy], model, [experienceOf(0, randomBatch(64, 4, [0, 1], 1))], infoOf(4, 4));
   assert.equal(changed, 0, 'nothing to project against during the first experience');
   assert.equal(s.buffer.size, 30);
-  await trainWithHooks([spy], model, [experienceOf(1, randomBatch(64, 4, [2, 3], 2))], infoOf(4, 4), { learningRate: 0.5 });
+  await trainWithHooks([spy], model, [experienceOf(1, randomBatch(64, 4, [2, 3], 2))], infoOf(4, 4), {
+    learningRate: 0.5,
+  });
   assert.ok(changed > 0, 'conflicting steps were projected');
   model.dispose();
   assert.equal(tf.memory().numTensors, before);

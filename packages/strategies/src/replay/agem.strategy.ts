@@ -1,16 +1,34 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  Type, type AfterBatchContext, type ComponentDescriptor, type ComponentServices, type Rng,
-  type SerializedState, type Static, type StepContext, type Strategy,
+  Type,
+  type AfterBatchContext,
+  type ComponentDescriptor,
+  type ComponentServices,
+  type Rng,
+  type SerializedState,
+  type Static,
+  type StepContext,
+  type Strategy,
 } from '@engram/core';
 import { memoryState, restoreMemory } from './memory-state.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
 /** Options of `agem`. */
-export const AgemOptions = Type.Object({
-  bufferSize: Type.Integer({ minimum: 1, default: 1000, description: 'Samples the episodic memory holds (reservoir over past experiences).' }),
-  sampleSize: Type.Integer({ minimum: 1, default: 256, description: 'Memory samples drawn for the reference gradient at each step.' }),
-}, { additionalProperties: false });
+export const AgemOptions = Type.Object(
+  {
+    bufferSize: Type.Integer({
+      minimum: 1,
+      default: 1000,
+      description: 'Samples the episodic memory holds (reservoir over past experiences).',
+    }),
+    sampleSize: Type.Integer({
+      minimum: 1,
+      default: 256,
+      description: 'Memory samples drawn for the reference gradient at each step.',
+    }),
+  },
+  { additionalProperties: false },
+);
 
 /**
  * The A-GEM projection: when `g · g_ref < 0`, returns `g − (g·g_ref / g_ref·g_ref) · g_ref` (new
@@ -50,7 +68,10 @@ export class AgemStrategy implements Strategy {
   private readonly draw: Rng;
   private experiences = 0;
 
-  constructor(private readonly options: Static<typeof AgemOptions>, services: ComponentServices) {
+  constructor(
+    private readonly options: Static<typeof AgemOptions>,
+    services: ComponentServices,
+  ) {
     this.buffer = new ReplayBuffer(options.bufferSize, 'reservoir', services.rng.derive('buffer'));
     this.draw = services.rng.derive('draw');
   }
@@ -89,7 +110,8 @@ export const agemDescriptors: ComponentDescriptor[] = [
   {
     role: 'strategy',
     kind: 'agem',
-    description: 'A-GEM (Chaudhry et al. 2019): projects each gradient so the loss on a memory of past samples does not increase.',
+    description:
+      'A-GEM (Chaudhry et al. 2019): projects each gradient so the loss on a memory of past samples does not increase.',
     options: AgemOptions,
     create: (o, services) => new AgemStrategy(o as Static<typeof AgemOptions>, services),
   },

@@ -1,18 +1,44 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  Type, type AfterBatchContext, type Batch, type ComponentDescriptor, type ComponentServices, type JsonValue,
-  type LossContext, type Rng, type SerializedState, type Static, type Strategy,
+  Type,
+  type AfterBatchContext,
+  type Batch,
+  type ComponentDescriptor,
+  type ComponentServices,
+  type JsonValue,
+  type LossContext,
+  type Rng,
+  type SerializedState,
+  type Static,
+  type Strategy,
 } from '@engram/core';
 import { metaObject } from '../common/tensor-state.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
 /** Options of `derpp`. */
-export const DerppOptions = Type.Object({
-  bufferSize: Type.Integer({ minimum: 1, default: 1000, description: 'Samples the reservoir memory holds (with their logits).' }),
-  alpha: Type.Number({ minimum: 0, default: 0.3, description: 'Weight of the logit-replay term (MSE to the stored logits).' }),
-  beta: Type.Number({ minimum: 0, default: 0.5, description: 'Weight of the label-replay term (cross-entropy on memory labels); 0 gives plain DER.' }),
-  replayBatchSize: Type.Optional(Type.Integer({ minimum: 1, description: 'Memory samples per term and step (default: the training batch size).' })),
-}, { additionalProperties: false });
+export const DerppOptions = Type.Object(
+  {
+    bufferSize: Type.Integer({
+      minimum: 1,
+      default: 1000,
+      description: 'Samples the reservoir memory holds (with their logits).',
+    }),
+    alpha: Type.Number({
+      minimum: 0,
+      default: 0.3,
+      description: 'Weight of the logit-replay term (MSE to the stored logits).',
+    }),
+    beta: Type.Number({
+      minimum: 0,
+      default: 0.5,
+      description: 'Weight of the label-replay term (cross-entropy on memory labels); 0 gives plain DER.',
+    }),
+    replayBatchSize: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Memory samples per term and step (default: the training batch size).' }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 /** Key of the stored logits in `Batch.extras`. */
 export const DERPP_LOGITS = 'derpp.logits';
@@ -36,7 +62,10 @@ export class DerppStrategy implements Strategy {
   private labelsDraw: Batch | undefined;
   private currentLogits: tf.Tensor | undefined;
 
-  constructor(private readonly options: Static<typeof DerppOptions>, services: ComponentServices) {
+  constructor(
+    private readonly options: Static<typeof DerppOptions>,
+    services: ComponentServices,
+  ) {
     this.buffer = new ReplayBuffer(options.bufferSize, 'reservoir', services.rng.derive('buffer'));
     this.draw = services.rng.derive('draw');
   }
@@ -54,12 +83,16 @@ export class DerppStrategy implements Strategy {
     this.currentLogits = tf.keep(tf.clone(ctx.logits));
     let total: tf.Scalar | undefined;
     const forward = (b: Batch): tf.Tensor =>
-      ctx.model.forward(tf.tensor(b.x, [b.y.length, ...b.sampleShape], 'float32'), { training: true, ...(b.task ? { task: b.task } : {}) });
+      ctx.model.forward(tf.tensor(b.x, [b.y.length, ...b.sampleShape], 'float32'), {
+        training: true,
+        ...(b.task ? { task: b.task } : {}),
+      });
     const stored = this.logitsDraw?.extras?.[DERPP_LOGITS];
     if (this.logitsDraw && stored) {
       const z = tf.tensor2d(stored.values, [this.logitsDraw.y.length, stored.width]);
       const out = forward(this.logitsDraw);
-      if (out.shape[1] === stored.width) total = tf.mul(tf.mean(tf.square(tf.sub(out, z))), this.options.alpha) as tf.Scalar;
+      if (out.shape[1] === stored.width)
+        total = tf.mul(tf.mean(tf.square(tf.sub(out, z))), this.options.alpha) as tf.Scalar;
     }
     if (this.labelsDraw) {
       const out = forward(this.labelsDraw) as tf.Tensor2D;
@@ -82,7 +115,10 @@ export class DerppStrategy implements Strategy {
     const width = logits.shape[1] as number;
     const values = Float32Array.from(logits.dataSync() as Float32Array);
     logits.dispose();
-    this.buffer.add({ ...batch, extras: { ...(batch.extras ?? {}), [DERPP_LOGITS]: { width, values } } }, ctx.experience.index);
+    this.buffer.add(
+      { ...batch, extras: { ...(batch.extras ?? {}), [DERPP_LOGITS]: { width, values } } },
+      ctx.experience.index,
+    );
   }
 
   state(): SerializedState {
@@ -107,7 +143,8 @@ export const derppDescriptors: ComponentDescriptor[] = [
   {
     role: 'strategy',
     kind: 'derpp',
-    description: 'DER++ (Buzzega et al. 2020): replays stored logits (MSE, alpha) and labels (cross-entropy, beta) from a reservoir.',
+    description:
+      'DER++ (Buzzega et al. 2020): replays stored logits (MSE, alpha) and labels (cross-entropy, beta) from a reservoir.',
     options: DerppOptions,
     create: (o, services) => new DerppStrategy(o as Static<typeof DerppOptions>, services),
   },

@@ -1,17 +1,35 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  concatBatches, StringEnum, Type, type AfterBatchContext, type Batch, type ComponentDescriptor, type ComponentServices,
-  type LossContext, type Rng, type SerializedState, type Static, type Strategy,
+  concatBatches,
+  StringEnum,
+  Type,
+  type AfterBatchContext,
+  type Batch,
+  type ComponentDescriptor,
+  type ComponentServices,
+  type LossContext,
+  type Rng,
+  type SerializedState,
+  type Static,
+  type Strategy,
 } from '@engram/core';
 import { memoryState, restoreMemory } from './memory-state.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
 /** Options of `er-ace`. */
-export const ErAceOptions = Type.Object({
-  bufferSize: Type.Integer({ minimum: 1, default: 1000, description: 'Samples the memory holds.' }),
-  policy: StringEnum(['reservoir', 'class-balanced'] as const, { default: 'reservoir', description: 'What a full memory keeps: a uniform reservoir (the paper\'s) or a class-balanced reservoir.' }),
-  replayBatchSize: Type.Optional(Type.Integer({ minimum: 1, description: 'Memory samples replayed per step (default: the incoming batch size).' })),
-}, { additionalProperties: false });
+export const ErAceOptions = Type.Object(
+  {
+    bufferSize: Type.Integer({ minimum: 1, default: 1000, description: 'Samples the memory holds.' }),
+    policy: StringEnum(['reservoir', 'class-balanced'] as const, {
+      default: 'reservoir',
+      description: "What a full memory keeps: a uniform reservoir (the paper's) or a class-balanced reservoir.",
+    }),
+    replayBatchSize: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Memory samples replayed per step (default: the incoming batch size).' }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 /** Additive mask value for the logits a row may not score. */
 const MASKED = -1e9;
@@ -32,7 +50,11 @@ export function aceLoss(logits: tf.Tensor2D, labels: Int32Array, incoming: numbe
       tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(tf.tensor1d(y, 'int32'), k), tf.logSoftmax(z)), 1))) as tf.Scalar;
     const current = tf.slice(logits, [0, 0], [incoming, k]);
     let loss = ce(tf.add(current, tf.tensor2d(present, [1, k])) as tf.Tensor2D, labels.subarray(0, incoming));
-    if (n > incoming) loss = tf.add(loss, ce(tf.slice(logits, [incoming, 0], [n - incoming, k]), labels.subarray(incoming))) as tf.Scalar;
+    if (n > incoming)
+      loss = tf.add(
+        loss,
+        ce(tf.slice(logits, [incoming, 0], [n - incoming, k]), labels.subarray(incoming)),
+      ) as tf.Scalar;
     return loss;
   });
 }
@@ -59,7 +81,10 @@ export class ErAceStrategy implements Strategy {
   private incoming: Batch | undefined;
   private experiences = 0;
 
-  constructor(private readonly options: Static<typeof ErAceOptions>, services: ComponentServices) {
+  constructor(
+    private readonly options: Static<typeof ErAceOptions>,
+    services: ComponentServices,
+  ) {
     this.buffer = new ReplayBuffer(options.bufferSize, options.policy, services.rng.derive('buffer'));
     this.draw = services.rng.derive('draw');
   }
@@ -97,7 +122,8 @@ export const erAceDescriptors: ComponentDescriptor[] = [
   {
     role: 'strategy',
     kind: 'er-ace',
-    description: 'ER-ACE (Caccia et al. 2022): replay, with the incoming batch\'s cross-entropy over its own classes only (asymmetric cross-entropy).',
+    description:
+      "ER-ACE (Caccia et al. 2022): replay, with the incoming batch's cross-entropy over its own classes only (asymmetric cross-entropy).",
     options: ErAceOptions,
     create: (o, services) => new ErAceStrategy(o as Static<typeof ErAceOptions>, services),
   },

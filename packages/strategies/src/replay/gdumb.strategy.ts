@@ -1,6 +1,14 @@
 import {
-  ArrayBatchSource, Type, type BatchSource, type ComponentDescriptor, type ComponentServices, type ExperienceContext,
-  type JsonValue, type SerializedState, type Static, type Strategy,
+  ArrayBatchSource,
+  Type,
+  type BatchSource,
+  type ComponentDescriptor,
+  type ComponentServices,
+  type ExperienceContext,
+  type JsonValue,
+  type SerializedState,
+  type Static,
+  type Strategy,
 } from '@engram/core';
 import { materialize } from '../common/materialize.js';
 import { reinitializeModel } from '../common/model-reset.js';
@@ -8,9 +16,16 @@ import { metaObject } from '../common/tensor-state.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
 /** Options of `gdumb`. */
-export const GdumbOptions = Type.Object({
-  bufferSize: Type.Integer({ minimum: 1, default: 1000, description: 'Samples the greedy class-balanced memory holds.' }),
-}, { additionalProperties: false });
+export const GdumbOptions = Type.Object(
+  {
+    bufferSize: Type.Integer({
+      minimum: 1,
+      default: 1000,
+      description: 'Samples the greedy class-balanced memory holds.',
+    }),
+  },
+  { additionalProperties: false },
+);
 
 /**
  * GDumb (Prabhu, Torr & Dokania 2020, "GDumb: A Simple Approach that Questions Our Progress in
@@ -24,7 +39,10 @@ export class GdumbStrategy implements Strategy {
   readonly name = 'gdumb';
   readonly buffer: ReplayBuffer;
 
-  constructor(options: Static<typeof GdumbOptions>, private readonly services: ComponentServices) {
+  constructor(
+    options: Static<typeof GdumbOptions>,
+    private readonly services: ComponentServices,
+  ) {
     this.buffer = new ReplayBuffer(options.bufferSize, 'greedy', services.rng.derive('buffer'));
   }
 
@@ -60,7 +78,8 @@ export const gdumbDescriptors: ComponentDescriptor[] = [
   {
     role: 'strategy',
     kind: 'gdumb',
-    description: 'GDumb (Prabhu et al. 2020): greedy class-balanced memory, model retrained from scratch on it at each experience.',
+    description:
+      'GDumb (Prabhu et al. 2020): greedy class-balanced memory, model retrained from scratch on it at each experience.',
     options: GdumbOptions,
     create: (o, services) => new GdumbStrategy(o as Static<typeof GdumbOptions>, services),
   },

@@ -7,7 +7,8 @@
  */
 export function herding(features: Float32Array, n: number, dim: number, m: number): number[] {
   const mean = new Float64Array(dim);
-  for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) mean[j] = (mean[j] as number) + (features[i * dim + j] as number) / n;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < dim; j++) mean[j] = (mean[j] as number) + (features[i * dim + j] as number) / n;
   const sum = new Float64Array(dim);
   const used = new Uint8Array(n);
   const picked: number[] = [];
@@ -48,7 +49,10 @@ export function classMeans(features: Float32Array, labels: Int32Array, dim: numb
   const out = new Map<number, Float32Array>();
   for (const [c, s] of sums) {
     const norm = Math.sqrt(s.reduce((a, v) => a + v * v, 0)) || 1;
-    out.set(c, Float32Array.from(s, (v) => v / norm));
+    out.set(
+      c,
+      Float32Array.from(s, (v) => v / norm),
+    );
   }
   return out;
 }

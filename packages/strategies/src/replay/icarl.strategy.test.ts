@@ -15,9 +15,11 @@ test('herding picks, step by step, the exemplar that brings the picked mean clos
   assert.deepEqual(order, [0, 4, 3]);
   // The 3 herded rows have the mean closest to the class mean of all 3-row subsets.
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const distance = (rows: number[]): number => Math.abs(rows.reduce((a, r) => a + (values[r] as number), 0) / rows.length - mean);
+  const distance = (rows: number[]): number =>
+    Math.abs(rows.reduce((a, r) => a + (values[r] as number), 0) / rows.length - mean);
   let best = Infinity;
-  for (let a = 0; a < 5; a++) for (let b = a + 1; b < 5; b++) for (let c = b + 1; c < 5; c++) best = Math.min(best, distance([a, b, c]));
+  for (let a = 0; a < 5; a++)
+    for (let b = a + 1; b < 5; b++) for (let c = b + 1; c < 5; c++) best = Math.min(best, distance([a, b, c]));
   assert.ok(Math.abs(distance(order) - best) < 1e-9);
   // In two dimensions: the first pick is the row nearest the mean.
   const points = Float32Array.from([3, 0, 0, 3, 1, 1, -1, 0, 0, -1]);
@@ -32,18 +34,32 @@ test('the nearest-mean-of-exemplars classifier assigns each sample to the class 
   const features = Float32Array.from([1, 0, s, s, 0, 1, -s, s]);
   const means = classMeans(features, Int32Array.from([0, 0, 2, 2]), 2);
   const mu0 = means.get(0) as Float32Array;
-  assert.ok(Math.abs((mu0[0] as number) - Math.cos(Math.PI / 8)) < 1e-6 && Math.abs((mu0[1] as number) - Math.sin(Math.PI / 8)) < 1e-6, 'the mean is re-normalised');
-  const queries = [[1, 0], [0.2, 0.98], [-0.6, 0.8], [0.75, 0.66]];
+  assert.ok(
+    Math.abs((mu0[0] as number) - Math.cos(Math.PI / 8)) < 1e-6 &&
+      Math.abs((mu0[1] as number) - Math.sin(Math.PI / 8)) < 1e-6,
+    'the mean is re-normalised',
+  );
+  const queries = [
+    [1, 0],
+    [0.2, 0.98],
+    [-0.6, 0.8],
+    [0.75, 0.66],
+  ];
   const list = [...means].map(([cls, mean]) => ({ cls, mean }));
-  const scores = tf.tidy(() => nmeScores(tf.tensor2d(queries), list, 3).arraySync() as number[][]);
+  const scores = tf.tidy(() => nmeScores(tf.tensor2d(queries), list, 3).arraySync());
   const predicted = scores.map((r) => r.indexOf(Math.max(...r)));
   assert.deepEqual(predicted, [0, 2, 2, 0]);
-  assert.ok(scores.every((r) => (r[1] as number) < -1e8), 'a class without exemplars is never predicted');
+  assert.ok(
+    scores.every((r) => (r[1] as number) < -1e8),
+    'a class without exemplars is never predicted',
+  );
   const [q, mu2] = [queries[1] as number[], means.get(2) as Float32Array];
   const d2 = (q[0]! - mu2[0]!) ** 2 + (q[1]! - mu2[1]!) ** 2;
   assert.ok(Math.abs((scores[1]?.[2] ?? 0) + d2) < 1e-5, 'the score is minus the squared distance');
   // A class with two means (two exemplar sets) scores by the nearer one.
-  const two = tf.tidy(() => nmeScores(tf.tensor2d([[-1, 0]]), [...list, { cls: 0, mean: Float32Array.from([-1, 0]) }], 3).arraySync() as number[][]);
+  const two = tf.tidy(() =>
+    nmeScores(tf.tensor2d([[-1, 0]]), [...list, { cls: 0, mean: Float32Array.from([-1, 0]) }], 3).arraySync(),
+  );
   assert.ok(Math.abs(two[0]?.[0] ?? 1) < 1e-6, 'distance 0 to the second mean of class 0');
   assert.equal(tf.memory().numTensors, before);
 });
@@ -54,9 +70,20 @@ test('iCaRL keeps bufferSize exemplars split evenly over the classes and predict
   const s = new IcarlStrategy({ bufferSize: 20 }, services(4));
   let model = tinyMlp(4, [8], 4, 2, 'relu');
   model = await trainWithHooks([s], model, data.slice(0, 1), info, { epochs: 3, batchSize: 10, learningRate: 0.1 });
-  assert.deepEqual([...s.exemplarCounts()], [[0, 10], [1, 10]]);
+  assert.deepEqual(
+    [...s.exemplarCounts()],
+    [
+      [0, 10],
+      [1, 10],
+    ],
+  );
   model = await trainWithHooks([s], model, data.slice(1), info, { epochs: 3, batchSize: 10, learningRate: 0.1 });
-  assert.deepEqual([...s.exemplarCounts()].sort(), [[0, 5], [1, 5], [2, 5], [3, 5]]);
+  assert.deepEqual([...s.exemplarCounts()].sort(), [
+    [0, 5],
+    [1, 5],
+    [2, 5],
+    [3, 5],
+  ]);
   const before = tf.memory().numTensors;
   const predict = s.predictor({ model, info });
   assert.ok(predict);
@@ -69,11 +96,14 @@ test('iCaRL keeps bufferSize exemplars split evenly over the classes and predict
   model.dispose();
 });
 
-test('the iCaRL loss distils the old classes (targets: the frozen model\'s sigmoids) and classifies the current ones, by hand', async () => {
+test("the iCaRL loss distils the old classes (targets: the frozen model's sigmoids) and classifies the current ones, by hand", async () => {
   const info = infoOf(4, 4);
   const bce = (z: number, t: number): number => Math.max(z, 0) - z * t + Math.log1p(Math.exp(-Math.abs(z)));
   const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
-  for (const [label, next] of [['class-incremental', [2, 3]], ['domain-incremental', [0, 1]]] as const) {
+  for (const [label, next] of [
+    ['class-incremental', [2, 3]],
+    ['domain-incremental', [0, 1]],
+  ] as const) {
     const model = tinyMlp(4, [8], 4, 2, 'relu');
     const s = new IcarlStrategy({ bufferSize: 8 }, services(4));
     const e0 = experienceOf(0, randomBatch(20, 4, [0, 1], 31));
@@ -87,16 +117,25 @@ test('the iCaRL loss distils the old classes (targets: the frozen model\'s sigmo
     const [got, z] = tf.tidy(() => {
       const x = tf.tensor2d(batch.x, [6, 4]);
       const logits = model.forward(x, { training: false }) as tf.Tensor2D;
-      const loss = s.loss({ ...ctx, batch: withTeacher, x, logits, y: tf.tensor1d(batch.y, 'int32'), crossEntropy: tf.scalar(0) } as LossContext);
-      return [loss.dataSync()[0] as number, logits.arraySync() as number[][]];
+      const loss = s.loss({
+        ...ctx,
+        batch: withTeacher,
+        x,
+        logits,
+        y: tf.tensor1d(batch.y, 'int32'),
+        crossEntropy: tf.scalar(0),
+      });
+      return [loss.dataSync()[0] as number, logits.arraySync()];
     });
     // The teacher is the unchanged model, so its logits are z. Columns: the classes seen so far.
     const columns = label === 'class-incremental' ? [0, 1, 2, 3] : [0, 1];
     let sum = 0;
-    z.forEach((row, i) => columns.forEach((c) => {
-      const old = label === 'class-incremental' && c < 2;
-      sum += bce(row[c] as number, old ? sigmoid(row[c] as number) : batch.y[i] === c ? 1 : 0);
-    }));
+    z.forEach((row, i) =>
+      columns.forEach((c) => {
+        const old = label === 'class-incremental' && c < 2;
+        sum += bce(row[c] as number, old ? sigmoid(row[c] as number) : batch.y[i] === c ? 1 : 0);
+      }),
+    );
     const expected = sum / (6 * columns.length);
     assert.ok(Math.abs(got - expected) < 1e-5, `${label}: ${got} vs ${expected}`);
     s.dispose();

@@ -1,8 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  ArrayBatchSource, concatBatches, Type, type Batch, type BatchSource, type ComponentDescriptor, type ComponentServices,
-  type ExperienceContext, type JsonValue, type LossContext, type PredictorContext, type SerializedState, type StateArray,
-  type Static, type StepContext, type Strategy,
+  ArrayBatchSource,
+  concatBatches,
+  Type,
+  type Batch,
+  type BatchSource,
+  type ComponentDescriptor,
+  type ComponentServices,
+  type ExperienceContext,
+  type JsonValue,
+  type LossContext,
+  type PredictorContext,
+  type SerializedState,
+  type StateArray,
+  type Static,
+  type StepContext,
+  type Strategy,
 } from '@engram/core';
 import { arraysToBatch, batchToArrays } from '../common/batch-state.js';
 import { hostFeatures, l2Normalize, penultimateFeatures } from '../common/features.js';
@@ -12,9 +25,16 @@ import { metaObject } from '../common/tensor-state.js';
 import { classMeans, herding } from './herding.js';
 
 /** Options of `icarl`. */
-export const IcarlOptions = Type.Object({
-  bufferSize: Type.Integer({ minimum: 1, default: 1000, description: 'Exemplars kept over all classes (K); each exemplar set holds K / (number of sets).' }),
-}, { additionalProperties: false });
+export const IcarlOptions = Type.Object(
+  {
+    bufferSize: Type.Integer({
+      minimum: 1,
+      default: 1000,
+      description: 'Exemplars kept over all classes (K); each exemplar set holds K / (number of sets).',
+    }),
+  },
+  { additionalProperties: false },
+);
 
 /** Key of the teacher logits in `Batch.extras`. */
 export const ICARL_LOGITS = 'icarl.logits';
@@ -51,7 +71,10 @@ export function nmeScores(features: tf.Tensor2D, means: readonly ClassMean[], k:
     bias[c] = -mean.reduce((a, v) => a + v * v, 0);
   });
   const fsq = tf.sum(tf.square(features), 1, true);
-  const perMean = tf.sub(tf.add(tf.matMul(features, tf.tensor2d(matrix, [d, used.length])), tf.tensor2d(bias, [1, used.length])), fsq);
+  const perMean = tf.sub(
+    tf.add(tf.matMul(features, tf.tensor2d(matrix, [d, used.length])), tf.tensor2d(bias, [1, used.length])),
+    fsq,
+  );
   const columns = Array.from({ length: k }, (_, c) => {
     const idx = used.flatMap((m, i) => (m.cls === c ? [i] : []));
     return idx.length === 0 ? tf.fill([n], NO_MEAN) : tf.max(tf.gather(perMean, tf.tensor1d(idx, 'int32'), 1), 1);
@@ -92,7 +115,10 @@ export class IcarlStrategy implements Strategy {
   private current: Batch | undefined;
   private means: ClassMean[] | undefined;
 
-  constructor(private readonly options: Static<typeof IcarlOptions>, private readonly services: ComponentServices) {}
+  constructor(
+    private readonly options: Static<typeof IcarlOptions>,
+    private readonly services: ComponentServices,
+  ) {}
 
   async beforeExperience(ctx: ExperienceContext): Promise<void> {
     for (const c of ctx.experience.classes) this.seen.add(c);
@@ -111,16 +137,23 @@ export class IcarlStrategy implements Strategy {
   }
 
   loss(ctx: LossContext): tf.Scalar {
-    const classes = [...new Set([...this.seen, ...ctx.batch.y])].filter((c) => c < ctx.logits.shape[1]).sort((a, b) => a - b);
+    const classes = [...new Set([...this.seen, ...ctx.batch.y])]
+      .filter((c) => c < ctx.logits.shape[1])
+      .sort((a, b) => a - b);
     const n = ctx.batch.y.length;
     const k = classes.length;
     const column = new Map(classes.map((c, j) => [c, j]));
     const oneHot = new Float32Array(n * k);
-    ctx.batch.y.forEach((c, i) => { oneHot[i * k + (column.get(c) as number)] = 1; });
+    ctx.batch.y.forEach((c, i) => {
+      oneHot[i * k + (column.get(c) as number)] = 1;
+    });
     const old = new Float32Array(k);
     const stored = ctx.batch.extras?.[ICARL_LOGITS];
     const now = new Set(ctx.experience.classes);
-    if (stored) for (const c of this.distilled) if (!now.has(c) && column.has(c) && c < stored.width && c < this.teacher.width) old[column.get(c) as number] = 1;
+    if (stored)
+      for (const c of this.distilled)
+        if (!now.has(c) && column.has(c) && c < stored.width && c < this.teacher.width)
+          old[column.get(c) as number] = 1;
     const idx = tf.tensor1d(Int32Array.from(classes), 'int32');
     const logits = tf.gather(ctx.logits, idx, 1);
     let targets: tf.Tensor = tf.tensor2d(oneHot, [n, k]);
@@ -142,13 +175,21 @@ export class IcarlStrategy implements Strategy {
     const data = this.current;
     const fresh = data ? [...new Set(data.y)].sort((a, b) => a - b) : [];
     const per = Math.max(1, Math.floor(this.options.bufferSize / Math.max(1, this.sets.length + fresh.length)));
-    for (const s of this.sets) s.rows = takeRows(s.rows, Array.from({ length: Math.min(per, s.rows.y.length) }, (_, i) => i));
+    for (const s of this.sets)
+      s.rows = takeRows(
+        s.rows,
+        Array.from({ length: Math.min(per, s.rows.y.length) }, (_, i) => i),
+      );
     if (data) {
       for (const c of fresh) {
         const rows = [...data.y.keys()].filter((i) => data.y[i] === c);
         const group = takeRows(data, rows);
         const { values, dim } = hostFeatures(ctx.model, group.x, rows.length, group.sampleShape);
-        this.sets.push({ experience: ctx.experience.index, cls: c, rows: takeRows(group, herding(values, rows.length, dim, per)) });
+        this.sets.push({
+          experience: ctx.experience.index,
+          cls: c,
+          rows: takeRows(group, herding(values, rows.length, dim, per)),
+        });
       }
     }
     this.current = undefined;
@@ -181,8 +222,15 @@ export class IcarlStrategy implements Strategy {
   state(): SerializedState {
     const arrays: Record<string, StateArray> = {};
     this.teacher.toArrays('teacher', arrays);
-    const sets = this.sets.map((s, i) => ({ experience: s.experience, cls: s.cls, batch: batchToArrays(`set${i}`, s.rows, arrays) }));
-    return { meta: { seen: [...this.seen], distilled: this.distilled, teacherWidth: this.teacher.width, sets }, arrays };
+    const sets = this.sets.map((s, i) => ({
+      experience: s.experience,
+      cls: s.cls,
+      batch: batchToArrays(`set${i}`, s.rows, arrays),
+    }));
+    return {
+      meta: { seen: [...this.seen], distilled: this.distilled, teacherWidth: this.teacher.width, sets },
+      arrays,
+    };
   }
 
   restore(state: SerializedState): void {
@@ -191,7 +239,11 @@ export class IcarlStrategy implements Strategy {
     this.seen = new Set((meta['seen'] as number[] | undefined) ?? []);
     this.distilled = [...((meta['distilled'] as number[] | undefined) ?? [])];
     const sets = (meta['sets'] as Array<{ experience: number; cls: number; batch: JsonValue }> | undefined) ?? [];
-    this.sets = sets.map((s, i) => ({ experience: s.experience, cls: s.cls, rows: arraysToBatch(`set${i}`, s.batch, state.arrays) }));
+    this.sets = sets.map((s, i) => ({
+      experience: s.experience,
+      cls: s.cls,
+      rows: arraysToBatch(`set${i}`, s.batch, state.arrays),
+    }));
     this.means = undefined;
   }
 
@@ -219,7 +271,8 @@ export const icarlDescriptors: ComponentDescriptor[] = [
   {
     role: 'strategy',
     kind: 'icarl',
-    description: 'iCaRL (Rebuffi et al. 2017): herded exemplars, sigmoid distillation loss, nearest-mean-of-exemplars classifier at evaluation.',
+    description:
+      'iCaRL (Rebuffi et al. 2017): herded exemplars, sigmoid distillation loss, nearest-mean-of-exemplars classifier at evaluation.',
     options: IcarlOptions,
     create: (o, services) => new IcarlStrategy(o as Static<typeof IcarlOptions>, services),
   },

@@ -5,10 +5,15 @@ import { ReplayBuffer } from './replay-buffer.js';
 import { batchOf } from '../testing/fixtures.js';
 
 const items = (from: number, n: number, label: (i: number) => number = () => 0) =>
-  batchOf(Array.from({ length: n }, (_, i) => [from + i]), Array.from({ length: n }, (_, i) => label(from + i)));
+  batchOf(
+    Array.from({ length: n }, (_, i) => [from + i]),
+    Array.from({ length: n }, (_, i) => label(from + i)),
+  );
 
 test('reservoir sampling keeps each seen item with probability size/seen (fixed seed, 3000 trials)', () => {
-  const trials = 3000, seen = 100, size = 10;
+  const trials = 3000,
+    seen = 100,
+    size = 10;
   const kept = new Float64Array(seen);
   const rng = new Rng(2024);
   for (let t = 0; t < trials; t++) {
@@ -30,27 +35,54 @@ test('reservoir sampling keeps each seen item with probability size/seen (fixed 
 test('the class-balanced buffer stays balanced on an imbalanced stream', () => {
   const buf = new ReplayBuffer(60, 'class-balanced', new Rng(3));
   // 500 of class 0, then 100 of class 1, then 50 of class 2, interleaved a little
-  buf.add(items(0, 500, () => 0), 0);
-  buf.add(items(500, 100, () => 1), 1);
-  buf.add(items(600, 50, () => 2), 2);
+  buf.add(
+    items(0, 500, () => 0),
+    0,
+  );
+  buf.add(
+    items(500, 100, () => 1),
+    1,
+  );
+  buf.add(
+    items(600, 50, () => 2),
+    2,
+  );
   const counts = [...buf.classCounts().values()];
   assert.equal(buf.size, 60);
   assert.deepEqual(counts.sort(), [20, 20, 20]);
   const greedy = new ReplayBuffer(60, 'greedy', new Rng(3));
-  greedy.add(items(0, 500, () => 0), 0);
-  greedy.add(items(500, 100, (i) => 1 + (i % 3)), 1);
+  greedy.add(
+    items(0, 500, () => 0),
+    0,
+  );
+  greedy.add(
+    items(500, 100, (i) => 1 + (i % 3)),
+    1,
+  );
   const g = [...greedy.classCounts().values()];
   assert.ok(Math.max(...g) - Math.min(...g) <= 1, `greedy counts ${g}`);
 });
 
 test('a buffer state round-trips exactly and the restored buffer continues identically', () => {
   const a = new ReplayBuffer(8, 'class-balanced', new Rng(9));
-  a.add(items(0, 30, (i) => i % 3), 0);
+  a.add(
+    items(0, 30, (i) => i % 3),
+    0,
+  );
   const b = new ReplayBuffer(8, 'class-balanced', new Rng(1));
   b.restore({ ...a.state() });
   assert.deepEqual(b.state(), a.state());
-  a.add(items(30, 30, (i) => i % 4), 1);
-  b.add(items(30, 30, (i) => i % 4), 1);
+  a.add(
+    items(30, 30, (i) => i % 4),
+    1,
+  );
+  b.add(
+    items(30, 30, (i) => i % 4),
+    1,
+  );
   assert.deepEqual(b.all(), a.all());
-  assert.deepEqual(b.eligible((e) => e === 1), a.eligible((e) => e === 1));
+  assert.deepEqual(
+    b.eligible((e) => e === 1),
+    a.eligible((e) => e === 1),
+  );
 });

@@ -1,4 +1,11 @@
-import { sampleLength, type Batch, type JsonValue, type Rng, type SerializedState, type StateArray } from '@engram/core';
+import {
+  sampleLength,
+  type Batch,
+  type JsonValue,
+  type Rng,
+  type SerializedState,
+  type StateArray,
+} from '@engram/core';
 import { arraysToBatch, batchToArrays } from '../common/batch-state.js';
 import { metaObject, metaNumber } from '../common/tensor-state.js';
 
@@ -24,7 +31,11 @@ export class ReplayBuffer {
   private seenTotal = 0;
   private readonly seenByClass = new Map<number, number>();
 
-  constructor(readonly capacity: number, readonly policy: BufferPolicy, private readonly rng: Rng) {
+  constructor(
+    readonly capacity: number,
+    readonly policy: BufferPolicy,
+    private readonly rng: Rng,
+  ) {
     if (!(capacity >= 1)) throw new Error(`replay buffer size must be at least 1, got ${capacity}`);
   }
 
@@ -130,7 +141,13 @@ export class ReplayBuffer {
     const rows: JsonValue = this.rows.length > 0 ? batchToArrays('rows', joinRows(this.rows), arrays) : null;
     arrays['experience'] = { dtype: 'int32', shape: [this.expOf.length], data: Int32Array.from(this.expOf) };
     return {
-      meta: { rows, seen: this.seenTotal, seenByClass: [...this.seenByClass.entries()], rng: this.rng.state(), policy: this.policy },
+      meta: {
+        rows,
+        seen: this.seenTotal,
+        seenByClass: [...this.seenByClass.entries()],
+        rng: this.rng.state(),
+        policy: this.policy,
+      },
       arrays,
     };
   }
@@ -180,7 +197,8 @@ function joinRows(rows: readonly Batch[]): Batch {
   const targets = tw > 0 && rows.every((r) => r.targets?.length === tw) ? new Float32Array(n * tw) : undefined;
   const keys = Object.keys(first.extras ?? {}).filter((k) => rows.every((r) => r.extras?.[k]));
   const extras: Record<string, { width: number; values: Float32Array }> = {};
-  for (const k of keys) extras[k] = { width: first.extras?.[k]?.width ?? 0, values: new Float32Array(n * (first.extras?.[k]?.width ?? 0)) };
+  for (const k of keys)
+    extras[k] = { width: first.extras?.[k]?.width ?? 0, values: new Float32Array(n * (first.extras?.[k]?.width ?? 0)) };
   rows.forEach((r, i) => {
     x.set(r.x, i * len);
     y[i] = r.y[0] as number;
@@ -192,5 +210,12 @@ function joinRows(rows: readonly Batch[]): Batch {
       if (e && src) e.values.set(src.values, i * e.width);
     }
   });
-  return { x, y, sampleShape: first.sampleShape, ...(task ? { task } : {}), ...(targets ? { targets } : {}), ...(keys.length > 0 ? { extras } : {}) };
+  return {
+    x,
+    y,
+    sampleShape: first.sampleShape,
+    ...(task ? { task } : {}),
+    ...(targets ? { targets } : {}),
+    ...(keys.length > 0 ? { extras } : {}),
+  };
 }

@@ -1,16 +1,38 @@
 import {
-  concatBatches, Type, type AfterBatchContext, type Batch, type ComponentDescriptor, type ComponentServices,
-  type Rng, type SerializedState, type Static, type Strategy, StringEnum } from '@engram/core';
+  concatBatches,
+  Type,
+  type AfterBatchContext,
+  type Batch,
+  type ComponentDescriptor,
+  type ComponentServices,
+  type Rng,
+  type SerializedState,
+  type Static,
+  type Strategy,
+  StringEnum,
+} from '@engram/core';
 import { memoryState, restoreMemory } from './memory-state.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
 /** Options of `replay`. */
-export const ReplayOptions = Type.Object({
-  bufferSize: Type.Integer({ minimum: 1, default: 1000, description: 'Samples the memory holds.' }),
-  policy: StringEnum(['reservoir', 'class-balanced'] as const, { default: 'reservoir', description: 'What a full memory keeps: a uniform reservoir or a class-balanced reservoir (CBRS).' }),
-  ratio: Type.Number({ minimum: 0, default: 1, description: 'Replayed samples per new sample in each batch (ignored when replayBatchSize is set).' }),
-  replayBatchSize: Type.Optional(Type.Integer({ minimum: 0, description: 'Exact number of replayed samples added to each batch.' })),
-}, { additionalProperties: false });
+export const ReplayOptions = Type.Object(
+  {
+    bufferSize: Type.Integer({ minimum: 1, default: 1000, description: 'Samples the memory holds.' }),
+    policy: StringEnum(['reservoir', 'class-balanced'] as const, {
+      default: 'reservoir',
+      description: 'What a full memory keeps: a uniform reservoir or a class-balanced reservoir (CBRS).',
+    }),
+    ratio: Type.Number({
+      minimum: 0,
+      default: 1,
+      description: 'Replayed samples per new sample in each batch (ignored when replayBatchSize is set).',
+    }),
+    replayBatchSize: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Exact number of replayed samples added to each batch.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 /**
  * Experience replay with a bounded memory (Chaudhry et al. 2019, "On Tiny Episodic Memories in
@@ -28,7 +50,10 @@ export class ReplayStrategy implements Strategy {
   private incoming: Batch | undefined;
   private experiences = 0;
 
-  constructor(private readonly options: Static<typeof ReplayOptions>, services: ComponentServices) {
+  constructor(
+    private readonly options: Static<typeof ReplayOptions>,
+    services: ComponentServices,
+  ) {
     this.buffer = new ReplayBuffer(options.bufferSize, options.policy, services.rng.derive('buffer'));
     this.draw = services.rng.derive('draw');
   }
@@ -68,4 +93,3 @@ export const replayDescriptors: ComponentDescriptor[] = [
     create: (o, services) => new ReplayStrategy(o as Static<typeof ReplayOptions>, services),
   },
 ];
-

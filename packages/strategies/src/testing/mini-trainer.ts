@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { isQuadraticPenalty, type Batch, type EngramModel, type Experience, type StreamInfo, type Strategy } from '@engram/core';
+import {
+  isQuadraticPenalty,
+  type Batch,
+  type EngramModel,
+  type Experience,
+  type StreamInfo,
+  type Strategy,
+} from '@engram/core';
 import { experienceContext } from './fixtures.js';
 
 /** Options of {@link trainWithHooks}. */
@@ -14,7 +21,11 @@ export interface MiniTrainOptions {
  * strategy in list order), with SGD. Returns the final model (strategies may replace it).
  */
 export async function trainWithHooks(
-  strategies: readonly Strategy[], model: EngramModel, experiences: readonly Experience[], info: StreamInfo, options: MiniTrainOptions = {},
+  strategies: readonly Strategy[],
+  model: EngramModel,
+  experiences: readonly Experience[],
+  info: StreamInfo,
+  options: MiniTrainOptions = {},
 ): Promise<EngramModel> {
   const optimizer = tf.train.sgd(options.learningRate ?? 0.1);
   let step = 0;
@@ -90,9 +101,13 @@ export async function trainWithHooks(
 export function accuracy(model: EngramModel, batch: Batch): number {
   return tf.tidy(() => {
     const x = tf.tensor(batch.x, [batch.y.length, ...batch.sampleShape]);
-    const pred = tf.argMax(model.forward(x, { training: false, ...(batch.task ? { task: batch.task } : {}) }), 1).dataSync();
+    const pred = tf
+      .argMax(model.forward(x, { training: false, ...(batch.task ? { task: batch.task } : {}) }), 1)
+      .dataSync();
     let ok = 0;
-    pred.forEach((p, i) => { if (p === batch.y[i]) ok++; });
+    pred.forEach((p, i) => {
+      if (p === batch.y[i]) ok++;
+    });
     return ok / batch.y.length;
   });
 }

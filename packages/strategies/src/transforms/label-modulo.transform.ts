@@ -1,9 +1,12 @@
 import { Type, type Batch, type ComponentDescriptor, type Static, type Transform } from '@engram/core';
 
 /** Options of the `label-modulo` transform. */
-export const LabelModuloOptions = Type.Object({
-  modulo: Type.Integer({ minimum: 1, default: 2, description: 'Labels become y mod this value.' }),
-}, { additionalProperties: false });
+export const LabelModuloOptions = Type.Object(
+  {
+    modulo: Type.Integer({ minimum: 1, default: 2, description: 'Labels become y mod this value.' }),
+  },
+  { additionalProperties: false },
+);
 
 /**
  * Relabels every sample to `y mod modulo`, on training, test and replayed batches alike. With a
@@ -28,7 +31,8 @@ export const labelModuloDescriptors: ComponentDescriptor[] = [
   {
     role: 'transform',
     kind: 'label-modulo',
-    description: 'Relabels samples to y mod N (with a class split of digit pairs and N = 2: domain-incremental split-MNIST).',
+    description:
+      'Relabels samples to y mod N (with a class split of digit pairs and N = 2: domain-incremental split-MNIST).',
     options: LabelModuloOptions,
     create: (o) => new LabelModuloTransform(o as Static<typeof LabelModuloOptions>),
   },

@@ -14,8 +14,14 @@ export interface PageFigure {
 export function figures(html: string): PageFigure[] {
   return [...html.matchAll(/<figure class="chart[^"]*" data-chart="([^"]+)"[^>]*>([\s\S]*?)<\/figure>/g)].map((m) => {
     const body = m[2] ?? '';
-    const json = /<script type="application\/json" class="vega-spec"[^>]*>([\s\S]*?)<\/script>/.exec(body)?.[1] ?? 'null';
-    return { id: m[1] ?? '', html: body, spec: JSON.parse(json) as PageFigure['spec'], svg: /<noscript>([\s\S]*?)<\/noscript>/.exec(body)?.[1] ?? '' };
+    const json =
+      /<script type="application\/json" class="vega-spec"[^>]*>([\s\S]*?)<\/script>/.exec(body)?.[1] ?? 'null';
+    return {
+      id: m[1] ?? '',
+      html: body,
+      spec: JSON.parse(json) as PageFigure['spec'],
+      svg: /<noscript>([\s\S]*?)<\/noscript>/.exec(body)?.[1] ?? '',
+    };
   });
 }
 
@@ -38,5 +44,10 @@ export function svgMarks(f: PageFigure, role: string): number {
 
 /** The KPI cards of a page as label → value. */
 export function kpiCards(html: string): Map<string, string> {
-  return new Map([...html.matchAll(/<div class="kpi"[^>]*><span>([^<]*)<\/span><b>([^<]*)<\/b><\/div>/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+  return new Map(
+    [...html.matchAll(/<div class="kpi"[^>]*><span>([^<]*)<\/span><b>([^<]*)<\/b><\/div>/g)].map((m) => [
+      m[1] ?? '',
+      m[2] ?? '',
+    ]),
+  );
 }

@@ -32,19 +32,33 @@ export function testPipeline(name: string, overrides: Record<string, unknown> = 
 }
 
 /** Writes `doc` to `dir/pipeline.json`, starts its server on a free loopback port and starts the run. */
-export async function startServedRun(doc: Record<string, unknown>, dir: string, serve: Partial<ServeSettings> = {}): Promise<ServedRun> {
+export async function startServedRun(
+  doc: Record<string, unknown>,
+  dir: string,
+  serve: Partial<ServeSettings> = {},
+): Promise<ServedRun> {
   const file = join(dir, 'pipeline.json');
   writeFileSync(file, JSON.stringify(doc));
   const loaded = await loadPipelineFile(file);
   const settings: ServeSettings = {
-    host: '127.0.0.1', port: 0, bodyLimit: 4096, maxInstances: 64, linger: true,
-    feedback: { channel: `test-${Math.random().toString(36).slice(2)}`, ttlSeconds: 60, maxBytes: 1 << 20 }, ...serve,
+    host: '127.0.0.1',
+    port: 0,
+    bodyLimit: 4096,
+    maxInstances: 64,
+    linger: true,
+    feedback: { channel: `test-${Math.random().toString(36).slice(2)}`, ttlSeconds: 60, maxBytes: 1 << 20 },
+    ...serve,
   };
   const served = await startRunServer(loaded, settings);
   const abort = new AbortController();
   const outDir = join(dir, 'run');
   // As engram run --serve: the server answers on its own thread, the run turns the event loop as usual.
-  const outcome = runPipeline(loaded, { outDir, signal: abort.signal, observe: (e$) => served.observe(e$), stages: [served.stage] });
+  const outcome = runPipeline(loaded, {
+    outDir,
+    signal: abort.signal,
+    observe: (e$) => served.observe(e$),
+    stages: [served.stage],
+  });
   outcome.catch(() => undefined);
   return {
     base: `http://127.0.0.1:${served.address.port}`,
@@ -62,6 +76,10 @@ export async function startServedRun(doc: Record<string, unknown>, dir: string, 
 
 /** POSTs JSON and returns the status and parsed body. */
 export async function postJson(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
