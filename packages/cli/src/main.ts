@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { silenceCpuBanner } from '@engram/core';
 import { Command, Option } from 'commander';
 import { VERSION } from './cli-context.js';
 import { reportError } from './errors.js';
@@ -17,6 +18,8 @@ import type { WorkerFlags } from './commands/worker.command.js';
 // sweep, worker and serve are imported when used: BullMQ and Fastify would add to every other command's start-up.
 // A closed pipe (`engram plugins | head`) is not an error; a run still finishes its files (output/stdout-guard.ts).
 guardStdout();
+// tfjs' cpu backend would suggest installing tfjs-node on first use (export, eval); backend choice is ours to report.
+silenceCpuBanner();
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 const program = new Command('engram')

@@ -28,6 +28,7 @@ export { ServeSchema, type ServeSettings } from './pipeline/serve.schema.js';
 export type { LayerSpec, ModelSpec } from './pipeline/layer.schema.js';
 export type { OptimizerSpec } from './pipeline/optimizer.schema.js';
 export { selectBackend, BackendUnavailableError } from './backend/backend.selector.js';
+export { silenceCpuBanner } from './backend/cpu-banner.js';
 export type { BackendReport, NativeAccelerator } from './backend/backend-report.js';
 export { hostArray, readbackIsFresh, writesAreCopied } from './backend/host-copy.js';
 
