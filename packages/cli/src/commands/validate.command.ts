@@ -1,10 +1,12 @@
 import { PipelineError } from '@engram/core';
 import { loadPipelineFile } from '../cli-context.js';
 import { EXIT_INVALID, reportError } from '../errors.js';
+import { assertDataReadable } from './data-check.js';
 
 /**
  * `engram validate <pipeline.json…>`: checks each document (and its plugins) without running it.
- * Every problem of every file is printed; exit 2 when any file is invalid.
+ * The data it names is checked too, without training (files, folders, columns: see each source's
+ * `check`). Every problem of every file is printed; exit 2 when any file is invalid.
  */
 export async function validateCommand(
   files: readonly string[],
@@ -14,6 +16,7 @@ export async function validateCommand(
   for (const file of files) {
     try {
       const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true);
+      await assertDataReadable(loaded);
       process.stdout.write(`${file}: valid (${loaded.manifests.map((m) => m.name).join(', ')})\n`);
     } catch (e) {
       if (!(e instanceof PipelineError)) throw e;
