@@ -25,7 +25,7 @@ export async function checkCsv(o: CsvCheckOptions, context: ComponentCheckContex
   if (line === undefined) return [{ path: `${context.path}/path`, message: `${o.path} is empty` }];
   let fields: string[];
   try {
-    fields = (parse<string[]>(line, { delimiter: o.delimiter, relax_quotes: true })[0] ?? []).map((f) => f.trim());
+    fields = (parse(line, { delimiter: o.delimiter, relax_quotes: true })[0] ?? []).map((f) => f.trim());
   } catch {
     return []; // A malformed first line is the run's bad-row policy's business, not a missing column.
   }
