@@ -31,6 +31,7 @@ export * from './sources/npy.source.js';
 export * from './sources/image-folder.source.js';
 export type { ImageStats } from './images/image-rows.js';
 export { encodePng } from './images/png-encode.js';
+export { idxToImageFolder, type IdxToFolderOptions } from './images/idx-to-folder.js';
 export * from './live/live-data-source.js';
 export * from './live/live-options.js';
 export * from './live/stdin.source.js';
