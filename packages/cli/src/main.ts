@@ -116,11 +116,12 @@ program
 
 program
   .command('validate <pipelines...>')
-  .description('check pipelines against the schema composed from their plugins')
+  .description('check pipelines against the schema composed from their plugins, and the data files they name')
   .addOption(pluginOption())
   .addOption(localPluginsOption())
+  .option('--no-data', 'skip the checks of the files, folders and columns the data section names')
   .action(
-    action((files: string[], flags: { plugin?: string[]; allowLocalPlugins?: boolean }) =>
+    action((files: string[], flags: { plugin?: string[]; allowLocalPlugins?: boolean; data?: boolean }) =>
       validateCommand(files, flags),
     ),
   );

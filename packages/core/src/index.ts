@@ -54,6 +54,7 @@ export {
   type ComponentServices,
   type ComponentClass,
   type ComponentDescriptor,
+  type ComponentCheckContext,
 } from './plugin/component-descriptor.js';
 export { PLUGIN_API_VERSION, checkManifest, type PluginManifest } from './plugin/plugin-manifest.js';
 export { loadPlugins, type LoadedPlugins, type PluginRequest, type PluginResolution } from './plugin/plugin-loader.js';
