@@ -62,7 +62,8 @@ export async function probeRedis(url: string, timeoutMs = REDIS_REACH_MS): Promi
 export function dedupedErrors(log: LineLog, prefix: string): (e: Error) => void {
   let last = '';
   return (e: Error) => {
-    const line = `${prefix}: ${(e as NodeJS.ErrnoException).code ?? e.message.split('\n')[0] ?? 'error'}`;
+    const code = (e as NodeJS.ErrnoException).code;
+    const line = `${prefix}: ${typeof code === 'string' && code !== '' ? code : e.message.split('\n')[0] || 'error'}`;
     if (line !== last) log(line);
     last = line;
   };
