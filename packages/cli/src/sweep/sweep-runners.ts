@@ -130,7 +130,10 @@ export async function runDistributed(
       const lost = (i: number): boolean => errors.has(jobs[i]?.name ?? '');
       const count = (s: JobState | 'unknown'): number => states.filter((x, i) => x === s && !lost(i)).length;
       const done = count('completed') + count('failed') + errors.size;
-      const line = `[${done}/${ids.length}] ${count('completed')} done, ${count('failed') + errors.size} failed, ${count('active')} running, ${count('waiting') + count('prioritized') + count('delayed') + count('unknown')} waiting`;
+      const waiting = count('waiting') + count('prioritized') + count('delayed') + count('unknown');
+      const line =
+        `[${done}/${ids.length}] ${count('completed')} done, ${count('failed') + errors.size} failed, ` +
+        `${count('active')} running, ${waiting} waiting`;
       if (line !== last) log(line);
       last = line;
       if (done === ids.length) break;

@@ -16,7 +16,8 @@ export function fileModelLoader(modelJsonPath: string): tf.io.IOHandler {
       try {
         json = JSON.parse(text) as tf.io.ModelJSON;
       } catch (e) {
-        throw new Error(`not a model.json: ${jsonSyntaxProblem(e, text)}`, { cause: e });
+        // eslint-disable-next-line preserve-caught-error -- the cause quotes the file: only the position may travel
+        throw new Error(`not a model.json: ${jsonSyntaxProblem(e, text)}`);
       }
       const manifest = json.weightsManifest ?? [];
       const specs: tf.io.WeightsManifestEntry[] = [];

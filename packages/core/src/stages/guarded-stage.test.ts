@@ -67,6 +67,7 @@ test('a plugin stage that breaks the contract fails with one line naming its kin
     [
       'error thrown non-Error',
       map(() => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- a plugin throwing a non-Error is the case under test
         throw { code: 7 };
       }),
       /threw or rejected with a non-Error value: \{"code":7\}/,
@@ -94,6 +95,7 @@ test('operator(run) returning null or throwing is named; a creation that throws 
   assert.throws(
     () =>
       stage(() => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- a plugin throwing a string is the case under test
         throw 'boom';
       }).operator(run),
     /stage "id-audit" \(\/stages\/1\): boom$/,
