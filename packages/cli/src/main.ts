@@ -160,6 +160,7 @@ program
   .option('--redis <url>', 'enqueue the combinations as BullMQ jobs for `engram worker`s (default: run them here)')
   .option('--parallel <n>', 'without --redis: combinations run at once', '1')
   .option('--queue <name>', 'BullMQ queue name', 'engram-sweep')
+  .option('--redis-wait <s>', 'with --redis: seconds to wait for Redis during an outage before giving up', '120')
   .option('--quiet', 'print nothing but errors')
   .action(
     action(async (file: string, flags: SweepFlags) =>
