@@ -70,6 +70,31 @@ test('a served finite run answers predict, healthz, readyz and metrics, and bad 
     });
     assert.equal(tooMany.status, 400);
     assert.equal(tooMany.body.path, '/instances');
+    // Numbers beyond float32's range would reach the model as ±Infinity: 400, never null probabilities.
+    for (const [v, at] of [
+      [1e39, 0],
+      [-1e39, 3],
+      [1e308, 2],
+    ] as const) {
+      const row = [0.5, 0.5, 0.5, 0.5];
+      row[at] = v;
+      const huge = await postJson(`${run.base}/predict`, { instances: [[0, 0, 0, 0], row] });
+      assert.equal(huge.status, 400, `${v}`);
+      assert.equal(huge.body.path, `/instances/1/${at}`);
+      assert.match(String(huge.body.error), /not a finite float32 number/);
+    }
+    // The largest float32 values are accepted as numbers, but an output that overflows is refused too.
+    const edge = await postJson(`${run.base}/predict`, { instances: [[3.4e38, 3.4e38, -3.4e38, 3.4e38]] });
+    if (edge.status === 200) {
+      const probs = (edge.body.predictions as Array<{ probabilities: unknown[] }>)[0]?.probabilities ?? [];
+      assert.ok(
+        probs.every((v) => typeof v === 'number' && Number.isFinite(v)),
+        JSON.stringify(probs),
+      );
+    } else {
+      assert.equal(edge.status, 400);
+      assert.match(String(edge.body.error), /^\/instances\/0: the model's output for this instance is not finite/);
+    }
     const nowhere = await fetch(`${run.base}/nowhere`);
     assert.equal(nowhere.status, 404);
 
