@@ -73,6 +73,28 @@ test(
       });
       assert.equal(tooMany.status, 400);
       assert.equal(tooMany.body.path, '/instances');
+      const nowhere = await fetch(`${run.base}/nowhere`);
+      assert.equal(nowhere.status, 404);
+
+      // No feedback source in this pipeline: a clear 409; an unknown id of a feedback-less run says so before the id.
+      const fb = await postJson(`${run.base}/feedback`, { id: preds[0]?.id, y: 1 });
+      assert.equal(fb.status, 409);
+      assert.equal(fb.body.reason, 'no-feedback-source');
+      const badFb = await postJson(`${run.base}/feedback`, { id: 'x' });
+      assert.equal(badFb.status, 400);
+      assert.equal(badFb.body.path, '/y');
+
+      const metrics = await (await fetch(`${run.base}/metrics`)).text();
+      assert.match(metrics, /^engram_predictions_total 2$/m);
+      assert.match(metrics, /^engram_batches_total 36$/m);
+      assert.match(metrics, /^engram_samples_trained_total 576$/m);
+      assert.match(metrics, /^engram_model_step 36$/m);
+      assert.match(metrics, /^engram_prediction_latency_seconds_count 1$/m);
+      assert.match(metrics, /^engram_checkpoint_duration_seconds_count [1-9]/m);
+      assert.match(metrics, /^engram_loss \d/m);
+      assert.match(metrics, /^engram_prediction_store_entries 2$/m);
+      assert.match(metrics, /^engram_model_build_failures_total 0$/m);
+      // (after the metrics: a finite edge prediction below would count as one more)
       // Numbers beyond float32's range would reach the model as ±Infinity: 400, never null probabilities.
       for (const [v, at] of [
         [1e39, 0],
@@ -98,27 +120,6 @@ test(
         assert.equal(edge.status, 400);
         assert.match(String(edge.body.error), /^\/instances\/0: the model's output for this instance is not finite/);
       }
-      const nowhere = await fetch(`${run.base}/nowhere`);
-      assert.equal(nowhere.status, 404);
-
-      // No feedback source in this pipeline: a clear 409; an unknown id of a feedback-less run says so before the id.
-      const fb = await postJson(`${run.base}/feedback`, { id: preds[0]?.id, y: 1 });
-      assert.equal(fb.status, 409);
-      assert.equal(fb.body.reason, 'no-feedback-source');
-      const badFb = await postJson(`${run.base}/feedback`, { id: 'x' });
-      assert.equal(badFb.status, 400);
-      assert.equal(badFb.body.path, '/y');
-
-      const metrics = await (await fetch(`${run.base}/metrics`)).text();
-      assert.match(metrics, /^engram_predictions_total 2$/m);
-      assert.match(metrics, /^engram_batches_total 36$/m);
-      assert.match(metrics, /^engram_samples_trained_total 576$/m);
-      assert.match(metrics, /^engram_model_step 36$/m);
-      assert.match(metrics, /^engram_prediction_latency_seconds_count 1$/m);
-      assert.match(metrics, /^engram_checkpoint_duration_seconds_count [1-9]/m);
-      assert.match(metrics, /^engram_loss \d/m);
-      assert.match(metrics, /^engram_prediction_store_entries 2$/m);
-      assert.match(metrics, /^engram_model_build_failures_total 0$/m);
     } finally {
       await run.close();
       rmSync(dir, { recursive: true, force: true });
