@@ -1,5 +1,6 @@
+import { isUtf8 } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
-import { scanJsonText } from './json-scan.js';
+import { pointerAt, scanJsonText } from './json-scan.js';
 import { PipelineError } from './pipeline-error.js';
 
 /** Line and column (1-based) of a character offset in `text`. */
@@ -74,18 +75,46 @@ export const MAX_PIPELINE_BYTES = 16 * 1024 * 1024;
  * {@link PipelineError}.
  */
 export async function readJsonFile(file: string): Promise<unknown> {
-  let text: string;
+  let bytes: Buffer;
   try {
     const s = await stat(file);
     if (s.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     if (!s.isFile()) throw new Error('not a regular file');
     if (s.size > MAX_PIPELINE_BYTES)
       throw new Error(`${s.size} bytes, over the ${MAX_PIPELINE_BYTES}-byte limit for a pipeline`);
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
     throw PipelineError.at('', `cannot read ${file}: ${why}`, file);
   }
+  const text = bytes.toString('utf8');
+  if (!isUtf8(bytes)) {
+    // refused, not silently replaced: said at the value holding the first invalid byte
+    const at = firstInvalidUtf8(bytes, text);
+    const { line, column } = lineColumn(text, at.char);
+    throw PipelineError.at(
+      pointerAt(text, at.char),
+      `invalid UTF-8 at byte ${at.byte} (line ${line}, column ${column}): a pipeline must be UTF-8 text`,
+      file,
+    );
+  }
   return parseJson(text, file);
+}
+
+/**
+ * Where the first invalid UTF-8 sequence of `bytes` is: its byte offset and the character offset of
+ * the U+FFFD that replaced it in `lossy` (`bytes` decoded with replacement). A U+FFFD that the file
+ * spells out validly (EF BF BD) is skipped.
+ */
+export function firstInvalidUtf8(bytes: Uint8Array, lossy: string): { byte: number; char: number } {
+  let byte = 0;
+  let from = 0;
+  for (let i = lossy.indexOf('\uFFFD'); i >= 0; i = lossy.indexOf('\uFFFD', i + 1)) {
+    byte += Buffer.byteLength(lossy.slice(from, i), 'utf8');
+    if (!(bytes[byte] === 0xef && bytes[byte + 1] === 0xbf && bytes[byte + 2] === 0xbd)) return { byte, char: i };
+    byte += 3;
+    from = i + 1;
+  }
+  return { byte: bytes.length, char: lossy.length };
 }

@@ -119,6 +119,13 @@ test('a model file that does not exist is reported at /model/load', async () => 
   assert.deepEqual(found, ['/model/load: no model file at /tmp/engram-fixture/missing/model.json']);
 });
 
+test('a model of more than 1,000 layers is refused at /model/layers, 1,000 are accepted', async () => {
+  const layers = (n: number): unknown[] => Array.from({ length: n }, () => ({ type: 'dense', units: 2 }));
+  const found = await problems(fixtureDocument({ model: { layers: layers(1001) } }));
+  assert.deepEqual(found, ['/model/layers: must NOT have more than 1000 items']);
+  assert.deepEqual(await problems(fixtureDocument({ model: { layers: layers(1000) } })), []);
+});
+
 test('bad JSON syntax is reported with line and column', () => {
   assert.throws(
     () => parseJson('{\n  "name": "x",\n  "seed": ,\n}', 'p.json'),
