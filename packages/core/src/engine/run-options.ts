@@ -15,7 +15,7 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Called with the event stream before the first event (progress bars, NDJSON output). An observer that throws becomes a `warning` event. */
   readonly observe?: (events$: Observable<EngramEvent>) => void;
-  /** [resume] Continue from the newest valid checkpoint of the run's checkpoint folder (see engine/resume.ts); with none, start a new run and say so through `warn`. */
+  /** [resume] Continue from the newest valid checkpoint of the run's checkpoint folder (see engine/resume.ts); with none, start a new run and say so through `warn`; a run that had finished is not run again (`RunOutcome.finished`). */
   readonly resume?: boolean;
   /** [resume] Receives the resume's messages (a skipped corrupt checkpoint, nothing to resume). Default: stderr. */
   readonly warn?: (message: string) => void;
@@ -58,4 +58,9 @@ export interface RunOutcome {
   readonly outDir: string;
   /** Set when the run was stopped by a signal before the end (summary `status: "stopped"`). */
   readonly stopped?: string;
+  /**
+   * [resume] Set when `resume` found the run already finished after its newest checkpoint (`dir`,
+   * `step`): nothing ran and nothing was written; `summary` is the finished run's summary.json.
+   */
+  readonly finished?: { readonly dir: string; readonly step: number };
 }
