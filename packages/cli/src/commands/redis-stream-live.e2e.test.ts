@@ -106,6 +106,8 @@ interface Summary {
   warnings: number;
   badRecords: Record<string, number>;
   prequential: { samples: number; accuracy: number } | null;
+  trainSamples: number;
+  replayedSamples: number;
 }
 const summaryOf = (out: string): Summary => JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
 
@@ -136,7 +138,7 @@ describe(
       rmSync(work, { recursive: true, force: true });
     });
 
-    it('each group trains on every record (bad ones counted in summary.json), and compare shows both by prequential accuracy', async () => {
+    it('each group, replay too, trains on every record (bad ones counted in summary.json), and compare shows them by prequential accuracy', async () => {
       const TOTAL = 2400;
       const ids = await produce(server.url, 0, TOTAL + 3, (i) => i === 100 || i === 1000 || i === 2000);
       assert.equal(ids.length, TOTAL);
@@ -144,6 +146,8 @@ describe(
       const runs = [
         ['naive', { kind: 'naive' }],
         ['ewc', { kind: 'ewc', lambda: 10 }],
+        // replay trains more rows per batch than it reads: maxSamples still counts records of the stream
+        ['replay', { kind: 'replay', bufferSize: 100 }],
       ] as const;
       const exits = await Promise.all(
         runs.map(([group, strategy]) => {
@@ -159,6 +163,8 @@ describe(
         const s = summaryOf(out);
         assert.equal(s.status, 'completed');
         assert.equal(s.prequential?.samples, TOTAL);
+        assert.equal(s.trainSamples, TOTAL, `group ${group}: trained records`);
+        assert.equal(s.replayedSamples > 0, group === 'replay', `group ${group}: replayed ${s.replayedSamples}`);
         assert.deepEqual(
           s.badRecords,
           { 'redis-stream feed': 3 },
@@ -167,7 +173,7 @@ describe(
         assert.deepEqual(await groupInfo(server.url, group), { read: TOTAL + 3, pending: 0 });
       }
       const html = join(work, 'compare.html');
-      const cmp = await engram(['compare', join(work, 'naive'), join(work, 'ewc'), '--html', html]);
+      const cmp = await engram(['compare', ...runs.map(([group]) => join(work, group)), '--html', html]);
       assert.equal(cmp.code, 0, cmp.stderr);
       const lines = cmp.stdout.trim().split('\n');
       assert.match(lines[0] ?? '', /\bpreq\. acc\s+samples\s+time$/);

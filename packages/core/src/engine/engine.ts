@@ -201,8 +201,10 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     bus.emit({
       type: 'run-end',
       wallSeconds,
-      samplesPerSecond: state.cursor.samples / Math.max(1e-9, state.trainSeconds),
+      samplesPerSecond: (state.cursor.samples + state.cursor.replayed) / Math.max(1e-9, state.trainSeconds),
       steps: state.cursor.step,
+      samples: state.cursor.samples,
+      replayedSamples: state.cursor.replayed,
       status,
       ...(stopped !== undefined ? { stopped } : {}),
       ...(failure !== undefined ? { error: oneLine(failure) } : {}),
