@@ -5,9 +5,10 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAIN } from './e2e-harness.js';
+import { patience } from '../testing/patience.js';
 
 function engram(args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 240_000 });
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: patience(120_000) });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

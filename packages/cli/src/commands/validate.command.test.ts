@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MAIN } from './e2e-harness.js';
+import { patience } from '../testing/patience.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 /** Core's test fixtures as a plugin: the `blobs` dataset, the `plain` strategy and the `count` stage. */
@@ -14,7 +15,7 @@ const FIXTURE = join(root, 'packages', 'core', 'dist', 'testing', 'fixture.plugi
 function engram(args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [MAIN, ...args, '--allow-local-plugins'], {
     encoding: 'utf8',
-    timeout: 240_000,
+    timeout: patience(120_000),
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
