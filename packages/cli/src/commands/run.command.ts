@@ -35,7 +35,8 @@ export interface RunFlags {
  * figures for a stream; where it stopped for an interrupted run), writes `summary.json` and
  * `metrics.jsonl`. SIGINT/SIGTERM/SIGHUP stop at the next batch boundary with a checkpoint marked as a stop
  * (exit 130/143/129; summary.json `"status": "stopped"`); `--resume` continues it. `--resume` with no
- * checkpoint starts a new run and says so. `--from <run>` starts a new run from an earlier run's
+ * checkpoint starts a new run and says so; `--resume` of a run that had finished says so, runs nothing
+ * and exits 0. `--from <run>` starts a new run from an earlier run's
  * newest valid checkpoint (see core's engine/continue-from.ts).
  */
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
@@ -123,6 +124,12 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       ...(served ? { stages: [served.stage] } : {}),
       version: VERSION,
     });
+    if (outcome.finished) {
+      process.stderr.write(
+        `the run in ${outcome.outDir} has already finished (checkpoint ${outcome.finished.dir}, step ${outcome.finished.step}): nothing to resume\n`,
+      );
+      return 0;
+    }
     await renderReport(outcome.outDir);
     if (mode === 'bar' || mode === 'lines') {
       process.stdout.write(`\n${formatOutcome(outcome.summary, outcome.stopped)}\n`);

@@ -32,6 +32,7 @@ import { PulledFeed } from './pulled-feed.js';
 import { loadContinuePoint, type ContinuePoint } from './continue-from.js';
 import { restoreContinued } from './continue-restore.js';
 import { earlierExperiences } from './earlier-experiences.js';
+import { finishedRun } from './finished-run.js';
 import { loadResumePoint, restoreAfterExperienceStart, restoreRun, type ResumePoint } from './resume.js';
 import { buildComponents, registerCheckpointables, type RunComponents } from './run-components.js';
 import { LoopTurns } from './loop-turns.js';
@@ -125,6 +126,10 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     let resume: ResumePoint | undefined;
     if (options.resume) {
       resume = await loadResumePoint(store, def, resolve(outDir, RUN_FILES.metrics), warn);
+      // A run that went on to its end after this checkpoint: nothing to resume, nothing runs or is written.
+      const finished = resume && (await finishedRun(resume, outDir));
+      if (resume && finished)
+        return { summary: finished, backend, outDir, finished: { dir: resume.dir, step: resume.step } };
       if (resume) options.onResume?.({ dir: resume.dir, step: resume.step, reason: resume.reason }); // say where the run restarts
       if (!resume) warn(`nothing to resume: no checkpoint in ${store.root}; starting a new run`);
     }
@@ -196,8 +201,10 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     bus.emit({
       type: 'run-end',
       wallSeconds,
-      samplesPerSecond: state.cursor.samples / Math.max(1e-9, state.trainSeconds),
+      samplesPerSecond: (state.cursor.samples + state.cursor.replayed) / Math.max(1e-9, state.trainSeconds),
       steps: state.cursor.step,
+      samples: state.cursor.samples,
+      replayedSamples: state.cursor.replayed,
       status,
       ...(stopped !== undefined ? { stopped } : {}),
       ...(failure !== undefined ? { error: oneLine(failure) } : {}),

@@ -65,8 +65,13 @@ export type EngramEvent = EventBase &
     | {
         type: 'run-end';
         wallSeconds: number;
+        /** Rows trained per second of training (replayed rows included). */
         samplesPerSecond: number;
         steps: number;
+        /** Records of the data trained on over the whole run, from the trainer's own count (absent in metrics recorded before it existed). */
+        samples?: number;
+        /** Replayed rows trained on besides those records. */
+        replayedSamples?: number;
         status?: RunStatus;
         stopped?: string;
         error?: string;

@@ -110,3 +110,32 @@ export const OptimizerSchema = Type.Union([
 
 /** The optimizer section. */
 export type OptimizerSpec = Static<typeof OptimizerSchema>;
+
+/** One optimizer setting that differs between two pipelines, its values as JSON text. */
+export interface OptimizerChange {
+  readonly setting: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+/**
+ * The settings of one optimizer type that differ between `earlier` and `now`, in the schema's order:
+ * every option of the type (learning rate, betas, epsilon, momentum, decay, …), an option left out
+ * counting as its schema default. Empty when the types differ (their options are not comparable).
+ * Called when a run continues from an earlier run (`--from`) to say what the carried-over state meets.
+ */
+export function optimizerChanges(earlier: OptimizerSpec, now: OptimizerSpec): OptimizerChange[] {
+  if (earlier.type !== now.type) return [];
+  const branch = OptimizerSchema.anyOf.find((s) => s.properties.type.const === now.type);
+  const properties = (branch?.properties ?? {}) as Record<string, { default?: unknown }>;
+  const a = earlier as Record<string, unknown>;
+  const b = now as Record<string, unknown>;
+  const settings = [...new Set([...Object.keys(properties), ...Object.keys(a), ...Object.keys(b)])];
+  return settings
+    .filter((k) => k !== 'type')
+    .flatMap((setting) => {
+      const from = JSON.stringify(a[setting] ?? properties[setting]?.default);
+      const to = JSON.stringify(b[setting] ?? properties[setting]?.default);
+      return from === to ? [] : [{ setting, from: String(from), to: String(to) }];
+    });
+}

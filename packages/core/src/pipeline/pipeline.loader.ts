@@ -9,6 +9,7 @@ import type { PipelineDefinition } from './pipeline-definition.js';
 import { PipelineError, type PipelineProblem } from './pipeline-error.js';
 import { composePipelineSchema, EnvelopeSchema } from './pipeline.schema.js';
 import { compileSchema } from './schema-validator.js';
+import { checkStageAnchors } from './stage-anchors.js';
 
 /** A pipeline ready to run: the validated document, its folder, and the loaded plugins. */
 export interface LoadedPipeline extends LoadedPlugins {
@@ -89,5 +90,11 @@ export async function preparePipeline(
     if (!existsSync(modelFile)) problems.push({ path: '/model/load', message: `no model file at ${modelFile}` });
   }
   if (problems.length > 0) throw new PipelineError(problems, file);
+  try {
+    checkStageAnchors(definition);
+  } catch (e) {
+    if (e instanceof PipelineError) throw new PipelineError(e.problems, file);
+    throw e;
+  }
   return { ...plugins, definition, file, baseDir, schema };
 }

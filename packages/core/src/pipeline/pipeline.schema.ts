@@ -24,7 +24,11 @@ export const TrainingSchema = Type.Object(
     batchSize: Type.Integer({ minimum: 1, default: 32, description: 'Samples per optimizer step.' }),
     shuffle: Type.Boolean({ default: true, description: 'Shuffle each epoch (seeded).' }),
     maxSamples: Type.Optional(
-      Type.Integer({ minimum: 1, description: 'Stream mode: stop after this many training samples.' }),
+      Type.Integer({
+        minimum: 1,
+        description:
+          'Stream mode: stop after training on this many records of the stream (replayed rows are not counted).',
+      }),
     ),
     logEvery: Type.Integer({
       minimum: 1,

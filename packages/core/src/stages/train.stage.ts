@@ -128,13 +128,14 @@ export class TrainStage implements Stage {
     const r = await this.trainer.step(batch, this.context(experience), epoch);
     this.state.trainSeconds += (performance.now() - t0) / 1000;
     const totals = this.state.progress;
-    totals.experienceSamples += r.size;
+    totals.experienceSamples += r.records;
     totals.epochLossSum += r.loss * r.size;
     totals.epochCorrect += r.correct;
     totals.epochSeen += r.size;
     cursor.step++;
     cursor.batch++;
-    cursor.samples += r.size;
+    cursor.samples += r.records;
+    cursor.replayed += Math.max(0, r.size - r.records);
     const last = batches !== undefined && cursor.batch >= batches;
     if (cursor.batch % this.pipeline.training.logEvery === 0 || last) {
       this.events.emit({

@@ -14,7 +14,10 @@ export interface StepResult {
   readonly loss: number;
   readonly penalty: number;
   readonly correct: number;
+  /** Rows trained on: the batch after the strategies' `transformBatch` (replayed rows included). */
   readonly size: number;
+  /** Records of the data in the batch as it came in (before `transformBatch` added replayed rows). */
+  readonly records: number;
 }
 
 /** Error raised when a step produces a NaN or infinite loss. */
@@ -106,7 +109,7 @@ export class Trainer {
     });
     const penalty = tapePenalty + deferredValue;
     await this.strategies.afterBatch({ ...ctx, loss, penalty });
-    return { loss, penalty, correct, size: batch.y.length };
+    return { loss, penalty, correct, size: batch.y.length, records: input.y.length };
   }
 }
 
