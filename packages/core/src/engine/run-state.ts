@@ -48,6 +48,11 @@ export class RunState {
   readonly cursor: RunCursor = { experience: 0, epoch: 0, batch: 0, step: 0, samples: 0, experienceDone: false };
   /** [resume] Running totals of the current experience/epoch (see {@link RunProgress}). */
   readonly progress: RunProgress = { experienceSamples: 0, epochLossSum: 0, epochCorrect: 0, epochSeen: 0 };
+  /**
+   * [resume] Set by early stopping (`TrainingControls`, checkpointed under `/training`): the feed skips
+   * the current experience's remaining epochs. Cleared when an experience starts.
+   */
+  stopExperience = false;
   /** Wall-clock seconds spent training (excludes evaluation), over every segment of a resumed run. */
   trainSeconds = 0;
   /** [resume] Wall-clock seconds of the run's segments before this process (from the checkpoint). */
