@@ -13,6 +13,12 @@ export const ScheduleSchema = Type.Object(
     type: StringEnum(['constant', 'step', 'exponential', 'cosine'] as const, {
       description:
         'Shape of the schedule after the warm-up: constant, step (×gamma every stepSize), exponential (×gamma every interval) or cosine (half a cosine from learningRate down to minLearningRate over period).',
+      enumDescriptions: [
+        'The learningRate throughout (after the warm-up, if any).',
+        'learningRate·gamma^⌊u/stepSize⌋ (torch StepLR).',
+        'learningRate·gamma^u (torch ExponentialLR).',
+        'minLearningRate + (learningRate − minLearningRate)·(1 + cos(π·u/period))/2, then minLearningRate (torch CosineAnnealingLR).',
+      ],
     }),
     interval: Type.Optional(
       StringEnum(['step', 'epoch'] as const, {

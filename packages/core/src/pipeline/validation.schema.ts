@@ -10,9 +10,9 @@ export const EarlyStoppingSchema = Type.Object(
         'Epochs without improvement after which the experience stops training (its next epochs are skipped).',
     }),
     metric: Type.Optional(
-      StringEnum(['loss', 'accuracy', 'mae', 'rmse'] as const, {
+      StringEnum(['loss', 'accuracy'] as const, {
         default: 'loss',
-        description: 'Validation metric watched (accuracy for classification, mae/rmse for regression).',
+        description: 'Validation metric watched: the mean loss or the accuracy on the held-out part.',
       }),
     ),
     mode: Type.Optional(
@@ -51,7 +51,7 @@ export const ValidationSchema = Type.Object(
   },
   {
     additionalProperties: false,
-    description: 'Validation split: per-epoch validation loss and accuracy (or MAE/RMSE) in epoch-end events.',
+    description: 'Validation split: per-epoch validation loss and accuracy in epoch-end events.',
   },
 );
 

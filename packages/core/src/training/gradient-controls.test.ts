@@ -103,6 +103,17 @@ describe('gradient controls', () => {
     );
   });
 
+  it('keeps the base rate a schedule scales, and the scheduled rate across a rebuilt optimizer', () => {
+    const handle = new OptimizerHandle({ type: 'adam', learningRate: 0.02 });
+    handle.setLearningRate(0.005);
+    handle.setLearningRate(0.004);
+    assert.equal(handle.baseLearningRate, 0.02);
+    assert.equal(handle.learningRate, 0.004);
+    handle.reset();
+    assert.equal((handle.current as unknown as { learningRate: number }).learningRate, 0.004);
+    handle.dispose();
+  });
+
   it('clipNorm inside the optimizer step: the update of plain SGD is lr times the clipped gradient', () => {
     const r = oneStep(
       { type: 'sgd', learningRate: 1 },

@@ -21,6 +21,8 @@ export class OptimizerHandle {
   private signature = '';
   private order: string[] = [];
   private rate: number;
+  /** The pipeline's `learningRate` (or the optimizer's default): what a schedule scales. */
+  readonly baseLearningRate: number;
   private readonly controls: GradientControlSettings;
   private readonly controlled: boolean;
 
@@ -41,6 +43,7 @@ export class OptimizerHandle {
     };
     this.controlled = controlsActive(this.controls);
     this.optimizer = this.create();
+    this.baseLearningRate = (this.optimizer as unknown as { learningRate: number }).learningRate;
     this.rate = this.baseLearningRate;
   }
 
@@ -49,11 +52,6 @@ export class OptimizerHandle {
     // A rebuilt optimizer (grown head, reset) keeps the scheduled rate.
     if (this.rate !== undefined && this.rate !== this.baseLearningRate) setRate(optimizer, this.rate);
     return this.accelerator.accelerateOptimizer?.(optimizer) ?? optimizer;
-  }
-
-  /** The pipeline's `learningRate` (or the optimizer's default): what a schedule scales. */
-  get baseLearningRate(): number {
-    return (this.optimizer as unknown as { learningRate: number }).learningRate;
   }
 
   /** The learning rate of the next update. */
