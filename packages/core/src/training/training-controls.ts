@@ -5,6 +5,7 @@ import type { BatchSource } from '../data/batch-source.js';
 import type { RunState } from '../engine/run-state.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { PipelineError } from '../pipeline/pipeline-error.js';
+import { trainingControlProblems } from '../pipeline/controls-check.js';
 import type { JsonValue, SerializedState, StateArray } from './serialized-state.js';
 import { freshEarlyStopping, observeEpoch, type EarlyStoppingState } from './early-stopping.js';
 import { learningRateAt, resolvePeriod, scheduleTime, zeroCounters, type ScheduleCounters } from './lr-schedule.js';
@@ -44,12 +45,11 @@ export class TrainingControls implements Checkpointable {
     private readonly run: RunState,
     private readonly optimizer: OptimizerHandle,
   ) {
+    const problems = trainingControlProblems(def);
+    if (problems.length > 0) throw new PipelineError(problems);
     const schedule = def.optimizer.schedule;
     const period = schedule ? resolvePeriod(schedule, def.training) : 1;
-    if (typeof period === 'string') throw PipelineError.at('/optimizer/schedule/period', period);
-    this.period = period;
-    if (schedule?.type === 'step' && schedule.stepSize === undefined)
-      throw PipelineError.at('/optimizer/schedule/stepSize', 'a step schedule needs stepSize');
+    this.period = typeof period === 'number' ? period : 1;
   }
 
   /** Refuses controls a stream run cannot have (no epochs there). Called once the stream is known. */
