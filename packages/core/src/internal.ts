@@ -60,6 +60,7 @@ export * from './training/gradient-controls.js';
 export * from './training/early-stopping.js';
 export * from './training/validation-split.js';
 export * from './training/training-controls.js';
+export * from './training/regression-loss.js';
 export * from './pipeline/schedule.schema.js';
 export * from './pipeline/validation.schema.js';
 export * from './evaluation/evaluator.js';
