@@ -18,15 +18,15 @@ export function perSampleRegressionLoss(
     const e = tf.sub(predictions, targets);
     switch (loss) {
       case 'mse':
-        return tf.mean(tf.square(e), -1) as tf.Tensor1D;
+        return tf.mean<tf.Tensor1D>(tf.square(e), -1);
       case 'mae':
-        return tf.mean(tf.abs(e), -1) as tf.Tensor1D;
+        return tf.mean<tf.Tensor1D>(tf.abs(e), -1);
       case 'huber': {
         const a = tf.abs(e);
         const quadratic = tf.minimum(a, delta);
         // ½q² + δ(|e| − q): ½e² inside the threshold, δ(|e| − ½δ) beyond, one smooth expression
         const h = tf.add(tf.mul(tf.square(quadratic), 0.5), tf.mul(tf.sub(a, quadratic), delta));
-        return tf.mean(h, -1) as tf.Tensor1D;
+        return tf.mean<tf.Tensor1D>(h, -1);
       }
     }
   });
@@ -39,7 +39,7 @@ export function regressionLoss(
   loss: RegressionLoss,
   delta = 1,
 ): tf.Scalar {
-  return tf.tidy(() => tf.mean(perSampleRegressionLoss(predictions, targets, loss, delta)) as tf.Scalar);
+  return tf.tidy(() => tf.mean<tf.Scalar>(perSampleRegressionLoss(predictions, targets, loss, delta)));
 }
 
 /** Sums for MAE and RMSE over rows (row-major, k values per row): what an evaluation accumulates. */
