@@ -34,11 +34,11 @@ const lr = (d: number) =>
 const common = () => ({
   schedule: Type.Optional(ScheduleSchema),
   weightDecay: Type.Optional(
+    // No schema default: a filled-in default would make checkpoints of earlier versions differ at --resume.
     Type.Number({
       minimum: 0,
-      default: 0,
       description:
-        'L2 regularisation: weightDecay·θ is added to every gradient before the update (as torch.optim weight_decay). For decoupled decay use type adamw.',
+        'L2 regularisation: weightDecay·θ is added to every gradient before the update (as torch.optim weight_decay). Default 0 (none). For decoupled decay use type adamw.',
     }),
   ),
 });

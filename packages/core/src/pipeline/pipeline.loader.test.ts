@@ -149,4 +149,8 @@ test('training controls the schema cannot judge are reported at their pointer be
     }),
   );
   assert.deepEqual(fine, []);
+  // no default is filled into an existing optimizer: a checkpoint of an earlier version still resumes
+  const plain = await loadFixture(fixtureDocument({ optimizer: { type: 'adam' }, training: { batchSize: 8 } }));
+  assert.equal('weightDecay' in plain.definition.optimizer, false);
+  assert.equal('schedule' in plain.definition.optimizer, false);
 });
