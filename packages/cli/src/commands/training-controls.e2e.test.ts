@@ -59,7 +59,7 @@ function epochEnds(dir: string): EpochEnd[] {
   return [...byKey.values()].sort((a, b) => a.experience - b.experience || a.epoch - b.epoch);
 }
 
-describe('training controls across a SIGKILL', { timeout: 600_000 }, () => {
+describe('training controls across a SIGKILL', () => {
   it('a run killed during warm-up, mid-cosine and after an early stop resumes bit-identical to an uninterrupted one', async () => {
     const work = mkdtempSync(join(tmpdir(), 'engram-controls-'));
     const file = join(work, 'p.pipeline.json');
