@@ -11,6 +11,7 @@ import {
 } from './chart-specs.js';
 import { reportHtml } from './report-html.js';
 import { loadRun, type RunData } from './run-data.js';
+import { validationSpec } from './validation-spec.js';
 
 /** File name of the report inside the run directory. */
 export const REPORT_FILE = 'report.html';
@@ -60,6 +61,22 @@ export function reportCharts(run: RunData): ChartSection[] {
         ? 'per batch (bucket means) over samples seen; red dashed: detected drift'
         : 'per batch (bucket means); dashed: start of an experience';
     charts.push({ id: 'loss', title: 'Training loss', note, spec: lossSpec(run), wide: run.axis === 'samples' });
+  }
+  if (run.validation.length > 0) {
+    const note = 'held-out part of each experience’s training data; red cross: early stopping ended the experience';
+    charts.push({
+      id: 'validation-loss',
+      title: 'Validation loss per epoch',
+      note,
+      spec: validationSpec(run.validation, 'loss'),
+    });
+    if (run.validation.some((v) => v.accuracy !== null))
+      charts.push({
+        id: 'validation-accuracy',
+        title: 'Validation accuracy per epoch',
+        note,
+        spec: validationSpec(run.validation, 'accuracy'),
+      });
   }
   return charts;
 }

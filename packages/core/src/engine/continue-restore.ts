@@ -70,7 +70,7 @@ export function continuedStates(
   for (const p of before)
     if (!used.has(p.pointer))
       warn(`the earlier run's ${p.role} ${p.kind} (${p.pointer}) is not in this pipeline: its state is dropped`);
-  for (const pointer of ['/evaluation', '/run/rng', '/run/dropout', '/run/cursor']) take(pointer, pointer);
+  for (const pointer of ['/evaluation', '/run/rng', '/run/dropout', '/run/cursor', '/training']) take(pointer, pointer);
   return out;
 }
 

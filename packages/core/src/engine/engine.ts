@@ -34,6 +34,7 @@ import { restoreContinued } from './continue-restore.js';
 import { earlierExperiences } from './earlier-experiences.js';
 import { finishedRun } from './finished-run.js';
 import { loadResumePoint, restoreAfterExperienceStart, restoreRun, type ResumePoint } from './resume.js';
+import { TrainingControls } from '../training/training-controls.js';
 import { buildComponents, registerCheckpointables, type RunComponents } from './run-components.js';
 import { LoopTurns } from './loop-turns.js';
 import { capturePredictionState } from './prediction-view.js';
@@ -101,7 +102,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
   const backend = context.backend;
   const bus = new EventBus();
   const state = new RunState(rootRng);
-  const optimizer = new OptimizerHandle(def.optimizer, context.accelerator);
+  const optimizer = new OptimizerHandle(def.optimizer, context.accelerator, def.training);
   // A serving run (yieldEveryMs given) also turns the loop inside evaluation and checkpoints.
   const control = new RunControl(
     options.signal,
@@ -284,6 +285,10 @@ async function train(
     baseDir: loaded.baseDir,
   });
   registerCheckpointables(s.registry, def, c, state, s.optimizer, s.prequential, s.context.dropout);
+  // Schedule, validation split and early stopping (restored exactly on resume, carried by --from).
+  const controls = new TrainingControls(def, state, s.optimizer);
+  controls.checkMode(state.info.experiences === 'endless');
+  s.registry.register('/training', controls, { optional: true });
   // [continue] the chain of runs this one belongs to (restored by a resume, set by --from).
   const lineage = new RunLineage(() => ({ name: def.name, pipeline: def, baseDir: loaded.baseDir }));
   s.registry.register('/run/lineage', lineage, { optional: true, afterExperienceStart: false });
@@ -307,6 +312,7 @@ async function train(
       [STAGE_TOKENS.MetricsLog, s.recorder],
       [STAGE_TOKENS.Prequential, s.prequential],
       [STAGE_TOKENS.Trainer, new Trainer(c.strategies, s.optimizer)],
+      [STAGE_TOKENS.TrainingControls, controls],
       ...(c.detector ? [[STAGE_TOKENS.Detector, c.detector] as const] : []),
     ],
     c,

@@ -58,6 +58,11 @@ export class RunState {
   };
   /** [resume] Running totals of the current experience/epoch (see {@link RunProgress}). */
   readonly progress: RunProgress = { experienceSamples: 0, epochLossSum: 0, epochCorrect: 0, epochSeen: 0 };
+  /**
+   * [resume] Set by early stopping (`TrainingControls`, checkpointed under `/training`): the feed skips
+   * the current experience's remaining epochs. Cleared when an experience starts.
+   */
+  stopExperience = false;
   /** Wall-clock seconds spent training (excludes evaluation), over every segment of a resumed run. */
   trainSeconds = 0;
   /** [resume] Wall-clock seconds of the run's segments before this process (from the checkpoint). */

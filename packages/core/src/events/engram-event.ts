@@ -38,7 +38,21 @@ export type EngramEvent = EventBase &
         epochAccuracy: number;
         samplesPerSecond: number;
       }
-    | { type: 'epoch-end'; experience: number; epoch: number; loss: number; accuracy: number }
+    | {
+        type: 'epoch-end';
+        experience: number;
+        epoch: number;
+        loss: number;
+        accuracy: number;
+        /** Learning rate of the epoch's last step (set when the optimizer has a schedule). */
+        learningRate?: number;
+        /** Mean loss on the held-out validation part (`training.validation`). */
+        validationLoss?: number;
+        /** Accuracy on it (classification). */
+        validationAccuracy?: number;
+        /** Set on the epoch after which early stopping ended the experience's training. */
+        stoppedEarly?: boolean;
+      }
     | { type: 'experience-end'; experience: number; samples: number; wallSeconds: number; rssBytes: number }
     | { type: 'evaluation'; afterExperience: number; results: EvaluationResult[] }
     | {

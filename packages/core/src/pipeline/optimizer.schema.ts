@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { ScheduleSchema } from './schedule.schema.js';
 
 const strict = { additionalProperties: false } as const;
 const b1 = () =>
@@ -29,16 +30,29 @@ const eps = () =>
   );
 const lr = (d: number) =>
   Type.Optional(Type.Number({ exclusiveMinimum: 0, default: d, description: 'Learning rate.' }));
+/** Options every optimizer takes: a schedule and L2 weight decay. */
+const common = () => ({
+  schedule: Type.Optional(ScheduleSchema),
+  weightDecay: Type.Optional(
+    // No schema default: a filled-in default would make checkpoints of earlier versions differ at --resume.
+    Type.Number({
+      minimum: 0,
+      description:
+        'L2 regularisation: weightDecay·θ is added to every gradient before the update (as torch.optim weight_decay). Default 0 (none). For decoupled decay use type adamw.',
+    }),
+  ),
+});
 
 /** Optimizers, after tfjs' `tf.train.*` with the same option names. */
 export const OptimizerSchema = Type.Union([
   Type.Object(
-    { type: Type.Literal('sgd'), learningRate: lr(0.01) },
+    { type: Type.Literal('sgd'), learningRate: lr(0.01), ...common() },
     { ...strict, description: 'Plain stochastic gradient descent (tf.train.sgd).' },
   ),
   Type.Object(
     {
       type: Type.Literal('momentum'),
+      ...common(),
       learningRate: lr(0.01),
       momentum: Type.Optional(
         Type.Number({ minimum: 0, default: 0.9, description: 'Momentum factor: share of the previous update kept.' }),
@@ -50,6 +64,7 @@ export const OptimizerSchema = Type.Union([
   Type.Object(
     {
       type: Type.Literal('adam'),
+      ...common(),
       learningRate: lr(0.001),
       beta1: b1(),
       beta2: b2(),
@@ -59,7 +74,27 @@ export const OptimizerSchema = Type.Union([
   ),
   Type.Object(
     {
+      type: Type.Literal('adamw'),
+      learningRate: lr(0.001),
+      beta1: b1(),
+      beta2: b2(),
+      epsilon: eps(),
+      schedule: Type.Optional(ScheduleSchema),
+      weightDecay: Type.Optional(
+        Type.Number({
+          minimum: 0,
+          default: 0.01,
+          description:
+            'Decoupled weight decay: before each Adam update θ ← θ·(1 − lr·weightDecay), lr the scheduled rate (torch.optim.AdamW).',
+        }),
+      ),
+    },
+    { ...strict, description: 'AdamW: Adam with decoupled weight decay (Loshchilov & Hutter; torch.optim.AdamW).' },
+  ),
+  Type.Object(
+    {
       type: Type.Literal('rmsprop'),
+      ...common(),
       learningRate: lr(0.001),
       decay: Type.Optional(
         Type.Number({
@@ -82,6 +117,7 @@ export const OptimizerSchema = Type.Union([
   Type.Object(
     {
       type: Type.Literal('adagrad'),
+      ...common(),
       learningRate: lr(0.01),
       initialAccumulatorValue: Type.Optional(
         Type.Number({
@@ -96,6 +132,7 @@ export const OptimizerSchema = Type.Union([
   Type.Object(
     {
       type: Type.Literal('adamax'),
+      ...common(),
       learningRate: lr(0.002),
       beta1: b1(),
       beta2: b2(),

@@ -70,10 +70,10 @@ export class Trainer {
       const lossCtx = { ...ctx, x: t.x, y: t.y, logits, crossEntropy: ce };
       const main = this.strategies.loss(lossCtx) ?? ce;
       const { scalar, quadratic } = this.strategies.penalty(lossCtx);
-      // A strategy that reads or rewrites gradients (A-GEM, SI) must see the penalty's: keep it taped.
+      // A strategy that reads or rewrites gradients (A-GEM, SI), or clipping, must see the penalty's: keep it taped.
       const plan = planPenalties(
         quadratic,
-        this.strategies.handlesGradients ? [] : vars,
+        this.strategies.handlesGradients || this.optimizer.needsFullGradients ? [] : vars,
         this.optimizer.accelerator.quadraticPenalty,
       );
       deferred = plan.deferred;
