@@ -61,7 +61,7 @@ export async function writeOnnxModel(
   try {
     bytes = exportOnnx(model, {
       softmax: options.softmax,
-      normalize: inGraph ? (steps as NormalizeStep[]) : [],
+      normalize: inGraph ? steps : [],
       channelsFirst: options.channelsFirst,
       producerVersion: options.version,
       metadata: {

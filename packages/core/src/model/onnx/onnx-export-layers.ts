@@ -43,6 +43,10 @@ function only(call: LayerCall): string {
   return x;
 }
 
+/** A layer config's activation identifier (tfjs serialises it as a string). */
+const activationName = (c: Record<string, unknown>): string =>
+  typeof c['activation'] === 'string' ? c['activation'] : 'linear';
+
 const where = (call: LayerCall): string => `layer "${call.layer.name}" (${call.layer.getClassName()})`;
 
 const dense: LayerEmitter = (g, call, c) => {
@@ -50,7 +54,7 @@ const dense: LayerEmitter = (g, call, c) => {
   if (!kernel) throw new Error(`${where(call)} has no kernel`);
   let y = g.node('MatMul', [only(call), g.floats(`${call.layer.name}.kernel`, kernel.shape, kernel.data)]);
   if (bias) y = g.node('Add', [y, g.floats(`${call.layer.name}.bias`, bias.shape, bias.data)]);
-  return emitActivation(g, String(c['activation'] ?? 'linear'), y, where(call));
+  return emitActivation(g, activationName(c), y, where(call));
 };
 
 const conv2d: LayerEmitter = (g, call, c) => {
@@ -71,7 +75,7 @@ const conv2d: LayerEmitter = (g, call, c) => {
   const shape = call.shapes[0] ?? [];
   const p = pads(c['padding'], [shape[1] ?? 0, shape[2] ?? 0], [kh, kw], strides, dilations);
   const y = g.node('Conv', inputs, { kernel_shape: [kh, kw], strides, dilations, pads: p, group: 1 });
-  return emitActivation(g, String(c['activation'] ?? 'linear'), g.toChannelsLast(y), where(call));
+  return emitActivation(g, activationName(c), g.toChannelsLast(y), where(call));
 };
 
 function pool(op: 'MaxPool' | 'AveragePool'): LayerEmitter {
@@ -173,7 +177,7 @@ export const LAYER_EMITTERS: Readonly<Record<string, LayerEmitter>> = {
   AveragePooling2D: pool('AveragePool'),
   GlobalAveragePooling2D: (g, call) => g.node('ReduceMean', [only(call)], { axes: [1, 2], keepdims: 0 }),
   BatchNormalization: batchNorm,
-  Activation: (g, call, c) => emitActivation(g, String(c['activation']), only(call), where(call)),
+  Activation: (g, call, c) => emitActivation(g, activationName(c), only(call), where(call)),
   ReLU: (g, call) => g.node('Relu', [only(call)]),
   LeakyReLU: (g, call, c) => g.node('LeakyRelu', [only(call)], { alpha: { float: Number(c['alpha'] ?? 0.3) } }),
   Softmax: (g, call) => g.node('Softmax', [only(call)], { axis: -1 }),

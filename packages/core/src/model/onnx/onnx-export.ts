@@ -79,7 +79,7 @@ export function exportOnnx(model: tf.LayersModel, options: OnnxExportOptions): U
   /** Emits the layer call giving `t` after the calls it reads (depth first from the outputs). */
   const visit = (t: tf.SymbolicTensor): void => {
     if (names.has(t.id)) return;
-    const layer = t.sourceLayer as tf.layers.Layer;
+    const layer = t.sourceLayer;
     const node = layer.inboundNodes[t.nodeIndex];
     if (!node || emitted.has(node)) throw new Error(`layer "${layer.name}" is not connected to the model's input`);
     emitted.add(node);

@@ -7,11 +7,13 @@ import * as tf from '@tensorflow/tfjs';
 import { PipelineError } from '../../pipeline/pipeline-error.js';
 import { Rng } from '../../random/rng.js';
 import { onnxFixture, toChannelsLast } from '../../testing/onnx-fixtures.js';
+import { setUpWasm } from '../../testing/wasm-helpers.js';
 import { buildModel } from '../model.builder.js';
 import { importOnnx, OnnxImportError } from './onnx-import.js';
 import { encodeModel, floatTensor } from './onnx-proto.js';
 
-await tf.setBackend('cpu');
+// wasm (Engram's default backend in Node): the ResNet's forward pass takes seconds there, a minute on cpu.
+await setUpWasm();
 
 /** Largest |Engram − PyTorch| over every logit of the fixture's reference rows. */
 function maxDelta(name: string): { delta: number; argmaxAgree: number; rows: number } {
