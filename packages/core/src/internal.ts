@@ -45,6 +45,7 @@ export * from './model/model.builder.js';
 export * from './model/file-io.js';
 export * from './model/onnx/onnx-import.js';
 export * from './model/onnx/onnx-export.js';
+export { decodeModel, encodeModel } from './model/onnx/onnx-proto.js';
 export * from './model/onnx/onnx-layers.js';
 export * from './model/seeded-dropout.layer.js';
 export * from './model/grow-head.adjustment.js';
