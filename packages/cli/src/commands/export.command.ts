@@ -41,7 +41,8 @@ function runFolder(path: string): string | undefined {
 /**
  * `engram export <dir> --to <folder>`: writes the model of the newest valid checkpoint under `dir` (a
  * run's output folder, its checkpoints folder, or one checkpoint) in tfjs Layers format — which
- * `tf.loadLayersModel` reads without Engram — and `engram.json` beside it: classes, input shape,
+ * `tf.loadLayersModel` reads without Engram — or, with `--format onnx`, as `model.onnx` (normalisation
+ * inside the graph, see docs/onnx.md) — and `engram.json` beside it: classes, input shape,
  * preprocessing with fitted statistics, multi-head task classes, Hedge mixing weights and the run's
  * metrics. `--softmax` makes the model output probabilities; `--test-data <pipeline>` writes the
  * pipeline's test sets to `test.jsonl`. Exit 2 when there is no valid checkpoint.

@@ -76,7 +76,7 @@ function shapeText(shape: ReadonlyArray<number | null>): string {
 
 /**
  * Builds the pipeline's model for `target`: the declared layers plus a dense head named `head`, or a
- * loaded tfjs Layers model. A layer that does not fit the shape it receives is a {@link PipelineError}
+ * loaded tfjs Layers model or ONNX file (imported channels-last; see docs/onnx.md). A layer that does not fit the shape it receives is a {@link PipelineError}
  * at `/model/layers/<i>`; so is a loaded model whose input does not match the data.
  */
 export async function buildModel(spec: ModelSpec, target: ModelTarget): Promise<EngramModel> {
