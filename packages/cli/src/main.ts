@@ -53,7 +53,8 @@ program
   .option('--resume', 'continue from the newest valid checkpoint in the output folder')
   .option(
     '--from <run>',
-    "start this new run from an earlier run's newest valid checkpoint (run folder or checkpoint folder): model, optimizer, strategy state, metric history",
+    "start this new run from an earlier run's newest valid checkpoint (run folder or checkpoint folder): model, " +
+      'optimizer, strategy state, metric history',
   )
   .option('--overwrite', 'start afresh in an output folder that holds checkpoints of an earlier run (deletes them)')
   .option(

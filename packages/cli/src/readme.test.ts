@@ -15,6 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { patience } from './testing/patience.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..', '..');
@@ -39,7 +40,7 @@ function sh(command: string, cwd: string): { status: number | null; output: stri
     cwd,
     encoding: 'utf8',
     env: userEnv(),
-    timeout: 600_000,
+    timeout: patience(600_000),
   });
   return { status: r.status, output: `${r.stdout}\n${r.stderr}`.slice(-4000), stdout: r.stdout };
 }

@@ -41,7 +41,10 @@ export * from './transforms/normalize.transform.js';
 export * from './transforms/shape.transforms.js';
 export * from './transforms/augment.transform.js';
 
-/** Every component this plugin registers: data sources (role `dataset`), preprocessing steps (role `transform`) and the Redis events logger (role `logger`). */
+/**
+ * Every component this plugin registers: data sources (role `dataset`), preprocessing steps (role `transform`) and the
+ * Redis events logger (role `logger`).
+ */
 export const descriptors: readonly ComponentDescriptor[] = [
   mnistDescriptor,
   fashionMnistDescriptor,

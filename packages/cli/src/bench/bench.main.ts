@@ -65,10 +65,12 @@ async function main(o: BenchOptions): Promise<void> {
     return;
   }
   const quietNote = whole
-    ? `others used ${whole.othersCores.toFixed(2)} cores, load ${whole.load1Start} → ${whole.load1End}, ${json['quietRounds']}/${rounds.length} rounds quiet`
+    ? `others used ${whole.othersCores.toFixed(2)} cores, load ${whole.load1Start} → ${whole.load1End}, ` +
+      `${json['quietRounds']}/${rounds.length} rounds quiet`
     : 'quietness unknown';
   process.stdout.write(
-    `backend: ${backend.description}, batch 128, Adam, medians of ${o.repeats} interleaved rounds (quiet rounds only when any); ${quietNote}\n`,
+    `backend: ${backend.description}, batch 128, Adam, medians of ${o.repeats} interleaved rounds (quiet rounds only ` +
+      `when any); ${quietNote}\n`,
   );
   for (const a of anchors) process.stdout.write(`  pytorch anchor ${a.key}: torch ${a.torch} (${a.python})\n`);
   for (const r of rows)
@@ -79,7 +81,8 @@ async function main(o: BenchOptions): Promise<void> {
   const online = json['online'] as Record<string, Record<string, number>> | undefined;
   for (const [k, v] of Object.entries(online ?? {})) {
     process.stdout.write(
-      `  online ${k}: p50 ${v['p50Ms']?.toFixed(3)} ms, p99 ${v['p99Ms']?.toFixed(3)} ms, vs PyTorch ${v['vsPytorch']?.toFixed(3) ?? '-'}, engine overhead ${v['overheadFraction']?.toFixed(3)}\n`,
+      `  online ${k}: p50 ${v['p50Ms']?.toFixed(3)} ms, p99 ${v['p99Ms']?.toFixed(3)} ms, vs PyTorch ` +
+        `${v['vsPytorch']?.toFixed(3) ?? '-'}, engine overhead ${v['overheadFraction']?.toFixed(3)}\n`,
     );
   }
   if (json['big']) process.stdout.write(`  big: ${JSON.stringify(json['big'])}\n`);

@@ -54,7 +54,8 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   if (earlier.length > 0 && !flags.resume) {
     if (!flags.overwrite) {
       process.stderr.write(
-        `error: ${paths.checkpointDir} holds ${earlier.length} checkpoint(s) of an earlier run; continue it with --resume, or start afresh with --overwrite (deletes them)\n`,
+        `error: ${paths.checkpointDir} holds ${earlier.length} checkpoint(s) of an earlier run; continue it with ` +
+          `--resume, or start afresh with --overwrite (deletes them)\n`,
       );
       return 2;
     }
@@ -69,7 +70,9 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   }
   const mode = progressMode(flags, process.stdout.isTTY === true);
   if (mode !== 'quiet') {
-    const where = `outputs in ${paths.outDir}${paths.checkpointDir !== undefined && paths.checkpointDir !== join(paths.outDir, 'checkpoints') ? `, checkpoints in ${paths.checkpointDir}` : ''}\n`;
+    const where =
+      `outputs in ` +
+      `${paths.outDir}${paths.checkpointDir !== undefined && paths.checkpointDir !== join(paths.outDir, 'checkpoints') ? `, checkpoints in ${paths.checkpointDir}` : ''}\n`;
     (mode === 'json' ? process.stderr : process.stdout).write(where);
   }
   let served: RunServer | undefined;
@@ -83,7 +86,9 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       return 1;
     }
     process.stderr.write(
-      `serving on http://${served.address.family === 'IPv6' ? `[${served.address.address}]` : served.address.address}:${served.address.port}/ (POST /predict, /feedback; GET /metrics, /events, /healthz, /readyz; dashboard at /)\n`,
+      `serving on ` +
+        `http://${served.address.family === 'IPv6' ? `[${served.address.address}]` : served.address.address}:${served.address.port}/ ` +
+        `(POST /predict, /feedback; GET /metrics, /events, /healthz, /readyz; dashboard at /)\n`,
     );
   }
   keepRunningOnClosedStdout(true);

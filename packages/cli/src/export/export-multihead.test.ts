@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { patience } from '../testing/patience.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..', '..', '..');
@@ -31,7 +32,7 @@ test("the README's plain-tfjs script scores a task-incremental (multi-head) expo
   const file = join(dir, 'p.json');
   writeFileSync(file, JSON.stringify(doc));
   const cli = (args: string[]) =>
-    spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 180_000, cwd: dir });
+    spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: patience(180_000), cwd: dir });
   const run = cli(['run', file, '--out', 'out', '--quiet']);
   assert.equal(run.status, 0, run.stderr);
   const exported = cli(['export', 'out', '--to', 'model', '--softmax', '--test-data', file]);
@@ -51,7 +52,7 @@ test("the README's plain-tfjs script scores a task-incremental (multi-head) expo
   writeFileSync(join(dir, 'predict.mjs'), readmeScript());
   const predicted = spawnSync(process.execPath, ['predict.mjs', 'model/'], {
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: patience(120_000),
     cwd: dir,
   });
   assert.equal(predicted.status, 0, predicted.stderr);

@@ -85,7 +85,9 @@ export async function runDistributed(
       const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
       const count = (s: JobState | 'unknown'): number => states.filter((x) => x === s).length;
       const done = count('completed') + count('failed');
-      const line = `[${done}/${ids.length}] ${count('completed')} done, ${count('failed')} failed, ${count('active')} running, ${count('waiting') + count('prioritized') + count('delayed')} waiting`;
+      const line =
+        `[${done}/${ids.length}] ${count('completed')} done, ${count('failed')} failed, ` +
+        `${count('active')} running, ${count('waiting') + count('prioritized') + count('delayed')} waiting`;
       if (line !== last) log(line);
       last = line;
       if (done === ids.length) break;

@@ -56,7 +56,10 @@ export function parseJson(text: string, file: string): unknown {
 /** Largest pipeline file read, in bytes. */
 export const MAX_PIPELINE_BYTES = 16 * 1024 * 1024;
 
-/** Reads and parses a JSON file (a regular file, at most {@link MAX_PIPELINE_BYTES}); a missing or unreadable file is a {@link PipelineError}. */
+/**
+ * Reads and parses a JSON file (a regular file, at most {@link MAX_PIPELINE_BYTES}); a missing or unreadable file is a
+ * {@link PipelineError}.
+ */
 export async function readJsonFile(file: string): Promise<unknown> {
   let text: string;
   try {
