@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { decodeModel, fileModelLoader } from '@engram/core/internal';
+import { patience } from '../testing/patience.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const main = join(here, '..', 'main.js');
@@ -46,7 +47,7 @@ test('engram export --format onnx: ONNX Runtime on the raw test sets gives the a
   const file = join(dir, 'p.json');
   writeFileSync(file, JSON.stringify(pipeline));
   const cli = (args: string[]) =>
-    spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 300_000, cwd: dir });
+    spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: patience(300_000), cwd: dir });
   const run = cli(['run', file, '--out', 'out', '--quiet']);
   assert.equal(run.status, 0, run.stderr);
   const onnxOut = cli(['export', 'out', '--to', 'onnx', '--format', 'onnx', '--softmax', '--test-data', file]);
