@@ -2,6 +2,7 @@ import { selectBackend } from '@engram/core';
 import { BENCH_USAGE, parseBenchOptions, type BenchOptions } from './bench-options.js';
 import { bigSection } from './big.section.js';
 import { checkpointBench } from './checkpoint.bench.js';
+import { imagesSection } from './images.section.js';
 import { onlineSection } from './online.section.js';
 import { probeAnchors, type PytorchAnchor } from './pytorch.bench.js';
 import { QUIET_OTHERS_CORES, quietnessBetween, readCpuSnapshot } from './quietness.js';
@@ -17,6 +18,7 @@ import { throughputSection, type BenchRow, type JsonObject } from './throughput.
  * any, and the JSON says `"quiet": false` when, over the whole run, others took more than 10 % of a core.
  */
 async function main(o: BenchOptions): Promise<void> {
+  // (sections: throughput, online, big, images — image-folder decode rate and CNN data wait —, checkpoint)
   const anchors: PytorchAnchor[] = o.pythons.length > 0 ? probeAnchors(o.pythons) : [];
   const backend = await selectBackend('auto');
   const start = readCpuSnapshot();
@@ -34,6 +36,7 @@ async function main(o: BenchOptions): Promise<void> {
   await throughputSection(o, anchors, json, rows, logs);
   if (o.online) await onlineSection(o, anchors, json, rows, logs);
   if (o.big) await bigSection(o, anchors, json, rows, logs);
+  await imagesSection(o, json, rows, logs);
   const ckpt = await checkpointBench(o.quick ? { samples: 128 } : {});
   json['checkpointParameters'] = ckpt.parameters;
   json['checkpointBytes'] = ckpt.bytes;

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { ResumeError, runPipeline, type BackendName } from '@engram/core';
 import { OutputDirError, probeWritable, runPaths } from '@engram/core/internal';
 import { loadPipelineFile, VERSION } from '../cli-context.js';
+import { assertDataReadable } from './data-check.js';
 import { keepRunningOnClosedStdout } from '../output/stdout-guard.js';
 import { formatOutcome } from '../output/matrix-table.js';
 import { progressMode, renderProgress } from '../output/progress.renderer.js';
@@ -39,6 +40,7 @@ export interface RunFlags {
  */
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
   const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true);
+  await assertDataReadable(loaded);
   let serve;
   try {
     serve = serveSettings(loaded.definition, flags.serve);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,14 +12,7 @@ const root = resolve(here, '..', '..', '..', '..');
 const main = join(here, '..', 'main.js');
 const average = (text: string): number => Number(/average accuracy ([\d.]+)%/.exec(text)?.[1] ?? Number.NaN);
 
-/** The README's plain-tfjs script (its `js` block that starts with `// predict.mjs`). */
-function readmeScript(): string {
-  const m = /^```js\n(\/\/ predict\.mjs[\s\S]*?)^```/m.exec(readFileSync(join(root, 'README.md'), 'utf8'));
-  assert.ok(m?.[1], 'README has a predict.mjs block');
-  return m[1];
-}
-
-test("the README's plain-tfjs script scores a task-incremental (multi-head) export as engram eval scores its checkpoint", () => {
+test("examples/predict.mjs (the README's plain-tfjs script) scores a task-incremental (multi-head) export as engram eval scores its checkpoint", () => {
   const dir = mkdtempSync(join(tmpdir(), 'engram-export-heads-'));
   const doc = JSON.parse(
     readFileSync(join(root, 'examples', 'split-mnist', 'task-il-naive.pipeline.json'), 'utf8'),
@@ -47,10 +40,18 @@ test("the README's plain-tfjs script scores a task-incremental (multi-head) expo
   );
   const evaluated = cli(['eval', file, '--checkpoint', 'out']);
   assert.equal(evaluated.status, 0, evaluated.stderr);
-  // The script imports @tensorflow/tfjs, as a user's project would have it installed.
-  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  writeFileSync(join(dir, 'predict.mjs'), readmeScript());
-  const predicted = spawnSync(process.execPath, ['predict.mjs', 'model/'], {
+  for (const [command, stderr] of [
+    ['run', run.stderr],
+    ['export', exported.stderr],
+    ['eval', evaluated.stderr],
+  ]) {
+    assert.doesNotMatch(
+      stderr ?? '',
+      /looks like you are running TensorFlow\.js/,
+      `engram ${command} prints no tfjs banner`,
+    );
+  }
+  const predicted = spawnSync(process.execPath, [join(root, 'examples', 'predict.mjs'), 'model/'], {
     encoding: 'utf8',
     timeout: patience(120_000),
     cwd: dir,
