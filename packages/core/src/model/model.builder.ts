@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { inputValues, layerParameters, MAX_INPUT_VALUES, MAX_MODEL_PARAMETERS } from './model-limits.js';
@@ -6,6 +7,7 @@ import { PipelineError } from '../pipeline/pipeline-error.js';
 import type { Rng } from '../random/rng.js';
 import { LayersEngramModel, type EngramModel } from './engram-model.js';
 import { fileModelLoader } from './file-io.js';
+import { importOnnx } from './onnx/onnx-import.js';
 import { attachDropoutRandom, SeededDropout } from './seeded-dropout.layer.js';
 
 /** Name of the classifier head layer Engram appends. */
@@ -74,7 +76,7 @@ function shapeText(shape: ReadonlyArray<number | null>): string {
 
 /**
  * Builds the pipeline's model for `target`: the declared layers plus a dense head named `head`, or a
- * loaded tfjs Layers model. A layer that does not fit the shape it receives is a {@link PipelineError}
+ * loaded tfjs Layers model or ONNX file (imported channels-last; see docs/onnx.md). A layer that does not fit the shape it receives is a {@link PipelineError}
  * at `/model/layers/<i>`; so is a loaded model whose input does not match the data.
  */
 export async function buildModel(spec: ModelSpec, target: ModelTarget): Promise<EngramModel> {
@@ -139,7 +141,9 @@ export async function buildModel(spec: ModelSpec, target: ModelTarget): Promise<
 async function loadModel(file: string, target: ModelTarget): Promise<EngramModel> {
   let network: tf.LayersModel;
   try {
-    network = await tf.loadLayersModel(fileModelLoader(file));
+    network = file.toLowerCase().endsWith('.onnx')
+      ? importOnnx(await readFile(file)).model
+      : await tf.loadLayersModel(fileModelLoader(file));
   } catch (e) {
     throw PipelineError.at('/model/load', `cannot load ${file}: ${(e as Error).message.split('\n')[0] ?? ''}`);
   }

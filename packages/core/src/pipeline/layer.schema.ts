@@ -168,7 +168,7 @@ const LoadModelSchema = Type.Object(
     load: Type.String({
       minLength: 1,
       description:
-        'Path of a tfjs Layers `model.json` (relative to the pipeline file). Its last layer is the classifier head (logits).',
+        "Path of a tfjs Layers `model.json` or an ONNX `.onnx` file (as `torch.onnx.export` writes it; relative to the pipeline file). Its output is the classifier's logits; image models take channels-last [H, W, C] samples (docs/onnx.md).",
     }),
   },
   { ...strict, description: 'Start from a trained model.' },
