@@ -164,13 +164,15 @@ test('mismatched shapes are refused at the node, and a non-flat output at the ou
 });
 
 test("the shipped reduced ResNet-18 has PyTorch's parameter count for 32×32×3 and 28×28×1 inputs", async () => {
-  const graph = JSON.parse(readFileSync(join(root, 'examples', 'models', 'reduced-resnet18.graph.json'), 'utf8'));
+  const graph = JSON.parse(
+    readFileSync(join(root, 'examples', 'models', 'reduced-resnet18.graph.json'), 'utf8'),
+  ) as GraphSpec;
   // nn.Module parameters of GEM's ResNet18(nclasses=10, nf=20) with 3 and 1 input channels (torch 1.13).
   for (const [shape, expected] of [
     [[32, 32, 3], 1_094_750],
     [[28, 28, 1], 1_094_390],
   ] as const) {
-    const model = await buildModel({ graph: graph as GraphSpec, head: { units: 10 } }, target([...shape]));
+    const model = await buildModel({ graph, head: { units: 10 } }, target([...shape]));
     const trainable = model.trainableVariables().reduce((n, v) => n + v.size, 0);
     assert.equal(trainable, expected, `input ${shape.join('×')}`);
     model.dispose();
