@@ -19,7 +19,7 @@ const pipeline = {
     kind: 'mnist',
     scenario: { type: 'class-incremental', experiences: 3 },
     testFraction: 0.2,
-    limitPerClass: 20,
+    limitPerClass: 10,
   },
   model: {
     graph: {
@@ -43,7 +43,7 @@ const pipeline = {
     { kind: 'replay', bufferSize: 30 },
     { kind: 'ewc', lambda: 100 },
   ],
-  training: { epochs: 2, batchSize: 8 },
+  training: { epochs: 1, batchSize: 8 },
   evaluation: { on: 'all', initial: true },
   checkpoint: { everyBatches: 2, keep: 3 },
 };
@@ -59,7 +59,7 @@ const eventIs =
 
 describe(
   'resume after SIGKILL (graph model: residual block, batch norm, grown head, replay + EWC)',
-  { timeout: 600_000 },
+  { timeout: 1_800_000 },
   () => {
     it('ends with the same summary metrics and bit-identical weights and optimizer state as an uninterrupted run', async () => {
       const work = mkdtempSync(join(tmpdir(), 'engram-graph-resume-'));

@@ -41,7 +41,8 @@ export class GrowHeadAdjustment implements Adjustment {
     const inputs = kernel.shape[0] ?? 0;
     // the tensor the head is applied to, in this network (a graph's output node need not be the
     // second-to-last layer)
-    const features = net.outputs[0]?.inputs[0] ?? (net.inputs[0] as tf.SymbolicTensor);
+    const features = net.outputs[0]?.inputs[0] ?? net.inputs[0];
+    if (!features) throw new Error('grow-head: the model has no input');
     const grown = tf.layers.dense({
       units: wanted,
       name: `head_${wanted}`,

@@ -51,7 +51,7 @@ test('an embedding → gru graph learns a keyword-spotting token task far above 
       const xb = tf.slice(train.x, [from, 0], [32, STEPS]);
       const yb = tf.oneHot(tf.slice(train.y, [from], [32]), CLASSES);
       optimizer.minimize(
-        () => tf.losses.softmaxCrossEntropy(yb, model.forward(xb, { training: true })) as tf.Scalar,
+        () => tf.mean(tf.losses.softmaxCrossEntropy(yb, model.forward(xb, { training: true }))),
         false,
         model.trainableVariables(),
       );
