@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { ResumeError, runPipeline, type BackendName } from '@engram/core';
 import { OutputDirError, probeWritable, runPaths } from '@engram/core/internal';
 import { loadPipelineFile, VERSION } from '../cli-context.js';
+import { assertDataReadable } from './data-check.js';
 import { keepRunningOnClosedStdout } from '../output/stdout-guard.js';
 import { formatOutcome } from '../output/matrix-table.js';
 import { progressMode, renderProgress } from '../output/progress.renderer.js';
@@ -39,6 +40,7 @@ export interface RunFlags {
  */
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
   const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true);
+  await assertDataReadable(loaded);
   let serve;
   try {
     serve = serveSettings(loaded.definition, flags.serve);
@@ -54,7 +56,8 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   if (earlier.length > 0 && !flags.resume) {
     if (!flags.overwrite) {
       process.stderr.write(
-        `error: ${paths.checkpointDir} holds ${earlier.length} checkpoint(s) of an earlier run; continue it with --resume, or start afresh with --overwrite (deletes them)\n`,
+        `error: ${paths.checkpointDir} holds ${earlier.length} checkpoint(s) of an earlier run; continue it with ` +
+          `--resume, or start afresh with --overwrite (deletes them)\n`,
       );
       return 2;
     }
@@ -69,7 +72,9 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   }
   const mode = progressMode(flags, process.stdout.isTTY === true);
   if (mode !== 'quiet') {
-    const where = `outputs in ${paths.outDir}${paths.checkpointDir !== undefined && paths.checkpointDir !== join(paths.outDir, 'checkpoints') ? `, checkpoints in ${paths.checkpointDir}` : ''}\n`;
+    const where =
+      `outputs in ` +
+      `${paths.outDir}${paths.checkpointDir !== undefined && paths.checkpointDir !== join(paths.outDir, 'checkpoints') ? `, checkpoints in ${paths.checkpointDir}` : ''}\n`;
     (mode === 'json' ? process.stderr : process.stdout).write(where);
   }
   let served: RunServer | undefined;
@@ -83,7 +88,9 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       return 1;
     }
     process.stderr.write(
-      `serving on http://${served.address.family === 'IPv6' ? `[${served.address.address}]` : served.address.address}:${served.address.port}/ (POST /predict, /feedback; GET /metrics, /events, /healthz, /readyz; dashboard at /)\n`,
+      `serving on ` +
+        `http://${served.address.family === 'IPv6' ? `[${served.address.address}]` : served.address.address}:${served.address.port}/ ` +
+        `(POST /predict, /feedback; GET /metrics, /events, /healthz, /readyz; dashboard at /)\n`,
     );
   }
   keepRunningOnClosedStdout(true);

@@ -39,7 +39,8 @@ export async function serveCommand(dir: string, flags: ServeFlags): Promise<numb
   const warn = (m: string): void => void process.stderr.write(`warning: ${m}\n`);
   if (flags.redis !== undefined && (flags.modelsChannel === undefined || !flags.follow)) {
     process.stderr.write(
-      'error: --redis follows announcements: give it with --follow and --models-channel <stream>:models (the redis-stream logger\'s stream + ":models")\n',
+      'error: --redis follows announcements: give it with --follow and --models-channel <stream>:models (the ' +
+        'redis-stream logger\'s stream + ":models")\n',
     );
     return 2;
   }
@@ -108,7 +109,8 @@ export async function serveCommand(dir: string, flags: ServeFlags): Promise<numb
   }
   // Said once everything listens and follows (tests and scripts wait for this line).
   process.stderr.write(
-    `serving ${first.from} (model version ${first.model.info.version}, step ${first.model.info.step}) on http://${address.address}:${address.port}/\n`,
+    `serving ${first.from} (model version ${first.model.info.version}, step ${first.model.info.step}) on ` +
+      `http://${address.address}:${address.port}/\n`,
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());

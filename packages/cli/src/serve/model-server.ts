@@ -87,7 +87,9 @@ export class ModelServer {
     });
     this.app.setNotFoundHandler((req, reply) => {
       void reply.code(404).send({
-        error: `no route ${req.method} ${req.url.split('?')[0] ?? ''}; see GET / for the dashboard, POST /predict, POST /feedback, GET /metrics, /healthz, /readyz, /events`,
+        error:
+          `no route ${req.method} ${req.url.split('?')[0] ?? ''}; see GET / for the dashboard, POST /predict, ` +
+          `POST /feedback, GET /metrics, /healthz, /readyz, /events`,
       });
     });
     this.routes();
@@ -129,7 +131,9 @@ export class ModelServer {
     try {
       await this.app.listen({ host: this.options.host, port: this.options.port });
     } catch (e) {
-      throw new Error(`cannot serve on ${this.options.host}:${this.options.port}: ${(e as Error).message}`);
+      throw new Error(`cannot serve on ${this.options.host}:${this.options.port}: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     return this.app.server.address() as AddressInfo;
   }

@@ -69,9 +69,9 @@ export function checkManifestShape(value: unknown): CheckpointManifest {
   }
   return {
     format: m['format'],
-    engram: String(m['engram'] ?? ''),
+    engram: typeof m['engram'] === 'string' ? m['engram'] : '',
     step: m['step'],
-    createdAt: String(m['createdAt'] ?? ''),
+    createdAt: typeof m['createdAt'] === 'string' ? m['createdAt'] : '',
     files: checked,
   };
 }

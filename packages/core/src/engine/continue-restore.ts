@@ -96,14 +96,16 @@ export async function continueModel(
     network.dispose();
     throw PipelineError.at(
       '/data',
-      `the earlier run's model (${point.dir}) takes inputs of shape [${sig.input.replaceAll('x', ', ')}], this pipeline's data (after preprocess) has [${inputShape.join(', ')}]`,
+      `the earlier run's model (${point.dir}) takes inputs of shape [${sig.input.replaceAll('x', ', ')}], this ` +
+        `pipeline's data (after preprocess) has [${inputShape.join(', ')}]`,
     );
   }
   if (state.info.numClasses > sig.outputs && !def.adjust.some((a) => a.kind === 'grow-head')) {
     network.dispose();
     throw PipelineError.at(
       '/adjust',
-      `the data has ${state.info.numClasses} classes and the earlier run's head ${sig.outputs} outputs; add { "kind": "grow-head" } to grow it`,
+      `the data has ${state.info.numClasses} classes and the earlier run's head ${sig.outputs} outputs; add { ` +
+        `"kind": "grow-head" } to grow it`,
     );
   }
   if (state.model instanceof LayersEngramModel) {

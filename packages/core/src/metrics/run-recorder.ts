@@ -145,6 +145,6 @@ async function writeAtomic(path: string, text: string): Promise<void> {
     await writeFile(tmp, text, 'utf8');
     await rename(tmp, path);
   } catch (err) {
-    throw new Error(`could not write ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`could not write ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }

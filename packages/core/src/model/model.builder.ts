@@ -76,7 +76,9 @@ export async function buildModel(spec: ModelSpec, target: ModelTarget): Promise<
   if (inputValues(target.inputShape) > MAX_INPUT_VALUES) {
     throw PipelineError.at(
       '/data',
-      `the data's samples have shape [${target.inputShape.join(', ')}] (${inputValues(target.inputShape).toLocaleString('en')} values), over the limit of ${MAX_INPUT_VALUES.toLocaleString('en')} per sample`,
+      `the data's samples have shape [${target.inputShape.join(', ')}] ` +
+        `(${inputValues(target.inputShape).toLocaleString('en')} values), over the limit of ` +
+        `${MAX_INPUT_VALUES.toLocaleString('en')} per sample`,
     );
   }
   const resolved = await resolveModelSpec(spec, target.baseDir);

@@ -33,20 +33,33 @@ function errorOffset(message: string, text: string): number {
 }
 
 /**
- * Parses JSON text; a syntax error becomes a {@link PipelineError} with line and column, and so do
- * what JSON.parse accepts silently (duplicate keys, over-deep nesting, numbers beyond a double's range;
- * see {@link scanJsonText}), each with its JSON pointer.
+ * What went wrong in a `JSON.parse` of `text`, in one line with line and column, quoting nothing of
+ * the text (it may be any file: `/etc/passwd` named as a pipeline or a model). V8's own message
+ * quotes the text around an unexpected token; only its fixed wording is kept.
+ */
+export function jsonSyntaxProblem(error: unknown, text: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const { line, column } = lineColumn(text, errorOffset(message, text));
+  const what = /^Unexpected token/.test(message)
+    ? 'unexpected character'
+    : message
+        .replace(/\s*in JSON at position \d+.*$/s, '')
+        .replace(/,?\s*(\.\.\.)?".*$/s, '')
+        .replace(/"/g, '');
+  return `invalid JSON at line ${line}, column ${column}: ${what}`;
+}
+
+/**
+ * Parses JSON text; a syntax error becomes a {@link PipelineError} with line and column (quoting none
+ * of the text), and so do what JSON.parse accepts silently (duplicate keys, over-deep nesting, numbers
+ * beyond a double's range; see {@link scanJsonText}), each with its JSON pointer.
  */
 export function parseJson(text: string, file: string): unknown {
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;
   } catch (e) {
-    const message = (e as Error).message;
-    const offset = errorOffset(message, text);
-    const { line, column } = lineColumn(text, offset);
-    const what = message.replace(/\s*in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '');
-    throw PipelineError.at('', `invalid JSON at line ${line}, column ${column}: ${what}`, file);
+    throw PipelineError.at('', jsonSyntaxProblem(e, text), file);
   }
   const problems = scanJsonText(text);
   if (problems.length > 0) throw new PipelineError(problems, file);
@@ -56,7 +69,10 @@ export function parseJson(text: string, file: string): unknown {
 /** Largest pipeline file read, in bytes. */
 export const MAX_PIPELINE_BYTES = 16 * 1024 * 1024;
 
-/** Reads and parses a JSON file (a regular file, at most {@link MAX_PIPELINE_BYTES}); a missing or unreadable file is a {@link PipelineError}. */
+/**
+ * Reads and parses a JSON file (a regular file, at most {@link MAX_PIPELINE_BYTES}); a missing or unreadable file is a
+ * {@link PipelineError}.
+ */
 export async function readJsonFile(file: string): Promise<unknown> {
   let text: string;
   try {

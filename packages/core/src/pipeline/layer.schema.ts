@@ -267,7 +267,7 @@ const layerBranches = [
 ];
 
 /** The layers a pipeline can declare, after tfjs-layers' names (TypeBox union, for the TS type). */
-const LayerSpecUnion = Type.Union(layerBranches);
+export const LayerSpecUnion = Type.Union(layerBranches);
 
 /** One declared layer. */
 export type LayerSpec = Static<typeof LayerSpecUnion>;

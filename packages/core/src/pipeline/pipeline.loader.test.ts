@@ -70,7 +70,8 @@ test('an unknown kind or key names the closest known one, and a missing kind is 
   assert.ok(
     found.some((p) =>
       p.startsWith(
-        '/training/batchsize: unknown property (did you mean "batchSize"?); expected one of: epochs, batchSize, shuffle, maxSamples, logEvery',
+        '/training/batchsize: unknown property (did you mean "batchSize"?); expected one of: epochs, batchSize, ' +
+          'shuffle, maxSamples, logEvery',
       ),
     ),
     found.join('\n'),

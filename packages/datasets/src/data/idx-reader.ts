@@ -25,7 +25,7 @@ export function parseIdx(input: Uint8Array, what = 'IDX data'): IdxArray {
     try {
       bytes = gunzipSync(bytes);
     } catch (err) {
-      throw new Error(`${what}: corrupt gzip data (${(err as Error).message})`);
+      throw new Error(`${what}: corrupt gzip data (${(err as Error).message})`, { cause: err });
     }
   }
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0)
@@ -58,7 +58,9 @@ export async function readIdx(file: string): Promise<IdxArray> {
   try {
     bytes = await readFile(file);
   } catch (err) {
-    throw new Error(`cannot read IDX file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(`cannot read IDX file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      cause: err,
+    });
   }
   return parseIdx(bytes, file);
 }

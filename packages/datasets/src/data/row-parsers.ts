@@ -88,13 +88,13 @@ export function parseJsonRecord(
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return { error: 'record is not a JSON object' };
   const rec = value as Record<string, unknown>;
-  const raw = rec[fields.features];
+  const raw: unknown = rec[fields.features];
   if (!Array.isArray(raw)) return { error: `field "${fields.features}" is missing or not an array` };
   if (length !== undefined && raw.length !== length)
     return { error: `field "${fields.features}" has ${raw.length} values, expected ${length}` };
   const x = new Float32Array(raw.length);
   for (let i = 0; i < raw.length; i++) {
-    const v = raw[i];
+    const v: unknown = raw[i];
     if (typeof v !== 'number' || !Number.isFinite(v))
       return { error: `field "${fields.features}"[${i}] is not a finite number` };
     x[i] = v;

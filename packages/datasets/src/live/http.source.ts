@@ -236,7 +236,8 @@ export const httpDescriptor: ComponentDescriptor = {
   role: 'dataset',
   kind: 'http',
   description:
-    'A live stream of samples POSTed as JSON or JSON lines to a local HTTP endpoint (127.0.0.1 by default); stream mode. With `journal`, records are fsynced to a journal before the 202 and a resumed run replays those not trained on.',
+    'A live stream of samples POSTed as JSON or JSON lines to a local HTTP endpoint (127.0.0.1 by default); stream ' +
+    'mode. With `journal`, records are fsynced to a journal before the 202 and a resumed run replays those not trained on.',
   options: HttpOptions,
   create: (options, services) => createHttpSource(options as HttpOptions, services),
 };

@@ -12,7 +12,10 @@ export const journalOption = Type.Optional(
   Type.String({
     minLength: 1,
     description:
-      'Durable journal (JSON lines, relative to the pipeline file): every accepted record is appended and fsynced before it is acknowledged or trained on, and --resume replays the records not yet trained on. A run without --resume moves an existing journal to <journal>.prev and starts a new one. The journal is never rotated: it grows with the stream.',
+      'Durable journal (JSON lines, relative to the pipeline file): every accepted record is appended and fsynced ' +
+      'before it is acknowledged or trained on, and --resume replays the records not yet trained on. A run without ' +
+      '--resume moves an existing journal to <journal>.prev and starts a new one. The journal is never rotated: ' +
+      'it grows with the stream.',
   }),
 );
 
@@ -84,7 +87,8 @@ export class LiveJournal {
     const size = existsSync(this.file) ? statSync(this.file).size : -1;
     if (size < p.offset) {
       throw new Error(
-        `${where} is ${size < 0 ? 'missing' : `${size} bytes`}, shorter than the checkpoint's position ${p.offset}: it was deleted, truncated or replaced since`,
+        `${where} is ${size < 0 ? 'missing' : `${size} bytes`}, shorter than the checkpoint's position ${p.offset}: ` +
+          `it was deleted, truncated or replaced since`,
       );
     }
     if (p.offset > 0) {
@@ -118,7 +122,9 @@ export class LiveJournal {
       renameSync(this.file, `${this.file}.prev`);
       this.services.events.emit({
         type: 'warning',
-        message: `${this.kind}: journal ${this.file} is from an earlier run (not resumed); moved it to ${this.file}.prev and started a new one`,
+        message:
+          `${this.kind}: journal ${this.file} is from an earlier run (not resumed); moved it to ` +
+          `${this.file}.prev and started a new one`,
       });
     }
     this.handle = await open(this.file, this.from ? 'r+' : 'w');
@@ -208,7 +214,9 @@ export class LiveJournal {
       await handle.truncate(lineStart);
       this.services.events.emit({
         type: 'warning',
-        message: `${this.kind}: journal ${this.file} ended in a torn line (${position - lineStart} bytes, a crash mid-write); truncated it at byte ${lineStart}`,
+        message:
+          `${this.kind}: journal ${this.file} ended in a torn line (${position - lineStart} bytes, a crash ` +
+          `mid-write); truncated it at byte ${lineStart}`,
       });
     }
     this.end = { offset: lineStart, line };

@@ -119,7 +119,8 @@ test('a synthetic producer outrunning training keeps RSS bounded and reports dro
   const liveMb = Math.max(...live) / 1024 / 1024;
   const keptMb = (total * 784 * 4) / 1024 / 1024;
   console.log(
-    `# dropped ${total} (${keptMb.toFixed(0)} MB if kept); RSS peak growth ${growthMb.toFixed(1)} MB; live memory growth ${liveMb.toFixed(1)} MB`,
+    `# dropped ${total} (${keptMb.toFixed(0)} MB if kept); RSS peak growth ${growthMb.toFixed(1)} MB; live memory ` +
+      `growth ${liveMb.toFixed(1)} MB`,
   );
   // The buffer holds 256 samples (0.8 MB); garbage of dropped samples may lift RSS for a while, but never to what keeping them would cost.
   assert.ok(live.length >= 4, 'live memory was sampled during the run');

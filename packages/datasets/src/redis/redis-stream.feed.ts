@@ -289,7 +289,9 @@ export class RedisStreamFeed implements LiveFeed {
     if (claimed > 0) {
       this.events.emit({
         type: 'warning',
-        message: `redis-stream ${this.o.stream}: claimed ${claimed} entr${claimed === 1 ? 'y' : 'ies'} pending over ${this.o.claimIdleMs} ms with another consumer of group ${this.o.group}`,
+        message:
+          `redis-stream ${this.o.stream}: claimed ${claimed} entr${claimed === 1 ? 'y' : 'ies'} pending over ` +
+          `${this.o.claimIdleMs} ms with another consumer of group ${this.o.group}`,
       });
     }
   }
@@ -348,7 +350,9 @@ export class RedisStreamFeed implements LiveFeed {
     this.down = true;
     this.events.emit({
       type: 'warning',
-      message: `redis-stream ${this.o.stream}: connection to ${redactUrl(this.url)} lost (${why}); reconnecting with backoff, no entry is lost`,
+      message:
+        `redis-stream ${this.o.stream}: connection to ${redactUrl(this.url)} lost (${why}); reconnecting with ` +
+        `backoff, no entry is lost`,
     });
   }
 }

@@ -13,7 +13,8 @@ export const RedisStreamOptions = Type.Object(
       minLength: 1,
       default: 'engram',
       description:
-        'Consumer group (created with MKSTREAM if missing). Pipelines with different groups each read the whole stream; consumers of one group split it.',
+        'Consumer group (created with MKSTREAM if missing). Pipelines with different groups each read the whole ' +
+        'stream; consumers of one group split it.',
     }),
     consumer: Type.Optional(
       Type.String({
@@ -37,7 +38,9 @@ export const RedisStreamOptions = Type.Object(
       maximum: 16,
       default: 1,
       description:
-        'XREADGROUP replies asked for ahead while a backlog is read, so the next entries are already here when training wants them; the consumer holds at most buffer + (1 + readAhead) × count entries. 0 asks only once the previous entries are queued.',
+        'XREADGROUP replies asked for ahead while a backlog is read, so the next entries are already here when ' +
+        'training wants them; the consumer holds at most buffer + (1 + readAhead) × count entries. 0 asks only ' +
+        'once the previous entries are queued.',
     }),
     blockMs: Type.Integer({
       minimum: 1,
@@ -49,7 +52,8 @@ export const RedisStreamOptions = Type.Object(
       minimum: 0,
       default: 60000,
       description:
-        'Entries pending this long with another consumer of the group (a dead one) are claimed (XAUTOCLAIM); 0 never claims. Keep it longer than a crashed run takes to be resumed.',
+        'Entries pending this long with another consumer of the group (a dead one) are claimed (XAUTOCLAIM); 0 never ' +
+        'claims. Keep it longer than a crashed run takes to be resumed.',
     }),
     deadLetter: Type.Optional(
       Type.String({

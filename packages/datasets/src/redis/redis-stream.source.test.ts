@@ -65,7 +65,7 @@ const pendingCount = async (redis: Redis, stream: string, group = 'g'): Promise<
   ((await redis.xpending(stream, group)) as [number])[0];
 const range = (a: number, b: number): number[] => Array.from({ length: b - a }, (_, i) => a + i);
 
-describe('redis-stream source (against a real redis-server)', { timeout: 60_000 }, () => {
+describe('redis-stream source (against a real redis-server)', () => {
   let server: TestRedis;
   let redis: Redis;
   before(async () => {
@@ -77,38 +77,42 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
     await server.dispose();
   });
 
-  it('acknowledges entries only when a checkpoint covering them is durable, and a resumed consumer trains on each exactly once', async () => {
-    await produce(redis, 's1', 0, 1000);
-    const a = source(server.url, 's1', { consumer: 'c1' });
-    const ia = batches(a);
-    const first = await pull(ia, 300);
-    assert.deepEqual(first, range(0, 300));
-    // delivered (trained + buffered), none acknowledged yet
-    assert.ok((await pendingCount(redis, 's1')) >= 300);
-    const checkpoint = a.state() as { delivered: number; feed: RedisStreamPosition };
-    assert.equal(checkpoint.delivered, 300);
-    assert.equal(checkpoint.feed.unacked.length, 300);
-    assert.equal(checkpoint.feed.lastId, checkpoint.feed.unacked[299]);
-    // trained past the checkpoint, then "crashed": neither the checkpoint's ack nor anything later happened
-    assert.deepEqual(await pull(ia, 120), range(300, 420));
-    await a.close();
+  it(
+    'acknowledges entries only when a checkpoint covering them is durable, and a resumed consumer trains on each ' +
+      'exactly once',
+    async () => {
+      await produce(redis, 's1', 0, 1000);
+      const a = source(server.url, 's1', { consumer: 'c1' });
+      const ia = batches(a);
+      const first = await pull(ia, 300);
+      assert.deepEqual(first, range(0, 300));
+      // delivered (trained + buffered), none acknowledged yet
+      assert.ok((await pendingCount(redis, 's1')) >= 300);
+      const checkpoint = a.state() as { delivered: number; feed: RedisStreamPosition };
+      assert.equal(checkpoint.delivered, 300);
+      assert.equal(checkpoint.feed.unacked.length, 300);
+      assert.equal(checkpoint.feed.lastId, checkpoint.feed.unacked[299]);
+      // trained past the checkpoint, then "crashed": neither the checkpoint's ack nor anything later happened
+      assert.deepEqual(await pull(ia, 120), range(300, 420));
+      await a.close();
 
-    const b = source(server.url, 's1');
-    b.restore(checkpoint);
-    assert.equal(b.redis.consumerName, 'c1', "the resumed consumer keeps the checkpoint's name");
-    const ib = batches(b);
-    const rest = await pull(ib, 700);
-    assert.deepEqual(
-      rest,
-      range(300, 1000),
-      'the trained-but-unacknowledged 300 are skipped, the rest replayed in order',
-    );
-    const s = b.state() as { feed: RedisStreamPosition };
-    await b.checkpointed(b.state());
-    assert.equal(s.feed.unacked.length, 700);
-    assert.equal(await pendingCount(redis, 's1'), 0, 'everything trained is acknowledged');
-    await b.close();
-  });
+      const b = source(server.url, 's1');
+      b.restore(checkpoint);
+      assert.equal(b.redis.consumerName, 'c1', "the resumed consumer keeps the checkpoint's name");
+      const ib = batches(b);
+      const rest = await pull(ib, 700);
+      assert.deepEqual(
+        rest,
+        range(300, 1000),
+        'the trained-but-unacknowledged 300 are skipped, the rest replayed in order',
+      );
+      const s = b.state() as { feed: RedisStreamPosition };
+      await b.checkpointed(b.state());
+      assert.equal(s.feed.unacked.length, 700);
+      assert.equal(await pendingCount(redis, 's1'), 0, 'everything trained is acknowledged');
+      await b.close();
+    },
+  );
 
   it('acknowledges checkpoint after checkpoint over more entries than the ledger keeps before cutting its front', async () => {
     await produce(redis, 's7', 0, 12_000);
@@ -219,36 +223,40 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
     await s.close();
   });
 
-  it('reads ahead while training, never holding more than buffer + (1 + readAhead) × count entries however fast producers are', async () => {
-    await produce(redis, 's6', 0, 2000);
-    const readAhead = 2;
-    const s = source(server.url, 's6', { consumer: 'ahead', buffer: 40, count: 30, readAhead });
-    const bound = 40 + (1 + readAhead) * 30;
-    const it = batches(s, 10);
-    const trained: number[] = [];
-    let producing = true;
-    // A producer far faster than training keeps adding entries meanwhile.
-    const producer = (async () => {
-      for (let i = 2000; producing && i < 20_000; i += 500) await produce(redis, 's6', i, i + 500);
-    })();
-    let most = 0;
-    try {
-      for (let step = 0; step < 40; step++) {
-        trained.push(...(await pull(it, 10)));
-        await new Promise((r) => setTimeout(r, 15)); // training is slow: the feed has time to run ahead
-        const held = (await pendingCount(redis, 's6')) - trained.length;
-        most = Math.max(most, held);
-        assert.ok(held <= bound, `step ${step}: ${held} entries held by a consumer bounded at ${bound}`);
-        assert.ok(s.train.queue.length <= 40);
+  it(
+    'reads ahead while training, never holding more than buffer + (1 + readAhead) × count entries however fast ' +
+      'producers are',
+    async () => {
+      await produce(redis, 's6', 0, 2000);
+      const readAhead = 2;
+      const s = source(server.url, 's6', { consumer: 'ahead', buffer: 40, count: 30, readAhead });
+      const bound = 40 + (1 + readAhead) * 30;
+      const it = batches(s, 10);
+      const trained: number[] = [];
+      let producing = true;
+      // A producer far faster than training keeps adding entries meanwhile.
+      const producer = (async () => {
+        for (let i = 2000; producing && i < 20_000; i += 500) await produce(redis, 's6', i, i + 500);
+      })();
+      let most = 0;
+      try {
+        for (let step = 0; step < 40; step++) {
+          trained.push(...(await pull(it, 10)));
+          await new Promise((r) => setTimeout(r, 15)); // training is slow: the feed has time to run ahead
+          const held = (await pendingCount(redis, 's6')) - trained.length;
+          most = Math.max(most, held);
+          assert.ok(held <= bound, `step ${step}: ${held} entries held by a consumer bounded at ${bound}`);
+          assert.ok(s.train.queue.length <= 40);
+        }
+      } finally {
+        producing = false;
+        await producer;
+        await s.close();
       }
-    } finally {
-      producing = false;
-      await producer;
-      await s.close();
-    }
-    assert.deepEqual(trained, range(0, 400), 'read ahead, still in stream order, each once');
-    assert.ok(most > 40 + 30, `the feed read ahead beyond the buffer and the reply in hand (held at most ${most})`);
-  });
+      assert.deepEqual(trained, range(0, 400), 'read ahead, still in stream order, each once');
+      assert.ok(most > 40 + 30, `the feed read ahead beyond the buffer and the reply in hand (held at most ${most})`);
+    },
+  );
 
   it('two groups each read the whole stream; two consumers of one group split it', async () => {
     await produce(redis, 's4', 0, 400);
@@ -304,7 +312,7 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
   });
 });
 
-describe('redis-stream source across a server restart', { timeout: 60_000 }, () => {
+describe('redis-stream source across a server restart', () => {
   it('reconnects with backoff, warns once and loses nothing when redis-server is stopped and restarted', async () => {
     const server = await startRedis({ persistence: true });
     const redis = new Redis(server.url, { maxRetriesPerRequest: null });
