@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { TObject } from '@sinclair/typebox';
+import { resolveModelSpec } from '../model/graph-source.js';
 import { loadPlugins, type LoadedPlugins } from '../plugin/plugin-loader.js';
 import type { PluginManifest } from '../plugin/plugin-manifest.js';
 import { scanJsonValue } from './json-scan.js';
@@ -85,7 +86,14 @@ export async function preparePipeline(
   }
   const schema = composePipelineSchema(plugins.registry);
   const problems: PipelineProblem[] = compileSchema(schema)(doc);
-  const definition = doc as PipelineDefinition;
+  let definition = doc as PipelineDefinition;
+  if (problems.length === 0) {
+    const model = await resolveModelSpec(definition.model, baseDir).catch((e: unknown) => {
+      throw e instanceof PipelineError ? new PipelineError(e.problems, file) : e;
+    });
+    problems.push(...model.problems);
+    definition = { ...definition, model: model.spec };
+  }
   if (problems.length === 0 && 'load' in definition.model) {
     const modelFile = resolve(baseDir, definition.model.load);
     if (!existsSync(modelFile)) problems.push({ path: '/model/load', message: `no model file at ${modelFile}` });
