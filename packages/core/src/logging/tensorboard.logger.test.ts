@@ -10,6 +10,7 @@ import type { RunOutcome } from '../engine/run-options.js';
 import type { EngramEvent } from '../events/engram-event.js';
 import { fixtureDocument, loadFixture } from '../testing/fixture-pipeline.js';
 import { TENSORBOARD_PROTO } from './tensorboard-proto.js';
+import { crc32c, frameRecord, readRecords } from './tfrecord.js';
 
 /** CRC-32C straight from the definition: reflected Castagnoli polynomial 0x82F63B78, bit by bit. */
 function crc32cBitwise(bytes: Uint8Array): number {
@@ -97,6 +98,20 @@ const metrics = (dir: string): EngramEvent[] =>
 
 test('the CRC-32C used to check the files gives the standard check value for "123456789"', () => {
   assert.equal(crc32cBitwise(Buffer.from('123456789')), 0xe3069283);
+  assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
+});
+
+test('the record reader ignores a record cut off by a crash and names the offset of a corrupt one', () => {
+  const a = frameRecord(Buffer.from('first'));
+  const b = frameRecord(Buffer.from('second record'));
+  const both = Buffer.concat([a, b]);
+  assert.deepEqual(
+    readRecords(both.subarray(0, both.length - 3)).map((r) => r.toString()),
+    ['first'],
+  );
+  const bad = Buffer.from(both);
+  bad[a.length + 14] = 0x21;
+  assert.throws(() => readRecords(bad, 'f'), new RegExp(`^Error: f: record at byte ${a.length} has a bad data CRC$`));
 });
 
 test('the tensorboard logger writes framed events whose scalars equal the run’s metrics.jsonl figures', async () => {
