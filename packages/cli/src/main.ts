@@ -90,8 +90,10 @@ program
 
 program
   .command('export <dir>')
-  .description("write the newest valid checkpoint's model (tfjs Layers format) and engram.json to a folder")
-  .requiredOption('--to <path>', 'output folder (a model.json path uses its folder)')
+  .description("write the newest valid checkpoint's model (tfjs Layers or ONNX) and engram.json to a folder")
+  .requiredOption('--to <path>', 'output folder (a model.json or .onnx path uses its folder)')
+  .option('--format <format>', 'tfjs (model.json + weights.bin) or onnx (model.onnx, normalisation inside)', 'tfjs')
+  .option('--channels-first', 'ONNX image models take [N, C, H, W] like PyTorch instead of [N, H, W, C]')
   .option('--softmax', 'append a softmax: the model outputs probabilities instead of logits')
   .option(
     '--test-data <pipeline>',
@@ -160,6 +162,7 @@ program
   .option('--redis <url>', 'enqueue the combinations as BullMQ jobs for `engram worker`s (default: run them here)')
   .option('--parallel <n>', 'without --redis: combinations run at once', '1')
   .option('--queue <name>', 'BullMQ queue name', 'engram-sweep')
+  .option('--redis-wait <s>', 'with --redis: seconds to wait for Redis during an outage before giving up', '120')
   .option('--quiet', 'print nothing but errors')
   .action(
     action(async (file: string, flags: SweepFlags) =>

@@ -25,7 +25,8 @@ export type { PipelineDefinition, BackendName } from './pipeline/pipeline-defini
 export { PipelineError, formatProblem, type PipelineProblem } from './pipeline/pipeline-error.js';
 export { composePipelineSchema } from './pipeline/pipeline.schema.js';
 export { ServeSchema, type ServeSettings } from './pipeline/serve.schema.js';
-export type { LayerSpec, ModelSpec } from './pipeline/layer.schema.js';
+export type { GraphNodeSpec, GraphSpec, LayerSpec } from './pipeline/layer.schema.js';
+export type { GraphModelSpec, LayersModelSpec, ModelSpec } from './pipeline/model.schema.js';
 export type { OptimizerSpec } from './pipeline/optimizer.schema.js';
 export { selectBackend, BackendUnavailableError } from './backend/backend.selector.js';
 export { silenceCpuBanner } from './backend/cpu-banner.js';

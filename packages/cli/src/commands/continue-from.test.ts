@@ -171,6 +171,23 @@ test(
   },
 );
 
+test("continuing with other model.layers warns that the earlier run's architecture is used, and trains it", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-continue-'));
+  assert.equal(engram([write(dir, 'a', synthetic('a')), '--out', join(dir, 'a')]).status, 0);
+  const wider = synthetic('b', {}, { model: { layers: [{ type: 'dense', units: 24, activation: 'relu' }] } });
+  const b = engram([write(dir, 'b', wider), '--from', join(dir, 'a'), '--out', join(dir, 'b')]);
+  assert.equal(b.status, 0, b.stderr);
+  const said = warnings(join(dir, 'b'));
+  assert.equal(said.length, 1, said.join('\n'));
+  assert.equal(
+    said[0]?.replace(/step-\d{12}/, 'step-N'),
+    `this pipeline's "model" differs from the earlier run's (${join(dir, 'a', 'checkpoints', 'step-N')}): the earlier run's architecture and weights are used (change it with "adjust" surgery, or start without --from to train this one)`,
+  );
+  const same = engram([write(dir, 'c', synthetic('c')), '--from', join(dir, 'a'), '--out', join(dir, 'c')]);
+  assert.equal(same.status, 0, same.stderr);
+  assert.deepEqual(warnings(join(dir, 'c')), [], 'the same model: nothing to say');
+});
+
 test(
   'continuing with data of another input shape, or more classes than the head without grow-head, exits 2 naming ' +
     'the pipeline field',

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '@engram/core/internal';
 import { dirname, join } from 'node:path';
 import { CorruptCheckpointError, latestValidCheckpoint } from '@engram/core';
 import { loadPipelineFile, VERSION } from '../cli-context.js';
 import { exportManifest } from '../export/export-manifest.js';
 import { writeExportModel } from '../export/export-model.js';
+import { checkpointModelShape, writeOnnxModel } from '../export/export-onnx.js';
 import { writeTestData } from '../export/test-data.js';
 
 /** Flags of `engram export`. */
@@ -13,6 +14,10 @@ export interface ExportFlags {
   to: string;
   /** Append a softmax to every output (probabilities instead of logits). */
   softmax?: boolean;
+  /** `tfjs` (model.json + weights.bin, the default) or `onnx` (model.onnx). */
+  format?: string;
+  /** ONNX image models take `[N, C, H, W]` (PyTorch's layout) instead of `[N, H, W, C]`. */
+  channelsFirst?: boolean;
   /** Also write this pipeline's test sets to `test.jsonl` beside the model. */
   testData?: string;
   plugin?: string[];
@@ -36,7 +41,8 @@ function runFolder(path: string): string | undefined {
 /**
  * `engram export <dir> --to <folder>`: writes the model of the newest valid checkpoint under `dir` (a
  * run's output folder, its checkpoints folder, or one checkpoint) in tfjs Layers format — which
- * `tf.loadLayersModel` reads without Engram — and `engram.json` beside it: classes, input shape,
+ * `tf.loadLayersModel` reads without Engram — or, with `--format onnx`, as `model.onnx` (normalisation
+ * inside the graph, see docs/onnx.md) — and `engram.json` beside it: classes, input shape,
  * preprocessing with fitted statistics, multi-head task classes, Hedge mixing weights and the run's
  * metrics. `--softmax` makes the model output probabilities; `--test-data <pipeline>` writes the
  * pipeline's test sets to `test.jsonl`. Exit 2 when there is no valid checkpoint.
@@ -44,18 +50,37 @@ function runFolder(path: string): string | undefined {
 export async function exportCommand(dir: string, flags: ExportFlags): Promise<number> {
   try {
     const checkpoint = await latestValidCheckpoint(dir, (m) => process.stderr.write(`warning: ${m}\n`));
-    const folder = flags.to.endsWith('.json') ? dirname(flags.to) : flags.to;
+    const format = flags.format ?? 'tfjs';
+    if (format !== 'tfjs' && format !== 'onnx') {
+      process.stderr.write(`error: --format ${format}: use tfjs or onnx\n`);
+      return 2;
+    }
+    const onnx = format === 'onnx';
+    const folder = flags.to.endsWith('.json') || (onnx && flags.to.endsWith('.onnx')) ? dirname(flags.to) : flags.to;
     const softmax = flags.softmax === true;
-    const model = await writeExportModel(checkpoint, folder, softmax);
+    const model = onnx ? await checkpointModelShape(checkpoint) : await writeExportModel(checkpoint, folder, softmax);
     const manifest = exportManifest(checkpoint, runFolder(dir), {
       softmax,
       version: VERSION,
       numOutputs: model.outputs,
       inputShape: model.inputShape,
     });
-    await writeFile(join(folder, 'engram.json'), `${compactJson(manifest)}\n`);
+    let modelFile = join(folder, 'model.json');
+    if (onnx) {
+      modelFile = flags.to.endsWith('.onnx') ? flags.to : join(folder, 'model.onnx');
+      const written = await writeOnnxModel(checkpoint, modelFile, manifest, {
+        softmax,
+        channelsFirst: flags.channelsFirst === true,
+        version: VERSION,
+      });
+      if (!written.preprocessingInGraph)
+        process.stderr.write(
+          "warning: the preprocessing is not only normalize steps, so it is not in the ONNX graph: apply engram.json's preprocessing before the model\n",
+        );
+    }
+    await writeFileAtomic(join(folder, 'engram.json'), `${compactJson(manifest)}\n`);
     process.stdout.write(
-      `exported ${checkpoint.dir} (step ${checkpoint.step}) to ${model.modelFile} and ${join(folder, 'engram.json')}\n`,
+      `exported ${checkpoint.dir} (step ${checkpoint.step}) to ${modelFile} and ${join(folder, 'engram.json')}\n`,
     );
     if (flags.testData) {
       const loaded = await loadPipelineFile(flags.testData, flags.plugin ?? []);

@@ -107,6 +107,8 @@ interface Summary {
   warnings: number;
   badRecords: Record<string, number>;
   prequential: { samples: number; accuracy: number } | null;
+  trainSamples: number;
+  replayedSamples: number;
 }
 const summaryOf = (out: string): Summary => JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
 
@@ -157,6 +159,8 @@ describe('engram run on a Redis stream: two consumer groups side by side, then e
       const s = summaryOf(out);
       assert.equal(s.status, 'completed');
       assert.equal(s.prequential?.samples, TOTAL);
+      assert.equal(s.trainSamples, TOTAL, `group ${group}: trained records`);
+      assert.equal(s.replayedSamples, 0, `group ${group}: nothing replayed`);
       assert.deepEqual(
         s.badRecords,
         { 'redis-stream feed': 3 },

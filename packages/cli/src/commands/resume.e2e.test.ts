@@ -233,9 +233,9 @@ describe('engram run --resume where there is nothing (left) to resume', () => {
   });
 });
 
-describe('SIGTERM and SIGINT stop a run honestly', () => {
+describe('SIGTERM, SIGINT and SIGHUP stop a run honestly', () => {
   it(
-    'exit 143/130 with a checkpoint marked as a stop and summary.json "status": "stopped"; --resume ends ' +
+    'exit 143/130/129 with a checkpoint marked as a stop and summary.json "status": "stopped"; --resume ends ' +
       'bit-identical to an uninterrupted run',
     async () => {
       const work = mkdtempSync(join(tmpdir(), 'engram-signal-'));
@@ -244,7 +244,8 @@ describe('SIGTERM and SIGINT stop a run honestly', () => {
       const reference = await run(file, join(work, 'ref'), []);
       assert.equal(reference.code, 0, reference.stderr);
       const out = join(work, 'stopped');
-      // as the run starts (before the first batch); mid-epoch of experience 0; as experience 1 ends (SIGINT)
+      // as the run starts (before the first batch); mid-epoch of experience 0; a closed terminal (SIGHUP)
+      // after experience 1's first epoch; as experience 1 ends (SIGINT)
       const stops: Array<[(line: string) => boolean, NodeJS.Signals, number]> = [
         [(line) => line.startsWith('{"type":"run-start"'), 'SIGTERM', 143],
         [
@@ -252,6 +253,7 @@ describe('SIGTERM and SIGINT stop a run honestly', () => {
           'SIGTERM',
           143,
         ],
+        [eventIs('epoch-end', '"experience":1,"epoch":0,'), 'SIGHUP', 129],
         [eventIs('experience-end', '"experience":1,'), 'SIGINT', 130],
       ];
       let first = true;

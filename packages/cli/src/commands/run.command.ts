@@ -33,9 +33,10 @@ export interface RunFlags {
 /**
  * `engram run <pipeline.json>`: validates, trains, prints progress and the accuracy matrix (prequential
  * figures for a stream; where it stopped for an interrupted run), writes `summary.json` and
- * `metrics.jsonl`. SIGINT/SIGTERM stop at the next batch boundary with a checkpoint marked as a stop
- * (exit 130/143; summary.json `"status": "stopped"`); `--resume` continues it. `--resume` with no
- * checkpoint starts a new run and says so. `--from <run>` starts a new run from an earlier run's
+ * `metrics.jsonl`. SIGINT/SIGTERM/SIGHUP stop at the next batch boundary with a checkpoint marked as a stop
+ * (exit 130/143/129; summary.json `"status": "stopped"`); `--resume` continues it. `--resume` with no
+ * checkpoint starts a new run and says so; `--resume` of a run that had finished says so, runs nothing
+ * and exits 0. `--from <run>` starts a new run from an earlier run's
  * newest valid checkpoint (see core's engine/continue-from.ts).
  */
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
@@ -97,11 +98,10 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   const controller = new AbortController();
   let exitCode = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
-    exitCode = signal === 'SIGINT' ? 130 : 143;
+    exitCode = stopExitCode(signal);
     controller.abort(signal);
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  for (const s of STOP_SIGNALS) process.once(s, onSignal);
   try {
     const outcome = await runPipeline(loaded, {
       ...(flags.out ? { outDir: flags.out } : {}),
@@ -124,23 +124,39 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       ...(served ? { stages: [served.stage] } : {}),
       version: VERSION,
     });
+    if (outcome.finished) {
+      process.stderr.write(
+        `the run in ${outcome.outDir} has already finished (checkpoint ${outcome.finished.dir}, step ${outcome.finished.step}): nothing to resume\n`,
+      );
+      return 0;
+    }
     await renderReport(outcome.outDir);
     if (mode === 'bar' || mode === 'lines') {
       process.stdout.write(`\n${formatOutcome(outcome.summary, outcome.stopped)}\n`);
       process.stdout.write(`outputs in ${outcome.outDir}\n`);
     }
     if (served && !outcome.stopped && served.settings.linger) await lingerUntilSignal(served, controller.signal);
-    return outcome.stopped ? exitCode || (outcome.stopped === 'SIGINT' ? 130 : 143) : 0;
+    return outcome.stopped ? exitCode || stopExitCode(outcome.stopped) : 0;
   } catch (e) {
     if (!(e instanceof ResumeError)) throw e;
     process.stderr.write(`error: ${e.message}\n`);
     return 2;
   } finally {
     keepRunningOnClosedStdout(false);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
     await served?.close();
   }
+}
+
+/**
+ * The signals that stop a run at the next batch boundary with a checkpoint and summary.json: SIGINT
+ * (Ctrl-C), SIGTERM (a supervisor) and SIGHUP (its terminal was closed, an ssh session dropped).
+ */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** Exit code of a run stopped by `signal`: 128 + the signal's number (SIGHUP 129, SIGINT 130, SIGTERM 143). */
+export function stopExitCode(signal: string): number {
+  return { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 }[signal] ?? 143;
 }
 
 /** After a completed run, `serve.linger`: keeps answering with the last version until SIGINT/SIGTERM. */

@@ -94,7 +94,7 @@ test('completion offers every kind of every role, each with a description', asyn
   const optimizers = await complete(
     '{"$schema": "../schemas/pipeline.schema.json", "optimizer": {"type": "|", "learningRate": 0.1}}',
   );
-  assert.deepEqual([...optimizers.keys()].sort(), ['adagrad', 'adam', 'adamax', 'momentum', 'rmsprop', 'sgd']);
+  assert.deepEqual([...optimizers.keys()].sort(), ['adagrad', 'adam', 'adamax', 'adamw', 'momentum', 'rmsprop', 'sgd']);
   const layers = await complete(
     '{"$schema": "../schemas/pipeline.schema.json", "model": {"layers": [{"type": "|", "units": 3}]}}',
   );

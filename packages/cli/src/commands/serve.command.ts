@@ -28,7 +28,7 @@ export interface ServeFlags {
  * newest valid checkpoint (with its pipeline's preprocessing and fitted statistics) or of an exported
  * model — `/predict`, `/metrics`, `/healthz`, `/readyz` (no `/feedback`: nothing trains here). With
  * `--follow`, a newer checkpoint in the run folder replaces the served version once it verifies, so
- * replicas can follow one trainer. Runs until SIGINT/SIGTERM (exit 0).
+ * replicas can follow one trainer. Runs until SIGINT/SIGTERM/SIGHUP (exit 0).
  */
 export async function serveCommand(dir: string, flags: ServeFlags): Promise<number> {
   const { host, port } = parseServeAddress(
@@ -115,6 +115,7 @@ export async function serveCommand(dir: string, flags: ServeFlags): Promise<numb
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
+    process.once('SIGHUP', () => resolve());
   });
   follower?.stop();
   announcements?.stop();

@@ -188,6 +188,7 @@ const base: RunSummary = {
   perClassAccuracy: null,
   confusionMatrix: null,
   trainSamples: 1000,
+  replayedSamples: 0,
   steps: 10,
   samplesPerSecond: 500,
   wallSeconds: 2,

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '@engram/core/internal';
 import { basename, resolve } from 'node:path';
 import { chartGrid, escapeHtml, page, type ChartSection } from './chart-page.js';
 import { accuracyOverTimeSpec, comparisonSpec, prequentialSpec, streamComparisonSpec } from './chart-specs.js';
@@ -122,7 +122,7 @@ export async function renderComparison(dirs: readonly string[], htmlFile?: strin
       `<div class="table-wrap"><table ` +
       `class="comparison"><tr>${columns.map((c, k) => `<th${k < 3 ? ' class="text"' : ''}>${escapeHtml(c)}</th>`).join('')}</tr>${htmlRows}</table></div>\n` +
       (await chartGrid(comparisonCharts(runs, labels)));
-    await writeFile(htmlFile, page('engram comparison', body), 'utf8');
+    await writeFileAtomic(htmlFile, page('engram comparison', body));
   }
   return table;
 }

@@ -159,3 +159,28 @@ test('a missing or corrupt run directory gives a clear error', async () => {
   await assert.rejects(renderReport(dir), /metrics\.jsonl line 2 is not valid JSON/);
   rmSync(dir, { recursive: true });
 });
+
+test('a run with a validation split gets per-epoch validation loss and accuracy charts, early stops marked', async () => {
+  const html = await report('experiences', { validation: true });
+  const ids = figures(html).map((f) => f.id);
+  assert.deepEqual(ids.slice(-2), ['validation-loss', 'validation-accuracy']);
+  const loss = figure(html, 'validation-loss');
+  // experiences 0 and 2 ran 2 epochs, experience 1 stopped after its first: 5 points, numbered over the run
+  const points = rows(loss).filter((r) => typeof r['value'] === 'number' && r['index'] !== undefined);
+  const line = points.filter((r) => r['stoppedEarly'] !== undefined);
+  assert.deepEqual(
+    [...new Map(line.map((r) => [r['index'], r['value']])).entries()].map(([i, v]) => [
+      i,
+      Number((v as number).toFixed(3)),
+    ]),
+    [
+      [0, 0.6],
+      [1, 0.55],
+      [2, 0.7],
+      [3, 0.8],
+      [4, 0.75],
+    ],
+  );
+  assert.equal(line.filter((r) => r['stoppedEarly'] === true).length > 0, true);
+  assert.match(loss.svg, /<svg[^>]*class="marks"/);
+});

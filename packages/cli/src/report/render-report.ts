@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '@engram/core/internal';
 import { join } from 'node:path';
 import { chartGrid, type ChartSection } from './chart-page.js';
 import {
@@ -11,6 +11,7 @@ import {
 } from './chart-specs.js';
 import { reportHtml } from './report-html.js';
 import { loadRun, type RunData } from './run-data.js';
+import { validationSpec } from './validation-spec.js';
 
 /** File name of the report inside the run directory. */
 export const REPORT_FILE = 'report.html';
@@ -61,6 +62,22 @@ export function reportCharts(run: RunData): ChartSection[] {
         : 'per batch (bucket means); dashed: start of an experience';
     charts.push({ id: 'loss', title: 'Training loss', note, spec: lossSpec(run), wide: run.axis === 'samples' });
   }
+  if (run.validation.length > 0) {
+    const note = 'held-out part of each experience’s training data; red cross: early stopping ended the experience';
+    charts.push({
+      id: 'validation-loss',
+      title: 'Validation loss per epoch',
+      note,
+      spec: validationSpec(run.validation, 'loss'),
+    });
+    if (run.validation.some((v) => v.accuracy !== null))
+      charts.push({
+        id: 'validation-accuracy',
+        title: 'Validation accuracy per epoch',
+        note,
+        spec: validationSpec(run.validation, 'accuracy'),
+      });
+  }
   return charts;
 }
 
@@ -77,6 +94,6 @@ export async function renderReport(outDir: string): Promise<string> {
     drift: run.drift,
   });
   const path = join(outDir, REPORT_FILE);
-  await writeFile(path, html, 'utf8');
+  await writeFileAtomic(path, html);
   return path;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RUN_FILES, type EngramEvent, type RunSummary } from '@engram/core';
 import { SeriesDownsampler, type SeriesPoint } from '@engram/core/internal';
+import type { ValidationPoint } from './validation-spec.js';
 
 /** One point of "accuracy on experience j after training experience i" (i = −1: untrained model). */
 export interface AccuracyPoint {
@@ -28,6 +29,8 @@ export interface RunData {
   drift: { step: number; samples: number; reason: string }[];
   /** x of the loss curve: optimizer steps (experience runs) or samples seen (streams). */
   axis: 'steps' | 'samples';
+  /** Per-epoch validation figures (runs with `training.validation`), the last of each (experience, epoch). */
+  validation: ValidationPoint[];
   /** Experiences the run was set up for (`run-start`), `'endless'` for a stream, null if unknown. */
   plannedExperiences: number | 'endless' | null;
 }
@@ -61,6 +64,7 @@ export async function loadRun(dir: string): Promise<RunData> {
     experienceStarts: [],
     prequential: { accuracy: [], windowAccuracy: [], fadingAccuracy: [] },
     drift: [],
+    validation: [],
     axis,
     plannedExperiences: null,
   };
@@ -111,6 +115,21 @@ export async function loadRun(dir: string): Promise<RunData> {
         pre.accuracy.add(event.samples, event.accuracy);
         pre.windowAccuracy.add(event.samples, event.windowAccuracy);
         pre.fadingAccuracy.add(event.samples, event.fadingAccuracy);
+        break;
+      case 'epoch-end':
+        if (event.validationLoss !== undefined) {
+          // a resumed run may log an epoch again: the last one counts
+          const last = data.validation.findIndex((v) => v.experience === event.experience && v.epoch === event.epoch);
+          if (last >= 0) data.validation.splice(last);
+          data.validation.push({
+            index: data.validation.length,
+            experience: event.experience,
+            epoch: event.epoch,
+            loss: event.validationLoss,
+            accuracy: event.validationAccuracy ?? null,
+            stoppedEarly: event.stoppedEarly === true,
+          });
+        }
         break;
       case 'boundary':
         data.drift.push({ step: event.step, samples: samplesAt(event.step), reason: event.reason });

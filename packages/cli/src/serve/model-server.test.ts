@@ -94,6 +94,32 @@ test(
       assert.match(metrics, /^engram_loss \d/m);
       assert.match(metrics, /^engram_prediction_store_entries 2$/m);
       assert.match(metrics, /^engram_model_build_failures_total 0$/m);
+      // (after the metrics: a finite edge prediction below would count as one more)
+      // Numbers beyond float32's range would reach the model as ±Infinity: 400, never null probabilities.
+      for (const [v, at] of [
+        [1e39, 0],
+        [-1e39, 3],
+        [1e308, 2],
+      ] as const) {
+        const row = [0.5, 0.5, 0.5, 0.5];
+        row[at] = v;
+        const huge = await postJson(`${run.base}/predict`, { instances: [[0, 0, 0, 0], row] });
+        assert.equal(huge.status, 400, `${v}`);
+        assert.equal(huge.body.path, `/instances/1/${at}`);
+        assert.match(String(huge.body.error), /not a finite float32 number/);
+      }
+      // The largest float32 values are accepted as numbers, but an output that overflows is refused too.
+      const edge = await postJson(`${run.base}/predict`, { instances: [[3.4e38, 3.4e38, -3.4e38, 3.4e38]] });
+      if (edge.status === 200) {
+        const probs = (edge.body.predictions as Array<{ probabilities: unknown[] }>)[0]?.probabilities ?? [];
+        assert.ok(
+          probs.every((v) => typeof v === 'number' && Number.isFinite(v)),
+          JSON.stringify(probs),
+        );
+      } else {
+        assert.equal(edge.status, 400);
+        assert.match(String(edge.body.error), /^\/instances\/0: the model's output for this instance is not finite/);
+      }
     } finally {
       await run.close();
       rmSync(dir, { recursive: true, force: true });

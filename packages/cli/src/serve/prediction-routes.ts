@@ -98,6 +98,18 @@ export function registerPredictionRoutes(app: FastifyInstance, ctx: PredictionCo
       });
       const { probabilities: probs, labels } = version.classify(batch.x, n, batch.task);
       const k = probs.length / n;
+      // Finite float32 inputs can still overflow the network (3e38 × a weight): such an instance is
+      // refused, never answered with null probabilities nor stored, so its feedback cannot reach training.
+      const poisoned = probs.findIndex((v) => !Number.isFinite(v));
+      if (poisoned >= 0) {
+        const i = Math.floor(poisoned / k);
+        return fail(
+          reply,
+          400,
+          `/instances/${i}: the model's output for this instance is not finite (its values are too large for the network)`,
+          { path: `/instances/${i}` },
+        );
+      }
       const predictions = [];
       for (let i = 0; i < n; i++) {
         const p = Array.from(probs.subarray(i * k, (i + 1) * k));

@@ -12,6 +12,16 @@ export interface BackendSelection {
   readonly accelerator: RunAccelerator;
 }
 
+/** An error's whole message on one line (a multi-line message's lines joined), never cut short. */
+function oneLine(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .join(' ');
+}
+
 async function activate(name: string): Promise<Attempt | undefined> {
   const ok = await tf.setBackend(name).catch(() => false);
   // A failed init can leave tfjs on another backend silently: check what is really active.
@@ -26,7 +36,7 @@ async function tryTensorflow(): Promise<Attempt> {
     try {
       await import(pkg);
     } catch (e) {
-      reasons.push(`${pkg} not importable (${((e as Error).message.split('\n')[0] ?? '').slice(0, 120)})`);
+      reasons.push(`${pkg} not importable (${oneLine(e)})`);
       continue;
     }
     const failed = await activate('tensorflow');
@@ -40,7 +50,7 @@ async function tryWasm(): Promise<Attempt> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
   } catch (e) {
-    return { ok: false, reason: `@tensorflow/tfjs-backend-wasm not importable: ${(e as Error).message}` };
+    return { ok: false, reason: `@tensorflow/tfjs-backend-wasm not importable: ${oneLine(e)}` };
   }
   const failed = await activate('wasm');
   if (failed) return failed;
@@ -72,7 +82,7 @@ async function loadNative(): Promise<{ loaded: boolean; description: string; acc
     };
     return { ...result, accelerator };
   } catch (e) {
-    return { loaded: false, description: `no native kernels: ${(e as Error).message}` };
+    return { loaded: false, description: `no native kernels: ${oneLine(e)}` };
   }
 }
 

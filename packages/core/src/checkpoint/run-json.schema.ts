@@ -21,6 +21,7 @@ const Cursor = Type.Object({
   batch: Count,
   step: Count,
   samples: Count,
+  replayed: Type.Optional(Count),
   experienceDone: Type.Optional(Type.Boolean()),
 });
 const Progress = Type.Object({ experienceSamples: Count, epochLossSum: Finite, epochCorrect: Count, epochSeen: Count });

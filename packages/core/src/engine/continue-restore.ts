@@ -4,6 +4,7 @@ import { strategyPointer } from '../checkpoint/checkpoint-v1.js';
 import { LayersEngramModel } from '../model/engram-model.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { PipelineError } from '../pipeline/pipeline-error.js';
+import { optimizerChanges } from '../pipeline/optimizer.schema.js';
 import type { ComponentRef } from '../plugin/component-factory.js';
 import type { SerializedState } from '../training/serialized-state.js';
 import type { ContinuePoint } from './continue-from.js';
@@ -35,7 +36,7 @@ function parts(def: PipelineDefinition): Part[] {
 /**
  * Maps the earlier run's states onto this run's pointers: components by role and kind, the n-th of a
  * kind to the n-th (so a strategy that moved in the list keeps its state); the optimizer when its type
- * is the same; the prequential counters, RNG streams and cursor as they are. The data source's
+ * is the same (each setting that changed is said, old → new); the prequential counters, RNG streams and cursor as they are. The data source's
  * position is never carried over (new data). Everything that does not match is said through `warn`.
  */
 export function continuedStates(
@@ -50,8 +51,11 @@ export function continuedStates(
     const s = point.states.get(from);
     if (s !== undefined && registered.includes(to)) out.set(to, s);
   };
-  if (earlier.optimizer.type === def.optimizer.type) take('/optimizer', '/optimizer');
-  else warn(`the optimizer changed from ${earlier.optimizer.type} to ${def.optimizer.type}: its state starts fresh`);
+  if (earlier.optimizer.type === def.optimizer.type) {
+    take('/optimizer', '/optimizer');
+    for (const c of optimizerChanges(earlier.optimizer, def.optimizer))
+      warn(`the optimizer's ${c.setting} changed: ${c.from} → ${c.to} (its ${def.optimizer.type} state carries over)`);
+  } else warn(`the optimizer changed from ${earlier.optimizer.type} to ${def.optimizer.type}: its state starts fresh`);
   const used = new Set<string>();
   const before = parts(earlier).filter((p) => point.states.has(p.pointer));
   for (const part of parts(def)) {
@@ -66,8 +70,20 @@ export function continuedStates(
   for (const p of before)
     if (!used.has(p.pointer))
       warn(`the earlier run's ${p.role} ${p.kind} (${p.pointer}) is not in this pipeline: its state is dropped`);
-  for (const pointer of ['/evaluation', '/run/rng', '/run/dropout', '/run/cursor']) take(pointer, pointer);
+  for (const pointer of ['/evaluation', '/run/rng', '/run/dropout', '/run/cursor', '/training']) take(pointer, pointer);
   return out;
+}
+
+/** JSON with object keys sorted, so two equal values print the same. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 /** Input shape (without the batch axis) and number of outputs of a tfjs Layers network. */
@@ -135,6 +151,10 @@ export async function restoreContinued(
   inputShape: readonly number[],
   warn: (message: string) => void,
 ): Promise<void> {
+  if (state.model instanceof LayersEngramModel && canonicalJson(point.run.pipeline.model) !== canonicalJson(def.model))
+    warn(
+      `this pipeline's "model" differs from the earlier run's (${point.dir}): the earlier run's architecture and weights are used (change it with "adjust" surgery, or start without --from to train this one)`,
+    );
   await continueModel(point, def, state, context, inputShape);
   await registry.restorePresent(continuedStates(point, def, registry.pointers, warn));
 }

@@ -32,7 +32,9 @@ import { PulledFeed } from './pulled-feed.js';
 import { loadContinuePoint, type ContinuePoint } from './continue-from.js';
 import { restoreContinued } from './continue-restore.js';
 import { earlierExperiences } from './earlier-experiences.js';
+import { finishedRun } from './finished-run.js';
 import { loadResumePoint, restoreAfterExperienceStart, restoreRun, type ResumePoint } from './resume.js';
+import { TrainingControls } from '../training/training-controls.js';
 import { buildComponents, registerCheckpointables, type RunComponents } from './run-components.js';
 import { LoopTurns } from './loop-turns.js';
 import { capturePredictionState } from './prediction-view.js';
@@ -100,7 +102,7 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
   const backend = context.backend;
   const bus = new EventBus();
   const state = new RunState(rootRng);
-  const optimizer = new OptimizerHandle(def.optimizer, context.accelerator);
+  const optimizer = new OptimizerHandle(def.optimizer, context.accelerator, def.training);
   // A serving run (yieldEveryMs given) also turns the loop inside evaluation and checkpoints.
   const control = new RunControl(
     options.signal,
@@ -125,6 +127,10 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     let resume: ResumePoint | undefined;
     if (options.resume) {
       resume = await loadResumePoint(store, def, resolve(outDir, RUN_FILES.metrics), warn);
+      // A run that went on to its end after this checkpoint: nothing to resume, nothing runs or is written.
+      const finished = resume && (await finishedRun(resume, outDir));
+      if (resume && finished)
+        return { summary: finished, backend, outDir, finished: { dir: resume.dir, step: resume.step } };
       if (resume) options.onResume?.({ dir: resume.dir, step: resume.step, reason: resume.reason }); // say where the run restarts
       if (!resume) warn(`nothing to resume: no checkpoint in ${store.root}; starting a new run`);
     }
@@ -201,8 +207,10 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     bus.emit({
       type: 'run-end',
       wallSeconds,
-      samplesPerSecond: state.cursor.samples / Math.max(1e-9, state.trainSeconds),
+      samplesPerSecond: (state.cursor.samples + state.cursor.replayed) / Math.max(1e-9, state.trainSeconds),
       steps: state.cursor.step,
+      samples: state.cursor.samples,
+      replayedSamples: state.cursor.replayed,
       status,
       ...(stopped !== undefined ? { stopped } : {}),
       ...(failure !== undefined ? { error: oneLine(failure) } : {}),
@@ -282,6 +290,10 @@ async function train(
     baseDir: loaded.baseDir,
   });
   registerCheckpointables(s.registry, def, c, state, s.optimizer, s.prequential, s.context.dropout);
+  // Schedule, validation split and early stopping (restored exactly on resume, carried by --from).
+  const controls = new TrainingControls(def, state, s.optimizer);
+  controls.checkMode(state.info.experiences === 'endless');
+  s.registry.register('/training', controls, { optional: true });
   // [continue] the chain of runs this one belongs to (restored by a resume, set by --from).
   const lineage = new RunLineage(() => ({ name: def.name, pipeline: def, baseDir: loaded.baseDir }));
   s.registry.register('/run/lineage', lineage, { optional: true, afterExperienceStart: false });
@@ -305,6 +317,7 @@ async function train(
       [STAGE_TOKENS.MetricsLog, s.recorder],
       [STAGE_TOKENS.Prequential, s.prequential],
       [STAGE_TOKENS.Trainer, new Trainer(c.strategies, s.optimizer)],
+      [STAGE_TOKENS.TrainingControls, controls],
       ...(c.detector ? [[STAGE_TOKENS.Detector, c.detector] as const] : []),
     ],
     c,

@@ -9,7 +9,7 @@ import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import type { Rng } from '../random/rng.js';
 import type { ComponentRef } from '../plugin/component-factory.js';
 import type { Transform } from '../preprocess/transform.js';
-import type { Stage } from '../stages/stage.js';
+import { makeGuardedStage } from '../stages/guarded-stage.js';
 import type { PlacedStage } from '../stages/stage-order.js';
 import { TransformChain } from '../stages/transform-chain.js';
 import type { BoundaryDetector } from '../stream/boundary-detector.js';
@@ -38,15 +38,6 @@ export interface RunComponents {
   readonly stages: readonly PlacedStage[];
 }
 
-function isStage(value: unknown): value is Stage {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Stage).name === 'string' &&
-    typeof (value as Stage).operator === 'function'
-  );
-}
-
 /** Builds every component of `def` through `make` (each with its JSON pointer). */
 export function buildComponents(def: PipelineDefinition, make: ComponentMaker): RunComponents {
   const strategyRefs = Array.isArray(def.strategy)
@@ -55,11 +46,8 @@ export function buildComponents(def: PipelineDefinition, make: ComponentMaker): 
   const stages = (def.stages ?? []).map((ref, i): PlacedStage => {
     const path = `/stages/${i}`;
     const { after, before, ...rest } = ref as ComponentRef & { after?: string; before?: string };
-    const stage = make<unknown>('stage', rest, path);
-    if (!isStage(stage))
-      throw new Error(
-        `stage "${ref.kind}" (${path}) does not implement Stage: it needs a string "name" and an "operator(run)" method`,
-      );
+    // Plugin stages are wrapped at the boundary: their failures end the run named (stages/guarded-stage.ts).
+    const stage = makeGuardedStage(() => make<unknown>('stage', rest, path), ref.kind, path);
     return { stage, path, ...(after !== undefined ? { after } : {}), ...(before !== undefined ? { before } : {}) };
   });
   return {

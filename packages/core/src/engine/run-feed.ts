@@ -137,6 +137,7 @@ export class RunFeed {
           : (training.epochs ?? 1);
       const signal = control.abortSignal;
       for (let epoch = cursor.epoch; epoch < epochs; epoch++) {
+        if (state.stopExperience) break; // early stopping (training.validation.earlyStopping)
         cursor.epoch = epoch;
         // Batches of this pass: all of them, or what is left of the step budget.
         const batches =

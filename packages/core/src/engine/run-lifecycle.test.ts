@@ -167,7 +167,7 @@ test(
     );
     const s = summaryOf(dir);
     assert.equal(s.status, 'failed');
-    assert.equal(s.error, 'stage failed at step 4');
+    assert.equal(s.error, 'stage "fail" (/stages/0): stage failed at step 4', 'named by its kind and pointer');
     const last = eventsOf(dir).at(-1);
     assert.equal(last?.type, 'run-end');
     assert.ok(completed, 'the event stream completed');

@@ -23,7 +23,8 @@ export interface RunOptions {
   readonly observe?: (events$: Observable<EngramEvent>) => void;
   /**
    * [resume] Continue from the newest valid checkpoint of the run's checkpoint folder (see engine/resume.ts); with
-   * none, start a new run and say so through `warn`.
+   * none, start a new run and say so through `warn`; a run that had finished is not run again
+   * (`RunOutcome.finished`).
    */
   readonly resume?: boolean;
   /** [resume] Receives the resume's messages (a skipped corrupt checkpoint, nothing to resume). Default: stderr. */
@@ -67,4 +68,9 @@ export interface RunOutcome {
   readonly outDir: string;
   /** Set when the run was stopped by a signal before the end (summary `status: "stopped"`). */
   readonly stopped?: string;
+  /**
+   * [resume] Set when `resume` found the run already finished after its newest checkpoint (`dir`,
+   * `step`): nothing ran and nothing was written; `summary` is the finished run's summary.json.
+   */
+  readonly finished?: { readonly dir: string; readonly step: number };
 }

@@ -12,8 +12,10 @@ export interface RunCursor {
   batch: number;
   /** Optimizer steps since the run started. */
   step: number;
-  /** Training samples consumed since the run started. */
+  /** Records of the data trained on since the run started (what `training.maxSamples` counts). */
   samples: number;
+  /** Replayed rows trained on besides them (rows a strategy's `transformBatch` added). */
+  replayed: number;
   /**
    * True once experience `experience` has ended (its `afterExperience`, evaluation and checkpoint
    * are done): a resume from here starts the next experience. False inside it (a resume continues at
@@ -24,7 +26,7 @@ export interface RunCursor {
 
 /** Running totals of the current experience and epoch (checkpointed so a resumed epoch reports the same epoch-end). */
 export interface RunProgress {
-  /** Training samples of the current experience. */
+  /** Records trained on in the current experience (replayed rows not counted). */
   experienceSamples: number;
   /** Sum of loss × batch size over the current epoch's batches. */
   epochLossSum: number;
@@ -45,9 +47,22 @@ export class RunState {
   readonly experiences: Experience[] = [];
   /** Classes trained on so far. */
   readonly seenClasses = new Set<number>();
-  readonly cursor: RunCursor = { experience: 0, epoch: 0, batch: 0, step: 0, samples: 0, experienceDone: false };
+  readonly cursor: RunCursor = {
+    experience: 0,
+    epoch: 0,
+    batch: 0,
+    step: 0,
+    samples: 0,
+    replayed: 0,
+    experienceDone: false,
+  };
   /** [resume] Running totals of the current experience/epoch (see {@link RunProgress}). */
   readonly progress: RunProgress = { experienceSamples: 0, epochLossSum: 0, epochCorrect: 0, epochSeen: 0 };
+  /**
+   * [resume] Set by early stopping (`TrainingControls`, checkpointed under `/training`): the feed skips
+   * the current experience's remaining epochs. Cleared when an experience starts.
+   */
+  stopExperience = false;
   /** Wall-clock seconds spent training (excludes evaluation), over every segment of a resumed run. */
   trainSeconds = 0;
   /** [resume] Wall-clock seconds of the run's segments before this process (from the checkpoint). */

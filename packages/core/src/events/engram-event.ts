@@ -38,7 +38,21 @@ export type EngramEvent = EventBase &
         epochAccuracy: number;
         samplesPerSecond: number;
       }
-    | { type: 'epoch-end'; experience: number; epoch: number; loss: number; accuracy: number }
+    | {
+        type: 'epoch-end';
+        experience: number;
+        epoch: number;
+        loss: number;
+        accuracy: number;
+        /** Learning rate of the epoch's last step (set when the optimizer has a schedule). */
+        learningRate?: number;
+        /** Mean loss on the held-out validation part (`training.validation`). */
+        validationLoss?: number;
+        /** Accuracy on it (classification). */
+        validationAccuracy?: number;
+        /** Set on the epoch after which early stopping ended the experience's training. */
+        stoppedEarly?: boolean;
+      }
     | { type: 'experience-end'; experience: number; samples: number; wallSeconds: number; rssBytes: number }
     | { type: 'evaluation'; afterExperience: number; results: EvaluationResult[] }
     | {
@@ -65,8 +79,13 @@ export type EngramEvent = EventBase &
     | {
         type: 'run-end';
         wallSeconds: number;
+        /** Rows trained per second of training (replayed rows included). */
         samplesPerSecond: number;
         steps: number;
+        /** Records of the data trained on over the whole run, from the trainer's own count (absent in metrics recorded before it existed). */
+        samples?: number;
+        /** Replayed rows trained on besides those records. */
+        replayedSamples?: number;
         status?: RunStatus;
         stopped?: string;
         error?: string;

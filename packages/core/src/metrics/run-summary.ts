@@ -61,7 +61,10 @@ export interface RunSummary {
   perClassAccuracy: (number | null)[] | null;
   /** Summed confusion matrix of the last evaluation, when the evaluator reports one. */
   confusionMatrix: number[][] | null;
+  /** Records of the data trained on (the trainer's count, also for a stopped run; replayed rows not included). */
   trainSamples: number;
+  /** Replayed rows trained on besides `trainSamples` (0 without replay). */
+  replayedSamples: number;
   steps: number;
   samplesPerSecond: number;
   wallSeconds: number;
@@ -267,7 +270,8 @@ export class RunSummaryBuilder {
     });
     const expSamples = perExperience.reduce((s, e) => s + e.samples, 0);
     const expSeconds = perExperience.reduce((s, e) => s + e.wallSeconds, 0);
-    const trainSamples = expSamples > 0 ? expSamples : this.batchSamples;
+    // The trainer's own count (run-end); metrics recorded before it existed fall back to the events.
+    const trainSamples = this.runEnd?.samples ?? (expSamples > 0 ? expSamples : this.batchSamples);
     const lossStats = this.lossCurve.stats();
     const { accuracy: perClassAccuracy, confusion } = this.perClass();
     const strategies = meta.strategies.length > 0 ? meta.strategies : (this.runStart?.strategies ?? []);
@@ -293,6 +297,7 @@ export class RunSummaryBuilder {
       perClassAccuracy,
       confusionMatrix: confusion,
       trainSamples,
+      replayedSamples: this.runEnd?.replayedSamples ?? 0,
       steps: this.runEnd?.steps ?? this.lastStep,
       samplesPerSecond: this.runEnd?.samplesPerSecond ?? (expSeconds > 0 ? expSamples / expSeconds : 0),
       wallSeconds: this.runEnd?.wallSeconds ?? this.lastTime / 1000,

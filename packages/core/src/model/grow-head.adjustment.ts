@@ -39,8 +39,10 @@ export class GrowHeadAdjustment implements Adjustment {
     const [kernel, bias] = head.getWeights();
     if (!kernel) throw new Error('grow-head: the head has no kernel');
     const inputs = kernel.shape[0] ?? 0;
-    const body = net.layers[net.layers.length - 2];
-    const features = body ? (body.output as tf.SymbolicTensor) : (net.inputs[0] as tf.SymbolicTensor);
+    // the tensor the head is applied to, in this network (a graph's output node need not be the
+    // second-to-last layer)
+    const features = net.outputs[0]?.inputs[0] ?? net.inputs[0];
+    if (!features) throw new Error('grow-head: the model has no input');
     const grown = tf.layers.dense({
       units: wanted,
       name: `head_${wanted}`,

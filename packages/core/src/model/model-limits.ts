@@ -20,15 +20,33 @@ export function layerParameters(
     case 'dense':
       return (last ?? 0) * spec.units + (spec.useBias === false ? 0 : spec.units);
     case 'conv2d': {
-      const k = spec.kernelSize as number | readonly number[];
-      const [kh, kw] = typeof k === 'number' ? [k, k] : [k[0] ?? 1, k[1] ?? 1];
+      const [kh, kw] = pair(spec.kernelSize);
       return kh * kw * (last ?? 0) * spec.filters + spec.filters;
+    }
+    case 'depthwiseConv2d': {
+      const [kh, kw] = pair(spec.kernelSize);
+      const out = (last ?? 0) * (spec.depthMultiplier ?? 1);
+      return kh * kw * out + (spec.useBias === false ? 0 : out);
     }
     case 'batchNormalization':
       return 4 * (last ?? 0);
+    case 'layerNormalization':
+      return 2 * (last ?? 0);
+    case 'embedding':
+      return spec.inputDim * spec.outputDim;
+    case 'lstm':
+    case 'gru': {
+      const gates = spec.type === 'lstm' ? 4 : 3;
+      const u = spec.units;
+      return gates * ((last ?? 0) * u + u * u + (spec.useBias === false ? 0 : u));
+    }
     default:
       return 0;
   }
+}
+
+function pair(k: number | readonly number[]): [number, number] {
+  return typeof k === 'number' ? [k, k] : [k[0] ?? 1, k[1] ?? 1];
 }
 
 /** The number of values of one sample of shape `shape` (no batch axis). */

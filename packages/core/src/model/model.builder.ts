@@ -1,15 +1,21 @@
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { inputValues, layerParameters, MAX_INPUT_VALUES, MAX_MODEL_PARAMETERS } from './model-limits.js';
-import type { LayerSpec, ModelSpec } from '../pipeline/layer.schema.js';
+import type { LayerSpec } from '../pipeline/layer.schema.js';
+import type { LayersModelSpec, ModelSpec } from '../pipeline/model.schema.js';
 import { PipelineError } from '../pipeline/pipeline-error.js';
 import type { Rng } from '../random/rng.js';
 import { LayersEngramModel, type EngramModel } from './engram-model.js';
 import { fileModelLoader } from './file-io.js';
-import { attachDropoutRandom, SeededDropout } from './seeded-dropout.layer.js';
+import { HEAD_LAYER_NAME } from './graph-check.js';
+import { buildGraphNetwork } from './graph.builder.js';
+import { resolveModelSpec } from './graph-source.js';
+import { importOnnx } from './onnx/onnx-import.js';
+import { attachDropoutRandom } from './seeded-dropout.layer.js';
+import { layerFor } from './layer-factory.js';
 
-/** Name of the classifier head layer Engram appends. */
-export const HEAD_LAYER_NAME = 'head';
+export { HEAD_LAYER_NAME } from './graph-check.js';
 
 /** What the model is built for. */
 export interface ModelTarget {
@@ -25,57 +31,48 @@ export interface ModelTarget {
   readonly baseDir: string;
 }
 
-function layerFor(spec: LayerSpec, index: number, rng: Rng, dropout: Rng): tf.layers.Layer {
-  const name = spec.name ?? `l${index}_${spec.type}`;
-  const kernelInitializer = tf.initializers.glorotUniform({ seed: rng.tfSeed() });
-  switch (spec.type) {
-    case 'dense':
-      return tf.layers.dense({
-        name,
-        units: spec.units,
-        activation: spec.activation ?? 'linear',
-        useBias: spec.useBias ?? true,
-        kernelInitializer,
-      });
-    case 'conv2d':
-      return tf.layers.conv2d({
-        name,
-        filters: spec.filters,
-        kernelSize: spec.kernelSize,
-        strides: spec.strides ?? 1,
-        padding: spec.padding ?? 'valid',
-        activation: spec.activation ?? 'linear',
-        useBias: spec.useBias ?? true,
-        kernelInitializer,
-      });
-    case 'maxPooling2d':
-      return tf.layers.maxPooling2d({
-        name,
-        poolSize: spec.poolSize ?? 2,
-        ...(spec.strides !== undefined ? { strides: spec.strides } : {}),
-        padding: spec.padding ?? 'valid',
-      });
-    case 'flatten':
-      return tf.layers.flatten({ name });
-    case 'dropout':
-      return new SeededDropout({ name, rate: spec.rate, random: dropout });
-    case 'batchNormalization':
-      return tf.layers.batchNormalization({ name, momentum: spec.momentum ?? 0.99, epsilon: spec.epsilon ?? 1e-3 });
-    case 'activation':
-      return tf.layers.activation({ name, activation: spec.activation });
-    case 'reshape':
-      return tf.layers.reshape({ name, targetShape: spec.targetShape });
-  }
-}
-
-function shapeText(shape: ReadonlyArray<number | null>): string {
+/** `[d1, d2, …]` of a batched shape, without the batch axis. */
+export function shapeText(shape: ReadonlyArray<number | null>): string {
   return `[${shape.slice(1).join(', ')}]`;
 }
 
 /**
- * Builds the pipeline's model for `target`: the declared layers plus a dense head named `head`, or a
- * loaded tfjs Layers model. A layer that does not fit the shape it receives is a {@link PipelineError}
- * at `/model/layers/<i>`; so is a loaded model whose input does not match the data.
+ * Counts parameters as layers are added and refuses, at the layer's pointer, a model over
+ * {@link MAX_MODEL_PARAMETERS} — before tfjs allocates the weights. `release` frees what was built.
+ */
+export class ParameterBudget {
+  private parameters = 0;
+  constructor(private readonly release: () => void) {}
+
+  /** Adds `more` parameters counted for the layer at `path`. */
+  add(more: number, path: string): void {
+    this.parameters += more;
+    if (this.parameters > MAX_MODEL_PARAMETERS) {
+      this.release();
+      throw PipelineError.at(
+        path,
+        `the model would have ${this.parameters.toLocaleString('en')} parameters or more, over the limit of ${MAX_MODEL_PARAMETERS.toLocaleString('en')}`,
+      );
+    }
+  }
+}
+
+/** The dense classifier head Engram appends, seeded from `rng`. */
+export function headLayer(units: number, rng: Rng): tf.layers.Layer {
+  return tf.layers.dense({
+    name: HEAD_LAYER_NAME,
+    units,
+    kernelInitializer: tf.initializers.glorotUniform({ seed: rng.tfSeed() }),
+  });
+}
+
+/**
+ * Builds the pipeline's model for `target`: the declared layers (a stack) or graph (named nodes) plus a
+ * dense head named `head`, or a loaded tfjs Layers model or ONNX file (imported channels-last; see
+ * docs/onnx.md). A layer that does not fit the shape it
+ * receives is a {@link PipelineError} at `/model/layers/<i>` or `/model/graph/nodes/<i>`; so is a loaded
+ * model whose input does not match the data. Called once per run (and by `--from`/`--resume`, which
+ * then load weights into it).
  */
 export async function buildModel(spec: ModelSpec, target: ModelTarget): Promise<EngramModel> {
   if ('load' in spec) return loadModel(resolve(target.baseDir, spec.load), target);
@@ -87,26 +84,26 @@ export async function buildModel(spec: ModelSpec, target: ModelTarget): Promise<
         `${MAX_INPUT_VALUES.toLocaleString('en')} per sample`,
     );
   }
+  const resolved = await resolveModelSpec(spec, target.baseDir);
+  if (resolved.problems.length > 0) throw new PipelineError(resolved.problems);
+  const ready = resolved.spec;
+  if ('graph' in ready) {
+    if (typeof ready.graph === 'string') throw PipelineError.at('/model/graph', 'the graph file was not read');
+    return new LayersEngramModel(buildGraphNetwork(ready.graph, ready.head?.units ?? target.outputs, target));
+  }
+  return buildStack(ready as LayersModelSpec, target);
+}
+
+function buildStack(spec: LayersModelSpec, target: ModelTarget): EngramModel {
   const model = tf.sequential();
   const dropout = target.dropout ?? target.rng.derive('dropout');
   model.add(tf.layers.inputLayer({ inputShape: [...target.inputShape] }));
   let shape: Array<number | null> = [null, ...target.inputShape];
-  let parameters = 0;
-  const budget = (more: number, path: string): void => {
-    parameters += more;
-    if (parameters > MAX_MODEL_PARAMETERS) {
-      model.dispose();
-      throw PipelineError.at(
-        path,
-        `the model would have ${parameters.toLocaleString('en')} parameters or more, over the limit of ` +
-          `${MAX_MODEL_PARAMETERS.toLocaleString('en')}`,
-      );
-    }
-  };
-  spec.layers.forEach((layerSpec, i) => {
-    budget(layerParameters(layerSpec, shape), `/model/layers/${i}`); // counted before tfjs allocates the weights
+  const budget = new ParameterBudget(() => model.dispose());
+  spec.layers.forEach((layerSpec: LayerSpec, i) => {
+    budget.add(layerParameters(layerSpec, shape), `/model/layers/${i}`);
     try {
-      model.add(layerFor(layerSpec, i, target.rng, dropout));
+      model.add(layerFor(layerSpec, layerSpec.name ?? `l${i}_${layerSpec.type}`, target.rng, dropout));
       const out = model.outputs[0]?.shape ?? [];
       if (out.some((d) => d !== null && !(d > 0))) throw new Error(`its output shape ${shapeText(out)} is empty`);
       shape = out;
@@ -125,21 +122,18 @@ export async function buildModel(spec: ModelSpec, target: ModelTarget): Promise<
       `the layers end in shape ${shapeText(shape)}; the dense head needs a flat vector — add { "type": "flatten" }`,
     );
   }
-  budget(layerParameters({ type: 'dense', units: spec.head?.units ?? target.outputs }, shape), '/model/head');
-  model.add(
-    tf.layers.dense({
-      name: HEAD_LAYER_NAME,
-      units: spec.head?.units ?? target.outputs,
-      kernelInitializer: tf.initializers.glorotUniform({ seed: target.rng.tfSeed() }),
-    }),
-  );
+  const units = spec.head?.units ?? target.outputs;
+  budget.add(layerParameters({ type: 'dense', units }, shape), '/model/head');
+  model.add(headLayer(units, target.rng));
   return new LayersEngramModel(model);
 }
 
 async function loadModel(file: string, target: ModelTarget): Promise<EngramModel> {
   let network: tf.LayersModel;
   try {
-    network = await tf.loadLayersModel(fileModelLoader(file));
+    network = file.toLowerCase().endsWith('.onnx')
+      ? importOnnx(await readFile(file)).model
+      : await tf.loadLayersModel(fileModelLoader(file));
   } catch (e) {
     throw PipelineError.at('/model/load', `cannot load ${file}: ${(e as Error).message.split('\n')[0] ?? ''}`);
   }

@@ -1,5 +1,5 @@
 import type { ComponentRef } from '../plugin/component-factory.js';
-import type { ModelSpec } from './layer.schema.js';
+import type { ModelSpec } from './model.schema.js';
 import type { OptimizerSpec } from './optimizer.schema.js';
 import type { ServeSettings } from './serve.schema.js';
 import type { CheckpointSettings, EvaluationSettings, OutputSettings, TrainingSettings } from './pipeline.schema.js';

@@ -119,6 +119,13 @@ test('a model file that does not exist is reported at /model/load', async () => 
   assert.deepEqual(found, ['/model/load: no model file at /tmp/engram-fixture/missing/model.json']);
 });
 
+test('a model of more than 1,000 layers is refused at /model/layers, 1,000 are accepted', async () => {
+  const layers = (n: number): unknown[] => Array.from({ length: n }, () => ({ type: 'dense', units: 2 }));
+  const found = await problems(fixtureDocument({ model: { layers: layers(1001) } }));
+  assert.deepEqual(found, ['/model/layers: must NOT have more than 1000 items']);
+  assert.deepEqual(await problems(fixtureDocument({ model: { layers: layers(1000) } })), []);
+});
+
 test('bad JSON syntax is reported with line and column', () => {
   assert.throws(
     () => parseJson('{\n  "name": "x",\n  "seed": ,\n}', 'p.json'),
@@ -128,4 +135,30 @@ test('bad JSON syntax is reported with line and column', () => {
       return true;
     },
   );
+});
+
+test('training controls the schema cannot judge are reported at their pointer before the run', async () => {
+  const step = await problems(
+    fixtureDocument({ optimizer: { type: 'sgd', schedule: { type: 'step' } }, training: { epochs: 2, batchSize: 8 } }),
+  );
+  assert.deepEqual(step, ['/optimizer/schedule/stepSize: a step schedule needs stepSize']);
+  const cosine = await problems(
+    fixtureDocument({
+      optimizer: { type: 'adamw', schedule: { type: 'cosine', scope: 'run' } },
+      training: { epochs: 2, batchSize: 8 },
+    }),
+  );
+  assert.equal(cosine.length, 1);
+  assert.match(cosine[0] ?? '', /^\/optimizer\/schedule\/period: a cosine schedule needs a period/);
+  const fine = await problems(
+    fixtureDocument({
+      optimizer: { type: 'adamw', schedule: { type: 'cosine', warmup: 1 } },
+      training: { epochs: 4, batchSize: 8, clipNorm: 1, validation: { fraction: 0.2, earlyStopping: { patience: 2 } } },
+    }),
+  );
+  assert.deepEqual(fine, []);
+  // no default is filled into an existing optimizer: a checkpoint of an earlier version still resumes
+  const plain = await loadFixture(fixtureDocument({ optimizer: { type: 'adam' }, training: { batchSize: 8 } }));
+  assert.equal('weightDecay' in plain.definition.optimizer, false);
+  assert.equal('schedule' in plain.definition.optimizer, false);
 });

@@ -1,14 +1,17 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { TObject } from '@sinclair/typebox';
+import { resolveModelSpec } from '../model/graph-source.js';
 import { loadPlugins, type LoadedPlugins } from '../plugin/plugin-loader.js';
 import type { PluginManifest } from '../plugin/plugin-manifest.js';
 import { scanJsonValue } from './json-scan.js';
 import { readJsonFile } from './json-source.js';
 import type { PipelineDefinition } from './pipeline-definition.js';
+import { trainingControlProblems } from './controls-check.js';
 import { PipelineError, type PipelineProblem } from './pipeline-error.js';
 import { composePipelineSchema, EnvelopeSchema } from './pipeline.schema.js';
 import { compileSchema } from './schema-validator.js';
+import { checkStageAnchors } from './stage-anchors.js';
 
 /** A pipeline ready to run: the validated document, its folder, and the loaded plugins. */
 export interface LoadedPipeline extends LoadedPlugins {
@@ -83,11 +86,25 @@ export async function preparePipeline(
   }
   const schema = composePipelineSchema(plugins.registry);
   const problems: PipelineProblem[] = compileSchema(schema)(doc);
-  const definition = doc as PipelineDefinition;
+  let definition = doc as PipelineDefinition;
+  if (problems.length === 0) {
+    const model = await resolveModelSpec(definition.model, baseDir).catch((e: unknown) => {
+      throw e instanceof PipelineError ? new PipelineError(e.problems, file) : e;
+    });
+    problems.push(...model.problems);
+    definition = { ...definition, model: model.spec };
+  }
   if (problems.length === 0 && 'load' in definition.model) {
     const modelFile = resolve(baseDir, definition.model.load);
     if (!existsSync(modelFile)) problems.push({ path: '/model/load', message: `no model file at ${modelFile}` });
   }
+  if (problems.length === 0) problems.push(...trainingControlProblems(definition));
   if (problems.length > 0) throw new PipelineError(problems, file);
+  try {
+    checkStageAnchors(definition);
+  } catch (e) {
+    if (e instanceof PipelineError) throw new PipelineError(e.problems, file);
+    throw e;
+  }
   return { ...plugins, definition, file, baseDir, schema };
 }

@@ -1,9 +1,10 @@
 import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import type { ComponentRegistry } from '../plugin/component-registry.js';
 import type { ComponentRole } from '../plugin/component-descriptor.js';
-import { ModelSchema } from './layer.schema.js';
+import { ModelSchema } from './model.schema.js';
 import { StringEnum } from './string-enum.js';
 import { OptimizerSchema } from './optimizer.schema.js';
+import { ValidationSchema } from './validation.schema.js';
 import { editorFriendly } from './editor-friendly.js';
 import { ServeSchema } from './serve.schema.js';
 
@@ -24,7 +25,11 @@ export const TrainingSchema = Type.Object(
     batchSize: Type.Integer({ minimum: 1, default: 32, description: 'Samples per optimizer step.' }),
     shuffle: Type.Boolean({ default: true, description: 'Shuffle each epoch (seeded).' }),
     maxSamples: Type.Optional(
-      Type.Integer({ minimum: 1, description: 'Stream mode: stop after this many training samples.' }),
+      Type.Integer({
+        minimum: 1,
+        description:
+          'Stream mode: stop after training on this many records of the stream (replayed rows are not counted).',
+      }),
     ),
     logEvery: Type.Integer({
       minimum: 1,
@@ -39,6 +44,20 @@ export const TrainingSchema = Type.Object(
           "strategy's, e.g. joint's union or GDumb's memory) until this many steps are done. Exclusive with epochs.",
       }),
     ),
+    clipNorm: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        description:
+          'Clip gradients by global norm: when the L2 norm of all gradients together (penalties included) exceeds this, they are scaled down to it (torch clip_grad_norm_).',
+      }),
+    ),
+    clipValue: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        description: 'Clip every gradient element into [-clipValue, clipValue] (after clipNorm when both are set).',
+      }),
+    ),
+    validation: Type.Optional(ValidationSchema),
   },
   { ...strict, not: BOTH_BUDGETS },
 );

@@ -20,6 +20,8 @@ export const STAGE_TOKENS = {
   MetricsLog: Symbol.for('engram:stage:metrics-log'),
   /** The run's {@link Trainer} (one optimizer step). */
   Trainer: Symbol.for('engram:stage:trainer'),
+  /** The run's {@link TrainingControls} (schedule, validation, early stopping). */
+  TrainingControls: Symbol.for('engram:stage:training-controls'),
   /** The {@link PrequentialAccuracy} of a stream run. */
   Prequential: Symbol.for('engram:stage:prequential'),
 } as const;

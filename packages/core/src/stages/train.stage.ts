@@ -10,6 +10,7 @@ import type { ExperienceContext } from '../training/contexts.js';
 import type { OptimizerHandle } from '../training/optimizer-handle.js';
 import type { StrategyChain } from '../training/strategy-chain.js';
 import { Trainer } from '../training/trainer.js';
+import type { TrainingControls } from '../training/training-controls.js';
 import { eachItem } from './each-item.js';
 import type { BatchItem, ExperienceStartItem, RunItem } from './run-item.js';
 import type { Stage } from './stage.js';
@@ -20,7 +21,9 @@ import { STAGE_TOKENS } from './stage-tokens.js';
  * (`beforeExperience`, `adaptModel`, `trainData` — which may replace the item's `data`) and the
  * optimizer follows the model's variables; each `batch` is one optimizer step (strategy hooks
  * around forward / loss / backward / update) that advances the cursor; `epoch-start`/`epoch-end`
- * and `experience-end` (strategies consolidate: `afterExperience`) emit their events.
+ * and `experience-end` (strategies consolidate: `afterExperience`) emit their events. The run's
+ * {@link TrainingControls} set the scheduled rate before each step, split off the validation part
+ * at the start and measure it (and decide early stopping) at each epoch's end.
  */
 @injectable()
 export class TrainStage implements Stage {
@@ -34,6 +37,7 @@ export class TrainStage implements Stage {
     @inject(STAGE_TOKENS.Strategies) private readonly strategies: StrategyChain,
     @inject(STAGE_TOKENS.Optimizer) private readonly optimizer: OptimizerHandle,
     @inject(STAGE_TOKENS.Trainer) private readonly trainer: Trainer,
+    @inject(STAGE_TOKENS.TrainingControls) private readonly controls: TrainingControls,
   ) {}
 
   operator(): OperatorFunction<RunItem, RunItem> {
@@ -58,12 +62,14 @@ export class TrainStage implements Stage {
           return this.trainOne(item);
         case 'epoch-end': {
           const totals = this.state.progress;
+          const report = this.controls.endEpoch(item.epoch);
           this.events.emit({
             type: 'epoch-end',
             experience: item.experience.index,
             epoch: item.epoch,
             loss: totals.epochSeen ? totals.epochLossSum / totals.epochSeen : 0,
             accuracy: totals.epochSeen ? totals.epochCorrect / totals.epochSeen : 0,
+            ...report,
           });
           return undefined;
         }
@@ -98,12 +104,14 @@ export class TrainStage implements Stage {
     await this.strategies.beforeExperience(this.context(experience));
     state.model = await this.strategies.adaptModel(this.context(experience));
     item.data = (await this.strategies.trainData(this.context(experience))) ?? item.data;
+    item.data = await this.controls.beginExperience(experience.index, item.data, item.resumed);
     await this.optimizer.track(state.model.trainableVariables());
     this.experienceStart = performance.now();
     state.progress.experienceSamples = 0;
   }
 
   private async endExperience(experience: Experience): Promise<void> {
+    this.controls.endExperience();
     await this.strategies.afterExperience(this.context(experience));
     this.events.emit({
       type: 'experience-end',
@@ -125,16 +133,19 @@ export class TrainStage implements Stage {
         );
     }
     const t0 = performance.now();
+    this.controls.beforeStep();
     const r = await this.trainer.step(batch, this.context(experience), epoch);
+    this.controls.afterStep();
     this.state.trainSeconds += (performance.now() - t0) / 1000;
     const totals = this.state.progress;
-    totals.experienceSamples += r.size;
+    totals.experienceSamples += r.records;
     totals.epochLossSum += r.loss * r.size;
     totals.epochCorrect += r.correct;
     totals.epochSeen += r.size;
     cursor.step++;
     cursor.batch++;
-    cursor.samples += r.size;
+    cursor.samples += r.records;
+    cursor.replayed += Math.max(0, r.size - r.records);
     const last = batches !== undefined && cursor.batch >= batches;
     if (cursor.batch % this.pipeline.training.logEvery === 0 || last) {
       this.events.emit({

@@ -6,6 +6,7 @@ import type { OptimizerSpec } from '../pipeline/optimizer.schema.js';
 import { createOptimizer, initialSlotValue } from './optimizer.factory.js';
 import { addPenaltyGradients, type VariablePenalties } from './penalty-step.js';
 import { NO_ACCELERATION, type RunAccelerator } from '../backend/run-accelerator.js';
+import { controlGradients, controlsActive, decayWeights, type GradientControlSettings } from './gradient-controls.js';
 
 /**
  * Owns the tfjs optimizer of a run and keeps its slots right when the set of trainable variables
@@ -19,21 +20,65 @@ export class OptimizerHandle {
   private optimizer: tf.Optimizer;
   private signature = '';
   private order: string[] = [];
+  private rate: number;
+  /** The pipeline's `learningRate` (or the optimizer's default): what a schedule scales. */
+  readonly baseLearningRate: number;
+  private readonly controls: GradientControlSettings;
+  private readonly controlled: boolean;
 
   /**
    * @param accelerator the run's accelerated operations (`RunContext.accelerator`): every optimizer
    *   the handle creates gets its native update, and penalised steps use its fused form. Default: none.
+   * @param clipping the run's `training.clipNorm` / `clipValue`.
    */
   constructor(
     private readonly spec: OptimizerSpec,
     readonly accelerator: RunAccelerator = NO_ACCELERATION,
+    clipping: { readonly clipNorm?: number; readonly clipValue?: number } = {},
   ) {
+    const decay = spec.weightDecay ?? (spec.type === 'adamw' ? 0.01 : 0);
+    this.controls = {
+      ...clipping,
+      ...(spec.type === 'adamw' ? { decoupled: decay } : { l2: decay }),
+    };
+    this.controlled = controlsActive(this.controls);
     this.optimizer = this.create();
+    this.baseLearningRate = (this.optimizer as unknown as { learningRate: number }).learningRate;
+    this.rate = this.baseLearningRate;
   }
 
   private create(): tf.Optimizer {
     const optimizer = createOptimizer(this.spec);
+    // A rebuilt optimizer (grown head, reset) keeps the scheduled rate.
+    if (this.rate !== undefined && this.rate !== this.baseLearningRate) setRate(optimizer, this.rate);
     return this.accelerator.accelerateOptimizer?.(optimizer) ?? optimizer;
+  }
+
+  /** The learning rate of the next update. */
+  get learningRate(): number {
+    return this.rate;
+  }
+
+  /**
+   * Sets the learning rate of the next updates (a schedule calls it before each step; nothing happens
+   * when it is unchanged). Both the stock tfjs update and the native kernels read the optimizer's
+   * `learningRate` field at every update.
+   */
+  setLearningRate(rate: number): void {
+    if (rate === this.rate) return;
+    this.rate = rate;
+    setRate(this.optimizer, rate);
+  }
+
+  /**
+   * True when a control needs the full gradient before the update (clipping sees the penalties', and
+   * decoupled decay must not move θ under a fused penalty): the trainer then keeps quadratic penalties
+   * on the tape instead of deferring them to the optimizer step.
+   */
+  get needsFullGradients(): boolean {
+    return (
+      (this.controls.clipNorm ?? 0) > 0 || (this.controls.clipValue ?? 0) > 0 || (this.controls.decoupled ?? 0) > 0
+    );
   }
 
   /** The current tfjs optimizer (for checkpoints: `getWeights()` / `setWeights()`). */
@@ -112,6 +157,21 @@ export class OptimizerHandle {
       }
       list.push({ name, tensor: g });
     });
+    if (this.controlled) {
+      const controlled = controlGradients(
+        list.map((e) => e.tensor),
+        variables,
+        this.controls,
+      );
+      controlled.forEach((g, i) => {
+        const entry = list[i];
+        if (entry && g !== entry.tensor) {
+          owned.push(g);
+          entry.tensor = g;
+        }
+      });
+      if ((this.controls.decoupled ?? 0) > 0) decayWeights(variables, this.rate, this.controls.decoupled ?? 0);
+    }
     let value = 0;
     if (penalties?.some((p) => p !== undefined && p.length > 0)) {
       const fusedValue = this.accelerator.applyWithPenalties?.(this.optimizer, list, penalties);
@@ -141,4 +201,11 @@ export class OptimizerHandle {
   dispose(): void {
     this.optimizer.dispose();
   }
+}
+
+/** Sets a tfjs optimizer's rate: SGD/Momentum keep it as a scalar tensor too (`setLearningRate`). */
+function setRate(optimizer: tf.Optimizer, rate: number): void {
+  const o = optimizer as unknown as { learningRate: number; setLearningRate?: (r: number) => void };
+  if (typeof o.setLearningRate === 'function') o.setLearningRate(rate);
+  else o.learningRate = rate;
 }

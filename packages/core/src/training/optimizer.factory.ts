@@ -9,6 +9,7 @@ export function createOptimizer(spec: OptimizerSpec): tf.Optimizer {
     case 'momentum':
       return tf.train.momentum(spec.learningRate ?? 0.01, spec.momentum ?? 0.9, spec.useNesterov ?? false);
     case 'adam':
+    case 'adamw': // the decoupled decay is the OptimizerHandle's, around the stock/native Adam update
       return tf.train.adam(spec.learningRate ?? 0.001, spec.beta1 ?? 0.9, spec.beta2 ?? 0.999, spec.epsilon ?? 1e-7);
     case 'rmsprop':
       return tf.train.rmsprop(

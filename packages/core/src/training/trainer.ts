@@ -14,7 +14,10 @@ export interface StepResult {
   readonly loss: number;
   readonly penalty: number;
   readonly correct: number;
+  /** Rows trained on: the batch after the strategies' `transformBatch` (replayed rows included). */
   readonly size: number;
+  /** Records of the data in the batch as it came in (before `transformBatch` added replayed rows). */
+  readonly records: number;
 }
 
 /** Error raised when a step produces a NaN or infinite loss. */
@@ -67,10 +70,10 @@ export class Trainer {
       const lossCtx = { ...ctx, x: t.x, y: t.y, logits, crossEntropy: ce };
       const main = this.strategies.loss(lossCtx) ?? ce;
       const { scalar, quadratic } = this.strategies.penalty(lossCtx);
-      // A strategy that reads or rewrites gradients (A-GEM, SI) must see the penalty's: keep it taped.
+      // A strategy that reads or rewrites gradients (A-GEM, SI), or clipping, must see the penalty's: keep it taped.
       const plan = planPenalties(
         quadratic,
-        this.strategies.handlesGradients ? [] : vars,
+        this.strategies.handlesGradients || this.optimizer.needsFullGradients ? [] : vars,
         this.optimizer.accelerator.quadraticPenalty,
       );
       deferred = plan.deferred;
@@ -106,7 +109,7 @@ export class Trainer {
     });
     const penalty = tapePenalty + deferredValue;
     await this.strategies.afterBatch({ ...ctx, loss, penalty });
-    return { loss, penalty, correct, size: batch.y.length };
+    return { loss, penalty, correct, size: batch.y.length, records: input.y.length };
   }
 }
 

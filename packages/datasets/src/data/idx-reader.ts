@@ -47,7 +47,13 @@ export function parseIdx(input: Uint8Array, what = 'IDX data'): IdxArray {
   if (type.bytes === 1 && type.name === 'ubyte') {
     data.set(bytes.subarray(header, header + count));
   } else {
-    for (let i = 0; i < count; i++) data[i] = type.read(view, header + i * type.bytes);
+    for (let i = 0; i < count; i++) {
+      data[i] = type.read(view, header + i * type.bytes);
+      if (!Number.isFinite(data[i]))
+        throw new Error(
+          `${what}: value ${i} (${type.read(view, header + i * type.bytes)}) is not a finite float32 number`,
+        );
+    }
   }
   return { dims, data, type: type.name };
 }

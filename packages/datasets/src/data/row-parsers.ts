@@ -66,6 +66,7 @@ export function parseCsvCells(cells: readonly string[], layout: CsvLayout, spec:
     const v = cell === '' ? Number.NaN : Number(cell);
     if (!Number.isFinite(v)) return { error: `column ${col + 1} is not a number: ${JSON.stringify(cells[col])}` };
     x[k] = v;
+    if (!Number.isFinite(x[k])) return { error: `column ${col + 1} (${v}) overflows float32` };
   }
   const y = classOf(cells[layout.label], spec);
   return typeof y === 'string' ? { error: y } : { x, y };

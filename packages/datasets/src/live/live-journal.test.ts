@@ -259,3 +259,26 @@ test(
     }
   },
 );
+
+test('a journal in a missing folder gets the folder created; a folder two levels missing fails in one line naming it', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const a = track(createHttpSource({ ...httpOptions, journal: 'new/in.journal' }, testServices(1, dir)));
+    await experiencesOf(a);
+    const answer = await post(await a.ready(), record(4), join(dir, 'new', 'in.journal'));
+    assert.equal(answer.status, 202);
+    assert.equal(answer.journalAtAnswer, '{"x":[4,0.4000000059604645],"y":1}\n');
+    await a.close();
+    const b = track(createHttpSource({ ...httpOptions, journal: 'no/such/in.journal' }, testServices(1, dir)));
+    await experiencesOf(b);
+    await b.ready();
+    await assert.rejects(
+      firstFeatures(b, 1, 1),
+      (e: Error) =>
+        e.message ===
+        `http: cannot create the journal's folder ${join(dir, 'no', 'such')}: ENOENT (its parent folder does not exist either)`,
+    );
+  } finally {
+    cleanup();
+  }
+});

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { Type, type ComponentServices } from '@engram/core';
 import type { LiveBatchSource, Sample } from './live-batch-source.js';
@@ -127,8 +127,34 @@ export class LiveJournal {
           `${this.file}.prev and started a new one`,
       });
     }
-    this.handle = await open(this.file, this.from ? 'r+' : 'w');
+    this.handle = await this.openFile(this.from ? 'r+' : 'w');
     if (this.from) await this.replay(this.from);
+  }
+
+  /** Opens the journal file; a missing folder is created (one level), any failure is one line naming it. */
+  private async openFile(flags: 'r+' | 'w'): Promise<FileHandle> {
+    const why = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    try {
+      return await open(this.file, flags);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || flags !== 'w')
+        throw new Error(`${this.kind}: cannot open journal ${this.file}: ${why(e)}`, { cause: e });
+    }
+    const folder = dirname(this.file);
+    try {
+      await mkdir(folder);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new Error(
+          `${this.kind}: cannot create the journal's folder ${folder}: ${why(e)}${why(e) === 'ENOENT' ? ' (its parent folder does not exist either)' : ''}`,
+          { cause: e },
+        );
+    }
+    try {
+      return await open(this.file, flags);
+    } catch (e) {
+      throw new Error(`${this.kind}: cannot open journal ${this.file}: ${why(e)}`, { cause: e });
+    }
   }
 
   /**

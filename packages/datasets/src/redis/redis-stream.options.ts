@@ -81,6 +81,12 @@ export interface RedisStreamPosition {
   readonly lastId: string | null;
   readonly unacked: readonly string[];
   readonly deadLettered: number;
+  /**
+   * Id of the last entry this consumer added to the dead-letter stream when the checkpoint was
+   * written (`'0-0'`: none yet; absent in checkpoints written before it existed). A resume counts the
+   * consumer's dead letters after it: those a killed process wrote after its last checkpoint.
+   */
+  readonly deadLetterId?: string;
 }
 
 /** Checks a position read back from a checkpoint; throws a one-line error on a malformed one. */
@@ -100,5 +106,15 @@ export function parsePosition(s: unknown, where: string): RedisStreamPosition {
       `${where}: a checkpoint position must be { consumer, lastId, unacked: [ids], deadLettered }, got ${JSON.stringify(s)?.slice(0, 200)}`,
     );
   }
-  return { consumer: p.consumer, lastId: p.lastId, unacked: [...p.unacked], deadLettered: p.deadLettered };
+  if (p.deadLetterId !== undefined && !isId(p.deadLetterId))
+    throw new Error(
+      `${where}: a checkpoint position's deadLetterId must be a stream id, got ${JSON.stringify(p.deadLetterId)?.slice(0, 60)}`,
+    );
+  return {
+    consumer: p.consumer,
+    lastId: p.lastId,
+    unacked: [...p.unacked],
+    deadLettered: p.deadLettered,
+    ...(p.deadLetterId !== undefined ? { deadLetterId: p.deadLetterId } : {}),
+  };
 }

@@ -283,6 +283,59 @@ describe('redis-stream source (against a real redis-server)', () => {
     await Promise.all([c1.close(), c2.close()]);
   });
 
+  it("after a kill, the resumed count of bad records equals the dead-letter stream's length, counting only its own group's", async () => {
+    const bad = JSON.stringify({ x: [1, 2, 3], y: 0 });
+    for (let i = 0; i < 40; i++) {
+      await redis.xadd('s9', '*', 'data', record(i));
+      if (i % 2 === 1) await redis.xadd('s9', '*', 'data', bad);
+    }
+    // another consumer group's dead letter in the same dead-letter stream is not this run's
+    await redis.xadd(
+      's9:dead-letter',
+      '*',
+      'reason',
+      'x',
+      'id',
+      '1-1',
+      'stream',
+      's9',
+      'group',
+      'other',
+      'consumer',
+      'c',
+    );
+    const a = source(server.url, 's9', { consumer: 'c', buffer: 8, count: 4 });
+    const ia = batches(a, 4);
+    assert.deepEqual(await pull(ia, 12), range(0, 12));
+    const checkpoint = a.state() as { delivered: number; feed: RedisStreamPosition };
+    const atCheckpoint = checkpoint.feed.deadLettered;
+    assert.ok(atCheckpoint >= 5 && atCheckpoint < 20, `${atCheckpoint} dead letters at the checkpoint`);
+    // trained on past the checkpoint: more bad records dead-lettered (and acknowledged), then killed
+    assert.deepEqual(await pull(ia, 28), range(12, 40));
+    for (let t = 0; t < 200 && (await redis.xlen('s9:dead-letter')) < 21; t++)
+      await new Promise((r) => setTimeout(r, 20));
+    await a.close();
+    assert.equal(await redis.xlen('s9:dead-letter'), 21);
+
+    const services = testServices();
+    const b = source(server.url, 's9', {}, services);
+    b.restore(checkpoint);
+    try {
+      const ib = batches(b, 4);
+      assert.deepEqual(await pull(ib, 28), range(12, 40), 'training stays exactly once');
+      const totals = services.emitted.flatMap((e) =>
+        e.type === 'warning' && e.badRecords ? [e.badRecords.total] : [],
+      );
+      assert.equal(totals.at(-1), 20, "badRecords: the 20 of this consumer's group, as the dead-letter stream holds");
+      const resumed = b.state() as { feed: RedisStreamPosition };
+      assert.equal(resumed.feed.deadLettered, 20);
+      const last = (await redis.xrevrange('s9:dead-letter', '+', '-', 'COUNT', 2)).find(([, f]) => f.includes('g'));
+      assert.equal(resumed.feed.deadLetterId, last?.[0], 'the next checkpoint marks the last dead letter');
+    } finally {
+      await b.close();
+    }
+  });
+
   it('claims the entries a dead consumer of the group left pending after claimIdleMs', async () => {
     await produce(redis, 's5', 0, 200);
     const dead = source(server.url, 's5', { consumer: 'dead', buffer: 40, count: 40 });

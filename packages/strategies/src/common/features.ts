@@ -1,15 +1,28 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EngramModel } from '@engram/core';
 
+/** Per network: a model from its input to the input of its last layer (the head), built once. */
+const bodies = new WeakMap<tf.LayersModel, tf.LayersModel>();
+
+function bodyOf(network: tf.LayersModel): tf.LayersModel {
+  let body = bodies.get(network);
+  if (!body) {
+    const features = network.outputs[0]?.inputs[0];
+    if (!features) throw new Error('the model has no layer before its output to take features from');
+    body = tf.model({ inputs: network.inputs, outputs: features });
+    bodies.set(network, body);
+  }
+  return body;
+}
+
 /**
- * The feature vector φ(x) of a sample: the network's activations just before its last layer (the
- * classifier head Engram appends), flattened, in inference mode. For networks built from the pipeline's
- * `model.layers` plus the head; call inside `tf.tidy`.
+ * The feature vector φ(x) of a sample: the activations that feed the network's last layer (the
+ * classifier head Engram appends), flattened, in inference mode. Works for layer stacks and graph
+ * models alike (the head's input tensor is followed through the network's own nodes). Call inside
+ * `tf.tidy`.
  */
 export function penultimateFeatures(model: EngramModel, x: tf.Tensor): tf.Tensor2D {
-  const layers = model.network.layers.filter((l) => l.getClassName() !== 'InputLayer');
-  let h = x;
-  for (const layer of layers.slice(0, -1)) h = layer.apply(h, { training: false }) as tf.Tensor;
+  const h = bodyOf(model.network).apply(x, { training: false }) as tf.Tensor;
   return tf.reshape(h, [x.shape[0], -1]);
 }
 

@@ -6,6 +6,8 @@ export interface SyntheticRunOptions {
   stopAfter?: number;
   /** Streams: bad records the source refused (reported as a warning). */
   badRecords?: number;
+  /** Experience runs: epoch-end events carry validation figures; experience 1 stops early after epoch 0. */
+  validation?: boolean;
 }
 
 /**
@@ -116,7 +118,19 @@ export async function writeSyntheticRun(
           });
           step++;
         }
-        bus.emit({ type: 'epoch-end', experience: e, epoch, loss: 0.5 / (epoch + 1), accuracy: 0.8 });
+        const stop = options.validation === true && e === 1 && epoch === 0;
+        bus.emit({
+          type: 'epoch-end',
+          experience: e,
+          epoch,
+          loss: 0.5 / (epoch + 1),
+          accuracy: 0.8,
+          ...(options.validation
+            ? { validationLoss: 0.6 + 0.1 * e - 0.05 * epoch, validationAccuracy: 0.7 + 0.01 * epoch }
+            : {}),
+          ...(stop ? { stoppedEarly: true } : {}),
+        });
+        if (stop) break;
       }
       bus.emit({ type: 'experience-end', experience: e, samples: 640, wallSeconds: 0.8, rssBytes: 200_000_000 });
       bus.emit({
