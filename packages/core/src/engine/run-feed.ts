@@ -100,7 +100,7 @@ export class RunFeed {
   }
 
   /** A finite run: every experience (from the resume point on), its epochs and their batches. */
-  async *experiences(all: readonly Experience[]): AsyncGenerator<RunItem> {
+  async *experiences(all: readonly Experience[]): AsyncGenerator<RunItem, void, undefined> {
     const { state, control, training, resume } = this.f;
     const cursor = state.cursor;
     const { batchSize, shuffle, iterations } = training;
@@ -198,7 +198,7 @@ export class RunFeed {
    * sample not yet trained on). A run whose checkpoint was written once `maxSamples` had been reached
    * pulls nothing more and only ends its experience.
    */
-  async *stream(first: Experience, current: Experience): AsyncGenerator<RunItem> {
+  async *stream(first: Experience, current: Experience): AsyncGenerator<RunItem, void, undefined> {
     const { state, control, training, resume } = this.f;
     const cursor = state.cursor;
     const { batchSize, maxSamples } = training;
