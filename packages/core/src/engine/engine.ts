@@ -3,7 +3,7 @@ import { Container } from 'inversify';
 import { firstValueFrom, lastValueFrom, toArray, type OperatorFunction } from 'rxjs';
 import { CheckpointStore } from '../checkpoint/checkpoint.store.js';
 import { CheckpointRegistry } from '../checkpoint/checkpoint-registry.js';
-import { EventHistory } from '../checkpoint/event-history.js';
+import { EventHistory, numberedLikeHistory } from '../checkpoint/event-history.js';
 import type { Experience } from '../data/experience.js';
 import { EventBus } from '../events/event-bus.js';
 import type { RunStatus } from '../events/engram-event.js';
@@ -159,9 +159,14 @@ export async function runPipeline(loaded: LoadedPipeline, options: RunOptions = 
     } catch (e) {
       guard.report('the run observer', e);
     }
+    const loggerEvents$ = numberedLikeHistory(
+      bus.events$,
+      resume?.events ?? continued?.events ?? [],
+      continued !== undefined,
+    );
     for (const { logger, path } of c.loggers) {
       try {
-        logger.attach(bus.events$, outDir);
+        logger.attach(loggerEvents$, outDir);
       } catch (e) {
         guard.report(`logger ${path}`, e);
       }
