@@ -5,7 +5,7 @@ import { availableParallelism, loadavg } from 'node:os';
  *
  * `quietMs` is the budget on a quiet 2-core machine; it is stretched by how oversubscribed the machine is
  * when the wait starts (one-minute load average ÷ cores, at least 1) and doubled for load that arrives
- * during the wait, so a suite run at load 10 waits five times as long instead of failing. Set
+ * during the wait, so at load 10 on 2 cores a wait is ten times its quiet budget instead of a failure. Set
  * `ENGRAM_TEST_PATIENCE` (a number) to fix the factor instead, e.g. under a debugger.
  *
  * Used only as a guard against a hang: no test asserts anything about how long a step took.
