@@ -28,6 +28,7 @@ export * from './pipeline/optimizer.schema.js';
 export * from './pipeline/pipeline.schema.js';
 export * from './pipeline/serve.schema.js';
 export * from './pipeline/pipeline-definition.js';
+export * from './pipeline/pipeline-parts.js';
 export * from './pipeline/json-source.js';
 export * from './pipeline/schema-validator.js';
 export * from './pipeline/string-enum.js';

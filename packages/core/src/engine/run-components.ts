@@ -1,11 +1,12 @@
 import type { CheckpointRegistry } from '../checkpoint/checkpoint-registry.js';
 import type { Checkpointable } from '../checkpoint/checkpointable.js';
-import { strategyPointer } from '../checkpoint/checkpoint-v1.js';
 import type { DataSource } from '../data/data-source.js';
 import type { RunLogger } from '../logging/run-logger.js';
 import type { PrequentialAccuracy } from '../metrics/prequential.js';
 import type { Adjustment } from '../model/adjustment.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
+import { partsOf, pipelineParts, type PipelinePart } from '../pipeline/pipeline-parts.js';
+import type { ComponentRole } from '../plugin/component-descriptor.js';
 import type { Rng } from '../random/rng.js';
 import type { ComponentRef } from '../plugin/component-factory.js';
 import type { Transform } from '../preprocess/transform.js';
@@ -47,31 +48,32 @@ function isStage(value: unknown): value is Stage {
   );
 }
 
-/** Builds every component of `def` through `make` (each with its JSON pointer). */
+/**
+ * Builds every component of `def` through `make`, each with its JSON pointer from the pipeline's
+ * parts table ({@link pipelineParts}).
+ */
 export function buildComponents(def: PipelineDefinition, make: ComponentMaker): RunComponents {
-  const strategyRefs = Array.isArray(def.strategy)
-    ? (def.strategy as readonly ComponentRef[])
-    : [def.strategy as ComponentRef];
-  const stages = (def.stages ?? []).map((ref, i): PlacedStage => {
-    const path = `/stages/${i}`;
+  const parts = pipelineParts(def);
+  const of = (role: ComponentRole): PipelinePart[] => parts.filter((p) => p.role === role);
+  const stages = of('stage').map(({ ref, kind, pointer: path }): PlacedStage => {
     const { after, before, ...rest } = ref as ComponentRef & { after?: string; before?: string };
     const stage = make<unknown>('stage', rest, path);
     if (!isStage(stage))
       throw new Error(
-        `stage "${ref.kind}" (${path}) does not implement Stage: it needs a string "name" and an "operator(run)" method`,
+        `stage "${kind}" (${path}) does not implement Stage: it needs a string "name" and an "operator(run)" method`,
       );
     return { stage, path, ...(after !== undefined ? { after } : {}), ...(before !== undefined ? { before } : {}) };
   });
+  const [data] = of('dataset');
+  const [detector] = of('detector');
+  if (!data) throw new Error('the pipeline has no "data" section');
   return {
-    source: make<DataSource>('dataset', def.data, '/data'),
-    transforms: new TransformChain(def.preprocess.map((r, i) => make<Transform>('transform', r, `/preprocess/${i}`))),
-    adjustments: def.adjust.map((r, i) => make<Adjustment>('adjust', r, `/adjust/${i}`)),
-    strategies: new StrategyChain(strategyRefs.map((r, i) => make<Strategy>('strategy', r, strategyPointer(def, i)))),
-    ...(def.boundary ? { detector: make<BoundaryDetector>('detector', def.boundary, '/boundary') } : {}),
-    loggers: def.loggers.map((r, i) => ({
-      logger: make<RunLogger>('logger', r, `/loggers/${i}`),
-      path: `/loggers/${i}`,
-    })),
+    source: make<DataSource>('dataset', data.ref, data.pointer),
+    transforms: new TransformChain(of('transform').map((p) => make<Transform>('transform', p.ref, p.pointer))),
+    adjustments: of('adjust').map((p) => make<Adjustment>('adjust', p.ref, p.pointer)),
+    strategies: new StrategyChain(of('strategy').map((p) => make<Strategy>('strategy', p.ref, p.pointer))),
+    ...(detector ? { detector: make<BoundaryDetector>('detector', detector.ref, detector.pointer) } : {}),
+    loggers: of('logger').map((p) => ({ logger: make<RunLogger>('logger', p.ref, p.pointer), path: p.pointer })),
     stages,
   };
 }
@@ -102,10 +104,15 @@ export function registerCheckpointables(
   );
   if (c.source.state)
     registry.register('/data', sourceCheckpointable(c.source), { afterExperienceStart: false, optional: true });
-  c.strategies.strategies.forEach((s, i) => stateful(s) && registry.register(strategyPointer(def, i), s));
-  c.transforms.transforms.forEach((t, i) => stateful(t) && registry.register(`/preprocess/${i}`, t));
-  c.adjustments.forEach((a, i) => stateful(a) && registry.register(`/adjust/${i}`, a));
-  if (stateful(c.detector)) registry.register('/boundary', c.detector);
+  // Each component under its pointer in the pipeline's parts table.
+  const pointers = (role: ComponentRole): string[] => partsOf(def, role).map((p) => p.pointer);
+  const strategies = pointers('strategy');
+  const transforms = pointers('transform');
+  const adjustments = pointers('adjust');
+  c.strategies.strategies.forEach((s, i) => stateful(s) && registry.register(strategies[i] ?? '/strategy', s));
+  c.transforms.transforms.forEach((t, i) => stateful(t) && registry.register(transforms[i] ?? '/preprocess', t));
+  c.adjustments.forEach((a, i) => stateful(a) && registry.register(adjustments[i] ?? '/adjust', a));
+  if (stateful(c.detector)) registry.register(pointers('detector')[0] ?? '/boundary', c.detector);
   for (const p of c.stages) if (stateful(p.stage)) registry.register(p.path, p.stage);
   registry.register('/evaluation', prequential, { optional: true });
   registry.register(
