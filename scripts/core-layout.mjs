@@ -19,7 +19,7 @@ const LAYERS = [
   ['output', 'plugin', 'backend'],
   ['model'],
   ['training', 'preprocess'],
-  ['stream', 'evaluation', 'metrics'],
+  ['stream', 'evaluation', 'metrics', 'run'],
   ['checkpoint'],
   ['stages'],
   ['engine'],

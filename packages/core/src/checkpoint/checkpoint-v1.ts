@@ -3,7 +3,7 @@ import { partsOf } from '../pipeline/pipeline-parts.js';
 import type { JsonValue, SerializedState, StateArray } from '../training/serialized-state.js';
 import type { CheckpointReason } from './checkpointable.js';
 import { CHECKPOINT_REASONS } from './checkpointable.js';
-import type { MetricsMark, RunJson } from './run-snapshot.js';
+import type { MetricsMark, RunJson } from './run-json.js';
 
 /** `run.json` of format 1 (Engram before the checkpoint registry): the run's own parts lived here. */
 export interface RunJsonV1 {

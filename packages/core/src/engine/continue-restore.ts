@@ -9,7 +9,7 @@ import type { ContinuePoint } from './continue-from.js';
 import { setNetworkWeights, weightsFit } from './network-weights.js';
 import { ResumeError } from './resume.js';
 import type { RunContext } from './run-context.js';
-import type { RunState } from './run-state.js';
+import type { RunState } from '../run/run-state.js';
 
 /** The roles whose components may keep state a continued run carries over, in the order they are said. */
 const CARRIED: readonly string[] = ['strategy', 'transform', 'adjust', 'stage', 'detector'];

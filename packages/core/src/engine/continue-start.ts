@@ -3,7 +3,7 @@ import type { ContinuePoint } from './continue-from.js';
 import { restoreContinued } from './continue-restore.js';
 import { continuationOffset, shiftExperiences, type RunLineage } from './run-lineage.js';
 import { FreshStart, type RunStart, type StartTarget } from './run-start.js';
-import type { RunState } from './run-state.js';
+import type { RunState } from '../run/run-state.js';
 
 /**
  * `--from`: a new run that begins from an earlier run's newest valid checkpoint (see

@@ -2,7 +2,7 @@ import type { Experience } from '../data/experience.js';
 import { restoreAfterExperienceStart, restoreRun, type ResumePoint } from './resume.js';
 import { shiftExperiences, type RunLineage } from './run-lineage.js';
 import type { RunStart, StartTarget } from './run-start.js';
-import type { RunCursor, RunState } from './run-state.js';
+import type { RunPosition, RunState } from '../run/run-state.js';
 
 /**
  * `--resume`: the run continues its own newest valid checkpoint (see engine/resume.ts). Its history is
@@ -47,7 +47,7 @@ export class ResumeStart implements RunStart {
   }
 
   /** The restored cursor stays. */
-  begin(_cursor: RunCursor): void {}
+  begin(_position: RunPosition): void {}
 
   finished(index: number): boolean {
     return index < this.point.experience;

@@ -13,15 +13,15 @@ import { STAGE_TOKENS } from '../stages/stage-tokens.js';
 import { OptimizerHandle } from '../training/optimizer-handle.js';
 import { chooseStart } from './choose-start.js';
 import { componentMaker } from './component-maker.js';
-import { LoopTurns } from './loop-turns.js';
+import { LoopTurns } from '../run/loop-turns.js';
 import { guardObservers } from './observer-guard.js';
 import { RunContext } from './run-context.js';
-import { RunControl } from './run-control.js';
+import { RunControl } from '../run/run-control.js';
 import { buildComponents, type RunComponents } from './run-components.js';
 import type { RunOptions } from './run-options.js';
 import type { RunScope } from './run-scope.js';
 import type { RunStart } from './run-start.js';
-import { RunState } from './run-state.js';
+import { RunState } from '../run/run-state.js';
 
 /**
  * A run's services, built by {@link assembleRun} in this order and owned by its {@link RunScope}

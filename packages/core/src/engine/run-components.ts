@@ -7,6 +7,7 @@ import type { Adjustment } from '../model/adjustment.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { partsOf, pipelineParts, type PipelinePart } from '../pipeline/pipeline-parts.js';
 import type { ComponentRole } from '../plugin/component-descriptor.js';
+import { checkHooks, STRATEGY_HOOKS } from '../plugin/hook-check.js';
 import type { Rng } from '../random/rng.js';
 import type { ComponentRef } from '../plugin/component-factory.js';
 import type { Transform } from '../preprocess/transform.js';
@@ -25,7 +26,7 @@ import {
   sourceCheckpointable,
 } from './run-checkpointables.js';
 import { ResumeError } from './resume.js';
-import type { RunState } from './run-state.js';
+import type { RunState } from '../run/run-state.js';
 
 /** The components a pipeline names, built by their plugins. */
 export interface RunComponents {
@@ -71,11 +72,19 @@ export function buildComponents(def: PipelineDefinition, make: ComponentMaker): 
     source: make<DataSource>('dataset', data.ref, data.pointer),
     transforms: new TransformChain(of('transform').map((p) => make<Transform>('transform', p.ref, p.pointer))),
     adjustments: of('adjust').map((p) => make<Adjustment>('adjust', p.ref, p.pointer)),
-    strategies: new StrategyChain(of('strategy').map((p) => make<Strategy>('strategy', p.ref, p.pointer))),
+    strategies: new StrategyChain(
+      of('strategy').map((p) => checkedStrategy(make<Strategy>('strategy', p.ref, p.pointer), p)),
+    ),
     ...(detector ? { detector: make<BoundaryDetector>('detector', detector.ref, detector.pointer) } : {}),
     loggers: of('logger').map((p) => ({ logger: make<RunLogger>('logger', p.ref, p.pointer), path: p.pointer })),
     stages,
   };
+}
+
+/** A strategy whose hook-like methods are all strategy hooks (see {@link checkHooks}). */
+function checkedStrategy(strategy: Strategy, part: PipelinePart): Strategy {
+  checkHooks(strategy, STRATEGY_HOOKS, part);
+  return strategy;
 }
 
 function stateful(value: unknown): value is Checkpointable {

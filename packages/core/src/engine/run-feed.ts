@@ -9,9 +9,9 @@ import type {
   RunItem,
   TestItem,
 } from '../stages/run-item.js';
-import type { RunControl } from './run-control.js';
+import type { RunControl } from '../run/run-control.js';
 import type { FeedPosition } from './run-start.js';
-import type { RunState } from './run-state.js';
+import type { RunState } from '../run/run-state.js';
 
 /**
  * How often (ms), by default, the feed lets the event loop run (signal handlers, I/O) between batches.
@@ -29,7 +29,7 @@ export interface FeedContext {
   readonly events: EventSink;
   readonly training: TrainingSettings;
   /** Where the items begin (the run's start decided it: new, resumed, continued). */
-  readonly position: FeedPosition;
+  readonly origin: FeedPosition;
   /** Longest time (ms) between two event-loop turns; default {@link BREATH_MS}. */
   readonly yieldEveryMs?: number;
 }
@@ -71,8 +71,7 @@ export class RunFeed {
   private startExperience(experience: Experience, reentered: boolean): ExperienceStartItem {
     const { state, events } = this.f;
     for (const c of experience.classes) state.seenClasses.add(c);
-    state.cursor.experience = experience.index;
-    state.cursor.experienceDone = false;
+    state.position.enterExperience(experience.index);
     // A re-entered experience already emitted its start before the checkpoint.
     if (!reentered)
       events.emit({
@@ -90,33 +89,30 @@ export class RunFeed {
   }
 
   private runStart(): RunItem {
-    const { resumed, continued } = this.f.position;
+    const { resumed, continued } = this.f.origin;
     return { kind: 'run-start', seq: this.seq++, resumed, continued };
   }
 
   /** A finite run: every experience (from the position on), its epochs and their batches. */
   async *experiences(all: readonly Experience[]): AsyncGenerator<RunItem> {
-    const { state, control, training, position } = this.f;
+    const { state, control, training, origin } = this.f;
     const cursor = state.cursor;
     const { batchSize, shuffle, iterations } = training;
-    position.begin(cursor);
+    origin.begin(state.position);
     yield this.runStart();
     for (const exp of all) {
       if (exp.evaluateOnly === true) continue; // its test set only (a scenario's `only`, an earlier run's)
-      if (position.finished(exp.index)) continue; // finished before the checkpoint
+      if (origin.finished(exp.index)) continue; // finished before the checkpoint
       await this.breathe();
       if (control.stopReason) {
         yield this.stop(control.stopReason);
         return;
       }
-      const reentered = position.reenters(exp.index, false);
-      if (!reentered) {
-        cursor.epoch = 0;
-        cursor.batch = 0;
-      }
+      const reentered = origin.reenters(exp.index, false);
+      if (!reentered) state.position.rewind();
       const start = this.startExperience(exp, reentered);
       yield start;
-      if (reentered) await position.afterReentry();
+      if (reentered) await origin.afterReentry();
       const data = start.data;
       const perEpoch = data.size !== undefined ? Math.ceil(data.size / batchSize) : undefined;
       if (iterations !== undefined && perEpoch === undefined)
@@ -131,7 +127,7 @@ export class RunFeed {
           : (training.epochs ?? 1);
       const signal = control.abortSignal;
       for (let epoch = cursor.epoch; epoch < epochs; epoch++) {
-        cursor.epoch = epoch;
+        state.position.inEpoch(epoch);
         // Batches of this pass: all of them, or what is left of the step budget.
         const batches =
           iterations !== undefined && perEpoch !== undefined
@@ -184,16 +180,13 @@ export class RunFeed {
           return;
         }
         yield { kind: 'epoch-end', seq: this.seq++, experience: exp, epoch };
-        cursor.batch = 0;
-        cursor.epoch = epoch + 1;
+        state.position.endEpoch(epoch);
       }
       if (control.stopReason) {
         yield this.stop(control.stopReason);
         return;
       }
-      cursor.epoch = 0;
-      cursor.batch = 0;
-      cursor.experienceDone = true;
+      state.position.endExperience();
       yield this.end(exp, false, false);
     }
     yield { kind: 'run-end', seq: this.seq++ };
@@ -210,18 +203,18 @@ export class RunFeed {
    * pulls nothing more and only ends its experience.
    */
   async *stream(first: Experience, current: Experience): AsyncGenerator<RunItem> {
-    const { state, control, training, position } = this.f;
+    const { state, control, training, origin } = this.f;
     const cursor = state.cursor;
     const { batchSize, maxSamples } = training;
     yield this.runStart();
-    if (position.ended) {
+    if (origin.ended) {
       yield { kind: 'run-end', seq: this.seq++ };
       return;
     }
-    const reentered = position.reenters(current.index, true);
+    const reentered = origin.reenters(current.index, true);
     const start = this.startExperience(current, reentered);
     yield start;
-    if (reentered) await position.afterReentry();
+    if (reentered) await origin.afterReentry();
     let experience = current;
     if (maxSamples === undefined || cursor.samples < maxSamples) {
       const own = new AbortController();
@@ -245,9 +238,9 @@ export class RunFeed {
           }
           const next = await pass.next();
           if (next.done) break;
-          const test: TestItem = { kind: 'test', seq: this.seq++, experience, batch: next.value };
+          const test: TestItem = { kind: 'test', seq: this.seq++, experience, batch: next.value, boundary: undefined };
           yield test;
-          if (control.takeBoundary() !== undefined) {
+          if (test.boundary !== undefined) {
             yield this.end(experience, true, true);
             experience = { ...first, index: experience.index + 1, classes: [...state.seenClasses] };
             state.experiences.push(experience);

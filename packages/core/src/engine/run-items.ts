@@ -70,7 +70,7 @@ export async function runItems(a: AssembledRun, backend: string): Promise<string
     control: a.control,
     events: bus,
     training: def.training,
-    position: start,
+    origin: start,
     ...(a.yieldEveryMs !== undefined ? { yieldEveryMs: a.yieldEveryMs } : {}),
   });
   // The earlier runs' experiences are evaluated too (evaluate-only); this run's own continue their numbering.

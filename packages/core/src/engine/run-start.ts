@@ -4,7 +4,7 @@ import type { EngramEvent } from '../events/engram-event.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import type { RunContext } from './run-context.js';
 import { shiftExperiences, type RunLineage } from './run-lineage.js';
-import type { RunCursor, RunState } from './run-state.js';
+import type { RunPosition, RunState } from '../run/run-state.js';
 
 /**
  * Where the feed's items begin, as the start decided it: the feed asks these questions about
@@ -15,8 +15,8 @@ export interface FeedPosition {
   readonly resumed: boolean;
   /** Carried by the `run-start` item: the run began from an earlier run's checkpoint (`--from`). */
   readonly continued: boolean;
-  /** A finite run's cursor before its first experience: "nothing started yet", or the restored one. */
-  begin(cursor: RunCursor): void;
+  /** A finite run's position before its first experience: "nothing started yet", or the restored one. */
+  begin(position: RunPosition): void;
   /** Whether experience `index` was finished before the checkpoint (it is not trained again). */
   finished(index: number): boolean;
   /**
@@ -81,10 +81,8 @@ export class FreshStart implements RunStart {
     return [first];
   }
 
-  begin(cursor: RunCursor): void {
-    // Nothing has started: a stop now resumes at experience 0.
-    cursor.experience = -1;
-    cursor.experienceDone = true;
+  begin(position: RunPosition): void {
+    position.notStarted();
   }
 
   finished(): boolean {
