@@ -18,12 +18,19 @@ export default tseslint.config(
         'error',
         {
           // node:test's test()/describe() return promises the runner itself awaits.
-          allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }],
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] },
+          ],
         },
       ],
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-unsafe-type-assertion': 'off',
       '@typescript-eslint/no-explicit-any': 'error',
+      // An async method that does not await is how an interface's promise-returning hook is implemented.
+      '@typescript-eslint/require-await': 'off',
+      // Prettier owns line breaks; it breaks long chains before `[Symbol.asyncIterator]()` (eslint-config-prettier
+      // turns this rule off for the same reason).
+      'no-unexpected-multiline': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { corePlugin, preparePipeline, runPipeline } from '@engram/core';
+import { idxToImageFolder } from '@engram/datasets';
 import { startRedis, type TestRedis } from '@engram/datasets/testing';
 import { Redis } from 'ioredis';
 import { loadSweep, sweepJobs } from './sweep/sweep-plan.js';
@@ -22,6 +23,7 @@ type Doc = {
     limitPerClass?: number;
     limit?: number;
     dir?: string;
+    root?: string;
     scenario?: { type: string; experiences?: number; only?: { first?: number; last?: number } };
   };
   training: { epochs?: number; iterations?: number; maxSamples?: number };
@@ -59,11 +61,16 @@ for (const file of examples) {
   test(`the example ${file} trains end to end on a slice of its data`, async (t) => {
     const path = join(root, 'examples', file);
     const doc = shrink(JSON.parse(readFileSync(path, 'utf8')) as Doc);
-    if (doc.data.kind === 'fashion-mnist' && !existsSync(doc.data.dir ?? '/usr/share/datasets/fashion-mnist')) {
+    if (
+      (doc.data.kind === 'fashion-mnist' || doc.data.kind === 'image-folder') &&
+      !existsSync(doc.data.dir ?? '/usr/share/datasets/fashion-mnist')
+    ) {
       t.skip('Debian package dataset-fashion-mnist not installed');
       return;
     }
     const out = mkdtempSync(join(tmpdir(), 'engram-example-'));
+    // An image-folder example reads a tree its script writes once: here, 600 + 200 Fashion-MNIST PNGs.
+    if (doc.data.kind === 'image-folder') doc.data.root = await smallFashionTree(out);
     // A Redis example reads from a server this test starts (REDIS_URL) and fills with maxSamples records.
     const redis = doc.data.kind === 'redis-stream' ? await redisFor(doc) : undefined;
     try {
@@ -90,6 +97,23 @@ for (const file of examples) {
       }
     }
   });
+}
+
+/** Writes `dir/tree/{train,test}/<label>/*.png` from the first 600 / 200 Fashion-MNIST images. */
+async function smallFashionTree(dir: string): Promise<string> {
+  const src = '/usr/share/datasets/fashion-mnist';
+  const tree = join(dir, 'tree');
+  for (const [part, prefix, limit] of [
+    ['train', 'train', 600],
+    ['test', 't10k', 200],
+  ] as const)
+    await idxToImageFolder({
+      images: join(src, `${prefix}-images-idx3-ubyte.gz`),
+      labels: join(src, `${prefix}-labels-idx1-ubyte.gz`),
+      out: join(tree, part),
+      limit,
+    });
+  return tree;
 }
 
 /** Starts a redis-server for a redis-stream example, points REDIS_URL at it and writes maxSamples records. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { silenceCpuBanner } from '@engram/core';
 import { Command, Option } from 'commander';
 import { VERSION } from './cli-context.js';
 import { reportError } from './errors.js';
@@ -17,6 +18,8 @@ import type { WorkerFlags } from './commands/worker.command.js';
 // sweep, worker and serve are imported when used: BullMQ and Fastify would add to every other command's start-up.
 // A closed pipe (`engram plugins | head`) is not an error; a run still finishes its files (output/stdout-guard.ts).
 guardStdout();
+// tfjs' cpu backend would suggest installing tfjs-node on first use (export, eval); backend choice is ours to report.
+silenceCpuBanner();
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 const program = new Command('engram')
@@ -53,7 +56,8 @@ program
   .option('--resume', 'continue from the newest valid checkpoint in the output folder')
   .option(
     '--from <run>',
-    "start this new run from an earlier run's newest valid checkpoint (run folder or checkpoint folder): model, optimizer, strategy state, metric history",
+    "start this new run from an earlier run's newest valid checkpoint (run folder or checkpoint folder): model, " +
+      'optimizer, strategy state, metric history',
   )
   .option('--overwrite', 'start afresh in an output folder that holds checkpoints of an earlier run (deletes them)')
   .option(
@@ -112,11 +116,12 @@ program
 
 program
   .command('validate <pipelines...>')
-  .description('check pipelines against the schema composed from their plugins')
+  .description('check pipelines against the schema composed from their plugins, and the data files they name')
   .addOption(pluginOption())
   .addOption(localPluginsOption())
+  .option('--no-data', 'skip the checks of the files, folders and columns the data section names')
   .action(
-    action((files: string[], flags: { plugin?: string[]; allowLocalPlugins?: boolean }) =>
+    action((files: string[], flags: { plugin?: string[]; allowLocalPlugins?: boolean; data?: boolean }) =>
       validateCommand(files, flags),
     ),
   );
@@ -155,6 +160,7 @@ program
   .option('--redis <url>', 'enqueue the combinations as BullMQ jobs for `engram worker`s (default: run them here)')
   .option('--parallel <n>', 'without --redis: combinations run at once', '1')
   .option('--queue <name>', 'BullMQ queue name', 'engram-sweep')
+  .option('--redis-wait <s>', 'with --redis: seconds to wait for Redis during an outage before giving up', '120')
   .option('--quiet', 'print nothing but errors')
   .action(
     action(async (file: string, flags: SweepFlags) =>

@@ -1,20 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { patience } from './testing/patience.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..', '..');
@@ -39,14 +30,14 @@ function sh(command: string, cwd: string): { status: number | null; output: stri
     cwd,
     encoding: 'utf8',
     env: userEnv(),
-    timeout: 600_000,
+    timeout: patience(600_000),
   });
   return { status: r.status, output: `${r.stdout}\n${r.stderr}`.slice(-4000), stdout: r.stdout };
 }
 
-/** The README's plain-tfjs script (the `js` block that starts with `// predict.mjs`). */
+/** The README's plain-tfjs script (the `js` block that starts with `// examples/predict.mjs`). */
 export function readmeScript(markdown: string): string {
-  const m = /^```js\n(\/\/ predict\.mjs[\s\S]*?)^```/m.exec(markdown);
+  const m = /^```js\n(\/\/ examples\/predict\.mjs[\s\S]*?)^```/m.exec(markdown);
   if (!m?.[1]) throw new Error('README has no predict.mjs block');
   return m[1];
 }
@@ -95,8 +86,12 @@ test('every README command works as written, in order, in a copy of the reposito
   const dir = mkdtempSync(join(tmpdir(), 'engram-readme-'));
   try {
     for (const f of ['package.json', 'README.md']) cpSync(join(root, f), join(dir, f));
-    // The README says to save its plain-tfjs script as predict.mjs.
-    writeFileSync(join(dir, 'predict.mjs'), readmeScript(readFileSync(join(root, 'README.md'), 'utf8')));
+    // The README shows examples/predict.mjs as it is shipped (the copy of examples/ below brings it).
+    assert.equal(
+      readmeScript(readFileSync(join(root, 'README.md'), 'utf8')),
+      readFileSync(join(root, 'examples', 'predict.mjs'), 'utf8'),
+      'the README shows examples/predict.mjs as shipped',
+    );
     const outputs = new Map<string, string>();
     for (const d of ['examples', 'schemas']) cpSync(join(root, d), join(dir, d), { recursive: true });
     for (const d of ['node_modules', 'packages']) symlinkSync(join(root, d), join(dir, d), 'dir');
@@ -128,7 +123,7 @@ test('every README command works as written, in order, in a copy of the reposito
     }
     // The plain-tfjs script scores the export as engram eval scores the checkpoint.
     const evaluated = average([...outputs].find(([l]) => l.startsWith('npx engram eval '))?.[1] ?? '');
-    const predicted = average([...outputs].find(([l]) => l.startsWith('node predict.mjs'))?.[1] ?? '');
+    const predicted = average([...outputs].find(([l]) => l.startsWith('node examples/predict.mjs'))?.[1] ?? '');
     assert.ok(
       Number.isFinite(evaluated) && Math.abs(evaluated - predicted) <= 0.3,
       `engram eval ${evaluated}%, predict.mjs ${predicted}%`,

@@ -29,6 +29,7 @@ export { ServeSchema, type ServeSettings } from './pipeline/serve.schema.js';
 export type { LayerSpec, ModelSpec } from './pipeline/layer.schema.js';
 export type { OptimizerSpec } from './pipeline/optimizer.schema.js';
 export { selectBackend, BackendUnavailableError } from './backend/backend.selector.js';
+export { silenceCpuBanner } from './backend/cpu-banner.js';
 export type { BackendReport, NativeAccelerator } from './backend/backend-report.js';
 export { hostArray, readbackIsFresh, writesAreCopied } from './backend/host-copy.js';
 
@@ -54,6 +55,7 @@ export {
   type ComponentServices,
   type ComponentClass,
   type ComponentDescriptor,
+  type ComponentCheckContext,
 } from './plugin/component-descriptor.js';
 export { PLUGIN_API_VERSION, checkManifest, type PluginManifest } from './plugin/plugin-manifest.js';
 export { loadPlugins, type LoadedPlugins, type PluginRequest, type PluginResolution } from './plugin/plugin-loader.js';

@@ -96,6 +96,7 @@ export * from './plugin/plugin-trust.js';
 export * from './model/model-limits.js';
 export * from './output/safe-dir.js';
 export * from './output/output-probe.js';
+export * from './output/atomic-file.js';
 export * from './checkpoint/history-check.js';
 export * from './checkpoint/run-json.schema.js';
 export * from './checkpoint/snapshot-guard.js';

@@ -1,6 +1,9 @@
 import { ContainerModule, TOKENS, type ComponentDescriptor, type PluginManifest } from '@engram/core';
 import { fashionMnistDescriptor } from './sources/fashion-mnist.source.js';
 import { idxDescriptor } from './sources/idx.source.js';
+import { npyDescriptor } from './sources/npy.source.js';
+import { imageFolderDescriptor } from './sources/image-folder.source.js';
+import { imageTransformDescriptors } from './transforms/image.transforms.js';
 import { csvDescriptor, jsonlDescriptor } from './sources/file.sources.js';
 import { mnistDescriptor } from './sources/mnist.source.js';
 import { syntheticDescriptor } from './sources/synthetic.source.js';
@@ -24,6 +27,11 @@ export * from './sources/synthetic.source.js';
 export * from './sources/idx.source.js';
 export * from './sources/fashion-mnist.source.js';
 export * from './sources/file.sources.js';
+export * from './sources/npy.source.js';
+export * from './sources/image-folder.source.js';
+export type { ImageStats } from './images/image-rows.js';
+export { encodePng } from './images/png-encode.js';
+export { idxToImageFolder, type IdxToFolderOptions } from './images/idx-to-folder.js';
 export * from './live/live-data-source.js';
 export * from './live/live-options.js';
 export * from './live/stdin.source.js';
@@ -40,14 +48,20 @@ export * from './redis/redis-events.logger.js';
 export * from './transforms/normalize.transform.js';
 export * from './transforms/shape.transforms.js';
 export * from './transforms/augment.transform.js';
+export * from './transforms/image.transforms.js';
 
-/** Every component this plugin registers: data sources (role `dataset`), preprocessing steps (role `transform`) and the Redis events logger (role `logger`). */
+/**
+ * Every component this plugin registers: data sources (role `dataset`), preprocessing steps (role `transform`) and the
+ * Redis events logger (role `logger`).
+ */
 export const descriptors: readonly ComponentDescriptor[] = [
   mnistDescriptor,
   fashionMnistDescriptor,
   idxDescriptor,
   csvDescriptor,
   jsonlDescriptor,
+  npyDescriptor,
+  imageFolderDescriptor,
   syntheticDescriptor,
   jsonlStdinDescriptor,
   jsonlFollowDescriptor,
@@ -57,6 +71,7 @@ export const descriptors: readonly ComponentDescriptor[] = [
   normalizeDescriptor,
   ...shapeDescriptors,
   augmentDescriptor,
+  ...imageTransformDescriptors,
   redisEventsDescriptor,
 ];
 

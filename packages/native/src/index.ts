@@ -37,7 +37,8 @@ function refuse(reason: string): NativeLoadResult {
 /**
  * Registers Engram's native kernels on the tfjs wasm backend: BatchMatMul and _FusedMatMul over the
  * system's OpenBLAS `cblas_sgemm` (zero-copy on the wasm heap), Conv2D / FusedConv2D and their input
- * and filter gradients (direct loops or chunked im2col + sgemm, OpenMP), MaxPool and MaxPoolGrad, large bias/same-shape Add and Relu, a one-pass relu gradient (a Relu gradient
+ * and filter gradients (direct loops or chunked im2col + sgemm, OpenMP), MaxPool and MaxPoolGrad, large bias/same-shape
+ * Add and Relu, a one-pass relu gradient (a Relu gradient
  * override that uses it on wasm only), leading-axes Sum, no-copy Identity,
  * and native in-place updates for tfjs's Adam, SGD, Momentum and RMSProp optimizers — for the instances
  * given to {@link accelerateOptimizer} only (no prototype is patched; state stays in the optimizers'

@@ -31,7 +31,7 @@ test(
     );
     const step = (): void => {
       const loss = optimizer.minimize(
-        () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        () => tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(y, model.apply(x, { training: true }) as tf.Tensor),
         true,
       );
       loss?.dispose();
@@ -82,7 +82,7 @@ test(
     const penalties = vars.map((v) => [{ anchor: tf.zerosLike(v), importance: tf.onesLike(v), scale: 0.01 }]);
     const step = (): void => {
       const { value, grads } = tf.variableGrads(
-        () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        () => tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(y, model.apply(x, { training: true }) as tf.Tensor),
         vars,
       );
       const list = vars.map((v) => ({ name: v.name, tensor: grads[v.name] as tf.Tensor }));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { EngramModel, Experience, SerializedState, StateArray, Strategy, TObject } from '@engram/core';
+import type { EngramModel, Experience, JsonValue, SerializedState, StateArray, Strategy, TObject } from '@engram/core';
 import { descriptors } from './index.js';
 import { experienceContext, experienceOf, infoOf, randomBatch, services, tinyMlp } from './testing/fixtures.js';
 import { trainWithHooks } from './testing/mini-trainer.js';
@@ -37,7 +37,7 @@ function throughCheckpoint(s: SerializedState): SerializedState {
       data: a.dtype === 'float32' ? new Float32Array(bytes.buffer) : new Int32Array(bytes.buffer),
     };
   }
-  return { meta: JSON.parse(JSON.stringify(s.meta ?? null)), arrays };
+  return { meta: JSON.parse(JSON.stringify(s.meta ?? null)) as JsonValue, arrays };
 }
 
 function weightsOf(model: EngramModel): number[][] {

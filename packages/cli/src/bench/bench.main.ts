@@ -2,6 +2,7 @@ import { selectBackend } from '@engram/core';
 import { BENCH_USAGE, parseBenchOptions, type BenchOptions } from './bench-options.js';
 import { bigSection } from './big.section.js';
 import { checkpointBench } from './checkpoint.bench.js';
+import { imagesSection } from './images.section.js';
 import { onlineSection } from './online.section.js';
 import { probeAnchors, type PytorchAnchor } from './pytorch.bench.js';
 import { QUIET_OTHERS_CORES, quietnessBetween, readCpuSnapshot } from './quietness.js';
@@ -17,6 +18,7 @@ import { throughputSection, type BenchRow, type JsonObject } from './throughput.
  * any, and the JSON says `"quiet": false` when, over the whole run, others took more than 10 % of a core.
  */
 async function main(o: BenchOptions): Promise<void> {
+  // (sections: throughput, online, big, images — image-folder decode rate and CNN data wait —, checkpoint)
   const anchors: PytorchAnchor[] = o.pythons.length > 0 ? probeAnchors(o.pythons) : [];
   const backend = await selectBackend('auto');
   const start = readCpuSnapshot();
@@ -34,6 +36,7 @@ async function main(o: BenchOptions): Promise<void> {
   await throughputSection(o, anchors, json, rows, logs);
   if (o.online) await onlineSection(o, anchors, json, rows, logs);
   if (o.big) await bigSection(o, anchors, json, rows, logs);
+  await imagesSection(o, json, rows, logs);
   const ckpt = await checkpointBench(o.quick ? { samples: 128 } : {});
   json['checkpointParameters'] = ckpt.parameters;
   json['checkpointBytes'] = ckpt.bytes;
@@ -65,10 +68,12 @@ async function main(o: BenchOptions): Promise<void> {
     return;
   }
   const quietNote = whole
-    ? `others used ${whole.othersCores.toFixed(2)} cores, load ${whole.load1Start} → ${whole.load1End}, ${json['quietRounds']}/${rounds.length} rounds quiet`
+    ? `others used ${whole.othersCores.toFixed(2)} cores, load ${whole.load1Start} → ${whole.load1End}, ` +
+      `${json['quietRounds']}/${rounds.length} rounds quiet`
     : 'quietness unknown';
   process.stdout.write(
-    `backend: ${backend.description}, batch 128, Adam, medians of ${o.repeats} interleaved rounds (quiet rounds only when any); ${quietNote}\n`,
+    `backend: ${backend.description}, batch 128, Adam, medians of ${o.repeats} interleaved rounds (quiet rounds only ` +
+      `when any); ${quietNote}\n`,
   );
   for (const a of anchors) process.stdout.write(`  pytorch anchor ${a.key}: torch ${a.torch} (${a.python})\n`);
   for (const r of rows)
@@ -79,7 +84,8 @@ async function main(o: BenchOptions): Promise<void> {
   const online = json['online'] as Record<string, Record<string, number>> | undefined;
   for (const [k, v] of Object.entries(online ?? {})) {
     process.stdout.write(
-      `  online ${k}: p50 ${v['p50Ms']?.toFixed(3)} ms, p99 ${v['p99Ms']?.toFixed(3)} ms, vs PyTorch ${v['vsPytorch']?.toFixed(3) ?? '-'}, engine overhead ${v['overheadFraction']?.toFixed(3)}\n`,
+      `  online ${k}: p50 ${v['p50Ms']?.toFixed(3)} ms, p99 ${v['p99Ms']?.toFixed(3)} ms, vs PyTorch ` +
+        `${v['vsPytorch']?.toFixed(3) ?? '-'}, engine overhead ${v['overheadFraction']?.toFixed(3)}\n`,
     );
   }
   if (json['big']) process.stdout.write(`  big: ${JSON.stringify(json['big'])}\n`);

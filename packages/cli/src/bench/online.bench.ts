@@ -99,7 +99,7 @@ export async function bareOnlineSteps(batch: number, steps: number, warmup: numb
     if (!host) return;
     const x = tf.tensor4d(host.x, [batch, 28, 28, 1]);
     const y = tf.tensor1d(host.y, 'int32');
-    const [losses, predicted] = tf.tidy(() => {
+    const [losses, predicted] = tf.tidy((): [tf.Tensor, tf.Tensor] => {
       const logits = net.forward(x, { training: false }) as tf.Tensor2D;
       return [perSampleCrossEntropy(logits, y), tf.argMax(logits, -1)];
     });

@@ -15,20 +15,24 @@ function print(r: RedisBenchResult): void {
   const quiet =
     r.othersCores === null
       ? 'quietness unknown (no /proc)'
-      : `others used ${r.othersCores.toFixed(2)} cores, load ${r.load1Start} → ${r.load1End}, ${r.quietRounds}/${r.rounds.length} rounds quiet`;
+      : `others used ${r.othersCores.toFixed(2)} cores, load ${r.load1Start} → ${r.load1End}, ` +
+        `${r.quietRounds}/${r.rounds.length} rounds quiet`;
   const over = `medians of ${r.roundsUsed} ${r.quietOnly ? 'quiet ' : ''}round(s)`;
   const lines = [
     `redis-stream vs jsonl-follow, ${r.records} records, batch ${r.batchSize}, backend ${r.backend}; ${quiet}`,
     `  warm-up (discarded)       jsonl ${f(r.warmup.jsonl)}   redis ${f(r.warmup.redis)}   jsonl+logger ${f(r.warmup.logged)} records/s`,
     ...r.rounds.map(
       (x) =>
-        `  round ${String(x.round).padEnd(3)} ${x.order.join(',').padEnd(19)} jsonl ${f(x.rates.jsonl)}   redis ${f(x.rates.redis)}   jsonl+logger ${f(x.rates.logged)}   ` +
-        `ratio ${x.ratio.toFixed(3)}   overhead ${p(x.loggerOverheadPercent)}   others ${x.othersCores?.toFixed(2) ?? '?'} cores${x.quiet ? '' : ' (busy)'}`,
+        `  round ${String(x.round).padEnd(3)} ${x.order.join(',').padEnd(19)} jsonl ${f(x.rates.jsonl)}   redis ` +
+        `${f(x.rates.redis)}   jsonl+logger ${f(x.rates.logged)}   ` +
+        `ratio ${x.ratio.toFixed(3)}   overhead ${p(x.loggerOverheadPercent)}   others ` +
+        `${x.othersCores?.toFixed(2) ?? '?'} cores${x.quiet ? '' : ' (busy)'}`,
     ),
     `  ${over}:`,
     `  jsonl-follow              ${f(r.jsonlRecordsPerSecond)} records/s`,
     `  redis-stream              ${f(r.redisRecordsPerSecond)} records/s   ratio ${r.ratio.toFixed(3)} (goal >= 0.9)`,
-    `  jsonl + redis logger      ${f(r.withLoggerRecordsPerSecond)} records/s   logger overhead ${r.loggerOverheadPercent.toFixed(1)} % (goal <= 5 %)`,
+    `  jsonl + redis logger      ${f(r.withLoggerRecordsPerSecond)} records/s   logger overhead ` +
+      `${r.loggerOverheadPercent.toFixed(1)} % (goal <= 5 %)`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -40,7 +44,8 @@ async function main(o: RedisBenchOptions): Promise<void> {
   else if (!result.quiet) {
     process.stderr.write(
       `warning: other processes used ${result.othersCores.toFixed(2)} cores on average during the bench (limit ${QUIET_OTHERS_CORES}); ` +
-        `${result.quietRounds} of ${result.rounds.length} rounds were quiet. Figures from a busy machine are not comparable ("quiet": false).\n`,
+        `${result.quietRounds} of ${result.rounds.length} rounds were quiet. Figures from a busy machine are not ` +
+        `comparable ("quiet": false).\n`,
     );
   }
   if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);

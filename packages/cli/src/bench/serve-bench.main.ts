@@ -15,7 +15,8 @@ import { loadPredict, type LoadResult } from './serve-load.js';
  * medians over `R` rounds (default 3) of one run each way. Default pipeline: the
  * quickstart MLP (784-400-400-10) trained for `E` epochs (default 20: about ten seconds of training,
  * so the `S`-second windows, default 5, fall inside training, not in start-up or the report at the
- * end; `--epochs` applies to the quickstart, `--pipeline` runs as written); `--smoke` uses a tiny synthetic one and 1-second phases (checks the bench works, gives no
+ * end; `--epochs` applies to the quickstart, `--pipeline` runs as written); `--smoke` uses a tiny synthetic one and
+ * 1-second phases (checks the bench works, gives no
  * meaningful figures). Loopback only; every phase is bounded in time.
  */
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
@@ -186,7 +187,9 @@ async function main(): Promise<void> {
     const cell = (f: (r: LoadResult) => number, digits: number, width: number): string =>
       median(rs.map(f)).toFixed(digits).padStart(width);
     process.stdout.write(
-      `${name.padEnd(40)} ${cell((r) => r.perSecond, 0, 7)} ${cell((r) => r.p50Ms, 2, 9)} ${cell((r) => r.p99Ms, 2, 8)} ${String(rs.reduce((n, r) => n + r.errors, 0)).padStart(7)}   ${rs.map((r) => r.p99Ms.toFixed(1)).join(' · ')}\n`,
+      `${name.padEnd(40)} ${cell((r) => r.perSecond, 0, 7)} ${cell((r) => r.p50Ms, 2, 9)} ` +
+        `${cell((r) => r.p99Ms, 2, 8)} ${String(rs.reduce((n, r) => n + r.errors, 0)).padStart(7)}   ` +
+        `${rs.map((r) => r.p99Ms.toFixed(1)).join(' · ')}\n`,
     );
   }
   const quiet = median(speeds.quiet);
@@ -195,7 +198,8 @@ async function main(): Promise<void> {
     .map((q, i) => `${(((q - (speeds.rate[i] ?? Number.NaN)) / q) * 100).toFixed(1)} %`)
     .join(' · ');
   process.stdout.write(
-    `training samples/s: ${quiet.toFixed(0)} without predictions, ${loaded.toFixed(0)} with 200 req/s (${(((quiet - loaded) / quiet) * 100).toFixed(1)} % slower; by round ${each})\n`,
+    `training samples/s: ${quiet.toFixed(0)} without predictions, ${loaded.toFixed(0)} with 200 req/s ` +
+      `(${(((quiet - loaded) / quiet) * 100).toFixed(1)} % slower; by round ${each})\n`,
   );
   process.stdout.write(
     `  without: ${speeds.quiet.map((v) => v.toFixed(0)).join(' · ')}; with: ${speeds.rate.map((v) => v.toFixed(0)).join(' · ')}\n`,

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAIN } from './e2e-harness.js';
+import { patience } from '../testing/patience.js';
 
 /** A small split-MNIST class-incremental pipeline with `strategy`, checkpointed at its end. */
 function pipeline(dir: string, strategy: unknown): string {
@@ -34,7 +35,8 @@ function pipeline(dir: string, strategy: unknown): string {
   return file;
 }
 
-const engram = (args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+const engram = (args: string[]) =>
+  spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: patience(120_000) });
 
 const strategies = [
   ['naive', { kind: 'naive' }],

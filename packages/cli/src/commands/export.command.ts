@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '@engram/core/internal';
 import { dirname, join } from 'node:path';
 import { CorruptCheckpointError, latestValidCheckpoint } from '@engram/core';
 import { loadPipelineFile, VERSION } from '../cli-context.js';
@@ -53,7 +53,7 @@ export async function exportCommand(dir: string, flags: ExportFlags): Promise<nu
       numOutputs: model.outputs,
       inputShape: model.inputShape,
     });
-    await writeFile(join(folder, 'engram.json'), `${compactJson(manifest)}\n`);
+    await writeFileAtomic(join(folder, 'engram.json'), `${compactJson(manifest)}\n`);
     process.stdout.write(
       `exported ${checkpoint.dir} (step ${checkpoint.step}) to ${model.modelFile} and ${join(folder, 'engram.json')}\n`,
     );

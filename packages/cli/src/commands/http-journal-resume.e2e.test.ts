@@ -14,7 +14,10 @@ function record(i: number): { x: number[]; y: number } {
   return { x: Array.from({ length: 8 }, (_, f) => ((y * 3 + f * 5 + i * 11) % 17) / 17 + (f % 4 === y ? 2 : 0)), y };
 }
 
-/** An http-fed stream pipeline with a journal, a checkpoint every 20 batches, ended after TOTAL samples (naive: maxSamples counts replayed samples too, so no replay). */
+/**
+ * An http-fed stream pipeline with a journal, a checkpoint every 20 batches, ended after TOTAL samples (naive:
+ * maxSamples counts replayed samples too, so no replay).
+ */
 function pipeline(): unknown {
   return {
     name: 'http-journal',
@@ -90,43 +93,48 @@ function sourceState(checkpoint: string): { delivered: number; feed: { offset: n
   )['/data']?.meta as { delivered: number; feed: { offset: number; line: number } };
 }
 
-describe('http source with a journal, resumed after SIGKILL', { timeout: 120_000 }, () => {
-  it('trains on every acknowledged record exactly once: the records acknowledged but not trained on before the kill are replayed', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'engram-http-journal-'));
-    const file = join(work, 'p.pipeline.json');
-    writeFileSync(file, JSON.stringify(pipeline()));
-    const out = join(work, 'run');
+describe('http source with a journal, resumed after SIGKILL', () => {
+  it(
+    'trains on every acknowledged record exactly once: the records acknowledged but not trained on before the kill ' +
+      'are replayed',
+    async () => {
+      const work = mkdtempSync(join(tmpdir(), 'engram-http-journal-'));
+      const file = join(work, 'p.pipeline.json');
+      writeFileSync(file, JSON.stringify(pipeline()));
+      const out = join(work, 'run');
 
-    const killed = await feedAndRun(file, out, [], 0, 60);
-    assert.equal(killed.exit.signal, 'SIGKILL', `run was not killed: ${killed.exit.stderr}`);
-    const journalled = journalLines(work);
-    // An answer lost to the kill may belong to records already journalled: a client resumes after the journal's last record.
-    assert.ok(
-      journalled >= killed.acknowledged,
-      `${killed.acknowledged} records acknowledged, only ${journalled} in the journal`,
-    );
-    const before = sourceState(checkpointDirs(out).pop() ?? '');
-    assert.ok(
-      before.delivered < killed.acknowledged,
-      `the kill left acknowledged records untrained (${before.delivered} trained of ${killed.acknowledged})`,
-    );
+      const killed = await feedAndRun(file, out, [], 0, 60);
+      assert.equal(killed.exit.signal, 'SIGKILL', `run was not killed: ${killed.exit.stderr}`);
+      const journalled = journalLines(work);
+      // An answer lost to the kill may belong to records already journalled: a client resumes after the journal's last record.
+      assert.ok(
+        journalled >= killed.acknowledged,
+        `${killed.acknowledged} records acknowledged, only ${journalled} in the journal`,
+      );
+      const before = sourceState(checkpointDirs(out).pop() ?? '');
+      assert.ok(
+        before.delivered < killed.acknowledged,
+        `the kill left acknowledged records untrained (${before.delivered} trained of ${killed.acknowledged})`,
+      );
 
-    const resumed = await feedAndRun(file, out, ['--resume'], journalled);
-    assert.equal(resumed.exit.code, 0, resumed.exit.stderr);
-    assert.ok((resumed.exit.firstCheckpointStep ?? Infinity) > 60, 'the resumed run continued from the checkpoint');
-    assert.equal(journalLines(work), TOTAL);
-    // Every checkpoint, before and after the kill: the samples trained on are exactly the journal's lines up to the saved position.
-    for (const c of checkpointDirs(out)) {
-      const s = sourceState(c);
-      assert.equal(s.feed.line, s.delivered, `${c}: journal line ${s.feed.line}, ${s.delivered} samples trained`);
-    }
-    assert.equal(
-      sourceState(checkpointDirs(out).pop() ?? '').delivered,
-      TOTAL,
-      'the final checkpoint has trained on every record once',
-    );
-    console.log(
-      `# killed with ${killed.acknowledged} acknowledged, ${journalled} journalled, ${before.delivered} trained: ${journalled - before.delivered} replayed`,
-    );
-  });
+      const resumed = await feedAndRun(file, out, ['--resume'], journalled);
+      assert.equal(resumed.exit.code, 0, resumed.exit.stderr);
+      assert.ok((resumed.exit.firstCheckpointStep ?? Infinity) > 60, 'the resumed run continued from the checkpoint');
+      assert.equal(journalLines(work), TOTAL);
+      // Every checkpoint, before and after the kill: the samples trained on are exactly the journal's lines up to the saved position.
+      for (const c of checkpointDirs(out)) {
+        const s = sourceState(c);
+        assert.equal(s.feed.line, s.delivered, `${c}: journal line ${s.feed.line}, ${s.delivered} samples trained`);
+      }
+      assert.equal(
+        sourceState(checkpointDirs(out).pop() ?? '').delivered,
+        TOTAL,
+        'the final checkpoint has trained on every record once',
+      );
+      console.log(
+        `# killed with ${killed.acknowledged} acknowledged, ${journalled} journalled, ${before.delivered} trained: ` +
+          `${journalled - before.delivered} replayed`,
+      );
+    },
+  );
 });

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { patience } from '../testing/patience.js';
 
 const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
 
@@ -49,7 +50,7 @@ test('poisoned stdin records are counted in summary.json and never trained on; p
   const r = spawnSync(process.execPath, [main, 'run', file, '--out', join(dir, 'out'), '--quiet'], {
     input: `${lines.join('\n')}\n`,
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: patience(120_000),
   });
   assert.equal(r.status, 0, r.stderr);
   const summary = JSON.parse(readFileSync(join(dir, 'out', 'summary.json'), 'utf8')) as {

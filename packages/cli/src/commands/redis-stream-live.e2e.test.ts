@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { startRedis, type TestRedis } from '@engram/datasets/testing';
 import { checkpointDirs, MAIN, runEngram } from './e2e-harness.js';
+import { patience } from '../testing/patience.js';
 
 /** Record `i`: 4 features, 3 classes (deterministic). */
 function record(i: number): string {
@@ -121,71 +122,67 @@ function engram(args: readonly string[]): Promise<{ code: number | null; stdout:
   });
 }
 
-describe(
-  'engram run on a Redis stream: two consumer groups side by side, then engram compare',
-  { timeout: 180_000 },
-  () => {
-    let server: TestRedis;
-    let work: string;
-    before(async () => {
-      server = await startRedis();
-      work = mkdtempSync(join(tmpdir(), 'engram-redis-groups-'));
-    });
-    after(async () => {
-      await server.dispose();
-      rmSync(work, { recursive: true, force: true });
-    });
+describe('engram run on a Redis stream: two consumer groups side by side, then engram compare', () => {
+  let server: TestRedis;
+  let work: string;
+  before(async () => {
+    server = await startRedis();
+    work = mkdtempSync(join(tmpdir(), 'engram-redis-groups-'));
+  });
+  after(async () => {
+    await server.dispose();
+    rmSync(work, { recursive: true, force: true });
+  });
 
-    it('each group trains on every record (bad ones counted in summary.json), and compare shows both by prequential accuracy', async () => {
-      const TOTAL = 2400;
-      const ids = await produce(server.url, 0, TOTAL + 3, (i) => i === 100 || i === 1000 || i === 2000);
-      assert.equal(ids.length, TOTAL);
-      const env = { ...process.env, ENGRAM_TEST_REDIS: server.url };
-      const runs = [
-        ['naive', { kind: 'naive' }],
-        ['ewc', { kind: 'ewc', lambda: 10 }],
-      ] as const;
-      const exits = await Promise.all(
-        runs.map(([group, strategy]) => {
-          const file = join(work, `${group}.pipeline.json`);
-          writeFileSync(file, JSON.stringify(pipeline(group, strategy, TOTAL)));
-          return runEngram(file, join(work, group), [], { env });
-        }),
+  it('each group trains on every record (bad ones counted in summary.json), and compare shows both by prequential accuracy', async () => {
+    const TOTAL = 2400;
+    const ids = await produce(server.url, 0, TOTAL + 3, (i) => i === 100 || i === 1000 || i === 2000);
+    assert.equal(ids.length, TOTAL);
+    const env = { ...process.env, ENGRAM_TEST_REDIS: server.url };
+    const runs = [
+      ['naive', { kind: 'naive' }],
+      ['ewc', { kind: 'ewc', lambda: 10 }],
+    ] as const;
+    const exits = await Promise.all(
+      runs.map(([group, strategy]) => {
+        const file = join(work, `${group}.pipeline.json`);
+        writeFileSync(file, JSON.stringify(pipeline(group, strategy, TOTAL)));
+        return runEngram(file, join(work, group), [], { env });
+      }),
+    );
+    for (const [k, exit] of exits.entries()) assert.equal(exit.code, 0, `${runs[k]?.[0]}: ${exit.stderr}`);
+    for (const [group] of runs) {
+      const out = join(work, group);
+      assert.deepEqual(trainedIds(out), ids, `group ${group} trained on every good record, in stream order`);
+      const s = summaryOf(out);
+      assert.equal(s.status, 'completed');
+      assert.equal(s.prequential?.samples, TOTAL);
+      assert.deepEqual(
+        s.badRecords,
+        { 'redis-stream feed': 3 },
+        `group ${group}: the dead-lettered records are counted`,
       );
-      for (const [k, exit] of exits.entries()) assert.equal(exit.code, 0, `${runs[k]?.[0]}: ${exit.stderr}`);
-      for (const [group] of runs) {
-        const out = join(work, group);
-        assert.deepEqual(trainedIds(out), ids, `group ${group} trained on every good record, in stream order`);
-        const s = summaryOf(out);
-        assert.equal(s.status, 'completed');
-        assert.equal(s.prequential?.samples, TOTAL);
-        assert.deepEqual(
-          s.badRecords,
-          { 'redis-stream feed': 3 },
-          `group ${group}: the dead-lettered records are counted`,
-        );
-        assert.deepEqual(await groupInfo(server.url, group), { read: TOTAL + 3, pending: 0 });
-      }
-      const html = join(work, 'compare.html');
-      const cmp = await engram(['compare', join(work, 'naive'), join(work, 'ewc'), '--html', html]);
-      assert.equal(cmp.code, 0, cmp.stderr);
-      const lines = cmp.stdout.trim().split('\n');
-      assert.match(lines[0] ?? '', /\bpreq\. acc\s+samples\s+time$/);
-      for (const [k, [group, strategy]] of runs.entries()) {
-        const s = summaryOf(join(work, group));
-        assert.match(
-          lines[k + 2] ?? '',
-          new RegExp(
-            `^${group}\\s+${strategy.kind}\\s+stream\\s.*\\s${(s.prequential?.accuracy ?? NaN).toFixed(4)}\\s+${TOTAL}\\s`,
-          ),
-        );
-      }
-      assert.match(readFileSync(html, 'utf8'), /data-chart="stream-comparison"/);
-    });
-  },
-);
+      assert.deepEqual(await groupInfo(server.url, group), { read: TOTAL + 3, pending: 0 });
+    }
+    const html = join(work, 'compare.html');
+    const cmp = await engram(['compare', join(work, 'naive'), join(work, 'ewc'), '--html', html]);
+    assert.equal(cmp.code, 0, cmp.stderr);
+    const lines = cmp.stdout.trim().split('\n');
+    assert.match(lines[0] ?? '', /\bpreq\. acc\s+samples\s+time$/);
+    for (const [k, [group, strategy]] of runs.entries()) {
+      const s = summaryOf(join(work, group));
+      assert.match(
+        lines[k + 2] ?? '',
+        new RegExp(
+          `^${group}\\s+${strategy.kind}\\s+stream\\s.*\\s${(s.prequential?.accuracy ?? NaN).toFixed(4)}\\s+${TOTAL}\\s`,
+        ),
+      );
+    }
+    assert.match(readFileSync(html, 'utf8'), /data-chart="stream-comparison"/);
+  });
+});
 
-describe('engram run on a Redis stream while redis-server is stopped and restarted', { timeout: 180_000 }, () => {
+describe('engram run on a Redis stream while redis-server is stopped and restarted', () => {
   let server: TestRedis;
   let work: string;
   before(async () => {
@@ -211,7 +208,7 @@ describe('engram run on a Redis stream while redis-server is stopped and restart
         const timer = setTimeout(() => {
           stuck = true;
           child.kill('SIGKILL');
-        }, 120_000);
+        }, patience(120_000));
         child.once('exit', () => clearTimeout(timer));
       },
       onLine: (line) => {

@@ -109,7 +109,7 @@ async function groupInfo(url: string): Promise<{ read: number; lag: number; pend
   return { read: field('entries-read'), lag: field('lag'), pending: field('pending') };
 }
 
-describe('redis-stream source: exactly once across SIGKILLs (engram run --resume)', { timeout: 480_000 }, () => {
+describe('redis-stream source: exactly once across SIGKILLs (engram run --resume)', () => {
   let reference: TestRedis;
   let killed: TestRedis;
   let work: string;
@@ -122,57 +122,61 @@ describe('redis-stream source: exactly once across SIGKILLs (engram run --resume
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('20,000 records, killed three times and resumed: each record is trained on once, all are acknowledged, and the prequential series and weights equal an uninterrupted run', async () => {
-    const file = join(work, 'redis.pipeline.json');
-    writeFileSync(file, JSON.stringify(pipeline()));
-    const [refIds, ids] = await Promise.all([produce(reference.url), produce(killed.url)]);
-    const run = (
-      server: TestRedis,
-      out: string,
-      extra: string[],
-      killWhen?: (line: string) => boolean,
-    ): Promise<Exit> =>
-      runEngram(file, join(work, out), extra, {
-        env: { ...process.env, ENGRAM_TEST_REDIS: server.url },
-        ...(killWhen ? { killWhen } : {}),
-      });
+  it(
+    '20,000 records, killed three times and resumed: each record is trained on once, all are acknowledged, and the ' +
+      'prequential series and weights equal an uninterrupted run',
+    async () => {
+      const file = join(work, 'redis.pipeline.json');
+      writeFileSync(file, JSON.stringify(pipeline()));
+      const [refIds, ids] = await Promise.all([produce(reference.url), produce(killed.url)]);
+      const run = (
+        server: TestRedis,
+        out: string,
+        extra: string[],
+        killWhen?: (line: string) => boolean,
+      ): Promise<Exit> =>
+        runEngram(file, join(work, out), extra, {
+          env: { ...process.env, ENGRAM_TEST_REDIS: server.url },
+          ...(killWhen ? { killWhen } : {}),
+        });
 
-    const ref = await run(reference, 'ref', []);
-    assert.equal(ref.code, 0, ref.stderr);
-    // right after a checkpoint; between two checkpoints (trained entries past the checkpoint are replayed); late
-    const kills = [at('checkpoint', 75), at('prequential', 160), at('batch-end', 260)];
-    let first = true;
-    for (const when of kills) {
-      const r = await run(killed, 'killed', first ? [] : ['--resume'], when);
-      assert.equal(r.signal, 'SIGKILL', `run was not killed: ${r.stderr}`);
-      if (!first)
-        assert.ok(
-          (r.firstCheckpointStep ?? Infinity) > 75,
-          `resumed run started over (first checkpoint at step ${r.firstCheckpointStep})`,
-        );
-      first = false;
-    }
-    const last = await run(killed, 'killed', ['--resume']);
-    assert.equal(last.code, 0, last.stderr);
+      const ref = await run(reference, 'ref', []);
+      assert.equal(ref.code, 0, ref.stderr);
+      // right after a checkpoint; between two checkpoints (trained entries past the checkpoint are replayed); late
+      const kills = [at('checkpoint', 75), at('prequential', 160), at('batch-end', 260)];
+      let first = true;
+      for (const when of kills) {
+        const r = await run(killed, 'killed', first ? [] : ['--resume'], when);
+        assert.equal(r.signal, 'SIGKILL', `run was not killed: ${r.stderr}`);
+        if (!first)
+          assert.ok(
+            (r.firstCheckpointStep ?? Infinity) > 75,
+            `resumed run started over (first checkpoint at step ${r.firstCheckpointStep})`,
+          );
+        first = false;
+      }
+      const last = await run(killed, 'killed', ['--resume']);
+      assert.equal(last.code, 0, last.stderr);
 
-    // By id: the checkpoints' acknowledged batches partition the stream — every id once, in stream order.
-    const refTrained = positions(join(work, 'ref')).flatMap((p) => p.feed.unacked);
-    const trained = positions(join(work, 'killed')).flatMap((p) => p.feed.unacked);
-    assert.equal(trained.length, TOTAL);
-    assert.equal(new Set(trained).size, TOTAL, 'no id trained twice');
-    assert.deepEqual(trained, ids, 'every id trained once, in stream order');
-    assert.deepEqual(refTrained, refIds);
-    assert.equal(
-      new Set(positions(join(work, 'killed')).map((p) => p.feed.consumer)).size,
-      1,
-      'resumed runs keep the consumer name',
-    );
-    // Redis agrees: everything read and acknowledged, nothing pending.
-    assert.deepEqual(await groupInfo(killed.url), { read: TOTAL, lag: 0, pending: 0 });
-    assert.deepEqual(await groupInfo(reference.url), { read: TOTAL, lag: 0, pending: 0 });
-    // Deterministic outcome: same prequential series, summary and final weights as the uninterrupted run.
-    assert.deepEqual(prequentialSeries(join(work, 'killed')), prequentialSeries(join(work, 'ref')));
-    assert.deepEqual(deterministicSummary(join(work, 'killed')), deterministicSummary(join(work, 'ref')));
-    assert.deepEqual(finalDigest(join(work, 'killed')), finalDigest(join(work, 'ref')));
-  });
+      // By id: the checkpoints' acknowledged batches partition the stream — every id once, in stream order.
+      const refTrained = positions(join(work, 'ref')).flatMap((p) => p.feed.unacked);
+      const trained = positions(join(work, 'killed')).flatMap((p) => p.feed.unacked);
+      assert.equal(trained.length, TOTAL);
+      assert.equal(new Set(trained).size, TOTAL, 'no id trained twice');
+      assert.deepEqual(trained, ids, 'every id trained once, in stream order');
+      assert.deepEqual(refTrained, refIds);
+      assert.equal(
+        new Set(positions(join(work, 'killed')).map((p) => p.feed.consumer)).size,
+        1,
+        'resumed runs keep the consumer name',
+      );
+      // Redis agrees: everything read and acknowledged, nothing pending.
+      assert.deepEqual(await groupInfo(killed.url), { read: TOTAL, lag: 0, pending: 0 });
+      assert.deepEqual(await groupInfo(reference.url), { read: TOTAL, lag: 0, pending: 0 });
+      // Deterministic outcome: same prequential series, summary and final weights as the uninterrupted run.
+      assert.deepEqual(prequentialSeries(join(work, 'killed')), prequentialSeries(join(work, 'ref')));
+      assert.deepEqual(deterministicSummary(join(work, 'killed')), deterministicSummary(join(work, 'ref')));
+      assert.deepEqual(finalDigest(join(work, 'killed')), finalDigest(join(work, 'ref')));
+    },
+  );
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deterministicSummary, finalDigest, runEngram, type Exit } from './e2e-harness.js';
+import { patience } from '../testing/patience.js';
 
 /** A tiny split-MNIST pipeline with a checkpoint every 2 batches (optionally a 2-unit head that grows, and model surgery). */
 function pipeline(strategy: unknown, headUnits?: number, surgery: unknown[] = []): unknown {
@@ -77,7 +78,7 @@ for (const [label, strategy, headUnits, adjust] of [
   ],
   ['icarl: exemplar sets, teacher, nearest-mean evaluation', { kind: 'icarl', bufferSize: 20 }, undefined, []],
 ] as const) {
-  describe(`resume after SIGKILL (${label})`, { timeout: 300_000 }, () => {
+  describe(`resume after SIGKILL (${label})`, () => {
     it('ends with the same summary metrics and bit-identical weights and optimizer state as an uninterrupted run', async () => {
       const work = mkdtempSync(join(tmpdir(), 'engram-resume-'));
       const file = join(work, 'p.pipeline.json');
@@ -112,7 +113,7 @@ for (const [label, strategy, headUnits, adjust] of [
   });
 }
 
-describe('resume after SIGKILL during a checkpoint write', { timeout: 300_000 }, () => {
+describe('resume after SIGKILL during a checkpoint write', () => {
   it('keeps the previous checkpoint intact, leaves no partial one, and still ends bit-identical', async () => {
     const work = mkdtempSync(join(tmpdir(), 'engram-resume-write-'));
     const file = join(work, 'p.pipeline.json');
@@ -136,7 +137,7 @@ describe('resume after SIGKILL during a checkpoint write', { timeout: 300_000 },
     );
     const tmpOf6 = (): string | undefined =>
       existsSync(root) ? readdirSync(root).find((n) => n.startsWith('.tmp-step-000000000006')) : undefined;
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + patience(60_000);
     while (!tmpOf6() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.ok(tmpOf6(), 'the checkpoint write of step 6 started');
     child?.kill('SIGKILL');
@@ -153,7 +154,7 @@ describe('resume after SIGKILL during a checkpoint write', { timeout: 300_000 },
   });
 });
 
-describe('engram run --resume (CLI behaviour)', { timeout: 300_000 }, () => {
+describe('engram run --resume (CLI behaviour)', () => {
   const setup = (): { work: string; file: string } => {
     const work = mkdtempSync(join(tmpdir(), 'engram-resume-cli-'));
     const file = join(work, 'p.pipeline.json');
@@ -185,7 +186,7 @@ describe('engram run --resume (CLI behaviour)', { timeout: 300_000 }, () => {
   });
 });
 
-describe('engram run --resume where there is nothing (left) to resume', { timeout: 300_000 }, () => {
+describe('engram run --resume where there is nothing (left) to resume', () => {
   const setup = (): { work: string; file: string } => {
     const work = mkdtempSync(join(tmpdir(), 'engram-resume-none-'));
     const file = join(work, 'p.pipeline.json');
@@ -193,18 +194,22 @@ describe('engram run --resume where there is nothing (left) to resume', { timeou
     return { work, file };
   };
 
-  it('starts a new run, saying so in one line, when there is no checkpoint to resume (a supervisor may restart with --resume)', async () => {
-    const { work, file } = setup();
-    const r = await run(file, join(work, 'empty'), ['--resume']);
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /^warning: nothing to resume: no checkpoint in .*; starting a new run$/m);
-    const summary = JSON.parse(readFileSync(join(work, 'empty', 'summary.json'), 'utf8')) as {
-      status: string;
-      accuracyMatrix: unknown[];
-    };
-    assert.equal(summary.status, 'completed');
-    assert.equal(summary.accuracyMatrix.length, 3);
-  });
+  it(
+    'starts a new run, saying so in one line, when there is no checkpoint to resume (a supervisor may restart with ' +
+      '--resume)',
+    async () => {
+      const { work, file } = setup();
+      const r = await run(file, join(work, 'empty'), ['--resume']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /^warning: nothing to resume: no checkpoint in .*; starting a new run$/m);
+      const summary = JSON.parse(readFileSync(join(work, 'empty', 'summary.json'), 'utf8')) as {
+        status: string;
+        accuracyMatrix: unknown[];
+      };
+      assert.equal(summary.status, 'completed');
+      assert.equal(summary.accuracyMatrix.length, 3);
+    },
+  );
 
   it('resuming a finished run keeps its wall time', async () => {
     const { work, file } = setup();
@@ -228,54 +233,60 @@ describe('engram run --resume where there is nothing (left) to resume', { timeou
   });
 });
 
-describe('SIGTERM and SIGINT stop a run honestly', { timeout: 600_000 }, () => {
-  it('exit 143/130 with a checkpoint marked as a stop and summary.json "status": "stopped"; --resume ends bit-identical to an uninterrupted run', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'engram-signal-'));
-    const file = join(work, 'p.pipeline.json');
-    writeFileSync(file, JSON.stringify(pipeline({ kind: 'replay', bufferSize: 40 })));
-    const reference = await run(file, join(work, 'ref'), []);
-    assert.equal(reference.code, 0, reference.stderr);
-    const out = join(work, 'stopped');
-    // as the run starts (before the first batch); mid-epoch of experience 0; as experience 1 ends (SIGINT)
-    const stops: Array<[(line: string) => boolean, NodeJS.Signals, number]> = [
-      [(line) => line.startsWith('{"type":"run-start"'), 'SIGTERM', 143],
-      [
-        (line) => line.startsWith('{"type":"checkpoint"') && (JSON.parse(line) as { step: number }).step >= 8,
-        'SIGTERM',
-        143,
-      ],
-      [eventIs('experience-end', '"experience":1,'), 'SIGINT', 130],
-    ];
-    let first = true;
-    for (const [when, signal, code] of stops) {
-      const r = await run(file, out, first ? [] : ['--resume'], when, signal);
-      first = false;
-      assert.equal(r.code, code, `${signal}: ${r.stderr}`);
-      const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
-        status: string;
-        stopped: string;
-        averageAccuracy: number | null;
+describe('SIGTERM, SIGINT and SIGHUP stop a run honestly', () => {
+  it(
+    'exit 143/130/129 with a checkpoint marked as a stop and summary.json "status": "stopped"; --resume ends ' +
+      'bit-identical to an uninterrupted run',
+    async () => {
+      const work = mkdtempSync(join(tmpdir(), 'engram-signal-'));
+      const file = join(work, 'p.pipeline.json');
+      writeFileSync(file, JSON.stringify(pipeline({ kind: 'replay', bufferSize: 40 })));
+      const reference = await run(file, join(work, 'ref'), []);
+      assert.equal(reference.code, 0, reference.stderr);
+      const out = join(work, 'stopped');
+      // as the run starts (before the first batch); mid-epoch of experience 0; a closed terminal (SIGHUP)
+      // after experience 1's first epoch; as experience 1 ends (SIGINT)
+      const stops: Array<[(line: string) => boolean, NodeJS.Signals, number]> = [
+        [(line) => line.startsWith('{"type":"run-start"'), 'SIGTERM', 143],
+        [
+          (line) => line.startsWith('{"type":"checkpoint"') && (JSON.parse(line) as { step: number }).step >= 8,
+          'SIGTERM',
+          143,
+        ],
+        [eventIs('epoch-end', '"experience":1,"epoch":0,'), 'SIGHUP', 129],
+        [eventIs('experience-end', '"experience":1,'), 'SIGINT', 130],
+      ];
+      let first = true;
+      for (const [when, signal, code] of stops) {
+        const r = await run(file, out, first ? [] : ['--resume'], when, signal);
+        first = false;
+        assert.equal(r.code, code, `${signal}: ${r.stderr}`);
+        const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
+          status: string;
+          stopped: string;
+          averageAccuracy: number | null;
+        };
+        assert.equal(summary.status, 'stopped');
+        assert.equal(summary.stopped, signal);
+        assert.equal(summary.averageAccuracy, null, 'a stopped run reports no final accuracy');
+        const newest =
+          readdirSync(join(out, 'checkpoints'))
+            .filter((n) => n.startsWith('step-'))
+            .sort()
+            .pop() ?? '';
+        assert.equal(
+          (JSON.parse(readFileSync(join(out, 'checkpoints', newest, 'run.json'), 'utf8')) as { reason: string }).reason,
+          'signal',
+        );
+      }
+      const last = await run(file, out, ['--resume']);
+      assert.equal(last.code, 0, last.stderr);
+      const strip = (s: Record<string, unknown>): Record<string, unknown> => {
+        const { checkpoints: _c, ...rest } = s;
+        return rest;
       };
-      assert.equal(summary.status, 'stopped');
-      assert.equal(summary.stopped, signal);
-      assert.equal(summary.averageAccuracy, null, 'a stopped run reports no final accuracy');
-      const newest =
-        readdirSync(join(out, 'checkpoints'))
-          .filter((n) => n.startsWith('step-'))
-          .sort()
-          .pop() ?? '';
-      assert.equal(
-        (JSON.parse(readFileSync(join(out, 'checkpoints', newest, 'run.json'), 'utf8')) as { reason: string }).reason,
-        'signal',
-      );
-    }
-    const last = await run(file, out, ['--resume']);
-    assert.equal(last.code, 0, last.stderr);
-    const strip = (s: Record<string, unknown>): Record<string, unknown> => {
-      const { checkpoints: _c, ...rest } = s;
-      return rest;
-    };
-    assert.deepEqual(strip(deterministicSummary(out)), strip(deterministicSummary(join(work, 'ref'))));
-    assert.deepEqual(finalDigest(out), finalDigest(join(work, 'ref')));
-  });
+      assert.deepEqual(strip(deterministicSummary(out)), strip(deterministicSummary(join(work, 'ref'))));
+      assert.deepEqual(finalDigest(out), finalDigest(join(work, 'ref')));
+    },
+  );
 });

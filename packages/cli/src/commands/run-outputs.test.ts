@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { patience } from '../testing/patience.js';
 
 const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
 
@@ -36,7 +37,7 @@ function pipeline(dir: string, extra: Record<string, unknown> = {}): string {
 }
 
 const run = (args: string[]) =>
-  spawnSync(process.execPath, [main, 'run', ...args], { encoding: 'utf8', timeout: 60_000 });
+  spawnSync(process.execPath, [main, 'run', ...args], { encoding: 'utf8', timeout: patience(60_000) });
 
 test('an output or checkpoint folder that cannot be written (under /proc, or a file) fails at start with exit 1 and one line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'engram-outs-'));

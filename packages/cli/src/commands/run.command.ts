@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { ResumeError, runPipeline, type BackendName } from '@engram/core';
 import { OutputDirError, probeWritable, runPaths } from '@engram/core/internal';
 import { loadPipelineFile, VERSION } from '../cli-context.js';
+import { assertDataReadable } from './data-check.js';
 import { keepRunningOnClosedStdout } from '../output/stdout-guard.js';
 import { formatOutcome } from '../output/matrix-table.js';
 import { progressMode, renderProgress } from '../output/progress.renderer.js';
@@ -32,13 +33,14 @@ export interface RunFlags {
 /**
  * `engram run <pipeline.json>`: validates, trains, prints progress and the accuracy matrix (prequential
  * figures for a stream; where it stopped for an interrupted run), writes `summary.json` and
- * `metrics.jsonl`. SIGINT/SIGTERM stop at the next batch boundary with a checkpoint marked as a stop
- * (exit 130/143; summary.json `"status": "stopped"`); `--resume` continues it. `--resume` with no
+ * `metrics.jsonl`. SIGINT/SIGTERM/SIGHUP stop at the next batch boundary with a checkpoint marked as a stop
+ * (exit 130/143/129; summary.json `"status": "stopped"`); `--resume` continues it. `--resume` with no
  * checkpoint starts a new run and says so. `--from <run>` starts a new run from an earlier run's
  * newest valid checkpoint (see core's engine/continue-from.ts).
  */
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
   const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true);
+  await assertDataReadable(loaded);
   let serve;
   try {
     serve = serveSettings(loaded.definition, flags.serve);
@@ -54,7 +56,8 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   if (earlier.length > 0 && !flags.resume) {
     if (!flags.overwrite) {
       process.stderr.write(
-        `error: ${paths.checkpointDir} holds ${earlier.length} checkpoint(s) of an earlier run; continue it with --resume, or start afresh with --overwrite (deletes them)\n`,
+        `error: ${paths.checkpointDir} holds ${earlier.length} checkpoint(s) of an earlier run; continue it with ` +
+          `--resume, or start afresh with --overwrite (deletes them)\n`,
       );
       return 2;
     }
@@ -69,7 +72,9 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   }
   const mode = progressMode(flags, process.stdout.isTTY === true);
   if (mode !== 'quiet') {
-    const where = `outputs in ${paths.outDir}${paths.checkpointDir !== undefined && paths.checkpointDir !== join(paths.outDir, 'checkpoints') ? `, checkpoints in ${paths.checkpointDir}` : ''}\n`;
+    const where =
+      `outputs in ` +
+      `${paths.outDir}${paths.checkpointDir !== undefined && paths.checkpointDir !== join(paths.outDir, 'checkpoints') ? `, checkpoints in ${paths.checkpointDir}` : ''}\n`;
     (mode === 'json' ? process.stderr : process.stdout).write(where);
   }
   let served: RunServer | undefined;
@@ -83,18 +88,19 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       return 1;
     }
     process.stderr.write(
-      `serving on http://${served.address.family === 'IPv6' ? `[${served.address.address}]` : served.address.address}:${served.address.port}/ (POST /predict, /feedback; GET /metrics, /events, /healthz, /readyz; dashboard at /)\n`,
+      `serving on ` +
+        `http://${served.address.family === 'IPv6' ? `[${served.address.address}]` : served.address.address}:${served.address.port}/ ` +
+        `(POST /predict, /feedback; GET /metrics, /events, /healthz, /readyz; dashboard at /)\n`,
     );
   }
   keepRunningOnClosedStdout(true);
   const controller = new AbortController();
   let exitCode = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
-    exitCode = signal === 'SIGINT' ? 130 : 143;
+    exitCode = stopExitCode(signal);
     controller.abort(signal);
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  for (const s of STOP_SIGNALS) process.once(s, onSignal);
   try {
     const outcome = await runPipeline(loaded, {
       ...(flags.out ? { outDir: flags.out } : {}),
@@ -123,17 +129,27 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       process.stdout.write(`outputs in ${outcome.outDir}\n`);
     }
     if (served && !outcome.stopped && served.settings.linger) await lingerUntilSignal(served, controller.signal);
-    return outcome.stopped ? exitCode || (outcome.stopped === 'SIGINT' ? 130 : 143) : 0;
+    return outcome.stopped ? exitCode || stopExitCode(outcome.stopped) : 0;
   } catch (e) {
     if (!(e instanceof ResumeError)) throw e;
     process.stderr.write(`error: ${e.message}\n`);
     return 2;
   } finally {
     keepRunningOnClosedStdout(false);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
     await served?.close();
   }
+}
+
+/**
+ * The signals that stop a run at the next batch boundary with a checkpoint and summary.json: SIGINT
+ * (Ctrl-C), SIGTERM (a supervisor) and SIGHUP (its terminal was closed, an ssh session dropped).
+ */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** Exit code of a run stopped by `signal`: 128 + the signal's number (SIGHUP 129, SIGINT 130, SIGTERM 143). */
+export function stopExitCode(signal: string): number {
+  return { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 }[signal] ?? 143;
 }
 
 /** After a completed run, `serve.linger`: keeps answering with the last version until SIGINT/SIGTERM. */

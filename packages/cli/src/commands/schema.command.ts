@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '@engram/core/internal';
 import { dirname } from 'node:path';
 import { composePipelineSchema, type TObject } from '@engram/core';
 import { ensureDir } from '@engram/core/internal';
@@ -19,7 +19,7 @@ export async function schemaCommand(flags: { out?: string; plugin?: string[] }):
     return 0;
   }
   await ensureDir(dirname(flags.out));
-  await writeFile(flags.out, text);
+  await writeFileAtomic(flags.out, text);
   process.stdout.write(`wrote ${flags.out}\n`);
   return 0;
 }

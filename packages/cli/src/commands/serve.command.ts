@@ -28,7 +28,7 @@ export interface ServeFlags {
  * newest valid checkpoint (with its pipeline's preprocessing and fitted statistics) or of an exported
  * model — `/predict`, `/metrics`, `/healthz`, `/readyz` (no `/feedback`: nothing trains here). With
  * `--follow`, a newer checkpoint in the run folder replaces the served version once it verifies, so
- * replicas can follow one trainer. Runs until SIGINT/SIGTERM (exit 0).
+ * replicas can follow one trainer. Runs until SIGINT/SIGTERM/SIGHUP (exit 0).
  */
 export async function serveCommand(dir: string, flags: ServeFlags): Promise<number> {
   const { host, port } = parseServeAddress(
@@ -39,7 +39,8 @@ export async function serveCommand(dir: string, flags: ServeFlags): Promise<numb
   const warn = (m: string): void => void process.stderr.write(`warning: ${m}\n`);
   if (flags.redis !== undefined && (flags.modelsChannel === undefined || !flags.follow)) {
     process.stderr.write(
-      'error: --redis follows announcements: give it with --follow and --models-channel <stream>:models (the redis-stream logger\'s stream + ":models")\n',
+      'error: --redis follows announcements: give it with --follow and --models-channel <stream>:models (the ' +
+        'redis-stream logger\'s stream + ":models")\n',
     );
     return 2;
   }
@@ -108,11 +109,13 @@ export async function serveCommand(dir: string, flags: ServeFlags): Promise<numb
   }
   // Said once everything listens and follows (tests and scripts wait for this line).
   process.stderr.write(
-    `serving ${first.from} (model version ${first.model.info.version}, step ${first.model.info.step}) on http://${address.address}:${address.port}/\n`,
+    `serving ${first.from} (model version ${first.model.info.version}, step ${first.model.info.step}) on ` +
+      `http://${address.address}:${address.port}/\n`,
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
+    process.once('SIGHUP', () => resolve());
   });
   follower?.stop();
   announcements?.stop();

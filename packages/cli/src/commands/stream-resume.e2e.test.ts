@@ -88,40 +88,44 @@ async function killAndResume(
   return summary;
 }
 
-describe('stream-mode resume after SIGKILL', { timeout: 120_000 }, () => {
-  it('a drifting synthetic stream (page-hinkley, replay + online-ewc) ends with the same prequential figures, drift points and bit-identical weights', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'engram-stream-resume-'));
-    const file = join(work, 'p.pipeline.json');
-    const data = {
-      kind: 'synthetic',
-      endless: true,
-      numClasses: 4,
-      features: 8,
-      separation: 2,
-      spread: 1,
-      drift: 'abrupt',
-      driftEvery: 600,
-      buffer: 64,
-      policy: 'block',
-    };
-    writeFileSync(
-      file,
-      JSON.stringify(pipeline(data, { kind: 'page-hinkley', threshold: 10, minInstances: 30 }, 4800)),
-    );
-    // right after a checkpoint (experience 0); at a detected boundary (strategies consolidating); between two checkpoints
-    const kills = [at('checkpoint', 60), at('boundary', 100), at('prequential', 230)];
-    const summary = await killAndResume(file, work, kills, (c) => {
-      // the generator position saved is that of the last sample trained on, not of what the producer buffered ahead
-      const s = sourceState(c);
-      assert.equal(
-        (s.feed as { t: number }).t,
-        s.delivered,
-        `${c}: generator at ${(s.feed as { t: number }).t}, trainer pulled ${s.delivered}`,
+describe('stream-mode resume after SIGKILL', () => {
+  it(
+    'a drifting synthetic stream (page-hinkley, replay + online-ewc) ends with the same prequential figures, drift ' +
+      'points and bit-identical weights',
+    async () => {
+      const work = mkdtempSync(join(tmpdir(), 'engram-stream-resume-'));
+      const file = join(work, 'p.pipeline.json');
+      const data = {
+        kind: 'synthetic',
+        endless: true,
+        numClasses: 4,
+        features: 8,
+        separation: 2,
+        spread: 1,
+        drift: 'abrupt',
+        driftEvery: 600,
+        buffer: 64,
+        policy: 'block',
+      };
+      writeFileSync(
+        file,
+        JSON.stringify(pipeline(data, { kind: 'page-hinkley', threshold: 10, minInstances: 30 }, 4800)),
       );
-    });
-    assert.ok((summary['driftPoints'] as unknown[]).length >= 2, 'the stream crossed boundaries');
-    assert.ok((summary['prequential'] as { samples: number }).samples > 2000);
-  });
+      // right after a checkpoint (experience 0); at a detected boundary (strategies consolidating); between two checkpoints
+      const kills = [at('checkpoint', 60), at('boundary', 100), at('prequential', 230)];
+      const summary = await killAndResume(file, work, kills, (c) => {
+        // the generator position saved is that of the last sample trained on, not of what the producer buffered ahead
+        const s = sourceState(c);
+        assert.equal(
+          (s.feed as { t: number }).t,
+          s.delivered,
+          `${c}: generator at ${(s.feed as { t: number }).t}, trainer pulled ${s.delivered}`,
+        );
+      });
+      assert.ok((summary['driftPoints'] as unknown[]).length >= 2, 'the stream crossed boundaries');
+      assert.ok((summary['prequential'] as { samples: number }).samples > 2000);
+    },
+  );
 
   it('a jsonl-follow file killed mid-way resumes at the first line not yet trained on and ends like an uninterrupted run', async () => {
     const work = mkdtempSync(join(tmpdir(), 'engram-follow-resume-'));

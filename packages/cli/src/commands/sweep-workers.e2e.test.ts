@@ -62,7 +62,7 @@ function currentJob(out: string): string | undefined {
   return last !== undefined && !out.includes(`${last}: done`) ? last : undefined;
 }
 
-describe('engram sweep --redis with two engram workers, one SIGKILLed mid-job', { timeout: 600_000 }, () => {
+describe('engram sweep --redis with two engram workers, one SIGKILLed mid-job', () => {
   let redis: TestRedis;
   let work: string;
   before(async () => {
@@ -74,81 +74,85 @@ describe('engram sweep --redis with two engram workers, one SIGKILLed mid-job', 
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('all 6 combinations finish (the killed job resumed by the other worker from its checkpoint) and each equals the combination run alone', async () => {
-    writeFileSync(join(work, 'base.pipeline.json'), JSON.stringify(base));
-    writeFileSync(
-      join(work, 'ewc.sweep.json'),
-      JSON.stringify({
-        pipeline: 'base.pipeline.json',
-        grid: { '/strategy/0/lambda': [1, 100, 10000], '/seed': [1, 2] },
-        metric: 'ACC',
-      }),
-    );
-    const out = join(work, 'out');
-    const sweep = start(['sweep', join(work, 'ewc.sweep.json'), '--redis', redis.url, '--out', out]);
-    const victim = start(['worker', '--redis', redis.url, '--lock-seconds', '2']);
-    const survivor = start(['worker', '--redis', redis.url, '--lock-seconds', '2']);
-    // the victim dies once its job has a checkpoint and is not finished
-    let killedJob: string | undefined;
-    for (let t = 0; t < 1200 && killedJob === undefined; t++) {
-      await sleep(100);
-      const job = currentJob(victim.out);
-      if (job === undefined) continue;
-      const checkpoints = join(out, job, 'checkpoints');
-      if (
-        existsSync(checkpoints) &&
-        readdirSync(checkpoints).some((n) => n.startsWith('step-')) &&
-        !existsSync(join(out, job, 'summary.json'))
-      ) {
-        victim.child.kill('SIGKILL');
-        killedJob = job;
-      }
-    }
-    assert.ok(killedJob, `the victim never had a job mid-way: ${victim.out}`);
-    await victim.exited;
-    const code = await sweep.exited;
-    survivor.child.kill('SIGTERM');
-    await survivor.exited;
-    assert.equal(code, 0, sweep.out);
-    assert.match(survivor.out, new RegExp(`${killedJob}: resuming from its checkpoint`), survivor.out);
-
-    const results = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as SweepResults;
-    assert.equal(results.combinations.length, 6);
-    assert.ok(
-      results.combinations.every(
-        (c) => c.status === 'done' && c.ACC !== null && c.BWT !== null && c.forgetting !== null,
-      ),
-      JSON.stringify(results.combinations),
-    );
-    assert.deepEqual(
-      results.combinations.map((c) => c.rank),
-      [1, 2, 3, 4, 5, 6],
-    );
-    const values = results.combinations.map((c) => c.value as number);
-    assert.deepEqual(
-      values,
-      [...values].sort((a, b) => b - a),
-      'ranked best ACC first',
-    );
-    const html = readFileSync(join(out, 'report.html'), 'utf8');
-    assert.match(html, /data-pointer="\/strategy\/0\/lambda"[^]*<svg/);
-    assert.match(html, /data-pointer="\/seed"[^]*<svg/);
-
-    // each combination, run alone with `engram run` on its pipeline.json, ends the same
-    const names = results.combinations.map((c) => c.name).sort();
-    for (let i = 0; i < names.length; i += 2) {
-      await Promise.all(
-        names.slice(i, i + 2).map(async (name) => {
-          const alone = await runEngram(join(out, name, 'pipeline.json'), join(work, 'alone', name), []);
-          assert.equal(alone.code, 0, alone.stderr);
-          assert.deepEqual(
-            deterministicSummary(join(out, name)),
-            deterministicSummary(join(work, 'alone', name)),
-            name,
-          );
-          assert.deepEqual(finalDigest(join(out, name)), finalDigest(join(work, 'alone', name)), name);
+  it(
+    'all 6 combinations finish (the killed job resumed by the other worker from its checkpoint) and each equals the ' +
+      'combination run alone',
+    async () => {
+      writeFileSync(join(work, 'base.pipeline.json'), JSON.stringify(base));
+      writeFileSync(
+        join(work, 'ewc.sweep.json'),
+        JSON.stringify({
+          pipeline: 'base.pipeline.json',
+          grid: { '/strategy/0/lambda': [1, 100, 10000], '/seed': [1, 2] },
+          metric: 'ACC',
         }),
       );
-    }
-  });
+      const out = join(work, 'out');
+      const sweep = start(['sweep', join(work, 'ewc.sweep.json'), '--redis', redis.url, '--out', out]);
+      const victim = start(['worker', '--redis', redis.url, '--lock-seconds', '2']);
+      const survivor = start(['worker', '--redis', redis.url, '--lock-seconds', '2']);
+      // the victim dies once its job has a checkpoint and is not finished
+      let killedJob: string | undefined;
+      for (let t = 0; t < 1200 && killedJob === undefined; t++) {
+        await sleep(100);
+        const job = currentJob(victim.out);
+        if (job === undefined) continue;
+        const checkpoints = join(out, job, 'checkpoints');
+        if (
+          existsSync(checkpoints) &&
+          readdirSync(checkpoints).some((n) => n.startsWith('step-')) &&
+          !existsSync(join(out, job, 'summary.json'))
+        ) {
+          victim.child.kill('SIGKILL');
+          killedJob = job;
+        }
+      }
+      assert.ok(killedJob, `the victim never had a job mid-way: ${victim.out}`);
+      await victim.exited;
+      const code = await sweep.exited;
+      survivor.child.kill('SIGTERM');
+      await survivor.exited;
+      assert.equal(code, 0, sweep.out);
+      assert.match(survivor.out, new RegExp(`${killedJob}: resuming from its checkpoint`), survivor.out);
+
+      const results = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as SweepResults;
+      assert.equal(results.combinations.length, 6);
+      assert.ok(
+        results.combinations.every(
+          (c) => c.status === 'done' && c.ACC !== null && c.BWT !== null && c.forgetting !== null,
+        ),
+        JSON.stringify(results.combinations),
+      );
+      assert.deepEqual(
+        results.combinations.map((c) => c.rank),
+        [1, 2, 3, 4, 5, 6],
+      );
+      const values = results.combinations.map((c) => c.value as number);
+      assert.deepEqual(
+        values,
+        [...values].sort((a, b) => b - a),
+        'ranked best ACC first',
+      );
+      const html = readFileSync(join(out, 'report.html'), 'utf8');
+      assert.match(html, /data-pointer="\/strategy\/0\/lambda"[^]*<svg/);
+      assert.match(html, /data-pointer="\/seed"[^]*<svg/);
+
+      // each combination, run alone with `engram run` on its pipeline.json, ends the same
+      const names = results.combinations.map((c) => c.name).sort();
+      for (let i = 0; i < names.length; i += 2) {
+        await Promise.all(
+          names.slice(i, i + 2).map(async (name) => {
+            const alone = await runEngram(join(out, name, 'pipeline.json'), join(work, 'alone', name), []);
+            assert.equal(alone.code, 0, alone.stderr);
+            assert.deepEqual(
+              deterministicSummary(join(out, name)),
+              deterministicSummary(join(work, 'alone', name)),
+              name,
+            );
+            assert.deepEqual(finalDigest(join(out, name)), finalDigest(join(work, 'alone', name)), name);
+          }),
+        );
+      }
+    },
+  );
 });

@@ -13,6 +13,16 @@ export interface SweepFlags {
   parallel?: string;
   queue?: string;
   quiet?: boolean;
+  /** Seconds a distributed sweep waits for Redis during an outage before it gives up. */
+  redisWait?: string;
+}
+
+/** `--redis-wait` in milliseconds (default 120 s). */
+function redisWaitMs(flag: string | undefined): number {
+  const seconds = Number(flag ?? '120');
+  if (!Number.isFinite(seconds) || seconds < 1)
+    throw new Error(`--redis-wait must be at least 1 (seconds), got ${flag}`);
+  return seconds * 1000;
 }
 
 /**
@@ -36,13 +46,10 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
     `sweep ${plan.name}: ${jobs.length} combinations of ${plan.pointers.join(', ')}, ranked by ${plan.metric} (${plan.goal})`,
   );
   const errors = flags.redis
-    ? await runDistributed(
-        jobs,
-        expandEnv(flags.redis, process.env, '--redis'),
-        plan.digest,
-        log,
-        flags.queue ?? SWEEP_QUEUE,
-      )
+    ? await runDistributed(jobs, expandEnv(flags.redis, process.env, '--redis'), plan.digest, log, {
+        queueName: flags.queue ?? SWEEP_QUEUE,
+        outageMs: redisWaitMs(flags.redisWait),
+      })
     : await runLocal(jobs, parallel, log);
   const results = collectResults(plan, jobs, errors);
   const json = await writeResults(outDir, results);

@@ -1,19 +1,22 @@
 import { PipelineError } from '@engram/core';
 import { loadPipelineFile } from '../cli-context.js';
 import { EXIT_INVALID, reportError } from '../errors.js';
+import { assertDataReadable } from './data-check.js';
 
 /**
  * `engram validate <pipeline.json…>`: checks each document (and its plugins) without running it.
- * Every problem of every file is printed; exit 2 when any file is invalid.
+ * The data it names is checked too, without training (files, folders, columns: see each source's
+ * `check`; `--no-data` skips it). Every problem of every file is printed; exit 2 when any file is invalid.
  */
 export async function validateCommand(
   files: readonly string[],
-  flags: { plugin?: string[]; verbose?: boolean; allowLocalPlugins?: boolean },
+  flags: { plugin?: string[]; verbose?: boolean; allowLocalPlugins?: boolean; data?: boolean },
 ): Promise<number> {
   let code = 0;
   for (const file of files) {
     try {
       const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true);
+      if (flags.data !== false) await assertDataReadable(loaded);
       process.stdout.write(`${file}: valid (${loaded.manifests.map((m) => m.name).join(', ')})\n`);
     } catch (e) {
       if (!(e instanceof PipelineError)) throw e;

@@ -1,9 +1,10 @@
-import { Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { expandEnv } from '@engram/datasets';
 import { hasCheckpoint, readJobFile, runSweepJob } from '../sweep/sweep-job.js';
 import type { SweepJob } from '../sweep/sweep-plan.js';
 import { metricsOf } from '../sweep/sweep-results.js';
 import { SWEEP_QUEUE } from '../sweep/sweep-runners.js';
+import { dedupedErrors, probeRedis, sweepConnection } from '../sweep/redis-reach.js';
 
 /** Flags of `engram worker`. */
 export interface WorkerFlags {
@@ -25,6 +26,8 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
     throw new Error(`--lock-seconds must be at least 1, got ${flags.lockSeconds}`);
   const queue = flags.queue ?? SWEEP_QUEUE;
   const log = (line: string): void => void process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+  // An unreachable Redis is one line and exit 1 here, not a worker waiting forever.
+  await probeRedis(url);
   let running: AbortController | undefined;
   const worker = new Worker(
     queue,
@@ -32,15 +35,21 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
       log(
         `job ${job.id} ${job.data.name}: ${hasCheckpoint(job.data.outDir) ? 'resuming from its checkpoint' : 'starting'}`,
       );
-      running = new AbortController();
+      const control = new AbortController();
+      running = control;
       try {
-        return metricsOf(await runSweepJob(job.data, running.signal));
+        return metricsOf(await runSweepJob(job.data, control.signal));
+      } catch (e) {
+        // A run that failed (not stopped by a signal) fails the same way again: the engine is
+        // deterministic. No retry, and its summary.json says failed, so nothing takes it for done.
+        if (control.signal.aborted) throw e;
+        throw new UnrecoverableError((e instanceof Error ? e.message : String(e)).split('\n')[0] ?? 'failed');
       } finally {
         running = undefined;
       }
     },
     {
-      connection: { url, maxRetriesPerRequest: null },
+      connection: sweepConnection(url),
       concurrency: 1,
       lockDuration: lockMs,
       stalledInterval: lockMs,
@@ -49,7 +58,9 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
   );
   worker.on('completed', (job) => log(`job ${job.id} ${job.data.name}: done`));
   worker.on('failed', (job, err) => log(`job ${job?.id ?? '?'} ${job?.data.name ?? ''}: failed: ${err.message}`));
-  worker.on('error', (err) => log(`worker error: ${err.message}`));
+  // One line per distinct error (an outage is not a line per reconnection attempt); the client
+  // reconnects by itself when Redis returns.
+  worker.on('error', dedupedErrors(log, 'worker error'));
   await worker.waitUntilReady();
   log(`worker ready on queue ${queue} at ${url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')}`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

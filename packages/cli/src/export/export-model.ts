@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '@engram/core/internal';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { checkpointModelArtifacts, type VerifiedCheckpoint } from '@engram/core/internal';
@@ -41,7 +42,7 @@ export async function writeExportModel(
         data === undefined
           ? new Uint8Array(0)
           : new Uint8Array(tf.io.concatenateArrayBuffers(Array.isArray(data) ? data : [data]));
-      await writeFile(join(dir, 'weights.bin'), bytes);
+      await writeFileAtomic(join(dir, 'weights.bin'), bytes);
       const json = {
         modelTopology: a.modelTopology,
         format: 'layers-model',
@@ -49,7 +50,7 @@ export async function writeExportModel(
         convertedBy: 'Engram export',
         weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs ?? [] }],
       };
-      await writeFile(modelFile, JSON.stringify(json));
+      await writeFileAtomic(modelFile, JSON.stringify(json));
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );

@@ -1,7 +1,8 @@
 import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { lastValueFrom, toArray } from 'rxjs';
-import { createComponent, Rng, type DataSource, type LoadedPipeline } from '@engram/core/internal';
+import { createComponent, Rng, tempPathOf, type DataSource, type LoadedPipeline } from '@engram/core/internal';
 
 /**
  * Writes the test sets of `loaded`'s experiences to `file` as JSON lines `{"experience", "x", "y"}` (plus
@@ -19,7 +20,10 @@ export async function writeTestData(loaded: LoadedPipeline, file: string): Promi
     path: '/data',
   };
   const source = createComponent<DataSource>(loaded.registry, 'dataset', def.data, services);
-  const out = createWriteStream(file);
+  // written beside `file` and renamed over it once complete: an earlier export is never truncated
+  const tmp = tempPathOf(file);
+  const out = createWriteStream(tmp);
+  let complete = false;
   let count = 0;
   try {
     const info = await source.describe();
@@ -42,10 +46,13 @@ export async function writeTestData(loaded: LoadedPipeline, file: string): Promi
         }
       }
     }
+    complete = true;
   } finally {
     out.end();
     await once(out, 'close');
     await source.close?.();
+    if (!complete) await rm(tmp, { force: true });
   }
+  await rename(tmp, file);
   return count;
 }

@@ -22,7 +22,8 @@ export function formatMatrix(summary: RunSummary): string {
   m.forEach((row, i) => lines.push(`  exp ${String(i).padEnd(3)}${row.map((v) => `  ${pct(v)}`).join('')}`));
   lines.push('');
   lines.push(
-    `ACC ${pct(summary.averageAccuracy).trim()}   BWT ${signed(summary.bwt)}   FWT ${signed(summary.fwt)}   forgetting ${signed(summary.forgetting)}`,
+    `ACC ${pct(summary.averageAccuracy).trim()}   BWT ${signed(summary.bwt)}   FWT ${signed(summary.fwt)}   ` +
+      `forgetting ${signed(summary.forgetting)}`,
   );
   lines.push(footer(summary));
   return lines.join('\n');
@@ -42,7 +43,8 @@ export function formatStream(summary: RunSummary): string {
   const lines: string[] = [];
   if (p) {
     lines.push(
-      `stream: ${p.samples.toLocaleString('en')} samples   prequential accuracy ${pct(p.accuracy).trim()}   window ${pct(p.windowAccuracy).trim()}   fading ${pct(p.fadingAccuracy).trim()}`,
+      `stream: ${p.samples.toLocaleString('en')} samples   prequential accuracy ${pct(p.accuracy).trim()}   window ` +
+        `${pct(p.windowAccuracy).trim()}   fading ${pct(p.fadingAccuracy).trim()}`,
     );
   } else {
     lines.push(`stream: ${summary.trainSamples.toLocaleString('en')} samples, no prequential evaluation`);
@@ -51,7 +53,8 @@ export function formatStream(summary: RunSummary): string {
   lines.push(
     b.length === 0
       ? 'boundaries: none detected'
-      : `boundaries: ${b.length} (at step${b.length === 1 ? '' : 's'} ${b.map((d) => d.step).join(', ')}) — ${summary.experiences} experiences`,
+      : `boundaries: ${b.length} (at step${b.length === 1 ? '' : 's'} ${b.map((d) => d.step).join(', ')}) — ` +
+          `${summary.experiences} experiences`,
   );
   lines.push(footer(summary));
   return lines.join('\n');

@@ -23,7 +23,7 @@ function render(
 
 /** What a terminal shows: each `\r` restarts the line, escape codes take no room. */
 function screen(text: string): string[] {
-  return text.split('\n').map((l) => (l.split('\r').pop() ?? '').replace(/\u001b\[K/g, ''));
+  return text.split('\n').map((l) => (l.split('\r').pop() ?? '').replaceAll('\u001b[K', ''));
 }
 
 const start: EngramEventInput & { time: number } = {

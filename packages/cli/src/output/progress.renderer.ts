@@ -87,13 +87,16 @@ export function renderProgress(
       case 'run-start':
         total = e.experiences;
         line(
-          `engram: ${e.name} — ${e.scenario}, ${e.strategies.join('+')}, ${e.parameters.toLocaleString('en')} parameters, backend ${e.backend}, seed ${e.seed}`,
+          `engram: ${e.name} — ${e.scenario}, ${e.strategies.join('+')}, ${e.parameters.toLocaleString('en')} ` +
+            `parameters, backend ${e.backend}, seed ${e.seed}`,
         );
         break;
       case 'experience-start':
         expStart = undefined;
         line(
-          `${total === 'endless' ? 'stream experience' : 'experience'} ${e.experience}${total === 'endless' ? '' : ` of ${total} (0-${total - 1})`} — classes ${e.classes.join(',')}${e.trainSize !== undefined ? `, ${e.trainSize.toLocaleString('en')} samples` : ''}`,
+          `${total === 'endless' ? 'stream experience' : 'experience'} ` +
+            `${e.experience}${total === 'endless' ? '' : ` of ${total} (0-${total - 1})`} — classes ` +
+            `${e.classes.join(',')}${e.trainSize !== undefined ? `, ${e.trainSize.toLocaleString('en')} samples` : ''}`,
         );
         break;
       case 'epoch-start':
@@ -159,7 +162,8 @@ export function renderProgress(
         else if (e.time - lastLine > 2000) {
           lastLine = e.time;
           line(
-            `  stream: ${e.samples.toLocaleString('en')} samples, prequential accuracy ${pct(e.accuracy)} (window ${pct(e.windowAccuracy)}, fading ${pct(e.fadingAccuracy)})${rate !== undefined ? `, ${rate.toFixed(0)} samples/s` : ''}`,
+            `  stream: ${e.samples.toLocaleString('en')} samples, prequential accuracy ${pct(e.accuracy)} (window ` +
+              `${pct(e.windowAccuracy)}, fading ${pct(e.fadingAccuracy)})${rate !== undefined ? `, ${rate.toFixed(0)} samples/s` : ''}`,
           );
         }
         break;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { patience } from '../testing/patience.js';
 
 const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
 
@@ -19,7 +20,7 @@ export function engram(
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? patience(120_000));
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });

@@ -83,55 +83,59 @@ function resign(ck: string, path: string, change: (text: string) => string): voi
   setManifest(ck, m);
 }
 
-test(`every damaged newest checkpoint (${Object.keys(damages).length} kinds) is skipped with a warning and the run resumes from the previous one`, async () => {
-  const work = mkdtempSync(join(tmpdir(), 'engram-damage-'));
-  const file = join(work, 'p.json');
-  const doc = basePipeline();
-  doc['data'] = { ...(doc['data'] as object), samplesPerClass: 40 };
-  doc['checkpoint'] = { everyBatches: 3, keep: 3, everyExperience: false };
-  writeFileSync(file, JSON.stringify(doc));
-  const pristine = join(work, 'pristine');
-  const first = await engram(['run', file, '--out', pristine, '--quiet']);
-  assert.equal(first.code, 0, first.stderr);
-  const cks = readdirSync(join(pristine, 'checkpoints')).sort();
-  assert.ok(cks.length >= 2, `${cks.length} checkpoints`);
-  const [olderName, newestName] = cks.slice(-2) as [string, string];
-  const olderStep = Number(olderName.slice(5));
-  let fellBack = 0;
-  const entries = Object.entries(damages);
-  for (let i = 0; i < entries.length; i += 2) {
-    const batch = entries.slice(i, i + 2);
-    const results = await Promise.all(
-      batch.map(async ([name, damage]) => {
-        const out = join(work, `case-${name.replace(/[^a-z0-9]+/gi, '-')}`);
-        cpSync(pristine, out, { recursive: true });
-        damage(out, join(out, 'checkpoints', newestName), join(out, 'checkpoints', olderName));
-        return { name, r: await engram(['run', file, '--out', out, '--resume', '--quiet']) };
-      }),
-    );
-    for (const { name, r } of results) {
-      assert.equal(r.code, 0, `${name}: ${r.stderr}`);
-      if (KEPT.has(name)) {
-        // not damage: an entry named __proto__ is an ordinary key; the newest checkpoint is used, optimizer state intact
-        assert.match(r.stderr, new RegExp(`^resuming from .*${newestName} `, 'm'), name);
-        assert.doesNotMatch(r.stderr, /warning: skipping/, name);
-        continue;
+test(
+  `every damaged newest checkpoint (${Object.keys(damages).length} kinds) is skipped with a warning and the run ` +
+    `resumes from the previous one`,
+  async () => {
+    const work = mkdtempSync(join(tmpdir(), 'engram-damage-'));
+    const file = join(work, 'p.json');
+    const doc = basePipeline();
+    doc['data'] = { ...(doc['data'] as object), samplesPerClass: 40 };
+    doc['checkpoint'] = { everyBatches: 3, keep: 3, everyExperience: false };
+    writeFileSync(file, JSON.stringify(doc));
+    const pristine = join(work, 'pristine');
+    const first = await engram(['run', file, '--out', pristine, '--quiet']);
+    assert.equal(first.code, 0, first.stderr);
+    const cks = readdirSync(join(pristine, 'checkpoints')).sort();
+    assert.ok(cks.length >= 2, `${cks.length} checkpoints`);
+    const [olderName, newestName] = cks.slice(-2) as [string, string];
+    const olderStep = Number(olderName.slice(5));
+    let fellBack = 0;
+    const entries = Object.entries(damages);
+    for (let i = 0; i < entries.length; i += 2) {
+      const batch = entries.slice(i, i + 2);
+      const results = await Promise.all(
+        batch.map(async ([name, damage]) => {
+          const out = join(work, `case-${name.replace(/[^a-z0-9]+/gi, '-')}`);
+          cpSync(pristine, out, { recursive: true });
+          damage(out, join(out, 'checkpoints', newestName), join(out, 'checkpoints', olderName));
+          return { name, r: await engram(['run', file, '--out', out, '--resume', '--quiet']) };
+        }),
+      );
+      for (const { name, r } of results) {
+        assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+        if (KEPT.has(name)) {
+          // not damage: an entry named __proto__ is an ordinary key; the newest checkpoint is used, optimizer state intact
+          assert.match(r.stderr, new RegExp(`^resuming from .*${newestName} `, 'm'), name);
+          assert.doesNotMatch(r.stderr, /warning: skipping/, name);
+          continue;
+        }
+        assert.match(r.stderr, /^warning: skipping corrupt checkpoint: .*step-/m, name);
+        assert.match(r.stderr, new RegExp(`^resuming from .*${olderName} \\(step ${olderStep},`, 'm'), name);
+        assert.doesNotMatch(r.stderr, /^\s+at .*[:(]\d+|TypeError|RangeError|SyntaxError/m, `${name}: no stack trace`);
+        fellBack++;
       }
-      assert.match(r.stderr, /^warning: skipping corrupt checkpoint: .*step-/m, name);
-      assert.match(r.stderr, new RegExp(`^resuming from .*${olderName} \\(step ${olderStep},`, 'm'), name);
-      assert.doesNotMatch(r.stderr, /^\s+at .*[:(]\d+|TypeError|RangeError|SyntaxError/m, `${name}: no stack trace`);
-      fellBack++;
     }
-  }
-  console.log(
-    `# damaged checkpoints: ${fellBack}/${entries.length - KEPT.size} fell back to the previous checkpoint (step ${olderStep})`,
-  );
-  // every checkpoint damaged: a clear refusal, exit 2
-  const out = join(work, 'all-damaged');
-  cpSync(pristine, out, { recursive: true });
-  for (const ck of readdirSync(join(out, 'checkpoints'))) setManifest(join(out, 'checkpoints', ck), null);
-  const r = await engram(['run', file, '--out', out, '--resume', '--quiet']);
-  assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /^error: nothing to resume: all \d+ checkpoint\(s\) .* are corrupt$/m);
-  rmSync(work, { recursive: true, force: true });
-});
+    console.log(
+      `# damaged checkpoints: ${fellBack}/${entries.length - KEPT.size} fell back to the previous checkpoint (step ${olderStep})`,
+    );
+    // every checkpoint damaged: a clear refusal, exit 2
+    const out = join(work, 'all-damaged');
+    cpSync(pristine, out, { recursive: true });
+    for (const ck of readdirSync(join(out, 'checkpoints'))) setManifest(join(out, 'checkpoints', ck), null);
+    const r = await engram(['run', file, '--out', out, '--resume', '--quiet']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^error: nothing to resume: all \d+ checkpoint\(s\) .* are corrupt$/m);
+    rmSync(work, { recursive: true, force: true });
+  },
+);

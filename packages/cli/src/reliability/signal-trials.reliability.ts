@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@engram/core';
 import { deterministicSummary, finalDigest, MAIN } from '../commands/e2e-harness.js';
+import { patience } from '../testing/patience.js';
 
 /** A small split-MNIST pipeline (a few seconds) with replay + EWC, checkpoints every 4 batches. */
 const PIPELINE = {
@@ -70,7 +71,7 @@ function run(
       if (kill && !kill.fromSpawn) timer = setTimeout(() => child.kill(kill.signal), kill.afterMs);
     });
     if (kill?.fromSpawn) timer = setTimeout(() => child.kill(kill.signal), kill.afterMs);
-    const guard = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    const guard = setTimeout(() => child.kill('SIGKILL'), patience(180_000));
     child.on('exit', (code, signal) => {
       if (timer) clearTimeout(timer);
       clearTimeout(guard);
@@ -80,8 +81,8 @@ function run(
 }
 
 test(
-  'SIGINT and SIGTERM at seeded random moments exit 130/143 with a stopped summary, and --resume ends equal to the uninterrupted run',
-  { timeout: 600_000 },
+  'SIGINT and SIGTERM at seeded random moments exit 130/143 with a stopped summary, and --resume ends equal to ' +
+    'the uninterrupted run',
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'engram-signals-'));
     const file = join(dir, 'p.json');
@@ -138,7 +139,8 @@ test(
     );
     assert.ok(
       stopped >= trials - 2,
-      `only ${stopped} of ${trials} trials were stopped by their signal (start-up ${Math.round(reference.readyMs)} ms):\n${outcomes.join('\n')}`,
+      `only ${stopped} of ${trials} trials were stopped by their signal (start-up ${Math.round(reference.readyMs)} ` +
+        `ms):\n${outcomes.join('\n')}`,
     );
   },
 );

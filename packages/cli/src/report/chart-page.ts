@@ -86,8 +86,10 @@ export async function chartFigure(c: ChartSection): Promise<string> {
     .map(([k, v]) => ` data-${k}="${escapeHtml(v)}"`)
     .join('');
   return (
-    `<figure class="chart${c.wide === true ? ' wide' : ''}" data-chart="${escapeHtml(c.id)}"${data}><h2>${escapeHtml(c.title)}</h2><p class="note">${escapeHtml(c.note)}</p>` +
-    `<div class="vega" id="${escapeHtml(id)}"></div><script type="application/json" class="vega-spec" data-for="${escapeHtml(id)}">${scriptJson({ ...toVegaSpec(c.spec), $schema: undefined })}</script>` +
+    `<figure class="chart${c.wide === true ? ' wide' : ''}" ` +
+    `data-chart="${escapeHtml(c.id)}"${data}><h2>${escapeHtml(c.title)}</h2><p class="note">${escapeHtml(c.note)}</p>` +
+    `<div class="vega" id="${escapeHtml(id)}"></div><script type="application/json" class="vega-spec" ` +
+    `data-for="${escapeHtml(id)}">${scriptJson({ ...toVegaSpec(c.spec), $schema: undefined })}</script>` +
     `<noscript>${svg}</noscript></figure>`
   );
 }
@@ -113,7 +115,8 @@ catch(e){box.textContent='chart failed: '+e;console.error(e);}});})();`;
 /** A complete self-contained page: inline CSS, vega's runtime and the charts' specs; no external resources. */
 export function page(title: string, body: string): string {
   return (
-    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>${PAGE_STYLE}</style></head>` +
+    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" ` +
+    `content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>${PAGE_STYLE}</style></head>` +
     `<body><main>\n${body}\n</main><script>${vegaRuntime()}</script><script>${BOOT}</script></body></html>\n`
   );
 }

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '@engram/core/internal';
 import { basename, resolve } from 'node:path';
 import { chartGrid, escapeHtml, page, type ChartSection } from './chart-page.js';
 import { accuracyOverTimeSpec, comparisonSpec, prequentialSpec, streamComparisonSpec } from './chart-specs.js';
@@ -119,9 +119,10 @@ export async function renderComparison(dirs: readonly string[], htmlFile?: strin
     const body =
       '<header><h1>Run comparison</h1>' +
       `<p class="run-meta">${runs.length} runs · ${runs.map((r) => escapeHtml(resolve(r.dir))).join(' · ')}</p></header>` +
-      `<div class="table-wrap"><table class="comparison"><tr>${columns.map((c, k) => `<th${k < 3 ? ' class="text"' : ''}>${escapeHtml(c)}</th>`).join('')}</tr>${htmlRows}</table></div>\n` +
+      `<div class="table-wrap"><table ` +
+      `class="comparison"><tr>${columns.map((c, k) => `<th${k < 3 ? ' class="text"' : ''}>${escapeHtml(c)}</th>`).join('')}</tr>${htmlRows}</table></div>\n` +
       (await chartGrid(comparisonCharts(runs, labels)));
-    await writeFile(htmlFile, page('engram comparison', body), 'utf8');
+    await writeFileAtomic(htmlFile, page('engram comparison', body));
   }
   return table;
 }

@@ -23,51 +23,55 @@ async function report(mode: 'experiences' | 'stream', options: SyntheticRunOptio
 /** Tooltip encodings of a compiled vega spec (any mark, any depth). */
 const tooltips = (spec: unknown): number => (JSON.stringify(spec).match(/"tooltip":\{/g) ?? []).length;
 
-test('an experience run report draws the matrix, accuracy over time, forgetting and loss with vega, each with tooltips and a static SVG', async () => {
-  const html = await report('experiences');
-  assert.deepEqual(
-    figures(html).map((f) => f.id),
-    ['accuracy-matrix', 'accuracy-over-time', 'forgetting', 'loss'],
-  );
-  for (const f of figures(html)) {
-    assert.ok(tooltips(f.spec) > 0, `${f.id} has tooltips`);
-    assert.match(f.svg, /<svg[^>]*class="marks"/, `${f.id} has a static svg`);
-  }
-  // The heatmap's cells are R: 3×3, R[0][0] = 0.95, R[2][0] = 0.55, R[2][2] = 0.89.
-  const heat = figure(html, 'accuracy-matrix');
-  const cells = rows(heat).filter((r) => typeof r['accuracy'] === 'number');
-  assert.equal(cells.length, 9);
-  const at = (i: number, j: number): unknown =>
-    cells.find((c) => c['after'] === i && c['experience'] === j)?.['accuracy'];
-  assert.equal(at(0, 0), 0.95);
-  assert.ok(Math.abs((at(2, 0) as number) - 0.55) < 1e-9);
-  assert.ok(Math.abs((at(2, 2) as number) - 0.89) < 1e-9);
-  assert.equal(svgMarks(heat, 'rect mark'), 9);
-  assert.ok(heat.svg.includes('>0.95<'), 'cells are labelled');
-  // Lines and bars follow the page width; 3 lines (one per evaluated experience, named plainly), 2 forgetting bars.
-  const over = figure(html, 'accuracy-over-time');
-  assert.match(JSON.stringify(over.spec), /containerSize\(\)/, 'width follows the page');
-  assert.deepEqual([...new Set(rows(over).map((r) => r['experience']))].filter((v) => v !== undefined).sort(), [
-    'experience 0',
-    'experience 1',
-    'experience 2',
-  ]);
-  assert.equal(svgMarks(over, 'line mark'), 3);
-  assert.equal(svgMarks(figure(html, 'forgetting'), 'bar'), 2);
-  assert.deepEqual(
-    rows(figure(html, 'forgetting')).map((r) => [r['experience'], Number((r['forgetting'] as number).toFixed(3))]),
-    [
-      [0, 0.4],
-      [1, 0.2],
-    ],
-  );
-  // Self-contained: vega's runtime inline, no external resource.
-  assert.match(html, /<script>[^<]*\bvega\b/);
-  assert.ok(html.includes('window.engramViews'), 'the page draws its charts with vega');
-  assert.doesNotMatch(html, /<script[^>]+src=|<link|(src|href)="https?:/);
-  assert.match(html, /<h1>synthetic-experiences<\/h1>/);
-  assert.match(html, /strategy <b>ewc<\/b> · scenario <b>split-mnist<\/b> · backend <b>cpu<\/b> · seed <b>3<\/b>/);
-});
+test(
+  'an experience run report draws the matrix, accuracy over time, forgetting and loss with vega, each with ' +
+    'tooltips and a static SVG',
+  async () => {
+    const html = await report('experiences');
+    assert.deepEqual(
+      figures(html).map((f) => f.id),
+      ['accuracy-matrix', 'accuracy-over-time', 'forgetting', 'loss'],
+    );
+    for (const f of figures(html)) {
+      assert.ok(tooltips(f.spec) > 0, `${f.id} has tooltips`);
+      assert.match(f.svg, /<svg[^>]*class="marks"/, `${f.id} has a static svg`);
+    }
+    // The heatmap's cells are R: 3×3, R[0][0] = 0.95, R[2][0] = 0.55, R[2][2] = 0.89.
+    const heat = figure(html, 'accuracy-matrix');
+    const cells = rows(heat).filter((r) => typeof r['accuracy'] === 'number');
+    assert.equal(cells.length, 9);
+    const at = (i: number, j: number): unknown =>
+      cells.find((c) => c['after'] === i && c['experience'] === j)?.['accuracy'];
+    assert.equal(at(0, 0), 0.95);
+    assert.ok(Math.abs((at(2, 0) as number) - 0.55) < 1e-9);
+    assert.ok(Math.abs((at(2, 2) as number) - 0.89) < 1e-9);
+    assert.equal(svgMarks(heat, 'rect mark'), 9);
+    assert.ok(heat.svg.includes('>0.95<'), 'cells are labelled');
+    // Lines and bars follow the page width; 3 lines (one per evaluated experience, named plainly), 2 forgetting bars.
+    const over = figure(html, 'accuracy-over-time');
+    assert.match(JSON.stringify(over.spec), /containerSize\(\)/, 'width follows the page');
+    assert.deepEqual([...new Set(rows(over).map((r) => r['experience']))].filter((v) => v !== undefined).sort(), [
+      'experience 0',
+      'experience 1',
+      'experience 2',
+    ]);
+    assert.equal(svgMarks(over, 'line mark'), 3);
+    assert.equal(svgMarks(figure(html, 'forgetting'), 'bar'), 2);
+    assert.deepEqual(
+      rows(figure(html, 'forgetting')).map((r) => [r['experience'], Number((r['forgetting'] as number).toFixed(3))]),
+      [
+        [0, 0.4],
+        [1, 0.2],
+      ],
+    );
+    // Self-contained: vega's runtime inline, no external resource.
+    assert.match(html, /<script>[^<]*\bvega\b/);
+    assert.ok(html.includes('window.engramViews'), 'the page draws its charts with vega');
+    assert.doesNotMatch(html, /<script[^>]+src=|<link|(src|href)="https?:/);
+    assert.match(html, /<h1>synthetic-experiences<\/h1>/);
+    assert.match(html, /strategy <b>ewc<\/b> · scenario <b>split-mnist<\/b> · backend <b>cpu<\/b> · seed <b>3<\/b>/);
+  },
+);
 
 test('the header shows ACC, BWT, FWT, forgetting and the experiences trained from summary.json', async () => {
   // R = [[.95,.12,.14],[.75,.92,.14],[.55,.72,.89]]: ACC .72, BWT -.30, FWT (.12-.16 + .14-.17)/2 = -.035

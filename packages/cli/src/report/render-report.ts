@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '@engram/core/internal';
 import { join } from 'node:path';
 import { chartGrid, type ChartSection } from './chart-page.js';
 import {
@@ -77,6 +77,6 @@ export async function renderReport(outDir: string): Promise<string> {
     drift: run.drift,
   });
   const path = join(outDir, REPORT_FILE);
-  await writeFile(path, html, 'utf8');
+  await writeFileAtomic(path, html);
   return path;
 }

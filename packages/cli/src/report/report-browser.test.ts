@@ -8,6 +8,7 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { renderComparison } from './render-comparison.js';
 import { renderReport } from './render-report.js';
 import { writeSyntheticRun } from './testing/synthetic-run.js';
+import { patience } from '../testing/patience.js';
 
 /** Debian's chromium (`apt-get install chromium`); puppeteer-core drives it and downloads nothing. */
 const CHROMIUM = process.env['ENGRAM_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -44,7 +45,7 @@ async function open(browser: Browser, file: string, errors: string[]): Promise<P
     errors.push(`network request: ${r.url()}`);
     void r.abort();
   });
-  await page.goto(pathToFileURL(file).href, { waitUntil: 'load', timeout: 30_000 });
+  await page.goto(pathToFileURL(file).href, { waitUntil: 'load', timeout: patience(30_000) });
   // Browser-side code is passed as text: this package compiles without the DOM library.
   await page.evaluate('Promise.all(Object.values(window.engramViews).map((v) => v.runAsync())).then(() => true)');
   return page;
@@ -70,15 +71,20 @@ function layout(page: Page): Promise<Layout> {
   })()`) as Promise<Layout>;
 }
 
-/** Moves the pointer over the `index`-th element matching `selector` and returns the tooltip vega set (the `title` of the chart's container). */
+/**
+ * Moves the pointer over the `index`-th element matching `selector` and returns the tooltip vega set (the `title` of
+ * the chart's container).
+ */
 async function tooltipAt(page: Page, chart: string, selector: string, index = 0): Promise<string> {
   const items = await page.$$(`#chart-${chart} ${selector}`);
   const box = await items[index]?.boundingBox();
   assert.ok(box, `${chart}: ${selector} #${index} is drawn`);
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   // vega's default tooltip handler puts the values in the title of the chart's container.
-  const title = `(document.querySelector('#chart-${chart} [title]') || document.getElementById('chart-${chart}')).getAttribute('title') || ''`;
-  await page.waitForFunction(title, { timeout: 5_000 });
+  const title =
+    `(document.querySelector('#chart-${chart} [title]') || ` +
+    `document.getElementById('chart-${chart}')).getAttribute('title') || ''`;
+  await page.waitForFunction(title, { timeout: patience(5_000) });
   return page.evaluate(title) as Promise<string>;
 }
 
@@ -111,7 +117,7 @@ async function checkPage(t: TestContext, page: Page, shot: string, expected: str
 
 describe(
   'reports in a real browser (Debian chromium via puppeteer-core, 1400 px wide)',
-  { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: apt-get install chromium`, timeout: 180_000 },
+  { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: apt-get install chromium` },
   () => {
     let browser: Browser;
     let work: string;
@@ -121,7 +127,7 @@ describe(
         executablePath: CHROMIUM,
         headless: true,
         userDataDir: join(work, 'profile'),
-        timeout: 60_000,
+        timeout: patience(60_000),
         args: [
           '--no-sandbox',
           '--disable-gpu',
@@ -164,18 +170,22 @@ describe(
       await page.close();
     });
 
-    it('a stream run report: prequential accuracy and loss over samples at full width, a tooltip with the three series, no console error', async (t) => {
-      const dir = join(work, 'stream');
-      mkdirSync(dir);
-      await writeSyntheticRun(dir, 'stream');
-      const errors: string[] = [];
-      const page = await open(browser, await renderReport(dir), errors);
-      await checkPage(t, page, join(work, 'stream-report.png'), ['prequential', 'loss']);
-      const tip = await tooltipAt(page, 'prequential', '.mark-line.role-mark path', 0);
-      assert.match(tip, /samples seen: [\d,]+\ncumulative: 0\.\d{3}\nsliding window: 0\.\d{3}\nfading: 0\.\d{3}/);
-      assert.deepEqual(errors, []);
-      await page.close();
-    });
+    it(
+      'a stream run report: prequential accuracy and loss over samples at full width, a tooltip with the three ' +
+        'series, no console error',
+      async (t) => {
+        const dir = join(work, 'stream');
+        mkdirSync(dir);
+        await writeSyntheticRun(dir, 'stream');
+        const errors: string[] = [];
+        const page = await open(browser, await renderReport(dir), errors);
+        await checkPage(t, page, join(work, 'stream-report.png'), ['prequential', 'loss']);
+        const tip = await tooltipAt(page, 'prequential', '.mark-line.role-mark path', 0);
+        assert.match(tip, /samples seen: [\d,]+\ncumulative: 0\.\d{3}\nsliding window: 0\.\d{3}\nfading: 0\.\d{3}/);
+        assert.deepEqual(errors, []);
+        await page.close();
+      },
+    );
 
     it('compare --html of an experience run and a stream run: readable charts, two to a row, no console error', async (t) => {
       await writeSyntheticRun(join(work, 'cmp-ewc'), 'experiences', 'ewc');

@@ -109,16 +109,23 @@ export function kpis(s: RunSummary, ctx: RunContext): string[] {
 /** A banner for a run that did not complete: where it stopped, and how to continue. */
 export function statusBanner(s: RunSummary, ctx: RunContext): string {
   if (s.status === 'failed')
-    return `<p class="status failed"><b>This run failed</b>${s.error === null ? '' : `: ${escapeHtml(s.error)}`}. The figures cover what ran before the failure.</p>`;
+    return (
+      `<p class="status failed"><b>This run failed</b>${s.error === null ? '' : `: ${escapeHtml(s.error)}`}. ` +
+      `The figures cover what ran before the failure.</p>`
+    );
   if (s.status !== 'stopped') return '';
   const why = s.stopped === null ? '' : ` by ${escapeHtml(s.stopped)}`;
   if (s.mode === 'stream') {
-    return `<p class="status stopped"><b>This run was stopped${why}</b> after ${(s.prequential?.samples ?? 0).toLocaleString('en')} samples; it is resumable with <code>--resume</code>.</p>`;
+    return (
+      `<p class="status stopped"><b>This run was stopped${why}</b> after ` +
+      `${(s.prequential?.samples ?? 0).toLocaleString('en')} samples; it is resumable with <code>--resume</code>.</p>`
+    );
   }
   const ran = ranRows(s.accuracyMatrix).length;
   const planned = typeof ctx.plannedExperiences === 'number' ? ` of ${ctx.plannedExperiences}` : '';
   return (
-    `<p class="status stopped"><b>This run was stopped${why}</b> after ${ran}${planned} experience${ran === 1 ? '' : 's'}; it is resumable with <code>--resume</code>. ` +
+    `<p class="status stopped"><b>This run was stopped${why}</b> after ${ran}${planned} ` +
+    `experience${ran === 1 ? '' : 's'}; it is resumable with <code>--resume</code>. ` +
     'ACC, BWT, FWT and forgetting are not computed for a stopped run; the charts show the experiences that ran.</p>'
   );
 }
@@ -133,7 +140,10 @@ function header(s: RunSummary, ctx: RunContext): string {
     `mode <b>${escapeHtml(s.mode)}</b>`,
   ];
   if (s.parameters !== null) meta.push(`<b>${s.parameters.toLocaleString('en')}</b> parameters`);
-  return `<header><h1>${escapeHtml(s.name)}</h1><p class="run-meta">${meta.join(' · ')}</p>${statusBanner(s, ctx)}<div class="kpis">${kpis(s, ctx).join('')}</div></header>`;
+  return (
+    `<header><h1>${escapeHtml(s.name)}</h1><p ` +
+    `class="run-meta">${meta.join(' · ')}</p>${statusBanner(s, ctx)}<div class="kpis">${kpis(s, ctx).join('')}</div></header>`
+  );
 }
 
 /** An HTML table; the columns in `text` are left-aligned, the others (numbers) right-aligned. */

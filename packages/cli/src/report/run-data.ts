@@ -45,7 +45,9 @@ export async function loadRun(dir: string): Promise<RunData> {
   try {
     summary = JSON.parse(await readFile(summaryPath, 'utf8')) as RunSummary;
   } catch (err) {
-    throw new Error(`${summaryPath} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`${summaryPath} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
   if (typeof summary !== 'object' || summary === null || !Array.isArray(summary.accuracyMatrix)) {
     throw new Error(`${summaryPath} is not an engram run summary (no accuracyMatrix)`);

@@ -41,6 +41,7 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   } catch (err) {
     throw new Error(
       `could not render chart "${spec.description ?? 'unnamed'}": ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
     );
   } finally {
     view.finalize();

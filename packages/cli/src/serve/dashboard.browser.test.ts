@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
 import { spawnServed } from './testing/spawn-served.js';
+import { patience } from '../testing/patience.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -12,7 +13,7 @@ test(
   'the dashboard in headless Chromium charts a running stream live (≥ 3 updates), fetches nothing from elsewhere and logs no error',
   {
     skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: install Debian's chromium to run the browser check`,
-    timeout: 180_000,
+    timeout: patience(180_000),
   },
   async () => {
     const dir = mkdtempSync(join(tmpdir(), 'engram-dashboard-'));
@@ -50,7 +51,7 @@ test(
       executablePath: CHROMIUM,
       headless: true,
       userDataDir: join(dir, 'profile'),
-      timeout: 60_000,
+      timeout: patience(60_000),
       args: [
         '--no-sandbox',
         '--disable-dev-shm-usage',
@@ -75,11 +76,11 @@ test(
         if (!r.url().startsWith(server.base)) elsewhere.push(r.url());
       });
       await page.goto(`${server.base}/`, { waitUntil: 'load' });
-      await page.waitForFunction('window.__engramChartUpdates >= 3', { timeout: 120_000, polling: 200 });
+      await page.waitForFunction('window.__engramChartUpdates >= 3', { timeout: patience(120_000), polling: 200 });
       const shot = join(dir, 'dashboard.png');
       await page.screenshot({ path: shot });
       assert.ok(statSync(shot).size > 10_000, 'a screenshot with content');
-      const name = await page.$eval('#name', (el) => el.textContent ?? '');
+      const name = String(await page.evaluate("document.querySelector('#name')?.textContent ?? ''"));
       assert.match(name, /^dashboard-stream \(stream, /);
       const points = await page.evaluate('document.querySelectorAll("#accuracy canvas").length');
       assert.equal(points, 1, 'the accuracy chart is drawn on a canvas');

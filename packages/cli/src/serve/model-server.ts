@@ -6,6 +6,7 @@ import { dashboardPage } from './dashboard-page.js';
 import { EventFeed } from './event-feed.js';
 import { PredictionStore } from './prediction-store.js';
 import { registerPredictionRoutes } from './prediction-routes.js';
+import { FLOAT32_MAX } from './request-schemas.js';
 import type { ServedData } from './served-data.js';
 import { ServeMetrics } from './serve-metrics.js';
 import { VersionBoard } from './version-board.js';
@@ -32,10 +33,15 @@ export interface ModelServerOptions {
 function errorAnswer(err: FastifyError): { status: number; body: Record<string, unknown> } {
   const first = err.validation?.[0];
   if (first) {
-    const params = first.params as { missingProperty?: string; additionalProperty?: string } | undefined;
+    const params = first.params as
+      { missingProperty?: string; additionalProperty?: string; limit?: unknown } | undefined;
     const extra = params?.missingProperty ?? params?.additionalProperty;
     const path = `${first.instancePath}${extra !== undefined ? `/${extra}` : ''}` || '/';
-    return { status: 400, body: { error: `${path}: ${first.message ?? 'invalid'}`, path } };
+    const float32 = params?.limit === FLOAT32_MAX || params?.limit === -FLOAT32_MAX;
+    const message = float32
+      ? `not a finite float32 number (beyond ±${FLOAT32_MAX}, it would overflow to Infinity)`
+      : (first.message ?? 'invalid');
+    return { status: 400, body: { error: `${path}: ${message}`, path } };
   }
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
     return {
@@ -87,7 +93,9 @@ export class ModelServer {
     });
     this.app.setNotFoundHandler((req, reply) => {
       void reply.code(404).send({
-        error: `no route ${req.method} ${req.url.split('?')[0] ?? ''}; see GET / for the dashboard, POST /predict, POST /feedback, GET /metrics, /healthz, /readyz, /events`,
+        error:
+          `no route ${req.method} ${req.url.split('?')[0] ?? ''}; see GET / for the dashboard, POST /predict, ` +
+          `POST /feedback, GET /metrics, /healthz, /readyz, /events`,
       });
     });
     this.routes();
@@ -129,7 +137,9 @@ export class ModelServer {
     try {
       await this.app.listen({ host: this.options.host, port: this.options.port });
     } catch (e) {
-      throw new Error(`cannot serve on ${this.options.host}:${this.options.port}: ${(e as Error).message}`);
+      throw new Error(`cannot serve on ${this.options.host}:${this.options.port}: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     return this.app.server.address() as AddressInfo;
   }

@@ -186,7 +186,7 @@ export class ModelVersion {
   /** Probabilities and arg-max labels of `n` samples (see {@link predict}). */
   classify(x: Float32Array, n: number, task?: Int32Array): VersionPrediction {
     if (this.disposed) throw new Error(`model version ${this.info.version} was disposed`);
-    const [probs, labels] = tf.tidy(() => {
+    const [probs, labels] = tf.tidy((): [tf.Tensor, tf.Tensor] => {
       const input = tf.tensor(x, [n, ...this.inputShape]);
       const { model, predictor } = this.view;
       let scores: tf.Tensor;

@@ -35,7 +35,8 @@ function taskLabels(
 ): Int32Array | string | undefined {
   if (task === undefined) {
     return required
-      ? `/task: this model is task-incremental (multi-head): give the task of the instances, "task": t (one for all) or "task": [t, …] (one per instance)${data.tasks !== undefined ? `, t below ${data.tasks}` : ''}`
+      ? `/task: this model is task-incremental (multi-head): give the task of the instances, "task": t (one for all) ` +
+          `or "task": [t, …] (one per instance)${data.tasks !== undefined ? `, t below ${data.tasks}` : ''}`
       : undefined;
   }
   const labels = typeof task === 'number' ? new Int32Array(n).fill(task) : Int32Array.from(task);
@@ -43,7 +44,10 @@ function taskLabels(
   if (data.tasks !== undefined) {
     const bad = labels.findIndex((t) => t >= (data.tasks as number));
     if (bad >= 0)
-      return `/task${typeof task === 'number' ? '' : `/${bad}`}: the data has ${data.tasks} tasks (0 to ${data.tasks - 1}), got ${labels[bad]}`;
+      return (
+        `/task${typeof task === 'number' ? '' : `/${bad}`}: the data has ${data.tasks} tasks (0 to ` +
+        `${data.tasks - 1}), got ${labels[bad]}`
+      );
   }
   return required ? labels : undefined;
 }
@@ -55,7 +59,8 @@ function fail(reply: FastifyReply, status: number, error: string, extra: Record<
 /**
  * `POST /predict` and `POST /feedback`. A prediction is computed synchronously by the version served
  * when the request is handled (so by one version only, with that version's preprocessing and the
- * run's evaluation predictor) and answered with that version's number, step and experience; its inputs are kept in the {@link PredictionStore} for feedback. Feedback takes the
+ * run's evaluation predictor) and answered with that version's number, step and experience; its inputs are kept in the
+ * {@link PredictionStore} for feedback. Feedback takes the
  * stored inputs out of the store and pushes them with the label into the run's `feedback` source.
  */
 export function registerPredictionRoutes(app: FastifyInstance, ctx: PredictionContext): void {
@@ -93,6 +98,18 @@ export function registerPredictionRoutes(app: FastifyInstance, ctx: PredictionCo
       });
       const { probabilities: probs, labels } = version.classify(batch.x, n, batch.task);
       const k = probs.length / n;
+      // Finite float32 inputs can still overflow the network (3e38 × a weight): such an instance is
+      // refused, never answered with null probabilities nor stored, so its feedback cannot reach training.
+      const poisoned = probs.findIndex((v) => !Number.isFinite(v));
+      if (poisoned >= 0) {
+        const i = Math.floor(poisoned / k);
+        return fail(
+          reply,
+          400,
+          `/instances/${i}: the model's output for this instance is not finite (its values are too large for the network)`,
+          { path: `/instances/${i}` },
+        );
+      }
       const predictions = [];
       for (let i = 0; i < n; i++) {
         const p = Array.from(probs.subarray(i * k, (i + 1) * k));
@@ -125,7 +142,8 @@ export function registerPredictionRoutes(app: FastifyInstance, ctx: PredictionCo
       return fail(
         reply,
         409,
-        `no feedback source is open on channel "${ctx.channel}": give the pipeline data { "kind": "feedback", "channel": "${ctx.channel}", … } to learn from feedback`,
+        `no feedback source is open on channel "${ctx.channel}": give the pipeline data { "kind": "feedback", ` +
+          `"channel": "${ctx.channel}", … } to learn from feedback`,
         { reason: 'no-feedback-source' },
       );
     }

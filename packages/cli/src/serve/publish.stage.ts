@@ -19,7 +19,10 @@ export interface SnapshotSink {
 export interface PublishPolicy {
   /** Every N optimizer steps; undefined: at checkpoints and experience ends (see `fallbackEvery`). */
   readonly every?: number;
-  /** Without `every`, and when the run writes no checkpoint on a batch or time schedule: every N steps (a stream would otherwise never update). */
+  /**
+   * Without `every`, and when the run writes no checkpoint on a batch or time schedule: every N steps (a stream would
+   * otherwise never update).
+   */
   readonly fallbackEvery?: number;
 }
 

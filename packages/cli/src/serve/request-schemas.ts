@@ -1,3 +1,9 @@
+/** Largest finite float32 value: inputs beyond ±this overflow to Infinity in the model's Float32Array. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** JSON Schema of one input value: a JSON number that is finite in float32 (`1e39` is refused: it overflows). */
+export const FLOAT32_SCHEMA: Record<string, unknown> = { type: 'number', minimum: -FLOAT32_MAX, maximum: FLOAT32_MAX };
+
 /** JSON Schema of a POST /predict body (`maxInstances` per request; `task`: one label for all instances or one each). */
 export function predictBodySchema(maxInstances: number): Record<string, unknown> {
   return {
@@ -9,7 +15,7 @@ export function predictBodySchema(maxInstances: number): Record<string, unknown>
         type: 'array',
         minItems: 1,
         maxItems: maxInstances,
-        items: { type: 'array', minItems: 1, items: { type: 'number' } },
+        items: { type: 'array', minItems: 1, items: FLOAT32_SCHEMA },
       },
       task: {
         anyOf: [

@@ -21,3 +21,34 @@ test('scrape-time gauges read their sources when rendered: queue depth, store an
   assert.match(text, /^engram_model_build_failures_total 2$/m);
   assert.match(text, /^engram_queue_depth 0$/m);
 });
+
+test('running totals are exposed as Prometheus counters beside the process_ and nodejs_ default metrics', async () => {
+  let failed = 1;
+  const metrics = new ServeMetrics({
+    queueDepth: () => 0,
+    store: () => ({ bytes: 0, entries: 0 }),
+    failedBuilds: () => failed,
+  });
+  metrics.setTrained(640, 5);
+  metrics.setTrained(1280, 10);
+  let text = await metrics.render();
+  for (const name of [
+    'engram_samples_trained_total',
+    'engram_batches_total',
+    'engram_dropped_records_total',
+    'engram_model_build_failures_total',
+  ]) {
+    assert.match(text, new RegExp(`^# TYPE ${name} counter$`, 'm'), `${name} is a counter`);
+  }
+  assert.match(text, /^engram_samples_trained_total 1280$/m);
+  assert.match(text, /^engram_batches_total 10$/m);
+  assert.match(text, /^engram_model_build_failures_total 1$/m);
+  assert.match(text, /^# TYPE process_cpu_seconds_total counter$/m);
+  assert.match(text, /^# TYPE nodejs_heap_size_used_bytes gauge$/m);
+  // A resumed run counts again from its checkpoint: the series restarts at the lower total.
+  metrics.setTrained(320, 3);
+  failed = 3;
+  text = await metrics.render();
+  assert.match(text, /^engram_samples_trained_total 320$/m);
+  assert.match(text, /^engram_model_build_failures_total 3$/m);
+});

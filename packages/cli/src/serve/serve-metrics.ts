@@ -1,5 +1,6 @@
 import type { EngramEvent } from '@engram/core';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { TotalCounter } from './total-counter.js';
 
 /** What the metrics read at scrape time. */
 export interface MetricsSources {
@@ -18,12 +19,12 @@ export interface MetricsSources {
  */
 export class ServeMetrics {
   readonly registry = new Registry();
-  private readonly samples = new Gauge({
+  private readonly samples = new TotalCounter({
     name: 'engram_samples_trained_total',
     help: 'Training samples consumed so far.',
     registers: [this.registry],
   });
-  private readonly batches = new Gauge({
+  private readonly batches = new TotalCounter({
     name: 'engram_batches_total',
     help: 'Optimizer steps so far.',
     registers: [this.registry],
@@ -54,7 +55,7 @@ export class ServeMetrics {
     help: 'Drift boundaries detected.',
     registers: [this.registry],
   });
-  private readonly dropped = new Gauge({
+  private readonly dropped = new TotalCounter<'source'>({
     name: 'engram_dropped_records_total',
     help: 'Records discarded by full live-source buffers.',
     labelNames: ['source'],
@@ -111,14 +112,14 @@ export class ServeMetrics {
         this.set(sources.store().bytes);
       },
     });
-    new Gauge({
+    new TotalCounter({
       name: 'engram_model_build_failures_total',
       help: 'Model versions whose build failed; the previous version stayed served.',
       registers: [this.registry],
-      collect() {
-        this.set(sources.failedBuilds());
-      },
+      read: () => sources.failedBuilds(),
     });
+    // process_* (CPU, memory, open files) and nodejs_* (event loop lag, heap, GC) of the serving process.
+    collectDefaultMetrics({ register: this.registry });
     new Gauge({
       name: 'engram_prediction_store_entries',
       help: 'Predictions awaiting feedback.',
@@ -133,7 +134,7 @@ export class ServeMetrics {
   observe(e: EngramEvent): void {
     switch (e.type) {
       case 'batch-end':
-        this.batches.set(e.step);
+        this.batches.setTotal(e.step);
         this.loss.set(e.loss);
         this.running.set(e.epochAccuracy);
         this.throughput.set(e.samplesPerSecond);
@@ -141,7 +142,7 @@ export class ServeMetrics {
       case 'experience-end':
         break;
       case 'prequential':
-        this.samples.set(e.samples);
+        this.samples.setTotal(e.samples);
         this.prequential.set({ kind: 'cumulative' }, e.accuracy);
         this.prequential.set({ kind: 'window' }, e.windowAccuracy);
         this.prequential.set({ kind: 'fading' }, e.fadingAccuracy);
@@ -150,13 +151,13 @@ export class ServeMetrics {
         this.boundaries.inc();
         break;
       case 'dropped':
-        this.dropped.set({ source: e.source }, e.total);
+        this.dropped.setTotal(e.total, { source: e.source });
         break;
       case 'checkpoint':
         this.checkpoint.observe(e.seconds);
         break;
       case 'run-end':
-        this.batches.set(e.steps);
+        this.batches.setTotal(e.steps);
         break;
       default:
         break;
@@ -165,8 +166,8 @@ export class ServeMetrics {
 
   /** Samples trained so far, from the run's cursor (more precise than the logged events). */
   setTrained(samples: number, steps: number): void {
-    this.samples.set(samples);
-    this.batches.set(steps);
+    this.samples.setTotal(samples);
+    this.batches.setTotal(steps);
   }
 
   /** The text exposition. */

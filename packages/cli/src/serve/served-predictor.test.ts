@@ -166,74 +166,62 @@ async function servedAsEvaluated(
   assert.equal(tf.memory().numTensors, before);
 }
 
-test(
-  '/predict of an iCaRL run answers with the nearest-mean-of-exemplars classifier its evaluation used',
-  { timeout: 120_000 },
-  async () => {
-    await servedAsEvaluated(pipeline('served-icarl', { strategy: { kind: 'icarl', bufferSize: 24 } }), (set) => ({
-      instances: set.x,
-    }));
-  },
-);
+test('/predict of an iCaRL run answers with the nearest-mean-of-exemplars classifier its evaluation used', async () => {
+  await servedAsEvaluated(pipeline('served-icarl', { strategy: { kind: 'icarl', bufferSize: 24 } }), (set) => ({
+    instances: set.x,
+  }));
+});
 
-test(
-  '/predict of a Hedge run answers with the α-weighted mixture of its heads, as its evaluation did',
-  { timeout: 120_000 },
-  async () => {
-    await servedAsEvaluated(pipeline('served-hedge', { strategy: { kind: 'hedge' } }), (set) => ({ instances: set.x }));
-  },
-);
+test('/predict of a Hedge run answers with the α-weighted mixture of its heads, as its evaluation did', async () => {
+  await servedAsEvaluated(pipeline('served-hedge', { strategy: { kind: 'hedge' } }), (set) => ({ instances: set.x }));
+});
 
-test(
-  "/predict of a task-incremental multi-head run needs each request's task and then scores as its evaluation did",
-  { timeout: 120_000 },
-  async () => {
-    const doc = pipeline('served-multi-head', {
-      data: {
-        kind: 'synthetic',
-        numClasses: K,
-        features: FEATURES,
-        samplesPerClass: 100,
-        separation: 1,
-        spread: 1,
-        scenario: { type: 'task-incremental', classesPerExperience: 2 },
-      },
-      adjust: [{ kind: 'multi-head' }],
+test("/predict of a task-incremental multi-head run needs each request's task and then scores as its evaluation did", async () => {
+  const doc = pipeline('served-multi-head', {
+    data: {
+      kind: 'synthetic',
+      numClasses: K,
+      features: FEATURES,
+      samplesPerClass: 100,
+      separation: 1,
+      spread: 1,
+      scenario: { type: 'task-incremental', classesPerExperience: 2 },
+    },
+    adjust: [{ kind: 'multi-head' }],
+  });
+  await servedAsEvaluated(doc, (set) => ({ instances: set.x, task: set.task ?? [] }));
+  const dir = mkdtempSync(join(tmpdir(), 'engram-served-task-'));
+  const run = await startServedRun(doc, dir);
+  try {
+    await run.outcome;
+    await run.served.settled();
+    const missing = await postJson(`${run.base}/predict`, { instances: [new Array(FEATURES).fill(0)] });
+    assert.equal(missing.status, 400);
+    assert.equal(missing.body.path, '/task');
+    assert.match(String(missing.body.error), /task-incremental/);
+    const outOfRange = await postJson(`${run.base}/predict`, { instances: [new Array(FEATURES).fill(0)], task: 7 });
+    assert.equal(outOfRange.status, 400);
+    assert.match(String(outOfRange.body.error), /^\/task: the data has 2 tasks/);
+    const wrongCount = await postJson(`${run.base}/predict`, {
+      instances: [new Array(FEATURES).fill(0), new Array(FEATURES).fill(1)],
+      task: [0],
     });
-    await servedAsEvaluated(doc, (set) => ({ instances: set.x, task: set.task ?? [] }));
-    const dir = mkdtempSync(join(tmpdir(), 'engram-served-task-'));
-    const run = await startServedRun(doc, dir);
-    try {
-      await run.outcome;
-      await run.served.settled();
-      const missing = await postJson(`${run.base}/predict`, { instances: [new Array(FEATURES).fill(0)] });
-      assert.equal(missing.status, 400);
-      assert.equal(missing.body.path, '/task');
-      assert.match(String(missing.body.error), /task-incremental/);
-      const outOfRange = await postJson(`${run.base}/predict`, { instances: [new Array(FEATURES).fill(0)], task: 7 });
-      assert.equal(outOfRange.status, 400);
-      assert.match(String(outOfRange.body.error), /^\/task: the data has 2 tasks/);
-      const wrongCount = await postJson(`${run.base}/predict`, {
-        instances: [new Array(FEATURES).fill(0), new Array(FEATURES).fill(1)],
-        task: [0],
-      });
-      assert.equal(wrongCount.status, 400);
-      // One task for all instances: only that task's classes (task 1 owns classes 2 and 3) are predicted.
-      const one = await postJson(`${run.base}/predict`, {
-        instances: [new Array(FEATURES).fill(0), new Array(FEATURES).fill(3)],
-        task: 1,
-      });
-      assert.equal(one.status, 200);
-      for (const p of one.body.predictions as Array<{ label: number; probabilities: number[] }>) {
-        assert.ok(p.label === 2 || p.label === 3, `label ${p.label} belongs to task 1`);
-        assert.ok(
-          (p.probabilities[0] ?? 1) < 1e-6 && (p.probabilities[1] ?? 1) < 1e-6,
-          "other tasks' classes get no probability",
-        );
-      }
-    } finally {
-      await run.close();
-      rmSync(dir, { recursive: true, force: true });
+    assert.equal(wrongCount.status, 400);
+    // One task for all instances: only that task's classes (task 1 owns classes 2 and 3) are predicted.
+    const one = await postJson(`${run.base}/predict`, {
+      instances: [new Array(FEATURES).fill(0), new Array(FEATURES).fill(3)],
+      task: 1,
+    });
+    assert.equal(one.status, 200);
+    for (const p of one.body.predictions as Array<{ label: number; probabilities: number[] }>) {
+      assert.ok(p.label === 2 || p.label === 3, `label ${p.label} belongs to task 1`);
+      assert.ok(
+        (p.probabilities[0] ?? 1) < 1e-6 && (p.probabilities[1] ?? 1) < 1e-6,
+        "other tasks' classes get no probability",
+      );
     }
-  },
-);
+  } finally {
+    await run.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -8,6 +8,20 @@ export function pointerTokens(pointer: string): string[] {
     .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
+/** Tokens a swept pointer may not contain: they reach an object's prototype instead of a pipeline field. */
+export const FORBIDDEN_TOKENS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Splits `pointer` like {@link pointerTokens} and refuses a `__proto__`, `constructor` or `prototype`
+ * token (prototype pollution); throws a one-line error naming the token.
+ */
+export function safePointerTokens(pointer: string): string[] {
+  const tokens = pointerTokens(pointer);
+  const bad = tokens.find((t) => FORBIDDEN_TOKENS.has(t));
+  if (bad !== undefined) throw new Error(`"${bad}" is not allowed in a pointer (no pipeline field has that name)`);
+  return tokens;
+}
+
 /** Escapes one token for use in a pointer. */
 export function escapeToken(token: string): string {
   return token.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -15,10 +29,10 @@ export function escapeToken(token: string): string {
 
 /**
  * Sets `value` at `pointer` inside `doc` (mutated). The parent must exist: an object (the key may be
- * new) or an array (the index must exist). Throws a one-line error saying where the path breaks.
+ * new; only own properties are followed, never a prototype) or an array (the index must exist). Throws a one-line error saying where the path breaks.
  */
 export function setAtPointer(doc: unknown, pointer: string, value: unknown): void {
-  const tokens = pointerTokens(pointer);
+  const tokens = safePointerTokens(pointer);
   let node: unknown = doc;
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] as string;
@@ -32,8 +46,8 @@ export function setAtPointer(doc: unknown, pointer: string, value: unknown): voi
       else node = node[index];
     } else if (node !== null && typeof node === 'object') {
       const obj = node as Record<string, unknown>;
-      if (last) obj[token] = value;
-      else if (!(token in obj))
+      if (last) Object.defineProperty(obj, token, { value, enumerable: true, writable: true, configurable: true });
+      else if (!Object.hasOwn(obj, token))
         throw new Error(
           `${pointer}: the base pipeline has nothing at /${tokens
             .slice(0, i + 1)

@@ -20,17 +20,27 @@ export function writeJobFiles(job: SweepJob): string {
   return jobFile;
 }
 
+/** The summary.json of a combination whose run completed, or `undefined` (none, unreadable, failed or stopped). */
+export function completedSummary(outDir: string): RunSummary | undefined {
+  const file = join(outDir, 'summary.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    const s = JSON.parse(readFileSync(file, 'utf8')) as Partial<RunSummary> | null;
+    return s !== null && typeof s === 'object' && s.status === 'completed' ? (s as RunSummary) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Runs one sweep combination in this process with `engram run` semantics (same engine, same outputs
- * in `job.outDir`). A finished combination (its summary.json exists) is not run again; one with a
- * checkpoint — its previous worker was killed — resumes from it (bit-exact).
+ * in `job.outDir`). Only a combination whose summary.json says `"status": "completed"` is not run
+ * again; any other (failed, stopped, unreadable) runs — resuming from its checkpoint if it has one
+ * (bit-exact). A run that fails rejects with its one-line cause.
  */
 export async function runSweepJob(job: SweepJob, signal?: AbortSignal): Promise<RunSummary> {
-  const summaryFile = join(job.outDir, 'summary.json');
-  if (existsSync(summaryFile)) {
-    const done = JSON.parse(readFileSync(summaryFile, 'utf8')) as RunSummary;
-    if (done.stopped === null) return done;
-  }
+  const done = completedSummary(job.outDir);
+  if (done) return done;
   mkdirSync(job.outDir, { recursive: true });
   const loaded = await preparePipeline(structuredClone(job.doc), job.baseFile, {
     resolveFrom: [CLI_DIR],

@@ -151,4 +151,74 @@ describe('sweep.json', () => {
     assert.deepEqual(doc, { a: { 'b/c': 2, 'd~e': [0, 5], new: true } });
     assert.throws(() => setAtPointer(doc, '/x/y', 1), /nothing at \/x/);
   });
+
+  it('refuses pointers through __proto__, constructor or prototype, and never writes through a prototype', async () => {
+    for (const key of ['/__proto__/polluted', '/constructor/prototype/x', '/data/__proto__']) {
+      await assert.rejects(
+        loadSweep(sweepFile({ pipeline: 'base.pipeline.json', grid: { [key]: [1, 2] } }, 'proto.sweep.json')),
+        (e: unknown) =>
+          e instanceof PipelineError &&
+          e.problems.some(
+            (p) => p.path === `/grid/${key.replace(/\//g, '~1')}` && /is not allowed in a pointer/.test(p.message),
+          ),
+        key,
+      );
+    }
+    assert.throws(() => setAtPointer({}, '/__proto__/polluted', 1), /"__proto__" is not allowed/);
+    assert.throws(
+      () => setAtPointer({}, '/toString/x', 1),
+      /nothing at \/toString/,
+      'an inherited key is not followed',
+    );
+    assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+  });
+
+  it('refuses more combinations than maxCombinations (default 10,000) from the product of the sizes', async () => {
+    const hundred = Array.from({ length: 100 }, (_, i) => i);
+    await assert.rejects(
+      loadSweep(
+        sweepFile(
+          {
+            pipeline: 'base.pipeline.json',
+            grid: { '/seed': hundred, '/strategy/0/lambda': hundred, '/training/epochs': [1, 2] },
+          },
+          'big.sweep.json',
+        ),
+      ),
+      (e: unknown) =>
+        e instanceof PipelineError &&
+        /^the sweep has 20,000 combinations \(100 × 100 × 2\), over maxCombinations 10,000/.test(
+          e.problems[0]?.message ?? '',
+        ),
+    );
+    await assert.rejects(
+      loadSweep(
+        sweepFile(
+          { pipeline: 'base.pipeline.json', grid: { '/seed': [1, 2, 3] }, maxCombinations: 2 },
+          'small.sweep.json',
+        ),
+      ),
+      /3 combinations/,
+    );
+    const plan = await loadSweep(
+      sweepFile(
+        { pipeline: 'base.pipeline.json', grid: { '/seed': [1, 2, 3] }, maxCombinations: 3 },
+        'fits.sweep.json',
+      ),
+    );
+    assert.equal(plan.combinations.length, 3);
+  });
+
+  it('names a base pipeline that is not JSON without quoting it', async () => {
+    writeFileSync(join(work, 'secret.txt'), 'root:x:0:0:root:/root:/bin/bash\n');
+    await assert.rejects(
+      loadSweep(sweepFile({ pipeline: 'secret.txt', grid: { '/seed': [1] } }, 'secret.sweep.json')),
+      (e: unknown) =>
+        e instanceof PipelineError &&
+        /^\S+secret\.txt is not a valid pipeline file: invalid JSON at line 1, column 1: unexpected character$/.test(
+          e.problems[0]?.message ?? '',
+        ) &&
+        !/root/.test(e.problems[0]?.message.replace(/^\S+secret\.txt/, '') ?? 'root'),
+    );
+  });
 });

@@ -9,8 +9,8 @@ import {
   Rng,
   type PipelineProblem,
 } from '@engram/core/internal';
-import { escapeToken, pointerTokens, setAtPointer } from './json-pointer.js';
-import { SweepSchema, type SweepDocument, type SweepMetric } from './sweep.schema.js';
+import { escapeToken, pointerTokens, safePointerTokens, setAtPointer } from './json-pointer.js';
+import { DEFAULT_MAX_COMBINATIONS, SweepSchema, type SweepDocument, type SweepMetric } from './sweep.schema.js';
 import { CLI_DIR } from './sweep-paths.js';
 
 /** One point of the search: its position, folder name and the values set in the base pipeline. */
@@ -113,7 +113,7 @@ export async function loadSweep(file: string): Promise<SweepPlan> {
   ];
   for (const [where, key] of keys) {
     try {
-      pointerTokens(key);
+      safePointerTokens(key);
     } catch (e) {
       problems.push(problemAt(`/${where}/${escapeToken(key)}`, (e as Error).message));
     }
@@ -137,8 +137,28 @@ export async function loadSweep(file: string): Promise<SweepPlan> {
   try {
     base = await readJsonFile(baseFile);
   } catch (e) {
-    throw PipelineError.at('/pipeline', (e as Error).message.split('\n')[0] ?? 'cannot read the base pipeline', abs);
+    // Name the problem, never the base file's content (it may be any file: `/etc/passwd`).
+    const why =
+      e instanceof PipelineError ? e.problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)) : [];
+    throw PipelineError.at(
+      '/pipeline',
+      `${baseFile} is not a valid pipeline file: ${why[0] ?? (e as Error).message.split('\n')[0] ?? 'unreadable'}`,
+      abs,
+    );
   }
+  // The size is the product of the value counts: checked before anything is expanded.
+  const counts = [
+    ...Object.values(sweep.grid ?? {}).map((v) => v.length),
+    ...(sweep.random ? [sweep.random.samples] : []),
+  ];
+  const size = counts.reduce((a, b) => a * b, 1);
+  const limit = sweep.maxCombinations ?? DEFAULT_MAX_COMBINATIONS;
+  if (size > limit)
+    throw PipelineError.at(
+      sweep.grid ? '/grid' : '/random/samples',
+      `the sweep has ${size.toLocaleString('en-US')} combinations (${counts.join(' × ')}), over maxCombinations ${limit.toLocaleString('en-US')}: sweep fewer values or raise "maxCombinations"`,
+      abs,
+    );
   const grid = gridPoints(sweep.grid ?? {});
   const draws = sweep.random ? randomPoints(sweep.random) : [{}];
   const points = grid.flatMap((g) => draws.map((r) => ({ ...g, ...r })));

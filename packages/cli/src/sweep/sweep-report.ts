@@ -61,7 +61,9 @@ export async function renderSweepReport(outDir: string, results: SweepResults): 
     data: { pointer },
   }));
   const body =
-    `<header><h1>Sweep ${escapeHtml(results.name)}</h1><p class="run-meta">ranked by <b>${escapeHtml(results.metric)}</b> (${results.goal === 'max' ? 'highest' : 'lowest'} first) · base pipeline ${escapeHtml(results.pipeline)}</p></header>` +
+    `<header><h1>Sweep ${escapeHtml(results.name)}</h1><p class="run-meta">ranked by ` +
+    `<b>${escapeHtml(results.metric)}</b> (${results.goal === 'max' ? 'highest' : 'lowest'} first) · base pipeline ` +
+    `${escapeHtml(results.pipeline)}</p></header>` +
     `<pre class="ranking">${escapeHtml(results.table)}</pre>\n${await chartGrid(charts)}`;
   const file = join(outDir, SWEEP_REPORT);
   await writeFile(file, page(`${results.name} — engram sweep`, body), 'utf8');

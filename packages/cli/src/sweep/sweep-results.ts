@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunSummary } from '@engram/core';
 import { formatTable } from '../report/render-comparison.js';
 import { fmt } from '../report/report-html.js';
+import { completedSummary } from './sweep-job.js';
 import type { SweepJob, SweepPlan } from './sweep-plan.js';
 import type { SweepMetric } from './sweep.schema.js';
 
@@ -51,16 +52,28 @@ export function metricsOf(s: RunSummary): Record<SweepMetric, number | null> {
   };
 }
 
-/** Reads every combination's summary.json (a missing one, or an `errors` entry, marks it failed) and ranks them. */
+/** Why a combination without a completed summary failed: its summary's error, else that it has none. */
+function failedCause(outDir: string): string {
+  try {
+    const s = JSON.parse(readFileSync(join(outDir, 'summary.json'), 'utf8')) as { status?: unknown; error?: unknown };
+    if (typeof s.error === 'string') return s.error;
+    return `summary.json says status ${JSON.stringify(s.status)}`;
+  } catch {
+    return 'no readable summary.json';
+  }
+}
+
+/**
+ * Reads every combination's summary.json and ranks them. A combination is done only when its
+ * summary says `"status": "completed"` and `errors` has no entry for it; anything else is failed.
+ */
 export function collectResults(
   plan: SweepPlan,
   jobs: readonly SweepJob[],
   errors: ReadonlyMap<string, string> = new Map(),
 ): SweepResults {
   const rows = jobs.map((job) => {
-    const file = join(job.outDir, 'summary.json');
-    const summary =
-      existsSync(file) && !errors.has(job.name) ? (JSON.parse(readFileSync(file, 'utf8')) as RunSummary) : undefined;
+    const summary = errors.has(job.name) ? undefined : completedSummary(job.outDir);
     const m = summary
       ? metricsOf(summary)
       : { ACC: null, BWT: null, FWT: null, forgetting: null, learningAccuracy: null, prequentialAccuracy: null };
@@ -70,7 +83,7 @@ export function collectResults(
       dir: job.outDir,
       overrides: job.overrides,
       status: failed ? ('failed' as const) : ('done' as const),
-      ...(failed ? { error: errors.get(job.name) ?? 'no summary.json' } : {}),
+      ...(failed ? { error: errors.get(job.name) ?? failedCause(job.outDir) } : {}),
       ...m,
       value: m[plan.metric],
     };

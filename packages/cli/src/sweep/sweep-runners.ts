@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { Queue, type JobState } from 'bullmq';
 import { CLI_MAIN } from './sweep-paths.js';
+import { redactUrl } from '@engram/datasets';
 import { writeJobFiles } from './sweep-job.js';
+import { dedupedErrors, OutageClock, probeRedis, REDIS_REACH_MS, sweepConnection, within } from './redis-reach.js';
 import type { SweepJob } from './sweep-plan.js';
 
 /** The BullMQ queue sweeps and workers share unless told otherwise. */
@@ -46,54 +48,102 @@ export async function runLocal(
   return errors;
 }
 
+/** How often a lost job (gone from Redis) is queued again before the sweep reports it failed. */
+export const LOST_JOB_REQUEUES = 3;
+
+/** Options of {@link runDistributed}. */
+export interface DistributedOptions {
+  readonly queueName?: string;
+  readonly pollMs?: number;
+  /** How long the sweep waits for Redis during an outage before it gives up (default 120 s). */
+  readonly outageMs?: number;
+}
+
 /**
  * Enqueues one BullMQ job per combination on `url` and waits until every one is completed or failed,
  * logging progress as it changes; `engram worker` processes (any number, on any machine sharing the
  * output folder) run them. Job ids are `<sweep digest>-<time>-<index>`; a job gets 3 attempts (a
  * worker stopped by SIGTERM fails its attempt after a checkpoint, and the next attempt resumes).
+ *
+ * Redis: an unreachable server is one line before anything is enqueued ({@link probeRedis}); during
+ * the sweep an outage is waited out up to `outageMs` ({@link OutageClock}), and a job Redis no longer
+ * knows (restarted without persistence) is queued again — its combination resumes from its
+ * checkpoint, or is found completed — up to {@link LOST_JOB_REQUEUES} times, then reported failed.
  */
 export async function runDistributed(
   jobs: readonly SweepJob[],
   url: string,
   digest: string,
   log: ProgressLog,
-  queueName = SWEEP_QUEUE,
-  pollMs = 500,
+  options: DistributedOptions = {},
 ): Promise<Map<string, string>> {
-  const queue = new Queue(queueName, { connection: { url, maxRetriesPerRequest: null } });
+  const queueName = options.queueName ?? SWEEP_QUEUE;
+  await probeRedis(url);
+  const queue = new Queue(queueName, { connection: sweepConnection(url) });
+  queue.on('error', dedupedErrors(log, 'redis'));
+  const clock = new OutageClock(url, options.outageMs ?? 120_000, log);
   const errors = new Map<string, string>();
   try {
     for (const job of jobs) writeJobFiles(job);
     const stamp = `${digest}-${Date.now().toString(36)}`;
     const week = 7 * 24 * 3600;
-    const added = await queue.addBulk(
-      jobs.map((job) => ({
-        name: job.name,
-        data: job,
-        opts: {
-          jobId: `${stamp}-${job.index}`,
-          attempts: 3,
-          removeOnComplete: { age: week },
-          removeOnFail: { age: week },
-        },
-      })),
+    const spec = (job: SweepJob) => ({
+      name: job.name,
+      data: job,
+      opts: {
+        jobId: `${stamp}-${job.index}`,
+        attempts: 3,
+        removeOnComplete: { age: week },
+        removeOnFail: { age: week },
+      },
+    });
+    const added = await queue.addBulk(jobs.map(spec));
+    log(
+      `enqueued ${added.length} jobs on queue ${queueName}; start workers with: engram worker --redis ${redactUrl(url)}`,
     );
-    log(`enqueued ${added.length} jobs on queue ${queueName}; start workers with: engram worker --redis ${url}`);
     const ids = added.map((j) => j.id as string);
+    const requeued = new Map<string, number>();
     let last = '';
     for (;;) {
-      const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
-      const count = (s: JobState | 'unknown'): number => states.filter((x) => x === s).length;
-      const done = count('completed') + count('failed');
-      const line = `[${done}/${ids.length}] ${count('completed')} done, ${count('failed')} failed, ${count('active')} running, ${count('waiting') + count('prioritized') + count('delayed')} waiting`;
+      const polling = Promise.all(ids.map((id) => queue.getJobState(id)));
+      let states: Array<JobState | 'unknown'> | undefined;
+      while ((states = await within(polling, REDIS_REACH_MS)) === undefined) clock.waiting();
+      clock.answered();
+      for (const [i, state] of states.entries()) {
+        const job = jobs[i];
+        const id = ids[i];
+        if (state !== 'unknown' || job === undefined || id === undefined || errors.has(job.name)) continue;
+        const times = (requeued.get(id) ?? 0) + 1;
+        requeued.set(id, times);
+        if (times > LOST_JOB_REQUEUES) {
+          errors.set(
+            job.name,
+            `its job was lost by Redis ${LOST_JOB_REQUEUES} times (a server restarted without its data?)`,
+          );
+          log(`${job.name} failed: its job was lost by Redis ${LOST_JOB_REQUEUES} times`);
+          continue;
+        }
+        const again = spec(job);
+        await queue.add(again.name, again.data, again.opts);
+        log(`${job.name}: its job is gone from Redis (a server restarted without its data?); queued again`);
+      }
+      const lost = (i: number): boolean => errors.has(jobs[i]?.name ?? '');
+      const count = (s: JobState | 'unknown'): number => states.filter((x, i) => x === s && !lost(i)).length;
+      const done = count('completed') + count('failed') + errors.size;
+      const waiting = count('waiting') + count('prioritized') + count('delayed') + count('unknown');
+      const line =
+        `[${done}/${ids.length}] ${count('completed')} done, ${count('failed') + errors.size} failed, ` +
+        `${count('active')} running, ${waiting} waiting`;
       if (line !== last) log(line);
       last = line;
       if (done === ids.length) break;
-      await new Promise((r) => setTimeout(r, pollMs));
+      await new Promise((r) => setTimeout(r, options.pollMs ?? 500));
     }
     for (const [i, id] of ids.entries()) {
+      const name = jobs[i]?.name ?? id;
+      if (errors.has(name)) continue;
       const job = await queue.getJob(id);
-      if (job && (await job.getState()) === 'failed') errors.set(jobs[i]?.name ?? id, job.failedReason);
+      if (job && (await job.getState()) === 'failed') errors.set(name, job.failedReason);
     }
   } finally {
     await queue.close();

@@ -16,6 +16,9 @@ const RandomDimension = Type.Object(
 export const SWEEP_METRICS = ['ACC', 'BWT', 'FWT', 'forgetting', 'learningAccuracy', 'prequentialAccuracy'] as const;
 export type SweepMetric = (typeof SWEEP_METRICS)[number];
 
+/** How many combinations a sweep may have unless it says otherwise (`maxCombinations`). */
+export const DEFAULT_MAX_COMBINATIONS = 10_000;
+
 /** A `sweep.json` document. */
 export const SweepSchema = Type.Object(
   {
@@ -42,6 +45,14 @@ export const SweepSchema = Type.Object(
         },
         { additionalProperties: false },
       ),
+    ),
+    maxCombinations: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        default: DEFAULT_MAX_COMBINATIONS,
+        description:
+          'Largest number of combinations (grid sizes × random samples) the sweep may have; checked before anything is expanded.',
+      }),
     ),
     metric: StringEnum(SWEEP_METRICS, { default: 'ACC', description: 'Figure the combinations are ranked by.' }),
     goal: Type.Optional(

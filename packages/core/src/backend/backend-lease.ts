@@ -26,7 +26,8 @@ function compatible(h: Held, requested: BackendName): boolean {
 async function acquire(requested: BackendName): Promise<BackendLease> {
   if (held && !compatible(held, requested)) {
     throw new BackendUnavailableError(
-      `backend "${requested}" cannot be used while another run in this process trains on "${held.selection.report.name}" (tfjs has one backend per process)`,
+      `backend "${requested}" cannot be used while another run in this process trains on ` +
+        `"${held.selection.report.name}" (tfjs has one backend per process)`,
     );
   }
   if (held) held.holders++;

@@ -17,7 +17,9 @@ function unsortedSegmentSum(x: TensorInfo, ids: TensorInfo, numSegments: number,
   }
   const idShape = ids.shape;
   if (!idShape.every((d, i) => d === x.shape[i])) {
-    throw new Error(`UnsortedSegmentSum: segmentIds shape ${idShape} must prefix x shape ${x.shape}`);
+    throw new Error(
+      `UnsortedSegmentSum: segmentIds shape [${idShape.join(', ')}] must prefix x shape [${x.shape.join(', ')}]`,
+    );
   }
   const inner = x.shape.slice(idShape.length).reduce((a, b) => a * b, 1);
   const xv = readValues(backend, x);

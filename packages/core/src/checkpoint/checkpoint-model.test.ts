@@ -40,21 +40,25 @@ test('an exported checkpoint model loads with tf.loadLayersModel and holds the s
   }
 });
 
-test("eval of the final checkpoint reproduces the run's last accuracy row; a corrupt newest checkpoint is skipped with a warning", async () => {
-  const dir = out();
-  const loaded = await loadFixture(doc);
-  const outcome = await runPipeline(loaded, { outDir: dir });
-  const r = await evaluateCheckpoint(loaded, dir, () => assert.fail('no warning expected'));
-  assert.deepEqual(
-    r.results.map((x) => x.accuracy),
-    outcome.summary.accuracyMatrix.at(-1),
-  );
-  writeFileSync(join(r.dir, 'model', 'weights.bin'), 'x');
-  const warnings: string[] = [];
-  const older = await evaluateCheckpoint(loaded, dir, (m) => warnings.push(m));
-  assert.ok(older.step < r.step);
-  assert.match(warnings[0] ?? '', /weights\.bin fails its checksum/);
-});
+test(
+  "eval of the final checkpoint reproduces the run's last accuracy row; a corrupt newest checkpoint is skipped " +
+    'with a warning',
+  async () => {
+    const dir = out();
+    const loaded = await loadFixture(doc);
+    const outcome = await runPipeline(loaded, { outDir: dir });
+    const r = await evaluateCheckpoint(loaded, dir, () => assert.fail('no warning expected'));
+    assert.deepEqual(
+      r.results.map((x) => x.accuracy),
+      outcome.summary.accuracyMatrix.at(-1),
+    );
+    writeFileSync(join(r.dir, 'model', 'weights.bin'), 'x');
+    const warnings: string[] = [];
+    const older = await evaluateCheckpoint(loaded, dir, (m) => warnings.push(m));
+    assert.ok(older.step < r.step);
+    assert.match(warnings[0] ?? '', /weights\.bin fails its checksum/);
+  },
+);
 
 test('a run folder, its checkpoints folder and one checkpoint folder all locate the same checkpoints folder and run folder', () => {
   const run = out();
@@ -70,39 +74,43 @@ test('a run folder, its checkpoints folder and one checkpoint folder all locate 
   assert.deepEqual(locateCheckpoints(other), { root: other, runDir: other, checkpoint: undefined });
 });
 
-test("openNewestValid skips corrupt checkpoints with a warning, passes other errors on, and throws the caller's error when all are corrupt", async () => {
-  const warnings: string[] = [];
-  const open = async (dir: string): Promise<string> => {
-    if (dir.startsWith('bad')) throw new CorruptCheckpointError(`${dir}: sha256 mismatch`);
-    if (dir === 'broken') throw new TypeError('not a checkpoint problem');
-    return dir;
-  };
-  assert.equal(
-    await openNewestValid(
-      ['bad-3', 'good-2', 'good-1'],
-      open,
-      (m) => warnings.push(m),
-      () => new Error('unused'),
-    ),
-    'good-2',
-  );
-  assert.deepEqual(warnings, ['skipping corrupt checkpoint: bad-3: sha256 mismatch']);
-  await assert.rejects(
-    openNewestValid(
-      ['bad-2', 'bad-1'],
-      open,
-      () => undefined,
-      (n) => new Error(`all ${n} corrupt`),
-    ),
-    /^Error: all 2 corrupt$/,
-  );
-  await assert.rejects(
-    openNewestValid(
-      ['broken', 'good-1'],
-      open,
-      () => undefined,
-      () => new Error('unused'),
-    ),
-    TypeError,
-  );
-});
+test(
+  "openNewestValid skips corrupt checkpoints with a warning, passes other errors on, and throws the caller's " +
+    'error when all are corrupt',
+  async () => {
+    const warnings: string[] = [];
+    const open = async (dir: string): Promise<string> => {
+      if (dir.startsWith('bad')) throw new CorruptCheckpointError(`${dir}: sha256 mismatch`);
+      if (dir === 'broken') throw new TypeError('not a checkpoint problem');
+      return dir;
+    };
+    assert.equal(
+      await openNewestValid(
+        ['bad-3', 'good-2', 'good-1'],
+        open,
+        (m) => warnings.push(m),
+        () => new Error('unused'),
+      ),
+      'good-2',
+    );
+    assert.deepEqual(warnings, ['skipping corrupt checkpoint: bad-3: sha256 mismatch']);
+    await assert.rejects(
+      openNewestValid(
+        ['bad-2', 'bad-1'],
+        open,
+        () => undefined,
+        (n) => new Error(`all ${n} corrupt`),
+      ),
+      /^Error: all 2 corrupt$/,
+    );
+    await assert.rejects(
+      openNewestValid(
+        ['broken', 'good-1'],
+        open,
+        () => undefined,
+        () => new Error('unused'),
+      ),
+      TypeError,
+    );
+  },
+);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../output/atomic-file.js';
 import { ensureDir } from '../output/safe-dir.js';
 import { basename, dirname, join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
@@ -125,7 +125,7 @@ export async function exportCheckpointModel(checkpoint: VerifiedCheckpoint, to: 
   const binName = to.endsWith('.json') ? `${basename(file, '.json')}.weights.bin` : 'weights.bin';
   const { json, weights } = layersModelFiles(checkpointModelArtifacts(checkpoint), binName);
   await ensureDir(dirname(file));
-  await writeFile(join(dirname(file), binName), weights);
-  await writeFile(file, json);
+  await writeFileAtomic(join(dirname(file), binName), weights);
+  await writeFileAtomic(file, json);
   return file;
 }

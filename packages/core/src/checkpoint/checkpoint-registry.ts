@@ -3,7 +3,10 @@ import type { Checkpointable, CheckpointEntryOptions } from './checkpointable.js
 
 /** A registered {@link Checkpointable} with its JSON pointer. */
 export interface CheckpointEntry {
-  /** JSON pointer of the component in the pipeline (`/strategy/0`, `/preprocess/1`, `/data`), or a `/run/…` pointer for the run's own parts. */
+  /**
+   * JSON pointer of the component in the pipeline (`/strategy/0`, `/preprocess/1`, `/data`), or a `/run/…` pointer for
+   * the run's own parts.
+   */
   readonly pointer: string;
   readonly target: Checkpointable;
   readonly options: CheckpointEntryOptions;

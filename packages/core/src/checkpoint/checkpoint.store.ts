@@ -69,9 +69,9 @@ export function checkManifestShape(value: unknown): CheckpointManifest {
   }
   return {
     format: m['format'],
-    engram: String(m['engram'] ?? ''),
+    engram: typeof m['engram'] === 'string' ? m['engram'] : '',
     step: m['step'],
-    createdAt: String(m['createdAt'] ?? ''),
+    createdAt: typeof m['createdAt'] === 'string' ? m['createdAt'] : '',
     files: checked,
   };
 }
@@ -229,8 +229,15 @@ export class CheckpointStore {
     await fsyncPath(join(tmp, 'manifest.json'));
     await fsyncPath(tmp);
     const dir = join(this.root, name);
-    await rm(dir, { recursive: true, force: true });
+    // A checkpoint of the same step (a stop right at a scheduled one) is moved aside, not deleted, until
+    // its replacement is in place: a kill in between still leaves the older checkpoints to resume from.
+    const aside = join(this.root, `.old-${name}-${process.pid}`);
+    const replaced = await rename(dir, aside).then(
+      () => true,
+      () => false,
+    );
     await rename(tmp, dir);
+    if (replaced) await rm(aside, { recursive: true, force: true });
     await fsyncPath(this.root);
     await this.prune();
     return { dir, bytes };
@@ -289,7 +296,7 @@ export class CheckpointStore {
     for (const old of all.slice(this.keep)) await rm(old, { recursive: true, force: true });
     const names = await readdir(this.root).catch(() => [] as string[]);
     for (const n of names)
-      if (n.startsWith('.tmp-step-') && !n.endsWith(`-${process.pid}`))
+      if ((n.startsWith('.tmp-step-') || n.startsWith('.old-step-')) && !n.endsWith(`-${process.pid}`))
         await rm(join(this.root, n), { recursive: true, force: true });
   }
 }

@@ -12,7 +12,9 @@ export function checkSnapshotSlots(
   slots: ReadonlyArray<{ name: string; array: StateArray }>,
   cursor: RunState['cursor'],
 ): void {
-  const where = `at experience ${cursor.experience}, epoch ${cursor.epoch}, batch ${cursor.batch} (step ${cursor.step}); no checkpoint written, the last good one is kept`;
+  const where =
+    `at experience ${cursor.experience}, epoch ${cursor.epoch}, batch ${cursor.batch} (step ` +
+    `${cursor.step}); no checkpoint written, the last good one is kept`;
   for (const { name, array } of slots.slice(1))
     if (array.dtype === 'float32') checkSlotValues(name, array.data as Float32Array, where);
 }

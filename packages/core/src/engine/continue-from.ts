@@ -73,7 +73,8 @@ export async function loadContinuePoint(path: string, warn: (message: string) =>
       stored && stored.length > 0 ? stored : [{ name: pipeline.name, pipeline, baseDir: process.cwd(), offset: 0 }];
     if (!cursor.experienceDone && decoded.run.reason !== 'end') {
       warn(
-        `the earlier run stopped inside experience ${cursor.experience} (${dir}); this run starts after it — resume the earlier run first to finish that experience`,
+        `the earlier run stopped inside experience ${cursor.experience} (${dir}); this run starts after it — resume ` +
+          `the earlier run first to finish that experience`,
       );
     }
     return {

@@ -58,6 +58,18 @@ export function continuedStates(
   return out;
 }
 
+/** JSON with object keys sorted, so two equal values print the same. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
 /** Input shape (without the batch axis) and number of outputs of a tfjs Layers network. */
 function signature(network: tf.LayersModel): { input: string; outputs: number } {
   const input = (network.inputs[0]?.shape ?? []).slice(1).join('x');
@@ -84,14 +96,16 @@ export async function continueModel(
     network.dispose();
     throw PipelineError.at(
       '/data',
-      `the earlier run's model (${point.dir}) takes inputs of shape [${sig.input.replaceAll('x', ', ')}], this pipeline's data (after preprocess) has [${inputShape.join(', ')}]`,
+      `the earlier run's model (${point.dir}) takes inputs of shape [${sig.input.replaceAll('x', ', ')}], this ` +
+        `pipeline's data (after preprocess) has [${inputShape.join(', ')}]`,
     );
   }
   if (state.info.numClasses > sig.outputs && !def.adjust.some((a) => a.kind === 'grow-head')) {
     network.dispose();
     throw PipelineError.at(
       '/adjust',
-      `the data has ${state.info.numClasses} classes and the earlier run's head ${sig.outputs} outputs; add { "kind": "grow-head" } to grow it`,
+      `the data has ${state.info.numClasses} classes and the earlier run's head ${sig.outputs} outputs; add { ` +
+        `"kind": "grow-head" } to grow it`,
     );
   }
   if (state.model instanceof LayersEngramModel) {
@@ -121,6 +135,10 @@ export async function restoreContinued(
   inputShape: readonly number[],
   warn: (message: string) => void,
 ): Promise<void> {
+  if (state.model instanceof LayersEngramModel && canonicalJson(point.run.pipeline.model) !== canonicalJson(def.model))
+    warn(
+      `this pipeline's "model" differs from the earlier run's (${point.dir}): the earlier run's architecture and weights are used (change it with "adjust" surgery, or start without --from to train this one)`,
+    );
   await continueModel(point, def, state, context, inputShape);
   await registry.restorePresent(continuedStates(point, def, registry.pointers, warn));
 }

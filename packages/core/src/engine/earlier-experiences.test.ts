@@ -8,7 +8,6 @@ import { preparePipeline, type LoadedPipeline } from '../pipeline/pipeline.loade
 import { corePlugin } from '../plugin/core.plugin.js';
 import { fixtureDocument } from '../testing/fixture-pipeline.js';
 import fixturePlugin, { BlobDataSource } from '../testing/fixture.plugin.js';
-import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { sameData } from './earlier-experiences.js';
 import type { LineageEntry } from './run-lineage.js';
 import { runPipeline } from './engine.js';
@@ -24,46 +23,50 @@ function load(name: string, folder: string, data: Record<string, unknown> = {}):
   return preparePipeline(doc, join(folder, 'pipeline.json'), { builtins: [corePlugin, fixturePlugin] });
 }
 
-test("an earlier run with this run's data is evaluated on this run's experiences, not rebuilt, and the accuracy matrix is the rebuilt one's", async () => {
-  const root = mkdtempSync(join(tmpdir(), 'engram-earlier-'));
-  const here = join(root, 'pipelines');
-  const said: string[] = [];
-  const warn = (m: string): void => void said.push(m);
-  await runPipeline(await load('a', here), { outDir: join(root, 'a'), warn });
-  // What one run of b builds on its own (its data source, once).
-  let before = BlobDataSource.builds;
-  await runPipeline(await load('b', here), { outDir: join(root, 'b-alone'), warn });
-  const alone = BlobDataSource.builds - before;
-  const tensors = tf.memory().numTensors;
-  // b --from a with the same data section, seed, plugins and folder: a's data is b's, built once.
-  before = BlobDataSource.builds;
-  const reused = await runPipeline(await load('b', here), {
-    outDir: join(root, 'b-reused'),
-    from: join(root, 'a'),
-    warn,
-  });
-  assert.equal(BlobDataSource.builds - before, alone, "the earlier run's data is not built again");
-  assert.equal(tf.memory().numTensors, tensors);
-  // The same pipeline read from another folder: relative paths could differ, so a's data is rebuilt from its own pipeline.
-  before = BlobDataSource.builds;
-  const rebuilt = await runPipeline(await load('b', join(root, 'elsewhere')), {
-    outDir: join(root, 'b-rebuilt'),
-    from: join(root, 'a'),
-    warn,
-  });
-  assert.equal(BlobDataSource.builds - before, alone + 1);
-  assert.deepEqual(said, []);
-  // a: experiences 0-1; b, numbered after them: 2-3. b's rows evaluate a's test sets too.
-  const m = reused.summary.accuracyMatrix;
-  assert.equal(m.length, 4);
-  assert.ok(
-    m.slice(2).every((row) => row.length === 4 && row.every((v) => typeof v === 'number')),
-    JSON.stringify(m),
-  );
-  assert.deepEqual(m, rebuilt.summary.accuracyMatrix);
-  assert.equal(reused.summary.steps, rebuilt.summary.steps);
-  assert.equal(reused.summary.warnings, rebuilt.summary.warnings);
-});
+test(
+  "an earlier run with this run's data is evaluated on this run's experiences, not rebuilt, and the accuracy " +
+    "matrix is the rebuilt one's",
+  async () => {
+    const root = mkdtempSync(join(tmpdir(), 'engram-earlier-'));
+    const here = join(root, 'pipelines');
+    const said: string[] = [];
+    const warn = (m: string): void => void said.push(m);
+    await runPipeline(await load('a', here), { outDir: join(root, 'a'), warn });
+    // What one run of b builds on its own (its data source, once).
+    let before = BlobDataSource.builds;
+    await runPipeline(await load('b', here), { outDir: join(root, 'b-alone'), warn });
+    const alone = BlobDataSource.builds - before;
+    const tensors = tf.memory().numTensors;
+    // b --from a with the same data section, seed, plugins and folder: a's data is b's, built once.
+    before = BlobDataSource.builds;
+    const reused = await runPipeline(await load('b', here), {
+      outDir: join(root, 'b-reused'),
+      from: join(root, 'a'),
+      warn,
+    });
+    assert.equal(BlobDataSource.builds - before, alone, "the earlier run's data is not built again");
+    assert.equal(tf.memory().numTensors, tensors);
+    // The same pipeline read from another folder: relative paths could differ, so a's data is rebuilt from its own pipeline.
+    before = BlobDataSource.builds;
+    const rebuilt = await runPipeline(await load('b', join(root, 'elsewhere')), {
+      outDir: join(root, 'b-rebuilt'),
+      from: join(root, 'a'),
+      warn,
+    });
+    assert.equal(BlobDataSource.builds - before, alone + 1);
+    assert.deepEqual(said, []);
+    // a: experiences 0-1; b, numbered after them: 2-3. b's rows evaluate a's test sets too.
+    const m = reused.summary.accuracyMatrix;
+    assert.equal(m.length, 4);
+    assert.ok(
+      m.slice(2).every((row) => row.length === 4 && row.every((v) => typeof v === 'number')),
+      JSON.stringify(m),
+    );
+    assert.deepEqual(m, rebuilt.summary.accuracyMatrix);
+    assert.equal(reused.summary.steps, rebuilt.summary.steps);
+    assert.equal(reused.summary.warnings, rebuilt.summary.warnings);
+  },
+);
 
 test('same data means the same data section, seed, plugins and folder; the model, strategy or name may differ', async () => {
   const current = await load('b', '/tmp/engram-same-data');

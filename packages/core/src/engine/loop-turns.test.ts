@@ -52,30 +52,34 @@ async function observe(doc: Record<string, unknown>, yieldEveryMs: number | unde
 const pieces = (results: readonly EvaluationResult[], rows: number): number =>
   results.reduce((n, r) => n + Math.ceil(r.count / rows), 0);
 
-test('a serving run turns the event loop between evaluation pieces of at most a training batch, and evaluates exactly as a run in one piece', async () => {
-  const batchSize = 8;
-  const doc = fixtureDocument({
-    training: { epochs: 1, batchSize },
-    evaluation: { on: 'all', initial: true, batchSize: 1000 },
-  });
-  const whole = await observe(doc, undefined);
-  const served = await observe(doc, 0);
-  assert.equal(served.length, 3, 'initial evaluation and one per experience');
-  assert.deepEqual(
-    served.map((o) => o.results),
-    whole.map((o) => o.results),
-    'same accuracy, loss, per-class counts and confusion',
-  );
-  for (const [i, o] of served.entries()) {
-    const n = pieces(o.results, batchSize);
-    assert.ok(n >= 6, `evaluation ${i} has several pieces (${n})`);
-    assert.ok(o.turns >= n, `evaluation ${i}: ${o.turns} turns of the event loop for ${n} pieces`);
-    assert.ok(
-      (whole[i]?.turns ?? Infinity) < n,
-      `without yieldEveryMs the evaluation holds the loop (${whole[i]?.turns} turns)`,
+test(
+  'a serving run turns the event loop between evaluation pieces of at most a training batch, and evaluates ' +
+    'exactly as a run in one piece',
+  async () => {
+    const batchSize = 8;
+    const doc = fixtureDocument({
+      training: { epochs: 1, batchSize },
+      evaluation: { on: 'all', initial: true, batchSize: 1000 },
+    });
+    const whole = await observe(doc, undefined);
+    const served = await observe(doc, 0);
+    assert.equal(served.length, 3, 'initial evaluation and one per experience');
+    assert.deepEqual(
+      served.map((o) => o.results),
+      whole.map((o) => o.results),
+      'same accuracy, loss, per-class counts and confusion',
     );
-  }
-});
+    for (const [i, o] of served.entries()) {
+      const n = pieces(o.results, batchSize);
+      assert.ok(n >= 6, `evaluation ${i} has several pieces (${n})`);
+      assert.ok(o.turns >= n, `evaluation ${i}: ${o.turns} turns of the event loop for ${n} pieces`);
+      assert.ok(
+        (whole[i]?.turns ?? Infinity) < n,
+        `without yieldEveryMs the evaluation holds the loop (${whole[i]?.turns} turns)`,
+      );
+    }
+  },
+);
 
 test('LoopTurns turns only once its interval has passed', async () => {
   const never = new LoopTurns(60_000, 8);

@@ -72,18 +72,10 @@ function predictionEntries(def: PipelineDefinition, parts: PredictionParts): Arr
       .filter(([, st]) => st.predictor !== undefined || st.forEvaluation !== undefined),
   ];
   return entries.flatMap(([pointer, part]): Array<[string, Checkpointable]> => {
-    const state = part.state;
-    if (!state) return [];
-    const restore = part.restore;
-    return [
-      [
-        pointer,
-        {
-          state: () => state.call(part),
-          ...(restore ? { restore: (s: SerializedState) => restore.call(part, s) } : {}),
-        },
-      ],
-    ];
+    if (!part.state) return [];
+    const state = part.state.bind(part);
+    const restore = part.restore?.bind(part);
+    return [[pointer, { state, ...(restore ? { restore: (s: SerializedState) => restore(s) } : {}) }]];
   });
 }
 

@@ -87,7 +87,9 @@ async function openPoint(dir: string, pipeline: PipelineDefinition, metricsPath:
   const changed = pipelineDifferences(run.pipeline, pipeline);
   if (changed.length > 0) {
     throw new ResumeError(
-      `cannot resume from ${dir}: the pipeline changed since it was written (${changed.map((k) => `"${k}"`).join(', ')} differ${changed.length === 1 ? 's' : ''}); restore the original pipeline or start a new run without --resume`,
+      `cannot resume from ${dir}: the pipeline changed since it was written ` +
+        `(${changed.map((k) => `"${k}"`).join(', ')} differ${changed.length === 1 ? 's' : ''}); restore the original ` +
+        `pipeline or start a new run without --resume`,
     );
   }
   const events = await historyOf(metricsPath, run.metrics, dir);
@@ -148,7 +150,8 @@ async function restoreModel(point: ResumePoint, state: RunState, context: RunCon
   }
   if (!(state.model instanceof LayersEngramModel)) {
     throw new ResumeError(
-      `cannot resume from ${point.dir}: the checkpoint's model has a different structure and the pipeline's model is not a plain layers model`,
+      `cannot resume from ${point.dir}: the checkpoint's model has a different structure and the pipeline's model is ` +
+        `not a plain layers model`,
     );
   }
   // The head grew (or layers changed) before the checkpoint: rebuild the network from its stored topology.

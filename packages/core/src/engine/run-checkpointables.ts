@@ -21,7 +21,7 @@ export function optimizerExtras(optimizer: tf.Optimizer): Array<{ name: string; 
   const out: Array<{ name: string; variable: tf.Variable }> = [];
   for (const name of OPTIMIZER_EXTRA_SCALARS) {
     const v = fields[name];
-    if (v instanceof tf.Variable) out.push({ name, variable: v });
+    if (v instanceof tf.Variable) out.push({ name, variable: v as tf.Variable });
   }
   return out;
 }

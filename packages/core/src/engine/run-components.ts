@@ -11,7 +11,7 @@ import { checkHooks, STRATEGY_HOOKS } from '../plugin/hook-check.js';
 import type { Rng } from '../random/rng.js';
 import type { ComponentRef } from '../plugin/component-factory.js';
 import type { Transform } from '../preprocess/transform.js';
-import type { Stage } from '../stages/stage.js';
+import { makeGuardedStage } from '../stages/guarded-stage.js';
 import type { PlacedStage } from '../stages/stage-order.js';
 import { TransformChain } from '../stages/transform-chain.js';
 import type { BoundaryDetector } from '../stream/boundary-detector.js';
@@ -40,15 +40,6 @@ export interface RunComponents {
   readonly stages: readonly PlacedStage[];
 }
 
-function isStage(value: unknown): value is Stage {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Stage).name === 'string' &&
-    typeof (value as Stage).operator === 'function'
-  );
-}
-
 /**
  * Builds every component of `def` through `make`, each with its JSON pointer from the pipeline's
  * parts table ({@link pipelineParts}).
@@ -58,11 +49,8 @@ export function buildComponents(def: PipelineDefinition, make: ComponentMaker): 
   const of = (role: ComponentRole): PipelinePart[] => parts.filter((p) => p.role === role);
   const stages = of('stage').map(({ ref, kind, pointer: path }): PlacedStage => {
     const { after, before, ...rest } = ref as ComponentRef & { after?: string; before?: string };
-    const stage = make<unknown>('stage', rest, path);
-    if (!isStage(stage))
-      throw new Error(
-        `stage "${kind}" (${path}) does not implement Stage: it needs a string "name" and an "operator(run)" method`,
-      );
+    // Plugin stages are wrapped at the boundary: their failures end the run named (stages/guarded-stage.ts).
+    const stage = makeGuardedStage(() => make<unknown>('stage', rest, path), kind, path);
     return { stage, path, ...(after !== undefined ? { after } : {}), ...(before !== undefined ? { before } : {}) };
   });
   const [data] = of('dataset');

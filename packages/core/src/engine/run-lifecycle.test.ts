@@ -71,50 +71,54 @@ async function runStopping(
   });
 }
 
-test('a signal stops a run at a batch boundary wherever it lands — before the first experience, mid-epoch, between epochs, between experiences — and the resume ends as the uninterrupted run', async () => {
-  await tf.setBackend('cpu');
-  const reference = await runStopping(doc(), out());
-  const moments: Array<[string, (e: EngramEvent) => boolean]> = [
-    ['before experience 0', (e) => e.type === 'evaluation' && e.afterExperience === -1],
-    ['mid-epoch', (e) => e.type === 'batch-end' && e.step === 2],
-    ['between epochs', (e) => e.type === 'epoch-end' && e.experience === 0 && e.epoch === 0],
-    ['between experiences', (e) => e.type === 'experience-end' && e.experience === 0],
-  ];
-  for (const [label, when] of moments) {
-    const dir = out();
-    const stopped = await runStopping(doc(), dir, when);
-    assert.equal(stopped.stopped, 'SIGTERM', label);
-    const s = summaryOf(dir);
-    assert.equal(s.status, 'stopped', label);
-    assert.equal(s.averageAccuracy, null, `${label}: a stopped run reports no final accuracy`);
-    const root = join(dir, 'checkpoints');
-    const newest =
-      readdirSync(root)
-        .filter((n) => n.startsWith('step-'))
-        .sort()
-        .pop() ?? '';
-    assert.equal(
-      (JSON.parse(readFileSync(join(root, newest, 'run.json'), 'utf8')) as { reason: string }).reason,
-      'signal',
-      label,
-    );
-    const resumed = await runStopping(doc(), dir, undefined, true);
-    assert.deepEqual(deterministic(resumed), deterministic(reference), label);
-    assert.equal(summaryOf(dir).status, 'completed', label);
-    const seqs = eventsOf(dir).map((e) => e.seq);
-    assert.deepEqual(
-      seqs,
-      seqs.map((_, i) => i),
-      `${label}: one uninterrupted history`,
-    );
-    assert.equal(
-      eventsOf(dir).filter((e) => e.type === 'experience-start').length,
-      2,
-      `${label}: no experience starts twice`,
-    );
-    assert.equal(eventsOf(dir).filter((e) => e.type === 'epoch-start').length, 4, `${label}: no epoch starts twice`);
-  }
-});
+test(
+  'a signal stops a run at a batch boundary wherever it lands — before the first experience, mid-epoch, between ' +
+    'epochs, between experiences — and the resume ends as the uninterrupted run',
+  async () => {
+    await tf.setBackend('cpu');
+    const reference = await runStopping(doc(), out());
+    const moments: Array<[string, (e: EngramEvent) => boolean]> = [
+      ['before experience 0', (e) => e.type === 'evaluation' && e.afterExperience === -1],
+      ['mid-epoch', (e) => e.type === 'batch-end' && e.step === 2],
+      ['between epochs', (e) => e.type === 'epoch-end' && e.experience === 0 && e.epoch === 0],
+      ['between experiences', (e) => e.type === 'experience-end' && e.experience === 0],
+    ];
+    for (const [label, when] of moments) {
+      const dir = out();
+      const stopped = await runStopping(doc(), dir, when);
+      assert.equal(stopped.stopped, 'SIGTERM', label);
+      const s = summaryOf(dir);
+      assert.equal(s.status, 'stopped', label);
+      assert.equal(s.averageAccuracy, null, `${label}: a stopped run reports no final accuracy`);
+      const root = join(dir, 'checkpoints');
+      const newest =
+        readdirSync(root)
+          .filter((n) => n.startsWith('step-'))
+          .sort()
+          .pop() ?? '';
+      assert.equal(
+        (JSON.parse(readFileSync(join(root, newest, 'run.json'), 'utf8')) as { reason: string }).reason,
+        'signal',
+        label,
+      );
+      const resumed = await runStopping(doc(), dir, undefined, true);
+      assert.deepEqual(deterministic(resumed), deterministic(reference), label);
+      assert.equal(summaryOf(dir).status, 'completed', label);
+      const seqs = eventsOf(dir).map((e) => e.seq);
+      assert.deepEqual(
+        seqs,
+        seqs.map((_, i) => i),
+        `${label}: one uninterrupted history`,
+      );
+      assert.equal(
+        eventsOf(dir).filter((e) => e.type === 'experience-start').length,
+        2,
+        `${label}: no experience starts twice`,
+      );
+      assert.equal(eventsOf(dir).filter((e) => e.type === 'epoch-start').length, 4, `${label}: no epoch starts twice`);
+    }
+  },
+);
 
 test('a stream stopped by a signal checkpoints as a stop, not as the end, and resumes to the uninterrupted result', async () => {
   await tf.setBackend('cpu');
@@ -144,28 +148,32 @@ test('a stream stopped by a signal checkpoints as a stop, not as the end, and re
   assert.deepEqual(deterministic(resumed), deterministic(reference));
 });
 
-test('a failing run still writes summary.json with status "failed" and its one-line cause, closes its loggers and completes the event stream', async () => {
-  probeLog.length = 0;
-  const dir = out();
-  let completed = false;
-  const loaded = await loadFixture(
-    doc({ stages: [{ kind: 'fail', atStep: 4 }], loggers: [{ kind: 'probe', label: 'a' }] }),
-  );
-  await assert.rejects(
-    runPipeline(loaded, {
-      outDir: dir,
-      observe: (events$) => events$.subscribe({ complete: () => (completed = true) }),
-    }),
-    /stage failed at step 4/,
-  );
-  const s = summaryOf(dir);
-  assert.equal(s.status, 'failed');
-  assert.equal(s.error, 'stage failed at step 4');
-  const last = eventsOf(dir).at(-1);
-  assert.equal(last?.type, 'run-end');
-  assert.ok(completed, 'the event stream completed');
-  assert.deepEqual(probeLog, ['a:attach', 'a:close', 'a:complete']);
-});
+test(
+  'a failing run still writes summary.json with status "failed" and its one-line cause, closes its loggers and ' +
+    'completes the event stream',
+  async () => {
+    probeLog.length = 0;
+    const dir = out();
+    let completed = false;
+    const loaded = await loadFixture(
+      doc({ stages: [{ kind: 'fail', atStep: 4 }], loggers: [{ kind: 'probe', label: 'a' }] }),
+    );
+    await assert.rejects(
+      runPipeline(loaded, {
+        outDir: dir,
+        observe: (events$) => events$.subscribe({ complete: () => (completed = true) }),
+      }),
+      /stage failed at step 4/,
+    );
+    const s = summaryOf(dir);
+    assert.equal(s.status, 'failed');
+    assert.equal(s.error, 'stage "fail" (/stages/0): stage failed at step 4', 'named by its kind and pointer');
+    const last = eventsOf(dir).at(-1);
+    assert.equal(last?.type, 'run-end');
+    assert.ok(completed, 'the event stream completed');
+    assert.deepEqual(probeLog, ['a:attach', 'a:close', 'a:complete']);
+  },
+);
 
 test('a logger or observer that throws becomes a warning event and the run completes', async () => {
   const reference = await runStopping(doc(), out());

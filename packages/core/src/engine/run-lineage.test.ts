@@ -29,23 +29,27 @@ test('a source numbered from 0 is shifted to continue after the earlier run, one
   );
 });
 
-test("evaluation targets: this run's experiences win over earlier ones with the same index, earlier ones are evaluate-only and need a test set", () => {
-  const own = [exp(2), exp(3)];
-  const earlier = [
-    [exp(0), exp(1), exp(2)],
-    [exp(1, { classes: [9] }), noTest(4)],
-  ];
-  const merged = mergeEvaluationTargets(own, earlier);
-  assert.deepEqual(
-    merged.map((e) => [e.index, e.evaluateOnly === true, e.classes[0]]),
-    [
-      [0, true, 0],
-      [1, true, 9],
-      [2, false, 2],
-      [3, false, 3],
-    ],
-  );
-});
+test(
+  "evaluation targets: this run's experiences win over earlier ones with the same index, earlier ones are " +
+    'evaluate-only and need a test set',
+  () => {
+    const own = [exp(2), exp(3)];
+    const earlier = [
+      [exp(0), exp(1), exp(2)],
+      [exp(1, { classes: [9] }), noTest(4)],
+    ];
+    const merged = mergeEvaluationTargets(own, earlier);
+    assert.deepEqual(
+      merged.map((e) => [e.index, e.evaluateOnly === true, e.classes[0]]),
+      [
+        [0, true, 0],
+        [1, true, 9],
+        [2, false, 2],
+        [3, false, 3],
+      ],
+    );
+  },
+);
 
 test('the lineage checkpoint holds the earlier runs plus this one, and a restore splits them back', () => {
   const pipeline = { name: 'b' } as PipelineDefinition;

@@ -11,11 +11,20 @@ export interface RunOptions {
   readonly outDir?: string;
   /** Overrides the pipeline's `backend`. */
   readonly backend?: BackendName;
-  /** Aborting it stops the run at the next batch boundary with a checkpoint marked as a stop (reason `signal`); the outcome has `stopped` = the abort reason. */
+  /**
+   * Aborting it stops the run at the next batch boundary with a checkpoint marked as a stop (reason `signal`); the
+   * outcome has `stopped` = the abort reason.
+   */
   readonly signal?: AbortSignal;
-  /** Called with the event stream before the first event (progress bars, NDJSON output). An observer that throws becomes a `warning` event. */
+  /**
+   * Called with the event stream before the first event (progress bars, NDJSON output). An observer that throws becomes
+   * a `warning` event.
+   */
   readonly observe?: (events$: Observable<EngramEvent>) => void;
-  /** [resume] Continue from the newest valid checkpoint of the run's checkpoint folder (see engine/resume.ts); with none, start a new run and say so through `warn`. */
+  /**
+   * [resume] Continue from the newest valid checkpoint of the run's checkpoint folder (see engine/resume.ts); with
+   * none, start a new run and say so through `warn`.
+   */
   readonly resume?: boolean;
   /** [resume] Receives the resume's messages (a skipped corrupt checkpoint, nothing to resume). Default: stderr. */
   readonly warn?: (message: string) => void;

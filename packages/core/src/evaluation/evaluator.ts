@@ -21,7 +21,7 @@ export type Predictor = (x: tf.Tensor) => tf.Tensor;
  * the model's cross-entropy.
  */
 export function predict(model: EngramModel, batch: Batch, predictor?: Predictor): Predictions {
-  const [losses, predicted] = tf.tidy(() => {
+  const [losses, predicted] = tf.tidy((): [tf.Tensor, tf.Tensor] => {
     const t = batchTensors(batch);
     const logits = model.forward(t.x, { training: false, ...(batch.task ? { task: batch.task } : {}) }) as tf.Tensor2D;
     return [perSampleCrossEntropy(logits, t.y, t.targets), tf.argMax(predictor ? predictor(t.x) : logits, -1)];

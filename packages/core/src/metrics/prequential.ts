@@ -146,7 +146,8 @@ export class PrequentialAccuracy {
     };
     if (num('window') !== this.window || num('fading') !== this.fading) {
       throw new RangeError(
-        `prequential state was taken with window ${num('window')} and fading ${num('fading')}, this accumulator has ${this.window} and ${this.fading}`,
+        `prequential state was taken with window ${num('window')} and fading ${num('fading')}, this accumulator has ` +
+          `${this.window} and ${this.fading}`,
       );
     }
     const correct = state.arrays?.['correct']?.data;

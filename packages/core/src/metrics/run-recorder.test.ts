@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBus } from '../events/event-bus.js';
@@ -226,5 +226,49 @@ test('finish is idempotent and stops recording events emitted afterwards', async
   assert.equal(a.warnings, 1);
   assert.equal(readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trimEnd().split('\n').length, 1);
   assert.throws(() => recorder.attach(bus.events$), /already attached or finished/);
+  rmSync(dir, { recursive: true });
+});
+
+test('an existing metrics.jsonl stays whole until the new one is flushed, then is replaced, never truncated', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-recorder-'));
+  const out = join(dir, 'out');
+  mkdirSync(out);
+  const old = '{"type":"run-start","seq":0,"time":0}\n{"type":"batch-end","seq":1,"time":5}\n';
+  writeFileSync(join(out, 'metrics.jsonl'), old);
+  const bus = new EventBus();
+  const recorder = new RunRecorder(out, meta);
+  recorder.attach(bus.events$);
+  bus.emit({ type: 'epoch-start', experience: 0, epoch: 0, epochs: 1 });
+  // a process killed here (after attach, before the first checkpoint's flush) leaves the old history
+  await new Promise((r) => setImmediate(r));
+  assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8'), old);
+  const mark = await recorder.flush();
+  const text = readFileSync(join(out, 'metrics.jsonl'), 'utf8');
+  assert.equal(Buffer.byteLength(text), mark.bytes);
+  assert.equal(text.split('\n').length - 1, 1);
+  assert.equal(existsSync(join(out, 'metrics.jsonl.partial')), false);
+  bus.emit({ type: 'epoch-end', experience: 0, epoch: 0, loss: 1, accuracy: 0.5 });
+  bus.complete();
+  await recorder.finish();
+  assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8').split('\n').length - 1, 2);
+  rmSync(dir, { recursive: true });
+});
+
+test('a run that ends before any flush still replaces an existing metrics.jsonl with its own events', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-recorder-'));
+  const out = join(dir, 'out');
+  mkdirSync(out);
+  writeFileSync(join(out, 'metrics.jsonl'), 'an older run\n'.repeat(100));
+  const { lines } = await (async () => {
+    const bus = new EventBus();
+    const recorder = new RunRecorder(out, meta);
+    recorder.attach(bus.events$);
+    emitExperienceRun(bus);
+    await recorder.finish();
+    const text = readFileSync(join(out, 'metrics.jsonl'), 'utf8');
+    return { lines: text.trimEnd().split('\n') };
+  })();
+  assert.equal(lines.length, 17);
+  assert.equal(existsSync(join(out, 'metrics.jsonl.partial')), false);
   rmSync(dir, { recursive: true });
 });

@@ -1,9 +1,10 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createWriteStream, fsync, openSync, type WriteStream } from 'node:fs';
-import { writeFile, rename } from 'node:fs/promises';
+import { createWriteStream, existsSync, fsync, openSync, type WriteStream } from 'node:fs';
+import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Observable, Subscription } from 'rxjs';
 import type { EngramEvent } from '../events/engram-event.js';
+import { writeFileAtomic } from '../output/atomic-file.js';
 import { ensureDirSync } from '../output/safe-dir.js';
 import { accuracyMatrixCsv } from './accuracy-matrix-csv.js';
 import type { JsonValue } from '../training/serialized-state.js';
@@ -29,6 +30,11 @@ export function eventToJsonLine(event: EngramEvent): string {
  * appends every event as one JSON line, in `seq` order. `finish()` (after the run, whether it ended
  * or failed; idempotent) stops listening, flushes and closes the JSONL file, then writes
  * `summary.json` (a {@link RunSummary}) and `accuracy-matrix.csv`, each via a temp file + rename.
+ *
+ * An existing `metrics.jsonl` (a resumed run's history, or an overwritten run's) is never truncated:
+ * the new one is written beside it as `metrics.jsonl.partial` and renamed over it, once fsynced, at
+ * the first {@link RunRecorder.flush} (a checkpoint's mark) or at `finish()`. A process killed before
+ * that leaves the old file whole, so the checkpoints that point into it stay resumable.
  * Peak RSS is sampled with `process.memoryUsage().rss` at every `experience-end` and `run-end`,
  * combined with the events' own `rssBytes`, and once more at `finish`.
  */
@@ -41,6 +47,8 @@ export class RunRecorder {
   private bytesWritten = 0;
   private fd: number | null = null;
   private lastSeq = -1;
+  /** The temp file the events go to until it replaces an existing metrics.jsonl (null: written in place). */
+  private pending: string | null = null;
   private readonly outputs: Record<string, JsonValue> = {};
   /** Running sha256 of everything written to metrics.jsonl (checkpoints store it with their mark). */
   private readonly hash: Hash = createHash('sha256');
@@ -55,7 +63,10 @@ export class RunRecorder {
     if (this.subscription !== null || this.finishing !== null)
       throw new Error('RunRecorder.attach: already attached or finished');
     ensureDirSync(this.outDir);
-    this.fd = openSync(join(this.outDir, RUN_FILES.metrics), 'w');
+    const target = join(this.outDir, RUN_FILES.metrics);
+    // A new file is created in place; an existing one is replaced only once its successor is on disk.
+    this.pending = existsSync(target) ? `${target}.partial` : null;
+    this.fd = openSync(this.pending ?? target, this.pending !== null ? 'w' : 'wx');
     const stream = createWriteStream('', { fd: this.fd, encoding: 'utf8' });
     stream.on('error', (err) => {
       this.writeError ??= err;
@@ -94,7 +105,16 @@ export class RunRecorder {
     await new Promise<void>((resolve, reject) => stream.write('', (err) => (err ? reject(err) : resolve())));
     const fd = this.fd;
     if (fd !== null) await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+    await this.replace();
     return mark;
+  }
+
+  /** Renames `metrics.jsonl.partial` over `metrics.jsonl` (its content is on disk); once. */
+  private async replace(): Promise<void> {
+    const pending = this.pending;
+    if (pending === null) return;
+    this.pending = null;
+    await rename(pending, join(this.outDir, RUN_FILES.metrics));
   }
 
   /** The summary of the events seen so far (no I/O). */
@@ -116,8 +136,19 @@ export class RunRecorder {
   private async finishNow(): Promise<RunSummary> {
     this.subscription?.unsubscribe();
     this.subscription = null;
-    this.fd = null; // the stream closes it when it ends
     const stream = this.stream;
+    const fd = this.fd;
+    if (stream !== null && fd !== null && this.pending !== null && !stream.destroyed && this.writeError === null) {
+      // the file replaces the old one: its content must be on disk first
+      await new Promise<void>((resolve) => stream.write('', () => resolve()));
+      await new Promise<void>((resolve) =>
+        fsync(fd, (err) => {
+          if (err) this.writeError ??= err;
+          resolve();
+        }),
+      );
+    }
+    this.fd = null; // the stream closes it when it ends
     if (stream !== null) {
       await new Promise<void>((resolve) => {
         if (stream.destroyed) resolve();
@@ -125,6 +156,7 @@ export class RunRecorder {
         stream.once('error', () => resolve());
       });
     }
+    if (this.writeError === null) await this.replace().catch((err: Error) => (this.writeError = err));
     if (this.writeError !== null)
       throw new Error(`could not write ${join(this.outDir, RUN_FILES.metrics)}: ${this.writeError.message}`);
     this.builder.noteRss(process.memoryUsage().rss);
@@ -140,11 +172,9 @@ export class RunRecorder {
 }
 
 async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
   try {
-    await writeFile(tmp, text, 'utf8');
-    await rename(tmp, path);
+    await writeFileAtomic(path, text);
   } catch (err) {
-    throw new Error(`could not write ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`could not write ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }

@@ -88,7 +88,10 @@ export interface RunSummary {
   skippedRows: number;
   droppedSamples: number;
   checkpoints: number;
-  /** How the run ended. A stopped run's headline figures (averageAccuracy, bwt, fwt, forgetting, learningAccuracy) are null: its matrix holds only the experiences finished so far. */
+  /**
+   * How the run ended. A stopped run's headline figures (averageAccuracy, bwt, fwt, forgetting, learningAccuracy) are
+   * null: its matrix holds only the experiences finished so far.
+   */
   status: RunStatus;
   stopped: string | null;
   /** One-line cause of a failed run, else null. */

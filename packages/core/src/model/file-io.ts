@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { jsonSyntaxProblem } from '../pipeline/json-source.js';
 
 /**
  * A tfjs `IOHandler` that reads a Layers-format `model.json` and its weight shards from the local
@@ -10,7 +11,14 @@ export function fileModelLoader(modelJsonPath: string): tf.io.IOHandler {
   const file = resolve(modelJsonPath);
   return {
     async load(): Promise<tf.io.ModelArtifacts> {
-      const json = JSON.parse(await readFile(file, 'utf8')) as tf.io.ModelJSON;
+      const text = await readFile(file, 'utf8');
+      let json: tf.io.ModelJSON;
+      try {
+        json = JSON.parse(text) as tf.io.ModelJSON;
+      } catch (e) {
+        // eslint-disable-next-line preserve-caught-error -- the cause quotes the file: only the position may travel
+        throw new Error(`not a model.json: ${jsonSyntaxProblem(e, text)}`);
+      }
       const manifest = json.weightsManifest ?? [];
       const specs: tf.io.WeightsManifestEntry[] = [];
       const buffers: Uint8Array[] = [];

@@ -32,7 +32,8 @@ export const InsertLayerOptions = Type.Object(
     ),
     name: Type.Optional(Type.String({ description: 'Name of the new layer (default: "<after>_deeper").' })),
     activation: activationSchema(
-      'Activation of the new layer. The identity start keeps the function for linear always and for relu/relu6 when its input is non-negative (after relu, sigmoid, softmax…).',
+      'Activation of the new layer. The identity start keeps the function for linear always and for relu/relu6 when ' +
+        'its input is non-negative (after relu, sigmoid, softmax…).',
       'relu',
     ),
     kernelSize: Type.Integer({
@@ -46,7 +47,8 @@ export const InsertLayerOptions = Type.Object(
       enum: ['identity', 'random'],
       default: 'identity',
       description:
-        '"identity" (Net2DeeperNet: identity kernel, zero bias) or "random" (seeded Glorot-uniform kernel, zero bias; changes the function).',
+        '"identity" (Net2DeeperNet: identity kernel, zero bias) or "random" (seeded Glorot-uniform kernel, zero ' +
+        'bias; changes the function).',
     }),
     fromExperience: FromExperienceOption,
   },
@@ -106,11 +108,13 @@ export class InsertLayerAdjustment extends SurgeryAdjustment {
       throw new Error(`insert-layer: the output of "${this.options.after}" has no fixed width`);
     if (type === 'dense' && shape.length !== 2)
       throw new Error(
-        `insert-layer: a dense layer needs a flat input; "${this.options.after}" outputs [${shape.slice(1).join(', ')}] (use type conv2d, or insert after a flatten)`,
+        `insert-layer: a dense layer needs a flat input; "${this.options.after}" outputs ` +
+          `[${shape.slice(1).join(', ')}] (use type conv2d, or insert after a flatten)`,
       );
     if (type === 'conv2d' && (shape.length !== 4 || this.options.kernelSize % 2 === 0))
       throw new Error(
-        `insert-layer: a conv2d layer needs an image-shaped input and an odd kernelSize; "${this.options.after}" outputs [${shape.slice(1).join(', ')}]`,
+        `insert-layer: a conv2d layer needs an image-shaped input and an odd kernelSize; "${this.options.after}" ` +
+          `outputs [${shape.slice(1).join(', ')}]`,
       );
     const activation = this.options.activation;
     const kernelInitializer = tf.initializers.glorotUniform({ seed: ctx.rng.tfSeed() });
@@ -138,7 +142,9 @@ export class InsertLayerAdjustment extends SurgeryAdjustment {
       if (!keeps) {
         this.events?.emit({
           type: 'warning',
-          message: `insert-layer: "${name}" (${activation}) after "${this.options.after}" cannot start as the identity there; the model's function changes at experience ${ctx.experience.index}`,
+          message:
+            `insert-layer: "${name}" (${activation}) after "${this.options.after}" cannot start as the ` +
+            `identity there; the model's function changes at experience ${ctx.experience.index}`,
         });
       }
     } else {

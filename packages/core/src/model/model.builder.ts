@@ -82,7 +82,9 @@ export async function buildModel(spec: ModelSpec, target: ModelTarget): Promise<
   if (inputValues(target.inputShape) > MAX_INPUT_VALUES) {
     throw PipelineError.at(
       '/data',
-      `the data's samples have shape [${target.inputShape.join(', ')}] (${inputValues(target.inputShape).toLocaleString('en')} values), over the limit of ${MAX_INPUT_VALUES.toLocaleString('en')} per sample`,
+      `the data's samples have shape [${target.inputShape.join(', ')}] ` +
+        `(${inputValues(target.inputShape).toLocaleString('en')} values), over the limit of ` +
+        `${MAX_INPUT_VALUES.toLocaleString('en')} per sample`,
     );
   }
   const model = tf.sequential();
@@ -96,7 +98,8 @@ export async function buildModel(spec: ModelSpec, target: ModelTarget): Promise<
       model.dispose();
       throw PipelineError.at(
         path,
-        `the model would have ${parameters.toLocaleString('en')} parameters or more, over the limit of ${MAX_MODEL_PARAMETERS.toLocaleString('en')}`,
+        `the model would have ${parameters.toLocaleString('en')} parameters or more, over the limit of ` +
+          `${MAX_MODEL_PARAMETERS.toLocaleString('en')}`,
       );
     }
   };

@@ -74,7 +74,9 @@ export class ReinitLayersAdjustment extends SurgeryAdjustment {
     }
     this.events?.emit({
       type: 'warning',
-      message: `reinit-layers: ${this.options.layers.map((n) => `"${n}"`).join(', ')} re-initialised at experience ${ctx.experience.index}; the model's function changes`,
+      message:
+        `reinit-layers: ${this.options.layers.map((n) => `"${n}"`).join(', ')} re-initialised at experience ` +
+        `${ctx.experience.index}; the model's function changes`,
     });
     return buildPlan(model, plan, ctx.experience.index);
   }

@@ -53,14 +53,6 @@ const cnn: LayerSpec[] = [
 const build = (layers: LayerSpec[], inputShape: number[]): Promise<EngramModel> =>
   buildModel({ layers }, { inputShape, outputs: 3, rng: new Rng(1), baseDir: '.' });
 
-function maxDiff(a: EngramModel, b: EngramModel, x: tf.Tensor): number {
-  return tf.tidy(
-    () =>
-      tf.max(tf.abs(tf.sub(a.forward(x, { training: false }), b.forward(x, { training: false })))).dataSync()[0] ??
-      Infinity,
-  );
-}
-
 /** Logits of `model` on `x`, on the host. */
 const logits = (model: EngramModel, x: tf.Tensor): Float32Array =>
   tf.tidy(() => model.forward(x, { training: false }).dataSync() as Float32Array);
@@ -159,7 +151,7 @@ test('surgery keeps the optimizer slots of every variable that kept its name and
     const vars = m.trainableVariables();
     await handle.track(vars);
     const { grads, value } = tf.variableGrads(
-      () => tf.mean(tf.square(m.forward(x, { training: true }))) as tf.Scalar,
+      () => tf.mean<tf.Scalar>(tf.square(m.forward(x, { training: true }))),
       vars,
     );
     handle.apply(grads, vars);
@@ -266,7 +258,7 @@ test('set-activation swaps the activation in place, keeps the variables and warn
   const vars = model.trainableVariables();
   const x = tf.randomNormal([8, 6], 0, 2, 'float32', 3);
   const before = logits(model, x);
-  const result = await new SetActivationAdjustment(
+  const result = new SetActivationAdjustment(
     { layers: ['h1'], activation: 'gelu', fromExperience: 1 },
     { emit: (e) => void warnings.push(e) },
   ).apply(model, ctx(1));
@@ -339,7 +331,8 @@ test('a loaded Keras-style sequential model can be widened and trained', async (
   );
   close(before, logits(widened, x), 1e-5);
   const handle = new OptimizerHandle({ type: 'adam', learningRate: 0.05 });
-  const loss = (): tf.Scalar => tf.losses.softmaxCrossEntropy(y, widened.forward(x, { training: true })) as tf.Scalar;
+  const loss = (): tf.Scalar =>
+    tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(y, widened.forward(x, { training: true }));
   const first = tf.tidy(() => loss().dataSync()[0] ?? NaN);
   for (let i = 0; i < 30; i++) {
     const vars = widened.trainableVariables();

@@ -31,7 +31,8 @@ export const WidenLayerOptions = Type.Object(
       minimum: 0,
       default: 0,
       description:
-        "Standard deviation of Gaussian noise (from the run's generator) added to each copied unit's outgoing weights and subtracted from its source unit's, breaking the copies' symmetry while keeping the function.",
+        "Standard deviation of Gaussian noise (from the run's generator) added to each copied unit's outgoing " +
+        "weights and subtracted from its source unit's, breaking the copies' symmetry while keeping the function.",
     }),
     fromExperience: FromExperienceOption,
   },

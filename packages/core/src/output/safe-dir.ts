@@ -48,7 +48,7 @@ export function ensureDirSync(dir: string): void {
         throw new OutputDirError(`cannot create folder ${p}: ${why(e)}`);
     }
   }
-  let isDir = false;
+  let isDir: boolean;
   try {
     isDir = statSync(dir).isDirectory();
   } catch (e) {

@@ -20,6 +20,8 @@ export function editDistance(a: string, b: string): number {
  * contained in it — if it is close enough to be a likely typo (at most a third of its letters differ).
  */
 export function closestName(name: string, known: readonly string[]): string | undefined {
+  // names are short: a huge unknown key gets no hint rather than a (length × length) distance table
+  if (name.length > 64) return undefined;
   const n = name.toLowerCase();
   let best: { name: string; score: number } | undefined;
   for (const k of known) {

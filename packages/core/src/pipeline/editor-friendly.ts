@@ -31,14 +31,15 @@ function withTagCompletion(node: Obj): Obj {
   if (typeof tag !== 'string' || !Array.isArray(branches)) return node;
   const values: string[] = [];
   const descriptions: string[] = [];
-  const oneOf = branches.map((b) => {
+  const oneOf = (branches as Json[]).map((b): Json => {
     if (!isObj(b) || !isObj(b['properties']) || !isObj(b['properties'][tag])) return b;
     const props = b['properties'];
     const constant = (props[tag] as Obj)['const'];
     if (typeof constant !== 'string') return b;
-    const description = String(
-      (props[tag] as Obj)['description'] ?? b['description'] ?? b['title'] ?? `${tag} "${constant}"`,
+    const described = [(props[tag] as Obj)['description'], b['description'], b['title']].find(
+      (d): d is string => typeof d === 'string',
     );
+    const description = described ?? `${tag} "${constant}"`;
     values.push(constant);
     descriptions.push(description);
     return { ...b, properties: { ...props, [tag]: { ...(props[tag] as Obj), description } } };

@@ -127,7 +127,7 @@ const layerBranches = [
 ];
 
 /** The layers a pipeline can declare, after tfjs-layers' names (TypeBox union, for the TS type). */
-const LayerSpecUnion = Type.Union(layerBranches);
+export const LayerSpecUnion = Type.Union(layerBranches);
 
 /** One declared layer. */
 export type LayerSpec = Static<typeof LayerSpecUnion>;
@@ -141,10 +141,14 @@ export const LayerSpecSchema = Type.Unsafe<LayerSpec>({
   description: 'One layer; `type` selects it.',
 });
 
+/** Most layers a built model may declare (tfjs builds and walks a model recursively: deeper ones overflow the stack). */
+export const MAX_MODEL_LAYERS = 1000;
+
 const BuildModelSchema = Type.Object(
   {
     layers: Type.Array(LayerSpecSchema, {
-      description: 'Hidden layers, input first. A dense head named "head" with `head.units` outputs is appended.',
+      maxItems: MAX_MODEL_LAYERS,
+      description: `Hidden layers, input first (at most ${MAX_MODEL_LAYERS}). A dense head named "head" with \`head.units\` outputs is appended.`,
     }),
     head: Type.Optional(
       Type.Object(

@@ -70,7 +70,8 @@ test('an unknown kind or key names the closest known one, and a missing kind is 
   assert.ok(
     found.some((p) =>
       p.startsWith(
-        '/training/batchsize: unknown property (did you mean "batchSize"?); expected one of: epochs, batchSize, shuffle, maxSamples, logEvery',
+        '/training/batchsize: unknown property (did you mean "batchSize"?); expected one of: epochs, batchSize, ' +
+          'shuffle, maxSamples, logEvery',
       ),
     ),
     found.join('\n'),
@@ -116,6 +117,13 @@ test('an unknown plugin is reported at its place in the plugins list', async () 
 test('a model file that does not exist is reported at /model/load', async () => {
   const found = await problems(fixtureDocument({ model: { load: 'missing/model.json' } }));
   assert.deepEqual(found, ['/model/load: no model file at /tmp/engram-fixture/missing/model.json']);
+});
+
+test('a model of more than 1,000 layers is refused at /model/layers, 1,000 are accepted', async () => {
+  const layers = (n: number): unknown[] => Array.from({ length: n }, () => ({ type: 'dense', units: 2 }));
+  const found = await problems(fixtureDocument({ model: { layers: layers(1001) } }));
+  assert.deepEqual(found, ['/model/layers: must NOT have more than 1000 items']);
+  assert.deepEqual(await problems(fixtureDocument({ model: { layers: layers(1000) } })), []);
 });
 
 test('bad JSON syntax is reported with line and column', () => {

@@ -35,7 +35,8 @@ export const TrainingSchema = Type.Object(
       Type.Integer({
         minimum: 1,
         description:
-          "Optimizer steps per experience (finite streams): epochs over the experience's training data (or a strategy's, e.g. joint's union or GDumb's memory) until this many steps are done. Exclusive with epochs.",
+          "Optimizer steps per experience (finite streams): epochs over the experience's training data (or a " +
+          "strategy's, e.g. joint's union or GDumb's memory) until this many steps are done. Exclusive with epochs.",
       }),
     ),
   },
@@ -125,7 +126,9 @@ function pipelineSchema(component: (role: ComponentRole) => TSchema): TObject {
         Type.String({
           minLength: 1,
           description:
-            "Start this new run from an earlier run's newest valid checkpoint (its run folder or a checkpoint folder, relative to this file): model, optimizer, strategy and transform state, RNGs and metric history; experiences continue its numbering. `engram run --from` wins.",
+            "Start this new run from an earlier run's newest valid checkpoint (its run folder or a checkpoint " +
+            'folder, relative to this file): model, optimizer, strategy and transform state, RNGs and metric ' +
+            'history; experiences continue its numbering. `engram run --from` wins.',
         }),
       ),
       seed: Type.Integer({
@@ -141,7 +144,8 @@ function pipelineSchema(component: (role: ComponentRole) => TSchema): TObject {
       plugins: Type.Array(Type.String({ minLength: 1 }), {
         default: [],
         description:
-          'Plugin modules: installed npm package names; files under this folder only with --allow-local-plugins (README, "Plugins and trust").',
+          'Plugin modules: installed npm package names; files under this folder only with --allow-local-plugins ' +
+          '(README, "Plugins and trust").',
       }),
       data: describe(
         component('dataset'),
@@ -250,7 +254,8 @@ export const STAGE_POSITION = {
     Type.String({
       minLength: 1,
       description:
-        "Run right after this stage: preprocess, adjust, train, evaluate, checkpoint, or an earlier plugin stage's kind. Default: before checkpoint.",
+        "Run right after this stage: preprocess, adjust, train, evaluate, checkpoint, or an earlier plugin stage's " +
+        'kind. Default: before checkpoint.',
     }),
   ),
   before: Type.Optional(Type.String({ minLength: 1, description: 'Run right before this stage (instead of after).' })),

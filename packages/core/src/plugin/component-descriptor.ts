@@ -1,6 +1,7 @@
 import type { TObject } from '@sinclair/typebox';
 import type { Rng } from '../random/rng.js';
 import type { EventSink } from '../events/event-sink.js';
+import type { PipelineProblem } from '../pipeline/pipeline-error.js';
 
 /**
  * Roles a component can play, each named by a key of the pipeline document:
@@ -55,4 +56,19 @@ export interface ComponentDescriptor<T = unknown> {
   readonly options: TObject;
   readonly impl?: ComponentClass<T>;
   readonly create?: (options: Record<string, unknown>, services: ComponentServices) => T;
+  /**
+   * Optional static check of the inputs the options name (files, folders, columns), run by
+   * `engram validate` and before `engram run` builds anything: no training, no model, no events. May
+   * read the file system (cheaply: headers, directory listings); must not write. Returns problems at
+   * JSON pointers under `context.path` (e.g. `/data/path`); an empty list when all is well.
+   */
+  readonly check?: (options: Record<string, unknown>, context: ComponentCheckContext) => Promise<PipelineProblem[]>;
+}
+
+/** What a component's {@link ComponentDescriptor.check} receives besides its options. */
+export interface ComponentCheckContext {
+  /** Directory relative paths in options are resolved against (the pipeline file's folder). */
+  readonly baseDir: string;
+  /** JSON pointer of the component in the pipeline document (`/data`). */
+  readonly path: string;
 }

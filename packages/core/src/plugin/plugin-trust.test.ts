@@ -13,7 +13,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 function hostileFolder(): { dir: string; marker: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'engram-trust-'));
   const marker = join(dir, 'PWNED');
-  const body = `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'x'); export default { name: 'evil', apiVersion: 1, module: null };\n`;
+  const body =
+    `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'x'); export ` +
+    `default { name: 'evil', apiVersion: 1, module: null };\n`;
   writeFileSync(join(dir, 'evil.mjs'), body);
   mkdirSync(join(dir, 'node_modules', '@engram', 'strategies'), { recursive: true });
   writeFileSync(

@@ -42,7 +42,8 @@ export function checkPluginSpecifier(
   const scheme = SCHEME.exec(spec)?.[1]?.toLowerCase();
   if (scheme !== undefined && scheme !== 'file') {
     throw new Error(
-      `"${scheme}:" plugins are not allowed: name an installed npm package${origin === 'pipeline' ? ", or a file under the pipeline's folder with --allow-local-plugins" : ' or a file path'}`,
+      `"${scheme}:" plugins are not allowed: name an installed npm ` +
+        `package${origin === 'pipeline' ? ", or a file under the pipeline's folder with --allow-local-plugins" : ' or a file path'}`,
     );
   }
   const isPath = scheme === 'file' || spec.startsWith('.') || isAbsolute(spec);
@@ -54,7 +55,7 @@ export function checkPluginSpecifier(
   try {
     file = scheme === 'file' ? fileURLToPath(spec) : resolve(origin === 'cli' ? process.cwd() : baseDir, spec);
   } catch (e) {
-    throw new Error(`is not a valid file URL (${(e as Error).message})`);
+    throw new Error(`is not a valid file URL (${(e as Error).message})`, { cause: e });
   }
   if (origin === 'cli' || allowLocal === 'any') return { kind: 'file', file };
   if (!allowLocal) {

@@ -14,5 +14,5 @@ export function perSampleCrossEntropy(logits: tf.Tensor2D, y: tf.Tensor1D, targe
 
 /** Mean softmax cross-entropy: the default training loss. */
 export function crossEntropy(logits: tf.Tensor2D, y: tf.Tensor1D, targets?: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => tf.mean(perSampleCrossEntropy(logits, y, targets)) as tf.Scalar);
+  return tf.tidy(() => tf.mean<tf.Scalar>(perSampleCrossEntropy(logits, y, targets)));
 }

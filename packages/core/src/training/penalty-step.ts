@@ -57,7 +57,7 @@ export function planPenalties(
     }
     if (rest.length > 0) {
       const s = quadraticPenalty(rest, p.scale, accelerated);
-      onTape = onTape ? (tf.add(onTape, s) as tf.Scalar) : s;
+      onTape = onTape ? tf.add<tf.Scalar>(onTape, s) : s;
     }
   }
   return { deferred: hasDeferred ? deferred : undefined, onTape };
@@ -84,7 +84,7 @@ export function addPenaltyGradients(
         const d = tf.sub(v, t.anchor);
         const fd = tf.mul(t.importance, d);
         total = tf.add(total, tf.mul(fd, 2 * t.scale));
-        sums.push(tf.keep(tf.mul(tf.sum(tf.mul(fd, d)), t.scale) as tf.Scalar));
+        sums.push(tf.keep(tf.mul<tf.Scalar>(tf.sum(tf.mul(fd, d)), t.scale)));
       }
       return total;
     });

@@ -29,7 +29,7 @@ export function quadraticPenalty(
   return tf.tidy(() => {
     if (terms.length === 0) return tf.scalar(0);
     const sums = terms.map((t) => tf.sum(tf.mul(t.importance, tf.square(tf.sub(t.param, t.anchor)))));
-    return tf.mul(sums.length === 1 ? (sums[0] as tf.Scalar) : tf.addN(sums), scale) as tf.Scalar;
+    return tf.mul<tf.Scalar>(sums.length === 1 ? (sums[0] as tf.Scalar) : tf.addN(sums), scale);
   });
 }
 

@@ -68,7 +68,7 @@ export class StrategyChain {
       const p = s.penalty?.(ctx);
       if (!p) continue;
       if (isQuadraticPenalty(p)) quadratic.push(p);
-      else scalar = scalar ? (tf.add(scalar, p) as tf.Scalar) : p;
+      else scalar = scalar ? tf.add<tf.Scalar>(scalar, p) : p;
     }
     return { scalar, quadratic };
   }

@@ -74,11 +74,11 @@ export class Trainer {
         this.optimizer.accelerator.quadraticPenalty,
       );
       deferred = plan.deferred;
-      const penalty = scalar && plan.onTape ? (tf.add(scalar, plan.onTape) as tf.Scalar) : (scalar ?? plan.onTape);
+      const penalty = scalar && plan.onTape ? tf.add<tf.Scalar>(scalar, plan.onTape) : (scalar ?? plan.onTape);
       logitsT = tf.keep(logits);
       if (!penalty) return main;
       penaltyT = tf.keep(penalty);
-      return tf.add(main, penalty) as tf.Scalar;
+      return tf.add<tf.Scalar>(main, penalty);
     }, vars);
     // Training accuracy is counted on the host from the logits: a [n, k] read-back is cheaper than
     // four more kernels (argMax, equal, cast, sum) in every step.

@@ -1,4 +1,4 @@
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { EventSink } from '@engram/core';
 
 /** What to do with a row that cannot be parsed: skip it (logged to a dead-letter file) or stop the run. */
@@ -30,8 +30,12 @@ export class BadRowLog {
     if (this.lines.length < 1000) this.lines.push(line);
     if (this.deadLetter) {
       const entry = `${JSON.stringify({ file: this.file, line, reason, text: text.slice(0, 10_000) })}\n`;
-      if (!this.opened) writeFileSync(this.deadLetter, entry);
-      else appendFileSync(this.deadLetter, entry);
+      if (!this.opened) {
+        // a new pass replaces the previous pass's file whole (never truncates it in place), then appends
+        const tmp = `${this.deadLetter}.tmp-${process.pid}`;
+        writeFileSync(tmp, entry);
+        renameSync(tmp, this.deadLetter);
+      } else appendFileSync(this.deadLetter, entry);
       this.opened = true;
     }
   }

@@ -25,7 +25,7 @@ export function parseIdx(input: Uint8Array, what = 'IDX data'): IdxArray {
     try {
       bytes = gunzipSync(bytes);
     } catch (err) {
-      throw new Error(`${what}: corrupt gzip data (${(err as Error).message})`);
+      throw new Error(`${what}: corrupt gzip data (${(err as Error).message})`, { cause: err });
     }
   }
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0)
@@ -47,7 +47,13 @@ export function parseIdx(input: Uint8Array, what = 'IDX data'): IdxArray {
   if (type.bytes === 1 && type.name === 'ubyte') {
     data.set(bytes.subarray(header, header + count));
   } else {
-    for (let i = 0; i < count; i++) data[i] = type.read(view, header + i * type.bytes);
+    for (let i = 0; i < count; i++) {
+      data[i] = type.read(view, header + i * type.bytes);
+      if (!Number.isFinite(data[i]))
+        throw new Error(
+          `${what}: value ${i} (${type.read(view, header + i * type.bytes)}) is not a finite float32 number`,
+        );
+    }
   }
   return { dims, data, type: type.name };
 }
@@ -58,7 +64,9 @@ export async function readIdx(file: string): Promise<IdxArray> {
   try {
     bytes = await readFile(file);
   } catch (err) {
-    throw new Error(`cannot read IDX file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(`cannot read IDX file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      cause: err,
+    });
   }
   return parseIdx(bytes, file);
 }

@@ -1,5 +1,5 @@
 import { Rng, type Batch, type BatchRequest, type BatchSource } from '@engram/core';
-import { rowLength, type LabelledSet } from './labelled-set.js';
+import { rowLength, type LabelledSet, type RowLoader } from './labelled-set.js';
 
 /**
  * Maps one sample's features into `out` (same length). Used by domain-incremental scenarios
@@ -40,6 +40,10 @@ export class IndexedBatchSource implements BatchSource {
         ? new Rng(request.seed).derive(`epoch:${request.epoch}`).permutation(n)
         : undefined;
     const start = (request.startBatch ?? 0) * request.batchSize;
+    if (this.set.loader) {
+      yield* this.loadedBatches(this.set.loader, request, start, order);
+      return;
+    }
     for (let i = start; i < n; i += request.batchSize) {
       if (request.signal?.aborted) return;
       const end = Math.min(n, i + request.batchSize);
@@ -47,9 +51,70 @@ export class IndexedBatchSource implements BatchSource {
     }
   }
 
-  /** Every row as one batch (handy for tests and for fitting statistics). */
+  /** Every row as one batch (handy for tests and for fitting statistics; in-memory sets only). */
   all(): Batch {
+    if (this.set.loader) throw new Error('all(): this data set is read from disk batch by batch');
     return this.rows(0, this.size, undefined);
+  }
+
+  /**
+   * Batches of a set read on demand: up to `loader.prefetch` batches are being loaded while the consumer
+   * holds the current one, so decoding overlaps training. Rows the loader could not read are dropped; a
+   * batch left with no rows is skipped. Memory is bounded by the prefetch, not the set.
+   */
+  private async *loadedBatches(
+    loader: RowLoader,
+    request: BatchRequest,
+    start: number,
+    order: Int32Array | undefined,
+  ): AsyncIterable<Batch> {
+    const n = this.size;
+    const pending: Promise<Batch>[] = [];
+    let next = start;
+    const launch = (): void => {
+      while (pending.length < Math.max(1, loader.prefetch) && next < n) {
+        const from = next;
+        next = Math.min(n, next + request.batchSize);
+        const p = this.loadRows(loader, from, next, order);
+        p.catch(() => undefined); // a batch abandoned by its consumer must not raise unhandled
+        pending.push(p);
+      }
+    };
+    launch();
+    while (pending.length > 0) {
+      if (request.signal?.aborted) return;
+      const t0 = performance.now();
+      const batch = await (pending.shift() as Promise<Batch>);
+      loader.waited(performance.now() - t0);
+      launch();
+      if (batch.y.length > 0) yield batch;
+    }
+  }
+
+  private async loadRows(loader: RowLoader, from: number, to: number, order: Int32Array | undefined): Promise<Batch> {
+    const picked = new Int32Array(to - from);
+    for (let k = 0; k < picked.length; k++)
+      picked[k] = this.indices[order ? (order[from + k] as number) : from + k] as number;
+    const { x: raw, ok } = await loader.load(picked);
+    const len = rowLength(this.set);
+    let kept = 0;
+    for (const v of ok) kept += v;
+    const x = kept === picked.length && !this.options.map ? raw : new Float32Array(kept * len);
+    const y = new Int32Array(kept);
+    const taskOf = this.set.task;
+    const task = this.options.task !== undefined || taskOf ? new Int32Array(kept) : undefined;
+    let j = 0;
+    for (let k = 0; k < picked.length; k++) {
+      if (!ok[k]) continue;
+      const r = picked[k] as number;
+      const src = raw.subarray(k * len, (k + 1) * len);
+      if (this.options.map) this.options.map(src, x.subarray(j * len, (j + 1) * len));
+      else if (x !== raw) x.set(src, j * len);
+      y[j] = this.set.y[r] as number;
+      if (task) task[j] = this.options.task ?? (taskOf?.[r] as number);
+      j++;
+    }
+    return { x, y, sampleShape: this.set.sampleShape, ...(task ? { task } : {}) };
   }
 
   private rows(from: number, to: number, order: Int32Array | undefined): Batch {
@@ -67,11 +132,21 @@ export class IndexedBatchSource implements BatchSource {
       y[k] = this.set.y[r] as number;
     }
     const task = this.options.task;
+    const taskOf = this.set.task;
     return {
       x,
       y,
       sampleShape: this.set.sampleShape,
-      ...(task !== undefined ? { task: new Int32Array(count).fill(task) } : {}),
+      ...(task !== undefined
+        ? { task: new Int32Array(count).fill(task) }
+        : taskOf
+          ? {
+              task: Int32Array.from(
+                y,
+                (_, k) => taskOf[this.indices[order ? (order[from + k] as number) : from + k] as number] as number,
+              ),
+            }
+          : {}),
     };
   }
 }

@@ -9,6 +9,27 @@ export interface LabelledSet {
   readonly y: Int32Array;
   /** Shape of one sample, e.g. `[28, 28, 1]`. */
   readonly sampleShape: readonly number[];
+  /**
+   * Set by sources that read samples from disk on demand (image folders): `x` is then empty and batches
+   * ask the loader for their rows, a few batches ahead.
+   */
+  readonly loader?: RowLoader;
+  /** Task label of every sample, when the data carries one (a manifest's `task` column). */
+  readonly task?: Int32Array;
+}
+
+/** Reads the features of some rows of a {@link LabelledSet} on demand (e.g. decodes image files). */
+export interface RowLoader {
+  /** How many batches a batch source keeps being loaded ahead of the one it yields (at least 1). */
+  readonly prefetch: number;
+  /**
+   * The features of `rows` (indices into the set's `y`), in order: `x` holds `rows.length` samples and
+   * `ok[i]` is 0 where row `i` could not be read (its values are then meaningless, the row is dropped).
+   * Never rejects for one bad row; may reject when the loader is closed.
+   */
+  load(rows: Int32Array): Promise<{ x: Float32Array; ok: Uint8Array }>;
+  /** Milliseconds consumers spent waiting for `load` results (the trainer's data wait). */
+  waited(ms: number): void;
 }
 
 /** What a finite source hands to a scenario builder. */
@@ -57,7 +78,7 @@ export function presentClasses(y: Int32Array, numClasses: number): number[] {
 /** Checks shapes and label range; throws a message naming `what` on the first problem. */
 export function checkLabelledSet(set: LabelledSet, numClasses: number, what: string): void {
   const len = rowLength(set);
-  if (set.x.length !== set.y.length * len) {
+  if (!set.loader && set.x.length !== set.y.length * len) {
     throw new Error(
       `${what}: ${set.x.length} feature values do not fit ${set.y.length} samples of shape [${set.sampleShape.join(', ')}]`,
     );

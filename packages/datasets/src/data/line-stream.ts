@@ -8,7 +8,10 @@ export interface NumberedLine {
   /** The line's text; empty for a line over the limit. */
   readonly text: string;
   readonly line: number;
-  /** Set (to the line's length so far, in characters) when the line was longer than the limit: its text was dropped; treat it as a bad row. */
+  /**
+   * Set (to the line's length so far, in characters) when the line was longer than the limit: its text was dropped;
+   * treat it as a bad row.
+   */
   readonly tooLong?: number;
 }
 
@@ -79,7 +82,9 @@ export function openText(file: string): Readable {
     regular = statSync(file).isFile();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? (err as Error).message)}`);
+    throw new Error(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? (err as Error).message)}`, {
+      cause: err,
+    });
   }
   if (!regular) throw new Error(`cannot read ${file}: not a regular file (devices, FIFOs and folders are refused)`);
   const raw = createReadStream(file, { highWaterMark: 64 * 1024 });
@@ -93,7 +98,9 @@ export async function* fileLines(file: string): AsyncGenerator<NumberedLine> {
     yield* streamLines(stream);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new Error(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`, {
+      cause: err,
+    });
   } finally {
     stream.destroy();
   }

@@ -66,6 +66,7 @@ export function parseCsvCells(cells: readonly string[], layout: CsvLayout, spec:
     const v = cell === '' ? Number.NaN : Number(cell);
     if (!Number.isFinite(v)) return { error: `column ${col + 1} is not a number: ${JSON.stringify(cells[col])}` };
     x[k] = v;
+    if (!Number.isFinite(x[k])) return { error: `column ${col + 1} (${v}) overflows float32` };
   }
   const y = classOf(cells[layout.label], spec);
   return typeof y === 'string' ? { error: y } : { x, y };
@@ -88,13 +89,13 @@ export function parseJsonRecord(
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return { error: 'record is not a JSON object' };
   const rec = value as Record<string, unknown>;
-  const raw = rec[fields.features];
+  const raw: unknown = rec[fields.features];
   if (!Array.isArray(raw)) return { error: `field "${fields.features}" is missing or not an array` };
   if (length !== undefined && raw.length !== length)
     return { error: `field "${fields.features}" has ${raw.length} values, expected ${length}` };
   const x = new Float32Array(raw.length);
   for (let i = 0; i < raw.length; i++) {
-    const v = raw[i];
+    const v: unknown = raw[i];
     if (typeof v !== 'number' || !Number.isFinite(v))
       return { error: `field "${fields.features}"[${i}] is not a finite number` };
     x[i] = v;

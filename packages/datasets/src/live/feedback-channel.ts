@@ -71,13 +71,28 @@ export function openFeedbackChannel(
     length: spec.length,
     numClasses: spec.numClasses,
     ...(spec.labels ? { labels: spec.labels } : {}),
-    push: (r) => train.push({ x: r.x, y: r.y }),
+    push: (r) => {
+      // the door of the run: a record from another thread is checked like any live record
+      const bad = feedbackProblem(r, spec);
+      return bad === undefined ? train.push({ x: r.x, y: r.y }) : Promise.reject(new Error(bad));
+    },
     depth: () => train.queue.length,
     dropped: () => train.queue.dropped,
   };
   reg.set(name, channel);
   changed();
   return channel;
+}
+
+/** Why a feedback record cannot be trained on (wrong length, a value not finite in float32, a bad label), if it cannot. */
+export function feedbackProblem(r: FeedbackRecord, spec: { length: number; numClasses: number }): string | undefined {
+  if (!(r.x instanceof Float32Array) || r.x.length !== spec.length)
+    return `a feedback record needs ${spec.length} float32 features, got ${r.x instanceof Float32Array ? r.x.length : typeof r.x}`;
+  const i = r.x.findIndex((v) => !Number.isFinite(v));
+  if (i >= 0) return `feature ${i} of the feedback record is not a finite float32 number (${r.x[i]})`;
+  if (!Number.isInteger(r.y) || r.y < 0 || r.y >= spec.numClasses)
+    return `the feedback label ${r.y} is not a class index below ${spec.numClasses}`;
+  return undefined;
 }
 
 /** Closes channel `name` if `channel` is the one open under it. */

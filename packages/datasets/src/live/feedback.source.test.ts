@@ -63,3 +63,19 @@ test("two open feedback sources cannot share a channel name: the second one's st
   await a.close();
   assert.equal(feedbackChannel('unit'), undefined);
 });
+
+test('a feedback channel refuses records that are not finite in float32, of the wrong length or with a bad label, and queues nothing', async () => {
+  const source = createFeedbackSource({ ...options, channel: 'poison' }, testServices());
+  await experiencesOf(source);
+  const channel = feedbackChannel('poison');
+  assert.ok(channel);
+  await assert.rejects(channel.push({ x: new Float32Array([1e39, 0]), y: 1 }), /feature 0 .* not a finite float32/);
+  await assert.rejects(channel.push({ x: new Float32Array([0, Number.NaN]), y: 1 }), /feature 1 .* not a finite/);
+  await assert.rejects(channel.push({ x: new Float32Array([0, 1, 2]), y: 1 }), /needs 2 float32 features, got 3/);
+  await assert.rejects(channel.push({ x: new Float32Array([0, 1]), y: 3 }), /label 3 is not a class index below 3/);
+  await assert.rejects(channel.push({ x: new Float32Array([0, 1]), y: 0.5 }), /label 0.5/);
+  assert.equal(channel.depth(), 0);
+  await channel.push({ x: new Float32Array([3.4e38, -3.4e38]), y: 2 });
+  assert.equal(channel.depth(), 1);
+  await source.close();
+});

@@ -81,7 +81,8 @@ export const feedbackDescriptor: ComponentDescriptor = {
   role: 'dataset',
   kind: 'feedback',
   description:
-    "A live stream of labelled predictions: with `engram run --serve`, POST /feedback {id, y} turns an earlier prediction's inputs into a training record (the delayed-label loop); stream mode.",
+    'A live stream of labelled predictions: with `engram run --serve`, POST /feedback {id, y} turns an earlier ' +
+    "prediction's inputs into a training record (the delayed-label loop); stream mode.",
   options: FeedbackOptions,
   create: (options, services) => createFeedbackSource(options as FeedbackOptions, services),
 };

@@ -1,5 +1,6 @@
+import { isUtf8 } from 'node:buffer';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { Type, type ComponentDescriptor, type ComponentServices, type Static } from '@engram/core';
 import { LiveBatchSource, type Sample } from './live-batch-source.js';
 import { LiveDataSource } from './live-data-source.js';
@@ -65,6 +66,22 @@ export function parseBody(body: string, r: ReturnType<typeof liveRecordSpec>): B
   return errors.length > 0 ? { errors: errors.slice(0, 20) } : { samples };
 }
 
+/** Where the first invalid UTF-8 sequence of `body` is, as a one-line reason (line and byte offset). */
+function invalidUtf8(body: Buffer): string {
+  const lossy = body.toString('utf8');
+  let byte = 0;
+  let from = 0;
+  for (let i = lossy.indexOf('\uFFFD'); i >= 0; i = lossy.indexOf('\uFFFD', i + 1)) {
+    byte += Buffer.byteLength(lossy.slice(from, i), 'utf8');
+    if (!(body[byte] === 0xef && body[byte + 1] === 0xbf && body[byte + 2] === 0xbd)) break;
+    byte += 3;
+    from = i + 1;
+  }
+  let line = 1;
+  for (let k = 0; k < byte; k++) if (body[k] === 0x0a) line++;
+  return `line ${line}: invalid UTF-8 at byte ${byte} of the body (records must be UTF-8 JSON)`;
+}
+
 /**
  * An HTTP endpoint receiving samples: `POST` a JSON record, a JSON array of records or JSON lines; the
  * answer is 202 `{accepted, buffered, dropped}`, 400 `{error, errors}` for bad records, 413 for a body
@@ -74,6 +91,10 @@ export function parseBody(body: string, r: ReturnType<typeof liveRecordSpec>): B
  */
 export class HttpFeed {
   private server: Server | undefined;
+  /** Sockets whose bytes stopped parsing as HTTP (a body longer than its Content-Length, garbage after it). */
+  private readonly malformed = new WeakSet<Socket>();
+  /** The request being handled on a socket: a parse error after it lets that request answer it. */
+  private readonly handling = new WeakSet<Socket>();
   accepted = 0;
   rejected = 0;
 
@@ -90,9 +111,15 @@ export class HttpFeed {
     const server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => this.reply(res, 500, { error: (err as Error).message }));
     });
-    server.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      else socket.destroy();
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      this.malformed.add(socket);
+      // a request still being read on this socket answers for both (400, nothing accepted)
+      if (this.handling.has(socket)) return;
+      if (!socket.writable) return void socket.destroy();
+      const body = `${JSON.stringify({ error: `malformed HTTP request (${err.code ?? err.message}): nothing was accepted` })}\n`;
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
     });
     this.server = server;
     return new Promise((resolve, reject) => {
@@ -121,6 +148,12 @@ export class HttpFeed {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     req.on('error', () => undefined);
+    const socket = req.socket;
+    this.handling.add(socket);
+    res.once('close', () => {
+      this.handling.delete(socket);
+      if (this.malformed.has(socket)) socket.destroySoon();
+    });
     if (req.method === 'GET') return this.reply(res, 200, this.counters());
     if (req.method !== 'POST') return this.reply(res, 405, { error: 'use POST with JSON or JSON lines' });
     const declared = Number(req.headers['content-length'] ?? Number.NaN);
@@ -132,7 +165,26 @@ export class HttpFeed {
       if (size > this.o.maxBodyBytes) return this.tooLarge(req, res);
       chunks.push(chunk);
     }
-    const parsed = parseBody(Buffer.concat(chunks).toString('utf8'), this.r);
+    const body = Buffer.concat(chunks);
+    if (this.malformed.has(req.socket)) {
+      // more bytes followed the declared Content-Length than HTTP allows: the request is refused whole
+      this.rejected++;
+      return this.reply(
+        res,
+        400,
+        {
+          error: `the request's bytes do not end where its Content-Length (${req.headers['content-length'] ?? 'none'}) says: malformed HTTP, nothing was accepted`,
+        },
+        true,
+      );
+    }
+    if (!isUtf8(body)) {
+      // refused, never silently replaced by U+FFFD (that would train on, or journal, altered records)
+      this.rejected++;
+      const error = invalidUtf8(body);
+      return this.reply(res, 400, { error, errors: [error] });
+    }
+    const parsed = parseBody(body.toString('utf8'), this.r);
     if ('errors' in parsed) {
       this.rejected++;
       return this.reply(res, 400, { error: parsed.errors[0], errors: parsed.errors });
@@ -236,7 +288,8 @@ export const httpDescriptor: ComponentDescriptor = {
   role: 'dataset',
   kind: 'http',
   description:
-    'A live stream of samples POSTed as JSON or JSON lines to a local HTTP endpoint (127.0.0.1 by default); stream mode. With `journal`, records are fsynced to a journal before the 202 and a resumed run replays those not trained on.',
+    'A live stream of samples POSTed as JSON or JSON lines to a local HTTP endpoint (127.0.0.1 by default); stream ' +
+    'mode. With `journal`, records are fsynced to a journal before the 202 and a resumed run replays those not trained on.',
   options: HttpOptions,
   create: (options, services) => createHttpSource(options as HttpOptions, services),
 };

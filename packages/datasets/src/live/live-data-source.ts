@@ -1,7 +1,6 @@
 import { from, type Observable } from 'rxjs';
 import type { DataSource, Experience, StreamInfo } from '@engram/core';
 import type { LiveBatchSource } from './live-batch-source.js';
-import type { LiveJournal } from './live-journal.js';
 
 /** Hooks of a live feed: start producing into the source, and stop. */
 export interface LiveFeed {
@@ -28,7 +27,7 @@ export interface LiveFeed {
  * `experiences()`; a replayable feed (`synthetic`, `jsonl-follow`) then continues exactly at the first
  * sample not yet trained on. Feeds that cannot replay (`http`, `jsonl-stdin`) only restore the count:
  * what they had received but not trained on is gone, and a resumed run trains on whatever arrives next —
- * unless they are given a `journal` ({@link LiveJournal}): then their position is one in the journal,
+ * unless they are given a `journal` (a `LiveJournal`, live-journal.ts): then their position is one in the journal,
  * and a resumed feed replays the journalled records not trained on before taking new input.
  */
 export class LiveDataSource implements DataSource {

@@ -66,49 +66,53 @@ const track = <T extends LiveDataSource>(s: T): T => {
 
 const record = (i: number): string => `{"x":[${i},${i / 10}],"y":${i % 3}}`;
 
-test('an http source with a journal answers 202 only once the records are in the journal, and a restored source replays the untrained ones first, in order, then new posts', async () => {
-  const { dir, cleanup } = tempDir();
-  const journal = join(dir, 'in.journal');
-  try {
-    const a = track(createHttpSource(httpOptions, testServices(1, dir)));
-    await experiencesOf(a);
-    const address = await a.ready();
-    for (let req = 0; req < 4; req++) {
-      const body = `[${Array.from({ length: 5 }, (_, k) => record(req * 5 + k)).join(',')}]`;
-      const answer = await post(address, body, journal);
-      assert.equal(answer.status, 202);
-      assert.equal(
-        answer.journalAtAnswer.split('\n').length - 1,
-        (req + 1) * 5,
-        'the records of the request are journalled before the answer',
-      );
-    }
-    assert.deepEqual(readFileSync(journal, 'utf8').split('\n')[7], '{"x":[7,0.699999988079071],"y":1}');
-    assert.deepEqual(await firstFeatures(a, 8, 4), [0, 1, 2, 3, 4, 5, 6, 7]);
-    const saved = JSON.parse(JSON.stringify(a.state())) as Saved;
-    await a.close(); // 12 acknowledged records were never trained on
-    const lines = readFileSync(journal, 'utf8').split('\n');
-    assert.deepEqual(saved, {
-      delivered: 8,
-      feed: { offset: lines.slice(0, 8).reduce((s, l) => s + l.length + 1, 0), line: 8 },
-    });
+test(
+  'an http source with a journal answers 202 only once the records are in the journal, and a restored source ' +
+    'replays the untrained ones first, in order, then new posts',
+  async () => {
+    const { dir, cleanup } = tempDir();
+    const journal = join(dir, 'in.journal');
+    try {
+      const a = track(createHttpSource(httpOptions, testServices(1, dir)));
+      await experiencesOf(a);
+      const address = await a.ready();
+      for (let req = 0; req < 4; req++) {
+        const body = `[${Array.from({ length: 5 }, (_, k) => record(req * 5 + k)).join(',')}]`;
+        const answer = await post(address, body, journal);
+        assert.equal(answer.status, 202);
+        assert.equal(
+          answer.journalAtAnswer.split('\n').length - 1,
+          (req + 1) * 5,
+          'the records of the request are journalled before the answer',
+        );
+      }
+      assert.deepEqual(readFileSync(journal, 'utf8').split('\n')[7], '{"x":[7,0.699999988079071],"y":1}');
+      assert.deepEqual(await firstFeatures(a, 8, 4), [0, 1, 2, 3, 4, 5, 6, 7]);
+      const saved = JSON.parse(JSON.stringify(a.state())) as Saved;
+      await a.close(); // 12 acknowledged records were never trained on
+      const lines = readFileSync(journal, 'utf8').split('\n');
+      assert.deepEqual(saved, {
+        delivered: 8,
+        feed: { offset: lines.slice(0, 8).reduce((s, l) => s + l.length + 1, 0), line: 8 },
+      });
 
-    const b = track(createHttpSource(httpOptions, testServices(1, dir)));
-    b.restore(saved);
-    await experiencesOf(b);
-    const again = await b.ready();
-    const more = await post(again, `${record(20)}\n${record(21)}\n`, journal);
-    assert.equal(more.status, 202);
-    assert.deepEqual(
-      await firstFeatures(b, 14, 7),
-      Array.from({ length: 14 }, (_, i) => 8 + i),
-    );
-    assert.deepEqual(b.state(), { delivered: 22, feed: { offset: readFileSync(journal).length, line: 22 } });
-    await b.close();
-  } finally {
-    cleanup();
-  }
-});
+      const b = track(createHttpSource(httpOptions, testServices(1, dir)));
+      b.restore(saved);
+      await experiencesOf(b);
+      const again = await b.ready();
+      const more = await post(again, `${record(20)}\n${record(21)}\n`, journal);
+      assert.equal(more.status, 202);
+      assert.deepEqual(
+        await firstFeatures(b, 14, 7),
+        Array.from({ length: 14 }, (_, i) => 8 + i),
+      );
+      assert.deepEqual(b.state(), { delivered: 22, feed: { offset: readFileSync(journal).length, line: 22 } });
+      await b.close();
+    } finally {
+      cleanup();
+    }
+  },
+);
 
 test('a journal ending in a torn line is truncated at its last complete line on resume, with a warning', async () => {
   const { dir, cleanup } = tempDir();
@@ -210,43 +214,70 @@ test('a replayed backlog larger than the buffer is not dropped by a drop-oldest 
   }
 });
 
-test('jsonl-stdin with a journal fsyncs each chunk before queueing it, and a restored source replays the untrained lines before reading its new input', async () => {
-  const { dir, cleanup } = tempDir();
-  const journal = join(dir, 'in.journal');
-  const options = { ...live, policy: 'block' as const, badRows: 'skip' as const, journal: 'in.journal' };
-  try {
-    const input = new PassThrough();
-    const a = track(createJsonlStdin(options, testServices(1, dir), input));
-    input.write(`${Array.from({ length: 6 }, (_, i) => record(i)).join('\n')}\ngarbage\n`);
-    input.write(`${record(6)}\n${record(7)}\n${record(8)}\n{"x":[9,`);
-    assert.deepEqual(await firstFeatures(a, 4, 4), [0, 1, 2, 3]);
-    await sleep(20);
-    assert.equal(
-      readFileSync(journal, 'utf8').split('\n').length - 1,
-      9,
-      'good complete lines are journalled, the bad and the partial one are not',
-    );
-    const saved = JSON.parse(JSON.stringify(a.state())) as Saved;
-    assert.deepEqual(saved.feed.line, 4);
-    await a.close();
+test(
+  'jsonl-stdin with a journal fsyncs each chunk before queueing it, and a restored source replays the untrained ' +
+    'lines before reading its new input',
+  async () => {
+    const { dir, cleanup } = tempDir();
+    const journal = join(dir, 'in.journal');
+    const options = { ...live, policy: 'block' as const, badRows: 'skip' as const, journal: 'in.journal' };
+    try {
+      const input = new PassThrough();
+      const a = track(createJsonlStdin(options, testServices(1, dir), input));
+      input.write(`${Array.from({ length: 6 }, (_, i) => record(i)).join('\n')}\ngarbage\n`);
+      input.write(`${record(6)}\n${record(7)}\n${record(8)}\n{"x":[9,`);
+      assert.deepEqual(await firstFeatures(a, 4, 4), [0, 1, 2, 3]);
+      await sleep(20);
+      assert.equal(
+        readFileSync(journal, 'utf8').split('\n').length - 1,
+        9,
+        'good complete lines are journalled, the bad and the partial one are not',
+      );
+      const saved = JSON.parse(JSON.stringify(a.state())) as Saved;
+      assert.deepEqual(saved.feed.line, 4);
+      await a.close();
 
-    const next = new PassThrough();
-    const b = track(createJsonlStdin(options, testServices(1, dir), next));
-    b.restore(saved);
-    next.end(`${record(20)}\n${record(21)}`);
-    const [exp] = await experiencesOf(b);
-    const seen: number[] = [];
-    for await (const batch of (exp?.train as BatchSource).batches({
-      batchSize: 3,
-      shuffle: false,
-      epoch: 0,
-      seed: 0,
-    })) {
-      for (let i = 0; i < batch.y.length; i++) seen.push(batch.x[i * 2] as number);
+      const next = new PassThrough();
+      const b = track(createJsonlStdin(options, testServices(1, dir), next));
+      b.restore(saved);
+      next.end(`${record(20)}\n${record(21)}`);
+      const [exp] = await experiencesOf(b);
+      const seen: number[] = [];
+      for await (const batch of (exp?.train as BatchSource).batches({
+        batchSize: 3,
+        shuffle: false,
+        epoch: 0,
+        seed: 0,
+      })) {
+        for (let i = 0; i < batch.y.length; i++) seen.push(batch.x[i * 2] as number);
+      }
+      assert.deepEqual(seen, [4, 5, 6, 7, 8, 20, 21]);
+      assert.deepEqual(b.state(), { delivered: 4 + 7, feed: { offset: readFileSync(journal).length, line: 11 } });
+      await b.close();
+    } finally {
+      cleanup();
     }
-    assert.deepEqual(seen, [4, 5, 6, 7, 8, 20, 21]);
-    assert.deepEqual(b.state(), { delivered: 4 + 7, feed: { offset: readFileSync(journal).length, line: 11 } });
-    await b.close();
+  },
+);
+
+test('a journal in a missing folder gets the folder created; a folder two levels missing fails in one line naming it', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const a = track(createHttpSource({ ...httpOptions, journal: 'new/in.journal' }, testServices(1, dir)));
+    await experiencesOf(a);
+    const answer = await post(await a.ready(), record(4), join(dir, 'new', 'in.journal'));
+    assert.equal(answer.status, 202);
+    assert.equal(answer.journalAtAnswer, '{"x":[4,0.4000000059604645],"y":1}\n');
+    await a.close();
+    const b = track(createHttpSource({ ...httpOptions, journal: 'no/such/in.journal' }, testServices(1, dir)));
+    await experiencesOf(b);
+    await b.ready();
+    await assert.rejects(
+      firstFeatures(b, 1, 1),
+      (e: Error) =>
+        e.message ===
+        `http: cannot create the journal's folder ${join(dir, 'no', 'such')}: ENOENT (its parent folder does not exist either)`,
+    );
   } finally {
     cleanup();
   }

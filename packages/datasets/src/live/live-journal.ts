@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { Type, type ComponentServices } from '@engram/core';
 import type { LiveBatchSource, Sample } from './live-batch-source.js';
@@ -12,7 +12,10 @@ export const journalOption = Type.Optional(
   Type.String({
     minLength: 1,
     description:
-      'Durable journal (JSON lines, relative to the pipeline file): every accepted record is appended and fsynced before it is acknowledged or trained on, and --resume replays the records not yet trained on. A run without --resume moves an existing journal to <journal>.prev and starts a new one. The journal is never rotated: it grows with the stream.',
+      'Durable journal (JSON lines, relative to the pipeline file): every accepted record is appended and fsynced ' +
+      'before it is acknowledged or trained on, and --resume replays the records not yet trained on. A run without ' +
+      '--resume moves an existing journal to <journal>.prev and starts a new one. The journal is never rotated: ' +
+      'it grows with the stream.',
   }),
 );
 
@@ -84,7 +87,8 @@ export class LiveJournal {
     const size = existsSync(this.file) ? statSync(this.file).size : -1;
     if (size < p.offset) {
       throw new Error(
-        `${where} is ${size < 0 ? 'missing' : `${size} bytes`}, shorter than the checkpoint's position ${p.offset}: it was deleted, truncated or replaced since`,
+        `${where} is ${size < 0 ? 'missing' : `${size} bytes`}, shorter than the checkpoint's position ${p.offset}: ` +
+          `it was deleted, truncated or replaced since`,
       );
     }
     if (p.offset > 0) {
@@ -118,11 +122,39 @@ export class LiveJournal {
       renameSync(this.file, `${this.file}.prev`);
       this.services.events.emit({
         type: 'warning',
-        message: `${this.kind}: journal ${this.file} is from an earlier run (not resumed); moved it to ${this.file}.prev and started a new one`,
+        message:
+          `${this.kind}: journal ${this.file} is from an earlier run (not resumed); moved it to ` +
+          `${this.file}.prev and started a new one`,
       });
     }
-    this.handle = await open(this.file, this.from ? 'r+' : 'w');
+    this.handle = await this.openFile(this.from ? 'r+' : 'w');
     if (this.from) await this.replay(this.from);
+  }
+
+  /** Opens the journal file; a missing folder is created (one level), any failure is one line naming it. */
+  private async openFile(flags: 'r+' | 'w'): Promise<FileHandle> {
+    const why = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    try {
+      return await open(this.file, flags);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || flags !== 'w')
+        throw new Error(`${this.kind}: cannot open journal ${this.file}: ${why(e)}`, { cause: e });
+    }
+    const folder = dirname(this.file);
+    try {
+      await mkdir(folder);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new Error(
+          `${this.kind}: cannot create the journal's folder ${folder}: ${why(e)}${why(e) === 'ENOENT' ? ' (its parent folder does not exist either)' : ''}`,
+          { cause: e },
+        );
+    }
+    try {
+      return await open(this.file, flags);
+    } catch (e) {
+      throw new Error(`${this.kind}: cannot open journal ${this.file}: ${why(e)}`, { cause: e });
+    }
   }
 
   /**
@@ -208,7 +240,9 @@ export class LiveJournal {
       await handle.truncate(lineStart);
       this.services.events.emit({
         type: 'warning',
-        message: `${this.kind}: journal ${this.file} ended in a torn line (${position - lineStart} bytes, a crash mid-write); truncated it at byte ${lineStart}`,
+        message:
+          `${this.kind}: journal ${this.file} ended in a torn line (${position - lineStart} bytes, a crash ` +
+          `mid-write); truncated it at byte ${lineStart}`,
       });
     }
     this.end = { offset: lineStart, line };

@@ -34,7 +34,7 @@ export function policyOption(defaultPolicy: 'block' | 'drop-oldest') {
   });
 }
 
-const LiveBase = Type.Object(liveOptions);
+export const LiveBase = Type.Object(liveOptions);
 /** The shared live options after validation. */
 export type LiveOptions = Static<typeof LiveBase>;
 

@@ -30,29 +30,33 @@ const synthetic = {
   policy: 'block',
 };
 
-test('a restored synthetic stream continues at the first sample not yet trained on, across abrupt drift, although the producer had buffered ahead', async () => {
-  const a = build<Live>(syntheticDescriptor, synthetic, testServices(9));
-  const all = await batchesOf(a, 12, 8); // 96 samples: crosses the drift at sample 50
-  await a.close();
-  const b = build<Live>(syntheticDescriptor, synthetic, testServices(9));
-  await batchesOf(b, 5, 8);
-  await sleep(20); // the producer fills its 40-sample buffer beyond the 40 samples pulled
-  const saved = JSON.parse(JSON.stringify(b.state())) as { delivered: number; feed: { t: number } };
-  await b.close();
-  assert.deepEqual([saved.delivered, saved.feed.t], [40, 40]);
-  const c = build<Live>(syntheticDescriptor, synthetic, testServices(9));
-  c.restore(saved);
-  const rest = await batchesOf(c, 7, 8);
-  await c.close();
-  assert.deepEqual(
-    rest.map((r) => [...r.x]),
-    all.slice(5).map((r) => [...r.x]),
-  );
-  assert.deepEqual(
-    rest.map((r) => [...r.y]),
-    all.slice(5).map((r) => [...r.y]),
-  );
-});
+test(
+  'a restored synthetic stream continues at the first sample not yet trained on, across abrupt drift, although ' +
+    'the producer had buffered ahead',
+  async () => {
+    const a = build<Live>(syntheticDescriptor, synthetic, testServices(9));
+    const all = await batchesOf(a, 12, 8); // 96 samples: crosses the drift at sample 50
+    await a.close();
+    const b = build<Live>(syntheticDescriptor, synthetic, testServices(9));
+    await batchesOf(b, 5, 8);
+    await sleep(20); // the producer fills its 40-sample buffer beyond the 40 samples pulled
+    const saved = JSON.parse(JSON.stringify(b.state())) as { delivered: number; feed: { t: number } };
+    await b.close();
+    assert.deepEqual([saved.delivered, saved.feed.t], [40, 40]);
+    const c = build<Live>(syntheticDescriptor, synthetic, testServices(9));
+    c.restore(saved);
+    const rest = await batchesOf(c, 7, 8);
+    await c.close();
+    assert.deepEqual(
+      rest.map((r) => [...r.x]),
+      all.slice(5).map((r) => [...r.x]),
+    );
+    assert.deepEqual(
+      rest.map((r) => [...r.y]),
+      all.slice(5).map((r) => [...r.y]),
+    );
+  },
+);
 
 test('a synthetic source refuses a position from another stream with a clear error', () => {
   const s = build<Live>(syntheticDescriptor, synthetic, testServices(9));

@@ -4,7 +4,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import type { Batch, BatchSource, DataSource } from '@engram/core';
 import { build, experiencesOf, tempDir, testServices } from '../testing/support.js';
 import { gc } from '../testing/gc.js';
@@ -119,7 +119,8 @@ test('a synthetic producer outrunning training keeps RSS bounded and reports dro
   const liveMb = Math.max(...live) / 1024 / 1024;
   const keptMb = (total * 784 * 4) / 1024 / 1024;
   console.log(
-    `# dropped ${total} (${keptMb.toFixed(0)} MB if kept); RSS peak growth ${growthMb.toFixed(1)} MB; live memory growth ${liveMb.toFixed(1)} MB`,
+    `# dropped ${total} (${keptMb.toFixed(0)} MB if kept); RSS peak growth ${growthMb.toFixed(1)} MB; live memory ` +
+      `growth ${liveMb.toFixed(1)} MB`,
   );
   // The buffer holds 256 samples (0.8 MB); garbage of dropped samples may lift RSS for a while, but never to what keeping them would cost.
   assert.ok(live.length >= 4, 'live memory was sampled during the run');
@@ -224,6 +225,57 @@ test('the http source accepts JSON and JSON lines, answers 400 with the reason, 
       [0, 2, 1, 1, 2],
     );
     assert.deepEqual([...(got[0]?.x ?? [])].slice(0, 4), [1, 2, 3, 4]);
+  } finally {
+    await source.close();
+  }
+});
+
+/** Writes raw bytes to the server and resolves with everything it answered before closing. */
+function raw(address: AddressInfo, bytes: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(address.port, address.address, () => socket.write(bytes));
+    let got = '';
+    socket.on('data', (d: Buffer) => (got += d.toString()));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(got));
+  });
+}
+
+test('the http source refuses invalid UTF-8 with its line and byte, and a body longer than its Content-Length with a clean 400, accepting nothing', async () => {
+  const source = createHttpSource(
+    { ...live, host: '127.0.0.1', port: 0, maxBodyBytes: 2000, policy: 'drop-oldest' },
+    testServices(),
+  );
+  try {
+    const [exp] = await experiencesOf(source);
+    const address = await source.ready();
+    // an ignored extra field holding a byte that is not UTF-8 (0xff), on the second line
+    const bad = Buffer.concat([
+      Buffer.from('{"x":[1,2],"y":0}\n{"x":[3,4],"y":1,"note":"caf'),
+      Buffer.from([0xff]),
+      Buffer.from('"}\n'),
+    ]);
+    const refused = await post(address, bad);
+    assert.equal(refused.status, 400);
+    assert.equal(refused.json['error'], 'line 2: invalid UTF-8 at byte 46 of the body (records must be UTF-8 JSON)');
+    // a valid U+FFFD spelled out in UTF-8 is just a character
+    assert.equal((await post(address, '{"x":[1,2],"y":0,"note":"\uFFFD"}')).status, 202);
+    const record = '{"x":[5,6],"y":2}';
+    const answer = await raw(
+      address,
+      Buffer.from(
+        `POST / HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${record.length}\r\n\r\n${record}${record}\r\n`,
+      ),
+    );
+    assert.match(answer, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.match(answer, /Content-Length \(17\) says: malformed HTTP, nothing was accepted/);
+    assert.equal((await post(address, '{"x":[7,8],"y":1}')).status, 202, 'the source keeps serving');
+    const got = await take(exp?.train as BatchSource, 2, 16);
+    assert.deepEqual(
+      got.flatMap((b) => [...b.x]).sort((p, q) => p - q),
+      [1, 2, 7, 8],
+      'only the two valid requests were accepted',
+    );
   } finally {
     await source.close();
   }

@@ -104,56 +104,67 @@ test('the http source answers 400 with the reason for a poisoned record and neve
   }
 });
 
-test('jsonl-stdin counts poisoned lines as bad, trains on the rest, and a journal line that cannot be replayed is skipped with a warning', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const input = new PassThrough();
-    const services = testServices(1, dir);
-    const source = createJsonlStdin({ ...live, policy: 'block', badRows: 'skip', journal: 'j.jsonl' }, services, input);
-    const [exp] = await experiencesOf(source);
-    input.end(
-      [
-        '{"x":[1,2,3,4],"y":0}',
-        '{"x":[1e39,2,3,4],"y":0}',
-        '{"x":[2,2,3,4],"y":"1"}',
-        '{"x":[3,2,3,4],"y":5}',
-        '{"x":[4,2,3,4],"y":1}',
-      ].join('\n'),
-    );
-    const seen: number[] = [];
-    for await (const b of (exp?.train as BatchSource).batches({ batchSize: 2, shuffle: false, epoch: 0, seed: 0 }))
-      for (let i = 0; i < b.y.length; i++) seen.push(b.x[i * 4] as number);
-    await source.close();
-    assert.deepEqual(seen, [1, 4]);
-    assert.equal(services.emitted.filter((e) => e.type === 'warning' && /skipped bad line/.test(e.message)).length, 3);
-    assert.equal(readFileSync(join(dir, 'j.jsonl'), 'utf8').trim().split('\n').length, 2);
+test(
+  'jsonl-stdin counts poisoned lines as bad, trains on the rest, and a journal line that cannot be replayed is ' +
+    'skipped with a warning',
+  async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const input = new PassThrough();
+      const services = testServices(1, dir);
+      const source = createJsonlStdin(
+        { ...live, policy: 'block', badRows: 'skip', journal: 'j.jsonl' },
+        services,
+        input,
+      );
+      const [exp] = await experiencesOf(source);
+      input.end(
+        [
+          '{"x":[1,2,3,4],"y":0}',
+          '{"x":[1e39,2,3,4],"y":0}',
+          '{"x":[2,2,3,4],"y":"1"}',
+          '{"x":[3,2,3,4],"y":5}',
+          '{"x":[4,2,3,4],"y":1}',
+        ].join('\n'),
+      );
+      const seen: number[] = [];
+      for await (const b of (exp?.train as BatchSource).batches({ batchSize: 2, shuffle: false, epoch: 0, seed: 0 }))
+        for (let i = 0; i < b.y.length; i++) seen.push(b.x[i * 4] as number);
+      await source.close();
+      assert.deepEqual(seen, [1, 4]);
+      assert.equal(
+        services.emitted.filter((e) => e.type === 'warning' && /skipped bad line/.test(e.message)).length,
+        3,
+      );
+      assert.equal(readFileSync(join(dir, 'j.jsonl'), 'utf8').trim().split('\n').length, 2);
 
-    // A journal damaged by an older version (a null where 1e39 overflowed) replays the rest, counting the bad line.
-    writeFileSync(join(dir, 'j.jsonl'), '{"x":[1,2,3,4],"y":0}\n{"x":[null,2,3,4],"y":0}\n{"x":[4,2,3,4],"y":1}\n');
-    const again = testServices(1, dir);
-    const resumed = createJsonlStdin(
-      { ...live, policy: 'block', badRows: 'skip', journal: 'j.jsonl' },
-      again,
-      new PassThrough(),
-    );
-    resumed.restore({ delivered: 0, feed: { offset: 0, line: 0 } });
-    const [exp2] = await experiencesOf(resumed);
-    const it = (exp2?.train as BatchSource)
-      .batches({ batchSize: 2, shuffle: false, epoch: 0, seed: 0 })
-      [Symbol.asyncIterator]();
-    const batch = (await it.next()).value as Batch;
-    assert.deepEqual([batch.x[0], batch.x[4]], [1, 4]);
-    assert.ok(
-      again.emitted.some(
-        (e) =>
-          e.type === 'warning' &&
-          /journal .* skipped bad line 2: field "x"\[1\]|skipped bad line 2: field "x"\[0\] is not a number/.test(
-            e.message,
-          ),
-      ),
-    );
-    await resumed.close();
-  } finally {
-    cleanup();
-  }
-});
+      // A journal damaged by an older version (a null where 1e39 overflowed) replays the rest, counting the bad line.
+      writeFileSync(join(dir, 'j.jsonl'), '{"x":[1,2,3,4],"y":0}\n{"x":[null,2,3,4],"y":0}\n{"x":[4,2,3,4],"y":1}\n');
+      const again = testServices(1, dir);
+      const resumed = createJsonlStdin(
+        { ...live, policy: 'block', badRows: 'skip', journal: 'j.jsonl' },
+        again,
+        new PassThrough(),
+      );
+      resumed.restore({ delivered: 0, feed: { offset: 0, line: 0 } });
+      const [exp2] = await experiencesOf(resumed);
+      const it = (exp2?.train as BatchSource)
+        .batches({ batchSize: 2, shuffle: false, epoch: 0, seed: 0 })
+        [Symbol.asyncIterator]();
+      const batch = (await it.next()).value as Batch;
+      assert.deepEqual([batch.x[0], batch.x[4]], [1, 4]);
+      assert.ok(
+        again.emitted.some(
+          (e) =>
+            e.type === 'warning' &&
+            /journal .* skipped bad line 2: field "x"\[1\]|skipped bad line 2: field "x"\[0\] is not a number/.test(
+              e.message,
+            ),
+        ),
+      );
+      await resumed.close();
+    } finally {
+      cleanup();
+    }
+  },
+);

@@ -121,7 +121,8 @@ export const jsonlStdinDescriptor: ComponentDescriptor = {
   role: 'dataset',
   kind: 'jsonl-stdin',
   description:
-    'A live stream of JSON lines on standard input ({"x": [...], "y": label} per line); stream mode. With `journal`, lines are fsynced to a journal before training and a resumed run replays those not trained on.',
+    'A live stream of JSON lines on standard input ({"x": [...], "y": label} per line); stream mode. With `journal`, ' +
+    'lines are fsynced to a journal before training and a resumed run replays those not trained on.',
   options: JsonlStdinOptions,
   create: (options, services) => createJsonlStdin(options as JsonlStdinOptions, services),
 };

@@ -14,7 +14,7 @@ const options = (url: string, stream: string, extra: Record<string, unknown> = {
   ...extra,
 });
 
-describe('redis-stream events logger (against a real redis-server)', { timeout: 60_000 }, () => {
+describe('redis-stream events logger (against a real redis-server)', () => {
   let server: TestRedis;
   let redis: Redis;
   before(async () => {
@@ -125,23 +125,27 @@ describe('redis-stream events logger (against a real redis-server)', { timeout: 
     assert.ok(len >= 100 && len < 1000, `stream length ${len}`);
   });
 
-  it('never stops the run when Redis is unreachable: one warning while running, bounded queue, a count of lost events at the end', async () => {
-    const services = testServices();
-    const bus = new EventBus();
-    const logger = new RedisEventsLogger(
-      options(`redis://127.0.0.1:${await freePort()}`, 'nowhere', { queue: 1000 }),
-      services,
-    );
-    logger.attach(bus.events$, '/tmp');
-    for (let i = 0; i < 20_000; i++) bus.emit({ type: 'warning', message: `event ${i}` });
-    await new Promise((r) => setTimeout(r, 300));
-    for (let i = 0; i < 100; i++) bus.emit({ type: 'warning', message: `later ${i}` });
-    await logger.close();
-    const warnings = services.emitted.map((e) => (e as { message: string }).message);
-    assert.equal(warnings.filter((m) => m.includes('cannot write events')).length, 1, warnings.join('\n'));
-    assert.ok(
-      warnings.some((m) => /20100 event\(s\) could not be sent/.test(m)),
-      warnings.join('\n'),
-    );
-  });
+  it(
+    'never stops the run when Redis is unreachable: one warning while running, bounded queue, a count of lost ' +
+      'events at the end',
+    async () => {
+      const services = testServices();
+      const bus = new EventBus();
+      const logger = new RedisEventsLogger(
+        options(`redis://127.0.0.1:${await freePort()}`, 'nowhere', { queue: 1000 }),
+        services,
+      );
+      logger.attach(bus.events$, '/tmp');
+      for (let i = 0; i < 20_000; i++) bus.emit({ type: 'warning', message: `event ${i}` });
+      await new Promise((r) => setTimeout(r, 300));
+      for (let i = 0; i < 100; i++) bus.emit({ type: 'warning', message: `later ${i}` });
+      await logger.close();
+      const warnings = services.emitted.map((e) => (e as { message: string }).message);
+      assert.equal(warnings.filter((m) => m.includes('cannot write events')).length, 1, warnings.join('\n'));
+      assert.ok(
+        warnings.some((m) => /20100 event\(s\) could not be sent/.test(m)),
+        warnings.join('\n'),
+      );
+    },
+  );
 });

@@ -175,7 +175,9 @@ export class RedisEventsLogger implements RunLogger {
     this.warned = true;
     this.services.events.emit({
       type: 'warning',
-      message: `redis-stream logger: cannot write events to ${this.o.stream} at ${redactUrl(this.url)} (${why}); training goes on, events are queued (at most ${this.o.queue}) or dropped`,
+      message:
+        `redis-stream logger: cannot write events to ${this.o.stream} at ${redactUrl(this.url)} (${why}); ` +
+        `training goes on, events are queued (at most ${this.o.queue}) or dropped`,
     });
   }
 }

@@ -110,6 +110,7 @@ export class RedisStreamFeed implements LiveFeed {
       lastId: trained[trained.length - 1] ?? this.lastId,
       unacked: [...carried, ...trained],
       deadLettered: this.records.deadLettered,
+      deadLetterId: this.records.deadLetterMark,
     };
   }
 
@@ -117,8 +118,9 @@ export class RedisStreamFeed implements LiveFeed {
     const p = parsePosition(s, `redis-stream ${this.o.stream}`);
     this.restored = p;
     this.lastId = p.lastId;
-    this.records.restoreCount(p.deadLettered);
     if (!this.consumerGiven) this.consumer = p.consumer;
+    // dead letters are counted by the consumer that wrote them: only the checkpoint's own can be recounted
+    this.records.restoreCount(p.deadLettered, this.consumer === p.consumer ? p.deadLetterId : undefined);
   }
 
   /**
@@ -152,6 +154,7 @@ export class RedisStreamFeed implements LiveFeed {
       await this.retrying(() => acknowledgeAll(this.group, restored.unacked));
       this.restored = undefined;
     }
+    await this.retrying(() => this.records.recount());
     const every = this.o.claimIdleMs > 0 ? Math.max(100, Math.floor(this.o.claimIdleMs / 3)) : 20_000;
     this.heartbeat = setInterval(() => void this.touchOwn(), every);
     this.heartbeat.unref();
@@ -289,7 +292,9 @@ export class RedisStreamFeed implements LiveFeed {
     if (claimed > 0) {
       this.events.emit({
         type: 'warning',
-        message: `redis-stream ${this.o.stream}: claimed ${claimed} entr${claimed === 1 ? 'y' : 'ies'} pending over ${this.o.claimIdleMs} ms with another consumer of group ${this.o.group}`,
+        message:
+          `redis-stream ${this.o.stream}: claimed ${claimed} entr${claimed === 1 ? 'y' : 'ies'} pending over ` +
+          `${this.o.claimIdleMs} ms with another consumer of group ${this.o.group}`,
       });
     }
   }
@@ -348,7 +353,9 @@ export class RedisStreamFeed implements LiveFeed {
     this.down = true;
     this.events.emit({
       type: 'warning',
-      message: `redis-stream ${this.o.stream}: connection to ${redactUrl(this.url)} lost (${why}); reconnecting with backoff, no entry is lost`,
+      message:
+        `redis-stream ${this.o.stream}: connection to ${redactUrl(this.url)} lost (${why}); reconnecting with ` +
+        `backoff, no entry is lost`,
     });
   }
 }

@@ -13,7 +13,8 @@ export const RedisStreamOptions = Type.Object(
       minLength: 1,
       default: 'engram',
       description:
-        'Consumer group (created with MKSTREAM if missing). Pipelines with different groups each read the whole stream; consumers of one group split it.',
+        'Consumer group (created with MKSTREAM if missing). Pipelines with different groups each read the whole ' +
+        'stream; consumers of one group split it.',
     }),
     consumer: Type.Optional(
       Type.String({
@@ -37,7 +38,9 @@ export const RedisStreamOptions = Type.Object(
       maximum: 16,
       default: 1,
       description:
-        'XREADGROUP replies asked for ahead while a backlog is read, so the next entries are already here when training wants them; the consumer holds at most buffer + (1 + readAhead) × count entries. 0 asks only once the previous entries are queued.',
+        'XREADGROUP replies asked for ahead while a backlog is read, so the next entries are already here when ' +
+        'training wants them; the consumer holds at most buffer + (1 + readAhead) × count entries. 0 asks only ' +
+        'once the previous entries are queued.',
     }),
     blockMs: Type.Integer({
       minimum: 1,
@@ -49,7 +52,8 @@ export const RedisStreamOptions = Type.Object(
       minimum: 0,
       default: 60000,
       description:
-        'Entries pending this long with another consumer of the group (a dead one) are claimed (XAUTOCLAIM); 0 never claims. Keep it longer than a crashed run takes to be resumed.',
+        'Entries pending this long with another consumer of the group (a dead one) are claimed (XAUTOCLAIM); 0 never ' +
+        'claims. Keep it longer than a crashed run takes to be resumed.',
     }),
     deadLetter: Type.Optional(
       Type.String({
@@ -77,6 +81,12 @@ export interface RedisStreamPosition {
   readonly lastId: string | null;
   readonly unacked: readonly string[];
   readonly deadLettered: number;
+  /**
+   * Id of the last entry this consumer added to the dead-letter stream when the checkpoint was
+   * written (`'0-0'`: none yet; absent in checkpoints written before it existed). A resume counts the
+   * consumer's dead letters after it: those a killed process wrote after its last checkpoint.
+   */
+  readonly deadLetterId?: string;
 }
 
 /** Checks a position read back from a checkpoint; throws a one-line error on a malformed one. */
@@ -96,5 +106,15 @@ export function parsePosition(s: unknown, where: string): RedisStreamPosition {
       `${where}: a checkpoint position must be { consumer, lastId, unacked: [ids], deadLettered }, got ${JSON.stringify(s)?.slice(0, 200)}`,
     );
   }
-  return { consumer: p.consumer, lastId: p.lastId, unacked: [...p.unacked], deadLettered: p.deadLettered };
+  if (p.deadLetterId !== undefined && !isId(p.deadLetterId))
+    throw new Error(
+      `${where}: a checkpoint position's deadLetterId must be a stream id, got ${JSON.stringify(p.deadLetterId)?.slice(0, 60)}`,
+    );
+  return {
+    consumer: p.consumer,
+    lastId: p.lastId,
+    unacked: [...p.unacked],
+    deadLettered: p.deadLettered,
+    ...(p.deadLetterId !== undefined ? { deadLetterId: p.deadLetterId } : {}),
+  };
 }

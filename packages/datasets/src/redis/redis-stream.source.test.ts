@@ -65,7 +65,7 @@ const pendingCount = async (redis: Redis, stream: string, group = 'g'): Promise<
   ((await redis.xpending(stream, group)) as [number])[0];
 const range = (a: number, b: number): number[] => Array.from({ length: b - a }, (_, i) => a + i);
 
-describe('redis-stream source (against a real redis-server)', { timeout: 60_000 }, () => {
+describe('redis-stream source (against a real redis-server)', () => {
   let server: TestRedis;
   let redis: Redis;
   before(async () => {
@@ -77,38 +77,42 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
     await server.dispose();
   });
 
-  it('acknowledges entries only when a checkpoint covering them is durable, and a resumed consumer trains on each exactly once', async () => {
-    await produce(redis, 's1', 0, 1000);
-    const a = source(server.url, 's1', { consumer: 'c1' });
-    const ia = batches(a);
-    const first = await pull(ia, 300);
-    assert.deepEqual(first, range(0, 300));
-    // delivered (trained + buffered), none acknowledged yet
-    assert.ok((await pendingCount(redis, 's1')) >= 300);
-    const checkpoint = a.state() as { delivered: number; feed: RedisStreamPosition };
-    assert.equal(checkpoint.delivered, 300);
-    assert.equal(checkpoint.feed.unacked.length, 300);
-    assert.equal(checkpoint.feed.lastId, checkpoint.feed.unacked[299]);
-    // trained past the checkpoint, then "crashed": neither the checkpoint's ack nor anything later happened
-    assert.deepEqual(await pull(ia, 120), range(300, 420));
-    await a.close();
+  it(
+    'acknowledges entries only when a checkpoint covering them is durable, and a resumed consumer trains on each ' +
+      'exactly once',
+    async () => {
+      await produce(redis, 's1', 0, 1000);
+      const a = source(server.url, 's1', { consumer: 'c1' });
+      const ia = batches(a);
+      const first = await pull(ia, 300);
+      assert.deepEqual(first, range(0, 300));
+      // delivered (trained + buffered), none acknowledged yet
+      assert.ok((await pendingCount(redis, 's1')) >= 300);
+      const checkpoint = a.state() as { delivered: number; feed: RedisStreamPosition };
+      assert.equal(checkpoint.delivered, 300);
+      assert.equal(checkpoint.feed.unacked.length, 300);
+      assert.equal(checkpoint.feed.lastId, checkpoint.feed.unacked[299]);
+      // trained past the checkpoint, then "crashed": neither the checkpoint's ack nor anything later happened
+      assert.deepEqual(await pull(ia, 120), range(300, 420));
+      await a.close();
 
-    const b = source(server.url, 's1');
-    b.restore(checkpoint);
-    assert.equal(b.redis.consumerName, 'c1', "the resumed consumer keeps the checkpoint's name");
-    const ib = batches(b);
-    const rest = await pull(ib, 700);
-    assert.deepEqual(
-      rest,
-      range(300, 1000),
-      'the trained-but-unacknowledged 300 are skipped, the rest replayed in order',
-    );
-    const s = b.state() as { feed: RedisStreamPosition };
-    await b.checkpointed(b.state());
-    assert.equal(s.feed.unacked.length, 700);
-    assert.equal(await pendingCount(redis, 's1'), 0, 'everything trained is acknowledged');
-    await b.close();
-  });
+      const b = source(server.url, 's1');
+      b.restore(checkpoint);
+      assert.equal(b.redis.consumerName, 'c1', "the resumed consumer keeps the checkpoint's name");
+      const ib = batches(b);
+      const rest = await pull(ib, 700);
+      assert.deepEqual(
+        rest,
+        range(300, 1000),
+        'the trained-but-unacknowledged 300 are skipped, the rest replayed in order',
+      );
+      const s = b.state() as { feed: RedisStreamPosition };
+      await b.checkpointed(b.state());
+      assert.equal(s.feed.unacked.length, 700);
+      assert.equal(await pendingCount(redis, 's1'), 0, 'everything trained is acknowledged');
+      await b.close();
+    },
+  );
 
   it('acknowledges checkpoint after checkpoint over more entries than the ledger keeps before cutting its front', async () => {
     await produce(redis, 's7', 0, 12_000);
@@ -219,36 +223,40 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
     await s.close();
   });
 
-  it('reads ahead while training, never holding more than buffer + (1 + readAhead) × count entries however fast producers are', async () => {
-    await produce(redis, 's6', 0, 2000);
-    const readAhead = 2;
-    const s = source(server.url, 's6', { consumer: 'ahead', buffer: 40, count: 30, readAhead });
-    const bound = 40 + (1 + readAhead) * 30;
-    const it = batches(s, 10);
-    const trained: number[] = [];
-    let producing = true;
-    // A producer far faster than training keeps adding entries meanwhile.
-    const producer = (async () => {
-      for (let i = 2000; producing && i < 20_000; i += 500) await produce(redis, 's6', i, i + 500);
-    })();
-    let most = 0;
-    try {
-      for (let step = 0; step < 40; step++) {
-        trained.push(...(await pull(it, 10)));
-        await new Promise((r) => setTimeout(r, 15)); // training is slow: the feed has time to run ahead
-        const held = (await pendingCount(redis, 's6')) - trained.length;
-        most = Math.max(most, held);
-        assert.ok(held <= bound, `step ${step}: ${held} entries held by a consumer bounded at ${bound}`);
-        assert.ok(s.train.queue.length <= 40);
+  it(
+    'reads ahead while training, never holding more than buffer + (1 + readAhead) × count entries however fast ' +
+      'producers are',
+    async () => {
+      await produce(redis, 's6', 0, 2000);
+      const readAhead = 2;
+      const s = source(server.url, 's6', { consumer: 'ahead', buffer: 40, count: 30, readAhead });
+      const bound = 40 + (1 + readAhead) * 30;
+      const it = batches(s, 10);
+      const trained: number[] = [];
+      let producing = true;
+      // A producer far faster than training keeps adding entries meanwhile.
+      const producer = (async () => {
+        for (let i = 2000; producing && i < 20_000; i += 500) await produce(redis, 's6', i, i + 500);
+      })();
+      let most = 0;
+      try {
+        for (let step = 0; step < 40; step++) {
+          trained.push(...(await pull(it, 10)));
+          await new Promise((r) => setTimeout(r, 15)); // training is slow: the feed has time to run ahead
+          const held = (await pendingCount(redis, 's6')) - trained.length;
+          most = Math.max(most, held);
+          assert.ok(held <= bound, `step ${step}: ${held} entries held by a consumer bounded at ${bound}`);
+          assert.ok(s.train.queue.length <= 40);
+        }
+      } finally {
+        producing = false;
+        await producer;
+        await s.close();
       }
-    } finally {
-      producing = false;
-      await producer;
-      await s.close();
-    }
-    assert.deepEqual(trained, range(0, 400), 'read ahead, still in stream order, each once');
-    assert.ok(most > 40 + 30, `the feed read ahead beyond the buffer and the reply in hand (held at most ${most})`);
-  });
+      assert.deepEqual(trained, range(0, 400), 'read ahead, still in stream order, each once');
+      assert.ok(most > 40 + 30, `the feed read ahead beyond the buffer and the reply in hand (held at most ${most})`);
+    },
+  );
 
   it('two groups each read the whole stream; two consumers of one group split it', async () => {
     await produce(redis, 's4', 0, 400);
@@ -273,6 +281,59 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
       'every entry went to exactly one consumer',
     );
     await Promise.all([c1.close(), c2.close()]);
+  });
+
+  it("after a kill, the resumed count of bad records equals the dead-letter stream's length, counting only its own group's", async () => {
+    const bad = JSON.stringify({ x: [1, 2, 3], y: 0 });
+    for (let i = 0; i < 40; i++) {
+      await redis.xadd('s9', '*', 'data', record(i));
+      if (i % 2 === 1) await redis.xadd('s9', '*', 'data', bad);
+    }
+    // another consumer group's dead letter in the same dead-letter stream is not this run's
+    await redis.xadd(
+      's9:dead-letter',
+      '*',
+      'reason',
+      'x',
+      'id',
+      '1-1',
+      'stream',
+      's9',
+      'group',
+      'other',
+      'consumer',
+      'c',
+    );
+    const a = source(server.url, 's9', { consumer: 'c', buffer: 8, count: 4 });
+    const ia = batches(a, 4);
+    assert.deepEqual(await pull(ia, 12), range(0, 12));
+    const checkpoint = a.state() as { delivered: number; feed: RedisStreamPosition };
+    const atCheckpoint = checkpoint.feed.deadLettered;
+    assert.ok(atCheckpoint >= 5 && atCheckpoint < 20, `${atCheckpoint} dead letters at the checkpoint`);
+    // trained on past the checkpoint: more bad records dead-lettered (and acknowledged), then killed
+    assert.deepEqual(await pull(ia, 28), range(12, 40));
+    for (let t = 0; t < 200 && (await redis.xlen('s9:dead-letter')) < 21; t++)
+      await new Promise((r) => setTimeout(r, 20));
+    await a.close();
+    assert.equal(await redis.xlen('s9:dead-letter'), 21);
+
+    const services = testServices();
+    const b = source(server.url, 's9', {}, services);
+    b.restore(checkpoint);
+    try {
+      const ib = batches(b, 4);
+      assert.deepEqual(await pull(ib, 28), range(12, 40), 'training stays exactly once');
+      const totals = services.emitted.flatMap((e) =>
+        e.type === 'warning' && e.badRecords ? [e.badRecords.total] : [],
+      );
+      assert.equal(totals.at(-1), 20, "badRecords: the 20 of this consumer's group, as the dead-letter stream holds");
+      const resumed = b.state() as { feed: RedisStreamPosition };
+      assert.equal(resumed.feed.deadLettered, 20);
+      const last = (await redis.xrevrange('s9:dead-letter', '+', '-', 'COUNT', 2)).find(([, f]) => f.includes('g'));
+      assert.equal(resumed.feed.deadLetterId, last?.[0], 'the next checkpoint marks the last dead letter');
+    } finally {
+      await b.close();
+    }
   });
 
   it('claims the entries a dead consumer of the group left pending after claimIdleMs', async () => {
@@ -304,7 +365,7 @@ describe('redis-stream source (against a real redis-server)', { timeout: 60_000 
   });
 });
 
-describe('redis-stream source across a server restart', { timeout: 60_000 }, () => {
+describe('redis-stream source across a server restart', () => {
   it('reconnects with backoff, warns once and loses nothing when redis-server is stopped and restarted', async () => {
     const server = await startRedis({ persistence: true });
     const redis = new Redis(server.url, { maxRetriesPerRequest: null });

@@ -66,7 +66,9 @@ export const redisStreamDescriptor: ComponentDescriptor = {
   role: 'dataset',
   kind: 'redis-stream',
   description:
-    'A live stream read from a Redis stream through a consumer group (XREADGROUP); entries are XACKed only once a checkpoint covering them is durable, so a resumed run trains on each exactly once; bad records go to a dead-letter stream. Stream mode.',
+    'A live stream read from a Redis stream through a consumer group (XREADGROUP); entries are XACKed only once a ' +
+    'checkpoint covering them is durable, so a resumed run trains on each exactly once; bad records go to a ' +
+    'dead-letter stream. Stream mode.',
   options: RedisStreamOptions,
   create: (options, services) => createRedisStream(options as RedisStreamOptions, services),
 };

@@ -21,6 +21,10 @@ export class StreamRecords {
   readonly deadLetterKey: string;
   private total = 0;
   private reported = 0;
+  /** Id of the last dead letter this consumer added (what a checkpoint's `deadLetterId` records). */
+  private lastDeadLetter = '0-0';
+  /** A restored checkpoint's `deadLetterId`: dead letters after it are counted once Redis is reachable. */
+  private recountAfter: string | undefined;
 
   /**
    * @param cmd the feed's command connection (not the one blocked in `XREADGROUP`)
@@ -41,10 +45,47 @@ export class StreamRecords {
     return this.total;
   }
 
-  /** Continues a checkpoint's count (called on restore, before the feed starts). */
-  restoreCount(total: number): void {
+  /** Id of the last dead letter this consumer added, `'0-0'` before the first (checkpoints keep it). */
+  get deadLetterMark(): string {
+    return this.lastDeadLetter;
+  }
+
+  /**
+   * Continues a checkpoint's count (called on restore, before the feed starts). With the checkpoint's
+   * `mark`, {@link recount} later adds the dead letters written after it.
+   */
+  restoreCount(total: number, mark?: string): void {
     this.total = total;
     this.reported = total;
+    this.recountAfter = mark;
+    if (mark !== undefined) this.lastDeadLetter = mark;
+  }
+
+  /**
+   * After a restore: counts the dead letters this consumer added to the dead-letter stream after the
+   * checkpoint's mark — written (and acknowledged, so never read again) by a process killed before its
+   * next checkpoint — so `badRecords` equals what the dead-letter stream holds. Reports the new total.
+   */
+  async recount(): Promise<void> {
+    const after = this.recountAfter;
+    if (after === undefined) return;
+    let from = `(${after}`;
+    let added = 0;
+    for (;;) {
+      const page = await this.cmd.xrange(this.deadLetterKey, from, '+', 'COUNT', 1000);
+      for (const [id, fields] of page) {
+        const f = fieldsObject({ id, fields });
+        if (f['stream'] === this.o.stream && f['group'] === this.o.group && f['consumer'] === this.consumer()) {
+          added++;
+          this.lastDeadLetter = id;
+        }
+      }
+      if (page.length < 1000) break;
+      from = `(${page[page.length - 1]?.[0] ?? ''}`;
+    }
+    this.recountAfter = undefined;
+    this.total += added;
+    this.reportGrowth();
   }
 
   /** The training record of entry `e`, or why it cannot be one. */
@@ -71,7 +112,7 @@ export class StreamRecords {
    */
   async deadLetter(e: StreamEntry, reason: string): Promise<void> {
     const data = fieldValue(e, this.o.field) ?? JSON.stringify(fieldsObject(e));
-    await this.cmd
+    const replies = await this.cmd
       .multi()
       .xadd(
         this.deadLetterKey,
@@ -91,6 +132,8 @@ export class StreamRecords {
       )
       .xack(this.o.stream, this.o.group, e.id)
       .exec();
+    const added = replies?.[0]?.[1];
+    if (typeof added === 'string') this.lastDeadLetter = added;
     this.total++;
     if (this.total <= 10 || this.total % 1000 === 0) {
       this.events.emit({

@@ -148,7 +148,7 @@ test('domain-incremental rotation by 90 degrees moves pixels exactly', async () 
   const cw = [7, 4, 1, 8, 5, 2, 9, 6, 3];
   assert.ok(
     JSON.stringify(rounded) === JSON.stringify(ccw) || JSON.stringify(rounded) === JSON.stringify(cw),
-    `got ${rounded}`,
+    `got ${rounded.join(', ')}`,
   );
 });
 
@@ -214,46 +214,54 @@ test('a shuffled pass is a permutation of the unshuffled one and depends on the 
   assert.deepEqual(await pass(1), await pass(1));
 });
 
-test('only: experiences outside first..last become evaluate-only, cut exactly as in the whole scenario (indices, classes, rows)', async () => {
-  const whole = buildScenario(tiny(), { type: 'class-incremental', experiences: 3, shuffleClasses: true }, settings(4));
-  const part = buildScenario(
-    tiny(),
-    { type: 'class-incremental', experiences: 3, shuffleClasses: true, only: { first: 1, last: 1 } },
-    settings(4),
-  );
-  assert.deepEqual(part.info, whole.info, 'the scenario is still described whole');
-  assert.deepEqual(
-    part.experiences.map((e) => [e.index, e.evaluateOnly === true]),
-    [
-      [0, true],
-      [1, false],
-      [2, true],
-    ],
-  );
-  for (const [i, e] of part.experiences.entries()) {
-    const w = whole.experiences[i] as Experience;
-    assert.deepEqual(e.classes, w.classes);
-    assert.deepEqual(await ids(e.train, true), await ids(w.train, true));
-    assert.deepEqual(await ids(e.test), await ids(w.test));
-  }
-  const open = buildScenario(
-    tiny(),
-    {
-      type: 'domain-incremental',
-      transform: 'permutation',
-      experiences: 3,
-      firstIdentity: true,
-      maxAngle: 180,
-      only: { first: 2 },
-    },
-    settings(4),
-  );
-  assert.deepEqual(
-    open.experiences.map((e) => e.evaluateOnly === true),
-    [true, true, false],
-    'last defaults to the final experience',
-  );
-});
+test(
+  'only: experiences outside first..last become evaluate-only, cut exactly as in the whole scenario (indices, ' +
+    'classes, rows)',
+  async () => {
+    const whole = buildScenario(
+      tiny(),
+      { type: 'class-incremental', experiences: 3, shuffleClasses: true },
+      settings(4),
+    );
+    const part = buildScenario(
+      tiny(),
+      { type: 'class-incremental', experiences: 3, shuffleClasses: true, only: { first: 1, last: 1 } },
+      settings(4),
+    );
+    assert.deepEqual(part.info, whole.info, 'the scenario is still described whole');
+    assert.deepEqual(
+      part.experiences.map((e) => [e.index, e.evaluateOnly === true]),
+      [
+        [0, true],
+        [1, false],
+        [2, true],
+      ],
+    );
+    for (const [i, e] of part.experiences.entries()) {
+      const w = whole.experiences[i] as Experience;
+      assert.deepEqual(e.classes, w.classes);
+      assert.deepEqual(await ids(e.train, true), await ids(w.train, true));
+      assert.deepEqual(await ids(e.test), await ids(w.test));
+    }
+    const open = buildScenario(
+      tiny(),
+      {
+        type: 'domain-incremental',
+        transform: 'permutation',
+        experiences: 3,
+        firstIdentity: true,
+        maxAngle: 180,
+        only: { first: 2 },
+      },
+      settings(4),
+    );
+    assert.deepEqual(
+      open.experiences.map((e) => e.evaluateOnly === true),
+      [true, true, false],
+      'last defaults to the final experience',
+    );
+  },
+);
 
 test('only with a range outside the scenario is refused with the numbers', () => {
   assert.throws(

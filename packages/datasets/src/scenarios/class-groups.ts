@@ -40,7 +40,8 @@ export function classGroups(
   if (options.experiences !== undefined && options.classesPerExperience !== undefined) {
     if (Math.ceil(n / options.classesPerExperience) !== options.experiences) {
       throw new Error(
-        `scenario: ${options.experiences} experiences of ${options.classesPerExperience} classes do not cover ${n} classes; give only one of them`,
+        `scenario: ${options.experiences} experiences of ${options.classesPerExperience} classes do not cover ${n} ` +
+          `classes; give only one of them`,
       );
     }
   }

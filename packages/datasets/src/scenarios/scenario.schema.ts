@@ -15,7 +15,8 @@ const onlyProperty = {
       {
         ...strict,
         description:
-          'Train only on experiences first..last of the scenario (numbered as in the whole scenario); the others keep their test sets, evaluated with evaluation.on "all". A later run continues with the next range (`engram run --from`).',
+          'Train only on experiences first..last of the scenario (numbered as in the whole scenario); the others ' +
+          'keep their test sets, evaluated with evaluation.on "all". A later run continues with the next range (`engram run --from`).',
       },
     ),
   ),

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { Type, type ComponentDescriptor, type Static } from '@engram/core';
 import type { LabelledData, LabelledSet } from '../data/labelled-set.js';
 import { scenarioOption } from '../scenarios/scenario.schema.js';
+import { pathProblem } from './data-checks.js';
 import { FiniteDataSource } from './finite-data-source.js';
 import { loadIdxPairs } from './idx.source.js';
 
@@ -70,5 +71,25 @@ export const fashionMnistDescriptor: ComponentDescriptor = {
     const o = options as FashionMnistOptions;
     const dir = resolve(services.baseDir, o.dir);
     return new FiniteDataSource(() => loadFashionMnist(dir, o.limit, o.flatten), o.scenario, 0, services.rng);
+  },
+  check: async (options, context) => {
+    const dir = resolve(context.baseDir, (options as FashionMnistOptions).dir);
+    const missing = await pathProblem(dir, 'folder');
+    if (missing !== undefined) return [{ path: `${context.path}/dir`, message: missing }];
+    const bases = [
+      'train-images-idx3-ubyte',
+      'train-labels-idx1-ubyte',
+      't10k-images-idx3-ubyte',
+      't10k-labels-idx1-ubyte',
+    ];
+    const absent = bases.filter((b) => !existsSync(join(dir, b)) && !existsSync(join(dir, `${b}.gz`)));
+    return absent.length === 0
+      ? []
+      : [
+          {
+            path: `${context.path}/dir`,
+            message: `${dir} lacks ${absent.map((b) => `${b}(.gz)`).join(', ')} (apt-get install dataset-fashion-mnist)`,
+          },
+        ];
   },
 };

@@ -14,6 +14,7 @@ import { CsvFormat, JsonlFormat, type RowFormat } from './row-format.js';
 import { loadRows, type RowFileSettings } from './row-file.js';
 import { RowFileStreamSource } from './row-file-stream.js';
 import { isInside, RedactedFormat } from './redacted-format.js';
+import { checkCsv, checkJsonl } from './row-file-checks.js';
 
 const common = {
   path: Type.String({
@@ -133,6 +134,7 @@ export const csvDescriptor: ComponentDescriptor = {
     const o = options as CsvOptions;
     return createFileSource(o, services, () => new CsvFormat(o));
   },
+  check: (options, context) => checkCsv(options as CsvOptions, context),
 };
 
 /** The `jsonl` dataset component. */
@@ -146,4 +148,5 @@ export const jsonlDescriptor: ComponentDescriptor = {
     const o = options as JsonlOptions;
     return createFileSource(o, services, () => new JsonlFormat(o));
   },
+  check: (options, context) => checkJsonl(options as JsonlOptions, context),
 };

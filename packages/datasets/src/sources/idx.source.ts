@@ -3,6 +3,7 @@ import { Type, type ComponentDescriptor, type Static } from '@engram/core';
 import { readIdx, type IdxArray } from '../data/idx-reader.js';
 import type { LabelledData, LabelledSet } from '../data/labelled-set.js';
 import { scenarioOption } from '../scenarios/scenario.schema.js';
+import { checkFiles } from './data-checks.js';
 import { FiniteDataSource } from './finite-data-source.js';
 
 const scaleOption = Type.Optional(
@@ -122,5 +123,13 @@ export const idxDescriptor: ComponentDescriptor = {
       testLabels: at(o.testLabels),
     };
     return new FiniteDataSource(() => loadIdxPairs(files, o), o.scenario, o.testFraction, services.rng);
+  },
+  check: (options, context) => {
+    const o = options as IdxOptions;
+    const named = (['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const).flatMap((key) => {
+      const file = o[key];
+      return file === undefined ? [] : [{ key, file }];
+    });
+    return checkFiles(named, context);
   },
 };

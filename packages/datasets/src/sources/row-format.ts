@@ -109,7 +109,9 @@ export class CsvFormat implements RowFormat {
       yield* skipped.splice(0);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new Error(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+      throw new Error(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`, {
+        cause: err,
+      });
     } finally {
       source.destroy();
       parser.destroy();

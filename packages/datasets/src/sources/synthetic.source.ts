@@ -53,7 +53,8 @@ export const SyntheticOptions = Type.Object(
     drift: StringEnum(['none', 'abrupt', 'gradual'] as const, {
       default: 'none',
       description:
-        'Endless mode only (refused otherwise): abrupt = new class centres every `driftEvery` samples; gradual = centres move by `driftMagnitude` per `driftEvery` samples.',
+        'Endless mode only (refused otherwise): abrupt = new class centres every `driftEvery` samples; gradual = ' +
+        'centres move by `driftMagnitude` per `driftEvery` samples.',
     }),
     driftEvery: Type.Integer({ minimum: 1, default: 1000, description: 'Samples per drift period.' }),
     driftMagnitude: Type.Number({
@@ -65,7 +66,8 @@ export const SyntheticOptions = Type.Object(
     policy: StringEnum(['block', 'drop-oldest', 'sample'] as const, {
       default: 'block',
       description:
-        'Endless mode: what a full buffer does. Only block gives a reproducible stream (and an exact resume); the others drop samples depending on timing.',
+        'Endless mode: what a full buffer does. Only block gives a reproducible stream (and an exact resume); the ' +
+        'others drop samples depending on timing.',
     }),
   },
   {
@@ -75,7 +77,8 @@ export const SyntheticOptions = Type.Object(
     then: {
       not: {
         description:
-          'has "drift" but not "endless": true; a finite synthetic set does not drift (use "endless": true, or a domain-incremental scenario)',
+          'has "drift" but not "endless": true; a finite synthetic set does not drift (use "endless": true, or a ' +
+          'domain-incremental scenario)',
         properties: { drift: { enum: ['abrupt', 'gradual'] } },
         required: ['drift'],
       },
@@ -102,7 +105,8 @@ export function syntheticData(o: SyntheticOptions, rng: Rng): LabelledData {
   const values = o.numClasses * o.samplesPerClass * o.features;
   if (values > MAX_SYNTHETIC_VALUES) {
     throw new Error(
-      `synthetic: numClasses × samplesPerClass × features is ${values.toLocaleString('en')} values, over the limit of ${MAX_SYNTHETIC_VALUES.toLocaleString('en')} (512 MB); lower one of them`,
+      `synthetic: numClasses × samplesPerClass × features is ${values.toLocaleString('en')} values, over the limit ` +
+        `of ${MAX_SYNTHETIC_VALUES.toLocaleString('en')} (512 MB); lower one of them`,
     );
   }
   const mu = centres(o, rng.derive('centres'));

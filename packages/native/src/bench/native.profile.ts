@@ -30,7 +30,7 @@ async function prepare(name: string): Promise<Profiled> {
   const x = name === 'mlp' ? batch.x : batch.x.reshape([128, 28, 28, 1]);
   if (layersMode) {
     const model = await buildLayersModel(name === 'mlp' ? LAYERS_MLP : LAYERS_CNN, 0);
-    const labels = tf.argMax(batch.y, 1) as tf.Tensor1D;
+    const labels = tf.argMax<tf.Tensor1D>(batch.y, 1);
     return {
       step: () => void layersTrainStep(model, opt, x, labels),
       dispose: () => {

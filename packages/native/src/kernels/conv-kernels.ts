@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from '../addon/native-addon.js';
 import { asWasmBackend, heapOf, offsetOf } from '../wasm/wasm-backend.js';
-import { ACTIVATIONS } from './matmul-kernels.js';
+import { ACTIVATIONS, activationName } from './matmul-kernels.js';
 
 type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
 type Attrs = tf.NamedAttrMap | undefined;
@@ -69,7 +69,7 @@ export function conv2dKernel(addon: NativeAddon) {
   return (stock: tf.KernelFunc): tf.KernelFunc =>
     (args) => {
       const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
-      const activation = ACTIVATIONS[String(args.attrs?.['activation'] ?? 'linear')];
+      const activation = ACTIVATIONS[activationName(args.attrs?.['activation'])];
       if (!x || !filter || preluActivationWeights != null || activation === undefined || !floats(x, filter, bias))
         return stock(args);
       const info = convInfo(x.shape, filter.shape, args.attrs, true);

@@ -12,6 +12,11 @@ export const ACTIVATIONS: Readonly<Record<string, number>> = {
   elu: 5,
 };
 
+/** A fused kernel's `activation` attribute as a name: tfjs leaves it out for a linear epilogue. */
+export function activationName(attr: unknown): string {
+  return typeof attr === 'string' ? attr : 'linear';
+}
+
 interface MatMulPlan {
   readonly outShape: number[];
   readonly batch: number;
@@ -138,7 +143,7 @@ export function fusedMatMulKernel(addon: NativeAddon) {
       const attrs = args.attrs ?? {};
       const transposeA = attrs['transposeA'] === true,
         transposeB = attrs['transposeB'] === true;
-      const activation = ACTIVATIONS[String(attrs['activation'] ?? 'linear')];
+      const activation = ACTIVATIONS[activationName(attrs['activation'])];
       const alphaAttr = attrs['leakyreluAlpha'];
       const alpha = typeof alphaAttr === 'number' ? alphaAttr : 0.2;
       if (!a || !b || preluActivationWeights != null || activation === undefined) return stock(args);

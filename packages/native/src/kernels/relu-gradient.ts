@@ -5,7 +5,7 @@ import { RELU_GRAD_KERNEL } from './elementwise-kernels.js';
 let stockGradient: tf.GradConfig | undefined;
 
 function reluGrad(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
-  return tf.engine().runKernel(RELU_GRAD_KERNEL, { dy, x }) as tf.Tensor;
+  return tf.engine().runKernel<tf.Tensor>(RELU_GRAD_KERNEL, { dy, x });
 }
 
 /** The one-pass kernel applies: wasm is the active backend, it has the kernel, float32 same shapes. */

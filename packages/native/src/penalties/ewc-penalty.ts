@@ -16,7 +16,7 @@ export interface QuadraticTerm {
 function pureTfjs(terms: readonly QuadraticTerm[], scale: number): tf.Scalar {
   return tf.tidy(() => {
     const sums = terms.map((t) => tf.sum(tf.mul(t.importance, tf.square(tf.sub(t.param, t.anchor)))));
-    return tf.mul(sums.length === 1 ? (sums[0] as tf.Scalar) : tf.addN(sums), scale) as tf.Scalar;
+    return tf.mul<tf.Scalar>(sums.length === 1 ? (sums[0] as tf.Scalar) : tf.addN(sums), scale);
   });
 }
 

@@ -56,7 +56,7 @@ export function syntheticBatch(
   seed: number,
 ): { x: tf.Tensor2D; y: tf.Tensor2D } {
   return tf.tidy(() => {
-    const x = tf.randomUniform([n, inputs], 0, 1, 'float32', seed) as tf.Tensor2D;
+    const x = tf.randomUniform<tf.Rank.R2>([n, inputs], 0, 1, 'float32', seed);
     const labels = tf
       .randomUniform([n], 0, classes, 'float32', seed + 1)
       .floor()
@@ -80,7 +80,7 @@ export function trainStep(
   penalty?: () => tf.Scalar,
 ): number {
   const lossFn = (): tf.Scalar => {
-    const ce = tf.losses.softmaxCrossEntropy(y, model.predict(x)) as tf.Scalar;
+    const ce = tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(y, model.predict(x));
     return penalty ? tf.add(ce, penalty()) : ce;
   };
   const loss = optimizer.minimize(lossFn, true, model.variables);
@@ -140,7 +140,7 @@ export function createCnn(seed: number): Cnn {
       h = tf.maxPool(h, 2, 2, 'valid');
       h = tf.fused.conv2d({ x: h, filter: c2 as tf.Tensor4D, strides: 1, pad: 'valid', bias: c2b, activation: 'relu' });
       h = tf.maxPool(h, 2, 2, 'valid');
-      const flat = h.reshape([h.shape[0], -1]) as tf.Tensor2D;
+      const flat = h.reshape<tf.Tensor2D>([h.shape[0], -1]);
       const hidden = tf.fused.matMul({ a: flat, b: d1, bias: d1b, activation: 'relu' });
       return tf.fused.matMul({ a: hidden, b: d2, bias: d2b }) as tf.Tensor2D;
     });

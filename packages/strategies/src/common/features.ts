@@ -15,7 +15,7 @@ export function penultimateFeatures(model: EngramModel, x: tf.Tensor): tf.Tensor
 
 /** Rows scaled to unit L2 norm (zero rows stay zero). Call inside `tf.tidy`. */
 export function l2Normalize(rows: tf.Tensor2D): tf.Tensor2D {
-  return tf.div(rows, tf.maximum(tf.norm(rows, 'euclidean', 1, true), 1e-12)) as tf.Tensor2D;
+  return tf.div<tf.Tensor2D>(rows, tf.maximum(tf.norm(rows, 'euclidean', 1, true), 1e-12));
 }
 
 /** L2-normalised features of host rows `x` (`[n, ...sampleShape]`), computed in chunks; `[n·d]` row-major. */

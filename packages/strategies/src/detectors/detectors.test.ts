@@ -42,7 +42,7 @@ test('adwin detects the change in mean of the prequential loss and stays quiet o
   };
   const adwin = new AdwinDetector(opts);
   const hits = detections((xs) => adwin.update(xs), stream(3));
-  assert.ok(hits.length >= 1 && hits[0]! >= 1000 && hits[0]! < 1100, `detections ${hits.slice(0, 5)}`);
+  assert.ok(hits.length >= 1 && hits[0]! >= 1000 && hits[0]! < 1100, `detections ${hits.slice(0, 5).join(', ')}`);
   assert.ok(adwin.windowLength < 1100, 'the old part of the window was dropped');
   assert.ok(Math.abs(adwin.estimation - 2) < 0.1);
   const quiet = new AdwinDetector(opts);
@@ -80,7 +80,7 @@ test('detector states round-trip exactly and restored detectors continue identic
     const a = f();
     a.update(xs.subarray(0, 1010));
     const b = f();
-    b.restore(JSON.parse(JSON.stringify(a.state())));
+    b.restore(JSON.parse(JSON.stringify(a.state())) as ReturnType<typeof a.state>);
     assert.deepEqual(b.state(), a.state());
     assert.deepEqual(
       detections((x) => b.update(x), xs.subarray(1010)),

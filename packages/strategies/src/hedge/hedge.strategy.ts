@@ -84,7 +84,7 @@ export class HedgeStrategy implements Strategy {
     });
     this.pendingLosses?.dispose();
     this.pendingLosses = tf.keep(tf.stack(losses));
-    return tf.sum(tf.mul(tf.stack(losses), tf.tensor1d(this.alpha))) as tf.Scalar;
+    return tf.sum<tf.Scalar>(tf.mul(tf.stack(losses), tf.tensor1d(this.alpha)));
   }
 
   afterBatch(_ctx: AfterBatchContext): void {

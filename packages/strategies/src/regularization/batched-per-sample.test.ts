@@ -66,17 +66,17 @@ test('convolution patches times the kernel give the convolution, for same and va
   await tf.setBackend('cpu');
   const before = tf.memory().numTensors;
   tf.tidy(() => {
-    const x = tf.randomNormal([2, 5, 7, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const x = tf.randomNormal<tf.Rank.R4>([2, 5, 7, 3], 0, 1, 'float32', 1);
     for (const g of [
       { kernel: [3, 3], strides: [1, 1], padding: 'same' },
       { kernel: [2, 3], strides: [2, 2], padding: 'valid' },
       { kernel: [3, 2], strides: [2, 1], padding: 'same' },
     ] as const) {
-      const k = tf.randomNormal([g.kernel[0], g.kernel[1], 3, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
+      const k = tf.randomNormal<tf.Rank.R4>([g.kernel[0], g.kernel[1], 3, 4], 0, 1, 'float32', 2);
       const conv = tf.conv2d(x, k, g.strides as [number, number], g.padding);
       const patches = convPatches(x, g);
       const viaPatches = tf.reshape(
-        tf.matMul(patches, tf.reshape(k, [-1, 4]).expandDims(0).tile([2, 1, 1]) as tf.Tensor3D),
+        tf.matMul(patches, tf.reshape(k, [-1, 4]).expandDims(0).tile<tf.Tensor3D>([2, 1, 1])),
         conv.shape,
       );
       assert.ok(maxDiff(conv, viaPatches) < 1e-5, `${JSON.stringify(g)}: ${maxDiff(conv, viaPatches)}`);

@@ -139,7 +139,10 @@ function patchesOf(
   return tf.tensor3d(out, [count, outH * outW, k]);
 }
 
-/** Floats the per-sample pieces of one convolution (its patches, its per-sample kernel gradients) may hold at once (measured best of 2–16 M). */
+/**
+ * Floats the per-sample pieces of one convolution (its patches, its per-sample kernel gradients) may hold at once
+ * (measured best of 2–16 M).
+ */
 const PIECE_FLOATS = 8 * 1024 * 1024;
 
 /**

@@ -25,7 +25,7 @@ function inputs(batch: Batch): { x: tf.Tensor; n: number } {
 function labelsFor(model: EngramModel, batch: Batch, x: tf.Tensor, labels: FisherLabels): tf.Tensor1D {
   if (labels === 'true') return tf.tensor1d(batch.y, 'int32');
   const task = batch.task ? { task: batch.task } : {};
-  return tf.argMax(model.forward(x, { training: false, ...task }), 1) as tf.Tensor1D;
+  return tf.argMax<tf.Tensor1D>(model.forward(x, { training: false, ...task }), 1);
 }
 
 /**

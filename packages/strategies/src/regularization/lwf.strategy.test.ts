@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { LossContext } from '@engram/core';
 import { distillationLoss, LWF_LOGITS, LwfStrategy } from './lwf.strategy.js';
 import { experienceContext, experienceOf, infoOf, randomBatch, tinyMlp } from '../testing/fixtures.js';
 

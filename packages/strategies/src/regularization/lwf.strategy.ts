@@ -44,7 +44,7 @@ export function distillationLoss(teacher: tf.Tensor2D, student: tf.Tensor2D, tem
     const t = tf.div(teacher, temperature);
     const s = tf.div(student, temperature);
     const kl = tf.sum(tf.mul(tf.softmax(t), tf.sub(tf.logSoftmax(t), tf.logSoftmax(s))), 1);
-    return tf.mul(tf.mean(kl), temperature * temperature) as tf.Scalar;
+    return tf.mul<tf.Scalar>(tf.mean(kl), temperature * temperature);
   });
 }
 
@@ -100,7 +100,7 @@ export class LwfStrategy implements Strategy {
     const k = Math.min(this.teacher.width, stored.width, student.shape[1]);
     const teacher = tf.slice(tf.tensor2d(stored.values, [n, stored.width]), [0, 0], [n, k]);
     const own = k === student.shape[1] ? student : tf.slice(student, [0, 0], [n, k]);
-    return tf.mul(distillationLoss(teacher, own, this.options.temperature), this.options.alpha) as tf.Scalar;
+    return tf.mul<tf.Scalar>(distillationLoss(teacher, own, this.options.temperature), this.options.alpha);
   }
 
   afterExperience(ctx: ExperienceContext): void {

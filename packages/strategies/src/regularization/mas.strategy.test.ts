@@ -9,7 +9,7 @@ import { trainWithHooks } from '../testing/mini-trainer.js';
 
 await tf.setBackend('cpu');
 
-const squaredNorm = (logits: tf.Tensor): tf.Scalar => tf.sum(tf.square(logits)) as tf.Scalar;
+const squaredNorm = (logits: tf.Tensor): tf.Scalar => tf.sum<tf.Scalar>(tf.square(logits));
 
 test('MAS importance is the mean absolute gradient of the squared output norm (hand-checked on a linear model)', () => {
   const net = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [2], useBias: false })] });

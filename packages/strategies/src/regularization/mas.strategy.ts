@@ -52,7 +52,7 @@ export const MasOptions = Type.Object(
 
 /** Sum over samples of the squared L2 norm of the logits (labels unused). */
 function summedSquaredNorm(logits: tf.Tensor): tf.Scalar {
-  return tf.sum(tf.square(logits)) as tf.Scalar;
+  return tf.sum<tf.Scalar>(tf.square(logits));
 }
 
 /**

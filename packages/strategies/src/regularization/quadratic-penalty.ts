@@ -73,7 +73,10 @@ export class PenaltyCache {
   }
 }
 
-/** Whether `key` lists exactly `variables`, then each store's importance and anchor tensors, in order (no allocation: it runs every step). */
+/**
+ * Whether `key` lists exactly `variables`, then each store's importance and anchor tensors, in order (no allocation: it
+ * runs every step).
+ */
 function sameInputs(
   key: readonly tf.Tensor[],
   variables: readonly tf.Variable[],

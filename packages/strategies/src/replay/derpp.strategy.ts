@@ -92,13 +92,13 @@ export class DerppStrategy implements Strategy {
       const z = tf.tensor2d(stored.values, [this.logitsDraw.y.length, stored.width]);
       const out = forward(this.logitsDraw);
       if (out.shape[1] === stored.width)
-        total = tf.mul(tf.mean(tf.square(tf.sub(out, z))), this.options.alpha) as tf.Scalar;
+        total = tf.mul<tf.Scalar>(tf.mean(tf.square(tf.sub(out, z))), this.options.alpha);
     }
     if (this.labelsDraw) {
       const out = forward(this.labelsDraw) as tf.Tensor2D;
       const oneHot = tf.oneHot(tf.tensor1d(this.labelsDraw.y, 'int32'), out.shape[1]);
-      const ce = tf.mul(tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(out)), 1))), this.options.beta) as tf.Scalar;
-      total = total ? (tf.add(total, ce) as tf.Scalar) : ce;
+      const ce = tf.mul<tf.Scalar>(tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(out)), 1))), this.options.beta);
+      total = total ? tf.add<tf.Scalar>(total, ce) : ce;
     }
     return total;
   }

@@ -49,12 +49,9 @@ export function aceLoss(logits: tf.Tensor2D, labels: Int32Array, incoming: numbe
     const ce = (z: tf.Tensor2D, y: Int32Array): tf.Scalar =>
       tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(tf.tensor1d(y, 'int32'), k), tf.logSoftmax(z)), 1))) as tf.Scalar;
     const current = tf.slice(logits, [0, 0], [incoming, k]);
-    let loss = ce(tf.add(current, tf.tensor2d(present, [1, k])) as tf.Tensor2D, labels.subarray(0, incoming));
+    let loss = ce(tf.add<tf.Tensor2D>(current, tf.tensor2d(present, [1, k])), labels.subarray(0, incoming));
     if (n > incoming)
-      loss = tf.add(
-        loss,
-        ce(tf.slice(logits, [incoming, 0], [n - incoming, k]), labels.subarray(incoming)),
-      ) as tf.Scalar;
+      loss = tf.add<tf.Scalar>(loss, ce(tf.slice(logits, [incoming, 0], [n - incoming, k]), labels.subarray(incoming)));
     return loss;
   });
 }

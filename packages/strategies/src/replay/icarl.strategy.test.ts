@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { LossContext } from '@engram/core';
 import { classMeans, herding } from './herding.js';
 import { IcarlStrategy, nmeScores } from './icarl.strategy.js';
 import { experienceContext, experienceOf, infoOf, randomBatch, services, tinyMlp } from '../testing/fixtures.js';

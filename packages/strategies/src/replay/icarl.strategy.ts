@@ -63,7 +63,7 @@ export interface ClassMean {
 export function nmeScores(features: tf.Tensor2D, means: readonly ClassMean[], k: number): tf.Tensor2D {
   const [n, d] = features.shape;
   const used = means.filter((m) => m.cls < k);
-  if (used.length === 0) return tf.fill([n, k], NO_MEAN) as tf.Tensor2D;
+  if (used.length === 0) return tf.fill<tf.Rank.R2>([n, k], NO_MEAN);
   const matrix = new Float32Array(d * used.length);
   const bias = new Float32Array(used.length);
   used.forEach(({ mean }, c) => {
@@ -164,7 +164,7 @@ export class IcarlStrategy implements Strategy {
     }
     // Binary cross-entropy with logits, stable form: max(z, 0) − z·t + log(1 + e^−|z|).
     const bce = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, targets)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
-    return tf.mean(bce) as tf.Scalar;
+    return tf.mean<tf.Scalar>(bce);
   }
 
   afterBatch(): void {

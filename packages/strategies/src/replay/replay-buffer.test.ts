@@ -60,7 +60,7 @@ test('the class-balanced buffer stays balanced on an imbalanced stream', () => {
     1,
   );
   const g = [...greedy.classCounts().values()];
-  assert.ok(Math.max(...g) - Math.min(...g) <= 1, `greedy counts ${g}`);
+  assert.ok(Math.max(...g) - Math.min(...g) <= 1, `greedy counts ${g.join(', ')}`);
 });
 
 test('a buffer state round-trips exactly and the restored buffer continues identically', () => {

@@ -107,7 +107,7 @@ export function gradientsOf(model: EngramModel, batch: Batch): tf.NamedTensorMap
     const y = tf.oneHot(tf.tensor1d(batch.y, 'int32'), model.outputs());
     const task = batch.task ? { task: batch.task } : {};
     return tf.variableGrads(
-      () => tf.losses.softmaxCrossEntropy(y, model.forward(x, { training: true, ...task })) as tf.Scalar,
+      () => tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(y, model.forward(x, { training: true, ...task })),
       model.trainableVariables(),
     ).grads;
   });

@@ -59,7 +59,10 @@ export async function trainWithHooks(
           const y = tf.tensor1d(batch.y, 'int32');
           const task = batch.task ? { task: batch.task } : {};
           const logits = model.forward(x, { training: true, ...task }) as tf.Tensor2D;
-          const crossEntropy = tf.losses.softmaxCrossEntropy(tf.oneHot(y, logits.shape[1]), logits) as tf.Scalar;
+          const crossEntropy = tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(
+            tf.oneHot(y, logits.shape[1]),
+            logits,
+          );
           const lctx = { ...stepCtx(), x, y, logits, crossEntropy };
           let loss: tf.Scalar = crossEntropy;
           for (const s of strategies) {
@@ -74,7 +77,7 @@ export async function trainWithHooks(
             const p = returned && isQuadraticPenalty(returned) ? returned.toScalar() : returned;
             if (p) {
               penaltyValue += p.dataSync()[0] as number;
-              loss = tf.add(loss, p) as tf.Scalar;
+              loss = tf.add<tf.Scalar>(loss, p);
             }
           }
           return loss;
