@@ -35,7 +35,7 @@ test('validate lists every mistake with its path and exits 2 without a stack tra
       plugins: ['@engram/datasets', '@engram/strategies'],
       data: { kind: 'mnist', scenario: { type: 'class-incremental', experiences: 5 }, testFraction: 2 },
       model: { layers: [{ type: 'dense', units: 0 }] },
-      optimizer: { type: 'adamw' },
+      optimizer: { type: 'adan' },
       strategy: { kind: 'naive' },
       training: { epochs: 1, batchsize: 32 },
     }),
@@ -53,7 +53,7 @@ test('validate lists every mistake with its path and exits 2 without a stack tra
   }
   assert.match(
     r.stderr,
-    /\/optimizer\/type: unknown type "adamw" \(did you mean "adam"\?\); known: sgd, momentum, adam, rmsprop, adagrad, adamax/,
+    /\/optimizer\/type: unknown type "adan" \(did you mean "adam"\?\); known: sgd, momentum, adam, adamw, rmsprop, adagrad, adamax/,
   );
   assert.doesNotMatch(r.stderr, /\bat .*\.js:\d+/);
 });

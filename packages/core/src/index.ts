@@ -105,6 +105,16 @@ export {
 } from './training/quadratic-penalty.js';
 export type { PenalizedApplyImpl, VariablePenalty, VariablePenalties } from './training/penalty-step.js';
 export type { RunLogger } from './logging/run-logger.js';
+export { TensorBoardLogger, TensorBoardOptions } from './logging/tensorboard.logger.js';
+export { CsvLogger, CsvOptions, CSV_COLUMNS } from './logging/csv.logger.js';
+export { crc32c, maskedCrc32c, frameRecord, readRecords } from './logging/tfrecord.js';
+export {
+  TENSORBOARD_PROTO,
+  decodeEvent,
+  type TensorBoardEvent,
+  type SummaryValue,
+} from './logging/tensorboard-proto.js';
+export { readEventFiles } from './logging/tensorboard-file.js';
 
 // Stages (plugin role `stage`) and checkpointable components
 export { BUILTIN_STAGES, type Stage, type StageRun, type RunOutputs } from './stages/stage.js';

@@ -150,12 +150,12 @@ export function malformedCorpus(): MalformedCase[] {
   });
   out.push({
     name: 'unknown optimizer type',
-    text: edit((d) => (d['optimizer'] = { type: 'adamw' })),
+    text: edit((d) => (d['optimizer'] = { type: 'adan' })),
     pointer: '/optimizer/type',
   });
   out.push({
     name: 'unknown layer type',
-    text: edit((d) => (d['model'] = { layers: [{ type: 'lstm' }] })),
+    text: edit((d) => (d['model'] = { layers: [{ type: 'capsule' }] })),
     pointer: '/model/layers/0/type',
   });
   out.push({ name: 'testFraction 0', text: withRaw('/data/testFraction', '0'), pointer: '/data/testFraction' });

@@ -1,4 +1,4 @@
-import { concat, from, Subject, type Observable } from 'rxjs';
+import { concat, from, map, Subject, type Observable } from 'rxjs';
 import type { EngramEvent } from '../events/engram-event.js';
 
 /**
@@ -57,4 +57,21 @@ export function parseEvents(text: string): EngramEvent[] {
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as EngramEvent);
+}
+
+/**
+ * The live events numbered as `metrics.jsonl` numbers them (what loggers receive): after a resume or
+ * `--from`, `seq` and `time` continue the past ones as {@link EventHistory} does, so an event re-run
+ * after a resume carries the same `seq` as before the crash. Unlike the history, the past is not
+ * replayed and the resumed run's `run-start` is kept (its `seq` repeats the past's last one).
+ */
+export function numberedLikeHistory(
+  live$: Observable<EngramEvent>,
+  past: readonly EngramEvent[],
+  continued = false,
+): Observable<EngramEvent> {
+  const last = past[past.length - 1];
+  if (!last) return live$;
+  const seqOffset = last.seq + (continued ? 1 : 0);
+  return live$.pipe(map((event) => ({ ...event, seq: event.seq + seqOffset, time: event.time + last.time })));
 }

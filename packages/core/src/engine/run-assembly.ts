@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { CheckpointStore } from '../checkpoint/checkpoint.store.js';
 import { CheckpointRegistry } from '../checkpoint/checkpoint-registry.js';
-import { EventHistory } from '../checkpoint/event-history.js';
+import { EventHistory, numberedLikeHistory } from '../checkpoint/event-history.js';
 import { EventBus } from '../events/event-bus.js';
 import { RunRecorder } from '../metrics/run-recorder.js';
 import { PrequentialAccuracy } from '../metrics/prequential.js';
@@ -136,9 +136,11 @@ export async function assembleRun(
   } catch (e) {
     guard.report('the run observer', e);
   }
+  // Loggers get the live events numbered as metrics.jsonl numbers them (seq/time continue the start's history).
+  const loggerEvents$ = numberedLikeHistory(bus.events$, start.history.events, start.history.earlierRun);
   for (const { logger, path } of components.loggers) {
     try {
-      logger.attach(bus.events$, outDir);
+      logger.attach(loggerEvents$, outDir);
     } catch (e) {
       guard.report(`logger ${path}`, e);
     }

@@ -94,7 +94,7 @@ export class RunFeed {
   }
 
   /** A finite run: every experience (from the position on), its epochs and their batches. */
-  async *experiences(all: readonly Experience[]): AsyncGenerator<RunItem> {
+  async *experiences(all: readonly Experience[]): AsyncGenerator<RunItem, void, undefined> {
     const { state, control, training, origin } = this.f;
     const cursor = state.cursor;
     const { batchSize, shuffle, iterations } = training;
@@ -203,7 +203,7 @@ export class RunFeed {
    * sample not yet trained on). A run whose checkpoint was written once `maxSamples` had been reached
    * pulls nothing more and only ends its experience.
    */
-  async *stream(first: Experience, current: Experience): AsyncGenerator<RunItem> {
+  async *stream(first: Experience, current: Experience): AsyncGenerator<RunItem, void, undefined> {
     const { state, control, training, origin } = this.f;
     const cursor = state.cursor;
     const { batchSize, maxSamples } = training;

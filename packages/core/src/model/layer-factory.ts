@@ -10,8 +10,18 @@ import { SeededDropout } from './seeded-dropout.layer.js';
  * model builder once per declared layer, in declaration order.
  */
 export function layerFor(spec: LayerSpec, name: string, rng: Rng, dropout: Rng): tf.layers.Layer {
+  // One seed is drawn for every layer, weights or not, before any other: the stream of seeds (and so every
+  // model's initial weights, and checkpoints written by earlier versions) stays what it was before graph
+  // layers came. A layer's further initialisers (recurrent kernels, embeddings) draw after it.
+  const layerSeed = rng.tfSeed();
+  let firstTaken = false;
+  const seed = (): number => {
+    if (firstTaken) return rng.tfSeed();
+    firstTaken = true;
+    return layerSeed;
+  };
   const glorot = (): ReturnType<typeof tf.initializers.glorotUniform> =>
-    tf.initializers.glorotUniform({ seed: rng.tfSeed() });
+    tf.initializers.glorotUniform({ seed: seed() });
   switch (spec.type) {
     case 'dense':
       return tf.layers.dense({
@@ -80,7 +90,7 @@ export function layerFor(spec: LayerSpec, name: string, rng: Rng, dropout: Rng):
         name,
         inputDim: spec.inputDim,
         outputDim: spec.outputDim,
-        embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: rng.tfSeed() }),
+        embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: seed() }),
       });
     case 'lstm':
     case 'gru': {
@@ -92,7 +102,7 @@ export function layerFor(spec: LayerSpec, name: string, rng: Rng, dropout: Rng):
         returnSequences: spec.returnSequences ?? false,
         useBias: spec.useBias ?? true,
         kernelInitializer: glorot(),
-        recurrentInitializer: tf.initializers.orthogonal({ gain: 1, seed: rng.tfSeed() }),
+        recurrentInitializer: tf.initializers.orthogonal({ gain: 1, seed: seed() }),
       };
       return spec.type === 'lstm'
         ? tf.layers.lstm({ ...args, unitForgetBias: spec.unitForgetBias ?? true })

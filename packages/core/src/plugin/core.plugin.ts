@@ -6,6 +6,8 @@ import { InsertLayerAdjustment, InsertLayerOptions } from '../model/insert-layer
 import { ReinitLayersAdjustment, ReinitLayersOptions } from '../model/reinit-layers.adjustment.js';
 import { SetActivationAdjustment, SetActivationOptions } from '../model/set-activation.adjustment.js';
 import { WidenLayerAdjustment, WidenLayerOptions } from '../model/widen-layer.adjustment.js';
+import { CsvLogger, CsvOptions } from '../logging/csv.logger.js';
+import { TensorBoardLogger, TensorBoardOptions } from '../logging/tensorboard.logger.js';
 import type { ComponentDescriptor } from './component-descriptor.js';
 import { PLUGIN_API_VERSION, type PluginManifest } from './plugin-manifest.js';
 import { TOKENS } from './tokens.js';
@@ -55,9 +57,25 @@ const descriptors: ComponentDescriptor[] = [
     options: ReinitLayersOptions,
     create: (o, s) => new ReinitLayersAdjustment(o as Static<typeof ReinitLayersOptions>, s.events),
   },
+  {
+    role: 'logger',
+    kind: 'tensorboard',
+    description:
+      'TensorBoard event files: loss, accuracy, prequential and per-experience accuracy, ACC/BWT/forgetting, throughput, the accuracy matrix as text.',
+    options: TensorBoardOptions,
+    create: (o) => new TensorBoardLogger(o as TensorBoardOptions),
+  },
+  {
+    role: 'logger',
+    kind: 'csv',
+    description:
+      'One CSV file per event type (<dir>/<type>.csv): header once, rows appended, no duplicates after --resume.',
+    options: CsvOptions,
+    create: (o) => new CsvLogger(o),
+  },
 ];
 
-/** Components core provides itself (model adjustments); always loaded, before any plugin. */
+/** Components core provides itself (model adjustments, the tensorboard and csv loggers); always loaded, before any plugin. */
 export const corePlugin: PluginManifest = {
   name: '@engram/core',
   apiVersion: PLUGIN_API_VERSION,
