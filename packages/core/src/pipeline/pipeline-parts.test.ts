@@ -34,9 +34,7 @@ test('a single strategy sits at /strategy and a list gives one pointer per eleme
 });
 
 test('every component section of a pipeline is in the table with its role, pointer and options', () => {
-  const parts = pipelineParts(
-    pipeline({ kind: 'naive' }, { boundary: { kind: 'drift', threshold: 0.5 } }),
-  );
+  const parts = pipelineParts(pipeline({ kind: 'naive' }, { boundary: { kind: 'drift', threshold: 0.5 } }));
   assert.deepEqual(
     parts.map((p) => `${p.role} ${p.pointer} ${p.kind}`),
     [
