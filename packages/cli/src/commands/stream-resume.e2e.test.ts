@@ -145,9 +145,9 @@ describe('stream-mode resume after SIGKILL', () => {
     for (const l of lines) starts.push((starts[starts.length - 1] ?? 0) + Buffer.byteLength(l) + 1);
     const file = join(work, 'p.pipeline.json');
     const data = { kind: 'jsonl-follow', path: 'feed.jsonl', inputShape: [8], numClasses: 4, buffer: 32, pollMs: 20 };
-    // maxSamples counts records of the stream, replayed rows apart: the run ends after 2,800 of the 3,000 lines
-    // (a budget beyond the file's lines would leave the follower waiting for lines that never come).
-    writeFileSync(file, JSON.stringify(pipeline(data, { kind: 'every-n', samples: 400 }, 2800)));
+    // maxSamples counts the file's records (replayed samples apart): 2,400 of the 3,000 lines, so the run ends
+    // before the follower reaches the end of the file and waits for lines that never come.
+    writeFileSync(file, JSON.stringify(pipeline(data, { kind: 'every-n', samples: 400 }, 2400)));
     await killAndResume(file, work, [at('checkpoint', 40), at('boundary', 90), at('prequential', 170)], (c) => {
       // the offset saved is the start of the line after the last one the trainer pulled (buffered lines are
       // read again), with the number of lines before it

@@ -46,9 +46,12 @@ export class FinishedRun {
  * A run has finished when, after the resume point's checkpoint was written, the same run went on to
  * its end: its `metrics.jsonl` (whose first bytes that checkpoint verified) ends with a `run-end` of
  * status `completed`, and its `summary.json` says `completed` too. A stopped, failed or killed run
- * has neither and is resumed. Called once the resume point is verified, before anything is built.
+ * has neither and is resumed. So is a finished run whose newest checkpoint(s) were corrupt: it resumes
+ * from the older one and writes them again. Called once the resume point is verified, before anything
+ * is built.
  */
 export async function finishedRun(point: ResumePoint, outDir: string): Promise<RunSummary | undefined> {
+  if (point.skippedNewer === true) return undefined;
   const last = await lastEvent(join(outDir, RUN_FILES.metrics));
   const mark = point.events[point.events.length - 1]?.seq ?? -1;
   if (last?.type !== 'run-end' || last.status !== 'completed' || last.seq < mark) return undefined;

@@ -46,6 +46,8 @@ export interface ResumePoint {
   readonly experience: number;
   /** True when the checkpoint was written inside `experience` (its pass resumes at the cursor). */
   readonly midExperience: boolean;
+  /** True when newer checkpoints were skipped as corrupt: the run resumes from this older one. */
+  readonly skippedNewer?: boolean;
 }
 
 function canonical(value: unknown): string {
@@ -134,12 +136,13 @@ export async function loadResumePoint(
 ): Promise<ResumePoint | undefined> {
   const dirs = await store.list();
   if (dirs.length === 0) return undefined;
-  return openNewestValid(
+  const point = await openNewestValid(
     dirs,
     (dir) => openPoint(dir, pipeline, metricsPath),
     warn,
     (n) => new ResumeError(`nothing to resume: all ${n} checkpoint(s) in ${store.root} are corrupt`),
   );
+  return point.dir === dirs[0] ? point : { ...point, skippedNewer: true };
 }
 
 async function restoreModel(point: ResumePoint, state: RunState, context: RunContext): Promise<void> {
