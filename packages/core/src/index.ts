@@ -22,6 +22,7 @@ export {
   type LoadPipelineOptions,
 } from './pipeline/pipeline.loader.js';
 export type { PipelineDefinition, BackendName } from './pipeline/pipeline-definition.js';
+export { pipelineParts, partsOf, partOptions, type PipelinePart } from './pipeline/pipeline-parts.js';
 export { PipelineError, formatProblem, type PipelineProblem } from './pipeline/pipeline-error.js';
 export { composePipelineSchema } from './pipeline/pipeline.schema.js';
 export { ServeSchema, type ServeSettings } from './pipeline/serve.schema.js';

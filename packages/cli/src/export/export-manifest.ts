@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   decodeStates,
+  partOptions,
+  partsOf,
   type PipelineDefinition,
   type RunSummary,
   type SerializedState,
@@ -91,24 +93,22 @@ export function exportManifest(
     summaryFile !== undefined && existsSync(summaryFile)
       ? (JSON.parse(readFileSync(summaryFile, 'utf8')) as RunSummary)
       : undefined;
-  const preprocessing = def.preprocess.map((ref, i) => {
-    const { kind, ...rest } = ref as { kind: string } & Record<string, unknown>;
-    return { kind, options: rest, fitted: numbers(states[`/preprocess/${i}`] ?? states[`transform:${i}`]) };
-  });
+  // Checkpoint format 2 keys states by the parts table's JSON pointers (`/strategy/1`), format 1 by
+  // `transform:0`, `adjust:0`, `strategy:1:hedge`.
+  const preprocessing = partsOf(def, 'transform').map((p) => ({
+    kind: p.kind,
+    options: partOptions(p),
+    fitted: numbers(states[p.pointer] ?? states[`transform:${p.index}`]),
+  }));
   let heads: Record<string, number[]> | null = null;
-  def.adjust.forEach((ref, i) => {
-    const tasks = (
-      (states[`/adjust/${i}`] ?? states[`adjust:${i}`])?.meta as { tasks?: Array<[number, number[]]> } | undefined
-    )?.tasks;
-    if ((ref as { kind: string }).kind === 'multi-head' && tasks)
-      heads = Object.fromEntries(tasks.map(([t, c]) => [String(t), c]));
-  });
-  // Checkpoint format 2 keys states by JSON pointer (`/strategy/1`), format 1 by `strategy:1:hedge`.
-  const strategyRefs = (Array.isArray(def.strategy) ? def.strategy : [def.strategy]) as ReadonlyArray<{ kind: string }>;
-  const hedgeIndex = strategyRefs.findIndex((r) => r.kind === 'hedge');
-  const hedgePointer = Array.isArray(def.strategy) ? `/strategy/${hedgeIndex}` : '/strategy';
+  for (const p of partsOf(def, 'adjust')) {
+    const state = states[p.pointer] ?? states[`adjust:${p.index}`];
+    const tasks = (state?.meta as { tasks?: Array<[number, number[]]> } | undefined)?.tasks;
+    if (p.kind === 'multi-head' && tasks) heads = Object.fromEntries(tasks.map(([t, c]) => [String(t), c]));
+  }
+  const hedge = partsOf(def, 'strategy').find((p) => p.kind === 'hedge');
   const hedgeState =
-    (hedgeIndex >= 0 ? states[hedgePointer] : undefined) ??
+    (hedge ? states[hedge.pointer] : undefined) ??
     Object.entries(states).find(([k]) => /^strategy:\d+:hedge$/.test(k))?.[1];
   const alpha = hedgeState?.arrays?.['alpha'];
   const classNames =

@@ -1,8 +1,9 @@
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
+import { partsOf } from '../pipeline/pipeline-parts.js';
 import type { JsonValue, SerializedState, StateArray } from '../training/serialized-state.js';
 import type { CheckpointReason } from './checkpointable.js';
 import { CHECKPOINT_REASONS } from './checkpointable.js';
-import type { MetricsMark, RunJson } from './run-snapshot.js';
+import type { MetricsMark, RunJson } from './run-json.js';
 
 /** `run.json` of format 1 (Engram before the checkpoint registry): the run's own parts lived here. */
 export interface RunJsonV1 {
@@ -24,9 +25,9 @@ export interface RunJsonV1 {
   readonly pipeline: PipelineDefinition;
 }
 
-/** JSON pointer of strategy `index` in `pipeline` (`/strategy` for a single one, `/strategy/<i>` in a list). */
-export function strategyPointer(pipeline: PipelineDefinition, index: number): string {
-  return Array.isArray(pipeline.strategy) ? `/strategy/${index}` : '/strategy';
+/** JSON pointer of strategy `index` in `pipeline`, from its parts table (`/strategy` for a single one). */
+function strategyPointer(pipeline: PipelineDefinition, index: number): string {
+  return partsOf(pipeline, 'strategy')[index]?.pointer ?? `/strategy/${index}`;
 }
 
 /**

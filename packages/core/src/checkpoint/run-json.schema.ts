@@ -4,7 +4,7 @@ import { formatProblem } from '../pipeline/pipeline-error.js';
 import { CorruptCheckpointError } from './checkpoint.store.js';
 import { CHECKPOINT_REASONS } from './checkpointable.js';
 import type { RunJsonV1 } from './checkpoint-v1.js';
-import type { RunJson } from './run-snapshot.js';
+import type { RunJson } from './run-json.js';
 
 const Count = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const Finite = Type.Number({ minimum: -Number.MAX_VALUE, maximum: Number.MAX_VALUE });

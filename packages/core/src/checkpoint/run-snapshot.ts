@@ -5,35 +5,13 @@ import type { SerializedState } from '../training/serialized-state.js';
 import { firstNonFinite } from '../training/numeric-guard.js';
 import { NumericalError } from '../training/trainer.js';
 import type { CheckpointFile } from './checkpoint.store.js';
+import type { RunJson } from './run-json.js';
 import { CorruptCheckpointError } from './checkpoint.store.js';
-import type { CheckpointReason } from './checkpointable.js';
 import { decodeStates, encodeStateParts } from './state-codec.js';
 import { upgradeV1 } from './checkpoint-v1.js';
 import { checkCursorState, parseRunJson, parseRunJsonV1 } from './run-json.schema.js';
 
-/** A position in the run's `metrics.jsonl`: its length in bytes and the `seq` of its last event. */
-export interface MetricsMark {
-  readonly bytes: number;
-  readonly seq: number;
-  /** sha256 (hex) of those bytes: a history edited since is detected (absent in older checkpoints). */
-  readonly sha256?: string;
-}
-
-/** The run's metric history on disk (the run recorder): checkpoints point into it instead of copying it. */
-export interface MetricsLog {
-  /** Makes every event recorded so far durable in `metrics.jsonl`; returns how much of it that is. */
-  flush(): Promise<MetricsMark>;
-}
-
-/** Content of `run.json` (format 2): why and where in the history a checkpoint was written, and for which pipeline. */
-export interface RunJson {
-  readonly reason: CheckpointReason;
-  /** The metric history this checkpoint belongs to: the first `bytes` of `metrics.jsonl`. */
-  readonly metrics?: MetricsMark;
-  /** Wall-clock seconds of the run up to the checkpoint, over every segment. */
-  readonly wallSeconds?: number;
-  readonly pipeline: PipelineDefinition;
-}
+export type { MetricsLog, MetricsMark, RunJson } from './run-json.js';
 
 /** A decoded checkpoint: its `run.json`, every registered part's state by JSON pointer, and the model. */
 export interface DecodedCheckpoint {

@@ -1,4 +1,4 @@
-import type { RunState } from '../engine/run-state.js';
+import type { RunState } from '../run/run-state.js';
 import type { StateArray } from '../training/serialized-state.js';
 import { checkSlotValues } from '../training/numeric-guard.js';
 

@@ -10,7 +10,7 @@ import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import type { SerializedState } from '../training/serialized-state.js';
 import { ResumeError } from './resume.js';
 import type { LineageEntry } from './run-lineage.js';
-import type { RunCursor } from './run-state.js';
+import type { RunCursor } from '../run/run-state.js';
 
 /** The earlier run a new run continues (`--from`): its newest valid checkpoint, decoded, and its past. */
 export interface ContinuePoint {

@@ -1,42 +1,31 @@
 import * as tf from '@tensorflow/tfjs';
 import type { CheckpointRegistry } from '../checkpoint/checkpoint-registry.js';
-import { strategyPointer } from '../checkpoint/checkpoint-v1.js';
 import { LayersEngramModel } from '../model/engram-model.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { PipelineError } from '../pipeline/pipeline-error.js';
 import { optimizerChanges } from '../pipeline/optimizer.schema.js';
-import type { ComponentRef } from '../plugin/component-factory.js';
+import { pipelineParts, type PipelinePart } from '../pipeline/pipeline-parts.js';
 import type { SerializedState } from '../training/serialized-state.js';
 import type { ContinuePoint } from './continue-from.js';
 import { setNetworkWeights, weightsFit } from './network-weights.js';
 import { ResumeError } from './resume.js';
 import type { RunContext } from './run-context.js';
-import type { RunState } from './run-state.js';
+import type { RunState } from '../run/run-state.js';
 
-/** A component of a pipeline that may keep state: its pointer, its role's word for messages, its kind. */
-interface Part {
-  readonly pointer: string;
-  readonly role: string;
-  readonly kind: string;
-}
+/** The roles whose components may keep state a continued run carries over, in the order they are said. */
+const CARRIED: readonly string[] = ['strategy', 'transform', 'adjust', 'stage', 'detector'];
 
-function parts(def: PipelineDefinition): Part[] {
-  const strategies = Array.isArray(def.strategy)
-    ? (def.strategy as readonly ComponentRef[])
-    : [def.strategy as ComponentRef];
-  return [
-    ...strategies.map((r, i) => ({ pointer: strategyPointer(def, i), role: 'strategy', kind: r.kind })),
-    ...def.preprocess.map((r, i) => ({ pointer: `/preprocess/${i}`, role: 'transform', kind: r.kind })),
-    ...def.adjust.map((r, i) => ({ pointer: `/adjust/${i}`, role: 'adjustment', kind: r.kind })),
-    ...(def.stages ?? []).map((r, i) => ({ pointer: `/stages/${i}`, role: 'stage', kind: r.kind })),
-    ...(def.boundary ? [{ pointer: '/boundary', role: 'detector', kind: def.boundary.kind }] : []),
-  ];
+/** The components of a pipeline that may keep state, from its parts table. */
+function parts(def: PipelineDefinition): PipelinePart[] {
+  const all = pipelineParts(def);
+  return CARRIED.flatMap((role) => all.filter((p) => p.role === role));
 }
 
 /**
  * Maps the earlier run's states onto this run's pointers: components by role and kind, the n-th of a
  * kind to the n-th (so a strategy that moved in the list keeps its state); the optimizer when its type
- * is the same (each setting that changed is said, old → new); the prequential counters, RNG streams and cursor as they are. The data source's
+ * is the same (each setting that changed is said, old → new); the prequential counters, RNG streams,
+ * cursor and training controls (`/training`: schedule, early stopping) as they are. The data source's
  * position is never carried over (new data). Everything that does not match is said through `warn`.
  */
 export function continuedStates(
@@ -64,12 +53,12 @@ export function continuedStates(
       used.add(match.pointer);
       take(part.pointer, match.pointer);
     } else if (registered.includes(part.pointer)) {
-      warn(`${part.role} ${part.kind} (${part.pointer}) is new in this run: it starts fresh`);
+      warn(`${part.noun} ${part.kind} (${part.pointer}) is new in this run: it starts fresh`);
     }
   }
   for (const p of before)
     if (!used.has(p.pointer))
-      warn(`the earlier run's ${p.role} ${p.kind} (${p.pointer}) is not in this pipeline: its state is dropped`);
+      warn(`the earlier run's ${p.noun} ${p.kind} (${p.pointer}) is not in this pipeline: its state is dropped`);
   for (const pointer of ['/evaluation', '/run/rng', '/run/dropout', '/run/cursor', '/training']) take(pointer, pointer);
   return out;
 }

@@ -28,6 +28,19 @@ async function lastEvent(path: string): Promise<EngramEvent | undefined> {
 }
 
 /**
+ * A `--resume` of a run that had already finished after its newest checkpoint (`dir`, `step`): nothing
+ * runs and nothing is written; `summary` is the finished run's summary.json. Chosen by `chooseStart`
+ * instead of a start.
+ */
+export class FinishedRun {
+  constructor(
+    readonly summary: RunSummary,
+    readonly dir: string,
+    readonly step: number,
+  ) {}
+}
+
+/**
  * [resume] The summary of a run that already finished, or undefined when there is something to resume.
  *
  * A run has finished when, after the resume point's checkpoint was written, the same run went on to

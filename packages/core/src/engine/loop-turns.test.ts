@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { EngramEvent, EvaluationResult } from '../events/engram-event.js';
 import { fixtureDocument, loadFixture } from '../testing/fixture-pipeline.js';
 import { runPipeline } from './engine.js';
-import { LoopTurns } from './loop-turns.js';
+import { LoopTurns } from '../run/loop-turns.js';
 
 /** One evaluation of a run: its results and the event-loop turns counted between its start and its event. */
 interface Observed {

@@ -1,7 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { CheckpointRegistry } from '../checkpoint/checkpoint-registry.js';
 import type { Checkpointable } from '../checkpoint/checkpointable.js';
-import { strategyPointer } from '../checkpoint/checkpoint-v1.js';
 import type { Batch } from '../data/batch.js';
 import type { StreamInfo } from '../data/experience.js';
 import type { Predictor } from '../evaluation/evaluator.js';
@@ -10,7 +9,8 @@ import type { Adjustment } from '../model/adjustment.js';
 import { LayersEngramModel, type EngramModel } from '../model/engram-model.js';
 import type { LoadedPipeline } from '../pipeline/pipeline.loader.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
-import type { ComponentRef } from '../plugin/component-factory.js';
+import { partsOf } from '../pipeline/pipeline-parts.js';
+import type { ComponentRole } from '../plugin/component-descriptor.js';
 import type { Transform } from '../preprocess/transform.js';
 import { Rng } from '../random/rng.js';
 import { TransformChain } from '../stages/transform-chain.js';
@@ -54,13 +54,21 @@ interface StatefulPart {
 
 /** Each part whose state a prediction depends on, under its checkpoint pointer, as a checkpointable. */
 function predictionEntries(def: PipelineDefinition, parts: PredictionParts): Array<[string, Checkpointable]> {
+  // Pointers from the pipeline's parts table, the ones the run's checkpoints use.
+  const pointer = (role: ComponentRole): ((i: number) => string) => {
+    const pointers = partsOf(def, role).map((p) => p.pointer);
+    return (i) => pointers[i] ?? `/${role}/${i}`;
+  };
+  const transform = pointer('transform');
+  const adjust = pointer('adjust');
+  const strategy = pointer('strategy');
   const entries: Array<[string, StatefulPart]> = [
-    ...parts.transforms.map((t, i): [string, StatefulPart] => [`/preprocess/${i}`, t]),
+    ...parts.transforms.map((t, i): [string, StatefulPart] => [transform(i), t]),
     ...parts.adjustments
-      .map((a, i): [string, Adjustment] => [`/adjust/${i}`, a])
+      .map((a, i): [string, Adjustment] => [adjust(i), a])
       .filter(([, a]) => a.forEvaluation !== undefined),
     ...parts.strategies
-      .map((st, i): [string, Strategy] => [strategyPointer(def, i), st])
+      .map((st, i): [string, Strategy] => [strategy(i), st])
       .filter(([, st]) => st.predictor !== undefined || st.forEvaluation !== undefined),
   ];
   return entries.flatMap(([pointer, part]): Array<[string, Checkpointable]> => {
@@ -101,10 +109,13 @@ export async function buildPredictionView(
   const def = loaded.definition;
   const bus = new EventBus();
   const make = componentMaker(loaded, new Rng(def.seed), bus);
-  const chain = new TransformChain(def.preprocess.map((r, i) => make<Transform>('transform', r, `/preprocess/${i}`)));
-  const adjustments = def.adjust.map((r, i) => make<Adjustment>('adjust', r, `/adjust/${i}`));
-  const refs = Array.isArray(def.strategy) ? (def.strategy as readonly ComponentRef[]) : [def.strategy as ComponentRef];
-  const strategies = new StrategyChain(refs.map((r, i) => make<Strategy>('strategy', r, strategyPointer(def, i))));
+  const chain = new TransformChain(
+    partsOf(def, 'transform').map((p) => make<Transform>('transform', p.ref, p.pointer)),
+  );
+  const adjustments = partsOf(def, 'adjust').map((p) => make<Adjustment>('adjust', p.ref, p.pointer));
+  const strategies = new StrategyChain(
+    partsOf(def, 'strategy').map((p) => make<Strategy>('strategy', p.ref, p.pointer)),
+  );
   try {
     const registry = new CheckpointRegistry();
     for (const [pointer, c] of predictionEntries(def, {

@@ -11,7 +11,7 @@ import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { setNetworkWeights, weightsFit } from './network-weights.js';
 import type { SerializedState } from '../training/serialized-state.js';
 import type { RunContext } from './run-context.js';
-import type { RunCursor, RunState } from './run-state.js';
+import type { RunCursor, RunState } from '../run/run-state.js';
 
 /** A resume that cannot proceed (every checkpoint corrupt, incompatible pipeline). The CLI exits 2. */
 export class ResumeError extends Error {

@@ -6,7 +6,7 @@ import type { DataSource } from '../data/data-source.js';
 import type { Rng } from '../random/rng.js';
 import type { OptimizerHandle } from '../training/optimizer-handle.js';
 import type { JsonValue, SerializedState, StateArray } from '../training/serialized-state.js';
-import type { RunCursor, RunProgress, RunState } from './run-state.js';
+import type { RunCursor, RunProgress, RunState } from '../run/run-state.js';
 
 /**
  * Scalars some tfjs optimizers keep outside `getWeights()` (Adam/Adamax `accBeta1`, `accBeta2`: the
@@ -125,7 +125,7 @@ export function cursorCheckpointable(state: RunState): Checkpointable {
         seenClasses: number[];
         trainSeconds: number;
       };
-      Object.assign(state.cursor, m.cursor);
+      state.position.restore(m.cursor);
       if (m.progress) Object.assign(state.progress, m.progress);
       state.trainSeconds = m.trainSeconds;
       state.seenClasses.clear();

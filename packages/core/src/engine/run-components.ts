@@ -1,11 +1,13 @@
 import type { CheckpointRegistry } from '../checkpoint/checkpoint-registry.js';
 import type { Checkpointable } from '../checkpoint/checkpointable.js';
-import { strategyPointer } from '../checkpoint/checkpoint-v1.js';
 import type { DataSource } from '../data/data-source.js';
 import type { RunLogger } from '../logging/run-logger.js';
 import type { PrequentialAccuracy } from '../metrics/prequential.js';
 import type { Adjustment } from '../model/adjustment.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
+import { partsOf, pipelineParts, type PipelinePart } from '../pipeline/pipeline-parts.js';
+import type { ComponentRole } from '../plugin/component-descriptor.js';
+import { checkHooks, STRATEGY_HOOKS } from '../plugin/hook-check.js';
 import type { Rng } from '../random/rng.js';
 import type { ComponentRef } from '../plugin/component-factory.js';
 import type { Transform } from '../preprocess/transform.js';
@@ -24,7 +26,7 @@ import {
   sourceCheckpointable,
 } from './run-checkpointables.js';
 import { ResumeError } from './resume.js';
-import type { RunState } from './run-state.js';
+import type { RunState } from '../run/run-state.js';
 
 /** The components a pipeline names, built by their plugins. */
 export interface RunComponents {
@@ -38,30 +40,39 @@ export interface RunComponents {
   readonly stages: readonly PlacedStage[];
 }
 
-/** Builds every component of `def` through `make` (each with its JSON pointer). */
+/**
+ * Builds every component of `def` through `make`, each with its JSON pointer from the pipeline's
+ * parts table ({@link pipelineParts}).
+ */
 export function buildComponents(def: PipelineDefinition, make: ComponentMaker): RunComponents {
-  const strategyRefs = Array.isArray(def.strategy)
-    ? (def.strategy as readonly ComponentRef[])
-    : [def.strategy as ComponentRef];
-  const stages = (def.stages ?? []).map((ref, i): PlacedStage => {
-    const path = `/stages/${i}`;
+  const parts = pipelineParts(def);
+  const of = (role: ComponentRole): PipelinePart[] => parts.filter((p) => p.role === role);
+  const stages = of('stage').map(({ ref, kind, pointer: path }): PlacedStage => {
     const { after, before, ...rest } = ref as ComponentRef & { after?: string; before?: string };
     // Plugin stages are wrapped at the boundary: their failures end the run named (stages/guarded-stage.ts).
-    const stage = makeGuardedStage(() => make<unknown>('stage', rest, path), ref.kind, path);
+    const stage = makeGuardedStage(() => make<unknown>('stage', rest, path), kind, path);
     return { stage, path, ...(after !== undefined ? { after } : {}), ...(before !== undefined ? { before } : {}) };
   });
+  const [data] = of('dataset');
+  const [detector] = of('detector');
+  if (!data) throw new Error('the pipeline has no "data" section');
   return {
-    source: make<DataSource>('dataset', def.data, '/data'),
-    transforms: new TransformChain(def.preprocess.map((r, i) => make<Transform>('transform', r, `/preprocess/${i}`))),
-    adjustments: def.adjust.map((r, i) => make<Adjustment>('adjust', r, `/adjust/${i}`)),
-    strategies: new StrategyChain(strategyRefs.map((r, i) => make<Strategy>('strategy', r, strategyPointer(def, i)))),
-    ...(def.boundary ? { detector: make<BoundaryDetector>('detector', def.boundary, '/boundary') } : {}),
-    loggers: def.loggers.map((r, i) => ({
-      logger: make<RunLogger>('logger', r, `/loggers/${i}`),
-      path: `/loggers/${i}`,
-    })),
+    source: make<DataSource>('dataset', data.ref, data.pointer),
+    transforms: new TransformChain(of('transform').map((p) => make<Transform>('transform', p.ref, p.pointer))),
+    adjustments: of('adjust').map((p) => make<Adjustment>('adjust', p.ref, p.pointer)),
+    strategies: new StrategyChain(
+      of('strategy').map((p) => checkedStrategy(make<Strategy>('strategy', p.ref, p.pointer), p)),
+    ),
+    ...(detector ? { detector: make<BoundaryDetector>('detector', detector.ref, detector.pointer) } : {}),
+    loggers: of('logger').map((p) => ({ logger: make<RunLogger>('logger', p.ref, p.pointer), path: p.pointer })),
     stages,
   };
+}
+
+/** A strategy whose hook-like methods are all strategy hooks (see {@link checkHooks}). */
+function checkedStrategy(strategy: Strategy, part: PipelinePart): Strategy {
+  checkHooks(strategy, STRATEGY_HOOKS, part);
+  return strategy;
 }
 
 function stateful(value: unknown): value is Checkpointable {
@@ -90,10 +101,15 @@ export function registerCheckpointables(
   );
   if (c.source.state)
     registry.register('/data', sourceCheckpointable(c.source), { afterExperienceStart: false, optional: true });
-  c.strategies.strategies.forEach((s, i) => stateful(s) && registry.register(strategyPointer(def, i), s));
-  c.transforms.transforms.forEach((t, i) => stateful(t) && registry.register(`/preprocess/${i}`, t));
-  c.adjustments.forEach((a, i) => stateful(a) && registry.register(`/adjust/${i}`, a));
-  if (stateful(c.detector)) registry.register('/boundary', c.detector);
+  // Each component under its pointer in the pipeline's parts table.
+  const pointers = (role: ComponentRole): string[] => partsOf(def, role).map((p) => p.pointer);
+  const strategies = pointers('strategy');
+  const transforms = pointers('transform');
+  const adjustments = pointers('adjust');
+  c.strategies.strategies.forEach((s, i) => stateful(s) && registry.register(strategies[i] ?? '/strategy', s));
+  c.transforms.transforms.forEach((t, i) => stateful(t) && registry.register(transforms[i] ?? '/preprocess', t));
+  c.adjustments.forEach((a, i) => stateful(a) && registry.register(adjustments[i] ?? '/adjust', a));
+  if (stateful(c.detector)) registry.register(pointers('detector')[0] ?? '/boundary', c.detector);
   for (const p of c.stages) if (stateful(p.stage)) registry.register(p.path, p.stage);
   registry.register('/evaluation', prequential, { optional: true });
   registry.register(

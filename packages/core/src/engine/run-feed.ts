@@ -9,8 +9,9 @@ import type {
   RunItem,
   TestItem,
 } from '../stages/run-item.js';
-import type { RunControl } from './run-control.js';
-import type { RunState } from './run-state.js';
+import type { RunControl } from '../run/run-control.js';
+import type { FeedPosition } from './run-start.js';
+import type { RunState } from '../run/run-state.js';
 
 /**
  * How often (ms), by default, the feed lets the event loop run (signal handlers, I/O) between batches.
@@ -21,25 +22,14 @@ import type { RunState } from './run-state.js';
  */
 const BREATH_MS = 250;
 
-/** [resume] Where a resumed run's feed continues, and the restore to run after the resumed experience's start. */
-export interface FeedResume {
-  /** Experience to continue or start; `Infinity` when the run had ended. */
-  readonly experience: number;
-  /** The checkpoint was written inside `experience`. */
-  readonly midExperience: boolean;
-  /** Puts back what the resumed experience's start hooks changed (called once its start item is through). */
-  restoreAfterStart(): Promise<void>;
-}
-
 /** What the feed reads and drives. */
 export interface FeedContext {
   readonly state: RunState;
   readonly control: RunControl;
   readonly events: EventSink;
   readonly training: TrainingSettings;
-  readonly resume: FeedResume | undefined;
-  /** The run started from an earlier run's checkpoint (`--from`). */
-  readonly continued?: boolean;
+  /** Where the items begin (the run's start decided it: new, resumed, continued). */
+  readonly origin: FeedPosition;
   /** Longest time (ms) between two event-loop turns; default {@link BREATH_MS}. */
   readonly yieldEveryMs?: number;
 }
@@ -78,13 +68,12 @@ export class RunFeed {
     return { kind: 'run-end', seq: this.seq++, stopped: reason };
   }
 
-  private startExperience(experience: Experience, resumed: boolean): ExperienceStartItem {
+  private startExperience(experience: Experience, reentered: boolean): ExperienceStartItem {
     const { state, events } = this.f;
     for (const c of experience.classes) state.seenClasses.add(c);
-    state.cursor.experience = experience.index;
-    state.cursor.experienceDone = false;
-    // [resume] a resumed experience already emitted its start before the checkpoint.
-    if (!resumed)
+    state.position.enterExperience(experience.index);
+    // A re-entered experience already emitted its start before the checkpoint.
+    if (!reentered)
       events.emit({
         type: 'experience-start',
         experience: experience.index,
@@ -92,37 +81,38 @@ export class RunFeed {
         ...(experience.task !== undefined ? { task: experience.task } : {}),
         ...(experience.train.size !== undefined ? { trainSize: experience.train.size } : {}),
       });
-    return { kind: 'experience-start', seq: this.seq++, experience, resumed, data: experience.train };
+    return { kind: 'experience-start', seq: this.seq++, experience, resumed: reentered, data: experience.train };
   }
 
   private end(experience: Experience, stream: boolean, boundary: boolean): ExperienceEndItem {
     return { kind: 'experience-end', seq: this.seq++, experience, stream, boundary };
   }
 
-  /** A finite run: every experience (from the resume point on), its epochs and their batches. */
+  private runStart(): RunItem {
+    const { resumed, continued } = this.f.origin;
+    return { kind: 'run-start', seq: this.seq++, resumed, continued };
+  }
+
+  /** A finite run: every experience (from the position on), its epochs and their batches. */
   async *experiences(all: readonly Experience[]): AsyncGenerator<RunItem, void, undefined> {
-    const { state, control, training, resume } = this.f;
+    const { state, control, training, origin } = this.f;
     const cursor = state.cursor;
     const { batchSize, shuffle, iterations } = training;
-    if (!resume) {
-      // Nothing has started: a stop now resumes at experience 0.
-      cursor.experience = -1;
-      cursor.experienceDone = true;
-    }
-    yield { kind: 'run-start', seq: this.seq++, resumed: resume !== undefined, continued: this.f.continued === true };
+    origin.begin(state.position);
+    yield this.runStart();
     for (const exp of all) {
       if (exp.evaluateOnly === true) continue; // its test set only (a scenario's `only`, an earlier run's)
-      if (resume && exp.index < resume.experience) continue; // [resume] finished before the checkpoint
+      if (origin.finished(exp.index)) continue; // finished before the checkpoint
       await this.breathe();
-      if (control.stopReason) return yield this.stop(control.stopReason);
-      const resumed = resume?.midExperience === true && exp.index === resume.experience;
-      if (!resumed) {
-        cursor.epoch = 0;
-        cursor.batch = 0;
+      if (control.stopReason) {
+        yield this.stop(control.stopReason);
+        return;
       }
-      const start = this.startExperience(exp, resumed);
+      const reentered = origin.reenters(exp.index, false);
+      if (!reentered) state.position.rewind();
+      const start = this.startExperience(exp, reentered);
       yield start;
-      if (resumed) await resume.restoreAfterStart();
+      if (reentered) await origin.afterReentry();
       const data = start.data;
       const perEpoch = data.size !== undefined ? Math.ceil(data.size / batchSize) : undefined;
       if (iterations !== undefined && perEpoch === undefined)
@@ -138,21 +128,30 @@ export class RunFeed {
       const signal = control.abortSignal;
       for (let epoch = cursor.epoch; epoch < epochs; epoch++) {
         if (state.stopExperience) break; // early stopping (training.validation.earlyStopping)
-        cursor.epoch = epoch;
+        state.position.inEpoch(epoch);
         // Batches of this pass: all of them, or what is left of the step budget.
         const batches =
           iterations !== undefined && perEpoch !== undefined
             ? Math.min(perEpoch, iterations - epoch * perEpoch)
             : perEpoch;
-        // [resume] a pass resumed mid-epoch (cursor.batch > 0) keeps its totals and its epoch-start.
+        // A pass re-entered mid-epoch (cursor.batch > 0) keeps its totals and its epoch-start.
         if (cursor.batch === 0) {
-          if (control.stopReason) return yield this.stop(control.stopReason);
+          if (control.stopReason) {
+            yield this.stop(control.stopReason);
+            return;
+          }
           yield { kind: 'epoch-start', seq: this.seq++, experience: exp, epoch, epochs };
         }
         const seed = state.rng.derive(`data:${exp.index}`).nextUint32();
-        const pass = data
-          .batches({ batchSize, shuffle, epoch, seed, startBatch: cursor.batch, ...(signal ? { signal } : {}) })
-          [Symbol.asyncIterator]();
+        const batchesOfPass = data.batches({
+          batchSize,
+          shuffle,
+          epoch,
+          seed,
+          startBatch: cursor.batch,
+          ...(signal ? { signal } : {}),
+        });
+        const pass = batchesOfPass[Symbol.asyncIterator]();
         try {
           for (;;) {
             if (iterations !== undefined && batches !== undefined && cursor.batch >= batches) break;
@@ -168,21 +167,27 @@ export class RunFeed {
             };
             yield item;
             if (this.due()) await this.breathe();
-            if (control.stopReason) return yield this.stop(control.stopReason);
+            if (control.stopReason) {
+              yield this.stop(control.stopReason);
+              return;
+            }
           }
         } finally {
           await pass.return?.();
         }
         // A pass a stop cut short is not an epoch's end.
-        if (control.stopReason) return yield this.stop(control.stopReason);
+        if (control.stopReason) {
+          yield this.stop(control.stopReason);
+          return;
+        }
         yield { kind: 'epoch-end', seq: this.seq++, experience: exp, epoch };
-        cursor.batch = 0;
-        cursor.epoch = epoch + 1;
+        state.position.endEpoch(epoch);
       }
-      if (control.stopReason) return yield this.stop(control.stopReason);
-      cursor.epoch = 0;
-      cursor.batch = 0;
-      cursor.experienceDone = true;
+      if (control.stopReason) {
+        yield this.stop(control.stopReason);
+        return;
+      }
+      state.position.endExperience();
       yield this.end(exp, false, false);
     }
     yield { kind: 'run-end', seq: this.seq++ };
@@ -194,37 +199,49 @@ export class RunFeed {
    * starts the next before the batch is trained on. Ends with the source, at `training.maxSamples`,
    * or at a stop.
    *
-   * [resume] `current` is the experience the cursor is in (the source was restored to the first
+   * `current` is the experience the cursor is in (a resumed run's source was restored to the first
    * sample not yet trained on). A run whose checkpoint was written once `maxSamples` had been reached
    * pulls nothing more and only ends its experience.
    */
   async *stream(first: Experience, current: Experience): AsyncGenerator<RunItem, void, undefined> {
-    const { state, control, training, resume } = this.f;
+    const { state, control, training, origin } = this.f;
     const cursor = state.cursor;
     const { batchSize, maxSamples } = training;
-    yield { kind: 'run-start', seq: this.seq++, resumed: resume !== undefined, continued: this.f.continued === true };
-    if (resume?.experience === Infinity) return yield { kind: 'run-end', seq: this.seq++ };
-    const resumed = resume !== undefined;
-    const start = this.startExperience(current, resumed);
+    yield this.runStart();
+    if (origin.ended) {
+      yield { kind: 'run-end', seq: this.seq++ };
+      return;
+    }
+    const reentered = origin.reenters(current.index, true);
+    const start = this.startExperience(current, reentered);
     yield start;
-    if (resumed) await resume.restoreAfterStart();
+    if (reentered) await origin.afterReentry();
     let experience = current;
     if (maxSamples === undefined || cursor.samples < maxSamples) {
       const own = new AbortController();
       const signal = control.abortSignal ? AbortSignal.any([control.abortSignal, own.signal]) : own.signal;
       const seed = state.rng.derive('data:stream').nextUint32();
-      const pass = start.data
-        .batches({ batchSize, shuffle: false, epoch: 0, seed, startBatch: cursor.batch, signal })
-        [Symbol.asyncIterator]();
+      const streamed = start.data.batches({
+        batchSize,
+        shuffle: false,
+        epoch: 0,
+        seed,
+        startBatch: cursor.batch,
+        signal,
+      });
+      const pass = streamed[Symbol.asyncIterator]();
       try {
         for (;;) {
           if (this.due()) await this.breathe();
-          if (control.stopReason) return yield this.stop(control.stopReason);
+          if (control.stopReason) {
+            yield this.stop(control.stopReason);
+            return;
+          }
           const next = await pass.next();
           if (next.done) break;
-          const test: TestItem = { kind: 'test', seq: this.seq++, experience, batch: next.value };
+          const test: TestItem = { kind: 'test', seq: this.seq++, experience, batch: next.value, boundary: undefined };
           yield test;
-          if (control.takeBoundary() !== undefined) {
+          if (test.boundary !== undefined) {
             yield this.end(experience, true, true);
             experience = { ...first, index: experience.index + 1, classes: [...state.seenClasses] };
             state.experiences.push(experience);
@@ -248,7 +265,10 @@ export class RunFeed {
         await pass.return?.();
       }
       // A pass a stop cut short is not the end of the stream.
-      if (control.stopReason) return yield this.stop(control.stopReason);
+      if (control.stopReason) {
+        yield this.stop(control.stopReason);
+        return;
+      }
     }
     yield this.end(experience, true, false);
     yield { kind: 'run-end', seq: this.seq++ };

@@ -1,7 +1,7 @@
 import { inject, injectable } from 'inversify';
 import type { OperatorFunction } from 'rxjs';
 import type { Experience } from '../data/experience.js';
-import { RunState } from '../engine/run-state.js';
+import { RunState } from '../run/run-state.js';
 import type { Adjustment } from '../model/adjustment.js';
 import { disposeReplacedModel } from '../model/engram-model.js';
 import { eachItem } from './each-item.js';

@@ -4,8 +4,8 @@ import type { Batch } from '../data/batch.js';
 import { EventBus } from '../events/event-bus.js';
 import type { EvaluationResult } from '../events/engram-event.js';
 import { evaluate, predict } from '../evaluation/evaluator.js';
-import { RunControl } from '../engine/run-control.js';
-import { RunState } from '../engine/run-state.js';
+import { RunControl } from '../run/run-control.js';
+import { RunState } from '../run/run-state.js';
 import { PrequentialAccuracy } from '../metrics/prequential.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { TOKENS } from '../plugin/tokens.js';
@@ -50,7 +50,7 @@ export class EvaluateStage implements Stage {
             : undefined;
         }
         case 'test':
-          this.testThenTrain(item.batch);
+          item.boundary = this.testThenTrain(item.batch);
           return undefined;
         case 'experience-end':
           return item.boundary ? undefined : this.afterExperience(item.experience.index).then(() => undefined);
@@ -88,9 +88,10 @@ export class EvaluateStage implements Stage {
 
   /**
    * Prequential step on a (preprocessed, test-phase) batch before it is trained on; emits a
-   * `prequential` event every `training.logEvery` steps and feeds the boundary detector.
+   * `prequential` event every `training.logEvery` steps and feeds the boundary detector. Returns the
+   * boundary's reason when the detector found one (the test item carries it back to the feed).
    */
-  private testThenTrain(batch: Batch): void {
+  private testThenTrain(batch: Batch): string | undefined {
     const cursor = this.state.cursor;
     const p = predict(
       this.state.model,
@@ -114,7 +115,8 @@ export class EvaluateStage implements Stage {
     if (this.detector?.update(p.losses)) {
       const reason = this.detector.reason ?? 'detector';
       this.events.emit({ type: 'boundary', step: cursor.step, reason });
-      this.control.requestBoundary(reason);
+      return reason;
     }
+    return undefined;
   }
 }

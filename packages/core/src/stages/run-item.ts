@@ -75,6 +75,12 @@ export interface TestItem extends ItemBase {
   readonly experience: Experience;
   /** The batch; the preprocess stage replaces the raw batch with its `test`-phase output. */
   batch: Batch;
+  /**
+   * Set by the stage whose boundary detector fired on this batch (the evaluate stage), to the
+   * boundary's reason: once the item is through the stages, the feed ends the experience and starts
+   * the next before the batch is trained on.
+   */
+  boundary: string | undefined;
 }
 
 /** The last batch of an epoch was trained. */

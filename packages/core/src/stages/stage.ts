@@ -1,7 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { StreamInfo } from '../data/experience.js';
 import type { EventSink } from '../events/event-sink.js';
-import type { RunCursor } from '../engine/run-state.js';
+import type { RunCursor } from '../run/run-state.js';
 import type { Batch } from '../data/batch.js';
 import type { EngramModel } from '../model/engram-model.js';
 import type { JsonValue, SerializedState } from '../training/serialized-state.js';

@@ -3,7 +3,7 @@ import type { OperatorFunction } from 'rxjs';
 import type { Batch } from '../data/batch.js';
 import type { Experience } from '../data/experience.js';
 import { EventBus } from '../events/event-bus.js';
-import { RunState } from '../engine/run-state.js';
+import { RunState } from '../run/run-state.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { TOKENS } from '../plugin/tokens.js';
 import type { ExperienceContext } from '../training/contexts.js';
@@ -142,10 +142,7 @@ export class TrainStage implements Stage {
     totals.epochLossSum += r.loss * r.size;
     totals.epochCorrect += r.correct;
     totals.epochSeen += r.size;
-    cursor.step++;
-    cursor.batch++;
-    cursor.samples += r.records;
-    cursor.replayed += Math.max(0, r.size - r.records);
+    this.state.position.advance(r.records, r.size);
     const last = batches !== undefined && cursor.batch >= batches;
     if (cursor.batch % this.pipeline.training.logEvery === 0 || last) {
       this.events.emit({

@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { Checkpointable } from '../checkpoint/checkpointable.js';
 import type { Batch } from '../data/batch.js';
 import type { BatchSource } from '../data/batch-source.js';
-import type { RunState } from '../engine/run-state.js';
+import type { EngramModel } from '../model/engram-model.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
+import type { Rng } from '../random/rng.js';
 import { PipelineError } from '../pipeline/pipeline-error.js';
 import { trainingControlProblems } from '../pipeline/controls-check.js';
 import type { JsonValue, SerializedState, StateArray } from './serialized-state.js';
@@ -27,6 +28,14 @@ interface ControlsMeta {
   bestNames: string[];
 }
 
+/** What the controls read and set of the run's state (`RunState` has them). */
+export interface ControlledRun {
+  readonly model: EngramModel;
+  readonly rng: Rng;
+  /** Set by early stopping: the feed skips the current experience's remaining epochs. */
+  stopExperience: boolean;
+}
+
 /**
  * The run's training controls around the plain loop: the learning-rate schedule (set before every
  * step), the validation split of each experience and early stopping. Checkpointed under `/training`
@@ -42,7 +51,7 @@ export class TrainingControls implements Checkpointable {
 
   constructor(
     private readonly def: PipelineDefinition,
-    private readonly run: RunState,
+    private readonly run: ControlledRun,
     private readonly optimizer: OptimizerHandle,
   ) {
     const problems = trainingControlProblems(def);

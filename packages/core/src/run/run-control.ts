@@ -1,14 +1,11 @@
 import type { LoopTurns } from './loop-turns.js';
 
 /**
- * Requests that change the course of a run between two items of its feed: a boundary detected in a
- * stream (the evaluate stage asks, the feed ends the experience and starts the next before training
- * the batch) and a stop (SIGINT/SIGTERM through the run's abort signal, taken at the next batch
- * boundary). The feed reads them only at those points, so a checkpoint never splits a batch.
+ * A stop from outside the run (SIGINT/SIGTERM through the run's abort signal), taken by the feed at
+ * the next batch boundary so a checkpoint never splits a batch, and the event-loop turns of a serving
+ * run. Signals from inside the run travel in its items (a stream boundary: `TestItem.boundary`).
  */
 export class RunControl {
-  private boundary: string | undefined;
-
   /**
    * @param signal the run's stop signal
    * @param turns event-loop turns inside long synchronous work (evaluation, checkpoints), when the
@@ -18,18 +15,6 @@ export class RunControl {
     private readonly signal?: AbortSignal,
     readonly turns?: LoopTurns,
   ) {}
-
-  /** Asks the feed to end the current stream experience before the batch being tested is trained on. */
-  requestBoundary(reason: string): void {
-    this.boundary = reason;
-  }
-
-  /** The pending boundary request (cleared by reading it). */
-  takeBoundary(): string | undefined {
-    const b = this.boundary;
-    this.boundary = undefined;
-    return b;
-  }
 
   /** Why the run was asked to stop (`SIGTERM`, `SIGINT`, the abort reason), or undefined. */
   get stopReason(): string | undefined {
