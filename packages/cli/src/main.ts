@@ -184,7 +184,10 @@ program
   .description(
     "run sweep jobs from a Redis (BullMQ) queue until SIGINT/SIGTERM; a killed worker's job resumes elsewhere from its checkpoint",
   )
-  .requiredOption('--redis <url>', 'Redis URL, rediss:// for TLS, user:password@ for AUTH (${NAME} expands from the environment)')
+  .requiredOption(
+    '--redis <url>',
+    'Redis URL, rediss:// for TLS, user:password@ for AUTH (${NAME} expands from the environment)',
+  )
   .option('--redis-ca <file>', 'with a rediss:// URL: PEM file of the CA that signed the Redis server certificate')
   .option('--queue <name>', 'BullMQ queue name', 'engram-sweep')
   .option('--lock-seconds <s>', "job lock; a dead worker's job is taken over after about twice this", '30')

@@ -1,4 +1,13 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -6,7 +15,9 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { makeCertificates, startRedis, type TestCertificates, type TestRedis } from '@engram/datasets/testing';
 import { redisTlsOptions } from '@engram/datasets';
-import { probeRedis } from '../sweep/redis-reach.js';
+import { Queue } from 'bullmq';
+import { ModelAnnouncements, type Announcement } from '../serve/model-announcements.js';
+import { probeRedis, sweepConnection } from '../sweep/redis-reach.js';
 import { runEngram } from './e2e-harness.js';
 
 const PASSWORD = 'hunter2-Redis-Pass';
@@ -53,7 +64,10 @@ describe('Redis AUTH and TLS (real redis-server with --tls-port, --requirepass a
     certs = makeCertificates();
     server = await startRedis({ tls: certs, password: PASSWORD, user: USER });
     work = mkdtempSync(join(tmpdir(), 'engram-redis-doors-'));
-    const producer = new Redis(server.urlAs(USER.name, USER.password), redisTlsOptions({ url: server.url, ca: certs.ca }));
+    const producer = new Redis(
+      server.urlAs(USER.name, USER.password),
+      redisTlsOptions({ url: server.url, ca: certs.ca }),
+    );
     try {
       for (let i = 0; i < TOTAL; i++) await producer.xadd('feed', '*', 'data', record(i));
     } finally {
@@ -117,12 +131,45 @@ describe('Redis AUTH and TLS (real redis-server with --tls-port, --requirepass a
       probeRedis({ url: server.urlAs('', PASSWORD), ca: certs.otherCa }),
       /cannot connect to Redis at rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+: the server's TLS certificate is not trusted/,
     );
-    await assert.rejects(probeRedis({ url: server.urlAs('', 'wrong') , ca: certs.ca }), /authentication failed/);
+    await assert.rejects(probeRedis({ url: server.urlAs('', 'wrong'), ca: certs.ca }), /authentication failed/);
     await probeRedis({ url: server.urlAs(USER.name, USER.password), ca: certs.ca });
     const file = join(work, 'noca.pipeline.json');
-    writeFileSync(file, JSON.stringify(pipeline(server.urlAs('', PASSWORD), 'missing-ca.pem', server.urlAs('', PASSWORD))));
+    writeFileSync(
+      file,
+      JSON.stringify(pipeline(server.urlAs('', PASSWORD), 'missing-ca.pem', server.urlAs('', PASSWORD))),
+    );
     const exit = await runEngram(file, join(work, 'noca-run'), []);
     assert.equal(exit.code, 2, exit.stderr);
     assert.match(exit.stderr, /\/data\/ca: cannot read the CA file .*missing-ca\.pem: ENOENT/);
+  });
+
+  it('sweeps (BullMQ) and engram serve --redis announcements work through TLS with an ACL user', async () => {
+    const target = { url: server.urlAs(USER.name, USER.password), ca: certs.ca };
+    const queue = new Queue('doors-sweep', { connection: sweepConnection(target) });
+    try {
+      await queue.add('combination', { index: 1 });
+      assert.equal((await queue.getJobCounts('waiting')).waiting, 1);
+    } finally {
+      await queue.close();
+    }
+    const heard: Announcement[] = [];
+    const announcements = new ModelAnnouncements(
+      target,
+      'events:models',
+      (a) => heard.push(a),
+      () => undefined,
+    );
+    await announcements.start();
+    const publisher = new Redis(target.url, redisTlsOptions(target));
+    try {
+      while (heard.length === 0) {
+        await publisher.publish('events:models', JSON.stringify({ step: 7, checkpoint: '/runs/a/step-7' }));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.deepEqual(heard[0], { step: 7, checkpoint: '/runs/a/step-7' });
+    } finally {
+      publisher.disconnect();
+      announcements.stop();
+    }
   });
 });

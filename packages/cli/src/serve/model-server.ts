@@ -95,7 +95,7 @@ export class ModelServer {
     };
     const tls = options.doors?.tls;
     // The routes are the same over https; only the listening server differs.
-    this.app = tls ? (fastify({ ...base, https: tls }) as unknown as FastifyInstance) : fastify(base);
+    this.app = tls ? fastify({ ...base, https: tls }) : fastify(base);
     guardRoutes(this.app, options.doors ?? {});
     this.app.setErrorHandler((err: FastifyError, _req, reply) => {
       const { status, body } = errorAnswer(err);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PipelineError, type ServeSettings } from '@engram/core';
+import { makeCertificates } from '@engram/datasets/testing';
 import { BearerToken } from './serve-auth.js';
 import { flagDoors, pipelineDoors } from './serve-doors.js';
 
@@ -8,7 +9,16 @@ test('a bearer token matches only "Bearer <the token>" (scheme case-insensitive)
   const t = new BearerToken('abc-123');
   assert.equal(t.matches('Bearer abc-123'), true);
   assert.equal(t.matches('bearer abc-123'), true);
-  for (const wrong of [undefined, '', 'Bearer', 'Bearer ', 'Bearer abc-12', 'Bearer abc-1234', 'Basic abc-123', 'abc-123'])
+  for (const wrong of [
+    undefined,
+    '',
+    'Bearer',
+    'Bearer ',
+    'Bearer abc-12',
+    'Bearer abc-1234',
+    'Basic abc-123',
+    'abc-123',
+  ])
     assert.equal(t.matches(wrong), false, String(wrong));
 });
 
@@ -45,6 +55,26 @@ test('pipeline doors expand ${NAME} from the environment; an unset variable or a
 
 test('engram serve flags: --token-env names a variable that must be set; --tls-key needs --tls-cert', () => {
   assert.deepEqual(flagDoors({ tokenEnv: 'TOK' }, { TOK: 'v' }), { token: 'v' });
-  assert.throws(() => flagDoors({ tokenEnv: 'TOK' }, {}), /^Error: --token-env TOK: environment variable TOK is not set$/);
+  assert.throws(
+    () => flagDoors({ tokenEnv: 'TOK' }, {}),
+    /^Error: --token-env TOK: environment variable TOK is not set$/,
+  );
   assert.throws(() => flagDoors({ tlsKey: 'k.pem' }, {}), /--tls-key and --tls-cert go together/);
+});
+
+test('a TLS key that does not match its certificate is a PipelineError at /serve/tls; a matching pair is read', () => {
+  const certs = makeCertificates();
+  try {
+    const pair = pipelineDoors(settings({ tls: { key: 'server.key', cert: 'server.crt' } }), certs.dir, {});
+    assert.match(pair.tls?.cert ?? '', /^-----BEGIN CERTIFICATE-----/);
+    assert.throws(
+      () => pipelineDoors(settings({ tls: { key: 'server.key', cert: 'other.crt' } }), certs.dir, {}),
+      (e: unknown) =>
+        e instanceof PipelineError &&
+        e.problems[0]?.path === '/serve/tls' &&
+        /cannot serve TLS \(.*key values mismatch\)/.test(e.problems[0].message),
+    );
+  } finally {
+    certs.dispose();
+  }
 });

@@ -133,7 +133,10 @@ describe('serving behind a bearer token over https (engram run --serve, engram s
       assert.equal(wrong.status, 401);
       assert.match(String(wrong.headers['www-authenticate']), /^Bearer .*error="invalid_token"/);
       assert.ok(!wrong.text.includes(TOKEN), 'the answer does not echo the token');
-      const metricsToken = await call(server.base, ca, 'POST', '/predict', { body: { instances }, token: METRICS_TOKEN });
+      const metricsToken = await call(server.base, ca, 'POST', '/predict', {
+        body: { instances },
+        token: METRICS_TOKEN,
+      });
       assert.equal(metricsToken.status, 401, 'the metrics token does not open /predict');
       const feedback = await call(server.base, ca, 'POST', '/feedback', { body: { id: 'p-1', y: 0 } });
       assert.equal(feedback.status, 401);

@@ -111,7 +111,15 @@ export function flagDoors(flags: DoorFlags, env = process.env): ServeDoors {
       ? { metricsToken: fromEnv(flags.metricsTokenEnv, '--metrics-token-env', env) }
       : {}),
     ...(flags.tlsKey !== undefined && flags.tlsCert !== undefined
-      ? { tls: tlsPair(resolve(flags.tlsKey), resolve(flags.tlsCert), '--tls-key', '--tls-cert', '--tls-key/--tls-cert') }
+      ? {
+          tls: tlsPair(
+            resolve(flags.tlsKey),
+            resolve(flags.tlsCert),
+            '--tls-key',
+            '--tls-cert',
+            '--tls-key/--tls-cert',
+          ),
+        }
       : {}),
   };
 }

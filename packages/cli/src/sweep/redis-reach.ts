@@ -1,6 +1,13 @@
 import type { ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { expandEnv, fatalRedisError, redactUrl, redisTarget, redisTlsOptions, type RedisTarget } from '@engram/datasets';
+import {
+  expandEnv,
+  fatalRedisError,
+  redactUrl,
+  redisTarget,
+  redisTlsOptions,
+  type RedisTarget,
+} from '@engram/datasets';
 
 /** How long one attempt to reach Redis may take before it counts as unreachable (connect, then PING). */
 export const REDIS_REACH_MS = 5000;
