@@ -5,7 +5,7 @@ import { CheckpointFollower } from '../serve/checkpoint-follower.js';
 import { ModelAnnouncements } from '../serve/model-announcements.js';
 import { ModelServer } from '../serve/model-server.js';
 import { parseServeAddress } from '../serve/serve-address.js';
-import { flagDoors, type ServeDoors } from '../serve/serve-doors.js';
+import { flagDoors, storedTokens, type ServeDoors } from '../serve/serve-doors.js';
 import { flagRedisTarget } from '../sweep/redis-reach.js';
 import type { ServedData } from '../serve/served-data.js';
 import { isExportDir, loadCheckpointModel, loadExportModel, type StoredModel } from '../serve/stored-model.js';
@@ -40,7 +40,8 @@ export interface ServeFlags {
  * model — `/predict`, `/metrics`, `/healthz`, `/readyz` (no `/feedback`: nothing trains here). With
  * `--follow`, a newer checkpoint in the run folder replaces the served version once it verifies, so
  * replicas can follow one trainer. `--token-env NAME` locks /predict behind a bearer token read from
- * the environment variable NAME, `--metrics-token-env` /metrics; `--tls-key`/`--tls-cert` serve https.
+ * the environment variable NAME, `--metrics-token-env` /metrics (default: the tokens of the served run's
+ * pipeline, read from the environment again); `--tls-key`/`--tls-cert` serve https.
  * Runs until SIGINT/SIGTERM/SIGHUP (exit 0).
  */
 export async function serveCommand(dir: string, flags: ServeFlags): Promise<number> {
@@ -74,6 +75,14 @@ export async function serveCommand(dir: string, flags: ServeFlags): Promise<numb
   } catch (e) {
     if (!(e instanceof CorruptCheckpointError) && !(e instanceof Error && /export|checkpoint/.test(e.message))) throw e;
     process.stderr.write(`error: ${e.message}\n`);
+    return 2;
+  }
+  try {
+    // A locked run stays locked when served from its checkpoints (flags win).
+    doors = { ...storedTokens(first.serve, flags), ...doors };
+  } catch (e) {
+    first.model.dispose();
+    process.stderr.write(`error: ${(e as Error).message}\n`);
     return 2;
   }
   let data: ServedData = first.data;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { PipelineError, type ServeSettings } from '@engram/core';
 import { makeCertificates } from '@engram/datasets/testing';
 import { BearerToken } from './serve-auth.js';
-import { flagDoors, pipelineDoors } from './serve-doors.js';
+import { flagDoors, pipelineDoors, storedTokens } from './serve-doors.js';
 
 test('a bearer token matches only "Bearer <the token>" (scheme case-insensitive), never a prefix, an extension or another scheme', () => {
   const t = new BearerToken('abc-123');
@@ -77,4 +77,15 @@ test('a TLS key that does not match its certificate is a PipelineError at /serve
   } finally {
     certs.dispose();
   }
+});
+
+test('engram serve keeps a locked run locked: a stored ${NAME} is read again, a redacted literal token asks for the flag, flags win', () => {
+  assert.deepEqual(storedTokens({ token: '${T}' }, {}, { T: 'v' }), { token: 'v' });
+  assert.deepEqual(storedTokens({ token: '${T}' }, { tokenEnv: 'OTHER' }, { T: 'v' }), {});
+  assert.deepEqual(storedTokens(undefined, {}, {}), {});
+  assert.throws(() => storedTokens({ token: '[redacted]' }, {}, {}), /not stored: give --token-env NAME$/);
+  assert.throws(
+    () => storedTokens({ metricsToken: '${M}' }, {}, {}),
+    /environment variable M is not set \(or give --metrics-token-env NAME\)$/,
+  );
 });

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -5,7 +6,7 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { makeCertificates, type TestCertificates } from '@engram/datasets/testing';
-import { runEngram } from '../commands/e2e-harness.js';
+import { MAIN, runEngram } from '../commands/e2e-harness.js';
 import { spawnServed, type SpawnedServer } from './testing/spawn-served.js';
 
 const TOKEN = 'client-Token-3f9a1c';
@@ -183,14 +184,29 @@ describe('serving behind a bearer token over https (engram run --serve, engram s
     }
   });
 
-  it('engram serve --token-env --tls-key --tls-cert serves the checkpoint over https behind the token', async () => {
+  it('engram serve keeps the run locked (its ${ENGRAM_SERVE_TOKEN}; a redacted literal token needs the flag) and serves https', async () => {
+    // The run's metricsToken was literal, so it was stored redacted: serving open is refused.
+    const open = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [MAIN, 'serve', out, '--port', '0'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    assert.equal(open.code, 2, open.stderr);
+    assert.match(
+      open.stderr,
+      /^error: the run's serve\.metricsToken was written literally .* give --metrics-token-env NAME$/m,
+    );
+    process.env['ENGRAM_TEST_REPLICA_METRICS'] = 'replica-Metrics-Token';
     const served: SpawnedServer = await spawnServed([
       'serve',
       out,
       '--port',
       '0',
-      '--token-env',
-      'ENGRAM_SERVE_TOKEN',
+      '--metrics-token-env',
+      'ENGRAM_TEST_REPLICA_METRICS',
       '--tls-key',
       certs.key,
       '--tls-cert',
@@ -199,10 +215,17 @@ describe('serving behind a bearer token over https (engram run --serve, engram s
     try {
       assert.match(served.base, /^https:/);
       const body = { instances: [[1, 0]] };
-      assert.equal((await call(served.base, certs.ca, 'POST', '/predict', { body })).status, 401);
+      assert.equal(
+        (await call(served.base, certs.ca, 'POST', '/predict', { body })).status,
+        401,
+        'the run token is inherited',
+      );
       const ok = await call(served.base, certs.ca, 'POST', '/predict', { body, token: TOKEN });
       assert.equal(ok.status, 200, ok.text);
-      assert.equal((await call(served.base, certs.ca, 'GET', '/metrics')).status, 200, 'no metrics token: open');
+      assert.equal((await call(served.base, certs.ca, 'GET', '/metrics')).status, 401);
+      const metrics = await call(served.base, certs.ca, 'GET', '/metrics', { token: 'replica-Metrics-Token' });
+      assert.equal(metrics.status, 200);
+      assert.equal(sample(metrics.text, 'engram_predictions_total'), 1, 'only the authorised request predicted');
     } finally {
       served.child.kill('SIGTERM');
       await served.exited;

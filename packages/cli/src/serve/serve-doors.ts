@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
-import { PipelineError, type ServeSettings } from '@engram/core';
+import { PipelineError, REDACTED, type ServeSettings } from '@engram/core';
 import { expandEnv } from '@engram/datasets';
 import type { ServeTokens } from './serve-auth.js';
 
@@ -122,4 +122,34 @@ export function flagDoors(flags: DoorFlags, env = process.env): ServeDoors {
         }
       : {}),
   };
+}
+
+/**
+ * The tokens `engram serve` inherits from the run it serves when no flag names them: a stored
+ * `${NAME}` is read from the environment again (unset: an error saying which flag to give), so
+ * replicas of a locked run stay locked. A token the pipeline held literally was stored as
+ * `[redacted]`: an error asks for `--token-env` / `--metrics-token-env` rather than serving open.
+ */
+export function storedTokens(
+  serve: Pick<ServeSettings, 'token' | 'metricsToken'> | undefined,
+  flags: DoorFlags,
+  env = process.env,
+): ServeTokens {
+  const inherit = (stored: string | undefined, key: string, flag: string): string | undefined => {
+    if (stored === undefined) return undefined;
+    const where = `the run's serve.${key}`;
+    if (stored.includes(REDACTED))
+      throw new Error(`${where} was written literally in its pipeline and is not stored: give ${flag} NAME`);
+    try {
+      return expandEnv(stored, env, where);
+    } catch (e) {
+      throw new Error(`${(e as Error).message} (or give ${flag} NAME)`, { cause: e });
+    }
+  };
+  const token = flags.tokenEnv === undefined ? inherit(serve?.token, 'token', '--token-env') : undefined;
+  const metricsToken =
+    flags.metricsTokenEnv === undefined
+      ? inherit(serve?.metricsToken, 'metricsToken', '--metrics-token-env')
+      : undefined;
+  return { ...(token !== undefined ? { token } : {}), ...(metricsToken !== undefined ? { metricsToken } : {}) };
 }
