@@ -82,6 +82,14 @@ program
     'with --follow: also reload when a checkpoint is announced on Redis (the redis-stream logger)',
   )
   .option('--models-channel <channel>', 'with --redis: the announcement channel, "<logger stream>:models"')
+  .option('--redis-ca <file>', 'with a rediss:// URL: PEM file of the CA that signed the Redis server certificate')
+  .option(
+    '--token-env <name>',
+    'require "Authorization: Bearer <token>" on /predict and every admin endpoint; the token is read from this environment variable',
+  )
+  .option('--metrics-token-env <name>', 'require a bearer token on /metrics, read from this environment variable')
+  .option('--tls-key <file>', 'serve https: PEM private key (with --tls-cert)')
+  .option('--tls-cert <file>', 'serve https: PEM certificate chain (with --tls-key)')
   .action(
     action(async (dir: string, flags: ServeFlags) =>
       (await import('./commands/serve.command.js')).serveCommand(dir, flags),
@@ -163,6 +171,7 @@ program
   .option('--parallel <n>', 'without --redis: combinations run at once', '1')
   .option('--queue <name>', 'BullMQ queue name', 'engram-sweep')
   .option('--redis-wait <s>', 'with --redis: seconds to wait for Redis during an outage before giving up', '120')
+  .option('--redis-ca <file>', 'with a rediss:// URL: PEM file of the CA that signed the Redis server certificate')
   .option('--quiet', 'print nothing but errors')
   .action(
     action(async (file: string, flags: SweepFlags) =>
@@ -175,7 +184,11 @@ program
   .description(
     "run sweep jobs from a Redis (BullMQ) queue until SIGINT/SIGTERM; a killed worker's job resumes elsewhere from its checkpoint",
   )
-  .requiredOption('--redis <url>', 'Redis URL (${NAME} expands from the environment)')
+  .requiredOption(
+    '--redis <url>',
+    'Redis URL, rediss:// for TLS, user:password@ for AUTH (${NAME} expands from the environment)',
+  )
+  .option('--redis-ca <file>', 'with a rediss:// URL: PEM file of the CA that signed the Redis server certificate')
   .option('--queue <name>', 'BullMQ queue name', 'engram-sweep')
   .option('--lock-seconds <s>', "job lock; a dead worker's job is taken over after about twice this", '30')
   .action(action(async (flags: WorkerFlags) => (await import('./commands/worker.command.js')).workerCommand(flags)));

@@ -26,6 +26,7 @@ export { pipelineParts, partsOf, partOptions, type PipelinePart } from './pipeli
 export { PipelineError, formatProblem, type PipelineProblem } from './plugin-api/pipeline-error.js';
 export { composePipelineSchema } from './pipeline/pipeline.schema.js';
 export { ServeSchema, type ServeSettings } from './pipeline/serve.schema.js';
+export { REDACTED, redactSecrets } from './pipeline/secret-redaction.js';
 export type { GraphNodeSpec, GraphSpec, LayerSpec } from './pipeline/layer.schema.js';
 export type { GraphModelSpec, LayersModelSpec, ModelSpec } from './pipeline/model.schema.js';
 export type { OptimizerSpec } from './pipeline/optimizer.schema.js';

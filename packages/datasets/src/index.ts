@@ -40,6 +40,7 @@ export * from './live/http.source.js';
 export * from './live/feedback-channel.js';
 export * from './live/feedback.source.js';
 export * from './redis/redis-connection.js';
+export * from './redis/redis-target.js';
 export * from './redis/stream-entries.js';
 export * from './redis/redis-stream.options.js';
 export * from './redis/redis-stream.feed.js';

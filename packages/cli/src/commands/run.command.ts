@@ -10,6 +10,7 @@ import { progressMode, renderProgress } from '../output/progress.renderer.js';
 import { renderReport } from '../report/index.js';
 import type { RunServer } from '../serve/run-server.js';
 import { serveSettings } from '../serve/serve-settings.js';
+import { pipelineDoors, type ServeDoors } from '../serve/serve-doors.js';
 
 /** Flags of `engram run`. */
 export interface RunFlags {
@@ -43,8 +44,11 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true);
   await assertDataReadable(loaded);
   let serve;
+  let doors: ServeDoors | undefined;
   try {
     serve = serveSettings(loaded.definition, flags.serve);
+    // Tokens from the environment and the TLS files, checked before anything runs (exit 2 at the pointer).
+    if (serve) doors = pipelineDoors(serve, loaded.baseDir);
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message}\n`);
     return 2;
@@ -83,14 +87,14 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     try {
       // fastify, prom-client and the dashboard are loaded only when serving.
       const { startRunServer } = await import('../serve/run-server.js');
-      served = await startRunServer(loaded, serve, flags.plugin ?? []);
+      served = await startRunServer(loaded, serve, flags.plugin ?? [], doors);
     } catch (e) {
       process.stderr.write(`error: ${(e as Error).message}\n`);
       return 1;
     }
     process.stderr.write(
       `serving on ` +
-        `http://${served.address.family === 'IPv6' ? `[${served.address.address}]` : served.address.address}:${served.address.port}/ ` +
+        `${doors?.tls ? 'https' : 'http'}://${served.address.family === 'IPv6' ? `[${served.address.address}]` : served.address.address}:${served.address.port}/ ` +
         `(POST /predict, /feedback; GET /metrics, /events, /healthz, /readyz; dashboard at /)\n`,
     );
   }

@@ -5,6 +5,8 @@ import { CheckpointFollower } from '../serve/checkpoint-follower.js';
 import { ModelAnnouncements } from '../serve/model-announcements.js';
 import { ModelServer } from '../serve/model-server.js';
 import { parseServeAddress } from '../serve/serve-address.js';
+import { flagDoors, storedTokens, type ServeDoors } from '../serve/serve-doors.js';
+import { flagRedisTarget } from '../sweep/redis-reach.js';
 import type { ServedData } from '../serve/served-data.js';
 import { isExportDir, loadCheckpointModel, loadExportModel, type StoredModel } from '../serve/stored-model.js';
 
@@ -21,6 +23,15 @@ export interface ServeFlags {
   redis?: string;
   /** The announcement channel (`<logger stream>:models`). */
   modelsChannel?: string;
+  /** PEM file of the CA that signed the Redis server's certificate. */
+  redisCa?: string;
+  /** Environment variable holding the bearer token of /predict and admin endpoints. */
+  tokenEnv?: string;
+  /** Environment variable holding the bearer token of /metrics, /events and the dashboard. */
+  metricsTokenEnv?: string;
+  /** https: PEM key and certificate files. */
+  tlsKey?: string;
+  tlsCert?: string;
 }
 
 /**
@@ -28,7 +39,10 @@ export interface ServeFlags {
  * newest valid checkpoint (with its pipeline's preprocessing and fitted statistics) or of an exported
  * model — `/predict`, `/metrics`, `/healthz`, `/readyz` (no `/feedback`: nothing trains here). With
  * `--follow`, a newer checkpoint in the run folder replaces the served version once it verifies, so
- * replicas can follow one trainer. Runs until SIGINT/SIGTERM/SIGHUP (exit 0).
+ * replicas can follow one trainer. `--token-env NAME` locks /predict behind a bearer token read from
+ * the environment variable NAME, `--metrics-token-env` /metrics (default: the tokens of the served run's
+ * pipeline, read from the environment again); `--tls-key`/`--tls-cert` serve https.
+ * Runs until SIGINT/SIGTERM/SIGHUP (exit 0).
  */
 export async function serveCommand(dir: string, flags: ServeFlags): Promise<number> {
   const { host, port } = parseServeAddress(
@@ -44,6 +58,13 @@ export async function serveCommand(dir: string, flags: ServeFlags): Promise<numb
     );
     return 2;
   }
+  let doors: ServeDoors;
+  try {
+    doors = flagDoors(flags);
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n`);
+    return 2;
+  }
   const exported = isExportDir(dir);
   let version = 0;
   const load = (): Promise<StoredModel> =>
@@ -56,8 +77,16 @@ export async function serveCommand(dir: string, flags: ServeFlags): Promise<numb
     process.stderr.write(`error: ${e.message}\n`);
     return 2;
   }
+  try {
+    // A locked run stays locked when served from its checkpoints (flags win).
+    doors = { ...storedTokens(first.serve, flags), ...doors };
+  } catch (e) {
+    first.model.dispose();
+    process.stderr.write(`error: ${(e as Error).message}\n`);
+    return 2;
+  }
   let data: ServedData = first.data;
-  const server = new ModelServer({ host, port, bodyLimit: 1048576, maxInstances: 1024, data: () => data });
+  const server = new ModelServer({ host, port, bodyLimit: 1048576, maxInstances: 1024, data: () => data, doors });
   server.board.replace(first.model);
   const address = await server.listen().catch(async (e: unknown) => {
     await server.close();
@@ -97,7 +126,7 @@ export async function serveCommand(dir: string, flags: ServeFlags): Promise<numb
     await follower.start(first.from);
     if (flags.redis !== undefined) {
       announcements = new ModelAnnouncements(
-        flags.redis,
+        flagRedisTarget(flags.redis, flags.redisCa),
         flags.modelsChannel ?? '',
         (a) => {
           if (a.step > (server.board.current?.info.step ?? -1)) reload(a.checkpoint);
@@ -110,7 +139,7 @@ export async function serveCommand(dir: string, flags: ServeFlags): Promise<numb
   // Said once everything listens and follows (tests and scripts wait for this line).
   process.stderr.write(
     `serving ${first.from} (model version ${first.model.info.version}, step ${first.model.info.step}) on ` +
-      `http://${address.address}:${address.port}/\n`,
+      `${doors.tls ? 'https' : 'http'}://${address.address}:${address.port}/\n`,
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());

@@ -1,15 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { expandEnv } from '@engram/datasets';
 import { loadSweep, sweepJobs } from '../sweep/sweep-plan.js';
 import { renderSweepReport } from '../sweep/sweep-report.js';
 import { collectResults, writeResults } from '../sweep/sweep-results.js';
 import { runDistributed, runLocal, SWEEP_QUEUE } from '../sweep/sweep-runners.js';
+import { flagRedisTarget } from '../sweep/redis-reach.js';
 
 /** Flags of `engram sweep`. */
 export interface SweepFlags {
   out: string;
   redis?: string;
+  /** PEM file of the CA that signed the Redis server's certificate. */
+  redisCa?: string;
   parallel?: string;
   queue?: string;
   quiet?: boolean;
@@ -46,7 +48,7 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<num
     `sweep ${plan.name}: ${jobs.length} combinations of ${plan.pointers.join(', ')}, ranked by ${plan.metric} (${plan.goal})`,
   );
   const errors = flags.redis
-    ? await runDistributed(jobs, expandEnv(flags.redis, process.env, '--redis'), plan.digest, log, {
+    ? await runDistributed(jobs, flagRedisTarget(flags.redis, flags.redisCa), plan.digest, log, {
         queueName: flags.queue ?? SWEEP_QUEUE,
         outageMs: redisWaitMs(flags.redisWait),
       })

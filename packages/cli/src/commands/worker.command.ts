@@ -1,14 +1,16 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { expandEnv } from '@engram/datasets';
+import { redactUrl } from '@engram/datasets';
 import { hasCheckpoint, readJobFile, runSweepJob } from '../sweep/sweep-job.js';
 import type { SweepJob } from '../sweep/sweep-plan.js';
 import { metricsOf } from '../sweep/sweep-results.js';
 import { SWEEP_QUEUE } from '../sweep/sweep-runners.js';
-import { dedupedErrors, probeRedis, sweepConnection } from '../sweep/redis-reach.js';
+import { dedupedErrors, flagRedisTarget, probeRedis, sweepConnection } from '../sweep/redis-reach.js';
 
 /** Flags of `engram worker`. */
 export interface WorkerFlags {
   redis: string;
+  /** PEM file of the CA that signed the Redis server's certificate. */
+  redisCa?: string;
   queue?: string;
   lockSeconds?: string;
 }
@@ -20,14 +22,14 @@ export interface WorkerFlags {
  * other workers then moves the job back to the queue, and whoever takes it resumes from its checkpoint.
  */
 export async function workerCommand(flags: WorkerFlags): Promise<number> {
-  const url = expandEnv(flags.redis, process.env, '--redis');
+  const target = flagRedisTarget(flags.redis, flags.redisCa);
   const lockMs = Math.round(1000 * Number(flags.lockSeconds ?? '30'));
   if (!Number.isFinite(lockMs) || lockMs < 1000)
     throw new Error(`--lock-seconds must be at least 1, got ${flags.lockSeconds}`);
   const queue = flags.queue ?? SWEEP_QUEUE;
   const log = (line: string): void => void process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   // An unreachable Redis is one line and exit 1 here, not a worker waiting forever.
-  await probeRedis(url);
+  await probeRedis(target);
   let running: AbortController | undefined;
   const worker = new Worker(
     queue,
@@ -49,7 +51,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
       }
     },
     {
-      connection: sweepConnection(url),
+      connection: sweepConnection(target),
       concurrency: 1,
       lockDuration: lockMs,
       stalledInterval: lockMs,
@@ -62,7 +64,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
   // reconnects by itself when Redis returns.
   worker.on('error', dedupedErrors(log, 'worker error'));
   await worker.waitUntilReady();
-  log(`worker ready on queue ${queue} at ${url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')}`);
+  log(`worker ready on queue ${queue} at ${redactUrl(target.url)}`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));

@@ -1,4 +1,4 @@
-import { closeRedis, connectRedis, expandEnv, openRedis, redactUrl } from '@engram/datasets';
+import { closeRedis, connectRedis, openRedis, redactUrl, type RedisTarget } from '@engram/datasets';
 import type { Redis } from 'ioredis';
 
 /** A checkpoint announced by the `redis-stream` logger on `<stream>:models`. */
@@ -28,14 +28,14 @@ export function parseAnnouncement(message: string): Announcement | undefined {
 /**
  * Follows the model versions a trainer announces on Redis (the `redis-stream` logger publishes each
  * durable checkpoint on the channel `<stream>:models`), for `engram serve --follow --redis URL
- * --models-channel CHANNEL`: replicas reload as soon as a checkpoint is written, without polling.
+ * --models-channel CHANNEL` (AUTH and TLS from the target): replicas reload as soon as a checkpoint is written, without polling.
  * Reconnects with backoff if Redis goes away (ioredis resubscribes); a malformed message is ignored.
  */
 export class ModelAnnouncements {
   private redis: Redis | undefined;
 
   constructor(
-    private readonly url: string,
+    private readonly target: RedisTarget,
     private readonly channel: string,
     private readonly onAnnounce: (a: Announcement) => void,
     private readonly warn: (message: string) => void,
@@ -43,8 +43,8 @@ export class ModelAnnouncements {
 
   /** Connects and subscribes; resolves once subscribed. */
   async start(): Promise<void> {
-    const url = expandEnv(this.url);
-    const redis = openRedis(url, {
+    const url = this.target.url;
+    const redis = openRedis(this.target, {
       name: 'engram-serve',
       onLost: (why) => this.warn(`redis ${redactUrl(url)}: ${why}; reconnecting`),
     });

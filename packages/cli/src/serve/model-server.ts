@@ -9,6 +9,8 @@ import { registerPredictionRoutes } from './prediction-routes.js';
 import { FLOAT32_MAX } from './request-schemas.js';
 import type { ServedData } from './served-data.js';
 import { ServeMetrics } from './serve-metrics.js';
+import { guardRoutes } from './serve-auth.js';
+import type { ServeDoors } from './serve-doors.js';
 import { VersionBoard } from './version-board.js';
 import { feedbackChannel, type FeedbackChannel } from '@engram/datasets';
 
@@ -27,6 +29,8 @@ export interface ModelServerOptions {
    * server in its own thread passes the training thread's, relayed by message).
    */
   readonly channels?: (name: string) => FeedbackChannel | undefined;
+  /** Bearer tokens and TLS (absent: plain http, every route open). */
+  readonly doors?: ServeDoors;
 }
 
 /** How a fastify error maps to an answer: 400 with the JSON path, 413, 415, or the error's own 4xx; 500 for the rest. */
@@ -55,7 +59,9 @@ function errorAnswer(err: FastifyError): { status: number; body: Record<string, 
 /**
  * The HTTP server of a live or read-only model: `POST /predict`, `POST /feedback`, `GET /metrics`
  * (Prometheus), `GET /healthz`, `GET /readyz`, `GET /events` (Server-Sent Events) and `GET /` (the
- * live dashboard). Every failure is answered (400 with the JSON path of a bad body, 413 over
+ * live dashboard). `/predict`, `/feedback` and any route that does not say otherwise need `doors.token`
+ * when set, `/metrics`, `/events` and `/` need `doors.metricsToken` when set, `/healthz` and `/readyz`
+ * are open ({@link guardRoutes}); with `doors.tls` it serves https. Every failure is answered (400 with the JSON path of a bad body, 413 over
  * `bodyLimit`, 404/409 with a reason), never thrown into the process.
  */
 export class ModelServer {
@@ -81,12 +87,16 @@ export class ModelServer {
       this.metrics.versionStep.set(v.info.step);
     });
     // Bodies are validated as sent: no type coercion, no silently removed properties.
-    this.app = fastify({
+    const base = {
       logger: false,
       bodyLimit: options.bodyLimit,
       forceCloseConnections: true,
       ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
-    });
+    };
+    const tls = options.doors?.tls;
+    // The routes are the same over https; only the listening server differs.
+    this.app = tls ? fastify({ ...base, https: tls }) : fastify(base);
+    guardRoutes(this.app, options.doors ?? {});
     this.app.setErrorHandler((err: FastifyError, _req, reply) => {
       const { status, body } = errorAnswer(err);
       void reply.code(status).send(body);
@@ -103,22 +113,24 @@ export class ModelServer {
 
   private routes(): void {
     const app = this.app;
-    app.get('/healthz', async () => ({ status: 'ok' }));
-    app.get('/readyz', async (_req, reply) => {
+    const open = { config: { access: 'open' as const } };
+    const observe = { config: { access: 'observe' as const } };
+    app.get('/healthz', open, async () => ({ status: 'ok' }));
+    app.get('/readyz', open, async (_req, reply) => {
       const v = this.board.current;
       const data = this.options.data();
       if (!v || !data) return reply.code(503).send({ ready: false, reason: 'no model version published yet' });
       return { ready: true, model: v.info, inputShape: data.inputShape, numClasses: data.numClasses };
     });
-    app.get('/metrics', async (_req, reply) =>
+    app.get('/metrics', observe, async (_req, reply) =>
       reply.header('content-type', this.metrics.registry.contentType).send(await this.metrics.render()),
     );
-    app.get('/events', (_req, reply) => {
+    app.get('/events', observe, (_req, reply) => {
       reply.hijack();
       this.events.attach(reply.raw);
     });
     let page: string | undefined;
-    app.get('/', async (_req, reply) =>
+    app.get('/', observe, async (_req, reply) =>
       reply.header('content-type', 'text/html; charset=utf-8').send((page ??= dashboardPage())),
     );
     registerPredictionRoutes(app, {

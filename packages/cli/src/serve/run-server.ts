@@ -5,6 +5,7 @@ import type { Observable, Subscription } from 'rxjs';
 import type { VersionInfo } from './model-version.js';
 import { PublishStage } from './publish.stage.js';
 import { FALLBACK_EVERY } from './serve-settings.js';
+import type { ServeDoors } from './serve-doors.js';
 import { ServeThread } from './serve-thread.js';
 
 /** A model server attached to one run of `engram run`. */
@@ -27,15 +28,16 @@ export interface RunServer {
  * thread while training holds this one; the stage copies the weights between two items and sends
  * them over. The server answers `/healthz` at once and `/readyz` once the run has published its
  * first model version (at run start). `extraPlugins`: the run's `--plugin`s (the serving thread
- * loads the pipeline with the same plugins).
+ * loads the pipeline with the same plugins). `doors`: its tokens and TLS ({@link pipelineDoors}).
  */
 export async function startRunServer(
   loaded: LoadedPipeline,
   settings: ServeSettings,
   extraPlugins: readonly string[] = [],
+  doors?: ServeDoors,
 ): Promise<RunServer> {
   const def = loaded.definition;
-  const thread = await ServeThread.start(loaded, settings, extraPlugins);
+  const thread = await ServeThread.start(loaded, settings, extraPlugins, doors);
   let run: StageRun | undefined;
   const scheduled =
     def.checkpoint.enabled && (def.checkpoint.everyBatches !== undefined || def.checkpoint.everySeconds !== undefined);

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { EngramEvent, ServeSettings, StreamInfo } from '@engram/core';
 import type { ChannelStatus, PushAnswer, PushRequest } from './channel-relay.js';
 import type { VersionInfo, WeightSnapshot } from './model-version.js';
+import type { ServeDoors } from './serve-doors.js';
 
 /** What the serving thread is started with (`workerData`). */
 export interface ServeWorkerData {
@@ -11,6 +12,8 @@ export interface ServeWorkerData {
   readonly definition: string;
   readonly extraPlugins: readonly string[];
   readonly settings: ServeSettings;
+  /** Tokens and TLS, resolved by the training thread (absent: plain http, open). */
+  readonly doors?: ServeDoors;
 }
 
 /** Training thread → serving thread. */

@@ -6,6 +6,7 @@ import { feedbackChannelChanges } from '@engram/datasets';
 import { answerPush, channelStatus, type ChannelStatus } from './channel-relay.js';
 import type { VersionInfo, WeightSnapshot } from './model-version.js';
 import type { SnapshotSink } from './publish.stage.js';
+import type { ServeDoors } from './serve-doors.js';
 import type { FromServeThread, ServeWorkerData, ToServeThread } from './serve-messages.js';
 
 /** How much lower the training thread's CPU priority is than the serving thread's (nice steps). */
@@ -57,12 +58,14 @@ export class ServeThread implements SnapshotSink {
     loaded: LoadedPipeline,
     settings: ServeSettings,
     extraPlugins: readonly string[] = [],
+    doors?: ServeDoors,
   ): Promise<ServeThread> {
     const data: ServeWorkerData = {
       file: loaded.file,
       definition: JSON.stringify(loaded.definition),
       extraPlugins: [...extraPlugins],
       settings,
+      ...(doors ? { doors } : {}),
     };
     const worker = new Worker(new URL('./serve-worker.js', import.meta.url), { workerData: data });
     return new Promise((resolve, reject) => {

@@ -64,6 +64,7 @@ async function start(): Promise<void> {
     feedback: settings.feedback,
     data: () => data,
     channels: (name) => relay.channel(name),
+    ...(init.doors ? { doors: init.doors } : {}),
   });
   // A version predicts as the run's evaluation: its network seen through fresh components of the
   // pipeline restored from the states published with the weights.

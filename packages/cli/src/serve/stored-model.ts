@@ -26,6 +26,8 @@ export interface StoredModel {
   readonly data: ServedData;
   /** The checkpoint directory or export folder it came from. */
   readonly from: string;
+  /** The run's `serve` settings (checkpoints only; secrets as stored: `${NAME}` or `[redacted]`). */
+  readonly serve?: PipelineDefinition['serve'];
 }
 
 /** Whether `dir` is an `engram export` folder (model.json + engram.json). */
@@ -83,6 +85,7 @@ export async function loadCheckpointModel(
     model,
     from: cp.dir,
     data: servedData(info),
+    ...(def.serve ? { serve: def.serve } : {}),
   };
 }
 

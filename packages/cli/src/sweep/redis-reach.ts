@@ -1,6 +1,13 @@
 import type { ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { redactUrl } from '@engram/datasets';
+import {
+  expandEnv,
+  fatalRedisError,
+  redactUrl,
+  redisTarget,
+  redisTlsOptions,
+  type RedisTarget,
+} from '@engram/datasets';
 
 /** How long one attempt to reach Redis may take before it counts as unreachable (connect, then PING). */
 export const REDIS_REACH_MS = 5000;
@@ -9,14 +16,26 @@ export const REDIS_REACH_MS = 5000;
 export type LineLog = (line: string) => void;
 
 /**
+ * The Redis target of a command's `--redis URL` and `--redis-ca FILE` flags (`${NAME}` in the URL
+ * expands from the environment, so the password need not be on the command line; the CA file is
+ * relative to the working directory).
+ */
+export function flagRedisTarget(url: string, ca: string | undefined): RedisTarget {
+  return redisTarget(expandEnv(url, process.env, '--redis'), ca, process.cwd(), '--redis-ca');
+}
+
+/**
  * The connection options BullMQ queues and workers of sweeps get: commands wait while Redis is away
  * (`maxRetriesPerRequest: null`, BullMQ's requirement for workers) and the client reconnects with a
  * backoff up to 2 s, forever — so a Redis that returns is picked up again. Callers bound how long they
- * wait themselves ({@link probeRedis} first, then {@link OutageClock}).
+ * wait themselves ({@link probeRedis} first, then {@link OutageClock}). AUTH from the URL, TLS from a
+ * `rediss://` URL or the target's CA file.
  */
-export function sweepConnection(url: string): ConnectionOptions {
+export function sweepConnection(target: RedisTarget | string): ConnectionOptions {
+  const t = typeof target === 'string' ? { url: target } : target;
   return {
-    url,
+    url: t.url,
+    ...redisTlsOptions(t),
     maxRetriesPerRequest: null,
     connectTimeout: REDIS_REACH_MS,
     retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
@@ -26,10 +45,14 @@ export function sweepConnection(url: string): ConnectionOptions {
 /**
  * Connects once to `url` and sends PING, within {@link REDIS_REACH_MS}: a sweep or worker calls it
  * before it creates its BullMQ clients, so an unreachable Redis is one line and exit 1, not a hang.
- * Throws `cannot reach Redis at <url>: <reason>` (password redacted).
+ * Throws `cannot reach Redis at <url>: <reason>` (password redacted; a refused password or an untrusted
+ * certificate says so).
  */
-export async function probeRedis(url: string, timeoutMs = REDIS_REACH_MS): Promise<void> {
+export async function probeRedis(target: RedisTarget | string, timeoutMs = REDIS_REACH_MS): Promise<void> {
+  const t = typeof target === 'string' ? { url: target } : target;
+  const url = t.url;
   const client = new Redis(url, {
+    ...redisTlsOptions(t),
     lazyConnect: true,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
@@ -44,9 +67,11 @@ export async function probeRedis(url: string, timeoutMs = REDIS_REACH_MS): Promi
     await client.ping();
   } catch (e) {
     const cause = last ?? (e as Error);
+    const fatal = fatalRedisError(cause) ?? fatalRedisError(e as Error);
+    if (fatal !== undefined) throw new Error(`cannot connect to Redis at ${redactUrl(url)}: ${fatal}`, { cause: e });
     const code = (cause as NodeJS.ErrnoException).code;
     throw new Error(
-      `cannot reach Redis at ${redactUrl(url)}: ${code ?? (cause.message.split('\n')[0] || 'no answer')}` +
+      `cannot reach Redis at ${redactUrl(url)}: ${code ?? (redactUrl(cause.message.split('\n')[0] ?? '') || 'no answer')}` +
         ' (is it running, and is the URL right?)',
       { cause: e },
     );

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { Queue, type JobState } from 'bullmq';
 import { CLI_MAIN } from './sweep-paths.js';
-import { redactUrl } from '@engram/datasets';
+import { redactUrl, type RedisTarget } from '@engram/datasets';
 import { writeJobFiles } from './sweep-job.js';
 import { dedupedErrors, OutageClock, probeRedis, REDIS_REACH_MS, sweepConnection, within } from './redis-reach.js';
 import type { SweepJob } from './sweep-plan.js';
@@ -72,14 +72,15 @@ export interface DistributedOptions {
  */
 export async function runDistributed(
   jobs: readonly SweepJob[],
-  url: string,
+  target: RedisTarget,
   digest: string,
   log: ProgressLog,
   options: DistributedOptions = {},
 ): Promise<Map<string, string>> {
   const queueName = options.queueName ?? SWEEP_QUEUE;
-  await probeRedis(url);
-  const queue = new Queue(queueName, { connection: sweepConnection(url) });
+  const url = target.url;
+  await probeRedis(target);
+  const queue = new Queue(queueName, { connection: sweepConnection(target) });
   queue.on('error', dedupedErrors(log, 'redis'));
   const clock = new OutageClock(url, options.outageMs ?? 120_000, log);
   const errors = new Map<string, string>();

@@ -8,6 +8,7 @@ import { decodeCheckpoint, type MetricsMark, type RunJson } from '../checkpoint/
 import type { EngramEvent } from '../events/engram-event.js';
 import { LayersEngramModel } from '../plugin-api/engram-model.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
+import { redactSecrets } from '../pipeline/secret-redaction.js';
 import { setNetworkWeights, weightsFit } from './network-weights.js';
 import type { SerializedState } from '../plugin-api/serialized-state.js';
 import type { RunContext } from './run-context.js';
@@ -86,7 +87,8 @@ async function historyOf(metricsPath: string, mark: MetricsMark | undefined, dir
 async function openPoint(dir: string, pipeline: PipelineDefinition, metricsPath: string): Promise<ResumePoint> {
   const checkpoint = await readCheckpoint(dir);
   const { run, states, model } = decodeCheckpoint(checkpoint.files, checkpoint.format, dir, pipeline);
-  const changed = pipelineDifferences(run.pipeline, pipeline);
+  // Stored copies have their secrets redacted: compare like with like.
+  const changed = pipelineDifferences(run.pipeline, redactSecrets(pipeline));
   if (changed.length > 0) {
     throw new ResumeError(
       `cannot resume from ${dir}: the pipeline changed since it was written ` +

@@ -6,6 +6,7 @@ import { EventBus } from '../events/event-bus.js';
 import { RunRecorder } from '../metrics/run-recorder.js';
 import { PrequentialAccuracy } from '../metrics/prequential.js';
 import type { LoadedPipeline } from '../loading/pipeline.loader.js';
+import { redactSecrets } from '../pipeline/secret-redaction.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { TOKENS } from '../plugin/tokens.js';
 import { Rng } from '../random/rng.js';
@@ -126,7 +127,7 @@ export async function assembleRun(
       strategies: components.strategies.names,
       scenario: state.info.scenario,
       backend: context.backend.description,
-      pipeline: def,
+      pipeline: redactSecrets(def),
     }),
   );
   // The start's history (this run's past events, or the earlier run's), then the live ones.

@@ -7,6 +7,7 @@ import { EvaluateStage } from '../stages/evaluate.stage.js';
 import { PreprocessStage } from '../stages/preprocess.stage.js';
 import type { RunItem } from '../plugin-api/run-item.js';
 import type { Stage, StageRun } from '../plugin-api/stage.js';
+import { redactSecrets } from '../pipeline/secret-redaction.js';
 import { orderStages } from '../stages/stage-order.js';
 import { STAGE_TOKENS } from '../stages/stage-tokens.js';
 import { TrainStage } from '../stages/train.stage.js';
@@ -48,7 +49,7 @@ export async function runItems(a: AssembledRun, backend: string): Promise<string
   controls.checkMode(state.info.experiences === 'endless');
   a.registry.register('/training', controls, { optional: true });
   // The chain of runs this one belongs to (restored by a resume, joined by --from).
-  const lineage = new RunLineage(() => ({ name: def.name, pipeline: def, baseDir: loaded.baseDir }));
+  const lineage = new RunLineage(() => ({ name: def.name, pipeline: redactSecrets(def), baseDir: loaded.baseDir }));
   a.registry.register('/run/lineage', lineage, { optional: true, afterExperienceStart: false });
   await start.restore({ def, state, registry: a.registry, context: a.context, lineage, inputShape, note });
   scope.provide(STAGE_TOKENS.Trainer, new Trainer(c.strategies, a.optimizer));

@@ -25,6 +25,21 @@ export const ServeFeedbackSchema = Type.Object(
   strict,
 );
 
+/** `serve.tls`: serve https with these PEM files. */
+export const ServeTlsSchema = Type.Object(
+  {
+    key: Type.String({
+      minLength: 1,
+      description: 'PEM file of the private key (relative to the pipeline folder).',
+    }),
+    cert: Type.String({
+      minLength: 1,
+      description: 'PEM file of the certificate, with its chain (relative to the pipeline folder).',
+    }),
+  },
+  strict,
+);
+
 /**
  * `serve`: the HTTP server of `engram run --serve` (predictions, feedback, metrics, events, dashboard).
  * Core only validates it; the CLI starts the server (the `--serve [HOST:]PORT` flag wins over `host` and `port`).
@@ -59,6 +74,29 @@ export const ServeSchema = Type.Object(
       default: true,
       description: 'Keep serving the last model version after training ends, until SIGINT/SIGTERM.',
     }),
+    token: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Bearer token required on POST /predict, POST /feedback and every admin endpoint (401 without it); ' +
+          'write "${ENGRAM_SERVE_TOKEN}" to read it from the environment. /healthz and /readyz stay open. ' +
+          'Compared in constant time; never logged or stored (checkpoints and summary.json keep "[redacted]").',
+      }),
+    ),
+    metricsToken: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Bearer token required on GET /metrics, GET /events and the dashboard (default: open); ' +
+          '"${NAME}" reads it from the environment.',
+      }),
+    ),
+    tls: Type.Optional(
+      Type.Object(ServeTlsSchema.properties, {
+        ...strict,
+        description: 'Serve https with this key and certificate (PEM files); default plain http.',
+      }),
+    ),
     feedback: Type.Object(ServeFeedbackSchema.properties, {
       ...strict,
       default: {},

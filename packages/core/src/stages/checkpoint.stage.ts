@@ -8,6 +8,7 @@ import { EventBus } from '../events/event-bus.js';
 import { RunControl } from '../run/run-control.js';
 import { RunState } from '../run/run-state.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
+import { redactSecrets } from '../pipeline/secret-redaction.js';
 import { TOKENS } from '../plugin/tokens.js';
 import { eachItem } from './each-item.js';
 import type { RunItem } from '../plugin-api/run-item.js';
@@ -28,6 +29,8 @@ export class CheckpointStage implements Stage {
   readonly name = 'checkpoint';
   private lastSave = performance.now();
   private batchesSinceSave = 0;
+  /** The pipeline as checkpoints store it (secrets redacted). */
+  private stored: PipelineDefinition | undefined;
 
   constructor(
     @inject(TOKENS.Settings) private readonly pipeline: PipelineDefinition,
@@ -85,7 +88,7 @@ export class CheckpointStage implements Stage {
     const files = await captureCheckpoint(
       state.model,
       states,
-      { reason, metrics, wallSeconds, pipeline: this.pipeline },
+      { reason, metrics, wallSeconds, pipeline: (this.stored ??= redactSecrets(this.pipeline)) },
       where,
     );
     await this.control.turns?.breathe();

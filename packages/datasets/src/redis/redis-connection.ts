@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { Type } from '@engram/core';
+import { fatalRedisError, redisTlsOptions, type RedisTarget } from './redis-target.js';
 
 /** The `url` option every Redis component shares. */
 export const redisUrlOption = Type.String({
@@ -26,9 +27,9 @@ export function expandEnv(text: string, env: NodeJS.ProcessEnv = process.env, wh
   );
 }
 
-/** `url` without its password, for messages. */
+/** `url` without its password, for messages (also every URL with a password inside a longer text). */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  return url.replace(/(rediss?:)?\/\/([^:@/\s]*):[^@/\s]*@/g, '$1//$2:***@');
 }
 
 /** Options of {@link openRedis}. */
@@ -64,15 +65,24 @@ function rejectInFlight(redis: Redis): void {
   }
 }
 
+/** Why a connection was given up for good (wrong password, untrusted certificate), by connection. */
+const fatalErrors = new WeakMap<Redis, Error>();
+
 /**
- * Opens an ioredis connection that never gives up: reconnects with exponential backoff (50 ms doubling
- * up to `maxBackoffMs`), queues commands while disconnected (`maxRetriesPerRequest: null`), and does not
- * resend a command that was in flight when the connection dropped: its caller gets an error and decides
- * (a blocking read must re-read its pending entries rather than get a second answer).
+ * Opens an ioredis connection that never gives up on an outage: reconnects with exponential backoff
+ * (50 ms doubling up to `maxBackoffMs`), queues commands while disconnected (`maxRetriesPerRequest:
+ * null`), and does not resend a command that was in flight when the connection dropped: its caller gets
+ * an error and decides (a blocking read must re-read its pending entries rather than get a second
+ * answer). AUTH and TLS come from the target ({@link RedisTarget}); a server that refuses the
+ * credentials or whose certificate is not trusted before the first ready connection is given up at once:
+ * {@link connectRedis} rejects with one line saying why (the URL's password redacted).
  */
-export function openRedis(url: string, options: RedisConnectionOptions = {}): Redis {
+export function openRedis(target: RedisTarget | string, options: RedisConnectionOptions = {}): Redis {
+  const t = typeof target === 'string' ? { url: target } : target;
+  const url = t.url;
   const maxBackoff = options.maxBackoffMs ?? 2000;
   const redis = new Redis(url, {
+    ...redisTlsOptions(t),
     lazyConnect: true,
     maxRetriesPerRequest: null,
     autoResendUnfulfilledCommands: false,
@@ -82,15 +92,28 @@ export function openRedis(url: string, options: RedisConnectionOptions = {}): Re
     ...(options.name ? { connectionName: options.name } : {}),
   });
   let down = false;
+  let everReady = false;
   const lost = (why: string): void => {
     if (down) return;
     down = true;
     options.onLost?.(why);
   };
-  redis.on('error', (e: Error) => lost(e.message));
+  redis.on('error', (e: Error) => {
+    const fatal = everReady ? undefined : fatalRedisError(e);
+    if (fatal !== undefined && !fatalErrors.has(redis)) {
+      const error = new Error(`cannot connect to Redis at ${redactUrl(url)}: ${fatal}`);
+      fatalErrors.set(redis, error);
+      lost(error.message);
+      redis.disconnect(false);
+      redis.emit('engram:fatal', error);
+      return;
+    }
+    lost(redactUrl(e.message.split('\n')[0] ?? 'error'));
+  });
   redis.on('close', () => lost('connection closed'));
   redis.on('reconnecting', () => rejectInFlight(redis));
   redis.on('ready', () => {
+    everReady = true;
     if (!down) return;
     down = false;
     options.onBack?.();
@@ -98,11 +121,27 @@ export function openRedis(url: string, options: RedisConnectionOptions = {}): Re
   return redis;
 }
 
-/** Connects (for a connection opened lazily); resolves when ready, waiting through reconnection attempts. */
+/**
+ * Connects (for a connection opened lazily); resolves when ready, waiting through reconnection attempts.
+ * Rejects with one line when the connection was given up (wrong password, untrusted certificate).
+ */
 export async function connectRedis(redis: Redis): Promise<void> {
   if (redis.status === 'wait') await redis.connect().catch(() => undefined);
   if (redis.status === 'ready') return;
-  await new Promise<void>((resolve) => redis.once('ready', () => resolve()));
+  const given = fatalErrors.get(redis);
+  if (given) throw given;
+  await new Promise<void>((resolve, reject) => {
+    const ready = (): void => {
+      redis.off('engram:fatal', fatal);
+      resolve();
+    };
+    const fatal = (e: Error): void => {
+      redis.off('ready', ready);
+      reject(e);
+    };
+    redis.once('ready', ready);
+    redis.once('engram:fatal', fatal);
+  });
 }
 
 /** Closes a connection without waiting for pending replies (blocked reads are cut). */

@@ -10,11 +10,13 @@ import {
   type Static,
 } from '@engram/core';
 import { closeRedis, connectRedis, expandEnv, openRedis, redactUrl, redisUrlOption } from './redis-connection.js';
+import { redisCaOption, redisTarget } from './redis-target.js';
 
 /** Options of the `redis-stream` logger. */
 export const RedisEventsOptions = Type.Object(
   {
     url: redisUrlOption,
+    ca: redisCaOption,
     stream: Type.String({
       minLength: 1,
       description:
@@ -79,7 +81,10 @@ export class RedisEventsLogger implements RunLogger {
     private readonly services: ComponentServices,
   ) {
     this.url = expandEnv(o.url, process.env, `${services.path}/url`);
-    this.redis = openRedis(this.url, { onLost: (why) => this.fail(why), name: 'engram-events' });
+    this.redis = openRedis(redisTarget(this.url, o.ca, services.baseDir, `${services.path}/ca`), {
+      onLost: (why) => this.fail(why),
+      name: 'engram-events',
+    });
   }
 
   attach(events$: Observable<EngramEvent>, outputDir: string): void {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { RedisTarget } from './redis-target.js';
 import type { EventSink } from '@engram/core';
 import type { LiveBatchSource } from '../live/live-batch-source.js';
 import type { LiveFeed } from '../live/live-data-source.js';
@@ -73,11 +74,12 @@ export class RedisStreamFeed implements LiveFeed {
     record: ReturnType<typeof liveRecordSpec>,
     private readonly events: EventSink,
     private readonly consumerGiven: boolean,
+    target: RedisTarget = { url },
   ) {
     this.consumer = o.consumer;
     const connection = { onLost: (why: string) => this.lost(why), onBack: () => this.back(), maxBackoffMs: 2000 };
-    this.reader = openRedis(url, { ...connection, name: 'engram-redis-stream-reader' });
-    this.cmd = openRedis(url, { ...connection, name: 'engram-redis-stream' });
+    this.reader = openRedis(target, { ...connection, name: 'engram-redis-stream-reader' });
+    this.cmd = openRedis(target, { ...connection, name: 'engram-redis-stream' });
     this.group = { redis: this.cmd, stream: o.stream, group: o.group };
     this.records = new StreamRecords(this.cmd, o, record, events, () => this.consumer);
   }

@@ -2,12 +2,14 @@ import { hostname } from 'node:os';
 import { StringEnum, Type, type Static } from '@engram/core';
 import { liveOptions } from '../live/live-options.js';
 import { redisUrlOption } from './redis-connection.js';
+import { redisCaOption } from './redis-target.js';
 
 /** Options of the `redis-stream` source. */
 export const RedisStreamOptions = Type.Object(
   {
     ...liveOptions,
     url: redisUrlOption,
+    ca: redisCaOption,
     stream: Type.String({ minLength: 1, description: 'Key of the Redis stream to consume.' }),
     group: Type.String({
       minLength: 1,

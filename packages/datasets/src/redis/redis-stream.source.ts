@@ -4,6 +4,7 @@ import { LiveDataSource } from '../live/live-data-source.js';
 import { liveRecordSpec } from '../live/live-options.js';
 import { expandEnv } from './redis-connection.js';
 import { RedisStreamFeed } from './redis-stream.feed.js';
+import { redisTarget } from './redis-target.js';
 import { defaultConsumerName, RedisStreamOptions } from './redis-stream.options.js';
 
 /**
@@ -33,6 +34,7 @@ export class RedisStreamSource extends LiveDataSource {
 export function createRedisStream(o: RedisStreamOptions, services: ComponentServices): RedisStreamSource {
   const r = liveRecordSpec(o, 'redis-stream');
   const url = expandEnv(o.url, process.env, `${services.path}/url`);
+  const target = redisTarget(url, o.ca, services.baseDir, `${services.path}/ca`);
   const train = new LiveBatchSource({
     capacity: o.buffer,
     policy: 'block',
@@ -48,6 +50,7 @@ export function createRedisStream(o: RedisStreamOptions, services: ComponentServ
     r,
     services.events,
     o.consumer !== undefined,
+    target,
   );
   return new RedisStreamSource(
     {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -11,7 +12,15 @@ export const REDIS_SERVER = process.env['ENGRAM_REDIS_SERVER'] ?? '/usr/bin/redi
 export interface RedisServerOptions {
   /** Append-only file with fsync on every write, so a stopped and restarted server keeps its streams. */
   readonly persistence?: boolean;
+  /** `--requirepass`: the default user's password. */
+  readonly password?: string;
+  /** An ACL user with every right (`--user NAME on >PASSWORD ~* &* +@all`). */
+  readonly user?: { readonly name: string; readonly password: string };
+  /** Serve TLS only (`--port 0 --tls-port`), with these PEM files; clients need not present certificates. */
+  readonly tls?: { readonly key: string; readonly cert: string; readonly ca: string };
 }
+
+export * from './test-certificates.js';
 
 /**
  * A `redis-server` process started by a test on a free loopback port, with its own data folder.
@@ -25,9 +34,14 @@ export class TestRedis {
     private readonly options: RedisServerOptions,
   ) {}
 
-  /** `redis://127.0.0.1:<port>`. */
+  /** `redis://127.0.0.1:<port>` (`rediss://` with TLS), without credentials. */
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `${this.options.tls ? 'rediss' : 'redis'}://127.0.0.1:${this.port}`;
+  }
+
+  /** {@link url} with credentials: `user:password@` (an empty user: the default user). */
+  urlAs(user: string, password: string): string {
+    return this.url.replace('//', `//${encodeURIComponent(user)}:${encodeURIComponent(password)}@`);
   }
 
   /** Starts a server on a free port; resolves once it answers PING. */
@@ -65,9 +79,18 @@ export class TestRedis {
       this.options.persistence === true
         ? ['--appendonly', 'yes', '--appendfsync', 'always', '--save', '']
         : ['--save', '', '--appendonly', 'no'];
+    const o = this.options;
+    const ports = o.tls
+      ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', o.tls.cert, '--tls-key-file', o.tls.key]
+      : ['--port', String(this.port)];
+    const tls = o.tls ? ['--tls-ca-cert-file', o.tls.ca, '--tls-auth-clients', 'no'] : [];
+    const auth = [
+      ...(o.password !== undefined ? ['--requirepass', o.password] : []),
+      ...(o.user ? ['--user', o.user.name, 'on', `>${o.user.password}`, '~*', '&*', '+@all'] : []),
+    ];
     const child = spawn(
       REDIS_SERVER,
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, ...persistence],
+      [...ports, ...tls, '--bind', '127.0.0.1', '--dir', this.dir, ...persistence, ...auth],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
@@ -80,7 +103,7 @@ export class TestRedis {
     });
     failed.catch(() => undefined);
     const deadline = Date.now() + 10_000;
-    while (!(await Promise.race([ping(this.port), failed]))) {
+    while (!(await Promise.race([ping(this.port, o), failed]))) {
       if (Date.now() > deadline)
         throw new Error(`redis-server on port ${this.port} did not answer PING in 10 s: ${output}`);
       await new Promise((r) => setTimeout(r, 50));
@@ -106,21 +129,28 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Whether a server on `port` answers PING with PONG (also false while it loads its data). */
-function ping(port: number): Promise<boolean> {
+/**
+ * Whether a server on `port` answers PING with PONG (also false while it loads its data), logging in
+ * first (AUTH) and over TLS as the options say.
+ */
+function ping(port: number, o: RedisServerOptions): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket: Socket = o.tls
+      ? tlsConnect({ port, host: '127.0.0.1', ca: readFileSync(o.tls.ca) })
+      : connect(port, '127.0.0.1');
     let answer = '';
     const done = (ok: boolean): void => {
       socket.destroy();
       resolve(ok);
     };
+    const auth = o.password !== undefined ? `AUTH ${o.password}\r\n` : '';
     socket.setTimeout(1000, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once(o.tls ? 'secureConnect' : 'connect', () => socket.write(`${auth}PING\r\n`));
     socket.on('data', (d: Buffer) => {
       answer += d.toString();
-      if (answer.includes('\r\n')) done(answer.startsWith('+PONG'));
+      const lines = answer.split('\r\n');
+      if (lines.length > (auth ? 2 : 1)) done(lines[auth ? 1 : 0]?.startsWith('+PONG') === true);
     });
   });
 }

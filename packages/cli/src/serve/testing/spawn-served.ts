@@ -11,7 +11,7 @@ export interface SpawnedServer {
   readonly exited: Promise<number | null>;
 }
 
-/** Spawns `node main.js …args` and resolves once stderr announces `http://host:port/` (rejects if it exits first or after `timeoutMs`). */
+/** Spawns `node main.js …args` and resolves once stderr announces `http://host:port/` (or https) (rejects if it exits first or after `timeoutMs`). */
 export function spawnServed(args: readonly string[], timeoutMs = 60_000): Promise<SpawnedServer> {
   const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
@@ -24,7 +24,7 @@ export function spawnServed(args: readonly string[], timeoutMs = 60_000): Promis
     }, timeoutMs);
     child.stderr.on('data', (d: Buffer) => {
       err += d.toString();
-      const m = /(?:serving|on) .*?(http:\/\/[^\s/]+)\//.exec(err);
+      const m = /(?:serving|on) .*?(https?:\/\/[^\s/]+)\//.exec(err);
       if (m?.[1]) {
         clearTimeout(timer);
         resolve({ child, base: m[1], stderr: () => err, exited });
