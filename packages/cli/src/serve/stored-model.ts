@@ -14,6 +14,7 @@ import {
   selectBackend,
   type DataSource,
   type PipelineDefinition,
+  type ServeSettings,
   type VerifiedCheckpoint,
 } from '@engram/core/internal';
 import type { EngramExport } from '../export/export-manifest.js';
@@ -26,6 +27,8 @@ export interface StoredModel {
   readonly data: ServedData;
   /** The checkpoint directory or export folder it came from. */
   readonly from: string;
+  /** The checkpoint's pipeline `serve` settings (`engram serve --follow` applies its `promote` gates). */
+  readonly serve?: ServeSettings;
 }
 
 /** Whether `dir` is an `engram export` folder (model.json + engram.json). */
@@ -83,6 +86,7 @@ export async function loadCheckpointModel(
     model,
     from: cp.dir,
     data: servedData(info),
+    ...(def.serve ? { serve: def.serve } : {}),
   };
 }
 
