@@ -27,6 +27,8 @@ export class GateSamples {
   private readonly slices = new Map<number, HeldOutSlice>();
   private readonly labelled: LabelledRecord[] = [];
   private readonly requests: Float32Array[] = [];
+  /** Best accuracy a served version has had on each slice, with the slice's size then. */
+  private readonly best = new Map<number, { samples: number; accuracy: number }>();
 
   constructor(
     /** Labelled records kept (serve.promote.feedback.last). */
@@ -38,6 +40,17 @@ export class GateSamples {
   /** Adds or replaces an experience's held-out slice (called when the training thread sends one). */
   holdOut(slice: HeldOutSlice): void {
     this.slices.set(slice.experience, slice);
+  }
+
+  /**
+   * Notes a served version's accuracy on an experience's slice and returns the best any served version
+   * has had on it (reset when the slice has grown since).
+   */
+  servedScore(experience: number, samples: number, accuracy: number): number {
+    const b = this.best.get(experience);
+    const best = b && b.samples === samples ? Math.max(b.accuracy, accuracy) : accuracy;
+    this.best.set(experience, { samples, accuracy: best });
+    return best;
   }
 
   /** Held-out slices by experience, oldest experience first. */

@@ -45,10 +45,10 @@ function prepared(version: ModelVersion, rows: readonly Float32Array[], shape: r
 /**
  * Scores `candidate` and `served` on the same samples and decides whether the candidate may replace
  * the served version (`serve.promote`). Called in the serving thread when a new version is built, before
- * it is served; synchronous (predictions are), touches no state. Checks:
+ * it is served; synchronous (predictions are); it notes the served version's scores in `samples`. Checks:
  *
- * - `forgetting` (with `maxForgetting`): per earlier experience's held-out slice, candidate accuracy ≥
- *   served accuracy − maxForgetting points;
+ * - `forgetting` (with `maxForgetting`): per experience's held-out slice, candidate accuracy ≥ the best
+ *   accuracy a served version has had on it (the served one's, or higher) − maxForgetting points;
  * - `feedback` (with `feedback`): on the last `last` labelled feedback records, candidate accuracy ≥
  *   served − `tolerance` points (skipped below `minRecords`);
  * - `finite` (`finite`, default on): every output of the candidate on all those samples and on the last
@@ -76,7 +76,10 @@ export function judge(
     const s = predicted(served, slice.x, n, slice.task);
     const served_ = accuracy(s.labels, slice.y);
     const cand = accuracy(c.labels, slice.y);
-    const limit = served_ - settings.maxForgetting / 100;
+    // Forgetting as continual learning measures it: from the best accuracy reached on the experience,
+    // so that versions each a little worse than the last cannot walk the served model down.
+    const best = samples.servedScore(slice.experience, n, served_);
+    const limit = best - settings.maxForgetting / 100;
     checks.push({
       name: 'forgetting',
       experience: slice.experience,
@@ -84,6 +87,7 @@ export function judge(
       samples: n,
       served: served_,
       candidate: cand,
+      best,
       limit,
     });
   }
@@ -147,8 +151,8 @@ export function describe(c: GateCheck): string {
     case 'forgetting':
       return (
         `forgetting: on the held-out slice of experience ${c.experience} (${c.samples} samples) the new version ` +
-        `scores ${pct(c.candidate ?? 0)} against the served ${pct(c.served ?? 0)}; at least ${pct(c.limit ?? 0)} ` +
-        `(serve.promote.maxForgetting) is required`
+        `scores ${pct(c.candidate ?? 0)} against the served ${pct(c.served ?? 0)} (best served ${pct(c.best ?? 0)}); ` +
+        `at least ${pct(c.limit ?? 0)} (serve.promote.maxForgetting) is required`
       );
     case 'feedback':
       return (

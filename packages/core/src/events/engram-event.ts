@@ -139,6 +139,8 @@ export interface GateCheck {
   experience?: number;
   served?: number;
   candidate?: number;
+  /** `forgetting`: the best accuracy a served version has had on this slice (forgetting is measured from it). */
+  best?: number;
   limit?: number;
   /** `finite`: outputs of the new version that were not finite. */
   nonFinite?: number;
