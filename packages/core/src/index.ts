@@ -25,7 +25,7 @@ export type { PipelineDefinition, BackendName } from './pipeline/pipeline-defini
 export { pipelineParts, partsOf, partOptions, type PipelinePart } from './pipeline/pipeline-parts.js';
 export { PipelineError, formatProblem, type PipelineProblem } from './plugin-api/pipeline-error.js';
 export { composePipelineSchema } from './pipeline/pipeline.schema.js';
-export { ServeSchema, type ServeSettings } from './pipeline/serve.schema.js';
+export { ServeSchema, type ServePromoteSettings, type ServeSettings } from './pipeline/serve.schema.js';
 export { REDACTED, redactSecrets } from './pipeline/secret-redaction.js';
 export type { GraphNodeSpec, GraphSpec, LayerSpec } from './pipeline/layer.schema.js';
 export type { GraphModelSpec, LayersModelSpec, ModelSpec } from './pipeline/model.schema.js';
@@ -36,7 +36,14 @@ export type { BackendReport, NativeAccelerator } from './plugin-api/backend-repo
 export { hostArray, readbackIsFresh, writesAreCopied } from './backend/host-copy.js';
 
 // Events, outputs, checkpoints
-export type { EngramEvent, EngramEventInput, EventBase, EventOf, EvaluationResult } from './events/engram-event.js';
+export type {
+  EngramEvent,
+  EngramEventInput,
+  EventBase,
+  EventOf,
+  EvaluationResult,
+  GateCheck,
+} from './events/engram-event.js';
 export type { EventSink } from './events/event-sink.js';
 export type { RunSummary } from './metrics/run-summary.js';
 export { continualMetrics, type ContinualMetrics } from './metrics/continual-metrics.js';

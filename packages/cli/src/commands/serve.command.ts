@@ -86,7 +86,19 @@ export async function serveCommand(dir: string, flags: ServeFlags): Promise<numb
     return 2;
   }
   let data: ServedData = first.data;
-  const server = new ModelServer({ host, port, bodyLimit: 1048576, maxInstances: 1024, data: () => data, doors });
+  // The checkpoint's serve.promote gates apply to the versions --follow finds (read-only: no feedback
+  // records, no held-out slices here, so the finite check on recent requests is what can refuse one).
+  const promote = first.serve?.promote;
+  const server = new ModelServer({
+    host,
+    port,
+    bodyLimit: 1048576,
+    maxInstances: 1024,
+    data: () => data,
+    doors,
+    ...(promote ? { promote } : {}),
+    shadow: first.serve?.shadow === true,
+  });
   server.board.replace(first.model);
   const address = await server.listen().catch(async (e: unknown) => {
     await server.close();
@@ -105,7 +117,13 @@ export async function serveCommand(dir: string, flags: ServeFlags): Promise<numb
           return;
         }
         data = next.data;
-        server.board.replace(next.model);
+        if (!server.board.offer(next.model)) {
+          const r = server.board.history.get(next.model.info.version);
+          warn(
+            `not serving ${next.from} (model version ${next.model.info.version}): ${r?.decision ?? 'rejected'}; still serving version ${server.board.current?.info.version ?? '?'}`,
+          );
+          return;
+        }
         process.stderr.write(
           `now serving ${next.from} (model version ${next.model.info.version}, step ${next.model.info.step})\n`,
         );

@@ -35,8 +35,8 @@ const CLIENT = String.raw`
     ctx.restore();
   }] } };
   const width = () => Math.max(320, Math.min(1100, window.innerWidth - 40));
-  const chart = (el, title, series, range) => new uPlot({ title, width: width(), height: 220, plugins: [boundaryPlugin],
-    scales: { x: { time: false }, ...(range ? { y: { range } } : {}) }, axes: [{ label: 'step' }, { size: 64 }],
+  const chart = (el, title, series, range, xLabel = 'step') => new uPlot({ title, width: width(), height: 220, plugins: xLabel === 'step' ? [boundaryPlugin] : [],
+    scales: { x: { time: false }, ...(range ? { y: { range } } : {}) }, axes: [{ label: xLabel }, { size: 64 }],
     series: [{ label: 'step' }, ...series.map(([label, stroke]) => ({ label, stroke, width: 2, spanGaps: true, points: { show: false } }))] },
     [[], ...series.map(() => [])], $(el));
   const acc = chart('accuracy', 'Accuracy', [['running (epoch)', '#1f77b4'], ['prequential (window)', '#2ca02c'], ['prequential (cumulative)', '#ff7f0e']], [0, 1]);
@@ -80,7 +80,27 @@ const CLIENT = String.raw`
   setInterval(redraw, 250);
   const poll = () => fetch('/readyz').then((r) => r.json()).then((b) => { $('version').textContent = b.ready ? 'v' + b.model.version + ' (step ' + b.model.step + ', experience ' + b.model.experience + ')' : 'none yet'; }).catch(() => undefined);
   poll(); setInterval(poll, 2000);
-  window.addEventListener('resize', () => { for (const c of [acc, loss, speed]) c.setSize({ width: width(), height: 220 }); });
+  // Served vs latest version with their gate scores, and the delayed-label prequential accuracy of the
+  // served and the shadow predictions (GET /versions), plotted against labels received.
+  const fb = chart('feedback', 'Prequential accuracy on feedback (delayed labels)', [['served', '#2ca02c'], ['shadow (latest unpromoted)', '#d62728']], [0, 1], 'labels received');
+  const fbRows = [[], [], []];
+  const pct = (a) => a === undefined || a === null ? '–' : (a * 100).toFixed(1) + '%';
+  const describe = (r) => !r ? 'none' : 'v' + r.version + ' (step ' + r.step + ') — ' + r.decision + (r.feedback ? ', feedback ' + pct(r.feedback.accuracy) + ' on ' + r.feedback.labelled : '') +
+    (r.checks || []).map((c) => ' · ' + c.name + (c.experience !== undefined ? ' e' + c.experience : '') + ': ' + (c.candidate !== undefined ? pct(c.candidate) + ' vs served ' + pct(c.served) : c.samples + ' samples') + (c.passed ? ' ✓' : ' ✗')).join('');
+  const pollVersions = () => fetch('/versions').then((r) => r.json()).then((b) => {
+    const byV = new Map(b.versions.map((r) => [r.version, r]));
+    $('served').textContent = describe(b.served && byV.get(b.served.version));
+    $('latest').textContent = b.latest && b.served && b.latest.version !== b.served.version ? describe(byV.get(b.latest.version)) : 'same as served';
+    $('gates').textContent = b.gated ? b.counts.promoted + ' promoted, ' + b.counts.rejected + ' rejected' : 'off (serve.promote not set)';
+    const n = b.feedback.served.labelled + b.feedback.shadow.labelled;
+    if (n > 0 && fbRows[0][fbRows[0].length - 1] !== b.feedback.served.labelled) {
+      fbRows[0].push(b.feedback.served.labelled); fbRows[1].push(b.feedback.served.windowAccuracy); fbRows[2].push(b.feedback.shadow.labelled ? b.feedback.shadow.windowAccuracy : null);
+      if (fbRows[0].length > MAX) for (const r of fbRows) r.shift();
+      fb.setData(fbRows);
+    }
+  }).catch(() => undefined);
+  pollVersions(); setInterval(pollVersions, 2000);
+  window.addEventListener('resize', () => { for (const c of [acc, loss, speed, fb]) c.setSize({ width: width(), height: 220 }); });
 })();
 `;
 
@@ -104,6 +124,10 @@ section { margin: 12px 0; }
 <section id="accuracy"></section>
 <section id="loss"></section>
 <section id="throughput"></section>
+<section><h2 style="font-size:16px">Model versions</h2>
+<div>promotion gates: <b id="gates">–</b></div><div>served: <span id="served">none yet</span></div>
+<div>latest: <span id="latest">none yet</span></div></section>
+<section id="feedback"></section>
 <section><h2 style="font-size:16px">Accuracy matrix (%)</h2><table id="matrix"><tr><td>no evaluation yet</td></tr></table></section>
 <script>${inline(js)}</script>
 <script>${inline(CLIENT)}</script>

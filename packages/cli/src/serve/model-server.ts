@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { EngramEvent } from '@engram/core';
+import type { EngramEvent, ServePromoteSettings } from '@engram/core';
 import { fastify, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Observable, Subscription } from 'rxjs';
 import { dashboardPage } from './dashboard-page.js';
@@ -12,6 +12,11 @@ import { ServeMetrics } from './serve-metrics.js';
 import { guardRoutes } from './serve-auth.js';
 import type { ServeDoors } from './serve-doors.js';
 import { VersionBoard } from './version-board.js';
+import { FeedbackScores } from './feedback-scores.js';
+import { GateSamples } from './gate-samples.js';
+import { judge } from './promotion-gate.js';
+import type { VersionDecision } from './version-history.js';
+import { registerVersionRoutes } from './version-routes.js';
 import { feedbackChannel, type FeedbackChannel } from '@engram/datasets';
 
 /** Options of a {@link ModelServer}. */
@@ -31,6 +36,10 @@ export interface ModelServerOptions {
   readonly channels?: (name: string) => FeedbackChannel | undefined;
   /** Bearer tokens and TLS (absent: plain http, every route open). */
   readonly doors?: ServeDoors;
+  /** `serve.promote`: the gates a new version must pass; absent: every built version is served. */
+  readonly promote?: ServePromoteSettings;
+  /** `serve.shadow`: the newest unpromoted version also predicts every request. */
+  readonly shadow?: boolean;
 }
 
 /** How a fastify error maps to an answer: 400 with the JSON path, 413, 415, or the error's own 4xx; 500 for the rest. */
@@ -65,7 +74,12 @@ function errorAnswer(err: FastifyError): { status: number; body: Record<string, 
  * `bodyLimit`, 404/409 with a reason), never thrown into the process.
  */
 export class ModelServer {
-  readonly board = new VersionBoard();
+  /** Keeps one earlier served version for POST /rollback. */
+  readonly board = new VersionBoard({ keep: 1 });
+  /** Delayed-label scores of served and shadow predictions. */
+  readonly scores = new FeedbackScores();
+  /** What the promotion gates score versions on (undefined without `serve.promote`). */
+  readonly samples: GateSamples | undefined;
   readonly events = new EventFeed();
   readonly store: PredictionStore | undefined;
   readonly metrics: ServeMetrics;
@@ -86,6 +100,17 @@ export class ModelServer {
       this.metrics.version.set(v.info.version);
       this.metrics.versionStep.set(v.info.step);
     });
+    const promote = options.promote;
+    this.samples = promote ? new GateSamples(promote.feedback?.last ?? 200) : undefined;
+    const samples = this.samples;
+    if (promote && samples)
+      this.board.gateWith((candidate, served) =>
+        judge(candidate, served, samples, promote, this.options.data()?.inputShape ?? candidate.inputShape),
+      );
+    this.board.onDecision((d: VersionDecision) => {
+      if (d.type === 'version-promoted') this.metrics.promoted.inc({ reason: d.reason });
+      else this.metrics.rejected.inc({ check: d.check });
+    });
     // Bodies are validated as sent: no type coercion, no silently removed properties.
     const base = {
       logger: false,
@@ -105,7 +130,7 @@ export class ModelServer {
       void reply.code(404).send({
         error:
           `no route ${req.method} ${req.url.split('?')[0] ?? ''}; see GET / for the dashboard, POST /predict, ` +
-          `POST /feedback, GET /metrics, /healthz, /readyz, /events`,
+          `POST /feedback, GET /versions, POST /rollback, GET /metrics, /healthz, /readyz, /events`,
       });
     });
     this.routes();
@@ -141,6 +166,15 @@ export class ModelServer {
       channel: this.options.feedback?.channel ?? 'default',
       channels: this.options.channels ?? feedbackChannel,
       maxInstances: this.options.maxInstances,
+      scores: this.scores,
+      ...(this.samples ? { samples: this.samples } : {}),
+      shadow: this.options.shadow === true,
+    });
+    registerVersionRoutes(app, {
+      board: this.board,
+      scores: this.scores,
+      gated: this.options.promote !== undefined,
+      shadow: this.options.shadow === true,
     });
   }
 

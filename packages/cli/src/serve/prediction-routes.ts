@@ -3,9 +3,11 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { FeedbackChannel } from '@engram/datasets';
 import { FEEDBACK_BODY_SCHEMA, predictBodySchema, type FeedbackBody, type PredictBody } from './request-schemas.js';
 import { instanceLength, type ServedData } from './served-data.js';
-import type { PredictionStore } from './prediction-store.js';
+import type { PredictionStore, StoredPrediction } from './prediction-store.js';
 import type { ServeMetrics } from './serve-metrics.js';
 import type { VersionBoard } from './version-board.js';
+import type { FeedbackScores } from './feedback-scores.js';
+import type { GateSamples } from './gate-samples.js';
 
 /** What the prediction routes use. */
 export interface PredictionContext {
@@ -20,6 +22,12 @@ export interface PredictionContext {
   /** Finds an open feedback channel by name (this thread's, or the training thread's by message). */
   readonly channels: (name: string) => FeedbackChannel | undefined;
   readonly maxInstances: number;
+  /** Prequential scores of served and shadow predictions, fed by /feedback. */
+  readonly scores?: FeedbackScores;
+  /** The promotion gates' samples (labelled feedback, recent inputs); undefined without `serve.promote`. */
+  readonly samples?: GateSamples;
+  /** `serve.shadow`: the newest unpromoted version predicts every request too. */
+  readonly shadow?: boolean;
 }
 
 /**
@@ -50,6 +58,40 @@ function taskLabels(
       );
   }
   return required ? labels : undefined;
+}
+
+/**
+ * The shadow's answer (`serve.shadow`): labels of the newest unpromoted version, with its own
+ * preprocessing; undefined when there is none or its outputs are not finite.
+ */
+function shadowLabels(
+  board: VersionBoard,
+  x: Float32Array,
+  n: number,
+  data: ServedData,
+  task: Int32Array | undefined,
+): { labels: Int32Array; version: number } | undefined {
+  const candidate = board.candidate;
+  if (!candidate) return undefined;
+  const batch = candidate.prepare({ x, y: new Int32Array(n), sampleShape: data.inputShape, ...(task ? { task } : {}) });
+  const { probabilities, labels } = candidate.classify(batch.x, n, candidate.takesTask ? batch.task : undefined);
+  if (probabilities.some((v) => !Number.isFinite(v))) return undefined;
+  return { labels, version: candidate.info.version };
+}
+
+/** A label arrived: scores the served (and shadow) prediction and keeps the record for the gates. */
+function scoreFeedback(ctx: PredictionContext, found: StoredPrediction, y: number): void {
+  ctx.samples?.label({ x: found.x, y });
+  const scores = ctx.scores;
+  if (!scores) return;
+  const served = scores.record('served', found.version, found.label, y);
+  ctx.board.history.scored(found.version, served.labelled, served.accuracy);
+  ctx.metrics.feedbackAccuracy.set({ model: 'served' }, scores.role('served').accuracy);
+  if (found.shadow) {
+    const shadow = scores.record('shadow', found.shadow.version, found.shadow.label, y);
+    ctx.board.history.scored(found.shadow.version, shadow.labelled, shadow.accuracy);
+    ctx.metrics.feedbackAccuracy.set({ model: 'shadow' }, scores.role('shadow').accuracy);
+  }
 }
 
 function fail(reply: FastifyReply, status: number, error: string, extra: Record<string, unknown> = {}): FastifyReply {
@@ -110,12 +152,21 @@ export function registerPredictionRoutes(app: FastifyInstance, ctx: PredictionCo
           { path: `/instances/${i}` },
         );
       }
+      const shadow = ctx.shadow ? shadowLabels(ctx.board, x, n, data, task) : undefined;
       const predictions = [];
       for (let i = 0; i < n; i++) {
         const p = Array.from(probs.subarray(i * k, (i + 1) * k));
         const label = labels[i] as number;
         const id = randomUUID();
-        ctx.store?.put({ id, x: x.slice(i * len, (i + 1) * len), label, version: version.info.version });
+        const raw = x.slice(i * len, (i + 1) * len);
+        ctx.samples?.request(raw);
+        ctx.store?.put({
+          id,
+          x: raw,
+          label,
+          version: version.info.version,
+          ...(shadow ? { shadow: { label: shadow.labels[i] as number, version: shadow.version } } : {}),
+        });
         const name = data.classNames?.[label];
         predictions.push({ id, label, ...(name !== undefined ? { name } : {}), probabilities: p });
       }
@@ -183,6 +234,7 @@ export function registerPredictionRoutes(app: FastifyInstance, ctx: PredictionCo
       });
     }
     ctx.metrics.feedback.inc({ result: 'accepted' });
+    scoreFeedback(ctx, found, label);
     return reply
       .code(202)
       .send({ accepted: true, id, y: label, predicted: found.label, version: found.version, queued: channel.depth() });

@@ -5,6 +5,8 @@ export interface StoredPrediction {
   readonly x: Float32Array;
   readonly label: number;
   readonly version: number;
+  /** The shadow version's answer for it (`serve.shadow`), scored when the label arrives. */
+  readonly shadow?: { readonly label: number; readonly version: number };
   /** `Date.now()` when stored. */
   readonly at: number;
 }

@@ -1,5 +1,6 @@
-import { eachItem, type RunItem, type Stage, type StageRun } from '@engram/core';
+import { eachItem, type BatchSource, type RunItem, type Stage, type StageRun } from '@engram/core';
 import type { OperatorFunction } from 'rxjs';
+import { HeldOutCollector, type HeldOutSlice } from './gate-samples.js';
 import { snapshotWeights, type WeightSnapshot } from './model-version.js';
 
 /**
@@ -13,6 +14,8 @@ export interface SnapshotSink {
   submit(snapshot: WeightSnapshot): unknown;
   /** Whether a version has been submitted or is being served. */
   readonly current: unknown;
+  /** Takes an experience's held-out slice for the promotion gates (absent: no gates). */
+  holdOut?(slice: HeldOutSlice): void;
 }
 
 /** When {@link PublishStage} publishes a new model version. */
@@ -24,6 +27,8 @@ export interface PublishPolicy {
    * otherwise never update).
    */
   readonly fallbackEvery?: number;
+  /** `serve.promote.heldOut` when the gates check forgetting: samples kept per experience. */
+  readonly heldOut?: number;
 }
 
 /**
@@ -43,12 +48,15 @@ export class PublishStage implements Stage {
   private checkpointStep = -1;
   private lastStep = -1;
   private run: StageRun | undefined;
+  private readonly heldOut: HeldOutCollector | undefined;
 
   constructor(
     private readonly board: SnapshotSink,
     private readonly policy: PublishPolicy,
     private readonly onRun: (run: StageRun) => void = () => undefined,
-  ) {}
+  ) {
+    this.heldOut = policy.heldOut !== undefined && board.holdOut ? new HeldOutCollector(policy.heldOut) : undefined;
+  }
 
   /** A checkpoint was written at `step` (from the run's `checkpoint` events). */
   checkpointed(step: number): void {
@@ -60,6 +68,13 @@ export class PublishStage implements Stage {
     this.onRun(run);
     return eachItem((item) => {
       switch (item.kind) {
+        case 'experience-start':
+          return this.holdOutTestSet(run, item.experience.index, item.experience.test);
+        case 'test':
+          // A stream's test batch, shown before it is trained on (already preprocessed, test phase).
+          if (this.heldOut && !this.heldOut.full(item.experience.index))
+            this.keep(this.heldOut.add(item.experience.index, item.batch));
+          return undefined;
         case 'run-start':
         case 'experience-end':
         case 'run-end':
@@ -70,6 +85,22 @@ export class PublishStage implements Stage {
           return undefined;
       }
     });
+  }
+
+  private keep(slice: HeldOutSlice | undefined): void {
+    if (slice) this.board.holdOut?.(slice);
+  }
+
+  /** Experiences: the first `heldOut` samples of the experience's test set, preprocessed as the run evaluates. */
+  private holdOutTestSet(run: StageRun, experience: number, test: BatchSource | undefined): Promise<void> | undefined {
+    const collector = this.heldOut;
+    if (!collector || !test || test.endless === true || collector.full(experience)) return undefined;
+    return (async () => {
+      for await (const batch of test.batches({ batchSize: 256, shuffle: false, epoch: 0, seed: 0 })) {
+        this.keep(collector.add(experience, run.preprocess(batch)));
+        if (collector.full(experience)) break;
+      }
+    })();
   }
 
   private due(step: number): boolean {

@@ -46,12 +46,15 @@ export async function startRunServer(
     {
       ...(settings.publishEvery !== undefined ? { every: settings.publishEvery } : {}),
       ...(scheduled ? {} : { fallbackEvery: FALLBACK_EVERY }),
+      ...(settings.promote?.maxForgetting !== undefined ? { heldOut: settings.promote.heldOut } : {}),
     },
     (r) => {
       run = r;
       thread.info(r.info, tf.getBackend());
     },
   );
+  // The serving thread's promotion decisions become run events (metrics.jsonl, loggers, the dashboard).
+  thread.onDecision = (d) => run?.events.emit(d);
   let subscription: Subscription | undefined;
   return {
     address: thread.address,

@@ -1,8 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import type { EngramEvent, ServeSettings, StreamInfo } from '@engram/core';
 import type { ChannelStatus, PushAnswer, PushRequest } from './channel-relay.js';
+import type { HeldOutSlice } from './gate-samples.js';
 import type { VersionInfo, WeightSnapshot } from './model-version.js';
 import type { ServeDoors } from './serve-doors.js';
+import type { VersionDecision } from './version-history.js';
 
 /** What the serving thread is started with (`workerData`). */
 export interface ServeWorkerData {
@@ -30,6 +32,8 @@ export type ToServeThread =
   | { readonly type: 'channel'; readonly status: ChannelStatus | undefined }
   /** A model version's weights and prediction states (its buffer transferred). */
   | { readonly type: 'snapshot'; readonly snapshot: WeightSnapshot }
+  /** An experience's held-out slice for the promotion gates (sent as it fills). */
+  | { readonly type: 'held-out'; readonly slice: HeldOutSlice }
   /** Asks for an answer once every snapshot sent so far is built. */
   | { readonly type: 'settle'; readonly rid: number }
   | { readonly type: 'close' }
@@ -42,6 +46,8 @@ export type FromServeThread =
   | { readonly type: 'failed'; readonly message: string }
   /** A version became the served one. */
   | { readonly type: 'published'; readonly info: VersionInfo }
+  /** A promotion decision, to be written to the run's events (metrics.jsonl). */
+  | { readonly type: 'decision'; readonly decision: VersionDecision }
   /** A snapshot could not be built (serving goes on with the previous version). */
   | { readonly type: 'build-failed'; readonly message: string }
   | { readonly type: 'settled'; readonly rid: number; readonly info: VersionInfo | undefined }

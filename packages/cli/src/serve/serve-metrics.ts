@@ -89,6 +89,24 @@ export class ServeMetrics {
     help: 'Version number of the served model.',
     registers: [this.registry],
   });
+  readonly promoted = new Counter({
+    name: 'engram_versions_promoted_total',
+    help: 'Model versions that became the served one, by reason (first, ungated, gates, forced, rollback).',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly rejected = new Counter({
+    name: 'engram_versions_rejected_total',
+    help: 'Model versions the promotion gates kept from serving, by the first check that failed.',
+    labelNames: ['check'],
+    registers: [this.registry],
+  });
+  readonly feedbackAccuracy = new Gauge({
+    name: 'engram_feedback_accuracy',
+    help: 'Delayed-label prequential accuracy of the served and the shadow predictions (scored as labels arrive).',
+    labelNames: ['model'],
+    registers: [this.registry],
+  });
   readonly versionStep = new Gauge({
     name: 'engram_model_step',
     help: 'Optimizer steps of the served model.',

@@ -9,6 +9,7 @@ const DEFAULTS: ServeSettings = {
   maxInstances: 1024,
   linger: true,
   feedback: { channel: 'default', ttlSeconds: 600, maxBytes: 67108864 },
+  shadow: false,
 };
 
 /** Steps between versions when the default policy would publish only at experience ends (no batch/time checkpoints). */

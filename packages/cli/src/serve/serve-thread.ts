@@ -4,7 +4,9 @@ import { Worker } from 'node:worker_threads';
 import type { EngramEvent, LoadedPipeline, ServeSettings, StreamInfo } from '@engram/core';
 import { feedbackChannelChanges } from '@engram/datasets';
 import { answerPush, channelStatus, type ChannelStatus } from './channel-relay.js';
+import type { HeldOutSlice } from './gate-samples.js';
 import type { VersionInfo, WeightSnapshot } from './model-version.js';
+import type { VersionDecision } from './version-history.js';
 import type { SnapshotSink } from './publish.stage.js';
 import type { ServeDoors } from './serve-doors.js';
 import type { FromServeThread, ServeWorkerData, ToServeThread } from './serve-messages.js';
@@ -32,6 +34,8 @@ export class ServeThread implements SnapshotSink {
   private channelChanges = -1;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly exited: Promise<void>;
+  /** Receives the serving thread's promotion decisions (the run writes them to its events). */
+  onDecision: (d: VersionDecision) => void = () => undefined;
   /** The version served last, as the serving thread reported it. */
   latest: VersionInfo | undefined;
 
@@ -104,6 +108,9 @@ export class ServeThread implements SnapshotSink {
       case 'published':
         this.latest = m.info;
         break;
+      case 'decision':
+        this.onDecision(m.decision);
+        break;
       case 'build-failed':
         process.stderr.write(
           `warning: serving: a model version could not be built (${m.message}); the previous one is still served\n`,
@@ -158,6 +165,11 @@ export class ServeThread implements SnapshotSink {
   /** {@link SnapshotSink}: sends `snapshot` to be built and served; its weight buffer moves to the serving thread. */
   submit(snapshot: WeightSnapshot): void {
     this.send({ type: 'snapshot', snapshot }, [snapshot.data]);
+  }
+
+  /** {@link SnapshotSink}: sends an experience's held-out slice to the promotion gates (buffers copied). */
+  holdOut(slice: HeldOutSlice): void {
+    this.send({ type: 'held-out', slice });
   }
 
   /** {@link SnapshotSink}: whether a version was numbered (each is submitted right after). */

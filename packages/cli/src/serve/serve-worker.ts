@@ -65,6 +65,8 @@ async function start(): Promise<void> {
     data: () => data,
     channels: (name) => relay.channel(name),
     ...(init.doors ? { doors: init.doors } : {}),
+    ...(settings.promote ? { promote: settings.promote } : {}),
+    shadow: settings.shadow,
   });
   // A version predicts as the run's evaluation: its network seen through fresh components of the
   // pipeline restored from the states published with the weights.
@@ -79,6 +81,7 @@ async function start(): Promise<void> {
     ),
   );
   server.board.onPublish((v) => post({ type: 'published', info: v.info }));
+  server.board.onDecision((decision) => post({ type: 'decision', decision }));
   const events = new Subject<EngramEvent>();
   server.observe(events);
   // Whether the failing state of version builds was reported: each run of failures is reported once,
@@ -112,6 +115,9 @@ async function start(): Promise<void> {
               reportedFailing = e !== undefined;
             });
           });
+        break;
+      case 'held-out':
+        server.samples?.holdOut(m.slice);
         break;
       case 'settle':
         queue = queue

@@ -14,6 +14,7 @@ import {
   selectBackend,
   type DataSource,
   type PipelineDefinition,
+  type ServeSettings,
   type VerifiedCheckpoint,
 } from '@engram/core/internal';
 import type { EngramExport } from '../export/export-manifest.js';
@@ -26,8 +27,11 @@ export interface StoredModel {
   readonly data: ServedData;
   /** The checkpoint directory or export folder it came from. */
   readonly from: string;
-  /** The run's `serve` settings (checkpoints only; secrets as stored: `${NAME}` or `[redacted]`). */
-  readonly serve?: PipelineDefinition['serve'];
+  /**
+   * The run's `serve` settings (checkpoints only; secrets as stored: `${NAME}` or `[redacted]`);
+   * `engram serve --follow` applies its `promote` gates.
+   */
+  readonly serve?: ServeSettings;
 }
 
 /** Whether `dir` is an `engram export` folder (model.json + engram.json). */

@@ -77,6 +77,31 @@ export type EngramEvent = EventBase &
         /** Bad rows a data source skipped (badRows "skip"), when that is what it warns about. */ skippedRows?: number;
       }
     | {
+        type: 'version-promoted';
+        /** The version now served, its optimizer step and experience. */
+        version: number;
+        step: number;
+        experience: number;
+        /** The version it replaced (absent for the first). */
+        previous?: number;
+        /** `first` (nothing served yet), `ungated` (no serve.promote), `gates` (its checks passed), `forced` (POST /versions/{v}/promote), `rollback` (POST /rollback). */
+        reason: 'first' | 'ungated' | 'gates' | 'forced' | 'rollback';
+        checks: GateCheck[];
+      }
+    | {
+        type: 'version-rejected';
+        version: number;
+        step: number;
+        experience: number;
+        /** The version that stays served. */
+        served: number;
+        /** Name of the first check that failed. */
+        check: string;
+        /** One line: the check and its figures. */
+        message: string;
+        checks: GateCheck[];
+      }
+    | {
         type: 'run-end';
         wallSeconds: number;
         /** Rows trained per second of training (replayed rows included). */
@@ -98,6 +123,28 @@ export type EngramEvent = EventBase &
  * holds its one-line cause). Always set by the engine; absent in metrics recorded before it existed.
  */
 export type RunStatus = 'completed' | 'stopped' | 'failed';
+
+/**
+ * One promotion check of a served model version (`serve.promote`): both versions scored on the same
+ * samples. Accuracies are fractions (0-1); `limit` is the lowest accuracy the new version may have.
+ */
+export interface GateCheck {
+  /** `forgetting` (a held-out slice of one experience), `feedback` (the last labelled feedback records) or `finite` (outputs). */
+  name: 'forgetting' | 'feedback' | 'finite';
+  passed: boolean;
+  /** True when there were too few samples to decide (the check passes). */
+  skipped?: boolean;
+  samples: number;
+  /** The experience of a `forgetting` slice. */
+  experience?: number;
+  served?: number;
+  candidate?: number;
+  /** `forgetting`: the best accuracy a served version has had on this slice (forgetting is measured from it). */
+  best?: number;
+  limit?: number;
+  /** `finite`: outputs of the new version that were not finite. */
+  nonFinite?: number;
+}
 
 /** Fields every event carries. */
 export interface EventBase {

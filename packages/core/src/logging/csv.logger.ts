@@ -59,6 +59,8 @@ export const CSV_COLUMNS: Readonly<Record<EngramEvent['type'], readonly string[]
   checkpoint: ['path', 'step', 'bytes', 'seconds'],
   dropped: ['source', 'count', 'total'],
   warning: ['message', 'badRecords', 'skippedRows'],
+  'version-promoted': ['version', 'step', 'experience', 'previous', 'reason', 'checks'],
+  'version-rejected': ['version', 'step', 'experience', 'served', 'check', 'message', 'checks'],
   'run-end': ['wallSeconds', 'samplesPerSecond', 'steps', 'status', 'stopped', 'error'],
 };
 

@@ -40,6 +40,67 @@ export const ServeTlsSchema = Type.Object(
   strict,
 );
 
+/** `serve.promote.feedback`: the delayed-label check of a new model version. */
+export const ServePromoteFeedbackSchema = Type.Object(
+  {
+    last: Type.Integer({
+      minimum: 1,
+      default: 200,
+      description: 'Score both versions on the last N labelled feedback records (POST /feedback).',
+    }),
+    tolerance: Type.Number({
+      minimum: 0,
+      maximum: 100,
+      default: 2,
+      description:
+        "The new version's accuracy on those records must be at least the served version's minus this many points (0-100).",
+    }),
+    minRecords: Type.Integer({
+      minimum: 1,
+      default: 20,
+      description: 'With fewer labelled records than this the check is skipped (passes, marked "skipped").',
+    }),
+  },
+  strict,
+);
+
+/**
+ * `serve.promote`: the gates a new model version must pass to replace the served one. Each check is
+ * optional; with `promote` absent every version is served as soon as it is built.
+ */
+export const ServePromoteSchema = Type.Object(
+  {
+    maxForgetting: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 100,
+        description:
+          'Points of accuracy (0-100) the new version may lose, versus the served one, on the held-out slice of any earlier ' +
+          'experience (experiences: the first `heldOut` samples of its test set; a stream: the first `heldOut` samples ' +
+          'of each experience, taken before they are trained on).',
+      }),
+    ),
+    heldOut: Type.Integer({
+      minimum: 1,
+      default: 200,
+      description: 'Samples kept per experience for the maxForgetting check.',
+    }),
+    feedback: Type.Optional(
+      Type.Object(ServePromoteFeedbackSchema.properties, {
+        ...strict,
+        description:
+          "Accuracy on the last labelled feedback records must not fall below the served version's − tolerance.",
+      }),
+    ),
+    finite: Type.Boolean({
+      default: true,
+      description:
+        "The new version's outputs on every gate sample (held-out, feedback, recent requests) must be finite numbers.",
+    }),
+  },
+  strict,
+);
+
 /**
  * `serve`: the HTTP server of `engram run --serve` (predictions, feedback, metrics, events, dashboard).
  * Core only validates it; the CLI starts the server (the `--serve [HOST:]PORT` flag wins over `host` and `port`).
@@ -102,9 +163,24 @@ export const ServeSchema = Type.Object(
       default: {},
       description: 'The prediction store POST /feedback draws on.',
     }),
+    promote: Type.Optional(
+      Type.Object(ServePromoteSchema.properties, {
+        ...strict,
+        description:
+          'Promotion gates: a new version replaces the served one only if these checks pass (else a version-rejected event).',
+      }),
+    ),
+    shadow: Type.Boolean({
+      default: false,
+      description:
+        'The newest unpromoted version also predicts every request; both are scored when the label arrives (POST /feedback).',
+    }),
   },
   strict,
 );
+
+/** `serve.promote` after validation (defaults filled in). */
+export type ServePromoteSettings = Static<typeof ServePromoteSchema>;
 
 /** `serve` after validation (defaults filled in). */
 export type ServeSettings = Static<typeof ServeSchema>;

@@ -47,6 +47,7 @@ export async function startServedRun(
     maxInstances: 64,
     linger: true,
     feedback: { channel: `test-${Math.random().toString(36).slice(2)}`, ttlSeconds: 60, maxBytes: 1 << 20 },
+    shadow: false,
     ...serve,
   };
   const served = await startRunServer(loaded, settings);
