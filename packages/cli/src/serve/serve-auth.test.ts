@@ -29,6 +29,7 @@ const settings = (serve: Partial<ServeSettings>): ServeSettings => ({
   maxInstances: 8,
   linger: false,
   feedback: { channel: 'default', ttlSeconds: 60, maxBytes: 1 << 20 },
+  shadow: false,
   ...serve,
 });
 
