@@ -58,6 +58,7 @@ export const CSV_COLUMNS: Readonly<Record<EngramEvent['type'], readonly string[]
   boundary: ['step', 'reason'],
   checkpoint: ['path', 'step', 'bytes', 'seconds'],
   dropped: ['source', 'count', 'total'],
+  'poisoned-batch': ['experience', 'step', 'loss', 'records'],
   warning: ['message', 'badRecords', 'skippedRows'],
   'run-end': ['wallSeconds', 'samplesPerSecond', 'steps', 'status', 'stopped', 'error'],
 };
