@@ -14,8 +14,8 @@ export interface WorkerFlags {
 }
 
 /**
- * `engram worker --redis URL`: runs sweep jobs from the BullMQ queue, one at a time, until SIGINT or
- * SIGTERM (the current job then stops at a checkpoint and is queued again for another worker).
+ * `engram worker --redis URL`: runs sweep jobs from the BullMQ queue, one at a time, until SIGINT,
+ * SIGTERM or SIGHUP (the current job then stops at a checkpoint and is queued again for another worker).
  * A worker that dies loses its job lock after `--lock-seconds`; BullMQ's stalled-job check in the
  * other workers then moves the job back to the queue, and whoever takes it resumes from its checkpoint.
  */
@@ -66,6 +66,8 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
+    // A closed terminal or dropped ssh session: the same clean stop as SIGTERM, not a lost job.
+    process.once('SIGHUP', () => resolve('SIGHUP'));
   });
   // The current job stops after its batch with a checkpoint and fails this attempt; BullMQ queues it
   // again and the next worker resumes it.
