@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { AfterBatchContext, Batch, EngramModel, LossContext } from '@engram/core';
+import type { Batch, EngramModel, LossContext } from '@engram/core';
 import { experienceContext, experienceOf, infoOf, randomBatch, services, tinyMlp } from '../testing/fixtures.js';
 import { DerppStrategy } from './derpp.strategy.js';
 
