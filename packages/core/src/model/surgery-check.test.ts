@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PipelineError } from '../pipeline/pipeline-error.js';
+import { PipelineError } from '../plugin-api/pipeline-error.js';
 import { fixtureDocument, loadFixture } from '../testing/fixture-pipeline.js';
 
 /** A residual graph: d2's output is added to d1's, so rewiring d2 alone would break the shortcut. */

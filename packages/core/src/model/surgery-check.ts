@@ -1,6 +1,6 @@
 import { MERGE_LAYERS } from '../pipeline/layer.schema.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
-import type { PipelineProblem } from '../pipeline/pipeline-error.js';
+import type { PipelineProblem } from '../plugin-api/pipeline-error.js';
 
 /**
  * The model surgeries that rebuild the network as a chain of layers (see `chainOf` in layer-surgery.ts):

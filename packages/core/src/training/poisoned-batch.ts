@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { EngramModel } from '../model/engram-model.js';
+import type { EngramModel } from '../plugin-api/engram-model.js';
 import { LOSS_LIMIT } from './numeric-guard.js';
 
 /**
