@@ -182,7 +182,7 @@ program
 program
   .command('worker')
   .description(
-    "run sweep jobs from a Redis (BullMQ) queue until SIGINT/SIGTERM; a killed worker's job resumes elsewhere from its checkpoint",
+    "run sweep jobs from a Redis (BullMQ) queue until SIGINT/SIGTERM/SIGHUP; a killed worker's job resumes elsewhere from its checkpoint",
   )
   .requiredOption(
     '--redis <url>',

@@ -4,7 +4,14 @@ import { hasCheckpoint, readJobFile, runSweepJob } from '../sweep/sweep-job.js';
 import type { SweepJob } from '../sweep/sweep-plan.js';
 import { metricsOf } from '../sweep/sweep-results.js';
 import { SWEEP_QUEUE } from '../sweep/sweep-runners.js';
-import { dedupedErrors, flagRedisTarget, probeRedis, sweepConnection } from '../sweep/redis-reach.js';
+import {
+  dedupedErrors,
+  flagRedisTarget,
+  probeRedis,
+  REDIS_REACH_MS,
+  sweepConnection,
+  within,
+} from '../sweep/redis-reach.js';
 
 /** Flags of `engram worker`. */
 export interface WorkerFlags {
@@ -16,8 +23,8 @@ export interface WorkerFlags {
 }
 
 /**
- * `engram worker --redis URL`: runs sweep jobs from the BullMQ queue, one at a time, until SIGINT or
- * SIGTERM (the current job then stops at a checkpoint and is queued again for another worker).
+ * `engram worker --redis URL`: runs sweep jobs from the BullMQ queue, one at a time, until SIGINT,
+ * SIGTERM or SIGHUP (the current job then stops at a checkpoint and is queued again for another worker).
  * A worker that dies loses its job lock after `--lock-seconds`; BullMQ's stalled-job check in the
  * other workers then moves the job back to the queue, and whoever takes it resumes from its checkpoint.
  */
@@ -31,6 +38,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
   // An unreachable Redis is one line and exit 1 here, not a worker waiting forever.
   await probeRedis(target);
   let running: AbortController | undefined;
+  let settled: Promise<unknown> = Promise.resolve();
   const worker = new Worker(
     queue,
     async (job: Job<SweepJob>) => {
@@ -39,8 +47,10 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
       );
       const control = new AbortController();
       running = control;
+      const run = runSweepJob(job.data, control.signal);
+      settled = run.catch(() => undefined);
       try {
-        return metricsOf(await runSweepJob(job.data, control.signal));
+        return metricsOf(await run);
       } catch (e) {
         // A run that failed (not stopped by a signal) fails the same way again: the engine is
         // deterministic. No retry, and its summary.json says failed, so nothing takes it for done.
@@ -68,12 +78,23 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
+    // A closed terminal or dropped ssh session: the same clean stop as SIGTERM, not a lost job.
+    process.once('SIGHUP', () => resolve('SIGHUP'));
   });
   // The current job stops after its batch with a checkpoint and fails this attempt; BullMQ queues it
   // again and the next worker resumes it.
   log(`${signal}: stopping${running ? ' the current job at a checkpoint' : ''}`);
   running?.abort(signal);
-  await worker.close();
+  // The run stops after its batch with a checkpoint; then the worker closes. After a Redis outage its
+  // close can wait on a connection that never recovers: bounded, then the connections are dropped
+  // (the attempt then ends as a stalled job, which another worker resumes from the checkpoint).
+  await settled;
+  const closing = worker.close().then(() => true);
+  if ((await within(closing, REDIS_REACH_MS)) === undefined) {
+    closing.catch(() => undefined);
+    log(`${signal}: Redis did not confirm the close in ${REDIS_REACH_MS / 1000} s; disconnecting`);
+    await within(worker.disconnect(), REDIS_REACH_MS);
+  }
   return 0;
 }
 

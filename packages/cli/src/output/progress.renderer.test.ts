@@ -204,6 +204,7 @@ const base: RunSummary = {
   outputs: {},
   skippedRows: 0,
   droppedSamples: 0,
+  poisonedBatches: 0,
   checkpoints: 1,
   stopped: null,
   pipeline: {},

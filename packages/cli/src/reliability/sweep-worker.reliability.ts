@@ -1,16 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PipelineError } from '@engram/core';
 import { startRedis } from '@engram/datasets/testing';
-import { MAIN } from '../commands/e2e-harness.js';
 import { loadSweep } from '../sweep/sweep-plan.js';
 import type { SweepResults } from '../sweep/sweep-results.js';
 import { assertClean, engram } from './cli-runner.js';
 import { basePipeline } from './corpus.js';
+import { sleep, start, type Proc } from './worker-procs.js';
 
 function work(): string {
   const dir = mkdtempSync(join(tmpdir(), 'engram-sweep-rel-'));
@@ -172,31 +171,6 @@ test('engram sweep --redis and engram worker with an unreachable Redis each exit
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-interface Proc {
-  readonly child: ChildProcess;
-  out: string;
-  readonly exited: Promise<number | null>;
-}
-
-function start(args: string[], cwd: string): Proc {
-  const child = spawn(process.execPath, [MAIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  const proc: Proc = {
-    child,
-    out: '',
-    exited: new Promise((r) =>
-      child.on('exit', (code, signal) => {
-        if (signal !== null) proc.out += `\n[killed by ${signal}]`;
-        r(code);
-      }),
-    ),
-  };
-  child.stdout?.on('data', (d: Buffer) => (proc.out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (proc.out += d.toString()));
-  return proc;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('a distributed sweep reports a diverging combination failed and exits 1, as a local sweep does', async () => {
   const dir = work();

@@ -55,6 +55,11 @@ export class ServeMetrics {
     help: 'Drift boundaries detected.',
     registers: [this.registry],
   });
+  private readonly poisoned = new Counter({
+    name: 'engram_poisoned_batches_total',
+    help: 'Live batches skipped because their loss was NaN, infinite or above 1e12 (weights unchanged).',
+    registers: [this.registry],
+  });
   private readonly dropped = new TotalCounter<'source'>({
     name: 'engram_dropped_records_total',
     help: 'Records discarded by full live-source buffers.',
@@ -167,6 +172,9 @@ export class ServeMetrics {
         break;
       case 'boundary':
         this.boundaries.inc();
+        break;
+      case 'poisoned-batch':
+        this.poisoned.inc();
         break;
       case 'dropped':
         this.dropped.setTotal(e.total, { source: e.source });

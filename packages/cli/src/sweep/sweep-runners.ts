@@ -147,7 +147,13 @@ export async function runDistributed(
       if (job && (await job.getState()) === 'failed') errors.set(name, job.failedReason);
     }
   } finally {
-    await queue.close();
+    // close() sends QUIT, which waits for a Redis that is away (the sweep may be giving up on one):
+    // bounded, then the connection is dropped.
+    const closing = queue.close().then(() => true);
+    if ((await within(closing, REDIS_REACH_MS)) === undefined) {
+      closing.catch(() => undefined);
+      await within(queue.disconnect(), REDIS_REACH_MS);
+    }
   }
   return errors;
 }

@@ -52,7 +52,11 @@ export async function runItems(a: AssembledRun, backend: string): Promise<string
   const lineage = new RunLineage(() => ({ name: def.name, pipeline: redactSecrets(def), baseDir: loaded.baseDir }));
   a.registry.register('/run/lineage', lineage, { optional: true, afterExperienceStart: false });
   await start.restore({ def, state, registry: a.registry, context: a.context, lineage, inputShape, note });
-  scope.provide(STAGE_TOKENS.Trainer, new Trainer(c.strategies, a.optimizer));
+  // A live (stream) run skips a poisoned batch — counted and warned — instead of failing; a finite run fails loudly.
+  scope.provide(
+    STAGE_TOKENS.Trainer,
+    new Trainer(c.strategies, a.optimizer, { skipPoisoned: state.info.experiences === 'endless' }),
+  );
   scope.provideAll(STAGE_TOKENS.Stage, orderStages(scope.build<Stage>(BUILTIN_STAGE_CLASSES), c.stages));
   const stream = state.info.experiences === 'endless';
   state.startedAt = performance.now();

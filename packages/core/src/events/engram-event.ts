@@ -68,6 +68,16 @@ export type EngramEvent = EventBase &
     | { type: 'checkpoint'; path: string; step: number; bytes: number; seconds: number }
     | { type: 'dropped'; source: string; count: number; total: number }
     | {
+        /** A live run skipped a batch whose loss was NaN, infinite or above 1e12; the weights were not changed. */
+        type: 'poisoned-batch';
+        experience: number;
+        step: number;
+        /** The batch's loss; null when it was not finite. */
+        loss: number | null;
+        /** Records of the data in the skipped batch. */
+        records: number;
+      }
+    | {
         type: 'warning';
         message: string;
         /** Set by sources that skip bad records: who, and how many so far. */ badRecords?: {

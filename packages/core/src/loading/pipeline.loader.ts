@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { TObject } from '@sinclair/typebox';
 import { resolveModelSpec } from '../model/graph-source.js';
+import { surgeryProblems } from '../model/surgery-check.js';
 import { loadPlugins, type LoadedPlugins } from '../plugin/plugin-loader.js';
 import type { PluginManifest } from '../plugin-api/plugin-manifest.js';
 import { scanJsonValue } from '../pipeline/json-scan.js';
@@ -98,7 +99,7 @@ export async function preparePipeline(
     const modelFile = resolve(baseDir, definition.model.load);
     if (!existsSync(modelFile)) problems.push({ path: '/model/load', message: `no model file at ${modelFile}` });
   }
-  if (problems.length === 0) problems.push(...trainingControlProblems(definition));
+  if (problems.length === 0) problems.push(...trainingControlProblems(definition), ...surgeryProblems(definition));
   if (problems.length > 0) throw new PipelineError(problems, file);
   try {
     checkStageAnchors(definition);

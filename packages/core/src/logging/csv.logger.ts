@@ -58,6 +58,7 @@ export const CSV_COLUMNS: Readonly<Record<EngramEvent['type'], readonly string[]
   boundary: ['step', 'reason'],
   checkpoint: ['path', 'step', 'bytes', 'seconds'],
   dropped: ['source', 'count', 'total'],
+  'poisoned-batch': ['experience', 'step', 'loss', 'records'],
   warning: ['message', 'badRecords', 'skippedRows'],
   'version-promoted': ['version', 'step', 'experience', 'previous', 'reason', 'checks'],
   'version-rejected': ['version', 'step', 'experience', 'served', 'check', 'message', 'checks'],

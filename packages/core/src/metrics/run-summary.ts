@@ -90,6 +90,8 @@ export interface RunSummary {
   /** Rows of data files rejected under `badRows: "skip"` (from `warning` events' `skippedRows`). */
   skippedRows: number;
   droppedSamples: number;
+  /** Batches a live run skipped because their loss was NaN, infinite or above 1e12 (weights unchanged); 0 when none. */
+  poisonedBatches: number;
   checkpoints: number;
   /**
    * How the run ended. A stopped run's headline figures (averageAccuracy, bwt, fwt, forgetting, learningAccuracy) are
@@ -127,6 +129,7 @@ export class RunSummaryBuilder {
   private readonly badRecords = new Map<string, number>();
   private skipped = 0;
   private dropped = 0;
+  private poisoned = 0;
   private checkpoints = 0;
   private peakRss = 0;
 
@@ -182,6 +185,9 @@ export class RunSummaryBuilder {
         break;
       case 'dropped':
         this.dropped += event.count;
+        break;
+      case 'poisoned-batch':
+        this.poisoned++;
         break;
       case 'checkpoint':
         this.checkpoints++;
@@ -318,6 +324,7 @@ export class RunSummaryBuilder {
       badRecords: Object.fromEntries(this.badRecords),
       skippedRows: this.skipped,
       droppedSamples: this.dropped,
+      poisonedBatches: this.poisoned,
       checkpoints: this.checkpoints,
       status: this.runEnd ? (this.runEnd.status ?? (this.runEnd.stopped ? 'stopped' : 'completed')) : 'failed',
       stopped: this.runEnd?.stopped ?? null,

@@ -29,6 +29,7 @@ import { STAGE_TOKENS } from './stage-tokens.js';
 export class TrainStage implements Stage {
   readonly name = 'train';
   private experienceStart = 0;
+  private poisonedWarned = false;
 
   constructor(
     @inject(TOKENS.Settings) private readonly pipeline: PipelineDefinition,
@@ -122,6 +123,27 @@ export class TrainStage implements Stage {
     });
   }
 
+  /**
+   * A live run's batch whose loss was unusable was skipped by the trainer (weights unchanged): its records
+   * count as consumed (the stream moves on), a `poisoned-batch` event counts it, the first one also warns.
+   */
+  private skipPoisoned(item: BatchItem, reason: string, loss: number, records: number): void {
+    this.state.position.advance(records, records);
+    this.events.emit({
+      type: 'poisoned-batch',
+      experience: item.experience.index,
+      step: this.state.cursor.step,
+      loss: Number.isFinite(loss) ? loss : null,
+      records,
+    });
+    if (this.poisonedWarned) return;
+    this.poisonedWarned = true;
+    this.events.emit({
+      type: 'warning',
+      message: `${reason}; later poisoned batches are skipped too and counted in summary.json's poisonedBatches`,
+    });
+  }
+
   private async trainOne(item: BatchItem): Promise<void> {
     const { batch, experience, epoch, batches } = item;
     const cursor = this.state.cursor;
@@ -137,6 +159,10 @@ export class TrainStage implements Stage {
     const r = await this.trainer.step(batch, this.context(experience), epoch);
     this.controls.afterStep();
     this.state.trainSeconds += (performance.now() - t0) / 1000;
+    if (r.poisoned !== undefined) {
+      this.skipPoisoned(item, r.poisoned, r.loss, r.records);
+      return;
+    }
     const totals = this.state.progress;
     totals.experienceSamples += r.records;
     totals.epochLossSum += r.loss * r.size;

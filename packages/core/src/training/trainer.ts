@@ -8,6 +8,7 @@ import type { OptimizerHandle } from './optimizer-handle.js';
 import { planPenalties, type VariablePenalties } from './penalty-step.js';
 import type { StrategyChain } from './strategy-chain.js';
 import { NumericalError, StepGuard } from './numeric-guard.js';
+import { keepMovingStatistics, poisonOf } from './poisoned-batch.js';
 
 /** Values of one training step. */
 export interface StepResult {
@@ -18,6 +19,22 @@ export interface StepResult {
   readonly size: number;
   /** Records of the data in the batch as it came in (before `transformBatch` added replayed rows). */
   readonly records: number;
+  /**
+   * Set when the batch was poisoned (its loss NaN, infinite or above 1e12 (`LOSS_LIMIT`)) and skipped
+   * without touching the weights: the one-line reason. Only when the trainer skips poisoned batches.
+   */
+  readonly poisoned?: string;
+}
+
+/** How a {@link Trainer} treats a batch whose loss is not usable. */
+export interface TrainerOptions {
+  /**
+   * Skip a batch whose loss is NaN, infinite or above 1e12 (`LOSS_LIMIT`) in magnitude, before the optimizer
+   * sees its gradients, and restore the non-trainable weights (batch-norm statistics) its forward pass
+   * moved — instead of failing the run. Live (stream) runs set it: one hostile or absurd record must not
+   * end a run that serves or learns forever. A finite run fails loudly (default false).
+   */
+  readonly skipPoisoned?: boolean;
 }
 
 export { NumericalError } from './numeric-guard.js';
@@ -34,6 +51,7 @@ export class Trainer {
   constructor(
     private readonly strategies: StrategyChain,
     private readonly optimizer: OptimizerHandle,
+    private readonly options: TrainerOptions = {},
   ) {}
 
   /** Gradients of the plain cross-entropy on `batch` (for `ExperienceContext.gradientsOf`). */
@@ -59,6 +77,8 @@ export class Trainer {
     const batch = await this.strategies.transformBatch(input, stepCtx0);
     const ctx: StepContext = { ...base, batch, epoch };
     const vars = model.trainableVariables();
+    // A live run keeps the non-trainable weights (batch-norm moving statistics) a poisoned batch's forward moves.
+    const kept = this.options.skipPoisoned ? keepMovingStatistics(model) : undefined;
     let penaltyT: tf.Scalar | undefined;
     let logitsT: tf.Tensor2D | undefined;
     let deferred: VariablePenalties | undefined;
@@ -90,6 +110,22 @@ export class Trainer {
     tf.dispose([value, ...(penaltyT ? [penaltyT] : []), ...(logitsT ? [logitsT] : [])]);
     const fail = (loss: number): NumericalError =>
       new NumericalError(`loss is ${loss} at experience ${base.experience.index}, epoch ${epoch}, step ${base.step}`);
+    const poisoned = kept ? poisonOf(tapeLoss, grads, kept) : undefined;
+    if (poisoned !== undefined) {
+      for (const g of Object.values(grads)) g.dispose();
+      kept?.restore();
+      const where = `at experience ${base.experience.index}, epoch ${epoch}, step ${base.step}`;
+      const reason = `${poisoned} ${where}: batch skipped, weights unchanged`;
+      return {
+        loss: tapeLoss,
+        penalty: tapePenalty,
+        correct: 0,
+        size: batch.y.length,
+        records: input.y.length,
+        poisoned: reason,
+      };
+    }
+    kept?.dispose();
     if (!Number.isFinite(tapeLoss)) {
       for (const g of Object.values(grads)) g.dispose();
       throw fail(tapeLoss);

@@ -43,6 +43,9 @@ export const DerppOptions = Type.Object(
 /** Key of the stored logits in `Batch.extras`. */
 export const DERPP_LOGITS = 'derpp.logits';
 
+/** Key of each stored row's logit width in `Batch.extras` (the head's width when the row was stored). */
+export const DERPP_WIDTH = 'derpp.width';
+
 /**
  * Dark Experience Replay++ (Buzzega, Boschini, Porrello, Abati & Calderara 2020, "Dark Experience for
  * General Continual Learning: a Strong, Simple Baseline", NeurIPS).
@@ -52,6 +55,10 @@ export const DERPP_LOGITS = 'derpp.logits';
  *   logits z.
  * - `afterBatch` offers the incoming samples with their logits (`extras['derpp.logits']`) to a
  *   reservoir memory.
+ *
+ * With a growing head (`grow-head`), a row stored before the head grew has fewer logits than the model
+ * now outputs: its MSE covers only the classes it has logits for (the new classes' columns are masked
+ * out, as X-DER leaves future-class logits free), instead of forcing them towards a padded zero.
  */
 export class DerppStrategy implements Strategy {
   readonly name = 'derpp';
@@ -89,10 +96,9 @@ export class DerppStrategy implements Strategy {
       });
     const stored = this.logitsDraw?.extras?.[DERPP_LOGITS];
     if (this.logitsDraw && stored) {
-      const z = tf.tensor2d(stored.values, [this.logitsDraw.y.length, stored.width]);
-      const out = forward(this.logitsDraw);
-      if (out.shape[1] === stored.width)
-        total = tf.mul<tf.Scalar>(tf.mean(tf.square(tf.sub(out, z))), this.options.alpha);
+      const out = forward(this.logitsDraw) as tf.Tensor2D;
+      const widths = this.logitsDraw.extras?.[DERPP_WIDTH]?.values;
+      total = tf.mul<tf.Scalar>(logitDistance(out, stored, widths), this.options.alpha);
     }
     if (this.labelsDraw) {
       const out = forward(this.labelsDraw) as tf.Tensor2D;
@@ -115,8 +121,16 @@ export class DerppStrategy implements Strategy {
     const width = logits.shape[1] as number;
     const values = Float32Array.from(logits.dataSync() as Float32Array);
     logits.dispose();
+    const widths = new Float32Array(batch.y.length).fill(width);
     this.buffer.add(
-      { ...batch, extras: { ...(batch.extras ?? {}), [DERPP_LOGITS]: { width, values } } },
+      {
+        ...batch,
+        extras: {
+          ...(batch.extras ?? {}),
+          [DERPP_LOGITS]: { width, values },
+          [DERPP_WIDTH]: { width: 1, values: widths },
+        },
+      },
       ctx.experience.index,
     );
   }
@@ -136,6 +150,32 @@ export class DerppStrategy implements Strategy {
     this.currentLogits?.dispose();
     this.currentLogits = undefined;
   }
+}
+
+/**
+ * Mean squared distance between the model's `out` `[n, C]` and the stored logits (`[n, W]`, each row
+ * zero-padded past its own width `widths[i]`; all W when absent), over the columns each row has (and
+ * the model still outputs). Equal to `mean((out − z)²)` when every width is C. Called inside the tape.
+ */
+function logitDistance(
+  out: tf.Tensor2D,
+  stored: { width: number; values: Float32Array },
+  widths: Float32Array | undefined,
+): tf.Scalar {
+  const [n, c] = out.shape;
+  const z = tf.tensor2d(stored.values, [n, stored.width]);
+  if (c === stored.width && (widths === undefined || widths.every((w) => w === c)))
+    return tf.mean(tf.square(tf.sub(out, z)));
+  const w = Math.min(c, stored.width);
+  const mask = new Float32Array(n * w);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const own = Math.min(w, widths?.[i] ?? stored.width);
+    mask.fill(1, i * w, i * w + own);
+    count += own;
+  }
+  const diff = tf.sub(tf.slice(out, [0, 0], [n, w]), tf.slice(z, [0, 0], [n, w]));
+  return tf.div(tf.sum(tf.mul(tf.square(diff), tf.tensor2d(mask, [n, w]))), Math.max(1, count));
 }
 
 /** Registration of `derpp`. */

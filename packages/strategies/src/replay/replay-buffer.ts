@@ -184,7 +184,7 @@ function rowOf(batch: Batch, i: number): Batch {
   };
 }
 
-/** Concatenates one-sample rows (targets and extras kept when every row has them). */
+/** Concatenates one-sample rows (targets and extras kept when every row has them; narrower extras zero-padded). */
 function joinRows(rows: readonly Batch[]): Batch {
   const first = rows[0] as Batch;
   const len = sampleLength(first.sampleShape);
@@ -197,8 +197,12 @@ function joinRows(rows: readonly Batch[]): Batch {
   const targets = tw > 0 && rows.every((r) => r.targets?.length === tw) ? new Float32Array(n * tw) : undefined;
   const keys = Object.keys(first.extras ?? {}).filter((k) => rows.every((r) => r.extras?.[k]));
   const extras: Record<string, { width: number; values: Float32Array }> = {};
-  for (const k of keys)
-    extras[k] = { width: first.extras?.[k]?.width ?? 0, values: new Float32Array(n * (first.extras?.[k]?.width ?? 0)) };
+  // Rows stored at different times may differ in width (logits before and after a head grew): each is
+  // written at the start of its row, padded with zeros to the widest.
+  for (const k of keys) {
+    const width = Math.max(...rows.map((r) => r.extras?.[k]?.width ?? 0));
+    extras[k] = { width, values: new Float32Array(n * width) };
+  }
   rows.forEach((r, i) => {
     x.set(r.x, i * len);
     y[i] = r.y[0] as number;
