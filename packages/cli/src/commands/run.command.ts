@@ -28,6 +28,8 @@ export interface RunFlags {
   allowLocalPlugins?: boolean;
   /** `[HOST:]PORT`: serve the live model over HTTP while it trains (wins over the pipeline's `serve`). */
   serve?: string;
+  /** `--set path=value` overrides of pipeline fields, in order (see pipeline-overrides.ts). */
+  set?: string[];
 }
 
 /**
@@ -40,7 +42,7 @@ export interface RunFlags {
  * newest valid checkpoint (see core's engine/continue-from.ts).
  */
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
-  const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true);
+  const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true, flags.set ?? []);
   await assertDataReadable(loaded);
   let serve;
   try {
@@ -83,7 +85,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     try {
       // fastify, prom-client and the dashboard are loaded only when serving.
       const { startRunServer } = await import('../serve/run-server.js');
-      served = await startRunServer(loaded, serve, flags.plugin ?? []);
+      served = await startRunServer(loaded, serve, flags.plugin ?? [], flags.set ?? []);
     } catch (e) {
       process.stderr.write(`error: ${(e as Error).message}\n`);
       return 1;

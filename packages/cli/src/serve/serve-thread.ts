@@ -57,11 +57,13 @@ export class ServeThread implements SnapshotSink {
     loaded: LoadedPipeline,
     settings: ServeSettings,
     extraPlugins: readonly string[] = [],
+    sets: readonly string[] = [],
   ): Promise<ServeThread> {
     const data: ServeWorkerData = {
       file: loaded.file,
       definition: JSON.stringify(loaded.definition),
       extraPlugins: [...extraPlugins],
+      sets: [...sets],
       settings,
     };
     const worker = new Worker(new URL('./serve-worker.js', import.meta.url), { workerData: data });
