@@ -100,7 +100,7 @@ export function collectResults(
   );
   let rank = 0;
   const combinations = ranked.map((r) => ({ rank: r.value === null ? null : ++rank, ...r }));
-  const groups = groupOverSeeds(plan.pointers, combinations, plan.metric, plan.goal);
+  const groups = groupOverSeeds(plan.pointers, rows, plan.metric, plan.goal); // in sweep order
   const seeds = seedPointers(plan.pointers);
   const table = resultsRows(plan.pointers, combinations, seeds, groups);
   return {
