@@ -28,6 +28,11 @@ const program = new Command('engram')
   .option('--verbose', 'print stack traces of runtime errors');
 const pluginOption = (): Option =>
   new Option('--plugin <module>', 'load an extra plugin (repeatable)').argParser(collect);
+const setOption = (): Option =>
+  new Option(
+    '--set <path=value>',
+    'override a pipeline field before validation: path as /json/pointer or dotted.path, value as JSON or a bare string (repeatable)',
+  ).argParser(collect);
 const localPluginsOption = (): Option =>
   new Option(
     '--allow-local-plugins',
@@ -65,6 +70,7 @@ program
     'serve the live model over HTTP while it trains: /predict, /feedback, /metrics, /events, dashboard at / (default host 127.0.0.1)',
   )
   .addOption(pluginOption())
+  .addOption(setOption())
   .addOption(localPluginsOption())
   .action(action((file: string, flags: Parameters<typeof runCommand>[1]) => runCommand(file, flags)));
 
@@ -108,6 +114,7 @@ program
     "also write this pipeline's test sets to test.jsonl (raw inputs, as engram eval scores them)",
   )
   .addOption(pluginOption())
+  .addOption(setOption())
   .action(action((dir: string, flags: Parameters<typeof exportCommand>[1]) => exportCommand(dir, flags)));
 
 program
@@ -116,32 +123,26 @@ program
   .requiredOption('--checkpoint <dir>', 'a run output folder, checkpoints folder or one checkpoint')
   .option('--json', 'print the results as JSON')
   .addOption(pluginOption())
+  .addOption(setOption())
   .addOption(localPluginsOption())
-  .action(
-    action(
-      (file: string, flags: { checkpoint: string; json?: boolean; plugin?: string[]; allowLocalPlugins?: boolean }) =>
-        evalCommand(file, flags),
-    ),
-  );
+  .action(action((file: string, flags: Parameters<typeof evalCommand>[1]) => evalCommand(file, flags)));
 
 program
   .command('validate <pipelines...>')
   .description('check pipelines against the schema composed from their plugins, and the data files they name')
   .addOption(pluginOption())
+  .addOption(setOption())
   .addOption(localPluginsOption())
   .option('--no-data', 'skip the checks of the files, folders and columns the data section names')
-  .action(
-    action((files: string[], flags: { plugin?: string[]; allowLocalPlugins?: boolean; data?: boolean }) =>
-      validateCommand(files, flags),
-    ),
-  );
+  .action(action((files: string[], flags: Parameters<typeof validateCommand>[1]) => validateCommand(files, flags)));
 
 program
   .command('schema')
-  .description('print or write the pipeline JSON Schema')
+  .description('print or write the pipeline JSON Schema (or, with --sweep, the sweep file schema)')
   .option('--out <file>', 'write it to a file')
+  .option('--sweep', 'the JSON Schema of *.sweep.json files instead')
   .addOption(pluginOption())
-  .action(action((flags: { out?: string; plugin?: string[] }) => schemaCommand(flags)));
+  .action(action((flags: Parameters<typeof schemaCommand>[0]) => schemaCommand(flags)));
 
 program
   .command('plugins')

@@ -8,9 +8,9 @@ import { loadPipelineFile } from '../cli-context.js';
  */
 export async function evalCommand(
   file: string,
-  flags: { checkpoint: string; json?: boolean; plugin?: string[]; allowLocalPlugins?: boolean },
+  flags: { checkpoint: string; json?: boolean; plugin?: string[]; allowLocalPlugins?: boolean; set?: string[] },
 ): Promise<number> {
-  const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true);
+  const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true, flags.set ?? []);
   try {
     const r = await evaluateCheckpoint(loaded, flags.checkpoint, (m) => process.stderr.write(`warning: ${m}\n`));
     const mean = r.results.length ? r.results.reduce((s, x) => s + x.accuracy, 0) / r.results.length : 0;
@@ -23,9 +23,9 @@ export async function evalCommand(
     process.stdout.write(`checkpoint ${r.dir} (step ${r.step})\n`);
     for (const x of r.results)
       process.stdout.write(
-        `  experience ${x.experience}: accuracy ${(x.accuracy * 100).toFixed(2)}%  loss ${x.loss.toFixed(4)}  (${x.count} samples)\n`,
+        `  experience ${x.experience}: accuracy ${(x.accuracy * 100).toFixed(1)}%  loss ${x.loss.toFixed(4)}  (${x.count} samples)\n`,
       );
-    process.stdout.write(`  average accuracy ${(mean * 100).toFixed(2)}%\n`);
+    process.stdout.write(`  average accuracy ${(mean * 100).toFixed(1)}%\n`);
     return 0;
   } catch (e) {
     if (!(e instanceof CorruptCheckpointError)) throw e;

@@ -21,6 +21,8 @@ export interface ExportFlags {
   /** Also write this pipeline's test sets to `test.jsonl` beside the model. */
   testData?: string;
   plugin?: string[];
+  /** `--set path=value` overrides applied to the `--test-data` pipeline. */
+  set?: string[];
 }
 
 /** Indented JSON with arrays of numbers or strings kept on one line (mean/std vectors stay readable). */
@@ -83,7 +85,7 @@ export async function exportCommand(dir: string, flags: ExportFlags): Promise<nu
       `exported ${checkpoint.dir} (step ${checkpoint.step}) to ${modelFile} and ${join(folder, 'engram.json')}\n`,
     );
     if (flags.testData) {
-      const loaded = await loadPipelineFile(flags.testData, flags.plugin ?? []);
+      const loaded = await loadPipelineFile(flags.testData, flags.plugin ?? [], false, flags.set ?? []);
       const n = await writeTestData(loaded, join(folder, 'test.jsonl'));
       process.stdout.write(`wrote ${n} test samples to ${join(folder, 'test.jsonl')}\n`);
     }

@@ -29,6 +29,8 @@ export interface RunFlags {
   allowLocalPlugins?: boolean;
   /** `[HOST:]PORT`: serve the live model over HTTP while it trains (wins over the pipeline's `serve`). */
   serve?: string;
+  /** `--set path=value` overrides of pipeline fields, in order (see pipeline-overrides.ts). */
+  set?: string[];
 }
 
 /**
@@ -41,7 +43,7 @@ export interface RunFlags {
  * newest valid checkpoint (see core's engine/continue-from.ts).
  */
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
-  const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true);
+  const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true, flags.set ?? []);
   await assertDataReadable(loaded);
   let serve;
   let doors: ServeDoors | undefined;
@@ -87,7 +89,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     try {
       // fastify, prom-client and the dashboard are loaded only when serving.
       const { startRunServer } = await import('../serve/run-server.js');
-      served = await startRunServer(loaded, serve, flags.plugin ?? [], doors);
+      served = await startRunServer(loaded, serve, flags.plugin ?? [], flags.set ?? [], doors);
     } catch (e) {
       process.stderr.write(`error: ${(e as Error).message}\n`);
       return 1;

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { composePipelineSchema, type TObject } from '@engram/core';
 import { ensureDir } from '@engram/core/internal';
 import { loadDefaultPlugins } from '../cli-context.js';
+import { sweepSchemaText } from '../sweep/sweep.schema.js';
 
 /** The pipeline JSON Schema composed from core, the first-party plugins and `extra`, as text. */
 export async function schemaText(extra: readonly string[] = []): Promise<string> {
@@ -11,9 +12,9 @@ export async function schemaText(extra: readonly string[] = []): Promise<string>
   return `${JSON.stringify({ $schema: 'https://json-schema.org/draft/2020-12/schema', ...schema }, null, 2)}\n`;
 }
 
-/** `engram schema [--out FILE]`: prints or writes the composed pipeline schema. */
-export async function schemaCommand(flags: { out?: string; plugin?: string[] }): Promise<number> {
-  const text = await schemaText(flags.plugin ?? []);
+/** `engram schema [--sweep] [--out FILE]`: prints or writes the composed pipeline schema, or with `--sweep` the sweep file's. */
+export async function schemaCommand(flags: { out?: string; plugin?: string[]; sweep?: boolean }): Promise<number> {
+  const text = flags.sweep === true ? sweepSchemaText() : await schemaText(flags.plugin ?? []);
   if (!flags.out) {
     process.stdout.write(text);
     return 0;

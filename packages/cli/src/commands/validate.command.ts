@@ -10,12 +10,17 @@ import { assertDataReadable } from './data-check.js';
  */
 export async function validateCommand(
   files: readonly string[],
-  flags: { plugin?: string[]; verbose?: boolean; allowLocalPlugins?: boolean; data?: boolean },
+  flags: { plugin?: string[]; verbose?: boolean; allowLocalPlugins?: boolean; data?: boolean; set?: string[] },
 ): Promise<number> {
   let code = 0;
   for (const file of files) {
     try {
-      const loaded = await loadPipelineFile(file, flags.plugin ?? [], flags.allowLocalPlugins === true);
+      const loaded = await loadPipelineFile(
+        file,
+        flags.plugin ?? [],
+        flags.allowLocalPlugins === true,
+        flags.set ?? [],
+      );
       if (flags.data !== false) await assertDataReadable(loaded);
       process.stdout.write(`${file}: valid (${loaded.manifests.map((m) => m.name).join(', ')})\n`);
     } catch (e) {

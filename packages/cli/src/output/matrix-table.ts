@@ -29,9 +29,18 @@ export function formatMatrix(summary: RunSummary): string {
   return lines.join('\n');
 }
 
-/** Throughput, time and backend: the last line of every final summary. */
-function footer(summary: RunSummary): string {
-  return `${summary.samplesPerSecond.toFixed(0)} samples/s   ${summary.wallSeconds.toFixed(1)} s   backend ${summary.backend}`;
+/**
+ * Throughput, time and backend: the last line of every final summary. Two rates, each saying what it
+ * counts: `train` is rows (replay included) per second spent in training steps only (summary.json's
+ * `samplesPerSecond`); `wall` is records per second of the whole run's wall time, evaluation and
+ * checkpoints included.
+ */
+export function footer(summary: RunSummary): string {
+  const wall = summary.wallSeconds > 0 ? summary.trainSamples / summary.wallSeconds : 0;
+  return (
+    `${summary.samplesPerSecond.toFixed(0)} samples/s training only, ${wall.toFixed(0)} samples/s wall   ` +
+    `${summary.wallSeconds.toFixed(1)} s   backend ${summary.backend}`
+  );
 }
 
 /**

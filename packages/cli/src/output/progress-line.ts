@@ -8,6 +8,30 @@ export function clock(seconds: number | undefined): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
+/**
+ * Lays out header parts (`engram: name`, `scenario`, …) in lines of at most `width - 1` columns: the
+ * first two parts are joined with ` — `, the others with `, `, while they fit; the next line is
+ * indented by two spaces, and a part longer than a whole line is cut with `…`. Used for the run and experience headers so they never wrap at 80 columns.
+ */
+export function fitHeader(parts: readonly string[], width: number): string[] {
+  const max = Math.max(20, width - 1);
+  const lines: string[] = [];
+  let current = '';
+  parts.forEach((raw, i) => {
+    const indent = lines.length > 0 || current !== '' ? '  ' : '';
+    const part = raw.length > max - indent.length ? `${raw.slice(0, max - indent.length - 1)}…` : raw;
+    const sep = i === 1 ? ' — ' : ', ';
+    if (current === '') current = part;
+    else if (current.length + sep.length + part.length <= max) current = `${current}${sep}${part}`;
+    else {
+      lines.push(current);
+      current = `  ${part}`;
+    }
+  });
+  if (current !== '') lines.push(current);
+  return lines;
+}
+
 /** What one progress line shows; optional parts are left out when unknown. */
 export interface ProgressFields {
   /** `exp 2 of 5`, `stream exp 3`. */
@@ -18,6 +42,7 @@ export interface ProgressFields {
   readonly fraction?: number;
   readonly loss?: string;
   readonly accuracy?: string;
+  /** Records trained per second of wall time since this process's first batch (evaluation and checkpoints included). */
   readonly samplesPerSecond?: string;
   /** Time left in this experience. */
   readonly eta?: string;
@@ -41,7 +66,7 @@ export function progressLine(f: ProgressFields, width: number): string {
       pct,
       keep.loss && f.loss ? `loss ${f.loss}` : undefined,
       f.accuracy ? `acc ${f.accuracy}` : undefined,
-      f.samplesPerSecond ? `${f.samplesPerSecond}/s` : undefined,
+      f.samplesPerSecond ? `${f.samplesPerSecond} samples/s wall` : undefined,
       f.eta ? `ETA ${f.eta}` : undefined,
       keep.run && f.run ? `| ${f.run}` : undefined,
     ].filter((p): p is string => p !== undefined);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Subject } from 'rxjs';
 import type { EngramEvent, EngramEventInput, RunSummary } from '@engram/core';
-import { clock, progressLine } from './progress-line.js';
+import { clock, fitHeader, progressLine } from './progress-line.js';
 import { renderProgress } from './progress.renderer.js';
 import { formatOutcome } from './matrix-table.js';
 
@@ -91,13 +91,13 @@ test('at 80 columns the progress line keeps accuracy, samples/s and both ETAs, a
   for (const l of bars) {
     assert.ok(l.length <= 79, `${l.length} columns: ${l}`);
     assert.match(l, /acc 87\.5%/);
-    assert.match(l, /\d+\/s/);
+    assert.match(l, /\d+ samples\/s wall/);
     assert.match(l, /ETA \d+:\d\d/);
   }
   assert.match(bars[0] ?? '', /^exp 0 of 2 .*100%/);
   assert.match(bars[1] ?? '', /^exp 1 of 2 /);
   // 128 samples per 400 ms of batches = 320 samples/s, measured from the events' times.
-  assert.match(bars[1] ?? '', / 320\/s/);
+  assert.match(bars[1] ?? '', / 320 samples\/s wall/);
 });
 
 test('a wide terminal also gets the loss, the epoch and the run elapsed time', () => {
@@ -105,7 +105,7 @@ test('a wide terminal also gets the loss, the epoch and the run elapsed time', (
   const last = screen(render('bar', 160, mid)).pop() ?? '';
   assert.match(
     last,
-    /^exp 0 of 2 epoch 2\/3 \[█{18}░{12}\] {2}58% loss 0\.4321 acc 87\.5% 320\/s ETA 0:00 \| run 0:01, ETA 0:02$/,
+    /^exp 0 of 2 epoch 2\/3 \[█{18}░{12}\] {2}58% loss 0\.4321 acc 87\.5% 320 samples\/s wall ETA 0:00 \| run 0:01, ETA 0:02$/,
   );
 });
 
@@ -115,6 +115,39 @@ test('experiences are numbered from 0 in progress lines, like the matrix, report
   assert.match(text, /^experience 1 of 2 \(0-1\)/m);
   assert.match(text, /^ {2}after exp 0 — test accuracy per experience \(%\): 99\.0 0\.0$/m);
   assert.doesNotMatch(text, /exp 2 of 2|experience 2/);
+});
+
+test('the run and experience headers fit 80 columns, wrapping between parts instead of mid-word', () => {
+  const long: EngramEventInput & { time: number } = {
+    ...start,
+    name: 'split-mnist-class-incremental-ewc-with-replay-buffer',
+    scenario: 'class-incremental (split-mnist, 5 experiences of 2 classes)',
+    strategies: ['ewc', 'replay', 'lwf'],
+    parameters: 1_234_567,
+    backend: 'wasm (native kernels)',
+    seed: 42,
+  };
+  const events: Array<EngramEventInput & { time: number }> = [
+    long,
+    { type: 'experience-start', experience: 0, classes: [0, 1, 2, 3, 4, 5, 6, 7], trainSize: 60_000, time: 0 },
+  ];
+  for (const mode of ['bar', 'lines'] as const) {
+    const lines = screen(render(mode, 80, events)).filter((l) => l !== '');
+    const flat = lines.map((l) => l.trim()).join(' ');
+    assert.ok(flat.length > 130, `the header is long enough to need wrapping (${flat.length})`);
+    for (const l of lines) assert.ok(l.length <= 79, `${l.length} columns: ${l}`);
+    for (const part of [
+      'engram: split-mnist-class-incremental-ewc-with-replay-buffer',
+      'class-incremental (split-mnist, 5 experiences of 2 classes)',
+      'ewc+replay+lwf',
+      '1,234,567 parameters',
+      'backend wasm (native kernels)',
+      'seed 42',
+      'experience 0 of 2 (0-1) — classes 0,1,2,3,4,5,6,7, 60,000 samples',
+    ])
+      assert.ok(flat.includes(part), `${part} in: ${flat}`);
+    assert.ok(lines.length >= 3 && lines.length <= 4, lines.join('\n'));
+  }
 });
 
 test('after a resume the epoch has no bogus total and samples/s counts only what this process trained', () => {
@@ -144,7 +177,17 @@ test('after a resume the epoch has no bogus total and samples/s counts only what
       .pop() ?? '';
   assert.match(last, /epoch 3\/3 .*100%/);
   assert.doesNotMatch(last, /epoch 3\/1|56709/);
-  assert.match(last, / 160\/s/, last); // 3 batches of 32 after the first, in 600 ms
+  assert.match(last, / 160 samples\/s wall/, last); // 3 batches of 32 after the first, in 600 ms
+});
+
+test('a header part wider than the terminal is cut with an ellipsis, never wrapped by the terminal', () => {
+  const lines = fitHeader(['engram: ' + 'x'.repeat(200), 'naive'], 80);
+  assert.deepEqual(
+    lines.map((l) => l.length),
+    [79, 7],
+  );
+  assert.ok(lines[0]?.endsWith('…'));
+  assert.equal(lines[1], '  naive');
 });
 
 test('progress lines shrink to the width, giving up the bar first', () => {
@@ -160,7 +203,7 @@ test('progress lines shrink to the width, giving up the bar first', () => {
   };
   for (const w of [60, 80, 100, 140]) assert.ok(progressLine(f, w).length <= w - 1, `${w}: ${progressLine(f, w)}`);
   assert.match(progressLine(f, 140), /\[█+░+\]/);
-  assert.match(progressLine(f, 60), /acc 97\.1% 2790\/s ETA 0:12/);
+  assert.match(progressLine(f, 60), /acc 97\.1% 2790 samples\/s wall ETA 0:12/);
   assert.equal(clock(65), '1:05');
   assert.equal(clock(3725), '1:02:05');
 });

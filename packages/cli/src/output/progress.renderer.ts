@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { EngramEvent } from '@engram/core';
-import { clock, progressLine, type ProgressFields } from './progress-line.js';
+import { clock, fitHeader, progressLine, type ProgressFields } from './progress-line.js';
 
 /** How the run talks to the terminal. */
 export type ProgressMode = 'bar' | 'lines' | 'json' | 'quiet';
@@ -86,18 +86,31 @@ export function renderProgress(
     switch (e.type) {
       case 'run-start':
         total = e.experiences;
-        line(
-          `engram: ${e.name} — ${e.scenario}, ${e.strategies.join('+')}, ${e.parameters.toLocaleString('en')} ` +
-            `parameters, backend ${e.backend}, seed ${e.seed}`,
-        );
+        for (const l of fitHeader(
+          [
+            `engram: ${e.name}`,
+            e.scenario,
+            e.strategies.join('+'),
+            `${e.parameters.toLocaleString('en')} parameters`,
+            `backend ${e.backend}`,
+            `seed ${e.seed}`,
+          ],
+          width(),
+        ))
+          line(l);
         break;
       case 'experience-start':
         expStart = undefined;
-        line(
-          `${total === 'endless' ? 'stream experience' : 'experience'} ` +
-            `${e.experience}${total === 'endless' ? '' : ` of ${total} (0-${total - 1})`} — classes ` +
-            `${e.classes.join(',')}${e.trainSize !== undefined ? `, ${e.trainSize.toLocaleString('en')} samples` : ''}`,
-        );
+        for (const l of fitHeader(
+          [
+            `${total === 'endless' ? 'stream experience' : 'experience'} ` +
+              `${e.experience}${total === 'endless' ? '' : ` of ${total} (0-${total - 1})`}`,
+            `classes ${e.classes.join(',')}`,
+            ...(e.trainSize !== undefined ? [`${e.trainSize.toLocaleString('en')} samples`] : []),
+          ],
+          width(),
+        ))
+          line(l);
         break;
       case 'epoch-start':
         epochs = e.epochs;
@@ -163,7 +176,7 @@ export function renderProgress(
           lastLine = e.time;
           line(
             `  stream: ${e.samples.toLocaleString('en')} samples, prequential accuracy ${pct(e.accuracy)} (window ` +
-              `${pct(e.windowAccuracy)}, fading ${pct(e.fadingAccuracy)})${rate !== undefined ? `, ${rate.toFixed(0)} samples/s` : ''}`,
+              `${pct(e.windowAccuracy)}, fading ${pct(e.fadingAccuracy)})${rate !== undefined ? `, ${rate.toFixed(0)} samples/s wall` : ''}`,
           );
         }
         break;

@@ -8,6 +8,9 @@ export const CHART_WIDTH = 640;
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
+/** Accuracies are stored as fractions (summary.json, metrics.jsonl) and shown in percent. */
+const pct = (v: number): number => v * 100;
+
 /** Readable names of the prequential series (legend, tooltips). */
 export const PREQUENTIAL_LABELS = {
   accuracy: 'cumulative',
@@ -27,7 +30,7 @@ function cellSize(rows: number, columns: number): number {
 export function heatmapSpec(matrix: readonly (readonly (number | null)[])[]): TopLevelSpec {
   const rows = ranRows(matrix);
   const values = rows.flatMap((row, i) =>
-    row.flatMap((v, j) => (v === null ? [] : [{ after: i, experience: j, accuracy: v }])),
+    row.flatMap((v, j) => (v === null ? [] : [{ after: i, experience: j, accuracy: pct(v) }])),
   );
   const step = cellSize(rows.length, rows[0]?.length ?? 1);
   return {
@@ -47,7 +50,7 @@ export function heatmapSpec(matrix: readonly (readonly (number | null)[])[]): To
       tooltip: [
         { field: 'after', type: 'ordinal', title: 'after training experience' },
         { field: 'experience', type: 'ordinal', title: 'evaluated on experience' },
-        { field: 'accuracy', type: 'quantitative', format: '.3f', title: 'accuracy' },
+        { field: 'accuracy', type: 'quantitative', format: '.1f', title: 'accuracy (%)' },
       ],
     },
     layer: [
@@ -57,8 +60,8 @@ export function heatmapSpec(matrix: readonly (readonly (number | null)[])[]): To
           color: {
             field: 'accuracy',
             type: 'quantitative',
-            scale: { domain: [0, 1], scheme: 'viridis' },
-            title: 'accuracy',
+            scale: { domain: [0, 100], scheme: 'viridis' },
+            title: 'accuracy (%)',
             legend: { gradientLength: Math.max(120, step * rows.length) },
           },
         },
@@ -68,8 +71,8 @@ export function heatmapSpec(matrix: readonly (readonly (number | null)[])[]): To
             {
               mark: { type: 'text' as const, fontSize: 12 },
               encoding: {
-                text: { field: 'accuracy', type: 'quantitative' as const, format: '.2f' },
-                color: { condition: { test: 'datum.accuracy > 0.6', value: 'black' }, value: 'white' },
+                text: { field: 'accuracy', type: 'quantitative' as const, format: '.1f' },
+                color: { condition: { test: 'datum.accuracy > 60', value: 'black' }, value: 'white' },
               },
             },
           ]
@@ -90,20 +93,34 @@ const hover = [
   { name: 'hover', select: { type: 'point' as const, on: 'pointerover', nearest: true, clear: 'pointerout' } },
 ];
 
-/** One line per evaluated experience: its accuracy after each training experience (−1 = untrained). */
+/**
+ * One line per evaluated experience: its accuracy after each training experience, from the one that
+ * trained it on. Before that the model has not seen the experience (in class-incremental scenarios its
+ * accuracy is 0, and every future experience's line would lie on the x axis), so those points are
+ * left out; the heatmap shows them. Points without a test set are never plotted.
+ */
 export function accuracyOverTimeSpec(points: readonly AccuracyPoint[], title?: string): TopLevelSpec {
   const x = {
     field: 'afterExperience',
     type: 'quantitative' as const,
-    title: 'after training experience (−1 = untrained model)',
+    title: 'after training experience',
     axis: { tickMinStep: 1, format: 'd' },
   };
-  const y = { field: 'accuracy', type: 'quantitative' as const, scale: { domain: [0, 1] }, title: 'test accuracy' };
+  const y = {
+    field: 'accuracy',
+    type: 'quantitative' as const,
+    scale: { domain: [0, 100] },
+    title: 'test accuracy (%)',
+  };
   return {
     $schema: SCHEMA,
     description: 'accuracy on each experience over time',
     ...(title === undefined ? {} : { title }),
-    data: { values: points.map((p) => ({ ...p, experience: `experience ${p.experience}` })) },
+    data: {
+      values: points
+        .filter((p) => p.afterExperience >= p.experience)
+        .map((p) => ({ ...p, accuracy: pct(p.accuracy), experience: `experience ${p.experience}` })),
+    },
     width: 'container',
     height: CHART_HEIGHT,
     encoding: { x, y, color: { field: 'experience', type: 'nominal', title: 'evaluated on' } },
@@ -116,7 +133,7 @@ export function accuracyOverTimeSpec(points: readonly AccuracyPoint[], title?: s
           tooltip: [
             { field: 'experience', type: 'nominal', title: 'evaluated on' },
             { field: 'afterExperience', type: 'quantitative', title: 'after training experience' },
-            { field: 'accuracy', type: 'quantitative', format: '.3f', title: 'accuracy' },
+            { field: 'accuracy', type: 'quantitative', format: '.1f', title: 'accuracy (%)' },
           ],
         },
       },
@@ -126,7 +143,7 @@ export function accuracyOverTimeSpec(points: readonly AccuracyPoint[], title?: s
 
 /** Bars of f_j = best earlier accuracy − final accuracy per experience (Chaudhry et al. 2018). */
 export function forgettingSpec(perExperience: readonly (number | null)[]): TopLevelSpec {
-  const values = perExperience.flatMap((f, j) => (f === null ? [] : [{ experience: j, forgetting: f }]));
+  const values = perExperience.flatMap((f, j) => (f === null ? [] : [{ experience: j, forgetting: pct(f) }]));
   return {
     $schema: SCHEMA,
     description: 'forgetting per experience',
@@ -136,10 +153,10 @@ export function forgettingSpec(perExperience: readonly (number | null)[]): TopLe
     mark: { type: 'bar', color: '#e45756' },
     encoding: {
       x: { field: 'experience', type: 'ordinal', title: 'experience', axis: { labelAngle: 0 } },
-      y: { field: 'forgetting', type: 'quantitative', title: 'forgetting (best earlier − final accuracy)' },
+      y: { field: 'forgetting', type: 'quantitative', title: 'forgetting (best earlier − final accuracy, % points)' },
       tooltip: [
         { field: 'experience', type: 'ordinal' },
-        { field: 'forgetting', type: 'quantitative', format: '.3f' },
+        { field: 'forgetting', type: 'quantitative', format: '.1f', title: 'forgetting (% points)' },
       ],
     },
   };
@@ -156,7 +173,7 @@ export function lossSpec(run: Pick<RunData, 'loss' | 'experienceStarts' | 'drift
       ? run.drift.map((d) => ({ x: d.samples, label: `drift: ${d.reason}` }))
       : run.experienceStarts
           .filter((s) => s.experience > 0)
-          .map((s) => ({ x: s.step, label: `experience ${s.experience} starts` }));
+          .map((s) => ({ x: s.step, label: `experience ${s.experience} starts (its first batch is step ${s.step})` }));
   return {
     $schema: SCHEMA,
     description: 'training loss',
@@ -207,7 +224,7 @@ export function lossSpec(run: Pick<RunData, 'loss' | 'experienceStarts' | 'drift
 /** Prequential accuracy (cumulative, sliding window, fading) over samples seen, with red rules at drift points. */
 export function prequentialSpec(run: Pick<RunData, 'prequential' | 'drift'>, title?: string): TopLevelSpec {
   const series = (['accuracy', 'windowAccuracy', 'fadingAccuracy'] as const).flatMap((name) =>
-    run.prequential[name].map((p) => ({ samples: p.x, accuracy: p.y, series: PREQUENTIAL_LABELS[name] })),
+    run.prequential[name].map((p) => ({ samples: p.x, accuracy: pct(p.y), series: PREQUENTIAL_LABELS[name] })),
   );
   const x = { field: 'samples', type: 'quantitative' as const, title: 'samples seen', scale: { nice: false } };
   return {
@@ -222,7 +239,12 @@ export function prequentialSpec(run: Pick<RunData, 'prequential' | 'drift'>, tit
         mark: { type: 'line', strokeWidth: 1.5 },
         encoding: {
           x,
-          y: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, title: 'prequential accuracy' },
+          y: {
+            field: 'accuracy',
+            type: 'quantitative',
+            scale: { domain: [0, 100] },
+            title: 'prequential accuracy (%)',
+          },
           color: {
             field: 'series',
             type: 'nominal',
@@ -246,7 +268,7 @@ export function prequentialSpec(run: Pick<RunData, 'prequential' | 'drift'>, tit
             ...Object.values(PREQUENTIAL_LABELS).map((name) => ({
               field: name,
               type: 'quantitative' as const,
-              format: '.3f',
+              format: '.1f',
             })),
           ],
         },
@@ -276,7 +298,7 @@ export function comparisonSpec(
       const seen = row.slice(0, i + 1).filter((v): v is number => v !== null);
       return seen.length === 0
         ? []
-        : [{ run: run.label, after: i, accuracy: seen.reduce((s, v) => s + v, 0) / seen.length }];
+        : [{ run: run.label, after: i, accuracy: pct(seen.reduce((s, v) => s + v, 0) / seen.length) }];
     }),
   );
   return {
@@ -295,8 +317,8 @@ export function comparisonSpec(
       y: {
         field: 'accuracy',
         type: 'quantitative',
-        scale: { domain: [0, 1] },
-        title: 'mean accuracy on experiences seen so far',
+        scale: { domain: [0, 100] },
+        title: 'mean accuracy on experiences seen so far (%)',
       },
       color: { field: 'run', type: 'nominal', title: 'run', legend: { orient: 'bottom', columns: 2, labelLimit: 400 } },
     },
@@ -309,7 +331,7 @@ export function comparisonSpec(
           tooltip: [
             { field: 'run', type: 'nominal' },
             { field: 'after', type: 'quantitative', title: 'after training experience' },
-            { field: 'accuracy', type: 'quantitative', format: '.3f', title: 'mean accuracy (seen)' },
+            { field: 'accuracy', type: 'quantitative', format: '.1f', title: 'mean accuracy (seen, %)' },
           ],
         },
       },
@@ -322,7 +344,7 @@ export function streamComparisonSpec(
   runs: readonly { label: string; run: Pick<RunData, 'prequential'> }[],
 ): TopLevelSpec {
   const values = runs.flatMap(({ label, run }) =>
-    run.prequential.accuracy.map((p) => ({ run: label, samples: p.x, accuracy: p.y })),
+    run.prequential.accuracy.map((p) => ({ run: label, samples: p.x, accuracy: pct(p.y) })),
   );
   return {
     $schema: SCHEMA,
@@ -335,8 +357,8 @@ export function streamComparisonSpec(
       y: {
         field: 'accuracy',
         type: 'quantitative',
-        scale: { domain: [0, 1] },
-        title: 'prequential accuracy (cumulative)',
+        scale: { domain: [0, 100] },
+        title: 'prequential accuracy (cumulative, %)',
       },
       color: {
         field: 'run',
@@ -355,7 +377,7 @@ export function streamComparisonSpec(
           tooltip: [
             { field: 'run', type: 'nominal' },
             { field: 'samples', type: 'quantitative', title: 'samples seen', format: ',d' },
-            { field: 'accuracy', type: 'quantitative', format: '.3f', title: 'prequential accuracy' },
+            { field: 'accuracy', type: 'quantitative', format: '.1f', title: 'prequential accuracy (%)' },
           ],
         },
       },

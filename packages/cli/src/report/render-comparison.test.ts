@@ -15,7 +15,7 @@ test('compare prints one row per run with strategy, scenario, ACC, BWT, FWT, for
   const lines = table.split('\n');
   assert.equal(lines.length, 4);
   assert.match(lines[0] ?? '', /^run\s+strategy\s+scenario\s+ACC\s+BWT\s+FWT\s+forgetting\s+time$/);
-  assert.match(lines[2] ?? '', /^ewc-run\s+ewc\s+split-mnist\s+0\.7200\s+-0\.3000\s+-0\.0350\s+0\.3000\s+2\.6 s$/);
+  assert.match(lines[2] ?? '', /^ewc-run\s+ewc\s+split-mnist\s+72\.0%\s+-30\.0%\s+-3\.5%\s+30\.0%\s+2\.6 s$/);
   assert.match(lines[3] ?? '', /^replay-run\s+replay\s+/);
   rmSync(root, { recursive: true });
 });
@@ -33,11 +33,11 @@ test('compare --html writes a self-contained page: the table, the runs in one ch
   );
   const combined = figure(html, 'comparison');
   assert.equal(svgMarks(combined, 'line mark'), 2, 'one line per run');
-  // mean accuracy on seen experiences of run a: .95, (.75+.92)/2, .72
+  // mean accuracy (%) on seen experiences of run a: 95, (75+92)/2, 72
   const a = rows(combined)
     .filter((r) => r['run'] === 'a (ewc)')
-    .map((r) => Number((r['accuracy'] as number).toFixed(3)));
-  assert.deepEqual(a, [0.95, 0.835, 0.72]);
+    .map((r) => Number((r['accuracy'] as number).toFixed(1)));
+  assert.deepEqual(a, [95, 83.5, 72]);
   for (const f of figures(html)) {
     assert.match(JSON.stringify(f.spec), /containerSize\(\)/, `${f.id} is as wide as its column`);
     assert.match(
@@ -61,8 +61,8 @@ test('compare shows a stream run by its prequential accuracy, in the table and i
     table[0] ?? '',
     /^run\s+strategy\s+scenario\s+ACC\s+BWT\s+FWT\s+forgetting\s+preq\. acc\s+samples\s+time$/,
   );
-  assert.match(table[2] ?? '', /^batch\s+ewc\s+split-mnist\s+0\.7200\s+.*\s+—\s+—\s+2\.6 s$/);
-  assert.match(table[3] ?? '', /^live\s+ewc\s+drifting-stream\s+—\s+—\s+—\s+—\s+0\.\d{4}\s+4800\s+3\.0 s$/);
+  assert.match(table[2] ?? '', /^batch\s+ewc\s+split-mnist\s+72\.0%\s+.*\s+—\s+—\s+2\.6 s$/);
+  assert.match(table[3] ?? '', /^live\s+ewc\s+drifting-stream\s+—\s+—\s+—\s+—\s+\d{1,3}\.\d%\s+4800\s+3\.0 s$/);
   const html = readFileSync(file, 'utf8');
   assert.doesNotMatch(html, /no evaluations/);
   assert.deepEqual(

@@ -2,7 +2,7 @@ import { writeFileAtomic } from '@engram/core/internal';
 import { basename, resolve } from 'node:path';
 import { chartGrid, escapeHtml, page, type ChartSection } from './chart-page.js';
 import { accuracyOverTimeSpec, comparisonSpec, prequentialSpec, streamComparisonSpec } from './chart-specs.js';
-import { fmt, fmtSeconds, totalWallSeconds } from './report-html.js';
+import { fmtPct, fmtSeconds, totalWallSeconds } from './report-html.js';
 import { loadRun, type RunData } from './run-data.js';
 
 const BASE_COLUMNS = ['run', 'strategy', 'scenario', 'ACC', 'BWT', 'FWT', 'forgetting'] as const;
@@ -23,11 +23,11 @@ export function comparisonRows(runs: readonly RunData[]): string[][] {
       run: basename(resolve(r.dir)),
       strategy: s.strategy,
       scenario: s.scenario,
-      ACC: fmt(s.averageAccuracy, 4),
-      BWT: fmt(s.bwt, 4, true),
-      FWT: fmt(s.fwt, 4, true),
-      forgetting: fmt(s.forgetting, 4),
-      'preq. acc': fmt(s.prequential?.accuracy, 4),
+      ACC: fmtPct(s.averageAccuracy),
+      BWT: fmtPct(s.bwt, true),
+      FWT: fmtPct(s.fwt, true),
+      forgetting: fmtPct(s.forgetting),
+      'preq. acc': fmtPct(s.prequential?.accuracy),
       samples: s.prequential === null ? '—' : String(s.prequential.samples),
       time: fmtSeconds(totalWallSeconds(s)),
       status: s.status + (s.stopped === null ? '' : ` (${s.stopped})`),

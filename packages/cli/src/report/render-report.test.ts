@@ -36,17 +36,17 @@ test(
       assert.ok(tooltips(f.spec) > 0, `${f.id} has tooltips`);
       assert.match(f.svg, /<svg[^>]*class="marks"/, `${f.id} has a static svg`);
     }
-    // The heatmap's cells are R: 3×3, R[0][0] = 0.95, R[2][0] = 0.55, R[2][2] = 0.89.
+    // The heatmap's cells are R in percent: 3×3, R[0][0] = 95, R[2][0] = 55, R[2][2] = 89.
     const heat = figure(html, 'accuracy-matrix');
     const cells = rows(heat).filter((r) => typeof r['accuracy'] === 'number');
     assert.equal(cells.length, 9);
     const at = (i: number, j: number): unknown =>
       cells.find((c) => c['after'] === i && c['experience'] === j)?.['accuracy'];
-    assert.equal(at(0, 0), 0.95);
-    assert.ok(Math.abs((at(2, 0) as number) - 0.55) < 1e-9);
-    assert.ok(Math.abs((at(2, 2) as number) - 0.89) < 1e-9);
+    assert.equal(at(0, 0), 95);
+    assert.ok(Math.abs((at(2, 0) as number) - 55) < 1e-9);
+    assert.ok(Math.abs((at(2, 2) as number) - 89) < 1e-9);
     assert.equal(svgMarks(heat, 'rect mark'), 9);
-    assert.ok(heat.svg.includes('>0.95<'), 'cells are labelled');
+    assert.ok(heat.svg.includes('>95.0<'), 'cells are labelled in percent');
     // Lines and bars follow the page width; 3 lines (one per evaluated experience, named plainly), 2 forgetting bars.
     const over = figure(html, 'accuracy-over-time');
     assert.match(JSON.stringify(over.spec), /containerSize\(\)/, 'width follows the page');
@@ -60,8 +60,8 @@ test(
     assert.deepEqual(
       rows(figure(html, 'forgetting')).map((r) => [r['experience'], Number((r['forgetting'] as number).toFixed(3))]),
       [
-        [0, 0.4],
-        [1, 0.2],
+        [0, 40],
+        [1, 20],
       ],
     );
     // Self-contained: vega's runtime inline, no external resource.
@@ -76,10 +76,10 @@ test(
 test('the header shows ACC, BWT, FWT, forgetting and the experiences trained from summary.json', async () => {
   // R = [[.95,.12,.14],[.75,.92,.14],[.55,.72,.89]]: ACC .72, BWT -.30, FWT (.12-.16 + .14-.17)/2 = -.035
   const cards = kpiCards(await report('experiences'));
-  assert.equal(cards.get('ACC'), '0.720');
-  assert.equal(cards.get('BWT'), '-0.300');
-  assert.equal(cards.get('FWT'), '-0.035');
-  assert.equal(cards.get('forgetting'), '0.300');
+  assert.equal(cards.get('ACC'), '72.0%');
+  assert.equal(cards.get('BWT'), '-30.0%');
+  assert.equal(cards.get('FWT'), '-3.5%');
+  assert.equal(cards.get('forgetting'), '30.0%');
   assert.equal(cards.get('experiences'), '3 of 3');
   assert.equal(cards.get('wall time'), '2.6 s');
   assert.equal(cards.get('steps'), '60');
@@ -98,8 +98,8 @@ test('a stream run report shows prequential accuracy over samples with the drift
   assert.equal(cards.get('samples'), '4,800');
   assert.equal(cards.get('drift boundaries'), '2');
   assert.equal(cards.get('bad records'), '7');
-  assert.match(cards.get('prequential acc.') ?? '', /^0\.\d{3}$/);
-  assert.match(cards.get('fading acc.') ?? '', /^0\.\d{3}$/);
+  assert.match(cards.get('prequential acc.') ?? '', /^\d{1,3}\.\d%$/);
+  assert.match(cards.get('fading acc.') ?? '', /^\d{1,3}\.\d%$/);
   const pre = figure(html, 'prequential');
   // Plain legend names, x = samples seen (16 per step), drift rules at 1,600 and 3,200 samples.
   const series = new Set(

@@ -10,6 +10,16 @@ export function fmt(v: number | null | undefined, digits = 3, signed = false): s
   return `${signed && v > 0 ? '+' : ''}${v.toFixed(digits)}`;
 }
 
+/**
+ * An accuracy (or a difference of accuracies: BWT, FWT, forgetting) stored as a fraction, shown in
+ * percent with one decimal (`29.4%`, `-3.1%`); `—` for null/undefined. The one unit every table,
+ * card and chart of the CLI uses; JSON files keep fractions.
+ */
+export function fmtPct(v: number | null | undefined, signed = false): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  return `${signed && v > 0 ? '+' : ''}${(v * 100).toFixed(1)}%`;
+}
+
 /** Seconds as `12.3 s`, `4 min 05 s` or `2 h 03 min`. */
 export function fmtSeconds(s: number): string {
   if (!Number.isFinite(s)) return '—';
@@ -49,11 +59,11 @@ export function kpis(s: RunSummary, ctx: RunContext): string[] {
       out.push(
         kpi(
           'prequential acc.',
-          fmt(p.accuracy),
+          fmtPct(p.accuracy),
           'test-then-train accuracy over the whole stream (each batch scored before it is trained on)',
         ),
-        kpi('window acc.', fmt(p.windowAccuracy), 'prequential accuracy over the last window of samples'),
-        kpi('fading acc.', fmt(p.fadingAccuracy), 'prequential accuracy with exponential fading of old samples'),
+        kpi('window acc.', fmtPct(p.windowAccuracy), 'prequential accuracy over the last window of samples'),
+        kpi('fading acc.', fmtPct(p.fadingAccuracy), 'prequential accuracy with exponential fading of old samples'),
         kpi('samples', p.samples.toLocaleString('en'), 'stream samples seen'),
       );
     }
@@ -61,15 +71,14 @@ export function kpis(s: RunSummary, ctx: RunContext): string[] {
       kpi('drift boundaries', String(s.driftPoints.length), 'drift points detected (each starts a new segment)'),
     );
   } else {
-    const figures: Array<[string, number | null, number, boolean, string]> = [
-      ['ACC', s.averageAccuracy, 3, false, 'average accuracy on all experiences after the last one'],
-      ['BWT', s.bwt, 3, true, 'backward transfer; negative = forgetting'],
-      ['FWT', s.fwt, 3, true, 'forward transfer vs the untrained model'],
-      ['forgetting', s.forgetting, 3, false, 'mean drop from best to final accuracy'],
-      ['learning acc.', s.learningAccuracy, 3, false, 'accuracy on each experience right after learning it'],
+    const figures: Array<[string, number | null, boolean, string]> = [
+      ['ACC', s.averageAccuracy, false, 'average accuracy on all experiences after the last one'],
+      ['BWT', s.bwt, true, 'backward transfer in percentage points; negative = forgetting'],
+      ['FWT', s.fwt, true, 'forward transfer vs the untrained model, in percentage points'],
+      ['forgetting', s.forgetting, false, 'mean drop from best to final accuracy, in percentage points'],
+      ['learning acc.', s.learningAccuracy, false, 'accuracy on each experience right after learning it'],
     ];
-    for (const [label, v, digits, signed, hint] of figures)
-      if (v !== null) out.push(kpi(label, fmt(v, digits, signed), hint));
+    for (const [label, v, signed, hint] of figures) if (v !== null) out.push(kpi(label, fmtPct(v, signed), hint));
     const planned = typeof ctx.plannedExperiences === 'number' ? ` of ${ctx.plannedExperiences}` : '';
     out.push(
       kpi(
@@ -82,9 +91,14 @@ export function kpis(s: RunSummary, ctx: RunContext): string[] {
   out.push(
     kpi('wall time', fmtSeconds(totalWallSeconds(s)), 'whole run, added up over resumes'),
     kpi(
-      'samples/s',
+      'samples/s (training only)',
       Number.isFinite(s.samplesPerSecond) ? Math.round(s.samplesPerSecond).toLocaleString('en') : '—',
-      'training throughput',
+      'rows trained (replay included) per second spent in training steps: evaluation, checkpoints and data loading not counted',
+    ),
+    kpi(
+      'samples/s (wall)',
+      totalWallSeconds(s) > 0 ? Math.round(s.trainSamples / totalWallSeconds(s)).toLocaleString('en') : '—',
+      'records trained per second of the whole run wall time, evaluation and checkpoints included',
     ),
     kpi('steps', s.steps.toLocaleString('en'), 'optimizer steps'),
     kpi('peak RSS', `${(s.peakRssBytes / 2 ** 20).toFixed(0)} MiB`, 'peak resident memory'),
@@ -173,7 +187,7 @@ function details(s: RunSummary, drift: readonly { step: number; samples: number;
     parts.push(
       '<h3>Experiences</h3>',
       table(
-        ['experience', 'wall time', 'samples', 'samples/s', 'loss', 'RSS MiB'],
+        ['experience', 'wall time', 'samples', 'samples/s (wall)', 'loss', 'RSS MiB'],
         s.perExperience.map((e) => [
           String(e.experience),
           fmtSeconds(e.wallSeconds),
@@ -190,7 +204,7 @@ function details(s: RunSummary, drift: readonly { step: number; samples: number;
       '<h3>Per-class accuracy (last evaluation)</h3>',
       table(
         ['class', ...s.perClassAccuracy.map((_, c) => String(c))],
-        [['accuracy', ...s.perClassAccuracy.map((a) => fmt(a))]],
+        [['accuracy', ...s.perClassAccuracy.map((a) => fmtPct(a))]],
         [0],
       ),
     );

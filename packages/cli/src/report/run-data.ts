@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RUN_FILES, type EngramEvent, type RunSummary } from '@engram/core';
 import { SeriesDownsampler, type SeriesPoint } from '@engram/core/internal';
+import { MinMaxSeries } from './min-max-series.js';
 import type { ValidationPoint } from './validation-spec.js';
 
 /** One point of "accuracy on experience j after training experience i" (i = −1: untrained model). */
@@ -17,11 +18,14 @@ export interface AccuracyPoint {
 export interface RunData {
   dir: string;
   summary: RunSummary;
-  /** Every evaluation result, in order. */
+  /** Every evaluation result on a non-empty test set, in order (an empty test set has no accuracy to plot). */
   accuracy: AccuracyPoint[];
-  /** Training loss per step (downsampled means). */
+  /** Training loss of every logged batch (x = step, or samples for streams); long runs keep each bucket's min and max. */
   loss: SeriesPoint[];
-  /** First step of each experience (for markers on the loss curve). */
+  /**
+   * Where each experience starts on the loss curve's x axis: the step of its first batch (from the
+   * `experience-start` event's step count; older metrics without it fall back to the first logged batch).
+   */
   experienceStarts: { experience: number; step: number }[];
   /** Prequential figures over samples seen (x = samples, downsampled), empty for experience runs. */
   prequential: { accuracy: SeriesPoint[]; windowAccuracy: SeriesPoint[]; fadingAccuracy: SeriesPoint[] };
@@ -36,6 +40,8 @@ export interface RunData {
 }
 
 const MAX_POINTS = 400;
+/** Loss buckets: up to 2,000 logged batches are drawn one by one, longer runs as min/max pairs. */
+const LOSS_BUCKETS = 1000;
 
 /** Reads `dir/summary.json` and streams `dir/metrics.jsonl` (any size; series are downsampled). */
 export async function loadRun(dir: string): Promise<RunData> {
@@ -73,7 +79,7 @@ export async function loadRun(dir: string): Promise<RunData> {
   let seen = { step: -1, samples: 0 };
   const samplesAt = (step: number): number =>
     seen.step < 0 ? 0 : Math.round(seen.samples + (step - seen.step) * (seen.samples / (seen.step + 1)));
-  const loss = new SeriesDownsampler(MAX_POINTS);
+  const loss = new MinMaxSeries(LOSS_BUCKETS);
   const pre = {
     accuracy: new SeriesDownsampler(MAX_POINTS),
     windowAccuracy: new SeriesDownsampler(MAX_POINTS),
@@ -94,20 +100,31 @@ export async function loadRun(dir: string): Promise<RunData> {
     switch (event.type) {
       case 'evaluation':
         for (const r of event.results)
-          data.accuracy.push({
-            afterExperience: event.afterExperience,
-            experience: r.experience,
-            accuracy: r.accuracy,
-          });
+          if (r.count > 0)
+            data.accuracy.push({
+              afterExperience: event.afterExperience,
+              experience: r.experience,
+              accuracy: r.accuracy,
+            });
         break;
       case 'run-start':
         data.plannedExperiences = event.experiences;
         break;
+      case 'experience-start':
+        if (event.step !== undefined && !started.has(event.experience)) {
+          started.add(event.experience);
+          data.experienceStarts.push({ experience: event.experience, step: event.step + 1 });
+        }
+        break;
       case 'batch-end':
         loss.add(axis === 'samples' ? samplesAt(event.step) : event.step, event.loss);
         if (!started.has(event.experience)) {
+          // metrics written before experience-start had a step: the first logged batch of epoch 0 knows its index
           started.add(event.experience);
-          data.experienceStarts.push({ experience: event.experience, step: event.step });
+          data.experienceStarts.push({
+            experience: event.experience,
+            step: event.epoch === 0 ? event.step - event.batch + 1 : event.step,
+          });
         }
         break;
       case 'prequential':

@@ -21,10 +21,11 @@ export interface ValidationPoint {
  */
 export function validationSpec(points: readonly ValidationPoint[], metric: 'loss' | 'accuracy'): TopLevelSpec {
   const values = points.flatMap((p) => {
-    const value = metric === 'loss' ? p.loss : p.accuracy;
+    // accuracies are fractions in the events, percent on the chart
+    const value = metric === 'loss' ? p.loss : p.accuracy === null ? null : p.accuracy * 100;
     return value === null ? [] : [{ ...p, experience: `experience ${p.experience}`, value }];
   });
-  const title = `validation ${metric}`;
+  const title = metric === 'loss' ? 'validation loss' : 'validation accuracy (%)';
   const x = { field: 'index', type: 'quantitative' as const, title: 'epoch (over the run)', axis: { tickMinStep: 1 } };
   const y = { field: 'value', type: 'quantitative' as const, title };
   return {
@@ -43,7 +44,7 @@ export function validationSpec(points: readonly ValidationPoint[], metric: 'loss
           tooltip: [
             { field: 'experience', type: 'nominal' },
             { field: 'epoch', type: 'ordinal' },
-            { field: 'value', type: 'quantitative', title, format: '.4f' },
+            { field: 'value', type: 'quantitative', title, format: metric === 'loss' ? '.4f' : '.1f' },
           ],
         },
       },

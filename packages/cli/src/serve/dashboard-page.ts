@@ -16,7 +16,8 @@ const inline = (code: string): string => code.replace(/<\/(script|style)/gi, '<\
 
 /**
  * The client of the dashboard: follows `GET /events` (Server-Sent Events), keeps the last points
- * per chart and redraws at most four times a second; polls `/readyz` for the served version.
+ * per chart and redraws (accuracies in percent; the throughput is the batch event's records per
+ * second of wall time since its experience started, checkpoints inside it included) at most four times a second; polls `/readyz` for the served version.
  * `window.__engramChartUpdates` counts redraws that had data (the browser test reads it).
  */
 const CLIENT = String.raw`
@@ -39,9 +40,9 @@ const CLIENT = String.raw`
     scales: { x: { time: false }, ...(range ? { y: { range } } : {}) }, axes: [{ label: xLabel }, { size: 64 }],
     series: [{ label: 'step' }, ...series.map(([label, stroke]) => ({ label, stroke, width: 2, spanGaps: true, points: { show: false } }))] },
     [[], ...series.map(() => [])], $(el));
-  const acc = chart('accuracy', 'Accuracy', [['running (epoch)', '#1f77b4'], ['prequential (window)', '#2ca02c'], ['prequential (cumulative)', '#ff7f0e']], [0, 1]);
+  const acc = chart('accuracy', 'Accuracy (%)', [['running (epoch)', '#1f77b4'], ['prequential (window)', '#2ca02c'], ['prequential (cumulative)', '#ff7f0e']], [0, 100]);
   const loss = chart('loss', 'Loss', [['training loss', '#9467bd'], ['prequential loss', '#8c564b']]);
-  const speed = chart('throughput', 'Throughput (samples/s)', [['samples/s', '#17becf']]);
+  const speed = chart('throughput', 'Throughput (samples/s wall, since the experience started)', [['samples/s wall', '#17becf']]);
   function redraw() {
     if (!dirty) return; dirty = false;
     const steps = [...rows.keys()].sort((a, b) => a - b);
@@ -64,8 +65,8 @@ const CLIENT = String.raw`
   function on(e) {
     switch (e.type) {
       case 'run-start': name = e.name; $('name').textContent = e.name + ' (' + e.mode + ', ' + e.backend + ')'; status = 'training'; break;
-      case 'batch-end': { const r = row(e.step); r[0] = e.epochAccuracy; r[3] = e.loss; r[5] = e.samplesPerSecond; break; }
-      case 'prequential': { const r = row(e.step); r[1] = e.windowAccuracy; r[2] = e.accuracy; r[4] = e.loss; break; }
+      case 'batch-end': { const r = row(e.step); r[0] = e.epochAccuracy * 100; r[3] = e.loss; r[5] = e.samplesPerSecond; break; }
+      case 'prequential': { const r = row(e.step); r[1] = e.windowAccuracy * 100; r[2] = e.accuracy * 100; r[4] = e.loss; break; }
       case 'boundary': boundaries.push(e.step); break;
       case 'evaluation': { const m = new Map(); for (const x of e.results) m.set(x.experience, x.accuracy); matrix.set(e.afterExperience, m); break; }
       case 'run-end': status = e.status || 'ended'; break;

@@ -28,16 +28,18 @@ export interface RunServer {
  * thread while training holds this one; the stage copies the weights between two items and sends
  * them over. The server answers `/healthz` at once and `/readyz` once the run has published its
  * first model version (at run start). `extraPlugins`: the run's `--plugin`s (the serving thread
- * loads the pipeline with the same plugins). `doors`: its tokens and TLS ({@link pipelineDoors}).
+ * loads the pipeline with the same plugins); `sets`: its `--set` flags (applied there too); `doors`: its
+ * tokens and TLS ({@link pipelineDoors}).
  */
 export async function startRunServer(
   loaded: LoadedPipeline,
   settings: ServeSettings,
   extraPlugins: readonly string[] = [],
+  sets: readonly string[] = [],
   doors?: ServeDoors,
 ): Promise<RunServer> {
   const def = loaded.definition;
-  const thread = await ServeThread.start(loaded, settings, extraPlugins, doors);
+  const thread = await ServeThread.start(loaded, settings, extraPlugins, sets, doors);
   let run: StageRun | undefined;
   const scheduled =
     def.checkpoint.enabled && (def.checkpoint.everyBatches !== undefined || def.checkpoint.everySeconds !== undefined);

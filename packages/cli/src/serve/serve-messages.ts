@@ -13,6 +13,8 @@ export interface ServeWorkerData {
   /** The definition the training thread loaded (JSON): the serving thread refuses a file changed since. */
   readonly definition: string;
   readonly extraPlugins: readonly string[];
+  /** The run's `--set path=value` flags: the serving thread applies them as the run did. */
+  readonly sets: readonly string[];
   readonly settings: ServeSettings;
   /** Tokens and TLS, resolved by the training thread (absent: plain http, open). */
   readonly doors?: ServeDoors;

@@ -62,12 +62,14 @@ export class ServeThread implements SnapshotSink {
     loaded: LoadedPipeline,
     settings: ServeSettings,
     extraPlugins: readonly string[] = [],
+    sets: readonly string[] = [],
     doors?: ServeDoors,
   ): Promise<ServeThread> {
     const data: ServeWorkerData = {
       file: loaded.file,
       definition: JSON.stringify(loaded.definition),
       extraPlugins: [...extraPlugins],
+      sets: [...sets],
       settings,
       ...(doors ? { doors } : {}),
     };

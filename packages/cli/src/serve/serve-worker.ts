@@ -46,7 +46,7 @@ async function start(): Promise<void> {
   // PROD: no debug checks, and no console banner suggesting tfjs-node.
   tf.env().set('PROD', true);
   // Loaded while the server starts listening (the run waits for `listening`, not for this).
-  const pipeline = loadPipelineFile(init.file, init.extraPlugins, 'any').then((loaded) => {
+  const pipeline = loadPipelineFile(init.file, init.extraPlugins, 'any', init.sets).then((loaded) => {
     if (JSON.stringify(loaded.definition) !== init.definition)
       throw new Error(`${init.file} changed after the run loaded it; the server cannot predict as the run does`);
     return loaded;

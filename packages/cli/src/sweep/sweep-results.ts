@@ -3,7 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunSummary } from '@engram/core';
 import { formatTable } from '../report/render-comparison.js';
-import { fmt } from '../report/report-html.js';
+import { fmtPct } from '../report/report-html.js';
+import { formatSeedStat, groupOverSeeds, seedPointers, type SeedGroup } from './seed-groups.js';
 import { completedSummary } from './sweep-job.js';
 import type { SweepJob, SweepPlan } from './sweep-plan.js';
 import type { SweepMetric } from './sweep.schema.js';
@@ -36,7 +37,11 @@ export interface SweepResults {
   readonly pointers: readonly string[];
   /** Every combination, best first (failed ones last). */
   readonly combinations: readonly CombinationResult[];
-  /** The ranked table as printed. */
+  /** Swept pointers that are seeds (`/seed`, `…/seed`): combinations differing only in them form a group. */
+  readonly seedPointers: readonly string[];
+  /** The combinations grouped over seeds, ranked by the mean of the metric (one group per combination without seeds). */
+  readonly groups: readonly SeedGroup[];
+  /** The ranked table as printed (figures in percent; over seeds as mean ± sd with n when seeds were swept). */
   readonly table: string;
 }
 
@@ -95,6 +100,9 @@ export function collectResults(
   );
   let rank = 0;
   const combinations = ranked.map((r) => ({ rank: r.value === null ? null : ++rank, ...r }));
+  const groups = groupOverSeeds(plan.pointers, rows, plan.metric, plan.goal); // in sweep order
+  const seeds = seedPointers(plan.pointers);
+  const table = resultsRows(plan.pointers, combinations, seeds, groups);
   return {
     name: plan.name,
     sweep: plan.file,
@@ -103,24 +111,53 @@ export function collectResults(
     goal: plan.goal,
     pointers: plan.pointers,
     combinations,
-    table: resultsTable(plan.pointers, combinations),
+    seedPointers: seeds,
+    groups,
+    table: formatTable(table.header, table.rows),
   };
 }
 
-/** The ranked text table: rank, name, swept values, ACC, BWT, forgetting, the metric. */
-export function resultsTable(pointers: readonly string[], results: readonly CombinationResult[]): string {
-  const header = ['rank', 'combination', ...pointers, 'ACC', 'BWT', 'forgetting', 'preq. acc', 'status'];
-  const rows = results.map((r) => [
-    r.rank === null ? '—' : String(r.rank),
-    r.name,
-    ...pointers.map((p) => JSON.stringify(r.overrides[p])),
-    fmt(r.ACC, 4),
-    fmt(r.BWT, 4, true),
-    fmt(r.forgetting, 4),
-    fmt(r.prequentialAccuracy, 4),
-    r.status,
-  ]);
-  return formatTable(header, rows);
+/**
+ * The ranked table's header and cells (printed as text, drawn as an HTML table by the report). Without
+ * seed pointers: one row per combination (rank, name, swept values, ACC, BWT, forgetting, prequential
+ * accuracy in percent, status). With them: one row per group of seeds, ranked by the mean — the other
+ * swept values, each figure as `mean ± sd%`, `n` (seeds finished) and failures.
+ */
+export function resultsRows(
+  pointers: readonly string[],
+  results: readonly CombinationResult[],
+  seeds: readonly string[] = [],
+  groups: readonly SeedGroup[] = [],
+): { header: string[]; rows: string[][] } {
+  if (seeds.length > 0) {
+    const others = pointers.filter((p) => !seeds.includes(p));
+    return {
+      header: ['rank', ...others, 'ACC', 'BWT', 'forgetting', 'preq. acc', 'n', 'failed'],
+      rows: groups.map((g) => [
+        g.rank === null ? '—' : String(g.rank),
+        ...others.map((p) => JSON.stringify(g.setting[p])),
+        formatSeedStat(g.stats.ACC),
+        formatSeedStat(g.stats.BWT, true),
+        formatSeedStat(g.stats.forgetting),
+        formatSeedStat(g.stats.prequentialAccuracy),
+        String(g.combinations.length - g.failed),
+        String(g.failed),
+      ]),
+    };
+  }
+  return {
+    header: ['rank', 'combination', ...pointers, 'ACC', 'BWT', 'forgetting', 'preq. acc', 'status'],
+    rows: results.map((r) => [
+      r.rank === null ? '—' : String(r.rank),
+      r.name,
+      ...pointers.map((p) => JSON.stringify(r.overrides[p])),
+      fmtPct(r.ACC),
+      fmtPct(r.BWT, true),
+      fmtPct(r.forgetting),
+      fmtPct(r.prequentialAccuracy),
+      r.status,
+    ]),
+  };
 }
 
 /** Writes `DIR/sweep.json`. */

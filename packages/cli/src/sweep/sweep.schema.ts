@@ -4,12 +4,15 @@ import { StringEnum, Type, type Static } from '@engram/core';
 const RandomDimension = Type.Object(
   {
     values: Type.Optional(Type.Array(Type.Unknown(), { minItems: 1, description: 'Pick one of these uniformly.' })),
-    min: Type.Optional(Type.Number()),
-    max: Type.Optional(Type.Number()),
+    min: Type.Optional(Type.Number({ description: 'Lowest value of a uniform draw (with "max").' })),
+    max: Type.Optional(Type.Number({ description: 'Highest value of a uniform draw (with "min").' })),
     log: Type.Optional(Type.Boolean({ description: 'Uniform in log space (min > 0).' })),
     integer: Type.Optional(Type.Boolean({ description: 'Round to an integer.' })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description: 'One random dimension: { "values": [...] } or { "min", "max", "log"?, "integer"? }.',
+  },
 );
 
 /** The metrics a sweep can rank by (summary.json figures). */
@@ -22,12 +25,15 @@ export const DEFAULT_MAX_COMBINATIONS = 10_000;
 /** A `sweep.json` document. */
 export const SweepSchema = Type.Object(
   {
-    $schema: Type.Optional(Type.String()),
+    $schema: Type.Optional(
+      Type.String({ description: 'The JSON Schema of this file, for editors: "../../schemas/sweep.schema.json".' }),
+    ),
     name: Type.Optional(Type.String({ minLength: 1, description: 'Name of the sweep (default: the file name).' })),
     pipeline: Type.String({ minLength: 1, description: 'The base pipeline file, relative to this file.' }),
     grid: Type.Optional(
       Type.Record(Type.String(), Type.Array(Type.Unknown(), { minItems: 1 }), {
-        description: 'Every combination of these values: { "<pointer>": [v1, v2, …] }.',
+        description:
+          'Every combination of these values: { "<JSON pointer into the pipeline>": [v1, v2, …] }. Runs that differ only in "/seed" are grouped: the results show mean ± sd over seeds.',
       }),
     ),
     random: Type.Optional(
@@ -43,7 +49,7 @@ export const SweepSchema = Type.Object(
             description: '{ "<pointer>": { "values": [...] } | { "min", "max", "log"?, "integer"? } }',
           }),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, description: 'Random search: draws combined with every grid point.' },
       ),
     ),
     maxCombinations: Type.Optional(
@@ -61,6 +67,18 @@ export const SweepSchema = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    title: 'Engram sweep',
+    description: 'A hyper-parameter sweep over an Engram pipeline (`engram sweep FILE --out DIR`).',
+  },
 );
 export type SweepDocument = Static<typeof SweepSchema>;
+
+/**
+ * The sweep document's JSON Schema as text (draft 2020-12), what `engram schema --sweep` prints and
+ * `schemas/sweep.schema.json` holds; sweep files point editors at it with `"$schema"`.
+ */
+export function sweepSchemaText(): string {
+  return `${JSON.stringify({ $schema: 'https://json-schema.org/draft/2020-12/schema', ...SweepSchema }, null, 2)}\n`;
+}

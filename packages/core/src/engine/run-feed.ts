@@ -80,6 +80,7 @@ export class RunFeed {
         classes: [...experience.classes],
         ...(experience.task !== undefined ? { task: experience.task } : {}),
         ...(experience.train.size !== undefined ? { trainSize: experience.train.size } : {}),
+        step: state.cursor.step,
       });
     return { kind: 'experience-start', seq: this.seq++, experience, resumed: reentered, data: experience.train };
   }

@@ -21,7 +21,15 @@ export type EngramEvent = EventBase &
           step: number;
         };
       }
-    | { type: 'experience-start'; experience: number; classes: number[]; task?: number; trainSize?: number }
+    | {
+        type: 'experience-start';
+        experience: number;
+        classes: number[];
+        task?: number;
+        trainSize?: number;
+        /** Optimizer steps taken before this experience: its first `batch-end` has step `step + 1` (absent in metrics written before it existed). */
+        step?: number;
+      }
     | { type: 'epoch-start'; experience: number; epoch: number; epochs: number }
     | {
         type: 'batch-end';
