@@ -97,6 +97,14 @@ export type {
 export type { JsonValue, StateArray, SerializedState } from './training/serialized-state.js';
 export { crossEntropy, perSampleCrossEntropy } from './training/loss.js';
 export {
+  perSampleRegressionLoss,
+  regressionLoss,
+  errorSums,
+  type RegressionLoss,
+} from './training/regression-loss.js';
+export { lossSpecOf, perSampleTaskLoss, CROSS_ENTROPY, type LossSpec, type TaskKind } from './training/task-loss.js';
+export { regressionErrors, type RegressionErrors } from './metrics/error-matrix.js';
+export {
   QuadraticPenalty,
   isQuadraticPenalty,
   quadraticPenalty,

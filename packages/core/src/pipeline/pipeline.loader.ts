@@ -8,6 +8,7 @@ import { scanJsonValue } from './json-scan.js';
 import { readJsonFile } from './json-source.js';
 import type { PipelineDefinition } from './pipeline-definition.js';
 import { trainingControlProblems } from './controls-check.js';
+import { taskProblems } from './task-check.js';
 import { PipelineError, type PipelineProblem } from './pipeline-error.js';
 import { composePipelineSchema, EnvelopeSchema } from './pipeline.schema.js';
 import { compileSchema } from './schema-validator.js';
@@ -99,6 +100,7 @@ export async function preparePipeline(
     if (!existsSync(modelFile)) problems.push({ path: '/model/load', message: `no model file at ${modelFile}` });
   }
   if (problems.length === 0) problems.push(...trainingControlProblems(definition));
+  if (problems.length === 0) problems.push(...taskProblems(definition, plugins.registry));
   if (problems.length > 0) throw new PipelineError(problems, file);
   try {
     checkStageAnchors(definition);
