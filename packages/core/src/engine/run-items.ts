@@ -28,7 +28,11 @@ import { mergeEvaluationTargets, RunLineage } from './run-lineage.js';
  */
 function checkTaskMatchesData(regression: boolean, regressionData: boolean, stream: boolean, file: string): void {
   if (regression && stream)
-    throw PipelineError.at('/task', 'task "regression" runs experience by experience; stream mode (prequential accuracy) is for classification', file);
+    throw PipelineError.at(
+      '/task',
+      'task "regression" runs experience by experience; stream mode (prequential accuracy) is for classification',
+      file,
+    );
   if (regression === regressionData) return;
   throw PipelineError.at(
     '/task',

@@ -40,7 +40,7 @@ export function regressionErrors(
   initial: (number | null)[] | null,
 ): RegressionErrors {
   const negated: AccuracyMatrix = mae.map((row) => row.map((v) => (v === null ? null : -v)));
-  const perExperience = forgettingPerExperience(negated).map((v) => (v === null ? null : -v));
+  const perExperience = forgettingPerExperience(negated);
   const last = mae.length - 1;
   return {
     maeMatrix: mae,

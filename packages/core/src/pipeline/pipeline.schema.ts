@@ -68,7 +68,8 @@ export const TrainingSchema = Type.Object(
     huberDelta: Type.Optional(
       Type.Number({
         exclusiveMinimum: 0,
-        description: "Threshold δ of the huber loss (torch's HuberLoss delta): quadratic below, linear above; default 1.",
+        description:
+          "Threshold δ of the huber loss (torch's HuberLoss delta): quadratic below, linear above; default 1.",
       }),
     ),
   },

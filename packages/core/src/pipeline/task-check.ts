@@ -14,7 +14,10 @@ export function taskProblems(def: PipelineDefinition, registry: ComponentRegistr
   const regression = def.task === 'regression';
   const loss = def.training.loss;
   if (loss !== undefined && regression && loss === 'cross-entropy')
-    problems.push({ path: '/training/loss', message: 'task "regression" trains with mse, mae or huber, not cross-entropy' });
+    problems.push({
+      path: '/training/loss',
+      message: 'task "regression" trains with mse, mae or huber, not cross-entropy',
+    });
   if (loss !== undefined && !regression && loss !== 'cross-entropy')
     problems.push({
       path: '/training/loss',

@@ -35,6 +35,7 @@ export function lossSpecOf(def: {
  * Call inside a tape or tidy.
  */
 export function perSampleTaskLoss(outputs: tf.Tensor2D, t: BatchTensors, spec: LossSpec): tf.Tensor1D {
-  if (t.values) return perSampleRegressionLoss(outputs, t.values, spec.kind === 'cross-entropy' ? 'mse' : spec.kind, spec.delta);
+  if (t.values)
+    return perSampleRegressionLoss(outputs, t.values, spec.kind === 'cross-entropy' ? 'mse' : spec.kind, spec.delta);
   return perSampleCrossEntropy(outputs, t.y, t.targets);
 }

@@ -73,7 +73,14 @@ export class Trainer {
       const t = batchTensors(batch);
       const logits = model.forward(t.x, { training: true, ...(batch.task ? { task: batch.task } : {}) }) as tf.Tensor2D;
       const ce = defaultLoss(logits, t, this.lossSpec);
-      const lossCtx = { ...ctx, x: t.x, y: t.y, logits, crossEntropy: ce, ...(t.values ? { targetValues: t.values } : {}) };
+      const lossCtx = {
+        ...ctx,
+        x: t.x,
+        y: t.y,
+        logits,
+        crossEntropy: ce,
+        ...(t.values ? { targetValues: t.values } : {}),
+      };
       const main = this.strategies.loss(lossCtx) ?? ce;
       const { scalar, quadratic } = this.strategies.penalty(lossCtx);
       // A strategy that reads or rewrites gradients (A-GEM, SI), or clipping, must see the penalty's: keep it taped.
