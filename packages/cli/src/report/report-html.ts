@@ -61,20 +61,28 @@ export function kpis(s: RunSummary, ctx: RunContext): string[] {
       kpi('drift boundaries', String(s.driftPoints.length), 'drift points detected (each starts a new segment)'),
     );
   } else {
-    const figures: Array<[string, number | null, number, boolean, string]> = [
-      ['ACC', s.averageAccuracy, 3, false, 'average accuracy on all experiences after the last one'],
-      ['BWT', s.bwt, 3, true, 'backward transfer; negative = forgetting'],
-      ['FWT', s.fwt, 3, true, 'forward transfer vs the untrained model'],
-      ['forgetting', s.forgetting, 3, false, 'mean drop from best to final accuracy'],
-      ['learning acc.', s.learningAccuracy, 3, false, 'accuracy on each experience right after learning it'],
-    ];
+    const e = s.errors;
+    const figures: Array<[string, number | null, number, boolean, string]> = e
+      ? [
+          ['MAE', e.averageMae, 4, false, 'mean absolute error on all experiences after the last one (target units)'],
+          ['RMSE', e.averageRmse, 4, false, 'root mean squared error on all experiences after the last one'],
+          ['forgetting', e.forgetting, 4, true, 'mean increase of MAE from its best earlier value to the final one'],
+          ['learning MAE', e.learningMae, 4, false, 'MAE on each experience right after learning it'],
+        ]
+      : [
+          ['ACC', s.averageAccuracy, 3, false, 'average accuracy on all experiences after the last one'],
+          ['BWT', s.bwt, 3, true, 'backward transfer; negative = forgetting'],
+          ['FWT', s.fwt, 3, true, 'forward transfer vs the untrained model'],
+          ['forgetting', s.forgetting, 3, false, 'mean drop from best to final accuracy'],
+          ['learning acc.', s.learningAccuracy, 3, false, 'accuracy on each experience right after learning it'],
+        ];
     for (const [label, v, digits, signed, hint] of figures)
       if (v !== null) out.push(kpi(label, fmt(v, digits, signed), hint));
     const planned = typeof ctx.plannedExperiences === 'number' ? ` of ${ctx.plannedExperiences}` : '';
     out.push(
       kpi(
         'experiences',
-        `${ranRows(s.accuracyMatrix).length || s.experiences}${planned}`,
+        `${ranRows(e ? e.maeMatrix : s.accuracyMatrix).length || s.experiences}${planned}`,
         'experiences trained (of those planned)',
       ),
     );

@@ -93,7 +93,8 @@ export async function loadRun(dir: string): Promise<RunData> {
     }
     switch (event.type) {
       case 'evaluation':
-        for (const r of event.results)
+        // a regression run's results carry errors (its summary's MAE matrix), not accuracies
+        for (const r of event.results.filter((x) => x.mae === undefined))
           data.accuracy.push({
             afterExperience: event.afterExperience,
             experience: r.experience,
