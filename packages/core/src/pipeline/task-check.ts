@@ -1,6 +1,6 @@
 import type { ComponentRegistry } from '../plugin/component-registry.js';
 import type { PipelineDefinition } from './pipeline-definition.js';
-import type { PipelineProblem } from './pipeline-error.js';
+import type { PipelineProblem } from '../plugin-api/pipeline-error.js';
 import { pipelineParts } from './pipeline-parts.js';
 
 /**
