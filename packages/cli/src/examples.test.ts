@@ -14,6 +14,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..', '..');
 
 type Doc = {
+  task?: string;
   data: {
     kind: string;
     stream?: string;
@@ -84,6 +85,13 @@ for (const file of examples) {
       const only = doc.data.scenario?.only;
       const expected = only?.last !== undefined ? only.last + 1 : doc.data.scenario?.experiences;
       if (summary.mode === 'experiences' && expected !== undefined) assert.equal(summary.experiences, expected);
+      if (doc.task === 'regression') {
+        // a regression example reports errors in its targets' units instead of accuracy
+        const mae = summary.errors?.averageMae ?? null;
+        assert.ok(mae !== null && Number.isFinite(mae) && mae >= 0, `average MAE ${mae}`);
+        if (expected !== undefined) assert.equal(summary.errors?.maeMatrix.length, expected);
+        return;
+      }
       // a live source has no test set: its figure is the prequential (test-then-train) accuracy
       const acc =
         summary.averageAccuracy ?? (doc.data.kind === 'redis-stream' ? (summary.prequential?.accuracy ?? null) : null);

@@ -104,6 +104,9 @@ export type {
 } from './plugin-api/contexts.js';
 export type { JsonValue, StateArray, SerializedState } from './plugin-api/serialized-state.js';
 export { crossEntropy, perSampleCrossEntropy } from './training/loss.js';
+export { perSampleRegressionLoss, regressionLoss, errorSums, type RegressionLoss } from './training/regression-loss.js';
+export { lossSpecOf, perSampleTaskLoss, CROSS_ENTROPY, type LossSpec, type TaskKind } from './training/task-loss.js';
+export { regressionErrors, type RegressionErrors } from './metrics/error-matrix.js';
 export {
   QuadraticPenalty,
   isQuadraticPenalty,

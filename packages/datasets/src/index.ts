@@ -7,6 +7,7 @@ import { imageTransformDescriptors } from './transforms/image.transforms.js';
 import { csvDescriptor, jsonlDescriptor } from './sources/file.sources.js';
 import { mnistDescriptor } from './sources/mnist.source.js';
 import { syntheticDescriptor } from './sources/synthetic.source.js';
+import { driftingRegressionDescriptor } from './sources/drifting-regression.source.js';
 import { jsonlFollowDescriptor } from './live/follow.source.js';
 import { httpDescriptor } from './live/http.source.js';
 import { feedbackDescriptor } from './live/feedback.source.js';
@@ -24,6 +25,7 @@ export * from './scenarios/scenario.schema.js';
 export * from './sources/finite-data-source.js';
 export * from './sources/mnist.source.js';
 export * from './sources/synthetic.source.js';
+export * from './sources/drifting-regression.source.js';
 export * from './sources/idx.source.js';
 export * from './sources/fashion-mnist.source.js';
 export * from './sources/file.sources.js';
@@ -64,6 +66,7 @@ export const descriptors: readonly ComponentDescriptor[] = [
   npyDescriptor,
   imageFolderDescriptor,
   syntheticDescriptor,
+  driftingRegressionDescriptor,
   jsonlStdinDescriptor,
   jsonlFollowDescriptor,
   httpDescriptor,

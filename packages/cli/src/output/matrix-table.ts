@@ -1,4 +1,4 @@
-import type { RunSummary } from '@engram/core';
+import type { RegressionErrors, RunSummary } from '@engram/core';
 
 function pct(v: number | null | undefined): string {
   return v === null || v === undefined ? '   -  ' : `${(v * 100).toFixed(1).padStart(5)}%`;
@@ -13,6 +13,7 @@ function signed(v: number | null | undefined): string {
  * experience j, both from 0), followed by ACC / BWT / FWT / forgetting.
  */
 export function formatMatrix(summary: RunSummary): string {
+  if (summary.errors) return formatErrors(summary, summary.errors);
   const m = summary.accuracyMatrix;
   const cols = Math.max(0, ...m.map((r) => r.length));
   const lines: string[] = [];
@@ -24,6 +25,33 @@ export function formatMatrix(summary: RunSummary): string {
   lines.push(
     `ACC ${pct(summary.averageAccuracy).trim()}   BWT ${signed(summary.bwt)}   FWT ${signed(summary.fwt)}   ` +
       `forgetting ${signed(summary.forgetting)}`,
+  );
+  lines.push(footer(summary));
+  return lines.join('\n');
+}
+
+function err(v: number | null | undefined): string {
+  return v === null || v === undefined ? '    -   ' : v.toFixed(4).padStart(8);
+}
+
+/**
+ * A regression run's result: the MAE matrix (row i = after training experience i, column j = error on
+ * experience j, in the targets' units, lower is better), then average MAE/RMSE and forgetting as error
+ * increase.
+ */
+export function formatErrors(summary: RunSummary, e: RegressionErrors): string {
+  const m = e.maeMatrix;
+  const cols = Math.max(0, ...m.map((r) => r.length));
+  const lines: string[] = [];
+  lines.push(`MAE matrix, target units (row = after training exp i, column = test on exp j)`);
+  lines.push(`         ${Array.from({ length: cols }, (_, j) => `  exp ${String(j).padEnd(4)}`).join('')}`);
+  if (e.initialMae) lines.push(`  init   ${e.initialMae.map((v) => `  ${err(v)}`).join('')}`);
+  m.forEach((row, i) => lines.push(`  exp ${String(i).padEnd(3)}${row.map((v) => `  ${err(v)}`).join('')}`));
+  lines.push('');
+  const f = e.forgetting;
+  lines.push(
+    `MAE ${err(e.averageMae).trim()}   RMSE ${err(e.averageRmse).trim()}   learning MAE ${err(e.learningMae).trim()}   ` +
+      `forgetting (MAE increase) ${f === null ? '-' : `${f >= 0 ? '+' : ''}${f.toFixed(4)}`}`,
   );
   lines.push(footer(summary));
   return lines.join('\n');

@@ -156,10 +156,15 @@ export function renderProgress(
       }
       case 'evaluation': {
         closeBar();
+        const when = e.afterExperience < 0 ? 'initial' : `after exp ${e.afterExperience}`;
+        if (e.results.some((r) => r.mae !== undefined)) {
+          // A regression run: errors in the targets' own units, lower is better.
+          const maes = e.results.map((r) => (r.mae ?? NaN).toFixed(4)).join(' ');
+          line(`  ${when} — test MAE per experience (target units): ${maes}`);
+          break;
+        }
         const accs = e.results.map((r) => (r.accuracy * 100).toFixed(1)).join(' ');
-        line(
-          `  ${e.afterExperience < 0 ? 'initial' : `after exp ${e.afterExperience}`} — test accuracy per experience (%): ${accs}`,
-        );
+        line(`  ${when} — test accuracy per experience (%): ${accs}`);
         break;
       }
       case 'prequential': {

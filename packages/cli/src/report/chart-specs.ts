@@ -27,15 +27,18 @@ function cellSize(rows: number, columns: number): number {
  * Heatmap of R: rows = after training experience i, columns = evaluated experience j, with values.
  * Only rows that ran are drawn (a stopped run's trailing empty rows are dropped); cells are square.
  */
-export function heatmapSpec(matrix: readonly (readonly (number | null)[])[]): TopLevelSpec {
+export function heatmapSpec(
+  matrix: readonly (readonly (number | null)[])[],
+  metric: HeatmapMetric = ACCURACY_METRIC,
+): TopLevelSpec {
   const rows = ranRows(matrix);
   const values = rows.flatMap((row, i) =>
-    row.flatMap((v, j) => (v === null ? [] : [{ after: i, experience: j, accuracy: pct(v) }])),
+    row.flatMap((v, j) => (v === null ? [] : [{ after: i, experience: j, [metric.field]: metric.shown(v) }])),
   );
   const step = cellSize(rows.length, rows[0]?.length ?? 1);
   return {
     $schema: SCHEMA,
-    description: 'accuracy matrix',
+    description: `${metric.title} matrix`,
     data: { values },
     width: { step },
     height: { step },
@@ -50,7 +53,7 @@ export function heatmapSpec(matrix: readonly (readonly (number | null)[])[]): To
       tooltip: [
         { field: 'after', type: 'ordinal', title: 'after training experience' },
         { field: 'experience', type: 'ordinal', title: 'evaluated on experience' },
-        { field: 'accuracy', type: 'quantitative', format: '.1f', title: 'accuracy (%)' },
+        { field: metric.field, type: 'quantitative', format: metric.tooltipFormat, title: metric.title },
       ],
     },
     layer: [
@@ -58,10 +61,10 @@ export function heatmapSpec(matrix: readonly (readonly (number | null)[])[]): To
         mark: 'rect',
         encoding: {
           color: {
-            field: 'accuracy',
+            field: metric.field,
             type: 'quantitative',
-            scale: { domain: [0, 100], scheme: 'viridis' },
-            title: 'accuracy (%)',
+            scale: metric.scale,
+            title: metric.title,
             legend: { gradientLength: Math.max(120, step * rows.length) },
           },
         },
@@ -71,8 +74,8 @@ export function heatmapSpec(matrix: readonly (readonly (number | null)[])[]): To
             {
               mark: { type: 'text' as const, fontSize: 12 },
               encoding: {
-                text: { field: 'accuracy', type: 'quantitative' as const, format: '.1f' },
-                color: { condition: { test: 'datum.accuracy > 60', value: 'black' }, value: 'white' },
+                text: { field: metric.field, type: 'quantitative' as const, format: metric.textFormat },
+                color: { condition: { test: metric.brightTest, value: 'black' }, value: 'white' },
               },
             },
           ]
@@ -82,6 +85,46 @@ export function heatmapSpec(matrix: readonly (readonly (number | null)[])[]): To
 }
 
 /** The rows of R up to the last one holding a value: rows of experiences that never ran are dropped. */
+/** What a heatmap shows: the field, its title, its colour scale and when a cell is bright (black text). */
+export interface HeatmapMetric {
+  readonly field: string;
+  readonly title: string;
+  readonly scale: { domain?: number[]; scheme: 'viridis'; reverse?: boolean };
+  readonly brightTest: string;
+  /** What a cell shows for a matrix entry (accuracy: percent). */
+  readonly shown: (v: number) => number;
+  /** d3 formats of the cell text and the tooltip. */
+  readonly textFormat: string;
+  readonly tooltipFormat: string;
+}
+
+/** The accuracy matrix's colours: percent, 0..100 on viridis. */
+export const ACCURACY_METRIC: HeatmapMetric = {
+  field: 'accuracy',
+  title: 'accuracy (%)',
+  scale: { domain: [0, 100], scheme: 'viridis' },
+  brightTest: 'datum.accuracy > 60',
+  shown: (v) => v * 100,
+  textFormat: '.1f',
+  tooltipFormat: '.1f',
+};
+
+/**
+ * A regression run's MAE matrix colours (target units, lower is better): viridis reversed over the
+ * matrix's own range, so a low error is bright like a high accuracy; `max` is the largest entry.
+ */
+export function maeMetric(max: number): HeatmapMetric {
+  return {
+    field: 'mae',
+    title: 'MAE (target units)',
+    scale: { domain: [0, max], scheme: 'viridis', reverse: true },
+    brightTest: `datum.mae < ${0.4 * max}`,
+    shown: (v) => v,
+    textFormat: '.2f',
+    tooltipFormat: '.3f',
+  };
+}
+
 export function ranRows(matrix: readonly (readonly (number | null)[])[]): (readonly (number | null)[])[] {
   let n = matrix.length;
   while (n > 0 && (matrix[n - 1] ?? []).every((v) => v === null)) n--;
@@ -142,8 +185,10 @@ export function accuracyOverTimeSpec(points: readonly AccuracyPoint[], title?: s
 }
 
 /** Bars of f_j = best earlier accuracy − final accuracy per experience (Chaudhry et al. 2018). */
-export function forgettingSpec(perExperience: readonly (number | null)[]): TopLevelSpec {
-  const values = perExperience.flatMap((f, j) => (f === null ? [] : [{ experience: j, forgetting: pct(f) }]));
+export function forgettingSpec(perExperience: readonly (number | null)[], yTitle?: string): TopLevelSpec {
+  // accuracy forgetting is shown in percentage points; a regression run passes its own title (error units)
+  const shown = yTitle === undefined ? pct : (v: number): number => v;
+  const values = perExperience.flatMap((f, j) => (f === null ? [] : [{ experience: j, forgetting: shown(f) }]));
   return {
     $schema: SCHEMA,
     description: 'forgetting per experience',
@@ -153,10 +198,19 @@ export function forgettingSpec(perExperience: readonly (number | null)[]): TopLe
     mark: { type: 'bar', color: '#e45756' },
     encoding: {
       x: { field: 'experience', type: 'ordinal', title: 'experience', axis: { labelAngle: 0 } },
-      y: { field: 'forgetting', type: 'quantitative', title: 'forgetting (best earlier − final accuracy, % points)' },
+      y: {
+        field: 'forgetting',
+        type: 'quantitative',
+        title: yTitle ?? 'forgetting (best earlier − final accuracy, % points)',
+      },
       tooltip: [
         { field: 'experience', type: 'ordinal' },
-        { field: 'forgetting', type: 'quantitative', format: '.1f', title: 'forgetting (% points)' },
+        {
+          field: 'forgetting',
+          type: 'quantitative',
+          format: yTitle === undefined ? '.1f' : '.3f',
+          title: yTitle === undefined ? 'forgetting (% points)' : 'forgetting',
+        },
       ],
     },
   };

@@ -1,3 +1,4 @@
+import type { RegressionErrors } from '@engram/core';
 import { writeFileAtomic } from '@engram/core/internal';
 import { join } from 'node:path';
 import { chartGrid, type ChartSection } from './chart-page.js';
@@ -6,6 +7,7 @@ import {
   forgettingSpec,
   heatmapSpec,
   lossSpec,
+  maeMetric,
   prequentialSpec,
   ranRows,
 } from './chart-specs.js';
@@ -15,6 +17,30 @@ import { validationSpec } from './validation-spec.js';
 
 /** File name of the report inside the run directory. */
 export const REPORT_FILE = 'report.html';
+
+/** A regression run's charts: its MAE matrix and forgetting as MAE increase per experience. */
+function errorCharts(e: RegressionErrors, stopped: boolean): ChartSection[] {
+  const charts: ChartSection[] = [];
+  const rows = ranRows(e.maeMatrix);
+  const max = Math.max(0, ...rows.flat().filter((v): v is number => v !== null));
+  if (rows.length > 0)
+    charts.push({
+      id: 'mae-matrix',
+      title: 'MAE matrix',
+      note:
+        'row i: after training experience i; column j: mean absolute error on experience j (target units, lower is ' +
+        `better)${stopped ? '; the run stopped: only the experiences that ran are shown' : ''}`,
+      spec: heatmapSpec(rows, maeMetric(max)),
+    });
+  if (e.forgettingPerExperience.some((f) => f !== null))
+    charts.push({
+      id: 'forgetting',
+      title: 'Forgetting per experience',
+      note: 'final MAE minus the lowest earlier MAE (error increase, target units)',
+      spec: forgettingSpec(e.forgettingPerExperience, 'forgetting (final − best earlier MAE)'),
+    });
+  return charts;
+}
 
 /** The charts a run has data for, in page order: stream charts for a stream, experience charts otherwise. */
 export function reportCharts(run: RunData): ChartSection[] {
@@ -29,6 +55,7 @@ export function reportCharts(run: RunData): ChartSection[] {
       wide: true,
     });
   }
+  if (s.errors) charts.push(...errorCharts(s.errors, s.status === 'stopped'));
   const rows = ranRows(s.accuracyMatrix);
   if (rows.some((row) => row.some((v) => v !== null))) {
     const stopped = s.status === 'stopped' ? '; the run stopped: only the experiences that ran are shown' : '';

@@ -71,19 +71,30 @@ export function kpis(s: RunSummary, ctx: RunContext): string[] {
       kpi('drift boundaries', String(s.driftPoints.length), 'drift points detected (each starts a new segment)'),
     );
   } else {
-    const figures: Array<[string, number | null, boolean, string]> = [
-      ['ACC', s.averageAccuracy, false, 'average accuracy on all experiences after the last one'],
-      ['BWT', s.bwt, true, 'backward transfer in percentage points; negative = forgetting'],
-      ['FWT', s.fwt, true, 'forward transfer vs the untrained model, in percentage points'],
-      ['forgetting', s.forgetting, false, 'mean drop from best to final accuracy, in percentage points'],
-      ['learning acc.', s.learningAccuracy, false, 'accuracy on each experience right after learning it'],
-    ];
-    for (const [label, v, signed, hint] of figures) if (v !== null) out.push(kpi(label, fmtPct(v, signed), hint));
+    const e = s.errors;
+    if (e) {
+      const errors: Array<[string, number | null, boolean, string]> = [
+        ['MAE', e.averageMae, false, 'mean absolute error on all experiences after the last one (target units)'],
+        ['RMSE', e.averageRmse, false, 'root mean squared error on all experiences after the last one'],
+        ['forgetting', e.forgetting, true, 'mean increase of MAE from its best earlier value to the final one'],
+        ['learning MAE', e.learningMae, false, 'MAE on each experience right after learning it'],
+      ];
+      for (const [label, v, signed, hint] of errors) if (v !== null) out.push(kpi(label, fmt(v, 4, signed), hint));
+    } else {
+      const figures: Array<[string, number | null, boolean, string]> = [
+        ['ACC', s.averageAccuracy, false, 'average accuracy on all experiences after the last one'],
+        ['BWT', s.bwt, true, 'backward transfer in percentage points; negative = forgetting'],
+        ['FWT', s.fwt, true, 'forward transfer vs the untrained model, in percentage points'],
+        ['forgetting', s.forgetting, false, 'mean drop from best to final accuracy, in percentage points'],
+        ['learning acc.', s.learningAccuracy, false, 'accuracy on each experience right after learning it'],
+      ];
+      for (const [label, v, signed, hint] of figures) if (v !== null) out.push(kpi(label, fmtPct(v, signed), hint));
+    }
     const planned = typeof ctx.plannedExperiences === 'number' ? ` of ${ctx.plannedExperiences}` : '';
     out.push(
       kpi(
         'experiences',
-        `${ranRows(s.accuracyMatrix).length || s.experiences}${planned}`,
+        `${ranRows(e ? e.maeMatrix : s.accuracyMatrix).length || s.experiences}${planned}`,
         'experiences trained (of those planned)',
       ),
     );

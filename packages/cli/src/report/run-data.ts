@@ -99,8 +99,10 @@ export async function loadRun(dir: string): Promise<RunData> {
     }
     switch (event.type) {
       case 'evaluation':
+        // a regression run's results carry errors (its summary's MAE matrix), not accuracies; an empty
+        // test set has no accuracy to plot
         for (const r of event.results)
-          if (r.count > 0)
+          if (r.mae === undefined && r.count > 0)
             data.accuracy.push({
               afterExperience: event.afterExperience,
               experience: r.experience,

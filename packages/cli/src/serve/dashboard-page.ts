@@ -26,7 +26,7 @@ const CLIENT = String.raw`
   const rows = new Map(); // step -> [running, preqWindow, preqCumulative, loss, preqLoss, samplesPerSecond]
   const boundaries = [];
   const matrix = new Map(); // afterExperience -> Map(experience -> accuracy)
-  let dirty = false, status = 'connecting', name = '';
+  let dirty = false, status = 'connecting', name = '', regression = false;
   window.__engramChartUpdates = 0;
   const $ = (id) => document.getElementById(id);
   const row = (step) => { let r = rows.get(step); if (!r) { r = [null, null, null, null, null, null]; rows.set(step, r); if (rows.size > MAX) rows.delete(rows.keys().next().value); } return r; };
@@ -58,7 +58,10 @@ const CLIENT = String.raw`
     const afters = [...matrix.keys()].sort((a, b) => a - b);
     if (!afters.length) return;
     const exps = [...new Set(afters.flatMap((a) => [...matrix.get(a).keys()]))].sort((a, b) => a - b);
-    const cell = (v) => v === undefined ? '<td></td>' : '<td style="background:hsl(' + Math.round(v * 120) + ',70%,85%)">' + (v * 100).toFixed(1) + '</td>';
+    const worst = Math.max(1e-12, ...afters.flatMap((a) => [...matrix.get(a).values()]));
+    const cell = (v) => v === undefined ? '<td></td>' : regression
+      ? '<td style="background:hsl(' + Math.round((1 - v / worst) * 120) + ',70%,85%)">' + v.toFixed(4) + '</td>'
+      : '<td style="background:hsl(' + Math.round(v * 120) + ',70%,85%)">' + (v * 100).toFixed(1) + '</td>';
     $('matrix').innerHTML = '<tr><th>after \\ on</th>' + exps.map((e) => '<th>' + e + '</th>').join('') + '</tr>' +
       afters.map((a) => '<tr><th>' + (a < 0 ? 'initial' : a) + '</th>' + exps.map((e) => cell(matrix.get(a).get(e))).join('') + '</tr>').join('');
   }
@@ -68,7 +71,11 @@ const CLIENT = String.raw`
       case 'batch-end': { const r = row(e.step); r[0] = e.epochAccuracy * 100; r[3] = e.loss; r[5] = e.samplesPerSecond; break; }
       case 'prequential': { const r = row(e.step); r[1] = e.windowAccuracy * 100; r[2] = e.accuracy * 100; r[4] = e.loss; break; }
       case 'boundary': boundaries.push(e.step); break;
-      case 'evaluation': { const m = new Map(); for (const x of e.results) m.set(x.experience, x.accuracy); matrix.set(e.afterExperience, m); break; }
+      case 'evaluation': {
+        // a regression run's results carry errors: the matrix shows MAE (target units) and the accuracy chart goes
+        if (e.results.some((x) => x.mae !== undefined) && !regression) { regression = true; $('accuracy').style.display = 'none'; $('matrix-title').textContent = 'MAE matrix (target units, lower is better)'; }
+        const m = new Map(); for (const x of e.results) m.set(x.experience, regression ? x.mae : x.accuracy); matrix.set(e.afterExperience, m); break;
+      }
       case 'run-end': status = e.status || 'ended'; break;
       default: return;
     }
@@ -129,7 +136,7 @@ section { margin: 12px 0; }
 <div>promotion gates: <b id="gates">–</b></div><div>served: <span id="served">none yet</span></div>
 <div>latest: <span id="latest">none yet</span></div></section>
 <section id="feedback"></section>
-<section><h2 style="font-size:16px">Accuracy matrix (%)</h2><table id="matrix"><tr><td>no evaluation yet</td></tr></table></section>
+<section><h2 style="font-size:16px" id="matrix-title">Accuracy matrix (%)</h2><table id="matrix"><tr><td>no evaluation yet</td></tr></table></section>
 <script>${inline(js)}</script>
 <script>${inline(CLIENT)}</script>
 </body></html>

@@ -183,6 +183,25 @@ export class ModelVersion {
     return this.classify(x, n, task).probabilities;
   }
 
+  /**
+   * The network's raw outputs for `n` samples, row-major `[n, outputs]`: a regression run's predicted
+   * values (see {@link predict} for the inputs). Synchronous like {@link predict}.
+   */
+  values(x: Float32Array, n: number, task?: Int32Array): Float32Array {
+    if (this.disposed) throw new Error(`model version ${this.info.version} was disposed`);
+    const out = tf.tidy(() => {
+      const input = tf.tensor(x, [n, ...this.inputShape]);
+      const y = this.view.model.forward(input, { training: false, ...(task ? { task } : {}) }) as
+        tf.Tensor | tf.Tensor[];
+      return Array.isArray(y) ? (y[0] as tf.Tensor) : y;
+    });
+    try {
+      return (out.dataSync() as Float32Array).slice();
+    } finally {
+      out.dispose();
+    }
+  }
+
   /** Probabilities and arg-max labels of `n` samples (see {@link predict}). */
   classify(x: Float32Array, n: number, task?: Int32Array): VersionPrediction {
     if (this.disposed) throw new Error(`model version ${this.info.version} was disposed`);

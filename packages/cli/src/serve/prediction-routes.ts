@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { FeedbackChannel } from '@engram/datasets';
+import type { Batch } from '@engram/core';
+import type { ModelVersion } from './model-version.js';
 import { FEEDBACK_BODY_SCHEMA, predictBodySchema, type FeedbackBody, type PredictBody } from './request-schemas.js';
 import { instanceLength, type ServedData } from './served-data.js';
 import type { PredictionStore, StoredPrediction } from './prediction-store.js';
@@ -8,6 +10,31 @@ import type { ServeMetrics } from './serve-metrics.js';
 import type { VersionBoard } from './version-board.js';
 import type { FeedbackScores } from './feedback-scores.js';
 import type { GateSamples } from './gate-samples.js';
+
+/**
+ * A regression run's answer: each instance's predicted `values` (the model's outputs, in target units),
+ * or the index of the first instance whose output is not finite. No class, no probabilities, nothing
+ * kept for /feedback (it takes class labels).
+ */
+function predictValues(
+  ctx: PredictionContext,
+  version: ModelVersion,
+  batch: Batch,
+  n: number,
+  started: number,
+): { predictions: { id: string; values: number[] }[]; model: ModelVersion['info'] } | number {
+  const out = version.values(batch.x, n, batch.task);
+  const k = out.length / n;
+  const bad = out.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) return Math.floor(bad / k);
+  const predictions = Array.from({ length: n }, (_, i) => ({
+    id: randomUUID(),
+    values: Array.from(out.subarray(i * k, (i + 1) * k)),
+  }));
+  ctx.metrics.predictions.inc(n);
+  ctx.metrics.latency.observe((performance.now() - started) / 1000);
+  return { predictions, model: version.info };
+}
 
 /** What the prediction routes use. */
 export interface PredictionContext {
@@ -138,6 +165,16 @@ export function registerPredictionRoutes(app: FastifyInstance, ctx: PredictionCo
         sampleShape: data.inputShape,
         ...(task ? { task } : {}),
       });
+      if (data.regression) {
+        const answer = predictValues(ctx, version, batch, n, started);
+        if (typeof answer !== 'number') return reply.send(answer);
+        return fail(
+          reply,
+          400,
+          `/instances/${answer}: the model's output for this instance is not finite (its values are too large for the network)`,
+          { path: `/instances/${answer}` },
+        );
+      }
       const { probabilities: probs, labels } = version.classify(batch.x, n, batch.task);
       const k = probs.length / n;
       // Finite float32 inputs can still overflow the network (3e38 × a weight): such an instance is

@@ -9,6 +9,8 @@ export interface ServedData {
   readonly classNames?: readonly string[];
   /** Number of tasks when the data has task labels (a multi-head model takes one per instance). */
   readonly tasks?: number;
+  /** A regression run: /predict answers the model's output values, not classes (numClasses = outputs). */
+  readonly regression?: boolean;
 }
 
 /** Values per raw instance. */
@@ -23,5 +25,6 @@ export function servedData(info: StreamInfo): ServedData {
     numClasses: info.numClasses,
     ...(info.classNames ? { classNames: info.classNames } : {}),
     ...(info.tasks !== undefined ? { tasks: info.tasks } : {}),
+    ...(info.regression ? { regression: true } : {}),
   };
 }

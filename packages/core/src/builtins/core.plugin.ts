@@ -16,6 +16,7 @@ const descriptors: ComponentDescriptor[] = [
   {
     role: 'adjust',
     kind: 'grow-head',
+    classesOnly: 'it adds outputs for new classes',
     description: 'Widen the classifier head when new classes appear, keeping trained weights.',
     options: GrowHeadOptions,
     create: (o) => new GrowHeadAdjustment(o as Static<typeof GrowHeadOptions>),

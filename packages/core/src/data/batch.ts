@@ -17,6 +17,11 @@ export interface Batch {
    * step. When present the default loss uses them instead of `y`; `y` stays the argmax for accuracy.
    */
   readonly targets?: Float32Array;
+  /**
+   * Regression targets (`size * k` values, k targets per sample) of a `task: "regression"` stream; `y`
+   * is then all zeros. The default loss is the regression loss of the model's k outputs against them.
+   */
+  readonly targetValues?: Float32Array;
   /** Task label of every sample, present in task-incremental scenarios. */
   readonly task?: Int32Array;
   /**
@@ -45,11 +50,14 @@ export function selectRows(batch: Batch, indices: ArrayLike<number>): Batch {
   const x = new Float32Array(n * len);
   const y = new Int32Array(n);
   const task = batch.task ? new Int32Array(n) : undefined;
+  const k = batch.targetValues ? batch.targetValues.length / Math.max(1, batch.y.length) : 0;
+  const targetValues = batch.targetValues ? new Float32Array(n * k) : undefined;
   for (let i = 0; i < n; i++) {
     const r = indices[i] as number;
     x.set(batch.x.subarray(r * len, (r + 1) * len), i * len);
     y[i] = batch.y[r] as number;
     if (task && batch.task) task[i] = batch.task[r] as number;
+    if (targetValues && batch.targetValues) targetValues.set(batch.targetValues.subarray(r * k, (r + 1) * k), i * k);
   }
   let extras: Record<string, { width: number; values: Float32Array }> | undefined;
   if (batch.extras) {
@@ -63,12 +71,19 @@ export function selectRows(batch: Batch, indices: ArrayLike<number>): Batch {
       extras[key] = { width: e.width, values };
     }
   }
-  return { x, y, sampleShape: batch.sampleShape, ...(task ? { task } : {}), ...(extras ? { extras } : {}) };
+  return {
+    x,
+    y,
+    sampleShape: batch.sampleShape,
+    ...(targetValues ? { targetValues } : {}),
+    ...(task ? { task } : {}),
+    ...(extras ? { extras } : {}),
+  };
 }
 
 /**
- * Concatenates batches with the same sample shape. Task labels and extras are kept only when every
- * batch has them.
+ * Concatenates batches with the same sample shape. Task labels, regression targets and extras are kept
+ * only when every batch has them.
  */
 export function concatBatches(batches: readonly Batch[]): Batch {
   const first = batches[0];
@@ -79,12 +94,16 @@ export function concatBatches(batches: readonly Batch[]): Batch {
   const y = new Int32Array(n);
   const withTask = batches.every((b) => b.task !== undefined);
   const task = withTask ? new Int32Array(n) : undefined;
+  const k = first.targetValues ? first.targetValues.length / Math.max(1, first.y.length) : 0;
+  const withValues = k > 0 && batches.every((b) => b.targetValues?.length === b.y.length * k);
+  const targetValues = withValues ? new Float32Array(n * k) : undefined;
   let o = 0;
   for (const b of batches) {
     if (sampleLength(b.sampleShape) !== len) throw new Error('concatBatches: sample shapes differ');
     x.set(b.x, o * len);
     y.set(b.y, o);
     if (task && b.task) task.set(b.task, o);
+    if (targetValues && b.targetValues) targetValues.set(b.targetValues, o * k);
     o += b.y.length;
   }
   const keys = Object.keys(first.extras ?? {}).filter((k) => batches.every((b) => b.extras?.[k] !== undefined));
@@ -103,5 +122,12 @@ export function concatBatches(batches: readonly Batch[]): Batch {
       extras[k] = { width, values };
     }
   }
-  return { x, y, sampleShape: first.sampleShape, ...(task ? { task } : {}), ...(extras ? { extras } : {}) };
+  return {
+    x,
+    y,
+    sampleShape: first.sampleShape,
+    ...(targetValues ? { targetValues } : {}),
+    ...(task ? { task } : {}),
+    ...(extras ? { extras } : {}),
+  };
 }

@@ -39,4 +39,10 @@ export interface StreamInfo {
   readonly scenario: string;
   /** Number of tasks when task labels exist (multi-head models need it). */
   readonly tasks?: number;
+  /**
+   * True when the samples carry regression targets (`Batch.targetValues`) instead of classes: the
+   * stream of a `task: "regression"` pipeline. `numClasses` then counts the targets per sample (the
+   * model's outputs).
+   */
+  readonly regression?: boolean;
 }

@@ -1,3 +1,4 @@
+import { lossSpecOf } from '../training/task-loss.js';
 import * as tf from '@tensorflow/tfjs';
 import { lastValueFrom, toArray } from 'rxjs';
 import { selectBackend } from '../backend/backend.selector.js';
@@ -56,6 +57,8 @@ export async function evaluateCheckpoint(
         def.evaluation.batchSize,
         (b) => view.prepare(b),
         view.predictor,
+        undefined,
+        lossSpecOf(def),
       );
       return { dir: checkpoint.dir, step: checkpoint.step, results };
     } finally {

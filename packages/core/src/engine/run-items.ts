@@ -11,6 +11,8 @@ import { redactSecrets } from '../pipeline/secret-redaction.js';
 import { orderStages } from '../stages/stage-order.js';
 import { STAGE_TOKENS } from '../stages/stage-tokens.js';
 import { TrainStage } from '../stages/train.stage.js';
+import { PipelineError } from '../plugin-api/pipeline-error.js';
+import { lossSpecOf } from '../training/task-loss.js';
 import { Trainer } from '../training/trainer.js';
 import { TrainingControls } from '../training/training-controls.js';
 import { earlierExperiences } from './earlier-experiences.js';
@@ -20,6 +22,27 @@ import type { AssembledRun } from './run-assembly.js';
 import { registerCheckpointables } from './run-components.js';
 import { RunFeed } from './run-feed.js';
 import { mergeEvaluationTargets, RunLineage } from './run-lineage.js';
+
+/**
+ * A regression pipeline needs a source that yields targets and finite experiences, a classification
+ * one a source that yields classes: otherwise the run stops before building anything, at `/task` (exit 2).
+ */
+function checkTaskMatchesData(regression: boolean, regressionData: boolean, stream: boolean, file: string): void {
+  if (regression && stream)
+    throw PipelineError.at(
+      '/task',
+      'task "regression" runs experience by experience; stream mode (prequential accuracy) is for classification',
+      file,
+    );
+  if (regression === regressionData) return;
+  throw PipelineError.at(
+    '/task',
+    regression
+      ? 'task "regression" needs a data source with regression targets (e.g. drifting-regression, or a csv/jsonl/npy source with targets); this one yields classes'
+      : 'the data source yields regression targets: set "task": "regression"',
+    file,
+  );
+}
 
 /** The built-in stages, in their order. */
 const BUILTIN_STAGE_CLASSES = [PreprocessStage, AdjustStage, TrainStage, EvaluateStage, CheckpointStage] as const;
@@ -36,6 +59,12 @@ export async function runItems(a: AssembledRun, backend: string): Promise<string
   const notes: string[] = [];
   const note = (message: string): void => void notes.push(message);
   const inputShape = c.transforms.outputShape(state.info);
+  checkTaskMatchesData(
+    def.task === 'regression',
+    state.info.regression === true,
+    state.info.experiences === 'endless',
+    loaded.file,
+  );
   state.model = await buildModel(def.model, {
     inputShape,
     outputs: state.info.numClasses,
@@ -55,7 +84,10 @@ export async function runItems(a: AssembledRun, backend: string): Promise<string
   // A live (stream) run skips a poisoned batch — counted and warned — instead of failing; a finite run fails loudly.
   scope.provide(
     STAGE_TOKENS.Trainer,
-    new Trainer(c.strategies, a.optimizer, { skipPoisoned: state.info.experiences === 'endless' }),
+    new Trainer(c.strategies, a.optimizer, {
+      skipPoisoned: state.info.experiences === 'endless',
+      loss: lossSpecOf(def),
+    }),
   );
   scope.provideAll(STAGE_TOKENS.Stage, orderStages(scope.build<Stage>(BUILTIN_STAGE_CLASSES), c.stages));
   const stream = state.info.experiences === 'endless';

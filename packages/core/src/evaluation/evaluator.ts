@@ -5,11 +5,15 @@ import type { EvaluationResult } from '../events/engram-event.js';
 import type { EngramModel } from '../plugin-api/engram-model.js';
 import { batchTensors } from '../training/batch-tensors.js';
 import { perSampleCrossEntropy } from '../training/loss.js';
+import { errorSums } from '../training/regression-loss.js';
+import { CROSS_ENTROPY, perSampleTaskLoss, type LossSpec } from '../training/task-loss.js';
 
 /** Per-sample outcome of a forward pass without training. */
 export interface Predictions {
   readonly losses: Float32Array;
   readonly predicted: Int32Array;
+  /** The model's outputs `[n * k]` (row-major) for a batch with regression targets. */
+  readonly outputs?: Float32Array;
 }
 
 /** Class scores `[n, classes]` from inputs, replacing the model's logits for predictions (iCaRL's NME). */
@@ -20,7 +24,13 @@ export type Predictor = (x: tf.Tensor) => tf.Tensor;
  * strategy's, see `Strategy.predictor`) the prediction is the arg-max of its scores; the loss stays
  * the model's cross-entropy.
  */
-export function predict(model: EngramModel, batch: Batch, predictor?: Predictor): Predictions {
+export function predict(
+  model: EngramModel,
+  batch: Batch,
+  predictor?: Predictor,
+  loss: LossSpec = CROSS_ENTROPY,
+): Predictions {
+  if (batch.targetValues) return predictValues(model, batch, loss);
   const [losses, predicted] = tf.tidy((): [tf.Tensor, tf.Tensor] => {
     const t = batchTensors(batch);
     const logits = model.forward(t.x, { training: false, ...(batch.task ? { task: batch.task } : {}) }) as tf.Tensor2D;
@@ -32,8 +42,25 @@ export function predict(model: EngramModel, batch: Batch, predictor?: Predictor)
   return out;
 }
 
+/** {@link predict} for a regression batch: per-sample regression loss and the raw outputs. */
+function predictValues(model: EngramModel, batch: Batch, loss: LossSpec): Predictions {
+  const [losses, outputs] = tf.tidy((): [tf.Tensor, tf.Tensor] => {
+    const t = batchTensors(batch);
+    const out = model.forward(t.x, { training: false, ...(batch.task ? { task: batch.task } : {}) }) as tf.Tensor2D;
+    return [perSampleTaskLoss(out, t, loss), out];
+  });
+  const result = {
+    losses: losses.dataSync() as Float32Array,
+    predicted: new Int32Array(batch.y.length),
+    outputs: Float32Array.from(outputs.dataSync()),
+  };
+  tf.dispose([losses, outputs]);
+  return result;
+}
+
 /**
- * Evaluates the model on the test sets of `experiences`: accuracy, mean loss, per-class counts.
+ * Evaluates the model on the test sets of `experiences`: accuracy, mean loss, per-class counts; under
+ * a regression `loss` (not cross-entropy) MAE, RMSE and the mean regression loss instead.
  * `prepare` applies the pipeline's preprocessing (test phase) to each batch; `predictor` replaces the
  * model's arg-max (see {@link predict}). `between` is awaited after every batch (a serving run turns
  * the event loop there, see `LoopTurns`); it must not touch the model.
@@ -46,10 +73,15 @@ export async function evaluate(
   prepare: (batch: Batch) => Batch,
   predictor?: Predictor,
   between?: () => Promise<void>,
+  loss: LossSpec = CROSS_ENTROPY,
 ): Promise<EvaluationResult[]> {
   const results: EvaluationResult[] = [];
   for (const exp of experiences) {
     if (!exp.test) continue;
+    if (loss.kind !== 'cross-entropy') {
+      results.push(await evaluateValues(model, exp, batchSize, prepare, loss, between));
+      continue;
+    }
     const perClassCorrect = new Array<number>(numClasses).fill(0);
     const perClassCount = new Array<number>(numClasses).fill(0);
     const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
@@ -86,4 +118,40 @@ export async function evaluate(
     });
   }
   return results;
+}
+
+/** Regression evaluation of one experience: MAE and RMSE over every target, mean regression loss. */
+async function evaluateValues(
+  model: EngramModel,
+  exp: Experience,
+  batchSize: number,
+  prepare: (batch: Batch) => Batch,
+  loss: LossSpec,
+  between?: () => Promise<void>,
+): Promise<EvaluationResult> {
+  let absolute = 0;
+  let squared = 0;
+  let values = 0;
+  let lossSum = 0;
+  let count = 0;
+  for await (const raw of exp.test?.batches({ batchSize, shuffle: false, epoch: 0, seed: 0 }) ?? []) {
+    const batch = prepare(raw);
+    if (!batch.targetValues) throw new Error(`experience ${exp.index}: a regression test batch has no targets`);
+    const p = predict(model, batch, undefined, loss);
+    const sums = errorSums(p.outputs ?? [], batch.targetValues);
+    absolute += sums.absolute;
+    squared += sums.squared;
+    values += sums.count;
+    for (const l of p.losses) lossSum += l;
+    count += batch.y.length;
+    await between?.();
+  }
+  return {
+    experience: exp.index,
+    accuracy: 0,
+    loss: count ? lossSum / count : 0,
+    count,
+    mae: values ? absolute / values : 0,
+    rmse: values ? Math.sqrt(squared / values) : 0,
+  };
 }

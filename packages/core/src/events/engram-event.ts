@@ -173,7 +173,12 @@ export interface EventBase {
 /** Accuracy and loss of the model on one experience's test set. */
 export interface EvaluationResult {
   experience: number;
+  /** Fraction of correct predictions (0 in a regression run, which reports `mae` and `rmse` instead). */
   accuracy: number;
+  /** Regression runs: mean absolute error over every target of every test sample (target units). */
+  mae?: number;
+  /** Regression runs: root mean squared error over every target of every test sample (target units). */
+  rmse?: number;
   loss: number;
   count: number;
   /** Correct predictions per class, index = class (only classes present in the test set count). */

@@ -9,6 +9,7 @@ import { scanJsonValue } from '../pipeline/json-scan.js';
 import { readJsonFile } from '../pipeline/json-source.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { trainingControlProblems } from '../training/controls-check.js';
+import { taskProblems } from '../pipeline/task-check.js';
 import { PipelineError, type PipelineProblem } from '../plugin-api/pipeline-error.js';
 import { composePipelineSchema, EnvelopeSchema } from '../pipeline/pipeline.schema.js';
 import { compileSchema } from '../pipeline/schema-validator.js';
@@ -100,6 +101,7 @@ export async function preparePipeline(
     if (!existsSync(modelFile)) problems.push({ path: '/model/load', message: `no model file at ${modelFile}` });
   }
   if (problems.length === 0) problems.push(...trainingControlProblems(definition), ...surgeryProblems(definition));
+  if (problems.length === 0) problems.push(...taskProblems(definition, plugins.registry));
   if (problems.length > 0) throw new PipelineError(problems, file);
   try {
     checkStageAnchors(definition);

@@ -4,3 +4,4 @@ export * from './series-downsampler.js';
 export * from './run-summary.js';
 export * from './accuracy-matrix-csv.js';
 export * from './run-recorder.js';
+export * from './error-matrix.js';

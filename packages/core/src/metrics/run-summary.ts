@@ -1,3 +1,4 @@
+import { regressionErrors, type RegressionErrors } from './error-matrix.js';
 import type { EngramEvent, EvaluationResult, EventOf, RunStatus } from '../events/engram-event.js';
 import type { JsonValue } from '../plugin-api/serialized-state.js';
 import { continualMetrics, forgettingPerExperience } from './continual-metrics.js';
@@ -57,6 +58,11 @@ export interface RunSummary {
   /** b[j]: accuracy of the untrained model on experience j; null when not evaluated. */
   initialAccuracy: (number | null)[] | null;
   forgettingPerExperience: (number | null)[];
+  /**
+   * Regression runs only: MAE/RMSE matrices and error forgetting (the accuracy fields are then null
+   * or empty). Absent for classification.
+   */
+  errors?: RegressionErrors;
   /** Accuracy per class at the last evaluation (over all test sets); null for absent classes. */
   perClassAccuracy: (number | null)[] | null;
   /** Summed confusion matrix of the last evaluation, when the evaluator reports one. */
@@ -115,6 +121,7 @@ export class RunSummaryBuilder {
   private runEnd: EventOf<'run-end'> | null = null;
   private readonly rows = new Map<number, Map<number, number>>();
   private readonly initial = new Map<number, number>();
+  private readonly maeRows = new Map<number, Map<number, { mae: number; rmse: number }>>();
   private lastEvaluation: EventOf<'evaluation'> | null = null;
   private readonly experienceEnds: EventOf<'experience-end'>[] = [];
   private readonly epochLoss = new Map<number, number>();
@@ -144,6 +151,13 @@ export class RunSummaryBuilder {
         this.runEnd = event;
         break;
       case 'evaluation': {
+        if (event.results.some((r) => r.mae !== undefined)) {
+          const row = this.maeRows.get(event.afterExperience) ?? new Map<number, { mae: number; rmse: number }>();
+          for (const r of event.results) row.set(r.experience, { mae: r.mae ?? NaN, rmse: r.rmse ?? NaN });
+          this.maeRows.set(event.afterExperience, row);
+          this.lastEvaluation = event;
+          break;
+        }
         const target = event.afterExperience < 0 ? this.initial : this.row(event.afterExperience);
         for (const r of event.results) target.set(r.experience, r.accuracy);
         this.lastEvaluation = event;
@@ -219,6 +233,22 @@ export class RunSummaryBuilder {
     return Array.from({ length: T }, (_, i) => Array.from({ length: m }, (_, j) => this.rows.get(i)?.get(j) ?? null));
   }
 
+  /** The error block of a regression run, or undefined when no evaluation reported errors. */
+  private errors(): RegressionErrors | undefined {
+    if (this.maeRows.size === 0) return undefined;
+    const T = Math.max(-1, ...this.maeRows.keys()) + 1;
+    let m = 0;
+    for (const r of this.maeRows.values()) for (const j of r.keys()) m = Math.max(m, j + 1);
+    const matrix = (pick: 'mae' | 'rmse', i: number): (number | null)[] =>
+      Array.from({ length: m }, (_, j) => this.maeRows.get(i)?.get(j)?.[pick] ?? null);
+    const initial = this.maeRows.has(-1) ? matrix('mae', -1) : null;
+    return regressionErrors(
+      Array.from({ length: T }, (_, i) => matrix('mae', i)),
+      Array.from({ length: T }, (_, i) => matrix('rmse', i)),
+      initial,
+    );
+  }
+
   private perClass(): { accuracy: (number | null)[] | null; confusion: number[][] | null } {
     const results: readonly EvaluationResultWithConfusion[] = this.lastEvaluation?.results ?? [];
     const correct: number[] = [];
@@ -261,6 +291,7 @@ export class RunSummaryBuilder {
     const initial =
       this.initial.size === 0 ? null : Array.from({ length: width }, (_, j) => this.initial.get(j) ?? null);
     const metrics = continualMetrics(R, initial);
+    const errors = this.errors();
     const perExperience: ExperienceSummary[] = this.experienceEnds.map((e) => {
       const batches = this.batchLoss.get(e.experience);
       const loss =
@@ -291,7 +322,7 @@ export class RunSummaryBuilder {
       scenario: meta.scenario,
       backend: this.runStart?.backend ?? meta.backend,
       mode: this.runStart?.mode ?? (p === null ? 'experiences' : 'stream'),
-      experiences: Math.max(R.length, perExperience.length),
+      experiences: Math.max(R.length, errors?.maeMatrix.length ?? 0, perExperience.length),
       numClasses: this.runStart?.numClasses ?? null,
       parameters: this.runStart?.parameters ?? null,
       ...(this.runEnd?.status === 'stopped'
@@ -299,6 +330,7 @@ export class RunSummaryBuilder {
         : metrics),
       accuracyMatrix: R,
       initialAccuracy: initial,
+      ...(errors ? { errors } : {}),
       forgettingPerExperience: forgettingPerExperience(R),
       perClassAccuracy,
       confusionMatrix: confusion,

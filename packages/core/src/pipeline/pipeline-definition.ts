@@ -15,6 +15,8 @@ export interface PipelineDefinition {
   readonly description?: string;
   /** An earlier run (folder or checkpoint) this new run starts from, relative to the pipeline file (`--from` wins). */
   readonly continueFrom?: string;
+  /** What the model predicts; absent = classification. */
+  readonly task?: 'classification' | 'regression';
   readonly seed: number;
   readonly backend: BackendName;
   readonly plugins: readonly string[];

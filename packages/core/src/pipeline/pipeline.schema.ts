@@ -58,6 +58,20 @@ export const TrainingSchema = Type.Object(
       }),
     ),
     validation: Type.Optional(ValidationSchema),
+    loss: Type.Optional(
+      StringEnum(['cross-entropy', 'mse', 'mae', 'huber'] as const, {
+        description:
+          'Training loss. Classification: cross-entropy (the default and only choice). task "regression": mse ' +
+          '(default), mae or huber, averaged over the outputs.',
+      }),
+    ),
+    huberDelta: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        description:
+          "Threshold δ of the huber loss (torch's HuberLoss delta): quadratic below, linear above; default 1.",
+      }),
+    ),
   },
   { ...strict, not: BOTH_BUDGETS },
 );
@@ -148,6 +162,14 @@ function pipelineSchema(component: (role: ComponentRole) => TSchema): TObject {
             "Start this new run from an earlier run's newest valid checkpoint (its run folder or a checkpoint " +
             'folder, relative to this file): model, optimizer, strategy and transform state, RNGs and metric ' +
             'history; experiences continue its numbering. `engram run --from` wins.',
+        }),
+      ),
+      task: Type.Optional(
+        StringEnum(['classification', 'regression'] as const, {
+          description:
+            'What the model predicts: a class per sample (classification, the default) or real-valued targets ' +
+            '(regression: the model has one output per target, training.loss is mse/mae/huber, evaluation reports ' +
+            'MAE and RMSE instead of accuracy, and class-only strategies are refused).',
         }),
       ),
       seed: Type.Integer({

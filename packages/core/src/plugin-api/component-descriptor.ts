@@ -57,6 +57,12 @@ export interface ComponentDescriptor<T = unknown> {
   readonly impl?: ComponentClass<T>;
   readonly create?: (options: Record<string, unknown>, services: ComponentServices) => T;
   /**
+   * Set on components that only make sense for classes (distillation of class probabilities, class
+   * prototypes, class-balanced memories, heads per class): why, in a few words. A `task: "regression"`
+   * pipeline that names such a component is refused at its pointer (exit 2, `validate` and `run`).
+   */
+  readonly classesOnly?: string;
+  /**
    * Optional static check of the inputs the options name (files, folders, columns), run by
    * `engram validate` and before `engram run` builds anything: no training, no model, no events. May
    * read the file system (cheaply: headers, directory listings); must not write. Returns problems at

@@ -24,7 +24,7 @@ export interface ExperienceContext {
   /** Global count of optimizer steps so far. */
   readonly step: number;
   /**
-   * Gradients of the default loss (cross-entropy of the current model, without penalties) on a batch,
+   * Gradients of the default loss (cross-entropy, or the regression loss of a regression batch, of the current model, without penalties) on a batch,
    * keyed by variable name. The caller owns and must dispose the tensors.
    */
   gradientsOf(batch: Batch): tf.NamedTensorMap;
@@ -54,8 +54,13 @@ export interface LossContext extends StepContext {
   readonly y: tf.Tensor1D;
   /** Logits of the current model on `x` (computed once, shared by all hooks). */
   readonly logits: tf.Tensor2D;
-  /** Default loss: mean softmax cross-entropy of `logits` against `y`. */
+  /**
+   * Default loss: mean softmax cross-entropy of `logits` against `y`, or in a regression run the
+   * regression loss (`training.loss`) of the outputs against `targetValues`.
+   */
   readonly crossEntropy: tf.Scalar;
+  /** Regression targets `[n, k]` of a regression run (absent for classification). */
+  readonly targetValues?: tf.Tensor2D;
 }
 
 /** Context after the optimizer step. */

@@ -1,3 +1,4 @@
+import { lossSpecOf } from '../training/task-loss.js';
 import { inject, injectable, optional } from 'inversify';
 import type { OperatorFunction } from 'rxjs';
 import type { Batch } from '../data/batch.js';
@@ -81,6 +82,7 @@ export class EvaluateStage implements Stage {
       (b) => this.preprocess.prepare(b, 'test'),
       predictor,
       between,
+      lossSpecOf(this.pipeline),
     );
     if (results.length > 0) this.events.emit({ type: 'evaluation', afterExperience: after, results });
     return results;

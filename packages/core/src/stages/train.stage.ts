@@ -9,6 +9,7 @@ import { TOKENS } from '../plugin/tokens.js';
 import type { ExperienceContext } from '../plugin-api/contexts.js';
 import type { OptimizerHandle } from '../training/optimizer-handle.js';
 import type { StrategyChain } from '../training/strategy-chain.js';
+import { lossSpecOf } from '../training/task-loss.js';
 import { Trainer } from '../training/trainer.js';
 import type { TrainingControls } from '../training/training-controls.js';
 import { eachItem } from './each-item.js';
@@ -94,7 +95,7 @@ export class TrainStage implements Stage {
       rng: state.rng.derive(`experience:${experience.index}`),
       events: this.events,
       step: state.cursor.step,
-      gradientsOf: (batch: Batch) => Trainer.gradientsOf(state.model, batch),
+      gradientsOf: (batch: Batch) => Trainer.gradientsOf(state.model, batch, lossSpecOf(this.pipeline)),
       resetOptimizer: () => this.optimizer.reset(),
     };
   }

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/batch.js';
 import type { EngramModel } from '../plugin-api/engram-model.js';
-import { batchTensors } from './batch-tensors.js';
+import { batchTensors, type BatchTensors } from './batch-tensors.js';
 import type { ExperienceContext, StepContext } from '../plugin-api/contexts.js';
 import { crossEntropy } from './loss.js';
+import { regressionLoss } from './regression-loss.js';
+import { CROSS_ENTROPY, type LossSpec } from './task-loss.js';
 import type { OptimizerHandle } from './optimizer-handle.js';
 import { planPenalties, type VariablePenalties } from './penalty-step.js';
 import type { StrategyChain } from './strategy-chain.js';
@@ -35,6 +37,8 @@ export interface TrainerOptions {
    * end a run that serves or learns forever. A finite run fails loudly (default false).
    */
   readonly skipPoisoned?: boolean;
+  /** The default loss (`training.loss` and `task`); default cross-entropy. */
+  readonly loss?: LossSpec;
 }
 
 export { NumericalError } from './numeric-guard.js';
@@ -52,10 +56,17 @@ export class Trainer {
     private readonly strategies: StrategyChain,
     private readonly optimizer: OptimizerHandle,
     private readonly options: TrainerOptions = {},
-  ) {}
+  ) {
+    this.lossSpec = options.loss ?? CROSS_ENTROPY;
+  }
 
-  /** Gradients of the plain cross-entropy on `batch` (for `ExperienceContext.gradientsOf`). */
-  static gradientsOf(model: EngramModel, batch: Batch): tf.NamedTensorMap {
+  private readonly lossSpec: LossSpec;
+
+  /**
+   * Gradients of the plain default loss on `batch` (for `ExperienceContext.gradientsOf`): cross-entropy,
+   * or the regression loss of `spec` when the batch carries regression targets.
+   */
+  static gradientsOf(model: EngramModel, batch: Batch, spec: LossSpec = CROSS_ENTROPY): tf.NamedTensorMap {
     return tf.tidy(() => {
       const vars = model.trainableVariables();
       const { grads } = tf.variableGrads(() => {
@@ -64,7 +75,7 @@ export class Trainer {
           training: true,
           ...(batch.task ? { task: batch.task } : {}),
         }) as tf.Tensor2D;
-        return crossEntropy(logits, t.y, t.targets);
+        return defaultLoss(logits, t, spec);
       }, vars);
       return grads;
     });
@@ -85,8 +96,15 @@ export class Trainer {
     const { value, grads } = tf.variableGrads(() => {
       const t = batchTensors(batch);
       const logits = model.forward(t.x, { training: true, ...(batch.task ? { task: batch.task } : {}) }) as tf.Tensor2D;
-      const ce = crossEntropy(logits, t.y, t.targets);
-      const lossCtx = { ...ctx, x: t.x, y: t.y, logits, crossEntropy: ce };
+      const ce = defaultLoss(logits, t, this.lossSpec);
+      const lossCtx = {
+        ...ctx,
+        x: t.x,
+        y: t.y,
+        logits,
+        crossEntropy: ce,
+        ...(t.values ? { targetValues: t.values } : {}),
+      };
       const main = this.strategies.loss(lossCtx) ?? ce;
       const { scalar, quadratic } = this.strategies.penalty(lossCtx);
       // A strategy that reads or rewrites gradients (A-GEM, SI), or clipping, must see the penalty's: keep it taped.
@@ -106,7 +124,7 @@ export class Trainer {
     // four more kernels (argMax, equal, cast, sum) in every step.
     const tapeLoss = value.dataSync()[0] ?? NaN;
     const tapePenalty = penaltyT ? (penaltyT.dataSync()[0] ?? 0) : 0;
-    const correct = logitsT ? countCorrect(logitsT.dataSync(), batch.y) : 0;
+    const correct = logitsT && !batch.targetValues ? countCorrect(logitsT.dataSync(), batch.y) : 0;
     tf.dispose([value, ...(penaltyT ? [penaltyT] : []), ...(logitsT ? [logitsT] : [])]);
     const fail = (loss: number): NumericalError =>
       new NumericalError(`loss is ${loss} at experience ${base.experience.index}, epoch ${epoch}, step ${base.step}`);
@@ -146,6 +164,12 @@ export class Trainer {
     await this.strategies.afterBatch({ ...ctx, loss, penalty });
     return { loss, penalty, correct, size: batch.y.length, records: input.y.length };
   }
+}
+
+/** The default loss of a batch: regression loss against its targets, else cross-entropy. In a tape. */
+function defaultLoss(outputs: tf.Tensor2D, t: BatchTensors, spec: LossSpec): tf.Scalar {
+  if (!t.values) return crossEntropy(outputs, t.y, t.targets);
+  return regressionLoss(outputs, t.values, spec.kind === 'cross-entropy' ? 'mse' : spec.kind, spec.delta);
 }
 
 /** Rows of `logits` (row-major, `labels.length` rows) whose arg-max equals the label. */

@@ -1,6 +1,6 @@
 import type { Batch, JsonValue, StateArray } from '@engram/core';
 
-/** Writes a host batch (x, y, task, extras) into checkpoint arrays under `prefix`; returns its JSON meta. */
+/** Writes a host batch (x, y, task, targets, regression targets, extras) into checkpoint arrays under `prefix`; returns its JSON meta. */
 export function batchToArrays(prefix: string, batch: Batch, arrays: Record<string, StateArray>): JsonValue {
   const n = batch.y.length;
   arrays[`${prefix}.x`] = { dtype: 'float32', shape: [n, ...batch.sampleShape], data: Float32Array.from(batch.x) };
@@ -11,6 +11,13 @@ export function batchToArrays(prefix: string, batch: Batch, arrays: Record<strin
       dtype: 'float32',
       shape: [batch.targets.length],
       data: Float32Array.from(batch.targets),
+    };
+  }
+  if (batch.targetValues) {
+    arrays[`${prefix}.targetValues`] = {
+      dtype: 'float32',
+      shape: [batch.targetValues.length],
+      data: Float32Array.from(batch.targetValues),
     };
   }
   const extras: string[] = [];
@@ -34,6 +41,7 @@ export function arraysToBatch(
     throw new Error(`checkpointed state lacks the batch "${prefix}"`);
   const task = arrays?.[`${prefix}.task`];
   const targets = arrays?.[`${prefix}.targets`];
+  const targetValues = arrays?.[`${prefix}.targetValues`];
   const extras: Record<string, { width: number; values: Float32Array }> = {};
   for (const key of m.extras ?? []) {
     const e = arrays?.[`${prefix}.extras.${key}`];
@@ -45,6 +53,7 @@ export function arraysToBatch(
     sampleShape: m.sampleShape,
     ...(task ? { task: Int32Array.from(task.data) } : {}),
     ...(targets ? { targets: Float32Array.from(targets.data) } : {}),
+    ...(targetValues ? { targetValues: Float32Array.from(targetValues.data) } : {}),
     ...(Object.keys(extras).length > 0 ? { extras } : {}),
   };
 }

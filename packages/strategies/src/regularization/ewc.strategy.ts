@@ -44,7 +44,9 @@ const common = {
   }),
   labels: StringEnum(['true', 'predicted'] as const, {
     default: 'true',
-    description: '"true": empirical Fisher with the data labels; "predicted": labels = the model\'s argmax.',
+    description:
+      '"true": empirical Fisher with the data labels; "predicted": labels = the model\'s argmax. task "regression" ' +
+      'uses the Gaussian Fisher Σₖ(∂fₖ/∂θ)² either way.',
   }),
 };
 

@@ -8,8 +8,73 @@ export type { PerSampleReduce } from './batched-per-sample.js';
 /** Which labels the Fisher's log-likelihood uses: the data's (empirical Fisher) or the model's argmax. */
 export type FisherLabels = 'true' | 'predicted';
 
-/** A per-sample objective summed over the batch: `Σₙ ℓ(logitsₙ, labelsₙ)`. */
-export type SummedObjective = (logits: tf.Tensor, labels: tf.Tensor1D) => tf.Scalar;
+/**
+ * A per-sample objective summed over the batch: `Σₙ ℓ(logitsₙ, labelsₙ)`; `values` are the regression
+ * targets `[n, k]` of a regression batch.
+ */
+export type SummedObjective = (logits: tf.Tensor, labels: tf.Tensor1D, values?: tf.Tensor2D) => tf.Scalar;
+
+/**
+ * Regression log-likelihood objective: `Σₙ ½‖outputsₙ − targetsₙ‖²` (a unit-variance Gaussian); its
+ * squared per-sample gradients are the empirical Fisher of a regression model (see {@link gaussianFisher}
+ * for the one EWC uses).
+ */
+export function summedSquaredError(outputs: tf.Tensor, _labels: tf.Tensor1D, values?: tf.Tensor2D): tf.Scalar {
+  if (!values) throw new Error('summedSquaredError needs regression targets');
+  return tf.mul<tf.Scalar>(tf.sum(tf.square(tf.sub(outputs, values))), 0.5);
+}
+
+/**
+ * Diagonal Fisher of a regression model under a unit-variance Gaussian likelihood: `Σₖ E[(∂fₖ/∂θ)²]`,
+ * one per-sample pass per output `k` (`pass` runs {@link perSampleDiagonal} or the loop). This is the
+ * expected Fisher (targets drawn from the model); the empirical one (squared gradients of the squared
+ * error) vanishes as the fit gets good, so a well-trained regime would get no protection. Used for both
+ * `labels` settings.
+ */
+function gaussianFisher(
+  model: EngramModel,
+  batch: Batch,
+  pass: (batch: Batch, objective: SummedObjective) => TensorStore,
+): TensorStore {
+  const n = batch.y.length;
+  const k = (batch.targetValues?.length ?? 0) / Math.max(n, 1);
+  let total: TensorStore | undefined;
+  for (let c = 0; c < k; c++) {
+    const store = pass(batch, (outputs) => tf.sum<tf.Scalar>(tf.slice(outputs, [0, c], [-1, 1])));
+    if (!total) {
+      total = store;
+      continue;
+    }
+    for (const [key, t] of store) {
+      const old = total.get(key);
+      total.set(key, old ? tf.add(old, t) : t.clone());
+      old?.dispose();
+      t.dispose();
+    }
+  }
+  return total ?? new Map<string, tf.Tensor>();
+}
+
+/** Regression targets of a (sub-)batch as a tensor, or undefined for a classification batch. */
+function valuesOf(batch: Batch): tf.Tensor2D | undefined {
+  const v = batch.targetValues;
+  if (!v) return undefined;
+  const n = batch.y.length;
+  return tf.tensor2d(v, [n, v.length / Math.max(n, 1)]);
+}
+
+/** Rows `start..end` of a batch (views): inputs, labels, task labels and regression targets. */
+function rowsOf(batch: Batch, start: number, end: number): Batch {
+  const len = batch.x.length / Math.max(batch.y.length, 1);
+  const k = batch.targetValues ? batch.targetValues.length / Math.max(batch.y.length, 1) : 0;
+  return {
+    x: batch.x.subarray(start * len, end * len),
+    y: batch.y.subarray(start, end),
+    sampleShape: batch.sampleShape,
+    ...(batch.task ? { task: batch.task.subarray(start, end) } : {}),
+    ...(batch.targetValues ? { targetValues: batch.targetValues.subarray(start * k, end * k) } : {}),
+  };
+}
 
 /** Sum over samples of the softmax cross-entropy of `logits` against integer `labels`. */
 export function summedCrossEntropy(logits: tf.Tensor, labels: tf.Tensor1D): tf.Scalar {
@@ -23,7 +88,8 @@ function inputs(batch: Batch): { x: tf.Tensor; n: number } {
 }
 
 function labelsFor(model: EngramModel, batch: Batch, x: tf.Tensor, labels: FisherLabels): tf.Tensor1D {
-  if (labels === 'true') return tf.tensor1d(batch.y, 'int32');
+  // Regression batches keep their targets (`values`): an arg-max label has no meaning there.
+  if (labels === 'true' || batch.targetValues) return tf.tensor1d(batch.y, 'int32');
   const task = batch.task ? { task: batch.task } : {};
   return tf.argMax<tf.Tensor1D>(model.forward(x, { training: false, ...task }), 1);
 }
@@ -33,6 +99,8 @@ function labelsFor(model: EngramModel, batch: Batch, x: tf.Tensor, labels: Fishe
  * log-likelihood; averaged. Exact for any model, slow. Returns tensors keyed by variable position.
  */
 export function fisherPerSample(model: EngramModel, batch: Batch, labels: FisherLabels = 'true'): TensorStore {
+  if (batch.targetValues)
+    return gaussianFisher(model, batch, (b, objective) => perSampleLoop(model, b, labels, objective, 'square'));
   return perSampleLoop(model, batch, labels, summedCrossEntropy, 'square');
 }
 
@@ -47,19 +115,17 @@ export function perSampleLoop(
   const vars = model.trainableVariables();
   const sums = new Map<string, tf.Tensor>(vars.map((v) => [v.name, tf.zerosLike(v)]));
   const n = batch.y.length;
-  const len = batch.x.length / n;
   for (let i = 0; i < n; i++) {
-    const row: Batch = {
-      x: batch.x.subarray(i * len, (i + 1) * len),
-      y: batch.y.subarray(i, i + 1),
-      sampleShape: batch.sampleShape,
-      ...(batch.task ? { task: batch.task.subarray(i, i + 1) } : {}),
-    };
+    const row = rowsOf(batch, i, i + 1);
     tf.tidy(() => {
       const { x } = inputs(row);
       const y = labelsFor(model, row, x, labels);
+      const values = valuesOf(row);
       const task = row.task ? { task: row.task } : {};
-      const { grads } = tf.variableGrads(() => objective(model.forward(x, { training: false, ...task }), y), vars);
+      const { grads } = tf.variableGrads(
+        () => objective(model.forward(x, { training: false, ...task }), y, values),
+        vars,
+      );
       for (const v of vars) {
         const g = grads[v.name];
         const old = sums.get(v.name);
@@ -95,6 +161,10 @@ export function diagonalFisher(
   labels: FisherLabels = 'true',
   chunk = 256,
 ): TensorStore {
+  if (batch.targetValues)
+    return gaussianFisher(model, batch, (b, objective) =>
+      perSampleDiagonal(model, b, labels, objective, 'square', chunk),
+    );
   return perSampleDiagonal(model, batch, labels, summedCrossEntropy, 'square', chunk);
 }
 
@@ -116,24 +186,19 @@ export function perSampleDiagonal(
   const vars = model.trainableVariables();
   const sums = new Map<string, tf.Tensor>(vars.map((v) => [v.name, tf.zerosLike(v)]));
   const n = batch.y.length;
-  const len = batch.x.length / Math.max(n, 1);
   const step = passSize(plan, chunk);
   for (let start = 0; start < n; start += step) {
     const end = Math.min(n, start + step);
-    const part: Batch = {
-      x: batch.x.subarray(start * len, end * len),
-      y: batch.y.subarray(start, end),
-      sampleShape: batch.sampleShape,
-      ...(batch.task ? { task: batch.task.subarray(start, end) } : {}),
-    };
+    const part = rowsOf(batch, start, end);
     tf.tidy(() => {
       const { x } = inputs(part);
       const y = labelsFor(model, part, x, labels);
+      const values = valuesOf(part);
       const task = part.task ? { task: part.task } : {};
       const add = chunkSums(
         plan,
         x,
-        (logits) => objective(plan.mapper.mapLogits(logits, { training: false, ...task }), y),
+        (logits) => objective(plan.mapper.mapLogits(logits, { training: false, ...task }), y, values),
         reduce,
       );
       for (const [name, t] of add) {

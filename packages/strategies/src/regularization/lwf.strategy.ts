@@ -128,6 +128,7 @@ export const lwfDescriptors: ComponentDescriptor[] = [
   {
     role: 'strategy',
     kind: 'lwf',
+    classesOnly: 'it distils softmax class probabilities',
     description:
       'Learning without Forgetting (Li & Hoiem 2016): distils all outputs of a frozen copy of the previous model, T²·KL at temperature T.',
     options: LwfOptions,

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {
+  regressionLoss,
   Type,
   type AfterBatchContext,
   type Batch,
@@ -100,7 +101,14 @@ export class DerppStrategy implements Strategy {
       const widths = this.logitsDraw.extras?.[DERPP_WIDTH]?.values;
       total = tf.mul<tf.Scalar>(logitDistance(out, stored, widths), this.options.alpha);
     }
-    if (this.labelsDraw) {
+    const values = this.labelsDraw?.targetValues;
+    if (this.labelsDraw && values) {
+      // Regression: the β term is the squared error of the replayed rows' outputs against their targets.
+      const out = forward(this.labelsDraw) as tf.Tensor2D;
+      const t = tf.tensor2d(values, [this.labelsDraw.y.length, values.length / this.labelsDraw.y.length]);
+      const mse = tf.mul<tf.Scalar>(regressionLoss(out, t, 'mse'), this.options.beta);
+      total = total ? tf.add<tf.Scalar>(total, mse) : mse;
+    } else if (this.labelsDraw) {
       const out = forward(this.labelsDraw) as tf.Tensor2D;
       const oneHot = tf.oneHot(tf.tensor1d(this.labelsDraw.y, 'int32'), out.shape[1]);
       const ce = tf.mul<tf.Scalar>(tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(out)), 1))), this.options.beta);

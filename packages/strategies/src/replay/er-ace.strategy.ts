@@ -119,6 +119,7 @@ export const erAceDescriptors: ComponentDescriptor[] = [
   {
     role: 'strategy',
     kind: 'er-ace',
+    classesOnly: 'its asymmetric cross-entropy masks classes',
     description:
       "ER-ACE (Caccia et al. 2022): replay, with the incoming batch's cross-entropy over its own classes only (asymmetric cross-entropy).",
     options: ErAceOptions,

@@ -78,6 +78,7 @@ export const gdumbDescriptors: ComponentDescriptor[] = [
   {
     role: 'strategy',
     kind: 'gdumb',
+    classesOnly: 'its memory is balanced per class',
     description:
       'GDumb (Prabhu et al. 2020): greedy class-balanced memory, model retrained from scratch on it at each experience.',
     options: GdumbOptions,

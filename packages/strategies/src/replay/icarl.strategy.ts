@@ -271,6 +271,7 @@ export const icarlDescriptors: ComponentDescriptor[] = [
   {
     role: 'strategy',
     kind: 'icarl',
+    classesOnly: 'it classifies by nearest class mean',
     description:
       'iCaRL (Rebuffi et al. 2017): herded exemplars, sigmoid distillation loss, nearest-mean-of-exemplars classifier at evaluation.',
     options: IcarlOptions,

@@ -86,3 +86,27 @@ test('a buffer state round-trips exactly and the restored buffer continues ident
     a.eligible((e) => e === 1),
   );
 });
+
+test('a memory of regression rows keeps each row with its targets through sampling and a state round trip', () => {
+  // row i: input [i], targets [10·i, −i]
+  const rows = (from: number, n: number) => ({
+    ...items(from, n),
+    targetValues: Float32Array.from(Array.from({ length: n }, (_, i) => [10 * (from + i), -(from + i)]).flat()),
+  });
+  const buf = new ReplayBuffer(6, 'reservoir', new Rng(3));
+  buf.add(rows(0, 5), 0);
+  buf.add(rows(5, 5), 1);
+  const check = (b: ReturnType<ReplayBuffer['all']>) => {
+    assert.ok(b?.targetValues);
+    for (let i = 0; i < b.y.length; i++) {
+      const x = b.x[i] as number;
+      assert.deepEqual(Array.from(b.targetValues.subarray(2 * i, 2 * i + 2)), [10 * x, -x]);
+    }
+  };
+  check(buf.all());
+  check(buf.sample(4, new Rng(9)));
+  const copy = new ReplayBuffer(6, 'reservoir', new Rng(0));
+  copy.restore(buf.state());
+  check(copy.all());
+  assert.deepEqual(Array.from(copy.all()?.targetValues ?? []), Array.from(buf.all()?.targetValues ?? []));
+});

@@ -174,12 +174,14 @@ function rowOf(batch: Batch, i: number): Batch {
     extras[key] = { width: e.width, values: e.values.slice(i * e.width, (i + 1) * e.width) };
   }
   const width = batch.targets ? batch.targets.length / batch.y.length : 0;
+  const k = batch.targetValues ? batch.targetValues.length / batch.y.length : 0;
   return {
     x: batch.x.slice(i * len, (i + 1) * len),
     y: batch.y.slice(i, i + 1),
     sampleShape: batch.sampleShape,
     ...(batch.task ? { task: batch.task.slice(i, i + 1) } : {}),
     ...(batch.targets ? { targets: batch.targets.slice(i * width, (i + 1) * width) } : {}),
+    ...(batch.targetValues ? { targetValues: batch.targetValues.slice(i * k, (i + 1) * k) } : {}),
     ...(extras ? { extras } : {}),
   };
 }
@@ -195,6 +197,9 @@ function joinRows(rows: readonly Batch[]): Batch {
   const task = withTask ? new Int32Array(n) : undefined;
   const tw = first.targets?.length ?? 0;
   const targets = tw > 0 && rows.every((r) => r.targets?.length === tw) ? new Float32Array(n * tw) : undefined;
+  const vw = first.targetValues?.length ?? 0;
+  const targetValues =
+    vw > 0 && rows.every((r) => r.targetValues?.length === vw) ? new Float32Array(n * vw) : undefined;
   const keys = Object.keys(first.extras ?? {}).filter((k) => rows.every((r) => r.extras?.[k]));
   const extras: Record<string, { width: number; values: Float32Array }> = {};
   // Rows stored at different times may differ in width (logits before and after a head grew): each is
@@ -208,6 +213,7 @@ function joinRows(rows: readonly Batch[]): Batch {
     y[i] = r.y[0] as number;
     if (task && r.task) task[i] = r.task[0] as number;
     if (targets && r.targets) targets.set(r.targets, i * tw);
+    if (targetValues && r.targetValues) targetValues.set(r.targetValues, i * vw);
     for (const k of keys) {
       const e = extras[k];
       const src = r.extras?.[k];
@@ -220,6 +226,7 @@ function joinRows(rows: readonly Batch[]): Batch {
     sampleShape: first.sampleShape,
     ...(task ? { task } : {}),
     ...(targets ? { targets } : {}),
+    ...(targetValues ? { targetValues } : {}),
     ...(keys.length > 0 ? { extras } : {}),
   };
 }
