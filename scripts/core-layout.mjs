@@ -14,15 +14,17 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../packages/core/s
 
 /** Folders from the bottom up: a folder may import from its own rank or below. */
 const LAYERS = [
-  ['random', 'events', 'plugin-api'],
-  ['pipeline', 'data', 'logging'],
-  ['output', 'plugin', 'backend'],
-  ['model'],
+  ['random', 'events'],
+  ['data'],
+  ['plugin-api'],
+  ['plugin', 'output'],
+  ['pipeline'],
+  ['backend', 'model'],
   ['training', 'preprocess'],
   ['stream', 'evaluation', 'metrics', 'run'],
-  ['checkpoint'],
+  ['logging', 'checkpoint', 'loading'],
   ['stages'],
-  ['engine'],
+  ['builtins', 'engine'],
   ['testing'],
 ];
 const rank = new Map(LAYERS.flatMap((names, i) => names.map((n) => [n, i])));

@@ -20,10 +20,10 @@ export {
   preparePipeline,
   type LoadedPipeline,
   type LoadPipelineOptions,
-} from './pipeline/pipeline.loader.js';
+} from './loading/pipeline.loader.js';
 export type { PipelineDefinition, BackendName } from './pipeline/pipeline-definition.js';
 export { pipelineParts, partsOf, partOptions, type PipelinePart } from './pipeline/pipeline-parts.js';
-export { PipelineError, formatProblem, type PipelineProblem } from './pipeline/pipeline-error.js';
+export { PipelineError, formatProblem, type PipelineProblem } from './plugin-api/pipeline-error.js';
 export { composePipelineSchema } from './pipeline/pipeline.schema.js';
 export { ServeSchema, type ServeSettings } from './pipeline/serve.schema.js';
 export type { GraphNodeSpec, GraphSpec, LayerSpec } from './pipeline/layer.schema.js';
@@ -31,7 +31,7 @@ export type { GraphModelSpec, LayersModelSpec, ModelSpec } from './pipeline/mode
 export type { OptimizerSpec } from './pipeline/optimizer.schema.js';
 export { selectBackend, BackendUnavailableError } from './backend/backend.selector.js';
 export { silenceCpuBanner } from './backend/cpu-banner.js';
-export type { BackendReport, NativeAccelerator } from './backend/backend-report.js';
+export type { BackendReport, NativeAccelerator } from './plugin-api/backend-report.js';
 export { hostArray, readbackIsFresh, writesAreCopied } from './backend/host-copy.js';
 
 // Events, outputs, checkpoints
@@ -57,10 +57,10 @@ export {
   type ComponentClass,
   type ComponentDescriptor,
   type ComponentCheckContext,
-} from './plugin/component-descriptor.js';
-export { PLUGIN_API_VERSION, checkManifest, type PluginManifest } from './plugin/plugin-manifest.js';
+} from './plugin-api/component-descriptor.js';
+export { PLUGIN_API_VERSION, checkManifest, type PluginManifest } from './plugin-api/plugin-manifest.js';
 export { loadPlugins, type LoadedPlugins, type PluginRequest, type PluginResolution } from './plugin/plugin-loader.js';
-export { corePlugin } from './plugin/core.plugin.js';
+export { corePlugin } from './builtins/core.plugin.js';
 export { StringEnum } from './pipeline/string-enum.js';
 export { discriminated } from './pipeline/pipeline.schema.js';
 export { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
@@ -70,10 +70,10 @@ export { ContainerModule, injectable, inject } from 'inversify';
 export { type Batch, batchSize, sampleLength, selectRows, concatBatches } from './data/batch.js';
 export { ArrayBatchSource, type BatchRequest, type BatchSource } from './data/batch-source.js';
 export type { Experience, StreamInfo } from './data/experience.js';
-export type { DataSource } from './data/data-source.js';
+export type { DataSource } from './plugin-api/data-source.js';
 export { BoundedQueue, type OverflowPolicy } from './data/bounded-queue.js';
-export type { Transform, TransformPhase } from './preprocess/transform.js';
-export type { BoundaryDetector } from './stream/boundary-detector.js';
+export type { Transform, TransformPhase } from './plugin-api/transform.js';
+export type { BoundaryDetector } from './plugin-api/boundary-detector.js';
 export { Rng } from './random/rng.js';
 
 // Models and training
@@ -82,10 +82,10 @@ export {
   disposeReplacedModel,
   type EngramModel,
   type ForwardOptions,
-} from './model/engram-model.js';
-export type { Adjustment, AdjustContext } from './model/adjustment.js';
+} from './plugin-api/engram-model.js';
+export type { Adjustment, AdjustContext } from './plugin-api/adjustment.js';
 export { buildModel, HEAD_LAYER_NAME, type ModelTarget } from './model/model.builder.js';
-export type { Strategy } from './training/strategy.js';
+export type { Strategy } from './plugin-api/strategy.js';
 export type {
   RunMode,
   ExperienceContext,
@@ -93,8 +93,8 @@ export type {
   LossContext,
   AfterBatchContext,
   PredictorContext,
-} from './training/contexts.js';
-export type { JsonValue, StateArray, SerializedState } from './training/serialized-state.js';
+} from './plugin-api/contexts.js';
+export type { JsonValue, StateArray, SerializedState } from './plugin-api/serialized-state.js';
 export { crossEntropy, perSampleCrossEntropy } from './training/loss.js';
 export {
   QuadraticPenalty,
@@ -102,9 +102,9 @@ export {
   quadraticPenalty,
   type QuadraticTerm,
   type QuadraticPenaltyImpl,
-} from './training/quadratic-penalty.js';
+} from './plugin-api/quadratic-penalty.js';
 export type { PenalizedApplyImpl, VariablePenalty, VariablePenalties } from './training/penalty-step.js';
-export type { RunLogger } from './logging/run-logger.js';
+export type { RunLogger } from './plugin-api/run-logger.js';
 export { TensorBoardLogger, TensorBoardOptions } from './logging/tensorboard.logger.js';
 export { CsvLogger, CsvOptions, CSV_COLUMNS } from './logging/csv.logger.js';
 export { crc32c, maskedCrc32c, frameRecord, readRecords } from './logging/tfrecord.js';
@@ -117,10 +117,10 @@ export {
 export { readEventFiles } from './logging/tensorboard-file.js';
 
 // Stages (plugin role `stage`) and checkpointable components
-export { BUILTIN_STAGES, type Stage, type StageRun, type RunOutputs } from './stages/stage.js';
+export { BUILTIN_STAGES, type Stage, type StageRun, type RunOutputs } from './plugin-api/stage.js';
 export type { PlacedStage } from './stages/stage-order.js';
-export type { RunItem } from './stages/run-item.js';
+export type { RunItem } from './plugin-api/run-item.js';
 export { eachItem } from './stages/each-item.js';
-export type { Checkpointable, CheckpointReason } from './checkpoint/checkpointable.js';
+export type { Checkpointable, CheckpointReason } from './plugin-api/checkpointable.js';
 export type { RunStatus } from './events/engram-event.js';
 export { surgeryLineage, type SurgeryLineage, type VariableOrigin } from './model/surgery-lineage.js';

@@ -1,121 +1,42 @@
 /**
- * Everything of @engram/core, also its internals (engine parts, stages, checkpoint codec, test-facing
- * helpers): for Engram's own packages and tests. Not a stable API — use the package root
- * (`@engram/core`) from applications and third-party plugins.
+ * The internal entry of @engram/core: the public API (`./index.js`) plus the few engine parts that
+ * Engram's own packages need and a third-party plugin should not: the checkpoint codec and store
+ * (serving, export, `engram eval`), atomic file writes and output folders (the CLI's files), the
+ * prediction view (serving), the event bus and run recorder (CLI runs and tests), ONNX export, two
+ * adjustments and the penalty step (strategy and native tests). Not a stable API: applications and
+ * plugins import from `@engram/core`. Adding a name here means a CLI or first-party package needs it;
+ * prefer making it public when a plugin author would need it too.
  */
-export * from './data/batch.js';
-export * from './data/batch-source.js';
-export * from './data/experience.js';
-export * from './data/data-source.js';
-export * from './data/bounded-queue.js';
-export * from './random/rng.js';
-export * from './model/engram-model.js';
-export * from './training/serialized-state.js';
-export * from './training/contexts.js';
-export * from './training/strategy.js';
-export * from './events/engram-event.js';
-export * from './events/event-sink.js';
-export * from './events/event-bus.js';
-export * from './plugin/tokens.js';
-export * from './plugin/component-descriptor.js';
-export * from './plugin/plugin-manifest.js';
-export * from './plugin/component-registry.js';
-export * from './plugin/plugin-loader.js';
-export * from './plugin/component-factory.js';
-export * from './pipeline/pipeline-error.js';
-export * from './pipeline/layer.schema.js';
-export * from './pipeline/optimizer.schema.js';
-export * from './pipeline/pipeline.schema.js';
-export * from './pipeline/serve.schema.js';
-export * from './pipeline/pipeline-definition.js';
-export * from './pipeline/pipeline-parts.js';
-export * from './pipeline/json-source.js';
-export * from './pipeline/schema-validator.js';
-export * from './pipeline/string-enum.js';
-export * from './pipeline/pipeline.loader.js';
-export * from './preprocess/transform.js';
-export * from './model/adjustment.js';
-export * from './stream/boundary-detector.js';
-export * from './logging/run-logger.js';
-export * from './backend/backend-report.js';
-export * from './backend/backend.selector.js';
-export { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
-export { ContainerModule, injectable, inject } from 'inversify';
-export * from './metrics/index.js';
-export * from './model/model.builder.js';
-export * from './model/file-io.js';
-export * from './model/onnx/onnx-import.js';
-export * from './model/onnx/onnx-export.js';
-export { decodeModel, encodeModel } from './model/onnx/onnx-proto.js';
-export * from './model/onnx/onnx-layers.js';
-export * from './model/seeded-dropout.layer.js';
-export * from './model/grow-head.adjustment.js';
-export * from './model/freeze.adjustment.js';
-export * from './plugin/core.plugin.js';
-export * from './training/loss.js';
-export * from './training/quadratic-penalty.js';
-export * from './training/penalty-step.js';
-export * from './training/batch-tensors.js';
-export * from './training/optimizer.factory.js';
-export * from './training/optimizer-handle.js';
-export * from './training/strategy-chain.js';
-export * from './training/trainer.js';
-export * from './training/lr-schedule.js';
-export * from './training/gradient-controls.js';
-export * from './training/early-stopping.js';
-export * from './training/validation-split.js';
-export * from './training/training-controls.js';
-export * from './training/regression-loss.js';
-export * from './pipeline/schedule.schema.js';
-export * from './pipeline/validation.schema.js';
-export * from './evaluation/evaluator.js';
-export * from './checkpoint/checkpoint.store.js';
-export * from './checkpoint/state-codec.js';
-export * from './checkpoint/run-snapshot.js';
-export * from './run/run-state.js';
-export * from './engine/run-options.js';
-export * from './run/run-control.js';
-export * from './engine/pulled-feed.js';
-export * from './engine/run-feed.js';
-export * from './engine/run-checkpointables.js';
-export * from './engine/engine.js';
-export * from './engine/resume.js';
-export * from './engine/evaluate-checkpoint.js';
-export * from './engine/prediction-view.js';
-export * from './run/loop-turns.js';
-export * from './checkpoint/checkpoint-model.js';
-export * from './checkpoint/event-history.js';
-export * from './stages/stage-tokens.js';
-export * from './stages/stage.js';
-export * from './stages/run-item.js';
-export * from './stages/each-item.js';
-export * from './stages/stage-order.js';
-export * from './stages/transform-chain.js';
-export * from './checkpoint/checkpointable.js';
-export * from './checkpoint/checkpoint-registry.js';
-export * from './checkpoint/checkpoint-v1.js';
-export * from './stages/preprocess.stage.js';
-export * from './stages/adjust.stage.js';
-export * from './stages/evaluate.stage.js';
-export * from './stages/checkpoint.stage.js';
-export * from './stages/train.stage.js';
-export * from './engine/component-maker.js';
-export * from './engine/start-run.js';
-export * from './engine/run-context.js';
-export * from './backend/run-accelerator.js';
-export * from './backend/backend-lease.js';
-export * from './plugin/plugin-trust.js';
-export * from './model/model-limits.js';
-export * from './output/safe-dir.js';
-export * from './output/output-probe.js';
-export * from './output/atomic-file.js';
-export * from './checkpoint/history-check.js';
-export * from './checkpoint/run-json.schema.js';
-export * from './checkpoint/snapshot-guard.js';
-export * from './metrics/final-prequential.js';
-export * from './model/surgery.adjustment.js';
-export * from './model/surgery-lineage.js';
-export * from './model/insert-layer.adjustment.js';
-export * from './model/widen-layer.adjustment.js';
-export * from './model/set-activation.adjustment.js';
-export * from './model/reinit-layers.adjustment.js';
+export * from './index.js';
+
+// Checkpoints: reading, writing, decoding (serve, export, eval, tests)
+export { CheckpointStore } from './checkpoint/checkpoint.store.js';
+export { checkpointModelArtifacts, readCheckpoint } from './checkpoint/checkpoint-model.js';
+export { decodeCheckpoint } from './checkpoint/run-snapshot.js';
+export { decodeStates, encodeStates } from './checkpoint/state-codec.js';
+
+// Files and folders the CLI writes
+export { OutputDirError, ensureDir } from './output/safe-dir.js';
+export { tempPathOf, writeFileAtomic } from './output/atomic-file.js';
+export { probeWritable, runPaths } from './loading/output-probe.js';
+export { readJsonFile } from './pipeline/json-source.js';
+export { compileSchema } from './pipeline/schema-validator.js';
+
+// Running, serving and recording
+export { componentMaker } from './engine/component-maker.js';
+export { createComponent } from './plugin/component-factory.js';
+export { buildPredictionView, type PredictionView } from './engine/prediction-view.js';
+export { EventBus } from './events/event-bus.js';
+export { RunRecorder } from './metrics/run-recorder.js';
+export { SeriesDownsampler, type SeriesPoint } from './metrics/series-downsampler.js';
+export { parseAccuracyMatrixCsv } from './metrics/accuracy-matrix-csv.js';
+
+// Models, ONNX and training internals (export, strategies' and native kernels' tests)
+export { fileModelLoader } from './model/file-io.js';
+export { exportOnnx, type NormalizeStep } from './model/onnx/onnx-export.js';
+export { decodeModel } from './model/onnx/onnx-proto.js';
+export { InsertLayerAdjustment } from './model/insert-layer.adjustment.js';
+export { WidenLayerAdjustment } from './model/widen-layer.adjustment.js';
+export { OptimizerHandle } from './training/optimizer-handle.js';
+export { addPenaltyGradients } from './training/penalty-step.js';
+export { learningRateAt } from './training/lr-schedule.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../pipeline/pipeline-definition.js';
-import type { BackendReport, NativeAccelerator } from './backend-report.js';
+import type { BackendReport, NativeAccelerator } from '../plugin-api/backend-report.js';
 import { registerWasmGradients } from './wasm-gradients.js';
 import { NO_ACCELERATION, type RunAccelerator } from './run-accelerator.js';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { StateArray } from '../training/serialized-state.js';
+import type { StateArray } from '../plugin-api/serialized-state.js';
 
 /**
  * Backends whose `dataSync()` returns a fresh array the caller owns: the wasm backend copies out of

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { PenalizedApplyImpl } from '../training/penalty-step.js';
-import type { QuadraticPenaltyImpl } from '../training/quadratic-penalty.js';
+import type { PenalizedApplyImpl } from '../plugin-api/variable-penalty.js';
+import type { QuadraticPenaltyImpl } from '../plugin-api/quadratic-penalty.js';
 
 /**
  * The accelerated operations one run may use, chosen when its backend was activated (empty on cpu,

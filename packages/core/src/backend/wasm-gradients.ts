@@ -38,25 +38,15 @@ function installMatMulGradient(): void {
   tf.registerGradient(config);
 }
 
-/**
- * Process-wide record of the kernels already installed (shared by every copy of this
- * module), so a second call never re-wraps a kernel that another package (e.g. the
- * native matMul kernels) has since wrapped around ours.
- */
-function installedNames(): Set<string> {
-  const holder = globalThis as { [MARK]?: Set<string> };
-  holder[MARK] ??= new Set<string>();
-  return holder[MARK];
-}
-
 function install(config: KernelConfig): void {
-  const done = installedNames();
+  // A kernel marked as Engram's is ours, or a wrapper around ours (the native kernels carry the mark
+  // over when they wrap one), so a second call never re-wraps it — also from a second copy of this
+  // module, since the mark is a registered symbol.
   const existing = tf.getKernel(config.kernelName, 'wasm');
-  if (done.has(config.kernelName) || isEngramKernel(existing)) return;
+  if (isEngramKernel(existing)) return;
   (config.kernelFunc as Marked)[MARK] = true;
   if (existing !== undefined) tf.unregisterKernel(config.kernelName, 'wasm');
   tf.registerKernel(config);
-  done.add(config.kernelName);
 }
 
 /** Names of the kernels {@link registerWasmGradients} installs or replaces on wasm. */
@@ -91,7 +81,7 @@ export function registerWasmGradients(): void {
   if (tf.getKernel(tf.Conv2D, 'wasm') === undefined) return;
   const originals = [tf.BatchMatMul, tf._FusedMatMul]
     .map((name) => tf.getKernel(name, 'wasm'))
-    .filter((c): c is KernelConfig => c !== undefined && !isEngramKernel(c) && !installedNames().has(c.kernelName));
+    .filter((c): c is KernelConfig => c !== undefined && !isEngramKernel(c));
   const configs = [
     ...wasmMatMulKernels(originals),
     ...wasmConvKernels(),

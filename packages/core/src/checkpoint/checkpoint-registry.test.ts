@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { SerializedState } from '../training/serialized-state.js';
+import type { SerializedState } from '../plugin-api/serialized-state.js';
 import { CheckpointRegistry, MissingStateError } from './checkpoint-registry.js';
 
 class Counter {

@@ -1,5 +1,5 @@
-import type { SerializedState } from '../training/serialized-state.js';
-import type { Checkpointable, CheckpointEntryOptions } from './checkpointable.js';
+import type { SerializedState } from '../plugin-api/serialized-state.js';
+import type { Checkpointable, CheckpointEntryOptions } from '../plugin-api/checkpointable.js';
 
 /** A registered {@link Checkpointable} with its JSON pointer. */
 export interface CheckpointEntry {

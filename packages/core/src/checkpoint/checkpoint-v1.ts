@@ -1,8 +1,8 @@
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { partsOf } from '../pipeline/pipeline-parts.js';
-import type { JsonValue, SerializedState, StateArray } from '../training/serialized-state.js';
-import type { CheckpointReason } from './checkpointable.js';
-import { CHECKPOINT_REASONS } from './checkpointable.js';
+import type { JsonValue, SerializedState, StateArray } from '../plugin-api/serialized-state.js';
+import type { CheckpointReason } from '../plugin-api/checkpointable.js';
+import { CHECKPOINT_REASONS } from '../plugin-api/checkpointable.js';
 import type { MetricsMark, RunJson } from './run-json.js';
 
 /** `run.json` of format 1 (Engram before the checkpoint registry): the run's own parts lived here. */

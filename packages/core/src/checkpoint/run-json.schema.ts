@@ -1,8 +1,8 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { compileSchema } from '../pipeline/schema-validator.js';
-import { formatProblem } from '../pipeline/pipeline-error.js';
+import { formatProblem } from '../plugin-api/pipeline-error.js';
 import { CorruptCheckpointError } from './checkpoint.store.js';
-import { CHECKPOINT_REASONS } from './checkpointable.js';
+import { CHECKPOINT_REASONS } from '../plugin-api/checkpointable.js';
 import type { RunJsonV1 } from './checkpoint-v1.js';
 import type { RunJson } from './run-json.js';
 

@@ -1,5 +1,5 @@
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
-import type { CheckpointReason } from './checkpointable.js';
+import type { CheckpointReason } from '../plugin-api/checkpointable.js';
 
 // The types of a checkpoint's `run.json` and of the metric history it points into: shared by the
 // codec (run-snapshot.ts), its schema (run-json.schema.ts) and the format-1 upgrade (checkpoint-v1.ts)

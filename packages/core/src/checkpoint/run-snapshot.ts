@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import type { EngramModel } from '../model/engram-model.js';
+import type { EngramModel } from '../plugin-api/engram-model.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
-import type { SerializedState } from '../training/serialized-state.js';
+import type { SerializedState } from '../plugin-api/serialized-state.js';
 import { firstNonFinite } from '../training/numeric-guard.js';
 import { NumericalError } from '../training/trainer.js';
 import type { CheckpointFile } from './checkpoint.store.js';

@@ -1,5 +1,5 @@
 import type { RunState } from '../run/run-state.js';
-import type { StateArray } from '../training/serialized-state.js';
+import type { StateArray } from '../plugin-api/serialized-state.js';
 import { checkSlotValues } from '../training/numeric-guard.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { JsonValue, SerializedState, StateArray } from '../training/serialized-state.js';
+import type { JsonValue, SerializedState, StateArray } from '../plugin-api/serialized-state.js';
 
 /** Where an array lives in the binary blob. */
 interface ArrayRef {

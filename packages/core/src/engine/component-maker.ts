@@ -1,6 +1,6 @@
 import type { EventSink } from '../events/event-sink.js';
-import type { LoadedPipeline } from '../pipeline/pipeline.loader.js';
-import type { ComponentRole, ComponentServices } from '../plugin/component-descriptor.js';
+import type { LoadedPipeline } from '../loading/pipeline.loader.js';
+import type { ComponentRole, ComponentServices } from '../plugin-api/component-descriptor.js';
 import { createComponent, type ComponentRef } from '../plugin/component-factory.js';
 import type { Rng } from '../random/rng.js';
 

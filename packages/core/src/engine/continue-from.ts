@@ -7,7 +7,7 @@ import { readHistory } from '../checkpoint/history-check.js';
 import { decodeCheckpoint, type RunJson } from '../checkpoint/run-snapshot.js';
 import type { EngramEvent } from '../events/engram-event.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
-import type { SerializedState } from '../training/serialized-state.js';
+import type { SerializedState } from '../plugin-api/serialized-state.js';
 import { ResumeError } from './resume.js';
 import type { LineageEntry } from './run-lineage.js';
 import type { RunCursor } from '../run/run-state.js';

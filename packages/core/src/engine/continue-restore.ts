@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { CheckpointRegistry } from '../checkpoint/checkpoint-registry.js';
-import { LayersEngramModel } from '../model/engram-model.js';
+import { LayersEngramModel } from '../plugin-api/engram-model.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
-import { PipelineError } from '../pipeline/pipeline-error.js';
+import { PipelineError } from '../plugin-api/pipeline-error.js';
 import { optimizerChanges } from '../pipeline/optimizer.schema.js';
 import { pipelineParts, type PipelinePart } from '../pipeline/pipeline-parts.js';
-import type { SerializedState } from '../training/serialized-state.js';
+import type { SerializedState } from '../plugin-api/serialized-state.js';
 import type { ContinuePoint } from './continue-from.js';
 import { setNetworkWeights, weightsFit } from './network-weights.js';
 import { ResumeError } from './resume.js';

@@ -1,10 +1,10 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lastValueFrom, toArray } from 'rxjs';
-import type { DataSource } from '../data/data-source.js';
+import type { DataSource } from '../plugin-api/data-source.js';
 import type { Experience } from '../data/experience.js';
 import type { EventSink } from '../events/event-sink.js';
-import { preparePipeline, type LoadedPipeline } from '../pipeline/pipeline.loader.js';
+import { preparePipeline, type LoadedPipeline } from '../loading/pipeline.loader.js';
 import { Rng } from '../random/rng.js';
 import { componentMaker } from './component-maker.js';
 import { pipelineDifferences } from './resume.js';

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { RunStatus } from '../events/engram-event.js';
 import { emitFinalPrequential } from '../metrics/final-prequential.js';
-import type { LoadedPipeline } from '../pipeline/pipeline.loader.js';
+import type { LoadedPipeline } from '../loading/pipeline.loader.js';
 import { assembleRun, type AssembledRun } from './run-assembly.js';
 import { runItems } from './run-items.js';
 import type { RunOptions, RunOutcome } from './run-options.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { lastValueFrom, map } from 'rxjs';
 import { eachItem } from '../stages/each-item.js';
-import type { RunItem } from '../stages/run-item.js';
+import type { RunItem } from '../plugin-api/run-item.js';
 import { PulledFeed } from './pulled-feed.js';
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -2,14 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import type { CheckpointStore } from '../checkpoint/checkpoint.store.js';
 import { openNewestValid, readCheckpoint } from '../checkpoint/checkpoint-model.js';
 import { MissingStateError, type CheckpointRegistry } from '../checkpoint/checkpoint-registry.js';
-import type { CheckpointReason } from '../checkpoint/checkpointable.js';
+import type { CheckpointReason } from '../plugin-api/checkpointable.js';
 import { readHistory } from '../checkpoint/history-check.js';
 import { decodeCheckpoint, type MetricsMark, type RunJson } from '../checkpoint/run-snapshot.js';
 import type { EngramEvent } from '../events/engram-event.js';
-import { LayersEngramModel } from '../model/engram-model.js';
+import { LayersEngramModel } from '../plugin-api/engram-model.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { setNetworkWeights, weightsFit } from './network-weights.js';
-import type { SerializedState } from '../training/serialized-state.js';
+import type { SerializedState } from '../plugin-api/serialized-state.js';
 import type { RunContext } from './run-context.js';
 import type { RunCursor, RunState } from '../run/run-state.js';
 

@@ -5,7 +5,7 @@ import { EventHistory, numberedLikeHistory } from '../checkpoint/event-history.j
 import { EventBus } from '../events/event-bus.js';
 import { RunRecorder } from '../metrics/run-recorder.js';
 import { PrequentialAccuracy } from '../metrics/prequential.js';
-import type { LoadedPipeline } from '../pipeline/pipeline.loader.js';
+import type { LoadedPipeline } from '../loading/pipeline.loader.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { TOKENS } from '../plugin/tokens.js';
 import { Rng } from '../random/rng.js';

@@ -1,11 +1,11 @@
 import { checkSnapshotSlots } from '../checkpoint/snapshot-guard.js';
 import { hostArray } from '../backend/host-copy.js';
 import * as tf from '@tensorflow/tfjs';
-import type { Checkpointable } from '../checkpoint/checkpointable.js';
-import type { DataSource } from '../data/data-source.js';
+import type { Checkpointable } from '../plugin-api/checkpointable.js';
+import type { DataSource } from '../plugin-api/data-source.js';
 import type { Rng } from '../random/rng.js';
 import type { OptimizerHandle } from '../training/optimizer-handle.js';
-import type { JsonValue, SerializedState, StateArray } from '../training/serialized-state.js';
+import type { JsonValue, SerializedState, StateArray } from '../plugin-api/serialized-state.js';
 import type { RunCursor, RunProgress, RunState } from '../run/run-state.js';
 
 /**

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { leaseBackend, type BackendLease } from '../backend/backend-lease.js';
-import type { BackendReport } from '../backend/backend-report.js';
+import type { BackendReport } from '../plugin-api/backend-report.js';
 import type { RunAccelerator } from '../backend/run-accelerator.js';
 import { attachDropoutRandom } from '../model/seeded-dropout.layer.js';
 import type { BackendName } from '../pipeline/pipeline-definition.js';

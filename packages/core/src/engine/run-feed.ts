@@ -8,7 +8,7 @@ import type {
   RunEndItem,
   RunItem,
   TestItem,
-} from '../stages/run-item.js';
+} from '../plugin-api/run-item.js';
 import type { RunControl } from '../run/run-control.js';
 import type { FeedPosition } from './run-start.js';
 import type { RunState } from '../run/run-state.js';

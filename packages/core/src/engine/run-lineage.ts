@@ -1,7 +1,7 @@
-import type { Checkpointable } from '../checkpoint/checkpointable.js';
+import type { Checkpointable } from '../plugin-api/checkpointable.js';
 import type { Experience } from '../data/experience.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
-import type { JsonValue, SerializedState } from '../training/serialized-state.js';
+import type { JsonValue, SerializedState } from '../plugin-api/serialized-state.js';
 
 /**
  * One run of a chain of runs started with `--from`: enough to rebuild its data (its pipeline, with

@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { BackendReport } from '../backend/backend-report.js';
+import type { BackendReport } from '../plugin-api/backend-report.js';
 import type { EngramEvent } from '../events/engram-event.js';
 import type { RunSummary } from '../metrics/run-summary.js';
 import type { BackendName } from '../pipeline/pipeline-definition.js';

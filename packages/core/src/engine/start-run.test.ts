@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { fixtureDocument, loadFixture } from '../testing/fixture-pipeline.js';
-import type { LoadedPipeline } from '../pipeline/pipeline.loader.js';
+import type { LoadedPipeline } from '../loading/pipeline.loader.js';
 import { startRun, type RunHandle } from './start-run.js';
 
 const out = (): string => mkdtempSync(join(tmpdir(), 'engram-start-run-'));

@@ -1,7 +1,7 @@
 import { Subject, type Observable } from 'rxjs';
 import type { EngramEvent } from '../events/engram-event.js';
-import { loadPipeline, type LoadedPipeline } from '../pipeline/pipeline.loader.js';
-import { corePlugin } from '../plugin/core.plugin.js';
+import { loadPipeline, type LoadedPipeline } from '../loading/pipeline.loader.js';
+import { corePlugin } from '../builtins/core.plugin.js';
 import { runPipeline } from './engine.js';
 import type { RunOptions, RunOutcome } from './run-options.js';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { ArrayBatchSource } from '../data/batch-source.js';
-import { LayersEngramModel } from '../model/engram-model.js';
+import { LayersEngramModel } from '../plugin-api/engram-model.js';
 import { evaluate } from './evaluator.js';
 
 await tf.setBackend('cpu');

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/batch.js';
 import type { Experience } from '../data/experience.js';
 import type { EvaluationResult } from '../events/engram-event.js';
-import type { EngramModel } from '../model/engram-model.js';
+import type { EngramModel } from '../plugin-api/engram-model.js';
 import { batchTensors } from '../training/batch-tensors.js';
 import { perSampleCrossEntropy } from '../training/loss.js';
 

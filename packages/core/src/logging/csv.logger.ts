@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Observable, Subscription } from 'rxjs';
 import type { EngramEvent } from '../events/engram-event.js';
-import type { RunLogger } from './run-logger.js';
+import type { RunLogger } from '../plugin-api/run-logger.js';
 
 /** Options of the `csv` logger. */
 export const CsvOptions = Type.Object(

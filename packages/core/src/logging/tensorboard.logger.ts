@@ -4,7 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Observable, Subscription } from 'rxjs';
 import type { EngramEvent } from '../events/engram-event.js';
 import { averageAccuracy, backwardTransfer, forgetting } from '../metrics/continual-metrics.js';
-import type { RunLogger } from './run-logger.js';
+import type { RunLogger } from '../plugin-api/run-logger.js';
 import { EventFileWriter, writtenEvents } from './tensorboard-file.js';
 import type { SummaryValue } from './tensorboard-proto.js';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PrequentialAccuracy, type PrequentialSnapshot } from './prequential.js';
-import type { JsonValue } from '../training/serialized-state.js';
+import type { JsonValue } from '../plugin-api/serialized-state.js';
 
 const close = (actual: number, expected: number, msg: string): void => {
   assert.ok(Math.abs(actual - expected) < 1e-12, `${msg}: expected ${expected}, got ${actual}`);

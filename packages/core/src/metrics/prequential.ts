@@ -1,4 +1,4 @@
-import type { SerializedState, StateArray } from '../training/serialized-state.js';
+import type { SerializedState, StateArray } from '../plugin-api/serialized-state.js';
 
 /** Options of {@link PrequentialAccuracy}. */
 export interface PrequentialOptions {

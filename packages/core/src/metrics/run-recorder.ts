@@ -7,7 +7,7 @@ import type { EngramEvent } from '../events/engram-event.js';
 import { writeFileAtomic } from '../output/atomic-file.js';
 import { ensureDirSync } from '../output/safe-dir.js';
 import { accuracyMatrixCsv } from './accuracy-matrix-csv.js';
-import type { JsonValue } from '../training/serialized-state.js';
+import type { JsonValue } from '../plugin-api/serialized-state.js';
 import { RunSummaryBuilder, type RunMeta, type RunSummary } from './run-summary.js';
 
 /** File names written into the run's output directory. */

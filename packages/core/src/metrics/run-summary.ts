@@ -1,5 +1,5 @@
 import type { EngramEvent, EvaluationResult, EventOf, RunStatus } from '../events/engram-event.js';
-import type { JsonValue } from '../training/serialized-state.js';
+import type { JsonValue } from '../plugin-api/serialized-state.js';
 import { continualMetrics, forgettingPerExperience } from './continual-metrics.js';
 import { SeriesDownsampler, type SeriesPoint } from './series-downsampler.js';
 

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildModel } from './model.builder.js';
 import { GrowHeadAdjustment } from './grow-head.adjustment.js';
 import { FreezeAdjustment } from './freeze.adjustment.js';
-import type { AdjustContext } from './adjustment.js';
+import type { AdjustContext } from '../plugin-api/adjustment.js';
 import { Rng } from '../random/rng.js';
 import { ArrayBatchSource } from '../data/batch-source.js';
 import { OptimizerHandle } from '../training/optimizer-handle.js';

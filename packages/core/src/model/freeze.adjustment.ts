@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { Adjustment, AdjustContext } from './adjustment.js';
-import type { EngramModel } from './engram-model.js';
+import type { Adjustment, AdjustContext } from '../plugin-api/adjustment.js';
+import type { EngramModel } from '../plugin-api/engram-model.js';
 
 /** Options of the `freeze` adjustment. */
 export const FreezeOptions = Type.Object(

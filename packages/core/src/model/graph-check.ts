@@ -1,6 +1,6 @@
 import { closestName } from '../pipeline/closest-name.js';
 import { MERGE_LAYERS, type GraphNodeSpec, type GraphSpec, type LayerSpec } from '../pipeline/layer.schema.js';
-import type { PipelineProblem } from '../pipeline/pipeline-error.js';
+import type { PipelineProblem } from '../plugin-api/pipeline-error.js';
 
 /** Name of the classifier head layer Engram appends (to a layer stack or after a graph's output node). */
 export const HEAD_LAYER_NAME = 'head';

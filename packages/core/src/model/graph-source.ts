@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { GraphSchema, type GraphSpec } from '../pipeline/layer.schema.js';
 import type { ModelSpec } from '../pipeline/model.schema.js';
-import { PipelineError, type PipelineProblem } from '../pipeline/pipeline-error.js';
+import { PipelineError, type PipelineProblem } from '../plugin-api/pipeline-error.js';
 import { compileSchema } from '../pipeline/schema-validator.js';
 import { graphProblems, layerStackProblems } from './graph-check.js';
 

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import type { GraphSpec } from '../pipeline/layer.schema.js';
-import { PipelineError } from '../pipeline/pipeline-error.js';
+import { PipelineError } from '../plugin-api/pipeline-error.js';
 import { Rng } from '../random/rng.js';
 import { fixtureDocument, loadFixture } from '../testing/fixture-pipeline.js';
 import { graphProblems } from './graph-check.js';

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GraphSpec } from '../pipeline/layer.schema.js';
-import { PipelineError } from '../pipeline/pipeline-error.js';
+import { PipelineError } from '../plugin-api/pipeline-error.js';
 import { DEFAULT_GRAPH_INPUT, graphOutput, topologicalOrder } from './graph-check.js';
 import { layerFor } from './layer-factory.js';
 import { layerParameters } from './model-limits.js';
-import { headLayer, ParameterBudget, shapeText, type ModelTarget } from './model.builder.js';
+import { headLayer, ParameterBudget, shapeText, type ModelTarget } from './model-target.js';
 
 function disposeBuilt(layers: readonly tf.layers.Layer[]): void {
   for (const layer of layers) {

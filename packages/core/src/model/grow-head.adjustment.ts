@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Type, type Static } from '@sinclair/typebox';
-import type { Adjustment, AdjustContext } from './adjustment.js';
-import { LayersEngramModel, type EngramModel } from './engram-model.js';
+import type { Adjustment, AdjustContext } from '../plugin-api/adjustment.js';
+import { LayersEngramModel, type EngramModel } from '../plugin-api/engram-model.js';
 
 /** Options of the `grow-head` adjustment. */
 export const GrowHeadOptions = Type.Object(

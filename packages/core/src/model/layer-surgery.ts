@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { LayersEngramModel, type EngramModel } from './engram-model.js';
+import { LayersEngramModel, type EngramModel } from '../plugin-api/engram-model.js';
 import { recordLineage, type VariableOrigin } from './surgery-lineage.js';
 
 /** A tfjs Layers layer. */

@@ -5,7 +5,7 @@ import type { GraphSpec } from '../pipeline/layer.schema.js';
 import { Rng } from '../random/rng.js';
 import { assertClose, compareWithCpu, project, rnd, setUpWasm } from '../testing/wasm-helpers.js';
 import { buildModel } from './model.builder.js';
-import type { EngramModel } from './engram-model.js';
+import type { EngramModel } from '../plugin-api/engram-model.js';
 
 before(setUpWasm);
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { buildModel } from './model.builder.js';
-import { PipelineError } from '../pipeline/pipeline-error.js';
+import { PipelineError } from '../plugin-api/pipeline-error.js';
 import { Rng } from '../random/rng.js';
 
 await tf.setBackend('cpu');

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type * as tf from '@tensorflow/tfjs';
-import type { AdjustContext } from './adjustment.js';
-import type { EngramModel } from './engram-model.js';
+import type { AdjustContext } from '../plugin-api/adjustment.js';
+import type { EngramModel } from '../plugin-api/engram-model.js';
 import type { EventSink } from '../events/event-sink.js';
 import { activationOf, buildPlan, chainOf, cloneLayer, findLayer, hostWeights, planOf } from './layer-surgery.js';
 import { FromExperienceOption, SurgeryAdjustment } from './surgery.adjustment.js';

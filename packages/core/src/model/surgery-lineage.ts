@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { EngramModel } from './engram-model.js';
+import type { EngramModel } from '../plugin-api/engram-model.js';
 
 /**
  * How one trainable variable of a model after a surgery relates to the model before it, for the

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import type { Adjustment, AdjustContext } from './adjustment.js';
-import type { EngramModel } from './engram-model.js';
-import type { SerializedState } from '../training/serialized-state.js';
+import type { Adjustment, AdjustContext } from '../plugin-api/adjustment.js';
+import type { EngramModel } from '../plugin-api/engram-model.js';
+import type { SerializedState } from '../plugin-api/serialized-state.js';
 
 /** The `fromExperience` option every surgery adjustment takes. */
 export const FromExperienceOption = Type.Integer({

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { AdjustContext, Adjustment } from './adjustment.js';
+import type { AdjustContext, Adjustment } from '../plugin-api/adjustment.js';
 import { buildModel } from './model.builder.js';
-import { disposeReplacedModel, LayersEngramModel, type EngramModel } from './engram-model.js';
+import { disposeReplacedModel, LayersEngramModel, type EngramModel } from '../plugin-api/engram-model.js';
 import { WidenLayerAdjustment } from './widen-layer.adjustment.js';
 import { InsertLayerAdjustment } from './insert-layer.adjustment.js';
 import { SetActivationAdjustment } from './set-activation.adjustment.js';

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { AdjustContext } from './adjustment.js';
-import type { EngramModel } from './engram-model.js';
+import type { AdjustContext } from '../plugin-api/adjustment.js';
+import type { EngramModel } from '../plugin-api/engram-model.js';
 import {
   addMap,
   buildPlan,

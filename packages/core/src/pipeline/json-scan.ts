@@ -1,4 +1,4 @@
-import { pointerSegment, type PipelineProblem } from './pipeline-error.js';
+import { pointerSegment, type PipelineProblem } from '../plugin-api/pipeline-error.js';
 
 /** Deepest nesting of objects and arrays a pipeline document may have (real pipelines stay under 10). */
 export const MAX_JSON_DEPTH = 64;

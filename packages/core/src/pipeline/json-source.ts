@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
 import { pointerAt, scanJsonText } from './json-scan.js';
-import { PipelineError } from './pipeline-error.js';
+import { PipelineError } from '../plugin-api/pipeline-error.js';
 
 /** Line and column (1-based) of a character offset in `text`. */
 export function lineColumn(text: string, offset: number): { line: number; column: number } {

@@ -4,8 +4,9 @@ import type { OptimizerSpec } from './optimizer.schema.js';
 import type { ServeSettings } from './serve.schema.js';
 import type { CheckpointSettings, EvaluationSettings, OutputSettings, TrainingSettings } from './pipeline.schema.js';
 
-/** The tfjs backends a pipeline can ask for. */
-export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+import type { BackendName } from '../plugin-api/backend-report.js';
+
+export type { BackendName } from '../plugin-api/backend-report.js';
 
 /** A validated pipeline document with every default filled in. */
 export interface PipelineDefinition {

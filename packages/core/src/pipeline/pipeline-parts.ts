@@ -1,4 +1,4 @@
-import type { ComponentRole } from '../plugin/component-descriptor.js';
+import type { ComponentRole } from '../plugin-api/component-descriptor.js';
 import type { ComponentRef } from '../plugin/component-factory.js';
 import type { PipelineDefinition } from './pipeline-definition.js';
 

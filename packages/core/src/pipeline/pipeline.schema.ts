@@ -1,6 +1,6 @@
 import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import type { ComponentRegistry } from '../plugin/component-registry.js';
-import type { ComponentRole } from '../plugin/component-descriptor.js';
+import type { ComponentRole } from '../plugin-api/component-descriptor.js';
 import { ModelSchema } from './model.schema.js';
 import { StringEnum } from './string-enum.js';
 import { OptimizerSchema } from './optimizer.schema.js';

@@ -1,7 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { TSchema } from '@sinclair/typebox';
-import type { PipelineProblem } from './pipeline-error.js';
+import type { PipelineProblem } from '../plugin-api/pipeline-error.js';
 import { didYouMean } from './closest-name.js';
 
 const addFormats = addFormatsModule as unknown as { default: (ajv: Ajv2020) => Ajv2020 };

@@ -1,5 +1,5 @@
 import type { PipelineDefinition } from './pipeline-definition.js';
-import { PipelineError } from './pipeline-error.js';
+import { PipelineError } from '../plugin-api/pipeline-error.js';
 
 /** The built-in stages' names, in their order (the names `after` / `before` may anchor at). */
 export const BUILTIN_STAGE_NAMES = ['preprocess', 'adjust', 'train', 'evaluate', 'checkpoint'] as const;

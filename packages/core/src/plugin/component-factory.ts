@@ -1,6 +1,6 @@
 import { Container } from 'inversify';
-import { PipelineError } from '../pipeline/pipeline-error.js';
-import type { ComponentRole, ComponentServices } from './component-descriptor.js';
+import { PipelineError } from '../plugin-api/pipeline-error.js';
+import type { ComponentRole, ComponentServices } from '../plugin-api/component-descriptor.js';
 import type { ComponentRegistry } from './component-registry.js';
 import { TOKENS } from './tokens.js';
 

@@ -1,6 +1,6 @@
 import type { Container } from 'inversify';
-import type { ComponentDescriptor, ComponentRole } from './component-descriptor.js';
-import { COMPONENT_ROLES } from './component-descriptor.js';
+import type { ComponentDescriptor, ComponentRole } from '../plugin-api/component-descriptor.js';
+import { COMPONENT_ROLES } from '../plugin-api/component-descriptor.js';
 
 /** Error raised when two plugins register the same role and kind. */
 export class DuplicateComponentError extends Error {}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PipelineError } from '../pipeline/pipeline-error.js';
+import { PipelineError } from '../plugin-api/pipeline-error.js';
 import { checkHooks, STRATEGY_HOOKS } from './hook-check.js';
 
 const where = { role: 'strategy', kind: 'my-ewc', pointer: '/strategy/1' };

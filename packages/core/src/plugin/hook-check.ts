@@ -1,4 +1,4 @@
-import { PipelineError } from '../pipeline/pipeline-error.js';
+import { PipelineError } from '../plugin-api/pipeline-error.js';
 
 /** Every method the engine may call on a strategy (`training/strategy.ts`), the optional hooks included. */
 export const STRATEGY_HOOKS: readonly string[] = [

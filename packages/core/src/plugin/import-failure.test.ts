@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PipelineError } from '../pipeline/pipeline-error.js';
+import { PipelineError } from '../plugin-api/pipeline-error.js';
 import { unresolvedImport } from './import-failure.js';
 import { loadPlugins } from './plugin-loader.js';
 

@@ -2,11 +2,11 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Container } from 'inversify';
-import { PipelineError } from '../pipeline/pipeline-error.js';
+import { PipelineError } from '../plugin-api/pipeline-error.js';
 import { ComponentRegistry } from './component-registry.js';
-import type { ComponentDescriptor } from './component-descriptor.js';
+import type { ComponentDescriptor } from '../plugin-api/component-descriptor.js';
 import { importFailureReason } from './import-failure.js';
-import { checkManifest, type PluginManifest } from './plugin-manifest.js';
+import { checkManifest, type PluginManifest } from '../plugin-api/plugin-manifest.js';
 import { checkPluginSpecifier, type PluginOrigin } from './plugin-trust.js';
 import { TOKENS } from './tokens.js';
 

@@ -2,11 +2,11 @@ import { inject, injectable } from 'inversify';
 import type { OperatorFunction } from 'rxjs';
 import type { Experience } from '../data/experience.js';
 import { RunState } from '../run/run-state.js';
-import type { Adjustment } from '../model/adjustment.js';
-import { disposeReplacedModel } from '../model/engram-model.js';
+import type { Adjustment } from '../plugin-api/adjustment.js';
+import { disposeReplacedModel } from '../plugin-api/engram-model.js';
 import { eachItem } from './each-item.js';
-import type { RunItem } from './run-item.js';
-import type { Stage } from './stage.js';
+import type { RunItem } from '../plugin-api/run-item.js';
+import type { Stage } from '../plugin-api/stage.js';
 import { STAGE_TOKENS } from './stage-tokens.js';
 
 /**

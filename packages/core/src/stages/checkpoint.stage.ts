@@ -2,7 +2,7 @@ import { inject, injectable } from 'inversify';
 import type { OperatorFunction } from 'rxjs';
 import type { CheckpointStore } from '../checkpoint/checkpoint.store.js';
 import type { CheckpointRegistry } from '../checkpoint/checkpoint-registry.js';
-import type { CheckpointReason } from '../checkpoint/checkpointable.js';
+import type { CheckpointReason } from '../plugin-api/checkpointable.js';
 import { captureCheckpoint, type MetricsLog } from '../checkpoint/run-snapshot.js';
 import { EventBus } from '../events/event-bus.js';
 import { RunControl } from '../run/run-control.js';
@@ -10,8 +10,8 @@ import { RunState } from '../run/run-state.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { TOKENS } from '../plugin/tokens.js';
 import { eachItem } from './each-item.js';
-import type { RunItem } from './run-item.js';
-import type { Stage } from './stage.js';
+import type { RunItem } from '../plugin-api/run-item.js';
+import type { Stage } from '../plugin-api/stage.js';
 import { STAGE_TOKENS } from './stage-tokens.js';
 
 /**

@@ -1,5 +1,5 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
-import type { RunItem } from './run-item.js';
+import type { RunItem } from '../plugin-api/run-item.js';
 
 /**
  * A stage operator from a per-item handler: calls `handle(item)` for each item in order and passes

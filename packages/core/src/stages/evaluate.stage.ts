@@ -9,11 +9,11 @@ import { RunState } from '../run/run-state.js';
 import { PrequentialAccuracy } from '../metrics/prequential.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { TOKENS } from '../plugin/tokens.js';
-import type { BoundaryDetector } from '../stream/boundary-detector.js';
+import type { BoundaryDetector } from '../plugin-api/boundary-detector.js';
 import type { StrategyChain } from '../training/strategy-chain.js';
 import { eachItem } from './each-item.js';
-import type { RunItem } from './run-item.js';
-import type { Stage } from './stage.js';
+import type { RunItem } from '../plugin-api/run-item.js';
+import type { Stage } from '../plugin-api/stage.js';
 import { STAGE_TOKENS } from './stage-tokens.js';
 import type { TransformChain } from './transform-chain.js';
 

@@ -3,10 +3,10 @@ import { test } from 'node:test';
 import { filter, from, lastValueFrom, map, mergeMap, of, toArray, type OperatorFunction } from 'rxjs';
 import type { Batch } from '../data/batch.js';
 import type { Experience } from '../data/experience.js';
-import { PipelineError } from '../pipeline/pipeline-error.js';
+import { PipelineError } from '../plugin-api/pipeline-error.js';
 import { guardStage, makeGuardedStage } from './guarded-stage.js';
-import type { RunItem } from './run-item.js';
-import type { Stage, StageRun } from './stage.js';
+import type { RunItem } from '../plugin-api/run-item.js';
+import type { Stage, StageRun } from '../plugin-api/stage.js';
 
 const experience = { index: 0 } as unknown as Experience;
 const batch = (n: number): Batch => ({ x: new Float32Array(n * 3), sampleShape: [3], y: new Int32Array(n) });

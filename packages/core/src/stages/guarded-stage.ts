@@ -1,10 +1,10 @@
 import { isObservable, Observable, type OperatorFunction } from 'rxjs';
-import { PipelineError } from '../pipeline/pipeline-error.js';
-import type { Checkpointable } from '../checkpoint/checkpointable.js';
-import type { SerializedState } from '../training/serialized-state.js';
+import { PipelineError } from '../plugin-api/pipeline-error.js';
+import type { Checkpointable } from '../plugin-api/checkpointable.js';
+import type { SerializedState } from '../plugin-api/serialized-state.js';
 import { sampleLength, type Batch } from '../data/batch.js';
-import type { RunItem } from './run-item.js';
-import type { Stage, StageRun } from './stage.js';
+import type { RunItem } from '../plugin-api/run-item.js';
+import type { Stage, StageRun } from '../plugin-api/stage.js';
 import { checkStageState, describeThrown } from './stage-state-check.js';
 
 /** A failure of a plugin stage, named by its `kind` and JSON pointer: `stage "id-audit" (/stages/0): …`. */

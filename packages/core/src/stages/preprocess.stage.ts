@@ -1,8 +1,8 @@
 import { inject, injectable } from 'inversify';
 import type { OperatorFunction } from 'rxjs';
 import { eachItem } from './each-item.js';
-import type { RunItem } from './run-item.js';
-import type { Stage } from './stage.js';
+import type { RunItem } from '../plugin-api/run-item.js';
+import type { Stage } from '../plugin-api/stage.js';
 import { STAGE_TOKENS } from './stage-tokens.js';
 import type { TransformChain } from './transform-chain.js';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { OperatorFunction } from 'rxjs';
-import type { RunItem } from './run-item.js';
-import type { Stage } from './stage.js';
+import type { RunItem } from '../plugin-api/run-item.js';
+import type { Stage } from '../plugin-api/stage.js';
 import { orderStages, type PlacedStage } from './stage-order.js';
 
 const stage = (name: string): Stage => ({

@@ -1,5 +1,5 @@
 import { placeAnchored } from '../pipeline/stage-anchors.js';
-import type { Stage } from './stage.js';
+import type { Stage } from '../plugin-api/stage.js';
 
 /** A plugin stage with its position as the pipeline declares it. */
 export interface PlacedStage {

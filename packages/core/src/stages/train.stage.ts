@@ -6,14 +6,14 @@ import { EventBus } from '../events/event-bus.js';
 import { RunState } from '../run/run-state.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { TOKENS } from '../plugin/tokens.js';
-import type { ExperienceContext } from '../training/contexts.js';
+import type { ExperienceContext } from '../plugin-api/contexts.js';
 import type { OptimizerHandle } from '../training/optimizer-handle.js';
 import type { StrategyChain } from '../training/strategy-chain.js';
 import { Trainer } from '../training/trainer.js';
 import type { TrainingControls } from '../training/training-controls.js';
 import { eachItem } from './each-item.js';
-import type { BatchItem, ExperienceStartItem, RunItem } from './run-item.js';
-import type { Stage } from './stage.js';
+import type { BatchItem, ExperienceStartItem, RunItem } from '../plugin-api/run-item.js';
+import type { Stage } from '../plugin-api/stage.js';
 import { STAGE_TOKENS } from './stage-tokens.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Batch } from '../data/batch.js';
 import type { Experience, StreamInfo } from '../data/experience.js';
-import type { Transform, TransformPhase } from '../preprocess/transform.js';
+import type { Transform, TransformPhase } from '../plugin-api/transform.js';
 
 /**
  * The pipeline's `preprocess` transforms as one: the preprocess stage applies it to the run's

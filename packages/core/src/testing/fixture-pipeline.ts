@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { corePlugin } from '../plugin/core.plugin.js';
-import { preparePipeline, type LoadedPipeline } from '../pipeline/pipeline.loader.js';
+import { corePlugin } from '../builtins/core.plugin.js';
+import { preparePipeline, type LoadedPipeline } from '../loading/pipeline.loader.js';
 
 /** Path of the compiled fixture plugin (for pipelines in tests). */
 export const FIXTURE_PLUGIN = join(dirname(fileURLToPath(import.meta.url)), 'fixture.plugin.js');

@@ -3,22 +3,22 @@ import { ContainerModule } from 'inversify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Batch } from '../data/batch.js';
 import { ArrayBatchSource, type BatchRequest, type BatchSource } from '../data/batch-source.js';
-import type { DataSource } from '../data/data-source.js';
+import type { DataSource } from '../plugin-api/data-source.js';
 import type { Experience, StreamInfo } from '../data/experience.js';
-import type { ComponentDescriptor, ComponentServices } from '../plugin/component-descriptor.js';
-import { PLUGIN_API_VERSION, type PluginManifest } from '../plugin/plugin-manifest.js';
+import type { ComponentDescriptor, ComponentServices } from '../plugin-api/component-descriptor.js';
+import { PLUGIN_API_VERSION, type PluginManifest } from '../plugin-api/plugin-manifest.js';
 import { TOKENS } from '../plugin/tokens.js';
 import type { Rng } from '../random/rng.js';
 import * as tf from '@tensorflow/tfjs';
-import type { ExperienceContext } from '../training/contexts.js';
-import { QuadraticPenalty } from '../training/quadratic-penalty.js';
-import type { Strategy } from '../training/strategy.js';
+import type { ExperienceContext } from '../plugin-api/contexts.js';
+import { QuadraticPenalty } from '../plugin-api/quadratic-penalty.js';
+import type { Strategy } from '../plugin-api/strategy.js';
 import type { EngramEvent } from '../events/engram-event.js';
-import type { RunLogger } from '../logging/run-logger.js';
+import type { RunLogger } from '../plugin-api/run-logger.js';
 import { eachItem } from '../stages/each-item.js';
-import type { RunItem } from '../stages/run-item.js';
-import type { Stage, StageRun } from '../stages/stage.js';
-import type { SerializedState } from '../training/serialized-state.js';
+import type { RunItem } from '../plugin-api/run-item.js';
+import type { Stage, StageRun } from '../plugin-api/stage.js';
+import type { SerializedState } from '../plugin-api/serialized-state.js';
 
 /**
  * Test fixtures as a plugin (used by core's own tests, never by the library): `blobs`, a seeded

@@ -1,5 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
-import { NumericalError } from './trainer.js';
+
+/** Error raised when a step produces a NaN or infinite loss. */
+export class NumericalError extends Error {}
 
 /**
  * A loss whose magnitude is above this has diverged: float32 arithmetic on values this large overflows

@@ -2,10 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/batch.js';
 import type { BatchSource } from '../data/batch-source.js';
 import type { StreamInfo } from '../data/experience.js';
-import type { EngramModel } from '../model/engram-model.js';
-import type { AfterBatchContext, ExperienceContext, LossContext, PredictorContext, StepContext } from './contexts.js';
-import { isQuadraticPenalty, type QuadraticPenalty } from './quadratic-penalty.js';
-import type { Strategy } from './strategy.js';
+import type { EngramModel } from '../plugin-api/engram-model.js';
+import type {
+  AfterBatchContext,
+  ExperienceContext,
+  LossContext,
+  PredictorContext,
+  StepContext,
+} from '../plugin-api/contexts.js';
+import { isQuadraticPenalty, type QuadraticPenalty } from '../plugin-api/quadratic-penalty.js';
+import type { Strategy } from '../plugin-api/strategy.js';
 
 /**
  * The pipeline's strategies as one: each hook awaits every strategy's implementation in the declared

@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/batch.js';
-import { LayersEngramModel } from '../model/engram-model.js';
+import { LayersEngramModel } from '../plugin-api/engram-model.js';
 import { Rng } from '../random/rng.js';
-import type { ExperienceContext, LossContext, StepContext } from './contexts.js';
+import type { ExperienceContext, LossContext, StepContext } from '../plugin-api/contexts.js';
 import { OptimizerHandle } from './optimizer-handle.js';
 import type { RunAccelerator } from '../backend/run-accelerator.js';
-import { QuadraticPenalty } from './quadratic-penalty.js';
-import type { Strategy } from './strategy.js';
+import { QuadraticPenalty } from '../plugin-api/quadratic-penalty.js';
+import type { Strategy } from '../plugin-api/strategy.js';
 import { StrategyChain } from './strategy-chain.js';
 import { Trainer } from './trainer.js';
 

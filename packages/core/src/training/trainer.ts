@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/batch.js';
-import type { EngramModel } from '../model/engram-model.js';
+import type { EngramModel } from '../plugin-api/engram-model.js';
 import { batchTensors } from './batch-tensors.js';
-import type { ExperienceContext, StepContext } from './contexts.js';
+import type { ExperienceContext, StepContext } from '../plugin-api/contexts.js';
 import { crossEntropy } from './loss.js';
 import type { OptimizerHandle } from './optimizer-handle.js';
 import { planPenalties, type VariablePenalties } from './penalty-step.js';
 import type { StrategyChain } from './strategy-chain.js';
-import { StepGuard } from './numeric-guard.js';
+import { NumericalError, StepGuard } from './numeric-guard.js';
 
 /** Values of one training step. */
 export interface StepResult {
@@ -20,8 +20,7 @@ export interface StepResult {
   readonly records: number;
 }
 
-/** Error raised when a step produces a NaN or infinite loss. */
-export class NumericalError extends Error {}
+export { NumericalError } from './numeric-guard.js';
 
 /**
  * One regularised training step: strategies' `transformBatch`, forward, loss (cross-entropy or a

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Checkpointable } from '../checkpoint/checkpointable.js';
+import type { Checkpointable } from '../plugin-api/checkpointable.js';
 import type { Batch } from '../data/batch.js';
 import type { BatchSource } from '../data/batch-source.js';
-import type { EngramModel } from '../model/engram-model.js';
+import type { EngramModel } from '../plugin-api/engram-model.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import type { Rng } from '../random/rng.js';
-import { PipelineError } from '../pipeline/pipeline-error.js';
-import { trainingControlProblems } from '../pipeline/controls-check.js';
-import type { JsonValue, SerializedState, StateArray } from './serialized-state.js';
+import { PipelineError } from '../plugin-api/pipeline-error.js';
+import { trainingControlProblems } from './controls-check.js';
+import type { JsonValue, SerializedState, StateArray } from '../plugin-api/serialized-state.js';
 import { freshEarlyStopping, observeEpoch, type EarlyStoppingState } from './early-stopping.js';
 import { learningRateAt, resolvePeriod, scheduleTime, zeroCounters, type ScheduleCounters } from './lr-schedule.js';
 import type { OptimizerHandle } from './optimizer-handle.js';

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { ArrayBatchSource } from '../data/batch-source.js';
 import type { Batch } from '../data/batch.js';
-import { LayersEngramModel } from '../model/engram-model.js';
+import { LayersEngramModel } from '../plugin-api/engram-model.js';
 import { measureClassification, splitForValidation } from './validation-split.js';
 
 /** 20 one-feature samples whose feature is their index. */

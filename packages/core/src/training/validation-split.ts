@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArrayBatchSource, type BatchSource } from '../data/batch-source.js';
 import { concatBatches, selectRows, type Batch } from '../data/batch.js';
-import type { EngramModel } from '../model/engram-model.js';
+import type { EngramModel } from '../plugin-api/engram-model.js';
 import { Rng } from '../random/rng.js';
 import { countCorrect } from './trainer.js';
 import { perSampleCrossEntropy } from './loss.js';

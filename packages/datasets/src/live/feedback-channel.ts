@@ -26,20 +26,18 @@ export interface FeedbackChannel {
   dropped(): number;
 }
 
-// Process-wide, under a Symbol.for key, so two installed copies of this package share one registry.
-const KEY = Symbol.for('engram:feedback-channels');
-type Registry = Map<string, FeedbackChannel>;
-function registry(): Registry {
-  const g = globalThis as { [KEY]?: Registry };
-  g[KEY] ??= new Map();
-  return g[KEY];
+// The channels open in this process. A module-level map, not a global: with `@engram/core` a peer
+// dependency there is one copy of this package in a project, and the server that pushes into a channel
+// imports this same module.
+const channels = new Map<string, FeedbackChannel>();
+function registry(): Map<string, FeedbackChannel> {
+  return channels;
 }
 
-// Opens and closes so far, process-wide like the registry.
-const CHANGES = Symbol.for('engram:feedback-channel-changes');
+// Opens and closes so far.
+let changes = 0;
 function changed(): void {
-  const g = globalThis as { [CHANGES]?: number };
-  g[CHANGES] = (g[CHANGES] ?? 0) + 1;
+  changes += 1;
 }
 
 /**
@@ -47,7 +45,7 @@ function changed(): void {
  * paths, of whether {@link feedbackChannel} may answer differently than when last asked.
  */
 export function feedbackChannelChanges(): number {
-  return (globalThis as { [CHANGES]?: number })[CHANGES] ?? 0;
+  return changes;
 }
 
 /** The open feedback channel called `name`, if a `feedback` source of a run in this process opened it. */

@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 
+/**
+ * Mark Engram's core puts on the wasm kernels it installs (a registered symbol, shared by every copy of
+ * core). A native kernel that wraps a marked kernel carries the mark, so core does not wrap it again.
+ */
+const ENGRAM_KERNEL = Symbol.for('engram.wasm-kernel');
+type Marked = { [ENGRAM_KERNEL]?: true };
+
 /** The config each replaced kernel had before (null when the wasm backend had none). */
 const replaced = new Map<string, tf.KernelConfig | null>();
 
@@ -26,6 +33,8 @@ export function replaceKernel(name: string, factory: KernelFactory): void {
     backendName: 'wasm',
     kernelFunc: factory(stock?.kernelFunc ?? missing(name)),
   };
+  if ((stock?.kernelFunc as Marked | undefined)?.[ENGRAM_KERNEL] === true)
+    (config.kernelFunc as Marked)[ENGRAM_KERNEL] = true;
   if (stock?.setupFunc) config.setupFunc = stock.setupFunc;
   if (stock?.disposeFunc) config.disposeFunc = stock.disposeFunc;
   tf.registerKernel(config);

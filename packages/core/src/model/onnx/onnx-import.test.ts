@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { PipelineError } from '../../pipeline/pipeline-error.js';
+import { PipelineError } from '../../plugin-api/pipeline-error.js';
 import { Rng } from '../../random/rng.js';
 import { onnxFixture, toChannelsLast } from '../../testing/onnx-fixtures.js';
 import { setUpWasm } from '../../testing/wasm-helpers.js';

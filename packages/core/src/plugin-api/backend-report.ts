@@ -1,7 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { BackendName } from '../pipeline/pipeline-definition.js';
-import type { PenalizedApplyImpl } from '../training/penalty-step.js';
-import type { QuadraticPenaltyImpl } from '../training/quadratic-penalty.js';
+import type { PenalizedApplyImpl } from './variable-penalty.js';
+import type { QuadraticPenaltyImpl } from './quadratic-penalty.js';
 
 /** What backend a run got, and why. Reported in `run-start`, the progress line and `summary.json`. */
 export interface BackendReport {
@@ -29,3 +28,6 @@ export interface NativeAccelerator {
   /** Native update for one optimizer instance; a run's `OptimizerHandle` applies it to each optimizer it creates. */
   accelerateOptimizer?: <T extends tf.Optimizer>(optimizer: T) => T;
 }
+
+/** The tfjs backends a pipeline can ask for. */
+export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';

@@ -1,6 +1,6 @@
 import type { Batch } from '../data/batch.js';
 import type { Experience, StreamInfo } from '../data/experience.js';
-import type { SerializedState } from '../training/serialized-state.js';
+import type { SerializedState } from './serialized-state.js';
 
 /** Whether a batch is being trained on or evaluated (augmentations apply to `train` only). */
 export type TransformPhase = 'train' | 'test';

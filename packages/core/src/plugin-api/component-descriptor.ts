@@ -1,7 +1,7 @@
 import type { TObject } from '@sinclair/typebox';
 import type { Rng } from '../random/rng.js';
 import type { EventSink } from '../events/event-sink.js';
-import type { PipelineProblem } from '../pipeline/pipeline-error.js';
+import type { PipelineProblem } from './pipeline-error.js';
 
 /**
  * Roles a component can play, each named by a key of the pipeline document:

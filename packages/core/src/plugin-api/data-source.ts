@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { Experience, StreamInfo } from './experience.js';
+import type { Experience, StreamInfo } from '../data/experience.js';
 
 /**
  * A data-source component (role `dataset`): produces the experiences of a run.

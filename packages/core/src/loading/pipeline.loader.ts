@@ -3,15 +3,15 @@ import { dirname, resolve } from 'node:path';
 import type { TObject } from '@sinclair/typebox';
 import { resolveModelSpec } from '../model/graph-source.js';
 import { loadPlugins, type LoadedPlugins } from '../plugin/plugin-loader.js';
-import type { PluginManifest } from '../plugin/plugin-manifest.js';
-import { scanJsonValue } from './json-scan.js';
-import { readJsonFile } from './json-source.js';
-import type { PipelineDefinition } from './pipeline-definition.js';
-import { trainingControlProblems } from './controls-check.js';
-import { PipelineError, type PipelineProblem } from './pipeline-error.js';
-import { composePipelineSchema, EnvelopeSchema } from './pipeline.schema.js';
-import { compileSchema } from './schema-validator.js';
-import { checkStageAnchors } from './stage-anchors.js';
+import type { PluginManifest } from '../plugin-api/plugin-manifest.js';
+import { scanJsonValue } from '../pipeline/json-scan.js';
+import { readJsonFile } from '../pipeline/json-source.js';
+import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
+import { trainingControlProblems } from '../training/controls-check.js';
+import { PipelineError, type PipelineProblem } from '../plugin-api/pipeline-error.js';
+import { composePipelineSchema, EnvelopeSchema } from '../pipeline/pipeline.schema.js';
+import { compileSchema } from '../pipeline/schema-validator.js';
+import { checkStageAnchors } from '../pipeline/stage-anchors.js';
 
 /** A pipeline ready to run: the validated document, its folder, and the loaded plugins. */
 export interface LoadedPipeline extends LoadedPlugins {

@@ -1,7 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { LoadedPipeline } from '../pipeline/pipeline.loader.js';
-import { ensureDirSync, OutputDirError } from './safe-dir.js';
+import type { LoadedPipeline } from './pipeline.loader.js';
+import { ensureDirSync, OutputDirError } from '../output/safe-dir.js';
 
 /** Where a run writes: its output folder and its checkpoint folder (`undefined` when checkpoints are off). */
 export interface RunPaths {

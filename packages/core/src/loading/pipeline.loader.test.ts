@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PipelineError } from './pipeline-error.js';
-import { parseJson } from './json-source.js';
+import { PipelineError } from '../plugin-api/pipeline-error.js';
+import { parseJson } from '../pipeline/json-source.js';
 import { fixtureDocument, loadFixture } from '../testing/fixture-pipeline.js';
 
 async function problems(doc: Record<string, unknown>): Promise<string[]> {

@@ -1,6 +1,6 @@
-import { resolvePeriod } from '../training/lr-schedule.js';
-import type { PipelineDefinition } from './pipeline-definition.js';
-import type { PipelineProblem } from './pipeline-error.js';
+import { resolvePeriod } from './lr-schedule.js';
+import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
+import type { PipelineProblem } from '../plugin-api/pipeline-error.js';
 
 /**
  * Problems of the training controls the schema cannot see: a step schedule without `stepSize`, a

@@ -1,10 +1,10 @@
 import type { OperatorFunction } from 'rxjs';
 import type { StreamInfo } from '../data/experience.js';
 import type { EventSink } from '../events/event-sink.js';
-import type { RunCursor } from '../run/run-state.js';
+import type { RunCursor } from './run-cursor.js';
 import type { Batch } from '../data/batch.js';
-import type { EngramModel } from '../model/engram-model.js';
-import type { JsonValue, SerializedState } from '../training/serialized-state.js';
+import type { EngramModel } from './engram-model.js';
+import type { JsonValue, SerializedState } from './serialized-state.js';
 import type { RunItem } from './run-item.js';
 
 /**

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/batch.js';
 import type { Experience, StreamInfo } from '../data/experience.js';
-import type { EngramModel } from '../model/engram-model.js';
+import type { EngramModel } from './engram-model.js';
 import type { Rng } from '../random/rng.js';
 import type { EventSink } from '../events/event-sink.js';
 

@@ -1,4 +1,4 @@
-import type { SerializedState } from '../training/serialized-state.js';
+import type { SerializedState } from './serialized-state.js';
 
 /**
  * Detects experience boundaries in a task-free stream (role `detector`, pipeline `boundary`).

@@ -1,4 +1,4 @@
-import type { SerializedState } from '../training/serialized-state.js';
+import type { SerializedState } from './serialized-state.js';
 
 /**
  * Why a checkpoint was written. `batches` / `seconds`: the pipeline's schedule inside an experience;

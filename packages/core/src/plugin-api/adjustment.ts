@@ -1,7 +1,7 @@
 import type { Experience, StreamInfo } from '../data/experience.js';
 import type { EngramModel } from './engram-model.js';
 import type { Rng } from '../random/rng.js';
-import type { SerializedState } from '../training/serialized-state.js';
+import type { SerializedState } from './serialized-state.js';
 
 /** What an {@link Adjustment} may read. */
 export interface AdjustContext {

@@ -8,9 +8,9 @@ import { SetActivationAdjustment, SetActivationOptions } from '../model/set-acti
 import { WidenLayerAdjustment, WidenLayerOptions } from '../model/widen-layer.adjustment.js';
 import { CsvLogger, CsvOptions } from '../logging/csv.logger.js';
 import { TensorBoardLogger, TensorBoardOptions } from '../logging/tensorboard.logger.js';
-import type { ComponentDescriptor } from './component-descriptor.js';
-import { PLUGIN_API_VERSION, type PluginManifest } from './plugin-manifest.js';
-import { TOKENS } from './tokens.js';
+import type { ComponentDescriptor } from '../plugin-api/component-descriptor.js';
+import { PLUGIN_API_VERSION, type PluginManifest } from '../plugin-api/plugin-manifest.js';
+import { TOKENS } from '../plugin/tokens.js';
 
 const descriptors: ComponentDescriptor[] = [
   {

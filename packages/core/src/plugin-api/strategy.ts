@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/batch.js';
 import type { BatchSource } from '../data/batch-source.js';
 import type { StreamInfo } from '../data/experience.js';
-import type { EngramModel } from '../model/engram-model.js';
+import type { EngramModel } from './engram-model.js';
 import type { AfterBatchContext, ExperienceContext, LossContext, PredictorContext, StepContext } from './contexts.js';
 import type { QuadraticPenalty } from './quadratic-penalty.js';
 import type { SerializedState } from './serialized-state.js';
