@@ -5,6 +5,7 @@ import { Container } from 'inversify';
 import { PipelineError } from '../plugin-api/pipeline-error.js';
 import { ComponentRegistry } from './component-registry.js';
 import type { ComponentDescriptor } from '../plugin-api/component-descriptor.js';
+import { importFailureReason } from './import-failure.js';
 import { checkManifest, type PluginManifest } from '../plugin-api/plugin-manifest.js';
 import { checkPluginSpecifier, type PluginOrigin } from './plugin-trust.js';
 import { TOKENS } from './tokens.js';
@@ -105,13 +106,8 @@ async function importPlugin(req: PluginRequest, resolution: PluginResolution): P
     const mod = (await import(url ?? spec)) as { default?: unknown };
     return mod.default;
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const reason =
-      err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND'
-        ? target.kind === 'file'
-          ? `no module at ${target.file}`
-          : `package not found (looked from ${[...(resolution.extraDirs ?? []), process.cwd()].join(', ')}); is it installed?`
-        : `failed to load: ${err.message.split('\n')[0] ?? ''}`;
+    const looked = [...(resolution.extraDirs ?? []), process.cwd()];
+    const reason = importFailureReason(e, spec, target.kind === 'file' ? target : { kind: 'package' }, looked);
     throw PipelineError.at(req.path, `cannot load plugin "${spec}": ${reason}`);
   }
 }
