@@ -178,7 +178,7 @@ describe('engram run on a Redis stream: two consumer groups side by side, then e
       assert.match(
         lines[k + 2] ?? '',
         new RegExp(
-          `^${group}\\s+${strategy.kind}\\s+stream\\s.*\\s${(s.prequential?.accuracy ?? NaN).toFixed(4)}\\s+${TOTAL}\\s`,
+          `^${group}\\s+${strategy.kind}\\s+stream\\s.*\\s${((s.prequential?.accuracy ?? NaN) * 100).toFixed(1)}%\\s+${TOTAL}\\s`,
         ),
       );
     }
