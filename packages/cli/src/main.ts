@@ -192,6 +192,11 @@ program
   .option('--redis-ca <file>', 'with a rediss:// URL: PEM file of the CA that signed the Redis server certificate')
   .option('--queue <name>', 'BullMQ queue name', 'engram-sweep')
   .option('--lock-seconds <s>', "job lock; a dead worker's job is taken over after about twice this", '30')
+  .option(
+    '--run-lock-seconds <s>',
+    "a combination's run.lock without a heartbeat for this long is stale (a live holder is never run twice)",
+    '60',
+  )
   .action(action(async (flags: WorkerFlags) => (await import('./commands/worker.command.js')).workerCommand(flags)));
 
 program

@@ -1,6 +1,7 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { hostname } from 'node:os';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { redactUrl } from '@engram/datasets';
-import { hasCheckpoint, readJobFile, runSweepJob } from '../sweep/sweep-job.js';
+import { describeHolder, readJobFile, runLockedSweepJob } from '../sweep/sweep-job.js';
 import type { SweepJob } from '../sweep/sweep-plan.js';
 import { metricsOf } from '../sweep/sweep-results.js';
 import { SWEEP_QUEUE } from '../sweep/sweep-runners.js';
@@ -20,6 +21,20 @@ export interface WorkerFlags {
   redisCa?: string;
   queue?: string;
   lockSeconds?: string;
+  /** Seconds without a heartbeat after which a combination's run lock (`run.lock`) is stale. */
+  runLockSeconds?: string;
+}
+
+/** Seconds of a `--…-seconds` flag in milliseconds, at least 1 s. */
+function secondsFlag(name: string, value: string | undefined, fallback: string): number {
+  const ms = Math.round(1000 * Number(value ?? fallback));
+  if (!Number.isFinite(ms) || ms < 1000) throw new Error(`--${name} must be at least 1, got ${value}`);
+  return ms;
+}
+
+/** How long a job whose combination another process runs waits before it is tried again: 2 s, doubling up to `capMs`. */
+export function deferMs(times: number, capMs: number): number {
+  return Math.min(capMs, 2000 * 2 ** Math.min(times, 10));
 }
 
 /**
@@ -30,9 +45,10 @@ export interface WorkerFlags {
  */
 export async function workerCommand(flags: WorkerFlags): Promise<number> {
   const target = flagRedisTarget(flags.redis, flags.redisCa);
-  const lockMs = Math.round(1000 * Number(flags.lockSeconds ?? '30'));
-  if (!Number.isFinite(lockMs) || lockMs < 1000)
-    throw new Error(`--lock-seconds must be at least 1, got ${flags.lockSeconds}`);
+  const lockMs = secondsFlag('lock-seconds', flags.lockSeconds, '30');
+  const runLockMs = secondsFlag('run-lock-seconds', flags.runLockSeconds, '60');
+  const me = `worker ${hostname()}:${process.pid}`;
+  const deferrals = new Map<string, number>();
   const queue = flags.queue ?? SWEEP_QUEUE;
   const log = (line: string): void => void process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   // An unreachable Redis is one line and exit 1 here, not a worker waiting forever.
@@ -41,20 +57,41 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
   let settled: Promise<unknown> = Promise.resolve();
   const worker = new Worker(
     queue,
-    async (job: Job<SweepJob>) => {
-      log(
-        `job ${job.id} ${job.data.name}: ${hasCheckpoint(job.data.outDir) ? 'resuming from its checkpoint' : 'starting'}`,
-      );
+    async (job: Job<SweepJob>, token?: string) => {
       const control = new AbortController();
       running = control;
-      const run = runSweepJob(job.data, control.signal);
+      const id = job.id ?? '?';
+      const run = runLockedSweepJob(job.data, {
+        worker: me,
+        job: id,
+        periodMs: runLockMs,
+        signal: control.signal,
+        onStart: (resuming) =>
+          log(`job ${id} ${job.data.name}: ${resuming ? 'resuming from its checkpoint' : 'starting'}`),
+      });
       settled = run.catch(() => undefined);
       try {
-        return metricsOf(await run);
+        const outcome = await run;
+        if ('heldBy' in outcome) {
+          // The job was handed out twice (Redis forgot it, or its BullMQ lock expired while the run
+          // went on): the combination's run lock says who runs it. Wait, do not run it a second time.
+          const times = deferrals.get(id) ?? 0;
+          deferrals.set(id, times + 1);
+          const wait = deferMs(times, runLockMs);
+          log(
+            `job ${id} ${job.data.name}: already running in ${describeHolder(outcome.heldBy)}; ` +
+              `trying again in ${Math.round(wait / 1000)} s`,
+          );
+          await job.moveToDelayed(Date.now() + wait, token);
+          throw new DelayedError();
+        }
+        deferrals.delete(id);
+        return metricsOf(outcome.summary);
       } catch (e) {
+        if (e instanceof DelayedError) throw e;
         // A run that failed (not stopped by a signal) fails the same way again: the engine is
         // deterministic. No retry, and its summary.json says failed, so nothing takes it for done.
-        if (control.signal.aborted) throw e;
+        if (control.signal.aborted || /its run lock was taken over/.test(String(e))) throw e;
         throw new UnrecoverableError((e instanceof Error ? e.message : String(e)).split('\n')[0] ?? 'failed');
       } finally {
         running = undefined;
@@ -98,8 +135,36 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
   return 0;
 }
 
-/** `engram sweep-job <job.json>` (internal, used by local sweeps): runs one combination in this process. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * `engram sweep-job <job.json>` (internal, used by local sweeps): runs one combination in this process
+ * under its run lock. A combination another process is running is refused with one line (exit 1);
+ * SIGINT/SIGTERM/SIGHUP stop the run at a checkpoint and release the lock (exit 130/143/129).
+ */
 export async function sweepJobCommand(file: string): Promise<number> {
-  await runSweepJob(readJobFile(file));
-  return 0;
+  const job = readJobFile(file);
+  const control = new AbortController();
+  let code = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    code = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 }[signal as string] ?? 143;
+    control.abort(signal);
+  };
+  for (const s of STOP_SIGNALS) process.once(s, onSignal);
+  try {
+    const outcome = await runLockedSweepJob(job, {
+      worker: `sweep ${hostname()}:${process.pid}`,
+      job: 'local',
+      signal: control.signal,
+    });
+    if ('heldBy' in outcome)
+      throw new Error(
+        `combination ${job.name} is already running in ${describeHolder(outcome.heldBy)}; not started twice`,
+      );
+  } catch (e) {
+    if (code === 0) throw e;
+  } finally {
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
+  }
+  return code;
 }
