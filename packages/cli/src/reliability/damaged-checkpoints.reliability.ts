@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { basePipeline } from './corpus.js';
 import { engram } from './cli-runner.js';
+import { reportCases } from './cases.js';
 
 type Damage = (out: string, newest: string, older: string) => void;
 
@@ -144,6 +145,7 @@ test(
     const r = await engram(['run', file, '--out', out, '--resume', '--quiet']);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /^error: nothing to resume: all \d+ checkpoint\(s\) .* are corrupt$/m);
+    reportCases('damaged-checkpoints', entries.length + 1);
     rmSync(work, { recursive: true, force: true });
   },
 );

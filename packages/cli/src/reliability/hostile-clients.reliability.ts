@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnServed } from '../serve/testing/spawn-served.js';
 import { patience } from '../testing/patience.js';
+import { reportCases } from './cases.js';
 
 /** A feedback-learning stream: it trains only on what /feedback sends it, 64 samples, then ends. */
 const PIPELINE = {
@@ -83,6 +84,7 @@ test('every poisoned /predict and /feedback body of a feedback-learning run gets
     assert.equal(await server.exited, 0, server.stderr());
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { status: string };
     assert.equal(summary.status, 'completed');
+    reportCases('hostile-clients', cases);
     t.diagnostic(`cases: ${cases} hostile /predict and /feedback bodies, each refused; the run completed`);
   } finally {
     server.child.kill('SIGKILL');

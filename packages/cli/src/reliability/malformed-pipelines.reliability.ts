@@ -7,6 +7,7 @@ import { PipelineError } from '@engram/core';
 import { loadPipelineFile } from '../cli-context.js';
 import { assertClean, engram } from './cli-runner.js';
 import { basePipeline, malformedCorpus } from './corpus.js';
+import { reportCases } from './cases.js';
 
 const corpus = malformedCorpus();
 const dir = mkdtempSync(join(tmpdir(), 'engram-corpus-'));
@@ -46,6 +47,7 @@ test(`every one of the ${corpus.length} malformed pipelines is refused in-proces
   }
   assert.equal(existsSync('/tmp/engram-pwned'), false, 'no pipeline ran code');
   console.log(`# malformed pipelines refused in-process: ${refused}/${corpus.length}`);
+  reportCases('malformed-pipelines', refused);
 });
 
 test('a sample of the malformed pipelines run through the CLI exits 2 with no stack trace', async () => {
@@ -61,6 +63,7 @@ test('a sample of the malformed pipelines run through the CLI exits 2 with no st
     });
   }
   console.log(`# malformed pipelines through engram validate: ${ok} exit 2`);
+  reportCases('malformed-pipelines', ok);
 });
 
 test('runtime failures exit 1 (or 2 for what the data reveals) with one line and no stack', async () => {
@@ -177,6 +180,7 @@ test('runtime failures exit 1 (or 2 for what the data reveals) with one line and
     });
   }
   rmSync(join(dirname(work), `engram-secret-${process.pid}`), { force: true });
+  reportCases('malformed-pipelines', cases.length);
   console.log(
     `# runtime failures: ${cases.length} cases, each exit ${[...new Set(cases.map((c) => c.code))].join('/')} with one clean line`,
   );

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { corePlugin, PipelineError, preparePipeline, runPipeline } from '@engram/core';
 import { basePipeline } from './corpus.js';
+import { reportCases } from './cases.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const REMOVE = Symbol('remove');
@@ -116,5 +117,6 @@ test(
     // The generator must exercise both sides, or the property says little.
     assert.ok(tally.refused >= 20, JSON.stringify(tally));
     assert.ok(tally.ran >= 10, JSON.stringify(tally));
+    reportCases('pipeline-properties', tally.refused + tally.ran + tally.failedCleanly);
   },
 );

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Rng } from '@engram/core';
 import { deterministicSummary, finalDigest, MAIN } from '../commands/e2e-harness.js';
 import { patience } from '../testing/patience.js';
+import { reportCases } from './cases.js';
 
 /** A small split-MNIST pipeline with replay + EWC, a checkpoint every 4 batches (as signal-trials'). */
 const PIPELINE = {
@@ -156,6 +157,7 @@ test('a SIGKILL at any of 20 moments of a --resume start-up leaves a run that th
       `cases: ${trials} resume start-up kills (${inWindow} before the first new checkpoint, the others at it); start-up window ${Math.round(full.firstNewMs)} ms; ${outcomes.join('; ')}`,
     );
     assert.ok(inWindow >= trials / 2, `only ${inWindow} of ${trials} kills landed before the first new checkpoint`);
+    reportCases('resume-startup-kills', trials);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

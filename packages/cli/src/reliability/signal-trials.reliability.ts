@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Rng } from '@engram/core';
 import { deterministicSummary, finalDigest, MAIN } from '../commands/e2e-harness.js';
 import { patience } from '../testing/patience.js';
+import { reportCases } from './cases.js';
 
 /** A small split-MNIST pipeline (a few seconds) with replay + EWC, checkpoints every 4 batches. */
 const PIPELINE = {
@@ -142,5 +143,7 @@ test(
       `only ${stopped} of ${trials} trials were stopped by their signal (start-up ${Math.round(reference.readyMs)} ` +
         `ms):\n${outcomes.join('\n')}`,
     );
+    // the trials a signal stopped (each resumed and compared) and the start-up signal
+    reportCases('signal-trials', stopped + 1);
   },
 );

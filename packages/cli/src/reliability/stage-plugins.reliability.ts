@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { finalDigest, MAIN } from '../commands/e2e-harness.js';
 import { assertClean, engram } from './cli-runner.js';
 import { basePipeline } from './corpus.js';
+import { reportCases } from './cases.js';
 
 /**
  * A local plugin with one stage, `id-audit`, that breaks the stage contract in the way its `mode`
@@ -138,6 +139,7 @@ test('a plugin stage that breaks its contract in any of 23 ways ends the run fai
         }),
       );
     }
+    reportCases('stage-plugins', tried);
     console.log(`# stage plugins: ${tried} broken stages, each failed with a named line and summary.json`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -161,6 +163,7 @@ test('a stage that passes every item on, or a copy keeping its seq, leaves the r
     for (const r of [a, b, c]) assert.equal(r.code, 0, r.stderr);
     assert.equal(finalDigest(join(dir, 'o-copy')).weights, finalDigest(join(dir, 'o-plain')).weights);
     assert.equal(finalDigest(join(dir, 'o-pass')).weights, finalDigest(join(dir, 'o-plain')).weights);
+    reportCases('stage-plugins', 2);
     console.log('# stage plugins: 2 well-behaved stages completed with the plain run’s weights');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -189,6 +192,7 @@ test('a run a plugin stage failed midway keeps its checkpoints: --resume, once t
     assert.equal(whole.code, 0, whole.stderr);
     assert.equal(summaryOf(join(dir, 'runs', 'late')).status, 'completed');
     assert.deepEqual(finalDigest(join(dir, 'runs', 'late')), finalDigest(join(dir, 'runs', 'whole')));
+    reportCases('stage-plugins', 1);
     console.log('# stage plugins: 1 failed run resumed bit-identical');
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import type { SweepResults } from '../sweep/sweep-results.js';
 import { patience } from '../testing/patience.js';
 import { basePipeline } from './corpus.js';
 import { start, stopAll, until, type Proc } from './worker-procs.js';
+import { reportCases } from './cases.js';
 
 /** A folder with a 2-seed sweep over a pipeline that trains long enough (4 epochs at batch 4) to be caught mid-job. */
 function work(): { dir: string; file: string } {
@@ -54,6 +55,7 @@ test('engram worker treats SIGHUP like SIGTERM: its job stops at a checkpoint, e
     procs.push(second);
     assert.equal(await sweep.exited, 0, `${sweep.out}\n${second.out}`);
     assert.deepEqual(statuses(dir), ['done', 'done']);
+    reportCases('sweep-worker-outages', 1);
     console.log('# worker SIGHUP: clean stop (exit 0), the job finished by another worker');
   });
 });
@@ -78,6 +80,7 @@ test('a Redis stopped mid-sweep and started again within --redis-wait: the sweep
       (worker.out.match(/worker error: ECONNREFUSED/g) ?? []).length <= 2,
       `one line per outage, not per reconnection: ${worker.out}`,
     );
+    reportCases('sweep-worker-outages', 1);
     console.log('# redis stopped and restarted mid-sweep: waited, back, finished');
   });
 });
@@ -99,6 +102,7 @@ test('a Redis stopped mid-sweep for longer than --redis-wait: the sweep gives up
     assert.doesNotMatch(sweep.out, /\n\s+at |TCPConnectWrap|Unhandled error/, sweep.out);
     // Bounded: the wait (2 s) plus at most two 5 s polls that did not come back, on a loaded machine.
     assert.ok(seconds < patience(30_000) / 1000, `gave up after ${seconds.toFixed(1)} s`);
+    reportCases('sweep-worker-outages', 1);
     console.log(`# redis stopped past --redis-wait 2: sweep gave up after ${seconds.toFixed(1)} s, exit 1`);
   });
 });

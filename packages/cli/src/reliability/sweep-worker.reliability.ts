@@ -10,6 +10,7 @@ import type { SweepResults } from '../sweep/sweep-results.js';
 import { assertClean, engram } from './cli-runner.js';
 import { basePipeline } from './corpus.js';
 import { sleep, start, type Proc } from './worker-procs.js';
+import { reportCases } from './cases.js';
 
 function work(): string {
   const dir = mkdtempSync(join(tmpdir(), 'engram-sweep-rel-'));
@@ -76,6 +77,7 @@ test('sweep keys through __proto__, constructor or prototype are refused at thei
     assert.equal(cli.code, 2, cli.stderr);
     assertClean(cli.stderr, 'proto key');
     assert.match(cli.stderr, /\/grid\/~1__proto__~1polluted: "__proto__" is not allowed/);
+    reportCases('sweep-worker', tried + 1);
     console.log(`# sweep keys: ${tried + 1} prototype-polluting keys refused (exit 2)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -117,6 +119,7 @@ test('a sweep over maxCombinations is refused from the product of its sizes, bef
     }
     const within = await loadSweep(sweepFile(dir, 'raised', { grid: { '/seed': [1, 2, 3] }, maxCombinations: 3 }));
     assert.equal(within.combinations.length, 3);
+    reportCases('sweep-worker', cases.length + 1);
     console.log(`# sweep sizes: ${cases.length + 1} cases`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -143,6 +146,7 @@ test('a sweep or a pipeline naming a file that is not JSON says so with its line
       assert.doesNotMatch(r.stderr, /root:|hunter2|tok3n|s3cret|\/bin\/bash/, args.join(' '));
       assert.match(r.stderr, /invalid JSON at line \d+, column \d+/, args.join(' '));
     }
+    reportCases('sweep-worker', runs.length);
     console.log(`# unparsable files: ${runs.length} named without their content`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -166,6 +170,7 @@ test('engram sweep --redis and engram worker with an unreachable Redis each exit
       assert.match(r.stderr, /^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:1: ECONNREFUSED/m, what);
       assert.doesNotMatch(r.stderr, /TCPConnectWrap|Unhandled error/, what);
     }
+    reportCases('sweep-worker', 2);
     console.log('# redis unreachable: 2 clients (sweep, worker) exit 1 with one line');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -193,6 +198,7 @@ test('a distributed sweep reports a diverging combination failed and exits 1, as
       assert.match(byLr.get(1e9)?.error ?? '', /loss is|NaN|not finite/i, out);
     }
     assert.doesNotMatch(worker.out, /lr=1e\+?9: done/, worker.out);
+    reportCases('sweep-worker', 1);
     console.log('# distributed sweep: a failed combination is failed (exit 1), as locally');
   } finally {
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGTERM');
@@ -225,6 +231,7 @@ test('Redis restarted without persistence during a job: the sweep queues the los
       results.combinations.map((c) => c.status),
       ['done', 'done'],
     );
+    reportCases('sweep-worker', 1);
     console.log('# redis restart: lost jobs requeued, sweep finished');
   } finally {
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGTERM');
