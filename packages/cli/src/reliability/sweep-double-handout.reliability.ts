@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { startRedis } from '@engram/datasets/testing';
 import { RUN_LOCK_FILE, RUN_LOCK_LOG } from '../sweep/run-lock.js';
 import type { SweepResults } from '../sweep/sweep-results.js';
+import { finalDigest } from '../commands/e2e-harness.js';
 import { patience } from '../testing/patience.js';
 import { reportCases } from './cases.js';
 import { engram } from './cli-runner.js';
@@ -77,6 +78,22 @@ function assertOneRun(dir: string, what: string): void {
   );
 }
 
+/** A folder with base.json (≈ 640 steps, long enough to catch a run mid-way) and a 2-seed sweep over it. */
+function work(): { dir: string; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-double-handout-'));
+  const doc = basePipeline();
+  doc['data'] = { ...(doc['data'] as object), samplesPerClass: 100 };
+  doc['training'] = { epochs: 8, batchSize: 4 };
+  writeFileSync(join(dir, 'base.json'), JSON.stringify(doc));
+  const file = join(dir, 'seeds.sweep.json');
+  writeFileSync(file, JSON.stringify({ pipeline: 'base.json', grid: { '/seed': [1, 2] } }));
+  return { dir, file };
+}
+
+/** The combination folders of `DIR/<out>`. */
+const combinations = (dir: string, out: string): string[] =>
+  readdirSync(join(dir, out)).filter((n) => existsSync(join(dir, out, n, 'job.json')));
+
 /** Every combination's result in `DIR/<out>/sweep.json` by name, without its folder (which differs by `out`). */
 function figures(dir: string, out: string): Map<string, unknown> {
   const results = JSON.parse(readFileSync(join(dir, out, 'sweep.json'), 'utf8')) as SweepResults;
@@ -87,17 +104,10 @@ test(
   'a job handed out twice (Redis restarted without persistence mid-job) is never run twice at a time: the second worker ' +
     'is refused by the run lock and defers, each run is one uninterrupted sequence, and the results equal a local sweep',
   async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'engram-double-handout-'));
+    const { dir, file } = work();
     const redis = await startRedis({ persistence: false });
     const procs: Proc[] = [];
     try {
-      const doc = basePipeline();
-      // Long enough (≈ 640 steps) that the second worker arrives while the first still runs the job.
-      doc['data'] = { ...(doc['data'] as object), samplesPerClass: 100 };
-      doc['training'] = { epochs: 8, batchSize: 4 };
-      writeFileSync(join(dir, 'base.json'), JSON.stringify(doc));
-      const file = join(dir, 'seeds.sweep.json');
-      writeFileSync(file, JSON.stringify({ pipeline: 'base.json', grid: { '/seed': [1, 2] } }));
       const sweep = start(['sweep', file, '--out', 'dist', '--redis', redis.url, '--redis-wait', '600'], dir);
       const first = start(['worker', '--redis', redis.url, '--lock-seconds', '2'], dir);
       procs.push(sweep, first);
@@ -114,7 +124,7 @@ test(
         /: already running in worker \S+:\d+ \(pid \d+ on \S+, job \S+, heartbeat \d+ s ago\); trying again in \d+ s/,
         `${first.out}\n--- second\n${second.out}`,
       );
-      const combos = readdirSync(join(dir, 'dist')).filter((n) => existsSync(join(dir, 'dist', n, 'job.json')));
+      const combos = combinations(dir, 'dist');
       assert.equal(combos.length, 2, combos.join(', '));
       let refusals = 0;
       let holds = 0;
@@ -132,6 +142,56 @@ test(
       assert.deepEqual(figures(dir, 'dist'), figures(dir, 'local'), 'distributed results equal the local sweep');
       reportCases('sweep-double-handout', 1);
       console.log(`# double hand-out: ${refusals} refusal(s), ${holds} lock holds over 2 combinations, one run each`);
+    } finally {
+      await stopAll(procs);
+      await redis.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  'a worker SIGKILLed mid-job leaves its run lock behind: the worker handed the job next takes it over at once ' +
+    '(dead pid), resumes from the checkpoint, and ends bit-identical to a local sweep',
+  async () => {
+    const { dir, file } = work();
+    const redis = await startRedis({ persistence: false });
+    const procs: Proc[] = [];
+    try {
+      const sweep = start(['sweep', file, '--out', 'dist', '--redis', redis.url], dir);
+      const victim = start(['worker', '--redis', redis.url, '--lock-seconds', '2'], dir);
+      procs.push(sweep, victim);
+      const running = (): string | undefined => /job \S+ (\S+): starting/.exec(victim.out)?.[1];
+      const checkpointed = (): boolean => {
+        const name = running();
+        const cks = name === undefined ? '' : join(dir, 'dist', name, 'checkpoints');
+        return cks !== '' && existsSync(cks) && readdirSync(cks).some((n) => n.startsWith('step-'));
+      };
+      assert.ok(await until(checkpointed, patience(120_000)), victim.out);
+      victim.child.kill('SIGKILL');
+      await victim.exited;
+      const name = running() as string;
+      const at = join(dir, 'dist', name);
+      assert.equal(existsSync(join(at, RUN_LOCK_FILE)), true, 'SIGKILL leaves the run lock');
+      assert.equal(existsSync(join(at, 'summary.json')), false, `${name} was killed mid-way`);
+      const heir = start(['worker', '--redis', redis.url, '--lock-seconds', '2'], dir);
+      procs.push(heir);
+      assert.equal(await sweep.exited, 0, `${sweep.out}\n--- heir\n${heir.out}`);
+      assert.match(heir.out, new RegExp(`${name}: resuming from its checkpoint`), heir.out);
+      const events = lockHistory(at);
+      assertOneHolderAtATime(events, name);
+      const takeover = events.find((e) => e.event === 'took-over');
+      assert.ok(takeover, JSON.stringify(events));
+      assert.equal(takeover.fromToken, events[0]?.token, 'taken over from the killed worker');
+      for (const c of combinations(dir, 'dist'))
+        assert.equal(existsSync(join(dir, 'dist', c, RUN_LOCK_FILE)), false, `${c}: no lock left behind`);
+      const local = await engram(['sweep', file, '--out', 'local', '--parallel', '2'], { cwd: dir });
+      assert.equal(local.code, 0, local.stderr);
+      assert.deepEqual(figures(dir, 'dist'), figures(dir, 'local'), 'distributed results equal the local sweep');
+      for (const c of combinations(dir, 'dist'))
+        assert.deepEqual(finalDigest(join(dir, 'dist', c)), finalDigest(join(dir, 'local', c)), `${c}: same weights`);
+      reportCases('sweep-double-handout', 1);
+      console.log(`# SIGKILLed holder: ${name} taken over at once and resumed, bit-identical to a local sweep`);
     } finally {
       await stopAll(procs);
       await redis.dispose();
