@@ -70,6 +70,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
           log(`job ${id} ${job.data.name}: ${resuming ? 'resuming from its checkpoint' : 'starting'}`),
       });
       settled = run.catch(() => undefined);
+      let deferring = false;
       try {
         const outcome = await run;
         if ('heldBy' in outcome) {
@@ -82,13 +83,15 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
             `job ${id} ${job.data.name}: already running in ${describeHolder(outcome.heldBy)}; ` +
               `trying again in ${Math.round(wait / 1000)} s`,
           );
+          deferring = true;
           await job.moveToDelayed(Date.now() + wait, token);
           throw new DelayedError();
         }
         deferrals.delete(id);
         return metricsOf(outcome.summary);
       } catch (e) {
-        if (e instanceof DelayedError) throw e;
+        // Deferred, or the deferral itself failed (Redis lost the job again): not the run's failure.
+        if (e instanceof DelayedError || deferring) throw e;
         // A run that failed (not stopped by a signal) fails the same way again: the engine is
         // deterministic. No retry, and its summary.json says failed, so nothing takes it for done.
         if (control.signal.aborted || /its run lock was taken over/.test(String(e))) throw e;
