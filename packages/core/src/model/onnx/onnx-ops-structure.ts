@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { channelsFirst, channelsLast, permute, type Converter } from './onnx-context.js';
 import { BinaryOp, ConstantOp, type ElementwiseOp } from './onnx-layers.js';
+import { gatherRecurrent, squeezeRecurrent, transposeRecurrent } from './onnx-ops-recurrent.js';
 import type { ConstTensor } from './onnx-proto.js';
 import {
   floats,
@@ -59,6 +60,9 @@ const transpose: Converter = (node, ctx, a) => {
     'perm',
     Array.from({ length: rank }, (_, i) => rank - 1 - i),
   );
+  const recurrent = transposeRecurrent(x, perm);
+  if (recurrent) return [recurrent];
+  if (x.layout) throw new OnnxNodeError(`perm [${perm.join(', ')}] of a recurrent tensor is not supported`);
   if (perm[0] !== 0) throw new OnnxNodeError(`perm [${perm.join(', ')}] moves the batch axis`);
   if (perm.every((p, i) => p === i)) return [x];
   const out = permute(ctx, channelsFirst(ctx, x, node), perm.slice(1), node);
@@ -174,6 +178,9 @@ const shapeOp: Converter = (node, ctx, a) => {
 
 /** Gather from a constant (the shape chain); gathering from model tensors (embeddings) is refused. */
 const gather: Converter = (node, ctx, a) => {
+  const idx0 = ctx.input(node, 1);
+  const recurrent = gatherRecurrent(node, ctx, a.int('axis', 0), idx0?.kind === 'const' ? idx0.c : undefined);
+  if (recurrent) return [recurrent];
   const data = ctx.input(node, 0);
   if (data?.kind !== 'const') throw new OnnxNodeError('gathering from a computed tensor is not supported');
   const idx = ctx.constant(node, 1);
@@ -189,9 +196,11 @@ const gather: Converter = (node, ctx, a) => {
 function squeeze(kind: 'Unsqueeze' | 'Squeeze'): Converter {
   return (node, ctx, a) => {
     const v = ctx.input(node, 0);
-    if (v?.kind !== 'const') throw new OnnxNodeError(`${kind} of a model tensor is not supported`);
     const axesInput = ctx.opset >= 13 ? ctx.constant(node, 1) : undefined;
     const axes = axesInput ? ints(axesInput) : a.ints('axes', []);
+    const recurrent = v?.kind === 'sym' && kind === 'Squeeze' ? squeezeRecurrent(v, axes) : undefined;
+    if (recurrent) return [recurrent];
+    if (v?.kind !== 'const') throw new OnnxNodeError(`${kind} of a model tensor is not supported`);
     const rank = v.c.dims.length + (kind === 'Unsqueeze' ? axes.length : 0);
     const norm = axes.map((x) => axisOf(x, rank));
     const dims =
