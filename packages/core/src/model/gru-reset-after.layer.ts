@@ -3,6 +3,22 @@ import * as tf from '@tensorflow/tfjs';
 /** A weight initialiser (tfjs-layers' `Initializer`, as `tf.initializers.*` return it). */
 type Initializer = ReturnType<typeof tf.initializers.zeros>;
 
+/** An initialiser, or its serialised form `{ className, config }` (as a checkpoint's model.json holds it). */
+export type InitializerArg = Initializer | { className: string; config: tf.serialization.ConfigDict };
+
+function initializer(arg: InitializerArg | undefined, fallback: () => Initializer): Initializer {
+  if (arg === undefined) return fallback();
+  if (arg instanceof tf.serialization.Serializable) return arg;
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[arg.className];
+  if (!entry) throw new Error(`unknown initializer ${arg.className}`);
+  return entry[1](entry[0], arg.config) as Initializer;
+}
+
+const serialize = (init: Initializer): tf.serialization.ConfigDict => ({
+  className: init.getClassName(),
+  config: init.getConfig(),
+});
+
 /** Names of the activations a {@link GruResetAfter} takes (tfjs-layers' identifiers). */
 export type GruActivation = Parameters<typeof tf.layers.activation>[0]['activation'];
 
@@ -17,8 +33,8 @@ export interface GruResetAfterArgs {
   /** Output every step `[batch, steps, units]` instead of the last `[batch, units]`. */
   readonly returnSequences?: boolean;
   readonly useBias?: boolean;
-  readonly kernelInitializer?: Initializer;
-  readonly recurrentInitializer?: Initializer;
+  readonly kernelInitializer?: InitializerArg;
+  readonly recurrentInitializer?: InitializerArg;
   readonly trainable?: boolean;
 }
 
@@ -57,8 +73,8 @@ export class GruResetAfter extends tf.layers.Layer {
     this.recurrentActivationName = args.recurrentActivation ?? 'sigmoid';
     this.returnSequences = args.returnSequences ?? false;
     this.useBias = args.useBias ?? true;
-    this.kernelInit = args.kernelInitializer ?? tf.initializers.glorotUniform({});
-    this.recurrentInit = args.recurrentInitializer ?? tf.initializers.orthogonal({ gain: 1 });
+    this.kernelInit = initializer(args.kernelInitializer, () => tf.initializers.glorotUniform({}));
+    this.recurrentInit = initializer(args.recurrentInitializer, () => tf.initializers.orthogonal({ gain: 1 }));
     // Activation layers applied to concrete tensors: every activation tfjs-layers knows, by its name.
     this.fns = {
       act: tf.layers.activation({ activation: this.activationName, name: `${this.name}_activation` }),
@@ -125,6 +141,8 @@ export class GruResetAfter extends tf.layers.Layer {
       recurrentActivation: this.recurrentActivationName,
       returnSequences: this.returnSequences,
       useBias: this.useBias,
+      kernelInitializer: serialize(this.kernelInit),
+      recurrentInitializer: serialize(this.recurrentInit),
       resetAfter: true,
     };
   }

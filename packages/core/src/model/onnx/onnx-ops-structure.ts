@@ -228,8 +228,10 @@ const constantOp: Converter = (node, _ctx, a) => [constant(a.constantValue(`cons
 /** Cast: constants keep their values; a model tensor cast to float is unchanged. */
 const cast: Converter = (node, ctx, a) => {
   const v = ctx.input(node, 0);
-  if (v?.kind === 'sym' && a.int('to', 1) !== 1)
-    throw new OnnxNodeError('casting a model tensor to a non-float type is not supported');
+  // Token ids Engram's exporter casts to int64 before the embedding's Gather: the model's input stays float.
+  const isInput = v?.kind === 'sym' && v.t.sourceLayer.getClassName() === 'InputLayer';
+  if (v?.kind === 'sym' && a.int('to', 1) !== 1 && !isInput)
+    throw new OnnxNodeError('casting a computed tensor to a non-float type is not supported');
   if (!v) throw new OnnxNodeError('has no input');
   return [v];
 };
