@@ -21,7 +21,17 @@ export interface ImportContext {
 }
 
 /** Operators that read recurrent layouts (see `SymValue.layout`) and batch-sized constants (initial states). */
-const RECURRENT_READERS = new Set(['GRU', 'LSTM', 'Transpose', 'Squeeze', 'Gather', 'Shape', 'Identity']);
+const RECURRENT_READERS = new Set([
+  'GRU',
+  'LSTM',
+  'Transpose',
+  'Squeeze',
+  'Gather',
+  'Shape',
+  'Identity',
+  'Concat',
+  'Slice',
+]);
 
 /** Converts one ONNX node into constants or layers of the model; returns the node's output values. */
 export type Converter = (node: NodeProto, ctx: ImportContext, attrs: Attributes) => Value[];

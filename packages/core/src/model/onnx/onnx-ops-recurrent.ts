@@ -227,7 +227,12 @@ export function gatherRecurrent(
     return undefined;
   const index = ints(idx)[0] ?? 0;
   const keep = idx.dims.length === 1; // [1] indices keep the axis
-  if (data.layout === 'directions' && axis === 0 && (index === 0 || index === -1))
+  if (data.layout === 'directions' && axis === 0 && data.stack && !keep) {
+    const layer = data.stack[index < 0 ? data.stack.length + index : index];
+    if (!layer) throw new OnnxNodeError(`index ${index} is outside the ${data.stack.length} stacked layers`);
+    return sym(layer.t, false);
+  }
+  if (data.layout === 'directions' && axis === 0 && !data.stack && (index === 0 || index === -1))
     return keep ? data : sym(data.t, false);
   const stepAxis = data.layout === 'time-major' ? 0 : data.layout === undefined ? 1 : -1;
   if (keep || axis !== stepAxis || data.t.shape.length !== 3) return undefined;
@@ -235,5 +240,29 @@ export function gatherRecurrent(
   return sym(ctx.layer(layer, sym(data.t, false)), false);
 }
 
+/** Concat of the final states of stacked layers (`num_layers` > 1: torch concatenates their Y_h on axis 0). */
+export function concatRecurrent(values: Value[], axis: number): Value {
+  const states = values.filter((v): v is SymValue => v.kind === 'sym' && v.layout === 'directions');
+  if (states.length !== values.length || axis !== 0)
+    throw new OnnxNodeError('only the final states of stacked recurrent layers may be concatenated (axis 0)');
+  const stack = states.flatMap((s) => s.stack ?? [s]);
+  const last = stack[stack.length - 1];
+  if (!last) throw new OnnxNodeError('has no inputs');
+  return { ...last, layout: 'directions', stack };
+}
+
+/** Slice of a zero constant: the per-layer slices torch takes of a stacked GRU/LSTM's zero initial state. */
+const slice: Converter = (node, ctx) => {
+  const v = ctx.input(node, 0);
+  if (v?.kind !== 'const' || Array.from(v.c.data).some((x) => x !== 0))
+    throw new OnnxNodeError("Slice is supported only on a recurrent layer's zero initial state");
+  return [v];
+};
+
 /** Converters of the recurrent operators. */
-export const RECURRENT_OPS: Record<string, Converter> = { GRU: gru, LSTM: lstm, ConstantOfShape: constantOfShape };
+export const RECURRENT_OPS: Record<string, Converter> = {
+  GRU: gru,
+  LSTM: lstm,
+  ConstantOfShape: constantOfShape,
+  Slice: slice,
+};

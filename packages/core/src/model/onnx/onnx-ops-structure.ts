@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { channelsFirst, channelsLast, permute, type Converter } from './onnx-context.js';
 import { BinaryOp, ConstantOp, type ElementwiseOp } from './onnx-layers.js';
-import { gatherRecurrent, squeezeRecurrent, transposeRecurrent } from './onnx-ops-recurrent.js';
+import { concatRecurrent, gatherRecurrent, squeezeRecurrent, transposeRecurrent } from './onnx-ops-recurrent.js';
 import type { ConstTensor } from './onnx-proto.js';
 import {
   floats,
@@ -73,6 +73,7 @@ const transpose: Converter = (node, ctx, a) => {
 const concat: Converter = (node, ctx, a) => {
   const values = (node.input ?? []).map((_, i) => ctx.input(node, i)).filter((v): v is Value => v !== undefined);
   const axis = a.int('axis', 0);
+  if (values.some((v) => v.kind === 'sym' && v.layout)) return [concatRecurrent(values, axis)];
   if (values.every((v) => v.kind === 'const')) {
     const cs = values.map((v) => v.c);
     if (cs.some((c) => c.dims.length > 1)) throw new OnnxNodeError('constant concat of rank > 1 is not supported');

@@ -23,6 +23,8 @@ const FIXTURES = [
     ['ids', 'seq'].flatMap((kind) => [13, 17].map((opset) => `rnn-${cell}-${kind}-op${opset}`)),
   ),
   'rnn-gru-flat-op17',
+  'rnn-gru2-ids-op17', // num_layers=2: Slices of the zero state, Concat of the final states
+  'rnn-lstm2-ids-op17',
 ];
 
 const maxDelta = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
@@ -70,7 +72,7 @@ for (const name of FIXTURES) {
   });
 }
 
-test('the GRU imports as the reset-after EngramGRU layer, the LSTM as tfjs LSTM, ids through an Embedding', () => {
+test('the GRU imports as the reset-after EngramGRU layer, the LSTM as tfjs LSTM (stacked too), ids through an Embedding', () => {
   const classes = (name: string): string[] => {
     const { model } = importOnnx(onnxFixture(name).bytes);
     const out = model.layers.map((l) => l.getClassName());
@@ -79,6 +81,7 @@ test('the GRU imports as the reset-after EngramGRU layer, the LSTM as tfjs LSTM,
   };
   assert.deepEqual(classes('rnn-gru-ids-op17'), ['InputLayer', 'Embedding', 'EngramGRU', 'Dense']);
   assert.deepEqual(classes('rnn-lstm-seq-op13'), ['InputLayer', 'LSTM', 'OnnxTimeStep', 'Dense']);
+  assert.deepEqual(classes('rnn-lstm2-ids-op17'), ['InputLayer', 'Embedding', 'LSTM', 'LSTM', 'Dense']);
 });
 
 test('imported GRU and LSTM token models train: the loss on a keyword task falls by more than half', async () => {

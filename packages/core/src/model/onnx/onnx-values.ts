@@ -24,6 +24,8 @@ export interface SymValue {
    * `[batch, steps, hidden]`. Only Transpose, Squeeze, Gather and the recurrent operators read such values.
    */
   readonly layout?: RecurrentLayout;
+  /** Final states of stacked recurrent layers (ONNX `[layers, batch, hidden]`, torch's `num_layers`), in order. */
+  readonly stack?: readonly SymValue[];
 }
 
 /** See {@link SymValue.layout}. */
