@@ -84,7 +84,7 @@ test('the GRU imports as the reset-after EngramGRU layer, the LSTM as tfjs LSTM 
   assert.deepEqual(classes('rnn-lstm2-ids-op17'), ['InputLayer', 'Embedding', 'LSTM', 'LSTM', 'Dense']);
 });
 
-test('imported GRU and LSTM token models train: the loss on a keyword task falls by more than half', async () => {
+test('imported GRU and LSTM token models train: the loss on a keyword task falls by more than half in 15 Adam steps', async (t) => {
   for (const name of ['rnn-gru-ids-op13', 'rnn-lstm-ids-op17']) {
     const rng = new Rng(3);
     const before = tf.memory().numTensors;
@@ -106,12 +106,13 @@ test('imported GRU and LSTM token models train: the loss on a keyword task falls
     const optimizer = tf.train.adam(0.03);
     const loss = (): tf.Scalar => tf.losses.softmaxCrossEntropy(y, model.forward(x, { training: true }));
     const first = tf.tidy(() => loss().dataSync()[0] ?? 0);
-    for (let step = 0; step < 60; step++)
+    for (let step = 0; step < 15; step++)
       tf.tidy(() => {
         optimizer.minimize(loss, false, model.trainableVariables());
       });
     const last = tf.tidy(() => loss().dataSync()[0] ?? 0);
     assert.ok(last < first / 2, `${name}: loss ${first.toFixed(3)} → ${last.toFixed(3)}`);
+    t.diagnostic(`${name}: loss ${first.toFixed(3)} → ${last.toFixed(3)} in 15 Adam steps`);
     optimizer.dispose();
     tf.dispose([x, y]);
     model.dispose();
