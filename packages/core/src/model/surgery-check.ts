@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs';
 import { MERGE_LAYERS } from '../pipeline/layer.schema.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import type { PipelineProblem } from '../plugin-api/pipeline-error.js';
@@ -39,4 +40,35 @@ export function surgeryProblems(definition: PipelineDefinition): PipelineProblem
     });
   });
   return problems;
+}
+
+/**
+ * The first layer of `network`, in its topological order, that takes several inputs (a merge: `Add`,
+ * `Concatenate`, …), or undefined for a chain. Reads the layers' inbound connections only.
+ */
+export function firstMergeLayer(network: tf.LayersModel): tf.layers.Layer | undefined {
+  return network.layers.find((layer) => layer.inboundNodes.some((node) => node.inboundLayers.length > 1));
+}
+
+/**
+ * {@link surgeryProblems} for a model known only once it is built: a loaded file (`model.load`, ONNX or
+ * tfjs Layers) or the earlier run's model under `--from`. One problem at each chain-only adjustment's
+ * pointer naming the first merge layer, so the run stops (exit 2) before any training instead of failing
+ * at the experience the surgery was due. Called by the run once its model is built and restored; reads
+ * `definition` and the network's topology only.
+ */
+export function builtSurgeryProblems(definition: PipelineDefinition, network: tf.LayersModel): PipelineProblem[] {
+  const chained = definition.adjust.map((a, i) => ({ kind: a.kind, i })).filter((a) => CHAIN_SURGERIES.has(a.kind));
+  if (chained.length === 0) return [];
+  const merge = firstMergeLayer(network);
+  if (!merge) return [];
+  const model = definition.model;
+  const origin = 'load' in model ? `the loaded model (${model.load})` : "the earlier run's model";
+  return chained.map(({ kind, i }) => ({
+    path: `/adjust/${i}`,
+    message:
+      `${kind} rewrites a chain of layers, and ${origin} has merge nodes ` +
+      `(${merge.getClassName()} layer "${merge.name}" takes ${merge.inboundNodes[0]?.inboundLayers.length ?? 2} inputs); ` +
+      'it supports models without merges (add/concatenate) only',
+  }));
 }
