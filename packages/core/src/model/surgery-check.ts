@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { MERGE_LAYERS } from '../pipeline/layer.schema.js';
+import type { ComponentRegistry } from '../plugin/component-registry.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import type { PipelineProblem } from '../plugin-api/pipeline-error.js';
 
@@ -71,4 +72,32 @@ export function builtSurgeryProblems(definition: PipelineDefinition, network: tf
       `(${merge.getClassName()} layer "${merge.name}" takes ${merge.inboundNodes[0]?.inboundLayers.length ?? 2} inputs); ` +
       'it supports models without merges (add/concatenate) only',
   }));
+}
+
+/** The adjustments that build a new network from the model's layers (and so return an unwrapped model). */
+export const REBUILDING_ADJUSTMENTS: ReadonlySet<string> = new Set(['grow-head', ...CHAIN_SURGERIES]);
+
+/**
+ * Problems of an `adjust` list where an adjustment that rebuilds the network ({@link
+ * REBUILDING_ADJUSTMENTS}) follows one that wraps the model (its descriptor's `wrapsModel`, e.g.
+ * `multi-head`): the rebuilt model would come back without the wrapper, so the experience would train
+ * unmasked. One problem at each such adjustment's pointer. Called by the pipeline loader after the
+ * schema passed; reads `definition` and the registry only.
+ */
+export function adjustOrderProblems(definition: PipelineDefinition, registry: ComponentRegistry): PipelineProblem[] {
+  const wrapperAt = definition.adjust.findIndex((a) => registry.get('adjust', a.kind)?.wrapsModel !== undefined);
+  const wrapper = definition.adjust[wrapperAt];
+  if (!wrapper) return [];
+  const reason = registry.get('adjust', wrapper.kind)?.wrapsModel ?? '';
+  const problems: PipelineProblem[] = [];
+  definition.adjust.forEach((a, i) => {
+    if (i <= wrapperAt || !REBUILDING_ADJUSTMENTS.has(a.kind)) return;
+    problems.push({
+      path: `/adjust/${i}`,
+      message:
+        `${a.kind} rebuilds the network and would drop the wrapper ${wrapper.kind} (/adjust/${wrapperAt}) puts on ` +
+        `the model (${reason}); list ${a.kind} before ${wrapper.kind}`,
+    });
+  });
+  return problems;
 }

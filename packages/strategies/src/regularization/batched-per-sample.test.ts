@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { LayersEngramModel, type Batch } from '@engram/core';
+import { MultiHeadModel } from '../adjust/multi-head.model.js';
 import { batchedPlan, convPatches } from './batched-per-sample.js';
 import {
   batchedFisherApplies,
@@ -172,26 +173,31 @@ function tinyGraph(seed: number): LayersEngramModel {
   return new LayersEngramModel(tf.model({ inputs: input, outputs: head }));
 }
 
-test('the batched Fisher of a graph with a residual add and a concatenate equals the per-sample loop to 1e-5', async () => {
+test('the batched Fisher of a graph with a residual add and a concatenate equals the per-sample loop to 1e-5, also under multi-head masks', async () => {
   await tf.setBackend('cpu');
   const model = tinyGraph(7);
-  const data = randomImages(19, 5);
-  assert.ok(batchedFisherApplies(model), 'a graph of conv, dense, add, concatenate and pooling takes the batched pass');
+  const multi = new MultiHeadModel(model.network);
+  multi.setTaskClasses(0, [0, 2]);
+  multi.setTaskClasses(1, [1, 2]);
+  const data = { ...randomImages(19, 5), task: Int32Array.from({ length: 19 }, (_, i) => i % 2) };
   const before = tf.memory().numTensors;
-  for (const labels of ['true', 'predicted'] as const) {
-    const fast = diagonalFisher(model, data, labels, 8);
-    const slow = fisherPerSample(model, data, labels);
-    assert.equal(fast.size, 8, 'two conv kernels and biases, two dense kernels and biases');
-    for (const [name, t] of slow) {
-      const f = fast.get(name) as tf.Tensor;
-      assert.deepEqual(f.shape, t.shape);
-      assert.ok(maxDiff(f, t) < 1e-5, `${name} (${labels}) differs by ${maxDiff(f, t)}`);
-      assert.ok(
-        t.dataSync().some((v) => v > 0),
-        `${name} is all zero`,
-      );
+  for (const m of [model, multi]) {
+    assert.ok(batchedFisherApplies(m), 'a graph of conv, dense, add, concatenate and pooling takes the batched pass');
+    for (const labels of ['true', 'predicted'] as const) {
+      const fast = diagonalFisher(m, data, labels, 8);
+      const slow = fisherPerSample(m, data, labels);
+      assert.equal(fast.size, 8, 'two conv kernels and biases, two dense kernels and biases');
+      for (const [name, t] of slow) {
+        const f = fast.get(name) as tf.Tensor;
+        assert.deepEqual(f.shape, t.shape);
+        assert.ok(maxDiff(f, t) < 1e-5, `${name} (${labels}) differs by ${maxDiff(f, t)}`);
+        assert.ok(
+          t.dataSync().some((v) => v > 0),
+          `${name} is all zero`,
+        );
+      }
+      tf.dispose([...fast.values(), ...slow.values()]);
     }
-    tf.dispose([...fast.values(), ...slow.values()]);
   }
   const fast = perSampleDiagonal(model, data, 'true', summedCrossEntropy, 'abs', 6);
   const slow = perSampleLoop(model, data, 'true', summedCrossEntropy, 'abs');
