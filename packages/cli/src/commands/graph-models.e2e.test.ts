@@ -175,6 +175,22 @@ test('engram eval and export (tfjs, ONNX) of a graph model with merges: ONNX Run
     const perExperience = [...correct.values()].map(([c, t]) => c / t);
     const onnxAverage = (100 * perExperience.reduce((a, b) => a + b, 0)) / perExperience.length;
     assert.ok(Math.abs(onnxAverage - evalAverage) <= 0.05, `engram eval ${evalAverage}%, ONNX Runtime ${onnxAverage}%`);
+
+    // The exported files, loaded back with a chain surgery: refused at its pointer before training (exit 2).
+    for (const load of ['tfjs/model.json', 'onnx/model.onnx']) {
+      const widen = write(dir, 'widen', {
+        ...pipeline('widen'),
+        model: { load },
+        adjust: [{ kind: 'widen-layer', layers: ['d1'], units: 16 }],
+      });
+      const refused = cli(dir, ['run', widen, '--out', 'widen', '--quiet']);
+      assert.equal(refused.status, 2, refused.stderr);
+      assert.match(
+        refused.stderr,
+        /\/adjust\/0: widen-layer rewrites a chain of layers, and the loaded model \(.*\) has merge nodes \((Add|Concatenate) layer "[^"]+" takes 2 inputs\)/,
+      );
+      assert.doesNotMatch(refused.stderr, /\n\s+at /, 'no stack trace');
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
