@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { fileModelLoader } from '@engram/core/internal';
 import { checkpointDirs } from '../commands/e2e-harness.js';
 import { spawnServed } from './testing/spawn-served.js';
-import { postJson, startServedRun, testPipeline } from './testing/served-run.js';
+import { postJson, testPipeline } from './testing/served-run.js';
+import { patience } from '../testing/patience.js';
 
 /** A residual `add` and a `concatenate` over 4 features (the serving tests' synthetic data). */
 const GRAPH = {
@@ -33,32 +34,44 @@ type Prediction = { label: number; probabilities: number[] };
 const answers = (body: Record<string, unknown>): Prediction[] =>
   (body['predictions'] as Prediction[]).map(({ label, probabilities }) => ({ label, probabilities }));
 
+async function readyStep(base: string): Promise<number> {
+  const r = (await (await fetch(`${base}/readyz`)).json()) as { model?: { step: number } };
+  return r.model?.step ?? -1;
+}
+
 test("engram run --serve and engram serve answer /predict from a graph model's checkpoint with its own softmax", async () => {
   await tf.setBackend('cpu');
   const dir = mkdtempSync(join(tmpdir(), 'engram-graph-serve-'));
   try {
-    const run = await startServedRun(
-      testPipeline('graph-serve', { model: GRAPH, checkpoint: { everyBatches: 12, keep: 10 } }),
-      dir,
+    const file = join(dir, 'pipeline.json');
+    const doc = testPipeline('graph-serve', {
+      model: GRAPH,
+      checkpoint: { everyBatches: 12, keep: 10 },
+      serve: { linger: true },
+    });
+    writeFileSync(file, JSON.stringify(doc));
+    const out = join(dir, 'run');
+    // The run's last step is 36 (2 experiences, 192 + 96 samples, batch 16, 2 epochs); it lingers there.
+    const running = await spawnServed(
+      ['run', file, '--out', out, '--quiet', '--serve', '127.0.0.1:0'],
+      patience(60_000),
     );
     let live: Prediction[];
     try {
-      await run.outcome;
-      await run.served.settled();
-      const p = await postJson(`${run.base}/predict`, { instances: INSTANCES });
+      const deadline = Date.now() + patience(120_000);
+      while ((await readyStep(running.base)) !== 36 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
+      const p = await postJson(`${running.base}/predict`, { instances: INSTANCES });
       assert.equal(p.status, 200, JSON.stringify(p.body));
-      assert.deepEqual(p.body['model'], {
-        version: (p.body['model'] as { version: number }).version,
-        step: 36,
-        experience: 1,
-      });
+      assert.equal((p.body['model'] as { step: number }).step, 36, running.stderr());
       live = answers(p.body);
     } finally {
-      await run.close();
+      running.child.kill('SIGTERM');
+      assert.equal(await running.exited, 0, running.stderr());
     }
 
     // What the newest checkpoint's graph computes, read directly.
-    const newest = checkpointDirs(run.outDir).pop() ?? '';
+    const newest = checkpointDirs(out).pop() ?? '';
     const model = await tf.loadLayersModel(fileModelLoader(join(newest, 'model', 'model.json')));
     assert.ok(
       model.layers.some((l) => l.getClassName() === 'Add') &&
@@ -75,7 +88,7 @@ test("engram run --serve and engram serve answer /predict from a graph model's c
     });
     assert.ok(new Set(live.map((x) => x.label)).size > 1, 'not one constant answer');
 
-    const served = await spawnServed(['serve', run.outDir, '--port', '0']);
+    const served = await spawnServed(['serve', out, '--port', '0'], patience(60_000));
     try {
       const p = await postJson(`${served.base}/predict`, { instances: INSTANCES });
       assert.equal(p.status, 200, JSON.stringify(p.body));
