@@ -48,7 +48,7 @@ export async function startRunServer(
     {
       ...(settings.publishEvery !== undefined ? { every: settings.publishEvery } : {}),
       ...(scheduled ? {} : { fallbackEvery: FALLBACK_EVERY }),
-      ...(settings.promote?.maxForgetting !== undefined ? { heldOut: settings.promote.heldOut } : {}),
+      ...(settings.promote?.maxForgetting !== undefined ? { heldOut: settings.promote.heldOut, seed: def.seed } : {}),
     },
     (r) => {
       run = r;
