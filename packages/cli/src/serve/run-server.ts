@@ -68,7 +68,7 @@ export async function startRunServer(
           if (e.type === 'checkpoint') publish.checkpointed(e.step);
           const trained =
             e.type === 'batch-end' || e.type === 'run-end'
-              ? { samples: run?.cursor.samples ?? 0, step: run?.cursor.step ?? 0 }
+              ? { samples: run?.cursor.samples ?? 0, step: run?.cursor.step ?? 0, tensors: tf.memory().numTensors }
               : undefined;
           thread.event(e, trained);
         },
