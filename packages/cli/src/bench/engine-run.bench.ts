@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { corePlugin, preparePipeline, runPipeline, type EngramEvent, type PluginManifest } from '@engram/core';
 import { BENCH_MODELS, type BenchModel } from './bench-models.js';
 import { benchPlugin } from './bench.plugin.js';
+import { BareLoop } from './bare-loop.bench.js';
+import { barePairedPlugin, EngineBarePairing } from './engine-over-bare.js';
 import { alternatingEwcPlugin, BlockAlternation } from './ewc-alternation.js';
 
 /** What one engine benchmark run measured. */
@@ -61,6 +63,28 @@ export async function engineEwcOnOverOff(
     () => undefined,
   );
   return alternation.onOverOff();
+}
+
+/**
+ * Engine ÷ bare loop as a paired measurement in one `engram run` ({@link EngineBarePairing}): blocks of
+ * `blockSteps` engine steps alone alternate with blocks where each engine step is followed by a bare
+ * loop step on its own model; the result is the mean bare step time ÷ the mean engine step time.
+ */
+export async function engineOverBarePaired(
+  model: BenchModel,
+  batch: number,
+  samples: number,
+  blockSteps: number,
+): Promise<number> {
+  const loop = await BareLoop.create(model, batch);
+  try {
+    for (let i = 0; i < 5; i++) loop.step();
+    const pairing = new EngineBarePairing(loop, blockSteps);
+    await runBench(model, batch, samples, { kind: 'bench-bare-paired' }, [barePairedPlugin(pairing)], () => undefined);
+    return pairing.engineOverBare();
+  } finally {
+    loop.dispose();
+  }
 }
 
 /** Runs the two-experience benchmark pipeline with `strategy`, passing every event to `onEvent`; returns the backend's description. */
