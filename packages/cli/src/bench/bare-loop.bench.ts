@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildModel, crossEntropy, Rng } from '@engram/core';
-import { BENCH_MODELS, type BenchModel } from './bench-models.js';
+import { benchModelSpec, type BenchModel } from './bench-models.js';
+import { randomHostBatch } from './bench.plugin.js';
 
 /** The optimizer with `@engram/native`'s per-instance update when that package is installed (as the engine's). */
 export async function accelerated(optimizer: tf.Optimizer): Promise<tf.Optimizer> {
@@ -25,30 +26,31 @@ export class BareLoop {
   private constructor(
     private readonly net: Awaited<ReturnType<typeof buildModel>>,
     private readonly optimizer: tf.Optimizer,
-    private readonly batch: number,
+    private readonly shape: readonly number[],
     private readonly hostBatches: ReadonlyArray<{ x: Float32Array; y: Int32Array }>,
   ) {}
 
-  /** Builds the model (seeded as the engine's bench runs are) and eight host batches of random images. */
+  /** Builds the model (seeded as the engine's bench runs are) and eight host batches of random samples. */
   static async create(model: BenchModel, batch: number): Promise<BareLoop> {
-    const net = await buildModel(
-      { layers: BENCH_MODELS[model] },
-      { inputShape: [28, 28, 1], outputs: 10, rng: new Rng(0), baseDir: '.' },
-    );
+    const spec = benchModelSpec(model);
+    const net = await buildModel(spec.model, {
+      inputShape: [...spec.sampleShape],
+      outputs: 10,
+      rng: new Rng(0),
+      baseDir: '.',
+    });
     const optimizer = await accelerated(tf.train.adam(1e-3));
     const rng = new Rng(1);
-    const hostBatches = Array.from({ length: 8 }, () => ({
-      x: Float32Array.from({ length: batch * 784 }, () => rng.next()),
-      y: Int32Array.from({ length: batch }, () => rng.int(10)),
-    }));
-    return new BareLoop(net, optimizer, batch, hostBatches);
+    const all = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const hostBatches = Array.from({ length: 8 }, () => randomHostBatch(rng, batch, all, spec));
+    return new BareLoop(net, optimizer, [batch, ...spec.sampleShape], hostBatches);
   }
 
   /** One optimizer step on the next host batch; returns when its loss has been read back (as the engine's step). */
   step(): void {
     const host = this.hostBatches[this.next++ % this.hostBatches.length];
     if (!host) return;
-    const x = tf.tensor4d(host.x, [this.batch, 28, 28, 1]);
+    const x = tf.tensor(host.x, [...this.shape]);
     const y = tf.tensor1d(host.y, 'int32');
     const vars = this.net.trainableVariables();
     const { value, grads } = tf.variableGrads(

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { corePlugin, preparePipeline, runPipeline, type EngramEvent, type PluginManifest } from '@engram/core';
-import { BENCH_MODELS, type BenchModel } from './bench-models.js';
+import { benchModelSpec, type BenchModel } from './bench-models.js';
 import { benchPlugin } from './bench.plugin.js';
 import { BareLoop } from './bare-loop.bench.js';
 import { barePairedPlugin, EngineBarePairing } from './engine-over-bare.js';
@@ -97,13 +97,20 @@ async function runBench(
   onEvent: (e: EngramEvent) => void,
 ): Promise<string> {
   const ewc = strategy.kind === 'ewc';
+  const spec = benchModelSpec(model);
   const doc = {
     name: `bench-${model}${ewc ? '-ewc' : ''}`,
     seed: 0,
     backend: 'auto',
     plugins: ewc ? ['@engram/strategies'] : [],
-    data: { kind: 'bench-random', warmupSamples: 4 * batch, samples },
-    model: { layers: BENCH_MODELS[model] },
+    data: {
+      kind: 'bench-random',
+      warmupSamples: 4 * batch,
+      samples,
+      sampleShape: spec.sampleShape,
+      ...(spec.vocabulary ? { vocabulary: spec.vocabulary } : {}),
+    },
+    model: spec.model,
     optimizer: { type: 'adam', learningRate: 0.001 },
     strategy,
     training: { epochs: 1, batchSize: batch, shuffle: true, logEvery: 1000000 },
