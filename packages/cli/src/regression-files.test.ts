@@ -134,3 +134,23 @@ test('engram validate exits 2 at /data/scenario for target columns streamed "seq
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a regression pipeline over a live stream is refused at /task with the way out (stream regression is not built yet)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-regression-stream-'));
+  try {
+    const file = join(dir, 'p.json');
+    writeFileSync(file, JSON.stringify(pipeline({ kind: 'jsonl-stdin', inputShape: [2], numClasses: 1 })));
+    const r = spawnSync(process.execPath, [main, 'run', file, '--out', join(dir, 'out')], {
+      encoding: 'utf8',
+      input: '',
+    });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /\/task: task "regression" runs experience by experience: stream mode .* "data-incremental", order "file"/,
+    );
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

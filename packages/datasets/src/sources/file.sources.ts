@@ -118,8 +118,8 @@ type FileOptions = Static<ReturnType<typeof Type.Object<typeof common>>> & {
 };
 
 /**
- * Problems of a file source's options the schema cannot see: regression targets cannot be streamed
- * (`sequential` is stream mode, which trains classes only), nor be read beside a label column.
+ * Problems of a file source's options the schema cannot see: regression targets cannot be cut by class,
+ * nor streamed (`sequential` is stream mode, which trains classes only), nor be read beside a label column.
  */
 export function targetProblems(
   o: { scenario: { type: string }; labelColumn?: unknown },
@@ -130,6 +130,13 @@ export function targetProblems(
   if (o.labelColumn !== undefined)
     return [
       { path: `${path}/labelColumn`, message: 'give labelColumn (classes) or targetColumns (regression), not both' },
+    ];
+  if (['class-incremental', 'task-incremental', 'online'].includes(o.scenario.type))
+    return [
+      {
+        path: `${path}/scenario`,
+        message: `scenario "${o.scenario.type}" cuts the data by class, but ${targets} makes a regression source: use "data-incremental" (shuffled or order "file") or "domain-incremental"`,
+      },
     ];
   if (o.scenario.type === 'sequential')
     return [

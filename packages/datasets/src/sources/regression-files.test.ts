@@ -184,6 +184,10 @@ test('target columns cannot be streamed "sequential", nor read beside a label co
     const context = { baseDir: dir, path: '/data' };
     assert.equal((await check({ ...csv, labelColumn: 'tax' }, context))[0]?.path, '/data/labelColumn');
     assert.equal((await check({ ...csv, scenario: { type: 'sequential' } }, context))[0]?.path, '/data/scenario');
+    assert.match(
+      (await check({ ...csv, scenario: { type: 'class-incremental', experiences: 2 } }, context))[0]?.message ?? '',
+      /scenario "class-incremental" cuts the data by class, but targetColumns makes a regression source/,
+    );
     assert.deepEqual(await check({ ...csv, targetColumns: ['price', 'cost'] }, context), [
       { path: '/data/targetColumns/1', message: 'd.csv has no column "cost" (its header: a, b, price, tax)' },
     ]);
