@@ -21,6 +21,8 @@ export interface LabelledSet {
    * `task: "regression"` run; `y` is then all zeros.
    */
   readonly targets?: Float32Array;
+  /** Group (domain) index of every sample, when the source names a group column/field (see `LabelledData.groupNames`). */
+  readonly groups?: Int32Array;
 }
 
 /** Reads the features of some rows of a {@link LabelledSet} on demand (e.g. decodes image files). */
@@ -52,6 +54,8 @@ export interface LabelledData {
    * targets per sample, and only the scenarios that do not cut by class apply.
    */
   readonly regression?: boolean;
+  /** The groups' names (the values of the group column/field), index = group, in order of first appearance. */
+  readonly groupNames?: readonly string[];
 }
 
 /** Number of values per sample of `set`. */

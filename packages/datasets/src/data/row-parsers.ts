@@ -1,6 +1,13 @@
 /** A parsed row: features and class (or regression targets `t`, then `y` is 0), or why it was rejected. */
 export type ParsedRow =
-  | { readonly x: Float32Array; readonly y: number; readonly task?: number; readonly t?: Float32Array }
+  | {
+      readonly x: Float32Array;
+      readonly y: number;
+      readonly task?: number;
+      readonly t?: Float32Array;
+      /** The row's domain (the value of the group column/field), when the source names one. */
+      readonly group?: string;
+    }
   | { readonly error: string };
 
 /** How labels are read: a list of names (label = position), or integer class indices below `numClasses`. */
@@ -33,15 +40,18 @@ export interface CsvLayout {
   readonly targets?: readonly number[];
   /** Column names from the header (for error messages). */
   readonly names?: readonly string[];
+  /** The group (domain) column, when the source names one. */
+  readonly group?: number;
 }
 
-/** Resolves label and feature columns (names need a header; integers are 0-based positions). */
+/** Resolves label (or target), feature and group columns (names need a header; integers are 0-based positions). */
 export function csvLayout(
   header: readonly string[] | undefined,
   columns: number,
   labelColumn: string | number | undefined,
   featureColumns: readonly (string | number)[] | undefined,
   targetColumns?: readonly (string | number)[],
+  groupColumn?: string | number,
 ): CsvLayout {
   const find = (c: string | number, what: string): number => {
     if (typeof c === 'number') {
@@ -54,23 +64,22 @@ export function csvLayout(
     if (i < 0) throw new Error(`${what} column "${c}" is not in the header (${header.join(', ')})`);
     return i;
   };
-  const names = header ? { names: header } : {};
-  if (targetColumns) {
-    const targets = targetColumns.map((c) => find(c, 'target'));
-    const features = featureColumns
-      ? featureColumns.map((c) => find(c, 'feature'))
-      : Array.from({ length: columns }, (_, i) => i).filter((i) => !targets.includes(i));
-    if (features.length === 0) throw new Error('no feature columns');
-    if (features.some((f) => targets.includes(f))) throw new Error('a target column cannot also be a feature column');
-    return { columns, label: -1, features, targets, ...names };
-  }
-  const label = labelColumn === undefined ? columns - 1 : find(labelColumn, 'label');
+  const extra = {
+    ...(header ? { names: header } : {}),
+    ...(groupColumn !== undefined ? { group: find(groupColumn, 'group') } : {}),
+  };
+  const targets = targetColumns?.map((c) => find(c, 'target'));
+  const label = targets ? -1 : labelColumn === undefined ? columns - 1 : find(labelColumn, 'label');
+  const outputs = targets ?? [label];
   const features = featureColumns
     ? featureColumns.map((c) => find(c, 'feature'))
-    : Array.from({ length: columns }, (_, i) => i).filter((i) => i !== label);
+    : Array.from({ length: columns }, (_, i) => i).filter((i) => !outputs.includes(i) && i !== extra.group);
   if (features.length === 0) throw new Error('no feature columns');
-  if (features.includes(label)) throw new Error('the label column cannot also be a feature column');
-  return { columns, label, features, ...names };
+  if (features.some((f) => outputs.includes(f)))
+    throw new Error(`the ${targets ? 'target' : 'label'} column cannot also be a feature column`);
+  if (extra.group !== undefined && (features.includes(extra.group) || outputs.includes(extra.group)))
+    throw new Error('the group column cannot also be a feature, label or target column');
+  return { columns, label, features, ...(targets ? { targets } : {}), ...extra };
 }
 
 /** `column 3 ("price")`: a CSV column by its 1-based position and, with a header, its name. */
@@ -105,12 +114,13 @@ export function parseCsvCells(cells: readonly string[], layout: CsvLayout, spec:
     x[k] = v;
     if (!Number.isFinite(x[k])) return { error: `column ${col + 1} (${v}) overflows float32` };
   }
+  const group = layout.group !== undefined ? { group: (cells[layout.group] as string).trim() } : {};
   if (layout.targets) {
     const t = csvTargets(cells, layout, layout.targets);
-    return typeof t === 'string' ? { error: t } : { x, y: 0, t };
+    return typeof t === 'string' ? { error: t } : { x, y: 0, t, ...group };
   }
   const y = classOf(cells[layout.label], spec);
-  return typeof y === 'string' ? { error: y } : { x, y };
+  return typeof y === 'string' ? { error: y } : { x, y, ...group };
 }
 
 /** Field names of a JSON record. */
@@ -120,6 +130,8 @@ export interface JsonFields {
   readonly task?: string | undefined;
   /** Field of the regression target (a number, or an array of numbers for several targets). */
   readonly target?: string | undefined;
+  /** Field naming the record's group (domain): a string or a number. */
+  readonly group?: string | undefined;
 }
 
 /** The regression targets of a JSON record's `field` (a number or an array of numbers), or why not. */
@@ -174,7 +186,12 @@ export function parseJsonRecord(
     if (typeof c === 'string') return { error: c };
     y = c;
   }
-  const values = t ? { t } : {};
+  const values: { t?: Float32Array; group?: string } = t ? { t } : {};
+  if (fields.group !== undefined) {
+    const g = rec[fields.group];
+    if (typeof g !== 'string' && typeof g !== 'number') return { error: `field "${fields.group}" is not a group name` };
+    values.group = String(g);
+  }
   if (fields.task !== undefined) {
     const task = rec[fields.task];
     if (typeof task !== 'number' || !Number.isInteger(task) || task < 0)

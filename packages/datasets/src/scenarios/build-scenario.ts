@@ -153,6 +153,7 @@ function cutScenario(data: LabelledData, scenario: ScenarioOptions, settings: Sc
     case 'data-incremental': {
       if (scenario.experiences > p.train.rows.length)
         throw new Error(`scenario asks for ${scenario.experiences} chunks of ${p.train.rows.length} samples`);
+      if (scenario.order === 'group') return groupScenario(data, p, scenario.experiences, base, classesOf);
       const inOrder = scenario.order === 'file';
       const trainChunks = inOrder
         ? orderedChunks(p.train.rows, p.train.set.y.length, scenario.experiences)
@@ -172,4 +173,38 @@ function cutScenario(data: LabelledData, scenario: ScenarioOptions, settings: Sc
     case 'online':
       return buildOnline(data, p, scenario, rng, base);
   }
+}
+
+/**
+ * Data-incremental by group: one experience per group of the source's group column/field (a domain),
+ * in order of first appearance; each tests on its own held-out rows. `experiences` must match.
+ */
+function groupScenario(
+  data: LabelledData,
+  p: Pools,
+  experiences: number,
+  base: Omit<StreamInfo, 'experiences' | 'scenario'>,
+  classesOf: (y: Int32Array) => number[],
+): Scenario {
+  const names = data.groupNames;
+  const groups = data.train.groups;
+  if (!names || !groups)
+    throw new Error('scenario order "group" needs a group column (csv groupColumn) or field (jsonl groupField)');
+  if (data.test) throw new Error('scenario order "group" splits one file: it has no separate test set');
+  if (names.length !== experiences)
+    throw new Error(
+      `scenario order "group": the data has ${names.length} groups (${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}), but experiences is ${experiences}`,
+    );
+  const of = (rows: Int32Array, g: number): Int32Array => rows.filter((r) => groups[r] === g);
+  const list = names.map((name, index): Experience => {
+    const train = of(p.train.rows, index);
+    return {
+      index,
+      name: `group ${name}`,
+      classes: classesOf(Int32Array.from(train, (r) => p.train.set.y[r] as number)),
+      train: new IndexedBatchSource(p.train.set, train),
+      test: new IndexedBatchSource(p.test.set, of(p.test.rows, index)),
+    };
+  });
+  return { info: { ...base, experiences: list.length, scenario: 'data-incremental' }, experiences: list };
 }

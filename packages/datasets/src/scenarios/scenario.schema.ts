@@ -106,10 +106,12 @@ export const DataIncrementalSchema = Type.Object(
     type: Type.Literal('data-incremental'),
     experiences: Type.Integer({ minimum: 1, description: 'Number of chunks (of nearly equal size).' }),
     order: Type.Optional(
-      StringEnum(['shuffled', 'file'] as const, {
+      StringEnum(['shuffled', 'file', 'group'] as const, {
         description:
           'shuffled: seeded IID chunks; file: consecutive chunks in row order (rows 0..n/k first), so a drift over ' +
-          "the file's rows becomes a drift over experiences (each chunk tests on its own held-out rows). Default: shuffled.",
+          "the file's rows becomes a drift over experiences (each chunk tests on its own held-out rows); group: one " +
+          'experience per value of the csv groupColumn / jsonl groupField (a domain: site, year, sensor), in order of ' +
+          'first appearance, `experiences` = the number of groups. Default: shuffled.',
       }),
     ),
     ...onlyProperty,

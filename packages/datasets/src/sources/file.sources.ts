@@ -83,6 +83,13 @@ export const CsvOptions = Type.Object(
           'feeds task "regression" (no label column); a row whose target is not a finite number is a bad row.',
       }),
     ),
+    groupColumn: Type.Optional(
+      Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 0 })], {
+        description:
+          "A column naming each row's group (domain: site, year, sensor), not a feature: with scenario " +
+          'data-incremental order "group", each value is one experience, in order of first appearance.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -107,6 +114,14 @@ export const JsonlOptions = Type.Object(
     ),
     features: Type.Optional(
       Type.Integer({ minimum: 1, description: 'Expected feature count (default: that of the first valid record).' }),
+    ),
+    groupField: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "Field naming each record's group (domain; a string or number): with scenario data-incremental order " +
+          '"group", each value is one experience, in order of first appearance.',
+      }),
     ),
   },
   { additionalProperties: false },

@@ -251,3 +251,56 @@ test('a NaN target in y.npy is refused with its file, row and column', async () 
     /^Error: nan-target\.npy: the target at row 7, column 0 is NaN, not a finite float32$/,
   );
 });
+
+test('data-incremental order "group" makes one experience per value of a group field or column, in order of first appearance', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    // 3 sites interleaved, 8 records each; the target's function depends on the site
+    const sites = ['north', 'south', 'east'];
+    const records = Array.from({ length: 24 }, (_, r) => {
+      const site = sites[r % 3] as string;
+      return JSON.stringify({ x: [r], site, v: (r % 3) * 100 + r });
+    });
+    writeFileSync(join(dir, 'd.jsonl'), records.join('\n'));
+    const byGroup = { type: 'data-incremental', experiences: 3, order: 'group' };
+    const source = build<DataSource>(
+      jsonlDescriptor,
+      { ...jsonlDefaults, path: 'd.jsonl', targetField: 'v', groupField: 'site', scenario: byGroup },
+      testServices(1, dir),
+    );
+    const exps = await experiencesOf(source);
+    assert.deepEqual(
+      exps.map((e) => e.name),
+      ['group north', 'group south', 'group east'],
+    );
+    for (const [g, e] of exps.entries()) {
+      const rows = rowsOf([...(await pass(e.train)), ...(await pass(e.test))], 1);
+      assert.equal(rows.length, 8);
+      assert.equal((e.test?.size ?? 0) > 0, true, 'each group tests on its own held-out rows');
+      for (const r of rows) {
+        assert.equal((r.x[0] ?? NaN) % 3, g);
+        assert.deepEqual(r.t, [g * 100 + (r.x[0] ?? NaN)]);
+      }
+    }
+    writeFileSync(
+      join(dir, 'd.csv'),
+      ['a,site,y', ...Array.from({ length: 12 }, (_, r) => `${r},${sites[r % 3]},${r}`)].join('\n'),
+    );
+    const csv = { ...csvDefaults, path: 'd.csv', targetColumns: ['y'], groupColumn: 'site' };
+    const two = build<DataSource>(
+      csvDescriptor,
+      { ...csv, scenario: { ...byGroup, experiences: 2 } },
+      testServices(1, dir),
+    );
+    await assert.rejects(two.describe(), /the data has 3 groups \(north, south, east\), but experiences is 2/);
+    const three = build<DataSource>(csvDescriptor, { ...csv, scenario: byGroup }, testServices(1, dir));
+    assert.deepEqual((await three.describe()).inputShape, [1], 'the group column is not a feature');
+    const check = csvDescriptor.check;
+    assert.ok(check);
+    assert.deepEqual(await check({ ...csv, groupColumn: 'city', scenario: byGroup }, { baseDir: dir, path: '/data' }), [
+      { path: '/data/groupColumn', message: 'd.csv has no column "city" (its header: a, site, y)' },
+    ]);
+  } finally {
+    cleanup();
+  }
+});

@@ -11,6 +11,7 @@ export interface CsvCheckOptions {
   readonly labelColumn?: string | number | undefined;
   readonly featureColumns?: readonly (string | number)[] | undefined;
   readonly targetColumns?: readonly (string | number)[] | undefined;
+  readonly groupColumn?: string | number | undefined;
 }
 
 /**
@@ -44,6 +45,7 @@ export async function checkCsv(o: CsvCheckOptions, context: ComponentCheckContex
   if (o.labelColumn !== undefined) check(o.labelColumn, `${context.path}/labelColumn`);
   o.featureColumns?.forEach((c, i) => check(c, `${context.path}/featureColumns/${i}`));
   o.targetColumns?.forEach((c, i) => check(c, `${context.path}/targetColumns/${i}`));
+  if (o.groupColumn !== undefined) check(o.groupColumn, `${context.path}/groupColumn`);
   return problems;
 }
 
@@ -54,6 +56,7 @@ export interface JsonlCheckOptions {
   readonly labelField: string;
   readonly taskField?: string | undefined;
   readonly targetField?: string | undefined;
+  readonly groupField?: string | undefined;
 }
 
 /**
@@ -77,6 +80,7 @@ export async function checkJsonl(o: JsonlCheckOptions, context: ComponentCheckCo
     ['featuresField', o.featuresField],
     o.targetField !== undefined ? ['targetField', o.targetField] : ['labelField', o.labelField],
     ['taskField', o.taskField],
+    ['groupField', o.groupField],
   ];
   return fields.flatMap(([key, name]) =>
     name === undefined || name in record

@@ -39,6 +39,7 @@ export interface CsvFormatOptions {
   readonly labelColumn?: string | number | undefined;
   readonly featureColumns?: readonly (string | number)[] | undefined;
   readonly targetColumns?: readonly (string | number)[] | undefined;
+  readonly groupColumn?: string | number | undefined;
   readonly labels?: readonly string[] | undefined;
   readonly numClasses?: number | undefined;
 }
@@ -107,6 +108,7 @@ export class CsvFormat implements RowFormat {
             this.o.labelColumn,
             this.o.featureColumns,
             this.o.targetColumns,
+            this.o.groupColumn,
           );
           if (this.o.header) continue;
         }
@@ -135,6 +137,7 @@ export interface JsonlFormatOptions {
   readonly labelField: string;
   readonly taskField?: string | undefined;
   readonly targetField?: string | undefined;
+  readonly groupField?: string | undefined;
   readonly features?: number | undefined;
   readonly labels?: readonly string[] | undefined;
   readonly numClasses?: number | undefined;
@@ -150,7 +153,13 @@ export class JsonlFormat implements RowFormat {
 
   constructor(o: JsonlFormatOptions) {
     this.length = o.features;
-    this.fields = { features: o.featuresField, label: o.labelField, task: o.taskField, target: o.targetField };
+    this.fields = {
+      features: o.featuresField,
+      label: o.labelField,
+      task: o.taskField,
+      target: o.targetField,
+      group: o.groupField,
+    };
     this.spec = { labels: o.labels, numClasses: o.numClasses };
     this.regression = o.targetField !== undefined;
   }
