@@ -45,5 +45,13 @@ if (files.length === 0) {
   process.stderr.write(`no compiled ${suite} tests under packages/*/dist: run npm run build first\n`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// A backstop against a hang, per test file (Node 20 applies --test-timeout to each file as a whole):
+// far above what any file needs at load 10 (the longest e2e file, the README walk-through, takes about
+// 5 min quiet), so only a file that hangs reaches it — and fails by name instead of eating CI's budget.
+const FILE_BUDGET_MIN = { unit: 20, e2e: 40, all: 40 }[suite];
+const result = spawnSync(
+  process.execPath,
+  ['--test', '--test-concurrency=2', `--test-timeout=${FILE_BUDGET_MIN * 60_000}`, ...files],
+  { stdio: 'inherit' },
+);
 process.exit(result.status ?? 1);

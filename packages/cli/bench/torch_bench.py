@@ -23,6 +23,9 @@ Models (softmax cross-entropy, Adam 1e-3, uniform random 28x28x1 images, random 
   cnn      conv3x3x32-maxpool-conv3x3x64-maxpool-dense128-dense10
   mlp-big  784-2048-2048-2048-10 ReLU (4 weight layers, 10,020,874 parameters)
   cnn-big  conv3x3x64-maxpool-conv3x3x128-maxpool-conv3x3x256-dense128-dense10
+  resnet   the reduced ResNet-18 of GEM/A-GEM (nf 20, batch norm, 1x1-conv shortcuts where the shape
+           changes, global average pooling, dense10) on uniform random 32x32x3 images
+  gru      embedding 1000x64 - GRU 128 (batch first, last state) - dense10 on random token ids, length 32
 --ewc adds 50 * sum F*(w-w0)^2 over all weights (random F), as torch_speed.py does.
 """
 import argparse, json, resource, statistics, sys, time
@@ -41,7 +44,69 @@ def model_for(name):
     if name == "cnn-big":
         return nn.Sequential(nn.Conv2d(1, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(64, 128, 3), nn.ReLU(), nn.MaxPool2d(2),
                              nn.Conv2d(128, 256, 3), nn.ReLU(), nn.Flatten(), nn.Linear(256 * 3 * 3, 128), nn.ReLU(), nn.Linear(128, 10))
-    raise SystemExit(f"unknown model {name!r}: expected mlp, cnn, mlp-big or cnn-big")
+    if name == "resnet":
+        return ReducedResNet18(20)
+    if name == "gru":
+        return TokenGru()
+    raise SystemExit(f"unknown model {name!r}: expected mlp, cnn, mlp-big, cnn-big, resnet or gru")
+
+
+class BasicBlock(nn.Module):
+    """GEM's BasicBlock: conv3x3-BN-ReLU-conv3x3-BN plus the shortcut (1x1 conv + BN where the shape changes), ReLU."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False); self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False); self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
+
+
+class ReducedResNet18(nn.Module):
+    """The reduced ResNet-18 of GEM/A-GEM (as Avalanche's SlimResNet18 and Mammoth's resnet18(nf))."""
+
+    def __init__(self, nf, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, nf, 3, 1, 1, bias=False); self.bn1 = nn.BatchNorm2d(nf)
+        blocks, cin = [], nf
+        for stage, stride in enumerate([1, 2, 2, 2]):
+            cout = nf * 2 ** stage
+            blocks += [BasicBlock(cin, cout, stride), BasicBlock(cout, cout, 1)]
+            cin = cout
+        self.blocks = nn.Sequential(*blocks)
+        self.linear = nn.Linear(cin, classes)
+
+    def forward(self, x):
+        out = self.blocks(F.relu(self.bn1(self.conv1(x))))
+        return self.linear(torch.flatten(F.adaptive_avg_pool2d(out, 1), 1))
+
+
+class TokenGru(nn.Module):
+    """embedding -> GRU (batch first) -> the last hidden state -> dense, as Engram's `gru` bench model."""
+
+    def __init__(self, vocabulary=1000, embedding=64, units=128, classes=10):
+        super().__init__()
+        self.embed = nn.Embedding(vocabulary, embedding)
+        self.gru = nn.GRU(embedding, units, batch_first=True)
+        self.linear = nn.Linear(units, classes)
+
+    def forward(self, x):
+        _, h = self.gru(self.embed(x))
+        return self.linear(h[-1])
+
+
+def random_inputs(name, batch):
+    """A batch of the model's inputs: images (NCHW) or token ids."""
+    if name == "resnet":
+        return torch.rand(batch, 3, 32, 32)
+    if name == "gru":
+        return torch.randint(0, 1000, (batch, 32))
+    return torch.rand(batch, 1, 28, 28)
 
 
 def peak_rss_bytes():
@@ -58,7 +123,7 @@ def percentile(xs, p):
 
 
 def throughput(a, m, opt):
-    x = torch.rand(a.batch, 1, 28, 28); y = torch.randint(0, 10, (a.batch,))
+    x = random_inputs(a.model, a.batch); y = torch.randint(0, 10, (a.batch,))
     fisher = [torch.rand_like(p) for p in m.parameters()]; anchor = [p.detach().clone() for p in m.parameters()]
 
     def step():

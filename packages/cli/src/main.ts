@@ -3,6 +3,7 @@ import { silenceCpuBanner } from '@engram/core';
 import { Command, Option } from 'commander';
 import { VERSION } from './cli-context.js';
 import { reportError } from './errors.js';
+import { exitWhenDone } from './output/exit-when-done.js';
 import { guardStdout } from './output/stdout-guard.js';
 import { evalCommand } from './commands/eval.command.js';
 import { exportCommand } from './commands/export.command.js';
@@ -46,6 +47,8 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<number>): (...a
     } catch (e) {
       process.exitCode = reportError(e, program.opts<{ verbose?: boolean }>().verbose === true);
     }
+    // The command owns nothing any more: a handle still open now is a leak, not a reason to hang.
+    exitWhenDone();
   };
 }
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildModel, crossEntropy, Rng } from '@engram/core';
-import { BENCH_MODELS, type BenchModel } from './bench-models.js';
+import { benchModelSpec, type BenchModel } from './bench-models.js';
+import { randomHostBatch } from './bench.plugin.js';
 
 /** The optimizer with `@engram/native`'s per-instance update when that package is installed (as the engine's). */
 export async function accelerated(optimizer: tf.Optimizer): Promise<tf.Optimizer> {
@@ -14,41 +15,69 @@ export async function accelerated(optimizer: tf.Optimizer): Promise<tf.Optimizer
 }
 
 /**
- * Samples/s of the plainest tfjs training loop for a benchmark model: host batches of random images
- * uploaded with `tf.tensor` at every step (as any loop over data must), `tf.variableGrads` + Adam
- * `applyGradients`, no data pipeline, no hooks, no events. The engine's overhead is measured against it.
+ * The plainest tfjs training loop for a benchmark model: host batches of random images uploaded with
+ * `tf.tensor` at every step (as any loop over data must), `tf.variableGrads` + Adam `applyGradients`,
+ * no data pipeline, no hooks, no events. The engine's overhead is measured against it, either alone
+ * ({@link bareLoopSamplesPerSecond}) or step by step inside an engine run (`engine-over-bare.ts`).
  */
-export async function bareLoopSamplesPerSecond(model: BenchModel, batch: number, steps: number): Promise<number> {
-  const net = await buildModel(
-    { layers: BENCH_MODELS[model] },
-    { inputShape: [28, 28, 1], outputs: 10, rng: new Rng(0), baseDir: '.' },
-  );
-  const optimizer = await accelerated(tf.train.adam(1e-3));
-  const rng = new Rng(1);
-  const hostBatches = Array.from({ length: 8 }, () => ({
-    x: Float32Array.from({ length: batch * 784 }, () => rng.next()),
-    y: Int32Array.from({ length: batch }, () => rng.int(10)),
-  }));
-  let next = 0;
-  const step = (): void => {
-    const host = hostBatches[next++ % hostBatches.length];
+export class BareLoop {
+  private next = 0;
+
+  private constructor(
+    private readonly net: Awaited<ReturnType<typeof buildModel>>,
+    private readonly optimizer: tf.Optimizer,
+    private readonly shape: readonly number[],
+    private readonly hostBatches: ReadonlyArray<{ x: Float32Array; y: Int32Array }>,
+  ) {}
+
+  /** Builds the model (seeded as the engine's bench runs are) and eight host batches of random samples. */
+  static async create(model: BenchModel, batch: number): Promise<BareLoop> {
+    const spec = benchModelSpec(model);
+    const net = await buildModel(spec.model, {
+      inputShape: [...spec.sampleShape],
+      outputs: 10,
+      rng: new Rng(0),
+      baseDir: '.',
+    });
+    const optimizer = await accelerated(tf.train.adam(1e-3));
+    const rng = new Rng(1);
+    const all = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const hostBatches = Array.from({ length: 8 }, () => randomHostBatch(rng, batch, all, spec));
+    return new BareLoop(net, optimizer, [batch, ...spec.sampleShape], hostBatches);
+  }
+
+  /** One optimizer step on the next host batch; returns when its loss has been read back (as the engine's step). */
+  step(): void {
+    const host = this.hostBatches[this.next++ % this.hostBatches.length];
     if (!host) return;
-    const x = tf.tensor4d(host.x, [batch, 28, 28, 1]);
+    const x = tf.tensor(host.x, [...this.shape]);
     const y = tf.tensor1d(host.y, 'int32');
-    const vars = net.trainableVariables();
+    const vars = this.net.trainableVariables();
     const { value, grads } = tf.variableGrads(
-      () => crossEntropy(net.forward(x, { training: true }) as tf.Tensor2D, y),
+      () => crossEntropy(this.net.forward(x, { training: true }) as tf.Tensor2D, y),
       vars,
     );
-    optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+    this.optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
     value.dataSync();
     tf.dispose([value, x, y, ...Object.values(grads)]);
-  };
-  for (let i = 0; i < 5; i++) step();
-  const t0 = performance.now();
-  for (let i = 0; i < steps; i++) step();
-  const rate = (steps * batch) / ((performance.now() - t0) / 1000);
-  optimizer.dispose();
-  net.dispose();
-  return rate;
+  }
+
+  /** Releases the model's and the optimizer's tensors. */
+  dispose(): void {
+    this.optimizer.dispose();
+    this.net.dispose();
+  }
+}
+
+/** Samples/s of {@link BareLoop} alone: 5 warm-up steps, then `steps` timed steps. */
+export async function bareLoopSamplesPerSecond(model: BenchModel, batch: number, steps: number): Promise<number> {
+  const loop = await BareLoop.create(model, batch);
+  try {
+    for (let i = 0; i < 5; i++) loop.step();
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) loop.step();
+    return (steps * batch) / ((performance.now() - t0) / 1000);
+  } finally {
+    loop.dispose();
+  }
 }

@@ -6,6 +6,7 @@ import {
   TOKENS,
   Type,
   type Batch,
+  type Static,
   type ComponentDescriptor,
   type DataSource,
   type Experience,
@@ -18,35 +19,57 @@ const RandomOptions = Type.Object(
   {
     warmupSamples: Type.Integer({ minimum: 1, default: 512 }),
     samples: Type.Integer({ minimum: 1, default: 12800 }),
+    sampleShape: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, default: [28, 28, 1] }),
+    vocabulary: Type.Optional(Type.Integer({ minimum: 2 })),
   },
   { additionalProperties: false },
 );
+type RandomOptions = Static<typeof RandomOptions>;
 
-function randomBatch(rng: Rng, n: number, classes: readonly number[]): Batch {
-  const x = new Float32Array(n * 784);
-  for (let i = 0; i < x.length; i++) x[i] = rng.next();
+/**
+ * `n` random samples: uniform [0, 1) values of `sampleShape`, or with `vocabulary` uniform token ids
+ * below it (as floats, as a CSV source gives them), each labelled with one of `classes`.
+ */
+export function randomHostBatch(
+  rng: Rng,
+  n: number,
+  classes: readonly number[],
+  o: { readonly sampleShape: readonly number[]; readonly vocabulary?: number },
+): Batch {
+  const length = o.sampleShape.reduce((a, b) => a * b, 1);
+  const x = new Float32Array(n * length);
+  for (let i = 0; i < x.length; i++) x[i] = o.vocabulary ? rng.int(o.vocabulary) : rng.next();
   const y = Int32Array.from({ length: n }, () => classes[rng.int(classes.length)] as number);
-  return { x, y, sampleShape: [28, 28, 1] };
+  return { x, y, sampleShape: [...o.sampleShape] };
 }
 
 /**
- * Two experiences of uniform random 28x28 images (as the PyTorch reference script uses): a short
- * warm-up experience (so EWC has a Fisher for the measured one) and the measured experience.
+ * Two experiences of uniform random samples (28×28×1 images by default, as the PyTorch reference script
+ * uses; any `sampleShape`, or token ids): a short warm-up experience (so EWC has a Fisher for the
+ * measured one) and the measured experience.
  */
 class RandomImages implements DataSource {
   constructor(
-    private readonly options: { warmupSamples: number; samples: number },
+    private readonly options: RandomOptions,
     private readonly seed: number,
   ) {}
   async describe(): Promise<StreamInfo> {
-    return { inputShape: [28, 28, 1], numClasses: 10, experiences: 2, scenario: 'benchmark' };
+    return { inputShape: [...this.options.sampleShape], numClasses: 10, experiences: 2, scenario: 'benchmark' };
   }
   experiences(): Observable<Experience> {
     const rng = new Rng(this.seed);
     const all = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
     return of(
-      { index: 0, classes: all, train: new ArrayBatchSource(randomBatch(rng, this.options.warmupSamples, all)) },
-      { index: 1, classes: all, train: new ArrayBatchSource(randomBatch(rng, this.options.samples, all)) },
+      {
+        index: 0,
+        classes: all,
+        train: new ArrayBatchSource(randomHostBatch(rng, this.options.warmupSamples, all, this.options)),
+      },
+      {
+        index: 1,
+        classes: all,
+        train: new ArrayBatchSource(randomHostBatch(rng, this.options.samples, all, this.options)),
+      },
     );
   }
 }
@@ -57,7 +80,7 @@ const descriptors: ComponentDescriptor[] = [
     kind: 'bench-random',
     description: 'Random images for speed benchmarks.',
     options: RandomOptions,
-    create: (o, s) => new RandomImages(o as { warmupSamples: number; samples: number }, s.seed),
+    create: (o, s) => new RandomImages(o as RandomOptions, s.seed),
   },
   {
     role: 'strategy',

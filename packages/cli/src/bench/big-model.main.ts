@@ -1,4 +1,4 @@
-import { BENCH_MODELS, type BenchModel } from './bench-models.js';
+import { BENCH_MODELS, type StackBenchModel } from './bench-models.js';
 import { checkpointBench } from './checkpoint.bench.js';
 import { engineSamplesPerSecond } from './engine-run.bench.js';
 import { fisherBench } from './fisher.bench.js';
@@ -13,7 +13,7 @@ import { fisherBench } from './fisher.bench.js';
 const [model, samplesArg, ...flags] = process.argv.slice(2);
 if (model !== 'mlp-big' && model !== 'cnn-big') throw new Error(`model must be mlp-big or cnn-big, got ${model}`);
 const samples = Number(samplesArg);
-const name = model as BenchModel;
+const name = model as StackBenchModel;
 const engine = await engineSamplesPerSecond(name, 128, samples, false);
 const out: Record<string, unknown> = {
   model,

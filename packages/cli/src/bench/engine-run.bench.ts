@@ -2,8 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { corePlugin, preparePipeline, runPipeline, type EngramEvent, type PluginManifest } from '@engram/core';
-import { BENCH_MODELS, type BenchModel } from './bench-models.js';
+import { benchModelSpec, type BenchModel } from './bench-models.js';
 import { benchPlugin } from './bench.plugin.js';
+import { BareLoop } from './bare-loop.bench.js';
+import { barePairedPlugin, EngineBarePairing } from './engine-over-bare.js';
 import { alternatingEwcPlugin, BlockAlternation } from './ewc-alternation.js';
 
 /** What one engine benchmark run measured. */
@@ -63,6 +65,28 @@ export async function engineEwcOnOverOff(
   return alternation.onOverOff();
 }
 
+/**
+ * Engine ÷ bare loop as a paired measurement in one `engram run` ({@link EngineBarePairing}): blocks of
+ * `blockSteps` engine steps alone alternate with blocks where each engine step is followed by a bare
+ * loop step on its own model; the result is the mean bare step time ÷ the mean engine step time.
+ */
+export async function engineOverBarePaired(
+  model: BenchModel,
+  batch: number,
+  samples: number,
+  blockSteps: number,
+): Promise<number> {
+  const loop = await BareLoop.create(model, batch);
+  try {
+    for (let i = 0; i < 5; i++) loop.step();
+    const pairing = new EngineBarePairing(loop, blockSteps);
+    await runBench(model, batch, samples, { kind: 'bench-bare-paired' }, [barePairedPlugin(pairing)], () => undefined);
+    return pairing.engineOverBare();
+  } finally {
+    loop.dispose();
+  }
+}
+
 /** Runs the two-experience benchmark pipeline with `strategy`, passing every event to `onEvent`; returns the backend's description. */
 async function runBench(
   model: BenchModel,
@@ -73,13 +97,20 @@ async function runBench(
   onEvent: (e: EngramEvent) => void,
 ): Promise<string> {
   const ewc = strategy.kind === 'ewc';
+  const spec = benchModelSpec(model);
   const doc = {
     name: `bench-${model}${ewc ? '-ewc' : ''}`,
     seed: 0,
     backend: 'auto',
     plugins: ewc ? ['@engram/strategies'] : [],
-    data: { kind: 'bench-random', warmupSamples: 4 * batch, samples },
-    model: { layers: BENCH_MODELS[model] },
+    data: {
+      kind: 'bench-random',
+      warmupSamples: 4 * batch,
+      samples,
+      sampleShape: spec.sampleShape,
+      ...(spec.vocabulary ? { vocabulary: spec.vocabulary } : {}),
+    },
+    model: spec.model,
     optimizer: { type: 'adam', learningRate: 0.001 },
     strategy,
     training: { epochs: 1, batchSize: batch, shuffle: true, logEvery: 1000000 },

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildModel, Rng } from '@engram/core';
 import { batchedFisherApplies, diagonalFisher } from '@engram/strategies';
-import { BENCH_MODELS, type BenchModel } from './bench-models.js';
+import { BENCH_MODELS, type StackBenchModel } from './bench-models.js';
 import { hostBatches } from './online-source.js';
 
 /** Time of one EWC Fisher estimate. */
@@ -18,7 +18,7 @@ export interface FisherBenchResult {
  * Fisher value is on the host. The model is freshly initialised (the Fisher's cost does not depend on
  * the weights' values).
  */
-export async function fisherBench(model: BenchModel, samples = 1000): Promise<FisherBenchResult> {
+export async function fisherBench(model: StackBenchModel, samples = 1000): Promise<FisherBenchResult> {
   const net = await buildModel(
     { layers: BENCH_MODELS[model] },
     { inputShape: [28, 28, 1], outputs: 10, rng: new Rng(0), baseDir: '.' },

@@ -1,7 +1,7 @@
 import { bareLoopSamplesPerSecond } from './bare-loop.bench.js';
 import type { BenchOptions } from './bench-options.js';
 import { meanRate } from './bench-stats.js';
-import { engineEwcOnOverOff, engineSamplesPerSecond } from './engine-run.bench.js';
+import { engineEwcOnOverOff, engineOverBarePaired, engineSamplesPerSecond } from './engine-run.bench.js';
 import { isPytorchError, pytorchSamplesPerSecond, type PytorchAnchor } from './pytorch.bench.js';
 import { RoundLog } from './round-log.js';
 
@@ -75,8 +75,14 @@ export async function throughputSection(
       await log.round(async (record) => {
         const engine = async (ewc: boolean): Promise<number> =>
           (await engineSamplesPerSecond(model, batch, samples, ewc)).samplesPerSecond;
+        const pairedBare = o.quick ? QUICK_PAIRED_EWC : PAIRED_EWC[model];
         const runs: Array<() => Promise<void>> = [
           async () => record('bare', await bareLoopSamplesPerSecond(model, batch, steps)),
+          async () =>
+            record(
+              'barePaired',
+              await engineOverBarePaired(model, batch, pairedBare.steps * batch, pairedBare.blockSteps),
+            ),
         ];
         if (o.ewc) {
           // EWC off and on as one off-on-on-off unit: both sides are centred on the same moment, so a
@@ -116,6 +122,8 @@ export async function throughputSection(
     add('bare tfjs loop', `${model}Bare`, log.value('bare'));
     add('engram run', `${model}Engine`, log.value('engine'));
     put(json, `${model}EngineOverBare`, log.ratio('engine', 'bare'));
+    // The same ratio measured step by step inside one run (engine-over-bare.ts): the host's spread cancels.
+    put(json, `${model}EngineOverBarePaired`, log.value('barePaired'));
     add('engram run + ewc', `${model}EngineEwc`, log.value('engineEwc'));
     const ewcKey = model === 'mlp' ? 'ewcOnOverOff' : `${model}EwcOnOverOff`;
     put(json, ewcKey, log.value('ewcPaired'));

@@ -7,7 +7,8 @@ import { deterministicSummary, finalDigest, runEngram } from './e2e-harness.js';
 
 /**
  * A tiny split-MNIST run on a graph model: a strided conv stem, a residual block with batch norm and a
- * 1×1 projection shortcut, dropout, global average pooling; a head grown by grow-head; replay and EWC
+ * 1×1 projection shortcut, dropout, a 1×1 side branch joined by `concatenate`, global average pooling; a
+ * head grown by grow-head; replay and EWC
  * (its Fisher over a graph) together; a checkpoint every 2 batches.
  */
 const pipeline = {
@@ -32,7 +33,9 @@ const pipeline = {
         { name: 'short', type: 'conv2d', filters: 6, kernelSize: 1, inputs: ['stem_relu'] },
         { name: 'sum', type: 'add', inputs: ['conv_bn', 'short'] },
         { name: 'drop', type: 'dropout', rate: 0.2, inputs: ['sum'] },
-        { name: 'pool', type: 'globalAveragePooling2d', inputs: ['drop'] },
+        { name: 'side', type: 'conv2d', filters: 2, kernelSize: 1, inputs: ['stem_relu'] },
+        { name: 'cat', type: 'concatenate', inputs: ['drop', 'side'] },
+        { name: 'pool', type: 'globalAveragePooling2d', inputs: ['cat'] },
       ],
     },
     head: { units: 2 },
@@ -58,7 +61,7 @@ const eventIs =
     line.startsWith(`{"type":"${type}"`) && line.includes(field);
 
 describe(
-  'resume after SIGKILL (graph model: residual block, batch norm, grown head, replay + EWC)',
+  'resume after SIGKILL (graph model: residual block, batch norm, concatenate, grown head, replay + EWC)',
   { timeout: 1_800_000 },
   () => {
     it('ends with the same summary metrics and bit-identical weights and optimizer state as an uninterrupted run', async () => {

@@ -20,9 +20,17 @@ export function engram(
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? patience(120_000));
+    const guardMs = options.timeoutMs ?? patience(120_000);
+    let hung = false;
+    const timer = setTimeout(() => {
+      hung = true;
+      child.kill('SIGKILL');
+    }, guardMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
+      // A hung child's output so far, and that it hung, land in the failing assertion's message.
+      if (hung)
+        stderr += `\n[engram ${args.join(' ')}: killed by the test after ${Math.round(guardMs / 1000)} s, hung]\n`;
       resolve({ code, stdout, stderr });
     });
     child.stdin.end(options.input ?? '');

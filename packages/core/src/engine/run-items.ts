@@ -1,6 +1,7 @@
 import { firstValueFrom, lastValueFrom, toArray, type OperatorFunction } from 'rxjs';
 import type { Experience } from '../data/experience.js';
 import { buildModel } from '../model/model.builder.js';
+import { builtSurgeryProblems } from '../model/surgery-check.js';
 import { AdjustStage } from '../stages/adjust.stage.js';
 import { CheckpointStage } from '../stages/checkpoint.stage.js';
 import { EvaluateStage } from '../stages/evaluate.stage.js';
@@ -81,6 +82,9 @@ export async function runItems(a: AssembledRun, backend: string): Promise<string
   const lineage = new RunLineage(() => ({ name: def.name, pipeline: redactSecrets(def), baseDir: loaded.baseDir }));
   a.registry.register('/run/lineage', lineage, { optional: true, afterExperienceStart: false });
   await start.restore({ def, state, registry: a.registry, context: a.context, lineage, inputShape, note });
+  // A loaded file's (or the earlier run's) merges are known only now: refuse chain surgeries before training.
+  const surgery = builtSurgeryProblems(def, state.model.network);
+  if (surgery.length > 0) throw new PipelineError(surgery, loaded.file);
   // A live (stream) run skips a poisoned batch — counted and warned — instead of failing; a finite run fails loudly.
   scope.provide(
     STAGE_TOKENS.Trainer,

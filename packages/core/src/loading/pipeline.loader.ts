@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { TObject } from '@sinclair/typebox';
 import { resolveModelSpec } from '../model/graph-source.js';
-import { surgeryProblems } from '../model/surgery-check.js';
+import { adjustOrderProblems, surgeryProblems } from '../model/surgery-check.js';
 import { loadPlugins, type LoadedPlugins } from '../plugin/plugin-loader.js';
 import type { PluginManifest } from '../plugin-api/plugin-manifest.js';
 import { scanJsonValue } from '../pipeline/json-scan.js';
@@ -102,6 +102,7 @@ export async function preparePipeline(
   }
   if (problems.length === 0) problems.push(...trainingControlProblems(definition), ...surgeryProblems(definition));
   if (problems.length === 0) problems.push(...taskProblems(definition, plugins.registry));
+  if (problems.length === 0) problems.push(...adjustOrderProblems(definition, plugins.registry));
   if (problems.length > 0) throw new PipelineError(problems, file);
   try {
     checkStageAnchors(definition);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LayerSpec } from '../pipeline/layer.schema.js';
 import type { Rng } from '../random/rng.js';
+import { GruResetAfter } from './gru-reset-after.layer.js';
 import { SeededDropout } from './seeded-dropout.layer.js';
 
 /**
@@ -104,9 +105,8 @@ export function layerFor(spec: LayerSpec, name: string, rng: Rng, dropout: Rng):
         kernelInitializer: glorot(),
         recurrentInitializer: tf.initializers.orthogonal({ gain: 1, seed: seed() }),
       };
-      return spec.type === 'lstm'
-        ? tf.layers.lstm({ ...args, unitForgetBias: spec.unitForgetBias ?? true })
-        : tf.layers.gru(args);
+      if (spec.type === 'lstm') return tf.layers.lstm({ ...args, unitForgetBias: spec.unitForgetBias ?? true });
+      return spec.resetAfter === true ? new GruResetAfter(args) : tf.layers.gru(args);
     }
     case 'add':
       return tf.layers.add({ name });

@@ -82,6 +82,18 @@ const CASES: Array<{ label: string; shape: number[]; tokens?: number; graph: Gra
     },
   },
   {
+    label: 'embedding + gru (resetAfter, sequences) + gru (resetAfter)',
+    shape: [6],
+    tokens: 11,
+    graph: {
+      nodes: [
+        { name: 'e', type: 'embedding', inputDim: 11, outputDim: 4, inputs: ['input'] },
+        { name: 'r1', type: 'gru', units: 5, resetAfter: true, returnSequences: true, inputs: ['e'] },
+        { name: 'r2', type: 'gru', units: 3, resetAfter: true, recurrentActivation: 'sigmoid', inputs: ['r1'] },
+      ],
+    },
+  },
+  {
     label: 'embedding + lstm (sequences) + lstm',
     shape: [5],
     tokens: 7,

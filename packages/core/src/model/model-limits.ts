@@ -38,7 +38,8 @@ export function layerParameters(
     case 'gru': {
       const gates = spec.type === 'lstm' ? 4 : 3;
       const u = spec.units;
-      return gates * ((last ?? 0) * u + u * u + (spec.useBias === false ? 0 : u));
+      const biases = spec.useBias === false ? 0 : spec.type === 'gru' && spec.resetAfter === true ? 2 : 1;
+      return gates * ((last ?? 0) * u + u * u + biases * u);
     }
     default:
       return 0;

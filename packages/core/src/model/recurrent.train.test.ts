@@ -22,46 +22,48 @@ function tokenTask(n: number, rng: Rng): { x: tf.Tensor2D; y: tf.Tensor1D; label
   return { x: tf.tensor2d(ids, [n, STEPS]), y: tf.tensor1d(labels, 'int32'), labels };
 }
 
-test('an embedding → gru graph learns a keyword-spotting token task far above chance (25%)', async (t) => {
-  const rng = new Rng(4);
-  const before = tf.memory().numTensors;
-  const model = await buildModel(
-    {
-      graph: {
-        nodes: [
-          { name: 'emb', type: 'embedding', inputDim: VOCAB, outputDim: 8, inputs: ['input'] },
-          { name: 'gru', type: 'gru', units: 16, recurrentActivation: 'sigmoid', inputs: ['emb'] },
-        ],
+for (const resetAfter of [false, true]) {
+  test(`an embedding → gru${resetAfter ? ' (resetAfter, PyTorch’s form)' : ''} graph learns a keyword-spotting token task far above chance (25%)`, async (t) => {
+    const rng = new Rng(4);
+    const before = tf.memory().numTensors;
+    const model = await buildModel(
+      {
+        graph: {
+          nodes: [
+            { name: 'emb', type: 'embedding', inputDim: VOCAB, outputDim: 8, inputs: ['input'] },
+            { name: 'gru', type: 'gru', units: 16, recurrentActivation: 'sigmoid', resetAfter, inputs: ['emb'] },
+          ],
+        },
       },
-    },
-    { inputShape: [STEPS], outputs: CLASSES, rng, baseDir: '.' },
-  );
-  const train = tokenTask(256, rng);
-  const held = tokenTask(200, rng);
-  const optimizer = tf.train.adam(0.03);
-  const accuracy = (): number =>
-    tf.tidy(() => {
-      const predicted = tf.argMax(model.forward(held.x, { training: false }), 1).dataSync();
-      return held.labels.filter((l, i) => predicted[i] === l).length / held.labels.length;
-    });
-  const start = accuracy();
-  for (let step = 0; step < 120; step++) {
-    const from = (step * 32) % 256;
-    tf.tidy(() => {
-      const xb = tf.slice(train.x, [from, 0], [32, STEPS]);
-      const yb = tf.oneHot(tf.slice(train.y, [from], [32]), CLASSES);
-      optimizer.minimize(
-        () => tf.mean(tf.losses.softmaxCrossEntropy(yb, model.forward(xb, { training: true }))),
-        false,
-        model.trainableVariables(),
-      );
-    });
-  }
-  const end = accuracy();
-  assert.ok(end >= 0.8, `held-out accuracy ${(100 * end).toFixed(1)}% (from ${(100 * start).toFixed(1)}%)`);
-  t.diagnostic(`held-out accuracy ${(100 * start).toFixed(1)}% → ${(100 * end).toFixed(1)}%`);
-  optimizer.dispose();
-  tf.dispose([train.x, train.y, held.x, held.y]);
-  model.dispose();
-  assert.equal(tf.memory().numTensors, before, 'no tensor outlives the run');
-});
+      { inputShape: [STEPS], outputs: CLASSES, rng, baseDir: '.' },
+    );
+    const train = tokenTask(256, rng);
+    const held = tokenTask(200, rng);
+    const optimizer = tf.train.adam(0.03);
+    const accuracy = (): number =>
+      tf.tidy(() => {
+        const predicted = tf.argMax(model.forward(held.x, { training: false }), 1).dataSync();
+        return held.labels.filter((l, i) => predicted[i] === l).length / held.labels.length;
+      });
+    const start = accuracy();
+    for (let step = 0; step < 120; step++) {
+      const from = (step * 32) % 256;
+      tf.tidy(() => {
+        const xb = tf.slice(train.x, [from, 0], [32, STEPS]);
+        const yb = tf.oneHot(tf.slice(train.y, [from], [32]), CLASSES);
+        optimizer.minimize(
+          () => tf.mean(tf.losses.softmaxCrossEntropy(yb, model.forward(xb, { training: true }))),
+          false,
+          model.trainableVariables(),
+        );
+      });
+    }
+    const end = accuracy();
+    assert.ok(end >= 0.8, `held-out accuracy ${(100 * end).toFixed(1)}% (from ${(100 * start).toFixed(1)}%)`);
+    t.diagnostic(`held-out accuracy ${(100 * start).toFixed(1)}% → ${(100 * end).toFixed(1)}%`);
+    optimizer.dispose();
+    tf.dispose([train.x, train.y, held.x, held.y]);
+    model.dispose();
+    assert.equal(tf.memory().numTensors, before, 'no tensor outlives the run');
+  });
+}

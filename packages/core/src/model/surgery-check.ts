@@ -1,4 +1,6 @@
+import type * as tf from '@tensorflow/tfjs';
 import { MERGE_LAYERS } from '../pipeline/layer.schema.js';
+import type { ComponentRegistry } from '../plugin/component-registry.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import type { PipelineProblem } from '../plugin-api/pipeline-error.js';
 
@@ -36,6 +38,65 @@ export function surgeryProblems(definition: PipelineDefinition): PipelineProblem
         `${a.kind} rewrites a chain of layers, and this graph model has merge nodes ` +
         `(${merge.type} "${merge.name}" at /model/graph/nodes/${mergeAt}); it supports graphs without ` +
         'add/concatenate (and layer stacks) only',
+    });
+  });
+  return problems;
+}
+
+/**
+ * The first layer of `network`, in its topological order, that takes several inputs (a merge: `Add`,
+ * `Concatenate`, …), or undefined for a chain. Reads the layers' inbound connections only.
+ */
+export function firstMergeLayer(network: tf.LayersModel): tf.layers.Layer | undefined {
+  return network.layers.find((layer) => layer.inboundNodes.some((node) => node.inboundLayers.length > 1));
+}
+
+/**
+ * {@link surgeryProblems} for a model known only once it is built: a loaded file (`model.load`, ONNX or
+ * tfjs Layers) or the earlier run's model under `--from`. One problem at each chain-only adjustment's
+ * pointer naming the first merge layer, so the run stops (exit 2) before any training instead of failing
+ * at the experience the surgery was due. Called by the run once its model is built and restored; reads
+ * `definition` and the network's topology only.
+ */
+export function builtSurgeryProblems(definition: PipelineDefinition, network: tf.LayersModel): PipelineProblem[] {
+  const chained = definition.adjust.map((a, i) => ({ kind: a.kind, i })).filter((a) => CHAIN_SURGERIES.has(a.kind));
+  if (chained.length === 0) return [];
+  const merge = firstMergeLayer(network);
+  if (!merge) return [];
+  const model = definition.model;
+  const origin = 'load' in model ? `the loaded model (${model.load})` : "the earlier run's model";
+  return chained.map(({ kind, i }) => ({
+    path: `/adjust/${i}`,
+    message:
+      `${kind} rewrites a chain of layers, and ${origin} has merge nodes ` +
+      `(${merge.getClassName()} layer "${merge.name}" takes ${merge.inboundNodes[0]?.inboundLayers.length ?? 2} inputs); ` +
+      'it supports models without merges (add/concatenate) only',
+  }));
+}
+
+/** The adjustments that build a new network from the model's layers (and so return an unwrapped model). */
+export const REBUILDING_ADJUSTMENTS: ReadonlySet<string> = new Set(['grow-head', ...CHAIN_SURGERIES]);
+
+/**
+ * Problems of an `adjust` list where an adjustment that rebuilds the network ({@link
+ * REBUILDING_ADJUSTMENTS}) follows one that wraps the model (its descriptor's `wrapsModel`, e.g.
+ * `multi-head`): the rebuilt model would come back without the wrapper, so the experience would train
+ * unmasked. One problem at each such adjustment's pointer. Called by the pipeline loader after the
+ * schema passed; reads `definition` and the registry only.
+ */
+export function adjustOrderProblems(definition: PipelineDefinition, registry: ComponentRegistry): PipelineProblem[] {
+  const wrapperAt = definition.adjust.findIndex((a) => registry.get('adjust', a.kind)?.wrapsModel !== undefined);
+  const wrapper = definition.adjust[wrapperAt];
+  if (!wrapper) return [];
+  const reason = registry.get('adjust', wrapper.kind)?.wrapsModel ?? '';
+  const problems: PipelineProblem[] = [];
+  definition.adjust.forEach((a, i) => {
+    if (i <= wrapperAt || !REBUILDING_ADJUSTMENTS.has(a.kind)) return;
+    problems.push({
+      path: `/adjust/${i}`,
+      message:
+        `${a.kind} rebuilds the network and would drop the wrapper ${wrapper.kind} (/adjust/${wrapperAt}) puts on ` +
+        `the model (${reason}); list ${a.kind} before ${wrapper.kind}`,
     });
   });
   return problems;

@@ -211,13 +211,19 @@ export const LAYER_OPTIONS = {
   },
   gru: {
     description:
-      'Gated recurrent unit over [steps, features] inputs (tf.layers.gru: the reset gate is applied before the recurrent kernel).',
+      'Gated recurrent unit over [steps, features] inputs (tf.layers.gru: the reset gate is applied before the recurrent kernel; resetAfter: true gives PyTorch’s nn.GRU formulation).',
     props: {
       units: Type.Integer({ minimum: 1, description: 'Size of the hidden state.' }),
       activation: Type.Optional(Activation),
       recurrentActivation: Type.Optional(RecurrentActivation),
       returnSequences: ReturnSequences,
       useBias: UseBias,
+      resetAfter: Type.Optional(
+        Type.Boolean({
+          description:
+            "Apply the reset gate after the recurrent matmul, with separate input and recurrent biases (PyTorch's nn.GRU, Keras' reset_after=True, ONNX linear_before_reset=1; Engram's EngramGRU layer). Default false (tfjs-layers' GRU). An imported PyTorch GRU uses this form.",
+        }),
+      ),
     },
   },
   add: {

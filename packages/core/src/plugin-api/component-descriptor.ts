@@ -63,6 +63,12 @@ export interface ComponentDescriptor<T = unknown> {
    */
   readonly classesOnly?: string;
   /**
+   * Set on adjustments that wrap the model (multi-head's per-task masks): what the wrapper does, in a
+   * few words. An adjustment that rebuilds the network (`grow-head`, the layer surgeries) would drop the
+   * wrapper, so one listed after it in `adjust` is refused at its pointer (exit 2, `validate` and `run`).
+   */
+  readonly wrapsModel?: string;
+  /**
    * Optional static check of the inputs the options name (files, folders, columns), run by
    * `engram validate` and before `engram run` builds anything: no training, no model, no events. May
    * read the file system (cheaply: headers, directory listings); must not write. Returns problems at

@@ -21,7 +21,7 @@ function floats(path: string): Float32Array {
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }
 
-/** Reads fixture `name` (`mlp`, `cnn`, `resnet18-reduced`, `gru`). */
+/** Reads fixture `name` (`mlp`, `cnn`, `resnet18-reduced`, `gru`, the recurrent `rnn-*`). */
 export function onnxFixture(name: string): OnnxFixture {
   const meta = JSON.parse(readFileSync(`${ONNX_FIXTURES}${name}.json`, 'utf8')) as {
     rows: number;

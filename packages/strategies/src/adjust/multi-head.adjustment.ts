@@ -92,6 +92,7 @@ export const multiHeadDescriptors: ComponentDescriptor[] = [
     role: 'adjust',
     kind: 'multi-head',
     classesOnly: 'it gives each task its own class head',
+    wrapsModel: "it masks the logits outside each sample's task",
     description: 'Task-incremental multi-head: each sample is scored only over the classes of its task.',
     options: MultiHeadOptions,
     create: (o) => new MultiHeadAdjustment(o),

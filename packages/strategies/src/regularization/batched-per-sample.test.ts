@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { LayersEngramModel, type Batch } from '@engram/core';
+import { MultiHeadModel } from '../adjust/multi-head.model.js';
 import { batchedPlan, convPatches } from './batched-per-sample.js';
 import {
   batchedFisherApplies,
@@ -145,4 +146,75 @@ test('a dilated convolution or a batch normalisation leaves the batched pass: th
   assert.equal(batchedPlan(normed), undefined);
   dilated.dispose();
   normed.dispose();
+});
+
+/**
+ * A small graph: a conv stem, a residual block (conv 'same' + the stem, `add`), a side branch pooled and
+ * `concatenate`d with the block's flattened output, a dense layer and the head.
+ */
+function tinyGraph(seed: number): LayersEngramModel {
+  const init = (s: number) => tf.initializers.glorotUniform({ seed: seed + s });
+  const input = tf.input({ shape: [7, 6, 2] });
+  const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]): tf.SymbolicTensor =>
+    layer.apply(x) as tf.SymbolicTensor;
+  const stem = apply(
+    tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1) }),
+    input,
+  );
+  const block = apply(
+    tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'tanh', kernelInitializer: init(2) }),
+    stem,
+  );
+  const sum = apply(tf.layers.add({}), [block, stem]);
+  const side = apply(tf.layers.globalAveragePooling2d({}), apply(tf.layers.maxPooling2d({ poolSize: 2 }), input));
+  const cat = apply(tf.layers.concatenate({}), [apply(tf.layers.flatten(), sum), side]);
+  const hidden = apply(tf.layers.dense({ units: 5, activation: 'relu', kernelInitializer: init(3) }), cat);
+  const head = apply(tf.layers.dense({ units: 3, kernelInitializer: init(4) }), hidden);
+  return new LayersEngramModel(tf.model({ inputs: input, outputs: head }));
+}
+
+test('the batched Fisher of a graph with a residual add and a concatenate equals the per-sample loop to 1e-5, also under multi-head masks', async () => {
+  await tf.setBackend('cpu');
+  const model = tinyGraph(7);
+  const multi = new MultiHeadModel(model.network);
+  multi.setTaskClasses(0, [0, 2]);
+  multi.setTaskClasses(1, [1, 2]);
+  const data = { ...randomImages(19, 5), task: Int32Array.from({ length: 19 }, (_, i) => i % 2) };
+  const before = tf.memory().numTensors;
+  for (const m of [model, multi]) {
+    assert.ok(batchedFisherApplies(m), 'a graph of conv, dense, add, concatenate and pooling takes the batched pass');
+    for (const labels of ['true', 'predicted'] as const) {
+      const fast = diagonalFisher(m, data, labels, 8);
+      const slow = fisherPerSample(m, data, labels);
+      assert.equal(fast.size, 8, 'two conv kernels and biases, two dense kernels and biases');
+      for (const [name, t] of slow) {
+        const f = fast.get(name) as tf.Tensor;
+        assert.deepEqual(f.shape, t.shape);
+        assert.ok(maxDiff(f, t) < 1e-5, `${name} (${labels}) differs by ${maxDiff(f, t)}`);
+        assert.ok(
+          t.dataSync().some((v) => v > 0),
+          `${name} is all zero`,
+        );
+      }
+      tf.dispose([...fast.values(), ...slow.values()]);
+    }
+  }
+  const fast = perSampleDiagonal(model, data, 'true', summedCrossEntropy, 'abs', 6);
+  const slow = perSampleLoop(model, data, 'true', summedCrossEntropy, 'abs');
+  for (const [name, t] of slow) assert.ok(maxDiff(fast.get(name) as tf.Tensor, t) < 1e-5, `MAS ${name}`);
+  tf.dispose([...fast.values(), ...slow.values()]);
+  assert.equal(tf.memory().numTensors, before, 'nothing left behind');
+  model.dispose();
+});
+
+test('a graph that reuses a weighted layer on two branches leaves the batched pass', async () => {
+  await tf.setBackend('cpu');
+  const input = tf.input({ shape: [4] });
+  const shared = tf.layers.dense({ units: 4 });
+  const a = shared.apply(input) as tf.SymbolicTensor;
+  const b = shared.apply(a) as tf.SymbolicTensor;
+  const head = tf.layers.dense({ units: 2 }).apply(tf.layers.add({}).apply([a, b])) as tf.SymbolicTensor;
+  const model = new LayersEngramModel(tf.model({ inputs: input, outputs: head }));
+  assert.equal(batchedPlan(model), undefined);
+  model.dispose();
 });

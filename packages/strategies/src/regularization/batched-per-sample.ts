@@ -12,19 +12,32 @@ interface ConvGeometry {
   readonly padding: 'same' | 'valid';
 }
 
-/** One layer of a {@link BatchedPlan}: weighted (Dense on rank-2 input, Conv2D) or applied as is. */
+/**
+ * One layer of a {@link BatchedPlan}: weighted (Dense on rank-2 input, Conv2D) or applied as is, with the
+ * ids of the symbolic tensors it reads and writes (a merge, `add`/`concatenate`, reads several).
+ */
 export interface PlannedLayer {
   readonly layer: tf.layers.Layer;
   readonly kind: 'dense' | 'conv' | 'plain';
   /** Its activation as a separate layer, so the pre-activation `z` can take a probe (weighted layers). */
   readonly activation?: tf.layers.Layer;
   readonly conv?: ConvGeometry;
+  readonly inputs: readonly number[];
+  readonly output: number;
 }
 
-/** A network the batched per-sample pass can take: Sequential, every weighted layer Dense or Conv2D. */
+/**
+ * A network the batched per-sample pass can take: a stack or a graph (one input, one output) whose
+ * weighted layers are all Dense or Conv2D, each used once; its layers in an order where every layer
+ * follows the layers it reads.
+ */
 export interface BatchedPlan {
   readonly layers: readonly PlannedLayer[];
   readonly mapper: LogitMapper;
+  /** Id of the network's input tensor. */
+  readonly input: number;
+  /** Id of the network's output tensor. */
+  readonly output: number;
 }
 
 const pair = (v: unknown): [number, number] =>
@@ -44,37 +57,66 @@ function convGeometry(layer: tf.layers.Layer): ConvGeometry | undefined {
   return { kernel: pair(c.kernelSize), strides: pair(c.strides ?? 1), padding: c.padding };
 }
 
+/** The layer calls leading to `output`, each after the calls it reads (depth-first from the output). */
+function callsTo(
+  output: tf.SymbolicTensor,
+): { layer: tf.layers.Layer; inputs: tf.SymbolicTensor[]; output: tf.SymbolicTensor }[] {
+  const calls: { layer: tf.layers.Layer; inputs: tf.SymbolicTensor[]; output: tf.SymbolicTensor }[] = [];
+  const seen = new Set<number>();
+  const visit = (t: tf.SymbolicTensor): void => {
+    if (seen.has(t.id) || t.sourceLayer.getClassName() === 'InputLayer') return;
+    seen.add(t.id);
+    t.inputs.forEach(visit);
+    calls.push({ layer: t.sourceLayer, inputs: t.inputs, output: t });
+  };
+  visit(output);
+  return calls;
+}
+
+/** A planned weighted layer, or undefined when the batched pass cannot take it. */
+function weightedLayer(
+  layer: tf.layers.Layer,
+  input: tf.SymbolicTensor,
+): Omit<PlannedLayer, 'inputs' | 'output'> | undefined {
+  const activation = tf.layers.activation({
+    activation: ((layer.getConfig() as { activation?: string }).activation ?? 'linear') as 'linear',
+  });
+  if (layer.getClassName() === 'Dense')
+    return input.shape.length === 2 ? { layer, kind: 'dense', activation } : undefined;
+  if (layer.getClassName() !== 'Conv2D') return undefined;
+  const conv = convGeometry(layer);
+  return conv ? { layer, kind: 'conv', activation, conv } : undefined;
+}
+
 /**
- * The plan of `model` when every layer with weights is a Dense layer on rank-2 input or a
- * channels-last, undilated Conv2D, all of whose weights are trainable; otherwise undefined (the
- * caller then loops over single samples).
+ * The plan of `model` when it is a stack or a graph with one input and one output, every layer with
+ * weights is a Dense layer on rank-2 input or a channels-last, undilated Conv2D, used once, all of
+ * whose weights are trainable; otherwise undefined (the caller then loops over single samples).
  */
 export function batchedPlan(model: EngramModel): BatchedPlan | undefined {
   const mapper = logitMapperOf(model);
-  if (!mapper || model.network.getClassName() !== 'Sequential') return undefined;
+  const net = model.network;
+  const [input] = net.inputs;
+  const [output] = net.outputs;
+  if (!mapper || !input || !output || net.inputs.length !== 1 || net.outputs.length !== 1) return undefined;
   const trainable = new Set(model.trainableVariables().map((v) => v.name));
   const layers: PlannedLayer[] = [];
-  for (const layer of model.network.layers) {
-    if (layer.getClassName() === 'InputLayer') continue;
+  const weighted = new Set<tf.layers.Layer>();
+  for (const call of callsTo(output)) {
+    const wiring = { inputs: call.inputs.map((t) => t.id), output: call.output.id };
+    const { layer } = call;
     if (layer.weights.length === 0) {
-      layers.push({ layer, kind: 'plain' });
+      layers.push({ layer, kind: 'plain', ...wiring });
       continue;
     }
+    if (weighted.has(layer) || call.inputs.length !== 1) return undefined;
+    weighted.add(layer);
     if (!layer.weights.every((w) => trainable.has((w.read() as tf.Variable).name))) return undefined;
-    const activation = tf.layers.activation({
-      activation: ((layer.getConfig() as { activation?: string }).activation ?? 'linear') as 'linear',
-    });
-    if (layer.getClassName() === 'Dense') {
-      const rank = layer.inputSpec?.[0]?.ndim ?? (layer.input as tf.SymbolicTensor).shape.length;
-      if (rank !== 2) return undefined;
-      layers.push({ layer, kind: 'dense', activation });
-    } else if (layer.getClassName() === 'Conv2D') {
-      const conv = convGeometry(layer);
-      if (!conv) return undefined;
-      layers.push({ layer, kind: 'conv', activation, conv });
-    } else return undefined;
+    const planned = weightedLayer(layer, call.inputs[0] as tf.SymbolicTensor);
+    if (!planned) return undefined;
+    layers.push({ ...planned, ...wiring });
   }
-  return { layers, mapper };
+  return { layers, mapper, input: input.id, output: output.id };
 }
 
 /** The host array patches are gathered in, refilled call after call where the backend copies it on creation. */
@@ -204,13 +246,23 @@ export function chunkSums(
   );
   const acts: tf.Tensor[] = [];
   const f = (...ps: tf.Tensor[]): tf.Scalar => {
-    let h: tf.Tensor = x;
+    const values = new Map<number, tf.Tensor>([[plan.input, x]]);
+    const read = (id: number): tf.Tensor => {
+      const t = values.get(id);
+      if (!t) throw new Error(`batched per-sample pass: tensor ${id} is read before it is computed`);
+      return t;
+    };
     let k = 0;
     for (const p of plan.layers) {
       if (p.kind === 'plain') {
-        h = p.layer.apply(h, { training: false }) as tf.Tensor;
+        const ins = p.inputs.map(read);
+        values.set(
+          p.output,
+          p.layer.apply(ins.length === 1 ? (ins[0] as tf.Tensor) : ins, { training: false }) as tf.Tensor,
+        );
         continue;
       }
+      const h = read(p.inputs[0] as number);
       acts.push(tf.keep(h));
       const kernel = p.layer.weights.find((w) => w.shape.length >= 2)?.read() as tf.Tensor;
       const bias = p.layer.weights.find((w) => w.shape.length === 1)?.read();
@@ -225,9 +277,9 @@ export function chunkSums(
             );
       z = tf.add(z, ps[k++] as tf.Tensor);
       if (bias) z = tf.add(z, bias);
-      h = (p.activation as tf.layers.Layer).apply(z) as tf.Tensor;
+      values.set(p.output, (p.activation as tf.layers.Layer).apply(z) as tf.Tensor);
     }
-    return logitsToLoss(h);
+    return logitsToLoss(read(plan.output));
   };
   const deltas = tf.grads(f)(probes);
   const op = reduce === 'square' ? tf.square : tf.abs;

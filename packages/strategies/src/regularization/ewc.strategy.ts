@@ -79,7 +79,7 @@ interface Anchor {
  *
  * - `afterBatch` offers the trained batch to a reservoir of `fisherSamples` samples of this experience.
  * - `afterExperience` estimates the diagonal Fisher on that reservoir (exact per-sample squared
- *   gradients, batched for Dense layers) and stores it with a copy of the weights θ*. `ewc` keeps one
+ *   gradients, batched for Dense and Conv2D stacks and graphs) and stores it with a copy of the weights θ*. `ewc` keeps one
  *   pair per past experience; `online-ewc` keeps one running Fisher `γ·F + F_new` and the latest θ*.
  * - `penalty` returns `λ/2 · Σₖ Σᵢ Fₖ,ᵢ (θᵢ − θ*ₖ,ᵢ)²` (its gradient is `λ·F·(θ − θ*)`).
  */

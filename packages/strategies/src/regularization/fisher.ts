@@ -152,7 +152,7 @@ export function batchedFisherApplies(model: EngramModel): boolean {
 
 /**
  * Exact diagonal Fisher — the mean over samples of the squared per-sample gradient of the
- * log-likelihood — in batched passes for Sequential networks of Dense and Conv2D layers (see
+ * log-likelihood — in batched passes for stacks and graphs of Dense and Conv2D layers (see
  * `chunkSums`), the per-sample loop ({@link fisherPerSample}) for any other model.
  */
 export function diagonalFisher(

@@ -59,7 +59,7 @@ function summedSquaredNorm(logits: tf.Tensor): tf.Scalar {
  * Memory Aware Synapses (Aljundi et al. 2018, "Memory Aware Synapses: Learning what (not) to forget",
  * ECCV). Importance is the mean absolute per-sample gradient of the squared L2 norm of the output,
  * estimated in `afterExperience` from a reservoir filled in `afterBatch` (exact per-sample values,
- * batched for Dense layers); it is merged as Ω ← α·Ω + (1 − α)·Ω_new (Avalanche's form).
+ * batched for Dense and Conv2D stacks and graphs); it is merged as Ω ← α·Ω + (1 − α)·Ω_new (Avalanche's form).
  * `penalty` returns λ · Σ Ω (θ − θ*)².
  */
 export class MasStrategy implements Strategy {

@@ -14,9 +14,24 @@ export interface ImportContext {
   constant(node: NodeProto, i: number): ConstTensor | undefined;
   /** A unique tfjs layer name for `node`, from its weight's initializer name when it has one. */
   name(node: NodeProto, weightInput?: number): string;
+  /** Whether a later node (or the graph output) reads the tensor named `name`. */
+  consumed(name: string | undefined): boolean;
   /** Applies `layer` to `inputs` and sets its weights (disposing the given tensors). */
   layer(layer: tf.layers.Layer, inputs: SymValue | SymValue[], weights?: tf.Tensor[]): tf.SymbolicTensor;
 }
+
+/** Operators that read recurrent layouts (see `SymValue.layout`) and batch-sized constants (initial states). */
+const RECURRENT_READERS = new Set([
+  'GRU',
+  'LSTM',
+  'Transpose',
+  'Squeeze',
+  'Gather',
+  'Shape',
+  'Identity',
+  'Concat',
+  'Slice',
+]);
 
 /** Converts one ONNX node into constants or layers of the model; returns the node's output values. */
 export type Converter = (node: NodeProto, ctx: ImportContext, attrs: Attributes) => Value[];
@@ -31,13 +46,25 @@ export class GraphContext implements ImportContext {
   constructor(
     readonly opset: number,
     private readonly headOutput: string,
+    private readonly readers: ReadonlySet<string> = new Set(),
   ) {}
+
+  consumed(name: string | undefined): boolean {
+    return name !== undefined && name !== '' && this.readers.has(name);
+  }
 
   input(node: NodeProto, i: number): Value | undefined {
     const name = node.input?.[i];
     if (name === undefined || name === '') return undefined;
     const v = this.values.get(name);
     if (!v) throw new OnnxNodeError(`reads "${name}", which no earlier node or initializer gives`);
+    if (RECURRENT_READERS.has(node.opType)) return v;
+    if (v.kind === 'sym' && v.layout)
+      throw new OnnxNodeError(
+        `input ${i} is a recurrent tensor in ${v.layout} layout; only Transpose, Squeeze and Gather of it are supported`,
+      );
+    if (v.kind === 'const' && v.c.dims.some(Number.isNaN))
+      throw new OnnxNodeError(`input ${i} is a constant whose size depends on the batch (only a GRU/LSTM state)`);
     return v;
   }
 

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { emitActivation, emitGelu, type OnnxGraphWriter } from './onnx-graph-writer.js';
+import { RECURRENT_EMITTERS } from './onnx-export-recurrent.js';
 import { transposeData } from './onnx-values.js';
 
 /** One tfjs layer call to emit: the layer, its input tensor names and shapes (NHWC for images). */
@@ -195,4 +196,5 @@ export const LAYER_EMITTERS: Readonly<Record<string, LayerEmitter>> = {
   ZeroPadding2D: zeroPadding,
   OnnxConstantOp: constantOp,
   OnnxBinaryOp: binaryOp,
+  ...RECURRENT_EMITTERS,
 };

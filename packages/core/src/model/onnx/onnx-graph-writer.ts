@@ -1,15 +1,23 @@
 import { floatTensor, int64Tensor, type AttributeProto, type NodeProto, type TensorProto } from './onnx-proto.js';
 
 /** An attribute value: numbers are INT unless listed in `floats`, arrays INTS, strings STRING. */
-export type AttributeValue = number | number[] | string | { readonly float: number } | { readonly floats: number[] };
+export type AttributeValue =
+  | number
+  | number[]
+  | string
+  | { readonly float: number }
+  | { readonly floats: number[] }
+  | { readonly strings: string[] };
 
-const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
+const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
 
 function attribute(name: string, v: AttributeValue): AttributeProto {
   if (typeof v === 'number') return { name, type: AttributeType.INT, i: v };
   if (typeof v === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) return { name, type: AttributeType.INTS, ints: v };
   if ('float' in v) return { name, type: AttributeType.FLOAT, f: v.float };
+  if ('strings' in v)
+    return { name, type: AttributeType.STRINGS, strings: v.strings.map((t) => new TextEncoder().encode(t)) };
   return { name, type: AttributeType.FLOATS, floats: v.floats };
 }
 
@@ -43,6 +51,20 @@ export class OnnxGraphWriter {
     return output;
   }
 
+  /** Adds a node with several outputs, `wanted[i]` false leaving output i unnamed (absent); returns the names. */
+  nodeOutputs(op: string, inputs: string[], attrs: Record<string, AttributeValue>, wanted: boolean[]): string[] {
+    const name = this.fresh(op);
+    const output = wanted.map((w, i) => (w ? `${name}:${i}` : ''));
+    this.nodes.push({
+      name,
+      opType: op,
+      input: inputs,
+      output,
+      attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+    });
+    return output;
+  }
+
   /** Adds a float32 initializer; returns its name. */
   floats(prefix: string, dims: number[], data: Float32Array): string {
     const name = this.fresh(prefix);
@@ -50,10 +72,10 @@ export class OnnxGraphWriter {
     return name;
   }
 
-  /** Adds an int64 initializer (shapes, pads); returns its name. */
-  int64(prefix: string, data: number[]): string {
+  /** Adds an int64 initializer (shapes, pads; `dims` [] for a scalar); returns its name. */
+  int64(prefix: string, data: number[], dims: number[] = [data.length]): string {
     const name = this.fresh(prefix);
-    this.initializers.push(int64Tensor(name, [data.length], data));
+    this.initializers.push(int64Tensor(name, dims, data));
     return name;
   }
 

@@ -3,18 +3,21 @@ import { GraphContext, type Converter } from './onnx-context.js';
 import { fusePatterns } from './onnx-fuse.js';
 import './onnx-layers.js';
 import { LAYER_OPS } from './onnx-ops-layers.js';
+import { RECURRENT_OPS } from './onnx-ops-recurrent.js';
 import { STRUCTURE_OPS } from './onnx-ops-structure.js';
 import { decodeModel, tensorValues, type ConstTensor, type ModelProto, type NodeProto } from './onnx-proto.js';
 import { Attributes, OnnxNodeError, sym } from './onnx-values.js';
 
 /** Every operator the importer converts (besides the Erf pattern of GELU it fuses). */
-export const SUPPORTED_ONNX_OPS: Readonly<Record<string, Converter>> = { ...LAYER_OPS, ...STRUCTURE_OPS };
+export const SUPPORTED_ONNX_OPS: Readonly<Record<string, Converter>> = {
+  ...LAYER_OPS,
+  ...STRUCTURE_OPS,
+  ...RECURRENT_OPS,
+};
 
 /** Operators refused with a reason beyond "not supported". */
 const REFUSED: Readonly<Record<string, string>> = {
-  GRU: "PyTorch's GRU (linear_before_reset=1) has no tfjs-layers equivalent (tfjs GRU only resets before the matmul)",
-  LSTM: 'recurrent layers are not imported yet',
-  RNN: 'recurrent layers are not imported yet',
+  RNN: 'the plain (Elman) RNN is not imported: torch models use GRU or LSTM',
 };
 
 /** Opsets the importer is written for (`torch.onnx.export` of torch 1.13–2.x writes 13–18). */
@@ -28,6 +31,8 @@ export interface OnnxInput {
   readonly name: string;
   readonly onnxShape: number[];
   readonly shape: number[];
+  /** The input holds integer token ids (an embedding reads them); the tfjs model takes them as floats. */
+  readonly ids: boolean;
 }
 
 function graphInput(model: ModelProto): OnnxInput {
@@ -38,9 +43,10 @@ function graphInput(model: ModelProto): OnnxInput {
     throw new OnnxImportError(`the graph has ${inputs.length} inputs; Engram imports models with one input`);
   const input = inputs[0]!;
   const tt = input.type?.tensorType;
-  if (tt?.elemType !== undefined && tt.elemType !== 1)
+  const ids = tt?.elemType === 6 || tt?.elemType === 7;
+  if (tt?.elemType !== undefined && tt.elemType !== 1 && !ids)
     throw new OnnxImportError(
-      `input "${input.name}" has element type ${tt.elemType}; Engram imports float inputs (not token ids)`,
+      `input "${input.name}" has element type ${tt.elemType}; Engram imports float inputs or int32/int64 token ids`,
     );
   const dims = (tt?.shape?.dim ?? []).map((d) => (d.dimValue !== undefined ? Number(d.dimValue) : -1));
   if (dims.length < 2 || dims.slice(1).some((d) => !(d > 0)))
@@ -49,7 +55,7 @@ function graphInput(model: ModelProto): OnnxInput {
     );
   const rest = dims.slice(1);
   const shape = rest.length === 3 ? [rest[1]!, rest[2]!, rest[0]!] : rest;
-  return { name: input.name, onnxShape: dims, shape };
+  return { name: input.name, onnxShape: dims, shape: ids ? rest : shape, ids };
 }
 
 function opsetOf(model: ModelProto): number {
@@ -117,12 +123,13 @@ export function importOnnx(bytes: Uint8Array): { model: tf.LayersModel; input: O
     nodes = nodes.filter((n) => n !== last);
     outputName = last.input?.[0] ?? outputName;
   }
-  const ctx = new GraphContext(opset, outputName);
+  const readers = new Set([...nodes.flatMap((n) => n.input ?? []), outputName]);
+  const ctx = new GraphContext(opset, outputName, readers);
   for (const [name, c] of consts)
     if (!nodes.some((n) => n.opType === 'Constant' && n.output?.[0] === name))
       ctx.values.set(name, { kind: 'const', c });
   const x = tf.input({ shape: input.shape, name: input.name.replace(/[^A-Za-z0-9_]+/g, '_') || 'input' });
-  ctx.values.set(input.name, sym(x, input.shape.length === 3));
+  ctx.values.set(input.name, sym(x, !input.ids && input.shape.length === 3));
   try {
     for (const node of nodes) {
       const convert = SUPPORTED_ONNX_OPS[node.opType];
@@ -140,7 +147,7 @@ export function importOnnx(bytes: Uint8Array): { model: tf.LayersModel; input: O
       });
     }
     const out = ctx.values.get(outputName);
-    if (out?.kind !== 'sym' || out.t.shape.length !== 2)
+    if (out?.kind !== 'sym' || out.t.shape.length !== 2 || out.layout)
       throw new OnnxImportError(`the output "${outputName}" must be logits of shape [batch, classes]`);
     return { model: tf.model({ inputs: x, outputs: out.t, name: 'onnx_import' }), input };
   } catch (e) {

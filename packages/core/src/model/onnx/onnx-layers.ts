@@ -118,6 +118,38 @@ export class BinaryOp extends tf.layers.Layer {
   }
 }
 
+/**
+ * One step of a sequence `[batch, steps, features]` → `[batch, features]` (ONNX Gather on the step axis,
+ * as torch writes `out[:, -1]`); a negative index counts from the end.
+ */
+export class TimeStep extends tf.layers.Layer {
+  static readonly className = 'OnnxTimeStep';
+  readonly index: number;
+
+  constructor(args: { name?: string; index: number }) {
+    super(args.name === undefined ? {} : { name: args.name });
+    this.index = args.index;
+  }
+
+  override computeOutputShape(shape: tf.Shape | tf.Shape[]): tf.Shape {
+    const s = (Array.isArray(shape[0]) ? shape[0] : shape) as tf.Shape;
+    return [s[0] ?? null, ...s.slice(2)];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!x) throw new Error('OnnxTimeStep expects one input');
+    const steps = x.shape[1] ?? 0;
+    const at = this.index < 0 ? steps + this.index : this.index;
+    return tf.tidy(() => tf.squeeze(tf.slice(x, [0, at], [-1, 1]), [1]));
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), index: this.index };
+  }
+}
+
 tf.serialization.registerClass(Gelu);
+tf.serialization.registerClass(TimeStep);
 tf.serialization.registerClass(ConstantOp);
 tf.serialization.registerClass(BinaryOp);

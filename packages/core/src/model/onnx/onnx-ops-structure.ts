@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { channelsFirst, channelsLast, permute, type Converter } from './onnx-context.js';
 import { BinaryOp, ConstantOp, type ElementwiseOp } from './onnx-layers.js';
+import { concatRecurrent, gatherRecurrent, squeezeRecurrent, transposeRecurrent } from './onnx-ops-recurrent.js';
 import type { ConstTensor } from './onnx-proto.js';
 import {
   floats,
@@ -59,6 +60,9 @@ const transpose: Converter = (node, ctx, a) => {
     'perm',
     Array.from({ length: rank }, (_, i) => rank - 1 - i),
   );
+  const recurrent = transposeRecurrent(x, perm);
+  if (recurrent) return [recurrent];
+  if (x.layout) throw new OnnxNodeError(`perm [${perm.join(', ')}] of a recurrent tensor is not supported`);
   if (perm[0] !== 0) throw new OnnxNodeError(`perm [${perm.join(', ')}] moves the batch axis`);
   if (perm.every((p, i) => p === i)) return [x];
   const out = permute(ctx, channelsFirst(ctx, x, node), perm.slice(1), node);
@@ -69,6 +73,7 @@ const transpose: Converter = (node, ctx, a) => {
 const concat: Converter = (node, ctx, a) => {
   const values = (node.input ?? []).map((_, i) => ctx.input(node, i)).filter((v): v is Value => v !== undefined);
   const axis = a.int('axis', 0);
+  if (values.some((v) => v.kind === 'sym' && v.layout)) return [concatRecurrent(values, axis)];
   if (values.every((v) => v.kind === 'const')) {
     const cs = values.map((v) => v.c);
     if (cs.some((c) => c.dims.length > 1)) throw new OnnxNodeError('constant concat of rank > 1 is not supported');
@@ -174,6 +179,9 @@ const shapeOp: Converter = (node, ctx, a) => {
 
 /** Gather from a constant (the shape chain); gathering from model tensors (embeddings) is refused. */
 const gather: Converter = (node, ctx, a) => {
+  const idx0 = ctx.input(node, 1);
+  const recurrent = gatherRecurrent(node, ctx, a.int('axis', 0), idx0?.kind === 'const' ? idx0.c : undefined);
+  if (recurrent) return [recurrent];
   const data = ctx.input(node, 0);
   if (data?.kind !== 'const') throw new OnnxNodeError('gathering from a computed tensor is not supported');
   const idx = ctx.constant(node, 1);
@@ -189,9 +197,11 @@ const gather: Converter = (node, ctx, a) => {
 function squeeze(kind: 'Unsqueeze' | 'Squeeze'): Converter {
   return (node, ctx, a) => {
     const v = ctx.input(node, 0);
-    if (v?.kind !== 'const') throw new OnnxNodeError(`${kind} of a model tensor is not supported`);
     const axesInput = ctx.opset >= 13 ? ctx.constant(node, 1) : undefined;
     const axes = axesInput ? ints(axesInput) : a.ints('axes', []);
+    const recurrent = v?.kind === 'sym' && kind === 'Squeeze' ? squeezeRecurrent(v, axes) : undefined;
+    if (recurrent) return [recurrent];
+    if (v?.kind !== 'const') throw new OnnxNodeError(`${kind} of a model tensor is not supported`);
     const rank = v.c.dims.length + (kind === 'Unsqueeze' ? axes.length : 0);
     const norm = axes.map((x) => axisOf(x, rank));
     const dims =
@@ -219,8 +229,10 @@ const constantOp: Converter = (node, _ctx, a) => [constant(a.constantValue(`cons
 /** Cast: constants keep their values; a model tensor cast to float is unchanged. */
 const cast: Converter = (node, ctx, a) => {
   const v = ctx.input(node, 0);
-  if (v?.kind === 'sym' && a.int('to', 1) !== 1)
-    throw new OnnxNodeError('casting a model tensor to a non-float type is not supported');
+  // Token ids Engram's exporter casts to int64 before the embedding's Gather: the model's input stays float.
+  const isInput = v?.kind === 'sym' && v.t.sourceLayer.getClassName() === 'InputLayer';
+  if (v?.kind === 'sym' && a.int('to', 1) !== 1 && !isInput)
+    throw new OnnxNodeError('casting a computed tensor to a non-float type is not supported');
   if (!v) throw new OnnxNodeError('has no input');
   return [v];
 };

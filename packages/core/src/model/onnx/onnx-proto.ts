@@ -26,6 +26,7 @@ export interface AttributeProto {
   t?: TensorProto;
   floats?: number[];
   ints?: number[];
+  strings?: Uint8Array[];
 }
 
 /** A decoded `NodeProto`. */

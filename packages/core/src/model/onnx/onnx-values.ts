@@ -16,11 +16,27 @@ export interface SymValue {
   readonly kind: 'sym';
   readonly t: tf.SymbolicTensor;
   readonly nchw: boolean;
+  /**
+   * How a recurrent tensor's ONNX axes differ from the batch-first tfjs tensor holding it:
+   * `time-major` — ONNX `[steps, batch, features]`, tfjs `[batch, steps, features]` (torch's
+   * `batch_first=True` Transpose before a GRU/LSTM); `directions` — ONNX `[1, batch, hidden]` (Y_h),
+   * tfjs `[batch, hidden]`; `steps-directions` — ONNX `[steps, 1, batch, hidden]` (Y), tfjs
+   * `[batch, steps, hidden]`. Only Transpose, Squeeze, Gather and the recurrent operators read such values.
+   */
+  readonly layout?: RecurrentLayout;
+  /** Final states of stacked recurrent layers (ONNX `[layers, batch, hidden]`, torch's `num_layers`), in order. */
+  readonly stack?: readonly SymValue[];
 }
+
+/** See {@link SymValue.layout}. */
+export type RecurrentLayout = 'time-major' | 'directions' | 'steps-directions';
 
 /** A model tensor's shape as ONNX sees it (NCHW for images), with {@link BATCH} for the batch. */
 export function onnxShape(v: SymValue): number[] {
   const s = v.t.shape.map((d) => (d === null ? BATCH : d));
+  if (v.layout === 'time-major') return [s[1] ?? 0, s[0] ?? 0, ...s.slice(2)];
+  if (v.layout === 'directions') return [1, ...s];
+  if (v.layout === 'steps-directions') return [s[1] ?? 0, 1, s[0] ?? 0, ...s.slice(2)];
   if (!v.nchw) return s;
   const [n, h, w, c] = s as [number, number, number, number];
   return [n, c, h, w];
@@ -59,6 +75,10 @@ export class Attributes {
   string(name: string, fallback: string): string {
     const s = this.byName.get(name)?.s;
     return s !== undefined ? new TextDecoder().decode(s) : fallback;
+  }
+
+  strings(name: string): string[] {
+    return (this.byName.get(name)?.strings ?? []).map((b) => new TextDecoder().decode(b));
   }
 
   has(name: string): boolean {
