@@ -175,18 +175,32 @@ export const npyDescriptor: ComponentDescriptor = {
       o[k] === undefined ? [] : [{ key: k, file: o[k] }],
     );
     const missing = await checkFiles(named, context);
-    if (missing.length > 0 || o.npz === undefined) return missing;
-    // The archive exists: the arrays it must hold are checked too (reading its directory is cheap).
+    if (missing.length > 0) return missing;
     try {
-      const arrays = await readNpz(resolve(context.baseDir, o.npz));
-      return (['x', 'y', 'testX', 'testY'] as const).flatMap((k) => {
-        const name = o.arrays[k];
-        return name === undefined || arrays.has(name)
-          ? []
-          : [{ path: `${context.path}/arrays/${k}`, message: `${o.npz} holds no array named "${name}"` }];
-      });
+      let y: NpyArray | undefined;
+      if (o.npz !== undefined) {
+        // The archive exists: the arrays it must hold are checked too (reading its directory is cheap).
+        const arrays = await readNpz(resolve(context.baseDir, o.npz));
+        const absent = (['x', 'y', 'testX', 'testY'] as const).flatMap((k) => {
+          const name = o.arrays[k];
+          return name === undefined || arrays.has(name)
+            ? []
+            : [{ path: `${context.path}/arrays/${k}`, message: `${o.npz} holds no array named "${name}"` }];
+        });
+        if (absent.length > 0) return absent;
+        y = arrays.get(o.arrays.y);
+      } else y = await readNpy(resolve(context.baseDir, o.y as string));
+      // Float labels are regression targets: a scenario that cuts by class cannot apply.
+      if (y && isTargets(y) && ['class-incremental', 'task-incremental', 'online'].includes(o.scenario.type))
+        return [
+          {
+            path: `${context.path}/scenario`,
+            message: `y is ${y.dtype} (regression targets), but scenario "${o.scenario.type}" cuts the data by class: use "data-incremental" (shuffled or order "file") or "domain-incremental"`,
+          },
+        ];
+      return [];
     } catch (e) {
-      return [{ path: `${context.path}/npz`, message: (e as Error).message }];
+      return [{ path: `${context.path}/${o.npz !== undefined ? 'npz' : 'y'}`, message: (e as Error).message }];
     }
   },
 };

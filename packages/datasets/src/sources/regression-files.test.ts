@@ -304,3 +304,18 @@ test('data-incremental order "group" makes one experience per value of a group f
     cleanup();
   }
 });
+
+test('engram validate refuses a class-cut scenario over a float y at /data/scenario, before any training', async () => {
+  const check = npyDescriptor.check;
+  assert.ok(check);
+  const context = { baseDir: fixtures, path: '/data' };
+  const classIL = { type: 'class-incremental', classesPerExperience: 1 };
+  const [problem] = await check({ ...npyDefaults, npz: 'regression.npz', scenario: classIL }, context);
+  assert.equal(problem?.path, '/data/scenario');
+  assert.match(problem?.message ?? '', /^y is float64 \(regression targets\), but scenario "class-incremental" cuts/);
+  assert.deepEqual(await check({ ...npyDefaults, x: 'reg-x.npy', y: 'nan-target.npy', scenario: classIL }, context), [
+    { path: '/data/scenario', message: problem?.message },
+  ]);
+  assert.deepEqual(await check({ ...npyDefaults, npz: 'regression.npz' }, context), []);
+  assert.deepEqual(await check({ ...npyDefaults, x: 'x.npy', y: 'y.npy', scenario: classIL }, context), []);
+});
