@@ -26,6 +26,7 @@ export { compileSchema } from './pipeline/schema-validator.js';
 export { componentMaker } from './engine/component-maker.js';
 export { createComponent } from './plugin/component-factory.js';
 export { buildPredictionView, type PredictionView } from './engine/prediction-view.js';
+export { checkpointMemory } from './engine/checkpoint-memory.js';
 export { EventBus } from './events/event-bus.js';
 export { RunRecorder } from './metrics/run-recorder.js';
 export { SeriesDownsampler, type SeriesPoint } from './metrics/series-downsampler.js';

@@ -118,7 +118,7 @@ export interface BenchModelSpec {
 /**
  * The pipeline `model` and sample shape of a benchmark model: 28×28×1 images for the stacks, 32×32×3
  * for the reduced ResNet-18, sequences of {@link GRU_BENCH}`.sequence` token ids for the GRU
- * (embedding → GRU, sigmoid gates as torch's, the last state → the head).
+ * (embedding → GRU in PyTorch's reset-after form with sigmoid gates, the last state → the head).
  */
 export function benchModelSpec(model: BenchModel): BenchModelSpec {
   if (model === 'resnet') return { model: { graph: reducedResnet18Graph(20) }, sampleShape: [32, 32, 3] };
@@ -134,7 +134,14 @@ export function benchModelSpec(model: BenchModel): BenchModelSpec {
               outputDim: GRU_BENCH.embedding,
               inputs: ['input'],
             },
-            { name: 'gru', type: 'gru', units: GRU_BENCH.units, recurrentActivation: 'sigmoid', inputs: ['tokens'] },
+            {
+              name: 'gru',
+              type: 'gru',
+              units: GRU_BENCH.units,
+              recurrentActivation: 'sigmoid',
+              resetAfter: true,
+              inputs: ['tokens'],
+            },
           ],
         },
       },

@@ -11,6 +11,7 @@ test('--python is repeatable and alone selects the project script and the full c
   assert.equal(o.ewc, true);
   assert.equal(o.online, true);
   assert.equal(o.big, false);
+  assert.equal(o.backbone, false);
   assert.equal(o.json, true);
 });
 

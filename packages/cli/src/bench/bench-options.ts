@@ -14,6 +14,8 @@ export interface BenchOptions {
   readonly ewc: boolean;
   readonly online: boolean;
   readonly big: boolean;
+  /** The reduced ResNet-18 and the GRU against PyTorch (issue #32). */
+  readonly backbone: boolean;
   /** Threads PyTorch may use (default: the CPUs Node sees). */
   readonly threads: number;
   /** Smoke run: tiny sizes, so the figures mean nothing; proves every path works. */
@@ -21,18 +23,19 @@ export interface BenchOptions {
 }
 
 /** Usage text for `--help` and argument errors. */
-export const BENCH_USAGE = `usage: npm run bench -- [--json] [--repeats N] [--pytorch SCRIPT] [--python PATH]... [--cnn] [--ewc] [--online] [--big] [--threads N] [--quick]
+export const BENCH_USAGE = `usage: npm run bench -- [--json] [--repeats N] [--pytorch SCRIPT] [--python PATH]... [--cnn] [--ewc] [--online] [--big] [--backbone] [--threads N] [--quick]
   --pytorch SCRIPT  PyTorch throughput script (torch_speed.py's command line); implies --cnn --ewc --online
   --python PATH     a Python with torch; repeat it to measure several anchors in one run (default /usr/bin/python3).
                     Alone, it uses the project's script ${PROJECT_TORCH_SCRIPT}
   --online          p50/p99 of one prequential step at batch 1, 8, 32 (engine, bare tfjs, PyTorch)
   --big             MLP 784-2048x3-10 (10M parameters) and CNN 64/128/256: samples/s, peak RSS, checkpoint, Fisher
+  --backbone        reduced ResNet-18 (32x32x3, batch 128 and 32; EWC on/off with --ewc) and a token GRU vs PyTorch
   --quick           tiny sizes (a smoke run; its figures mean nothing)`;
 
 /** Parses the bench's arguments; throws a one-line error for a bad one. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const args = parseBenchArgs(argv, {
-    flags: ['--json', '--cnn', '--ewc', '--online', '--big', '--quick'],
+    flags: ['--json', '--cnn', '--ewc', '--online', '--big', '--backbone', '--quick'],
     valued: ['--repeats', '--pytorch', '--python', '--threads'],
   });
   const flags = args.flags;
@@ -51,6 +54,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     ewc: flags.has('--ewc') || full,
     online: flags.has('--online') || full,
     big: flags.has('--big'),
+    backbone: flags.has('--backbone'),
     threads: args.positiveInt('--threads', availableParallelism()),
     quick: flags.has('--quick'),
   };

@@ -1,5 +1,6 @@
 import { selectBackend } from '@engram/core';
 import { BENCH_USAGE, parseBenchOptions, type BenchOptions } from './bench-options.js';
+import { backboneSection } from './backbone.section.js';
 import { bigSection } from './big.section.js';
 import { checkpointBench } from './checkpoint.bench.js';
 import { imagesSection } from './images.section.js';
@@ -18,7 +19,7 @@ import { throughputSection, type BenchRow, type JsonObject } from './throughput.
  * any, and the JSON says `"quiet": false` when, over the whole run, others took more than 10 % of a core.
  */
 async function main(o: BenchOptions): Promise<void> {
-  // (sections: throughput, online, big, images — image-folder decode rate and CNN data wait —, checkpoint)
+  // (sections: throughput, online, big, backbone — reduced ResNet-18 and GRU —, images — image-folder decode rate and CNN data wait —, checkpoint)
   const anchors: PytorchAnchor[] = o.pythons.length > 0 ? probeAnchors(o.pythons) : [];
   const backend = await selectBackend('auto');
   const start = readCpuSnapshot();
@@ -36,6 +37,7 @@ async function main(o: BenchOptions): Promise<void> {
   await throughputSection(o, anchors, json, rows, logs);
   if (o.online) await onlineSection(o, anchors, json, rows, logs);
   if (o.big) await bigSection(o, anchors, json, rows, logs);
+  if (o.backbone) await backboneSection(o, anchors, json, rows, logs);
   await imagesSection(o, json, rows, logs);
   const ckpt = await checkpointBench(o.quick ? { samples: 128 } : {});
   json['checkpointParameters'] = ckpt.parameters;

@@ -2,6 +2,7 @@ import { CorruptCheckpointError } from '@engram/core';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CheckpointFollower } from '../serve/checkpoint-follower.js';
+import { FOLLOW_FEEDBACK_CHANNEL, FollowGates, scoringChannel } from '../serve/follow-gates.js';
 import { ModelAnnouncements } from '../serve/model-announcements.js';
 import { ModelServer } from '../serve/model-server.js';
 import { parseServeAddress } from '../serve/serve-address.js';
@@ -37,9 +38,10 @@ export interface ServeFlags {
 /**
  * `engram serve <run-dir | checkpoint | export-dir> --port PORT [--follow]`: read-only serving of the
  * newest valid checkpoint (with its pipeline's preprocessing and fitted statistics) or of an exported
- * model — `/predict`, `/metrics`, `/healthz`, `/readyz` (no `/feedback`: nothing trains here). With
- * `--follow`, a newer checkpoint in the run folder replaces the served version once it verifies, so
- * replicas can follow one trainer. `--token-env NAME` locks /predict behind a bearer token read from
+ * model — `/predict`, `/metrics`, `/healthz`, `/readyz` (`/feedback` only to score, when the pipeline has
+ * `serve.promote.feedback`: nothing trains here). With `--follow`, a newer checkpoint in the run folder
+ * replaces the served version once it verifies and passes the pipeline's `serve.promote` gates
+ * ({@link FollowGates}), so replicas can follow one trainer. `--token-env NAME` locks /predict behind a bearer token read from
  * the environment variable NAME, `--metrics-token-env` /metrics (default: the tokens of the served run's
  * pipeline, read from the environment again); `--tls-key`/`--tls-cert` serve https.
  * Runs until SIGINT/SIGTERM/SIGHUP (exit 0).
@@ -86,9 +88,20 @@ export async function serveCommand(dir: string, flags: ServeFlags): Promise<numb
     return 2;
   }
   let data: ServedData = first.data;
-  // The checkpoint's serve.promote gates apply to the versions --follow finds (read-only: no feedback
-  // records, no held-out slices here, so the finite check on recent requests is what can refuse one).
+  // The checkpoint's serve.promote gates apply to the versions --follow finds: forgetting on the test
+  // sets or the checkpoints' replay memory, feedback on the labels sent to this server's own /feedback
+  // (scored only: nothing trains here), finite outputs.
   const promote = first.serve?.promote;
+  const feedback = promote?.feedback
+    ? {
+        feedback: {
+          channel: FOLLOW_FEEDBACK_CHANNEL,
+          ttlSeconds: first.serve?.feedback.ttlSeconds ?? 600,
+          maxBytes: first.serve?.feedback.maxBytes ?? 67108864,
+        },
+        channels: () => scoringChannel(data),
+      }
+    : {};
   const server = new ModelServer({
     host,
     port,
@@ -97,8 +110,11 @@ export async function serveCommand(dir: string, flags: ServeFlags): Promise<numb
     data: () => data,
     doors,
     ...(promote ? { promote } : {}),
+    ...feedback,
     shadow: first.serve?.shadow === true,
   });
+  const gates = promote && server.samples && flags.follow ? new FollowGates(server.samples, promote, warn) : undefined;
+  await gates?.start(first);
   server.board.replace(first.model);
   const address = await server.listen().catch(async (e: unknown) => {
     await server.close();
@@ -117,6 +133,7 @@ export async function serveCommand(dir: string, flags: ServeFlags): Promise<numb
           return;
         }
         data = next.data;
+        gates?.checkpoint(next);
         if (!server.board.offer(next.model)) {
           const r = server.board.history.get(next.model.info.version);
           warn(

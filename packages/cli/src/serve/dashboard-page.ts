@@ -94,7 +94,7 @@ const CLIENT = String.raw`
   const fbRows = [[], [], []];
   const pct = (a) => a === undefined || a === null ? '–' : (a * 100).toFixed(1) + '%';
   const describe = (r) => !r ? 'none' : 'v' + r.version + ' (step ' + r.step + ') — ' + r.decision + (r.feedback ? ', feedback ' + pct(r.feedback.accuracy) + ' on ' + r.feedback.labelled : '') +
-    (r.checks || []).map((c) => ' · ' + c.name + (c.experience !== undefined ? ' e' + c.experience : '') + ': ' + (c.candidate !== undefined ? pct(c.candidate) + ' vs served ' + pct(c.served) : c.samples + ' samples') + (c.passed ? ' ✓' : ' ✗')).join('');
+    (r.checks || []).map((c) => ' · ' + c.name + (c.experience !== undefined ? ' e' + c.experience : c.slice ? ' ' + c.slice : '') + ': ' + (c.candidate !== undefined ? pct(c.candidate) + ' vs served ' + pct(c.served) : c.samples + ' samples') + (c.passed ? ' ✓' : ' ✗')).join('');
   const pollVersions = () => fetch('/versions').then((r) => r.json()).then((b) => {
     const byV = new Map(b.versions.map((r) => [r.version, r]));
     $('served').textContent = describe(b.served && byV.get(b.served.version));

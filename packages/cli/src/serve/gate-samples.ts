@@ -1,8 +1,14 @@
-import type { Batch } from '@engram/core';
+import { Rng, sampleLength, type Batch } from '@engram/core';
 
-/** The first samples of one experience, preprocessed (test phase) when they were taken. */
+/**
+ * What the forgetting gate scores on: the first samples of one experience, preprocessed (test phase)
+ * when they were taken, or (`source: 'replay'`) a seeded sample of the strategy's replay memory.
+ */
 export interface HeldOutSlice {
+  /** The experience of a test or prequential slice; the experience being trained for a replay slice. */
   readonly experience: number;
+  /** `replay`: drawn from the replay memory at the version's publish (replaced by each newer draw). */
+  readonly source?: 'replay';
   /** Preprocessed inputs, row-major `[n, ...sampleShape]`. */
   readonly x: Float32Array;
   readonly y: Int32Array;
@@ -37,9 +43,16 @@ export class GateSamples {
     private readonly recent = 64,
   ) {}
 
-  /** Adds or replaces an experience's held-out slice (called when the training thread sends one). */
+  /** The last slice drawn from the replay memory. */
+  private memory: HeldOutSlice | undefined;
+
+  /**
+   * Adds or replaces an experience's held-out slice, or replaces the replay-memory slice (called when
+   * the training thread sends one, a replay slice just before the snapshot it was drawn with).
+   */
   holdOut(slice: HeldOutSlice): void {
-    this.slices.set(slice.experience, slice);
+    if (slice.source === 'replay') this.memory = slice;
+    else this.slices.set(slice.experience, slice);
   }
 
   /**
@@ -53,9 +66,10 @@ export class GateSamples {
     return best;
   }
 
-  /** Held-out slices by experience, oldest experience first. */
+  /** Held-out slices by experience, oldest experience first, then the replay-memory slice if any. */
   heldOut(): HeldOutSlice[] {
-    return [...this.slices.values()].sort((a, b) => a.experience - b.experience);
+    const slices = [...this.slices.values()].sort((a, b) => a.experience - b.experience);
+    return this.memory ? [...slices, this.memory] : slices;
   }
 
   /** Records a label that arrived for a prediction (called by POST /feedback once accepted). */
@@ -120,4 +134,34 @@ export class HeldOutCollector {
       ...(f.task.length === f.y.length && f.task.length > 0 ? { task: Int32Array.from(f.task) } : {}),
     };
   }
+}
+
+/**
+ * A seeded slice of a replay memory for the forgetting gate: `size` distinct rows (all of them when
+ * the memory holds fewer) chosen by a generator seeded with the pipeline's `seed` — the same memory
+ * always gives the same slice. Called by the publish stage (training thread) at each publish of a
+ * stream run; it copies the rows and draws from no generator of the run.
+ */
+export function memorySlice(memory: Batch, size: number, seed: number, experience: number): HeldOutSlice {
+  const total = memory.y.length;
+  const k = Math.min(size, total);
+  const pool = Array.from({ length: total }, (_, i) => i);
+  const rng = new Rng(seed).derive('serve-promote-replay');
+  for (let i = 0; i < k; i++) {
+    const j = i + rng.int(total - i);
+    const t = pool[i] as number;
+    pool[i] = pool[j] as number;
+    pool[j] = t;
+  }
+  const rows = pool.slice(0, k).sort((a, b) => a - b);
+  const len = sampleLength(memory.sampleShape);
+  const x = new Float32Array(k * len);
+  const y = new Int32Array(k);
+  const task = memory.task ? new Int32Array(k) : undefined;
+  rows.forEach((r, i) => {
+    x.set(memory.x.subarray(r * len, (r + 1) * len), i * len);
+    y[i] = memory.y[r] as number;
+    if (task) task[i] = memory.task?.[r] as number;
+  });
+  return { experience, source: 'replay', x, y, sampleShape: [...memory.sampleShape], ...(task ? { task } : {}) };
 }

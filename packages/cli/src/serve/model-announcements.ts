@@ -29,7 +29,9 @@ export function parseAnnouncement(message: string): Announcement | undefined {
  * Follows the model versions a trainer announces on Redis (the `redis-stream` logger publishes each
  * durable checkpoint on the channel `<stream>:models`), for `engram serve --follow --redis URL
  * --models-channel CHANNEL` (AUTH and TLS from the target): replicas reload as soon as a checkpoint is written, without polling.
- * Reconnects with backoff if Redis goes away (ioredis resubscribes); a malformed message is ignored.
+ * Reconnects with backoff if Redis goes away (ioredis resubscribes); a malformed message is ignored. If
+ * the server refuses the credentials on a reconnection (password changed), one warning says so and
+ * announcements stop; serving goes on and the caller's folder polling still finds new checkpoints.
  */
 export class ModelAnnouncements {
   private redis: Redis | undefined;
@@ -47,6 +49,12 @@ export class ModelAnnouncements {
     const redis = openRedis(this.target, {
       name: 'engram-serve',
       onLost: (why) => this.warn(`redis ${redactUrl(url)}: ${why}; reconnecting`),
+      // Credentials refused on a reconnection: serving goes on (the checkpoint folder is still polled).
+      onFatal: (why) =>
+        this.warn(
+          `${why}; announcements are no longer followed (the checkpoint folder is still polled): restart engram serve ` +
+            'with the new credentials',
+        ),
     });
     this.redis = redis;
     redis.on('message', (channel: string, message: string) => {

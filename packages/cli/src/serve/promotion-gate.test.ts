@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { GateSamples } from './gate-samples.js';
+import { GateSamples, memorySlice } from './gate-samples.js';
 import { ModelVersion, snapshotWeights } from './model-version.js';
 import { judge } from './promotion-gate.js';
 import { VersionBoard } from './version-board.js';
@@ -111,4 +111,71 @@ test('the board keeps a refused version as the latest, serves it when forced, ro
   assert.equal(board.history.get(4)?.status, 'rolled-back');
   await board.close();
   assert.equal(tf.memory().numTensors, before, 'every version and spare network is freed');
+});
+
+/** A replay memory of 30 rows: row i is (i, 2i) labelled i % 2 ("which" row it was is readable from x). */
+function memory(): { x: Float32Array; y: Int32Array; sampleShape: number[] } {
+  const x = Float32Array.from({ length: 60 }, (_, k) => (k % 2 === 0 ? k / 2 : k - 1));
+  const y = Int32Array.from({ length: 30 }, (_, i) => i % 2);
+  return { x, y, sampleShape: [2] };
+}
+
+test('a replay-memory slice holds distinct rows of the memory with their labels, drawn the same way for the same seed', () => {
+  const mem = memory();
+  const a = memorySlice(mem, 10, 3, 2);
+  const rows = Array.from({ length: 10 }, (_, i) => a.x[i * 2] as number);
+  assert.equal(a.source, 'replay');
+  assert.equal(a.experience, 2);
+  assert.equal(new Set(rows).size, 10, `distinct rows: ${rows.join(',')}`);
+  rows.forEach((r, i) => {
+    assert.equal(a.x[i * 2 + 1], 2 * r, 'the row is copied whole');
+    assert.equal(a.y[i], r % 2, 'with its own label');
+  });
+  assert.deepEqual(memorySlice(mem, 10, 3, 2).x, a.x, 'the same seed draws the same rows');
+  const other = memorySlice(mem, 10, 4, 2);
+  assert.notDeepEqual(other.x, a.x, 'another seed draws other rows');
+  assert.equal(memorySlice(mem, 100, 3, 0).y.length, 30, 'a memory smaller than heldOut is taken whole');
+});
+
+test('on a stream the forgetting gate also scores the replay-memory slice, against the served version alone (it is redrawn at each publish)', async () => {
+  const before = tf.memory().numTensors;
+  const good = await version(1, true);
+  const bad = await version(2, false);
+  try {
+    const s = new GateSamples(50);
+    // 10 memory rows: 8 of them labelled as the right model predicts, so it scores 0.8 and the wrong one 0.2.
+    const x: number[] = [];
+    const y: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const c = i % 2;
+      x.push(c === 0 ? 2 : 0.5, c === 0 ? 0.5 : 2);
+      y.push(i < 2 ? 1 - c : c);
+    }
+    s.holdOut({ experience: 3, source: 'replay', x: Float32Array.from(x), y: Int32Array.from(y), sampleShape: [2] });
+    const refused = judge(bad, good, s, SETTINGS, [2]);
+    assert.equal(refused.failed?.name, 'forgetting');
+    assert.equal(refused.failed?.slice, 'replay');
+    assert.equal(refused.failed?.experience, undefined);
+    assert.equal(refused.failed?.served, 0.8);
+    assert.equal(refused.failed?.candidate, 0.2);
+    assert.match(
+      refused.message,
+      /a seeded slice of the replay memory \(10 samples\) the new version scores 20\.0% against the served 80\.0%/,
+    );
+    // No best is carried over between draws: against a served version scoring 0.2, 0.2 passes.
+    const same = judge(bad, bad, s, SETTINGS, [2]);
+    assert.equal(same.passed, true);
+    assert.equal(same.checks[0]?.best, 0.2);
+    // With an experience slice too, both are checked, the experience's first.
+    s.holdOut({ ...memorySlice({ x: Float32Array.from(x), y: Int32Array.from(y), sampleShape: [2] }, 10, 1, 0) });
+    s.holdOut({ experience: 0, x: Float32Array.from(x), y: Int32Array.from(y).map((v) => v), sampleShape: [2] });
+    assert.deepEqual(
+      judge(good, good, s, SETTINGS, [2]).checks.map((c) => `${c.name}:${c.slice ?? c.experience}`),
+      ['forgetting:0', 'forgetting:replay', 'finite:undefined'],
+    );
+  } finally {
+    good.dispose();
+    bad.dispose();
+  }
+  assert.equal(tf.memory().numTensors, before);
 });

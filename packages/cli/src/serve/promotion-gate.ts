@@ -48,7 +48,8 @@ function prepared(version: ModelVersion, rows: readonly Float32Array[], shape: r
  * it is served; synchronous (predictions are); it notes the served version's scores in `samples`. Checks:
  *
  * - `forgetting` (with `maxForgetting`): per experience's held-out slice, candidate accuracy ≥ the best
- *   accuracy a served version has had on it (the served one's, or higher) − maxForgetting points;
+ *   accuracy a served version has had on it (the served one's, or higher) − maxForgetting points; on
+ *   the replay-memory slice of a stream (redrawn at each publish), ≥ the served one's − maxForgetting;
  * - `feedback` (with `feedback`): on the last `last` labelled feedback records, candidate accuracy ≥
  *   served − `tolerance` points (skipped below `minRecords`);
  * - `finite` (`finite`, default on): every output of the candidate on all those samples and on the last
@@ -78,11 +79,12 @@ export function judge(
     const cand = accuracy(c.labels, slice.y);
     // Forgetting as continual learning measures it: from the best accuracy reached on the experience,
     // so that versions each a little worse than the last cannot walk the served model down.
-    const best = samples.servedScore(slice.experience, n, served_);
+    // A replay slice is redrawn at every publish: no earlier version was scored on it.
+    const best = slice.source === 'replay' ? served_ : samples.servedScore(slice.experience, n, served_);
     const limit = best - settings.maxForgetting / 100;
     checks.push({
       name: 'forgetting',
-      experience: slice.experience,
+      ...(slice.source === 'replay' ? { slice: 'replay' as const } : { experience: slice.experience }),
       passed: cand >= limit - 1e-9,
       samples: n,
       served: served_,
@@ -150,7 +152,7 @@ export function describe(c: GateCheck): string {
   switch (c.name) {
     case 'forgetting':
       return (
-        `forgetting: on the held-out slice of experience ${c.experience} (${c.samples} samples) the new version ` +
+        `forgetting: on ${c.slice === 'replay' ? 'a seeded slice of the replay memory' : `the held-out slice of experience ${c.experience}`} (${c.samples} samples) the new version ` +
         `scores ${pct(c.candidate ?? 0)} against the served ${pct(c.served ?? 0)} (best served ${pct(c.best ?? 0)}); ` +
         `at least ${pct(c.limit ?? 0)} (serve.promote.maxForgetting) is required`
       );

@@ -1,6 +1,6 @@
 import { eachItem, type BatchSource, type RunItem, type Stage, type StageRun } from '@engram/core';
 import type { OperatorFunction } from 'rxjs';
-import { HeldOutCollector, type HeldOutSlice } from './gate-samples.js';
+import { HeldOutCollector, memorySlice, type HeldOutSlice } from './gate-samples.js';
 import { snapshotWeights, type WeightSnapshot } from './model-version.js';
 
 /**
@@ -29,6 +29,8 @@ export interface PublishPolicy {
   readonly fallbackEvery?: number;
   /** `serve.promote.heldOut` when the gates check forgetting: samples kept per experience. */
   readonly heldOut?: number;
+  /** The pipeline's seed: a stream's replay-memory slice is drawn with it (default 0). */
+  readonly seed?: number;
 }
 
 /**
@@ -38,6 +40,11 @@ export interface PublishPolicy {
  * exemplars, Hedge's α, multi-head task classes), and hands the copy to the {@link VersionBoard},
  * which builds the served model off the training path. Training waits only for the copy (one
  * `dataSync` of the weights and a copy of those states), never for a build or a request.
+ *
+ * With `heldOut` (the forgetting gate) it also sends held-out slices: the first `heldOut` samples of
+ * each experience's test set, or of a stream's prequential test batches; and on a stream whose
+ * strategy keeps a replay memory (`StageRun.memory`), a slice of `heldOut` rows of the memory drawn
+ * with the pipeline's seed at every publish, sent just before that publish's snapshot.
  *
  * Publishes at `run-start` (the initial or restored model), then every `every` steps, or by default
  * after each batch a checkpoint was written at (`checkpointed(step)` is called by the server's event
@@ -49,6 +56,8 @@ export class PublishStage implements Stage {
   private lastStep = -1;
   private run: StageRun | undefined;
   private readonly heldOut: HeldOutCollector | undefined;
+  /** Whether the run is a stream (prequential test batches, no test sets): the replay memory is scored too. */
+  private streamed = false;
 
   constructor(
     private readonly board: SnapshotSink,
@@ -71,6 +80,7 @@ export class PublishStage implements Stage {
         case 'experience-start':
           return this.holdOutTestSet(run, item.experience.index, item.experience.test);
         case 'test':
+          this.streamed = true;
           // A stream's test batch, shown before it is trained on (already preprocessed, test phase).
           if (this.heldOut && !this.heldOut.full(item.experience.index))
             this.keep(this.heldOut.add(item.experience.index, item.batch));
@@ -103,6 +113,19 @@ export class PublishStage implements Stage {
     })();
   }
 
+  /**
+   * A stream with a replay memory: sends a seeded slice of the memory as it is now, before the
+   * snapshot of the same instant, so the gates score that version (and the served one) on it.
+   */
+  private holdOutMemory(run: StageRun): void {
+    const size = this.policy.heldOut;
+    if (size === undefined || !this.board.holdOut) return;
+    if (!this.streamed && run.info.experiences !== 'endless') return;
+    const memory = run.memory?.();
+    if (memory && memory.y.length > 0)
+      this.keep(memorySlice(memory, size, this.policy.seed ?? 0, Math.max(0, run.cursor.experience)));
+  }
+
   private due(step: number): boolean {
     const every = this.policy.every ?? this.policy.fallbackEvery;
     if (every !== undefined && step % every === 0) return true;
@@ -120,6 +143,7 @@ export class PublishStage implements Stage {
     if (!force && step === this.lastStep) return undefined;
     if (step === this.lastStep && this.board.current !== undefined) return undefined;
     this.lastStep = step;
+    this.holdOutMemory(run);
     return run.predictionState().then((states) => {
       const snapshot = snapshotWeights(
         run.model().network,

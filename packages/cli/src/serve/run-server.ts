@@ -48,7 +48,7 @@ export async function startRunServer(
     {
       ...(settings.publishEvery !== undefined ? { every: settings.publishEvery } : {}),
       ...(scheduled ? {} : { fallbackEvery: FALLBACK_EVERY }),
-      ...(settings.promote?.maxForgetting !== undefined ? { heldOut: settings.promote.heldOut } : {}),
+      ...(settings.promote?.maxForgetting !== undefined ? { heldOut: settings.promote.heldOut, seed: def.seed } : {}),
     },
     (r) => {
       run = r;
@@ -68,7 +68,7 @@ export async function startRunServer(
           if (e.type === 'checkpoint') publish.checkpointed(e.step);
           const trained =
             e.type === 'batch-end' || e.type === 'run-end'
-              ? { samples: run?.cursor.samples ?? 0, step: run?.cursor.step ?? 0 }
+              ? { samples: run?.cursor.samples ?? 0, step: run?.cursor.step ?? 0, tensors: tf.memory().numTensors }
               : undefined;
           thread.event(e, trained);
         },

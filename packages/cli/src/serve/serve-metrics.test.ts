@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
 import { ServeMetrics } from './serve-metrics.js';
 
 test('scrape-time gauges read their sources when rendered: queue depth, store and failed model builds', async () => {
@@ -51,4 +52,22 @@ test('running totals are exposed as Prometheus counters beside the process_ and 
   text = await metrics.render();
   assert.match(text, /^engram_samples_trained_total 320$/m);
   assert.match(text, /^engram_model_build_failures_total 3$/m);
+});
+
+test('engram_tensors reports the serving thread live at scrape time and the training thread as of its last batch end', async () => {
+  const metrics = new ServeMetrics({
+    queueDepth: () => 0,
+    store: () => ({ bytes: 0, entries: 0 }),
+    failedBuilds: () => 0,
+  });
+  let text = await metrics.render();
+  assert.doesNotMatch(text, /^engram_tensors\{thread="training"\}/m, 'unknown before the first batch end');
+  const live = tf.memory().numTensors;
+  assert.match(text, new RegExp(`^engram_tensors\\{thread="serving"\\} ${live}$`, 'm'));
+  const held = tf.tensor([1, 2, 3]);
+  metrics.setTrained(100, 5, 42);
+  text = await metrics.render();
+  assert.match(text, /^engram_tensors\{thread="training"\} 42$/m);
+  assert.match(text, new RegExp(`^engram_tensors\\{thread="serving"\\} ${live + 1}$`, 'm'));
+  held.dispose();
 });

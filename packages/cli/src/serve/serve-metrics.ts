@@ -1,4 +1,5 @@
 import type { EngramEvent } from '@engram/core';
+import * as tf from '@tensorflow/tfjs';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { TotalCounter } from './total-counter.js';
 
@@ -143,6 +144,20 @@ export class ServeMetrics {
     });
     // process_* (CPU, memory, open files) and nodejs_* (event loop lag, heap, GC) of the serving process.
     collectDefaultMetrics({ register: this.registry });
+    const trainingTensors = (): number => this.trainingTensors;
+    new Gauge({
+      name: 'engram_tensors',
+      help:
+        'Live tfjs tensors (tf.memory().numTensors): thread="training" as of the last batch end, thread="serving" ' +
+        'at scrape time (the served versions, their spare network). Flat over a long run: nothing leaks.',
+      labelNames: ['thread'],
+      registers: [this.registry],
+      collect() {
+        this.set({ thread: 'serving' }, tf.memory().numTensors);
+        const t = trainingTensors();
+        if (t >= 0) this.set({ thread: 'training' }, t);
+      },
+    });
     new Gauge({
       name: 'engram_prediction_store_entries',
       help: 'Predictions awaiting feedback.',
@@ -190,10 +205,17 @@ export class ServeMetrics {
     }
   }
 
-  /** Samples trained so far, from the run's cursor (more precise than the logged events). */
-  setTrained(samples: number, steps: number): void {
+  /** The training thread's live tensors at its last batch end (-1: not known yet). */
+  private trainingTensors = -1;
+
+  /**
+   * Samples trained so far, from the run's cursor (more precise than the logged events), and the
+   * training thread's live tensors then.
+   */
+  setTrained(samples: number, steps: number, tensors?: number): void {
     this.samples.setTotal(samples);
     this.batches.setTotal(steps);
+    if (tensors !== undefined) this.trainingTensors = tensors;
   }
 
   /** The text exposition. */

@@ -99,7 +99,7 @@ async function start(): Promise<void> {
         backend ??= useBackend(m.backend);
         break;
       case 'event':
-        if (m.trained) server.metrics.setTrained(m.trained.samples, m.trained.step);
+        if (m.trained) server.metrics.setTrained(m.trained.samples, m.trained.step, m.trained.tensors);
         events.next(m.event);
         break;
       case 'channel':

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
   buildPredictionView,
+  checkpointMemory,
   componentMaker,
   corePlugin,
   decodeCheckpoint,
@@ -12,7 +13,9 @@ import {
   preparePipeline,
   Rng,
   selectBackend,
+  type Batch,
   type DataSource,
+  type LoadedPipeline,
   type PipelineDefinition,
   type ServeSettings,
   type VerifiedCheckpoint,
@@ -32,6 +35,15 @@ export interface StoredModel {
    * `engram serve --follow` applies its `promote` gates.
    */
   readonly serve?: ServeSettings;
+  /** The checkpoint's pipeline, loaded with its plugins (checkpoints only: `engram serve --follow` reads its test sets). */
+  readonly pipeline?: LoadedPipeline;
+  /** True when the run trained a live stream (no test sets: the gates score the replay memory). */
+  readonly stream?: boolean;
+  /**
+   * The checkpoint's replay memory (`Strategy.memory`, preprocessed as trained on): read only for a
+   * stream whose pipeline has `serve.promote.maxForgetting` and a strategy that keeps one.
+   */
+  readonly memory?: Batch;
 }
 
 /** Whether `dir` is an `engram export` folder (model.json + engram.json). */
@@ -85,10 +97,21 @@ export async function loadCheckpointModel(
     { version, step: cp.step, experience: Math.max(0, cursor?.cursor?.experience ?? 0) },
     view,
   );
+  const stream = info.experiences === 'endless';
+  const memory =
+    stream && def.serve?.promote?.maxForgetting !== undefined
+      ? await checkpointMemory(loaded, decoded.states).catch((e: unknown) => {
+          model.dispose();
+          throw e;
+        })
+      : undefined;
   return {
     model,
     from: cp.dir,
     data: servedData(info),
+    pipeline: loaded,
+    stream,
+    ...(memory ? { memory } : {}),
     ...(def.serve ? { serve: def.serve } : {}),
   };
 }

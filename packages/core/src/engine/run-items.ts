@@ -156,6 +156,7 @@ export async function runItems(a: AssembledRun, backend: string): Promise<string
         adjustments: c.adjustments,
         strategies: c.strategies.strategies,
       }),
+    memory: () => c.strategies.memory(),
   };
   const operators: OperatorFunction<RunItem, RunItem>[] = scope
     .resolveAll<Stage>(STAGE_TOKENS.Stage)

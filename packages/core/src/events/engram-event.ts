@@ -157,8 +157,10 @@ export interface GateCheck {
   /** True when there were too few samples to decide (the check passes). */
   skipped?: boolean;
   samples: number;
-  /** The experience of a `forgetting` slice. */
+  /** The experience of a `forgetting` slice (absent for a replay-memory slice). */
   experience?: number;
+  /** `replay`: a `forgetting` check on a seeded slice of the strategy's replay memory (a stream run). */
+  slice?: 'replay';
   served?: number;
   candidate?: number;
   /** `forgetting`: the best accuracy a served version has had on this slice (forgetting is measured from it). */

@@ -77,13 +77,14 @@ export const ServePromoteSchema = Type.Object(
         description:
           'Points of accuracy (0-100) the new version may lose, versus the served one, on the held-out slice of any earlier ' +
           'experience (experiences: the first `heldOut` samples of its test set; a stream: the first `heldOut` samples ' +
-          'of each experience, taken before they are trained on).',
+          'of each experience, taken before they are trained on; with a strategy that keeps a replay memory, also `heldOut` ' +
+          'rows of the memory drawn with the seed at each publish, against the served version alone).',
       }),
     ),
     heldOut: Type.Integer({
       minimum: 1,
       default: 200,
-      description: 'Samples kept per experience for the maxForgetting check.',
+      description: "Samples kept per experience (and drawn from a stream's replay memory) for the maxForgetting check.",
     }),
     feedback: Type.Optional(
       Type.Object(ServePromoteFeedbackSchema.properties, {

@@ -59,6 +59,11 @@ export interface StageRun {
    * `buildPredictionView`). Read them in the same handler as the weights (serving publishes both).
    */
   predictionState(): Promise<ReadonlyMap<string, SerializedState>>;
+  /**
+   * The strategies' replay memory now (`Strategy.memory`: preprocessed rows as trained on), or
+   * undefined when no strategy keeps one. Copies; read between items. Serving's gates score on it.
+   */
+  memory?(): Batch | undefined;
 }
 
 /** Named results of a run, beside its metrics. */

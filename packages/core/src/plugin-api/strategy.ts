@@ -86,6 +86,14 @@ export interface Strategy {
    */
   forEvaluation?(model: EngramModel, info: StreamInfo): EngramModel | undefined;
 
+  /**
+   * The labelled samples the strategy keeps (its replay memory), as it trained on them (preprocessed),
+   * or nothing when it keeps none yet. Read between items by serving's promotion gates
+   * (`serve.promote`, a seeded slice of it) and by `engram serve --follow` from a restored checkpoint.
+   * Returns copies; must not change the strategy's state or draw random numbers.
+   */
+  memory?(): Batch | undefined;
+
   /** Everything needed to continue exactly after a restart (anchors, importances, buffers). */
   state?(): Promise<SerializedState> | SerializedState;
 

@@ -63,6 +63,15 @@ export class StrategyChain {
     return undefined;
   }
 
+  /** The first strategy's replay memory (see `Strategy.memory`), if any keeps one. */
+  memory(): Batch | undefined {
+    for (const s of this.strategies) {
+      const m = s.memory?.();
+      if (m && m.y.length > 0) return m;
+    }
+    return undefined;
+  }
+
   /**
    * Every strategy's penalty: the scalar ones summed (undefined when none) and the quadratic ones
    * listed, for the trainer to defer to the optimizer step. Inside the tape.

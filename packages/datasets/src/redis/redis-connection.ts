@@ -38,6 +38,13 @@ export interface RedisConnectionOptions {
   readonly onLost?: (message: string) => void;
   /** Called when the connection is ready again after an outage. */
   readonly onBack?: () => void;
+  /**
+   * Called once when the connection is given up for good: the server refuses the credentials (or its
+   * certificate is not trusted) on a reconnection — a password changed while connected. One line
+   * without secrets; the connection is closed. Without it such a refusal is an outage like any other
+   * (`onLost`, reconnection with backoff: the password may be set back).
+   */
+  readonly onFatal?: (message: string) => void;
   /** Longest pause between reconnection attempts (the backoff doubles from 50 ms up to this). */
   readonly maxBackoffMs?: number;
   /** Name shown by `CLIENT LIST`. */
@@ -74,8 +81,9 @@ const fatalErrors = new WeakMap<Redis, Error>();
  * null`), and does not resend a command that was in flight when the connection dropped: its caller gets
  * an error and decides (a blocking read must re-read its pending entries rather than get a second
  * answer). AUTH and TLS come from the target ({@link RedisTarget}); a server that refuses the
- * credentials or whose certificate is not trusted before the first ready connection is given up at once:
- * {@link connectRedis} rejects with one line saying why (the URL's password redacted).
+ * credentials or whose certificate is not trusted is given up at once — before the first ready connection
+ * {@link connectRedis} rejects with one line saying why (the URL's password redacted); on a reconnection
+ * `onFatal` gets that line.
  */
 export function openRedis(target: RedisTarget | string, options: RedisConnectionOptions = {}): Redis {
   const t = typeof target === 'string' ? { url: target } : target;
@@ -99,11 +107,20 @@ export function openRedis(target: RedisTarget | string, options: RedisConnection
     options.onLost?.(why);
   };
   redis.on('error', (e: Error) => {
-    const fatal = everReady ? undefined : fatalRedisError(e);
-    if (fatal !== undefined && !fatalErrors.has(redis)) {
-      const error = new Error(`cannot connect to Redis at ${redactUrl(url)}: ${fatal}`);
+    if (fatalErrors.has(redis)) return;
+    // After a ready connection, only a caller that handles it (onFatal) has the connection given up.
+    const fatal = everReady && !options.onFatal ? undefined : fatalRedisError(e);
+    if (fatal !== undefined) {
+      // Retrying cannot mend refused credentials: give up, whether before the first ready connection or
+      // on a reconnection (the password was changed while this connection was open).
+      const error = new Error(
+        everReady
+          ? `lost the connection to Redis at ${redactUrl(url)} and cannot reconnect: ${fatal}`
+          : `cannot connect to Redis at ${redactUrl(url)}: ${fatal}`,
+      );
       fatalErrors.set(redis, error);
-      lost(error.message);
+      if (everReady) options.onFatal?.(error.message);
+      else lost(error.message);
       redis.disconnect(false);
       redis.emit('engram:fatal', error);
       return;

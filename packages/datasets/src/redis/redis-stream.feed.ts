@@ -77,7 +77,12 @@ export class RedisStreamFeed implements LiveFeed {
     target: RedisTarget = { url },
   ) {
     this.consumer = o.consumer;
-    const connection = { onLost: (why: string) => this.lost(why), onBack: () => this.back(), maxBackoffMs: 2000 };
+    const connection = {
+      onLost: (why: string) => this.lost(why),
+      onBack: () => this.back(),
+      onFatal: (why: string) => this.fatal(why),
+      maxBackoffMs: 2000,
+    };
     this.reader = openRedis(target, { ...connection, name: 'engram-redis-stream-reader' });
     this.cmd = openRedis(target, { ...connection, name: 'engram-redis-stream' });
     this.group = { redis: this.cmd, stream: o.stream, group: o.group };
@@ -348,6 +353,18 @@ export class RedisStreamFeed implements LiveFeed {
   /** Both connections are ready again: the next loss is a new outage. */
   private back(): void {
     if (this.reader.status === 'ready' && this.cmd.status === 'ready') this.down = false;
+  }
+
+  /**
+   * Redis refused this consumer's credentials on a reconnection (the password or ACL changed while
+   * connected): waiting cannot help, the URL is read once. The run stops with that one line as its
+   * error; the entries it pulled and did not checkpoint stay pending in the group, so `--resume` with
+   * the new credentials trains each of them exactly once.
+   */
+  private fatal(why: string): void {
+    if (this.stopped) return;
+    this.train.end(new Error(`redis-stream ${this.o.stream}: ${why}`));
+    void this.stop();
   }
 
   private lost(why: string): void {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   Type,
   type AfterBatchContext,
+  type Batch,
   type ComponentDescriptor,
   type ComponentServices,
   type Rng,
@@ -94,6 +95,11 @@ export class AgemStrategy implements Strategy {
 
   afterExperience(): void {
     this.experiences++;
+  }
+
+  /** The memory's rows (copies), for serving's promotion gates (`Strategy.memory`). */
+  memory(): Batch | undefined {
+    return this.buffer.all();
   }
 
   state(): SerializedState {

@@ -143,6 +143,11 @@ export class DerppStrategy implements Strategy {
     );
   }
 
+  /** The memory's rows (copies), for serving's promotion gates (`Strategy.memory`). */
+  memory(): Batch | undefined {
+    return this.buffer.all();
+  }
+
   state(): SerializedState {
     const b = this.buffer.state();
     return { meta: { buffer: b.meta ?? null, draw: this.draw.state() }, arrays: b.arrays ?? {} };

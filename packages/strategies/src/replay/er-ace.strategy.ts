@@ -105,6 +105,11 @@ export class ErAceStrategy implements Strategy {
     this.experiences++;
   }
 
+  /** The memory's rows (copies), for serving's promotion gates (`Strategy.memory`). */
+  memory(): Batch | undefined {
+    return this.buffer.all();
+  }
+
   state(): SerializedState {
     return memoryState(this.buffer, this.draw, this.experiences);
   }

@@ -1,6 +1,7 @@
 import {
   ArrayBatchSource,
   Type,
+  type Batch,
   type BatchSource,
   type ComponentDescriptor,
   type ComponentServices,
@@ -60,6 +61,11 @@ export class GdumbStrategy implements Strategy {
   trainData(): BatchSource | void {
     const all = this.buffer.all();
     return all ? new ArrayBatchSource(all) : undefined;
+  }
+
+  /** The memory's rows (copies), for serving's promotion gates (`Strategy.memory`). */
+  memory(): Batch | undefined {
+    return this.buffer.all();
   }
 
   state(): SerializedState {

@@ -74,6 +74,11 @@ export class ReplayStrategy implements Strategy {
     this.experiences++;
   }
 
+  /** The memory's rows (copies), for serving's promotion gates (`Strategy.memory`). */
+  memory(): Batch | undefined {
+    return this.buffer.all();
+  }
+
   state(): SerializedState {
     return memoryState(this.buffer, this.draw, this.experiences);
   }
