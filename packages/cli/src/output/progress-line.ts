@@ -42,6 +42,8 @@ export interface ProgressFields {
   readonly fraction?: number;
   readonly loss?: string;
   readonly accuracy?: string;
+  /** A regression run's running MAE (shown instead of an accuracy). */
+  readonly mae?: string;
   /** Records trained per second of wall time since this process's first batch (evaluation and checkpoints included). */
   readonly samplesPerSecond?: string;
   /** Time left in this experience. */
@@ -52,7 +54,7 @@ export interface ProgressFields {
 
 /**
  * One progress line that fits `width` columns. Parts are given up in this order until it fits: the
- * bar shrinks (to nothing), then the loss, the epoch, the run times; accuracy, samples/s and the ETA
+ * bar shrinks (to nothing), then the loss, the epoch, the run times; accuracy (or MAE), samples/s and the ETA
  * stay as long as anything does (at 80 columns they always fit).
  */
 export function progressLine(f: ProgressFields, width: number): string {
@@ -66,6 +68,7 @@ export function progressLine(f: ProgressFields, width: number): string {
       pct,
       keep.loss && f.loss ? `loss ${f.loss}` : undefined,
       f.accuracy ? `acc ${f.accuracy}` : undefined,
+      f.mae ? `mae ${f.mae}` : undefined,
       f.samplesPerSecond ? `${f.samplesPerSecond} samples/s wall` : undefined,
       f.eta ? `ETA ${f.eta}` : undefined,
       keep.run && f.run ? `| ${f.run}` : undefined,

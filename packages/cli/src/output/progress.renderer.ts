@@ -105,7 +105,7 @@ export function renderProgress(
           [
             `${total === 'endless' ? 'stream experience' : 'experience'} ` +
               `${e.experience}${total === 'endless' ? '' : ` of ${total} (0-${total - 1})`}`,
-            `classes ${e.classes.join(',')}`,
+            ...(e.classes.length > 0 ? [`classes ${e.classes.join(',')}`] : []),
             ...(e.trainSize !== undefined ? [`${e.trainSize.toLocaleString('en')} samples`] : []),
           ],
           width(),
@@ -144,7 +144,8 @@ export function renderProgress(
             epoch: `epoch ${e.epoch + 1}${epochs !== undefined ? `/${epochs}` : ''}`,
             ...(fraction !== undefined ? { fraction } : {}),
             loss: e.epochLoss.toFixed(4),
-            accuracy: pct(e.epochAccuracy),
+            // a regression run's running training error, in target units (it has no accuracy)
+            ...(e.epochMae !== undefined ? { mae: e.epochMae.toFixed(4) } : { accuracy: pct(e.epochAccuracy) }),
             ...(rate !== undefined ? { samplesPerSecond: rate.toFixed(0) } : {}),
             ...(expRate !== undefined && fraction !== undefined ? { eta: clock((1 - fraction) / expRate / 1000) } : {}),
             run: runTimes(e.time, runFraction),

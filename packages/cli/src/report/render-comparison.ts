@@ -5,13 +5,32 @@ import { accuracyOverTimeSpec, comparisonSpec, prequentialSpec, streamComparison
 import { fmtPct, fmtSeconds, totalWallSeconds } from './report-html.js';
 import { loadRun, type RunData } from './run-data.js';
 
-const BASE_COLUMNS = ['run', 'strategy', 'scenario', 'ACC', 'BWT', 'FWT', 'forgetting'] as const;
+const RUN_COLUMNS = ['run', 'strategy', 'scenario'] as const;
+const ACCURACY_COLUMNS = ['ACC', 'BWT', 'FWT', 'forgetting'] as const;
+/** A regression run's figures, in the targets' units (lower is better); forgetting is the MAE increase. */
+const ERROR_COLUMNS = ['MAE', 'RMSE', 'MAE forgetting'] as const;
 
-/** The columns of a comparison: prequential figures only when a stream run is among the runs, status only when one did not complete. */
+/**
+ * The columns of a comparison: accuracy figures when a classification run is among the runs, MAE/RMSE
+ * when a regression run is, prequential figures only when a stream run is, status only when one did not complete.
+ */
 export function comparisonColumns(runs: readonly RunData[]): string[] {
   const stream = runs.some((r) => r.summary.mode === 'stream');
   const incomplete = runs.some((r) => r.summary.status !== 'completed');
-  return [...BASE_COLUMNS, ...(stream ? ['preq. acc', 'samples'] : []), 'time', ...(incomplete ? ['status'] : [])];
+  const regression = runs.filter((r) => r.summary.errors !== undefined).length;
+  return [
+    ...RUN_COLUMNS,
+    ...(regression < runs.length || runs.length === 0 ? ACCURACY_COLUMNS : []),
+    ...(regression > 0 ? ERROR_COLUMNS : []),
+    ...(stream ? ['preq. acc', 'samples'] : []),
+    'time',
+    ...(incomplete ? ['status'] : []),
+  ];
+}
+
+/** An error in target units with 4 decimals, or `—`. */
+function fmtError(v: number | null | undefined): string {
+  return v === null || v === undefined ? '—' : v.toFixed(4);
 }
 
 /** The comparison rows (as printed), one per run directory, in {@link comparisonColumns} order. */
@@ -27,6 +46,9 @@ export function comparisonRows(runs: readonly RunData[]): string[][] {
       BWT: fmtPct(s.bwt, true),
       FWT: fmtPct(s.fwt, true),
       forgetting: fmtPct(s.forgetting),
+      MAE: fmtError(s.errors?.averageMae),
+      RMSE: fmtError(s.errors?.averageRmse),
+      'MAE forgetting': fmtError(s.errors?.forgetting),
       'preq. acc': fmtPct(s.prequential?.accuracy),
       samples: s.prequential === null ? '—' : String(s.prequential.samples),
       time: fmtSeconds(totalWallSeconds(s)),

@@ -24,7 +24,14 @@ const Cursor = Type.Object({
   replayed: Type.Optional(Count),
   experienceDone: Type.Optional(Type.Boolean()),
 });
-const Progress = Type.Object({ experienceSamples: Count, epochLossSum: Finite, epochCorrect: Count, epochSeen: Count });
+const Progress = Type.Object({
+  experienceSamples: Count,
+  epochLossSum: Finite,
+  epochCorrect: Count,
+  epochSeen: Count,
+  epochAbsoluteError: Type.Optional(Finite),
+  epochTargets: Type.Optional(Count),
+});
 
 /** A format-2 checkpoint's `run.json`: why it was written, its metric-history mark, wall time and the pipeline. */
 export const RunJsonSchema = Type.Object({

@@ -32,7 +32,7 @@ function checkTaskMatchesData(regression: boolean, regressionData: boolean, stre
   if (regression && stream)
     throw PipelineError.at(
       '/task',
-      'task "regression" runs experience by experience; stream mode (prequential accuracy) is for classification',
+      'task "regression" runs experience by experience: stream mode (a live source or a "sequential"/"online" scenario; prequential accuracy) is classification only for now — cut the data into experiences instead (e.g. csv/jsonl/npy with scenario "data-incremental", order "file")',
       file,
     );
   if (regression === regressionData) return;

@@ -44,6 +44,8 @@ export type EngramEvent = EventBase &
         accuracy: number;
         epochLoss: number;
         epochAccuracy: number;
+        /** Regression runs: the epoch's running training MAE (target units) so far; epochAccuracy is then 0. */
+        epochMae?: number;
         samplesPerSecond: number;
       }
     | {
@@ -52,6 +54,8 @@ export type EngramEvent = EventBase &
         epoch: number;
         loss: number;
         accuracy: number;
+        /** Regression runs: the epoch's training MAE (target units); accuracy is then 0. */
+        mae?: number;
         /** Learning rate of the epoch's last step (set when the optimizer has a schedule). */
         learningRate?: number;
         /** Mean loss on the held-out validation part (`training.validation`). */

@@ -94,6 +94,10 @@ export interface RunProgress {
   epochCorrect: number;
   /** Samples of the current epoch. */
   epochSeen: number;
+  /** Regression runs: sum of |output − target| over the current epoch's targets (the running training MAE's numerator). */
+  epochAbsoluteError?: number;
+  /** Regression runs: targets of the current epoch (samples × outputs). */
+  epochTargets?: number;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { OperatorFunction } from 'rxjs';
 import type { Batch } from '../data/batch.js';
 import type { Experience } from '../data/experience.js';
 import { EventBus } from '../events/event-bus.js';
-import { RunState } from '../run/run-state.js';
+import { RunState, type RunProgress } from '../run/run-state.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { TOKENS } from '../plugin/tokens.js';
 import type { ExperienceContext } from '../plugin-api/contexts.js';
@@ -58,6 +58,7 @@ export class TrainStage implements Stage {
           totals.epochLossSum = 0;
           totals.epochCorrect = 0;
           totals.epochSeen = 0;
+          if (totals.epochTargets !== undefined) totals.epochAbsoluteError = totals.epochTargets = 0;
           return undefined;
         }
         case 'batch':
@@ -71,6 +72,7 @@ export class TrainStage implements Stage {
             epoch: item.epoch,
             loss: totals.epochSeen ? totals.epochLossSum / totals.epochSeen : 0,
             accuracy: totals.epochSeen ? totals.epochCorrect / totals.epochSeen : 0,
+            ...epochMae(totals, 'mae'),
             ...report,
           });
           return undefined;
@@ -169,6 +171,10 @@ export class TrainStage implements Stage {
     totals.epochLossSum += r.loss * r.size;
     totals.epochCorrect += r.correct;
     totals.epochSeen += r.size;
+    if (r.absoluteError) {
+      totals.epochAbsoluteError = (totals.epochAbsoluteError ?? 0) + r.absoluteError.sum;
+      totals.epochTargets = (totals.epochTargets ?? 0) + r.absoluteError.count;
+    }
     this.state.position.advance(r.records, r.size);
     const last = batches !== undefined && cursor.batch >= batches;
     if (cursor.batch % this.pipeline.training.logEvery === 0 || last) {
@@ -185,8 +191,15 @@ export class TrainStage implements Stage {
         accuracy: r.correct / r.size,
         epochLoss: totals.epochLossSum / totals.epochSeen,
         epochAccuracy: totals.epochCorrect / totals.epochSeen,
+        ...epochMae(totals, 'epochMae'),
         samplesPerSecond: totals.experienceSamples / Math.max(1e-9, (performance.now() - this.experienceStart) / 1000),
       });
     }
   }
+}
+
+/** `{ [key]: running training MAE }` of a regression epoch (nothing for a classification one). */
+function epochMae<K extends string>(totals: RunProgress, key: K): Partial<Record<K, number>> {
+  const n = totals.epochTargets ?? 0;
+  return n > 0 ? ({ [key]: (totals.epochAbsoluteError ?? 0) / n } as Partial<Record<K, number>>) : {};
 }

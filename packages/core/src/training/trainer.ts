@@ -4,7 +4,7 @@ import type { EngramModel } from '../plugin-api/engram-model.js';
 import { batchTensors, type BatchTensors } from './batch-tensors.js';
 import type { ExperienceContext, StepContext } from '../plugin-api/contexts.js';
 import { crossEntropy } from './loss.js';
-import { regressionLoss } from './regression-loss.js';
+import { errorSums, regressionLoss } from './regression-loss.js';
 import { CROSS_ENTROPY, type LossSpec } from './task-loss.js';
 import type { OptimizerHandle } from './optimizer-handle.js';
 import { planPenalties, type VariablePenalties } from './penalty-step.js';
@@ -17,6 +17,11 @@ export interface StepResult {
   readonly loss: number;
   readonly penalty: number;
   readonly correct: number;
+  /**
+   * Regression batches: sum of |output − target| over the batch's targets (rows × outputs, replayed rows
+   * included) and how many targets that is; the running training MAE is their ratio.
+   */
+  readonly absoluteError?: { readonly sum: number; readonly count: number };
   /** Rows trained on: the batch after the strategies' `transformBatch` (replayed rows included). */
   readonly size: number;
   /** Records of the data in the batch as it came in (before `transformBatch` added replayed rows). */
@@ -125,6 +130,8 @@ export class Trainer {
     const tapeLoss = value.dataSync()[0] ?? NaN;
     const tapePenalty = penaltyT ? (penaltyT.dataSync()[0] ?? 0) : 0;
     const correct = logitsT && !batch.targetValues ? countCorrect(logitsT.dataSync(), batch.y) : 0;
+    const errors = logitsT && batch.targetValues ? errorSums(logitsT.dataSync(), batch.targetValues) : undefined;
+    const absoluteError = errors ? { absoluteError: { sum: errors.absolute, count: errors.count } } : {};
     tf.dispose([value, ...(penaltyT ? [penaltyT] : []), ...(logitsT ? [logitsT] : [])]);
     const fail = (loss: number): NumericalError =>
       new NumericalError(`loss is ${loss} at experience ${base.experience.index}, epoch ${epoch}, step ${base.step}`);
@@ -162,7 +169,7 @@ export class Trainer {
     });
     const penalty = tapePenalty + deferredValue;
     await this.strategies.afterBatch({ ...ctx, loss, penalty });
-    return { loss, penalty, correct, size: batch.y.length, records: input.y.length };
+    return { loss, penalty, correct, ...absoluteError, size: batch.y.length, records: input.y.length };
   }
 }
 

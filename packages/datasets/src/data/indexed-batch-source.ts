@@ -114,7 +114,23 @@ export class IndexedBatchSource implements BatchSource {
       if (task) task[j] = this.options.task ?? (taskOf?.[r] as number);
       j++;
     }
-    return { x, y, sampleShape: this.set.sampleShape, ...(task ? { task } : {}) };
+    const rows = picked.filter((_, k) => ok[k] === 1);
+    return {
+      x,
+      y,
+      sampleShape: this.set.sampleShape,
+      ...(task ? { task } : {}),
+      ...(this.set.targets ? { targetValues: this.targetsOf(rows) } : {}),
+    };
+  }
+
+  /** The regression targets of `rows` (indices into the set), row-major `[rows.length, k]`. */
+  private targetsOf(rows: Int32Array): Float32Array {
+    const all = this.set.targets as Float32Array;
+    const k = this.set.y.length > 0 ? all.length / this.set.y.length : 0;
+    const out = new Float32Array(rows.length * k);
+    rows.forEach((r, i) => out.set(all.subarray(r * k, (r + 1) * k), i * k));
+    return out;
   }
 
   private rows(from: number, to: number, order: Int32Array | undefined): Batch {
@@ -133,10 +149,18 @@ export class IndexedBatchSource implements BatchSource {
     }
     const task = this.options.task;
     const taskOf = this.set.task;
+    const targets = this.set.targets;
     return {
       x,
       y,
       sampleShape: this.set.sampleShape,
+      ...(targets
+        ? {
+            targetValues: this.targetsOf(
+              Int32Array.from(y, (_, k) => this.indices[order ? (order[from + k] as number) : from + k] as number),
+            ),
+          }
+        : {}),
       ...(task !== undefined
         ? { task: new Int32Array(count).fill(task) }
         : taskOf

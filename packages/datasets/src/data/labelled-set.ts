@@ -16,6 +16,13 @@ export interface LabelledSet {
   readonly loader?: RowLoader;
   /** Task label of every sample, when the data carries one (a manifest's `task` column). */
   readonly task?: Int32Array;
+  /**
+   * Regression targets, row-major `y.length * k` (k targets per sample), when the set is the data of a
+   * `task: "regression"` run; `y` is then all zeros.
+   */
+  readonly targets?: Float32Array;
+  /** Group (domain) index of every sample, when the source names a group column/field (see `LabelledData.groupNames`). */
+  readonly groups?: Int32Array;
 }
 
 /** Reads the features of some rows of a {@link LabelledSet} on demand (e.g. decodes image files). */
@@ -42,6 +49,13 @@ export interface LabelledData {
   readonly numClasses: number;
   /** Optional class names, index = class. */
   readonly classNames?: readonly string[];
+  /**
+   * True when the sets carry regression `targets` instead of classes: `numClasses` then counts the
+   * targets per sample, and only the scenarios that do not cut by class apply.
+   */
+  readonly regression?: boolean;
+  /** The groups' names (the values of the group column/field), index = group, in order of first appearance. */
+  readonly groupNames?: readonly string[];
 }
 
 /** Number of values per sample of `set`. */
@@ -82,6 +96,18 @@ export function checkLabelledSet(set: LabelledSet, numClasses: number, what: str
     throw new Error(
       `${what}: ${set.x.length} feature values do not fit ${set.y.length} samples of shape [${set.sampleShape.join(', ')}]`,
     );
+  }
+  if (set.targets) {
+    if (set.targets.length !== set.y.length * numClasses)
+      throw new Error(
+        `${what}: ${set.targets.length} target values do not fit ${set.y.length} samples of ${numClasses}`,
+      );
+    const bad = set.targets.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0)
+      throw new Error(
+        `${what}: sample ${Math.floor(bad / numClasses)} has a non-finite target (${set.targets[bad]}) in target ${bad % numClasses}`,
+      );
+    return;
   }
   for (let i = 0; i < set.y.length; i++) {
     const c = set.y[i] as number;

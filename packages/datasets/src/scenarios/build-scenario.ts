@@ -5,7 +5,7 @@ import { classGroups } from './class-groups.js';
 import { permutationMap, rotationMap } from './domain-maps.js';
 import { buildOnline } from './online.builder.js';
 import type { ScenarioOptions } from './scenario.schema.js';
-import { filterByClasses, iidChunks, range, stratifiedSplit } from './split.js';
+import { filterByClasses, iidChunks, orderedChunks, range, stratifiedSplit } from './split.js';
 
 /** A built scenario: what `DataSource.describe()` reports and the experiences, in order. */
 export interface Scenario {
@@ -69,13 +69,24 @@ export function buildScenario(data: LabelledData, scenario: ScenarioOptions, set
   return { info: built.info, experiences };
 }
 
+/** The scenarios that cut by class: they need classes, so a regression source refuses them. */
+const BY_CLASS = new Set(['class-incremental', 'task-incremental', 'online']);
+
 function cutScenario(data: LabelledData, scenario: ScenarioOptions, settings: ScenarioSettings): Scenario {
+  const regression = data.regression === true;
+  if (regression && BY_CLASS.has(scenario.type))
+    throw new Error(
+      `scenario "${scenario.type}" cuts the data by class, but this source yields regression targets: use "data-incremental" (shuffled or in file order) or "domain-incremental"`,
+    );
   const p = pools(data, settings);
   const base = {
     inputShape: [...data.train.sampleShape],
     numClasses: data.numClasses,
     ...(data.classNames ? { classNames: [...data.classNames] } : {}),
+    ...(regression ? { regression: true } : {}),
   };
+  // A regression experience has no classes (its targets are values); a classification one lists its own.
+  const classesOf = (y: Int32Array): number[] => (regression ? [] : presentClasses(y, data.numClasses));
   const { rng } = settings;
   switch (scenario.type) {
     case 'class-incremental':
@@ -104,7 +115,7 @@ function cutScenario(data: LabelledData, scenario: ScenarioOptions, settings: Sc
       };
     }
     case 'domain-incremental': {
-      const classes = presentClasses(data.train.y, data.numClasses);
+      const classes = classesOf(data.train.y);
       const len = base.inputShape.reduce((a, b) => a * b, 1);
       const angles = scenario.angles;
       if (angles && angles.length !== scenario.experiences) {
@@ -142,15 +153,18 @@ function cutScenario(data: LabelledData, scenario: ScenarioOptions, settings: Sc
     case 'data-incremental': {
       if (scenario.experiences > p.train.rows.length)
         throw new Error(`scenario asks for ${scenario.experiences} chunks of ${p.train.rows.length} samples`);
-      const trainChunks = iidChunks(p.train.rows, scenario.experiences, rng.derive('chunks:train'));
-      const testChunks = iidChunks(p.test.rows, scenario.experiences, rng.derive('chunks:test'));
+      if (scenario.order === 'group') return groupScenario(data, p, scenario.experiences, base, classesOf);
+      const inOrder = scenario.order === 'file';
+      const trainChunks = inOrder
+        ? orderedChunks(p.train.rows, p.train.set.y.length, scenario.experiences)
+        : iidChunks(p.train.rows, scenario.experiences, rng.derive('chunks:train'));
+      const testChunks = inOrder
+        ? orderedChunks(p.test.rows, p.test.set.y.length, scenario.experiences)
+        : iidChunks(p.test.rows, scenario.experiences, rng.derive('chunks:test'));
       const experiences = trainChunks.map((rows, index): Experience => ({
         index,
-        name: `chunk ${index}`,
-        classes: presentClasses(
-          Int32Array.from(rows, (r) => p.train.set.y[r] as number),
-          data.numClasses,
-        ),
+        name: inOrder ? `rows ${index + 1}/${scenario.experiences}` : `chunk ${index}`,
+        classes: classesOf(Int32Array.from(rows, (r) => p.train.set.y[r] as number)),
         train: new IndexedBatchSource(p.train.set, rows),
         test: new IndexedBatchSource(p.test.set, testChunks[index] as Int32Array),
       }));
@@ -159,4 +173,38 @@ function cutScenario(data: LabelledData, scenario: ScenarioOptions, settings: Sc
     case 'online':
       return buildOnline(data, p, scenario, rng, base);
   }
+}
+
+/**
+ * Data-incremental by group: one experience per group of the source's group column/field (a domain),
+ * in order of first appearance; each tests on its own held-out rows. `experiences` must match.
+ */
+function groupScenario(
+  data: LabelledData,
+  p: Pools,
+  experiences: number,
+  base: Omit<StreamInfo, 'experiences' | 'scenario'>,
+  classesOf: (y: Int32Array) => number[],
+): Scenario {
+  const names = data.groupNames;
+  const groups = data.train.groups;
+  if (!names || !groups)
+    throw new Error('scenario order "group" needs a group column (csv groupColumn) or field (jsonl groupField)');
+  if (data.test) throw new Error('scenario order "group" splits one file: it has no separate test set');
+  if (names.length !== experiences)
+    throw new Error(
+      `scenario order "group": the data has ${names.length} groups (${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}), but experiences is ${experiences}`,
+    );
+  const of = (rows: Int32Array, g: number): Int32Array => rows.filter((r) => groups[r] === g);
+  const list = names.map((name, index): Experience => {
+    const train = of(p.train.rows, index);
+    return {
+      index,
+      name: `group ${name}`,
+      classes: classesOf(Int32Array.from(train, (r) => p.train.set.y[r] as number)),
+      train: new IndexedBatchSource(p.train.set, train),
+      test: new IndexedBatchSource(p.test.set, of(p.test.rows, index)),
+    };
+  });
+  return { info: { ...base, experiences: list.length, scenario: 'data-incremental' }, experiences: list };
 }

@@ -104,10 +104,23 @@ export const DomainIncrementalSchema = Type.Object(
 export const DataIncrementalSchema = Type.Object(
   {
     type: Type.Literal('data-incremental'),
-    experiences: Type.Integer({ minimum: 1, description: 'Number of IID chunks (seeded).' }),
+    experiences: Type.Integer({ minimum: 1, description: 'Number of chunks (of nearly equal size).' }),
+    order: Type.Optional(
+      StringEnum(['shuffled', 'file', 'group'] as const, {
+        description:
+          'shuffled: seeded IID chunks; file: consecutive chunks in row order (rows 0..n/k first), so a drift over ' +
+          "the file's rows becomes a drift over experiences (each chunk tests on its own held-out rows); group: one " +
+          'experience per value of the csv groupColumn / jsonl groupField (a domain: site, year, sensor), in order of ' +
+          'first appearance, `experiences` = the number of groups. Default: shuffled.',
+      }),
+    ),
     ...onlyProperty,
   },
-  { ...strict, title: 'data-incremental', description: 'The data cut into seeded IID chunks of (nearly) equal size.' },
+  {
+    ...strict,
+    title: 'data-incremental',
+    description: 'The data cut into chunks of (nearly) equal size: seeded IID chunks, or in row order.',
+  },
 );
 
 /** Task-free online stream over a finite source, read once, with abrupt or gradual class shifts. */

@@ -57,3 +57,20 @@ export function iidChunks(indices: Int32Array, parts: number, rng: Rng): Int32Ar
   }
   return out;
 }
+
+/**
+ * Cuts the rows `0..total-1` into `parts` consecutive ranges of (nearly) equal size and returns, per
+ * range, the rows of `indices` that fall in it, in row order: chunks in file order.
+ */
+export function orderedChunks(indices: Int32Array, total: number, parts: number): Int32Array[] {
+  const sorted = Int32Array.from(indices).sort();
+  const out: Int32Array[] = [];
+  let o = 0;
+  for (let i = 0; i < parts; i++) {
+    const end = Math.round(((i + 1) * total) / parts);
+    const start = o;
+    while (o < sorted.length && (sorted[o] as number) < end) o++;
+    out.push(sorted.slice(start, o));
+  }
+  return out;
+}

@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import {
+  PipelineError,
   StringEnum,
   Type,
+  type PipelineProblem,
   type ComponentDescriptor,
   type ComponentServices,
   type DataSource,
@@ -69,7 +71,23 @@ export const CsvOptions = Type.Object(
     featureColumns: Type.Optional(
       Type.Array(Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 0 })]), {
         minItems: 1,
-        description: 'Feature columns (default: every column but the label).',
+        description: 'Feature columns (default: every column but the label, or but the target columns).',
+      }),
+    ),
+    targetColumns: Type.Optional(
+      Type.Array(Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 0 })]), {
+        minItems: 1,
+        uniqueItems: true,
+        description:
+          'Regression target columns (header names or 0-based positions), one per model output: the file then ' +
+          'feeds task "regression" (no label column); a row whose target is not a finite number is a bad row.',
+      }),
+    ),
+    groupColumn: Type.Optional(
+      Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 0 })], {
+        description:
+          "A column naming each row's group (domain: site, year, sensor), not a feature: with scenario " +
+          'data-incremental order "group", each value is one experience, in order of first appearance.',
       }),
     ),
   },
@@ -83,11 +101,27 @@ export const JsonlOptions = Type.Object(
     ...common,
     featuresField: Type.String({ minLength: 1, default: 'x', description: 'Field holding the feature array.' }),
     labelField: Type.String({ minLength: 1, default: 'y', description: 'Field holding the label.' }),
+    targetField: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Field holding the regression target (a number, or an array of numbers for several outputs): the file then ' +
+          'feeds task "regression" and labelField is not read; a record whose target is not finite is a bad row.',
+      }),
+    ),
     taskField: Type.Optional(
       Type.String({ minLength: 1, description: 'Field holding a task index (batches then carry task labels).' }),
     ),
     features: Type.Optional(
       Type.Integer({ minimum: 1, description: 'Expected feature count (default: that of the first valid record).' }),
+    ),
+    groupField: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "Field naming each record's group (domain; a string or number): with scenario data-incremental order " +
+          '"group", each value is one experience, in order of first appearance.',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -98,7 +132,45 @@ type FileOptions = Static<ReturnType<typeof Type.Object<typeof common>>> & {
   scenario: ScenarioOptions | SequentialOptions;
 };
 
-function createFileSource(o: FileOptions, services: ComponentServices, parseWith: () => RowFormat): DataSource {
+/**
+ * Problems of a file source's options the schema cannot see: regression targets cannot be cut by class,
+ * nor streamed (`sequential` is stream mode, which trains classes only), nor be read beside a label column.
+ */
+export function targetProblems(
+  o: { scenario: { type: string }; labelColumn?: unknown },
+  targets: 'targetColumns' | 'targetField' | undefined,
+  path: string,
+): PipelineProblem[] {
+  if (targets === undefined) return [];
+  if (o.labelColumn !== undefined)
+    return [
+      { path: `${path}/labelColumn`, message: 'give labelColumn (classes) or targetColumns (regression), not both' },
+    ];
+  if (['class-incremental', 'task-incremental', 'online'].includes(o.scenario.type))
+    return [
+      {
+        path: `${path}/scenario`,
+        message: `scenario "${o.scenario.type}" cuts the data by class, but ${targets} makes a regression source: use "data-incremental" (shuffled or order "file") or "domain-incremental"`,
+      },
+    ];
+  if (o.scenario.type === 'sequential')
+    return [
+      {
+        path: `${path}/scenario`,
+        message: `${targets} makes a regression source, which the "sequential" stream cannot train yet: use scenario "data-incremental" (e.g. order "file") or "domain-incremental"`,
+      },
+    ];
+  return [];
+}
+
+function createFileSource(
+  o: FileOptions,
+  services: ComponentServices,
+  parseWith: () => RowFormat,
+  targets: 'targetColumns' | 'targetField' | undefined,
+): DataSource {
+  const problem = targetProblems(o, targets, services.path)[0];
+  if (problem) throw PipelineError.at(problem.path, problem.message);
   const file = resolve(services.baseDir, o.path);
   // A file outside the pipeline's folder: its content is never quoted in errors, and no dead-letter
   // file is written beside it unless one is named.
@@ -128,13 +200,18 @@ function createFileSource(o: FileOptions, services: ComponentServices, parseWith
 export const csvDescriptor: ComponentDescriptor = {
   role: 'dataset',
   kind: 'csv',
-  description: 'A CSV file: streamed in file order ("sequential", never loaded whole) or loaded and cut by a scenario.',
+  description:
+    'A CSV file (a label column, or target columns for task "regression"): streamed in file order ("sequential", never loaded whole) or loaded and cut by a scenario.',
   options: CsvOptions,
   create: (options, services) => {
     const o = options as CsvOptions;
-    return createFileSource(o, services, () => new CsvFormat(o));
+    return createFileSource(o, services, () => new CsvFormat(o), o.targetColumns ? 'targetColumns' : undefined);
   },
-  check: (options, context) => checkCsv(options as CsvOptions, context),
+  check: async (options, context) => {
+    const o = options as CsvOptions;
+    const targets = targetProblems(o, o.targetColumns ? 'targetColumns' : undefined, context.path);
+    return targets.length > 0 ? targets : checkCsv(o, context);
+  },
 };
 
 /** The `jsonl` dataset component. */
@@ -142,11 +219,20 @@ export const jsonlDescriptor: ComponentDescriptor = {
   role: 'dataset',
   kind: 'jsonl',
   description:
-    'A JSON-lines file of {x: number[], y: label} records: streamed in order or loaded and cut by a scenario.',
+    'A JSON-lines file of {x: number[], y: label} records (or a numeric target field for task "regression"): streamed in order or loaded and cut by a scenario.',
   options: JsonlOptions,
   create: (options, services) => {
     const o = options as JsonlOptions;
-    return createFileSource(o, services, () => new JsonlFormat(o));
+    return createFileSource(
+      o,
+      services,
+      () => new JsonlFormat(o),
+      o.targetField !== undefined ? 'targetField' : undefined,
+    );
   },
-  check: (options, context) => checkJsonl(options as JsonlOptions, context),
+  check: async (options, context) => {
+    const o = options as JsonlOptions;
+    const targets = targetProblems(o, o.targetField !== undefined ? 'targetField' : undefined, context.path);
+    return targets.length > 0 ? targets : checkJsonl(o, context);
+  },
 };

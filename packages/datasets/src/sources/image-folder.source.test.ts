@@ -186,3 +186,43 @@ test('resize and centerCrop give every image one shape; RGB keeps three channels
     cleanup();
   }
 });
+
+test('scenario.only over an image folder trains experiences first..last and keeps the others evaluate-only, cut as in the whole scenario', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    writeTree(dir, ['a', 'b', 'c', 'd'], 4);
+    const whole = build<ImageFolderSource>(imageFolderDescriptor, { ...defaults, root: '.' }, testServices(1, dir));
+    const ranged = build<ImageFolderSource>(
+      imageFolderDescriptor,
+      { ...defaults, root: '.', scenario: { ...defaults.scenario, only: { first: 1, last: 2 } } },
+      testServices(1, dir),
+    );
+    const all = await experiencesOf(whole);
+    const some = await experiencesOf(ranged);
+    assert.deepEqual(
+      some.map((e) => [e.index, e.classes, e.evaluateOnly === true]),
+      [
+        [0, [0], true],
+        [1, [1], false],
+        [2, [2], false],
+        [3, [3], true],
+      ],
+    );
+    // the same images in the same train/test halves as the whole scenario, decoded from disk
+    for (const [i, e] of some.entries()) {
+      const w = all[i];
+      assert.deepEqual((await pass(e.train)).flatMap(bytesOf), (await pass(w?.train)).flatMap(bytesOf));
+      assert.deepEqual((await pass(e.test)).flatMap(bytesOf), (await pass(w?.test)).flatMap(bytesOf));
+    }
+    // experience 2 is class "c": its images hold 120, 125, 130, 135 (three to train, one to test)
+    const c = [...(await pass(some[2]?.train)), ...(await pass(some[2]?.test))].flatMap(bytesOf);
+    assert.deepEqual(
+      c.sort((a, b) => a - b),
+      [0, 1, 2, 3].map((i) => value(2, i)),
+    );
+    await whole.close();
+    await ranged.close();
+  } finally {
+    cleanup();
+  }
+});

@@ -16,7 +16,9 @@ export const NpyOptions = Type.Object(
     x: file(
       '`.npy` file of training samples (first axis = sample; [n, h, w] images get a channel axis), relative to the pipeline file. With y.',
     ),
-    y: file('`.npy` file of training labels: 1-D, integer class indices.'),
+    y: file(
+      '`.npy` file of training labels: 1-D integer class indices, or float32/float64 regression targets of shape [n] or [n, k] (task "regression", k outputs).',
+    ),
     testX: file('`.npy` file of test samples; without it, testFraction is held out.'),
     testY: file('`.npy` file of test labels (with testX).'),
     npz: file('One `.npz` archive (np.savez or np.savez_compressed) holding the arrays named by `arrays`.'),
@@ -73,11 +75,43 @@ function asIdx(a: NpyArray): IdxArray {
   return { dims: a.shape, data: Float32Array.from(a.data), type: a.dtype === 'uint8' ? 'ubyte' : a.dtype };
 }
 
+/** A float `y` holds regression targets; an integer one holds classes. */
+function isTargets(y: NpyArray): boolean {
+  return y.dtype === 'float32' || y.dtype === 'float64';
+}
+
+/**
+ * Pairs samples with float regression targets `[n]` or `[n, k]` into a set whose `targets` hold them
+ * (`y` all zeros). A non-finite target is refused with its row and column.
+ */
+export function npyToRegressionSet(
+  x: NpyArray,
+  y: NpyArray,
+  scale: number | undefined,
+  limit: number | undefined,
+  what: string,
+): LabelledSet {
+  if (y.shape.length !== 1 && y.shape.length !== 2)
+    throw new Error(`${what}: regression targets must be of shape [n] or [n, k], got [${y.shape.join(', ')}]`);
+  const n0 = y.shape[0] ?? 0;
+  const k = y.shape[1] ?? 1;
+  const set = idxToSet(asIdx(x), { dims: [n0], data: new Float32Array(n0), type: 'float32' }, scale, limit, what);
+  const n = set.y.length;
+  const targets = new Float32Array(n * k);
+  for (let i = 0; i < n * k; i++) {
+    const v = y.data[i] as number;
+    targets[i] = v;
+    if (!Number.isFinite(targets[i]))
+      throw new Error(`${what}: the target at row ${Math.floor(i / k)}, column ${i % k} is ${v}, not a finite float32`);
+  }
+  return { ...set, targets };
+}
+
 /** Loads the arrays of an `npy` source into labelled sets. Called once, on the run's first `describe()`. */
 export async function loadNpy(o: NpyOptions, baseDir: string): Promise<LabelledData> {
   const problems = layoutProblems(o, '/data');
   if (problems.length > 0) throw new Error((problems[0] as PipelineProblem).message);
-  let pairs: { x: NpyArray; y: NpyArray; what: string }[];
+  let pairs: { x: NpyArray; y: NpyArray; what: string; yWhat: string }[];
   if (o.npz !== undefined) {
     const arrays = await readNpz(resolve(baseDir, o.npz));
     const pick = (name: string): NpyArray => {
@@ -85,14 +119,34 @@ export async function loadNpy(o: NpyOptions, baseDir: string): Promise<LabelledD
       if (!a) throw new Error(`${o.npz}: no array named "${name}" (it holds: ${[...arrays.keys()].join(', ')})`);
       return a;
     };
-    pairs = [{ x: pick(o.arrays.x), y: pick(o.arrays.y), what: `${o.npz}[${o.arrays.x}]` }];
+    pairs = [
+      { x: pick(o.arrays.x), y: pick(o.arrays.y), what: `${o.npz}[${o.arrays.x}]`, yWhat: `${o.npz}[${o.arrays.y}]` },
+    ];
     if (o.arrays.testX !== undefined && o.arrays.testY !== undefined)
-      pairs.push({ x: pick(o.arrays.testX), y: pick(o.arrays.testY), what: `${o.npz}[${o.arrays.testX}]` });
+      pairs.push({
+        x: pick(o.arrays.testX),
+        y: pick(o.arrays.testY),
+        what: `${o.npz}[${o.arrays.testX}]`,
+        yWhat: `${o.npz}[${o.arrays.testY}]`,
+      });
   } else {
     const read = (p: string): Promise<NpyArray> => readNpy(resolve(baseDir, p));
-    pairs = [{ x: await read(o.x as string), y: await read(o.y as string), what: o.x as string }];
+    pairs = [{ x: await read(o.x as string), y: await read(o.y as string), what: o.x as string, yWhat: o.y as string }];
     if (o.testX !== undefined && o.testY !== undefined)
-      pairs.push({ x: await read(o.testX), y: await read(o.testY), what: o.testX });
+      pairs.push({ x: await read(o.testX), y: await read(o.testY), what: o.testX, yWhat: o.testY });
+  }
+  const regression = isTargets(pairs[0]?.y as NpyArray);
+  if (pairs.some((p) => isTargets(p.y) !== regression))
+    throw new Error(
+      `${pairs[1]?.what}: the test labels are ${regression ? 'integers' : 'floats'}, the training ones are not`,
+    );
+  if (regression) {
+    const sets = pairs.map((p) => npyToRegressionSet(p.x, p.y, o.scale, o.limit, p.yWhat));
+    const [train, test] = sets as [LabelledSet, LabelledSet | undefined];
+    const k = pairs[0]?.y.shape[1] ?? 1;
+    if (test && (pairs[1]?.y.shape[1] ?? 1) !== k)
+      throw new Error(`${pairs[1]?.what}: test targets have ${pairs[1]?.y.shape[1] ?? 1} columns, training ones ${k}`);
+    return { train, ...(test ? { test } : {}), numClasses: k, regression: true };
   }
   const sets: LabelledSet[] = pairs.map((p) => idxToSet(asIdx(p.x), asIdx(p.y), o.scale, o.limit, p.what));
   const [train, test] = sets as [LabelledSet, LabelledSet | undefined];
@@ -121,18 +175,32 @@ export const npyDescriptor: ComponentDescriptor = {
       o[k] === undefined ? [] : [{ key: k, file: o[k] }],
     );
     const missing = await checkFiles(named, context);
-    if (missing.length > 0 || o.npz === undefined) return missing;
-    // The archive exists: the arrays it must hold are checked too (reading its directory is cheap).
+    if (missing.length > 0) return missing;
     try {
-      const arrays = await readNpz(resolve(context.baseDir, o.npz));
-      return (['x', 'y', 'testX', 'testY'] as const).flatMap((k) => {
-        const name = o.arrays[k];
-        return name === undefined || arrays.has(name)
-          ? []
-          : [{ path: `${context.path}/arrays/${k}`, message: `${o.npz} holds no array named "${name}"` }];
-      });
+      let y: NpyArray | undefined;
+      if (o.npz !== undefined) {
+        // The archive exists: the arrays it must hold are checked too (reading its directory is cheap).
+        const arrays = await readNpz(resolve(context.baseDir, o.npz));
+        const absent = (['x', 'y', 'testX', 'testY'] as const).flatMap((k) => {
+          const name = o.arrays[k];
+          return name === undefined || arrays.has(name)
+            ? []
+            : [{ path: `${context.path}/arrays/${k}`, message: `${o.npz} holds no array named "${name}"` }];
+        });
+        if (absent.length > 0) return absent;
+        y = arrays.get(o.arrays.y);
+      } else y = await readNpy(resolve(context.baseDir, o.y as string));
+      // Float labels are regression targets: a scenario that cuts by class cannot apply.
+      if (y && isTargets(y) && ['class-incremental', 'task-incremental', 'online'].includes(o.scenario.type))
+        return [
+          {
+            path: `${context.path}/scenario`,
+            message: `y is ${y.dtype} (regression targets), but scenario "${o.scenario.type}" cuts the data by class: use "data-incremental" (shuffled or order "file") or "domain-incremental"`,
+          },
+        ];
+      return [];
     } catch (e) {
-      return [{ path: `${context.path}/npz`, message: (e as Error).message }];
+      return [{ path: `${context.path}/${o.npz !== undefined ? 'npz' : 'y'}`, message: (e as Error).message }];
     }
   },
 };

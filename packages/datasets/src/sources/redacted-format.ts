@@ -30,6 +30,10 @@ export class RedactedFormat implements RowFormat {
     return this.inner.spec;
   }
 
+  get regression(): boolean {
+    return this.inner.regression;
+  }
+
   async *rows(file: string): AsyncGenerator<FileRow> {
     try {
       for await (const r of this.inner.rows(file))

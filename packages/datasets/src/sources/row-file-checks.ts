@@ -10,11 +10,13 @@ export interface CsvCheckOptions {
   readonly delimiter: string;
   readonly labelColumn?: string | number | undefined;
   readonly featureColumns?: readonly (string | number)[] | undefined;
+  readonly targetColumns?: readonly (string | number)[] | undefined;
+  readonly groupColumn?: string | number | undefined;
 }
 
 /**
  * `engram validate`'s check of a `csv` source: the file exists, and every column named by
- * `labelColumn`/`featureColumns` is in its header (or, by position, within its first line's fields).
+ * `labelColumn`/`featureColumns`/`targetColumns` is in its header (or, by position, within its first line's fields).
  * Reads the first line only.
  */
 export async function checkCsv(o: CsvCheckOptions, context: ComponentCheckContext): Promise<PipelineProblem[]> {
@@ -42,6 +44,8 @@ export async function checkCsv(o: CsvCheckOptions, context: ComponentCheckContex
   };
   if (o.labelColumn !== undefined) check(o.labelColumn, `${context.path}/labelColumn`);
   o.featureColumns?.forEach((c, i) => check(c, `${context.path}/featureColumns/${i}`));
+  o.targetColumns?.forEach((c, i) => check(c, `${context.path}/targetColumns/${i}`));
+  if (o.groupColumn !== undefined) check(o.groupColumn, `${context.path}/groupColumn`);
   return problems;
 }
 
@@ -51,11 +55,13 @@ export interface JsonlCheckOptions {
   readonly featuresField: string;
   readonly labelField: string;
   readonly taskField?: string | undefined;
+  readonly targetField?: string | undefined;
+  readonly groupField?: string | undefined;
 }
 
 /**
  * `engram validate`'s check of a `jsonl` source: the file exists, and its first record (when it is a
- * JSON object) has the features, label and task fields. Reads the first line only.
+ * JSON object) has the features, label (or target) and task fields. Reads the first line only.
  */
 export async function checkJsonl(o: JsonlCheckOptions, context: ComponentCheckContext): Promise<PipelineProblem[]> {
   const file = resolve(context.baseDir, o.path);
@@ -72,8 +78,9 @@ export async function checkJsonl(o: JsonlCheckOptions, context: ComponentCheckCo
   if (typeof record !== 'object' || record === null || Array.isArray(record)) return [];
   const fields: [string, string | undefined][] = [
     ['featuresField', o.featuresField],
-    ['labelField', o.labelField],
+    o.targetField !== undefined ? ['targetField', o.targetField] : ['labelField', o.labelField],
     ['taskField', o.taskField],
+    ['groupField', o.groupField],
   ];
   return fields.flatMap(([key, name]) =>
     name === undefined || name in record

@@ -19,7 +19,7 @@ export interface RowFileSettings {
 export async function* readRows(
   settings: RowFileSettings,
   format: RowFormat,
-): AsyncGenerator<Sample & { line: number }> {
+): AsyncGenerator<Sample & { line: number; t?: Float32Array; group?: string }> {
   const log = new BadRowLog(settings.file, settings.policy, settings.deadLetter, settings.events);
   try {
     for await (const { row, line, text } of format.rows(settings.file)) {
@@ -48,20 +48,44 @@ export async function peekFeatures(settings: RowFileSettings, format: RowFormat)
 export async function loadRows(settings: RowFileSettings, format: RowFormat): Promise<LabelledData> {
   const xs: Float32Array[] = [];
   const ys: number[] = [];
+  const ts: Float32Array[] = [];
+  const groupOf = new Map<string, number>();
+  const groups: number[] = [];
   let len: number | undefined;
   for await (const row of readRows(settings, format)) {
     len ??= row.x.length;
     xs.push(row.x);
     ys.push(row.y);
+    if (row.t) ts.push(row.t);
+    if (row.group !== undefined) {
+      if (!groupOf.has(row.group)) groupOf.set(row.group, groupOf.size);
+      groups.push(groupOf.get(row.group) as number);
+    }
   }
   if (len === undefined) throw new Error(`${settings.file}: no valid rows`);
   const x = new Float32Array(ys.length * len);
   xs.forEach((r, i) => x.set(r, i * len));
   const y = Int32Array.from(ys);
+  const grouped =
+    groups.length === ys.length && groups.length > 0
+      ? { set: { groups: Int32Array.from(groups) }, data: { groupNames: [...groupOf.keys()] } }
+      : { set: {}, data: {} };
+  if (format.regression) {
+    const k = ts[0]?.length ?? 1;
+    const targets = new Float32Array(ys.length * k);
+    ts.forEach((t, i) => targets.set(t, i * k));
+    return {
+      train: { x, y, sampleShape: [len], targets, ...grouped.set },
+      numClasses: k,
+      regression: true,
+      ...grouped.data,
+    };
+  }
   const maxLabel = ys.reduce((a, b) => Math.max(a, b), 0);
   const numClasses = format.spec.labels?.length ?? format.spec.numClasses ?? maxLabel + 1;
   return {
-    train: { x, y, sampleShape: [len] },
+    train: { x, y, sampleShape: [len], ...grouped.set },
+    ...grouped.data,
     numClasses,
     ...(format.spec.labels ? { classNames: format.spec.labels } : {}),
   };

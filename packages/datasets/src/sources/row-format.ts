@@ -28,6 +28,8 @@ export interface RowFormat {
   features(): number | undefined;
   /** Labels spec (for numClasses). */
   readonly spec: LabelSpec;
+  /** True when rows carry regression targets (`t`) instead of labels: the file names target columns/a field. */
+  readonly regression: boolean;
 }
 
 /** CSV options that shape parsing. */
@@ -36,6 +38,8 @@ export interface CsvFormatOptions {
   readonly delimiter: string;
   readonly labelColumn?: string | number | undefined;
   readonly featureColumns?: readonly (string | number)[] | undefined;
+  readonly targetColumns?: readonly (string | number)[] | undefined;
+  readonly groupColumn?: string | number | undefined;
   readonly labels?: readonly string[] | undefined;
   readonly numClasses?: number | undefined;
 }
@@ -61,9 +65,11 @@ function innerBreaks(raw: string): number {
 export class CsvFormat implements RowFormat {
   private layout: CsvLayout | undefined;
   readonly spec: LabelSpec;
+  readonly regression: boolean;
 
   constructor(private readonly o: CsvFormatOptions) {
     this.spec = { labels: o.labels, numClasses: o.numClasses };
+    this.regression = o.targetColumns !== undefined;
   }
 
   async *rows(file: string): AsyncGenerator<FileRow> {
@@ -101,6 +107,8 @@ export class CsvFormat implements RowFormat {
             chunk.record.length,
             this.o.labelColumn,
             this.o.featureColumns,
+            this.o.targetColumns,
+            this.o.groupColumn,
           );
           if (this.o.header) continue;
         }
@@ -128,6 +136,8 @@ export interface JsonlFormatOptions {
   readonly featuresField: string;
   readonly labelField: string;
   readonly taskField?: string | undefined;
+  readonly targetField?: string | undefined;
+  readonly groupField?: string | undefined;
   readonly features?: number | undefined;
   readonly labels?: readonly string[] | undefined;
   readonly numClasses?: number | undefined;
@@ -136,13 +146,22 @@ export interface JsonlFormatOptions {
 /** A JSONL {@link RowFormat}: one JSON object per line; the feature count is fixed by the option or the first valid record. */
 export class JsonlFormat implements RowFormat {
   private length: number | undefined;
+  private targetCount: number | undefined;
   private readonly fields: JsonFields;
   readonly spec: LabelSpec;
+  readonly regression: boolean;
 
   constructor(o: JsonlFormatOptions) {
     this.length = o.features;
-    this.fields = { features: o.featuresField, label: o.labelField, task: o.taskField };
+    this.fields = {
+      features: o.featuresField,
+      label: o.labelField,
+      task: o.taskField,
+      target: o.targetField,
+      group: o.groupField,
+    };
     this.spec = { labels: o.labels, numClasses: o.numClasses };
+    this.regression = o.targetField !== undefined;
   }
 
   async *rows(file: string): AsyncGenerator<FileRow> {
@@ -159,8 +178,11 @@ export class JsonlFormat implements RowFormat {
 
   /** Parses one line (fixing the feature count on the first valid record). */
   parse(text: string): ParsedRow {
-    const row = parseJsonLine(text, this.fields, this.length, this.spec);
-    if (!('error' in row) && this.length === undefined) this.length = row.x.length;
+    const row = parseJsonLine(text, this.fields, this.length, this.spec, this.targetCount);
+    if (!('error' in row)) {
+      this.length ??= row.x.length;
+      this.targetCount ??= row.t?.length;
+    }
     return row;
   }
 
