@@ -1,17 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { emitActivation, emitGelu, type OnnxGraphWriter } from './onnx-graph-writer.js';
 import { RECURRENT_EMITTERS } from './onnx-export-recurrent.js';
+import type { LayerCall, LayerEmitter } from './onnx-layer-emitter.js';
 import { transposeData } from './onnx-values.js';
-
-/** One tfjs layer call to emit: the layer, its input tensor names and shapes (NHWC for images). */
-export interface LayerCall {
-  readonly layer: tf.layers.Layer;
-  readonly inputs: string[];
-  readonly shapes: Array<Array<number | null>>;
-}
-
-/** Emits ONNX nodes computing one layer call; returns the output tensor's name. */
-export type LayerEmitter = (g: OnnxGraphWriter, call: LayerCall, config: Record<string, unknown>) => string;
 
 const pair = (v: unknown, fallback: number): [number, number] => {
   const a = Array.isArray(v) ? (v as number[]) : [typeof v === 'number' ? v : fallback];

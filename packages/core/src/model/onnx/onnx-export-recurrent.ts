@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { LayerCall, LayerEmitter } from './onnx-export-layers.js';
+import type { LayerCall, LayerEmitter } from './onnx-layer-emitter.js';
 import type { OnnxGraphWriter } from './onnx-graph-writer.js';
 import { transposeData } from './onnx-values.js';
 
