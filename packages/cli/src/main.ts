@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { silenceCpuBanner } from '@engram/core';
+import { silenceCpuBanner, silenceOrthogonalNotice } from '@engram/core';
 import { Command, Option } from 'commander';
 import { VERSION } from './cli-context.js';
 import { reportError } from './errors.js';
@@ -21,6 +21,8 @@ import type { WorkerFlags } from './commands/worker.command.js';
 guardStdout();
 // tfjs' cpu backend would suggest installing tfjs-node on first use (export, eval); backend choice is ours to report.
 silenceCpuBanner();
+// GRU/LSTM of 26+ units: tfjs-layers' "Slowness may result" notice at every model build, not news to users.
+silenceOrthogonalNotice();
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 const program = new Command('engram')

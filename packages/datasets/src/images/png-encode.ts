@@ -6,7 +6,8 @@ const CRC_TABLE = Int32Array.from({ length: 256 }, (_, n) => {
   return c;
 });
 
-function crc32(bytes: Uint8Array): number {
+/** CRC-32 (ISO 3309, as PNG chunks carry it) of `bytes`. */
+export function crc32(bytes: Uint8Array): number {
   let c = -1;
   for (const b of bytes) c = (CRC_TABLE[(c ^ b) & 0xff] as number) ^ (c >>> 8);
   return (c ^ -1) >>> 0;
