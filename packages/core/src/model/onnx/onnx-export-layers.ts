@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { emitActivation, emitGelu, type OnnxGraphWriter } from './onnx-graph-writer.js';
 import { RECURRENT_EMITTERS } from './onnx-export-recurrent.js';
-import type { LayerCall, LayerEmitter } from './onnx-layer-emitter.js';
+import { where, type LayerCall, type LayerEmitter } from './onnx-layer-emitter.js';
 import { transposeData } from './onnx-values.js';
 
 const pair = (v: unknown, fallback: number): [number, number] => {
@@ -38,8 +38,6 @@ function only(call: LayerCall): string {
 /** A layer config's activation identifier (tfjs serialises it as a string). */
 const activationName = (c: Record<string, unknown>): string =>
   typeof c['activation'] === 'string' ? c['activation'] : 'linear';
-
-const where = (call: LayerCall): string => `layer "${call.layer.name}" (${call.layer.getClassName()})`;
 
 const dense: LayerEmitter = (g, call, c) => {
   const [kernel, bias] = weights(call.layer);

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { LayerCall, LayerEmitter } from './onnx-layer-emitter.js';
+import { where, type LayerCall, type LayerEmitter } from './onnx-layer-emitter.js';
 import type { OnnxGraphWriter } from './onnx-graph-writer.js';
 import { transposeData } from './onnx-values.js';
 
@@ -21,8 +21,6 @@ const RNN_ACTIVATIONS: Readonly<Record<string, string>> = {
   softplus: 'Softplus',
   elu: 'Elu',
 };
-
-const where = (call: LayerCall): string => `layer "${call.layer.name}" (${call.layer.getClassName()})`;
 
 function activation(call: LayerCall, c: Record<string, unknown>, key: string): string {
   const name = typeof c[key] === 'string' ? c[key] : '';

@@ -18,3 +18,6 @@ export interface LayerCall {
  * `LAYER_EMITTERS` (onnx-export-layers.ts) and `RECURRENT_EMITTERS` (onnx-export-recurrent.ts).
  */
 export type LayerEmitter = (g: OnnxGraphWriter, call: LayerCall, config: Record<string, unknown>) => string;
+
+/** How an export error names the layer it could not emit: `layer "dense_1" (Dense)`. */
+export const where = (call: LayerCall): string => `layer "${call.layer.name}" (${call.layer.getClassName()})`;
