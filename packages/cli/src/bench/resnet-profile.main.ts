@@ -96,7 +96,8 @@ async function profile(loop: BareLoop, steps: number, label: string): Promise<vo
     const t0 = performance.now();
     const info = await tf.profile(() => loop.step());
     wall += performance.now() - t0;
-    for (const k of info.kernels) {
+    // `…__op` entries are op scopes (e.g. fusedConv2d__op) whose time is already their kernels'.
+    for (const k of info.kernels.filter((kernel) => !kernel.name.endsWith('__op'))) {
       const entry = perKernel.get(k.name) ?? { ms: 0, calls: 0 };
       entry.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
       entry.calls += 1;
