@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { PipelineError } from '@engram/core';
 import { applyOverrides, parseOverride } from './pipeline-overrides.js';
 import { patience } from './testing/patience.js';
+import { syntheticPipeline } from './testing/synthetic-pipeline.js';
 
 const main = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
 
@@ -65,27 +66,7 @@ test('overrides apply in order, create missing objects, append to an array, and 
 
 function pipeline(dir: string): string {
   const file = join(dir, 'p.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      name: 'sets',
-      seed: 1,
-      backend: 'cpu',
-      plugins: ['@engram/datasets', '@engram/strategies'],
-      data: {
-        kind: 'synthetic',
-        numClasses: 4,
-        features: 8,
-        samplesPerClass: 20,
-        scenario: { type: 'class-incremental', classesPerExperience: 2 },
-        testFraction: 0.25,
-      },
-      model: { layers: [{ type: 'dense', units: 8, activation: 'relu' }] },
-      strategy: { kind: 'naive' },
-      training: { epochs: 1, batchSize: 16 },
-      checkpoint: { enabled: false },
-    }),
-  );
+  writeFileSync(file, JSON.stringify(syntheticPipeline({ name: 'sets', data: { samplesPerClass: 20 } })));
   return file;
 }
 

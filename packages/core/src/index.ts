@@ -14,6 +14,7 @@ export {
 } from './engine/start-run.js';
 export { runPipeline } from './engine/engine.js';
 export type { RunOptions, RunOutcome } from './engine/run-options.js';
+export type { CommandOverride } from './engine/resume-overrides.js';
 export { evaluateCheckpoint, type CheckpointEvaluation } from './engine/evaluate-checkpoint.js';
 export {
   loadPipeline,

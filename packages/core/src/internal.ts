@@ -34,6 +34,7 @@ export { parseAccuracyMatrixCsv } from './metrics/accuracy-matrix-csv.js';
 
 // Models, ONNX and training internals (export, strategies' and native kernels' tests)
 export { fileModelLoader } from './model/file-io.js';
+export { loadedSurgeryProblems } from './model/surgery-check.js';
 export { exportOnnx, type NormalizeStep } from './model/onnx/onnx-export.js';
 export { decodeModel } from './model/onnx/onnx-proto.js';
 export { InsertLayerAdjustment } from './model/insert-layer.adjustment.js';

@@ -1,9 +1,9 @@
 import type { BenchOptions } from './bench-options.js';
 import type { BenchModel } from './bench-models.js';
+import { put, reportAgainstAnchors, type BenchRow, type JsonObject } from './bench-report.js';
 import { engineEwcOnOverOff, engineSamplesPerSecond } from './engine-run.bench.js';
 import { isPytorchError, pytorchSamplesPerSecond, PROJECT_TORCH_SCRIPT, type PytorchAnchor } from './pytorch.bench.js';
 import { RoundLog } from './round-log.js';
-import { fastest, put, type BenchRow, type JsonObject } from './throughput.section.js';
 
 /** One measured configuration of the backbone section: a model at a batch size, under a JSON key prefix. */
 interface BackboneCase {
@@ -66,17 +66,16 @@ export async function backboneSection(
     if (!Number.isNaN(log.value('engine')))
       rows.push({ name: `${c.key} engram run`, value: log.value('engine'), unit: 'samples/s' });
     if (c.key === 'resnet') put(json, 'resnetEwcOnOverOff', log.value('ewcPaired'));
-    for (const a of anchors) {
-      const entry = (perAnchor[a.key] ??= { python: a.python, torch: a.torch }) as JsonObject;
-      put(entry, c.key, log.value(a.key));
-      put(entry, `${c.key}VsPytorch`, log.ratio('engine', a.key));
-      if (!Number.isNaN(log.value(a.key)))
-        rows.push({ name: `${c.key} pytorch ${a.torch}`, value: log.value(a.key), unit: 'samples/s' });
-    }
-    const best = fastest(anchors, (a) => log.value(a.key));
-    if (best) {
-      put(json, `${c.key}Pytorch`, log.value(best.key));
-      put(json, `${c.key}VsPytorch`, log.ratio('engine', best.key));
-    }
+    reportAgainstAnchors(log, anchors, rows, {
+      label: c.key,
+      entries: perAnchor,
+      newEntry: (a) => ({ python: a.python, torch: a.torch }),
+      anchorValues: (a) => ({ [c.key]: log.value(a.key), [`${c.key}VsPytorch`]: log.ratio('engine', a.key) }),
+      fastestTarget: json,
+      fastestValues: (best) => ({
+        [`${c.key}Pytorch`]: log.value(best.key),
+        [`${c.key}VsPytorch`]: log.ratio('engine', best.key),
+      }),
+    });
   }
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, crossEntropy, Rng } from '@engram/core';
-import { benchModelSpec, type BenchModel } from './bench-models.js';
+import { crossEntropy, Rng, type EngramModel } from '@engram/core';
+import { benchModelSpec, buildBenchModel, type BenchModel } from './bench-models.js';
 import { randomHostBatch } from './bench.plugin.js';
 
 /** The optimizer with `@engram/native`'s per-instance update when that package is installed (as the engine's). */
@@ -24,7 +24,7 @@ export class BareLoop {
   private next = 0;
 
   private constructor(
-    private readonly net: Awaited<ReturnType<typeof buildModel>>,
+    private readonly net: EngramModel,
     private readonly optimizer: tf.Optimizer,
     private readonly shape: readonly number[],
     private readonly hostBatches: ReadonlyArray<{ x: Float32Array; y: Int32Array }>,
@@ -33,12 +33,7 @@ export class BareLoop {
   /** Builds the model (seeded as the engine's bench runs are) and eight host batches of random samples. */
   static async create(model: BenchModel, batch: number): Promise<BareLoop> {
     const spec = benchModelSpec(model);
-    const net = await buildModel(spec.model, {
-      inputShape: [...spec.sampleShape],
-      outputs: 10,
-      rng: new Rng(0),
-      baseDir: '.',
-    });
+    const net = await buildBenchModel(model);
     const optimizer = await accelerated(tf.train.adam(1e-3));
     const rng = new Rng(1);
     const all = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, Rng } from '@engram/core';
-import { benchModelSpec, GRU_BENCH, reducedResnet18Graph } from './bench-models.js';
+import { buildBenchModel, GRU_BENCH, reducedResnet18Graph } from './bench-models.js';
 
 const EXAMPLE = new URL('../../../../examples/models/reduced-resnet18.graph.json', import.meta.url);
 
@@ -30,13 +29,7 @@ function torchGruParameters(classes: number): number {
 }
 
 async function trainableParameters(model: 'resnet' | 'gru'): Promise<number> {
-  const spec = benchModelSpec(model);
-  const net = await buildModel(spec.model, {
-    inputShape: [...spec.sampleShape],
-    outputs: 10,
-    rng: new Rng(0),
-    baseDir: '.',
-  });
+  const net = await buildBenchModel(model);
   try {
     return net.trainableVariables().reduce((n, v) => n + v.size, 0);
   } finally {

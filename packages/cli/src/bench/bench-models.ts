@@ -1,4 +1,12 @@
-import type { GraphNodeSpec, GraphSpec, LayerSpec, ModelSpec } from '@engram/core';
+import {
+  buildModel,
+  Rng,
+  type EngramModel,
+  type GraphNodeSpec,
+  type GraphSpec,
+  type LayerSpec,
+  type ModelSpec,
+} from '@engram/core';
 
 /** Names of the benchmark models. */
 export type BenchModel = StackBenchModel | 'resnet' | 'gru';
@@ -149,4 +157,14 @@ export function benchModelSpec(model: BenchModel): BenchModelSpec {
       vocabulary: GRU_BENCH.vocabulary,
     };
   return { model: { layers: BENCH_MODELS[model] }, sampleShape: [28, 28, 1] };
+}
+
+/**
+ * A benchmark model built as every bench builds it: {@link benchModelSpec}'s model for its sample
+ * shape, a head of 10 classes, weights seeded with 0. Called by the bare loops, the Fisher timing and
+ * the model tests; the caller disposes it.
+ */
+export function buildBenchModel(model: BenchModel): Promise<EngramModel> {
+  const spec = benchModelSpec(model);
+  return buildModel(spec.model, { inputShape: [...spec.sampleShape], outputs: 10, rng: new Rng(0), baseDir: '.' });
 }

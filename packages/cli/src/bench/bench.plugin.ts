@@ -91,11 +91,20 @@ const descriptors: ComponentDescriptor[] = [
   },
 ];
 
+/**
+ * A plugin manifest named `name` that registers `descriptors` and nothing else: the benchmarks' own
+ * datasets and instrumented strategies, handed to a run as an extra plugin. Called when a bench
+ * assembles its run; binds the descriptors only.
+ */
+export function componentPlugin(name: string, ...descriptors: ComponentDescriptor[]): PluginManifest {
+  return {
+    name,
+    apiVersion: 1,
+    module: new ContainerModule(({ bind }) => {
+      for (const d of descriptors) bind(TOKENS.Component).toConstantValue(d);
+    }),
+  };
+}
+
 /** Plugin used only by `npm run bench`. */
-export const benchPlugin: PluginManifest = {
-  name: 'engram-bench',
-  apiVersion: 1,
-  module: new ContainerModule(({ bind }) => {
-    for (const d of descriptors) bind(TOKENS.Component).toConstantValue(d);
-  }),
-};
+export const benchPlugin: PluginManifest = componentPlugin('engram-bench', ...descriptors);

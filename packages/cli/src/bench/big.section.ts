@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions } from './bench-options.js';
+import { put, reportAgainstAnchors, type BenchRow, type JsonObject } from './bench-report.js';
 import { isPytorchError, pytorchSamplesPerSecond, PROJECT_TORCH_SCRIPT, type PytorchAnchor } from './pytorch.bench.js';
 import { RoundLog } from './round-log.js';
-import { fastest, put, type BenchRow, type JsonObject } from './throughput.section.js';
 
 const CHILD = fileURLToPath(new URL('./big-model.main.js', import.meta.url));
 
@@ -120,22 +120,23 @@ export async function bigSection(
         method: Number.isNaN(log.value('fisherMethod:batched')) ? 'per-sample' : 'batched',
       };
     }
+    // Placed before the fastest anchor's keys (the JSON's key order), removed again if no anchor ran.
     const perAnchor: JsonObject = {};
-    for (const a of anchors) {
-      const e: JsonObject = { torch: a.torch };
-      put(e, 'samplesPerSecond', log.value(a.key));
-      put(e, 'peakRssBytes', log.value(`${a.key}Rss`));
-      put(e, 'vsPytorch', log.ratio('engine', a.key));
-      if (Object.keys(e).length > 1) perAnchor[a.key] = e;
-      if (!Number.isNaN(log.value(a.key)))
-        rows.push({ name: `${model} pytorch ${a.torch}`, value: log.value(a.key), unit: 'samples/s' });
-    }
-    if (Object.keys(perAnchor).length > 0) entry['pytorch'] = perAnchor;
-    const best = fastest(anchors, (a) => log.value(a.key));
-    if (best) {
-      put(entry, 'vsPytorch', log.ratio('engine', best.key));
-      entry['pytorchAnchor'] = best.key;
-    }
+    entry['pytorch'] = perAnchor;
+    reportAgainstAnchors(log, anchors, rows, {
+      label: model,
+      entries: perAnchor,
+      newEntry: (a) => ({ torch: a.torch }),
+      anchorValues: (a) => ({
+        samplesPerSecond: log.value(a.key),
+        peakRssBytes: log.value(`${a.key}Rss`),
+        vsPytorch: log.ratio('engine', a.key),
+      }),
+      onlyMeasured: true,
+      fastestTarget: entry,
+      fastestValues: (best) => ({ vsPytorch: log.ratio('engine', best.key), pytorchAnchor: best.key }),
+    });
+    if (Object.keys(perAnchor).length === 0) delete entry['pytorch'];
     big[model] = entry;
     if (!Number.isNaN(log.value('engine')))
       rows.push({ name: `${model} engram run`, value: log.value('engine'), unit: 'samples/s' });

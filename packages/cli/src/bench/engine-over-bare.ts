@@ -1,13 +1,6 @@
-import {
-  ContainerModule,
-  TOKENS,
-  Type,
-  type ComponentDescriptor,
-  type ExperienceContext,
-  type PluginManifest,
-  type Strategy,
-} from '@engram/core';
+import { Type, type ExperienceContext, type PluginManifest, type Strategy } from '@engram/core';
 import type { BareLoop } from './bare-loop.bench.js';
+import { componentPlugin } from './bench.plugin.js';
 import { BlockAlternation } from './ewc-alternation.js';
 
 /**
@@ -77,18 +70,11 @@ export class BarePairedNaive implements Strategy {
 
 /** A plugin registering the `bench-bare-paired` strategy, whose steps are paired with `pairing`'s bare loop. */
 export function barePairedPlugin(pairing: EngineBarePairing): PluginManifest {
-  return {
-    name: 'engram-bench-bare-paired',
-    apiVersion: 1,
-    module: new ContainerModule(({ bind }) => {
-      const descriptor: ComponentDescriptor = {
-        role: 'strategy',
-        kind: 'bench-bare-paired',
-        description: 'Plain fine-tuning whose steps alternate in blocks with a bare tfjs loop (benchmark only).',
-        options: Type.Object({}, { additionalProperties: false }),
-        create: () => new BarePairedNaive(pairing),
-      };
-      bind(TOKENS.Component).toConstantValue(descriptor);
-    }),
-  };
+  return componentPlugin('engram-bench-bare-paired', {
+    role: 'strategy',
+    kind: 'bench-bare-paired',
+    description: 'Plain fine-tuning whose steps alternate in blocks with a bare tfjs loop (benchmark only).',
+    options: Type.Object({}, { additionalProperties: false }),
+    create: () => new BarePairedNaive(pairing),
+  });
 }

@@ -1,9 +1,6 @@
 import {
-  ContainerModule,
-  TOKENS,
   Type,
   type AfterBatchContext,
-  type ComponentDescriptor,
   type ComponentServices,
   type ExperienceContext,
   type LossContext,
@@ -12,6 +9,7 @@ import {
   type Strategy,
 } from '@engram/core';
 import { EwcOptions, EwcStrategy } from '@engram/strategies';
+import { componentPlugin } from './bench.plugin.js';
 
 /**
  * Step times of one run whose steps alternate, block by block, between two conditions: blocks of
@@ -125,18 +123,11 @@ export class AlternatingEwc implements Strategy {
 
 /** A plugin registering `bench-ewc-alternating` (option `lambda`), whose steps are timed into `alternation`. */
 export function alternatingEwcPlugin(alternation: BlockAlternation): PluginManifest {
-  return {
-    name: 'engram-bench-ewc-alternating',
-    apiVersion: 1,
-    module: new ContainerModule(({ bind }) => {
-      const descriptor: ComponentDescriptor = {
-        role: 'strategy',
-        kind: 'bench-ewc-alternating',
-        description: 'EWC whose per-step hooks run in every other block of steps (benchmark only).',
-        options: Type.Object({ lambda: Type.Number({ minimum: 0, default: 50 }) }, { additionalProperties: false }),
-        create: (o, services) => new AlternatingEwc(alternation, (o as { lambda: number }).lambda, services),
-      };
-      bind(TOKENS.Component).toConstantValue(descriptor);
-    }),
-  };
+  return componentPlugin('engram-bench-ewc-alternating', {
+    role: 'strategy',
+    kind: 'bench-ewc-alternating',
+    description: 'EWC whose per-step hooks run in every other block of steps (benchmark only).',
+    options: Type.Object({ lambda: Type.Number({ minimum: 0, default: 50 }) }, { additionalProperties: false }),
+    create: (o, services) => new AlternatingEwc(alternation, (o as { lambda: number }).lambda, services),
+  });
 }

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, Rng } from '@engram/core';
 import { batchedFisherApplies, diagonalFisher } from '@engram/strategies';
-import { BENCH_MODELS, type StackBenchModel } from './bench-models.js';
+import { buildBenchModel, type StackBenchModel } from './bench-models.js';
 import { hostBatches } from './online-source.js';
 
 /** Time of one EWC Fisher estimate. */
@@ -19,10 +18,7 @@ export interface FisherBenchResult {
  * the weights' values).
  */
 export async function fisherBench(model: StackBenchModel, samples = 1000): Promise<FisherBenchResult> {
-  const net = await buildModel(
-    { layers: BENCH_MODELS[model] },
-    { inputShape: [28, 28, 1], outputs: 10, rng: new Rng(0), baseDir: '.' },
-  );
+  const net = await buildBenchModel(model);
   const parts = hostBatches(Math.ceil(samples / 8), 3);
   const x = new Float32Array(samples * 784);
   const y = new Int32Array(samples);

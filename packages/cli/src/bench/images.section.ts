@@ -23,7 +23,7 @@ import { accelerated } from './bare-loop.bench.js';
 import { BENCH_MODELS } from './bench-models.js';
 import type { BenchOptions } from './bench-options.js';
 import { RoundLog } from './round-log.js';
-import { put, type BenchRow, type JsonObject } from './throughput.section.js';
+import { put, type BenchRow, type JsonObject } from './bench-report.js';
 
 const FMNIST = '/usr/share/datasets/fashion-mnist';
 /** Decode threads of the measurement (the target: < 5 % data wait at 2 threads). */

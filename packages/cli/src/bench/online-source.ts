@@ -1,18 +1,16 @@
 import { of, type Observable } from 'rxjs';
 import {
-  ContainerModule,
   Rng,
-  TOKENS,
   Type,
   type Batch,
   type BatchRequest,
   type BatchSource,
-  type ComponentDescriptor,
   type DataSource,
   type Experience,
   type PluginManifest,
   type StreamInfo,
 } from '@engram/core';
+import { componentPlugin } from './bench.plugin.js';
 
 /** Options of the `bench-online` dataset. */
 const OnlineOptions = Type.Object(
@@ -80,18 +78,11 @@ class TimedStream implements DataSource, BatchSource {
 
 /** A plugin whose `bench-online` dataset reports its pulls to `clock` (one plugin per measured run). */
 export function onlineBenchPlugin(clock: PullClock): PluginManifest {
-  const descriptor: ComponentDescriptor = {
+  return componentPlugin('engram-bench-online', {
     role: 'dataset',
     kind: 'bench-online',
     description: 'Timed endless stream of random images for the online latency benchmark.',
     options: OnlineOptions,
     create: (o, s) => new TimedStream(o as { batch: number; steps: number }, s.seed, clock),
-  };
-  return {
-    name: 'engram-bench-online',
-    apiVersion: 1,
-    module: new ContainerModule(({ bind }) => {
-      bind(TOKENS.Component).toConstantValue(descriptor);
-    }),
-  };
+  });
 }

@@ -2,16 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import {
-  buildModel,
-  corePlugin,
-  crossEntropy,
-  perSampleCrossEntropy,
-  preparePipeline,
-  Rng,
-  runPipeline,
-} from '@engram/core';
-import { BENCH_MODELS } from './bench-models.js';
+import { corePlugin, crossEntropy, perSampleCrossEntropy, preparePipeline, runPipeline } from '@engram/core';
+import { BENCH_MODELS, buildBenchModel } from './bench-models.js';
 import { benchPlugin } from './bench.plugin.js';
 import { hostBatches, onlineBenchPlugin, PullClock } from './online-source.js';
 import { accelerated } from './bare-loop.bench.js';
@@ -86,10 +78,7 @@ export async function engineOnlineSteps(batch: number, steps: number, warmup: nu
  * (stages, events, metrics, the pull) is measured against it.
  */
 export async function bareOnlineSteps(batch: number, steps: number, warmup: number): Promise<StepTimes> {
-  const net = await buildModel(
-    { layers: BENCH_MODELS.mlp },
-    { inputShape: [28, 28, 1], outputs: 10, rng: new Rng(0), baseDir: '.' },
-  );
+  const net = await buildBenchModel('mlp');
   // The engine's Adam runs natively when @engram/native is installed: the bare step must too.
   const optimizer = await accelerated(tf.train.adam(1e-3));
   const data = hostBatches(batch, 0);

@@ -3,7 +3,7 @@ import type { BenchOptions } from './bench-options.js';
 import { bareOnlineSteps, engineOnlineSteps } from './online.bench.js';
 import { isPytorchError, pytorchOnlineLatency, type PytorchAnchor } from './pytorch.bench.js';
 import { RoundLog } from './round-log.js';
-import { fastest, put, type BenchRow, type JsonObject } from './throughput.section.js';
+import { fastest, put, type BenchRow, type JsonObject } from './bench-report.js';
 
 /** Batch sizes of the online latency measurement. */
 export const ONLINE_BATCHES = [1, 8, 32] as const;

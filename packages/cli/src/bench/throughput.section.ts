@@ -2,34 +2,12 @@ import { bareLoopSamplesPerSecond } from './bare-loop.bench.js';
 import type { BenchOptions } from './bench-options.js';
 import { meanRate } from './bench-stats.js';
 import { engineEwcOnOverOff, engineOverBarePaired, engineSamplesPerSecond } from './engine-run.bench.js';
+import { put, reportAgainstAnchors, type BenchRow, type JsonObject } from './bench-report.js';
 import { isPytorchError, pytorchSamplesPerSecond, type PytorchAnchor } from './pytorch.bench.js';
 import { RoundLog } from './round-log.js';
 
-/** JSON values the bench prints. */
-export type JsonValue = number | string | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-export type JsonObject = { [key: string]: JsonValue };
-
-/** A printable row: `name  value unit`. */
-export interface BenchRow {
-  readonly name: string;
-  readonly value: number;
-  readonly unit: string;
-}
-
-/** Writes `value` under `key` unless it is NaN (a measurement that did not run). */
-export function put(target: JsonObject, key: string, value: number): void {
-  if (!Number.isNaN(value)) target[key] = value;
-}
-
-/** Of the anchors, the one with the highest `score` (NaN scores lose); undefined when none has one. */
-export function fastest(
-  anchors: readonly PytorchAnchor[],
-  score: (a: PytorchAnchor) => number,
-): PytorchAnchor | undefined {
-  let best: PytorchAnchor | undefined;
-  for (const a of anchors) if (!Number.isNaN(score(a)) && (best === undefined || score(a) > score(best))) best = a;
-  return best;
-}
+// Kept for the sections and tools that import the report helpers from here.
+export { fastest, put, type BenchRow, type JsonObject, type JsonValue } from './bench-report.js';
 
 /**
  * Length and block length of the paired EWC run ({@link engineEwcOnOverOff}) per model. Blocks of 5
@@ -128,22 +106,24 @@ export async function throughputSection(
     const ewcKey = model === 'mlp' ? 'ewcOnOverOff' : `${model}EwcOnOverOff`;
     put(json, ewcKey, log.value('ewcPaired'));
     put(json, `${ewcKey}Runs`, log.ratio('engineEwc', 'engine'));
-    for (const a of anchors) {
-      const entry = (perAnchor[a.key] ??= { python: a.python, torch: a.torch }) as JsonObject;
-      put(entry, model, log.value(a.key));
-      put(entry, `${model}Ewc`, log.value(`${a.key}Ewc`));
-      put(entry, `${model}VsPytorch`, log.ratio('engine', a.key));
-      put(entry, `${model}EwcOnOverOff`, log.ratio(`${a.key}Ewc`, a.key));
-      if (!Number.isNaN(log.value(a.key)))
-        rows.push({ name: `${model} pytorch ${a.torch}`, value: log.value(a.key), unit: 'samples/s' });
-    }
-    const best = fastest(anchors, (a) => log.value(a.key));
-    if (best) {
-      json[`${model}PytorchAnchor`] = best.key;
-      put(json, `${model}Pytorch`, log.value(best.key));
-      put(json, `${model}VsPytorch`, log.ratio('engine', best.key));
-      put(json, `${model}PytorchEwc`, log.value(`${best.key}Ewc`));
-      put(json, `${model}PytorchEwcOnOverOff`, log.ratio(`${best.key}Ewc`, best.key));
-    }
+    reportAgainstAnchors(log, anchors, rows, {
+      label: model,
+      entries: perAnchor,
+      newEntry: (a) => ({ python: a.python, torch: a.torch }),
+      anchorValues: (a) => ({
+        [model]: log.value(a.key),
+        [`${model}Ewc`]: log.value(`${a.key}Ewc`),
+        [`${model}VsPytorch`]: log.ratio('engine', a.key),
+        [`${model}EwcOnOverOff`]: log.ratio(`${a.key}Ewc`, a.key),
+      }),
+      fastestTarget: json,
+      fastestValues: (best) => ({
+        [`${model}PytorchAnchor`]: best.key,
+        [`${model}Pytorch`]: log.value(best.key),
+        [`${model}VsPytorch`]: log.ratio('engine', best.key),
+        [`${model}PytorchEwc`]: log.value(`${best.key}Ewc`),
+        [`${model}PytorchEwcOnOverOff`]: log.ratio(`${best.key}Ewc`, best.key),
+      }),
+    });
   }
 }

@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deterministicSummary, finalDigest, MAIN, runEngram } from './e2e-harness.js';
 import { patience } from '../testing/patience.js';
+import { syntheticPipeline } from '../testing/synthetic-pipeline.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
@@ -49,21 +50,11 @@ function synthetic(
   data: Record<string, unknown> = {},
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  return {
+  // `extra` replaces whole sections (a csv `data` too), as it did before the shared helper.
+  const doc = syntheticPipeline({
     name,
     seed: 3,
-    backend: 'cpu',
-    plugins: ['@engram/datasets', '@engram/strategies'],
-    data: {
-      kind: 'synthetic',
-      numClasses: 4,
-      features: 8,
-      samplesPerClass: 40,
-      scenario: { type: 'class-incremental', classesPerExperience: 2 },
-      testFraction: 0.25,
-      ...data,
-    },
-    model: { layers: [{ type: 'dense', units: 8, activation: 'relu' }] },
+    data,
     optimizer: { type: 'adam', learningRate: 0.02 },
     strategy: [
       { kind: 'replay', bufferSize: 20 },
@@ -72,8 +63,8 @@ function synthetic(
     training: { epochs: 4, batchSize: 16 },
     evaluation: { on: 'all', initial: false },
     checkpoint: { enabled: true },
-    ...extra,
-  };
+  });
+  return { ...doc, ...extra };
 }
 
 test(

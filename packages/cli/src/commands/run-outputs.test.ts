@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { patience } from '../testing/patience.js';
+import { syntheticPipeline } from '../testing/synthetic-pipeline.js';
 
 const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
 
@@ -13,25 +14,7 @@ function pipeline(dir: string, extra: Record<string, unknown> = {}): string {
   const file = join(dir, 'p.json');
   writeFileSync(
     file,
-    JSON.stringify({
-      name: 'outs',
-      seed: 1,
-      backend: 'cpu',
-      plugins: ['@engram/datasets', '@engram/strategies'],
-      data: {
-        kind: 'synthetic',
-        numClasses: 4,
-        features: 8,
-        samplesPerClass: 40,
-        scenario: { type: 'class-incremental', classesPerExperience: 2 },
-        testFraction: 0.25,
-      },
-      model: { layers: [{ type: 'dense', units: 8, activation: 'relu' }] },
-      strategy: { kind: 'naive' },
-      training: { epochs: 1, batchSize: 16 },
-      checkpoint: { everyBatches: 2, keep: 2 },
-      ...extra,
-    }),
+    JSON.stringify(syntheticPipeline({ name: 'outs', checkpoint: { everyBatches: 2, keep: 2 }, ...extra })),
   );
   return file;
 }

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { ResumeError, runPipeline, type BackendName } from '@engram/core';
 import { OutputDirError, probeWritable, runPaths } from '@engram/core/internal';
 import { loadPipelineFile, VERSION } from '../cli-context.js';
+import { parseOverride } from '../pipeline-overrides.js';
 import { assertDataReadable } from './data-check.js';
 import { keepRunningOnClosedStdout } from '../output/stdout-guard.js';
 import { formatOutcome } from '../output/matrix-table.js';
@@ -114,6 +115,8 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
       ...(flags.backend ? { backend: flags.backend as BackendName } : {}),
       signal: controller.signal,
       ...(flags.resume ? { resume: true } : {}),
+      // Recorded in every checkpoint: a --resume whose flags change the pipeline is told which ones.
+      overrides: (flags.set ?? []).map(parseOverride),
       onResume: (p) => process.stderr.write(`resuming from ${p.dir} (step ${p.step}, written at ${p.reason})\n`),
       ...(flags.from !== undefined ? { from: resolve(flags.from) } : {}),
       onContinue: (p) => process.stderr.write(`continuing run "${p.name}" from ${p.dir} (step ${p.step})\n`),

@@ -7,21 +7,17 @@ import { after, before, describe, it } from 'node:test';
 import { startRedis, type TestRedis } from '@engram/datasets/testing';
 import { deterministicSummary, finalDigest, MAIN, runEngram } from './e2e-harness.js';
 import type { SweepResults } from '../sweep/sweep-results.js';
+import { syntheticPipeline } from '../testing/synthetic-pipeline.js';
 
 /** A small class-incremental pipeline: EWC on synthetic blobs, a checkpoint every 4 batches. */
-const base = {
+const base = syntheticPipeline({
   name: 'sweep-e2e',
-  seed: 1,
-  backend: 'cpu',
-  plugins: ['@engram/datasets', '@engram/strategies'],
   data: {
-    kind: 'synthetic',
-    numClasses: 4,
-    features: 8,
     samplesPerClass: 150,
     separation: 1.5,
     spread: 1,
     scenario: { type: 'class-incremental', experiences: 2 },
+    testFraction: 0.2,
   },
   model: {
     layers: [
@@ -33,7 +29,7 @@ const base = {
   strategy: [{ kind: 'ewc', lambda: 10 }],
   training: { epochs: 3, batchSize: 16 },
   checkpoint: { everyBatches: 4, keep: 2 },
-};
+});
 
 /** A spawned CLI process with its output so far and its exit. */
 interface Proc {

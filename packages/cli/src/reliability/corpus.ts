@@ -1,3 +1,5 @@
+import { syntheticPipeline } from '../testing/synthetic-pipeline.js';
+
 /** One malformed pipeline of the reliability corpus: its text and what it breaks. */
 export interface MalformedCase {
   readonly name: string;
@@ -8,28 +10,14 @@ export interface MalformedCase {
 
 /** A small valid pipeline (synthetic data, a tiny MLP) the corpus mutates. */
 export function basePipeline(): Record<string, unknown> {
-  return {
+  // separation and spread are written out (their defaults) so the corpus can mutate them.
+  return syntheticPipeline({
     name: 'base',
-    seed: 1,
-    backend: 'cpu',
-    plugins: ['@engram/datasets', '@engram/strategies'],
-    data: {
-      kind: 'synthetic',
-      numClasses: 4,
-      features: 8,
-      samplesPerClass: 20,
-      separation: 4,
-      spread: 1,
-      testFraction: 0.25,
-      scenario: { type: 'class-incremental', classesPerExperience: 2 },
-    },
-    model: { layers: [{ type: 'dense', units: 8, activation: 'relu' }] },
+    data: { samplesPerClass: 20, separation: 4, spread: 1 },
     optimizer: { type: 'adam', learningRate: 0.01 },
-    strategy: { kind: 'naive' },
-    training: { epochs: 1, batchSize: 16 },
     evaluation: { batchSize: 100, window: 100, fading: 0.99 },
     checkpoint: { everyBatches: 2, keep: 2 },
-  };
+  });
 }
 
 const NUMERIC_PATHS = [

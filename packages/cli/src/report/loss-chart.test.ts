@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EngramEvent } from '@engram/core';
 import { patience } from '../testing/patience.js';
+import { syntheticPipeline } from '../testing/synthetic-pipeline.js';
 import { accuracyOverTimeSpec, lossSpec } from './chart-specs.js';
 import { MinMaxSeries } from './min-max-series.js';
 import { loadRun } from './run-data.js';
@@ -23,27 +24,7 @@ test('the loss chart shows every logged batch and marks each experience at the s
   const dir = mkdtempSync(join(tmpdir(), 'engram-loss-'));
   try {
     const file = join(dir, 'p.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        name: 'loss-marks',
-        seed: 5,
-        backend: 'cpu',
-        plugins: ['@engram/datasets', '@engram/strategies'],
-        data: {
-          kind: 'synthetic',
-          numClasses: 6,
-          features: 8,
-          samplesPerClass: 40,
-          scenario: { type: 'class-incremental', classesPerExperience: 2 },
-          testFraction: 0.25,
-        },
-        model: { layers: [{ type: 'dense', units: 8, activation: 'relu' }] },
-        strategy: { kind: 'naive' },
-        training: { epochs: 1, batchSize: 16 },
-        checkpoint: { enabled: false },
-      }),
-    );
+    writeFileSync(file, JSON.stringify(syntheticPipeline({ name: 'loss-marks', seed: 5, data: { numClasses: 6 } })));
     const out = join(dir, 'out');
     const proc = spawnSync(
       process.execPath,

@@ -39,6 +39,11 @@ export const RunJsonSchema = Type.Object({
   metrics: Type.Optional(Mark),
   wallSeconds: Type.Optional(Seconds),
   pipeline: Type.Object({}),
+  overrides: Type.Optional(
+    Type.Array(Type.Object({ pointer: Type.String({ maxLength: 4096 }), value: Type.Unknown(), text: Type.String() }), {
+      maxItems: 10_000,
+    }),
+  ),
 });
 
 /** A format-1 checkpoint's `run.json`: cursor, running totals, RNG states, mark and the pipeline. */

@@ -27,4 +27,16 @@ export interface RunJson {
   /** Wall-clock seconds of the run up to the checkpoint, over every segment. */
   readonly wallSeconds?: number;
   readonly pipeline: PipelineDefinition;
+  /**
+   * The `--set` flags the run was started with, in order, secrets redacted (see engine/resume-overrides.ts);
+   * absent in checkpoints written before they were recorded.
+   */
+  readonly overrides?: readonly RecordedOverride[];
+}
+
+/** One `--set` flag as `run.json` records it: its JSON pointer, its parsed value and the flag as typed. */
+export interface RecordedOverride {
+  readonly pointer: string;
+  readonly value: unknown;
+  readonly text: string;
 }

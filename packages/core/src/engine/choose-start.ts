@@ -30,7 +30,8 @@ export interface StartChoice {
 export async function chooseStart(c: StartChoice): Promise<RunStart | FinishedRun> {
   const { options, warn } = c;
   if (options.resume) {
-    const point = await loadResumePoint(c.store, c.def, resolve(c.outDir, RUN_FILES.metrics), warn);
+    const metrics = resolve(c.outDir, RUN_FILES.metrics);
+    const point = await loadResumePoint(c.store, c.def, metrics, warn, options.overrides ?? []);
     if (point) {
       const summary = await finishedRun(point, c.outDir);
       if (summary) return new FinishedRun(summary, point.dir, point.step);

@@ -13,6 +13,7 @@ import { setNetworkWeights, weightsFit } from './network-weights.js';
 import type { SerializedState } from '../plugin-api/serialized-state.js';
 import type { RunContext } from './run-context.js';
 import type { RunCursor, RunState } from '../run/run-state.js';
+import { canonicalJson, overrideChanges, type CommandOverride } from './resume-overrides.js';
 
 /** A resume that cannot proceed (every checkpoint corrupt, incompatible pipeline). The CLI exits 2. */
 export class ResumeError extends Error {
@@ -51,17 +52,6 @@ export interface ResumePoint {
   readonly skippedNewer?: boolean;
 }
 
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /**
  * Top-level pipeline sections that differ between `stored` and `current`, ignoring
  * {@link RESUME_IGNORED_SECTIONS}. A section one side lacks and the other has as an empty list (a
@@ -71,7 +61,7 @@ export function pipelineDifferences(stored: PipelineDefinition, current: Pipelin
   const a = stored as unknown as Record<string, unknown>;
   const b = current as unknown as Record<string, unknown>;
   const ignored = new Set<string>(RESUME_IGNORED_SECTIONS);
-  const norm = (v: unknown): string => canonical(Array.isArray(v) && v.length === 0 ? undefined : v);
+  const norm = (v: unknown): string => canonicalJson(Array.isArray(v) && v.length === 0 ? undefined : v);
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => !ignored.has(k)).sort();
   return keys.filter((k) => norm(a[k]) !== norm(b[k]));
 }
@@ -84,18 +74,43 @@ async function historyOf(metricsPath: string, mark: MetricsMark | undefined, dir
   return readHistory(metricsPath, mark, dir);
 }
 
-async function openPoint(dir: string, pipeline: PipelineDefinition, metricsPath: string): Promise<ResumePoint> {
+/**
+ * The refusal of a resume whose pipeline differs in the sections `changed`: naming the `--set` flags
+ * that make the difference when the checkpoint recorded its start's flags and one of them (or one of
+ * this command's) touches a changed section, else asking for the original pipeline file.
+ */
+function changedPipeline(
+  dir: string,
+  changed: readonly string[],
+  recorded: readonly CommandOverride[] | undefined,
+  current: readonly CommandOverride[],
+): ResumeError {
+  const what = `the pipeline changed since it was written (${changed.map((k) => `"${k}"`).join(', ')} differ${changed.length === 1 ? 's' : ''})`;
+  const flags = recorded ? overrideChanges(changed, recorded, current) : [];
+  if (!recorded || flags.length === 0)
+    return new ResumeError(
+      `cannot resume from ${dir}: ${what}; restore the original pipeline or start a new run without --resume`,
+    );
+  const started =
+    recorded.length > 0
+      ? `give --resume the --set flags the run was started with (${recorded.map((o) => `--set ${o.text}`).join(' ')})`
+      : 'the run was started without --set flags: resume without them';
+  return new ResumeError(
+    `cannot resume from ${dir}: ${what}: ${flags.join('; ')}; ${started}, or start a new run without --resume`,
+  );
+}
+
+async function openPoint(
+  dir: string,
+  pipeline: PipelineDefinition,
+  metricsPath: string,
+  overrides: readonly CommandOverride[],
+): Promise<ResumePoint> {
   const checkpoint = await readCheckpoint(dir);
   const { run, states, model } = decodeCheckpoint(checkpoint.files, checkpoint.format, dir, pipeline);
   // Stored copies have their secrets redacted: compare like with like.
   const changed = pipelineDifferences(run.pipeline, redactSecrets(pipeline));
-  if (changed.length > 0) {
-    throw new ResumeError(
-      `cannot resume from ${dir}: the pipeline changed since it was written ` +
-        `(${changed.map((k) => `"${k}"`).join(', ')} differ${changed.length === 1 ? 's' : ''}); restore the original ` +
-        `pipeline or start a new run without --resume`,
-    );
-  }
+  if (changed.length > 0) throw changedPipeline(dir, changed, run.overrides, overrides);
   const events = await historyOf(metricsPath, run.metrics, dir);
   const bytes = [...checkpoint.files.values()].reduce((s, f) => s + f.byteLength, 0);
   const last = events[events.length - 1];
@@ -128,19 +143,22 @@ async function openPoint(dir: string, pipeline: PipelineDefinition, metricsPath:
  * Finds the newest checkpoint of `store` that passes its sha256 checks and belongs to `pipeline`
  * (format 1 checkpoints are upgraded). A corrupt one is reported through `warn` and the previous one
  * is tried. Undefined when the store holds no checkpoint; throws {@link ResumeError} when every one
- * is corrupt or the pipeline changed incompatibly. Nothing loaded is executed.
+ * is corrupt or the pipeline changed incompatibly — naming the `--set` flags (`overrides`: this
+ * command's) that differ from the ones the run was started with, where those make the difference.
+ * Nothing loaded is executed.
  */
 export async function loadResumePoint(
   store: CheckpointStore,
   pipeline: PipelineDefinition,
   metricsPath: string,
   warn: (message: string) => void,
+  overrides: readonly CommandOverride[] = [],
 ): Promise<ResumePoint | undefined> {
   const dirs = await store.list();
   if (dirs.length === 0) return undefined;
   const point = await openNewestValid(
     dirs,
-    (dir) => openPoint(dir, pipeline, metricsPath),
+    (dir) => openPoint(dir, pipeline, metricsPath, overrides),
     warn,
     (n) => new ResumeError(`nothing to resume: all ${n} checkpoint(s) in ${store.root} are corrupt`),
   );

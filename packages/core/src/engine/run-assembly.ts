@@ -20,6 +20,7 @@ import { guardObservers } from './observer-guard.js';
 import { RunContext } from './run-context.js';
 import { RunControl } from '../run/run-control.js';
 import { buildComponents, type RunComponents } from './run-components.js';
+import { recordOverrides } from './resume-overrides.js';
 import type { RunOptions, RunOutcome } from './run-options.js';
 import type { RunScope } from './run-scope.js';
 import type { RunStart } from './run-start.js';
@@ -78,6 +79,11 @@ export async function assembleRun(
   const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   const rootRng = new Rng(def.seed);
   scope.provide(TOKENS.Settings, def);
+  // What every checkpoint records of the run's definition: the pipeline and its --set flags, redacted.
+  scope.provide(STAGE_TOKENS.StoredRun, {
+    pipeline: redactSecrets(def),
+    overrides: recordOverrides(options.overrides ?? []),
+  });
   // The run's own backend lease, accelerated operations and dropout generator (no process-wide state).
   const context = scope.own(
     'run context',

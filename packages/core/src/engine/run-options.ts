@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { BackendReport } from '../plugin-api/backend-report.js';
+import type { CommandOverride } from './resume-overrides.js';
 import type { EngramEvent } from '../events/engram-event.js';
 import type { RunSummary } from '../metrics/run-summary.js';
 import type { BackendName } from '../pipeline/pipeline-definition.js';
@@ -27,6 +28,12 @@ export interface RunOptions {
    * (`RunOutcome.finished`).
    */
   readonly resume?: boolean;
+  /**
+   * The `--set path=value` flags the embedder applied to the pipeline document before loading it (the
+   * CLI's). Recorded, secrets redacted, in every checkpoint; a `resume` whose pipeline differs from the
+   * checkpoint's names the flags that differ from the start's (see engine/resume-overrides.ts).
+   */
+  readonly overrides?: readonly CommandOverride[];
   /** [resume] Receives the resume's messages (a skipped corrupt checkpoint, nothing to resume). Default: stderr. */
   readonly warn?: (message: string) => void;
   /** [resume] Told which checkpoint the run continues from, once it is verified and before it is restored. */

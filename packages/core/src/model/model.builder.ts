@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { inputValues, layerParameters, MAX_INPUT_VALUES } from './model-limits.js';
@@ -6,10 +5,9 @@ import type { LayerSpec } from '../pipeline/layer.schema.js';
 import type { LayersModelSpec, ModelSpec } from '../pipeline/model.schema.js';
 import { PipelineError } from '../plugin-api/pipeline-error.js';
 import { LayersEngramModel, type EngramModel } from '../plugin-api/engram-model.js';
-import { fileModelLoader } from './file-io.js';
 import { buildGraphNetwork } from './graph.builder.js';
 import { resolveModelSpec } from './graph-source.js';
-import { importOnnx } from './onnx/onnx-import.js';
+import { readModelFile } from './model-file.js';
 import { attachDropoutRandom } from './seeded-dropout.layer.js';
 import { layerFor } from './layer-factory.js';
 
@@ -80,14 +78,7 @@ function buildStack(spec: LayersModelSpec, target: ModelTarget): EngramModel {
 }
 
 async function loadModel(file: string, target: ModelTarget): Promise<EngramModel> {
-  let network: tf.LayersModel;
-  try {
-    network = file.toLowerCase().endsWith('.onnx')
-      ? importOnnx(await readFile(file)).model
-      : await tf.loadLayersModel(fileModelLoader(file));
-  } catch (e) {
-    throw PipelineError.at('/model/load', `cannot load ${file}: ${(e as Error).message.split('\n')[0] ?? ''}`);
-  }
+  const network = await readModelFile(file);
   const inShape = network.inputs[0]?.shape.slice(1) ?? [];
   const fits =
     inShape.length === target.inputShape.length && inShape.every((d, i) => d === null || d === target.inputShape[i]);

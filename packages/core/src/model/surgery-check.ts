@@ -1,8 +1,10 @@
 import type * as tf from '@tensorflow/tfjs';
+import { resolve } from 'node:path';
 import { MERGE_LAYERS } from '../pipeline/layer.schema.js';
 import type { ComponentRegistry } from '../plugin/component-registry.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
-import type { PipelineProblem } from '../plugin-api/pipeline-error.js';
+import { PipelineError, type PipelineProblem } from '../plugin-api/pipeline-error.js';
+import { readModelFile } from './model-file.js';
 
 /**
  * The model surgeries that rebuild the network as a chain of layers (see `chainOf` in layer-surgery.ts):
@@ -72,6 +74,34 @@ export function builtSurgeryProblems(definition: PipelineDefinition, network: tf
       `(${merge.getClassName()} layer "${merge.name}" takes ${merge.inboundNodes[0]?.inboundLayers.length ?? 2} inputs); ` +
       'it supports models without merges (add/concatenate) only',
   }));
+}
+
+/**
+ * {@link builtSurgeryProblems} for `engram validate`, which builds no model: when the pipeline loads a
+ * model file (`model.load`, resolved against `baseDir`) and its `adjust` list has a chain-only surgery,
+ * the file is read (weights too: tfjs needs them to build the layers), its topology checked and the
+ * network disposed — so `validate` refuses what `run` refuses at `/adjust/<i>`, with the same message.
+ * A file that cannot be read is the problem `run` reports at `/model/load`. Without a chain surgery or
+ * a loaded model nothing is read.
+ */
+export async function loadedSurgeryProblems(
+  definition: PipelineDefinition,
+  baseDir: string,
+): Promise<PipelineProblem[]> {
+  const model = definition.model;
+  if (!('load' in model) || !definition.adjust.some((a) => CHAIN_SURGERIES.has(a.kind))) return [];
+  let network: tf.LayersModel;
+  try {
+    network = await readModelFile(resolve(baseDir, model.load));
+  } catch (e) {
+    if (e instanceof PipelineError) return [...e.problems];
+    throw e;
+  }
+  try {
+    return builtSurgeryProblems(definition, network);
+  } finally {
+    network.dispose();
+  }
 }
 
 /** The adjustments that build a new network from the model's layers (and so return an unwrapped model). */

@@ -8,7 +8,7 @@ import { EventBus } from '../events/event-bus.js';
 import { RunControl } from '../run/run-control.js';
 import { RunState } from '../run/run-state.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
-import { redactSecrets } from '../pipeline/secret-redaction.js';
+import type { RunJson } from '../checkpoint/run-json.js';
 import { TOKENS } from '../plugin/tokens.js';
 import { eachItem } from './each-item.js';
 import type { RunItem } from '../plugin-api/run-item.js';
@@ -24,13 +24,14 @@ import { STAGE_TOKENS } from './stage-tokens.js';
  * much of it belongs to the checkpoint; once the store's write is durable, the parts' `checkpointed`
  * hooks run (a failure becomes a `warning` event).
  */
+/** The part of a checkpoint's `run.json` fixed for the whole run: the pipeline and its `--set` flags, redacted. */
+export type StoredRun = Pick<RunJson, 'pipeline' | 'overrides'>;
+
 @injectable()
 export class CheckpointStage implements Stage {
   readonly name = 'checkpoint';
   private lastSave = performance.now();
   private batchesSinceSave = 0;
-  /** The pipeline as checkpoints store it (secrets redacted). */
-  private stored: PipelineDefinition | undefined;
 
   constructor(
     @inject(TOKENS.Settings) private readonly pipeline: PipelineDefinition,
@@ -40,6 +41,7 @@ export class CheckpointStage implements Stage {
     @inject(STAGE_TOKENS.CheckpointStore) private readonly store: CheckpointStore,
     @inject(STAGE_TOKENS.MetricsLog) private readonly metrics: MetricsLog,
     @inject(STAGE_TOKENS.Control) private readonly control: RunControl,
+    @inject(STAGE_TOKENS.StoredRun) private readonly stored: StoredRun,
   ) {}
 
   operator(): OperatorFunction<RunItem, RunItem> {
@@ -85,12 +87,7 @@ export class CheckpointStage implements Stage {
     // A serving run turns the event loop between the synchronous parts (nothing trains meanwhile:
     // this item holds the run, and the states are already captured).
     await this.control.turns?.breathe();
-    const files = await captureCheckpoint(
-      state.model,
-      states,
-      { reason, metrics, wallSeconds, pipeline: (this.stored ??= redactSecrets(this.pipeline)) },
-      where,
-    );
+    const files = await captureCheckpoint(state.model, states, { reason, metrics, wallSeconds, ...this.stored }, where);
     await this.control.turns?.breathe();
     const { dir, bytes } = await this.store.write(c.step, files);
     for (const failure of await this.registry.checkpointed(states)) {

@@ -22,6 +22,11 @@ export const STAGE_TOKENS = {
   Trainer: Symbol.for('engram:stage:trainer'),
   /** The run's {@link TrainingControls} (schedule, validation, early stopping). */
   TrainingControls: Symbol.for('engram:stage:training-controls'),
+  /**
+   * What every checkpoint's `run.json` says of the run's definition ({@link StoredRun}): the pipeline and
+   * the `--set` flags it was started with, secrets redacted.
+   */
+  StoredRun: Symbol.for('engram:stage:stored-run'),
   /** The {@link PrequentialAccuracy} of a stream run. */
   Prequential: Symbol.for('engram:stage:prequential'),
 } as const;

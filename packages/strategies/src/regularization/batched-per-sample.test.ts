@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { LayersEngramModel, type Batch } from '@engram/core';
 import { MultiHeadModel } from '../adjust/multi-head.model.js';
-import { batchedPlan, convPatches } from './batched-per-sample.js';
+import { batchedPlan } from './batched-plan.js';
+import { convPatches } from './conv-patches.js';
 import {
   batchedFisherApplies,
   diagonalFisher,

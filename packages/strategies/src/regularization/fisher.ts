@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch, EngramModel } from '@engram/core';
 import { keyByPosition, type TensorStore } from '../common/tensor-state.js';
-import { batchedPlan, chunkSums, passSize, type PerSampleReduce } from './batched-per-sample.js';
+import { chunkSums, type PerSampleReduce } from './batched-per-sample.js';
+import { batchedPlan, passSize } from './batched-plan.js';
 
 export type { PerSampleReduce } from './batched-per-sample.js';
 
