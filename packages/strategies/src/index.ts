@@ -35,6 +35,8 @@ export * from './replay/gdumb.strategy.js';
 export * from './replay/er-ace.strategy.js';
 export * from './replay/herding.js';
 export * from './replay/icarl.strategy.js';
+export * from './replay/icarl-loss.js';
+export * from './replay/nearest-mean.js';
 export * from './hedge/hedge.model.js';
 export * from './hedge/hedge.strategy.js';
 export * from './detectors/page-hinkley.detector.js';

@@ -57,3 +57,17 @@ export function arraysToBatch(
     ...(Object.keys(extras).length > 0 ? { extras } : {}),
   };
 }
+
+/** The rows `indices` of a host batch, in that order (copies; `task` kept when present). */
+export function takeRows(batch: Batch, indices: readonly number[]): Batch {
+  const len = batch.sampleShape.reduce((a, b) => a * b, 1);
+  const x = new Float32Array(indices.length * len);
+  const y = new Int32Array(indices.length);
+  const task = batch.task ? new Int32Array(indices.length) : undefined;
+  indices.forEach((r, i) => {
+    x.set(batch.x.subarray(r * len, (r + 1) * len), i * len);
+    y[i] = batch.y[r] as number;
+    if (task && batch.task) task[i] = batch.task[r] as number;
+  });
+  return { x, y, sampleShape: batch.sampleShape, ...(task ? { task } : {}) };
+}

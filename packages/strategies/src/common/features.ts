@@ -31,27 +31,30 @@ export function l2Normalize(rows: tf.Tensor2D): tf.Tensor2D {
   return tf.div<tf.Tensor2D>(rows, tf.maximum(tf.norm(rows, 'euclidean', 1, true), 1e-12));
 }
 
-/** L2-normalised features of host rows `x` (`[n, ...sampleShape]`), computed in chunks; `[n·d]` row-major. */
+/**
+ * Features of host rows `x` (`[n, ...sampleShape]`), L2-normalised unless `normalize` is false,
+ * computed in chunks; `[n·d]` row-major.
+ */
 export function hostFeatures(
   model: EngramModel,
   x: Float32Array,
   n: number,
   sampleShape: readonly number[],
   chunk = 1000,
+  normalize = true,
 ): { values: Float32Array; dim: number } {
   const len = sampleShape.reduce((a, b) => a * b, 1);
   const parts: Float32Array[] = [];
   let dim = 0;
   for (let start = 0; start < n; start += chunk) {
     const rows = Math.min(chunk, n - start);
-    const f = tf.tidy(() =>
-      l2Normalize(
-        penultimateFeatures(
-          model,
-          tf.tensor(x.subarray(start * len, (start + rows) * len), [rows, ...sampleShape], 'float32'),
-        ),
-      ),
-    );
+    const f = tf.tidy(() => {
+      const h = penultimateFeatures(
+        model,
+        tf.tensor(x.subarray(start * len, (start + rows) * len), [rows, ...sampleShape], 'float32'),
+      );
+      return normalize ? l2Normalize(h) : h;
+    });
     dim = f.shape[1];
     parts.push(Float32Array.from(f.dataSync() as Float32Array));
     f.dispose();

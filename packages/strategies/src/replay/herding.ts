@@ -36,10 +36,15 @@ export function herding(features: Float32Array, n: number, dim: number, m: numbe
 
 /**
  * Class means for the nearest-mean-of-exemplars classifier: the mean of each class's rows of `features`
- * (`[n, dim]`, L2-normalised), normalised again to unit length (as in iCaRL's code). Returns `[dim]`
- * vectors keyed by class.
+ * (`[n, dim]`, L2-normalised), normalised again to unit length (as in iCaRL's code) unless `normalize`
+ * is false (then the plain mean). Returns `[dim]` vectors keyed by class.
  */
-export function classMeans(features: Float32Array, labels: Int32Array, dim: number): Map<number, Float32Array> {
+export function classMeans(
+  features: Float32Array,
+  labels: Int32Array,
+  dim: number,
+  normalize = true,
+): Map<number, Float32Array> {
   const sums = new Map<number, Float64Array>();
   labels.forEach((c, i) => {
     const s = sums.get(c) ?? new Float64Array(dim);
@@ -48,7 +53,8 @@ export function classMeans(features: Float32Array, labels: Int32Array, dim: numb
   });
   const out = new Map<number, Float32Array>();
   for (const [c, s] of sums) {
-    const norm = Math.sqrt(s.reduce((a, v) => a + v * v, 0)) || 1;
+    const count = labels.reduce((a, l) => a + (l === c ? 1 : 0), 0);
+    const norm = normalize ? Math.sqrt(s.reduce((a, v) => a + v * v, 0)) || 1 : count;
     out.set(
       c,
       Float32Array.from(s, (v) => v / norm),

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { classMeans, herding } from './herding.js';
-import { IcarlStrategy, nmeScores } from './icarl.strategy.js';
+import { ICARL_DEFAULTS, IcarlStrategy } from './icarl.strategy.js';
+import { icarlLoss } from './icarl-loss.js';
+import { nmeScores } from './nearest-mean.js';
 import { experienceContext, experienceOf, infoOf, randomBatch, services, tinyMlp } from '../testing/fixtures.js';
 import { trainWithHooks } from '../testing/mini-trainer.js';
 
@@ -66,7 +68,7 @@ test('the nearest-mean-of-exemplars classifier assigns each sample to the class 
 test('iCaRL keeps bufferSize exemplars split evenly over the classes and predicts with their means', async () => {
   const info = infoOf(4, 4);
   const data = [experienceOf(0, randomBatch(60, 4, [0, 1], 21)), experienceOf(1, randomBatch(60, 4, [2, 3], 22))];
-  const s = new IcarlStrategy({ bufferSize: 20 }, services(4));
+  const s = new IcarlStrategy({ ...ICARL_DEFAULTS, bufferSize: 20 }, services(4));
   let model = tinyMlp(4, [8], 4, 2, 'relu');
   model = await trainWithHooks([s], model, data.slice(0, 1), info, { epochs: 3, batchSize: 10, learningRate: 0.1 });
   assert.deepEqual(
@@ -104,7 +106,7 @@ test("the iCaRL loss distils the old classes (targets: the frozen model's sigmoi
     ['domain-incremental', [0, 1]],
   ] as const) {
     const model = tinyMlp(4, [8], 4, 2, 'relu');
-    const s = new IcarlStrategy({ bufferSize: 8 }, services(4));
+    const s = new IcarlStrategy({ ...ICARL_DEFAULTS, bufferSize: 8 }, services(4));
     const e0 = experienceOf(0, randomBatch(20, 4, [0, 1], 31));
     await s.beforeExperience(experienceContext(model, e0, info));
     s.afterExperience(experienceContext(model, e0, info));
@@ -140,4 +142,109 @@ test("the iCaRL loss distils the old classes (targets: the frozen model's sigmoi
     s.dispose();
     model.dispose();
   }
+});
+
+test("iCaRL's distillation targets are the old model's sigmoid outputs: zero gradient on an old output that matches it", () => {
+  const before = tf.memory().numTensors;
+  const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+  const bce = (z: number, t: number): number => Math.max(z, 0) - z * t + Math.log1p(Math.exp(-Math.abs(z)));
+  // Two rows, columns 0 and 1 old (distilled), column 2 new; labels: column 2, then column 0 (an exemplar).
+  const z = [
+    [1.5, -0.5, 0.25],
+    [-1, 2, -0.75],
+  ];
+  const t = [
+    [1.5, 0.5, -3],
+    [0.2, 2, 4],
+  ];
+  const labels = Int32Array.from([2, 0]);
+  const paper = { classification: 'bce', distillation: 'sigmoid', temperature: 2 } as const;
+  const [loss, grad] = tf.tidy(() => {
+    const teacher = tf.tensor2d(t);
+    const f = (logits: tf.Tensor): tf.Scalar => icarlLoss(logits as tf.Tensor2D, labels, [0, 1], teacher, paper);
+    const g = tf.grad(f)(tf.tensor2d(z));
+    return [f(tf.tensor2d(z)).dataSync()[0] as number, g.arraySync() as number[][]];
+  });
+  // Old columns: target σ(teacher) for every row, the exemplar's own label included; new column: one-hot.
+  const targets = [
+    [sigmoid(1.5), sigmoid(0.5), 1],
+    [sigmoid(0.2), sigmoid(2), 0],
+  ];
+  let sum = 0;
+  z.forEach((row, i) => row.forEach((v, j) => (sum += bce(v, targets[i]![j]!))));
+  assert.ok(Math.abs(loss - sum / 6) < 1e-6, `${loss} vs ${sum / 6}`);
+  // d/dz of the mean BCE is (σ(z) − target) / 6: zero where the student's logit equals the teacher's.
+  grad.forEach((row, i) =>
+    row.forEach((g, j) => assert.ok(Math.abs(g - (sigmoid(z[i]![j]!) - targets[i]![j]!) / 6) < 1e-6)),
+  );
+  assert.ok(Math.abs(grad[0]![0]!) < 1e-7 && Math.abs(grad[1]![1]!) < 1e-7);
+  // Without distillation the exemplar's old column is pulled to its label instead.
+  const plain = tf.tidy(
+    () =>
+      tf
+        .grad((l: tf.Tensor) =>
+          icarlLoss(l as tf.Tensor2D, labels, [0, 1], tf.tensor2d(t), { ...paper, distillation: 'none' }),
+        )(tf.tensor2d(z))
+        .arraySync() as number[][],
+  );
+  assert.ok(Math.abs(plain[1]![0]! - (sigmoid(-1) - 1) / 6) < 1e-6);
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test('the softmax variants of the iCaRL loss are cross-entropy over the seen outputs plus T²·KL on the old ones, by hand', () => {
+  const before = tf.memory().numTensors;
+  const z = [[0.5, -1, 2]];
+  const t = [[1, 0, -1]];
+  const temperature = 2;
+  const got = tf.tidy(
+    () =>
+      icarlLoss(tf.tensor2d(z), Int32Array.from([2]), [0, 1], tf.tensor2d(t), {
+        classification: 'cross-entropy',
+        distillation: 'softmax',
+        temperature,
+      }).dataSync()[0] as number,
+  );
+  const logSumExp = (v: number[]): number => Math.log(v.reduce((a, x) => a + Math.exp(x), 0));
+  const ce = logSumExp(z[0]!) - 2;
+  const soft = (v: number[]): number[] =>
+    v.map((x) => Math.exp(x / temperature - logSumExp(v.map((u) => u / temperature))));
+  const [p, q] = [soft([1, 0]), soft([0.5, -1])];
+  const kl = p.reduce((a, pi, i) => a + pi * Math.log(pi / q[i]!), 0);
+  assert.ok(Math.abs(got - (ce + temperature * temperature * kl)) < 1e-5, `${got} vs ${ce + 4 * kl}`);
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test('class means without normalisation are the plain means of the exemplar features', () => {
+  const means = classMeans(Float32Array.from([2, 0, 0, 4, 1, 1]), Int32Array.from([0, 0, 1]), 2, false);
+  assert.deepEqual([...(means.get(0) as Float32Array)], [1, 2]);
+  assert.deepEqual([...(means.get(1) as Float32Array)], [1, 1]);
+});
+
+test("iCaRL's random selection keeps a seeded random subset of the same size as herding, and 'output' evaluates with the network", async () => {
+  const info = infoOf(4, 4);
+  const data = [experienceOf(0, randomBatch(60, 4, [0, 1], 41))];
+  const kept = async (options: Partial<typeof ICARL_DEFAULTS>, seed: number): Promise<number[]> => {
+    const s = new IcarlStrategy({ ...ICARL_DEFAULTS, bufferSize: 10, ...options }, services(seed));
+    const model = await trainWithHooks([s], tinyMlp(4, [8], 4, 2, 'relu'), data, info, { epochs: 1, batchSize: 10 });
+    const rows = (s.state().arrays?.['set0.x']?.data as Float32Array | undefined) ?? new Float32Array();
+    const predict = s.predictor({ model, info });
+    const out = [...rows.slice(0, 8), predict ? 1 : 0];
+    assert.deepEqual(
+      [...s.exemplarCounts()],
+      [
+        [0, 5],
+        [1, 5],
+      ],
+    );
+    s.dispose();
+    model.dispose();
+    return out;
+  };
+  const herded = await kept({}, 4);
+  const random = await kept({ selection: 'random' }, 4);
+  assert.equal(herded.at(-1), 1, 'the nearest-mean classifier by default');
+  assert.notDeepEqual(random, herded);
+  assert.deepEqual(await kept({ selection: 'random' }, 4), random, 'the same seed draws the same exemplars');
+  assert.notDeepEqual(await kept({ selection: 'random' }, 5), random, 'another seed draws others');
+  assert.equal((await kept({ classifier: 'output' }, 4)).at(-1), 0, "no predictor: the network's outputs decide");
 });

@@ -2,11 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import {
   ArrayBatchSource,
   concatBatches,
+  Rng,
+  StringEnum,
   Type,
   type Batch,
   type BatchSource,
   type ComponentDescriptor,
   type ComponentServices,
+  type EngramModel,
   type ExperienceContext,
   type JsonValue,
   type LossContext,
@@ -17,14 +20,16 @@ import {
   type StepContext,
   type Strategy,
 } from '@engram/core';
-import { arraysToBatch, batchToArrays } from '../common/batch-state.js';
+import { arraysToBatch, batchToArrays, takeRows } from '../common/batch-state.js';
 import { hostFeatures, l2Normalize, penultimateFeatures } from '../common/features.js';
 import { FrozenTeacher } from '../common/frozen-teacher.js';
 import { materialize } from '../common/materialize.js';
 import { metaObject } from '../common/tensor-state.js';
 import { classMeans, herding } from './herding.js';
+import { icarlLoss } from './icarl-loss.js';
+import { nmeScores, type ClassMean } from './nearest-mean.js';
 
-/** Options of `icarl`. */
+/** Options of `icarl`. The defaults are the paper's (Rebuffi et al. 2017). */
 export const IcarlOptions = Type.Object(
   {
     bufferSize: Type.Integer({
@@ -32,54 +37,59 @@ export const IcarlOptions = Type.Object(
       default: 1000,
       description: 'Exemplars kept over all classes (K); each exemplar set holds K / (number of sets).',
     }),
+    selection: StringEnum(['herding', 'random'] as const, {
+      default: 'herding',
+      description:
+        "How an exemplar set is chosen from a class's data: 'herding' (the paper, Algorithm 4: each pick brings the picked mean feature closest to the class mean) or 'random' (a seeded random order).",
+    }),
+    normalize: Type.Boolean({
+      default: true,
+      description:
+        'L2-normalise the penultimate features (and the class means) used by herding and the nearest-mean classifier, as the paper does.',
+    }),
+    classifier: StringEnum(['nme', 'output'] as const, {
+      default: 'nme',
+      description:
+        "What predicts at evaluation: 'nme' (the paper: nearest mean of exemplars) or 'output' (the network's own outputs, arg-max of the logits).",
+    }),
+    classification: StringEnum(['bce', 'cross-entropy'] as const, {
+      default: 'bce',
+      description:
+        "Training loss on the labels: 'bce' (the paper: sigmoid binary cross-entropy per output of the classes seen so far) or 'cross-entropy' (softmax cross-entropy over those outputs).",
+    }),
+    distillation: StringEnum(['sigmoid', 'softmax', 'none'] as const, {
+      default: 'sigmoid',
+      description:
+        "Distillation of the classes of earlier experiences from the model frozen at the end of the previous one: 'sigmoid' (the paper: its sigmoid outputs are the binary targets of those outputs), 'softmax' (T²·KL of the tempered softmax over those outputs, as LwF) or 'none'.",
+    }),
+    temperature: Type.Number({
+      exclusiveMinimum: 0,
+      default: 2,
+      description: "Softmax temperature T of 'softmax' distillation (unused otherwise).",
+    }),
   },
   { additionalProperties: false },
 );
 
+/** The options with every default filled in (the paper's iCaRL with 1,000 exemplars). */
+export const ICARL_DEFAULTS: Static<typeof IcarlOptions> = {
+  bufferSize: 1000,
+  selection: 'herding',
+  normalize: true,
+  classifier: 'nme',
+  classification: 'bce',
+  distillation: 'sigmoid',
+  temperature: 2,
+};
+
 /** Key of the teacher logits in `Batch.extras`. */
 export const ICARL_LOGITS = 'icarl.logits';
-
-/** Score of a class that has no exemplars (never predicted by the NME classifier). */
-const NO_MEAN = -1e9;
 
 /** One exemplar set: the rows herded from one class of one experience, best first. */
 interface ExemplarSet {
   readonly experience: number;
   readonly cls: number;
   rows: Batch;
-}
-
-/** A mean feature of exemplars and the class it stands for. */
-export interface ClassMean {
-  readonly cls: number;
-  readonly mean: Float32Array;
-}
-
-/**
- * NME class scores: −‖φ(x) − μ‖² to the nearest mean of each output class (a class may have several
- * means: one per exemplar set), {@link NO_MEAN} for classes without one. `features` are `[n, d]`
- * L2-normalised. A new tensor `[n, k]`; call inside `tf.tidy`.
- */
-export function nmeScores(features: tf.Tensor2D, means: readonly ClassMean[], k: number): tf.Tensor2D {
-  const [n, d] = features.shape;
-  const used = means.filter((m) => m.cls < k);
-  if (used.length === 0) return tf.fill<tf.Rank.R2>([n, k], NO_MEAN);
-  const matrix = new Float32Array(d * used.length);
-  const bias = new Float32Array(used.length);
-  used.forEach(({ mean }, c) => {
-    for (let j = 0; j < d; j++) matrix[j * used.length + c] = 2 * (mean[j] as number);
-    bias[c] = -mean.reduce((a, v) => a + v * v, 0);
-  });
-  const fsq = tf.sum(tf.square(features), 1, true);
-  const perMean = tf.sub(
-    tf.add(tf.matMul(features, tf.tensor2d(matrix, [d, used.length])), tf.tensor2d(bias, [1, used.length])),
-    fsq,
-  );
-  const columns = Array.from({ length: k }, (_, c) => {
-    const idx = used.flatMap((m, i) => (m.cls === c ? [i] : []));
-    return idx.length === 0 ? tf.fill([n], NO_MEAN) : tf.max(tf.gather(perMean, tf.tensor1d(idx, 'int32'), 1), 1);
-  });
-  return tf.stack(columns, 1) as tf.Tensor2D;
 }
 
 /**
@@ -89,19 +99,21 @@ export function nmeScores(features: tf.Tensor2D, means: readonly ClassMean[], k:
  * - `beforeExperience` reads the experience's training data; `trainData` returns it together with every
  *   exemplar (the paper trains on new data ∪ exemplars).
  * - `transformBatch` attaches the logits of the model frozen at the end of the previous experience.
- * - `loss` is the paper's: sigmoid binary cross-entropy over the outputs of the classes seen so far, the
- *   targets one-hot for the label except on the old classes (seen before, absent from this experience),
- *   whose targets are the frozen model's sigmoid outputs (distillation). Mean over rows and those
- *   outputs. In a domain-incremental stream every class comes back, so nothing is distilled there.
- * - `afterExperience` herds an exemplar set for every class of the experience from its training data
- *   (features: the penultimate layer, L2-normalised) and shrinks the older sets, so the memory holds
+ * - `loss` is by default the paper's: sigmoid binary cross-entropy over the outputs of the classes seen
+ *   so far, the targets one-hot for the label except on the old classes (seen before, absent from this
+ *   experience), whose targets are the frozen model's sigmoid outputs (distillation). Mean over rows
+ *   and those outputs. In a domain-incremental stream every class comes back, so nothing is distilled
+ *   there. `classification` and `distillation` swap in softmax variants (see `icarlLoss`).
+ * - `afterExperience` herds (or, with `selection: 'random'`, draws) an exemplar set for every class of
+ *   the experience from its training data (features: the penultimate layer, L2-normalised unless
+ *   `normalize` is false) and shrinks the older sets (each keeps its first rows), so the memory holds
  *   `bufferSize` samples split evenly over the sets. A set belongs to a class *and* an experience, so a
  *   class that comes back (domain-incremental streams) gets a second set, with its own mean.
  *   Then the teacher is frozen.
  * - `predictor` is the nearest-mean-of-exemplars classifier: the mean feature of each exemplar set
  *   (recomputed with the current weights, cached until the next step); a sample goes to the class of
  *   the nearest mean (with one set per class, as in class-IL, exactly the paper's rule). The evaluation
- *   stage uses it instead of the softmax head.
+ *   stage uses it instead of the softmax head (unless `classifier: 'output'`).
  *
  * State = the exemplar sets (in herding order), the classes seen and distilled, and the teacher.
  */
@@ -141,30 +153,19 @@ export class IcarlStrategy implements Strategy {
       .filter((c) => c < ctx.logits.shape[1])
       .sort((a, b) => a - b);
     const n = ctx.batch.y.length;
-    const k = classes.length;
     const column = new Map(classes.map((c, j) => [c, j]));
-    const oneHot = new Float32Array(n * k);
-    ctx.batch.y.forEach((c, i) => {
-      oneHot[i * k + (column.get(c) as number)] = 1;
-    });
-    const old = new Float32Array(k);
+    const labels = Int32Array.from(ctx.batch.y, (c) => column.get(c) as number);
     const stored = ctx.batch.extras?.[ICARL_LOGITS];
     const now = new Set(ctx.experience.classes);
-    if (stored)
-      for (const c of this.distilled)
-        if (!now.has(c) && column.has(c) && c < stored.width && c < this.teacher.width)
-          old[column.get(c) as number] = 1;
+    const old = stored
+      ? this.distilled
+          .filter((c) => !now.has(c) && column.has(c) && c < stored.width && c < this.teacher.width)
+          .map((c) => column.get(c) as number)
+      : [];
     const idx = tf.tensor1d(Int32Array.from(classes), 'int32');
-    const logits = tf.gather(ctx.logits, idx, 1);
-    let targets: tf.Tensor = tf.tensor2d(oneHot, [n, k]);
-    if (stored) {
-      const soft = tf.sigmoid(tf.gather(tf.tensor2d(stored.values, [n, stored.width]), idx, 1));
-      const mask = tf.tensor2d(old, [1, k]);
-      targets = tf.add(tf.mul(targets, tf.sub(1, mask)), tf.mul(soft, mask));
-    }
-    // Binary cross-entropy with logits, stable form: max(z, 0) − z·t + log(1 + e^−|z|).
-    const bce = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, targets)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
-    return tf.mean<tf.Scalar>(bce);
+    const logits = tf.gather<tf.Tensor2D>(ctx.logits, idx, 1);
+    const teacher = stored ? tf.gather<tf.Tensor2D>(tf.tensor2d(stored.values, [n, stored.width]), idx, 1) : undefined;
+    return icarlLoss(logits, labels, old, teacher, this.options);
   }
 
   afterBatch(): void {
@@ -184,11 +185,10 @@ export class IcarlStrategy implements Strategy {
       for (const c of fresh) {
         const rows = [...data.y.keys()].filter((i) => data.y[i] === c);
         const group = takeRows(data, rows);
-        const { values, dim } = hostFeatures(ctx.model, group.x, rows.length, group.sampleShape);
         this.sets.push({
           experience: ctx.experience.index,
           cls: c,
-          rows: takeRows(group, herding(values, rows.length, dim, per)),
+          rows: takeRows(group, this.select(ctx, group, c, per)),
         });
       }
     }
@@ -198,18 +198,45 @@ export class IcarlStrategy implements Strategy {
     this.distilled = [...this.seen].sort((a, b) => a - b);
   }
 
-  /** The nearest-mean-of-exemplars classifier (undefined before any exemplar is stored). */
+  /**
+   * The rows of `group` (one class of the experience) kept as its exemplar set, best first: herded
+   * (the paper) or in a random order drawn from the pipeline seed, the experience and the class (so a
+   * resumed run draws the same order without extra state).
+   */
+  private select(ctx: ExperienceContext, group: Batch, cls: number, per: number): number[] {
+    const n = group.y.length;
+    if (this.options.selection === 'random')
+      return Array.from(
+        new Rng(this.services.seed).derive(`icarl.select.${ctx.experience.index}.${cls}`).permutation(n),
+      ).slice(0, per);
+    const { values, dim } = this.features(ctx.model, group);
+    return herding(values, n, dim, per);
+  }
+
+  /** Penultimate features of host rows, L2-normalised when `normalize` is set. */
+  private features(model: EngramModel, rows: Batch): { values: Float32Array; dim: number } {
+    return hostFeatures(model, rows.x, rows.y.length, rows.sampleShape, 1000, this.options.normalize);
+  }
+
+  /**
+   * The nearest-mean-of-exemplars classifier (undefined before any exemplar is stored, and with
+   * `classifier: 'output'`, so the evaluation uses the network's outputs).
+   */
   predictor(ctx: PredictorContext): ((x: tf.Tensor) => tf.Tensor) | undefined {
-    if (this.sets.length === 0) return undefined;
+    if (this.sets.length === 0 || this.options.classifier === 'output') return undefined;
+    const normalize = this.options.normalize;
     if (!this.means) {
       this.means = this.sets.map((s) => {
-        const { values, dim } = hostFeatures(ctx.model, s.rows.x, s.rows.y.length, s.rows.sampleShape);
-        return { cls: s.cls, mean: classMeans(values, s.rows.y, dim).get(s.cls) as Float32Array };
+        const { values, dim } = this.features(ctx.model, s.rows);
+        return { cls: s.cls, mean: classMeans(values, s.rows.y, dim, normalize).get(s.cls) as Float32Array };
       });
     }
     const means = this.means;
     const k = ctx.model.outputs();
-    return (x) => nmeScores(l2Normalize(penultimateFeatures(ctx.model, x)), means, k);
+    return (x) => {
+      const f = penultimateFeatures(ctx.model, x);
+      return nmeScores(normalize ? l2Normalize(f) : f, means, k);
+    };
   }
 
   /** How many exemplars each class holds (for tests and reports). */
@@ -250,20 +277,6 @@ export class IcarlStrategy implements Strategy {
   dispose(): void {
     this.teacher.dispose();
   }
-}
-
-/** The rows `indices` of a host batch, in that order. */
-function takeRows(batch: Batch, indices: readonly number[]): Batch {
-  const len = batch.sampleShape.reduce((a, b) => a * b, 1);
-  const x = new Float32Array(indices.length * len);
-  const y = new Int32Array(indices.length);
-  const task = batch.task ? new Int32Array(indices.length) : undefined;
-  indices.forEach((r, i) => {
-    x.set(batch.x.subarray(r * len, (r + 1) * len), i * len);
-    y[i] = batch.y[r] as number;
-    if (task && batch.task) task[i] = batch.task[r] as number;
-  });
-  return { x, y, sampleShape: batch.sampleShape, ...(task ? { task } : {}) };
 }
 
 /** Registration of `icarl`. */
