@@ -3,7 +3,10 @@ export interface StoredPrediction {
   readonly id: string;
   /** The raw inputs of the instance (before preprocessing), as the training record will hold them. */
   readonly x: Float32Array;
+  /** The predicted class (-1 for a regression prediction). */
   readonly label: number;
+  /** A regression prediction's output values (scored against the target that arrives). */
+  readonly values?: Float32Array;
   readonly version: number;
   /** The shadow version's answer for it (`serve.shadow`), scored when the label arrives. */
   readonly shadow?: { readonly label: number; readonly version: number };
@@ -28,6 +31,10 @@ export interface PredictionStoreOptions {
 const GONE_MEMORY = 100_000;
 // Per-entry overhead counted besides the inputs (id, numbers, map slots): an estimate that keeps the bound honest.
 const ENTRY_OVERHEAD = 96;
+
+/** Bytes an entry counts against `maxBytes`: its inputs, a regression prediction's values, the overhead. */
+const entryBytes = (p: Omit<StoredPrediction, 'at'>): number =>
+  p.x.byteLength + (p.values?.byteLength ?? 0) + ENTRY_OVERHEAD;
 
 /**
  * The predictions awaiting feedback: a bounded, time-limited map from prediction id to the inputs
@@ -55,7 +62,7 @@ export class PredictionStore {
   /** Stores a prediction (evicting the oldest to stay under `maxBytes`); one larger than the whole store is not kept. */
   put(p: Omit<StoredPrediction, 'at'>): void {
     this.expire();
-    const cost = p.x.byteLength + ENTRY_OVERHEAD;
+    const cost = entryBytes(p);
     if (cost > this.options.maxBytes) return;
     while (this.bytes + cost > this.options.maxBytes) {
       const oldest = this.entries.values().next().value;
@@ -88,7 +95,7 @@ export class PredictionStore {
 
   private drop(p: StoredPrediction, why: MissingReason): void {
     this.entries.delete(p.id);
-    this.bytes -= p.x.byteLength + ENTRY_OVERHEAD;
+    this.bytes -= entryBytes(p);
     if (why === 'expired') this.counts.expired++;
     if (why === 'evicted') this.counts.evicted++;
     this.gone.set(p.id, why);
