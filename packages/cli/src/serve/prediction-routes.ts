@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { FeedbackChannel } from '@engram/datasets';
 import type { Batch } from '@engram/core';
@@ -11,6 +10,7 @@ import type { VersionBoard } from './version-board.js';
 import type { FeedbackScores } from './feedback-scores.js';
 import type { GateSamples } from './gate-samples.js';
 import { regressionFeedback } from './regression-feedback.js';
+import { predictionId } from './prediction-id.js';
 
 /**
  * A regression run's answer: each instance's predicted `values` (the model's outputs, in target units),
@@ -31,7 +31,7 @@ function predictValues(
   if (bad >= 0) return Math.floor(bad / k);
   const len = x.length / n;
   const predictions = Array.from({ length: n }, (_, i) => {
-    const id = randomUUID();
+    const id = predictionId();
     const values = out.slice(i * k, (i + 1) * k);
     ctx.store?.put({ id, x: x.slice(i * len, (i + 1) * len), label: -1, values, version: version.info.version });
     return { id, values: Array.from(values) };
@@ -199,7 +199,7 @@ export function registerPredictionRoutes(app: FastifyInstance, ctx: PredictionCo
       for (let i = 0; i < n; i++) {
         const p = Array.from(probs.subarray(i * k, (i + 1) * k));
         const label = labels[i] as number;
-        const id = randomUUID();
+        const id = predictionId();
         const raw = x.slice(i * len, (i + 1) * len);
         ctx.samples?.request(raw);
         ctx.store?.put({
