@@ -34,6 +34,8 @@ export function predictBodySchema(maxInstances: number): Record<string, unknown>
 export const FEEDBACK_BODY_SCHEMA: Record<string, unknown> = {
   type: 'object',
   required: ['id'],
+  // a class label, or a regression target: a body with neither is refused at /y like before
+  anyOf: [{ required: ['y'] }, { required: ['target'] }],
   additionalProperties: false,
   properties: {
     id: { type: 'string', minLength: 1, maxLength: 100 },
