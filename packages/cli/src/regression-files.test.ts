@@ -106,15 +106,26 @@ test('an npz with float y of shape [n, 2] trains two outputs whose MAE falls bel
   }
 });
 
-test('engram validate exits 2 at /data/scenario for target columns streamed "sequential", and at /task for a classification pipeline over targets', () => {
+test('engram validate exits 2 at /data/scenario for target columns cut by class, and at /task for a classification pipeline over targets', () => {
   const dir = mkdtempSync(join(tmpdir(), 'engram-regression-validate-'));
   try {
     writeFileSync(join(dir, 'd.csv'), 'a,b,y\n1,2,3\n4,5,6\n');
     const file = join(dir, 'p.json');
-    writeFileSync(file, JSON.stringify(pipeline({ kind: 'csv', path: 'd.csv', targetColumns: ['y'] })));
+    const byClass = { type: 'class-incremental', experiences: 2 };
+    writeFileSync(
+      file,
+      JSON.stringify(pipeline({ kind: 'csv', path: 'd.csv', targetColumns: ['y'], scenario: byClass })),
+    );
     const r = spawnSync(process.execPath, [main, 'validate', file], { encoding: 'utf8' });
     assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr, /\/data\/scenario: targetColumns makes a regression source/);
+    assert.match(
+      r.stderr,
+      /\/data\/scenario: scenario "class-incremental" cuts the data by class, but targetColumns makes a regression source/,
+    );
+    // streamed in file order ("sequential", the default) they are a regression stream: valid
+    writeFileSync(file, JSON.stringify(pipeline({ kind: 'csv', path: 'd.csv', targetColumns: ['y'] })));
+    const streamed = spawnSync(process.execPath, [main, 'validate', file], { encoding: 'utf8' });
+    assert.equal(streamed.status, 0, streamed.stderr);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     const classify = {
       ...pipeline({
@@ -135,7 +146,7 @@ test('engram validate exits 2 at /data/scenario for target columns streamed "seq
   }
 });
 
-test('a regression pipeline over a live stream is refused at /task with the way out (stream regression is not built yet)', () => {
+test('a regression pipeline over a live source without targetField is refused at /task, naming the way in', () => {
   const dir = mkdtempSync(join(tmpdir(), 'engram-regression-stream-'));
   try {
     const file = join(dir, 'p.json');
@@ -147,9 +158,29 @@ test('a regression pipeline over a live stream is refused at /task with the way 
     assert.equal(r.status, 2, r.stderr);
     assert.match(
       r.stderr,
-      /\/task: task "regression" runs experience by experience: stream mode .* "data-incremental", order "file"/,
+      /\/task: task "regression" needs a data source with regression targets .*a live source with targetField\); this one yields classes/,
     );
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the accuracy-based promotion gates are refused for a regression run at their pointers (validate, exit 2)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-regression-gates-'));
+  try {
+    const file = join(dir, 'p.json');
+    const data = { kind: 'jsonl-stdin', inputShape: [2], targetField: 'y' };
+    const serve = { promote: { maxForgetting: 5, feedback: { tolerance: 2 } } };
+    writeFileSync(file, JSON.stringify({ ...pipeline(data), serve }));
+    const r = spawnSync(process.execPath, [main, 'validate', file], { encoding: 'utf8' });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /\/serve\/promote\/maxForgetting: the maxForgetting promotion gate compares accuracies/);
+    assert.match(r.stderr, /\/serve\/promote\/feedback: the feedback promotion gate compares accuracies/);
+    // the finite check alone is fine
+    writeFileSync(file, JSON.stringify({ ...pipeline(data), serve: { promote: { finite: true } } }));
+    const ok = spawnSync(process.execPath, [main, 'validate', file], { encoding: 'utf8' });
+    assert.equal(ok.status, 0, ok.stderr);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

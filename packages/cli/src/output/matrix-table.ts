@@ -72,13 +72,21 @@ export function footer(summary: RunSummary): string {
 }
 
 /**
- * A stream run's result: prequential accuracy (overall, sliding window, fading), samples, and the
+ * A stream run's result: prequential accuracy (overall, sliding window, fading; a regression stream's
+ * prequential MAE and RMSE in target units instead), samples, and the
  * drift boundaries — a stream has no per-experience test sets, so no accuracy matrix.
  */
 export function formatStream(summary: RunSummary): string {
   const p = summary.prequential;
   const lines: string[] = [];
-  if (p) {
+  if (p?.mae !== undefined) {
+    // a regression stream: prequential errors in target units, lower is better
+    const f = (v: number | undefined): string => (v ?? NaN).toFixed(4);
+    lines.push(
+      `stream: ${p.samples.toLocaleString('en')} samples   prequential MAE ${f(p.mae)}   window ${f(p.windowMae)}   ` +
+        `fading ${f(p.fadingMae)}   RMSE ${f(p.rmse)}`,
+    );
+  } else if (p) {
     lines.push(
       `stream: ${p.samples.toLocaleString('en')} samples   prequential accuracy ${pct(p.accuracy).trim()}   window ` +
         `${pct(p.windowAccuracy).trim()}   fading ${pct(p.fadingAccuracy).trim()}`,

@@ -279,3 +279,53 @@ test('a stream run ends with prequential and fading accuracy, boundaries and sam
   assert.match(text, /^boundaries: 2 \(at steps 375, 500\) — 3 experiences$/m);
   assert.doesNotMatch(text, /accuracy matrix|ACC/);
 });
+
+test('a regression stream shows prequential MAE where a classification stream shows accuracy, while running and at the end', () => {
+  const stream = { ...start, mode: 'stream' as const, experiences: 'endless' as const, scenario: 'stream' };
+  const text = render('lines', 100, [
+    { ...stream, time: 0 },
+    {
+      type: 'prequential',
+      time: 2500,
+      step: 40,
+      samples: 320,
+      accuracy: 0,
+      windowAccuracy: 0,
+      fadingAccuracy: 0,
+      loss: 0.02,
+      mae: 0.1234,
+      windowMae: 0.0567,
+      fadingMae: 0.0601,
+      rmse: 0.2,
+      windowRmse: 0.07,
+    },
+  ]);
+  assert.match(text, /stream: 320 samples, prequential MAE 0\.1234 \(window 0\.0567, fading 0\.0601\), RMSE 0\.2000/);
+  assert.doesNotMatch(text, /accuracy|%/);
+  const end = formatOutcome(
+    {
+      ...base,
+      mode: 'stream',
+      experiences: 1,
+      accuracyMatrix: [],
+      trainSamples: 1600,
+      prequential: {
+        samples: 1600,
+        accuracy: 0,
+        windowAccuracy: 0,
+        fadingAccuracy: 0,
+        mae: 0.08,
+        windowMae: 0.05,
+        fadingMae: 0.051,
+        rmse: 0.11,
+        windowRmse: 0.06,
+      },
+    },
+    undefined,
+  );
+  assert.match(
+    end,
+    /^stream: 1,600 samples {3}prequential MAE 0\.0800 {3}window 0\.0500 {3}fading 0\.0510 {3}RMSE 0\.1100$/m,
+  );
+  assert.doesNotMatch(end, /accuracy/);
+});

@@ -171,18 +171,28 @@ export function renderProgress(
       case 'prequential': {
         const seconds = origin ? (e.time - origin.time) / 1000 : 0;
         const rate = origin && seconds > 0 ? (samples - origin.samples) / seconds : undefined;
+        // A regression stream: prequential MAE in target units (lower is better) where accuracy would be.
+        const mae =
+          e.mae === undefined
+            ? undefined
+            : `${e.mae.toFixed(4)} (window ${(e.windowMae ?? e.mae).toFixed(4)}, fading ${(e.fadingMae ?? e.mae).toFixed(4)})`;
+        const accuracy = `${pct(e.accuracy)} (window ${pct(e.windowAccuracy)}, fading ${pct(e.fadingAccuracy)})`;
+        const figures = mae !== undefined ? { mae } : { accuracy };
         const fields: ProgressFields = {
           label: `${e.samples.toLocaleString('en')} samples`,
-          accuracy: `${pct(e.accuracy)} (window ${pct(e.windowAccuracy)}, fading ${pct(e.fadingAccuracy)})`,
+          ...figures,
           ...(rate !== undefined ? { samplesPerSecond: rate.toFixed(0) } : {}),
           run: runTimes(e.time, undefined),
         };
         if (mode === 'bar') draw(fields, e.time, false);
         else if (e.time - lastLine > 2000) {
           lastLine = e.time;
+          const what =
+            mae !== undefined
+              ? `prequential MAE ${mae}, RMSE ${(e.rmse ?? 0).toFixed(4)}`
+              : `prequential accuracy ${accuracy}`;
           line(
-            `  stream: ${e.samples.toLocaleString('en')} samples, prequential accuracy ${pct(e.accuracy)} (window ` +
-              `${pct(e.windowAccuracy)}, fading ${pct(e.fadingAccuracy)})${rate !== undefined ? `, ${rate.toFixed(0)} samples/s wall` : ''}`,
+            `  stream: ${e.samples.toLocaleString('en')} samples, ${what}${rate !== undefined ? `, ${rate.toFixed(0)} samples/s wall` : ''}`,
           );
         }
         break;

@@ -275,15 +275,26 @@ export function lossSpec(run: Pick<RunData, 'loss' | 'experienceStarts' | 'drift
   };
 }
 
-/** Prequential accuracy (cumulative, sliding window, fading) over samples seen, with red rules at drift points. */
-export function prequentialSpec(run: Pick<RunData, 'prequential' | 'drift'>, title?: string): TopLevelSpec {
+/**
+ * Prequential accuracy (cumulative, sliding window, fading) over samples seen, with red rules at drift
+ * points; a regression stream's prequential MAE in target units (`prequentialMetric` `mae`, lower is better).
+ */
+export function prequentialSpec(
+  run: Pick<RunData, 'prequential' | 'drift'> & { prequentialMetric?: RunData['prequentialMetric'] },
+  title?: string,
+): TopLevelSpec {
+  const mae = run.prequentialMetric === 'mae';
   const series = (['accuracy', 'windowAccuracy', 'fadingAccuracy'] as const).flatMap((name) =>
-    run.prequential[name].map((p) => ({ samples: p.x, accuracy: pct(p.y), series: PREQUENTIAL_LABELS[name] })),
+    run.prequential[name].map((p) => ({
+      samples: p.x,
+      accuracy: mae ? p.y : pct(p.y),
+      series: PREQUENTIAL_LABELS[name],
+    })),
   );
   const x = { field: 'samples', type: 'quantitative' as const, title: 'samples seen', scale: { nice: false } };
   return {
     $schema: SCHEMA,
-    description: 'prequential accuracy',
+    description: mae ? 'prequential MAE' : 'prequential accuracy',
     ...(title === undefined ? {} : { title }),
     width: 'container',
     height: CHART_HEIGHT,
@@ -293,12 +304,14 @@ export function prequentialSpec(run: Pick<RunData, 'prequential' | 'drift'>, tit
         mark: { type: 'line', strokeWidth: 1.5 },
         encoding: {
           x,
-          y: {
-            field: 'accuracy',
-            type: 'quantitative',
-            scale: { domain: [0, 100] },
-            title: 'prequential accuracy (%)',
-          },
+          y: mae
+            ? { field: 'accuracy', type: 'quantitative', title: 'prequential MAE (target units)' }
+            : {
+                field: 'accuracy',
+                type: 'quantitative',
+                scale: { domain: [0, 100] },
+                title: 'prequential accuracy (%)',
+              },
           color: {
             field: 'series',
             type: 'nominal',
@@ -322,7 +335,7 @@ export function prequentialSpec(run: Pick<RunData, 'prequential' | 'drift'>, tit
             ...Object.values(PREQUENTIAL_LABELS).map((name) => ({
               field: name,
               type: 'quantitative' as const,
-              format: '.1f',
+              format: mae ? '.4f' : '.1f',
             })),
           ],
         },

@@ -12,17 +12,23 @@ const ERROR_COLUMNS = ['MAE', 'RMSE', 'MAE forgetting'] as const;
 
 /**
  * The columns of a comparison: accuracy figures when a classification run is among the runs, MAE/RMSE
- * when a regression run is, prequential figures only when a stream run is, status only when one did not complete.
+ * when a regression run is, prequential figures only when a stream run is (accuracy, or MAE for a regression
+ * stream), status only when one did not complete.
  */
 export function comparisonColumns(runs: readonly RunData[]): string[] {
-  const stream = runs.some((r) => r.summary.mode === 'stream');
+  const streams = runs.filter((r) => r.summary.mode === 'stream');
   const incomplete = runs.some((r) => r.summary.status !== 'completed');
-  const regression = runs.filter((r) => r.summary.errors !== undefined).length;
+  // a regression stream is scored by prequential MAE (it has no per-experience errors block)
+  const regressionStream = (r: RunData): boolean => r.summary.prequential?.mae !== undefined;
+  const regression = runs.filter((r) => r.summary.errors !== undefined || regressionStream(r)).length;
+  const experienceRegression = runs.some((r) => r.summary.errors !== undefined);
   return [
     ...RUN_COLUMNS,
     ...(regression < runs.length || runs.length === 0 ? ACCURACY_COLUMNS : []),
-    ...(regression > 0 ? ERROR_COLUMNS : []),
-    ...(stream ? ['preq. acc', 'samples'] : []),
+    ...(experienceRegression ? ERROR_COLUMNS : []),
+    ...(streams.some((r) => !regressionStream(r)) ? ['preq. acc'] : []),
+    ...(streams.some(regressionStream) ? ['preq. MAE'] : []),
+    ...(streams.length > 0 ? ['samples'] : []),
     'time',
     ...(incomplete ? ['status'] : []),
   ];
@@ -50,6 +56,7 @@ export function comparisonRows(runs: readonly RunData[]): string[][] {
       RMSE: fmtError(s.errors?.averageRmse),
       'MAE forgetting': fmtError(s.errors?.forgetting),
       'preq. acc': fmtPct(s.prequential?.accuracy),
+      'preq. MAE': fmtError(s.prequential?.mae),
       samples: s.prequential === null ? '—' : String(s.prequential.samples),
       time: fmtSeconds(totalWallSeconds(s)),
       status: s.status + (s.stopped === null ? '' : ` (${s.stopped})`),

@@ -49,8 +49,10 @@ export function reportCharts(run: RunData): ChartSection[] {
   if (run.prequential.accuracy.length > 0) {
     charts.push({
       id: 'prequential',
-      title: 'Prequential accuracy',
-      note: 'test-then-train: each batch is scored before it is trained on; red dashed: detected drift',
+      title: run.prequentialMetric === 'mae' ? 'Prequential MAE' : 'Prequential accuracy',
+      note:
+        'test-then-train: each batch is scored before it is trained on; red dashed: detected drift' +
+        (run.prequentialMetric === 'mae' ? '; mean absolute error in target units, lower is better' : ''),
       spec: prequentialSpec(run),
       wide: true,
     });

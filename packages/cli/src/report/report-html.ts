@@ -55,7 +55,20 @@ export function kpis(s: RunSummary, ctx: RunContext): string[] {
   const out: string[] = [];
   if (s.mode === 'stream') {
     const p = s.prequential;
-    if (p !== null) {
+    if (p?.mae !== undefined) {
+      const units = (v: number | undefined): string => (v === undefined ? '—' : v.toFixed(4));
+      out.push(
+        kpi(
+          'prequential MAE',
+          units(p.mae),
+          'test-then-train mean absolute error over the whole stream (target units)',
+        ),
+        kpi('window MAE', units(p.windowMae), 'prequential MAE over the last window of samples'),
+        kpi('fading MAE', units(p.fadingMae), 'prequential MAE with exponential fading of old samples'),
+        kpi('prequential RMSE', units(p.rmse), 'test-then-train root mean squared error over the whole stream'),
+        kpi('samples', p.samples.toLocaleString('en'), 'stream samples seen'),
+      );
+    } else if (p !== null) {
       out.push(
         kpi(
           'prequential acc.',

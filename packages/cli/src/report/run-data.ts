@@ -27,8 +27,13 @@ export interface RunData {
    * `experience-start` event's step count; older metrics without it fall back to the first logged batch).
    */
   experienceStarts: { experience: number; step: number }[];
-  /** Prequential figures over samples seen (x = samples, downsampled), empty for experience runs. */
+  /**
+   * Prequential figures over samples seen (x = samples, downsampled), empty for experience runs. A
+   * regression stream's series hold its prequential MAE (cumulative, window, fading) instead: see `prequentialMetric`.
+   */
   prequential: { accuracy: SeriesPoint[]; windowAccuracy: SeriesPoint[]; fadingAccuracy: SeriesPoint[] };
+  /** What the prequential series measure: `accuracy` (fractions), or `mae` (a regression stream, target units). */
+  prequentialMetric: 'accuracy' | 'mae';
   /** Detected drift boundaries, at the step and the number of samples seen when they were detected. */
   drift: { step: number; samples: number; reason: string }[];
   /** x of the loss curve: optimizer steps (experience runs) or samples seen (streams). */
@@ -69,6 +74,7 @@ export async function loadRun(dir: string): Promise<RunData> {
     loss: [],
     experienceStarts: [],
     prequential: { accuracy: [], windowAccuracy: [], fadingAccuracy: [] },
+    prequentialMetric: 'accuracy',
     drift: [],
     validation: [],
     axis,
@@ -131,6 +137,14 @@ export async function loadRun(dir: string): Promise<RunData> {
         break;
       case 'prequential':
         seen = { step: event.step, samples: event.samples };
+        if (event.mae !== undefined) {
+          // a regression stream: its prequential MAE where a classification stream's accuracy goes
+          data.prequentialMetric = 'mae';
+          pre.accuracy.add(event.samples, event.mae);
+          pre.windowAccuracy.add(event.samples, event.windowMae ?? event.mae);
+          pre.fadingAccuracy.add(event.samples, event.fadingMae ?? event.mae);
+          break;
+        }
         pre.accuracy.add(event.samples, event.accuracy);
         pre.windowAccuracy.add(event.samples, event.windowAccuracy);
         pre.fadingAccuracy.add(event.samples, event.fadingAccuracy);

@@ -6,6 +6,8 @@ export interface ChannelStatus {
   readonly length: number;
   readonly numClasses: number;
   readonly labels?: readonly string[];
+  /** A regression channel's targets per record. */
+  readonly targets?: number;
   readonly depth: number;
   readonly dropped: number;
 }
@@ -17,6 +19,8 @@ export interface PushRequest {
   readonly channel: string;
   readonly x: Float32Array;
   readonly y: number;
+  /** A regression record's targets. */
+  readonly t?: Float32Array;
 }
 
 /** The training thread's answer to a {@link PushRequest}. */
@@ -33,6 +37,7 @@ export function channelStatus(name: string): ChannelStatus | undefined {
       length: c.length,
       numClasses: c.numClasses,
       ...(c.labels ? { labels: c.labels } : {}),
+      ...(c.targets !== undefined ? { targets: c.targets } : {}),
       depth: c.depth(),
       dropped: c.dropped(),
     }
@@ -52,7 +57,7 @@ export async function answerPush(request: PushRequest): Promise<PushAnswer> {
       message: `the feedback source of channel "${request.channel}" has closed`,
     };
   try {
-    await channel.push({ x: request.x, y: request.y });
+    await channel.push({ x: request.x, y: request.y, ...(request.t ? { t: request.t } : {}) });
     return { type: 'pushed', rid: request.rid, status: channelStatus(request.channel) };
   } catch (e) {
     return { type: 'push-failed', rid: request.rid, message: e instanceof Error ? e.message : String(e) };
@@ -103,11 +108,12 @@ export class RelayedChannels {
       length: s.length,
       numClasses: s.numClasses,
       ...(s.labels ? { labels: s.labels } : {}),
+      ...(s.targets !== undefined ? { targets: s.targets } : {}),
       push: (r: FeedbackRecord) =>
         new Promise<void>((resolve, reject) => {
           const rid = this.next++;
           this.waiting.set(rid, { resolve, reject });
-          this.send({ type: 'push', rid, channel: name, x: r.x, y: r.y });
+          this.send({ type: 'push', rid, channel: name, x: r.x, y: r.y, ...(r.t ? { t: r.t } : {}) });
         }),
       depth: () => this.status?.depth ?? 0,
       dropped: () => this.status?.dropped ?? 0,

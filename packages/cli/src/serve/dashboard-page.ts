@@ -16,20 +16,21 @@ const inline = (code: string): string => code.replace(/<\/(script|style)/gi, '<\
 
 /**
  * The client of the dashboard: follows `GET /events` (Server-Sent Events), keeps the last points
- * per chart and redraws (accuracies in percent; the throughput is the batch event's records per
+ * per chart and redraws (accuracies in percent; a regression run hides the accuracy chart, shows its MAE
+ * on the loss chart and its matrix in target units; the throughput is the batch event's records per
  * second of wall time since its experience started, checkpoints inside it included) at most four times a second; polls `/readyz` for the served version.
  * `window.__engramChartUpdates` counts redraws that had data (the browser test reads it).
  */
 const CLIENT = String.raw`
 (() => {
   const MAX = 5000;
-  const rows = new Map(); // step -> [running, preqWindow, preqCumulative, loss, preqLoss, samplesPerSecond]
+  const rows = new Map(); // step -> [running, preqWindow, preqCumulative, loss, preqLoss, samplesPerSecond, trainMae, preqWindowMae]
   const boundaries = [];
   const matrix = new Map(); // afterExperience -> Map(experience -> accuracy)
   let dirty = false, status = 'connecting', name = '', regression = false;
   window.__engramChartUpdates = 0;
   const $ = (id) => document.getElementById(id);
-  const row = (step) => { let r = rows.get(step); if (!r) { r = [null, null, null, null, null, null]; rows.set(step, r); if (rows.size > MAX) rows.delete(rows.keys().next().value); } return r; };
+  const row = (step) => { let r = rows.get(step); if (!r) { r = [null, null, null, null, null, null, null, null]; rows.set(step, r); if (rows.size > MAX) rows.delete(rows.keys().next().value); } return r; };
   const boundaryPlugin = { hooks: { draw: [(u) => {
     const ctx = u.ctx; ctx.save(); ctx.strokeStyle = '#d62728'; ctx.setLineDash([6, 4]); ctx.lineWidth = 2;
     for (const s of boundaries) { const x = u.valToPos(s, 'x', true); if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue; ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke(); }
@@ -41,14 +42,14 @@ const CLIENT = String.raw`
     series: [{ label: 'step' }, ...series.map(([label, stroke]) => ({ label, stroke, width: 2, spanGaps: true, points: { show: false } }))] },
     [[], ...series.map(() => [])], $(el));
   const acc = chart('accuracy', 'Accuracy (%)', [['running (epoch)', '#1f77b4'], ['prequential (window)', '#2ca02c'], ['prequential (cumulative)', '#ff7f0e']], [0, 100]);
-  const loss = chart('loss', 'Loss', [['training loss', '#9467bd'], ['prequential loss', '#8c564b']]);
+  const loss = chart('loss', 'Loss', [['training loss', '#9467bd'], ['prequential loss', '#8c564b'], ['training MAE (regression)', '#1f77b4'], ['prequential MAE, window (regression)', '#ff7f0e']]);
   const speed = chart('throughput', 'Throughput (samples/s wall, since the experience started)', [['samples/s wall', '#17becf']]);
   function redraw() {
     if (!dirty) return; dirty = false;
     const steps = [...rows.keys()].sort((a, b) => a - b);
     const col = (i) => steps.map((s) => rows.get(s)[i]);
     acc.setData([steps, col(0), col(1), col(2)]);
-    loss.setData([steps, col(3), col(4)]);
+    loss.setData([steps, col(3), col(4), col(6), col(7)]);
     speed.setData([steps, col(5)]);
     renderMatrix();
     $('boundaries').textContent = boundaries.length ? boundaries.length + (boundaries.length > 8 ? ' (last at ' + boundaries.slice(-8).join(', ') + ')' : ' (at ' + boundaries.join(', ') + ')') : 'none';
@@ -65,15 +66,20 @@ const CLIENT = String.raw`
     $('matrix').innerHTML = '<tr><th>after \\ on</th>' + exps.map((e) => '<th>' + e + '</th>').join('') + '</tr>' +
       afters.map((a) => '<tr><th>' + (a < 0 ? 'initial' : a) + '</th>' + exps.map((e) => cell(matrix.get(a).get(e))).join('') + '</tr>').join('');
   }
+  function asRegression() {
+    if (regression) return;
+    regression = true; $('accuracy').style.display = 'none'; $('matrix-title').textContent = 'MAE matrix (target units, lower is better)';
+  }
   function on(e) {
     switch (e.type) {
       case 'run-start': name = e.name; $('name').textContent = e.name + ' (' + e.mode + ', ' + e.backend + ')'; status = 'training'; break;
-      case 'batch-end': { const r = row(e.step); r[0] = e.epochAccuracy * 100; r[3] = e.loss; r[5] = e.samplesPerSecond; break; }
-      case 'prequential': { const r = row(e.step); r[1] = e.windowAccuracy * 100; r[2] = e.accuracy * 100; r[4] = e.loss; break; }
+      // a regression run's MAE (the epoch's running training MAE, or a stream's prequential window MAE) goes on the loss chart
+      case 'batch-end': { const r = row(e.step); if (e.epochMae !== undefined) { asRegression(); r[6] = e.epochMae; } else r[0] = e.epochAccuracy * 100; r[3] = e.loss; r[5] = e.samplesPerSecond; break; }
+      case 'prequential': { const r = row(e.step); if (e.mae !== undefined) { asRegression(); r[7] = e.windowMae; } else { r[1] = e.windowAccuracy * 100; r[2] = e.accuracy * 100; } r[4] = e.loss; break; }
       case 'boundary': boundaries.push(e.step); break;
       case 'evaluation': {
         // a regression run's results carry errors: the matrix shows MAE (target units) and the accuracy chart goes
-        if (e.results.some((x) => x.mae !== undefined) && !regression) { regression = true; $('accuracy').style.display = 'none'; $('matrix-title').textContent = 'MAE matrix (target units, lower is better)'; }
+        if (e.results.some((x) => x.mae !== undefined)) asRegression();
         const m = new Map(); for (const x of e.results) m.set(x.experience, regression ? x.mae : x.accuracy); matrix.set(e.afterExperience, m); break;
       }
       case 'run-end': status = e.status || 'ended'; break;

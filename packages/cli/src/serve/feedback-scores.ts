@@ -42,17 +42,67 @@ function tallyOf<K>(m: Map<K, Tally>, k: K, window: number): Tally {
   return t;
 }
 
+/** Prequential error of a regression run's served predictions, scored as their targets arrive (target units). */
+export interface ErrorScore {
+  /** Predictions whose target arrived. */
+  readonly labelled: number;
+  /** Mean absolute error over all of them (0 before the first). */
+  readonly mae: number;
+  /** Over the last `window` of them. */
+  readonly windowMae: number;
+}
+
+class ErrorTally {
+  labelled = 0;
+  private sum = 0;
+  private readonly ring: number[] = [];
+  private ringSum = 0;
+
+  constructor(private readonly window: number) {}
+
+  add(error: number): ErrorScore {
+    this.labelled++;
+    this.sum += error;
+    this.ring.push(error);
+    this.ringSum += error;
+    if (this.ring.length > this.window) this.ringSum -= this.ring.shift() ?? 0;
+    return this.score();
+  }
+
+  score(): ErrorScore {
+    return {
+      labelled: this.labelled,
+      mae: this.labelled === 0 ? 0 : this.sum / this.labelled,
+      windowMae: this.ring.length === 0 ? 0 : Math.max(0, this.ringSum) / this.ring.length,
+    };
+  }
+}
+
 /**
  * Delayed-label prequential scores of the served predictions and of the shadow predictions (River's
  * delayed prequential evaluation: a prediction is scored when its label arrives, with the label the
  * version predicted when it answered). Fed by POST /feedback; read by /versions, /metrics and the
- * dashboard. Also per version, for the version history.
+ * dashboard. Also per version, for the version history. A regression run's predictions are scored by
+ * their absolute error instead ({@link recordError}).
  */
 export class FeedbackScores {
   private readonly roles = new Map<Role, Tally>();
   private readonly versions = new Map<number, Tally>();
+  private readonly errors: ErrorTally;
 
-  constructor(private readonly window = 200) {}
+  constructor(private readonly window = 200) {
+    this.errors = new ErrorTally(window);
+  }
+
+  /** A regression run: scores one served prediction by its absolute error (mean over its targets). */
+  recordError(absoluteError: number): ErrorScore {
+    return this.errors.add(absoluteError);
+  }
+
+  /** A regression run's served error so far. */
+  error(): ErrorScore {
+    return this.errors.score();
+  }
 
   /** Scores one prediction of `role` by `version`, `label` against the true `y`. */
   record(role: Role, version: number, label: number, y: number): RoleScore {

@@ -9,17 +9,19 @@ import type { ServeMetrics } from './serve-metrics.js';
 import type { VersionBoard } from './version-board.js';
 import type { FeedbackScores } from './feedback-scores.js';
 import type { GateSamples } from './gate-samples.js';
+import { regressionFeedback } from './regression-feedback.js';
 import { predictionId } from './prediction-id.js';
 
 /**
  * A regression run's answer: each instance's predicted `values` (the model's outputs, in target units),
- * or the index of the first instance whose output is not finite. No class, no probabilities, nothing
- * kept for /feedback (it takes class labels).
+ * or the index of the first instance whose output is not finite. No class, no probabilities; the raw
+ * inputs `x` and the values are kept for /feedback (a true `target` scores and trains on them).
  */
 function predictValues(
   ctx: PredictionContext,
   version: ModelVersion,
   batch: Batch,
+  x: Float32Array,
   n: number,
   started: number,
 ): { predictions: { id: string; values: number[] }[]; model: ModelVersion['info'] } | number {
@@ -27,10 +29,13 @@ function predictValues(
   const k = out.length / n;
   const bad = out.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) return Math.floor(bad / k);
-  const predictions = Array.from({ length: n }, (_, i) => ({
-    id: predictionId(),
-    values: Array.from(out.subarray(i * k, (i + 1) * k)),
-  }));
+  const len = x.length / n;
+  const predictions = Array.from({ length: n }, (_, i) => {
+    const id = predictionId();
+    const values = out.slice(i * k, (i + 1) * k);
+    ctx.store?.put({ id, x: x.slice(i * len, (i + 1) * len), label: -1, values, version: version.info.version });
+    return { id, values: Array.from(values) };
+  });
   ctx.metrics.predictions.inc(n);
   ctx.metrics.latency.observe((performance.now() - started) / 1000);
   return { predictions, model: version.info };
@@ -166,7 +171,7 @@ export function registerPredictionRoutes(app: FastifyInstance, ctx: PredictionCo
         ...(task ? { task } : {}),
       });
       if (data.regression) {
-        const answer = predictValues(ctx, version, batch, n, started);
+        const answer = predictValues(ctx, version, batch, x, n, started);
         if (typeof answer !== 'number') return reply.send(answer);
         return fail(
           reply,
@@ -235,7 +240,14 @@ export function registerPredictionRoutes(app: FastifyInstance, ctx: PredictionCo
         { reason: 'no-feedback-source' },
       );
     }
+    // a regression run's feedback carries the true value(s) and is scored by its error
+    if (channel.targets !== undefined)
+      return regressionFeedback({ ...ctx, store }, channel, channel.targets, req.body, reply);
     const { id, y } = req.body;
+    if (y === undefined) {
+      ctx.metrics.feedback.inc({ result: 'bad-label' });
+      return fail(reply, 400, '/y: give the prediction\'s true label, "y": class index or name', { path: '/y' });
+    }
     const label = typeof y === 'number' ? y : (channel.labels?.indexOf(y) ?? -1);
     if (!Number.isInteger(label) || label < 0 || label >= channel.numClasses) {
       ctx.metrics.feedback.inc({ result: 'bad-label' });

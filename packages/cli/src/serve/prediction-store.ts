@@ -3,7 +3,10 @@ export interface StoredPrediction {
   readonly id: string;
   /** The raw inputs of the instance (before preprocessing), as the training record will hold them. */
   readonly x: Float32Array;
+  /** The predicted class (-1 for a regression prediction). */
   readonly label: number;
+  /** A regression prediction's output values (scored against the target that arrives). */
+  readonly values?: Float32Array;
   readonly version: number;
   /** The shadow version's answer for it (`serve.shadow`), scored when the label arrives. */
   readonly shadow?: { readonly label: number; readonly version: number };
@@ -37,8 +40,12 @@ export const ENTRY_OVERHEAD = 640;
 /** Bytes a shadow answer adds to an entry (its object): measured ≈ 100. */
 export const SHADOW_OVERHEAD = 128;
 
-const costOf = (p: Pick<StoredPrediction, 'x' | 'shadow'>): number =>
-  p.x.byteLength + ENTRY_OVERHEAD + (p.shadow ? SHADOW_OVERHEAD : 0);
+/** Bytes an entry counts against `maxBytes`: its inputs, a regression prediction's values (with their typed array's objects), the overhead. */
+const costOf = (p: Pick<StoredPrediction, 'x' | 'shadow' | 'values'>): number =>
+  p.x.byteLength +
+  ENTRY_OVERHEAD +
+  (p.shadow ? SHADOW_OVERHEAD : 0) +
+  (p.values ? p.values.byteLength + SHADOW_OVERHEAD : 0);
 
 /**
  * The predictions awaiting feedback: a bounded, time-limited map from prediction id to the inputs

@@ -27,10 +27,15 @@ export function predictBodySchema(maxInstances: number): Record<string, unknown>
   };
 }
 
-/** JSON Schema of a POST /feedback body: the prediction's id and its true label (index or class name). */
+/**
+ * JSON Schema of a POST /feedback body: the prediction's id and its true label (index or class name),
+ * or for a regression run its true `target` (a number, or an array of numbers).
+ */
 export const FEEDBACK_BODY_SCHEMA: Record<string, unknown> = {
   type: 'object',
-  required: ['id', 'y'],
+  required: ['id'],
+  // a class label, or a regression target: a body with neither is refused at /y like before
+  anyOf: [{ required: ['y'] }, { required: ['target'] }],
   additionalProperties: false,
   properties: {
     id: { type: 'string', minLength: 1, maxLength: 100 },
@@ -39,6 +44,9 @@ export const FEEDBACK_BODY_SCHEMA: Record<string, unknown> = {
         { type: 'integer', minimum: 0 },
         { type: 'string', minLength: 1 },
       ],
+    },
+    target: {
+      anyOf: [FLOAT32_SCHEMA, { type: 'array', minItems: 1, maxItems: 1024, items: FLOAT32_SCHEMA }],
     },
   },
 };
@@ -53,5 +61,8 @@ export interface PredictBody {
 /** A body of POST /feedback after validation. */
 export interface FeedbackBody {
   readonly id: string;
-  readonly y: number | string;
+  /** The true class (index or name) of a classification prediction. */
+  readonly y?: number | string;
+  /** The true value(s) of a regression prediction. */
+  readonly target?: number | number[];
 }

@@ -25,21 +25,16 @@ import { RunFeed } from './run-feed.js';
 import { mergeEvaluationTargets, RunLineage } from './run-lineage.js';
 
 /**
- * A regression pipeline needs a source that yields targets and finite experiences, a classification
- * one a source that yields classes: otherwise the run stops before building anything, at `/task` (exit 2).
+ * A regression pipeline needs a source that yields targets, a classification one a source that yields
+ * classes: otherwise the run stops before building anything, at `/task` (exit 2). Both run experience
+ * by experience or as a stream (a regression stream is scored by prequential MAE/RMSE).
  */
-function checkTaskMatchesData(regression: boolean, regressionData: boolean, stream: boolean, file: string): void {
-  if (regression && stream)
-    throw PipelineError.at(
-      '/task',
-      'task "regression" runs experience by experience: stream mode (a live source or a "sequential"/"online" scenario; prequential accuracy) is classification only for now — cut the data into experiences instead (e.g. csv/jsonl/npy with scenario "data-incremental", order "file")',
-      file,
-    );
+function checkTaskMatchesData(regression: boolean, regressionData: boolean, file: string): void {
   if (regression === regressionData) return;
   throw PipelineError.at(
     '/task',
     regression
-      ? 'task "regression" needs a data source with regression targets (e.g. drifting-regression, or a csv/jsonl/npy source with targets); this one yields classes'
+      ? 'task "regression" needs a data source with regression targets (e.g. drifting-regression, a csv/jsonl/npy source with targets, or a live source with targetField); this one yields classes'
       : 'the data source yields regression targets: set "task": "regression"',
     file,
   );
@@ -60,12 +55,7 @@ export async function runItems(a: AssembledRun, backend: string): Promise<string
   const notes: string[] = [];
   const note = (message: string): void => void notes.push(message);
   const inputShape = c.transforms.outputShape(state.info);
-  checkTaskMatchesData(
-    def.task === 'regression',
-    state.info.regression === true,
-    state.info.experiences === 'endless',
-    loaded.file,
-  );
+  checkTaskMatchesData(def.task === 'regression', state.info.regression === true, loaded.file);
   state.model = await buildModel(def.model, {
     inputShape,
     outputs: state.info.numClasses,

@@ -71,10 +71,21 @@ export type EngramEvent = EventBase &
         type: 'prequential';
         step: number;
         samples: number;
+        /** Cumulative prequential accuracy (0 in a regression run, which reports the `mae` fields instead). */
         accuracy: number;
         windowAccuracy: number;
         fadingAccuracy: number;
         loss: number;
+        /** Regression runs: cumulative prequential MAE over every target of every sample (target units). */
+        mae?: number;
+        /** Regression runs: prequential MAE over the last `evaluation.window` samples. */
+        windowMae?: number;
+        /** Regression runs: fading-factor prequential MAE (`evaluation.fading`). */
+        fadingMae?: number;
+        /** Regression runs: cumulative prequential RMSE. */
+        rmse?: number;
+        /** Regression runs: prequential RMSE over the last `evaluation.window` samples. */
+        windowRmse?: number;
       }
     | { type: 'boundary'; step: number; reason: string }
     | { type: 'checkpoint'; path: string; step: number; bytes: number; seconds: number }

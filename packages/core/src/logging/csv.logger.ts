@@ -20,7 +20,11 @@ export const CsvOptions = Type.Object(
 );
 export type CsvOptions = Static<typeof CsvOptions>;
 
-/** Columns after `seq,time` per event type (optional fields get empty cells when absent). */
+/**
+ * Columns after `seq,time` per event type (optional fields get empty cells when absent). A regression
+ * run's error figures (`epochMae`, `mae`, `rmse`, the prequential MAE/RMSE) are the last columns, so
+ * the earlier columns keep their positions.
+ */
 export const CSV_COLUMNS: Readonly<Record<EngramEvent['type'], readonly string[]>> = {
   'run-start': [
     'name',
@@ -35,7 +39,7 @@ export const CSV_COLUMNS: Readonly<Record<EngramEvent['type'], readonly string[]
     'parameters',
     'continuedFrom',
   ],
-  'experience-start': ['experience', 'classes', 'task', 'trainSize'],
+  'experience-start': ['experience', 'classes', 'task', 'trainSize', 'step'],
   'epoch-start': ['experience', 'epoch', 'epochs'],
   'batch-end': [
     'experience',
@@ -50,11 +54,24 @@ export const CSV_COLUMNS: Readonly<Record<EngramEvent['type'], readonly string[]
     'epochLoss',
     'epochAccuracy',
     'samplesPerSecond',
+    'epochMae',
   ],
-  'epoch-end': ['experience', 'epoch', 'loss', 'accuracy'],
+  'epoch-end': ['experience', 'epoch', 'loss', 'accuracy', 'mae'],
   'experience-end': ['experience', 'samples', 'wallSeconds', 'rssBytes'],
-  evaluation: ['afterExperience', 'experience', 'accuracy', 'loss', 'count'],
-  prequential: ['step', 'samples', 'accuracy', 'windowAccuracy', 'fadingAccuracy', 'loss'],
+  evaluation: ['afterExperience', 'experience', 'accuracy', 'loss', 'count', 'mae', 'rmse'],
+  prequential: [
+    'step',
+    'samples',
+    'accuracy',
+    'windowAccuracy',
+    'fadingAccuracy',
+    'loss',
+    'mae',
+    'windowMae',
+    'fadingMae',
+    'rmse',
+    'windowRmse',
+  ],
   boundary: ['step', 'reason'],
   checkpoint: ['path', 'step', 'bytes', 'seconds'],
   dropped: ['source', 'count', 'total'],
@@ -124,7 +141,17 @@ export class CsvLogger implements RunLogger {
     const fields = e as unknown as Record<string, unknown>;
     const rows =
       e.type === 'evaluation'
-        ? e.results.map((r) => [e.seq, e.time, e.afterExperience, r.experience, r.accuracy, r.loss, r.count])
+        ? e.results.map((r) => [
+            e.seq,
+            e.time,
+            e.afterExperience,
+            r.experience,
+            r.accuracy,
+            r.loss,
+            r.count,
+            r.mae,
+            r.rmse,
+          ])
         : [[e.seq, e.time, ...columns.map((c) => fields[c])]];
     const text = rows.map((r) => `${r.map(cell).join(',')}\n`).join('');
     appendFileSync(file, existsSync(file) ? text : `${['seq', 'time', ...columns].join(',')}\n${text}`);

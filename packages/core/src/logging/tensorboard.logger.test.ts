@@ -203,7 +203,7 @@ test('a resumed run appends a new event file and CSV rows without writing any st
   const evalRows = readFileSync(join(dir, 'csv', 'evaluation.csv'), 'utf8')
     .trim()
     .split('\n');
-  assert.equal(evalRows[0], 'seq,time,afterExperience,experience,accuracy,loss,count');
+  assert.equal(evalRows[0], 'seq,time,afterExperience,experience,accuracy,loss,count,mae,rmse');
   assert.equal(
     evalRows.length,
     readFileSync(join(refDir, 'csv', 'evaluation.csv'), 'utf8')

@@ -34,6 +34,8 @@ const TEXT = { pluginData: { pluginName: 'text', content: new Uint8Array(0) } };
 /**
  * Writes TensorBoard event files (role `logger`, kind `tensorboard`). Scalars: `train/loss`,
  * `train/accuracy`, `train/samples_per_second` (per logged batch, at its step); `prequential/*`;
+ * a regression run writes `train/epoch_mae`, `prequential/{mae,window_mae,fading_mae,rmse,window_rmse}`
+ * and `eval/{mae,rmse,loss}/experience_<j>` instead of the accuracies (and no accuracy matrix);
  * after each evaluation, at the last training step, `eval/accuracy/experience_<j>`,
  * `eval/loss/experience_<j>`, `eval/after_experience`, `metrics/ACC`, `metrics/BWT`,
  * `metrics/forgetting`, and the accuracy matrix as a Markdown table (`eval/accuracy_matrix`, text
@@ -73,21 +75,34 @@ export class TensorBoardLogger implements RunLogger {
     switch (e.type) {
       case 'batch-end':
         this.step = e.step;
+        // A regression run's running training MAE of the epoch where a classification run's accuracy is.
         this.write(e.step, [
           ['train/loss', e.loss],
-          ['train/accuracy', e.accuracy],
+          e.epochMae !== undefined ? ['train/epoch_mae', e.epochMae] : ['train/accuracy', e.accuracy],
           ['train/samples_per_second', e.samplesPerSecond],
         ]);
         if ((this.writer?.queued ?? 0) >= this.o.flushEvery) this.writer?.flush();
         return;
       case 'prequential':
         this.step = e.step;
-        this.write(e.step, [
-          ['prequential/accuracy', e.accuracy],
-          ['prequential/window_accuracy', e.windowAccuracy],
-          ['prequential/fading_accuracy', e.fadingAccuracy],
-          ['prequential/loss', e.loss],
-        ]);
+        this.write(
+          e.step,
+          e.mae !== undefined
+            ? [
+                ['prequential/mae', e.mae],
+                ['prequential/window_mae', e.windowMae ?? e.mae],
+                ['prequential/fading_mae', e.fadingMae ?? e.mae],
+                ['prequential/rmse', e.rmse ?? 0],
+                ['prequential/window_rmse', e.windowRmse ?? e.rmse ?? 0],
+                ['prequential/loss', e.loss],
+              ]
+            : [
+                ['prequential/accuracy', e.accuracy],
+                ['prequential/window_accuracy', e.windowAccuracy],
+                ['prequential/fading_accuracy', e.fadingAccuracy],
+                ['prequential/loss', e.loss],
+              ],
+        );
         return;
       case 'boundary':
       case 'checkpoint':
@@ -108,6 +123,17 @@ export class TensorBoardLogger implements RunLogger {
 
   private onEvaluation(e: Extract<EngramEvent, { type: 'evaluation' }>): void {
     const scalars: [string, number][] = [['eval/after_experience', e.afterExperience]];
+    if (e.results.some((r) => r.mae !== undefined)) {
+      // A regression run: MAE/RMSE per experience in target units (its accuracy matrix would be all zeros).
+      for (const r of e.results)
+        scalars.push(
+          [`eval/mae/experience_${r.experience}`, r.mae ?? 0],
+          [`eval/rmse/experience_${r.experience}`, r.rmse ?? 0],
+          [`eval/loss/experience_${r.experience}`, r.loss],
+        );
+      this.write(this.step, scalars);
+      return;
+    }
     for (const r of e.results)
       scalars.push(
         [`eval/accuracy/experience_${r.experience}`, r.accuracy],

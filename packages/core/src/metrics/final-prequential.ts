@@ -1,5 +1,23 @@
+import type { EngramEventInput } from '../events/engram-event.js';
 import type { EventSink } from '../events/event-sink.js';
-import type { PrequentialAccuracy } from './prequential.js';
+import type { PrequentialAccuracy, PrequentialSnapshot } from './prequential.js';
+
+/**
+ * The `prequential` event of a snapshot at `step`: accuracy figures, the window loss, and a
+ * regression stream's MAE/RMSE figures when it has them. Used by the evaluate stage and at the end.
+ */
+export function prequentialEvent(step: number, snap: PrequentialSnapshot): EngramEventInput {
+  return {
+    type: 'prequential',
+    step,
+    samples: snap.samples,
+    accuracy: snap.accuracy,
+    windowAccuracy: snap.windowAccuracy,
+    fadingAccuracy: snap.fadingAccuracy,
+    loss: snap.windowLoss,
+    ...snap.errors,
+  };
+}
 
 /**
  * Emits one last `prequential` event with the accumulator's figures over every sample of the stream.
@@ -10,13 +28,5 @@ import type { PrequentialAccuracy } from './prequential.js';
 export function emitFinalPrequential(events: EventSink, prequential: PrequentialAccuracy, step: number): void {
   const snap = prequential.snapshot();
   if (snap.samples === 0) return;
-  events.emit({
-    type: 'prequential',
-    step,
-    samples: snap.samples,
-    accuracy: snap.accuracy,
-    windowAccuracy: snap.windowAccuracy,
-    fadingAccuracy: snap.fadingAccuracy,
-    loss: snap.windowLoss,
-  });
+  events.emit(prequentialEvent(step, snap));
 }

@@ -5,3 +5,4 @@ export * from './run-summary.js';
 export * from './accuracy-matrix-csv.js';
 export * from './run-recorder.js';
 export * from './error-matrix.js';
+export * from './prequential-error.js';

@@ -1,4 +1,5 @@
 import type { SerializedState, StateArray } from '../plugin-api/serialized-state.js';
+import { PrequentialError, type PrequentialErrorSnapshot } from './prequential-error.js';
 
 /** Options of {@link PrequentialAccuracy}. */
 export interface PrequentialOptions {
@@ -22,6 +23,8 @@ export interface PrequentialSnapshot {
   loss: number;
   /** Mean loss over the last `window` samples. */
   windowLoss: number;
+  /** A regression stream's prequential errors (set once {@link PrequentialAccuracy.addErrors} recorded a sample). */
+  errors?: PrequentialErrorSnapshot;
 }
 
 /**
@@ -33,6 +36,9 @@ export interface PrequentialSnapshot {
  * - sliding window of w samples: A_w(n) = (1/min(n,w)) Σ_{i=n-w+1}^{n} c_i
  * - fading factor α: S(n) = c_n + α S(n-1), N(n) = 1 + α N(n-1), A_α(n) = S(n) / N(n)
  *   (S(0) = N(0) = 0; recent samples weigh more, α = 1 gives the cumulative accuracy).
+ *
+ * A regression stream records its predictions' errors too ({@link addErrors}: prequential MAE/RMSE,
+ * cumulative, windowed and fading, see {@link PrequentialError}); its accuracy stays 0.
  *
  * Used by the stream engine (one `addBatch` per test step, then a `prequential` event) and by
  * observers. Holds no tensors; `state()`/`restore()` round-trip exactly for checkpoints.
@@ -51,6 +57,7 @@ export class PrequentialAccuracy {
   private windowLossSum = 0;
   private fadingS = 0;
   private fadingN = 0;
+  private readonly errors: PrequentialError;
 
   constructor(options: PrequentialOptions) {
     if (!Number.isInteger(options.window) || options.window < 1) {
@@ -63,6 +70,15 @@ export class PrequentialAccuracy {
     this.fading = options.fading;
     this.ringCorrect = new Uint8Array(this.window);
     this.ringLoss = new Float32Array(this.window);
+    this.errors = new PrequentialError(this.window, this.fading);
+  }
+
+  /**
+   * Records a regression batch's errors (outputs against targets, `n * k` each, `n` samples) in the same
+   * order as its {@link addBatch}; called by the stream engine's test step of a regression run.
+   */
+  addErrors(outputs: ArrayLike<number>, targets: ArrayLike<number>, n: number): PrequentialErrorSnapshot {
+    return this.errors.addBatch(outputs, targets, n);
   }
 
   /** Records one test-then-train prediction: whether it was correct, and its loss (default 0). */
@@ -109,6 +125,7 @@ export class PrequentialAccuracy {
       fadingAccuracy: this.fadingN === 0 ? 0 : this.fadingS / this.fadingN,
       loss: n === 0 ? 0 : this.lossSum / n,
       windowLoss: this.filled === 0 ? 0 : this.windowLossSum / this.filled,
+      ...(this.errors.samples > 0 ? { errors: this.errors.snapshot() } : {}),
     };
   }
 
@@ -116,6 +133,8 @@ export class PrequentialAccuracy {
   state(): SerializedState {
     const correct: StateArray = { dtype: 'int32', shape: [this.window], data: Int32Array.from(this.ringCorrect) };
     const loss: StateArray = { dtype: 'float32', shape: [this.window], data: Float32Array.from(this.ringLoss) };
+    // A regression stream's errors; absent for classification (and in checkpoints written before them).
+    const errors = this.errors.samples > 0 ? this.errors.state() : undefined;
     return {
       meta: {
         window: this.window,
@@ -129,8 +148,9 @@ export class PrequentialAccuracy {
         windowLossSum: this.windowLossSum,
         fadingS: this.fadingS,
         fadingN: this.fadingN,
+        ...(errors ? { errors: errors.meta } : {}),
       },
-      arrays: { correct, loss },
+      arrays: { correct, loss, ...errors?.arrays },
     };
   }
 
@@ -165,5 +185,15 @@ export class PrequentialAccuracy {
     this.windowLossSum = num('windowLossSum');
     this.fadingS = num('fadingS');
     this.fadingN = num('fadingN');
+    const errors = meta['errors'];
+    if (errors !== undefined && errors !== null) {
+      if (typeof errors !== 'object' || Array.isArray(errors))
+        throw new TypeError('prequential state: meta.errors must be an object');
+      this.errors.restore((key) => {
+        const v = errors[key];
+        if (typeof v !== 'number') throw new TypeError(`prequential state: meta.errors.${key} must be a number`);
+        return v;
+      }, state.arrays);
+    }
   }
 }

@@ -87,7 +87,18 @@ export interface RunSummary {
     curve: SeriesPoint[];
   } | null;
   /** Final prequential figures of a stream run; null for experience runs. */
-  prequential: { samples: number; accuracy: number; windowAccuracy: number; fadingAccuracy: number } | null;
+  prequential: {
+    samples: number;
+    accuracy: number;
+    windowAccuracy: number;
+    fadingAccuracy: number;
+    /** Regression streams: prequential MAE (cumulative, window, fading) and RMSE (cumulative, window), target units. */
+    mae?: number;
+    windowMae?: number;
+    fadingMae?: number;
+    rmse?: number;
+    windowRmse?: number;
+  } | null;
   /** Steps at which a `boundary` (drift) was detected. */
   driftPoints: { step: number; reason: string }[];
   warnings: number;
@@ -350,6 +361,15 @@ export class RunSummaryBuilder {
               accuracy: p.accuracy,
               windowAccuracy: p.windowAccuracy,
               fadingAccuracy: p.fadingAccuracy,
+              ...(p.mae !== undefined
+                ? {
+                    mae: p.mae,
+                    windowMae: p.windowMae ?? p.mae,
+                    fadingMae: p.fadingMae ?? p.mae,
+                    rmse: p.rmse ?? 0,
+                    windowRmse: p.windowRmse ?? p.rmse ?? 0,
+                  }
+                : {}),
             },
       driftPoints: this.driftPoints.slice(),
       warnings: this.warnings,

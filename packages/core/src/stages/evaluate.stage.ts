@@ -7,6 +7,7 @@ import type { EvaluationResult } from '../events/engram-event.js';
 import { evaluate, predict } from '../evaluation/evaluator.js';
 import { RunControl } from '../run/run-control.js';
 import { RunState } from '../run/run-state.js';
+import { prequentialEvent } from '../metrics/final-prequential.js';
 import { PrequentialAccuracy } from '../metrics/prequential.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { TOKENS } from '../plugin/tokens.js';
@@ -22,7 +23,7 @@ import type { TransformChain } from './transform-chain.js';
  * Stage `evaluate`. `run-start` of a fresh finite run: the untrained model on every test set (for
  * FWT, `evaluation.initial`). `experience-end` (not a stream boundary): accuracy on the test sets of
  * every experience (or those seen so far). Stream `test` items: prequential test-then-train accuracy
- * on the batch before it is trained on, and the `boundary` detector fed with its per-sample losses; a
+ * (a regression run: prequential MAE/RMSE) on the batch before it is trained on, and the `boundary` detector fed with its per-sample losses; a
  * detected boundary emits a `boundary` event and asks the feed to end the experience first.
  */
 @injectable()
@@ -95,25 +96,19 @@ export class EvaluateStage implements Stage {
    */
   private testThenTrain(batch: Batch): string | undefined {
     const cursor = this.state.cursor;
+    const values = batch.targetValues;
     const p = predict(
       this.state.model,
       batch,
       this.strategies.predictor({ model: this.state.model, info: this.state.info }),
+      lossSpecOf(this.pipeline),
     );
+    // A regression batch has no classes: its accuracy stays 0 and its errors are recorded instead.
     const correct = new Uint8Array(batch.y.length);
-    for (let i = 0; i < correct.length; i++) correct[i] = p.predicted[i] === batch.y[i] ? 1 : 0;
+    if (!values) for (let i = 0; i < correct.length; i++) correct[i] = p.predicted[i] === batch.y[i] ? 1 : 0;
+    if (values) this.prequential.addErrors(p.outputs ?? [], values, batch.y.length);
     const snap = this.prequential.addBatch(correct, p.losses);
-    if (cursor.step % this.pipeline.training.logEvery === 0) {
-      this.events.emit({
-        type: 'prequential',
-        step: cursor.step,
-        samples: snap.samples,
-        accuracy: snap.accuracy,
-        windowAccuracy: snap.windowAccuracy,
-        fadingAccuracy: snap.fadingAccuracy,
-        loss: snap.windowLoss,
-      });
-    }
+    if (cursor.step % this.pipeline.training.logEvery === 0) this.events.emit(prequentialEvent(cursor.step, snap));
     if (this.detector?.update(p.losses)) {
       const reason = this.detector.reason ?? 'detector';
       this.events.emit({ type: 'boundary', step: cursor.step, reason });

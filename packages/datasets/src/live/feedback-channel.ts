@@ -3,7 +3,10 @@ import type { LiveBatchSource } from './live-batch-source.js';
 /** What a {@link FeedbackChannel} accepts: one labelled record, features as the source declared them. */
 export interface FeedbackRecord {
   readonly x: Float32Array;
+  /** The class (0 for a regression channel). */
   readonly y: number;
+  /** A regression channel's targets (`targets` values). */
+  readonly t?: Float32Array;
 }
 
 /**
@@ -18,6 +21,8 @@ export interface FeedbackChannel {
   readonly numClasses: number;
   /** Class names, when the source declares `labels` (then `y` may be given as a name). */
   readonly labels?: readonly string[];
+  /** Set for a regression channel (`targetCount`): targets per record, given as `t` instead of a class. */
+  readonly targets?: number;
   /** Queues one record; with policy `block` resolves only when there is room. */
   push(record: FeedbackRecord): Promise<void>;
   /** Records waiting in the buffer (not yet trained on). */
@@ -54,11 +59,7 @@ export function feedbackChannel(name: string): FeedbackChannel | undefined {
 }
 
 /** Opens channel `name` over `train`; a second open of the same name is an error (two runs cannot share one). */
-export function openFeedbackChannel(
-  name: string,
-  train: LiveBatchSource,
-  spec: { length: number; numClasses: number; labels?: readonly string[] },
-): FeedbackChannel {
+export function openFeedbackChannel(name: string, train: LiveBatchSource, spec: FeedbackSpec): FeedbackChannel {
   const reg = registry();
   if (reg.has(name))
     throw new Error(
@@ -69,10 +70,12 @@ export function openFeedbackChannel(
     length: spec.length,
     numClasses: spec.numClasses,
     ...(spec.labels ? { labels: spec.labels } : {}),
+    ...(spec.targets !== undefined ? { targets: spec.targets } : {}),
     push: (r) => {
       // the door of the run: a record from another thread is checked like any live record
       const bad = feedbackProblem(r, spec);
-      return bad === undefined ? train.push({ x: r.x, y: r.y }) : Promise.reject(new Error(bad));
+      if (bad !== undefined) return Promise.reject(new Error(bad));
+      return train.push(spec.targets !== undefined ? { x: r.x, y: 0, t: r.t as Float32Array } : { x: r.x, y: r.y });
     },
     depth: () => train.queue.length,
     dropped: () => train.queue.dropped,
@@ -82,12 +85,27 @@ export function openFeedbackChannel(
   return channel;
 }
 
-/** Why a feedback record cannot be trained on (wrong length, a value not finite in float32, a bad label), if it cannot. */
-export function feedbackProblem(r: FeedbackRecord, spec: { length: number; numClasses: number }): string | undefined {
+/** The shape of a feedback channel's records: features, classes (or regression targets), class names. */
+export interface FeedbackSpec {
+  readonly length: number;
+  readonly numClasses: number;
+  readonly labels?: readonly string[];
+  /** Regression targets per record (a regression channel). */
+  readonly targets?: number | undefined;
+}
+
+/** Why a feedback record cannot be trained on (wrong length, a value not finite in float32, a bad label or target), if it cannot. */
+export function feedbackProblem(r: FeedbackRecord, spec: FeedbackSpec): string | undefined {
   if (!(r.x instanceof Float32Array) || r.x.length !== spec.length)
     return `a feedback record needs ${spec.length} float32 features, got ${r.x instanceof Float32Array ? r.x.length : typeof r.x}`;
   const i = r.x.findIndex((v) => !Number.isFinite(v));
   if (i >= 0) return `feature ${i} of the feedback record is not a finite float32 number (${r.x[i]})`;
+  if (spec.targets !== undefined) {
+    if (!(r.t instanceof Float32Array) || r.t.length !== spec.targets)
+      return `a regression feedback record needs ${spec.targets} float32 targets, got ${r.t instanceof Float32Array ? r.t.length : 'none'}`;
+    const k = r.t.findIndex((v) => !Number.isFinite(v));
+    return k >= 0 ? `target ${k} of the feedback record is not a finite float32 number (${r.t[k]})` : undefined;
+  }
   if (!Number.isInteger(r.y) || r.y < 0 || r.y >= spec.numClasses)
     return `the feedback label ${r.y} is not a class index below ${spec.numClasses}`;
   return undefined;

@@ -5,6 +5,14 @@ import { LiveDataSource } from './live-data-source.js';
 import { liveOptions, liveRecordSpec, policyOption } from './live-options.js';
 
 const { inputShape, numClasses, labels, buffer } = liveOptions;
+const targetCount = Type.Optional(
+  Type.Integer({
+    minimum: 1,
+    description:
+      'Regression feedback: targets per record. POST /feedback then takes {id, target} (a number, or an array of ' +
+      'this many) for a prediction of a task "regression" run, scored by its absolute error; numClasses/labels are not given.',
+  }),
+);
 
 /** Options of the `feedback` source. */
 export const FeedbackOptions = Type.Object(
@@ -12,6 +20,7 @@ export const FeedbackOptions = Type.Object(
     inputShape,
     numClasses,
     labels,
+    targetCount,
     buffer,
     policy: policyOption('drop-oldest'),
     channel: Type.String({
@@ -36,7 +45,8 @@ export function createFeedbackSource(
   o: FeedbackOptions,
   services: ComponentServices,
 ): LiveDataSource & { channel: () => FeedbackChannel | undefined } {
-  const r = liveRecordSpec({ ...o, featuresField: 'x', labelField: 'y' }, 'feedback');
+  const regression = o.targetCount !== undefined ? { targetField: 't' } : {};
+  const r = liveRecordSpec({ ...o, featuresField: 'x', labelField: 'y', ...regression }, 'feedback');
   const train = new LiveBatchSource({
     capacity: o.buffer,
     policy: o.policy,
@@ -53,6 +63,7 @@ export function createFeedbackSource(
           length: r.length,
           numClasses: r.numClasses,
           ...(o.labels ? { labels: o.labels } : {}),
+          targets: r.targets,
         });
       } catch (e) {
         train.end(e as Error);
@@ -66,9 +77,8 @@ export function createFeedbackSource(
   const source = new LiveDataSource(
     {
       inputShape: o.inputShape,
-      numClasses: r.numClasses,
+      ...r.info,
       scenario: 'stream',
-      ...(o.labels ? { classNames: o.labels } : {}),
     },
     train,
     feed,
@@ -81,8 +91,8 @@ export const feedbackDescriptor: ComponentDescriptor = {
   role: 'dataset',
   kind: 'feedback',
   description:
-    'A live stream of labelled predictions: with `engram run --serve`, POST /feedback {id, y} turns an earlier ' +
-    "prediction's inputs into a training record (the delayed-label loop); stream mode.",
+    'A live stream of labelled predictions: with `engram run --serve`, POST /feedback {id, y} (or {id, target} with ' +
+    "targetCount, task regression) turns an earlier prediction's inputs into a training record (the delayed-label loop); stream mode.",
   options: FeedbackOptions,
   create: (options, services) => createFeedbackSource(options as FeedbackOptions, services),
 };

@@ -159,9 +159,8 @@ export function createJsonlFollow(o: JsonlFollowOptions, services: ComponentServ
   return new LiveDataSource(
     {
       inputShape: o.inputShape,
-      numClasses: r.numClasses,
+      ...r.info,
       scenario: 'stream',
-      ...(o.labels ? { classNames: o.labels } : {}),
     },
     train,
     feed,

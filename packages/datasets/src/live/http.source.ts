@@ -246,7 +246,7 @@ export function createHttpSource(
           o.journal,
           'http',
           train,
-          { length: r.length, numClasses: r.numClasses, task: o.taskField !== undefined },
+          { length: r.length, numClasses: r.numClasses, task: o.taskField !== undefined, targets: r.targets },
           services,
         )
       : undefined;
@@ -269,9 +269,8 @@ export function createHttpSource(
   const source = new LiveDataSource(
     {
       inputShape: o.inputShape,
-      numClasses: r.numClasses,
+      ...r.info,
       scenario: 'stream',
-      ...(o.labels ? { classNames: o.labels } : {}),
     },
     train,
     feed,

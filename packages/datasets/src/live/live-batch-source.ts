@@ -13,6 +13,8 @@ export interface Sample {
   readonly x: Float32Array;
   readonly y: number;
   readonly task?: number;
+  /** Regression targets of the sample (a `targetField` feed); `y` is then 0. */
+  readonly t?: Float32Array;
   /**
    * Position in the feed right after this sample (e.g. byte offset of the next line, a generator's
    * state): where a resumed feed restarts once this sample has been trained on. JSON-serialisable.
@@ -117,12 +119,22 @@ export class LiveBatchSource implements BatchSource {
       const y = new Int32Array(samples.length);
       const withTask = samples.every((s) => s.task !== undefined);
       const task = withTask ? new Int32Array(samples.length) : undefined;
+      // A regression feed's targets (every record carries the same number, checked at the door).
+      const k = first.t?.length ?? 0;
+      const targetValues = k > 0 ? new Float32Array(samples.length * k) : undefined;
       samples.forEach((s, i) => {
         x.set(s.x, i * len);
         y[i] = s.y;
         if (task) task[i] = s.task as number;
+        if (targetValues && s.t) targetValues.set(s.t, i * k);
       });
-      yield { x, y, sampleShape: this.options.sampleShape, ...(task ? { task } : {}) };
+      yield {
+        x,
+        y,
+        sampleShape: this.options.sampleShape,
+        ...(task ? { task } : {}),
+        ...(targetValues ? { targetValues } : {}),
+      };
     }
   }
 

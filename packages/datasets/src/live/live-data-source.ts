@@ -48,7 +48,8 @@ export class LiveDataSource implements DataSource {
       this.started = true;
       this.feed.start();
     }
-    const classes = Array.from({ length: this.info.numClasses }, (_, i) => i);
+    // A regression feed has no classes (its outputs are target values).
+    const classes = this.info.regression ? [] : Array.from({ length: this.info.numClasses }, (_, i) => i);
     return from([{ index: 0, name: this.info.scenario, classes, train: this.train }]);
   }
 

@@ -25,9 +25,10 @@ export interface JournalPosition {
   readonly line: number;
 }
 
-/** The journal line of a sample: features as float32 values (they round-trip exactly), class index, task. */
+/** The journal line of a sample: features as float32 values (they round-trip exactly), class index, task, targets. */
 function journalLine(s: Sample): string {
-  return `${JSON.stringify({ x: Array.from(s.x), y: s.y, ...(s.task !== undefined ? { task: s.task } : {}) })}\n`;
+  const task = s.task !== undefined ? { task: s.task } : {};
+  return `${JSON.stringify({ x: Array.from(s.x), y: s.y, ...task, ...(s.t ? { t: Array.from(s.t) } : {}) })}\n`;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -62,7 +63,7 @@ export class LiveJournal {
     path: string,
     private readonly kind: string,
     private readonly train: LiveBatchSource,
-    private readonly r: { length: number; numClasses: number; task: boolean },
+    private readonly r: { length: number; numClasses: number; task: boolean; targets?: number | undefined },
     private readonly services: ComponentServices,
   ) {
     this.file = resolve(services.baseDir, path);
@@ -188,7 +189,7 @@ export class LiveJournal {
     this.handle = undefined;
   }
 
-  /** The record layout of journal lines: `{"x":[...],"y":k}` (and `"task"` when the feed has tasks). */
+  /** The record layout of journal lines: `{"x":[...],"y":k}` (`"task"` when the feed has tasks, `"t"` its regression targets). */
   private contract(): RecordContract {
     return {
       inputShape: [this.r.length],
@@ -196,6 +197,7 @@ export class LiveJournal {
       features: 'x',
       label: 'y',
       task: this.r.task ? 'task' : undefined,
+      ...(this.r.targets !== undefined ? { target: 't', targetCount: this.r.targets } : {}),
     };
   }
 

@@ -18,6 +18,20 @@ export const liveOptions = {
   featuresField: Type.String({ minLength: 1, default: 'x', description: 'Field holding the feature array.' }),
   labelField: Type.String({ minLength: 1, default: 'y', description: 'Field holding the label.' }),
   taskField: Type.Optional(Type.String({ minLength: 1, description: 'Field holding a task index.' })),
+  targetField: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'Field holding the regression target (a number, or an array of targetCount numbers): the stream then feeds ' +
+        'task "regression" (scored by prequential MAE/RMSE), labelField is not read, and numClasses/labels are not given.',
+    }),
+  ),
+  targetCount: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description: 'Regression targets per record (model outputs) with targetField; default 1 (a plain number).',
+    }),
+  ),
   buffer: Type.Integer({
     minimum: 1,
     default: 1024,
@@ -38,19 +52,55 @@ export const LiveBase = Type.Object(liveOptions);
 /** The shared live options after validation. */
 export type LiveOptions = Static<typeof LiveBase>;
 
-/** Checks the class spec and returns it with the record fields and feature count. */
-export function liveRecordSpec(
-  o: LiveOptions,
-  kind: string,
-): { fields: JsonFields; length: number; spec: LabelSpec; numClasses: number; contract: RecordContract } {
+/** What {@link liveRecordSpec} returns: record fields, feature count, label spec, outputs and the door contract. */
+export interface LiveRecordSpec {
+  readonly fields: JsonFields;
+  readonly length: number;
+  readonly spec: LabelSpec;
+  /** Model outputs: classes, or regression targets per record. */
+  readonly numClasses: number;
+  /** Set for a regression feed (`targetField`): targets per record. */
+  readonly targets?: number;
+  readonly contract: RecordContract;
+  /** What the source's `StreamInfo` says of its outputs (`numClasses`, `regression`, `classNames`). */
+  readonly info: { numClasses: number; regression?: true; classNames?: string[] };
+}
+
+/** Checks the class spec (or the regression target spec) and returns it with the record fields and feature count. */
+export function liveRecordSpec(o: LiveOptions, kind: string): LiveRecordSpec {
+  const length = o.inputShape.reduce((a, b) => a * b, 1);
+  const fields = { features: o.featuresField, label: o.labelField, task: o.taskField };
+  if (o.targetField !== undefined) {
+    if (o.numClasses !== undefined || o.labels !== undefined)
+      throw new Error(`${kind}: give targetField (regression) or numClasses/labels (classes), not both`);
+    const targets = o.targetCount ?? 1;
+    return {
+      fields,
+      length,
+      spec: { numClasses: targets },
+      numClasses: targets,
+      targets,
+      contract: {
+        inputShape: o.inputShape,
+        numClasses: targets,
+        features: o.featuresField,
+        label: o.labelField,
+        task: o.taskField,
+        target: o.targetField,
+        targetCount: targets,
+      },
+      info: { numClasses: targets, regression: true },
+    };
+  }
+  if (o.targetCount !== undefined) throw new Error(`${kind}: targetCount needs targetField`);
   const numClasses = o.labels?.length ?? o.numClasses;
   if (numClasses === undefined)
     throw new Error(`${kind}: give "numClasses" or "labels" (a live stream cannot be scanned ahead)`);
   if (o.labels && o.numClasses !== undefined && o.numClasses !== o.labels.length)
     throw new Error(`${kind}: numClasses ${o.numClasses} disagrees with ${o.labels.length} labels`);
   return {
-    fields: { features: o.featuresField, label: o.labelField, task: o.taskField },
-    length: o.inputShape.reduce((a, b) => a * b, 1),
+    fields,
+    length,
     spec: { labels: o.labels, numClasses },
     numClasses,
     contract: {
@@ -61,18 +111,19 @@ export function liveRecordSpec(
       label: o.labelField,
       task: o.taskField,
     },
+    info: { numClasses, ...(o.labels ? { classNames: o.labels } : {}) },
   };
 }
 
 const asRow = (r: CheckedRecord | string): ParsedRow => (typeof r === 'string' ? { error: r } : r);
 
 /** Parses one JSONL line of a live feed and checks it at the door ({@link checkRecord}). */
-export function parseLiveLine(text: string, r: ReturnType<typeof liveRecordSpec>): ParsedRow {
+export function parseLiveLine(text: string, r: LiveRecordSpec): ParsedRow {
   return asRow(checkRecordLine(text, r.contract));
 }
 
 /** Checks one parsed JSON record of a live feed at the door ({@link checkRecord}). */
-export function parseLiveRecord(value: unknown, r: ReturnType<typeof liveRecordSpec>): ParsedRow {
+export function parseLiveRecord(value: unknown, r: LiveRecordSpec): ParsedRow {
   return asRow(checkRecord(value, r.contract));
 }
 

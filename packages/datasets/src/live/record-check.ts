@@ -15,13 +15,19 @@ export interface RecordContract {
   readonly label?: string;
   /** Field holding a task index, when the feed has tasks. */
   readonly task?: string | undefined;
+  /** Field holding the regression target(s) of a regression feed (the label field is then not read). */
+  readonly target?: string | undefined;
+  /** Targets per record of a regression feed (1: a plain number is accepted too). */
+  readonly targetCount?: number | undefined;
 }
 
-/** A record that passed {@link checkRecord}: float32 features (all finite), class index, task. */
+/** A record that passed {@link checkRecord}: float32 features (all finite), class index (0 for regression), task, targets. */
 export interface CheckedRecord {
   readonly x: Float32Array;
   readonly y: number;
   readonly task?: number;
+  /** Regression targets (float32, all finite) of a regression feed. */
+  readonly t?: Float32Array;
 }
 
 const own = (rec: object, key: string): boolean => Object.prototype.hasOwnProperty.call(rec, key);
@@ -33,7 +39,9 @@ const own = (rec: object, key: string): boolean => Object.prototype.hasOwnProper
  *   overflows float32 to Infinity and would poison training, so it is refused);
  * - label: with `labels`, one of those strings; otherwise a JSON integer (not a string such as `"1"`) in
  *   `[0, numClasses)`;
- * - task (when the contract names a task field): a non-negative safe integer.
+ * - task (when the contract names a task field): a non-negative safe integer;
+ * - targets (a regression feed, the contract names a target field, then no label is read): `targetCount`
+ *   JSON numbers (an array, or one bare number), each finite in float32.
  *
  * Pure: no I/O and no events; every live source (http, jsonl-stdin, jsonl-follow, journals, redis) calls it.
  */
@@ -56,14 +64,39 @@ export function checkRecord(value: unknown, c: RecordContract): CheckedRecord | 
       return `field "${features}"[${i}] is not a finite float32 number${Number.isFinite(v) ? ` (${v} overflows float32)` : ''}`;
     x[i] = f;
   }
-  if (!own(rec, label)) return `field "${label}" is missing`;
-  const y = classIndex(rec[label], c);
-  if (typeof y === 'string') return y;
-  if (c.task === undefined) return { x, y };
+  let y = 0;
+  let values: { t: Float32Array } | undefined;
+  if (c.target !== undefined) {
+    const t = targetValues(own(rec, c.target) ? rec[c.target] : undefined, c.target, c.targetCount ?? 1);
+    if (typeof t === 'string') return t;
+    values = { t };
+  } else {
+    if (!own(rec, label)) return `field "${label}" is missing`;
+    const k = classIndex(rec[label], c);
+    if (typeof k === 'string') return k;
+    y = k;
+  }
+  if (c.task === undefined) return { x, y, ...values };
   const t = own(rec, c.task) ? rec[c.task] : undefined;
   if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0)
     return `field "${c.task}" is not a task index (a non-negative integer)`;
-  return { x, y, task: t };
+  return { x, y, task: t, ...values };
+}
+
+/** A regression record's targets: `count` JSON numbers (one may be given bare), each finite in float32. */
+function targetValues(raw: unknown, field: string, count: number): Float32Array | string {
+  if (raw === undefined) return `field "${field}" is missing`;
+  const list: unknown[] = Array.isArray(raw) ? raw : [raw];
+  if (list.length !== count) return `field "${field}" has ${list.length} targets, expected ${count} (targetCount)`;
+  const t = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    const v: unknown = list[i];
+    const at = Array.isArray(raw) ? `"${field}"[${i}]` : `"${field}"`;
+    if (typeof v !== 'number') return `target ${at} is not a number: ${short(v)}`;
+    t[i] = v;
+    if (!Number.isFinite(t[i])) return `target ${at} is not a finite float32 number (${v})`;
+  }
+  return t;
 }
 
 function classIndex(value: unknown, c: RecordContract): number | string {

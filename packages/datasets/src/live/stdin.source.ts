@@ -53,7 +53,7 @@ export function createJsonlStdin(
           o.journal,
           'jsonl-stdin',
           train,
-          { length: r.length, numClasses: r.numClasses, task: o.taskField !== undefined },
+          { length: r.length, numClasses: r.numClasses, task: o.taskField !== undefined, targets: r.targets },
           services,
         )
       : undefined;
@@ -107,9 +107,8 @@ export function createJsonlStdin(
   return new LiveDataSource(
     {
       inputShape: o.inputShape,
-      numClasses: r.numClasses,
+      ...r.info,
       scenario: 'stream',
-      ...(o.labels ? { classNames: o.labels } : {}),
     },
     train,
     feed,

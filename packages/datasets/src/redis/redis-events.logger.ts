@@ -118,6 +118,8 @@ export class RedisEventsLogger implements RunLogger {
         windowAccuracy: e.windowAccuracy,
         fadingAccuracy: e.fadingAccuracy,
         loss: e.loss,
+        // a regression stream's prequential errors (target units)
+        ...(e.mae !== undefined ? { mae: e.mae, windowMae: e.windowMae ?? e.mae, rmse: e.rmse ?? 0 } : {}),
       };
     if (e.type === 'evaluation')
       this.metrics['evaluation'] = { afterExperience: e.afterExperience, accuracy: e.results.map((r) => r.accuracy) };

@@ -342,8 +342,14 @@ export class RedisStreamFeed implements LiveFeed {
         continue;
       }
       const cursor = this.ledger.append(e.id);
-      const sample =
-        row.task === undefined ? { x: row.x, y: row.y, cursor } : { x: row.x, y: row.y, task: row.task, cursor };
+      // a regression stream's records carry their targets (`t`)
+      const sample = {
+        x: row.x,
+        y: row.y,
+        ...(row.task === undefined ? {} : { task: row.task }),
+        ...(row.t === undefined ? {} : { t: row.t }),
+        cursor,
+      };
       // With room in the buffer the push completes now (a closed buffer means the run is over).
       if (queue.length < queue.capacity) this.train.push(sample).catch(ignore);
       else await this.train.push(sample);

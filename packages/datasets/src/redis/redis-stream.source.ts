@@ -55,9 +55,8 @@ export function createRedisStream(o: RedisStreamOptions, services: ComponentServ
   return new RedisStreamSource(
     {
       inputShape: o.inputShape,
-      numClasses: r.numClasses,
+      ...r.info,
       scenario: 'stream',
-      ...(o.labels ? { classNames: o.labels } : {}),
     },
     train,
     feed,
