@@ -235,6 +235,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("matmul", Napi::Function::New(env, MatMul));
   exports.Set("colSum", Napi::Function::New(env, ColSum));
   engram::RegisterOptimizers(env, exports);
+  engram::RegisterGru(env, exports);
   exports.Set("maxPool", Napi::Function::New(env, MaxPool));
   exports.Set("biasAdd", Napi::Function::New(env, BiasAdd));
   exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));

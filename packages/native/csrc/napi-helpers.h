@@ -35,4 +35,7 @@ inline Napi::Value Fail(const Napi::CallbackInfo& info, const char* message) {
 // Registers adam, sgd, momentum, rmsprop and the EWC penalty kernels (optimizer-kernels.cc).
 void RegisterOptimizers(Napi::Env env, Napi::Object exports);
 
+// Registers gruForward and gruBackward, a whole reset-after GRU sequence per call (gru-kernels.cc).
+void RegisterGru(Napi::Env env, Napi::Object exports);
+
 }  // namespace engram

@@ -4,6 +4,12 @@ import { replaceKernel, restoreKernels, replacedKernels } from './kernels/kernel
 import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel, conv2dKernel } from './kernels/conv-kernels.js';
 import { addKernel, reluGradKernel, reluKernel, RELU_GRAD_KERNEL } from './kernels/elementwise-kernels.js';
 import { maxPoolGradKernel, maxPoolKernel } from './kernels/pool-kernels.js';
+import {
+  GRU_SEQUENCE_GRAD_KERNEL,
+  GRU_SEQUENCE_KERNEL,
+  gruSequenceGradKernel,
+  gruSequenceKernel,
+} from './kernels/gru-kernels.js';
 import { installReluGradient, restoreReluGradient } from './kernels/relu-gradient.js';
 import { batchMatMulKernel, fusedMatMulKernel } from './kernels/matmul-kernels.js';
 import { identityKernel, sumKernel } from './kernels/reduce-kernels.js';
@@ -39,7 +45,8 @@ function refuse(reason: string): NativeLoadResult {
  * system's OpenBLAS `cblas_sgemm` (zero-copy on the wasm heap), Conv2D / FusedConv2D and their input
  * and filter gradients (direct loops or chunked im2col + sgemm, OpenMP), MaxPool and MaxPoolGrad, large bias/same-shape
  * Add and Relu, a one-pass relu gradient (a Relu gradient
- * override that uses it on wasm only), leading-axes Sum, no-copy Identity,
+ * override that uses it on wasm only), leading-axes Sum, no-copy Identity, core's fused reset-after
+ * GRU sequence kernels (`EngramGruSequence` and its gradient: one call per pass),
  * and native in-place updates for tfjs's Adam, SGD, Momentum and RMSProp optimizers — for the instances
  * given to {@link accelerateOptimizer} only (no prototype is patched; state stays in the optimizers'
  * own variables). Call after `tf.setBackend('wasm')` succeeded. When the
@@ -68,6 +75,8 @@ export function load(): NativeLoadResult {
     replaceKernel('Add', addKernel(addon));
     replaceKernel('Relu', reluKernel(addon));
     replaceKernel(RELU_GRAD_KERNEL, reluGradKernel(addon));
+    replaceKernel(GRU_SEQUENCE_KERNEL, gruSequenceKernel(addon));
+    replaceKernel(GRU_SEQUENCE_GRAD_KERNEL, gruSequenceGradKernel(addon));
     installReluGradient();
   }
   registerNativeApply(tf.AdamOptimizer, addon, nativeAdam);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { gruSequence, type GruGate } from './gru-sequence.js';
 
 /** A weight initialiser (tfjs-layers' `Initializer`, as `tf.initializers.*` return it). */
 type Initializer = ReturnType<typeof tf.initializers.zeros>;
@@ -48,9 +49,12 @@ export interface GruResetAfterArgs {
  * ```
  *
  * Weights as Keras lays them out: `kernel [features, 3·units]`, `recurrent_kernel [units, 3·units]`
- * (gates z, r, h) and `bias [2, 3·units]` (input bias, recurrent bias). The loop is written with tfjs ops,
- * so tfjs autodiff trains it; it starts from a zero state and takes no mask. Built by the model builder
- * (`gru` with `resetAfter: true`) and by the ONNX importer; registered so checkpoints load it again.
+ * (gates z, r, h) and `bias [2, 3·units]` (input bias, recurrent bias). It starts from a zero state and
+ * takes no mask. The input projection of all steps is one matmul; with a tanh candidate and sigmoid or
+ * hard-sigmoid gates the recurrence is one fused op with hand-written backpropagation through time
+ * ({@link gruSequence}; native on wasm with `@engram/native`), otherwise an unrolled loop of tfjs ops
+ * that tfjs autodiff trains. Built by the model builder (`gru` with `resetAfter: true`) and by the ONNX
+ * importer; registered so checkpoints load it again.
  */
 export class GruResetAfter extends tf.layers.Layer {
   static readonly className = 'EngramGRU';
@@ -65,6 +69,11 @@ export class GruResetAfter extends tf.layers.Layer {
   private recurrentKernel: tf.LayerVariable | undefined;
   private bias: tf.LayerVariable | undefined;
   private readonly fns: { act: tf.layers.Layer; rec: tf.layers.Layer };
+  /**
+   * Whether `call` may use the fused sequence op (when the activations allow it; default true). Set
+   * false to force the unrolled tfjs loop, e.g. to compare the two; not serialised.
+   */
+  fastPath = true;
 
   constructor(args: GruResetAfterArgs) {
     super({ ...(args.name === undefined ? {} : { name: args.name }), trainable: args.trainable ?? true });
@@ -115,6 +124,12 @@ export class GruResetAfter extends tf.layers.Layer {
         xw = tf.add(xw, inputBias as tf.Tensor);
         recurrentBias = hBias;
       }
+      const gate = this.fusedGate();
+      if (gate !== undefined && steps > 0) {
+        const hBias = (recurrentBias ?? tf.zeros([3 * u])) as tf.Tensor1D;
+        const options = { gate, returnSequences: this.returnSequences };
+        return gruSequence(xw as tf.Tensor3D, recurrent as tf.Tensor2D, hBias, options);
+      }
       const xs = tf.unstack(xw, 1);
       let h: tf.Tensor = tf.zeros([batch, u]);
       const outputs: tf.Tensor[] = [];
@@ -131,6 +146,13 @@ export class GruResetAfter extends tf.layers.Layer {
       }
       return this.returnSequences ? tf.stack(outputs, 1) : h;
     });
+  }
+
+  /** The gate activation when the fused sequence op computes this layer, else undefined. */
+  private fusedGate(): GruGate | undefined {
+    if (!this.fastPath || this.activationName !== 'tanh') return undefined;
+    const gate = this.recurrentActivationName;
+    return gate === 'sigmoid' || gate === 'hardSigmoid' ? gate : undefined;
   }
 
   override getConfig(): tf.serialization.ConfigDict {
