@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { freePort, startRedis } from '@engram/datasets/testing';
 import { parseBenchArgs } from './bench-args.js';
-import { SoakTraffic, type TrafficMinute } from './soak-traffic.js';
+import { growthPerProcess, type Minute } from './soak-report.js';
+import { SoakTraffic } from './soak-traffic.js';
 
 /**
  * `npm run soak -- --minutes M [--rate R] [--delay-ms D] [--kill-at F] [--out DIR]`: a long run of
@@ -23,13 +24,6 @@ const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
 const USAGE = 'usage: npm run soak -- --minutes M [--rate R] [--delay-ms D] [--kill-at F] [--out DIR]\n';
 const STREAM = 'soak';
 
-interface Minute extends TrafficMinute {
-  readonly minute: number;
-  readonly rssMb: number;
-  readonly tensors: { training?: number; serving?: number };
-  readonly trained: number;
-}
-
 function rssMb(pid: number | undefined): number {
   if (pid === undefined) return NaN;
   try {
@@ -40,7 +34,14 @@ function rssMb(pid: number | undefined): number {
   }
 }
 
-async function metrics(port: number): Promise<{ training?: number; serving?: number; trained: number }> {
+interface Scrape {
+  training?: number;
+  serving?: number;
+  heapMb: { training?: number; serving?: number };
+  trained: number;
+}
+
+async function metrics(port: number): Promise<Scrape> {
   try {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     const read = (re: RegExp): number | undefined => {
@@ -49,13 +50,23 @@ async function metrics(port: number): Promise<{ training?: number; serving?: num
     };
     const training = read(/^engram_tensors\{thread="training"\} (\d+)$/m);
     const serving = read(/^engram_tensors\{thread="serving"\} (\d+)$/m);
+    const mb = (thread: string): number | undefined => {
+      const bytes = read(new RegExp(`^engram_heap_used_bytes\\{thread="${thread}"\\} (\\d+)$`, 'm'));
+      return bytes === undefined ? undefined : Math.round(bytes / 104857.6) / 10;
+    };
+    const heapTraining = mb('training');
+    const heapServing = mb('serving');
     return {
       ...(training !== undefined ? { training } : {}),
       ...(serving !== undefined ? { serving } : {}),
+      heapMb: {
+        ...(heapTraining !== undefined ? { training: heapTraining } : {}),
+        ...(heapServing !== undefined ? { serving: heapServing } : {}),
+      },
       trained: read(/^engram_samples_trained_total (\d+)$/m) ?? -1,
     };
   } catch {
-    return { trained: -1 };
+    return { heapMb: {}, trained: -1 };
   }
 }
 
@@ -173,13 +184,15 @@ async function main(): Promise<number> {
           ...(seen.training !== undefined ? { training: seen.training } : {}),
           ...(seen.serving !== undefined ? { serving: seen.serving } : {}),
         },
+        heapMb: seen.heapMb,
         trained: seen.trained,
       };
       rows.push(row);
       process.stdout.write(
         `minute ${m}: ${row.requests} requests (${row.errors} errors), p50 ${row.p50Ms.toFixed(2)} ms, p99 ` +
           `${row.p99Ms.toFixed(2)} ms, RSS ${row.rssMb} MB, tensors training ${row.tensors.training ?? '?'} serving ` +
-          `${row.tensors.serving ?? '?'}, produced ${row.produced}, trained ${row.trained}\n`,
+          `${row.tensors.serving ?? '?'}, heap MB training ${row.heapMb.training ?? '?'} serving ` +
+          `${row.heapMb.serving ?? '?'}, produced ${row.produced}, trained ${row.trained}\n`,
       );
     }
     await traffic.stop();
@@ -212,6 +225,10 @@ async function main(): Promise<number> {
         pending,
         runExit: code,
         rssGrowthAfterMinute2: first && last ? (last.rssMb - first.rssMb) / first.rssMb : null,
+        rssGrowthPerProcess: growthPerProcess(
+          rows,
+          kills.map((k) => Math.floor(k.atSecond / 60) + 1),
+        ),
         worstP99Ms: Math.max(...rows.map((r) => (Number.isNaN(r.p99Ms) ? 0 : r.p99Ms))),
       },
     };

@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import type { AddressInfo } from 'node:net';
 import type { EngramEvent, LoadedPipeline, PlacedStage, ServeSettings, StageRun } from '@engram/core';
 import * as tf from '@tensorflow/tfjs';
@@ -68,7 +69,12 @@ export async function startRunServer(
           if (e.type === 'checkpoint') publish.checkpointed(e.step);
           const trained =
             e.type === 'batch-end' || e.type === 'run-end'
-              ? { samples: run?.cursor.samples ?? 0, step: run?.cursor.step ?? 0, tensors: tf.memory().numTensors }
+              ? {
+                  samples: run?.cursor.samples ?? 0,
+                  step: run?.cursor.step ?? 0,
+                  tensors: tf.memory().numTensors,
+                  heapUsed: getHeapStatistics().used_heap_size,
+                }
               : undefined;
           thread.event(e, trained);
         },

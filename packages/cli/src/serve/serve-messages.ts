@@ -28,7 +28,12 @@ export type ToServeThread =
   | {
       readonly type: 'event';
       readonly event: EngramEvent;
-      readonly trained?: { readonly samples: number; readonly step: number; readonly tensors?: number };
+      readonly trained?: {
+        readonly samples: number;
+        readonly step: number;
+        readonly tensors?: number;
+        readonly heapUsed?: number;
+      };
     }
   /** The feedback channel's shape and queue (undefined: none open). */
   | { readonly type: 'channel'; readonly status: ChannelStatus | undefined }

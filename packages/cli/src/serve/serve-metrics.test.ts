@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { getHeapStatistics } from 'node:v8';
 import * as tf from '@tensorflow/tfjs';
 import { ServeMetrics } from './serve-metrics.js';
 
@@ -70,4 +71,20 @@ test('engram_tensors reports the serving thread live at scrape time and the trai
   assert.match(text, /^engram_tensors\{thread="training"\} 42$/m);
   assert.match(text, new RegExp(`^engram_tensors\\{thread="serving"\\} ${live + 1}$`, 'm'));
   held.dispose();
+});
+
+test('engram_heap_used_bytes reports the serving thread at scrape time and the training thread as of its last batch end', async () => {
+  const metrics = new ServeMetrics({
+    queueDepth: () => 0,
+    store: () => ({ bytes: 0, entries: 0 }),
+    failedBuilds: () => 0,
+  });
+  let text = await metrics.render();
+  assert.doesNotMatch(text, /^engram_heap_used_bytes\{thread="training"\}/m, 'unknown before the first batch end');
+  const serving = Number(/^engram_heap_used_bytes\{thread="serving"\} (\d+)$/m.exec(text)?.[1]);
+  // The serving figure is this thread's V8 heap: between a megabyte and the heap's limit.
+  assert.ok(serving > 1 << 20 && serving < getHeapStatistics().heap_size_limit, String(serving));
+  metrics.setTrained(100, 5, 42, 123_456_789);
+  text = await metrics.render();
+  assert.match(text, /^engram_heap_used_bytes\{thread="training"\} 123456789$/m);
 });

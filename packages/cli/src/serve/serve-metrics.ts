@@ -1,5 +1,6 @@
 import type { EngramEvent } from '@engram/core';
 import * as tf from '@tensorflow/tfjs';
+import { getHeapStatistics } from 'node:v8';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { TotalCounter } from './total-counter.js';
 
@@ -158,6 +159,20 @@ export class ServeMetrics {
         if (t >= 0) this.set({ thread: 'training' }, t);
       },
     });
+    const trainingHeap = (): number => this.trainingHeap;
+    new Gauge({
+      name: 'engram_heap_used_bytes',
+      help:
+        'V8 heap in use (bytes) per thread: thread="training" as of the last batch end, thread="serving" at ' +
+        "scrape time. nodejs_heap_size_used_bytes is the serving thread's alone (the metrics live there).",
+      labelNames: ['thread'],
+      registers: [this.registry],
+      collect() {
+        this.set({ thread: 'serving' }, getHeapStatistics().used_heap_size);
+        const t = trainingHeap();
+        if (t >= 0) this.set({ thread: 'training' }, t);
+      },
+    });
     new Gauge({
       name: 'engram_prediction_store_entries',
       help: 'Predictions awaiting feedback.',
@@ -207,15 +222,18 @@ export class ServeMetrics {
 
   /** The training thread's live tensors at its last batch end (-1: not known yet). */
   private trainingTensors = -1;
+  /** The training thread's V8 heap in use at its last batch end, bytes (-1: not known yet). */
+  private trainingHeap = -1;
 
   /**
    * Samples trained so far, from the run's cursor (more precise than the logged events), and the
-   * training thread's live tensors then.
+   * training thread's live tensors and V8 heap in use then.
    */
-  setTrained(samples: number, steps: number, tensors?: number): void {
+  setTrained(samples: number, steps: number, tensors?: number, heapUsed?: number): void {
     this.samples.setTotal(samples);
     this.batches.setTotal(steps);
     if (tensors !== undefined) this.trainingTensors = tensors;
+    if (heapUsed !== undefined) this.trainingHeap = heapUsed;
   }
 
   /** The text exposition. */

@@ -148,7 +148,7 @@ export class ServeThread implements SnapshotSink {
   }
 
   /** Passes one run event (and, with batch and run ends, the samples and steps trained so far). */
-  event(event: EngramEvent, trained?: { samples: number; step: number; tensors?: number }): void {
+  event(event: EngramEvent, trained?: { samples: number; step: number; tensors?: number; heapUsed?: number }): void {
     // A channel that has just opened (or closed) is made known before the event that may follow it;
     // its queue depth is refreshed by the timer, not on every batch.
     const changes = feedbackChannelChanges();

@@ -99,7 +99,8 @@ async function start(): Promise<void> {
         backend ??= useBackend(m.backend);
         break;
       case 'event':
-        if (m.trained) server.metrics.setTrained(m.trained.samples, m.trained.step, m.trained.tensors);
+        if (m.trained)
+          server.metrics.setTrained(m.trained.samples, m.trained.step, m.trained.tensors, m.trained.heapUsed);
         events.next(m.event);
         break;
       case 'channel':

@@ -9,18 +9,20 @@ interface Job {
 
 interface Slot {
   readonly worker: Worker;
-  job: Job | undefined;
+  /** Jobs posted to this worker and not answered yet, by request id (the worker does them in order). */
+  readonly jobs: Map<number, Job>;
 }
 
 /**
- * A fixed pool of decode workers (node:worker_threads), started on first use. Jobs queue FIFO and go to
- * the first idle worker. A worker is referenced (keeps the process alive) only while it holds a job, so
- * an idle pool never delays exit; `close()` terminates them. A worker that dies fails its job and is
- * replaced.
+ * A fixed pool of decode workers (node:worker_threads), started on first use. A job is posted at once to
+ * the worker with the fewest unanswered jobs, which queues it and decodes its jobs one after another: a
+ * worker never waits for the main thread (busy training a batch, synchronously) to hand it the next job,
+ * so decoding runs ahead by as many batches as the consumer has asked for. A worker is referenced (keeps
+ * the process alive) only while it holds jobs, so an idle pool never delays exit; `close()` terminates
+ * them. A worker that dies fails its jobs and is replaced.
  */
 export class DecodePool {
   private slots: Slot[] = [];
-  private readonly queue: Job[] = [];
   private nextId = 0;
   private closed = false;
 
@@ -31,35 +33,37 @@ export class DecodePool {
     if (this.closed) return Promise.reject(new Error('the image decode pool is closed'));
     if (this.slots.length === 0) this.slots = Array.from({ length: this.threads }, () => this.spawn());
     return new Promise<DecodeReply>((resolve, reject) => {
-      this.queue.push({ request: { id: this.nextId++, files, spec }, resolve, reject });
-      this.pump();
+      const request: DecodeRequest = { id: this.nextId++, files, spec };
+      const slot = this.slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
+      slot.jobs.set(request.id, { request, resolve, reject });
+      slot.worker.ref();
+      slot.worker.postMessage(request);
     });
   }
 
-  /** Jobs waiting for a worker (not counting those being decoded). */
-  get waiting(): number {
-    return this.queue.length;
+  /** Jobs posted to the workers and not answered yet. */
+  get inFlight(): number {
+    return this.slots.reduce((n, s) => n + s.jobs.size, 0);
   }
 
-  /** Terminates the workers; pending jobs fail. */
+  /** Terminates the workers; unanswered jobs fail. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new Error('the image decode pool is closed'));
     const slots = this.slots;
     this.slots = [];
+    for (const slot of slots) this.failAll(slot, new Error('the image decode pool is closed'));
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
   private spawn(): Slot {
     const worker = new Worker(new URL('./decode.worker.js', import.meta.url));
     worker.unref();
-    const slot: Slot = { worker, job: undefined };
+    const slot: Slot = { worker, jobs: new Map() };
     worker.on('message', (reply: DecodeReply) => {
-      const job = slot.job;
-      slot.job = undefined;
-      worker.unref();
+      const job = slot.jobs.get(reply.id);
+      slot.jobs.delete(reply.id);
+      if (slot.jobs.size === 0) worker.unref();
       job?.resolve(reply);
-      this.pump();
     });
     worker.on('error', (e) => this.lost(slot, e));
     worker.on('exit', (code) => {
@@ -71,21 +75,15 @@ export class DecodePool {
   private lost(slot: Slot, error: Error): void {
     const i = this.slots.indexOf(slot);
     if (i < 0) return;
-    slot.job?.reject(error);
-    slot.job = undefined;
+    this.failAll(slot, error);
     void slot.worker.terminate();
     this.slots[i] = this.spawn();
-    this.pump();
   }
 
-  private pump(): void {
-    for (const slot of this.slots) {
-      if (slot.job !== undefined) continue;
-      const job = this.queue.shift();
-      if (!job) return;
-      slot.job = job;
-      slot.worker.ref();
-      slot.worker.postMessage(job.request);
-    }
+  private failAll(slot: Slot, error: Error): void {
+    const jobs = [...slot.jobs.values()];
+    slot.jobs.clear();
+    slot.worker.unref();
+    for (const job of jobs) job.reject(error);
   }
 }

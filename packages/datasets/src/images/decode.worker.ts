@@ -4,10 +4,12 @@ import type { DecodeReply, DecodeRequest } from './decode-spec.js';
 
 // A decode worker (node:worker_threads): answers each DecodeRequest with one block of pixels,
 // transferred (not copied) back. A file that fails is reported by position; the others still decode.
+// Requests queue here and are decoded one after another, in the order they came.
 const port = parentPort;
 if (!port) throw new Error('decode.worker must run as a worker thread');
+let queue: Promise<void> = Promise.resolve();
 port.on('message', (req: DecodeRequest) => {
-  void decodeAll(req).then((reply) => port.postMessage(reply, [reply.x.buffer as ArrayBuffer]));
+  queue = queue.then(() => decodeAll(req)).then((reply) => port.postMessage(reply, [reply.x.buffer as ArrayBuffer]));
 });
 
 async function decodeAll(req: DecodeRequest): Promise<DecodeReply> {
