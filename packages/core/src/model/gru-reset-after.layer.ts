@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { gruSequence, type GruGate } from './gru-sequence.js';
+import { gruSequence, hasFusedGruKernels, type GruGate } from './gru-sequence.js';
 
 /** A weight initialiser (tfjs-layers' `Initializer`, as `tf.initializers.*` return it). */
 type Initializer = ReturnType<typeof tf.initializers.zeros>;
@@ -51,9 +51,9 @@ export interface GruResetAfterArgs {
  * Weights as Keras lays them out: `kernel [features, 3·units]`, `recurrent_kernel [units, 3·units]`
  * (gates z, r, h) and `bias [2, 3·units]` (input bias, recurrent bias). It starts from a zero state and
  * takes no mask. The input projection of all steps is one matmul; with a tanh candidate and sigmoid or
- * hard-sigmoid gates the recurrence is one fused op with hand-written backpropagation through time
- * ({@link gruSequence}; native on wasm with `@engram/native`), otherwise an unrolled loop of tfjs ops
- * that tfjs autodiff trains. Built by the model builder (`gru` with `resetAfter: true`) and by the ONNX
+ * hard-sigmoid gates, on a backend with the fused GRU kernels (wasm with `@engram/native`), the
+ * recurrence is one fused op with hand-written backpropagation through time ({@link gruSequence}),
+ * otherwise an unrolled loop of tfjs ops that tfjs autodiff trains (see {@link GruResetAfter.fastPath}). Built by the model builder (`gru` with `resetAfter: true`) and by the ONNX
  * importer; registered so checkpoints load it again.
  */
 export class GruResetAfter extends tf.layers.Layer {
@@ -70,10 +70,12 @@ export class GruResetAfter extends tf.layers.Layer {
   private bias: tf.LayerVariable | undefined;
   private readonly fns: { act: tf.layers.Layer; rec: tf.layers.Layer };
   /**
-   * Whether `call` may use the fused sequence op (when the activations allow it; default true). Set
-   * false to force the unrolled tfjs loop, e.g. to compare the two; not serialised.
+   * When `call` uses the fused sequence op (if the activations allow it): `auto` (default) where the
+   * backend has its fused kernels (wasm with `@engram/native`) — as tfjs ops it measured no faster than
+   * the unrolled loop on wasm —, `always` (tfjs ops elsewhere), `never` (the unrolled loop, e.g. to
+   * compare the two). Not serialised.
    */
-  fastPath = true;
+  fastPath: 'auto' | 'always' | 'never' = 'auto';
 
   constructor(args: GruResetAfterArgs) {
     super({ ...(args.name === undefined ? {} : { name: args.name }), trainable: args.trainable ?? true });
@@ -150,7 +152,8 @@ export class GruResetAfter extends tf.layers.Layer {
 
   /** The gate activation when the fused sequence op computes this layer, else undefined. */
   private fusedGate(): GruGate | undefined {
-    if (!this.fastPath || this.activationName !== 'tanh') return undefined;
+    if (this.fastPath === 'never' || this.activationName !== 'tanh') return undefined;
+    if (this.fastPath === 'auto' && !hasFusedGruKernels()) return undefined;
     const gate = this.recurrentActivationName;
     return gate === 'sigmoid' || gate === 'hardSigmoid' ? gate : undefined;
   }

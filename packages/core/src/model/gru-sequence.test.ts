@@ -33,7 +33,7 @@ function pair(c: Case, rng: Rng): [GruResetAfter, GruResetAfter] {
   ];
   return [true, false].map((fast) => {
     const layer = new GruResetAfter({ units: c.units, returnSequences: c.sequences, recurrentActivation: c.gate });
-    layer.fastPath = fast;
+    layer.fastPath = fast ? 'always' : 'never';
     layer.apply(tf.input({ shape: [c.steps, c.features] }));
     tf.tidy(() => layer.setWeights(weights.map((w, i) => tf.tensor(w, shapes[i]))));
     return layer;

@@ -37,6 +37,11 @@ export interface GruSequenceOptions {
 
 const hasKernel = (name: string): boolean => tf.getKernel(name, tf.getBackend()) !== undefined;
 
+/** Whether the active backend has both fused GRU kernels ({@link GRU_SEQUENCE_KERNEL} and its gradient). */
+export function hasFusedGruKernels(): boolean {
+  return hasKernel(GRU_SEQUENCE_KERNEL) && hasKernel(GRU_SEQUENCE_GRAD_KERNEL);
+}
+
 function forward(xw: tf.Tensor3D, recurrent: tf.Tensor2D, bias: tf.Tensor1D, gate: GruGate): GruSequenceCache {
   if (!hasKernel(GRU_SEQUENCE_KERNEL)) return gruSequenceForwardOps(xw, recurrent, bias, gate);
   const outputs: tf.Tensor | tf.Tensor[] = tf

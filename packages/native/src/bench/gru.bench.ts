@@ -1,16 +1,18 @@
 /**
  * In-process timing of the bench GRU classifier (embedding 1,000×64 → EngramGRU 128, reset-after,
  * sigmoid gates → dense 10; sequences of 32 tokens; Adam 1e-3) on wasm + native: the fused sequence
- * op against the unrolled tfjs loop (`fastPath` false), alternated in blocks so both see the same
+ * op against the unrolled tfjs loop (`fastPath` 'always' vs 'never'), alternated in blocks so both see the same
  * machine load. Prints samples/s per block and the median ratio.
  *
- * Usage: node dist/bench/gru.bench.js [--batches 32,128] [--steps 10] [--rounds 3] [--json]
- *        (--steps 2 --rounds 1 is a smoke run)
+ * Usage: node dist/bench/gru.bench.js [--batches 32,128] [--steps 10] [--rounds 3] [--ops] [--json]
+ *        (--steps 2 --rounds 1 is a smoke run; --ops removes the native GRU kernels, so the fused op
+ *        runs as tfjs ops, as on a backend without them)
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildModel, Rng, selectBackend, type EngramModel } from '@engram/core';
 import { GruResetAfter } from '@engram/core/internal';
 import { accelerateOptimizer } from '../index.js';
+import { GRU_SEQUENCE_GRAD_KERNEL, GRU_SEQUENCE_KERNEL } from '../kernels/gru-kernels.js';
 import { layersTrainStep } from '../testing/layers-models.js';
 
 const SIZES = { vocabulary: 1000, sequence: 32, embedding: 64, units: 128, classes: 10 } as const;
@@ -51,7 +53,7 @@ function buildGru(): Promise<EngramModel> {
 
 /** samples/s of `steps` training steps at `batch` (after one warm-up step) with the fused op on or off. */
 function timeBlock(model: EngramModel, layer: GruResetAfter, fast: boolean, batch: number, steps: number): number {
-  layer.fastPath = fast;
+  layer.fastPath = fast ? 'always' : 'never';
   const rng = new Rng(batch);
   const x = tf.tensor2d(
     Float32Array.from({ length: batch * SIZES.sequence }, () => rng.int(SIZES.vocabulary)),
@@ -74,6 +76,8 @@ function timeBlock(model: EngramModel, layer: GruResetAfter, fast: boolean, batc
 async function main(argv: readonly string[]): Promise<void> {
   // As `engram run` sets it up: wasm, core's kernel rewrites (e.g. the embedding's gradient), native kernels.
   const backend = (await selectBackend('wasm')).description;
+  if (argv.includes('--ops'))
+    for (const name of [GRU_SEQUENCE_KERNEL, GRU_SEQUENCE_GRAD_KERNEL]) tf.unregisterKernel(name, 'wasm');
   const batches = option(argv, '--batches', '32,128').split(',').map(Number);
   const steps = Number(option(argv, '--steps', '10'));
   const rounds = Number(option(argv, '--rounds', '3'));
