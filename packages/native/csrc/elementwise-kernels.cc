@@ -72,3 +72,83 @@ void Relu(const float* x, float* out, int64_t n) {
 }
 
 }  // namespace engram
+
+namespace engram {
+namespace {
+
+struct AddOp {
+  static float Apply(float a, float b) { return a + b; }
+};
+struct SubOp {
+  static float Apply(float a, float b) { return a - b; }
+};
+struct MulOp {
+  static float Apply(float a, float b) { return a * b; }
+};
+struct DivOp {
+  static float Apply(float a, float b) { return a / b; }
+};
+struct SquaredDifferenceOp {
+  // wasm: XNNPACK's subtract, then its square of the rounded difference.
+  static float Apply(float a, float b) {
+    const float d = a - b;
+    return d * d;
+  }
+};
+
+// len outputs; a scalar operand is read once (kScalarA / kScalarB), others at every index.
+template <class Op, bool kScalarA, bool kScalarB>
+void BinaryRange(const float* __restrict a, const float* __restrict b, float* __restrict out, int64_t len) {
+  const float a0 = a[0], b0 = b[0];
+  for (int64_t k = 0; k < len; ++k) out[k] = Op::Apply(kScalarA ? a0 : a[k], kScalarB ? b0 : b[k]);
+}
+
+using RangeFn = void (*)(const float*, const float*, float*, int64_t);
+
+template <class Op>
+RangeFn PickRange(bool scalarA, bool scalarB) {
+  if (scalarA) return scalarB ? BinaryRange<Op, true, true> : BinaryRange<Op, true, false>;
+  return scalarB ? BinaryRange<Op, false, true> : BinaryRange<Op, false, false>;
+}
+
+RangeFn RangeFor(int op, bool scalarA, bool scalarB) {
+  switch (op) {
+    case kOpAdd:
+      return PickRange<AddOp>(scalarA, scalarB);
+    case kOpSub:
+      return PickRange<SubOp>(scalarA, scalarB);
+    case kOpMul:
+      return PickRange<MulOp>(scalarA, scalarB);
+    case kOpDiv:
+      return PickRange<DivOp>(scalarA, scalarB);
+    default:
+      return PickRange<SquaredDifferenceOp>(scalarA, scalarB);
+  }
+}
+
+// Where operand `p` laid out as `mode` holds output (r, j).
+inline const float* OperandAt(const float* p, int mode, int64_t r, int64_t j, int64_t cols) {
+  if (mode == kScalar) return p;
+  return mode == kRow ? p + j : p + r * cols + j;
+}
+
+}  // namespace
+
+void BinaryBroadcast(int op, const float* a, int aMode, const float* b, int bMode, float* out, int64_t rows,
+                     int64_t cols) {
+  const RangeFn range = RangeFor(op, aMode == kScalar, bMode == kScalar);
+  const int64_t n = rows * cols;
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(static) num_threads(Threads()) if (n >= kMinParallel)
+  for (int64_t blk = 0; blk < blocks; ++blk) {
+    const int64_t end = blk * kBlock + kBlock < n ? blk * kBlock + kBlock : n;
+    for (int64_t i = blk * kBlock; i < end;) {
+      const int64_t r = i / cols, j = i % cols;
+      const int64_t len = cols - j < end - i ? cols - j : end - i;
+      range(OperandAt(a, aMode, r, j, cols), OperandAt(b, bMode, r, j, cols), out + i, len);
+      i += len;
+    }
+  }
+}
+
+}  // namespace engram

@@ -13,3 +13,18 @@ void Relu(const float* x, float* out, int64_t n);
 void ReluGrad(const float* dy, const float* x, float* out, int64_t n);
 
 }  // namespace engram
+
+namespace engram {
+
+// The binary operations of BinaryBroadcast, as tfjs-backend-wasm computes them in float32.
+enum BinaryOp : int { kOpAdd = 0, kOpSub = 1, kOpMul = 2, kOpDiv = 3, kOpSquaredDifference = 4 };
+
+// How an operand of BinaryBroadcast is laid out against the rows x cols output: a full tensor, one
+// row repeated for every row (a bias over the last axis), or one value.
+enum Broadcast : int { kFull = 0, kRow = 1, kScalar = 2 };
+
+// out[r, j] = op(a at (r, j), b at (r, j)) with a and b laid out as aMode and bMode.
+void BinaryBroadcast(int op, const float* a, int aMode, const float* b, int bMode, float* out, int64_t rows,
+                     int64_t cols);
+
+}  // namespace engram

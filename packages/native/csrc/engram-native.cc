@@ -97,22 +97,6 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// colSum(heap, xOff, outOff, rows, cols): out[j] = sum_i x[i, j], summed in row order.
-Napi::Value ColSum(const Napi::CallbackInfo& info) {
-  const Heap heap = GetHeap(info);
-  const int64_t rows = Int(info, 3), cols = Int(info, 4);
-  const float* x = At(heap, Int(info, 1), rows * cols);
-  float* out = At(heap, Int(info, 2), cols);
-  if (x == nullptr || out == nullptr) return Fail(info, "colSum: operand outside the wasm heap");
-  for (int64_t j = 0; j < cols; ++j) out[j] = 0.0f;
-  for (int64_t i = 0; i < rows; ++i) {
-    const float* row = x + i * cols;
-#pragma GCC ivdep
-    for (int64_t j = 0; j < cols; ++j) out[j] = out[j] + row[j];
-  }
-  return info.Env().Undefined();
-}
-
 // Reads the conv geometry (an Int32Array of engram::kGeometryLength) at argument i.
 const int32_t* GeometryArg(const Napi::CallbackInfo& info, size_t i) {
   Napi::Int32Array g = info[i].As<Napi::Int32Array>();
@@ -233,9 +217,9 @@ Napi::Value Relu(const Napi::CallbackInfo& info) {
 Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, Init));
   exports.Set("matmul", Napi::Function::New(env, MatMul));
-  exports.Set("colSum", Napi::Function::New(env, ColSum));
   engram::RegisterOptimizers(env, exports);
   engram::RegisterGru(env, exports);
+  engram::RegisterNormKernels(env, exports);
   exports.Set("maxPool", Napi::Function::New(env, MaxPool));
   exports.Set("biasAdd", Napi::Function::New(env, BiasAdd));
   exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));

@@ -37,5 +37,7 @@ void RegisterOptimizers(Napi::Env env, Napi::Object exports);
 
 // Registers gruForward and gruBackward, a whole reset-after GRU sequence per call (gru-kernels.cc).
 void RegisterGru(Napi::Env env, Napi::Object exports);
+// Registers batchNorm, batchNormGrad, reduceMiddle and binary (norm-napi.cc).
+void RegisterNormKernels(Napi::Env env, Napi::Object exports);
 
 }  // namespace engram

@@ -12,7 +12,15 @@ import {
 } from './kernels/gru-kernels.js';
 import { installReluGradient, restoreReluGradient } from './kernels/relu-gradient.js';
 import { batchMatMulKernel, fusedMatMulKernel } from './kernels/matmul-kernels.js';
-import { identityKernel, sumKernel } from './kernels/reduce-kernels.js';
+import { identityKernel, reduceKernel, sumKernel } from './kernels/reduce-kernels.js';
+import { BINARY_OP, binaryKernel, castKernel, squareKernel } from './kernels/binary-kernels.js';
+import { batchNormKernel } from './kernels/norm-kernels.js';
+import {
+  BATCH_NORM_GRAD_KERNEL,
+  batchNormGradKernel,
+  installBatchNormGradient,
+  restoreBatchNormGradient,
+} from './kernels/batch-norm-gradient.js';
 import { nativeAdam } from './optimizers/native-adam.js';
 import { applyWithPenalties } from './optimizers/penalized-apply.js';
 import { nativeRmsProp } from './optimizers/native-rmsprop.js';
@@ -45,8 +53,11 @@ function refuse(reason: string): NativeLoadResult {
  * system's OpenBLAS `cblas_sgemm` (zero-copy on the wasm heap), Conv2D / FusedConv2D and their input
  * and filter gradients (direct loops or chunked im2col + sgemm, OpenMP), MaxPool and MaxPoolGrad, large bias/same-shape
  * Add and Relu, a one-pass relu gradient (a Relu gradient
- * override that uses it on wasm only), leading-axes Sum, no-copy Identity, core's fused reset-after
- * GRU sequence kernels (`EngramGruSequence` and its gradient: one call per pass),
+ * override that uses it on wasm only), core's fused reset-after GRU sequence kernels
+ * (`EngramGruSequence` and its gradient: one call per pass), Sum and Mean over consecutive axes, no-copy Identity and
+ * same-dtype Cast, per-channel FusedBatchNorm and a one-pass FusedBatchNorm gradient (a gradient
+ * override, wasm only), large Sub / Multiply / RealDiv / SquaredDifference / Square (same shape,
+ * per-channel or scalar operands),
  * and native in-place updates for tfjs's Adam, SGD, Momentum and RMSProp optimizers — for the instances
  * given to {@link accelerateOptimizer} only (no prototype is patched; state stays in the optimizers'
  * own variables). Call after `tf.setBackend('wasm')` succeeded. When the
@@ -78,6 +89,17 @@ export function load(): NativeLoadResult {
     replaceKernel(GRU_SEQUENCE_KERNEL, gruSequenceKernel(addon));
     replaceKernel(GRU_SEQUENCE_GRAD_KERNEL, gruSequenceGradKernel(addon));
     installReluGradient();
+    // Batch norm and the ops around it (issue #32: the reduced ResNet-18).
+    replaceKernel('FusedBatchNorm', batchNormKernel(addon));
+    replaceKernel(BATCH_NORM_GRAD_KERNEL, batchNormGradKernel(addon));
+    replaceKernel('Mean', reduceKernel(addon, true));
+    replaceKernel('Sub', binaryKernel(addon, BINARY_OP.sub));
+    replaceKernel('Multiply', binaryKernel(addon, BINARY_OP.mul));
+    replaceKernel('RealDiv', binaryKernel(addon, BINARY_OP.div));
+    replaceKernel('SquaredDifference', binaryKernel(addon, BINARY_OP.squaredDifference));
+    replaceKernel('Square', squareKernel(addon));
+    replaceKernel('Cast', castKernel());
+    installBatchNormGradient();
   }
   registerNativeApply(tf.AdamOptimizer, addon, nativeAdam);
   registerNativeApply(tf.SGDOptimizer, addon, nativeSgd);
@@ -95,6 +117,7 @@ function describe(status: BlasStatus): string {
 export function unload(): void {
   restoreKernels();
   restoreReluGradient();
+  restoreBatchNormGradient();
   clearNativeApply();
 }
 

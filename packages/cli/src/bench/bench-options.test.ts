@@ -12,6 +12,7 @@ test('--python is repeatable and alone selects the project script and the full c
   assert.equal(o.online, true);
   assert.equal(o.big, false);
   assert.equal(o.backbone, false);
+  assert.equal(o.io, false);
   assert.equal(o.json, true);
 });
 
@@ -25,6 +26,7 @@ test("--pytorch without --python uses Debian's /usr/bin/python3; no PyTorch flag
   assert.equal(plain.pytorch, undefined);
   assert.deepEqual(plain.models, ['mlp']);
   assert.equal(plain.online, false);
+  assert.equal(parseBenchOptions(['--io']).io, true);
 });
 
 test('bad bench arguments fail with one line naming the argument', () => {

@@ -16,6 +16,8 @@ export interface BenchOptions {
   readonly big: boolean;
   /** The reduced ResNet-18 and the GRU against PyTorch (issue #32). */
   readonly backbone: boolean;
+  /** Model I/O (issue #32): ONNX export/import of an 11M-parameter ResNet, checkpoint of the bench ResNet. */
+  readonly io: boolean;
   /** Threads PyTorch may use (default: the CPUs Node sees). */
   readonly threads: number;
   /** Smoke run: tiny sizes, so the figures mean nothing; proves every path works. */
@@ -30,12 +32,14 @@ export const BENCH_USAGE = `usage: npm run bench -- [--json] [--repeats N] [--py
   --online          p50/p99 of one prequential step at batch 1, 8, 32 (engine, bare tfjs, PyTorch)
   --big             MLP 784-2048x3-10 (10M parameters) and CNN 64/128/256: samples/s, peak RSS, checkpoint, Fisher
   --backbone        reduced ResNet-18 (32x32x3, batch 128 and 32; EWC on/off with --ewc) and a token GRU vs PyTorch
+  --io              ONNX export and import of the reduced ResNet-18 with nf 64 (11.2M parameters), checkpoint
+                    write/read of the bench ResNet (nf 20) with Adam state and replay; fastest of 3
   --quick           tiny sizes (a smoke run; its figures mean nothing)`;
 
 /** Parses the bench's arguments; throws a one-line error for a bad one. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const args = parseBenchArgs(argv, {
-    flags: ['--json', '--cnn', '--ewc', '--online', '--big', '--backbone', '--quick'],
+    flags: ['--json', '--cnn', '--ewc', '--online', '--big', '--backbone', '--io', '--quick'],
     valued: ['--repeats', '--pytorch', '--python', '--threads'],
   });
   const flags = args.flags;
@@ -55,6 +59,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     online: flags.has('--online') || full,
     big: flags.has('--big'),
     backbone: flags.has('--backbone'),
+    io: flags.has('--io'),
     threads: args.positiveInt('--threads', availableParallelism()),
     quick: flags.has('--quick'),
   };

@@ -4,6 +4,7 @@ import { backboneSection } from './backbone.section.js';
 import { bigSection } from './big.section.js';
 import { checkpointBench } from './checkpoint.bench.js';
 import { imagesSection } from './images.section.js';
+import { MODEL_IO_FULL, MODEL_IO_QUICK, modelIoSection } from './model-io.section.js';
 import { onlineSection } from './online.section.js';
 import { probeAnchors, type PytorchAnchor } from './pytorch.bench.js';
 import { QUIET_OTHERS_CORES, quietnessBetween, readCpuSnapshot } from './quietness.js';
@@ -12,14 +13,15 @@ import { throughputSection, type BenchRow, type JsonObject } from './throughput.
 
 /**
  * `npm run bench -- [--json] [--pytorch SCRIPT] [--python PATH]... [--cnn] [--ewc] [--online] [--big]
- * [--repeats N] [--threads N] [--quick]`: training samples/s of the benchmark models through the
- * engine, a bare tfjs loop and PyTorch anchors; online step latency; bigger models; a checkpoint.
+ * [--backbone] [--io] [--repeats N] [--threads N] [--quick]`: training samples/s of the benchmark models
+ * through the engine, a bare tfjs loop and PyTorch anchors; online step latency; bigger models; a
+ * checkpoint; with `--io` ONNX export/import of an 11M-parameter ResNet and a ResNet checkpoint.
  * Every section runs in interleaved rounds (the order reverses every round) and each round records how
  * much CPU other processes took meanwhile; summaries are medians over the quiet rounds when there are
  * any, and the JSON says `"quiet": false` when, over the whole run, others took more than 10 % of a core.
  */
 async function main(o: BenchOptions): Promise<void> {
-  // (sections: throughput, online, big, backbone — reduced ResNet-18 and GRU —, images — image-folder decode rate and CNN data wait —, checkpoint)
+  // (sections: throughput, online, big, backbone — reduced ResNet-18 and GRU —, images — image-folder decode rate and CNN data wait —, checkpoint, io — ONNX export/import and ResNet checkpoint)
   const anchors: PytorchAnchor[] = o.pythons.length > 0 ? probeAnchors(o.pythons) : [];
   const backend = await selectBackend('auto');
   const start = readCpuSnapshot();
@@ -44,6 +46,7 @@ async function main(o: BenchOptions): Promise<void> {
   json['checkpointBytes'] = ckpt.bytes;
   json['checkpointWriteSeconds'] = ckpt.writeSeconds;
   json['checkpointReadSeconds'] = ckpt.readSeconds;
+  if (o.io) await modelIoSection(o.quick ? MODEL_IO_QUICK : MODEL_IO_FULL, json, rows, logs);
 
   const end = readCpuSnapshot();
   const whole = start && end ? quietnessBetween(start, end) : undefined;

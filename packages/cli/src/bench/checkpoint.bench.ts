@@ -10,6 +10,7 @@ import {
   preparePipeline,
   runPipeline,
   type LayerSpec,
+  type ModelSpec,
 } from '@engram/core/internal';
 import { benchPlugin } from './bench.plugin.js';
 
@@ -25,6 +26,10 @@ export interface CheckpointBenchResult {
 export interface CheckpointBenchOptions {
   /** Hidden layers (the dense-10 head is appended). Default: 784-1000-200 (987,210 parameters with the head). */
   readonly layers?: LayerSpec[];
+  /** A whole pipeline `model` instead of `layers` (e.g. the bench ResNet's graph). */
+  readonly model?: ModelSpec;
+  /** Shape of one random sample (default 28×28×1). */
+  readonly sampleShape?: readonly number[];
   /** Keep a 1,000-sample replay buffer in the checkpoint (default true). */
   readonly replay?: boolean;
   /** Training samples of each of the two experiences (default 1,024). */
@@ -53,8 +58,13 @@ export async function checkpointBench(options: CheckpointBenchOptions = {}): Pro
     seed: 0,
     backend: 'auto',
     plugins: replay ? ['@engram/strategies'] : [],
-    data: { kind: 'bench-random', warmupSamples: samples, samples },
-    model: { layers: options.layers ?? DEFAULT_LAYERS },
+    data: {
+      kind: 'bench-random',
+      warmupSamples: samples,
+      samples,
+      ...(options.sampleShape ? { sampleShape: [...options.sampleShape] } : {}),
+    },
+    model: options.model ?? { layers: options.layers ?? DEFAULT_LAYERS },
     optimizer: { type: 'adam' },
     strategy: replay ? { kind: 'replay', bufferSize: 1000 } : { kind: 'bench-naive' },
     training: { epochs: 1, batchSize: 128 },

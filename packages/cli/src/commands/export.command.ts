@@ -5,7 +5,7 @@ import { CorruptCheckpointError, latestValidCheckpoint } from '@engram/core';
 import { loadPipelineFile, VERSION } from '../cli-context.js';
 import { exportManifest } from '../export/export-manifest.js';
 import { writeExportModel } from '../export/export-model.js';
-import { checkpointModelShape, writeOnnxModel } from '../export/export-onnx.js';
+import { writeOnnxModel, type ModelShape } from '../export/export-onnx.js';
 import { writeTestData } from '../export/test-data.js';
 
 /** Flags of `engram export`. */
@@ -60,26 +60,28 @@ export async function exportCommand(dir: string, flags: ExportFlags): Promise<nu
     const onnx = format === 'onnx';
     const folder = flags.to.endsWith('.json') || (onnx && flags.to.endsWith('.onnx')) ? dirname(flags.to) : flags.to;
     const softmax = flags.softmax === true;
-    const model = onnx ? await checkpointModelShape(checkpoint) : await writeExportModel(checkpoint, folder, softmax);
-    const manifest = exportManifest(checkpoint, runFolder(dir), {
-      softmax,
-      version: VERSION,
-      numOutputs: model.outputs,
-      inputShape: model.inputShape,
-    });
+    const manifestOf = (model: ModelShape): ReturnType<typeof exportManifest> =>
+      exportManifest(checkpoint, runFolder(dir), {
+        softmax,
+        version: VERSION,
+        numOutputs: model.outputs,
+        inputShape: model.inputShape,
+      });
     let modelFile = join(folder, 'model.json');
+    let manifest: ReturnType<typeof exportManifest>;
     if (onnx) {
       modelFile = flags.to.endsWith('.onnx') ? flags.to : join(folder, 'model.onnx');
-      const written = await writeOnnxModel(checkpoint, modelFile, manifest, {
+      const written = await writeOnnxModel(checkpoint, modelFile, manifestOf, {
         softmax,
         channelsFirst: flags.channelsFirst === true,
         version: VERSION,
       });
+      manifest = written.manifest;
       if (!written.preprocessingInGraph)
         process.stderr.write(
           "warning: the preprocessing is not only normalize steps, so it is not in the ONNX graph: apply engram.json's preprocessing before the model\n",
         );
-    }
+    } else manifest = manifestOf(await writeExportModel(checkpoint, folder, softmax));
     await writeFileAtomic(join(folder, 'engram.json'), `${compactJson(manifest)}\n`);
     process.stdout.write(
       `exported ${checkpoint.dir} (step ${checkpoint.step}) to ${modelFile} and ${join(folder, 'engram.json')}\n`,

@@ -14,16 +14,19 @@ export interface WrittenOnnx {
   readonly file: string;
   /** True when every preprocessing step is inside the graph (the model takes raw samples). */
   readonly preprocessingInGraph: boolean;
+  /** The manifest the model was written with (for `engram.json`). */
+  readonly manifest: EngramExport;
 }
 
-/** The checkpoint's model shape, for the manifest, without writing anything. */
-export async function checkpointModelShape(
-  checkpoint: VerifiedCheckpoint,
-): Promise<{ inputShape: number[]; outputs: number }> {
-  const model = await tf.loadLayersModel(tf.io.fromMemory(checkpointModelArtifacts(checkpoint)));
+/** The shape of a model as the manifest records it: one sample's input shape and the output units. */
+export interface ModelShape {
+  readonly inputShape: number[];
+  readonly outputs: number;
+}
+
+function modelShape(model: tf.LayersModel): ModelShape {
   const shape = model.inputs[0]?.shape ?? [];
   const out = model.outputs[0]?.shape ?? [];
-  model.dispose();
   return { inputShape: shape.slice(1).map((d) => d ?? -1), outputs: Number(out[out.length - 1] ?? 0) };
 }
 
@@ -40,7 +43,8 @@ function normalizeStep(t: ExportedTransform): NormalizeStep | undefined {
 }
 
 /**
- * Writes the checkpoint's model to `file` as ONNX. When the run's preprocessing is only `normalize`
+ * Writes the checkpoint's model to `file` as ONNX, with the manifest `manifestOf` gives for the model's
+ * shape (the model is loaded once, for both). When the run's preprocessing is only `normalize`
  * steps, they go inside the graph (the model takes raw samples, as `engram eval` reads them);
  * otherwise none does and `metadata_props` says so (`preprocessing_in_graph`). `metadata_props` also
  * carries `classes` (JSON array of names by output index), `input_layout`, `output` and `engram` (the
@@ -49,19 +53,23 @@ function normalizeStep(t: ExportedTransform): NormalizeStep | undefined {
 export async function writeOnnxModel(
   checkpoint: VerifiedCheckpoint,
   file: string,
-  manifest: EngramExport,
+  manifestOf: (shape: ModelShape) => EngramExport,
   options: { softmax: boolean; channelsFirst: boolean; version: string },
 ): Promise<WrittenOnnx> {
-  const steps = manifest.preprocessing.map(normalizeStep);
-  const inGraph = steps.every((s) => s !== undefined);
   const model = await tf.loadLayersModel(tf.io.fromMemory(checkpointModelArtifacts(checkpoint)));
-  const image = manifest.inputShape.length === 3;
-  const layout = image ? (options.channelsFirst ? 'NCHW' : 'NHWC') : 'features';
   let bytes: Uint8Array;
+  let manifest: EngramExport;
+  let inGraph: boolean;
   try {
+    manifest = manifestOf(modelShape(model));
+    const steps = manifest.preprocessing.map(normalizeStep);
+    const normalize = steps.filter((s): s is NormalizeStep => s !== undefined);
+    inGraph = normalize.length === steps.length;
+    const image = manifest.inputShape.length === 3;
+    const layout = image ? (options.channelsFirst ? 'NCHW' : 'NHWC') : 'features';
     bytes = exportOnnx(model, {
       softmax: options.softmax,
-      normalize: inGraph ? steps : [],
+      normalize: inGraph ? normalize : [],
       channelsFirst: options.channelsFirst,
       producerVersion: options.version,
       metadata: {
@@ -79,5 +87,5 @@ export async function writeOnnxModel(
   const tmp = `${file}.tmp-${process.pid}`;
   await writeFile(tmp, bytes);
   await rename(tmp, file);
-  return { file, preprocessingInGraph: inGraph };
+  return { file, preprocessingInGraph: inGraph, manifest };
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { FeedbackChannel } from '@engram/datasets';
 import type { Batch } from '@engram/core';
@@ -10,6 +9,7 @@ import type { ServeMetrics } from './serve-metrics.js';
 import type { VersionBoard } from './version-board.js';
 import type { FeedbackScores } from './feedback-scores.js';
 import type { GateSamples } from './gate-samples.js';
+import { predictionId } from './prediction-id.js';
 
 /**
  * A regression run's answer: each instance's predicted `values` (the model's outputs, in target units),
@@ -28,7 +28,7 @@ function predictValues(
   const bad = out.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) return Math.floor(bad / k);
   const predictions = Array.from({ length: n }, (_, i) => ({
-    id: randomUUID(),
+    id: predictionId(),
     values: Array.from(out.subarray(i * k, (i + 1) * k)),
   }));
   ctx.metrics.predictions.inc(n);
@@ -194,7 +194,7 @@ export function registerPredictionRoutes(app: FastifyInstance, ctx: PredictionCo
       for (let i = 0; i < n; i++) {
         const p = Array.from(probs.subarray(i * k, (i + 1) * k));
         const label = labels[i] as number;
-        const id = randomUUID();
+        const id = predictionId();
         const raw = x.slice(i * len, (i + 1) * len);
         ctx.samples?.request(raw);
         ctx.store?.put({

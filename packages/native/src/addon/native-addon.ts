@@ -40,7 +40,6 @@ export interface NativeAddon {
     activation: number,
     alpha: number,
   ): void;
-  colSum(heap: ArrayBuffer, xOff: number, outOff: number, rows: number, cols: number): void;
   // The optimizer updates take optional quadratic penalty `terms` ([anchorOff, fisherOff, gradScale]
   // triples): their gradient gradScale·F·(θ−θ*) is added to g in the same pass, and the call returns
   // Σ (gradScale/2)·F·(θ−θ*)² over the terms, computed from θ before the update (0 without terms).
@@ -156,6 +155,64 @@ export interface NativeAddon {
     steps: number,
     units: number,
     gate: number,
+  /** `out[r, c] = offset[c] + (x[r, c] − mean[c]) · scale[c] / sqrt(variance[c] + epsilon)` (wasm's FusedBatchNorm). */
+  batchNorm(
+    heap: ArrayBuffer,
+    xOff: number,
+    meanOff: number,
+    varianceOff: number,
+    offsetOff: number,
+    scaleOff: number,
+    epsilon: number,
+    outOff: number,
+    rows: number,
+    cols: number,
+  ): void;
+  /**
+   * tfjs's FusedBatchNorm gradient for per-channel parameters in one pass: dx (rows x cols) and the
+   * mean, variance, scale and offset gradients (cols each); an output offset of -1 is not computed.
+   */
+  batchNormGrad(
+    heap: ArrayBuffer,
+    xOff: number,
+    dyOff: number,
+    meanOff: number,
+    scaleOff: number,
+    invOff: number,
+    negInvOff: number,
+    minusHalfCubeOff: number,
+    dxOff: number,
+    dMeanOff: number,
+    dVarianceOff: number,
+    dScaleOff: number,
+    dOffsetOff: number,
+    rows: number,
+    cols: number,
+  ): void;
+  /** `out[o, i] = Σ_r x[o, r, i]` in order of r (x is outer x reduce x inner), divided by reduce when `mean`. */
+  reduceMiddle(
+    heap: ArrayBuffer,
+    xOff: number,
+    outOff: number,
+    outer: number,
+    reduce: number,
+    inner: number,
+    mean: boolean,
+  ): void;
+  /**
+   * `out[r, j] = op(a, b)` over a rows x cols output (op: 0 add, 1 sub, 2 mul, 3 div, 4 squared
+   * difference); each operand's mode says its layout: 0 full, 1 one row repeated, 2 one value.
+   */
+  binary(
+    heap: ArrayBuffer,
+    op: number,
+    aOff: number,
+    aMode: number,
+    bOff: number,
+    bMode: number,
+    outOff: number,
+    rows: number,
+    cols: number,
   ): void;
 }
 

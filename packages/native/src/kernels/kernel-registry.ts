@@ -53,3 +53,28 @@ export function restoreKernels(): void {
 export function replacedKernels(): string[] {
   return [...replaced.keys()];
 }
+
+/**
+ * Runs `fn` with the stock wasm kernels `names` in place of the native ones (a kernel the native set
+ * added is removed meanwhile), then puts the native ones back. For tests and profiles comparing the
+ * two in one process; `fn` must be synchronous. Names not replaced are left alone.
+ */
+export function withStockKernels<T>(names: readonly string[], fn: () => T): T {
+  const swapped: tf.KernelConfig[] = [];
+  for (const name of names) {
+    const current = tf.getKernel(name, 'wasm');
+    if (!replaced.has(name) || !current) continue;
+    tf.unregisterKernel(name, 'wasm');
+    const stock = replaced.get(name);
+    if (stock) tf.registerKernel(stock);
+    swapped.push(current);
+  }
+  try {
+    return fn();
+  } finally {
+    for (const config of swapped) {
+      if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
+      tf.registerKernel(config);
+    }
+  }
+}

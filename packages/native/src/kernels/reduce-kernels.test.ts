@@ -19,7 +19,8 @@ describe('native Sum and no-copy Identity on the wasm backend', { skip: skipNati
     ['two leading axes', [3, 11, 5], [0, 1], false],
     ['two leading axes given out of order, keepDims', [3, 11, 5], [1, 0], true],
     ['all axes', [4, 6], undefined, false],
-    ['a trailing axis (stock kernel)', [4, 6], 1, false],
+    ['a trailing axis', [4, 6], 1, false],
+    ['non-consecutive axes (stock kernel)', [3, 4, 5], [0, 2], false],
   ];
   for (const [label, shape, axis, keepDims] of cases) {
     it(`sums like the cpu backend over ${label}`, async () => {

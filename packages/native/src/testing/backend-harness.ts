@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { load, type NativeLoadResult } from '../index.js';
+import { withStockKernels } from '../kernels/kernel-registry.js';
 
 /** Activates the wasm backend and the native kernels (test and bench helper). */
 export async function useWasmNative(): Promise<NativeLoadResult> {
@@ -77,4 +78,42 @@ export async function expectSameOnCpu(
     const scale = Math.max(1, ...Array.from(c, Math.abs));
     assert.ok(maxAbsDiff(c, w) <= tolerance * scale, `${label} output ${i}`);
   });
+}
+
+/**
+ * Runs `fn` with the native kernels and again with the stock wasm kernels `names` (withStockKernels)
+ * and asserts every output agrees: bit for bit when `tolerance` is 0 (NaN where stock gives NaN),
+ * else within `tolerance · max(1, max |stock value|)`. Returns the largest absolute difference seen.
+ */
+export function expectSameAsStock(
+  label: string,
+  names: readonly string[],
+  fn: () => tf.Tensor | tf.Tensor[],
+  tolerance = 0,
+): number {
+  const run = (): Float32Array[] => {
+    const outs = tf.tidy(fn);
+    const list = Array.isArray(outs) ? outs : [outs];
+    const values = list.map((t) => Float32Array.from(t.dataSync()));
+    tf.dispose(list);
+    return values;
+  };
+  const native = run();
+  const stock = withStockKernels(names, run);
+  assert.equal(native.length, stock.length, label);
+  let worst = 0;
+  stock.forEach((s, i) => {
+    const n = native[i] ?? new Float32Array();
+    assert.equal(n.length, s.length, `${label} output ${i} length`);
+    const diff = maxAbsDiff(s, n);
+    worst = Math.max(worst, diff);
+    if (tolerance === 0) {
+      const j = s.findIndex((v, k) => !(v === n[k] || (Number.isNaN(v) && Number.isNaN(n[k]))));
+      assert.equal(j, -1, `${label} output ${i}[${j}]: stock ${s[j]}, native ${n[j]}`);
+      return;
+    }
+    const scale = s.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+    assert.ok(diff <= tolerance * scale, `${label} output ${i}: max |Δ| ${diff}`);
+  });
+  return worst;
 }

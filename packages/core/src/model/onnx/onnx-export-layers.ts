@@ -11,7 +11,7 @@ const pair = (v: unknown, fallback: number): [number, number] => {
 
 /** Copies of the layer's current weights with their shapes (never the variables themselves). */
 function weights(layer: tf.layers.Layer): Array<{ shape: number[]; data: Float32Array }> {
-  return layer.getWeights().map((w) => ({ shape: w.shape, data: Float32Array.from(w.dataSync()) }));
+  return layer.getWeights().map((w) => ({ shape: w.shape, data: new Float32Array(w.dataSync()) }));
 }
 
 /** ONNX `[top, left, bottom, right]` pads of tfjs 'same'/'valid' padding for an input of `size`. */

@@ -30,7 +30,7 @@ function activation(call: LayerCall, c: Record<string, unknown>, key: string): s
 }
 
 function weights(layer: tf.layers.Layer): Array<{ shape: number[]; data: Float32Array }> {
-  return layer.getWeights().map((w) => ({ shape: w.shape, data: Float32Array.from(w.dataSync()) }));
+  return layer.getWeights().map((w) => ({ shape: w.shape, data: new Float32Array(w.dataSync()) }));
 }
 
 /** A tfjs kernel `[cols, gates·H]` as ONNX `[1, gates·H, cols]`, gate block k taken from tfjs block `order[k]`. */

@@ -120,3 +120,75 @@ test('the exported file carries its metadata_props, one input named input and th
   );
   assert.equal(m.opsetImport?.[0]?.version, 13);
 });
+
+test('an Engram-built residual network (stride-2 zero padding, batch norm, 1×1 shortcut, global pooling) exports and imports back to the same logits, without Permute layers', async () => {
+  const conv = (name: string, input: string, kernelSize: number, strides: number, padding: 'same' | 'valid') => ({
+    name,
+    type: 'conv2d' as const,
+    filters: 6,
+    kernelSize,
+    strides,
+    padding,
+    useBias: false,
+    inputs: [input],
+  });
+  const bn = (name: string, input: string) => ({ name, type: 'batchNormalization' as const, inputs: [input] });
+  const model = await buildModel(
+    {
+      graph: {
+        input: 'input',
+        output: 'pool',
+        nodes: [
+          conv('stem', 'input', 3, 1, 'same'),
+          bn('stem_bn', 'stem'),
+          { name: 'stem_relu', type: 'activation', activation: 'relu', inputs: ['stem_bn'] },
+          { name: 'pad', type: 'zeroPadding2d', padding: 1, inputs: ['stem_relu'] },
+          conv('down', 'pad', 3, 2, 'valid'),
+          bn('down_bn', 'down'),
+          conv('short', 'stem_relu', 1, 2, 'valid'),
+          bn('short_bn', 'short'),
+          { name: 'sum', type: 'add', inputs: ['down_bn', 'short_bn'] },
+          { name: 'out', type: 'activation', activation: 'relu', inputs: ['sum'] },
+          { name: 'pool', type: 'globalAveragePooling2d', inputs: ['out'] },
+        ],
+      },
+    },
+    { inputShape: [10, 10, 3], outputs: 4, rng: new Rng(8), baseDir: '/' },
+  );
+  // A few steps so batch-norm statistics are not their initial values.
+  const optimizer = tf.train.adam(0.01);
+  const xs = tf.randomNormal([32, 10, 10, 3], 0.5, 2, 'float32', 6);
+  const ys = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: 32 }, (_, i) => i % 4),
+      'int32',
+    ),
+    4,
+  );
+  for (let s = 0; s < 3; s++)
+    optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, model.forward(xs, { training: true })));
+  const bytes = exportOnnx(model.network, options({ channelsFirst: true }));
+  const { model: imported, input } = importOnnx(bytes);
+  assert.deepEqual(input.shape, [10, 10, 3]);
+  const classes = (m: tf.LayersModel): string[] => m.layers.map((l) => l.getClassName());
+  assert.ok(!classes(imported).includes('Permute'), classes(imported).join(', '));
+  assert.equal(
+    classes(imported).filter((c) => c === 'Conv2D').length,
+    classes(model.network).filter((c) => c === 'Conv2D').length,
+  );
+  const x = tf.randomNormal([20, 10, 10, 3], 0, 1, 'float32', 7);
+  const start = tf.memory().numTensors;
+  const engram = tf.tidy(() => model.forward(x, { training: false }).dataSync());
+  const back = tf.tidy(() => (imported.predict(x) as tf.Tensor).dataSync());
+  assert.equal(tf.memory().numTensors, start);
+  const delta = (a: ArrayLike<number>, b: ArrayLike<number>): number =>
+    Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - (b[i] ?? NaN))), 0);
+  assert.ok(delta(back, engram) <= 1e-5, `imported max |Δ| ${delta(back, engram)}`);
+  const nchw = tf.tidy(() => Float32Array.from(tf.transpose(x, [0, 3, 1, 2]).dataSync()));
+  const onnx = await runOnnx(bytes, nchw, [20, 3, 10, 10]);
+  assert.ok(delta(onnx, engram) <= 1e-4, `ONNX Runtime max |Δ| ${delta(onnx, engram)}`);
+  tf.dispose([xs, ys, x]);
+  optimizer.dispose();
+  imported.dispose();
+  model.dispose();
+});

@@ -9,7 +9,7 @@ import { Rng } from '../../random/rng.js';
 import { onnxFixture, toChannelsLast } from '../../testing/onnx-fixtures.js';
 import { setUpWasm } from '../../testing/wasm-helpers.js';
 import { buildModel } from '../model.builder.js';
-import { importOnnx } from './onnx-import.js';
+import { importOnnx, OnnxImportError } from './onnx-import.js';
 import { encodeModel, floatTensor } from './onnx-proto.js';
 
 // wasm (Engram's default backend in Node): the ResNet's forward pass takes seconds there, a minute on cpu.
@@ -116,4 +116,55 @@ test('an imported model whose input does not match the data is refused at /model
     (e: unknown) =>
       e instanceof PipelineError && /takes inputs of shape \[28, 28, 1\]/.test(e.problems[0]?.message ?? ''),
   );
+});
+
+test('ReduceMean over the channel axis is refused naming the node; over the spatial axes it is global average pooling', () => {
+  const meanModel = (axes: number[]): Uint8Array =>
+    encodeModel({
+      irVersion: 7,
+      opsetImport: [{ domain: '', version: 13 }],
+      graph: {
+        name: 'mean',
+        node: [
+          {
+            name: 'mean',
+            opType: 'ReduceMean',
+            input: ['input'],
+            output: ['pooled'],
+            attribute: [
+              { name: 'axes', type: 7, ints: axes },
+              { name: 'keepdims', type: 2, i: 0 },
+            ],
+          },
+          { name: 'fc', opType: 'Gemm', input: ['pooled', 'w'], output: ['logits'] },
+        ],
+        initializer: [floatTensor('w', [3, 2], Float32Array.of(1, 0, 0, 1, 1, 1))],
+        input: [
+          {
+            name: 'input',
+            type: {
+              tensorType: {
+                elemType: 1,
+                shape: { dim: [{ dimParam: 'n' }, { dimValue: 3 }, { dimValue: 2 }, { dimValue: 2 }] },
+              },
+            },
+          },
+        ],
+        output: [{ name: 'logits' }],
+      },
+    });
+  assert.throws(
+    () => importOnnx(meanModel([1])),
+    (e: unknown) =>
+      e instanceof OnnxImportError &&
+      e.message ===
+        'node "mean" (ReduceMean): the mean over axes [1] is not supported (only the spatial mean of an image)',
+  );
+  const { model } = importOnnx(meanModel([2, 3]));
+  // one sample [C=3, H=2, W=2] in NCHW, given channels-last: channel c holds c, c+10, c+20, c+30
+  const nhwc = Float32Array.from({ length: 12 }, (_, i) => (i % 3) + 10 * Math.floor(i / 3));
+  const y = tf.tidy(() => (model.predict(tf.tensor4d(nhwc, [1, 2, 2, 3])) as tf.Tensor).dataSync());
+  // channel means 15, 16, 17 times W = [[1, 0], [0, 1], [1, 1]]
+  assert.deepEqual(Array.from(y), [15 + 17, 16 + 17]);
+  model.dispose();
 });

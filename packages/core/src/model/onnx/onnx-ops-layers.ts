@@ -194,6 +194,30 @@ const globalAveragePool: Converter = (node, ctx) => {
   return [sym(ctx.layer(reshape, sym(pooled)), true)];
 };
 
+/**
+ * ReduceMean over the two spatial axes of an image — torch's `x.mean((2, 3))`, Engram's export of
+ * global average pooling (axes 1, 2 of an NHWC tensor) — as `globalAveragePooling2d` (reshaped to
+ * `[1, 1, C]` when `keepdims`); other axes are refused.
+ */
+const reduceMean: Converter = (node, ctx, a) => {
+  const x = ctx.sym(node, 0);
+  const rank = x.t.shape.length;
+  const axesInput = ctx.opset >= 18 ? ctx.constant(node, 1) : undefined;
+  const axes = (axesInput ? Array.from(floats(axesInput)) : a.ints('axes', [])).map((d) => (d < 0 ? d + rank : d));
+  const spatial = x.nchw ? [2, 3] : [1, 2];
+  if (rank !== 4 || axes.length !== 2 || !spatial.every((d) => axes.includes(d)))
+    throw new OnnxNodeError(
+      `the mean over axes [${axes.join(', ')}] is not supported (only the spatial mean of an image)`,
+    );
+  const pooled = ctx.layer(tf.layers.globalAveragePooling2d({ name: ctx.name(node) }), x);
+  if (a.int('keepdims', 1) === 0) return [sym(pooled)];
+  const reshape = tf.layers.reshape({
+    targetShape: [1, 1, x.t.shape[3] ?? 0],
+    name: ctx.name({ ...node, name: `${node.name ?? ''}_keepdims` }),
+  });
+  return [sym(ctx.layer(reshape, sym(pooled)), x.nchw)];
+};
+
 /** An activation function as a tfjs Activation layer (what `set-activation` adjusts). */
 function activation(fn: 'relu' | 'sigmoid' | 'tanh'): Converter {
   return (node, ctx) => {
@@ -244,6 +268,7 @@ export const LAYER_OPS: Record<string, Converter> = {
   MaxPool: pool('max'),
   AveragePool: pool('average'),
   GlobalAveragePool: globalAveragePool,
+  ReduceMean: reduceMean,
   Relu: activation('relu'),
   Sigmoid: activation('sigmoid'),
   Tanh: activation('tanh'),

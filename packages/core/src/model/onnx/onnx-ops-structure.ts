@@ -65,6 +65,11 @@ const transpose: Converter = (node, ctx, a) => {
   if (x.layout) throw new OnnxNodeError(`perm [${perm.join(', ')}] of a recurrent tensor is not supported`);
   if (perm[0] !== 0) throw new OnnxNodeError(`perm [${perm.join(', ')}] moves the batch axis`);
   if (perm.every((p, i) => p === i)) return [x];
+  // NCHW ↔ NHWC of an image (the pairs Engram's exporter writes around each convolution): the tfjs
+  // tensor already holds the result's element order, so only the layout tag changes, no layer.
+  const is = (q: number[]): boolean => rank === 4 && perm.every((p, i) => p === q[i]);
+  if (x.nchw && is([0, 2, 3, 1])) return [{ ...x, nchw: false }];
+  if (!x.nchw && is([0, 3, 1, 2])) return [{ ...x, nchw: true }];
   const out = permute(ctx, channelsFirst(ctx, x, node), perm.slice(1), node);
   return [channelsLast(ctx, out, node)];
 };
@@ -155,9 +160,13 @@ const pad: Converter = (node, ctx, a) => {
   if (a.string('mode', 'constant') !== 'constant' || (value && floats(value)[0] !== 0))
     throw new OnnxNodeError('only zero padding (mode=constant, value 0) is supported');
   if (pads.every((p) => p === 0)) return [x];
-  const [n0, c0, t, l, n1, c1, b, r] = pads;
-  if (!x.nchw || pads.length !== 8 || n0 || c0 || n1 || c1)
+  if (pads.length !== 8 || x.t.shape.length !== 4)
     throw new OnnxNodeError('only padding of the two spatial axes of an image is supported');
+  // NCHW pads [n, c, t, l, n, c, b, r]; an NHWC tensor (Engram's export) pads [n, t, l, c, n, b, r, c].
+  const [n0, c0, t, l, n1, c1, b, r] = x.nchw
+    ? pads
+    : [pads[0], pads[3], pads[1], pads[2], pads[4], pads[7], pads[5], pads[6]];
+  if (n0 || c0 || n1 || c1) throw new OnnxNodeError('only padding of the two spatial axes of an image is supported');
   const layer = tf.layers.zeroPadding2d({
     padding: [
       [t ?? 0, b ?? 0],
@@ -165,7 +174,7 @@ const pad: Converter = (node, ctx, a) => {
     ],
     name: ctx.name(node),
   });
-  return [sym(ctx.layer(layer, x), true)];
+  return [sym(ctx.layer(layer, x), x.nchw)];
 };
 
 /** Shape of a model tensor (ONNX layout), folded to a constant with {@link BATCH} for the batch. */

@@ -106,24 +106,96 @@ export function size(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }
 
-/** Transposes row-major `data` of shape `dims` by `perm` (numpy's `transpose`). */
+/**
+ * Transposes row-major `data` of shape `dims` by `perm` (numpy's `transpose`). Output axes whose
+ * elements are consecutive in the input are merged first (a conv kernel's `kh, kw` pair; size-1 axes
+ * dropped); then the input's contiguous axis and the output's are walked in 32 × 32 tiles, so reads and
+ * writes both stay in cache (an 11M-weight model's kernels in tens of milliseconds, not a per-element
+ * index computation over every axis).
+ */
 export function transposeData(data: Float32Array, dims: readonly number[], perm: readonly number[]): Float32Array {
-  const outDims = perm.map((p) => dims[p] ?? 1);
-  const strides = dims.map((_, i) => size(dims.slice(i + 1)));
   const out = new Float32Array(data.length);
-  const idx = new Array<number>(dims.length).fill(0);
-  for (let o = 0; o < out.length; o++) {
-    let src = 0;
-    for (let k = 0; k < perm.length; k++) src += (idx[k] ?? 0) * (strides[perm[k] ?? 0] ?? 0);
-    out[o] = data[src] ?? 0;
-    for (let k = idx.length - 1; k >= 0; k--) {
-      idx[k] = (idx[k] ?? 0) + 1;
-      if ((idx[k] ?? 0) < (outDims[k] ?? 1)) break;
-      idx[k] = 0;
+  if (data.length === 0) return out;
+  const inStride = new Array<number>(dims.length);
+  for (let i = dims.length - 1, s = 1; i >= 0; i--) {
+    inStride[i] = s;
+    s *= dims[i] ?? 1;
+  }
+  // Output axes (outer to inner): extent and input stride, merged where consecutive in the input.
+  const extent: number[] = [];
+  const stride: number[] = [];
+  for (const p of perm) {
+    const n = dims[p] ?? 1;
+    if (n === 1) continue;
+    const s = inStride[p] ?? 1;
+    const last = extent.length - 1;
+    if (last >= 0 && stride[last] === s * n) {
+      extent[last] = (extent[last] ?? 1) * n;
+      stride[last] = s;
+    } else {
+      extent.push(n);
+      stride.push(s);
     }
   }
-  return out;
+  const rank = extent.length;
+  const lastAxis = rank - 1;
+  // The output axis that is contiguous in the input (stride 1); the last one is contiguous in the output.
+  const c = stride.indexOf(1);
+  if (rank <= 1) {
+    out.set(data);
+    return out;
+  }
+  // When that is also the output's last axis, whole rows are copied; otherwise tiles are transposed.
+  const rows = c === lastAxis;
+  const outStride = new Array<number>(rank);
+  for (let k = lastAxis, s = 1; k >= 0; k--) {
+    outStride[k] = s;
+    s *= extent[k] ?? 1;
+  }
+  const outer = Array.from({ length: lastAxis }, (_, k) => k).filter((k) => rows || k !== c);
+  const nC = extent[c] ?? 1;
+  const oC = outStride[c] ?? 1;
+  const nL = extent[lastAxis] ?? 1;
+  const sL = stride[lastAxis] ?? 1;
+  const idx = new Int32Array(outer.length);
+  let inBase = 0;
+  let outBase = 0;
+  for (;;) {
+    if (rows) for (let j = 0; j < nL; j++) out[outBase + j] = data[inBase + j] as number;
+    else
+      for (let c0 = 0; c0 < nC; c0 += TILE) {
+        const c1 = Math.min(c0 + TILE, nC);
+        for (let l0 = 0; l0 < nL; l0 += TILE) {
+          const l1 = Math.min(l0 + TILE, nL);
+          for (let ci = c0; ci < c1; ci++) {
+            let src = inBase + ci + l0 * sL;
+            let dst = outBase + ci * oC + l0;
+            for (let li = l0; li < l1; li++, src += sL) out[dst++] = data[src] as number;
+          }
+        }
+      }
+    // next position of the other axes (an odometer); done when it wraps
+    let k = outer.length - 1;
+    for (; k >= 0; k--) {
+      const axis = outer[k] as number;
+      const e = extent[axis] ?? 1;
+      const next = (idx[k] as number) + 1;
+      if (next < e) {
+        idx[k] = next;
+        inBase += stride[axis] ?? 0;
+        outBase += outStride[axis] ?? 0;
+        break;
+      }
+      idx[k] = 0;
+      inBase -= (stride[axis] ?? 0) * (e - 1);
+      outBase -= (outStride[axis] ?? 0) * (e - 1);
+    }
+    if (k < 0) return out;
+  }
 }
+
+/** Side of the square tiles {@link transposeData} copies (32 × 32 floats: 4 KB read, 4 KB written). */
+const TILE = 32;
 
 /** Float32 values of a constant (integers converted). */
 export function floats(c: ConstTensor): Float32Array {
