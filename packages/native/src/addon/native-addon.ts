@@ -155,6 +155,7 @@ export interface NativeAddon {
     steps: number,
     units: number,
     gate: number,
+  ): void;
   /** `out[r, c] = offset[c] + (x[r, c] − mean[c]) · scale[c] / sqrt(variance[c] + epsilon)` (wasm's FusedBatchNorm). */
   batchNorm(
     heap: ArrayBuffer,
