@@ -39,6 +39,14 @@ export { exportOnnx, type NormalizeStep } from './model/onnx/onnx-export.js';
 export { decodeModel } from './model/onnx/onnx-proto.js';
 export { InsertLayerAdjustment } from './model/insert-layer.adjustment.js';
 export { WidenLayerAdjustment } from './model/widen-layer.adjustment.js';
+export { GruResetAfter } from './model/gru-reset-after.layer.js';
+export {
+  gruSequence,
+  GRU_SEQUENCE_KERNEL,
+  GRU_SEQUENCE_GRAD_KERNEL,
+  type GruSequenceOptions,
+  type GruGate,
+} from './model/gru-sequence.js';
 export { OptimizerHandle } from './training/optimizer-handle.js';
 export { addPenaltyGradients } from './training/penalty-step.js';
 export { learningRateAt } from './training/lr-schedule.js';

@@ -218,6 +218,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, Init));
   exports.Set("matmul", Napi::Function::New(env, MatMul));
   engram::RegisterOptimizers(env, exports);
+  engram::RegisterGru(env, exports);
   engram::RegisterNormKernels(env, exports);
   exports.Set("maxPool", Napi::Function::New(env, MaxPool));
   exports.Set("biasAdd", Napi::Function::New(env, BiasAdd));

@@ -35,6 +35,8 @@ inline Napi::Value Fail(const Napi::CallbackInfo& info, const char* message) {
 // Registers adam, sgd, momentum, rmsprop and the EWC penalty kernels (optimizer-kernels.cc).
 void RegisterOptimizers(Napi::Env env, Napi::Object exports);
 
+// Registers gruForward and gruBackward, a whole reset-after GRU sequence per call (gru-kernels.cc).
+void RegisterGru(Napi::Env env, Napi::Object exports);
 // Registers batchNorm, batchNormGrad, reduceMiddle and binary (norm-napi.cc).
 void RegisterNormKernels(Napi::Env env, Napi::Object exports);
 

@@ -4,6 +4,12 @@ import { replaceKernel, restoreKernels, replacedKernels } from './kernels/kernel
 import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel, conv2dKernel } from './kernels/conv-kernels.js';
 import { addKernel, reluGradKernel, reluKernel, RELU_GRAD_KERNEL } from './kernels/elementwise-kernels.js';
 import { maxPoolGradKernel, maxPoolKernel } from './kernels/pool-kernels.js';
+import {
+  GRU_SEQUENCE_GRAD_KERNEL,
+  GRU_SEQUENCE_KERNEL,
+  gruSequenceGradKernel,
+  gruSequenceKernel,
+} from './kernels/gru-kernels.js';
 import { installReluGradient, restoreReluGradient } from './kernels/relu-gradient.js';
 import { batchMatMulKernel, fusedMatMulKernel } from './kernels/matmul-kernels.js';
 import { identityKernel, reduceKernel, sumKernel } from './kernels/reduce-kernels.js';
@@ -47,7 +53,8 @@ function refuse(reason: string): NativeLoadResult {
  * system's OpenBLAS `cblas_sgemm` (zero-copy on the wasm heap), Conv2D / FusedConv2D and their input
  * and filter gradients (direct loops or chunked im2col + sgemm, OpenMP), MaxPool and MaxPoolGrad, large bias/same-shape
  * Add and Relu, a one-pass relu gradient (a Relu gradient
- * override that uses it on wasm only), Sum and Mean over consecutive axes, no-copy Identity and
+ * override that uses it on wasm only), core's fused reset-after GRU sequence kernels
+ * (`EngramGruSequence` and its gradient: one call per pass), Sum and Mean over consecutive axes, no-copy Identity and
  * same-dtype Cast, per-channel FusedBatchNorm and a one-pass FusedBatchNorm gradient (a gradient
  * override, wasm only), large Sub / Multiply / RealDiv / SquaredDifference / Square (same shape,
  * per-channel or scalar operands),
@@ -79,6 +86,8 @@ export function load(): NativeLoadResult {
     replaceKernel('Add', addKernel(addon));
     replaceKernel('Relu', reluKernel(addon));
     replaceKernel(RELU_GRAD_KERNEL, reluGradKernel(addon));
+    replaceKernel(GRU_SEQUENCE_KERNEL, gruSequenceKernel(addon));
+    replaceKernel(GRU_SEQUENCE_GRAD_KERNEL, gruSequenceGradKernel(addon));
     installReluGradient();
     // Batch norm and the ops around it (issue #32: the reduced ResNet-18).
     replaceKernel('FusedBatchNorm', batchNormKernel(addon));

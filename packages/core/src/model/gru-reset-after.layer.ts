@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { gruSequence, hasFusedGruKernels, type GruGate } from './gru-sequence.js';
 
 /** A weight initialiser (tfjs-layers' `Initializer`, as `tf.initializers.*` return it). */
 type Initializer = ReturnType<typeof tf.initializers.zeros>;
@@ -48,9 +49,12 @@ export interface GruResetAfterArgs {
  * ```
  *
  * Weights as Keras lays them out: `kernel [features, 3·units]`, `recurrent_kernel [units, 3·units]`
- * (gates z, r, h) and `bias [2, 3·units]` (input bias, recurrent bias). The loop is written with tfjs ops,
- * so tfjs autodiff trains it; it starts from a zero state and takes no mask. Built by the model builder
- * (`gru` with `resetAfter: true`) and by the ONNX importer; registered so checkpoints load it again.
+ * (gates z, r, h) and `bias [2, 3·units]` (input bias, recurrent bias). It starts from a zero state and
+ * takes no mask. The input projection of all steps is one matmul; with a tanh candidate and sigmoid or
+ * hard-sigmoid gates, on a backend with the fused GRU kernels (wasm with `@engram/native`), the
+ * recurrence is one fused op with hand-written backpropagation through time ({@link gruSequence}),
+ * otherwise an unrolled loop of tfjs ops that tfjs autodiff trains (see {@link GruResetAfter.fastPath}). Built by the model builder (`gru` with `resetAfter: true`) and by the ONNX
+ * importer; registered so checkpoints load it again.
  */
 export class GruResetAfter extends tf.layers.Layer {
   static readonly className = 'EngramGRU';
@@ -65,6 +69,13 @@ export class GruResetAfter extends tf.layers.Layer {
   private recurrentKernel: tf.LayerVariable | undefined;
   private bias: tf.LayerVariable | undefined;
   private readonly fns: { act: tf.layers.Layer; rec: tf.layers.Layer };
+  /**
+   * When `call` uses the fused sequence op (if the activations allow it): `auto` (default) where the
+   * backend has its fused kernels (wasm with `@engram/native`) — as tfjs ops it measured no faster than
+   * the unrolled loop on wasm —, `always` (tfjs ops elsewhere), `never` (the unrolled loop, e.g. to
+   * compare the two). Not serialised.
+   */
+  fastPath: 'auto' | 'always' | 'never' = 'auto';
 
   constructor(args: GruResetAfterArgs) {
     super({ ...(args.name === undefined ? {} : { name: args.name }), trainable: args.trainable ?? true });
@@ -115,6 +126,12 @@ export class GruResetAfter extends tf.layers.Layer {
         xw = tf.add(xw, inputBias as tf.Tensor);
         recurrentBias = hBias;
       }
+      const gate = this.fusedGate();
+      if (gate !== undefined && steps > 0) {
+        const hBias = (recurrentBias ?? tf.zeros([3 * u])) as tf.Tensor1D;
+        const options = { gate, returnSequences: this.returnSequences };
+        return gruSequence(xw as tf.Tensor3D, recurrent as tf.Tensor2D, hBias, options);
+      }
       const xs = tf.unstack(xw, 1);
       let h: tf.Tensor = tf.zeros([batch, u]);
       const outputs: tf.Tensor[] = [];
@@ -131,6 +148,14 @@ export class GruResetAfter extends tf.layers.Layer {
       }
       return this.returnSequences ? tf.stack(outputs, 1) : h;
     });
+  }
+
+  /** The gate activation when the fused sequence op computes this layer, else undefined. */
+  private fusedGate(): GruGate | undefined {
+    if (this.fastPath === 'never' || this.activationName !== 'tanh') return undefined;
+    if (this.fastPath === 'auto' && !hasFusedGruKernels()) return undefined;
+    const gate = this.recurrentActivationName;
+    return gate === 'sigmoid' || gate === 'hardSigmoid' ? gate : undefined;
   }
 
   override getConfig(): tf.serialization.ConfigDict {

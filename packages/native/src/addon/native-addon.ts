@@ -120,6 +120,42 @@ export interface NativeAddon {
   relu(heap: ArrayBuffer, xOff: number, outOff: number, n: number): void;
   /** `out = dy · step(x)` over `n` values (tfjs's relu gradient, NaN where x is NaN). */
   reluGrad(heap: ArrayBuffer, dyOff: number, xOff: number, outOff: number, n: number): void;
+  /**
+   * A reset-after GRU sequence's forward pass (`gate` 0 sigmoid, 1 hard sigmoid): from `xw [batch,
+   * steps, 3·units]`, `r [units, 3·units]`, `rb [3·units]`, writes the states and the gate cache.
+   */
+  gruForward(
+    heap: ArrayBuffer,
+    xwOff: number,
+    rOff: number,
+    rbOff: number,
+    statesOff: number,
+    zrOff: number,
+    nOff: number,
+    hnOff: number,
+    batch: number,
+    steps: number,
+    units: number,
+    gate: number,
+  ): void;
+  /** Its backward pass: `dy` of every state (`sequences`) or of the last; writes dxw, dR and drb. */
+  gruBackward(
+    heap: ArrayBuffer,
+    dyOff: number,
+    sequences: boolean,
+    rOff: number,
+    statesOff: number,
+    zrOff: number,
+    nOff: number,
+    hnOff: number,
+    dxwOff: number,
+    drOff: number,
+    drbOff: number,
+    batch: number,
+    steps: number,
+    units: number,
+    gate: number,
+  ): void;
   /** `out[r, c] = offset[c] + (x[r, c] − mean[c]) · scale[c] / sqrt(variance[c] + epsilon)` (wasm's FusedBatchNorm). */
   batchNorm(
     heap: ArrayBuffer,
