@@ -105,6 +105,19 @@ void BatchNormGrad(const float* x, const float* dy, const BatchNormGradParams& p
 void ReduceMiddle(const float* x, float* out, int64_t outer, int64_t reduce, int64_t inner, bool mean) {
   const float divisor = static_cast<float>(reduce);
   const int threads = ThreadsFor(outer * reduce * inner);
+  if (inner == 1) {
+    // Contiguous rows (e.g. a whole tensor to one number): one running sum in a register per output, in
+    // the same order as below, so the same bits; the general loop's load and store of dst per element
+    // made a 313,600-float sum take 1.25 ms instead of ≈ 0.4.
+#pragma omp parallel for schedule(static) num_threads(outer >= threads ? threads : 1)
+    for (int64_t o = 0; o < outer; ++o) {
+      const float* __restrict src = x + o * reduce;
+      float s = 0.0f;
+      for (int64_t r = 0; r < reduce; ++r) s = s + src[r];
+      out[o] = mean ? s / divisor : s;
+    }
+    return;
+  }
   // Tasks: (outer index, part of the inner columns); every output is summed by one task, in order.
   const int parts = outer >= threads ? 1 : (threads < inner ? threads : static_cast<int>(inner > 0 ? inner : 1));
   const int64_t tasks = outer * parts;
