@@ -9,6 +9,7 @@ import type { SerializedState } from '../plugin-api/serialized-state.js';
 import type { ContinuePoint } from './continue-from.js';
 import { setNetworkWeights, weightsFit } from './network-weights.js';
 import { ResumeError } from './resume.js';
+import { canonicalJson } from './resume-overrides.js';
 import type { RunContext } from './run-context.js';
 import type { RunState } from '../run/run-state.js';
 
@@ -61,18 +62,6 @@ export function continuedStates(
       warn(`the earlier run's ${p.noun} ${p.kind} (${p.pointer}) is not in this pipeline: its state is dropped`);
   for (const pointer of ['/evaluation', '/run/rng', '/run/dropout', '/run/cursor', '/training']) take(pointer, pointer);
   return out;
-}
-
-/** JSON with object keys sorted, so two equal values print the same. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** Input shape (without the batch axis) and number of outputs of a tfjs Layers network. */
