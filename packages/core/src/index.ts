@@ -34,7 +34,7 @@ export type { OptimizerSpec } from './pipeline/optimizer.schema.js';
 export { selectBackend, BackendUnavailableError } from './backend/backend.selector.js';
 export { silenceCpuBanner } from './backend/cpu-banner.js';
 export { silenceOrthogonalNotice } from './backend/orthogonal-notice.js';
-export type { BackendReport, NativeAccelerator } from './plugin-api/backend-report.js';
+export type { AllFiniteImpl, BackendReport, NativeAccelerator } from './plugin-api/backend-report.js';
 export { hostArray, readbackIsFresh, writesAreCopied } from './backend/host-copy.js';
 
 // Events, outputs, checkpoints

@@ -5,6 +5,7 @@ import { buildModel, crossEntropy, Rng, type EngramModel, type GraphNodeSpec } f
 import { accelerateOptimizer } from './index.js';
 import { BATCH_NORM_GRAD_KERNEL } from './kernels/batch-norm-gradient.js';
 import { withStockKernels } from './kernels/kernel-registry.js';
+import { BROADCAST_GRAD_KERNEL } from './kernels/reduce-gradient.js';
 import { maxAbsDiff, seededTensor, skipNative, useWasmNative } from './testing/backend-harness.js';
 
 /** The kernels added for batch norm (issue #32); the others stay native on both sides. */
@@ -19,6 +20,7 @@ const BATCH_NORM_KERNELS = [
   'SquaredDifference',
   'Square',
   'Cast',
+  BROADCAST_GRAD_KERNEL,
 ];
 
 /**

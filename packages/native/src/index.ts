@@ -21,6 +21,12 @@ import {
   installBatchNormGradient,
   restoreBatchNormGradient,
 } from './kernels/batch-norm-gradient.js';
+import {
+  BROADCAST_GRAD_KERNEL,
+  broadcastGradKernel,
+  installReduceGradients,
+  restoreReduceGradients,
+} from './kernels/reduce-gradient.js';
 import { nativeAdam } from './optimizers/native-adam.js';
 import { applyWithPenalties } from './optimizers/penalized-apply.js';
 import { nativeRmsProp } from './optimizers/native-rmsprop.js';
@@ -33,6 +39,8 @@ import { quadraticPenalty } from './penalties/ewc-penalty.js';
 export { quadraticPenalty, type QuadraticTerm } from './penalties/ewc-penalty.js';
 export { applyWithPenalties } from './optimizers/penalized-apply.js';
 export { accelerateOptimizer } from './optimizers/optimizer-patch.js';
+import { allFinite } from './finite/all-finite.js';
+export { allFinite } from './finite/all-finite.js';
 export type { EntryPenalties, PenaltyTerm } from './optimizers/optimizer-patch.js';
 
 /** The result of {@link load}: whether native kernels are active, and a one-line description. */
@@ -56,7 +64,8 @@ function refuse(reason: string): NativeLoadResult {
  * override that uses it on wasm only), core's fused reset-after GRU sequence kernels
  * (`EngramGruSequence` and its gradient: one call per pass), Sum and Mean over consecutive axes, no-copy Identity and
  * same-dtype Cast, per-channel FusedBatchNorm and a one-pass FusedBatchNorm gradient (a gradient
- * override, wasm only), large Sub / Multiply / RealDiv / SquaredDifference / Square (same shape,
+ * override, wasm only), the Sum and Mean gradients as one broadcast pass (a gradient override, wasm
+ * only), large Sub / Multiply / RealDiv / SquaredDifference / Square (same shape,
  * per-channel or scalar operands),
  * and native in-place updates for tfjs's Adam, SGD, Momentum and RMSProp optimizers — for the instances
  * given to {@link accelerateOptimizer} only (no prototype is patched; state stays in the optimizers'
@@ -100,6 +109,9 @@ export function load(): NativeLoadResult {
     replaceKernel('Square', squareKernel(addon));
     replaceKernel('Cast', castKernel());
     installBatchNormGradient();
+    // The Sum/Mean gradients without tfjs's host-filled `ones` (moments, global average pooling).
+    replaceKernel(BROADCAST_GRAD_KERNEL, broadcastGradKernel(addon));
+    installReduceGradients();
   }
   registerNativeApply(tf.AdamOptimizer, addon, nativeAdam);
   registerNativeApply(tf.SGDOptimizer, addon, nativeSgd);
@@ -118,6 +130,7 @@ export function unload(): void {
   restoreKernels();
   restoreReluGradient();
   restoreBatchNormGradient();
+  restoreReduceGradients();
   clearNativeApply();
 }
 
@@ -132,5 +145,5 @@ export function nativeKernels(): string[] {
 }
 
 /** The accelerator object core's backend selector expects (`(mod.default ?? mod).load()`). */
-const accelerator = { load, quadraticPenalty, applyWithPenalties, accelerateOptimizer };
+const accelerator = { load, quadraticPenalty, applyWithPenalties, accelerateOptimizer, allFinite };
 export default accelerator;

@@ -3,14 +3,16 @@
  * native kernels added for it (issue #32) change, measured in one process.
  *
  * Usage: node packages/cli/dist/bench/resnet-profile.main.js [--batch 32] [--steps 5] [--blocks 3]
- *        [--set new|old|stock] [--compare]
+ *        [--set new|old|stock] [--compare [--only Kernel,…]]
  *
  * The backend is chosen as the CLI chooses it (`selectBackend('wasm')`: core's wasm rewrites, then
  * `@engram/native`'s kernels); the step is the bench's bare loop (`BareLoop`: the engine's model, Adam
  * with the native update, cross-entropy, a loss read back per step). `--set` picks the kernels profiled:
  * `new` every native kernel (default), `old` the native kernels from before issue #32's (the new ones
  * put back to their stock wasm versions), `stock` no native kernel at all. `--compare` times `old` and
- * `new` alternately in `--blocks` blocks of `--steps` steps and prints the ratio. Prints tables only; it
+ * `new` alternately in `--blocks` blocks of `--steps` steps and prints the ratio; with `--only`, `old` is
+ * `new` with just the named kernels put back to stock (an added kernel removed: its gradient override
+ * then runs tfjs's own gradient), to measure those alone. Prints tables only; it
  * writes nothing. Timings under load are noisy: read the shares, and the ratio of one run as a hint.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -75,7 +77,8 @@ class KernelSwitch {
     return this.added.map((k) => k.name);
   }
 
-  use(set: KernelSet): void {
+  /** Activates `set`; with `only`, the `old` set is `new` with just those kernels put back to stock. */
+  use(set: KernelSet, only?: ReadonlySet<string>): void {
     if (set === 'stock') {
       this.native.unload();
       return;
@@ -83,7 +86,7 @@ class KernelSwitch {
     if (this.native.nativeKernels().length === 0) this.native.load();
     for (const k of this.added) {
       if (tf.getKernel(k.name, 'wasm')) tf.unregisterKernel(k.name, 'wasm');
-      const config = set === 'new' ? k.native : k.stock;
+      const config = set === 'new' || (only !== undefined && !only.has(k.name)) ? k.native : k.stock;
       if (config) tf.registerKernel(config);
     }
   }
@@ -132,10 +135,13 @@ async function main(): Promise<void> {
   const loop = await BareLoop.create('resnet', batch);
   try {
     if (process.argv.includes('--compare')) {
+      const onlyArg = arg('--only', '');
+      const only = onlyArg ? new Set(onlyArg.split(',')) : undefined;
+      if (only) console.log(`old = new without: ${[...only].join(', ')}`);
       const ms: Record<'old' | 'new', number[]> = { old: [], new: [] };
       for (let b = 0; b < blocks; b++) {
         for (const set of b % 2 === 0 ? (['old', 'new'] as const) : (['new', 'old'] as const)) {
-          kernels.use(set);
+          kernels.use(set, only);
           loop.step(); // one step to settle after the switch
           ms[set].push(timeSteps(loop, steps));
         }

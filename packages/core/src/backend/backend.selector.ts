@@ -79,6 +79,7 @@ async function loadNative(): Promise<{ loaded: boolean; description: string; acc
       ...(typeof accel.quadraticPenalty === 'function' ? { quadraticPenalty: accel.quadraticPenalty } : {}),
       ...(typeof accel.applyWithPenalties === 'function' ? { applyWithPenalties: accel.applyWithPenalties } : {}),
       ...(typeof accel.accelerateOptimizer === 'function' ? { accelerateOptimizer: accel.accelerateOptimizer } : {}),
+      ...(typeof accel.allFinite === 'function' ? { allFinite: accel.allFinite } : {}),
     };
     return { ...result, accelerator };
   } catch (e) {

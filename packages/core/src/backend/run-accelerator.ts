@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import type { AllFiniteImpl } from '../plugin-api/backend-report.js';
 import type { PenalizedApplyImpl } from '../plugin-api/variable-penalty.js';
 import type { QuadraticPenaltyImpl } from '../plugin-api/quadratic-penalty.js';
 
@@ -17,6 +18,8 @@ export interface RunAccelerator {
    * it on every optimizer it creates. Returns the same instance.
    */
   readonly accelerateOptimizer?: <T extends tf.Optimizer>(optimizer: T) => T;
+  /** Whether tensors are all finite in one native pass each; a live run's poisoned-batch check tries it first. */
+  readonly allFinite?: AllFiniteImpl;
 }
 
 /** No acceleration: the stock tfjs operations. */

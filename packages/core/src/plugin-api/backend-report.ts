@@ -27,7 +27,17 @@ export interface NativeAccelerator {
   applyWithPenalties?: PenalizedApplyImpl;
   /** Native update for one optimizer instance; a run's `OptimizerHandle` applies it to each optimizer it creates. */
   accelerateOptimizer?: <T extends tf.Optimizer>(optimizer: T) => T;
+  /** Native finiteness probe; a live run's trainer asks it whether a batch's gradients are finite. */
+  allFinite?: AllFiniteImpl;
 }
+
+/**
+ * Answers "is every value of these tensors finite (no NaN, no ±Infinity)?" without creating a tensor or
+ * running a kernel (e.g. one native pass over each tensor's memory), or returns undefined when it cannot
+ * answer for these tensors (another backend, another dtype): the caller then probes with tf ops. Called
+ * by a live run's trainer once per batch, between backward and the optimizer step; reads only.
+ */
+export type AllFiniteImpl = (tensors: readonly tf.Tensor[]) => boolean | undefined;
 
 /** The tfjs backends a pipeline can ask for. */
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';

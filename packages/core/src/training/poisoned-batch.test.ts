@@ -17,6 +17,7 @@ import type { ExperienceContext } from '../plugin-api/contexts.js';
 import { OptimizerHandle } from './optimizer-handle.js';
 import { StrategyChain } from './strategy-chain.js';
 import { NumericalError, Trainer } from './trainer.js';
+import { keepMovingStatistics, poisonOf } from './poisoned-batch.js';
 
 await tf.setBackend('cpu');
 
@@ -181,4 +182,32 @@ test('a finite run with a poisoned batch still fails with a one-line loss error'
     stages: [{ stage: new PoisonStage(2), path: '/test/poison', before: 'train' }],
   });
   await assert.rejects(outcome, /loss is .* at experience 0, epoch 0, step 2/);
+});
+
+test('the poisoned-batch probe finds a NaN in the last element of one gradient and an Infinity in a moving statistic, and passes clean values', () => {
+  const m = model(true);
+  tf.dispose(m.network.predict(tf.ones([2, 4]))); // builds the layers
+  const grads = (): tf.NamedTensorMap =>
+    Object.fromEntries(m.trainableVariables().map((v, i) => [v.name, tf.fill(v.shape, 0.5 + i)]));
+  const kept = keepMovingStatistics(m);
+  const clean = grads();
+  assert.equal(poisonOf(0.5, clean, kept), undefined);
+  const withNaN = grads();
+  const last = Object.keys(withNaN).at(-1) ?? '';
+  const lastGrad = withNaN[last] as tf.Tensor;
+  const values = lastGrad.dataSync().slice();
+  values[values.length - 1] = Number.NaN;
+  withNaN[last] = tf.tensor(values, lastGrad.shape);
+  lastGrad.dispose();
+  assert.equal(poisonOf(0.5, withNaN, kept), 'a gradient or batch-norm statistic is not finite');
+  const statistic = m.network.nonTrainableWeights.find((w) => /moving_variance/.test(w.name));
+  assert.ok(statistic);
+  statistic.write(tf.fill(statistic.shape as number[], Number.POSITIVE_INFINITY));
+  assert.equal(poisonOf(0.5, clean, kept), 'a gradient or batch-norm statistic is not finite');
+  kept.restore();
+  const again = keepMovingStatistics(m);
+  assert.equal(poisonOf(0.5, clean, again), undefined);
+  again.dispose();
+  tf.dispose([...Object.values(clean), ...Object.values(withNaN)]);
+  m.network.dispose();
 });

@@ -135,7 +135,7 @@ export class Trainer {
     tf.dispose([value, ...(penaltyT ? [penaltyT] : []), ...(logitsT ? [logitsT] : [])]);
     const fail = (loss: number): NumericalError =>
       new NumericalError(`loss is ${loss} at experience ${base.experience.index}, epoch ${epoch}, step ${base.step}`);
-    const poisoned = kept ? poisonOf(tapeLoss, grads, kept) : undefined;
+    const poisoned = kept ? poisonOf(tapeLoss, grads, kept, this.optimizer.accelerator.allFinite) : undefined;
     if (poisoned !== undefined) {
       for (const g of Object.values(grads)) g.dispose();
       kept?.restore();

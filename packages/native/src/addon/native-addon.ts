@@ -201,6 +201,21 @@ export interface NativeAddon {
     mean: boolean,
   ): void;
   /**
+   * `out[o, r, i] = dy[o, i]` over an outer x reduce x inner output (the gradient of a Sum over the
+   * middle block), each value divided by `divisor` unless it is 0 (Mean: the count).
+   */
+  broadcastRows(
+    heap: ArrayBuffer,
+    dyOff: number,
+    outOff: number,
+    outer: number,
+    reduce: number,
+    inner: number,
+    divisor: number,
+  ): void;
+  /** True when no float32 in the (byte offset, count) pairs of `spans` is NaN or ±Infinity. */
+  allFinite(heap: ArrayBuffer, spans: Float64Array): boolean;
+  /**
    * `out[r, j] = op(a, b)` over a rows x cols output (op: 0 add, 1 sub, 2 mul, 3 div, 4 squared
    * difference); each operand's mode says its layout: 0 full, 1 one row repeated, 2 one value.
    */

@@ -1,0 +1,94 @@
+// The gradient of Sum/Mean over a block of consecutive axes (dy broadcast back over the reduced axes,
+// divided by the count for Mean) and the finiteness probe of a live run's poisoned-batch check.
+#include <cstring>
+
+#include "napi-helpers.h"
+#include "parallel.h"
+
+namespace engram {
+namespace {
+
+// Output floats per OpenMP task, and the smallest output split over threads.
+constexpr int64_t kBlock = 1 << 14;
+constexpr int64_t kMinParallel = 1 << 18;
+
+// Rows [r0, r1) of the (outer · reduce) x inner output: row k repeats dy's row k / reduce, each value
+// divided by `divisor` when `divide` (Mean: tfjs's `(dy · 1) / count`, x · 1 being x exactly).
+void BroadcastRowRange(const float* __restrict dy, float* __restrict out, int64_t r0, int64_t r1, int64_t reduce,
+                       int64_t inner, bool divide, float divisor) {
+  for (int64_t k = r0; k < r1; ++k) {
+    const float* src = dy + (k / reduce) * inner;
+    float* dst = out + k * inner;
+    if (!divide) {
+      std::memcpy(dst, src, static_cast<size_t>(inner) * sizeof(float));
+      continue;
+    }
+    for (int64_t j = 0; j < inner; ++j) dst[j] = src[j] / divisor;
+  }
+}
+
+void BroadcastRows(const float* dy, float* out, int64_t outer, int64_t reduce, int64_t inner, bool divide,
+                   float divisor) {
+  const int64_t rows = outer * reduce;
+  const int64_t rowsPerBlock = inner >= kBlock ? 1 : kBlock / inner;
+  const int64_t blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
+#pragma omp parallel for schedule(static) num_threads(Threads()) if (rows * inner >= kMinParallel)
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t r0 = b * rowsPerBlock, r1 = r0 + rowsPerBlock < rows ? r0 + rowsPerBlock : rows;
+    BroadcastRowRange(dy, out, r0, r1, reduce, inner, divide, divisor);
+  }
+}
+
+// True when none of the n floats is NaN or ±Infinity (exponent bits all set), in blocks that stop at
+// the first block holding one. Integer compares: no float exception, vectorised.
+bool Finite(const float* x, int64_t n) {
+  const uint32_t* bits = reinterpret_cast<const uint32_t*>(x);
+  for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
+    const int64_t i1 = i0 + kBlock < n ? i0 + kBlock : n;
+    uint32_t bad = 0;
+    for (int64_t i = i0; i < i1; ++i) bad |= static_cast<uint32_t>((bits[i] & 0x7f800000u) == 0x7f800000u);
+    if (bad != 0) return false;
+  }
+  return true;
+}
+
+// broadcastRows(heap, dyOff, outOff, outer, reduce, inner, divisor): out[o, r, i] = dy[o, i], divided
+// by divisor when it is not 0.
+Napi::Value BroadcastRowsFn(const Napi::CallbackInfo& info) {
+  const Heap heap = GetHeap(info);
+  const int64_t outer = Int(info, 3), reduce = Int(info, 4), inner = Int(info, 5);
+  const double divisor = Num(info, 6);
+  if (outer <= 0 || reduce <= 0 || inner <= 0) return Fail(info, "broadcastRows: bad arguments");
+  const float* dy = At(heap, Int(info, 1), outer * inner);
+  float* out = At(heap, Int(info, 2), outer * reduce * inner);
+  if (dy == nullptr || out == nullptr) return Fail(info, "broadcastRows: operand outside the heap");
+  BroadcastRows(dy, out, outer, reduce, inner, divisor != 0.0, static_cast<float>(divisor));
+  return info.Env().Undefined();
+}
+
+// allFinite(heap, spans): spans is a Float64Array of (byte offset, float count) pairs; true when no
+// float in any span is NaN or ±Infinity.
+Napi::Value AllFiniteFn(const Napi::CallbackInfo& info) {
+  const Heap heap = GetHeap(info);
+  if (info.Length() < 2 || !info[1].IsTypedArray()) return Fail(info, "allFinite: spans must be a Float64Array");
+  Napi::TypedArray typed = info[1].As<Napi::TypedArray>();
+  if (typed.TypedArrayType() != napi_float64_array) return Fail(info, "allFinite: spans must be a Float64Array");
+  Napi::Float64Array spans = typed.As<Napi::Float64Array>();
+  const size_t pairs = spans.ElementLength() / 2;
+  for (size_t p = 0; p < pairs; ++p) {
+    const int64_t n = static_cast<int64_t>(spans[2 * p + 1]);
+    const float* x = At(heap, static_cast<int64_t>(spans[2 * p]), n);
+    if (x == nullptr) return Fail(info, "allFinite: span outside the heap");
+    if (!Finite(x, n)) return Napi::Boolean::New(info.Env(), false);
+  }
+  return Napi::Boolean::New(info.Env(), true);
+}
+
+}  // namespace
+
+void RegisterBroadcastKernels(Napi::Env env, Napi::Object exports) {
+  exports.Set("broadcastRows", Napi::Function::New(env, BroadcastRowsFn));
+  exports.Set("allFinite", Napi::Function::New(env, AllFiniteFn));
+}
+
+}  // namespace engram
