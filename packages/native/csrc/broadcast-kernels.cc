@@ -1,5 +1,6 @@
-// The gradient of Sum/Mean over a block of consecutive axes (dy broadcast back over the reduced axes,
-// divided by the count for Mean) and the finiteness probe of a live run's poisoned-batch check.
+// Kernels that only move or read memory: the gradient of Sum/Mean over a block of consecutive axes (dy
+// broadcast back over the reduced axes, divided by the count for Mean), Slice (zero padding's
+// gradient), and the finiteness probe of a live run's poisoned-batch check.
 #include <cstring>
 
 #include "napi-helpers.h"
@@ -39,6 +40,41 @@ void BroadcastRows(const float* dy, float* out, int64_t outer, int64_t reduce, i
   }
 }
 
+// The largest rank Slice handles natively.
+constexpr int kMaxSliceRank = 8;
+
+// out = x[begin : begin + size] of a rank-`rank` x: the trailing axes taken whole are merged into one
+// contiguous run per row, and rows (every index of the axes before them) are copied with memcpy.
+void Slice(const float* x, float* out, int rank, const int32_t* shape, const int32_t* begin, const int32_t* size) {
+  int64_t strides[kMaxSliceRank];
+  int64_t stride = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    strides[d] = stride;
+    stride *= shape[d];
+  }
+  // Axis k: the last one not taken whole (axes after it are full), so a row of out is contiguous in x.
+  int k = rank - 1;
+  while (k > 0 && size[k] == shape[k]) --k;
+  const int64_t run = static_cast<int64_t>(size[k]) * strides[k];
+  int64_t rows = 1;
+  for (int d = 0; d < k; ++d) rows *= size[d];
+  const int64_t base = static_cast<int64_t>(begin[k]) * strides[k];
+  const int64_t rowsPerBlock = run >= kBlock ? 1 : kBlock / (run > 0 ? run : 1);
+  const int64_t blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
+#pragma omp parallel for schedule(static) num_threads(Threads()) if (rows * run >= kMinParallel)
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t r0 = b * rowsPerBlock, r1 = r0 + rowsPerBlock < rows ? r0 + rowsPerBlock : rows;
+    for (int64_t r = r0; r < r1; ++r) {
+      int64_t rest = r, src = base;
+      for (int d = k - 1; d >= 0; --d) {
+        src += (begin[d] + rest % size[d]) * strides[d];
+        rest /= size[d];
+      }
+      std::memcpy(out + r * run, x + src, static_cast<size_t>(run) * sizeof(float));
+    }
+  }
+}
+
 // True when none of the n floats is NaN or ±Infinity (exponent bits all set), in blocks that stop at
 // the first block holding one. Integer compares: no float exception, vectorised.
 bool Finite(const float* x, int64_t n) {
@@ -66,6 +102,35 @@ Napi::Value BroadcastRowsFn(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// slice(heap, geometry, xOff, outOff): geometry is an Int32Array [rank, shape..., begin..., size...].
+Napi::Value SliceFn(const Napi::CallbackInfo& info) {
+  const Heap heap = GetHeap(info);
+  if (info.Length() < 4 || !info[1].IsTypedArray()) return Fail(info, "slice: bad geometry");
+  Napi::TypedArray typed = info[1].As<Napi::TypedArray>();
+  if (typed.TypedArrayType() != napi_int32_array) return Fail(info, "slice: bad geometry");
+  Napi::Int32Array g = typed.As<Napi::Int32Array>();
+  const int rank = g.ElementLength() > 0 ? g[0] : 0;
+  if (rank < 1 || rank > kMaxSliceRank || g.ElementLength() != static_cast<size_t>(1 + 3 * rank)) {
+    return Fail(info, "slice: bad geometry");
+  }
+  const int32_t* shape = g.Data() + 1;
+  const int32_t* begin = shape + rank;
+  const int32_t* size = begin + rank;
+  int64_t inCount = 1, outCount = 1;
+  for (int d = 0; d < rank; ++d) {
+    if (shape[d] < 1 || size[d] < 1 || begin[d] < 0 || begin[d] + size[d] > shape[d]) {
+      return Fail(info, "slice: bad geometry");
+    }
+    inCount *= shape[d];
+    outCount *= size[d];
+  }
+  const float* x = At(heap, Int(info, 2), inCount);
+  float* out = At(heap, Int(info, 3), outCount);
+  if (x == nullptr || out == nullptr) return Fail(info, "slice: operand outside the heap");
+  Slice(x, out, rank, shape, begin, size);
+  return info.Env().Undefined();
+}
+
 // allFinite(heap, spans): spans is a Float64Array of (byte offset, float count) pairs; true when no
 // float in any span is NaN or ±Infinity.
 Napi::Value AllFiniteFn(const Napi::CallbackInfo& info) {
@@ -89,6 +154,7 @@ Napi::Value AllFiniteFn(const Napi::CallbackInfo& info) {
 void RegisterBroadcastKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("broadcastRows", Napi::Function::New(env, BroadcastRowsFn));
   exports.Set("allFinite", Napi::Function::New(env, AllFiniteFn));
+  exports.Set("slice", Napi::Function::New(env, SliceFn));
 }
 
 }  // namespace engram

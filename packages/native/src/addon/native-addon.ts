@@ -213,6 +213,8 @@ export interface NativeAddon {
     inner: number,
     divisor: number,
   ): void;
+  /** `out = x[begin : begin + size]`; `geometry` is `[rank, ...xShape, ...begin, ...size]` (rank ≤ 8). */
+  slice(heap: ArrayBuffer, geometry: Int32Array, xOff: number, outOff: number): void;
   /** True when no float32 in the (byte offset, count) pairs of `spans` is NaN or ±Infinity. */
   allFinite(heap: ArrayBuffer, spans: Float64Array): boolean;
   /**
