@@ -3,7 +3,7 @@
  * native kernels added for it (issue #32) change, measured in one process.
  *
  * Usage: node packages/cli/dist/bench/resnet-profile.main.js [--batch 32] [--steps 5] [--blocks 3]
- *        [--set new|old|stock] [--compare [--only Kernel,…]]
+ *        [--set new|old|stock] [--compare [--only Kernel,…]] [--model resnet|gru]
  *
  * The backend is chosen as the CLI chooses it (`selectBackend('wasm')`: core's wasm rewrites, then
  * `@engram/native`'s kernels); the step is the bench's bare loop (`BareLoop`: the engine's model, Adam
@@ -14,6 +14,7 @@
  * `new` with just the named kernels put back to stock (an added kernel removed: its gradient override
  * then runs tfjs's own gradient), to measure those alone. Prints tables only; it
  * writes nothing. Timings under load are noisy: read the shares, and the ratio of one run as a hint.
+ * `--model gru` profiles the bench's GRU classifier instead (its bench batch is 128).
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '@engram/core';
@@ -128,11 +129,14 @@ async function main(): Promise<void> {
   const batch = Number(arg('--batch', '32'));
   const steps = Number(arg('--steps', '5'));
   const blocks = Number(arg('--blocks', '3'));
+  const model = arg('--model', 'resnet') === 'gru' ? 'gru' : 'resnet';
   const report = await selectBackend('wasm');
-  console.log(`backend: ${report.description}; reduced ResNet-18 (nf 20), batch ${batch}`);
+  console.log(
+    `backend: ${report.description}; ${model === 'gru' ? 'GRU' : 'reduced ResNet-18 (nf 20)'}, batch ${batch}`,
+  );
   const kernels = await KernelSwitch.create();
   console.log(`kernels new since issue #32: ${kernels.newKernels.join(', ') || '(none)'}`);
-  const loop = await BareLoop.create('resnet', batch);
+  const loop = await BareLoop.create(model, batch);
   try {
     if (process.argv.includes('--compare')) {
       const onlyArg = arg('--only', '');
