@@ -6,17 +6,11 @@ export const CHART_HEIGHT = 260;
 /** Width used when a chart is drawn without a page around it (the static SVG fallback, sweeps). */
 export const CHART_WIDTH = 640;
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+/** The Vega-Lite schema every chart names. */
+export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 /** Accuracies are stored as fractions (summary.json, metrics.jsonl) and shown in percent. */
-const pct = (v: number): number => v * 100;
-
-/** Readable names of the prequential series (legend, tooltips). */
-export const PREQUENTIAL_LABELS = {
-  accuracy: 'cumulative',
-  windowAccuracy: 'sliding window',
-  fadingAccuracy: 'fading',
-} as const;
+export const pct = (v: number): number => v * 100;
 
 /** Cell size of the heatmap: at most about 600 px across and 400 px down, between 24 and 90 px a cell. */
 function cellSize(rows: number, columns: number): number {
@@ -132,7 +126,7 @@ export function ranRows(matrix: readonly (readonly (number | null)[])[]): (reado
 }
 
 /** A nearest-point hover selection: the tooltip follows the pointer to the closest point. */
-const hover = [
+export const hover = [
   { name: 'hover', select: { type: 'point' as const, on: 'pointerover', nearest: true, clear: 'pointerout' } },
 ];
 
@@ -268,183 +262,6 @@ export function lossSpec(run: Pick<RunData, 'loss' | 'experienceStarts' | 'drift
           tooltip: [
             { field: 'label', type: 'nominal', title: 'marker' },
             { field: 'x', type: 'quantitative', title: xTitle, format: ',d' },
-          ],
-        },
-      },
-    ],
-  };
-}
-
-/**
- * Prequential accuracy (cumulative, sliding window, fading) over samples seen, with red rules at drift
- * points; a regression stream's prequential MAE in target units (`prequentialMetric` `mae`, lower is better).
- */
-export function prequentialSpec(
-  run: Pick<RunData, 'prequential' | 'drift'> & { prequentialMetric?: RunData['prequentialMetric'] },
-  title?: string,
-): TopLevelSpec {
-  const mae = run.prequentialMetric === 'mae';
-  const series = (['accuracy', 'windowAccuracy', 'fadingAccuracy'] as const).flatMap((name) =>
-    run.prequential[name].map((p) => ({
-      samples: p.x,
-      accuracy: mae ? p.y : pct(p.y),
-      series: PREQUENTIAL_LABELS[name],
-    })),
-  );
-  const x = { field: 'samples', type: 'quantitative' as const, title: 'samples seen', scale: { nice: false } };
-  return {
-    $schema: SCHEMA,
-    description: mae ? 'prequential MAE' : 'prequential accuracy',
-    ...(title === undefined ? {} : { title }),
-    width: 'container',
-    height: CHART_HEIGHT,
-    layer: [
-      {
-        data: { values: series },
-        mark: { type: 'line', strokeWidth: 1.5 },
-        encoding: {
-          x,
-          y: mae
-            ? { field: 'accuracy', type: 'quantitative', title: 'prequential MAE (target units)' }
-            : {
-                field: 'accuracy',
-                type: 'quantitative',
-                scale: { domain: [0, 100] },
-                title: 'prequential accuracy (%)',
-              },
-          color: {
-            field: 'series',
-            type: 'nominal',
-            title: null,
-            sort: Object.values(PREQUENTIAL_LABELS),
-            legend: { orient: 'bottom' },
-          },
-        },
-      },
-      {
-        // One invisible rule per x holding all three series: the tooltip shows them side by side.
-        data: { values: series },
-        transform: [{ pivot: 'series', value: 'accuracy', groupby: ['samples'] }],
-        mark: { type: 'rule', color: '#888' },
-        params: hover,
-        encoding: {
-          x,
-          opacity: { condition: { param: 'hover', empty: false, value: 0.5 }, value: 0 },
-          tooltip: [
-            { field: 'samples', type: 'quantitative', title: 'samples seen', format: ',d' },
-            ...Object.values(PREQUENTIAL_LABELS).map((name) => ({
-              field: name,
-              type: 'quantitative' as const,
-              format: mae ? '.4f' : '.1f',
-            })),
-          ],
-        },
-      },
-      {
-        data: { values: run.drift.map((d, k) => ({ ...d, drift: k + 1 })) },
-        mark: { type: 'rule', color: '#d62728', strokeWidth: 2, strokeDash: [6, 3] },
-        encoding: {
-          x: { field: 'samples', type: 'quantitative' },
-          tooltip: [
-            { field: 'drift', type: 'ordinal', title: 'drift boundary' },
-            { field: 'samples', type: 'quantitative', title: 'at sample', format: ',d' },
-            { field: 'reason', type: 'nominal' },
-          ],
-        },
-      },
-    ],
-  };
-}
-
-/** Average accuracy over the experiences seen so far (row mean of R[i][0..i]), one line per run. */
-export function comparisonSpec(
-  runs: readonly { label: string; matrix: readonly (readonly (number | null)[])[] }[],
-): TopLevelSpec {
-  const values = runs.flatMap((run) =>
-    ranRows(run.matrix).flatMap((row, i) => {
-      const seen = row.slice(0, i + 1).filter((v): v is number => v !== null);
-      return seen.length === 0
-        ? []
-        : [{ run: run.label, after: i, accuracy: pct(seen.reduce((s, v) => s + v, 0) / seen.length) }];
-    }),
-  );
-  return {
-    $schema: SCHEMA,
-    description: 'average accuracy on seen experiences',
-    data: { values },
-    width: 'container',
-    height: CHART_HEIGHT,
-    encoding: {
-      x: {
-        field: 'after',
-        type: 'quantitative',
-        title: 'after training experience',
-        axis: { tickMinStep: 1, format: 'd' },
-      },
-      y: {
-        field: 'accuracy',
-        type: 'quantitative',
-        scale: { domain: [0, 100] },
-        title: 'mean accuracy on experiences seen so far (%)',
-      },
-      color: { field: 'run', type: 'nominal', title: 'run', legend: { orient: 'bottom', columns: 2, labelLimit: 400 } },
-    },
-    layer: [
-      { mark: { type: 'line', strokeWidth: 2 } },
-      {
-        mark: { type: 'point', filled: true, size: 45 },
-        params: hover,
-        encoding: {
-          tooltip: [
-            { field: 'run', type: 'nominal' },
-            { field: 'after', type: 'quantitative', title: 'after training experience' },
-            { field: 'accuracy', type: 'quantitative', format: '.1f', title: 'mean accuracy (seen, %)' },
-          ],
-        },
-      },
-    ],
-  };
-}
-
-/** Cumulative prequential accuracy over samples seen, one line per stream run. */
-export function streamComparisonSpec(
-  runs: readonly { label: string; run: Pick<RunData, 'prequential'> }[],
-): TopLevelSpec {
-  const values = runs.flatMap(({ label, run }) =>
-    run.prequential.accuracy.map((p) => ({ run: label, samples: p.x, accuracy: pct(p.y) })),
-  );
-  return {
-    $schema: SCHEMA,
-    description: 'prequential accuracy of stream runs',
-    data: { values },
-    width: 'container',
-    height: CHART_HEIGHT,
-    encoding: {
-      x: { field: 'samples', type: 'quantitative', title: 'samples seen', scale: { nice: false } },
-      y: {
-        field: 'accuracy',
-        type: 'quantitative',
-        scale: { domain: [0, 100] },
-        title: 'prequential accuracy (cumulative, %)',
-      },
-      color: {
-        field: 'run',
-        type: 'nominal',
-        title: 'run',
-        legend: { orient: 'bottom', columns: 2, labelLimit: 400, symbolType: 'stroke' },
-      },
-    },
-    layer: [
-      { mark: { type: 'line', strokeWidth: 2 } },
-      {
-        mark: { type: 'point', size: 30 },
-        params: hover,
-        encoding: {
-          opacity: { condition: { param: 'hover', empty: false, value: 1 }, value: 0 },
-          tooltip: [
-            { field: 'run', type: 'nominal' },
-            { field: 'samples', type: 'quantitative', title: 'samples seen', format: ',d' },
-            { field: 'accuracy', type: 'quantitative', format: '.1f', title: 'prequential accuracy (%)' },
           ],
         },
       },

@@ -1,7 +1,9 @@
 import { writeFileAtomic } from '@engram/core/internal';
 import { basename, resolve } from 'node:path';
 import { chartGrid, escapeHtml, page, type ChartSection } from './chart-page.js';
-import { accuracyOverTimeSpec, comparisonSpec, prequentialSpec, streamComparisonSpec } from './chart-specs.js';
+import { accuracyOverTimeSpec } from './chart-specs.js';
+import { comparisonSpec, streamComparisonSpec } from './comparison-specs.js';
+import { prequentialSpec } from './prequential-spec.js';
 import { fmtPct, fmtSeconds, totalWallSeconds } from './report-html.js';
 import { loadRun, type RunData } from './run-data.js';
 

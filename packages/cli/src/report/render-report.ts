@@ -2,15 +2,8 @@ import type { RegressionErrors } from '@engram/core';
 import { writeFileAtomic } from '@engram/core/internal';
 import { join } from 'node:path';
 import { chartGrid, type ChartSection } from './chart-page.js';
-import {
-  accuracyOverTimeSpec,
-  forgettingSpec,
-  heatmapSpec,
-  lossSpec,
-  maeMetric,
-  prequentialSpec,
-  ranRows,
-} from './chart-specs.js';
+import { accuracyOverTimeSpec, forgettingSpec, heatmapSpec, lossSpec, maeMetric, ranRows } from './chart-specs.js';
+import { prequentialSpec } from './prequential-spec.js';
 import { reportHtml } from './report-html.js';
 import { loadRun, type RunData } from './run-data.js';
 import { validationSpec } from './validation-spec.js';

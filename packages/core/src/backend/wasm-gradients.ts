@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, KernelConfig } from '@tensorflow/tfjs';
 import { wasmConvKernels } from './wasm-conv.kernel.js';
 import { wasmEinsumKernels } from './wasm-einsum.kernel.js';
+import { wasmGatherKernels } from './wasm-gather.kernel.js';
 import { broadcastSafeMatMulGradient } from './wasm-matmul.gradient.js';
 import { wasmMatMulKernels } from './wasm-matmul.kernel.js';
 import { wasmPoolKernels } from './wasm-pool.kernel.js';
@@ -60,6 +61,7 @@ export const WASM_REWRITTEN_KERNELS: readonly string[] = [
   tf.MaxPoolGrad,
   tf.UnsortedSegmentSum,
   tf.Einsum,
+  tf.GatherV2,
 ];
 
 /**
@@ -67,7 +69,8 @@ export const WASM_REWRITTEN_KERNELS: readonly string[] = [
  * `BatchMatMul` / `_FusedMatMul` so transposes are materialised and XNNPACK runs
  * (~4x faster MLP training), and registers wasm kernels for `Conv2DBackpropFilter`,
  * `Conv2DBackpropInput`, the depthwise backprops, `MaxPoolGrad` (stock one is wrong),
- * `UnsortedSegmentSum` and `Einsum`. Also wraps the (global) BatchMatMul gradient so
+ * `UnsortedSegmentSum` and `Einsum`, and replaces `GatherV2` (a block copy per index instead of wasm's
+ * per-element loop). Also wraps the (global) BatchMatMul gradient so
  * batch-broadcast matMuls can be differentiated at all.
  *
  * Called by the backend selector right after `tf.setBackend('wasm')` succeeded (any
@@ -82,8 +85,10 @@ export function registerWasmGradients(): void {
   const originals = [tf.BatchMatMul, tf._FusedMatMul]
     .map((name) => tf.getKernel(name, 'wasm'))
     .filter((c): c is KernelConfig => c !== undefined && !isEngramKernel(c));
+  const gather = tf.getKernel(tf.GatherV2, 'wasm');
   const configs = [
     ...wasmMatMulKernels(originals),
+    ...wasmGatherKernels(gather !== undefined && !isEngramKernel(gather) ? gather : undefined),
     ...wasmConvKernels(),
     ...wasmPoolKernels(),
     ...wasmSegmentKernels(),
