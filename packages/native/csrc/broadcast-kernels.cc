@@ -1,6 +1,6 @@
 // Kernels that only move or read memory: the gradient of Sum/Mean over a block of consecutive axes (dy
 // broadcast back over the reduced axes, divided by the count for Mean), Slice (zero padding's
-// gradient), GatherV2 (an embedding's lookup), and the finiteness probe of a live run's poisoned-batch check.
+// gradient), and the finiteness probe of a live run's poisoned-batch check.
 #include <cstring>
 
 #include "napi-helpers.h"
@@ -75,27 +75,6 @@ void Slice(const float* x, float* out, int rank, const int32_t* shape, const int
   }
 }
 
-// out[o, i, :] = x[o, indices[i], :] for x outer x dim x slice; false (nothing written) when an index
-// is outside [0, dim).
-bool Gather(const float* x, const int32_t* indices, float* out, int64_t outer, int64_t dim, int64_t slice,
-            int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    if (indices[i] < 0 || indices[i] >= dim) return false;
-  }
-  const int64_t rows = outer * n;
-  const int64_t rowsPerBlock = slice >= kBlock ? 1 : kBlock / slice;
-  const int64_t blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
-#pragma omp parallel for schedule(static) num_threads(Threads()) if (rows * slice >= kMinParallel)
-  for (int64_t b = 0; b < blocks; ++b) {
-    const int64_t r0 = b * rowsPerBlock, r1 = r0 + rowsPerBlock < rows ? r0 + rowsPerBlock : rows;
-    for (int64_t r = r0; r < r1; ++r) {
-      const int64_t o = r / n, i = r % n;
-      std::memcpy(out + r * slice, x + (o * dim + indices[i]) * slice, static_cast<size_t>(slice) * sizeof(float));
-    }
-  }
-  return true;
-}
-
 // True when none of the n floats is NaN or ±Infinity (exponent bits all set), in blocks that stop at
 // the first block holding one. Integer compares: no float exception, vectorised.
 bool Finite(const float* x, int64_t n) {
@@ -152,20 +131,6 @@ Napi::Value SliceFn(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// gather(heap, xOff, indicesOff, outOff, outer, dim, slice, n): out[o, i, :] = x[o, indices[i], :]
-// (indices int32); throws when an index is outside [0, dim) (the caller checks them first).
-Napi::Value GatherFn(const Napi::CallbackInfo& info) {
-  const Heap heap = GetHeap(info);
-  const int64_t outer = Int(info, 4), dim = Int(info, 5), slice = Int(info, 6), n = Int(info, 7);
-  if (outer <= 0 || dim <= 0 || slice <= 0 || n <= 0) return Fail(info, "gather: bad arguments");
-  const float* x = At(heap, Int(info, 1), outer * dim * slice);
-  const int32_t* indices = reinterpret_cast<const int32_t*>(At(heap, Int(info, 2), n));
-  float* out = At(heap, Int(info, 3), outer * n * slice);
-  if (x == nullptr || indices == nullptr || out == nullptr) return Fail(info, "gather: operand outside the heap");
-  if (!Gather(x, indices, out, outer, dim, slice, n)) return Fail(info, "gather: index out of range");
-  return info.Env().Undefined();
-}
-
 // allFinite(heap, spans): spans is a Float64Array of (byte offset, float count) pairs; true when no
 // float in any span is NaN or ±Infinity.
 Napi::Value AllFiniteFn(const Napi::CallbackInfo& info) {
@@ -190,7 +155,6 @@ void RegisterBroadcastKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("broadcastRows", Napi::Function::New(env, BroadcastRowsFn));
   exports.Set("allFinite", Napi::Function::New(env, AllFiniteFn));
   exports.Set("slice", Napi::Function::New(env, SliceFn));
-  exports.Set("gather", Napi::Function::New(env, GatherFn));
 }
 
 }  // namespace engram

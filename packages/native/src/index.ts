@@ -16,7 +16,6 @@ import { identityKernel, reduceKernel, sumKernel } from './kernels/reduce-kernel
 import { BINARY_OP, binaryKernel, castKernel, squareKernel } from './kernels/binary-kernels.js';
 import { batchNormKernel } from './kernels/norm-kernels.js';
 import { sliceKernel } from './kernels/slice-kernel.js';
-import { gatherKernel } from './kernels/gather-kernel.js';
 import {
   BATCH_NORM_GRAD_KERNEL,
   batchNormGradKernel,
@@ -67,8 +66,7 @@ function refuse(reason: string): NativeLoadResult {
  * (`EngramGruSequence` and its gradient: one call per pass), Sum and Mean over consecutive axes, no-copy Identity and
  * same-dtype Cast, per-channel FusedBatchNorm and a one-pass FusedBatchNorm gradient (a gradient
  * override, wasm only), the Sum and Mean gradients as one broadcast pass (a gradient override, wasm
- * only), large non-contiguous Slice (zero padding's gradient) and float32 GatherV2 (an embedding's
- * lookup), large Sub / Multiply / RealDiv / SquaredDifference / Square (same shape,
+ * only), large non-contiguous Slice (zero padding's gradient), large Sub / Multiply / RealDiv / SquaredDifference / Square (same shape,
  * per-channel or scalar operands),
  * and native in-place updates for tfjs's Adam, SGD, Momentum and RMSProp optimizers — for the instances
  * given to {@link accelerateOptimizer} only (no prototype is patched; state stays in the optimizers'
@@ -116,7 +114,6 @@ export function load(): NativeLoadResult {
     replaceKernel(BROADCAST_GRAD_KERNEL, broadcastGradKernel(addon));
     installReduceGradients();
     replaceKernel('Slice', sliceKernel(addon));
-    replaceKernel('GatherV2', gatherKernel(addon));
   }
   registerNativeApply(tf.AdamOptimizer, addon, nativeAdam);
   registerNativeApply(tf.SGDOptimizer, addon, nativeSgd);

@@ -215,17 +215,6 @@ export interface NativeAddon {
   ): void;
   /** `out = x[begin : begin + size]`; `geometry` is `[rank, ...xShape, ...begin, ...size]` (rank ≤ 8). */
   slice(heap: ArrayBuffer, geometry: Int32Array, xOff: number, outOff: number): void;
-  /** `out[o, i, :] = x[o, indices[i], :]` (x outer x dim x slice, int32 indices in [0, dim)). */
-  gather(
-    heap: ArrayBuffer,
-    xOff: number,
-    indicesOff: number,
-    outOff: number,
-    outer: number,
-    dim: number,
-    slice: number,
-    n: number,
-  ): void;
   /** True when no float32 in the (byte offset, count) pairs of `spans` is NaN or ±Infinity. */
   allFinite(heap: ArrayBuffer, spans: Float64Array): boolean;
   /**
