@@ -220,7 +220,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   engram::RegisterOptimizers(env, exports);
   engram::RegisterGru(env, exports);
   engram::RegisterNormKernels(env, exports);
-  engram::RegisterBroadcastKernels(env, exports);
+  engram::RegisterMemoryKernels(env, exports);
   exports.Set("maxPool", Napi::Function::New(env, MaxPool));
   exports.Set("biasAdd", Napi::Function::New(env, BiasAdd));
   exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));

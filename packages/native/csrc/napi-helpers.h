@@ -39,7 +39,7 @@ void RegisterOptimizers(Napi::Env env, Napi::Object exports);
 void RegisterGru(Napi::Env env, Napi::Object exports);
 // Registers batchNorm, batchNormGrad, reduceMiddle and binary (norm-napi.cc).
 void RegisterNormKernels(Napi::Env env, Napi::Object exports);
-// Registers broadcastRows (the Sum/Mean gradient), slice and allFinite (broadcast-kernels.cc).
-void RegisterBroadcastKernels(Napi::Env env, Napi::Object exports);
+// Registers broadcastRows (the Sum/Mean gradient), slice, segmentSum and allFinite (memory-kernels.cc).
+void RegisterMemoryKernels(Napi::Env env, Napi::Object exports);
 
 }  // namespace engram

@@ -16,6 +16,7 @@ import { identityKernel, reduceKernel, sumKernel } from './kernels/reduce-kernel
 import { BINARY_OP, binaryKernel, castKernel, squareKernel } from './kernels/binary-kernels.js';
 import { batchNormKernel } from './kernels/norm-kernels.js';
 import { sliceKernel } from './kernels/slice-kernel.js';
+import { segmentSumKernel } from './kernels/segment-sum-kernel.js';
 import {
   BATCH_NORM_GRAD_KERNEL,
   batchNormGradKernel,
@@ -66,7 +67,8 @@ function refuse(reason: string): NativeLoadResult {
  * (`EngramGruSequence` and its gradient: one call per pass), Sum and Mean over consecutive axes, no-copy Identity and
  * same-dtype Cast, per-channel FusedBatchNorm and a one-pass FusedBatchNorm gradient (a gradient
  * override, wasm only), the Sum and Mean gradients as one broadcast pass (a gradient override, wasm
- * only), large non-contiguous Slice (zero padding's gradient), large Sub / Multiply / RealDiv / SquaredDifference / Square (same shape,
+ * only), large non-contiguous Slice (zero padding's gradient), float32
+ * UnsortedSegmentSum (an embedding's gradient), large Sub / Multiply / RealDiv / SquaredDifference / Square (same shape,
  * per-channel or scalar operands),
  * and native in-place updates for tfjs's Adam, SGD, Momentum and RMSProp optimizers — for the instances
  * given to {@link accelerateOptimizer} only (no prototype is patched; state stays in the optimizers'
@@ -114,6 +116,7 @@ export function load(): NativeLoadResult {
     replaceKernel(BROADCAST_GRAD_KERNEL, broadcastGradKernel(addon));
     installReduceGradients();
     replaceKernel('Slice', sliceKernel(addon));
+    replaceKernel('UnsortedSegmentSum', segmentSumKernel(addon));
   }
   registerNativeApply(tf.AdamOptimizer, addon, nativeAdam);
   registerNativeApply(tf.SGDOptimizer, addon, nativeSgd);

@@ -215,6 +215,19 @@ export interface NativeAddon {
   ): void;
   /** `out = x[begin : begin + size]`; `geometry` is `[rank, ...xShape, ...begin, ...size]` (rank ≤ 8). */
   slice(heap: ArrayBuffer, geometry: Int32Array, xOff: number, outOff: number): void;
+  /**
+   * `out[s, :] = Σ x[r, :]` over the rows with `ids[r] == s`, in order of r (float32 x [rows, inner],
+   * int32 ids, ids outside [0, segments) dropped; out [segments, inner]).
+   */
+  segmentSum(
+    heap: ArrayBuffer,
+    xOff: number,
+    idsOff: number,
+    outOff: number,
+    rows: number,
+    inner: number,
+    segments: number,
+  ): void;
   /** True when no float32 in the (byte offset, count) pairs of `spans` is NaN or ±Infinity. */
   allFinite(heap: ArrayBuffer, spans: Float64Array): boolean;
   /**

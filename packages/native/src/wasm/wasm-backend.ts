@@ -47,6 +47,13 @@ export function offsetOf(backend: WasmBackend, info: { readonly dataId: DataId }
   return data.memoryOffset;
 }
 
+/** Byte offset of an int32 tensor's data in the wasm heap, or -1 when it is not on this backend. */
+export function int32OffsetOf(backend: WasmBackend, info: { readonly dataId: DataId }): number {
+  const data = backend.dataIdMap.get(info.dataId);
+  if (data == null || data.memoryOffset == null || data.dtype !== 'int32') return -1;
+  return data.memoryOffset;
+}
+
 /** The wasm heap's current buffer: read it after allocating outputs, since growth replaces it. */
 export function heapOf(backend: WasmBackend): ArrayBuffer {
   return backend.wasm.HEAPU8.buffer as ArrayBuffer;

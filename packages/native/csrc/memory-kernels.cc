@@ -1,6 +1,7 @@
 // Kernels that only move or read memory: the gradient of Sum/Mean over a block of consecutive axes (dy
 // broadcast back over the reduced axes, divided by the count for Mean), Slice (zero padding's
-// gradient), and the finiteness probe of a live run's poisoned-batch check.
+// gradient), UnsortedSegmentSum (an embedding's gradient), and the finiteness probe of a live run's
+// poisoned-batch check.
 #include <cstring>
 
 #include "napi-helpers.h"
@@ -75,6 +76,20 @@ void Slice(const float* x, float* out, int rank, const int32_t* shape, const int
   }
 }
 
+// out[s, :] = Σ x[r, :] over the rows r with ids[r] == s, added in order of r (ids outside
+// [0, segments) dropped): core's wasm kernel's order, so the same bits (its float64 add of two float32
+// values rounded to float32 is the float32 add).
+void SegmentSum(const float* x, const int32_t* ids, float* out, int64_t rows, int64_t inner, int64_t segments) {
+  std::memset(out, 0, static_cast<size_t>(segments * inner) * sizeof(float));
+  for (int64_t r = 0; r < rows; ++r) {
+    const int32_t s = ids[r];
+    if (s < 0 || s >= segments) continue;
+    const float* __restrict src = x + r * inner;
+    float* __restrict dst = out + static_cast<int64_t>(s) * inner;
+    for (int64_t k = 0; k < inner; ++k) dst[k] += src[k];
+  }
+}
+
 // True when none of the n floats is NaN or ±Infinity (exponent bits all set), in blocks that stop at
 // the first block holding one. Integer compares: no float exception, vectorised.
 bool Finite(const float* x, int64_t n) {
@@ -131,6 +146,20 @@ Napi::Value SliceFn(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// segmentSum(heap, xOff, idsOff, outOff, rows, inner, segments): float32 x [rows, inner], int32 ids
+// [rows], out [segments, inner].
+Napi::Value SegmentSumFn(const Napi::CallbackInfo& info) {
+  const Heap heap = GetHeap(info);
+  const int64_t rows = Int(info, 4), inner = Int(info, 5), segments = Int(info, 6);
+  if (rows <= 0 || inner <= 0 || segments <= 0) return Fail(info, "segmentSum: bad arguments");
+  const float* x = At(heap, Int(info, 1), rows * inner);
+  const int32_t* ids = reinterpret_cast<const int32_t*>(At(heap, Int(info, 2), rows));
+  float* out = At(heap, Int(info, 3), segments * inner);
+  if (x == nullptr || ids == nullptr || out == nullptr) return Fail(info, "segmentSum: operand outside the heap");
+  SegmentSum(x, ids, out, rows, inner, segments);
+  return info.Env().Undefined();
+}
+
 // allFinite(heap, spans): spans is a Float64Array of (byte offset, float count) pairs; true when no
 // float in any span is NaN or ±Infinity.
 Napi::Value AllFiniteFn(const Napi::CallbackInfo& info) {
@@ -151,10 +180,11 @@ Napi::Value AllFiniteFn(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void RegisterBroadcastKernels(Napi::Env env, Napi::Object exports) {
+void RegisterMemoryKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("broadcastRows", Napi::Function::New(env, BroadcastRowsFn));
   exports.Set("allFinite", Napi::Function::New(env, AllFiniteFn));
   exports.Set("slice", Napi::Function::New(env, SliceFn));
+  exports.Set("segmentSum", Napi::Function::New(env, SegmentSumFn));
 }
 
 }  // namespace engram
