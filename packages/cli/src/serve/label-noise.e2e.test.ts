@@ -81,9 +81,14 @@ test("when a live stream turns to random labels the served version stays within 
     assert.ok(clean.accuracy > 0.85, `the served model learned the clean stream: ${clean.accuracy}`);
     const noisy = await phase(40, true);
     const after = await phase(10, true);
+    // The gates let a version lose up to MAX_FORGETTING points on a held-out slice of 150 rows, and the clean
+    // phase's accuracy is itself measured on 500 predictions: the bound allows both (3 standard errors of the two
+    // samples). A model trained on the random labels without the gates falls towards chance (1/3), far below it.
+    const se = (n: number): number => Math.sqrt((clean.accuracy * (1 - clean.accuracy)) / n);
+    const tolerance = MAX_FORGETTING / 100 + 3 * Math.hypot(se(10 * PER_REQUEST), se(150));
     assert.ok(
-      noisy.accuracy > clean.accuracy - 0.05 && after.accuracy > clean.accuracy - 0.05,
-      `predictions keep the earlier accuracy: ${clean.accuracy} clean, ${noisy.accuracy} then ${after.accuracy} on random labels`,
+      noisy.accuracy > clean.accuracy - tolerance && after.accuracy > clean.accuracy - tolerance,
+      `predictions keep the earlier accuracy within ${tolerance.toFixed(3)}: ${clean.accuracy} clean, ${noisy.accuracy} then ${after.accuracy} on random labels`,
     );
     await run.close();
 
