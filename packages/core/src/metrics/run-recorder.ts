@@ -8,7 +8,8 @@ import { writeFileAtomic } from '../output/atomic-file.js';
 import { ensureDirSync } from '../output/safe-dir.js';
 import { accuracyMatrixCsv } from './accuracy-matrix-csv.js';
 import type { JsonValue } from '../plugin-api/serialized-state.js';
-import { RunSummaryBuilder, type RunMeta, type RunSummary } from './run-summary.js';
+import type { RunMeta, RunSummary } from './run-summary.js';
+import { RunSummaryBuilder } from './run-summary-builder.js';
 
 /** File names written into the run's output directory. */
 export const RUN_FILES = {

@@ -121,5 +121,3 @@ export interface RunSummary {
   outputs: Record<string, JsonValue>;
   pipeline: unknown;
 }
-
-export { RunSummaryBuilder } from './run-summary-builder.js';
