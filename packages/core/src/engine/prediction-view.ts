@@ -129,7 +129,7 @@ export async function buildPredictionView(
     const plain: EngramModel = new LayersEngramModel(network);
     const adjusted = adjustments.reduce<EngramModel>((m, a) => a.forEvaluation?.(m, info) ?? m, plain);
     const model = strategies.forEvaluation(adjusted, info);
-    const predictor = strategies.predictor({ model, info });
+    const predictor = strategies.predictor({ model, info, prepare: (b) => chain.prepare(b, 'test') });
     return {
       model,
       predictor,

@@ -33,6 +33,14 @@ export interface ExperienceContext {
    * retrain from scratch (joint, GDumb); call it from `beforeExperience` or `adaptModel`.
    */
   resetOptimizer(): void;
+  /**
+   * The pipeline's preprocessing in its test phase (fitted statistics, no augmentation), the form in
+   * which the model sees rows at evaluation. `experience.train` yields rows *before* preprocessing (the
+   * preprocess stage transforms the batches of the stream), so a strategy that runs the model on rows it
+   * took from there itself (iCaRL's herding and class means) passes them through this first. Returns
+   * the rows unchanged when the pipeline has no preprocessing; absent in contexts built by older hosts.
+   */
+  prepare?(batch: Batch): Batch;
 }
 
 /** Context of one training step, given to `transformBatch`, `afterBackward` and `afterBatch`. */
@@ -75,4 +83,12 @@ export interface AfterBatchContext extends StepContext {
 export interface PredictorContext {
   readonly model: EngramModel;
   readonly info: StreamInfo;
+  /**
+   * The pipeline's preprocessing in its test phase (fitted statistics, no augmentation), the form in
+   * which the model sees rows at evaluation. `experience.train` yields rows *before* preprocessing (the
+   * preprocess stage transforms the batches of the stream), so a strategy that runs the model on rows it
+   * took from there itself (iCaRL's herding and class means) passes them through this first. Returns
+   * the rows unchanged when the pipeline has no preprocessing; absent when the host does not preprocess.
+   */
+  prepare?(batch: Batch): Batch;
 }

@@ -12,6 +12,7 @@ import { PrequentialAccuracy } from '../metrics/prequential.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { TOKENS } from '../plugin/tokens.js';
 import type { BoundaryDetector } from '../plugin-api/boundary-detector.js';
+import type { PredictorContext } from '../plugin-api/contexts.js';
 import type { StrategyChain } from '../training/strategy-chain.js';
 import { eachItem } from './each-item.js';
 import type { RunItem } from '../plugin-api/run-item.js';
@@ -62,6 +63,15 @@ export class EvaluateStage implements Stage {
     });
   }
 
+  /** What a strategy's predictor may read: the model now, and the test-phase preprocessing. */
+  private predictorContext(): PredictorContext {
+    return {
+      model: this.state.model,
+      info: this.state.info,
+      prepare: (b: Batch) => this.preprocess.prepare(b, 'test'),
+    };
+  }
+
   /** Evaluates after experience `after` (-1 = the untrained model) and emits an `evaluation` event. */
   async afterExperience(after: number): Promise<EvaluationResult[]> {
     const settings = this.pipeline.evaluation;
@@ -69,7 +79,7 @@ export class EvaluateStage implements Stage {
     const all = this.state.experiences;
     const targets = settings.on === 'all' ? all : all.filter((e) => e.index <= after);
     // A strategy may replace the softmax head's arg-max (iCaRL's nearest-mean-of-exemplars).
-    const predictor = this.strategies.predictor({ model: this.state.model, info: this.state.info });
+    const predictor = this.strategies.predictor(this.predictorContext());
     // A serving run evaluates in pieces no larger than a training batch and turns the event loop
     // between them (results do not depend on the evaluation batch size: every row is scored alone).
     const turns = this.control.turns;
@@ -100,7 +110,7 @@ export class EvaluateStage implements Stage {
     const p = predict(
       this.state.model,
       batch,
-      this.strategies.predictor({ model: this.state.model, info: this.state.info }),
+      this.strategies.predictor(this.predictorContext()),
       lossSpecOf(this.pipeline),
     );
     // A regression batch has no classes: its accuracy stays 0 and its errors are recorded instead.

@@ -7,6 +7,7 @@ import { RunState, type RunProgress } from '../run/run-state.js';
 import type { PipelineDefinition } from '../pipeline/pipeline-definition.js';
 import { TOKENS } from '../plugin/tokens.js';
 import type { ExperienceContext } from '../plugin-api/contexts.js';
+import type { TransformChain } from './transform-chain.js';
 import type { OptimizerHandle } from '../training/optimizer-handle.js';
 import type { StrategyChain } from '../training/strategy-chain.js';
 import { lossSpecOf } from '../training/task-loss.js';
@@ -40,6 +41,7 @@ export class TrainStage implements Stage {
     @inject(STAGE_TOKENS.Optimizer) private readonly optimizer: OptimizerHandle,
     @inject(STAGE_TOKENS.Trainer) private readonly trainer: Trainer,
     @inject(STAGE_TOKENS.TrainingControls) private readonly controls: TrainingControls,
+    @inject(STAGE_TOKENS.Transforms) private readonly preprocess: TransformChain,
   ) {}
 
   operator(): OperatorFunction<RunItem, RunItem> {
@@ -99,6 +101,7 @@ export class TrainStage implements Stage {
       step: state.cursor.step,
       gradientsOf: (batch: Batch) => Trainer.gradientsOf(state.model, batch, lossSpecOf(this.pipeline)),
       resetOptimizer: () => this.optimizer.reset(),
+      prepare: (batch: Batch) => this.preprocess.prepare(batch, 'test'),
     };
   }
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import type { Batch } from '@engram/core';
 import { classMeans, herding } from './herding.js';
 import { ICARL_DEFAULTS, IcarlStrategy } from './icarl.strategy.js';
 import { icarlLoss } from './icarl-loss.js';
@@ -93,6 +94,32 @@ test('iCaRL keeps bufferSize exemplars split evenly over the classes and predict
   const correct = predicted.filter((p, i) => p === probe.y[i]).length;
   assert.ok(correct / 40 > 0.5, `NME accuracy ${correct / 40}`);
   assert.equal(tf.memory().numTensors, before);
+  s.dispose();
+  model.dispose();
+});
+
+test("iCaRL's class means are taken from its exemplars as the pipeline's preprocessing presents them (the context's prepare)", async () => {
+  const info = infoOf(4, 4);
+  const data = [experienceOf(0, randomBatch(60, 4, [0, 1, 2, 3], 31))];
+  const s = new IcarlStrategy({ ...ICARL_DEFAULTS, bufferSize: 20 }, services(4));
+  let model = tinyMlp(4, [8], 4, 3, 'relu');
+  model = await trainWithHooks([s], model, data, info, { epochs: 1, batchSize: 10, learningRate: 0.1 });
+  // A "preprocessing" that turns every row of class c into the unit vector e_(c+1 mod 4): with it, the mean
+  // of class c is exactly the features of e_(c+1), so e_k is nearest to class k-1. The raw rows (clusters
+  // around their own class's axis) put e_k nearest to class k instead.
+  const unit = (axes: readonly number[]): Float32Array => {
+    const x = new Float32Array(axes.length * 4);
+    axes.forEach((a, i) => (x[i * 4 + a] = 1));
+    return x;
+  };
+  const prepare = (b: Batch): Batch => ({ ...b, x: unit(Array.from(b.y, (c) => (c + 1) % 4)) });
+  const probe = tf.tensor2d(unit([0, 1, 2, 3]), [4, 4]);
+  const classify = (p: ((x: tf.Tensor) => tf.Tensor) | undefined): number[] =>
+    tf.tidy(() => Array.from(tf.argMax((p as (x: tf.Tensor) => tf.Tensor)(probe), 1).dataSync()));
+  assert.deepEqual(classify(s.predictor({ model, info, prepare })), [3, 0, 1, 2]);
+  s.afterBatch(); // forget the cached means
+  assert.deepEqual(classify(s.predictor({ model, info })), [0, 1, 2, 3], "without prepare: the raw rows' means");
+  tf.dispose(probe);
   s.dispose();
   model.dispose();
 });

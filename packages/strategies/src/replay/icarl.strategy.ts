@@ -209,13 +209,23 @@ export class IcarlStrategy implements Strategy {
       return Array.from(
         new Rng(this.services.seed).derive(`icarl.select.${ctx.experience.index}.${cls}`).permutation(n),
       ).slice(0, per);
-    const { values, dim } = this.features(ctx.model, group);
+    const { values, dim } = this.features(ctx.model, group, ctx.prepare?.bind(ctx));
     return herding(values, n, dim, per);
   }
 
-  /** Penultimate features of host rows, L2-normalised when `normalize` is set. */
-  private features(model: EngramModel, rows: Batch): { values: Float32Array; dim: number } {
-    return hostFeatures(model, rows.x, rows.y.length, rows.sampleShape, 1000, this.options.normalize);
+  /**
+   * Penultimate features of host rows, L2-normalised when `normalize` is set. The rows come from
+   * `experience.train`, before the pipeline's preprocessing: `prepare` (the context's test-phase
+   * preprocessing) puts them in the form the model sees them in at evaluation, so the class means and
+   * the test rows' features are comparable.
+   */
+  private features(
+    model: EngramModel,
+    rows: Batch,
+    prepare: ((b: Batch) => Batch) | undefined,
+  ): { values: Float32Array; dim: number } {
+    const seen = prepare ? prepare(rows) : rows;
+    return hostFeatures(model, seen.x, seen.y.length, seen.sampleShape, 1000, this.options.normalize);
   }
 
   /**
@@ -227,7 +237,7 @@ export class IcarlStrategy implements Strategy {
     const normalize = this.options.normalize;
     if (!this.means) {
       this.means = this.sets.map((s) => {
-        const { values, dim } = this.features(ctx.model, s.rows);
+        const { values, dim } = this.features(ctx.model, s.rows, ctx.prepare?.bind(ctx));
         return { cls: s.cls, mean: classMeans(values, s.rows.y, dim, normalize).get(s.cls) as Float32Array };
       });
     }
