@@ -47,6 +47,14 @@ export {
   type GruSequenceOptions,
   type GruGate,
 } from './model/gru-sequence.js';
+export { EngramBatchNormalization, type BatchNormalizationArgs } from './model/batch-normalization.layer.js';
+export {
+  batchNormTraining,
+  hasFusedBatchNormTrainingKernels,
+  BATCH_NORM_TRAINING_KERNEL,
+  BATCH_NORM_TRAINING_GRAD_KERNEL,
+  type BatchNormTrainingResult,
+} from './model/batch-norm-training.js';
 export { OptimizerHandle } from './training/optimizer-handle.js';
 export { addPenaltyGradients } from './training/penalty-step.js';
 export { learningRateAt } from './training/lr-schedule.js';

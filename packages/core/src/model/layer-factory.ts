@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LayerSpec } from '../pipeline/layer.schema.js';
 import type { Rng } from '../random/rng.js';
+import { EngramBatchNormalization } from './batch-normalization.layer.js';
 import { GruResetAfter } from './gru-reset-after.layer.js';
 import { SeededDropout } from './seeded-dropout.layer.js';
 
@@ -73,7 +74,7 @@ export function layerFor(spec: LayerSpec, name: string, rng: Rng, dropout: Rng):
     case 'dropout':
       return new SeededDropout({ name, rate: spec.rate, random: dropout });
     case 'batchNormalization':
-      return tf.layers.batchNormalization({ name, momentum: spec.momentum ?? 0.99, epsilon: spec.epsilon ?? 1e-3 });
+      return new EngramBatchNormalization({ name, momentum: spec.momentum ?? 0.99, epsilon: spec.epsilon ?? 1e-3 });
     case 'layerNormalization':
       return tf.layers.layerNormalization({
         name,

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { EngramBatchNormalization } from '../batch-normalization.layer.js';
 import { SeededDropout } from '../seeded-dropout.layer.js';
 import type { Converter, ImportContext } from './onnx-context.js';
 import { Gelu } from './onnx-layers.js';
@@ -149,7 +150,7 @@ const batchNorm: Converter = (node, ctx, a) => {
   const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => ctx.constant(node, i));
   if (!scale || !bias || !mean || !variance) throw new OnnxNodeError('needs constant scale, B, mean and var');
   const axis = x.nchw || x.t.shape.length === 2 ? -1 : 1;
-  const layer = tf.layers.batchNormalization({
+  const layer = new EngramBatchNormalization({
     axis,
     epsilon: a.float('epsilon', 1e-5),
     momentum: a.float('momentum', 0.9),
