@@ -8,6 +8,7 @@ import { PipelineError } from '../../plugin-api/pipeline-error.js';
 import { Rng } from '../../random/rng.js';
 import { onnxFixture, toChannelsLast } from '../../testing/onnx-fixtures.js';
 import { setUpWasm } from '../../testing/wasm-helpers.js';
+import { EngramBatchNormalization } from '../batch-normalization.layer.js';
 import { buildModel } from '../model.builder.js';
 import { importOnnx, OnnxImportError } from './onnx-import.js';
 import { encodeModel, floatTensor } from './onnx-proto.js';
@@ -62,6 +63,10 @@ test('an imported image model takes channels-last samples and names its output l
   assert.ok(
     model.layers.some((l) => l.getClassName() === 'BatchNormalization'),
     'batch norm stays a layer',
+  );
+  assert.ok(
+    model.layers.every((l) => l.getClassName() !== 'BatchNormalization' || l instanceof EngramBatchNormalization),
+    'imported batch norm trains through the fused op',
   );
   model.dispose();
 });
