@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { crossEntropy, Rng, type EngramModel } from '@engram/core';
+import { EngramBatchNormalization } from '@engram/core/internal';
 import { benchModelSpec, buildBenchModel, type BenchModel } from './bench-models.js';
 import { randomHostBatch } from './bench.plugin.js';
 
@@ -55,6 +56,16 @@ export class BareLoop {
     this.optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
     value.dataSync();
     tf.dispose([value, x, y, ...Object.values(grads)]);
+  }
+
+  /**
+   * Makes the model's batch-norm layers train through core's fused op (`true`, the default) or
+   * tfjs-layers' own composition (`false`), to compare the two; returns how many layers it set.
+   */
+  useFusedBatchNorm(on: boolean): number {
+    const layers = this.net.network.layers.filter((l) => l instanceof EngramBatchNormalization);
+    for (const l of layers) l.fusedTraining = on;
+    return layers.length;
   }
 
   /** Releases the model's and the optimizer's tensors. */

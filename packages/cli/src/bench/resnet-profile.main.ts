@@ -3,7 +3,8 @@
  * native kernels added for it (issue #32) change, measured in one process.
  *
  * Usage: node packages/cli/dist/bench/resnet-profile.main.js [--batch 32] [--steps 5] [--blocks 3]
- *        [--set new|old|stock] [--compare [--only Kernel,…]] [--model resnet|gru]
+ *        [--set new|old|stock] [--compare [--only Kernel,…]] [--model resnet|gru] [--bn fused|stock]
+ *        [--compare-bn]
  *
  * The backend is chosen as the CLI chooses it (`selectBackend('wasm')`: core's wasm rewrites, then
  * `@engram/native`'s kernels); the step is the bench's bare loop (`BareLoop`: the engine's model, Adam
@@ -14,7 +15,10 @@
  * `new` with just the named kernels put back to stock (an added kernel removed: its gradient override
  * then runs tfjs's own gradient), to measure those alone. Prints tables only; it
  * writes nothing. Timings under load are noisy: read the shares, and the ratio of one run as a hint.
- * `--model gru` profiles the bench's GRU classifier instead (its bench batch is 128).
+ * `--model gru` profiles the bench's GRU classifier instead (its bench batch is 128). `--bn stock` trains
+ * the batch-norm layers through tfjs-layers' own composition (moments + FusedBatchNorm + autodiff)
+ * instead of core's fused op (`--bn fused`, default); `--compare-bn` times the two alternately in
+ * `--blocks` blocks of `--steps` steps with the `--set` kernels and prints their ratio.
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '@engram/core';
@@ -138,6 +142,27 @@ async function main(): Promise<void> {
   console.log(`kernels new since issue #32: ${kernels.newKernels.join(', ') || '(none)'}`);
   const loop = await BareLoop.create(model, batch);
   try {
+    const set = arg('--set', 'new') as KernelSet;
+    if (process.argv.includes('--compare-bn')) {
+      kernels.use(set);
+      const ms: Record<'stock' | 'fused', number[]> = { stock: [], fused: [] };
+      for (let b = 0; b < blocks; b++) {
+        for (const bn of b % 2 === 0 ? (['stock', 'fused'] as const) : (['fused', 'stock'] as const)) {
+          loop.useFusedBatchNorm(bn === 'fused');
+          loop.step(); // one step to settle after the switch
+          ms[bn].push(timeSteps(loop, steps));
+        }
+      }
+      const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+      console.log(`\n| block | stock BN ms/step | fused BN ms/step |\n|---|---:|---:|`);
+      ms.stock.forEach((o, b) => console.log(`| ${b + 1} | ${o.toFixed(1)} | ${(ms.fused[b] ?? 0).toFixed(1)} |`));
+      console.log(
+        `\nstep time fused ÷ stock BN: ${(mean(ms.fused) / mean(ms.stock)).toFixed(3)} (means of ${blocks} blocks)`,
+      );
+      return;
+    }
+    const bnLayers = loop.useFusedBatchNorm(arg('--bn', 'fused') !== 'stock');
+    console.log(`batch norm in training: ${arg('--bn', 'fused')} (${bnLayers} layers)`);
     if (process.argv.includes('--compare')) {
       const onlyArg = arg('--only', '');
       const only = onlyArg ? new Set(onlyArg.split(',')) : undefined;
@@ -157,7 +182,6 @@ async function main(): Promise<void> {
       console.log(`speed-up old ÷ new: ${(mean(ms.old) / mean(ms.new)).toFixed(2)}×`);
       return;
     }
-    const set = arg('--set', 'new') as KernelSet;
     kernels.use(set);
     for (let i = 0; i < 2; i++) loop.step();
     await profile(loop, steps, `kernel set '${set}'`);

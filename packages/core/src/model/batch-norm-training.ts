@@ -70,14 +70,18 @@ function backwardOps(
 ): BackwardGrads {
   const channels = scale.shape[0];
   const n = x.size / channels;
-  const rows = rowsOf(x, channels);
+  const centered = tf.sub(rowsOf(x, channels), mean);
   const dyRows = rowsOf(dy, channels);
-  const xhat = tf.mul(tf.sub(rows, mean), invStd);
   const dOffset = tf.sum<tf.Tensor1D>(dyRows, 0);
-  const dScale = tf.sum<tf.Tensor1D>(tf.mul(dyRows, xhat), 0);
-  // dx = scale·invStd/N · (N·dy − dOffset − xhat·dScale) = scale·invStd · (dy − (dOffset + xhat·dScale)/N)
-  const correction = tf.div(tf.add(tf.mul(xhat, dScale), dOffset), n);
-  const dx = tf.reshape(tf.mul(tf.sub(dyRows, correction), tf.mul(scale, invStd)), x.shape);
+  const dyCentered = tf.sum<tf.Tensor1D>(tf.mul(dyRows, centered), 0);
+  const dScale = tf.mul<tf.Tensor1D>(dyCentered, invStd);
+  // dx = scale·invStd/N · (N·dy − dOffset − xhat·dScale) with xhat = (x − mean)·invStd, as
+  // dy·k + (x − mean)·q + r with per-channel k = scale·invStd, q = −k·invStd·dScale/N, r = −k·dOffset/N:
+  // four passes over the activation instead of seven.
+  const k = tf.mul(scale, invStd);
+  const q = tf.mul(k, tf.mul(invStd, tf.div(dScale, -n)));
+  const r = tf.mul(k, tf.div(dOffset, -n));
+  const dx = tf.reshape(tf.add(tf.mul(dyRows, k), tf.add(tf.mul(centered, q), r)), x.shape);
   return { dx, dScale, dOffset };
 }
 
@@ -108,23 +112,8 @@ function backward(
   return { dx, dScale: dScale as tf.Tensor1D, dOffset: dOffset as tf.Tensor1D };
 }
 
-/**
- * Batch normalisation in training as ONE differentiable op: over every axis of `x` but the last
- * (channels last, rank ≥ 2, float32), `mean = Σx/N`, `variance = Σ(x − mean)²/N` (biased, as
- * `tf.moments`), `y = (x − mean)/sqrt(variance + ε) · scale + offset`, with N = x.size / C. The
- * gradient of x, scale and offset is hand-written (`tf.customGrad`):
- * `xhat = (x − mean)·invStd`, `dOffset = Σ dy`, `dScale = Σ dy·xhat`,
- * `dx = scale·invStd/N · (N·dy − dOffset − xhat·dScale)`, so a training step runs one or two kernels
- * per pass instead of the ≈ 25 small ones of `tf.moments` + FusedBatchNorm and autodiff's chain through
- * them. Both passes use the fused {@link BATCH_NORM_TRAINING_KERNEL} /
- * {@link BATCH_NORM_TRAINING_GRAD_KERNEL} when the active backend has them, else tfjs ops computing
- * the same formulas. `mean` and `variance` carry no gradient (they feed the moving averages).
- *
- * Called by {@link EngramBatchNormalization}'s training pass (and usable directly); allocates its
- * three outputs, tracked by the caller's scope like any op's (and, under a gradient tape, the saved x, scale, mean and
- * 1/std, which backprop frees).
- */
-export function batchNormTraining(
+/** {@link batchNormTraining}'s body (wrapped by `tf.op` for a named scope). */
+function batchNormTraining_(
   x: tf.Tensor,
   scale: tf.Tensor1D,
   offset: tf.Tensor1D,
@@ -164,3 +153,21 @@ export function batchNormTraining(
   kept.variance.dispose();
   return { y, mean, variance };
 }
+
+/**
+ * Batch normalisation in training as ONE differentiable op: over every axis of `x` but the last
+ * (channels last, rank ≥ 2, float32), `mean = Σx/N`, `variance = Σ(x − mean)²/N` (biased, as
+ * `tf.moments`), `y = (x − mean)/sqrt(variance + ε) · scale + offset`, with N = x.size / C. The
+ * gradient of x, scale and offset is hand-written (`tf.customGrad`):
+ * `xhat = (x − mean)·invStd`, `dOffset = Σ dy`, `dScale = Σ dy·xhat`,
+ * `dx = scale·invStd/N · (N·dy − dOffset − xhat·dScale)`, so a training step runs one fused kernel per
+ * pass (or a few large tfjs ops) instead of the ≈ 25 small kernels of `tf.moments` + FusedBatchNorm and
+ * autodiff's chain through them. Both passes use the fused {@link BATCH_NORM_TRAINING_KERNEL} /
+ * {@link BATCH_NORM_TRAINING_GRAD_KERNEL} when the active backend has them, else tfjs ops computing
+ * the same formulas. `mean` and `variance` carry no gradient (they feed the moving averages).
+ *
+ * Called by `EngramBatchNormalization`'s training pass (and usable directly); allocates its three
+ * outputs, tracked by the caller's scope like any op's (and, under a gradient tape, the saved x, scale,
+ * mean and 1/std, which backprop frees). Runs as the op scope `batchNormTraining__op`.
+ */
+export const batchNormTraining = tf.op({ batchNormTraining_ });
