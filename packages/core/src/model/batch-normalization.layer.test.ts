@@ -74,6 +74,26 @@ test('the model builder makes batch norm layers that keep tfjs-layers className 
   net.dispose();
 });
 
+test('a training pass of a built model runs the fused op and inference runs FusedBatchNorm', async () => {
+  const net = await bnNetwork(4);
+  const x = tf.randomNormal([4, 6, 6, 2], 0, 1, 'float32', 5);
+  const kernelsOf = async (training: boolean): Promise<string[]> => {
+    const info = await tf.profile(() => {
+      const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
+      return tf.variableGrads(() => tf.sum(net.apply(x, { training }) as tf.Tensor), vars).value;
+    });
+    return info.kernels.map((k) => k.name);
+  };
+  const training = await kernelsOf(true);
+  const inference = await kernelsOf(false);
+  assert.equal(training.filter((n) => n === 'batchNormTraining__op').length, 2);
+  assert.ok(!training.includes('FusedBatchNorm'), 'no tfjs-layers batch norm in training');
+  assert.equal(inference.filter((n) => n === 'FusedBatchNorm').length, 2);
+  assert.ok(!inference.includes('batchNormTraining__op'));
+  x.dispose();
+  net.dispose();
+});
+
 test('a saved model with batch norm loads back as the fused layer with the same weights and inference output', async () => {
   const net = await bnNetwork(2);
   train(net, 2); // moving statistics off their initial values
