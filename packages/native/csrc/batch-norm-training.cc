@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "parallel.h"
+#include "simd-clones.h"
 
 namespace engram {
 namespace {
@@ -43,8 +44,9 @@ double* DoubleScratch(size_t n) {
 
 // Moments of one chunk of n rows about its own mean m = s / n: s = Σ x, d = Σ (x − m) (rounding's
 // residue, kept so the combination is exact) and q = Σ (x − m)²; the second pass reads the chunk
-// from cache.
-void ChunkMoments(const float* x, int64_t n, int64_t cols, double* __restrict s, double* __restrict d,
+// from cache. ENGRAM_CLONES (simd-clones.h): lanes run over channels, each sum in row order, so every
+// variant gives the same bits.
+ENGRAM_CLONES void ChunkMoments(const float* x, int64_t n, int64_t cols, double* __restrict s, double* __restrict d,
                   double* __restrict q) {
   for (int64_t c = 0; c < cols; ++c) s[c] = 0.0;
   for (int64_t r = 0; r < n; ++r) {
@@ -68,7 +70,7 @@ void ChunkMoments(const float* x, int64_t n, int64_t cols, double* __restrict s,
 }
 
 // Σ dy (g) and Σ dy · (x − mean) (h) over one chunk of n rows.
-void ChunkGradSums(const float* dy, const float* x, const double* __restrict mean, int64_t n, int64_t cols,
+ENGRAM_CLONES void ChunkGradSums(const float* dy, const float* x, const double* __restrict mean, int64_t n, int64_t cols,
                    double* __restrict g, double* __restrict h) {
   for (int64_t c = 0; c < cols; ++c) g[c] = h[c] = 0.0;
   for (int64_t r = 0; r < n; ++r) {
@@ -79,6 +81,33 @@ void ChunkGradSums(const float* dy, const float* x, const double* __restrict mea
       g[c] += d;
       h[c] += d * (static_cast<double>(xr[c]) - mean[c]);
     }
+  }
+}
+
+// y = (x − mean) · a + b over rows [r0, r1), rounded once to float.
+ENGRAM_CLONES void NormaliseRows(const float* x, const double* __restrict mean, const double* __restrict a,
+                                 const double* __restrict b, float* y, int64_t r0, int64_t r1, int64_t cols) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* __restrict xr = x + r * cols;
+    float* __restrict yr = y + r * cols;
+    for (int64_t c = 0; c < cols; ++c)
+      yr[c] = static_cast<float>((static_cast<double>(xr[c]) - mean[c]) * a[c] + b[c]);
+  }
+}
+
+// dx = A · dy + B · (x − mean) + C over rows [r0, r1) (coef: mean, A, B, C, cols each), rounded once.
+ENGRAM_CLONES void GradRows(const float* dy, const float* x, const double* coef, float* dx, int64_t r0, int64_t r1,
+                            int64_t cols) {
+  const double* __restrict m = coef;
+  const double* __restrict ca = coef + cols;
+  const double* __restrict cb = coef + 2 * cols;
+  const double* __restrict cc = coef + 3 * cols;
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* __restrict dr = dy + r * cols;
+    const float* __restrict xr = x + r * cols;
+    float* __restrict o = dx + r * cols;
+    for (int64_t c = 0; c < cols; ++c)
+      o[c] = static_cast<float>(ca[c] * static_cast<double>(dr[c]) + cb[c] * (static_cast<double>(xr[c]) - m[c]) + cc[c]);
   }
 }
 
@@ -123,12 +152,7 @@ void BatchNormTraining(const float* x, const float* scale, const float* offset, 
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (int64_t k = 0; k < chunks.count; ++k) {
     const int64_t r0 = k * chunks.rowsPer, r1 = r0 + chunks.rowsPer < rows ? r0 + chunks.rowsPer : rows;
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* __restrict xr = x + r * cols;
-      float* __restrict yr = out.y + r * cols;
-      for (int64_t c = 0; c < cols; ++c)
-        yr[c] = static_cast<float>((static_cast<double>(xr[c]) - mean[c]) * a[c] + b[c]);
-    }
+    NormaliseRows(x, mean, a, b, out.y, r0, r1, cols);
   }
 }
 
@@ -171,15 +195,7 @@ void BatchNormTrainingGrad(const float* dy, const float* x, const float* scale, 
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (int64_t k = 0; k < chunks.count; ++k) {
     const int64_t r0 = k * chunks.rowsPer, r1 = r0 + chunks.rowsPer < rows ? r0 + chunks.rowsPer : rows;
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* __restrict dr = dy + r * cols;
-      const float* __restrict xr = x + r * cols;
-      float* __restrict o = out.dx + r * cols;
-      for (int64_t c = 0; c < cols; ++c) {
-        const double v = ca[c] * static_cast<double>(dr[c]) + cb[c] * (static_cast<double>(xr[c]) - m[c]) + cc[c];
-        o[c] = static_cast<float>(v);
-      }
-    }
+    GradRows(dy, x, coef.data(), out.dx, r0, r1, cols);
   }
 }
 
