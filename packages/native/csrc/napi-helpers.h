@@ -37,7 +37,8 @@ void RegisterOptimizers(Napi::Env env, Napi::Object exports);
 
 // Registers gruForward and gruBackward, a whole reset-after GRU sequence per call (gru-kernels.cc).
 void RegisterGru(Napi::Env env, Napi::Object exports);
-// Registers batchNorm, batchNormGrad, reduceMiddle and binary (norm-napi.cc).
+// Registers batchNorm, batchNormGrad, batchNormTraining, batchNormTrainingGrad, reduceMiddle and binary
+// (norm-napi.cc).
 void RegisterNormKernels(Napi::Env env, Napi::Object exports);
 // Registers broadcastRows (the Sum/Mean gradient), slice, segmentSum and allFinite (memory-kernels.cc).
 void RegisterMemoryKernels(Napi::Env env, Napi::Object exports);

@@ -1,5 +1,7 @@
 // N-API entry points of the kernels added for the reduced ResNet-18 (issue #32): batch norm and its
-// gradient, reductions over a block of axes, broadcasting binary operations.
+// gradient, batch norm in training (statistics + normalisation) and its gradient, reductions over a
+// block of axes, broadcasting binary operations.
+#include "batch-norm-training.h"
 #include "elementwise-kernels.h"
 #include "napi-helpers.h"
 #include "norm-kernels.h"
@@ -53,6 +55,44 @@ Napi::Value BatchNormGradFn(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// batchNormTraining(heap, xOff, scaleOff, offsetOff, epsilon, yOff, meanOff, varianceOff, invStdOff, rows, cols)
+Napi::Value BatchNormTrainingFn(const Napi::CallbackInfo& info) {
+  const Heap heap = GetHeap(info);
+  const int64_t rows = Int(info, 9), cols = Int(info, 10);
+  if (rows <= 0 || cols <= 0) return Fail(info, "batchNormTraining: rows and cols must be positive");
+  const float* x = At(heap, Int(info, 1), rows * cols);
+  const float* scale = At(heap, Int(info, 2), cols);
+  const float* offset = At(heap, Int(info, 3), cols);
+  BatchNormTrainingOut out{At(heap, Int(info, 5), rows * cols), At(heap, Int(info, 6), cols),
+                           At(heap, Int(info, 7), cols), At(heap, Int(info, 8), cols)};
+  if (x == nullptr || scale == nullptr || offset == nullptr || out.y == nullptr || out.mean == nullptr ||
+      out.variance == nullptr || out.invStd == nullptr) {
+    return Fail(info, "batchNormTraining: operand outside the heap");
+  }
+  BatchNormTraining(x, scale, offset, Num(info, 4), out, rows, cols);
+  return info.Env().Undefined();
+}
+
+// batchNormTrainingGrad(heap, dyOff, xOff, scaleOff, meanOff, invStdOff, dxOff, dScaleOff, dOffsetOff, rows, cols)
+Napi::Value BatchNormTrainingGradFn(const Napi::CallbackInfo& info) {
+  const Heap heap = GetHeap(info);
+  const int64_t rows = Int(info, 9), cols = Int(info, 10);
+  if (rows <= 0 || cols <= 0) return Fail(info, "batchNormTrainingGrad: rows and cols must be positive");
+  const float* dy = At(heap, Int(info, 1), rows * cols);
+  const float* x = At(heap, Int(info, 2), rows * cols);
+  const float* scale = At(heap, Int(info, 3), cols);
+  const float* mean = At(heap, Int(info, 4), cols);
+  const float* invStd = At(heap, Int(info, 5), cols);
+  BatchNormTrainingGradOut out{At(heap, Int(info, 6), rows * cols), At(heap, Int(info, 7), cols),
+                               At(heap, Int(info, 8), cols)};
+  if (dy == nullptr || x == nullptr || scale == nullptr || mean == nullptr || invStd == nullptr ||
+      out.dx == nullptr || out.dScale == nullptr || out.dOffset == nullptr) {
+    return Fail(info, "batchNormTrainingGrad: operand outside the heap");
+  }
+  BatchNormTrainingGrad(dy, x, scale, mean, invStd, out, rows, cols);
+  return info.Env().Undefined();
+}
+
 // reduceMiddle(heap, xOff, outOff, outer, reduce, inner, mean)
 Napi::Value ReduceMiddleFn(const Napi::CallbackInfo& info) {
   const Heap heap = GetHeap(info);
@@ -91,6 +131,8 @@ Napi::Value BinaryFn(const Napi::CallbackInfo& info) {
 void RegisterNormKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("batchNorm", Napi::Function::New(env, BatchNormFn));
   exports.Set("batchNormGrad", Napi::Function::New(env, BatchNormGradFn));
+  exports.Set("batchNormTraining", Napi::Function::New(env, BatchNormTrainingFn));
+  exports.Set("batchNormTrainingGrad", Napi::Function::New(env, BatchNormTrainingGradFn));
   exports.Set("reduceMiddle", Napi::Function::New(env, ReduceMiddleFn));
   exports.Set("binary", Napi::Function::New(env, BinaryFn));
 }

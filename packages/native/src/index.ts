@@ -24,6 +24,12 @@ import {
   restoreBatchNormGradient,
 } from './kernels/batch-norm-gradient.js';
 import {
+  BATCH_NORM_TRAINING_GRAD_KERNEL,
+  BATCH_NORM_TRAINING_KERNEL,
+  batchNormTrainingGradKernel,
+  batchNormTrainingKernel,
+} from './kernels/batch-norm-training.js';
+import {
   BROADCAST_GRAD_KERNEL,
   broadcastGradKernel,
   installReduceGradients,
@@ -66,7 +72,8 @@ function refuse(reason: string): NativeLoadResult {
  * override that uses it on wasm only), core's fused reset-after GRU sequence kernels
  * (`EngramGruSequence` and its gradient: one call per pass), Sum and Mean over consecutive axes, no-copy Identity and
  * same-dtype Cast, per-channel FusedBatchNorm and a one-pass FusedBatchNorm gradient (a gradient
- * override, wasm only), the Sum and Mean gradients as one broadcast pass (a gradient override, wasm
+ * override, wasm only), core's batch norm in training (`EngramBatchNormTraining`: batch statistics and
+ * normalisation in one call) and its gradient (`EngramBatchNormTrainingGrad`), the Sum and Mean gradients as one broadcast pass (a gradient override, wasm
  * only), large non-contiguous Slice (zero padding's gradient), float32
  * UnsortedSegmentSum (an embedding's gradient), large Sub / Multiply / RealDiv / SquaredDifference / Square (same shape,
  * per-channel or scalar operands),
@@ -112,6 +119,9 @@ export function load(): NativeLoadResult {
     replaceKernel('Square', squareKernel(addon));
     replaceKernel('Cast', castKernel());
     installBatchNormGradient();
+    // Core's batch norm in training as two fused kernels (new names: core uses them when registered).
+    replaceKernel(BATCH_NORM_TRAINING_KERNEL, batchNormTrainingKernel(addon));
+    replaceKernel(BATCH_NORM_TRAINING_GRAD_KERNEL, batchNormTrainingGradKernel(addon));
     // The Sum/Mean gradients without tfjs's host-filled `ones` (moments, global average pooling).
     replaceKernel(BROADCAST_GRAD_KERNEL, broadcastGradKernel(addon));
     installReduceGradients();

@@ -1,6 +1,6 @@
 import type { Experience } from '../data/experience.js';
 import type { EventSink } from '../events/event-sink.js';
-import type { TrainingSettings } from '../pipeline/pipeline.schema.js';
+import type { TrainingSettings } from '../pipeline/run-settings.schema.js';
 import type {
   BatchItem,
   ExperienceEndItem,

@@ -190,6 +190,40 @@ export interface NativeAddon {
     rows: number,
     cols: number,
   ): void;
+  /**
+   * Batch norm in training over rows x cols (channels last): writes y and the per-channel batch mean,
+   * biased variance and invStd = 1 / sqrt(variance + epsilon); sums in double over fixed row chunks.
+   */
+  batchNormTraining(
+    heap: ArrayBuffer,
+    xOff: number,
+    scaleOff: number,
+    offsetOff: number,
+    epsilon: number,
+    yOff: number,
+    meanOff: number,
+    varianceOff: number,
+    invStdOff: number,
+    rows: number,
+    cols: number,
+  ): void;
+  /**
+   * Its gradient: with xhat = (x − mean) · invStd, dOffset = Σ dy, dScale = Σ dy · xhat and
+   * dx = scale · invStd / rows · (rows · dy − dOffset − xhat · dScale).
+   */
+  batchNormTrainingGrad(
+    heap: ArrayBuffer,
+    dyOff: number,
+    xOff: number,
+    scaleOff: number,
+    meanOff: number,
+    invStdOff: number,
+    dxOff: number,
+    dScaleOff: number,
+    dOffsetOff: number,
+    rows: number,
+    cols: number,
+  ): void;
   /** `out[o, i] = Σ_r x[o, r, i]` in order of r (x is outer x reduce x inner), divided by reduce when `mean`. */
   reduceMiddle(
     heap: ArrayBuffer,
