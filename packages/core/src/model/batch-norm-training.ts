@@ -86,7 +86,8 @@ function backwardOps(
 }
 
 function forward(x: tf.Tensor, scale: tf.Tensor1D, offset: tf.Tensor1D, epsilon: number): ForwardCache {
-  if (!hasKernel(BATCH_NORM_TRAINING_KERNEL)) return forwardOps(x, scale, offset, epsilon);
+  // The fused kernel takes at least one row; an empty batch gives tfjs' NaN statistics through the ops.
+  if (!hasKernel(BATCH_NORM_TRAINING_KERNEL) || x.size === 0) return forwardOps(x, scale, offset, epsilon);
   const outputs: tf.Tensor | tf.Tensor[] = tf
     .engine()
     .runKernel(BATCH_NORM_TRAINING_KERNEL, { x, scale, offset }, { varianceEpsilon: epsilon });
@@ -103,7 +104,7 @@ function backward(
   mean: tf.Tensor1D,
   invStd: tf.Tensor1D,
 ): BackwardGrads {
-  if (!hasKernel(BATCH_NORM_TRAINING_GRAD_KERNEL)) return backwardOps(dy, x, scale, mean, invStd);
+  if (!hasKernel(BATCH_NORM_TRAINING_GRAD_KERNEL) || x.size === 0) return backwardOps(dy, x, scale, mean, invStd);
   const outputs: tf.Tensor | tf.Tensor[] = tf
     .engine()
     .runKernel(BATCH_NORM_TRAINING_GRAD_KERNEL, { dy, x, scale, mean, invStd }, {});
