@@ -151,3 +151,24 @@ test('batch norm over another axis than the last runs tfjs-layers own call, bit 
   assert.deepEqual(outputs[0], outputs[1]);
   x.dispose();
 });
+
+test('a frozen batch norm layer (trainable false, as freeze leaves it) trains x as tfjs-layers does', () => {
+  const shape = [8, 3, 3, 4];
+  const gamma = tf.randomUniform<tf.Rank.R1>([4], 0.5, 1.5, 'float32', 61);
+  const beta = tf.randomNormal<tf.Rank.R1>([4], 0, 1, 'float32', 62);
+  const x = tf.randomNormal(shape, 2, 3, 'float32', 63);
+  const c = tf.randomNormal(shape, 0, 1, 'float32', 64);
+  const [fused, reference] = [true, false].map((f) => {
+    const layer = layerOf(f, shape, gamma, beta);
+    layer.trainable = false;
+    return tf.tidy(() => {
+      const dx = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(layer.apply(xi, { training: true }) as tf.Tensor, c)))(x);
+      return [dx, ...layer.getWeights().slice(2)].map((t) => Float32Array.from(t.dataSync()));
+    });
+  });
+  ['dx', 'moving mean', 'moving variance'].forEach((name, i) => {
+    const d = relDiff(fused?.[i] ?? [], reference?.[i] ?? []);
+    assert.ok(d <= REL_TOL, `${name}: relative difference ${d} > ${REL_TOL}`);
+  });
+  tf.dispose([gamma, beta, x, c]);
+});
