@@ -2,7 +2,12 @@ import type { ComponentRef } from '../plugin/component-factory.js';
 import type { ModelSpec } from './model.schema.js';
 import type { OptimizerSpec } from './optimizer.schema.js';
 import type { ServeSettings } from './serve.schema.js';
-import type { CheckpointSettings, EvaluationSettings, OutputSettings, TrainingSettings } from './run-settings.schema.js';
+import type {
+  CheckpointSettings,
+  EvaluationSettings,
+  OutputSettings,
+  TrainingSettings,
+} from './run-settings.schema.js';
 
 import type { BackendName } from '../plugin-api/backend-report.js';
 
