@@ -15,38 +15,69 @@ export async function accelerated(optimizer: tf.Optimizer): Promise<tf.Optimizer
   }
 }
 
+/** Rows of a bare loop's dataset unless asked otherwise: eight batches. */
+const DEFAULT_BATCHES = 8;
+
 /**
- * The plainest tfjs training loop for a benchmark model: host batches of random images uploaded with
- * `tf.tensor` at every step (as any loop over data must), `tf.variableGrads` + Adam `applyGradients`,
- * no data pipeline, no hooks, no events. The engine's overhead is measured against it, either alone
- * ({@link bareLoopSamplesPerSecond}) or step by step inside an engine run (`engine-over-bare.ts`).
+ * The plainest tfjs training loop for a benchmark model, written as anyone would write one over an
+ * in-memory dataset: each pass draws a seeded permutation of the rows, each step copies its batch's rows
+ * into a fresh host array (as a data loader with shuffling must) and uploads it with `tf.tensor`, then
+ * `tf.variableGrads` + Adam `applyGradients`; no data pipeline, no hooks, no events. The engine's overhead
+ * is measured against it, either alone ({@link bareLoopSamplesPerSecond}) or step by step inside an
+ * engine run (`engine-over-bare.ts`), on a dataset of the same size as the engine's.
  */
 export class BareLoop {
-  private next = 0;
+  private order: Int32Array = new Int32Array(0);
+  private cursor = 0;
+  private pass = 0;
+  private readonly rowLength: number;
 
   private constructor(
     private readonly net: EngramModel,
     private readonly optimizer: tf.Optimizer,
-    private readonly shape: readonly number[],
-    private readonly hostBatches: ReadonlyArray<{ x: Float32Array; y: Int32Array }>,
-  ) {}
+    private readonly batch: number,
+    private readonly sampleShape: readonly number[],
+    private readonly data: { readonly x: Float32Array; readonly y: Int32Array },
+  ) {
+    this.rowLength = sampleShape.reduce((a, b) => a * b, 1);
+  }
 
-  /** Builds the model (seeded as the engine's bench runs are) and eight host batches of random samples. */
-  static async create(model: BenchModel, batch: number): Promise<BareLoop> {
+  /**
+   * Builds the model (seeded as the engine's bench runs are) and a dataset of `rows` random samples
+   * (default eight batches).
+   */
+  static async create(model: BenchModel, batch: number, rows = DEFAULT_BATCHES * batch): Promise<BareLoop> {
     const spec = benchModelSpec(model);
     const net = await buildBenchModel(model);
     const optimizer = await accelerated(tf.train.adam(1e-3));
-    const rng = new Rng(1);
     const all = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-    const hostBatches = Array.from({ length: 8 }, () => randomHostBatch(rng, batch, all, spec));
-    return new BareLoop(net, optimizer, [batch, ...spec.sampleShape], hostBatches);
+    const data = randomHostBatch(new Rng(1), Math.max(batch, rows), all, spec);
+    return new BareLoop(net, optimizer, batch, [...spec.sampleShape], data);
   }
 
-  /** One optimizer step on the next host batch; returns when its loss has been read back (as the engine's step). */
+  /** The next batch's rows, copied out of the dataset in this pass's shuffled order. */
+  private nextBatch(): { x: Float32Array; y: Int32Array } {
+    const n = this.data.y.length;
+    if (this.cursor + this.batch > this.order.length) {
+      this.order = new Rng(1).derive(`pass:${this.pass++}`).permutation(n);
+      this.cursor = 0;
+    }
+    const len = this.rowLength;
+    const x = new Float32Array(this.batch * len);
+    const y = new Int32Array(this.batch);
+    for (let i = 0; i < this.batch; i++) {
+      const r = this.order[this.cursor + i] as number;
+      x.set(this.data.x.subarray(r * len, (r + 1) * len), i * len);
+      y[i] = this.data.y[r] as number;
+    }
+    this.cursor += this.batch;
+    return { x, y };
+  }
+
+  /** One optimizer step on the next batch; returns when its loss has been read back (as the engine's step). */
   step(): void {
-    const host = this.hostBatches[this.next++ % this.hostBatches.length];
-    if (!host) return;
-    const x = tf.tensor(host.x, [...this.shape]);
+    const host = this.nextBatch();
+    const x = tf.tensor(host.x, [this.batch, ...this.sampleShape]);
     const y = tf.tensor1d(host.y, 'int32');
     const vars = this.net.trainableVariables();
     const { value, grads } = tf.variableGrads(
@@ -75,9 +106,9 @@ export class BareLoop {
   }
 }
 
-/** Samples/s of {@link BareLoop} alone: 5 warm-up steps, then `steps` timed steps. */
+/** Samples/s of {@link BareLoop} alone on a dataset of `steps` batches: 5 warm-up steps, then `steps` timed steps. */
 export async function bareLoopSamplesPerSecond(model: BenchModel, batch: number, steps: number): Promise<number> {
-  const loop = await BareLoop.create(model, batch);
+  const loop = await BareLoop.create(model, batch, steps * batch);
   try {
     for (let i = 0; i < 5; i++) loop.step();
     const t0 = performance.now();

@@ -65,10 +65,16 @@ export async function engineEwcOnOverOff(
   return alternation.onOverOff();
 }
 
+/** At most this many rows (MNIST's training set) in the datasets of the paired engine ÷ bare run. */
+export const PAIRED_DATASET_ROWS = 60_000;
+
 /**
  * Engine ÷ bare loop as a paired measurement in one `engram run` ({@link EngineBarePairing}): blocks of
  * `blockSteps` engine steps alone alternate with blocks where each engine step is followed by a bare
  * loop step on its own model; the result is the mean bare step time ÷ the mean engine step time.
+ * Both sides train on a shuffled dataset of the same size — `samples` rows, at most
+ * {@link PAIRED_DATASET_ROWS} (whole batches), in as many passes (epochs) as `samples` needs — so both
+ * copy each batch's rows out of a dataset of a realistic size, and the ratio is the engine's own cost.
  */
 export async function engineOverBarePaired(
   model: BenchModel,
@@ -76,18 +82,24 @@ export async function engineOverBarePaired(
   samples: number,
   blockSteps: number,
 ): Promise<number> {
-  const loop = await BareLoop.create(model, batch);
+  const rows = Math.min(samples, Math.max(batch, Math.floor(PAIRED_DATASET_ROWS / batch) * batch));
+  const loop = await BareLoop.create(model, batch, rows);
   try {
     for (let i = 0; i < 5; i++) loop.step();
     const pairing = new EngineBarePairing(loop, blockSteps);
-    await runBench(model, batch, samples, { kind: 'bench-bare-paired' }, [barePairedPlugin(pairing)], () => undefined);
+    await runBench(model, batch, rows, { kind: 'bench-bare-paired' }, [barePairedPlugin(pairing)], () => undefined, {
+      epochs: Math.ceil(samples / rows),
+    });
     return pairing.engineOverBare();
   } finally {
     loop.dispose();
   }
 }
 
-/** Runs the two-experience benchmark pipeline with `strategy`, passing every event to `onEvent`; returns the backend's description. */
+/**
+ * Runs the two-experience benchmark pipeline with `strategy` (`samples` rows in the measured experience,
+ * `options.epochs` passes over them, default 1), passing every event to `onEvent`; returns the backend's description.
+ */
 async function runBench(
   model: BenchModel,
   batch: number,
@@ -95,6 +107,7 @@ async function runBench(
   strategy: { kind: string; lambda?: number },
   plugins: PluginManifest[],
   onEvent: (e: EngramEvent) => void,
+  options: { readonly epochs?: number } = {},
 ): Promise<string> {
   const ewc = strategy.kind === 'ewc';
   const spec = benchModelSpec(model);
@@ -113,7 +126,7 @@ async function runBench(
     model: spec.model,
     optimizer: { type: 'adam', learningRate: 0.001 },
     strategy,
-    training: { epochs: 1, batchSize: batch, shuffle: true, logEvery: 1000000 },
+    training: { epochs: options.epochs ?? 1, batchSize: batch, shuffle: true, logEvery: 1000000 },
     evaluation: { every: 'never', initial: false },
     checkpoint: { enabled: false },
   };
